@@ -1,0 +1,153 @@
+"""Users, login sessions, school memberships, regulator scopes and invites."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.db_types import EncryptedText, UTCDateTime
+from backend.extensions import db
+from backend.schools.models import Region, School
+from backend.timeutil import utcnow
+
+
+class Role(StrEnum):
+    """Roles a user holds in one school."""
+
+    PARENT = "parent"
+    COMMITTEE = "committee"
+    MANAGER = "manager"
+    STAFF = "staff"
+    PRINCIPAL = "principal"
+
+
+ROLE_LABELS = {
+    Role.PARENT: "家长",
+    Role.COMMITTEE: "家委会成员",
+    Role.MANAGER: "食堂负责人",
+    Role.STAFF: "学校食品安全管理员",
+    Role.PRINCIPAL: "校长",
+}
+
+# Roles that the principal grants; parents are approved by staff or the committee.
+STAFF_ROLES = frozenset({Role.COMMITTEE, Role.MANAGER, Role.STAFF, Role.PRINCIPAL})
+
+
+class MembershipStatus(StrEnum):
+    """Life of a binding between a user and a school."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+
+
+class User(db.Model):
+    """A WeChat user of the mini-program (or an admin)."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    unionid: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Kept to decrypt wx data later; never serialised.
+    session_key: Mapped[str | None] = mapped_column(EncryptedText)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    nickname: Mapped[str | None] = mapped_column(String(64))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", foreign_keys="Membership.user_id", order_by="Membership.id")
+    regulator_scopes: Mapped[list[RegulatorScope]] = relationship(
+        back_populates="user", foreign_keys="RegulatorScope.user_id", order_by="RegulatorScope.id")
+
+    @property
+    def phone_bound(self) -> bool:
+        """Whether a phone number has been bound (staff accounts need one)."""
+        return bool(self.phone)
+
+
+class AuthSession(db.Model):
+    """Our own login session: only the sha256 of the bearer token is stored."""
+
+    __tablename__ = "auth_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    client: Mapped[str | None] = mapped_column(String(200))
+
+    user: Mapped[User] = relationship()
+
+
+class Membership(db.Model):
+    """A user's role in a school; a parent's binding also names the child's class."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "school_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=MembershipStatus.PENDING)
+    child_class: Mapped[str | None] = mapped_column(String(64))
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invite.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
+    school: Mapped[School] = relationship()
+
+
+class RegulatorScope(db.Model):
+    """A regulator's authority over a region and everything below it."""
+
+    __tablename__ = "regulator_scope"
+    __table_args__ = (UniqueConstraint("user_id", "region_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="regulator_scopes", foreign_keys=[user_id])
+    region: Mapped[Region] = relationship()
+
+
+class Invite(db.Model):
+    """An invitation to bind to a school with a role.
+
+    ``scene`` goes into the mini-program code (≤32 characters, random); ``short_code`` is typed by hand.
+    """
+
+    __tablename__ = "invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    scene: Mapped[str] = mapped_column(String(32), unique=True)
+    short_code: Mapped[str] = mapped_column(String(12), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    max_uses: Mapped[int] = mapped_column(Integer, default=1)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    school: Mapped[School] = relationship()
+
+    @property
+    def is_revoked(self) -> bool:
+        """Whether the invite was withdrawn."""
+        return self.revoked_at is not None

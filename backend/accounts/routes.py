@@ -1,0 +1,222 @@
+"""HTTP routes of login, the caller's account, invites and bindings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint
+from flask import Response, current_app, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from backend.accounts import schemas, services
+from backend.accounts.models import Invite, Membership, RegulatorScope, Role, User
+from backend.audit.services import list_audit
+from backend.extensions import db, limiter
+from backend.integrations.wechat_app import wechat_gateway
+from backend.permissions import (
+    Action,
+    current_principal,
+    current_school,
+    register_scope,
+    rule,
+)
+from backend.schemas_common import PageQuerySchema
+
+bp = APIBlueprint("accounts", __name__, tag="账号与绑定")
+
+register_scope("invite", "invite_id", "邀请",
+               lambda object_id: (db.session.get(Invite, object_id) or _Missing).school)
+register_scope("membership", "membership_id", "绑定",
+               lambda object_id: (db.session.get(Membership, object_id) or _Missing).school)
+
+
+class _Missing:
+    """Stands in for a missing row so a resolver answers None (404)."""
+
+    school = None
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _redeem_limit() -> str:
+    return current_app.config["RATELIMIT_REDEEM"]
+
+
+def _user_key() -> str:
+    token = request.headers.get("Authorization", "")
+    return services.hash_token(token) if token else request.remote_addr or "unknown"
+
+
+def _login_payload(issued: services.IssuedSession) -> dict[str, Any]:
+    return {"token": issued.token, "expires_at": issued.session.expires_at, "user": _loaded_user(issued.user.id)}
+
+
+def _loaded_user(user_id: int) -> User:
+    return db.session.scalar(
+        select(User).where(User.id == user_id).options(
+            selectinload(User.memberships).selectinload(Membership.school),
+            selectinload(User.regulator_scopes).selectinload(RegulatorScope.region)))
+
+
+@bp.post("/auth/wechat")
+@rule(Action.PUBLIC)
+@limiter.limit(_login_limit)
+@bp.input(schemas.WeChatLoginIn, arg_name="body")
+@bp.output(schemas.LoginOut)
+def wechat_login(body: dict[str, Any]) -> Any:
+    """Log in with a ``wx.login`` code; returns our own session token."""
+    issued = services.login_with_wechat(wechat_gateway(), body["code"], int(current_app.config["SESSION_TTL_HOURS"]),
+                                        request.user_agent.string)
+    return _login_payload(issued)
+
+
+# Registered by create_app only when APP_ENV=development: production has no such route at all.
+dev_bp = APIBlueprint("dev", __name__, tag="开发")
+
+
+@dev_bp.post("/auth/dev-login")
+@rule(Action.PUBLIC)
+@dev_bp.input(schemas.DevLoginIn, arg_name="body")
+@dev_bp.output(schemas.LoginOut)
+def dev_login(body: dict[str, Any]) -> Any:
+    """Log in as any openid without WeChat (development mode only)."""
+    issued = services.dev_login(body["openid"], int(current_app.config["SESSION_TTL_HOURS"]))
+    return _login_payload(issued)
+
+
+@bp.post("/auth/logout")
+@rule(Action.AUTHENTICATED)
+@bp.output({}, status_code=204)
+def logout() -> Any:
+    """Revoke the current session token."""
+    services.logout(request.headers["Authorization"].split(" ", 1)[1].strip())
+    return ""
+
+
+@bp.post("/auth/logout-all")
+@rule(Action.AUTHENTICATED)
+@bp.output(schemas.RevokedOut)
+def logout_all() -> Any:
+    """Revoke every session of the caller (a lost phone)."""
+    principal = current_principal()
+    return {"revoked": services.revoke_all_sessions(principal.user.id, principal.user.id)}
+
+
+@bp.post("/users/<int:user_id>/revoke-sessions")
+@rule(Action.ADMIN)
+@bp.output(schemas.RevokedOut)
+def revoke_user_sessions(user_id: int) -> Any:
+    """Revoke every session of a user (admin)."""
+    services.get_or_404(User, user_id, "用户")
+    return {"revoked": services.revoke_all_sessions(user_id, current_principal().user.id)}
+
+
+@bp.get("/me")
+@rule(Action.AUTHENTICATED)
+@bp.output(schemas.UserOut)
+def me() -> Any:
+    """The caller with bindings and regulator scopes."""
+    return _loaded_user(current_principal().user.id)
+
+
+@bp.post("/me/phone")
+@rule(Action.AUTHENTICATED)
+@bp.input(schemas.PhoneIn, arg_name="body")
+@bp.output(schemas.PhoneOut)
+def bind_phone(body: dict[str, Any]) -> Any:
+    """Bind the phone number behind a ``getPhoneNumber`` code."""
+    phone = services.bind_phone(wechat_gateway(), current_principal().user, body["code"])
+    return {"phone": phone[:3] + "****" + phone[-4:]}
+
+
+@bp.post("/schools/<int:school_id>/invites")
+@rule(Action.INVITE_PARENT, scope="school")
+@bp.input(schemas.InviteIn, arg_name="body")
+@bp.output(schemas.InviteOut, status_code=201)
+def create_invite(school_id: int, body: dict[str, Any]) -> Any:
+    """Create an invite; staff roles only by the principal."""
+    return services.create_invite(current_principal(), current_school(), Role(body["role"]),
+                                  body["expires_in_hours"], body["max_uses"])
+
+
+@bp.get("/schools/<int:school_id>/invites")
+@rule(Action.INVITE_PARENT, scope="school")
+@bp.output(schemas.InviteOut(many=True))
+def list_invites(school_id: int) -> Any:
+    """A school's invites, newest first."""
+    return db.session.scalars(select(Invite).where(Invite.school_id == school_id).order_by(Invite.id.desc())).all()
+
+
+@bp.get("/invites/<int:invite_id>/wxacode")
+@rule(Action.INVITE_PARENT, scope="invite")
+@bp.input(schemas.InviteCodeQuery, location="query", arg_name="query")
+@bp.doc(responses={200: {"description": "PNG 小程序码", "content": {"image/png": {}}}})
+def invite_wxacode(invite_id: int, query: dict[str, Any]) -> Any:
+    """The invite's mini-program code as a PNG image."""
+    png = services.invite_code_image(current_principal(), wechat_gateway(), db.session.get(Invite, invite_id),
+                                     query["env_version"])
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+@bp.post("/invites/<int:invite_id>/revoke")
+@rule(Action.INVITE_PARENT, scope="invite")
+@bp.output(schemas.InviteOut)
+def revoke_invite(invite_id: int) -> Any:
+    """Withdraw an invite."""
+    return services.revoke_invite(current_principal(), db.session.get(Invite, invite_id))
+
+
+@bp.post("/bindings/redeem")
+@rule(Action.AUTHENTICATED)
+@limiter.limit(_redeem_limit, key_func=_user_key)
+@bp.input(schemas.RedeemIn, arg_name="body")
+@bp.output(schemas.MembershipOut, status_code=201)
+def redeem(body: dict[str, Any]) -> Any:
+    """Redeem an invite: the binding waits for approval."""
+    return services.redeem_invite(current_principal().user, body["code"], body.get("child_class"))
+
+
+@bp.get("/schools/<int:school_id>/memberships")
+@rule(Action.MEMBERS_READ, scope="school")
+@bp.input(schemas.MembershipQuery, location="query", arg_name="query")
+@bp.output(schemas.MembershipOut(many=True))
+def list_memberships(school_id: int, query: dict[str, Any]) -> Any:
+    """A school's bindings, filtered by status and role."""
+    stmt = select(Membership).where(Membership.school_id == school_id).options(selectinload(Membership.user))
+    if query.get("status"):
+        stmt = stmt.where(Membership.status == query["status"])
+    if query.get("role"):
+        stmt = stmt.where(Membership.role == query["role"])
+    return db.session.scalars(stmt.order_by(Membership.id.desc())).all()
+
+
+@bp.post("/memberships/<int:membership_id>/decision")
+@rule(Action.APPROVE_PARENT, scope="membership")
+@bp.input(schemas.DecisionIn, arg_name="body")
+@bp.output(schemas.MembershipOut)
+def decide(membership_id: int, body: dict[str, Any]) -> Any:
+    """Approve or reject a pending binding."""
+    return services.decide_membership(current_principal(), db.session.get(Membership, membership_id),
+                                      body["approve"], body.get("reason"))
+
+
+@bp.post("/memberships/<int:membership_id>/revoke")
+@rule(Action.APPROVE_PARENT, scope="membership")
+@bp.input(schemas.ReasonIn, arg_name="body")
+@bp.output(schemas.MembershipOut)
+def revoke_membership(membership_id: int, body: dict[str, Any]) -> Any:
+    """End an active binding."""
+    return services.revoke_membership(current_principal(), db.session.get(Membership, membership_id),
+                                      body.get("reason"))
+
+
+@bp.get("/schools/<int:school_id>/audit")
+@rule(Action.AUDIT_READ, scope="school")
+@bp.input(PageQuerySchema, location="query", arg_name="query")
+@bp.output(schemas.AuditOut(many=True))
+def audit(school_id: int, query: dict[str, Any]) -> Any:
+    """A school's audit log, newest first."""
+    return list_audit(school_id, before_id=query.get("before_id"), limit=query["limit"])

@@ -1,0 +1,158 @@
+"""Request and response schemas of accounts: login, me, invites and bindings."""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range
+
+from backend.accounts.models import MembershipStatus, Role
+
+
+class WeChatLoginIn(Schema):
+    """The code from ``wx.login``."""
+
+    code = String(required=True, validate=Length(1, 128))
+
+
+class DevLoginIn(Schema):
+    """Development-only login as any openid."""
+
+    openid = String(required=True, validate=Length(1, 64))
+
+
+class MembershipBrief(Schema):
+    """A binding as its owner sees it."""
+
+    id = Integer()
+    school_id = Integer()
+    school_name = String(attribute="school.name")
+    role = String()
+    status = String()
+    child_class = String(allow_none=True)
+
+
+class RegulatorScopeOut(Schema):
+    """A region the user regulates."""
+
+    region_id = Integer()
+    region_code = String(attribute="region.code")
+    region_name = String(attribute="region.name")
+
+
+class UserOut(Schema):
+    """The caller, without WeChat secrets."""
+
+    id = Integer()
+    nickname = String(allow_none=True)
+    phone_bound = Boolean(attribute="phone_bound")
+    is_admin = Boolean()
+    memberships = List(Nested(MembershipBrief))
+    regulator_scopes = List(Nested(RegulatorScopeOut))
+
+
+class LoginOut(Schema):
+    """Our own session token; WeChat's session_key is never part of it."""
+
+    token = String()
+    expires_at = DateTime()
+    user = Nested(UserOut)
+
+
+class PhoneIn(Schema):
+    """The code from a ``getPhoneNumber`` button."""
+
+    code = String(required=True, validate=Length(1, 128))
+
+
+class PhoneOut(Schema):
+    """The bound phone, masked."""
+
+    phone = String()
+
+
+class RevokedOut(Schema):
+    """How many sessions were revoked."""
+
+    revoked = Integer()
+
+
+class InviteIn(Schema):
+    """Create an invite."""
+
+    role = String(required=True, validate=OneOf([r.value for r in Role]))
+    expires_in_hours = Integer(load_default=72, validate=Range(1, 24 * 30))
+    max_uses = Integer(load_default=1, validate=Range(1, 1000))
+
+
+class InviteOut(Schema):
+    """An invite as its school's staff see it."""
+
+    id = Integer()
+    school_id = Integer()
+    role = String()
+    scene = String()
+    short_code = String()
+    expires_at = DateTime()
+    max_uses = Integer()
+    uses = Integer()
+    revoked = Boolean(attribute="is_revoked")
+
+
+class InviteCodeQuery(Schema):
+    """Which mini-program version the code should open."""
+
+    env_version = String(load_default="release", validate=OneOf(["release", "trial", "develop"]))
+
+
+class RedeemIn(Schema):
+    """Redeem an invite by scanned scene or typed short code."""
+
+    code = String(required=True, validate=Length(1, 32))
+    child_class = String(load_default=None, validate=Length(max=64))
+
+
+class MembershipOut(Schema):
+    """A binding as school staff see it."""
+
+    id = Integer()
+    school_id = Integer()
+    user_id = Integer()
+    nickname = String(attribute="user.nickname", allow_none=True)
+    role = String()
+    status = String()
+    child_class = String(allow_none=True)
+    created_at = DateTime()
+    decided_at = DateTime(allow_none=True)
+
+
+class MembershipQuery(Schema):
+    """Filter a school's bindings."""
+
+    status = String(load_default=None, validate=OneOf([s.value for s in MembershipStatus]))
+    role = String(load_default=None, validate=OneOf([r.value for r in Role]))
+
+
+class DecisionIn(Schema):
+    """Approve or reject a binding."""
+
+    approve = Boolean(required=True)
+    reason = String(load_default=None, validate=Length(max=200))
+
+
+class ReasonIn(Schema):
+    """Why a binding is revoked."""
+
+    reason = String(load_default=None, validate=Length(max=200))
+
+
+class AuditOut(Schema):
+    """An audit row."""
+
+    id = Integer()
+    at = DateTime()
+    actor_id = Integer(allow_none=True)
+    action = String()
+    target_type = String(allow_none=True)
+    target_id = Integer(allow_none=True)
+    details = Dict()

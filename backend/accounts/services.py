@@ -1,0 +1,335 @@
+"""Login sessions, phone binding, invites, memberships and regulator scopes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from backend.accounts.models import (
+    STAFF_ROLES,
+    AuthSession,
+    Invite,
+    Membership,
+    MembershipStatus,
+    RegulatorScope,
+    Role,
+    User,
+)
+from backend.audit.services import record_audit
+from backend.errors import ApiError, not_found
+from backend.extensions import db
+from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatUnavailable
+from backend.permissions import Action, Principal, require
+from backend.schools.models import Region, School
+from backend.timeutil import utcnow
+
+# Readable by hand: no 0/O, 1/I/L.
+SHORT_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+SHORT_CODE_LENGTH = 8
+SCENE_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+SCENE_LENGTH = 24
+BIND_PAGE = "pages/accounts/bind/index"
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """A new login: the bearer token is shown to the client once and stored only hashed."""
+
+    token: str
+    session: AuthSession
+    user: User
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a bearer token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _wechat_login_error(exc: WeChatError) -> ApiError:
+    if isinstance(exc, WeChatUnavailable):
+        return ApiError(503, "wechat_unavailable", "微信服务暂时不可用，请稍后重试")
+    if exc.errcode in (40029, 40163):
+        return ApiError(401, "wechat_code_invalid", "登录凭证无效或已使用，请重新登录")
+    if exc.errcode == 45011:
+        return ApiError(429, "wechat_rate_limited", "登录过于频繁，请稍后再试")
+    if exc.errcode == 40226:
+        return ApiError(403, "wechat_user_blocked", "该微信账号存在风险，暂时无法登录")
+    return ApiError(502, "wechat_error", "微信登录失败，请稍后重试", {"errcode": exc.errcode})
+
+
+def issue_session(user: User, ttl_hours: int, client: str | None = None) -> IssuedSession:
+    """Create a revocable session token for a user (the caller commits)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session = AuthSession(user=user, token_hash=hash_token(token), created_at=now,
+                          expires_at=now + timedelta(hours=ttl_hours), client=(client or "")[:200] or None)
+    db.session.add(session)
+    user.last_login_at = now
+    return IssuedSession(token, session, user)
+
+
+def _user_for_openid(openid: str, unionid: str | None, session_key: str | None) -> User:
+    user = db.session.scalar(select(User).where(User.openid == openid))
+    if user is None:
+        user = User(openid=openid, unionid=unionid, session_key=session_key)
+        db.session.add(user)
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except IntegrityError:
+            # Two first logins of the same user raced; the other one created the row.
+            user = db.session.scalar(select(User).where(User.openid == openid))
+            if user is None:
+                raise
+    if unionid:
+        user.unionid = unionid
+    if session_key:
+        user.session_key = session_key
+    return user
+
+
+def login_with_wechat(gateway: WeChatGateway, code: str, ttl_hours: int, client: str | None = None) -> IssuedSession:
+    """``wx.login`` code → ``jscode2session`` → our own session token. ``session_key`` stays here."""
+    try:
+        info = gateway.code_to_session(code)
+    except WeChatError as exc:
+        raise _wechat_login_error(exc) from exc
+    user = _user_for_openid(info.openid, info.unionid, info.session_key)
+    issued = issue_session(user, ttl_hours, client)
+    db.session.commit()
+    return issued
+
+
+def dev_login(openid: str, ttl_hours: int) -> IssuedSession:
+    """Log in as any openid without WeChat; the route exists only in development mode."""
+    user = _user_for_openid(openid, None, None)
+    issued = issue_session(user, ttl_hours, "dev-login")
+    db.session.commit()
+    return issued
+
+
+def user_for_token(token: str) -> User | None:
+    """The user of a live session token; None when unknown, expired or revoked."""
+    return db.session.scalar(
+        select(User).join(AuthSession, AuthSession.user_id == User.id)
+        .where(AuthSession.token_hash == hash_token(token), AuthSession.revoked_at.is_(None),
+               AuthSession.expires_at > utcnow())
+    )
+
+
+def logout(token: str) -> None:
+    """Revoke the session of this token."""
+    db.session.execute(update(AuthSession).where(AuthSession.token_hash == hash_token(token),
+                                                 AuthSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    db.session.commit()
+
+
+def revoke_all_sessions(user_id: int, actor_id: int | None) -> int:
+    """Revoke every live session of a user (lost phone, removed staff); returns how many."""
+    result = db.session.execute(update(AuthSession).where(AuthSession.user_id == user_id,
+                                                          AuthSession.revoked_at.is_(None))
+                                .values(revoked_at=utcnow()))
+    record_audit(actor_id, "sessions.revoke_all", target=("user", user_id), details={"count": result.rowcount})
+    db.session.commit()
+    return result.rowcount
+
+
+def bind_phone(gateway: WeChatGateway, user: User, code: str) -> str:
+    """Store the phone number behind a ``getPhoneNumber`` code (staff accounts need one)."""
+    try:
+        phone = gateway.get_phone_number(code)
+    except WeChatUnavailable as exc:
+        raise ApiError(503, "wechat_unavailable", "微信服务暂时不可用，请稍后重试") from exc
+    except WeChatError as exc:
+        if exc.errcode == 40029:
+            raise ApiError(400, "phone_code_invalid", "手机号授权码无效，请重新授权") from exc
+        raise ApiError(502, "wechat_error", "获取手机号失败，请稍后重试", {"errcode": exc.errcode}) from exc
+    user.phone = phone
+    record_audit(user.id, "user.bind_phone", target=("user", user.id))
+    db.session.commit()
+    return phone
+
+
+# -- invites ---------------------------------------------------------------------------------------
+
+def invite_action(role: Role) -> Action:
+    """Which permission creating an invite for ``role`` needs."""
+    return Action.INVITE_STAFF if role in STAFF_ROLES else Action.INVITE_PARENT
+
+
+def approve_action(role: Role) -> Action:
+    """Which permission deciding a binding for ``role`` needs."""
+    return Action.APPROVE_STAFF if role in STAFF_ROLES else Action.APPROVE_PARENT
+
+
+def _random(alphabet: str, length: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def create_invite(actor: Principal, school: School, role: Role, expires_in_hours: int, max_uses: int) -> Invite:
+    """Create an invite with a random ``scene`` (for the mini-program code) and a short code to type."""
+    require(actor, invite_action(role), school)
+    invite = Invite(school_id=school.id, role=role, created_by_id=actor.user.id,
+                    scene=_random(SCENE_ALPHABET, SCENE_LENGTH),
+                    short_code=_random(SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH),
+                    expires_at=utcnow() + timedelta(hours=expires_in_hours), max_uses=max_uses)
+    db.session.add(invite)
+    db.session.flush()
+    record_audit(actor.user.id, "invite.create", school_id=school.id, target=("invite", invite.id),
+                 details={"role": role, "max_uses": max_uses, "expires_in_hours": expires_in_hours})
+    db.session.commit()
+    return invite
+
+
+def revoke_invite(actor: Principal, invite: Invite) -> Invite:
+    """Stop an invite from being redeemed."""
+    require(actor, invite_action(Role(invite.role)), invite.school)
+    if invite.revoked_at is None:
+        invite.revoked_at = utcnow()
+        record_audit(actor.user.id, "invite.revoke", school_id=invite.school_id, target=("invite", invite.id))
+        db.session.commit()
+    return invite
+
+
+def invite_code_image(actor: Principal, gateway: WeChatGateway, invite: Invite, env_version: str) -> bytes:
+    """The mini-program code image of an invite."""
+    require(actor, invite_action(Role(invite.role)), invite.school)
+    try:
+        return gateway.get_unlimited_wxacode(invite.scene, BIND_PAGE, env_version=env_version,
+                                             check_path=env_version == "release")
+    except WeChatUnavailable as exc:
+        raise ApiError(503, "wechat_unavailable", "微信服务暂时不可用，请稍后重试") from exc
+    except WeChatError as exc:
+        raise ApiError(502, "wechat_error", "生成小程序码失败", {"errcode": exc.errcode}) from exc
+
+
+def find_invite(code: str) -> Invite | None:
+    """An invite by its scene (scanned) or its short code (typed, case-insensitive)."""
+    code = code.strip()
+    return db.session.scalar(select(Invite).where((Invite.scene == code) | (Invite.short_code == code.upper())))
+
+
+def redeem_invite(user: User, code: str, child_class: str | None) -> Membership:
+    """Bind a user to the invite's school; the binding waits for approval."""
+    invite = find_invite(code)
+    if invite is None:
+        raise ApiError(404, "invite_not_found", "邀请码不存在，请核对后重新输入")
+    if invite.revoked_at is not None:
+        raise ApiError(410, "invite_revoked", "该邀请码已被撤销")
+    if invite.expires_at <= utcnow():
+        raise ApiError(410, "invite_expired", "该邀请码已过期，请联系学校重新获取")
+    role = Role(invite.role)
+    if role is Role.PARENT and not (child_class or "").strip():
+        raise ApiError(422, "child_class_required", "请填写孩子所在班级", {"fields": {"child_class": ["必填"]}})
+
+    existing = db.session.scalar(select(Membership).where(
+        Membership.user_id == user.id, Membership.school_id == invite.school_id, Membership.role == role))
+    if existing is not None and existing.status in (MembershipStatus.ACTIVE, MembershipStatus.PENDING):
+        code_ = "already_bound" if existing.status == MembershipStatus.ACTIVE else "binding_pending"
+        raise ApiError(409, code_, "您已绑定该学校" if code_ == "already_bound" else "您的绑定申请正在审核中")
+
+    # Count the use atomically so concurrent redemptions can never exceed max_uses.
+    claimed = db.session.execute(
+        update(Invite).where(Invite.id == invite.id, Invite.uses < Invite.max_uses, Invite.revoked_at.is_(None))
+        .values(uses=Invite.uses + 1)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise ApiError(410, "invite_used_up", "该邀请码已达到使用次数上限")
+
+    membership = existing or Membership(user_id=user.id, school_id=invite.school_id, role=role)
+    membership.status = MembershipStatus.PENDING
+    membership.child_class = (child_class or "").strip() or None
+    membership.invite_id = invite.id
+    membership.decided_at = None
+    membership.decided_by_id = None
+    db.session.add(membership)
+    db.session.flush()
+    record_audit(user.id, "membership.request", school_id=invite.school_id, target=("membership", membership.id),
+                 details={"role": role, "invite_id": invite.id, "child_class": membership.child_class})
+    db.session.commit()
+    return membership
+
+
+def decide_membership(actor: Principal, membership: Membership, approve: bool, reason: str | None) -> Membership:
+    """Approve or reject a pending binding; staff roles only by the principal."""
+    require(actor, approve_action(Role(membership.role)), membership.school)
+    if membership.status != MembershipStatus.PENDING:
+        raise ApiError(409, "membership_not_pending", "该绑定申请已处理")
+    membership.status = MembershipStatus.ACTIVE if approve else MembershipStatus.REJECTED
+    membership.decided_at = utcnow()
+    membership.decided_by_id = actor.user.id
+    record_audit(actor.user.id, "membership.approve" if approve else "membership.reject",
+                 school_id=membership.school_id, target=("membership", membership.id),
+                 details={"role": membership.role, "user_id": membership.user_id, "reason": reason})
+    db.session.commit()
+    return membership
+
+
+def revoke_membership(actor: Principal, membership: Membership, reason: str | None) -> Membership:
+    """End an active binding (a parent whose child left, a staff member who moved)."""
+    require(actor, approve_action(Role(membership.role)), membership.school)
+    if membership.status != MembershipStatus.ACTIVE:
+        raise ApiError(409, "membership_not_active", "该绑定当前不是生效状态")
+    membership.status = MembershipStatus.REVOKED
+    membership.decided_at = utcnow()
+    membership.decided_by_id = actor.user.id
+    record_audit(actor.user.id, "membership.revoke", school_id=membership.school_id,
+                 target=("membership", membership.id),
+                 details={"role": membership.role, "user_id": membership.user_id, "reason": reason})
+    db.session.commit()
+    return membership
+
+
+def grant_membership(user: User, school: School, role: Role, actor_id: int | None) -> Membership:
+    """Give a user an active role directly (admin command and demo seed), audited like any grant."""
+    membership = db.session.scalar(select(Membership).where(
+        Membership.user_id == user.id, Membership.school_id == school.id, Membership.role == role))
+    if membership is None:
+        membership = Membership(user_id=user.id, school_id=school.id, role=role)
+        db.session.add(membership)
+    membership.status = MembershipStatus.ACTIVE
+    membership.decided_at = utcnow()
+    membership.decided_by_id = actor_id
+    db.session.flush()
+    record_audit(actor_id, "membership.grant", school_id=school.id, target=("membership", membership.id),
+                 details={"role": role, "user_id": user.id})
+    return membership
+
+
+def grant_regulator(user: User, region: Region, actor_id: int | None) -> RegulatorScope:
+    """Give a user regulator authority over a region (admin command)."""
+    scope = db.session.scalar(select(RegulatorScope).where(RegulatorScope.user_id == user.id,
+                                                           RegulatorScope.region_id == region.id))
+    if scope is None:
+        scope = RegulatorScope(user_id=user.id, region_id=region.id, granted_by_id=actor_id)
+        db.session.add(scope)
+        db.session.flush()
+        record_audit(actor_id, "regulator.grant", target=("user", user.id),
+                     details={"region_id": region.id, "region_code": region.code})
+    return scope
+
+
+def revoke_regulator(user: User, region: Region, actor_id: int | None) -> bool:
+    """Remove a regulator scope; returns whether there was one."""
+    scope = db.session.scalar(select(RegulatorScope).where(RegulatorScope.user_id == user.id,
+                                                           RegulatorScope.region_id == region.id))
+    if scope is None:
+        return False
+    db.session.delete(scope)
+    record_audit(actor_id, "regulator.revoke", target=("user", user.id),
+                 details={"region_id": region.id, "region_code": region.code})
+    return True
+
+
+def get_or_404(model: type, object_id: int, label: str) -> object:
+    """Load a row by id or answer 404 naming what is missing."""
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        raise not_found(label)
+    return obj

@@ -1,0 +1,78 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apiflask import APIFlask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from backend.config import load_config
+from backend.db_types import configure_field_encryption
+from backend.errors import register_error_handlers
+from backend.extensions import db, limiter, migrate
+from backend.permissions import AUTHENTICATOR
+
+API_PREFIX = "/api/v1"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # Foreign keys are off by default in SQLite; WAL lets the api read while a worker writes.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def create_app(config: dict[str, Any] | None = None) -> APIFlask:
+    """Build the Flask application; ``config`` overrides settings read from the environment."""
+    settings = load_config(config)
+    app = APIFlask("backend", title="明厨亮灶 API", version="1.0", instance_path=settings["INSTANCE_PATH"],
+                   instance_relative_config=False)
+    app.config.update(settings)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    configure_field_encryption(app.config["SECRET_KEY"], app.config.get("FIELD_ENCRYPTION_KEY"))
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    limiter.init_app(app)
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+
+    from backend.accounts import services as account_services
+
+    AUTHENTICATOR["token"] = account_services.user_for_token
+    register_error_handlers(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _migrations_dir() -> Any:
+    from backend.config import PROJECT_ROOT
+
+    return PROJECT_ROOT / "migrations"
+
+
+def _register_blueprints(app: APIFlask) -> None:
+    from backend import health
+    from backend.accounts import routes as accounts
+    from backend.schools import routes as schools
+
+    app.register_blueprint(health.bp)
+    blueprints = [accounts.bp, schools.bp]
+    if app.config["APP_ENV"] == "development":
+        blueprints.append(accounts.dev_bp)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint, url_prefix=API_PREFIX)
+
+
+def _register_cli(app: APIFlask) -> None:
+    from backend.cli import register_commands
+
+    register_commands(app)

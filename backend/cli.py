@@ -1,0 +1,194 @@
+"""Flask CLI commands: demo and scale seeds, admins and regulators."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import func, insert, select
+
+from backend.accounts import services as accounts
+from backend.accounts.models import Membership, MembershipStatus, Role, User
+from backend.extensions import db
+from backend.schools import services as schools
+from backend.schools.models import AreaKind, Camera, Canteen, KitchenArea, Region, School, SchoolKind, SourceKind
+
+WEEKDAYS = range(5)
+DEMO_MEALS = [("breakfast", "07:00", "08:00"), ("lunch", "11:30", "12:30"), ("dinner", "17:30", "18:30")]
+DEMO_LIVE = [("06:30", "13:30"), ("16:30", "19:00")]
+DEMO_WORK_HOURS = [("05:30", "20:00")]
+DEMO_AREAS = [("热菜烹饪区", AreaKind.HOT_KITCHEN, True), ("切配区", AreaKind.PREP, True),
+              ("留样间", AreaKind.SAMPLE_ROOM, False)]
+DEMO_CHECKS = ["no_mask", "no_hat", "person_after_hours", "rodent", "camera_offline", "camera_blurred",
+               "camera_occluded"]
+
+
+def _windows(spans: list[tuple[str, str]]) -> list[dict[str, object]]:
+    return [{"weekday": d, "start": s, "end": e} for d in WEEKDAYS for s, e in spans]
+
+
+def _meal_windows() -> list[dict[str, object]]:
+    return [{"weekday": d, "meal": m, "start": s, "end": e} for d in WEEKDAYS for m, s, e in DEMO_MEALS]
+
+
+def demo_video_path() -> str:
+    """The video the demo's cameras loop (resolved by the detection workers' media helper when present)."""
+    try:
+        from workers.demo_media import demo_video  # type: ignore[import-not-found]
+
+        return str(demo_video())
+    except ImportError:
+        return str(Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi"))
+
+
+def _user(openid: str, nickname: str, *, admin: bool = False) -> User:
+    user = db.session.scalar(select(User).where(User.openid == openid))
+    if user is None:
+        user = User(openid=openid, nickname=nickname, is_admin=admin)
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def _region_chain() -> Region:
+    province = db.session.scalar(select(Region).where(Region.code == "330000")) or schools.create_region(
+        "330000", "浙江省", "province", None)
+    city = db.session.scalar(select(Region).where(Region.code == "330100")) or schools.create_region(
+        "330100", "杭州市", "city", province)
+    return db.session.scalar(select(Region).where(Region.code == "330106")) or schools.create_region(
+        "330106", "西湖区", "county", city)
+
+
+def seed_demo() -> dict[str, int]:
+    """Create the demo region, two schools with canteens, areas, cameras and a user of every role.
+
+    Running it twice changes nothing: every object is looked up by its natural key first.
+    """
+    county = _region_chain()
+    admin = _user("demo-admin", "平台管理员", admin=True)
+    regulator = _user("demo-regulator", "西湖区市场监管局")
+    accounts.grant_regulator(regulator, county, admin.id)
+    video = demo_video_path()
+    created: dict[str, int] = {}
+    for index, (name, kind) in enumerate([("西湖实验小学", SchoolKind.PRIMARY), ("文三路中学", SchoolKind.SECONDARY)],
+                                         start=1):
+        school = db.session.scalar(select(School).where(School.name == name))
+        if school is None:
+            school = schools.create_school(admin.id, county, name, kind, f"杭州市西湖区示范路{index}号")
+            canteen = Canteen(school_id=school.id, name="学生食堂", meal_windows=_meal_windows(),
+                              live_windows=_windows(DEMO_LIVE))
+            db.session.add(canteen)
+            db.session.flush()
+            for area_name, area_kind, public in DEMO_AREAS:
+                area = KitchenArea(canteen_id=canteen.id, name=area_name, kind=area_kind, public=public)
+                db.session.add(area)
+                db.session.flush()
+                db.session.add(Camera(area_id=area.id, name=f"{area_name}摄像头", source_kind=SourceKind.FILE,
+                                      source_url=video, sampling_interval_seconds=5,
+                                      work_hours=_windows(DEMO_WORK_HOURS), enabled_checks=DEMO_CHECKS))
+        for role in Role:
+            user = _user(f"demo-{role.value}-{index}", f"{name}{accounts_role_label(role)}")
+            membership = accounts.grant_membership(user, school, role, admin.id)
+            if role is Role.PARENT:
+                membership.child_class = "三年级二班"
+        created[name] = school.id
+    db.session.commit()
+    return created
+
+
+def accounts_role_label(role: Role) -> str:
+    """The Chinese name of a role."""
+    from backend.accounts.models import ROLE_LABELS
+
+    return ROLE_LABELS[role]
+
+
+def seed_scale(schools_count: int, parents_per_school: int, batch: int = 1000) -> None:
+    """Bulk-create schools with staff and parents for benchmarks (fast core inserts, with a progress bar)."""
+    county = _region_chain()
+    start = (db.session.scalar(select(func.max(School.id))) or 0) + 1
+    tag = secrets.token_hex(3)
+    with click.progressbar(range(schools_count), label="seeding schools") as bar:
+        for offset in bar:
+            number = start + offset
+            school = School(region_id=county.id, name=f"压测学校{number}", kind=SchoolKind.PRIMARY)
+            db.session.add(school)
+            db.session.flush()
+            canteen = Canteen(school_id=school.id, name="学生食堂", meal_windows=_meal_windows(),
+                              live_windows=_windows(DEMO_LIVE))
+            db.session.add(canteen)
+            db.session.flush()
+            area = KitchenArea(canteen_id=canteen.id, name="热菜烹饪区", kind=AreaKind.HOT_KITCHEN, public=True)
+            db.session.add(area)
+            db.session.flush()
+            db.session.add(Camera(area_id=area.id, name="热菜区摄像头", source_kind=SourceKind.RTSP,
+                                  source_url=f"rtsp://10.0.{number % 250}.1/stream1"))
+            openids = [f"scale-{tag}-{number}-{role.value}" for role in (Role.PRINCIPAL, Role.STAFF, Role.MANAGER)]
+            openids += [f"scale-{tag}-{number}-parent-{i}" for i in range(parents_per_school)]
+            for chunk_start in range(0, len(openids), batch):
+                chunk = openids[chunk_start:chunk_start + batch]
+                ids = db.session.scalars(insert(User).returning(User.id),
+                                         [{"openid": o, "is_admin": False} for o in chunk]).all()
+                rows = []
+                for openid, user_id in zip(chunk, ids, strict=True):
+                    role = Role.PARENT if "-parent-" in openid else Role(openid.rsplit("-", 1)[1])
+                    rows.append({"user_id": user_id, "school_id": school.id, "role": role,
+                                 "status": MembershipStatus.ACTIVE,
+                                 "child_class": "一年级一班" if role is Role.PARENT else None})
+                db.session.execute(insert(Membership), rows)
+            db.session.commit()
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the CLI commands to the app."""
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Create the demo region, schools, cameras and one user of every role (idempotent)."""
+        created = seed_demo()
+        for name, school_id in created.items():
+            click.echo(f"school {school_id}: {name}")
+        click.echo("demo users: demo-admin, demo-regulator, demo-<role>-<1|2> (role: "
+                   + ", ".join(r.value for r in Role) + ")")
+
+    @app.cli.command("seed-scale")
+    @click.option("--schools", "schools_count", type=click.IntRange(1, 100000), required=True)
+    @click.option("--parents-per-school", type=click.IntRange(0, 100000), default=100, show_default=True)
+    def seed_scale_command(schools_count: int, parents_per_school: int) -> None:
+        """Create many schools and parents for benchmarks."""
+        seed_scale(schools_count, parents_per_school)
+        click.echo(f"seeded {schools_count} schools with {parents_per_school} parents each")
+
+    @app.cli.command("create-admin")
+    @click.option("--openid", required=True, help="the admin's WeChat openid")
+    @click.option("--nickname", default="管理员")
+    def create_admin_command(openid: str, nickname: str) -> None:
+        """Make a user (created if needed) a platform admin."""
+        user = _user(openid, nickname)
+        user.is_admin = True
+        from backend.audit.services import record_audit
+
+        record_audit(None, "admin.grant", target=("user", user.id))
+        db.session.commit()
+        click.echo(f"user {user.id} ({openid}) is an admin")
+
+    @app.cli.command("grant-regulator")
+    @click.option("--openid", required=True)
+    @click.option("--region-code", required=True, help="administrative code, e.g. 330106")
+    @click.option("--revoke", is_flag=True, help="remove the scope instead")
+    def grant_regulator_command(openid: str, region_code: str, revoke: bool) -> None:
+        """Give (or take) a regulator's authority over a region."""
+        region = db.session.scalar(select(Region).where(Region.code == region_code))
+        if region is None:
+            raise click.ClickException(f"no region with code {region_code}")
+        user = _user(openid, "监管人员")
+        if revoke:
+            removed = accounts.revoke_regulator(user, region, None)
+            db.session.commit()
+            click.echo("revoked" if removed else "no such scope")
+            return
+        accounts.grant_regulator(user, region, None)
+        db.session.commit()
+        click.echo(f"user {user.id} regulates {region.name} ({region.code})")

@@ -1,0 +1,156 @@
+"""Settings read from the environment.
+
+Every setting the code reads is declared in ``SETTINGS`` so that the README table, the compose-file test
+and production validation all come from one list.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
+REAL_WECHAT_API_BASE = "https://api.weixin.qq.com/"
+DEV_SECRET_PREFIX = "dev-"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot make a safe configuration (production without a secret)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, default, whether production needs it and what it is for."""
+
+    name: str
+    default: str | None
+    description: str
+    secret: bool = False
+    required_in_production: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("APP_ENV", "development", "development | testing | production"),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL; default SQLite file instance/kitchen.db",
+            required_in_production=True),
+    Setting("SECRET_KEY", None, "signs tokens and derives the field-encryption key", secret=True,
+            required_in_production=True),
+    Setting("FIELD_ENCRYPTION_KEY", None, "Fernet key for camera credentials (default: derived from SECRET_KEY)",
+            secret=True),
+    Setting("WECHAT_APPID", None, "mini-program AppID", required_in_production=True),
+    Setting("WECHAT_SECRET", None, "mini-program AppSecret", secret=True, required_in_production=True),
+    Setting("WECHAT_API_BASE", REAL_WECHAT_API_BASE, "WeChat API base URL (tests point it at the fake)"),
+    Setting("WECHAT_TIMEOUT_SECONDS", "5", "timeout of every WeChat HTTP call"),
+    Setting("WECHAT_PUSH_TOKEN", None, "message-push Token configured in the WeChat console", secret=True),
+    Setting("WECHAT_PUSH_AES_KEY", None, "message-push EncodingAESKey (encrypted mode)", secret=True),
+    Setting("REDIS_URL", None, "Redis for shared access_token, rate limits and Celery (optional)"),
+    Setting("CELERY_BROKER_URL", None, "when set, jobs run on Celery workers instead of in-process"),
+    Setting("STORAGE_BACKEND", "local", "local | s3"),
+    Setting("STORAGE_LOCAL_PATH", None, "folder of the local object store; default instance/storage"),
+    Setting("S3_ENDPOINT_URL", None, "S3 endpoint (MinIO in compose); empty means AWS"),
+    Setting("S3_BUCKET", None, "bucket for uploads and evidence"),
+    Setting("S3_ACCESS_KEY_ID", None, "S3 access key", secret=True),
+    Setting("S3_SECRET_ACCESS_KEY", None, "S3 secret key", secret=True),
+    Setting("S3_REGION", "us-east-1", "S3 region"),
+    Setting("MAX_UPLOAD_MB", "10", "largest accepted upload"),
+    Setting("SESSION_TTL_HOURS", "168", "lifetime of a login session token"),
+    Setting("MEDIA_HOOK_SECRET", None, "shared secret the media server sends to the play-auth hooks",
+            secret=True),
+    Setting("MEDIA_RTMP_BASE", "rtmp://127.0.0.1:1935/live", "RTMP play base URL given to clients"),
+    Setting("MEDIA_HLS_BASE", "http://127.0.0.1:8080/hls", "HLS play base URL given to clients"),
+    Setting("RATELIMIT_LOGIN", "10 per minute", "login attempts per client address"),
+    Setting("RATELIMIT_REDEEM", "20 per hour", "invite redemptions per user"),
+    Setting("LOG_LEVEL", "INFO", "log level"),
+)
+
+
+def _env(name: str, environ: dict[str, str]) -> str | None:
+    value = environ.get(name)
+    return value if value not in (None, "") else None
+
+
+def _default_sqlite_url(instance_dir: Path) -> str:
+    return f"sqlite:///{instance_dir / 'kitchen.db'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _dev_secret(instance_dir: Path, name: str) -> str:
+    """A development secret kept in instance/ so that tokens survive restarts of `make demo`."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / f"{name.lower()}.dev"
+    if path.exists():
+        return path.read_text().strip()
+    value = DEV_SECRET_PREFIX + secrets.token_urlsafe(32)
+    path.write_text(value)
+    return value
+
+
+def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config from the environment, applying ``overrides`` last.
+
+    Production refuses to start when a required setting is missing or still a development value.
+    """
+    env = dict(os.environ if environ is None else environ)
+    overrides = dict(overrides or {})
+    app_env = overrides.get("APP_ENV") or _env("APP_ENV", env) or "development"
+    instance_dir = Path(overrides.get("INSTANCE_PATH") or env.get("INSTANCE_PATH") or DEFAULT_INSTANCE_DIR)
+
+    values: dict[str, Any] = {s.name: _env(s.name, env) or s.default for s in SETTINGS}
+    values.update({k: v for k, v in overrides.items() if k in values})
+    values["APP_ENV"] = app_env
+
+    if app_env == "production":
+        missing = [s.name for s in SETTINGS if s.required_in_production and not values.get(s.name)]
+        weak = [s.name for s in SETTINGS if s.secret and str(values.get(s.name) or "").startswith(DEV_SECRET_PREFIX)]
+        if missing or weak:
+            problems = [f"{name} is not set" for name in missing] + [
+                f"{name} is a development value" for name in weak]
+            raise ConfigError("refusing to start in production: " + "; ".join(problems))
+        if len(values["SECRET_KEY"]) < 32:
+            raise ConfigError("refusing to start in production: SECRET_KEY must be at least 32 characters")
+    else:
+        values["SECRET_KEY"] = values["SECRET_KEY"] or _dev_secret(instance_dir, "SECRET_KEY")
+        values["WECHAT_APPID"] = values["WECHAT_APPID"] or "wx_dev_appid"
+        values["WECHAT_SECRET"] = values["WECHAT_SECRET"] or "dev-wechat-secret"
+        values["MEDIA_HOOK_SECRET"] = values["MEDIA_HOOK_SECRET"] or "dev-media-hook-secret"
+        values["DATABASE_URL"] = values["DATABASE_URL"] or _default_sqlite_url(instance_dir)
+
+    database_url = normalise_database_url(values["DATABASE_URL"])
+    config: dict[str, Any] = dict(values)
+    config.update(
+        INSTANCE_PATH=str(instance_dir),
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(database_url),
+        TESTING=app_env == "testing",
+        DEBUG=False,
+        MAX_CONTENT_LENGTH=int(values["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024,
+        STORAGE_LOCAL_PATH=values["STORAGE_LOCAL_PATH"] or str(instance_dir / "storage"),
+        RATELIMIT_STORAGE_URI=values["REDIS_URL"] or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        JSON_AS_ASCII=False,
+        SPEC_PATH="/openapi.json",
+        DOCS_PATH="/docs",
+        INFO={"description": "互联网+明厨亮灶 学校食堂透明厨房平台 API"},
+        SECURITY_SCHEMES={"BearerAuth": {"type": "http", "scheme": "bearer"}},
+    )
+    for key, value in overrides.items():
+        config[key] = value
+    return config
+
+
+def _engine_options(database_url: str) -> dict[str, Any]:
+    if database_url.startswith("sqlite"):
+        # The api, scheduler and workers share one SQLite file: wait for locks instead of failing at once.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}

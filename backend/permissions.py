@@ -1,0 +1,229 @@
+"""The one place that decides who may do what.
+
+Every route declares a rule with :func:`rule`: the action it performs and how to find the school the
+request is about. The decorator authenticates the caller, resolves the school, and answers 401/403/404
+before the view (or its input validation) runs. Services call :func:`require` for finer checks that
+depend on data, such as the role named in an invite.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from flask import g, request
+from sqlalchemy import select
+
+from backend.accounts.models import Membership, MembershipStatus, RegulatorScope, Role, User
+from backend.errors import ApiError, forbidden, not_found
+from backend.extensions import db
+from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
+
+
+class Action(StrEnum):
+    """Everything a route can do, named by what it touches."""
+
+    PUBLIC = "public"
+    AUTHENTICATED = "authenticated"
+    ADMIN = "admin"
+    SCHOOL_READ = "school.read"
+    SCHOOL_MANAGE = "school.manage"
+    CAMERA_READ = "camera.read"
+    CAMERA_MANAGE = "camera.manage"
+    MEMBERS_READ = "members.read"
+    INVITE_PARENT = "invite.parent"
+    INVITE_STAFF = "invite.staff"
+    APPROVE_PARENT = "approve.parent"
+    APPROVE_STAFF = "approve.staff"
+    AUDIT_READ = "audit.read"
+
+
+ALL_MEMBER_ROLES = frozenset(Role)
+SCHOOL_ADMINS = frozenset({Role.PRINCIPAL, Role.STAFF})
+
+# Which school roles may perform each school-scoped action.
+ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.SCHOOL_READ: ALL_MEMBER_ROLES,
+    Action.SCHOOL_MANAGE: SCHOOL_ADMINS,
+    Action.CAMERA_READ: ALL_MEMBER_ROLES,
+    Action.CAMERA_MANAGE: SCHOOL_ADMINS,
+    Action.MEMBERS_READ: SCHOOL_ADMINS | {Role.COMMITTEE},
+    Action.INVITE_PARENT: SCHOOL_ADMINS | {Role.COMMITTEE},
+    Action.INVITE_STAFF: frozenset({Role.PRINCIPAL}),
+    Action.APPROVE_PARENT: SCHOOL_ADMINS | {Role.COMMITTEE},
+    Action.APPROVE_STAFF: frozenset({Role.PRINCIPAL}),
+    Action.AUDIT_READ: frozenset({Role.PRINCIPAL}),
+}
+
+# Regulators read everything in their region; they change nothing through school routes.
+REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
+    Action.SCHOOL_READ, Action.CAMERA_READ, Action.AUDIT_READ,
+})
+
+
+@dataclass
+class Principal:
+    """The authenticated caller with everything permission checks need, loaded once per request."""
+
+    user: User
+    roles_by_school: dict[int, frozenset[Role]] = field(default_factory=dict)
+    region_paths: tuple[str, ...] = ()
+
+    @property
+    def is_admin(self) -> bool:
+        """Platform administrators may do everything."""
+        return bool(self.user.is_admin)
+
+    def roles_in(self, school_id: int) -> frozenset[Role]:
+        """Active roles of this user in a school."""
+        return self.roles_by_school.get(school_id, frozenset())
+
+    def regulates(self, region_path: str) -> bool:
+        """Whether a region (by its materialised path) lies inside one of this user's regulator scopes."""
+        return any(region_path.startswith(scope) for scope in self.region_paths)
+
+
+def load_principal(user: User) -> Principal:
+    """Collect a user's active roles and regulator scopes."""
+    rows = db.session.execute(
+        select(Membership.school_id, Membership.role)
+        .where(Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE)
+    ).all()
+    roles: dict[int, set[Role]] = {}
+    for school_id, role in rows:
+        roles.setdefault(school_id, set()).add(Role(role))
+    paths = db.session.scalars(
+        select(Region.path).join(RegulatorScope, RegulatorScope.region_id == Region.id)
+        .where(RegulatorScope.user_id == user.id)
+    ).all()
+    return Principal(user=user, roles_by_school={k: frozenset(v) for k, v in roles.items()},
+                     region_paths=tuple(paths))
+
+
+def allowed(principal: Principal, action: Action, school: School | None = None) -> bool:
+    """Decide whether the caller may perform ``action`` on ``school``."""
+    if action in (Action.PUBLIC, Action.AUTHENTICATED):
+        return True
+    if principal.is_admin:
+        return True
+    if action is Action.ADMIN or school is None:
+        return False
+    if principal.roles_in(school.id) & ROLE_PERMISSIONS.get(action, frozenset()):
+        return True
+    return action in REGULATOR_PERMISSIONS and principal.regulates(school.region.path)
+
+
+def require(principal: Principal, action: Action, school: School | None = None) -> None:
+    """Raise 403 unless :func:`allowed`."""
+    if not allowed(principal, action, school):
+        raise forbidden()
+
+
+# How to find the school from a route's URL arguments. Each resolver returns the school or None.
+def _school_of(model: Any, *joins: Any) -> Callable[[int], School | None]:
+    def resolve(object_id: int) -> School | None:
+        query = select(School)
+        for join in joins:
+            query = query.join(join)
+        return db.session.scalar(query.where(model.id == object_id))
+    return resolve
+
+
+SCOPE_RESOLVERS: dict[str, tuple[str, str, Callable[[int], School | None]]] = {
+    "school": ("school_id", "学校", lambda object_id: db.session.get(School, object_id)),
+    "canteen": ("canteen_id", "食堂", _school_of(Canteen, Canteen)),
+    "area": ("area_id", "区域", _school_of(KitchenArea, Canteen, KitchenArea)),
+    "camera": ("camera_id", "摄像头", _school_of(Camera, Canteen, KitchenArea, Camera)),
+}
+
+
+def register_scope(name: str, url_arg: str, label: str, resolver: Callable[[int], School | None]) -> None:
+    """Let a feature package teach the permission module how to find the school of its objects."""
+    SCOPE_RESOLVERS[name] = (url_arg, label, resolver)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The permission a route declares."""
+
+    action: Action
+    scope: str | None = None
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+AUTHENTICATOR: dict[str, Callable[[str], User | None]] = {}
+
+
+def current_principal() -> Principal:
+    """The caller of the current request (set by :func:`rule`)."""
+    principal = g.get("principal")
+    if principal is None:
+        raise ApiError(401, "unauthenticated", "请先登录")
+    return principal
+
+
+def current_school() -> School | None:
+    """The school the current request's rule resolved, if any."""
+    return g.get("school")
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate_request() -> Principal:
+    """Resolve the bearer token to a principal or answer 401."""
+    token = _bearer_token()
+    user = AUTHENTICATOR["token"](token) if token else None
+    if user is None:
+        raise ApiError(401, "unauthenticated", "登录已失效，请重新登录")
+    principal = load_principal(user)
+    g.principal = principal
+    return principal
+
+
+def rule(action: Action, scope: str | None = None) -> Callable[[F], F]:
+    """Declare and enforce who may call a route.
+
+    Must sit below the route decorator and above ``@input`` so that an unauthorised caller never gets
+    as far as validation.
+    """
+    if scope is not None and scope not in SCOPE_RESOLVERS:
+        raise ValueError(f"unknown permission scope {scope!r}")
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if action is not Action.PUBLIC:
+                principal = authenticate_request()
+                school = None
+                if scope is not None:
+                    url_arg, label, resolver = SCOPE_RESOLVERS[scope]
+                    school = resolver(kwargs[url_arg])
+                    if school is None:
+                        raise not_found(label)
+                    g.school = school
+                if not allowed(principal, action, school):
+                    raise forbidden("无权访问该学校的数据" if school is not None else "没有权限执行此操作")
+            return view(*args, **kwargs)
+
+        wrapper._permission_rule = Rule(action, scope)  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+# Endpoints that Flask or APIFlask add themselves; everything else must declare a rule.
+FRAMEWORK_PUBLIC_ENDPOINTS = frozenset({"static", "openapi.spec", "openapi.docs", "openapi.swagger_ui_oauth_redirect"})
+
+
+def rule_of(view: Callable[..., Any]) -> Rule | None:
+    """The rule a view declared, or None."""
+    return getattr(view, "_permission_rule", None)

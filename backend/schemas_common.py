@@ -1,0 +1,74 @@
+"""Schema pieces shared by several features."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apiflask import Schema
+from apiflask.fields import Integer, String
+from apiflask.validators import OneOf, Range
+from marshmallow import ValidationError, validates_schema
+
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def validate_hhmm(value: str) -> None:
+    """A wall-clock time written HH:MM (24 h)."""
+    if not HHMM.match(value):
+        raise ValidationError("时间格式应为 HH:MM")
+
+
+class WindowSchema(Schema):
+    """A daily time window in Asia/Shanghai: Monday is weekday 0."""
+
+    weekday = Integer(required=True, validate=Range(0, 6))
+    start = String(required=True, validate=validate_hhmm)
+    end = String(required=True, validate=validate_hhmm)
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["start"] >= data["end"]:
+            raise ValidationError("结束时间必须晚于开始时间", "end")
+
+
+class MealWindowSchema(WindowSchema):
+    """A meal service window."""
+
+    meal = String(required=True, validate=OneOf(["breakfast", "lunch", "dinner", "snack"]))
+
+
+class PageQuerySchema(Schema):
+    """Cursor paging by id, newest first."""
+
+    before_id = Integer(load_default=None, validate=Range(min=1))
+    limit = Integer(load_default=50, validate=Range(1, 200))
+
+
+def localise_validation_messages() -> None:
+    """Give marshmallow's built-in field and validator messages in Chinese: users read them in the app."""
+    from marshmallow import fields, validate
+
+    fields.Field.default_error_messages = {
+        "required": "缺少必填字段",
+        "null": "不能为空",
+        "validator_failed": "取值无效",
+    }
+    for name, message in {"String": "应为字符串", "Integer": "应为整数", "Float": "应为数字", "Boolean": "应为布尔值",
+                          "DateTime": "日期时间格式不正确", "Date": "日期格式不正确", "List": "应为列表",
+                          "Nested": "格式不正确", "Dict": "应为对象"}.items():
+        field_class = getattr(fields, name)
+        field_class.default_error_messages = {**field_class.default_error_messages, "invalid": message}
+    fields.Integer.default_error_messages["too_large"] = "数值过大"
+    validate.Length.message_min = "长度不能少于 {min}"
+    validate.Length.message_max = "长度不能超过 {max}"
+    validate.Length.message_all = "长度应在 {min} 到 {max} 之间"
+    validate.Length.message_equal = "长度应为 {equal}"
+    # Range formats its messages twice: once for the operators, then for the bounds.
+    validate.Range.message_min = "不能小于 {{min}}"
+    validate.Range.message_max = "不能大于 {{max}}"
+    validate.Range.message_all = "应在 {{min}} 到 {{max}} 之间"
+    validate.OneOf.default_message = "取值应为以下之一：{choices}"
+
+
+localise_validation_messages()

@@ -1,0 +1,145 @@
+"""Request and response schemas of the schools feature."""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Boolean, DateTime, Float, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range
+
+from backend.schemas_common import MealWindowSchema, WindowSchema
+from backend.schools.models import AreaKind, SchoolKind, SourceKind
+
+DETECTION_CHECKS = ["no_mask", "no_hat", "no_uniform", "smoking", "phone", "rodent", "person_after_hours",
+                    "camera_offline", "camera_blurred", "camera_occluded"]
+
+
+class RegionOut(Schema):
+    """A region without its children."""
+
+    id = Integer()
+    code = String()
+    name = String()
+    level = String()
+
+
+class SchoolOut(Schema):
+    """A school as members see it."""
+
+    id = Integer()
+    name = String()
+    kind = String()
+    address = String(allow_none=True)
+    region = Nested(RegionOut)
+
+
+class SchoolIn(Schema):
+    """Register a school (admin)."""
+
+    region_code = String(required=True, validate=Length(1, 12))
+    name = String(required=True, validate=Length(1, 100))
+    kind = String(required=True, validate=OneOf([k.value for k in SchoolKind]))
+    address = String(load_default=None, validate=Length(max=200))
+
+
+class SchoolPatch(Schema):
+    """Change a school."""
+
+    name = String(validate=Length(1, 100))
+    address = String(allow_none=True, validate=Length(max=200))
+
+
+class CanteenIn(Schema):
+    """Create a canteen."""
+
+    name = String(required=True, validate=Length(1, 100))
+    meal_windows = List(Nested(MealWindowSchema), load_default=list)
+    live_windows = List(Nested(WindowSchema), load_default=list)
+
+
+class CanteenPatch(Schema):
+    """Change a canteen."""
+
+    name = String(validate=Length(1, 100))
+    meal_windows = List(Nested(MealWindowSchema))
+    live_windows = List(Nested(WindowSchema))
+
+
+class CanteenOut(Schema):
+    """A canteen with its windows (Asia/Shanghai)."""
+
+    id = Integer()
+    school_id = Integer()
+    name = String()
+    meal_windows = List(Nested(MealWindowSchema))
+    live_windows = List(Nested(WindowSchema))
+
+
+class AreaIn(Schema):
+    """Create a kitchen area."""
+
+    name = String(required=True, validate=Length(1, 100))
+    kind = String(required=True, validate=OneOf([k.value for k in AreaKind]))
+    public = Boolean(load_default=False)
+
+
+class AreaPatch(Schema):
+    """Change a kitchen area."""
+
+    name = String(validate=Length(1, 100))
+    kind = String(validate=OneOf([k.value for k in AreaKind]))
+    public = Boolean()
+
+
+class AreaOut(Schema):
+    """A kitchen area."""
+
+    id = Integer()
+    canteen_id = Integer()
+    name = String()
+    kind = String()
+    public = Boolean()
+
+
+class CameraIn(Schema):
+    """Create a camera. The source and credentials are write-only."""
+
+    name = String(required=True, validate=Length(1, 100))
+    source_kind = String(required=True, validate=OneOf([k.value for k in SourceKind]))
+    source_url = String(required=True, validate=Length(1, 1000), load_only=True)
+    source_username = String(load_default=None, validate=Length(max=200), load_only=True)
+    source_password = String(load_default=None, validate=Length(max=200), load_only=True)
+    sampling_interval_seconds = Integer(load_default=5, validate=Range(1, 3600))
+    work_hours = List(Nested(WindowSchema), load_default=list)
+    enabled_checks = List(String(validate=OneOf(DETECTION_CHECKS)), load_default=list)
+    regions_of_interest = List(List(List(Float(validate=Range(0, 1)), validate=Length(2, 2))), load_default=list)
+    enabled = Boolean(load_default=True)
+
+
+class CameraPatch(Schema):
+    """Change a camera."""
+
+    area_id = Integer()
+    name = String(validate=Length(1, 100))
+    source_kind = String(validate=OneOf([k.value for k in SourceKind]))
+    source_url = String(validate=Length(1, 1000), load_only=True)
+    source_username = String(allow_none=True, validate=Length(max=200), load_only=True)
+    source_password = String(allow_none=True, validate=Length(max=200), load_only=True)
+    sampling_interval_seconds = Integer(validate=Range(1, 3600))
+    work_hours = List(Nested(WindowSchema))
+    enabled_checks = List(String(validate=OneOf(DETECTION_CHECKS)))
+    regions_of_interest = List(List(List(Float(validate=Range(0, 1)), validate=Length(2, 2))))
+    enabled = Boolean()
+
+
+class CameraOut(Schema):
+    """A camera as clients see it: never its source URL or credentials."""
+
+    id = Integer()
+    area_id = Integer()
+    name = String()
+    source_kind = String()
+    sampling_interval_seconds = Integer()
+    work_hours = List(Nested(WindowSchema))
+    enabled_checks = List(String())
+    enabled = Boolean()
+    created_at = DateTime()

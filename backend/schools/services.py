@@ -1,0 +1,186 @@
+"""Regions, schools, canteens, kitchen areas and cameras."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from backend.accounts.models import Role
+from backend.audit.services import record_audit
+from backend.errors import ApiError
+from backend.extensions import db
+from backend.permissions import Principal
+from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
+
+# Who sees only the public areas of a kitchen.
+PUBLIC_ONLY_ROLES = frozenset({Role.PARENT, Role.COMMITTEE})
+# Fields of a camera whose values are secrets: their changes are audited without values.
+CAMERA_SECRET_FIELDS = ("source_url", "source_username", "source_password")
+
+
+def create_region(code: str, name: str, level: str, parent: Region | None) -> Region:
+    """Add a region under ``parent`` and compute its materialised path (the caller commits)."""
+    region = Region(code=code, name=name, level=level, parent=parent)
+    db.session.add(region)
+    db.session.flush()
+    region.path = f"{parent.path if parent else '/'}{region.id}/"
+    return region
+
+
+def region_tree() -> list[dict[str, Any]]:
+    """All regions as nested dicts (the tree is small: provinces, cities, counties)."""
+    regions = db.session.scalars(select(Region).order_by(Region.path)).all()
+    nodes = {r.id: {"id": r.id, "code": r.code, "name": r.name, "level": r.level, "children": []} for r in regions}
+    roots: list[dict[str, Any]] = []
+    for r in regions:
+        (nodes[r.parent_id]["children"] if r.parent_id in nodes else roots).append(nodes[r.id])
+    return roots
+
+
+def visible_schools(principal: Principal) -> list[School]:
+    """Schools the caller belongs to or regulates (all of them for admins)."""
+    query = select(School).options(selectinload(School.region)).order_by(School.id)
+    if not principal.is_admin:
+        conditions = [School.id.in_(list(principal.roles_by_school))] if principal.roles_by_school else []
+        if principal.region_paths:
+            conditions.append(School.region_id.in_(
+                select(Region.id).where(or_(*[Region.path.startswith(p) for p in principal.region_paths]))))
+        if not conditions:
+            return []
+        query = query.where(or_(*conditions))
+    return list(db.session.scalars(query))
+
+
+def create_school(actor_id: int | None, region: Region, name: str, kind: str, address: str | None) -> School:
+    """Register a school (admin)."""
+    school = School(region_id=region.id, name=name, kind=kind, address=address)
+    db.session.add(school)
+    db.session.flush()
+    record_audit(actor_id, "school.create", school_id=school.id, target=("school", school.id),
+                 details={"name": name, "kind": kind})
+    return school
+
+
+def _apply(obj: Any, changes: dict[str, Any], secret_fields: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Set changed attributes and describe them for the audit log (secret values are never logged)."""
+    changed: dict[str, Any] = {}
+    for key, value in changes.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed[key] = "***" if key in secret_fields else value
+    return changed
+
+
+def update_school(actor: Principal, school: School, changes: dict[str, Any]) -> School:
+    """Change a school's name or address."""
+    changed = _apply(school, changes)
+    if changed:
+        record_audit(actor.user.id, "school.update", school_id=school.id, target=("school", school.id),
+                     details=changed)
+    db.session.commit()
+    return school
+
+
+def create_canteen(actor: Principal, school: School, values: dict[str, Any]) -> Canteen:
+    """Add a canteen to a school."""
+    canteen = Canteen(school_id=school.id, **values)
+    db.session.add(canteen)
+    db.session.flush()
+    record_audit(actor.user.id, "canteen.create", school_id=school.id, target=("canteen", canteen.id),
+                 details={"name": canteen.name})
+    db.session.commit()
+    return canteen
+
+
+def update_canteen(actor: Principal, canteen: Canteen, changes: dict[str, Any]) -> Canteen:
+    """Change a canteen's name, meal windows or live-view windows."""
+    changed = _apply(canteen, changes)
+    if changed:
+        record_audit(actor.user.id, "canteen.update", school_id=canteen.school_id, target=("canteen", canteen.id),
+                     details=changed)
+    db.session.commit()
+    return canteen
+
+
+def create_area(actor: Principal, canteen: Canteen, values: dict[str, Any]) -> KitchenArea:
+    """Add a kitchen area to a canteen."""
+    area = KitchenArea(canteen_id=canteen.id, **values)
+    db.session.add(area)
+    db.session.flush()
+    record_audit(actor.user.id, "area.create", school_id=canteen.school_id, target=("area", area.id),
+                 details={"name": area.name, "public": area.public})
+    db.session.commit()
+    return area
+
+
+def update_area(actor: Principal, area: KitchenArea, changes: dict[str, Any]) -> KitchenArea:
+    """Change an area; turning ``public`` on or off is what decides whether parents can watch it."""
+    changed = _apply(area, changes)
+    if changed:
+        record_audit(actor.user.id, "area.update", school_id=area.canteen.school_id, target=("area", area.id),
+                     details=changed)
+    db.session.commit()
+    return area
+
+
+def sees_only_public(principal: Principal, school: School) -> bool:
+    """Parents and committee members see only public areas; staff, regulators and admins see all."""
+    if principal.is_admin:
+        return False
+    roles = principal.roles_in(school.id)
+    if roles - PUBLIC_ONLY_ROLES:
+        return False
+    if not roles:
+        return False  # a regulator of the region
+    return True
+
+
+def list_areas(principal: Principal, canteen: Canteen) -> list[KitchenArea]:
+    """A canteen's areas as the caller may see them."""
+    query = select(KitchenArea).where(KitchenArea.canteen_id == canteen.id).order_by(KitchenArea.id)
+    if sees_only_public(principal, canteen.school):
+        query = query.where(KitchenArea.public.is_(True))
+    return list(db.session.scalars(query))
+
+
+def list_cameras(principal: Principal, canteen: Canteen) -> list[Camera]:
+    """A canteen's cameras as the caller may see them."""
+    query = (select(Camera).join(KitchenArea).where(KitchenArea.canteen_id == canteen.id)
+             .options(selectinload(Camera.area)).order_by(Camera.id))
+    if sees_only_public(principal, canteen.school):
+        query = query.where(KitchenArea.public.is_(True), Camera.enabled.is_(True))
+    return list(db.session.scalars(query))
+
+
+def visible_camera(principal: Principal, camera: Camera) -> Camera:
+    """A camera the caller may see; a parent asking for a non-public one is told it does not exist."""
+    if sees_only_public(principal, camera.area.canteen.school) and not camera.area.public:
+        raise ApiError(404, "not_found", "摄像头不存在")
+    return camera
+
+
+def create_camera(actor: Principal, area: KitchenArea, values: dict[str, Any]) -> Camera:
+    """Add a camera to an area; its source and credentials are stored encrypted."""
+    camera = Camera(area_id=area.id, **values)
+    db.session.add(camera)
+    db.session.flush()
+    record_audit(actor.user.id, "camera.create", school_id=area.canteen.school_id, target=("camera", camera.id),
+                 details={"name": camera.name, "source_kind": camera.source_kind})
+    db.session.commit()
+    return camera
+
+
+def update_camera(actor: Principal, camera: Camera, changes: dict[str, Any]) -> Camera:
+    """Change a camera's settings; secret changes are audited without their values."""
+    if "area_id" in changes:
+        area = db.session.get(KitchenArea, changes["area_id"])
+        if area is None or area.canteen_id != camera.area.canteen_id:
+            raise ApiError(422, "area_not_in_canteen", "目标区域不属于该摄像头所在食堂")
+    changed = _apply(camera, changes, CAMERA_SECRET_FIELDS)
+    if changed:
+        record_audit(actor.user.id, "camera.update", school_id=camera.area.canteen.school_id,
+                     target=("camera", camera.id), details=changed)
+    db.session.commit()
+    return camera

