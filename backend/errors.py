@@ -60,18 +60,18 @@ def register_error_handlers(app: APIFlask) -> None:
     def _process(error: HTTPError) -> tuple[dict[str, Any], int, Any]:
         status = error.status_code
         code = error.extra_data.get("code")
-        default_code, default_message = HTTP_STATUS_ERRORS.get(status, ("error", "请求失败"))
+        details = error.detail
         if code:
             message = error.message
         else:
-            code, message = default_code, default_message
-        details = error.detail
-        if status == 422 and not code.startswith("validation"):
-            code = "validation_failed"
-        if status == 422 and isinstance(details, dict) and "json" in details and len(details) == 1:
-            details = {"fields": details["json"]}
-        elif status == 422 and isinstance(details, dict):
-            details = {"fields": {k: v for loc in details.values() if isinstance(loc, dict) for k, v in loc.items()}}
+            code, message = HTTP_STATUS_ERRORS.get(status, ("error", "请求失败"))
+            if status == 422 and isinstance(details, dict):
+                # webargs groups field errors by location (json, query, files); clients want the fields.
+                fields: dict[str, Any] = {}
+                for location in details.values():
+                    if isinstance(location, dict):
+                        fields.update(location)
+                details = {"fields": fields}
         return error_body(status, code, message, details), status, error.headers
 
     @app.errorhandler(Exception)

@@ -1,0 +1,223 @@
+"""Invites, mini-program codes, redemption and approval of bindings, regulator scopes, audit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from backend.accounts.models import Invite, Membership
+from backend.audit.models import AuditLog
+from backend.extensions import db
+from backend.timeutil import utcnow
+
+
+def create_invite(client, headers, school_id=1, **body):
+    return client.post(f"/api/v1/schools/{school_id}/invites", json={"role": "parent", **body}, headers=headers)
+
+
+def redeem(client, headers, code, child_class="三年级二班"):
+    return client.post("/api/v1/bindings/redeem", json={"code": code, "child_class": child_class}, headers=headers)
+
+
+@pytest.mark.parametrize(("creator", "role", "status"), [
+    ("demo-principal-1", "staff", 201),
+    ("demo-principal-1", "manager", 201),
+    ("demo-principal-1", "parent", 201),
+    ("demo-staff-1", "parent", 201),
+    ("demo-committee-1", "parent", 201),
+    ("demo-staff-1", "staff", 403),
+    ("demo-staff-1", "principal", 403),
+    ("demo-committee-1", "manager", 403),
+    ("demo-manager-1", "parent", 403),
+    ("demo-parent-1", "parent", 403),
+    ("demo-principal-2", "parent", 403),
+])
+def test_who_may_create_which_invite(client, demo, as_user, creator, role, status):
+    response = create_invite(client, as_user(creator), role=role)
+    assert response.status_code == status, response.json
+
+
+def test_invite_has_random_scene_and_short_code(client, demo, as_user):
+    headers = as_user("demo-staff-1")
+    first = create_invite(client, headers).json
+    second = create_invite(client, headers).json
+    assert 1 <= len(first["scene"]) <= 32 and first["scene"] != second["scene"]
+    assert len(first["short_code"]) == 8 and first["short_code"] != second["short_code"]
+    assert not set(first["short_code"]) & set("01OIL")
+
+
+def test_invite_mini_program_code_is_a_png_from_wechat(client, demo, as_user, wechat):
+    headers = as_user("demo-staff-1")
+    invite = create_invite(client, headers).json
+    response = client.get(f"/api/v1/invites/{invite['id']}/wxacode?env_version=develop", headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    assert response.data.startswith(b"\x89PNG\r\n\x1a\n")
+    call = wechat.calls("getwxacodeunlimit")[-1]
+    assert call["json"]["scene"] == invite["scene"]
+    assert call["json"]["page"] == "pages/accounts/bind/index"
+    # A parent may not fetch it, nor another school's staff.
+    assert client.get(f"/api/v1/invites/{invite['id']}/wxacode", headers=as_user("demo-parent-1")).status_code == 403
+    assert client.get(f"/api/v1/invites/{invite['id']}/wxacode", headers=as_user("demo-staff-2")).status_code == 403
+
+
+def test_parent_binding_flow_typed_code_then_committee_approval(client, demo, as_user):
+    invite = create_invite(client, as_user("demo-staff-1"), max_uses=10).json
+    parent = as_user("new-parent")
+    response = redeem(client, parent, invite["short_code"].lower())
+    assert response.status_code == 201, response.json
+    assert response.json["status"] == "pending" and response.json["child_class"] == "三年级二班"
+    # Pending parents see nothing of the school yet.
+    assert client.get("/api/v1/schools/1", headers=parent).status_code == 403
+    assert client.get("/api/v1/me", headers=parent).json["memberships"][0]["status"] == "pending"
+    committee = as_user("demo-committee-1")
+    pending = client.get("/api/v1/schools/1/memberships?status=pending", headers=committee).json
+    assert [m["id"] for m in pending] == [response.json["id"]]
+    decision = client.post(f"/api/v1/memberships/{response.json['id']}/decision", json={"approve": True},
+                           headers=committee)
+    assert decision.status_code == 200 and decision.json["status"] == "active"
+    assert client.get("/api/v1/schools/1", headers=parent).status_code == 200
+    again = client.post(f"/api/v1/memberships/{response.json['id']}/decision", json={"approve": False},
+                        headers=committee)
+    assert again.status_code == 409
+
+
+def test_scanned_scene_redeems_too(client, demo, as_user):
+    invite = create_invite(client, as_user("demo-staff-1")).json
+    assert redeem(client, as_user("scanner"), invite["scene"]).status_code == 201
+
+
+def test_parent_must_name_the_class(client, demo, as_user):
+    invite = create_invite(client, as_user("demo-staff-1")).json
+    response = redeem(client, as_user("no-class"), invite["short_code"], child_class="  ")
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "child_class_required"
+    assert db.session.scalar(sa.select(Invite.uses).where(Invite.id == invite["id"])) == 0
+
+
+def test_staff_binding_is_approved_only_by_the_principal(client, demo, as_user):
+    invite = create_invite(client, as_user("demo-principal-1"), role="manager").json
+    membership = redeem(client, as_user("new-cook"), invite["short_code"], child_class=None).json
+    assert membership["status"] == "pending"
+    for outsider in ("demo-committee-1", "demo-staff-1", "demo-principal-2"):
+        response = client.post(f"/api/v1/memberships/{membership['id']}/decision", json={"approve": True},
+                               headers=as_user(outsider))
+        assert response.status_code == 403, outsider
+    response = client.post(f"/api/v1/memberships/{membership['id']}/decision", json={"approve": True},
+                           headers=as_user("demo-principal-1"))
+    assert response.json["status"] == "active"
+
+
+def test_rejected_binding_grants_nothing(client, demo, as_user):
+    invite = create_invite(client, as_user("demo-staff-1")).json
+    parent = as_user("rejected-parent")
+    membership = redeem(client, parent, invite["short_code"]).json
+    client.post(f"/api/v1/memberships/{membership['id']}/decision", json={"approve": False, "reason": "非本校家长"},
+                headers=as_user("demo-staff-1"))
+    assert client.get("/api/v1/schools/1", headers=parent).status_code == 403
+
+
+def test_invite_uses_are_limited(client, demo, as_user):
+    invite = create_invite(client, as_user("demo-staff-1"), max_uses=2).json
+    assert redeem(client, as_user("p1"), invite["short_code"]).status_code == 201
+    assert redeem(client, as_user("p2"), invite["short_code"]).status_code == 201
+    third = redeem(client, as_user("p3"), invite["short_code"])
+    assert third.status_code == 410 and third.json["error"]["code"] == "invite_used_up"
+
+
+def test_expired_revoked_and_unknown_invites(client, demo, as_user):
+    headers = as_user("demo-staff-1")
+    expired = create_invite(client, headers).json
+    db.session.execute(sa.update(Invite).where(Invite.id == expired["id"])
+                       .values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    assert redeem(client, as_user("late"), expired["short_code"]).json["error"]["code"] == "invite_expired"
+    revoked = create_invite(client, headers).json
+    assert client.post(f"/api/v1/invites/{revoked['id']}/revoke", headers=headers).json["revoked"] is True
+    assert redeem(client, as_user("late2"), revoked["short_code"]).json["error"]["code"] == "invite_revoked"
+    unknown = redeem(client, as_user("late3"), "NOSUCH99")
+    assert unknown.status_code == 404 and unknown.json["error"]["code"] == "invite_not_found"
+
+
+def test_double_redemption_is_refused_while_pending(client, demo, as_user):
+    invite = create_invite(client, as_user("demo-staff-1"), max_uses=5).json
+    parent = as_user("eager")
+    assert redeem(client, parent, invite["short_code"]).status_code == 201
+    second = redeem(client, parent, invite["short_code"])
+    assert second.status_code == 409 and second.json["error"]["code"] == "binding_pending"
+
+
+def test_revoked_parent_loses_access(client, demo, as_user):
+    parent = as_user("demo-parent-1")
+    assert client.get("/api/v1/schools/1", headers=parent).status_code == 200
+    membership_id = client.get("/api/v1/me", headers=parent).json["memberships"][0]["id"]
+    response = client.post(f"/api/v1/memberships/{membership_id}/revoke", json={"reason": "孩子已转学"},
+                           headers=as_user("demo-staff-1"))
+    assert response.status_code == 200 and response.json["status"] == "revoked"
+    assert client.get("/api/v1/schools/1", headers=parent).status_code == 403
+
+
+def test_every_grant_and_revoke_is_audited(client, demo, as_user):
+    invite = create_invite(client, as_user("demo-principal-1"), role="staff").json
+    membership = redeem(client, as_user("new-staff"), invite["short_code"], child_class=None).json
+    client.post(f"/api/v1/memberships/{membership['id']}/decision", json={"approve": True},
+                headers=as_user("demo-principal-1"))
+    client.post(f"/api/v1/memberships/{membership['id']}/revoke", json={"reason": "调岗"},
+                headers=as_user("demo-principal-1"))
+    actions = db.session.scalars(sa.select(AuditLog.action).where(AuditLog.target_id == membership["id"],
+                                                                  AuditLog.target_type == "membership")
+                                 .order_by(AuditLog.id)).all()
+    assert actions == ["membership.request", "membership.approve", "membership.revoke"]
+    audit = client.get("/api/v1/schools/1/audit", headers=as_user("demo-principal-1")).json
+    assert audit[0]["action"] == "membership.revoke"
+    assert audit[0]["details"]["reason"] == "调岗"
+    assert client.get("/api/v1/schools/1/audit", headers=as_user("demo-staff-1")).status_code == 403
+
+
+def test_grant_regulator_command_scopes_by_region(app, demo, client, as_user):
+    from backend.schools.models import Region
+    from backend.schools.services import create_region, create_school
+
+    province = db.session.scalar(sa.select(Region).where(Region.code == "330000"))
+    other_city = create_region("330200", "宁波市", "city", province)
+    create_school(None, other_city, "宁波一小", "primary", None)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["grant-regulator", "--openid", "nb-regulator", "--region-code", "330200"])
+    assert result.exit_code == 0, result.output
+    headers = as_user("nb-regulator")
+    names = [s["name"] for s in client.get("/api/v1/schools", headers=headers).json]
+    assert names == ["宁波一小"]
+    assert client.get("/api/v1/schools/1", headers=headers).status_code == 403
+    city_wide = as_user("demo-regulator")  # the demo regulator holds 西湖区 only
+    assert {s["name"] for s in client.get("/api/v1/schools", headers=city_wide).json} == {"西湖实验小学", "文三路中学"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
+                             .where(AuditLog.action == "regulator.grant")) == 2
+    revoke = runner.invoke(args=["grant-regulator", "--openid", "nb-regulator", "--region-code", "330200", "--revoke"])
+    assert "revoked" in revoke.output
+    assert client.get("/api/v1/schools", headers=headers).json == []
+    assert runner.invoke(args=["grant-regulator", "--openid", "x", "--region-code", "999999"]).exit_code != 0
+
+
+def test_create_admin_command(app, client, as_user):
+    result = app.test_cli_runner().invoke(args=["create-admin", "--openid", "ops-1"])
+    assert result.exit_code == 0
+    assert client.get("/api/v1/me", headers=as_user("ops-1")).json["is_admin"] is True
+
+
+def test_seed_demo_is_idempotent(app):
+    from backend.cli import seed_demo
+
+    seed_demo()
+    counts = db.session.scalar(sa.select(sa.func.count()).select_from(Membership))
+    seed_demo()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Membership)) == counts
+
+
+def test_seed_scale_creates_schools_and_parents(app):
+    result = app.test_cli_runner().invoke(args=["seed-scale", "--schools", "3", "--parents-per-school", "5"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Membership)
+                             .where(Membership.role == "parent", Membership.status == "active")) == 15
