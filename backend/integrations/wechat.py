@@ -57,11 +57,20 @@ class _Client(WeChatClient):
         self.api_base = api_base
 
     def fetch_access_token(self) -> dict[str, Any]:
-        """Fetch a new token from ``<base>cgi-bin/token`` (wechatpy hard-codes the real host)."""
-        return self._fetch_access_token(
-            url=f"{self.api_base}cgi-bin/token",
-            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-        )
+        """Fetch a new token from ``<base>cgi-bin/token`` with our timeout.
+
+        wechatpy's own fetch hard-codes the real host and sends no timeout, so a slow WeChat would hang
+        the caller (and, under the refresh lock, every other process).
+        """
+        response = self._http.get(
+            f"{self.api_base}cgi-bin/token", timeout=self.timeout,
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+        if response.status_code >= 500:
+            raise WeChatUnavailable(f"token endpoint answered HTTP {response.status_code}")
+        result = response.json()
+        if result.get("errcode"):
+            raise WeChatError(int(result["errcode"]), str(result.get("errmsg", "")))
+        return result
 
 
 class WeChatGateway:
@@ -94,12 +103,10 @@ class WeChatGateway:
         log.info("fetching WeChat access_token for %s", self.appid)
         try:
             result = self.client.fetch_access_token()
-        except WeChatClientException as exc:
-            if exc.errcode in (None, -1):
-                raise WeChatUnavailable(str(exc.errmsg or "http error")) from exc
-            raise WeChatError(int(exc.errcode), str(exc.errmsg)) from exc
         except requests.RequestException as exc:
             raise WeChatUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        except ValueError as exc:  # not JSON
+            raise WeChatUnavailable("token endpoint answered something other than JSON") from exc
         return result["access_token"], int(result.get("expires_in", 7200))
 
     def access_token(self) -> str:

@@ -204,3 +204,11 @@ def test_login_is_rate_limited(app_config):
     statuses = [client.post("/api/v1/auth/wechat", json={"code": f"rl-{i}"}).status_code for i in range(4)]
     assert statuses[:3] == [200, 200, 200]
     assert statuses[3] == 429
+
+
+def test_slow_token_endpoint_times_out_instead_of_hanging(client, wechat, demo, as_user):
+    wechat.inject_delay("token", 5.0)
+    response = client.post("/api/v1/me/phone", json={"code": "any"}, headers=as_user("demo-staff-1"))
+    # Without the 2 s client timeout the fetch would wait out the delay and the call would succeed.
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "wechat_unavailable"

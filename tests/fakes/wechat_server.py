@@ -814,7 +814,7 @@ def _json_response(body: Any, status: int = 200, content_type: str = "applicatio
     return Response(data, status=status, content_type=content_type)
 
 
-class _Rules(dict[str, Any]):
+class _Params(dict[str, Any]):
     """Parameters of a control call, with a clear 400 for a missing one."""
 
     def need(self, key: str) -> Any:
@@ -873,7 +873,10 @@ class FakeWeChat:
         server = make_server(self.host, self.port, self._wsgi, threaded=True, request_handler=_QuietHandler)
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-wechat", daemon=True)
+        # A short poll interval: shutdown() waits up to one interval, and tests start and stop a lot of fakes.
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-wechat", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -1194,7 +1197,7 @@ class FakeWeChat:
         if request.method != method:
             return _json_response({"error": f"{name} wants {method}"}, status=405)
         if method == "GET":
-            params = _Rules(request.args.to_dict())
+            params = _Params(request.args.to_dict())
         else:
             raw = request.get_data()
             try:
@@ -1203,7 +1206,7 @@ class FakeWeChat:
                 return _json_response({"error": "body is not JSON"}, status=400)
             if not isinstance(loaded, dict):
                 return _json_response({"error": "body must be a JSON object"}, status=400)
-            params = _Rules(loaded)
+            params = _Params(loaded)
         try:
             result = action(self, params)
         except (ValueError, TypeError, KeyError) as exc:
@@ -1211,7 +1214,7 @@ class FakeWeChat:
         return _json_response({"ok": True, "result": result})
 
 
-def _control_table() -> dict[str, tuple[str, Callable[[FakeWeChat, _Rules], Any]]]:
+def _control_table() -> dict[str, tuple[str, Callable[[FakeWeChat, _Params], Any]]]:
     """Map ``/__fake__/<name>`` to (HTTP method, call on the fake)."""
     return {
         "health": ("GET", lambda f, p: {"appid": f.appid, "base_url": f.base_url}),
