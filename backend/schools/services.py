@@ -130,11 +130,8 @@ def sees_only_public(principal: Principal, school: School) -> bool:
     if principal.is_admin:
         return False
     roles = principal.roles_in(school.id)
-    if roles - PUBLIC_ONLY_ROLES:
-        return False
-    if not roles:
-        return False  # a regulator of the region
-    return True
+    # No roles at all means a regulator of the region, who sees everything.
+    return bool(roles) and not roles - PUBLIC_ONLY_ROLES
 
 
 def list_areas(principal: Principal, canteen: Canteen) -> list[KitchenArea]:

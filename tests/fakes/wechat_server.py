@@ -1113,10 +1113,8 @@ class FakeWeChat:
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
-        if request.path.startswith("/__fake__/"):
-            response = self._control(request)
-        else:
-            response = self._serve_api(request)
+        is_control = request.path.startswith("/__fake__/")
+        response = self._control(request) if is_control else self._serve_api(request)
         return response(environ, start_response)
 
     def _serve_api(self, request: Request) -> Response:

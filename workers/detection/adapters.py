@@ -58,7 +58,9 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
     return np.asarray(keep, dtype=np.int64)
 
 
-def batched_nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou_threshold: float) -> np.ndarray:
+def batched_nms(
+    boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou_threshold: float
+) -> np.ndarray:
     """Class-aware NMS: boxes of different classes never suppress each other."""
     boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
     if len(boxes) == 0:
@@ -117,7 +119,9 @@ def _finish(
     return detections
 
 
-def _as_rows(output: np.ndarray, num_classes: int | None, extra: int, fmt: str, transposed: bool) -> np.ndarray:
+def _as_rows(
+    output: np.ndarray, num_classes: int | None, extra: int, fmt: str, transposed: bool
+) -> np.ndarray:
     """Return the head as (N, extra + C) rows.
 
     Accepts (1, N, K), (N, K) and the transposed (1, K, N). Without an explicit

@@ -47,7 +47,9 @@ def draw_detections(frame_bgr: np.ndarray, detections: Iterable[Detection]) -> n
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
         ty = y1 - 4 if y1 - th - base - 4 >= 0 else min(h - 1, y2 + th + 4)
         cv2.rectangle(canvas, (x1, ty - th - base), (x1 + tw, ty + base), colour, cv2.FILLED)
-        cv2.putText(canvas, text, (x1, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness, cv2.LINE_AA)
+        cv2.putText(
+            canvas, text, (x1, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness, cv2.LINE_AA
+        )
     return canvas
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import onnxruntime as ort
 
 from .adapters import DecodeParams, decode_centerface, decode_yolov5, decode_yolov8
-from .preprocess import Normalization, letterbox, to_input_tensor
+from .preprocess import LetterboxInfo, Normalization, letterbox, to_input_tensor
 from .types import Detection
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,9 @@ class ModelCard:
             spec = self.file[len(PACKAGE_PREFIX) :]
             package, _, resource = spec.partition("/")
             if not package or not resource:
-                raise ModelCardError(f"{self._where()}: 'file' must look like pkg:<package>/<path>, got {self.file!r}")
+                raise ModelCardError(
+                    f"{self._where()}: 'file' must look like pkg:<package>/<path>, got {self.file!r}"
+                )
             try:
                 root = importlib.resources.files(package)
             except ModuleNotFoundError as exc:
@@ -177,7 +179,9 @@ class ModelCard:
         default_file = f"{card_path.stem}.onnx" if card_path else ""
         file = data.get("file", default_file)
         if not isinstance(file, str) or not file:
-            raise fail("'file' must name the ONNX file (relative to the card, absolute, or pkg:<package>/<path>)")
+            raise fail(
+                "'file' must name the ONNX file (relative to the card, absolute, or pkg:<package>/<path>)"
+            )
 
         return cls(
             name=name.strip(),
@@ -352,7 +356,15 @@ def get_session(
     """
     path = card.resolve_file()
     stat = path.stat()
-    key = (os.getpid(), str(path), stat.st_size, stat.st_mtime_ns, card.input.width, card.input.height, providers)
+    key = (
+        os.getpid(),
+        str(path),
+        stat.st_size,
+        stat.st_mtime_ns,
+        card.input.width,
+        card.input.height,
+        providers,
+    )
     with _SESSIONS_LOCK:
         session = _SESSIONS.get(key)
         if session is not None:
@@ -410,7 +422,7 @@ class OnnxDetector:
         """The card's ``name@version``."""
         return self.card.source
 
-    def preprocess(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, Any]:
+    def preprocess(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, LetterboxInfo]:
         """Letterbox + normalise a frame; returns the tensor and the mapping info."""
         spec = self.card.input
         image, info = letterbox(frame_bgr, spec.width, spec.height, keep_ratio=spec.letterbox)
@@ -439,7 +451,7 @@ class OnnxDetector:
         }
         return detections
 
-    def decode(self, outputs: list[np.ndarray], info: Any) -> list[Detection]:
+    def decode(self, outputs: list[np.ndarray], info: LetterboxInfo) -> list[Detection]:
         """Turn raw outputs into detections according to the card's format."""
         fmt = self.card.format
         if fmt == "yolov5":
@@ -450,7 +462,9 @@ class OnnxDetector:
             raise ModelCardError(f"{self.card.source}: centerface needs heatmap, scale and offset outputs")
         landmarks = outputs[3] if len(outputs) > 3 else None
         input_size = (self.card.input.width, self.card.input.height)
-        return decode_centerface(outputs[0], outputs[1], outputs[2], landmarks, input_size, self._params, info)
+        return decode_centerface(
+            outputs[0], outputs[1], outputs[2], landmarks, input_size, self._params, info
+        )
 
 
 # --------------------------------------------------------------------------- registry
@@ -502,7 +516,9 @@ class ModelRegistry:
         try:
             return self._cards[name]
         except KeyError:
-            raise KeyError(f"unknown model {name!r}; registered: {', '.join(self.names()) or 'none'}") from None
+            raise KeyError(
+                f"unknown model {name!r}; registered: {', '.join(self.names()) or 'none'}"
+            ) from None
 
     def session(self, name: str) -> ort.InferenceSession:
         """Cached inference session for model ``name``."""

@@ -6,7 +6,6 @@ file and is good enough for "is anybody in the kitchen after hours".
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -66,7 +65,9 @@ class HogPeopleDetector:
         factor = cfg.process_width / src_w
         if abs(factor - 1.0) > 1e-3:
             interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-            image = cv2.resize(frame_bgr, (cfg.process_width, max(1, round(src_h * factor))), interpolation=interp)
+            image = cv2.resize(
+                frame_bgr, (cfg.process_width, max(1, round(src_h * factor))), interpolation=interp
+            )
         else:
             factor = 1.0
             image = frame_bgr
@@ -83,7 +84,9 @@ class HogPeopleDetector:
         rects = np.asarray(rects, dtype=np.float32).reshape(-1, 4)
         margins = np.asarray(weights, dtype=np.float32).ravel()
         conf = 1.0 / (1.0 + np.exp(-margins))
-        boxes = np.column_stack([rects[:, 0], rects[:, 1], rects[:, 0] + rects[:, 2], rects[:, 1] + rects[:, 3]])
+        boxes = np.column_stack(
+            [rects[:, 0], rects[:, 1], rects[:, 0] + rects[:, 2], rects[:, 1] + rects[:, 3]]
+        )
         boxes /= np.float32(factor)
         keep = [int(i) for i in nms(boxes, conf, cfg.nms_iou) if conf[i] >= cfg.min_confidence]
         keep = _drop_contained(boxes, keep, cfg.containment)
@@ -121,8 +124,3 @@ def _drop_contained(boxes: np.ndarray, order: list[int], containment: float) -> 
         if not duplicate:
             kept.append(i)
     return kept
-
-
-def margin_to_confidence(margin: float) -> float:
-    """The logistic mapping used for HOG confidences (exposed for thresholds in config)."""
-    return 1.0 / (1.0 + math.exp(-margin))

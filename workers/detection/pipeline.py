@@ -44,7 +44,10 @@ class CameraState:
 
     def to_dict(self, include_frame: bool = True) -> dict[str, Any]:
         """JSON-compatible state; ``include_frame=False`` leaves out the motion reference picture."""
-        return {"quality": self.quality.to_dict(), "motion": self.motion.to_state(include_frame=include_frame)}
+        return {
+            "quality": self.quality.to_dict(),
+            "motion": self.motion.to_state(include_frame=include_frame),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, config: PipelineConfig | None = None) -> CameraState:

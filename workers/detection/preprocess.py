@@ -78,10 +78,12 @@ def letterbox(
     new_w = max(1, round(src_w * scale))
     new_h = max(1, round(src_h * scale))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(frame, (new_w, new_h), interpolation=interp) if (new_w, new_h) != (src_w, src_h) else frame
+    resized = (
+        cv2.resize(frame, (new_w, new_h), interpolation=interp) if (new_w, new_h) != (src_w, src_h) else frame
+    )
     left = (width - new_w) // 2
     top = (height - new_h) // 2
-    canvas = np.full((height, width) + frame.shape[2:], pad_value, dtype=frame.dtype)
+    canvas = np.full((height, width, *frame.shape[2:]), pad_value, dtype=frame.dtype)
     canvas[top : top + new_h, left : left + new_w] = resized
     # The effective scale per axis uses the rounded size, so that mapping back
     # is exact at the picture edges.

@@ -47,6 +47,10 @@ class QualityThresholds:
     # Number of consecutive near-identical samples (including the first one)
     # before the picture counts as frozen.
     frozen_after: int = 3
+    # Normalised (x1, y1, x2, y2) of the camera's on-screen clock, if it has
+    # one. A still, empty kitchen can look frozen; its clock cannot, so the
+    # comparison then uses only that region.
+    frozen_clock_region: tuple[float, float, float, float] | None = None
 
     # Sharpness is measured at a fixed width so that the number does not
     # depend on the stream resolution.
@@ -150,13 +154,21 @@ def _resize_to_width(image: np.ndarray, width: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=interp)
 
 
+def _crop(image: np.ndarray, region: tuple[float, float, float, float] | None) -> np.ndarray:
+    if region is None:
+        return image
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = region
+    crop = image[
+        int(y1 * h) : max(int(y2 * h), int(y1 * h) + 1), int(x1 * w) : max(int(x2 * w), int(x1 * w) + 1)
+    ]
+    return crop if crop.size else image
+
+
 def sharpness(grey: np.ndarray) -> float:
     """Variance of the Laplacian: high for crisp edges, low for defocus/blur."""
-    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
-
-
-def _thumbnail(grey: np.ndarray, width: int) -> np.ndarray:
-    return _resize_to_width(grey, width)
+    _, std = cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_32F))
+    return float(std[0, 0]) ** 2
 
 
 def _thumbnail_diff(state: CameraQualityState, thumb: np.ndarray) -> float | None:
@@ -169,24 +181,18 @@ def _thumbnail_diff(state: CameraQualityState, thumb: np.ndarray) -> float | Non
 def _flat_region_share(grey: np.ndarray, t: QualityThresholds) -> tuple[float, float]:
     """Share of the frame covered by flat cells, and by the largest connected flat region."""
     cols, rows = t.occlusion_grid
-    h, w = grey.shape
     edges = cv2.Canny(grey, 50, 150)
-    flat = np.zeros((rows, cols), dtype=np.uint8)
-    for r in range(rows):
-        y0, y1 = r * h // rows, (r + 1) * h // rows
-        for c in range(cols):
-            x0, x1 = c * w // cols, (c + 1) * w // cols
-            cell = grey[y0:y1, x0:x1]
-            if cell.size == 0:
-                continue
-            edge_share = float(np.count_nonzero(edges[y0:y1, x0:x1])) / cell.size
-            if float(cell.std()) < t.flat_cell_std and edge_share < t.flat_cell_edge_share:
-                flat[r, c] = 1
+    # Area-resampling to the grid gives per-cell means in one call; std comes
+    # from E[x^2] - E[x]^2.
+    g = grey.astype(np.float32)
+    mean = cv2.resize(g, (cols, rows), interpolation=cv2.INTER_AREA)
+    mean_sq = cv2.resize(g * g, (cols, rows), interpolation=cv2.INTER_AREA)
+    std = np.sqrt(np.clip(mean_sq - mean * mean, 0, None))
+    edge_share = cv2.resize((edges > 0).astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA)
+    flat = ((std < t.flat_cell_std) & (edge_share < t.flat_cell_edge_share)).astype(np.uint8)
     total = float(rows * cols)
-    count, labels = cv2.connectedComponents(flat, connectivity=4)
-    largest = 0
-    for label in range(1, count):
-        largest = max(largest, int(np.count_nonzero(labels == label)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=4)
+    largest = int(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0
     return float(flat.sum()) / total, largest / total
 
 
@@ -224,9 +230,11 @@ def diagnose(
         return report
     state.missing_count = 0
 
-    grey_full = _grey(frame)
+    # Everything works on one grey copy at a fixed width: cheaper than the
+    # full frame and resolution-independent.
+    grey = _resize_to_width(_grey(frame), t.analysis_width)
 
-    thumb = _thumbnail(grey_full, t.thumbnail_width)
+    thumb = _resize_to_width(_crop(grey, t.frozen_clock_region), t.thumbnail_width)
     thumb_hash = hashlib.blake2b(thumb.tobytes(), digest_size=8).hexdigest()
     diff = 0.0 if thumb_hash == state.thumbnail_hash else _thumbnail_diff(state, thumb)
     if diff is not None and diff < t.frozen_epsilon:
@@ -243,7 +251,6 @@ def diagnose(
         report.problems.add(QualityProblem.FROZEN)
         return report
 
-    grey = _resize_to_width(grey_full, t.analysis_width)
     mean_luma = float(grey.mean())
     dark_share = float(np.count_nonzero(grey <= t.dark_pixel_level)) / grey.size
     clipped_share = float(np.count_nonzero(grey >= t.clipped_pixel_level)) / grey.size
@@ -281,7 +288,12 @@ def diagnose(
             report.problems.add(QualityProblem.BLURRED)
 
     if frame.ndim == 3 and frame.shape[2] == 3 and not exposure_bad and not occluded:
-        colour_small = _resize_to_width(frame, t.analysis_width // 4)
+        # Only means and spreads are taken, so a cheap linear resize will do.
+        h, w = frame.shape[:2]
+        width = t.analysis_width // 4
+        colour_small = cv2.resize(
+            frame, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_LINEAR
+        )
         offset, ratio = _colour_cast(colour_small)
         report.metrics.update(cast_offset=offset, cast_ratio=ratio)
         if offset >= t.cast_min_offset and ratio >= t.cast_min_ratio:

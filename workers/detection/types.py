@@ -102,14 +102,3 @@ def iou(a: Box, b: Box) -> float:
     area_b = max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
     union = area_a + area_b - inter
     return inter / union if union > 0 else 0.0
-
-
-def clip_box(box: Box, width: int, height: int) -> Box:
-    """Clamp a box to the frame ``[0, width] x [0, height]``."""
-    x1, y1, x2, y2 = box
-    return (
-        min(max(x1, 0.0), float(width)),
-        min(max(y1, 0.0), float(height)),
-        min(max(x2, 0.0), float(width)),
-        min(max(y2, 0.0), float(height)),
-    )
