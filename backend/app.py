@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
 
+    from backend import all_models  # noqa: F401  every table in the metadata
     from backend.accounts import services as account_services
 
     AUTHENTICATOR["token"] = account_services.user_for_token
@@ -60,12 +61,12 @@ def _migrations_dir() -> Any:
 
 
 def _register_blueprints(app: APIFlask) -> None:
-    from backend import health
+    from backend import files, health
     from backend.accounts import routes as accounts
     from backend.schools import routes as schools
 
     app.register_blueprint(health.bp)
-    blueprints = [accounts.bp, schools.bp]
+    blueprints = [accounts.bp, schools.bp, files.bp]
     if app.config["APP_ENV"] == "development":
         blueprints.append(accounts.dev_bp)
     for blueprint in blueprints:

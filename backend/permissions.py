@@ -27,6 +27,8 @@ class Action(StrEnum):
     """Everything a route can do, named by what it touches."""
 
     PUBLIC = "public"
+    # No login: the route checks a signature or shared secret itself (signed file URLs, media-server hooks).
+    SIGNED = "signed"
     AUTHENTICATED = "authenticated"
     ADMIN = "admin"
     SCHOOL_READ = "school.read"
@@ -105,7 +107,7 @@ def load_principal(user: User) -> Principal:
 
 def allowed(principal: Principal, action: Action, school: School | None = None) -> bool:
     """Decide whether the caller may perform ``action`` on ``school``."""
-    if action in (Action.PUBLIC, Action.AUTHENTICATED):
+    if action in (Action.PUBLIC, Action.AUTHENTICATED, Action.SIGNED):
         return True
     if principal.is_admin:
         return True
@@ -201,7 +203,7 @@ def rule(action: Action, scope: str | None = None) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if action is not Action.PUBLIC:
+            if action not in (Action.PUBLIC, Action.SIGNED):
                 principal = authenticate_request()
                 school = None
                 if scope is not None:

@@ -58,7 +58,7 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     app = create_app({"APP_ENV": "testing", "DATABASE_URL": url,
                       "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance-migrate"))})
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         from backend.extensions import db
 
         db.engine.dispose()
@@ -176,3 +176,54 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         pytest.fail(f"Redis at {url} is not reachable: {exc}")
     return url
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 protocol endpoint on loopback: moto's server mode, spoken to by boto3."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = _free_port()
+    server = Path(sys.executable).parent / "moto_server"
+    process = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("moto_server did not start")
+            time.sleep(0.2)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(params=["local", "s3"])
+def store_config(request: pytest.FixtureRequest, app_config: dict[str, Any]) -> dict[str, Any]:
+    """App settings for each object-store backend: the local folder, and S3 on moto_server."""
+    if request.param == "local":
+        return {**app_config, "STORAGE_BACKEND": "local"}
+    import uuid
+
+    endpoint = request.getfixturevalue("s3_endpoint")
+    return {**app_config, "STORAGE_BACKEND": "s3", "S3_ENDPOINT_URL": endpoint,
+            "S3_BUCKET": f"test-{uuid.uuid4().hex[:12]}", "S3_ACCESS_KEY_ID": "testing",
+            "S3_SECRET_ACCESS_KEY": "testing"}

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import (
     STAFF_ROLES,
@@ -21,6 +20,7 @@ from backend.accounts.models import (
     User,
 )
 from backend.audit.services import record_audit
+from backend.db_util import insert_if_absent
 from backend.errors import ApiError, not_found
 from backend.extensions import db
 from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatUnavailable
@@ -76,16 +76,9 @@ def issue_session(user: User, ttl_hours: int, client: str | None = None) -> Issu
 def _user_for_openid(openid: str, unionid: str | None, session_key: str | None) -> User:
     user = db.session.scalar(select(User).where(User.openid == openid))
     if user is None:
-        user = User(openid=openid, unionid=unionid, session_key=session_key)
-        db.session.add(user)
-        try:
-            with db.session.begin_nested():
-                db.session.flush()
-        except IntegrityError:
-            # Two first logins of the same user raced; the other one created the row.
-            user = db.session.scalar(select(User).where(User.openid == openid))
-            if user is None:
-                raise
+        # Two first logins of the same user may race: the insert that loses leaves the winner's row.
+        insert_if_absent(User, {"openid": openid, "is_admin": False, "created_at": utcnow()}, ["openid"])
+        user = db.session.scalar(select(User).where(User.openid == openid))
     if unionid:
         user.unionid = unionid
     if session_key:

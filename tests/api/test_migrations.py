@@ -51,11 +51,11 @@ def test_upgrade_downgrade_upgrade(empty_db_url, tmp_path):
 
     app = _app(empty_db_url, tmp_path)
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         assert _tables(db.engine) == set(db.metadata.tables)
         downgrade(revision="base")
         assert _tables(db.engine) == set()
-        upgrade()
+        upgrade(revision="heads")
         assert _tables(db.engine) == set(db.metadata.tables)
         db.engine.dispose()
 
@@ -67,7 +67,7 @@ def test_models_and_migrations_do_not_drift(empty_db_url, tmp_path):
 
     app = _app(empty_db_url, tmp_path)
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(context, db.metadata)

@@ -80,7 +80,8 @@ def world(demo):
         db.session.add(membership)
         db.session.flush()
         ids[key] = {"school_id": school_id, "canteen_id": canteen.id, "area_id": area.id, "camera_id": camera.id,
-                    "invite_id": invite.id, "membership_id": membership.id, "user_id": target_user.id}
+                    "invite_id": invite.id, "membership_id": membership.id, "user_id": target_user.id,
+                    "key": "no/such/object.png"}
     db.session.commit()
     return ids
 
@@ -104,6 +105,8 @@ def _expected(action, actor, school_key):
     """Whether ``actor`` may perform ``action`` on the school of ``school_key`` (None: no school scope)."""
     if action == Action.PUBLIC:
         return True
+    if action == Action.SIGNED:
+        return False  # the matrix carries no signature, so everyone must be refused
     if actor == "anonymous":
         return False
     if action == Action.AUTHENTICATED or actor == "admin":

@@ -1,0 +1,7 @@
+"""Imports every model so the metadata (Alembic, table truncation in tests) sees all tables."""
+
+from backend.accounts import models as accounts_models  # noqa: F401
+from backend.audit import models as audit_models  # noqa: F401
+from backend.integrations import models as integration_models  # noqa: F401
+from backend.schools import models as schools_models  # noqa: F401
+from backend.violations import models as violations_models  # noqa: F401

@@ -1,0 +1,121 @@
+"""Violations and the log of every transition they go through."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.db_types import UTCDateTime
+from backend.extensions import db
+from backend.timeutil import utcnow
+
+
+class ViolationKind(StrEnum):
+    """What went wrong."""
+
+    NO_MASK = "no_mask"
+    NO_HAT = "no_hat"
+    NO_UNIFORM = "no_uniform"
+    SMOKING = "smoking"
+    PHONE = "phone"
+    RODENT = "rodent"
+    PERSON_AFTER_HOURS = "person_after_hours"
+    CAMERA_OFFLINE = "camera_offline"
+    CAMERA_BLURRED = "camera_blurred"
+    CAMERA_OCCLUDED = "camera_occluded"
+    SAMPLE_MISSING = "sample_missing"
+    DISINFECTION_MISSING = "disinfection_missing"
+    CERTIFICATE_EXPIRED = "certificate_expired"
+    INSPECTION_FINDING = "inspection_finding"
+    REPORTED = "reported"
+
+
+KIND_LABELS: dict[str, str] = {
+    ViolationKind.NO_MASK: "未佩戴口罩",
+    ViolationKind.NO_HAT: "未佩戴厨师帽",
+    ViolationKind.NO_UNIFORM: "未穿工作服",
+    ViolationKind.SMOKING: "后厨吸烟",
+    ViolationKind.PHONE: "操作时使用手机",
+    ViolationKind.RODENT: "发现鼠患",
+    ViolationKind.PERSON_AFTER_HOURS: "非工作时间有人进入后厨",
+    ViolationKind.CAMERA_OFFLINE: "摄像头离线",
+    ViolationKind.CAMERA_BLURRED: "摄像头画面模糊",
+    ViolationKind.CAMERA_OCCLUDED: "摄像头被遮挡",
+    ViolationKind.SAMPLE_MISSING: "未按规定留样",
+    ViolationKind.DISINFECTION_MISSING: "未记录餐具消毒",
+    ViolationKind.CERTIFICATE_EXPIRED: "供应商证照过期仍在使用",
+    ViolationKind.INSPECTION_FINDING: "监督检查发现问题",
+    ViolationKind.REPORTED: "群众反映问题",
+}
+
+
+class ViolationSource(StrEnum):
+    """Who found it."""
+
+    AI = "ai"
+    RECORD_RULE = "record_rule"
+    INSPECTION = "inspection"
+    REPORT = "report"
+
+
+class ViolationStatus(StrEnum):
+    """open → notified → rectifying → submitted → closed, or submitted → rejected → rectifying."""
+
+    OPEN = "open"
+    NOTIFIED = "notified"
+    RECTIFYING = "rectifying"
+    SUBMITTED = "submitted"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+
+class Violation(db.Model):
+    """One problem in one canteen. ``idempotency_key`` makes the same event never count twice."""
+
+    __tablename__ = "violation"
+    __table_args__ = (Index("ix_violation_school_status", "school_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"), index=True)
+    camera_id: Mapped[int | None] = mapped_column(ForeignKey("camera.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=ViolationStatus.OPEN)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    # Object-store keys: {"annotated": ..., "parent_safe": ...}; never URLs (those are signed per read).
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    events: Mapped[list[ViolationEvent]] = relationship(back_populates="violation", order_by="ViolationEvent.id")
+
+
+class ViolationEvent(db.Model):
+    """One transition of a violation: who, when, from what to what, and why."""
+
+    __tablename__ = "violation_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    violation_id: Mapped[int] = mapped_column(ForeignKey("violation.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    violation: Mapped[Violation] = relationship(back_populates="events")

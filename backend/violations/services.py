@@ -1,0 +1,93 @@
+"""Raising violations: the one entry point used by detection workers, record rules, inspections and reports.
+
+The lifecycle (notify, rectify, review, escalate) builds on this module; features that must act in the
+same transaction as a new violation (the notice outbox) register a listener with
+:func:`on_violation_created`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from backend.db_util import insert_if_absent
+from backend.errors import ApiError
+from backend.extensions import db
+from backend.schools.models import Canteen
+from backend.timeutil import as_utc, utcnow
+from backend.violations.models import KIND_LABELS, Violation, ViolationEvent, ViolationKind, ViolationStatus
+
+# How long a school has to fix each kind of problem before it is overdue and escalates.
+DUE_HOURS: dict[str, int] = {
+    ViolationKind.RODENT: 12,
+    ViolationKind.SMOKING: 12,
+    ViolationKind.CAMERA_OFFLINE: 8,
+    ViolationKind.CAMERA_BLURRED: 24,
+    ViolationKind.CAMERA_OCCLUDED: 8,
+    ViolationKind.CERTIFICATE_EXPIRED: 24,
+}
+DEFAULT_DUE_HOURS = 48
+
+CreatedListener = Callable[[Violation], None]
+_created_listeners: list[CreatedListener] = []
+
+
+def on_violation_created(listener: CreatedListener) -> CreatedListener:
+    """Register a function called inside the transaction that creates a violation (before commit)."""
+    if listener not in _created_listeners:
+        _created_listeners.append(listener)
+    return listener
+
+
+@dataclass(frozen=True)
+class RaisedViolation:
+    """The violation for an event, and whether this call created it (False: it already existed)."""
+
+    violation: Violation
+    created: bool
+
+
+def due_at_for(kind: str, occurred_at: datetime) -> datetime:
+    """When a violation of this kind must be rectified."""
+    return as_utc(occurred_at) + timedelta(hours=DUE_HOURS.get(kind, DEFAULT_DUE_HOURS))
+
+
+def raise_violation(*, canteen_id: int, kind: str, source: str, idempotency_key: str, occurred_at: datetime,
+                    camera_id: int | None = None, title: str | None = None, description: str | None = None,
+                    evidence: dict[str, Any] | None = None, confidence: float | None = None,
+                    details: dict[str, Any] | None = None, actor_id: int | None = None,
+                    commit: bool = True) -> RaisedViolation:
+    """Create the violation for an event exactly once.
+
+    ``idempotency_key`` names the event (for detection: camera, kind and event start); a second call with
+    the same key, even concurrent or after a crash and retry, returns the existing row and creates nothing.
+    """
+    existing = db.session.scalar(select(Violation).where(Violation.idempotency_key == idempotency_key))
+    if existing is not None:
+        return RaisedViolation(existing, False)
+    canteen = db.session.get(Canteen, canteen_id)
+    if canteen is None:
+        raise ApiError(404, "not_found", "食堂不存在")
+    now = utcnow()
+    violation_id = insert_if_absent(Violation, dict(
+        school_id=canteen.school_id, canteen_id=canteen_id, camera_id=camera_id, kind=kind, source=source,
+        status=ViolationStatus.OPEN, title=(title or KIND_LABELS.get(kind, kind))[:100], description=description,
+        evidence=evidence or {}, confidence=confidence, details=details or {}, idempotency_key=idempotency_key,
+        occurred_at=as_utc(occurred_at), created_at=now, due_at=due_at_for(kind, occurred_at),
+        escalation_level=0, created_by_id=actor_id), ["idempotency_key"])
+    if violation_id is None:
+        # Another worker created it between our check and our insert: that one is the violation.
+        existing = db.session.scalar(select(Violation).where(Violation.idempotency_key == idempotency_key))
+        return RaisedViolation(existing, False)
+    violation = db.session.get(Violation, violation_id)
+    db.session.add(ViolationEvent(violation_id=violation.id, actor_id=actor_id, action="open", from_status=None,
+                                  to_status=ViolationStatus.OPEN, details={"source": source}))
+    for listener in _created_listeners:
+        listener(violation)
+    if commit:
+        db.session.commit()
+    return RaisedViolation(violation, True)
