@@ -1,0 +1,149 @@
+"""No Docker engine runs here, so the compose file is checked against the code: every service's command,
+environment and health check must match the settings the code reads and the modes the entrypoint knows."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from backend.config import SETTINGS, ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker" / "compose.yaml"
+ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
+APP_SERVICES = {"api": "api", "scheduler": "scheduler", "worker": "worker"}
+# Variables the processes read that are not application settings.
+PROCESS_VARIABLES = {"PORT", "WEB_CONCURRENCY"}
+SETTING_NAMES = {s.name for s in SETTINGS}
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def _substitute(value: str, env: dict[str, str]) -> str:
+    """Resolve ${VAR}, ${VAR:-default} and ${VAR:?message} the way compose does."""
+    def replace(match: re.Match[str]) -> str:
+        name, op, arg = match.group(1), match.group(2), match.group(3)
+        if name in env and env[name] != "":
+            return env[name]
+        if op == ":-":
+            return arg or ""
+        if op == ":?":
+            raise KeyError(f"{name}: {arg}")
+        return ""
+
+    return re.sub(r"\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}", replace, str(value))
+
+
+def _entrypoint_modes() -> set[str]:
+    return set(re.findall(r"^\s{2}([a-z]+)\)\s*$", ENTRYPOINT.read_text(), flags=re.M))
+
+
+def test_expected_services(compose):
+    assert set(compose["services"]) == {"postgres", "redis", "minio", "media", "api", "scheduler", "worker"}
+
+
+@pytest.mark.parametrize(("service", "mode"), APP_SERVICES.items())
+def test_app_services_run_one_image_in_a_known_mode(compose, service, mode):
+    spec = compose["services"][service]
+    assert spec["build"]["dockerfile"] == "docker/Dockerfile"
+    assert spec["image"] == "bright-kitchen:latest"
+    assert spec["command"] == [mode]
+    assert mode in _entrypoint_modes()
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_environment_is_exactly_settings_the_code_reads(compose, service):
+    environment = compose["services"][service]["environment"]
+    unknown = set(environment) - SETTING_NAMES - PROCESS_VARIABLES
+    assert unknown == set(), f"{service} sets variables the code never reads: {unknown}"
+    required = {s.name for s in SETTINGS if s.required_in_production}
+    assert required <= set(environment)
+    assert environment["APP_ENV"] == "production"
+    for setting in SETTINGS:
+        if setting.secret and setting.name in environment:
+            # Secrets come from the operator's environment, never from this file.
+            assert str(environment[setting.name]).startswith("${"), setting.name
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_environment_passes_production_validation(compose, service):
+    operator_env = {"SECRET_KEY": "k" * 48, "WECHAT_APPID": "wx0123456789", "WECHAT_SECRET": "s" * 32,
+                    "S3_SECRET_ACCESS_KEY": "minio-secret-123", "MEDIA_HOOK_SECRET": "m" * 32}
+    env = {k: _substitute(v, operator_env) for k, v in compose["services"][service]["environment"].items()}
+    config = load_config(environ=env)
+    assert config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://kitchen:")
+    assert "@postgres:5432/" in config["SQLALCHEMY_DATABASE_URI"]
+    assert config["REDIS_URL"].startswith("redis://redis:6379")
+    assert config["S3_ENDPOINT_URL"] == "http://minio:9000"
+    assert config["STORAGE_BACKEND"] == "s3"
+
+
+def test_compose_refuses_to_start_without_secrets(compose):
+    environment = compose["services"]["api"]["environment"]
+    with pytest.raises(KeyError, match="SECRET_KEY"):
+        _substitute(environment["SECRET_KEY"], {})
+    env = {k: v for k, v in environment.items() if "SECRET_KEY" not in k}
+    env = {k: _substitute(v, {"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s" * 32, "S3_SECRET_ACCESS_KEY": "x",
+                               "MEDIA_HOOK_SECRET": "m"}) for k, v in env.items()}
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        load_config(environ=env)
+
+
+def test_every_service_has_a_health_check(compose):
+    for name, spec in compose["services"].items():
+        assert spec.get("healthcheck", {}).get("test"), name
+
+
+def test_api_health_check_probes_readiness_on_the_port_gunicorn_binds(compose):
+    api = compose["services"]["api"]
+    probe = " ".join(api["healthcheck"]["test"])
+    port = api["environment"]["PORT"]
+    assert f"localhost:{port}/readyz" in probe
+    assert f"{port}:{port}" in api["ports"]
+    assert "${PORT:-8000}" in ENTRYPOINT.read_text()
+
+
+def test_readyz_is_a_real_route():
+    from backend import create_app
+
+    rules = {r.rule for r in create_app({"APP_ENV": "testing", "DATABASE_URL": "sqlite://"}).url_map.iter_rules()}
+    assert {"/readyz", "/healthz"} <= rules
+
+
+@pytest.mark.parametrize("service", ["scheduler", "worker"])
+def test_worker_health_checks_use_the_probe_mode(compose, service):
+    assert compose["services"][service]["healthcheck"]["test"] == ["CMD", "docker/entrypoint.sh", "probe"]
+    assert "probe" in _entrypoint_modes()
+
+
+def test_app_services_wait_for_healthy_dependencies(compose):
+    for service in APP_SERVICES:
+        depends = compose["services"][service]["depends_on"]
+        assert all(depends[name]["condition"] == "service_healthy" for name in ("postgres", "redis", "minio"))
+
+
+def test_media_server_hooks_point_at_the_api(compose):
+    media = compose["services"]["media"]["environment"]
+    assert media["API_HOOK_BASE"] == "http://api:8000"
+    assert media["MEDIA_HOOK_SECRET"] == compose["services"]["api"]["environment"]["MEDIA_HOOK_SECRET"]
+
+
+def test_probe_reports_a_reachable_database(tmp_path):
+    from backend.probe import probe
+
+    assert probe({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "REDIS_URL": None}) == []
+    problems = probe({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none", "REDIS_URL": None})
+    assert problems and problems[0].startswith("database:")
+
+
+def test_entrypoint_refuses_unknown_modes():
+    result = subprocess.run(["sh", str(ENTRYPOINT), "dance"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 64
+    assert "usage" in result.stderr
