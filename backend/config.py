@@ -153,4 +153,7 @@ def _engine_options(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite"):
         # The api, scheduler and workers share one SQLite file: wait for locks instead of failing at once.
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+    # Server-side prepared statements from the first execution: the authentication query joins five
+    # tables and PostgreSQL would otherwise spend longer planning it than running it on every request.
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10,
+            "connect_args": {"prepare_threshold": 1}}

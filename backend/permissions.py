@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 from flask import g, request
 from sqlalchemy import select
 
-from backend.accounts.models import Membership, MembershipStatus, RegulatorScope, Role, User
+from backend.accounts.models import MembershipStatus, Role, User
 from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
-from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
+from backend.schools.models import Camera, Canteen, KitchenArea, School
 
 
 class Action(StrEnum):
@@ -89,20 +89,13 @@ class Principal:
 
 
 def load_principal(user: User) -> Principal:
-    """Collect a user's active roles and regulator scopes."""
-    rows = db.session.execute(
-        select(Membership.school_id, Membership.role)
-        .where(Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE)
-    ).all()
+    """Collect a user's active roles and regulator scopes from the relationships authentication loaded."""
     roles: dict[int, set[Role]] = {}
-    for school_id, role in rows:
-        roles.setdefault(school_id, set()).add(Role(role))
-    paths = db.session.scalars(
-        select(Region.path).join(RegulatorScope, RegulatorScope.region_id == Region.id)
-        .where(RegulatorScope.user_id == user.id)
-    ).all()
+    for membership in user.memberships:
+        if membership.status == MembershipStatus.ACTIVE:
+            roles.setdefault(membership.school_id, set()).add(Role(membership.role))
     return Principal(user=user, roles_by_school={k: frozenset(v) for k, v in roles.items()},
-                     region_paths=tuple(paths))
+                     region_paths=tuple(scope.region.path for scope in user.regulator_scopes))
 
 
 def allowed(principal: Principal, action: Action, school: School | None = None) -> bool:

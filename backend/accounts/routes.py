@@ -118,8 +118,8 @@ def revoke_user_sessions(user_id: int) -> Any:
 @rule(Action.AUTHENTICATED)
 @bp.output(schemas.UserOut)
 def me() -> Any:
-    """The caller with bindings and regulator scopes."""
-    return _loaded_user(current_principal().user.id)
+    """The caller with bindings and regulator scopes (already loaded by authentication)."""
+    return current_principal().user
 
 
 @bp.post("/me/phone")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from backend.accounts.models import (
     STAFF_ROLES,
@@ -107,12 +108,18 @@ def dev_login(openid: str, ttl_hours: int) -> IssuedSession:
 
 
 def user_for_token(token: str) -> User | None:
-    """The user of a live session token; None when unknown, expired or revoked."""
-    return db.session.scalar(
+    """The user of a live session token, with bindings and regulator scopes; None when unknown, expired or revoked.
+
+    One query loads everything permission checks and ``/me`` need: authentication runs on every request.
+    """
+    statement = (
         select(User).join(AuthSession, AuthSession.user_id == User.id)
         .where(AuthSession.token_hash == hash_token(token), AuthSession.revoked_at.is_(None),
                AuthSession.expires_at > utcnow())
+        .options(joinedload(User.memberships).joinedload(Membership.school),
+                 joinedload(User.regulator_scopes).joinedload(RegulatorScope.region))
     )
+    return db.session.execute(statement).unique().scalar_one_or_none()
 
 
 def logout(token: str) -> None:

@@ -1,0 +1,116 @@
+"""A small closed-loop HTTP load generator for the benchmarks (keep-alive connections, several processes).
+
+Every benchmark compares two endpoints measured the same way in the same run, so the machine's noise
+affects both sides alike; the absolute numbers are for the notes, the ratios are the targets.
+"""
+
+from __future__ import annotations
+
+import http.client
+import multiprocessing
+import statistics
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+@dataclass
+class LoadResult:
+    """What one load run measured."""
+
+    label: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rps(self) -> float:
+        """Successful requests per second."""
+        return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        """Latency percentile in milliseconds."""
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    def line(self) -> str:
+        """One printable summary line."""
+        return (f"{self.label:<28} {self.rps:9.1f} req/s   p50 {self.percentile(50):7.2f} ms   "
+                f"p99 {self.percentile(99):7.2f} ms   errors {self.errors}")
+
+
+def _worker(url: str, method: str, headers_list: Sequence[dict[str, str]], body: bytes | None, threads: int,
+            deadline: float, expect: int, queue: multiprocessing.Queue) -> None:
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    results: list[tuple[int, int, list[float]]] = []
+    lock = threading.Lock()
+
+    def loop(index: int) -> None:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        count = errors = 0
+        latencies: list[float] = []
+        headers = headers_list[index % len(headers_list)] if headers_list else {}
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                if response.status != expect:
+                    errors += 1
+            except (OSError, http.client.HTTPException):
+                errors += 1
+                connection.close()
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            latencies.append((time.perf_counter() - started) * 1000)
+            count += 1
+        connection.close()
+        with lock:
+            results.append((count, errors, latencies))
+
+    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    queue.put((sum(r[0] for r in results), sum(r[1] for r in results), [x for r in results for x in r[2]]))
+
+
+def run_load(label: str, url: str, *, seconds: float = 5.0, concurrency: int = 16, processes: int = 2,
+             method: str = "GET", headers_list: Sequence[dict[str, str]] = (), body: bytes | None = None,
+             expect: int = 200) -> LoadResult:
+    """Drive ``url`` with ``concurrency`` keep-alive connections spread over ``processes`` for ``seconds``."""
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    per_process = max(1, concurrency // processes)
+    started = time.monotonic()
+    deadline = started + seconds
+    children = [multiprocessing.Process(target=_worker, args=(url, method, list(headers_list), body, per_process,
+                                                              deadline, expect, queue)) for _ in range(processes)]
+    for child in children:
+        child.start()
+    parts = [queue.get() for _ in children]
+    for child in children:
+        child.join()
+    elapsed = time.monotonic() - started
+    return LoadResult(label, sum(p[0] for p in parts), sum(p[1] for p in parts), elapsed,
+                      [x for p in parts for x in p[2]])
+
+
+def interleaved(runs: Sequence[tuple[str, dict]], rounds: int = 3) -> dict[str, list[LoadResult]]:
+    """Run each (label, kwargs) in turn, ``rounds`` times, so drifts in machine load hit every side."""
+    results: dict[str, list[LoadResult]] = {label: [] for label, _ in runs}
+    for _ in range(rounds):
+        for label, kwargs in runs:
+            results[label].append(run_load(label, **kwargs))
+    return results
+
+
+def median_rps(results: list[LoadResult]) -> float:
+    """The median of several runs' throughput."""
+    return statistics.median(r.rps for r in results)
