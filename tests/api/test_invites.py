@@ -221,3 +221,35 @@ def test_seed_scale_creates_schools_and_parents(app):
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Membership)
                              .where(Membership.role == "parent", Membership.status == "active")) == 15
+
+
+def test_redemption_is_rate_limited_per_user(app_config, demo, as_user):
+    from backend import create_app
+
+    client = create_app({**app_config, "RATELIMIT_REDEEM": "2 per hour"}).test_client()
+    headers = as_user("guesser")
+    statuses = [client.post("/api/v1/bindings/redeem", json={"code": f"GUESS{i:03d}"}, headers=headers).status_code
+                for i in range(3)]
+    assert statuses == [404, 404, 429]
+    other = as_user("other-guesser")
+    assert client.post("/api/v1/bindings/redeem", json={"code": "GUESS999"}, headers=other).status_code == 404
+
+
+def test_rate_limits_are_shared_through_redis(app_config, redis_url):
+    """Two app processes (gunicorn workers) count against one limit when REDIS_URL is set."""
+    import uuid
+
+    import redis
+
+    from backend import create_app
+
+    db_number = redis_url.rsplit("/", 1)[0] + "/9"
+    prefix = uuid.uuid4().hex
+    config = {**app_config, "RATELIMIT_LOGIN": "3 per minute", "RATELIMIT_STORAGE_URI": db_number,
+              "RATELIMIT_KEY_PREFIX": prefix}
+    first, second = create_app(config).test_client(), create_app(config).test_client()
+    statuses = [c.post("/api/v1/auth/wechat", json={"code": f"shared-{i}"}).status_code
+                for i, c in enumerate([first, second, first, second])]
+    assert statuses == [200, 200, 200, 429]
+    # The counters live in Redis, where every process sees them.
+    assert redis.Redis.from_url(db_number).keys(f"*{prefix}*")
