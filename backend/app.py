@@ -47,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     from backend import all_models  # noqa: F401  every table in the metadata
     from backend.accounts import services as account_services
 
-    AUTHENTICATOR["token"] = account_services.user_for_token
+    AUTHENTICATOR["token"] = account_services.principal_for_token
     register_error_handlers(app)
     _register_blueprints(app)
     _register_cli(app)

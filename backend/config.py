@@ -49,6 +49,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WECHAT_PUSH_AES_KEY", None, "message-push EncodingAESKey (encrypted mode)", secret=True),
     Setting("REDIS_URL", None, "Redis for shared access_token, rate limits and Celery (optional)"),
     Setting("CELERY_BROKER_URL", None, "when set, jobs run on Celery workers instead of in-process"),
+    Setting("CELERY_VISIBILITY_TIMEOUT", "300", "seconds before Redis hands a dead worker's task to another"),
+    Setting("WORKER_THREADS", None, "size of the scheduler's in-process job pool; default: CPU count"),
+    Setting("MODEL_CARDS_DIR", None, "folder of extra ONNX model cards (*.json + *.onnx) for the detectors"),
+    Setting("CAPTURE_TIMEOUT_SECONDS", "5", "timeout of every camera read (connect and receive)"),
+    Setting("WORKER_FAULT_DIR", None, "tests only: samples pause before commit while this folder has 'pause'"),
     Setting("STORAGE_BACKEND", "local", "local | s3"),
     Setting("STORAGE_LOCAL_PATH", None, "folder of the local object store; default instance/storage"),
     Setting("S3_ENDPOINT_URL", None, "S3 endpoint (MinIO in compose); empty means AWS"),
@@ -62,6 +67,18 @@ SETTINGS: tuple[Setting, ...] = (
             secret=True),
     Setting("MEDIA_RTMP_BASE", "rtmp://127.0.0.1:1935/live", "RTMP play base URL given to clients"),
     Setting("MEDIA_HLS_BASE", "http://127.0.0.1:8080/hls", "HLS play base URL given to clients"),
+    Setting("MEDIA_SERVER_KIND", "nginx-rtmp", "nginx-rtmp | zlmediakit: shape of the play URLs (docs/live.md)"),
+    Setting("MEDIA_RTMP_PUBLISH_BASE", None, "RTMP base the camera relays publish to (default MEDIA_RTMP_BASE)"),
+    Setting("MEDIA_HOOK_TRUST_LOOPBACK", "false",
+            "accept hook calls from 127.0.0.1/::1 without the secret (media server on the same host, no proxy)"),
+    Setting("LIVE_TOKEN_TTL_SECONDS", "60", "how long a play URL may wait before its first use"),
+    Setting("LIVE_SESSION_IDLE_SECONDS", "60", "a view session with no media-server sign of life this long is over"),
+    Setting("LIVE_MAX_VIEWERS_PER_CAMERA", "50", "concurrent parent/committee viewers of one camera"),
+    Setting("LIVE_MAX_VIEWERS_PER_SCHOOL", "200", "concurrent parent/committee viewers of one school"),
+    Setting("LIVE_RECORD_DIR", None, "folder the media server records into (shared with the workers); "
+            "default instance/recordings"),
+    Setting("LIVE_RECORDING_RETENTION_DAYS", "15", "days recordings are kept before the purge job removes them"),
+    Setting("LIVE_SNAPSHOT_TIMEOUT_SECONDS", "10", "longest wait for a snapshot frame from a camera"),
     Setting("RATELIMIT_LOGIN", "10 per minute", "login attempts per client address"),
     Setting("RATELIMIT_REDEEM", "20 per hour", "invite redemptions per user"),
     Setting("LOG_LEVEL", "INFO", "log level"),
@@ -155,5 +172,5 @@ def _engine_options(database_url: str) -> dict[str, Any]:
         return {"connect_args": {"timeout": 30}}
     # Server-side prepared statements from the first execution: the authentication query joins five
     # tables and PostgreSQL would otherwise spend longer planning it than running it on every request.
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10,
+    return {"pool_pre_ping": True, "pool_size": 8, "max_overflow": 8,
             "connect_args": {"prepare_threshold": 1}}

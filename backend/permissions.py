@@ -66,18 +66,77 @@ REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
 })
 
 
+@dataclass(frozen=True)
+class MembershipInfo:
+    """A binding of the caller, as loaded at authentication."""
+
+    id: int
+    school_id: int
+    school_name: str
+    role: str
+    status: str
+    child_class: str | None
+
+
+@dataclass(frozen=True)
+class ScopeInfo:
+    """A region the caller regulates."""
+
+    region_id: int
+    region_code: str
+    region_name: str
+    path: str
+
+
 @dataclass
 class Principal:
-    """The authenticated caller with everything permission checks need, loaded once per request."""
+    """The authenticated caller with everything permission checks and ``/me`` need, loaded once per request.
 
-    user: User
+    It is a snapshot, not an ORM object, so that authenticating costs one query and no transaction;
+    ``user`` loads the ORM row only for the services that change it.
+    """
+
+    user_id: int
+    is_admin: bool = False
+    nickname: str | None = None
+    phone_bound: bool = False
+    memberships: tuple[MembershipInfo, ...] = ()
+    scopes: tuple[ScopeInfo, ...] = ()
     roles_by_school: dict[int, frozenset[Role]] = field(default_factory=dict)
-    region_paths: tuple[str, ...] = ()
+    _user: User | None = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, user_id: int, is_admin: bool, nickname: str | None, phone_bound: bool,
+              memberships: tuple[MembershipInfo, ...], scopes: tuple[ScopeInfo, ...]) -> Principal:
+        """Derive active roles per school from the bindings."""
+        roles: dict[int, set[Role]] = {}
+        for membership in memberships:
+            if membership.status == MembershipStatus.ACTIVE:
+                roles.setdefault(membership.school_id, set()).add(Role(membership.role))
+        return cls(user_id, is_admin, nickname, phone_bound, memberships, scopes,
+                   {k: frozenset(v) for k, v in roles.items()})
 
     @property
-    def is_admin(self) -> bool:
-        """Platform administrators may do everything."""
-        return bool(self.user.is_admin)
+    def user(self) -> User:
+        """The caller's ORM row, loaded on first use in the current session."""
+        if self._user is None or self._user not in db.session:
+            self._user = db.session.get(User, self.user_id)
+        return self._user
+
+    @property
+    def id(self) -> int:
+        """The caller's user id (so ``/me`` can serialise the principal directly)."""
+        return self.user_id
+
+    @property
+    def region_paths(self) -> tuple[str, ...]:
+        """Materialised paths of the regulated regions."""
+        return tuple(scope.path for scope in self.scopes)
+
+    @property
+    def regulator_scopes(self) -> tuple[ScopeInfo, ...]:
+        """The regulated regions (named as ``/me`` shows them)."""
+        return self.scopes
 
     def roles_in(self, school_id: int) -> frozenset[Role]:
         """Active roles of this user in a school."""
@@ -85,17 +144,18 @@ class Principal:
 
     def regulates(self, region_path: str) -> bool:
         """Whether a region (by its materialised path) lies inside one of this user's regulator scopes."""
-        return any(region_path.startswith(scope) for scope in self.region_paths)
+        return any(region_path.startswith(scope.path) for scope in self.scopes)
 
 
 def load_principal(user: User) -> Principal:
-    """Collect a user's active roles and regulator scopes from the relationships authentication loaded."""
-    roles: dict[int, set[Role]] = {}
-    for membership in user.memberships:
-        if membership.status == MembershipStatus.ACTIVE:
-            roles.setdefault(membership.school_id, set()).add(Role(membership.role))
-    return Principal(user=user, roles_by_school={k: frozenset(v) for k, v in roles.items()},
-                     region_paths=tuple(scope.region.path for scope in user.regulator_scopes))
+    """A principal for an ORM user (workers and tests act as a user without a bearer token)."""
+    memberships = tuple(MembershipInfo(m.id, m.school_id, m.school.name, m.role, m.status, m.child_class)
+                        for m in user.memberships)
+    scopes = tuple(ScopeInfo(s.region_id, s.region.code, s.region.name, s.region.path)
+                   for s in user.regulator_scopes)
+    principal = Principal.build(user.id, bool(user.is_admin), user.nickname, bool(user.phone), memberships, scopes)
+    principal._user = user
+    return principal
 
 
 def allowed(principal: Principal, action: Action, school: School | None = None) -> bool:
@@ -149,7 +209,7 @@ class Rule:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
-AUTHENTICATOR: dict[str, Callable[[str], User | None]] = {}
+AUTHENTICATOR: dict[str, Callable[[str], Principal | None]] = {}
 
 
 def current_principal() -> Principal:
@@ -176,10 +236,9 @@ def _bearer_token() -> str | None:
 def authenticate_request() -> Principal:
     """Resolve the bearer token to a principal or answer 401."""
     token = _bearer_token()
-    user = AUTHENTICATOR["token"](token) if token else None
-    if user is None:
+    principal = AUTHENTICATOR["token"](token) if token else None
+    if principal is None:
         raise ApiError(401, "unauthenticated", "登录已失效，请重新登录")
-    principal = load_principal(user)
     g.principal = principal
     return principal
 

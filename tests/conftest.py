@@ -127,7 +127,9 @@ def app(app_config: dict[str, Any]) -> Iterator[Any]:
         yield application
         db.session.remove()
         truncate_all(db.engine)
-        db.engine.dispose()
+        from backend.extensions import dispose_engines
+
+        dispose_engines()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from backend.accounts import schemas, services
-from backend.accounts.models import Invite, Membership, RegulatorScope, Role, User
+from backend.accounts.models import Invite, Membership, Role, User
 from backend.audit.services import list_audit
 from backend.extensions import db, limiter
 from backend.integrations.wechat_app import wechat_gateway
@@ -51,14 +51,9 @@ def _user_key() -> str:
 
 
 def _login_payload(issued: services.IssuedSession) -> dict[str, Any]:
-    return {"token": issued.token, "expires_at": issued.session.expires_at, "user": _loaded_user(issued.user.id)}
-
-
-def _loaded_user(user_id: int) -> User:
-    return db.session.scalar(
-        select(User).where(User.id == user_id).options(
-            selectinload(User.memberships).selectinload(Membership.school),
-            selectinload(User.regulator_scopes).selectinload(RegulatorScope.region)))
+    # The same snapshot every later request authenticates with, so login and /me show the same user.
+    return {"token": issued.token, "expires_at": issued.session.expires_at,
+            "user": services.principal_for_token(issued.token)}
 
 
 @bp.post("/auth/wechat")
@@ -119,7 +114,7 @@ def revoke_user_sessions(user_id: int) -> Any:
 @bp.output(schemas.UserOut)
 def me() -> Any:
     """The caller with bindings and regulator scopes (already loaded by authentication)."""
-    return current_principal().user
+    return current_principal()
 
 
 @bp.post("/me/phone")

@@ -26,7 +26,7 @@ class MembershipBrief(Schema):
 
     id = Integer()
     school_id = Integer()
-    school_name = String(attribute="school.name")
+    school_name = String()
     role = String()
     status = String()
     child_class = String(allow_none=True)
@@ -36,8 +36,8 @@ class RegulatorScopeOut(Schema):
     """A region the user regulates."""
 
     region_id = Integer()
-    region_code = String(attribute="region.code")
-    region_name = String(attribute="region.name")
+    region_code = String()
+    region_name = String()
 
 
 class UserOut(Schema):

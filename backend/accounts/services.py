@@ -7,8 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 
 from backend.accounts.models import (
     STAFF_ROLES,
@@ -21,11 +21,12 @@ from backend.accounts.models import (
     User,
 )
 from backend.audit.services import record_audit
+from backend.db_types import UTCDateTime
 from backend.db_util import insert_if_absent
 from backend.errors import ApiError, not_found
-from backend.extensions import db
+from backend.extensions import autocommit_engine, db
 from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatUnavailable
-from backend.permissions import Action, Principal, require
+from backend.permissions import Action, MembershipInfo, Principal, ScopeInfo, require
 from backend.schools.models import Region, School
 from backend.timeutil import utcnow
 
@@ -107,19 +108,61 @@ def dev_login(openid: str, ttl_hours: int) -> IssuedSession:
     return issued
 
 
-def user_for_token(token: str) -> User | None:
-    """The user of a live session token, with bindings and regulator scopes; None when unknown, expired or revoked.
-
-    One query loads everything permission checks and ``/me`` need: authentication runs on every request.
-    """
-    statement = (
-        select(User).join(AuthSession, AuthSession.user_id == User.id)
-        .where(AuthSession.token_hash == hash_token(token), AuthSession.revoked_at.is_(None),
-               AuthSession.expires_at > utcnow())
-        .options(joinedload(User.memberships).joinedload(Membership.school),
-                 joinedload(User.regulator_scopes).joinedload(RegulatorScope.region))
+def _principal_statement() -> Select:
+    """The authentication query, built once per process (bound parameters: token_hash, now)."""
+    session, user = AuthSession.__table__, User.__table__
+    membership, school = Membership.__table__, School.__table__
+    scope, region = RegulatorScope.__table__, Region.__table__
+    return (
+        select(user.c.id, user.c.is_admin, user.c.nickname, user.c.phone,
+               membership.c.id.label("m_id"), membership.c.school_id, school.c.name.label("school_name"),
+               membership.c.role, membership.c.status, membership.c.child_class,
+               region.c.id.label("region_id"), region.c.code, region.c.name.label("region_name"), region.c.path)
+        .select_from(session.join(user, user.c.id == session.c.user_id)
+                     .outerjoin(membership, membership.c.user_id == user.c.id)
+                     .outerjoin(school, school.c.id == membership.c.school_id)
+                     .outerjoin(scope, scope.c.user_id == user.c.id)
+                     .outerjoin(region, region.c.id == scope.c.region_id))
+        .where(session.c.token_hash == bindparam("token_hash"), session.c.revoked_at.is_(None),
+               session.c.expires_at > bindparam("now", type_=UTCDateTime))
+        .order_by(membership.c.id, region.c.id)
     )
-    return db.session.execute(statement).unique().scalar_one_or_none()
+
+
+_PRINCIPAL_STATEMENT: Select | None = None
+
+
+def principal_for_token(token: str) -> Principal | None:
+    """The caller behind a live session token, with bindings and regulator scopes; None when unknown, expired
+    or revoked.
+
+    Authentication runs on every request, so it is one prepared statement on the autocommit engine: no ORM
+    objects, no BEGIN/ROLLBACK round trips, and a request that reads nothing else (``/me``) touches the
+    database exactly once.
+    """
+    global _PRINCIPAL_STATEMENT
+    if _PRINCIPAL_STATEMENT is None:
+        _PRINCIPAL_STATEMENT = _principal_statement()
+    params = {"token_hash": hash_token(token), "now": utcnow()}
+    engine = autocommit_engine()
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(_PRINCIPAL_STATEMENT, params).all()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        # The database restarted since this pooled connection was opened: one retry on a fresh one.
+        with engine.connect() as conn:
+            rows = conn.execute(_PRINCIPAL_STATEMENT, params).all()
+    if not rows:
+        return None
+    first = rows[0]
+    memberships = {r.m_id: MembershipInfo(r.m_id, r.school_id, r.school_name, r.role, r.status, r.child_class)
+                   for r in rows if r.m_id is not None}
+    scopes = {r.region_id: ScopeInfo(r.region_id, r.code, r.region_name, r.path)
+              for r in rows if r.region_id is not None}
+    return Principal.build(first.id, bool(first.is_admin), first.nickname, bool(first.phone),
+                           tuple(memberships.values()), tuple(scopes.values()))
 
 
 def logout(token: str) -> None:
