@@ -1,0 +1,20 @@
+"""The README starts with the two commands and documents every setting the code reads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_readme_starts_with_the_two_commands():
+    first_lines = ROOT.joinpath("README.md").read_text().split("```")[1]
+    assert "make demo" in first_lines and "make test" in first_lines
+
+
+def test_settings_table_matches_the_code():
+    result = subprocess.run([sys.executable, "scripts/settings_table.py", "--check"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
