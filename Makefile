@@ -23,6 +23,7 @@ install: $(VENV)/.runtime-installed
 install-dev: $(VENV)/.dev-installed
 
 demo: install
+	$(BIN)/python -m workers.demo_media --ensure
 	APP_ENV=development $(BIN)/flask db upgrade
 	APP_ENV=development $(BIN)/flask seed-demo
 	APP_ENV=development $(BIN)/python scripts/run_demo.py
@@ -40,7 +41,7 @@ test-postgresql:
 	KITCHEN_TEST_DB=postgresql $(BIN)/python -m pytest -q -m db
 
 test-miniprogram:
-	@if [ -f miniprogram/package.json ]; then cd miniprogram && npm ci --no-audit --no-fund && npx jest --ci; \
+	@if [ -f miniprogram/package.json ]; then cd miniprogram && npm ci --no-audit --no-fund && npx eslint . --max-warnings 0 && npx jest --ci; \
 	else echo "no mini-program tests yet"; fi
 
 lint: install-dev

@@ -63,10 +63,17 @@ def _migrations_dir() -> Any:
 def _register_blueprints(app: APIFlask) -> None:
     from backend import files, health
     from backend.accounts import routes as accounts
+    from backend.live import routes as live
+    from backend.notices import routes as notices
+    from backend.records import routes as records
+    from backend.regulators import routes as regulators
     from backend.schools import routes as schools
+    from backend.violations import routes as violations
 
     app.register_blueprint(health.bp)
-    blueprints = [accounts.bp, schools.bp, files.bp]
+    app.register_blueprint(live.hooks_bp)  # /internal/media: the media server's hooks, outside /api/v1
+    blueprints = [accounts.bp, schools.bp, files.bp, records.bp, live.bp, violations.bp, notices.bp,
+                  regulators.bp]
     if app.config["APP_ENV"] == "development":
         blueprints.append(accounts.dev_bp)
     for blueprint in blueprints:
@@ -75,5 +82,9 @@ def _register_blueprints(app: APIFlask) -> None:
 
 def _register_cli(app: APIFlask) -> None:
     from backend.cli import register_commands
+    from backend.records.cli import register_record_commands
+    from workers.cli import register_commands as register_worker_commands
 
     register_commands(app)
+    register_record_commands(app)
+    register_worker_commands(app)

@@ -94,6 +94,9 @@ def seed_demo() -> dict[str, int]:
             if role is Role.PARENT:
                 membership.child_class = "三年级二班"
         created[name] = school.id
+    from workers.demo_seed import configure_demo_cameras
+
+    configure_demo_cameras()  # sample rooms: staffed only after meals, so the demo video raises violations
     db.session.commit()
     return created
 
@@ -143,6 +146,9 @@ def seed_scale(schools_count: int, parents_per_school: int, batch: int = 1000) -
 
 def register_commands(app: Flask) -> None:
     """Attach the CLI commands to the app."""
+    from backend.notices.cli import register as register_notice_commands
+
+    register_notice_commands(app)
 
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
@@ -152,6 +158,10 @@ def register_commands(app: Flask) -> None:
             click.echo(f"school {school_id}: {name}")
         click.echo("demo users: demo-admin, demo-regulator, demo-<role>-<1|2> (role: "
                    + ", ".join(r.value for r in Role) + ")")
+        from backend.records.demo import seed_demo_records
+
+        counts = seed_demo_records(created["西湖实验小学"])
+        click.echo("demo records of school 1: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
     @app.cli.command("seed-scale")
     @click.option("--schools", "schools_count", type=click.IntRange(1, 100000), required=True)

@@ -47,6 +47,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WECHAT_TIMEOUT_SECONDS", "5", "timeout of every WeChat HTTP call"),
     Setting("WECHAT_PUSH_TOKEN", None, "message-push Token configured in the WeChat console", secret=True),
     Setting("WECHAT_PUSH_AES_KEY", None, "message-push EncodingAESKey (encrypted mode)", secret=True),
+    Setting("WECHAT_SUBSCRIBE_TEMPLATES", None, "subscribe-message template ids: violation=ID,progress=ID,"
+            "escalation=ID,supervision=ID (unset in production: notices reach the in-app inbox only)"),
+    Setting("WECHAT_MINIPROGRAM_STATE", None, "version a subscribe message opens: developer | trial | formal "
+            "(default formal in production, developer elsewhere)"),
     Setting("REDIS_URL", None, "Redis for shared access_token, rate limits and Celery (optional)"),
     Setting("CELERY_BROKER_URL", None, "when set, jobs run on Celery workers instead of in-process"),
     Setting("CELERY_VISIBILITY_TIMEOUT", "300", "seconds before Redis hands a dead worker's task to another"),
@@ -73,8 +77,10 @@ SETTINGS: tuple[Setting, ...] = (
             "accept hook calls from 127.0.0.1/::1 without the secret (media server on the same host, no proxy)"),
     Setting("LIVE_TOKEN_TTL_SECONDS", "60", "how long a play URL may wait before its first use"),
     Setting("LIVE_SESSION_IDLE_SECONDS", "60", "a view session with no media-server sign of life this long is over"),
-    Setting("LIVE_MAX_VIEWERS_PER_CAMERA", "50", "concurrent parent/committee viewers of one camera"),
-    Setting("LIVE_MAX_VIEWERS_PER_SCHOOL", "200", "concurrent parent/committee viewers of one school"),
+    Setting("LIVE_MAX_VIEWERS_PER_CAMERA", "50",
+            "open view sessions of one camera at which parents are refused (staff and regulators never are)"),
+    Setting("LIVE_MAX_VIEWERS_PER_SCHOOL", "200",
+            "open view sessions of one school at which parents are refused (staff and regulators never are)"),
     Setting("LIVE_RECORD_DIR", None, "folder the media server records into (shared with the workers); "
             "default instance/recordings"),
     Setting("LIVE_RECORDING_RETENTION_DAYS", "15", "days recordings are kept before the purge job removes them"),

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from backend.accounts.models import MembershipStatus, Role, User
 from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
-from backend.schools.models import Camera, Canteen, KitchenArea, School
+from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
 
 
 class Action(StrEnum):
@@ -41,6 +41,23 @@ class Action(StrEnum):
     APPROVE_PARENT = "approve.parent"
     APPROVE_STAFF = "approve.staff"
     AUDIT_READ = "audit.read"
+    RECORDS_READ = "records.read"
+    RECORDS_WRITE = "records.write"
+    RECORDS_EXPORT = "records.export"
+    LIVE_PLAY = "live.play"
+    RECORDING_READ = "recording.read"
+    SNAPSHOT_TAKE = "snapshot.take"
+    VIOLATION_READ = "violation.read"
+    VIOLATION_REPORT = "violation.report"
+    VIOLATION_RECTIFY = "violation.rectify"
+    VIOLATION_REVIEW = "violation.review"
+    VIOLATION_PUBLIC = "violation.public"
+    NOTICE_SETTINGS = "notice.settings"
+    STATS_READ = "stats.read"
+    SUPERVISION_READ = "supervision.read"
+    SUPERVISION_ISSUE = "supervision.issue"
+    SUPERVISION_RESPOND = "supervision.respond"
+    INSPECT = "inspect"
 
 
 ALL_MEMBER_ROLES = frozenset(Role)
@@ -58,11 +75,35 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.APPROVE_PARENT: SCHOOL_ADMINS | {Role.COMMITTEE},
     Action.APPROVE_STAFF: frozenset({Role.PRINCIPAL}),
     Action.AUDIT_READ: frozenset({Role.PRINCIPAL}),
+    Action.RECORDS_READ: ALL_MEMBER_ROLES,
+    Action.RECORDS_WRITE: frozenset({Role.MANAGER, Role.STAFF, Role.PRINCIPAL}),
+    Action.RECORDS_EXPORT: frozenset({Role.MANAGER, Role.STAFF, Role.PRINCIPAL}),
+    # Parents and committee members are further limited to public areas and live windows (backend.live.policy).
+    Action.LIVE_PLAY: ALL_MEMBER_ROLES,
+    Action.RECORDING_READ: SCHOOL_ADMINS,
+    Action.SNAPSHOT_TAKE: SCHOOL_ADMINS,
+    # Violations: committee members see them (with parent-safe evidence); canteen managers and staff fix them;
+    # the principal reviews (the regulator reviews escalated ones, checked by the lifecycle service).
+    Action.VIOLATION_READ: frozenset({Role.COMMITTEE, Role.MANAGER, Role.STAFF, Role.PRINCIPAL}),
+    Action.VIOLATION_REPORT: ALL_MEMBER_ROLES,
+    Action.VIOLATION_RECTIFY: frozenset({Role.MANAGER, Role.STAFF}),
+    Action.VIOLATION_REVIEW: frozenset({Role.PRINCIPAL}),
+    Action.VIOLATION_PUBLIC: ALL_MEMBER_ROLES,
+    Action.NOTICE_SETTINGS: SCHOOL_ADMINS,
+    Action.STATS_READ: ALL_MEMBER_ROLES,
+    Action.SUPERVISION_READ: SCHOOL_ADMINS,
+    Action.SUPERVISION_ISSUE: frozenset(),
+    Action.SUPERVISION_RESPOND: frozenset({Role.PRINCIPAL}),
+    Action.INSPECT: frozenset(),
 }
 
 # Regulators read everything in their region; they change nothing through school routes.
 REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
-    Action.SCHOOL_READ, Action.CAMERA_READ, Action.AUDIT_READ,
+    Action.SCHOOL_READ, Action.CAMERA_READ, Action.AUDIT_READ, Action.RECORDS_READ, Action.RECORDS_EXPORT,
+    Action.LIVE_PLAY, Action.RECORDING_READ,
+    # Their own work: violation figures and reviews of escalated violations, inspections, supervision orders.
+    Action.VIOLATION_READ, Action.VIOLATION_REVIEW, Action.VIOLATION_PUBLIC, Action.STATS_READ,
+    Action.SUPERVISION_READ, Action.SUPERVISION_ISSUE, Action.INSPECT,
 })
 
 
@@ -166,6 +207,8 @@ def allowed(principal: Principal, action: Action, school: School | None = None) 
         return True
     if action is Action.ADMIN or school is None:
         return False
+    if isinstance(school, Region):  # region-scoped routes (regulators' own work): regulators of that region
+        return action in REGULATOR_PERMISSIONS and principal.regulates(school.path)
     if principal.roles_in(school.id) & ROLE_PERMISSIONS.get(action, frozenset()):
         return True
     return action in REGULATOR_PERMISSIONS and principal.regulates(school.region.path)
@@ -195,8 +238,9 @@ SCOPE_RESOLVERS: dict[str, tuple[str, str, Callable[[int], School | None]]] = {
 }
 
 
-def register_scope(name: str, url_arg: str, label: str, resolver: Callable[[int], School | None]) -> None:
-    """Let a feature package teach the permission module how to find the school of its objects."""
+def register_scope(name: str, url_arg: str, label: str,
+                   resolver: Callable[[int], School | Region | None]) -> None:
+    """Let a feature package teach the permission module how to find the school (or region) of its objects."""
     SCOPE_RESOLVERS[name] = (url_arg, label, resolver)
 
 

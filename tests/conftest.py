@@ -58,7 +58,7 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     app = create_app({"APP_ENV": "testing", "DATABASE_URL": url,
                       "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance-migrate"))})
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         from backend.extensions import db
 
         db.engine.dispose()

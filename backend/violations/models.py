@@ -73,11 +73,40 @@ class ViolationStatus(StrEnum):
     REJECTED = "rejected"
 
 
+# Statuses in which the school still owes a fix: the escalation clock runs and the stats call them overdue.
+ACTIVE_STATUSES = frozenset({ViolationStatus.OPEN, ViolationStatus.NOTIFIED, ViolationStatus.RECTIFYING,
+                             ViolationStatus.REJECTED})
+
+STATUS_LABELS: dict[str, str] = {
+    ViolationStatus.OPEN: "待通知",
+    ViolationStatus.NOTIFIED: "待整改",
+    ViolationStatus.RECTIFYING: "整改中",
+    ViolationStatus.SUBMITTED: "待复核",
+    ViolationStatus.CLOSED: "已办结",
+    ViolationStatus.REJECTED: "已驳回",
+}
+
+
+class Resolution(StrEnum):
+    """How a closed violation ended: fixed, or withdrawn as a false alarm."""
+
+    RECTIFIED = "rectified"
+    DISMISSED = "dismissed"
+
+
+class Verdict(StrEnum):
+    """A reviewer's decision on a rectification."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
 class Violation(db.Model):
     """One problem in one canteen. ``idempotency_key`` makes the same event never count twice."""
 
     __tablename__ = "violation"
-    __table_args__ = (Index("ix_violation_school_status", "school_id", "status"),)
+    __table_args__ = (Index("ix_violation_school_status", "school_id", "status"),
+                      Index("ix_violation_status_due", "status", "due_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
@@ -99,8 +128,14 @@ class Violation(db.Model):
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Set when closed: rectified, or dismissed as a false alarm (stats count only the first as fixed).
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    # When the last escalation happened; the next level waits a full step after it.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     events: Mapped[list[ViolationEvent]] = relationship(back_populates="violation", order_by="ViolationEvent.id")
+    rectifications: Mapped[list[Rectification]] = relationship(back_populates="violation",
+                                                               order_by="Rectification.id")
 
 
 class ViolationEvent(db.Model):
@@ -119,3 +154,23 @@ class ViolationEvent(db.Model):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     violation: Mapped[Violation] = relationship(back_populates="events")
+
+
+class Rectification(db.Model):
+    """What the canteen did about a violation (measures and photos), and the reviewer's verdict."""
+
+    __tablename__ = "rectification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    violation_id: Mapped[int] = mapped_column(ForeignKey("violation.id"), index=True)
+    measures: Mapped[str] = mapped_column(Text)
+    # Object-store keys of the photos taken after the fix.
+    photos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+
+    violation: Mapped[Violation] = relationship(back_populates="rectifications")

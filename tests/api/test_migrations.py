@@ -51,11 +51,11 @@ def test_upgrade_downgrade_upgrade(empty_db_url, tmp_path):
 
     app = _app(empty_db_url, tmp_path)
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         assert _tables(db.engine) == set(db.metadata.tables)
         downgrade(revision="base")
         assert _tables(db.engine) == set()
-        upgrade(revision="heads")
+        upgrade()
         assert _tables(db.engine) == set(db.metadata.tables)
         db.engine.dispose()
 
@@ -67,9 +67,21 @@ def test_models_and_migrations_do_not_drift(empty_db_url, tmp_path):
 
     app = _app(empty_db_url, tmp_path)
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert diff == [], f"models differ from migrations; run `flask db migrate`: {diff}"
+
+
+def test_migrations_form_one_line():
+    """One head: `flask db upgrade` (as make demo and the image run it) needs no merge."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from backend.config import PROJECT_ROOT
+
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1

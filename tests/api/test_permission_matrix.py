@@ -33,8 +33,28 @@ EXPECTED_ROLE_PERMISSIONS = {
     "approve.parent": {"committee", "staff", "principal"},
     "approve.staff": {"principal"},
     "audit.read": {"principal"},
+    "records.read": {"parent", "committee", "manager", "staff", "principal"},
+    "records.write": {"manager", "staff", "principal"},
+    "records.export": {"manager", "staff", "principal"},
+    "violation.read": {"committee", "manager", "staff", "principal"},
+    "violation.report": {"parent", "committee", "manager", "staff", "principal"},
+    "violation.rectify": {"manager", "staff"},
+    "violation.review": {"principal"},
+    "violation.public": {"parent", "committee", "manager", "staff", "principal"},
+    "notice.settings": {"staff", "principal"},
+    "stats.read": {"parent", "committee", "manager", "staff", "principal"},
+    "supervision.read": {"staff", "principal"},
+    "supervision.issue": set(),
+    "supervision.respond": {"principal"},
+    "inspect": set(),
+    "live.play": {"parent", "committee", "manager", "staff", "principal"},
+    "recording.read": {"staff", "principal"},
+    "snapshot.take": {"staff", "principal"},
 }
-EXPECTED_REGULATOR = {"school.read", "camera.read", "audit.read"}
+EXPECTED_REGULATOR = {"school.read", "camera.read", "audit.read", "records.read", "records.export",
+                      "violation.read", "violation.review",
+                      "violation.public", "stats.read", "supervision.read", "supervision.issue", "inspect",
+                      "live.play", "recording.read"}
 
 ACTORS = ["anonymous", "parent", "committee", "manager", "staff", "principal", "regulator", "admin"]
 DENIED = {401, 403, 404}
@@ -83,6 +103,15 @@ def world(demo):
                     "invite_id": invite.id, "membership_id": membership.id, "user_id": target_user.id,
                     "key": "no/such/object.png"}
     db.session.commit()
+    from tests.records.matrix_world import add_records_world
+
+    add_records_world(ids)
+    from tests.violations.matrix_world import add_violation_world
+
+    add_violation_world(ids)
+    from tests.live.matrix_world import add_live_world
+
+    add_live_world(ids)
     return ids
 
 

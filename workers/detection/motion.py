@@ -186,8 +186,14 @@ class MotionGate:
     def _small(self, frame: np.ndarray) -> np.ndarray:
         grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         h, w = grey.shape
-        width = min(self.config.width, w)
-        height = max(1, round(h * width / w))
+        factor = w // self.config.width
+        if factor >= 2 and w % factor == 0 and h % factor == 0:
+            # An integer reduction takes OpenCV's fast area path (768x576 -> 192x144 costs a tenth of
+            # 768x576 -> 160x120); thresholds are shares of the small frame, so its exact size is free.
+            width, height = w // factor, h // factor
+        else:
+            width = min(self.config.width, w)
+            height = max(1, round(h * width / w))
         small = cv2.resize(grey, (width, height), interpolation=cv2.INTER_AREA)
         k = self.config.blur_ksize
         return cv2.GaussianBlur(small, (k, k), 0) if k > 1 else small

@@ -77,7 +77,8 @@ def letterbox(
     scale = min(width / src_w, height / src_h)
     new_w = max(1, round(src_w * scale))
     new_h = max(1, round(src_h * scale))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    # Area averaging against aliasing from a 2x reduction on; milder ones resize linearly (5x cheaper).
+    interp = cv2.INTER_AREA if scale <= 0.5 else cv2.INTER_LINEAR
     resized = (
         cv2.resize(frame, (new_w, new_h), interpolation=interp) if (new_w, new_h) != (src_w, src_h) else frame
     )

@@ -1,0 +1,1 @@
+"""Live kitchen view: play tokens and policy, media-server hooks, view sessions, recordings and snapshots."""

@@ -1,0 +1,132 @@
+"""Group commit for opening view sessions on PostgreSQL.
+
+Every play costs one round trip to the database, and under load the round trip, not the work in it, is what
+a gunicorn worker spends its time on. So the plays that arrive while a round trip is in flight wait for it
+and then go together in the next one: one thread (the leader) sends everything queued as one call of
+``live_open_sessions`` (migration 0006_live) and hands each waiting thread its own answer. With one play at a
+time nothing waits and nothing changes; under load a batch of N plays costs one round trip instead of N.
+
+Inside the function each play is still judged alone and in arrival order: the batch locks the schools it
+touches in ascending order (so concurrent batches never deadlock), and every cap is counted after the
+locks, including the sessions opened earlier in the same batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+MAX_BATCH = 64
+OPEN_SESSIONS_SQL = "SELECT live_open_sessions(%s::jsonb, %s, %s)"
+
+
+@dataclass
+class OpenRequest:
+    """One play waiting for its session: the row to insert and, once a batch ran, its answer."""
+
+    token_id: str
+    user_id: int
+    camera_id: int
+    school_id: int
+    privileged: bool
+    protocol: str
+    client_addr: str | None
+    media_client_id: str | None
+    now: datetime
+    cutoff: datetime
+    camera_cap: int
+    school_cap: int
+    result: int | None = None
+    error: BaseException | None = None
+    finished: bool = False
+    lead: bool = False
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    def answer(self, result: int | None = None, error: BaseException | None = None) -> None:
+        """Record the outcome and wake the waiting thread."""
+        self.result, self.error, self.finished = result, error, True
+        self.wake.set()
+
+
+def run_batch(connection: Any, batch: Sequence[OpenRequest], camera_cap: int, school_cap: int) -> list[int]:
+    """One call of live_open_sessions on a DBAPI connection; the answers in the batch's order."""
+    rows = json.dumps([[r.token_id, r.user_id, r.camera_id, r.school_id, r.privileged, r.protocol, r.client_addr,
+                        r.media_client_id, r.now.timestamp(), r.cutoff.timestamp()] for r in batch])
+    with connection.cursor() as cursor:
+        cursor.execute(OPEN_SESSIONS_SQL, (rows, camera_cap, school_cap))
+        results = cursor.fetchone()[0]
+    if len(results) != len(batch):
+        raise RuntimeError("live_open_sessions answered a different number of results")
+    return list(results)
+
+
+class GroupOpener:
+    """Queues concurrent open requests of one process and sends them to the database together.
+
+    One batch is in flight at a time, so the leaders share one pooled connection while plays keep coming and
+    give it back to the pool as soon as the queue is empty.
+    """
+
+    def __init__(self, connect: Callable[[], Any]) -> None:
+        self._connect = connect
+        self._lock = threading.Lock()
+        self._queue: list[OpenRequest] = []
+        self._busy = False
+        self._connection: Any = None
+
+    def open(self, request: OpenRequest) -> int:
+        """The request's answer: a session id, or a negative refusal code; database errors are raised."""
+        with self._lock:
+            self._queue.append(request)
+            if not self._busy:
+                self._busy = request.lead = True
+        if not request.lead:
+            request.wake.wait()
+        if not request.finished:  # woken to lead (or leading from the start)
+            self._lead(request)
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
+        return request.result
+
+    def _send(self, batch: list[OpenRequest], camera_cap: int, school_cap: int) -> list[int]:
+        if self._connection is None:
+            self._connection = self._connect()
+        try:
+            return run_batch(self._connection, batch, camera_cap, school_cap)
+        except BaseException:
+            connection, self._connection = self._connection, None
+            # Never hand a broken connection back to the pool; the original error is what matters.
+            with contextlib.suppress(Exception):
+                connection.invalidate()
+            raise
+
+    def _lead(self, own: OpenRequest) -> None:
+        """Send batches until this thread's own request is answered, then pass the lead on."""
+        while not own.finished:
+            with self._lock:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                # The caps are settings, the same for every play of the process: the leader's stand for all.
+                results = self._send(batch, own.camera_cap, own.school_cap)
+            except BaseException as exc:  # every waiter must wake up, whatever went wrong
+                for request in batch:
+                    request.answer(error=exc)
+            else:
+                for request, result in zip(batch, results, strict=True):
+                    request.answer(result)
+        with self._lock:
+            if self._queue:
+                successor = self._queue[0]
+                successor.lead = True
+                successor.wake.set()  # not finished: it wakes up as the next leader
+                return
+            self._busy = False
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()  # back to the pool while no play is waiting

@@ -1,0 +1,331 @@
+"""What the media server asks and tells us: publish and play authorisation, session ends, recordings.
+
+Every function takes a normalised :class:`~backend.integrations.media.HookEvent` (or an HLS request) and
+either returns (the route answers 2xx: allow) or raises :class:`HookRefused` (the route answers 403: the
+media server refuses the publisher or player, or drops it when it comes from ``on_update``).
+
+Token rules, for both protocols:
+
+* a play token is signed for one user and one camera and must be *first used* within its lifetime
+  (``LIVE_TOKEN_TTL_SECONDS``); expired, forged, or other cameras' tokens are refused;
+* a token opens exactly one view session. A second RTMP play with it is refused (reused). HLS fetches a
+  playlist and segments many times: those requests are the same session as long as they come from the
+  address that opened it and the session is alive; a request from another address (a shared link) or after
+  the session ended is refused;
+* while a session lasts, the viewer's right is checked again (RTMP on every ``on_update``, HLS on a playlist
+  request at most every ``POLICY_RECHECK_SECONDS``), so a parent is cut off when the live window closes or
+  the binding is revoked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from backend.accounts.models import User
+from backend.db_util import insert_if_absent
+from backend.errors import ApiError
+from backend.extensions import db
+from backend.integrations import media
+from backend.integrations.media import HlsRequest, HookCall, HookEvent, TokenError, TokenKind
+from backend.live import sessions
+from backend.live.models import CameraStream, CloseReason, Protocol, RecordingSegment, SegmentStatus, ViewSession
+from backend.live.policy import check_play
+from backend.live.settings import LiveSettings
+from backend.permissions import load_principal
+from backend.schools.models import Camera, Canteen, KitchenArea
+from backend.timeutil import as_utc
+
+log = logging.getLogger(__name__)
+
+LIVE_APP = "live"
+POLICY_RECHECK_SECONDS = 20
+TOUCH_EVERY_SECONDS = 5
+RECORDING_NAME = re.compile(r"^cam-[1-9][0-9]{0,9}-(?P<start>[0-9]{9,11})\.flv$")
+
+
+class HookRefused(Exception):
+    """The media server must refuse (or drop) this publisher or player."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _refuse(reason: str, event: HookEvent | None = None) -> HookRefused:
+    log.info("media hook refused: %s %s", reason, media.dumps_event(event) if event else "")
+    return HookRefused(reason)
+
+
+def _camera_of(event: HookEvent) -> int:
+    if event.app != LIVE_APP:
+        raise _refuse("unknown_app", event)
+    camera_id = event.camera_id
+    if camera_id is None:
+        raise _refuse("unknown_stream", event)
+    return camera_id
+
+
+# --- publishers -------------------------------------------------------------------------------------------
+
+def _publisher_kind(event: HookEvent, camera: Camera, stream: CameraStream | None, now: datetime,
+                    settings: LiveSettings, *, connecting: bool) -> str:
+    """Check the publisher's credential: the camera's static key, or a server-signed relay token."""
+    key = event.key
+    if key and key.startswith(media.TOKEN_VERSION + "."):
+        try:
+            # A relay token only needs to be fresh when the relay connects; the connection then lives on.
+            token = media.verify_token(settings.token_key, key, now=now.timestamp(), kind=TokenKind.RELAY,
+                                       check_expiry=connecting)
+        except TokenError as exc:
+            raise _refuse(f"relay_token_{exc.reason}", event) from exc
+        if token.camera_id != camera.id:
+            raise _refuse("relay_token_other_camera", event)
+        return "relay"
+    if not media.publish_key_matches(key, stream.publish_key_hash if stream else None):
+        raise _refuse("bad_publish_key", event)
+    return "key"
+
+
+def authorize_publish(event: HookEvent, now: datetime, settings: LiveSettings) -> None:
+    """``on_publish``: let a camera publish its own stream with its key; remember that it is live."""
+    camera_id = _camera_of(event)
+    camera = db.session.get(Camera, camera_id)
+    if camera is None or not camera.enabled:
+        raise _refuse("unknown_or_disabled_camera", event)
+    stream = db.session.get(CameraStream, camera_id)
+    kind = _publisher_kind(event, camera, stream, now, settings, connecting=True)
+    if stream is None:
+        stream = CameraStream(camera_id=camera_id)
+        db.session.add(stream)
+    stream.publishing = True
+    stream.live_since = now
+    stream.last_event_at = now
+    stream.publisher_client_id = event.client_id or None
+    stream.publisher_addr = event.addr or None
+    stream.publisher_kind = kind
+    db.session.commit()
+    log.info("camera %s publishing (%s) from %s", camera_id, kind, event.addr)
+
+
+def update_publish(event: HookEvent, now: datetime, settings: LiveSettings) -> None:
+    """``on_update`` of a publisher: keep the live state fresh; drop it if its key was rotated meanwhile."""
+    camera_id = _camera_of(event)
+    camera = db.session.get(Camera, camera_id)
+    if camera is None or not camera.enabled:
+        raise _refuse("unknown_or_disabled_camera", event)
+    stream = db.session.get(CameraStream, camera_id)
+    kind = _publisher_kind(event, camera, stream, now, settings, connecting=False)
+    if stream is None:
+        stream = CameraStream(camera_id=camera_id)
+        db.session.add(stream)
+    if not stream.publishing or stream.publisher_client_id != (event.client_id or None):
+        # We missed the publish (api restored, or a lost notification): the media server is the truth.
+        stream.publishing, stream.live_since = True, now
+        stream.publisher_client_id, stream.publisher_addr, stream.publisher_kind = (
+            event.client_id or None, event.addr or None, kind)
+    stream.last_event_at = now
+    db.session.commit()
+
+
+def publish_done(event: HookEvent, now: datetime) -> None:
+    """``on_publish_done``: the camera stopped publishing (only the current publisher can say so)."""
+    camera_id = _camera_of(event)
+    stream = db.session.get(CameraStream, camera_id)
+    if stream is None or not stream.publishing:
+        return
+    if event.client_id and stream.publisher_client_id and event.client_id != stream.publisher_client_id:
+        return  # the end of a refused or older publisher, not of the live one
+    stream.publishing = False
+    stream.last_publish_done_at = now
+    stream.last_event_at = now
+    db.session.commit()
+    log.info("camera %s stopped publishing", camera_id)
+
+
+# --- players ----------------------------------------------------------------------------------------------
+
+def _play_token(event_token: str | None, camera_id: int, now: datetime, settings: LiveSettings, *,
+                check_expiry: bool, event: HookEvent | None = None) -> media.MediaToken:
+    try:
+        token = media.verify_token(settings.token_key, event_token, now=now.timestamp(), kind=TokenKind.PLAY,
+                                   check_expiry=check_expiry)
+    except TokenError as exc:
+        raise _refuse(f"token_{exc.reason}", event) from exc
+    if token.camera_id != camera_id:
+        raise _refuse("token_other_camera", event)
+    return token
+
+
+def _caps(settings: LiveSettings) -> sessions.Caps:
+    return sessions.Caps(settings.max_per_camera, settings.max_per_school, settings.idle_seconds)
+
+
+def authorize_play(event: HookEvent, now: datetime, settings: LiveSettings) -> int:
+    """``on_play``: a fresh token of this camera opens its one view session, within the viewer caps."""
+    camera_id = _camera_of(event)
+    token = _play_token(event.token, camera_id, now, settings, check_expiry=True, event=event)
+    try:
+        protocol = Protocol.HLS if event.schema == "hls" else Protocol.RTMP
+        return sessions.open_session(token, protocol=protocol, client_addr=event.addr or None,
+                                     media_client_id=event.client_id or None, now=now, caps=_caps(settings))
+    except sessions.SessionRefused as exc:
+        raise _refuse(f"session_{exc.reason}", event) from exc
+
+
+def play_done(event: HookEvent, now: datetime, settings: LiveSettings) -> None:
+    """``on_done`` of a player: the player closed, so its view session ends."""
+    if event.token is None:
+        return  # a publisher's connection ended; on_publish_done covers it
+    camera_id = _camera_of(event)
+    try:
+        token = _play_token(event.token, camera_id, now, settings, check_expiry=False, event=event)
+    except HookRefused:
+        return  # nothing of ours was opened with it
+    sessions.close_session(token.token_id, event.client_id or None, now)
+
+
+def _recheck_policy(session: ViewSession, now: datetime) -> None:
+    """Check the viewer's right again (window closed, area made private, binding revoked, camera disabled)."""
+    user = db.session.get(User, session.user_id)
+    camera = db.session.get(Camera, session.camera_id)
+    if user is None or camera is None:
+        raise HookRefused("policy_gone")
+    try:
+        check_play(load_principal(user), camera, now)
+    except ApiError as exc:
+        session.closed_at, session.close_reason = now, CloseReason.POLICY.value
+        db.session.commit()
+        log.info("view session %s ended by policy: %s", session.id, exc.code)
+        raise HookRefused(f"policy_{exc.code}") from exc
+    session.policy_checked_at = now
+
+
+def update_play(event: HookEvent, now: datetime, settings: LiveSettings) -> None:
+    """``on_update`` of a player: the session must still be open and its viewer still entitled."""
+    camera_id = _camera_of(event)
+    token = _play_token(event.token, camera_id, now, settings, check_expiry=False, event=event)
+    session = sessions.session_of(token.token_id)
+    if session is None or session.closed_at is not None or (
+            event.client_id and session.media_client_id != event.client_id):
+        raise _refuse("session_not_open", event)
+    session.last_seen_at = now
+    _recheck_policy(session, now)
+    db.session.commit()
+
+
+def authorize_hls(request: HlsRequest | None, client_addr: str | None, now: datetime,
+                  settings: LiveSettings) -> None:
+    """An HLS playlist or segment request (nginx ``auth_request``): the token's session, from its address."""
+    if request is None:
+        raise _refuse("not_a_stream_uri")
+    session = sessions.session_of(_unverified_id(request.token))
+    if session is None:
+        token = _play_token(request.token, request.camera_id, now, settings, check_expiry=True)
+        try:
+            sessions.open_session(token, protocol=Protocol.HLS, client_addr=client_addr, media_client_id=None,
+                                  now=now, caps=_caps(settings))
+        except sessions.SessionRefused as exc:
+            if exc.reason != "reused":
+                raise _refuse(f"session_{exc.reason}") from exc
+            # Two first requests raced; the other one opened the session: judge this one against it.
+            session = sessions.session_of(token.token_id)
+            if session is None:
+                raise _refuse("session_reused") from exc
+        else:
+            return
+    # Known token id: the signature still has to match (ids are not secret enough to stand alone).
+    _play_token(request.token, request.camera_id, now, settings, check_expiry=False)
+    _continue_hls(session, client_addr, request.playlist, now, settings)
+
+
+def _unverified_id(token: str) -> str:
+    parts = token.split(".")
+    return parts[7] if len(parts) == 9 else ""
+
+
+def _continue_hls(session: ViewSession, client_addr: str | None, playlist: bool, now: datetime,
+                  settings: LiveSettings) -> None:
+    if session.protocol != Protocol.HLS or session.closed_at is not None:
+        raise _refuse("session_reused")
+    if session.client_addr != client_addr:
+        raise _refuse("session_other_address")
+    last_seen = as_utc(session.last_seen_at)
+    if now - last_seen > timedelta(seconds=settings.idle_seconds):
+        session.closed_at, session.close_reason = last_seen, CloseReason.IDLE.value
+        db.session.commit()
+        raise _refuse("session_idle")
+    changed = False
+    if playlist and now - as_utc(session.policy_checked_at) >= timedelta(seconds=POLICY_RECHECK_SECONDS):
+        _recheck_policy(session, now)
+        changed = True
+    # Segments arrive every second or two; writing the row each time would buy nothing.
+    if changed or now - last_seen >= timedelta(seconds=TOUCH_EVERY_SECONDS):
+        session.last_seen_at = now
+        db.session.commit()
+    else:
+        db.session.rollback()
+
+
+# --- recordings -------------------------------------------------------------------------------------------
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def record_done(event: HookEvent, now: datetime, settings: LiveSettings) -> int | None:
+    """``on_record_done``: index the finished file; a worker copies it into the object store later.
+
+    Only files inside LIVE_RECORD_DIR are accepted, so even a caller holding the hook secret cannot make the
+    workers read (and publish) an arbitrary file.
+    """
+    camera_id = _camera_of(event)
+    path = Path(event.path or "")
+    if not event.path or not path.is_absolute() or not _inside(path, settings.record_dir):
+        raise _refuse("recording_outside_record_dir", event)
+    started = event.started_at
+    if started is None:
+        match = RECORDING_NAME.match(path.name)
+        if match is None or not path.name.startswith(f"{media.stream_name(camera_id)}-"):
+            raise _refuse("recording_unexpected_name", event)
+        started = float(match.group("start"))
+    school_id = db.session.scalar(
+        sa.select(Canteen.school_id).join(KitchenArea, KitchenArea.canteen_id == Canteen.id)
+        .join(Camera, Camera.area_id == KitchenArea.id).where(Camera.id == camera_id))
+    if school_id is None:
+        raise _refuse("unknown_camera", event)
+    started_at = datetime.fromtimestamp(started, now.tzinfo)
+    ended_at = started_at + timedelta(seconds=event.duration) if event.duration else now
+    segment_id = insert_if_absent(RecordingSegment, {
+        "camera_id": camera_id, "school_id": school_id, "source_path": str(path), "local_present": True,
+        "status": SegmentStatus.PENDING.value, "started_at": started_at, "ended_at": max(ended_at, started_at),
+        "duration_seconds": event.duration, "size_bytes": event.size, "attempts": 0, "created_at": now,
+    }, ["source_path"])
+    db.session.commit()
+    return segment_id
+
+
+def handle(event: HookEvent, now: datetime, settings: LiveSettings) -> None:
+    """Dispatch a normalised event to its handler."""
+    if event.call is HookCall.PUBLISH:
+        authorize_publish(event, now, settings)
+    elif event.call is HookCall.PUBLISH_DONE:
+        publish_done(event, now)
+    elif event.call is HookCall.UPDATE_PUBLISH:
+        update_publish(event, now, settings)
+    elif event.call is HookCall.PLAY:
+        authorize_play(event, now, settings)
+    elif event.call is HookCall.PLAY_DONE:
+        play_done(event, now, settings)
+    elif event.call is HookCall.UPDATE_PLAY:
+        update_play(event, now, settings)
+    else:
+        record_done(event, now, settings)

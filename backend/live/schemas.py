@@ -1,0 +1,115 @@
+"""Request and response schemas of live view, recordings and snapshots (times shown in Asia/Shanghai)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from apiflask import Schema
+from apiflask.fields import Boolean, DateTime, Float, Integer, List, Nested, String
+
+from backend.schemas_common import WindowSchema
+from backend.timeutil import to_shanghai
+
+
+class ShanghaiDateTime(DateTime):
+    """An aware datetime written in Asia/Shanghai (+08:00), as users read it."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else to_shanghai(value).isoformat()
+
+
+class PlayOut(Schema):
+    """Signed play URLs of one camera; each token opens one view session and must be used before it expires."""
+
+    camera_id = Integer()
+    rtmp_url = String(metadata={"description": "for <live-player>"})
+    hls_url = String(metadata={"description": "for <video>"})
+    expires_at = ShanghaiDateTime(metadata={"description": "start playing before this time"})
+    viewer = String(metadata={"description": "parent | committee | manager | staff | principal | regulator | admin"})
+    window_closes_at = ShanghaiDateTime(allow_none=True,
+                                        metadata={"description": "parents: when the live window closes"})
+
+
+class LobbyCameraOut(Schema):
+    """A camera as the live lobby shows it."""
+
+    id = Integer()
+    name = String()
+    area_id = Integer()
+    area_name = String()
+    area_public = Boolean()
+    enabled = Boolean()
+    live = Boolean()
+
+
+class LobbyOut(Schema):
+    """What a canteen's live page needs."""
+
+    canteen_id = Integer()
+    any_time = Boolean(metadata={"description": "the caller may watch outside the live windows"})
+    open_now = Boolean()
+    window_closes_at = ShanghaiDateTime(allow_none=True)
+    next_open_at = ShanghaiDateTime(allow_none=True)
+    live_windows = List(Nested(WindowSchema))
+    cameras = List(Nested(LobbyCameraOut))
+
+
+class PublishKeyOut(Schema):
+    """A new publish key; shown once, only its hash is kept."""
+
+    camera_id = Integer()
+    stream = String()
+    publish_key = String()
+    publish_url = String()
+    created_at = ShanghaiDateTime()
+
+
+class RecordingQuery(Schema):
+    """A time range; without one, the last 24 hours. Times without an offset are Asia/Shanghai."""
+
+    start = DateTime(load_default=None)
+    end = DateTime(load_default=None)
+
+
+class RecordingOut(Schema):
+    """A stored recording segment."""
+
+    id = Integer()
+    camera_id = Integer()
+    started_at = ShanghaiDateTime()
+    ended_at = ShanghaiDateTime()
+    duration_seconds = Float()
+    size_bytes = Integer()
+    width = Integer(allow_none=True)
+    height = Integer(allow_none=True)
+
+
+class RecordingListOut(Schema):
+    """Segments overlapping the asked range, oldest first."""
+
+    start = ShanghaiDateTime()
+    end = ShanghaiDateTime()
+    recordings = List(Nested(RecordingOut))
+
+
+class RecordingPlayOut(Schema):
+    """A signed URL of one segment (MP4)."""
+
+    id = Integer()
+    camera_id = Integer()
+    url = String()
+    expires_at = ShanghaiDateTime()
+    started_at = ShanghaiDateTime()
+    ended_at = ShanghaiDateTime()
+
+
+class SnapshotOut(Schema):
+    """A snapshot just taken."""
+
+    camera_id = Integer()
+    taken_at = ShanghaiDateTime()
+    width = Integer()
+    height = Integer()
+    url = String()
+    expires_at = ShanghaiDateTime()

@@ -1,0 +1,2 @@
+"""What the detection workers persist: per-camera monitor state, camera health changes, scheduler lease
+and job runs."""

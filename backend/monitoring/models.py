@@ -1,0 +1,121 @@
+"""Tables of the detection workers and the scheduler.
+
+``camera_monitor`` holds one row per sampled camera: the installer's tuning, the detection engine's memory
+(quality baseline, motion reference picture), the rules' memory (streaks, open events, cooldowns), the
+current health and the sample bookkeeping that makes a redone task a no-op. ``version`` is an optimistic
+lock: two workers that sampled the same camera at once cannot both commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db_types import UTCDateTime
+from backend.extensions import db
+from backend.timeutil import utcnow
+
+
+class HealthStatus(StrEnum):
+    """A camera's health: ``ok`` or its most important picture problem (see workers.health)."""
+
+    UNKNOWN = "unknown"
+    OK = "ok"
+    OFFLINE = "offline"
+    FROZEN = "frozen"
+    OCCLUDED = "occluded"
+    TOO_DARK = "too_dark"
+    TOO_BRIGHT = "too_bright"
+    BLURRED = "blurred"
+    COLOUR_CAST = "colour_cast"
+
+
+HEALTH_LABELS: dict[str, str] = {
+    HealthStatus.UNKNOWN: "尚未检测",
+    HealthStatus.OK: "正常",
+    HealthStatus.OFFLINE: "离线",
+    HealthStatus.FROZEN: "画面冻结",
+    HealthStatus.OCCLUDED: "画面遮挡",
+    HealthStatus.TOO_DARK: "画面过暗",
+    HealthStatus.TOO_BRIGHT: "画面过亮",
+    HealthStatus.BLURRED: "画面模糊",
+    HealthStatus.COLOUR_CAST: "画面偏色",
+}
+
+
+class CameraMonitor(db.Model):
+    """Everything the workers remember about one camera between samples."""
+
+    __tablename__ = "camera_monitor"
+
+    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"), primary_key=True)
+    # Installer overrides of the rule and engine defaults (validated by workers.tuning).
+    tuning: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    engine_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    rule_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    health_status: Mapped[str] = mapped_column(String(16), default=HealthStatus.UNKNOWN)
+    health_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sample slots are floor(unix time / sampling interval): the identity of one sample of one camera.
+    last_done_slot: Mapped[int] = mapped_column(BigInteger, default=-1)
+    last_enqueued_slot: Mapped[int] = mapped_column(BigInteger, default=-1)
+    last_enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sample_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CameraHealthEvent(db.Model):
+    """One change of a camera's health (written once per change, never once per sample)."""
+
+    __tablename__ = "camera_health_event"
+    __table_args__ = (Index("ix_camera_health_event_camera_at", "camera_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SchedulerLease(db.Model):
+    """A named lease: the scheduler holding ``scheduler`` is the one that fires jobs."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobRunStatus(StrEnum):
+    """Life of one fire of a periodic job."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class JobRun(db.Model):
+    """One fire of a periodic job; the unique (job, scheduled_for) makes each fire run once."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job_name", "scheduled_for"),
+                      Index("ix_job_run_job_name_started_at", "job_name", "started_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_name: Mapped[str] = mapped_column(String(64))
+    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default=JobRunStatus.RUNNING)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,464 @@
+"""The notice dispatcher: ``dispatch_due(now, limit)`` sends due notices as WeChat subscribe messages.
+
+The scheduler calls it (inside an app context) every few seconds; a CLI loop runs it too. One call:
+
+1. **Claim** up to ``limit`` due rows in one short transaction: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE
+   SKIP LOCKED)`` on PostgreSQL (concurrent dispatchers take disjoint rows), the same single statement on
+   SQLite (which has one writer at a time). A claim is a lease (``claim_token``, ``claimed_until``). In the
+   same transaction every claimed row that will go to WeChat gets an ``in_flight`` attempt row, and rows
+   that cannot (no template configured, no subscription quota) are settled as inbox-only.
+2. **Send** through :class:`WeChatGateway` from a few threads. A thread never starts a send once 80 % of the
+   lease is gone: what is left is released for the next run, so a lease never expires under a live send.
+3. **Record** each reply as soon as it arrives (group commit: the writer takes every reply waiting and
+   commits them in one transaction): the attempt's outcome, the notice's new state, the quota.
+
+Outcomes: success → ``sent``; 43101 → quota spent, ``inbox_only``; 40001/42001 → the gateway refreshes
+the token once and retries once; 45009, 45011, -1, timeouts, HTTP errors → retry with exponential backoff
+until ``attempt_budget`` attempts, then ``failed``; anything else (47003, 40003, 40037 …) → ``failed`` at
+once. Failed notices are listed for admins, and stay in the recipient's inbox.
+
+Crash safety (``kill -9`` at any moment):
+- before the claim commits: nothing happened;
+- after the claim, before a send: the lease expires, a later run reclaims the row, marks the orphaned
+  attempt ``interrupted`` and sends it: nothing is lost;
+- **the one duplicate window**: WeChat accepted a message, but the process died before the group commit
+  that records it (the reply just arrived and waits for its commit, or is still on the wire). The row is
+  still claimed-not-sent, so it is sent again after the lease and the user receives that message twice;
+  its first attempt shows ``interrupted``. WeChat offers no idempotency key for subscribe messages, so no
+  sender can close this window; we keep it short (group commit right after each reply) and bounded: a
+  sender thread waits for its reply to be committed before sending again, so one kill can duplicate at
+  most ``workers`` messages;
+- after the commit: the notice is settled and never sent again.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import os
+import queue
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
+
+from backend.accounts.models import User
+from backend.extensions import db
+from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatUnavailable
+from backend.notices.models import AttemptOutcome, Notice, NoticeAttempt, NoticeStatus, SubjectType, SubscriptionQuota
+from backend.notices.templates import TEMPLATES, miniprogram_state, template_ids
+from backend.timeutil import utcnow
+from backend.violations.models import Violation, ViolationEvent, ViolationStatus
+
+log = logging.getLogger(__name__)
+
+NOTICES = Notice.__table__
+ATTEMPTS = NoticeAttempt.__table__
+QUOTAS = SubscriptionQuota.__table__
+VIOLATIONS = Violation.__table__
+EVENTS = ViolationEvent.__table__
+
+DEFAULT_LEASE_SECONDS = 120.0
+DEFAULT_WORKERS = 4
+FENCE_FRACTION = 0.8
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 3600
+QUOTA_SPENT = 43101
+# Transient: try again later. Token errors reach here only when the gateway's one refresh+retry failed too.
+RETRYABLE = frozenset({-1, 45009, 45011, 40001, 40014, 42001})
+
+
+def backoff_seconds(attempt_number: int, notice_id: int) -> int:
+    """Delay after the ``attempt_number``-th failed attempt: 30 s doubling to 1 h, plus 0–19 % jitter.
+
+    The jitter is derived from the notice id so that a burst of failures (WeChat down) does not retry in
+    lockstep, yet stays reproducible.
+    """
+    base = min(BACKOFF_BASE_SECONDS * 2 ** max(attempt_number - 1, 0), BACKOFF_CAP_SECONDS)
+    jitter = int(hashlib.sha256(f"{notice_id}:{attempt_number}".encode()).hexdigest(), 16) % 20
+    return base + base * jitter // 100
+
+
+class _RunTokens:
+    """The gateway's shared token store, read once per dispatch run instead of once per message.
+
+    A token another process replaced meanwhile is still caught: WeChat answers 40001, the gateway calls
+    :meth:`refresh`, which goes to the shared store.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.cached: Any = None
+
+    def current(self) -> Any:
+        """The token read at the start of the run while it stays usable."""
+        cached = self.cached
+        if cached is None or not cached.usable():
+            cached = self.cached = self.store.current()
+        return cached
+
+    def refresh(self, fetch: Any, stale: str | None) -> str:
+        """Refresh through the shared store (under its lock); the next read goes to the store again."""
+        self.cached = None
+        return self.store.refresh(fetch, stale)
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch run did."""
+
+    claimed: int = 0
+    sent: int = 0
+    inbox_only: int = 0
+    retried: int = 0
+    failed: int = 0
+    released: int = 0
+    interrupted: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters as a dict (for logs and the CLI)."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Job:
+    notice_id: int
+    attempt_id: int
+    number: int
+    budget: int
+    user_id: int
+    openid: str
+    template_id: str
+    data: dict[str, dict[str, str]]
+    page: str | None
+    subject_type: str
+    subject_id: int
+    purpose: str
+
+
+@dataclass
+class _Result:
+    job: _Job
+    outcome: str
+    errcode: int | None = None
+    errmsg: str | None = None
+    msgid: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+
+
+@dataclass
+class _Settled:
+    """A claimed row settled without a send (inbox only, or a payload that cannot be sent)."""
+
+    notice_id: int
+    status: str
+    error: str
+    subject_type: str
+    subject_id: int
+    purpose: str
+
+
+@dataclass
+class _Claim:
+    jobs: list[_Job] = field(default_factory=list)
+    settled: list[_Settled] = field(default_factory=list)
+    interrupted: int = 0
+
+
+def _dispatcher_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+def _page(page: str | None, notice_id: int) -> str | None:
+    """The mini-program page a tap opens, carrying the notice id so opening it marks the inbox item read."""
+    if not page:
+        return None
+    return f"{page}{'&' if '?' in page else '?'}nid={notice_id}"
+
+
+def dispatch_due(now: datetime | None = None, limit: int = 100, *, gateway: WeChatGateway | None = None,
+                 lease_seconds: float = DEFAULT_LEASE_SECONDS, workers: int = DEFAULT_WORKERS) -> DispatchReport:
+    """Send up to ``limit`` due notices; needs an app context. Safe to run from several processes at once."""
+    from backend.integrations.wechat_app import wechat_gateway
+
+    now = now or utcnow()
+    gateway = gateway or wechat_gateway()
+    config = current_app.config
+    token = secrets.token_hex(16)
+    claimed_until = now + timedelta(seconds=lease_seconds)
+    fence = time.monotonic() + lease_seconds * FENCE_FRACTION
+    # One connection for the whole run: the claim and every group commit (no checkout and ping per commit).
+    with db.engine.connect() as conn:
+        with conn.begin():
+            claim = _claim(conn, now, limit, token, claimed_until, template_ids(config))
+        report = DispatchReport(claimed=len(claim.jobs) + len(claim.settled), interrupted=claim.interrupted)
+        for settled in claim.settled:
+            if settled.status == NoticeStatus.INBOX_ONLY:
+                report.inbox_only += 1
+            else:
+                report.failed += 1
+        if claim.jobs:
+            run_gateway = copy.copy(gateway)  # shares the HTTP session (keep-alive), not the token reads
+            run_gateway.tokens = _RunTokens(gateway.tokens)
+            _send_all(conn, run_gateway, claim.jobs, token, now, fence, workers, miniprogram_state(config), report)
+    return report
+
+
+# -- claim ----------------------------------------------------------------------------------------------
+
+def _claim(conn: Connection, now: datetime, limit: int, token: str, claimed_until: datetime,
+           ids_by_template: Mapping[str, str]) -> _Claim:
+    due = (select(NOTICES.c.id)
+           .where(NOTICES.c.status == NoticeStatus.PENDING, NOTICES.c.next_attempt_at <= now,
+                  or_(NOTICES.c.claimed_until.is_(None), NOTICES.c.claimed_until < now))
+           .order_by(NOTICES.c.next_attempt_at, NOTICES.c.id).limit(limit))
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed_ids = list(conn.scalars(
+        update(NOTICES).where(NOTICES.c.id.in_(due.scalar_subquery()))
+        .values(claim_token=token, claimed_until=claimed_until).returning(NOTICES.c.id)))
+    result = _Claim()
+    if not claimed_ids:
+        return result
+    # Attempts left in flight by a dispatcher that died: we cannot know whether WeChat got them.
+    result.interrupted = conn.execute(
+        update(ATTEMPTS).where(ATTEMPTS.c.notice_id.in_(claimed_ids),
+                               ATTEMPTS.c.outcome == AttemptOutcome.IN_FLIGHT)
+        .values(outcome=AttemptOutcome.INTERRUPTED, finished_at=now)).rowcount
+    rows = conn.execute(
+        select(NOTICES.c.id, NOTICES.c.user_id, NOTICES.c.template, NOTICES.c.payload, NOTICES.c.page,
+               NOTICES.c.subject_type, NOTICES.c.subject_id, NOTICES.c.purpose, NOTICES.c.attempts,
+               NOTICES.c.attempt_budget, User.__table__.c.openid)
+        .join(User.__table__, User.__table__.c.id == NOTICES.c.user_id)
+        .where(NOTICES.c.id.in_(claimed_ids)).order_by(NOTICES.c.next_attempt_at, NOTICES.c.id)).all()
+    wanted = {(r.user_id, ids_by_template[r.template]) for r in rows if r.template in ids_by_template}
+    remaining = _quotas(conn, wanted)
+    pending_jobs: list[dict[str, Any]] = []
+    for row in rows:
+        template_id = ids_by_template.get(row.template)
+        if template_id is None:
+            result.settled.append(_Settled(row.id, NoticeStatus.INBOX_ONLY, "template_not_configured",
+                                           row.subject_type, row.subject_id, row.purpose))
+            continue
+        if remaining.get((row.user_id, template_id), 0) <= 0:
+            result.settled.append(_Settled(row.id, NoticeStatus.INBOX_ONLY, "no_subscription_quota",
+                                           row.subject_type, row.subject_id, row.purpose))
+            continue
+        try:
+            data = TEMPLATES[row.template].build(row.payload or {})
+        except (ValueError, TypeError, KeyError) as exc:  # a payload no template can show: a bug, not a retry
+            result.settled.append(_Settled(row.id, NoticeStatus.FAILED, f"payload_invalid: {exc}"[:200],
+                                           row.subject_type, row.subject_id, row.purpose))
+            continue
+        remaining[(row.user_id, template_id)] -= 1
+        pending_jobs.append({"row": row, "template_id": template_id, "data": data})
+    for settled in result.settled:
+        conn.execute(update(NOTICES).where(NOTICES.c.id == settled.notice_id, NOTICES.c.claim_token == token)
+                     .values(status=settled.status, last_error=settled.error, claim_token=None, claimed_until=None))
+        _after_final(conn, settled.subject_type, settled.subject_id, settled.purpose, settled.notice_id, "inbox", now)
+    if pending_jobs:
+        name = _dispatcher_name()
+        attempt_rows = [{"notice_id": p["row"].id, "number": p["row"].attempts + 1, "claimed_at": now,
+                         "outcome": AttemptOutcome.IN_FLIGHT, "dispatcher": name} for p in pending_jobs]
+        attempt_ids = list(conn.scalars(
+            insert(ATTEMPTS).returning(ATTEMPTS.c.id, sort_by_parameter_order=True), attempt_rows))
+        conn.execute(update(NOTICES).where(NOTICES.c.id.in_([p["row"].id for p in pending_jobs]))
+                     .values(attempts=NOTICES.c.attempts + 1))
+        for pending, attempt_id in zip(pending_jobs, attempt_ids, strict=True):
+            row = pending["row"]
+            result.jobs.append(_Job(row.id, attempt_id, row.attempts + 1, row.attempt_budget, row.user_id,
+                                    row.openid, pending["template_id"], pending["data"], _page(row.page, row.id),
+                                    row.subject_type, row.subject_id, row.purpose))
+    return result
+
+
+def _quotas(conn: Connection, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    if not wanted:
+        return {}
+    users = sorted({user_id for user_id, _ in wanted})
+    rows = conn.execute(select(QUOTAS.c.user_id, QUOTAS.c.template_id, QUOTAS.c.remaining)
+                        .where(QUOTAS.c.user_id.in_(users))).all()
+    return {(r.user_id, r.template_id): r.remaining for r in rows if (r.user_id, r.template_id) in wanted}
+
+
+# -- send -----------------------------------------------------------------------------------------------
+
+def _send_one(gateway: WeChatGateway, job: _Job, fence: float, state: str) -> _Result:
+    if time.monotonic() > fence:
+        return _Result(job, "released")
+    started = utcnow()
+    clock = time.monotonic()
+    try:
+        reply = gateway.send_subscribe_message(job.openid, job.template_id, job.data, page=job.page,
+                                               miniprogram_state=state)
+        result = _Result(job, AttemptOutcome.SENT, errcode=0, msgid=str(reply.get("msgid") or "") or None)
+    except WeChatUnavailable as exc:
+        result = _Result(job, AttemptOutcome.RETRY, errcode=-1, errmsg=exc.errmsg[:200])
+    except WeChatError as exc:
+        if exc.errcode == QUOTA_SPENT:
+            outcome = AttemptOutcome.QUOTA_SPENT
+        elif exc.errcode in RETRYABLE:
+            outcome = AttemptOutcome.RETRY
+        else:
+            outcome = AttemptOutcome.FAILED
+        result = _Result(job, outcome, errcode=exc.errcode, errmsg=exc.errmsg[:200])
+    except Exception as exc:  # a bug or an unexpected reply: retried within the budget, never unbounded
+        log.exception("unexpected error sending notice %s", job.notice_id)
+        result = _Result(job, AttemptOutcome.RETRY, errmsg=f"{type(exc).__name__}: {exc}"[:200])
+    result.started_at = started
+    result.finished_at = utcnow()
+    result.duration_ms = int((time.monotonic() - clock) * 1000)
+    return result
+
+
+def _send_all(conn: Connection, gateway: WeChatGateway, jobs: list[_Job], token: str, now: datetime, fence: float,
+              workers: int, state: str, report: DispatchReport) -> None:
+    """Send from ``workers`` threads; this thread records the replies.
+
+    A sender waits until its reply is committed before it sends again, so at any moment at most ``workers``
+    replies are received-but-unrecorded: that bounds what a kill can duplicate.
+    """
+    replies: queue.Queue[tuple[_Result, threading.Event]] = queue.Queue()
+
+    def send(job: _Job) -> None:
+        recorded = threading.Event()
+        # The duplicate window (module docstring) is open from the moment WeChat accepts the request inside
+        # _send_one until the writer's commit of this reply: a kill in between makes a later run resend it.
+        replies.put((_send_one(gateway, job, fence, state), recorded))
+        recorded.wait()
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs))), thread_name_prefix="notice-send") as pool:
+        for job in jobs:
+            pool.submit(send, job)
+        outstanding = len(jobs)
+        while outstanding:
+            group = [replies.get()]
+            while True:
+                try:
+                    group.append(replies.get_nowait())
+                except queue.Empty:
+                    break
+            # Group commit: the replies that arrived while the previous commit ran are recorded together.
+            try:
+                with conn.begin():
+                    _record_group(conn, [result for result, _ in group], token, now, report)
+            finally:
+                for _, recorded in group:
+                    recorded.set()
+            outstanding -= len(group)
+
+
+# -- record ---------------------------------------------------------------------------------------------
+
+# Statements built once: the writer runs them with executemany for every reply of a group commit.
+_SETTLE = (update(NOTICES)
+           .where(NOTICES.c.id == bindparam("b_id"), NOTICES.c.claim_token == bindparam("b_token"))
+           .values(status=bindparam("b_status"), sent_at=bindparam("b_sent_at"), msgid=bindparam("b_msgid"),
+                   last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next"), claim_token=None,
+                   claimed_until=None))
+_RELEASE = (update(NOTICES)
+            .where(NOTICES.c.id == bindparam("b_id"), NOTICES.c.claim_token == bindparam("b_token"))
+            .values(claim_token=None, claimed_until=None, attempts=NOTICES.c.attempts - 1))
+_FINISH_ATTEMPT = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("b_id"))
+                   .values(outcome=bindparam("b_outcome"), errcode=bindparam("b_errcode"),
+                           errmsg=bindparam("b_errmsg"), started_at=bindparam("b_started"),
+                           finished_at=bindparam("b_finished"), duration_ms=bindparam("b_ms")))
+_DROP_ATTEMPT = ATTEMPTS.delete().where(ATTEMPTS.c.id == bindparam("b_id"))
+_SPEND_QUOTA = (update(QUOTAS)
+                .where(QUOTAS.c.user_id == bindparam("b_user"), QUOTAS.c.template_id == bindparam("b_template"),
+                       QUOTAS.c.remaining > 0)
+                .values(remaining=QUOTAS.c.remaining - 1, used_total=QUOTAS.c.used_total + 1,
+                        updated_at=bindparam("b_now")))
+_EMPTY_QUOTA = (update(QUOTAS)
+                .where(QUOTAS.c.user_id == bindparam("b_user"), QUOTAS.c.template_id == bindparam("b_template"))
+                .values(remaining=0, updated_at=bindparam("b_now")))
+
+
+def _settlement(result: _Result, now: datetime, report: DispatchReport) -> tuple[str, dict[str, Any]]:
+    """The attempt's final outcome and the notice's new columns for one reply."""
+    job, outcome = result.job, result.outcome
+    error = None if outcome == AttemptOutcome.SENT else f"{result.errcode}: {result.errmsg}"[:200]
+    values = {"b_status": NoticeStatus.PENDING, "b_sent_at": None, "b_msgid": None, "b_error": error, "b_next": now}
+    if outcome == AttemptOutcome.SENT:
+        values.update(b_status=NoticeStatus.SENT, b_sent_at=result.finished_at, b_msgid=result.msgid)
+        report.sent += 1
+    elif outcome == AttemptOutcome.QUOTA_SPENT:
+        values.update(b_status=NoticeStatus.INBOX_ONLY)
+        report.inbox_only += 1
+    elif outcome == AttemptOutcome.RETRY and job.number < job.budget:
+        values.update(b_next=now + timedelta(seconds=backoff_seconds(job.number, job.notice_id)))
+        report.retried += 1
+    else:
+        outcome = AttemptOutcome.FAILED  # permanent, or the last attempt of the budget
+        values.update(b_status=NoticeStatus.FAILED)
+        report.failed += 1
+    return outcome, values
+
+
+def _record_group(conn: Connection, results: list[_Result], token: str, now: datetime,
+                  report: DispatchReport) -> None:
+    """Write the replies of one group commit: attempts, notices, quotas, and violations now notified."""
+    released = [r for r in results if r.outcome == "released"]
+    answered = [r for r in results if r.outcome != "released"]
+    if released:
+        conn.execute(_DROP_ATTEMPT, [{"b_id": r.job.attempt_id} for r in released])
+        conn.execute(_RELEASE, [{"b_id": r.job.notice_id, "b_token": token} for r in released])
+        report.released += len(released)
+    if not answered:
+        return
+    # Rows whose lease we still hold (we lose one only if this process stalled past the fence).
+    mine = set(conn.scalars(select(NOTICES.c.id).where(NOTICES.c.id.in_([r.job.notice_id for r in answered]),
+                                                       NOTICES.c.claim_token == token)))
+    attempts, settles, spend, empty, finals = [], [], [], [], []
+    for result in answered:
+        job = result.job
+        outcome, values = _settlement(result, now, report)
+        attempts.append({"b_id": job.attempt_id, "b_outcome": outcome, "b_errcode": result.errcode,
+                         "b_errmsg": result.errmsg, "b_started": result.started_at, "b_finished": result.finished_at,
+                         "b_ms": result.duration_ms})
+        if job.notice_id not in mine:
+            log.warning("notice %s: lease lost before recording %s", job.notice_id, outcome)
+            continue
+        settles.append({"b_id": job.notice_id, "b_token": token, **values})
+        quota_key = {"b_user": job.user_id, "b_template": job.template_id, "b_now": now}
+        if outcome == AttemptOutcome.SENT:
+            spend.append(quota_key)
+        elif outcome == AttemptOutcome.QUOTA_SPENT:
+            empty.append(quota_key)
+        if values["b_status"] != NoticeStatus.PENDING:
+            finals.append((job, "wechat" if outcome == AttemptOutcome.SENT else "inbox"))
+    conn.execute(_FINISH_ATTEMPT, attempts)
+    for statement, params in ((_SETTLE, settles), (_SPEND_QUOTA, spend), (_EMPTY_QUOTA, empty)):
+        if params:
+            conn.execute(statement, params)
+    seen: set[tuple[str, int]] = set()
+    for job, channel in finals:
+        if (job.subject_type, job.subject_id) not in seen:
+            seen.add((job.subject_type, job.subject_id))
+            _after_final(conn, job.subject_type, job.subject_id, job.purpose, job.notice_id, channel, now)
+
+
+def _after_final(conn: Connection, subject_type: str, subject_id: int, purpose: str, notice_id: int,
+                 channel: str, now: datetime) -> None:
+    """The first settled notice of a new violation moves it from open to notified (with its event)."""
+    if subject_type != SubjectType.VIOLATION or purpose != "violation_created":
+        return
+    moved = conn.execute(update(VIOLATIONS).where(VIOLATIONS.c.id == subject_id,
+                                                  VIOLATIONS.c.status == ViolationStatus.OPEN)
+                         .values(status=ViolationStatus.NOTIFIED)).rowcount
+    if moved:
+        reason = "已通过微信通知学校负责人" if channel == "wechat" else "已通知学校负责人（站内消息）"
+        conn.execute(insert(EVENTS).values(violation_id=subject_id, at=now, actor_id=None, action="notify",
+                                           from_status=ViolationStatus.OPEN, to_status=ViolationStatus.NOTIFIED,
+                                           reason=reason, details={"notice_id": notice_id, "channel": channel}))

@@ -1,0 +1,189 @@
+"""Notices (outbox and in-app inbox in one row per recipient), send attempts, subscription quotas, per-school
+notice settings, WeChat push events and media checks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db_types import UTCDateTime
+from backend.extensions import db
+from backend.timeutil import utcnow
+
+
+class NoticeStatus(StrEnum):
+    """Where the WeChat copy of a notice stands; the inbox copy exists from the start whatever happens."""
+
+    PENDING = "pending"          # waiting for the dispatcher (first time, or after a backoff)
+    SENT = "sent"                # WeChat accepted the subscribe message
+    INBOX_ONLY = "inbox_only"    # no quota, quota spent (43101) or no template configured: in-app only
+    FAILED = "failed"            # gave up (permanent error or retries exhausted): visible to admins
+
+
+class AttemptOutcome(StrEnum):
+    """What one send attempt ended as."""
+
+    IN_FLIGHT = "in_flight"      # claimed for sending; still so after a crash until the notice is reclaimed
+    SENT = "sent"
+    QUOTA_SPENT = "quota_spent"  # 43101
+    RETRY = "retry"              # transient (45009, 45011, -1, timeout, HTTP 5xx, token still refused)
+    FAILED = "failed"            # permanent (bad template, openid, arguments...) or the last retry
+    # The dispatcher died with this attempt in flight: it may or may not have reached WeChat.
+    INTERRUPTED = "interrupted"
+
+
+class SubjectType(StrEnum):
+    """What a notice is about."""
+
+    VIOLATION = "violation"
+    SUPERVISION_ORDER = "supervision_order"
+
+
+class Notice(db.Model):
+    """One message to one user: the in-app inbox item and the outbox row of its WeChat subscribe message.
+
+    Written in the same transaction as the change it reports, so a rolled-back change leaves no notice.
+    """
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        Index("ix_notice_due", "status", "next_attempt_at"),
+        Index("ix_notice_inbox", "user_id", "id"),
+        Index("ix_notice_subject", "subject_type", "subject_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
+    subject_type: Mapped[str] = mapped_column(String(24))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(32))
+    template: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    # Raw values the template's keywords are built from at send time (strings, ISO times).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    page: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts allowed before giving up; an admin's retry raises it.
+    attempt_budget: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    msgid: Mapped[str | None] = mapped_column(String(32), index=True)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    # WeChat's own delivery report (subscribe_msg_sent_event): "success" or "failed:<reason>".
+    delivery_report: Mapped[str | None] = mapped_column(String(100))
+
+
+class NoticeAttempt(db.Model):
+    """One try at sending a notice through WeChat, recorded before the request and completed after it."""
+
+    __tablename__ = "notice_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notice.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16), default=AttemptOutcome.IN_FLIGHT)
+    errcode: Mapped[int | None] = mapped_column(Integer)
+    errmsg: Mapped[str | None] = mapped_column(String(200))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    dispatcher: Mapped[str | None] = mapped_column(String(64))
+
+
+class SubscriptionQuota(db.Model):
+    """How many one-time subscribe messages of a template a user has granted and not yet received."""
+
+    __tablename__ = "subscription_quota"
+    __table_args__ = (UniqueConstraint("user_id", "template_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    template_id: Mapped[str] = mapped_column(String(64))
+    remaining: Mapped[int] = mapped_column(Integer, default=0)
+    accepted_total: Mapped[int] = mapped_column(Integer, default=0)
+    used_total: Mapped[int] = mapped_column(Integer, default=0)
+    # The user's last choice: accept, reject, ban (WeChat's "拒绝并不再询问"/"总是保持以上选择").
+    last_choice: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SubscriptionGrant(db.Model):
+    """One report of an accepted subscription, from the mini-program or from a push event.
+
+    The same tap in the subscribe pop-up is usually reported twice (by the client and by WeChat's push);
+    a report is matched with an unmatched one of the other source close in time and counted once.
+    """
+
+    __tablename__ = "subscription_grant"
+    __table_args__ = (Index("ix_subscription_grant_match", "user_id", "template_id", "source", "matched"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    template_id: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    matched: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SchoolNoticeSettings(db.Model):
+    """A school's notice choices: which violation kinds it publishes to the parents' committee (and parents)."""
+
+    __tablename__ = "school_notice_settings"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), primary_key=True)
+    published_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class WeChatPushEvent(db.Model):
+    """Every push WeChat delivered, once: WeChat re-sends a push it got no quick answer to."""
+
+    __tablename__ = "wechat_push_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(64))
+    openid: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class MediaCheckStatus(StrEnum):
+    """WeChat's verdict on an image uploaded by a parent."""
+
+    PENDING = "pending"
+    PASS = "pass"
+    REVIEW = "review"
+    RISKY = "risky"
+    UNCHECKED = "unchecked"  # WeChat could not be asked; shown to school staff only
+
+
+class MediaCheck(db.Model):
+    """An asynchronous WeChat content check of one uploaded image; the verdict arrives by push."""
+
+    __tablename__ = "media_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trace_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    object_key: Mapped[str] = mapped_column(String(300), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    status: Mapped[str] = mapped_column(String(16), default=MediaCheckStatus.PENDING)
+    label: Mapped[int | None] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    errmsg: Mapped[str | None] = mapped_column(Text)

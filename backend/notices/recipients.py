@@ -1,0 +1,51 @@
+"""Who receives a notice: school members by role, the regulators of a school's region, and each school's
+choice of the violation kinds it publishes to the parents' committee."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import literal, select
+
+from backend.accounts.models import Membership, MembershipStatus, RegulatorScope, Role
+from backend.extensions import db
+from backend.notices.models import SchoolNoticeSettings
+from backend.schools.models import Region, School
+from backend.violations.models import ViolationKind
+
+# Published to the committee (and shown on the parents' timeline) unless the school chooses otherwise:
+# hygiene and food-safety problems; camera health and after-hours presence stay internal.
+DEFAULT_PUBLISHED_KINDS: tuple[str, ...] = (
+    ViolationKind.NO_MASK, ViolationKind.NO_HAT, ViolationKind.NO_UNIFORM, ViolationKind.SMOKING,
+    ViolationKind.PHONE, ViolationKind.RODENT, ViolationKind.SAMPLE_MISSING, ViolationKind.DISINFECTION_MISSING,
+    ViolationKind.CERTIFICATE_EXPIRED, ViolationKind.INSPECTION_FINDING,
+)
+
+
+def school_members(school_id: int, roles: Iterable[Role]) -> set[int]:
+    """Ids of users holding one of ``roles`` actively in a school."""
+    wanted = [Role(r).value for r in roles]
+    if not wanted:
+        return set()
+    return set(db.session.scalars(
+        select(Membership.user_id).where(Membership.school_id == school_id, Membership.role.in_(wanted),
+                                         Membership.status == MembershipStatus.ACTIVE)))
+
+
+def regional_regulators(school: School) -> set[int]:
+    """Ids of regulators whose scope contains the school's region (its county, city or province)."""
+    path = school.region.path
+    return set(db.session.scalars(
+        select(RegulatorScope.user_id).join(Region, Region.id == RegulatorScope.region_id)
+        .where(literal(path).startswith(Region.path))))
+
+
+def published_kinds(school_id: int) -> list[str]:
+    """The violation kinds a school publishes to its parents' committee."""
+    settings = db.session.get(SchoolNoticeSettings, school_id)
+    return list(settings.published_kinds) if settings is not None else list(DEFAULT_PUBLISHED_KINDS)
+
+
+def is_published(school_id: int, kind: str) -> bool:
+    """Whether the committee hears about (and parents see) violations of this kind."""
+    return kind in published_kinds(school_id)

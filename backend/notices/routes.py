@@ -1,0 +1,104 @@
+"""HTTP routes of the inbox, subscribe-message quotas, the WeChat push endpoint and admins' delivery view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint
+from flask import Response, current_app, request
+
+from backend.notices import push, schemas, services
+from backend.permissions import Action, current_principal, rule
+
+bp = APIBlueprint("notices", __name__, tag="消息通知")
+
+
+@bp.get("/inbox")
+@rule(Action.AUTHENTICATED)
+@bp.input(schemas.InboxQuery, location="query", arg_name="query")
+@bp.output(schemas.InboxOut)
+def inbox(query: dict[str, Any]) -> Any:
+    """The caller's notices (every notice lands here, whatever WeChat did with it) and the unread count."""
+    return services.inbox(current_principal().user_id, unread_only=query["unread"], before_id=query["before_id"],
+                          limit=query["limit"])
+
+
+@bp.post("/inbox/<int:notice_id>/read")
+@rule(Action.AUTHENTICATED)  # the service answers 404 for another user's notice
+@bp.output(schemas.ReadOut)
+def read(notice_id: int) -> Any:
+    """Mark one notice read."""
+    return services.mark_read(current_principal().user_id, notice_id)
+
+
+@bp.post("/inbox/read-all")
+@rule(Action.AUTHENTICATED)
+@bp.output(schemas.ReadAllOut)
+def read_all() -> Any:
+    """Mark every notice read."""
+    return {"marked": services.mark_all_read(current_principal().user_id)}
+
+
+@bp.get("/notices/templates")
+@rule(Action.AUTHENTICATED)
+@bp.output(schemas.TemplateOut(many=True))
+def templates() -> Any:
+    """Template ids to pass to ``wx.requestSubscribeMessage``."""
+    return services.subscription_templates()
+
+
+@bp.get("/me/subscriptions")
+@rule(Action.AUTHENTICATED)
+@bp.output(schemas.SubscriptionOut(many=True))
+def subscriptions() -> Any:
+    """How many one-time messages of each template the caller has granted and not yet received."""
+    return services.subscriptions_of(current_principal().user_id)
+
+
+@bp.post("/me/subscriptions")
+@rule(Action.AUTHENTICATED)
+@bp.input(schemas.SubscriptionsIn, arg_name="body")
+@bp.output(schemas.SubscriptionsReportOut)
+def report_subscriptions(body: dict[str, Any]) -> Any:
+    """Report the result of ``wx.requestSubscribeMessage`` (each accept allows one message)."""
+    return services.report_subscriptions(current_principal().user_id, body["results"])
+
+
+@bp.get("/wechat/push")
+@rule(Action.SIGNED)  # WeChat's signature over the configured Token
+def push_verify() -> Any:
+    """WeChat's URL verification: the ``echostr`` back when the signature is right."""
+    return Response(push.verify_url(current_app.config, request.args), mimetype="text/plain")
+
+
+@bp.post("/wechat/push")
+@rule(Action.SIGNED)  # signature (plain mode) or msg_signature over the ciphertext (safe mode)
+def push_receive() -> Any:
+    """Subscription changes, delivery reports and media-check verdicts pushed by WeChat."""
+    message, plaintext = push.decode(current_app.config, request.args, request.get_data(cache=False))
+    return Response(push.handle(current_app.config, message, plaintext), mimetype="text/plain")
+
+
+@bp.get("/admin/notices")
+@rule(Action.ADMIN)
+@bp.input(schemas.DeliveryQuery, location="query", arg_name="query")
+@bp.output(schemas.DeliveryOut(many=True))
+def deliveries(query: dict[str, Any]) -> Any:
+    """Notices by delivery state; ``failed`` (the default) lists those that need attention."""
+    return services.list_deliveries(query["status"], before_id=query["before_id"], limit=query["limit"])
+
+
+@bp.get("/admin/notices/<int:notice_id>/attempts")
+@rule(Action.ADMIN)
+@bp.output(schemas.AttemptOut(many=True))
+def attempts(notice_id: int) -> Any:
+    """Every send attempt of a notice."""
+    return services.attempts_of(notice_id)
+
+
+@bp.post("/admin/notices/<int:notice_id>/retry")
+@rule(Action.ADMIN)
+@bp.output(schemas.DeliveryOut)
+def retry(notice_id: int) -> Any:
+    """Give a failed notice a fresh budget of attempts."""
+    return services.retry_delivery(current_principal(), notice_id)

@@ -1,0 +1,128 @@
+"""Which notices each violation event produces, for whom, saying what.
+
+- a new violation: school food-safety staff and canteen managers, and the parents' committee when the
+  school publishes that kind;
+- a rectification submitted: its reviewer (the principal, or the region's regulators for escalated
+  violations and inspection findings);
+- a verdict or a dismissal: staff and managers, and the committee for published kinds;
+- an escalation: level 1 the principal, level 2 the region's regulators (and the principal), plus the
+  committee for every escalation.
+The actor of a change is never notified of their own action.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from backend.accounts.models import Role
+from backend.extensions import db
+from backend.notices.models import SubjectType
+from backend.notices.outbox import NoticeDraft, enqueue
+from backend.notices.recipients import is_published, regional_regulators, school_members
+from backend.schools.models import Camera, Canteen, School
+from backend.timeutil import to_shanghai, utcnow
+from backend.violations.models import Violation, ViolationSource
+
+RESPONSIBLE_ROLES = (Role.STAFF, Role.MANAGER)
+DETAIL_PAGE = "pages/violations/detail/index?id={id}"
+REGULATOR_LEVEL = 2
+LEVEL_LABELS = {1: "校长督办", 2: "监管督办"}
+
+
+def reviewer_is_regulator(violation: Violation) -> bool:
+    """Escalated violations and inspection findings are reviewed by the regulator, others by the principal."""
+    return violation.escalation_level >= REGULATOR_LEVEL or violation.source == ViolationSource.INSPECTION
+
+
+def _local(value: datetime) -> str:
+    return to_shanghai(value).strftime("%m月%d日 %H:%M")
+
+
+def location_of(violation: Violation) -> str:
+    """Canteen and camera, as people in the school name them."""
+    canteen = db.session.get(Canteen, violation.canteen_id)
+    parts = [canteen.name if canteen else ""]
+    if violation.camera_id is not None:
+        camera = db.session.get(Camera, violation.camera_id)
+        if camera is not None:
+            parts.append(camera.name)
+    return "·".join(p for p in parts if p) or "食堂"
+
+
+def _committee_if_published(violation: Violation) -> set[int]:
+    if is_published(violation.school_id, violation.kind):
+        return school_members(violation.school_id, [Role.COMMITTEE])
+    return set()
+
+
+def _draft(violation: Violation, purpose: str, template: str, title: str, body: str,
+           payload: dict[str, str]) -> NoticeDraft:
+    return NoticeDraft(subject_type=SubjectType.VIOLATION, subject_id=violation.id, school_id=violation.school_id,
+                       purpose=purpose, template=template, title=title, body=body, payload=payload,
+                       page=DETAIL_PAGE.format(id=violation.id))
+
+
+def notify_created(violation: Violation) -> None:
+    """Listener of new violations: runs inside the transaction that creates the violation."""
+    school = db.session.get(School, violation.school_id)
+    location = location_of(violation)
+    now = violation.created_at or utcnow()
+    body = (f"{school.name}{location}发现“{violation.title}”，请于{_local(violation.due_at)}前完成整改并提交整改情况。")
+    draft = _draft(violation, "violation_created", "violation", f"发现问题：{violation.title}", body, {
+        "school": school.name, "problem": violation.title, "location": location,
+        "occurred_at": violation.occurred_at.isoformat(), "due_at": violation.due_at.isoformat()})
+    users = school_members(violation.school_id, RESPONSIBLE_ROLES) | _committee_if_published(violation)
+    enqueue(draft, users, f"violation:{violation.id}:open", now, exclude=violation.created_by_id)
+
+
+def _progress(violation: Violation, event_id: int, purpose: str, progress: str, remark: str, body: str,
+              users: set[int], actor_id: int | None, now: datetime) -> None:
+    draft = _draft(violation, purpose, "progress", f"{progress}：{violation.title}", body, {
+        "problem": violation.title, "progress": progress, "remark": remark, "at": now.isoformat()})
+    enqueue(draft, users, f"violation:{violation.id}:event:{event_id}", now, exclude=actor_id)
+
+
+def notify_submitted(violation: Violation, event_id: int, measures: str, actor_id: int, now: datetime) -> None:
+    """A rectification awaits review."""
+    if reviewer_is_regulator(violation):
+        reviewers = regional_regulators(db.session.get(School, violation.school_id))
+    else:
+        reviewers = school_members(violation.school_id, [Role.PRINCIPAL])
+    _progress(violation, event_id, "rectification_submitted", "待复核", measures,
+              f"“{violation.title}”已提交整改情况，请复核。整改措施：{measures}", reviewers, actor_id, now)
+
+
+def notify_reviewed(violation: Violation, event_id: int, accepted: bool, reason: str | None, actor_id: int,
+                    now: datetime) -> None:
+    """The reviewer accepted (closed) or rejected a rectification."""
+    users = school_members(violation.school_id, RESPONSIBLE_ROLES)
+    if accepted:
+        users |= _committee_if_published(violation)
+        _progress(violation, event_id, "rectification_accepted", "已整改", reason or "整改已通过复核",
+                  f"“{violation.title}”的整改已通过复核，问题已办结。", users, actor_id, now)
+    else:
+        _progress(violation, event_id, "rectification_rejected", "已驳回", reason or "",
+                  f"“{violation.title}”的整改未通过复核，请重新整改。原因：{reason}", users, actor_id, now)
+
+
+def notify_dismissed(violation: Violation, event_id: int, reason: str, actor_id: int, now: datetime) -> None:
+    """A violation was withdrawn as a false alarm."""
+    users = school_members(violation.school_id, RESPONSIBLE_ROLES) | _committee_if_published(violation)
+    _progress(violation, event_id, "violation_dismissed", "已撤销", reason,
+              f"“{violation.title}”经核实已撤销。原因：{reason}", users, actor_id, now)
+
+
+def notify_escalated(violation: Violation, level: int, now: datetime) -> None:
+    """An overdue violation went up a level."""
+    school = db.session.get(School, violation.school_id)
+    users = school_members(violation.school_id, [Role.PRINCIPAL, Role.COMMITTEE])
+    if level >= REGULATOR_LEVEL:
+        users |= regional_regulators(school)
+        body = (f"{school.name}“{violation.title}”逾期未整改（期限{_local(violation.due_at)}），"
+                "已升级至监管部门督办。")
+    else:
+        body = f"{school.name}“{violation.title}”逾期未整改（期限{_local(violation.due_at)}），请校长督办。"
+    draft = _draft(violation, "violation_escalated", "escalation", f"逾期督办：{violation.title}", body, {
+        "school": school.name, "problem": violation.title, "due_at": violation.due_at.isoformat(),
+        "level": LEVEL_LABELS[min(level, REGULATOR_LEVEL)]})
+    enqueue(draft, users, f"violation:{violation.id}:escalate:{level}", now)

@@ -1,0 +1,181 @@
+"""Demo records for school 1: suppliers with certificates, deliveries, menus whose dishes trace back to
+batches and suppliers, samples, disinfection and an accompanied meal, for yesterday and today.
+
+Everything goes through the real services as the demo canteen manager. Running it again the same day
+changes nothing (suppliers are looked up by name, day records carry fixed Idempotency-Keys); running it
+later the same day adds the samples and disinfection of meals that have ended since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from PIL import Image, ImageDraw
+from sqlalchemy import func, select
+
+from backend.accounts.models import User
+from backend.extensions import db
+from backend.permissions import Principal, load_principal
+from backend.records import idempotency
+from backend.records.models import (
+    MenuDish,
+    ReceivingItem,
+    RecordEntry,
+    RecordKind,
+    Supplier,
+)
+from backend.records.schedule import shanghai_today, window_for
+from backend.records.services import create_record
+from backend.records.uploads import store_upload
+from backend.records.versions import current_version, is_current, logical_id
+from backend.schools.models import Canteen, School
+from backend.timeutil import SHANGHAI, utcnow
+
+SUPPLIERS = [
+    ("杭州绿源蔬菜配送有限公司", "91330106MA27XB3K1A", "陈建国", "0571-86001234",
+     [("business_licence", 730), ("food_business_licence", 20)]),
+    ("浙江鲜肉联食品有限公司", "91330100MA2H4L7P2B", "王丽", "0571-86005678",
+     [("business_licence", 900), ("food_business_licence", 400), ("animal_quarantine", 200)]),
+    ("杭州粮油批发有限公司", "91330105MA28C6N93C", "李强", "0571-86009012",
+     [("business_licence", 1000), ("food_production_licence", 500)]),
+    ("西湖区蛋品豆制品商行", "92330106MA2D8E5R4D", "赵芳", "13905710001",
+     [("business_licence", 600), ("food_business_licence", 300)]),
+]
+# ingredient, category, supplier index, quantity, unit, production offset (days before), shelf life, storage, °C
+ITEMS = [
+    ("大米", "grain", 2, 50, "千克", 30, 365, "ambient", None),
+    ("食用油", "oil", 2, 20, "升", 60, 540, "ambient", None),
+    ("猪肉", "meat", 1, 15, "千克", 1, 3, "chilled", 3.5),
+    ("鸡蛋", "egg", 3, 30, "千克", 3, 30, "ambient", None),
+    ("豆腐", "soy", 3, 10, "千克", 1, 3, "chilled", 4.0),
+    ("青菜", "vegetable", 0, 20, "千克", None, None, "ambient", None),
+    ("番茄", "vegetable", 0, 15, "千克", None, None, "ambient", None),
+    ("土豆", "vegetable", 0, 15, "千克", None, None, "ambient", None),
+]
+MENUS = {
+    "breakfast": [("鸡蛋饼", "staple", ["鸡蛋", "食用油"]), ("白粥", "staple", ["大米"])],
+    "lunch": [("红烧肉", "meat", ["猪肉", "食用油"]), ("番茄炒蛋", "mixed", ["番茄", "鸡蛋", "食用油"]),
+              ("清炒青菜", "vegetable", ["青菜", "食用油"]), ("米饭", "staple", ["大米"])],
+    "dinner": [("麻婆豆腐", "mixed", ["豆腐", "猪肉"]), ("酸辣土豆丝", "vegetable", ["土豆", "食用油"]),
+               ("米饭", "staple", ["大米"])],
+}
+
+
+def demo_image(label: str, size: tuple[int, int] = (640, 480)) -> bytes:
+    """A deterministic JPEG standing in for a phone photo (same label, same bytes)."""
+    digest = hashlib.sha256(label.encode()).digest()
+    image = Image.new("RGB", size, (digest[0], digest[1], digest[2]))
+    draw = ImageDraw.Draw(image)
+    for i in range(6):
+        x, y = digest[3 + i] * size[0] // 256, digest[9 + i] * size[1] // 256
+        draw.ellipse((x, y, x + 80, y + 60), fill=(digest[15 + i], 200, 255 - digest[15 + i]))
+    draw.rectangle((10, 10, size[0] - 10, size[1] - 10), outline=(255, 255, 255), width=4)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def _upload(principal: Principal, canteen: Canteen, label: str) -> int:
+    data = demo_image(label)
+    key = "demo-upload-" + hashlib.sha256(label.encode()).hexdigest()[:24]
+    return store_upload(principal, canteen, data, f"{label}.jpg", max_bytes=10 * 1024 * 1024, idempotency_key=key,
+                        fingerprint=idempotency.fingerprint("demo upload", data)).upload.id
+
+
+def _create(principal: Principal, canteen: Canteen, kind: str, values: dict[str, Any], key: str) -> int:
+    key = "demo-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    return create_record(principal, canteen, kind, values, idempotency_key=key,
+                         fingerprint=idempotency.fingerprint(f"demo {kind}", values)).record_id
+
+
+def _at(day: date, hhmm: str) -> datetime:
+    hours, minutes = (int(x) for x in hhmm.split(":"))
+    return datetime.combine(day, time(hours, minutes), tzinfo=SHANGHAI)
+
+
+def _suppliers(principal: Principal, canteen: Canteen, today: date) -> list[int]:
+    ids = []
+    for name, code, contact, phone, certificates in SUPPLIERS:
+        existing = db.session.scalar(select(logical_id()).join(Supplier, Supplier.entry_id == RecordEntry.id)
+                                     .where(RecordEntry.canteen_id == canteen.id, is_current(), Supplier.name == name))
+        if existing is None:
+            existing = _create(principal, canteen, RecordKind.SUPPLIER, {
+                "name": name, "credit_code": code, "contact_name": contact, "phone": phone,
+                "address": "杭州市西湖区", "remarks": None}, f"supplier {name}")
+            for kind, days in certificates:
+                scan = _upload(principal, canteen, f"{name} {kind}")
+                _create(principal, canteen, RecordKind.CERTIFICATE, {
+                    "supplier_id": existing, "kind": kind, "number": f"{code[-8:]}-{kind[:4].upper()}",
+                    "issuer": "杭州市西湖区市场监督管理局", "valid_from": today - timedelta(days=365),
+                    "valid_until": today + timedelta(days=days), "scan_upload_ids": [scan]},
+                    f"certificate {name} {kind} {today}")
+        ids.append(existing)
+    return ids
+
+
+def _day(principal: Principal, canteen: Canteen, day: date, supplier_ids: list[int], now: datetime) -> None:
+    received_at = _at(day - timedelta(days=1), "16:30")
+    by_supplier: dict[int, list[tuple[Any, ...]]] = {}
+    for item in ITEMS:
+        by_supplier.setdefault(item[2], []).append(item)
+    item_ids: dict[str, int] = {}
+    for index, items in sorted(by_supplier.items()):
+        invoice = _upload(principal, canteen, f"invoice {day} {index}")
+        record_id = _create(principal, canteen, RecordKind.RECEIVING, {
+            "supplier_id": supplier_ids[index], "received_at": received_at, "receiver_name": "周师傅",
+            "remarks": None, "inspection_report_upload_ids": [], "invoice_upload_ids": [invoice],
+            "items": [{"item_id": None, "ingredient": name, "category": category, "batch": f"{day:%Y%m%d}-{n + 1:02d}",
+                       "quantity": quantity, "unit": unit,
+                       "production_date": None if offset is None else day - timedelta(days=offset),
+                       "shelf_life_days": shelf, "expiry_date": None, "storage": storage,
+                       "storage_temperature_c": temperature}
+                      for n, (name, category, _, quantity, unit, offset, shelf, storage, temperature)
+                      in enumerate(items)]}, f"receiving {day} {index}")
+        entry = current_version(record_id)
+        for item in db.session.scalars(select(ReceivingItem).where(ReceivingItem.entry_id == entry.id)):
+            item_ids[item.ingredient] = item.logical_id
+    for meal, dishes in MENUS.items():
+        menu_id = _create(principal, canteen, RecordKind.MENU, {
+            "service_date": day, "meal": meal, "remarks": None,
+            "dishes": [{"name": name, "category": category, "ingredient_item_ids": [item_ids[i] for i in uses]}
+                       for name, category, uses in dishes]}, f"menu {day} {meal}")
+        window = window_for(canteen, day, meal)
+        if now < window.end:
+            continue  # the meal has not been served yet: no samples or disinfection to show
+        menu_entry = current_version(menu_id)
+        for dish in db.session.scalars(select(MenuDish).where(MenuDish.entry_id == menu_entry.id)):
+            photo = _upload(principal, canteen, f"sample {day} {meal} {dish.name}")
+            _create(principal, canteen, RecordKind.SAMPLE, {
+                "dish_id": dish.id, "weight_g": 150.0, "sampled_at": window.start - timedelta(minutes=20),
+                "sealed": True, "fridge_temperature_c": 4.0, "sampler_name": "吴阿姨", "photo_upload_ids": [photo]},
+                f"sample {day} {meal} {dish.name}")
+        if now >= window.end + timedelta(minutes=40):
+            photo = _upload(principal, canteen, f"disinfection {day} {meal}")
+            _create(principal, canteen, RecordKind.DISINFECTION, {
+                "service_date": day, "meal": meal, "target": "tableware", "area_id": None, "target_name": "餐盘、碗筷",
+                "method": "steam", "temperature_c": 100.0, "minutes": 15.0, "concentration_mg_l": None,
+                "item_count": 480, "performed_at": window.end + timedelta(minutes=30), "operator_name": "孙师傅",
+                "photo_upload_ids": [photo]}, f"disinfection {day} {meal}")
+        if meal == "lunch":
+            _create(principal, canteen, RecordKind.ACCOMPANIED_MEAL, {
+                "service_date": day, "meal": meal, "companion_name": "张明（校长）", "companion_role": "school_leader",
+                "rating": 5, "remarks": "菜品温度适宜，口味清淡，学生反映良好。", "photo_upload_ids": []},
+                f"accompanied {day} {meal}")
+
+
+def seed_demo_records(school_id: int, now: datetime | None = None) -> dict[str, int]:
+    """Create (or complete) yesterday's and today's demo records of a school's first canteen."""
+    now = now or utcnow()
+    school = db.session.get(School, school_id)
+    canteen = school.canteens[0]
+    manager = db.session.scalar(select(User).where(User.openid == f"demo-manager-{school_id}"))
+    principal = load_principal(manager)
+    today = shanghai_today(now)
+    supplier_ids = _suppliers(principal, canteen, today)
+    for day in (today - timedelta(days=1), today):
+        _day(principal, canteen, day, supplier_ids, now)
+    return dict(db.session.execute(select(RecordEntry.kind, func.count()).where(
+        RecordEntry.canteen_id == canteen.id, is_current()).group_by(RecordEntry.kind)).all())

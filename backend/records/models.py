@@ -1,0 +1,499 @@
+"""Canteen records: an append-only, hash-chained ledger per canteen, the typed rows behind each entry,
+uploads and the idempotency keys of create requests.
+
+Every record is a :class:`RecordEntry` (its place in the canteen's chain) plus one typed row that shares
+its primary key. Rows are never updated or deleted by the application: a correction is a new entry of the
+same kind whose ``amends_id`` points at the version it corrects and whose ``reason`` says why. The record's
+stable public id (its "logical id") is the id of its first version: ``coalesce(root_id, id)``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from backend.db_types import UTCDateTime
+from backend.extensions import db
+from backend.timeutil import utcnow
+
+
+class RecordKind(StrEnum):
+    """The kinds of record kept for a canteen."""
+
+    SUPPLIER = "supplier"
+    CERTIFICATE = "certificate"
+    RECEIVING = "receiving"
+    MENU = "menu"
+    DISINFECTION = "disinfection"
+    SAMPLE = "sample"
+    SAMPLE_DISPOSAL = "sample_disposal"
+    ACCOMPANIED_MEAL = "accompanied_meal"
+
+
+KIND_LABELS: dict[str, str] = {
+    RecordKind.SUPPLIER: "供应商",
+    RecordKind.CERTIFICATE: "供应商证照",
+    RecordKind.RECEIVING: "进货查验记录",
+    RecordKind.MENU: "菜单",
+    RecordKind.DISINFECTION: "消毒记录",
+    RecordKind.SAMPLE: "留样记录",
+    RecordKind.SAMPLE_DISPOSAL: "留样处置记录",
+    RecordKind.ACCOMPANIED_MEAL: "陪餐记录",
+}
+
+
+class Meal(StrEnum):
+    """Meals of a day (the same names as the canteen's meal windows)."""
+
+    BREAKFAST = "breakfast"
+    LUNCH = "lunch"
+    SNACK = "snack"
+    DINNER = "dinner"
+
+
+MEAL_LABELS = {Meal.BREAKFAST: "早餐", Meal.LUNCH: "午餐", Meal.SNACK: "加餐", Meal.DINNER: "晚餐"}
+MEAL_ORDER = {Meal.BREAKFAST: 0, Meal.LUNCH: 1, Meal.SNACK: 2, Meal.DINNER: 3}
+
+
+class CertificateKind(StrEnum):
+    """Licences and certificates a supplier shows (索证)."""
+
+    BUSINESS_LICENCE = "business_licence"
+    FOOD_BUSINESS_LICENCE = "food_business_licence"
+    FOOD_PRODUCTION_LICENCE = "food_production_licence"
+    ANIMAL_QUARANTINE = "animal_quarantine"
+    OTHER = "other"
+
+
+CERTIFICATE_LABELS = {
+    CertificateKind.BUSINESS_LICENCE: "营业执照",
+    CertificateKind.FOOD_BUSINESS_LICENCE: "食品经营许可证",
+    CertificateKind.FOOD_PRODUCTION_LICENCE: "食品生产许可证",
+    CertificateKind.ANIMAL_QUARANTINE: "动物检疫合格证明",
+    CertificateKind.OTHER: "其他证明",
+}
+
+
+class IngredientCategory(StrEnum):
+    """Categories of received food."""
+
+    GRAIN = "grain"
+    OIL = "oil"
+    MEAT = "meat"
+    POULTRY = "poultry"
+    AQUATIC = "aquatic"
+    EGG = "egg"
+    DAIRY = "dairy"
+    VEGETABLE = "vegetable"
+    FRUIT = "fruit"
+    SOY = "soy"
+    SEASONING = "seasoning"
+    FROZEN = "frozen"
+    OTHER = "other"
+
+
+CATEGORY_LABELS = {
+    IngredientCategory.GRAIN: "粮食", IngredientCategory.OIL: "食用油", IngredientCategory.MEAT: "畜肉",
+    IngredientCategory.POULTRY: "禽肉", IngredientCategory.AQUATIC: "水产品", IngredientCategory.EGG: "蛋类",
+    IngredientCategory.DAIRY: "乳制品", IngredientCategory.VEGETABLE: "蔬菜", IngredientCategory.FRUIT: "水果",
+    IngredientCategory.SOY: "豆制品", IngredientCategory.SEASONING: "调味品", IngredientCategory.FROZEN: "速冻食品",
+    IngredientCategory.OTHER: "其他",
+}
+# Fresh produce has no production date or printed shelf life; everything else must say when it expires.
+FRESH_PRODUCE = frozenset({IngredientCategory.VEGETABLE, IngredientCategory.FRUIT})
+
+
+class StorageCondition(StrEnum):
+    """How a received item is kept."""
+
+    AMBIENT = "ambient"
+    CHILLED = "chilled"
+    FROZEN = "frozen"
+
+
+STORAGE_LABELS = {StorageCondition.AMBIENT: "常温", StorageCondition.CHILLED: "冷藏", StorageCondition.FROZEN: "冷冻"}
+
+
+class DisinfectionTarget(StrEnum):
+    """What was disinfected."""
+
+    TABLEWARE = "tableware"
+    AREA = "area"
+
+
+TARGET_LABELS = {DisinfectionTarget.TABLEWARE: "餐饮具", DisinfectionTarget.AREA: "场所"}
+
+
+class DisinfectionMethod(StrEnum):
+    """Disinfection methods of the 餐饮服务食品安全操作规范."""
+
+    STEAM = "steam"
+    BOILING = "boiling"
+    INFRARED = "infrared"
+    DISHWASHER = "dishwasher"
+    CHEMICAL = "chemical"
+    ULTRAVIOLET = "ultraviolet"
+
+
+METHOD_LABELS = {
+    DisinfectionMethod.STEAM: "蒸汽消毒", DisinfectionMethod.BOILING: "煮沸消毒",
+    DisinfectionMethod.INFRARED: "红外线消毒柜", DisinfectionMethod.DISHWASHER: "洗碗机消毒",
+    DisinfectionMethod.CHEMICAL: "含氯消毒剂浸泡", DisinfectionMethod.ULTRAVIOLET: "紫外线消毒",
+}
+
+
+class CompanionRole(StrEnum):
+    """Who ate with the students (陪餐)."""
+
+    SCHOOL_LEADER = "school_leader"
+    PARENT = "parent"
+
+
+COMPANION_LABELS = {CompanionRole.SCHOOL_LEADER: "学校负责人", CompanionRole.PARENT: "家长代表"}
+
+
+class AttachmentRole(StrEnum):
+    """What an attached upload is to its record."""
+
+    SCAN = "scan"
+    INSPECTION_REPORT = "inspection_report"
+    INVOICE = "invoice"
+    PHOTO = "photo"
+
+
+class RecordEntry(db.Model):
+    """One link of a canteen's record chain.
+
+    ``hash`` is sha256 over the previous entry's hash and the canonical serialisation of this entry and its
+    typed row, children and attachments (see ``backend.records.chain``).
+    """
+
+    __tablename__ = "record_entry"
+    __table_args__ = (
+        UniqueConstraint("canteen_id", "seq"),
+        Index("ix_record_entry_canteen_kind_date", "canteen_id", "kind", "record_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    # The Asia/Shanghai day the record is about: filters, exports and the day view use it.
+    record_date: Mapped[date] = mapped_column(Date)
+    # First version of the record (NULL on the first version itself): the record's stable public id.
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    # The version this entry corrects. Unique: a version is corrected at most once, so versions never fork.
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    @property
+    def record_id(self) -> int:
+        """The record's stable public id (the id of its first version)."""
+        return self.root_id or self.id
+
+
+class RecordChainHead(db.Model):
+    """The last link of a canteen's chain; locked while appending so the chain never forks.
+
+    It also lets verification notice entries deleted from the end of the chain.
+    """
+
+    __tablename__ = "record_chain_head"
+
+    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Upload(db.Model):
+    """A file uploaded for a canteen's records, checked by content and stored in the object store."""
+
+    __tablename__ = "upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"), index=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # What the phone sent, before images were re-encoded without their metadata.
+    original_sha256: Mapped[str] = mapped_column(String(64))
+    original_size: Mapped[int] = mapped_column(Integer)
+    original_filename: Mapped[str | None] = mapped_column(String(255))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecordAttachment(db.Model):
+    """An upload attached to one version of a record (certificate scan, invoice, photo …)."""
+
+    __tablename__ = "record_attachment"
+    __table_args__ = (UniqueConstraint("entry_id", "role", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("upload.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+
+    upload: Mapped[Upload] = relationship()
+
+
+class IdempotencyKey(db.Model):
+    """The first result of a create request, per user and ``Idempotency-Key`` header."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    key: Mapped[str] = mapped_column(String(128))
+    # sha256 of the endpoint and the request body: the same key with another request is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    resource_type: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# Typed rows. Each shares its primary key with its RecordEntry (one version of one record).
+class Supplier(db.Model):
+    """A supplier of the canteen."""
+
+    __tablename__ = "record_supplier"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(String(200))
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+
+class SupplierCertificate(db.Model):
+    """A supplier's licence or certificate with its validity."""
+
+    __tablename__ = "record_certificate"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    # Logical id of the supplier record.
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(64))
+    issuer: Mapped[str | None] = mapped_column(String(100))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+
+
+class ReceivingRecord(db.Model):
+    """A delivery checked at the door (索证索票)."""
+
+    __tablename__ = "record_receiving"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    receiver_name: Mapped[str] = mapped_column(String(50))
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+
+class ReceivingItem(db.Model):
+    """One line of a delivery. ``origin_item_id`` ties corrected versions of a line to its first version."""
+
+    __tablename__ = "record_receiving_item"
+    __table_args__ = (UniqueConstraint("entry_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    origin_item_id: Mapped[int | None] = mapped_column(ForeignKey("record_receiving_item.id"), index=True)
+    ingredient: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(16))
+    batch: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    production_date: Mapped[date | None] = mapped_column(Date)
+    shelf_life_days: Mapped[int | None] = mapped_column(Integer)
+    expiry_date: Mapped[date | None] = mapped_column(Date)
+    storage: Mapped[str] = mapped_column(String(16))
+    storage_temperature_c: Mapped[float | None] = mapped_column(Float)
+
+    @property
+    def logical_id(self) -> int:
+        """The id of the line's first version, which dishes link to."""
+        return self.origin_item_id or self.id
+
+
+class Menu(db.Model):
+    """The menu of one meal of one day."""
+
+    __tablename__ = "record_menu"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    service_date: Mapped[date] = mapped_column(Date)
+    meal: Mapped[str] = mapped_column(String(16))
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+
+class MenuDish(db.Model):
+    """A dish of a menu version."""
+
+    __tablename__ = "record_menu_dish"
+    __table_args__ = (UniqueConstraint("entry_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(50))
+    category: Mapped[str | None] = mapped_column(String(16))
+
+
+class DishIngredient(db.Model):
+    """A dish uses a received item (by the item's logical id): dish → ingredient → batch → supplier."""
+
+    __tablename__ = "record_dish_ingredient"
+    __table_args__ = (UniqueConstraint("dish_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dish_id: Mapped[int] = mapped_column(ForeignKey("record_menu_dish.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("record_receiving_item.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class DisinfectionLog(db.Model):
+    """Disinfection of tableware or an area for a meal."""
+
+    __tablename__ = "record_disinfection"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    service_date: Mapped[date] = mapped_column(Date)
+    meal: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(16))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("kitchen_area.id"))
+    target_name: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(16))
+    temperature_c: Mapped[float | None] = mapped_column(Float)
+    minutes: Mapped[float | None] = mapped_column(Float)
+    concentration_mg_l: Mapped[float | None] = mapped_column(Float)
+    item_count: Mapped[int | None] = mapped_column(Integer)
+    performed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    operator_name: Mapped[str] = mapped_column(String(50))
+
+
+class SampleLog(db.Model):
+    """A retained food sample (留样, GB 31654-2021): ≥125 g, sealed, 0–8 °C, kept ≥48 h."""
+
+    __tablename__ = "record_sample"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    service_date: Mapped[date] = mapped_column(Date)
+    meal: Mapped[str] = mapped_column(String(16))
+    # Logical id of the menu record and the dish's name: a corrected menu keeps its samples.
+    menu_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    dish_name: Mapped[str] = mapped_column(String(50))
+    weight_g: Mapped[float] = mapped_column(Float)
+    sampled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sealed: Mapped[bool] = mapped_column(Boolean)
+    fridge_temperature_c: Mapped[float] = mapped_column(Float)
+    sampler_name: Mapped[str] = mapped_column(String(50))
+    keep_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SampleDisposal(db.Model):
+    """The disposal of a retained sample, no earlier than its ``keep_until``."""
+
+    __tablename__ = "record_sample_disposal"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    disposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disposer_name: Mapped[str] = mapped_column(String(50))
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+
+class AccompaniedMeal(db.Model):
+    """Someone ate with the students (陪餐) and said how it was."""
+
+    __tablename__ = "record_accompanied_meal"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    service_date: Mapped[date] = mapped_column(Date)
+    meal: Mapped[str] = mapped_column(String(16))
+    companion_name: Mapped[str] = mapped_column(String(50))
+    companion_role: Mapped[str] = mapped_column(String(16))
+    rating: Mapped[int] = mapped_column(Integer)
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+
+TYPED_MODELS: dict[str, type[Any]] = {
+    RecordKind.SUPPLIER: Supplier,
+    RecordKind.CERTIFICATE: SupplierCertificate,
+    RecordKind.RECEIVING: ReceivingRecord,
+    RecordKind.MENU: Menu,
+    RecordKind.DISINFECTION: DisinfectionLog,
+    RecordKind.SAMPLE: SampleLog,
+    RecordKind.SAMPLE_DISPOSAL: SampleDisposal,
+    RecordKind.ACCOMPANIED_MEAL: AccompaniedMeal,
+}
+
+# Rows the application only ever inserts.
+APPEND_ONLY_MODELS: tuple[type[Any], ...] = (
+    *TYPED_MODELS.values(), ReceivingItem, MenuDish, DishIngredient, RecordAttachment, Upload, RecordEntry)
+
+
+class AppendOnlyViolation(RuntimeError):
+    """Code tried to change or delete a record row: corrections must be amendments."""
+
+
+NEW_ENTRIES_KEY = "records_new_entries"
+
+
+def _refuse_changes(session: Session, flush_context: Any, instances: Any) -> None:
+    """Refuse UPDATE and DELETE of record rows through the ORM.
+
+    The only exception is filling in the hash of an entry created in the same transaction (its hash covers
+    child rows whose ids exist only after the first flush).
+    """
+    new_entries = session.info.get(NEW_ENTRIES_KEY, set())
+    for obj in session.deleted:
+        if isinstance(obj, APPEND_ONLY_MODELS):
+            raise AppendOnlyViolation(f"{type(obj).__name__} rows are append-only")
+    for obj in session.dirty:
+        if not isinstance(obj, APPEND_ONLY_MODELS) or not session.is_modified(obj, include_collections=False):
+            continue
+        if isinstance(obj, RecordEntry) and id(obj) in new_entries:
+            continue
+        raise AppendOnlyViolation(f"{type(obj).__name__} rows are append-only; record an amendment instead")
+
+
+def _forget_new_entries(session: Session, *args: Any) -> None:
+    session.info.pop(NEW_ENTRIES_KEY, None)
+
+
+if not event.contains(Session, "before_flush", _refuse_changes):
+    event.listen(Session, "before_flush", _refuse_changes)
+    event.listen(Session, "after_commit", _forget_new_entries)
+    event.listen(Session, "after_rollback", _forget_new_entries)

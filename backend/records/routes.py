@@ -1,0 +1,242 @@
+"""HTTP routes of canteen records, uploads, the day view, verification and export.
+
+Every create takes an ``Idempotency-Key`` header: the same key (per user) returns the first result and
+creates nothing twice. Record lists share one shape: ``{"items": [...], "next_cursor": ...}``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from apiflask import APIBlueprint
+from flask import Response, current_app, g, request
+from marshmallow import ValidationError
+
+from backend.errors import ApiError
+from backend.extensions import db, limiter
+from backend.permissions import ROLE_PERMISSIONS, Action, current_principal, register_scope, rule
+from backend.records import day as day_view
+from backend.records import idempotency, queries, schemas, services, uploads
+from backend.records.chain import verify_chain
+from backend.records.day import DayCache, SnapshotCache, day_json
+from backend.records.export import XLSX_TYPE, export_records
+from backend.records.models import RecordEntry, RecordKind, Upload
+from backend.records.presenters import present_records, show_time
+from backend.records.schedule import shanghai_today
+from backend.schools.models import Canteen, School
+from backend.timeutil import utcnow
+
+bp = APIBlueprint("records", __name__, tag="食堂记录")
+
+
+def _school_of_record(record_id: int) -> School | None:
+    entry = db.session.get(RecordEntry, record_id)
+    return None if entry is None else db.session.get(Canteen, entry.canteen_id).school
+
+
+def _school_of_upload(upload_id: int) -> School | None:
+    upload = db.session.get(Upload, upload_id)
+    return None if upload is None else db.session.get(Canteen, upload.canteen_id).school
+
+
+def _school_snapshot(school_id: int) -> School | None:
+    # The day view's school scope: the same check as "school", and the canteens and record versions the
+    # view needs come with it in the same single statement (reused for up to a second by readers).
+    principal = g.get("principal")
+    writer = principal is not None and (principal.is_admin or principal.roles_in(school_id) & WRITER_ROLES)
+    snapshots = current_app.extensions.get("records_snapshots")
+    if snapshots is None:
+        snapshots = current_app.extensions.setdefault("records_snapshots", SnapshotCache())
+    snapshot = snapshots.get(school_id, 0 if writer else day_view.SNAPSHOT_MAX_AGE_SECONDS)
+    g.records_school_snapshot = snapshot
+    return None if snapshot is None else snapshot.school
+
+
+WRITER_ROLES = ROLE_PERMISSIONS[Action.RECORDS_WRITE]
+
+
+register_scope("record", "record_id", "记录", _school_of_record)
+register_scope("records_day", "school_id", "学校", _school_snapshot)
+register_scope("upload", "upload_id", "文件", _school_of_upload)
+
+
+def _today() -> date:
+    return shanghai_today(utcnow())
+
+
+def _idempotency(endpoint_payload: Any) -> tuple[str, str]:
+    key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
+    return key, idempotency.fingerprint(f"{request.method} {request.path}", endpoint_payload)
+
+
+def _written(result: services.WriteResult) -> tuple[dict[str, Any], int, dict[str, str]]:
+    entry = db.session.get(RecordEntry, result.version_id)
+    body = present_records([entry], _today())[0]
+    return body, 201, {"Idempotent-Replayed": "true" if result.replayed else "false"}
+
+
+# (kind, URL segment, create schema, list query schema, Chinese name)
+KIND_ROUTES: list[tuple[str, str, type, type, str]] = [
+    (RecordKind.SUPPLIER, "suppliers", schemas.SupplierIn, schemas.SupplierQuery, "供应商"),
+    (RecordKind.CERTIFICATE, "certificates", schemas.CertificateIn, schemas.CertificateQuery, "供应商证照"),
+    (RecordKind.RECEIVING, "receivings", schemas.ReceivingIn, schemas.ReceivingQuery, "进货查验记录"),
+    (RecordKind.MENU, "menus", schemas.MenuIn, schemas.MealQuery, "菜单"),
+    (RecordKind.DISINFECTION, "disinfections", schemas.DisinfectionIn, schemas.DisinfectionQuery, "消毒记录"),
+    (RecordKind.SAMPLE, "samples", schemas.SampleIn, schemas.SampleQuery, "留样记录"),
+    (RecordKind.SAMPLE_DISPOSAL, "sample-disposals", schemas.SampleDisposalIn, schemas.DisposalQuery, "留样处置记录"),
+    (RecordKind.ACCOMPANIED_MEAL, "accompanied-meals", schemas.AccompaniedMealIn, schemas.AccompaniedQuery,
+     "陪餐记录"),
+]
+
+
+def _register_kind(kind: str, segment: str, create_schema: type, query_schema: type, label: str) -> None:
+    def create(canteen_id: int, body: dict[str, Any]) -> Any:
+        key, fingerprint = _idempotency(request.get_json(silent=True))
+        result = services.create_record(current_principal(), db.session.get(Canteen, canteen_id), kind, body,
+                                        idempotency_key=key, fingerprint=fingerprint)
+        return _written(result)
+
+    def list_view(canteen_id: int, query: dict[str, Any]) -> Any:
+        filters = {k: v for k, v in query.items() if k not in ("cursor", "limit")}
+        return queries.list_records(canteen_id, kind, filters, cursor=query["cursor"], limit=query["limit"],
+                                    on=_today())
+
+    create.__name__, list_view.__name__ = f"create_{kind}", f"list_{kind}"
+    create.__doc__ = f"登记{label}\n\n需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。"
+    list_view.__doc__ = f"{label}列表\n\n只列出现行版本（更正后的最新版本），按日期倒序，游标分页。"
+    path = f"/canteens/<int:canteen_id>/{segment}"
+    bp.post(path, endpoint=f"create_{kind}")(
+        rule(Action.RECORDS_WRITE, scope="canteen")(bp.input(create_schema, arg_name="body")(create)))
+    bp.get(path, endpoint=f"list_{kind}")(
+        rule(Action.RECORDS_READ, scope="canteen")(bp.input(query_schema, location="query", arg_name="query")(
+            list_view)))
+
+
+for _kind_route in KIND_ROUTES:
+    _register_kind(*_kind_route)
+
+
+@bp.get("/records/<int:record_id>")
+@rule(Action.RECORDS_READ, scope="record")
+def get_record(record_id: int) -> Any:
+    """One record: its current version, every earlier version and why each was corrected."""
+    return queries.record_detail(db.session.get(RecordEntry, record_id).record_id, _today())
+
+
+@bp.post("/records/<int:record_id>/amendments")
+@rule(Action.RECORDS_WRITE, scope="record")
+@bp.input(schemas.AmendmentIn, arg_name="body")
+def amend_record(record_id: int, body: dict[str, Any]) -> Any:
+    """Correct a record: the whole corrected record and the reason; the original stays in the chain."""
+    key, fingerprint = _idempotency(request.get_json(silent=True))
+    logical = db.session.get(RecordEntry, record_id).record_id
+    schema = schemas.CREATE_SCHEMAS[db.session.get(RecordEntry, logical).kind]()
+    try:
+        values = schema.load(body["record"])
+    except ValidationError as exc:
+        raise ApiError(422, "validation_failed", "请求参数不正确", {"fields": {"record": exc.messages}}) from exc
+    result = services.amend_record(current_principal(), logical, values, body["reason"],
+                                   expected_version_id=body.get("expected_version_id"), idempotency_key=key,
+                                   fingerprint=fingerprint)
+    return _written(result)
+
+
+@bp.get("/canteens/<int:canteen_id>/records/verify")
+@rule(Action.RECORDS_READ, scope="canteen")
+@limiter.limit("10 per minute")
+def verify_records(canteen_id: int) -> Any:
+    """Recompute the canteen's record chain and report the first broken link (null when intact)."""
+    return verify_chain(canteen_id).as_dict()
+
+
+@bp.get("/canteens/<int:canteen_id>/records/export")
+@rule(Action.RECORDS_EXPORT, scope="canteen")
+@bp.input(schemas.ExportQuery, location="query", arg_name="query")
+@bp.doc(responses={200: {"description": "Excel 工作簿", "content": {XLSX_TYPE: {}}}})
+def export(canteen_id: int, query: dict[str, Any]) -> Any:
+    """A canteen's records for a date range as an Excel workbook, one sheet per record type."""
+    name, data = export_records(current_principal(), db.session.get(Canteen, canteen_id), query["date_from"],
+                                query["date_to"], _today(), utcnow())
+    return Response(data, mimetype=XLSX_TYPE, headers={
+        "Content-Disposition": f"attachment; filename=records.xlsx; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store"})
+
+
+@bp.get("/schools/<int:school_id>/today")
+@rule(Action.RECORDS_READ, scope="records_day")
+def today(school_id: int) -> Any:
+    """Today's menus with dish → ingredient → batch → supplier → certificate, samples, disinfection, completeness.
+
+    Ingredients name their ``receiving_id`` and ``supplier_id``; those are listed once in ``receivings`` and
+    ``suppliers`` (with certificates and signed file URLs).
+    """
+    now = utcnow()
+    return _day_response(shanghai_today(now), now)
+
+
+def _day_cache() -> DayCache:
+    cache = current_app.extensions.get("records_day_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("records_day_cache", DayCache())
+    return cache
+
+
+def _day_response(wanted: date, now: Any) -> Response:
+    rendered = day_json(g.records_school_snapshot, wanted, now, _day_cache())
+    headers = {"Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(rendered.gzipped, mimetype="application/json", headers=headers)
+    return Response(rendered.body, mimetype="application/json", headers=headers)
+
+
+@bp.get("/schools/<int:school_id>/days/<day>")
+@rule(Action.RECORDS_READ, scope="records_day")
+def day(school_id: int, day: str) -> Any:
+    """The same view as ``today`` for any day (YYYY-MM-DD)."""
+    try:
+        wanted = date.fromisoformat(day)
+    except ValueError as exc:
+        raise ApiError(422, "date_invalid", "日期格式应为 YYYY-MM-DD", {"fields": {"day": ["日期格式不正确"]}}) from exc
+    return _day_response(wanted, utcnow())
+
+
+@bp.post("/uploads")
+@rule(Action.AUTHENTICATED)
+@limiter.limit("120 per minute")
+@bp.input(schemas.UploadIn, location="form_and_files", arg_name="body")
+def upload(body: dict[str, Any]) -> Any:
+    """Upload a photo or PDF (multipart field ``file``, as ``wx.uploadFile`` sends it) for a canteen's records.
+
+    Accepts JPEG, PNG, WebP and PDF judged by content; images are re-encoded without EXIF/GPS.
+    Needs an Idempotency-Key header.
+    """
+    canteen = db.session.get(Canteen, body["canteen_id"])
+    if canteen is None:
+        raise ApiError(404, "not_found", "食堂不存在")
+    max_bytes = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    data = body["file"].stream.read(max_bytes + 1)
+    key, fingerprint = _idempotency(f"{canteen.id}".encode() + b"\n" + data)
+    result = uploads.store_upload(current_principal(), canteen, data, body["file"].filename, max_bytes=max_bytes,
+                                  idempotency_key=key, fingerprint=fingerprint)
+    return _upload_out(result.upload), 201, {"Idempotent-Replayed": "true" if result.replayed else "false"}
+
+
+def _upload_out(upload: Upload) -> dict[str, Any]:
+    signed = uploads.signed_url(upload)
+    return {"id": upload.id, "canteen_id": upload.canteen_id, "content_type": upload.content_type,
+            "size": upload.size, "sha256": upload.sha256, "width": upload.width, "height": upload.height,
+            "pages": upload.pages, "created_at": show_time(upload.created_at), "url": signed.url,
+            "url_expires_at": show_time(signed.expires_at)}
+
+
+@bp.get("/uploads/<int:upload_id>/url")
+@rule(Action.RECORDS_READ, scope="upload")
+def upload_url(upload_id: int) -> Any:
+    """A short-lived signed URL of an upload, for readers of the record it belongs to."""
+    upload_row = db.session.get(Upload, upload_id)
+    signed = uploads.download_url(current_principal(), upload_row)
+    return {"id": upload_row.id, "content_type": upload_row.content_type, "size": upload_row.size,
+            "sha256": upload_row.sha256, "url": signed.url, "url_expires_at": show_time(signed.expires_at)}

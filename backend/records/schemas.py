@@ -1,0 +1,278 @@
+"""Request schemas of the records API. Times without an offset are read as Asia/Shanghai wall-clock time."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apiflask import Schema
+from apiflask.fields import AwareDateTime, Boolean, Date, Dict, File, Float, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range
+from marshmallow import ValidationError, validates_schema
+
+from backend.records.models import (
+    CertificateKind,
+    CompanionRole,
+    DisinfectionMethod,
+    DisinfectionTarget,
+    IngredientCategory,
+    Meal,
+    StorageCondition,
+)
+from backend.timeutil import SHANGHAI
+
+# 统一社会信用代码: 18 characters of digits and capitals without I, O, S, V, Z.
+CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
+MEALS = [m.value for m in Meal]
+DISH_CATEGORIES = ["staple", "meat", "vegetable", "mixed", "soup", "dessert", "fruit", "drink", "other"]
+
+
+def _pattern(regex: re.Pattern[str], message: str) -> Any:
+    def check(value: str) -> None:
+        if not regex.match(value):
+            raise ValidationError(message)
+    return check
+
+
+def _time(**kwargs: Any) -> AwareDateTime:
+    return AwareDateTime(default_timezone=SHANGHAI, **kwargs)
+
+
+def _name(required: bool = True, max_length: int = 50) -> String:
+    return String(required=required, validate=Length(1, max_length), **({} if required else {"load_default": None}))
+
+
+def _remarks() -> String:
+    return String(load_default=None, allow_none=True, validate=Length(max=500))
+
+
+def _uploads(minimum: int = 0, maximum: int = 5) -> List:
+    presence: dict[str, Any] = {"required": True} if minimum else {"load_default": list}
+    return List(Integer(validate=Range(min=1)), validate=Length(minimum, maximum), **presence)
+
+
+class SupplierIn(Schema):
+    """A supplier of the canteen."""
+
+    name = _name(max_length=100)
+    credit_code = String(load_default=None, allow_none=True,
+                         validate=_pattern(CREDIT_CODE, "统一社会信用代码应为 18 位数字或大写字母"))
+    contact_name = _name(required=False)
+    phone = String(load_default=None, allow_none=True, validate=_pattern(PHONE, "电话号码格式不正确"))
+    address = String(load_default=None, allow_none=True, validate=Length(max=200))
+    remarks = _remarks()
+
+
+class CertificateIn(Schema):
+    """A supplier's licence or certificate with its scan."""
+
+    supplier_id = Integer(required=True, validate=Range(min=1))
+    kind = String(required=True, validate=OneOf([k.value for k in CertificateKind]))
+    number = String(required=True, validate=Length(1, 64))
+    issuer = String(load_default=None, allow_none=True, validate=Length(max=100))
+    valid_from = Date(load_default=None, allow_none=True)
+    valid_until = Date(required=True)
+    scan_upload_ids = _uploads(1, 5)
+
+
+class ReceivingItemIn(Schema):
+    """One line of a delivery."""
+
+    item_id = Integer(load_default=None, allow_none=True, validate=Range(min=1))  # only in corrections
+    ingredient = String(required=True, validate=Length(1, 100))
+    category = String(required=True, validate=OneOf([c.value for c in IngredientCategory]))
+    batch = String(required=True, validate=Length(1, 64))
+    quantity = Float(required=True, validate=Range(min=0, max=1_000_000, min_inclusive=False))
+    unit = String(required=True, validate=Length(1, 16))
+    production_date = Date(load_default=None, allow_none=True)
+    shelf_life_days = Integer(load_default=None, allow_none=True, validate=Range(1, 3650))
+    expiry_date = Date(load_default=None, allow_none=True)
+    storage = String(load_default=StorageCondition.AMBIENT.value,
+                     validate=OneOf([s.value for s in StorageCondition]))
+    storage_temperature_c = Float(load_default=None, allow_none=True, validate=Range(-40, 60))
+
+
+class ReceivingIn(Schema):
+    """A delivery checked at the door, with its inspection report and invoice."""
+
+    supplier_id = Integer(required=True, validate=Range(min=1))
+    received_at = _time(required=True)
+    receiver_name = _name()
+    remarks = _remarks()
+    items = List(Nested(ReceivingItemIn), required=True, validate=Length(1, 100))
+    inspection_report_upload_ids = _uploads(0, 10)
+    invoice_upload_ids = _uploads(0, 10)
+
+
+class DishIn(Schema):
+    """A dish and the received items it is made of."""
+
+    name = String(required=True, validate=Length(1, 50))
+    category = String(load_default=None, allow_none=True, validate=OneOf(DISH_CATEGORIES))
+    ingredient_item_ids = List(Integer(validate=Range(min=1)), required=True, validate=Length(1, 30))
+
+
+class MenuIn(Schema):
+    """The menu of one meal."""
+
+    service_date = Date(required=True)
+    meal = String(required=True, validate=OneOf(MEALS))
+    remarks = _remarks()
+    dishes = List(Nested(DishIn), required=True, validate=Length(1, 30))
+
+
+class DisinfectionIn(Schema):
+    """A disinfection of tableware or an area for a meal."""
+
+    service_date = Date(required=True)
+    meal = String(required=True, validate=OneOf(MEALS))
+    target = String(required=True, validate=OneOf([t.value for t in DisinfectionTarget]))
+    area_id = Integer(load_default=None, allow_none=True, validate=Range(min=1))
+    target_name = String(load_default=None, allow_none=True, validate=Length(1, 100))
+    method = String(required=True, validate=OneOf([m.value for m in DisinfectionMethod]))
+    temperature_c = Float(load_default=None, allow_none=True, validate=Range(-20, 300))
+    minutes = Float(load_default=None, allow_none=True, validate=Range(0, 600))
+    concentration_mg_l = Float(load_default=None, allow_none=True, validate=Range(0, 10000))
+    item_count = Integer(load_default=None, allow_none=True, validate=Range(1, 100000))
+    performed_at = _time(load_default=None, allow_none=True)
+    operator_name = _name()
+    photo_upload_ids = _uploads(1, 5)
+
+
+class SampleIn(Schema):
+    """A retained sample of a dish of a current menu."""
+
+    dish_id = Integer(required=True, validate=Range(min=1))
+    weight_g = Float(required=True, validate=Range(0, 5000))
+    sampled_at = _time(required=True)
+    sealed = Boolean(required=True)
+    fridge_temperature_c = Float(required=True, validate=Range(-30, 40))
+    sampler_name = _name()
+    photo_upload_ids = _uploads(1, 5)
+
+
+class SampleDisposalIn(Schema):
+    """The disposal of a retained sample."""
+
+    sample_id = Integer(required=True, validate=Range(min=1))
+    disposed_at = _time(load_default=None, allow_none=True)
+    disposer_name = _name()
+    remarks = _remarks()
+
+
+class AccompaniedMealIn(Schema):
+    """Someone ate with the students."""
+
+    service_date = Date(required=True)
+    meal = String(required=True, validate=OneOf(MEALS))
+    companion_name = _name()
+    companion_role = String(required=True, validate=OneOf([r.value for r in CompanionRole]))
+    rating = Integer(required=True, validate=Range(1, 5))
+    remarks = _remarks()
+    photo_upload_ids = _uploads(0, 5)
+
+
+class AmendmentIn(Schema):
+    """A correction: the whole corrected record, and why."""
+
+    reason = String(required=True, validate=Length(2, 500))
+    expected_version_id = Integer(load_default=None, allow_none=True, validate=Range(min=1))
+    record = Dict(required=True)  # validated against the record kind's own schema by the route
+
+
+class UploadIn(Schema):
+    """A file sent by ``wx.uploadFile`` (field ``file``) for a canteen's records."""
+
+    file = File(required=True)
+    canteen_id = Integer(required=True, validate=Range(min=1))
+
+
+class PageQuery(Schema):
+    """Cursor paging and the day range shared by every list."""
+
+    cursor = String(load_default=None, validate=Length(1, 100))
+    limit = Integer(load_default=20, validate=Range(1, 100))
+    date_from = Date(load_default=None, data_key="from")
+    date_to = Date(load_default=None, data_key="to")
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("开始日期不能晚于结束日期", "from")
+
+
+class SupplierQuery(PageQuery):
+    """Filters of the supplier list."""
+
+    q = String(load_default=None, validate=Length(1, 50))
+
+
+class CertificateQuery(PageQuery):
+    """Filters of the certificate list."""
+
+    supplier_id = Integer(load_default=None, validate=Range(min=1))
+    status = String(load_default=None, validate=OneOf(["valid", "expiring", "expired"]))
+
+
+class ReceivingQuery(PageQuery):
+    """Filters of the receiving list."""
+
+    supplier_id = Integer(load_default=None, validate=Range(min=1))
+    ingredient = String(load_default=None, validate=Length(1, 50))
+    batch = String(load_default=None, validate=Length(1, 64))
+
+
+class MealQuery(PageQuery):
+    """Filter by meal."""
+
+    meal = String(load_default=None, validate=OneOf(MEALS))
+
+
+class DisinfectionQuery(MealQuery):
+    """Filters of the disinfection list."""
+
+    target = String(load_default=None, validate=OneOf([t.value for t in DisinfectionTarget]))
+
+
+class SampleQuery(MealQuery):
+    """Filters of the sample list."""
+
+    disposed = Boolean(load_default=None)
+
+
+class DisposalQuery(PageQuery):
+    """Filters of the sample-disposal list."""
+
+    sample_id = Integer(load_default=None, validate=Range(min=1))
+
+
+class AccompaniedQuery(MealQuery):
+    """Filters of the accompanied-meal list."""
+
+    companion_role = String(load_default=None, validate=OneOf([r.value for r in CompanionRole]))
+
+
+class DayQuery(Schema):
+    """Which day to show (default: today in Asia/Shanghai)."""
+
+    date = Date(load_default=None)
+
+
+class ExportQuery(Schema):
+    """The day range of an export (inclusive)."""
+
+    date_from = Date(required=True, data_key="from")
+    date_to = Date(required=True, data_key="to")
+
+
+CREATE_SCHEMAS: dict[str, type[Schema]] = {
+    "supplier": SupplierIn,
+    "certificate": CertificateIn,
+    "receiving": ReceivingIn,
+    "menu": MenuIn,
+    "disinfection": DisinfectionIn,
+    "sample": SampleIn,
+    "sample_disposal": SampleDisposalIn,
+    "accompanied_meal": AccompaniedMealIn,
+}

@@ -1,0 +1,548 @@
+"""Writing canteen records: validation of every rule, append to the canteen's chain, amendments.
+
+Every write goes through :func:`create_record` or :func:`amend_record`: check the caller may write the
+canteen's records, return the earlier result of a repeated ``Idempotency-Key``, validate the record, lock
+the canteen's chain head, re-check what could have changed meanwhile (duplicates), append and commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from backend.errors import ApiError
+from backend.extensions import db
+from backend.permissions import Action, Principal, require
+from backend.records import idempotency
+from backend.records.chain import lock_head, seal_entry, start_entry
+from backend.records.idempotency import actor_id
+from backend.records.models import (
+    FRESH_PRODUCE,
+    KIND_LABELS,
+    AccompaniedMeal,
+    DishIngredient,
+    DisinfectionLog,
+    DisinfectionMethod,
+    DisinfectionTarget,
+    Menu,
+    MenuDish,
+    ReceivingItem,
+    ReceivingRecord,
+    RecordAttachment,
+    RecordEntry,
+    RecordKind,
+    SampleDisposal,
+    SampleLog,
+    StorageCondition,
+    Supplier,
+    SupplierCertificate,
+    Upload,
+)
+from backend.records.versions import current_version, is_current, item_logical_in, logical_id
+from backend.schools.models import Canteen, KitchenArea
+from backend.timeutil import SHANGHAI, as_utc, utcnow
+
+# Rules of GB 31654-2021 for retained samples.
+SAMPLE_MIN_WEIGHT_G = 125.0
+SAMPLE_FRIDGE_MIN_C = 0.0
+SAMPLE_FRIDGE_MAX_C = 8.0
+SAMPLE_RETENTION = timedelta(hours=48)
+# Cold chain on arrival: chilled goods at most 8 °C, frozen goods at most -12 °C.
+CHILLED_MAX_C = 8.0
+FROZEN_MAX_C = -12.0
+# Phones' clocks drift: a time this far ahead of the server is still "now".
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+# Minimums of the 餐饮服务食品安全操作规范 per method: (temperature °C, minutes, chlorine mg/L).
+DISINFECTION_MINIMUMS: dict[str, tuple[float | None, float | None, float | None]] = {
+    DisinfectionMethod.STEAM: (100.0, 10.0, None),
+    DisinfectionMethod.BOILING: (100.0, 10.0, None),
+    DisinfectionMethod.INFRARED: (120.0, 10.0, None),
+    DisinfectionMethod.DISHWASHER: (85.0, None, None),
+    DisinfectionMethod.CHEMICAL: (None, 5.0, 250.0),
+    DisinfectionMethod.ULTRAVIOLET: (None, 30.0, None),
+}
+FIELD_LABELS = {"temperature_c": "温度", "minutes": "时长", "concentration_mg_l": "有效氯浓度"}
+FIELD_UNITS = {"temperature_c": "°C", "minutes": "分钟", "concentration_mg_l": "mg/L"}
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+DOCUMENT_TYPES = IMAGE_TYPES | {"application/pdf"}
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a create or amendment produced (or, for a repeated Idempotency-Key, had produced)."""
+
+    record_id: int
+    version_id: int
+    replayed: bool
+
+
+@dataclass
+class Prepared:
+    """A validated record, ready to append: its day, how to build its rows, and checks to run under the lock."""
+
+    record_date: date
+    build: Callable[[RecordEntry], None]
+    check_locked: Callable[[], None] = lambda: None
+
+
+def shanghai_date(value: datetime) -> date:
+    """The Asia/Shanghai calendar day of an instant."""
+    return as_utc(value).astimezone(SHANGHAI).date()
+
+
+def _fail(status: int, code: str, message: str, **details: Any) -> ApiError:
+    return ApiError(status, code, message, details)
+
+
+def _not_future(value: datetime, now: datetime, field: str) -> datetime:
+    value = as_utc(value)
+    if value > now + FUTURE_TOLERANCE:
+        raise _fail(422, "time_in_future", "时间不能晚于当前时间", field=field)
+    return value
+
+
+# Attachments -------------------------------------------------------------------------------------------
+def _uploads(canteen: Canteen, ids: list[int], allowed_types: frozenset[str], field: str) -> list[Upload]:
+    """Uploads to attach: they exist, were uploaded for this canteen and are of an allowed type."""
+    if len(set(ids)) != len(ids):
+        raise _fail(422, "duplicate_upload", "同一文件不能重复附加", field=field)
+    if not ids:
+        return []
+    found = {u.id: u for u in db.session.scalars(select(Upload).where(Upload.id.in_(ids)))}
+    for upload_id in ids:
+        upload = found.get(upload_id)
+        if upload is None or upload.canteen_id != canteen.id:
+            raise _fail(422, "upload_not_found", "附件不存在或不属于该食堂", field=field, upload_id=upload_id)
+        if upload.content_type not in allowed_types:
+            raise _fail(422, "upload_type_not_allowed", "该处只能附加照片" if allowed_types == IMAGE_TYPES
+                        else "附件类型不符合要求", field=field, upload_id=upload_id)
+    return [found[i] for i in ids]
+
+
+def _attach(entry: RecordEntry, role: str, uploads: list[Upload]) -> None:
+    for position, upload in enumerate(uploads):
+        db.session.add(RecordAttachment(entry_id=entry.id, upload_id=upload.id, role=role, position=position))
+
+
+# Suppliers and certificates ----------------------------------------------------------------------------
+def _prepare_supplier(canteen: Canteen, values: dict[str, Any], now: datetime, amend: RecordEntry | None) -> Prepared:
+    name = values["name"].strip()
+
+    def check_locked() -> None:
+        query = (select(RecordEntry.id).join(Supplier, Supplier.entry_id == RecordEntry.id)
+                 .where(RecordEntry.canteen_id == canteen.id, is_current(), Supplier.name == name))
+        if amend is not None:
+            query = query.where(logical_id() != amend.record_id)
+        existing = db.session.scalar(query.limit(1))
+        if existing is not None:
+            raise _fail(409, "supplier_exists", "该食堂已有同名供应商", record_id=existing)
+
+    def build(entry: RecordEntry) -> None:
+        db.session.add(Supplier(entry_id=entry.id, name=name, credit_code=values.get("credit_code"),
+                                contact_name=values.get("contact_name"), phone=values.get("phone"),
+                                address=values.get("address"), remarks=values.get("remarks")))
+
+    return Prepared(shanghai_date(now), build, check_locked)
+
+
+def _supplier(canteen: Canteen, supplier_id: int) -> RecordEntry:
+    supplier = current_version(supplier_id, canteen_id=canteen.id, kind=RecordKind.SUPPLIER)
+    if supplier is None:
+        raise _fail(422, "supplier_not_found", "供应商不存在或不属于该食堂", field="supplier_id")
+    return supplier
+
+
+def _prepare_certificate(canteen: Canteen, values: dict[str, Any], now: datetime,
+                         amend: RecordEntry | None) -> Prepared:
+    supplier = _supplier(canteen, values["supplier_id"])
+    if values.get("valid_from") and values["valid_from"] > values["valid_until"]:
+        raise _fail(422, "validity_reversed", "有效期起始日期不能晚于截止日期", field="valid_from")
+    scans = _uploads(canteen, values["scan_upload_ids"], DOCUMENT_TYPES, "scan_upload_ids")
+
+    def build(entry: RecordEntry) -> None:
+        db.session.add(SupplierCertificate(entry_id=entry.id, supplier_id=supplier.record_id, kind=values["kind"],
+                                      number=values["number"].strip(), issuer=values.get("issuer"),
+                                      valid_from=values.get("valid_from"), valid_until=values["valid_until"]))
+        _attach(entry, "scan", scans)
+
+    return Prepared(shanghai_date(now), build)
+
+
+# Receiving ---------------------------------------------------------------------------------------------
+def expiry_of(item: dict[str, Any], line: int) -> date | None:
+    """The last day an item may be used: printed expiry date, or production date + shelf life - 1 day."""
+    production, shelf_life, printed = item.get("production_date"), item.get("shelf_life_days"), item.get("expiry_date")
+    computed = production + timedelta(days=shelf_life - 1) if production and shelf_life else None
+    if printed and computed and printed != computed:
+        raise _fail(422, "expiry_mismatch", "保质期截止日期与生产日期、保质期天数不一致", line=line,
+                    expected=computed.isoformat())
+    return printed or computed
+
+
+def _check_item(item: dict[str, Any], line: int, received_on: date) -> date | None:
+    if item.get("production_date") and item["production_date"] > received_on:
+        raise _fail(422, "production_date_in_future", "生产日期不能晚于收货日期", line=line)
+    expiry = expiry_of(item, line)
+    if expiry is None and item["category"] not in FRESH_PRODUCE:
+        raise _fail(422, "shelf_life_required", "请填写生产日期和保质期（或保质期截止日期）", line=line,
+                    ingredient=item["ingredient"])
+    if expiry is not None and expiry < received_on:
+        raise _fail(422, "item_expired", f"「{item['ingredient']}」已过保质期（{expiry.isoformat()}），不得验收",
+                    line=line, ingredient=item["ingredient"], expiry_date=expiry.isoformat())
+    storage, temperature = item.get("storage") or StorageCondition.AMBIENT, item.get("storage_temperature_c")
+    if storage in (StorageCondition.CHILLED, StorageCondition.FROZEN):
+        if temperature is None:
+            raise _fail(422, "storage_temperature_required", "冷藏、冷冻食品须记录到货温度", line=line)
+        limit = CHILLED_MAX_C if storage == StorageCondition.CHILLED else FROZEN_MAX_C
+        if temperature > limit:
+            raise _fail(422, "cold_chain_broken",
+                        f"「{item['ingredient']}」到货温度 {temperature:g}°C 高于 {limit:g}°C，不得验收",
+                        line=line, ingredient=item["ingredient"], maximum=limit)
+    return expiry
+
+
+def _items_in_use(logical_ids: set[int]) -> set[int]:
+    """Which of these item ids are linked from a current menu."""
+    if not logical_ids:
+        return set()
+    rows = db.session.scalars(
+        select(DishIngredient.item_id).join(MenuDish, MenuDish.id == DishIngredient.dish_id)
+        .join(RecordEntry, RecordEntry.id == MenuDish.entry_id)
+        .where(DishIngredient.item_id.in_(logical_ids), is_current()))
+    return set(rows)
+
+
+def _prepare_receiving(canteen: Canteen, values: dict[str, Any], now: datetime,
+                       amend: RecordEntry | None) -> Prepared:
+    supplier = _supplier(canteen, values["supplier_id"])
+    received_at = _not_future(values["received_at"], now, "received_at")
+    received_on = shanghai_date(received_at)
+    items = values["items"]
+    expiries = [_check_item(item, line, received_on) for line, item in enumerate(items, start=1)]
+    previous_ids: set[int] = set()
+    if amend is not None:
+        previous_ids = {i.logical_id for i in db.session.scalars(
+            select(ReceivingItem).where(ReceivingItem.entry_id == amend.id))}
+    carried = [item.get("item_id") for item in items if item.get("item_id") is not None]
+    if len(set(carried)) != len(carried):
+        raise _fail(422, "duplicate_item", "同一明细不能出现两次", field="items")
+    unknown = [i for i in carried if i not in previous_ids]
+    if unknown:
+        raise _fail(422, "item_not_in_record", "明细不属于该进货记录", item_ids=unknown)
+    reports = _uploads(canteen, values["inspection_report_upload_ids"], DOCUMENT_TYPES,
+                       "inspection_report_upload_ids")
+    invoices = _uploads(canteen, values["invoice_upload_ids"], DOCUMENT_TYPES, "invoice_upload_ids")
+
+    def check_locked() -> None:
+        removed = _items_in_use(previous_ids - set(carried))
+        if removed:
+            raise _fail(409, "item_in_use", "被删除的明细已被菜单引用，请保留该明细", item_ids=sorted(removed))
+
+    def build(entry: RecordEntry) -> None:
+        db.session.add(ReceivingRecord(entry_id=entry.id, supplier_id=supplier.record_id, received_at=received_at,
+                                       receiver_name=values["receiver_name"], remarks=values.get("remarks")))
+        for line, (item, expiry) in enumerate(zip(items, expiries, strict=True), start=1):
+            db.session.add(ReceivingItem(
+                entry_id=entry.id, line_no=line, origin_item_id=item.get("item_id"), ingredient=item["ingredient"],
+                category=item["category"], batch=item["batch"], quantity=float(item["quantity"]), unit=item["unit"],
+                production_date=item.get("production_date"), shelf_life_days=item.get("shelf_life_days"),
+                expiry_date=expiry, storage=item.get("storage") or StorageCondition.AMBIENT,
+                storage_temperature_c=_float(item.get("storage_temperature_c"))))
+        _attach(entry, "inspection_report", reports)
+        _attach(entry, "invoice", invoices)
+
+    return Prepared(received_on, build, check_locked)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+# Menus -------------------------------------------------------------------------------------------------
+def current_items(canteen_id: int, logical_ids: list[int]) -> dict[int, tuple[ReceivingItem, ReceivingRecord]]:
+    """Current versions of received items (by logical id) with their receiving record."""
+    if not logical_ids:
+        return {}
+    rows = db.session.execute(
+        select(ReceivingItem, ReceivingRecord).join(RecordEntry, RecordEntry.id == ReceivingItem.entry_id)
+        .join(ReceivingRecord, ReceivingRecord.entry_id == RecordEntry.id)
+        .where(RecordEntry.canteen_id == canteen_id, is_current(),
+               item_logical_in(logical_ids))).all()
+    return {item.logical_id: (item, record) for item, record in rows}
+
+
+def _prepare_menu(canteen: Canteen, values: dict[str, Any], now: datetime, amend: RecordEntry | None) -> Prepared:
+    service_date, meal, dishes = values["service_date"], values["meal"], values["dishes"]
+    names = [d["name"].strip() for d in dishes]
+    if len(set(names)) != len(names):
+        raise _fail(422, "duplicate_dish", "同一餐次的菜品名称不能重复", field="dishes")
+    wanted = sorted({i for d in dishes for i in d["ingredient_item_ids"]})
+    found = current_items(canteen.id, wanted)
+    for position, dish in enumerate(dishes, start=1):
+        if len(set(dish["ingredient_item_ids"])) != len(dish["ingredient_item_ids"]):
+            raise _fail(422, "duplicate_ingredient", "同一菜品不能重复关联同一原料", dish=dish["name"])
+        for item_id in dish["ingredient_item_ids"]:
+            pair = found.get(item_id)
+            if pair is None or shanghai_date(pair[1].received_at) > service_date:
+                raise _fail(422, "ingredient_not_found", "关联的原料不存在，或在供餐日期之后才验收",
+                            dish=dish["name"], position=position, item_id=item_id)
+            item = pair[0]
+            if item.expiry_date is not None and item.expiry_date < service_date:
+                raise _fail(422, "ingredient_expired",
+                            f"「{dish['name']}」使用的「{item.ingredient}」已于 {item.expiry_date.isoformat()} 过期",
+                            dish=dish["name"], item_id=item_id, expiry_date=item.expiry_date.isoformat())
+
+    def check_locked() -> None:
+        query = (select(RecordEntry.id, RecordEntry.root_id).join(Menu, Menu.entry_id == RecordEntry.id)
+                 .where(RecordEntry.canteen_id == canteen.id, is_current(), Menu.service_date == service_date,
+                        Menu.meal == meal))
+        if amend is not None:
+            query = query.where(logical_id() != amend.record_id)
+        existing = db.session.execute(query.limit(1)).first()
+        if existing is not None:
+            raise _fail(409, "menu_exists", "该餐次已有菜单，如需修改请提交更正", record_id=existing[1] or existing[0])
+
+    def build(entry: RecordEntry) -> None:
+        db.session.add(Menu(entry_id=entry.id, service_date=service_date, meal=meal, remarks=values.get("remarks")))
+        for position, (dish, name) in enumerate(zip(dishes, names, strict=True), start=1):
+            row = MenuDish(entry_id=entry.id, position=position, name=name, category=dish.get("category"))
+            db.session.add(row)
+            db.session.flush()
+            for link_position, item_id in enumerate(dish["ingredient_item_ids"], start=1):
+                db.session.add(DishIngredient(dish_id=row.id, item_id=item_id, position=link_position))
+
+    return Prepared(service_date, build, check_locked)
+
+
+# Disinfection ------------------------------------------------------------------------------------------
+def check_disinfection(method: str, target: str, values: dict[str, Any]) -> None:
+    """Refuse a disinfection that does not reach its method's minimum temperature, time or concentration."""
+    if method == DisinfectionMethod.ULTRAVIOLET and target == DisinfectionTarget.TABLEWARE:
+        raise _fail(422, "method_not_for_target", "紫外线消毒只适用于场所，不适用于餐饮具", field="method")
+    minimums = dict(zip(("temperature_c", "minutes", "concentration_mg_l"), DISINFECTION_MINIMUMS[method],
+                        strict=True))
+    for field, minimum in minimums.items():
+        if minimum is None:
+            continue
+        value = values.get(field)
+        if value is None:
+            raise _fail(422, "disinfection_field_required", f"请填写消毒{FIELD_LABELS[field]}", field=field)
+        if value < minimum:
+            raise _fail(422, "disinfection_insufficient",
+                        f"消毒{FIELD_LABELS[field]}不足：至少 {minimum:g} {FIELD_UNITS[field]}",
+                        field=field, minimum=minimum, value=value)
+
+
+def _prepare_disinfection(canteen: Canteen, values: dict[str, Any], now: datetime,
+                          amend: RecordEntry | None) -> Prepared:
+    target, method = values["target"], values["method"]
+    check_disinfection(method, target, values)
+    performed_at = _not_future(values.get("performed_at") or now, now, "performed_at")
+    area_name = None
+    if values.get("area_id") is not None:
+        area = db.session.get(KitchenArea, values["area_id"])
+        if area is None or area.canteen_id != canteen.id:
+            raise _fail(422, "area_not_found", "区域不存在或不属于该食堂", field="area_id")
+        area_name = area.name
+    if target == DisinfectionTarget.TABLEWARE and not values.get("item_count"):
+        raise _fail(422, "item_count_required", "餐饮具消毒须填写件数", field="item_count")
+    target_name = values.get("target_name") or area_name or ("餐饮具" if target == DisinfectionTarget.TABLEWARE
+                                                             else None)
+    if not target_name:
+        raise _fail(422, "target_name_required", "请填写消毒场所或选择区域", field="target_name")
+    photos = _uploads(canteen, values["photo_upload_ids"], IMAGE_TYPES, "photo_upload_ids")
+
+    def build(entry: RecordEntry) -> None:
+        db.session.add(DisinfectionLog(
+            entry_id=entry.id, service_date=values["service_date"], meal=values["meal"], target=target,
+            area_id=values.get("area_id"), target_name=target_name, method=method,
+            temperature_c=_float(values.get("temperature_c")), minutes=_float(values.get("minutes")),
+            concentration_mg_l=_float(values.get("concentration_mg_l")), item_count=values.get("item_count"),
+            performed_at=performed_at, operator_name=values["operator_name"]))
+        _attach(entry, "photo", photos)
+
+    return Prepared(values["service_date"], build)
+
+
+# Samples -----------------------------------------------------------------------------------------------
+def check_sample(weight_g: float, fridge_temperature_c: float, sealed: bool) -> None:
+    """The GB 31654-2021 rules a sample must meet when it is recorded."""
+    if weight_g < SAMPLE_MIN_WEIGHT_G:
+        raise _fail(422, "sample_weight_too_low", f"留样重量不得少于 {SAMPLE_MIN_WEIGHT_G:g} 克",
+                    field="weight_g", minimum=SAMPLE_MIN_WEIGHT_G, value=weight_g)
+    if not SAMPLE_FRIDGE_MIN_C <= fridge_temperature_c <= SAMPLE_FRIDGE_MAX_C:
+        raise _fail(422, "sample_fridge_temperature_out_of_range",
+                    f"留样冰箱温度应在 {SAMPLE_FRIDGE_MIN_C:g}–{SAMPLE_FRIDGE_MAX_C:g}°C 之间",
+                    field="fridge_temperature_c", minimum=SAMPLE_FRIDGE_MIN_C, maximum=SAMPLE_FRIDGE_MAX_C)
+    if not sealed:
+        raise _fail(422, "sample_not_sealed", "留样须密封保存", field="sealed")
+
+
+def _prepare_sample(canteen: Canteen, values: dict[str, Any], now: datetime, amend: RecordEntry | None) -> Prepared:
+    check_sample(values["weight_g"], values["fridge_temperature_c"], values["sealed"])
+    sampled_at = _not_future(values["sampled_at"], now, "sampled_at")
+    row = db.session.execute(
+        select(MenuDish, Menu, RecordEntry).join(RecordEntry, RecordEntry.id == MenuDish.entry_id)
+        .join(Menu, Menu.entry_id == RecordEntry.id)
+        .where(MenuDish.id == values["dish_id"], RecordEntry.canteen_id == canteen.id, is_current())).first()
+    if row is None:
+        raise _fail(422, "dish_not_found", "菜品不存在或不在该食堂的现行菜单中", field="dish_id")
+    dish, menu, menu_entry = row
+    photos = _uploads(canteen, values["photo_upload_ids"], IMAGE_TYPES, "photo_upload_ids")
+
+    def check_locked() -> None:
+        query = (select(RecordEntry.id, RecordEntry.root_id).join(SampleLog, SampleLog.entry_id == RecordEntry.id)
+                 .where(RecordEntry.canteen_id == canteen.id, is_current(),
+                        SampleLog.service_date == menu.service_date, SampleLog.meal == menu.meal,
+                        SampleLog.dish_name == dish.name))
+        if amend is not None:
+            query = query.where(logical_id() != amend.record_id)
+        existing = db.session.execute(query.limit(1)).first()
+        if existing is not None:
+            raise _fail(409, "sample_exists", f"「{dish.name}」本餐次已留样", record_id=existing[1] or existing[0])
+
+    def build(entry: RecordEntry) -> None:
+        db.session.add(SampleLog(
+            entry_id=entry.id, service_date=menu.service_date, meal=menu.meal, menu_id=menu_entry.record_id,
+            dish_name=dish.name, weight_g=float(values["weight_g"]), sampled_at=sampled_at, sealed=True,
+            fridge_temperature_c=float(values["fridge_temperature_c"]), sampler_name=values["sampler_name"],
+            keep_until=sampled_at + SAMPLE_RETENTION))
+        _attach(entry, "photo", photos)
+
+    return Prepared(menu.service_date, build, check_locked)
+
+
+def check_disposal_time(sampled_at: datetime, disposed_at: datetime) -> None:
+    """A sample is kept at least 48 hours after it was taken."""
+    keep_until = as_utc(sampled_at) + SAMPLE_RETENTION
+    if as_utc(disposed_at) < keep_until:
+        raise _fail(422, "sample_retention_too_short", "留样须保存 48 小时以上，未到期不得处置",
+                    keep_until=keep_until.astimezone(SHANGHAI).isoformat())
+
+
+def _prepare_disposal(canteen: Canteen, values: dict[str, Any], now: datetime, amend: RecordEntry | None) -> Prepared:
+    sample_entry = current_version(values["sample_id"], canteen_id=canteen.id, kind=RecordKind.SAMPLE)
+    if sample_entry is None:
+        raise _fail(422, "sample_not_found", "留样记录不存在或不属于该食堂", field="sample_id")
+    sample = db.session.get(SampleLog, sample_entry.id)
+    disposed_at = _not_future(values.get("disposed_at") or now, now, "disposed_at")
+    check_disposal_time(sample.sampled_at, disposed_at)
+
+    def check_locked() -> None:
+        query = (select(RecordEntry.id).join(SampleDisposal, SampleDisposal.entry_id == RecordEntry.id)
+                 .where(RecordEntry.canteen_id == canteen.id, is_current(),
+                        SampleDisposal.sample_id == sample_entry.record_id))
+        if amend is not None:
+            query = query.where(logical_id() != amend.record_id)
+        if db.session.scalar(query.limit(1)) is not None:
+            raise _fail(409, "sample_already_disposed", "该留样已处置")
+
+    def build(entry: RecordEntry) -> None:
+        db.session.add(SampleDisposal(entry_id=entry.id, sample_id=sample_entry.record_id, disposed_at=disposed_at,
+                                      disposer_name=values["disposer_name"], remarks=values.get("remarks")))
+
+    return Prepared(shanghai_date(disposed_at), build, check_locked)
+
+
+# Accompanied meals -------------------------------------------------------------------------------------
+def _prepare_accompanied(canteen: Canteen, values: dict[str, Any], now: datetime,
+                         amend: RecordEntry | None) -> Prepared:
+    photos = _uploads(canteen, values["photo_upload_ids"], IMAGE_TYPES, "photo_upload_ids")
+
+    def build(entry: RecordEntry) -> None:
+        db.session.add(AccompaniedMeal(
+            entry_id=entry.id, service_date=values["service_date"], meal=values["meal"],
+            companion_name=values["companion_name"], companion_role=values["companion_role"],
+            rating=values["rating"], remarks=values.get("remarks")))
+        _attach(entry, "photo", photos)
+
+    return Prepared(values["service_date"], build)
+
+
+PREPARERS: dict[str, Callable[[Canteen, dict[str, Any], datetime, RecordEntry | None], Prepared]] = {
+    RecordKind.SUPPLIER: _prepare_supplier,
+    RecordKind.CERTIFICATE: _prepare_certificate,
+    RecordKind.RECEIVING: _prepare_receiving,
+    RecordKind.MENU: _prepare_menu,
+    RecordKind.DISINFECTION: _prepare_disinfection,
+    RecordKind.SAMPLE: _prepare_sample,
+    RecordKind.SAMPLE_DISPOSAL: _prepare_disposal,
+    RecordKind.ACCOMPANIED_MEAL: _prepare_accompanied,
+}
+
+
+# Writing -----------------------------------------------------------------------------------------------
+def _replayed(found: idempotency.Replay, resource_type: str) -> WriteResult:
+    entry = db.session.get(RecordEntry, found.resource_id)
+    if found.resource_type != resource_type or entry is None:
+        raise _fail(422, "idempotency_key_reused", "该 Idempotency-Key 已用于另一个请求，请使用新的 Key")
+    return WriteResult(entry.record_id, entry.id, True)
+
+
+def _write(principal: Principal, canteen: Canteen, kind: str, values: dict[str, Any], *, key: str, fingerprint: str,
+           amend: RecordEntry | None, reason: str | None, now: datetime | None) -> WriteResult:
+    require(principal, Action.RECORDS_WRITE, canteen.school)
+    resource_type = f"record:{kind}"
+    user_id = actor_id(principal)
+    found = idempotency.lookup(user_id, key, fingerprint)
+    if found is not None:
+        return _replayed(found, resource_type)
+    now = as_utc(now or utcnow())
+    prepared = PREPARERS[kind](canteen, values, now, amend)
+    found = idempotency.reserve(user_id, key, fingerprint, resource_type)
+    if found is not None:
+        db.session.rollback()
+        return _replayed(found, resource_type)
+    try:
+        head = lock_head(canteen.id)
+        latest = current_version(amend.record_id, canteen_id=canteen.id) if amend is not None else None
+        if amend is not None and (latest is None or latest.id != amend.id):
+            raise _fail(409, "record_version_conflict", "该记录已被他人更正，请刷新后重试")
+        prepared.check_locked()
+        entry = start_entry(head, kind=kind, record_date=prepared.record_date, actor_id=user_id,
+                            root_id=amend.record_id if amend else None, amends_id=amend.id if amend else None,
+                            reason=reason)
+        prepared.build(entry)
+        seal_entry(head, entry)
+        idempotency.complete(user_id, key, entry.id)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return WriteResult(entry.record_id, entry.id, False)
+
+
+def create_record(principal: Principal, canteen: Canteen, kind: str, values: dict[str, Any], *,
+                  idempotency_key: str, fingerprint: str, now: datetime | None = None) -> WriteResult:
+    """Validate and append a new record to the canteen's chain (once per Idempotency-Key)."""
+    return _write(principal, canteen, kind, values, key=idempotency_key, fingerprint=fingerprint, amend=None,
+                  reason=None, now=now)
+
+
+def amend_record(principal: Principal, record_id: int, values: dict[str, Any], reason: str, *,
+                 expected_version_id: int | None, idempotency_key: str, fingerprint: str,
+                 now: datetime | None = None) -> WriteResult:
+    """Correct a record: a new version that points at the current one and says why."""
+    current = current_version(record_id)
+    if current is None:
+        raise ApiError(404, "not_found", "记录不存在")
+    canteen = db.session.get(Canteen, current.canteen_id)
+    require(principal, Action.RECORDS_WRITE, canteen.school)
+    if expected_version_id is not None and expected_version_id != current.id:
+        # A retry of an amendment that already went through is answered by the idempotency key first.
+        found = idempotency.lookup(actor_id(principal), idempotency_key, fingerprint)
+        if found is None:
+            raise _fail(409, "record_version_conflict", "该记录已被更正，请刷新后基于最新版本修改",
+                        current_version_id=current.id)
+    return _write(principal, canteen, current.kind, values, key=idempotency_key, fingerprint=fingerprint,
+                  amend=current, reason=reason.strip(), now=now)
+
+
+def kind_label(kind: str) -> str:
+    """The Chinese name of a record kind."""
+    return KIND_LABELS.get(kind, kind)

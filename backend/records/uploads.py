@@ -1,0 +1,132 @@
+"""Uploads for canteen records: content checks, the object store, the Upload row, signed downloads."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+
+from backend.errors import ApiError
+from backend.extensions import db
+from backend.files import object_store
+from backend.integrations.storage import StorageError
+from backend.permissions import Action, Principal, allowed, require
+from backend.records import idempotency
+from backend.records.content import check_file
+from backend.records.idempotency import actor_id
+from backend.records.models import RecordAttachment, Upload
+from backend.schools.models import Canteen
+from backend.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# Signed download URLs live this long: enough to open a photo, too short to pass around.
+URL_TTL_SECONDS = 600
+RESOURCE_TYPE = "upload"
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """The stored upload and whether it was stored by an earlier request with the same Idempotency-Key."""
+
+    upload: Upload
+    replayed: bool
+
+
+def _safe_filename(name: str | None) -> str | None:
+    if not name:
+        return None
+    cleaned = "".join(ch for ch in name.replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable())
+    return cleaned[:255] or None
+
+
+def _replay(found: idempotency.Replay) -> UploadResult:
+    upload = db.session.get(Upload, found.resource_id)
+    if found.resource_type != RESOURCE_TYPE or upload is None:
+        raise ApiError(422, "idempotency_key_reused", "该 Idempotency-Key 已用于另一个请求，请使用新的 Key")
+    return UploadResult(upload, True)
+
+
+def store_upload(principal: Principal, canteen: Canteen, data: bytes, filename: str | None, *, max_bytes: int,
+                 idempotency_key: str, fingerprint: str) -> UploadResult:
+    """Check a file by content, store it and record who uploaded what (once per Idempotency-Key).
+
+    The object is written before the database row, outside any transaction: a crash in between leaves an
+    unreferenced object, never a row without its file.
+    """
+    require(principal, Action.RECORDS_WRITE, canteen.school)
+    found = idempotency.lookup(actor_id(principal), idempotency_key, fingerprint)
+    if found is not None:
+        return _replay(found)
+    checked = check_file(data, max_bytes)
+    now = utcnow()
+    key = f"uploads/{canteen.id}/{now:%Y%m}/{uuid.uuid4().hex}.{checked.extension}"
+    store = object_store()
+    try:
+        store.put(key, checked.data, checked.content_type)
+    except StorageError as exc:
+        log.exception("object store refused upload %s", key)
+        raise ApiError(503, "storage_unavailable", "文件存储暂时不可用，请稍后重试") from exc
+    try:
+        found = idempotency.reserve(actor_id(principal), idempotency_key, fingerprint, RESOURCE_TYPE)
+        if found is not None:  # a concurrent retry stored it first: keep that one
+            db.session.rollback()
+            store.delete(key)
+            return _replay(found)
+        upload = Upload(canteen_id=canteen.id, uploader_id=actor_id(principal), key=key,
+                        content_type=checked.content_type, size=len(checked.data),
+                        sha256=hashlib.sha256(checked.data).hexdigest(),
+                        original_sha256=hashlib.sha256(data).hexdigest(), original_size=len(data),
+                        original_filename=_safe_filename(filename), width=checked.width, height=checked.height,
+                        pages=checked.pages, created_at=now)
+        db.session.add(upload)
+        db.session.flush()
+        idempotency.complete(actor_id(principal), idempotency_key, upload.id)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        try:
+            store.delete(key)
+        except StorageError:
+            log.warning("could not remove orphaned object %s", key)
+        raise
+    return UploadResult(upload, False)
+
+
+def is_attached(upload_id: int) -> bool:
+    """Whether any record version refers to the upload."""
+    return bool(db.session.scalar(select(exists().where(RecordAttachment.upload_id == upload_id))))
+
+
+def may_download(principal: Principal, upload: Upload) -> bool:
+    """Readers of the records may fetch attached files; unattached ones only their uploader and the writers."""
+    school = db.session.get(Canteen, upload.canteen_id).school
+    if is_attached(upload.id):
+        return allowed(principal, Action.RECORDS_READ, school)
+    return upload.uploader_id == actor_id(principal) or allowed(principal, Action.RECORDS_WRITE, school)
+
+
+@dataclass(frozen=True)
+class SignedUrl:
+    """A short-lived download URL."""
+
+    url: str
+    expires_at: datetime
+
+
+def signed_url(upload: Upload, expires_in: int = URL_TTL_SECONDS) -> SignedUrl:
+    """A signed GET of the stored object (S3 presigned, or the api's signed local route)."""
+    filename = upload.original_filename if upload.content_type == "application/pdf" else None
+    url = object_store().signed_url(upload.key, expires_in=expires_in, filename=filename)
+    return SignedUrl(url, utcnow() + timedelta(seconds=expires_in))
+
+
+def download_url(principal: Principal, upload: Upload) -> SignedUrl:
+    """A signed URL for a caller allowed to read the record the upload belongs to; 404 for anyone else."""
+    if not may_download(principal, upload):
+        raise ApiError(404, "not_found", "文件不存在")
+    return signed_url(upload)

@@ -1,0 +1,67 @@
+"""Escalation of overdue violations, run by the scheduler: ``escalate_overdue(now)``.
+
+Level 1 when a violation the school still owes a fix for passes its due time: the principal (and the
+parents' committee) are told. Level 2 a full step later if it is still overdue: the region's regulators
+are told, and from then on they review its rectification. Each escalation is its own transaction with its
+event and notices, guarded by a conditional UPDATE, so concurrent or repeated runs escalate once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from backend.extensions import db
+from backend.notices.violation_notices import LEVEL_LABELS, REGULATOR_LEVEL, notify_escalated
+from backend.timeutil import utcnow
+from backend.violations.models import ACTIVE_STATUSES, Violation, ViolationEvent
+
+# How long the principal has after level 1 before the regulator is brought in.
+REGULATOR_AFTER = timedelta(hours=24)
+
+
+def overdue_query(now: datetime, limit: int):
+    """Violations due for their next escalation level at ``now``, oldest deadline first."""
+    return (select(Violation.id)
+            .where(Violation.status.in_([s.value for s in ACTIVE_STATUSES]), Violation.due_at <= now,
+                   or_(Violation.escalation_level == 0,
+                       and_(Violation.escalation_level == 1, Violation.escalated_at <= now - REGULATOR_AFTER)))
+            .order_by(Violation.due_at, Violation.id).limit(limit))
+
+
+def escalate_overdue(now: datetime | None = None, limit: int = 200) -> int:
+    """Escalate every overdue violation by one level; returns how many were escalated (needs an app context)."""
+    now = now or utcnow()
+    ids = list(db.session.scalars(overdue_query(now, limit)))
+    db.session.rollback()  # end the read: each escalation below is its own short write transaction
+    escalated = 0
+    for violation_id in ids:
+        escalated += _escalate_one(violation_id, now)
+    return escalated
+
+
+def _escalate_one(violation_id: int, now: datetime) -> int:
+    violation = db.session.get(Violation, violation_id)
+    if violation is None or violation.status not in ACTIVE_STATUSES or violation.due_at > now:
+        db.session.rollback()
+        return 0
+    level = violation.escalation_level + 1
+    if level > REGULATOR_LEVEL:
+        db.session.rollback()
+        return 0
+    result = db.session.execute(
+        update(Violation).where(Violation.id == violation_id, Violation.escalation_level == level - 1,
+                                Violation.status == violation.status)
+        .values(escalation_level=level, escalated_at=now).execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # another scheduler run got there first
+        db.session.rollback()
+        return 0
+    db.session.refresh(violation)
+    reason = f"逾期未整改，升级为{LEVEL_LABELS[level]}"
+    db.session.add(ViolationEvent(violation_id=violation_id, at=now, actor_id=None, action="escalate",
+                                  from_status=violation.status, to_status=violation.status, reason=reason,
+                                  details={"level": level}))
+    notify_escalated(violation, level, now)
+    db.session.commit()
+    return 1

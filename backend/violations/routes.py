@@ -1,0 +1,174 @@
+"""HTTP routes of violations: lists and details, reports and photos, rectification and review, figures,
+the parents' transparency page and the school's notice settings."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apiflask import APIBlueprint
+from flask import request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from backend.errors import ApiError
+from backend.extensions import db
+from backend.integrations.wechat_app import wechat_gateway
+from backend.notices import services as notice_services
+from backend.permissions import Action, current_principal, current_school, register_scope, rule
+from backend.regulators import scopes  # noqa: F401  (the "region" scope)
+from backend.schools.models import School
+from backend.timeutil import utcnow
+from backend.violations import lifecycle, reports, schemas, stats, views
+from backend.violations.models import Violation
+from backend.violations.photos import store_photo
+
+bp = APIBlueprint("violations", __name__, tag="问题与整改")
+
+register_scope("violation", "violation_id", "问题", lambda object_id: db.session.scalar(
+    select(School).join(Violation, Violation.school_id == School.id).where(Violation.id == object_id)))
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-:.]{8,64}$")
+
+
+def _violation(violation_id: int) -> Violation:
+    return db.session.get(Violation, violation_id, options=[selectinload(Violation.events),
+                                                            selectinload(Violation.rectifications)])
+
+
+def _detail(violation_id: int) -> dict[str, Any]:
+    db.session.expire_all()
+    return views.detail(_violation(violation_id), current_principal(), utcnow())
+
+
+@bp.get("/schools/<int:school_id>/violations")
+@rule(Action.VIOLATION_READ, scope="school")
+@bp.input(schemas.ViolationQuery, location="query", arg_name="query")
+@bp.output(schemas.ViolationOut(many=True))
+def list_violations(school_id: int, query: dict[str, Any]) -> Any:
+    """A school's violations, newest first (filters: status, kind, source, overdue)."""
+    return [views.summary(v) for v in views.list_violations(school_id, now=utcnow(), **query)]
+
+
+@bp.get("/regions/<int:region_id>/violations")
+@rule(Action.INSPECT, scope="region")  # region-wide lists are regulators' work (school roles have no region)
+@bp.input(schemas.RegionViolationQuery, location="query", arg_name="query")
+@bp.output(schemas.ViolationOut(many=True))
+def list_region_violations(region_id: int, query: dict[str, Any]) -> Any:
+    """A region's violations for its regulators, newest first (``escalated=true``: their review queue)."""
+    region = current_school()  # for a region-scoped rule, the region it resolved
+    return [views.summary(v) for v in views.list_violations(region_path=region.path, now=utcnow(), **query)]
+
+
+@bp.post("/schools/<int:school_id>/violations")
+@rule(Action.VIOLATION_REPORT, scope="school")
+@bp.input(schemas.ReportIn, arg_name="body")
+@bp.output(schemas.ViolationOut, status_code=201)
+def report(school_id: int, body: dict[str, Any]) -> Any:
+    """Report a problem (source ``report``); send an ``Idempotency-Key`` header so a retry is not a second report."""
+    key = request.headers.get("Idempotency-Key") or ""
+    if key and not IDEMPOTENCY_KEY.match(key):
+        raise ApiError(422, "idempotency_key_invalid", "Idempotency-Key 格式不正确（8-64 位字母数字）")
+    violation, created = reports.report_violation(
+        current_principal(), current_school(), client_key=key or utcnow().isoformat(), gateway=wechat_gateway(),
+        **body)
+    return views.summary(violation), 201 if created else 200
+
+
+@bp.post("/schools/<int:school_id>/violation-photos")
+@rule(Action.VIOLATION_REPORT, scope="school")
+@bp.input(schemas.PhotoIn, location="files", arg_name="body")
+@bp.output(schemas.PhotoOut, status_code=201)
+def upload_photo(school_id: int, body: dict[str, Any]) -> Any:
+    """Upload a photo for a report or a rectification (JPEG, PNG or WebP, judged by content)."""
+    principal = current_principal()
+    return store_photo(principal, current_school(), body["file"].read(), public_base=request.url_root)
+
+
+@bp.get("/violations/<int:violation_id>")
+@rule(Action.VIOLATION_READ, scope="violation")
+@bp.output(schemas.ViolationDetailOut)
+def get_violation(violation_id: int) -> Any:
+    """One violation with evidence (as the reader may see it), timeline and rectifications."""
+    return views.detail(_violation(violation_id), current_principal(), utcnow())
+
+
+@bp.post("/violations/<int:violation_id>/start")
+@rule(Action.VIOLATION_RECTIFY, scope="violation")
+@bp.input(schemas.StartIn, arg_name="body")
+@bp.output(schemas.ViolationDetailOut)
+def start(violation_id: int, body: dict[str, Any]) -> Any:
+    """The canteen takes the problem on (or again after a rejection)."""
+    lifecycle.start_rectification(current_principal(), _violation(violation_id), body.get("note"))
+    return _detail(violation_id)
+
+
+@bp.post("/violations/<int:violation_id>/rectifications")
+@rule(Action.VIOLATION_RECTIFY, scope="violation")
+@bp.input(schemas.RectificationIn, arg_name="body")
+@bp.output(schemas.ViolationDetailOut, status_code=201)
+def submit(violation_id: int, body: dict[str, Any]) -> Any:
+    """Submit the measures taken and photos; the reviewer is notified."""
+    lifecycle.submit_rectification(current_principal(), _violation(violation_id), body["measures"], body["photos"])
+    return _detail(violation_id)
+
+
+@bp.post("/violations/<int:violation_id>/review")
+@rule(Action.VIOLATION_REVIEW, scope="violation")
+@bp.input(schemas.ReviewIn, arg_name="body")
+@bp.output(schemas.ViolationDetailOut)
+def review(violation_id: int, body: dict[str, Any]) -> Any:
+    """Accept (close) or reject (with a reason) the submitted rectification."""
+    lifecycle.review_rectification(current_principal(), _violation(violation_id), body["approve"],
+                                   body.get("reason"))
+    return _detail(violation_id)
+
+
+@bp.post("/violations/<int:violation_id>/dismiss")
+@rule(Action.VIOLATION_REVIEW, scope="violation")
+@bp.input(schemas.DismissIn, arg_name="body")
+@bp.output(schemas.ViolationDetailOut)
+def dismiss(violation_id: int, body: dict[str, Any]) -> Any:
+    """Withdraw a false alarm, with the reason on record."""
+    lifecycle.dismiss_violation(current_principal(), _violation(violation_id), body["reason"])
+    return _detail(violation_id)
+
+
+@bp.get("/stats")
+@rule(Action.AUTHENTICATED)  # the scope (school or region) is checked by stats.resolve_scope
+@bp.input(schemas.StatsQuery, location="query", arg_name="query")
+@bp.output(schemas.StatsOut)
+def get_stats(query: dict[str, Any]) -> Any:
+    """Found, rectified, in progress and overdue, by kind and source, rate, median time and daily trend."""
+    now = utcnow()
+    scope = stats.resolve_scope(current_principal(), query["school_id"], query["region_id"])
+    first, last = stats.period_bounds(query["date_from"], query["date_to"], now)
+    return stats.compute_stats(scope, first, last, now)
+
+
+@bp.get("/schools/<int:school_id>/transparency")
+@rule(Action.VIOLATION_PUBLIC, scope="school")
+@bp.input(schemas.TransparencyQuery, location="query", arg_name="query")
+@bp.output(schemas.TransparencyOut)
+def transparency(school_id: int, query: dict[str, Any]) -> Any:
+    """The parents' page: this period's figures and the timeline of closed violations (parent-safe evidence)."""
+    now = utcnow()
+    first, last = stats.period_bounds(query["date_from"], query["date_to"], now)
+    return views.transparency(current_school(), first, last, now, before_id=query["before_id"],
+                              limit=query["limit"])
+
+
+@bp.get("/schools/<int:school_id>/notice-settings")
+@rule(Action.NOTICE_SETTINGS, scope="school")
+@bp.output(schemas.NoticeSettingsOut)
+def get_notice_settings(school_id: int) -> Any:
+    """Which violation kinds the school publishes to its parents' committee."""
+    return notice_services.notice_settings(current_school())
+
+
+@bp.put("/schools/<int:school_id>/notice-settings")
+@rule(Action.NOTICE_SETTINGS, scope="school")
+@bp.input(schemas.NoticeSettingsIn, arg_name="body")
+@bp.output(schemas.NoticeSettingsOut)
+def put_notice_settings(school_id: int, body: dict[str, Any]) -> Any:
+    """Choose the published violation kinds."""
+    return notice_services.update_notice_settings(current_principal(), current_school(), body["published_kinds"])

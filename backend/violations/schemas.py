@@ -1,0 +1,292 @@
+"""Request and response schemas of violations, rectification, figures and the parents' page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Date, Dict, File, Float, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range
+from marshmallow import fields
+
+from backend.timeutil import to_shanghai
+from backend.violations.models import ViolationKind, ViolationSource, ViolationStatus
+
+KINDS = [k.value for k in ViolationKind]
+SOURCES = [s.value for s in ViolationSource]
+STATUSES = [s.value for s in ViolationStatus]
+PHOTO_KEY = String(validate=Length(1, 300))
+
+
+class LocalDateTime(fields.DateTime):
+    """A UTC timestamp shown in Asia/Shanghai (``2024-05-01T12:30:00+08:00``)."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else to_shanghai(value).isoformat(timespec="seconds")
+
+
+class ViolationQuery(Schema):
+    """Filters of a school's violation list, newest first, paged by id."""
+
+    status = String(load_default=None, validate=OneOf(STATUSES))
+    kind = String(load_default=None, validate=OneOf(KINDS))
+    source = String(load_default=None, validate=OneOf(SOURCES))
+    overdue = Boolean(load_default=None)
+    before_id = Integer(load_default=None, validate=Range(min=1))
+    limit = Integer(load_default=50, validate=Range(1, 200))
+
+
+class RegionViolationQuery(ViolationQuery):
+    """A region's violations; ``escalated=true`` lists those escalated to the principal or the regulator."""
+
+    escalated = Boolean(load_default=None)
+
+
+class ReportIn(Schema):
+    """A problem someone saw: which canteen, what, and photos uploaded first."""
+
+    canteen_id = Integer(required=True, validate=Range(min=1))
+    camera_id = Integer(load_default=None, validate=Range(min=1))
+    kind = String(load_default=ViolationKind.REPORTED.value, validate=OneOf(KINDS))
+    title = String(load_default=None, validate=Length(2, 50))
+    description = String(required=True, validate=Length(5, 1000))
+    photos = List(PHOTO_KEY, load_default=list, validate=Length(max=9))
+
+
+class PhotoIn(Schema):
+    """A photo sent by ``wx.uploadFile`` (field ``file``)."""
+
+    file = File(required=True)
+
+
+class PhotoOut(Schema):
+    """A stored photo: the key to reference it and a short-lived URL to show it."""
+
+    key = String()
+    url = String()
+    size = Integer()
+
+
+class StartIn(Schema):
+    """Taking a violation on."""
+
+    note = String(load_default=None, validate=Length(max=500))
+
+
+class RectificationIn(Schema):
+    """What was done, with photos uploaded first."""
+
+    measures = String(required=True, validate=Length(5, 2000))
+    photos = List(PHOTO_KEY, load_default=list, validate=Length(max=9))
+
+
+class ReviewIn(Schema):
+    """The reviewer's verdict; a rejection needs a reason."""
+
+    approve = Boolean(required=True)
+    reason = String(load_default=None, validate=Length(max=500))
+
+
+class DismissIn(Schema):
+    """Why a violation is withdrawn."""
+
+    reason = String(required=True, validate=Length(2, 500))
+
+
+class ViolationOut(Schema):
+    """A violation as a list row."""
+
+    id = Integer()
+    school_id = Integer()
+    canteen_id = Integer()
+    camera_id = Integer(allow_none=True)
+    kind = String()
+    kind_label = String()
+    source = String()
+    status = String()
+    status_label = String()
+    title = String()
+    occurred_at = LocalDateTime()
+    created_at = LocalDateTime()
+    due_at = LocalDateTime()
+    escalation_level = Integer()
+    closed_at = LocalDateTime(allow_none=True)
+    resolution = String(allow_none=True)
+
+
+class EventOut(Schema):
+    """One transition."""
+
+    id = Integer()
+    action = String()
+    label = String()
+    at = LocalDateTime()
+    from_status = String(allow_none=True)
+    to_status = String()
+    reason = String(allow_none=True)
+    actor_id = Integer(allow_none=True)
+    actor_name = String(allow_none=True)
+
+
+class RectificationOut(Schema):
+    """A submitted rectification and its verdict."""
+
+    id = Integer()
+    measures = String()
+    photos = List(String())
+    submitted_by_id = Integer()
+    submitted_by_name = String(allow_none=True)
+    submitted_at = LocalDateTime()
+    verdict = String(allow_none=True)
+    review_reason = String(allow_none=True)
+    reviewed_by_id = Integer(allow_none=True)
+    reviewed_at = LocalDateTime(allow_none=True)
+
+
+class EvidenceOut(Schema):
+    """Signed URLs of the evidence the reader may see."""
+
+    image = String(allow_none=True)
+    photos = List(String())
+
+
+class ViolationDetailOut(ViolationOut):
+    """A violation with its evidence, timeline and rectifications."""
+
+    description = String(allow_none=True)
+    confidence = Float(allow_none=True)
+    location = String()
+    school_name = String()
+    overdue = Boolean()
+    reviewer = String()
+    evidence = Nested(EvidenceOut)
+    events = List(Nested(EventOut))
+    rectifications = List(Nested(RectificationOut))
+
+
+class PeriodQuery(Schema):
+    """A period of local days (Asia/Shanghai), by default the last 30."""
+
+    date_from = Date(data_key="from", load_default=None)
+    date_to = Date(data_key="to", load_default=None)
+
+
+class StatsQuery(PeriodQuery):
+    """Figures for a school or a region (default: the caller's own school or regions)."""
+
+    school_id = Integer(load_default=None, validate=Range(min=1))
+    region_id = Integer(load_default=None, validate=Range(min=1))
+
+
+class TransparencyQuery(PeriodQuery):
+    """The parents' page: the period's summary and a page of the closed violations timeline."""
+
+    before_id = Integer(load_default=None, validate=Range(min=1))
+    limit = Integer(load_default=20, validate=Range(1, 50))
+
+
+class BucketOut(Schema):
+    """Counts of one slice."""
+
+    found = Integer()
+    rectified = Integer()
+    dismissed = Integer()
+    in_progress = Integer()
+    overdue = Integer()
+
+
+class KindBucketOut(BucketOut):
+    """Counts of one violation kind."""
+
+    kind = String()
+    label = String()
+
+
+class SourceBucketOut(BucketOut):
+    """Counts of one source."""
+
+    source = String()
+    label = String()
+
+
+class DayOut(Schema):
+    """One local day of the trend."""
+
+    date = String()
+    found = Integer()
+    rectified = Integer()
+
+
+class StatsOut(BucketOut):
+    """The figures (definitions: backend/violations/stats.py)."""
+
+    scope = Dict()
+    period = Dict()
+    rectification_rate = Float(allow_none=True)
+    median_hours_to_rectify = Float(allow_none=True)
+    by_kind = List(Nested(KindBucketOut))
+    by_source = List(Nested(SourceBucketOut))
+    daily = List(Nested(DayOut))
+    generated_at = String()
+
+
+class PublicEventOut(Schema):
+    """A step of a closed violation as parents see it (no names, no internal reasons)."""
+
+    label = String()
+    at = LocalDateTime()
+
+
+class PublicEvidenceOut(Schema):
+    """Only the parent-safe frame (faces blurred)."""
+
+    image = String(allow_none=True)
+
+
+class TimelineItemOut(Schema):
+    """A closed violation on the parents' page."""
+
+    id = Integer()
+    title = String()
+    kind = String()
+    kind_label = String()
+    found_at = LocalDateTime()
+    closed_at = LocalDateTime()
+    resolution = String()
+    resolution_label = String()
+    measures = String(allow_none=True)
+    evidence = Nested(PublicEvidenceOut)
+    events = List(Nested(PublicEventOut))
+
+
+class KindOut(Schema):
+    """A violation kind and its Chinese name."""
+
+    kind = String()
+    label = String()
+
+
+class TransparencyOut(Schema):
+    """The parents' page of a school."""
+
+    school_id = Integer()
+    school_name = String()
+    summary = Dict()
+    published_kinds = List(Nested(KindOut))
+    timeline = List(Nested(TimelineItemOut))
+
+
+class NoticeSettingsIn(Schema):
+    """The violation kinds the school publishes to the parents' committee and parents."""
+
+    published_kinds = List(String(validate=OneOf(KINDS)), required=True, validate=Length(max=len(KINDS)))
+
+
+class NoticeSettingsOut(Schema):
+    """A school's notice settings."""
+
+    school_id = Integer()
+    published_kinds = List(String())
+    customised = Boolean()
+    updated_at = LocalDateTime(allow_none=True)

@@ -1,0 +1,175 @@
+"""What each reader sees of a violation.
+
+Evidence is stored as object keys; readers get short-lived signed URLs, chosen by who they are:
+- school food-safety staff, canteen managers, the principal, regulators and admins: the annotated frame
+  (boxes drawn), report and inspection photos, and rectification photos;
+- parents' committee members: only the parent-safe frame (faces blurred) and the rectification measures;
+- parents (through the school's transparency page only): closed violations of the kinds the school
+  publishes, with the parent-safe frame, the measures and the timeline, never reasons or names.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from backend.accounts.models import Role, User
+from backend.extensions import db
+from backend.files import object_store
+from backend.notices.media_checks import hidden_photos
+from backend.notices.recipients import published_kinds
+from backend.notices.violation_notices import location_of, reviewer_is_regulator
+from backend.permissions import Principal
+from backend.schools.models import Region, School
+from backend.violations.models import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    Resolution,
+    Violation,
+    ViolationStatus,
+)
+from backend.violations.stats import Scope, compute_stats
+
+URL_SECONDS = 300
+ACTION_LABELS = {"open": "发现问题", "notify": "已通知学校", "start": "开始整改", "submit": "提交整改",
+                 "accept": "整改通过", "reject": "整改驳回", "dismiss": "核实撤销", "escalate": "逾期督办"}
+STAFF_VIEW_ROLES = frozenset({Role.MANAGER, Role.STAFF, Role.PRINCIPAL})
+
+
+def sees_full_evidence(principal: Principal, school: School) -> bool:
+    """Staff roles, regulators of the school's region and admins see annotated evidence; others parent-safe."""
+    return (principal.is_admin or bool(principal.roles_in(school.id) & STAFF_VIEW_ROLES)
+            or principal.regulates(school.region.path))
+
+
+def _url(key: str | None) -> str | None:
+    return object_store().signed_url(key, URL_SECONDS) if key else None
+
+
+def _urls(keys: list[str]) -> list[str]:
+    hidden = hidden_photos(keys)
+    return [object_store().signed_url(k, URL_SECONDS) for k in keys if k not in hidden]
+
+
+def evidence_for(violation: Violation, full: bool) -> dict[str, Any]:
+    """Signed URLs of the evidence this reader may see (the parent-safe frame only, unless ``full``)."""
+    evidence = violation.evidence or {}
+    result: dict[str, Any] = {"image": _url(evidence.get("annotated") if full else evidence.get("parent_safe"))}
+    if full:
+        if result["image"] is None:
+            result["image"] = _url(evidence.get("parent_safe"))
+        result["photos"] = _urls(list(evidence.get("photos") or []))
+    return result
+
+
+def summary(violation: Violation) -> dict[str, Any]:
+    """A list row."""
+    return {
+        "id": violation.id, "school_id": violation.school_id, "canteen_id": violation.canteen_id,
+        "camera_id": violation.camera_id, "kind": violation.kind, "kind_label": KIND_LABELS.get(violation.kind),
+        "source": violation.source, "status": violation.status, "status_label": STATUS_LABELS.get(violation.status),
+        "title": violation.title, "occurred_at": violation.occurred_at, "created_at": violation.created_at,
+        "due_at": violation.due_at, "escalation_level": violation.escalation_level,
+        "closed_at": violation.closed_at, "resolution": violation.resolution,
+    }
+
+
+def _names(user_ids: set[int]) -> dict[int, str | None]:
+    if not user_ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.nickname).where(User.id.in_(user_ids))).all())
+
+
+def detail(violation: Violation, principal: Principal, now: datetime) -> dict[str, Any]:
+    """Everything a school member or regulator may see of one violation."""
+    school = db.session.get(School, violation.school_id)
+    full = sees_full_evidence(principal, school)
+    names = _names({e.actor_id for e in violation.events if e.actor_id}
+                   | {r.submitted_by_id for r in violation.rectifications}
+                   | {r.reviewed_by_id for r in violation.rectifications if r.reviewed_by_id})
+    return {
+        **summary(violation),
+        "description": violation.description,
+        "confidence": violation.confidence,
+        "location": location_of(violation),
+        "school_name": school.name,
+        "overdue": violation.status in ("open", "notified", "rectifying", "rejected") and violation.due_at < now,
+        "reviewer": "regulator" if reviewer_is_regulator(violation) else "principal",
+        "evidence": evidence_for(violation, full),
+        "events": [{"id": e.id, "action": e.action, "label": ACTION_LABELS.get(e.action, e.action), "at": e.at,
+                    "from_status": e.from_status, "to_status": e.to_status, "reason": e.reason,
+                    "actor_id": e.actor_id, "actor_name": names.get(e.actor_id)} for e in violation.events],
+        "rectifications": [{
+            "id": r.id, "measures": r.measures, "photos": _urls(list(r.photos or [])) if full else [],
+            "submitted_by_id": r.submitted_by_id, "submitted_by_name": names.get(r.submitted_by_id),
+            "submitted_at": r.submitted_at, "verdict": r.verdict, "review_reason": r.review_reason,
+            "reviewed_by_id": r.reviewed_by_id, "reviewed_at": r.reviewed_at,
+        } for r in violation.rectifications],
+    }
+
+
+def list_violations(school_id: int | None = None, *, region_path: str | None = None, status: str | None = None,
+                    kind: str | None = None, source: str | None = None, overdue: bool | None = None,
+                    escalated: bool | None = None, now: datetime, before_id: int | None = None,
+                    limit: int = 50) -> list[Violation]:
+    """A school's (or a region's) violations, newest first, paged by id."""
+    query = select(Violation)
+    if school_id is not None:
+        query = query.where(Violation.school_id == school_id)
+    if region_path is not None:
+        query = query.where(Violation.school_id.in_(
+            select(School.id).join(Region, Region.id == School.region_id).where(Region.path.startswith(region_path))))
+    if escalated is not None:
+        query = query.where((Violation.escalation_level > 0) if escalated else (Violation.escalation_level == 0))
+    if status:
+        query = query.where(Violation.status == status)
+    if kind:
+        query = query.where(Violation.kind == kind)
+    if source:
+        query = query.where(Violation.source == source)
+    if overdue is not None:
+        active = Violation.status.in_(["open", "notified", "rectifying", "rejected"])
+        condition = active & (Violation.due_at < now)
+        query = query.where(condition if overdue else ~condition)
+    if before_id is not None:
+        query = query.where(Violation.id < before_id)
+    return list(db.session.scalars(query.order_by(Violation.id.desc()).limit(limit)))
+
+
+def transparency(school: School, date_from: date, date_to: date, now: datetime, *, before_id: int | None = None,
+                 limit: int = 20) -> dict[str, Any]:
+    """The school's page for parents: the period's summary and the timeline of closed, published violations."""
+    figures = compute_stats(Scope(Violation.school_id == school.id, {"type": "school", "school_id": school.id,
+                                                                       "name": school.name}),
+                            date_from, date_to, now)
+    kinds = published_kinds(school.id)
+    query = (select(Violation).where(Violation.school_id == school.id, Violation.status == ViolationStatus.CLOSED,
+                                     Violation.kind.in_(kinds))
+             .options(selectinload(Violation.events), selectinload(Violation.rectifications))
+             .order_by(Violation.id.desc()).limit(limit))
+    if before_id is not None:
+        query = query.where(Violation.id < before_id)
+    timeline = []
+    for violation in db.session.scalars(query):
+        accepted = [r for r in violation.rectifications if r.verdict == "accepted"]
+        timeline.append({
+            "id": violation.id, "title": violation.title, "kind": violation.kind,
+            "kind_label": KIND_LABELS.get(violation.kind), "found_at": violation.created_at,
+            "closed_at": violation.closed_at, "resolution": violation.resolution,
+            "resolution_label": "已整改" if violation.resolution == Resolution.RECTIFIED else "核实撤销",
+            "measures": accepted[-1].measures if accepted else None,
+            "evidence": evidence_for(violation, full=False),
+            "events": [{"label": ACTION_LABELS.get(e.action, e.action), "at": e.at}
+                       for e in violation.events if e.action in ACTION_LABELS],
+        })
+    return {
+        "school_id": school.id, "school_name": school.name,
+        "summary": {key: figures[key] for key in ("period", "found", "rectified", "in_progress", "overdue",
+                                                   "rectification_rate", "median_hours_to_rectify")},
+        "published_kinds": [{"kind": k, "label": KIND_LABELS.get(k, k)} for k in kinds],
+        "timeline": timeline,
+    }
+

@@ -1,0 +1,241 @@
+"""The media server's on_play hook next to /healthz, on gunicorn + PostgreSQL seeded with seed-scale.
+
+    .venv/bin/python bench/live.py [--schools 500] [--parents-per-school 10] [--seconds 5] [--concurrency 16]
+
+Every on_play request is what nginx-rtmp sends for a new player: a form POST with the hook secret in the URL
+and a fresh signed play token of a parent for their school's camera (tokens are one-use, so each request
+carries its own). Each accepted play opens a view session: the hook runs its whole path (token check,
+per-school lock, viewer caps at their defaults of 50 per camera and 200 per school, session insert, commit).
+Tokens are spread over the seeded schools' cameras so that no camera fills up during the run: a refused
+play would count as an error. Prints requests/s and p50/p99 of both endpoints
+measured with the same concurrency, interleaved in one run, and the ratio on_play/healthz (target ≥ 0.7).
+Uses its own database (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/kitchen_bench_live),
+dropped and recreated each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.api import recreate_database  # noqa: E402
+from bench.loadgen import LoadResult  # noqa: E402
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_bench_live"
+SECRET_KEY = "bench-" + "k" * 40
+HOOK_SECRET = "bench-hook-secret-" + "h" * 20
+
+
+def bench_env(database_url: str) -> dict[str, str]:
+    """A production-mode environment."""
+    env = dict(os.environ)
+    env.update(APP_ENV="production", DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY, WECHAT_APPID="wx_bench",
+               WECHAT_SECRET="s" * 32, MEDIA_HOOK_SECRET=HOOK_SECRET, FLASK_APP="backend.app:create_app",
+               LOG_LEVEL="WARNING",
+               PYTHONPATH=str(ROOT), INSTANCE_PATH="/tmp/kitchen-bench-live")
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def viewers(database_url: str) -> list[tuple[int, int, int]]:
+    """(parent user id, camera id, school id) of every seeded parent and a camera of their school."""
+    from backend.config import normalise_database_url
+
+    engine = sa.create_engine(normalise_database_url(database_url))
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT m.user_id, c.id, m.school_id FROM membership m JOIN canteen t ON t.school_id = m.school_id "
+            "JOIN kitchen_area a ON a.canteen_id = t.id AND a.public JOIN camera c ON c.area_id = a.id "
+            "WHERE m.role = 'parent' AND m.status = 'active'")).all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def _play_bodies(pool: list[tuple[int, int, int]], count: int, seed: int) -> list[bytes]:
+    """nginx-rtmp on_play bodies, each with its own fresh token (signed ahead, outside the timed window)."""
+    from backend.integrations import media
+
+    key = media.derive_key(SECRET_KEY)
+    rng = random.Random(seed)
+    expires = int(time.time()) + 3600
+    bodies = []
+    for index in range(count):
+        user_id, camera_id, school_id = rng.choice(pool)
+        token = media.issue_token(key, media.TokenKind.PLAY, user_id=user_id, camera_id=camera_id,
+                                  school_id=school_id, privileged=False, expires=expires).token
+        bodies.append(urlencode({
+            "app": "live", "flashver": "LNX 9,0,124,2", "swfurl": "", "tcurl": "rtmp://127.0.0.1:1935/live",
+            "pageurl": "", "addr": f"10.{index % 250}.{seed % 250}.7", "clientid": str(seed * 1_000_000 + index),
+            "call": "play", "name": media.stream_name(camera_id), "start": "4294965296", "duration": "0",
+            "reset": "0", "token": token}).encode())
+    return bodies
+
+
+def _worker(base: str, path: str, kind: str, threads: int, seconds: float, pool, seed: int,
+            queue: multiprocessing.Queue) -> None:
+    per_thread = 0
+    bodies: list[list[bytes]] = []
+    if kind == "play":
+        # Enough tokens for any plausible rate on this machine; one list per thread, no sharing.
+        per_thread = int(seconds * 2500 / threads) + 200
+        bodies = [_play_bodies(pool, per_thread, seed * 100 + t) for t in range(threads)]
+    host, port = base.removeprefix("http://").split(":")
+    results: list[tuple[int, int, list[float], float]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(threads)
+
+    def loop(index: int) -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        count = errors = 0
+        latencies: list[float] = []
+        barrier.wait()
+        started = time.monotonic()
+        deadline = started + seconds
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if kind == "play" else {}
+        while time.monotonic() < deadline:
+            if kind == "play" and count >= per_thread:
+                break
+            begun = time.perf_counter()
+            try:
+                if kind == "play":
+                    connection.request("POST", path, body=bodies[index][count], headers=headers)
+                else:
+                    connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors += 1
+            except (OSError, http.client.HTTPException):
+                errors += 1
+                connection.close()
+                connection = http.client.HTTPConnection(host, int(port), timeout=10)
+            latencies.append((time.perf_counter() - begun) * 1000)
+            count += 1
+        elapsed = time.monotonic() - started
+        connection.close()
+        with lock:
+            results.append((count, errors, latencies, elapsed))
+
+    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    queue.put((sum(r[0] for r in results), sum(r[1] for r in results), [x for r in results for x in r[2]],
+               max(r[3] for r in results)))
+
+
+def run_load(label: str, base: str, path: str, kind: str, *, seconds: float, concurrency: int, pool,
+             seed: int, processes: int = 2) -> LoadResult:
+    """``concurrency`` keep-alive connections over ``processes`` processes, for ``seconds``."""
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    children = [multiprocessing.Process(target=_worker, args=(base, path, kind, max(1, concurrency // processes),
+                                                              seconds, pool, seed * 10 + n, queue))
+                for n in range(processes)]
+    for child in children:
+        child.start()
+    parts = [queue.get() for _ in children]
+    for child in children:
+        child.join()
+    return LoadResult(label, sum(p[0] for p in parts), sum(p[1] for p in parts), max(p[3] for p in parts),
+                      [x for p in parts for x in p[2]])
+
+
+def count_sessions(database_url: str) -> int:
+    """View sessions the accepted plays opened."""
+    from backend.config import normalise_database_url
+
+    engine = sa.create_engine(normalise_database_url(database_url))
+    with engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM live_view_session")).scalar()
+    engine.dispose()
+    return int(count)
+
+
+def main() -> int:
+    """Seed, serve, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--schools", type=int, default=500)
+    parser.add_argument("--parents-per-school", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--port", type=int, default=18432)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+
+    database_url = recreate_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    env = bench_env(database_url)
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([str(bin_dir / "flask"), "db", "upgrade", "heads"], env=env, cwd=ROOT, check=True)
+    subprocess.run([str(bin_dir / "flask"), "seed-scale", "--schools", str(args.schools), "--parents-per-school",
+                    str(args.parents_per_school)], env=env, cwd=ROOT, check=True)
+    pool = viewers(database_url)
+
+    server = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers), "--threads",
+         str(args.threads), "--worker-class", "gthread", "--log-level", "warning", "backend.app:create_app()"],
+        env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{args.port}"
+    play_path = f"/internal/media/on_play?secret={HOOK_SECRET}"
+    results: dict[str, list[LoadResult]] = {"GET /healthz": [], "POST on_play": []}
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("gunicorn did not start") from None
+                time.sleep(0.2)
+        common = {"concurrency": args.concurrency, "pool": pool}
+        # Warm both (imports, connection pools, prepared statements) before measuring.
+        run_load("warm", base, "/healthz", "get", seconds=1, seed=1, **common)
+        run_load("warm", base, play_path, "play", seconds=1, seed=2, **common)
+        for round_index in range(args.rounds):
+            results["GET /healthz"].append(run_load("GET /healthz", base, "/healthz", "get", seconds=args.seconds,
+                                                    seed=10 + round_index, **common))
+            results["POST on_play"].append(run_load("POST /internal/media/on_play", base, play_path, "play",
+                                                    seconds=args.seconds, seed=20 + round_index, **common))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+    sessions = count_sessions(database_url)
+    plays = sum(r.requests - r.errors for r in results["POST on_play"])
+    warm_plays = sessions - plays
+    print(f"\nseed: {args.schools} schools × {args.parents_per_school} parents on PostgreSQL; gunicorn "
+          f"{args.workers} workers × {args.threads} threads; concurrency {args.concurrency}; {args.rounds} interleaved "
+          f"rounds of {args.seconds:g} s")
+    for runs in results.values():
+        for result in runs:
+            print(result.line())
+    healthz = statistics.median(r.rps for r in results["GET /healthz"])
+    play = statistics.median(r.rps for r in results["POST on_play"])
+    errors = sum(r.errors for runs in results.values() for r in runs)
+    print(f"\nview sessions opened: {sessions} ({plays} measured plays + {warm_plays} warm-up), errors {errors}")
+    print(f"median healthz {healthz:.1f} req/s, median on_play {play:.1f} req/s")
+    print(f"ratio on_play/healthz = {play / healthz:.2f}  (target ≥ 0.7)")
+    return 0 if errors == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

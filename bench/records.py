@@ -1,0 +1,274 @@
+"""Benchmark of ``GET /api/v1/schools/<id>/today`` next to ``/healthz`` on PostgreSQL behind gunicorn.
+
+    .venv/bin/python bench/records.py [--database-url postgresql://postgres@127.0.0.1:5432/kitchen_records_bench]
+                                      [--concurrency 8] [--seconds 12] [--workers 2] [--threads 4]
+
+It resets the given database (never use a database that holds anything you want), migrates it, seeds the
+demo schools and a month of records for school 1 (menus of three meals whose dishes trace to deliveries,
+samples, disinfection, accompanied meals), starts gunicorn as a deployment would (APP_ENV=production), and
+drives both endpoints with the same concurrency in interleaved slices, so both see the same machine load.
+It prints requests/s, p50 and p99 of each and the ratio today/healthz (target ≥ 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_records_bench"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(database_url: str, storage: str) -> dict[str, str]:
+    """Environment of a production api: every required setting set to a non-development value."""
+    from backend.config import SETTINGS
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KITCHEN_TEST")}
+    for setting in SETTINGS:
+        if setting.required_in_production or setting.secret:
+            env[setting.name] = f"bench-{setting.name.lower()}-value-0123456789abcdefghijklmnop"
+    env.update(APP_ENV="production", DATABASE_URL=database_url, STORAGE_BACKEND="local",
+               STORAGE_LOCAL_PATH=storage, LOG_LEVEL="WARNING", REDIS_URL="", CELERY_BROKER_URL="",
+               FIELD_ENCRYPTION_KEY="", WECHAT_PUSH_AES_KEY="")
+    return env
+
+
+def reset_database(url: str) -> None:
+    import sqlalchemy as sa
+
+    from backend.config import normalise_database_url
+
+    engine = sa.create_engine(normalise_database_url(url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def seed_month(env: dict[str, str], days: int) -> str:
+    """Migrate, seed the demo and ``days`` days of records for school 1; return a parent's bearer token."""
+    os.environ.update(env)
+    from flask_migrate import upgrade
+    from sqlalchemy import select, text
+
+    from backend import create_app
+    from backend.accounts.models import User
+    from backend.accounts.services import issue_session
+    from backend.cli import seed_demo
+    from backend.extensions import db
+    from backend.permissions import load_principal
+    from backend.records import idempotency
+    from backend.records.demo import demo_image
+    from backend.records.models import MenuDish
+    from backend.records.schedule import shanghai_today, window_for
+    from backend.records.services import create_record
+    from backend.records.uploads import store_upload
+    from backend.records.versions import current_version
+    from backend.schools.models import Canteen
+    from backend.timeutil import SHANGHAI, utcnow
+
+    app = create_app()
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
+        seed_demo()
+        manager = load_principal(db.session.scalar(select(User).where(User.openid == "demo-manager-1")))
+        canteen = db.session.get(Canteen, 1)
+        counter = iter(range(10**9))
+
+        def create(kind: str, values: dict) -> int:
+            n = next(counter)
+            return create_record(manager, canteen, kind, values, idempotency_key=f"bench-{n:012d}",
+                                 fingerprint=f"{n:064d}").record_id
+
+        photo_bytes = demo_image("bench photo")
+        photo = store_upload(manager, canteen, photo_bytes, "p.jpg", max_bytes=10 << 20,
+                             idempotency_key="bench-photo-0001",
+                             fingerprint=idempotency.fingerprint("p", photo_bytes)).upload.id
+        now = utcnow()
+        today = shanghai_today(now)
+        start = today - timedelta(days=days - 1)
+        suppliers = []
+        for s in range(4):
+            supplier = create("supplier", {"name": f"压测供应商{s}"})
+            for kind in ("business_licence", "food_business_licence"):
+                create("certificate", {"supplier_id": supplier, "kind": kind, "number": f"B{s}{kind[:3]}",
+                                       "valid_until": today + timedelta(days=200), "scan_upload_ids": [photo]})
+            suppliers.append(supplier)
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            received_at = datetime.combine(day - timedelta(days=1), dtime(16, 0), tzinfo=SHANGHAI)
+            items: list[int] = []
+            for s, supplier in enumerate(suppliers):
+                record = create("receiving", {
+                    "supplier_id": supplier, "received_at": received_at, "receiver_name": "周师傅",
+                    "inspection_report_upload_ids": [photo], "invoice_upload_ids": [photo],
+                    "items": [{"ingredient": f"原料{s}-{k}", "category": "meat", "batch": f"{day:%m%d}-{s}{k}",
+                               "quantity": 10, "unit": "千克", "production_date": day - timedelta(days=1),
+                               "shelf_life_days": 5, "storage": "chilled", "storage_temperature_c": 3}
+                              for k in range(3)]})
+                entry = current_version(record)
+                from backend.records.models import ReceivingItem
+
+                items += [i.logical_id for i in db.session.scalars(
+                    select(ReceivingItem).where(ReceivingItem.entry_id == entry.id))]
+            for meal, count in (("breakfast", 4), ("lunch", 6), ("dinner", 5)):
+                menu = create("menu", {"service_date": day, "meal": meal, "dishes": [
+                    {"name": f"{meal}菜{d}", "ingredient_item_ids": items[d % 9: d % 9 + 3]} for d in range(count)]})
+                window = window_for(canteen, day, meal)
+                sampled_at = min(window.start - timedelta(minutes=20), now - timedelta(minutes=1))
+                for dish in db.session.scalars(select(MenuDish).where(
+                        MenuDish.entry_id == current_version(menu).id)):
+                    create("sample", {"dish_id": dish.id, "weight_g": 150, "sampled_at": sampled_at,
+                                      "sealed": True, "fridge_temperature_c": 4, "sampler_name": "吴阿姨",
+                                      "photo_upload_ids": [photo]})
+                create("disinfection", {"service_date": day, "meal": meal, "target": "tableware",
+                                        "method": "steam", "temperature_c": 100, "minutes": 15, "item_count": 400,
+                                        "performed_at": min(window.end + timedelta(minutes=30),
+                                                            now - timedelta(minutes=1)),
+                                        "operator_name": "孙师傅", "photo_upload_ids": [photo]})
+            create("accompanied_meal", {"service_date": day, "meal": "lunch", "companion_name": "张校长",
+                                        "companion_role": "school_leader", "rating": 5, "photo_upload_ids": []})
+        parent = db.session.scalar(select(User).where(User.openid == "demo-parent-1"))
+        token = issue_session(parent, 24).token
+        db.session.commit()
+        total = next(counter)
+        db.session.execute(text("ANALYZE"))  # what autovacuum does after a bulk load in a real deployment
+        db.session.commit()
+        db.engine.dispose()
+    print(f"seeded {total} records over {days} days for school 1")
+    return token
+
+
+def hit(port: int, path: str, headers: dict[str, str], deadline: float, latencies: list[float],
+        errors: list[int]) -> None:
+    """One client: a keep-alive connection, requests back to back until the deadline."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                errors.append(0)
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            if response.status != 200:
+                errors.append(response.status)
+                continue
+            latencies.append(time.perf_counter() - started)
+    finally:
+        conn.close()
+
+
+def drive(port: int, path: str, headers: dict[str, str], concurrency: int, seconds: float) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors: list[int] = []
+    deadline = time.perf_counter() + seconds
+    threads = [threading.Thread(target=hit, args=(port, path, headers, deadline, latencies, errors))
+               for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, len(errors)
+
+
+def p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=12.0, help="measured seconds per endpoint")
+    parser.add_argument("--slices", type=int, default=6, help="interleaved slices per endpoint")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the machine has 2 cores)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker, as docker/entrypoint.sh runs")
+    parser.add_argument("--days", type=int, default=30)
+    args = parser.parse_args()
+    if args.database_url.rstrip("/").endswith("/test"):
+        sys.exit("refusing to use the database named 'test'")
+
+    storage = tempfile.mkdtemp(prefix="bench-records-")
+    env = production_env(args.database_url, storage)
+    reset_database(args.database_url)
+    started = time.perf_counter()
+    token = seed_month(env, args.days)
+    print(f"seeding took {time.perf_counter() - started:.0f}s")
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "--threads", str(args.threads),
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "backend.app:create_app()"], cwd=ROOT, env=env)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline or server.poll() is not None:
+                sys.exit("gunicorn did not start")
+            time.sleep(0.2)
+        # Like the WeChat client and browsers, accept gzip (the body is then read, not decompressed).
+        auth = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
+        targets = {"healthz": ("/healthz", {}), "today": ("/api/v1/schools/1/today", auth)}
+        for path, headers in targets.values():  # warm every worker's connections and caches
+            drive(port, path, headers, args.concurrency, 1.0)
+        results: dict[str, list[float]] = {name: [] for name in targets}
+        errors = dict.fromkeys(targets, 0)
+        elapsed = dict.fromkeys(targets, 0.0)
+        slice_seconds = args.seconds / args.slices
+        for _ in range(args.slices):
+            for name, (path, headers) in targets.items():
+                started = time.perf_counter()
+                latencies, failed = drive(port, path, headers, args.concurrency, slice_seconds)
+                elapsed[name] += time.perf_counter() - started
+                results[name] += latencies
+                errors[name] += failed
+        rates = {name: len(results[name]) / elapsed[name] for name in targets}
+        print(f"\nconcurrency {args.concurrency} keep-alive clients, gunicorn {args.workers} workers × "
+              f"{args.threads} threads, PostgreSQL, "
+              f"{args.seconds:g}s per endpoint in {args.slices} interleaved slices")
+        print(f"{'endpoint':<10}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+        for name in targets:
+            print(f"{name:<10}{len(results[name]):>10}{rates[name]:>10.1f}{p(results[name], 0.5):>10.1f}"
+                  f"{p(results[name], 0.99):>10.1f}{errors[name]:>8}")
+        ratio = rates["today"] / rates["healthz"]
+        print(f"ratio today/healthz requests/s: {ratio:.2f} (target >= 0.5) "
+              f"{'OK' if ratio >= 0.5 else 'BELOW TARGET'}")
+        print(f"p99 today {p(results['today'], 0.99):.1f} ms vs healthz {p(results['healthz'], 0.99):.1f} ms; "
+              f"median today {statistics.median(results['today']) * 1000:.1f} ms")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+/** 我的: bindings and the school being viewed, phone binding, and each role's work entries. */
+const guard = require('../../../utils/guard');
+const session = require('../../../utils/session');
+const labels = require('../../../utils/labels');
+const auth = require('../../../services/auth');
+
+const ENTRIES = [
+  { key: 'inbox', title: '消息通知', icon: 'bell', url: '/pages/notices/inbox/index', ability: 'inbox' },
+  { key: 'approvals', title: '绑定审核', icon: 'friends-o', url: '/pages/school/approvals/index', ability: 'approveBindings' },
+  { key: 'invites', title: '邀请家长', icon: 'qr', url: '/pages/school/invites/index', ability: 'invite' },
+  { key: 'records', title: '台账填报', icon: 'records', url: '/pages/records/hub/index', ability: 'uploadRecords' },
+  { key: 'meals', title: '陪餐记录', icon: 'smile-comment-o', url: '/pages/kitchen/meals/index', ability: null },
+];
+
+Component({
+  data: { loading: true, loadError: '', user: {}, phoneText: '', memberships: [], menu: [] },
+  methods: {
+    onLoad() {
+      this.load();
+    },
+
+    onShow() {
+      if (!this.data.loading) this.load();
+    },
+
+    onPullDownRefresh() {
+      this.load().then(() => wx.stopPullDownRefresh());
+    },
+
+    load() {
+      this.setData({ loading: !this.data.user.id, loadError: '' });
+      return guard.ready({ bound: false }).then(({ user, schoolId, abilities }) => this.show(user, schoolId, abilities),
+        (err) => this.setData({ loading: false, loadError: err.message }));
+    },
+
+    show(user, schoolId, abilities) {
+      const memberships = (user.memberships || []).map((m) => Object.assign({}, m, {
+        roleLabel: labels.label(labels.ROLES, m.role),
+        statusLabel: labels.label(labels.MEMBERSHIP_STATUS, m.status),
+        current: m.status === 'active' && m.school_id === schoolId,
+      }));
+      const menu = schoolId ? ENTRIES.filter((e) => !e.ability || abilities[e.ability]) : [];
+      this.setData({
+        loading: false, user, memberships, menu, phoneText: user.phone_bound ? '已绑定手机号' : '未绑定手机号',
+      });
+    },
+
+    onChooseSchool(event) {
+      const { id, status } = event.currentTarget.dataset;
+      if (status !== 'active') return;
+      session.chooseSchool(id);
+      const user = session.user();
+      const roles = session.rolesIn(id, user);
+      this.show(user, id, guard.abilities(roles));
+      wx.showToast({ title: '已切换学校', icon: 'success' });
+    },
+
+    onPhone(event) {
+      const code = event.detail && event.detail.code;
+      if (!code) {
+        wx.showToast({ title: '未授权手机号', icon: 'none' });
+        return null;
+      }
+      return auth.bindPhone(code).then((res) => {
+        wx.showToast({ title: `已绑定 ${res.phone}`, icon: 'none' });
+        this.setData({ 'user.phone_bound': true, phoneText: `已绑定 ${res.phone}` });
+      });
+    },
+
+    onLogout() {
+      wx.showModal({
+        title: '退出登录',
+        content: '退出后需要重新登录才能查看学校信息',
+        success: (res) => {
+          if (!res.confirm) return;
+          auth.logout().then(() => wx.reLaunch({ url: '/pages/kitchen/home/index' }));
+        },
+      });
+    },
+  },
+});

@@ -1,0 +1,68 @@
+/**
+ * 今日厨房: the school, the live entry, today's menu per meal with 留样 / 消毒 badges, and this month's
+ * found / rectified / in-progress figures. Parents land here.
+ */
+const guard = require('../../../utils/guard');
+const session = require('../../../utils/session');
+const time = require('../../../utils/time');
+const records = require('../../../services/records');
+const schools = require('../../../services/schools');
+const violations = require('../../../services/violations');
+const live = require('../../../utils/live');
+
+Component({
+  data: { loading: true, loadError: '', day: {}, canteens: [], dateText: '', liveText: '', stats: null, schoolId: null },
+  methods: {
+    onLoad() {
+      this.load();
+    },
+
+    onShow() {
+      // Coming back from another school's binding or a form: show what changed.
+      if (this.loaded && this.data.schoolId !== session.currentSchoolId()) this.load();
+    },
+
+    onPullDownRefresh() {
+      this.load().then(() => wx.stopPullDownRefresh());
+    },
+
+    load() {
+      this.setData({ loading: !this.loaded, loadError: '' });
+      return guard.ready().then(({ schoolId }) => {
+        this.setData({ schoolId });
+        // The month's figures are a bonus: the page shows without them.
+        violations.summary(schoolId).then((stats) => this.setData({ stats }), () => this.setData({ stats: null }));
+        return Promise.all([records.day(schoolId, null, { silent: true }), schools.canteens(schoolId)]);
+      }).then(([day, canteens]) => {
+        this.loaded = true;
+        this.setData({
+          loading: false,
+          day,
+          dateText: time.dayLabel(day.date),
+          liveText: live.todayText(canteens),
+          canteens: day.canteens.map((canteen) => Object.assign({}, canteen, {
+            summaries: records.mealSummaries(canteen),
+            meals: canteen.meals.map((meal) => Object.assign({}, meal, {
+              timeText: meal.window ? `${time.hm(meal.window.start)}–${time.hm(meal.window.end)}` : '',
+            })),
+          })),
+        });
+      }, (err) => {
+        if (err instanceof guard.NotBound) return;
+        this.setData({ loading: false, loadError: err.message });
+      });
+    },
+
+    onLive() {
+      wx.navigateTo({ url: '/pages/kitchen/live/index' });
+    },
+
+    onDish(event) {
+      wx.navigateTo({ url: `/pages/kitchen/trace/index?dish_id=${event.currentTarget.dataset.id}&date=${this.data.day.date}` });
+    },
+
+    onViolations() {
+      wx.switchTab({ url: '/pages/violations/list/index' });
+    },
+  },
+});

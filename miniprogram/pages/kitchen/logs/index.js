@@ -1,0 +1,112 @@
+/**
+ * 留样与消毒记录 by date: every dish's retained sample (weight, time, sampler, photo, kept until, disposal)
+ * and each meal's disinfection. Canteen managers dispose of samples here once their 48 hours are over.
+ */
+const guard = require('../../../utils/guard');
+const time = require('../../../utils/time');
+const rules = require('../../../utils/rules');
+const records = require('../../../services/records');
+
+function detail(row) {
+  const parts = [row.target_label];
+  if (row.temperature_c !== null) parts.push(`${row.temperature_c}°C`);
+  if (row.minutes !== null) parts.push(`${row.minutes} 分钟`);
+  if (row.concentration_mg_l !== null) parts.push(`有效氯 ${row.concentration_mg_l} mg/L`);
+  if (row.item_count) parts.push(`${row.item_count} 件`);
+  return parts.join(' · ');
+}
+
+function mealsOf(day) {
+  const meals = [];
+  (day.canteens || []).forEach((canteen) => canteen.meals.forEach((meal) => {
+    if (!meal.menu && !meal.disinfection.records.length) return;
+    meals.push(Object.assign({}, meal, {
+      key: `${canteen.id}-${meal.meal}`,
+      canteenId: canteen.id,
+      sampleRows: ((meal.menu && meal.menu.dishes) || []).map((dish) => ({
+        dish_id: dish.dish_id, dish: dish.name, sample: dish.sample,
+        sampledText: dish.sample ? time.dateTime(dish.sample.sampled_at) : '',
+        keepText: dish.sample ? time.dateTime(dish.sample.keep_until) : '',
+        disposedText: dish.sample && dish.sample.disposal ? time.dateTime(dish.sample.disposal.disposed_at) : '',
+        photos: dish.sample ? records.photos(dish.sample.files) : [],
+      })),
+      disinfectionRows: meal.disinfection.records.map((row) => Object.assign({}, row, {
+        detail: detail(row), performedText: time.dateTime(row.performed_at), photos: records.photos(row.files),
+      })),
+    }));
+  }));
+  return meals;
+}
+
+Component({
+  data: {
+    loading: true, loadError: '', date: '', today: '', tab: 'samples', meals: [], canDispose: false, schoolId: null,
+    types: { done: 'success', pending: 'primary', missing: 'danger', not_applicable: 'default' },
+  },
+  methods: {
+    onLoad(query) {
+      const today = time.today();
+      this.setData({ today, date: (query && query.date) || today, tab: (query && query.tab) || 'samples' });
+      this.load();
+    },
+
+    onPullDownRefresh() {
+      this.load().then(() => wx.stopPullDownRefresh());
+    },
+
+    load() {
+      this.setData({ loading: true, loadError: '' });
+      return guard.ready().then(({ schoolId, abilities }) => {
+        this.setData({ schoolId, canDispose: abilities.uploadRecords });
+        return records.day(schoolId, this.data.date, { silent: true });
+      }).then((day) => {
+        this.setData({ loading: false, meals: mealsOf(day) });
+      }, (err) => {
+        if (err instanceof guard.NotBound) return;
+        this.setData({ loading: false, loadError: err.message });
+      });
+    },
+
+    onDate(event) {
+      this.setData({ date: event.detail.date });
+      return this.load();
+    },
+
+    onTab(event) {
+      this.setData({ tab: event.currentTarget.dataset.tab });
+    },
+
+    onPreview(event) {
+      wx.previewImage({ urls: event.currentTarget.dataset.urls, current: event.currentTarget.dataset.url });
+    },
+
+    onDispose(event) {
+      const { id, sampled, canteen } = event.currentTarget.dataset;
+      const refusal = rules.checkDisposal(sampled, new Date());
+      if (refusal) {
+        wx.showModal({ title: '暂不能处置', content: refusal, showCancel: false });
+        return null;
+      }
+      return new Promise((resolve) => {
+        wx.showModal({
+          title: '留样处置',
+          editable: true,
+          placeholderText: '请填写处置人姓名',
+          success: (res) => resolve(res),
+        });
+      }).then((res) => {
+        const name = (res.content || '').trim();
+        if (!res.confirm) return null;
+        if (!name) {
+          wx.showToast({ title: '请填写处置人姓名', icon: 'none' });
+          return null;
+        }
+        return records.create(`disposal:${id}`, canteen, 'sample-disposals', { sample_id: id, disposer_name: name })
+          .then(() => {
+            wx.showToast({ title: '已登记处置', icon: 'success' });
+            return this.load();
+          }, (err) => wx.showToast({ title: err.message, icon: 'none' }));
+      });
+    },
+  },
+});

@@ -1,0 +1,87 @@
+/** 陪餐: who ate with the students and how they rated it; school leaders' records are entered here too. */
+const guard = require('../../../utils/guard');
+const time = require('../../../utils/time');
+const schools = require('../../../services/schools');
+const records = require('../../../services/records');
+
+const MEALS = [{ code: 'lunch', label: '午餐' }, { code: 'breakfast', label: '早餐' }, { code: 'dinner', label: '晚餐' }, { code: 'snack', label: '加餐' }];
+const ROLES = [{ code: 'school_leader', label: '学校负责人' }, { code: 'parent', label: '家长代表' }];
+
+function emptyForm() {
+  return { companion_name: '', rating: 5, remarks: '', photo_upload_ids: [] };
+}
+
+Component({
+  data: {
+    loading: true, loadError: '', items: [], canWrite: false, canteenId: 0, showForm: false, submitting: false,
+    mealOptions: MEALS, mealIndex: 0, roleOptions: ROLES, roleIndex: 0, form: emptyForm(), errors: {}, formError: '',
+    photosBusy: false,
+  },
+  methods: {
+    onLoad() {
+      this.load();
+    },
+
+    onPullDownRefresh() {
+      this.load().then(() => wx.stopPullDownRefresh());
+    },
+
+    load() {
+      this.setData({ loading: true, loadError: '' });
+      return guard.ready().then(({ schoolId, abilities }) => {
+        this.setData({ canWrite: abilities.uploadRecords });
+        return schools.canteens(schoolId);
+      }).then((canteens) => {
+        if (!canteens.length) throw new Error('学校尚未登记食堂');
+        this.setData({ canteenId: canteens[0].id });
+        return records.accompanied(canteens[0].id);
+      }).then((page) => {
+        this.setData({ loading: false, items: page.items });
+      }, (err) => {
+        if (err instanceof guard.NotBound) return;
+        this.setData({ loading: false, loadError: err.message });
+      });
+    },
+
+    onToggleForm() {
+      this.setData({ showForm: !this.data.showForm });
+    },
+    onMeal(event) {
+      this.setData({ mealIndex: Number(event.detail.value) });
+    },
+    onRole(event) {
+      this.setData({ roleIndex: Number(event.detail.value) });
+    },
+    onField(event) {
+      this.setData({ [`form.${event.currentTarget.dataset.field}`]: event.detail, [`errors.${event.currentTarget.dataset.field}`]: '' });
+    },
+    onRate(event) {
+      this.setData({ 'form.rating': event.detail });
+    },
+    onPhotos(event) {
+      this.setData({ 'form.photo_upload_ids': event.detail.ids, photosBusy: event.detail.uploading });
+    },
+
+    onSubmit() {
+      const form = this.data.form;
+      if (!form.companion_name.trim()) {
+        this.setData({ errors: { companion_name: '请填写陪餐人姓名' } });
+        return null;
+      }
+      if (this.data.photosBusy) {
+        wx.showToast({ title: '照片还在上传，请稍候', icon: 'none' });
+        return null;
+      }
+      const body = {
+        service_date: time.today(), meal: MEALS[this.data.mealIndex].code, companion_name: form.companion_name.trim(),
+        companion_role: ROLES[this.data.roleIndex].code, rating: form.rating, remarks: form.remarks.trim() || null,
+        photo_upload_ids: form.photo_upload_ids,
+      };
+      this.setData({ submitting: true, formError: '' });
+      return records.create('accompanied', this.data.canteenId, 'accompanied-meals', body).then((record) => {
+        wx.showToast({ title: '已登记', icon: 'success' });
+        this.setData({ submitting: false, showForm: false, form: emptyForm(), items: [record].concat(this.data.items) });
+      }, (err) => this.setData({ submitting: false, formError: err.message }));
+    },
+  },
+});

@@ -1,0 +1,56 @@
+/** 食材溯源: a dish → its ingredients → batch and delivery → supplier → licences with their scans. */
+const guard = require('../../../utils/guard');
+const time = require('../../../utils/time');
+const records = require('../../../services/records');
+
+Component({
+  data: {
+    loading: true, loadError: '', dish: {}, mealLabel: '', date: '', ingredients: [],
+    certTypes: { valid: 'success', expiring: 'warning', expired: 'danger' },
+  },
+  methods: {
+    onLoad(query) {
+      this.query = query || {};
+      this.load();
+    },
+
+    load() {
+      this.setData({ loading: true, loadError: '' });
+      return guard.ready().then(({ schoolId }) => records.day(schoolId, this.query.date, { silent: true }))
+        .then((day) => {
+          const found = records.findDish(day, this.query.dish_id);
+          if (!found) throw new Error('菜品不存在或菜单已更正');
+          wx.setNavigationBarTitle({ title: `${found.dish.name} · 溯源` });
+          this.setData({
+            loading: false,
+            dish: found.dish,
+            mealLabel: found.meal.meal_label,
+            date: time.dayLabel(day.date),
+            ingredients: found.dish.ingredients.map((raw) => {
+              const item = records.traceIngredient(day, raw);
+              if (item.missing) return item;
+              const receiving = item.receiving || { files: {} };
+              const supplier = item.supplier || { name: '未登记', certificates: [] };
+              return Object.assign({}, item, {
+                receiving,
+                receivedText: time.dateTime(receiving.received_at),
+                reportPhotos: records.photos(receiving.files),
+                supplier: Object.assign({}, supplier, {
+                  certificates: supplier.certificates.map((cert) => Object.assign({}, cert, {
+                    photos: records.photos(cert.files, 'scan'),
+                  })),
+                }),
+              });
+            }),
+          });
+        }, (err) => {
+          if (err instanceof guard.NotBound) return;
+          this.setData({ loading: false, loadError: err.message });
+        });
+    },
+
+    onPreview(event) {
+      wx.previewImage({ urls: event.currentTarget.dataset.urls, current: event.currentTarget.dataset.url });
+    },
+  },
+});

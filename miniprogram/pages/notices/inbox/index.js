@@ -1,0 +1,58 @@
+/**
+ * 消息通知: every notice the user was sent lands here, whether or not WeChat delivered it (subscription
+ * quota, refusals), so nothing depends on WeChat. Opening a notice marks it read and goes to its page.
+ */
+const guard = require('../../../utils/guard');
+const time = require('../../../utils/time');
+const notices = require('../../../services/notices');
+
+Component({
+  data: { loading: true, loadError: '', items: [], unread: 0 },
+  methods: {
+    onLoad() {
+      this.load();
+    },
+
+    onShow() {
+      if (this.loadedOnce) this.load();
+    },
+
+    onPullDownRefresh() {
+      this.load().then(() => wx.stopPullDownRefresh());
+    },
+
+    load() {
+      this.setData({ loading: !this.loadedOnce, loadError: '' });
+      return guard.ready({ bound: false }).then(() => notices.inbox({ limit: 50 })).then((page) => {
+        this.loadedOnce = true;
+        this.setData({
+          loading: false, unread: page.unread,
+          items: page.items.map((n) => Object.assign({}, n, { when: time.dateTime(n.created_at), read: !!n.read_at })),
+        });
+      }, (err) => this.setData({ loading: false, loadError: err.message }));
+    },
+
+    onOpen(event) {
+      const index = event.currentTarget.dataset.index;
+      const notice = this.data.items[index];
+      if (!notice.read) {
+        notices.markRead(notice.id).then(() => this.setData({
+          [`items[${index}].read`]: true, unread: Math.max(0, this.data.unread - 1),
+        }), () => null);
+      }
+      if (notice.page) wx.navigateTo({ url: notice.page.charAt(0) === '/' ? notice.page : `/${notice.page}` });
+    },
+
+    onReadAll() {
+      return notices.markAllRead().then(() => this.setData({
+        unread: 0, items: this.data.items.map((n) => Object.assign({}, n, { read: true })),
+      }));
+    },
+
+    onNotifyMe() {
+      return notices.subscribe(null).then((accepted) => {
+        wx.showToast({ title: accepted ? '已开启微信通知' : '未开启微信通知', icon: 'none' });
+      });
+    },
+  },
+});

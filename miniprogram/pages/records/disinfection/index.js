@@ -1,0 +1,149 @@
+/**
+ * 消毒登记: tableware or an area, for a meal, by a method whose minimums (餐饮服务食品安全操作规范) are
+ * checked here as on the server; photos required; retried sends reuse their Idempotency-Key.
+ */
+const guard = require('../../../utils/guard');
+const time = require('../../../utils/time');
+const rules = require('../../../utils/rules');
+const formUtil = require('../../../utils/form');
+const records = require('../../../services/records');
+const schools = require('../../../services/schools');
+
+const MEALS = [{ code: 'breakfast', label: '早餐' }, { code: 'lunch', label: '午餐' }, { code: 'dinner', label: '晚餐' }, { code: 'snack', label: '加餐' }];
+const TARGETS = [{ code: 'tableware', label: '餐饮具' }, { code: 'area', label: '场所' }];
+const METHODS = [
+  { code: 'steam', label: '蒸汽消毒' }, { code: 'boiling', label: '煮沸消毒' }, { code: 'infrared', label: '红外线消毒柜' },
+  { code: 'dishwasher', label: '洗碗机消毒' }, { code: 'chemical', label: '含氯消毒剂浸泡' }, { code: 'ultraviolet', label: '紫外线消毒' },
+];
+const FIELDS = ['temperature_c', 'minutes', 'concentration_mg_l'];
+const UNITS = ['°C', '分钟', 'mg/L'];
+const NAMES = ['温度', '时长', '有效氯浓度'];
+
+function hint(method) {
+  const minimums = rules.DISINFECTION_MINIMUMS[method];
+  const parts = FIELDS.map((f, i) => (minimums[i] === null ? '' : `${NAMES[i]}≥${minimums[i]}${UNITS[i]}`)).filter(Boolean);
+  return `要求：${parts.join('，')}`;
+}
+
+/** The meal being served now or next, by the hour (Shanghai). */
+function currentMeal() {
+  const hour = time.parts(new Date()).hour;
+  if (hour < 10) return 0;
+  if (hour < 15) return 1;
+  return 2;
+}
+
+Component({
+  data: {
+    loading: true, loadError: '', canteenId: 0, meals: MEALS, mealIndex: 0, targets: TARGETS, targetIndex: 0,
+    methods: METHODS, methodIndex: 0, areas: [], areaIndex: 0, need: {}, methodHint: '', performedTime: '', nowTime: '',
+    form: {
+      target: 'tableware', method: 'steam', area_id: null, temperature_c: '', minutes: '', concentration_mg_l: '',
+      item_count: '', operator_name: '', photo_upload_ids: [],
+    },
+    photosBusy: false, photosFailed: false, errors: {}, formError: '', submitting: false, retrying: false,
+  },
+  methods: {
+    onLoad() {
+      const now = time.hm(new Date());
+      this.setData({ mealIndex: currentMeal(), performedTime: now, nowTime: now });
+      this.showMethod();
+      this.load();
+    },
+
+    load() {
+      this.setData({ loading: true, loadError: '' });
+      return guard.ready().then(({ schoolId, abilities }) => {
+        if (!abilities.uploadRecords) throw new Error('只有食堂负责人和学校管理人员可以登记消毒');
+        return schools.canteens(schoolId);
+      }).then((canteens) => {
+        if (!canteens.length) throw new Error('学校尚未登记食堂');
+        this.setData({ canteenId: canteens[0].id });
+        return schools.areas(canteens[0].id);
+      }).then((areas) => this.setData({ loading: false, areas }), (err) => {
+        if (err instanceof guard.NotBound) return;
+        this.setData({ loading: false, loadError: err.message });
+      });
+    },
+
+    showMethod() {
+      const method = METHODS[this.data.methodIndex].code;
+      const minimums = rules.DISINFECTION_MINIMUMS[method];
+      const need = {};
+      FIELDS.forEach((f, i) => {
+        need[f] = minimums[i] !== null;
+      });
+      this.setData({ 'form.method': method, need, methodHint: hint(method), 'errors.method': '' });
+    },
+
+    onMeal(event) {
+      this.setData({ mealIndex: Number(event.detail.value) });
+    },
+    onTarget(event) {
+      const index = Number(event.detail.value);
+      this.setData({ targetIndex: index, 'form.target': TARGETS[index].code, 'errors.method': '', 'errors.target_name': '' });
+    },
+    onArea(event) {
+      const index = Number(event.detail.value);
+      this.setData({ areaIndex: index, 'form.area_id': this.data.areas[index].id, 'errors.target_name': '' });
+    },
+    onMethod(event) {
+      this.setData({ methodIndex: Number(event.detail.value) });
+      this.showMethod();
+    },
+    onField(event) {
+      const field = event.currentTarget.dataset.field;
+      this.setData({ [`form.${field}`]: event.detail, [`errors.${field}`]: '' });
+    },
+    onTime(event) {
+      this.setData({ performedTime: event.detail.value });
+    },
+    onPhotos(event) {
+      this.setData({
+        'form.photo_upload_ids': event.detail.ids, photosBusy: event.detail.uploading, photosFailed: event.detail.failed,
+        'errors.photo_upload_ids': '',
+      });
+    },
+
+    validate() {
+      const form = this.data.form;
+      const area = this.data.areas.find((a) => a.id === form.area_id);
+      const checked = Object.assign({}, form, {
+        meal: MEALS[this.data.mealIndex].code, operator_name: form.operator_name.trim(), target_name: area ? area.name : '',
+      });
+      const errors = rules.checkDisinfection(checked);
+      if (this.data.photosBusy) errors.photo_upload_ids = '照片还在上传，请稍候';
+      else if (!form.photo_upload_ids.length) errors.photo_upload_ids = '请拍摄消毒现场照片';
+      this.setData({ errors, formError: '' });
+      if (Object.keys(errors).length) return null;
+      const numberOrNull = (value, needed) => (needed && value !== '' ? Number(value) : null);
+      return {
+        service_date: time.today(), meal: checked.meal, target: form.target,
+        area_id: form.target === 'area' ? form.area_id : null, target_name: form.target === 'area' ? checked.target_name : null,
+        method: form.method, temperature_c: numberOrNull(form.temperature_c, this.data.need.temperature_c),
+        minutes: numberOrNull(form.minutes, this.data.need.minutes),
+        concentration_mg_l: numberOrNull(form.concentration_mg_l, this.data.need.concentration_mg_l),
+        item_count: form.target === 'tableware' ? Number(form.item_count) : null,
+        performed_at: time.toIso(time.today(), this.data.performedTime), operator_name: checked.operator_name,
+        photo_upload_ids: form.photo_upload_ids,
+      };
+    },
+
+    onSubmit() {
+      const body = this.validate();
+      if (!body) return null;
+      this.setData({ submitting: true });
+      return records.create('disinfection', this.data.canteenId, 'disinfections', body).then(() => {
+        this.setData({ submitting: false, retrying: false });
+        wx.showToast({ title: '消毒已登记', icon: 'success' });
+        wx.navigateBack({ delta: 1 });
+      }, (err) => {
+        const errors = formUtil.fieldErrors(err);
+        this.setData({
+          submitting: false, retrying: err.retryable, errors,
+          formError: err.retryable ? formUtil.retryHint(err) : formUtil.formError(err, errors),
+        });
+      });
+    },
+  },
+});

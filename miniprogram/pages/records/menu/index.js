@@ -1,0 +1,121 @@
+/**
+ * 录入菜单: the dishes of one meal, each linked to the received items it is made of, so parents can
+ * follow dish → ingredient → batch → supplier. Items come from the last week's deliveries.
+ */
+const guard = require('../../../utils/guard');
+const time = require('../../../utils/time');
+const formUtil = require('../../../utils/form');
+const records = require('../../../services/records');
+const schools = require('../../../services/schools');
+
+const MEALS = [{ code: 'lunch', label: '午餐' }, { code: 'breakfast', label: '早餐' }, { code: 'dinner', label: '晚餐' }, { code: 'snack', label: '加餐' }];
+let dishKeys = 0;
+
+function newDish() {
+  dishKeys += 1;
+  return { key: `dish${dishKeys}`, name: '', chosen: {}, error: '' };
+}
+
+Component({
+  data: {
+    loading: true, loadError: '', canteenId: 0, today: '', date: '', meals: MEALS, mealIndex: 0, items: [],
+    dishes: [newDish()], formError: '', submitting: false, retrying: false,
+  },
+  methods: {
+    onLoad() {
+      const today = time.today();
+      this.setData({ today, date: today });
+      this.load();
+    },
+
+    load() {
+      this.setData({ loading: true, loadError: '' });
+      return guard.ready().then(({ schoolId, abilities }) => {
+        if (!abilities.uploadRecords) throw new Error('只有食堂负责人和学校管理人员可以录入菜单');
+        return schools.canteens(schoolId);
+      }).then((canteens) => {
+        if (!canteens.length) throw new Error('学校尚未登记食堂');
+        this.setData({ canteenId: canteens[0].id });
+        return records.receivings(canteens[0].id, time.shiftDay(this.data.date, -7), this.data.date);
+      }).then((page) => {
+        const items = [];
+        page.items.forEach((receiving) => receiving.items.forEach((item) => {
+          const expired = item.expiry_date && item.expiry_date < this.data.date;
+          if (!expired) {
+            items.push({ item_id: item.item_id, label: `${item.ingredient} ${item.batch}（${time.date(receiving.received_at).slice(5)}到货）` });
+          }
+        }));
+        this.setData({ loading: false, items });
+      }, (err) => {
+        if (err instanceof guard.NotBound) return;
+        this.setData({ loading: false, loadError: err.message });
+      });
+    },
+
+    onDate(event) {
+      this.setData({ date: event.detail.value });
+      return this.load();
+    },
+    onMeal(event) {
+      this.setData({ mealIndex: Number(event.detail.value) });
+    },
+    onDishName(event) {
+      const index = event.currentTarget.dataset.index;
+      this.setData({ [`dishes[${index}].name`]: event.detail.value, [`dishes[${index}].error`]: '' });
+    },
+    onToggleItem(event) {
+      const { dish, item } = event.currentTarget.dataset;
+      const chosen = Object.assign({}, this.data.dishes[dish].chosen);
+      if (chosen[item]) delete chosen[item];
+      else chosen[item] = true;
+      this.setData({ [`dishes[${dish}].chosen`]: chosen, [`dishes[${dish}].error`]: '' });
+    },
+    onAddDish() {
+      this.setData({ dishes: this.data.dishes.concat(newDish()) });
+    },
+    onRemoveDish(event) {
+      const dishes = this.data.dishes.slice();
+      dishes.splice(event.currentTarget.dataset.index, 1);
+      this.setData({ dishes });
+    },
+
+    validate() {
+      let ok = true;
+      const names = {};
+      const dishes = this.data.dishes.map((dish) => {
+        const name = dish.name.trim();
+        let error = '';
+        if (!name) error = '请填写菜品名称';
+        else if (names[name]) error = '同一餐次的菜品名称不能重复';
+        else if (!Object.keys(dish.chosen).length) error = '请至少选择一种原料';
+        names[name] = true;
+        if (error) ok = false;
+        return Object.assign({}, dish, { error });
+      });
+      this.setData({ dishes, formError: '' });
+      if (!ok) return null;
+      return {
+        service_date: this.data.date, meal: MEALS[this.data.mealIndex].code,
+        dishes: dishes.map((d) => ({ name: d.name.trim(), category: null, ingredient_item_ids: Object.keys(d.chosen).map(Number) })),
+      };
+    },
+
+    onSubmit() {
+      const body = this.validate();
+      if (!body) return null;
+      this.setData({ submitting: true });
+      return records.create('menu', this.data.canteenId, 'menus', body).then(() => {
+        this.setData({ submitting: false, retrying: false });
+        wx.showToast({ title: '菜单已公布', icon: 'success' });
+        wx.navigateBack({ delta: 1 });
+      }, (err) => {
+        const errors = formUtil.fieldErrors(err);
+        this.setData({
+          submitting: false, retrying: err.retryable,
+          formError: err.retryable ? formUtil.retryHint(err) : err.message,
+        });
+        return errors;
+      });
+    },
+  },
+});

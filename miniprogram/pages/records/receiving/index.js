@@ -1,0 +1,171 @@
+/**
+ * 进货查验（索证索票）: who delivered what — each item with batch, quantity, production date and shelf life,
+ * arrival temperature for chilled and frozen goods — with the inspection report and the invoice. Expired
+ * items and broken cold chains are refused here as on the server.
+ */
+const guard = require('../../../utils/guard');
+const time = require('../../../utils/time');
+const rules = require('../../../utils/rules');
+const formUtil = require('../../../utils/form');
+const records = require('../../../services/records');
+const schools = require('../../../services/schools');
+
+const CATEGORIES = [
+  ['vegetable', '蔬菜'], ['meat', '畜肉'], ['poultry', '禽肉'], ['aquatic', '水产品'], ['egg', '蛋类'], ['grain', '粮食'],
+  ['oil', '食用油'], ['dairy', '乳制品'], ['fruit', '水果'], ['soy', '豆制品'], ['seasoning', '调味品'], ['frozen', '速冻食品'], ['other', '其他'],
+].map(([code, label]) => ({ code, label }));
+const STORAGES = [['ambient', '常温'], ['chilled', '冷藏'], ['frozen', '冷冻']].map(([code, label]) => ({ code, label }));
+let itemKeys = 0;
+
+function blankDraft(category, storage) {
+  return {
+    ingredient: '', category: category || 'vegetable', batch: '', quantity: '', unit: 'kg', production_date: '',
+    shelf_life_days: '', storage: storage || 'ambient', storage_temperature_c: '',
+  };
+}
+
+Component({
+  data: {
+    loading: true, loadError: '', canteenId: 0, today: '', suppliers: [], supplierIndex: 0, supplierId: null,
+    addingSupplier: false, supplier: {}, supplierErrors: {}, savingSupplier: false, items: [], draft: blankDraft(),
+    draftErrors: {}, categories: CATEGORIES, categoryIndex: 0, storages: STORAGES, storageIndex: 0, receiverName: '',
+    reportIds: [], invoiceIds: [], photosBusy: false, errors: {}, formError: '', submitting: false, retrying: false,
+  },
+  methods: {
+    onLoad() {
+      this.setData({ today: time.today(), receivedAt: time.toIso(time.today(), time.hm(new Date())) });
+      this.load();
+    },
+
+    load() {
+      this.setData({ loading: true, loadError: '' });
+      return guard.ready().then(({ schoolId, abilities }) => {
+        if (!abilities.uploadRecords) throw new Error('只有食堂负责人和学校管理人员可以登记进货');
+        return schools.canteens(schoolId);
+      }).then((canteens) => {
+        if (!canteens.length) throw new Error('学校尚未登记食堂');
+        this.setData({ canteenId: canteens[0].id });
+        return records.suppliers(canteens[0].id);
+      }).then((page) => {
+        this.setData({ loading: false, suppliers: page.items, addingSupplier: !page.items.length });
+      }, (err) => {
+        if (err instanceof guard.NotBound) return;
+        this.setData({ loading: false, loadError: err.message });
+      });
+    },
+
+    onSupplier(event) {
+      const index = Number(event.detail.value);
+      this.setData({ supplierIndex: index, supplierId: this.data.suppliers[index].id, 'errors.supplier_id': '' });
+    },
+    onAddSupplier() {
+      this.setData({ addingSupplier: true, supplier: { name: '', credit_code: '', contact_name: '', phone: '' } });
+    },
+    onSupplierField(event) {
+      const field = event.currentTarget.dataset.field;
+      this.setData({ [`supplier.${field}`]: event.detail, [`supplierErrors.${field}`]: '' });
+    },
+    onSaveSupplier() {
+      const s = this.data.supplier;
+      if (!(s.name || '').trim()) {
+        this.setData({ supplierErrors: { name: '请填写供应商名称' } });
+        return null;
+      }
+      const body = {
+        name: s.name.trim(), credit_code: (s.credit_code || '').trim().toUpperCase() || null,
+        contact_name: (s.contact_name || '').trim() || null, phone: (s.phone || '').trim() || null,
+      };
+      this.setData({ savingSupplier: true });
+      return records.create('supplier', this.data.canteenId, 'suppliers', body).then((created) => {
+        const suppliers = this.data.suppliers.concat(created);
+        this.setData({
+          savingSupplier: false, addingSupplier: false, suppliers, supplierIndex: suppliers.length - 1,
+          supplierId: created.id, 'errors.supplier_id': '',
+        });
+        wx.showToast({ title: '供应商已保存', icon: 'success' });
+      }, (err) => {
+        const errors = formUtil.fieldErrors(err);
+        this.setData({ savingSupplier: false, supplierErrors: errors });
+        if (!Object.keys(errors).length) wx.showToast({ title: err.message, icon: 'none' });
+      });
+    },
+
+    onDraft(event) {
+      const field = event.currentTarget.dataset.field;
+      this.setData({ [`draft.${field}`]: event.detail, [`draftErrors.${field}`]: '' });
+    },
+    onCategory(event) {
+      const index = Number(event.detail.value);
+      this.setData({ categoryIndex: index, 'draft.category': CATEGORIES[index].code });
+    },
+    onStorage(event) {
+      const index = Number(event.detail.value);
+      this.setData({ storageIndex: index, 'draft.storage': STORAGES[index].code });
+    },
+    onProduction(event) {
+      this.setData({ 'draft.production_date': event.detail.value, 'draftErrors.production_date': '' });
+    },
+
+    onAddItem() {
+      const draft = Object.assign({}, this.data.draft, {
+        ingredient: this.data.draft.ingredient.trim(), batch: this.data.draft.batch.trim(), unit: this.data.draft.unit.trim(),
+      });
+      const errors = rules.checkItem(draft, this.data.today);
+      this.setData({ draftErrors: errors });
+      if (Object.keys(errors).length) return;
+      itemKeys += 1;
+      const expiry = rules.expiryOf(draft);
+      const item = Object.assign({ key: `item${itemKeys}`, expiryText: expiry ? ` · 保质期至 ${expiry}` : '' }, draft);
+      this.setData({ items: this.data.items.concat(item), draft: blankDraft(draft.category, draft.storage), 'errors.items': '' });
+    },
+    onRemoveItem(event) {
+      const items = this.data.items.slice();
+      items.splice(event.currentTarget.dataset.index, 1);
+      this.setData({ items });
+    },
+    onReceiver(event) {
+      this.setData({ receiverName: event.detail, 'errors.receiver_name': '' });
+    },
+    onReports(event) {
+      this.setData({ reportIds: event.detail.ids, photosBusy: event.detail.uploading });
+    },
+    onInvoices(event) {
+      this.setData({ invoiceIds: event.detail.ids, photosBusy: event.detail.uploading });
+    },
+
+    validate() {
+      const errors = {};
+      if (!this.data.supplierId) errors.supplier_id = '请选择供应商';
+      if (!this.data.items.length) errors.items = '请至少加入一条到货明细';
+      if (!this.data.receiverName.trim()) errors.receiver_name = '请填写验收人';
+      this.setData({ errors, formError: this.data.photosBusy ? '照片还在上传，请稍候' : '' });
+      if (Object.keys(errors).length || this.data.photosBusy) return null;
+      const numberOrNull = (v) => (v === '' || v === null ? null : Number(v));
+      return {
+        supplier_id: this.data.supplierId, received_at: this.data.receivedAt, receiver_name: this.data.receiverName.trim(),
+        items: this.data.items.map((i) => ({
+          ingredient: i.ingredient, category: i.category, batch: i.batch, quantity: Number(i.quantity), unit: i.unit,
+          production_date: i.production_date || null, shelf_life_days: numberOrNull(i.shelf_life_days), storage: i.storage,
+          storage_temperature_c: i.storage === 'ambient' ? null : numberOrNull(i.storage_temperature_c),
+        })),
+        inspection_report_upload_ids: this.data.reportIds, invoice_upload_ids: this.data.invoiceIds,
+      };
+    },
+
+    onSubmit() {
+      const body = this.validate();
+      if (!body) return null;
+      this.setData({ submitting: true });
+      return records.create('receiving', this.data.canteenId, 'receivings', body).then(() => {
+        this.setData({ submitting: false, retrying: false });
+        wx.showToast({ title: '进货已登记', icon: 'success' });
+        wx.navigateBack({ delta: 1 });
+      }, (err) => {
+        this.setData({
+          submitting: false, retrying: err.retryable,
+          formError: err.retryable ? formUtil.retryHint(err) : err.message,
+        });
+      });
+    },
+  },
+});

@@ -1,0 +1,65 @@
+/** The committee and school staff approve or reject pending bindings of their school. */
+const guard = require('../../../utils/guard');
+const labels = require('../../../utils/labels');
+const time = require('../../../utils/time');
+const bindings = require('../../../services/bindings');
+
+Component({
+  data: { loading: true, loadError: '', items: [], schoolId: null },
+  methods: {
+    onLoad() {
+      this.load();
+    },
+
+    onPullDownRefresh() {
+      this.load().then(() => wx.stopPullDownRefresh());
+    },
+
+    load() {
+      this.setData({ loading: true, loadError: '' });
+      return guard.ready().then(({ schoolId, abilities }) => {
+        if (!abilities.approveBindings) throw new Error('只有学校管理人员和家委会可以审核绑定');
+        this.setData({ schoolId });
+        return bindings.pending(schoolId, { silent: true });
+      }).then((items) => {
+        this.setData({
+          loading: false,
+          items: items.map((m) => Object.assign({}, m, {
+            roleLabel: labels.label(labels.ROLES, m.role), when: time.dateTime(m.created_at),
+          })),
+        });
+      }, (err) => {
+        if (err instanceof guard.NotBound) return;
+        this.setData({ loading: false, loadError: err.message });
+      });
+    },
+
+    decide(id, approve, reason) {
+      return bindings.decide(id, approve, reason).then(() => {
+        this.setData({ items: this.data.items.filter((m) => m.id !== id) });
+        wx.showToast({ title: approve ? '已通过' : '已拒绝', icon: 'success' });
+      }, (err) => {
+        // Someone else decided first: drop it from the list, the toast already says so.
+        if (err.code === 'membership_not_pending') this.setData({ items: this.data.items.filter((m) => m.id !== id) });
+      });
+    },
+
+    onApprove(event) {
+      return this.decide(event.currentTarget.dataset.id, true, null);
+    },
+
+    onReject(event) {
+      const id = event.currentTarget.dataset.id;
+      wx.showModal({
+        title: '拒绝绑定申请',
+        editable: true,
+        placeholderText: '请填写拒绝原因（选填）',
+        confirmText: '拒绝',
+        confirmColor: '#ee0a24',
+        success: (res) => {
+          if (res.confirm) this.decide(id, false, (res.content || '').trim() || null);
+        },
+      });
+    },
+  },
+});

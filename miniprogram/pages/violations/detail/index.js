@@ -1,0 +1,121 @@
+/**
+ * 问题详情: what was found, where and when, the evidence this reader may see (parent-safe for the
+ * committee), the timeline with rectification measures and photos, and the reader's next step:
+ * managers and staff take it on and answer it, the principal accepts or rejects the answer.
+ * Reading it is a natural moment to offer "通知我" (WeChat one-time subscriptions).
+ */
+const guard = require('../../../utils/guard');
+const time = require('../../../utils/time');
+const labels = require('../../../utils/labels');
+const violations = require('../../../services/violations');
+const notices = require('../../../services/notices');
+
+const TAG_TYPES = {
+  open: 'danger', notified: 'danger', rectifying: 'warning', submitted: 'primary', rejected: 'danger', closed: 'success',
+};
+
+Component({
+  data: {
+    loading: true, loadError: '', v: {}, steps: [], tagType: 'default', sourceLabel: '', foundText: '', dueText: '',
+    canStart: false, canAnswer: false, canReview: false, fullEvidence: false, busy: false,
+  },
+  methods: {
+    onLoad(query) {
+      this.violationId = Number(query.id);
+      this.load();
+    },
+
+    onShow() {
+      // Back from the answer page: show the new state.
+      if (this.loadedOnce) this.load();
+    },
+
+    onPullDownRefresh() {
+      this.load().then(() => wx.stopPullDownRefresh());
+    },
+
+    load() {
+      this.setData({ loading: !this.loadedOnce, loadError: '' });
+      return guard.ready().then((ctx) => {
+        this.ctx = ctx;
+        return violations.detail(this.violationId, { silent: true });
+      }).then((v) => {
+        this.loadedOnce = true;
+        this.show(v);
+      }, (err) => {
+        if (err instanceof guard.NotBound) return;
+        this.setData({ loading: false, loadError: err.message });
+      });
+    },
+
+    show(v) {
+      const { abilities } = this.ctx;
+      const status = v.status;
+      this.setData({
+        loading: false,
+        v,
+        steps: violations.timeline(v),
+        tagType: TAG_TYPES[status] || 'default',
+        sourceLabel: labels.label(labels.VIOLATION_SOURCES, v.source),
+        foundText: time.dateTime(v.occurred_at || v.created_at),
+        dueText: time.dateTime(v.due_at),
+        canStart: abilities.answerViolation && ['open', 'notified', 'rejected'].indexOf(status) >= 0,
+        canAnswer: abilities.answerViolation && status === 'rectifying',
+        canReview: abilities.reviewViolation && status === 'submitted' && v.reviewer === 'principal',
+        fullEvidence: abilities.answerViolation || abilities.reviewViolation,
+      });
+    },
+
+    onPreview(event) {
+      wx.previewImage({ urls: [event.currentTarget.dataset.url] });
+    },
+
+    onStart() {
+      this.setData({ busy: true });
+      return violations.start(this.violationId).then((v) => {
+        this.setData({ busy: false });
+        this.show(v);
+        wx.showToast({ title: '已受理', icon: 'success' });
+      }, () => this.setData({ busy: false }));
+    },
+
+    onAnswer() {
+      wx.navigateTo({ url: `/pages/violations/answer/index?id=${this.violationId}` });
+    },
+
+    onAccept() {
+      this.setData({ busy: true });
+      return violations.review(this.violationId, true, null).then((v) => {
+        this.setData({ busy: false });
+        this.show(v);
+        wx.showToast({ title: '已通过验收', icon: 'success' });
+      }, () => this.setData({ busy: false }));
+    },
+
+    onReject() {
+      return new Promise((resolve) => {
+        wx.showModal({
+          title: '驳回整改', editable: true, placeholderText: '请写明驳回原因（必填）', confirmText: '驳回',
+          confirmColor: '#ee0a24', success: resolve,
+        });
+      }).then((res) => {
+        if (!res.confirm) return null;
+        const reason = (res.content || '').trim();
+        if (!reason) {
+          wx.showToast({ title: '驳回时必须填写原因', icon: 'none' });
+          return null;
+        }
+        return violations.review(this.violationId, false, reason).then((v) => {
+          this.show(v);
+          wx.showToast({ title: '已驳回', icon: 'none' });
+        });
+      });
+    },
+
+    onNotifyMe() {
+      return notices.subscribe(null).then((accepted) => {
+        wx.showToast({ title: accepted ? '有进展时会通过微信通知您' : '未开启通知，可在消息中心查看', icon: 'none' });
+      });
+    },
+  },
+});

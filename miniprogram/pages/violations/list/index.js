@@ -1,0 +1,83 @@
+/**
+ * 问题整改. Parents see the school's figures and the timeline of closed violations with parent-safe
+ * evidence (the transparency page). The committee, canteen managers, staff and the principal see every
+ * violation with its status, filtered, and open one to read, answer or review it.
+ */
+const guard = require('../../../utils/guard');
+const time = require('../../../utils/time');
+const violations = require('../../../services/violations');
+const notices = require('../../../services/notices');
+
+const FILTERS = [
+  { code: '', label: '全部' }, { code: 'rectifying', label: '整改中' }, { code: 'submitted', label: '待验收' },
+  { code: 'rejected', label: '已驳回' }, { code: 'closed', label: '已完成' },
+];
+const TAG_TYPES = {
+  open: 'danger', notified: 'danger', rectifying: 'warning', submitted: 'primary', rejected: 'danger', closed: 'success',
+};
+
+Component({
+  data: {
+    loading: true, loadError: '', staffView: false, summary: {}, periodText: '', filters: FILTERS, status: '',
+    items: [], timeline: [], schoolId: null,
+  },
+  methods: {
+    onLoad() {
+      this.load();
+    },
+
+    onShow() {
+      if (this.loadedOnce) this.load();
+    },
+
+    onPullDownRefresh() {
+      this.load().then(() => wx.stopPullDownRefresh());
+    },
+
+    load() {
+      this.setData({ loading: !this.loadedOnce, loadError: '' });
+      return guard.ready().then(({ schoolId, abilities }) => {
+        this.setData({ schoolId, staffView: abilities.violationDetails });
+        const page = violations.transparency(schoolId, { limit: 20 });
+        const list = abilities.violationDetails ? violations.list(schoolId, { status: this.data.status || null }) : null;
+        return Promise.all([page, list]);
+      }).then(([page, list]) => {
+        this.loadedOnce = true;
+        const period = page.summary.period || {};
+        this.setData({
+          loading: false,
+          summary: page.summary,
+          periodText: period.from ? `${period.from.slice(5)} 至 ${period.to.slice(5)}` : '',
+          items: (list || []).map((v) => Object.assign({}, v, {
+            tagType: TAG_TYPES[v.status] || 'default',
+            meta: `${v.kind_label} · ${time.dateTime(v.created_at)}${v.status !== 'closed' && time.parse(v.due_at) < new Date() ? ' · 已超期' : ''}`,
+          })),
+          timeline: page.timeline.map((item) => Object.assign({}, item, {
+            foundText: time.dateTime(item.found_at),
+            closedText: time.dateTime(item.closed_at),
+            steps: item.events.map((e, i) => ({ key: `${item.id}-${i}`, title: e.label, time: time.dateTime(e.at), photos: [] })).reverse(),
+          })),
+        });
+      }, (err) => {
+        if (err instanceof guard.NotBound) return;
+        this.setData({ loading: false, loadError: err.message });
+      });
+    },
+
+    onFilter(event) {
+      this.setData({ status: event.currentTarget.dataset.code });
+      return this.load();
+    },
+
+    onPreview(event) {
+      wx.previewImage({ urls: [event.currentTarget.dataset.url] });
+    },
+
+    /** 通知我: ask WeChat for one-time subscriptions of the violation notices, report what was accepted. */
+    onNotifyMe() {
+      return notices.subscribe(null).then((accepted) => {
+        wx.showToast({ title: accepted ? '已开启微信通知' : '未开启通知，可在消息中心查看', icon: 'none' });
+      });
+    },
+  },
+});

@@ -1,0 +1,44 @@
+/** Invites, binding requests and their approval. */
+const http = require('../utils/request');
+const session = require('../utils/session');
+
+/** Redeem a scanned scene or a typed short code; parents name the child's class. */
+function redeem(code, childClass) {
+  return http.post('/bindings/redeem', { code, child_class: childClass || null }, { silent: true });
+}
+
+function pending(schoolId, extra) {
+  return http.get(`/schools/${schoolId}/memberships`, { status: 'pending' }, extra);
+}
+
+function decide(membershipId, approve, reason) {
+  return http.post(`/memberships/${membershipId}/decision`, { approve, reason: reason || null });
+}
+
+function createInvite(schoolId, role, expiresInHours, maxUses) {
+  return http.post(`/schools/${schoolId}/invites`, { role, expires_in_hours: expiresInHours, max_uses: maxUses });
+}
+
+function invites(schoolId) {
+  return http.get(`/schools/${schoolId}/invites`);
+}
+
+function revokeInvite(inviteId) {
+  return http.post(`/invites/${inviteId}/revoke`, {});
+}
+
+/** Download the invite's mini-program code (a PNG behind our auth header) to a temp file. */
+function inviteCodeImage(inviteId, envVersion) {
+  // wx.downloadFile cannot re-login on 401 by itself: make sure the token is fresh first.
+  return (session.token() ? Promise.resolve() : http.login()).then(() => new Promise((resolve, reject) => {
+    wx.downloadFile({
+      url: http.buildUrl(`/invites/${inviteId}/wxacode`, { env_version: envVersion || 'release' }),
+      header: { Authorization: `Bearer ${session.token()}` },
+      success: (res) => (res.statusCode === 200 ? resolve(res.tempFilePath)
+        : reject(new http.ApiError(res.statusCode, 'wxacode_failed', '小程序码生成失败，请稍后重试'))),
+      fail: () => reject(new http.ApiError(0, 'network_error', '网络连接失败，请检查网络后重试')),
+    });
+  }));
+}
+
+module.exports = { redeem, pending, decide, createInvite, invites, revokeInvite, inviteCodeImage };

@@ -1,0 +1,92 @@
+/**
+ * Canteen records: the day view parents read (menu → dish → ingredient → batch → supplier → certificate,
+ * samples, disinfection), and the forms canteen managers send. Every create carries an Idempotency-Key
+ * that stays the same while the same content is retried (utils/idempotency).
+ */
+const http = require('../utils/request');
+const idempotency = require('../utils/idempotency');
+const time = require('../utils/time');
+
+/** The school's day: today, or any date (YYYY-MM-DD). */
+function day(schoolId, date, extra) {
+  if (!date || date === time.today()) return http.get(`/schools/${schoolId}/today`, null, extra);
+  return http.get(`/schools/${schoolId}/days/${date}`, null, extra);
+}
+
+/**
+ * Create a record. `form` names the form (one pending key per form); the promise rejects with the
+ * ApiError, which the form shows next to the field it names.
+ */
+function create(form, canteenId, segment, body) {
+  const key = idempotency.keyFor(form, body);
+  return http.post(`/canteens/${canteenId}/${segment}`, body, { idempotencyKey: key, silent: true }).then((record) => {
+    idempotency.settle(form);
+    return record;
+  }, (err) => {
+    // Unknown outcome (network, timeout, 5xx): keep the key so the retry cannot create a second record.
+    if (!err.retryable) idempotency.settle(form);
+    throw err;
+  });
+}
+
+function list(canteenId, segment, query) {
+  return http.get(`/canteens/${canteenId}/${segment}`, query);
+}
+
+/** Flatten a canteen's meals of a day view for badges: status and label of samples and disinfection. */
+function mealSummaries(canteen) {
+  return (canteen.meals || []).map((meal) => ({
+    meal: meal.meal,
+    label: meal.meal_label,
+    time: meal.window ? `${time.hm(meal.window.start)}–${time.hm(meal.window.end)}` : '',
+    sampleStatus: meal.samples.status,
+    sampleText: meal.samples.status === 'not_applicable' ? '留样 无需'
+      : `留样 ${meal.samples.taken}/${meal.samples.required}`,
+    disinfectionStatus: meal.disinfection.status,
+    disinfectionText: `消毒 ${meal.disinfection.status_label}`,
+  }));
+}
+
+/** One dish of a day view by id, with its meal. */
+function findDish(dayView, dishId) {
+  for (const canteen of dayView.canteens || []) {
+    for (const meal of canteen.meals || []) {
+      const dish = ((meal.menu && meal.menu.dishes) || []).find((d) => d.dish_id === Number(dishId));
+      if (dish) return { canteen, meal, dish };
+    }
+  }
+  return null;
+}
+
+/**
+ * An ingredient of a day view with its delivery and supplier filled in: the day view lists each delivery
+ * and supplier once (`receivings`, `suppliers` by id) and ingredients refer to them.
+ */
+function traceIngredient(dayView, item) {
+  if (item.missing) return item;
+  const receiving = (dayView.receivings || {})[item.receiving_id] || null;
+  const supplierId = item.supplier_id || (receiving && receiving.supplier_id);
+  const supplier = (dayView.suppliers || {})[supplierId] || null;
+  return Object.assign({}, item, { receiving, supplier });
+}
+
+/** Image URLs of a record's files (all roles, or one). */
+function photos(files, role) {
+  if (!files) return [];
+  const roles = role ? [role] : Object.keys(files);
+  return roles.reduce((urls, r) => urls.concat((files[r] || []).filter((f) => f.content_type !== 'application/pdf')
+    .map((f) => f.url)), []);
+}
+
+module.exports = {
+  day,
+  create,
+  list,
+  mealSummaries,
+  findDish,
+  traceIngredient,
+  photos,
+  suppliers: (canteenId) => list(canteenId, 'suppliers'),
+  receivings: (canteenId, from, to) => list(canteenId, 'receivings', { from, to }),
+  accompanied: (canteenId) => list(canteenId, 'accompanied-meals'),
+};

@@ -1,0 +1,75 @@
+/**
+ * Violations and their rectification. Parents read the school's transparency page (closed violations with
+ * parent-safe evidence); the committee and staff read violations; managers and staff answer them; the
+ * principal reviews.
+ */
+const http = require('../utils/request');
+const time = require('../utils/time');
+
+/** This month's found / rectified / in progress of the school, from the parents' page. */
+function summary(schoolId) {
+  const today = time.today();
+  return transparency(schoolId, { from: `${today.slice(0, 8)}01`, to: today, limit: 1 }, { silent: true })
+    .then((page) => page.summary);
+}
+
+function transparency(schoolId, query, extra) {
+  return http.get(`/schools/${schoolId}/transparency`, query, extra);
+}
+
+function list(schoolId, query, extra) {
+  return http.get(`/schools/${schoolId}/violations`, query, extra);
+}
+
+function detail(violationId, extra) {
+  return http.get(`/violations/${violationId}`, null, extra);
+}
+
+function start(violationId, note) {
+  return http.post(`/violations/${violationId}/start`, { note: note || null });
+}
+
+/** Upload one rectification photo; answers {key, url, size}; the key goes into the rectification. */
+function uploadPhoto(schoolId, filePath) {
+  return http.upload(`/schools/${schoolId}/violation-photos`, filePath, { name: 'file', silent: true });
+}
+
+/**
+ * Submit the measures taken with photo keys. The transition is conditional on the server (rectifying →
+ * submitted), so a retried submit after a lost answer cannot record a second rectification: it gets
+ * 409 invalid_transition, and the page reloads the violation.
+ */
+function submitRectification(violationId, measures, photoKeys) {
+  return http.post(`/violations/${violationId}/rectifications`, { measures, photos: photoKeys }, { silent: true });
+}
+
+function review(violationId, approve, reason) {
+  return http.post(`/violations/${violationId}/review`, { approve, reason: reason || null });
+}
+
+/**
+ * The timeline of a violation for kc-timeline, newest first: each step with who did it; a submitted
+ * rectification shows its measures and photos, a rejection its reason.
+ */
+function timeline(violation) {
+  const rectifications = violation.rectifications || [];
+  let submitted = 0;
+  const items = (violation.events || []).map((event) => {
+    const item = {
+      key: `e${event.id}`, title: event.label, text: event.reason || '', actor: event.actor_name || '',
+      time: time.dateTime(event.at), photos: [],
+    };
+    if (event.action === 'submit') {
+      const rectification = rectifications[submitted] || {};
+      submitted += 1;
+      item.text = rectification.measures || item.text;
+      item.photos = rectification.photos || [];
+    }
+    return item;
+  });
+  return items.reverse();
+}
+
+module.exports = {
+  summary, transparency, list, detail, start, uploadPhoto, submitRectification, review, timeline,
+};

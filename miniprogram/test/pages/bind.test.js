@@ -1,0 +1,88 @@
+/** Binding: type or scan an invite, choose the class, wait for approval. */
+const {
+  boot, openPage, text, tap, type, pick, find, env,
+} = require('../helpers/mp');
+
+const BIND = 'pages/accounts/bind/index';
+
+describe('bind page', () => {
+  test('a new parent logs in silently, types the short code, fixes the class and waits for approval', async () => {
+    const { server, wx } = boot();
+    server.serve('auth_wechat_new_user');
+    server.serve('me_new_user');
+    // First start on 今日厨房: wx.login, our own session token; no binding yet, so the bind page opens.
+    await openPage('pages/kitchen/home/index');
+    expect(server.sent('/api/v1/auth/wechat', 'POST')[0].data).toEqual({ code: 'wx-login-code-1' });
+    expect(wx.__state.navigations.pop()).toEqual({ kind: 'reLaunch', url: '/pages/accounts/bind/index', delta: null });
+    const page = await openPage(BIND);
+    // The token is kept: no second login.
+    expect(server.sent('/api/v1/auth/wechat')).toHaveLength(1);
+    expect(server.sent('/api/v1/me')[0].header.Authorization).toBe('Bearer test-session-token');
+    expect(text(page)).toContain('绑定孩子的学校');
+
+    await type(page, '#code', 'k7m3-q9xp');
+    server.serve('redeem_class_missing', { times: 1 });
+    await tap(page, '#submit');
+    const firstTry = server.sent('/api/v1/bindings/redeem', 'POST')[0];
+    expect(firstTry.data).toEqual({ code: 'K7M3Q9XP', child_class: null });
+    expect(firstTry.header.Authorization).toBe('Bearer test-session-token');
+    // The server's Chinese message, under the class picker.
+    expect(text(find(page, '#class-error'))).toBe('请填写孩子所在班级');
+
+    await pick(page, '#class-picker', [2, 1]);
+    expect(text(find(page, '#class-value'))).toBe('三年级二班');
+    server.serve('redeem_parent', { times: 1 });
+    server.serve('me_pending', { times: 1 });
+    await tap(page, '#submit');
+    expect(server.sent('/api/v1/bindings/redeem', 'POST')[1].data).toEqual({ code: 'K7M3Q9XP', child_class: '三年级二班' });
+    expect(text(find(page, '#pending'))).toContain('等待学校审核');
+    expect(text(find(page, '#pending'))).toContain('西湖实验小学 · 家长 · 三年级二班');
+    expect(wx.__state.toasts).toContain('已提交，等待审核');
+
+    // Still pending, then approved by the committee.
+    server.serve('me_pending', { times: 1 });
+    await tap(page, '#refresh');
+    expect(wx.__state.toasts).toContain('仍在审核中');
+    server.serve('me_approved', { times: 1 });
+    await tap(page, '#refresh');
+    expect(wx.__state.toasts).toContain('审核已通过');
+    expect(env.wx.__state.navigations.pop()).toEqual({ kind: 'switchTab', url: '/pages/kitchen/home/index', delta: null });
+    expect(server.unmatched()).toEqual([]);
+  });
+
+  test('opening the invite code prefills the scanned scene and a wrong code shows the server message', async () => {
+    const { server } = boot({ launch: { path: BIND, query: { scene: 'inviteScene0000000000001' } } });
+    server.serve('auth_wechat_new_user');
+    server.serve('me_new_user');
+    const page = await openPage(BIND, { scene: 'inviteScene0000000000001' });
+    expect(text(page)).toContain('已识别邀请码');
+
+    await pick(page, '#class-picker', [0, 0]);
+    server.serve('redeem_parent_scene', { times: 1 });
+    server.serve('me_pending', { times: 1 });
+    await tap(page, '#submit');
+    // A scanned scene is sent as it is (case matters), not upper-cased like a typed code.
+    expect(server.sent('/api/v1/bindings/redeem')[0].data).toEqual({ code: 'inviteScene0000000000001', child_class: '一年级一班' });
+    expect(text(page)).toContain('等待学校审核');
+
+    await tap(page, '#bind-another');
+    await type(page, '#code', 'zzzzzzzz');
+    server.serve('redeem_not_found', { times: 1 });
+    await tap(page, '#submit');
+    expect(text(page)).toContain('邀请码不存在，请核对后重新输入');
+  });
+
+  test('scanning inside the app reads the scene from the code path', async () => {
+    const { server, wx } = boot();
+    server.serve('auth_wechat_new_user');
+    server.serve('me_new_user');
+    const page = await openPage(BIND);
+    wx.__state.scanResult = { scanType: 'WX_CODE', path: 'pages/accounts/bind/index?scene=inviteScene0000000000001' };
+    await tap(page, '#scan');
+    expect(page.data.codeText).toBe('inviteScene0000000000001');
+    expect(text(page)).toContain('已识别邀请码');
+    wx.__state.scanResult = { scanType: 'QR_CODE', result: 'https://example.com/not-ours' };
+    await tap(page, '#scan');
+    expect(wx.__state.toasts).toContain('这不是学校的邀请码');
+  });
+});

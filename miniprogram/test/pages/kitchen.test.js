@@ -1,0 +1,196 @@
+/** Parents' pages: today's kitchen, traceability, the sample and disinfection logs, 陪餐. */
+const {
+  boot, signIn, openPage, text, tap, find, findAll, fixture, type, query,
+} = require('../helpers/mp');
+
+function asParent() {
+  const env = boot();
+  signIn('auth_wechat_parent');
+  env.server.serve('me_parent');
+  return env;
+}
+
+describe('home: today\'s kitchen', () => {
+  test('a first start without a binding logs in and goes to the bind page', async () => {
+    const { server, wx } = boot();
+    server.serve('auth_wechat_new_user');
+    const page = await openPage('pages/kitchen/home/index');
+    expect(server.sent('/api/v1/auth/wechat')).toHaveLength(1);
+    expect(wx.__state.navigations).toEqual([{ kind: 'reLaunch', url: '/pages/accounts/bind/index', delta: null }]);
+    // The page shows nothing of a school it has no binding to.
+    expect(text(page)).not.toContain('西湖实验小学');
+    expect(server.unmatched()).toEqual([]);
+  });
+
+  test('shows the school, the live hours, the menu with badges and this month\'s figures', async () => {
+    const { server, wx } = asParent();
+    server.serve('today_parent');
+    server.serve('canteens_school_1');
+    server.serve('transparency_month');
+    const page = await openPage('pages/kitchen/home/index');
+    expect(server.unmatched()).toEqual([]);
+    expect(text(find(page, '#school-name'))).toBe('西湖实验小学');
+    expect(text(page)).toContain('3月11日 周三');
+    expect(text(find(page, '#live-hours'))).toBe('今日直播开放：06:30–13:30、16:30–19:00');
+    // Badges per meal, from the server's statuses.
+    expect(text(find(page, '#meal-breakfast'))).toBe('早餐 留样 0/1 消毒 已完成');
+    expect(text(find(page, '#meal-lunch'))).toBe('午餐 留样 1/3 消毒 待完成');
+    expect(text(find(page, '#meal-dinner'))).toBe('晚餐 留样 无需 消毒 无需');
+    expect(text(find(page, '#menu-lunch'))).toContain('青椒肉丝');
+    expect(text(find(page, '#menu-lunch'))).toContain('蒜蓉西兰花');
+    expect(text(find(page, '#menu-dinner'))).toContain('尚未公布菜单');
+    expect(text(find(page, '#completeness-1'))).toBe('台账完成 0/3 餐');
+    const month = fixture('transparency_month').body.summary;
+    expect(text(find(page, '#found'))).toBe(String(month.found));
+    expect(text(find(page, '#rectified'))).toBe(String(month.rectified));
+    expect(text(find(page, '#in-progress'))).toBe(String(month.in_progress));
+    // The request for the figures is exactly the month so far.
+    expect(server.sent('/api/v1/schools/1/transparency')[0].query).toEqual({ from: '2026-03-01', to: '2026-03-11', limit: '1' });
+
+    await tap(page, '#dish-4');
+    expect(wx.__state.navigations.pop()).toEqual({ kind: 'navigateTo', url: '/pages/kitchen/trace/index?dish_id=4&date=2026-03-11', delta: null });
+    await tap(page, '#live-entry');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/kitchen/live/index');
+  });
+
+  test('a failed load shows the server message and 重试 loads again', async () => {
+    const { server } = asParent();
+    server.fail('GET', '/api/v1/schools/1/today', { times: 1 });
+    server.serve('canteens_school_1');
+    server.serve('transparency_month');
+    const page = await openPage('pages/kitchen/home/index');
+    expect(text(page)).toContain('网络连接失败，请检查网络后重试');
+    server.serve('today_parent');
+    await tap(page, '#retry');
+    expect(text(find(page, '#school-name'))).toBe('西湖实验小学');
+  });
+});
+
+describe('traceability', () => {
+  test('dish → ingredient → batch → supplier → certificates with scans', async () => {
+    const { server, wx } = asParent();
+    server.serve('today_parent');
+    const page = await openPage('pages/kitchen/trace/index', { dish_id: '4', date: '2026-03-11' });
+    expect(server.unmatched()).toEqual([]);
+    expect(text(find(page, '#dish-name'))).toBe('青椒肉丝');
+    expect(wx.__state.titles).toEqual(['青椒肉丝 · 溯源']);
+    const ingredient = find(page, '#ingredient-3');
+    expect(text(ingredient)).toContain('猪里脊');
+    expect(text(find(page, '#batch-3'))).toBe('ZLJ-0310');
+    expect(text(ingredient)).toContain('生产日期：2026-03-10');
+    expect(text(ingredient)).toContain('保质期至：2026-03-12');
+    expect(text(ingredient)).toContain('12.5 kg · 冷藏 （到货 4°C）');
+    expect(text(ingredient)).toContain('验收：2026-03-11 07:30 · 王建国');
+    const supplier = text(find(page, '#supplier-3'));
+    expect(supplier).toContain('供应商：杭州绿源农产品有限公司');
+    expect(supplier).toContain('食品经营许可证 JY13301060012345 有效');
+    expect(supplier).toContain('营业执照 91330106MA2H3K4L5P 30天内到期');
+    const scans = findAll(page, '.photo');
+    expect(scans.map((s) => s._exparserNode.dataset.url)).toEqual([
+      'http://127.0.0.1:5000/api/v1/files/test/upload-4?signed=1',
+      'http://127.0.0.1:5000/api/v1/files/test/upload-2?signed=1',
+      'http://127.0.0.1:5000/api/v1/files/test/upload-3?signed=1',
+    ]);
+    await tap(page, scans[1]);
+    expect(wx.__state.previews[0].current).toBe('http://127.0.0.1:5000/api/v1/files/test/upload-2?signed=1');
+  });
+});
+
+describe('sample and disinfection logs', () => {
+  function asManager() {
+    const env = boot();
+    signIn('auth_wechat_manager');
+    env.server.serve('me_manager');
+    return env;
+  }
+
+  test('samples of a day, a disposal after 48 hours, and one refused before', async () => {
+    const { server, wx } = asManager();
+    server.serve('day_0309');
+    const page = await openPage('pages/kitchen/logs/index', { date: '2026-03-09' });
+    expect(server.unmatched()).toEqual([]);
+    expect(text(find(page, '#date-label'))).toBe('2026-03-09（周一）');
+    const roll = text(find(page, '#meal-breakfast'));
+    expect(roll).toContain('葱油花卷 150 克');
+    expect(roll).toContain('2026-03-09 07:40 留样 · 李秀英 · 冷藏 4°C · 已密封');
+    expect(roll).toContain('保存至 2026-03-11 07:40');
+
+    // 红烧鸡腿 was sampled at 11:50 on Monday: at 10:00 on Wednesday its 48 hours are not over.
+    const lateSampleId = fixture('day_0309').body.canteens[0].meals.find((m) => m.meal === 'lunch').menu.dishes[0].sample.id;
+    await tap(page, `#dispose-${lateSampleId}`);
+    expect(wx.__state.modals.pop()).toEqual({ title: '暂不能处置', content: '留样须保存 48 小时以上，2026-03-11 11:50 后才能处置' });
+    expect(server.sent('/api/v1/canteens/1/sample-disposals')).toEqual([]);
+
+    const earlySampleId = fixture('day_0309').body.canteens[0].meals.find((m) => m.meal === 'breakfast').menu.dishes[0].sample.id;
+    wx.__state.modalAnswers.push({ confirm: true, content: '李秀英' });
+    server.serve('disposal_create', { times: 1 });
+    server.serve('day_0309_disposed');
+    await tap(page, `#dispose-${earlySampleId}`);
+    const sent = server.sent('/api/v1/canteens/1/sample-disposals', 'POST');
+    expect(sent).toHaveLength(1);
+    expect(sent[0].data).toEqual({ sample_id: earlySampleId, disposer_name: '李秀英' });
+    expect(sent[0].header['Idempotency-Key']).toMatch(/^[0-9a-f-]{20,}$/);
+    expect(wx.__state.toasts).toContain('已登记处置');
+    expect(text(find(page, '#meal-breakfast'))).toContain('已于 2026-03-11 10:00 由 李秀英 处置');
+  });
+
+  test('disinfection tab and moving between days', async () => {
+    const { server } = asParent();
+    server.serve('today_parent');
+    const page = await openPage('pages/kitchen/logs/index');
+    expect(text(page)).not.toContain('处置');
+    await tap(page, '#tab-disinfection');
+    const breakfast = text(find(page, '#meal-breakfast'));
+    expect(breakfast).toContain('消毒 已完成');
+    expect(breakfast).toContain('餐饮具 蒸汽消毒 餐饮具 · 100°C');
+    expect(breakfast).toContain('餐饮具 · 100°C · 15 分钟 · 320 件');
+    expect(breakfast).toContain('2026-03-11 08:40 · 赵师傅');
+    expect(text(find(page, '#meal-lunch'))).toContain('暂无消毒记录');
+
+    server.serve('day_0310');
+    await tap(page, '#prev-day');
+    expect(server.sent('/api/v1/schools/1/days/2026-03-10')).toHaveLength(1);
+    expect(text(page)).toContain('当天没有供餐记录');
+    // Tomorrow is not offered.
+    await tap(page, '#next-day');
+    server.serve('today_parent');
+    await tap(page, '#next-day');
+    expect(server.sent('/api/v1/schools/1/today')).toHaveLength(2);
+  });
+});
+
+describe('陪餐', () => {
+  test('parents read the ratings; they have no form', async () => {
+    const { server } = asParent();
+    server.serve('canteens_school_1');
+    server.serve('accompanied_list');
+    const page = await openPage('pages/kitchen/meals/index');
+    expect(text(page)).toContain('陈校长（学校负责人）');
+    expect(text(page)).toContain('鸡蛋羹口感嫩滑，分量足');
+    expect(query(page, '#toggle-form')).toBeUndefined();
+    const rate = find(page, '.van-rate');
+    expect(rate).toBeTruthy();
+  });
+
+  test('a school leader records a meal with a rating', async () => {
+    const { server, wx } = boot();
+    signIn('auth_wechat_manager');
+    server.serve('me_manager');
+    server.serve('canteens_school_1');
+    server.serve('accompanied_list');
+    const page = await openPage('pages/kitchen/meals/index');
+    await tap(page, '#toggle-form');
+    await tap(page, '#submit');
+    expect(text(page)).toContain('请填写陪餐人姓名');
+    await type(page, '#companion', '陈校长');
+    await type(page, '#remarks', '鸡蛋羹口感嫩滑，分量足');
+    server.serve('accompanied_create', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent('/api/v1/canteens/1/accompanied-meals', 'POST')[0];
+    expect(sent.data).toEqual({
+      service_date: '2026-03-11', meal: 'lunch', companion_name: '陈校长', companion_role: 'school_leader', rating: 5,
+      remarks: '鸡蛋羹口感嫩滑，分量足', photo_upload_ids: [],
+    });
+    expect(wx.__state.toasts).toContain('已登记');
+  });
+});

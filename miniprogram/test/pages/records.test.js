@@ -1,0 +1,270 @@
+/** Canteen managers' forms: samples, disinfection, menus, deliveries; photos; retries; the server's rules. */
+const {
+  boot, signIn, openPage, text, tap, type, pick, find, findAll, fixture, flush,
+} = require('../helpers/mp');
+
+function asManager() {
+  const env = boot();
+  signIn('auth_wechat_manager');
+  env.server.serve('me_manager');
+  return env;
+}
+
+async function addPhoto(page, server, wx, selector = '#add-photo') {
+  wx.__state.media = [{ tempFilePath: `wxfile://tmp/photo-${server.requests.length}.jpg`, size: 204800 }];
+  await tap(page, selector);
+}
+
+describe('records hub', () => {
+  test('shows what is still missing today, with the forms one tap away', async () => {
+    const { server, wx } = asManager();
+    server.serve('today_parent');
+    const page = await openPage('pages/records/hub/index');
+    expect(text(find(page, '#complete'))).toBe('完成 0/3 餐');
+    expect(text(page)).toContain('早餐待留样：鸡蛋羹（08:00 前）');
+    expect(text(page)).toContain('午餐待留样：蒜蓉西兰花、番茄炒蛋（12:30 前）');
+    expect(text(page)).toContain('午餐餐具消毒待登记（14:30 前）');
+    await tap(page, '#go-sample');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/records/sample/index');
+  });
+
+  test('a parent cannot open it', async () => {
+    const env = boot();
+    signIn('auth_wechat_parent');
+    env.server.serve('me_parent');
+    const page = await openPage('pages/records/hub/index');
+    expect(text(page)).toContain('只有食堂负责人和学校管理人员可以填报台账');
+    expect(env.server.sent('/api/v1/schools/1/today')).toEqual([]);
+  });
+});
+
+describe('sample log (留样)', () => {
+  test('client checks use the server\'s words; a failed send is retried with the same Idempotency-Key', async () => {
+    const { server, wx } = asManager();
+    server.serve('today_parent');
+    const page = await openPage('pages/records/sample/index');
+    // Breakfast's sample is already overdue; lunch's are still due: the first lunch dish without one.
+    expect(text(find(page, '#meal-value'))).toBe('午餐');
+    expect(text(find(page, '#dish-value'))).toBe('蒜蓉西兰花');
+    expect(text(find(page, '#time-value'))).toBe('今天 10:00');
+    expect(text(find(page, '#keep-until'))).toBe('2026-03-13 10:00（48 小时）');
+
+    await type(page, '#weight', '124');
+    await type(page, '#fridge', '9');
+    await tap(page, '#submit');
+    // The same words the API answers for 124 g (fixture sample_weight_too_low), before any upload.
+    const serverWords = fixture('sample_weight_too_low').body.error.message;
+    expect(serverWords).toBe('留样重量不得少于 125 克');
+    expect(text(find(page, '#weight'))).toContain(serverWords);
+    expect(text(find(page, '#fridge'))).toContain('留样冰箱温度应在 0–8°C 之间');
+    expect(text(page)).toContain('请填写留样人');
+    expect(text(page)).toContain('请拍摄留样照片');
+    expect(server.sent('/api/v1/canteens/1/samples')).toEqual([]);
+
+    await type(page, '#weight', '125');
+    await type(page, '#fridge', '4');
+    await type(page, '#sampler', '李秀英');
+    await pick(page, '#time-picker', '09:55');
+    expect(text(find(page, '#keep-until'))).toBe('2026-03-13 09:55（48 小时）');
+    server.serve('upload_photo', { times: 1 });
+    await addPhoto(page, server, wx);
+    const upload = server.sent('/api/v1/uploads', 'POST')[0];
+    expect(upload.data.formData).toEqual({ canteen_id: '1' });
+    expect(upload.header['Idempotency-Key']).toMatch(/^[0-9a-f-]{20,}$/);
+
+    // The phone loses the network while sending: the form keeps everything and offers 重新提交.
+    server.fail('POST', '/api/v1/canteens/1/samples', { times: 1 });
+    await tap(page, '#submit');
+    expect(text(find(page, '#form-error'))).toBe('网络连接失败，请检查网络后重试。内容已保留，请点击“重新提交”，不会重复登记。');
+    expect(text(find(page, '#submit'))).toBe('重新提交');
+    server.serve('sample_create', { times: 1 });
+    await tap(page, '#submit');
+    const sends = server.sent('/api/v1/canteens/1/samples', 'POST');
+    expect(sends).toHaveLength(2);
+    expect(sends[1].header['Idempotency-Key']).toBe(sends[0].header['Idempotency-Key']);
+    expect(sends[1].data).toEqual({
+      dish_id: 5, weight_g: 125, sampled_at: '2026-03-11T01:55:00Z', sealed: true, fridge_temperature_c: 4,
+      sampler_name: '李秀英', photo_upload_ids: [fixture('upload_photo').body.id],
+    });
+    expect(wx.__state.toasts).toContain('留样已登记');
+    expect(wx.__state.navigations.pop()).toEqual({ kind: 'navigateBack', url: null, delta: 1 });
+
+    // The next sample is a new record: a new key.
+    await type(page, '#weight', '130');
+    server.serve('sample_exists', { times: 1 });
+    await tap(page, '#submit');
+    const third = server.sent('/api/v1/canteens/1/samples', 'POST')[2];
+    expect(third.header['Idempotency-Key']).not.toBe(sends[0].header['Idempotency-Key']);
+    expect(text(find(page, '#form-error'))).toBe(fixture('sample_exists').body.error.message);
+  });
+
+  test('a photo that failed to upload is retried on tap with the same key', async () => {
+    const { server, wx } = asManager();
+    server.serve('today_parent');
+    const page = await openPage('pages/records/sample/index');
+    server.fail('POST', '/api/v1/uploads', { status: 503, times: 1 });
+    await addPhoto(page, server, wx);
+    expect(wx.__state.toasts).toContain('服务器开小差了（503），请稍后重试');
+    expect(text(find(page, '#photo-0'))).toContain('上传失败');
+    server.serve('upload_photo', { times: 1 });
+    await tap(page, '#photo-0');
+    const uploads = server.sent('/api/v1/uploads', 'POST');
+    expect(uploads).toHaveLength(2);
+    expect(uploads[1].header['Idempotency-Key']).toBe(uploads[0].header['Idempotency-Key']);
+    expect(text(find(page, '#photo-0'))).not.toContain('上传失败');
+  });
+});
+
+describe('disinfection log (消毒)', () => {
+  test('the method\'s minimums are checked as on the server, then the record is sent', async () => {
+    const { server, wx } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('areas_staff', { path: '/api/v1/canteens/1/areas' });
+    const page = await openPage('pages/records/disinfection/index');
+    expect(text(find(page, '#method-value'))).toBe('蒸汽消毒');
+    // At 10:00 the next meal is lunch; this record is for breakfast's tableware.
+    expect(text(find(page, '#meal-value'))).toBe('午餐');
+    await pick(page, '#meal-picker', 0);
+    expect(text(find(page, '#method-hint'))).toBe('要求：温度≥100°C，时长≥10分钟');
+    await type(page, '#temperature', '100');
+    await type(page, '#minutes', '5');
+    await type(page, '#item-count', '320');
+    await type(page, '#operator', '赵师傅');
+    await tap(page, '#submit');
+    expect(text(find(page, '#minutes'))).toContain(fixture('disinfection_insufficient').body.error.message);
+    await type(page, '#minutes', '15');
+    server.serve('upload_photo', { times: 1 });
+    await addPhoto(page, server, wx);
+    server.serve('disinfection_create', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent('/api/v1/canteens/1/disinfections', 'POST')[0];
+    expect(sent.data).toEqual({
+      service_date: '2026-03-11', meal: 'breakfast', target: 'tableware', area_id: null, target_name: null,
+      method: 'steam', temperature_c: 100, minutes: 15, concentration_mg_l: null, item_count: 320,
+      performed_at: '2026-03-11T02:00:00Z', operator_name: '赵师傅', photo_upload_ids: [1],
+    });
+    expect(wx.__state.toasts).toContain('消毒已登记');
+  });
+
+  test('ultraviolet light is refused for tableware; chlorine asks for its concentration', async () => {
+    const { server } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('areas_staff', { path: '/api/v1/canteens/1/areas' });
+    const page = await openPage('pages/records/disinfection/index');
+    await pick(page, '#method-picker', 5);
+    await tap(page, '#submit');
+    expect(text(find(page, '#method-error'))).toBe('紫外线消毒只适用于场所，不适用于餐饮具');
+    await pick(page, '#method-picker', 4);
+    expect(text(find(page, '#method-hint'))).toBe('要求：时长≥5分钟，有效氯浓度≥250mg/L');
+    expect(findAll(page, '#concentration')).toHaveLength(1);
+    expect(findAll(page, '#temperature')).toHaveLength(0);
+  });
+});
+
+describe('menu (菜单)', () => {
+  test('dishes link the last week\'s received items; the server refuses a second menu for the meal', async () => {
+    const { server, wx } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('receivings_recent', { query: { from: '2026-03-04', to: '2026-03-11' } });
+    const page = await openPage('pages/records/menu/index');
+    expect(text(page)).toContain('猪里脊 ZLJ-0310（03-11到货）');
+    // 鸡腿 of 03-08 expired on 03-12? No: 5 days from 03-08 is 03-12, still usable today.
+    expect(text(page)).toContain('鸡腿 JT-0308（03-08到货）');
+    await tap(page, '#submit');
+    expect(text(find(page, '#dish-0'))).toContain('请填写菜品名称');
+    await type(page, '#dish-name-0', '青椒肉丝');
+    await tap(page, '#submit');
+    expect(text(find(page, '#dish-0'))).toContain('请至少选择一种原料');
+    const pork = fixture('receiving_create').body.items[0].item_id;
+    await tap(page, `#pick-0-${pork}`);
+    await tap(page, '#add-dish');
+    await type(page, '#dish-name-1', '青椒肉丝');
+    await tap(page, `#pick-1-${pork}`);
+    await tap(page, '#submit');
+    expect(text(find(page, '#dish-1'))).toContain('同一餐次的菜品名称不能重复');
+    await tap(page, '#remove-dish-1');
+    server.serve('menu_exists', { times: 1 });
+    await tap(page, '#submit');
+    expect(server.sent('/api/v1/canteens/1/menus', 'POST')[0].data).toEqual({
+      service_date: '2026-03-11', meal: 'lunch', dishes: [{ name: '青椒肉丝', category: null, ingredient_item_ids: [pork] }],
+    });
+    expect(text(find(page, '#form-error'))).toBe('该餐次已有菜单，如需修改请提交更正');
+    server.serve('menu_create', { times: 1 });
+    await pick(page, '#meal-picker', 2);
+    await tap(page, '#submit');
+    expect(wx.__state.toasts).toContain('菜单已公布');
+  });
+});
+
+describe('receiving (进货查验)', () => {
+  test('an expired item is refused before sending; a delivery with a new supplier is recorded', async () => {
+    const { server, wx } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('suppliers_list');
+    const page = await openPage('pages/records/receiving/index');
+    await pick(page, '#supplier-picker', 0);
+    expect(text(find(page, '#supplier-value'))).toBe('杭州绿源农产品有限公司');
+
+    await type(page, '#ingredient', '牛奶');
+    await pick(page, '#category-picker', 7);
+    await type(page, '#batch', 'NN-0301');
+    await type(page, '#quantity', '10');
+    await type(page, '#unit', '箱');
+    await pick(page, '#production-picker', '2026-03-01');
+    await type(page, '#shelf-life', '7');
+    await tap(page, '#add-item');
+    // The server's own words for this item (fixture receiving_item_expired).
+    expect(fixture('receiving_item_expired').body.error.message).toBe('「牛奶」已过保质期（2026-03-07），不得验收');
+    expect(text(find(page, '#shelf-life'))).toContain('「牛奶」已过保质期（2026-03-07），不得验收');
+
+    await type(page, '#ingredient', '猪里脊');
+    await pick(page, '#category-picker', 1);
+    await type(page, '#batch', 'ZLJ-0310');
+    await type(page, '#quantity', '12.5');
+    await type(page, '#unit', 'kg');
+    await pick(page, '#production-picker', '2026-03-10');
+    await type(page, '#shelf-life', '3');
+    await pick(page, '#storage-picker', 1);
+    await type(page, '#arrival-temp', '9');
+    await tap(page, '#add-item');
+    expect(text(find(page, '#arrival-temp'))).toContain('到货温度高于 8°C，不得验收');
+    await type(page, '#arrival-temp', '4');
+    await tap(page, '#add-item');
+    expect(text(find(page, '#item-0'))).toContain('猪里脊 · 12.5kg');
+    expect(text(find(page, '#item-0'))).toContain('批次 ZLJ-0310 · 保质期至 2026-03-12');
+
+    await tap(page, '#submit');
+    expect(text(page)).toContain('请填写验收人');
+    await type(page, '#receiver', '王建国');
+    server.serve('receiving_create', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent('/api/v1/canteens/1/receivings', 'POST')[0];
+    expect(sent.data.items).toEqual([{
+      ingredient: '猪里脊', category: 'meat', batch: 'ZLJ-0310', quantity: 12.5, unit: 'kg', production_date: '2026-03-10',
+      shelf_life_days: 3, storage: 'chilled', storage_temperature_c: 4,
+    }]);
+    expect(sent.data.supplier_id).toBe(1);
+    expect(sent.data.received_at).toBe('2026-03-11T02:00:00Z');
+    expect(wx.__state.toasts).toContain('进货已登记');
+  });
+
+  test('a supplier is added on the spot', async () => {
+    const { server, wx } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('suppliers_list');
+    const page = await openPage('pages/records/receiving/index');
+    await tap(page, '#add-supplier');
+    await tap(page, '#save-supplier');
+    expect(text(page)).toContain('请填写供应商名称');
+    await type(page, '#supplier-name', '杭州绿源农产品有限公司');
+    await type(page, '#supplier-code', '91330106ma2h3k4l5p');
+    server.serve('supplier_create', { times: 1 });
+    await tap(page, '#save-supplier');
+    expect(server.sent('/api/v1/canteens/1/suppliers', 'POST')[0].data).toEqual({
+      name: '杭州绿源农产品有限公司', credit_code: '91330106MA2H3K4L5P', contact_name: null, phone: null,
+    });
+    expect(wx.__state.toasts).toContain('供应商已保存');
+    await flush();
+    expect(text(find(page, '#supplier-value'))).toBe('杭州绿源农产品有限公司');
+  });
+});

@@ -1,0 +1,404 @@
+"""The mini-program's API fixtures come from the real API on the demo seed, and must not drift.
+
+Every scenario makes a request the mini-program makes, as the kind of user who makes it, at a frozen
+instant (Wednesday 2026-03-11, 10:00 in Shanghai, inside the demo's live window; 14:00 for the closed
+window). The answers are normalised (session tokens, random invite codes) and compared with
+``miniprogram/test/fixtures/*.json``; the jest tests answer ``wx.request`` with those files.
+
+After an intended API change: ``UPDATE_CONTRACT=1 .venv/bin/python -m pytest tests/contract`` rewrites
+the fixtures; then run the mini-program tests (``cd miniprogram && npx jest``) and fix what they show.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import time_machine
+
+from tests.contract import recorder as rec_module
+from tests.contract.recorder import Recorder, compare
+
+MORNING = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)      # 10:00 Asia/Shanghai, a Wednesday
+AFTERNOON = datetime(2026, 3, 11, 6, 0, tzinfo=UTC)    # 14:00 Asia/Shanghai: between live windows
+API = "/api/v1"
+
+INVITE_SHORT_CODE = "K7M3Q9XP"
+INVITE_SCENE = "inviteScene0000000000001"
+
+
+def record_accounts(rec: Recorder, wechat: Any) -> None:
+    """Login, the caller's account, phone binding."""
+    for index, who in enumerate(["demo-parent-1", "demo-committee-1", "demo-manager-1", "demo-staff-1",
+                                 "demo-principal-1"], start=2):
+        code = f"wx-login-code-{index}"
+        wechat.register_code(code, openid=who)
+        login = rec.call(f"auth_wechat_{who.split('-')[1]}", "POST", f"{API}/auth/wechat", who=None,
+                         body={"code": code}, expect=200,
+                         description=f"wx.login code of {who} exchanged for a session token")
+        rec.login_as(who, login["token"])
+        rec.call(f"me_{who.split('-')[1]}", "GET", f"{API}/me", who=who, expect=200,
+                 description=f"{who}: the user with bindings")
+    new = rec.call("auth_wechat_new_user", "POST", f"{API}/auth/wechat", who=None,
+                   body={"code": "wx-login-code-1"}, expect=200,
+                   description="first login of a parent who has no binding yet")
+    rec.login_as("new-parent", new["token"])
+    rec.call("me_new_user", "GET", f"{API}/me", who="new-parent", expect=200,
+             description="a user without any binding")
+    rec.call("me_unauthenticated", "GET", f"{API}/me", who=None, headers={"Authorization": "Bearer expired-token"},
+             expect=401, description="an expired or revoked token")
+    wechat.register_phone_code("phone-code-1", "13800138000")
+    rec.call("phone_bind", "POST", f"{API}/me/phone", who="demo-manager-1", body={"code": "phone-code-1"},
+             expect=200, description="a getPhoneNumber code bound to the account (masked)")
+
+
+def record_bindings(rec: Recorder) -> None:
+    """Invites by staff, redemption by parents, approval by the committee."""
+    invite = rec.call("invite_create_parent", "POST", f"{API}/schools/1/invites", who="demo-staff-1",
+                      body={"role": "parent", "expires_in_hours": 168, "max_uses": 50}, expect=201,
+                      description="staff create a parent invite for school 1")
+    rec.alias(invite["short_code"], INVITE_SHORT_CODE)
+    rec.alias(invite["scene"], INVITE_SCENE)
+    rec.call("invites_list", "GET", f"{API}/schools/1/invites", who="demo-staff-1", expect=200,
+             description="school 1's invites")
+    rec.call("invite_wxacode", "GET", f"{API}/invites/{invite['id']}/wxacode?env_version=develop",
+             who="demo-staff-1", expect=200, description="the invite's mini-program code (a PNG)")
+    rec.call("redeem_not_found", "POST", f"{API}/bindings/redeem", who="new-parent",
+             body={"code": "ZZZZZZZZ", "child_class": "三年级二班"}, expect=404,
+             description="a mistyped short code")
+    rec.call("redeem_class_missing", "POST", f"{API}/bindings/redeem", who="new-parent",
+             body={"code": invite["short_code"], "child_class": None}, expect=422,
+             description="a parent invite redeemed without the child's class")
+    rec.call("redeem_parent", "POST", f"{API}/bindings/redeem", who="new-parent",
+             body={"code": invite["short_code"], "child_class": "三年级二班"}, expect=201,
+             description="the new parent redeems the typed short code")
+    rec.call("me_pending", "GET", f"{API}/me", who="new-parent", expect=200,
+             description="the new parent while the binding awaits approval")
+    second = rec.call("redeem_parent_scene", "POST", f"{API}/bindings/redeem", who="second-parent",
+                      body={"code": invite["scene"], "child_class": "一年级一班"}, expect=201,
+                      description="another parent redeems the scanned scene")
+    pending = rec.call("memberships_pending", "GET", f"{API}/schools/1/memberships?status=pending",
+                       who="demo-committee-1", expect=200, description="bindings awaiting the committee")
+    first_id = next(m["id"] for m in pending if m["id"] != second["id"])
+    rec.call("membership_approve", "POST", f"{API}/memberships/{first_id}/decision", who="demo-committee-1",
+             body={"approve": True, "reason": None}, expect=200, description="the committee approves")
+    rec.call("membership_reject", "POST", f"{API}/memberships/{second['id']}/decision", who="demo-committee-1",
+             body={"approve": False, "reason": "班级信息不符"}, expect=200, description="the committee rejects")
+    rec.call("membership_already_decided", "POST", f"{API}/memberships/{first_id}/decision",
+             who="demo-committee-1", body={"approve": True, "reason": None}, expect=409,
+             description="a binding someone else already decided")
+    rec.call("me_approved", "GET", f"{API}/me", who="new-parent", expect=200,
+             description="the new parent after approval")
+
+
+def record_schools(rec: Recorder) -> None:
+    """What members read about their school, its canteen, areas and cameras."""
+    rec.call("schools_parent", "GET", f"{API}/schools", who="demo-parent-1", expect=200,
+             description="schools a parent belongs to")
+    rec.call("school_1", "GET", f"{API}/schools/1", who="demo-parent-1", expect=200, description="school 1")
+    rec.call("canteens_school_1", "GET", f"{API}/schools/1/canteens", who="demo-parent-1", expect=200,
+             description="school 1's canteens with meal and live windows")
+    rec.call("areas_staff", "GET", f"{API}/canteens/1/areas", who="demo-staff-1", expect=200,
+             description="every kitchen area, for staff")
+    rec.call("school_2_forbidden", "GET", f"{API}/schools/2", who="demo-parent-1", expect=403,
+             description="another school's data")
+
+
+def jpeg(seed: int) -> bytes:
+    """A small real JPEG, different for each seed (a phone photo stand-in)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), ((seed * 37) % 256, (seed * 91) % 256, 120)).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+class Keys:
+    """Idempotency keys the way the mini-program makes them: one per form submission."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> dict[str, str]:
+        self.count += 1
+        return {"Idempotency-Key": f"contract-key-{self.count:04d}"}
+
+
+def record_records(rec: Recorder) -> None:
+    """A canteen manager's records of a week, then what parents read of them."""
+    key = Keys()
+    manager = "demo-manager-1"
+    photos = []
+    for seed in range(1, 8):
+        upload = rec.call("upload_photo" if seed == 1 else f"_upload_{seed}", "POST", f"{API}/uploads", who=manager,
+                          data={"file": (io.BytesIO(jpeg(seed)), f"photo{seed}.jpg"), "canteen_id": "1"},
+                          headers=key(), expect=201, description="a photo uploaded as wx.uploadFile sends it")
+        photos.append(upload["id"])
+    supplier = rec.call("supplier_create", "POST", f"{API}/canteens/1/suppliers", who=manager, headers=key(),
+                        body={"name": "杭州绿源农产品有限公司", "credit_code": "91330106MA2H3K4L5P",
+                              "contact_name": "周明", "phone": "0571-88886666"},
+                        expect=201, description="a new supplier")
+    rec.call("_certificate_licence", "POST", f"{API}/canteens/1/certificates", who=manager, headers=key(),
+             body={"supplier_id": supplier["id"], "kind": "food_business_licence", "number": "JY13301060012345",
+                   "issuer": "杭州市西湖区市场监督管理局", "valid_until": "2028-06-30", "scan_upload_ids": [photos[1]]},
+             expect=201, description="the supplier's food business licence")
+    rec.call("_certificate_business", "POST", f"{API}/canteens/1/certificates", who=manager, headers=key(),
+             body={"supplier_id": supplier["id"], "kind": "business_licence", "number": "91330106MA2H3K4L5P",
+                   "valid_until": "2026-03-31", "scan_upload_ids": [photos[2]]},
+             expect=201, description="the supplier's business licence, expiring within 30 days")
+    rec.call("suppliers_list", "GET", f"{API}/canteens/1/suppliers", who=manager, expect=200,
+             description="the canteen's suppliers for the receiving form")
+    older = rec.call("_receiving_older", "POST", f"{API}/canteens/1/receivings", who=manager, headers=key(),
+                     body={"supplier_id": supplier["id"], "received_at": "2026-03-08T16:00:00+08:00",
+                           "receiver_name": "王建国", "items": [
+                               {"ingredient": "面粉", "category": "grain", "batch": "MF-0301", "quantity": 25,
+                                "unit": "kg", "production_date": "2026-03-01", "shelf_life_days": 180},
+                               {"ingredient": "鸡腿", "category": "poultry", "batch": "JT-0308", "quantity": 20,
+                                "unit": "kg", "production_date": "2026-03-08", "shelf_life_days": 5,
+                                "storage": "chilled", "storage_temperature_c": 3}]},
+                     expect=201, description="an earlier delivery")
+    receiving = rec.call("receiving_create", "POST", f"{API}/canteens/1/receivings", who=manager, headers=key(),
+                         body={"supplier_id": supplier["id"], "received_at": "2026-03-11T07:30:00+08:00",
+                               "receiver_name": "王建国", "items": [
+                                   {"ingredient": "猪里脊", "category": "meat", "batch": "ZLJ-0310", "quantity": 12.5,
+                                    "unit": "kg", "production_date": "2026-03-10", "shelf_life_days": 3,
+                                    "storage": "chilled", "storage_temperature_c": 4},
+                                   {"ingredient": "西兰花", "category": "vegetable", "batch": "XLH-0311",
+                                    "quantity": 8, "unit": "kg"},
+                                   {"ingredient": "鸡蛋", "category": "egg", "batch": "JD-0309", "quantity": 300,
+                                    "unit": "枚", "production_date": "2026-03-09", "shelf_life_days": 30}],
+                               "inspection_report_upload_ids": [photos[3]]},
+                         expect=201, description="this morning's delivery with its inspection report")
+    rec.call("receiving_item_expired", "POST", f"{API}/canteens/1/receivings", who=manager, headers=key(),
+             body={"supplier_id": supplier["id"], "received_at": "2026-03-11T07:40:00+08:00", "receiver_name": "王建国",
+                   "items": [{"ingredient": "牛奶", "category": "dairy", "batch": "NN-0301", "quantity": 10,
+                              "unit": "箱", "production_date": "2026-03-01", "shelf_life_days": 7}]},
+             expect=422, description="an item already past its shelf life is refused")
+    rec.call("receivings_recent", "GET", f"{API}/canteens/1/receivings?from=2026-03-04&to=2026-03-11", who=manager,
+             expect=200, description="the last week's deliveries, whose items a menu links")
+    flour, chicken = (i["item_id"] for i in older["items"])
+    pork, broccoli, egg = (i["item_id"] for i in receiving["items"])
+
+    def menu(name: str, day: str, meal: str, dishes: list[tuple[str, str, list[int]]], expect: int = 201) -> Any:
+        return rec.call(name, "POST", f"{API}/canteens/1/menus", who=manager, headers=key(), expect=expect,
+                        body={"service_date": day, "meal": meal, "dishes": [
+                            {"name": n, "category": c, "ingredient_item_ids": ids} for n, c, ids in dishes]},
+                        description=f"the {meal} menu of {day}")
+
+    monday_breakfast = menu("_menu_0309_breakfast", "2026-03-09", "breakfast", [("葱油花卷", "staple", [flour])])
+    monday_lunch = menu("_menu_0309_lunch", "2026-03-09", "lunch", [("红烧鸡腿", "meat", [chicken])])
+    menu("_menu_0311_breakfast", "2026-03-11", "breakfast", [("鸡蛋羹", "mixed", [egg])])
+    lunch = menu("menu_create", "2026-03-11", "lunch", [("青椒肉丝", "meat", [pork]),
+                                                        ("蒜蓉西兰花", "vegetable", [broccoli]),
+                                                        ("番茄炒蛋", "mixed", [egg])])
+    menu("menu_exists", "2026-03-11", "lunch", [("青椒肉丝", "meat", [pork])], expect=409)
+
+    def sample(name: str, dish_id: int, sampled_at: str, weight: float, photo: int, expect: int = 201) -> Any:
+        return rec.call(name, "POST", f"{API}/canteens/1/samples", who=manager, headers=key(), expect=expect,
+                        body={"dish_id": dish_id, "weight_g": weight, "sampled_at": sampled_at, "sealed": True,
+                              "fridge_temperature_c": 4, "sampler_name": "李秀英", "photo_upload_ids": [photo]},
+                        description=f"a retained sample of {weight:g} g")
+
+    early = sample("_sample_0309_breakfast", monday_breakfast["dishes"][0]["dish_id"], "2026-03-09T07:40:00+08:00",
+                   150, photos[4])
+    late = sample("_sample_0309_lunch", monday_lunch["dishes"][0]["dish_id"], "2026-03-09T11:50:00+08:00", 160,
+                  photos[4])
+    sample("sample_weight_too_low", lunch["dishes"][0]["dish_id"], "2026-03-11T09:55:00+08:00", 124, photos[5],
+           expect=422)
+    sample("sample_create", lunch["dishes"][0]["dish_id"], "2026-03-11T09:55:00+08:00", 125, photos[5])
+    sample("sample_exists", lunch["dishes"][0]["dish_id"], "2026-03-11T09:58:00+08:00", 130, photos[5], expect=409)
+    rec.call("day_0309", "GET", f"{API}/schools/1/days/2026-03-09", who="demo-manager-1", expect=200,
+             description="Monday's samples, both still kept (one may be disposed of, one not yet)")
+    rec.call("disposal_too_early", "POST", f"{API}/canteens/1/sample-disposals", who=manager, headers=key(),
+             body={"sample_id": late["id"], "disposer_name": "李秀英"}, expect=422,
+             description="a sample disposed of before its 48 hours")
+    rec.call("disposal_create", "POST", f"{API}/canteens/1/sample-disposals", who=manager, headers=key(),
+             body={"sample_id": early["id"], "disposer_name": "李秀英"}, expect=201,
+             description="a sample disposed of after its 48 hours")
+    rec.call("disinfection_insufficient", "POST", f"{API}/canteens/1/disinfections", who=manager, headers=key(),
+             body={"service_date": "2026-03-11", "meal": "breakfast", "target": "tableware", "method": "steam",
+                   "temperature_c": 100, "minutes": 5, "item_count": 320, "operator_name": "赵师傅",
+                   "photo_upload_ids": [photos[6]]},
+             expect=422, description="steam for 5 minutes is not enough")
+    rec.call("disinfection_create", "POST", f"{API}/canteens/1/disinfections", who=manager, headers=key(),
+             body={"service_date": "2026-03-11", "meal": "breakfast", "target": "tableware", "method": "steam",
+                   "temperature_c": 100, "minutes": 15, "item_count": 320, "performed_at": "2026-03-11T08:40:00+08:00",
+                   "operator_name": "赵师傅", "photo_upload_ids": [photos[6]]},
+             expect=201, description="breakfast tableware steamed")
+    rec.call("accompanied_create", "POST", f"{API}/canteens/1/accompanied-meals", who="demo-principal-1",
+             headers=key(), body={"service_date": "2026-03-11", "meal": "breakfast", "companion_name": "陈校长",
+                                  "companion_role": "school_leader", "rating": 5,
+                                  "remarks": "鸡蛋羹口感嫩滑，分量足", "photo_upload_ids": []},
+             expect=201, description="the principal ate breakfast with the students")
+    rec.call("accompanied_list", "GET", f"{API}/canteens/1/accompanied-meals", who="demo-parent-1", expect=200,
+             description="陪餐 records parents read")
+    rec.call("today_parent", "GET", f"{API}/schools/1/today", who="demo-parent-1", expect=200,
+             description="today's kitchen as a parent sees it")
+    rec.call("day_0309_disposed", "GET", f"{API}/schools/1/days/2026-03-09", who="demo-manager-1", expect=200,
+             description="Monday's samples after one was disposed of")
+    rec.call("day_0310", "GET", f"{API}/schools/1/days/2026-03-10", who="demo-parent-1", expect=200,
+             description="a day without records")
+
+
+def record_violations(rec: Recorder) -> None:
+    """A violation from report to accepted rectification, another rejected; what each role reads of them."""
+    key = Keys()
+    photo = rec.call("_violation_photo_report", "POST", f"{API}/schools/1/violation-photos", who="demo-staff-1",
+                     data={"file": (io.BytesIO(jpeg(21)), "report.jpg")}, expect=201,
+                     description="a photo for a report")
+    rec.alias(photo["key"], "violation-photos/test-report.jpg")
+    first = rec.call("_violation_report", "POST", f"{API}/schools/1/violations", who="demo-staff-1", headers=key(),
+                     body={"canteen_id": 1, "kind": "no_hat", "title": "切配区厨师未戴帽子",
+                           "description": "巡查发现切配区一名厨师操作时未佩戴工作帽。", "photos": [photo["key"]]},
+                     expect=201, description="staff report a problem they saw")
+    second = rec.call("_violation_report_2", "POST", f"{API}/schools/1/violations", who="demo-staff-1",
+                      headers=key(), body={"canteen_id": 1, "kind": "rodent", "title": "储藏间发现鼠迹",
+                                           "description": "储藏间米袋旁发现鼠粪，需排查防鼠设施。"},
+                      expect=201, description="another problem")
+    rec.call("violations_committee", "GET", f"{API}/schools/1/violations", who="demo-committee-1", expect=200,
+             description="the committee's list of the school's violations")
+    rec.call("violation_detail_committee", "GET", f"{API}/violations/{first['id']}", who="demo-committee-1",
+             expect=200, description="a violation as the committee reads it (parent-safe evidence)")
+    rec.call("violation_detail_manager_open", "GET", f"{API}/violations/{first['id']}", who="demo-manager-1",
+             expect=200, description="a new violation as the canteen manager reads it")
+    rec.call("violation_start", "POST", f"{API}/violations/{first['id']}/start", who="demo-manager-1",
+             body={"note": None}, expect=200, description="the canteen manager takes it on")
+    rec.call("violation_detail_manager_rectifying", "GET", f"{API}/violations/{first['id']}", who="demo-manager-1",
+             expect=200, description="a violation being rectified, as the answer form loads it")
+    after = rec.call("violation_photo", "POST", f"{API}/schools/1/violation-photos", who="demo-manager-1",
+                     data={"file": (io.BytesIO(jpeg(22)), "after.jpg")}, expect=201,
+                     description="an after-photo of the rectification")
+    rec.alias(after["key"], "violation-photos/test-after.jpg")
+    rec.call("violation_submit_too_short", "POST", f"{API}/violations/{first['id']}/rectifications",
+             who="demo-manager-1", body={"measures": "已整改", "photos": [after["key"]]}, expect=422,
+             description="measures too short")
+    rec.call("violation_submit", "POST", f"{API}/violations/{first['id']}/rectifications", who="demo-manager-1",
+             body={"measures": "已对全体厨师重新培训着装规范，切配区入口加装镜子自查，当班主管每餐检查。",
+                   "photos": [after["key"]]},
+             expect=201, description="the manager submits the measures and photo")
+    rec.call("violation_detail_principal", "GET", f"{API}/violations/{first['id']}", who="demo-principal-1",
+             expect=200, description="a submitted rectification awaiting the principal")
+    rec.call("violation_accept", "POST", f"{API}/violations/{first['id']}/review", who="demo-principal-1",
+             body={"approve": True, "reason": None}, expect=200, description="the principal accepts")
+    rec.call("_violation_start_2", "POST", f"{API}/violations/{second['id']}/start", who="demo-manager-1",
+             body={"note": None}, expect=200, description="taken on")
+    rec.call("_violation_submit_2", "POST", f"{API}/violations/{second['id']}/rectifications",
+             who="demo-manager-1", body={"measures": "已清理鼠迹并放置粘鼠板。", "photos": []}, expect=201,
+             description="submitted")
+    rec.call("violation_detail_principal_2", "GET", f"{API}/violations/{second['id']}", who="demo-principal-1",
+             expect=200, description="the second submitted rectification awaiting the principal")
+    rec.call("violation_reject", "POST", f"{API}/violations/{second['id']}/review", who="demo-principal-1",
+             body={"approve": False, "reason": "未说明防鼠设施的排查结果，请补充挡鼠板照片"}, expect=200,
+             description="the principal rejects with a reason")
+    rec.call("violations_manager_submitted", "GET", f"{API}/schools/1/violations?status=submitted",
+             who="demo-manager-1", expect=200, description="filtered: awaiting review (none left)")
+    rec.call("transparency_parent", "GET", f"{API}/schools/1/transparency?limit=20", who="demo-parent-1",
+             expect=200, description="the parents' page: figures and closed violations")
+    rec.call("transparency_month", "GET", f"{API}/schools/1/transparency?from=2026-03-01&to=2026-03-11&limit=1",
+             who="demo-parent-1", expect=200, description="this month's figures for the home page")
+    rec.call("violation_forbidden_parent", "GET", f"{API}/violations/{first['id']}", who="demo-parent-1",
+             expect=403, description="parents read violations only through the transparency page")
+
+
+def record_notices(rec: Recorder) -> None:
+    """The inbox the violations above filled, and subscribe-message templates and reports."""
+    inbox = rec.call("inbox_manager", "GET", f"{API}/inbox?limit=50", who="demo-manager-1", expect=200,
+                     description="the canteen manager's notices")
+    unread = next(n for n in inbox["items"] if not n["read"])
+    rec.call("inbox_read", "POST", f"{API}/inbox/{unread['id']}/read", who="demo-manager-1", expect=200,
+             description="one notice read")
+    rec.call("inbox_read_all", "POST", f"{API}/inbox/read-all", who="demo-manager-1", expect=200,
+             description="every notice read")
+    rec.call("notice_templates", "GET", f"{API}/notices/templates", who="demo-committee-1", expect=200,
+             description="templates to pass to wx.requestSubscribeMessage")
+    rec.call("subscriptions_report", "POST", f"{API}/me/subscriptions", who="demo-committee-1",
+             body={"results": {"tmpl-violation-0001": "accept", "tmpl-progress-0001": "reject"}}, expect=200,
+             description="what the committee member accepted")
+
+
+def record_live(rec: Recorder, frozen: Any) -> None:
+    """The live view: the lobby, signed play URLs inside the window, the closed window, an offline camera."""
+    key = rec.call("_publish_key", "POST", f"{API}/live/cameras/1/publish-key", who="demo-staff-1", expect=201,
+                   description="the camera's publish key")
+    rec.call("_on_publish", "POST", f"/internal/media/on_publish?secret={HOOK_SECRET}", who=None,
+             form={"call": "publish", "app": "live", "name": key["stream"], "addr": "127.0.0.1", "clientid": "7",
+                   "key": key["publish_key"]},
+             expect=200, description="the media server reports the camera publishing")
+    rec.call("live_lobby_parent", "GET", f"{API}/live/canteens/1/cameras", who="demo-parent-1", expect=200,
+             description="cameras a parent may watch, inside the live window")
+    rec.call("live_play_parent", "POST", f"{API}/live/cameras/1/play", who="demo-parent-1", expect=200,
+             description="signed play URLs for a parent")
+    rec.call("live_play_offline", "POST", f"{API}/live/cameras/2/play", who="demo-parent-1", expect=409,
+             description="a camera that is not publishing")
+    rec.call("live_lobby_staff", "GET", f"{API}/live/canteens/1/cameras", who="demo-staff-1", expect=200,
+             description="staff may watch every area at any time")
+    frozen.move_to(AFTERNOON)
+    rec.call("live_lobby_parent_closed", "GET", f"{API}/live/canteens/1/cameras", who="demo-parent-1", expect=200,
+             description="between the live windows")
+    rec.call("live_play_closed", "POST", f"{API}/live/cameras/1/play", who="demo-parent-1", expect=403,
+             description="a parent outside the live window: when it opens next")
+    frozen.move_to(MORNING)
+
+
+SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
+             record_live]
+
+
+HOOK_SECRET = "contract-media-hook-secret"
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    """The shared test settings plus subscribe templates and the media hook secret the scenarios use."""
+    return {**app_config, "WECHAT_SUBSCRIBE_TEMPLATES": "violation=tmpl-violation-0001,progress=tmpl-progress-0001",
+            "MEDIA_HOOK_SECRET": HOOK_SECRET}
+
+
+@pytest.fixture
+def frozen(app: Any) -> Iterator[Any]:
+    """The clock stopped at MORNING from before the seed on, so every timestamp is reproducible."""
+    with time_machine.travel(MORNING, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def seeded(frozen: Any, app: Any) -> dict[str, int]:
+    """The demo seed (the ``demo`` fixture's), written at the frozen instant."""
+    from backend.cli import seed_demo
+
+    return seed_demo()
+
+
+def test_fixtures_match_the_api(client, seeded, frozen, as_user, wechat) -> None:
+    """Every fixture the mini-program tests use equals what the API answers now."""
+    rec = Recorder(client, as_user)
+    extra = {"wechat": wechat, "frozen": frozen}
+    for scenario in SCENARIOS:
+        names = scenario.__code__.co_varnames[1:scenario.__code__.co_argcount]
+        scenario(rec, *[extra[name] for name in names])
+    problems = compare(rec)
+    assert not problems, (
+        f"{len(problems)} mini-program fixture(s) drifted from the API "
+        "(UPDATE_CONTRACT=1 rewrites them; then run the jest tests):\n" + "\n".join(problems))
+
+
+@pytest.mark.skipif(rec_module.UPDATE, reason="rewriting fixtures")
+def test_a_changed_answer_is_reported_as_drift(client, seeded, as_user, tmp_path, monkeypatch) -> None:
+    """The comparison fails, with a diff, when a fixture no longer equals the API's answer."""
+    rec = Recorder(client, as_user)
+    record_schools(rec)
+    monkeypatch.setattr(rec_module, "FIXTURE_DIR", tmp_path)
+    for name in rec.recorded:
+        (tmp_path / f"{name}.json").write_text(rec_module.dump(rec.normalised(name)), encoding="utf-8")
+    assert compare(rec) == []
+    changed = rec.normalised("school_1")
+    changed["body"]["name"] = "改过的名字"
+    (tmp_path / "school_1.json").write_text(rec_module.dump(changed), encoding="utf-8")
+    (tmp_path / "orphan.json").write_text("{}", encoding="utf-8")
+    problems = compare(rec)
+    assert len(problems) == 2
+    assert "-    \"name\": \"改过的名字\"," in problems[0] and "+    \"name\": \"西湖实验小学\"," in problems[0]
+    assert problems[1].startswith("orphan.json: no scenario produces it")

@@ -1,0 +1,163 @@
+"""Group commit of view sessions: concurrent plays share one database round trip, each gets its own answer."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from backend.live.group_open import GroupOpener, OpenRequest, run_batch
+from tests.conftest import using_postgresql
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+def _request(token_id, camera_id=1, school_id=1, privileged=False, camera_cap=50, school_cap=200):
+    return OpenRequest(token_id, 1, camera_id, school_id, privileged, "rtmp", "10.0.0.1", "7", NOW,
+                       NOW - timedelta(seconds=60), camera_cap, school_cap)
+
+
+class FakeDatabase:
+    """Answers live_open_sessions with 100 + position; the first call waits until the test releases it."""
+
+    def __init__(self):
+        self.batches: list[list[str]] = []
+        self.first_call_entered = threading.Event()
+        self.release_first_call = threading.Event()
+        self.fail = False
+        self.connections = self.returned = self.invalidated = 0
+
+    def connect(self):
+        database = self
+
+        class Cursor:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def execute(self, sql, params):
+                assert "live_open_sessions" in sql
+                database.batches.append([row[0] for row in json.loads(params[0])])
+                if len(database.batches) == 1:
+                    database.first_call_entered.set()
+                    database.release_first_call.wait(5)
+                if database.fail:
+                    raise RuntimeError("database went away")
+                self.answer = [100 + int(row[0][1:]) for row in json.loads(params[0])]
+
+            def fetchone(self):
+                return (self.answer,)
+
+        class Connection:
+            def cursor(self):
+                return Cursor()
+
+            def close(self):
+                database.returned += 1
+
+            def invalidate(self):
+                database.invalidated += 1
+
+        database.connections += 1
+        return Connection()
+
+
+def _open_in_threads(opener, requests):
+    answers: dict[str, object] = {}
+
+    def play(request):
+        try:
+            answers[request.token_id] = opener.open(request)
+        except Exception as exc:
+            answers[request.token_id] = exc
+
+    threads = [threading.Thread(target=play, args=(r,)) for r in requests]
+    for thread in threads:
+        thread.start()
+    return threads, answers
+
+
+def _wait_queued(opener, count):
+    deadline = time.monotonic() + 5
+    while len(opener._queue) < count:
+        assert time.monotonic() < deadline, "requests did not queue"
+        time.sleep(0.001)
+
+
+def test_one_play_alone_is_one_round_trip():
+    database = FakeDatabase()
+    database.release_first_call.set()
+    assert GroupOpener(database.connect).open(_request("t1")) == 101
+    assert database.batches == [["t1"]]
+
+
+def test_plays_arriving_during_a_round_trip_share_the_next_one():
+    database = FakeDatabase()
+    opener = GroupOpener(database.connect)
+    first_threads, answers = _open_in_threads(opener, [_request("t0")])
+    assert database.first_call_entered.wait(5)
+    later = [_request(f"t{i}") for i in range(1, 6)]
+    threads, later_answers = _open_in_threads(opener, later)
+    _wait_queued(opener, 5)
+    database.release_first_call.set()
+    for thread in first_threads + threads:
+        thread.join(5)
+    assert database.batches == [["t0"], ["t1", "t2", "t3", "t4", "t5"]]
+    assert answers == {"t0": 100}
+    assert later_answers == {f"t{i}": 100 + i for i in range(1, 6)}
+    assert opener._busy is False and opener._queue == []
+    # Both batches went over one connection, given back to the pool once nobody waited.
+    assert (database.connections, database.returned, database.invalidated) == (1, 1, 0)
+
+
+def test_a_database_error_reaches_every_play_of_the_batch_and_the_opener_recovers():
+    database = FakeDatabase()
+    opener = GroupOpener(database.connect)
+    first_threads, answers = _open_in_threads(opener, [_request("t0")])
+    assert database.first_call_entered.wait(5)
+    threads, later = _open_in_threads(opener, [_request("t1"), _request("t2")])
+    _wait_queued(opener, 2)
+    database.fail = True
+    database.release_first_call.set()
+    for thread in first_threads + threads:
+        thread.join(5)
+    assert all(isinstance(answer, RuntimeError) for answer in [*answers.values(), *later.values()])
+    # Both batches failed ([t0], then [t1, t2]); neither broken connection went back to the pool.
+    assert database.batches == [["t0"], ["t1", "t2"]]
+    assert (database.connections, database.invalidated, database.returned) == (2, 2, 0)
+    database.fail = False
+    assert opener.open(_request("t9")) == 109
+    assert (database.connections, database.returned) == (3, 1)
+
+
+@pytest.mark.skipif(not using_postgresql(), reason="live_open_sessions is PostgreSQL's (SQLite has its own path)")
+def test_the_database_function_judges_each_play_of_a_batch_in_order(app, demo, camera_ids):
+    from backend.extensions import autocommit_engine, db
+    from backend.live.models import ViewSession
+
+    camera, other = camera_ids["public"], camera_ids["other"]
+    parent = db.session.scalar(sa.text("SELECT id FROM user_account WHERE openid='demo-parent-1'"))
+
+    def req(token_id, camera_id, school_id, privileged=False):
+        request = _request(token_id, camera_id, school_id, privileged, camera_cap=2, school_cap=3)
+        request.user_id = parent
+        return request
+
+    batch = [req("a", camera, 1), req("b", camera, 1), req("c", camera, 1), req("a", camera, 1),
+             req("s", camera, 1, privileged=True), req("d", camera + 1, 1), req("e", other, 2)]
+    connection = autocommit_engine().raw_connection()
+    try:
+        answers = run_batch(connection, batch, 2, 3)
+    finally:
+        connection.close()
+    ids = {r.token_id: r.id for r in db.session.scalars(sa.select(ViewSession))}
+    # c: the camera holds a and b (cap 2); a again: reused; s: staff pass the cap but take a seat; d: its camera
+    # has room, but the school now holds a, b and s (cap 3); e: another school, its own seats.
+    assert answers == [ids["a"], ids["b"], -2, -1, ids["s"], -2, ids["e"]]
+    assert set(ids) == {"a", "b", "s", "e"}

@@ -1,0 +1,240 @@
+"""End to end on loopback: the project's nginx-rtmp configuration, the api as a real HTTP server, ffmpeg as the
+camera and as the players. The media server itself refuses what the api's hooks refuse."""
+
+from __future__ import annotations
+
+import http.client
+import subprocess
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from backend.extensions import db
+from backend.integrations import media
+from backend.live.models import CameraStream, RecordingSegment, ViewSession
+from backend.timeutil import SHANGHAI, utcnow
+from tests.live.conftest import ALL_DAY, HOOK_SECRET, set_live_windows
+from tests.live.media_files import VTEST, probe
+from tests.live.media_server import MediaServer, kill_process
+
+pytestmark = pytest.mark.slow
+WIDTH, HEIGHT = 768, 576
+
+
+@pytest.fixture
+def api_server(app):
+    """The app served over HTTP on loopback in a thread, so nginx's hooks reach it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def media_server(api_server, app, media_ports, tmp_path):
+    server = MediaServer(prefix=tmp_path / "nginx", hls_dir=tmp_path / "hls",
+                         record_dir=Path(app.config["LIVE_RECORD_DIR"]),
+                         rtmp_port=media_ports["rtmp"], http_port=media_ports["http"])
+    server.start(api_server, HOOK_SECRET, record_interval="4s")
+    yield server
+    server.stop()
+
+
+def _publish(url: str, seconds: float | None = None) -> subprocess.Popen:
+    """ffmpeg as the camera: vtest.avi in real time, H.264 with a key frame every second."""
+    limit = ["-t", str(seconds)] if seconds else []
+    return subprocess.Popen(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-stream_loop", "-1",
+                             "-i", str(VTEST), *limit, "-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune",
+                             "zerolatency", "-g", "10", "-f", "flv", url],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _read_frames(url: str, frames: int = 5) -> tuple[int, np.ndarray | None]:
+    """ffmpeg as the player: decode a few frames as grey pictures (exit code, frames or None)."""
+    result = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-rw_timeout", "15000000",
+                             "-i", url, "-frames:v", str(frames), "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"],
+                            capture_output=True, timeout=40, check=False)
+    if result.returncode != 0 or len(result.stdout) != frames * WIDTH * HEIGHT:
+        return result.returncode or 1, None
+    return 0, np.frombuffer(result.stdout, np.uint8).reshape(frames, HEIGHT, WIDTH)
+
+
+def _wait(predicate, seconds: float = 20, what: str = "condition"):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _play(client, as_user, openid, camera_id):
+    response = client.post(f"/api/v1/live/cameras/{camera_id}/play", headers=as_user(openid))
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def _http_status(url: str, source_address: str = "127.0.0.1") -> int:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10,
+                                            source_address=(source_address, 0))
+    try:
+        connection.request("GET", parts.path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def _assert_moving_picture(frames: np.ndarray) -> None:
+    assert frames.shape == (5, HEIGHT, WIDTH)
+    assert float(frames[0].std()) > 20  # a real scene, not a flat test card
+    assert float(np.abs(frames[-1].astype(int) - frames[0].astype(int)).mean()) > 0.5  # and it moves
+
+
+def test_live_view_through_the_media_server(app, client, as_user, demo, camera_ids, media_server, caplog):
+    camera = camera_ids["public"]
+    set_live_windows(1, ALL_DAY)
+    caplog.set_level("INFO")
+
+    # The school's staff give the camera a publish key; the camera publishes with it.
+    key = client.post(f"/api/v1/live/cameras/{camera}/publish-key", headers=as_user("demo-staff-1")).json["publish_key"]
+    wrong = _publish(media.publish_url(media_server.rtmp_base, camera, "not-the-key"), seconds=3)
+    assert wrong.wait(timeout=30) != 0, "the media server accepted a wrong publish key"
+    assert "media hook refused: bad_publish_key" in caplog.text
+    db.session.rollback()
+    assert db.session.get(CameraStream, camera).publishing is False
+
+    publisher = _publish(media.publish_url(media_server.rtmp_base, camera, key))
+    try:
+        _wait(lambda: (s := db.session.get(CameraStream, camera)) is not None and s.publishing, what="publishing")
+        lobby = client.get("/api/v1/live/canteens/1/cameras", headers=as_user("demo-parent-1")).json
+        assert [c["live"] for c in lobby["cameras"] if c["id"] == camera] == [True]
+
+        # A parent inside the live window reads frames over RTMP with the signed URL.
+        urls = _play(client, as_user, "demo-parent-1", camera)
+        code, frames = _read_frames(urls["rtmp_url"])
+        assert code == 0, media_server.log()
+        _assert_moving_picture(frames)
+        # Closing the player closes the view session (on_done).
+        session = _wait(lambda: db.session.scalars(sa.select(ViewSession).where(ViewSession.closed_at.is_not(None)))
+                        .first(), what="the view session to close")
+        assert (session.camera_id, session.protocol, session.close_reason) == (camera, "rtmp", "player_closed")
+        assert session.closed_at >= session.opened_at
+
+        # The same URL again (replayed or shared): refused by the media server.
+        assert _read_frames(urls["rtmp_url"])[0] != 0
+        # Expired, forged and another user's tokens: refused by the media server.
+        secret_key = media.derive_key(app.config["SECRET_KEY"])
+        expired = media.issue_token(secret_key, media.TokenKind.PLAY, user_id=session.user_id, camera_id=camera,
+                                    school_id=1, privileged=False, expires=int(time.time()) - 5).token
+        assert _read_frames(f"{media_server.rtmp_base}/cam-{camera}?token={expired}")[0] != 0
+        fresh = _play(client, as_user, "demo-parent-1", camera)["rtmp_url"]
+        forged = fresh[:-4] + ("AAAA" if not fresh.endswith("AAAA") else "BBBB")
+        assert _read_frames(forged)[0] != 0
+        # A genuine token of another school's parent, for their own school's camera.
+        other_parent = db.session.scalar(sa.text("SELECT id FROM user_account WHERE openid = 'demo-parent-2'"))
+        others = media.issue_token(secret_key, media.TokenKind.PLAY, user_id=other_parent,
+                                   camera_id=camera_ids["other"], school_id=2, privileged=False,
+                                   expires=int(time.time()) + 60).token
+        assert _read_frames(f"{media_server.rtmp_base}/cam-{camera}?token={others}")[0] != 0
+        for reason in ("session_reused", "token_expired", "token_bad_signature", "token_other_camera"):
+            assert f"media hook refused: {reason}" in caplog.text, reason
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ViewSession)) == 1
+
+        # HLS for <video>: the token in the path authorises the playlist and every segment.
+        hls = _play(client, as_user, "demo-committee-1", camera)["hls_url"]
+        _wait(lambda: (media_server.hls_dir / f"cam-{camera}.m3u8").exists(), what="the HLS playlist")
+        code, frames = _read_frames(hls)
+        assert code == 0, media_server.log()
+        _assert_moving_picture(frames)
+        hls_session = db.session.scalars(sa.select(ViewSession).where(ViewSession.protocol == "hls")).one()
+        assert (hls_session.client_addr, hls_session.closed_at) == ("127.0.0.1", None)
+        assert _http_status(hls) == 200  # the same player goes on fetching
+        assert _http_status(hls, source_address="127.0.0.2") == 403  # the link opened on another device
+        assert _http_status(hls.replace("/cam-", "/x", 1)) == 404
+        token = urlsplit(hls).path.split("/")[2]
+        assert _http_status(hls.replace(token, token[:-4] + "AAAA")) == 403
+        expired_hls = media.play_urls("nginx-rtmp", "", f"http://127.0.0.1:{media_server.http_port}/hls", camera,
+                                      expired)["hls"]
+        assert _http_status(expired_hls) == 403
+
+        # Outside the live window a parent is told when it opens next (Asia/Shanghai).
+        today = utcnow().astimezone(SHANGHAI).date()
+        weekday = (today.weekday() + 2) % 7
+        set_live_windows(1, [{"weekday": weekday, "start": "06:30", "end": "07:00"}])
+        refused = client.post(f"/api/v1/live/cameras/{camera}/play", headers=as_user("demo-parent-1"))
+        opening = datetime.combine(today + timedelta(days=2), datetime.min.time(), SHANGHAI).replace(hour=6, minute=30)
+        assert refused.status_code == 403
+        assert refused.json["error"]["code"] == "live_window_closed"
+        assert refused.json["error"]["details"]["next_open_at"] == opening.isoformat()
+        assert refused.json["error"]["message"] == (
+            f"当前不在直播开放时间，下次开放时间：{opening.month}月{opening.day}日（"
+            f"{'一二三四五六日'[opening.weekday()].join(['周', ''])}）06:30")
+        # Staff still watch.
+        code, frames = _read_frames(_play(client, as_user, "demo-staff-1", camera)["rtmp_url"], frames=2)
+        assert code == 0
+    finally:
+        kill_process(publisher)
+
+    # The camera stopped: it is no longer live, and what it recorded is indexed, stored and playable.
+    _wait(lambda: not db.session.get(CameraStream, camera).publishing, what="publish_done")
+
+    def every_file_indexed():
+        files = {str(path) for path in media_server.record_dir.glob("*.flv")}
+        indexed = set(db.session.scalars(sa.select(RecordingSegment.source_path)))
+        return len(files) >= 2 and files <= indexed
+
+    _wait(every_file_indexed, what="every recorded file to be indexed (on_record_done)")
+    from backend.live.recordings import ingest_pending
+
+    report = ingest_pending(utcnow(), limit=50)
+    assert report.stored >= 2 and report.failed == 0
+    listed = client.get(f"/api/v1/live/cameras/{camera}/recordings", headers=as_user("demo-staff-1")).json
+    assert len(listed["recordings"]) == report.stored
+    longest = max(listed["recordings"], key=lambda r: r["duration_seconds"])
+    played = client.post(f"/api/v1/live/recordings/{longest['id']}/play", headers=as_user("demo-staff-1")).json
+    parts = urlsplit(played["url"])
+    mp4 = probe(client.get(f"{parts.path}?{parts.query}").data, media_server.prefix)
+    assert (mp4["codec"], mp4["width"], mp4["height"]) == ("h264", WIDTH, HEIGHT)
+    assert mp4["duration"] >= 2.0
+    assert not list(media_server.record_dir.glob("*.flv"))  # every local file moved to the object store
+
+
+def test_the_relay_publishes_a_camera_that_cannot_push(app, app_config, client, as_user, demo, camera_ids,
+                                                       media_server, tmp_path):
+    """`flask live relay` pulls the camera's own source (here the demo's video file) and publishes it with a
+    server-signed relay token; staff then watch it through the media server."""
+    import os
+    import sys
+
+    camera = camera_ids["private"]
+    env = {**os.environ, "APP_ENV": "testing", "DATABASE_URL": app_config["DATABASE_URL"],
+           "SECRET_KEY": app_config["SECRET_KEY"], "INSTANCE_PATH": str(tmp_path / "relay-instance"),
+           "MEDIA_RTMP_PUBLISH_BASE": media_server.rtmp_base, "FLASK_APP": "backend.app:create_app",
+           "LOG_LEVEL": "WARNING"}
+    relay = subprocess.Popen([str(Path(sys.executable).parent / "flask"), "live", "relay", str(camera)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        stream = _wait(lambda: (s := db.session.get(CameraStream, camera)) is not None and s.publishing and s,
+                       what="the relay to publish")
+        assert stream.publisher_kind == "relay"
+        code, frames = _read_frames(_play(client, as_user, "demo-staff-1", camera)["rtmp_url"])
+        assert code == 0, media_server.log()
+        _assert_moving_picture(frames)
+    finally:
+        kill_process(relay)
+    _wait(lambda: not db.session.get(CameraStream, camera).publishing, what="the relay's publish_done")

@@ -1,0 +1,127 @@
+"""Snapshots for staff, the camera relay, and the rule that a camera's source never leaves the server."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import cv2
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from backend.audit.models import AuditLog
+from backend.extensions import db
+from backend.schools.models import Camera
+from tests.live.conftest import HOOK_SECRET
+
+SOURCE = "rtsp://127.0.0.1:9/Streaming/Channels/101"  # nothing listens on the discard port
+USER, PASSWORD = "cam-admin", "S3cret:p@ss/word"
+SECRETS = ("Streaming/Channels", "cam-admin", "S3cret", "p%40ss", "p@ss")
+
+
+def _with_credentials(camera_id):
+    camera = db.session.get(Camera, camera_id)
+    camera.source_kind, camera.source_url = "rtsp", SOURCE
+    camera.source_username, camera.source_password = USER, PASSWORD
+    db.session.commit()
+
+
+def test_staff_take_a_snapshot_of_the_camera(client, as_user, demo, clock, camera_ids):
+    response = client.post(f"/api/v1/live/cameras/{camera_ids['private']}/snapshots", headers=as_user("demo-staff-1"))
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert (body["width"], body["height"], body["taken_at"]) == (768, 576, "2026-11-23T10:00:00+08:00")
+    parts = urlsplit(body["url"])
+    assert parts.path.startswith(f"/api/v1/files/snapshots/1/{camera_ids['private']}/2026/11/23/100000-")
+    image = client.get(f"{parts.path}?{parts.query}")
+    assert image.status_code == 200 and image.data[:2] == b"\xff\xd8"
+    frame = cv2.imdecode(np.frombuffer(image.data, np.uint8), cv2.IMREAD_COLOR)
+    assert frame.shape == (576, 768, 3) and float(frame.std()) > 20  # a real picture, not a flat frame
+    [audit] = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "live.snapshot")).all()
+    assert (audit.school_id, audit.target_id, audit.details["object_key"]) == (
+        1, camera_ids["private"], parts.path.removeprefix("/api/v1/files/"))
+
+
+@pytest.mark.parametrize("openid", ["demo-parent-1", "demo-committee-1", "demo-manager-1", "demo-regulator",
+                                    "demo-staff-2"])
+def test_only_the_schools_staff_take_snapshots(client, as_user, demo, camera_ids, openid):
+    response = client.post(f"/api/v1/live/cameras/{camera_ids['public']}/snapshots", headers=as_user(openid))
+    assert response.status_code == 403
+
+
+def test_an_unreachable_camera_is_a_clear_error_that_names_no_source(client, as_user, demo, clock, camera_ids,
+                                                                     caplog):
+    _with_credentials(camera_ids["public"])
+    caplog.set_level("DEBUG")
+    response = client.post(f"/api/v1/live/cameras/{camera_ids['public']}/snapshots", headers=as_user("demo-staff-1"))
+    assert response.status_code == 502
+    assert response.json["error"] == {"code": "camera_unreachable",
+                                      "message": "无法从摄像头获取画面，请检查摄像头是否在线", "details": {}}
+    assert f"snapshot of camera {camera_ids['public']} failed" in caplog.text
+    for text in (response.get_data(as_text=True), caplog.text):
+        for secret in SECRETS:
+            assert secret not in text
+
+
+def test_the_relay_logs_nothing_of_the_source(app, demo, camera_ids, caplog):
+    from backend.live.relay import run_relay
+    from backend.live.settings import live_settings
+
+    _with_credentials(camera_ids["public"])
+    caplog.set_level("DEBUG")
+    code = run_relay(camera_ids["public"], live_settings(), runs=1, sleep=lambda _: None)
+    assert code != 0
+    assert f"relay: camera {camera_ids['public']} ffmpeg exited {code}" in caplog.text
+    for secret in (*SECRETS, "token=", "key=L1."):
+        assert secret not in caplog.text
+
+
+def test_the_relay_command(demo, camera_ids, app):
+    from backend.live.relay import relay_command
+
+    camera = db.session.get(Camera, camera_ids["public"])
+    command = relay_command(camera, "rtmp://media/live/cam-1?key=K", transcode=True)
+    assert command[command.index("-i") - 5:command.index("-i")] == ["-re", "-stream_loop", "-1",
+                                                                    "-protocol_whitelist", "file"]
+    assert command[command.index("-i") + 1] == camera.source_url
+    assert command[-3:] == ["-f", "flv", "rtmp://media/live/cam-1?key=K"] and "-an" in command
+    _with_credentials(camera_ids["public"])
+    db.session.refresh(camera)
+    command = relay_command(camera, "rtmp://media/live/cam-1?key=K", transcode=False)
+    assert command[command.index("-i") + 1] == "rtsp://cam-admin:S3cret%3Ap%40ss%2Fword@127.0.0.1:9/Streaming/Channels/101"
+    assert command[command.index("-c:v"):command.index("-c:v") + 2] == ["-c:v", "copy"]
+
+
+def test_credentials_are_added_to_network_sources_only():
+    from backend.live.snapshots import scrub, source_with_credentials
+
+    assert source_with_credentials("rtsp://10.0.0.2/s", "u", "p w") == "rtsp://u:p%20w@10.0.0.2/s"
+    assert source_with_credentials("rtsp://x:y@10.0.0.2/s", "u", "p") == "rtsp://x:y@10.0.0.2/s"
+    assert source_with_credentials("/data/demo.avi", "u", "p") == "/data/demo.avi"
+    assert source_with_credentials("rtsp://10.0.0.2/s", None, "p") == "rtsp://10.0.0.2/s"
+    assert scrub("open rtsp://u:p%20w@h failed for u", ["rtsp://u:p%20w@h", "u", "p w"]) == "open *** failed for ***"
+
+
+def test_no_live_answer_or_log_line_carries_the_source(client, as_user, demo, clock, camera_ids, caplog, hook):
+    """Walk the live API and hooks as every kind of viewer with a credentialed camera."""
+    from tests.live.conftest import ALL_DAY, mark_live, set_live_windows
+
+    _with_credentials(camera_ids["public"])
+    set_live_windows(1, ALL_DAY)
+    mark_live(camera_ids["public"], clock.now)
+    caplog.set_level("DEBUG")
+    bodies = []
+    for openid in ("demo-parent-1", "demo-staff-1", "demo-regulator", "demo-admin"):
+        headers = as_user(openid)
+        play = client.post(f"/api/v1/live/cameras/{camera_ids['public']}/play", headers=headers)
+        bodies += [play.get_data(as_text=True),
+                   client.get("/api/v1/live/canteens/1/cameras", headers=headers).get_data(as_text=True),
+                   client.get(f"/api/v1/live/cameras/{camera_ids['public']}/recordings",
+                              headers=headers).get_data(as_text=True)]
+        if play.status_code == 200:
+            token = play.json["rtmp_url"].split("token=")[1]
+            hook("on_play", call="play", name=f"cam-{camera_ids['public']}", token=token)
+            hook("on_done", call="done", name=f"cam-{camera_ids['public']}", token=token)
+    for text in [*bodies, caplog.text]:
+        for secret in (*SECRETS, HOOK_SECRET):
+            assert secret not in text

@@ -1,0 +1,41 @@
+"""Fixtures of the records tests: kits acting as demo users, and a traced menu of today."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.records.helpers import Kit, item, today
+
+
+@pytest.fixture
+def kit(client, demo, as_user):
+    """``kit(openid, canteen_id=1)`` → a Kit acting as that demo user."""
+
+    def make(openid: str, canteen_id: int = 1) -> Kit:
+        return Kit(client, as_user(openid), canteen_id)
+
+    return make
+
+
+@pytest.fixture
+def manager(kit) -> Kit:
+    """The canteen manager of school 1."""
+    return kit("demo-manager-1")
+
+
+@pytest.fixture
+def traced(manager) -> dict[str, Any]:
+    """A supplier with a certificate, a delivery of pork and rice, and today's lunch made from them."""
+    supplier_id = manager.supplier()
+    certificate = manager.certificate(supplier_id, today() + timedelta(days=200)).get_json()
+    receiving = manager.receiving(supplier_id, [
+        item("猪肉", batch="ZR-0301"),
+        item("大米", category="grain", batch="DM-0215", quantity=50, production_date=today() - timedelta(days=20),
+             shelf_life_days=365, storage="ambient", storage_temperature_c=None)]).get_json()
+    pork, rice = (i["item_id"] for i in receiving["items"])
+    menu = manager.menu(today(), "lunch", [("红烧肉", [pork, rice]), ("米饭", [rice])]).get_json()
+    return {"supplier_id": supplier_id, "certificate": certificate, "receiving": receiving, "pork": pork,
+            "rice": rice, "menu": menu, "dishes": {d["name"]: d["dish_id"] for d in menu["dishes"]}}

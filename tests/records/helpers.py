@@ -1,0 +1,153 @@
+"""Helpers of the records tests: files made in memory, and a client kit that writes records over HTTP."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from PIL import Image
+
+from backend.timeutil import SHANGHAI, utcnow
+
+API = "/api/v1"
+
+
+def jpeg(size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 30, 30), exif: bytes | None = None,
+         quality: int = 90) -> bytes:
+    """A real JPEG, optionally with EXIF."""
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="JPEG", quality=quality, **({"exif": exif} if exif else {}))
+    return out.getvalue()
+
+
+def gps_exif() -> bytes:
+    """EXIF with a GPS position (West Lake, Hangzhou), a camera model and an orientation."""
+    exif = Image.Exif()
+    exif[0x0110] = "PhoneCam X"       # Model
+    exif[0x0112] = 1                  # Orientation
+    exif[0x8825] = {1: "N", 2: (30.0, 14.0, 44.0), 3: "E", 4: (120.0, 8.0, 51.0)}  # GPSInfo
+    return exif.tobytes()
+
+
+def png(size: tuple[int, int] = (32, 32)) -> bytes:
+    """A real PNG."""
+    out = io.BytesIO()
+    Image.new("RGBA", size, (10, 120, 200, 255)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def webp(size: tuple[int, int] = (32, 32)) -> bytes:
+    """A real WebP."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (10, 200, 20)).save(out, format="WEBP")
+    return out.getvalue()
+
+
+def pdf() -> bytes:
+    """A real one-page PDF (Pillow writes a plain, script-free document)."""
+    out = io.BytesIO()
+    Image.new("RGB", (200, 100), (255, 255, 255)).save(out, format="PDF")
+    return out.getvalue()
+
+
+def at(day: date, hhmm: str) -> datetime:
+    """An Asia/Shanghai wall-clock time on a day."""
+    hours, minutes = (int(x) for x in hhmm.split(":"))
+    return datetime(day.year, day.month, day.day, hours, minutes, tzinfo=SHANGHAI)
+
+
+def today() -> date:
+    """Today in Asia/Shanghai."""
+    return utcnow().astimezone(SHANGHAI).date()
+
+
+class Kit:
+    """Writes and reads records over HTTP as one user (a fresh Idempotency-Key per call unless given)."""
+
+    def __init__(self, client: Any, headers: dict[str, str], canteen_id: int = 1) -> None:
+        self.client = client
+        self.headers = headers
+        self.canteen_id = canteen_id
+
+    def post(self, url: str, body: dict[str, Any], key: str | None = None, expect: int | None = 201) -> Any:
+        headers = {**self.headers, "Idempotency-Key": key or uuid.uuid4().hex}
+        response = self.client.post(API + url, json=_jsonable(body), headers=headers)
+        if expect is not None:
+            assert response.status_code == expect, response.get_json()
+        return response
+
+    def get(self, url: str, expect: int | None = 200, **params: Any) -> Any:
+        response = self.client.get(API + url, headers=self.headers, query_string=params)
+        if expect is not None:
+            assert response.status_code == expect, response.get_json()
+        return response
+
+    def upload(self, data: bytes | None = None, filename: str = "photo.jpg", key: str | None = None,
+               expect: int | None = 201, canteen_id: int | None = None, content_type: str = "image/jpeg") -> Any:
+        headers = {**self.headers, "Idempotency-Key": key or uuid.uuid4().hex}
+        form = {"canteen_id": str(canteen_id or self.canteen_id),
+                "file": (io.BytesIO(jpeg() if data is None else data), filename, content_type)}
+        response = self.client.post(API + "/uploads", data=form, headers=headers, content_type="multipart/form-data")
+        if expect is not None:
+            assert response.status_code == expect, response.get_json()
+        return response
+
+    def photo(self) -> int:
+        return self.upload().get_json()["id"]
+
+    def create(self, segment: str, body: dict[str, Any], **kwargs: Any) -> Any:
+        return self.post(f"/canteens/{self.canteen_id}/{segment}", body, **kwargs)
+
+    def supplier(self, name: str = "杭州绿源蔬菜配送有限公司", **extra: Any) -> int:
+        return self.create("suppliers", {"name": name, "credit_code": "91330106MA27XB3K1A", **extra}).get_json()["id"]
+
+    def certificate(self, supplier_id: int, valid_until: date, kind: str = "food_business_licence",
+                    **kwargs: Any) -> Any:
+        return self.create("certificates", {"supplier_id": supplier_id, "kind": kind, "number": "JY13301060001",
+                                            "valid_until": valid_until, "scan_upload_ids": [self.photo()]}, **kwargs)
+
+    def receiving(self, supplier_id: int, items: list[dict[str, Any]], received_at: datetime | None = None,
+                  **kwargs: Any) -> Any:
+        return self.create("receivings", {"supplier_id": supplier_id,
+                                          "received_at": received_at or utcnow() - timedelta(minutes=1),
+                                          "receiver_name": "周师傅", "items": items,
+                                          "invoice_upload_ids": [self.upload(pdf(), "invoice.pdf").get_json()["id"]]},
+                           **kwargs)
+
+    def menu(self, service_date: date, meal: str, dishes: list[tuple[str, list[int]]], **kwargs: Any) -> Any:
+        return self.create("menus", {"service_date": service_date, "meal": meal, "dishes": [
+            {"name": name, "ingredient_item_ids": items} for name, items in dishes]}, **kwargs)
+
+    def sample(self, dish_id: int, sampled_at: datetime, weight_g: float = 150, fridge: float = 4.0,
+               **kwargs: Any) -> Any:
+        return self.create("samples", {"dish_id": dish_id, "weight_g": weight_g, "sampled_at": sampled_at,
+                                       "sealed": True, "fridge_temperature_c": fridge, "sampler_name": "吴阿姨",
+                                       "photo_upload_ids": [self.photo()]}, **kwargs)
+
+    def disinfection(self, service_date: date, meal: str, **overrides: Any) -> Any:
+        expect = overrides.pop("expect", 201)
+        body = {"service_date": service_date, "meal": meal, "target": "tableware", "method": "steam",
+                "temperature_c": 100, "minutes": 15, "item_count": 300, "operator_name": "孙师傅",
+                "performed_at": utcnow() - timedelta(minutes=5), "photo_upload_ids": [self.photo()], **overrides}
+        return self.create("disinfections", body, expect=expect)
+
+
+def item(ingredient: str = "猪肉", **overrides: Any) -> dict[str, Any]:
+    """A received item line (chilled pork produced yesterday, 3 days' shelf life) with overrides."""
+    return {"ingredient": ingredient, "category": "meat", "batch": "ZR20260301", "quantity": 12.5, "unit": "千克",
+            "production_date": today() - timedelta(days=1), "shelf_life_days": 3, "storage": "chilled",
+            "storage_temperature_c": 3.5, **overrides}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,43 @@
+"""Adapters that run other features' periodic work from the one schedule.
+
+Each imports its feature lazily, so a feature that is absent or broken fails only its own job run (the
+error is kept in ``job_run.error``) and never the scheduler.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from backend.timeutil import SHANGHAI, as_utc
+
+
+def record_rules(scheduled_for: datetime) -> dict[str, Any]:
+    """Record-compliance rules (留样, 消毒, 证照) for today and yesterday in Shanghai, as of the fire time."""
+    from backend.records.rules import run_record_rules
+
+    now = as_utc(scheduled_for)
+    today = now.astimezone(SHANGHAI).date()
+    raised = run_record_rules(today - timedelta(days=1), now) + run_record_rules(today, now)
+    return {"violations": len(raised), "created": sum(1 for r in raised if r.created)}
+
+
+def dispatch_notices() -> dict[str, Any]:
+    """Send the notice outbox rows that are due."""
+    from backend.notices.dispatcher import dispatch_due
+
+    return dict(dispatch_due().as_dict())
+
+
+def escalate_violations(scheduled_for: datetime) -> dict[str, Any]:
+    """Escalate violations that are past their due time."""
+    from backend.violations.escalation import escalate_overdue
+
+    return {"escalated": escalate_overdue(as_utc(scheduled_for))}
+
+
+def purge_recordings() -> dict[str, Any]:
+    """Delete live-view recordings older than the retention period."""
+    from backend.live.recordings import purge_expired
+
+    return {"removed": purge_expired()}
