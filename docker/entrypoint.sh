@@ -6,8 +6,10 @@ mode="${1:-api}"
 case "$mode" in
   api)
     flask db upgrade
+    # %(U)s logs the path without its query string: media-server hooks carry their secret there.
     exec gunicorn --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-4}" --threads 4 \
-      --access-logfile - "backend.app:create_app()" "$@"
+      --access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss' \
+      "backend.app:create_app()" "$@"
     ;;
   scheduler)
     exec python -m workers scheduler "$@"

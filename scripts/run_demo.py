@@ -61,7 +61,8 @@ def main() -> int:
         processes.append(fake)
     processes.append(subprocess.Popen(
         [str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
-         "--access-logfile", "-", "backend.app:create_app()"], cwd=ROOT, env=env, text=True))
+         "--access-logfile", "-", "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+         "backend.app:create_app()"], cwd=ROOT, env=env, text=True))
     if (ROOT / "workers" / "__main__.py").exists():
         processes.append(subprocess.Popen([PYTHON, "-m", "workers", "scheduler"], cwd=ROOT, env=env, text=True))
 

@@ -63,6 +63,10 @@ SCHEDULE: list[Job] = [
         "escalate violations past their due time"),
     Job("live.purge_recordings", "workers.jobs.platform:purge_recordings", cron(minute="43"),
         "delete live-view recordings past the retention period"),
+    Job("live.ingest_recordings", "workers.jobs.platform:ingest_recordings", every(minutes=1),
+        "store finished recording segments and index them per camera"),
+    Job("live.close_idle_sessions", "workers.jobs.platform:close_idle_live_sessions", every(minutes=1),
+        "close view sessions with no sign of life from the media server"),
 ]
 
 

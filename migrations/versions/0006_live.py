@@ -13,9 +13,9 @@ import sqlalchemy as sa
 # autocommit mode with every play that arrived while the previous call was in flight (backend/live/
 # group_open.py), as one JSON array of [token_id, user_id, camera_id, school_id, privileged, protocol,
 # client_addr, media_client_id, now, cutoff] (times in unix seconds: one text parameter is far cheaper to
-# send than ten typed arrays). It locks the schools of the batch in ascending order (concurrent batches never deadlock);
-# each statement after the locks takes a fresh snapshot, so the caps count every session committed before,
-# and those opened earlier in the batch. synchronous_commit is off for this transaction only: a crash may
+# send than ten typed arrays). It locks the schools of the batch in ascending order (concurrent batches never
+# deadlock); each statement after the locks takes a fresh snapshot, so the caps count every session committed
+# before, and those opened earlier in the batch. synchronous_commit is off for this transaction only: a crash may
 # forget the last moment of view sessions, never the audit rows written when the play URL was issued.
 OPEN_SESSIONS_FUNCTION = """
 CREATE OR REPLACE FUNCTION live_open_sessions(p_batch jsonb, p_camera_cap integer, p_school_cap integer)

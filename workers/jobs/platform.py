@@ -6,6 +6,7 @@ error is kept in ``job_run.error``) and never the scheduler.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,8 +37,22 @@ def escalate_violations(scheduled_for: datetime) -> dict[str, Any]:
     return {"escalated": escalate_overdue(as_utc(scheduled_for))}
 
 
-def purge_recordings() -> dict[str, Any]:
+def purge_recordings(scheduled_for: datetime) -> dict[str, Any]:
     """Delete live-view recordings older than the retention period."""
-    from backend.live.recordings import purge_expired
+    from backend.live.jobs import purge_recordings as purge
 
-    return {"removed": purge_expired()}
+    return {"removed": purge(as_utc(scheduled_for))}
+
+
+def ingest_recordings(scheduled_for: datetime) -> dict[str, Any]:
+    """Move the media server's finished recording segments into the object store and index them."""
+    from backend.live.jobs import ingest_recordings as ingest
+
+    return dataclasses.asdict(ingest(as_utc(scheduled_for)))
+
+
+def close_idle_live_sessions(scheduled_for: datetime) -> dict[str, Any]:
+    """Close live view sessions the media server stopped reporting on."""
+    from backend.live.jobs import close_idle_sessions
+
+    return {"closed": close_idle_sessions(as_utc(scheduled_for))}
