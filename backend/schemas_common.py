@@ -10,6 +10,8 @@ from apiflask.fields import Integer, String
 from apiflask.validators import OneOf, Range
 from marshmallow import ValidationError, validates_schema
 
+from backend.schools.models import Meal
+
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -35,7 +37,7 @@ class WindowSchema(Schema):
 class MealWindowSchema(WindowSchema):
     """A meal service window."""
 
-    meal = String(required=True, validate=OneOf(["breakfast", "lunch", "dinner", "snack"]))
+    meal = String(required=True, validate=OneOf([m.value for m in Meal]))
 
 
 class PageQuerySchema(Schema):

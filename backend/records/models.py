@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend.db_types import UTCDateTime
 from backend.extensions import db
+from backend.schools.models import Meal
 from backend.timeutil import utcnow
 
 
@@ -57,13 +58,6 @@ KIND_LABELS: dict[str, str] = {
 }
 
 
-class Meal(StrEnum):
-    """Meals of a day (the same names as the canteen's meal windows)."""
-
-    BREAKFAST = "breakfast"
-    LUNCH = "lunch"
-    SNACK = "snack"
-    DINNER = "dinner"
 
 
 MEAL_LABELS = {Meal.BREAKFAST: "早餐", Meal.LUNCH: "午餐", Meal.SNACK: "加餐", Meal.DINNER: "晚餐"}

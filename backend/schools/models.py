@@ -44,6 +44,15 @@ class AreaKind(StrEnum):
     DINING = "dining"
 
 
+class Meal(StrEnum):
+    """Meals of a day: the canteen's meal windows and the records kept per meal use these names."""
+
+    BREAKFAST = "breakfast"
+    LUNCH = "lunch"
+    SNACK = "snack"
+    DINNER = "dinner"
+
+
 class SourceKind(StrEnum):
     """How a camera's frames are read."""
 
