@@ -59,11 +59,13 @@ def test_hash_is_sha256_of_previous_hash_and_canonical_serialisation(manager, tr
     ("UPDATE record_certificate SET valid_until = '2099-12-31'", 2, "hash_mismatch"),
     ("UPDATE record_dish_ingredient SET item_id = (SELECT MIN(item_id) FROM record_dish_ingredient) "
      "WHERE dish_id = (SELECT MAX(dish_id) FROM record_dish_ingredient)", 4, "hash_mismatch"),
-    ("UPDATE upload SET sha256 = 'ff' || substr(sha256, 3) WHERE content_type = 'application/pdf'", 3,
-     "hash_mismatch"),
+    # Each forgery flips a character to one it cannot already be, so the row really changes.
+    ("UPDATE upload SET sha256 = (CASE WHEN substr(sha256, 1, 1) = 'f' THEN 'e' ELSE 'f' END) || substr(sha256, 2) "
+     "WHERE content_type = 'application/pdf'", 3, "hash_mismatch"),
     ("DELETE FROM record_attachment WHERE role = 'scan'", 2, "hash_mismatch"),
     ("UPDATE record_entry SET created_by_id = NULL WHERE seq = 2", 2, "hash_mismatch"),
-    ("UPDATE record_entry SET hash = 'a' || substr(hash, 2) WHERE seq = 2", 2, "hash_mismatch"),
+    ("UPDATE record_entry SET hash = (CASE WHEN substr(hash, 1, 1) = 'a' THEN 'b' ELSE 'a' END) || substr(hash, 2) "
+     "WHERE seq = 2", 2, "hash_mismatch"),
     ("UPDATE record_entry SET seq = 10 WHERE seq = 2", 2, "seq_gap"),
 ])
 def test_rows_changed_behind_the_applications_back_are_found(manager, traced, sql, seq, problem):
