@@ -55,6 +55,13 @@ def run(cmd: list[str], env: dict[str, str]) -> None:
     subprocess.run(cmd, env=env, cwd=ROOT, check=True)
 
 
+def migrate_and_seed(env: dict[str, str], schools: int, parents_per_school: int) -> None:
+    """Upgrade the benchmark database and fill it with ``seed-scale`` (shared by the api and live benches)."""
+    flask = str(Path(sys.executable).parent / "flask")
+    run([flask, "db", "upgrade"], env)
+    run([flask, "seed-scale", "--schools", str(schools), "--parents-per-school", str(parents_per_school)], env)
+
+
 def make_tokens(env: dict[str, str], count: int) -> list[str]:
     """Log in ``count`` random parents directly through the session service."""
     code = (
@@ -91,9 +98,7 @@ def main() -> int:
     database_url = recreate_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     env = bench_env(database_url)
     bin_dir = Path(sys.executable).parent
-    run([str(bin_dir / "flask"), "db", "upgrade", "heads"], env)
-    run([str(bin_dir / "flask"), "seed-scale", "--schools", str(args.schools),
-         "--parents-per-school", str(args.parents_per_school)], env)
+    migrate_and_seed(env, args.schools, args.parents_per_school)
     tokens = make_tokens(env, 200)
 
     server = subprocess.Popen(

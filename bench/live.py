@@ -34,7 +34,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import recreate_database  # noqa: E402
+from bench.api import migrate_and_seed, recreate_database  # noqa: E402
 from bench.loadgen import LoadResult  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_bench_live"
@@ -184,9 +184,7 @@ def main() -> int:
     database_url = recreate_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     env = bench_env(database_url)
     bin_dir = Path(sys.executable).parent
-    subprocess.run([str(bin_dir / "flask"), "db", "upgrade", "heads"], env=env, cwd=ROOT, check=True)
-    subprocess.run([str(bin_dir / "flask"), "seed-scale", "--schools", str(args.schools), "--parents-per-school",
-                    str(args.parents_per_school)], env=env, cwd=ROOT, check=True)
+    migrate_and_seed(env, args.schools, args.parents_per_school)
     pool = viewers(database_url)
 
     server = subprocess.Popen(
