@@ -18,19 +18,30 @@ from sqlalchemy import func, select
 from tests.workers.conftest import make_camera, set_tuning, yolov8_card_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_DB = 11
+# Celery's Redis transport owns its whole database (it flushes nothing, but its queues have fixed names), so each
+# test run borrows one of these databases under a lock key: runs from several clones on one machine (a developer
+# and CI) never take each other's tasks.
+BROKER_DATABASES = range(8, 16)
+BROKER_LOCK = "kitchen-tests:broker-lock"
 
 
 @pytest.fixture
 def broker(redis_url: str) -> Iterator[str]:
-    """A dedicated Redis database for the Celery broker, emptied before and after."""
+    """A Redis database of its own for the Celery broker, emptied before and after."""
     import redis
 
     base = redis_url.rsplit("/", 1)[0] if redis_url.count("/") > 2 else redis_url
-    url = f"{base}/{REDIS_DB}"
-    client = redis.Redis.from_url(url)
+    owner = f"{os.getpid()}:{time.time_ns()}"
+    for number in BROKER_DATABASES:
+        client = redis.Redis.from_url(f"{base}/{number}")
+        if client.set(BROKER_LOCK, owner, nx=True, ex=900):
+            break
+        client.close()
+    else:
+        pytest.fail(f"every Redis database in {BROKER_DATABASES} is in use by another test run")
     client.flushdb()
-    yield url
+    client.set(BROKER_LOCK, owner, ex=900)
+    yield f"{base}/{number}"
     client.flushdb()
     client.close()
 

@@ -416,6 +416,8 @@ class OnnxDetector:
         self._output_names = list(card.outputs) or available
         self._params = card.decode_params()
         self.last_timings: dict[str, float] = {}
+        # One input buffer per thread: a detector may serve several worker threads at once.
+        self._buffers = threading.local()
 
     @property
     def name(self) -> str:
@@ -426,7 +428,9 @@ class OnnxDetector:
         """Letterbox + normalise a frame; returns the tensor and the mapping info."""
         spec = self.card.input
         image, info = letterbox(frame_bgr, spec.width, spec.height, keep_ratio=spec.letterbox)
-        tensor = to_input_tensor(image, spec.channel_order, spec.normalization)
+        tensor = to_input_tensor(image, spec.channel_order, spec.normalization,
+                                 out=getattr(self._buffers, "tensor", None))
+        self._buffers.tensor = tensor
         if tensor.dtype != self._input_dtype:
             tensor = tensor.astype(self._input_dtype)
         return tensor, info

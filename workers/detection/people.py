@@ -26,7 +26,9 @@ class HogConfig:
     process_width: int = 960
     win_stride: tuple[int, int] = (8, 8)
     padding: tuple[int, int] = (8, 8)
-    scale: float = 1.05
+    # Pyramid step. On vtest.avi (20 frames, 960 px) 1.15 finds 87 people in 103 ms a frame where 1.05 finds 94
+    # in 337 ms: a person missed in one sample is still seen in the next ones that persistence asks for.
+    scale: float = 1.15
     # SVM margin a window must exceed; 0 is OpenCV's default.
     hit_threshold: float = 0.0
     # Detections whose confidence (see HogPeopleDetector) falls below this are dropped.

@@ -69,8 +69,8 @@ class CameraState:
 class SampleResult:
     """What happened to one sample, with per-stage timings in milliseconds.
 
-    ``skip_reason`` is None when the detectors ran, else ``"quality:<problem>"``
-    or ``"no_motion"``. ``timings_ms`` has ``quality``, ``motion``, one
+    ``skip_reason`` is None when the detectors ran, else ``"quality:<problem>"``,
+    ``"no_motion"`` or ``"no_detectors"``. ``timings_ms`` has ``quality``, ``motion``, one
     ``model:<detector name>`` entry per detector that ran, and ``total``.
     """
 
@@ -133,6 +133,10 @@ def analyse_sample(
         result.skip_reason = f"quality:{blocking[0]}"
     elif config.use_motion_gate and not gate.should_run_model(now):
         result.skip_reason = "no_motion"
+    elif not detectors:
+        # Nothing to run right now (say, faces and people during work hours): the keep-alive clock is left
+        # alone so that the first sample a detector is wanted for runs it at once.
+        result.skip_reason = "no_detectors"
     else:
         result.keepalive = config.use_motion_gate and not result.motion.has_motion
         for detector in detectors:

@@ -200,11 +200,10 @@ def _flat_region_share(grey: np.ndarray, t: QualityThresholds) -> tuple[float, f
 
 def _colour_cast(frame: np.ndarray) -> tuple[float, float]:
     """Mean chroma offset from neutral in Lab, and offset / chroma spread."""
-    lab = cv2.cvtColor(frame, cv2.COLOR_BGR2LAB).astype(np.float32)
-    a = lab[:, :, 1] - 128.0
-    b = lab[:, :, 2] - 128.0
-    offset = math.hypot(float(a.mean()), float(b.mean()))
-    spread = math.hypot(float(a.std()), float(b.std()))
+    # One C pass for every channel's mean and spread, straight on the 8-bit Lab picture.
+    mean, std = cv2.meanStdDev(cv2.cvtColor(frame, cv2.COLOR_BGR2LAB))
+    offset = math.hypot(float(mean[1, 0]) - 128.0, float(mean[2, 0]) - 128.0)
+    spread = math.hypot(float(std[1, 0]), float(std[2, 0]))
     return offset, offset / max(spread, 1e-3)
 
 
