@@ -46,6 +46,9 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
 
     from backend import all_models  # noqa: F401  every table in the metadata
     from backend.accounts import services as account_services
+    from backend.notices.startup import log_notice_settings
+
+    log_notice_settings(app.config)  # refuses unusable values; warns when WeChat delivery is not configured
 
     AUTHENTICATOR["token"] = account_services.principal_for_token
     register_error_handlers(app)

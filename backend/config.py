@@ -51,6 +51,8 @@ SETTINGS: tuple[Setting, ...] = (
             "escalation=ID,supervision=ID (unset in production: notices reach the in-app inbox only)"),
     Setting("WECHAT_MINIPROGRAM_STATE", None, "version a subscribe message opens: developer | trial | formal "
             "(default formal in production, developer elsewhere)"),
+    Setting("NOTICE_LOG_RETENTION_DAYS", "180", "days WeChat push events and notice send attempts are kept "
+            "(six months of logs, as the Cybersecurity Law asks); notices and the inbox are never deleted"),
     Setting("REDIS_URL", None, "Redis for shared access_token, rate limits and Celery (optional)"),
     Setting("CELERY_BROKER_URL", None, "when set, jobs run on Celery workers instead of in-process"),
     Setting("CELERY_VISIBILITY_TIMEOUT", "300", "seconds before Redis hands a dead worker's task to another"),

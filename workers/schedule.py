@@ -55,6 +55,8 @@ SCHEDULE: list[Job] = [
         "submit one sample task per camera whose sampling interval came round"),
     Job("monitoring.prune_job_runs", "workers.jobs.housekeeping:prune_job_runs", cron(minute="17"),
         "forget job runs older than three days"),
+    Job("notices.prune_logs", "workers.jobs.housekeeping:prune_notice_logs", cron(minute="37"),
+        "delete WeChat push events and notice send attempts past NOTICE_LOG_RETENTION_DAYS"),
     Job("records.rules", "workers.jobs.platform:record_rules", every(minutes=5),
         "record-compliance rules: sample retention, disinfection, supplier certificates"),
     Job("notices.dispatch", "workers.jobs.platform:dispatch_notices", every(seconds=2),

@@ -93,7 +93,8 @@ class NoticeAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("notice.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Indexed for the retention job, which deletes attempts by age (backend/notices/retention.py).
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(16), default=AttemptOutcome.IN_FLIGHT)
@@ -158,7 +159,7 @@ class WeChatPushEvent(db.Model):
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
     event: Mapped[str] = mapped_column(String(64))
     openid: Mapped[str | None] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)  # retention by age
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

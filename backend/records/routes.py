@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 
 from backend.errors import ApiError
 from backend.extensions import db, limiter
+from backend.files import read_upload
 from backend.permissions import ROLE_PERMISSIONS, Action, current_principal, register_scope, rule
 from backend.records import day as day_view
 from backend.records import idempotency, queries, schemas, services, uploads
@@ -216,10 +217,9 @@ def upload(body: dict[str, Any]) -> Any:
     canteen = db.session.get(Canteen, body["canteen_id"])
     if canteen is None:
         raise ApiError(404, "not_found", "食堂不存在")
-    max_bytes = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
-    data = body["file"].stream.read(max_bytes + 1)
+    data = read_upload(body["file"])
     key, fingerprint = _idempotency(f"{canteen.id}".encode() + b"\n" + data)
-    result = uploads.store_upload(current_principal(), canteen, data, body["file"].filename, max_bytes=max_bytes,
+    result = uploads.store_upload(current_principal(), canteen, data, body["file"].filename,
                                   idempotency_key=key, fingerprint=fingerprint)
     return _upload_out(result.upload), 201, {"Idempotent-Replayed": "true" if result.replayed else "false"}
 

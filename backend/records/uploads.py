@@ -1,4 +1,8 @@
-"""Uploads for canteen records: content checks, the object store, the Upload row, signed downloads."""
+"""Uploads for canteen records: the Upload row, its idempotency and who may download it.
+
+The bytes go through the steps every upload shares (:mod:`backend.files`: size limit, content check,
+object store, signed URL).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,16 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 
 from backend.errors import ApiError
 from backend.extensions import db
-from backend.files import object_store
+from backend.files import URL_TTL_SECONDS, SignedUrl, check_upload, object_store, store_object
+from backend.files import signed_url as signed_object_url
 from backend.integrations.storage import StorageError
 from backend.permissions import Action, Principal, allowed, require
 from backend.records import idempotency
-from backend.records.content import check_file
 from backend.records.idempotency import actor_id
 from backend.records.models import RecordAttachment, Upload
 from backend.schools.models import Canteen
@@ -24,8 +27,6 @@ from backend.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-# Signed download URLs live this long: enough to open a photo, too short to pass around.
-URL_TTL_SECONDS = 600
 RESOURCE_TYPE = "upload"
 
 
@@ -51,8 +52,8 @@ def _replay(found: idempotency.Replay) -> UploadResult:
     return UploadResult(upload, True)
 
 
-def store_upload(principal: Principal, canteen: Canteen, data: bytes, filename: str | None, *, max_bytes: int,
-                 idempotency_key: str, fingerprint: str) -> UploadResult:
+def store_upload(principal: Principal, canteen: Canteen, data: bytes, filename: str | None, *,
+                 idempotency_key: str, fingerprint: str, max_bytes: int | None = None) -> UploadResult:
     """Check a file by content, store it and record who uploaded what (once per Idempotency-Key).
 
     The object is written before the database row, outside any transaction: a crash in between leaves an
@@ -62,15 +63,11 @@ def store_upload(principal: Principal, canteen: Canteen, data: bytes, filename: 
     found = idempotency.lookup(actor_id(principal), idempotency_key, fingerprint)
     if found is not None:
         return _replay(found)
-    checked = check_file(data, max_bytes)
+    checked = check_upload(data, max_bytes=max_bytes)
     now = utcnow()
     key = f"uploads/{canteen.id}/{now:%Y%m}/{uuid.uuid4().hex}.{checked.extension}"
+    store_object(key, checked)
     store = object_store()
-    try:
-        store.put(key, checked.data, checked.content_type)
-    except StorageError as exc:
-        log.exception("object store refused upload %s", key)
-        raise ApiError(503, "storage_unavailable", "文件存储暂时不可用，请稍后重试") from exc
     try:
         found = idempotency.reserve(actor_id(principal), idempotency_key, fingerprint, RESOURCE_TYPE)
         if found is not None:  # a concurrent retry stored it first: keep that one
@@ -110,19 +107,10 @@ def may_download(principal: Principal, upload: Upload) -> bool:
     return upload.uploader_id == actor_id(principal) or allowed(principal, Action.RECORDS_WRITE, school)
 
 
-@dataclass(frozen=True)
-class SignedUrl:
-    """A short-lived download URL."""
-
-    url: str
-    expires_at: datetime
-
-
 def signed_url(upload: Upload, expires_in: int = URL_TTL_SECONDS) -> SignedUrl:
-    """A signed GET of the stored object (S3 presigned, or the api's signed local route)."""
+    """A signed GET of the upload's object; PDFs download under their original name."""
     filename = upload.original_filename if upload.content_type == "application/pdf" else None
-    url = object_store().signed_url(upload.key, expires_in=expires_in, filename=filename)
-    return SignedUrl(url, utcnow() + timedelta(seconds=expires_in))
+    return signed_object_url(upload.key, filename=filename, expires_in=expires_in)
 
 
 def download_url(principal: Principal, upload: Upload) -> SignedUrl:

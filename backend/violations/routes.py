@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from backend.errors import ApiError
 from backend.extensions import db
+from backend.files import read_upload
 from backend.integrations.wechat_app import wechat_gateway
 from backend.notices import services as notice_services
 from backend.permissions import Action, current_principal, current_school, register_scope, rule
@@ -80,8 +81,7 @@ def report(school_id: int, body: dict[str, Any]) -> Any:
 @bp.output(schemas.PhotoOut, status_code=201)
 def upload_photo(school_id: int, body: dict[str, Any]) -> Any:
     """Upload a photo for a report or a rectification (JPEG, PNG or WebP, judged by content)."""
-    principal = current_principal()
-    return store_photo(principal, current_school(), body["file"].read(), public_base=request.url_root)
+    return store_photo(current_principal(), current_school(), read_upload(body["file"]), public_base=request.url_root)
 
 
 @bp.get("/violations/<int:violation_id>")

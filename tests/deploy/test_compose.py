@@ -19,6 +19,11 @@ APP_SERVICES = {"api": "api", "scheduler": "scheduler", "worker": "worker"}
 # Variables the processes read that are not application settings.
 PROCESS_VARIABLES = {"PORT", "WEB_CONCURRENCY"}
 SETTING_NAMES = {s.name for s in SETTINGS}
+# The secrets an operator must give compose, and what one who wants WeChat subscribe messages adds.
+REQUIRED_ENV = {"SECRET_KEY": "k" * 48, "WECHAT_APPID": "wx0123456789", "WECHAT_SECRET": "s" * 32,
+                "S3_SECRET_ACCESS_KEY": "minio-secret-123", "MEDIA_HOOK_SECRET": "m" * 32}
+NOTICE_ENV = {"WECHAT_SUBSCRIBE_TEMPLATES": "violation=tV1,progress=tP2,escalation=tE3,supervision=tS4",
+              "WECHAT_PUSH_TOKEN": "p" * 32}
 
 
 @pytest.fixture(scope="module")
@@ -74,15 +79,60 @@ def test_app_environment_is_exactly_settings_the_code_reads(compose, service):
 
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_app_environment_passes_production_validation(compose, service):
-    operator_env = {"SECRET_KEY": "k" * 48, "WECHAT_APPID": "wx0123456789", "WECHAT_SECRET": "s" * 32,
-                    "S3_SECRET_ACCESS_KEY": "minio-secret-123", "MEDIA_HOOK_SECRET": "m" * 32}
-    env = {k: _substitute(v, operator_env) for k, v in compose["services"][service]["environment"].items()}
+    env = {k: _substitute(v, REQUIRED_ENV) for k, v in compose["services"][service]["environment"].items()}
     config = load_config(environ=env)
     assert config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://kitchen:")
     assert "@postgres:5432/" in config["SQLALCHEMY_DATABASE_URI"]
     assert config["REDIS_URL"].startswith("redis://redis:6379")
     assert config["S3_ENDPOINT_URL"] == "http://minio:9000"
     assert config["STORAGE_BACKEND"] == "s3"
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_notice_settings_reach_every_app_service(compose, service):
+    """The dispatcher (scheduler or worker) and the api get the operator's templates: nothing to warn about."""
+    from backend.notices.retention import retention_days
+    from backend.notices.startup import check_notice_settings
+    from backend.notices.templates import miniprogram_state, template_ids
+
+    environment = compose["services"][service]["environment"]
+    env = {k: _substitute(v, {**REQUIRED_ENV, **NOTICE_ENV}) for k, v in environment.items()}
+    config = load_config(environ=env)
+    assert template_ids(config) == {"violation": "tV1", "progress": "tP2", "escalation": "tE3", "supervision": "tS4"}
+    assert check_notice_settings(config) == []
+    assert miniprogram_state(config) == "formal"
+    assert retention_days(config) == 180
+    for name in NOTICE_ENV:
+        assert str(environment[name]).startswith("${"), name  # from the operator, never written in the file
+
+
+def test_without_templates_production_starts_and_says_notices_stay_in_the_inbox(compose, caplog):
+    from backend import create_app
+
+    environment = compose["services"]["worker"]["environment"]
+    env = {k: _substitute(v, REQUIRED_ENV) for k, v in environment.items()}
+    config = load_config(environ=env)
+    assert config["WECHAT_SUBSCRIBE_TEMPLATES"] in (None, "")
+    overrides = {k: v for k, v in config.items() if k in SETTING_NAMES}
+    with caplog.at_level("WARNING", logger="backend.notices.startup"):
+        create_app({**overrides, "DATABASE_URL": "sqlite://"})
+    logged = [r.getMessage() for r in caplog.records if r.name == "backend.notices.startup"]
+    assert any("WECHAT_SUBSCRIBE_TEMPLATES is not set" in m and "in-app inbox only" in m for m in logged), logged
+    assert any("WECHAT_PUSH_TOKEN is not set" in m for m in logged), logged
+
+
+@pytest.mark.parametrize(("name", "value"), [("WECHAT_SUBSCRIBE_TEMPLATES", "violation:tV1"),
+                                             ("WECHAT_SUBSCRIBE_TEMPLATES", "violations=tV1"),
+                                             ("WECHAT_MINIPROGRAM_STATE", "release"),
+                                             ("NOTICE_LOG_RETENTION_DAYS", "0")])
+def test_unusable_notice_settings_refuse_to_start(compose, name, value):
+    from backend import create_app
+
+    environment = compose["services"]["api"]["environment"]
+    env = {k: _substitute(v, {**REQUIRED_ENV, **NOTICE_ENV, name: value}) for k, v in environment.items()}
+    overrides = {k: v for k, v in load_config(environ=env).items() if k in SETTING_NAMES}
+    with pytest.raises(ConfigError, match=name):
+        create_app({**overrides, "DATABASE_URL": "sqlite://"})
 
 
 def test_compose_refuses_to_start_without_secrets(compose):

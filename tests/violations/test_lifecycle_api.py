@@ -196,6 +196,10 @@ def test_a_rolled_back_violation_or_transition_leaves_no_notice(client, as_user,
 
 
 def test_photos_are_judged_by_content(client, as_user, kitchen, tmp_path):
+    """The same content check as record uploads (backend/content.py), restricted to images."""
+    from backend.files import object_store
+    from tests.records.helpers import gps_exif, jpeg, pdf
+
     headers = as_user("demo-manager-1")
 
     def upload(data, name):
@@ -203,16 +207,28 @@ def test_photos_are_judged_by_content(client, as_user, kitchen, tmp_path):
                            data={"file": (__import__("io").BytesIO(data), name)}, content_type="multipart/form-data")
 
     response = upload(b"#!/bin/sh\nrm -rf /\n", "evil.jpg")
-    assert (response.status_code, response.json["error"]["code"]) == (415, "unsupported_image")
+    assert (response.status_code, response.json["error"]["code"]) == (415, "unsupported_file_type")
+    assert response.json["error"]["message"] == "仅支持 JPEG、PNG、WebP 格式的图片"
     truncated = png_bytes((400, 300))[:200]
-    assert upload(truncated, "cut.png").status_code == 415
+    assert (upload(truncated, "cut.png").status_code, upload(truncated, "cut.png").json["error"]["code"]) == (
+        422, "file_corrupt")
     gif = __import__("io").BytesIO()
     __import__("PIL.Image", fromlist=["Image"]).new("RGB", (8, 8)).save(gif, format="GIF")
-    assert upload(gif.getvalue(), "a.gif").json["error"]["code"] == "unsupported_image"
+    assert upload(gif.getvalue(), "a.gif").json["error"]["code"] == "unsupported_file_type"
+    # A PDF is a record file, not a photo.
+    assert (upload(pdf(), "scan.pdf").status_code, upload(pdf(), "scan.pdf").json["error"]["code"]) == (
+        415, "unsupported_file_type")
+    assert (upload(b"", "empty.jpg").status_code, upload(b"", "empty.jpg").json["error"]["code"]) == (
+        422, "file_empty")
     response = upload(png_bytes(), "ok.png")
     assert response.status_code == 201
     assert response.json["key"].startswith(f"violation-photos/1/{user_id('demo-manager-1')}/")
-    assert response.json["key"].endswith(".jpg")
+    assert response.json["key"].endswith(".png")
+    # Re-encoded without metadata: a phone photo's GPS position is gone.
+    response = upload(jpeg(size=(120, 80), exif=gps_exif()), "IMG_0001.jpg")
+    assert response.status_code == 201 and response.json["key"].endswith(".jpg")
+    stored = object_store().get(response.json["key"])
+    assert response.json["size"] == len(stored) and b"Exif\x00\x00" not in stored and b"PhoneCam" not in stored
     # Another school's member cannot upload here.
     other = client.post("/api/v1/schools/1/violation-photos", headers=as_user("demo-manager-2"),
                         data={"file": (__import__("io").BytesIO(png_bytes()), "x.png")},
@@ -220,10 +236,14 @@ def test_photos_are_judged_by_content(client, as_user, kitchen, tmp_path):
     assert other.status_code == 403
 
 
-@pytest.mark.parametrize("size_mb", [11])
-def test_an_upload_over_the_limit_is_refused(client, as_user, kitchen, size_mb):
-    data = png_bytes() + b"\0" * (size_mb * 1024 * 1024)
+@pytest.mark.parametrize(("size", "code"), [(11 * 1024 * 1024, "payload_too_large"),  # the request itself
+                                           (10 * 1024 * 1024 + 1, "file_too_large")])   # the file, one byte over
+def test_an_upload_over_the_limit_is_refused(client, as_user, kitchen, size, code):
+    photo = png_bytes()
+    data = photo + b"\0" * (size - len(photo))
     response = client.post("/api/v1/schools/1/violation-photos", headers=as_user("demo-manager-1"),
                            data={"file": (__import__("io").BytesIO(data), "big.png")},
                            content_type="multipart/form-data")
-    assert response.status_code == 413
+    assert (response.status_code, response.json["error"]["code"]) == (413, code)
+    if code == "file_too_large":  # the same answer as a record upload over the limit
+        assert response.json["error"]["details"] == {"max_bytes": 10 * 1024 * 1024, "size": 10 * 1024 * 1024 + 1}

@@ -28,7 +28,7 @@ def test_scheduled_job_succeeds(app, demo, name):
 
 def test_every_feature_job_is_scheduled():
     names = {job.name for job in SCHEDULE}
-    assert {"records.rules", "notices.dispatch", "violations.escalate", "live.purge_recordings",
-            "live.ingest_recordings", "live.close_idle_sessions"} <= names
+    assert {"records.rules", "notices.dispatch", "notices.prune_logs", "violations.escalate",
+            "live.purge_recordings", "live.ingest_recordings", "live.close_idle_sessions"} <= names
     assert len(names) == len(SCHEDULE)
 

@@ -97,7 +97,8 @@ def test_a_fire_is_claimed_once(app: Any) -> None:
 
 
 @pytest.mark.parametrize("name", ["detection.dispatch", "monitoring.prune_job_runs", "records.rules",
-                                  "notices.dispatch", "violations.escalate", "live.purge_recordings"])
+                                  "notices.dispatch", "notices.prune_logs", "violations.escalate",
+                                  "live.purge_recordings"])
 def test_schedule_names_resolve_to_functions(name: str) -> None:
     from workers.executor import resolve
     from workers.schedule import job_by_name

@@ -1,9 +1,11 @@
-"""Checking uploaded files by their content: JPEG, PNG, WebP and PDF only, whatever the name or declared type.
+"""Checking uploaded files by their content, whatever the name or declared type: the one check behind every
+upload route (record files at ``POST /uploads``, violation photos at ``POST /schools/<id>/violation-photos``).
 
-Images are decoded completely (a truncated or corrupt file is refused) and re-encoded, which drops EXIF
-(GPS position, phone model) and any other metadata; orientation is applied first so the photo still looks
-right. PDFs are parsed: they must have pages, must not be encrypted and must not carry scripts, launch
-actions or embedded files.
+Each route says which kinds it takes: JPEG, PNG, WebP and PDF for records, the three image kinds for
+violation photos. Images are decoded completely (a truncated or corrupt file is refused) and re-encoded,
+which drops EXIF (GPS position, phone model) and any other metadata; orientation is applied first so the
+photo still looks right. PDFs are parsed: they must have pages, must not be encrypted and must not carry
+scripts, launch actions or embedded files.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -22,6 +25,8 @@ log = logging.getLogger(__name__)
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "pdf": "application/pdf"}
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "pdf": "pdf"}
 PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
+IMAGE_KINDS = frozenset(PIL_FORMATS)
+ALL_KINDS = frozenset(CONTENT_TYPES)
 MAX_PIXELS = 50_000_000        # decoding more than this is a decompression bomb, not a phone photo
 MAX_SIDE = 4096                # larger photos are scaled down when re-encoded
 MAX_PDF_PAGES = 200
@@ -50,10 +55,12 @@ class CheckedFile:
         return EXTENSIONS[self.kind]
 
 
-def unsupported() -> ApiError:
-    """The file is none of the accepted types."""
-    return ApiError(415, "unsupported_file_type", "仅支持 JPEG、PNG、WebP 图片和 PDF 文件",
-                    {"accepted": sorted(CONTENT_TYPES.values())})
+def unsupported(kinds: Collection[str] = ALL_KINDS) -> ApiError:
+    """The file is none of the accepted kinds."""
+    accepted = [kind for kind in CONTENT_TYPES if kind in kinds]
+    names = "、".join(kind.upper() if kind != "webp" else "WebP" for kind in accepted if kind in IMAGE_KINDS)
+    message = f"仅支持 {names} 图片和 PDF 文件" if "pdf" in kinds else f"仅支持 {names} 格式的图片"
+    return ApiError(415, "unsupported_file_type", message, {"accepted": [CONTENT_TYPES[k] for k in accepted]})
 
 
 def corrupt(reason: str) -> ApiError:
@@ -83,12 +90,15 @@ def check_size(size: int, max_bytes: int) -> None:
                        {"max_bytes": max_bytes, "size": size})
 
 
-def check_file(data: bytes, max_bytes: int) -> CheckedFile:
-    """Check a file by content and return what to store (images re-encoded without metadata)."""
+def check_file(data: bytes, max_bytes: int, kinds: Collection[str] = ALL_KINDS) -> CheckedFile:
+    """Check a file by content and return what to store (images re-encoded without metadata).
+
+    ``kinds`` are the accepted kinds (``IMAGE_KINDS`` for photos only); anything else is 415.
+    """
     check_size(len(data), max_bytes)
     kind = sniff(data)
-    if kind is None:
-        raise unsupported()
+    if kind is None or kind not in kinds:
+        raise unsupported(kinds)
     if kind == "pdf":
         return _check_pdf(data)
     return _reencode_image(data, kind)
