@@ -6,8 +6,9 @@ every reconnect), so no publish key has to be copied into its configuration. The
 credentials go to ffmpeg only, through its standard input and never its command line, which every local user
 can read (see :mod:`backend.live.sources` for how and why); what the relay logs is scrubbed of them.
 
-The publish URL does stay in ffmpeg's command line (an output has no such detour): it carries only the relay
-token, which expires after ``LIVE_TOKEN_TTL_SECONDS`` and lets nothing but this camera's stream be published.
+The publish URL does stay in ffmpeg's command line (an output has no such detour). It carries only the relay
+token: bound to this camera and accepted only within ``LIVE_TOKEN_TTL_SECONDS`` of signing, so a local user who
+read it could at most publish this one camera for that minute, and not while the relay is publishing it.
 """
 
 from __future__ import annotations

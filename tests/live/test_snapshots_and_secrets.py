@@ -117,6 +117,23 @@ def test_the_script_quotes_the_source_and_refuses_line_breaks(demo, camera_ids, 
     db.session.rollback()
 
 
+def test_a_source_that_cannot_be_a_script_line_is_refused_without_naming_it(client, as_user, demo, clock,
+                                                                               camera_ids, caplog):
+    from backend.live.relay import run_relay
+    from backend.live.settings import live_settings
+
+    camera = db.session.get(Camera, camera_ids["public"])
+    camera.source_kind, camera.source_url = "rtsp", "rtsp://10.0.0.2/Streaming/Channels/101\nfile 'file:/etc/passwd'"
+    db.session.commit()
+    caplog.set_level("DEBUG")
+    assert run_relay(camera_ids["public"], live_settings(), runs=1, sleep=lambda _: None) == 2
+    response = client.post(f"/api/v1/live/cameras/{camera_ids['public']}/snapshots", headers=as_user("demo-staff-1"))
+    assert response.status_code == 502
+    assert "relay: camera" in caplog.text and "snapshot of camera" in caplog.text
+    for secret in ("Streaming/Channels", "passwd"):
+        assert secret not in caplog.text and secret not in response.get_data(as_text=True)
+
+
 def test_a_snapshot_of_a_file_with_quotes_and_spaces_in_its_path(demo, camera_ids, app, tmp_path):
     """The quoting holds with the real ffmpeg: a path that needs it opens."""
     from backend.live.snapshots import grab_frame
