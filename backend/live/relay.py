@@ -3,7 +3,12 @@ it to the media server, for cameras that cannot push RTMP themselves.
 
 The relay authenticates with a short-lived relay token the server signs for that camera (a fresh one at
 every reconnect), so no publish key has to be copied into its configuration. The source URL and
-credentials go to ffmpeg only; what the relay logs is scrubbed of them.
+credentials go to ffmpeg only, through its standard input and never its command line, which every local user
+can read (see :mod:`backend.live.sources` for how and why); what the relay logs is scrubbed of them.
+
+The publish URL does stay in ffmpeg's command line (an output has no such detour). It carries only the relay
+token: bound to this camera and accepted only within ``LIVE_TOKEN_TTL_SECONDS`` of signing, so a local user who
+read it could at most publish this one camera for that minute, and not while the relay is publishing it.
 """
 
 from __future__ import annotations
@@ -18,36 +23,36 @@ from backend.extensions import db
 from backend.integrations import media
 from backend.live.services import relay_token
 from backend.live.settings import LiveSettings
-from backend.live.snapshots import NETWORK_PROTOCOLS, scrub, source_with_credentials
+from backend.live.sources import SourceError, ffmpeg_input, scrub, source_secrets
 from backend.schools.models import Camera, SourceKind
 from backend.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 30
+SOURCE_TIMEOUT_SECONDS = 10
 
 
-def relay_command(camera: Camera, publish_to: str, *, transcode: bool) -> list[str]:
-    """The ffmpeg command that relays one camera (video only: kitchens are watched, not listened to)."""
-    source = source_with_credentials(camera.source_url, camera.source_username, camera.source_password)
-    if camera.source_kind == SourceKind.FILE:
-        # A demo file loops forever at its own frame rate, like a camera would deliver it.
-        input_options = ["-re", "-stream_loop", "-1", "-protocol_whitelist", "file"]
-    elif camera.source_kind == SourceKind.RTSP:
-        input_options = ["-rtsp_transport", "tcp", "-timeout", "10000000", "-protocol_whitelist", NETWORK_PROTOCOLS]
-    else:
-        input_options = ["-rw_timeout", "10000000", "-protocol_whitelist", NETWORK_PROTOCOLS]
+def relay_command(camera: Camera, publish_to: str, *, transcode: bool) -> tuple[list[str], bytes]:
+    """The ffmpeg command that relays one camera (video only: kitchens are watched, not listened to), and the
+    script naming the source that goes to its standard input.
+
+    A demo file loops forever at its own frame rate, like a camera would deliver it.
+    """
+    input_args, script = ffmpeg_input(camera, SOURCE_TIMEOUT_SECONDS,
+                                      realtime_loop=camera.source_kind == SourceKind.FILE)
     video = (["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p", "-g", "50"]
              if transcode else ["-c:v", "copy"])
-    return ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", *input_options, "-i", source,
-            "-map", "0:v:0", "-an", *video, "-f", "flv", publish_to]
+    return (["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", *input_args,
+             "-map", "0:v:0", "-an", *video, "-f", "flv", publish_to], script)
 
 
-def _run_ffmpeg(command: list[str]) -> tuple[int, bytes]:
-    """Run ffmpeg to its end; if the relay itself is stopped (SIGTERM, Ctrl-C), stop ffmpeg with it."""
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _run_ffmpeg(command: list[str], script: bytes) -> tuple[int, bytes]:
+    """Run ffmpeg to its end, ``script`` on its standard input; if the relay itself is stopped (SIGTERM, Ctrl-C),
+    stop ffmpeg with it."""
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _, stderr = process.communicate()
+        _, stderr = process.communicate(input=script)
     except BaseException:
         process.terminate()
         try:
@@ -82,13 +87,16 @@ def run_relay(camera_id: int, settings: LiveSettings, *, transcode: bool | None 
         token = relay_token(camera, utcnow(), settings)
         publish_to = media.publish_url(settings.publish_base, camera.id, token)
         use_transcode = transcode if transcode is not None else camera.source_kind == SourceKind.FILE
-        command = relay_command(camera, publish_to, transcode=use_transcode)
-        hidden = [command[command.index("-i") + 1], camera.source_url, camera.source_username,
-                  camera.source_password, token]
+        try:
+            command, script = relay_command(camera, publish_to, transcode=use_transcode)
+        except SourceError:
+            log.error("relay: camera %s has a source URL that cannot be opened", camera_id)
+            return 2
+        hidden = [*source_secrets(camera), token]
         db.session.rollback()  # hold no transaction open while ffmpeg runs for hours
         log.info("relay: camera %s → %s", camera_id, media.redact_url(settings.publish_base))
         started = time.monotonic()
-        code, stderr = _run_ffmpeg(command)
+        code, stderr = _run_ffmpeg(command, script)
         message = scrub(stderr.decode(errors="replace").strip()[-500:], hidden)
         log.warning("relay: camera %s ffmpeg exited %s: %s", camera_id, code, message)
         attempt += 1

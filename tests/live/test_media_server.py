@@ -3,13 +3,16 @@ camera and as the players. The media server itself refuses what the api's hooks 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import secrets
+import signal
 import subprocess
 import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import numpy as np
 import pytest
@@ -238,3 +241,85 @@ def test_the_relay_publishes_a_camera_that_cannot_push(app, app_config, client, 
     finally:
         kill_process(relay)
     _wait(lambda: not db.session.get(CameraStream, camera).publishing, what="the relay's publish_done")
+
+
+SOURCE_USER, SOURCE_PASSWORD = "kitchen-cam", "Pa55:w/rd@cam"
+
+
+def _camera_source(kind: str, tmp_path: Path):
+    """A camera of that kind on loopback with a secret stream path, demanding credentials where the protocol has
+    them (HTTP and RTSP basic auth; ffmpeg's RTMP server has none), plus the kind the API stores for it."""
+    from tests.live.camera_sources import HttpCamera, RtmpCamera, RtspCamera
+    from tests.live.conftest import free_port
+
+    path_secret = f"tok-{secrets.token_hex(6)}"
+    if kind == "http":
+        return HttpCamera(SOURCE_USER, SOURCE_PASSWORD, f"/live/{path_secret}.ts").start(), "hls", path_secret
+    if kind == "rtsp":
+        return RtspCamera(SOURCE_USER, SOURCE_PASSWORD, f"/Streaming/{path_secret}", tmp_path).start(), "rtsp", \
+            path_secret
+    return RtmpCamera(f"/cam/{path_secret}", free_port()).start(), "rtmp", path_secret
+
+
+@pytest.mark.parametrize("kind", ["http", "rtsp", "rtmp"])
+def test_the_relay_keeps_the_source_out_of_every_command_line(kind, app, client, as_user, demo, camera_ids,
+                                                              media_server, tmp_path, caplog):
+    """`run_relay` pulls a camera that wants credentials and publishes it; meanwhile no process of ours shows the
+    source URL or the credentials in /proc (command line, environment), and no log record holds them."""
+    import os
+
+    from backend.live.relay import run_relay
+    from backend.live.settings import live_settings
+    from backend.schools.models import Camera
+    from tests.live.camera_sources import descendants, visible_to_local_users
+
+    camera_id = camera_ids["private"]
+    source, source_kind, path_secret = _camera_source(kind, tmp_path)
+    secrets_ = [SOURCE_USER, SOURCE_PASSWORD, quote(SOURCE_PASSWORD, safe=""), path_secret, source.url]
+    camera = db.session.get(Camera, camera_id)
+    camera.source_kind, camera.source_url = source_kind, source.url
+    camera.source_username, camera.source_password = SOURCE_USER, SOURCE_PASSWORD
+    db.session.commit()
+    caplog.set_level("DEBUG")
+    exit_codes: list[int] = []
+
+    def relay() -> None:
+        with app.app_context():
+            exit_codes.append(run_relay(camera_id, live_settings(), runs=1, sleep=lambda _: None))
+
+    thread = threading.Thread(target=relay, daemon=True)
+    camera_pids = {p.pid for p in source.processes}
+    relay_ffmpeg: list[int] = []
+    thread.start()
+    try:
+        stream = _wait(lambda: (s := db.session.get(CameraStream, camera_id)) is not None and s.publishing and s,
+                       seconds=60, what="the relay to publish")
+        assert stream.publisher_kind == "relay"
+        camera_pids |= {p.pid for p in source.processes}
+        ours = [pid for pid in descendants(os.getpid()) if pid not in camera_pids]
+        seen = {pid: visible_to_local_users(pid) for pid in ours}
+        relay_ffmpeg += [pid for pid, (cmdline, _) in seen.items() if cmdline.startswith("ffmpeg ")
+                        and media_server.rtmp_base in cmdline]
+        assert len(relay_ffmpeg) == 1, seen
+        for pid, (cmdline, environ) in seen.items():
+            for secret in secrets_:
+                assert secret not in cmdline and secret not in environ, (pid, secret)
+        # The media server really gets the camera: staff watch it through it.
+        code, frames = _read_frames(_play(client, as_user, "demo-staff-1", camera_id)["rtmp_url"])
+        assert code == 0, media_server.log()
+        _assert_moving_picture(frames)
+    finally:
+        for pid in relay_ffmpeg:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)  # the relay's ffmpeg ends; run_relay (runs=1) returns
+        thread.join(timeout=60)
+        source.stop()
+    assert not thread.is_alive() and exit_codes and exit_codes[0] != 0
+    if kind in ("http", "rtsp"):
+        assert source.refused >= 1 and source.authorised >= 1  # asked for credentials, and got them
+    if kind == "rtsp":
+        assert "/TCP" in source.transports[0]  # rtsp_transport tcp reached the RTSP demuxer through the script
+    assert f"relay: camera {camera_id} ffmpeg exited" in caplog.text
+    for record in caplog.records:
+        for secret in secrets_:
+            assert secret not in record.getMessage()
