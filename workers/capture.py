@@ -3,28 +3,57 @@
 Sources: ``file`` loops a video file as if it were a live camera (the frame shown at a given time is
 ``time x fps`` modulo the length), RTSP / RTMP / HLS through OpenCV's FFmpeg backend, and HTTP snapshot
 URLs (ONVIF-style JPEG, basic or digest authentication). Every network read has a timeout. No Flask here.
+
+A camera's source is the camera's own: for RTMP or HLS, the stream its camera or NVR serves. The project's
+media server is not one (it plays only for single-use viewer tokens from the api).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import cv2
 import numpy as np
 import requests
+import urllib3
 
 log = logging.getLogger(__name__)
 
-# FFmpeg reads RTSP over UDP by default, which drops packets on busy networks: TCP gives whole frames.
-os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
+# Options OpenCV hands to FFmpeg at every open (key;value pairs joined by |), unless the operator set their own:
+# - FFmpeg reads RTSP over UDP first, which drops packets on busy networks: TCP gives whole frames.
+# - An RTMP stream announces audio in its FLV header even when a camera sends none (kitchen cameras often do
+#   not), and FFmpeg then probes for 5 s for that audio: every (re)connection would eat the whole open
+#   timeout. One second of probing finds the video (its parameters come first, in the sequence header).
+FFMPEG_CAPTURE_OPTIONS = "rtsp_transport;tcp|analyzeduration;1000000"
+os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", FFMPEG_CAPTURE_OPTIONS)
+
+
+class _QueryHidden(logging.Filter):
+    """urllib3 logs request URLs at DEBUG with their query string, and cheap cameras take the password there
+    (``/snapshot.cgi?user=admin&pwd=...``): keep the path, hide the query."""
+
+    _QUERY = re.compile(r"\?[^\s'\"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's string arguments; never drop the record."""
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._QUERY.sub("?<hidden>", arg) if isinstance(arg, str) else arg
+                                for arg in record.args)
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(_QueryHidden())
 
 STREAM_KINDS = ("rtsp", "rtmp", "hls")
 MAX_SNAPSHOT_BYTES = 15 * 1024 * 1024
@@ -45,12 +74,24 @@ class SourceSpec:
     timeout_seconds: float = 5.0
 
     def redacted(self) -> str:
-        """The URL without any user information, for logs."""
-        parts = urlsplit(self.url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, "", "")) if parts.scheme else self.url
+        """The URL without user information, query or fragment, for logs.
+
+        A URL that does not parse cleanly (say a password with an unescaped ``#``, ``/`` or ``@`` typed into
+        it) is not guessed at: only its scheme is shown, so no piece of a password can reach a log line.
+        """
+        if self.kind == "file":
+            return self.url
+        try:
+            parts = urlsplit(self.url)
+            host = parts.hostname or ""
+            if parts.port:
+                host = f"{host}:{parts.port}"
+        except ValueError:
+            parts, host = None, ""
+        if parts is None or not parts.scheme or not host or "@" in parts.path:
+            scheme = self.url.split(":", 1)[0] if ":" in self.url else ""
+            return f"{scheme}://<unparsed URL>" if scheme.isalnum() else "<unparsed URL>"
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
     def cache_key(self) -> tuple[str, str, str | None]:
         """Connections are shared by every camera with the same source and user."""
@@ -157,7 +198,10 @@ class StreamSource:
             backlog = min(self.max_skip, int((now - self._last_read) * fps) - 1)
             for _ in range(max(0, backlog)):
                 if not self._cap.grab():
-                    break
+                    # The stream ended or stalled for a whole read timeout: reading on would only wait
+                    # another timeout for the same answer.
+                    self.close()
+                    return None
         ok, frame = self._cap.read()
         self._last_read = time.monotonic()
         if not ok:
@@ -172,30 +216,69 @@ class StreamSource:
             self._cap = None
 
 
+class _CameraDigestAuth(requests.auth.HTTPDigestAuth):
+    """Digest authentication whose nonce and nonce count belong to the camera, not to the calling thread.
+
+    requests keeps digest state per thread, but the worker pool's threads take turns reading a camera (the
+    cache's per-source lock serialises them): with per-thread state each new thread would start with a 401
+    again. One camera, one state.
+    """
+
+    def __init__(self, username: str, password: str) -> None:
+        super().__init__(username, password)
+        self._thread_local = SimpleNamespace()  # type: ignore[assignment]
+
+
 class SnapshotSource:
-    """An HTTP(S) snapshot URL returning one JPEG/PNG per request, over a kept-alive session."""
+    """An HTTP(S) snapshot URL returning one JPEG/PNG per request, over a kept-alive session.
+
+    With a user, the first request carries no credentials: the camera's challenge decides the scheme. Digest
+    (what ONVIF cameras usually ask for) is answered and then sent directly with every later request; basic
+    is used only when the camera asks for it, so a password never travels in clear to a camera that did
+    not. Not thread-safe on its own: the :class:`CaptureCache` serialises the reads of a source.
+    """
 
     def __init__(self, spec: SourceSpec) -> None:
         self.spec = spec
         self._session = requests.Session()
-        self._digest = False
+        self._digest = _CameraDigestAuth(spec.username or "", spec.password or "")
+        self._basic = False
 
     def _auth(self) -> requests.auth.AuthBase | None:
         if not self.spec.username:
             return None
-        if self._digest:
-            return requests.auth.HTTPDigestAuth(self.spec.username, self.spec.password or "")
-        return requests.auth.HTTPBasicAuth(self.spec.username, self.spec.password or "")
+        if self._basic:
+            return requests.auth.HTTPBasicAuth(self.spec.username, self.spec.password or "")
+        # Sends nothing until the camera sends a digest challenge; answers it and remembers it.
+        return self._digest
 
     def _get(self) -> requests.Response:
         timeout = (self.spec.timeout_seconds, self.spec.timeout_seconds)
         response = self._session.get(self.spec.url, auth=self._auth(), timeout=timeout, stream=True)
         challenge = response.headers.get("WWW-Authenticate", "").lower()
-        if response.status_code == 401 and self.spec.username and not self._digest and "digest" in challenge:
+        if response.status_code == 401 and self.spec.username and not self._basic and challenge.startswith("basic"):
             response.close()
-            self._digest = True  # ONVIF cameras usually want digest; remember it for this camera
+            self._basic = True  # the camera wants basic: remember it for this camera
             response = self._session.get(self.spec.url, auth=self._auth(), timeout=timeout, stream=True)
         return response
+
+    def _body(self, response: requests.Response) -> bytes:
+        """The body, capped in size and in total time.
+
+        Each read returns after one socket read (at most ``timeout_seconds``), so a camera that dribbles
+        its answer is cut off at the deadline instead of holding the worker for as long as it likes.
+        """
+        body = bytearray()
+        deadline = time.monotonic() + self.spec.timeout_seconds * 2
+        while True:
+            chunk = response.raw.read1(64 * 1024, decode_content=True)
+            if not chunk:
+                return bytes(body)
+            body.extend(chunk)
+            if len(body) > MAX_SNAPSHOT_BYTES:
+                raise CaptureError(f"snapshot {self.spec.redacted()}: larger than {MAX_SNAPSHOT_BYTES} bytes")
+            if time.monotonic() > deadline:
+                raise CaptureError(f"snapshot {self.spec.redacted()}: body too slow")
 
     def read(self, at: float) -> np.ndarray | None:
         """Fetch and decode one picture; the body is capped and checked by content, not by header."""
@@ -206,18 +289,11 @@ class SnapshotSource:
         with response:
             if response.status_code != 200:
                 raise CaptureError(f"snapshot {self.spec.redacted()}: HTTP {response.status_code}")
-            body = bytearray()
-            deadline = time.monotonic() + self.spec.timeout_seconds * 2
             try:
-                for chunk in response.iter_content(64 * 1024):
-                    body.extend(chunk)
-                    if len(body) > MAX_SNAPSHOT_BYTES:
-                        raise CaptureError(f"snapshot {self.spec.redacted()}: larger than {MAX_SNAPSHOT_BYTES} bytes")
-                    if time.monotonic() > deadline:
-                        raise CaptureError(f"snapshot {self.spec.redacted()}: body too slow")
-            except requests.RequestException as exc:
+                body = self._body(response)
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 raise CaptureError(f"snapshot {self.spec.redacted()}: {type(exc).__name__}") from exc
-        frame = cv2.imdecode(np.frombuffer(bytes(body), dtype=np.uint8), cv2.IMREAD_COLOR)
+        frame = cv2.imdecode(np.frombuffer(body, dtype=np.uint8), cv2.IMREAD_COLOR)
         if frame is None:
             raise CaptureError(f"snapshot {self.spec.redacted()}: not a picture")
         return frame
@@ -248,12 +324,17 @@ class CaptureResult:
 
 
 class CaptureCache:
-    """The worker's open sources, least recently used dropped first; one lock per source."""
+    """The worker's open sources, least recently used dropped first; one lock per source.
+
+    Cameras with the same source (kind, URL and user) share one connection. ``opened`` counts the sources
+    this cache has opened, reconnections included.
+    """
 
     def __init__(self, max_open: int = 256, tries: int = 2, retry_delay: float = 0.2) -> None:
         self.max_open = max_open
         self.tries = tries
         self.retry_delay = retry_delay
+        self.opened = 0
         self._sources: OrderedDict[tuple[str, str, str | None], tuple[FrameSource, threading.Lock]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -265,26 +346,38 @@ class CaptureCache:
                 self._sources.move_to_end(key)
                 return entry
         source = open_source(spec)
+        evicted: list[tuple[FrameSource, threading.Lock]] = []
         with self._lock:
             entry = self._sources.setdefault(key, (source, threading.Lock()))
-            if entry[0] is not source:
-                source.close()
+            if entry[0] is source:
+                self.opened += 1
             while len(self._sources) > self.max_open:
-                _, (old, old_lock) = self._sources.popitem(last=False)
-                with old_lock:
-                    old.close()
-            return entry
+                evicted.append(self._sources.popitem(last=False)[1])
+        if entry[0] is not source:
+            source.close()
+        for old, old_lock in evicted:
+            with old_lock:  # never release a connection another thread is reading from
+                old.close()
+        return entry
 
-    def _drop(self, spec: SourceSpec) -> None:
+    def _drop(self, spec: SourceSpec, source: FrameSource | None) -> None:
+        """Forget the source that failed (not one another thread has opened since) and release it."""
+        if source is None:
+            return  # it never opened: nothing of ours is in the cache
+        key = spec.cache_key()
         with self._lock:
-            entry = self._sources.pop(spec.cache_key(), None)
-        if entry is not None:
+            entry = self._sources.get(key)
+            if entry is None or entry[0] is not source:
+                return
+            del self._sources[key]
+        with entry[1]:
             entry[0].close()
 
     def read(self, spec: SourceSpec, at: float) -> CaptureResult:
         """Up to ``tries`` attempts, reconnecting after each failure; never raises for the camera's faults."""
         error: str | None = None
         for attempt in range(1, self.tries + 1):
+            source: FrameSource | None = None
             try:
                 source, lock = self._entry(spec)
                 with lock:
@@ -296,7 +389,7 @@ class CaptureCache:
                 error = str(exc)
             except cv2.error as exc:
                 error = f"decoder error: {exc.msg if hasattr(exc, 'msg') else exc}"
-            self._drop(spec)
+            self._drop(spec, source)
             if attempt < self.tries:
                 time.sleep(self.retry_delay)
         log.info("capture failed for %s after %d tries: %s", spec.redacted(), self.tries, error)
@@ -307,5 +400,6 @@ class CaptureCache:
         with self._lock:
             entries = list(self._sources.values())
             self._sources.clear()
-        for source, _ in entries:
-            source.close()
+        for source, lock in entries:
+            with lock:
+                source.close()

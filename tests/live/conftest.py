@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import logging
-import socket
 from datetime import datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.support.net import free_port
+
 HOOK_SECRET = "test-media-hook-secret-0123456789"
 ALL_DAY = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
-
-
-def free_port() -> int:
-    """An ephemeral loopback port (closed again; the caller binds it right away)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import yaml
 
 from backend.integrations.media import render_media_config
 from backend.live.mediaconf import DEFAULT_TEMPLATE, default_variables
-from tests.live.conftest import free_port
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "docker" / "media" / "Dockerfile"

@@ -24,8 +24,9 @@ from backend.integrations import media
 from backend.live.models import CameraStream, RecordingSegment, ViewSession
 from backend.timeutil import SHANGHAI, utcnow
 from tests.live.conftest import ALL_DAY, HOOK_SECRET, set_live_windows
-from tests.live.media_files import VTEST, probe
-from tests.live.media_server import MediaServer, kill_process
+from tests.live.media_files import probe
+from tests.support.media import MediaServer, publish
+from tests.support.net import kill_process
 
 pytestmark = pytest.mark.slow
 WIDTH, HEIGHT = 768, 576
@@ -50,15 +51,6 @@ def media_server(api_server, app, media_ports, tmp_path):
     server.start(api_server, HOOK_SECRET, record_interval="4s")
     yield server
     server.stop()
-
-
-def _publish(url: str, seconds: float | None = None) -> subprocess.Popen:
-    """ffmpeg as the camera: vtest.avi in real time, H.264 with a key frame every second."""
-    limit = ["-t", str(seconds)] if seconds else []
-    return subprocess.Popen(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-stream_loop", "-1",
-                             "-i", str(VTEST), *limit, "-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune",
-                             "zerolatency", "-g", "10", "-f", "flv", url],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def _read_frames(url: str, frames: int = 5) -> tuple[int, np.ndarray | None]:
@@ -114,13 +106,13 @@ def test_live_view_through_the_media_server(app, client, as_user, demo, camera_i
 
     # The school's staff give the camera a publish key; the camera publishes with it.
     key = client.post(f"/api/v1/live/cameras/{camera}/publish-key", headers=as_user("demo-staff-1")).json["publish_key"]
-    wrong = _publish(media.publish_url(media_server.rtmp_base, camera, "not-the-key"), seconds=3)
+    wrong = publish(media.publish_url(media_server.rtmp_base, camera, "not-the-key"), seconds=3)
     assert wrong.wait(timeout=30) != 0, "the media server accepted a wrong publish key"
     assert "media hook refused: bad_publish_key" in caplog.text
     db.session.rollback()
     assert db.session.get(CameraStream, camera).publishing is False
 
-    publisher = _publish(media.publish_url(media_server.rtmp_base, camera, key))
+    publisher = publish(media.publish_url(media_server.rtmp_base, camera, key))
     try:
         _wait(lambda: (s := db.session.get(CameraStream, camera)) is not None and s.publishing, what="publishing")
         lobby = client.get("/api/v1/live/canteens/1/cameras", headers=as_user("demo-parent-1")).json

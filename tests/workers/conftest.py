@@ -1,12 +1,10 @@
 """Fixtures of the worker tests: cameras in a migrated database, the worker runtime on the test app,
-tiny ONNX models, and a local HTTP snapshot server."""
+tiny ONNX models, and a local HTTP snapshot camera."""
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ import numpy as np
 import pytest
 
 from tests.detection.detection_testdata import constant_model, vtest_frame, vtest_path
+from tests.fakes.http_camera import SnapshotCamera
 
 VTEST_SIZE = (768, 576)
 # A no_mask box in vtest's 768x576 pixels; the tiny model below reports exactly this box.
@@ -109,54 +108,11 @@ def jpeg(frame: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-class SnapshotServer:
-    """A local ONVIF-style snapshot endpoint: GET /snapshot.jpg answers ``self.body`` (basic auth optional)."""
+class SnapshotServer(SnapshotCamera):
+    """The snapshot camera of tests/fakes/http_camera.py, showing a vtest frame until a test changes ``body``."""
 
-    def __init__(self, user: str | None = None, password: str | None = None) -> None:
-        self.body: bytes = jpeg(vtest_frame(0))
-        self.status = 200
-        self.delay = 0.0
-        self.requests = 0
-        self.user, self.password = user, password
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                import base64
-                import time
-
-                server.requests += 1
-                if server.user:
-                    expected = "Basic " + base64.b64encode(f"{server.user}:{server.password}".encode()).decode()
-                    if self.headers.get("Authorization") != expected:
-                        self.send_response(401)
-                        self.send_header("WWW-Authenticate", 'Basic realm="camera"')
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                        return
-                if server.delay:
-                    time.sleep(server.delay)
-                self.send_response(server.status)
-                self.send_header("Content-Type", "image/jpeg")
-                self.send_header("Content-Length", str(len(server.body)))
-                self.end_headers()
-                self.wfile.write(server.body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/snapshot.jpg"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> SnapshotServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def __init__(self, user: str | None = None, password: str | None = None, auth: str = "basic") -> None:
+        super().__init__(user, password, auth, body=jpeg(vtest_frame(0)))
 
 
 @pytest.fixture
