@@ -101,9 +101,12 @@ def run_scene(jpegs: list[bytes], roi: list, plan, detector=None, bare_session=N
                 started = time.process_time()
                 bare_session.run(None, {name: tensor})
                 bare.append((time.process_time() - started) * 1000)
+    def mean(values: list[float]) -> float | None:
+        return statistics.fmean(values) if values else None
+
     return {"samples": len(jpegs), "analysed": analysed, "skip_share": 1 - analysed / len(jpegs),
-            "cost_all_ms": statistics.fmean(full_all), "cost_analysed_ms": statistics.fmean(full_analysed) if full_analysed else None,
-            "bare_ms": statistics.fmean(bare) if bare else None, "decode_ms": statistics.fmean(decode) if decode else None,
+            "cost_all_ms": statistics.fmean(full_all), "cost_analysed_ms": mean(full_analysed),
+            "bare_ms": mean(bare), "decode_ms": mean(decode),
             "full_analysed": full_analysed, "bare": bare}
 
 
