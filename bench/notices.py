@@ -1,6 +1,6 @@
 """Notices per second through the dispatcher to the WeChat fake, next to a raw HTTP loop to the same fake.
 
-    .venv/bin/python bench/notices.py [--notices 2000] [--database postgresql|sqlite] [--workers 16] [--batch 100]
+    .venv/bin/python bench/notices.py [--notices 2000] [--database postgresql|sqlite] [--workers 16] [--batch 500]
 
 The fake runs in its own process. Both sides send the same subscribe messages (valid keyword data, one per
 recipient): the raw loop posts them one after another over one keep-alive connection and does nothing else;
@@ -120,12 +120,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--workers", type=int, default=None, help="senders (default: the dispatcher's own)")
-    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=None, help="rows per dispatch run (default: the dispatcher's own)")
     args = parser.parse_args()
-    if args.workers is None:
-        from backend.notices.dispatcher import DEFAULT_WORKERS
+    from backend.notices.dispatcher import DEFAULT_BATCH, DEFAULT_WORKERS
 
-        args.workers = DEFAULT_WORKERS
+    args.workers = args.workers or DEFAULT_WORKERS
+    args.batch = args.batch or DEFAULT_BATCH
     per_round = args.notices // args.rounds
 
     fake, base = start_fake()

@@ -5,8 +5,9 @@ wechatpy 1.8 has habits this platform cannot live with, handled here:
   the token in a shared store, and retry exactly once after one refresh;
 - it fetches tokens from a hard-coded host: ``fetch`` goes through ``WECHAT_API_BASE`` instead;
 - it would attach an access_token (and so fetch one) even to ``jscode2session``, which needs none;
-- its ``requests`` session keeps 10 connections and rereads proxy variables and ``~/.netrc`` on every call: the
-  dispatcher sends from more threads than that, and each extra one opened and closed a connection per message.
+- its ``requests`` session keeps 10 connections (the dispatcher sends from more threads, and each extra one
+  opened and closed a connection per message) and costs more CPU per call than WeChat's answer: it talks through
+  :class:`~backend.integrations.http_transport.LeanSession` instead.
 """
 
 from __future__ import annotations
@@ -16,17 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from backend.integrations.http_transport import LeanSession
 from backend.integrations.token_store import TokenStore
 
 log = logging.getLogger(__name__)
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
-#: Keep-alive connections per host: more than the notice dispatcher's concurrent senders.
-POOL_CONNECTIONS = 32
 
 
 class WeChatError(Exception):
@@ -60,13 +59,7 @@ class _Client(WeChatClient):
     def __init__(self, appid: str, secret: str, api_base: str, timeout: float) -> None:
         super().__init__(appid, secret, timeout=timeout, auto_retry=False)
         self.api_base = api_base
-        http = self._http
-        # Proxy settings are read once here instead of on every call (trust_env off also skips ~/.netrc).
-        http.proxies.update(requests.utils.get_environ_proxies(api_base))
-        http.trust_env = False
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_CONNECTIONS)
-        http.mount("http://", adapter)
-        http.mount("https://", adapter)
+        self._http = LeanSession(api_base)
 
     def fetch_access_token(self) -> dict[str, Any]:
         """Fetch a new token from ``<base>cgi-bin/token`` with our timeout.

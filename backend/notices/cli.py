@@ -13,11 +13,11 @@ from datetime import datetime
 import click
 from flask import Flask
 
-from backend.notices.dispatcher import DEFAULT_LEASE_SECONDS, DispatchReport, dispatch_due
+from backend.notices.dispatcher import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS, DispatchReport, dispatch_due
 from backend.timeutil import utcnow
 
 
-def run_dispatch_loop(stop: threading.Event, batch: int = 100, idle_seconds: float = 2.0,
+def run_dispatch_loop(stop: threading.Event, batch: int = DEFAULT_BATCH, idle_seconds: float = 2.0,
                       lease_seconds: float = DEFAULT_LEASE_SECONDS, workers: int = 4) -> DispatchReport:
     """Dispatch until ``stop`` is set, sleeping ``idle_seconds`` when nothing is due; returns the totals."""
     totals = DispatchReport()
@@ -35,7 +35,7 @@ def register(app: Flask) -> None:
 
     @app.cli.command("dispatch-notices")
     @click.option("--loop", is_flag=True, help="keep dispatching until SIGTERM/SIGINT")
-    @click.option("--batch", type=click.IntRange(1, 1000), default=100, show_default=True)
+    @click.option("--batch", type=click.IntRange(1, 1000), default=DEFAULT_BATCH, show_default=True)
     @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True)
     @click.option("--lease", "lease_seconds", type=click.FloatRange(1, 3600), default=DEFAULT_LEASE_SECONDS,
                   show_default=True, help="seconds a claim lasts before another dispatcher may take it")
