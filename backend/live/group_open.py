@@ -68,9 +68,8 @@ def run_batch(connection: Any, batch: Sequence[OpenRequest], camera_cap: int, sc
 class GroupOpener:
     """Queues concurrent open requests of one process and sends them to the database together.
 
-    One batch is in flight at a time, so the leaders share one connection, which the opener keeps between
-    batches: checking a connection out of the pool and back in for every play cost more CPU than the play's
-    own statement. A connection that fails is invalidated and the next batch opens a fresh one.
+    One batch is in flight at a time, so the leaders share one pooled connection while plays keep coming and
+    give it back to the pool as soon as the queue is empty.
     """
 
     def __init__(self, connect: Callable[[], Any]) -> None:
@@ -128,3 +127,6 @@ class GroupOpener:
                 successor.wake.set()  # not finished: it wakes up as the next leader
                 return
             self._busy = False
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()  # back to the pool while no play is waiting

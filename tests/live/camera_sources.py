@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.live.media_files import VTEST
-from tests.live.media_server import kill_process
+from tests.support.net import kill_process
 
 
 def live_encoder(output_format: str, output: str = "pipe:1", extra: tuple[str, ...] = ()) -> subprocess.Popen:
