@@ -105,7 +105,9 @@ def run_scene(jpegs: list[bytes], roi: list, plan, detector=None, bare_session=N
         return statistics.fmean(values) if values else None
 
     return {"samples": len(jpegs), "analysed": analysed, "skip_share": 1 - analysed / len(jpegs),
-            "cost_all_ms": statistics.fmean(full_all), "cost_analysed_ms": mean(full_analysed),
+            # Steady state: a camera's first sample after a worker starts always runs the models (there is no
+            # reference picture yet); over a day that is one sample in 17,280.
+            "cost_all_ms": statistics.fmean(full_all[1:]), "cost_analysed_ms": mean(full_analysed),
             "bare_ms": mean(bare), "decode_ms": mean(decode),
             "full_analysed": full_analysed, "bare": bare}
 
@@ -163,7 +165,7 @@ def main() -> int:
           "and on keep-alives)")
     print(f"   busy scene:   {busy['skip_share'] * 100:.1f} % skipped "
           f"({busy['samples'] - busy['analysed']} of {busy['samples']})")
-    print("3. cameras per core at one sample per 5 s (target >= 300)")
+    print("3. cameras per core at one sample per 5 s (target >= 300; steady state: a camera's first sample left out)")
     print("   CenterFace forced on every analysed sample:")
     for label, scene in (("static scene", static), ("busy scene  ", busy)):
         cost = scene["cost_all_ms"]
