@@ -34,6 +34,7 @@ NOTICES = 1000
 KILLS = 50
 LEASE_SECONDS = 1.5
 WORKERS = 4
+WECHAT_LATENCY_SECONDS = 0.05
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +54,9 @@ def fake_process():
     control = FakeWeChatControl(line.split(" ", 1)[1])
     control.set_options(require_known_openid=False, allow_unregistered_templates=False)
     control.set_templates(template_kinds(), replace=True)
+    # WeChat's own latency: without it the dispatcher drains the outbox in the first few kills, and the later
+    # ones would test nothing. A kill during the wait is the duplicate window of a real send.
+    control.inject_delay("subscribe_send", WECHAT_LATENCY_SECONDS, times=None)
     yield control
     process.terminate()
     process.wait(10)
