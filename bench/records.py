@@ -52,18 +52,6 @@ def production_env(database_url: str, storage: str) -> dict[str, str]:
     return env
 
 
-def reset_database(url: str) -> None:
-    import sqlalchemy as sa
-
-    from backend.config import normalise_database_url
-
-    engine = sa.create_engine(normalise_database_url(url))
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def seed_month(env: dict[str, str], days: int) -> str:
     """Migrate, seed the demo and ``days`` days of records for school 1; return a parent's bearer token."""
     os.environ.update(env)
@@ -213,9 +201,11 @@ def main() -> None:
     if args.database_url.rstrip("/").endswith("/test"):
         sys.exit("refusing to use the database named 'test'")
 
+    from bench.api import recreate_database
+
+    database_url = recreate_database(args.database_url)
     storage = tempfile.mkdtemp(prefix="bench-records-")
-    env = production_env(args.database_url, storage)
-    reset_database(args.database_url)
+    env = production_env(database_url, storage)
     started = time.perf_counter()
     token = seed_month(env, args.days)
     print(f"seeding took {time.perf_counter() - started:.0f}s")
