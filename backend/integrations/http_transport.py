@@ -45,9 +45,11 @@ class LeanSession:
         try:
             raw = self._pool.request(method.upper(), url, body=body, timeout=urllib3.Timeout(total=timeout),
                                      redirect=False, preload_content=True)
-        except urllib3.exceptions.TimeoutError as exc:
+        except urllib3.exceptions.NewConnectionError as exc:  # urllib3 files it under timeouts; it is not one
+            raise requests.ConnectionError(str(exc)) from exc
+        except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
             raise requests.Timeout(str(exc)) from exc
-        except urllib3.exceptions.HTTPError as exc:
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise requests.ConnectionError(str(exc)) from exc
         response = requests.Response()
         response.status_code = raw.status
