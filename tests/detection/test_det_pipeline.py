@@ -89,6 +89,19 @@ def test_unusable_pictures_skip_the_models() -> None:
     assert detector.calls == 1  # only the first sample (no reference yet) ran
 
 
+def test_a_sample_that_wants_no_detector_is_not_a_model_run() -> None:
+    # During work hours the worker plans no face or people detector: the sample is diagnosed and gated, and the
+    # first sample that wants a detector again (the kitchen closed) runs it at once, not at the next keep-alive.
+    state = CameraState.new(CONFIG)
+    detector = CountingDetector()
+    frame = vtest_frame(0)
+    working = analyse_sample(frame, state, CONFIG, [], now=0.0)
+    assert not working.ran_models and working.skip_reason == "no_detectors" and working.detections == []
+    assert state.motion.state.last_model_run_at is None
+    closed = analyse_sample(frame.copy(), state, CONFIG, [detector], now=30.0)
+    assert closed.ran_models and closed.keepalive and detector.calls == 1
+
+
 def test_without_gate_every_usable_sample_runs() -> None:
     config = PipelineConfig(use_motion_gate=False)
     state = CameraState.new(config)
