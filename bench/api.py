@@ -13,8 +13,6 @@ import argparse
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,7 +20,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.loadgen import interleaved, median_rps  # noqa: E402
+from bench.loadgen import interleaved, median_rps, start_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_bench_api"
 
@@ -97,25 +95,11 @@ def main() -> int:
 
     database_url = recreate_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     env = bench_env(database_url)
-    bin_dir = Path(sys.executable).parent
     migrate_and_seed(env, args.schools, args.parents_per_school)
     tokens = make_tokens(env, 200)
 
-    server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{args.port}", "--workers", "2", "--threads", "8",
-         "--worker-class", "gthread", "--log-level", "warning", "backend.app:create_app()"],
-        env=env, cwd=ROOT)
+    server, base = start_gunicorn(env, args.port, workers=2, threads=8)
     try:
-        base = f"http://127.0.0.1:{args.port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.2)
         headers = [{"Authorization": f"Bearer {t}"} for t in tokens]
         common = {"seconds": args.seconds, "concurrency": args.concurrency}
         # Warm both endpoints (imports, connection pools) before measuring.

@@ -21,11 +21,9 @@ import multiprocessing
 import os
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -35,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.api import migrate_and_seed, recreate_database  # noqa: E402
-from bench.loadgen import LoadResult  # noqa: E402
+from bench.loadgen import LoadResult, start_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_bench_live"
 SECRET_KEY = "bench-" + "k" * 40
@@ -183,27 +181,13 @@ def main() -> int:
 
     database_url = recreate_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     env = bench_env(database_url)
-    bin_dir = Path(sys.executable).parent
     migrate_and_seed(env, args.schools, args.parents_per_school)
     pool = viewers(database_url)
 
-    server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers), "--threads",
-         str(args.threads), "--worker-class", "gthread", "--log-level", "warning", "backend.app:create_app()"],
-        env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{args.port}"
+    server, base = start_gunicorn(env, args.port, args.workers, args.threads)
     play_path = f"/internal/media/on_play?secret={HOOK_SECRET}"
     results: dict[str, list[LoadResult]] = {"GET /healthz": [], "POST on_play": []}
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.2)
         common = {"concurrency": args.concurrency, "pool": pool}
         # Warm both (imports, connection pools, prepared statements) before measuring.
         run_load("warm", base, "/healthz", "get", seconds=1, seed=1, **common)

@@ -9,11 +9,36 @@ from __future__ import annotations
 import http.client
 import multiprocessing
 import statistics
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int,
+                   app: str = "backend.app:create_app()") -> tuple[subprocess.Popen, str]:
+    """The api on gunicorn (gthread) on loopback, once it answers /healthz; the process and its base URL."""
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning", app], env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            return server, base
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.terminate()
+                raise SystemExit("gunicorn did not start") from None
+            time.sleep(0.2)
 
 
 @dataclass

@@ -17,7 +17,6 @@ import http.client
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.loadgen import start_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_records_bench"
 
@@ -210,22 +211,8 @@ def main() -> None:
     token = seed_month(env, args.days)
     print(f"seeding took {time.perf_counter() - started:.0f}s")
     port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "--threads", str(args.threads),
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "backend.app:create_app()"], cwd=ROOT, env=env)
+    server, _ = start_gunicorn(env, port, args.workers, args.threads)
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                sys.exit("gunicorn did not start")
-            time.sleep(0.2)
         # Like the WeChat client and browsers, accept gzip (the body is then read, not decompressed).
         auth = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
         targets = {"healthz": ("/healthz", {}), "today": ("/api/v1/schools/1/today", auth)}
