@@ -6,7 +6,8 @@ Every on_play request is what nginx-rtmp sends for a new player: a form POST wit
 and a fresh signed play token of a parent for their school's camera (tokens are one-use, so each request
 carries its own). Each accepted play opens a view session: the hook runs its whole path (token check,
 per-school lock, viewer caps at their defaults of 50 per camera and 200 per school, session insert, commit).
-Tokens are spread over the seeded schools' cameras so that no camera fills up during the run: a refused
+Tokens are spread over the seeded schools' cameras, and the players of a round leave before the next one
+(their sessions are closed between rounds, outside the timed windows), so that no camera fills up: a refused
 play would count as an error. Prints requests/s and p50/p99 of both endpoints
 measured with the same concurrency, interleaved in one run, and the ratio on_play/healthz (target ≥ 0.7).
 Uses its own database (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/kitchen_bench_live),
@@ -86,13 +87,16 @@ def _play_bodies(pool: list[tuple[int, int, int]], count: int, seed: int) -> lis
 
 
 def _worker(base: str, path: str, kind: str, threads: int, seconds: float, pool, seed: int,
-            queue: multiprocessing.Queue) -> None:
+            queue: multiprocessing.Queue, start: threading.Barrier) -> None:
     per_thread = 0
     bodies: list[list[bytes]] = []
     if kind == "play":
         # Enough tokens for any plausible rate on this machine; one list per thread, no sharing.
         per_thread = int(seconds * 2500 / threads) + 200
         bodies = [_play_bodies(pool, per_thread, seed * 100 + t) for t in range(threads)]
+    # Every process starts its clock together, once all have signed their tokens: signing in one process
+    # must not take CPU from another's timed window.
+    start.wait()
     host, port = base.removeprefix("http://").split(":")
     results: list[tuple[int, int, list[float], float]] = []
     lock = threading.Lock()
@@ -143,8 +147,9 @@ def run_load(label: str, base: str, path: str, kind: str, *, seconds: float, con
              seed: int, processes: int = 2) -> LoadResult:
     """``concurrency`` keep-alive connections over ``processes`` processes, for ``seconds``."""
     queue: multiprocessing.Queue = multiprocessing.Queue()
+    start = multiprocessing.Barrier(processes)
     children = [multiprocessing.Process(target=_worker, args=(base, path, kind, max(1, concurrency // processes),
-                                                              seconds, pool, seed * 10 + n, queue))
+                                                              seconds, pool, seed * 10 + n, queue, start))
                 for n in range(processes)]
     for child in children:
         child.start()
@@ -164,6 +169,17 @@ def count_sessions(database_url: str) -> int:
         count = conn.execute(sa.text("SELECT count(*) FROM live_view_session")).scalar()
     engine.dispose()
     return int(count)
+
+
+def players_leave(database_url: str) -> None:
+    """Close every open view session, as on_done does when a player goes away."""
+    from backend.config import normalise_database_url
+
+    engine = sa.create_engine(normalise_database_url(database_url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE live_view_session SET closed_at = now(), close_reason = 'player_closed' "
+                             "WHERE closed_at IS NULL"))
+    engine.dispose()
 
 
 def main() -> int:
@@ -197,6 +213,7 @@ def main() -> int:
                                                     seed=10 + round_index, **common))
             results["POST on_play"].append(run_load("POST /internal/media/on_play", base, play_path, "play",
                                                     seconds=args.seconds, seed=20 + round_index, **common))
+            players_leave(database_url)
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -6,9 +6,10 @@ and then go together in the next one: one thread (the leader) sends everything q
 ``live_open_sessions`` (migration 0006_live) and hands each waiting thread its own answer. With one play at a
 time nothing waits and nothing changes; under load a batch of N plays costs one round trip instead of N.
 
-Inside the function each play is still judged alone and in arrival order: the batch locks the schools it
-touches in ascending order (so concurrent batches never deadlock), and every cap is counted after the
-locks, including the sessions opened earlier in the same batch.
+Inside the function each play is still judged as if alone and in arrival order: the batch locks the schools
+it touches in ascending order (so concurrent batches never deadlock), and every cap is counted after the
+locks, including the sessions opened earlier in the same batch. A batch far from the caps takes a set-based
+path with the same answers (migration 0008_live_open_fast_path).
 """
 
 from __future__ import annotations

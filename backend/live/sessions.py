@@ -2,9 +2,11 @@
 
 Opening is the hot path of every play (``on_play`` and the first HLS request). On PostgreSQL it is one round
 trip on the autocommit pool, shared by the plays that arrive together (backend/live/group_open.py):
-``SELECT live_open_sessions(…)``, a function created by migration 0006_live that takes an advisory lock per
-school, counts the open sessions against the caps with a snapshot taken after the lock (so the caps are
-exact under concurrent plays) and inserts the session ``ON CONFLICT (token_id) DO NOTHING``. It commits
+``SELECT live_open_sessions(…)``, a function (migrations 0006_live and 0008_live_open_fast_path) that takes
+an advisory lock per school, counts the open sessions against the caps with a snapshot taken after the lock
+(so the caps are exact under concurrent plays) and inserts the session ``ON CONFLICT (token_id) DO NOTHING``.
+A batch that stays within every cap even if all its plays are admitted is counted once per camera and school
+and inserted by one statement; one that could reach a cap is judged play by play. It commits
 without waiting for the WAL flush: a database crash may forget the last fraction of a second of view
 sessions, which costs far less than a disk flush on every play. On SQLite, which serialises
 writers by itself, the same rule is one ``INSERT … SELECT … WHERE <under the caps>``.

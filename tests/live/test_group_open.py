@@ -161,3 +161,93 @@ def test_the_database_function_judges_each_play_of_a_batch_in_order(app, demo, c
     # has room, but the school now holds a, b and s (cap 3); e: another school, its own seats.
     assert answers == [ids["a"], ids["b"], -2, -1, ids["s"], -2, ids["e"]]
     assert set(ids) == {"a", "b", "s", "e"}
+
+
+class SeatModel:
+    """The caps rule judged one play at a time, in arrival order: what every batch's answers must equal."""
+
+    def __init__(self, camera_cap: int, school_cap: int) -> None:
+        self.camera_cap, self.school_cap = camera_cap, school_cap
+        self.tokens: set[str] = set()
+        self.open: dict[str, tuple[int, int]] = {}  # token → (camera, school) of sessions that count
+
+    def seats(self, camera_id: int, school_id: int) -> tuple[int, int]:
+        places = list(self.open.values())
+        return sum(c == camera_id for c, _ in places), sum(s == school_id for _, s in places)
+
+    def judge(self, token_id: str, camera_id: int, school_id: int, privileged: bool) -> str:
+        camera_seats, school_seats = self.seats(camera_id, school_id)
+        if not privileged and (camera_seats >= self.camera_cap or school_seats >= self.school_cap):
+            return "reused" if token_id in self.tokens else "full"
+        if token_id in self.tokens:
+            return "reused"
+        self.tokens.add(token_id)
+        self.open[token_id] = (camera_id, school_id)
+        return "opened"
+
+    def fits_whole(self, batch: list[OpenRequest]) -> bool:
+        """Whether every camera and school of the batch stays within its cap if all its plays are admitted."""
+        if len({r.token_id for r in batch}) < len(batch):
+            return False
+        for request in batch:
+            if request.privileged:
+                continue
+            camera_seats, school_seats = self.seats(request.camera_id, request.school_id)
+            if (camera_seats + sum(r.camera_id == request.camera_id for r in batch) > self.camera_cap
+                    or school_seats + sum(r.school_id == request.school_id for r in batch) > self.school_cap):
+                return False
+        return True
+
+
+@pytest.mark.skipif(not using_postgresql(), reason="live_open_sessions is PostgreSQL's (SQLite has its own path)")
+def test_every_batch_is_answered_as_plays_judged_one_at_a_time(app, demo):
+    """Random batches over three cameras of two schools, with players leaving between batches: the batches far
+    from the caps (one set-based insert) and those near them (per play) both answer what the model answers."""
+    import random
+
+    from backend.extensions import autocommit_engine, db
+    from backend.live.models import ViewSession
+
+    rng = random.Random(8)
+    model = SeatModel(camera_cap=4, school_cap=6)
+    cameras = {101: 1, 102: 1, 201: 2}  # camera → school
+    parent = db.session.scalar(sa.text("SELECT id FROM user_account WHERE openid='demo-parent-1'"))
+    # Sessions the media server went silent about: they hold no seat in either path.
+    db.session.execute(sa.insert(ViewSession), [
+        {"token_id": f"stale{n}", "user_id": parent, "camera_id": 101, "school_id": 1, "privileged": False,
+         "protocol": "rtmp", "opened_at": NOW - timedelta(hours=1), "last_seen_at": NOW - timedelta(minutes=5),
+         "policy_checked_at": NOW - timedelta(hours=1)} for n in range(6)])
+    db.session.commit()
+    model.tokens.update(f"stale{n}" for n in range(6))
+    issued: list[str] = []
+    whole = one_by_one = 0
+    connection = autocommit_engine().raw_connection()
+    try:
+        for _ in range(80):
+            batch = []
+            for _ in range(rng.randint(1, 6)):
+                camera_id = rng.choice(list(cameras))
+                token_id = rng.choice(issued) if issued and rng.random() < 0.15 else f"t{len(issued)}"
+                issued.append(token_id)
+                request = _request(token_id, camera_id, cameras[camera_id], privileged=rng.random() < 0.1,
+                                   camera_cap=4, school_cap=6)
+                request.user_id = parent
+                batch.append(request)
+            if model.fits_whole(batch):
+                whole += 1
+            else:
+                one_by_one += 1
+            expected = [model.judge(r.token_id, r.camera_id, r.school_id, r.privileged) for r in batch]
+            answers = run_batch(connection, batch, 4, 6)
+            ids = dict(db.session.execute(sa.select(ViewSession.token_id, ViewSession.id)).all())
+            db.session.rollback()
+            assert answers == [ids[r.token_id] if outcome == "opened" else -1 if outcome == "reused" else -2
+                               for r, outcome in zip(batch, expected, strict=True)]
+            for token_id in rng.sample(sorted(model.open), k=min(len(model.open), rng.randint(0, 3))):
+                del model.open[token_id]
+                db.session.execute(sa.update(ViewSession).where(ViewSession.token_id == token_id)
+                                   .values(closed_at=NOW))
+            db.session.commit()
+    finally:
+        connection.close()
+    assert whole >= 20 and one_by_one >= 20, (whole, one_by_one)
