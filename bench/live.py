@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.api import migrate_and_seed, recreate_database  # noqa: E402
-from bench.loadgen import LoadResult, start_gunicorn  # noqa: E402
+from bench.loadgen import LoadResult, OneWriteConnection, start_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_bench_live"
 SECRET_KEY = "bench-" + "k" * 40
@@ -103,7 +103,7 @@ def _worker(base: str, path: str, kind: str, threads: int, seconds: float, pool,
     barrier = threading.Barrier(threads)
 
     def loop(index: int) -> None:
-        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection = OneWriteConnection(host, int(port), timeout=10)
         count = errors = 0
         latencies: list[float] = []
         barrier.wait()
@@ -126,7 +126,7 @@ def _worker(base: str, path: str, kind: str, threads: int, seconds: float, pool,
             except (OSError, http.client.HTTPException):
                 errors += 1
                 connection.close()
-                connection = http.client.HTTPConnection(host, int(port), timeout=10)
+                connection = OneWriteConnection(host, int(port), timeout=10)
             latencies.append((time.perf_counter() - begun) * 1000)
             count += 1
         elapsed = time.monotonic() - started
