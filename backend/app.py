@@ -54,6 +54,9 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     register_error_handlers(app)
     _register_blueprints(app)
     _register_cli(app)
+    from backend.live import gateway
+
+    gateway.install(app)  # /internal/media: the media server's hooks, answered in front of Flask
     return app
 
 
@@ -74,7 +77,6 @@ def _register_blueprints(app: APIFlask) -> None:
     from backend.violations import routes as violations
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(live.hooks_bp)  # /internal/media: the media server's hooks, outside /api/v1
     blueprints = [accounts.bp, schools.bp, files.bp, records.bp, live.bp, violations.bp, notices.bp,
                   regulators.bp]
     if app.config["APP_ENV"] == "development":

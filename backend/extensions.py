@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -29,14 +29,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-
-
-@limiter.request_filter
-def _media_hook_request() -> bool:
-    """The media server's hooks are never rate limited: the hook secret authenticates them and they all come from
-    the media server's one address, so a per-address limit would refuse players at random. Skipping the limiter
-    also takes its per-request work off the hottest internal path (``bench/live.py``)."""
-    return request.blueprint == "media_hooks"
 
 
 def autocommit_engine() -> Engine:

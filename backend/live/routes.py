@@ -1,28 +1,22 @@
-"""HTTP routes: the live API under /api/v1/live, and the media server's hooks under /internal/media.
+"""HTTP routes of the live API under /api/v1/live, and the live CLI.
 
-The hooks are outside /api/v1 and need no login: they accept only the media server, which proves itself
-with MEDIA_HOOK_SECRET (``?secret=`` in the hook URL, or the ``X-Media-Hook-Secret`` header), or — when
-MEDIA_HOOK_TRUST_LOOPBACK is on — by calling from the loopback address. They answer 2xx to allow and 403 to
-refuse.
+The media server's hooks under /internal/media are answered in front of Flask (backend/live/gateway.py).
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 import click
 from apiflask import APIBlueprint
-from flask import current_app, request
+from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
-from backend.errors import ApiError
 from backend.extensions import db
 from backend.integrations import media
-from backend.live import hooks, recordings, services, snapshots
+from backend.live import recordings, services, snapshots
 from backend.live.models import RecordingSegment
 from backend.live.schemas import (
     LobbyOut,
@@ -42,8 +36,6 @@ from backend.timeutil import SHANGHAI, utcnow
 log = logging.getLogger(__name__)
 
 bp = APIBlueprint("live", __name__, tag="直播与录像", cli_group="live")
-hooks_bp = APIBlueprint("media_hooks", __name__, tag="媒体服务器回调", url_prefix="/internal/media")
-LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 
 
 def _school_of_recording(recording_id: int) -> School | None:
@@ -114,159 +106,6 @@ def play_recording(recording_id: int) -> Any:
 def take_snapshot(camera_id: int) -> Any:
     """Grab a frame from the camera now (staff)."""
     return snapshots.take_snapshot(current_principal(), db.session.get(Camera, camera_id), utcnow(), live_settings())
-
-
-# --- media-server hooks ---------------------------------------------------------------------------------------
-
-def _authenticate_media_server(query: dict[str, str] | None = None) -> None:
-    settings = live_settings()
-    secret = (query if query is not None else request.args).get("secret")
-    presented = secret or request.headers.get("X-Media-Hook-Secret") or ""
-    if settings.hook_secret and hmac.compare_digest(presented.encode(), settings.hook_secret.encode()):
-        return
-    if settings.trust_loopback and request.remote_addr in LOOPBACK:
-        return
-    log.warning("media hook %s refused: caller not authenticated (from %s)", request.path, request.remote_addr)
-    raise ApiError(403, "media_hook_unauthorized", "仅媒体服务器可调用")
-
-
-def _refused(reason: str) -> ApiError:
-    return ApiError(403, "media_refused", "媒体服务器请求被拒绝", {"reason": reason})
-
-
-def _nginx_hook(*calls: media.HookCall) -> dict[str, Any]:
-    query = media.parse_form(request.query_string)
-    _authenticate_media_server(query)
-    if (request.content_length or 0) > media.MAX_HOOK_BODY:
-        raise ApiError(413, "payload_too_large", "回调内容过大")
-    try:
-        # nginx-rtmp posts a form (the secret rides in the URL); a GET notification carries it all in the query.
-        fields = media.parse_form(request.get_data(cache=False)) if request.method == "POST" else query
-        event = media.parse_nginx_rtmp(fields)
-    except media.PayloadError as exc:
-        raise ApiError(400, "bad_hook_payload", "回调参数不正确") from exc
-    if event.call not in calls:
-        raise ApiError(400, "bad_hook_payload", "回调参数不正确", {"call": event.call.value})
-    try:
-        hooks.handle(event, utcnow(), live_settings())
-    except hooks.HookRefused as exc:
-        raise _refused(exc.reason) from exc
-    except SQLAlchemyError:
-        if event.call not in (media.HookCall.UPDATE_PLAY, media.HookCall.UPDATE_PUBLISH):
-            raise  # a new publisher or player is refused while the database cannot say yes
-        # Running streams are not cut because the database is briefly away: the next update decides.
-        db.session.rollback()
-        log.exception("media hook %s could not be checked; letting the running stream go on", event.call.value)
-        return {"allowed": True, "checked": False}
-    return {"allowed": True}
-
-
-@hooks_bp.route("/on_publish", methods=["GET", "POST"])
-@rule(Action.SIGNED)
-def on_publish() -> Any:
-    """nginx-rtmp ``on_publish``: a camera (or relay) starts publishing with its key."""
-    return _nginx_hook(media.HookCall.PUBLISH)
-
-
-@hooks_bp.route("/on_publish_done", methods=["GET", "POST"])
-@rule(Action.SIGNED)
-def on_publish_done() -> Any:
-    """nginx-rtmp ``on_publish_done``: the camera stopped publishing."""
-    return _nginx_hook(media.HookCall.PUBLISH_DONE)
-
-
-@hooks_bp.route("/on_play", methods=["GET", "POST"])
-@rule(Action.SIGNED)
-def on_play() -> Any:
-    """nginx-rtmp ``on_play``: a player presents its token; allowed plays open a view session."""
-    return _nginx_hook(media.HookCall.PLAY)
-
-
-@hooks_bp.route("/on_done", methods=["GET", "POST"])
-@rule(Action.SIGNED)
-def on_done() -> Any:
-    """nginx-rtmp ``on_done``: a player (or publisher) disconnected; the view session closes."""
-    return _nginx_hook(media.HookCall.PLAY_DONE)
-
-
-@hooks_bp.route("/on_update", methods=["GET", "POST"])
-@rule(Action.SIGNED)
-def on_update() -> Any:
-    """nginx-rtmp ``on_update``: periodic; a 403 drops the publisher or player."""
-    return _nginx_hook(media.HookCall.UPDATE_PLAY, media.HookCall.UPDATE_PUBLISH)
-
-
-@hooks_bp.route("/on_record_done", methods=["GET", "POST"])
-@rule(Action.SIGNED)
-def on_record_done() -> Any:
-    """nginx-rtmp ``on_record_done``: a recording file is complete."""
-    return _nginx_hook(media.HookCall.RECORD_DONE)
-
-
-@hooks_bp.get("/hls_auth")
-@rule(Action.SIGNED)
-def hls_auth() -> Any:
-    """nginx ``auth_request`` for every HLS playlist and segment request."""
-    _authenticate_media_server()
-    uri = request.headers.get("X-Original-URI", "")
-    client = request.headers.get("X-Real-IP") or None
-    try:
-        hooks.authorize_hls(media.parse_hls_uri(uri), client, utcnow(), live_settings())
-    except hooks.HookRefused as exc:
-        raise _refused(exc.reason) from exc
-    return {"allowed": True}
-
-
-def _zlm_hook(event_name: str) -> Any:
-    _authenticate_media_server()
-    try:
-        event = media.parse_zlmediakit(event_name, request.get_json(silent=True))
-    except media.PayloadError:
-        return media.zlmediakit_answer(False, "bad payload"), 400
-    if event is not None:
-        try:
-            hooks.handle(event, utcnow(), live_settings())
-        except hooks.HookRefused as exc:
-            return media.zlmediakit_answer(False, exc.reason), 403
-    answer = media.zlmediakit_answer(True)
-    if event_name == "on_publish":
-        answer.update({"enable_hls": True, "enable_mp4": True, "enable_audio": False})
-    return answer
-
-
-@hooks_bp.post("/zlm/on_publish")
-@rule(Action.SIGNED)
-def zlm_on_publish() -> Any:
-    """ZLMediaKit ``on_publish``."""
-    return _zlm_hook("on_publish")
-
-
-@hooks_bp.post("/zlm/on_play")
-@rule(Action.SIGNED)
-def zlm_on_play() -> Any:
-    """ZLMediaKit ``on_play`` (RTMP, RTSP, HTTP-FLV and HLS players alike)."""
-    return _zlm_hook("on_play")
-
-
-@hooks_bp.post("/zlm/on_stream_changed")
-@rule(Action.SIGNED)
-def zlm_on_stream_changed() -> Any:
-    """ZLMediaKit ``on_stream_changed`` (a stream registered or went away)."""
-    return _zlm_hook("on_stream_changed")
-
-
-@hooks_bp.post("/zlm/on_flow_report")
-@rule(Action.SIGNED)
-def zlm_on_flow_report() -> Any:
-    """ZLMediaKit ``on_flow_report`` (a player or pusher disconnected)."""
-    return _zlm_hook("on_flow_report")
-
-
-@hooks_bp.post("/zlm/on_record_mp4")
-@rule(Action.SIGNED)
-def zlm_on_record_mp4() -> Any:
-    """ZLMediaKit ``on_record_mp4`` (a recorded MP4 file is complete)."""
-    return _zlm_hook("on_record_mp4")
 
 
 # --- CLI: flask live … -------------------------------------------------------------------------------------------

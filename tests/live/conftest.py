@@ -51,13 +51,15 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
-    """Freeze the live routes' clock (Monday 2026-11-23 10:00 Asia/Shanghai = 02:00 UTC)."""
+    """Freeze the clock of the live routes and the media hooks (Monday 2026-11-23 10:00 Asia/Shanghai = 02:00 UTC)."""
     from datetime import UTC
 
+    import backend.live.gateway as gateway
     import backend.live.routes as routes
 
     frozen = Clock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     monkeypatch.setattr(routes, "utcnow", frozen)
+    monkeypatch.setattr(gateway, "utcnow", frozen)
     return frozen
 
 

@@ -1,0 +1,219 @@
+"""The media server's hooks under /internal/media, answered in front of the API's Flask stack.
+
+The hooks are machine calls in a fixed protocol, and they are the busiest requests the api gets: a play, each
+player's ``on_update`` every few seconds, and nginx's ``auth_request`` for every HLS playlist and segment of
+every viewer. None of them needs what the public API's request machinery does on each request (matching
+against every API route, the rate limiter, the cookie session, APIFlask's response processing), and that
+machinery costs about as much as a hook's own work, database round trip included (``bench/live.py``). So this
+WSGI layer answers them itself, inside an app context (the database session is removed when it ends, as after
+any request); every other path goes on to Flask unchanged.
+
+Every hook accepts only the media server: MEDIA_HOOK_SECRET (``?secret=`` in the hook URL, or the
+``X-Media-Hook-Secret`` header) or, when MEDIA_HOOK_TRUST_LOOPBACK is on, a call from the loopback address.
+It answers 2xx to allow and 403 to refuse, in the API's one error shape (ZLMediaKit's hooks in the
+``{"code", "msg"}`` shape it reads). What is allowed is decided in backend/live/hooks.py.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
+
+from backend.errors import HTTP_STATUS_ERRORS, ApiError, error_body
+from backend.extensions import db
+from backend.integrations import media
+from backend.live import hooks
+from backend.live.settings import live_settings
+from backend.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/internal/media/"
+LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+Answer = tuple[int, dict[str, Any]]
+
+
+class HookRequest:
+    """What a hook may read of one WSGI request."""
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self.environ = environ
+        self.method: str = environ.get("REQUEST_METHOD", "GET").upper()
+        self.path: str = environ.get("PATH_INFO", "")
+        self.remote_addr: str | None = environ.get("REMOTE_ADDR")
+        # WSGI hands the query over as latin-1 text of the raw bytes; the hook's values are UTF-8.
+        self.query = media.parse_form(environ.get("QUERY_STRING", "").encode("latin-1"))
+
+    def header(self, name: str) -> str | None:
+        """A request header's value, or None."""
+        return self.environ.get("HTTP_" + name.upper().replace("-", "_"))
+
+    def body(self) -> bytes:
+        """The body, refused with 413 beyond MAX_HOOK_BODY (hook bodies are a few hundred bytes)."""
+        declared = self.environ.get("CONTENT_LENGTH") or ""
+        stream = self.environ["wsgi.input"]
+        if declared.isdigit():
+            if int(declared) > media.MAX_HOOK_BODY:
+                raise ApiError(413, "payload_too_large", "回调内容过大")
+            return stream.read(int(declared)) if int(declared) else b""
+        if not self.environ.get("wsgi.input_terminated"):
+            return b""  # no length and no end-of-input promise: WSGI forbids reading on
+        body = stream.read(media.MAX_HOOK_BODY + 1)
+        if len(body) > media.MAX_HOOK_BODY:
+            raise ApiError(413, "payload_too_large", "回调内容过大")
+        return body
+
+    def json(self) -> Any:
+        """The body as JSON when it is declared as JSON and parses; None otherwise."""
+        mimetype = (self.environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
+        if not (mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))):
+            return None
+        try:
+            return json.loads(self.body())
+        except ValueError:
+            return None
+
+
+def authenticate(request: HookRequest) -> None:
+    """Let only the media server through (the hook secret, or loopback when configured)."""
+    settings = live_settings()
+    presented = request.query.get("secret") or request.header("X-Media-Hook-Secret") or ""
+    if settings.hook_secret and hmac.compare_digest(presented.encode(), settings.hook_secret.encode()):
+        return
+    if settings.trust_loopback and request.remote_addr in LOOPBACK:
+        return
+    log.warning("media hook %s refused: caller not authenticated (from %s)", request.path, request.remote_addr)
+    raise ApiError(403, "media_hook_unauthorized", "仅媒体服务器可调用")
+
+
+def _refused(reason: str) -> ApiError:
+    return ApiError(403, "media_refused", "媒体服务器请求被拒绝", {"reason": reason})
+
+
+def nginx_hook(request: HookRequest, *calls: media.HookCall) -> Answer:
+    """An nginx-rtmp notification: a form POST (the secret rides in the URL), or a GET with it all in the query."""
+    authenticate(request)
+    try:
+        fields = media.parse_form(request.body()) if request.method == "POST" else request.query
+        event = media.parse_nginx_rtmp(fields)
+    except media.PayloadError as exc:
+        raise ApiError(400, "bad_hook_payload", "回调参数不正确") from exc
+    if event.call not in calls:
+        raise ApiError(400, "bad_hook_payload", "回调参数不正确", {"call": event.call.value})
+    try:
+        hooks.handle(event, utcnow(), live_settings())
+    except hooks.HookRefused as exc:
+        raise _refused(exc.reason) from exc
+    except SQLAlchemyError:
+        if event.call not in (media.HookCall.UPDATE_PLAY, media.HookCall.UPDATE_PUBLISH):
+            raise  # a new publisher or player is refused while the database cannot say yes
+        # Running streams are not cut because the database is briefly away: the next update decides.
+        db.session.rollback()
+        log.exception("media hook %s could not be checked; letting the running stream go on", event.call.value)
+        return 200, {"allowed": True, "checked": False}
+    return 200, {"allowed": True}
+
+
+def hls_auth(request: HookRequest) -> Answer:
+    """nginx ``auth_request`` for every HLS playlist and segment request."""
+    authenticate(request)
+    client = request.header("X-Real-IP") or None
+    try:
+        hooks.authorize_hls(media.parse_hls_uri(request.header("X-Original-URI") or ""), client, utcnow(),
+                            live_settings())
+    except hooks.HookRefused as exc:
+        raise _refused(exc.reason) from exc
+    return 200, {"allowed": True}
+
+
+def zlm_hook(request: HookRequest, event_name: str) -> Answer:
+    """A ZLMediaKit web hook (JSON in, ``{"code": 0}`` to allow)."""
+    authenticate(request)
+    try:
+        event = media.parse_zlmediakit(event_name, request.json())
+    except media.PayloadError:
+        return 400, media.zlmediakit_answer(False, "bad payload")
+    if event is not None:
+        try:
+            hooks.handle(event, utcnow(), live_settings())
+        except hooks.HookRefused as exc:
+            return 403, media.zlmediakit_answer(False, exc.reason)
+    answer = media.zlmediakit_answer(True)
+    if event_name == "on_publish":
+        answer.update({"enable_hls": True, "enable_mp4": True, "enable_audio": False})
+    return 200, answer
+
+
+def _nginx(*calls: media.HookCall) -> tuple[frozenset[str], Callable[[HookRequest], Answer]]:
+    return frozenset({"GET", "POST"}), lambda request: nginx_hook(request, *calls)
+
+
+def _zlm(event_name: str) -> tuple[frozenset[str], Callable[[HookRequest], Answer]]:
+    return frozenset({"POST"}), lambda request: zlm_hook(request, event_name)
+
+
+# Path below /internal/media/ → (methods, handler).
+ROUTES: dict[str, tuple[frozenset[str], Callable[[HookRequest], Answer]]] = {
+    "on_publish": _nginx(media.HookCall.PUBLISH),
+    "on_publish_done": _nginx(media.HookCall.PUBLISH_DONE),
+    "on_play": _nginx(media.HookCall.PLAY),
+    "on_done": _nginx(media.HookCall.PLAY_DONE),
+    "on_update": _nginx(media.HookCall.UPDATE_PLAY, media.HookCall.UPDATE_PUBLISH),
+    "on_record_done": _nginx(media.HookCall.RECORD_DONE),
+    "hls_auth": (frozenset({"GET"}), hls_auth),
+    **{f"zlm/{name}": _zlm(name) for name in sorted(media.ZLM_EVENTS)},
+}
+
+
+def _encode(status: int, payload: dict[str, Any], start_response: StartResponse,
+            headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    start_response(f"{status} {HTTPStatus(status).phrase}",
+                   [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *(headers or [])])
+    return [body]
+
+
+class MediaHookGateway:
+    """WSGI middleware: answers the media hooks, passes every other request to the wrapped (Flask) app."""
+
+    def __init__(self, app: Flask, api: WsgiApp) -> None:
+        self._app = app
+        self._api = api
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Route one request."""
+        path = environ.get("PATH_INFO", "")
+        route = ROUTES.get(path[len(PREFIX):]) if path.startswith(PREFIX) else None
+        if route is None:
+            return self._api(environ, start_response)
+        methods, handler = route
+        request = HookRequest(environ)
+        if request.method not in methods:
+            code, message = HTTP_STATUS_ERRORS[405]
+            return _encode(405, error_body(405, code, message), start_response,
+                           [("Allow", ", ".join(sorted(methods)))])
+        try:
+            with self._app.app_context():
+                status, payload = handler(request)
+        except ApiError as exc:
+            status, payload = exc.status_code, error_body(exc.status_code, exc.code, exc.message, exc.detail)
+        except Exception as exc:  # the API's rule: log it whole, never send a stack trace
+            log.exception("unhandled error in media hook %s: %s", path, exc)
+            code, message = HTTP_STATUS_ERRORS[500]
+            status, payload = 500, error_body(500, code, message)
+        return _encode(status, payload, start_response)
+
+
+def install(app: Flask) -> None:
+    """Put the gateway in front of the app's WSGI callable (gunicorn and the test client both go through it)."""
+    app.wsgi_app = MediaHookGateway(app, app.wsgi_app)  # type: ignore[method-assign]
