@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/live.py [--schools 500] [--parents-per-school 10] [--seconds 5] [--concurrency 16]
 
-Every on_play request is what nginx-rtmp sends for a new player: a form POST with the hook secret in the URL
-and a fresh signed play token of a parent for their school's camera (tokens are one-use, so each request
-carries its own). Each accepted play opens a view session: the hook runs its whole path (token check,
-per-school lock, viewer caps at their defaults of 50 per camera and 200 per school, session insert, commit).
+Every on_play request is what nginx-rtmp sends for a new player: a form POST (head and body in one write)
+with the hook secret in the URL and a fresh signed play token of a parent for their school's camera (tokens
+are one-use, so each request carries its own). Each accepted play opens a view session: the hook runs its
+whole path (token check, per-school lock, viewer caps at their defaults of 50 per camera and 200 per school,
+session insert, commit). The hook is answered by the media-hook gateway in front of Flask
+(backend/live/gateway.py); /healthz, like every API route, by Flask.
 Tokens are spread over the seeded schools' cameras, and the players of a round leave before the next one
 (their sessions are closed between rounds, outside the timed windows), so that no camera fills up: a refused
 play would count as an error. Prints requests/s and p50/p99 of both endpoints
