@@ -198,7 +198,9 @@ class MediaHookGateway:
             return self._api(environ, start_response)
         methods, handler = route
         request = HookRequest(environ)
-        if request.method not in methods:
+        # HEAD is GET without the body, as for every Flask route (nginx's auth_request copies the player's method).
+        method = "GET" if request.method == "HEAD" else request.method
+        if method not in methods:
             code, message = HTTP_STATUS_ERRORS[405]
             return _encode(405, error_body(405, code, message), start_response,
                            [("Allow", ", ".join(sorted(methods)))])
@@ -211,7 +213,8 @@ class MediaHookGateway:
             log.exception("unhandled error in media hook %s: %s", path, exc)
             code, message = HTTP_STATUS_ERRORS[500]
             status, payload = 500, error_body(500, code, message)
-        return _encode(status, payload, start_response)
+        body = _encode(status, payload, start_response)
+        return [] if request.method == "HEAD" else body
 
 
 def install(app: Flask) -> None:

@@ -78,3 +78,11 @@ def test_an_unexpected_error_is_logged_whole_and_answered_without_it(client, dem
     assert response.json["error"] == {"code": "internal_error", "message": "服务器内部错误，请稍后再试", "details": {}}
     assert "secret internals" not in response.get_data(as_text=True)
     assert "secret internals" in caplog.text and "Traceback" in caplog.text
+
+
+def test_head_is_get_without_a_body(client, demo):
+    """nginx's auth_request copies the player's method, and some players ask with HEAD first."""
+    response = client.head("/internal/media/hls_auth?secret=wrong")
+    assert (response.status_code, response.get_data()) == (403, b"")
+    assert int(response.headers["Content-Length"]) > 0
+    assert client.head(f"/internal/media/zlm/on_play?secret={HOOK_SECRET}").status_code == 405
