@@ -200,21 +200,26 @@ class MediaHookGateway:
         request = HookRequest(environ)
         # HEAD is GET without the body, as for every Flask route (nginx's auth_request copies the player's method).
         method = "GET" if request.method == "HEAD" else request.method
+        extra_headers: list[tuple[str, str]] = []
         if method not in methods:
             code, message = HTTP_STATUS_ERRORS[405]
-            return _encode(405, error_body(405, code, message), start_response,
-                           [("Allow", ", ".join(sorted(methods)))])
+            status, payload = 405, error_body(405, code, message)
+            extra_headers.append(("Allow", ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))))
+        else:
+            status, payload = self._answer(handler, request)
+        body = _encode(status, payload, start_response, extra_headers)
+        return [] if request.method == "HEAD" else body
+
+    def _answer(self, handler: Callable[[HookRequest], Answer], request: HookRequest) -> Answer:
         try:
             with self._app.app_context():
-                status, payload = handler(request)
+                return handler(request)
         except ApiError as exc:
-            status, payload = exc.status_code, error_body(exc.status_code, exc.code, exc.message, exc.detail)
+            return exc.status_code, error_body(exc.status_code, exc.code, exc.message, exc.detail)
         except Exception as exc:  # the API's rule: log it whole, never send a stack trace
-            log.exception("unhandled error in media hook %s: %s", path, exc)
+            log.exception("unhandled error in media hook %s: %s", request.path, exc)
             code, message = HTTP_STATUS_ERRORS[500]
-            status, payload = 500, error_body(500, code, message)
-        body = _encode(status, payload, start_response)
-        return [] if request.method == "HEAD" else body
+            return 500, error_body(500, code, message)
 
 
 def install(app: Flask) -> None:
