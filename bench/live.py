@@ -19,6 +19,7 @@ dropped and recreated each run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import multiprocessing
 import os
@@ -27,6 +28,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -54,17 +56,26 @@ def bench_env(database_url: str) -> dict[str, str]:
     return env
 
 
-def viewers(database_url: str) -> list[tuple[int, int, int]]:
-    """(parent user id, camera id, school id) of every seeded parent and a camera of their school."""
+@contextlib.contextmanager
+def database(database_url: str) -> Iterator[sa.Connection]:
+    """One committed transaction on the bench database, outside any timed window."""
     from backend.config import normalise_database_url
 
     engine = sa.create_engine(normalise_database_url(database_url))
-    with engine.connect() as conn:
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def viewers(database_url: str) -> list[tuple[int, int, int]]:
+    """(parent user id, camera id, school id) of every seeded parent and a camera of their school."""
+    with database(database_url) as conn:
         rows = conn.execute(sa.text(
             "SELECT m.user_id, c.id, m.school_id FROM membership m JOIN canteen t ON t.school_id = m.school_id "
             "JOIN kitchen_area a ON a.canteen_id = t.id AND a.public JOIN camera c ON c.area_id = a.id "
             "WHERE m.role = 'parent' AND m.status = 'active'")).all()
-    engine.dispose()
     return [tuple(r) for r in rows]
 
 
@@ -164,24 +175,15 @@ def run_load(label: str, base: str, path: str, kind: str, *, seconds: float, con
 
 def count_sessions(database_url: str) -> int:
     """View sessions the accepted plays opened."""
-    from backend.config import normalise_database_url
-
-    engine = sa.create_engine(normalise_database_url(database_url))
-    with engine.connect() as conn:
-        count = conn.execute(sa.text("SELECT count(*) FROM live_view_session")).scalar()
-    engine.dispose()
-    return int(count)
+    with database(database_url) as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM live_view_session")).scalar())
 
 
 def players_leave(database_url: str) -> None:
     """Close every open view session, as on_done does when a player goes away."""
-    from backend.config import normalise_database_url
-
-    engine = sa.create_engine(normalise_database_url(database_url))
-    with engine.begin() as conn:
+    with database(database_url) as conn:
         conn.execute(sa.text("UPDATE live_view_session SET closed_at = now(), close_reason = 'player_closed' "
                              "WHERE closed_at IS NULL"))
-    engine.dispose()
 
 
 def main() -> int:
