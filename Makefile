@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := backend.app:create_app
 
-.PHONY: demo test test-python test-postgresql test-miniprogram lint install install-dev
+.PHONY: demo test test-python test-postgresql test-miniprogram lint install install-dev system-demo system-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,16 +19,22 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime-installed
 
+# Debian packages (apt-get as root; otherwise it stops and prints the command to run).
+system-demo:
+	@scripts/system_packages.sh demo
+system-test:
+	@scripts/system_packages.sh test
+
 install: $(VENV)/.runtime-installed
 install-dev: $(VENV)/.dev-installed
 
-demo: install
+demo: system-demo install
 	$(BIN)/python -m workers.demo_media --ensure
 	APP_ENV=development $(BIN)/flask db upgrade
 	APP_ENV=development $(BIN)/flask seed-demo
 	APP_ENV=development $(BIN)/python scripts/run_demo.py
 
-test: install-dev
+test: system-test install-dev
 	$(MAKE) test-python
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgresql; else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped"; fi
 	$(MAKE) test-miniprogram
