@@ -14,6 +14,7 @@ from backend.db_types import configure_field_encryption
 from backend.errors import register_error_handlers
 from backend.extensions import db, limiter, migrate
 from backend.permissions import AUTHENTICATOR
+from backend.request_path import lighten_request_path
 
 API_PREFIX = "/api/v1"
 
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     from backend.live import gateway
 
     gateway.install(app)  # /internal/media: the media server's hooks, answered in front of Flask
+    lighten_request_path(app, limiter)  # after the blueprints: their limits decide which hooks stay
     return app
 
 

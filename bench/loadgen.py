@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import multiprocessing
+import os
 import statistics
 import subprocess
 import sys
@@ -58,6 +59,62 @@ class OneWriteConnection(http.client.HTTPConnection):
         super()._send_output(message_body, encode_chunked)
 
 
+class CpuMeter:
+    """CPU seconds used by the server under test: a process tree (gunicorn's master and workers) and the
+    PostgreSQL backends connected to one database.
+
+    Requests per second on a shared machine move with whatever else runs there; the CPU time the server
+    and its database spend per request does not (much), so a ratio of CPU per request is the steadier
+    estimate of the same capacity ratio. The load generator's own CPU is left out: real clients are
+    elsewhere.
+    """
+
+    def __init__(self, server_pid: int, database: str | None = None) -> None:
+        self.server_pid = server_pid
+        self.database = database
+        self.ticks = os.sysconf("SC_CLK_TCK")
+
+    def _processes(self) -> list[tuple[int, int, list[str]]]:
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    argv = cmdline.read().decode(errors="replace").split("\0")
+            except OSError:
+                continue
+            found.append((int(entry), int(fields[1]), [int(fields[11]) + int(fields[12]), *argv]))
+        return found
+
+    def read(self) -> float:
+        """CPU seconds used so far by the server's processes and the database's backends."""
+        server, database = self.read_parts()
+        return server + database
+
+    def read_parts(self) -> tuple[float, float]:
+        """CPU seconds used so far by the server's processes, and by the database's backends."""
+        processes = self._processes()
+        tree = {self.server_pid}
+        grew = True
+        while grew:
+            grew = False
+            for pid, ppid, _ in processes:
+                if ppid in tree and pid not in tree:
+                    tree.add(pid)
+                    grew = True
+        server = database = 0
+        for pid, _, (ticks, *argv) in processes:
+            title = " ".join(argv)
+            if pid in tree:
+                server += ticks
+            elif self.database and title.startswith("postgres: ") and f" {self.database} " in title:
+                database += ticks
+        return server / self.ticks, database / self.ticks
+
+
 @dataclass
 class LoadResult:
     """What one load run measured."""
@@ -67,6 +124,7 @@ class LoadResult:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    server_cpu_seconds: float | None = None
 
     @property
     def rps(self) -> float:
@@ -126,8 +184,10 @@ def _worker(url: str, method: str, headers_list: Sequence[dict[str, str]], body:
 
 def run_load(label: str, url: str, *, seconds: float = 5.0, concurrency: int = 16, processes: int = 2,
              method: str = "GET", headers_list: Sequence[dict[str, str]] = (), body: bytes | None = None,
-             expect: int = 200) -> LoadResult:
-    """Drive ``url`` with ``concurrency`` keep-alive connections spread over ``processes`` for ``seconds``."""
+             expect: int = 200, meter: CpuMeter | None = None) -> LoadResult:
+    """Drive ``url`` with ``concurrency`` keep-alive connections spread over ``processes`` for ``seconds``
+    (with ``meter``, also the server's CPU seconds over the run)."""
+    cpu_before = meter.read() if meter else None
     queue: multiprocessing.Queue = multiprocessing.Queue()
     per_process = max(1, concurrency // processes)
     started = time.monotonic()
@@ -140,19 +200,42 @@ def run_load(label: str, url: str, *, seconds: float = 5.0, concurrency: int = 1
     for child in children:
         child.join()
     elapsed = time.monotonic() - started
+    cpu = meter.read() - cpu_before if meter and cpu_before is not None else None
     return LoadResult(label, sum(p[0] for p in parts), sum(p[1] for p in parts), elapsed,
-                      [x for p in parts for x in p[2]])
+                      [x for p in parts for x in p[2]], cpu)
 
 
-def interleaved(runs: Sequence[tuple[str, dict]], rounds: int = 3) -> dict[str, list[LoadResult]]:
+def interleaved(runs: Sequence[tuple[str, dict]], rounds: int = 3,
+                meter: CpuMeter | None = None) -> dict[str, list[LoadResult]]:
     """Run each (label, kwargs) in turn, ``rounds`` times, so drifts in machine load hit every side."""
     results: dict[str, list[LoadResult]] = {label: [] for label, _ in runs}
     for _ in range(rounds):
         for label, kwargs in runs:
-            results[label].append(run_load(label, **kwargs))
+            results[label].append(run_load(label, meter=meter, **kwargs))
     return results
 
 
 def median_rps(results: list[LoadResult]) -> float:
     """The median of several runs' throughput."""
     return statistics.median(r.rps for r in results)
+
+
+def cpu_ms_per_request(results: list[LoadResult]) -> float:
+    """The server's CPU milliseconds per successful request over several runs (needs a meter)."""
+    cpu = sum(r.server_cpu_seconds or 0.0 for r in results)
+    done = sum(r.requests - r.errors for r in results)
+    return cpu * 1000 / done if done else float("nan")
+
+
+def print_ratio(name: str, base: str, results: dict[str, list[LoadResult]], target: float) -> float:
+    """Print the throughput ratio of ``name`` to ``base`` and, when measured, the CPU-per-request ratio."""
+    served, reference = median_rps(results[name]), median_rps(results[base])
+    errors = sum(r.errors for runs in results.values() for r in runs)
+    print(f"\nmedian {base} {reference:.1f} req/s, median {name} {served:.1f} req/s, errors {errors}")
+    ratio = served / reference
+    print(f"ratio {name}/{base} requests/s = {ratio:.2f}  (target ≥ {target:g})")
+    if all(r.server_cpu_seconds is not None for runs in results.values() for r in runs):
+        cost, base_cost = cpu_ms_per_request(results[name]), cpu_ms_per_request(results[base])
+        print(f"server + database CPU per request: {base} {base_cost:.3f} ms, {name} {cost:.3f} ms; "
+              f"capacity ratio {base_cost / cost:.2f} (the same ratio from CPU time: steadier on a busy machine)")
+    return ratio

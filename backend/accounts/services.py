@@ -6,8 +6,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+import psycopg
 from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
 from backend.accounts.models import (
@@ -130,6 +133,42 @@ def _principal_statement() -> Select:
 
 
 _PRINCIPAL_STATEMENT: Select | None = None
+# The same statement compiled for psycopg's named placeholders, run on the driver's own cursor.
+_PRINCIPAL_SQL: dict[str, str] = {}
+
+
+def _principal_rows(params: dict[str, Any]) -> list[Any]:
+    """Run the authentication statement; on PostgreSQL through the driver's cursor.
+
+    SQLAlchemy's execution and result machinery cost about 0.14 ms of CPU per call, more than psycopg's
+    own work; the statement is still built (and compiled) by SQLAlchemy, so there is one query. The
+    columns are plain types, so the driver's rows need no result processing.
+    """
+    global _PRINCIPAL_STATEMENT
+    if _PRINCIPAL_STATEMENT is None:
+        _PRINCIPAL_STATEMENT = _principal_statement()
+    engine = autocommit_engine()
+    raw_sql = None
+    if engine.dialect.name == "postgresql":
+        raw_sql = _PRINCIPAL_SQL.get("postgresql")
+        if raw_sql is None:
+            raw_sql = _PRINCIPAL_SQL["postgresql"] = str(_PRINCIPAL_STATEMENT.compile(
+                dialect=postgresql.psycopg.dialect(paramstyle="pyformat")))
+    for attempt in (1, 2):
+        with engine.connect() as conn:
+            try:
+                if raw_sql is None:
+                    return list(conn.execute(_PRINCIPAL_STATEMENT, params).all())
+                with conn.connection.driver_connection.cursor() as cursor:
+                    cursor.execute(raw_sql, params, prepare=True)
+                    return cursor.fetchall()
+            except (DBAPIError, psycopg.OperationalError) as exc:
+                # The database restarted since this pooled connection was opened: one retry on a fresh one.
+                invalidated = exc.connection_invalidated if isinstance(exc, DBAPIError) else True
+                if not invalidated or attempt == 2:
+                    raise
+                conn.invalidate()
+    raise AssertionError("unreachable")
 
 
 def principal_for_token(token: str) -> Principal | None:
@@ -140,28 +179,14 @@ def principal_for_token(token: str) -> Principal | None:
     objects, no BEGIN/ROLLBACK round trips, and a request that reads nothing else (``/me``) touches the
     database exactly once.
     """
-    global _PRINCIPAL_STATEMENT
-    if _PRINCIPAL_STATEMENT is None:
-        _PRINCIPAL_STATEMENT = _principal_statement()
-    params = {"token_hash": hash_token(token), "now": utcnow()}
-    engine = autocommit_engine()
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(_PRINCIPAL_STATEMENT, params).all()
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-        # The database restarted since this pooled connection was opened: one retry on a fresh one.
-        with engine.connect() as conn:
-            rows = conn.execute(_PRINCIPAL_STATEMENT, params).all()
+    rows = _principal_rows({"token_hash": hash_token(token), "now": utcnow()})
     if not rows:
         return None
-    first = rows[0]
-    memberships = {r.m_id: MembershipInfo(r.m_id, r.school_id, r.school_name, r.role, r.status, r.child_class)
-                   for r in rows if r.m_id is not None}
-    scopes = {r.region_id: ScopeInfo(r.region_id, r.code, r.region_name, r.path)
-              for r in rows if r.region_id is not None}
-    return Principal.build(first.id, bool(first.is_admin), first.nickname, bool(first.phone),
+    # Positions follow the select list of _principal_statement.
+    user_id, is_admin, nickname, phone = rows[0][:4]
+    memberships = {r[4]: MembershipInfo(*r[4:10]) for r in rows if r[4] is not None}
+    scopes = {r[10]: ScopeInfo(*r[10:14]) for r in rows if r[10] is not None}
+    return Principal.build(user_id, bool(is_admin), nickname, bool(phone),
                            tuple(memberships.values()), tuple(scopes.values()))
 
 
