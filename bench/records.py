@@ -7,28 +7,28 @@ It resets the given database (never use a database that holds anything you want)
 demo schools and a month of records for school 1 (menus of three meals whose dishes trace to deliveries,
 samples, disinfection, accompanied meals), starts gunicorn as a deployment would (APP_ENV=production), and
 drives both endpoints with the same concurrency in interleaved slices, so both see the same machine load.
-It prints requests/s, p50 and p99 of each and the ratio today/healthz (target ≥ 0.5).
+It prints requests/s, p50 and p99 of each and the ratio today/healthz (target ≥ 0.6), also as CPU per request
+of the server and its database.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import socket
-import statistics
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
+from sqlalchemy import make_url
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.loadgen import start_gunicorn  # noqa: E402
+from bench.loadgen import CpuMeter, interleaved, print_ratio, start_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_records_bench"
 
@@ -147,48 +147,6 @@ def seed_month(env: dict[str, str], days: int) -> str:
     return token
 
 
-def hit(port: int, path: str, headers: dict[str, str], deadline: float, latencies: list[float],
-        errors: list[int]) -> None:
-    """One client: a keep-alive connection, requests back to back until the deadline."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-            except (OSError, http.client.HTTPException):
-                errors.append(0)
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                continue
-            if response.status != 200:
-                errors.append(response.status)
-                continue
-            latencies.append(time.perf_counter() - started)
-    finally:
-        conn.close()
-
-
-def drive(port: int, path: str, headers: dict[str, str], concurrency: int, seconds: float) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    errors: list[int] = []
-    deadline = time.perf_counter() + seconds
-    threads = [threading.Thread(target=hit, args=(port, path, headers, deadline, latencies, errors))
-               for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, len(errors)
-
-
-def p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
@@ -211,41 +169,27 @@ def main() -> None:
     token = seed_month(env, args.days)
     print(f"seeding took {time.perf_counter() - started:.0f}s")
     port = free_port()
-    server, _ = start_gunicorn(env, port, args.workers, args.threads)
+    server, base = start_gunicorn(env, port, args.workers, args.threads)
     try:
         # Like the WeChat client and browsers, accept gzip (the body is then read, not decompressed).
         auth = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
-        targets = {"healthz": ("/healthz", {}), "today": ("/api/v1/schools/1/today", auth)}
-        for path, headers in targets.values():  # warm every worker's connections and caches
-            drive(port, path, headers, args.concurrency, 1.0)
-        results: dict[str, list[float]] = {name: [] for name in targets}
-        errors = dict.fromkeys(targets, 0)
-        elapsed = dict.fromkeys(targets, 0.0)
+        common = {"concurrency": args.concurrency}
+        runs = [("GET /healthz", {"url": f"{base}/healthz", **common}),
+                ("GET today", {"url": f"{base}/api/v1/schools/1/today", "headers_list": [auth], **common})]
+        interleaved([(label, {**kwargs, "seconds": 1.0}) for label, kwargs in runs], rounds=1)  # warm up
+        meter = CpuMeter(server.pid, make_url(database_url).database)
         slice_seconds = args.seconds / args.slices
-        for _ in range(args.slices):
-            for name, (path, headers) in targets.items():
-                started = time.perf_counter()
-                latencies, failed = drive(port, path, headers, args.concurrency, slice_seconds)
-                elapsed[name] += time.perf_counter() - started
-                results[name] += latencies
-                errors[name] += failed
-        rates = {name: len(results[name]) / elapsed[name] for name in targets}
-        print(f"\nconcurrency {args.concurrency} keep-alive clients, gunicorn {args.workers} workers × "
-              f"{args.threads} threads, PostgreSQL, "
-              f"{args.seconds:g}s per endpoint in {args.slices} interleaved slices")
-        print(f"{'endpoint':<10}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
-        for name in targets:
-            print(f"{name:<10}{len(results[name]):>10}{rates[name]:>10.1f}{p(results[name], 0.5):>10.1f}"
-                  f"{p(results[name], 0.99):>10.1f}{errors[name]:>8}")
-        ratio = rates["today"] / rates["healthz"]
-        print(f"ratio today/healthz requests/s: {ratio:.2f} (target >= 0.5) "
-              f"{'OK' if ratio >= 0.5 else 'BELOW TARGET'}")
-        print(f"p99 today {p(results['today'], 0.99):.1f} ms vs healthz {p(results['healthz'], 0.99):.1f} ms; "
-              f"median today {statistics.median(results['today']) * 1000:.1f} ms")
+        results = interleaved([(label, {**kwargs, "seconds": slice_seconds}) for label, kwargs in runs],
+                              rounds=args.slices, meter=meter)
     finally:
         server.terminate()
         server.wait(timeout=20)
-
+    print(f"\nconcurrency {args.concurrency} keep-alive clients, gunicorn {args.workers} workers × "
+          f"{args.threads} threads, PostgreSQL, {args.seconds:g}s per endpoint in {args.slices} interleaved slices")
+    for runs_of_label in results.values():
+        for result in runs_of_label:
+            print(result.line())
+    print_ratio("GET today", "GET /healthz", results, target=0.6)
 
 if __name__ == "__main__":
     main()
