@@ -67,7 +67,7 @@ def _migrations_dir() -> Any:
 
 
 def _register_blueprints(app: APIFlask) -> None:
-    from backend import files, health
+    from backend import files, probe_routes
     from backend.accounts import routes as accounts
     from backend.live import routes as live
     from backend.notices import routes as notices
@@ -76,7 +76,7 @@ def _register_blueprints(app: APIFlask) -> None:
     from backend.schools import routes as schools
     from backend.violations import routes as violations
 
-    app.register_blueprint(health.bp)
+    app.register_blueprint(probe_routes.bp)
     blueprints = [accounts.bp, schools.bp, files.bp, records.bp, live.bp, violations.bp, notices.bp,
                   regulators.bp]
     if app.config["APP_ENV"] == "development":
@@ -88,7 +88,7 @@ def _register_blueprints(app: APIFlask) -> None:
 def _register_cli(app: APIFlask) -> None:
     from backend.cli import register_commands
     from backend.records.cli import register_record_commands
-    from workers.cli import register_commands as register_worker_commands
+    from workers.camera.cli import register_commands as register_worker_commands
 
     register_commands(app)
     register_record_commands(app)

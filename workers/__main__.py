@@ -13,17 +13,17 @@ log = logging.getLogger("workers")
 
 
 def _schedule(path: str | None) -> list[Any]:
-    from workers.executor import resolve
-    from workers.schedule import SCHEDULE
+    from workers.infra.executor import resolve
+    from workers.infra.job_schedule import SCHEDULE
 
     return list(resolve(path)) if path else SCHEDULE
 
 
 def scheduler_main(args: argparse.Namespace) -> int:
     """Run the scheduler until SIGTERM / Ctrl-C (or ``--run-for`` seconds)."""
-    from workers.app import get_app
-    from workers.executor import build_executor, set_executor
-    from workers.scheduler import Scheduler
+    from workers.infra.executor import build_executor, set_executor
+    from workers.infra.scheduler import Scheduler
+    from workers.infra.worker_app import get_app
 
     get_app()
     jobs = _schedule(args.schedule)
@@ -44,8 +44,8 @@ def scheduler_main(args: argparse.Namespace) -> int:
 
 def worker_main(extra: list[str]) -> int:
     """Run a Celery worker on the ``kitchen`` queue; extra arguments go to ``celery worker``."""
-    from workers.app import get_app
-    from workers.celery_app import QUEUE, configure
+    from workers.infra.celery_app import QUEUE, configure
+    from workers.infra.worker_app import get_app
 
     config = get_app().config
     if not config.get("CELERY_BROKER_URL"):
@@ -79,14 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "scheduler":
         return scheduler_main(args)
     if args.command == "jobs":
-        from workers.schedule import SCHEDULE
+        from workers.infra.job_schedule import SCHEDULE
 
         for job in SCHEDULE:
             print(f"{job.name:32} {job.trigger}  {job.description}")
         return 0
-    from workers.app import app_context
-    from workers.executor import resolve
-    from workers.schedule import job_by_name
+    from workers.infra.executor import resolve
+    from workers.infra.job_schedule import job_by_name
+    from workers.infra.worker_app import app_context
 
     with app_context():
         print(resolve(job_by_name(args.job).func)())

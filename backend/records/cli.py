@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.records.chain import verify_chain
+from backend.records.compliance_rules import run_record_rules
+from backend.records.meal_windows import shanghai_today
 from backend.records.models import RecordChainHead
-from backend.records.rules import run_record_rules
-from backend.records.schedule import shanghai_today
 from backend.schools.models import Canteen
 from backend.timeutil import utcnow
 

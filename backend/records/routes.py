@@ -23,9 +23,9 @@ from backend.records import idempotency, queries, schemas, services, uploads
 from backend.records.chain import verify_chain
 from backend.records.day import DayCache, SnapshotCache, day_json
 from backend.records.export import XLSX_TYPE, export_records
+from backend.records.meal_windows import shanghai_today
 from backend.records.models import RecordEntry, RecordKind, Upload
 from backend.records.presenters import present_records, show_time
-from backend.records.schedule import shanghai_today
 from backend.schools.models import Canteen, School
 from backend.timeutil import utcnow
 
