@@ -10,19 +10,11 @@ from datetime import datetime
 from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import current_app
+from flask.cli import AppGroup
 
-from backend.timeutil import SHANGHAI
-
-
-def _start_time(value: str | None) -> float:
-    if not value:
-        return datetime.now(SHANGHAI).timestamp()
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter("use YYYY-MM-DDTHH:MM (Asia/Shanghai)", param_hint="--start") from exc
-    return (moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)).timestamp()
+from backend.cli import SHANGHAI_TIME
+from backend.timeutil import utcnow
 
 
 def _settings(camera_id: int | None, checks: str | None) -> tuple[Any, int]:
@@ -50,7 +42,7 @@ def _settings(camera_id: int | None, checks: str | None) -> tuple[Any, int]:
     return settings, int(camera.sampling_interval_seconds or 5)
 
 
-def detect_video(path: str, camera_id: int | None, every: float | None, start: str | None,
+def detect_video(path: str, camera_id: int | None, every: float | None, start: datetime | None,
                  checks: str | None) -> list[dict[str, Any]]:
     """Run the whole pipeline over a video file; print and return the events it would raise."""
     import cv2
@@ -69,7 +61,7 @@ def detect_video(path: str, camera_id: int | None, every: float | None, start: s
     frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
     duration = frames / fps
     times = [i * step for i in range(max(1, int(duration // step) + (1 if duration % step else 0)))]
-    start_at = _start_time(start)
+    start_at = (start or utcnow()).timestamp()
     runtime = get_runtime(current_app.config)
     engine_state = CameraState.new(settings.pipeline)
     rule_state: dict[str, Any] = {}
@@ -112,44 +104,46 @@ def detect_video(path: str, camera_id: int | None, every: float | None, start: s
     return events
 
 
-def register_commands(app: Flask) -> None:
-    """Attach the worker commands to the app's CLI."""
+commands = AppGroup("camera", help="Detection over a video file; per-camera tuning.")
 
-    @app.cli.command("detect-video")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--camera", "camera_id", type=int, help="use this camera's checks, work hours, ROI and tuning")
-    @click.option("--every", type=click.FloatRange(0.1, 3600), help="video seconds between samples "
-                  "(default: the camera's sampling interval, else 5)")
-    @click.option("--start", help="wall-clock time of the first frame, Asia/Shanghai, e.g. 2025-03-03T22:00")
-    @click.option("--checks", help="comma-separated kinds without --camera (default: all)")
-    @click.option("--json", "as_json", is_flag=True, help="print the events as JSON lines at the end")
-    def detect_video_command(path: str, camera_id: int | None, every: float | None, start: str | None,
-                             checks: str | None, as_json: bool) -> None:
-        """Run the detection pipeline over a video file and print the events it would raise (nothing stored)."""
-        events = detect_video(path, camera_id, every, start, checks)
-        if as_json:
-            for event in events:
-                click.echo(json.dumps(event, ensure_ascii=False))
 
-    @app.cli.command("camera-tuning")
-    @click.argument("camera_id", type=int)
-    @click.option("--set", "new", help='tuning JSON, e.g. {"rules": {"no_mask": {"persistence": 4}}}')
-    def camera_tuning_command(camera_id: int, new: str | None) -> None:
-        """Show or replace a camera's detection tuning (persistence, cooldown, motion masks, quality limits)."""
-        from backend.extensions import db
-        from backend.monitoring.models import CameraMonitor
-        from backend.schools.models import Camera
-        from workers.camera.tuning import TuningError, validate_tuning
-        from workers.jobs.detection import ensure_monitors
+@commands.command("detect-video")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--camera", "camera_id", type=int, help="use this camera's checks, work hours, ROI and tuning")
+@click.option("--every", type=click.FloatRange(0.1, 3600), help="video seconds between samples "
+              "(default: the camera's sampling interval, else 5)")
+@click.option("--start", type=SHANGHAI_TIME,
+              help="wall-clock time of the first frame, Asia/Shanghai, e.g. 2025-03-03T22:00")
+@click.option("--checks", help="comma-separated kinds without --camera (default: all)")
+@click.option("--json", "as_json", is_flag=True, help="print the events as JSON lines at the end")
+def detect_video_command(path: str, camera_id: int | None, every: float | None, start: datetime | None,
+                         checks: str | None, as_json: bool) -> None:
+    """Run the detection pipeline over a video file and print the events it would raise (nothing stored)."""
+    events = detect_video(path, camera_id, every, start, checks)
+    if as_json:
+        for event in events:
+            click.echo(json.dumps(event, ensure_ascii=False))
 
-        if db.session.get(Camera, camera_id) is None:
-            raise click.ClickException(f"no camera {camera_id}")
-        ensure_monitors([camera_id])
-        monitor = db.session.get(CameraMonitor, camera_id)
-        if new is not None:
-            try:
-                monitor.tuning = validate_tuning(json.loads(new))
-            except (json.JSONDecodeError, TuningError) as exc:
-                raise click.ClickException(f"invalid tuning: {exc}") from exc
-        db.session.commit()
-        click.echo(json.dumps(monitor.tuning, ensure_ascii=False, sort_keys=True))
+
+@commands.command("camera-tuning")
+@click.argument("camera_id", type=int)
+@click.option("--set", "new", help='tuning JSON, e.g. {"rules": {"no_mask": {"persistence": 4}}}')
+def camera_tuning_command(camera_id: int, new: str | None) -> None:
+    """Show or replace a camera's detection tuning (persistence, cooldown, motion masks, quality limits)."""
+    from backend.extensions import db
+    from backend.monitoring.models import CameraMonitor
+    from backend.schools.models import Camera
+    from workers.camera.tuning import TuningError, validate_tuning
+    from workers.jobs.detection import ensure_monitors
+
+    if db.session.get(Camera, camera_id) is None:
+        raise click.ClickException(f"no camera {camera_id}")
+    ensure_monitors([camera_id])
+    monitor = db.session.get(CameraMonitor, camera_id)
+    if new is not None:
+        try:
+            monitor.tuning = validate_tuning(json.loads(new))
+        except (json.JSONDecodeError, TuningError) as exc:
+            raise click.ClickException(f"invalid tuning: {exc}") from exc
+    db.session.commit()
+    click.echo(json.dumps(monitor.tuning, ensure_ascii=False, sort_keys=True))

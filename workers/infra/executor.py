@@ -65,6 +65,12 @@ def run_task(task: str, args: list[Any] | tuple[Any, ...], schedule: list[Job] |
             return None
 
 
+def call_job(job: Job, scheduled_for: datetime) -> Any:
+    """Call a job's function as a fire at ``scheduled_for`` does: with ``scheduled_for`` when it takes it."""
+    func = resolve(job.func)
+    return func(scheduled_for=scheduled_for) if "scheduled_for" in inspect.signature(func).parameters else func()
+
+
 def run_job(job_name: str, run_id: int, schedule: list[Job] | None = None) -> str:
     """Run one claimed fire of a periodic job and record its outcome in ``job_run``.
 
@@ -78,9 +84,8 @@ def run_job(job_name: str, run_id: int, schedule: list[Job] | None = None) -> st
     scheduled_for: datetime = run.scheduled_for
     db.session.rollback()
     job = job_by_name(job_name, schedule if schedule is not None else SCHEDULE)
-    func = resolve(job.func)
     try:
-        result = func(scheduled_for=scheduled_for) if "scheduled_for" in inspect.signature(func).parameters else func()
+        result = call_job(job, scheduled_for)
     except Exception as exc:
         db.session.rollback()
         log.exception("job %s failed", job_name)

@@ -24,9 +24,9 @@ def get_app() -> Flask:
     global _app, _app_pid
     with _lock:
         if _app is None or _app_pid != os.getpid():
-            from backend import create_app
+            from backend import create_worker_app
 
-            _app, _app_pid = create_app(), os.getpid()
+            _app, _app_pid = create_worker_app(), os.getpid()
         return _app
 
 
