@@ -29,11 +29,15 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
-def create_app(config: dict[str, Any] | None = None) -> APIFlask:
-    """Build the Flask application; ``config`` overrides settings read from the environment."""
+def create_app(config: dict[str, Any] | None = None, *, with_routes: bool = True) -> APIFlask:
+    """Build the Flask application; ``config`` overrides settings read from the environment.
+
+    ``with_routes=False`` builds the workers' app: settings, extensions, models and services, but no HTTP
+    routes, no OpenAPI document, no media-hook gateway and no CLI (see :func:`create_worker_app`).
+    """
     settings = load_config(config)
     app = APIFlask("backend", title="明厨亮灶 API", version="1.0", instance_path=settings["INSTANCE_PATH"],
-                   instance_relative_config=False)
+                   instance_relative_config=False, enable_openapi=with_routes)
     app.config.update(settings)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -53,13 +57,21 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
 
     AUTHENTICATOR["token"] = account_services.principal_for_token
     register_error_handlers(app)
+    if not with_routes:
+        return app
     _register_blueprints(app)
-    _register_cli(app)
+    from backend.cli import register_cli
     from backend.live import gateway
 
+    register_cli(app)
     gateway.install(app)  # /internal/media: the media server's hooks, answered in front of Flask
     lighten_request_path(app, limiter)  # after the blueprints: their limits decide which hooks stay
     return app
+
+
+def create_worker_app(config: dict[str, Any] | None = None) -> APIFlask:
+    """The application of scheduler and worker processes: the services without the HTTP API."""
+    return create_app(config, with_routes=False)
 
 
 def _migrations_dir() -> Any:
@@ -69,7 +81,7 @@ def _migrations_dir() -> Any:
 
 
 def _register_blueprints(app: APIFlask) -> None:
-    from backend import files, health
+    from backend import files, probe_routes
     from backend.accounts import routes as accounts
     from backend.live import routes as live
     from backend.notices import routes as notices
@@ -78,20 +90,10 @@ def _register_blueprints(app: APIFlask) -> None:
     from backend.schools import routes as schools
     from backend.violations import routes as violations
 
-    app.register_blueprint(health.bp)
+    app.register_blueprint(probe_routes.bp)
     blueprints = [accounts.bp, schools.bp, files.bp, records.bp, live.bp, violations.bp, notices.bp,
                   regulators.bp]
     if app.config["APP_ENV"] == "development":
         blueprints.append(accounts.dev_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint, url_prefix=API_PREFIX)
-
-
-def _register_cli(app: APIFlask) -> None:
-    from backend.cli import register_commands
-    from backend.records.cli import register_record_commands
-    from workers.cli import register_commands as register_worker_commands
-
-    register_commands(app)
-    register_record_commands(app)
-    register_worker_commands(app)

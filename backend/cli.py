@@ -1,12 +1,22 @@
-"""Flask CLI commands: demo and scale seeds, admins and regulators."""
+"""The registry of ``flask`` commands, the one time type of every CLI option, and the platform's own commands
+(demo and scale seeds, admins and regulators).
+
+One pattern: a module with commands defines ``commands``, a :class:`flask.cli.AppGroup` whose commands (each
+run in an app context) become ``flask`` commands; a feature that wants its own namespace puts a group in it
+(``flask live …``). :data:`CLI_MODULES` lists every such module; ``python -m workers`` runs the ``commands``
+group of workers/infra/cli.py the same way.
+"""
 
 from __future__ import annotations
 
+import importlib
 import secrets
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import func, insert, select
 
 from backend.accounts import services as accounts
@@ -14,6 +24,7 @@ from backend.accounts.models import Membership, MembershipStatus, Role, User
 from backend.extensions import db
 from backend.schools import services as schools
 from backend.schools.models import AreaKind, Camera, Canteen, KitchenArea, Region, School, SchoolKind, SourceKind
+from backend.timeutil import SHANGHAI
 
 WEEKDAYS = range(5)
 DEMO_MEALS = [("breakfast", "07:00", "08:00"), ("lunch", "11:30", "12:30"), ("dinner", "17:30", "18:30")]
@@ -144,61 +155,102 @@ def seed_scale(schools_count: int, parents_per_school: int, batch: int = 1000) -
             db.session.commit()
 
 
-def register_commands(app: Flask) -> None:
-    """Attach the CLI commands to the app."""
-    from backend.notices.cli import register as register_notice_commands
+commands = AppGroup("platform", help="Demo and scale seeds, admins and regulators.")
 
-    register_notice_commands(app)
 
-    @app.cli.command("seed-demo")
-    def seed_demo_command() -> None:
-        """Create the demo region, schools, cameras and one user of every role (idempotent)."""
-        created = seed_demo()
-        for name, school_id in created.items():
-            click.echo(f"school {school_id}: {name}")
-        click.echo("demo users: demo-admin, demo-regulator, demo-<role>-<1|2> (role: "
-                   + ", ".join(r.value for r in Role) + ")")
-        from backend.records.demo import seed_demo_records
 
-        counts = seed_demo_records(created["西湖实验小学"])
-        click.echo("demo records of school 1: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+@commands.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo region, schools, cameras and one user of every role (idempotent)."""
+    created = seed_demo()
+    for name, school_id in created.items():
+        click.echo(f"school {school_id}: {name}")
+    click.echo("demo users: demo-admin, demo-regulator, demo-<role>-<1|2> (role: "
+               + ", ".join(r.value for r in Role) + ")")
+    from backend.records.demo import seed_demo_records
 
-    @app.cli.command("seed-scale")
-    @click.option("--schools", "schools_count", type=click.IntRange(1, 100000), required=True)
-    @click.option("--parents-per-school", type=click.IntRange(0, 100000), default=100, show_default=True)
-    def seed_scale_command(schools_count: int, parents_per_school: int) -> None:
-        """Create many schools and parents for benchmarks."""
-        seed_scale(schools_count, parents_per_school)
-        click.echo(f"seeded {schools_count} schools with {parents_per_school} parents each")
+    counts = seed_demo_records(created["西湖实验小学"])
+    click.echo("demo records of school 1: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
-    @app.cli.command("create-admin")
-    @click.option("--openid", required=True, help="the admin's WeChat openid")
-    @click.option("--nickname", default="管理员")
-    def create_admin_command(openid: str, nickname: str) -> None:
-        """Make a user (created if needed) a platform admin."""
-        user = _user(openid, nickname)
-        user.is_admin = True
-        from backend.audit.services import record_audit
 
-        record_audit(None, "admin.grant", target=("user", user.id))
+@commands.command("seed-scale")
+@click.option("--schools", "schools_count", type=click.IntRange(1, 100000), required=True)
+@click.option("--parents-per-school", type=click.IntRange(0, 100000), default=100, show_default=True)
+def seed_scale_command(schools_count: int, parents_per_school: int) -> None:
+    """Create many schools and parents for benchmarks."""
+    seed_scale(schools_count, parents_per_school)
+    click.echo(f"seeded {schools_count} schools with {parents_per_school} parents each")
+
+
+@commands.command("create-admin")
+@click.option("--openid", required=True, help="the admin's WeChat openid")
+@click.option("--nickname", default="管理员")
+def create_admin_command(openid: str, nickname: str) -> None:
+    """Make a user (created if needed) a platform admin."""
+    user = _user(openid, nickname)
+    user.is_admin = True
+    from backend.audit.services import record_audit
+
+    record_audit(None, "admin.grant", target=("user", user.id))
+    db.session.commit()
+    click.echo(f"user {user.id} ({openid}) is an admin")
+
+
+@commands.command("grant-regulator")
+@click.option("--openid", required=True)
+@click.option("--region-code", required=True, help="administrative code, e.g. 330106")
+@click.option("--revoke", is_flag=True, help="remove the scope instead")
+def grant_regulator_command(openid: str, region_code: str, revoke: bool) -> None:
+    """Give (or take) a regulator's authority over a region."""
+    region = db.session.scalar(select(Region).where(Region.code == region_code))
+    if region is None:
+        raise click.ClickException(f"no region with code {region_code}")
+    user = _user(openid, "监管人员")
+    if revoke:
+        removed = accounts.revoke_regulator(user, region, None)
         db.session.commit()
-        click.echo(f"user {user.id} ({openid}) is an admin")
+        click.echo("revoked" if removed else "no such scope")
+        return
+    accounts.grant_regulator(user, region, None)
+    db.session.commit()
+    click.echo(f"user {user.id} regulates {region.name} ({region.code})")
 
-    @app.cli.command("grant-regulator")
-    @click.option("--openid", required=True)
-    @click.option("--region-code", required=True, help="administrative code, e.g. 330106")
-    @click.option("--revoke", is_flag=True, help="remove the scope instead")
-    def grant_regulator_command(openid: str, region_code: str, revoke: bool) -> None:
-        """Give (or take) a regulator's authority over a region."""
-        region = db.session.scalar(select(Region).where(Region.code == region_code))
-        if region is None:
-            raise click.ClickException(f"no region with code {region_code}")
-        user = _user(openid, "监管人员")
-        if revoke:
-            removed = accounts.revoke_regulator(user, region, None)
-            db.session.commit()
-            click.echo("revoked" if removed else "no such scope")
-            return
-        accounts.grant_regulator(user, region, None)
-        db.session.commit()
-        click.echo(f"user {user.id} regulates {region.name} ({region.code})")
+
+#: Every module whose ``commands`` become ``flask`` commands.
+CLI_MODULES: tuple[str, ...] = (
+    "backend.cli",
+    "backend.records.cli",
+    "backend.notices.cli",
+    "backend.violations.cli",
+    "backend.live.cli",
+    "workers.camera.cli",
+)
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the commands of every module in :data:`CLI_MODULES` to the app's CLI."""
+    for name in CLI_MODULES:
+        for command in importlib.import_module(name).commands.commands.values():
+            app.cli.add_command(command)
+
+
+class ShanghaiTime(click.ParamType):
+    """A date-time option: ISO 8601; without an offset it is Asia/Shanghai wall-clock time (aware result)."""
+
+    name = "time"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        """Parse ``value`` (or pass an aware datetime through)."""
+        if isinstance(value, datetime):
+            moment = value
+        else:
+            try:
+                moment = datetime.fromisoformat(str(value))
+            except ValueError:
+                self.fail(f"{value!r}: use YYYY-MM-DDTHH:MM (Asia/Shanghai) or an ISO time with an offset", param,
+                          ctx)
+        return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+#: The type of every CLI option that takes a time.
+SHANGHAI_TIME = ShanghaiTime()

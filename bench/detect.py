@@ -37,12 +37,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from workers.camera.camera_runtime import WorkerRuntime
+from workers.camera.detection import CameraState, ModelRegistry, encode_jpeg, limit_cv_threads
+from workers.camera.detection.preprocess import letterbox, to_input_tensor
+from workers.camera.processing import process_sample
+from workers.camera.tuning import camera_settings
 from workers.demo_media import demo_video
-from workers.detection import CameraState, ModelRegistry, encode_jpeg, limit_cv_threads
-from workers.detection.preprocess import letterbox, to_input_tensor
-from workers.processing import process_sample
-from workers.runtime import WorkerRuntime
-from workers.tuning import camera_settings
 
 FACADE = [[[0.41, 0.0], [0.91, 0.0], [0.91, 0.16], [0.41, 0.16]]]  # x 315-700, y 0-92 of 768x576
 KINDS = ["person_after_hours", "camera_offline", "camera_blurred", "camera_occluded"]

@@ -136,7 +136,7 @@ def main() -> None:
         from backend.extensions import db
         from backend.notices.templates import DEV_TEMPLATE_IDS, TEMPLATES
         from tests.fakes.wechat_server import FakeWeChatControl
-        from tests.violations.conftest import template_kinds
+        from tests.notices.conftest import template_kinds
 
         control = FakeWeChatControl(base)
         control.set_options(require_known_openid=False, allow_unregistered_templates=False)

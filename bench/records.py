@@ -67,8 +67,8 @@ def seed_month(env: dict[str, str], days: int) -> str:
     from backend.permissions import load_principal
     from backend.records import idempotency
     from backend.records.demo import demo_image
+    from backend.records.meal_windows import shanghai_today, window_for
     from backend.records.models import MenuDish
-    from backend.records.schedule import shanghai_today, window_for
     from backend.records.services import create_record
     from backend.records.uploads import store_upload
     from backend.records.versions import current_version

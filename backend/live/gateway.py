@@ -222,6 +222,44 @@ class MediaHookGateway:
             return 500, error_body(500, code, message)
 
 
+OPENAPI_TAG = "媒体服务器回调（内部）"
+
+
+def _openapi_operation(name: str) -> dict[str, Any]:
+    kind = "zlm" if name.startswith("zlm/") else "hls" if name == "hls_auth" else "nginx"
+    summary = {"zlm": f"ZLMediaKit {name[4:]}", "hls": "nginx auth_request: HLS playlist or segment",
+               "nginx": f"nginx-rtmp {name}"}[kind]
+    handler = {"zlm": zlm_hook, "hls": hls_auth, "nginx": nginx_hook}[kind]
+    answer = "ZLMediaKit 的 {\"code\", \"msg\"}" if kind == "zlm" else "统一错误格式"
+    return {
+        "tags": [OPENAPI_TAG],
+        "summary": summary,
+        "description": f"{(handler.__doc__ or '').strip()}\n\n仅供媒体服务器调用（MEDIA_HOOK_SECRET），"
+                       f"由 backend/live/gateway.py 在 Flask 之前应答；拒绝时返回 403（{answer}）。",
+        "parameters": [{"name": "secret", "in": "query", "required": False, "schema": {"type": "string"},
+                        "description": "MEDIA_HOOK_SECRET（也可放在 X-Media-Hook-Secret 请求头）"}],
+        "responses": {str(status): {"description": text, "content": {"application/json": {}}} for status, text in (
+            (200, "允许"), (400, "回调参数不正确"), (403, "拒绝或调用方不是媒体服务器"), (413, "回调内容过大"))},
+        "x-internal": True,
+    }
+
+
+def add_openapi_paths(spec: dict[str, Any]) -> dict[str, Any]:
+    """List every route of :data:`ROUTES` in the OpenAPI document, tagged as internal media hooks."""
+    paths = spec.setdefault("paths", {})
+    for name, (methods, _handler) in ROUTES.items():
+        operation = _openapi_operation(name)
+        paths[PREFIX + name] = {method.lower(): {**operation, "operationId": f"media_hook_{name}_{method.lower()}"
+                                                 .replace("/", "_")} for method in sorted(methods)}
+    tags = spec.setdefault("tags", [])
+    if all(tag.get("name") != OPENAPI_TAG for tag in tags):
+        tags.append({"name": OPENAPI_TAG, "description": "媒体服务器（nginx-rtmp / ZLMediaKit）的回调，不供客户端调用"})
+    return spec
+
+
 def install(app: Flask) -> None:
-    """Put the gateway in front of the app's WSGI callable (gunicorn and the test client both go through it)."""
+    """Put the gateway in front of the app's WSGI callable (gunicorn and the test client both go through it),
+    and list its routes in the app's OpenAPI document (after any spec processor registered before)."""
     app.wsgi_app = MediaHookGateway(app, app.wsgi_app)  # type: ignore[method-assign]
+    previous = getattr(app, "spec_callback", None)
+    app.spec_processor(lambda spec: add_openapi_paths(previous(spec) if previous else spec))

@@ -1,4 +1,4 @@
-"""HTTP routes of the live API under /api/v1/live, and the live CLI.
+"""HTTP routes of the live API under /api/v1/live.
 
 The media server's hooks under /internal/media are answered in front of Flask (backend/live/gateway.py).
 """
@@ -9,13 +9,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import click
 from apiflask import APIBlueprint
-from flask import current_app
 from sqlalchemy import select
 
 from backend.extensions import db
-from backend.integrations import media
 from backend.live import recordings, services, snapshots
 from backend.live.models import RecordingSegment
 from backend.live.schemas import (
@@ -27,7 +24,6 @@ from backend.live.schemas import (
     RecordingQuery,
     SnapshotOut,
 )
-from backend.live.sessions import close_idle
 from backend.live.settings import live_settings
 from backend.permissions import Action, current_principal, register_scope, rule
 from backend.schools.models import Camera, Canteen, School
@@ -35,7 +31,7 @@ from backend.timeutil import SHANGHAI, utcnow
 
 log = logging.getLogger(__name__)
 
-bp = APIBlueprint("live", __name__, tag="直播与录像", cli_group="live")
+bp = APIBlueprint("live", __name__, tag="直播与录像")
 
 
 def _school_of_recording(recording_id: int) -> School | None:
@@ -106,52 +102,3 @@ def play_recording(recording_id: int) -> Any:
 def take_snapshot(camera_id: int) -> Any:
     """Grab a frame from the camera now (staff)."""
     return snapshots.take_snapshot(current_principal(), db.session.get(Camera, camera_id), utcnow(), live_settings())
-
-
-# --- CLI: flask live … -------------------------------------------------------------------------------------------
-
-@bp.cli.command("ingest-recordings")
-@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
-def ingest_recordings_command(limit: int) -> None:
-    """Copy finished recording files into the object store (scheduled job)."""
-    report = recordings.ingest_pending(utcnow(), limit)
-    click.echo(f"stored {report.stored}, empty {report.empty}, failed {report.failed}, retry {report.retried}")
-
-
-@bp.cli.command("purge-recordings")
-def purge_recordings_command() -> None:
-    """Remove recordings older than LIVE_RECORDING_RETENTION_DAYS (scheduled job)."""
-    click.echo(f"removed {recordings.purge_expired(utcnow())} segments")
-
-
-@bp.cli.command("close-idle-sessions")
-def close_idle_command() -> None:
-    """Mark view sessions closed whose media server stopped reporting (scheduled job)."""
-    click.echo(f"closed {close_idle(utcnow(), live_settings().idle_seconds)} sessions")
-
-
-@bp.cli.command("relay")
-@click.argument("camera_id", type=int)
-@click.option("--transcode/--copy", default=None, help="re-encode to H.264 (default: only for file sources)")
-def relay_command(camera_id: int, transcode: bool | None) -> None:
-    """Pull a camera's stream and publish it to the media server until stopped."""
-    from backend.live.relay import run_relay, stop_on_sigterm
-
-    stop_on_sigterm()
-    raise SystemExit(run_relay(camera_id, live_settings(), transcode=transcode))
-
-
-@bp.cli.command("media-config")
-@click.option("--template", type=click.Path(exists=True, dir_okay=False), default=None)
-@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="template variable")
-def media_config_command(template: str | None, assignments: tuple[str, ...]) -> None:
-    """Print the nginx-rtmp configuration rendered from docker/media/nginx.conf.template."""
-    from backend.live.mediaconf import DEFAULT_TEMPLATE, default_variables
-
-    variables = default_variables(current_app.config)
-    for assignment in assignments:
-        name, _, value = assignment.partition("=")
-        variables[name] = value
-    with open(template or DEFAULT_TEMPLATE, encoding="utf-8") as source:
-        text = source.read()
-    click.echo(media.render_media_config(text, variables))

@@ -21,7 +21,7 @@ from backend.timeutil import utcnow
 
 
 class HealthStatus(StrEnum):
-    """A camera's health: ``ok`` or its most important picture problem (see workers.health)."""
+    """A camera's health: ``ok`` or its most important picture problem (see workers.camera.camera_health)."""
 
     UNKNOWN = "unknown"
     OK = "ok"
@@ -53,7 +53,7 @@ class CameraMonitor(db.Model):
     __tablename__ = "camera_monitor"
 
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"), primary_key=True)
-    # Installer overrides of the rule and engine defaults (validated by workers.tuning).
+    # Installer overrides of the rule and engine defaults (validated by workers.camera.tuning).
     tuning: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     engine_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     rule_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,17 +1,15 @@
-"""CLI commands: run the notice dispatcher and the escalation timer by hand or as a loop.
+"""CLI command of the notices feature: run the notice dispatcher by hand or as a loop.
 
-The scheduler calls the same functions: ``backend.notices.dispatcher.dispatch_due(now, limit)`` and
-``backend.violations.escalation.escalate_overdue(now)``.
+The scheduler calls the same function: ``backend.notices.dispatcher.dispatch_due(now, limit)``.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
-from datetime import datetime
 
 import click
-from flask import Flask
+from flask.cli import AppGroup
 
 from backend.notices.dispatcher import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS, DispatchReport, dispatch_due
 from backend.timeutil import utcnow
@@ -30,30 +28,21 @@ def run_dispatch_loop(stop: threading.Event, batch: int = DEFAULT_BATCH, idle_se
     return totals
 
 
-def register(app: Flask) -> None:
-    """Attach the notice and escalation commands to the app."""
+commands = AppGroup("notices", help="Send due notices.")
 
-    @app.cli.command("dispatch-notices")
-    @click.option("--loop", is_flag=True, help="keep dispatching until SIGTERM/SIGINT")
-    @click.option("--batch", type=click.IntRange(1, 1000), default=DEFAULT_BATCH, show_default=True)
-    @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True)
-    @click.option("--lease", "lease_seconds", type=click.FloatRange(1, 3600), default=DEFAULT_LEASE_SECONDS,
-                  show_default=True, help="seconds a claim lasts before another dispatcher may take it")
-    def dispatch_command(loop: bool, batch: int, workers: int, lease_seconds: float) -> None:
-        """Send due notices as WeChat subscribe messages."""
-        if not loop:
-            click.echo(dispatch_due(utcnow(), batch, lease_seconds=lease_seconds, workers=workers).as_dict())
-            return
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-        click.echo(run_dispatch_loop(stop, batch, lease_seconds=lease_seconds, workers=workers).as_dict())
 
-    @app.cli.command("escalate-violations")
-    @click.option("--now", "now_text", default=None, help="ISO time to act as now (default: the clock)")
-    def escalate_command(now_text: str | None) -> None:
-        """Escalate overdue violations by one level."""
-        from backend.violations.escalation import escalate_overdue
-
-        now = datetime.fromisoformat(now_text) if now_text else utcnow()
-        click.echo(f"escalated {escalate_overdue(now)}")
+@commands.command("dispatch-notices")
+@click.option("--loop", is_flag=True, help="keep dispatching until SIGTERM/SIGINT")
+@click.option("--batch", type=click.IntRange(1, 1000), default=DEFAULT_BATCH, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True)
+@click.option("--lease", "lease_seconds", type=click.FloatRange(1, 3600), default=DEFAULT_LEASE_SECONDS,
+              show_default=True, help="seconds a claim lasts before another dispatcher may take it")
+def dispatch_command(loop: bool, batch: int, workers: int, lease_seconds: float) -> None:
+    """Send due notices as WeChat subscribe messages."""
+    if not loop:
+        click.echo(dispatch_due(utcnow(), batch, lease_seconds=lease_seconds, workers=workers).as_dict())
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(run_dispatch_loop(stop, batch, lease_seconds=lease_seconds, workers=workers).as_dict())

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from backend.extensions import db
+from backend.records.meal_windows import MealWindow, scheduled_windows, window_for
 from backend.records.models import (
     MEAL_LABELS,
     MEAL_ORDER,
@@ -50,7 +51,6 @@ from backend.records.presenters import (
     show_date,
     show_time,
 )
-from backend.records.schedule import MealWindow, scheduled_windows, window_for
 from backend.records.versions import is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen, School
 from backend.timeutil import as_utc

@@ -20,6 +20,7 @@ from backend.accounts.models import User
 from backend.extensions import db
 from backend.permissions import Principal, load_principal
 from backend.records import idempotency
+from backend.records.meal_windows import shanghai_today, window_for
 from backend.records.models import (
     MenuDish,
     ReceivingItem,
@@ -27,7 +28,6 @@ from backend.records.models import (
     RecordKind,
     Supplier,
 )
-from backend.records.schedule import shanghai_today, window_for
 from backend.records.services import create_record
 from backend.records.uploads import store_upload
 from backend.records.versions import current_version, is_current, logical_id

@@ -23,9 +23,9 @@ from backend.records import idempotency, queries, schemas, services, uploads
 from backend.records.chain import verify_chain
 from backend.records.day import DayCache, SnapshotCache, day_json
 from backend.records.export import XLSX_TYPE, export_records
+from backend.records.meal_windows import shanghai_today
 from backend.records.models import RecordEntry, RecordKind, Upload
 from backend.records.presenters import present_records, show_time
-from backend.records.schedule import shanghai_today
 from backend.schools.models import Canteen, School
 from backend.timeutil import utcnow
 
@@ -78,21 +78,28 @@ def _written(result: services.WriteResult) -> tuple[dict[str, Any], int, dict[st
     return body, 201, {"Idempotent-Replayed": "true" if result.replayed else "false"}
 
 
-# (kind, URL segment, create schema, list query schema, Chinese name)
+# (kind, URL of the kind's list and create routes, create schema, list query schema, Chinese name)
 KIND_ROUTES: list[tuple[str, str, type, type, str]] = [
-    (RecordKind.SUPPLIER, "suppliers", schemas.SupplierIn, schemas.SupplierQuery, "供应商"),
-    (RecordKind.CERTIFICATE, "certificates", schemas.CertificateIn, schemas.CertificateQuery, "供应商证照"),
-    (RecordKind.RECEIVING, "receivings", schemas.ReceivingIn, schemas.ReceivingQuery, "进货查验记录"),
-    (RecordKind.MENU, "menus", schemas.MenuIn, schemas.MealQuery, "菜单"),
-    (RecordKind.DISINFECTION, "disinfections", schemas.DisinfectionIn, schemas.DisinfectionQuery, "消毒记录"),
-    (RecordKind.SAMPLE, "samples", schemas.SampleIn, schemas.SampleQuery, "留样记录"),
-    (RecordKind.SAMPLE_DISPOSAL, "sample-disposals", schemas.SampleDisposalIn, schemas.DisposalQuery, "留样处置记录"),
-    (RecordKind.ACCOMPANIED_MEAL, "accompanied-meals", schemas.AccompaniedMealIn, schemas.AccompaniedQuery,
-     "陪餐记录"),
+    (RecordKind.SUPPLIER, "/canteens/<int:canteen_id>/suppliers",
+     schemas.SupplierIn, schemas.SupplierQuery, "供应商"),
+    (RecordKind.CERTIFICATE, "/canteens/<int:canteen_id>/certificates",
+     schemas.CertificateIn, schemas.CertificateQuery, "供应商证照"),
+    (RecordKind.RECEIVING, "/canteens/<int:canteen_id>/receivings",
+     schemas.ReceivingIn, schemas.ReceivingQuery, "进货查验记录"),
+    (RecordKind.MENU, "/canteens/<int:canteen_id>/menus",
+     schemas.MenuIn, schemas.MealQuery, "菜单"),
+    (RecordKind.DISINFECTION, "/canteens/<int:canteen_id>/disinfections",
+     schemas.DisinfectionIn, schemas.DisinfectionQuery, "消毒记录"),
+    (RecordKind.SAMPLE, "/canteens/<int:canteen_id>/samples",
+     schemas.SampleIn, schemas.SampleQuery, "留样记录"),
+    (RecordKind.SAMPLE_DISPOSAL, "/canteens/<int:canteen_id>/sample-disposals",
+     schemas.SampleDisposalIn, schemas.DisposalQuery, "留样处置记录"),
+    (RecordKind.ACCOMPANIED_MEAL, "/canteens/<int:canteen_id>/accompanied-meals",
+     schemas.AccompaniedMealIn, schemas.AccompaniedQuery, "陪餐记录"),
 ]
 
 
-def _register_kind(kind: str, segment: str, create_schema: type, query_schema: type, label: str) -> None:
+def _register_kind(kind: str, path: str, create_schema: type, query_schema: type, label: str) -> None:
     def create(canteen_id: int, body: dict[str, Any]) -> Any:
         key, fingerprint = _idempotency(request.get_json(silent=True))
         result = services.create_record(current_principal(), db.session.get(Canteen, canteen_id), kind, body,
@@ -107,7 +114,6 @@ def _register_kind(kind: str, segment: str, create_schema: type, query_schema: t
     create.__name__, list_view.__name__ = f"create_{kind}", f"list_{kind}"
     create.__doc__ = f"登记{label}\n\n需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。"
     list_view.__doc__ = f"{label}列表\n\n只列出现行版本（更正后的最新版本），按日期倒序，游标分页。"
-    path = f"/canteens/<int:canteen_id>/{segment}"
     bp.post(path, endpoint=f"create_{kind}")(
         rule(Action.RECORDS_WRITE, scope="canteen")(bp.input(create_schema, arg_name="body")(create)))
     bp.get(path, endpoint=f"list_{kind}")(

@@ -7,8 +7,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.records.rules import run_record_rules
-from backend.records.schedule import window_for
+from backend.records.compliance_rules import run_record_rules
+from backend.records.meal_windows import window_for
 from backend.schools.models import Canteen
 from backend.timeutil import utcnow
 from backend.violations.models import Violation

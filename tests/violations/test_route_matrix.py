@@ -1,14 +1,14 @@
-"""The permission matrix of tests/api, walked over the routes of violations, notices and regulators only.
+"""The permission matrix of tests/core, walked over the routes of violations, notices and regulators only.
 
 The full matrix covers every route of the app; this runs the same expectations (the literal tables and the
-``world`` of tests/api/test_permission_matrix.py) on this feature's routes, so a change here is checked even
+``world`` of tests/core/test_permission_matrix.py) on this feature's routes, so a change here is checked even
 while other features' routes are being built.
 """
 
 from __future__ import annotations
 
 from backend.permissions import rule_of
-from tests.api.test_permission_matrix import ACTORS, DENIED, _expected, _headers, world  # noqa: F401
+from tests.core.test_permission_matrix import ACTORS, DENIED, _expected, _headers, world  # noqa: F401
 
 BLUEPRINTS = ("violations.", "notices.", "regulators.")
 

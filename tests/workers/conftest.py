@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.detection.detection_testdata import constant_model, vtest_frame, vtest_path
 from tests.fakes.http_camera import SnapshotCamera
+from tests.workers.camera.detection.detection_testdata import constant_model, vtest_frame, vtest_path
 
 VTEST_SIZE = (768, 576)
 # A no_mask box in vtest's 768x576 pixels; the tiny model below reports exactly this box.
@@ -23,9 +23,9 @@ NO_MASK_BOX = (288.0, 192.0, 384.0, 288.0)
 @pytest.fixture
 def worker_app(app: Any, tmp_path: Path) -> Iterator[Any]:
     """The test app installed as the workers' app, with a fresh runtime and object store."""
-    from workers.app import use_app
-    from workers.executor import set_executor
-    from workers.runtime import reset_runtime
+    from workers.camera.camera_runtime import reset_runtime
+    from workers.infra.executor import set_executor
+    from workers.infra.worker_app import use_app
 
     app.config["STORAGE_BACKEND"] = "local"
     app.config["STORAGE_LOCAL_PATH"] = str(tmp_path / "store")
@@ -74,8 +74,8 @@ def set_tuning(camera_id: int, tuning: dict[str, Any]) -> None:
     """Store installer tuning for a camera (creating its monitor row)."""
     from backend.extensions import db
     from backend.monitoring.models import CameraMonitor
+    from workers.camera.tuning import validate_tuning
     from workers.jobs.detection import ensure_monitors
-    from workers.tuning import validate_tuning
 
     ensure_monitors([camera_id])
     db.session.get(CameraMonitor, camera_id).tuning = validate_tuning(tuning)

@@ -30,12 +30,12 @@ from backend.schools.models import Camera, KitchenArea
 from backend.timeutil import utcnow
 from backend.violations.models import KIND_LABELS
 from backend.violations.services import raise_violation
-from workers import rules
-from workers.capture import SourceSpec
-from workers.detection import CameraState
-from workers.processing import SampleOutcome, process_sample
-from workers.runtime import get_runtime
-from workers.tuning import CameraSettings, TuningError, camera_settings
+from workers.camera import detection_rules
+from workers.camera.camera_runtime import get_runtime
+from workers.camera.capture import SourceSpec
+from workers.camera.detection import CameraState
+from workers.camera.processing import SampleOutcome, process_sample
+from workers.camera.tuning import CameraSettings, TuningError, camera_settings
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def claim_due_samples(now: float | None = None) -> list[tuple[int, int]]:
 
 def dispatch_due_cameras() -> dict[str, int]:
     """Periodic job: submit one sample task per due camera."""
-    from workers.executor import current_executor
+    from workers.infra.executor import current_executor
 
     executor = current_executor()
     claimed = claim_due_samples()
@@ -120,7 +120,7 @@ class _CameraView:
 
 def _fault_pause(name: str) -> None:
     """Test hook: while WORKER_FAULT_DIR/pause exists, stop here (a test kills the worker meanwhile)."""
-    from workers.app import config_value
+    from workers.infra.worker_app import config_value
 
     folder = config_value("WORKER_FAULT_DIR")
     if not folder:
@@ -135,7 +135,7 @@ def _fault_pause(name: str) -> None:
 
 def sample_camera(camera_id: int, slot: int) -> str:
     """Task: take sample ``slot`` of one camera and act on it; returns what happened (for logs and tests)."""
-    from workers.app import get_app
+    from workers.infra.worker_app import get_app
 
     config = get_app().config
     row = db.session.execute(
@@ -218,7 +218,7 @@ def _commit(view: _CameraView, slot: int, version: int, outcome: SampleOutcome, 
     return f"sampled:{created}" if outcome.events else "sampled"
 
 
-def describe(event: rules.RuleEvent) -> str:
+def describe(event: detection_rules.RuleEvent) -> str:
     """The Chinese description shown with the violation."""
     start = datetime.fromtimestamp(event.started_at, UTC).astimezone(_shanghai()).strftime("%Y-%m-%d %H:%M:%S")
     label = KIND_LABELS.get(event.kind, event.kind)
@@ -238,7 +238,7 @@ def _shanghai() -> Any:
     return SHANGHAI
 
 
-def event_details(event: rules.RuleEvent) -> dict[str, Any]:
+def event_details(event: detection_rules.RuleEvent) -> dict[str, Any]:
     """Machine-readable details stored with the violation."""
     return {"detections": [d.to_dict() for d in event.detections[:20]],
             **{k: v for k, v in event.details.items() if k != "detections"}}

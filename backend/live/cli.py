@@ -1,0 +1,64 @@
+"""CLI commands of the live feature, under ``flask live``: recordings, idle sessions, the relay, media config."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from backend.integrations import media
+from backend.live import recordings
+from backend.live.sessions import close_idle
+from backend.live.settings import live_settings
+from backend.timeutil import utcnow
+
+commands = AppGroup("live-commands", help="The live feature's commands.")
+live = AppGroup("live", help="Live view: recordings, idle sessions, the relay and the media server's configuration.")
+commands.add_command(live)
+
+
+@live.command("ingest-recordings")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+def ingest_recordings_command(limit: int) -> None:
+    """Copy finished recording files into the object store (scheduled job)."""
+    report = recordings.ingest_pending(utcnow(), limit)
+    click.echo(f"stored {report.stored}, empty {report.empty}, failed {report.failed}, retry {report.retried}")
+
+
+@live.command("purge-recordings")
+def purge_recordings_command() -> None:
+    """Remove recordings older than LIVE_RECORDING_RETENTION_DAYS (scheduled job)."""
+    click.echo(f"removed {recordings.purge_expired(utcnow())} segments")
+
+
+@live.command("close-idle-sessions")
+def close_idle_command() -> None:
+    """Mark view sessions closed whose media server stopped reporting (scheduled job)."""
+    click.echo(f"closed {close_idle(utcnow(), live_settings().idle_seconds)} sessions")
+
+
+@live.command("relay")
+@click.argument("camera_id", type=int)
+@click.option("--transcode/--copy", default=None, help="re-encode to H.264 (default: only for file sources)")
+def relay_command(camera_id: int, transcode: bool | None) -> None:
+    """Pull a camera's stream and publish it to the media server until stopped."""
+    from backend.live.relay import run_relay, stop_on_sigterm
+
+    stop_on_sigterm()
+    raise SystemExit(run_relay(camera_id, live_settings(), transcode=transcode))
+
+
+@live.command("media-config")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="template variable")
+def media_config_command(template: str | None, assignments: tuple[str, ...]) -> None:
+    """Print the nginx-rtmp configuration rendered from docker/media/nginx.conf.template."""
+    from backend.live.mediaconf import DEFAULT_TEMPLATE, default_variables
+
+    variables = default_variables(current_app.config)
+    for assignment in assignments:
+        name, _, value = assignment.partition("=")
+        variables[name] = value
+    with open(template or DEFAULT_TEMPLATE, encoding="utf-8") as source:
+        text = source.read()
+    click.echo(media.render_media_config(text, variables))

@@ -1,0 +1,4 @@
+"""The fixtures of tests/violations/conftest.py (the demo seed known to the WeChat fake, push settings), shared
+by the violations, notices and regulators tests."""
+
+from tests.violations.conftest import app_config, kitchen  # noqa: F401  fixtures, registered by import

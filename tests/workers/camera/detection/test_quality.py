@@ -1,0 +1,165 @@
+"""Picture-quality diagnosis on degraded variants of real frames."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.workers.camera.detection.detection_testdata import astronaut_bgr, vtest_frame
+from workers.camera.detection.quality import CameraQualityState, QualityProblem, QualityThresholds, diagnose
+
+
+def blurred(frame: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(frame, (0, 0), 2.0)
+
+
+def darkened(frame: np.ndarray) -> np.ndarray:
+    return (frame.astype(np.float32) * 0.15).astype(np.uint8)
+
+
+def over_bright(frame: np.ndarray) -> np.ndarray:
+    return cv2.convertScaleAbs(frame, alpha=2.0, beta=100)
+
+
+def covered(frame: np.ndarray) -> np.ndarray:
+    # A hand or cloth over the lens: one flat region over ~80% of the picture.
+    out = frame.copy()
+    h, w = out.shape[:2]
+    cv2.rectangle(out, (int(w * 0.05), int(h * 0.05)), (int(w * 0.95), int(h * 0.95)), (60, 70, 80), -1)
+    return out
+
+
+def colour_cast(frame: np.ndarray) -> np.ndarray:
+    # Broken white balance: blue channel weak, red strong.
+    gains = np.array([0.55, 0.9, 1.15], dtype=np.float32)
+    return np.clip(frame.astype(np.float32) * gains, 0, 255).astype(np.uint8)
+
+
+VARIANTS: list[tuple[str, Callable[[np.ndarray], np.ndarray], QualityProblem]] = [
+    ("blurred", blurred, QualityProblem.BLURRED),
+    ("dark", darkened, QualityProblem.TOO_DARK),
+    ("bright", over_bright, QualityProblem.TOO_BRIGHT),
+    ("covered", covered, QualityProblem.OCCLUDED),
+    ("cast", colour_cast, QualityProblem.COLOUR_CAST),
+]
+
+
+def learnt_state(frames: list[np.ndarray]) -> CameraQualityState:
+    state = CameraQualityState()
+    for frame in frames:
+        assert diagnose(frame, state).ok
+    return state
+
+
+@pytest.mark.parametrize("frame_index", [0, 20])
+def test_clean_vtest_frames_have_no_problem(frame_index: int) -> None:
+    report = diagnose(vtest_frame(frame_index), CameraQualityState())
+    assert report.problems == set()
+    assert report.metrics["sharpness"] > 100
+
+
+def test_clean_astronaut_has_no_problem() -> None:
+    assert diagnose(astronaut_bgr(), CameraQualityState()).problems == set()
+
+
+@pytest.mark.parametrize(("name", "degrade", "expected"), VARIANTS, ids=[v[0] for v in VARIANTS])
+def test_each_degradation_is_diagnosed_as_exactly_that(
+    name: str, degrade: Callable[[np.ndarray], np.ndarray], expected: QualityProblem
+) -> None:
+    state = learnt_state([vtest_frame(0), vtest_frame(5), vtest_frame(10)])
+    report = diagnose(degrade(vtest_frame(15)), state)
+    assert report.problems == {expected}, report.to_dict()
+
+
+@pytest.mark.parametrize(("name", "degrade", "expected"), VARIANTS, ids=[v[0] for v in VARIANTS])
+def test_degradations_of_a_second_real_picture(
+    name: str, degrade: Callable[[np.ndarray], np.ndarray], expected: QualityProblem
+) -> None:
+    astronaut = astronaut_bgr()
+    state = learnt_state([astronaut])
+    assert diagnose(degrade(astronaut), state).problems == {expected}
+
+
+def test_blur_is_judged_against_the_cameras_own_baseline() -> None:
+    frame = vtest_frame(0)
+    # Mild blur: still above the absolute floor, so only the learnt baseline catches it.
+    soft = cv2.GaussianBlur(frame, (0, 0), 1.2)
+    fresh = diagnose(soft, CameraQualityState())
+    assert fresh.problems == set()
+    assert fresh.metrics["sharpness"] > QualityThresholds().blur_absolute_floor
+
+    state = learnt_state([frame, vtest_frame(3)])
+    assert diagnose(soft, state).problems == {QualityProblem.BLURRED}
+    # A blurred sample must not drag the baseline down.
+    baseline = state.baseline_sharpness
+    diagnose(soft, state)
+    assert state.baseline_sharpness == baseline
+
+
+def test_frozen_after_repeated_identical_frames() -> None:
+    state = CameraQualityState()
+    frame = vtest_frame(7)
+    reports = [diagnose(frame.copy(), state) for _ in range(4)]
+    assert [r.problems for r in reports] == [set(), set(), {QualityProblem.FROZEN}, {QualityProblem.FROZEN}]
+    # The live stream moves again: no longer frozen.
+    assert diagnose(vtest_frame(12), state).problems == set()
+    assert state.frozen_count == 0
+
+
+def test_frozen_tolerates_reencoding_noise_but_not_a_live_scene() -> None:
+    state = CameraQualityState()
+    frame = vtest_frame(7)
+    ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    assert ok
+    reencoded = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+    problems = [diagnose(f, state).problems for f in (frame, reencoded, frame)]
+    assert problems == [set(), set(), {QualityProblem.FROZEN}]
+
+    live = CameraQualityState()
+    assert all(diagnose(vtest_frame(i), live).ok for i in range(0, 12, 2))
+
+
+def test_clock_region_tells_a_still_scene_from_a_frozen_stream() -> None:
+    thresholds = QualityThresholds(frozen_clock_region=(0.0, 0.0, 0.4, 0.08))
+
+    def with_clock(second: int) -> np.ndarray:
+        frame = vtest_frame(7)
+        text = f"2026-09-01 12:00:{second:02d}"
+        cv2.putText(frame, text, (8, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
+        return frame
+
+    ticking = CameraQualityState()
+    assert all(diagnose(with_clock(s), ticking, thresholds).ok for s in range(5))
+    stuck = CameraQualityState()
+    problems = [diagnose(with_clock(3), stuck, thresholds).problems for _ in range(3)]
+    assert problems[-1] == {QualityProblem.FROZEN}
+
+
+def test_offline_when_no_frame() -> None:
+    state = learnt_state([vtest_frame(0)])
+    assert diagnose(None, state).problems == {QualityProblem.OFFLINE}
+    assert state.missing_count == 1
+    assert diagnose(vtest_frame(1), state).ok
+    assert state.missing_count == 0
+
+    patient = QualityThresholds(offline_after_missing=3)
+    state = CameraQualityState()
+    assert [diagnose(None, state, patient).problems for _ in range(3)] == [
+        set(),
+        set(),
+        {QualityProblem.OFFLINE},
+    ]
+
+
+def test_state_round_trips_through_json() -> None:
+    state = learnt_state([vtest_frame(0), vtest_frame(2)])
+    diagnose(vtest_frame(2), state)  # one repeat counted
+    restored = CameraQualityState.from_dict(json.loads(json.dumps(state.to_dict())))
+    assert restored == state
+    # The restored state continues the frozen count.
+    assert diagnose(vtest_frame(2), restored).problems == {QualityProblem.FROZEN}
+    assert CameraQualityState.from_dict(None) == CameraQualityState()

@@ -1,0 +1,86 @@
+"""Rules and work hours as pure functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from workers.camera.detection import Detection, QualityReport, SampleResult
+from workers.camera.detection_rules import apply, observe
+from workers.camera.tuning import TuningError, camera_settings, validate_tuning
+from workers.camera.work_hours import is_working, parse_windows
+
+WEEKDAY_WORK = [{"weekday": 0, "start": "05:30", "end": "20:00"}]
+
+
+def test_work_hours_are_read_in_shanghai_time() -> None:
+    windows = parse_windows(WEEKDAY_WORK)
+    assert is_working(windows, datetime(2025, 6, 16, 0, 0, tzinfo=UTC))  # Monday 08:00 in Shanghai
+    assert not is_working(windows, datetime(2025, 6, 16, 12, 0, tzinfo=UTC))  # Monday 20:00: end excluded
+    assert not is_working(windows, datetime(2025, 6, 15, 21, 29, tzinfo=UTC))  # Monday 05:29 in Shanghai
+    assert is_working(windows, datetime(2025, 6, 15, 21, 30, tzinfo=UTC))  # Monday 05:30: start included
+    assert not is_working(windows, datetime(2025, 6, 17, 0, 0, tzinfo=UTC))  # Tuesday 08:00: no window
+    assert not is_working((), datetime(2025, 6, 16, 0, 0, tzinfo=UTC))
+    with pytest.raises(ValueError, match=r"work_hours\[0\]"):
+        parse_windows([{"weekday": 7, "start": "05:30", "end": "20:00"}])
+
+
+def _sample(detections: list[Detection], skip: str | None = None) -> SampleResult:
+    return SampleResult(quality=QualityReport(), ran_models=skip is None, skip_reason=skip, detections=detections)
+
+
+def test_person_after_hours_only_outside_work_hours_and_still_scenes_carry_the_detection() -> None:
+    settings = camera_settings(7, ["person_after_hours"], WEEKDAY_WORK, [], {})
+    person = Detection("person", 0.8, (10, 10, 50, 120), "hog")
+    night = datetime(2025, 6, 16, 14, 0, tzinfo=UTC)  # Monday 22:00 in Shanghai
+    day = datetime(2025, 6, 16, 2, 0, tzinfo=UTC)
+    state: dict = {}
+    assert observe(_sample([person]), settings, day, (640, 480))["person_after_hours"].present is False
+    assert apply(state, settings, observe(_sample([person]), settings, night, (640, 480)), 1000.0) == []
+    # The motion gate skipped the next sample: same picture, the person is still there.
+    events = apply(state, settings, observe(_sample([], "no_motion"), settings, night, (640, 480)), 1005.0)
+    assert [(e.kind, e.started_at) for e in events] == [("person_after_hours", 1000.0)]
+    assert events[0].idempotency_key(7) == "cam7:person_after_hours:1970-01-01T00:16:40Z"
+    # An unusable picture neither continues nor ends the event.
+    assert apply(state, settings, observe(_sample([], "quality:occluded"), settings, night, None), 1010.0) == []
+    assert state["kinds"]["person_after_hours"]["streak"] == 2
+
+
+def test_low_confidence_and_regions_of_interest_filter_detections() -> None:
+    roi = [[[0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.5, 1.0]]]  # right half
+    settings = camera_settings(1, ["no_mask"], [], roi, {"rules": {"no_mask": {"min_confidence": 0.6}}})
+    at = datetime(2025, 6, 16, 2, 0, tzinfo=UTC)
+    left = Detection("no_mask", 0.9, (10, 10, 50, 50), "ppe")
+    right_weak = Detection("no_mask", 0.5, (400, 10, 450, 50), "ppe")
+    right = Detection("no_mask", 0.7, (400, 10, 450, 50), "ppe")
+    assert observe(_sample([left, right_weak]), settings, at, (640, 480))["no_mask"].present is False
+    assert observe(_sample([left, right]), settings, at, (640, 480))["no_mask"].detections == [right]
+
+
+def test_rodent_from_small_moving_blobs_only_while_closed_and_alone() -> None:
+    from workers.camera.detection import MotionResult
+
+    settings = camera_settings(1, ["rodent"], WEEKDAY_WORK, [], {})
+    night = datetime(2025, 6, 16, 14, 0, tzinfo=UTC)
+    day = datetime(2025, 6, 16, 2, 0, tzinfo=UTC)
+    blob = (300.0, 400.0, 312.0, 406.0)
+    mouse = _sample([])
+    mouse.motion = MotionResult(0.0005, False, boxes=[], small_blobs=[blob])
+    assert observe(mouse, settings, night, (640, 480))["rodent"].present is True
+    assert observe(mouse, settings, day, (640, 480))["rodent"].present is False
+    walker = _sample([])
+    walker.motion = MotionResult(0.05, True, boxes=[(100.0, 100.0, 200.0, 400.0)], small_blobs=[blob])
+    assert observe(walker, settings, night, (640, 480))["rodent"].present is False
+
+
+def test_tuning_validation_names_the_key() -> None:
+    assert validate_tuning({"rules": {"rodent": {"cooldown_seconds": 60}}}) == {
+        "rules": {"rodent": {"cooldown_seconds": 60.0}}}
+    for bad, message in [({"rules": {"unicorn": {}}}, "rules.unicorn: unknown kind"),
+                         ({"rules": {"no_hat": {"persistence": 2.5}}}, "must be a whole number"),
+                         ({"motion": {"speed": 1}}, "motion: unknown setting"),
+                         ({"motion": {"ignore_polygons": [[[0, 0], [2, 0], [0, 1]]]}}, "normalised"),
+                         ({"extra": {}}, "unknown tuning section")]:
+        with pytest.raises(TuningError, match=message):
+            validate_tuning(bad)

@@ -1,0 +1,1 @@
+"""The camera pipeline: capture, picture health, detection, per-camera rules and tuning, and one sample through them."""

@@ -1,0 +1,63 @@
+"""Camera health: a small state machine over the per-sample quality diagnosis.
+
+The status is ``ok`` or the most important problem of the picture. It changes only after the new status
+was seen in ``enter_samples`` consecutive samples (hysteresis), so a borderline picture does not flap, and
+each change is reported once, for the worker to record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.monitoring.models import HealthStatus
+from workers.camera.detection import QualityReport
+
+#: Most important first: the one problem an operator must fix before the others can even be judged.
+PRIORITY: tuple[HealthStatus, ...] = (
+    HealthStatus.OFFLINE, HealthStatus.FROZEN, HealthStatus.OCCLUDED, HealthStatus.TOO_DARK,
+    HealthStatus.TOO_BRIGHT, HealthStatus.BLURRED, HealthStatus.COLOUR_CAST,
+)
+
+
+@dataclass(frozen=True)
+class HealthChange:
+    """A change of status to record."""
+
+    from_status: str
+    to_status: str
+    problems: list[str]
+    metrics: dict[str, float]
+
+
+def status_of(report: QualityReport) -> HealthStatus:
+    """``ok`` or the most important problem in the report."""
+    values = {p.value for p in report.problems}
+    for status in PRIORITY:
+        if status.value in values:
+            return status
+    return HealthStatus.OK
+
+
+def update(state: dict[str, Any], current: str, report: QualityReport, enter_samples: int = 2
+           ) -> HealthChange | None:
+    """Feed one sample's report; returns the change when the status changes now, else None.
+
+    ``state`` (``rule_state["health"]``) keeps the candidate status and how many samples in a row showed
+    it. The first sample of a camera (``current`` unknown) sets the status at once.
+    """
+    observed = status_of(report)
+    if observed.value == current:
+        state.pop("candidate", None)
+        state.pop("count", None)
+        return None
+    if state.get("candidate") == observed.value:
+        state["count"] = int(state.get("count", 0)) + 1
+    else:
+        state["candidate"], state["count"] = observed.value, 1
+    if current != HealthStatus.UNKNOWN and state["count"] < enter_samples:
+        return None
+    state.pop("candidate", None)
+    state.pop("count", None)
+    return HealthChange(current, observed.value, sorted(p.value for p in report.problems),
+                        {k: round(float(v), 4) for k, v in report.metrics.items()})

