@@ -184,8 +184,7 @@ def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
     except (ImageCms.PyCMSError, OSError, ValueError) as exc:
         log.info("dropping an unusable ICC profile: %s", exc)
         return image
-    if converted is None:  # only when converting in place, which this never does
-        return image
+    assert converted is not None  # None only when converting in place, which this never asks for
     if alpha is not None:
         converted.putalpha(alpha)
     return converted
@@ -253,7 +252,7 @@ def _pdf_active_content(reader: Any) -> list[str]:
                 if key in PDF_ACTIVE_KEYS or (isinstance(value, NameObject) and (key, value) in PDF_ACTIVE_VALUES):
                     found.add(key if key in PDF_ACTIVE_KEYS else str(value))
                 stack.append(value)
-            if isinstance(node, StreamObject):
+            if isinstance(node, StreamObject):  # its encoded bytes: decoding them is what the budget bounds
                 walked_bytes += len(node._data or b"")
         elif isinstance(node, ArrayObject):
             stack.extend(node)
