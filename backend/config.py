@@ -134,44 +134,59 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
     values: dict[str, Any] = {s.name: _env(s.name, env) or s.default for s in SETTINGS}
     values.update({k: v for k, v in overrides.items() if k in values})
     values["APP_ENV"] = app_env
-
     if app_env == "production":
-        missing = [s.name for s in SETTINGS if s.required_in_production and not values.get(s.name)]
-        weak = [s.name for s in SETTINGS if s.secret and str(values.get(s.name) or "").startswith(DEV_SECRET_PREFIX)]
-        if missing or weak:
-            problems = [f"{name} is not set" for name in missing] + [
-                f"{name} is a development value" for name in weak]
-            raise ConfigError("refusing to start in production: " + "; ".join(problems))
-        if len(values["SECRET_KEY"]) < 32:
-            raise ConfigError("refusing to start in production: SECRET_KEY must be at least 32 characters")
+        _refuse_weak_production(values)
     else:
-        values["SECRET_KEY"] = values["SECRET_KEY"] or _dev_secret(instance_dir, "SECRET_KEY")
-        values["WECHAT_APPID"] = values["WECHAT_APPID"] or "wx_dev_appid"
-        values["WECHAT_SECRET"] = values["WECHAT_SECRET"] or "dev-wechat-secret"
-        values["MEDIA_HOOK_SECRET"] = values["MEDIA_HOOK_SECRET"] or "dev-media-hook-secret"
-        values["DATABASE_URL"] = values["DATABASE_URL"] or _default_sqlite_url(instance_dir)
-
-    database_url = normalise_database_url(values["DATABASE_URL"])
+        _fill_development_defaults(values, instance_dir)
     config: dict[str, Any] = dict(values)
-    config.update(
-        INSTANCE_PATH=str(instance_dir),
-        SQLALCHEMY_DATABASE_URI=database_url,
-        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(database_url),
-        TESTING=app_env == "testing",
-        DEBUG=False,
-        MAX_CONTENT_LENGTH=int(values["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024,
-        STORAGE_LOCAL_PATH=values["STORAGE_LOCAL_PATH"] or str(instance_dir / "storage"),
-        RATELIMIT_STORAGE_URI=values["REDIS_URL"] or "memory://",
-        RATELIMIT_HEADERS_ENABLED=True,
-        JSON_AS_ASCII=False,
-        SPEC_PATH="/openapi.json",
-        DOCS_PATH="/docs",
-        INFO={"description": "互联网+明厨亮灶 学校食堂透明厨房平台 API"},
-        SECURITY_SCHEMES={"BearerAuth": {"type": "http", "scheme": "bearer"}},
-    )
-    for key, value in overrides.items():
-        config[key] = value
+    config.update(_derived_settings(values, instance_dir))
+    config.update(overrides)
     return config
+
+
+def _refuse_weak_production(values: dict[str, Any]) -> None:
+    """Raise :class:`ConfigError` when a setting production needs is missing or still a development value."""
+    missing = [s.name for s in SETTINGS if s.required_in_production and not values.get(s.name)]
+    weak = [s.name for s in SETTINGS if s.secret and str(values.get(s.name) or "").startswith(DEV_SECRET_PREFIX)]
+    if missing or weak:
+        problems = [f"{name} is not set" for name in missing] + [f"{name} is a development value" for name in weak]
+        raise ConfigError("refusing to start in production: " + "; ".join(problems))
+    if len(values["SECRET_KEY"]) < 32:
+        raise ConfigError("refusing to start in production: SECRET_KEY must be at least 32 characters")
+
+
+# Values a development or test run uses for settings left unset (a secret is generated and kept instead).
+_DEVELOPMENT_DEFAULTS = {"WECHAT_APPID": "wx_dev_appid", "WECHAT_SECRET": "dev-wechat-secret",
+                         "MEDIA_HOOK_SECRET": "dev-media-hook-secret"}
+
+
+def _fill_development_defaults(values: dict[str, Any], instance_dir: Path) -> None:
+    """Outside production, unset secrets and the database get working local values (in place)."""
+    values["SECRET_KEY"] = values["SECRET_KEY"] or _dev_secret(instance_dir, "SECRET_KEY")
+    for name, default in _DEVELOPMENT_DEFAULTS.items():
+        values[name] = values[name] or default
+    values["DATABASE_URL"] = values["DATABASE_URL"] or _default_sqlite_url(instance_dir)
+
+
+def _derived_settings(values: dict[str, Any], instance_dir: Path) -> dict[str, Any]:
+    """Flask, SQLAlchemy, limiter and OpenAPI settings that follow from the environment's values."""
+    database_url = normalise_database_url(values["DATABASE_URL"])
+    return {
+        "INSTANCE_PATH": str(instance_dir),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "TESTING": values["APP_ENV"] == "testing",
+        "DEBUG": False,
+        "MAX_CONTENT_LENGTH": int(values["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024,
+        "STORAGE_LOCAL_PATH": values["STORAGE_LOCAL_PATH"] or str(instance_dir / "storage"),
+        "RATELIMIT_STORAGE_URI": values["REDIS_URL"] or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "JSON_AS_ASCII": False,
+        "SPEC_PATH": "/openapi.json",
+        "DOCS_PATH": "/docs",
+        "INFO": {"description": "互联网+明厨亮灶 学校食堂透明厨房平台 API"},
+        "SECURITY_SCHEMES": {"BearerAuth": {"type": "http", "scheme": "bearer"}},
+    }
 
 
 def _engine_options(database_url: str) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from apiflask import APIBlueprint
 from flask import Response, current_app, request
@@ -25,7 +24,14 @@ from werkzeug.datastructures import FileStorage
 
 from backend.content import ALL_KINDS, CheckedFile, check_file
 from backend.errors import ApiError
-from backend.integrations.storage import LocalStore, ObjectStore, StorageError, build_store, verify_local
+from backend.integrations.storage import (
+    LocalStore,
+    ObjectStore,
+    StorageError,
+    attachment_disposition,
+    build_store,
+    verify_local,
+)
 from backend.permissions import Action, rule
 from backend.timeutil import utcnow
 
@@ -91,7 +97,11 @@ def download(key: str) -> Any:
     store = object_store()
     if not isinstance(store, LocalStore):
         raise ApiError(404, "not_found", "文件不存在")
-    if not verify_local(current_app.config["SECRET_KEY"], key, request.args.get("expires"), request.args.get("sig")):
+    # Every parameter that shapes the answer is signed: the key (hence the Content-Type, from the extension
+    # the content check chose), the expiry and the download name. Anything else in the query is ignored.
+    filename = request.args.get("filename")
+    if not verify_local(current_app.config["SECRET_KEY"], key, request.args.get("expires"), request.args.get("sig"),
+                        filename=filename):
         raise ApiError(403, "signature_invalid", "文件链接无效或已过期")
     try:
         data = store.get(key)
@@ -99,7 +109,6 @@ def download(key: str) -> Any:
         raise ApiError(404, "not_found", "文件不存在") from exc
     mimetype = mimetypes.guess_type(key)[0] or "application/octet-stream"
     headers = {"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff"}
-    filename = request.args.get("filename")
     if filename:
-        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+        headers["Content-Disposition"] = attachment_disposition(filename)
     return Response(data, mimetype=mimetype, headers=headers)

@@ -53,18 +53,28 @@ class ObjectStore(Protocol):
         """A URL that lets its holder GET the object until it expires."""
 
 
-def sign_local(secret: str, key: str, expires: int) -> str:
-    """The HMAC that authorises a local download of ``key`` until ``expires`` (unix seconds)."""
-    return hmac.new(secret.encode(), f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()
+def sign_local(secret: str, key: str, expires: int, filename: str = "") -> str:
+    """The HMAC that authorises a local download of ``key`` until ``expires`` (unix seconds).
+
+    The download file name is signed too: the holder of the URL cannot make the object download under
+    another name (a PDF saved as ``report.html``).
+    """
+    return hmac.new(secret.encode(), f"{key}\n{expires}\n{filename}".encode(), hashlib.sha256).hexdigest()
 
 
-def verify_local(secret: str, key: str, expires: str | None, signature: str | None, now: float | None = None) -> bool:
-    """Check a local download signature and expiry."""
+def verify_local(secret: str, key: str, expires: str | None, signature: str | None, now: float | None = None,
+                 filename: str | None = None) -> bool:
+    """Check a local download signature (over key, expiry and file name) and expiry."""
     if not expires or not signature or not expires.isdigit():
         return False
     if int(expires) < (now if now is not None else time.time()):
         return False
-    return hmac.compare_digest(sign_local(secret, key, int(expires)), signature)
+    return hmac.compare_digest(sign_local(secret, key, int(expires), filename or ""), signature)
+
+
+def attachment_disposition(filename: str) -> str:
+    """The Content-Disposition that downloads an object under ``filename`` (RFC 6266 UTF-8 form)."""
+    return f"attachment; filename*=UTF-8''{quote(filename)}"
 
 
 class LocalStore:
@@ -104,7 +114,7 @@ class LocalStore:
     def signed_url(self, key: str, expires_in: int = 300, filename: str | None = None) -> str:
         """A URL to the api's file route, valid for ``expires_in`` seconds."""
         expires = int(time.time()) + expires_in
-        query = {"expires": expires, "sig": sign_local(self.secret, validate_key(key), expires)}
+        query = {"expires": expires, "sig": sign_local(self.secret, validate_key(key), expires, filename or "")}
         if filename:
             query["filename"] = filename
         return f"{self.url_base}{LOCAL_FILES_PATH}{quote(key)}?{urlencode(query)}"
@@ -168,7 +178,7 @@ class S3Store:
         """A presigned GET."""
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": validate_key(key)}
         if filename:
-            params["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+            params["ResponseContentDisposition"] = attachment_disposition(filename)
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
 

@@ -38,11 +38,18 @@ class UploadResult:
     replayed: bool
 
 
-def _safe_filename(name: str | None) -> str | None:
+def _safe_filename(name: str | None, extension: str) -> str | None:
+    """The uploader's file name without folders or control characters, ending in ``extension``.
+
+    The extension is the one of the checked content, whatever the uploader called the file: a PDF named
+    ``report.html`` is kept (and downloads) as ``report.pdf``.
+    """
     if not name:
         return None
     cleaned = "".join(ch for ch in name.replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable())
-    return cleaned[:255] or None
+    stem = cleaned.rsplit(".", 1)[0] if "." in cleaned.lstrip(".") else cleaned
+    stem = stem.strip(" .")[:200]
+    return f"{stem}.{extension}" if stem else None
 
 
 def _replay(found: idempotency.Replay) -> UploadResult:
@@ -78,8 +85,8 @@ def store_upload(principal: Principal, canteen: Canteen, data: bytes, filename: 
                         content_type=checked.content_type, size=len(checked.data),
                         sha256=hashlib.sha256(checked.data).hexdigest(),
                         original_sha256=hashlib.sha256(data).hexdigest(), original_size=len(data),
-                        original_filename=_safe_filename(filename), width=checked.width, height=checked.height,
-                        pages=checked.pages, created_at=now)
+                        original_filename=_safe_filename(filename, checked.extension), width=checked.width,
+                        height=checked.height, pages=checked.pages, created_at=now)
         db.session.add(upload)
         db.session.flush()
         idempotency.complete(actor_id(principal), idempotency_key, upload.id)
@@ -108,8 +115,10 @@ def may_download(principal: Principal, upload: Upload) -> bool:
 
 
 def signed_url(upload: Upload, expires_in: int = URL_TTL_SECONDS) -> SignedUrl:
-    """A signed GET of the upload's object; PDFs download under their original name."""
-    filename = upload.original_filename if upload.content_type == "application/pdf" else None
+    """A signed GET of the upload's object; PDFs download under their original name, with the extension of
+    the stored object (rows stored before names were normalised included)."""
+    extension = upload.key.rsplit(".", 1)[-1]
+    filename = _safe_filename(upload.original_filename, extension) if upload.content_type == "application/pdf" else None
     return signed_object_url(upload.key, filename=filename, expires_in=expires_in)
 
 

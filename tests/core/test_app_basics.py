@@ -113,6 +113,30 @@ def test_development_generates_and_keeps_its_own_secret(tmp_path):
     assert first["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'kitchen.db'}"
 
 
+def test_production_refuses_a_short_secret_and_lists_every_problem():
+    with pytest.raises(ConfigError, match="SECRET_KEY must be at least 32 characters"):
+        load_config(environ={**PRODUCTION_ENV, "SECRET_KEY": "x" * 31})
+    env = {**{k: v for k, v in PRODUCTION_ENV.items() if k != "WECHAT_APPID"}, "WECHAT_SECRET": "dev-abc"}
+    with pytest.raises(ConfigError, match="WECHAT_APPID is not set; WECHAT_SECRET is a development value"):
+        load_config(environ=env)
+
+
+def test_development_fills_unset_settings_and_overrides_come_last(tmp_path):
+    config = load_config({"APP_ENV": "testing", "DEBUG": True, "MEDIA_HOOK_SECRET": "given"},
+                         environ={"INSTANCE_PATH": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/3",
+                                  "WECHAT_APPID": "wx_from_env"})
+    assert (config["WECHAT_APPID"], config["WECHAT_SECRET"], config["MEDIA_HOOK_SECRET"]) == (
+        "wx_from_env", "dev-wechat-secret", "given")
+    assert (config["APP_ENV"], config["TESTING"], config["DEBUG"]) == ("testing", True, True)
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/3"
+    assert config["STORAGE_LOCAL_PATH"] == str(tmp_path / "storage")
+    assert config["MAX_CONTENT_LENGTH"] == 10 * 1024 * 1024 + 64 * 1024
+    plain = load_config(environ={"INSTANCE_PATH": str(tmp_path)})
+    assert (plain["WECHAT_APPID"], plain["MEDIA_HOOK_SECRET"], plain["RATELIMIT_STORAGE_URI"]) == (
+        "wx_dev_appid", "dev-media-hook-secret", "memory://")
+    assert (plain["APP_ENV"], plain["TESTING"], plain["DEBUG"]) == ("development", False, False)
+
+
 def test_dev_login_exists_only_in_development(app_config):
     from backend import create_app
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import uuid
+import zipfile
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageCms, PngImagePlugin
 
 from backend.timeutil import SHANGHAI, utcnow
 
@@ -50,6 +51,63 @@ def pdf() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (200, 100), (255, 255, 255)).save(out, format="PDF")
     return out.getvalue()
+
+
+PAYLOAD_NAME = b"payload-marker-7f3a.txt"
+ZIP_SIGNATURE = b"PK\x03\x04"
+HIDDEN_COLOR = (200, 30, 30)
+
+
+def zip_payload() -> bytes:
+    """A real (stored, uncompressed) ZIP archive: what was found riding in an ICC profile."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr(PAYLOAD_NAME.decode(), "#!/bin/sh\necho owned\n")
+    return out.getvalue()
+
+
+def hiding_places(kind: str) -> dict[str, bytes]:
+    """Images of ``kind`` (jpeg, png, webp) carrying :func:`zip_payload` in each place that kind can hold it:
+    the ICC profile (alone, and after a valid sRGB profile), EXIF, XMP, comments or text chunks, and after the
+    image's end."""
+    payload = zip_payload()
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    fmt = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}[kind]
+    options: dict[str, dict[str, Any]] = {"icc_profile": {"icc_profile": payload},
+                                          "icc_profile_after_srgb": {"icc_profile": srgb + payload},
+                                          "exif": {"exif": payload}, "xmp": {"xmp": payload}}
+    if kind == "jpeg":
+        options["comment"] = {"comment": payload}
+    if kind == "png":
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Comment", payload.decode("latin-1"))
+        text.add_itxt("Description", payload.decode("latin-1"), zip=False)
+        options["text_chunks"] = {"pnginfo": text}
+        del options["xmp"]  # Pillow writes PNG XMP only as an iTXt chunk: the text chunks above
+    options["after_end"] = {}
+    images = {}
+    for place, extra in options.items():
+        out = io.BytesIO()
+        Image.new("RGB", (40, 30), HIDDEN_COLOR).save(out, format=fmt, **extra)
+        images[place] = out.getvalue() + (payload if place == "after_end" else b"")
+    return images
+
+
+def raw_pdf(*objects: bytes) -> bytes:
+    """A PDF of the given object bodies, numbered from 1 (object 1 is the catalog), with a correct xref table.
+
+    Built by hand so a test controls every byte: hostile structures no PDF library would write.
+    """
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 def at(day: date, hhmm: str) -> datetime:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import uuid
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 import requests
@@ -13,7 +14,21 @@ from PIL import Image
 
 from backend.extensions import db
 from tests.conftest import truncate_all
-from tests.records.helpers import API, Kit, gps_exif, jpeg, pdf, png, webp
+from tests.records.helpers import (
+    API,
+    HIDDEN_COLOR,
+    PAYLOAD_NAME,
+    ZIP_SIGNATURE,
+    Kit,
+    gps_exif,
+    hiding_places,
+    jpeg,
+    pdf,
+    png,
+    raw_pdf,
+    webp,
+    zip_payload,
+)
 
 
 @pytest.fixture
@@ -193,18 +208,92 @@ def test_active_pdf_and_broken_pdf_are_refused(store_app, sk):
 
 
 def _pdf_with_javascript() -> bytes:
-    """A one-page PDF whose catalog runs JavaScript when opened (built by hand, with a correct xref)."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] >>",
-               b"<< /S /JavaScript /JS (app.alert(1);) >>"]
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    """A one-page PDF whose catalog runs JavaScript when opened."""
+    return raw_pdf(b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+                   b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                   b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] >>",
+                   b"<< /S /JavaScript /JS (app.alert(1);) >>")
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "png", "webp"])
+def test_payload_in_profile_metadata_or_after_the_end_is_not_stored(store_app, sk, kind):
+    manager = sk("demo-manager-1")
+    payload = zip_payload()
+    for place, original in hiding_places(kind).items():
+        carried = Image.open(io.BytesIO(original)).info
+        assert payload in original or any(payload in _as_bytes(value) for value in carried.values()), place
+        body = manager.upload(original, f"photo.{kind}").get_json()
+        stored = _stored(store_app, body["id"])
+        assert ZIP_SIGNATURE not in stored and PAYLOAD_NAME not in stored, place
+        image = Image.open(io.BytesIO(stored))
+        assert image.format == kind.upper() and not {"icc_profile", "exif", "xmp", "comment", "Comment",
+                                                      "Description"} & set(image.info), (place, image.info)
+        # The colours survive: a profile is converted to sRGB (or dropped when unusable), not kept.
+        pixel = image.convert("RGB").getpixel((5, 5))
+        assert all(abs(a - b) <= 8 for a, b in zip(pixel, HIDDEN_COLOR, strict=True)), (place, pixel)
+        assert _fetch(store_app, body["url"]) == (200, stored)
+
+
+def _as_bytes(value) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("latin-1", "replace")
+
+
+def test_pdf_carrying_an_attached_file_is_refused_and_not_stored(store_app, sk):
+    attached = raw_pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                       b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Annots [4 0 R] >>",
+                       b"<< /Type /Annot /Subtype /FileAttachment /Rect [0 0 10 10] /FS 5 0 R >>",
+                       b"<< /Type /Filespec /F (a.zip) /EF << /F 6 0 R >> >>",
+                       b"<< /Length %d >>\nstream\n" % len(zip_payload()) + zip_payload() + b"\nendstream")
+    response = sk("demo-manager-1").upload(attached, "invoice.pdf", content_type="application/pdf", expect=422)
+    error = response.get_json()["error"]
+    assert error["code"] == "pdf_active_content" and "/EF" in error["details"]["found"]
+    assert error["message"] == "PDF 含有脚本、自动动作或嵌入文件，不予接收"
+    from backend.records.models import Upload
+
+    assert db.session.query(Upload).count() == 0
+
+
+@pytest.mark.parametrize("store_config", ["local"], indirect=True)  # S3 signs the query itself (SigV4)
+def test_download_name_and_type_follow_the_content_and_no_url_holder_can_change_them(store_app, sk):
+    manager = sk("demo-manager-1")
+    document = pdf()
+    body = manager.upload(document, "report.html", content_type="text/html").get_json()
+    from backend.records.models import Upload
+
+    assert db.session.get(Upload, body["id"]).original_filename == "report.pdf"
+    url = manager.get(f"/uploads/{body['id']}/url").get_json()["url"]
+    client = store_app.test_client()
+
+    def answer(target: str) -> tuple:
+        response = client.get(target)
+        return (response.status_code, response.headers.get("Content-Type"),
+                response.headers.get("Content-Disposition"), response.data)
+
+    genuine = answer(url)
+    assert genuine == (200, "application/pdf", "attachment; filename*=UTF-8''report.pdf", document)
+    path, query = url.split("?", 1)
+    params = parse_qsl(query)
+    assert {name for name, _ in params} == {"expires", "sig", "filename"}
+    tampered = {"expires": str(int(dict(params)["expires"]) + 3600), "sig": "0" * 64, "filename": "report.html"}
+    for name, _ in params:
+        changed = [(n, tampered[n] if n == name else v) for n, v in params]
+        dropped = [(n, v) for n, v in params if n != name]
+        for attempt in (changed, dropped):
+            assert answer(f"{path}?{urlencode(attempt)}")[0] == 403, (name, attempt)
+    # Parameters the signature does not cover change nothing: extra ones, and a second copy of a signed one.
+    for extra in ([("response-content-type", "text/html")], [("content_type", "text/html")],
+                  [("response-content-disposition", "attachment; filename=report.html")],
+                  [("filename", "report.html")], [("download", "report.html")]):
+        assert answer(f"{url}&{urlencode(extra)}") == genuine, extra
+    # A row stored before names followed the content keeps its name, but not its extension.
+    from backend.files import object_store
+
+    row = db.session.get(Upload, body["id"])
+    key = row.key.replace(".pdf", "-old.pdf")
+    object_store().put(key, document, "application/pdf")
+    older = Upload(**{column.key: getattr(row, column.key) for column in Upload.__table__.columns
+                      if column.key != "id"} | {"original_filename": "old.html", "key": key})
+    db.session.add(older)
+    db.session.commit()
+    renamed = manager.get(f"/uploads/{older.id}/url").get_json()["url"]
+    assert answer(renamed) == (200, "application/pdf", "attachment; filename*=UTF-8''old.pdf", document)

@@ -236,6 +236,23 @@ def test_photos_are_judged_by_content(client, as_user, kitchen, tmp_path):
     assert other.status_code == 403
 
 
+@pytest.mark.parametrize("kind", ["jpeg", "png", "webp"])
+def test_photo_payload_in_profile_metadata_or_after_the_end_is_not_stored(client, as_user, kitchen, kind):
+    """Violation photos go through the same re-encoding as record files: nothing but the pixels is kept."""
+    from backend.files import object_store
+    from tests.records.helpers import PAYLOAD_NAME, ZIP_SIGNATURE, hiding_places
+
+    for place, original in hiding_places(kind).items():
+        response = client.post("/api/v1/schools/1/violation-photos", headers=as_user("demo-manager-1"),
+                               data={"file": (__import__("io").BytesIO(original), f"after.{kind}")},
+                               content_type="multipart/form-data")
+        assert response.status_code == 201, (place, response.json)
+        stored = object_store().get(response.json["key"])
+        assert ZIP_SIGNATURE not in stored and PAYLOAD_NAME not in stored, place
+        info = __import__("PIL.Image", fromlist=["Image"]).open(__import__("io").BytesIO(stored)).info
+        assert "icc_profile" not in info and "exif" not in info, place
+
+
 @pytest.mark.parametrize(("size", "code"), [(11 * 1024 * 1024, "payload_too_large"),  # the request itself
                                            (10 * 1024 * 1024 + 1, "file_too_large")])   # the file, one byte over
 def test_an_upload_over_the_limit_is_refused(client, as_user, kitchen, size, code):

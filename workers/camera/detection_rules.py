@@ -9,6 +9,7 @@ raised less than ``cooldown_seconds`` ago.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -109,65 +110,72 @@ def _overlaps(a: Box, b: Box, margin: float = 0.0) -> bool:
 def observe(sample: SampleResult, settings: CameraSettings, at: datetime,
             frame_size: tuple[int, int] | None) -> dict[str, Observation]:
     """One observation per enabled kind for this sample."""
-    problems = sample.quality.problems
     working = is_working(settings.work_hours, at)
-    observations: dict[str, Observation] = {}
-    metrics = {k: round(v, 3) for k, v in sample.quality.metrics.items()}
-    for kind in HEALTH_KINDS:
-        if kind not in settings.enabled_kinds:
-            continue
-        if kind == "camera_offline":
-            cause = sorted(p.value for p in problems & {QualityProblem.OFFLINE, QualityProblem.FROZEN})
-        elif kind == "camera_blurred":
-            cause = ["blurred"] if QualityProblem.BLURRED in problems else []
-        else:
-            cause = ["occluded"] if QualityProblem.OCCLUDED in problems else []
-            # A kitchen is lit while people work: a black picture then means a covered lens.
-            if not cause and working and QualityProblem.TOO_DARK in problems:
-                cause = ["too_dark"]
-        observations[kind] = Observation(bool(cause), None, [], {"problems": cause, "metrics": metrics}
-                                         if cause else {})
-
+    observations = {kind: _health_observation(kind, sample, working)
+                    for kind in HEALTH_KINDS if kind in settings.enabled_kinds}
     model_kinds = [k for k in settings.enabled_kinds if k not in HEALTH_KINDS]
-    if not model_kinds:
-        return observations
     if sample.skip_reason and sample.skip_reason.startswith("quality:"):
-        for kind in model_kinds:
-            observations[kind] = Observation(None)
+        # The picture itself is unusable: the models could not tell anything.
+        observations.update({kind: Observation(None) for kind in model_kinds})
         return observations
-    carried = sample.skip_reason == "no_motion"
     size = frame_size or (1, 1)
-
-    def found(labels: set[str], kind: str) -> list[Detection]:
-        rule = settings.rule(kind)
-        return [d for d in sample.detections if d.label in labels and d.confidence >= rule.min_confidence
-                and in_regions(d.box, d.label, settings.regions_of_interest, size)]
-
     for kind in model_kinds:
-        if kind in PPE_KINDS:
-            hits = None if carried else found({kind}, kind)
-        elif kind == "person_after_hours":
-            if working:
-                observations[kind] = Observation(False)
-                continue
-            hits = None if carried else found({LABEL_PERSON, LABEL_FACE}, kind)
-        else:  # rodent
-            hits = None if carried else found({LABEL_RODENT}, kind)
-            if not hits and not working and sample.motion is not None:
-                blobs = _rodent_blobs(sample, settings, size)
-                if blobs:
-                    observations[kind] = Observation(True, None, [
-                        Detection(LABEL_RODENT, 0.0, blob, "motion") for blob in blobs], {"method": "motion"})
-                    continue
-                if carried:
-                    # A still picture can carry a model's rodent, but not a motion blob.
-                    hits = None
-        if hits is None:
-            observations[kind] = Observation(None, details={"carried": True})
-        else:
-            best = max((d.confidence for d in hits), default=None)
-            observations[kind] = Observation(bool(hits), best, hits, {"method": "model"} if hits else {})
+        observations[kind] = _model_observation(kind, sample, settings, working, size)
     return observations
+
+
+def _health_observation(kind: str, sample: SampleResult, working: bool) -> Observation:
+    """What the quality diagnosis says about a camera-health kind (offline, blurred, occluded)."""
+    problems = sample.quality.problems
+    if kind == "camera_offline":
+        cause = sorted(p.value for p in problems & {QualityProblem.OFFLINE, QualityProblem.FROZEN})
+    elif kind == "camera_blurred":
+        cause = ["blurred"] if QualityProblem.BLURRED in problems else []
+    else:
+        cause = ["occluded"] if QualityProblem.OCCLUDED in problems else []
+        # A kitchen is lit while people work: a black picture then means a covered lens.
+        if not cause and working and QualityProblem.TOO_DARK in problems:
+            cause = ["too_dark"]
+    if not cause:
+        return Observation(False, None, [], {})
+    metrics = {k: round(v, 3) for k, v in sample.quality.metrics.items()}
+    return Observation(True, None, [], {"problems": cause, "metrics": metrics})
+
+
+# Labels whose detections count for each model kind that is not a PPE kind (those count their own label).
+_KIND_LABELS = {"person_after_hours": frozenset({LABEL_PERSON, LABEL_FACE}), "rodent": frozenset({LABEL_RODENT})}
+
+
+def _model_observation(kind: str, sample: SampleResult, settings: CameraSettings, working: bool,
+                       size: tuple[int, int]) -> Observation:
+    """What the models (or, for rodents after hours, the motion blobs) say about one kind.
+
+    A sample the motion gate skipped (``no_motion``) shows the same scene as the last one: its model kinds
+    are unknown here and :func:`apply` carries the last answer forward.
+    """
+    if kind == "person_after_hours" and working:
+        return Observation(False)
+    carried = sample.skip_reason == "no_motion"
+    labels = {kind} if kind in PPE_KINDS else _KIND_LABELS.get(kind, _KIND_LABELS["rodent"])
+    hits = None if carried else _model_hits(sample, settings, kind, labels, size)
+    if kind not in PPE_KINDS and kind != "person_after_hours" and not hits and not working:
+        # A still picture can carry a model's rodent, but not a motion blob: blobs come from this sample.
+        blobs = _rodent_blobs(sample, settings, size)
+        if blobs:
+            return Observation(True, None, [Detection(LABEL_RODENT, 0.0, blob, "motion") for blob in blobs],
+                               {"method": "motion"})
+    if hits is None:
+        return Observation(None, details={"carried": True})
+    best = max((d.confidence for d in hits), default=None)
+    return Observation(bool(hits), best, hits, {"method": "model"} if hits else {})
+
+
+def _model_hits(sample: SampleResult, settings: CameraSettings, kind: str, labels: Collection[str],
+                size: tuple[int, int]) -> list[Detection]:
+    """The sample's detections of ``labels`` confident enough for the kind's rule, in the regions of interest."""
+    rule = settings.rule(kind)
+    return [d for d in sample.detections if d.label in labels and d.confidence >= rule.min_confidence
+            and in_regions(d.box, d.label, settings.regions_of_interest, size)]
 
 
 def _rodent_blobs(sample: SampleResult, settings: CameraSettings, size: tuple[int, int]) -> list[Box]:

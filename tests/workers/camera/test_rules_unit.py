@@ -74,6 +74,55 @@ def test_rodent_from_small_moving_blobs_only_while_closed_and_alone() -> None:
     assert observe(walker, settings, night, (640, 480))["rodent"].present is False
 
 
+def test_camera_health_kinds_name_their_cause_from_the_quality_report() -> None:
+    from workers.detection import QualityProblem
+
+    settings = camera_settings(1, ["camera_offline", "camera_blurred", "camera_occluded", "no_mask"],
+                               WEEKDAY_WORK, [], {})
+    night = datetime(2025, 6, 16, 14, 0, tzinfo=UTC)
+    day = datetime(2025, 6, 16, 2, 0, tzinfo=UTC)
+
+    def health(problems: set, at: datetime) -> dict:
+        sample = SampleResult(quality=QualityReport(problems=problems, metrics={"mean_luma": 3.14159}),
+                              skip_reason="quality:any")
+        observed = observe(sample, settings, at, None)
+        assert observed["no_mask"].present is None  # an unusable picture tells nothing about masks
+        return {kind: (o.present, o.details.get("problems")) for kind, o in observed.items() if kind != "no_mask"}
+
+    assert health({QualityProblem.FROZEN, QualityProblem.OFFLINE}, day) == {
+        "camera_offline": (True, ["frozen", "offline"]), "camera_blurred": (False, None),
+        "camera_occluded": (False, None)}
+    assert health({QualityProblem.BLURRED}, day)["camera_blurred"] == (True, ["blurred"])
+    assert health({QualityProblem.OCCLUDED}, night)["camera_occluded"] == (True, ["occluded"])
+    # A black picture is a covered lens only while people work; at night the kitchen is simply dark.
+    assert health({QualityProblem.TOO_DARK}, day)["camera_occluded"] == (True, ["too_dark"])
+    assert health({QualityProblem.TOO_DARK}, night)["camera_occluded"] == (False, None)
+    sample = SampleResult(quality=QualityReport(problems={QualityProblem.BLURRED}, metrics={"sharpness": 1.23456}))
+    assert observe(sample, settings, day, None)["camera_blurred"].details == {
+        "problems": ["blurred"], "metrics": {"sharpness": 1.235}}
+    # Only health kinds enabled: the detections are not looked at.
+    only_health = camera_settings(1, ["camera_offline"], [], [], {})
+    assert list(observe(_sample([Detection("no_mask", 0.9, (1, 1, 9, 9), "ppe")]), only_health, day, None)) == [
+        "camera_offline"]
+
+
+def test_rodent_by_model_by_day_and_a_blob_even_in_a_still_sample() -> None:
+    from workers.detection import MotionResult
+
+    settings = camera_settings(1, ["rodent"], WEEKDAY_WORK, [], {})
+    night = datetime(2025, 6, 16, 14, 0, tzinfo=UTC)
+    day = datetime(2025, 6, 16, 2, 0, tzinfo=UTC)
+    rat = Detection("rodent", 0.7, (300, 400, 330, 420), "ppe")
+    seen = observe(_sample([rat]), settings, day, (640, 480))["rodent"]
+    assert (seen.present, seen.confidence, seen.details) == (True, 0.7, {"method": "model"})
+    still = _sample([], "no_motion")
+    assert observe(still, settings, night, (640, 480))["rodent"].details == {"carried": True}
+    still.motion = MotionResult(0.0005, False, boxes=[], small_blobs=[(300.0, 400.0, 312.0, 406.0)])
+    blob = observe(still, settings, night, (640, 480))["rodent"]
+    assert (blob.present, blob.details, [d.source for d in blob.detections]) == (True, {"method": "motion"},
+                                                                                 ["motion"])
+
+
 def test_tuning_validation_names_the_key() -> None:
     assert validate_tuning({"rules": {"rodent": {"cooldown_seconds": 60}}}) == {
         "rules": {"rodent": {"cooldown_seconds": 60.0}}}

