@@ -75,7 +75,7 @@ def test_rodent_from_small_moving_blobs_only_while_closed_and_alone() -> None:
 
 
 def test_camera_health_kinds_name_their_cause_from_the_quality_report() -> None:
-    from workers.detection import QualityProblem
+    from workers.camera.detection import QualityProblem
 
     settings = camera_settings(1, ["camera_offline", "camera_blurred", "camera_occluded", "no_mask"],
                                WEEKDAY_WORK, [], {})
@@ -107,7 +107,7 @@ def test_camera_health_kinds_name_their_cause_from_the_quality_report() -> None:
 
 
 def test_rodent_by_model_by_day_and_a_blob_even_in_a_still_sample() -> None:
-    from workers.detection import MotionResult
+    from workers.camera.detection import MotionResult
 
     settings = camera_settings(1, ["rodent"], WEEKDAY_WORK, [], {})
     night = datetime(2025, 6, 16, 14, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from radon.complexity import cc_rank, cc_visit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOO_COMPLEX = ("E", "F")
 
 
