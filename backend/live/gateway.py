@@ -214,6 +214,8 @@ class MediaHookGateway:
             extra_headers.append(("Allow", ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))))
         else:
             status, payload = self._answer(handler, request)
+            if status < 300:
+                extra_headers += request.response_headers
         body = _encode(status, payload, start_response, extra_headers)
         return [] if request.method == "HEAD" else body
 

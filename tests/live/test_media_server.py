@@ -324,7 +324,6 @@ def test_a_viewer_whose_right_ends_is_refused_on_every_path_within_the_bound(
             seconds.add(int(time.time()))
             assert (statuses["playlist"], statuses["segment"], statuses["guessed"] in (200, 404)) == (200, 200, True)
         keeper_calls = [uri for uri in hls_auth_calls[before:] if keeper.stream in uri]
-        print("DEBUG", len(keeper_calls), len(seconds), len(hls_auth_calls))
         assert 1 <= len(keeper_calls) <= len(seconds) < 10 * 3
         # A cached allow is the token's for its own camera only.
         assert _http_status(keeper.url.replace(f"/cam-{kitchen}.m3u8", f"/cam-{prep}.m3u8")) == 403
