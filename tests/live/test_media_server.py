@@ -277,9 +277,9 @@ def test_a_viewer_whose_right_ends_is_refused_on_every_path_within_the_bound(
         for camera, staff in ((kitchen, "demo-staff-1"), (prep, "demo-staff-1"), (other, "demo-staff-2")):
             key = client.post(f"/api/v1/live/cameras/{camera}/publish-key", headers=as_user(staff)).json["publish_key"]
             processes.append(publish(media.publish_url(media_server.rtmp_base, camera, key)))
-        for camera in (kitchen, prep, other):
-            playlist = media_server.hls_dir / f"cam-{camera}.m3u8"
-            _wait(lambda: playlist.exists() and ".ts" in playlist.read_text(), seconds=60, what="the HLS playlists")
+        playlists = [media_server.hls_dir / f"cam-{camera}.m3u8" for camera in (kitchen, prep, other)]
+        _wait(lambda: all(path.exists() and ".ts" in path.read_text() for path in playlists), seconds=60,
+              what="the HLS playlists")
         hls = {cause: HlsViewer(_play(client, as_user, openid, camera)["hls_url"])
                for cause, (openid, camera) in causes.items()}
         keeper = HlsViewer(_play(client, as_user, "demo-committee-1", kitchen)["hls_url"])
