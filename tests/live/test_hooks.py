@@ -372,7 +372,7 @@ def test_hls_playlists_and_segments_recheck_the_window(client, as_user, live, cl
     camera = live["public"]
     token = _token(client, as_user, "demo-parent-1", camera)
     assert _hls(client, token, camera).status_code == 200
-    clock.now += timedelta(seconds=POLICY_RECHECK_SECONDS - 1)  # 10:00:09: closed, but no check is due yet
+    clock.now += timedelta(seconds=POLICY_RECHECK_SECONDS - 1)  # past 10:00: closed, but no check is due yet
     assert _hls(client, token, camera, "-3.ts").status_code == 200
     clock.now += timedelta(seconds=1)
     assert _refusal(_hls(client, token, camera, first)) == "policy_live_window_closed"
@@ -380,6 +380,34 @@ def test_hls_playlists_and_segments_recheck_the_window(client, as_user, live, cl
         assert _refusal(_hls(client, token, camera, part)) == "session_reused"
     [session] = _sessions()
     assert (session.close_reason, session.closed_at) == ("policy", clock.now)
+
+
+@pytest.mark.parametrize("protocol", ["rtmp", "hls"])
+def test_a_play_url_used_late_has_the_right_checked_again(hook, client, as_user, live, clock, protocol):
+    """A URL issued before the right ended but first used PLAY_RECHECK_AFTER_SECONDS later opens nothing: the
+    right is checked when the session would open. A viewer whose right holds plays late all the same."""
+    from backend.live.hooks import PLAY_RECHECK_AFTER_SECONDS
+    from backend.schools.models import Camera
+
+    camera = live["public"]
+    late = _token(client, as_user, "demo-parent-1", camera)
+    kept = _token(client, as_user, "demo-committee-1", camera)
+    db.session.get(Camera, camera).area.public = False
+    db.session.commit()
+    clock.now += timedelta(seconds=PLAY_RECHECK_AFTER_SECONDS)
+
+    def play(token, client_id):
+        if protocol == "hls":
+            return _hls(client, token, camera)
+        return hook("on_play", call="play", name=f"cam-{camera}", token=token, clientid=client_id)
+
+    assert _refusal(play(late, "91")) == "policy_live_area_not_public"
+    assert _sessions() == []
+    db.session.get(Camera, camera).area.public = True
+    db.session.commit()
+    assert play(kept, "92").status_code == 200
+    assert [session.user_id for session in _sessions()] == [db.session.scalar(sa.text(
+        "SELECT id FROM user_account WHERE openid = 'demo-committee-1'"))]
 
 
 def test_an_hls_allow_may_be_cached_only_until_the_next_check(client, as_user, live, clock):

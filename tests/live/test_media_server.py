@@ -263,7 +263,7 @@ def test_a_viewer_whose_right_ends_is_refused_on_every_path_within_the_bound(
     from backend.schools.models import Camera, Canteen, KitchenArea
 
     caplog.set_level("INFO")
-    clock.now = clock.now.replace(hour=1, minute=59, second=40)  # Monday 09:59:40 in Shanghai
+    clock.now -= timedelta(seconds=POLICY_RECHECK_SECONDS)  # the check due then comes at 10:00 in Shanghai
     set_live_windows(1, ALL_DAY)
     set_live_windows(2, [{"weekday": 0, "start": "09:00", "end": "10:00"}])
     kitchen, other = camera_ids["public"], camera_ids["other"]
@@ -302,7 +302,7 @@ def test_a_viewer_whose_right_ends_is_refused_on_every_path_within_the_bound(
         assert client.patch(f"/api/v1/areas/{area}", json={"public": False}, headers=principal).status_code == 200
         for viewer in hls.values():
             viewer.fetch()  # no check is due yet: these allows may be cached now
-        clock.now += timedelta(seconds=POLICY_RECHECK_SECONDS)  # 10:00:00, the last check is due again
+        clock.now += timedelta(seconds=POLICY_RECHECK_SECONDS)  # 10:00:00: the window closes, checks are due
         time.sleep(HLS_AUTH_CACHE_SECONDS + 1.1)  # no allow nginx cached before is still served
 
         # One request reaches the api and ends the session; every path is refused from then on.
