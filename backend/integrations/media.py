@@ -177,11 +177,10 @@ def publish_url(rtmp_base: str, camera_id: int, key: str) -> str:
 
 @dataclass(frozen=True)
 class HlsRequest:
-    """An HLS file request the media server asks us to authorise."""
+    """An HLS file request (playlist or segment: both are authorised alike) the media server asks us about."""
 
     token: str
     camera_id: int
-    playlist: bool
 
 
 def parse_hls_uri(uri: str | None) -> HlsRequest | None:
@@ -193,7 +192,7 @@ def parse_hls_uri(uri: str | None) -> HlsRequest | None:
     camera_id = camera_of_stream(match.group("stream"))
     if camera_id is None:
         return None
-    return HlsRequest(token=match.group("token"), camera_id=camera_id, playlist=match.group("part") == ".m3u8")
+    return HlsRequest(token=match.group("token"), camera_id=camera_id)
 
 
 class HookCall(StrEnum):

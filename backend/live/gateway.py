@@ -53,6 +53,8 @@ class HookRequest:
         self.remote_addr: str | None = environ.get("REMOTE_ADDR")
         # WSGI hands the query over as latin-1 text of the raw bytes; the hook's values are UTF-8.
         self.query = media.parse_form(environ.get("QUERY_STRING", "").encode("latin-1"))
+        # Headers a handler adds to its answer (hls_auth: how long nginx may cache an allow).
+        self.response_headers: list[tuple[str, str]] = []
 
     def header(self, name: str) -> str | None:
         """A request header's value, or None."""
@@ -125,14 +127,19 @@ def nginx_hook(request: HookRequest, *calls: media.HookCall) -> Answer:
 
 
 def hls_auth(request: HookRequest) -> Answer:
-    """nginx ``auth_request`` for every HLS playlist and segment request."""
+    """nginx ``auth_request`` for every HLS playlist and segment request.
+
+    An allow says in ``X-Accel-Expires`` how many seconds nginx may reuse it for the same token, camera and
+    address (its ``proxy_cache``); a refusal carries no such header, so nginx never caches one.
+    """
     authenticate(request)
     client = request.header("X-Real-IP") or None
     try:
-        hooks.authorize_hls(media.parse_hls_uri(request.header("X-Original-URI") or ""), client, utcnow(),
-                            live_settings())
+        cacheable = hooks.authorize_hls(media.parse_hls_uri(request.header("X-Original-URI") or ""), client,
+                                        utcnow(), live_settings())
     except hooks.HookRefused as exc:
         raise _refused(exc.reason) from exc
+    request.response_headers.append(("X-Accel-Expires", str(cacheable)))
     return 200, {"allowed": True}
 
 
@@ -207,6 +214,8 @@ class MediaHookGateway:
             extra_headers.append(("Allow", ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))))
         else:
             status, payload = self._answer(handler, request)
+            if status < 300:
+                extra_headers += request.response_headers
         body = _encode(status, payload, start_response, extra_headers)
         return [] if request.method == "HEAD" else body
 

@@ -12,9 +12,12 @@ Token rules, for both protocols:
   playlist and segments many times: those requests are the same session as long as they come from the
   address that opened it and the session is alive; a request from another address (a shared link) or after
   the session ended is refused;
-* while a session lasts, the viewer's right is checked again (RTMP on every ``on_update``, HLS on a playlist
-  request at most every ``POLICY_RECHECK_SECONDS``), so a parent is cut off when the live window closes or
-  the binding is revoked.
+* the viewer's right is checked again, so a parent is cut off when the live window closes, the area is made
+  private or the binding is revoked, on every path within ``REVOCATION_BOUND_SECONDS``: when the session opens
+  if the URL was issued ``PLAY_RECHECK_AFTER_SECONDS`` ago or more, then every ``POLICY_RECHECK_SECONDS``
+  (RTMP on every ``on_update``, HLS on the first request, playlist or segment alike, that reaches us once
+  the last check is that old). nginx may keep an HLS allow for ``HLS_AUTH_CACHE_SECONDS``
+  (:func:`authorize_hls` says for how long), never past the next check.
 """
 
 from __future__ import annotations
@@ -43,7 +46,18 @@ from backend.timeutil import as_utc
 log = logging.getLogger(__name__)
 
 LIVE_APP = "live"
-POLICY_RECHECK_SECONDS = 20
+# The revocation bound: a viewer whose right ended gets nothing more, on any path, this long after it ended.
+REVOCATION_BOUND_SECONDS = 20
+# A play whose URL was issued this long ago has the right checked again before its session opens. A prompt play
+# relies on the check made when the URL was issued, so the hot path (on_play) stays one database round trip.
+PLAY_RECHECK_AFTER_SECONDS = 2
+# While a session lasts, its right is checked again this often: RTMP on every on_update (nginx's
+# notify_update_timeout in docker/media/nginx.conf.template), HLS on the first request once the last check is
+# this old. With a prompt play's own allowance this makes the bound.
+POLICY_RECHECK_SECONDS = REVOCATION_BOUND_SECONDS - PLAY_RECHECK_AFTER_SECONDS
+# How long nginx may answer an HLS file from an allow it cached (proxy_cache on the auth_request, keyed by token,
+# camera and address): a viewer's playlist and segment requests of the same second or two cost one check.
+HLS_AUTH_CACHE_SECONDS = 1
 TOUCH_EVERY_SECONDS = 5
 RECORDING_NAME = re.compile(r"^cam-[1-9][0-9]{0,9}-(?P<start>[0-9]{9,11})\.flv$")
 
@@ -169,6 +183,7 @@ def authorize_play(event: HookEvent, now: datetime, settings: LiveSettings) -> i
     """``on_play``: a fresh token of this camera opens its one view session, within the viewer caps."""
     camera_id = _camera_of(event)
     token = _play_token(event.token, camera_id, now, settings, check_expiry=True, event=event)
+    _check_late_play(token, now, settings, event)
     try:
         protocol = Protocol.HLS if event.schema == "hls" else Protocol.RTMP
         return sessions.open_session(token, protocol=protocol, client_addr=event.addr or None,
@@ -189,19 +204,40 @@ def play_done(event: HookEvent, now: datetime, settings: LiveSettings) -> None:
     sessions.close_session(token.token_id, event.client_id or None, now)
 
 
-def _recheck_policy(session: ViewSession, now: datetime) -> None:
-    """Check the viewer's right again (window closed, area made private, binding revoked, camera disabled)."""
-    user = db.session.get(User, session.user_id)
-    camera = db.session.get(Camera, session.camera_id)
+def _check_right(user_id: int, camera_id: int, now: datetime) -> None:
+    """Whether the viewer may still watch the camera (window, public area, binding, camera enabled)."""
+    user = db.session.get(User, user_id)
+    camera = db.session.get(Camera, camera_id)
     if user is None or camera is None:
         raise HookRefused("policy_gone")
     try:
         check_play(load_principal(user), camera, now)
     except ApiError as exc:
-        session.closed_at, session.close_reason = now, CloseReason.POLICY.value
-        db.session.commit()
-        log.info("view session %s ended by policy: %s", session.id, exc.code)
         raise HookRefused(f"policy_{exc.code}") from exc
+
+
+def _check_late_play(token: media.MediaToken, now: datetime, settings: LiveSettings,
+                     event: HookEvent | None = None) -> None:
+    """Before a session opens: check the right again if the URL was issued PLAY_RECHECK_AFTER_SECONDS ago."""
+    # Signed as "now + TTL" in whole seconds: this reads the issue up to a second early, never late.
+    issued = token.expires - settings.token_ttl
+    if now.timestamp() - issued >= PLAY_RECHECK_AFTER_SECONDS:
+        try:
+            _check_right(token.user_id, token.camera_id, now)
+        except HookRefused as exc:
+            raise _refuse(exc.reason, event) from exc
+
+
+def _recheck_policy(session: ViewSession, now: datetime) -> None:
+    """Check the viewer's right again; a right that ended ends the session."""
+    try:
+        _check_right(session.user_id, session.camera_id, now)
+    except HookRefused as exc:
+        if exc.reason != "policy_gone":
+            session.closed_at, session.close_reason = now, CloseReason.POLICY.value
+            db.session.commit()
+            log.info("view session %s ended by policy: %s", session.id, exc.reason.removeprefix("policy_"))
+        raise
     session.policy_checked_at = now
 
 
@@ -219,13 +255,18 @@ def update_play(event: HookEvent, now: datetime, settings: LiveSettings) -> None
 
 
 def authorize_hls(request: HlsRequest | None, client_addr: str | None, now: datetime,
-                  settings: LiveSettings) -> None:
-    """An HLS playlist or segment request (nginx ``auth_request``): the token's session, from its address."""
+                  settings: LiveSettings) -> int:
+    """An HLS playlist or segment request (nginx ``auth_request``): the token's session, from its address.
+
+    Returns for how many seconds the media server may answer this token's requests from this address from
+    its cache without asking again (0: not at all); refusals are never cached.
+    """
     if request is None:
         raise _refuse("not_a_stream_uri")
     session = sessions.session_of(_unverified_id(request.token))
     if session is None:
         token = _play_token(request.token, request.camera_id, now, settings, check_expiry=True)
+        _check_late_play(token, now, settings)
         try:
             sessions.open_session(token, protocol=Protocol.HLS, client_addr=client_addr, media_client_id=None,
                                   now=now, caps=_caps(settings))
@@ -237,10 +278,10 @@ def authorize_hls(request: HlsRequest | None, client_addr: str | None, now: date
             if session is None:
                 raise _refuse("session_reused") from exc
         else:
-            return
+            return _cacheable_seconds(now, now)  # the session's policy clock starts now
     # Known token id: the signature still has to match (ids are not secret enough to stand alone).
     _play_token(request.token, request.camera_id, now, settings, check_expiry=False)
-    _continue_hls(session, client_addr, request.playlist, now, settings)
+    return _continue_hls(session, client_addr, now, settings)
 
 
 def _unverified_id(token: str) -> str:
@@ -248,8 +289,18 @@ def _unverified_id(token: str) -> str:
     return parts[7] if len(parts) == 9 else ""
 
 
-def _continue_hls(session: ViewSession, client_addr: str | None, playlist: bool, now: datetime,
-                  settings: LiveSettings) -> None:
+def _cacheable_seconds(policy_checked_at: datetime, now: datetime) -> int:
+    """How long an HLS allow may be cached: HLS_AUTH_CACHE_SECONDS, unless the next check is due sooner.
+
+    nginx counts a cached answer's validity in whole seconds of its clock, so an answer cached for n seconds
+    may be served for up to n + 1. An allow that could outlive the due check is not cached at all: then no
+    cached allow survives the moment the right is checked again, and HLS keeps RTMP's bound.
+    """
+    due = as_utc(policy_checked_at) + timedelta(seconds=POLICY_RECHECK_SECONDS)
+    return HLS_AUTH_CACHE_SECONDS if now + timedelta(seconds=HLS_AUTH_CACHE_SECONDS + 1) <= due else 0
+
+
+def _continue_hls(session: ViewSession, client_addr: str | None, now: datetime, settings: LiveSettings) -> int:
     if session.protocol != Protocol.HLS or session.closed_at is not None:
         raise _refuse("session_reused")
     if session.client_addr != client_addr:
@@ -260,15 +311,19 @@ def _continue_hls(session: ViewSession, client_addr: str | None, playlist: bool,
         db.session.commit()
         raise _refuse("session_idle")
     changed = False
-    if playlist and now - as_utc(session.policy_checked_at) >= timedelta(seconds=POLICY_RECHECK_SECONDS):
+    # Playlists and segments alike: a viewer who stops asking for the playlist and guesses the next segment
+    # names must be cut off as surely as one who plays on.
+    if now - as_utc(session.policy_checked_at) >= timedelta(seconds=POLICY_RECHECK_SECONDS):
         _recheck_policy(session, now)
         changed = True
+    cacheable = _cacheable_seconds(session.policy_checked_at, now)
     # Segments arrive every second or two; writing the row each time would buy nothing.
     if changed or now - last_seen >= timedelta(seconds=TOUCH_EVERY_SECONDS):
         session.last_seen_at = now
         db.session.commit()
     else:
         db.session.rollback()
+    return cacheable
 
 
 # --- recordings -------------------------------------------------------------------------------------------

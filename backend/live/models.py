@@ -17,7 +17,7 @@ class CameraStream(db.Model):
     """A camera's side of the media server: its publish key (hash only) and whether it is publishing now.
 
     ``publishing`` is set by ``on_publish`` and cleared by ``on_publish_done``; ``last_event_at`` moves with every
-    publisher notification (``on_update`` every 20 s), so a media server that died without saying so shows as
+    publisher notification (``on_update`` every 18 s), so a media server that died without saying so shows as
     stale. Read it through :func:`backend.live.state.stream_states`.
     """
 

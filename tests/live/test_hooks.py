@@ -359,7 +359,12 @@ def test_an_rtmp_token_cannot_continue_as_hls(hook, client, as_user, live):
     assert _refusal(_hls(client, token, camera)) == "session_reused"
 
 
-def test_hls_playlists_recheck_the_window(client, as_user, live, clock):
+@pytest.mark.parametrize("first", ["-3.ts", "-9.ts", ".m3u8"])
+def test_hls_playlists_and_segments_recheck_the_window(client, as_user, live, clock, first):
+    """Whatever the viewer asks for first once the last check is POLICY_RECHECK_SECONDS old (the playlist, the
+    next segment or a guessed one), the right is checked again; afterwards every path is refused."""
+    from backend.live.hooks import POLICY_RECHECK_SECONDS
+
     set_live_windows(1, [{"weekday": 0, "start": "09:00", "end": "10:00"}])
     clock.now = clock.now.replace(hour=1, minute=59, second=50)  # 09:59:50 Shanghai
     for camera_id in live.values():
@@ -367,9 +372,62 @@ def test_hls_playlists_recheck_the_window(client, as_user, live, clock):
     camera = live["public"]
     token = _token(client, as_user, "demo-parent-1", camera)
     assert _hls(client, token, camera).status_code == 200
-    clock.now += timedelta(seconds=21)  # 10:00:11
-    assert _hls(client, token, camera, "-3.ts").status_code == 200  # segments are not rechecked
-    assert _refusal(_hls(client, token, camera)) == "policy_live_window_closed"
+    clock.now += timedelta(seconds=POLICY_RECHECK_SECONDS - 1)  # past 10:00: closed, but no check is due yet
+    assert _hls(client, token, camera, "-3.ts").status_code == 200
+    clock.now += timedelta(seconds=1)
+    assert _refusal(_hls(client, token, camera, first)) == "policy_live_window_closed"
+    for part in (".m3u8", "-3.ts", "-4.ts"):
+        assert _refusal(_hls(client, token, camera, part)) == "session_reused"
+    [session] = _sessions()
+    assert (session.close_reason, session.closed_at) == ("policy", clock.now)
+
+
+@pytest.mark.parametrize("protocol", ["rtmp", "hls"])
+def test_a_play_url_used_late_has_the_right_checked_again(hook, client, as_user, live, clock, protocol):
+    """A URL issued before the right ended but first used PLAY_RECHECK_AFTER_SECONDS later opens nothing: the
+    right is checked when the session would open. A viewer whose right holds plays late all the same."""
+    from backend.live.hooks import PLAY_RECHECK_AFTER_SECONDS
+    from backend.schools.models import Camera
+
+    camera = live["public"]
+    late = _token(client, as_user, "demo-parent-1", camera)
+    kept = _token(client, as_user, "demo-committee-1", camera)
+    db.session.get(Camera, camera).area.public = False
+    db.session.commit()
+    clock.now += timedelta(seconds=PLAY_RECHECK_AFTER_SECONDS)
+
+    def play(token, client_id):
+        if protocol == "hls":
+            return _hls(client, token, camera)
+        return hook("on_play", call="play", name=f"cam-{camera}", token=token, clientid=client_id)
+
+    assert _refusal(play(late, "91")) == "policy_live_area_not_public"
+    assert _sessions() == []
+    db.session.get(Camera, camera).area.public = True
+    db.session.commit()
+    assert play(kept, "92").status_code == 200
+    assert [session.user_id for session in _sessions()] == [db.session.scalar(sa.text(
+        "SELECT id FROM user_account WHERE openid = 'demo-committee-1'"))]
+
+
+def test_an_hls_allow_may_be_cached_only_until_the_next_check(client, as_user, live, clock):
+    """nginx may reuse an allow for HLS_AUTH_CACHE_SECONDS (up to one more second on its clock), never across
+    the moment the right must be checked again; a refusal is never cacheable."""
+    from backend.live.hooks import HLS_AUTH_CACHE_SECONDS, POLICY_RECHECK_SECONDS
+
+    camera = live["public"]
+    token = _token(client, as_user, "demo-parent-1", camera)
+    opened = _hls(client, token, camera)
+    assert opened.headers["X-Accel-Expires"] == str(HLS_AUTH_CACHE_SECONDS)
+    last_cacheable = POLICY_RECHECK_SECONDS - HLS_AUTH_CACHE_SECONDS - 1
+    clock.now += timedelta(seconds=last_cacheable)
+    assert _hls(client, token, camera, "-1.ts").headers["X-Accel-Expires"] == str(HLS_AUTH_CACHE_SECONDS)
+    clock.now += timedelta(milliseconds=1)
+    assert _hls(client, token, camera, "-2.ts").headers["X-Accel-Expires"] == "0"
+    clock.now += timedelta(seconds=POLICY_RECHECK_SECONDS - last_cacheable)  # checked again, and allowed
+    assert _hls(client, token, camera, "-3.ts").headers["X-Accel-Expires"] == str(HLS_AUTH_CACHE_SECONDS)
+    refused = _hls(client, token, camera, addr="58.9.9.9")
+    assert refused.status_code == 403 and "X-Accel-Expires" not in refused.headers
 
 
 # --- recordings ----------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from backend.integrations.media import render_media_config
+from backend.live.hooks import POLICY_RECHECK_SECONDS
 from backend.live.mediaconf import DEFAULT_TEMPLATE, default_variables
 from tests.support.net import free_port
 
@@ -54,6 +55,9 @@ def test_the_image_command_renders_a_config_nginx_accepts(tmp_path):
     assert "${" not in rendered
     assert "on_play http://127.0.0.1:8000/internal/media/on_play?secret=" + "s" * 32 + ";" in rendered
     assert "alias " + str(tmp_path / "hls") + "/$hls_file;" in rendered
+    # nginx re-asks about every player as often as the api's revocation bound needs (backend/live/hooks.py).
+    assert f"notify_update_timeout {POLICY_RECHECK_SECONDS}s;" in rendered
+    assert 'proxy_cache_key "$hls_token $hls_stream $remote_addr";' in rendered
 
 
 def test_the_cli_renders_the_same_template(app):

@@ -33,9 +33,20 @@ WIDTH, HEIGHT = 768, 576
 
 
 @pytest.fixture
-def api_server(app):
+def hls_auth_calls() -> list[str]:
+    """The original URI of every HLS authorisation that reached the api (nginx did not answer it from its cache)."""
+    return []
+
+
+@pytest.fixture
+def api_server(app, hls_auth_calls):
     """The app served over HTTP on loopback in a thread, so nginx's hooks reach it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    def counted(environ, start_response):
+        if environ.get("PATH_INFO") == "/internal/media/hls_auth":
+            hls_auth_calls.append(environ.get("HTTP_X_ORIGINAL_URI", ""))
+        return app(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, counted, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -80,17 +91,20 @@ def _play(client, as_user, openid, camera_id):
     return response.json
 
 
-def _http_status(url: str, source_address: str = "127.0.0.1") -> int:
+def _http_get(url: str, source_address: str = "127.0.0.1") -> tuple[int, bytes]:
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10,
                                             source_address=(source_address, 0))
     try:
         connection.request("GET", parts.path)
         response = connection.getresponse()
-        response.read()
-        return response.status
+        return response.status, response.read()
     finally:
         connection.close()
+
+
+def _http_status(url: str, source_address: str = "127.0.0.1") -> int:
+    return _http_get(url, source_address)[0]
 
 
 def _assert_moving_picture(frames: np.ndarray) -> None:
@@ -207,6 +221,130 @@ def test_live_view_through_the_media_server(app, client, as_user, demo, camera_i
     assert (mp4["codec"], mp4["width"], mp4["height"]) == ("h264", WIDTH, HEIGHT)
     assert mp4["duration"] >= 2.0
     assert not list(media_server.record_dir.glob("*.flv"))  # every local file moved to the object store
+
+
+class HlsViewer:
+    """A player that reads the playlist and fetches segments by name, including the next name, guessed ahead."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.folder, name = url.rsplit("/", 1)
+        self.stream = name.removesuffix(".m3u8")
+        self.newest = 0  # the newest segment number the playlist named
+
+    def fetch(self) -> dict[str, int]:
+        """The guessed next segment, the newest named one, then the playlist: their HTTP statuses."""
+        statuses = {"guessed": _http_status(f"{self.folder}/{self.stream}-{self.newest + 1}.ts"),
+                    "segment": _http_status(f"{self.folder}/{self.stream}-{self.newest}.ts")}
+        statuses["playlist"], body = _http_get(self.url)
+        numbers = [int(line.rsplit("-", 1)[1].removesuffix(".ts")) for line in body.decode().splitlines()
+                   if line.startswith(self.stream) and line.endswith(".ts")]
+        if statuses["playlist"] == 200 and numbers:
+            self.newest = max(numbers)
+        return statuses
+
+
+def _rtmp_player(url: str) -> subprocess.Popen:
+    """ffmpeg reading a stream without decoding it, until the media server drops it."""
+    return subprocess.Popen(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-rw_timeout", "15000000",
+                             "-i", url, "-c", "copy", "-f", "null", "-"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_viewer_whose_right_ends_is_refused_on_every_path_within_the_bound(
+        client, as_user, demo, camera_ids, clock, media_server, hls_auth_calls, caplog):
+    """For each way a parent's right ends (binding revoked, area made private, live window closed): once the right
+    is due to be checked again (POLICY_RECHECK_SECONDS after the last check) and nginx's cached allow has run out
+    (HLS_AUTH_CACHE_SECONDS, plus the second nginx's clock may add), the next request the api sees refuses the
+    viewer, and from then on every path is: a guessed segment name, the newest segment, the playlist, and RTMP at
+    its next on_update. A committee member whose right holds goes on getting all of it, mostly from the cache."""
+    from backend.accounts.models import Membership, User
+    from backend.live.hooks import HLS_AUTH_CACHE_SECONDS, POLICY_RECHECK_SECONDS
+    from backend.schools.models import Camera, Canteen, KitchenArea
+
+    caplog.set_level("INFO")
+    clock.now -= timedelta(seconds=POLICY_RECHECK_SECONDS)  # the check due then comes at 10:00 in Shanghai
+    set_live_windows(1, ALL_DAY)
+    set_live_windows(2, [{"weekday": 0, "start": "09:00", "end": "10:00"}])
+    kitchen, other = camera_ids["public"], camera_ids["other"]
+    prep = db.session.scalar(sa.select(Camera.id).join(KitchenArea).join(Canteen).where(
+        Canteen.school_id == 1, KitchenArea.public.is_(True), Camera.id != kitchen))
+    causes = {"forbidden": ("demo-parent-1", kitchen),  # the binding is revoked
+              "live_area_not_public": ("demo-committee-1", prep),  # the area is made private
+              "live_window_closed": ("demo-parent-2", other)}  # the window closes at 10:00
+    processes: list[subprocess.Popen] = []
+    try:
+        for camera, staff in ((kitchen, "demo-staff-1"), (prep, "demo-staff-1"), (other, "demo-staff-2")):
+            key = client.post(f"/api/v1/live/cameras/{camera}/publish-key", headers=as_user(staff)).json["publish_key"]
+            processes.append(publish(media.publish_url(media_server.rtmp_base, camera, key)))
+        playlists = [media_server.hls_dir / f"cam-{camera}.m3u8" for camera in (kitchen, prep, other)]
+        _wait(lambda: all(path.exists() and ".ts" in path.read_text() for path in playlists), seconds=60,
+              what="the HLS playlists")
+        hls = {cause: HlsViewer(_play(client, as_user, openid, camera)["hls_url"])
+               for cause, (openid, camera) in causes.items()}
+        keeper = HlsViewer(_play(client, as_user, "demo-committee-1", kitchen)["hls_url"])
+        rtmp = {cause: _rtmp_player(_play(client, as_user, openid, camera)["rtmp_url"])
+                for cause, (openid, camera) in causes.items()}
+        rtmp_keeper = _rtmp_player(_play(client, as_user, "demo-committee-1", kitchen)["rtmp_url"])
+        processes += [*rtmp.values(), rtmp_keeper]
+        for viewer in (*hls.values(), keeper):
+            assert viewer.fetch()["playlist"] == 200, media_server.log()
+            assert viewer.fetch()["segment"] == 200
+        _wait(lambda: db.session.scalar(sa.select(sa.func.count()).select_from(ViewSession).where(
+            ViewSession.protocol == "rtmp", ViewSession.closed_at.is_(None))) == 4, what="the RTMP players")
+
+        # The rights end: the principal revokes the binding and makes the area private; the window closes.
+        membership = db.session.scalar(sa.select(Membership.id).join(User, Membership.user_id == User.id).where(
+            User.openid == "demo-parent-1", Membership.school_id == 1))
+        principal = as_user("demo-principal-1")
+        assert client.post(f"/api/v1/memberships/{membership}/revoke", json={}, headers=principal).status_code == 200
+        area = db.session.get(Camera, prep).area_id
+        assert client.patch(f"/api/v1/areas/{area}", json={"public": False}, headers=principal).status_code == 200
+        for viewer in hls.values():
+            viewer.fetch()  # no check is due yet: these allows may be cached now
+        clock.now += timedelta(seconds=POLICY_RECHECK_SECONDS)  # 10:00:00: the window closes, checks are due
+        time.sleep(HLS_AUTH_CACHE_SECONDS + 1.1)  # no allow nginx cached before is still served
+
+        # One request reaches the api and ends the session; every path is refused from then on.
+        for cause, viewer in hls.items():
+            assert viewer.fetch() == {"guessed": 403, "segment": 403, "playlist": 403}, cause
+            assert viewer.fetch() == {"guessed": 403, "segment": 403, "playlist": 403}, cause
+        ended = db.session.scalars(sa.select(ViewSession).where(ViewSession.protocol == "hls",
+                                                                ViewSession.closed_at.is_not(None))).all()
+        assert sorted(session.close_reason for session in ended) == ["policy"] * 3
+        for cause in causes:
+            assert f"ended by policy: {cause}" in caplog.text
+
+        # The committee member's right holds: the check passes and every path goes on, one api call a second
+        # or two at most, however often the player asks.
+        before, started = len(hls_auth_calls), int(time.time())
+        for _ in range(10):
+            statuses = keeper.fetch()
+            assert (statuses["playlist"], statuses["segment"], statuses["guessed"] in (200, 404)) == (200, 200, True)
+        seconds = range(started, int(time.time()) + 1)
+        # Each call's allow is cached for more than a second, so no two calls fall within the same second.
+        keeper_calls = [uri for uri in hls_auth_calls[before:] if uri.startswith(urlsplit(keeper.folder).path)]
+        assert 1 <= len(keeper_calls) <= len(seconds)
+        # A cached allow is the token's for its own camera only.
+        assert _http_status(keeper.url.replace(f"/cam-{kitchen}.m3u8", f"/cam-{prep}.m3u8")) == 403
+        db.session.rollback()
+        kept = db.session.scalars(sa.select(ViewSession).where(ViewSession.protocol == "hls",
+                                                               ViewSession.closed_at.is_(None))).one()
+        assert kept.policy_checked_at == clock.now
+
+        # RTMP: each refused player is dropped at its next on_update; the committee member's goes on.
+        _wait(lambda: all(player.poll() is not None for player in rtmp.values()), seconds=60,
+              what="the media server to drop the RTMP players")
+        dropped = db.session.scalars(sa.select(ViewSession).where(ViewSession.protocol == "rtmp",
+                                                                  ViewSession.closed_at.is_not(None))).all()
+        assert sorted(session.close_reason for session in dropped) == ["policy"] * 3
+        _wait(lambda: db.session.scalars(sa.select(ViewSession.policy_checked_at).where(
+            ViewSession.protocol == "rtmp", ViewSession.closed_at.is_(None))).one() == clock.now, seconds=60,
+              what="an on_update of the RTMP player whose right holds")
+        assert rtmp_keeper.poll() is None
+    finally:
+        for process in processes:
+            kill_process(process)
 
 
 def test_the_relay_publishes_a_camera_that_cannot_push(app, app_config, client, as_user, demo, camera_ids,
