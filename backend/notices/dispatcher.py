@@ -292,65 +292,83 @@ def _claim(conn: Connection, now: datetime, limit: int, token: str, claimed_unti
     rows.sort(key=lambda r: r.id not in lost and r.id not in crashed)
     wanted = {(r.user_id, ids_by_template[r.template]) for r in rows if r.template in ids_by_template}
     recorded = _quotas(conn, wanted)
-    remaining = dict(recorded)
-    pending_jobs: list[dict[str, Any]] = []
-    resent: list[int] = []
+    plan = _Plan(recorded, dict(recorded))
     for row in rows:
-        template_id = ids_by_template.get(row.template)
-        unknown = row.id in lost or row.id in crashed
-        settle = partial(_Settled, row.id, subject_type=row.subject_type, subject_id=row.subject_id,
-                         purpose=row.purpose)
-        if template_id is None:
-            result.settled.append(settle(NoticeStatus.UNCONFIRMED if unknown else NoticeStatus.INBOX_ONLY,
-                                         "template_not_configured"))
-            continue
-        key = (row.user_id, template_id)
-        probe = False
-        if unknown:
-            # See "Lost answers" in the module docstring: send again only where a second message is impossible
-            # (a probe) or, after a crash with several subscriptions left, where losing it is the likelier harm.
-            probe = recorded.get(key, 0) == 1 and remaining.get(key, 0) == 1
-            if not probe and (row.id in lost or remaining.get(key, 0) <= 0):
-                result.settled.append(settle(NoticeStatus.UNCONFIRMED, "possibly_delivered: answer lost, not resent",
-                                             spends=key))
-                continue
-        elif remaining.get(key, 0) <= 0:
-            result.settled.append(settle(NoticeStatus.INBOX_ONLY, "no_subscription_quota"))
-            continue
-        try:
-            data = TEMPLATES[row.template].build(row.payload or {})
-        except (ValueError, TypeError, KeyError) as exc:  # a payload no template can show: a bug, not a retry
-            result.settled.append(settle(NoticeStatus.FAILED, f"payload_invalid: {exc}"[:200]))
-            continue
-        remaining[key] -= 1
-        if unknown and not probe:
-            resent.append(row.id)
-        pending_jobs.append({"row": row, "template_id": template_id, "data": data, "unknown": unknown,
-                             "probe": probe})
-    for settled in result.settled:
+        _route(row, ids_by_template.get(row.template), row.id in lost, row.id in crashed, plan, result)
+    _write_claim(conn, result, plan, token, now)
+    return result
+
+
+@dataclass
+class _Plan:
+    """A claim's decisions: the recorded quotas, what its sends take from them, the sends, the risky resends."""
+
+    recorded: dict[tuple[int, str], int]
+    remaining: dict[tuple[int, str], int]
+    sends: list[dict[str, Any]] = field(default_factory=list)
+    resent: list[int] = field(default_factory=list)
+
+
+def _route(row: Any, template_id: str | None, lost: bool, crashed: bool, plan: _Plan, claim: _Claim) -> None:
+    """Settle one claimed row at once (inbox only, unconfirmed, failed) or plan its send.
+
+    ``lost``: an earlier attempt's answer was lost; ``crashed``: an earlier attempt's dispatcher died. Either may
+    have been delivered: see "Lost answers" in the module docstring for when such a row is sent again.
+    """
+    unknown = lost or crashed
+    settle = partial(_Settled, row.id, subject_type=row.subject_type, subject_id=row.subject_id,
+                     purpose=row.purpose)
+    if template_id is None:
+        claim.settled.append(settle(NoticeStatus.UNCONFIRMED if unknown else NoticeStatus.INBOX_ONLY,
+                                    "template_not_configured"))
+        return
+    key = (row.user_id, template_id)
+    left = plan.remaining.get(key, 0)
+    # A probe cannot make a second message: with one subscription, WeChat answers 43101 if the earlier one arrived.
+    probe = unknown and plan.recorded.get(key, 0) == 1 and left == 1
+    if unknown and not probe and (lost or left <= 0):
+        claim.settled.append(settle(NoticeStatus.UNCONFIRMED, "possibly_delivered: answer lost, not resent",
+                                    spends=key))
+        return
+    if not unknown and left <= 0:
+        claim.settled.append(settle(NoticeStatus.INBOX_ONLY, "no_subscription_quota"))
+        return
+    try:
+        data = TEMPLATES[row.template].build(row.payload or {})
+    except (ValueError, TypeError, KeyError) as exc:  # a payload no template can show: a bug, not a retry
+        claim.settled.append(settle(NoticeStatus.FAILED, f"payload_invalid: {exc}"[:200]))
+        return
+    plan.remaining[key] = left - 1
+    if unknown and not probe:  # after a crash, with several subscriptions left: losing it is the likelier harm
+        plan.resent.append(row.id)
+    plan.sends.append({"row": row, "template_id": template_id, "data": data, "unknown": unknown, "probe": probe})
+
+
+def _write_claim(conn: Connection, claim: _Claim, plan: _Plan, token: str, now: datetime) -> None:
+    """Write the claim's settlements and its sends' ``in_flight`` attempts; fill ``claim.jobs``."""
+    for settled in claim.settled:
         conn.execute(update(NOTICES).where(NOTICES.c.id == settled.notice_id, NOTICES.c.claim_token == token)
                      .values(status=settled.status, last_error=settled.error, claim_token=None, claimed_until=None))
         if settled.spends is not None:
             conn.execute(_SPEND_QUOTA, {"b_user": settled.spends[0], "b_template": settled.spends[1], "b_now": now})
         _after_final(conn, settled.subject_type, settled.subject_id, settled.purpose, settled.notice_id, "inbox", now)
-    if resent:
-        conn.execute(update(NOTICES).where(NOTICES.c.id.in_(resent))
+    if plan.resent:
+        conn.execute(update(NOTICES).where(NOTICES.c.id.in_(plan.resent))
                      .values(possible_duplicates=NOTICES.c.possible_duplicates + 1))
-    if pending_jobs:
-        name = _dispatcher_name()
-        attempt_rows = [{"notice_id": p["row"].id, "number": p["row"].attempts + 1, "claimed_at": now,
-                         "outcome": AttemptOutcome.IN_FLIGHT, "dispatcher": name} for p in pending_jobs]
-        attempt_ids = list(conn.scalars(
-            insert(ATTEMPTS).returning(ATTEMPTS.c.id, sort_by_parameter_order=True), attempt_rows))
-        conn.execute(update(NOTICES).where(NOTICES.c.id.in_([p["row"].id for p in pending_jobs]))
-                     .values(attempts=NOTICES.c.attempts + 1))
-        for pending, attempt_id in zip(pending_jobs, attempt_ids, strict=True):
-            row = pending["row"]
-            result.jobs.append(_Job(row.id, attempt_id, row.attempts + 1, row.attempt_budget, row.user_id,
-                                    row.openid, pending["template_id"], pending["data"], _page(row.page, row.id),
-                                    row.subject_type, row.subject_id, row.purpose, pending["unknown"],
-                                    pending["probe"]))
-    return result
+    if not plan.sends:
+        return
+    name = _dispatcher_name()
+    attempt_rows = [{"notice_id": p["row"].id, "number": p["row"].attempts + 1, "claimed_at": now,
+                     "outcome": AttemptOutcome.IN_FLIGHT, "dispatcher": name} for p in plan.sends]
+    attempt_ids = list(conn.scalars(
+        insert(ATTEMPTS).returning(ATTEMPTS.c.id, sort_by_parameter_order=True), attempt_rows))
+    conn.execute(update(NOTICES).where(NOTICES.c.id.in_([p["row"].id for p in plan.sends]))
+                 .values(attempts=NOTICES.c.attempts + 1))
+    for pending, attempt_id in zip(plan.sends, attempt_ids, strict=True):
+        row = pending["row"]
+        claim.jobs.append(_Job(row.id, attempt_id, row.attempts + 1, row.attempt_budget, row.user_id,
+                               row.openid, pending["template_id"], pending["data"], _page(row.page, row.id),
+                               row.subject_type, row.subject_id, row.purpose, pending["unknown"], pending["probe"]))
 
 
 def _earlier_unknown(conn: Connection, tried: list[int], now: datetime, claim: _Claim) -> tuple[set[int], set[int]]:
