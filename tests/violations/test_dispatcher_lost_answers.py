@@ -8,6 +8,7 @@ tell; a request that never left is retried; crash resends that may duplicate are
 
 from __future__ import annotations
 
+import json
 import socket
 from collections import Counter
 from datetime import timedelta
@@ -25,6 +26,7 @@ from backend.notices.outbox import NoticeDraft, enqueue
 from backend.notices.templates import DEV_TEMPLATE_IDS
 from backend.timeutil import utcnow
 from tests.violations.conftest import grant, user_id
+from tests.violations.test_push import _plain_url
 
 TEMPLATE = DEV_TEMPLATE_IDS["violation"]
 STAFF = "demo-staff-1"
@@ -164,8 +166,11 @@ def test_a_request_that_never_left_is_retried_and_delivered_once(app, fake, fail
     assert _attempts(notice_id) == [(1, "retry", -1), (2, "sent", 0)]
 
 
-def test_43101_on_a_fresh_notice_keeps_it_in_the_inbox_and_a_new_subscription_re_arms(client, as_user, fake):
-    grant(STAFF, "violation")  # we counted a tap that WeChat never saw (e.g. the pop-up's result was forged)
+@pytest.mark.parametrize("reported_by", ["mini_program", "push"])
+def test_43101_on_a_fresh_notice_keeps_it_in_the_inbox_and_a_new_subscription_re_arms(client, as_user, fake,
+                                                                                      reported_by):
+    # We counted a tap, ten minutes ago, that WeChat never saw (say the pop-up's reported result was forged).
+    grant(STAFF, "violation", at=utcnow() - timedelta(minutes=10))
     [first] = _notify([STAFF], "first")
     report = dispatch_due(utcnow(), 10)
     assert (report.inbox_only, report.sent, report.unconfirmed) == (1, 0, 0)
@@ -173,10 +178,13 @@ def test_43101_on_a_fresh_notice_keeps_it_in_the_inbox_and_a_new_subscription_re
     assert (notice.status, notice.last_error[:5]) == ("inbox_only", "43101")
     assert _attempts(first) == [(1, "quota_spent", 43101)]
     assert _remaining(STAFF) == 0
-    # The user accepts the pop-up again: WeChat counts it, and the mini-program reports it.
-    fake.grant_subscription(STAFF, TEMPLATE)
-    response = client.post("/api/v1/me/subscriptions", json={"results": {TEMPLATE: "accept"}},
-                           headers=as_user(STAFF))
+    # The user accepts the pop-up again: WeChat counts it, and the mini-program or WeChat's push reports it.
+    event = fake.grant_subscription(STAFF, TEMPLATE)
+    if reported_by == "mini_program":
+        response = client.post("/api/v1/me/subscriptions", json={"results": {TEMPLATE: "accept"}},
+                               headers=as_user(STAFF))
+    else:
+        response = client.post(_plain_url(), data=json.dumps(event), content_type="application/json")
     assert response.status_code == 200 and _remaining(STAFF) == 1
     [second] = _notify([STAFF], "second")
     assert dispatch_due(utcnow(), 10).sent == 1
