@@ -327,7 +327,8 @@ def _route(row: Any, template_id: str | None, lost: bool, crashed: bool, plan: _
     # A probe cannot make a second message: with one subscription, WeChat answers 43101 if the earlier one arrived.
     probe = unknown and plan.recorded.get(key, 0) == 1 and left == 1
     if unknown and not probe and (lost or left <= 0):
-        claim.settled.append(settle(NoticeStatus.UNCONFIRMED, "possibly_delivered: answer lost, not resent",
+        claim.settled.append(settle(NoticeStatus.UNCONFIRMED,
+                                    "possibly_delivered: an earlier attempt may have arrived, not sent again",
                                     spends=key))
         return
     if not unknown and left <= 0:
