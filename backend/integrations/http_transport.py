@@ -6,11 +6,15 @@ and ``~/.netrc``, builds a ``PreparedRequest`` and walks hooks and adapters, whi
 CPU than WeChat's own answer (``bench/notices.py``). This transport does only what a WeChat call needs: a query
 string, a body, a timeout, keep-alive connections (enough for every sender thread), certificate checks against
 certifi's bundle as ``requests`` does, and proxies read once from the environment. Failures are raised as the
-``requests`` exceptions callers already handle.
+``requests`` exceptions callers already handle, sorted by whether the request may have reached the server: only
+:class:`ConnectFailed` and ``requests.ConnectTimeout`` prove it did not (a retry cannot repeat it); a
+``requests.ReadTimeout`` or a plain ``requests.ConnectionError`` (reset or closed before the answer) may come after
+the server got and acted on the whole request.
 """
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -22,6 +26,27 @@ from requests.utils import get_environ_proxies
 
 #: Keep-alive connections per host: more than the notice dispatcher's concurrent senders.
 POOL_CONNECTIONS = 32
+
+
+class ConnectFailed(requests.ConnectionError):
+    """No connection could be made (refused, unreachable, DNS, TLS handshake): not one byte of the request left."""
+
+
+def _in_tls_handshake(exc: BaseException) -> bool:
+    """Whether the TLS error was raised inside the handshake, i.e. before the request was written.
+
+    urllib3 raises the same ``SSLError`` for a failed handshake and for a TLS error while reading an answer;
+    only the first proves the request was never sent, and the frame the ``ssl`` error came from tells them apart.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if any(frame.name == "do_handshake" for frame in traceback.extract_tb(current.__traceback__)):
+            return True
+        nested = current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+        current = current.__cause__ or current.__context__ or nested
+    return False
 
 
 class LeanSession:
@@ -46,9 +71,15 @@ class LeanSession:
             raw = self._pool.request(method.upper(), url, body=body, timeout=urllib3.Timeout(total=timeout),
                                      redirect=False, preload_content=True)
         except urllib3.exceptions.NewConnectionError as exc:  # urllib3 files it under timeouts; it is not one
-            raise requests.ConnectionError(str(exc)) from exc
-        except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
-            raise requests.Timeout(str(exc)) from exc
+            raise ConnectFailed(str(exc)) from exc  # refused, unreachable or DNS (NameResolutionError)
+        except urllib3.exceptions.ConnectTimeoutError as exc:
+            raise requests.ConnectTimeout(str(exc)) from exc
+        except urllib3.exceptions.SSLError as exc:
+            if _in_tls_handshake(exc):
+                raise ConnectFailed(str(exc)) from exc
+            raise requests.exceptions.SSLError(str(exc)) from exc
+        except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:  # the request was written: a late answer
+            raise requests.ReadTimeout(str(exc)) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise requests.ConnectionError(str(exc)) from exc
         response = requests.Response()

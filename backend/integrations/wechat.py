@@ -20,7 +20,7 @@ import requests
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from backend.integrations.http_transport import LeanSession
+from backend.integrations.http_transport import ConnectFailed, LeanSession
 from backend.integrations.token_store import TokenStore
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,16 @@ class WeChatUnavailable(WeChatError):
 
     def __init__(self, errmsg: str) -> None:
         super().__init__(-1, errmsg)
+
+
+class WeChatOutcomeUnknown(WeChatUnavailable):
+    """The request may have reached WeChat and been carried out, but its answer never came back.
+
+    A timeout after the request was written, a connection reset or closed before the answer, an HTTP error
+    status or an answer that is not WeChat's: whatever WeChat did is unknown, so repeating a call that is not
+    idempotent (a subscribe message) may do it twice. Its parent :class:`WeChatUnavailable` alone means WeChat
+    provably did nothing: no connection could be made, or WeChat answered -1 (system busy).
+    """
 
 
 @dataclass(frozen=True)
@@ -94,15 +104,24 @@ class WeChatGateway:
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _send(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One HTTP call through wechatpy, with its failures turned into our two exception types."""
+        """One HTTP call through wechatpy, with its failures turned into our exception types.
+
+        Only a failed connection (the request never left) or WeChat's own -1 is :class:`WeChatUnavailable`;
+        every other failure may come after WeChat acted on the request: :class:`WeChatOutcomeUnknown`.
+        """
         try:
             return self.client._request(method, path, api_base_url=self.api_base, timeout=self.timeout, **kwargs)
         except WeChatClientException as exc:
-            if exc.errcode in (None, -1):
-                raise WeChatUnavailable(str(exc.errmsg or "http error")) from exc
+            if exc.errcode == -1:
+                raise WeChatUnavailable(str(exc.errmsg or "system error")) from exc
+            if exc.errcode is None:  # an HTTP error status: a proxy or WeChat's front, after the request arrived
+                status = exc.response.status_code if exc.response is not None else "?"
+                raise WeChatOutcomeUnknown(f"HTTP {status}") from exc
             raise WeChatError(int(exc.errcode), str(exc.errmsg)) from exc
-        except requests.RequestException as exc:
+        except (ConnectFailed, requests.ConnectTimeout) as exc:
             raise WeChatUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        except requests.RequestException as exc:
+            raise WeChatOutcomeUnknown(f"{type(exc).__name__}: {exc}") from exc
 
     def _fetch_token(self) -> tuple[str, int]:
         log.info("fetching WeChat access_token for %s", self.appid)
@@ -121,16 +140,25 @@ class WeChatGateway:
             return cached.value
         return self.tokens.refresh(self._fetch_token, stale=None)
 
+    def _token_for_call(self, stale: str | None = None) -> str:
+        """A token for the call about to be made; failing to get one means the call was never made."""
+        try:
+            return self.tokens.refresh(self._fetch_token, stale=stale) if stale else self.access_token()
+        except WeChatError:  # the token endpoint's own failures are WeChatUnavailable or its errcode
+            raise
+        except Exception as exc:  # the shared token store (Redis, the database) failed
+            raise WeChatUnavailable(f"access_token unavailable: {type(exc).__name__}: {exc}") from exc
+
     def _call_with_token(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call an access_token API; on 40001/42001 refresh once and retry once, never more."""
-        token = self.access_token()
+        token = self._token_for_call()
         try:
             return self._send(method, path, params={"access_token": token}, **kwargs)
         except WeChatError as exc:
             if exc.errcode not in TOKEN_ERRORS:
                 raise
             log.warning("WeChat rejected access_token (%s); refreshing once", exc.errcode)
-        token = self.tokens.refresh(self._fetch_token, stale=token)
+        token = self._token_for_call(stale=token)
         return self._send(method, path, params={"access_token": token}, **kwargs)
 
     # -- the APIs the product uses --------------------------------------------------------------

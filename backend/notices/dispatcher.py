@@ -13,21 +13,51 @@ The scheduler calls it (inside an app context) every few seconds; a CLI loop run
    commits them in one transaction): the attempt's outcome, the notice's new state, the quota.
 
 Outcomes: success → ``sent``; 43101 → quota spent, ``inbox_only``; 40001/42001 → the gateway refreshes
-the token once and retries once; 45009, 45011, -1, timeouts, HTTP errors → retry with exponential backoff
-until ``attempt_budget`` attempts, then ``failed``; anything else (47003, 40003, 40037 …) → ``failed`` at
-once. Failed notices are listed for admins, and stay in the recipient's inbox.
+the token once and retries once; 45009, 45011, -1 and a request that provably never left (connection refused,
+DNS, connect timeout, TLS handshake: the gateway's :class:`WeChatUnavailable`) → retry with exponential backoff
+until ``attempt_budget`` attempts, then ``failed``; a lost answer (below) → ``unknown``; anything else (47003,
+40003, 40037 …) → ``failed`` at once. Failed and unconfirmed notices are listed for admins, and every notice
+stays in the recipient's inbox.
+
+Lost answers. Subscribe messages have no idempotency key: a request WeChat carried out but whose answer we never
+read (a timeout after the request was written, a connection reset or closed before the answer, an HTTP error
+status, an unreadable answer: :class:`WeChatOutcomeUnknown`) may have reached the user, and sending it again
+may show it twice. Such an attempt ends ``unknown``, the quota is left as it was, and the notice waits for the
+backoff. What WeChat does give us is its quota: each one-time subscription allows one message of its template,
+and a send without one answers 43101. So at the next claim, with ``r`` = the recipient's recorded subscriptions
+of that template (the unknown attempt not counted as spent):
+
+- ``r == 1`` (the usual case: one tap, one subscription): the notice is sent again as a **probe**. If the
+  earlier attempt was delivered it used that subscription, WeChat answers 43101 and the notice is marked
+  ``sent`` (``last_error`` ``delivered_earlier: …``); if it was not, this send is the only delivery. A second
+  message is impossible either way, as WeChat's remaining quota cannot exceed ours once ours counts the
+  earlier attempt. Probes claim the recipient's subscription before other rows of the same run do;
+- ``r >= 2`` or ``r <= 0``: a resend could be a second message (or could not tell), so the notice is settled
+  ``unconfirmed`` (possibly delivered), its subscription counted as used, and it is never sent again;
+- 45009/-1/another lost answer on the probe: back off and probe again; once the budget is spent the notice is
+  ``unconfirmed``, not ``failed`` (an attempt may have arrived).
 
 Crash safety (``kill -9`` at any moment):
 - before the claim commits: nothing happened;
 - after the claim, before a send: the lease expires, a later run reclaims the row, marks the orphaned
-  attempt ``interrupted`` and sends it: nothing is lost;
-- **the one duplicate window**: WeChat accepted a message, but the process died before the group commit
-  that records it (the reply just arrived and waits for its commit, or is still on the wire). The row is
-  still claimed-not-sent, so it is sent again after the lease and the user receives that message twice;
-  its first attempt shows ``interrupted``. WeChat offers no idempotency key for subscribe messages, so no
-  sender can close this window; we keep it short (group commit right after each reply) and bounded: a
-  sender thread waits for its reply to be committed before sending again, so one kill can duplicate at
-  most ``workers`` messages;
+  attempt ``interrupted`` and sends it: nothing is lost. An interrupted attempt is an unknown outcome too
+  (the process may have died after WeChat accepted it), so with one subscription left the resend is a probe
+  as above and cannot duplicate;
+- **the duplicate windows that remain**: (1) a killed dispatcher's attempt that WeChat accepted (the reply
+  was on the wire, or arrived and waited for its group commit) when the recipient had two or more
+  subscriptions of that template left: unlike a timeout, nothing says the request ever left (most interrupted
+  attempts were never started), so losing the message is the likelier harm and the notice is sent again; each
+  such resend adds one to ``notice.possible_duplicates`` (shown in ``GET /admin/notices``). We keep the window
+  short (group commit right after each reply) and bounded: a sender thread waits for its reply to be committed
+  before sending again, so one kill can duplicate at most ``workers`` messages. (2) A probe sent while a new
+  subscription of the same template exists at WeChat but has not reached us yet (``POST /me/subscriptions`` or
+  the ``subscribe_msg_popup_event`` push still on its way): WeChat has one more than we count, so a delivered
+  earlier attempt plus the probe make two messages; not counted, as nothing records it. (3) A request written
+  to a pooled connection that the server closed at that same instant is a lost answer, not a duplicate: it
+  ends ``unknown`` like a timeout;
+- the cost of never guessing: an ``unconfirmed`` notice may never have reached WeChat at all, and a probe's
+  43101 after two lost answers for the same recipient and template cannot tell which of the two arrived
+  (one is marked ``sent``, the other ``unconfirmed``, the user got one); both show in the inbox;
 - after the commit: the notice is settled and never sent again.
 """
 
@@ -47,6 +77,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -54,7 +85,7 @@ from sqlalchemy import Connection, bindparam, insert, or_, select, text, update
 
 from backend.accounts.models import User
 from backend.extensions import db
-from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatUnavailable
+from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatOutcomeUnknown, WeChatUnavailable
 from backend.notices.models import AttemptOutcome, Notice, NoticeAttempt, NoticeStatus, SubjectType, SubscriptionQuota
 from backend.notices.templates import TEMPLATES, miniprogram_state, template_ids
 from backend.timeutil import as_utc, utcnow
@@ -132,6 +163,8 @@ class DispatchReport:
     failed: int = 0
     released: int = 0
     interrupted: int = 0
+    unknown: int = 0      # attempts whose answer was lost (kept pending for a probe, never blindly resent)
+    unconfirmed: int = 0  # notices settled as possibly delivered
 
     def as_dict(self) -> dict[str, int]:
         """The counters as a dict (for logs and the CLI)."""
@@ -152,6 +185,10 @@ class _Job:
     subject_type: str
     subject_id: int
     purpose: str
+    # An earlier attempt may have been delivered (its answer was lost, or its dispatcher died).
+    earlier_unknown: bool = False
+    # ... and this send can tell: the recipient had one subscription left, so WeChat answers 43101 if it was.
+    probe: bool = False
 
 
 @dataclass
@@ -176,6 +213,8 @@ class _Settled:
     subject_type: str
     subject_id: int
     purpose: str
+    # (user, template) whose quota this settlement spends: a possibly delivered message counts as delivered.
+    spends: tuple[int, str] | None = None
 
 
 @dataclass
@@ -215,6 +254,8 @@ def dispatch_due(now: datetime | None = None, limit: int = DEFAULT_BATCH, *, gat
         for settled in claim.settled:
             if settled.status == NoticeStatus.INBOX_ONLY:
                 report.inbox_only += 1
+            elif settled.status == NoticeStatus.UNCONFIRMED:
+                report.unconfirmed += 1
             else:
                 report.failed += 1
         if claim.jobs:
@@ -240,56 +281,115 @@ def _claim(conn: Connection, now: datetime, limit: int, token: str, claimed_unti
     result = _Claim()
     if not claimed_ids:
         return result
-    # Attempts left in flight by a dispatcher that died: we cannot know whether WeChat got them.
-    result.interrupted = conn.execute(
-        update(ATTEMPTS).where(ATTEMPTS.c.notice_id.in_(claimed_ids),
-                               ATTEMPTS.c.outcome == AttemptOutcome.IN_FLIGHT)
-        .values(outcome=AttemptOutcome.INTERRUPTED, finished_at=now)).rowcount
     rows = conn.execute(
         select(NOTICES.c.id, NOTICES.c.user_id, NOTICES.c.template, NOTICES.c.payload, NOTICES.c.page,
                NOTICES.c.subject_type, NOTICES.c.subject_id, NOTICES.c.purpose, NOTICES.c.attempts,
                NOTICES.c.attempt_budget, User.__table__.c.openid)
         .join(User.__table__, User.__table__.c.id == NOTICES.c.user_id)
         .where(NOTICES.c.id.in_(claimed_ids)).order_by(NOTICES.c.next_attempt_at, NOTICES.c.id)).all()
+    lost, crashed = _earlier_unknown(conn, [r.id for r in rows if r.attempts], now, result)
+    # Rows that may already have been delivered go first: a probe needs the recipient's last subscription.
+    rows.sort(key=lambda r: r.id not in lost and r.id not in crashed)
     wanted = {(r.user_id, ids_by_template[r.template]) for r in rows if r.template in ids_by_template}
-    remaining = _quotas(conn, wanted)
-    pending_jobs: list[dict[str, Any]] = []
+    recorded = _quotas(conn, wanted)
+    plan = _Plan(recorded, dict(recorded))
     for row in rows:
-        template_id = ids_by_template.get(row.template)
-        if template_id is None:
-            result.settled.append(_Settled(row.id, NoticeStatus.INBOX_ONLY, "template_not_configured",
-                                           row.subject_type, row.subject_id, row.purpose))
-            continue
-        if remaining.get((row.user_id, template_id), 0) <= 0:
-            result.settled.append(_Settled(row.id, NoticeStatus.INBOX_ONLY, "no_subscription_quota",
-                                           row.subject_type, row.subject_id, row.purpose))
-            continue
-        try:
-            data = TEMPLATES[row.template].build(row.payload or {})
-        except (ValueError, TypeError, KeyError) as exc:  # a payload no template can show: a bug, not a retry
-            result.settled.append(_Settled(row.id, NoticeStatus.FAILED, f"payload_invalid: {exc}"[:200],
-                                           row.subject_type, row.subject_id, row.purpose))
-            continue
-        remaining[(row.user_id, template_id)] -= 1
-        pending_jobs.append({"row": row, "template_id": template_id, "data": data})
-    for settled in result.settled:
+        _route(row, ids_by_template.get(row.template), row.id in lost, row.id in crashed, plan, result)
+    _write_claim(conn, result, plan, token, now)
+    return result
+
+
+@dataclass
+class _Plan:
+    """A claim's decisions: the recorded quotas, what its sends take from them, the sends, the risky resends."""
+
+    recorded: dict[tuple[int, str], int]
+    remaining: dict[tuple[int, str], int]
+    sends: list[dict[str, Any]] = field(default_factory=list)
+    resent: list[int] = field(default_factory=list)
+
+
+def _route(row: Any, template_id: str | None, lost: bool, crashed: bool, plan: _Plan, claim: _Claim) -> None:
+    """Settle one claimed row at once (inbox only, unconfirmed, failed) or plan its send.
+
+    ``lost``: an earlier attempt's answer was lost; ``crashed``: an earlier attempt's dispatcher died. Either may
+    have been delivered: see "Lost answers" in the module docstring for when such a row is sent again.
+    """
+    unknown = lost or crashed
+    settle = partial(_Settled, row.id, subject_type=row.subject_type, subject_id=row.subject_id,
+                     purpose=row.purpose)
+    if template_id is None:
+        claim.settled.append(settle(NoticeStatus.UNCONFIRMED if unknown else NoticeStatus.INBOX_ONLY,
+                                    "template_not_configured"))
+        return
+    key = (row.user_id, template_id)
+    left = plan.remaining.get(key, 0)
+    # A probe cannot make a second message: with one subscription, WeChat answers 43101 if the earlier one arrived.
+    probe = unknown and plan.recorded.get(key, 0) == 1 and left == 1
+    if unknown and not probe and (lost or left <= 0):
+        claim.settled.append(settle(NoticeStatus.UNCONFIRMED,
+                                    "possibly_delivered: an earlier attempt may have arrived, not sent again",
+                                    spends=key))
+        return
+    if not unknown and left <= 0:
+        claim.settled.append(settle(NoticeStatus.INBOX_ONLY, "no_subscription_quota"))
+        return
+    try:
+        data = TEMPLATES[row.template].build(row.payload or {})
+    except (ValueError, TypeError, KeyError) as exc:  # a payload no template can show: a bug, not a retry
+        claim.settled.append(settle(NoticeStatus.FAILED, f"payload_invalid: {exc}"[:200]))
+        return
+    plan.remaining[key] = left - 1
+    if unknown and not probe:  # after a crash, with several subscriptions left: losing it is the likelier harm
+        plan.resent.append(row.id)
+    plan.sends.append({"row": row, "template_id": template_id, "data": data, "unknown": unknown, "probe": probe})
+
+
+def _write_claim(conn: Connection, claim: _Claim, plan: _Plan, token: str, now: datetime) -> None:
+    """Write the claim's settlements and its sends' ``in_flight`` attempts; fill ``claim.jobs``."""
+    for settled in claim.settled:
         conn.execute(update(NOTICES).where(NOTICES.c.id == settled.notice_id, NOTICES.c.claim_token == token)
                      .values(status=settled.status, last_error=settled.error, claim_token=None, claimed_until=None))
+        if settled.spends is not None:
+            conn.execute(_SPEND_QUOTA, {"b_user": settled.spends[0], "b_template": settled.spends[1], "b_now": now})
         _after_final(conn, settled.subject_type, settled.subject_id, settled.purpose, settled.notice_id, "inbox", now)
-    if pending_jobs:
-        name = _dispatcher_name()
-        attempt_rows = [{"notice_id": p["row"].id, "number": p["row"].attempts + 1, "claimed_at": now,
-                         "outcome": AttemptOutcome.IN_FLIGHT, "dispatcher": name} for p in pending_jobs]
-        attempt_ids = list(conn.scalars(
-            insert(ATTEMPTS).returning(ATTEMPTS.c.id, sort_by_parameter_order=True), attempt_rows))
-        conn.execute(update(NOTICES).where(NOTICES.c.id.in_([p["row"].id for p in pending_jobs]))
-                     .values(attempts=NOTICES.c.attempts + 1))
-        for pending, attempt_id in zip(pending_jobs, attempt_ids, strict=True):
-            row = pending["row"]
-            result.jobs.append(_Job(row.id, attempt_id, row.attempts + 1, row.attempt_budget, row.user_id,
-                                    row.openid, pending["template_id"], pending["data"], _page(row.page, row.id),
-                                    row.subject_type, row.subject_id, row.purpose))
-    return result
+    if plan.resent:
+        conn.execute(update(NOTICES).where(NOTICES.c.id.in_(plan.resent))
+                     .values(possible_duplicates=NOTICES.c.possible_duplicates + 1))
+    if not plan.sends:
+        return
+    name = _dispatcher_name()
+    attempt_rows = [{"notice_id": p["row"].id, "number": p["row"].attempts + 1, "claimed_at": now,
+                     "outcome": AttemptOutcome.IN_FLIGHT, "dispatcher": name} for p in plan.sends]
+    attempt_ids = list(conn.scalars(
+        insert(ATTEMPTS).returning(ATTEMPTS.c.id, sort_by_parameter_order=True), attempt_rows))
+    conn.execute(update(NOTICES).where(NOTICES.c.id.in_([p["row"].id for p in plan.sends]))
+                 .values(attempts=NOTICES.c.attempts + 1))
+    for pending, attempt_id in zip(plan.sends, attempt_ids, strict=True):
+        row = pending["row"]
+        claim.jobs.append(_Job(row.id, attempt_id, row.attempts + 1, row.attempt_budget, row.user_id,
+                               row.openid, pending["template_id"], pending["data"], _page(row.page, row.id),
+                               row.subject_type, row.subject_id, row.purpose, pending["unknown"], pending["probe"]))
+
+
+def _earlier_unknown(conn: Connection, tried: list[int], now: datetime, claim: _Claim) -> tuple[set[int], set[int]]:
+    """Of the claimed notices tried before: those with an attempt whose answer was lost, and those whose
+    dispatcher died with an attempt in flight (marked ``interrupted`` here). Either may have been delivered."""
+    if not tried:
+        return set(), set()
+    # Attempts left in flight by a dispatcher that died: we cannot know whether WeChat got them.
+    interrupted = conn.execute(
+        update(ATTEMPTS).where(ATTEMPTS.c.notice_id.in_(tried), ATTEMPTS.c.outcome == AttemptOutcome.IN_FLIGHT)
+        .values(outcome=AttemptOutcome.INTERRUPTED, finished_at=now)).rowcount
+    claim.interrupted = interrupted
+    lost: set[int] = set()
+    crashed: set[int] = set()
+    for notice_id, outcome in conn.execute(
+            select(ATTEMPTS.c.notice_id, ATTEMPTS.c.outcome)
+            .where(ATTEMPTS.c.notice_id.in_(tried),
+                   ATTEMPTS.c.outcome.in_([AttemptOutcome.UNKNOWN, AttemptOutcome.INTERRUPTED]))):
+        (lost if outcome == AttemptOutcome.UNKNOWN else crashed).add(notice_id)
+    return lost, crashed
 
 
 def _quotas(conn: Connection, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
@@ -312,7 +412,9 @@ def _send_one(gateway: WeChatGateway, job: _Job, fence: float, state: str) -> _R
         reply = gateway.send_subscribe_message(job.openid, job.template_id, job.data, page=job.page,
                                                miniprogram_state=state)
         result = _Result(job, AttemptOutcome.SENT, errcode=0, msgid=str(reply.get("msgid") or "") or None)
-    except WeChatUnavailable as exc:
+    except WeChatOutcomeUnknown as exc:  # the request may have been carried out: never a blind retry
+        result = _Result(job, AttemptOutcome.UNKNOWN, errmsg=exc.errmsg[:200])
+    except WeChatUnavailable as exc:  # provably not carried out: no connection, or WeChat's -1
         result = _Result(job, AttemptOutcome.RETRY, errcode=-1, errmsg=exc.errmsg[:200])
     except WeChatError as exc:
         if exc.errcode == QUOTA_SPENT:
@@ -322,9 +424,9 @@ def _send_one(gateway: WeChatGateway, job: _Job, fence: float, state: str) -> _R
         else:
             outcome = AttemptOutcome.FAILED
         result = _Result(job, outcome, errcode=exc.errcode, errmsg=exc.errmsg[:200])
-    except Exception as exc:  # a bug or an unexpected reply: retried within the budget, never unbounded
+    except Exception as exc:  # a bug or an unexpected reply, maybe after WeChat accepted the message
         log.exception("unexpected error sending notice %s", job.notice_id)
-        result = _Result(job, AttemptOutcome.RETRY, errmsg=f"{type(exc).__name__}: {exc}"[:200])
+        result = _Result(job, AttemptOutcome.UNKNOWN, errmsg=f"{type(exc).__name__}: {exc}"[:200])
     result.started_at = started
     result.finished_at = utcnow()
     result.duration_ms = int((time.monotonic() - clock) * 1000)
@@ -394,25 +496,45 @@ _EMPTY_QUOTA = (update(QUOTAS)
                 .values(remaining=0, updated_at=bindparam("b_now")))
 
 
-def _settlement(result: _Result, now: datetime, report: DispatchReport) -> tuple[str, dict[str, Any]]:
-    """The attempt's final outcome and the notice's new columns for one reply."""
+def _settlement(result: _Result, now: datetime, report: DispatchReport) -> tuple[str, dict[str, Any], str | None]:
+    """The attempt's final outcome, the notice's new columns and the quota change (spend, empty) for one reply."""
     job, outcome = result.job, result.outcome
-    error = None if outcome == AttemptOutcome.SENT else f"{result.errcode}: {result.errmsg}"[:200]
+    error = None if outcome == AttemptOutcome.SENT else f"{result.errcode or outcome}: {result.errmsg}"[:200]
     values = {"b_status": NoticeStatus.PENDING, "b_sent_at": None, "b_msgid": None, "b_error": error, "b_next": now}
+    quota_change: str | None = None
     if outcome == AttemptOutcome.SENT:
         values.update(b_status=NoticeStatus.SENT, b_sent_at=result.finished_at, b_msgid=result.msgid)
+        quota_change = "spend"
+        report.sent += 1
+    elif outcome == AttemptOutcome.QUOTA_SPENT and job.probe:
+        # The recipient's one subscription is gone, and nothing but the earlier attempt could have used it.
+        values.update(b_status=NoticeStatus.SENT, b_sent_at=result.finished_at,
+                      b_error=f"delivered_earlier: {error}"[:200])
+        quota_change = "spend"
         report.sent += 1
     elif outcome == AttemptOutcome.QUOTA_SPENT:
-        values.update(b_status=NoticeStatus.INBOX_ONLY)
-        report.inbox_only += 1
-    elif outcome == AttemptOutcome.RETRY and job.number < job.budget:
+        values.update(b_status=NoticeStatus.UNCONFIRMED if job.earlier_unknown else NoticeStatus.INBOX_ONLY)
+        quota_change = "empty"
+        if job.earlier_unknown:
+            report.unconfirmed += 1
+        else:
+            report.inbox_only += 1
+    elif outcome in (AttemptOutcome.RETRY, AttemptOutcome.UNKNOWN) and job.number < job.budget:
         values.update(b_next=now + timedelta(seconds=backoff_seconds(job.number, job.notice_id)))
-        report.retried += 1
+        if outcome == AttemptOutcome.UNKNOWN:
+            report.unknown += 1
+        else:
+            report.retried += 1
+    elif outcome in (AttemptOutcome.RETRY, AttemptOutcome.UNKNOWN) and (
+            job.earlier_unknown or outcome == AttemptOutcome.UNKNOWN):
+        values.update(b_status=NoticeStatus.UNCONFIRMED)  # the budget is spent and some attempt may have arrived
+        quota_change = "spend"
+        report.unconfirmed += 1
     else:
         outcome = AttemptOutcome.FAILED  # permanent, or the last attempt of the budget
         values.update(b_status=NoticeStatus.FAILED)
         report.failed += 1
-    return outcome, values
+    return outcome, values, quota_change
 
 
 def _record_group(conn: Connection, results: list[_Result], token: str, now: datetime,
@@ -428,8 +550,7 @@ def _record_group(conn: Connection, results: list[_Result], token: str, now: dat
         return
     replies = []
     for result in answered:
-        outcome, values = _settlement(result, now, report)
-        replies.append(_Reply(result, outcome, values))
+        replies.append(_Reply(result, *_settlement(result, now, report)))
     write = _write_replies_postgresql if conn.dialect.name == "postgresql" else _write_replies
     # Rows whose lease we still held (we lose one only if this process stalled past the fence).
     mine = write(conn, replies, token, now)
@@ -441,7 +562,7 @@ def _record_group(conn: Connection, results: list[_Result], token: str, now: dat
             continue
         if reply.values["b_status"] != NoticeStatus.PENDING and (job.subject_type, job.subject_id) not in seen:
             seen.add((job.subject_type, job.subject_id))
-            channel = "wechat" if reply.outcome == AttemptOutcome.SENT else "inbox"
+            channel = "wechat" if reply.values["b_status"] == NoticeStatus.SENT else "inbox"
             _after_final(conn, job.subject_type, job.subject_id, job.purpose, job.notice_id, channel, now)
 
 
@@ -452,15 +573,8 @@ class _Reply:
     result: _Result
     outcome: str
     values: dict[str, Any]
-
-    @property
-    def quota_change(self) -> str | None:
-        """``spend`` (one message used), ``empty`` (WeChat says none left) or None."""
-        if self.outcome == AttemptOutcome.SENT:
-            return "spend"
-        if self.outcome == AttemptOutcome.QUOTA_SPENT:
-            return "empty"
-        return None
+    # ``spend`` (one message used), ``empty`` (WeChat says none left) or None.
+    quota_change: str | None
 
 
 def _write_replies(conn: Connection, replies: list[_Reply], token: str, now: datetime) -> set[int]:

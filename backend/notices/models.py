@@ -22,6 +22,9 @@ class NoticeStatus(StrEnum):
     SENT = "sent"                # WeChat accepted the subscribe message
     INBOX_ONLY = "inbox_only"    # no quota, quota spent (43101) or no template configured: in-app only
     FAILED = "failed"            # gave up (permanent error or retries exhausted): visible to admins
+    # An attempt's answer was lost and WeChat could not tell us since whether it was delivered; not sent again,
+    # because a resend could be a second message (backend/notices/dispatcher.py): visible to admins.
+    UNCONFIRMED = "unconfirmed"
 
 
 class AttemptOutcome(StrEnum):
@@ -32,6 +35,9 @@ class AttemptOutcome(StrEnum):
     QUOTA_SPENT = "quota_spent"  # 43101
     RETRY = "retry"              # transient (45009, 45011, -1, timeout, HTTP 5xx, token still refused)
     FAILED = "failed"            # permanent (bad template, openid, arguments...) or the last retry
+    # The request may have reached WeChat but its answer was lost (timeout after sending, connection reset,
+    # HTTP error): possibly delivered, so the notice is never blindly sent again.
+    UNKNOWN = "unknown"
     # The dispatcher died with this attempt in flight: it may or may not have reached WeChat.
     INTERRUPTED = "interrupted"
 
@@ -83,6 +89,9 @@ class Notice(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(200))
     # WeChat's own delivery report (subscribe_msg_sent_event): "success" or "failed:<reason>".
     delivery_report: Mapped[str | None] = mapped_column(String(100))
+    # Sends made although an earlier attempt may already have been delivered (after a crash, with more than one
+    # subscription left): each may have shown the recipient this message twice. Shown to admins.
+    possible_duplicates: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class NoticeAttempt(db.Model):

@@ -8,8 +8,9 @@ asks of network logs, and longer than any rectification cycle a regulator review
 - notices themselves (they are the recipients' inbox and the record that someone was told);
 - any attempt of a notice still ``pending`` (waiting, retrying or claimed by a dispatcher: the dispatcher
   updates and reclaims those rows), nor any attempt still ``in_flight``;
-- the latest attempt of a ``failed`` notice: the admins' "failed" view (``GET /admin/notices`` then
-  ``/admin/notices/<id>/attempts``) shows it to explain why WeChat refused, however old it is.
+- the latest attempt of a ``failed`` or ``unconfirmed`` notice: the admins' views (``GET /admin/notices`` then
+  ``/admin/notices/<id>/attempts``) show it to explain why WeChat refused or what answer was lost, however old
+  it is.
 
 Rows go in batches of ``batch_size``, one short transaction each, so a large backlog never holds a long
 transaction or lock. On PostgreSQL each batch is ``DELETE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED
@@ -86,7 +87,8 @@ def expired_attempts(cutoff: datetime) -> ColumnElement[bool]:
                                      .correlate(NoticeAttempt).scalar_subquery())
     needed = exists().where(Notice.id == NoticeAttempt.notice_id,
                             or_(Notice.status == NoticeStatus.PENDING,
-                                and_(Notice.status == NoticeStatus.FAILED, is_latest)))
+                                and_(Notice.status.in_([NoticeStatus.FAILED, NoticeStatus.UNCONFIRMED]),
+                                     is_latest)))
     return and_(NoticeAttempt.claimed_at < cutoff, NoticeAttempt.outcome != AttemptOutcome.IN_FLIGHT, ~needed)
 
 

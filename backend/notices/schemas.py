@@ -116,6 +116,8 @@ class DeliveryOut(Schema):
     msgid = String(allow_none=True)
     last_error = String(allow_none=True)
     delivery_report = String(allow_none=True)
+    # Sends that may have shown the recipient this message twice (see backend/notices/dispatcher.py).
+    possible_duplicates = Integer()
     created_at = LocalDateTime()
 
 

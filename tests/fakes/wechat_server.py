@@ -141,6 +141,11 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "require_known_openid": True,
     # None: older access tokens stay valid until expired; a number: they expire that long after a newer one.
     "token_overlap_seconds": None,
+    # True: as on WeChat, a subscribe message needs a one-time subscription of its template by its user
+    # (grant_subscription, what an "accept" in wx.requestSubscribeMessage's pop-up makes); each delivered
+    # message uses one, and a send with none left answers 43101. False (the default, for callers that never
+    # grant, like the demo whose pop-up runs in WeChat DevTools): any send is delivered.
+    "subscription_quota": False,
 }
 
 
@@ -340,6 +345,20 @@ class _Injections:
     errors: list[_Rule] = field(default_factory=list)
     delays: list[_Rule] = field(default_factory=list)
     statuses: list[_Rule] = field(default_factory=list)
+    # Carried out at once, answered late (value: seconds) or never (the connection is closed instead).
+    slow_replies: list[_Rule] = field(default_factory=list)
+    dropped_replies: list[_Rule] = field(default_factory=list)
+
+
+@dataclass
+class _Taken:
+    """The injections one call gets."""
+
+    delay: _Rule | None
+    status: _Rule | None
+    error: _Rule | None
+    slow_reply: _Rule | None
+    dropped_reply: _Rule | None
 
 
 def _take(rules: list[_Rule]) -> _Rule | None:
@@ -393,6 +412,8 @@ class _State:
                 "review": dict(DEFAULT_REVIEW_WORDS),
             }
             self.refused: set[tuple[str, str | None]] = set()
+            # One-time subscriptions left, by (openid, template_id) (option subscription_quota).
+            self.subscriptions: dict[tuple[str, str], int] = {}
             self.messages: list[dict[str, Any]] = []
             self.media_checks: list[dict[str, Any]] = []
             self.calls: list[dict[str, Any]] = []
@@ -465,10 +486,11 @@ class _State:
 
     # ---- injections
 
-    def take_injections(self, endpoint: str) -> tuple[_Rule | None, _Rule | None, _Rule | None]:
-        """Consume the delay, HTTP status and errcode injections the next call of ``endpoint`` gets."""
+    def take_injections(self, endpoint: str) -> _Taken:
+        """Consume the injections the next call of ``endpoint`` gets."""
         slot = self.injections[endpoint]
-        return _take(slot.delays), _take(slot.statuses), _take(slot.errors)
+        return _Taken(_take(slot.delays), _take(slot.statuses), _take(slot.errors), _take(slot.slow_replies),
+                      _take(slot.dropped_replies))
 
     # ---- users
 
@@ -668,6 +690,12 @@ class _Handlers:
         lang = body.get("lang", "zh_CN")
         if lang not in _LANGS:
             return _json_answer(_error(47003, "argument invalid! lang invalid"))
+        if state.options["subscription_quota"]:
+            # A one-time subscription allows one message: the first delivery uses it, later sends get 43101.
+            left = state.subscriptions.get((touser, template_id), 0)
+            if left <= 0:
+                return _json_answer(_error(43101))
+            state.subscriptions[(touser, template_id)] = left - 1
         msgid = state.next_msgid
         state.next_msgid += 1
         state.messages.append(
@@ -840,6 +868,9 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
             return lambda data: None
 
         payload = b"".join(self.app(environ, start_response))
+        if environ.get("fake.drop_connection"):
+            self.close_connection = True  # no answer at all: the client sees the connection closed
+            return
         code, _, reason = answer["status"].partition(" ")
         self.send_response(int(code), reason)
         for name, value in answer["headers"]:
@@ -850,7 +881,10 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
         self._headers_buffer.append(b"\r\n")
         head = b"".join(self._headers_buffer)
         self._headers_buffer = []
-        self.wfile.write(head if self.command == "HEAD" else head + payload)
+        try:
+            self.wfile.write(head if self.command == "HEAD" else head + payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (a slow or delayed answer)
+            self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _serve
 
@@ -986,6 +1020,24 @@ class FakeWeChat:
         with self._state.lock:
             self._state.injections[endpoint].statuses.append(_Rule(times, int(status)))
 
+    def inject_slow_reply(self, endpoint: str, seconds: float, times: int | None = 1) -> None:
+        """Carry out the next ``times`` calls of ``endpoint`` at once but hold their answers ``seconds``.
+
+        Unlike :meth:`inject_delay` (a slow server: nothing happens until the delay is over), the call's effect
+        (a delivered message) exists before a client that gives up early stops waiting: a lost answer.
+        """
+        _check_endpoint(endpoint)
+        _check_times(times)
+        with self._state.lock:
+            self._state.injections[endpoint].slow_replies.append(_Rule(times, float(seconds)))
+
+    def inject_dropped_reply(self, endpoint: str, times: int | None = 1) -> None:
+        """Carry out the next ``times`` calls of ``endpoint``, then close the connection without an answer."""
+        _check_endpoint(endpoint)
+        _check_times(times)
+        with self._state.lock:
+            self._state.injections[endpoint].dropped_replies.append(_Rule(times, None))
+
     def clear_injections(self, endpoint: str | None = None) -> None:
         """Drop pending injections of one endpoint, or of all."""
         with self._state.lock:
@@ -997,8 +1049,9 @@ class FakeWeChat:
     def calls(self, endpoint: str | None = None) -> list[dict[str, Any]]:
         """Return the recorded calls (oldest first), optionally of one endpoint.
 
-        Each is ``{seq, endpoint, method, path, time, query, json, body, errcode, http_status, answered}``;
-        ``errcode`` is 0 for a success and None for a bare HTTP status answer or a call still in progress.
+        Each is ``{seq, endpoint, method, path, time, query, json, body, errcode, http_status, answered, reply}``;
+        ``errcode`` is 0 for a success and None for a bare HTTP status answer or a call still in progress;
+        ``reply`` is ``sent``, ``late`` (inject_slow_reply) or ``dropped`` (inject_dropped_reply).
         """
         with self._state.lock:
             chosen = [c for c in self._state.calls if endpoint is None or c["endpoint"] == endpoint]
@@ -1111,6 +1164,33 @@ class FakeWeChat:
         with self._state.lock:
             self._state.refused.add((openid, template_id))
 
+    def grant_subscription(self, openid: str, template_id: str) -> dict[str, Any]:
+        """The user accepted ``template_id`` in the subscribe pop-up: one more message of it may be sent.
+
+        Returns the ``subscribe_msg_popup_event`` push (JSON mode) WeChat sends for that tap; the mini-program
+        reports the same tap itself (``wx.requestSubscribeMessage``'s result). Counted with option
+        ``subscription_quota``.
+        """
+        if not openid or not template_id:
+            raise ValueError("openid and template_id must be non-empty")
+        with self._state.lock:
+            key = (openid, template_id)
+            self._state.subscriptions[key] = self._state.subscriptions.get(key, 0) + 1
+            created = int(self._state.now())
+        return {
+            "ToUserName": "gh_fake_wechat",
+            "FromUserName": openid,
+            "CreateTime": created,
+            "MsgType": "event",
+            "Event": "subscribe_msg_popup_event",
+            "List": [{"TemplateId": template_id, "SubscribeStatusString": "accept", "PopupScene": "0"}],
+        }
+
+    def subscriptions(self, openid: str) -> dict[str, int]:
+        """Return the one-time subscriptions ``openid`` has left, by template id."""
+        with self._state.lock:
+            return {t: n for (o, t), n in self._state.subscriptions.items() if o == openid}
+
     def messages(self, touser: str | None = None, template_id: str | None = None) -> list[dict[str, Any]]:
         """Return accepted subscribe messages (oldest first), optionally filtered."""
         with self._state.lock:
@@ -1196,10 +1276,11 @@ class FakeWeChat:
                 "errcode": None,
                 "http_status": None,
                 "answered": False,
+                "reply": "sent",
             }
             state.calls.append(record)
-            injected = state.take_injections(endpoint) if endpoint else (None, None, None)
-        delay, status, error = injected
+            taken = state.take_injections(endpoint) if endpoint else _Taken(None, None, None, None, None)
+        delay, status, error = taken.delay, taken.status, taken.error
         if delay is not None:
             self._stopping.wait(delay.value)
         if endpoint is None:
@@ -1226,6 +1307,17 @@ class FakeWeChat:
         with state.lock:
             record["errcode"] = errcode if http_status == 200 else None
             record["http_status"] = http_status
+        if taken.dropped_reply is not None:
+            # Carried out, but the connection closes without an answer (the handler sees the flag).
+            request.environ["fake.drop_connection"] = True
+            with state.lock:
+                record["reply"] = "dropped"
+            return Response(b"", status=204)
+        if taken.slow_reply is not None:
+            with state.lock:
+                record["reply"] = "late"
+            self._stopping.wait(taken.slow_reply.value)
+        with state.lock:
             record["answered"] = True
         return Response(data, status=http_status, content_type=content_type)
 
@@ -1286,6 +1378,14 @@ def _control_table() -> dict[str, tuple[str, Callable[[FakeWeChat, _Params], Any
             "POST",
             lambda f, p: f.inject_http_status(p.need("endpoint"), int(p.need("status")), p.get("times", 1)),
         ),
+        "inject_slow_reply": (
+            "POST",
+            lambda f, p: f.inject_slow_reply(p.need("endpoint"), float(p.need("seconds")), p.get("times", 1)),
+        ),
+        "inject_dropped_reply": (
+            "POST",
+            lambda f, p: f.inject_dropped_reply(p.need("endpoint"), p.get("times", 1)),
+        ),
         "clear_injections": ("POST", lambda f, p: f.clear_injections(p.get("endpoint"))),
         "calls": ("GET", lambda f, p: f.calls(p.get("endpoint") or None)),
         "codes": (
@@ -1314,6 +1414,11 @@ def _control_table() -> dict[str, tuple[str, Callable[[FakeWeChat, _Params], Any
             ),
         ),
         "refuse": ("POST", lambda f, p: f.refuse_messages(p.need("openid"), p.get("template_id"))),
+        "grant_subscription": (
+            "POST",
+            lambda f, p: f.grant_subscription(p.need("openid"), p.need("template_id")),
+        ),
+        "subscriptions": ("GET", lambda f, p: f.subscriptions(p.need("openid"))),
         "messages": (
             "GET",
             lambda f, p: f.messages(p.get("touser") or None, p.get("template_id") or None),
@@ -1381,6 +1486,14 @@ class FakeWeChatControl:
         """See :meth:`FakeWeChat.inject_http_status`."""
         self._call("POST", "inject_http_status", {"endpoint": endpoint, "status": status, "times": times})
 
+    def inject_slow_reply(self, endpoint: str, seconds: float, times: int | None = 1) -> None:
+        """See :meth:`FakeWeChat.inject_slow_reply`."""
+        self._call("POST", "inject_slow_reply", {"endpoint": endpoint, "seconds": seconds, "times": times})
+
+    def inject_dropped_reply(self, endpoint: str, times: int | None = 1) -> None:
+        """See :meth:`FakeWeChat.inject_dropped_reply`."""
+        self._call("POST", "inject_dropped_reply", {"endpoint": endpoint, "times": times})
+
     def clear_injections(self, endpoint: str | None = None) -> None:
         """See :meth:`FakeWeChat.clear_injections`."""
         self._call("POST", "clear_injections", {"endpoint": endpoint})
@@ -1447,6 +1560,14 @@ class FakeWeChatControl:
     def refuse_messages(self, openid: str, template_id: str | None = None) -> None:
         """See :meth:`FakeWeChat.refuse_messages`."""
         self._call("POST", "refuse", {"openid": openid, "template_id": template_id})
+
+    def grant_subscription(self, openid: str, template_id: str) -> dict[str, Any]:
+        """See :meth:`FakeWeChat.grant_subscription`."""
+        return self._call("POST", "grant_subscription", {"openid": openid, "template_id": template_id})
+
+    def subscriptions(self, openid: str) -> dict[str, int]:
+        """See :meth:`FakeWeChat.subscriptions`."""
+        return self._call("GET", "subscriptions", {"openid": openid})
 
     def messages(self, touser: str | None = None, template_id: str | None = None) -> list[dict[str, Any]]:
         """See :meth:`FakeWeChat.messages`."""

@@ -807,3 +807,65 @@ def test_control_errors(fake: FakeWeChat) -> None:
     assert requests.get(fake.base_url + "__fake__/reset", timeout=5).status_code == 405
     assert errmsg_re("x").match("x rid: 0123abcd-0123abcd-0123abcd")
     control.close()
+
+
+def test_subscription_quota_allows_one_message_per_accepted_pop_up(fake: FakeWeChat, token: str, openid: str) -> None:
+    fake.set_options(subscription_quota=True)
+    assert_error(send(fake, token, openid), 43101, "user refuse to accept the msg")  # never subscribed
+    event = fake.grant_subscription(openid, TEMPLATE)
+    assert (event["Event"], event["FromUserName"], event["MsgType"]) == ("subscribe_msg_popup_event", openid, "event")
+    assert event["List"] == [{"TemplateId": TEMPLATE, "SubscribeStatusString": "accept", "PopupScene": "0"}]
+    assert fake.subscriptions(openid) == {TEMPLATE: 1}
+    # A refused request (bad data) uses nothing; the first delivery uses the subscription.
+    bad = send(fake, token, openid, data={**GOOD_DATA, "thing1": {"value": ""}})
+    assert bad.json()["errcode"] == 47003
+    assert send(fake, token, openid).json()["errcode"] == 0
+    assert_error(send(fake, token, openid), 43101, "user refuse to accept the msg")
+    assert fake.subscriptions(openid) == {TEMPLATE: 0}
+    # A new tap re-arms it; two taps allow two messages.
+    fake.grant_subscription(openid, TEMPLATE)
+    fake.grant_subscription(openid, TEMPLATE)
+    assert [send(fake, token, openid).json()["errcode"] for _ in range(3)] == [0, 0, 43101]
+    assert len(fake.messages(touser=openid)) == 3
+
+
+def test_slow_reply_delivers_at_once_and_answers_after_the_client_gave_up(
+    fake: FakeWeChat, token: str, openid: str
+) -> None:
+    fake.inject_slow_reply("subscribe_send", 1.0)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.post(
+            fake.base_url + "cgi-bin/message/subscribe/send",
+            params={"access_token": token},
+            json={"touser": openid, "template_id": TEMPLATE, "data": GOOD_DATA},
+            timeout=0.3,
+        )
+    # Delivered before the answer was due: the client lost the answer, not the message.
+    assert len(fake.messages(touser=openid)) == 1
+    [call] = fake.calls("subscribe_send")
+    assert (call["errcode"], call["reply"]) == (0, "late")
+    assert send(fake, token, openid).json()["errcode"] == 0
+    assert fake.calls("subscribe_send")[-1]["reply"] == "sent"
+
+
+def test_dropped_reply_delivers_and_closes_the_connection(fake: FakeWeChat, token: str, openid: str) -> None:
+    fake.inject_dropped_reply("subscribe_send")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        send(fake, token, openid)
+    assert len(fake.messages(touser=openid)) == 1
+    assert fake.calls("subscribe_send")[-1]["reply"] == "dropped"
+    assert send(fake, token, openid).json()["errcode"] == 0
+
+
+def test_control_subscriptions_and_lost_answers(fake: FakeWeChat, ctl: Any, token: str, openid: str) -> None:
+    ctl.set_options(subscription_quota=True)
+    assert ctl.grant_subscription(openid, TEMPLATE)["List"][0]["TemplateId"] == TEMPLATE
+    assert ctl.subscriptions(openid) == {TEMPLATE: 1}
+    ctl.inject_dropped_reply("subscribe_send", times=1)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        send(fake, token, openid)
+    assert ctl.subscriptions(openid) == {TEMPLATE: 0}
+    ctl.grant_subscription(openid, TEMPLATE)
+    ctl.inject_slow_reply("subscribe_send", 0.3, times=1)
+    assert send(fake, token, openid).json()["errcode"] == 0  # a client that waits long enough gets the answer
+    assert [c["reply"] for c in ctl.calls("subscribe_send")] == ["dropped", "late"]

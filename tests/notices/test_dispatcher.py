@@ -138,18 +138,21 @@ def test_a_persistent_error_gives_up_after_the_budget_and_shows_to_admins(client
     assert client.post(f"/api/v1/admin/notices/{notice.id}/retry", headers=admin).status_code == 409
 
 
-def test_timeouts_back_off(app, kitchen):
+def test_a_timeout_is_an_unknown_outcome_that_backs_off(app, kitchen):
+    """WeChat may have carried out a request it answered too late: not a plain retry (test_dispatcher_lost_answers)."""
     fake = kitchen["fake"]
     grant(STAFF, "violation")
     _violation()
     gateway = build_gateway({**app.config, "WECHAT_TIMEOUT_SECONDS": "0.3"}, db.engine)
     gateway.access_token()  # fetch the token before the delay is injected
     fake.inject_delay("subscribe_send", 1.5, times=1)
-    report = dispatch_due(utcnow(), 10, gateway=gateway)
-    assert report.retried == 1
+    now = utcnow()
+    report = dispatch_due(now, 10, gateway=gateway)
+    assert (report.unknown, report.retried) == (1, 0)
     notice = _staff_notice()
-    assert notice.status == "pending" and _attempts(notice.id) == [(1, "retry", -1)]
-    assert "Timeout" in notice.last_error
+    assert notice.status == "pending" and _attempts(notice.id) == [(1, "unknown", None)]
+    assert notice.next_attempt_at == now + timedelta(seconds=backoff_seconds(1, notice.id))
+    assert notice.last_error.startswith("unknown: ReadTimeout")
 
 
 def test_quota_spent_43101_keeps_the_notice_in_the_inbox_only(kitchen):

@@ -1,8 +1,9 @@
 """Kill a real dispatcher process at random moments, 50 times, while 1,000 notices are due.
 
-The fake WeChat server runs in its own process. Afterwards every notice is delivered; duplicates are counted
-and printed, and each one must be the documented window: a send WeChat accepted whose result the killed
-process never recorded (its attempt is left ``interrupted``).
+The fake WeChat server runs in its own process and counts one-time subscriptions as WeChat does (each
+recipient has one). Afterwards every notice is delivered exactly once: a send WeChat accepted whose result the
+killed process never recorded (its attempt left ``interrupted``) is probed by the next dispatcher, and
+WeChat's 43101 (the subscription is used) settles it as sent instead of a second message.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def fake_process():
     line = process.stdout.readline().strip()
     assert line.startswith("LISTENING "), line
     control = FakeWeChatControl(line.split(" ", 1)[1])
-    control.set_options(require_known_openid=False, allow_unregistered_templates=False)
+    control.set_options(require_known_openid=False, allow_unregistered_templates=False, subscription_quota=True)
     control.set_templates(template_kinds(), replace=True)
     # WeChat's own latency: without it the dispatcher drains the outbox in the first few kills, and the later
     # ones would test nothing. A kill during the wait is the duplicate window of a real send.
@@ -62,6 +63,9 @@ def fake_process():
     process.wait(10)
 
 
+OPENIDS = [f"kill-{i:04d}" for i in range(NOTICES)]
+
+
 def _seed(now) -> list[int]:
     """1,000 recipients, each with one subscription, each with one notice due now."""
     violation = raise_violation(canteen_id=1, kind="camera_offline", source="ai", idempotency_key="kill-test",
@@ -69,8 +73,8 @@ def _seed(now) -> list[int]:
     users = db.session.execute(sa.insert(sa.table("user_account", sa.column("id"), sa.column("openid"),
                                                   sa.column("is_admin"), sa.column("created_at")))
                                .returning(sa.column("id")),
-                               [{"openid": f"kill-{i:04d}", "is_admin": False, "created_at": now}
-                                for i in range(NOTICES)]).scalars().all()
+                               [{"openid": openid, "is_admin": False, "created_at": now}
+                                for openid in OPENIDS]).scalars().all()
     db.session.execute(sa.insert(SubscriptionQuota), [
         {"user_id": uid, "template_id": DEV_TEMPLATE_IDS["violation"], "remaining": 1, "accepted_total": 1,
          "used_total": 0, "updated_at": now} for uid in users])
@@ -103,6 +107,8 @@ def _pending(ids: list[int]) -> int:
 
 def test_killing_the_dispatcher_50_times_loses_nothing(app, db_url, demo, fake_process, tmp_path):
     notice_ids = _seed(utcnow())
+    for openid in OPENIDS:  # the same one tap per recipient, as WeChat saw it
+        fake_process.grant_subscription(openid, DEV_TEMPLATE_IDS["violation"])
     db.session.remove()
     zygote = _start(["-m", "tests.notices.dispatcher_zygote", "--database-url", db_url, "--wechat-base",
                      fake_process.base_url, "--instance", str(tmp_path / "zygote"), "--lease", str(LEASE_SECONDS),
@@ -142,17 +148,22 @@ def test_killing_the_dispatcher_50_times_loses_nothing(app, db_url, demo, fake_p
     attempts = db.session.execute(sa.select(NoticeAttempt.notice_id, NoticeAttempt.outcome)
                                   .where(NoticeAttempt.notice_id.in_(notice_ids))).all()
     sent_attempts = Counter(nid for nid, outcome in attempts if outcome == AttemptOutcome.SENT)
+    probed = Counter(nid for nid, outcome in attempts if outcome == AttemptOutcome.QUOTA_SPENT)
     interrupted = Counter(nid for nid, outcome in attempts if outcome == AttemptOutcome.INTERRUPTED)
     in_flight = [nid for nid, outcome in attempts if outcome == AttemptOutcome.IN_FLIGHT]
     print(f"\nkill test: {KILLS} kills, {NOTICES} notices, {sum(delivered.values())} messages received by WeChat, "
-          f"{duplicates} duplicates, {sum(interrupted.values())} interrupted attempts; "
+          f"{duplicates} duplicates, {sum(interrupted.values())} interrupted attempts, "
+          f"{sum(probed.values())} confirmed by 43101; "
           f"notices not yet sent at each kill: {pending_at_kill}; kills took {kills_done - started:.1f} s, "
           f"the last dispatcher {drained - kills_done:.1f} s")
-    assert all(count == 1 for count in sent_attempts.values()) and len(sent_attempts) == NOTICES
+    # Each notice settled by one answer: its delivery, or the 43101 of a probe after an interrupted attempt.
+    settled_by = sent_attempts + probed
+    assert all(count == 1 for count in settled_by.values()) and len(settled_by) == NOTICES
+    assert all(interrupted[nid] for nid in probed)
     assert in_flight == []
-    # Every duplicate is the documented window: WeChat got a send whose result the killed process never wrote.
-    for nid, count in delivered.items():
-        assert count - 1 <= interrupted[nid], (nid, count, interrupted[nid])
-    assert duplicates <= KILLS * WORKERS
+    # One subscription each: every resend after a kill was a probe, so no recipient got a message twice.
+    assert duplicates == 0
+    assert db.session.scalar(sa.select(sa.func.sum(Notice.possible_duplicates))
+                             .where(Notice.id.in_(notice_ids))) == 0
     # The kills really landed while work was due (not all after the work was done).
     assert sum(1 for p in pending_at_kill if p > 0) >= KILLS // 2

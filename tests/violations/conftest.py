@@ -51,10 +51,15 @@ def user_id(openid: str) -> int:
     return db.session.scalar(sa.select(User.id).where(User.openid == openid))
 
 
-def grant(openid: str, purpose: str, times: int = 1, at: datetime | None = None) -> None:
-    """The user accepted ``times`` one-time subscriptions of a purpose's template in the mini-program."""
+def grant(openid: str, purpose: str, times: int = 1, at: datetime | None = None, fake: Any = None) -> None:
+    """The user accepted ``times`` one-time subscriptions of a purpose's template in the mini-program.
+
+    With ``fake``, WeChat (the fake, option ``subscription_quota``) counts the same taps, as it would.
+    """
     for _ in range(times):  # client reports only: each one is a separate tap (only a push report is a twin)
         quota.record_choice(user_id(openid), DEV_TEMPLATE_IDS[purpose], "accept", "client", at)
+        if fake is not None:
+            fake.grant_subscription(openid, DEV_TEMPLATE_IDS[purpose])
     db.session.commit()
 
 
