@@ -25,8 +25,8 @@ from backend.notices.models import Notice, NoticeAttempt, SubscriptionQuota
 from backend.notices.outbox import NoticeDraft, enqueue
 from backend.notices.templates import DEV_TEMPLATE_IDS
 from backend.timeutil import utcnow
+from tests.notices.test_push import _plain_url
 from tests.violations.conftest import grant, user_id
-from tests.violations.test_push import _plain_url
 
 TEMPLATE = DEV_TEMPLATE_IDS["violation"]
 STAFF = "demo-staff-1"
