@@ -2,9 +2,19 @@
 const http = require('../utils/request');
 const session = require('../utils/session');
 
-/** Redeem a scanned scene or a typed short code; parents name the child's class. */
-function redeem(code, childClass) {
-  return http.post('/bindings/redeem', { code, child_class: childClass || null }, { silent: true });
+/** The school, role and class list behind a scanned scene or typed short code. */
+function lookup(code) {
+  return http.post('/bindings/lookup', { code }, { silent: true });
+}
+
+/** Redeem a scanned scene or a typed short code: who asks and, for parents, the relation and the child's class. */
+function redeem(code, applicant) {
+  return http.post('/bindings/redeem', {
+    code,
+    applicant_name: applicant.name,
+    relation: applicant.relation || null,
+    class_id: applicant.classId || null,
+  }, { silent: true });
 }
 
 function pending(schoolId, extra) {
@@ -41,4 +51,4 @@ function inviteCodeImage(inviteId, envVersion) {
   }));
 }
 
-module.exports = { redeem, pending, decide, createInvite, invites, revokeInvite, inviteCodeImage };
+module.exports = { lookup, redeem, pending, decide, createInvite, invites, revokeInvite, inviteCodeImage };

@@ -2,6 +2,10 @@
 const ROLES = {
   parent: '家长', committee: '家委会', manager: '食堂负责人', staff: '食品安全管理员', principal: '校长',
 };
+const RELATIONS = {
+  father: '父亲', mother: '母亲', paternal_grandfather: '爷爷', paternal_grandmother: '奶奶',
+  maternal_grandfather: '外公', maternal_grandmother: '外婆', guardian: '其他监护人',
+};
 const MEMBERSHIP_STATUS = { pending: '待审核', active: '已通过', rejected: '未通过', revoked: '已解除' };
 const MEALS = { breakfast: '早餐', lunch: '午餐', dinner: '晚餐', snack: '加餐' };
 const VIOLATION_STATUS = {
@@ -30,6 +34,6 @@ function label(table, code) {
 }
 
 module.exports = {
-  ROLES, MEMBERSHIP_STATUS, MEALS, VIOLATION_STATUS, VIOLATION_KINDS, VIOLATION_SOURCES, DISINFECTION_METHODS,
+  ROLES, RELATIONS, MEMBERSHIP_STATUS, MEALS, VIOLATION_STATUS, VIOLATION_KINDS, VIOLATION_SOURCES, DISINFECTION_METHODS,
   CERTIFICATE_KINDS, label,
 };

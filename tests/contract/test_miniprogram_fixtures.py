@@ -66,19 +66,26 @@ def record_bindings(rec: Recorder) -> None:
              description="school 1's invites")
     rec.call("invite_wxacode", "GET", f"{API}/invites/{invite['id']}/wxacode?env_version=develop",
              who="demo-staff-1", expect=200, description="the invite's mini-program code (a PNG)")
-    rec.call("redeem_not_found", "POST", f"{API}/bindings/redeem", who="new-parent",
-             body={"code": "ZZZZZZZZ", "child_class": "三年级二班"}, expect=404,
-             description="a mistyped short code")
-    rec.call("redeem_class_missing", "POST", f"{API}/bindings/redeem", who="new-parent",
-             body={"code": invite["short_code"], "child_class": None}, expect=422,
-             description="a parent invite redeemed without the child's class")
+    lookup = rec.call("invite_lookup", "POST", f"{API}/bindings/lookup", who="new-parent",
+                      body={"code": invite["short_code"]}, expect=200,
+                      description="the school, role and class list behind a typed short code")
+    classes = {c["name"]: c["id"] for c in lookup["classes"]}
+    rec.call("invite_lookup_not_found", "POST", f"{API}/bindings/lookup", who="new-parent", body={"code": "ZZZZZZZZ"},
+             expect=404, description="a mistyped short code, looked up")
+    rec.call("redeem_details_missing", "POST", f"{API}/bindings/redeem", who="new-parent",
+             body={"code": invite["short_code"], "applicant_name": "王芳", "relation": None, "class_id": None},
+             expect=422, description="a parent invite redeemed without the child's class and the relation")
     rec.call("redeem_parent", "POST", f"{API}/bindings/redeem", who="new-parent",
-             body={"code": invite["short_code"], "child_class": "三年级二班"}, expect=201,
+             body={"code": invite["short_code"], "applicant_name": "王芳", "relation": "mother",
+                   "class_id": classes["三年级二班"]}, expect=201,
              description="the new parent redeems the typed short code")
     rec.call("me_pending", "GET", f"{API}/me", who="new-parent", expect=200,
              description="the new parent while the binding awaits approval")
+    rec.call("_invite_lookup_scene", "POST", f"{API}/bindings/lookup", who="second-parent",
+             body={"code": invite["scene"]}, expect=200, description="the class list behind a scanned scene")
     second = rec.call("redeem_parent_scene", "POST", f"{API}/bindings/redeem", who="second-parent",
-                      body={"code": invite["scene"], "child_class": "一年级一班"}, expect=201,
+                      body={"code": invite["scene"], "applicant_name": "李强", "relation": "paternal_grandfather",
+                            "class_id": classes["一年级一班"]}, expect=201,
                       description="another parent redeems the scanned scene")
     pending = rec.call("memberships_pending", "GET", f"{API}/schools/1/memberships?status=pending",
                        who="demo-committee-1", expect=200, description="bindings awaiting the committee")

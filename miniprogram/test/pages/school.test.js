@@ -17,8 +17,10 @@ describe('binding approvals', () => {
     const page = await openPage('pages/school/approvals/index');
     const pending = fixture('memberships_pending').body;
     const [second, first] = pending;
+    expect(text(find(page, `#request-${first.id}`))).toContain('王芳 （孩子的母亲）');
     expect(text(find(page, `#request-${first.id}`))).toContain('孩子班级：三年级二班');
     expect(text(find(page, `#request-${first.id}`))).toContain('申请时间：2026-03-11 10:00');
+    expect(text(find(page, `#request-${second.id}`))).toContain('李强 （孩子的爷爷）');
     expect(text(find(page, `#request-${second.id}`))).toContain('孩子班级：一年级一班');
 
     server.serve('membership_approve', { times: 1 });

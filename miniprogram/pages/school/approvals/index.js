@@ -26,6 +26,7 @@ Component({
           loading: false,
           items: items.map((m) => Object.assign({}, m, {
             roleLabel: labels.label(labels.ROLES, m.role), when: time.dateTime(m.created_at),
+            who: m.applicant_name || m.nickname || '微信用户', relationLabel: labels.label(labels.RELATIONS, m.relation),
           })),
         });
       }, (err) => {
