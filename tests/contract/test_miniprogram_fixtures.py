@@ -184,6 +184,11 @@ def record_records(rec: Recorder) -> None:
                    "items": [{"ingredient": "牛奶", "category": "dairy", "batch": "NN-0301", "quantity": 10,
                               "unit": "箱", "production_date": "2026-03-01", "shelf_life_days": 7}]},
              expect=422, description="an item already past its shelf life is refused")
+    rec.call("receiving_supplier_not_found", "POST", f"{API}/canteens/1/receivings", who=manager, headers=key(),
+             body={"supplier_id": 999, "received_at": "2026-03-11T07:45:00+08:00", "receiver_name": "王建国",
+                   "items": [{"ingredient": "大米", "category": "grain", "batch": "DM-0310", "quantity": 50,
+                              "unit": "kg"}]},
+             expect=422, description="a supplier that is not (or no longer) one of the canteen's")
     rec.call("receivings_recent", "GET", f"{API}/canteens/1/receivings?from=2026-03-04&to=2026-03-11", who=manager,
              expect=200, description="the last week's deliveries, whose items a menu links")
     flour, chicken = (i["item_id"] for i in older["items"])
@@ -202,6 +207,7 @@ def record_records(rec: Recorder) -> None:
                                                         ("蒜蓉西兰花", "vegetable", [broccoli]),
                                                         ("番茄炒蛋", "mixed", [egg])])
     menu("menu_exists", "2026-03-11", "lunch", [("青椒肉丝", "meat", [pork])], expect=409)
+    menu("menu_dish_name_too_long", "2026-03-11", "dinner", [("青椒肉丝" * 13, "meat", [pork])], expect=422)
 
     def sample(name: str, dish_id: int, sampled_at: str, weight: float, photo: int, expect: int = 201) -> Any:
         return rec.call(name, "POST", f"{API}/canteens/1/samples", who=manager, headers=key(), expect=expect,

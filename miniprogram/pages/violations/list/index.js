@@ -5,6 +5,7 @@
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
+const labels = require('../../../utils/labels');
 const violations = require('../../../services/violations');
 const notices = require('../../../services/notices');
 
@@ -12,9 +13,6 @@ const FILTERS = [
   { code: '', label: '全部' }, { code: 'rectifying', label: '整改中' }, { code: 'submitted', label: '待验收' },
   { code: 'rejected', label: '已驳回' }, { code: 'closed', label: '已完成' },
 ];
-const TAG_TYPES = {
-  open: 'danger', notified: 'danger', rectifying: 'warning', submitted: 'primary', rejected: 'danger', closed: 'success',
-};
 
 Component({
   data: {
@@ -49,7 +47,7 @@ Component({
           summary: page.summary,
           periodText: period.from ? `${period.from.slice(5)} 至 ${period.to.slice(5)}` : '',
           items: (list || []).map((v) => Object.assign({}, v, {
-            tagType: TAG_TYPES[v.status] || 'default',
+            tagType: labels.tagType(labels.VIOLATION_STATUS_TAGS, v.status),
             meta: `${v.kind_label} · ${time.dateTime(v.created_at)}${v.status !== 'closed' && time.parse(v.due_at) < new Date() ? ' · 已超期' : ''}`,
           })),
           timeline: page.timeline.map((item) => Object.assign({}, item, {
