@@ -271,7 +271,8 @@ def record_violations(rec: Recorder) -> None:
                       headers=key(), body={"canteen_id": 1, "kind": "rodent", "title": "储藏间发现鼠迹",
                                            "description": "储藏间米袋旁发现鼠粪，需排查防鼠设施。"},
                       expect=201, description="another problem")
-    rec.call("violations_committee", "GET", f"{API}/schools/1/violations", who="demo-committee-1", expect=200,
+    rec.call("violations_committee", "GET", f"{API}/schools/1/violations?limit=20", who="demo-committee-1",
+             expect=200,
              description="the committee's list of the school's violations")
     rec.call("violation_detail_committee", "GET", f"{API}/violations/{first['id']}", who="demo-committee-1",
              expect=200, description="a violation as the committee reads it (parent-safe evidence)")
@@ -306,7 +307,7 @@ def record_violations(rec: Recorder) -> None:
     rec.call("violation_reject", "POST", f"{API}/violations/{second['id']}/review", who="demo-principal-1",
              body={"approve": False, "reason": "未说明防鼠设施的排查结果，请补充挡鼠板照片"}, expect=200,
              description="the principal rejects with a reason")
-    rec.call("violations_manager_submitted", "GET", f"{API}/schools/1/violations?status=submitted",
+    rec.call("violations_manager_submitted", "GET", f"{API}/schools/1/violations?status=submitted&limit=20",
              who="demo-manager-1", expect=200, description="filtered: awaiting review (none left)")
     rec.call("transparency_parent", "GET", f"{API}/schools/1/transparency?limit=20", who="demo-parent-1",
              expect=200, description="the parents' page: figures and closed violations")
@@ -320,6 +321,10 @@ def record_notices(rec: Recorder) -> None:
     """The inbox the violations above filled, and subscribe-message templates and reports."""
     inbox = rec.call("inbox_manager", "GET", f"{API}/inbox?limit=50", who="demo-manager-1", expect=200,
                      description="the canteen manager's notices")
+    first_page = rec.call("inbox_manager_page_1", "GET", f"{API}/inbox?limit=3", who="demo-manager-1", expect=200,
+                          description="the first page of the manager's notices, three at a time")
+    rec.call("inbox_manager_page_2", "GET", f"{API}/inbox?before_id={first_page['items'][-1]['id']}&limit=3",
+             who="demo-manager-1", expect=200, description="the next (last) page")
     unread = next(n for n in inbox["items"] if not n["read"])
     rec.call("inbox_read", "POST", f"{API}/inbox/{unread['id']}/read", who="demo-manager-1", expect=200,
              description="one notice read")

@@ -5,6 +5,7 @@ const labels = require('../../../utils/labels');
 const schools = require('../../../services/schools');
 const records = require('../../../services/records');
 const recordForm = require('../../../behaviors/record-form');
+const { listPage } = require('../../../behaviors/list-page');
 
 const MEALS = labels.options(labels.MEALS);
 const ROLES = [{ code: 'school_leader', label: '学校负责人' }, { code: 'parent', label: '家长代表' }];
@@ -14,36 +15,25 @@ function emptyForm() {
 }
 
 Component({
-  behaviors: [recordForm({ form: 'accompanied', segment: 'accompanied-meals', fields: ['companion_name'] })],
+  behaviors: [
+    listPage({ pageSize: 20 }),
+    recordForm({ form: 'accompanied', segment: 'accompanied-meals', fields: ['companion_name'] }),
+  ],
   data: {
-    loading: true, loadError: '', items: [], canWrite: false, canteenId: 0, showForm: false,
+    canWrite: false, canteenId: 0, showForm: false,
     mealOptions: MEALS, mealIndex: MEALS.findIndex((m) => m.code === 'lunch'), roleOptions: ROLES, roleIndex: 0,
     form: emptyForm(), photosBusy: false,
   },
   methods: {
-    onLoad() {
-      this.load();
-    },
-
-    onPullDownRefresh() {
-      this.load().then(() => wx.stopPullDownRefresh());
-    },
-
-    load() {
-      this.setData({ loading: true, loadError: '' });
+    fetchPage(cursor) {
       return guard.ready().then(({ schoolId, abilities }) => {
         this.setData({ canWrite: abilities.uploadRecords });
-        return schools.canteens(schoolId);
+        return cursor ? null : schools.canteens(schoolId);
       }).then((canteens) => {
-        if (!canteens.length) throw new Error('学校尚未登记食堂');
-        this.setData({ canteenId: canteens[0].id });
-        return records.accompanied(canteens[0].id);
-      }).then((page) => {
-        this.setData({ loading: false, items: page.items });
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
-      });
+        if (canteens && !canteens.length) throw new Error('学校尚未登记食堂');
+        if (canteens) this.setData({ canteenId: canteens[0].id });
+        return records.accompanied(this.data.canteenId, cursor);
+      }).then((page) => ({ items: page.items, next: page.next_cursor }));
     },
 
     onToggleForm() {
