@@ -15,7 +15,7 @@ from backend.accounts.models import RELATION_LABELS, ROLE_LABELS, Membership, Ro
 from backend.notices.models import SubjectType
 from backend.notices.outbox import NoticeDraft, enqueue
 
-APPROVALS_PAGE = "pages/school/approvals/index"
+APPROVALS_PAGE = "pages/accounts/approvals/index"
 BIND_PAGE = "pages/accounts/bind/index"
 
 

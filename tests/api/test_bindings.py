@@ -67,7 +67,7 @@ def test_a_parent_request_tells_every_approver_and_the_decision_tells_the_parent
     notice = _notice("demo-committee-1", "binding_requested")
     assert notice.title == "新的绑定申请：王芳（三年级二班，母亲）"
     assert notice.body == "王芳（三年级二班，母亲）申请以家长身份绑定西湖实验小学，请核对后审核。"
-    assert notice.page == "pages/school/approvals/index" and notice.school_id == 1
+    assert notice.page == "pages/accounts/approvals/index" and notice.school_id == 1
     inbox = client.get("/api/v1/inbox", headers=as_user("demo-committee-1")).json
     assert inbox["unread"] == 1 and inbox["items"][0]["subject_type"] == "membership"
 
@@ -113,7 +113,7 @@ def test_binding_notices_go_out_as_subscribe_messages_under_the_same_rules(clien
     [message] = wechat.messages(touser="demo-committee-1")
     assert message["template_id"] == DEV_TEMPLATE_IDS["binding"]
     notice = _notice("demo-committee-1", "binding_requested")
-    assert message["page"] == f"pages/school/approvals/index?nid={notice.id}"
+    assert message["page"] == f"pages/accounts/approvals/index?nid={notice.id}"
     assert message["data"]["thing1"]["value"] == "西湖实验小学"
     assert message["data"]["thing2"]["value"] == "王芳（三年级二班，母亲）"
     assert message["data"]["phrase3"]["value"] == "待审核"

@@ -11,7 +11,7 @@ describe('bind page', () => {
     server.serve('auth_wechat_new_user');
     server.serve('me_new_user');
     // First start on 今日厨房: wx.login, our own session token; no binding yet, so the bind page opens.
-    await openPage('pages/kitchen/home/index');
+    await openPage('pages/records/today/index');
     expect(server.sent('/api/v1/auth/wechat', 'POST')[0].data).toEqual({ code: 'wx-login-code-1' });
     expect(wx.__state.navigations.pop()).toEqual({ kind: 'reLaunch', url: '/pages/accounts/bind/index', delta: null });
     const page = await openPage(BIND);
@@ -61,7 +61,7 @@ describe('bind page', () => {
     server.serve('me_approved', { times: 1 });
     await tap(page, '#refresh');
     expect(wx.__state.toasts).toContain('审核已通过');
-    expect(env.wx.__state.navigations.pop()).toEqual({ kind: 'switchTab', url: '/pages/kitchen/home/index', delta: null });
+    expect(env.wx.__state.navigations.pop()).toEqual({ kind: 'switchTab', url: '/pages/records/today/index', delta: null });
     expect(server.unmatched()).toEqual([]);
   });
 

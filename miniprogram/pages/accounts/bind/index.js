@@ -7,10 +7,9 @@ const guard = require('../../../utils/guard');
 const invite = require('../../../utils/invite');
 const labels = require('../../../utils/labels');
 const form = require('../../../utils/form');
-const bindings = require('../../../services/bindings');
-const auth = require('../../../services/auth');
+const accounts = require('../../../services/accounts');
 
-const HOME = '/pages/kitchen/home/index';
+const HOME = '/pages/records/today/index';
 const RELATION_CODES = Object.keys(labels.RELATIONS);
 
 function pendingOf(user) {
@@ -81,7 +80,7 @@ Component({
         return null;
       }
       this.setData({ looking: true, errors: {}, formError: '' });
-      return bindings.lookup(code).then((found) => {
+      return accounts.lookup(code).then((found) => {
         this.setData({
           looking: false, invite: found, isParent: found.role === 'parent',
           roleLabel: labels.label(labels.ROLES, found.role),
@@ -121,8 +120,8 @@ Component({
         classId: this.data.isParent && classIndex >= 0 ? found.classes[classIndex].id : null,
       };
       this.setData({ submitting: true, errors: {}, formError: '' });
-      return bindings.redeem(this.code(), applicant)
-        .then(() => auth.me())
+      return accounts.redeem(this.code(), applicant)
+        .then(() => accounts.me())
         .then((user) => {
           this.setData({ submitting: false, showForm: false, invite: null, pending: pendingOf(user) });
           wx.showToast({ title: '已提交，等待审核', icon: 'success' });
@@ -134,7 +133,7 @@ Component({
 
     onRefresh() {
       this.setData({ refreshing: true });
-      return auth.me().then((user) => {
+      return accounts.me().then((user) => {
         this.setData({ refreshing: false, pending: pendingOf(user) });
         if ((user.memberships || []).some((m) => m.status === 'active') && !pendingOf(user).length) {
           wx.showToast({ title: '审核已通过', icon: 'success' });

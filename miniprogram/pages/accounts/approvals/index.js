@@ -2,7 +2,7 @@
 const guard = require('../../../utils/guard');
 const labels = require('../../../utils/labels');
 const time = require('../../../utils/time');
-const bindings = require('../../../services/bindings');
+const accounts = require('../../../services/accounts');
 const { listPage } = require('../../../behaviors/list-page');
 
 Component({
@@ -14,7 +14,7 @@ Component({
       return guard.ready().then(({ schoolId, abilities }) => {
         if (!abilities.approveBindings) throw new Error('只有学校管理人员和家委会可以审核绑定');
         this.setData({ schoolId });
-        return bindings.pending(schoolId, { silent: true });
+        return accounts.pending(schoolId, { silent: true });
       }).then((items) => ({
         items: items.map((m) => Object.assign({}, m, {
           roleLabel: labels.label(labels.ROLES, m.role), when: time.dateTime(m.created_at),
@@ -25,7 +25,7 @@ Component({
     },
 
     decide(id, approve, reason) {
-      return bindings.decide(id, approve, reason).then(() => {
+      return accounts.decide(id, approve, reason).then(() => {
         this.setData({ items: this.data.items.filter((m) => m.id !== id) });
         wx.showToast({ title: approve ? '已通过' : '已拒绝', icon: 'success' });
       }, (err) => {
