@@ -20,10 +20,20 @@ from flask.cli import AppGroup
 from sqlalchemy import func, insert, select
 
 from backend.accounts import services as accounts
-from backend.accounts.models import Membership, MembershipStatus, Role, User
+from backend.accounts.models import Membership, MembershipStatus, Relation, Role, User
 from backend.extensions import db
 from backend.schools import services as schools
-from backend.schools.models import AreaKind, Camera, Canteen, KitchenArea, Region, School, SchoolKind, SourceKind
+from backend.schools.models import (
+    AreaKind,
+    Camera,
+    Canteen,
+    KitchenArea,
+    Region,
+    School,
+    SchoolClass,
+    SchoolKind,
+    SourceKind,
+)
 from backend.timeutil import SHANGHAI
 
 WEEKDAYS = range(5)
@@ -32,6 +42,7 @@ DEMO_LIVE = [("06:30", "13:30"), ("16:30", "19:00")]
 DEMO_WORK_HOURS = [("05:30", "20:00")]
 DEMO_AREAS = [("热菜烹饪区", AreaKind.HOT_KITCHEN, True), ("切配区", AreaKind.PREP, True),
               ("留样间", AreaKind.SAMPLE_ROOM, False)]
+DEMO_CLASSES = [f"{grade}年级{number}班" for grade in "一二三四五六" for number in "一二"]
 DEMO_CHECKS = ["no_mask", "no_hat", "person_after_hours", "rodent", "camera_offline", "camera_blurred",
                "camera_occluded"]
 
@@ -99,11 +110,17 @@ def seed_demo() -> dict[str, int]:
                 db.session.add(Camera(area_id=area.id, name=f"{area_name}摄像头", source_kind=SourceKind.FILE,
                                       source_url=video, sampling_interval_seconds=5,
                                       work_hours=_windows(DEMO_WORK_HOURS), enabled_checks=DEMO_CHECKS))
+        classes = {c.name: c for c in db.session.scalars(select(SchoolClass).where(SchoolClass.school_id == school.id))}
+        for position, class_name in enumerate(DEMO_CLASSES, start=1):
+            if class_name not in classes:
+                classes[class_name] = SchoolClass(school_id=school.id, name=class_name, position=position)
+                db.session.add(classes[class_name])
         for role in Role:
             user = _user(f"demo-{role.value}-{index}", f"{name}{accounts_role_label(role)}")
             membership = accounts.grant_membership(user, school, role, admin.id)
             if role is Role.PARENT:
-                membership.child_class = "三年级二班"
+                membership.school_class = classes["三年级二班"]
+                membership.relation = Relation.MOTHER
         created[name] = school.id
     from workers.demo_seed import configure_demo_cameras
 
@@ -139,6 +156,9 @@ def seed_scale(schools_count: int, parents_per_school: int, batch: int = 1000) -
             db.session.flush()
             db.session.add(Camera(area_id=area.id, name="热菜区摄像头", source_kind=SourceKind.RTSP,
                                   source_url=f"rtsp://10.0.{number % 250}.1/stream1"))
+            school_class = SchoolClass(school_id=school.id, name="一年级一班", position=1)
+            db.session.add(school_class)
+            db.session.flush()
             openids = [f"scale-{tag}-{number}-{role.value}" for role in (Role.PRINCIPAL, Role.STAFF, Role.MANAGER)]
             openids += [f"scale-{tag}-{number}-parent-{i}" for i in range(parents_per_school)]
             for chunk_start in range(0, len(openids), batch):
@@ -150,7 +170,7 @@ def seed_scale(schools_count: int, parents_per_school: int, batch: int = 1000) -
                     role = Role.PARENT if "-parent-" in openid else Role(openid.rsplit("-", 1)[1])
                     rows.append({"user_id": user_id, "school_id": school.id, "role": role,
                                  "status": MembershipStatus.ACTIVE,
-                                 "child_class": "一年级一班" if role is Role.PARENT else None})
+                                 "school_class_id": school_class.id if role is Role.PARENT else None})
                 db.session.execute(insert(Membership), rows)
             db.session.commit()
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from backend.accounts.models import MembershipStatus, Role, User
 from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
-from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
+from backend.schools.models import Camera, Canteen, KitchenArea, Region, School, SchoolClass
 
 
 class Action(StrEnum):
@@ -33,6 +33,7 @@ class Action(StrEnum):
     ADMIN = "admin"
     SCHOOL_READ = "school.read"
     SCHOOL_MANAGE = "school.manage"
+    CLASSES_MANAGE = "classes.manage"
     CAMERA_READ = "camera.read"
     CAMERA_MANAGE = "camera.manage"
     MEMBERS_READ = "members.read"
@@ -67,6 +68,8 @@ SCHOOL_ADMINS = frozenset({Role.PRINCIPAL, Role.STAFF})
 ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SCHOOL_READ: ALL_MEMBER_ROLES,
     Action.SCHOOL_MANAGE: SCHOOL_ADMINS,
+    # The school's class list, which parents pick their child's class from when they ask to bind.
+    Action.CLASSES_MANAGE: SCHOOL_ADMINS,
     Action.CAMERA_READ: ALL_MEMBER_ROLES,
     Action.CAMERA_MANAGE: SCHOOL_ADMINS,
     Action.MEMBERS_READ: SCHOOL_ADMINS | {Role.COMMITTEE},
@@ -209,9 +212,14 @@ def allowed(principal: Principal, action: Action, school: School | None = None) 
         return False
     if isinstance(school, Region):  # region-scoped routes (regulators' own work): regulators of that region
         return action in REGULATOR_PERMISSIONS and principal.regulates(school.path)
-    if principal.roles_in(school.id) & ROLE_PERMISSIONS.get(action, frozenset()):
+    if principal.roles_in(school.id) & roles_allowed(action):
         return True
     return action in REGULATOR_PERMISSIONS and principal.regulates(school.region.path)
+
+
+def roles_allowed(action: Action) -> frozenset[Role]:
+    """The school roles that may perform ``action`` (who to tell when something awaits that action)."""
+    return ROLE_PERMISSIONS.get(action, frozenset())
 
 
 def require(principal: Principal, action: Action, school: School | None = None) -> None:
@@ -235,6 +243,7 @@ SCOPE_RESOLVERS: dict[str, tuple[str, str, Callable[[int], School | None]]] = {
     "canteen": ("canteen_id", "食堂", _school_of(Canteen, Canteen)),
     "area": ("area_id", "区域", _school_of(KitchenArea, Canteen, KitchenArea)),
     "camera": ("camera_id", "摄像头", _school_of(Camera, Canteen, KitchenArea, Camera)),
+    "class": ("class_id", "班级", _school_of(SchoolClass, SchoolClass)),
 }
 
 

@@ -15,6 +15,13 @@ from backend.schools.models import Meal
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+class TrimmedString(String):
+    """Text with surrounding whitespace removed before validation, so "  " fails ``Length(1, ...)``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
 def validate_hhmm(value: str) -> None:
     """A wall-clock time written HH:MM (24 h)."""
     if not HHMM.match(value):

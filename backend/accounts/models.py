@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db_types import EncryptedText, UTCDateTime
 from backend.extensions import db
-from backend.schools.models import Region, School
+from backend.schools.models import Region, School, SchoolClass
 from backend.timeutil import utcnow
 
 
@@ -34,6 +34,29 @@ ROLE_LABELS = {
 
 # Roles that the principal grants; parents are approved by staff or the committee.
 STAFF_ROLES = frozenset({Role.COMMITTEE, Role.MANAGER, Role.STAFF, Role.PRINCIPAL})
+
+
+class Relation(StrEnum):
+    """How a parent applicant is related to the child."""
+
+    FATHER = "father"
+    MOTHER = "mother"
+    PATERNAL_GRANDFATHER = "paternal_grandfather"
+    PATERNAL_GRANDMOTHER = "paternal_grandmother"
+    MATERNAL_GRANDFATHER = "maternal_grandfather"
+    MATERNAL_GRANDMOTHER = "maternal_grandmother"
+    GUARDIAN = "guardian"
+
+
+RELATION_LABELS = {
+    Relation.FATHER: "父亲",
+    Relation.MOTHER: "母亲",
+    Relation.PATERNAL_GRANDFATHER: "爷爷",
+    Relation.PATERNAL_GRANDMOTHER: "奶奶",
+    Relation.MATERNAL_GRANDFATHER: "外公",
+    Relation.MATERNAL_GRANDMOTHER: "外婆",
+    Relation.GUARDIAN: "其他监护人",
+}
 
 
 class MembershipStatus(StrEnum):
@@ -89,7 +112,8 @@ class AuthSession(db.Model):
 
 
 class Membership(db.Model):
-    """A user's role in a school; a parent's binding also names the child's class."""
+    """A user's role in a school, with the name the applicant gave; a parent's binding also names the child's
+    class (one of the school's classes) and how the parent is related to the child."""
 
     __tablename__ = "membership"
     __table_args__ = (UniqueConstraint("user_id", "school_id", "role"),)
@@ -99,7 +123,9 @@ class Membership(db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=MembershipStatus.PENDING)
-    child_class: Mapped[str | None] = mapped_column(String(64))
+    school_class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"), index=True)
+    applicant_name: Mapped[str | None] = mapped_column(String(32))
+    relation: Mapped[str | None] = mapped_column(String(24))
     invite_id: Mapped[int | None] = mapped_column(ForeignKey("invite.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -107,6 +133,12 @@ class Membership(db.Model):
 
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
     school: Mapped[School] = relationship()
+    school_class: Mapped[SchoolClass | None] = relationship()
+
+    @property
+    def child_class(self) -> str | None:
+        """The name of the child's class, as approvers and the parent read it."""
+        return self.school_class.name if self.school_class is not None else None
 
 
 class RegulatorScope(db.Model):

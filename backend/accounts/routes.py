@@ -6,8 +6,6 @@ from typing import Any
 
 from apiflask import APIBlueprint
 from flask import Response, current_app, request
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from backend.accounts import schemas, services
 from backend.accounts.models import Invite, Membership, Role, User
@@ -141,8 +139,8 @@ def create_invite(school_id: int, body: dict[str, Any]) -> Any:
 @rule(Action.INVITE_PARENT, scope="school")
 @bp.output(schemas.InviteOut(many=True))
 def list_invites(school_id: int) -> Any:
-    """A school's invites, newest first."""
-    return db.session.scalars(select(Invite).where(Invite.school_id == school_id).order_by(Invite.id.desc())).all()
+    """A school's invites the caller may issue (staff invites for the principal only), newest first."""
+    return services.list_invites(current_principal(), current_school())
 
 
 @bp.get("/invites/<int:invite_id>/wxacode")
@@ -164,6 +162,16 @@ def revoke_invite(invite_id: int) -> Any:
     return services.revoke_invite(current_principal(), db.session.get(Invite, invite_id))
 
 
+@bp.post("/bindings/lookup")
+@rule(Action.AUTHENTICATED)  # the code itself is the credential, as for redeeming it
+@limiter.limit(_redeem_limit, key_func=_user_key)
+@bp.input(schemas.InviteCodeIn, arg_name="body")
+@bp.output(schemas.InviteLookupOut)
+def look_up(body: dict[str, Any]) -> Any:
+    """The school, role and class list behind an invite code, for the binding form."""
+    return services.look_up_invite(body["code"])
+
+
 @bp.post("/bindings/redeem")
 @rule(Action.AUTHENTICATED)
 @limiter.limit(_redeem_limit, key_func=_user_key)
@@ -171,7 +179,8 @@ def revoke_invite(invite_id: int) -> Any:
 @bp.output(schemas.MembershipOut, status_code=201)
 def redeem(body: dict[str, Any]) -> Any:
     """Redeem an invite: the binding waits for approval."""
-    return services.redeem_invite(current_principal().user, body["code"], body.get("child_class"))
+    return services.redeem_invite(current_principal().user, body["code"], body["applicant_name"], body["relation"],
+                                  body["class_id"])
 
 
 @bp.get("/schools/<int:school_id>/memberships")
@@ -180,12 +189,7 @@ def redeem(body: dict[str, Any]) -> Any:
 @bp.output(schemas.MembershipOut(many=True))
 def list_memberships(school_id: int, query: dict[str, Any]) -> Any:
     """A school's bindings, filtered by status and role."""
-    stmt = select(Membership).where(Membership.school_id == school_id).options(selectinload(Membership.user))
-    if query.get("status"):
-        stmt = stmt.where(Membership.status == query["status"])
-    if query.get("role"):
-        stmt = stmt.where(Membership.role == query["role"])
-    return db.session.scalars(stmt.order_by(Membership.id.desc())).all()
+    return services.list_memberships(current_school(), query.get("status"), query.get("role"))
 
 
 @bp.post("/memberships/<int:membership_id>/decision")

@@ -6,7 +6,8 @@ from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
 
-from backend.accounts.models import MembershipStatus, Role
+from backend.accounts.models import MembershipStatus, Relation, Role
+from backend.schemas_common import TrimmedString
 
 
 class WeChatLoginIn(Schema):
@@ -105,11 +106,34 @@ class InviteCodeQuery(Schema):
     env_version = String(load_default="release", validate=OneOf(["release", "trial", "develop"]))
 
 
-class RedeemIn(Schema):
-    """Redeem an invite by scanned scene or typed short code."""
+class InviteCodeIn(Schema):
+    """A scanned scene or a typed short code."""
 
     code = String(required=True, validate=Length(1, 32))
-    child_class = String(load_default=None, validate=Length(max=64))
+
+
+class ClassBrief(Schema):
+    """A class of the school, to pick from."""
+
+    id = Integer()
+    name = String()
+
+
+class InviteLookupOut(Schema):
+    """What a binding form shows before the applicant is a member: the school, the role, the classes."""
+
+    school_id = Integer()
+    school_name = String()
+    role = String()
+    classes = List(Nested(ClassBrief))
+
+
+class RedeemIn(InviteCodeIn):
+    """Redeem an invite: who is asking and, for a parent, the child's class (one of the school's) and the relation."""
+
+    applicant_name = TrimmedString(required=True, validate=Length(1, 32))
+    relation = String(load_default=None, validate=OneOf([r.value for r in Relation]))
+    class_id = Integer(load_default=None, validate=Range(min=1))
 
 
 class MembershipOut(Schema):
@@ -119,8 +143,11 @@ class MembershipOut(Schema):
     school_id = Integer()
     user_id = Integer()
     nickname = String(attribute="user.nickname", allow_none=True)
+    applicant_name = String(allow_none=True)
+    relation = String(allow_none=True)
     role = String()
     status = String()
+    class_id = Integer(attribute="school_class_id", allow_none=True)
     child_class = String(allow_none=True)
     created_at = DateTime()
     decided_at = DateTime(allow_none=True)

@@ -12,6 +12,7 @@ import psycopg
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import selectinload
 
 from backend.accounts.models import (
     STAFF_ROLES,
@@ -29,8 +30,11 @@ from backend.db_util import insert_if_absent
 from backend.errors import ApiError, not_found
 from backend.extensions import autocommit_engine, db
 from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatUnavailable
-from backend.permissions import Action, MembershipInfo, Principal, ScopeInfo, require
-from backend.schools.models import Region, School
+from backend.notices import binding_notices
+from backend.notices.recipients import school_members
+from backend.permissions import Action, MembershipInfo, Principal, ScopeInfo, allowed, require, roles_allowed
+from backend.schools.models import Region, School, SchoolClass
+from backend.schools.services import school_classes
 from backend.timeutil import utcnow
 
 # Readable by hand: no 0/O, 1/I/L.
@@ -115,15 +119,16 @@ def _principal_statement() -> Select:
     """The authentication query, built once per process (bound parameters: token_hash, now)."""
     session, user = AuthSession.__table__, User.__table__
     membership, school = Membership.__table__, School.__table__
-    scope, region = RegulatorScope.__table__, Region.__table__
+    scope, region, school_class = RegulatorScope.__table__, Region.__table__, SchoolClass.__table__
     return (
         select(user.c.id, user.c.is_admin, user.c.nickname, user.c.phone,
                membership.c.id.label("m_id"), membership.c.school_id, school.c.name.label("school_name"),
-               membership.c.role, membership.c.status, membership.c.child_class,
+               membership.c.role, membership.c.status, school_class.c.name.label("child_class"),
                region.c.id.label("region_id"), region.c.code, region.c.name.label("region_name"), region.c.path)
         .select_from(session.join(user, user.c.id == session.c.user_id)
                      .outerjoin(membership, membership.c.user_id == user.c.id)
                      .outerjoin(school, school.c.id == membership.c.school_id)
+                     .outerjoin(school_class, school_class.c.id == membership.c.school_class_id)
                      .outerjoin(scope, scope.c.user_id == user.c.id)
                      .outerjoin(region, region.c.id == scope.c.region_id))
         .where(session.c.token_hash == bindparam("token_hash"), session.c.revoked_at.is_(None),
@@ -276,14 +281,26 @@ def invite_code_image(actor: Principal, gateway: WeChatGateway, invite: Invite, 
         raise ApiError(502, "wechat_error", "生成小程序码失败", {"errcode": exc.errcode}) from exc
 
 
+def issuable_roles(actor: Principal, school: School) -> list[Role]:
+    """The roles the caller may issue invites for in a school (the rule the invite routes enforce)."""
+    return [role for role in Role if allowed(actor, invite_action(role), school)]
+
+
+def list_invites(actor: Principal, school: School) -> list[Invite]:
+    """A school's invites the caller may issue, newest first: only the principal sees staff invites' codes."""
+    roles = [role.value for role in issuable_roles(actor, school)]
+    return list(db.session.scalars(select(Invite).where(Invite.school_id == school.id, Invite.role.in_(roles))
+                                   .order_by(Invite.id.desc())))
+
+
 def find_invite(code: str) -> Invite | None:
     """An invite by its scene (scanned) or its short code (typed, case-insensitive)."""
     code = code.strip()
     return db.session.scalar(select(Invite).where((Invite.scene == code) | (Invite.short_code == code.upper())))
 
 
-def redeem_invite(user: User, code: str, child_class: str | None) -> Membership:
-    """Bind a user to the invite's school; the binding waits for approval."""
+def redeemable_invite(code: str) -> Invite:
+    """The invite behind a code if it can still be redeemed; 404 or 410 saying why not."""
     invite = find_invite(code)
     if invite is None:
         raise ApiError(404, "invite_not_found", "邀请码不存在，请核对后重新输入")
@@ -291,9 +308,40 @@ def redeem_invite(user: User, code: str, child_class: str | None) -> Membership:
         raise ApiError(410, "invite_revoked", "该邀请码已被撤销")
     if invite.expires_at <= utcnow():
         raise ApiError(410, "invite_expired", "该邀请码已过期，请联系学校重新获取")
+    if invite.uses >= invite.max_uses:
+        raise ApiError(410, "invite_used_up", "该邀请码已达到使用次数上限")
+    return invite
+
+
+def look_up_invite(code: str) -> dict[str, Any]:
+    """What a binding form needs before the applicant is a member: the school, the role and its classes."""
+    invite = redeemable_invite(code)
+    return {"school_id": invite.school_id, "school_name": invite.school.name, "role": invite.role,
+            "classes": school_classes(invite.school_id)}
+
+
+def _parent_details(school_id: int, class_id: int | None, relation: str | None) -> SchoolClass:
+    """The class a parent names, which must be one of the school's; 422 listing every missing detail."""
+    problems: dict[str, list[str]] = {}
+    school_class = db.session.get(SchoolClass, class_id) if class_id is not None else None
+    if class_id is None:
+        problems["class_id"] = ["请选择孩子的班级"]
+    elif school_class is None or school_class.school_id != school_id:
+        problems["class_id"] = ["不是本校的班级"]
+    if not relation:
+        problems["relation"] = ["请选择您与孩子的关系"]
+    if problems:
+        raise ApiError(422, "parent_details_required", "请从学校的班级列表中选择孩子的班级，并选择您与孩子的关系",
+                       {"fields": problems})
+    return school_class
+
+
+def redeem_invite(user: User, code: str, applicant_name: str, relation: str | None,
+                  class_id: int | None) -> Membership:
+    """Bind a user to the invite's school; the binding waits for approval and its approvers are told."""
+    invite = redeemable_invite(code)
     role = Role(invite.role)
-    if role is Role.PARENT and not (child_class or "").strip():
-        raise ApiError(422, "child_class_required", "请填写孩子所在班级", {"fields": {"child_class": ["必填"]}})
+    school_class = _parent_details(invite.school_id, class_id, relation) if role is Role.PARENT else None
 
     existing = db.session.scalar(select(Membership).where(
         Membership.user_id == user.id, Membership.school_id == invite.school_id, Membership.role == role))
@@ -312,29 +360,50 @@ def redeem_invite(user: User, code: str, child_class: str | None) -> Membership:
 
     membership = existing or Membership(user_id=user.id, school_id=invite.school_id, role=role)
     membership.status = MembershipStatus.PENDING
-    membership.child_class = (child_class or "").strip() or None
+    membership.applicant_name = applicant_name
+    membership.relation = relation if role is Role.PARENT else None
+    membership.school_class = school_class
     membership.invite_id = invite.id
     membership.decided_at = None
     membership.decided_by_id = None
     db.session.add(membership)
     db.session.flush()
-    record_audit(user.id, "membership.request", school_id=invite.school_id, target=("membership", membership.id),
-                 details={"role": role, "invite_id": invite.id, "child_class": membership.child_class})
+    entry = record_audit(user.id, "membership.request", school_id=invite.school_id,
+                         target=("membership", membership.id),
+                         details={"role": role, "invite_id": invite.id, "applicant_name": applicant_name,
+                                  "relation": membership.relation, "class_id": class_id})
+    db.session.flush()
+    approvers = school_members(invite.school_id, roles_allowed(approve_action(role)))
+    binding_notices.notify_requested(membership, approvers, entry.id, utcnow())
     db.session.commit()
     return membership
 
 
+def list_memberships(school: School, status: str | None, role: str | None) -> list[Membership]:
+    """A school's bindings, newest first, with what approvers check: the applicant and the child's class."""
+    query = (select(Membership).where(Membership.school_id == school.id)
+             .options(selectinload(Membership.user), selectinload(Membership.school_class)))
+    if status:
+        query = query.where(Membership.status == status)
+    if role:
+        query = query.where(Membership.role == role)
+    return list(db.session.scalars(query.order_by(Membership.id.desc())))
+
+
 def decide_membership(actor: Principal, membership: Membership, approve: bool, reason: str | None) -> Membership:
-    """Approve or reject a pending binding; staff roles only by the principal."""
+    """Approve or reject a pending binding (staff roles only by the principal); the applicant is told."""
     require(actor, approve_action(Role(membership.role)), membership.school)
     if membership.status != MembershipStatus.PENDING:
         raise ApiError(409, "membership_not_pending", "该绑定申请已处理")
+    now = utcnow()
     membership.status = MembershipStatus.ACTIVE if approve else MembershipStatus.REJECTED
-    membership.decided_at = utcnow()
+    membership.decided_at = now
     membership.decided_by_id = actor.user.id
-    record_audit(actor.user.id, "membership.approve" if approve else "membership.reject",
-                 school_id=membership.school_id, target=("membership", membership.id),
-                 details={"role": membership.role, "user_id": membership.user_id, "reason": reason})
+    entry = record_audit(actor.user.id, "membership.approve" if approve else "membership.reject",
+                         school_id=membership.school_id, target=("membership", membership.id),
+                         details={"role": membership.role, "user_id": membership.user_id, "reason": reason})
+    db.session.flush()
+    binding_notices.notify_decided(membership, approve, reason, entry.id, now)
     db.session.commit()
     return membership
 

@@ -47,6 +47,7 @@ class SubjectType(StrEnum):
 
     VIOLATION = "violation"
     SUPERVISION_ORDER = "supervision_order"
+    MEMBERSHIP = "membership"
 
 
 class Notice(db.Model):

@@ -11,15 +11,12 @@ from backend.accounts.models import Membership, MembershipStatus, RegulatorScope
 from backend.extensions import db
 from backend.notices.models import SchoolNoticeSettings
 from backend.schools.models import Region, School
-from backend.violations.models import ViolationKind
+from backend.violations.models import CAMERA_HEALTH_KINDS, ViolationKind
 
-# Published to the committee (and shown on the parents' timeline) unless the school chooses otherwise:
-# hygiene and food-safety problems; camera health and after-hours presence stay internal.
-DEFAULT_PUBLISHED_KINDS: tuple[str, ...] = (
-    ViolationKind.NO_MASK, ViolationKind.NO_HAT, ViolationKind.NO_UNIFORM, ViolationKind.SMOKING,
-    ViolationKind.PHONE, ViolationKind.RODENT, ViolationKind.SAMPLE_MISSING, ViolationKind.DISINFECTION_MISSING,
-    ViolationKind.CERTIFICATE_EXPIRED, ViolationKind.INSPECTION_FINDING,
-)
+# Published to the committee (and shown on the parents' timeline) unless the school chooses otherwise: every
+# kind of problem in the kitchen; only camera health (offline, blurred, occluded) is the school's own upkeep.
+DEFAULT_PUBLISHED_KINDS: tuple[str, ...] = tuple(kind.value for kind in ViolationKind
+                                                 if kind not in CAMERA_HEALTH_KINDS)
 
 
 def school_members(school_id: int, roles: Iterable[Role]) -> set[int]:

@@ -39,7 +39,8 @@ def check_notice_settings(config: Mapping[str, Any]) -> list[str]:
     warnings: list[str] = []
     if not configured:
         warnings.append("WECHAT_SUBSCRIBE_TEMPLATES is not set: no WeChat subscribe message will be sent, notices "
-                        "reach the in-app inbox only (set violation=ID,progress=ID,escalation=ID,supervision=ID)")
+                        "reach the in-app inbox only (set "
+                        + ",".join(f"{name}=ID" for name in TEMPLATES) + ")")
     else:
         missing = [name for name in TEMPLATES if name not in configured]
         if missing:

@@ -2,7 +2,7 @@
 
 The keyword layout of each template must match the template chosen in the WeChat console (公共模板库);
 the template ids come from the ``WECHAT_SUBSCRIBE_TEMPLATES`` setting, e.g.
-``violation=AbC...,progress=DeF...,escalation=GhI...,supervision=JkL...``. A purpose without an id
+``violation=AbC...,progress=DeF...,escalation=GhI...,supervision=JkL...,binding=MnO...``. A purpose without an id
 is delivered to the in-app inbox only.
 """
 
@@ -21,6 +21,7 @@ DEV_TEMPLATE_IDS = {
     "progress": "dev-tmpl-rectification-progress",
     "escalation": "dev-tmpl-overdue-escalation",
     "supervision": "dev-tmpl-supervision-order",
+    "binding": "dev-tmpl-binding-review",
 }
 
 
@@ -76,6 +77,12 @@ TEMPLATES: dict[str, Template] = {
         Keyword("thing2", "school", "学校", fields.thing),
         Keyword("time3", "due_at", "整改期限", _as_time),
         Keyword("thing4", "issuer", "下发单位", fields.thing),
+    )),
+    "binding": Template("binding", "绑定审核通知", (
+        Keyword("thing1", "school", "学校", fields.thing),
+        Keyword("thing2", "applicant", "申请人", fields.thing),
+        Keyword("phrase3", "result", "审核结果", fields.phrase),
+        Keyword("time4", "at", "时间", _as_time),
     )),
 }
 

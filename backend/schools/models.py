@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db_types import EncryptedText, UTCDateTime
@@ -94,6 +94,20 @@ class School(db.Model):
 
     region: Mapped[Region] = relationship()
     canteens: Mapped[list[Canteen]] = relationship(back_populates="school", order_by="Canteen.id")
+
+
+class SchoolClass(db.Model):
+    """A class of a school (三年级二班), kept by the school's staff; a parent's binding names one of them."""
+
+    __tablename__ = "school_class"
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # Where the class appears in pickers: staff order classes by grade, which names do not sort into.
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Canteen(db.Model):

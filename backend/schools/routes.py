@@ -11,7 +11,7 @@ from backend.errors import ApiError
 from backend.extensions import db
 from backend.permissions import Action, current_principal, current_school, rule
 from backend.schools import schemas, services
-from backend.schools.models import Camera, Canteen, KitchenArea, Region
+from backend.schools.models import Camera, Canteen, KitchenArea, Region, SchoolClass
 
 bp = APIBlueprint("schools", __name__, tag="学校与摄像头")
 
@@ -78,6 +78,41 @@ def list_canteens(school_id: int) -> Any:
 def create_canteen(school_id: int, body: dict[str, Any]) -> Any:
     """Add a canteen."""
     return services.create_canteen(current_principal(), current_school(), body)
+
+
+@bp.get("/schools/<int:school_id>/classes")
+@rule(Action.SCHOOL_READ, scope="school")
+@bp.output(schemas.SchoolClassOut(many=True))
+def list_classes(school_id: int) -> Any:
+    """The school's classes, in the order staff gave them."""
+    return services.school_classes(school_id)
+
+
+@bp.post("/schools/<int:school_id>/classes")
+@rule(Action.CLASSES_MANAGE, scope="school")
+@bp.input(schemas.SchoolClassIn, arg_name="body")
+@bp.output(schemas.SchoolClassOut, status_code=201)
+def create_class(school_id: int, body: dict[str, Any]) -> Any:
+    """Add a class (last unless a position is given)."""
+    return services.create_class(current_principal(), current_school(), body["name"], body["position"])
+
+
+@bp.patch("/classes/<int:class_id>")
+@rule(Action.CLASSES_MANAGE, scope="class")
+@bp.input(schemas.SchoolClassPatch, arg_name="body")
+@bp.output(schemas.SchoolClassOut)
+def patch_class(class_id: int, body: dict[str, Any]) -> Any:
+    """Rename or move a class."""
+    return services.update_class(current_principal(), db.session.get(SchoolClass, class_id), body)
+
+
+@bp.delete("/classes/<int:class_id>")
+@rule(Action.CLASSES_MANAGE, scope="class")
+@bp.output({}, status_code=204)
+def delete_class(class_id: int) -> Any:
+    """Remove a class that no binding names."""
+    services.delete_class(current_principal(), db.session.get(SchoolClass, class_id))
+    return ""
 
 
 @bp.get("/canteens/<int:canteen_id>")

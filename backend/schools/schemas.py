@@ -6,7 +6,7 @@ from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
 
-from backend.schemas_common import MealWindowSchema, WindowSchema, validate_source_url
+from backend.schemas_common import MealWindowSchema, TrimmedString, WindowSchema, validate_source_url
 from backend.schools.models import AreaKind, SchoolKind, SourceKind
 
 DETECTION_CHECKS = ["no_mask", "no_hat", "no_uniform", "smoking", "phone", "rodent", "person_after_hours",
@@ -143,3 +143,26 @@ class CameraOut(Schema):
     enabled_checks = List(String())
     enabled = Boolean()
     created_at = DateTime()
+
+
+class SchoolClassIn(Schema):
+    """Add a class to the school's list."""
+
+    name = TrimmedString(required=True, validate=Length(1, 64))
+    position = Integer(load_default=None, validate=Range(0, 10000))
+
+
+class SchoolClassPatch(Schema):
+    """Rename or move a class."""
+
+    name = TrimmedString(validate=Length(1, 64))
+    position = Integer(validate=Range(0, 10000))
+
+
+class SchoolClassOut(Schema):
+    """A class of the school, as pickers list it."""
+
+    id = Integer()
+    school_id = Integer()
+    name = String()
+    position = Integer()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from backend.accounts.models import Role
+from backend.accounts.models import Membership, MembershipStatus, Role
 from backend.audit.services import record_audit
 from backend.errors import ApiError
 from backend.extensions import db
 from backend.permissions import Principal
-from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
+from backend.schools.models import Camera, Canteen, KitchenArea, Region, School, SchoolClass
 
 # Who sees only the public areas of a kitchen.
 PUBLIC_ONLY_ROLES = frozenset({Role.PARENT, Role.COMMITTEE})
@@ -181,3 +181,62 @@ def update_camera(actor: Principal, camera: Camera, changes: dict[str, Any]) -> 
                      target=("camera", camera.id), details=changed)
     db.session.commit()
     return camera
+
+
+# -- the school's classes ----------------------------------------------------------------------------
+
+def school_classes(school_id: int) -> list[SchoolClass]:
+    """A school's classes in the order staff gave them."""
+    return list(db.session.scalars(select(SchoolClass).where(SchoolClass.school_id == school_id)
+                                   .order_by(SchoolClass.position, SchoolClass.id)))
+
+
+def _class_name_taken(school_id: int, name: str, except_id: int | None = None) -> None:
+    query = select(SchoolClass.id).where(SchoolClass.school_id == school_id, SchoolClass.name == name)
+    if except_id is not None:
+        query = query.where(SchoolClass.id != except_id)
+    if db.session.scalar(query) is not None:
+        raise ApiError(409, "class_exists", "本校已有同名班级", {"fields": {"name": ["已存在"]}})
+
+
+def create_class(actor: Principal, school: School, name: str, position: int | None) -> SchoolClass:
+    """Add a class to a school's list; without a position it goes last."""
+    _class_name_taken(school.id, name)
+    if position is None:
+        position = (db.session.scalar(select(func.max(SchoolClass.position))
+                                      .where(SchoolClass.school_id == school.id)) or 0) + 1
+    school_class = SchoolClass(school_id=school.id, name=name, position=position)
+    db.session.add(school_class)
+    db.session.flush()
+    record_audit(actor.user_id, "class.create", school_id=school.id, target=("class", school_class.id),
+                 details={"name": name, "position": position})
+    db.session.commit()
+    return school_class
+
+
+def update_class(actor: Principal, school_class: SchoolClass, changes: dict[str, Any]) -> SchoolClass:
+    """Rename or move a class; parents bound to it keep it (they follow the rename)."""
+    if "name" in changes:
+        _class_name_taken(school_class.school_id, changes["name"], school_class.id)
+    changed = _apply(school_class, changes)
+    if changed:
+        record_audit(actor.user_id, "class.update", school_id=school_class.school_id,
+                     target=("class", school_class.id), details=changed)
+    db.session.commit()
+    return school_class
+
+
+def delete_class(actor: Principal, school_class: SchoolClass) -> None:
+    """Remove a class no active or pending binding names (refused with 409 otherwise)."""
+    in_use = db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.school_class_id == school_class.id,
+        Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING])))
+    if in_use:
+        raise ApiError(409, "class_in_use", "该班级仍有家长绑定或待审核的申请，不能删除", {"bindings": in_use})
+    # Decided-against bindings keep their history without the class.
+    db.session.execute(update(Membership).where(Membership.school_class_id == school_class.id)
+                       .values(school_class_id=None).execution_options(synchronize_session=False))
+    record_audit(actor.user_id, "class.delete", school_id=school_class.school_id,
+                 target=("class", school_class.id), details={"name": school_class.name})
+    db.session.delete(school_class)
+    db.session.commit()

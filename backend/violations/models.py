@@ -34,6 +34,10 @@ class ViolationKind(StrEnum):
     REPORTED = "reported"
 
 
+# Kinds about the camera rather than the kitchen: the school's own maintenance work.
+CAMERA_HEALTH_KINDS = frozenset({ViolationKind.CAMERA_OFFLINE, ViolationKind.CAMERA_BLURRED,
+                                 ViolationKind.CAMERA_OCCLUDED})
+
 KIND_LABELS: dict[str, str] = {
     ViolationKind.NO_MASK: "未佩戴口罩",
     ViolationKind.NO_HAT: "未佩戴厨师帽",

@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0011_notice_possible_duplicates'
-down_revision = '0008_live_open_fast_path'
+down_revision = '0009_school_classes'
 branch_labels = None
 depends_on = None
 

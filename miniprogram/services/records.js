@@ -88,5 +88,5 @@ module.exports = {
   photos,
   suppliers: (canteenId) => list(canteenId, 'suppliers'),
   receivings: (canteenId, from, to) => list(canteenId, 'receivings', { from, to }),
-  accompanied: (canteenId) => list(canteenId, 'accompanied-meals'),
+  accompanied: (canteenId, cursor) => list(canteenId, 'accompanied-meals', { cursor }),
 };

@@ -36,11 +36,13 @@ describe('utils/request', () => {
   test('errors carry the code, the Chinese message and field details; silent calls show nothing', async () => {
     const { server, wx } = boot();
     signIn('auth_wechat_new_user');
-    server.serve('redeem_class_missing');
+    server.serve('redeem_details_missing');
     const http = require('../utils/request');
     const err = await http.post('/bindings/redeem', { code: 'K7M3Q9XP' }, { silent: true }).catch((e) => e);
-    expect(err).toMatchObject({ status: 422, code: 'child_class_required', message: '请填写孩子所在班级', retryable: false });
-    expect(err.fields).toEqual({ child_class: ['必填'] });
+    expect(err).toMatchObject({
+      status: 422, code: 'parent_details_required', message: '请从学校的班级列表中选择孩子的班级，并选择您与孩子的关系', retryable: false,
+    });
+    expect(err.fields).toEqual({ class_id: ['请选择孩子的班级'], relation: ['请选择您与孩子的关系'] });
     expect(wx.__state.toasts).toEqual([]);
     server.serve('school_2_forbidden');
     await http.get('/schools/2').catch(() => null);

@@ -2,6 +2,10 @@
 const ROLES = {
   parent: '家长', committee: '家委会', manager: '食堂负责人', staff: '食品安全管理员', principal: '校长',
 };
+const RELATIONS = {
+  father: '父亲', mother: '母亲', paternal_grandfather: '爷爷', paternal_grandmother: '奶奶',
+  maternal_grandfather: '外公', maternal_grandmother: '外婆', guardian: '其他监护人',
+};
 const MEMBERSHIP_STATUS = { pending: '待审核', active: '已通过', rejected: '未通过', revoked: '已解除' };
 const MEALS = { breakfast: '早餐', lunch: '午餐', dinner: '晚餐', snack: '加餐' };
 const VIOLATION_STATUS = {
@@ -16,20 +20,60 @@ const VIOLATION_KINDS = {
   report: '举报',
 };
 const VIOLATION_SOURCES = { ai: '智能识别', record_rule: '台账核查', inspection: '监督检查', report: '举报' };
+// Record tables in the order the forms offer them (the first one is the default).
 const DISINFECTION_METHODS = {
-  steam: '蒸汽消毒', boiling: '煮沸消毒', cabinet: '消毒柜', chemical: '化学消毒（含氯消毒液）', uv: '紫外线消毒',
-  infrared: '红外线消毒', other: '其他',
+  steam: '蒸汽消毒', boiling: '煮沸消毒', infrared: '红外线消毒柜', dishwasher: '洗碗机消毒', chemical: '含氯消毒剂浸泡',
+  ultraviolet: '紫外线消毒',
 };
+const DISINFECTION_TARGETS = { tableware: '餐饮具', area: '场所' };
+const INGREDIENT_CATEGORIES = {
+  vegetable: '蔬菜', meat: '畜肉', poultry: '禽肉', aquatic: '水产品', egg: '蛋类', grain: '粮食', oil: '食用油', dairy: '乳制品',
+  fruit: '水果', soy: '豆制品', seasoning: '调味品', frozen: '速冻食品', other: '其他',
+};
+const STORAGE_CONDITIONS = { ambient: '常温', chilled: '冷藏', frozen: '冷冻' };
 const CERTIFICATE_KINDS = {
-  business_license: '营业执照', food_license: '食品经营许可证', production_license: '食品生产许可证',
-  inspection_report: '检验检测报告', quarantine: '检疫合格证明', other: '其他证明',
+  business_licence: '营业执照', food_business_licence: '食品经营许可证', food_production_licence: '食品生产许可证',
+  animal_quarantine: '动物检疫合格证明', other: '其他证明',
 };
+
+// The colour (van-tag type) of each status.
+const VIOLATION_STATUS_TAGS = {
+  open: 'danger', notified: 'danger', rectifying: 'warning', submitted: 'primary', rejected: 'danger', closed: 'success',
+};
+const RECORD_STATUS_TAGS = { done: 'success', pending: 'primary', missing: 'danger', not_applicable: 'default' };
+const CERTIFICATE_STATUS_TAGS = { valid: 'success', expiring: 'warning', expired: 'danger' };
 
 function label(table, code) {
   return (code && table[code]) || code || '';
 }
 
+/** A table as picker options, in its order: [{code, label}]. */
+function options(table) {
+  return Object.keys(table).map((code) => ({ code, label: table[code] }));
+}
+
+/** The van-tag type of a status (default grey). */
+function tagType(table, code) {
+  return table[code] || 'default';
+}
+
 module.exports = {
-  ROLES, MEMBERSHIP_STATUS, MEALS, VIOLATION_STATUS, VIOLATION_KINDS, VIOLATION_SOURCES, DISINFECTION_METHODS,
-  CERTIFICATE_KINDS, label,
+  ROLES,
+  RELATIONS,
+  MEMBERSHIP_STATUS,
+  MEALS,
+  VIOLATION_STATUS,
+  VIOLATION_KINDS,
+  VIOLATION_SOURCES,
+  DISINFECTION_METHODS,
+  DISINFECTION_TARGETS,
+  INGREDIENT_CATEGORIES,
+  STORAGE_CONDITIONS,
+  CERTIFICATE_KINDS,
+  VIOLATION_STATUS_TAGS,
+  RECORD_STATUS_TAGS,
+  CERTIFICATE_STATUS_TAGS,
+  label,
+  options,
+  tagType,
 };

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from backend.accounts.models import Invite, Membership
 from backend.audit.models import AuditLog
 from backend.extensions import db
+from backend.schools.models import SchoolClass
 from backend.timeutil import utcnow
 
 
@@ -17,8 +18,18 @@ def create_invite(client, headers, school_id=1, **body):
     return client.post(f"/api/v1/schools/{school_id}/invites", json={"role": "parent", **body}, headers=headers)
 
 
-def redeem(client, headers, code, child_class="三年级二班"):
-    return client.post("/api/v1/bindings/redeem", json={"code": code, "child_class": child_class}, headers=headers)
+def class_id(name="三年级二班", school_id=1):
+    """The id of one of the demo school's classes."""
+    return db.session.scalar(sa.select(SchoolClass.id).where(SchoolClass.school_id == school_id,
+                                                             SchoolClass.name == name))
+
+
+def redeem(client, headers, code, child_class="三年级二班", name="张伟", relation="father"):
+    """Redeem as a parent of a demo class (``child_class=None``: without class and relation, as staff do)."""
+    body = {"code": code, "applicant_name": name}
+    if child_class is not None:
+        body |= {"class_id": class_id(child_class), "relation": relation}
+    return client.post("/api/v1/bindings/redeem", json=body, headers=headers)
 
 
 @pytest.mark.parametrize(("creator", "role", "status"), [
@@ -37,6 +48,34 @@ def redeem(client, headers, code, child_class="三年级二班"):
 def test_who_may_create_which_invite(client, demo, as_user, creator, role, status):
     response = create_invite(client, as_user(creator), role=role)
     assert response.status_code == status, response.json
+
+
+@pytest.mark.parametrize(("reader", "roles"), [
+    ("demo-principal-1", ["parent", "manager", "staff"]),
+    ("demo-staff-1", ["parent"]),
+    ("demo-committee-1", ["parent"]),
+    ("demo-manager-1", None),
+    ("demo-parent-1", None),
+    ("demo-principal-2", None),
+])
+def test_invite_list_shows_only_invites_the_reader_may_issue(client, demo, as_user, reader, roles):
+    """A committee member must never read the code of a manager's invite (and redeem it)."""
+    principal = as_user("demo-principal-1")
+    for role in ("staff", "manager", "parent"):
+        assert create_invite(client, principal, role=role).status_code == 201
+    response = client.get("/api/v1/schools/1/invites", headers=as_user(reader))
+    if roles is None:
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200
+    assert [invite["role"] for invite in response.json] == roles
+    # What the list shows, the reader may also fetch as a mini-program code and revoke: the same rule.
+    for invite in response.json:
+        code = client.get(f"/api/v1/invites/{invite['id']}/wxacode?env_version=develop", headers=as_user(reader))
+        assert code.status_code == 200
+    hidden = db.session.scalars(sa.select(Invite.id).where(Invite.role.not_in(roles))).all()
+    for invite_id in hidden:
+        assert client.post(f"/api/v1/invites/{invite_id}/revoke", headers=as_user(reader)).status_code == 403
 
 
 def test_invite_has_random_scene_and_short_code(client, demo, as_user):
@@ -89,11 +128,24 @@ def test_scanned_scene_redeems_too(client, demo, as_user):
     assert redeem(client, as_user("scanner"), invite["scene"]).status_code == 201
 
 
-def test_parent_must_name_the_class(client, demo, as_user):
+def test_parent_must_pick_a_class_of_the_school_and_the_relation(client, demo, as_user):
     invite = create_invite(client, as_user("demo-staff-1")).json
-    response = redeem(client, as_user("no-class"), invite["short_code"], child_class="  ")
+    response = redeem(client, as_user("no-class"), invite["short_code"], child_class=None)
     assert response.status_code == 422
-    assert response.json["error"]["code"] == "child_class_required"
+    assert response.json["error"]["code"] == "parent_details_required"
+    assert response.json["error"]["details"]["fields"] == {"class_id": ["请选择孩子的班级"],
+                                                             "relation": ["请选择您与孩子的关系"]}
+    other_school = client.post("/api/v1/bindings/redeem", headers=as_user("no-class"), json={
+        "code": invite["short_code"], "applicant_name": "张伟", "relation": "mother",
+        "class_id": class_id(school_id=2)})
+    assert other_school.status_code == 422
+    assert other_school.json["error"]["details"]["fields"] == {"class_id": ["不是本校的班级"]}
+    unknown = client.post("/api/v1/bindings/redeem", headers=as_user("no-class"), json={
+        "code": invite["short_code"], "applicant_name": "张伟", "relation": "uncle", "class_id": 999999})
+    assert unknown.status_code == 422 and set(unknown.json["error"]["details"]["fields"]) == {"relation"}
+    nameless = client.post("/api/v1/bindings/redeem", headers=as_user("no-class"), json={
+        "code": invite["short_code"], "applicant_name": "   ", "relation": "mother", "class_id": class_id()})
+    assert nameless.status_code == 422 and set(nameless.json["error"]["details"]["fields"]) == {"applicant_name"}
     assert db.session.scalar(sa.select(Invite.uses).where(Invite.id == invite["id"])) == 0
 
 
@@ -223,16 +275,18 @@ def test_seed_scale_creates_schools_and_parents(app):
                              .where(Membership.role == "parent", Membership.status == "active")) == 15
 
 
-def test_redemption_is_rate_limited_per_user(app_config, demo, as_user):
+def test_redemption_and_lookup_are_rate_limited_per_user(app_config, demo, as_user):
     from backend import create_app
 
     client = create_app({**app_config, "RATELIMIT_REDEEM": "2 per hour"}).test_client()
     headers = as_user("guesser")
-    statuses = [client.post("/api/v1/bindings/redeem", json={"code": f"GUESS{i:03d}"}, headers=headers).status_code
-                for i in range(3)]
-    assert statuses == [404, 404, 429]
+    for path, body in (("redeem", {"applicant_name": "猜码人"}), ("lookup", {})):
+        statuses = [client.post(f"/api/v1/bindings/{path}", json={"code": f"GUESS{i:03d}", **body},
+                                headers=headers).status_code for i in range(3)]
+        assert statuses == [404, 404, 429], path
     other = as_user("other-guesser")
-    assert client.post("/api/v1/bindings/redeem", json={"code": "GUESS999"}, headers=other).status_code == 404
+    assert client.post("/api/v1/bindings/redeem", json={"code": "GUESS999", "applicant_name": "甲"},
+                       headers=other).status_code == 404
 
 
 def test_rate_limits_are_shared_through_redis(app_config, redis_url):

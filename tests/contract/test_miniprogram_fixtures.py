@@ -66,19 +66,26 @@ def record_bindings(rec: Recorder) -> None:
              description="school 1's invites")
     rec.call("invite_wxacode", "GET", f"{API}/invites/{invite['id']}/wxacode?env_version=develop",
              who="demo-staff-1", expect=200, description="the invite's mini-program code (a PNG)")
-    rec.call("redeem_not_found", "POST", f"{API}/bindings/redeem", who="new-parent",
-             body={"code": "ZZZZZZZZ", "child_class": "三年级二班"}, expect=404,
-             description="a mistyped short code")
-    rec.call("redeem_class_missing", "POST", f"{API}/bindings/redeem", who="new-parent",
-             body={"code": invite["short_code"], "child_class": None}, expect=422,
-             description="a parent invite redeemed without the child's class")
+    lookup = rec.call("invite_lookup", "POST", f"{API}/bindings/lookup", who="new-parent",
+                      body={"code": invite["short_code"]}, expect=200,
+                      description="the school, role and class list behind a typed short code")
+    classes = {c["name"]: c["id"] for c in lookup["classes"]}
+    rec.call("invite_lookup_not_found", "POST", f"{API}/bindings/lookup", who="new-parent", body={"code": "ZZZZZZZZ"},
+             expect=404, description="a mistyped short code, looked up")
+    rec.call("redeem_details_missing", "POST", f"{API}/bindings/redeem", who="new-parent",
+             body={"code": invite["short_code"], "applicant_name": "王芳", "relation": None, "class_id": None},
+             expect=422, description="a parent invite redeemed without the child's class and the relation")
     rec.call("redeem_parent", "POST", f"{API}/bindings/redeem", who="new-parent",
-             body={"code": invite["short_code"], "child_class": "三年级二班"}, expect=201,
+             body={"code": invite["short_code"], "applicant_name": "王芳", "relation": "mother",
+                   "class_id": classes["三年级二班"]}, expect=201,
              description="the new parent redeems the typed short code")
     rec.call("me_pending", "GET", f"{API}/me", who="new-parent", expect=200,
              description="the new parent while the binding awaits approval")
+    rec.call("_invite_lookup_scene", "POST", f"{API}/bindings/lookup", who="second-parent",
+             body={"code": invite["scene"]}, expect=200, description="the class list behind a scanned scene")
     second = rec.call("redeem_parent_scene", "POST", f"{API}/bindings/redeem", who="second-parent",
-                      body={"code": invite["scene"], "child_class": "一年级一班"}, expect=201,
+                      body={"code": invite["scene"], "applicant_name": "李强", "relation": "paternal_grandfather",
+                            "class_id": classes["一年级一班"]}, expect=201,
                       description="another parent redeems the scanned scene")
     pending = rec.call("memberships_pending", "GET", f"{API}/schools/1/memberships?status=pending",
                        who="demo-committee-1", expect=200, description="bindings awaiting the committee")
@@ -177,6 +184,11 @@ def record_records(rec: Recorder) -> None:
                    "items": [{"ingredient": "牛奶", "category": "dairy", "batch": "NN-0301", "quantity": 10,
                               "unit": "箱", "production_date": "2026-03-01", "shelf_life_days": 7}]},
              expect=422, description="an item already past its shelf life is refused")
+    rec.call("receiving_supplier_not_found", "POST", f"{API}/canteens/1/receivings", who=manager, headers=key(),
+             body={"supplier_id": 999, "received_at": "2026-03-11T07:45:00+08:00", "receiver_name": "王建国",
+                   "items": [{"ingredient": "大米", "category": "grain", "batch": "DM-0310", "quantity": 50,
+                              "unit": "kg"}]},
+             expect=422, description="a supplier that is not (or no longer) one of the canteen's")
     rec.call("receivings_recent", "GET", f"{API}/canteens/1/receivings?from=2026-03-04&to=2026-03-11", who=manager,
              expect=200, description="the last week's deliveries, whose items a menu links")
     flour, chicken = (i["item_id"] for i in older["items"])
@@ -195,6 +207,7 @@ def record_records(rec: Recorder) -> None:
                                                         ("蒜蓉西兰花", "vegetable", [broccoli]),
                                                         ("番茄炒蛋", "mixed", [egg])])
     menu("menu_exists", "2026-03-11", "lunch", [("青椒肉丝", "meat", [pork])], expect=409)
+    menu("menu_dish_name_too_long", "2026-03-11", "dinner", [("青椒肉丝" * 13, "meat", [pork])], expect=422)
 
     def sample(name: str, dish_id: int, sampled_at: str, weight: float, photo: int, expect: int = 201) -> Any:
         return rec.call(name, "POST", f"{API}/canteens/1/samples", who=manager, headers=key(), expect=expect,
@@ -258,7 +271,8 @@ def record_violations(rec: Recorder) -> None:
                       headers=key(), body={"canteen_id": 1, "kind": "rodent", "title": "储藏间发现鼠迹",
                                            "description": "储藏间米袋旁发现鼠粪，需排查防鼠设施。"},
                       expect=201, description="another problem")
-    rec.call("violations_committee", "GET", f"{API}/schools/1/violations", who="demo-committee-1", expect=200,
+    rec.call("violations_committee", "GET", f"{API}/schools/1/violations?limit=20", who="demo-committee-1",
+             expect=200,
              description="the committee's list of the school's violations")
     rec.call("violation_detail_committee", "GET", f"{API}/violations/{first['id']}", who="demo-committee-1",
              expect=200, description="a violation as the committee reads it (parent-safe evidence)")
@@ -293,7 +307,7 @@ def record_violations(rec: Recorder) -> None:
     rec.call("violation_reject", "POST", f"{API}/violations/{second['id']}/review", who="demo-principal-1",
              body={"approve": False, "reason": "未说明防鼠设施的排查结果，请补充挡鼠板照片"}, expect=200,
              description="the principal rejects with a reason")
-    rec.call("violations_manager_submitted", "GET", f"{API}/schools/1/violations?status=submitted",
+    rec.call("violations_manager_submitted", "GET", f"{API}/schools/1/violations?status=submitted&limit=20",
              who="demo-manager-1", expect=200, description="filtered: awaiting review (none left)")
     rec.call("transparency_parent", "GET", f"{API}/schools/1/transparency?limit=20", who="demo-parent-1",
              expect=200, description="the parents' page: figures and closed violations")
@@ -307,6 +321,10 @@ def record_notices(rec: Recorder) -> None:
     """The inbox the violations above filled, and subscribe-message templates and reports."""
     inbox = rec.call("inbox_manager", "GET", f"{API}/inbox?limit=50", who="demo-manager-1", expect=200,
                      description="the canteen manager's notices")
+    first_page = rec.call("inbox_manager_page_1", "GET", f"{API}/inbox?limit=3", who="demo-manager-1", expect=200,
+                          description="the first page of the manager's notices, three at a time")
+    rec.call("inbox_manager_page_2", "GET", f"{API}/inbox?before_id={first_page['items'][-1]['id']}&limit=3",
+             who="demo-manager-1", expect=200, description="the next (last) page")
     unread = next(n for n in inbox["items"] if not n["read"])
     rec.call("inbox_read", "POST", f"{API}/inbox/{unread['id']}/read", who="demo-manager-1", expect=200,
              description="one notice read")

@@ -85,3 +85,49 @@ def test_migrations_form_one_line():
     config = Config()
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_free_text_classes_migrate_to_each_schools_class_list(empty_db_url, tmp_path):
+    """Each school's distinct typed classes become its class list; the downgrade writes the names back."""
+    from flask_migrate import downgrade, upgrade
+
+    from backend.extensions import db
+
+    app = _app(empty_db_url, tmp_path)
+    with app.app_context():
+        upgrade(revision="0008_live_open_fast_path")
+        engine = db.engine
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO region (id, code, name, level, path) VALUES (1, '330106', '西湖区', "
+                                 "'county', '/1/')"))
+            for school_id in (1, 2):
+                conn.execute(sa.text("INSERT INTO school (id, region_id, name, kind, created_at) VALUES "
+                                     "(:id, 1, :name, 'primary', CURRENT_TIMESTAMP)"),
+                             {"id": school_id, "name": f"学校{school_id}"})
+            rows = [(1, 1, "parent", " 三年级二班 "), (2, 1, "parent", "三年级\u3000 二班"),
+                    (3, 1, "parent", "一年级一班"),
+                    (4, 2, "parent", "三年级二班"), (5, 1, "parent", "   "), (6, 1, "staff", "行政"),
+                    (7, 1, "parent", None)]
+            for user_id, school_id, role, text in rows:
+                conn.execute(sa.text("INSERT INTO user_account (id, openid, is_admin, created_at) "
+                                     "VALUES (:id, :openid, false, CURRENT_TIMESTAMP)"),
+                             {"id": user_id, "openid": f"u{user_id}"})
+                conn.execute(sa.text("INSERT INTO membership (id, user_id, school_id, role, status, child_class, "
+                                     "created_at) VALUES (:id, :id, :school, :role, 'active', :text, "
+                                     "CURRENT_TIMESTAMP)"),
+                             {"id": user_id, "school": school_id, "role": role, "text": text})
+        upgrade()
+        with engine.connect() as conn:
+            classes = conn.execute(sa.text("SELECT school_id, name, position, id FROM school_class "
+                                           "ORDER BY school_id, position")).all()
+            assert [(c.school_id, c.name, c.position) for c in classes] == [
+                (1, "一年级一班", 1), (1, "三年级 二班", 2), (1, "三年级二班", 3), (2, "三年级二班", 1)]
+            ids = {(c.school_id, c.name): c.id for c in classes}
+            bound = dict(conn.execute(sa.text("SELECT id, school_class_id FROM membership")).all())
+        assert bound == {1: ids[(1, "三年级二班")], 2: ids[(1, "三年级 二班")], 3: ids[(1, "一年级一班")],
+                         4: ids[(2, "三年级二班")], 5: None, 6: None, 7: None}
+        downgrade(revision="0008_live_open_fast_path")
+        with engine.connect() as conn:
+            back = dict(conn.execute(sa.text("SELECT id, child_class FROM membership")).all())
+        assert back == {1: "三年级二班", 2: "三年级 二班", 3: "一年级一班", 4: "三年级二班", 5: None, 6: None, 7: None}
+        engine.dispose()

@@ -1,3 +1,5 @@
+const labels = require('../../utils/labels');
+
 /**
  * Per meal: 留样 taken/required and 消毒 status, coloured by the server's status (done = green,
  * pending = blue, missing = red, not_applicable = grey).
@@ -8,6 +10,6 @@ Component({
     items: { type: Array, value: [] },
   },
   data: {
-    types: { done: 'success', pending: 'primary', missing: 'danger', not_applicable: 'default' },
+    types: labels.RECORD_STATUS_TAGS,
   },
 });

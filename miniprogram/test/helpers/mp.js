@@ -44,7 +44,7 @@ function boot(options = {}) {
   });
   env.app = Object.assign({}, appDef, { globalData: JSON.parse(JSON.stringify(appDef.globalData || {})) });
   global.getApp = () => env.app;
-  if (env.app.onLaunch) env.app.onLaunch(Object.assign({ path: 'pages/kitchen/home/index', query: {}, scene: 1001 }, options.launch || {}));
+  if (env.app.onLaunch) env.app.onLaunch(Object.assign({ path: 'pages/records/today/index', query: {}, scene: 1001 }, options.launch || {}));
   return env;
 }
 

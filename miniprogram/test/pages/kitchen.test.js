@@ -14,7 +14,7 @@ describe('home: today\'s kitchen', () => {
   test('a first start without a binding logs in and goes to the bind page', async () => {
     const { server, wx } = boot();
     server.serve('auth_wechat_new_user');
-    const page = await openPage('pages/kitchen/home/index');
+    const page = await openPage('pages/records/today/index');
     expect(server.sent('/api/v1/auth/wechat')).toHaveLength(1);
     expect(wx.__state.navigations).toEqual([{ kind: 'reLaunch', url: '/pages/accounts/bind/index', delta: null }]);
     // The page shows nothing of a school it has no binding to.
@@ -27,7 +27,7 @@ describe('home: today\'s kitchen', () => {
     server.serve('today_parent');
     server.serve('canteens_school_1');
     server.serve('transparency_month');
-    const page = await openPage('pages/kitchen/home/index');
+    const page = await openPage('pages/records/today/index');
     expect(server.unmatched()).toEqual([]);
     expect(text(find(page, '#school-name'))).toBe('西湖实验小学');
     expect(text(page)).toContain('3月11日 周三');
@@ -48,9 +48,9 @@ describe('home: today\'s kitchen', () => {
     expect(server.sent('/api/v1/schools/1/transparency')[0].query).toEqual({ from: '2026-03-01', to: '2026-03-11', limit: '1' });
 
     await tap(page, '#dish-4');
-    expect(wx.__state.navigations.pop()).toEqual({ kind: 'navigateTo', url: '/pages/kitchen/trace/index?dish_id=4&date=2026-03-11', delta: null });
+    expect(wx.__state.navigations.pop()).toEqual({ kind: 'navigateTo', url: '/pages/records/trace/index?dish_id=4&date=2026-03-11', delta: null });
     await tap(page, '#live-entry');
-    expect(wx.__state.navigations.pop().url).toBe('/pages/kitchen/live/index');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/live/watch/index');
   });
 
   test('a failed load shows the server message and 重试 loads again', async () => {
@@ -58,7 +58,7 @@ describe('home: today\'s kitchen', () => {
     server.fail('GET', '/api/v1/schools/1/today', { times: 1 });
     server.serve('canteens_school_1');
     server.serve('transparency_month');
-    const page = await openPage('pages/kitchen/home/index');
+    const page = await openPage('pages/records/today/index');
     expect(text(page)).toContain('网络连接失败，请检查网络后重试');
     server.serve('today_parent');
     await tap(page, '#retry');
@@ -70,7 +70,7 @@ describe('traceability', () => {
   test('dish → ingredient → batch → supplier → certificates with scans', async () => {
     const { server, wx } = asParent();
     server.serve('today_parent');
-    const page = await openPage('pages/kitchen/trace/index', { dish_id: '4', date: '2026-03-11' });
+    const page = await openPage('pages/records/trace/index', { dish_id: '4', date: '2026-03-11' });
     expect(server.unmatched()).toEqual([]);
     expect(text(find(page, '#dish-name'))).toBe('青椒肉丝');
     expect(wx.__state.titles).toEqual(['青椒肉丝 · 溯源']);
@@ -107,7 +107,7 @@ describe('sample and disinfection logs', () => {
   test('samples of a day, a disposal after 48 hours, and one refused before', async () => {
     const { server, wx } = asManager();
     server.serve('day_0309');
-    const page = await openPage('pages/kitchen/logs/index', { date: '2026-03-09' });
+    const page = await openPage('pages/records/logs/index', { date: '2026-03-09' });
     expect(server.unmatched()).toEqual([]);
     expect(text(find(page, '#date-label'))).toBe('2026-03-09（周一）');
     const roll = text(find(page, '#meal-breakfast'));
@@ -137,7 +137,7 @@ describe('sample and disinfection logs', () => {
   test('disinfection tab and moving between days', async () => {
     const { server } = asParent();
     server.serve('today_parent');
-    const page = await openPage('pages/kitchen/logs/index');
+    const page = await openPage('pages/records/logs/index');
     expect(text(page)).not.toContain('处置');
     await tap(page, '#tab-disinfection');
     const breakfast = text(find(page, '#meal-breakfast'));
@@ -164,7 +164,7 @@ describe('陪餐', () => {
     const { server } = asParent();
     server.serve('canteens_school_1');
     server.serve('accompanied_list');
-    const page = await openPage('pages/kitchen/meals/index');
+    const page = await openPage('pages/records/accompanied/index');
     expect(text(page)).toContain('陈校长（学校负责人）');
     expect(text(page)).toContain('鸡蛋羹口感嫩滑，分量足');
     expect(query(page, '#toggle-form')).toBeUndefined();
@@ -178,7 +178,7 @@ describe('陪餐', () => {
     server.serve('me_manager');
     server.serve('canteens_school_1');
     server.serve('accompanied_list');
-    const page = await openPage('pages/kitchen/meals/index');
+    const page = await openPage('pages/records/accompanied/index');
     await tap(page, '#toggle-form');
     await tap(page, '#submit');
     expect(text(page)).toContain('请填写陪餐人姓名');

@@ -3,7 +3,7 @@ const {
   boot, signIn, openPage, text, tap, find, findAll, fixture, fire, query,
 } = require('../helpers/mp');
 
-const LIVE = 'pages/kitchen/live/index';
+const LIVE = 'pages/live/watch/index';
 
 function asParent() {
   const env = boot();

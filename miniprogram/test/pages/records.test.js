@@ -1,6 +1,6 @@
 /** Canteen managers' forms: samples, disinfection, menus, deliveries; photos; retries; the server's rules. */
 const {
-  boot, signIn, openPage, text, tap, type, pick, find, findAll, fixture, flush,
+  boot, signIn, openPage, text, tap, type, pick, find, findAll, query, fixture, flush,
 } = require('../helpers/mp');
 
 function asManager() {
@@ -193,6 +193,47 @@ describe('menu (菜单)', () => {
     await pick(page, '#meal-picker', 2);
     await tap(page, '#submit');
     expect(wx.__state.toasts).toContain('菜单已公布');
+  });
+});
+
+describe('server field errors', () => {
+  test('the menu form shows the server\'s error on the dish it names', async () => {
+    const { server } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('receivings_recent', { query: { from: '2026-03-04', to: '2026-03-11' } });
+    const page = await openPage('pages/records/menu/index');
+    const pork = fixture('receiving_create').body.items[0].item_id;
+    await type(page, '#dish-name-0', '青椒肉丝'.repeat(13));
+    await tap(page, `#pick-0-${pork}`);
+    server.serve('menu_dish_name_too_long', { times: 1 });
+    await tap(page, '#submit');
+    expect(server.sent('/api/v1/canteens/1/menus', 'POST')).toHaveLength(1);
+    // The server's message for dishes[0].name (fixture menu_dish_name_too_long), on that dish.
+    expect(fixture('menu_dish_name_too_long').body.error.details.fields.dishes['0'].name).toEqual(['长度应在 1 到 50 之间']);
+    expect(text(find(page, '#dish-error-0'))).toBe('长度应在 1 到 50 之间');
+    expect(query(page, '#form-error')).toBeUndefined();
+    expect(page.data.submitting).toBe(false);
+  });
+
+  test('the receiving form shows the server\'s error next to the field it names', async () => {
+    const { server } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('suppliers_list');
+    const page = await openPage('pages/records/receiving/index');
+    await pick(page, '#supplier-picker', 0);
+    await type(page, '#ingredient', '大米');
+    await type(page, '#batch', 'DM-0310');
+    await type(page, '#quantity', '50');
+    await tap(page, '#add-item');
+    await type(page, '#receiver', '王建国');
+    server.serve('receiving_supplier_not_found', { times: 1 });
+    await tap(page, '#submit');
+    expect(server.sent('/api/v1/canteens/1/receivings', 'POST')).toHaveLength(1);
+    expect(text(find(page, '#supplier-error'))).toBe('供应商不存在或不属于该食堂');
+    expect(query(page, '#form-error')).toBeUndefined();
+    // Choosing the supplier again clears the message.
+    await pick(page, '#supplier-picker', 0);
+    expect(query(page, '#supplier-error')).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 /** Violations: the parents' page, the committee's list and detail, answering, reviewing, 通知我. */
 const {
-  boot, signIn, openPage, text, tap, type, find, findAll, fixture, query,
+  boot, signIn, openPage, text, tap, type, find, findAll, fixture, query, flush,
 } = require('../helpers/mp');
 
 function as(role) {
@@ -40,7 +40,7 @@ describe('violations tab', () => {
     ]);
     server.serve('violations_manager_submitted', { path: '/api/v1/schools/1/violations' });
     await tap(page, '#filter-submitted');
-    expect(server.sent('/api/v1/schools/1/violations').pop().query).toEqual({ status: 'submitted' });
+    expect(server.sent('/api/v1/schools/1/violations').pop().query).toEqual({ status: 'submitted', limit: '20' });
     expect(text(page)).toContain('没有符合条件的问题');
 
     server.serve('notice_templates');
@@ -172,5 +172,36 @@ describe('inbox', () => {
     server.serve('inbox_read_all', { times: 1 });
     await tap(page, '#read-all');
     expect(text(find(page, '#unread'))).toBe('全部已读');
+  });
+
+  test('a list page loads once, refreshes on pull-down and pages on reaching the bottom', async () => {
+    const { server, wx } = as('manager');
+    server.serve('inbox_manager', { query: { limit: '50' }, times: 1 });
+    const page = await openPage('pages/notices/inbox/index');
+    const all = fixture('inbox_manager').body.items;
+    // A full first page would have a next one: four notices fit in a page of 50.
+    expect(query(page, '#load-more')).toBeUndefined();
+
+    // Three at a time: the refresh starts over from the first page, the bottom brings the rest.
+    page.instance.setData({ pageSize: 3 });
+    server.serve('inbox_manager_page_1', { times: 1 });
+    await page.instance.onPullDownRefresh();
+    await flush();
+    expect(wx.__state.pullDownStops).toBe(1);
+    expect(findAll(page, '.notice')).toHaveLength(3);
+    expect(find(page, '#load-more')).toBeTruthy();
+    server.serve('inbox_manager_page_2', { times: 1 });
+    await page.instance.onReachBottom();
+    await flush();
+    const last = all[3];
+    expect(server.sent('/api/v1/inbox').pop().query).toEqual({ before_id: String(all[2].id), limit: '3' });
+    all.forEach((n) => expect(find(page, `#notice-${n.id}`)).toBeTruthy());
+    expect(findAll(page, '.notice')).toHaveLength(4);
+    expect(text(find(page, `#notice-${last.id}`))).toContain(last.title);
+    // The last page was not full: nothing more to ask for.
+    expect(query(page, '#load-more')).toBeUndefined();
+    await page.instance.onReachBottom();
+    expect(server.sent('/api/v1/inbox')).toHaveLength(3);
+    expect(server.unmatched()).toEqual([]);
   });
 });

@@ -1,28 +1,32 @@
 /**
- * Binding: a parent (or a new staff member) redeems an invite — scanned mini-program code or typed short
- * code — names the child's class, and then waits for the school's approval.
+ * Binding: a parent (or a new staff member) enters an invite — scanned mini-program code or typed short
+ * code —, sees which school it is for, gives their name and, as a parent, picks the relation to the child and
+ * the child's class from the school's class list; then waits for the school's approval.
  */
 const guard = require('../../../utils/guard');
 const invite = require('../../../utils/invite');
 const labels = require('../../../utils/labels');
-const bindings = require('../../../services/bindings');
-const auth = require('../../../services/auth');
+const form = require('../../../utils/form');
+const accounts = require('../../../services/accounts');
 
-const GRADES = ['一年级', '二年级', '三年级', '四年级', '五年级', '六年级', '七年级', '八年级', '九年级', '高一', '高二', '高三'];
-const CLASS_NAMES = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '十', '十一', '十二', '十三', '十四', '十五', '十六']
-  .map((n) => `${n}班`);
-const HOME = '/pages/kitchen/home/index';
+const HOME = '/pages/records/today/index';
+const RELATION_CODES = Object.keys(labels.RELATIONS);
 
 function pendingOf(user) {
   return (user.memberships || []).filter((m) => m.status === 'pending')
     .map((m) => Object.assign({}, m, { roleLabel: labels.label(labels.ROLES, m.role) }));
 }
 
+function codeError(err) {
+  return /^invite_/.test(err.code) ? { code: err.message } : {};
+}
+
 Component({
   data: {
-    loading: true, loadError: '', pending: [], showForm: false, refreshing: false, submitting: false,
-    codeText: '', fromScan: false, childClass: '', classRange: [GRADES, CLASS_NAMES], classIndex: [0, 0],
-    errors: {}, formError: '',
+    loading: true, loadError: '', pending: [], showForm: false, refreshing: false, submitting: false, looking: false,
+    codeText: '', fromScan: false, invite: null, isParent: false, roleLabel: '',
+    applicantName: '', relationLabels: RELATION_CODES.map((code) => labels.RELATIONS[code]), relationIndex: -1,
+    classNames: [], classIndex: -1, errors: {}, formError: '',
   },
   methods: {
     onLoad(query) {
@@ -32,7 +36,7 @@ Component({
         app.globalData.pendingInvite = '';
         this.setData({ codeText: scene, fromScan: true, showForm: true });
       }
-      this.load();
+      return this.load().then(() => (scene ? this.lookup() : null));
     },
 
     load() {
@@ -44,8 +48,12 @@ Component({
       });
     },
 
+    code() {
+      return this.data.fromScan ? this.data.codeText.trim() : invite.normaliseShortCode(this.data.codeText);
+    },
+
     onCode(event) {
-      this.setData({ codeText: event.detail, fromScan: false, 'errors.code': '' });
+      this.setData({ codeText: event.detail, fromScan: false, invite: null, 'errors.code': '' });
     },
 
     onScan() {
@@ -59,42 +67,73 @@ Component({
             return;
           }
           this.setData({ codeText: scene, fromScan: true, 'errors.code': '' });
+          this.lookup();
         },
       });
     },
 
+    /** Which school and role the code is for, and the school's classes to pick from. */
+    lookup() {
+      const code = this.code();
+      if (!code) {
+        this.setData({ errors: { code: '请输入邀请码或扫码' } });
+        return null;
+      }
+      this.setData({ looking: true, errors: {}, formError: '' });
+      return accounts.lookup(code).then((found) => {
+        this.setData({
+          looking: false, invite: found, isParent: found.role === 'parent',
+          roleLabel: labels.label(labels.ROLES, found.role),
+          classNames: found.classes.map((c) => c.name), classIndex: -1,
+        });
+      }, (err) => {
+        const errors = codeError(err);
+        this.setData({ looking: false, errors, formError: form.formError(err, errors) });
+      });
+    },
+
+    onName(event) {
+      this.setData({ applicantName: event.detail, 'errors.applicant_name': '' });
+    },
+
+    onRelation(event) {
+      this.setData({ relationIndex: Number(event.detail.value), 'errors.relation': '' });
+    },
+
     onClass(event) {
-      const [grade, klass] = event.detail.value;
-      this.setData({ classIndex: [grade, klass], childClass: GRADES[grade] + CLASS_NAMES[klass], 'errors.child_class': '' });
+      this.setData({ classIndex: Number(event.detail.value), 'errors.class_id': '' });
     },
 
     onShowForm() {
       this.setData({ showForm: true });
     },
 
+    onChangeCode() {
+      this.setData({ invite: null, codeText: '', fromScan: false, errors: {}, formError: '' });
+    },
+
     onSubmit() {
-      const code = this.data.fromScan ? this.data.codeText.trim() : invite.normaliseShortCode(this.data.codeText);
-      if (!code) {
-        this.setData({ errors: { code: '请输入邀请码或扫码' } });
-        return null;
-      }
+      const { invite: found, relationIndex, classIndex } = this.data;
+      const applicant = {
+        name: this.data.applicantName.trim(),
+        relation: this.data.isParent && relationIndex >= 0 ? RELATION_CODES[relationIndex] : null,
+        classId: this.data.isParent && classIndex >= 0 ? found.classes[classIndex].id : null,
+      };
       this.setData({ submitting: true, errors: {}, formError: '' });
-      return bindings.redeem(code, this.data.childClass)
-        .then(() => auth.me())
+      return accounts.redeem(this.code(), applicant)
+        .then(() => accounts.me())
         .then((user) => {
-          this.setData({ submitting: false, showForm: false, pending: pendingOf(user) });
+          this.setData({ submitting: false, showForm: false, invite: null, pending: pendingOf(user) });
           wx.showToast({ title: '已提交，等待审核', icon: 'success' });
         }, (err) => {
-          const errors = {};
-          if (err.code === 'child_class_required') errors.child_class = err.message;
-          else if (/^invite_/.test(err.code)) errors.code = err.message;
-          this.setData({ submitting: false, errors, formError: Object.keys(errors).length ? '' : err.message });
+          const errors = Object.assign(form.fieldErrors(err), codeError(err));
+          this.setData({ submitting: false, errors, formError: form.formError(err, errors) });
         });
     },
 
     onRefresh() {
       this.setData({ refreshing: true });
-      return auth.me().then((user) => {
+      return accounts.me().then((user) => {
         this.setData({ refreshing: false, pending: pendingOf(user) });
         if ((user.memberships || []).some((m) => m.status === 'active') && !pendingOf(user).length) {
           wx.showToast({ title: '审核已通过', icon: 'success' });

@@ -2,14 +2,14 @@
 const guard = require('../../../utils/guard');
 const session = require('../../../utils/session');
 const labels = require('../../../utils/labels');
-const auth = require('../../../services/auth');
+const accounts = require('../../../services/accounts');
 
 const ENTRIES = [
   { key: 'inbox', title: '消息通知', icon: 'bell', url: '/pages/notices/inbox/index', ability: 'inbox' },
-  { key: 'approvals', title: '绑定审核', icon: 'friends-o', url: '/pages/school/approvals/index', ability: 'approveBindings' },
-  { key: 'invites', title: '邀请家长', icon: 'qr', url: '/pages/school/invites/index', ability: 'invite' },
+  { key: 'approvals', title: '绑定审核', icon: 'friends-o', url: '/pages/accounts/approvals/index', ability: 'approveBindings' },
+  { key: 'invites', title: '邀请家长', icon: 'qr', url: '/pages/accounts/invites/index', ability: 'invite' },
   { key: 'records', title: '台账填报', icon: 'records', url: '/pages/records/hub/index', ability: 'uploadRecords' },
-  { key: 'meals', title: '陪餐记录', icon: 'smile-comment-o', url: '/pages/kitchen/meals/index', ability: null },
+  { key: 'meals', title: '陪餐记录', icon: 'smile-comment-o', url: '/pages/records/accompanied/index', ability: null },
 ];
 
 Component({
@@ -61,7 +61,7 @@ Component({
         wx.showToast({ title: '未授权手机号', icon: 'none' });
         return null;
       }
-      return auth.bindPhone(code).then((res) => {
+      return accounts.bindPhone(code).then((res) => {
         wx.showToast({ title: `已绑定 ${res.phone}`, icon: 'none' });
         this.setData({ 'user.phone_bound': true, phoneText: `已绑定 ${res.phone}` });
       });
@@ -73,7 +73,7 @@ Component({
         content: '退出后需要重新登录才能查看学校信息',
         success: (res) => {
           if (!res.confirm) return;
-          auth.logout().then(() => wx.reLaunch({ url: '/pages/kitchen/home/index' }));
+          accounts.logout().then(() => wx.reLaunch({ url: '/pages/records/today/index' }));
         },
       });
     },

@@ -5,31 +5,21 @@
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const notices = require('../../../services/notices');
+const { listPage, nextBeforeId } = require('../../../behaviors/list-page');
 
 Component({
-  data: { loading: true, loadError: '', items: [], unread: 0 },
+  behaviors: [listPage({ pageSize: 50 })],
+  data: { unread: 0 },
   methods: {
-    onLoad() {
-      this.load();
-    },
-
-    onShow() {
-      if (this.loadedOnce) this.load();
-    },
-
-    onPullDownRefresh() {
-      this.load().then(() => wx.stopPullDownRefresh());
-    },
-
-    load() {
-      this.setData({ loading: !this.loadedOnce, loadError: '' });
-      return guard.ready({ bound: false }).then(() => notices.inbox({ limit: 50 })).then((page) => {
-        this.loadedOnce = true;
-        this.setData({
-          loading: false, unread: page.unread,
+    fetchPage(beforeId, limit) {
+      const query = beforeId ? { before_id: beforeId, limit } : { limit };
+      return guard.ready({ bound: false }).then(() => notices.inbox(query)).then((page) => {
+        this.setData({ unread: page.unread });
+        return {
           items: page.items.map((n) => Object.assign({}, n, { when: time.dateTime(n.created_at), read: !!n.read_at })),
-        });
-      }, (err) => this.setData({ loading: false, loadError: err.message }));
+          next: nextBeforeId(page.items, limit),
+        };
+      });
     },
 
     onOpen(event) {

@@ -5,16 +5,13 @@
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const rules = require('../../../utils/rules');
-const formUtil = require('../../../utils/form');
-const records = require('../../../services/records');
+const labels = require('../../../utils/labels');
 const schools = require('../../../services/schools');
+const recordForm = require('../../../behaviors/record-form');
 
-const MEALS = [{ code: 'breakfast', label: '早餐' }, { code: 'lunch', label: '午餐' }, { code: 'dinner', label: '晚餐' }, { code: 'snack', label: '加餐' }];
-const TARGETS = [{ code: 'tableware', label: '餐饮具' }, { code: 'area', label: '场所' }];
-const METHODS = [
-  { code: 'steam', label: '蒸汽消毒' }, { code: 'boiling', label: '煮沸消毒' }, { code: 'infrared', label: '红外线消毒柜' },
-  { code: 'dishwasher', label: '洗碗机消毒' }, { code: 'chemical', label: '含氯消毒剂浸泡' }, { code: 'ultraviolet', label: '紫外线消毒' },
-];
+const MEALS = labels.options(labels.MEALS);
+const TARGETS = labels.options(labels.DISINFECTION_TARGETS);
+const METHODS = labels.options(labels.DISINFECTION_METHODS);
 const FIELDS = ['temperature_c', 'minutes', 'concentration_mg_l'];
 const UNITS = ['°C', '分钟', 'mg/L'];
 const NAMES = ['温度', '时长', '有效氯浓度'];
@@ -25,15 +22,21 @@ function hint(method) {
   return `要求：${parts.join('，')}`;
 }
 
-/** The meal being served now or next, by the hour (Shanghai). */
+/** The meal being served now or next, by the hour (Shanghai): its index in MEALS. */
 function currentMeal() {
   const hour = time.parts(new Date()).hour;
-  if (hour < 10) return 0;
-  if (hour < 15) return 1;
-  return 2;
+  let meal = 'dinner';
+  if (hour < 10) meal = 'breakfast';
+  else if (hour < 15) meal = 'lunch';
+  return MEALS.findIndex((m) => m.code === meal);
 }
 
 Component({
+  behaviors: [recordForm({
+    form: 'disinfection', segment: 'disinfections', done: '消毒已登记',
+    fields: ['method', 'temperature_c', 'minutes', 'concentration_mg_l', 'item_count', 'operator_name', 'target_name',
+      'photo_upload_ids'],
+  })],
   data: {
     loading: true, loadError: '', canteenId: 0, meals: MEALS, mealIndex: 0, targets: TARGETS, targetIndex: 0,
     methods: METHODS, methodIndex: 0, areas: [], areaIndex: 0, need: {}, methodHint: '', performedTime: '', nowTime: '',
@@ -41,7 +44,7 @@ Component({
       target: 'tableware', method: 'steam', area_id: null, temperature_c: '', minutes: '', concentration_mg_l: '',
       item_count: '', operator_name: '', photo_upload_ids: [],
     },
-    photosBusy: false, photosFailed: false, errors: {}, formError: '', submitting: false, retrying: false,
+    photosBusy: false, photosFailed: false,
   },
   methods: {
     onLoad() {
@@ -127,23 +130,6 @@ Component({
         performed_at: time.toIso(time.today(), this.data.performedTime), operator_name: checked.operator_name,
         photo_upload_ids: form.photo_upload_ids,
       };
-    },
-
-    onSubmit() {
-      const body = this.validate();
-      if (!body) return null;
-      this.setData({ submitting: true });
-      return records.create('disinfection', this.data.canteenId, 'disinfections', body).then(() => {
-        this.setData({ submitting: false, retrying: false });
-        wx.showToast({ title: '消毒已登记', icon: 'success' });
-        wx.navigateBack({ delta: 1 });
-      }, (err) => {
-        const errors = formUtil.fieldErrors(err);
-        this.setData({
-          submitting: false, retrying: err.retryable, errors,
-          formError: err.retryable ? formUtil.retryHint(err) : formUtil.formError(err, errors),
-        });
-      });
     },
   },
 });

@@ -4,11 +4,13 @@
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
-const formUtil = require('../../../utils/form');
+const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
 const schools = require('../../../services/schools');
+const recordForm = require('../../../behaviors/record-form');
 
-const MEALS = [{ code: 'lunch', label: '午餐' }, { code: 'breakfast', label: '早餐' }, { code: 'dinner', label: '晚餐' }, { code: 'snack', label: '加餐' }];
+const MEALS = labels.options(labels.MEALS);
+const DISH_ERROR = /^dishes\.(\d+)/;
 let dishKeys = 0;
 
 function newDish() {
@@ -17,9 +19,10 @@ function newDish() {
 }
 
 Component({
+  behaviors: [recordForm({ form: 'menu', segment: 'menus', done: '菜单已公布', fields: ['service_date', 'meal', 'dishes'] })],
   data: {
-    loading: true, loadError: '', canteenId: 0, today: '', date: '', meals: MEALS, mealIndex: 0, items: [],
-    dishes: [newDish()], formError: '', submitting: false, retrying: false,
+    loading: true, loadError: '', canteenId: 0, today: '', date: '', meals: MEALS,
+    mealIndex: MEALS.findIndex((m) => m.code === 'lunch'), items: [], dishes: [newDish()],
   },
   methods: {
     onLoad() {
@@ -54,10 +57,12 @@ Component({
 
     onDate(event) {
       this.setData({ date: event.detail.value });
+      this.clearError('service_date');
       return this.load();
     },
     onMeal(event) {
       this.setData({ mealIndex: Number(event.detail.value) });
+      this.clearError('meal');
     },
     onDishName(event) {
       const index = event.currentTarget.dataset.index;
@@ -92,7 +97,7 @@ Component({
         if (error) ok = false;
         return Object.assign({}, dish, { error });
       });
-      this.setData({ dishes, formError: '' });
+      this.setData({ dishes, formError: '', 'errors.dishes': '' });
       if (!ok) return null;
       return {
         service_date: this.data.date, meal: MEALS[this.data.mealIndex].code,
@@ -100,22 +105,18 @@ Component({
       };
     },
 
-    onSubmit() {
-      const body = this.validate();
-      if (!body) return null;
-      this.setData({ submitting: true });
-      return records.create('menu', this.data.canteenId, 'menus', body).then(() => {
-        this.setData({ submitting: false, retrying: false });
-        wx.showToast({ title: '菜单已公布', icon: 'success' });
-        wx.navigateBack({ delta: 1 });
-      }, (err) => {
-        const errors = formUtil.fieldErrors(err);
-        this.setData({
-          submitting: false, retrying: err.retryable,
-          formError: err.retryable ? formUtil.retryHint(err) : err.message,
-        });
-        return errors;
+    /** The server's errors about one dish ("dishes.0.name") shown on that dish; returns the others. */
+    showRowErrors(errors) {
+      const rest = {};
+      const rows = {};
+      Object.keys(errors).forEach((path) => {
+        const match = DISH_ERROR.exec(path);
+        if (match && this.data.dishes[Number(match[1])]) rows[match[1]] = rows[match[1]] || errors[path];
+        else if (!match) rest[path] = errors[path];
       });
+      Object.keys(rows).forEach((index) => this.setData({ [`dishes[${index}].error`]: rows[index] }));
+      if (Object.keys(rows).length) delete rest.dishes;
+      return rest;
     },
   },
 });

@@ -6,15 +6,14 @@
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const rules = require('../../../utils/rules');
+const labels = require('../../../utils/labels');
 const formUtil = require('../../../utils/form');
 const records = require('../../../services/records');
 const schools = require('../../../services/schools');
+const recordForm = require('../../../behaviors/record-form');
 
-const CATEGORIES = [
-  ['vegetable', '蔬菜'], ['meat', '畜肉'], ['poultry', '禽肉'], ['aquatic', '水产品'], ['egg', '蛋类'], ['grain', '粮食'],
-  ['oil', '食用油'], ['dairy', '乳制品'], ['fruit', '水果'], ['soy', '豆制品'], ['seasoning', '调味品'], ['frozen', '速冻食品'], ['other', '其他'],
-].map(([code, label]) => ({ code, label }));
-const STORAGES = [['ambient', '常温'], ['chilled', '冷藏'], ['frozen', '冷冻']].map(([code, label]) => ({ code, label }));
+const CATEGORIES = labels.options(labels.INGREDIENT_CATEGORIES);
+const STORAGES = labels.options(labels.STORAGE_CONDITIONS);
 let itemKeys = 0;
 
 function blankDraft(category, storage) {
@@ -25,11 +24,15 @@ function blankDraft(category, storage) {
 }
 
 Component({
+  behaviors: [recordForm({
+    form: 'receiving', segment: 'receivings', done: '进货已登记',
+    fields: ['supplier_id', 'receiver_name', 'items', 'inspection_report_upload_ids', 'invoice_upload_ids'],
+  })],
   data: {
     loading: true, loadError: '', canteenId: 0, today: '', suppliers: [], supplierIndex: 0, supplierId: null,
     addingSupplier: false, supplier: {}, supplierErrors: {}, savingSupplier: false, items: [], draft: blankDraft(),
     draftErrors: {}, categories: CATEGORIES, categoryIndex: 0, storages: STORAGES, storageIndex: 0, receiverName: '',
-    reportIds: [], invoiceIds: [], photosBusy: false, errors: {}, formError: '', submitting: false, retrying: false,
+    reportIds: [], invoiceIds: [], photosBusy: false,
   },
   methods: {
     onLoad() {
@@ -128,9 +131,11 @@ Component({
     },
     onReports(event) {
       this.setData({ reportIds: event.detail.ids, photosBusy: event.detail.uploading });
+      this.clearError('inspection_report_upload_ids');
     },
     onInvoices(event) {
       this.setData({ invoiceIds: event.detail.ids, photosBusy: event.detail.uploading });
+      this.clearError('invoice_upload_ids');
     },
 
     validate() {
@@ -150,22 +155,6 @@ Component({
         })),
         inspection_report_upload_ids: this.data.reportIds, invoice_upload_ids: this.data.invoiceIds,
       };
-    },
-
-    onSubmit() {
-      const body = this.validate();
-      if (!body) return null;
-      this.setData({ submitting: true });
-      return records.create('receiving', this.data.canteenId, 'receivings', body).then(() => {
-        this.setData({ submitting: false, retrying: false });
-        wx.showToast({ title: '进货已登记', icon: 'success' });
-        wx.navigateBack({ delta: 1 });
-      }, (err) => {
-        this.setData({
-          submitting: false, retrying: err.retryable,
-          formError: err.retryable ? formUtil.retryHint(err) : err.message,
-        });
-      });
     },
   },
 });

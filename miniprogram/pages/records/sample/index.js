@@ -6,18 +6,21 @@
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const rules = require('../../../utils/rules');
-const formUtil = require('../../../utils/form');
 const records = require('../../../services/records');
+const recordForm = require('../../../behaviors/record-form');
 
 function blankForm() {
   return { dish_id: null, weight_g: '', fridge_temperature_c: '', sealed: true, sampler_name: '', photo_upload_ids: [] };
 }
 
 Component({
+  behaviors: [recordForm({
+    form: 'sample', segment: 'samples', done: '留样已登记',
+    fields: ['dish_id', 'weight_g', 'fridge_temperature_c', 'sealed', 'sampler_name', 'photo_upload_ids'],
+  })],
   data: {
     loading: true, loadError: '', canteenId: 0, meals: [], mealIndex: 0, dishes: [], dishIndex: 0,
     form: blankForm(), sampledTime: '', nowTime: '', keepUntilText: '', photosBusy: false, photosFailed: false,
-    errors: {}, formError: '', submitting: false, retrying: false,
   },
   methods: {
     onLoad(query) {
@@ -114,23 +117,6 @@ Component({
         fridge_temperature_c: Number(form.fridge_temperature_c), sampler_name: form.sampler_name.trim(),
         photo_upload_ids: form.photo_upload_ids,
       };
-    },
-
-    onSubmit() {
-      const body = this.validate();
-      if (!body) return null;
-      this.setData({ submitting: true });
-      return records.create('sample', this.data.canteenId, 'samples', body).then(() => {
-        this.setData({ submitting: false, retrying: false });
-        wx.showToast({ title: '留样已登记', icon: 'success' });
-        wx.navigateBack({ delta: 1 });
-      }, (err) => {
-        const errors = formUtil.fieldErrors(err);
-        this.setData({
-          submitting: false, retrying: err.retryable, errors,
-          formError: err.retryable ? formUtil.retryHint(err) : formUtil.formError(err, errors),
-        });
-      });
     },
   },
 });

@@ -10,9 +10,6 @@ const labels = require('../../../utils/labels');
 const violations = require('../../../services/violations');
 const notices = require('../../../services/notices');
 
-const TAG_TYPES = {
-  open: 'danger', notified: 'danger', rectifying: 'warning', submitted: 'primary', rejected: 'danger', closed: 'success',
-};
 
 Component({
   data: {
@@ -55,7 +52,7 @@ Component({
         loading: false,
         v,
         steps: violations.timeline(v),
-        tagType: TAG_TYPES[status] || 'default',
+        tagType: labels.tagType(labels.VIOLATION_STATUS_TAGS, status),
         sourceLabel: labels.label(labels.VIOLATION_SOURCES, v.source),
         foundText: time.dateTime(v.occurred_at || v.created_at),
         dueText: time.dateTime(v.due_at),

@@ -5,62 +5,53 @@
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
+const labels = require('../../../utils/labels');
 const violations = require('../../../services/violations');
+const { listPage, nextBeforeId } = require('../../../behaviors/list-page');
 const notices = require('../../../services/notices');
 
 const FILTERS = [
   { code: '', label: '全部' }, { code: 'rectifying', label: '整改中' }, { code: 'submitted', label: '待验收' },
   { code: 'rejected', label: '已驳回' }, { code: 'closed', label: '已完成' },
 ];
-const TAG_TYPES = {
-  open: 'danger', notified: 'danger', rectifying: 'warning', submitted: 'primary', rejected: 'danger', closed: 'success',
-};
 
 Component({
+  behaviors: [listPage({ pageSize: 20 })],
   data: {
-    loading: true, loadError: '', staffView: false, summary: {}, periodText: '', filters: FILTERS, status: '',
-    items: [], timeline: [], schoolId: null,
+    staffView: false, summary: {}, periodText: '', filters: FILTERS, status: '', timeline: [], schoolId: null,
   },
   methods: {
-    onLoad() {
-      this.load();
-    },
-
-    onShow() {
-      if (this.loadedOnce) this.load();
-    },
-
-    onPullDownRefresh() {
-      this.load().then(() => wx.stopPullDownRefresh());
-    },
-
-    load() {
-      this.setData({ loading: !this.loadedOnce, loadError: '' });
+    /** The first page also brings the school's figures and, for parents, the timeline of closed violations. */
+    fetchPage(beforeId, limit) {
       return guard.ready().then(({ schoolId, abilities }) => {
         this.setData({ schoolId, staffView: abilities.violationDetails });
-        const page = violations.transparency(schoolId, { limit: 20 });
-        const list = abilities.violationDetails ? violations.list(schoolId, { status: this.data.status || null }) : null;
+        const page = beforeId ? null : violations.transparency(schoolId, { limit: 20 });
+        const list = abilities.violationDetails
+          ? violations.list(schoolId, { status: this.data.status || null, before_id: beforeId, limit }) : null;
         return Promise.all([page, list]);
       }).then(([page, list]) => {
-        this.loadedOnce = true;
-        const period = page.summary.period || {};
-        this.setData({
-          loading: false,
-          summary: page.summary,
-          periodText: period.from ? `${period.from.slice(5)} 至 ${period.to.slice(5)}` : '',
-          items: (list || []).map((v) => Object.assign({}, v, {
-            tagType: TAG_TYPES[v.status] || 'default',
+        if (page) this.showTransparency(page);
+        const items = list || [];
+        return {
+          items: items.map((v) => Object.assign({}, v, {
+            tagType: labels.tagType(labels.VIOLATION_STATUS_TAGS, v.status),
             meta: `${v.kind_label} · ${time.dateTime(v.created_at)}${v.status !== 'closed' && time.parse(v.due_at) < new Date() ? ' · 已超期' : ''}`,
           })),
-          timeline: page.timeline.map((item) => Object.assign({}, item, {
-            foundText: time.dateTime(item.found_at),
-            closedText: time.dateTime(item.closed_at),
-            steps: item.events.map((e, i) => ({ key: `${item.id}-${i}`, title: e.label, time: time.dateTime(e.at), photos: [] })).reverse(),
-          })),
-        });
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
+          next: nextBeforeId(items, limit),
+        };
+      });
+    },
+
+    showTransparency(page) {
+      const period = page.summary.period || {};
+      this.setData({
+        summary: page.summary,
+        periodText: period.from ? `${period.from.slice(5)} 至 ${period.to.slice(5)}` : '',
+        timeline: page.timeline.map((item) => Object.assign({}, item, {
+          foundText: time.dateTime(item.found_at),
+          closedText: time.dateTime(item.closed_at),
+          steps: item.events.map((e, i) => ({ key: `${item.id}-${i}`, title: e.label, time: time.dateTime(e.at), photos: [] })).reverse(),
+        })),
       });
     },
 

@@ -1,12 +1,13 @@
 /** 食材溯源: a dish → its ingredients → batch and delivery → supplier → licences with their scans. */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
+const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
 
 Component({
   data: {
     loading: true, loadError: '', dish: {}, mealLabel: '', date: '', ingredients: [],
-    certTypes: { valid: 'success', expiring: 'warning', expired: 'danger' },
+    certTypes: labels.CERTIFICATE_STATUS_TAGS,
   },
   methods: {
     onLoad(query) {

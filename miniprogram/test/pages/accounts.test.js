@@ -14,11 +14,13 @@ describe('binding approvals', () => {
   test('the committee approves one parent and rejects another with a reason', async () => {
     const { server, wx } = as('committee');
     server.serve('memberships_pending', { query: { status: 'pending' } });
-    const page = await openPage('pages/school/approvals/index');
+    const page = await openPage('pages/accounts/approvals/index');
     const pending = fixture('memberships_pending').body;
     const [second, first] = pending;
+    expect(text(find(page, `#request-${first.id}`))).toContain('王芳 （孩子的母亲）');
     expect(text(find(page, `#request-${first.id}`))).toContain('孩子班级：三年级二班');
     expect(text(find(page, `#request-${first.id}`))).toContain('申请时间：2026-03-11 10:00');
+    expect(text(find(page, `#request-${second.id}`))).toContain('李强 （孩子的爷爷）');
     expect(text(find(page, `#request-${second.id}`))).toContain('孩子班级：一年级一班');
 
     server.serve('membership_approve', { times: 1 });
@@ -37,7 +39,7 @@ describe('binding approvals', () => {
   test('a binding someone else decided first disappears with the server\'s message', async () => {
     const { server, wx } = as('committee');
     server.serve('memberships_pending', { query: { status: 'pending' } });
-    const page = await openPage('pages/school/approvals/index');
+    const page = await openPage('pages/accounts/approvals/index');
     const first = fixture('memberships_pending').body[1];
     server.serve('membership_already_decided', { times: 1 });
     await tap(page, `#approve-${first.id}`);
@@ -47,7 +49,7 @@ describe('binding approvals', () => {
 
   test('parents may not approve', async () => {
     const { server } = as('parent');
-    const page = await openPage('pages/school/approvals/index');
+    const page = await openPage('pages/accounts/approvals/index');
     expect(text(page)).toContain('只有学校管理人员和家委会可以审核绑定');
     expect(server.unmatched()).toEqual([]);
   });
@@ -57,7 +59,7 @@ describe('invites', () => {
   test('staff create a parent invite, copy its short code, show its mini-program code and share it', async () => {
     const { server, wx } = as('staff');
     server.serve('invites_list');
-    const page = await openPage('pages/school/invites/index');
+    const page = await openPage('pages/accounts/invites/index');
     expect(query(page, '#role-picker')).toBeUndefined();
     expect(text(find(page, '#invite-1'))).toContain('K7M3 Q9XP · 家长');
     await pick(page, '#expiry-picker', 1);
@@ -88,7 +90,7 @@ describe('invites', () => {
     signIn('auth_wechat_principal');
     env.server.serve('me_principal');
     env.server.serve('invites_list');
-    const page = await openPage('pages/school/invites/index');
+    const page = await openPage('pages/accounts/invites/index');
     await pick(page, '#role-picker', 2);
     expect(text(find(page, '#role-value'))).toBe('食堂负责人');
   });
@@ -118,7 +120,7 @@ describe('我的', () => {
     expect(server.sent('/api/v1/me/phone', 'POST')[0].data).toEqual({ code: 'phone-code-1' });
     expect(wx.__state.toasts).toEqual([`已绑定 ${fixture('phone_bind').body.phone}`]);
     await tap(page, '#menu-approvals');
-    expect(wx.__state.navigations.pop().url).toBe('/pages/school/approvals/index');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/accounts/approvals/index');
   });
 
   test('a declined phone authorisation says so', async () => {

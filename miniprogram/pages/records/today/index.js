@@ -54,11 +54,11 @@ Component({
     },
 
     onLive() {
-      wx.navigateTo({ url: '/pages/kitchen/live/index' });
+      wx.navigateTo({ url: '/pages/live/watch/index' });
     },
 
     onDish(event) {
-      wx.navigateTo({ url: `/pages/kitchen/trace/index?dish_id=${event.currentTarget.dataset.id}&date=${this.data.day.date}` });
+      wx.navigateTo({ url: `/pages/records/trace/index?dish_id=${event.currentTarget.dataset.id}&date=${this.data.day.date}` });
     },
 
     onViolations() {

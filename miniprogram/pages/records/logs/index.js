@@ -5,6 +5,7 @@
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const rules = require('../../../utils/rules');
+const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
 
 function detail(row) {
@@ -41,7 +42,7 @@ function mealsOf(day) {
 Component({
   data: {
     loading: true, loadError: '', date: '', today: '', tab: 'samples', meals: [], canDispose: false, schoolId: null,
-    types: { done: 'success', pending: 'primary', missing: 'danger', not_applicable: 'default' },
+    types: labels.RECORD_STATUS_TAGS,
   },
   methods: {
     onLoad(query) {

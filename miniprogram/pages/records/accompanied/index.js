@@ -1,10 +1,13 @@
 /** 陪餐: who ate with the students and how they rated it; school leaders' records are entered here too. */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
+const labels = require('../../../utils/labels');
 const schools = require('../../../services/schools');
 const records = require('../../../services/records');
+const recordForm = require('../../../behaviors/record-form');
+const { listPage } = require('../../../behaviors/list-page');
 
-const MEALS = [{ code: 'lunch', label: '午餐' }, { code: 'breakfast', label: '早餐' }, { code: 'dinner', label: '晚餐' }, { code: 'snack', label: '加餐' }];
+const MEALS = labels.options(labels.MEALS);
 const ROLES = [{ code: 'school_leader', label: '学校负责人' }, { code: 'parent', label: '家长代表' }];
 
 function emptyForm() {
@@ -12,35 +15,25 @@ function emptyForm() {
 }
 
 Component({
+  behaviors: [
+    listPage({ pageSize: 20 }),
+    recordForm({ form: 'accompanied', segment: 'accompanied-meals', fields: ['companion_name'] }),
+  ],
   data: {
-    loading: true, loadError: '', items: [], canWrite: false, canteenId: 0, showForm: false, submitting: false,
-    mealOptions: MEALS, mealIndex: 0, roleOptions: ROLES, roleIndex: 0, form: emptyForm(), errors: {}, formError: '',
-    photosBusy: false,
+    canWrite: false, canteenId: 0, showForm: false,
+    mealOptions: MEALS, mealIndex: MEALS.findIndex((m) => m.code === 'lunch'), roleOptions: ROLES, roleIndex: 0,
+    form: emptyForm(), photosBusy: false,
   },
   methods: {
-    onLoad() {
-      this.load();
-    },
-
-    onPullDownRefresh() {
-      this.load().then(() => wx.stopPullDownRefresh());
-    },
-
-    load() {
-      this.setData({ loading: true, loadError: '' });
+    fetchPage(cursor) {
       return guard.ready().then(({ schoolId, abilities }) => {
         this.setData({ canWrite: abilities.uploadRecords });
-        return schools.canteens(schoolId);
+        return cursor ? null : schools.canteens(schoolId);
       }).then((canteens) => {
-        if (!canteens.length) throw new Error('学校尚未登记食堂');
-        this.setData({ canteenId: canteens[0].id });
-        return records.accompanied(canteens[0].id);
-      }).then((page) => {
-        this.setData({ loading: false, items: page.items });
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
-      });
+        if (canteens && !canteens.length) throw new Error('学校尚未登记食堂');
+        if (canteens) this.setData({ canteenId: canteens[0].id });
+        return records.accompanied(this.data.canteenId, cursor);
+      }).then((page) => ({ items: page.items, next: page.next_cursor }));
     },
 
     onToggleForm() {
@@ -62,7 +55,7 @@ Component({
       this.setData({ 'form.photo_upload_ids': event.detail.ids, photosBusy: event.detail.uploading });
     },
 
-    onSubmit() {
+    validate() {
       const form = this.data.form;
       if (!form.companion_name.trim()) {
         this.setData({ errors: { companion_name: '请填写陪餐人姓名' } });
@@ -72,16 +65,16 @@ Component({
         wx.showToast({ title: '照片还在上传，请稍候', icon: 'none' });
         return null;
       }
-      const body = {
+      return {
         service_date: time.today(), meal: MEALS[this.data.mealIndex].code, companion_name: form.companion_name.trim(),
         companion_role: ROLES[this.data.roleIndex].code, rating: form.rating, remarks: form.remarks.trim() || null,
         photo_upload_ids: form.photo_upload_ids,
       };
-      this.setData({ submitting: true, formError: '' });
-      return records.create('accompanied', this.data.canteenId, 'accompanied-meals', body).then((record) => {
-        wx.showToast({ title: '已登记', icon: 'success' });
-        this.setData({ submitting: false, showForm: false, form: emptyForm(), items: [record].concat(this.data.items) });
-      }, (err) => this.setData({ submitting: false, formError: err.message }));
+    },
+
+    onRecorded(record) {
+      wx.showToast({ title: '已登记', icon: 'success' });
+      this.setData({ showForm: false, form: emptyForm(), items: [record].concat(this.data.items) });
     },
   },
 });

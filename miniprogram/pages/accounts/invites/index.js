@@ -6,7 +6,7 @@ const guard = require('../../../utils/guard');
 const labels = require('../../../utils/labels');
 const time = require('../../../utils/time');
 const config = require('../../../config');
-const bindings = require('../../../services/bindings');
+const accounts = require('../../../services/accounts');
 
 const EXPIRY = [{ hours: 72, label: '3 天' }, { hours: 168, label: '7 天' }, { hours: 720, label: '30 天' }, { hours: 24, label: '1 天' }];
 const USES = [{ n: 50, label: '50 人（一个班）' }, { n: 1, label: '1 人' }, { n: 10, label: '10 人' }, { n: 200, label: '200 人' }];
@@ -50,7 +50,7 @@ Component({
           schoolId, schoolName: membership ? membership.school_name : '',
           roleOptions: roleCodes.map((code) => ({ code, label: labels.ROLES[code] })),
         });
-        return bindings.invites(schoolId);
+        return accounts.invites(schoolId);
       }).then((invites) => {
         this.setData({ loading: false, invites: invites.map(present) });
       }, (err) => {
@@ -72,7 +72,7 @@ Component({
     onCreate() {
       const role = this.data.roleOptions[this.data.roleIndex].code;
       this.setData({ creating: true });
-      return bindings.createInvite(this.data.schoolId, role, EXPIRY[this.data.expiryIndex].hours, USES[this.data.usesIndex].n)
+      return accounts.createInvite(this.data.schoolId, role, EXPIRY[this.data.expiryIndex].hours, USES[this.data.usesIndex].n)
         .then((invite) => {
           const shown = present(invite);
           this.setData({ creating: false, created: shown, codeImage: '', invites: [shown].concat(this.data.invites) });
@@ -85,7 +85,7 @@ Component({
 
     onShowCode() {
       this.setData({ codeLoading: true });
-      return bindings.inviteCodeImage(this.data.created.id, config.envVersion()).then((path) => {
+      return accounts.inviteCodeImage(this.data.created.id, config.envVersion()).then((path) => {
         this.setData({ codeLoading: false, codeImage: path });
       }, (err) => {
         this.setData({ codeLoading: false });
@@ -104,7 +104,7 @@ Component({
         content: '撤销后该邀请码不能再使用，已提交的申请不受影响。',
         success: (res) => {
           if (!res.confirm) return;
-          bindings.revokeInvite(id).then((invite) => {
+          accounts.revokeInvite(id).then((invite) => {
             const shown = present(invite);
             this.setData({ invites: this.data.invites.map((i) => (i.id === id ? shown : i)) });
             wx.showToast({ title: '已撤销', icon: 'success' });
@@ -116,7 +116,7 @@ Component({
     /** The share card opens the bind page with the invite's scene, like its mini-program code. */
     onShareAppMessage() {
       const created = this.data.created;
-      if (!created) return { title: '明厨亮灶', path: '/pages/kitchen/home/index' };
+      if (!created) return { title: '明厨亮灶', path: '/pages/records/today/index' };
       return {
         title: `邀请您绑定${this.data.schoolName}，查看孩子的食堂`,
         path: `/pages/accounts/bind/index?scene=${encodeURIComponent(created.scene)}`,

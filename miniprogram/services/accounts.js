@@ -1,10 +1,42 @@
-/** Invites, binding requests and their approval. */
+/** The accounts feature: login, the caller's account and phone binding, invites, binding requests and their approval. */
 const http = require('../utils/request');
 const session = require('../utils/session');
 
-/** Redeem a scanned scene or a typed short code; parents name the child's class. */
-function redeem(code, childClass) {
-  return http.post('/bindings/redeem', { code, child_class: childClass || null }, { silent: true });
+/** Log in (wx.login → our token) and return the user with bindings. */
+function login() {
+  return http.login().then((result) => result.user);
+}
+
+/** The caller with bindings, refreshed from the server and kept in the session. */
+function me(extra) {
+  return http.get('/me', null, extra).then((user) => {
+    session.saveUser(user);
+    return user;
+  });
+}
+
+/** Bind the phone number behind a getPhoneNumber button's code; returns the masked number. */
+function bindPhone(code) {
+  return http.post('/me/phone', { code });
+}
+
+function logout() {
+  return http.post('/auth/logout', {}, { silent: true }).catch(() => null).then(() => session.clear());
+}
+
+/** The school, role and class list behind a scanned scene or typed short code. */
+function lookup(code) {
+  return http.post('/bindings/lookup', { code }, { silent: true });
+}
+
+/** Redeem a scanned scene or a typed short code: who asks and, for parents, the relation and the child's class. */
+function redeem(code, applicant) {
+  return http.post('/bindings/redeem', {
+    code,
+    applicant_name: applicant.name,
+    relation: applicant.relation || null,
+    class_id: applicant.classId || null,
+  }, { silent: true });
 }
 
 function pending(schoolId, extra) {
@@ -41,4 +73,6 @@ function inviteCodeImage(inviteId, envVersion) {
   }));
 }
 
-module.exports = { redeem, pending, decide, createInvite, invites, revokeInvite, inviteCodeImage };
+module.exports = {
+  login, me, bindPhone, logout, lookup, redeem, pending, decide, createInvite, invites, revokeInvite, inviteCodeImage,
+};

@@ -2,40 +2,30 @@
 const guard = require('../../../utils/guard');
 const labels = require('../../../utils/labels');
 const time = require('../../../utils/time');
-const bindings = require('../../../services/bindings');
+const accounts = require('../../../services/accounts');
+const { listPage } = require('../../../behaviors/list-page');
 
 Component({
-  data: { loading: true, loadError: '', items: [], schoolId: null },
+  // Every pending request of the school at once: a school has few, and all of them wait for a decision.
+  behaviors: [listPage({ pageSize: null })],
+  data: { schoolId: null },
   methods: {
-    onLoad() {
-      this.load();
-    },
-
-    onPullDownRefresh() {
-      this.load().then(() => wx.stopPullDownRefresh());
-    },
-
-    load() {
-      this.setData({ loading: true, loadError: '' });
+    fetchPage() {
       return guard.ready().then(({ schoolId, abilities }) => {
         if (!abilities.approveBindings) throw new Error('只有学校管理人员和家委会可以审核绑定');
         this.setData({ schoolId });
-        return bindings.pending(schoolId, { silent: true });
-      }).then((items) => {
-        this.setData({
-          loading: false,
-          items: items.map((m) => Object.assign({}, m, {
-            roleLabel: labels.label(labels.ROLES, m.role), when: time.dateTime(m.created_at),
-          })),
-        });
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
-      });
+        return accounts.pending(schoolId, { silent: true });
+      }).then((items) => ({
+        items: items.map((m) => Object.assign({}, m, {
+          roleLabel: labels.label(labels.ROLES, m.role), when: time.dateTime(m.created_at),
+          who: m.applicant_name || m.nickname || '微信用户', relationLabel: labels.label(labels.RELATIONS, m.relation),
+        })),
+        next: null,
+      }));
     },
 
     decide(id, approve, reason) {
-      return bindings.decide(id, approve, reason).then(() => {
+      return accounts.decide(id, approve, reason).then(() => {
         this.setData({ items: this.data.items.filter((m) => m.id !== id) });
         wx.showToast({ title: approve ? '已通过' : '已拒绝', icon: 'success' });
       }, (err) => {

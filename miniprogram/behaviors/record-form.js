@@ -1,0 +1,67 @@
+/**
+ * The behaviour every record form shares (留样, 消毒, 菜单, 进货, 陪餐): submit with an Idempotency-Key that
+ * stays the same while the same content is retried (services/records.create), the busy state, and the
+ * server's refusals shown next to the field they name; a refusal naming no field the form shows goes to the
+ * message above the submit button.
+ *
+ * A page calls `recordForm({ form, segment, done, fields })` and implements `validate()` (the body to send,
+ * or null after showing its own errors). `onRecorded(record)` runs after success (default: toast `done` and
+ * go back); `showRowErrors(errors)` may place nested errors ("dishes.0.name") on the rows they are about and
+ * returns the errors left to show.
+ */
+const formUtil = require('../utils/form');
+const records = require('../services/records');
+
+function recordForm(options) {
+  const shown = options.fields;
+  return Behavior({
+    data: { errors: {}, formError: '', submitting: false, retrying: false },
+    methods: {
+      onSubmit() {
+        if (this.data.submitting) return null;
+        const body = this.validate();
+        if (!body) return null;
+        this.setData({ submitting: true, formError: '' });
+        return records.create(options.form, this.data.canteenId, options.segment, body).then((record) => {
+          this.setData({ submitting: false, retrying: false });
+          this.onRecorded(record);
+          return record;
+        }, (err) => this.showServerErrors(err));
+      },
+
+      onRecorded() {
+        wx.showToast({ title: options.done, icon: 'success' });
+        wx.navigateBack({ delta: 1 });
+      },
+
+      /** The server's answer next to the fields it names; returns {field: message} of those shown. */
+      showServerErrors(err) {
+        const all = formUtil.fieldErrors(err);
+        const rest = this.showRowErrors(Object.assign({}, all));
+        const errors = {};
+        shown.forEach((field) => {
+          if (rest[field]) errors[field] = rest[field];
+        });
+        // A field the page placed on its rows is gone from what is left: it was shown too.
+        const placed = Object.keys(all).some((field) => field.indexOf('.') < 0 && !(field in rest));
+        const named = Object.keys(errors).length > 0 || placed;
+        this.setData({
+          submitting: false, retrying: err.retryable, errors: Object.assign({}, this.data.errors, errors),
+          formError: err.retryable ? formUtil.retryHint(err) : (named ? '' : err.message),
+        });
+        return errors;
+      },
+
+      showRowErrors(errors) {
+        return errors;
+      },
+
+      /** Clear one field's error once the user changes it. */
+      clearError(field) {
+        if (this.data.errors[field]) this.setData({ [`errors.${field}`]: '' });
+      },
+    },
+  });
+}
+
+module.exports = recordForm;
