@@ -1,10 +1,10 @@
 """The API documentation page (``/docs``) without the internet.
 
 APIFlask's Swagger UI page loads its script, style sheet and icon from a CDN by default: offline, and often
-from mainland China, the page stays blank. The files come instead from the ``swagger-ui-bundle-v2`` package (module ``swagger_ui_bundle``)
-(Swagger UI's dist folder inside a PyPI wheel) and this blueprint serves them at ``/docs/assets/``; the
-settings below point the page at them and switch off the online spec validator badge (a request to
-swagger.io on every load).
+from mainland China, the page stays blank. The files come instead from the ``swagger-ui-bundle-v2`` package
+(Swagger UI 5's dist folder in a PyPI wheel, module ``swagger_ui_bundle``; version 5 reads the OpenAPI 3.1
+that APIFlask writes) and this blueprint serves them at ``/docs/assets/``. The settings below point the page
+at them and switch off the online spec validator badge (a request to swagger.io on every load).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from apiflask.fields import AwareDateTime, Boolean, Date, Dict, File, Float, Int
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, pre_load, validates_schema
 
+from backend.records.idempotency import HEADER, parse_key
 from backend.records.models import (
     CertificateKind,
     CompanionRole,
@@ -19,7 +20,6 @@ from backend.records.models import (
     Meal,
     StorageCondition,
 )
-from backend.records.idempotency import HEADER, parse_key
 from backend.timeutil import SHANGHAI
 
 # 统一社会信用代码: 18 characters of digits and capitals without I, O, S, V, Z.
