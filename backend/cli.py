@@ -21,6 +21,7 @@ DEMO_LIVE = [("06:30", "13:30"), ("16:30", "19:00")]
 DEMO_WORK_HOURS = [("05:30", "20:00")]
 DEMO_AREAS = [("热菜烹饪区", AreaKind.HOT_KITCHEN, True), ("切配区", AreaKind.PREP, True),
               ("留样间", AreaKind.SAMPLE_ROOM, False)]
+DEMO_REGULATORS = [("demo-regulator", "西湖区市场监管局"), ("demo-regulator-2", "西湖区市场监管局执法二组")]
 DEMO_CHECKS = ["no_mask", "no_hat", "person_after_hours", "rodent", "camera_offline", "camera_blurred",
                "camera_occluded"]
 
@@ -68,8 +69,9 @@ def seed_demo() -> dict[str, int]:
     """
     county = _region_chain()
     admin = _user("demo-admin", "平台管理员", admin=True)
-    regulator = _user("demo-regulator", "西湖区市场监管局")
-    accounts.grant_regulator(regulator, county, admin.id)
+    # Two regulators of the county: a joint inspection needs at least two inspectors.
+    for openid, nickname in DEMO_REGULATORS:
+        accounts.grant_regulator(_user(openid, nickname), county, admin.id)
     video = demo_video_path()
     created: dict[str, int] = {}
     for index, (name, kind) in enumerate([("西湖实验小学", SchoolKind.PRIMARY), ("文三路中学", SchoolKind.SECONDARY)],
@@ -156,7 +158,7 @@ def register_commands(app: Flask) -> None:
         created = seed_demo()
         for name, school_id in created.items():
             click.echo(f"school {school_id}: {name}")
-        click.echo("demo users: demo-admin, demo-regulator, demo-<role>-<1|2> (role: "
+        click.echo("demo users: demo-admin, demo-regulator, demo-regulator-2, demo-<role>-<1|2> (role: "
                    + ", ".join(r.value for r in Role) + ")")
         from backend.records.demo import seed_demo_records
 

@@ -49,7 +49,8 @@ def _url(key: str | None) -> str | None:
     return object_store().signed_url(key, URL_SECONDS) if key else None
 
 
-def _urls(keys: list[str]) -> list[str]:
+def photo_urls(keys: list[str]) -> list[str]:
+    """Signed URLs of photos by key, without those WeChat's content check hid."""
     hidden = hidden_photos(keys)
     return [object_store().signed_url(k, URL_SECONDS) for k in keys if k not in hidden]
 
@@ -61,7 +62,7 @@ def evidence_for(violation: Violation, full: bool) -> dict[str, Any]:
     if full:
         if result["image"] is None:
             result["image"] = _url(evidence.get("parent_safe"))
-        result["photos"] = _urls(list(evidence.get("photos") or []))
+        result["photos"] = photo_urls(list(evidence.get("photos") or []))
     return result
 
 
@@ -77,7 +78,8 @@ def summary(violation: Violation) -> dict[str, Any]:
     }
 
 
-def _names(user_ids: set[int]) -> dict[int, str | None]:
+def user_names(user_ids: set[int]) -> dict[int, str | None]:
+    """Nicknames of users by id, in one query."""
     if not user_ids:
         return {}
     return dict(db.session.execute(select(User.id, User.nickname).where(User.id.in_(user_ids))).all())
@@ -87,9 +89,9 @@ def detail(violation: Violation, principal: Principal, now: datetime) -> dict[st
     """Everything a school member or regulator may see of one violation."""
     school = db.session.get(School, violation.school_id)
     full = sees_full_evidence(principal, school)
-    names = _names({e.actor_id for e in violation.events if e.actor_id}
-                   | {r.submitted_by_id for r in violation.rectifications}
-                   | {r.reviewed_by_id for r in violation.rectifications if r.reviewed_by_id})
+    names = user_names({e.actor_id for e in violation.events if e.actor_id}
+                       | {r.submitted_by_id for r in violation.rectifications}
+                       | {r.reviewed_by_id for r in violation.rectifications if r.reviewed_by_id})
     return {
         **summary(violation),
         "description": violation.description,
@@ -103,7 +105,7 @@ def detail(violation: Violation, principal: Principal, now: datetime) -> dict[st
                     "from_status": e.from_status, "to_status": e.to_status, "reason": e.reason,
                     "actor_id": e.actor_id, "actor_name": names.get(e.actor_id)} for e in violation.events],
         "rectifications": [{
-            "id": r.id, "measures": r.measures, "photos": _urls(list(r.photos or [])) if full else [],
+            "id": r.id, "measures": r.measures, "photos": photo_urls(list(r.photos or [])) if full else [],
             "submitted_by_id": r.submitted_by_id, "submitted_by_name": names.get(r.submitted_by_id),
             "submitted_at": r.submitted_at, "verdict": r.verdict, "review_reason": r.review_reason,
             "reviewed_by_id": r.reviewed_by_id, "reviewed_at": r.reviewed_at,
