@@ -21,7 +21,6 @@ DEMO_LIVE = [("06:30", "13:30"), ("16:30", "19:00")]
 DEMO_WORK_HOURS = [("05:30", "20:00")]
 DEMO_AREAS = [("热菜烹饪区", AreaKind.HOT_KITCHEN, True), ("切配区", AreaKind.PREP, True),
               ("留样间", AreaKind.SAMPLE_ROOM, False)]
-DEMO_REGULATORS = [("demo-regulator", "西湖区市场监管局"), ("demo-regulator-2", "西湖区市场监管局执法二组")]
 DEMO_CHECKS = ["no_mask", "no_hat", "person_after_hours", "rodent", "camera_offline", "camera_blurred",
                "camera_occluded"]
 
@@ -63,15 +62,14 @@ def _region_chain() -> Region:
 
 
 def seed_demo() -> dict[str, int]:
-    """Create the demo region, two schools with canteens, areas, cameras and a user of every role.
+    """Create the demo region, two schools with canteens, areas, cameras, a user of every role and two regulators.
 
     Running it twice changes nothing: every object is looked up by its natural key first.
     """
     county = _region_chain()
     admin = _user("demo-admin", "平台管理员", admin=True)
-    # Two regulators of the county: a joint inspection needs at least two inspectors.
-    for openid, nickname in DEMO_REGULATORS:
-        accounts.grant_regulator(_user(openid, nickname), county, admin.id)
+    regulator = _user("demo-regulator", "西湖区市场监管局")
+    accounts.grant_regulator(regulator, county, admin.id)
     video = demo_video_path()
     created: dict[str, int] = {}
     for index, (name, kind) in enumerate([("西湖实验小学", SchoolKind.PRIMARY), ("文三路中学", SchoolKind.SECONDARY)],
@@ -96,6 +94,9 @@ def seed_demo() -> dict[str, int]:
             if role is Role.PARENT:
                 membership.child_class = "三年级二班"
         created[name] = school.id
+    # A second regulator of the county, as a joint inspection needs two inspectors (created last, so the ids of
+    # the users above stay what they were).
+    accounts.grant_regulator(_user("demo-regulator-2", "西湖区市场监管局执法二组"), county, admin.id)
     from workers.demo_seed import configure_demo_cameras
 
     configure_demo_cameras()  # sample rooms: staffed only after meals, so the demo video raises violations

@@ -195,10 +195,11 @@ def test_lists_load_names_once_per_list_not_per_row(client, as_user, kitchen, co
                         json={"canteen_id": 1, "description": "冷藏柜温度偏高", "severity": "minor"})
             client.post(f"{API}/regions/{county.id}/spot-checks", headers=regulator, json={"size": 2})
             client.post(f"{API}/schools/1/supervision-orders", headers=regulator,
-                        json={"title": f"整改通知{n}", "content": "请在期限内完成整改", "due_at": "2099-04-01T17:00:00"})
+                        json={"title": f"整改通知{n}", "content": "请在期限内完成整改",
+                              "due_at": "2099-04-01T17:00:00"})
 
-    urls = [(f"{API}/regions/{county.id}/inspections", regulator), (f"{API}/regions/{county.id}/spot-checks", regulator),
-            (f"{API}/schools/1/supervision-orders", principal)]
+    urls = [(f"{API}/regions/{county.id}/inspections", regulator),
+            (f"{API}/regions/{county.id}/spot-checks", regulator), (f"{API}/schools/1/supervision-orders", principal)]
     grow(1)
     [cost(url, headers) for url, headers in urls]  # warm: the first request of a session records its use
     one_row = [cost(url, headers) for url, headers in urls]
