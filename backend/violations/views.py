@@ -5,7 +5,10 @@ Evidence is stored as object keys; readers get short-lived signed URLs, chosen b
   (boxes drawn), report and inspection photos, and rectification photos;
 - parents' committee members: only the parent-safe frame (faces blurred) and the rectification measures;
 - parents (through the school's transparency page only): closed violations of the kinds the school
-  publishes, with the parent-safe frame, the measures and the timeline, never reasons or names.
+  publishes, with the parent-safe frame, the measures and the timeline, never reasons or names;
+- whoever reported a problem (``my_reports``): what they wrote and their own photos, where it stands, whether
+  the rectification is awaiting review, rejected or accepted (with the accepted measures), and the timeline
+  of labels and times; never reasons, names, detection evidence or the rectification photos.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from backend.violations.models import (
     STATUS_LABELS,
     Resolution,
     Violation,
+    ViolationSource,
     ViolationStatus,
 )
 from backend.violations.stats import Scope, compute_stats
@@ -175,3 +179,47 @@ def transparency(school: School, date_from: date, date_to: date, now: datetime, 
         "timeline": timeline,
     }
 
+
+
+RECTIFICATION_STATES = {None: ("submitted", "待复核"), "accepted": ("accepted", "整改通过"),
+                        "rejected": ("rejected", "整改驳回")}
+
+
+def _rectification_state(violation: Violation) -> dict[str, Any]:
+    """Where the latest rectification stands, as a reporter may read it: the measures only once accepted."""
+    if not violation.rectifications:
+        return {"state": "none", "label": "尚未提交整改", "submitted_at": None, "reviewed_at": None, "measures": None}
+    latest = violation.rectifications[-1]
+    state, label = RECTIFICATION_STATES.get(latest.verdict, ("submitted", "待复核"))
+    return {"state": state, "label": label, "submitted_at": latest.submitted_at, "reviewed_at": latest.reviewed_at,
+            "measures": latest.measures if state == "accepted" else None}
+
+
+def my_reports(principal: Principal, *, before_id: int | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """The problems the caller reported, newest first, in the schools where they are still an active member.
+
+    Each is the violation it became, as its reporter may see it.
+    """
+    query = (select(Violation).where(Violation.source == ViolationSource.REPORT,
+                                     Violation.created_by_id == principal.user_id)
+             .options(selectinload(Violation.events), selectinload(Violation.rectifications))
+             .order_by(Violation.id.desc()).limit(limit))
+    if not principal.is_admin:  # a revoked binding ends what the school shows its former member
+        query = query.where(Violation.school_id.in_(list(principal.roles_by_school)))
+    if before_id is not None:
+        query = query.where(Violation.id < before_id)
+    violations = list(db.session.scalars(query))
+    schools = dict(db.session.execute(select(School.id, School.name).where(
+        School.id.in_({v.school_id for v in violations}))).all()) if violations else {}
+    return [{
+        "id": v.id, "violation_id": v.id, "school_id": v.school_id, "school_name": schools.get(v.school_id),
+        "canteen_id": v.canteen_id, "kind": v.kind, "kind_label": KIND_LABELS.get(v.kind), "title": v.title,
+        "description": v.description, "photos": photo_urls(list((v.evidence or {}).get("photos") or [])),
+        "reported_at": v.created_at, "status": v.status, "status_label": STATUS_LABELS.get(v.status),
+        "closed_at": v.closed_at, "resolution": v.resolution,
+        "resolution_label": None if v.resolution is None else (
+            "已整改" if v.resolution == Resolution.RECTIFIED else "核实撤销"),
+        "rectification": _rectification_state(v),
+        "events": [{"label": ACTION_LABELS.get(e.action, e.action), "at": e.at}
+                   for e in v.events if e.action in ACTION_LABELS],
+    } for v in violations]
