@@ -86,7 +86,7 @@ def upload_photo(school_id: int, body: dict[str, Any]) -> Any:
 
 @bp.get("/me/reports")
 @rule(Action.AUTHENTICATED)  # only the caller's own reports, in the schools where they are still a member
-@bp.input(schemas.MyReportsQuery, location="query", arg_name="query")
+@bp.input(schemas.PageByIdQuery, location="query", arg_name="query")
 @bp.output(schemas.MyReportOut(many=True))
 def my_reports(query: dict[str, Any]) -> Any:
     """The problems I reported and where each stands: status, rectification, timeline (what a reporter may see)."""

@@ -179,11 +179,15 @@ class StatsQuery(PeriodQuery):
     region_id = Integer(load_default=None, validate=Range(min=1))
 
 
-class TransparencyQuery(PeriodQuery):
-    """The parents' page: the period's summary and a page of the closed violations timeline."""
+class PageByIdQuery(Schema):
+    """A page of a list, newest first: up to ``limit`` rows older than ``before_id``."""
 
     before_id = Integer(load_default=None, validate=Range(min=1))
     limit = Integer(load_default=20, validate=Range(1, 50))
+
+
+class TransparencyQuery(PeriodQuery, PageByIdQuery):
+    """The parents' page: the period's summary and a page of the closed violations timeline."""
 
 
 class BucketOut(Schema):
@@ -292,13 +296,6 @@ class NoticeSettingsOut(Schema):
     updated_at = LocalDateTime(allow_none=True)
 
 
-class MyReportsQuery(Schema):
-    """A page of the caller's reports, newest first."""
-
-    before_id = Integer(load_default=None, validate=Range(min=1))
-    limit = Integer(load_default=20, validate=Range(1, 50))
-
-
 class ReportRectificationOut(Schema):
     """Where the latest rectification of a reported problem stands (measures only once accepted)."""
 
@@ -307,13 +304,6 @@ class ReportRectificationOut(Schema):
     submitted_at = LocalDateTime(allow_none=True)
     reviewed_at = LocalDateTime(allow_none=True)
     measures = String(allow_none=True)
-
-
-class ReportEventOut(Schema):
-    """A step of a reported problem: what happened and when (never who or why)."""
-
-    label = String()
-    at = LocalDateTime()
 
 
 class MyReportOut(Schema):
@@ -336,4 +326,4 @@ class MyReportOut(Schema):
     resolution = String(allow_none=True)
     resolution_label = String(allow_none=True)
     rectification = Nested(ReportRectificationOut)
-    events = List(Nested(ReportEventOut))
+    events = List(Nested(PublicEventOut))

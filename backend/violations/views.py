@@ -145,6 +145,18 @@ def list_violations(school_id: int | None = None, *, region_path: str | None = N
     return list(db.session.scalars(query.order_by(Violation.id.desc()).limit(limit)))
 
 
+def resolution_label(resolution: str | None) -> str | None:
+    """How a closed violation ended, in words parents read."""
+    if resolution is None:
+        return None
+    return "已整改" if resolution == Resolution.RECTIFIED else "核实撤销"
+
+
+def public_events(violation: Violation) -> list[dict[str, Any]]:
+    """A violation's steps as parents may see them: what happened and when, never who or why."""
+    return [{"label": ACTION_LABELS[e.action], "at": e.at} for e in violation.events if e.action in ACTION_LABELS]
+
+
 def transparency(school: School, date_from: date, date_to: date, now: datetime, *, before_id: int | None = None,
                  limit: int = 20) -> dict[str, Any]:
     """The school's page for parents: the period's summary and the timeline of closed, published violations."""
@@ -165,11 +177,10 @@ def transparency(school: School, date_from: date, date_to: date, now: datetime, 
             "id": violation.id, "title": violation.title, "kind": violation.kind,
             "kind_label": KIND_LABELS.get(violation.kind), "found_at": violation.created_at,
             "closed_at": violation.closed_at, "resolution": violation.resolution,
-            "resolution_label": "已整改" if violation.resolution == Resolution.RECTIFIED else "核实撤销",
+            "resolution_label": resolution_label(violation.resolution),
             "measures": accepted[-1].measures if accepted else None,
             "evidence": evidence_for(violation, full=False),
-            "events": [{"label": ACTION_LABELS.get(e.action, e.action), "at": e.at}
-                       for e in violation.events if e.action in ACTION_LABELS],
+            "events": public_events(violation),
         })
     return {
         "school_id": school.id, "school_name": school.name,
@@ -216,10 +227,6 @@ def my_reports(principal: Principal, *, before_id: int | None = None, limit: int
         "canteen_id": v.canteen_id, "kind": v.kind, "kind_label": KIND_LABELS.get(v.kind), "title": v.title,
         "description": v.description, "photos": photo_urls(list((v.evidence or {}).get("photos") or [])),
         "reported_at": v.created_at, "status": v.status, "status_label": STATUS_LABELS.get(v.status),
-        "closed_at": v.closed_at, "resolution": v.resolution,
-        "resolution_label": None if v.resolution is None else (
-            "已整改" if v.resolution == Resolution.RECTIFIED else "核实撤销"),
-        "rectification": _rectification_state(v),
-        "events": [{"label": ACTION_LABELS.get(e.action, e.action), "at": e.at}
-                   for e in v.events if e.action in ACTION_LABELS],
+        "closed_at": v.closed_at, "resolution": v.resolution, "resolution_label": resolution_label(v.resolution),
+        "rectification": _rectification_state(v), "events": public_events(v),
     } for v in violations]
