@@ -9,6 +9,7 @@ from apiflask import APIFlask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from backend.api_docs import DOCS_SETTINGS
 from backend.config import load_config
 from backend.db_types import configure_field_encryption
 from backend.errors import register_error_handlers
@@ -38,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None, *, with_routes: bool = True
     settings = load_config(config)
     app = APIFlask("backend", title="明厨亮灶 API", version="1.0", instance_path=settings["INSTANCE_PATH"],
                    instance_relative_config=False, enable_openapi=with_routes)
+    app.config.update(DOCS_SETTINGS)  # /docs from the app's own files, not a CDN (settings may override)
     app.config.update(settings)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -81,7 +83,7 @@ def _migrations_dir() -> Any:
 
 
 def _register_blueprints(app: APIFlask) -> None:
-    from backend import files, probe_routes
+    from backend import api_docs, files, probe_routes
     from backend.accounts import routes as accounts
     from backend.live import routes as live
     from backend.notices import routes as notices
@@ -91,6 +93,7 @@ def _register_blueprints(app: APIFlask) -> None:
     from backend.violations import routes as violations
 
     app.register_blueprint(probe_routes.bp)
+    app.register_blueprint(api_docs.bp)
     blueprints = [accounts.bp, schools.bp, files.bp, records.bp, live.bp, violations.bp, notices.bp,
                   regulators.bp]
     if app.config["APP_ENV"] == "development":

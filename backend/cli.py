@@ -84,7 +84,7 @@ def _region_chain() -> Region:
 
 
 def seed_demo() -> dict[str, int]:
-    """Create the demo region, two schools with canteens, areas, cameras and a user of every role.
+    """Create the demo region, two schools with canteens, areas, cameras, a user of every role and two regulators.
 
     Running it twice changes nothing: every object is looked up by its natural key first.
     """
@@ -122,6 +122,9 @@ def seed_demo() -> dict[str, int]:
                 membership.school_class = classes["三年级二班"]
                 membership.relation = Relation.MOTHER
         created[name] = school.id
+    # A second regulator of the county, as a joint inspection needs two inspectors (created last, so the ids of
+    # the users above stay what they were).
+    accounts.grant_regulator(_user("demo-regulator-2", "西湖区市场监管局执法二组"), county, admin.id)
     from workers.demo_seed import configure_demo_cameras
 
     configure_demo_cameras()  # sample rooms: staffed only after meals, so the demo video raises violations
@@ -178,14 +181,13 @@ def seed_scale(schools_count: int, parents_per_school: int, batch: int = 1000) -
 commands = AppGroup("platform", help="Demo and scale seeds, admins and regulators.")
 
 
-
 @commands.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo region, schools, cameras and one user of every role (idempotent)."""
     created = seed_demo()
     for name, school_id in created.items():
         click.echo(f"school {school_id}: {name}")
-    click.echo("demo users: demo-admin, demo-regulator, demo-<role>-<1|2> (role: "
+    click.echo("demo users: demo-admin, demo-regulator, demo-regulator-2, demo-<role>-<1|2> (role: "
                + ", ".join(r.value for r in Role) + ")")
     from backend.records.demo import seed_demo_records
 

@@ -4,8 +4,9 @@ choice of the violation kinds it publishes to the parents' committee."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import Select, literal, select
 
 from backend.accounts.models import Membership, MembershipStatus, RegulatorScope, Role
 from backend.extensions import db
@@ -29,12 +30,18 @@ def school_members(school_id: int, roles: Iterable[Role]) -> set[int]:
                                          Membership.status == MembershipStatus.ACTIVE)))
 
 
+def covering_scopes(*columns: Any, region_path: str) -> Select[Any]:
+    """``SELECT columns`` over the regulator scopes that cover a region (its own, its city's, its province's).
+
+    The scope's region is joined as ``Region``: callers may select or filter its columns.
+    """
+    return (select(*columns).select_from(RegulatorScope).join(Region, Region.id == RegulatorScope.region_id)
+            .where(literal(region_path).startswith(Region.path)))
+
+
 def regional_regulators(school: School) -> set[int]:
     """Ids of regulators whose scope contains the school's region (its county, city or province)."""
-    path = school.region.path
-    return set(db.session.scalars(
-        select(RegulatorScope.user_id).join(Region, Region.id == RegulatorScope.region_id)
-        .where(literal(path).startswith(Region.path))))
+    return set(db.session.scalars(covering_scopes(RegulatorScope.user_id, region_path=school.region.path)))
 
 
 def published_kinds(school_id: int) -> list[str]:

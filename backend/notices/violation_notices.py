@@ -7,6 +7,8 @@
 - a verdict or a dismissal: staff and managers, and the committee for published kinds;
 - an escalation: level 1 the principal, level 2 the region's regulators (and the principal), plus the
   committee for every escalation.
+- any change of a reported problem (source ``report``): its reporter, in words a parent may read (no names,
+  no reasons, no evidence), unless the reporter works in the school's kitchen or office and hears already.
 The actor of a change is never notified of their own action.
 """
 
@@ -25,6 +27,17 @@ from backend.violations.models import Violation, ViolationSource
 
 RESPONSIBLE_ROLES = (Role.STAFF, Role.MANAGER)
 DETAIL_PAGE = "pages/violations/detail/index?id={id}"
+# A parent may not open the violation's page: the reporter's notice opens the inbox, where it is.
+REPORT_PAGE = "pages/notices/inbox/index?report={id}"
+# What the reporter is told for each change: (progress, ≤5 characters for the template; the sentence).
+REPORTER_UPDATES: dict[str, tuple[str, str]] = {
+    "start": ("整改中", "学校已开始整改"),
+    "submit": ("待复核", "学校已提交整改情况，等待复核"),
+    "accept": ("已整改", "整改已通过复核，问题已办结"),
+    "reject": ("重新整改", "整改未通过复核，学校正在重新整改"),
+    "dismiss": ("已撤销", "经学校核实，该问题已撤销"),
+    "escalate": ("逾期督办", "未按期整改，已升级督办"),
+}
 REGULATOR_LEVEL = 2
 LEVEL_LABELS = {1: "校长督办", 2: "监管督办"}
 
@@ -126,3 +139,19 @@ def notify_escalated(violation: Violation, level: int, now: datetime) -> None:
         "school": school.name, "problem": violation.title, "due_at": violation.due_at.isoformat(),
         "level": LEVEL_LABELS[min(level, REGULATOR_LEVEL)]})
     enqueue(draft, users, f"violation:{violation.id}:escalate:{level}", now)
+
+
+def notify_reporter(violation: Violation, event_id: int, action: str, actor_id: int | None, now: datetime) -> None:
+    """Tell whoever reported a problem that it moved on (inside the transaction of the change)."""
+    reporter = violation.created_by_id
+    if violation.source != ViolationSource.REPORT or reporter is None or action not in REPORTER_UPDATES:
+        return
+    if reporter in school_members(violation.school_id, [Role.PRINCIPAL, *RESPONSIBLE_ROLES]):
+        return  # the school's own people follow it through the violation lists and their own notices
+    progress, sentence = REPORTER_UPDATES[action]
+    draft = NoticeDraft(subject_type=SubjectType.VIOLATION, subject_id=violation.id, school_id=violation.school_id,
+                        purpose="report_progress", template="progress", title=f"{progress}：{violation.title}",
+                        body=f"您反映的问题“{violation.title}”{sentence}。", page=REPORT_PAGE.format(id=violation.id),
+                        payload={"problem": violation.title, "progress": progress, "remark": sentence,
+                                 "at": now.isoformat()})
+    enqueue(draft, [reporter], f"violation:{violation.id}:report:{event_id}", now, exclude=actor_id)

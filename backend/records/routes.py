@@ -67,9 +67,13 @@ def _today() -> date:
     return shanghai_today(utcnow())
 
 
-def _idempotency(endpoint_payload: Any) -> tuple[str, str]:
-    key = idempotency.parse_key(request.headers.get(idempotency.HEADER))
-    return key, idempotency.fingerprint(f"{request.method} {request.path}", endpoint_payload)
+def _idempotency(headers: dict[str, str], endpoint_payload: Any) -> tuple[str, str]:
+    """The request's key (checked by ``schemas.IdempotencyHeader``) and the fingerprint of what it sends."""
+    return headers["key"], idempotency.fingerprint(f"{request.method} {request.path}", endpoint_payload)
+
+
+# Every create reads (and documents in OpenAPI) the Idempotency-Key header, before its body is validated.
+IDEMPOTENT = bp.input(schemas.IdempotencyHeader, location="headers", arg_name="headers")
 
 
 def _written(result: services.WriteResult) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -100,8 +104,8 @@ KIND_ROUTES: list[tuple[str, str, type, type, str]] = [
 
 
 def _register_kind(kind: str, path: str, create_schema: type, query_schema: type, label: str) -> None:
-    def create(canteen_id: int, body: dict[str, Any]) -> Any:
-        key, fingerprint = _idempotency(request.get_json(silent=True))
+    def create(canteen_id: int, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        key, fingerprint = _idempotency(headers, request.get_json(silent=True))
         result = services.create_record(current_principal(), db.session.get(Canteen, canteen_id), kind, body,
                                         idempotency_key=key, fingerprint=fingerprint)
         return _written(result)
@@ -115,7 +119,7 @@ def _register_kind(kind: str, path: str, create_schema: type, query_schema: type
     create.__doc__ = f"登记{label}\n\n需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。"
     list_view.__doc__ = f"{label}列表\n\n只列出现行版本（更正后的最新版本），按日期倒序，游标分页。"
     bp.post(path, endpoint=f"create_{kind}")(
-        rule(Action.RECORDS_WRITE, scope="canteen")(bp.input(create_schema, arg_name="body")(create)))
+        rule(Action.RECORDS_WRITE, scope="canteen")(IDEMPOTENT(bp.input(create_schema, arg_name="body")(create))))
     bp.get(path, endpoint=f"list_{kind}")(
         rule(Action.RECORDS_READ, scope="canteen")(bp.input(query_schema, location="query", arg_name="query")(
             list_view)))
@@ -134,10 +138,14 @@ def get_record(record_id: int) -> Any:
 
 @bp.post("/records/<int:record_id>/amendments")
 @rule(Action.RECORDS_WRITE, scope="record")
+@IDEMPOTENT
 @bp.input(schemas.AmendmentIn, arg_name="body")
-def amend_record(record_id: int, body: dict[str, Any]) -> Any:
-    """Correct a record: the whole corrected record and the reason; the original stays in the chain."""
-    key, fingerprint = _idempotency(request.get_json(silent=True))
+def amend_record(record_id: int, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    """Correct a record: the whole corrected record and the reason; the original stays in the chain.
+
+    Needs an Idempotency-Key header.
+    """
+    key, fingerprint = _idempotency(headers, request.get_json(silent=True))
     logical = db.session.get(RecordEntry, record_id).record_id
     schema = schemas.CREATE_SCHEMAS[db.session.get(RecordEntry, logical).kind]()
     try:
@@ -213,8 +221,9 @@ def day(school_id: int, day: str) -> Any:
 @bp.post("/uploads")
 @rule(Action.AUTHENTICATED)
 @limiter.limit("120 per minute")
+@IDEMPOTENT
 @bp.input(schemas.UploadIn, location="form_and_files", arg_name="body")
-def upload(body: dict[str, Any]) -> Any:
+def upload(body: dict[str, Any], headers: dict[str, str]) -> Any:
     """Upload a photo or PDF (multipart field ``file``, as ``wx.uploadFile`` sends it) for a canteen's records.
 
     Accepts JPEG, PNG, WebP and PDF judged by content; images are re-encoded without EXIF/GPS.
@@ -224,7 +233,7 @@ def upload(body: dict[str, Any]) -> Any:
     if canteen is None:
         raise ApiError(404, "not_found", "食堂不存在")
     data = read_upload(body["file"])
-    key, fingerprint = _idempotency(f"{canteen.id}".encode() + b"\n" + data)
+    key, fingerprint = _idempotency(headers, f"{canteen.id}".encode() + b"\n" + data)
     result = uploads.store_upload(current_principal(), canteen, data, body["file"].filename,
                                   idempotency_key=key, fingerprint=fingerprint)
     return _upload_out(result.upload), 201, {"Idempotent-Replayed": "true" if result.replayed else "false"}

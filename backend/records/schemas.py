@@ -8,8 +8,9 @@ from typing import Any
 from apiflask import Schema
 from apiflask.fields import AwareDateTime, Boolean, Date, Dict, File, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
-from marshmallow import ValidationError, validates_schema
+from marshmallow import ValidationError, pre_load, validates_schema
 
+from backend.records.idempotency import HEADER, parse_key
 from backend.records.models import (
     CertificateKind,
     CompanionRole,
@@ -186,6 +187,19 @@ class UploadIn(Schema):
 
     file = File(required=True)
     canteen_id = Integer(required=True, validate=Range(min=1))
+
+
+class IdempotencyHeader(Schema):
+    """The ``Idempotency-Key`` header of every create: a retry with the same key creates nothing twice."""
+
+    key = String(required=True, data_key=HEADER, metadata={
+        "description": "8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果"})
+
+    @pre_load
+    def _parse(self, data: Any, **kwargs: Any) -> dict[str, str]:
+        # The header's own 400 (idempotency_key_required / _invalid), not a generic 422: clients branch on it.
+        value = data.get(HEADER)  # webargs answers ``missing`` (not None) for an absent header
+        return {HEADER: parse_key(value if isinstance(value, str) else None)}
 
 
 class PageQuery(Schema):

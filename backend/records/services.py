@@ -7,7 +7,8 @@ the canteen's chain head, re-check what could have changed meanwhile (duplicates
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -99,6 +100,51 @@ def _fail(status: int, code: str, message: str, **details: Any) -> ApiError:
     return ApiError(status, code, message, details)
 
 
+def _field_of(details: dict[str, Any]) -> str | None:
+    # Rules about one delivered item name its line; the field is then the item list.
+    return details.get("field") or ("items" if "line" in details else None)
+
+
+class BrokenRules(ApiError):
+    """A 422 naming every rule a record breaks: code and message of the first, ``details.errors`` all of them.
+
+    ``details`` also keeps the first rule's own details at its top level, as a single broken rule has them.
+    """
+
+    def __init__(self, errors: list[ApiError]) -> None:
+        first = errors[0]
+        listed = [{"code": e.code, "message": e.message, "field": _field_of(e.detail), **e.detail} for e in errors]
+        super().__init__(422, first.code, first.message, {**first.detail, "errors": listed})
+
+
+class RuleBreaches:
+    """Collects the rules a record breaks, so the client hears of all of them in one answer, not one per try."""
+
+    def __init__(self) -> None:
+        self.errors: list[ApiError] = []
+
+    def add(self, error: ApiError) -> None:
+        """Record a broken rule and go on checking."""
+        self.errors.append(error)
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        """Run a check that raises: its 422 is recorded and checking goes on; any other error stops at once."""
+        try:
+            yield
+        except BrokenRules:
+            raise
+        except ApiError as error:
+            if error.status_code != 422:
+                raise
+            self.errors.append(error)
+
+    def raise_any(self) -> None:
+        """Raise :class:`BrokenRules` if a rule was broken."""
+        if self.errors:
+            raise BrokenRules(self.errors)
+
+
 def _not_future(value: datetime, now: datetime, field: str) -> datetime:
     value = as_utc(value)
     if value > now + FUTURE_TOLERANCE:
@@ -184,25 +230,31 @@ def expiry_of(item: dict[str, Any], line: int) -> date | None:
     return printed or computed
 
 
-def _check_item(item: dict[str, Any], line: int, received_on: date) -> date | None:
+def _check_item(item: dict[str, Any], line: int, received_on: date, rules: RuleBreaches) -> date | None:
+    """The rules of one delivered item (each broken one goes to ``rules``); returns its expiry date."""
     if item.get("production_date") and item["production_date"] > received_on:
-        raise _fail(422, "production_date_in_future", "生产日期不能晚于收货日期", line=line)
-    expiry = expiry_of(item, line)
-    if expiry is None and item["category"] not in FRESH_PRODUCE:
-        raise _fail(422, "shelf_life_required", "请填写生产日期和保质期（或保质期截止日期）", line=line,
-                    ingredient=item["ingredient"])
+        rules.add(_fail(422, "production_date_in_future", "生产日期不能晚于收货日期", line=line))
+    try:
+        expiry = expiry_of(item, line)
+    except ApiError as error:  # the dates disagree: no expiry to judge the item by
+        rules.add(error)
+        expiry = None
+    else:
+        if expiry is None and item["category"] not in FRESH_PRODUCE:
+            rules.add(_fail(422, "shelf_life_required", "请填写生产日期和保质期（或保质期截止日期）", line=line,
+                            ingredient=item["ingredient"]))
     if expiry is not None and expiry < received_on:
-        raise _fail(422, "item_expired", f"「{item['ingredient']}」已过保质期（{expiry.isoformat()}），不得验收",
-                    line=line, ingredient=item["ingredient"], expiry_date=expiry.isoformat())
+        rules.add(_fail(422, "item_expired", f"「{item['ingredient']}」已过保质期（{expiry.isoformat()}），不得验收",
+                        line=line, ingredient=item["ingredient"], expiry_date=expiry.isoformat()))
     storage, temperature = item.get("storage") or StorageCondition.AMBIENT, item.get("storage_temperature_c")
     if storage in (StorageCondition.CHILLED, StorageCondition.FROZEN):
-        if temperature is None:
-            raise _fail(422, "storage_temperature_required", "冷藏、冷冻食品须记录到货温度", line=line)
         limit = CHILLED_MAX_C if storage == StorageCondition.CHILLED else FROZEN_MAX_C
-        if temperature > limit:
-            raise _fail(422, "cold_chain_broken",
-                        f"「{item['ingredient']}」到货温度 {temperature:g}°C 高于 {limit:g}°C，不得验收",
-                        line=line, ingredient=item["ingredient"], maximum=limit)
+        if temperature is None:
+            rules.add(_fail(422, "storage_temperature_required", "冷藏、冷冻食品须记录到货温度", line=line))
+        elif temperature > limit:
+            rules.add(_fail(422, "cold_chain_broken",
+                            f"「{item['ingredient']}」到货温度 {temperature:g}°C 高于 {limit:g}°C，不得验收",
+                            line=line, ingredient=item["ingredient"], maximum=limit))
     return expiry
 
 
@@ -219,24 +271,31 @@ def _items_in_use(logical_ids: set[int]) -> set[int]:
 
 def _prepare_receiving(canteen: Canteen, values: dict[str, Any], now: datetime,
                        amend: RecordEntry | None) -> Prepared:
-    supplier = _supplier(canteen, values["supplier_id"])
-    received_at = _not_future(values["received_at"], now, "received_at")
+    rules = RuleBreaches()
+    with rules.check():
+        supplier = _supplier(canteen, values["supplier_id"])
+    received_at = as_utc(values["received_at"])
+    with rules.check():
+        _not_future(received_at, now, "received_at")
     received_on = shanghai_date(received_at)
     items = values["items"]
-    expiries = [_check_item(item, line, received_on) for line, item in enumerate(items, start=1)]
+    expiries = [_check_item(item, line, received_on, rules) for line, item in enumerate(items, start=1)]
     previous_ids: set[int] = set()
     if amend is not None:
         previous_ids = {i.logical_id for i in db.session.scalars(
             select(ReceivingItem).where(ReceivingItem.entry_id == amend.id))}
     carried = [item.get("item_id") for item in items if item.get("item_id") is not None]
     if len(set(carried)) != len(carried):
-        raise _fail(422, "duplicate_item", "同一明细不能出现两次", field="items")
+        rules.add(_fail(422, "duplicate_item", "同一明细不能出现两次", field="items"))
     unknown = [i for i in carried if i not in previous_ids]
     if unknown:
-        raise _fail(422, "item_not_in_record", "明细不属于该进货记录", item_ids=unknown)
-    reports = _uploads(canteen, values["inspection_report_upload_ids"], DOCUMENT_TYPES,
-                       "inspection_report_upload_ids")
-    invoices = _uploads(canteen, values["invoice_upload_ids"], DOCUMENT_TYPES, "invoice_upload_ids")
+        rules.add(_fail(422, "item_not_in_record", "明细不属于该进货记录", item_ids=unknown))
+    with rules.check():
+        reports = _uploads(canteen, values["inspection_report_upload_ids"], DOCUMENT_TYPES,
+                           "inspection_report_upload_ids")
+    with rules.check():
+        invoices = _uploads(canteen, values["invoice_upload_ids"], DOCUMENT_TYPES, "invoice_upload_ids")
+    rules.raise_any()
 
     def check_locked() -> None:
         removed = _items_in_use(previous_ids - set(carried))
@@ -320,10 +379,10 @@ def _prepare_menu(canteen: Canteen, values: dict[str, Any], now: datetime, amend
 
 
 # Disinfection ------------------------------------------------------------------------------------------
-def check_disinfection(method: str, target: str, values: dict[str, Any]) -> None:
+def check_disinfection(method: str, target: str, values: dict[str, Any], rules: RuleBreaches) -> None:
     """Refuse a disinfection that does not reach its method's minimum temperature, time or concentration."""
     if method == DisinfectionMethod.ULTRAVIOLET and target == DisinfectionTarget.TABLEWARE:
-        raise _fail(422, "method_not_for_target", "紫外线消毒只适用于场所，不适用于餐饮具", field="method")
+        rules.add(_fail(422, "method_not_for_target", "紫外线消毒只适用于场所，不适用于餐饮具", field="method"))
     minimums = dict(zip(("temperature_c", "minutes", "concentration_mg_l"), DISINFECTION_MINIMUMS[method],
                         strict=True))
     for field, minimum in minimums.items():
@@ -331,31 +390,36 @@ def check_disinfection(method: str, target: str, values: dict[str, Any]) -> None
             continue
         value = values.get(field)
         if value is None:
-            raise _fail(422, "disinfection_field_required", f"请填写消毒{FIELD_LABELS[field]}", field=field)
-        if value < minimum:
-            raise _fail(422, "disinfection_insufficient",
-                        f"消毒{FIELD_LABELS[field]}不足：至少 {minimum:g} {FIELD_UNITS[field]}",
-                        field=field, minimum=minimum, value=value)
+            rules.add(_fail(422, "disinfection_field_required", f"请填写消毒{FIELD_LABELS[field]}", field=field))
+        elif value < minimum:
+            rules.add(_fail(422, "disinfection_insufficient",
+                            f"消毒{FIELD_LABELS[field]}不足：至少 {minimum:g} {FIELD_UNITS[field]}",
+                            field=field, minimum=minimum, value=value))
 
 
 def _prepare_disinfection(canteen: Canteen, values: dict[str, Any], now: datetime,
                           amend: RecordEntry | None) -> Prepared:
     target, method = values["target"], values["method"]
-    check_disinfection(method, target, values)
-    performed_at = _not_future(values.get("performed_at") or now, now, "performed_at")
+    rules = RuleBreaches()
+    check_disinfection(method, target, values, rules)
+    with rules.check():
+        performed_at = _not_future(values.get("performed_at") or now, now, "performed_at")
     area_name = None
     if values.get("area_id") is not None:
         area = db.session.get(KitchenArea, values["area_id"])
         if area is None or area.canteen_id != canteen.id:
-            raise _fail(422, "area_not_found", "区域不存在或不属于该食堂", field="area_id")
-        area_name = area.name
+            rules.add(_fail(422, "area_not_found", "区域不存在或不属于该食堂", field="area_id"))
+        else:
+            area_name = area.name
     if target == DisinfectionTarget.TABLEWARE and not values.get("item_count"):
-        raise _fail(422, "item_count_required", "餐饮具消毒须填写件数", field="item_count")
+        rules.add(_fail(422, "item_count_required", "餐饮具消毒须填写件数", field="item_count"))
     target_name = values.get("target_name") or area_name or ("餐饮具" if target == DisinfectionTarget.TABLEWARE
                                                              else None)
-    if not target_name:
-        raise _fail(422, "target_name_required", "请填写消毒场所或选择区域", field="target_name")
-    photos = _uploads(canteen, values["photo_upload_ids"], IMAGE_TYPES, "photo_upload_ids")
+    if not target_name and values.get("area_id") is None:  # an unknown area is already named above
+        rules.add(_fail(422, "target_name_required", "请填写消毒场所或选择区域", field="target_name"))
+    with rules.check():
+        photos = _uploads(canteen, values["photo_upload_ids"], IMAGE_TYPES, "photo_upload_ids")
+    rules.raise_any()
 
     def build(entry: RecordEntry) -> None:
         db.session.add(DisinfectionLog(
@@ -370,30 +434,34 @@ def _prepare_disinfection(canteen: Canteen, values: dict[str, Any], now: datetim
 
 
 # Samples -----------------------------------------------------------------------------------------------
-def check_sample(weight_g: float, fridge_temperature_c: float, sealed: bool) -> None:
-    """The GB 31654-2021 rules a sample must meet when it is recorded."""
+def check_sample(weight_g: float, fridge_temperature_c: float, sealed: bool, rules: RuleBreaches) -> None:
+    """The GB 31654-2021 rules a sample must meet when it is recorded (each broken one goes to ``rules``)."""
     if weight_g < SAMPLE_MIN_WEIGHT_G:
-        raise _fail(422, "sample_weight_too_low", f"留样重量不得少于 {SAMPLE_MIN_WEIGHT_G:g} 克",
-                    field="weight_g", minimum=SAMPLE_MIN_WEIGHT_G, value=weight_g)
+        rules.add(_fail(422, "sample_weight_too_low", f"留样重量不得少于 {SAMPLE_MIN_WEIGHT_G:g} 克",
+                        field="weight_g", minimum=SAMPLE_MIN_WEIGHT_G, value=weight_g))
     if not SAMPLE_FRIDGE_MIN_C <= fridge_temperature_c <= SAMPLE_FRIDGE_MAX_C:
-        raise _fail(422, "sample_fridge_temperature_out_of_range",
-                    f"留样冰箱温度应在 {SAMPLE_FRIDGE_MIN_C:g}–{SAMPLE_FRIDGE_MAX_C:g}°C 之间",
-                    field="fridge_temperature_c", minimum=SAMPLE_FRIDGE_MIN_C, maximum=SAMPLE_FRIDGE_MAX_C)
+        rules.add(_fail(422, "sample_fridge_temperature_out_of_range",
+                        f"留样冰箱温度应在 {SAMPLE_FRIDGE_MIN_C:g}–{SAMPLE_FRIDGE_MAX_C:g}°C 之间",
+                        field="fridge_temperature_c", minimum=SAMPLE_FRIDGE_MIN_C, maximum=SAMPLE_FRIDGE_MAX_C))
     if not sealed:
-        raise _fail(422, "sample_not_sealed", "留样须密封保存", field="sealed")
+        rules.add(_fail(422, "sample_not_sealed", "留样须密封保存", field="sealed"))
 
 
 def _prepare_sample(canteen: Canteen, values: dict[str, Any], now: datetime, amend: RecordEntry | None) -> Prepared:
-    check_sample(values["weight_g"], values["fridge_temperature_c"], values["sealed"])
-    sampled_at = _not_future(values["sampled_at"], now, "sampled_at")
+    rules = RuleBreaches()
+    check_sample(values["weight_g"], values["fridge_temperature_c"], values["sealed"], rules)
+    with rules.check():
+        sampled_at = _not_future(values["sampled_at"], now, "sampled_at")
     row = db.session.execute(
         select(MenuDish, Menu, RecordEntry).join(RecordEntry, RecordEntry.id == MenuDish.entry_id)
         .join(Menu, Menu.entry_id == RecordEntry.id)
         .where(MenuDish.id == values["dish_id"], RecordEntry.canteen_id == canteen.id, is_current())).first()
     if row is None:
-        raise _fail(422, "dish_not_found", "菜品不存在或不在该食堂的现行菜单中", field="dish_id")
+        rules.add(_fail(422, "dish_not_found", "菜品不存在或不在该食堂的现行菜单中", field="dish_id"))
+    with rules.check():
+        photos = _uploads(canteen, values["photo_upload_ids"], IMAGE_TYPES, "photo_upload_ids")
+    rules.raise_any()
     dish, menu, menu_entry = row
-    photos = _uploads(canteen, values["photo_upload_ids"], IMAGE_TYPES, "photo_upload_ids")
 
     def check_locked() -> None:
         query = (select(RecordEntry.id, RecordEntry.root_id).join(SampleLog, SampleLog.entry_id == RecordEntry.id)
@@ -493,7 +561,10 @@ def _write(principal: Principal, canteen: Canteen, kind: str, values: dict[str, 
     if found is not None:
         return _replayed(found, resource_type)
     now = as_utc(now or utcnow())
-    prepared = PREPARERS[kind](canteen, values, now, amend)
+    rules = RuleBreaches()
+    with rules.check():  # a preparer that stops at its first broken rule still answers in the listed shape
+        prepared = PREPARERS[kind](canteen, values, now, amend)
+    rules.raise_any()
     found = idempotency.reserve(user_id, key, fingerprint, resource_type)
     if found is not None:
         db.session.rollback()

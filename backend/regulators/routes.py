@@ -1,17 +1,20 @@
-"""HTTP routes of regulators: spot checks, joint inspection rounds and findings, supervision orders."""
+"""HTTP routes of regulators: spot checks, joint inspection rounds, findings and their photos, the region's
+inspectors, supervision orders. Answers name schools, canteens and people (``views``), not only ids."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from apiflask import APIBlueprint
-from sqlalchemy import select
+from flask import request
 
 from backend.extensions import db
+from backend.files import read_upload
 from backend.permissions import Action, current_principal, current_school, rule
-from backend.regulators import schemas, scopes, services  # noqa: F401  (scopes: region-level rules)
+from backend.regulators import schemas, scopes, services, views  # noqa: F401  (scopes: region-level rules)
 from backend.regulators.models import InspectionRound, SpotCheck, SupervisionOrder
 from backend.schools.models import Region
+from backend.violations.schemas import PhotoOut
 
 bp = APIBlueprint("regulators", __name__, tag="监管")
 
@@ -26,8 +29,9 @@ def _region(region_id: int) -> Region:
 @bp.output(schemas.SpotCheckOut, status_code=201)
 def create_spot_check(region_id: int, body: dict[str, Any]) -> Any:
     """Draw a reproducible random sample of canteens in the region."""
-    return services.create_spot_check(current_principal(), _region(region_id), body["size"], body["seed"],
-                                      body["school_kind"], body["note"])
+    check = services.create_spot_check(current_principal(), _region(region_id), body["size"], body["seed"],
+                                       body["school_kind"], body["note"])
+    return views.spot_checks([check])[0]
 
 
 @bp.get("/regions/<int:region_id>/spot-checks")
@@ -35,8 +39,7 @@ def create_spot_check(region_id: int, body: dict[str, Any]) -> Any:
 @bp.output(schemas.SpotCheckOut(many=True))
 def list_spot_checks(region_id: int) -> Any:
     """The region's spot checks, newest first."""
-    return db.session.scalars(select(SpotCheck).where(SpotCheck.region_id == region_id)
-                              .order_by(SpotCheck.id.desc()).limit(100)).all()
+    return views.list_spot_checks(region_id)
 
 
 @bp.get("/spot-checks/<int:spot_check_id>")
@@ -44,7 +47,7 @@ def list_spot_checks(region_id: int) -> Any:
 @bp.output(schemas.SpotCheckOut)
 def get_spot_check(spot_check_id: int) -> Any:
     """One spot check."""
-    return db.session.get(SpotCheck, spot_check_id)
+    return views.spot_checks([db.session.get(SpotCheck, spot_check_id)])[0]
 
 
 @bp.post("/regions/<int:region_id>/inspections")
@@ -53,7 +56,7 @@ def get_spot_check(spot_check_id: int) -> Any:
 @bp.output(schemas.RoundOut, status_code=201)
 def create_round(region_id: int, body: dict[str, Any]) -> Any:
     """Plan a joint inspection round."""
-    return services.create_round(current_principal(), _region(region_id), **body)
+    return views.rounds([services.create_round(current_principal(), _region(region_id), **body)])[0]
 
 
 @bp.get("/regions/<int:region_id>/inspections")
@@ -61,8 +64,7 @@ def create_round(region_id: int, body: dict[str, Any]) -> Any:
 @bp.output(schemas.RoundOut(many=True))
 def list_rounds(region_id: int) -> Any:
     """The region's inspection rounds, newest first."""
-    return db.session.scalars(select(InspectionRound).where(InspectionRound.region_id == region_id)
-                              .order_by(InspectionRound.id.desc()).limit(100)).all()
+    return views.list_rounds(region_id)
 
 
 @bp.get("/inspections/<int:inspection_id>")
@@ -70,7 +72,7 @@ def list_rounds(region_id: int) -> Any:
 @bp.output(schemas.RoundOut)
 def get_round(inspection_id: int) -> Any:
     """One inspection round."""
-    return db.session.get(InspectionRound, inspection_id)
+    return views.rounds([db.session.get(InspectionRound, inspection_id)])[0]
 
 
 @bp.post("/inspections/<int:inspection_id>/findings")
@@ -79,7 +81,27 @@ def get_round(inspection_id: int) -> Any:
 @bp.output(schemas.FindingCreatedOut, status_code=201)
 def add_finding(inspection_id: int, body: dict[str, Any]) -> Any:
     """Record a finding in one of the round's canteens (it may open a violation)."""
-    return services.add_finding(current_principal(), db.session.get(InspectionRound, inspection_id), **body)
+    return views.finding(services.add_finding(current_principal(), db.session.get(InspectionRound, inspection_id),
+                                              **body))
+
+
+@bp.post("/inspections/<int:inspection_id>/photos")
+@rule(Action.INSPECT, scope="inspection")
+@bp.input(schemas.FindingPhotoIn, location="form_and_files", arg_name="body")
+@bp.output(PhotoOut, status_code=201)
+def upload_finding_photo(inspection_id: int, body: dict[str, Any]) -> Any:
+    """An inspector's photo of what they found in one of the round's canteens (JPEG, PNG or WebP, judged by
+    content); reference its ``key`` in the finding's ``photos``."""
+    return services.store_finding_photo(current_principal(), db.session.get(InspectionRound, inspection_id),
+                                        body["canteen_id"], read_upload(body["file"]), public_base=request.url_root)
+
+
+@bp.get("/regions/<int:region_id>/inspectors")
+@rule(Action.INSPECT, scope="region")
+@bp.output(schemas.InspectorChoiceOut(many=True))
+def list_inspectors(region_id: int) -> Any:
+    """The regulators whose scope covers the region: who may join a joint inspection there."""
+    return services.region_inspectors(_region(region_id))
 
 
 @bp.post("/inspections/<int:inspection_id>/visits")
@@ -88,8 +110,8 @@ def add_finding(inspection_id: int, body: dict[str, Any]) -> Any:
 @bp.output(schemas.VisitOut)
 def record_visit(inspection_id: int, body: dict[str, Any]) -> Any:
     """Mark a canteen visited with its overall result."""
-    return services.record_visit(current_principal(), db.session.get(InspectionRound, inspection_id),
-                                 body["canteen_id"], body["result"])
+    return views.target(services.record_visit(current_principal(), db.session.get(InspectionRound, inspection_id),
+                                              body["canteen_id"], body["result"]))
 
 
 @bp.post("/inspections/<int:inspection_id>/complete")
@@ -98,8 +120,8 @@ def record_visit(inspection_id: int, body: dict[str, Any]) -> Any:
 @bp.output(schemas.RoundOut)
 def complete_round(inspection_id: int, body: dict[str, Any]) -> Any:
     """Close the round with its summary."""
-    return services.complete_round(current_principal(), db.session.get(InspectionRound, inspection_id),
-                                   body["summary"])
+    return views.rounds([services.complete_round(current_principal(),
+                                                 db.session.get(InspectionRound, inspection_id), body["summary"])])[0]
 
 
 @bp.post("/schools/<int:school_id>/supervision-orders")
@@ -108,7 +130,7 @@ def complete_round(inspection_id: int, body: dict[str, Any]) -> Any:
 @bp.output(schemas.OrderOut, status_code=201)
 def issue_order(school_id: int, body: dict[str, Any]) -> Any:
     """Issue a supervision order to a school of the region."""
-    return services.issue_order(current_principal(), current_school(), **body)
+    return views.orders([services.issue_order(current_principal(), current_school(), **body)])[0]
 
 
 @bp.get("/schools/<int:school_id>/supervision-orders")
@@ -116,8 +138,7 @@ def issue_order(school_id: int, body: dict[str, Any]) -> Any:
 @bp.output(schemas.OrderOut(many=True))
 def list_orders(school_id: int) -> Any:
     """A school's supervision orders, newest first."""
-    return db.session.scalars(select(SupervisionOrder).where(SupervisionOrder.school_id == school_id)
-                              .order_by(SupervisionOrder.id.desc()).limit(100)).all()
+    return views.list_orders(school_id)
 
 
 @bp.get("/supervision-orders/<int:order_id>")
@@ -125,7 +146,7 @@ def list_orders(school_id: int) -> Any:
 @bp.output(schemas.OrderOut)
 def get_order(order_id: int) -> Any:
     """One supervision order."""
-    return db.session.get(SupervisionOrder, order_id)
+    return views.orders([db.session.get(SupervisionOrder, order_id)])[0]
 
 
 @bp.post("/supervision-orders/<int:order_id>/respond")
@@ -134,8 +155,8 @@ def get_order(order_id: int) -> Any:
 @bp.output(schemas.OrderOut)
 def respond_order(order_id: int, body: dict[str, Any]) -> Any:
     """The school's principal answers the order."""
-    return services.respond_order(current_principal(), db.session.get(SupervisionOrder, order_id),
-                                  body["response"])
+    return views.orders([services.respond_order(current_principal(), db.session.get(SupervisionOrder, order_id),
+                                                body["response"])])[0]
 
 
 @bp.post("/supervision-orders/<int:order_id>/close")
@@ -144,4 +165,5 @@ def respond_order(order_id: int, body: dict[str, Any]) -> Any:
 @bp.output(schemas.OrderOut)
 def close_order(order_id: int, body: dict[str, Any]) -> Any:
     """The regulator closes an answered order."""
-    return services.close_order(current_principal(), db.session.get(SupervisionOrder, order_id), body["reason"])
+    return views.orders([services.close_order(current_principal(), db.session.get(SupervisionOrder, order_id),
+                                              body["reason"])])[0]

@@ -10,7 +10,7 @@ from marshmallow.fields import AwareDateTime
 from backend.regulators.models import Severity
 from backend.schools.models import SchoolKind
 from backend.timeutil import SHANGHAI
-from backend.violations.schemas import KINDS, PHOTO_KEY, LocalDateTime
+from backend.violations.schemas import KINDS, PHOTO_KEY, LocalDateTime, PhotoIn
 
 
 def _when(**kwargs: object) -> AwareDateTime:
@@ -27,18 +27,30 @@ class SpotCheckIn(Schema):
     note = String(load_default=None, validate=Length(max=200))
 
 
+class CanteenNameOut(Schema):
+    """A canteen with its name and its school's."""
+
+    canteen_id = Integer()
+    canteen_name = String(allow_none=True)
+    school_id = Integer(allow_none=True)
+    school_name = String(allow_none=True)
+
+
 class SpotCheckOut(Schema):
-    """A spot check: its seed, the population it drew from and the sample."""
+    """A spot check: its seed, the population it drew from and the sample (named)."""
 
     id = Integer()
     region_id = Integer()
+    region_name = String(allow_none=True)
     seed = String()
     sample_size = Integer()
     school_kind = String(allow_none=True)
     population_ids = List(Integer())
     canteen_ids = List(Integer())
+    canteens = List(Nested(CanteenNameOut))
     note = String(allow_none=True)
     created_by_id = Integer()
+    created_by_name = String(allow_none=True)
     created_at = LocalDateTime()
 
 
@@ -56,13 +68,13 @@ class InspectorOut(Schema):
     """An inspector of a round."""
 
     user_id = Integer()
+    name = String(allow_none=True)
     lead = Boolean()
 
 
-class TargetOut(Schema):
+class TargetOut(CanteenNameOut):
     """A canteen of a round."""
 
-    canteen_id = Integer()
     result = String(allow_none=True)
     visited_at = LocalDateTime(allow_none=True)
 
@@ -78,16 +90,17 @@ class FindingIn(Schema):
     open_violation = Boolean(load_default=True)
 
 
-class FindingOut(Schema):
-    """A finding and the violation it opened."""
+class FindingOut(CanteenNameOut):
+    """A finding (with signed URLs of its photos) and the violation it opened."""
 
     id = Integer()
     round_id = Integer()
-    canteen_id = Integer()
     inspector_id = Integer()
+    inspector_name = String(allow_none=True)
     kind = String()
     severity = String()
     description = String()
+    photos = List(String())
     violation_id = Integer(allow_none=True)
     created_at = LocalDateTime()
 
@@ -105,12 +118,14 @@ class RoundOut(Schema):
 
     id = Integer()
     region_id = Integer()
+    region_name = String(allow_none=True)
     spot_check_id = Integer(allow_none=True)
     title = String()
     planned_at = LocalDateTime()
     status = String()
     summary = String(allow_none=True)
     created_by_id = Integer()
+    created_by_name = String(allow_none=True)
     created_at = LocalDateTime()
     completed_at = LocalDateTime(allow_none=True)
     inspectors = List(Nested(InspectorOut))
@@ -157,15 +172,35 @@ class OrderOut(Schema):
 
     id = Integer()
     school_id = Integer()
+    school_name = String(allow_none=True)
     title = String()
     content = String()
     violation_ids = List(Integer())
     due_at = LocalDateTime()
     status = String()
     issued_by_id = Integer()
+    issued_by_name = String(allow_none=True)
     issued_at = LocalDateTime()
     response = String(allow_none=True)
     responded_by_id = Integer(allow_none=True)
+    responded_by_name = String(allow_none=True)
     responded_at = LocalDateTime(allow_none=True)
+    closed_by_id = Integer(allow_none=True)
+    closed_by_name = String(allow_none=True)
     closed_at = LocalDateTime(allow_none=True)
     close_reason = String(allow_none=True)
+
+
+class FindingPhotoIn(PhotoIn):
+    """A photo for a finding in one of the round's canteens (multipart: ``file`` and ``canteen_id``)."""
+
+    canteen_id = Integer(required=True, validate=Range(min=1))
+
+
+class InspectorChoiceOut(Schema):
+    """A regulator who may join a joint inspection in the region, and the region their authority comes from."""
+
+    user_id = Integer()
+    name = String(allow_none=True)
+    scope_region_id = Integer()
+    scope_region_name = String()

@@ -6,16 +6,17 @@ import hashlib
 import secrets
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import func, select
 
-from backend.accounts.models import RegulatorScope, Role
+from backend.accounts.models import RegulatorScope, Role, User
 from backend.audit.services import record_audit
 from backend.errors import ApiError
 from backend.extensions import db
 from backend.notices.models import SubjectType
 from backend.notices.outbox import NoticeDraft, enqueue
-from backend.notices.recipients import school_members
+from backend.notices.recipients import covering_scopes, school_members
 from backend.permissions import Principal
 from backend.regulators.models import (
     InspectionFinding,
@@ -30,7 +31,7 @@ from backend.regulators.models import (
 from backend.schools.models import Canteen, Region, School
 from backend.timeutil import to_shanghai, utcnow
 from backend.violations.models import ViolationKind, ViolationSource
-from backend.violations.photos import check_photo_keys
+from backend.violations.photos import check_photo_keys, store_photo
 from backend.violations.services import raise_violation
 
 MIN_INSPECTORS = 2  # 执法检查人员不少于两人
@@ -81,9 +82,23 @@ def create_spot_check(actor: Principal, region: Region, size: int, seed: str | N
 # -- inspection rounds ----------------------------------------------------------------------------------
 
 def _regulates(user_id: int, region: Region) -> bool:
-    return db.session.scalar(
-        select(RegulatorScope.id).join(Region, Region.id == RegulatorScope.region_id)
-        .where(RegulatorScope.user_id == user_id, literal(region.path).startswith(Region.path)).limit(1)) is not None
+    return db.session.scalar(covering_scopes(RegulatorScope.id, region_path=region.path)
+                             .where(RegulatorScope.user_id == user_id).limit(1)) is not None
+
+
+def region_inspectors(region: Region) -> list[dict[str, Any]]:
+    """Who may join a joint inspection in a region: the regulators whose scope covers it (its own county's,
+    its city's, its province's), by name; a regulator with several covering scopes is listed once, with the
+    narrowest."""
+    rows = db.session.execute(
+        covering_scopes(User.id, User.nickname, Region.id, Region.name, Region.path, region_path=region.path)
+        .join(User, User.id == RegulatorScope.user_id)
+        .order_by(func.length(Region.path).desc(), User.id)).all()
+    chosen: dict[int, dict[str, Any]] = {}
+    for user_id, nickname, scope_id, scope_name, _path in rows:
+        chosen.setdefault(user_id, {"user_id": user_id, "name": nickname, "scope_region_id": scope_id,
+                                    "scope_region_name": scope_name})
+    return sorted(chosen.values(), key=lambda row: row["user_id"])
 
 
 def create_round(actor: Principal, region: Region, *, title: str, planned_at: datetime,
@@ -133,6 +148,26 @@ def _require_inspector(actor: Principal, inspection: InspectionRound) -> None:
         raise ApiError(403, "not_an_inspector", "您不是本次检查的执法人员")
 
 
+def _round_target(inspection: InspectionRound, canteen_id: int) -> InspectionTarget:
+    target = next((t for t in inspection.targets if t.canteen_id == canteen_id), None)
+    if target is None:
+        raise ApiError(422, "canteen_not_in_round", "该食堂不在本次检查范围内",
+                       {"fields": {"canteen_id": ["不在检查范围"]}})
+    return target
+
+
+def store_finding_photo(actor: Principal, inspection: InspectionRound, canteen_id: int, data: bytes,
+                        public_base: str | None = None) -> dict[str, Any]:
+    """An inspector's photo for a finding in one of the round's canteens: stored as a photo of that canteen's
+    school by this inspector, the key :func:`add_finding` then accepts (same checks as every photo)."""
+    _require_inspector(actor, inspection)
+    if inspection.status == RoundStatus.COMPLETED:
+        raise ApiError(409, "inspection_completed", "检查已结束，不能再添加检查结果")
+    _round_target(inspection, canteen_id)
+    canteen = db.session.get(Canteen, canteen_id)
+    return store_photo(actor, db.session.get(School, canteen.school_id), data, public_base=public_base)
+
+
 def add_finding(actor: Principal, inspection: InspectionRound, *, canteen_id: int, description: str,
                 severity: str, kind: str | None = None, photos: Collection[str] = (),
                 open_violation: bool = True, now: datetime | None = None) -> InspectionFinding:
@@ -144,10 +179,7 @@ def add_finding(actor: Principal, inspection: InspectionRound, *, canteen_id: in
     _require_inspector(actor, inspection)
     if inspection.status == RoundStatus.COMPLETED:
         raise ApiError(409, "inspection_completed", "检查已结束，不能再添加检查结果")
-    target = next((t for t in inspection.targets if t.canteen_id == canteen_id), None)
-    if target is None:
-        raise ApiError(422, "canteen_not_in_round", "该食堂不在本次检查范围内",
-                       {"fields": {"canteen_id": ["不在检查范围"]}})
+    target = _round_target(inspection, canteen_id)
     canteen = db.session.get(Canteen, canteen_id)
     check_photo_keys(actor, db.session.get(School, canteen.school_id), photos)
     finding = InspectionFinding(round_id=inspection.id, canteen_id=canteen_id, inspector_id=actor.user_id,
@@ -174,9 +206,7 @@ def record_visit(actor: Principal, inspection: InspectionRound, canteen_id: int,
                  now: datetime | None = None) -> InspectionTarget:
     """Mark a canteen visited with its overall result (pass / issues)."""
     _require_inspector(actor, inspection)
-    target = next((t for t in inspection.targets if t.canteen_id == canteen_id), None)
-    if target is None:
-        raise ApiError(422, "canteen_not_in_round", "该食堂不在本次检查范围内")
+    target = _round_target(inspection, canteen_id)
     target.result = result
     target.visited_at = now or utcnow()
     db.session.commit()

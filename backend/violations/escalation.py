@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 
 from backend.extensions import db
-from backend.notices.violation_notices import LEVEL_LABELS, REGULATOR_LEVEL, notify_escalated
+from backend.notices.violation_notices import LEVEL_LABELS, REGULATOR_LEVEL, notify_escalated, notify_reporter
 from backend.timeutil import utcnow
 from backend.violations.models import ACTIVE_STATUSES, Violation, ViolationEvent
 
@@ -59,9 +59,12 @@ def _escalate_one(violation_id: int, now: datetime) -> int:
         return 0
     db.session.refresh(violation)
     reason = f"逾期未整改，升级为{LEVEL_LABELS[level]}"
-    db.session.add(ViolationEvent(violation_id=violation_id, at=now, actor_id=None, action="escalate",
-                                  from_status=violation.status, to_status=violation.status, reason=reason,
-                                  details={"level": level}))
+    event = ViolationEvent(violation_id=violation_id, at=now, actor_id=None, action="escalate",
+                           from_status=violation.status, to_status=violation.status, reason=reason,
+                           details={"level": level})
+    db.session.add(event)
+    db.session.flush()
     notify_escalated(violation, level, now)
+    notify_reporter(violation, event.id, "escalate", None, now)
     db.session.commit()
     return 1

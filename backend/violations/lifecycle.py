@@ -77,6 +77,7 @@ def transition(violation: Violation, action: str, actor_id: int | None, now: dat
                            from_status=from_status, to_status=to_status, reason=reason, details=details or {})
     db.session.add(event)
     db.session.flush()
+    violation_notices.notify_reporter(violation, event.id, action, actor_id, now)
     return event
 
 

@@ -5,7 +5,8 @@ size limit, a content check that takes only JPEG, PNG and WebP images that decod
 that drops EXIF (GPS) and any trailing bytes, the object store and a short-lived signed URL. What is
 particular to violation photos is the owner: the key names the school and the author, and a later request
 may only reference photos its own author uploaded to the same school; parents' photos also go to WeChat's
-content check.
+content check. School members upload at ``POST /schools/<id>/violation-photos``; inspectors upload for a
+canteen of their round at ``POST /inspections/<id>/photos`` (the photo then belongs to that canteen's school).
 """
 
 from __future__ import annotations

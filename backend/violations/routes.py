@@ -84,6 +84,15 @@ def upload_photo(school_id: int, body: dict[str, Any]) -> Any:
     return store_photo(current_principal(), current_school(), read_upload(body["file"]), public_base=request.url_root)
 
 
+@bp.get("/me/reports")
+@rule(Action.AUTHENTICATED)  # only the caller's own reports, in the schools where they are still a member
+@bp.input(schemas.PageByIdQuery, location="query", arg_name="query")
+@bp.output(schemas.MyReportOut(many=True))
+def my_reports(query: dict[str, Any]) -> Any:
+    """The problems I reported and where each stands: status, rectification, timeline (what a reporter may see)."""
+    return views.my_reports(current_principal(), before_id=query["before_id"], limit=query["limit"])
+
+
 @bp.get("/violations/<int:violation_id>")
 @rule(Action.VIOLATION_READ, scope="violation")
 @bp.output(schemas.ViolationDetailOut)

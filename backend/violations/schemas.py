@@ -179,11 +179,15 @@ class StatsQuery(PeriodQuery):
     region_id = Integer(load_default=None, validate=Range(min=1))
 
 
-class TransparencyQuery(PeriodQuery):
-    """The parents' page: the period's summary and a page of the closed violations timeline."""
+class PageByIdQuery(Schema):
+    """A page of a list, newest first: up to ``limit`` rows older than ``before_id``."""
 
     before_id = Integer(load_default=None, validate=Range(min=1))
     limit = Integer(load_default=20, validate=Range(1, 50))
+
+
+class TransparencyQuery(PeriodQuery, PageByIdQuery):
+    """The parents' page: the period's summary and a page of the closed violations timeline."""
 
 
 class BucketOut(Schema):
@@ -290,3 +294,36 @@ class NoticeSettingsOut(Schema):
     published_kinds = List(String())
     customised = Boolean()
     updated_at = LocalDateTime(allow_none=True)
+
+
+class ReportRectificationOut(Schema):
+    """Where the latest rectification of a reported problem stands (measures only once accepted)."""
+
+    state = String(metadata={"description": "none | submitted | accepted | rejected"})
+    label = String()
+    submitted_at = LocalDateTime(allow_none=True)
+    reviewed_at = LocalDateTime(allow_none=True)
+    measures = String(allow_none=True)
+
+
+class MyReportOut(Schema):
+    """A problem the caller reported, and the violation it became, as its reporter may see it."""
+
+    id = Integer()
+    violation_id = Integer()
+    school_id = Integer()
+    school_name = String(allow_none=True)
+    canteen_id = Integer()
+    kind = String()
+    kind_label = String(allow_none=True)
+    title = String()
+    description = String(allow_none=True)
+    photos = List(String())
+    reported_at = LocalDateTime()
+    status = String()
+    status_label = String(allow_none=True)
+    closed_at = LocalDateTime(allow_none=True)
+    resolution = String(allow_none=True)
+    resolution_label = String(allow_none=True)
+    rectification = Nested(ReportRectificationOut)
+    events = List(Nested(PublicEventOut))

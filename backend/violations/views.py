@@ -5,7 +5,10 @@ Evidence is stored as object keys; readers get short-lived signed URLs, chosen b
   (boxes drawn), report and inspection photos, and rectification photos;
 - parents' committee members: only the parent-safe frame (faces blurred) and the rectification measures;
 - parents (through the school's transparency page only): closed violations of the kinds the school
-  publishes, with the parent-safe frame, the measures and the timeline, never reasons or names.
+  publishes, with the parent-safe frame, the measures and the timeline, never reasons or names;
+- whoever reported a problem (``my_reports``): what they wrote and their own photos, where it stands, whether
+  the rectification is awaiting review, rejected or accepted (with the accepted measures), and the timeline
+  of labels and times; never reasons, names, detection evidence or the rectification photos.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from backend.violations.models import (
     STATUS_LABELS,
     Resolution,
     Violation,
+    ViolationSource,
     ViolationStatus,
 )
 from backend.violations.stats import Scope, compute_stats
@@ -49,7 +53,8 @@ def _url(key: str | None) -> str | None:
     return object_store().signed_url(key, URL_SECONDS) if key else None
 
 
-def _urls(keys: list[str]) -> list[str]:
+def photo_urls(keys: list[str]) -> list[str]:
+    """Signed URLs of photos by key, without those WeChat's content check hid."""
     hidden = hidden_photos(keys)
     return [object_store().signed_url(k, URL_SECONDS) for k in keys if k not in hidden]
 
@@ -61,7 +66,7 @@ def evidence_for(violation: Violation, full: bool) -> dict[str, Any]:
     if full:
         if result["image"] is None:
             result["image"] = _url(evidence.get("parent_safe"))
-        result["photos"] = _urls(list(evidence.get("photos") or []))
+        result["photos"] = photo_urls(list(evidence.get("photos") or []))
     return result
 
 
@@ -77,7 +82,8 @@ def summary(violation: Violation) -> dict[str, Any]:
     }
 
 
-def _names(user_ids: set[int]) -> dict[int, str | None]:
+def user_names(user_ids: set[int]) -> dict[int, str | None]:
+    """Nicknames of users by id, in one query."""
     if not user_ids:
         return {}
     return dict(db.session.execute(select(User.id, User.nickname).where(User.id.in_(user_ids))).all())
@@ -87,9 +93,9 @@ def detail(violation: Violation, principal: Principal, now: datetime) -> dict[st
     """Everything a school member or regulator may see of one violation."""
     school = db.session.get(School, violation.school_id)
     full = sees_full_evidence(principal, school)
-    names = _names({e.actor_id for e in violation.events if e.actor_id}
-                   | {r.submitted_by_id for r in violation.rectifications}
-                   | {r.reviewed_by_id for r in violation.rectifications if r.reviewed_by_id})
+    names = user_names({e.actor_id for e in violation.events if e.actor_id}
+                       | {r.submitted_by_id for r in violation.rectifications}
+                       | {r.reviewed_by_id for r in violation.rectifications if r.reviewed_by_id})
     return {
         **summary(violation),
         "description": violation.description,
@@ -103,7 +109,7 @@ def detail(violation: Violation, principal: Principal, now: datetime) -> dict[st
                     "from_status": e.from_status, "to_status": e.to_status, "reason": e.reason,
                     "actor_id": e.actor_id, "actor_name": names.get(e.actor_id)} for e in violation.events],
         "rectifications": [{
-            "id": r.id, "measures": r.measures, "photos": _urls(list(r.photos or [])) if full else [],
+            "id": r.id, "measures": r.measures, "photos": photo_urls(list(r.photos or [])) if full else [],
             "submitted_by_id": r.submitted_by_id, "submitted_by_name": names.get(r.submitted_by_id),
             "submitted_at": r.submitted_at, "verdict": r.verdict, "review_reason": r.review_reason,
             "reviewed_by_id": r.reviewed_by_id, "reviewed_at": r.reviewed_at,
@@ -139,6 +145,18 @@ def list_violations(school_id: int | None = None, *, region_path: str | None = N
     return list(db.session.scalars(query.order_by(Violation.id.desc()).limit(limit)))
 
 
+def resolution_label(resolution: str | None) -> str | None:
+    """How a closed violation ended, in words parents read."""
+    if resolution is None:
+        return None
+    return "已整改" if resolution == Resolution.RECTIFIED else "核实撤销"
+
+
+def public_events(violation: Violation) -> list[dict[str, Any]]:
+    """A violation's steps as parents may see them: what happened and when, never who or why."""
+    return [{"label": ACTION_LABELS[e.action], "at": e.at} for e in violation.events if e.action in ACTION_LABELS]
+
+
 def transparency(school: School, date_from: date, date_to: date, now: datetime, *, before_id: int | None = None,
                  limit: int = 20) -> dict[str, Any]:
     """The school's page for parents: the period's summary and the timeline of closed, published violations."""
@@ -159,11 +177,10 @@ def transparency(school: School, date_from: date, date_to: date, now: datetime, 
             "id": violation.id, "title": violation.title, "kind": violation.kind,
             "kind_label": KIND_LABELS.get(violation.kind), "found_at": violation.created_at,
             "closed_at": violation.closed_at, "resolution": violation.resolution,
-            "resolution_label": "已整改" if violation.resolution == Resolution.RECTIFIED else "核实撤销",
+            "resolution_label": resolution_label(violation.resolution),
             "measures": accepted[-1].measures if accepted else None,
             "evidence": evidence_for(violation, full=False),
-            "events": [{"label": ACTION_LABELS.get(e.action, e.action), "at": e.at}
-                       for e in violation.events if e.action in ACTION_LABELS],
+            "events": public_events(violation),
         })
     return {
         "school_id": school.id, "school_name": school.name,
@@ -173,3 +190,43 @@ def transparency(school: School, date_from: date, date_to: date, now: datetime, 
         "timeline": timeline,
     }
 
+
+
+RECTIFICATION_STATES = {None: ("submitted", "待复核"), "accepted": ("accepted", "整改通过"),
+                        "rejected": ("rejected", "整改驳回")}
+
+
+def _rectification_state(violation: Violation) -> dict[str, Any]:
+    """Where the latest rectification stands, as a reporter may read it: the measures only once accepted."""
+    if not violation.rectifications:
+        return {"state": "none", "label": "尚未提交整改", "submitted_at": None, "reviewed_at": None, "measures": None}
+    latest = violation.rectifications[-1]
+    state, label = RECTIFICATION_STATES.get(latest.verdict, ("submitted", "待复核"))
+    return {"state": state, "label": label, "submitted_at": latest.submitted_at, "reviewed_at": latest.reviewed_at,
+            "measures": latest.measures if state == "accepted" else None}
+
+
+def my_reports(principal: Principal, *, before_id: int | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """The problems the caller reported, newest first, in the schools where they are still an active member.
+
+    Each is the violation it became, as its reporter may see it.
+    """
+    query = (select(Violation).where(Violation.source == ViolationSource.REPORT,
+                                     Violation.created_by_id == principal.user_id)
+             .options(selectinload(Violation.events), selectinload(Violation.rectifications))
+             .order_by(Violation.id.desc()).limit(limit))
+    if not principal.is_admin:  # a revoked binding ends what the school shows its former member
+        query = query.where(Violation.school_id.in_(list(principal.roles_by_school)))
+    if before_id is not None:
+        query = query.where(Violation.id < before_id)
+    violations = list(db.session.scalars(query))
+    schools = dict(db.session.execute(select(School.id, School.name).where(
+        School.id.in_({v.school_id for v in violations}))).all()) if violations else {}
+    return [{
+        "id": v.id, "violation_id": v.id, "school_id": v.school_id, "school_name": schools.get(v.school_id),
+        "canteen_id": v.canteen_id, "kind": v.kind, "kind_label": KIND_LABELS.get(v.kind), "title": v.title,
+        "description": v.description, "photos": photo_urls(list((v.evidence or {}).get("photos") or [])),
+        "reported_at": v.created_at, "status": v.status, "status_label": STATUS_LABELS.get(v.status),
+        "closed_at": v.closed_at, "resolution": v.resolution, "resolution_label": resolution_label(v.resolution),
+        "rectification": _rectification_state(v), "events": public_events(v),
+    } for v in violations]

@@ -246,7 +246,7 @@ def test_grant_regulator_command_scopes_by_region(app, demo, client, as_user):
     city_wide = as_user("demo-regulator")  # the demo regulator holds 西湖区 only
     assert {s["name"] for s in client.get("/api/v1/schools", headers=city_wide).json} == {"西湖实验小学", "文三路中学"}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
-                             .where(AuditLog.action == "regulator.grant")) == 2
+                             .where(AuditLog.action == "regulator.grant")) == 3  # the demo's two, and this one
     revoke = runner.invoke(args=["grant-regulator", "--openid", "nb-regulator", "--region-code", "330200", "--revoke"])
     assert "revoked" in revoke.output
     assert client.get("/api/v1/schools", headers=headers).json == []

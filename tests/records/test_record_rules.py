@@ -25,7 +25,9 @@ def test_sample_weight_boundary(manager, traced, weight, status):
         error = _error(response)
         assert error["code"] == "sample_weight_too_low"
         assert error["message"] == "留样重量不得少于 125 克"
-        assert error["details"] == {"field": "weight_g", "minimum": 125.0, "value": weight}
+        own = {"field": "weight_g", "minimum": 125.0, "value": weight}
+        assert error["details"] == {**own, "errors": [{"code": "sample_weight_too_low",
+                                                       "message": "留样重量不得少于 125 克", **own}]}
     else:
         assert response.get_json()["weight_g"] == weight
 
@@ -89,6 +91,43 @@ def test_disposal_defaults_to_now_and_is_refused_before_48_hours(manager, traced
     assert _error(response)["code"] == "sample_retention_too_short"
 
 
+def test_a_sample_breaking_three_rules_is_told_all_three(manager, traced):
+    response = manager.create("samples", {"dish_id": traced["dishes"]["米饭"], "weight_g": 100,
+                                          "sampled_at": utcnow(), "sealed": False, "fridge_temperature_c": 12,
+                                          "sampler_name": "吴阿姨", "photo_upload_ids": [manager.photo()]}, expect=422)
+    error = _error(response)
+    # The first broken rule is the error; every broken rule is listed, each with its code, message and field.
+    assert (error["code"], error["message"]) == ("sample_weight_too_low", "留样重量不得少于 125 克")
+    listed = [(e["code"], e["field"]) for e in error["details"]["errors"]]
+    assert listed == [("sample_weight_too_low", "weight_g"),
+                      ("sample_fridge_temperature_out_of_range", "fridge_temperature_c"),
+                      ("sample_not_sealed", "sealed")]
+    assert [e["message"] for e in error["details"]["errors"]] == [
+        "留样重量不得少于 125 克", "留样冰箱温度应在 0–8°C 之间", "留样须密封保存"]
+    assert error["details"]["field"] == "weight_g"  # the first rule's own details stay where they were
+    assert manager.get(f"/canteens/{manager.canteen_id}/samples").get_json()["items"] == []
+
+
+def test_a_disinfection_breaking_three_rules_is_told_all_three(manager):
+    response = manager.disinfection(today(), "lunch", method="ultraviolet", minutes=5, item_count=None,
+                                    performed_at=utcnow() + timedelta(hours=2), expect=422)
+    error = _error(response)
+    assert error["code"] == "method_not_for_target"
+    assert [(e["code"], e["field"]) for e in error["details"]["errors"]] == [
+        ("method_not_for_target", "method"), ("disinfection_insufficient", "minutes"),
+        ("time_in_future", "performed_at"), ("item_count_required", "item_count")]
+
+
+def test_every_bad_line_of_a_delivery_is_named(manager):
+    supplier = manager.supplier()
+    expired = item("酸奶", category="dairy", production_date=today() - timedelta(days=10), shelf_life_days=10)
+    warm = item("冻鸡腿", category="meat", storage="frozen", storage_temperature_c=-2)
+    response = manager.receiving(supplier, [expired, item("猪肉"), warm], expect=422)
+    errors = _error(response)["details"]["errors"]
+    assert [(e["code"], e["line"], e["field"]) for e in errors] == [("item_expired", 1, "items"),
+                                                                    ("cold_chain_broken", 3, "items")]
+
+
 # Receiving (索证索票) -----------------------------------------------------------------------------------
 def test_item_already_past_expiry_is_refused(manager):
     supplier = manager.supplier()
@@ -98,7 +137,9 @@ def test_item_already_past_expiry_is_refused(manager):
     assert error["code"] == "item_expired"
     assert error["message"] == f"「酸奶」已过保质期（{(today() - timedelta(days=1)).isoformat()}），不得验收"
     yesterday = (today() - timedelta(days=1)).isoformat()
-    assert error["details"] == {"line": 2, "ingredient": "酸奶", "expiry_date": yesterday}
+    own = {"line": 2, "ingredient": "酸奶", "expiry_date": yesterday}
+    assert error["details"] == {**own, "errors": [{"code": "item_expired", "message": error["message"],
+                                                   "field": "items", **own}]}
 
 
 def test_item_on_its_last_day_is_accepted_and_expiry_is_computed(manager):

@@ -47,7 +47,7 @@ def test_overdue_goes_to_the_principal_then_the_regulator(client, as_user, kitch
     assert db.session.get(Violation, vid).escalation_level == 2
     level2 = [n for n in _notified(vid) if n[1] == "监管督办"]
     assert level2 == [("demo-committee-1", "监管督办"), ("demo-principal-1", "监管督办"),
-                      ("demo-regulator", "监管督办")]
+                      ("demo-regulator", "监管督办"), ("demo-regulator-2", "监管督办")]
     assert escalate_overdue(step_done + timedelta(days=30)) == 0  # the top level
 
     events = db.session.scalars(sa.select(ViolationEvent).where(ViolationEvent.violation_id == vid,
@@ -69,7 +69,7 @@ def test_overdue_goes_to_the_principal_then_the_regulator(client, as_user, kitch
                                                                    "photos": []}, headers=staff)
     submitted_to = set(db.session.scalars(sa.select(User.openid).join(Notice, Notice.user_id == User.id).where(
         Notice.subject_id == vid, Notice.purpose == "rectification_submitted")))
-    assert submitted_to == {"demo-regulator"}
+    assert submitted_to == {"demo-regulator", "demo-regulator-2"}
     response = client.post(f"/api/v1/violations/{vid}/review", json={"approve": True},
                            headers=as_user("demo-principal-1"))
     assert (response.status_code, response.json["error"]["code"]) == (403, "reviewer_is_regulator")

@@ -1,0 +1,154 @@
+"""What regulators read of spot checks, inspection rounds and supervision orders: ids with the names people
+know them by (region, school, canteen, inspector).
+
+Names load once per list, one query per kind (regions, canteens with their schools, schools, users),
+whatever the number of rows; a round's inspectors, canteens and findings load with the list too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from backend.extensions import db
+from backend.regulators.models import InspectionFinding, InspectionRound, InspectionTarget, SpotCheck, SupervisionOrder
+from backend.schools.models import Canteen, Region, School
+from backend.violations.views import photo_urls, user_names
+
+LIST_LIMIT = 100
+
+
+def _region_names(ids: Iterable[int]) -> dict[int, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(Region.id, Region.name).where(Region.id.in_(wanted))).all())
+
+
+def _school_names(ids: Iterable[int]) -> dict[int, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(School.id, School.name).where(School.id.in_(wanted))).all())
+
+
+def _canteens(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """canteen id → {canteen_id, canteen_name, school_id, school_name}."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(Canteen.id, Canteen.name, School.id, School.name)
+                              .join(School, School.id == Canteen.school_id).where(Canteen.id.in_(wanted)))
+    return {cid: {"canteen_id": cid, "canteen_name": cname, "school_id": sid, "school_name": sname}
+            for cid, cname, sid, sname in rows}
+
+
+def _where(canteens: dict[int, dict[str, Any]], canteen_id: int) -> dict[str, Any]:
+    return canteens.get(canteen_id) or {"canteen_id": canteen_id, "canteen_name": None, "school_id": None,
+                                        "school_name": None}
+
+
+# -- spot checks ----------------------------------------------------------------------------------------
+
+def spot_checks(checks: Sequence[SpotCheck]) -> list[dict[str, Any]]:
+    """Spot checks with their region's name, their author's and every sampled canteen's (and school's)."""
+    regions = _region_names(c.region_id for c in checks)
+    canteens = _canteens(cid for c in checks for cid in c.canteen_ids)
+    users = user_names({c.created_by_id for c in checks})
+    return [{
+        "id": c.id, "region_id": c.region_id, "region_name": regions.get(c.region_id), "seed": c.seed,
+        "sample_size": c.sample_size, "school_kind": c.school_kind, "population_ids": c.population_ids,
+        "canteen_ids": c.canteen_ids, "canteens": [_where(canteens, cid) for cid in c.canteen_ids],
+        "note": c.note, "created_by_id": c.created_by_id, "created_by_name": users.get(c.created_by_id),
+        "created_at": c.created_at,
+    } for c in checks]
+
+
+def list_spot_checks(region_id: int) -> list[dict[str, Any]]:
+    """A region's spot checks, newest first."""
+    return spot_checks(db.session.scalars(select(SpotCheck).where(SpotCheck.region_id == region_id)
+                                          .order_by(SpotCheck.id.desc()).limit(LIST_LIMIT)).all())
+
+
+# -- inspection rounds ----------------------------------------------------------------------------------
+
+def _target(target: InspectionTarget, canteens: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    return {**_where(canteens, target.canteen_id), "result": target.result, "visited_at": target.visited_at}
+
+
+def _finding(finding: InspectionFinding, canteens: dict[int, dict[str, Any]],
+             users: dict[int, str | None]) -> dict[str, Any]:
+    return {"id": finding.id, "round_id": finding.round_id, **_where(canteens, finding.canteen_id),
+            "inspector_id": finding.inspector_id, "inspector_name": users.get(finding.inspector_id),
+            "kind": finding.kind, "severity": finding.severity, "description": finding.description,
+            "photos": photo_urls(list(finding.photos or [])), "violation_id": finding.violation_id,
+            "created_at": finding.created_at}
+
+
+def _round_names(rounds: Sequence[InspectionRound]) -> tuple[dict[int, str], dict[int, dict[str, Any]],
+                                                              dict[int, str | None]]:
+    canteens = _canteens({t.canteen_id for r in rounds for t in r.targets}
+                         | {f.canteen_id for r in rounds for f in r.findings})
+    users = user_names({r.created_by_id for r in rounds} | {i.user_id for r in rounds for i in r.inspectors}
+                       | {f.inspector_id for r in rounds for f in r.findings})
+    return _region_names(r.region_id for r in rounds), canteens, users
+
+
+def rounds(items: Sequence[InspectionRound]) -> list[dict[str, Any]]:
+    """Rounds with inspectors, canteens and findings, each named."""
+    regions, canteens, users = _round_names(items)
+    return [{
+        "id": r.id, "region_id": r.region_id, "region_name": regions.get(r.region_id),
+        "spot_check_id": r.spot_check_id, "title": r.title, "planned_at": r.planned_at, "status": r.status,
+        "summary": r.summary, "created_by_id": r.created_by_id, "created_by_name": users.get(r.created_by_id),
+        "created_at": r.created_at, "completed_at": r.completed_at,
+        "inspectors": [{"user_id": i.user_id, "name": users.get(i.user_id), "lead": i.lead} for i in r.inspectors],
+        "targets": [_target(t, canteens) for t in r.targets],
+        "findings": [_finding(f, canteens, users) for f in r.findings],
+    } for r in items]
+
+
+def list_rounds(region_id: int) -> list[dict[str, Any]]:
+    """A region's inspection rounds, newest first."""
+    query = (select(InspectionRound).where(InspectionRound.region_id == region_id)
+             .options(selectinload(InspectionRound.inspectors), selectinload(InspectionRound.targets),
+                      selectinload(InspectionRound.findings))
+             .order_by(InspectionRound.id.desc()).limit(LIST_LIMIT))
+    return rounds(db.session.scalars(query).all())
+
+
+def finding(item: InspectionFinding) -> dict[str, Any]:
+    """One finding, named."""
+    canteens = _canteens([item.canteen_id])
+    return _finding(item, canteens, user_names({item.inspector_id}))
+
+
+def target(item: InspectionTarget) -> dict[str, Any]:
+    """One visited canteen, named."""
+    return _target(item, _canteens([item.canteen_id]))
+
+
+# -- supervision orders ---------------------------------------------------------------------------------
+
+def orders(items: Sequence[SupervisionOrder]) -> list[dict[str, Any]]:
+    """Supervision orders with the school's name and the names of who issued, answered and closed them."""
+    schools = _school_names(o.school_id for o in items)
+    users = user_names({uid for o in items for uid in (o.issued_by_id, o.responded_by_id, o.closed_by_id) if uid})
+    return [{
+        "id": o.id, "school_id": o.school_id, "school_name": schools.get(o.school_id), "title": o.title,
+        "content": o.content, "violation_ids": o.violation_ids, "due_at": o.due_at, "status": o.status,
+        "issued_by_id": o.issued_by_id, "issued_by_name": users.get(o.issued_by_id), "issued_at": o.issued_at,
+        "response": o.response, "responded_by_id": o.responded_by_id,
+        "responded_by_name": users.get(o.responded_by_id), "responded_at": o.responded_at,
+        "closed_by_id": o.closed_by_id, "closed_by_name": users.get(o.closed_by_id), "closed_at": o.closed_at,
+        "close_reason": o.close_reason,
+    } for o in items]
+
+
+def list_orders(school_id: int) -> list[dict[str, Any]]:
+    """A school's supervision orders, newest first."""
+    return orders(db.session.scalars(select(SupervisionOrder).where(SupervisionOrder.school_id == school_id)
+                                     .order_by(SupervisionOrder.id.desc()).limit(LIST_LIMIT)).all())
