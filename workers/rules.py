@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from backend.timewindows import is_open
 from workers.detection import Detection, QualityProblem, SampleResult
 from workers.detection.types import LABEL_FACE, LABEL_PERSON, LABEL_RODENT, Box
 from workers.tuning import HEALTH_KINDS, PPE_KINDS, CameraSettings, Polygon
-from workers.work_hours import is_working
 
 
 @dataclass
@@ -110,7 +110,7 @@ def observe(sample: SampleResult, settings: CameraSettings, at: datetime,
             frame_size: tuple[int, int] | None) -> dict[str, Observation]:
     """One observation per enabled kind for this sample."""
     problems = sample.quality.problems
-    working = is_working(settings.work_hours, at)
+    working = is_open(settings.work_hours, at)
     observations: dict[str, Observation] = {}
     metrics = {k: round(v, 3) for k, v in sample.quality.metrics.items()}
     for kind in HEALTH_KINDS:

@@ -11,7 +11,6 @@ from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 
 from backend.accounts.models import (
-    STAFF_ROLES,
     AuthSession,
     Invite,
     Membership,
@@ -26,7 +25,7 @@ from backend.db_util import insert_if_absent
 from backend.errors import ApiError, not_found
 from backend.extensions import autocommit_engine, db
 from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatUnavailable
-from backend.permissions import Action, MembershipInfo, Principal, ScopeInfo, require
+from backend.permissions import MembershipInfo, Principal, ScopeInfo, approve_action, invite_action, require
 from backend.schools.models import Region, School
 from backend.timeutil import utcnow
 
@@ -199,16 +198,6 @@ def bind_phone(gateway: WeChatGateway, user: User, code: str) -> str:
 
 
 # -- invites ---------------------------------------------------------------------------------------
-
-def invite_action(role: Role) -> Action:
-    """Which permission creating an invite for ``role`` needs."""
-    return Action.INVITE_STAFF if role in STAFF_ROLES else Action.INVITE_PARENT
-
-
-def approve_action(role: Role) -> Action:
-    """Which permission deciding a binding for ``role`` needs."""
-    return Action.APPROVE_STAFF if role in STAFF_ROLES else Action.APPROVE_PARENT
-
 
 def _random(alphabet: str, length: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))

@@ -19,11 +19,13 @@ from backend.extensions import db
 from backend.notices.models import SubjectType
 from backend.notices.outbox import NoticeDraft, enqueue
 from backend.notices.recipients import is_published, regional_regulators, school_members
+from backend.permissions import Action, roles_allowed
 from backend.schools.models import Camera, Canteen, School
 from backend.timeutil import to_shanghai, utcnow
 from backend.violations.models import Violation, ViolationSource
 
-RESPONSIBLE_ROLES = (Role.STAFF, Role.MANAGER)
+# The people told to act on a violation are those who may rectify it.
+RESPONSIBLE_ROLES = roles_allowed(Action.VIOLATION_RECTIFY)
 DETAIL_PAGE = "pages/violations/detail/index?id={id}"
 REGULATOR_LEVEL = 2
 LEVEL_LABELS = {1: "校长督办", 2: "监管督办"}
@@ -63,7 +65,7 @@ def _draft(violation: Violation, purpose: str, template: str, title: str, body: 
 
 
 def notify_created(violation: Violation) -> None:
-    """Listener of new violations: runs inside the transaction that creates the violation."""
+    """Notices of a new violation: called inside the transaction that creates the violation."""
     school = db.session.get(School, violation.school_id)
     location = location_of(violation)
     now = violation.created_at or utcnow()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.permissions import Action, current_principal, current_school, rule
-from backend.regulators import schemas, scopes, services  # noqa: F401  (scopes: region-level rules)
+from backend.regulators import schemas, services
 from backend.regulators.models import InspectionRound, SpotCheck, SupervisionOrder
 from backend.schools.models import Region
 

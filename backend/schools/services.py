@@ -7,15 +7,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from backend.accounts.models import Role
 from backend.audit.services import record_audit
 from backend.errors import ApiError
 from backend.extensions import db
-from backend.permissions import Principal
+from backend.permissions import Principal, sees_only_public
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
 
 # Who sees only the public areas of a kitchen.
-PUBLIC_ONLY_ROLES = frozenset({Role.PARENT, Role.COMMITTEE})
 # Fields of a camera whose values are secrets: their changes are audited without values.
 CAMERA_SECRET_FIELDS = ("source_url", "source_username", "source_password")
 
@@ -123,15 +121,6 @@ def update_area(actor: Principal, area: KitchenArea, changes: dict[str, Any]) ->
                      details=changed)
     db.session.commit()
     return area
-
-
-def sees_only_public(principal: Principal, school: School) -> bool:
-    """Parents and committee members see only public areas; staff, regulators and admins see all."""
-    if principal.is_admin:
-        return False
-    roles = principal.roles_in(school.id)
-    # No roles at all means a regulator of the region, who sees everything.
-    return bool(roles) and not roles - PUBLIC_ONLY_ROLES
 
 
 def list_areas(principal: Principal, canteen: Canteen) -> list[KitchenArea]:
