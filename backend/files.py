@@ -24,7 +24,7 @@ from flask import Response, current_app, request
 from werkzeug.datastructures import FileStorage
 
 from backend.content import ALL_KINDS, CheckedFile, check_file
-from backend.errors import ApiError
+from backend.errors import ApiError, not_found
 from backend.integrations.storage import LocalStore, ObjectStore, StorageError, build_store, verify_local
 from backend.permissions import Action, rule
 from backend.timeutil import utcnow
@@ -90,13 +90,13 @@ def download(key: str) -> Any:
     """Serve a local-store object to the holder of a valid, unexpired signed URL."""
     store = object_store()
     if not isinstance(store, LocalStore):
-        raise ApiError(404, "not_found", "文件不存在")
+        raise not_found("文件")
     if not verify_local(current_app.config["SECRET_KEY"], key, request.args.get("expires"), request.args.get("sig")):
         raise ApiError(403, "signature_invalid", "文件链接无效或已过期")
     try:
         data = store.get(key)
     except StorageError as exc:
-        raise ApiError(404, "not_found", "文件不存在") from exc
+        raise not_found("文件") from exc
     mimetype = mimetypes.guess_type(key)[0] or "application/octet-stream"
     headers = {"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff"}
     filename = request.args.get("filename")

@@ -14,7 +14,7 @@ from apiflask import APIBlueprint
 from flask import Response, current_app, g, request
 from marshmallow import ValidationError
 
-from backend.errors import ApiError
+from backend.errors import ApiError, not_found
 from backend.extensions import db, limiter
 from backend.files import read_upload
 from backend.permissions import Action, current_principal, rule
@@ -186,7 +186,7 @@ def upload(body: dict[str, Any]) -> Any:
     """
     canteen = db.session.get(Canteen, body["canteen_id"])
     if canteen is None:
-        raise ApiError(404, "not_found", "食堂不存在")
+        raise not_found("食堂")
     data = read_upload(body["file"])
     key, fingerprint = _idempotency(f"{canteen.id}".encode() + b"\n" + data)
     result = uploads.store_upload(current_principal(), canteen, data, body["file"].filename,

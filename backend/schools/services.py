@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from backend.audit.services import record_audit
-from backend.errors import ApiError
+from backend.errors import ApiError, not_found
 from backend.extensions import db
 from backend.permissions import Principal, sees_only_public
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
@@ -143,7 +143,7 @@ def list_cameras(principal: Principal, canteen: Canteen) -> list[Camera]:
 def visible_camera(principal: Principal, camera: Camera) -> Camera:
     """A camera the caller may see; a parent asking for a non-public one is told it does not exist."""
     if sees_only_public(principal, camera.area.canteen.school) and not camera.area.public:
-        raise ApiError(404, "not_found", "摄像头不存在")
+        raise not_found("摄像头")
     return camera
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from backend.db_util import insert_if_absent
-from backend.errors import ApiError
+from backend.errors import not_found
 from backend.extensions import db
 from backend.notices import violation_notices
 from backend.schools.models import Canteen
@@ -60,7 +60,7 @@ def raise_violation(*, canteen_id: int, kind: str, source: str, idempotency_key:
         return RaisedViolation(existing, False)
     canteen = db.session.get(Canteen, canteen_id)
     if canteen is None:
-        raise ApiError(404, "not_found", "食堂不存在")
+        raise not_found("食堂")
     now = utcnow()
     violation_id = insert_if_absent(Violation, dict(
         school_id=canteen.school_id, canteen_id=canteen_id, camera_id=camera_id, kind=kind, source=source,
