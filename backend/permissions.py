@@ -9,7 +9,7 @@ Everything about roles lives here: which roles may perform each :class:`Action` 
 a refused caller reads (:func:`refusal`: "只有校长可以审核整改"; a binding still waiting for approval answers
 ``membership_pending``), the named predicates services ask (:func:`sees_only_public`,
 :func:`sees_full_evidence`, :func:`live_viewer`, ...), what ``/me`` tells a client it may do
-(:func:`capabilities`), and the table of URL scopes (``SCOPE_RESOLVERS``).
+(:func:`capabilities_of`), and the table of URL scopes (``SCOPE_RESOLVERS``).
 """
 
 from __future__ import annotations
@@ -227,6 +227,11 @@ class Principal:
         """The regulated regions (named as ``/me`` shows them)."""
         return self.scopes
 
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        """What the caller may do, as ``/me`` answers it (see :func:`capabilities_of`)."""
+        return capabilities_of(self)
+
     def roles_in(self, school_id: int) -> frozenset[Role]:
         """Active roles of this user in a school."""
         return self.roles_by_school.get(school_id, frozenset())
@@ -274,7 +279,8 @@ def _who(action: Action, school: School | Region | None) -> str:
     if roles == ALL_MEMBER_ROLES:
         return "该学校的成员"
     if roles:
-        return "、".join(ROLE_LABELS[role] for role in Role if role in roles)
+        labels = [ROLE_LABELS[role] for role in Role if role in roles]
+        return "和".join(["、".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
     return "监管部门" if action in REGULATOR_PERMISSIONS else "平台管理员"
 
 
@@ -377,7 +383,7 @@ def _granted(actions: frozenset[Action]) -> list[str]:
     return [action.value for action in SCHOOL_CAPABILITIES if action in actions]
 
 
-def capabilities(principal: Principal) -> dict[str, Any]:
+def capabilities_of(principal: Principal) -> dict[str, Any]:
     """What the caller may do: per school of an active binding, in their regulated regions, and as an admin.
 
     ``schools`` maps a school id to the actions the caller's active roles there allow (a pending binding

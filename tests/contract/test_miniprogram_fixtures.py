@@ -77,6 +77,8 @@ def record_bindings(rec: Recorder) -> None:
              description="the new parent redeems the typed short code")
     rec.call("me_pending", "GET", f"{API}/me", who="new-parent", expect=200,
              description="the new parent while the binding awaits approval")
+    rec.call("school_1_pending", "GET", f"{API}/schools/1", who="new-parent", expect=403,
+             description="the school's data while the binding awaits approval: its own code")
     second = rec.call("redeem_parent_scene", "POST", f"{API}/bindings/redeem", who="second-parent",
                       body={"code": invite["scene"], "child_class": "一年级一班"}, expect=201,
                       description="another parent redeems the scanned scene")

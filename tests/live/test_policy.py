@@ -91,8 +91,7 @@ def test_viewers_are_classified_by_their_strongest_capacity(demo, openid, expect
 
     from backend.accounts.models import User
     from backend.extensions import db
-    from backend.permissions import live_viewer
-    from backend.permissions import load_principal
+    from backend.permissions import live_viewer, load_principal
     from backend.schools.models import School
 
     user = db.session.scalar(sa.select(User).where(User.openid == openid))
