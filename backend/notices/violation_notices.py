@@ -89,7 +89,7 @@ def notify_submitted(violation: Violation, event_id: int, measures: str, actor_i
     if reviewer_is_regulator(violation):
         reviewers = regional_regulators(db.session.get(School, violation.school_id))
     else:
-        reviewers = school_members(violation.school_id, [Role.PRINCIPAL])
+        reviewers = school_members(violation.school_id, roles_allowed(Action.VIOLATION_REVIEW))
     _progress(violation, event_id, "rectification_submitted", "待复核", measures,
               f"“{violation.title}”已提交整改情况，请复核。整改措施：{measures}", reviewers, actor_id, now)
 
