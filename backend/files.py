@@ -23,7 +23,7 @@ from flask import Response, current_app, request
 from werkzeug.datastructures import FileStorage
 
 from backend.content import ALL_KINDS, CheckedFile, check_file
-from backend.errors import ApiError
+from backend.errors import ApiError, not_found
 from backend.integrations.storage import (
     LocalStore,
     ObjectStore,
@@ -96,7 +96,7 @@ def download(key: str) -> Any:
     """Serve a local-store object to the holder of a valid, unexpired signed URL."""
     store = object_store()
     if not isinstance(store, LocalStore):
-        raise ApiError(404, "not_found", "文件不存在")
+        raise not_found("文件")
     # Every parameter that shapes the answer is signed: the key (hence the Content-Type, from the extension
     # the content check chose), the expiry and the download name. Anything else in the query is ignored.
     filename = request.args.get("filename")
@@ -106,7 +106,7 @@ def download(key: str) -> Any:
     try:
         data = store.get(key)
     except StorageError as exc:
-        raise ApiError(404, "not_found", "文件不存在") from exc
+        raise not_found("文件") from exc
     mimetype = mimetypes.guess_type(key)[0] or "application/octet-stream"
     headers = {"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff"}
     if filename:

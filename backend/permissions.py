@@ -4,6 +4,12 @@ Every route declares a rule with :func:`rule`: the action it performs and how to
 request is about. The decorator authenticates the caller, resolves the school, and answers 401/403/404
 before the view (or its input validation) runs. Services call :func:`require` for finer checks that
 depend on data, such as the role named in an invite.
+
+Everything about roles lives here: which roles may perform each :class:`Action` (``ROLE_PERMISSIONS``), what
+a refused caller reads (:func:`refusal`: "只有校长可以审核整改"; a binding still waiting for approval answers
+``membership_pending``), the named predicates services ask (:func:`sees_only_public`,
+:func:`sees_full_evidence`, :func:`live_viewer`, ...), what ``/me`` tells a client it may do
+(:func:`capabilities_of`), and the table of URL scopes (``SCOPE_RESOLVERS``).
 """
 
 from __future__ import annotations
@@ -14,13 +20,17 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import current_app, g, request
 from sqlalchemy import select
 
-from backend.accounts.models import MembershipStatus, Role, User
+from backend.accounts.models import ROLE_LABELS, Invite, Membership, MembershipStatus, Role, User
 from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
+from backend.live.models import RecordingSegment
+from backend.records.models import RecordEntry, Upload
+from backend.regulators.models import InspectionRound, SpotCheck, SupervisionOrder
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School, SchoolClass
+from backend.violations.models import Violation
 
 
 class Action(StrEnum):
@@ -63,6 +73,12 @@ class Action(StrEnum):
 
 ALL_MEMBER_ROLES = frozenset(Role)
 SCHOOL_ADMINS = frozenset({Role.PRINCIPAL, Role.STAFF})
+# The people who work in or for the school: they see every area and full evidence, any time.
+SCHOOL_STAFF = frozenset({Role.MANAGER, Role.STAFF, Role.PRINCIPAL})
+# Parents and committee members: public areas only, parent-safe evidence, their text and photos are checked.
+PUBLIC_ONLY_ROLES = frozenset({Role.PARENT, Role.COMMITTEE})
+# Roles that the principal grants; parents are approved by staff or the committee.
+STAFF_ROLES = frozenset({Role.COMMITTEE, Role.MANAGER, Role.STAFF, Role.PRINCIPAL})
 
 # Which school roles may perform each school-scoped action.
 ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -79,15 +95,15 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.APPROVE_STAFF: frozenset({Role.PRINCIPAL}),
     Action.AUDIT_READ: frozenset({Role.PRINCIPAL}),
     Action.RECORDS_READ: ALL_MEMBER_ROLES,
-    Action.RECORDS_WRITE: frozenset({Role.MANAGER, Role.STAFF, Role.PRINCIPAL}),
-    Action.RECORDS_EXPORT: frozenset({Role.MANAGER, Role.STAFF, Role.PRINCIPAL}),
+    Action.RECORDS_WRITE: SCHOOL_STAFF,
+    Action.RECORDS_EXPORT: SCHOOL_STAFF,
     # Parents and committee members are further limited to public areas and live windows (backend.live.policy).
     Action.LIVE_PLAY: ALL_MEMBER_ROLES,
     Action.RECORDING_READ: SCHOOL_ADMINS,
     Action.SNAPSHOT_TAKE: SCHOOL_ADMINS,
     # Violations: committee members see them (with parent-safe evidence); canteen managers and staff fix them;
     # the principal reviews (the regulator reviews escalated ones, checked by the lifecycle service).
-    Action.VIOLATION_READ: frozenset({Role.COMMITTEE, Role.MANAGER, Role.STAFF, Role.PRINCIPAL}),
+    Action.VIOLATION_READ: SCHOOL_STAFF | {Role.COMMITTEE},
     Action.VIOLATION_REPORT: ALL_MEMBER_ROLES,
     Action.VIOLATION_RECTIFY: frozenset({Role.MANAGER, Role.STAFF}),
     Action.VIOLATION_REVIEW: frozenset({Role.PRINCIPAL}),
@@ -108,6 +124,38 @@ REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.VIOLATION_READ, Action.VIOLATION_REVIEW, Action.VIOLATION_PUBLIC, Action.STATS_READ,
     Action.SUPERVISION_READ, Action.SUPERVISION_ISSUE, Action.INSPECT,
 })
+
+# What each action is, as a refusal names it: "只有<who>可以<this>".
+ACTION_LABELS: dict[Action, str] = {
+    Action.ADMIN: "执行此操作",
+    Action.SCHOOL_READ: "查看该学校的信息",
+    Action.SCHOOL_MANAGE: "管理学校设置",
+    Action.CAMERA_READ: "查看摄像头",
+    Action.CAMERA_MANAGE: "管理摄像头",
+    Action.MEMBERS_READ: "查看成员名单",
+    Action.INVITE_PARENT: "邀请家长",
+    Action.INVITE_STAFF: "邀请教职工和家委会成员",
+    Action.APPROVE_PARENT: "审核家长绑定",
+    Action.APPROVE_STAFF: "审核教职工和家委会成员的绑定",
+    Action.AUDIT_READ: "查看操作日志",
+    Action.RECORDS_READ: "查看食堂台账",
+    Action.RECORDS_WRITE: "填写食堂台账",
+    Action.RECORDS_EXPORT: "导出食堂台账",
+    Action.LIVE_PLAY: "观看直播",
+    Action.RECORDING_READ: "查看录像",
+    Action.SNAPSHOT_TAKE: "抓拍画面",
+    Action.VIOLATION_READ: "查看问题详情",
+    Action.VIOLATION_REPORT: "反映问题",
+    Action.VIOLATION_RECTIFY: "整改问题",
+    Action.VIOLATION_REVIEW: "审核整改",
+    Action.VIOLATION_PUBLIC: "查看问题公示",
+    Action.NOTICE_SETTINGS: "设置通知",
+    Action.STATS_READ: "查看统计",
+    Action.SUPERVISION_READ: "查看监督整改通知",
+    Action.SUPERVISION_ISSUE: "下发监督整改通知",
+    Action.SUPERVISION_RESPOND: "回复监督整改通知",
+    Action.INSPECT: "开展检查",
+}
 
 
 @dataclass(frozen=True)
@@ -182,6 +230,11 @@ class Principal:
         """The regulated regions (named as ``/me`` shows them)."""
         return self.scopes
 
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        """What the caller may do, as ``/me`` answers it (see :func:`capabilities_of`)."""
+        return capabilities_of(self)
+
     def roles_in(self, school_id: int) -> frozenset[Role]:
         """Active roles of this user in a school."""
         return self.roles_by_school.get(school_id, frozenset())
@@ -218,17 +271,139 @@ def allowed(principal: Principal, action: Action, school: School | None = None) 
 
 
 def roles_allowed(action: Action) -> frozenset[Role]:
-    """The school roles that may perform ``action`` (who to tell when something awaits that action)."""
+    """The school roles that may perform ``action`` (e.g. who is told to rectify a violation)."""
     return ROLE_PERMISSIONS.get(action, frozenset())
 
 
-def require(principal: Principal, action: Action, school: School | None = None) -> None:
-    """Raise 403 unless :func:`allowed`."""
+def _who(action: Action, school: School | Region | None) -> str:
+    if isinstance(school, Region):
+        return "该地区的监管人员"
+    roles = roles_allowed(action)
+    if roles == ALL_MEMBER_ROLES:
+        return "该学校的成员"
+    if roles:
+        labels = [ROLE_LABELS[role] for role in Role if role in roles]
+        return "和".join(["、".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
+    return "监管部门" if action in REGULATOR_PERMISSIONS else "平台管理员"
+
+
+def refusal(principal: Principal, action: Action, school: School | Region | None = None) -> ApiError:
+    """The 403 a refused caller reads: what they may not do and who may, or that their binding is pending."""
+    if isinstance(school, School) and not principal.roles_in(school.id) and any(
+            m.school_id == school.id and m.status == MembershipStatus.PENDING for m in principal.memberships):
+        return ApiError(403, "membership_pending", "等待学校审核", {"school_id": school.id})
+    if school is None and action not in ACTION_LABELS:
+        return forbidden()
+    return forbidden(f"只有{_who(action, school)}可以{ACTION_LABELS.get(action, '执行此操作')}")
+
+
+def require(principal: Principal, action: Action, school: School | Region | None = None) -> None:
+    """Raise the caller's :func:`refusal` unless :func:`allowed`."""
     if not allowed(principal, action, school):
-        raise forbidden()
+        raise refusal(principal, action, school)
 
 
-# How to find the school from a route's URL arguments. Each resolver returns the school or None.
+# -- named predicates: every question about roles that a service asks ---------------------------------------
+
+def sees_only_public(principal: Principal, school: School) -> bool:
+    """Parents and committee members see only public areas; staff, regulators and admins see all."""
+    if principal.is_admin:
+        return False
+    roles = principal.roles_in(school.id)
+    # No roles at all means a regulator of the region, who sees everything.
+    return bool(roles) and not roles - PUBLIC_ONLY_ROLES
+
+
+def content_is_checked(principal: Principal, school: School) -> bool:
+    """Whether what this caller writes or uploads is user content that WeChat must check (parents, committee)."""
+    return bool(principal.roles_in(school.id) & PUBLIC_ONLY_ROLES) and not principal.is_admin
+
+
+def sees_full_evidence(principal: Principal, school: School) -> bool:
+    """Staff roles, regulators of the school's region and admins see annotated evidence; others parent-safe."""
+    return (principal.is_admin or bool(principal.roles_in(school.id) & SCHOOL_STAFF)
+            or principal.regulates(school.region.path))
+
+
+def is_principal_of(principal: Principal, school: School) -> bool:
+    """Whether the caller is the school's principal (the reviewer of rectifications the school itself checks)."""
+    return Role.PRINCIPAL in principal.roles_in(school.id)
+
+
+def writes_records(principal: Principal | None, school_id: int) -> bool:
+    """Whether the caller may write the school's records (so reads must show their own writes at once)."""
+    return principal is not None and (principal.is_admin or bool(
+        principal.roles_in(school_id) & roles_allowed(Action.RECORDS_WRITE)))
+
+
+def invite_action(role: Role) -> Action:
+    """Which permission creating an invite for ``role`` needs."""
+    return Action.INVITE_STAFF if role in STAFF_ROLES else Action.INVITE_PARENT
+
+
+def approve_action(role: Role) -> Action:
+    """Which permission deciding a binding for ``role`` needs."""
+    return Action.APPROVE_STAFF if role in STAFF_ROLES else Action.APPROVE_PARENT
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """How a principal relates to a camera's school for live viewing."""
+
+    role: str
+    privileged: bool
+
+
+# Strongest first: a principal who is also a parent watches as the principal.
+LIVE_PRIVILEGED_ORDER = (Role.PRINCIPAL, Role.STAFF, Role.MANAGER)
+LIVE_RESTRICTED_ORDER = (Role.COMMITTEE, Role.PARENT)
+
+
+def live_viewer(principal: Principal, school: School) -> Viewer | None:
+    """The strongest capacity in which the principal may watch this school, or None.
+
+    Privileged viewers watch any camera at any time; the others public areas inside the live windows only.
+    """
+    if principal.is_admin:
+        return Viewer("admin", True)
+    roles = principal.roles_in(school.id)
+    for role in LIVE_PRIVILEGED_ORDER:
+        if role in roles:
+            return Viewer(role.value, True)
+    if principal.regulates(school.region.path):
+        return Viewer("regulator", True)
+    for role in LIVE_RESTRICTED_ORDER:
+        if role in roles:
+            return Viewer(role.value, False)
+    return None
+
+
+# What ``/me`` tells a client it may do: the client shows or hides buttons by these, never by role names.
+SCHOOL_CAPABILITIES: tuple[Action, ...] = tuple(ROLE_PERMISSIONS)
+
+
+def _granted(actions: frozenset[Action]) -> list[str]:
+    return [action.value for action in SCHOOL_CAPABILITIES if action in actions]
+
+
+def capabilities_of(principal: Principal) -> dict[str, Any]:
+    """What the caller may do: per school of an active binding, in their regulated regions, and as an admin.
+
+    ``schools`` maps a school id to the actions the caller's active roles there allow (a pending binding
+    allows nothing yet); ``regulator`` lists what a regulator may do in every school of their regions.
+    """
+    schools = {str(school_id): _granted(frozenset(action for action in SCHOOL_CAPABILITIES
+                                                  if roles & roles_allowed(action)))
+               for school_id, roles in principal.roles_by_school.items()}
+    return {
+        "admin": principal.is_admin,
+        "schools": schools,
+        "regulator": _granted(REGULATOR_PERMISSIONS) if principal.scopes else [],
+    }
+
+
+# How to find the school (or, for regulators' own work, the region) from a route's URL arguments: every scope
+# a route may name, in one table. Each resolver returns the school (region) or None (404).
 def _school_of(model: Any, *joins: Any) -> Callable[[int], School | None]:
     def resolve(object_id: int) -> School | None:
         query = select(School)
@@ -238,19 +413,59 @@ def _school_of(model: Any, *joins: Any) -> Callable[[int], School | None]:
     return resolve
 
 
-SCOPE_RESOLVERS: dict[str, tuple[str, str, Callable[[int], School | None]]] = {
+def _school_by_column(model: Any) -> Callable[[int], School | None]:
+    def resolve(object_id: int) -> School | None:
+        return db.session.scalar(select(School).join(model, model.school_id == School.id).where(model.id == object_id))
+    return resolve
+
+
+def _school_via_canteen(model: Any) -> Callable[[int], School | None]:
+    def resolve(object_id: int) -> School | None:
+        return db.session.scalar(select(School).join(Canteen, Canteen.school_id == School.id)
+                                 .join(model, model.canteen_id == Canteen.id).where(model.id == object_id))
+    return resolve
+
+
+def _region_of(model: Any) -> Callable[[int], Region | None]:
+    def resolve(object_id: int) -> Region | None:
+        return db.session.scalar(select(Region).join(model, model.region_id == Region.id)
+                                 .where(model.id == object_id))
+    return resolve
+
+
+def _records_day_school(school_id: int) -> School | None:
+    # The day view's school scope: the same check as "school", and the canteens and record versions the
+    # view needs come with it in the same single statement (reused for up to a second by readers; a writer
+    # always reads fresh, to see what they just wrote).
+    from backend.records.day import SNAPSHOT_MAX_AGE_SECONDS, SnapshotCache  # records' routes import this module
+
+    snapshots = current_app.extensions.get("records_snapshots")
+    if snapshots is None:
+        snapshots = current_app.extensions.setdefault("records_snapshots", SnapshotCache())
+    fresh = writes_records(g.get("principal"), school_id)
+    snapshot = snapshots.get(school_id, 0 if fresh else SNAPSHOT_MAX_AGE_SECONDS)
+    g.records_school_snapshot = snapshot
+    return None if snapshot is None else snapshot.school
+
+
+SCOPE_RESOLVERS: dict[str, tuple[str, str, Callable[[int], School | Region | None]]] = {
     "school": ("school_id", "学校", lambda object_id: db.session.get(School, object_id)),
     "canteen": ("canteen_id", "食堂", _school_of(Canteen, Canteen)),
     "area": ("area_id", "区域", _school_of(KitchenArea, Canteen, KitchenArea)),
     "camera": ("camera_id", "摄像头", _school_of(Camera, Canteen, KitchenArea, Camera)),
-    "class": ("class_id", "班级", _school_of(SchoolClass, SchoolClass)),
+    "class": ("class_id", "班级", _school_by_column(SchoolClass)),
+    "invite": ("invite_id", "邀请", _school_by_column(Invite)),
+    "membership": ("membership_id", "绑定", _school_by_column(Membership)),
+    "record": ("record_id", "记录", _school_via_canteen(RecordEntry)),
+    "records_day": ("school_id", "学校", _records_day_school),
+    "upload": ("upload_id", "文件", _school_via_canteen(Upload)),
+    "recording": ("recording_id", "录像", _school_by_column(RecordingSegment)),
+    "violation": ("violation_id", "问题", _school_by_column(Violation)),
+    "region": ("region_id", "地区", lambda object_id: db.session.get(Region, object_id)),
+    "spot_check": ("spot_check_id", "抽查", _region_of(SpotCheck)),
+    "inspection": ("inspection_id", "检查", _region_of(InspectionRound)),
+    "supervision_order": ("order_id", "监督整改通知", _school_by_column(SupervisionOrder)),
 }
-
-
-def register_scope(name: str, url_arg: str, label: str,
-                   resolver: Callable[[int], School | Region | None]) -> None:
-    """Let a feature package teach the permission module how to find the school (or region) of its objects."""
-    SCOPE_RESOLVERS[name] = (url_arg, label, resolver)
 
 
 @dataclass(frozen=True)
@@ -318,7 +533,7 @@ def rule(action: Action, scope: str | None = None) -> Callable[[F], F]:
                         raise not_found(label)
                     g.school = school
                 if not allowed(principal, action, school):
-                    raise forbidden("无权访问该学校的数据" if school is not None else "没有权限执行此操作")
+                    raise refusal(principal, action, school)
             return view(*args, **kwargs)
 
         wrapper._permission_rule = Rule(action, scope)  # type: ignore[attr-defined]

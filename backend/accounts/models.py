@@ -32,9 +32,6 @@ ROLE_LABELS = {
     Role.PRINCIPAL: "校长",
 }
 
-# Roles that the principal grants; parents are approved by staff or the committee.
-STAFF_ROLES = frozenset({Role.COMMITTEE, Role.MANAGER, Role.STAFF, Role.PRINCIPAL})
-
 
 class Relation(StrEnum):
     """How a parent applicant is related to the child."""

@@ -16,24 +16,11 @@ from backend.permissions import (
     Action,
     current_principal,
     current_school,
-    register_scope,
     rule,
 )
 from backend.schemas_common import PageQuerySchema
 
 bp = APIBlueprint("accounts", __name__, tag="账号与绑定")
-
-register_scope("invite", "invite_id", "邀请",
-               lambda object_id: (db.session.get(Invite, object_id) or _Missing).school)
-register_scope("membership", "membership_id", "绑定",
-               lambda object_id: (db.session.get(Membership, object_id) or _Missing).school)
-
-
-class _Missing:
-    """Stands in for a missing row so a resolver answers None (404)."""
-
-    school = None
-
 
 def _login_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN"]

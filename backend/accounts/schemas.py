@@ -41,6 +41,17 @@ class RegulatorScopeOut(Schema):
     region_name = String()
 
 
+class CapabilitiesOut(Schema):
+    """What the caller may do; clients show or hide what they offer by these, the server checks every call."""
+
+    admin = Boolean(metadata={"description": "Platform admin: may do everything"})
+    schools = Dict(keys=String(), values=List(String()), metadata={
+        "description": "School id → actions the caller's active roles there allow (e.g. records.write, "
+                       "violation.review); a pending binding allows nothing yet"})
+    regulator = List(String(), metadata={
+        "description": "Actions a regulator may take in every school of the regulated regions"})
+
+
 class UserOut(Schema):
     """The caller, without WeChat secrets."""
 
@@ -50,6 +61,7 @@ class UserOut(Schema):
     is_admin = Boolean()
     memberships = List(Nested(MembershipBrief))
     regulator_scopes = List(Nested(RegulatorScopeOut))
+    capabilities = Nested(CapabilitiesOut)
 
 
 class LoginOut(Schema):

@@ -15,7 +15,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from backend.accounts.models import (
-    STAFF_ROLES,
     AuthSession,
     Invite,
     Membership,
@@ -32,7 +31,16 @@ from backend.extensions import autocommit_engine, db
 from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatUnavailable
 from backend.notices import binding_notices
 from backend.notices.recipients import school_members
-from backend.permissions import Action, MembershipInfo, Principal, ScopeInfo, allowed, require, roles_allowed
+from backend.permissions import (
+    MembershipInfo,
+    Principal,
+    ScopeInfo,
+    allowed,
+    approve_action,
+    invite_action,
+    require,
+    roles_allowed,
+)
 from backend.schools.models import Region, School, SchoolClass
 from backend.schools.services import school_classes
 from backend.timeutil import utcnow
@@ -229,16 +237,6 @@ def bind_phone(gateway: WeChatGateway, user: User, code: str) -> str:
 
 
 # -- invites ---------------------------------------------------------------------------------------
-
-def invite_action(role: Role) -> Action:
-    """Which permission creating an invite for ``role`` needs."""
-    return Action.INVITE_STAFF if role in STAFF_ROLES else Action.INVITE_PARENT
-
-
-def approve_action(role: Role) -> Action:
-    """Which permission deciding a binding for ``role`` needs."""
-    return Action.APPROVE_STAFF if role in STAFF_ROLES else Action.APPROVE_PARENT
-
 
 def _random(alphabet: str, length: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))

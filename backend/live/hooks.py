@@ -38,6 +38,7 @@ from backend.integrations.media import HlsRequest, HookCall, HookEvent, TokenErr
 from backend.live import sessions
 from backend.live.models import CameraStream, CloseReason, Protocol, RecordingSegment, SegmentStatus, ViewSession
 from backend.live.policy import check_play
+from backend.live.recordings import inside
 from backend.live.settings import LiveSettings
 from backend.permissions import load_principal
 from backend.schools.models import Camera, Canteen, KitchenArea
@@ -328,14 +329,6 @@ def _continue_hls(session: ViewSession, client_addr: str | None, now: datetime, 
 
 # --- recordings -------------------------------------------------------------------------------------------
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
-
-
 def record_done(event: HookEvent, now: datetime, settings: LiveSettings) -> int | None:
     """``on_record_done``: index the finished file; a worker copies it into the object store later.
 
@@ -344,7 +337,7 @@ def record_done(event: HookEvent, now: datetime, settings: LiveSettings) -> int 
     """
     camera_id = _camera_of(event)
     path = Path(event.path or "")
-    if not event.path or not path.is_absolute() or not _inside(path, settings.record_dir):
+    if not event.path or not path.is_absolute() or not inside(path, settings.record_dir):
         raise _refuse("recording_outside_record_dir", event)
     started = event.started_at
     if started is None:

@@ -61,7 +61,8 @@ class MediaToolError(RuntimeError):
     """ffprobe or ffmpeg could not read or convert a file."""
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` (symbolic links resolved) lies inside ``folder``: the media server may name no other file."""
     try:
         path.resolve().relative_to(folder.resolve())
         return True
@@ -105,7 +106,7 @@ def object_key(segment: RecordingSegment) -> str:
 
 def _remove_local(segment: RecordingSegment, settings: LiveSettings) -> None:
     path = Path(segment.source_path)
-    if _inside(path, settings.record_dir):
+    if inside(path, settings.record_dir):
         path.unlink(missing_ok=True)
     segment.local_present = False
 
@@ -120,7 +121,7 @@ def _claim(segment_id: int) -> RecordingSegment | None:
 
 def _ingest_one(segment: RecordingSegment, now: datetime, settings: LiveSettings, report: IngestReport) -> None:
     path = Path(segment.source_path)
-    if not _inside(path, settings.record_dir) or not path.is_file():
+    if not inside(path, settings.record_dir) or not path.is_file():
         segment.status, segment.last_error, segment.local_present = (
             SegmentStatus.FAILED.value, "file missing or outside the record folder", False)
         report.failed += 1

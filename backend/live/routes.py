@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apiflask import APIBlueprint
-from sqlalchemy import select
 
 from backend.extensions import db
 from backend.live import recordings, services, snapshots
@@ -25,21 +24,13 @@ from backend.live.schemas import (
     SnapshotOut,
 )
 from backend.live.settings import live_settings
-from backend.permissions import Action, current_principal, register_scope, rule
-from backend.schools.models import Camera, Canteen, School
+from backend.permissions import Action, current_principal, rule
+from backend.schools.models import Camera, Canteen
 from backend.timeutil import SHANGHAI, utcnow
 
 log = logging.getLogger(__name__)
 
 bp = APIBlueprint("live", __name__, tag="直播与录像")
-
-
-def _school_of_recording(recording_id: int) -> School | None:
-    return db.session.scalar(select(School).join(RecordingSegment, RecordingSegment.school_id == School.id)
-                             .where(RecordingSegment.id == recording_id))
-
-
-register_scope("recording", "recording_id", "录像", _school_of_recording)
 
 
 # --- live API -----------------------------------------------------------------------------------------------

@@ -14,10 +14,10 @@ from backend.extensions import db
 from backend.integrations import media
 from backend.live import sessions
 from backend.live.models import CameraStream
-from backend.live.policy import check_play, classify_viewer, window_state
+from backend.live.policy import check_play, live_window_state
 from backend.live.settings import LiveSettings
 from backend.live.state import stream_states
-from backend.permissions import Principal
+from backend.permissions import Principal, live_viewer
 from backend.schools.models import Camera, Canteen, KitchenArea
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def request_play(principal: Principal, camera: Camera, now: datetime, settings: 
 
 def live_lobby(principal: Principal, canteen: Canteen, now: datetime, settings: LiveSettings) -> dict[str, Any]:
     """The canteen's cameras the caller may watch, which are live, and whether the live windows are open."""
-    viewer = classify_viewer(principal, canteen.school)
+    viewer = live_viewer(principal, canteen.school)
     privileged = viewer is not None and viewer.privileged
     query = (sa.select(Camera, KitchenArea).join(KitchenArea, Camera.area_id == KitchenArea.id)
              .where(KitchenArea.canteen_id == canteen.id).order_by(KitchenArea.id, Camera.id))
@@ -64,7 +64,7 @@ def live_lobby(principal: Principal, canteen: Canteen, now: datetime, settings: 
         query = query.where(KitchenArea.public.is_(True), Camera.enabled.is_(True))
     rows = db.session.execute(query).all()
     states = stream_states([camera.id for camera, _ in rows], now, settings.idle_seconds)
-    state = window_state(canteen.live_windows or [], now)
+    state = live_window_state(canteen, now)
     return {
         "canteen_id": canteen.id,
         "any_time": privileged,

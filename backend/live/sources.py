@@ -45,9 +45,10 @@ in a filter script decodes (no stream copy) and takes no demuxer options such as
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from backend.schools.models import Camera, SourceKind
+from backend.source_urls import with_credentials
 
 NETWORK_PROTOCOLS = "tcp,udp,rtp,rtsp,rtmp,rtmps,tls,http,https,hls,crypto,httpproxy"
 CONCAT_INPUT = ["-f", "concat", "-safe", "0", "-auto_convert", "0", "-protocol_whitelist", "pipe", "-i", "pipe:0"]
@@ -55,18 +56,6 @@ CONCAT_INPUT = ["-f", "concat", "-safe", "0", "-auto_convert", "0", "-protocol_w
 
 class SourceError(ValueError):
     """The source URL cannot be handed to ffmpeg (a line break or NUL in it); the message names no source."""
-
-
-def source_with_credentials(url: str, username: str | None, password: str | None) -> str:
-    """The source URL with the camera's credentials in it (network sources that do not already carry any)."""
-    if not username:
-        return url
-    parts = urlsplit(url)
-    if not parts.scheme or parts.scheme == "file" or parts.username or not parts.hostname:
-        return url
-    userinfo = quote(username, safe="") + (":" + quote(password, safe="") if password else "")
-    netloc = f"{userinfo}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def scrub(text: str, secrets_to_hide: list[str | None]) -> str:
@@ -78,7 +67,7 @@ def scrub(text: str, secrets_to_hide: list[str | None]) -> str:
 
 def source_secrets(camera: Camera) -> list[str | None]:
     """What must never appear in a message about the camera: its source, with and without credentials."""
-    return [source_with_credentials(camera.source_url, camera.source_username, camera.source_password),
+    return [with_credentials(camera.source_url, camera.source_username, camera.source_password),
             camera.source_url, camera.source_username, camera.source_password]
 
 
@@ -100,7 +89,7 @@ def _inner_options(kind: str, timeout: float) -> dict[str, str]:
 
 def concat_script(camera: Camera, timeout: float) -> bytes:
     """The ffconcat script that opens the camera's source (credentials included) with its input options."""
-    url = source_with_credentials(camera.source_url, camera.source_username, camera.source_password)
+    url = with_credentials(camera.source_url, camera.source_username, camera.source_password)
     if camera.source_kind == SourceKind.FILE and not url.startswith("file:"):
         url = "file:" + url
     lines = ["ffconcat version 1.0", f"file {_quoted(url)}"]

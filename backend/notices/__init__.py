@@ -1,7 +1,5 @@
 """Notices: the outbox and in-app inbox, WeChat subscribe messages and their quotas, and the push endpoint.
 
-Importing the package registers the listener that writes the notices of every new violation inside the
-transaction that creates it (``backend.all_models`` imports it, so the api, scheduler and workers all do).
+The violations services write the notices of every violation transition (creation included) by calling
+:mod:`backend.notices.violation_notices` inside the transaction that makes the change.
 """
-
-from backend.notices import listeners  # noqa: F401

@@ -21,11 +21,13 @@ from backend.extensions import db
 from backend.notices.models import SubjectType
 from backend.notices.outbox import NoticeDraft, enqueue
 from backend.notices.recipients import is_published, regional_regulators, school_members
+from backend.permissions import Action, roles_allowed
 from backend.schools.models import Camera, Canteen, School
 from backend.timeutil import to_shanghai, utcnow
 from backend.violations.models import Violation, ViolationSource
 
-RESPONSIBLE_ROLES = (Role.STAFF, Role.MANAGER)
+# The people told to act on a violation are those who may rectify it.
+RESPONSIBLE_ROLES = roles_allowed(Action.VIOLATION_RECTIFY)
 DETAIL_PAGE = "pages/violations/detail/index?id={id}"
 # A parent may not open the violation's page: the reporter's notice opens the inbox, where it is.
 REPORT_PAGE = "pages/notices/inbox/index?report={id}"
@@ -76,7 +78,7 @@ def _draft(violation: Violation, purpose: str, template: str, title: str, body: 
 
 
 def notify_created(violation: Violation) -> None:
-    """Listener of new violations: runs inside the transaction that creates the violation."""
+    """Notices of a new violation: called inside the transaction that creates the violation."""
     school = db.session.get(School, violation.school_id)
     location = location_of(violation)
     now = violation.created_at or utcnow()
@@ -100,7 +102,7 @@ def notify_submitted(violation: Violation, event_id: int, measures: str, actor_i
     if reviewer_is_regulator(violation):
         reviewers = regional_regulators(db.session.get(School, violation.school_id))
     else:
-        reviewers = school_members(violation.school_id, [Role.PRINCIPAL])
+        reviewers = school_members(violation.school_id, roles_allowed(Action.VIOLATION_REVIEW))
     _progress(violation, event_id, "rectification_submitted", "待复核", measures,
               f"“{violation.title}”已提交整改情况，请复核。整改措施：{measures}", reviewers, actor_id, now)
 

@@ -8,11 +8,12 @@ nevertheless has a menu uses the default window of that meal.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from backend.records.models import MEAL_ORDER, Meal
 from backend.schools.models import Canteen
 from backend.timeutil import SHANGHAI
+from backend.timewindows import WeeklyWindow, parse_windows
 
 DEFAULT_MEAL_WINDOWS: dict[str, tuple[str, str]] = {
     Meal.BREAKFAST: ("07:00", "08:30"),
@@ -44,18 +45,15 @@ class MealWindow:
         return self.end + DISINFECTION_DEADLINE_AFTER_END
 
 
-def _at(day: date, hhmm: str) -> datetime:
-    hours, minutes = (int(part) for part in hhmm.split(":"))
-    return datetime.combine(day, time(hours, minutes), tzinfo=SHANGHAI)
-
-
 def scheduled_windows(canteen: Canteen, day: date) -> dict[str, MealWindow]:
-    """The meals the canteen serves on ``day`` according to its meal windows."""
+    """The meals the canteen serves on ``day`` according to its meal windows (an end of 23:59 is midnight)."""
     windows: dict[str, MealWindow] = {}
-    for window in canteen.meal_windows or []:
-        if window.get("weekday") == day.weekday() and window.get("meal") in MEAL_ORDER:
-            windows[window["meal"]] = MealWindow(window["meal"], _at(day, window["start"]), _at(day, window["end"]),
-                                                 True)
+    for item in canteen.meal_windows or []:
+        if not isinstance(item, dict) or item.get("meal") not in MEAL_ORDER:
+            continue
+        parsed = parse_windows([item], skip_invalid=True)
+        if parsed and parsed[0].weekday == day.weekday():
+            windows[item["meal"]] = MealWindow(item["meal"], *parsed[0].on(day), True)
     return windows
 
 
@@ -65,7 +63,8 @@ def window_for(canteen: Canteen, day: date, meal: str) -> MealWindow:
     if meal in scheduled:
         return scheduled[meal]
     start, end = DEFAULT_MEAL_WINDOWS[meal]
-    return MealWindow(meal, _at(day, start), _at(day, end), False)
+    default = WeeklyWindow.parse({"weekday": day.weekday(), "start": start, "end": end})
+    return MealWindow(meal, *default.on(day), False)
 
 
 def shanghai_today(now: datetime) -> date:

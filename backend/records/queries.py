@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
 
-from backend.errors import ApiError
+from backend.errors import ApiError, not_found
 from backend.extensions import db
 from backend.records.models import (
     AccompaniedMeal,
@@ -137,7 +137,7 @@ def record_detail(record_id: int, on: date) -> dict[str, Any]:
     """The current version of a record, with every version (oldest first) and why each was corrected."""
     current = current_version(record_id)
     if current is None:
-        raise ApiError(404, "not_found", "记录不存在")
+        raise not_found("记录")
     versions = record_versions(record_id)
     presented = present_records(versions, on)
     by_id = {p["version_id"]: p for p in presented}

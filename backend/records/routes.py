@@ -14,53 +14,23 @@ from apiflask import APIBlueprint
 from flask import Response, current_app, g, request
 from marshmallow import ValidationError
 
-from backend.errors import ApiError
+from backend.errors import ApiError, not_found
 from backend.extensions import db, limiter
 from backend.files import read_upload
-from backend.permissions import ROLE_PERMISSIONS, Action, current_principal, register_scope, rule
-from backend.records import day as day_view
+from backend.permissions import Action, current_principal, rule
 from backend.records import idempotency, queries, schemas, services, uploads
 from backend.records.chain import verify_chain
-from backend.records.day import DayCache, SnapshotCache, day_json
+from backend.records.day import DayCache, day_json
 from backend.records.export import XLSX_TYPE, export_records
 from backend.records.meal_windows import shanghai_today
 from backend.records.models import RecordEntry, RecordKind, Upload
 from backend.records.presenters import present_records, show_time
-from backend.schools.models import Canteen, School
+from backend.schools.models import Canteen
 from backend.timeutil import utcnow
 
 bp = APIBlueprint("records", __name__, tag="食堂记录")
 
 
-def _school_of_record(record_id: int) -> School | None:
-    entry = db.session.get(RecordEntry, record_id)
-    return None if entry is None else db.session.get(Canteen, entry.canteen_id).school
-
-
-def _school_of_upload(upload_id: int) -> School | None:
-    upload = db.session.get(Upload, upload_id)
-    return None if upload is None else db.session.get(Canteen, upload.canteen_id).school
-
-
-def _school_snapshot(school_id: int) -> School | None:
-    # The day view's school scope: the same check as "school", and the canteens and record versions the
-    # view needs come with it in the same single statement (reused for up to a second by readers).
-    principal = g.get("principal")
-    writer = principal is not None and (principal.is_admin or principal.roles_in(school_id) & WRITER_ROLES)
-    snapshots = current_app.extensions.get("records_snapshots")
-    if snapshots is None:
-        snapshots = current_app.extensions.setdefault("records_snapshots", SnapshotCache())
-    snapshot = snapshots.get(school_id, 0 if writer else day_view.SNAPSHOT_MAX_AGE_SECONDS)
-    g.records_school_snapshot = snapshot
-    return None if snapshot is None else snapshot.school
-
-
-WRITER_ROLES = ROLE_PERMISSIONS[Action.RECORDS_WRITE]
-
-
-register_scope("record", "record_id", "记录", _school_of_record)
-register_scope("records_day", "school_id", "学校", _school_snapshot)
-register_scope("upload", "upload_id", "文件", _school_of_upload)
 
 
 def _today() -> date:
@@ -231,7 +201,7 @@ def upload(body: dict[str, Any], headers: dict[str, str]) -> Any:
     """
     canteen = db.session.get(Canteen, body["canteen_id"])
     if canteen is None:
-        raise ApiError(404, "not_found", "食堂不存在")
+        raise not_found("食堂")
     data = read_upload(body["file"])
     key, fingerprint = _idempotency(headers, f"{canteen.id}".encode() + b"\n" + data)
     result = uploads.store_upload(current_principal(), canteen, data, body["file"].filename,

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from backend.errors import ApiError
+from backend.errors import ApiError, not_found
 from backend.extensions import db
 from backend.permissions import Action, Principal, require
 from backend.records import idempotency
@@ -601,7 +601,7 @@ def amend_record(principal: Principal, record_id: int, values: dict[str, Any], r
     """Correct a record: a new version that points at the current one and says why."""
     current = current_version(record_id)
     if current is None:
-        raise ApiError(404, "not_found", "记录不存在")
+        raise not_found("记录")
     canteen = db.session.get(Canteen, current.canteen_id)
     require(principal, Action.RECORDS_WRITE, canteen.school)
     if expected_version_id is not None and expected_version_id != current.id:

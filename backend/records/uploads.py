@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import exists, select
 
-from backend.errors import ApiError
+from backend.errors import ApiError, not_found
 from backend.extensions import db
 from backend.files import URL_TTL_SECONDS, SignedUrl, check_upload, object_store, store_object
 from backend.files import signed_url as signed_object_url
@@ -125,5 +125,5 @@ def signed_url(upload: Upload, expires_in: int = URL_TTL_SECONDS) -> SignedUrl:
 def download_url(principal: Principal, upload: Upload) -> SignedUrl:
     """A signed URL for a caller allowed to read the record the upload belongs to; 404 for anyone else."""
     if not may_download(principal, upload):
-        raise ApiError(404, "not_found", "文件不存在")
+        raise not_found("文件")
     return signed_url(upload)

@@ -11,7 +11,7 @@ from flask import request
 from backend.extensions import db
 from backend.files import read_upload
 from backend.permissions import Action, current_principal, current_school, rule
-from backend.regulators import schemas, scopes, services, views  # noqa: F401  (scopes: region-level rules)
+from backend.regulators import schemas, services, views
 from backend.regulators.models import InspectionRound, SpotCheck, SupervisionOrder
 from backend.schools.models import Region
 from backend.violations.schemas import PhotoOut

@@ -7,15 +7,14 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from backend.accounts.models import Membership, MembershipStatus, Role
+from backend.accounts.models import Membership, MembershipStatus
 from backend.audit.services import record_audit
-from backend.errors import ApiError
+from backend.errors import ApiError, not_found
 from backend.extensions import db
-from backend.permissions import Principal
+from backend.permissions import Principal, sees_only_public
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School, SchoolClass
 
 # Who sees only the public areas of a kitchen.
-PUBLIC_ONLY_ROLES = frozenset({Role.PARENT, Role.COMMITTEE})
 # Fields of a camera whose values are secrets: their changes are audited without values.
 CAMERA_SECRET_FIELDS = ("source_url", "source_username", "source_password")
 
@@ -125,15 +124,6 @@ def update_area(actor: Principal, area: KitchenArea, changes: dict[str, Any]) ->
     return area
 
 
-def sees_only_public(principal: Principal, school: School) -> bool:
-    """Parents and committee members see only public areas; staff, regulators and admins see all."""
-    if principal.is_admin:
-        return False
-    roles = principal.roles_in(school.id)
-    # No roles at all means a regulator of the region, who sees everything.
-    return bool(roles) and not roles - PUBLIC_ONLY_ROLES
-
-
 def list_areas(principal: Principal, canteen: Canteen) -> list[KitchenArea]:
     """A canteen's areas as the caller may see them."""
     query = select(KitchenArea).where(KitchenArea.canteen_id == canteen.id).order_by(KitchenArea.id)
@@ -154,7 +144,7 @@ def list_cameras(principal: Principal, canteen: Canteen) -> list[Camera]:
 def visible_camera(principal: Principal, camera: Camera) -> Camera:
     """A camera the caller may see; a parent asking for a non-public one is told it does not exist."""
     if sees_only_public(principal, camera.area.canteen.school) and not camera.area.public:
-        raise ApiError(404, "not_found", "摄像头不存在")
+        raise not_found("摄像头")
     return camera
 
 

@@ -17,11 +17,10 @@ from typing import Any
 
 from sqlalchemy import update
 
-from backend.accounts.models import Role
 from backend.errors import ApiError
 from backend.extensions import db
 from backend.notices import violation_notices
-from backend.permissions import Action, Principal, require
+from backend.permissions import Action, Principal, is_principal_of, require
 from backend.schools.models import School
 from backend.timeutil import utcnow
 from backend.violations.models import (
@@ -93,7 +92,7 @@ def check_reviewer(actor: Principal, violation: Violation) -> None:
     if violation_notices.reviewer_is_regulator(violation):
         if not actor.regulates(school.region.path):
             raise ApiError(403, "reviewer_is_regulator", "该问题由监管部门复核")
-    elif Role.PRINCIPAL not in actor.roles_in(school.id):
+    elif not is_principal_of(actor, school):
         raise ApiError(403, "reviewer_is_principal", "该问题由校长复核")
 
 

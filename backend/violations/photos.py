@@ -15,13 +15,12 @@ import secrets
 from collections.abc import Collection
 from typing import Any
 
-from backend.accounts.models import Role
 from backend.content import IMAGE_KINDS
 from backend.errors import ApiError
 from backend.files import check_upload, object_store, signed_url, store_object
 from backend.integrations.storage import StorageError
 from backend.notices.media_checks import request_media_check
-from backend.permissions import Principal
+from backend.permissions import Principal, content_is_checked
 from backend.schools.models import School
 
 PREFIX = "violation-photos"
@@ -40,7 +39,7 @@ def store_photo(actor: Principal, school: School, data: bytes, public_base: str 
     checked = check_upload(data, IMAGE_KINDS)
     key = f"{_prefix(school.id, actor.user.id)}{secrets.token_hex(12)}.{checked.extension}"
     store_object(key, checked)
-    if actor.roles_in(school.id) & {Role.PARENT, Role.COMMITTEE} and not actor.is_admin:
+    if content_is_checked(actor, school):
         request_media_check(actor.user, school.id, key, public_base)
     return {"key": key, "url": signed_url(key).url, "size": len(checked.data)}
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
-from backend.accounts.models import Role
 from backend.errors import ApiError
 from backend.extensions import db
 from backend.integrations.wechat import WeChatError, WeChatGateway
-from backend.permissions import Action, Principal, require
+from backend.permissions import Action, Principal, content_is_checked, require
 from backend.schools.models import Camera, Canteen, KitchenArea, School
 from backend.timeutil import utcnow
 from backend.violations.lifecycle import MAX_PHOTOS
@@ -18,8 +17,6 @@ from backend.violations.photos import check_photo_keys
 from backend.violations.services import raise_violation
 
 log = logging.getLogger(__name__)
-# Reports from parents are user-generated content: WeChat requires a content check before others see it.
-CHECKED_ROLES = frozenset({Role.PARENT, Role.COMMITTEE})
 
 
 def _check_text(gateway: WeChatGateway, openid: str, text: str) -> None:
@@ -50,7 +47,8 @@ def report_violation(actor: Principal, school: School, *, canteen_id: int, descr
     if len(photos) > MAX_PHOTOS:
         raise ApiError(422, "too_many_photos", f"最多上传{MAX_PHOTOS}张照片", {"max": MAX_PHOTOS})
     check_photo_keys(actor, school, photos)
-    if gateway is not None and actor.roles_in(school.id) & CHECKED_ROLES and not actor.is_admin:
+    # Reports from parents are user-generated content: WeChat requires a content check before others see it.
+    if gateway is not None and content_is_checked(actor, school):
         _check_text(gateway, actor.user.openid, f"{title or ''}\n{description}")
     raised = raise_violation(
         canteen_id=canteen.id, kind=kind, source=ViolationSource.REPORT,

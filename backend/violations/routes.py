@@ -8,7 +8,6 @@ from typing import Any
 
 from apiflask import APIBlueprint
 from flask import request
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from backend.errors import ApiError
@@ -16,9 +15,7 @@ from backend.extensions import db
 from backend.files import read_upload
 from backend.integrations.wechat_app import wechat_gateway
 from backend.notices import services as notice_services
-from backend.permissions import Action, current_principal, current_school, register_scope, rule
-from backend.regulators import scopes  # noqa: F401  (the "region" scope)
-from backend.schools.models import School
+from backend.permissions import Action, current_principal, current_school, rule
 from backend.timeutil import utcnow
 from backend.violations import lifecycle, reports, schemas, stats, views
 from backend.violations.models import Violation
@@ -26,8 +23,6 @@ from backend.violations.photos import store_photo
 
 bp = APIBlueprint("violations", __name__, tag="问题与整改")
 
-register_scope("violation", "violation_id", "问题", lambda object_id: db.session.scalar(
-    select(School).join(Violation, Violation.school_id == School.id).where(Violation.id == object_id)))
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-:.]{8,64}$")
 
 

@@ -1,13 +1,12 @@
 """Raising violations: the one entry point used by detection workers, record rules, inspections and reports.
 
-The lifecycle (notify, rectify, review, escalate) builds on this module; features that must act in the
-same transaction as a new violation (the notice outbox) register a listener with
-:func:`on_violation_created`.
+The lifecycle (notify, rectify, review, escalate) builds on this module. Every transition, creation included,
+writes its notices by calling :mod:`backend.notices.violation_notices` directly, inside the transaction that
+makes the change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,8 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from backend.db_util import insert_if_absent
-from backend.errors import ApiError
+from backend.errors import not_found
 from backend.extensions import db
+from backend.notices import violation_notices
 from backend.schools.models import Canteen
 from backend.timeutil import as_utc, utcnow
 from backend.violations.models import KIND_LABELS, Violation, ViolationEvent, ViolationKind, ViolationStatus
@@ -31,17 +31,6 @@ DUE_HOURS: dict[str, int] = {
     ViolationKind.CERTIFICATE_EXPIRED: 24,
 }
 DEFAULT_DUE_HOURS = 48
-
-CreatedListener = Callable[[Violation], None]
-_created_listeners: list[CreatedListener] = []
-
-
-def on_violation_created(listener: CreatedListener) -> CreatedListener:
-    """Register a function called inside the transaction that creates a violation (before commit)."""
-    if listener not in _created_listeners:
-        _created_listeners.append(listener)
-    return listener
-
 
 @dataclass(frozen=True)
 class RaisedViolation:
@@ -71,7 +60,7 @@ def raise_violation(*, canteen_id: int, kind: str, source: str, idempotency_key:
         return RaisedViolation(existing, False)
     canteen = db.session.get(Canteen, canteen_id)
     if canteen is None:
-        raise ApiError(404, "not_found", "食堂不存在")
+        raise not_found("食堂")
     now = utcnow()
     violation_id = insert_if_absent(Violation, dict(
         school_id=canteen.school_id, canteen_id=canteen_id, camera_id=camera_id, kind=kind, source=source,
@@ -86,8 +75,7 @@ def raise_violation(*, canteen_id: int, kind: str, source: str, idempotency_key:
     violation = db.session.get(Violation, violation_id)
     db.session.add(ViolationEvent(violation_id=violation.id, actor_id=actor_id, action="open", from_status=None,
                                   to_status=ViolationStatus.OPEN, details={"source": source}))
-    for listener in _created_listeners:
-        listener(violation)
+    violation_notices.notify_created(violation)
     if commit:
         db.session.commit()
     return RaisedViolation(violation, True)

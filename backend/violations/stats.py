@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 
-from backend.errors import ApiError, not_found
+from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
 from backend.permissions import Action, Principal, allowed
 from backend.schools.models import Region, School
@@ -63,7 +63,7 @@ def resolve_scope(principal: Principal, school_id: int | None, region_id: int | 
         if school is None:
             raise not_found("学校")
         if not allowed(principal, Action.STATS_READ, school):
-            raise ApiError(403, "forbidden", "无权查看该学校的统计")
+            raise forbidden("无权查看该学校的统计")
         return Scope(Violation.school_id == school.id, {"type": "school", "school_id": school.id,
                                                           "name": school.name})
     if region_id is not None:
@@ -71,7 +71,7 @@ def resolve_scope(principal: Principal, school_id: int | None, region_id: int | 
         if region is None:
             raise not_found("地区")
         if not (principal.is_admin or principal.regulates(region.path)):
-            raise ApiError(403, "forbidden", "无权查看该地区的统计")
+            raise forbidden("无权查看该地区的统计")
         return Scope(_region_condition([region.path]), {"type": "region", "region_id": region.id,
                                                          "name": region.name})
     if principal.is_admin:
@@ -84,7 +84,7 @@ def resolve_scope(principal: Principal, school_id: int | None, region_id: int | 
     if len(schools) == 1:
         return resolve_scope(principal, schools[0], None)
     if not schools:
-        raise ApiError(403, "forbidden", "您还没有可查看的学校")
+        raise forbidden("您还没有可查看的学校")
     raise ApiError(422, "scope_required", "请指定要查看的学校", {"school_ids": schools})
 
 

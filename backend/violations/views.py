@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from backend.accounts.models import Role, User
+from backend.accounts.models import User
 from backend.extensions import db
 from backend.files import object_store
 from backend.notices.media_checks import hidden_photos
 from backend.notices.recipients import published_kinds
 from backend.notices.violation_notices import location_of, reviewer_is_regulator
-from backend.permissions import Principal
+from backend.permissions import Principal, sees_full_evidence
 from backend.schools.models import Region, School
 from backend.violations.models import (
     KIND_LABELS,
@@ -40,13 +40,6 @@ from backend.violations.stats import Scope, compute_stats
 URL_SECONDS = 300
 ACTION_LABELS = {"open": "发现问题", "notify": "已通知学校", "start": "开始整改", "submit": "提交整改",
                  "accept": "整改通过", "reject": "整改驳回", "dismiss": "核实撤销", "escalate": "逾期督办"}
-STAFF_VIEW_ROLES = frozenset({Role.MANAGER, Role.STAFF, Role.PRINCIPAL})
-
-
-def sees_full_evidence(principal: Principal, school: School) -> bool:
-    """Staff roles, regulators of the school's region and admins see annotated evidence; others parent-safe."""
-    return (principal.is_admin or bool(principal.roles_in(school.id) & STAFF_VIEW_ROLES)
-            or principal.regulates(school.region.path))
 
 
 def _url(key: str | None) -> str | None:

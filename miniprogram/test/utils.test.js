@@ -47,7 +47,7 @@ describe('utils/request', () => {
     server.serve('school_2_forbidden');
     await http.get('/schools/2').catch(() => null);
     // Another school's data: the server's words, as they are.
-    expect(wx.__state.toasts).toEqual(['无权访问该学校的数据']);
+    expect(wx.__state.toasts).toEqual([fixture('school_2_forbidden').body.error.message]);
     wx.__state.toasts.length = 0;
     server.fail('GET', '/api/v1/schools', { times: 1 });
     const network = await http.get('/schools').catch((e) => e);
@@ -56,6 +56,16 @@ describe('utils/request', () => {
     server.fail('GET', '/api/v1/schools', { status: 502, times: 1 });
     await http.get('/schools').catch(() => null);
     expect(wx.__state.toasts.pop()).toBe('服务器开小差了（502），请稍后重试');
+  });
+
+  test('a binding still awaiting approval answers its own code and says so', async () => {
+    const { server, wx } = boot();
+    signIn('auth_wechat_new_user');
+    server.serve('school_1_pending');
+    const http = require('../utils/request');
+    const err = await http.get('/schools/1').catch((e) => e);
+    expect(err).toMatchObject({ status: 403, code: 'membership_pending', message: '等待学校审核' });
+    expect(wx.__state.toasts).toEqual(['等待学校审核']);
   });
 
   test('concurrent requests without a token share one login', async () => {

@@ -1,6 +1,6 @@
 /**
  * What every page needs before it loads data: a session, the user's bindings, the school being viewed
- * and the user's roles there. A user without an active binding is sent to the bind page.
+ * and what the user may do there. A user without an active binding is sent to the bind page.
  */
 const http = require('./request');
 const session = require('./session');
@@ -14,32 +14,44 @@ class NotBound extends Error {
   }
 }
 
-/** Who may use which part of the app; the server decides for real, this only hides what cannot work. */
-const CAN = {
-  uploadRecords: ['manager', 'staff', 'principal'],
-  answerViolation: ['manager', 'staff'],
-  reviewViolation: ['principal'],
-  approveBindings: ['committee', 'staff', 'principal'],
-  invite: ['committee', 'staff', 'principal'],
-  inbox: ['committee', 'manager', 'staff', 'principal'],
-  violationDetails: ['committee', 'manager', 'staff', 'principal'],
+/**
+ * Which server action each part of the app needs. `/me` answers the actions the user may take in each school
+ * (`capabilities.schools[id]`), as regulator and as admin; the server decides for real on every call, this only
+ * hides what cannot work. No role names here: who may do what is the server's permission module alone.
+ */
+const NEEDS = {
+  uploadRecords: 'records.write',
+  answerViolation: 'violation.rectify',
+  reviewViolation: 'violation.review',
+  approveBindings: 'approve.parent',
+  invite: 'invite.parent',
+  inviteStaff: 'invite.staff',
+  inbox: 'violation.read',
+  violationDetails: 'violation.read',
 };
 
-function can(roles, what) {
-  return (roles || []).some((role) => CAN[what].indexOf(role) >= 0);
+/** The actions `/me` says the user may take in a school (an admin may take all). */
+function capabilitiesIn(schoolId, user) {
+  const capabilities = (user && user.capabilities) || {};
+  if (capabilities.admin) return Object.keys(NEEDS).map((what) => NEEDS[what]);
+  return (capabilities.schools || {})[String(schoolId)] || [];
 }
 
-/** Permission flags for templates: {uploadRecords: true, ...}. */
-function abilities(roles) {
+function can(actions, what) {
+  return (actions || []).indexOf(NEEDS[what]) >= 0;
+}
+
+/** Permission flags for templates, {uploadRecords: true, ...}, from the actions of `capabilitiesIn`. */
+function abilities(actions) {
   const flags = {};
-  Object.keys(CAN).forEach((what) => {
-    flags[what] = can(roles, what);
+  Object.keys(NEEDS).forEach((what) => {
+    flags[what] = can(actions, what);
   });
   return flags;
 }
 
 /**
- * Make sure the user is signed in and bound. Resolves {user, schoolId, roles, abilities}; with
+ * Make sure the user is signed in and bound. Resolves {user, schoolId, abilities}; with
  * `{bound: false}` it also resolves for users without a binding (the bind and me pages).
  */
 function ready(options = {}) {
@@ -52,9 +64,8 @@ function ready(options = {}) {
       wx.reLaunch({ url: BIND_PAGE });
       throw new NotBound();
     }
-    const roles = schoolId ? session.rolesIn(schoolId, user) : [];
-    return { user, schoolId, roles, abilities: abilities(roles) };
+    return { user, schoolId, abilities: abilities(schoolId ? capabilitiesIn(schoolId, user) : []) };
   });
 }
 
-module.exports = { ready, can, abilities, NotBound, BIND_PAGE };
+module.exports = { ready, can, abilities, capabilitiesIn, NotBound, BIND_PAGE };

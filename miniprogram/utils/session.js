@@ -54,11 +54,6 @@ function chooseSchool(schoolId) {
   wx.setStorageSync(SCHOOL_KEY, schoolId);
 }
 
-/** The user's active roles in a school, e.g. ['parent'] or ['committee', 'parent']. */
-function rolesIn(schoolId, currentUser) {
-  return activeMemberships(currentUser).filter((m) => m.school_id === schoolId).map((m) => m.role);
-}
-
 module.exports = {
-  read, token, save, saveUser, user, clear, activeMemberships, currentSchoolId, chooseSchool, rolesIn,
+  read, token, save, saveUser, user, clear, activeMemberships, currentSchoolId, chooseSchool,
 };

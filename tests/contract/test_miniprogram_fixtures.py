@@ -83,6 +83,8 @@ def record_bindings(rec: Recorder) -> None:
              description="the new parent while the binding awaits approval")
     rec.call("_invite_lookup_scene", "POST", f"{API}/bindings/lookup", who="second-parent",
              body={"code": invite["scene"]}, expect=200, description="the class list behind a scanned scene")
+    rec.call("school_1_pending", "GET", f"{API}/schools/1", who="new-parent", expect=403,
+             description="the school's data while the binding awaits approval: its own code")
     second = rec.call("redeem_parent_scene", "POST", f"{API}/bindings/redeem", who="second-parent",
                       body={"code": invite["scene"], "applicant_name": "李强", "relation": "paternal_grandfather",
                             "class_id": classes["一年级一班"]}, expect=201,

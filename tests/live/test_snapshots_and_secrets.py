@@ -149,13 +149,44 @@ def test_a_snapshot_of_a_file_with_quotes_and_spaces_in_its_path(demo, camera_id
 
 
 def test_credentials_are_added_to_network_sources_only():
-    from backend.live.sources import scrub, source_with_credentials
+    from backend.live.sources import scrub
+    from backend.source_urls import with_credentials
 
-    assert source_with_credentials("rtsp://10.0.0.2/s", "u", "p w") == "rtsp://u:p%20w@10.0.0.2/s"
-    assert source_with_credentials("rtsp://x:y@10.0.0.2/s", "u", "p") == "rtsp://x:y@10.0.0.2/s"
-    assert source_with_credentials("/data/demo.avi", "u", "p") == "/data/demo.avi"
-    assert source_with_credentials("rtsp://10.0.0.2/s", None, "p") == "rtsp://10.0.0.2/s"
+    assert with_credentials("rtsp://10.0.0.2/s", "u", "p w") == "rtsp://u:p%20w@10.0.0.2/s"
+    assert with_credentials("rtsp://x:y@10.0.0.2/s", "u", "p") == "rtsp://x:y@10.0.0.2/s"
+    assert with_credentials("/data/demo.avi", "u", "p") == "/data/demo.avi"
+    assert with_credentials("rtsp://10.0.0.2/s", None, "p") == "rtsp://10.0.0.2/s"
     assert scrub("open rtsp://u:p%20w@h failed for u", ["rtsp://u:p%20w@h", "u", "p w"]) == "open *** failed for ***"
+
+
+def test_credentials_keep_ipv6_brackets_and_host_case():
+    from backend.source_urls import with_credentials
+
+    assert with_credentials("rtsp://[fe80::1]:554/s", "u", "p") == "rtsp://u:p@[fe80::1]:554/s"
+    assert with_credentials("rtsp://[2001:DB8::1]/s", "u", None) == "rtsp://u@[2001:DB8::1]/s"
+    assert with_credentials("rtmp://Cam-01.Kitchen.LAN:1935/live/A", "u", "p") == (
+        "rtmp://u:p@Cam-01.Kitchen.LAN:1935/live/A")
+
+
+def test_file_sources_never_get_credentials():
+    from backend.source_urls import with_credentials
+
+    assert with_credentials("file:///data/demo.avi", "u", "p") == "file:///data/demo.avi"
+    assert with_credentials("FILE:///data/demo.avi", "u", "p") == "FILE:///data/demo.avi"
+    assert with_credentials("data/demo.avi", "u", "p") == "data/demo.avi"
+
+
+def test_special_characters_in_user_and_password_are_percent_encoded():
+    from urllib.parse import unquote, urlsplit
+
+    from backend.source_urls import with_credentials
+
+    password = "p@ss:w/rd#?%&=[] 中"
+    url = with_credentials("rtsp://10.0.0.2:554/Streaming/Channels/101?transport=tcp", "ad:min@x", password)
+    parts = urlsplit(url)
+    assert (parts.hostname, parts.port, parts.path, parts.query) == (
+        "10.0.0.2", 554, "/Streaming/Channels/101", "transport=tcp")
+    assert (unquote(parts.username), unquote(parts.password)) == ("ad:min@x", password)
 
 
 def test_no_live_answer_or_log_line_carries_the_source(client, as_user, demo, clock, camera_ids, caplog, hook):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -10,7 +10,7 @@ from backend.extensions import db
 from backend.records.compliance_rules import run_record_rules
 from backend.records.meal_windows import window_for
 from backend.schools.models import Canteen
-from backend.timeutil import utcnow
+from backend.timeutil import SHANGHAI, utcnow
 from backend.violations.models import Violation
 from tests.records.helpers import today
 
@@ -110,3 +110,15 @@ def test_check_records_command(app, traced):
     second = runner.invoke(args=["check-records", "--date", today().isoformat()])
     assert f"{today().isoformat()}: 0 new, {created} already raised" in second.output
     assert len(_violations()) == created
+
+
+def test_a_meal_window_ending_2359_is_due_at_midnight(app):
+    # The same rule as live windows and work hours: 23:59 means through the end of the day.
+    canteen = Canteen(school_id=1, name="夜宵食堂", meal_windows=[
+        {"weekday": 0, "meal": "dinner", "start": "21:00", "end": "23:59"}])
+    monday = date(2026, 11, 23)
+    window = window_for(canteen, monday, "dinner")
+    assert window.scheduled and window.start == datetime(2026, 11, 23, 21, 0, tzinfo=SHANGHAI)
+    assert window.sample_deadline == datetime(2026, 11, 24, 0, 0, tzinfo=SHANGHAI)
+    assert window.disinfection_deadline == datetime(2026, 11, 24, 2, 0, tzinfo=SHANGHAI)
+    assert not window_for(canteen, monday + timedelta(days=1), "dinner").scheduled

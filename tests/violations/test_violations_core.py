@@ -8,9 +8,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from backend.extensions import db
+from backend.notices.models import Notice
 from backend.timeutil import utcnow
 from backend.violations.models import Violation, ViolationEvent
-from backend.violations.services import on_violation_created, raise_violation
+from backend.violations.services import raise_violation
 
 
 def test_same_event_makes_one_violation(demo):
@@ -44,16 +45,14 @@ def test_concurrent_raises_of_one_event_make_one_violation(app, demo):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Violation)) == 1
 
 
-def test_listeners_run_in_the_same_transaction(demo):
-    seen = []
-    listener = on_violation_created(lambda v: seen.append(v.idempotency_key))
-    try:
-        raise_violation(canteen_id=1, kind="smoking", source="ai", idempotency_key="k-rolled-back",
-                        occurred_at=utcnow(), commit=False)
-        db.session.rollback()
-        assert seen == ["k-rolled-back"]
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Violation)) == 0
-    finally:
-        from backend.violations import services
-
-        services._created_listeners.remove(listener)
+def test_notices_of_a_new_violation_are_written_in_its_transaction(demo):
+    all_notices = sa.select(sa.func.count()).select_from(Notice)
+    before = db.session.scalar(all_notices)
+    raised = raise_violation(canteen_id=1, kind="smoking", source="ai", idempotency_key="k-rolled-back",
+                             occurred_at=utcnow(), commit=False)
+    db.session.flush()
+    notices = sa.select(sa.func.count()).select_from(Notice).where(Notice.subject_id == raised.violation.id)
+    assert db.session.scalar(notices) > 0
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Violation)) == 0
+    assert db.session.scalar(all_notices) == before

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Protocol
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import cv2
 import numpy as np
 import requests
 import urllib3
+
+from backend.source_urls import with_credentials
 
 log = logging.getLogger(__name__)
 
@@ -149,17 +151,6 @@ class FileSource:
     def close(self) -> None:
         """Release the decoder."""
         self._cap.release()
-
-
-def with_credentials(url: str, username: str | None, password: str | None) -> str:
-    """``url`` with user information added (RTSP/RTMP carry credentials in the URL)."""
-    if not username:
-        return url
-    parts = urlsplit(url)
-    if parts.username:
-        return url
-    userinfo = quote(username, safe="") + (":" + quote(password, safe="") if password else "")
-    return urlunsplit((parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, parts.fragment))
 
 
 class StreamSource:

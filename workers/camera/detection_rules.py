@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from backend.timewindows import is_open
 from workers.camera.detection import Detection, QualityProblem, SampleResult
 from workers.camera.detection.types import LABEL_FACE, LABEL_PERSON, LABEL_RODENT, Box
 from workers.camera.tuning import HEALTH_KINDS, PPE_KINDS, CameraSettings, Polygon
-from workers.camera.work_hours import is_working
 
 
 @dataclass
@@ -110,7 +110,7 @@ def _overlaps(a: Box, b: Box, margin: float = 0.0) -> bool:
 def observe(sample: SampleResult, settings: CameraSettings, at: datetime,
             frame_size: tuple[int, int] | None) -> dict[str, Observation]:
     """One observation per enabled kind for this sample."""
-    working = is_working(settings.work_hours, at)
+    working = is_open(settings.work_hours, at)
     observations = {kind: _health_observation(kind, sample, working)
                     for kind in HEALTH_KINDS if kind in settings.enabled_kinds}
     model_kinds = [k for k in settings.enabled_kinds if k not in HEALTH_KINDS]

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from backend.timewindows import is_open
 from workers.camera import camera_health, detection_rules
 from workers.camera.detection import CameraState, Detector, SampleResult, analyse_sample
 from workers.camera.tuning import CameraSettings
-from workers.camera.work_hours import is_working
 
 #: Chooses the detectors for a sample from the camera settings and whether the kitchen is working.
 DetectorPlan = Callable[[CameraSettings, bool], Sequence[Detector]]
@@ -54,7 +54,7 @@ def process_sample(frame: np.ndarray | None, at: float, settings: CameraSettings
                    rule_state: dict[str, Any], health_status: str, plan: DetectorPlan) -> SampleOutcome:
     """Analyse ``frame`` taken at ``at`` (epoch seconds); ``engine_state`` and ``rule_state`` change in place."""
     moment = datetime.fromtimestamp(at, UTC)
-    working = is_working(settings.work_hours, moment)
+    working = is_open(settings.work_hours, moment)
     detectors = plan(settings, working)
     result = analyse_sample(frame, engine_state, settings.pipeline, detectors, now=at)
     change = camera_health.update(rule_state.setdefault("health", {}), health_status, result.quality)

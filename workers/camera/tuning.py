@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from backend.timewindows import WeeklyWindow, parse_windows
 from workers.camera.detection import MotionConfig, PipelineConfig, QualityThresholds
-from workers.camera.work_hours import Window, parse_windows
 
 PPE_KINDS: tuple[str, ...] = ("no_mask", "no_hat", "no_uniform", "smoking", "phone")
 MODEL_KINDS: tuple[str, ...] = (*PPE_KINDS, "person_after_hours", "rodent")
@@ -74,7 +74,7 @@ class CameraSettings:
 
     camera_id: int
     enabled_kinds: frozenset[str]
-    work_hours: tuple[Window, ...]
+    work_hours: tuple[WeeklyWindow, ...]
     regions_of_interest: tuple[Polygon, ...]
     rules: Mapping[str, KindRule]
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
@@ -169,7 +169,7 @@ def camera_settings(camera_id: int, enabled_checks: Sequence[str] | None, work_h
         motion_values["roi_polygons"] = [list(p) for p in roi]
     pipeline = PipelineConfig(quality=_quality(tuning.get("quality")), motion=MotionConfig.from_dict(motion_values))
     try:
-        windows = parse_windows(work_hours)
+        windows = parse_windows(work_hours, label="work_hours")
     except ValueError as exc:
         raise TuningError(str(exc)) from exc
     return CameraSettings(camera_id=camera_id, enabled_kinds=frozenset(k for k in (enabled_checks or ())

@@ -123,6 +123,19 @@ describe('我的', () => {
     expect(wx.__state.navigations.pop().url).toBe('/pages/accounts/approvals/index');
   });
 
+  test('the entries follow what /me says the user may do in the school, not role names', async () => {
+    const { server } = boot();
+    signIn('auth_wechat_staff');
+    const me = server.serve('me_staff');
+    const allowed = me.body.capabilities.schools['1'];
+    me.body.capabilities.schools['1'] = allowed.filter((action) => ['approve.parent', 'records.write'].indexOf(action) < 0);
+    const page = await openPage('pages/accounts/me/index');
+    expect(find(page, '#menu-inbox')).toBeTruthy();
+    expect(find(page, '#menu-invites')).toBeTruthy();
+    expect(query(page, '#menu-approvals')).toBeUndefined();
+    expect(query(page, '#menu-records')).toBeUndefined();
+  });
+
   test('a declined phone authorisation says so', async () => {
     const { wx } = as('manager');
     const page = await openPage('pages/accounts/me/index');

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from backend.source_urls import with_credentials
 from tests.workers.camera.detection.detection_testdata import vtest_frame, vtest_path
 from tests.workers.conftest import SnapshotServer, jpeg, make_camera, set_tuning
-from workers.camera.capture import CaptureCache, CaptureError, FileSource, SnapshotSource, SourceSpec, with_credentials
+from workers.camera.capture import CaptureCache, CaptureError, FileSource, SnapshotSource, SourceSpec
 
 
 def test_file_source_plays_the_video_in_a_loop_on_the_clock() -> None:
@@ -62,6 +63,8 @@ def test_snapshot_source_reads_jpeg_with_basic_auth_and_refuses_bad_answers() ->
         cache.close()
     assert SourceSpec("rtsp", "rtsp://u:secret@10.0.0.2:554/s1").redacted() == "rtsp://10.0.0.2:554/s1"
     assert with_credentials("rtsp://10.0.0.2/s", "ad min", "p@ss") == "rtsp://ad%20min:p%40ss@10.0.0.2/s"
+    # The workers used to write file://u:p@/... for a file source with a user set.
+    assert with_credentials("file:///data/demo.avi", "u", "p") == "file:///data/demo.avi"
 
 
 def _blurred(frame: np.ndarray) -> np.ndarray:

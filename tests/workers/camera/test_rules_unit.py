@@ -6,24 +6,36 @@ from datetime import UTC, datetime
 
 import pytest
 
+from backend.timewindows import is_open, parse_windows
 from workers.camera.detection import Detection, QualityReport, SampleResult
 from workers.camera.detection_rules import apply, observe
 from workers.camera.tuning import TuningError, camera_settings, validate_tuning
-from workers.camera.work_hours import is_working, parse_windows
 
 WEEKDAY_WORK = [{"weekday": 0, "start": "05:30", "end": "20:00"}]
 
 
 def test_work_hours_are_read_in_shanghai_time() -> None:
-    windows = parse_windows(WEEKDAY_WORK)
-    assert is_working(windows, datetime(2025, 6, 16, 0, 0, tzinfo=UTC))  # Monday 08:00 in Shanghai
-    assert not is_working(windows, datetime(2025, 6, 16, 12, 0, tzinfo=UTC))  # Monday 20:00: end excluded
-    assert not is_working(windows, datetime(2025, 6, 15, 21, 29, tzinfo=UTC))  # Monday 05:29 in Shanghai
-    assert is_working(windows, datetime(2025, 6, 15, 21, 30, tzinfo=UTC))  # Monday 05:30: start included
-    assert not is_working(windows, datetime(2025, 6, 17, 0, 0, tzinfo=UTC))  # Tuesday 08:00: no window
-    assert not is_working((), datetime(2025, 6, 16, 0, 0, tzinfo=UTC))
+    windows = parse_windows(WEEKDAY_WORK, label="work_hours")
+    assert is_open(windows, datetime(2025, 6, 16, 0, 0, tzinfo=UTC))  # Monday 08:00 in Shanghai
+    assert not is_open(windows, datetime(2025, 6, 16, 12, 0, tzinfo=UTC))  # Monday 20:00: end excluded
+    assert not is_open(windows, datetime(2025, 6, 15, 21, 29, tzinfo=UTC))  # Monday 05:29 in Shanghai
+    assert is_open(windows, datetime(2025, 6, 15, 21, 30, tzinfo=UTC))  # Monday 05:30: start included
+    assert not is_open(windows, datetime(2025, 6, 17, 0, 0, tzinfo=UTC))  # Tuesday 08:00: no window
+    assert not is_open((), datetime(2025, 6, 16, 0, 0, tzinfo=UTC))
     with pytest.raises(ValueError, match=r"work_hours\[0\]"):
-        parse_windows([{"weekday": 7, "start": "05:30", "end": "20:00"}])
+        parse_windows([{"weekday": 7, "start": "05:30", "end": "20:00"}], label="work_hours")
+
+
+def test_work_hours_ending_2359_run_through_the_end_of_the_day() -> None:
+    # 00:00–23:59 is the whole day: at 23:59:30 the kitchen is still working, so a person seen then is no
+    # "person after hours" (the worker used to stop a minute early and raise one).
+    all_day = camera_settings(7, ["person_after_hours"], [{"weekday": 0, "start": "00:00", "end": "23:59"}], [], {})
+    late = datetime(2025, 6, 16, 15, 59, 30, tzinfo=UTC)  # Monday 23:59:30 in Shanghai
+    assert is_open(all_day.work_hours, late)
+    assert not is_open(all_day.work_hours, datetime(2025, 6, 16, 16, 0, tzinfo=UTC))  # Tuesday 00:00
+    person = Detection("person", 0.8, (10, 10, 50, 120), "hog")
+    observed = observe(_sample([person]), all_day, late, (640, 480))
+    assert observed["person_after_hours"].present is False
 
 
 def _sample(detections: list[Detection], skip: str | None = None) -> SampleResult:

@@ -42,9 +42,9 @@ Component({
 
     load() {
       this.setData({ loading: true, loadError: '' });
-      return guard.ready().then(({ user, schoolId, roles, abilities }) => {
+      return guard.ready().then(({ user, schoolId, abilities }) => {
         if (!abilities.invite) throw new Error('只有学校管理人员和家委会可以邀请');
-        const roleCodes = roles.indexOf('principal') >= 0 ? ['parent', 'committee', 'manager', 'staff'] : ['parent'];
+        const roleCodes = abilities.inviteStaff ? ['parent', 'committee', 'manager', 'staff'] : ['parent'];
         const membership = user.memberships.find((m) => m.school_id === schoolId);
         this.setData({
           schoolId, schoolName: membership ? membership.school_name : '',

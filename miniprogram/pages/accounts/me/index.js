@@ -50,8 +50,7 @@ Component({
       if (status !== 'active') return;
       session.chooseSchool(id);
       const user = session.user();
-      const roles = session.rolesIn(id, user);
-      this.show(user, id, guard.abilities(roles));
+      this.show(user, id, guard.abilities(guard.capabilitiesIn(id, user)));
       wx.showToast({ title: '已切换学校', icon: 'success' });
     },
 
