@@ -50,7 +50,7 @@ def scheduler_command(run_for: float | None, schedule_path: str | None, holder: 
 @commands.command("worker", context_settings={"ignore_unknown_options": True, "help_option_names": []})
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker_command(celery_args: tuple[str, ...]) -> None:
-    """Run a Celery worker on the ``kitchen`` queue (needs CELERY_BROKER_URL); arguments go to ``celery worker``."""
+    """Run a Celery worker on the kitchen queue (needs CELERY_BROKER_URL); arguments go to `celery worker`."""
     from workers.infra.celery_app import QUEUE, configure
     from workers.infra.worker_app import get_app
 
