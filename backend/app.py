@@ -13,6 +13,7 @@ from backend.config import load_config
 from backend.db_types import configure_field_encryption
 from backend.errors import register_error_handlers
 from backend.extensions import db, limiter, migrate
+from backend.fields import IdConverter
 from backend.permissions import AUTHENTICATOR
 
 API_PREFIX = "/api/v1"
@@ -35,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
                    instance_relative_config=False)
     app.config.update(settings)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.url_map.converters["id"] = IdConverter  # every <id:...> in a route: out of the column's range is 404
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     configure_field_encryption(app.config["SECRET_KEY"], app.config.get("FIELD_ENCRYPTION_KEY"))

@@ -6,10 +6,10 @@ import re
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Integer, String
 from apiflask.validators import OneOf, Range
 from marshmallow import ValidationError, validates_schema
 
+from backend.fields import Id, Integer, String
 from backend.schools.models import Meal
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -54,7 +54,7 @@ class MealWindowSchema(WindowSchema):
 class PageQuerySchema(Schema):
     """Cursor paging by id, newest first."""
 
-    before_id = Integer(load_default=None, validate=Range(min=1))
+    before_id = Id(load_default=None)
     limit = Integer(load_default=50, validate=Range(1, 200))
 
 

@@ -100,7 +100,7 @@ def logout_all() -> Any:
     return {"revoked": services.revoke_all_sessions(principal.user.id, principal.user.id)}
 
 
-@bp.post("/users/<int:user_id>/revoke-sessions")
+@bp.post("/users/<id:user_id>/revoke-sessions")
 @rule(Action.ADMIN)
 @bp.output(schemas.RevokedOut)
 def revoke_user_sessions(user_id: int) -> Any:
@@ -127,7 +127,7 @@ def bind_phone(body: dict[str, Any]) -> Any:
     return {"phone": phone[:3] + "****" + phone[-4:]}
 
 
-@bp.post("/schools/<int:school_id>/invites")
+@bp.post("/schools/<id:school_id>/invites")
 @rule(Action.INVITE_PARENT, scope="school")
 @bp.input(schemas.InviteIn, arg_name="body")
 @bp.output(schemas.InviteOut, status_code=201)
@@ -137,7 +137,7 @@ def create_invite(school_id: int, body: dict[str, Any]) -> Any:
                                   body["expires_in_hours"], body["max_uses"])
 
 
-@bp.get("/schools/<int:school_id>/invites")
+@bp.get("/schools/<id:school_id>/invites")
 @rule(Action.INVITE_PARENT, scope="school")
 @bp.output(schemas.InviteOut(many=True))
 def list_invites(school_id: int) -> Any:
@@ -145,7 +145,7 @@ def list_invites(school_id: int) -> Any:
     return db.session.scalars(select(Invite).where(Invite.school_id == school_id).order_by(Invite.id.desc())).all()
 
 
-@bp.get("/invites/<int:invite_id>/wxacode")
+@bp.get("/invites/<id:invite_id>/wxacode")
 @rule(Action.INVITE_PARENT, scope="invite")
 @bp.input(schemas.InviteCodeQuery, location="query", arg_name="query")
 @bp.doc(responses={200: {"description": "PNG 小程序码", "content": {"image/png": {}}}})
@@ -156,7 +156,7 @@ def invite_wxacode(invite_id: int, query: dict[str, Any]) -> Any:
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
-@bp.post("/invites/<int:invite_id>/revoke")
+@bp.post("/invites/<id:invite_id>/revoke")
 @rule(Action.INVITE_PARENT, scope="invite")
 @bp.output(schemas.InviteOut)
 def revoke_invite(invite_id: int) -> Any:
@@ -174,7 +174,7 @@ def redeem(body: dict[str, Any]) -> Any:
     return services.redeem_invite(current_principal().user, body["code"], body.get("child_class"))
 
 
-@bp.get("/schools/<int:school_id>/memberships")
+@bp.get("/schools/<id:school_id>/memberships")
 @rule(Action.MEMBERS_READ, scope="school")
 @bp.input(schemas.MembershipQuery, location="query", arg_name="query")
 @bp.output(schemas.MembershipOut(many=True))
@@ -188,7 +188,7 @@ def list_memberships(school_id: int, query: dict[str, Any]) -> Any:
     return db.session.scalars(stmt.order_by(Membership.id.desc())).all()
 
 
-@bp.post("/memberships/<int:membership_id>/decision")
+@bp.post("/memberships/<id:membership_id>/decision")
 @rule(Action.APPROVE_PARENT, scope="membership")
 @bp.input(schemas.DecisionIn, arg_name="body")
 @bp.output(schemas.MembershipOut)
@@ -198,7 +198,7 @@ def decide(membership_id: int, body: dict[str, Any]) -> Any:
                                       body["approve"], body.get("reason"))
 
 
-@bp.post("/memberships/<int:membership_id>/revoke")
+@bp.post("/memberships/<id:membership_id>/revoke")
 @rule(Action.APPROVE_PARENT, scope="membership")
 @bp.input(schemas.ReasonIn, arg_name="body")
 @bp.output(schemas.MembershipOut)
@@ -208,7 +208,7 @@ def revoke_membership(membership_id: int, body: dict[str, Any]) -> Any:
                                       body.get("reason"))
 
 
-@bp.get("/schools/<int:school_id>/audit")
+@bp.get("/schools/<id:school_id>/audit")
 @rule(Action.AUDIT_READ, scope="school")
 @bp.input(PageQuerySchema, location="query", arg_name="query")
 @bp.output(schemas.AuditOut(many=True))

@@ -17,7 +17,7 @@ from backend.accounts.models import Role
 from backend.errors import ApiError
 from backend.permissions import Principal
 from backend.schools.models import Camera, School
-from backend.timeutil import SHANGHAI, to_shanghai
+from backend.timeutil import SHANGHAI, shanghai_iso, to_shanghai
 
 PRIVILEGED_ROLES = (Role.PRINCIPAL, Role.STAFF, Role.MANAGER)
 RESTRICTED_ROLES = (Role.COMMITTEE, Role.PARENT)
@@ -143,7 +143,7 @@ def check_play(principal: Principal, camera: Camera, now: datetime) -> PlayDecis
         details: dict[str, Any] = {"timezone": "Asia/Shanghai"}
         message = "当前不在直播开放时间"
         if state.next_open_at is not None:
-            details["next_open_at"] = state.next_open_at.isoformat()
+            details["next_open_at"] = shanghai_iso(state.next_open_at)
             message += f"，下次开放时间：{describe_opening(state.next_open_at)}"
         raise ApiError(403, "live_window_closed", message, details)
     return PlayDecision(viewer, school, state)

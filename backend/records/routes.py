@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 
 from backend.errors import ApiError
 from backend.extensions import db, limiter
+from backend.fields import Date
 from backend.files import read_upload
 from backend.permissions import ROLE_PERMISSIONS, Action, current_principal, register_scope, rule
 from backend.records import day as day_view
@@ -24,10 +25,10 @@ from backend.records.chain import verify_chain
 from backend.records.day import DayCache, SnapshotCache, day_json
 from backend.records.export import XLSX_TYPE, export_records
 from backend.records.models import RecordEntry, RecordKind, Upload
-from backend.records.presenters import present_records, show_time
+from backend.records.presenters import present_records
 from backend.records.schedule import shanghai_today
 from backend.schools.models import Canteen, School
-from backend.timeutil import utcnow
+from backend.timeutil import shanghai_iso, utcnow
 
 bp = APIBlueprint("records", __name__, tag="食堂记录")
 
@@ -107,7 +108,7 @@ def _register_kind(kind: str, segment: str, create_schema: type, query_schema: t
     create.__name__, list_view.__name__ = f"create_{kind}", f"list_{kind}"
     create.__doc__ = f"登记{label}\n\n需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。"
     list_view.__doc__ = f"{label}列表\n\n只列出现行版本（更正后的最新版本），按日期倒序，游标分页。"
-    path = f"/canteens/<int:canteen_id>/{segment}"
+    path = f"/canteens/<id:canteen_id>/{segment}"
     bp.post(path, endpoint=f"create_{kind}")(
         rule(Action.RECORDS_WRITE, scope="canteen")(bp.input(create_schema, arg_name="body")(create)))
     bp.get(path, endpoint=f"list_{kind}")(
@@ -119,14 +120,14 @@ for _kind_route in KIND_ROUTES:
     _register_kind(*_kind_route)
 
 
-@bp.get("/records/<int:record_id>")
+@bp.get("/records/<id:record_id>")
 @rule(Action.RECORDS_READ, scope="record")
 def get_record(record_id: int) -> Any:
     """One record: its current version, every earlier version and why each was corrected."""
     return queries.record_detail(db.session.get(RecordEntry, record_id).record_id, _today())
 
 
-@bp.post("/records/<int:record_id>/amendments")
+@bp.post("/records/<id:record_id>/amendments")
 @rule(Action.RECORDS_WRITE, scope="record")
 @bp.input(schemas.AmendmentIn, arg_name="body")
 def amend_record(record_id: int, body: dict[str, Any]) -> Any:
@@ -144,7 +145,7 @@ def amend_record(record_id: int, body: dict[str, Any]) -> Any:
     return _written(result)
 
 
-@bp.get("/canteens/<int:canteen_id>/records/verify")
+@bp.get("/canteens/<id:canteen_id>/records/verify")
 @rule(Action.RECORDS_READ, scope="canteen")
 @limiter.limit("10 per minute")
 def verify_records(canteen_id: int) -> Any:
@@ -152,7 +153,7 @@ def verify_records(canteen_id: int) -> Any:
     return verify_chain(canteen_id).as_dict()
 
 
-@bp.get("/canteens/<int:canteen_id>/records/export")
+@bp.get("/canteens/<id:canteen_id>/records/export")
 @rule(Action.RECORDS_EXPORT, scope="canteen")
 @bp.input(schemas.ExportQuery, location="query", arg_name="query")
 @bp.doc(responses={200: {"description": "Excel 工作簿", "content": {XLSX_TYPE: {}}}})
@@ -165,7 +166,7 @@ def export(canteen_id: int, query: dict[str, Any]) -> Any:
         "Cache-Control": "no-store"})
 
 
-@bp.get("/schools/<int:school_id>/today")
+@bp.get("/schools/<id:school_id>/today")
 @rule(Action.RECORDS_READ, scope="records_day")
 def today(school_id: int) -> Any:
     """Today's menus with dish → ingredient → batch → supplier → certificate, samples, disinfection, completeness.
@@ -193,14 +194,14 @@ def _day_response(wanted: date, now: Any) -> Response:
     return Response(rendered.body, mimetype="application/json", headers=headers)
 
 
-@bp.get("/schools/<int:school_id>/days/<day>")
+@bp.get("/schools/<id:school_id>/days/<day>")
 @rule(Action.RECORDS_READ, scope="records_day")
 def day(school_id: int, day: str) -> Any:
     """The same view as ``today`` for any day (YYYY-MM-DD)."""
     try:
-        wanted = date.fromisoformat(day)
-    except ValueError as exc:
-        raise ApiError(422, "date_invalid", "日期格式应为 YYYY-MM-DD", {"fields": {"day": ["日期格式不正确"]}}) from exc
+        wanted = Date().deserialize(day)  # the API's one day field: YYYY-MM-DD in 2000..2100
+    except ValidationError as exc:
+        raise ApiError(422, "date_invalid", "日期格式应为 YYYY-MM-DD", {"fields": {"day": exc.messages}}) from exc
     return _day_response(wanted, utcnow())
 
 
@@ -228,15 +229,15 @@ def _upload_out(upload: Upload) -> dict[str, Any]:
     signed = uploads.signed_url(upload)
     return {"id": upload.id, "canteen_id": upload.canteen_id, "content_type": upload.content_type,
             "size": upload.size, "sha256": upload.sha256, "width": upload.width, "height": upload.height,
-            "pages": upload.pages, "created_at": show_time(upload.created_at), "url": signed.url,
-            "url_expires_at": show_time(signed.expires_at)}
+            "pages": upload.pages, "created_at": shanghai_iso(upload.created_at), "url": signed.url,
+            "url_expires_at": shanghai_iso(signed.expires_at)}
 
 
-@bp.get("/uploads/<int:upload_id>/url")
+@bp.get("/uploads/<id:upload_id>/url")
 @rule(Action.RECORDS_READ, scope="upload")
 def upload_url(upload_id: int) -> Any:
     """A short-lived signed URL of an upload, for readers of the record it belongs to."""
     upload_row = db.session.get(Upload, upload_id)
     signed = uploads.download_url(current_principal(), upload_row)
     return {"id": upload_row.id, "content_type": upload_row.content_type, "size": upload_row.size,
-            "sha256": upload_row.sha256, "url": signed.url, "url_expires_at": show_time(signed.expires_at)}
+            "sha256": upload_row.sha256, "url": signed.url, "url_expires_at": shanghai_iso(signed.expires_at)}

@@ -20,7 +20,7 @@ def _region(region_id: int) -> Region:
     return db.session.get(Region, region_id)
 
 
-@bp.post("/regions/<int:region_id>/spot-checks")
+@bp.post("/regions/<id:region_id>/spot-checks")
 @rule(Action.INSPECT, scope="region")
 @bp.input(schemas.SpotCheckIn, arg_name="body")
 @bp.output(schemas.SpotCheckOut, status_code=201)
@@ -30,7 +30,7 @@ def create_spot_check(region_id: int, body: dict[str, Any]) -> Any:
                                       body["school_kind"], body["note"])
 
 
-@bp.get("/regions/<int:region_id>/spot-checks")
+@bp.get("/regions/<id:region_id>/spot-checks")
 @rule(Action.INSPECT, scope="region")
 @bp.output(schemas.SpotCheckOut(many=True))
 def list_spot_checks(region_id: int) -> Any:
@@ -39,7 +39,7 @@ def list_spot_checks(region_id: int) -> Any:
                               .order_by(SpotCheck.id.desc()).limit(100)).all()
 
 
-@bp.get("/spot-checks/<int:spot_check_id>")
+@bp.get("/spot-checks/<id:spot_check_id>")
 @rule(Action.INSPECT, scope="spot_check")
 @bp.output(schemas.SpotCheckOut)
 def get_spot_check(spot_check_id: int) -> Any:
@@ -47,7 +47,7 @@ def get_spot_check(spot_check_id: int) -> Any:
     return db.session.get(SpotCheck, spot_check_id)
 
 
-@bp.post("/regions/<int:region_id>/inspections")
+@bp.post("/regions/<id:region_id>/inspections")
 @rule(Action.INSPECT, scope="region")
 @bp.input(schemas.RoundIn, arg_name="body")
 @bp.output(schemas.RoundOut, status_code=201)
@@ -56,7 +56,7 @@ def create_round(region_id: int, body: dict[str, Any]) -> Any:
     return services.create_round(current_principal(), _region(region_id), **body)
 
 
-@bp.get("/regions/<int:region_id>/inspections")
+@bp.get("/regions/<id:region_id>/inspections")
 @rule(Action.INSPECT, scope="region")
 @bp.output(schemas.RoundOut(many=True))
 def list_rounds(region_id: int) -> Any:
@@ -65,7 +65,7 @@ def list_rounds(region_id: int) -> Any:
                               .order_by(InspectionRound.id.desc()).limit(100)).all()
 
 
-@bp.get("/inspections/<int:inspection_id>")
+@bp.get("/inspections/<id:inspection_id>")
 @rule(Action.INSPECT, scope="inspection")
 @bp.output(schemas.RoundOut)
 def get_round(inspection_id: int) -> Any:
@@ -73,7 +73,7 @@ def get_round(inspection_id: int) -> Any:
     return db.session.get(InspectionRound, inspection_id)
 
 
-@bp.post("/inspections/<int:inspection_id>/findings")
+@bp.post("/inspections/<id:inspection_id>/findings")
 @rule(Action.INSPECT, scope="inspection")
 @bp.input(schemas.FindingIn, arg_name="body")
 @bp.output(schemas.FindingCreatedOut, status_code=201)
@@ -82,7 +82,7 @@ def add_finding(inspection_id: int, body: dict[str, Any]) -> Any:
     return services.add_finding(current_principal(), db.session.get(InspectionRound, inspection_id), **body)
 
 
-@bp.post("/inspections/<int:inspection_id>/visits")
+@bp.post("/inspections/<id:inspection_id>/visits")
 @rule(Action.INSPECT, scope="inspection")
 @bp.input(schemas.VisitIn, arg_name="body")
 @bp.output(schemas.VisitOut)
@@ -92,7 +92,7 @@ def record_visit(inspection_id: int, body: dict[str, Any]) -> Any:
                                  body["canteen_id"], body["result"])
 
 
-@bp.post("/inspections/<int:inspection_id>/complete")
+@bp.post("/inspections/<id:inspection_id>/complete")
 @rule(Action.INSPECT, scope="inspection")
 @bp.input(schemas.CompleteIn, arg_name="body")
 @bp.output(schemas.RoundOut)
@@ -102,7 +102,7 @@ def complete_round(inspection_id: int, body: dict[str, Any]) -> Any:
                                    body["summary"])
 
 
-@bp.post("/schools/<int:school_id>/supervision-orders")
+@bp.post("/schools/<id:school_id>/supervision-orders")
 @rule(Action.SUPERVISION_ISSUE, scope="school")
 @bp.input(schemas.OrderIn, arg_name="body")
 @bp.output(schemas.OrderOut, status_code=201)
@@ -111,7 +111,7 @@ def issue_order(school_id: int, body: dict[str, Any]) -> Any:
     return services.issue_order(current_principal(), current_school(), **body)
 
 
-@bp.get("/schools/<int:school_id>/supervision-orders")
+@bp.get("/schools/<id:school_id>/supervision-orders")
 @rule(Action.SUPERVISION_READ, scope="school")
 @bp.output(schemas.OrderOut(many=True))
 def list_orders(school_id: int) -> Any:
@@ -120,7 +120,7 @@ def list_orders(school_id: int) -> Any:
                               .order_by(SupervisionOrder.id.desc()).limit(100)).all()
 
 
-@bp.get("/supervision-orders/<int:order_id>")
+@bp.get("/supervision-orders/<id:order_id>")
 @rule(Action.SUPERVISION_READ, scope="supervision_order")
 @bp.output(schemas.OrderOut)
 def get_order(order_id: int) -> Any:
@@ -128,7 +128,7 @@ def get_order(order_id: int) -> Any:
     return db.session.get(SupervisionOrder, order_id)
 
 
-@bp.post("/supervision-orders/<int:order_id>/respond")
+@bp.post("/supervision-orders/<id:order_id>/respond")
 @rule(Action.SUPERVISION_RESPOND, scope="supervision_order")
 @bp.input(schemas.RespondIn, arg_name="body")
 @bp.output(schemas.OrderOut)
@@ -138,7 +138,7 @@ def respond_order(order_id: int, body: dict[str, Any]) -> Any:
                                   body["response"])
 
 
-@bp.post("/supervision-orders/<int:order_id>/close")
+@bp.post("/supervision-orders/<id:order_id>/close")
 @rule(Action.SUPERVISION_ISSUE, scope="supervision_order")
 @bp.input(schemas.CloseIn, arg_name="body")
 @bp.output(schemas.OrderOut)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Float, List, Nested
 from apiflask.validators import Length, OneOf, Range
 
+from backend.fields import DateTime, Id, Integer, String
 from backend.schemas_common import MealWindowSchema, WindowSchema, validate_source_url
 from backend.schools.models import AreaKind, SchoolKind, SourceKind
 
@@ -118,7 +119,7 @@ class CameraIn(Schema):
 class CameraPatch(Schema):
     """Change a camera."""
 
-    area_id = Integer()
+    area_id = Id()
     name = String(validate=Length(1, 100))
     source_kind = String(validate=OneOf([k.value for k in SourceKind]))
     source_url = String(validate=[Length(1, 1000), validate_source_url], load_only=True)
