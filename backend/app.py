@@ -56,6 +56,9 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     register_error_handlers(app)
     _register_blueprints(app)
     _register_cli(app)
+    from backend import openapi_statuses
+
+    openapi_statuses.install(app)  # every operation's error answers, derived from its declarations
     from backend.live import gateway
 
     gateway.install(app)  # /internal/media: the media server's hooks, answered in front of Flask

@@ -51,6 +51,7 @@ register_scope("recording", "recording_id", "录像", _school_of_recording)
 @bp.post("/live/cameras/<id:camera_id>/play")
 @rule(Action.LIVE_PLAY, scope="camera")
 @bp.output(PlayOut)
+@bp.doc(responses=[429])  # the viewer caps (backend/live/services.py)
 def play(camera_id: int) -> Any:
     """Signed RTMP and HLS URLs of a camera (parents: public areas, inside the live windows)."""
     return services.request_play(current_principal(), db.session.get(Camera, camera_id), utcnow(), live_settings())

@@ -9,6 +9,7 @@ hostile, so the value gets past the other fields' validation to wherever it coul
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -202,6 +203,22 @@ def test_no_hostile_input_makes_a_server_error(app, client, world, as_user):  # 
     walk = walk_every_route(app, client, ids, lambda: as_user("demo-admin"))
     assert walk.failures == []
     assert walk.count > 500  # the walk really reached the fields, not just the routes
+    # The OpenAPI document lists every status the walk met, and those anonymous callers and a parent meet.
+    for who in (None, "demo-parent-1"):
+        for url_rule, method, _ in _routes(app):
+            walk.headers = (lambda: {}) if who is None else (lambda who=who: as_user(who))
+            walk.send(url_rule, method, _url(url_rule, world["other"]), f"as {who}", refused=False, json={})
+    document = client.get("/openapi.json").json
+    undocumented = []
+    for (rule, method), statuses in walk.statuses.items():
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
+        responses = document["paths"][path][method.lower()]["responses"]
+        undocumented += [f"{method} {path} {s}" for s in sorted(statuses) if str(s) not in responses]
+        for status, answer in responses.items():
+            if status.startswith(("4", "5")):
+                schema = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+                assert document["components"]["schemas"][schema]["required"] == ["error"], (method, path, status)
+    assert undocumented == []
 
 
 def test_an_out_of_range_id_in_a_path_is_404_in_the_error_shape(client, demo, as_user):
