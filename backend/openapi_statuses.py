@@ -12,11 +12,12 @@ from typing import Any
 
 from apiflask import APIFlask
 from flask_limiter.util import get_qualified_name
+from marshmallow import fields as ma_fields
 from werkzeug.routing import Rule as UrlRule
 
 from backend.errors import HTTP_STATUS_ERRORS
 from backend.extensions import limiter
-from backend.fields import ID_MIN, INT_MAX, IdConverter
+from backend.fields import ID_MIN, INT_MAX, Id, IdConverter
 from backend.permissions import FRAMEWORK_PUBLIC_ENDPOINTS, Action, rule_of
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -48,8 +49,13 @@ def error_statuses(url_rule: UrlRule, method: str, view: Any) -> set[int]:
         statuses.add(401)
     if action is not Action.PUBLIC:
         statuses.add(403)  # a role that may not, or a signature that does not match
-    if url_rule.arguments or (declared and declared.scope) or action is Action.SIGNED:
-        statuses.add(404)  # no such object (signed routes: nothing stored, or the feature not configured)
+    inputs = [spec["body"]] if has_body else []
+    inputs += [schema for schema, _ in spec.get("args") or []]
+    if (url_rule.arguments or (declared and declared.scope) or action is Action.SIGNED
+            or (method in WRITES and action is not Action.PUBLIC) or any(_refers_to_rows(s) for s in inputs)):
+        # No such object: in the path, referred to by the input (an id, an invite code), or for signed routes
+        # nothing stored or the feature not configured.
+        statuses.add(404)
     if method in WRITES and action not in NO_LOGIN:
         statuses |= {409, 422}  # a state that changed under the caller; a business rule the values break
     if has_body:
@@ -63,6 +69,15 @@ def error_statuses(url_rule: UrlRule, method: str, view: Any) -> set[int]:
     if limiter.limit_manager.decorated_limits(get_qualified_name(view)):
         statuses.add(429)
     return statuses
+
+
+def _refers_to_rows(schema: Any) -> bool:
+    """Whether an input schema names rows by id (directly, in a list or in a nested object)."""
+    for field in schema.fields.values():
+        inner = field.inner if isinstance(field, ma_fields.List) else field
+        if isinstance(inner, Id) or (isinstance(inner, ma_fields.Nested) and _refers_to_rows(inner.schema)):
+            return True
+    return False
 
 
 def _id_arguments(url_rule: UrlRule) -> set[str]:

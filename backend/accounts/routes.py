@@ -61,6 +61,7 @@ def _login_payload(issued: services.IssuedSession) -> dict[str, Any]:
 @limiter.limit(_login_limit)
 @bp.input(schemas.WeChatLoginIn, arg_name="body")
 @bp.output(schemas.LoginOut)
+@bp.doc(responses=[401, 502, 503])  # WeChat refused the code, failed, or is unreachable (accounts/services.py)
 def wechat_login(body: dict[str, Any]) -> Any:
     """Log in with a ``wx.login`` code; returns our own session token."""
     issued = services.login_with_wechat(wechat_gateway(), body["code"], int(current_app.config["SESSION_TTL_HOURS"]),
@@ -121,6 +122,7 @@ def me() -> Any:
 @rule(Action.AUTHENTICATED)
 @bp.input(schemas.PhoneIn, arg_name="body")
 @bp.output(schemas.PhoneOut)
+@bp.doc(responses=[502, 503])  # WeChat failed or is unreachable
 def bind_phone(body: dict[str, Any]) -> Any:
     """Bind the phone number behind a ``getPhoneNumber`` code."""
     phone = services.bind_phone(wechat_gateway(), current_principal().user, body["code"])
@@ -148,7 +150,8 @@ def list_invites(school_id: int) -> Any:
 @bp.get("/invites/<id:invite_id>/wxacode")
 @rule(Action.INVITE_PARENT, scope="invite")
 @bp.input(schemas.InviteCodeQuery, location="query", arg_name="query")
-@bp.doc(responses={200: {"description": "PNG 小程序码", "content": {"image/png": {}}}})
+@bp.doc(responses={200: {"description": "PNG 小程序码", "content": {"image/png": {}}}, 502: "微信服务出错",
+                   503: "微信服务暂时不可用"})
 def invite_wxacode(invite_id: int, query: dict[str, Any]) -> Any:
     """The invite's mini-program code as a PNG image."""
     png = services.invite_code_image(current_principal(), wechat_gateway(), db.session.get(Invite, invite_id),
