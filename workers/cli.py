@@ -6,13 +6,13 @@ Heavy imports (OpenCV, ONNX Runtime) happen inside the commands, so registering 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 from flask import Flask, current_app
 
-from backend.timeutil import SHANGHAI
+from backend.timeutil import SHANGHAI, shanghai_iso
 
 
 def _start_time(value: str | None) -> float:
@@ -57,7 +57,6 @@ def detect_video(path: str, camera_id: int | None, every: float | None, start: s
 
     from workers.detection import CameraState
     from workers.processing import process_sample
-    from workers.rules import iso
     from workers.runtime import get_runtime
 
     settings, interval = _settings(camera_id, checks)
@@ -93,7 +92,7 @@ def detect_video(path: str, camera_id: int | None, every: float | None, start: s
                                f"{outcome.health_change.to_status}")
             for event in outcome.events:
                 events.append({"video_seconds": round(offset, 1), "kind": event.kind,
-                               "event_start": iso(event.started_at),
+                               "event_start": shanghai_iso(datetime.fromtimestamp(event.started_at, UTC)),
                                "confidence": None if event.confidence is None else round(event.confidence, 3),
                                "detections": [d.to_dict() for d in event.detections[:5]],
                                "idempotency_key": event.idempotency_key(settings.camera_id)})
