@@ -26,9 +26,9 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # a PostgreSQL ``integer`` column
 ID_MIN = 1
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # no kitchen record, schedule or query is outside these years
 
-# U+0000–U+001F except tab (and newline in multi-line text); lone surrogates cannot be stored as UTF-8.
-SINGLE_LINE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\ud800-\udfff]")
-MULTI_LINE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff]")
+# U+0000–U+001F and DEL, except tab (and newline in multi-line text); lone surrogates cannot be stored as UTF-8.
+SINGLE_LINE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
+MULTI_LINE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
 def _with(validate: Any, *extra: Any) -> list[Any]:
@@ -50,6 +50,9 @@ def _decimal_up_to(limit: int) -> str:
     return "(?:" + "|".join(alternatives) + ")"
 
 
+ID_PATTERN = _decimal_up_to(INT_MAX)  # an id as text (URL paths, media stream names)
+
+
 class IdConverter(IntegerConverter):
     """``<id:name>`` in a route: an id a column can hold; any other number matches no route (404).
 
@@ -57,7 +60,7 @@ class IdConverter(IntegerConverter):
     when a converter refuses a value that another method's rule on the same path has already matched.
     """
 
-    regex = _decimal_up_to(INT_MAX)
+    regex = ID_PATTERN
 
     def __init__(self, map: Map) -> None:
         super().__init__(map, min=ID_MIN, max=INT_MAX)

@@ -21,17 +21,6 @@ def validate_hhmm(value: str) -> None:
         raise ValidationError("时间格式应为 HH:MM")
 
 
-# Control characters: no camera URL or path has them, and a line break would end the one line ffmpeg's input
-# script gives the source (backend/live/sources.py). Spaces stay allowed: a demo file's path may have them.
-URL_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def validate_source_url(value: str) -> None:
-    """A camera source URL or path: no line breaks or other control characters."""
-    if URL_FORBIDDEN.search(value):
-        raise ValidationError("地址不能包含换行或其他控制字符")
-
-
 class WindowSchema(Schema):
     """A daily time window in Asia/Shanghai: Monday is weekday 0."""
 

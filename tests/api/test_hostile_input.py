@@ -273,3 +273,55 @@ def test_absurd_dates_are_refused_and_times_without_offset_are_shanghai(client, 
     assert answer.json["end"] == "2026-01-05T17:00:00+08:00"
     stats = client.get("/api/v1/stats", headers=headers, query_string={"from": "0342-01-01"})
     assert stats.status_code == 422
+
+
+HOOK_SECRET = "hostile-walk-media-hook-secret-0123"
+HOSTILE_HOOK_VALUES = ["cam-2147483648", "cam-9999999999", "cam-1\x00", "a\x00b", "\xff\xfe", "-1", "1e309", "nan"]
+NGINX_FIELDS = ["name", "app", "addr", "clientid", "path", "token", "key", "start", "duration", "time", "tcurl"]
+ZLM_FIELDS = {"app": "live", "stream": "cam-1", "id": "7", "ip": "127.0.0.1", "params": "token=x", "schema": "rtmp",
+              "player": True, "regist": False, "file_path": "/tmp/x.mp4", "start_time": 1767225600, "time_len": 5,
+              "file_size": 10}
+ZLM_HOSTILE = [2**63, -(2**63) - 1, 1e300, -1e300, -1, "nan", None, {}, [], "cam-2147483648", "a\x00b", True]
+
+
+def test_no_media_hook_input_makes_a_server_error(app, client, demo):
+    """The media-hook gateway answers /internal/media/* in front of Flask: its inputs must not 500 either."""
+    from backend.integrations.media import NGINX_CALLS
+    from backend.live import gateway
+
+    app.config["MEDIA_HOOK_SECRET"] = HOOK_SECRET
+    failures, count = [], 0
+
+    def send(path: str, method: str, what: str, query_string: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        nonlocal count
+        response = client.open(f"/internal/media/{path}", method=method,
+                               query_string={**(query_string or {}), "secret": HOOK_SECRET}, **kwargs)
+        count += 1
+        if response.status_code >= 500:
+            failures.append(f"{method} {path} {what}: {response.status_code}")
+        return response
+
+    plain = {"call": "done", "app": "live", "name": "cam-1", "clientid": "5"}
+    assert send("on_done", "POST", "plain", data=plain).json == {"allowed": True}  # the secret gets us in
+
+    for path, (methods, _) in gateway.ROUTES.items():
+        if path.startswith("zlm/"):
+            for key in ZLM_FIELDS:
+                for value in ZLM_HOSTILE:
+                    send(path, "POST", f"{key}={value!r}", json={**ZLM_FIELDS, key: value})
+            continue
+        if path == "hls_auth":
+            for value in HOSTILE_HOOK_VALUES:
+                uri = f"/hls/{'t' * 40}/{value}.m3u8"
+                send(path, "GET", uri, headers={"X-Original-URI": uri, "X-Real-IP": value})
+            continue
+        for call in NGINX_CALLS:
+            for name in NGINX_FIELDS:
+                for value in HOSTILE_HOOK_VALUES:
+                    fields = {"call": call, "app": "live", "name": "cam-1", "clientid": "9", "addr": "127.0.0.1",
+                              name: value}
+                    for method in sorted(methods):
+                        payload = {"data": fields} if method == "POST" else {"query_string": fields}
+                        send(path, method, f"{call} {name}={value!r}", **payload)
+    assert failures == []
+    assert count > 1000
