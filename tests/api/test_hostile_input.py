@@ -11,9 +11,9 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-import pytest
 from marshmallow import fields as ma_fields
 from marshmallow import validate as ma_validate
 
@@ -30,11 +30,6 @@ HOSTILE_TIMES = ["0342-05-01T10:00:00", "0001-01-01T00:00:00+14:00", "9999-12-31
                  "2101-01-01T00:00:00+08:00"]
 BODY_LOCATIONS = {"json", "form", "files", "form_and_files", "json_or_form"}
 
-
-@pytest.fixture
-def app_config(app_config):
-    """Rate limits off: the walk calls rate-limited routes far more often than a person could."""
-    return {**app_config, "RATELIMIT_ENABLED": False}
 
 
 def _choices(field: ma_fields.Field) -> list[Any] | None:
@@ -152,6 +147,8 @@ class Walk:
             self.failures.append(f"{method} {url} {what}: {response.status_code} {body}")
         elif refused and response.status_code < 300:
             self.failures.append(f"{method} {url} {what}: accepted with {response.status_code}")
+        if b"+00:00" in response.get_data():  # every date-time the API writes is in +08:00
+            self.failures.append(f"{method} {url} {what}: a date-time in +00:00")
         if response.status_code >= 400 and response.is_json:
             assert set(response.json["error"]) == {"code", "message", "details"}, (method, url)
         return response
@@ -325,3 +322,12 @@ def test_no_media_hook_input_makes_a_server_error(app, client, demo):
                         send(path, method, f"{call} {name}={value!r}", **payload)
     assert failures == []
     assert count > 1000
+
+
+def test_no_mini_program_fixture_has_a_date_time_outside_shanghai():
+    """The fixtures are recorded API answers (tests/contract/recorder.py): they show what clients receive."""
+    from tests.contract.recorder import FIXTURE_DIR
+
+    files = sorted(FIXTURE_DIR.glob("*.json")) + sorted(Path(__file__).parents[1].joinpath("contract").rglob("*.json"))
+    assert len(files) > 20
+    assert [f.name for f in files if "+00:00" in f.read_text(encoding="utf-8")] == []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -20,11 +19,6 @@ from tests.api.test_permission_matrix import world  # noqa: F401  objects of eve
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "8"))
 
-
-@pytest.fixture
-def app_config(app_config):
-    """Rate limits off: generated cases call rate-limited routes far more often than a person could."""
-    return {**app_config, "RATELIMIT_ENABLED": False}
 
 
 def test_api_answers_no_server_error(app, world, as_user):  # noqa: F811
