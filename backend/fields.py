@@ -20,7 +20,7 @@ from apiflask.validators import Range
 from marshmallow import ValidationError
 from werkzeug.routing import IntegerConverter, Map
 
-from backend.timeutil import SHANGHAI, shanghai_iso
+from backend.timeutil import SHANGHAI, shanghai_iso, to_shanghai
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # a PostgreSQL ``integer`` column
 ID_MIN = 1
@@ -100,6 +100,11 @@ def _check_year(value: date) -> None:
         raise ValidationError(f"日期应在 {FIRST_YEAR} 年到 {LAST_YEAR} 年之间")
 
 
+def _check_instant(value: datetime) -> None:
+    _check_year(value)  # first in the value's own offset: converting year 9999 or 0001 could overflow
+    _check_year(to_shanghai(value))
+
+
 class Date(fields.Date):
     """A calendar day (YYYY-MM-DD) between 2000 and 2100."""
 
@@ -114,7 +119,7 @@ class DateTime(fields.AwareDateTime):
     """
 
     def __init__(self, *args: Any, validate: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, default_timezone=SHANGHAI, validate=_with(validate, _check_year), **kwargs)
+        super().__init__(*args, default_timezone=SHANGHAI, validate=_with(validate, _check_instant), **kwargs)
 
     def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         return shanghai_iso(value)
