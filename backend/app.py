@@ -14,6 +14,7 @@ from backend.config import load_config
 from backend.db_types import configure_field_encryption
 from backend.errors import register_error_handlers
 from backend.extensions import db, limiter, migrate
+from backend.fields import IdConverter
 from backend.permissions import AUTHENTICATOR
 from backend.request_path import lighten_request_path
 
@@ -42,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None, *, with_routes: bool = True
     app.config.update(DOCS_SETTINGS)  # /docs from the app's own files, not a CDN (settings may override)
     app.config.update(settings)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.url_map.converters["id"] = IdConverter  # every <id:...> in a route: out of the column's range is 404
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     configure_field_encryption(app.config["SECRET_KEY"], app.config.get("FIELD_ENCRYPTION_KEY"))
@@ -62,6 +64,9 @@ def create_app(config: dict[str, Any] | None = None, *, with_routes: bool = True
     if not with_routes:
         return app
     _register_blueprints(app)
+    from backend import openapi_statuses
+
+    openapi_statuses.install(app)  # every operation's error answers, derived from its declarations
     from backend.cli import register_cli
     from backend.live import gateway
 

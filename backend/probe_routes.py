@@ -23,6 +23,7 @@ def healthz() -> Any:
 
 @bp.get("/readyz")
 @rule(Action.PUBLIC)
+@bp.doc(responses=[200, 503])
 def readyz() -> Any:
     """The database answers."""
     try:

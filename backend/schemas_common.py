@@ -6,10 +6,10 @@ import re
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Integer, String
 from apiflask.validators import OneOf, Range
 from marshmallow import ValidationError, validates_schema
 
+from backend.fields import Id, Integer, String
 from backend.schools.models import Meal
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -26,17 +26,6 @@ def validate_hhmm(value: str) -> None:
     """A wall-clock time written HH:MM (24 h)."""
     if not HHMM.match(value):
         raise ValidationError("时间格式应为 HH:MM")
-
-
-# Control characters: no camera URL or path has them, and a line break would end the one line ffmpeg's input
-# script gives the source (backend/live/sources.py). Spaces stay allowed: a demo file's path may have them.
-URL_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def validate_source_url(value: str) -> None:
-    """A camera source URL or path: no line breaks or other control characters."""
-    if URL_FORBIDDEN.search(value):
-        raise ValidationError("地址不能包含换行或其他控制字符")
 
 
 class WindowSchema(Schema):
@@ -61,7 +50,7 @@ class MealWindowSchema(WindowSchema):
 class PageQuerySchema(Schema):
     """Cursor paging by id, newest first."""
 
-    before_id = Integer(load_default=None, validate=Range(min=1))
+    before_id = Id(load_default=None)
     limit = Integer(load_default=50, validate=Range(1, 200))
 
 

@@ -23,3 +23,11 @@ def as_utc(value: datetime) -> datetime:
 def to_shanghai(value: datetime) -> datetime:
     """The same instant in Asia/Shanghai, for display and schedule checks."""
     return as_utc(value).astimezone(SHANGHAI)
+
+
+def shanghai_iso(value: datetime | None) -> str | None:
+    """An instant as the API writes it: ISO 8601 in Asia/Shanghai to the second (``2024-05-01T12:30:00+08:00``).
+
+    The one date-time output outside schemas (schemas use :class:`backend.fields.DateTime`, which calls this).
+    """
+    return None if value is None else to_shanghai(value).isoformat(timespec="seconds")

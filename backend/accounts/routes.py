@@ -46,6 +46,7 @@ def _login_payload(issued: services.IssuedSession) -> dict[str, Any]:
 @limiter.limit(_login_limit)
 @bp.input(schemas.WeChatLoginIn, arg_name="body")
 @bp.output(schemas.LoginOut)
+@bp.doc(responses=[401, 502, 503])  # WeChat refused the code, failed, or is unreachable (accounts/services.py)
 def wechat_login(body: dict[str, Any]) -> Any:
     """Log in with a ``wx.login`` code; returns our own session token."""
     issued = services.login_with_wechat(wechat_gateway(), body["code"], int(current_app.config["SESSION_TTL_HOURS"]),
@@ -85,7 +86,7 @@ def logout_all() -> Any:
     return {"revoked": services.revoke_all_sessions(principal.user.id, principal.user.id)}
 
 
-@bp.post("/users/<int:user_id>/revoke-sessions")
+@bp.post("/users/<id:user_id>/revoke-sessions")
 @rule(Action.ADMIN)
 @bp.output(schemas.RevokedOut)
 def revoke_user_sessions(user_id: int) -> Any:
@@ -106,13 +107,14 @@ def me() -> Any:
 @rule(Action.AUTHENTICATED)
 @bp.input(schemas.PhoneIn, arg_name="body")
 @bp.output(schemas.PhoneOut)
+@bp.doc(responses=[502, 503])  # WeChat failed or is unreachable
 def bind_phone(body: dict[str, Any]) -> Any:
     """Bind the phone number behind a ``getPhoneNumber`` code."""
     phone = services.bind_phone(wechat_gateway(), current_principal().user, body["code"])
     return {"phone": phone[:3] + "****" + phone[-4:]}
 
 
-@bp.post("/schools/<int:school_id>/invites")
+@bp.post("/schools/<id:school_id>/invites")
 @rule(Action.INVITE_PARENT, scope="school")
 @bp.input(schemas.InviteIn, arg_name="body")
 @bp.output(schemas.InviteOut, status_code=201)
@@ -122,7 +124,7 @@ def create_invite(school_id: int, body: dict[str, Any]) -> Any:
                                   body["expires_in_hours"], body["max_uses"])
 
 
-@bp.get("/schools/<int:school_id>/invites")
+@bp.get("/schools/<id:school_id>/invites")
 @rule(Action.INVITE_PARENT, scope="school")
 @bp.output(schemas.InviteOut(many=True))
 def list_invites(school_id: int) -> Any:
@@ -130,10 +132,11 @@ def list_invites(school_id: int) -> Any:
     return services.list_invites(current_principal(), current_school())
 
 
-@bp.get("/invites/<int:invite_id>/wxacode")
+@bp.get("/invites/<id:invite_id>/wxacode")
 @rule(Action.INVITE_PARENT, scope="invite")
 @bp.input(schemas.InviteCodeQuery, location="query", arg_name="query")
-@bp.doc(responses={200: {"description": "PNG 小程序码", "content": {"image/png": {}}}})
+@bp.doc(responses={200: {"description": "PNG 小程序码", "content": {"image/png": {}}}, 502: "微信服务出错",
+                   503: "微信服务暂时不可用"})
 def invite_wxacode(invite_id: int, query: dict[str, Any]) -> Any:
     """The invite's mini-program code as a PNG image."""
     png = services.invite_code_image(current_principal(), wechat_gateway(), db.session.get(Invite, invite_id),
@@ -141,7 +144,7 @@ def invite_wxacode(invite_id: int, query: dict[str, Any]) -> Any:
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
-@bp.post("/invites/<int:invite_id>/revoke")
+@bp.post("/invites/<id:invite_id>/revoke")
 @rule(Action.INVITE_PARENT, scope="invite")
 @bp.output(schemas.InviteOut)
 def revoke_invite(invite_id: int) -> Any:
@@ -170,7 +173,7 @@ def redeem(body: dict[str, Any]) -> Any:
                                   body["class_id"])
 
 
-@bp.get("/schools/<int:school_id>/memberships")
+@bp.get("/schools/<id:school_id>/memberships")
 @rule(Action.MEMBERS_READ, scope="school")
 @bp.input(schemas.MembershipQuery, location="query", arg_name="query")
 @bp.output(schemas.MembershipOut(many=True))
@@ -179,7 +182,7 @@ def list_memberships(school_id: int, query: dict[str, Any]) -> Any:
     return services.list_memberships(current_school(), query.get("status"), query.get("role"))
 
 
-@bp.post("/memberships/<int:membership_id>/decision")
+@bp.post("/memberships/<id:membership_id>/decision")
 @rule(Action.APPROVE_PARENT, scope="membership")
 @bp.input(schemas.DecisionIn, arg_name="body")
 @bp.output(schemas.MembershipOut)
@@ -189,7 +192,7 @@ def decide(membership_id: int, body: dict[str, Any]) -> Any:
                                       body["approve"], body.get("reason"))
 
 
-@bp.post("/memberships/<int:membership_id>/revoke")
+@bp.post("/memberships/<id:membership_id>/revoke")
 @rule(Action.APPROVE_PARENT, scope="membership")
 @bp.input(schemas.ReasonIn, arg_name="body")
 @bp.output(schemas.MembershipOut)
@@ -199,7 +202,7 @@ def revoke_membership(membership_id: int, body: dict[str, Any]) -> Any:
                                       body.get("reason"))
 
 
-@bp.get("/schools/<int:school_id>/audit")
+@bp.get("/schools/<id:school_id>/audit")
 @rule(Action.AUDIT_READ, scope="school")
 @bp.input(PageQuerySchema, location="query", arg_name="query")
 @bp.output(schemas.AuditOut(many=True))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, List, Nested
 from apiflask.validators import Length, OneOf, Range
 
 from backend.accounts.models import MembershipStatus, Relation, Role
+from backend.fields import DateTime, Integer, String
 from backend.schemas_common import TrimmedString
 
 

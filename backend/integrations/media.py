@@ -33,9 +33,11 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote_plus, urlsplit, urlunsplit
 
+from backend.fields import ID_PATTERN
+
 TOKEN_VERSION = "L1"
 STREAM_PREFIX = "cam-"
-STREAM_PATTERN = re.compile(r"^cam-([1-9][0-9]{0,9})$")
+STREAM_PATTERN = re.compile(rf"^cam-({ID_PATTERN})$")  # only ids a camera row can have
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{20,200}$")
 # /hls/<token>/cam-12.m3u8 and /hls/<token>/cam-12-345.ts (nginx-rtmp's flat HLS layout).
 HLS_URI_PATTERN = re.compile(

@@ -15,7 +15,7 @@ from typing import Any
 from backend.errors import ApiError, forbidden
 from backend.permissions import Principal, Viewer, live_viewer
 from backend.schools.models import Camera, Canteen, School
-from backend.timeutil import to_shanghai
+from backend.timeutil import shanghai_iso, to_shanghai
 from backend.timewindows import WindowState, parse_windows, window_state
 
 WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -62,7 +62,7 @@ def check_play(principal: Principal, camera: Camera, now: datetime) -> PlayDecis
         details: dict[str, Any] = {"timezone": "Asia/Shanghai"}
         message = "当前不在直播开放时间"
         if state.next_open_at is not None:
-            details["next_open_at"] = state.next_open_at.isoformat()
+            details["next_open_at"] = shanghai_iso(state.next_open_at)
             message += f"，下次开放时间：{describe_opening(state.next_open_at)}"
         raise ApiError(403, "live_window_closed", message, details)
     return PlayDecision(viewer, school, state)

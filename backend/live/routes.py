@@ -6,7 +6,7 @@ The media server's hooks under /internal/media are answered in front of Flask (b
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from apiflask import APIBlueprint
@@ -26,7 +26,7 @@ from backend.live.schemas import (
 from backend.live.settings import live_settings
 from backend.permissions import Action, current_principal, rule
 from backend.schools.models import Camera, Canteen
-from backend.timeutil import SHANGHAI, utcnow
+from backend.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,16 @@ bp = APIBlueprint("live", __name__, tag="直播与录像")
 
 # --- live API -----------------------------------------------------------------------------------------------
 
-@bp.post("/live/cameras/<int:camera_id>/play")
+@bp.post("/live/cameras/<id:camera_id>/play")
 @rule(Action.LIVE_PLAY, scope="camera")
 @bp.output(PlayOut)
+@bp.doc(responses=[429])  # the viewer caps (backend/live/services.py)
 def play(camera_id: int) -> Any:
     """Signed RTMP and HLS URLs of a camera (parents: public areas, inside the live windows)."""
     return services.request_play(current_principal(), db.session.get(Camera, camera_id), utcnow(), live_settings())
 
 
-@bp.get("/live/canteens/<int:canteen_id>/cameras")
+@bp.get("/live/canteens/<id:canteen_id>/cameras")
 @rule(Action.CAMERA_READ, scope="canteen")
 @bp.output(LobbyOut)
 def lobby(canteen_id: int) -> Any:
@@ -51,7 +52,7 @@ def lobby(canteen_id: int) -> Any:
     return services.live_lobby(current_principal(), db.session.get(Canteen, canteen_id), utcnow(), live_settings())
 
 
-@bp.post("/live/cameras/<int:camera_id>/publish-key")
+@bp.post("/live/cameras/<id:camera_id>/publish-key")
 @rule(Action.CAMERA_MANAGE, scope="camera")
 @bp.output(PublishKeyOut, status_code=201)
 def rotate_publish_key(camera_id: int) -> Any:
@@ -60,25 +61,19 @@ def rotate_publish_key(camera_id: int) -> Any:
                                        live_settings())
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=SHANGHAI)
-
-
-@bp.get("/live/cameras/<int:camera_id>/recordings")
+@bp.get("/live/cameras/<id:camera_id>/recordings")
 @rule(Action.RECORDING_READ, scope="camera")
 @bp.input(RecordingQuery, location="query", arg_name="query")
 @bp.output(RecordingListOut)
 def list_recordings(camera_id: int, query: dict[str, Any]) -> Any:
     """A camera's recordings overlapping a time range (default: the last 24 hours; at most 7 days)."""
-    end = _aware(query.get("end")) or utcnow()
-    start = _aware(query.get("start")) or end - timedelta(hours=24)
+    end = query.get("end") or utcnow()
+    start = query.get("start") or end - timedelta(hours=24)
     items = recordings.list_recordings(db.session.get(Camera, camera_id), start, end)
     return {"start": start, "end": end, "recordings": items}
 
 
-@bp.post("/live/recordings/<int:recording_id>/play")
+@bp.post("/live/recordings/<id:recording_id>/play")
 @rule(Action.RECORDING_READ, scope="recording")
 @bp.output(RecordingPlayOut)
 def play_recording(recording_id: int) -> Any:
@@ -87,7 +82,7 @@ def play_recording(recording_id: int) -> Any:
                                          utcnow())
 
 
-@bp.post("/live/cameras/<int:camera_id>/snapshots")
+@bp.post("/live/cameras/<id:camera_id>/snapshots")
 @rule(Action.SNAPSHOT_TAKE, scope="camera")
 @bp.output(SnapshotOut, status_code=201)
 def take_snapshot(camera_id: int) -> Any:

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Float, List, Nested
 
+from backend.fields import DateTime, Integer, String
 from backend.schemas_common import WindowSchema
-from backend.timeutil import to_shanghai
-
-
-class ShanghaiDateTime(DateTime):
-    """An aware datetime written in Asia/Shanghai (+08:00), as users read it."""
-
-    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
-        return None if value is None else to_shanghai(value).isoformat()
 
 
 class PlayOut(Schema):
@@ -25,10 +15,10 @@ class PlayOut(Schema):
     camera_id = Integer()
     rtmp_url = String(metadata={"description": "for <live-player>"})
     hls_url = String(metadata={"description": "for <video>"})
-    expires_at = ShanghaiDateTime(metadata={"description": "start playing before this time"})
+    expires_at = DateTime(metadata={"description": "start playing before this time"})
     viewer = String(metadata={"description": "parent | committee | manager | staff | principal | regulator | admin"})
-    window_closes_at = ShanghaiDateTime(allow_none=True,
-                                        metadata={"description": "parents: when the live window closes"})
+    window_closes_at = DateTime(allow_none=True,
+                                metadata={"description": "parents: when the live window closes"})
 
 
 class LobbyCameraOut(Schema):
@@ -49,8 +39,8 @@ class LobbyOut(Schema):
     canteen_id = Integer()
     any_time = Boolean(metadata={"description": "the caller may watch outside the live windows"})
     open_now = Boolean()
-    window_closes_at = ShanghaiDateTime(allow_none=True)
-    next_open_at = ShanghaiDateTime(allow_none=True)
+    window_closes_at = DateTime(allow_none=True)
+    next_open_at = DateTime(allow_none=True)
     live_windows = List(Nested(WindowSchema))
     cameras = List(Nested(LobbyCameraOut))
 
@@ -62,7 +52,7 @@ class PublishKeyOut(Schema):
     stream = String()
     publish_key = String()
     publish_url = String()
-    created_at = ShanghaiDateTime()
+    created_at = DateTime()
 
 
 class RecordingQuery(Schema):
@@ -77,8 +67,8 @@ class RecordingOut(Schema):
 
     id = Integer()
     camera_id = Integer()
-    started_at = ShanghaiDateTime()
-    ended_at = ShanghaiDateTime()
+    started_at = DateTime()
+    ended_at = DateTime()
     duration_seconds = Float()
     size_bytes = Integer()
     width = Integer(allow_none=True)
@@ -88,8 +78,8 @@ class RecordingOut(Schema):
 class RecordingListOut(Schema):
     """Segments overlapping the asked range, oldest first."""
 
-    start = ShanghaiDateTime()
-    end = ShanghaiDateTime()
+    start = DateTime()
+    end = DateTime()
     recordings = List(Nested(RecordingOut))
 
 
@@ -99,17 +89,17 @@ class RecordingPlayOut(Schema):
     id = Integer()
     camera_id = Integer()
     url = String()
-    expires_at = ShanghaiDateTime()
-    started_at = ShanghaiDateTime()
-    ended_at = ShanghaiDateTime()
+    expires_at = DateTime()
+    started_at = DateTime()
+    ended_at = DateTime()
 
 
 class SnapshotOut(Schema):
     """A snapshot just taken."""
 
     camera_id = Integer()
-    taken_at = ShanghaiDateTime()
+    taken_at = DateTime()
     width = Integer()
     height = Integer()
     url = String()
-    expires_at = ShanghaiDateTime()
+    expires_at = DateTime()

@@ -23,7 +23,7 @@ def inbox(query: dict[str, Any]) -> Any:
                           limit=query["limit"])
 
 
-@bp.post("/inbox/<int:notice_id>/read")
+@bp.post("/inbox/<id:notice_id>/read")
 @rule(Action.AUTHENTICATED)  # the service answers 404 for another user's notice
 @bp.output(schemas.ReadOut)
 def read(notice_id: int) -> Any:
@@ -88,7 +88,7 @@ def deliveries(query: dict[str, Any]) -> Any:
     return services.list_deliveries(query["status"], before_id=query["before_id"], limit=query["limit"])
 
 
-@bp.get("/admin/notices/<int:notice_id>/attempts")
+@bp.get("/admin/notices/<id:notice_id>/attempts")
 @rule(Action.ADMIN)
 @bp.output(schemas.AttemptOut(many=True))
 def attempts(notice_id: int) -> Any:
@@ -96,7 +96,7 @@ def attempts(notice_id: int) -> Any:
     return services.attempts_of(notice_id)
 
 
-@bp.post("/admin/notices/<int:notice_id>/retry")
+@bp.post("/admin/notices/<id:notice_id>/retry")
 @rule(Action.ADMIN)
 @bp.output(schemas.DeliveryOut)
 def retry(notice_id: int) -> Any:

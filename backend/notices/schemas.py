@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, List, Nested
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, fields, validates
 
+from backend.fields import DateTime, Id, Integer, String
 from backend.notices.models import NoticeStatus
 from backend.notices.quota import CHOICES
-from backend.violations.schemas import LocalDateTime
 
 
 class InboxQuery(Schema):
     """The caller's notices, newest first."""
 
     unread = Boolean(load_default=False)
-    before_id = Integer(load_default=None, validate=Range(min=1))
+    before_id = Id(load_default=None)
     limit = Integer(load_default=50, validate=Range(1, 200))
 
 
@@ -31,8 +31,8 @@ class NoticeOut(Schema):
     title = String()
     body = String()
     page = String(allow_none=True)
-    created_at = LocalDateTime()
-    read_at = LocalDateTime(allow_none=True)
+    created_at = DateTime()
+    read_at = DateTime(allow_none=True)
     read = fields.Function(lambda notice: notice.read_at is not None)
     delivery = String(attribute="status")
 
@@ -94,7 +94,7 @@ class DeliveryQuery(Schema):
     """Notices by delivery state (admins)."""
 
     status = String(load_default=NoticeStatus.FAILED.value, validate=OneOf([s.value for s in NoticeStatus]))
-    before_id = Integer(load_default=None, validate=Range(min=1))
+    before_id = Id(load_default=None)
     limit = Integer(load_default=50, validate=Range(1, 200))
 
 
@@ -111,14 +111,14 @@ class DeliveryOut(Schema):
     status = String()
     attempts = Integer()
     attempt_budget = Integer()
-    next_attempt_at = LocalDateTime()
-    sent_at = LocalDateTime(allow_none=True)
+    next_attempt_at = DateTime()
+    sent_at = DateTime(allow_none=True)
     msgid = String(allow_none=True)
     last_error = String(allow_none=True)
     delivery_report = String(allow_none=True)
     # Sends that may have shown the recipient this message twice (see backend/notices/dispatcher.py).
     possible_duplicates = Integer()
-    created_at = LocalDateTime()
+    created_at = DateTime()
 
 
 class AttemptOut(Schema):
@@ -126,9 +126,9 @@ class AttemptOut(Schema):
 
     id = Integer()
     number = Integer()
-    claimed_at = LocalDateTime()
-    started_at = LocalDateTime(allow_none=True)
-    finished_at = LocalDateTime(allow_none=True)
+    claimed_at = DateTime()
+    started_at = DateTime(allow_none=True)
+    finished_at = DateTime(allow_none=True)
     outcome = String()
     errcode = Integer(allow_none=True)
     errmsg = String(allow_none=True)

@@ -43,7 +43,7 @@ from backend.records.models import (
 )
 from backend.records.versions import is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen
-from backend.timeutil import SHANGHAI, as_utc
+from backend.timeutil import SHANGHAI, as_utc, shanghai_iso
 from backend.violations.models import ViolationKind, ViolationSource
 from backend.violations.services import RaisedViolation, raise_violation
 
@@ -100,14 +100,14 @@ def _meal_rules(day: date, now: datetime, canteen_ids: list[int] | None) -> list
                     occurred_at=window.sample_deadline,
                     description=f"{meal_label}未按规定留样：{'、'.join(missing)}",
                     details={**details, "missing_dishes": missing,
-                             "deadline": window.sample_deadline.isoformat()}))
+                             "deadline": shanghai_iso(window.sample_deadline)}))
         if now >= window.disinfection_deadline and (canteen.id, menu.meal) not in disinfected:
             raised.append(raise_violation(
                 canteen_id=canteen.id, kind=ViolationKind.DISINFECTION_MISSING, source=ViolationSource.RECORD_RULE,
                 idempotency_key=f"records:disinfection_missing:{canteen.id}:{day.isoformat()}:{menu.meal}",
                 occurred_at=window.disinfection_deadline,
                 description=f"{meal_label}无餐饮具消毒记录",
-                details={**details, "deadline": window.disinfection_deadline.isoformat()}))
+                details={**details, "deadline": shanghai_iso(window.disinfection_deadline)}))
     return raised
 
 

@@ -49,11 +49,10 @@ from backend.records.presenters import (
     present_item,
     present_sample,
     show_date,
-    show_time,
 )
 from backend.records.versions import is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen, School
-from backend.timeutil import as_utc
+from backend.timeutil import as_utc, shanghai_iso
 
 
 def _current(model: Any, canteen_ids: list[int], *conditions: Any,
@@ -174,7 +173,7 @@ def build_overview(school: School, canteens: list[Canteen], day: date, now: date
         if entry.record_id not in receiving_views:
             receiving_views[entry.record_id] = {
                 "id": entry.record_id, "version_id": entry.id, "supplier_id": receiving.supplier_id,
-                "received_at": show_time(receiving.received_at), "receiver_name": receiving.receiver_name,
+                "received_at": shanghai_iso(receiving.received_at), "receiver_name": receiving.receiver_name,
                 "files": files(entry.id)}
         return {**present_item(item), "missing": False, "receiving_id": entry.record_id,
                 "supplier_id": receiving.supplier_id,
@@ -197,7 +196,7 @@ def build_overview(school: School, canteens: list[Canteen], day: date, now: date
             "completeness": {"meals": len(meal_views), "complete": complete,
                              "percent": round(100 * complete / len(meal_views)) if meal_views else None}})
     return {"school_id": school.id, "school_name": school.name, "date": show_date(day),
-            "generated_at": show_time(now), "canteens": result_canteens,
+            "generated_at": shanghai_iso(now), "canteens": result_canteens,
             # Shared by many ingredients, so listed once: ingredient → receiving_id / supplier_id.
             "receivings": {str(k): v for k, v in sorted(receiving_views.items())},
             "suppliers": {str(k): v for k, v in sorted(supplier_views.items())}}
@@ -237,7 +236,7 @@ def _meal_view(canteen: Canteen, meal: str, window: MealWindow, menu: tuple[Reco
                 sample_view = {"id": entry.record_id, "version_id": entry.id, **present_sample(row),
                                "files": files(entry.id),
                                "disposal": None if disposal is None else {
-                                   "id": disposal[0].record_id, "disposed_at": show_time(disposal[1].disposed_at),
+                                   "id": disposal[0].record_id, "disposed_at": shanghai_iso(disposal[1].disposed_at),
                                    "disposer_name": disposal[1].disposer_name}}
             ingredients = [ingredient_view(link.item_id) for link in links_by_dish.get(dish.id, [])]
             dish_views.append({
@@ -255,7 +254,7 @@ def _meal_view(canteen: Canteen, meal: str, window: MealWindow, menu: tuple[Reco
     menu_status = "done" if served else _status(False, window.start, now)
     return {
         "meal": meal, "meal_label": MEAL_LABELS.get(meal, meal),
-        "window": {"start": show_time(window.start), "end": show_time(window.end), "scheduled": window.scheduled},
+        "window": {"start": shanghai_iso(window.start), "end": shanghai_iso(window.end), "scheduled": window.scheduled},
         "menu_status": menu_status,
         "menu": None if menu is None else {"id": menu[0].record_id, "version_id": menu[0].id,
                                            "remarks": menu[1].remarks,
@@ -264,9 +263,9 @@ def _meal_view(canteen: Canteen, meal: str, window: MealWindow, menu: tuple[Reco
                                            "dishes": dish_views},
         "samples": {"status": sample_status, "status_label": STATUS_LABELS[sample_status],
                     "required": len(dish_views), "taken": len(dish_views) - len(missing_samples),
-                    "missing_dishes": missing_samples, "deadline": show_time(window.sample_deadline)},
+                    "missing_dishes": missing_samples, "deadline": shanghai_iso(window.sample_deadline)},
         "disinfection": {"status": disinfection_status, "status_label": STATUS_LABELS[disinfection_status],
-                         "deadline": show_time(window.disinfection_deadline), "records": [
+                         "deadline": shanghai_iso(window.disinfection_deadline), "records": [
                              _disinfection_view(e, d, files) for e, d in meal_disinfections]},
         "accompanied_meals": [{"id": e.record_id, "version_id": e.id, **present_accompanied(a), "files": files(e.id)}
                               for e, a in accompanied if e.canteen_id == canteen.id and a.meal == meal],
@@ -281,7 +280,7 @@ def _disinfection_view(entry: RecordEntry, row: DisinfectionLog, files: Any) -> 
             "target_label": TARGET_LABELS[row.target], "target_name": row.target_name, "method": row.method,
             "method_label": METHOD_LABELS[row.method], "temperature_c": row.temperature_c, "minutes": row.minutes,
             "concentration_mg_l": row.concentration_mg_l, "item_count": row.item_count,
-            "performed_at": show_time(row.performed_at), "operator_name": row.operator_name,
+            "performed_at": shanghai_iso(row.performed_at), "operator_name": row.operator_name,
             "files": files(entry.id)}
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
@@ -55,6 +56,15 @@ def _t(value: datetime | None) -> str:
 
 def _d(value: date | None) -> str:
     return "" if value is None else value.isoformat()
+
+
+def _append(sheet: Worksheet, values: list[Any]) -> None:
+    """Add a row, without the control characters Excel cannot hold.
+
+    The API refuses them on input (backend/fields.py), but rows stored before that, some inside immutable
+    amendments, still carry them; an export must not fail for ever because of one.
+    """
+    sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in values])
 
 
 def _amend(entry: RecordEntry) -> str:
@@ -199,7 +209,7 @@ def build_workbook(canteen: Canteen, date_from: date, date_to: date, today: date
                    "item_label": lambda iid, labels=item_labels: labels.get(iid, f"#{iid}")}
             for entry in entries:
                 for values in builder(entry, bundle.typed[entry.id], ctx):
-                    sheet.append(values)
+                    _append(sheet, values)
     _amendments_sheet(workbook, canteen.id, date_from, date_to)
     _verification_sheet(workbook, canteen, date_from, date_to)
     out = io.BytesIO()
@@ -226,8 +236,8 @@ def _amendments_sheet(workbook: Workbook, canteen_id: int, date_from: date, date
     for entry in db.session.scalars(select(RecordEntry).where(
             RecordEntry.canteen_id == canteen_id, RecordEntry.amends_id.is_not(None),
             RecordEntry.record_date.between(date_from, date_to)).order_by(RecordEntry.seq)):
-        sheet.append([entry.record_id, KIND_LABELS.get(entry.kind, entry.kind), entry.amends_id, entry.id,
-                      _t(entry.created_at), entry.created_by_id or "", entry.reason or ""])
+        _append(sheet, [entry.record_id, KIND_LABELS.get(entry.kind, entry.kind), entry.amends_id, entry.id,
+                        _t(entry.created_at), entry.created_by_id or "", entry.reason or ""])
 
 
 def _verification_sheet(workbook: Workbook, canteen: Canteen, date_from: date, date_to: date) -> None:
@@ -239,7 +249,7 @@ def _verification_sheet(workbook: Workbook, canteen: Canteen, date_from: date, d
              else f"第 {result.broken.seq} 条起断开：{result.broken.message}"),
             ("已校验记录数", str(result.checked)), ("链尾序号", str(result.head_seq)), ("链尾哈希", result.head_hash)]
     for row in rows:
-        sheet.append(list(row))
+        _append(sheet, list(row))
 
 
 def export_records(principal: Principal, canteen: Canteen, date_from: date, date_to: date, today: date,

@@ -7,7 +7,7 @@ URLs so the mini-program can show them directly.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -33,14 +33,9 @@ from backend.records.models import (
 from backend.records.services import current_items
 from backend.records.uploads import signed_url
 from backend.records.versions import is_current, logical_id
-from backend.timeutil import SHANGHAI, as_utc
+from backend.timeutil import shanghai_iso
 
 EXPIRING_WITHIN = timedelta(days=30)
-
-
-def show_time(value: datetime | None) -> str | None:
-    """An instant as Asia/Shanghai ISO 8601 (+08:00)."""
-    return None if value is None else as_utc(value).astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
 def show_date(value: date | None) -> str | None:
@@ -69,7 +64,7 @@ def present_files(attachments: list[RecordAttachment]) -> dict[str, list[dict[st
         files[attachment.role].append({
             "upload_id": upload.id, "content_type": upload.content_type, "size": upload.size,
             "sha256": upload.sha256, "width": upload.width, "height": upload.height, "pages": upload.pages,
-            "url": signed.url, "url_expires_at": show_time(signed.expires_at)})
+            "url": signed.url, "url_expires_at": shanghai_iso(signed.expires_at)})
     return dict(files)
 
 
@@ -78,7 +73,7 @@ def envelope(entry: RecordEntry, bundle: Bundle) -> dict[str, Any]:
     return {
         "id": entry.record_id, "version_id": entry.id, "kind": entry.kind, "kind_label": KIND_LABELS[entry.kind],
         "canteen_id": entry.canteen_id, "record_date": show_date(entry.record_date),
-        "created_at": show_time(entry.created_at), "created_by_id": entry.created_by_id, "seq": entry.seq,
+        "created_at": shanghai_iso(entry.created_at), "created_by_id": entry.created_by_id, "seq": entry.seq,
         "hash": entry.hash,
         "amendment": None if entry.amends_id is None else {"amends_version_id": entry.amends_id,
                                                             "reason": entry.reason},
@@ -164,7 +159,7 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
         elif kind == RecordKind.RECEIVING:
             supplier_name = getattr(suppliers.get(row.supplier_id), "name", None)
             data.update(supplier_id=row.supplier_id, supplier_name=supplier_name,
-                        received_at=show_time(row.received_at), receiver_name=row.receiver_name, remarks=row.remarks,
+                        received_at=shanghai_iso(row.received_at), receiver_name=row.receiver_name, remarks=row.remarks,
                         items=[present_item(i) for i in bundle.items.get(entry.id, [])])
         elif kind == RecordKind.MENU:
             data.update(service_date=show_date(row.service_date), meal=row.meal, meal_label=MEAL_LABELS[row.meal],
@@ -181,12 +176,12 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
                         target_name=row.target_name, method=row.method, method_label=METHOD_LABELS[row.method],
                         temperature_c=row.temperature_c, minutes=row.minutes,
                         concentration_mg_l=row.concentration_mg_l, item_count=row.item_count,
-                        performed_at=show_time(row.performed_at), operator_name=row.operator_name)
+                        performed_at=shanghai_iso(row.performed_at), operator_name=row.operator_name)
         elif kind == RecordKind.SAMPLE:
             disposal = disposals.get(entry.record_id)
             data.update(present_sample(row), disposal=disposal)
         elif kind == RecordKind.SAMPLE_DISPOSAL:
-            data.update(sample_id=row.sample_id, disposed_at=show_time(row.disposed_at),
+            data.update(sample_id=row.sample_id, disposed_at=shanghai_iso(row.disposed_at),
                         disposer_name=row.disposer_name, remarks=row.remarks)
         elif kind == RecordKind.ACCOMPANIED_MEAL:
             data.update(present_accompanied(row))
@@ -198,9 +193,9 @@ def present_sample(row: Any) -> dict[str, Any]:
     """A retained sample's fields."""
     return {"service_date": show_date(row.service_date), "meal": row.meal, "meal_label": MEAL_LABELS[row.meal],
             "menu_id": row.menu_id, "dish_name": row.dish_name, "weight_g": row.weight_g,
-            "sampled_at": show_time(row.sampled_at), "sealed": row.sealed,
+            "sampled_at": shanghai_iso(row.sampled_at), "sealed": row.sealed,
             "fridge_temperature_c": row.fridge_temperature_c, "sampler_name": row.sampler_name,
-            "keep_until": show_time(row.keep_until)}
+            "keep_until": shanghai_iso(row.keep_until)}
 
 
 def present_accompanied(row: Any) -> dict[str, Any]:
@@ -217,5 +212,5 @@ def _disposals(sample_ids: list[int]) -> dict[int, dict[str, Any]]:
     rows = db.session.execute(
         select(RecordEntry, SampleDisposal).join(SampleDisposal, SampleDisposal.entry_id == RecordEntry.id)
         .where(is_current(), SampleDisposal.sample_id.in_(sample_ids))).all()
-    return {d.sample_id: {"id": e.record_id, "disposed_at": show_time(d.disposed_at), "disposer_name": d.disposer_name}
-            for e, d in rows}
+    return {d.sample_id: {"id": e.record_id, "disposed_at": shanghai_iso(d.disposed_at),
+                          "disposer_name": d.disposer_name} for e, d in rows}

@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 
 from backend.errors import ApiError, not_found
 from backend.extensions import db, limiter
+from backend.fields import Date
 from backend.files import read_upload
 from backend.permissions import Action, current_principal, rule
 from backend.records import idempotency, queries, schemas, services, uploads
@@ -24,9 +25,9 @@ from backend.records.day import DayCache, day_json
 from backend.records.export import XLSX_TYPE, export_records
 from backend.records.meal_windows import shanghai_today
 from backend.records.models import RecordEntry, RecordKind, Upload
-from backend.records.presenters import present_records, show_time
+from backend.records.presenters import present_records
 from backend.schools.models import Canteen
-from backend.timeutil import utcnow
+from backend.timeutil import shanghai_iso, utcnow
 
 bp = APIBlueprint("records", __name__, tag="食堂记录")
 
@@ -54,21 +55,21 @@ def _written(result: services.WriteResult) -> tuple[dict[str, Any], int, dict[st
 
 # (kind, URL of the kind's list and create routes, create schema, list query schema, Chinese name)
 KIND_ROUTES: list[tuple[str, str, type, type, str]] = [
-    (RecordKind.SUPPLIER, "/canteens/<int:canteen_id>/suppliers",
+    (RecordKind.SUPPLIER, "/canteens/<id:canteen_id>/suppliers",
      schemas.SupplierIn, schemas.SupplierQuery, "供应商"),
-    (RecordKind.CERTIFICATE, "/canteens/<int:canteen_id>/certificates",
+    (RecordKind.CERTIFICATE, "/canteens/<id:canteen_id>/certificates",
      schemas.CertificateIn, schemas.CertificateQuery, "供应商证照"),
-    (RecordKind.RECEIVING, "/canteens/<int:canteen_id>/receivings",
+    (RecordKind.RECEIVING, "/canteens/<id:canteen_id>/receivings",
      schemas.ReceivingIn, schemas.ReceivingQuery, "进货查验记录"),
-    (RecordKind.MENU, "/canteens/<int:canteen_id>/menus",
+    (RecordKind.MENU, "/canteens/<id:canteen_id>/menus",
      schemas.MenuIn, schemas.MealQuery, "菜单"),
-    (RecordKind.DISINFECTION, "/canteens/<int:canteen_id>/disinfections",
+    (RecordKind.DISINFECTION, "/canteens/<id:canteen_id>/disinfections",
      schemas.DisinfectionIn, schemas.DisinfectionQuery, "消毒记录"),
-    (RecordKind.SAMPLE, "/canteens/<int:canteen_id>/samples",
+    (RecordKind.SAMPLE, "/canteens/<id:canteen_id>/samples",
      schemas.SampleIn, schemas.SampleQuery, "留样记录"),
-    (RecordKind.SAMPLE_DISPOSAL, "/canteens/<int:canteen_id>/sample-disposals",
+    (RecordKind.SAMPLE_DISPOSAL, "/canteens/<id:canteen_id>/sample-disposals",
      schemas.SampleDisposalIn, schemas.DisposalQuery, "留样处置记录"),
-    (RecordKind.ACCOMPANIED_MEAL, "/canteens/<int:canteen_id>/accompanied-meals",
+    (RecordKind.ACCOMPANIED_MEAL, "/canteens/<id:canteen_id>/accompanied-meals",
      schemas.AccompaniedMealIn, schemas.AccompaniedQuery, "陪餐记录"),
 ]
 
@@ -99,14 +100,14 @@ for _kind_route in KIND_ROUTES:
     _register_kind(*_kind_route)
 
 
-@bp.get("/records/<int:record_id>")
+@bp.get("/records/<id:record_id>")
 @rule(Action.RECORDS_READ, scope="record")
 def get_record(record_id: int) -> Any:
     """One record: its current version, every earlier version and why each was corrected."""
     return queries.record_detail(db.session.get(RecordEntry, record_id).record_id, _today())
 
 
-@bp.post("/records/<int:record_id>/amendments")
+@bp.post("/records/<id:record_id>/amendments")
 @rule(Action.RECORDS_WRITE, scope="record")
 @IDEMPOTENT
 @bp.input(schemas.AmendmentIn, arg_name="body")
@@ -128,7 +129,7 @@ def amend_record(record_id: int, body: dict[str, Any], headers: dict[str, str]) 
     return _written(result)
 
 
-@bp.get("/canteens/<int:canteen_id>/records/verify")
+@bp.get("/canteens/<id:canteen_id>/records/verify")
 @rule(Action.RECORDS_READ, scope="canteen")
 @limiter.limit("10 per minute")
 def verify_records(canteen_id: int) -> Any:
@@ -136,7 +137,7 @@ def verify_records(canteen_id: int) -> Any:
     return verify_chain(canteen_id).as_dict()
 
 
-@bp.get("/canteens/<int:canteen_id>/records/export")
+@bp.get("/canteens/<id:canteen_id>/records/export")
 @rule(Action.RECORDS_EXPORT, scope="canteen")
 @bp.input(schemas.ExportQuery, location="query", arg_name="query")
 @bp.doc(responses={200: {"description": "Excel 工作簿", "content": {XLSX_TYPE: {}}}})
@@ -149,7 +150,7 @@ def export(canteen_id: int, query: dict[str, Any]) -> Any:
         "Cache-Control": "no-store"})
 
 
-@bp.get("/schools/<int:school_id>/today")
+@bp.get("/schools/<id:school_id>/today")
 @rule(Action.RECORDS_READ, scope="records_day")
 def today(school_id: int) -> Any:
     """Today's menus with dish → ingredient → batch → supplier → certificate, samples, disinfection, completeness.
@@ -177,14 +178,14 @@ def _day_response(wanted: date, now: Any) -> Response:
     return Response(rendered.body, mimetype="application/json", headers=headers)
 
 
-@bp.get("/schools/<int:school_id>/days/<day>")
+@bp.get("/schools/<id:school_id>/days/<day>")
 @rule(Action.RECORDS_READ, scope="records_day")
 def day(school_id: int, day: str) -> Any:
     """The same view as ``today`` for any day (YYYY-MM-DD)."""
     try:
-        wanted = date.fromisoformat(day)
-    except ValueError as exc:
-        raise ApiError(422, "date_invalid", "日期格式应为 YYYY-MM-DD", {"fields": {"day": ["日期格式不正确"]}}) from exc
+        wanted = Date().deserialize(day)  # the API's one day field: YYYY-MM-DD in 2000..2100
+    except ValidationError as exc:
+        raise ApiError(422, "date_invalid", "日期格式应为 YYYY-MM-DD", {"fields": {"day": exc.messages}}) from exc
     return _day_response(wanted, utcnow())
 
 
@@ -213,15 +214,15 @@ def _upload_out(upload: Upload) -> dict[str, Any]:
     signed = uploads.signed_url(upload)
     return {"id": upload.id, "canteen_id": upload.canteen_id, "content_type": upload.content_type,
             "size": upload.size, "sha256": upload.sha256, "width": upload.width, "height": upload.height,
-            "pages": upload.pages, "created_at": show_time(upload.created_at), "url": signed.url,
-            "url_expires_at": show_time(signed.expires_at)}
+            "pages": upload.pages, "created_at": shanghai_iso(upload.created_at), "url": signed.url,
+            "url_expires_at": shanghai_iso(signed.expires_at)}
 
 
-@bp.get("/uploads/<int:upload_id>/url")
+@bp.get("/uploads/<id:upload_id>/url")
 @rule(Action.RECORDS_READ, scope="upload")
 def upload_url(upload_id: int) -> Any:
     """A short-lived signed URL of an upload, for readers of the record it belongs to."""
     upload_row = db.session.get(Upload, upload_id)
     signed = uploads.download_url(current_principal(), upload_row)
     return {"id": upload_row.id, "content_type": upload_row.content_type, "size": upload_row.size,
-            "sha256": upload_row.sha256, "url": signed.url, "url_expires_at": show_time(signed.expires_at)}
+            "sha256": upload_row.sha256, "url": signed.url, "url_expires_at": shanghai_iso(signed.expires_at)}

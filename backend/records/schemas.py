@@ -6,10 +6,11 @@ import re
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import AwareDateTime, Boolean, Date, Dict, File, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, File, Float, List, Nested
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, pre_load, validates_schema
 
+from backend.fields import Date, DateTime, Id, Integer, String
 from backend.records.idempotency import HEADER, parse_key
 from backend.records.models import (
     CertificateKind,
@@ -20,7 +21,6 @@ from backend.records.models import (
     Meal,
     StorageCondition,
 )
-from backend.timeutil import SHANGHAI
 
 # 统一社会信用代码: 18 characters of digits and capitals without I, O, S, V, Z.
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
@@ -36,21 +36,17 @@ def _pattern(regex: re.Pattern[str], message: str) -> Any:
     return check
 
 
-def _time(**kwargs: Any) -> AwareDateTime:
-    return AwareDateTime(default_timezone=SHANGHAI, **kwargs)
-
-
 def _name(required: bool = True, max_length: int = 50) -> String:
     return String(required=required, validate=Length(1, max_length), **({} if required else {"load_default": None}))
 
 
 def _remarks() -> String:
-    return String(load_default=None, allow_none=True, validate=Length(max=500))
+    return String(load_default=None, allow_none=True, validate=Length(max=500), multiline=True)
 
 
 def _uploads(minimum: int = 0, maximum: int = 5) -> List:
     presence: dict[str, Any] = {"required": True} if minimum else {"load_default": list}
-    return List(Integer(validate=Range(min=1)), validate=Length(minimum, maximum), **presence)
+    return List(Id(), validate=Length(minimum, maximum), **presence)
 
 
 class SupplierIn(Schema):
@@ -68,7 +64,7 @@ class SupplierIn(Schema):
 class CertificateIn(Schema):
     """A supplier's licence or certificate with its scan."""
 
-    supplier_id = Integer(required=True, validate=Range(min=1))
+    supplier_id = Id(required=True)
     kind = String(required=True, validate=OneOf([k.value for k in CertificateKind]))
     number = String(required=True, validate=Length(1, 64))
     issuer = String(load_default=None, allow_none=True, validate=Length(max=100))
@@ -80,7 +76,7 @@ class CertificateIn(Schema):
 class ReceivingItemIn(Schema):
     """One line of a delivery."""
 
-    item_id = Integer(load_default=None, allow_none=True, validate=Range(min=1))  # only in corrections
+    item_id = Id(load_default=None, allow_none=True)  # only in corrections
     ingredient = String(required=True, validate=Length(1, 100))
     category = String(required=True, validate=OneOf([c.value for c in IngredientCategory]))
     batch = String(required=True, validate=Length(1, 64))
@@ -97,8 +93,8 @@ class ReceivingItemIn(Schema):
 class ReceivingIn(Schema):
     """A delivery checked at the door, with its inspection report and invoice."""
 
-    supplier_id = Integer(required=True, validate=Range(min=1))
-    received_at = _time(required=True)
+    supplier_id = Id(required=True)
+    received_at = DateTime(required=True)
     receiver_name = _name()
     remarks = _remarks()
     items = List(Nested(ReceivingItemIn), required=True, validate=Length(1, 100))
@@ -111,7 +107,7 @@ class DishIn(Schema):
 
     name = String(required=True, validate=Length(1, 50))
     category = String(load_default=None, allow_none=True, validate=OneOf(DISH_CATEGORIES))
-    ingredient_item_ids = List(Integer(validate=Range(min=1)), required=True, validate=Length(1, 30))
+    ingredient_item_ids = List(Id(), required=True, validate=Length(1, 30))
 
 
 class MenuIn(Schema):
@@ -129,14 +125,14 @@ class DisinfectionIn(Schema):
     service_date = Date(required=True)
     meal = String(required=True, validate=OneOf(MEALS))
     target = String(required=True, validate=OneOf([t.value for t in DisinfectionTarget]))
-    area_id = Integer(load_default=None, allow_none=True, validate=Range(min=1))
+    area_id = Id(load_default=None, allow_none=True)
     target_name = String(load_default=None, allow_none=True, validate=Length(1, 100))
     method = String(required=True, validate=OneOf([m.value for m in DisinfectionMethod]))
     temperature_c = Float(load_default=None, allow_none=True, validate=Range(-20, 300))
     minutes = Float(load_default=None, allow_none=True, validate=Range(0, 600))
     concentration_mg_l = Float(load_default=None, allow_none=True, validate=Range(0, 10000))
     item_count = Integer(load_default=None, allow_none=True, validate=Range(1, 100000))
-    performed_at = _time(load_default=None, allow_none=True)
+    performed_at = DateTime(load_default=None, allow_none=True)
     operator_name = _name()
     photo_upload_ids = _uploads(1, 5)
 
@@ -144,9 +140,9 @@ class DisinfectionIn(Schema):
 class SampleIn(Schema):
     """A retained sample of a dish of a current menu."""
 
-    dish_id = Integer(required=True, validate=Range(min=1))
+    dish_id = Id(required=True)
     weight_g = Float(required=True, validate=Range(0, 5000))
-    sampled_at = _time(required=True)
+    sampled_at = DateTime(required=True)
     sealed = Boolean(required=True)
     fridge_temperature_c = Float(required=True, validate=Range(-30, 40))
     sampler_name = _name()
@@ -156,8 +152,8 @@ class SampleIn(Schema):
 class SampleDisposalIn(Schema):
     """The disposal of a retained sample."""
 
-    sample_id = Integer(required=True, validate=Range(min=1))
-    disposed_at = _time(load_default=None, allow_none=True)
+    sample_id = Id(required=True)
+    disposed_at = DateTime(load_default=None, allow_none=True)
     disposer_name = _name()
     remarks = _remarks()
 
@@ -177,8 +173,8 @@ class AccompaniedMealIn(Schema):
 class AmendmentIn(Schema):
     """A correction: the whole corrected record, and why."""
 
-    reason = String(required=True, validate=Length(2, 500))
-    expected_version_id = Integer(load_default=None, allow_none=True, validate=Range(min=1))
+    reason = String(required=True, validate=Length(2, 500), multiline=True)
+    expected_version_id = Id(load_default=None, allow_none=True)
     record = Dict(required=True)  # validated against the record kind's own schema by the route
 
 
@@ -186,7 +182,7 @@ class UploadIn(Schema):
     """A file sent by ``wx.uploadFile`` (field ``file``) for a canteen's records."""
 
     file = File(required=True)
-    canteen_id = Integer(required=True, validate=Range(min=1))
+    canteen_id = Id(required=True)
 
 
 class IdempotencyHeader(Schema):
@@ -225,14 +221,14 @@ class SupplierQuery(PageQuery):
 class CertificateQuery(PageQuery):
     """Filters of the certificate list."""
 
-    supplier_id = Integer(load_default=None, validate=Range(min=1))
+    supplier_id = Id(load_default=None)
     status = String(load_default=None, validate=OneOf(["valid", "expiring", "expired"]))
 
 
 class ReceivingQuery(PageQuery):
     """Filters of the receiving list."""
 
-    supplier_id = Integer(load_default=None, validate=Range(min=1))
+    supplier_id = Id(load_default=None)
     ingredient = String(load_default=None, validate=Length(1, 50))
     batch = String(load_default=None, validate=Length(1, 64))
 
@@ -258,7 +254,7 @@ class SampleQuery(MealQuery):
 class DisposalQuery(PageQuery):
     """Filters of the sample-disposal list."""
 
-    sample_id = Integer(load_default=None, validate=Range(min=1))
+    sample_id = Id(load_default=None)
 
 
 class AccompaniedQuery(MealQuery):

@@ -45,7 +45,7 @@ from backend.records.models import (
 )
 from backend.records.versions import current_version, is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen, KitchenArea
-from backend.timeutil import SHANGHAI, as_utc, utcnow
+from backend.timeutil import SHANGHAI, as_utc, shanghai_iso, utcnow
 
 # Rules of GB 31654-2021 for retained samples.
 SAMPLE_MIN_WEIGHT_G = 125.0
@@ -490,7 +490,7 @@ def check_disposal_time(sampled_at: datetime, disposed_at: datetime) -> None:
     keep_until = as_utc(sampled_at) + SAMPLE_RETENTION
     if as_utc(disposed_at) < keep_until:
         raise _fail(422, "sample_retention_too_short", "留样须保存 48 小时以上，未到期不得处置",
-                    keep_until=keep_until.astimezone(SHANGHAI).isoformat())
+                    keep_until=shanghai_iso(keep_until))
 
 
 def _prepare_disposal(canteen: Canteen, values: dict[str, Any], now: datetime, amend: RecordEntry | None) -> Prepared:

@@ -23,7 +23,7 @@ def _region(region_id: int) -> Region:
     return db.session.get(Region, region_id)
 
 
-@bp.post("/regions/<int:region_id>/spot-checks")
+@bp.post("/regions/<id:region_id>/spot-checks")
 @rule(Action.INSPECT, scope="region")
 @bp.input(schemas.SpotCheckIn, arg_name="body")
 @bp.output(schemas.SpotCheckOut, status_code=201)
@@ -34,7 +34,7 @@ def create_spot_check(region_id: int, body: dict[str, Any]) -> Any:
     return views.spot_checks([check])[0]
 
 
-@bp.get("/regions/<int:region_id>/spot-checks")
+@bp.get("/regions/<id:region_id>/spot-checks")
 @rule(Action.INSPECT, scope="region")
 @bp.output(schemas.SpotCheckOut(many=True))
 def list_spot_checks(region_id: int) -> Any:
@@ -42,7 +42,7 @@ def list_spot_checks(region_id: int) -> Any:
     return views.list_spot_checks(region_id)
 
 
-@bp.get("/spot-checks/<int:spot_check_id>")
+@bp.get("/spot-checks/<id:spot_check_id>")
 @rule(Action.INSPECT, scope="spot_check")
 @bp.output(schemas.SpotCheckOut)
 def get_spot_check(spot_check_id: int) -> Any:
@@ -50,7 +50,7 @@ def get_spot_check(spot_check_id: int) -> Any:
     return views.spot_checks([db.session.get(SpotCheck, spot_check_id)])[0]
 
 
-@bp.post("/regions/<int:region_id>/inspections")
+@bp.post("/regions/<id:region_id>/inspections")
 @rule(Action.INSPECT, scope="region")
 @bp.input(schemas.RoundIn, arg_name="body")
 @bp.output(schemas.RoundOut, status_code=201)
@@ -59,7 +59,7 @@ def create_round(region_id: int, body: dict[str, Any]) -> Any:
     return views.rounds([services.create_round(current_principal(), _region(region_id), **body)])[0]
 
 
-@bp.get("/regions/<int:region_id>/inspections")
+@bp.get("/regions/<id:region_id>/inspections")
 @rule(Action.INSPECT, scope="region")
 @bp.output(schemas.RoundOut(many=True))
 def list_rounds(region_id: int) -> Any:
@@ -67,7 +67,7 @@ def list_rounds(region_id: int) -> Any:
     return views.list_rounds(region_id)
 
 
-@bp.get("/inspections/<int:inspection_id>")
+@bp.get("/inspections/<id:inspection_id>")
 @rule(Action.INSPECT, scope="inspection")
 @bp.output(schemas.RoundOut)
 def get_round(inspection_id: int) -> Any:
@@ -75,7 +75,7 @@ def get_round(inspection_id: int) -> Any:
     return views.rounds([db.session.get(InspectionRound, inspection_id)])[0]
 
 
-@bp.post("/inspections/<int:inspection_id>/findings")
+@bp.post("/inspections/<id:inspection_id>/findings")
 @rule(Action.INSPECT, scope="inspection")
 @bp.input(schemas.FindingIn, arg_name="body")
 @bp.output(schemas.FindingCreatedOut, status_code=201)
@@ -85,7 +85,7 @@ def add_finding(inspection_id: int, body: dict[str, Any]) -> Any:
                                               **body))
 
 
-@bp.post("/inspections/<int:inspection_id>/photos")
+@bp.post("/inspections/<id:inspection_id>/photos")
 @rule(Action.INSPECT, scope="inspection")
 @bp.input(schemas.FindingPhotoIn, location="form_and_files", arg_name="body")
 @bp.output(PhotoOut, status_code=201)
@@ -96,7 +96,7 @@ def upload_finding_photo(inspection_id: int, body: dict[str, Any]) -> Any:
                                         body["canteen_id"], read_upload(body["file"]), public_base=request.url_root)
 
 
-@bp.get("/regions/<int:region_id>/inspectors")
+@bp.get("/regions/<id:region_id>/inspectors")
 @rule(Action.INSPECT, scope="region")
 @bp.output(schemas.InspectorChoiceOut(many=True))
 def list_inspectors(region_id: int) -> Any:
@@ -104,7 +104,7 @@ def list_inspectors(region_id: int) -> Any:
     return services.region_inspectors(_region(region_id))
 
 
-@bp.post("/inspections/<int:inspection_id>/visits")
+@bp.post("/inspections/<id:inspection_id>/visits")
 @rule(Action.INSPECT, scope="inspection")
 @bp.input(schemas.VisitIn, arg_name="body")
 @bp.output(schemas.VisitOut)
@@ -114,7 +114,7 @@ def record_visit(inspection_id: int, body: dict[str, Any]) -> Any:
                                               body["canteen_id"], body["result"]))
 
 
-@bp.post("/inspections/<int:inspection_id>/complete")
+@bp.post("/inspections/<id:inspection_id>/complete")
 @rule(Action.INSPECT, scope="inspection")
 @bp.input(schemas.CompleteIn, arg_name="body")
 @bp.output(schemas.RoundOut)
@@ -124,7 +124,7 @@ def complete_round(inspection_id: int, body: dict[str, Any]) -> Any:
                                                  db.session.get(InspectionRound, inspection_id), body["summary"])])[0]
 
 
-@bp.post("/schools/<int:school_id>/supervision-orders")
+@bp.post("/schools/<id:school_id>/supervision-orders")
 @rule(Action.SUPERVISION_ISSUE, scope="school")
 @bp.input(schemas.OrderIn, arg_name="body")
 @bp.output(schemas.OrderOut, status_code=201)
@@ -133,7 +133,7 @@ def issue_order(school_id: int, body: dict[str, Any]) -> Any:
     return views.orders([services.issue_order(current_principal(), current_school(), **body)])[0]
 
 
-@bp.get("/schools/<int:school_id>/supervision-orders")
+@bp.get("/schools/<id:school_id>/supervision-orders")
 @rule(Action.SUPERVISION_READ, scope="school")
 @bp.output(schemas.OrderOut(many=True))
 def list_orders(school_id: int) -> Any:
@@ -141,7 +141,7 @@ def list_orders(school_id: int) -> Any:
     return views.list_orders(school_id)
 
 
-@bp.get("/supervision-orders/<int:order_id>")
+@bp.get("/supervision-orders/<id:order_id>")
 @rule(Action.SUPERVISION_READ, scope="supervision_order")
 @bp.output(schemas.OrderOut)
 def get_order(order_id: int) -> Any:
@@ -149,7 +149,7 @@ def get_order(order_id: int) -> Any:
     return views.orders([db.session.get(SupervisionOrder, order_id)])[0]
 
 
-@bp.post("/supervision-orders/<int:order_id>/respond")
+@bp.post("/supervision-orders/<id:order_id>/respond")
 @rule(Action.SUPERVISION_RESPOND, scope="supervision_order")
 @bp.input(schemas.RespondIn, arg_name="body")
 @bp.output(schemas.OrderOut)
@@ -159,7 +159,7 @@ def respond_order(order_id: int, body: dict[str, Any]) -> Any:
                                                 body["response"])])[0]
 
 
-@bp.post("/supervision-orders/<int:order_id>/close")
+@bp.post("/supervision-orders/<id:order_id>/close")
 @rule(Action.SUPERVISION_ISSUE, scope="supervision_order")
 @bp.input(schemas.CloseIn, arg_name="body")
 @bp.output(schemas.OrderOut)

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Integer, List, Nested, String
+from apiflask.fields import Boolean, List, Nested
 from apiflask.validators import Length, OneOf, Range
-from marshmallow.fields import AwareDateTime
 
+from backend.fields import DateTime, Id, Integer, String
 from backend.regulators.models import Severity
 from backend.schools.models import SchoolKind
-from backend.timeutil import SHANGHAI
-from backend.violations.schemas import KINDS, PHOTO_KEY, LocalDateTime, PhotoIn
-
-
-def _when(**kwargs: object) -> AwareDateTime:
-    # A time without an offset is read as Asia/Shanghai, as people in the region write it.
-    return AwareDateTime(default_timezone=SHANGHAI, **kwargs)
+from backend.violations.schemas import KINDS, PHOTO_KEY, PhotoIn
 
 
 class SpotCheckIn(Schema):
@@ -51,17 +45,17 @@ class SpotCheckOut(Schema):
     note = String(allow_none=True)
     created_by_id = Integer()
     created_by_name = String(allow_none=True)
-    created_at = LocalDateTime()
+    created_at = DateTime()
 
 
 class RoundIn(Schema):
     """A joint inspection: inspectors (with the creator, at least two) and the canteens to visit."""
 
     title = String(required=True, validate=Length(2, 100))
-    planned_at = _when(required=True)
-    inspector_ids = List(Integer(validate=Range(min=1)), required=True, validate=Length(1, 20))
-    canteen_ids = List(Integer(validate=Range(min=1)), load_default=list, validate=Length(max=500))
-    spot_check_id = Integer(load_default=None, validate=Range(min=1))
+    planned_at = DateTime(required=True)
+    inspector_ids = List(Id(), required=True, validate=Length(1, 20))
+    canteen_ids = List(Id(), load_default=list, validate=Length(max=500))
+    spot_check_id = Id(load_default=None)
 
 
 class InspectorOut(Schema):
@@ -76,14 +70,14 @@ class TargetOut(CanteenNameOut):
     """A canteen of a round."""
 
     result = String(allow_none=True)
-    visited_at = LocalDateTime(allow_none=True)
+    visited_at = DateTime(allow_none=True)
 
 
 class FindingIn(Schema):
     """What was found in one canteen; ``open_violation`` opens a violation the school must rectify."""
 
-    canteen_id = Integer(required=True, validate=Range(min=1))
-    description = String(required=True, validate=Length(5, 1000))
+    canteen_id = Id(required=True)
+    description = String(required=True, validate=Length(5, 1000), multiline=True)
     severity = String(required=True, validate=OneOf([s.value for s in Severity]))
     kind = String(load_default=None, validate=OneOf(KINDS))
     photos = List(PHOTO_KEY, load_default=list, validate=Length(max=9))
@@ -102,7 +96,7 @@ class FindingOut(CanteenNameOut):
     description = String()
     photos = List(String())
     violation_id = Integer(allow_none=True)
-    created_at = LocalDateTime()
+    created_at = DateTime()
 
 
 class VisitOut(TargetOut):
@@ -121,13 +115,13 @@ class RoundOut(Schema):
     region_name = String(allow_none=True)
     spot_check_id = Integer(allow_none=True)
     title = String()
-    planned_at = LocalDateTime()
+    planned_at = DateTime()
     status = String()
     summary = String(allow_none=True)
     created_by_id = Integer()
     created_by_name = String(allow_none=True)
-    created_at = LocalDateTime()
-    completed_at = LocalDateTime(allow_none=True)
+    created_at = DateTime()
+    completed_at = DateTime(allow_none=True)
     inspectors = List(Nested(InspectorOut))
     targets = List(Nested(TargetOut))
     findings = List(Nested(FindingOut))
@@ -136,35 +130,35 @@ class RoundOut(Schema):
 class VisitIn(Schema):
     """A canteen visited, with its overall result."""
 
-    canteen_id = Integer(required=True, validate=Range(min=1))
+    canteen_id = Id(required=True)
     result = String(required=True, validate=OneOf(["pass", "issues"]))
 
 
 class CompleteIn(Schema):
     """The round's conclusion."""
 
-    summary = String(load_default=None, validate=Length(max=2000))
+    summary = String(load_default=None, validate=Length(max=2000), multiline=True)
 
 
 class OrderIn(Schema):
     """A supervision order to a school."""
 
     title = String(required=True, validate=Length(2, 100))
-    content = String(required=True, validate=Length(5, 5000))
-    due_at = _when(required=True)
-    violation_ids = List(Integer(validate=Range(min=1)), load_default=list, validate=Length(max=100))
+    content = String(required=True, validate=Length(5, 5000), multiline=True)
+    due_at = DateTime(required=True)
+    violation_ids = List(Id(), load_default=list, validate=Length(max=100))
 
 
 class RespondIn(Schema):
     """The school's answer."""
 
-    response = String(required=True, validate=Length(5, 5000))
+    response = String(required=True, validate=Length(5, 5000), multiline=True)
 
 
 class CloseIn(Schema):
     """Why the regulator closes the order."""
 
-    reason = String(load_default=None, validate=Length(max=500))
+    reason = String(load_default=None, validate=Length(max=500), multiline=True)
 
 
 class OrderOut(Schema):
@@ -176,18 +170,18 @@ class OrderOut(Schema):
     title = String()
     content = String()
     violation_ids = List(Integer())
-    due_at = LocalDateTime()
+    due_at = DateTime()
     status = String()
     issued_by_id = Integer()
     issued_by_name = String(allow_none=True)
-    issued_at = LocalDateTime()
+    issued_at = DateTime()
     response = String(allow_none=True)
     responded_by_id = Integer(allow_none=True)
     responded_by_name = String(allow_none=True)
-    responded_at = LocalDateTime(allow_none=True)
+    responded_at = DateTime(allow_none=True)
     closed_by_id = Integer(allow_none=True)
     closed_by_name = String(allow_none=True)
-    closed_at = LocalDateTime(allow_none=True)
+    closed_at = DateTime(allow_none=True)
     close_reason = String(allow_none=True)
 
 

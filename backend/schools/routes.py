@@ -46,7 +46,7 @@ def create_school(body: dict[str, Any]) -> Any:
     return school
 
 
-@bp.get("/schools/<int:school_id>")
+@bp.get("/schools/<id:school_id>")
 @rule(Action.SCHOOL_READ, scope="school")
 @bp.output(schemas.SchoolOut)
 def get_school(school_id: int) -> Any:
@@ -54,7 +54,7 @@ def get_school(school_id: int) -> Any:
     return current_school()
 
 
-@bp.patch("/schools/<int:school_id>")
+@bp.patch("/schools/<id:school_id>")
 @rule(Action.SCHOOL_MANAGE, scope="school")
 @bp.input(schemas.SchoolPatch, arg_name="body")
 @bp.output(schemas.SchoolOut)
@@ -63,7 +63,7 @@ def patch_school(school_id: int, body: dict[str, Any]) -> Any:
     return services.update_school(current_principal(), current_school(), body)
 
 
-@bp.get("/schools/<int:school_id>/canteens")
+@bp.get("/schools/<id:school_id>/canteens")
 @rule(Action.SCHOOL_READ, scope="school")
 @bp.output(schemas.CanteenOut(many=True))
 def list_canteens(school_id: int) -> Any:
@@ -71,7 +71,7 @@ def list_canteens(school_id: int) -> Any:
     return current_school().canteens
 
 
-@bp.post("/schools/<int:school_id>/canteens")
+@bp.post("/schools/<id:school_id>/canteens")
 @rule(Action.SCHOOL_MANAGE, scope="school")
 @bp.input(schemas.CanteenIn, arg_name="body")
 @bp.output(schemas.CanteenOut, status_code=201)
@@ -80,7 +80,7 @@ def create_canteen(school_id: int, body: dict[str, Any]) -> Any:
     return services.create_canteen(current_principal(), current_school(), body)
 
 
-@bp.get("/schools/<int:school_id>/classes")
+@bp.get("/schools/<id:school_id>/classes")
 @rule(Action.SCHOOL_READ, scope="school")
 @bp.output(schemas.SchoolClassOut(many=True))
 def list_classes(school_id: int) -> Any:
@@ -88,7 +88,7 @@ def list_classes(school_id: int) -> Any:
     return services.school_classes(school_id)
 
 
-@bp.post("/schools/<int:school_id>/classes")
+@bp.post("/schools/<id:school_id>/classes")
 @rule(Action.CLASSES_MANAGE, scope="school")
 @bp.input(schemas.SchoolClassIn, arg_name="body")
 @bp.output(schemas.SchoolClassOut, status_code=201)
@@ -97,7 +97,7 @@ def create_class(school_id: int, body: dict[str, Any]) -> Any:
     return services.create_class(current_principal(), current_school(), body["name"], body["position"])
 
 
-@bp.patch("/classes/<int:class_id>")
+@bp.patch("/classes/<id:class_id>")
 @rule(Action.CLASSES_MANAGE, scope="class")
 @bp.input(schemas.SchoolClassPatch, arg_name="body")
 @bp.output(schemas.SchoolClassOut)
@@ -106,7 +106,7 @@ def patch_class(class_id: int, body: dict[str, Any]) -> Any:
     return services.update_class(current_principal(), db.session.get(SchoolClass, class_id), body)
 
 
-@bp.delete("/classes/<int:class_id>")
+@bp.delete("/classes/<id:class_id>")
 @rule(Action.CLASSES_MANAGE, scope="class")
 @bp.output({}, status_code=204)
 def delete_class(class_id: int) -> Any:
@@ -115,7 +115,7 @@ def delete_class(class_id: int) -> Any:
     return ""
 
 
-@bp.get("/canteens/<int:canteen_id>")
+@bp.get("/canteens/<id:canteen_id>")
 @rule(Action.SCHOOL_READ, scope="canteen")
 @bp.output(schemas.CanteenOut)
 def get_canteen(canteen_id: int) -> Any:
@@ -123,7 +123,7 @@ def get_canteen(canteen_id: int) -> Any:
     return db.session.get(Canteen, canteen_id)
 
 
-@bp.patch("/canteens/<int:canteen_id>")
+@bp.patch("/canteens/<id:canteen_id>")
 @rule(Action.SCHOOL_MANAGE, scope="canteen")
 @bp.input(schemas.CanteenPatch, arg_name="body")
 @bp.output(schemas.CanteenOut)
@@ -132,7 +132,7 @@ def patch_canteen(canteen_id: int, body: dict[str, Any]) -> Any:
     return services.update_canteen(current_principal(), db.session.get(Canteen, canteen_id), body)
 
 
-@bp.get("/canteens/<int:canteen_id>/areas")
+@bp.get("/canteens/<id:canteen_id>/areas")
 @rule(Action.SCHOOL_READ, scope="canteen")
 @bp.output(schemas.AreaOut(many=True))
 def list_areas(canteen_id: int) -> Any:
@@ -140,7 +140,7 @@ def list_areas(canteen_id: int) -> Any:
     return services.list_areas(current_principal(), db.session.get(Canteen, canteen_id))
 
 
-@bp.post("/canteens/<int:canteen_id>/areas")
+@bp.post("/canteens/<id:canteen_id>/areas")
 @rule(Action.SCHOOL_MANAGE, scope="canteen")
 @bp.input(schemas.AreaIn, arg_name="body")
 @bp.output(schemas.AreaOut, status_code=201)
@@ -149,7 +149,7 @@ def create_area(canteen_id: int, body: dict[str, Any]) -> Any:
     return services.create_area(current_principal(), db.session.get(Canteen, canteen_id), body)
 
 
-@bp.patch("/areas/<int:area_id>")
+@bp.patch("/areas/<id:area_id>")
 @rule(Action.SCHOOL_MANAGE, scope="area")
 @bp.input(schemas.AreaPatch, arg_name="body")
 @bp.output(schemas.AreaOut)
@@ -158,7 +158,7 @@ def patch_area(area_id: int, body: dict[str, Any]) -> Any:
     return services.update_area(current_principal(), db.session.get(KitchenArea, area_id), body)
 
 
-@bp.get("/canteens/<int:canteen_id>/cameras")
+@bp.get("/canteens/<id:canteen_id>/cameras")
 @rule(Action.CAMERA_READ, scope="canteen")
 @bp.output(schemas.CameraOut(many=True))
 def list_cameras(canteen_id: int) -> Any:
@@ -166,7 +166,7 @@ def list_cameras(canteen_id: int) -> Any:
     return services.list_cameras(current_principal(), db.session.get(Canteen, canteen_id))
 
 
-@bp.post("/areas/<int:area_id>/cameras")
+@bp.post("/areas/<id:area_id>/cameras")
 @rule(Action.CAMERA_MANAGE, scope="area")
 @bp.input(schemas.CameraIn, arg_name="body")
 @bp.output(schemas.CameraOut, status_code=201)
@@ -175,7 +175,7 @@ def create_camera(area_id: int, body: dict[str, Any]) -> Any:
     return services.create_camera(current_principal(), db.session.get(KitchenArea, area_id), body)
 
 
-@bp.get("/cameras/<int:camera_id>")
+@bp.get("/cameras/<id:camera_id>")
 @rule(Action.CAMERA_READ, scope="camera")
 @bp.output(schemas.CameraOut)
 def get_camera(camera_id: int) -> Any:
@@ -183,7 +183,7 @@ def get_camera(camera_id: int) -> Any:
     return services.visible_camera(current_principal(), db.session.get(Camera, camera_id))
 
 
-@bp.patch("/cameras/<int:camera_id>")
+@bp.patch("/cameras/<id:camera_id>")
 @rule(Action.CAMERA_MANAGE, scope="camera")
 @bp.input(schemas.CameraPatch, arg_name="body")
 @bp.output(schemas.CameraOut)

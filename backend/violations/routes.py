@@ -36,7 +36,7 @@ def _detail(violation_id: int) -> dict[str, Any]:
     return views.detail(_violation(violation_id), current_principal(), utcnow())
 
 
-@bp.get("/schools/<int:school_id>/violations")
+@bp.get("/schools/<id:school_id>/violations")
 @rule(Action.VIOLATION_READ, scope="school")
 @bp.input(schemas.ViolationQuery, location="query", arg_name="query")
 @bp.output(schemas.ViolationOut(many=True))
@@ -45,7 +45,7 @@ def list_violations(school_id: int, query: dict[str, Any]) -> Any:
     return [views.summary(v) for v in views.list_violations(school_id, now=utcnow(), **query)]
 
 
-@bp.get("/regions/<int:region_id>/violations")
+@bp.get("/regions/<id:region_id>/violations")
 @rule(Action.INSPECT, scope="region")  # region-wide lists are regulators' work (school roles have no region)
 @bp.input(schemas.RegionViolationQuery, location="query", arg_name="query")
 @bp.output(schemas.ViolationOut(many=True))
@@ -55,7 +55,7 @@ def list_region_violations(region_id: int, query: dict[str, Any]) -> Any:
     return [views.summary(v) for v in views.list_violations(region_path=region.path, now=utcnow(), **query)]
 
 
-@bp.post("/schools/<int:school_id>/violations")
+@bp.post("/schools/<id:school_id>/violations")
 @rule(Action.VIOLATION_REPORT, scope="school")
 @bp.input(schemas.ReportIn, arg_name="body")
 @bp.output(schemas.ViolationOut, status_code=201)
@@ -70,7 +70,7 @@ def report(school_id: int, body: dict[str, Any]) -> Any:
     return views.summary(violation), 201 if created else 200
 
 
-@bp.post("/schools/<int:school_id>/violation-photos")
+@bp.post("/schools/<id:school_id>/violation-photos")
 @rule(Action.VIOLATION_REPORT, scope="school")
 @bp.input(schemas.PhotoIn, location="files", arg_name="body")
 @bp.output(schemas.PhotoOut, status_code=201)
@@ -88,7 +88,7 @@ def my_reports(query: dict[str, Any]) -> Any:
     return views.my_reports(current_principal(), before_id=query["before_id"], limit=query["limit"])
 
 
-@bp.get("/violations/<int:violation_id>")
+@bp.get("/violations/<id:violation_id>")
 @rule(Action.VIOLATION_READ, scope="violation")
 @bp.output(schemas.ViolationDetailOut)
 def get_violation(violation_id: int) -> Any:
@@ -96,7 +96,7 @@ def get_violation(violation_id: int) -> Any:
     return views.detail(_violation(violation_id), current_principal(), utcnow())
 
 
-@bp.post("/violations/<int:violation_id>/start")
+@bp.post("/violations/<id:violation_id>/start")
 @rule(Action.VIOLATION_RECTIFY, scope="violation")
 @bp.input(schemas.StartIn, arg_name="body")
 @bp.output(schemas.ViolationDetailOut)
@@ -106,7 +106,7 @@ def start(violation_id: int, body: dict[str, Any]) -> Any:
     return _detail(violation_id)
 
 
-@bp.post("/violations/<int:violation_id>/rectifications")
+@bp.post("/violations/<id:violation_id>/rectifications")
 @rule(Action.VIOLATION_RECTIFY, scope="violation")
 @bp.input(schemas.RectificationIn, arg_name="body")
 @bp.output(schemas.ViolationDetailOut, status_code=201)
@@ -116,7 +116,7 @@ def submit(violation_id: int, body: dict[str, Any]) -> Any:
     return _detail(violation_id)
 
 
-@bp.post("/violations/<int:violation_id>/review")
+@bp.post("/violations/<id:violation_id>/review")
 @rule(Action.VIOLATION_REVIEW, scope="violation")
 @bp.input(schemas.ReviewIn, arg_name="body")
 @bp.output(schemas.ViolationDetailOut)
@@ -127,7 +127,7 @@ def review(violation_id: int, body: dict[str, Any]) -> Any:
     return _detail(violation_id)
 
 
-@bp.post("/violations/<int:violation_id>/dismiss")
+@bp.post("/violations/<id:violation_id>/dismiss")
 @rule(Action.VIOLATION_REVIEW, scope="violation")
 @bp.input(schemas.DismissIn, arg_name="body")
 @bp.output(schemas.ViolationDetailOut)
@@ -149,7 +149,7 @@ def get_stats(query: dict[str, Any]) -> Any:
     return stats.compute_stats(scope, first, last, now)
 
 
-@bp.get("/schools/<int:school_id>/transparency")
+@bp.get("/schools/<id:school_id>/transparency")
 @rule(Action.VIOLATION_PUBLIC, scope="school")
 @bp.input(schemas.TransparencyQuery, location="query", arg_name="query")
 @bp.output(schemas.TransparencyOut)
@@ -161,7 +161,7 @@ def transparency(school_id: int, query: dict[str, Any]) -> Any:
                               limit=query["limit"])
 
 
-@bp.get("/schools/<int:school_id>/notice-settings")
+@bp.get("/schools/<id:school_id>/notice-settings")
 @rule(Action.NOTICE_SETTINGS, scope="school")
 @bp.output(schemas.NoticeSettingsOut)
 def get_notice_settings(school_id: int) -> Any:
@@ -169,7 +169,7 @@ def get_notice_settings(school_id: int) -> Any:
     return notice_services.notice_settings(current_school())
 
 
-@bp.put("/schools/<int:school_id>/notice-settings")
+@bp.put("/schools/<id:school_id>/notice-settings")
 @rule(Action.NOTICE_SETTINGS, scope="school")
 @bp.input(schemas.NoticeSettingsIn, arg_name="body")
 @bp.output(schemas.NoticeSettingsOut)

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Dict, File, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, File, Float, List, Nested
 from apiflask.validators import Length, OneOf, Range
-from marshmallow import fields
 
-from backend.timeutil import to_shanghai
+from backend.fields import Date, DateTime, Id, Integer, String
 from backend.violations.models import ViolationKind, ViolationSource, ViolationStatus
 
 KINDS = [k.value for k in ViolationKind]
 SOURCES = [s.value for s in ViolationSource]
 STATUSES = [s.value for s in ViolationStatus]
 PHOTO_KEY = String(validate=Length(1, 300))
-
-
-class LocalDateTime(fields.DateTime):
-    """A UTC timestamp shown in Asia/Shanghai (``2024-05-01T12:30:00+08:00``)."""
-
-    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
-        return None if value is None else to_shanghai(value).isoformat(timespec="seconds")
 
 
 class ViolationQuery(Schema):
@@ -33,7 +22,7 @@ class ViolationQuery(Schema):
     kind = String(load_default=None, validate=OneOf(KINDS))
     source = String(load_default=None, validate=OneOf(SOURCES))
     overdue = Boolean(load_default=None)
-    before_id = Integer(load_default=None, validate=Range(min=1))
+    before_id = Id(load_default=None)
     limit = Integer(load_default=50, validate=Range(1, 200))
 
 
@@ -46,11 +35,11 @@ class RegionViolationQuery(ViolationQuery):
 class ReportIn(Schema):
     """A problem someone saw: which canteen, what, and photos uploaded first."""
 
-    canteen_id = Integer(required=True, validate=Range(min=1))
-    camera_id = Integer(load_default=None, validate=Range(min=1))
+    canteen_id = Id(required=True)
+    camera_id = Id(load_default=None)
     kind = String(load_default=ViolationKind.REPORTED.value, validate=OneOf(KINDS))
     title = String(load_default=None, validate=Length(2, 50))
-    description = String(required=True, validate=Length(5, 1000))
+    description = String(required=True, validate=Length(5, 1000), multiline=True)
     photos = List(PHOTO_KEY, load_default=list, validate=Length(max=9))
 
 
@@ -71,13 +60,13 @@ class PhotoOut(Schema):
 class StartIn(Schema):
     """Taking a violation on."""
 
-    note = String(load_default=None, validate=Length(max=500))
+    note = String(load_default=None, validate=Length(max=500), multiline=True)
 
 
 class RectificationIn(Schema):
     """What was done, with photos uploaded first."""
 
-    measures = String(required=True, validate=Length(5, 2000))
+    measures = String(required=True, validate=Length(5, 2000), multiline=True)
     photos = List(PHOTO_KEY, load_default=list, validate=Length(max=9))
 
 
@@ -85,13 +74,13 @@ class ReviewIn(Schema):
     """The reviewer's verdict; a rejection needs a reason."""
 
     approve = Boolean(required=True)
-    reason = String(load_default=None, validate=Length(max=500))
+    reason = String(load_default=None, validate=Length(max=500), multiline=True)
 
 
 class DismissIn(Schema):
     """Why a violation is withdrawn."""
 
-    reason = String(required=True, validate=Length(2, 500))
+    reason = String(required=True, validate=Length(2, 500), multiline=True)
 
 
 class ViolationOut(Schema):
@@ -107,11 +96,11 @@ class ViolationOut(Schema):
     status = String()
     status_label = String()
     title = String()
-    occurred_at = LocalDateTime()
-    created_at = LocalDateTime()
-    due_at = LocalDateTime()
+    occurred_at = DateTime()
+    created_at = DateTime()
+    due_at = DateTime()
     escalation_level = Integer()
-    closed_at = LocalDateTime(allow_none=True)
+    closed_at = DateTime(allow_none=True)
     resolution = String(allow_none=True)
 
 
@@ -121,7 +110,7 @@ class EventOut(Schema):
     id = Integer()
     action = String()
     label = String()
-    at = LocalDateTime()
+    at = DateTime()
     from_status = String(allow_none=True)
     to_status = String()
     reason = String(allow_none=True)
@@ -137,11 +126,11 @@ class RectificationOut(Schema):
     photos = List(String())
     submitted_by_id = Integer()
     submitted_by_name = String(allow_none=True)
-    submitted_at = LocalDateTime()
+    submitted_at = DateTime()
     verdict = String(allow_none=True)
     review_reason = String(allow_none=True)
     reviewed_by_id = Integer(allow_none=True)
-    reviewed_at = LocalDateTime(allow_none=True)
+    reviewed_at = DateTime(allow_none=True)
 
 
 class EvidenceOut(Schema):
@@ -175,14 +164,14 @@ class PeriodQuery(Schema):
 class StatsQuery(PeriodQuery):
     """Figures for a school or a region (default: the caller's own school or regions)."""
 
-    school_id = Integer(load_default=None, validate=Range(min=1))
-    region_id = Integer(load_default=None, validate=Range(min=1))
+    school_id = Id(load_default=None)
+    region_id = Id(load_default=None)
 
 
 class PageByIdQuery(Schema):
     """A page of a list, newest first: up to ``limit`` rows older than ``before_id``."""
 
-    before_id = Integer(load_default=None, validate=Range(min=1))
+    before_id = Id(load_default=None)
     limit = Integer(load_default=20, validate=Range(1, 50))
 
 
@@ -239,7 +228,7 @@ class PublicEventOut(Schema):
     """A step of a closed violation as parents see it (no names, no internal reasons)."""
 
     label = String()
-    at = LocalDateTime()
+    at = DateTime()
 
 
 class PublicEvidenceOut(Schema):
@@ -255,8 +244,8 @@ class TimelineItemOut(Schema):
     title = String()
     kind = String()
     kind_label = String()
-    found_at = LocalDateTime()
-    closed_at = LocalDateTime()
+    found_at = DateTime()
+    closed_at = DateTime()
     resolution = String()
     resolution_label = String()
     measures = String(allow_none=True)
@@ -293,7 +282,7 @@ class NoticeSettingsOut(Schema):
     school_id = Integer()
     published_kinds = List(String())
     customised = Boolean()
-    updated_at = LocalDateTime(allow_none=True)
+    updated_at = DateTime(allow_none=True)
 
 
 class ReportRectificationOut(Schema):
@@ -301,8 +290,8 @@ class ReportRectificationOut(Schema):
 
     state = String(metadata={"description": "none | submitted | accepted | rejected"})
     label = String()
-    submitted_at = LocalDateTime(allow_none=True)
-    reviewed_at = LocalDateTime(allow_none=True)
+    submitted_at = DateTime(allow_none=True)
+    reviewed_at = DateTime(allow_none=True)
     measures = String(allow_none=True)
 
 
@@ -319,10 +308,10 @@ class MyReportOut(Schema):
     title = String()
     description = String(allow_none=True)
     photos = List(String())
-    reported_at = LocalDateTime()
+    reported_at = DateTime()
     status = String()
     status_label = String(allow_none=True)
-    closed_at = LocalDateTime(allow_none=True)
+    closed_at = DateTime(allow_none=True)
     resolution = String(allow_none=True)
     resolution_label = String(allow_none=True)
     rectification = Nested(ReportRectificationOut)

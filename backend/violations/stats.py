@@ -24,7 +24,7 @@ from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
 from backend.permissions import Action, Principal, allowed
 from backend.schools.models import Region, School
-from backend.timeutil import SHANGHAI, to_shanghai, utcnow
+from backend.timeutil import SHANGHAI, shanghai_iso, to_shanghai, utcnow
 from backend.violations.models import (
     ACTIVE_STATUSES,
     KIND_LABELS,
@@ -169,5 +169,5 @@ def compute_stats(scope: Scope, date_from: date, date_to: date, now: datetime | 
         "by_kind": [{"kind": k, "label": KIND_LABELS.get(k, k), **v} for k, v in sorted(by_kind.items())],
         "by_source": [{"source": k, "label": SOURCE_LABELS.get(k, k), **v} for k, v in sorted(by_source.items())],
         "daily": [{"date": d, **v} for d, v in daily.items()],
-        "generated_at": to_shanghai(now).isoformat(timespec="seconds"),
+        "generated_at": shanghai_iso(now),
     }

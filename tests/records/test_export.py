@@ -66,3 +66,25 @@ def test_export_range_is_checked_and_excludes_other_days(manager, kit, traced):
     assert too_long.get_json()["error"]["code"] == "date_range_too_long"
     assert _export(kit("demo-regulator")).status_code == 200
     assert _export(kit("demo-parent-1"), expect=403).status_code == 403
+
+
+def test_export_survives_control_characters_stored_before_they_were_refused(manager):
+    """Rows written before the API refused control characters (some inside immutable amendments) still export."""
+    from backend.accounts.models import User
+    from backend.permissions import load_principal
+    from backend.records.models import RecordKind
+    from backend.records.services import amend_record, create_record
+    from backend.schools.models import Canteen
+
+    admin = load_principal(db.session.scalar(sa.select(User).where(User.openid == "demo-admin")))
+    canteen = db.session.get(Canteen, 1)
+    supplier = create_record(admin, canteen, RecordKind.SUPPLIER, {"name": "旧\x1b供应商", "remarks": "第一行\x0b"},
+                             idempotency_key="legacy-supplier", fingerprint="l" * 64)
+    amend_record(admin, supplier.record_id, {"name": "新\x0b供应商", "remarks": "备注\x1f"}, "改正\x07名称",
+                 expected_version_id=None, idempotency_key="legacy-amend", fingerprint="a" * 64)
+    response = _export(manager)
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data))
+    rows = {name: list(book[name].iter_rows(values_only=True)) for name in ("供应商", "更正记录")}
+    assert rows["供应商"][1][1] == "新供应商" and rows["供应商"][1][6] == "备注" and rows["供应商"][1][8] == "改正名称"
+    assert rows["更正记录"][1][6] == "改正名称"

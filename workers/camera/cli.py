@@ -6,7 +6,7 @@ Heavy imports (OpenCV, ONNX Runtime) happen inside the commands, so registering 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -14,7 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from backend.cli import SHANGHAI_TIME
-from backend.timeutil import utcnow
+from backend.timeutil import shanghai_iso, utcnow
 
 
 def _settings(camera_id: int | None, checks: str | None) -> tuple[Any, int]:
@@ -49,7 +49,6 @@ def detect_video(path: str, camera_id: int | None, every: float | None, start: d
 
     from workers.camera.camera_runtime import get_runtime
     from workers.camera.detection import CameraState
-    from workers.camera.detection_rules import iso
     from workers.camera.processing import process_sample
 
     settings, interval = _settings(camera_id, checks)
@@ -85,7 +84,7 @@ def detect_video(path: str, camera_id: int | None, every: float | None, start: d
                                f"{outcome.health_change.to_status}")
             for event in outcome.events:
                 events.append({"video_seconds": round(offset, 1), "kind": event.kind,
-                               "event_start": iso(event.started_at),
+                               "event_start": shanghai_iso(datetime.fromtimestamp(event.started_at, UTC)),
                                "confidence": None if event.confidence is None else round(event.confidence, 3),
                                "detections": [d.to_dict() for d in event.detections[:5]],
                                "idempotency_key": event.idempotency_key(settings.camera_id)})

@@ -25,12 +25,13 @@ def test_detect_video_prints_the_events_it_would_raise(worker_app: Any, tmp_path
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "    0.0s  画面状态 unknown -> ok" in lines
-    assert any(line.startswith("   10.0s  将产生违规 no_mask (未佩戴口罩)  事件开始 2025-06-16T01:00:00Z  置信度 0.90")
-               for line in lines)
+    assert any(line.startswith("   10.0s  将产生违规 no_mask (未佩戴口罩)  事件开始 2025-06-16T09:00:00+08:00"
+                               "  置信度 0.90") for line in lines)
     assert "8 samples, models ran on 8, motion gate skipped 0, unusable pictures 0; 1 event(s) would raise a " \
            "violation" in lines
     event = json.loads(lines[-1])
     assert event["kind"] == "no_mask" and event["idempotency_key"] == f"cam{camera_id}:no_mask:2025-06-16T01:00:00Z"
+    assert event["event_start"] == "2025-06-16T09:00:00+08:00"  # Asia/Shanghai, as the --start was given
     assert db.session.scalar(select(func.count()).select_from(Violation)) == 0  # nothing stored
 
 
