@@ -10,9 +10,9 @@ export type Violation = Schemas['ViolationOut']
 export type ViolationDetail = Schemas['ViolationDetailOut']
 
 export const STATUS_OPTIONS = [
-  { value: 'open', label: '待通知' }, { value: 'notified', label: '已通知' },
+  { value: 'open', label: '待通知' }, { value: 'notified', label: '待整改' },
   { value: 'rectifying', label: '整改中' }, { value: 'submitted', label: '待复核' },
-  { value: 'rejected', label: '已驳回' }, { value: 'closed', label: '已关闭' },
+  { value: 'rejected', label: '已驳回' }, { value: 'closed', label: '已办结' },
 ]
 
 export interface ViolationFilters {

@@ -1,0 +1,167 @@
+// The console in Chromium against the real API on the demo seed (tests/e2e/serve.sh): log-ins, the overview
+// against /stats, a violation's actions, a supervision order answered by the principal, a spot check, a lost
+// session that keeps the typed text. Every page is kept as a screenshot in artifacts/screenshots/.
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
+
+test.describe.configure({ mode: 'serial' })
+
+const SHOTS = 'artifacts/screenshots'
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.waitForLoadState('networkidle')
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true })
+}
+
+async function token(request: APIRequestContext, openid: string): Promise<string> {
+  const response = await request.post('/api/v1/auth/dev-login', { data: { openid } })
+  expect(response.ok()).toBeTruthy()
+  return (await response.json()).token
+}
+
+async function api(request: APIRequestContext, bearer: string, path: string, data?: unknown): Promise<any> {
+  const headers = { Authorization: `Bearer ${bearer}` }
+  const response = data === undefined
+    ? await request.get(`/api/v1${path}`, { headers })
+    : await request.post(`/api/v1${path}`, { headers, data })
+  expect(response.ok(), `${path}: ${await response.text()}`).toBeTruthy()
+  return response.status() === 204 ? null : response.json()
+}
+
+async function login(page: Page, openid: string): Promise<void> {
+  await page.goto('/console/login')
+  await page.click(`[data-test="login-${openid}"]`)
+  await expect(page).toHaveURL(/\/console\/overview/)
+}
+
+async function figures(page: Page): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  for (const name of ['found', 'rectified', 'in_progress', 'overdue']) {
+    out[name] = (await page.locator(`[data-test="stat-${name}"] [data-test=value]`).innerText()).trim()
+  }
+  return out
+}
+
+let schoolId = 0
+const titles = ['后厨地面有积水未清理', '留样柜温度记录缺失']
+
+test.beforeAll(async ({ request }) => {
+  // Two problems reported by the school's food-safety officer, as from the mini-program.
+  const staff = await token(request, 'demo-staff-1')
+  const me = await api(request, staff, '/me')
+  schoolId = me.memberships.find((m: any) => m.role === 'staff').school_id
+  const [canteen] = await api(request, staff, `/schools/${schoolId}/canteens`)
+  for (const title of titles) {
+    await api(request, staff, `/schools/${schoolId}/violations`,
+      { canteen_id: canteen.id, title, description: `${title}，请尽快处理。` })
+  }
+})
+
+test('a regulator logs in and the overview shows the region figures of /stats', async ({ page, request }) => {
+  await login(page, 'demo-regulator')
+  const regulator = await token(request, 'demo-regulator')
+  const me = await api(request, regulator, '/me')
+  const stats = await api(request, regulator, `/stats?region_id=${me.regulator_scopes[0].region_id}`)
+  await expect(page.locator('[data-test="stat-found"] [data-test=value]')).toHaveText(String(stats.found))
+  expect(await figures(page)).toEqual({ found: String(stats.found), rectified: String(stats.rectified),
+    in_progress: String(stats.in_progress), overdue: String(stats.overdue) })
+  expect(stats.found).toBeGreaterThanOrEqual(2)
+  await expect(page.locator('[data-test=desk]')).toContainText('西湖区')
+  await shot(page, '01-overview-regulator')
+
+  await page.click('[data-test="stat-in_progress"]')  // a figure opens the list behind it
+  await expect(page).toHaveURL(/\/console\/violations\?.*state=in_progress/)
+  await expect(page.locator('[data-test=violations] .el-table__row')).toHaveCount(stats.in_progress)
+  await shot(page, '02-violations-regulator')
+  await page.locator('[data-test=violations] .el-table__row', { hasText: titles[0] }).click()
+  await expect(page.locator('[data-test=status]')).toHaveText('待通知')
+  await expect(page.locator('[data-test=timeline]')).toContainText('发现问题')
+  await shot(page, '03-violation-detail-regulator')
+})
+
+test('the food-safety officer takes a violation on and the form shows the server field errors', async ({ page }) => {
+  await login(page, 'demo-staff-1')
+  await page.goto('/console/violations')
+  await page.locator('[data-test=violations] .el-table__row', { hasText: titles[0] }).click()
+  await page.click('[data-test=action-start]')
+  await expect(page.locator('[data-test=status]')).toHaveText('整改中')
+  await page.fill('[data-test=measures]', '已改')
+  await page.click('[data-test=action-submit]')
+  const field = page.locator('.el-form-item', { has: page.locator('[data-test=measures]') })
+  await expect(field.locator('.el-form-item__error')).toBeVisible()
+  await shot(page, '04-violation-field-error')
+  await page.fill('[data-test=measures]', '已清理积水并安排专人每餐后巡查')
+  await page.click('[data-test=action-submit]')
+  await expect(page.locator('[data-test=status]')).toHaveText('待复核')
+  await shot(page, '05-violation-submitted')
+})
+
+test('a principal logs in, sees the school figures of /stats and approves the rectification', async ({ page, request }) => {
+  await login(page, 'demo-principal-1')
+  const stats = await api(request, await token(request, 'demo-principal-1'), `/stats?school_id=${schoolId}`)
+  await expect(page.locator('[data-test="stat-found"] [data-test=value]')).toHaveText(String(stats.found))
+  expect(await figures(page)).toEqual({ found: String(stats.found), rectified: String(stats.rectified),
+    in_progress: String(stats.in_progress), overdue: String(stats.overdue) })
+  await shot(page, '06-overview-principal')
+  await page.goto('/console/violations?status=submitted')
+  await page.locator('[data-test=violations] .el-table__row', { hasText: titles[0] }).click()
+  await page.click('[data-test=action-approve]')
+  await expect(page.locator('[data-test=status]')).toHaveText('已办结')
+  await shot(page, '07-violation-closed')
+})
+
+test('a regulator issues a supervision order and the principal answers it', async ({ page, request }) => {
+  await login(page, 'demo-regulator')
+  await page.goto('/console/supervision')
+  await page.fill('[data-test=order-title]', '整')
+  await page.click('[data-test=order-issue]')
+  const form = page.locator('[data-test=order-form]')
+  await expect(form.locator('.el-form-item__error')).toHaveCount(3)  // title, content, due_at: next to each field
+  await shot(page, '08-order-field-errors')
+  await page.fill('[data-test=order-title]', '关于后厨卫生的督办')
+  await page.fill('[data-test=order-content]', '请于期限内完成后厨卫生整改并书面答复。')
+  await page.getByPlaceholder('北京时间').fill('2030-01-15 18:00:00')
+  await page.keyboard.press('Enter')
+  await page.click('[data-test=order-issue]')
+  await expect(page).toHaveURL(/\/console\/supervision\/orders\/\d+/)
+  await expect(page.locator('[data-test=order-status]')).toHaveText('待答复')
+  const orderUrl = page.url()
+  await shot(page, '09-order-issued')
+
+  await page.click('[data-test=logout]')
+  await expect(page).toHaveURL(/\/console\/login/)
+  await login(page, 'demo-principal-1')
+  await page.goto(orderUrl)
+  await page.fill('[data-test=order-answer]', '已完成后厨卫生整改，附整改记录。')
+  // The session is revoked elsewhere (log-out on another device): the next call answers 401.
+  const principalToken = await page.evaluate(() => localStorage.getItem('console.token'))
+  await request.post('/api/v1/auth/logout', { headers: { Authorization: `Bearer ${principalToken}` } })
+  await page.click('[data-test=order-respond]')
+  await expect(page).toHaveURL(/\/console\/login\?.*expired=1/)
+  await expect(page.locator('[data-test=expired]')).toBeVisible()
+  await shot(page, '10-login-expired')
+  await page.click('[data-test="login-demo-principal-1"]')
+  await expect(page).toHaveURL(orderUrl)
+  await expect(page.locator('[data-test=order-answer]')).toHaveValue('已完成后厨卫生整改，附整改记录。')
+  await page.click('[data-test=order-respond]')
+  await expect(page.locator('[data-test=order-status]')).toHaveText('已答复')
+  await expect(page.locator('[data-test=order-response]')).toHaveText('已完成后厨卫生整改，附整改记录。')
+  await shot(page, '11-order-answered')
+})
+
+test('a regulator runs a spot check', async ({ page }) => {
+  await login(page, 'demo-regulator')
+  await page.goto('/console/supervision?tab=spot-checks')
+  await page.click('[data-test=spot-draw]')
+  await expect(page.locator('[data-test=spot-checks] .el-table__row')).toHaveCount(1)
+  await shot(page, '12-spot-checks')
+  await page.getByRole('tab', { name: '联合检查' }).click()
+  await shot(page, '13-inspections')
+})
+
+test('an account without school or region gets a clear page', async ({ page }) => {
+  await page.goto('/console/login')
+  await shot(page, '00-login')
+  await page.click('[data-test="login-demo-parent-1"]')
+  await expect(page.locator('[data-test=no-desk]')).toContainText('没有可用的工作台')
+  await shot(page, '14-no-desk')
+})

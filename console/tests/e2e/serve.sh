@@ -1,0 +1,17 @@
+#!/bin/sh
+# The real API for the end-to-end tests: a fresh SQLite database, migrated and seeded with `flask seed-demo`,
+# served by gunicorn on loopback in development mode (dev-login on). Started by playwright.config.ts.
+set -eu
+CONSOLE=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(dirname "$CONSOLE")
+PY=${PYTHON:-$ROOT/.venv/bin/python}
+[ -x "$PY" ] || PY=python3
+WORK="$CONSOLE/artifacts/api"
+rm -rf "$WORK" && mkdir -p "$WORK/instance"
+export APP_ENV=development FLASK_APP=backend.app:create_app PYTHONPATH="$ROOT" INSTANCE_PATH="$WORK/instance" \
+  DATABASE_URL="sqlite:///$WORK/console-e2e.db" LOG_LEVEL=WARNING
+cd "$ROOT"
+"$PY" -m flask db upgrade >"$WORK/migrate.log" 2>&1
+"$PY" -m flask seed-demo >"$WORK/seed.log" 2>&1
+exec "$PY" -m gunicorn --workers 1 --threads 4 --bind "127.0.0.1:${CONSOLE_E2E_PORT:-5187}" \
+  --error-logfile "$WORK/api.log" "backend.app:create_app()"
