@@ -21,3 +21,17 @@ export function useFormErrors(): FormErrors & { take: (error: unknown) => void, 
     },
   })
 }
+
+/** Run a form's call to the API: errors cleared first, the server's field errors kept on failure,
+ * `done` (clear the draft, show the answer) run on success. Answers whether the call succeeded. */
+export async function submitForm<T>(errors: ReturnType<typeof useFormErrors>, call: () => Promise<T>,
+  done: (value: T) => unknown = () => undefined): Promise<boolean> {
+  errors.clear()
+  try {
+    await done(await call())
+    return true
+  } catch (e) {
+    errors.take(e)
+    return false
+  }
+}

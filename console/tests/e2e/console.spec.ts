@@ -1,6 +1,8 @@
 // The console in Chromium against the real API on the demo seed (tests/e2e/serve.sh): log-ins, the overview
 // against /stats, a violation's actions, a supervision order answered by the principal, a spot check, a lost
 // session that keeps the typed text. Every page is kept as a screenshot in artifacts/screenshots/.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
 
 test.describe.configure({ mode: 'serial' })
@@ -164,4 +166,22 @@ test('an account without school or region gets a clear page', async ({ page }) =
   await page.click('[data-test="login-demo-parent-1"]')
   await expect(page.locator('[data-test=no-desk]')).toContainText('没有可用的工作台')
   await shot(page, '14-no-desk')
+})
+
+test('the first page load, log-in then overview, stays under 500 KB of gzipped JavaScript', async ({ page }) => {
+  const scripts = new Set<string>()
+  page.on('response', (response) => {
+    const path = new URL(response.url()).pathname
+    if (path.startsWith('/console/assets/') && path.endsWith('.js')) scripts.add(path)
+  })
+  await login(page, 'demo-regulator')
+  await page.waitForLoadState('networkidle')
+  const sizes = [...scripts].map((path) => ({
+    path, gzip: gzipSync(readFileSync(`dist/${path.slice('/console/'.length)}`), { level: 9 }).length,
+  }))
+  const total = sizes.reduce((sum, s) => sum + s.gzip, 0)
+  writeFileSync('artifacts/first-load-js.txt', sizes.map((s) => `${s.gzip}\t${s.path}`).join('\n')
+    + `\n${total}\ttotal gzipped JavaScript (${(total / 1024).toFixed(1)} KiB)\n`)
+  expect(sizes.some((s) => s.path.includes('charts'))).toBe(true)  // the overview's charts are part of it
+  expect(total).toBeLessThan(500 * 1024)
 })

@@ -59,3 +59,21 @@ describe('form drafts', () => {
     expect(useDraft('t', { measures: '' }).measures).toBe('')
   })
 })
+
+describe('form submission', () => {
+  it('keeps the server field errors on failure and runs done only on success', async () => {
+    const { ApiError } = await import('../../src/api/client')
+    const { submitForm, useFormErrors } = await import('../../src/services/formErrors')
+    const errors = useFormErrors()
+    const done: string[] = []
+    const failed = await submitForm(errors, async () => {
+      throw new ApiError(422, 'validation_error', '请求参数不正确', { fields: { title: ['长度应在 2 到 100 之间'] } })
+    }, () => done.push('no'))
+    expect(failed).toBe(false)
+    expect(errors.fields).toEqual({ title: '长度应在 2 到 100 之间' })
+    expect(errors.message).toBe('请求参数不正确')
+    expect(await submitForm(errors, async () => 7, (value) => done.push(`ok ${value}`))).toBe(true)
+    expect(done).toEqual(['ok 7'])
+    expect(errors.fields).toEqual({})
+  })
+})
