@@ -2,6 +2,8 @@ import { defineConfig } from '@playwright/test'
 
 // End to end in Debian's Chromium (no browser download) against the real API started by tests/e2e/serve.sh.
 const port = Number(process.env.CONSOLE_E2E_PORT ?? 5187)
+/** The WeChat fake started next to the API (its /__fake__/ control API tells the tests what it was asked). */
+export const wechatFake = `http://127.0.0.1:${process.env.CONSOLE_E2E_WECHAT_PORT ?? 5188}`
 
 export default defineConfig({
   testDir: 'tests/e2e',

@@ -68,11 +68,15 @@ configureClient({
 /** Log in as a demo user (development only: the API's dev-login route). */
 export async function devLogin(openid: string): Promise<User> {
   const answer = await post('/auth/dev-login', { body: { openid } })
-  session.token = answer.token ?? null
-  session.user = answer.user ?? null
-  session.expired = false
-  if (session.token) localStorage.setItem(TOKEN_KEY, session.token)
+  remember(answer.token as string, answer.user ?? null)
   return session.user as User
+}
+
+function remember(token: string, user: User | null): void {
+  session.token = token
+  session.user = user
+  session.expired = false
+  localStorage.setItem(TOKEN_KEY, token)
 }
 
 /** The logged-in user, loaded once per page load; null when there is no (valid) session. */
@@ -106,3 +110,19 @@ export const DEMO_USERS = [
   { openid: 'demo-principal-2', name: '文三路中学校长', role: '校长' },
   { openid: 'demo-parent-1', name: '西湖实验小学家长', role: '家长（无工作台）' },
 ]
+
+export type Ticket = Schemas['ConsoleTicketOut']
+
+/** Start a scan-to-log-in: a two-minute ticket and its mini-program code (a PNG data URL). */
+export function createTicket(): Promise<Ticket> {
+  return post('/auth/console-tickets', { body: { env_version: import.meta.env.DEV ? 'develop' : 'release' } })
+}
+
+/** Poll a ticket: false while nobody confirmed it, true once this browser is logged in with its own session. */
+export async function pollTicket(ticket: Ticket): Promise<boolean> {
+  const answer = await post('/auth/console-tickets/{ticket_id}/poll',
+    { params: { ticket_id: ticket.id as number }, body: { secret: ticket.secret as string } })
+  if (answer.status !== 'confirmed' || !answer.token) return false
+  remember(answer.token, answer.user ?? null)
+  return true
+}

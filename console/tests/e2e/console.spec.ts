@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
+import { wechatFake } from '../../playwright.config'
 
 test.describe.configure({ mode: 'serial' })
 
@@ -158,6 +159,19 @@ test('a regulator runs a spot check', async ({ page }) => {
   await shot(page, '12-spot-checks')
   await page.getByRole('tab', { name: '联合检查' }).click()
   await shot(page, '13-inspections')
+})
+
+test('a principal logs in by scanning the mini-program code', async ({ page, request }) => {
+  await page.goto('/console/login?next=/violations')
+  await expect(page.locator('[data-test=wxacode]')).toBeVisible()
+  // The phone: the mini-program's confirm page opened with the code's scene, confirming as the principal.
+  const calls = (await (await request.get(`${wechatFake}/__fake__/calls?endpoint=getwxacodeunlimit`)).json()).result
+  const code = calls[calls.length - 1].json
+  expect(code.page).toBe('pages/accounts/console-login/index')
+  const scene = code.scene
+  await api(request, await token(request, 'demo-principal-1'), '/auth/console-tickets/confirm', { scene })
+  await expect(page).toHaveURL(/\/console\/violations/)  // the console, polling, received its own session
+  await expect(page.locator('[data-test=desk]')).toContainText('西湖实验小学 · 校长')
 })
 
 test('an account without school or region gets a clear page', async ({ page }) => {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The real API for the end-to-end tests: a fresh SQLite database, migrated and seeded with `flask seed-demo`,
-# served by gunicorn on loopback in development mode (dev-login on). Started by playwright.config.ts.
+# served by gunicorn on loopback in development mode (dev-login on), with the WeChat fake (tests/fakes) for the
+# mini-program codes of scan-to-log-in. Started (and stopped) by playwright.config.ts.
 set -eu
 CONSOLE=$(cd "$(dirname "$0")/../.." && pwd)
 ROOT=$(dirname "$CONSOLE")
@@ -13,5 +14,13 @@ export APP_ENV=development FLASK_APP=backend.app:create_app PYTHONPATH="$ROOT" I
 cd "$ROOT"
 "$PY" -m flask db upgrade >"$WORK/migrate.log" 2>&1
 "$PY" -m flask seed-demo >"$WORK/seed.log" 2>&1
-exec "$PY" -m gunicorn --workers 1 --threads 4 --bind "127.0.0.1:${CONSOLE_E2E_PORT:-5187}" \
-  --error-logfile "$WORK/api.log" "backend.app:create_app()"
+WECHAT_PORT=${CONSOLE_E2E_WECHAT_PORT:-5188}
+export WECHAT_API_BASE="http://127.0.0.1:$WECHAT_PORT/" WECHAT_APPID=wx_console_e2e WECHAT_SECRET=console-e2e-secret
+"$PY" -m tests.fakes.wechat_server --host 127.0.0.1 --port "$WECHAT_PORT" --appid "$WECHAT_APPID" \
+  --secret "$WECHAT_SECRET" >"$WORK/wechat.log" 2>&1 &
+FAKE=$!
+"$PY" -m gunicorn --workers 1 --threads 4 --bind "127.0.0.1:${CONSOLE_E2E_PORT:-5187}" \
+  --error-logfile "$WORK/api.log" "backend.app:create_app()" &
+API=$!
+trap 'kill $API $FAKE 2>/dev/null' EXIT INT TERM
+wait $API
