@@ -24,4 +24,9 @@ function logout() {
   return http.post('/auth/logout', {}, { silent: true }).catch(() => null).then(() => session.clear());
 }
 
-module.exports = { login, me, bindPhone, logout };
+/** Confirm that the web console showing the scanned code may log in as the caller. */
+function confirmConsoleLogin(scene) {
+  return http.post('/auth/console-tickets/confirm', { scene });
+}
+
+module.exports = { login, me, bindPhone, logout, confirmConsoleLogin };
