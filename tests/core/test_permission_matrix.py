@@ -101,7 +101,7 @@ def world(demo):
         db.session.flush()
         ids[key] = {"school_id": school_id, "canteen_id": canteen.id, "area_id": area.id, "camera_id": camera.id,
                     "invite_id": invite.id, "membership_id": membership.id, "user_id": target_user.id,
-                    "key": "no/such/object.png"}
+                    "key": "no/such/object.png", "path": "overview", "ticket_id": 1}
     db.session.commit()
     from tests.records.matrix_world import add_records_world
 
