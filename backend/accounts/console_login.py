@@ -14,11 +14,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from backend.accounts.models import ConsoleLoginTicket, ConsoleTicketStatus, User
-from backend.accounts.services import SCENE_ALPHABET, SCENE_LENGTH, IssuedSession, _random, hash_token, issue_session
+from backend.accounts.services import (
+    SCENE_ALPHABET,
+    SCENE_LENGTH,
+    IssuedSession,
+    hash_token,
+    issue_session,
+    mini_program_code,
+    random_code,
+)
 from backend.audit.services import record_audit
 from backend.errors import ApiError
 from backend.extensions import db
-from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatUnavailable
+from backend.integrations.wechat import WeChatGateway
 from backend.permissions import Principal
 
 TICKET_TTL = timedelta(minutes=2)
@@ -37,15 +45,9 @@ class NewTicket:
 def create_ticket(gateway: WeChatGateway, now: datetime, env_version: str) -> NewTicket:
     """A pending ticket with its mini-program code (PNG) that opens the confirm page."""
     secret = secrets.token_urlsafe(32)
-    ticket = ConsoleLoginTicket(scene=_random(SCENE_ALPHABET, SCENE_LENGTH), browser_hash=hash_token(secret),
+    ticket = ConsoleLoginTicket(scene=random_code(SCENE_ALPHABET, SCENE_LENGTH), browser_hash=hash_token(secret),
                                 status=ConsoleTicketStatus.PENDING, created_at=now, expires_at=now + TICKET_TTL)
-    try:
-        image = gateway.get_unlimited_wxacode(ticket.scene, CONFIRM_PAGE, env_version=env_version,
-                                              check_path=env_version == "release")
-    except WeChatUnavailable as exc:
-        raise ApiError(503, "wechat_unavailable", "微信服务暂时不可用，请稍后重试") from exc
-    except WeChatError as exc:
-        raise ApiError(502, "wechat_error", "生成小程序码失败", {"errcode": exc.errcode}) from exc
+    image = mini_program_code(gateway, ticket.scene, CONFIRM_PAGE, env_version)
     db.session.add(ticket)
     db.session.commit()
     return NewTicket(ticket, secret, image)
