@@ -149,6 +149,14 @@ test('a regulator issues a supervision order and the principal answers it', asyn
   await expect(page.locator('[data-test=order-status]')).toHaveText('已答复')
   await expect(page.locator('[data-test=order-response]')).toHaveText('已完成后厨卫生整改，附整改记录。')
   await shot(page, '11-order-answered')
+
+  await page.click('[data-test=logout]')
+  await login(page, 'demo-regulator')
+  await page.goto(orderUrl)
+  await page.fill('[data-test=order-close-reason]', '已核实整改到位')
+  await page.click('[data-test=order-close]')
+  await expect(page.locator('[data-test=order-status]')).toHaveText('已办结')
+  await shot(page, '11b-order-closed')
 })
 
 test('a regulator runs a spot check', async ({ page }) => {

@@ -10,7 +10,8 @@ PY=${PYTHON:-$ROOT/.venv/bin/python}
 WORK="$CONSOLE/artifacts/api"
 rm -rf "$WORK" && mkdir -p "$WORK/instance"
 export APP_ENV=development FLASK_APP=backend.app:create_app PYTHONPATH="$ROOT" INSTANCE_PATH="$WORK/instance" \
-  DATABASE_URL="sqlite:///$WORK/console-e2e.db" LOG_LEVEL=WARNING
+  DATABASE_URL="sqlite:///$WORK/console-e2e.db" LOG_LEVEL=WARNING \
+  RATELIMIT_LOGIN="600 per minute"  # every log-in page asks for a scan ticket; the tests open many
 cd "$ROOT"
 "$PY" -m flask db upgrade >"$WORK/migrate.log" 2>&1
 "$PY" -m flask seed-demo >"$WORK/seed.log" 2>&1
