@@ -23,6 +23,13 @@ export function listRounds(regionId: number): Promise<Round[]> {
   return get('/regions/{region_id}/inspections', { params: { region_id: regionId } })
 }
 
+/** Plan a joint inspection: other inspectors of the region (the creator leads) and the canteens to visit,
+ * or those of a spot check. */
+export function createRound(regionId: number, body: { title: string, planned_at: string, inspector_ids: number[],
+  canteen_ids: number[], spot_check_id: number | null }): Promise<Round> {
+  return post('/regions/{region_id}/inspections', { params: { region_id: regionId }, body })
+}
+
 /** One round with inspectors, canteens and findings. */
 export function loadRound(id: number): Promise<Round> {
   return get('/inspections/{inspection_id}', { params: { inspection_id: id } })
