@@ -46,6 +46,11 @@ export function recordFinding(id: number, body: Schemas['FindingIn']): Promise<u
   return post('/inspections/{inspection_id}/findings', { params: { inspection_id: id }, body })
 }
 
+/** Conclude a round with its summary. */
+export function completeRound(id: number, summary: string): Promise<Round> {
+  return post('/inspections/{inspection_id}/complete', { params: { inspection_id: id }, body: { summary: summary || null } })
+}
+
 /** A school's supervision orders. */
 export function listOrders(schoolId: number): Promise<Order[]> {
   return get('/schools/{school_id}/supervision-orders', { params: { school_id: schoolId } })

@@ -191,6 +191,9 @@ test('a regulator plans a joint inspection from the spot check, visits a canteen
   await page.click('[data-test=finding-create]')
   await expect(page.locator('[data-test=findings] .el-table__row')).toHaveCount(1)
   await expect(page.locator('[data-test=findings] a')).toHaveText(/#\d+/)  // the finding opened a violation
+  await page.fill('[data-test=round-summary-text]', '抽查两家食堂，一家存在冷链记录问题，已责令整改。')
+  await page.click('[data-test=round-complete]')
+  await expect(page.locator('[data-test=round-summary]')).toContainText('已责令整改')
   await shot(page, '15-inspection')
 })
 
