@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := backend.app:create_app
 
-.PHONY: demo test test-python test-postgresql test-miniprogram lint install install-dev system-demo system-test
+.PHONY: demo test test-python test-postgresql test-miniprogram test-console console-types lint install install-dev system-demo system-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,19 @@ system-test:
 install: $(VENV)/.runtime-installed
 install-dev: $(VENV)/.dev-installed
 
-demo: system-demo install
+# The web console (console/, served by the API at /console/): rebuilt only when its sources changed.
+CONSOLE_SOURCES := $(shell find console/src console/public -type f 2>/dev/null) console/index.html \
+	console/package.json console/package-lock.json console/vite.config.ts console/tsconfig.json
+console/dist/.built: $(CONSOLE_SOURCES)
+	cd console && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund && npm run build
+	touch $@
+
+# After an API change: regenerate the console's OpenAPI document and its TypeScript types.
+console-types: install-dev
+	$(BIN)/python scripts/dump_openapi.py console/src/api/openapi.json
+	cd console && npm run types
+
+demo: system-demo install console/dist/.built
 	$(BIN)/python -m workers.demo_media --ensure
 	APP_ENV=development $(BIN)/flask db upgrade
 	APP_ENV=development $(BIN)/flask seed-demo
@@ -38,6 +50,7 @@ test: system-test install-dev
 	$(MAKE) test-python
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgresql; else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped"; fi
 	$(MAKE) test-miniprogram
+	$(MAKE) test-console
 
 test-python:
 	$(BIN)/python -m pytest -q
@@ -49,6 +62,10 @@ test-postgresql:
 test-miniprogram:
 	@if [ -f miniprogram/package.json ]; then cd miniprogram && npm ci --no-audit --no-fund && npx eslint . --max-warnings 0 && npx jest --ci; \
 	else echo "no mini-program tests yet"; fi
+
+# Vitest, then Playwright in Debian's Chromium against a real API on the demo seed (console/tests/e2e).
+test-console: console/dist/.built
+	cd console && npx vitest run && PYTHON=$(abspath $(BIN)/python) npx playwright test
 
 lint: install-dev
 	$(BIN)/ruff check .

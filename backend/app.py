@@ -88,7 +88,7 @@ def _migrations_dir() -> Any:
 
 
 def _register_blueprints(app: APIFlask) -> None:
-    from backend import api_docs, files, probe_routes
+    from backend import api_docs, console_routes, files, probe_routes
     from backend.accounts import routes as accounts
     from backend.live import routes as live
     from backend.notices import routes as notices
@@ -99,6 +99,7 @@ def _register_blueprints(app: APIFlask) -> None:
 
     app.register_blueprint(probe_routes.bp)
     app.register_blueprint(api_docs.bp)
+    app.register_blueprint(console_routes.bp)  # /console/: the built web console, same origin as the API
     blueprints = [accounts.bp, schools.bp, files.bp, records.bp, live.bp, violations.bp, notices.bp,
                   regulators.bp]
     if app.config["APP_ENV"] == "development":

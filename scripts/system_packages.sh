@@ -10,9 +10,11 @@ set -euo pipefail
 common=(opencv-doc ffmpeg nginx-light libnginx-mod-rtmp gettext-base libgl1 libglib2.0-0)
 # Tests only: the capture tests' RTSP camera (tests/fakes/rtsp_server.py, run by /usr/bin/python3) uses
 # GStreamer's gst-rtsp-server through PyGObject, with filesrc (core), matroskademux and rtph264pay (-good),
-# h264parse (-bad); -base is what those build on. Chromium: the browser test of /docs (driven by Playwright).
+# h264parse (-bad); -base is what those build on. Chromium: the browser tests of /docs (Playwright for Python)
+# and of the web console (Playwright), never a browser download; a CJK font so screenshots are legible.
 test_only=(python3 python3-gi gir1.2-gst-rtsp-server-1.0
-           gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad chromium)
+           gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+           chromium fonts-wqy-zenhei)
 
 case "${1:-}" in
   demo) wanted=("${common[@]}") ;;

@@ -180,3 +180,31 @@ class Invite(db.Model):
     def is_revoked(self) -> bool:
         """Whether the invite was withdrawn."""
         return self.revoked_at is not None
+
+
+class ConsoleTicketStatus(StrEnum):
+    """pending → confirmed (scanned and confirmed in the mini-program) → consumed (the browser got its session)."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CONSUMED = "consumed"
+
+
+class ConsoleLoginTicket(db.Model):
+    """A one-time ticket to log in to the web console by scanning its mini-program code.
+
+    ``scene`` goes into the mini-program code; only the browser that asked for the ticket holds the secret
+    whose hash is ``browser_hash``, so a photographed code cannot give anyone else the session.
+    """
+
+    __tablename__ = "console_login_ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scene: Mapped[str] = mapped_column(String(32), unique=True)
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=ConsoleTicketStatus.PENDING)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

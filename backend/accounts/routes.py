@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from apiflask import APIBlueprint
 from flask import Response, current_app, request
 
-from backend.accounts import schemas, services
+from backend.accounts import console_login, schemas, services
 from backend.accounts.models import Invite, Membership, Role, User
 from backend.audit.services import list_audit
 from backend.extensions import db, limiter
@@ -19,6 +20,7 @@ from backend.permissions import (
     rule,
 )
 from backend.schemas_common import PageQuerySchema
+from backend.timeutil import utcnow
 
 bp = APIBlueprint("accounts", __name__, tag="账号与绑定")
 
@@ -66,6 +68,41 @@ def dev_login(body: dict[str, Any]) -> Any:
     """Log in as any openid without WeChat (development mode only)."""
     issued = services.dev_login(body["openid"], int(current_app.config["SESSION_TTL_HOURS"]))
     return _login_payload(issued)
+
+
+@bp.post("/auth/console-tickets")
+@rule(Action.PUBLIC)
+@limiter.limit(_login_limit)
+@bp.input(schemas.ConsoleTicketIn, arg_name="body")
+@bp.output(schemas.ConsoleTicketOut, status_code=201)
+def create_console_ticket(body: dict[str, Any]) -> Any:
+    """Start a scan-to-log-in of the web console: a two-minute, single-use ticket and its mini-program code."""
+    new = console_login.create_ticket(wechat_gateway(), utcnow(), body["env_version"])
+    return {"id": new.ticket.id, "secret": new.secret, "expires_at": new.ticket.expires_at,
+            "wxacode": "data:image/png;base64," + base64.b64encode(new.image).decode()}
+
+
+@bp.post("/auth/console-tickets/<id:ticket_id>/poll")
+@rule(Action.PUBLIC)
+@bp.input(schemas.ConsoleTicketPollIn, arg_name="body")
+@bp.output(schemas.ConsoleTicketPollOut)
+def poll_console_ticket(ticket_id: int, body: dict[str, Any]) -> Any:
+    """The console polls its ticket: ``pending``, or ``confirmed`` with its session (given once)."""
+    issued = console_login.redeem_ticket(ticket_id, body["secret"], int(current_app.config["SESSION_TTL_HOURS"]),
+                                         utcnow(), request.user_agent.string)
+    if issued is None:
+        return {"status": "pending"}
+    return {"status": "confirmed", **_login_payload(issued)}
+
+
+@bp.post("/auth/console-tickets/confirm")
+@rule(Action.AUTHENTICATED)
+@bp.input(schemas.ConsoleTicketConfirmIn, arg_name="body")
+@bp.output(schemas.ConsoleTicketConfirmOut)
+def confirm_console_ticket(body: dict[str, Any]) -> Any:
+    """Confirm in the mini-program that the scanned console may log in as the caller."""
+    ticket = console_login.confirm_ticket(current_principal(), body["scene"], utcnow())
+    return {"status": ticket.status}
 
 
 @bp.post("/auth/logout")

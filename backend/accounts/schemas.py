@@ -196,3 +196,45 @@ class AuditOut(Schema):
     target_type = String(allow_none=True)
     target_id = Integer(allow_none=True)
     details = Dict()
+
+
+class ConsoleTicketIn(Schema):
+    """Which mini-program version the console's code should open (``develop`` in development)."""
+
+    env_version = String(load_default="release", validate=OneOf(["release", "trial", "develop"]))
+
+
+class ConsoleTicketOut(Schema):
+    """A new console log-in ticket: show ``wxacode`` (a PNG data URL), poll with ``id`` and ``secret``."""
+
+    id = Integer()
+    secret = String()
+    expires_at = DateTime()
+    wxacode = String()
+
+
+class ConsoleTicketPollIn(Schema):
+    """The console's poll, with the secret only the asking browser holds."""
+
+    secret = String(required=True, validate=Length(1, 128))
+
+
+class ConsoleTicketPollOut(Schema):
+    """``pending`` until confirmed in the mini-program, then ``confirmed`` with the console's own session."""
+
+    status = String()
+    token = String(allow_none=True)
+    expires_at = DateTime(allow_none=True)
+    user = Nested(UserOut, allow_none=True)
+
+
+class ConsoleTicketConfirmIn(Schema):
+    """The ``scene`` of the scanned code, as the confirm page received it."""
+
+    scene = String(required=True, validate=Length(1, 32))
+
+
+class ConsoleTicketConfirmOut(Schema):
+    """The ticket confirmed: the console logs in on its next poll."""
+
+    status = String()

@@ -238,7 +238,8 @@ def bind_phone(gateway: WeChatGateway, user: User, code: str) -> str:
 
 # -- invites ---------------------------------------------------------------------------------------
 
-def _random(alphabet: str, length: int) -> str:
+def random_code(alphabet: str, length: int) -> str:
+    """A random string of ``length`` characters of ``alphabet`` (invite and log-in scenes, short codes)."""
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
@@ -246,8 +247,8 @@ def create_invite(actor: Principal, school: School, role: Role, expires_in_hours
     """Create an invite with a random ``scene`` (for the mini-program code) and a short code to type."""
     require(actor, invite_action(role), school)
     invite = Invite(school_id=school.id, role=role, created_by_id=actor.user.id,
-                    scene=_random(SCENE_ALPHABET, SCENE_LENGTH),
-                    short_code=_random(SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH),
+                    scene=random_code(SCENE_ALPHABET, SCENE_LENGTH),
+                    short_code=random_code(SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH),
                     expires_at=utcnow() + timedelta(hours=expires_in_hours), max_uses=max_uses)
     db.session.add(invite)
     db.session.flush()
@@ -270,9 +271,13 @@ def revoke_invite(actor: Principal, invite: Invite) -> Invite:
 def invite_code_image(actor: Principal, gateway: WeChatGateway, invite: Invite, env_version: str) -> bytes:
     """The mini-program code image of an invite."""
     require(actor, invite_action(Role(invite.role)), invite.school)
+    return mini_program_code(gateway, invite.scene, BIND_PAGE, env_version)
+
+
+def mini_program_code(gateway: WeChatGateway, scene: str, page: str, env_version: str) -> bytes:
+    """A mini-program code (PNG) opening ``page`` with ``scene``; WeChat's failures as our API errors."""
     try:
-        return gateway.get_unlimited_wxacode(invite.scene, BIND_PAGE, env_version=env_version,
-                                             check_path=env_version == "release")
+        return gateway.get_unlimited_wxacode(scene, page, env_version=env_version, check_path=env_version == "release")
     except WeChatUnavailable as exc:
         raise ApiError(503, "wechat_unavailable", "微信服务暂时不可用，请稍后重试") from exc
     except WeChatError as exc:

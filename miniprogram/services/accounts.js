@@ -73,6 +73,12 @@ function inviteCodeImage(inviteId, envVersion) {
   }));
 }
 
+/** Confirm that the web console showing the scanned code may log in as the caller. */
+function confirmConsoleLogin(scene) {
+  return http.post('/auth/console-tickets/confirm', { scene });
+}
+
 module.exports = {
   login, me, bindPhone, logout, lookup, redeem, pending, decide, createInvite, invites, revokeInvite, inviteCodeImage,
+  confirmConsoleLogin,
 };

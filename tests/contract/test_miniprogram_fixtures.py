@@ -28,6 +28,7 @@ API = "/api/v1"
 
 INVITE_SHORT_CODE = "K7M3Q9XP"
 INVITE_SCENE = "inviteScene0000000000001"
+CONSOLE_SCENE = "consoleScene000000000001"
 
 
 def record_accounts(rec: Recorder, wechat: Any) -> None:
@@ -50,6 +51,14 @@ def record_accounts(rec: Recorder, wechat: Any) -> None:
              description="a user without any binding")
     rec.call("me_unauthenticated", "GET", f"{API}/me", who=None, headers={"Authorization": "Bearer expired-token"},
              expect=401, description="an expired or revoked token")
+    # Scan to log in to the web console: the console's code opened on the principal's phone, confirmed once.
+    rec.client.post(f"{API}/auth/console-tickets", json={"env_version": "develop"})
+    scene = wechat.calls("getwxacodeunlimit")[-1]["json"]["scene"]
+    rec.alias(scene, CONSOLE_SCENE)
+    rec.call("console_login_confirm", "POST", f"{API}/auth/console-tickets/confirm", who="demo-principal-1",
+             body={"scene": scene}, expect=200, description="the principal confirms the console's log-in code")
+    rec.call("console_login_used", "POST", f"{API}/auth/console-tickets/confirm", who="demo-principal-1",
+             body={"scene": scene}, expect=410, description="a console log-in code already used or expired")
     wechat.register_phone_code("phone-code-1", "13800138000")
     rec.call("phone_bind", "POST", f"{API}/me/phone", who="demo-manager-1", body={"code": "phone-code-1"},
              expect=200, description="a getPhoneNumber code bound to the account (masked)")

@@ -105,7 +105,7 @@ def world(demo):
         ids[key] = {"school_id": school_id, "canteen_id": canteen.id, "area_id": area.id, "camera_id": camera.id,
                     "invite_id": invite.id, "membership_id": membership.id, "user_id": target_user.id,
                     "class_id": school_class.id,
-                    "key": "no/such/object.png", "asset": "swagger-ui.css"}
+                    "key": "no/such/object.png", "asset": "swagger-ui.css", "path": "overview", "ticket_id": 1}
     db.session.commit()
     from tests.records.matrix_world import add_records_world
 

@@ -1,0 +1,114 @@
+// The typed API client: every path and body type comes from src/api/schema.d.ts, generated from the
+// API's /openapi.json (scripts/dump_openapi.py, then `npm run types`); a pytest test fails when it is stale.
+import type { components, paths } from './schema'
+
+export type Schemas = components['schemas']
+
+/** The API's one error shape: {"error": {"code", "message", "details"}}. */
+export class ApiError extends Error {
+  constructor(
+    public readonly status: number,
+    public readonly code: string,
+    message: string,
+    public readonly details: Record<string, unknown> = {},
+  ) {
+    super(message)
+  }
+
+  /** Field errors of a 422, by field name (the form shows each next to its field). */
+  get fields(): Record<string, string> {
+    const fields = (this.details.fields ?? {}) as Record<string, unknown>
+    const out: Record<string, string> = {}
+    for (const [name, messages] of Object.entries(fields)) {
+      out[name] = Array.isArray(messages) ? messages.join('；') : String(messages)
+    }
+    return out
+  }
+}
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete'
+/** The API paths (without /api/v1) that answer a given method. */
+export type PathsWith<M extends Method> = {
+  [P in keyof paths]: paths[P] extends Record<M, object> ? (P extends `/api/v1${infer R}` ? R : never) : never
+}[keyof paths]
+
+type Operation<M extends Method, P extends string> = `/api/v1${P}` extends keyof paths
+  ? paths[`/api/v1${P}`] extends Record<M, infer O> ? O : never
+  : never
+type JsonOf<T> = T extends { content: { 'application/json': infer J } } ? J : never
+type Success<O> = O extends { responses: infer R }
+  ? R extends Record<200, infer A> ? JsonOf<A> : R extends Record<201, infer B> ? JsonOf<B> : void
+  : never
+type BodyOf<O> = O extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never
+type QueryOf<O> = O extends { parameters: { query?: infer Q } } ? Q : never
+
+export interface ClientHooks {
+  token: () => string | null
+  onUnauthorized: () => void
+}
+
+let hooks: ClientHooks = { token: () => null, onUnauthorized: () => undefined }
+
+/** Wire the client to the session (who is logged in, what to do on a 401). */
+export function configureClient(next: ClientHooks): void {
+  hooks = next
+}
+
+/** Fill `{name}` placeholders of a path template. */
+export function fillPath(template: string, params: Record<string, string | number> = {}): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    if (!(name in params)) throw new Error(`missing path parameter ${name}`)
+    return encodeURIComponent(String(params[name]))
+  })
+}
+
+function queryString(query: Record<string, unknown> | undefined): string {
+  if (!query) return ''
+  const search = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value))
+  }
+  const text = search.toString()
+  return text ? `?${text}` : ''
+}
+
+async function send(method: Method, template: string, options: {
+  params?: Record<string, string | number>
+  query?: Record<string, unknown>
+  body?: unknown
+}): Promise<unknown> {
+  const headers: Record<string, string> = { Accept: 'application/json' }
+  const token = hooks.token()
+  if (token) headers.Authorization = `Bearer ${token}`
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json'
+  const response = await fetch(`/api/v1${fillPath(template, options.params)}${queryString(options.query)}`, {
+    method: method.toUpperCase(),
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  })
+  if (response.status === 204) return undefined
+  const payload = await response.json().catch(() => null)
+  if (!response.ok) {
+    const error = (payload && payload.error) || {}
+    if (response.status === 401) hooks.onUnauthorized()
+    throw new ApiError(response.status, error.code ?? 'http_error', error.message ?? `请求失败（${response.status}）`,
+      error.details ?? {})
+  }
+  return payload
+}
+
+/** GET a path; the answer is typed by the OpenAPI document. */
+export function get<P extends PathsWith<'get'>>(path: P, options: {
+  params?: Record<string, string | number>
+  query?: QueryOf<Operation<'get', P>>
+} = {}): Promise<Success<Operation<'get', P>>> {
+  return send('get', path, options as never) as Promise<Success<Operation<'get', P>>>
+}
+
+/** POST a JSON body to a path; body and answer are typed by the OpenAPI document. */
+export function post<P extends PathsWith<'post'>>(path: P, options: {
+  params?: Record<string, string | number>
+  body?: BodyOf<Operation<'post', P>>
+} = {}): Promise<Success<Operation<'post', P>>> {
+  return send('post', path, options as never) as Promise<Success<Operation<'post', P>>>
+}

@@ -1,0 +1,38 @@
+// Pages and the guard: no session → 登录; a session without school or region → 无工作台.
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { deskOf, loadUser, session, whenExpired } from './services/session'
+
+const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('./pages/login/LoginPage.vue'), meta: { public: true } },
+  { path: '/no-desk', name: 'no-desk', component: () => import('./pages/no-scope/NoDeskPage.vue') },
+  { path: '/', redirect: '/overview' },
+  { path: '/overview', name: 'overview', component: () => import('./pages/overview/OverviewPage.vue'), meta: { title: '总览' } },
+  { path: '/violations', name: 'violations', component: () => import('./pages/violations/ViolationListPage.vue'), meta: { title: '问题整改' } },
+  { path: '/violations/:id', name: 'violation', component: () => import('./pages/violations/ViolationDetailPage.vue'), meta: { title: '问题详情' } },
+  { path: '/supervision', name: 'supervision', component: () => import('./pages/supervision/SupervisionPage.vue'), meta: { title: '监督检查' } },
+  { path: '/supervision/orders/:id', name: 'order', component: () => import('./pages/supervision/OrderDetailPage.vue'), meta: { title: '督办单' } },
+  { path: '/supervision/inspections/:id', name: 'inspection', component: () => import('./pages/supervision/InspectionDetailPage.vue'), meta: { title: '检查' } },
+  { path: '/:pathMatch(.*)*', redirect: '/overview' },
+]
+
+export const router = createRouter({ history: createWebHistory('/console/'), routes })
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true
+  const user = await loadUser()
+  if (!user) return { name: 'login', query: { next: to.fullPath } }
+  if (!deskOf(user) && to.name !== 'no-desk') return { name: 'no-desk' }
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = `${(to.meta.title as string) ?? '工作台'} · 明厨亮灶`
+})
+
+// A 401 in the middle of work: back to log-in, then back here; open forms keep their drafts.
+whenExpired(() => {
+  const current = router.currentRoute.value
+  if (current.name !== 'login') void router.push({ name: 'login', query: { next: current.fullPath, expired: '1' } })
+})
+
+export { session }

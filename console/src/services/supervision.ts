@@ -1,0 +1,77 @@
+// 监督检查: spot checks, inspection rounds and supervision orders (routes of backend/regulators/routes.py).
+import { get, post, type Schemas } from '../api/client'
+
+export type SpotCheck = Schemas['SpotCheckOut']
+export type Round = Schemas['RoundOut']
+export type Order = Schemas['OrderOut']
+
+export const ORDER_STATUS: Record<string, string> = { issued: '待答复', responded: '已答复', closed: '已办结' }
+export const ROUND_STATUS: Record<string, string> = { planned: '计划中', in_progress: '进行中', completed: '已完成' }
+
+/** Spot checks of a region, newest first. */
+export function listSpotChecks(regionId: number): Promise<SpotCheck[]> {
+  return get('/regions/{region_id}/spot-checks', { params: { region_id: regionId } })
+}
+
+/** Draw canteens at random (a seed reproduces an earlier draw). */
+export function createSpotCheck(regionId: number, body: { size: number, seed: string | null, note: string | null }): Promise<SpotCheck> {
+  return post('/regions/{region_id}/spot-checks', { params: { region_id: regionId }, body: { ...body, school_kind: null } })
+}
+
+/** Inspection rounds of a region. */
+export function listRounds(regionId: number): Promise<Round[]> {
+  return get('/regions/{region_id}/inspections', { params: { region_id: regionId } })
+}
+
+/** Plan a joint inspection: other inspectors of the region (the creator leads) and the canteens to visit,
+ * or those of a spot check. */
+export function createRound(regionId: number, body: { title: string, planned_at: string, inspector_ids: number[],
+  canteen_ids: number[], spot_check_id: number | null }): Promise<Round> {
+  return post('/regions/{region_id}/inspections', { params: { region_id: regionId }, body })
+}
+
+/** One round with inspectors, canteens and findings. */
+export function loadRound(id: number): Promise<Round> {
+  return get('/inspections/{inspection_id}', { params: { inspection_id: id } })
+}
+
+/** Mark a canteen visited with its result. */
+export function recordVisit(id: number, canteenId: number, result: 'pass' | 'issues'): Promise<unknown> {
+  return post('/inspections/{inspection_id}/visits',
+    { params: { inspection_id: id }, body: { canteen_id: canteenId, result } })
+}
+
+/** Record a finding (it opens a violation by default). */
+export function recordFinding(id: number, body: Schemas['FindingIn']): Promise<unknown> {
+  return post('/inspections/{inspection_id}/findings', { params: { inspection_id: id }, body })
+}
+
+/** Conclude a round with its summary. */
+export function completeRound(id: number, summary: string): Promise<Round> {
+  return post('/inspections/{inspection_id}/complete', { params: { inspection_id: id }, body: { summary: summary || null } })
+}
+
+/** A school's supervision orders. */
+export function listOrders(schoolId: number): Promise<Order[]> {
+  return get('/schools/{school_id}/supervision-orders', { params: { school_id: schoolId } })
+}
+
+/** One order. */
+export function loadOrder(id: number): Promise<Order> {
+  return get('/supervision-orders/{order_id}', { params: { order_id: id } })
+}
+
+/** Issue an order to a school (regulator). */
+export function issueOrder(schoolId: number, body: { title: string, content: string, due_at: string }): Promise<Order> {
+  return post('/schools/{school_id}/supervision-orders', { params: { school_id: schoolId }, body })
+}
+
+/** The school's answer (principal). */
+export function respondOrder(id: number, response: string): Promise<Order> {
+  return post('/supervision-orders/{order_id}/respond', { params: { order_id: id }, body: { response } })
+}
+
+/** Close an order (regulator). */
+export function closeOrder(id: number, reason: string): Promise<Order> {
+  return post('/supervision-orders/{order_id}/close', { params: { order_id: id }, body: { reason: reason || null } })
+}

@@ -1,0 +1,87 @@
+// 问题整改: lists with filters, the detail, and each role's actions (routes of backend/violations/routes.py).
+import { get, post, type Schemas } from '../api/client'
+import { shanghaiDay } from './time'
+import type { Desk } from './session'
+import type { paths } from '../api/schema'
+
+type ListQuery = NonNullable<paths['/api/v1/schools/{school_id}/violations']['get']['parameters']['query']>
+
+export type Violation = Schemas['ViolationOut']
+export type ViolationDetail = Schemas['ViolationDetailOut']
+
+export const STATUS_OPTIONS = [
+  { value: 'open', label: '待通知' }, { value: 'notified', label: '待整改' },
+  { value: 'rectifying', label: '整改中' }, { value: 'submitted', label: '待复核' },
+  { value: 'rejected', label: '已驳回' }, { value: 'closed', label: '已办结' },
+]
+
+export interface ViolationFilters {
+  status?: ListQuery['status']
+  kind?: ListQuery['kind']
+  overdue?: boolean
+  school_id?: number
+  from?: string
+  to?: string
+  /** The overview's figures: in_progress (not closed), rectified or dismissed (closed that way). */
+  state?: 'in_progress' | 'rectified' | 'dismissed'
+}
+
+/** Whether a row belongs to a figure of the overview (definitions: backend/violations/stats.py). */
+export function inState(row: Violation, state: ViolationFilters['state']): boolean {
+  if (state === 'in_progress') return row.status !== 'closed'
+  if (state === 'rectified' || state === 'dismissed') return row.status === 'closed' && row.resolution === state
+  return true
+}
+
+/** Violations of the desk (or one school of a regulator's region), newest first, filtered. The API
+ * filters status, kind and overdue; the period (local days) and the figure's state are applied to the page
+ * the API returned (the newest 200). */
+export async function listViolations(desk: Desk, filters: ViolationFilters): Promise<Violation[]> {
+  const query = { status: filters.status, kind: filters.kind, overdue: filters.overdue, limit: 200 }
+  const schoolId = desk.kind === 'school' ? desk.id : filters.school_id
+  const rows = schoolId
+    ? await get('/schools/{school_id}/violations', { params: { school_id: schoolId }, query })
+    : await get('/regions/{region_id}/violations', { params: { region_id: desk.id }, query })
+  return rows.filter((row) => {
+    const day = shanghaiDay(row.created_at ?? '')
+    return (!filters.from || day >= filters.from) && (!filters.to || day <= filters.to) && inState(row, filters.state)
+  })
+}
+
+/** One violation with evidence, timeline and rectifications. */
+export function loadViolation(id: number): Promise<ViolationDetail> {
+  return get('/violations/{violation_id}', { params: { violation_id: id } })
+}
+
+/** Take the problem on (canteen manager or staff). */
+export function startViolation(id: number, note: string): Promise<ViolationDetail> {
+  return post('/violations/{violation_id}/start', { params: { violation_id: id }, body: { note: note || null } })
+}
+
+/** Submit what was done, with photo keys uploaded first. */
+export function submitRectification(id: number, measures: string, photos: string[] = []): Promise<ViolationDetail> {
+  return post('/violations/{violation_id}/rectifications', { params: { violation_id: id }, body: { measures, photos } })
+}
+
+/** Accept or reject the submitted rectification (principal or regulator). */
+export function reviewViolation(id: number, approve: boolean, reason: string): Promise<ViolationDetail> {
+  return post('/violations/{violation_id}/review',
+    { params: { violation_id: id }, body: { approve, reason: reason || null } })
+}
+
+/** Withdraw a false alarm with the reason on record. */
+export function dismissViolation(id: number, reason: string): Promise<ViolationDetail> {
+  return post('/violations/{violation_id}/dismiss', { params: { violation_id: id }, body: { reason } })
+}
+
+/** Which actions the desk's role may take on a violation in its current status. */
+export function actionsFor(role: string, status: string): string[] {
+  const actions: string[] = []
+  const rectifier = role === 'manager' || role === 'staff'
+  const reviewer = role === 'principal' || role === 'regulator'
+  if (rectifier && ['open', 'notified', 'rejected'].includes(status)) actions.push('start')
+  if (rectifier && status === 'rectifying') actions.push('submit')
+  if (reviewer && status === 'submitted') actions.push('review')
+  if (reviewer && status !== 'closed') actions.push('dismiss')
+  return actions
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest'
+import { nextTick } from 'vue'
+import { clearDraft, useDraft } from '../../src/services/drafts'
+import { deskOf, type User } from '../../src/services/session'
+import { shanghaiDay, shanghaiTime } from '../../src/services/time'
+import { actionsFor, inState, type Violation } from '../../src/services/violations'
+
+describe('desk of a user', () => {
+  it('is the regulated region first, then an active staff binding, else none', () => {
+    const regulator = { regulator_scopes: [{ region_id: 3, region_name: '西湖区' }], memberships: [] } as User
+    expect(deskOf(regulator)).toEqual({ kind: 'region', id: 3, name: '西湖区', role: 'regulator' })
+    const principal = { regulator_scopes: [], memberships: [
+      { school_id: 1, school_name: '甲校', role: 'parent', status: 'active' },
+      { school_id: 2, school_name: '乙校', role: 'principal', status: 'pending' },
+      { school_id: 4, school_name: '丁校', role: 'principal', status: 'active' },
+    ] } as User
+    expect(deskOf(principal)).toEqual({ kind: 'school', id: 4, name: '丁校', role: 'principal' })
+    const parent = { regulator_scopes: [], memberships: [{ school_id: 1, role: 'parent', status: 'active' }] } as User
+    expect(deskOf(parent)).toBeNull()
+  })
+})
+
+describe('violation actions and figures', () => {
+  it('offers each role what the API lets it do', () => {
+    expect(actionsFor('staff', 'notified')).toEqual(['start'])
+    expect(actionsFor('manager', 'rectifying')).toEqual(['submit'])
+    expect(actionsFor('principal', 'submitted')).toEqual(['review', 'dismiss'])
+    expect(actionsFor('regulator', 'open')).toEqual(['dismiss'])
+    expect(actionsFor('principal', 'closed')).toEqual([])
+  })
+
+  it('matches the overview figures', () => {
+    const row = (status: string, resolution: string | null) => ({ status, resolution }) as Violation
+    expect(inState(row('rectifying', null), 'in_progress')).toBe(true)
+    expect(inState(row('closed', 'rectified'), 'in_progress')).toBe(false)
+    expect(inState(row('closed', 'rectified'), 'rectified')).toBe(true)
+    expect(inState(row('closed', 'dismissed'), 'rectified')).toBe(false)
+  })
+})
+
+describe('Shanghai time', () => {
+  it('shows any instant in Asia/Shanghai', () => {
+    expect(shanghaiTime('2026-12-05T17:30:00Z')).toBe('2026-12-06 01:30')
+    expect(shanghaiTime('2026-12-06T01:30:00+08:00')).toBe('2026-12-06 01:30')
+    expect(shanghaiDay('2026-12-05T16:00:00Z')).toBe('2026-12-06')
+    expect(shanghaiTime(null)).toBe('')
+  })
+})
+
+describe('form drafts', () => {
+  it('survive a reload of the page and are cleared once accepted', async () => {
+    sessionStorage.clear()
+    const form = useDraft('t', { measures: '' })
+    form.measures = '已更换口罩'
+    await nextTick()
+    expect(useDraft('t', { measures: '' }).measures).toBe('已更换口罩')
+    clearDraft('t', form, { measures: '' })
+    expect(form.measures).toBe('')
+    expect(useDraft('t', { measures: '' }).measures).toBe('')
+  })
+})
+
+describe('form submission', () => {
+  it('keeps the server field errors on failure and runs done only on success', async () => {
+    const { ApiError } = await import('../../src/api/client')
+    const { submitForm, useFormErrors } = await import('../../src/services/formErrors')
+    const errors = useFormErrors()
+    const done: string[] = []
+    const failed = await submitForm(errors, async () => {
+      throw new ApiError(422, 'validation_error', '请求参数不正确', { fields: { title: ['长度应在 2 到 100 之间'] } })
+    }, () => done.push('no'))
+    expect(failed).toBe(false)
+    expect(errors.fields).toEqual({ title: '长度应在 2 到 100 之间' })
+    expect(errors.message).toBe('请求参数不正确')
+    expect(await submitForm(errors, async () => 7, (value) => done.push(`ok ${value}`))).toBe(true)
+    expect(done).toEqual(['ok 7'])
+    expect(errors.fields).toEqual({})
+  })
+})
