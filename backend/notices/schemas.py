@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, List, Nested
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import Length, OneOf
 from marshmallow import ValidationError, fields, validates
 
-from backend.fields import DateTime, Id, Integer, String
+from backend.fields import DateTime, Integer, String
 from backend.notices.models import NoticeStatus
 from backend.notices.quota import CHOICES
+from backend.schemas_common import PageQuerySchema
 
 
-class InboxQuery(Schema):
+class InboxQuery(PageQuerySchema):
     """The caller's notices, newest first."""
 
     unread = Boolean(load_default=False)
-    before_id = Id(load_default=None)
-    limit = Integer(load_default=50, validate=Range(1, 200))
 
 
 class NoticeOut(Schema):
@@ -90,12 +89,10 @@ class SubscriptionsReportOut(Schema):
     subscriptions = List(Nested(SubscriptionOut))
 
 
-class DeliveryQuery(Schema):
+class DeliveryQuery(PageQuerySchema):
     """Notices by delivery state (admins)."""
 
     status = String(load_default=NoticeStatus.FAILED.value, validate=OneOf([s.value for s in NoticeStatus]))
-    before_id = Id(load_default=None)
-    limit = Integer(load_default=50, validate=Range(1, 200))
 
 
 class DeliveryOut(Schema):
