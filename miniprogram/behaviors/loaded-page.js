@@ -29,10 +29,7 @@ const loadedPage = Behavior({
       return this.fetch().then((result) => {
         this.loadedOnce = true;
         this.show(result);
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
-      });
+      }, guard.loadFailed(this));
     },
   },
 });
