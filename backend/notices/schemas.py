@@ -19,8 +19,8 @@ class InboxQuery(PageQuerySchema):
     unread = Boolean(load_default=False)
 
 
-class NoticeOut(Schema):
-    """An inbox item, with how its WeChat copy fared."""
+class NoticeFields(Schema):
+    """What every view of a notice shows: which one, about what, why and when."""
 
     id = Integer()
     school_id = Integer(allow_none=True)
@@ -28,9 +28,14 @@ class NoticeOut(Schema):
     subject_id = Integer()
     purpose = String()
     title = String()
+    created_at = DateTime()
+
+
+class NoticeOut(NoticeFields):
+    """An inbox item, with how its WeChat copy fared."""
+
     body = String()
     page = String(allow_none=True)
-    created_at = DateTime()
     read_at = DateTime(allow_none=True)
     read = fields.Function(lambda notice: notice.read_at is not None)
     delivery = String(attribute="status")
@@ -95,16 +100,10 @@ class DeliveryQuery(PageQuerySchema):
     status = String(load_default=NoticeStatus.FAILED.value, validate=OneOf([s.value for s in NoticeStatus]))
 
 
-class DeliveryOut(Schema):
+class DeliveryOut(NoticeFields):
     """A notice's delivery, for admins."""
 
-    id = Integer()
     user_id = Integer()
-    school_id = Integer(allow_none=True)
-    subject_type = String()
-    subject_id = Integer()
-    purpose = String()
-    title = String()
     status = String()
     attempts = Integer()
     attempt_budget = Integer()
@@ -115,7 +114,6 @@ class DeliveryOut(Schema):
     delivery_report = String(allow_none=True)
     # Sends that may have shown the recipient this message twice (see backend/notices/dispatcher.py).
     possible_duplicates = Integer()
-    created_at = DateTime()
 
 
 class AttemptOut(Schema):

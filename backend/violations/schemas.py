@@ -188,11 +188,15 @@ class BucketOut(Schema):
     overdue = Integer()
 
 
-class KindBucketOut(BucketOut):
-    """Counts of one violation kind."""
+class KindOut(Schema):
+    """A violation kind and its Chinese name."""
 
     kind = String()
     label = String()
+
+
+class KindBucketOut(BucketOut, KindOut):
+    """Counts of one violation kind."""
 
 
 class SourceBucketOut(BucketOut):
@@ -250,13 +254,6 @@ class TimelineItemOut(Schema):
     measures = String(allow_none=True)
     evidence = Nested(PublicEvidenceOut)
     events = List(Nested(PublicEventOut))
-
-
-class KindOut(Schema):
-    """A violation kind and its Chinese name."""
-
-    kind = String()
-    label = String()
 
 
 class TransparencyOut(Schema):
