@@ -53,21 +53,25 @@ def _written(result: services.WriteResult) -> tuple[dict[str, Any], int, dict[st
     return body, 201, {"Idempotent-Replayed": "true" if result.replayed else "false"}
 
 
-# (kind, last part of the URL of the kind's list and create routes, create schema, list query schema)
+# (kind, URL of the kind's list and create routes, create schema, list query schema)
 KIND_ROUTES: list[tuple[RecordKind, str, type, type]] = [
-    (RecordKind.SUPPLIER, "suppliers", schemas.SupplierIn, schemas.SupplierQuery),
-    (RecordKind.CERTIFICATE, "certificates", schemas.CertificateIn, schemas.CertificateQuery),
-    (RecordKind.RECEIVING, "receivings", schemas.ReceivingIn, schemas.ReceivingQuery),
-    (RecordKind.MENU, "menus", schemas.MenuIn, schemas.MealQuery),
-    (RecordKind.DISINFECTION, "disinfections", schemas.DisinfectionIn, schemas.DisinfectionQuery),
-    (RecordKind.SAMPLE, "samples", schemas.SampleIn, schemas.SampleQuery),
-    (RecordKind.SAMPLE_DISPOSAL, "sample-disposals", schemas.SampleDisposalIn, schemas.DisposalQuery),
-    (RecordKind.ACCOMPANIED_MEAL, "accompanied-meals", schemas.AccompaniedMealIn, schemas.AccompaniedQuery),
+    (RecordKind.SUPPLIER, "/canteens/<id:canteen_id>/suppliers", schemas.SupplierIn, schemas.SupplierQuery),
+    (RecordKind.CERTIFICATE, "/canteens/<id:canteen_id>/certificates", schemas.CertificateIn,
+     schemas.CertificateQuery),
+    (RecordKind.RECEIVING, "/canteens/<id:canteen_id>/receivings", schemas.ReceivingIn, schemas.ReceivingQuery),
+    (RecordKind.MENU, "/canteens/<id:canteen_id>/menus", schemas.MenuIn, schemas.MealQuery),
+    (RecordKind.DISINFECTION, "/canteens/<id:canteen_id>/disinfections", schemas.DisinfectionIn,
+     schemas.DisinfectionQuery),
+    (RecordKind.SAMPLE, "/canteens/<id:canteen_id>/samples", schemas.SampleIn, schemas.SampleQuery),
+    (RecordKind.SAMPLE_DISPOSAL, "/canteens/<id:canteen_id>/sample-disposals", schemas.SampleDisposalIn,
+     schemas.DisposalQuery),
+    (RecordKind.ACCOMPANIED_MEAL, "/canteens/<id:canteen_id>/accompanied-meals", schemas.AccompaniedMealIn,
+     schemas.AccompaniedQuery),
 ]
 
 
-def _register_kind(kind: RecordKind, collection: str, create_schema: type, query_schema: type) -> None:
-    path, label = f"/canteens/<id:canteen_id>/{collection}", kind.label
+def _register_kind(kind: RecordKind, path: str, create_schema: type, query_schema: type) -> None:
+    label = kind.label
     def create(canteen_id: int, body: dict[str, Any], headers: dict[str, str]) -> Any:
         key, fingerprint = _idempotency(headers, request.get_json(silent=True))
         result = services.create_record(current_principal(), db.session.get(Canteen, canteen_id), kind, body,
