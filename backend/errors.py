@@ -28,6 +28,14 @@ HTTP_STATUS_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+class Refusal(Exception):
+    """Something refused; ``reason`` is a short machine-readable word for logs and tests."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class ApiError(HTTPError):
     """A business error with a machine-readable code and a Chinese message for the user."""
 

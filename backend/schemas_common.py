@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from apiflask import Schema
 from apiflask.validators import OneOf, Range
-from marshmallow import ValidationError, validates_schema
+from marshmallow import ValidationError, missing, validates_schema
+from marshmallow.fields import Field
 
 from backend.fields import Id, Integer, String
 from backend.schools.models import Meal
@@ -52,6 +55,20 @@ class PageQuerySchema(Schema):
 
     before_id = Id(load_default=None)
     limit = Integer(load_default=50, validate=Range(1, 200))
+
+
+def patch_schema(name: str, doc: str, source: type[Schema], names: Iterable[str], *, nullable: Iterable[str] = (),
+                 **extra: Field) -> type[Schema]:
+    """The schema of a PATCH body: the ``names`` fields of the create schema ``source`` with the same validation,
+    none required and none defaulted (what is left out stays as it is); only the ``nullable`` ones may be set
+    to null. ``extra`` fields only a change has are added as given."""
+    nullable = set(nullable)
+    fields: dict[str, Any] = {}
+    for field_name in names:
+        field = copy.deepcopy(source._declared_fields[field_name])
+        field.required, field.load_default, field.allow_none = False, missing, field_name in nullable
+        fields[field_name] = field
+    return type(name, (Schema,), {"__doc__": doc, "__module__": source.__module__, **fields, **extra})
 
 
 def localise_validation_messages() -> None:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.loadgen import CpuMeter, interleaved, print_ratio, start_gunicorn  # noqa: E402
+from bench.loadgen import CpuMeter, interleaved, print_lines, print_ratio, start_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_bench_api"
 
@@ -39,12 +39,12 @@ def recreate_database(url: str) -> str:
     return target.render_as_string(hide_password=False)
 
 
-def bench_env(database_url: str) -> dict[str, str]:
-    """A production-mode environment (production settings, no dev routes)."""
+def bench_env(database_url: str, name: str = "api", **settings: str) -> dict[str, str]:
+    """A production-mode environment (production settings, no dev routes), plus a bench's own ``settings``."""
     env = dict(os.environ)
     env.update(APP_ENV="production", DATABASE_URL=database_url, SECRET_KEY="bench-" + "k" * 40,
                WECHAT_APPID="wx_bench", WECHAT_SECRET="s" * 32, FLASK_APP="backend.app:create_app",
-               LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), INSTANCE_PATH="/tmp/kitchen-bench-api")
+               LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), INSTANCE_PATH=f"/tmp/kitchen-bench-{name}", **settings)
     env.pop("REDIS_URL", None)
     return env
 
@@ -83,23 +83,44 @@ def make_tokens(env: dict[str, str], count: int) -> list[str]:
     return output.split()
 
 
-def main() -> int:
-    """Seed, serve, measure, print."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--schools", type=int, default=200)
-    parser.add_argument("--parents-per-school", type=int, default=50)
+def seeded_bench_arguments(description: str | None, *, schools: int, parents_per_school: int,
+                           port: int) -> argparse.ArgumentParser:
+    """The options of a bench on a seed-scale database: the seed's size, the load and gunicorn's size."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--schools", type=int, default=schools)
+    parser.add_argument("--parents-per-school", type=int, default=parents_per_school)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--port", type=int, default=18431)
-    args = parser.parse_args()
+    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    return parser
 
-    database_url = recreate_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    env = bench_env(database_url)
+
+def seeded_database(args: argparse.Namespace, default_url: str, name: str, **settings: str) -> tuple[str, dict]:
+    """Recreate the bench's database (BENCH_DATABASE_URL or ``default_url``), migrate and seed it as ``args``
+    say; returns its URL and the environment to serve it with."""
+    database_url = recreate_database(os.environ.get("BENCH_DATABASE_URL", default_url))
+    env = bench_env(database_url, name, **settings)
     migrate_and_seed(env, args.schools, args.parents_per_school)
+    return database_url, env
+
+
+def describe_run(args: argparse.Namespace) -> str:
+    """The line that says what was seeded and how the load ran."""
+    return (f"\nseed: {args.schools} schools × {args.parents_per_school} parents on PostgreSQL; gunicorn "
+            f"{args.workers} workers × {args.threads} threads; concurrency {args.concurrency}; {args.rounds} "
+            f"interleaved rounds of {args.seconds:g} s")
+
+
+def main() -> int:
+    """Seed, serve, measure, print."""
+    args = seeded_bench_arguments(__doc__, schools=200, parents_per_school=50, port=18431).parse_args()
+    database_url, env = seeded_database(args, DEFAULT_URL, "api")
     tokens = make_tokens(env, 200)
 
-    server, base = start_gunicorn(env, args.port, workers=2, threads=8)
+    server, base = start_gunicorn(env, args.port, args.workers, args.threads)
     try:
         headers = [{"Authorization": f"Bearer {t}"} for t in tokens]
         common = {"seconds": args.seconds, "concurrency": args.concurrency}
@@ -115,11 +136,8 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=20)
 
-    print(f"\nseed: {args.schools} schools × {args.parents_per_school} parents on PostgreSQL; gunicorn 2 workers "
-          f"× 8 threads; concurrency {args.concurrency}; {args.rounds} interleaved rounds of {args.seconds:g} s")
-    for runs in results.values():
-        for result in runs:
-            print(result.line())
+    print(describe_run(args))
+    print_lines(results)
     print_ratio("GET /api/v1/me", "GET /healthz", results, target=0.6)
     return 0 if all(r.errors == 0 for runs in results.values() for r in runs) else 1
 

@@ -18,11 +18,9 @@ dropped and recreated each run.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import http.client
 import multiprocessing
-import os
 import random
 import statistics
 import sys
@@ -37,23 +35,12 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import migrate_and_seed, recreate_database  # noqa: E402
-from bench.loadgen import LoadResult, OneWriteConnection, start_gunicorn  # noqa: E402
+from bench.api import describe_run, seeded_bench_arguments, seeded_database  # noqa: E402
+from bench.loadgen import LoadResult, OneWriteConnection, print_lines, start_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_bench_live"
 SECRET_KEY = "bench-" + "k" * 40
 HOOK_SECRET = "bench-hook-secret-" + "h" * 20
-
-
-def bench_env(database_url: str) -> dict[str, str]:
-    """A production-mode environment."""
-    env = dict(os.environ)
-    env.update(APP_ENV="production", DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY, WECHAT_APPID="wx_bench",
-               WECHAT_SECRET="s" * 32, MEDIA_HOOK_SECRET=HOOK_SECRET, FLASK_APP="backend.app:create_app",
-               LOG_LEVEL="WARNING",
-               PYTHONPATH=str(ROOT), INSTANCE_PATH="/tmp/kitchen-bench-live")
-    env.pop("REDIS_URL", None)
-    return env
 
 
 @contextlib.contextmanager
@@ -188,20 +175,8 @@ def players_leave(database_url: str) -> None:
 
 def main() -> int:
     """Seed, serve, measure, print."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--schools", type=int, default=500)
-    parser.add_argument("--parents-per-school", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--port", type=int, default=18432)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
-    args = parser.parse_args()
-
-    database_url = recreate_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    env = bench_env(database_url)
-    migrate_and_seed(env, args.schools, args.parents_per_school)
+    args = seeded_bench_arguments(__doc__, schools=500, parents_per_school=10, port=18432).parse_args()
+    database_url, env = seeded_database(args, DEFAULT_URL, "live", MEDIA_HOOK_SECRET=HOOK_SECRET)
     pool = viewers(database_url)
 
     server, base = start_gunicorn(env, args.port, args.workers, args.threads)
@@ -225,12 +200,8 @@ def main() -> int:
     sessions = count_sessions(database_url)
     plays = sum(r.requests - r.errors for r in results["POST on_play"])
     warm_plays = sessions - plays
-    print(f"\nseed: {args.schools} schools × {args.parents_per_school} parents on PostgreSQL; gunicorn "
-          f"{args.workers} workers × {args.threads} threads; concurrency {args.concurrency}; {args.rounds} interleaved "
-          f"rounds of {args.seconds:g} s")
-    for runs in results.values():
-        for result in runs:
-            print(result.line())
+    print(describe_run(args))
+    print_lines(results)
     healthz = statistics.median(r.rps for r in results["GET /healthz"])
     play = statistics.median(r.rps for r in results["POST on_play"])
     errors = sum(r.errors for runs in results.values() for r in runs)

@@ -215,6 +215,13 @@ def interleaved(runs: Sequence[tuple[str, dict]], rounds: int = 3,
     return results
 
 
+def print_lines(results: dict[str, list[LoadResult]]) -> None:
+    """Print every run's line, label by label."""
+    for runs in results.values():
+        for result in runs:
+            print(result.line())
+
+
 def median_rps(results: list[LoadResult]) -> float:
     """The median of several runs' throughput."""
     return statistics.median(r.rps for r in results)

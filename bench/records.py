@@ -28,7 +28,7 @@ from sqlalchemy import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.loadgen import CpuMeter, interleaved, print_ratio, start_gunicorn  # noqa: E402
+from bench.loadgen import CpuMeter, interleaved, print_lines, print_ratio, start_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_records_bench"
 
@@ -186,9 +186,7 @@ def main() -> None:
         server.wait(timeout=20)
     print(f"\nconcurrency {args.concurrency} keep-alive clients, gunicorn {args.workers} workers × "
           f"{args.threads} threads, PostgreSQL, {args.seconds:g}s per endpoint in {args.slices} interleaved slices")
-    for runs_of_label in results.values():
-        for result in runs_of_label:
-            print(result.line())
+    print_lines(results)
     print_ratio("GET today", "GET /healthz", results, target=0.6)
 
 if __name__ == "__main__":

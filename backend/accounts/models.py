@@ -9,51 +9,38 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db_types import EncryptedText, UTCDateTime
+from backend.enums import LabelledStrEnum
 from backend.extensions import db
 from backend.schools.models import Region, School, SchoolClass
 from backend.timeutil import utcnow
 
 
-class Role(StrEnum):
+class Role(LabelledStrEnum):
     """Roles a user holds in one school."""
 
-    PARENT = "parent"
-    COMMITTEE = "committee"
-    MANAGER = "manager"
-    STAFF = "staff"
-    PRINCIPAL = "principal"
+    PARENT = "parent", "家长"
+    COMMITTEE = "committee", "家委会成员"
+    MANAGER = "manager", "食堂负责人"
+    STAFF = "staff", "学校食品安全管理员"
+    PRINCIPAL = "principal", "校长"
 
 
-ROLE_LABELS = {
-    Role.PARENT: "家长",
-    Role.COMMITTEE: "家委会成员",
-    Role.MANAGER: "食堂负责人",
-    Role.STAFF: "学校食品安全管理员",
-    Role.PRINCIPAL: "校长",
-}
+ROLE_LABELS = Role.labels()
 
 
-class Relation(StrEnum):
+class Relation(LabelledStrEnum):
     """How a parent applicant is related to the child."""
 
-    FATHER = "father"
-    MOTHER = "mother"
-    PATERNAL_GRANDFATHER = "paternal_grandfather"
-    PATERNAL_GRANDMOTHER = "paternal_grandmother"
-    MATERNAL_GRANDFATHER = "maternal_grandfather"
-    MATERNAL_GRANDMOTHER = "maternal_grandmother"
-    GUARDIAN = "guardian"
+    FATHER = "father", "父亲"
+    MOTHER = "mother", "母亲"
+    PATERNAL_GRANDFATHER = "paternal_grandfather", "爷爷"
+    PATERNAL_GRANDMOTHER = "paternal_grandmother", "奶奶"
+    MATERNAL_GRANDFATHER = "maternal_grandfather", "外公"
+    MATERNAL_GRANDMOTHER = "maternal_grandmother", "外婆"
+    GUARDIAN = "guardian", "其他监护人"
 
 
-RELATION_LABELS = {
-    Relation.FATHER: "父亲",
-    Relation.MOTHER: "母亲",
-    Relation.PATERNAL_GRANDFATHER: "爷爷",
-    Relation.PATERNAL_GRANDMOTHER: "奶奶",
-    Relation.MATERNAL_GRANDFATHER: "外公",
-    Relation.MATERNAL_GRANDMOTHER: "外婆",
-    Relation.GUARDIAN: "其他监护人",
-}
+RELATION_LABELS = Relation.labels()
 
 
 class MembershipStatus(StrEnum):

@@ -33,6 +33,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote_plus, urlsplit, urlunsplit
 
+from backend.errors import Refusal
 from backend.fields import ID_PATTERN
 
 TOKEN_VERSION = "L1"
@@ -51,12 +52,8 @@ class TokenKind(StrEnum):
     RELAY = "r"
 
 
-class TokenError(Exception):
-    """A token that must be refused; ``reason`` is a short machine-readable word for logs and tests."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class TokenError(Refusal):
+    """A token that must be refused."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from backend.accounts.models import User
 from backend.db_util import insert_if_absent
-from backend.errors import ApiError
+from backend.errors import ApiError, Refusal
 from backend.extensions import db
 from backend.integrations import media
 from backend.integrations.media import HlsRequest, HookCall, HookEvent, TokenError, TokenKind
@@ -63,12 +63,8 @@ TOUCH_EVERY_SECONDS = 5
 RECORDING_NAME = re.compile(r"^cam-[1-9][0-9]{0,9}-(?P<start>[0-9]{9,11})\.flv$")
 
 
-class HookRefused(Exception):
+class HookRefused(Refusal):
     """The media server must refuse (or drop) this publisher or player."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def _refuse(reason: str, event: HookEvent | None = None) -> HookRefused:

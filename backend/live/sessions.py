@@ -26,18 +26,15 @@ from flask import current_app
 from sqlalchemy.dialects import sqlite
 
 from backend.db_types import UTCDateTime
+from backend.errors import Refusal
 from backend.extensions import autocommit_engine, db
 from backend.integrations.media import MediaToken
 from backend.live.group_open import GroupOpener, OpenRequest
 from backend.live.models import CloseReason, ViewSession
 
 
-class SessionRefused(Exception):
-    """The media server must refuse this play; ``reason`` is logged and tested."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class SessionRefused(Refusal):
+    """The media server must refuse this play."""
 
 
 @dataclass(frozen=True)

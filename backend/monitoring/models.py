@@ -16,35 +16,26 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db_types import UTCDateTime
+from backend.enums import LabelledStrEnum
 from backend.extensions import db
 from backend.timeutil import utcnow
 
 
-class HealthStatus(StrEnum):
+class HealthStatus(LabelledStrEnum):
     """A camera's health: ``ok`` or its most important picture problem (see workers.camera.camera_health)."""
 
-    UNKNOWN = "unknown"
-    OK = "ok"
-    OFFLINE = "offline"
-    FROZEN = "frozen"
-    OCCLUDED = "occluded"
-    TOO_DARK = "too_dark"
-    TOO_BRIGHT = "too_bright"
-    BLURRED = "blurred"
-    COLOUR_CAST = "colour_cast"
+    UNKNOWN = "unknown", "尚未检测"
+    OK = "ok", "正常"
+    OFFLINE = "offline", "离线"
+    FROZEN = "frozen", "画面冻结"
+    OCCLUDED = "occluded", "画面遮挡"
+    TOO_DARK = "too_dark", "画面过暗"
+    TOO_BRIGHT = "too_bright", "画面过亮"
+    BLURRED = "blurred", "画面模糊"
+    COLOUR_CAST = "colour_cast", "画面偏色"
 
 
-HEALTH_LABELS: dict[str, str] = {
-    HealthStatus.UNKNOWN: "尚未检测",
-    HealthStatus.OK: "正常",
-    HealthStatus.OFFLINE: "离线",
-    HealthStatus.FROZEN: "画面冻结",
-    HealthStatus.OCCLUDED: "画面遮挡",
-    HealthStatus.TOO_DARK: "画面过暗",
-    HealthStatus.TOO_BRIGHT: "画面过亮",
-    HealthStatus.BLURRED: "画面模糊",
-    HealthStatus.COLOUR_CAST: "画面偏色",
-}
+HEALTH_LABELS: dict[str, str] = HealthStatus.labels()
 
 
 class CameraMonitor(db.Model):

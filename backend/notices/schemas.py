@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, List, Nested
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import Length, OneOf
 from marshmallow import ValidationError, fields, validates
 
-from backend.fields import DateTime, Id, Integer, String
+from backend.fields import DateTime, Integer, String
 from backend.notices.models import NoticeStatus
 from backend.notices.quota import CHOICES
+from backend.schemas_common import PageQuerySchema
 
 
-class InboxQuery(Schema):
+class InboxQuery(PageQuerySchema):
     """The caller's notices, newest first."""
 
     unread = Boolean(load_default=False)
-    before_id = Id(load_default=None)
-    limit = Integer(load_default=50, validate=Range(1, 200))
 
 
-class NoticeOut(Schema):
-    """An inbox item, with how its WeChat copy fared."""
+class NoticeFields(Schema):
+    """What every view of a notice shows: which one, about what, why and when."""
 
     id = Integer()
     school_id = Integer(allow_none=True)
@@ -29,9 +28,14 @@ class NoticeOut(Schema):
     subject_id = Integer()
     purpose = String()
     title = String()
+    created_at = DateTime()
+
+
+class NoticeOut(NoticeFields):
+    """An inbox item, with how its WeChat copy fared."""
+
     body = String()
     page = String(allow_none=True)
-    created_at = DateTime()
     read_at = DateTime(allow_none=True)
     read = fields.Function(lambda notice: notice.read_at is not None)
     delivery = String(attribute="status")
@@ -90,24 +94,16 @@ class SubscriptionsReportOut(Schema):
     subscriptions = List(Nested(SubscriptionOut))
 
 
-class DeliveryQuery(Schema):
+class DeliveryQuery(PageQuerySchema):
     """Notices by delivery state (admins)."""
 
     status = String(load_default=NoticeStatus.FAILED.value, validate=OneOf([s.value for s in NoticeStatus]))
-    before_id = Id(load_default=None)
-    limit = Integer(load_default=50, validate=Range(1, 200))
 
 
-class DeliveryOut(Schema):
+class DeliveryOut(NoticeFields):
     """A notice's delivery, for admins."""
 
-    id = Integer()
     user_id = Integer()
-    school_id = Integer(allow_none=True)
-    subject_type = String()
-    subject_id = Integer()
-    purpose = String()
-    title = String()
     status = String()
     attempts = Integer()
     attempt_budget = Integer()
@@ -118,7 +114,6 @@ class DeliveryOut(Schema):
     delivery_report = String(allow_none=True)
     # Sends that may have shown the recipient this message twice (see backend/notices/dispatcher.py).
     possible_duplicates = Integer()
-    created_at = DateTime()
 
 
 class AttemptOut(Schema):

@@ -28,137 +28,113 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend.db_types import UTCDateTime
+from backend.enums import LabelledStrEnum
 from backend.extensions import db
 from backend.schools.models import Meal
 from backend.timeutil import utcnow
 
 
-class RecordKind(StrEnum):
+class RecordKind(LabelledStrEnum):
     """The kinds of record kept for a canteen."""
 
-    SUPPLIER = "supplier"
-    CERTIFICATE = "certificate"
-    RECEIVING = "receiving"
-    MENU = "menu"
-    DISINFECTION = "disinfection"
-    SAMPLE = "sample"
-    SAMPLE_DISPOSAL = "sample_disposal"
-    ACCOMPANIED_MEAL = "accompanied_meal"
+    SUPPLIER = "supplier", "供应商"
+    CERTIFICATE = "certificate", "供应商证照"
+    RECEIVING = "receiving", "进货查验记录"
+    MENU = "menu", "菜单"
+    DISINFECTION = "disinfection", "消毒记录"
+    SAMPLE = "sample", "留样记录"
+    SAMPLE_DISPOSAL = "sample_disposal", "留样处置记录"
+    ACCOMPANIED_MEAL = "accompanied_meal", "陪餐记录"
 
 
-KIND_LABELS: dict[str, str] = {
-    RecordKind.SUPPLIER: "供应商",
-    RecordKind.CERTIFICATE: "供应商证照",
-    RecordKind.RECEIVING: "进货查验记录",
-    RecordKind.MENU: "菜单",
-    RecordKind.DISINFECTION: "消毒记录",
-    RecordKind.SAMPLE: "留样记录",
-    RecordKind.SAMPLE_DISPOSAL: "留样处置记录",
-    RecordKind.ACCOMPANIED_MEAL: "陪餐记录",
-}
+KIND_LABELS: dict[str, str] = RecordKind.labels()
 
 
 
 
-MEAL_LABELS = {Meal.BREAKFAST: "早餐", Meal.LUNCH: "午餐", Meal.SNACK: "加餐", Meal.DINNER: "晚餐"}
+MEAL_LABELS = Meal.labels()
 MEAL_ORDER = {Meal.BREAKFAST: 0, Meal.LUNCH: 1, Meal.SNACK: 2, Meal.DINNER: 3}
 
 
-class CertificateKind(StrEnum):
+class CertificateKind(LabelledStrEnum):
     """Licences and certificates a supplier shows (索证)."""
 
-    BUSINESS_LICENCE = "business_licence"
-    FOOD_BUSINESS_LICENCE = "food_business_licence"
-    FOOD_PRODUCTION_LICENCE = "food_production_licence"
-    ANIMAL_QUARANTINE = "animal_quarantine"
-    OTHER = "other"
+    BUSINESS_LICENCE = "business_licence", "营业执照"
+    FOOD_BUSINESS_LICENCE = "food_business_licence", "食品经营许可证"
+    FOOD_PRODUCTION_LICENCE = "food_production_licence", "食品生产许可证"
+    ANIMAL_QUARANTINE = "animal_quarantine", "动物检疫合格证明"
+    OTHER = "other", "其他证明"
 
 
-CERTIFICATE_LABELS = {
-    CertificateKind.BUSINESS_LICENCE: "营业执照",
-    CertificateKind.FOOD_BUSINESS_LICENCE: "食品经营许可证",
-    CertificateKind.FOOD_PRODUCTION_LICENCE: "食品生产许可证",
-    CertificateKind.ANIMAL_QUARANTINE: "动物检疫合格证明",
-    CertificateKind.OTHER: "其他证明",
-}
+CERTIFICATE_LABELS = CertificateKind.labels()
 
 
-class IngredientCategory(StrEnum):
+class IngredientCategory(LabelledStrEnum):
     """Categories of received food."""
 
-    GRAIN = "grain"
-    OIL = "oil"
-    MEAT = "meat"
-    POULTRY = "poultry"
-    AQUATIC = "aquatic"
-    EGG = "egg"
-    DAIRY = "dairy"
-    VEGETABLE = "vegetable"
-    FRUIT = "fruit"
-    SOY = "soy"
-    SEASONING = "seasoning"
-    FROZEN = "frozen"
-    OTHER = "other"
+    GRAIN = "grain", "粮食"
+    OIL = "oil", "食用油"
+    MEAT = "meat", "畜肉"
+    POULTRY = "poultry", "禽肉"
+    AQUATIC = "aquatic", "水产品"
+    EGG = "egg", "蛋类"
+    DAIRY = "dairy", "乳制品"
+    VEGETABLE = "vegetable", "蔬菜"
+    FRUIT = "fruit", "水果"
+    SOY = "soy", "豆制品"
+    SEASONING = "seasoning", "调味品"
+    FROZEN = "frozen", "速冻食品"
+    OTHER = "other", "其他"
 
 
-CATEGORY_LABELS = {
-    IngredientCategory.GRAIN: "粮食", IngredientCategory.OIL: "食用油", IngredientCategory.MEAT: "畜肉",
-    IngredientCategory.POULTRY: "禽肉", IngredientCategory.AQUATIC: "水产品", IngredientCategory.EGG: "蛋类",
-    IngredientCategory.DAIRY: "乳制品", IngredientCategory.VEGETABLE: "蔬菜", IngredientCategory.FRUIT: "水果",
-    IngredientCategory.SOY: "豆制品", IngredientCategory.SEASONING: "调味品", IngredientCategory.FROZEN: "速冻食品",
-    IngredientCategory.OTHER: "其他",
-}
+CATEGORY_LABELS = IngredientCategory.labels()
 # Fresh produce has no production date or printed shelf life; everything else must say when it expires.
 FRESH_PRODUCE = frozenset({IngredientCategory.VEGETABLE, IngredientCategory.FRUIT})
 
 
-class StorageCondition(StrEnum):
+class StorageCondition(LabelledStrEnum):
     """How a received item is kept."""
 
-    AMBIENT = "ambient"
-    CHILLED = "chilled"
-    FROZEN = "frozen"
+    AMBIENT = "ambient", "常温"
+    CHILLED = "chilled", "冷藏"
+    FROZEN = "frozen", "冷冻"
 
 
-STORAGE_LABELS = {StorageCondition.AMBIENT: "常温", StorageCondition.CHILLED: "冷藏", StorageCondition.FROZEN: "冷冻"}
+STORAGE_LABELS = StorageCondition.labels()
 
 
-class DisinfectionTarget(StrEnum):
+class DisinfectionTarget(LabelledStrEnum):
     """What was disinfected."""
 
-    TABLEWARE = "tableware"
-    AREA = "area"
+    TABLEWARE = "tableware", "餐饮具"
+    AREA = "area", "场所"
 
 
-TARGET_LABELS = {DisinfectionTarget.TABLEWARE: "餐饮具", DisinfectionTarget.AREA: "场所"}
+TARGET_LABELS = DisinfectionTarget.labels()
 
 
-class DisinfectionMethod(StrEnum):
+class DisinfectionMethod(LabelledStrEnum):
     """Disinfection methods of the 餐饮服务食品安全操作规范."""
 
-    STEAM = "steam"
-    BOILING = "boiling"
-    INFRARED = "infrared"
-    DISHWASHER = "dishwasher"
-    CHEMICAL = "chemical"
-    ULTRAVIOLET = "ultraviolet"
+    STEAM = "steam", "蒸汽消毒"
+    BOILING = "boiling", "煮沸消毒"
+    INFRARED = "infrared", "红外线消毒柜"
+    DISHWASHER = "dishwasher", "洗碗机消毒"
+    CHEMICAL = "chemical", "含氯消毒剂浸泡"
+    ULTRAVIOLET = "ultraviolet", "紫外线消毒"
 
 
-METHOD_LABELS = {
-    DisinfectionMethod.STEAM: "蒸汽消毒", DisinfectionMethod.BOILING: "煮沸消毒",
-    DisinfectionMethod.INFRARED: "红外线消毒柜", DisinfectionMethod.DISHWASHER: "洗碗机消毒",
-    DisinfectionMethod.CHEMICAL: "含氯消毒剂浸泡", DisinfectionMethod.ULTRAVIOLET: "紫外线消毒",
-}
+METHOD_LABELS = DisinfectionMethod.labels()
 
 
-class CompanionRole(StrEnum):
+class CompanionRole(LabelledStrEnum):
     """Who ate with the students (陪餐)."""
 
-    SCHOOL_LEADER = "school_leader"
-    PARENT = "parent"
+    SCHOOL_LEADER = "school_leader", "学校负责人"
+    PARENT = "parent", "家长代表"
 
 
-COMPANION_LABELS = {CompanionRole.SCHOOL_LEADER: "学校负责人", CompanionRole.PARENT: "家长代表"}
+COMPANION_LABELS = CompanionRole.labels()
 
 
 class AttachmentRole(StrEnum):

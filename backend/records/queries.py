@@ -12,15 +12,11 @@ from sqlalchemy import and_, exists, func, or_, select
 from backend.errors import ApiError, not_found
 from backend.extensions import db
 from backend.records.models import (
-    AccompaniedMeal,
-    DisinfectionLog,
-    Menu,
+    TYPED_MODELS,
     ReceivingItem,
-    ReceivingRecord,
     RecordEntry,
     RecordKind,
     SampleDisposal,
-    SampleLog,
     Supplier,
     SupplierCertificate,
 )
@@ -43,17 +39,19 @@ def decode_cursor(cursor: str) -> tuple[date, int]:
         raise ApiError(422, "cursor_invalid", "分页参数无效，请从第一页重新加载") from exc
 
 
+# Filters that ask for one value of a column of the kind's table, wherever that table has the column.
+EQUALITY_FILTERS = ("supplier_id", "meal", "target", "sample_id", "companion_role")
+
+
 def _kind_filters(kind: str, filters: dict[str, Any], on: date) -> tuple[Any, list[Any]]:
     """The typed table to join and the conditions of a kind's filters."""
-    conditions: list[Any] = []
+    model = TYPED_MODELS[kind]
+    conditions: list[Any] = [getattr(model, name) == filters[name] for name in EQUALITY_FILTERS
+                             if filters.get(name) and hasattr(model, name)]
     if kind == RecordKind.SUPPLIER:
-        model = Supplier
         if filters.get("q"):
             conditions.append(Supplier.name.contains(filters["q"], autoescape=True))
     elif kind == RecordKind.CERTIFICATE:
-        model = SupplierCertificate
-        if filters.get("supplier_id"):
-            conditions.append(SupplierCertificate.supplier_id == filters["supplier_id"])
         status = filters.get("status")
         if status == "expired":
             conditions.append(SupplierCertificate.valid_until < on)
@@ -62,9 +60,6 @@ def _kind_filters(kind: str, filters: dict[str, Any], on: date) -> tuple[Any, li
         elif status == "valid":
             conditions.append(SupplierCertificate.valid_until > on + EXPIRING_WITHIN)
     elif kind == RecordKind.RECEIVING:
-        model = ReceivingRecord
-        if filters.get("supplier_id"):
-            conditions.append(ReceivingRecord.supplier_id == filters["supplier_id"])
         item_conditions = []
         if filters.get("ingredient"):
             item_conditions.append(ReceivingItem.ingredient.contains(filters["ingredient"], autoescape=True))
@@ -72,33 +67,9 @@ def _kind_filters(kind: str, filters: dict[str, Any], on: date) -> tuple[Any, li
             item_conditions.append(ReceivingItem.batch == filters["batch"])
         if item_conditions:
             conditions.append(exists().where(ReceivingItem.entry_id == RecordEntry.id, *item_conditions))
-    elif kind == RecordKind.MENU:
-        model = Menu
-        if filters.get("meal"):
-            conditions.append(Menu.meal == filters["meal"])
-    elif kind == RecordKind.DISINFECTION:
-        model = DisinfectionLog
-        if filters.get("meal"):
-            conditions.append(DisinfectionLog.meal == filters["meal"])
-        if filters.get("target"):
-            conditions.append(DisinfectionLog.target == filters["target"])
-    elif kind == RecordKind.SAMPLE:
-        model = SampleLog
-        if filters.get("meal"):
-            conditions.append(SampleLog.meal == filters["meal"])
-        if filters.get("disposed") is not None:
-            disposal = aliased_disposal_exists()
-            conditions.append(disposal if filters["disposed"] else ~disposal)
-    elif kind == RecordKind.SAMPLE_DISPOSAL:
-        model = SampleDisposal
-        if filters.get("sample_id"):
-            conditions.append(SampleDisposal.sample_id == filters["sample_id"])
-    else:
-        model = AccompaniedMeal
-        if filters.get("meal"):
-            conditions.append(AccompaniedMeal.meal == filters["meal"])
-        if filters.get("companion_role"):
-            conditions.append(AccompaniedMeal.companion_role == filters["companion_role"])
+    elif kind == RecordKind.SAMPLE and filters.get("disposed") is not None:
+        disposal = aliased_disposal_exists()
+        conditions.append(disposal if filters["disposed"] else ~disposal)
     return model, conditions
 
 

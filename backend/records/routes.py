@@ -53,28 +53,25 @@ def _written(result: services.WriteResult) -> tuple[dict[str, Any], int, dict[st
     return body, 201, {"Idempotent-Replayed": "true" if result.replayed else "false"}
 
 
-# (kind, URL of the kind's list and create routes, create schema, list query schema, Chinese name)
-KIND_ROUTES: list[tuple[str, str, type, type, str]] = [
-    (RecordKind.SUPPLIER, "/canteens/<id:canteen_id>/suppliers",
-     schemas.SupplierIn, schemas.SupplierQuery, "供应商"),
-    (RecordKind.CERTIFICATE, "/canteens/<id:canteen_id>/certificates",
-     schemas.CertificateIn, schemas.CertificateQuery, "供应商证照"),
-    (RecordKind.RECEIVING, "/canteens/<id:canteen_id>/receivings",
-     schemas.ReceivingIn, schemas.ReceivingQuery, "进货查验记录"),
-    (RecordKind.MENU, "/canteens/<id:canteen_id>/menus",
-     schemas.MenuIn, schemas.MealQuery, "菜单"),
-    (RecordKind.DISINFECTION, "/canteens/<id:canteen_id>/disinfections",
-     schemas.DisinfectionIn, schemas.DisinfectionQuery, "消毒记录"),
-    (RecordKind.SAMPLE, "/canteens/<id:canteen_id>/samples",
-     schemas.SampleIn, schemas.SampleQuery, "留样记录"),
-    (RecordKind.SAMPLE_DISPOSAL, "/canteens/<id:canteen_id>/sample-disposals",
-     schemas.SampleDisposalIn, schemas.DisposalQuery, "留样处置记录"),
-    (RecordKind.ACCOMPANIED_MEAL, "/canteens/<id:canteen_id>/accompanied-meals",
-     schemas.AccompaniedMealIn, schemas.AccompaniedQuery, "陪餐记录"),
+# (kind, URL of the kind's list and create routes, create schema, list query schema)
+KIND_ROUTES: list[tuple[RecordKind, str, type, type]] = [
+    (RecordKind.SUPPLIER, "/canteens/<id:canteen_id>/suppliers", schemas.SupplierIn, schemas.SupplierQuery),
+    (RecordKind.CERTIFICATE, "/canteens/<id:canteen_id>/certificates", schemas.CertificateIn,
+     schemas.CertificateQuery),
+    (RecordKind.RECEIVING, "/canteens/<id:canteen_id>/receivings", schemas.ReceivingIn, schemas.ReceivingQuery),
+    (RecordKind.MENU, "/canteens/<id:canteen_id>/menus", schemas.MenuIn, schemas.MealQuery),
+    (RecordKind.DISINFECTION, "/canteens/<id:canteen_id>/disinfections", schemas.DisinfectionIn,
+     schemas.DisinfectionQuery),
+    (RecordKind.SAMPLE, "/canteens/<id:canteen_id>/samples", schemas.SampleIn, schemas.SampleQuery),
+    (RecordKind.SAMPLE_DISPOSAL, "/canteens/<id:canteen_id>/sample-disposals", schemas.SampleDisposalIn,
+     schemas.DisposalQuery),
+    (RecordKind.ACCOMPANIED_MEAL, "/canteens/<id:canteen_id>/accompanied-meals", schemas.AccompaniedMealIn,
+     schemas.AccompaniedQuery),
 ]
 
 
-def _register_kind(kind: str, path: str, create_schema: type, query_schema: type, label: str) -> None:
+def _register_kind(kind: RecordKind, path: str, create_schema: type, query_schema: type) -> None:
+    label = kind.label
     def create(canteen_id: int, body: dict[str, Any], headers: dict[str, str]) -> Any:
         key, fingerprint = _idempotency(headers, request.get_json(silent=True))
         result = services.create_record(current_principal(), db.session.get(Canteen, canteen_id), kind, body,

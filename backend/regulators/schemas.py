@@ -30,12 +30,20 @@ class CanteenNameOut(Schema):
     school_name = String(allow_none=True)
 
 
-class SpotCheckOut(Schema):
-    """A spot check: its seed, the population it drew from and the sample (named)."""
+class RegionWorkOut(Schema):
+    """What a spot check and an inspection round both show: their region and who created them, when."""
 
     id = Integer()
     region_id = Integer()
     region_name = String(allow_none=True)
+    created_by_id = Integer()
+    created_by_name = String(allow_none=True)
+    created_at = DateTime()
+
+
+class SpotCheckOut(RegionWorkOut):
+    """A spot check: its seed, the population it drew from and the sample (named)."""
+
     seed = String()
     sample_size = Integer()
     school_kind = String(allow_none=True)
@@ -43,9 +51,6 @@ class SpotCheckOut(Schema):
     canteen_ids = List(Integer())
     canteens = List(Nested(CanteenNameOut))
     note = String(allow_none=True)
-    created_by_id = Integer()
-    created_by_name = String(allow_none=True)
-    created_at = DateTime()
 
 
 class RoundIn(Schema):
@@ -107,20 +112,14 @@ class FindingCreatedOut(FindingOut):
     """A finding just recorded (its own component: FindingOut is also nested in RoundOut)."""
 
 
-class RoundOut(Schema):
+class RoundOut(RegionWorkOut):
     """An inspection round with inspectors, canteens and findings."""
 
-    id = Integer()
-    region_id = Integer()
-    region_name = String(allow_none=True)
     spot_check_id = Integer(allow_none=True)
     title = String()
     planned_at = DateTime()
     status = String()
     summary = String(allow_none=True)
-    created_by_id = Integer()
-    created_by_name = String(allow_none=True)
-    created_at = DateTime()
     completed_at = DateTime(allow_none=True)
     inspectors = List(Nested(InspectorOut))
     targets = List(Nested(TargetOut))

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db_types import EncryptedText, UTCDateTime
+from backend.enums import LabelledStrEnum
 from backend.extensions import db
 from backend.timeutil import utcnow
 
@@ -44,13 +45,13 @@ class AreaKind(StrEnum):
     DINING = "dining"
 
 
-class Meal(StrEnum):
+class Meal(LabelledStrEnum):
     """Meals of a day: the canteen's meal windows and the records kept per meal use these names."""
 
-    BREAKFAST = "breakfast"
-    LUNCH = "lunch"
-    SNACK = "snack"
-    DINNER = "dinner"
+    BREAKFAST = "breakfast", "早餐"
+    LUNCH = "lunch", "午餐"
+    SNACK = "snack", "加餐"
+    DINNER = "dinner", "晚餐"
 
 
 class SourceKind(StrEnum):

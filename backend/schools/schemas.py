@@ -7,7 +7,7 @@ from apiflask.fields import Boolean, Float, List, Nested
 from apiflask.validators import Length, OneOf, Range
 
 from backend.fields import DateTime, Id, Integer, String
-from backend.schemas_common import MealWindowSchema, TrimmedString, WindowSchema
+from backend.schemas_common import MealWindowSchema, TrimmedString, WindowSchema, patch_schema
 from backend.schools.models import AreaKind, SchoolKind, SourceKind
 
 DETECTION_CHECKS = ["no_mask", "no_hat", "no_uniform", "smoking", "phone", "rodent", "person_after_hours",
@@ -42,11 +42,7 @@ class SchoolIn(Schema):
     address = String(load_default=None, validate=Length(max=200))
 
 
-class SchoolPatch(Schema):
-    """Change a school."""
-
-    name = String(validate=Length(1, 100))
-    address = String(allow_none=True, validate=Length(max=200))
+SchoolPatch = patch_schema("SchoolPatch", "Change a school.", SchoolIn, ["name", "address"], nullable=["address"])
 
 
 class CanteenIn(Schema):
@@ -57,12 +53,7 @@ class CanteenIn(Schema):
     live_windows = List(Nested(WindowSchema), load_default=list)
 
 
-class CanteenPatch(Schema):
-    """Change a canteen."""
-
-    name = String(validate=Length(1, 100))
-    meal_windows = List(Nested(MealWindowSchema))
-    live_windows = List(Nested(WindowSchema))
+CanteenPatch = patch_schema("CanteenPatch", "Change a canteen.", CanteenIn, ["name", "meal_windows", "live_windows"])
 
 
 class CanteenOut(Schema):
@@ -83,12 +74,7 @@ class AreaIn(Schema):
     public = Boolean(load_default=False)
 
 
-class AreaPatch(Schema):
-    """Change a kitchen area."""
-
-    name = String(validate=Length(1, 100))
-    kind = String(validate=OneOf([k.value for k in AreaKind]))
-    public = Boolean()
+AreaPatch = patch_schema("AreaPatch", "Change a kitchen area.", AreaIn, ["name", "kind", "public"])
 
 
 class AreaOut(Schema):
@@ -118,20 +104,11 @@ class CameraIn(Schema):
     enabled = Boolean(load_default=True)
 
 
-class CameraPatch(Schema):
-    """Change a camera."""
-
-    area_id = Id()
-    name = String(validate=Length(1, 100))
-    source_kind = String(validate=OneOf([k.value for k in SourceKind]))
-    source_url = String(validate=Length(1, 1000), load_only=True)
-    source_username = String(allow_none=True, validate=Length(max=200), load_only=True)
-    source_password = String(allow_none=True, validate=Length(max=200), load_only=True)
-    sampling_interval_seconds = Integer(validate=Range(1, 3600))
-    work_hours = List(Nested(WindowSchema))
-    enabled_checks = List(String(validate=OneOf(DETECTION_CHECKS)))
-    regions_of_interest = List(List(List(Float(validate=Range(0, 1)), validate=Length(2, 2))))
-    enabled = Boolean()
+CameraPatch = patch_schema(
+    "CameraPatch", "Change a camera.", CameraIn,
+    ["name", "source_kind", "source_url", "source_username", "source_password", "sampling_interval_seconds",
+     "work_hours", "enabled_checks", "regions_of_interest", "enabled"],
+    nullable=["source_username", "source_password"], area_id=Id())
 
 
 class CameraOut(Schema):
@@ -155,11 +132,7 @@ class SchoolClassIn(Schema):
     position = Integer(load_default=None, validate=Range(0, 10000))
 
 
-class SchoolClassPatch(Schema):
-    """Rename or move a class."""
-
-    name = TrimmedString(validate=Length(1, 64))
-    position = Integer(validate=Range(0, 10000))
+SchoolClassPatch = patch_schema("SchoolClassPatch", "Rename or move a class.", SchoolClassIn, ["name", "position"])
 
 
 class SchoolClassOut(Schema):

@@ -62,66 +62,55 @@ def create_school(actor_id: int | None, region: Region, name: str, kind: str, ad
     return school
 
 
-def _apply(obj: Any, changes: dict[str, Any], secret_fields: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Set changed attributes and describe them for the audit log (secret values are never logged)."""
+def _save_changes(actor: Principal, obj: Any, changes: dict[str, Any], action: str, school_id: int,
+                  secret_fields: tuple[str, ...] = ()) -> Any:
+    """Set the changed attributes, audit them as ``action`` on the object (secret values are never logged), commit."""
     changed: dict[str, Any] = {}
     for key, value in changes.items():
         if getattr(obj, key) != value:
             setattr(obj, key, value)
             changed[key] = "***" if key in secret_fields else value
-    return changed
+    if changed:
+        record_audit(actor.user_id, action, school_id=school_id, target=(action.split(".")[0], obj.id),
+                     details=changed)
+    db.session.commit()
+    return obj
+
+
+def _add(actor: Principal, obj: Any, action: str, school_id: int, detail_fields: tuple[str, ...]) -> Any:
+    """Insert a new object, audit it as ``action`` with the named fields (read after the insert), commit."""
+    db.session.add(obj)
+    db.session.flush()
+    record_audit(actor.user_id, action, school_id=school_id, target=(action.split(".")[0], obj.id),
+                 details={name: getattr(obj, name) for name in detail_fields})
+    db.session.commit()
+    return obj
 
 
 def update_school(actor: Principal, school: School, changes: dict[str, Any]) -> School:
     """Change a school's name or address."""
-    changed = _apply(school, changes)
-    if changed:
-        record_audit(actor.user.id, "school.update", school_id=school.id, target=("school", school.id),
-                     details=changed)
-    db.session.commit()
-    return school
+    return _save_changes(actor, school, changes, "school.update", school.id)
 
 
 def create_canteen(actor: Principal, school: School, values: dict[str, Any]) -> Canteen:
     """Add a canteen to a school."""
-    canteen = Canteen(school_id=school.id, **values)
-    db.session.add(canteen)
-    db.session.flush()
-    record_audit(actor.user.id, "canteen.create", school_id=school.id, target=("canteen", canteen.id),
-                 details={"name": canteen.name})
-    db.session.commit()
-    return canteen
+    return _add(actor, Canteen(school_id=school.id, **values), "canteen.create", school.id, ("name",))
 
 
 def update_canteen(actor: Principal, canteen: Canteen, changes: dict[str, Any]) -> Canteen:
     """Change a canteen's name, meal windows or live-view windows."""
-    changed = _apply(canteen, changes)
-    if changed:
-        record_audit(actor.user.id, "canteen.update", school_id=canteen.school_id, target=("canteen", canteen.id),
-                     details=changed)
-    db.session.commit()
-    return canteen
+    return _save_changes(actor, canteen, changes, "canteen.update", canteen.school_id)
 
 
 def create_area(actor: Principal, canteen: Canteen, values: dict[str, Any]) -> KitchenArea:
     """Add a kitchen area to a canteen."""
-    area = KitchenArea(canteen_id=canteen.id, **values)
-    db.session.add(area)
-    db.session.flush()
-    record_audit(actor.user.id, "area.create", school_id=canteen.school_id, target=("area", area.id),
-                 details={"name": area.name, "public": area.public})
-    db.session.commit()
-    return area
+    return _add(actor, KitchenArea(canteen_id=canteen.id, **values), "area.create", canteen.school_id,
+                ("name", "public"))
 
 
 def update_area(actor: Principal, area: KitchenArea, changes: dict[str, Any]) -> KitchenArea:
     """Change an area; turning ``public`` on or off is what decides whether parents can watch it."""
-    changed = _apply(area, changes)
-    if changed:
-        record_audit(actor.user.id, "area.update", school_id=area.canteen.school_id, target=("area", area.id),
-                     details=changed)
-    db.session.commit()
-    return area
+    return _save_changes(actor, area, changes, "area.update", area.canteen.school_id)
 
 
 def list_areas(principal: Principal, canteen: Canteen) -> list[KitchenArea]:
@@ -150,13 +139,8 @@ def visible_camera(principal: Principal, camera: Camera) -> Camera:
 
 def create_camera(actor: Principal, area: KitchenArea, values: dict[str, Any]) -> Camera:
     """Add a camera to an area; its source and credentials are stored encrypted."""
-    camera = Camera(area_id=area.id, **values)
-    db.session.add(camera)
-    db.session.flush()
-    record_audit(actor.user.id, "camera.create", school_id=area.canteen.school_id, target=("camera", camera.id),
-                 details={"name": camera.name, "source_kind": camera.source_kind})
-    db.session.commit()
-    return camera
+    return _add(actor, Camera(area_id=area.id, **values), "camera.create", area.canteen.school_id,
+                ("name", "source_kind"))
 
 
 def update_camera(actor: Principal, camera: Camera, changes: dict[str, Any]) -> Camera:
@@ -165,12 +149,8 @@ def update_camera(actor: Principal, camera: Camera, changes: dict[str, Any]) -> 
         area = db.session.get(KitchenArea, changes["area_id"])
         if area is None or area.canteen_id != camera.area.canteen_id:
             raise ApiError(422, "area_not_in_canteen", "目标区域不属于该摄像头所在食堂")
-    changed = _apply(camera, changes, CAMERA_SECRET_FIELDS)
-    if changed:
-        record_audit(actor.user.id, "camera.update", school_id=camera.area.canteen.school_id,
-                     target=("camera", camera.id), details=changed)
-    db.session.commit()
-    return camera
+    return _save_changes(actor, camera, changes, "camera.update", camera.area.canteen.school_id,
+                         CAMERA_SECRET_FIELDS)
 
 
 # -- the school's classes ----------------------------------------------------------------------------
@@ -195,25 +175,15 @@ def create_class(actor: Principal, school: School, name: str, position: int | No
     if position is None:
         position = (db.session.scalar(select(func.max(SchoolClass.position))
                                       .where(SchoolClass.school_id == school.id)) or 0) + 1
-    school_class = SchoolClass(school_id=school.id, name=name, position=position)
-    db.session.add(school_class)
-    db.session.flush()
-    record_audit(actor.user_id, "class.create", school_id=school.id, target=("class", school_class.id),
-                 details={"name": name, "position": position})
-    db.session.commit()
-    return school_class
+    return _add(actor, SchoolClass(school_id=school.id, name=name, position=position), "class.create", school.id,
+                ("name", "position"))
 
 
 def update_class(actor: Principal, school_class: SchoolClass, changes: dict[str, Any]) -> SchoolClass:
     """Rename or move a class; parents bound to it keep it (they follow the rename)."""
     if "name" in changes:
         _class_name_taken(school_class.school_id, changes["name"], school_class.id)
-    changed = _apply(school_class, changes)
-    if changed:
-        record_audit(actor.user_id, "class.update", school_id=school_class.school_id,
-                     target=("class", school_class.id), details=changed)
-    db.session.commit()
-    return school_class
+    return _save_changes(actor, school_class, changes, "class.update", school_class.school_id)
 
 
 def delete_class(actor: Principal, school_class: SchoolClass) -> None:

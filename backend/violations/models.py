@@ -10,51 +10,36 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db_types import UTCDateTime
+from backend.enums import LabelledStrEnum
 from backend.extensions import db
 from backend.timeutil import utcnow
 
 
-class ViolationKind(StrEnum):
+class ViolationKind(LabelledStrEnum):
     """What went wrong."""
 
-    NO_MASK = "no_mask"
-    NO_HAT = "no_hat"
-    NO_UNIFORM = "no_uniform"
-    SMOKING = "smoking"
-    PHONE = "phone"
-    RODENT = "rodent"
-    PERSON_AFTER_HOURS = "person_after_hours"
-    CAMERA_OFFLINE = "camera_offline"
-    CAMERA_BLURRED = "camera_blurred"
-    CAMERA_OCCLUDED = "camera_occluded"
-    SAMPLE_MISSING = "sample_missing"
-    DISINFECTION_MISSING = "disinfection_missing"
-    CERTIFICATE_EXPIRED = "certificate_expired"
-    INSPECTION_FINDING = "inspection_finding"
-    REPORTED = "reported"
+    NO_MASK = "no_mask", "未佩戴口罩"
+    NO_HAT = "no_hat", "未佩戴厨师帽"
+    NO_UNIFORM = "no_uniform", "未穿工作服"
+    SMOKING = "smoking", "后厨吸烟"
+    PHONE = "phone", "操作时使用手机"
+    RODENT = "rodent", "发现鼠患"
+    PERSON_AFTER_HOURS = "person_after_hours", "非工作时间有人进入后厨"
+    CAMERA_OFFLINE = "camera_offline", "摄像头离线"
+    CAMERA_BLURRED = "camera_blurred", "摄像头画面模糊"
+    CAMERA_OCCLUDED = "camera_occluded", "摄像头被遮挡"
+    SAMPLE_MISSING = "sample_missing", "未按规定留样"
+    DISINFECTION_MISSING = "disinfection_missing", "未记录餐具消毒"
+    CERTIFICATE_EXPIRED = "certificate_expired", "供应商证照过期仍在使用"
+    INSPECTION_FINDING = "inspection_finding", "监督检查发现问题"
+    REPORTED = "reported", "群众反映问题"
 
 
 # Kinds about the camera rather than the kitchen: the school's own maintenance work.
 CAMERA_HEALTH_KINDS = frozenset({ViolationKind.CAMERA_OFFLINE, ViolationKind.CAMERA_BLURRED,
                                  ViolationKind.CAMERA_OCCLUDED})
 
-KIND_LABELS: dict[str, str] = {
-    ViolationKind.NO_MASK: "未佩戴口罩",
-    ViolationKind.NO_HAT: "未佩戴厨师帽",
-    ViolationKind.NO_UNIFORM: "未穿工作服",
-    ViolationKind.SMOKING: "后厨吸烟",
-    ViolationKind.PHONE: "操作时使用手机",
-    ViolationKind.RODENT: "发现鼠患",
-    ViolationKind.PERSON_AFTER_HOURS: "非工作时间有人进入后厨",
-    ViolationKind.CAMERA_OFFLINE: "摄像头离线",
-    ViolationKind.CAMERA_BLURRED: "摄像头画面模糊",
-    ViolationKind.CAMERA_OCCLUDED: "摄像头被遮挡",
-    ViolationKind.SAMPLE_MISSING: "未按规定留样",
-    ViolationKind.DISINFECTION_MISSING: "未记录餐具消毒",
-    ViolationKind.CERTIFICATE_EXPIRED: "供应商证照过期仍在使用",
-    ViolationKind.INSPECTION_FINDING: "监督检查发现问题",
-    ViolationKind.REPORTED: "群众反映问题",
-}
+KIND_LABELS: dict[str, str] = ViolationKind.labels()
 
 
 class ViolationSource(StrEnum):
@@ -66,29 +51,22 @@ class ViolationSource(StrEnum):
     REPORT = "report"
 
 
-class ViolationStatus(StrEnum):
+class ViolationStatus(LabelledStrEnum):
     """open → notified → rectifying → submitted → closed, or submitted → rejected → rectifying."""
 
-    OPEN = "open"
-    NOTIFIED = "notified"
-    RECTIFYING = "rectifying"
-    SUBMITTED = "submitted"
-    CLOSED = "closed"
-    REJECTED = "rejected"
+    OPEN = "open", "待通知"
+    NOTIFIED = "notified", "待整改"
+    RECTIFYING = "rectifying", "整改中"
+    SUBMITTED = "submitted", "待复核"
+    CLOSED = "closed", "已办结"
+    REJECTED = "rejected", "已驳回"
 
 
 # Statuses in which the school still owes a fix: the escalation clock runs and the stats call them overdue.
 ACTIVE_STATUSES = frozenset({ViolationStatus.OPEN, ViolationStatus.NOTIFIED, ViolationStatus.RECTIFYING,
                              ViolationStatus.REJECTED})
 
-STATUS_LABELS: dict[str, str] = {
-    ViolationStatus.OPEN: "待通知",
-    ViolationStatus.NOTIFIED: "待整改",
-    ViolationStatus.RECTIFYING: "整改中",
-    ViolationStatus.SUBMITTED: "待复核",
-    ViolationStatus.CLOSED: "已办结",
-    ViolationStatus.REJECTED: "已驳回",
-}
+STATUS_LABELS: dict[str, str] = ViolationStatus.labels()
 
 
 class Resolution(StrEnum):

@@ -7,6 +7,7 @@ from apiflask.fields import Boolean, Dict, File, Float, List, Nested
 from apiflask.validators import Length, OneOf, Range
 
 from backend.fields import Date, DateTime, Id, Integer, String
+from backend.schemas_common import PageQuerySchema
 from backend.violations.models import ViolationKind, ViolationSource, ViolationStatus
 
 KINDS = [k.value for k in ViolationKind]
@@ -15,15 +16,13 @@ STATUSES = [s.value for s in ViolationStatus]
 PHOTO_KEY = String(validate=Length(1, 300))
 
 
-class ViolationQuery(Schema):
+class ViolationQuery(PageQuerySchema):
     """Filters of a school's violation list, newest first, paged by id."""
 
     status = String(load_default=None, validate=OneOf(STATUSES))
     kind = String(load_default=None, validate=OneOf(KINDS))
     source = String(load_default=None, validate=OneOf(SOURCES))
     overdue = Boolean(load_default=None)
-    before_id = Id(load_default=None)
-    limit = Integer(load_default=50, validate=Range(1, 200))
 
 
 class RegionViolationQuery(ViolationQuery):
@@ -189,11 +188,15 @@ class BucketOut(Schema):
     overdue = Integer()
 
 
-class KindBucketOut(BucketOut):
-    """Counts of one violation kind."""
+class KindOut(Schema):
+    """A violation kind and its Chinese name."""
 
     kind = String()
     label = String()
+
+
+class KindBucketOut(BucketOut, KindOut):
+    """Counts of one violation kind."""
 
 
 class SourceBucketOut(BucketOut):
@@ -251,13 +254,6 @@ class TimelineItemOut(Schema):
     measures = String(allow_none=True)
     evidence = Nested(PublicEvidenceOut)
     events = List(Nested(PublicEventOut))
-
-
-class KindOut(Schema):
-    """A violation kind and its Chinese name."""
-
-    kind = String()
-    label = String()
 
 
 class TransparencyOut(Schema):

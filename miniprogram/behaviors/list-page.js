@@ -4,9 +4,9 @@
  *
  * A page calls `listPage({ pageSize })` and implements `fetchPage(cursor, pageSize)`, which resolves with
  * `{ items, next }`: the items ready to show and the cursor of the next page (null on the last one). The first
- * page is asked for with a null cursor.
+ * page is asked for with a null cursor. Loading, refreshing and showing again are those of `loadedPage`.
  */
-const guard = require('../utils/guard');
+const { loadedPage } = require('./loaded-page');
 
 /** The cursor of the next page of a list paged by id (`before_id`): the last id when the page was full. */
 function nextBeforeId(items, pageSize) {
@@ -15,35 +15,21 @@ function nextBeforeId(items, pageSize) {
 
 function listPage(options) {
   return Behavior({
-    data: { loading: true, loadError: '', items: [], more: false, loadingMore: false, pageSize: options.pageSize },
+    behaviors: [loadedPage],
+    data: { items: [], more: false, loadingMore: false, pageSize: options.pageSize },
     methods: {
-      onLoad() {
-        return this.load();
-      },
-
-      onShow() {
-        return this.loadedOnce ? this.load() : null;
-      },
-
-      onPullDownRefresh() {
-        return this.load().then(() => wx.stopPullDownRefresh());
-      },
-
       onReachBottom() {
         return this.loadMore();
       },
 
-      /** The first page again (first load, refresh, a changed filter). */
-      load() {
-        this.setData({ loading: !this.loadedOnce, loadError: '' });
-        return this.fetchPage(null, this.data.pageSize).then((page) => {
-          this.loadedOnce = true;
-          this.next = page.next || null;
-          this.setData({ loading: false, items: page.items, more: !!this.next });
-        }, (err) => {
-          if (err instanceof guard.NotBound) return;
-          this.setData({ loading: false, loadError: err.message });
-        });
+      /** The first page (what `load` fetches). */
+      fetch() {
+        return this.fetchPage(null, this.data.pageSize);
+      },
+
+      show(page) {
+        this.next = page.next || null;
+        this.setData({ loading: false, items: page.items, more: !!this.next });
       },
 
       /** The next page, appended; nothing when there is none or one is on its way. */

@@ -7,10 +7,12 @@
  * A page calls `recordForm({ form, segment, done, fields })` and implements `validate()` (the body to send,
  * or null after showing its own errors). `onRecorded(record)` runs after success (default: toast `done` and
  * go back); `showRowErrors(errors)` may place nested errors ("dishes.0.name") on the rows they are about and
- * returns the errors left to show.
+ * returns the errors left to show. `recordingCanteen(what)` finds the canteen the form records for.
  */
 const formUtil = require('../utils/form');
+const guard = require('../utils/guard');
 const records = require('../services/records');
+const schools = require('../services/schools');
 
 function recordForm(options) {
   const shown = options.fields;
@@ -54,6 +56,21 @@ function recordForm(options) {
 
       showRowErrors(errors) {
         return errors;
+      },
+
+      /**
+       * The canteen the form records for (the school's first), once the caller may record: sets `canteenId`
+       * and resolves with it. `what` completes "只有食堂负责人和学校管理人员可以…" for those who may not.
+       */
+      recordingCanteen(what) {
+        return guard.ready().then(({ schoolId, abilities }) => {
+          if (!abilities.uploadRecords) throw new Error(`只有食堂负责人和学校管理人员可以${what}`);
+          return schools.canteens(schoolId);
+        }).then((canteens) => {
+          if (!canteens.length) throw new Error('学校尚未登记食堂');
+          this.setData({ canteenId: canteens[0].id });
+          return canteens[0].id;
+        });
       },
 
       /** Clear one field's error once the user changes it. */

@@ -68,4 +68,15 @@ function ready(options = {}) {
   });
 }
 
-module.exports = { ready, can, abilities, capabilitiesIn, NotBound, BIND_PAGE };
+/**
+ * The rejection handler of a page's load: the failure's message on the page, except for a user not bound to
+ * a school (`ready` has already sent them to bind).
+ */
+function loadFailed(page) {
+  return (err) => {
+    if (err instanceof NotBound) return;
+    page.setData({ loading: false, loadError: err.message });
+  };
+}
+
+module.exports = { ready, can, abilities, capabilitiesIn, loadFailed, NotBound, BIND_PAGE };

@@ -53,10 +53,7 @@ Component({
         return accounts.invites(schoolId);
       }).then((invites) => {
         this.setData({ loading: false, invites: invites.map(present) });
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
-      });
+      }, guard.loadFailed(this));
     },
 
     onRole(event) {

@@ -70,10 +70,7 @@ Component({
         if (!areas.length) return null;
         const start = areas.find((a) => a.cameras.some((c) => c.id === this.wantedCamera)) || areas[0];
         return this.showArea(start.id, this.wantedCamera);
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
-      });
+      }, guard.loadFailed(this));
     },
 
     showArea(areaId, cameraId) {

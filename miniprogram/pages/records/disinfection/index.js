@@ -56,17 +56,7 @@ Component({
 
     load() {
       this.setData({ loading: true, loadError: '' });
-      return guard.ready().then(({ schoolId, abilities }) => {
-        if (!abilities.uploadRecords) throw new Error('只有食堂负责人和学校管理人员可以登记消毒');
-        return schools.canteens(schoolId);
-      }).then((canteens) => {
-        if (!canteens.length) throw new Error('学校尚未登记食堂');
-        this.setData({ canteenId: canteens[0].id });
-        return schools.areas(canteens[0].id);
-      }).then((areas) => this.setData({ loading: false, areas }), (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
-      });
+      return this.recordingCanteen('登记消毒').then((canteenId) => schools.areas(canteenId)).then((areas) => this.setData({ loading: false, areas }), guard.loadFailed(this));
     },
 
     showMethod() {

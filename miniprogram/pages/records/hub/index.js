@@ -2,6 +2,7 @@
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const records = require('../../../services/records');
+const { loadedPage } = require('../../../behaviors/loaded-page');
 
 function todos(canteen) {
   const out = [];
@@ -18,32 +19,20 @@ function todos(canteen) {
 }
 
 Component({
-  data: { loading: true, loadError: '', canteens: [], dateText: '' },
+  behaviors: [loadedPage],
+  data: { canteens: [], dateText: '' },
   methods: {
-    onLoad() {
-      this.load();
-    },
-    onShow() {
-      if (this.loadedOnce) this.load();
-    },
-    onPullDownRefresh() {
-      this.load().then(() => wx.stopPullDownRefresh());
-    },
-    load() {
-      this.setData({ loading: !this.loadedOnce, loadError: '' });
+    fetch() {
       return guard.ready().then(({ schoolId, abilities }) => {
         if (!abilities.uploadRecords) throw new Error('只有食堂负责人和学校管理人员可以填报台账');
         return records.day(schoolId, null, { silent: true });
-      }).then((day) => {
-        this.loadedOnce = true;
-        this.setData({
-          loading: false,
-          dateText: time.dayLabel(day.date),
-          canteens: day.canteens.map((c) => Object.assign({}, c, { summaries: records.mealSummaries(c), todos: todos(c) })),
-        });
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
+      });
+    },
+    show(day) {
+      this.setData({
+        loading: false,
+        dateText: time.dayLabel(day.date),
+        canteens: day.canteens.map((c) => Object.assign({}, c, { summaries: records.mealSummaries(c), todos: todos(c) })),
       });
     },
   },

@@ -62,10 +62,7 @@ Component({
         return records.day(schoolId, this.data.date, { silent: true });
       }).then((day) => {
         this.setData({ loading: false, meals: mealsOf(day) });
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
-      });
+      }, guard.loadFailed(this));
     },
 
     onDate(event) {

@@ -6,7 +6,6 @@ const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
-const schools = require('../../../services/schools');
 const recordForm = require('../../../behaviors/record-form');
 
 const MEALS = labels.options(labels.MEALS);
@@ -33,14 +32,8 @@ Component({
 
     load() {
       this.setData({ loading: true, loadError: '' });
-      return guard.ready().then(({ schoolId, abilities }) => {
-        if (!abilities.uploadRecords) throw new Error('只有食堂负责人和学校管理人员可以录入菜单');
-        return schools.canteens(schoolId);
-      }).then((canteens) => {
-        if (!canteens.length) throw new Error('学校尚未登记食堂');
-        this.setData({ canteenId: canteens[0].id });
-        return records.receivings(canteens[0].id, time.shiftDay(this.data.date, -7), this.data.date);
-      }).then((page) => {
+      return this.recordingCanteen('录入菜单').then((canteenId) => (
+        records.receivings(canteenId, time.shiftDay(this.data.date, -7), this.data.date))).then((page) => {
         const items = [];
         page.items.forEach((receiving) => receiving.items.forEach((item) => {
           const expired = item.expiry_date && item.expiry_date < this.data.date;
@@ -49,10 +42,7 @@ Component({
           }
         }));
         this.setData({ loading: false, items });
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
-      });
+      }, guard.loadFailed(this));
     },
 
     onDate(event) {

@@ -9,7 +9,6 @@ const rules = require('../../../utils/rules');
 const labels = require('../../../utils/labels');
 const formUtil = require('../../../utils/form');
 const records = require('../../../services/records');
-const schools = require('../../../services/schools');
 const recordForm = require('../../../behaviors/record-form');
 
 const CATEGORIES = labels.options(labels.INGREDIENT_CATEGORIES);
@@ -42,19 +41,9 @@ Component({
 
     load() {
       this.setData({ loading: true, loadError: '' });
-      return guard.ready().then(({ schoolId, abilities }) => {
-        if (!abilities.uploadRecords) throw new Error('只有食堂负责人和学校管理人员可以登记进货');
-        return schools.canteens(schoolId);
-      }).then((canteens) => {
-        if (!canteens.length) throw new Error('学校尚未登记食堂');
-        this.setData({ canteenId: canteens[0].id });
-        return records.suppliers(canteens[0].id);
-      }).then((page) => {
+      return this.recordingCanteen('登记进货').then((canteenId) => records.suppliers(canteenId)).then((page) => {
         this.setData({ loading: false, suppliers: page.items, addingSupplier: !page.items.length });
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
-      });
+      }, guard.loadFailed(this));
     },
 
     onSupplier(event) {

@@ -49,10 +49,7 @@ Component({
         const mealIndex = [wanted, due, open, 0].find((i) => i >= 0);
         this.setData({ loading: false, canteenId: canteen.id, meals, mealIndex });
         this.showDishes();
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
-      });
+      }, guard.loadFailed(this));
     },
 
     showDishes() {

@@ -44,10 +44,7 @@ Component({
               });
             }),
           });
-        }, (err) => {
-          if (err instanceof guard.NotBound) return;
-          this.setData({ loading: false, loadError: err.message });
-        });
+        }, guard.loadFailed(this));
     },
 
     onPreview(event) {

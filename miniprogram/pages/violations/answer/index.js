@@ -24,10 +24,7 @@ Component({
         return violations.detail(this.violationId, { silent: true });
       }).then((v) => {
         this.setData({ loading: false, v, dueText: time.dateTime(v.due_at) });
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
-      });
+      }, guard.loadFailed(this));
     },
 
     onMeasures(event) {

@@ -9,39 +9,26 @@ const time = require('../../../utils/time');
 const labels = require('../../../utils/labels');
 const violations = require('../../../services/violations');
 const notices = require('../../../services/notices');
+const { loadedPage } = require('../../../behaviors/loaded-page');
 
 
 Component({
+  behaviors: [loadedPage],
   data: {
-    loading: true, loadError: '', v: {}, steps: [], tagType: 'default', sourceLabel: '', foundText: '', dueText: '',
+    v: {}, steps: [], tagType: 'default', sourceLabel: '', foundText: '', dueText: '',
     canStart: false, canAnswer: false, canReview: false, fullEvidence: false, busy: false,
   },
   methods: {
     onLoad(query) {
       this.violationId = Number(query.id);
-      this.load();
+      return this.load();
     },
 
-    onShow() {
-      // Back from the answer page: show the new state.
-      if (this.loadedOnce) this.load();
-    },
-
-    onPullDownRefresh() {
-      this.load().then(() => wx.stopPullDownRefresh());
-    },
-
-    load() {
-      this.setData({ loading: !this.loadedOnce, loadError: '' });
+    // Shown again after the answer page (see loadedPage): the new state is fetched.
+    fetch() {
       return guard.ready().then((ctx) => {
         this.ctx = ctx;
         return violations.detail(this.violationId, { silent: true });
-      }).then((v) => {
-        this.loadedOnce = true;
-        this.show(v);
-      }, (err) => {
-        if (err instanceof guard.NotBound) return;
-        this.setData({ loading: false, loadError: err.message });
       });
     },
 
