@@ -15,9 +15,9 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    status?: "pending" | "sent" | "inbox_only" | "failed" | "unconfirmed";
                     before_id?: number | null;
                     limit?: number;
+                    status?: "pending" | "sent" | "inbox_only" | "failed" | "unconfirmed";
                 };
                 header?: never;
                 path?: never;
@@ -3603,9 +3603,9 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    unread?: boolean;
                     before_id?: number | null;
                     limit?: number;
+                    unread?: boolean;
                 };
                 header?: never;
                 path?: never;
@@ -6258,12 +6258,12 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    before_id?: number | null;
+                    limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
                     kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
                     source?: "ai" | "record_rule" | "inspection" | "report" | null;
                     overdue?: boolean | null;
-                    before_id?: number | null;
-                    limit?: number;
                     escalated?: boolean | null;
                 };
                 header?: never;
@@ -7896,12 +7896,12 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    before_id?: number | null;
+                    limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
                     kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
                     source?: "ai" | "record_rule" | "inspection" | "report" | null;
                     overdue?: boolean | null;
-                    before_id?: number | null;
-                    limit?: number;
                 };
                 header?: never;
                 path: {
