@@ -39,7 +39,9 @@ def close_idle_command() -> None:
 
 @live.command("relay")
 @click.argument("camera_id", type=int)
-@click.option("--transcode/--copy", default=None, help="re-encode to H.264 (default: only for file sources)")
+@click.option("--transcode/--copy", default=None,
+              help="re-encode to H.264, or copy the source as it is (default: copy; a file source is encoded once "
+                   "to H.264 into the instance's media cache and relayed from there)")
 def relay_command(camera_id: int, transcode: bool | None) -> None:
     """Pull a camera's stream and publish it to the media server until stopped."""
     from backend.live.relay import run_relay, stop_on_sigterm
