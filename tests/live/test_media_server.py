@@ -17,7 +17,6 @@ from urllib.parse import quote, urlsplit
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from backend.extensions import db
 from backend.integrations import media
@@ -30,28 +29,6 @@ from tests.support.net import kill_process
 
 pytestmark = pytest.mark.slow
 WIDTH, HEIGHT = 768, 576
-
-
-@pytest.fixture
-def hls_auth_calls() -> list[str]:
-    """The original URI of every HLS authorisation that reached the api (nginx did not answer it from its cache)."""
-    return []
-
-
-@pytest.fixture
-def api_server(app, hls_auth_calls):
-    """The app served over HTTP on loopback in a thread, so nginx's hooks reach it."""
-    def counted(environ, start_response):
-        if environ.get("PATH_INFO") == "/internal/media/hls_auth":
-            hls_auth_calls.append(environ.get("HTTP_X_ORIGINAL_URI", ""))
-        return app(environ, start_response)
-
-    server = make_server("127.0.0.1", 0, counted, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 @pytest.fixture

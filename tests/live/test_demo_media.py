@@ -1,0 +1,101 @@
+"""`make demo`'s live video: the media stack scripts/run_demo.py starts (backend.live.media_stack.MediaStack:
+the real nginx-rtmp with the project's configuration, and `flask live relay` for every demo camera, looping the
+demo video from its cached H.264 copy) serves staff and parents HLS, and its recordings reach the object store."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import time
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from backend.extensions import db
+from backend.live.media_stack import MediaStack, relay_cameras
+from backend.live.models import CameraStream, RecordingSegment, SegmentStatus
+from backend.timeutil import utcnow
+
+pytestmark = pytest.mark.slow
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request("GET", parts.path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _until(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _playable(client, as_user, openid: str, camera_id: int, stack: MediaStack) -> bytes:
+    """Ask the play API as ``openid``, then fetch the HLS playlist and one of its segments over HTTP; the
+    segment's bytes."""
+    response = client.post(f"/api/v1/live/cameras/{camera_id}/play", headers=as_user(openid))
+    assert response.status_code == 200, response.json
+    hls = response.json["hls_url"]
+    assert urlsplit(hls).port == stack.http_port
+
+    def playlist() -> list[str] | None:
+        status, body = _get(hls)
+        names = [line for line in body.decode(errors="replace").splitlines() if line.endswith(".ts")]
+        return names if status == 200 and names else None
+
+    names = _until(playlist, 30, f"{openid}'s HLS playlist of camera {camera_id}\n{stack.log_tail()}")
+    status, segment = _get(urljoin(hls, names[0]))
+    assert status == 200 and len(segment) > 1000 and segment[0] == 0x47  # MPEG-TS sync byte
+    return segment
+
+
+def test_the_demo_media_stack_serves_live_kitchens_and_records(app, client, as_user, demo, camera_ids, api_server,
+                                                               media_ports):
+    cameras = relay_cameras()
+    assert len(cameras) == 6 and {c.id for c in cameras} >= set(camera_ids.values())
+    stack = MediaStack(api_base=api_server, rtmp_port=media_ports["rtmp"], http_port=media_ports["http"],
+                       record_interval="3s")
+    try:
+        stack.start()
+        assert set(stack.relays) == {c.id for c in cameras}
+        # Every demo camera goes live, published by its relay with a relay token.
+        _until(lambda: db.session.scalar(sa.select(sa.func.count()).select_from(CameraStream).where(
+            CameraStream.publishing.is_(True), CameraStream.publisher_kind == "relay")) == len(cameras),
+            40, f"every demo camera to publish\n{stack.log_tail()}")
+
+        # Staff watch any camera at any time; the demo school's parents inside its all-day live window.
+        _playable(client, as_user, "demo-staff-1", camera_ids["private"], stack)
+        _playable(client, as_user, "demo-parent-1", camera_ids["public"], stack)
+
+        # A relay that dies is started again.
+        dead = stack.relays[camera_ids["public"]]
+        dead.kill()
+        dead.wait(timeout=10)
+        _until(lambda: stack.check() and stack.relays[camera_ids["public"]] is not dead, 15, "the relay's restart")
+
+        # The media server records into LIVE_RECORD_DIR; on_record_done indexes the file, the ingest job stores it.
+        segment = _until(lambda: db.session.scalars(sa.select(RecordingSegment).where(
+            RecordingSegment.status == SegmentStatus.PENDING.value)).first(), 30, "a finished recording")
+        assert os.path.dirname(segment.source_path) == app.config["LIVE_RECORD_DIR"]
+        from workers.jobs.platform import ingest_recordings
+
+        report = ingest_recordings(utcnow())
+        assert report["stored"] >= 1, report
+        db.session.rollback()
+        assert db.session.get(RecordingSegment, segment.id).status == SegmentStatus.STORED.value
+    finally:
+        stack.stop()
+    assert stack.nginx is not None and stack.nginx.poll() is not None
+    assert all(process.poll() is not None for process in stack.relays.values())
