@@ -132,6 +132,8 @@ class MediaStack:
     http_port: int
     listen_host: str = "127.0.0.1"
     record_interval: str = "5m"
+    # None: `flask live relay`'s default (a file camera from its cached H.264 copy); True: re-encode live.
+    relay_transcode: bool | None = None
     nginx: subprocess.Popen | None = None
     relays: dict[int, subprocess.Popen] = field(default_factory=dict)
     _restart_after: dict[int, float] = field(default_factory=dict)
@@ -167,16 +169,18 @@ class MediaStack:
                                             if current_app.config.get(name)},
                            "MEDIA_RTMP_PUBLISH_BASE": publish_base, "FLASK_APP": "backend.app:create_app"}
         cameras = relay_cameras()
-        for camera in cameras:
-            file_rendition(camera, settings)  # once here, so the relays starting together find it cached
+        if self.relay_transcode is None:
+            for camera in cameras:
+                file_rendition(camera, settings)  # once here, so the relays starting together find it cached
         db.session.rollback()
         for camera in cameras:
             self._start_relay(camera.id)
         return self
 
     def _start_relay(self, camera_id: int) -> None:
+        mode = [] if self.relay_transcode is None else ["--transcode" if self.relay_transcode else "--copy"]
         self.relays[camera_id] = subprocess.Popen(
-            [sys.executable, "-m", "flask", "live", "relay", str(camera_id)], env=self._relay_env,
+            [sys.executable, "-m", "flask", "live", "relay", *mode, str(camera_id)], env=self._relay_env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self._restart_after[camera_id] = time.monotonic() + RELAY_RESTART_SECONDS
 
