@@ -5,7 +5,8 @@ segment, and what relaying the demo cameras costs in CPU (nginx + the relays, fr
 
 Starts the media stack exactly as `make demo` does (backend.live.media_stack.MediaStack, as scripts/run_demo.py)
 against the api on gunicorn, on a demo-seeded SQLite database in a fresh instance folder (/tmp/kitchen-bench-demo,
-the H.264 copy of the demo video kept between runs in its media cache). ``copy`` is the default relay (the
+the H.264 copy of the demo video kept between runs in its media cache: delete
+/tmp/kitchen-bench-demo/media-cache to include its encoding). ``copy`` is the default relay (the
 demo video encoded once, then stream copy); ``transcode`` re-encodes it live (the relay's former default for
 file cameras). Prints, per camera, the seconds from the relay's start to the first segment fetched over HTTP
 with a staff member's play URL, then the CPU of nginx and of the relays (their Python and ffmpeg processes)
@@ -58,12 +59,13 @@ def _descendants(pid: int) -> list[int]:
     found, queue = [], [pid]
     while queue:
         current = queue.pop()
-        try:
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        found += [int(c) for c in children]
-        queue += [int(c) for c in children]
+        for task in Path(f"/proc/{current}/task").glob("*"):  # children started from any thread
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            queue += children
     return found
 
 
@@ -131,21 +133,20 @@ def main() -> int:
             encoded = time.monotonic()
             stack.start()
             started = time.monotonic()
-            print(f"mode {args.mode}: stack started in {started - encoded:.1f} s (nginx, H.264 copy, "
-                  f"{len(stack.relays)} relays)")
+            print(f"mode {args.mode}: stack started in {started - encoded:.1f} s (nginx, "
+                  f"relay of {len(stack.camera_ids)} cameras)")
             client = app.test_client()
-            for camera_id in sorted(stack.relays):
+            for camera_id in stack.camera_ids:
                 seconds = _first_segment(client, headers[camera_id], camera_id, started, 60)
                 print(f"camera {camera_id}: first playable HLS segment {seconds:.1f} s after the relays started")
         time.sleep(5)  # past the start-up burst
-        assert stack.nginx is not None
-        groups = {"nginx": [stack.nginx.pid, *_descendants(stack.nginx.pid)],
-                  "relay python": list(stack.relays[c].pid for c in stack.relays),
-                  "relay ffmpeg": [p for r in stack.relays.values() for p in _descendants(r.pid)]}
+        assert stack.nginx is not None and stack.relay is not None
+        groups = {"nginx": [stack.nginx.pid, *_descendants(stack.nginx.pid)], "relay python": [stack.relay.pid],
+                  "relay ffmpeg": _descendants(stack.relay.pid)}
         before = {name: sum(_cpu_seconds(p) for p in pids) for name, pids in groups.items()}
         time.sleep(args.seconds)
         after = {name: sum(_cpu_seconds(p) for p in pids) for name, pids in groups.items()}
-        cameras = len(stack.relays)
+        cameras = len(stack.camera_ids)
         total = 0.0
         for name in groups:
             share = (after[name] - before[name]) / args.seconds * 100

@@ -98,7 +98,7 @@ def start_media_stack(env: dict[str, str], ports: tuple[int, int], api_base: str
             stack.stop()
             return None
     print(f"media server: {env['MEDIA_RTMP_BASE']}  {env['MEDIA_HLS_BASE']}  "
-          f"({len(stack.relays)} demo cameras relayed)", flush=True)
+          f"({len(stack.camera_ids)} demo cameras relayed)", flush=True)
     return stack
 
 

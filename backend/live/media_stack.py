@@ -1,5 +1,6 @@
 """The media stack as child processes: the media server (Debian's nginx with the RTMP module, configured from
-docker/media/nginx.conf.template) and one relay (`flask live relay`) per camera that cannot push.
+docker/media/nginx.conf.template) and the relay (`flask live relay`, one process, one ffmpeg per camera) of the
+cameras that cannot push.
 
 `make demo` runs it through scripts/run_demo.py, and the demo's test starts it through the same
 :class:`MediaStack`. nginx gets its own prefix folder under the instance (configuration, temp/, HLS), ports that
@@ -27,7 +28,6 @@ from flask import current_app
 from backend.extensions import db
 from backend.integrations.media import render_media_config
 from backend.live.mediaconf import DEFAULT_TEMPLATE, default_variables
-from backend.live.relay import file_rendition
 from backend.live.settings import live_settings
 from backend.schools.models import Camera, SourceKind
 
@@ -121,7 +121,7 @@ def relay_cameras() -> list[Camera]:
 
 @dataclass
 class MediaStack:
-    """nginx-rtmp with the project's configuration plus a relay per file camera, for the app in context.
+    """nginx-rtmp with the project's configuration plus the relay of the file cameras, for the app in context.
 
     ``api_base`` is where nginx sends its hooks and HLS authorisations; ``listen_host`` is the address nginx
     listens on (the api's). The hook secret, recording folder and instance path come from the app's settings.
@@ -135,8 +135,9 @@ class MediaStack:
     # None: `flask live relay`'s default (a file camera from its cached H.264 copy); True: re-encode live.
     relay_transcode: bool | None = None
     nginx: subprocess.Popen | None = None
-    relays: dict[int, subprocess.Popen] = field(default_factory=dict)
-    _restart_after: dict[int, float] = field(default_factory=dict)
+    relay: subprocess.Popen | None = None
+    camera_ids: list[int] = field(default_factory=list)
+    _restart_after: float = 0.0
     _relay_env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -150,7 +151,7 @@ class MediaStack:
         return self.prefix / "hls"
 
     def start(self) -> MediaStack:
-        """Start nginx, encode the file cameras' H.264 copies once, and start one relay per file camera."""
+        """Start nginx, then the relay of the file cameras (it encodes their H.264 copy first when not cached)."""
         require_media_tools()
         settings = live_settings()
         self.hls_dir.mkdir(parents=True, exist_ok=True)
@@ -168,37 +169,31 @@ class MediaStack:
         self._relay_env = {**os.environ, **{name: str(current_app.config[name]) for name in RELAY_SETTINGS
                                             if current_app.config.get(name)},
                            "MEDIA_RTMP_PUBLISH_BASE": publish_base, "FLASK_APP": "backend.app:create_app"}
-        cameras = relay_cameras()
-        if self.relay_transcode is None:
-            for camera in cameras:
-                file_rendition(camera, settings)  # once here, so the relays starting together find it cached
+        self.camera_ids = [camera.id for camera in relay_cameras()]
         db.session.rollback()
-        for camera in cameras:
-            self._start_relay(camera.id)
+        if self.camera_ids:
+            self._start_relay()
         return self
 
-    def _start_relay(self, camera_id: int) -> None:
+    def _start_relay(self) -> None:
         mode = [] if self.relay_transcode is None else ["--transcode" if self.relay_transcode else "--copy"]
-        self.relays[camera_id] = subprocess.Popen(
-            [sys.executable, "-m", "flask", "live", "relay", *mode, str(camera_id)], env=self._relay_env,
+        self.relay = subprocess.Popen(
+            [sys.executable, "-m", "flask", "live", "relay", *mode, *map(str, self.camera_ids)], env=self._relay_env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        self._restart_after[camera_id] = time.monotonic() + RELAY_RESTART_SECONDS
+        self._restart_after = time.monotonic() + RELAY_RESTART_SECONDS
 
     def check(self) -> bool:
-        """Restart relays that exited (at most one start per camera every few seconds); False once nginx exited."""
-        for camera_id, process in self.relays.items():
-            if process.poll() is not None and time.monotonic() >= self._restart_after[camera_id]:
-                log.warning("relay of camera %s exited %s; restarting it", camera_id, process.returncode)
-                self._start_relay(camera_id)
+        """Restart the relay if it exited (at most once every few seconds; each camera's ffmpeg is restarted by
+        the relay itself); False once nginx exited."""
+        if self.relay is not None and self.relay.poll() is not None and time.monotonic() >= self._restart_after:
+            log.warning("the relay exited %s; restarting it", self.relay.returncode)
+            self._start_relay()
         return self.nginx is not None and self.nginx.poll() is None
 
     def stop(self) -> None:
-        """Stop the relays, then nginx."""
-        for process in self.relays.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in self.relays.values():
-            stop_process(process)
+        """Stop the relay (and with it every ffmpeg it runs), then nginx."""
+        if self.relay is not None:
+            stop_process(self.relay)
         if self.nginx is not None:
             stop_process(self.nginx)
 

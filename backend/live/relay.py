@@ -21,14 +21,17 @@ import logging
 import os
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from flask import Flask
 
 from backend.extensions import db
 from backend.integrations import media
 from backend.live.services import relay_token
-from backend.live.settings import LiveSettings
+from backend.live.settings import LiveSettings, live_settings
 from backend.live.sources import SourceError, ffmpeg_input, scrub, source_secrets
 from backend.schools.models import Camera, SourceKind
 from backend.timeutil import utcnow
@@ -89,10 +92,18 @@ def relay_command(camera: Camera, publish_to: str, *, transcode: bool,
              "-map", "0:v:0", "-an", *video, "-f", "flv", publish_to], script)
 
 
+# The ffmpeg processes of this process's relays (one per camera), so that stopping the relays stops them all.
+_ffmpegs: set[subprocess.Popen] = set()
+_ffmpegs_lock = threading.Lock()
+_rendition_lock = threading.Lock()
+
+
 def _run_ffmpeg(command: list[str], script: bytes) -> tuple[int, bytes]:
     """Run ffmpeg to its end, ``script`` on its standard input; if the relay itself is stopped (SIGTERM, Ctrl-C),
     stop ffmpeg with it."""
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with _ffmpegs_lock:
+        _ffmpegs.add(process)
     try:
         _, stderr = process.communicate(input=script)
     except BaseException:
@@ -103,6 +114,9 @@ def _run_ffmpeg(command: list[str], script: bytes) -> tuple[int, bytes]:
             process.kill()
             process.wait()
         raise
+    finally:
+        with _ffmpegs_lock:
+            _ffmpegs.discard(process)
     return process.returncode, stderr
 
 
@@ -120,21 +134,23 @@ def file_rendition(camera: Camera, settings: LiveSettings) -> Path | None:
     if camera.source_kind != SourceKind.FILE:
         return None
     try:
-        return h264_rendition(_file_path(camera), settings.media_cache_dir)
+        with _rendition_lock:  # the relays of one process starting together: one encodes, the others find it
+            return h264_rendition(_file_path(camera), settings.media_cache_dir)
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("relay: camera %s: no H.264 copy of its file (%s); encoding live", camera.id, type(exc).__name__)
         return None
 
 
 def run_relay(camera_id: int, settings: LiveSettings, *, transcode: bool | None = None, runs: int | None = None,
-              sleep: Callable[[float], None] = time.sleep) -> int:
+              sleep: Callable[[float], object] = time.sleep, stop: threading.Event | None = None) -> int:
     """Relay a camera until stopped, reconnecting with backoff; ``runs`` bounds the attempts (tests, one-shot).
 
     ``transcode`` None (the default) copies a network camera's stream and relays a file camera from its cached
-    H.264 copy; True re-encodes, False copies the source as it is. Returns ffmpeg's last exit code.
+    H.264 copy; True re-encodes, False copies the source as it is. ``stop``, once set, ends the relay after the
+    running ffmpeg. Returns ffmpeg's last exit code.
     """
     attempt, code = 0, 0
-    while runs is None or attempt < runs:
+    while (runs is None or attempt < runs) and not (stop is not None and stop.is_set()):
         camera = db.session.get(Camera, camera_id)
         if camera is None or not camera.enabled:
             log.error("relay: camera %s does not exist or is disabled", camera_id)
@@ -162,3 +178,40 @@ def run_relay(camera_id: int, settings: LiveSettings, *, transcode: bool | None 
         if runs is None or attempt < runs:
             sleep(delay)
     return code
+
+
+def run_relays(app: Flask, camera_ids: Sequence[int], *, transcode: bool | None = None) -> int:
+    """Relay several cameras from this one process until stopped: a thread (with its own app context) and an
+    ffmpeg per camera, each reconnecting on its own as :func:`run_relay` does.
+
+    One process instead of one per camera: every relay process holds a whole app in memory and pays for its
+    imports at start. Stopping (SIGTERM through :func:`stop_on_sigterm`, Ctrl-C) stops every ffmpeg. Returns
+    the highest last exit code.
+    """
+    stopping = threading.Event()
+    codes: dict[int, int] = {}
+
+    def relay(camera_id: int) -> None:
+        with app.app_context():
+            codes[camera_id] = run_relay(camera_id, live_settings(), transcode=transcode, sleep=stopping.wait,
+                                         stop=stopping)
+
+    threads = [threading.Thread(target=relay, args=(camera_id,), name=f"relay-{camera_id}", daemon=True)
+               for camera_id in camera_ids]
+    for thread in threads:
+        thread.start()
+    try:
+        while any(thread.is_alive() for thread in threads):
+            time.sleep(0.5)
+    finally:
+        stopping.set()
+        deadline = time.monotonic() + 15
+        # Again until the threads end: one may have started an ffmpeg just as the stop began.
+        while any(thread.is_alive() for thread in threads) and time.monotonic() < deadline:
+            with _ffmpegs_lock:
+                running = [process for process in _ffmpegs if process.poll() is None]
+            for process in running:
+                process.terminate()
+            for thread in threads:
+                thread.join(timeout=0.2)
+    return max(codes.values(), default=0)
