@@ -55,6 +55,17 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def _rss_mb(pids: list[int]) -> float:
+    """Resident memory of the processes together, in MB."""
+    total = 0
+    for pid in pids:
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            continue
+    return total / 1e6
+
+
 def _descendants(pid: int) -> list[int]:
     found, queue = [], [pid]
     while queue:
@@ -152,6 +163,7 @@ def main() -> int:
             share = (after[name] - before[name]) / args.seconds * 100
             total += share
             print(f"{name}: {share:.1f} % of one core ({share / cameras:.2f} % per camera)")
+        print("resident memory: " + ", ".join(f"{name} {_rss_mb(pids):.0f} MB" for name, pids in groups.items()))
         print(f"nginx + relays: {total:.1f} % of one core, {total / cameras:.2f} % per camera "
               f"({cameras} cameras, {args.seconds:.0f} s, load average {os.getloadavg()[0]:.1f})")
     finally:
