@@ -17,33 +17,22 @@ over ``--seconds``, as % of one core per camera. ``--cameras N`` keeps only the 
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import shutil
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.api import run  # noqa: E402
 from bench.loadgen import start_gunicorn  # noqa: E402
+from tests.support.net import http_get  # noqa: E402
 
 INSTANCE = Path("/tmp/kitchen-bench-demo")
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _get(url: str) -> tuple[int, bytes]:
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        connection.request("GET", parts.path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -91,9 +80,9 @@ def _first_segment(client, headers: dict[str, str], camera_id: int, started: flo
             if hls is None:
                 time.sleep(0.1)
                 continue
-        status, body = _get(hls)
+        status, body = http_get(hls)
         names = [line for line in body.decode(errors="replace").splitlines() if line.endswith(".ts")]
-        if status == 200 and names and _get(urljoin(hls, names[0]))[0] == 200:
+        if status == 200 and names and http_get(urljoin(hls, names[0]))[0] == 200:
             return time.monotonic() - started
         time.sleep(0.1)
     raise SystemExit(f"camera {camera_id}: no playable segment within {limit} s")

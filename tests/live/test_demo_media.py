@@ -5,10 +5,8 @@ object store."""
 
 from __future__ import annotations
 
-import http.client
 import os
 import signal
-import time
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -19,30 +17,10 @@ from backend.extensions import db
 from backend.live.media_stack import MediaStack, relay_cameras
 from backend.live.models import CameraStream, RecordingSegment, SegmentStatus
 from backend.timeutil import utcnow
+from tests.support.net import http_get
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def _get(url: str) -> tuple[int, bytes]:
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        connection.request("GET", parts.path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-def _until(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        db.session.rollback()
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _relayed() -> int:
@@ -76,17 +54,17 @@ def _playable(client, as_user, openid: str, camera_id: int, stack: MediaStack) -
     segment's bytes."""
     headers = as_user(openid)
     # The camera may be between publishers (a relay just restarted): the play API answers once it publishes.
-    hls = _until(lambda: (response := client.post(f"/api/v1/live/cameras/{camera_id}/play", headers=headers))
+    hls = wait_for(lambda: (response := client.post(f"/api/v1/live/cameras/{camera_id}/play", headers=headers))
                  .status_code == 200 and response.json["hls_url"], 30, f"{openid}'s play URL")
     assert urlsplit(hls).port == stack.http_port
 
     def playlist() -> list[str] | None:
-        status, body = _get(hls)
+        status, body = http_get(hls)
         names = [line for line in body.decode(errors="replace").splitlines() if line.endswith(".ts")]
         return names if status == 200 and names else None
 
-    names = _until(playlist, 30, f"{openid}'s HLS playlist of camera {camera_id}\n{stack.log_tail()}")
-    status, segment = _get(urljoin(hls, names[0]))
+    names = wait_for(playlist, 30, f"{openid}'s HLS playlist of camera {camera_id}\n{stack.log_tail()}")
+    status, segment = http_get(urljoin(hls, names[0]))
     assert status == 200 and len(segment) > 1000 and segment[0] == 0x47  # MPEG-TS sync byte
     return segment
 
@@ -101,18 +79,18 @@ def test_the_demo_media_stack_serves_live_kitchens_and_records(app, client, as_u
         stack.start()
         assert stack.camera_ids == [c.id for c in cameras]
         # Every demo camera goes live, published by its relay with a relay token.
-        _until(lambda: _relayed() == len(cameras), 40, f"every demo camera to publish\n{stack.log_tail()}")
+        wait_for(lambda: _relayed() == len(cameras), 40, f"every demo camera to publish\n{stack.log_tail()}")
 
         # A camera's ffmpeg that dies is started again by the relay; the relay itself, by the stack.
         ffmpeg = next(pid for pid in _children(stack.relay.pid) if camera_ids["public"] == _camera_of(pid))
         os.kill(ffmpeg, signal.SIGKILL)
-        _until(lambda: any(_camera_of(pid) == camera_ids["public"] for pid in _children(stack.relay.pid)
+        wait_for(lambda: any(_camera_of(pid) == camera_ids["public"] for pid in _children(stack.relay.pid)
                            if pid != ffmpeg), 15, "the camera's ffmpeg to restart")
         dead = stack.relay
         dead.terminate()  # the relay exits (stopping its ffmpegs with it)
         dead.wait(timeout=20)
-        _until(lambda: stack.check() and stack.relay is not dead, 15, "the relay's restart")
-        _until(lambda: sorted(filter(None, map(_camera_of, _children(stack.relay.pid)))) == stack.camera_ids, 40,
+        wait_for(lambda: stack.check() and stack.relay is not dead, 15, "the relay's restart")
+        wait_for(lambda: sorted(filter(None, map(_camera_of, _children(stack.relay.pid)))) == stack.camera_ids, 40,
                "the restarted relay's ffmpegs")
 
         # Staff watch any camera at any time; the demo school's parents inside its all-day live window,
@@ -121,7 +99,7 @@ def test_the_demo_media_stack_serves_live_kitchens_and_records(app, client, as_u
         _playable(client, as_user, "demo-parent-1", camera_ids["public"], stack)
 
         # The media server records into LIVE_RECORD_DIR; on_record_done indexes the file, the ingest job stores it.
-        segment = _until(lambda: db.session.scalars(sa.select(RecordingSegment).where(
+        segment = wait_for(lambda: db.session.scalars(sa.select(RecordingSegment).where(
             RecordingSegment.status == SegmentStatus.PENDING.value)).first(), 30, "a finished recording")
         assert os.path.dirname(segment.source_path) == app.config["LIVE_RECORD_DIR"]
         from workers.jobs.platform import ingest_recordings

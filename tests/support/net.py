@@ -3,15 +3,31 @@ stopping the child processes a test started (by their own pid, never by name).""
 
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 # One implementation of each, shared with the demo's media stack.
 from backend.live.media_stack import free_port, wait_for_port
 from backend.live.media_stack import stop_process as kill_process
 
-__all__ = ["Outcome", "SilentServer", "free_port", "kill_process", "returns_within", "wait_for_port"]
+__all__ = ["Outcome", "SilentServer", "free_port", "http_get", "kill_process", "returns_within", "wait_for_port"]
+
+
+def http_get(url: str, source_address: str = "127.0.0.1") -> tuple[int, bytes]:
+    """GET ``url`` from ``source_address`` (another loopback address is another device to the media server's
+    HLS authorisation); the status and body."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10,
+                                            source_address=(source_address, 0))
+    try:
+        connection.request("GET", parts.path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 class SilentServer:
