@@ -40,18 +40,23 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 30
 SOURCE_TIMEOUT_SECONDS = 10
+# The file cameras' H.264 copy: a key frame every second, so HLS can cut its 2 s segments; CRF 30 (about
+# 0.5 Mbit/s for the demo video), since every relayed camera is also recorded.
+RENDITION_ARGS = ("-map", "0:v:0", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "30", "-pix_fmt",
+                  "yuv420p", "-force_key_frames", "expr:gte(t,n_forced*1)", "-movflags", "+faststart", "-f", "mp4")
 
 
 def h264_rendition(source: Path, cache_dir: Path) -> Path:
-    """The video of a file source encoded once to H.264 in MP4 (a key frame every second, so HLS can cut 2 s
-    segments), cached in ``cache_dir`` under a name that changes with the file's path, size and time.
+    """The video of a file source encoded once to H.264 in MP4 (:data:`RENDITION_ARGS`), cached in ``cache_dir``
+    under a name that changes with the file's path, size and time and with those arguments.
 
     Written under a temporary name and renamed, so relays starting together never read a half-written file
     (two that race both encode, and the last rename wins with the same content). Raises
     :class:`subprocess.CalledProcessError` when ffmpeg cannot encode the file.
     """
     stat = source.stat()
-    digest = hashlib.sha256(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    key = f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{' '.join(RENDITION_ARGS)}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     target = cache_dir / f"{source.stem}-{digest}.h264.mp4"
     if target.is_file():
         return target
@@ -59,9 +64,7 @@ def h264_rendition(source: Path, cache_dir: Path) -> Path:
     partial = cache_dir / f".{target.name}.{os.getpid()}.part"
     try:
         subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i", f"file:{source}",
-                        "-map", "0:v:0", "-an", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-                        "-force_key_frames", "expr:gte(t,n_forced*1)", "-movflags", "+faststart", "-f", "mp4",
-                        str(partial)], check=True, capture_output=True, timeout=900)
+                        *RENDITION_ARGS, str(partial)], check=True, capture_output=True, timeout=900)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
