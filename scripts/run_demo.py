@@ -141,8 +141,8 @@ def main() -> int:
         media = start_media_stack(env, media_ports, api_for_hooks, host)
         print(f"\n明厨亮灶 demo is up: {base}/healthz  {base}/openapi.json  {base}/docs\n"
               "Log in as any demo user with POST /api/v1/auth/dev-login {\"openid\": \"demo-parent-1\"}\n"
-              "Live kitchens: POST /api/v1/live/cameras/<id>/play as demo-staff-1 (any time) or demo-parent-1 "
-              "(school 1, all day)\n", flush=True)
+              "Live kitchens: POST /api/v1/live/cameras/<id>/play as demo-staff-1 (cameras 1-3, any time) or "
+              "demo-parent-2 (cameras 4-5, all day)\n", flush=True)
     try:
         while all(p.poll() is None for p in processes) and (media is None or media.check()):
             time.sleep(0.5)

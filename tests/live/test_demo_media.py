@@ -93,10 +93,10 @@ def test_the_demo_media_stack_serves_live_kitchens_and_records(app, client, as_u
         wait_for(lambda: sorted(filter(None, map(_camera_of, _children(stack.relay.pid)))) == stack.camera_ids, 40,
                "the restarted relay's ffmpegs")
 
-        # Staff watch any camera at any time; the demo school's parents inside its all-day live window,
+        # Staff watch any camera at any time; the second demo school's parents inside its all-day live window;
         # from the restarted relay.
         _playable(client, as_user, "demo-staff-1", camera_ids["private"], stack)
-        _playable(client, as_user, "demo-parent-1", camera_ids["public"], stack)
+        _playable(client, as_user, "demo-parent-2", camera_ids["other"], stack)
 
         # The media server records into LIVE_RECORD_DIR; on_record_done indexes the file, the ingest job stores it.
         segment = wait_for(lambda: db.session.scalars(sa.select(RecordingSegment).where(
