@@ -39,6 +39,10 @@ from backend.timeutil import SHANGHAI
 WEEKDAYS = range(5)
 DEMO_MEALS = [("breakfast", "07:00", "08:00"), ("lunch", "11:30", "12:30"), ("dinner", "17:30", "18:30")]
 DEMO_LIVE = [("06:30", "13:30"), ("16:30", "19:00")]
+# The second demo school's parents may watch at any hour of every day, so whoever runs `make demo` sees live
+# kitchens as a parent too; the first keeps school-day windows (and shows the closed state outside them: the
+# mini-program's API fixtures are recorded from it).
+DEMO_LIVE_ALL_DAY = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
 DEMO_WORK_HOURS = [("05:30", "20:00")]
 DEMO_AREAS = [("热菜烹饪区", AreaKind.HOT_KITCHEN, True), ("切配区", AreaKind.PREP, True),
               ("留样间", AreaKind.SAMPLE_ROOM, False)]
@@ -100,7 +104,7 @@ def seed_demo() -> dict[str, int]:
         if school is None:
             school = schools.create_school(admin.id, county, name, kind, f"杭州市西湖区示范路{index}号")
             canteen = Canteen(school_id=school.id, name="学生食堂", meal_windows=_meal_windows(),
-                              live_windows=_windows(DEMO_LIVE))
+                              live_windows=DEMO_LIVE_ALL_DAY if index == 2 else _windows(DEMO_LIVE))
             db.session.add(canteen)
             db.session.flush()
             for area_name, area_kind, public in DEMO_AREAS:

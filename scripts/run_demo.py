@@ -1,7 +1,9 @@
-"""Run the demo: the api (gunicorn), the scheduler and workers, and a local WeChat fake.
+"""Run the demo: the api (gunicorn), the scheduler and workers, a local WeChat fake, and the live video: the
+media server (nginx-rtmp) with one relay per demo camera looping the demo video into it.
 
 Started by `make demo` after migrating and seeding. Ctrl-C stops everything; if one process dies the
-others are stopped too, so a broken demo never looks half alive.
+others are stopped too, so a broken demo never looks half alive (a relay that dies is restarted instead: a
+camera that drops out and comes back is part of the product).
 """
 
 from __future__ import annotations
@@ -13,8 +15,14 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from backend.live.media_stack import MediaStack
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: the project's packages are importable here too
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 
@@ -49,6 +57,51 @@ def wait_until_up(url: str, seconds: float) -> bool:
     return False
 
 
+def choose_media_ports(env: dict[str, str]) -> tuple[int, int]:
+    """The media server's RTMP and HTTP ports: those of MEDIA_RTMP_BASE / MEDIA_HLS_BASE when set; otherwise
+    the settings' defaults (1935, 8080), or free ones when those are taken. The api learns the chosen ones from
+    the environment, so the play URLs it signs point at this media server."""
+    from backend.config import SETTINGS
+    from backend.live.media_stack import free_port, port_is_free
+
+    defaults = {s.name: s.default for s in SETTINGS}
+    ports = []
+    for name in ("MEDIA_RTMP_BASE", "MEDIA_HLS_BASE"):
+        parts = urlsplit(env.get(name) or str(defaults[name]))
+        port = parts.port or (1935 if parts.scheme == "rtmp" else 80)
+        if not env.get(name) and not port_is_free(port):
+            port = free_port()
+            print(f"port {parts.port} is taken; the media server uses {port} for {name}", flush=True)
+        env[name] = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}"))
+        ports.append(port)
+    return ports[0], ports[1]
+
+
+def start_media_stack(env: dict[str, str], ports: tuple[int, int], api_base: str,
+                      listen_host: str) -> MediaStack | None:
+    """Start the media server and the demo cameras' relays (backend.live.media_stack) for the api at
+    ``api_base``, with the settings in ``env``; ``None``, saying why, when nginx or ffmpeg is missing."""
+    from backend.app import create_app
+    from backend.config import SETTINGS
+    from backend.live.media_stack import MediaStack
+
+    rtmp_port, http_port = ports
+    app = create_app({s.name: env[s.name] for s in SETTINGS if env.get(s.name)}, with_routes=False)
+    with app.app_context():
+        stack = MediaStack(api_base=api_base, rtmp_port=rtmp_port, http_port=http_port, listen_host=listen_host)
+        print("starting the media server and the demo cameras' relays (the first run encodes the demo video to "
+              "H.264 once, into instance/media-cache)", flush=True)
+        try:
+            stack.start()
+        except RuntimeError as exc:
+            print(f"live video is off: {exc}", file=sys.stderr, flush=True)
+            stack.stop()
+            return None
+    print(f"media server: {env['MEDIA_RTMP_BASE']}  {env['MEDIA_HLS_BASE']}  "
+          f"({len(stack.camera_ids)} demo cameras relayed)", flush=True)
+    return stack
+
+
 def main() -> int:
     """Start every process, report where the api listens, and supervise until interrupted."""
     env = dict(os.environ)
@@ -59,6 +112,8 @@ def main() -> int:
     fake = start_wechat_fake(env)
     if fake:
         processes.append(fake)
+    media_ports = choose_media_ports(env)  # before the api starts: it signs play URLs for these ports
+    media: MediaStack | None = None
     processes.append(subprocess.Popen(
         [str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
          "--access-logfile", "-", "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
@@ -67,6 +122,8 @@ def main() -> int:
         processes.append(subprocess.Popen([PYTHON, "-m", "workers", "scheduler"], cwd=ROOT, env=env, text=True))
 
     def stop(*_: object) -> None:
+        if media is not None:
+            media.stop()
         for process in processes:
             if process.poll() is None:
                 process.terminate()
@@ -79,10 +136,15 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
     base = f"http://{host}:{port}"
     if wait_until_up(f"{base}/healthz", 30):
+        # Once the api answers, so the relays' first publish already finds its hooks.
+        api_for_hooks = f"http://127.0.0.1:{port}" if host in ("0.0.0.0", "::") else base
+        media = start_media_stack(env, media_ports, api_for_hooks, host)
         print(f"\n明厨亮灶 demo is up: {base}/healthz  {base}/openapi.json  {base}/docs\n"
-              "Log in as any demo user with POST /api/v1/auth/dev-login {\"openid\": \"demo-parent-1\"}\n", flush=True)
+              "Log in as any demo user with POST /api/v1/auth/dev-login {\"openid\": \"demo-parent-1\"}\n"
+              "Live kitchens: POST /api/v1/live/cameras/<id>/play as demo-staff-1 (cameras 1-3, any time) or "
+              "demo-parent-2 (cameras 4-5, all day)\n", flush=True)
     try:
-        while all(p.poll() is None for p in processes):
+        while all(p.poll() is None for p in processes) and (media is None or media.check()):
             time.sleep(0.5)
         print("a demo process exited; stopping the others", file=sys.stderr)
         return 1

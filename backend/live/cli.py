@@ -38,14 +38,16 @@ def close_idle_command() -> None:
 
 
 @live.command("relay")
-@click.argument("camera_id", type=int)
-@click.option("--transcode/--copy", default=None, help="re-encode to H.264 (default: only for file sources)")
-def relay_command(camera_id: int, transcode: bool | None) -> None:
-    """Pull a camera's stream and publish it to the media server until stopped."""
-    from backend.live.relay import run_relay, stop_on_sigterm
+@click.argument("camera_ids", metavar="CAMERA_ID...", nargs=-1, type=int, required=True)
+@click.option("--transcode/--copy", default=None,
+              help="re-encode to H.264, or copy the source as it is (default: copy; a file source is encoded once "
+                   "to H.264 into the instance's media cache and relayed from there)")
+def relay_command(camera_ids: tuple[int, ...], transcode: bool | None) -> None:
+    """Pull cameras' streams and publish them to the media server until stopped (one ffmpeg per camera)."""
+    from backend.live.relay import run_relays, stop_on_sigterm
 
     stop_on_sigterm()
-    raise SystemExit(run_relay(camera_id, live_settings(), transcode=transcode))
+    raise SystemExit(run_relays(current_app._get_current_object(), camera_ids, transcode=transcode))
 
 
 @live.command("media-config")

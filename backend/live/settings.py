@@ -31,6 +31,7 @@ class LiveSettings:
     max_per_camera: int
     max_per_school: int
     record_dir: Path
+    media_cache_dir: Path
     retention_days: int
     snapshot_timeout: float
 
@@ -50,6 +51,8 @@ class LiveSettings:
             max_per_camera=int(config.get("LIVE_MAX_VIEWERS_PER_CAMERA") or 50),
             max_per_school=int(config.get("LIVE_MAX_VIEWERS_PER_SCHOOL") or 200),
             record_dir=Path(config.get("LIVE_RECORD_DIR") or Path(config["INSTANCE_PATH"]) / "recordings"),
+            # Derived files of the media stack (the demo video's H.264 rendition): instance-local, rebuilt at will.
+            media_cache_dir=Path(config["INSTANCE_PATH"]) / "media-cache",
             retention_days=int(config.get("LIVE_RECORDING_RETENTION_DAYS") or 15),
             snapshot_timeout=float(config.get("LIVE_SNAPSHOT_TIMEOUT_SECONDS") or 10),
         )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.serving import make_server
 
 from tests.support.net import free_port
 
@@ -37,6 +39,28 @@ def app_config(app_config: dict[str, Any], tmp_path, media_ports) -> dict[str, A
             "MEDIA_RTMP_BASE": f"rtmp://127.0.0.1:{media_ports['rtmp']}/live",
             "MEDIA_HLS_BASE": f"http://127.0.0.1:{media_ports['http']}/hls",
             "LIVE_RECORD_DIR": str(record_dir), "STORAGE_LOCAL_PATH": str(tmp_path / "storage")}
+
+
+@pytest.fixture
+def hls_auth_calls() -> list[str]:
+    """The original URI of every HLS authorisation that reached the api (nginx did not answer it from its cache)."""
+    return []
+
+
+@pytest.fixture
+def api_server(app, hls_auth_calls):
+    """The app served over HTTP on loopback in a thread, so nginx's hooks reach it."""
+    def counted(environ, start_response):
+        if environ.get("PATH_INFO") == "/internal/media/hls_auth":
+            hls_auth_calls.append(environ.get("HTTP_X_ORIGINAL_URI", ""))
+        return app(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, counted, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
 
 
 class Clock:

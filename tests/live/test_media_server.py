@@ -4,7 +4,6 @@ camera and as the players. The media server itself refuses what the api's hooks 
 from __future__ import annotations
 
 import contextlib
-import http.client
 import secrets
 import signal
 import subprocess
@@ -17,7 +16,6 @@ from urllib.parse import quote, urlsplit
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from backend.extensions import db
 from backend.integrations import media
@@ -26,32 +24,11 @@ from backend.timeutil import SHANGHAI, utcnow
 from tests.live.conftest import ALL_DAY, HOOK_SECRET, set_live_windows
 from tests.live.media_files import probe
 from tests.support.media import MediaServer, publish
-from tests.support.net import kill_process
+from tests.support.net import http_get, kill_process
+from tests.support.waiting import wait_for as _wait
 
 pytestmark = pytest.mark.slow
 WIDTH, HEIGHT = 768, 576
-
-
-@pytest.fixture
-def hls_auth_calls() -> list[str]:
-    """The original URI of every HLS authorisation that reached the api (nginx did not answer it from its cache)."""
-    return []
-
-
-@pytest.fixture
-def api_server(app, hls_auth_calls):
-    """The app served over HTTP on loopback in a thread, so nginx's hooks reach it."""
-    def counted(environ, start_response):
-        if environ.get("PATH_INFO") == "/internal/media/hls_auth":
-            hls_auth_calls.append(environ.get("HTTP_X_ORIGINAL_URI", ""))
-        return app(environ, start_response)
-
-    server = make_server("127.0.0.1", 0, counted, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -74,37 +51,14 @@ def _read_frames(url: str, frames: int = 5) -> tuple[int, np.ndarray | None]:
     return 0, np.frombuffer(result.stdout, np.uint8).reshape(frames, HEIGHT, WIDTH)
 
 
-def _wait(predicate, seconds: float = 20, what: str = "condition"):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        db.session.rollback()
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _play(client, as_user, openid, camera_id):
     response = client.post(f"/api/v1/live/cameras/{camera_id}/play", headers=as_user(openid))
     assert response.status_code == 200, response.json
     return response.json
 
 
-def _http_get(url: str, source_address: str = "127.0.0.1") -> tuple[int, bytes]:
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10,
-                                            source_address=(source_address, 0))
-    try:
-        connection.request("GET", parts.path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
 def _http_status(url: str, source_address: str = "127.0.0.1") -> int:
-    return _http_get(url, source_address)[0]
+    return http_get(url, source_address)[0]
 
 
 def _assert_moving_picture(frames: np.ndarray) -> None:
@@ -236,7 +190,7 @@ class HlsViewer:
         """The guessed next segment, the newest named one, then the playlist: their HTTP statuses."""
         statuses = {"guessed": _http_status(f"{self.folder}/{self.stream}-{self.newest + 1}.ts"),
                     "segment": _http_status(f"{self.folder}/{self.stream}-{self.newest}.ts")}
-        statuses["playlist"], body = _http_get(self.url)
+        statuses["playlist"], body = http_get(self.url)
         numbers = [int(line.rsplit("-", 1)[1].removesuffix(".ts")) for line in body.decode().splitlines()
                    if line.startswith(self.stream) and line.endswith(".ts")]
         if statuses["playlist"] == 200 and numbers:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import getpass
 import queue
-import shutil
 import subprocess
 import threading
 import time
@@ -25,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backend.integrations.media import render_media_config
+from backend.live.media_stack import require_media_tools, start_nginx
 from backend.live.mediaconf import DEFAULT_TEMPLATE
-from tests.support.net import kill_process, wait_for_port
+from tests.support.net import kill_process
 from workers.demo_media import demo_video
 
 ROOT = Path(__file__).resolve().parents[2]
-RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
 SYSTEM_PYTHON = "/usr/bin/python3"
 RTSP_SERVER_SCRIPT = ROOT / "tests" / "fakes" / "rtsp_server.py"
 
@@ -84,15 +83,13 @@ http {
 
 
 def require_nginx_rtmp() -> None:
-    """Raise with the packages to install when nginx or its RTMP module is missing."""
-    if shutil.which("nginx") is None or not RTMP_MODULE.exists():
-        raise RuntimeError("nginx-light and libnginx-mod-rtmp must be installed (see .ci/run)")
+    """Raise with the packages to install when nginx, its RTMP module or ffmpeg is missing."""
+    require_media_tools()
 
 
 def require_ffmpeg() -> None:
     """Raise with the package to install when ffmpeg is missing."""
-    if shutil.which("ffmpeg") is None:
-        raise RuntimeError("ffmpeg must be installed (see .ci/run)")
+    require_media_tools()
 
 
 @dataclass
@@ -132,20 +129,9 @@ class MediaServer:
 
     def _run(self, config: str) -> MediaServer:
         require_nginx_rtmp()
-        (self.prefix / "temp").mkdir(parents=True, exist_ok=True)
         self.hls_dir.mkdir(parents=True, exist_ok=True)
         self.record_dir.mkdir(parents=True, exist_ok=True)
-        conf = self.prefix / "nginx.conf"
-        conf.write_text(config)
-        command = ["nginx", "-e", "stderr", "-p", f"{self.prefix}/", "-c", str(conf)]
-        checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30, check=False)
-        if checked.returncode != 0:
-            raise RuntimeError(f"nginx rejected the rendered configuration: {checked.stderr}")
-        self.process = subprocess.Popen([*command, "-g", "daemon off;"], stdout=subprocess.DEVNULL,
-                                        stderr=open(self.prefix / "nginx.stderr", "wb"))  # noqa: SIM115
-        deadline = time.monotonic() + 30
-        wait_for_port(self.rtmp_port, self.process, deadline, "nginx")
-        wait_for_port(self.http_port, self.process, deadline, "nginx")
+        self.process = start_nginx(self.prefix, config, [self.rtmp_port, self.http_port])
         with urllib.request.urlopen(f"{self.http_base}/healthz", timeout=10) as response:
             assert response.read() == b"ok\n"
         return self

@@ -3,43 +3,31 @@ stopping the child processes a test started (by their own pid, never by name).""
 
 from __future__ import annotations
 
-import os
+import http.client
 import socket
-import subprocess
 import threading
-import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
+
+# One implementation of each, shared with the demo's media stack.
+from backend.live.media_stack import free_port, wait_for_port
+from backend.live.media_stack import stop_process as kill_process
+
+__all__ = ["Outcome", "SilentServer", "free_port", "http_get", "kill_process", "returns_within", "wait_for_port"]
 
 
-def free_port() -> int:
-    """An ephemeral loopback port (closed again; the caller binds it right away)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen | None, deadline: float, what: str = "the server") -> None:
-    """Poll until something accepts connections on ``port``; fail early if ``process`` exits."""
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{what} exited while starting (code {process.returncode})")
-        with socket.socket() as sock:
-            sock.settimeout(0.2)
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on {port}")
-
-
-def kill_process(process: subprocess.Popen) -> None:
-    """Stop a child process started by a test, by its own pid (TERM, then KILL)."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, 9)
-            process.wait(timeout=10)
+def http_get(url: str, source_address: str = "127.0.0.1") -> tuple[int, bytes]:
+    """GET ``url`` from ``source_address`` (another loopback address is another device to the media server's
+    HLS authorisation); the status and body."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10,
+                                            source_address=(source_address, 0))
+    try:
+        connection.request("GET", parts.path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 class SilentServer:

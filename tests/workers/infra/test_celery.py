@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.net import kill_process
+from tests.support.waiting import wait_for as _wait
 from tests.workers.conftest import make_camera, set_tuning, yolov8_card_dir
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -75,26 +77,7 @@ def start_worker(celery_env: dict[str, str]) -> Iterator[Callable[[], subprocess
 
     yield start
     for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait(predicate: Callable[[], Any], seconds: float, what: str) -> Any:
-    from backend.extensions import db
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        db.session.rollback()
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
+        kill_process(process)
 
 
 def _violation_count() -> int:
