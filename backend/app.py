@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None, *, with_routes: bool = True
     log_notice_settings(app.config)  # refuses unusable values; warns when WeChat delivery is not configured
 
     AUTHENTICATOR["token"] = account_services.principal_for_token
+    account_services.install_principal_cache(app)
     register_error_handlers(app)
     if not with_routes:
         return app

@@ -69,6 +69,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("S3_REGION", "us-east-1", "S3 region"),
     Setting("MAX_UPLOAD_MB", "10", "largest accepted upload"),
     Setting("SESSION_TTL_HOURS", "168", "lifetime of a login session token"),
+    Setting("AUTH_CACHE_SECONDS", "1", "how long an api process reuses a token's principal (every commit in the "
+            "process clears it; other processes see a revocation within this time); 0 turns it off"),
     Setting("MEDIA_HOOK_SECRET", None, "shared secret the media server sends to the play-auth hooks",
             secret=True),
     Setting("MEDIA_RTMP_BASE", "rtmp://127.0.0.1:1935/live", "RTMP play base URL given to clients"),

@@ -4,8 +4,10 @@
 
 Prints requests/s, p50/p99 of each endpoint measured with the same concurrency, interleaved in one run,
 and the ratio me/healthz (target ≥ 0.6), also as CPU per request of the server and its database (steadier
-on a busy machine). Uses its own database (BENCH_DATABASE_URL, default
-postgresql://postgres@127.0.0.1:5432/kitchen_bench_api), dropped and recreated each run.
+on a busy machine). Each load connection reuses one of 200 parents' tokens, as a phone's page does for its
+requests: run it with AUTH_CACHE_SECONDS=0 in the environment to measure authentication without the principal
+cache. Uses its own database (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/kitchen_bench_api),
+dropped and recreated each run.
 """
 
 from __future__ import annotations

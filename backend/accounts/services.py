@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
+from flask import current_app
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
@@ -23,6 +24,7 @@ from backend.accounts.models import (
     Role,
     User,
 )
+from backend.accounts.principal_cache import PrincipalCache
 from backend.audit.services import record_audit
 from backend.db_types import UTCDateTime
 from backend.db_util import insert_if_absent
@@ -190,17 +192,35 @@ def principal_for_token(token: str) -> Principal | None:
 
     Authentication runs on every request, so it is one prepared statement on the autocommit engine: no ORM
     objects, no BEGIN/ROLLBACK round trips, and a request that reads nothing else (``/me``) touches the
-    database exactly once.
+    database exactly once; and the principals of recent tokens are kept for a second (``principal_cache``).
     """
-    rows = _principal_rows({"token_hash": hash_token(token), "now": utcnow()})
+    token_hash = hash_token(token)
+    cache: PrincipalCache | None = current_app.extensions.get("principal_cache")
+    if cache is not None:
+        cached = cache.get(token_hash)
+        if cached is not None:
+            return cached
+        commits = cache.commits()
+    rows = _principal_rows({"token_hash": token_hash, "now": utcnow()})
     if not rows:
         return None
     # Positions follow the select list of _principal_statement.
     user_id, is_admin, nickname, phone = rows[0][:4]
     memberships = {r[4]: MembershipInfo(*r[4:10]) for r in rows if r[4] is not None}
     scopes = {r[10]: ScopeInfo(*r[10:14]) for r in rows if r[10] is not None}
-    return Principal.build(user_id, bool(is_admin), nickname, bool(phone),
-                           tuple(memberships.values()), tuple(scopes.values()))
+    principal = Principal.build(user_id, bool(is_admin), nickname, bool(phone),
+                                tuple(memberships.values()), tuple(scopes.values()))
+    if cache is not None:
+        cache.put(token_hash, principal, commits)
+    return principal
+
+
+def install_principal_cache(app: Any) -> None:
+    """Keep the principals of recent tokens for ``AUTH_CACHE_SECONDS`` in this app (0: no cache)."""
+    ttl = float(app.config["AUTH_CACHE_SECONDS"])
+    app.extensions.pop("principal_cache", None)
+    if ttl > 0:
+        app.extensions["principal_cache"] = PrincipalCache(ttl)
 
 
 def logout(token: str) -> None:
