@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,13 @@ class OneWriteConnection(http.client.HTTPConnection):
         super()._send_output(message_body, encode_chunked)
 
 
+class _Process(NamedTuple):
+    pid: int
+    ppid: int
+    ticks: int
+    title: str
+
+
 class CpuMeter:
     """CPU seconds used by the server under test: a process tree (gunicorn's master and workers) and the
     PostgreSQL backends connected to one database.
@@ -74,7 +82,7 @@ class CpuMeter:
         self.database = database
         self.ticks = os.sysconf("SC_CLK_TCK")
 
-    def _processes(self) -> list[tuple[int, int, list[str]]]:
+    def _processes(self) -> list[_Process]:
         found = []
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
@@ -83,36 +91,28 @@ class CpuMeter:
                 with open(f"/proc/{entry}/stat", "rb") as stat:
                     fields = stat.read().rsplit(b")", 1)[1].split()
                 with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    argv = cmdline.read().decode(errors="replace").split("\0")
+                    title = cmdline.read().decode(errors="replace").replace("\0", " ")
             except OSError:
                 continue
-            found.append((int(entry), int(fields[1]), [int(fields[11]) + int(fields[12]), *argv]))
+            # After the command name: state, ppid, ..., utime (14th field of stat) and stime (15th).
+            found.append(_Process(int(entry), int(fields[1]), int(fields[11]) + int(fields[12]), title))
         return found
 
     def read(self) -> float:
         """CPU seconds used so far by the server's processes and the database's backends."""
-        server, database = self.read_parts()
-        return server + database
-
-    def read_parts(self) -> tuple[float, float]:
-        """CPU seconds used so far by the server's processes, and by the database's backends."""
         processes = self._processes()
         tree = {self.server_pid}
         grew = True
         while grew:
             grew = False
-            for pid, ppid, _ in processes:
-                if ppid in tree and pid not in tree:
-                    tree.add(pid)
+            for process in processes:
+                if process.ppid in tree and process.pid not in tree:
+                    tree.add(process.pid)
                     grew = True
-        server = database = 0
-        for pid, _, (ticks, *argv) in processes:
-            title = " ".join(argv)
-            if pid in tree:
-                server += ticks
-            elif self.database and title.startswith("postgres: ") and f" {self.database} " in title:
-                database += ticks
-        return server / self.ticks, database / self.ticks
+        backend = f" {self.database} " if self.database else None
+        ticks = sum(p.ticks for p in processes
+                    if p.pid in tree or (backend and p.title.startswith("postgres: ") and backend in p.title))
+        return ticks / self.ticks
 
 
 @dataclass

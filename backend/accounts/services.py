@@ -149,7 +149,7 @@ def _principal_statement() -> Select:
 
 _PRINCIPAL_STATEMENT: Select | None = None
 # The same statement compiled for psycopg's named placeholders, run on the driver's own cursor.
-_PRINCIPAL_SQL: dict[str, str] = {}
+_PRINCIPAL_SQL: str | None = None
 
 
 def _principal_rows(params: dict[str, Any]) -> list[Any]:
@@ -159,16 +159,12 @@ def _principal_rows(params: dict[str, Any]) -> list[Any]:
     own work; the statement is still built (and compiled) by SQLAlchemy, so there is one query. The
     columns are plain types, so the driver's rows need no result processing.
     """
-    global _PRINCIPAL_STATEMENT
+    global _PRINCIPAL_STATEMENT, _PRINCIPAL_SQL
     if _PRINCIPAL_STATEMENT is None:
         _PRINCIPAL_STATEMENT = _principal_statement()
+        _PRINCIPAL_SQL = str(_PRINCIPAL_STATEMENT.compile(dialect=postgresql.psycopg.dialect(paramstyle="pyformat")))
     engine = autocommit_engine()
-    raw_sql = None
-    if engine.dialect.name == "postgresql":
-        raw_sql = _PRINCIPAL_SQL.get("postgresql")
-        if raw_sql is None:
-            raw_sql = _PRINCIPAL_SQL["postgresql"] = str(_PRINCIPAL_STATEMENT.compile(
-                dialect=postgresql.psycopg.dialect(paramstyle="pyformat")))
+    raw_sql = _PRINCIPAL_SQL if engine.dialect.name == "postgresql" else None
     for attempt in (1, 2):
         with engine.connect() as conn:
             try:
