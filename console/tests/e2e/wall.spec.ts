@@ -103,7 +103,7 @@ test('a patrol round is recorded and a snapshot becomes the evidence of a findin
   await page.locator('[data-test="finding-open"]').click()
   await page.locator('[data-test="finding-submit"]').click()
   await expect(page.locator('.el-form-item__error')).toContainText('长度')  // the server's field error
-  await page.locator('[data-test="finding-description"] textarea').fill('操作人员未佩戴口罩、帽子')
+  await page.locator('[data-test="finding-description"]').fill('操作人员未佩戴口罩、帽子')
   await page.locator('[data-test="finding-submit"]').click()
   const snapshot = page.locator('[data-test="finding-snapshot"]')
   await expect(snapshot).toBeVisible({ timeout: 30_000 })
@@ -134,9 +134,11 @@ test('a patrol round is recorded and a snapshot becomes the evidence of a findin
 
 test('the big screen shows the wall, the latest alarms and the day figures without the desk chrome',
   async ({ page, request }) => {
-    test.setTimeout(120_000)
+    test.setTimeout(240_000)
     await page.setViewportSize({ width: 1920, height: 1080 })
     const token = await bearer(request, 'demo-regulator')
+    await expect.poll(async () => (await liveCameras(request, token)).length, { timeout: 150_000, intervals: [1000] })
+      .toBe(6)
     await login(page, 'demo-regulator')
     await page.goto('/console/bigscreen')
     await expect(page.locator('[data-test="bigscreen"]')).toBeVisible()
