@@ -9,7 +9,7 @@ from apiflask.validators import Length, OneOf
 from backend.fields import DateTime, Id, Integer, String
 from backend.live.schemas import TreeCameraOut
 from backend.regulators.models import Severity
-from backend.regulators.schemas import CanteenNameOut
+from backend.regulators.schemas import CanteenNameOut, FindingFieldsOut
 from backend.violations.schemas import KINDS
 
 
@@ -64,22 +64,14 @@ class PatrolViewOut(Schema):
     ended_at = DateTime(allow_none=True)
 
 
-class PatrolFindingOut(CanteenNameOut):
-    """A finding with a signed URL of its snapshot and what it opened."""
+class PatrolFindingOut(FindingFieldsOut):
+    """A patrol's finding with a signed URL of its snapshot and what it opened."""
 
-    id = Integer()
     patrol_id = Integer()
     camera_id = Integer()
     camera_name = String(allow_none=True)
-    inspector_id = Integer()
-    inspector_name = String(allow_none=True)
-    kind = String()
-    severity = String()
-    description = String()
     snapshot_url = String()
-    violation_id = Integer(allow_none=True)
     inspection_finding_id = Integer(allow_none=True)
-    created_at = DateTime()
 
 
 class PatrolSummaryOut(Schema):

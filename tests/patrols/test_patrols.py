@@ -71,7 +71,8 @@ def test_a_patrol_round_is_recorded_with_what_was_watched_and_found(client, as_u
     first, second, third = patrol["cameras"][0]["id"], patrol["cameras"][1]["id"], patrol["cameras"][2]["id"]
 
     # The wall shows two cameras, then rotates: the first view ends, the second goes on, the third starts.
-    shown = client.post(f"{API}/patrols/{patrol['id']}/watching", headers=regulator, json={"camera_ids": [first, second]})
+    shown = client.post(f"{API}/patrols/{patrol['id']}/watching", headers=regulator,
+                        json={"camera_ids": [first, second]})
     assert shown.status_code == 200, shown.json
     assert sorted(v["camera_id"] for v in shown.json["views"]) == sorted([first, second])
     rotated = client.post(f"{API}/patrols/{patrol['id']}/watching", headers=regulator,
