@@ -9,7 +9,7 @@ from apiflask.validators import Length, OneOf
 from backend.fields import DateTime, Id, Integer, String
 from backend.live.schemas import TreeCameraOut
 from backend.regulators.models import Severity
-from backend.regulators.schemas import CanteenNameOut, FindingFieldsOut
+from backend.regulators.schemas import CanteenNameOut, FindingFieldsOut, RegionWorkOut
 from backend.violations.schemas import KINDS
 
 
@@ -74,17 +74,12 @@ class PatrolFindingOut(FindingFieldsOut):
     inspection_finding_id = Integer(allow_none=True)
 
 
-class PatrolSummaryOut(Schema):
-    """A patrol round as the list shows it."""
+class PatrolSummaryOut(RegionWorkOut):
+    """A patrol round as the list shows it (``created_at`` is when it started)."""
 
-    id = Integer()
-    region_id = Integer()
-    region_name = String(allow_none=True)
     title = String()
     status = String()
     summary = String(allow_none=True)
-    created_by_id = Integer()
-    created_by_name = String(allow_none=True)
     started_at = DateTime()
     ended_at = DateTime(allow_none=True)
     canteens = List(Nested(CanteenNameOut))

@@ -29,7 +29,8 @@ def summaries(patrols: Sequence[PatrolRound]) -> list[dict[str, Any]]:
     return [{
         "id": p.id, "region_id": p.region_id, "region_name": regions.get(p.region_id), "title": p.title,
         "status": p.status, "summary": p.summary, "created_by_id": p.created_by_id,
-        "created_by_name": users.get(p.created_by_id), "started_at": p.started_at, "ended_at": p.ended_at,
+        "created_by_name": users.get(p.created_by_id), "created_at": p.started_at, "started_at": p.started_at,
+        "ended_at": p.ended_at,
         "canteens": [canteen_where(canteens, cid) for cid in p.canteen_ids],
         "view_count": len(p.views), "finding_count": len(p.findings),
     } for p in patrols]

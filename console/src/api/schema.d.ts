@@ -10980,6 +10980,8 @@ export interface components {
         PatrolOut: {
             cameras?: components["schemas"]["PatrolCameraOut"][];
             canteens?: components["schemas"]["CanteenNameOut"][];
+            /** Format: date-time */
+            created_at?: string;
             created_by_id?: number;
             created_by_name?: string | null;
             /** Format: date-time */
@@ -10999,6 +11001,8 @@ export interface components {
         };
         PatrolSummaryOut: {
             canteens?: components["schemas"]["CanteenNameOut"][];
+            /** Format: date-time */
+            created_at?: string;
             created_by_id?: number;
             created_by_name?: string | null;
             /** Format: date-time */
