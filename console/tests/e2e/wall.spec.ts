@@ -1,8 +1,9 @@
 // 视频巡查 in Chromium against the real API and the real media stack (tests/e2e/serve.sh: nginx-rtmp with the
 // demo cameras relayed by ffmpeg): a 4-tile wall plays (every <video>'s currentTime advances), a camera opens
-// alone on double click, a patrol round is recorded with what was on the wall, a finding's snapshot becomes the
-// evidence of the violation it opens, the big screen shows the wall, the alarms and today's figures, and a
-// switched-off camera shows as offline. Prints how long each tile took to show its first frame.
+// alone on double click, rotation moves on, a patrol round is recorded with what was on the wall, a finding's
+// snapshot becomes the evidence of the violation it opens, the big screen shows the wall, the alarms and
+// today's figures, and a switched-off camera shows as offline. Prints how long each tile took to show its first
+// frame.
 import { writeFileSync } from 'node:fs'
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
 
@@ -82,6 +83,14 @@ test('a 4-tile wall plays the live kitchens and one camera opens alone', async (
   await page.locator('[data-test="layout"] label', { hasText: '9 画面' }).click()
   await expect(page.locator('[data-test="tile"]')).toHaveCount(9)
   await expect(page.locator('[data-test="tile"].empty')).toHaveCount(3)
+
+  // 轮巡: one tile, every 5 s the next camera.
+  await page.locator('[data-test="layout"] label', { hasText: '1 画面' }).click()
+  const shownFirst = await page.locator('[data-test="tile"]').getAttribute('data-camera')
+  await page.locator('.el-input-number input').fill('5')
+  await page.locator('.el-input-number input').blur()
+  await page.locator('[data-test="rotate"]').click()
+  await expect(page.locator('[data-test="tile"]')).not.toHaveAttribute('data-camera', shownFirst!, { timeout: 12_000 })
 })
 
 test('a patrol round is recorded and a snapshot becomes the evidence of a finding', async ({ page, request }) => {
