@@ -12,6 +12,8 @@ const routes: RouteRecordRaw[] = [
   { path: '/supervision', name: 'supervision', component: () => import('./pages/supervision/SupervisionPage.vue'), meta: { title: '监督检查' } },
   { path: '/supervision/orders/:id', name: 'order', component: () => import('./pages/supervision/OrderDetailPage.vue'), meta: { title: '督办单' } },
   { path: '/supervision/inspections/:id', name: 'inspection', component: () => import('./pages/supervision/InspectionDetailPage.vue'), meta: { title: '检查' } },
+  { path: '/ledger', name: 'ledger', component: () => import('./pages/ledger/LedgerPage.vue'), meta: { title: '台账' } },
+  { path: '/cameras', name: 'cameras', component: () => import('./pages/cameras/CamerasPage.vue'), meta: { title: '摄像头' } },
   { path: '/:pathMatch(.*)*', redirect: '/overview' },
 ]
 
