@@ -125,6 +125,8 @@ export function fileLinks(files: Record<string, RecordFile[]> | undefined): File
 /** A line that names a record on the page (what it is, by kind). */
 export function describe(record: LedgerRecord): string {
   const r = record as Record<string, unknown>
+  // A certificate's own kind (营业执照, ...) replaces the record kind in the API's shape.
+  if ('valid_until' in r) return `${r.supplier_name ?? ''} · ${r.kind_label} ${r.number} · 有效期至 ${r.valid_until}（${r.status_label}）`
   switch (record.kind) {
     case 'receiving':
       return `${r.supplier_name ?? ''} · ${(r.items as { ingredient: string, batch: string }[] ?? [])
@@ -139,8 +141,6 @@ export function describe(record: LedgerRecord): string {
       return `${r.meal_label} · ${r.target_name} · ${r.method_label} · ${r.operator_name}`
     case 'accompanied_meal':
       return `${r.meal_label} · ${r.companion_name}（${r.companion_role_label}）· ${r.rating} 分 · ${r.remarks ?? ''}`
-    case 'certificate':
-      return `${r.supplier_name ?? ''} · ${r.kind_label} ${r.number} · 有效期至 ${r.valid_until}（${r.status_label}）`
     default:
       return record.kind_label
   }
