@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Float, Integer, List, Nested
-from apiflask.fields import String as Text
+from apiflask.fields import Boolean, Float, List, Nested
 
-from backend.fields import Id
+from backend.fields import Id, Integer
+from backend.fields import String as Text
 
 
 class CameraHealthQuery(Schema):
