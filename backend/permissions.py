@@ -47,6 +47,8 @@ class Action(StrEnum):
     CLASSES_MANAGE = "classes.manage"
     CAMERA_READ = "camera.read"
     CAMERA_MANAGE = "camera.manage"
+    CAMERA_HEALTH_READ = "camera.health"
+    LEDGER_READ = "ledger.read"
     MEMBERS_READ = "members.read"
     INVITE_PARENT = "invite.parent"
     INVITE_STAFF = "invite.staff"
@@ -90,6 +92,9 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CLASSES_MANAGE: SCHOOL_ADMINS,
     Action.CAMERA_READ: ALL_MEMBER_ROLES,
     Action.CAMERA_MANAGE: SCHOOL_ADMINS,
+    # The desk's pages (摄像头, 台账): the people who run the kitchen, and regulators.
+    Action.CAMERA_HEALTH_READ: SCHOOL_STAFF,
+    Action.LEDGER_READ: SCHOOL_STAFF,
     Action.MEMBERS_READ: SCHOOL_ADMINS | {Role.COMMITTEE},
     Action.INVITE_PARENT: SCHOOL_ADMINS | {Role.COMMITTEE},
     Action.INVITE_STAFF: frozenset({Role.PRINCIPAL}),
@@ -122,7 +127,7 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
 # Regulators read everything in their region; they change nothing through school routes.
 REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.SCHOOL_READ, Action.CAMERA_READ, Action.AUDIT_READ, Action.RECORDS_READ, Action.RECORDS_EXPORT,
-    Action.LIVE_PLAY, Action.RECORDING_READ,
+    Action.CAMERA_HEALTH_READ, Action.LEDGER_READ, Action.LIVE_PLAY, Action.RECORDING_READ,
     # Their own work: violation figures and reviews of escalated violations, inspections, supervision orders.
     Action.VIOLATION_READ, Action.VIOLATION_REVIEW, Action.VIOLATION_PUBLIC, Action.STATS_READ,
     Action.SUPERVISION_READ, Action.SUPERVISION_ISSUE, Action.INSPECT,
@@ -137,6 +142,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.SCHOOL_MANAGE: "管理学校设置",
     Action.CAMERA_READ: "查看摄像头",
     Action.CAMERA_MANAGE: "管理摄像头",
+    Action.CAMERA_HEALTH_READ: "查看摄像头运行状态",
+    Action.LEDGER_READ: "在管理台查看食堂台账",
     Action.MEMBERS_READ: "查看成员名单",
     Action.INVITE_PARENT: "邀请家长",
     Action.INVITE_STAFF: "邀请教职工和家委会成员",

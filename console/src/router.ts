@@ -15,6 +15,8 @@ const routes: RouteRecordRaw[] = [
   { path: '/wall', name: 'wall', component: () => import('./pages/wall/WallPage.vue'), meta: { title: '视频巡查' } },
   // The monitoring room's screen: no menu, no header (App.vue renders `bare` pages alone).
   { path: '/bigscreen', name: 'bigscreen', component: () => import('./pages/wall/BigScreenPage.vue'), meta: { title: '监控大屏', bare: true } },
+  { path: '/ledger', name: 'ledger', component: () => import('./pages/ledger/LedgerPage.vue'), meta: { title: '台账' } },
+  { path: '/cameras', name: 'cameras', component: () => import('./pages/cameras/CamerasPage.vue'), meta: { title: '摄像头' } },
   { path: '/:pathMatch(.*)*', redirect: '/overview' },
 ]
 

@@ -2313,6 +2313,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/canteens/{canteen_id}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A canteen's 台账 for one day (``day``, YYYY-MM-DD), for school staff and regulators.
+         * @description ``records`` lists the day's current records per kind (receiving, menu, sample, sample_disposal,
+         *     disinfection, accompanied_meal) with their files and, for a correction, ``amendment``; ``trace`` is the
+         *     canteen's menus with dish → ingredient batches (``receivings``) → supplier (``suppliers``, certificates
+         *     with scans); ``certificates`` lists the certificates of every supplier the day names.
+         */
+        get: {
+            parameters: {
+                query: {
+                    day: string;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canteens/{canteen_id}/menus": {
         parameters: {
             query?: never;
@@ -6320,6 +6402,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/regions/{region_id}/cameras/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every camera of a region's schools, as the school report; filters ``school_id`` and ``canteen_id``. */
+        get: {
+            parameters: {
+                query?: {
+                    school_id?: number | null;
+                    canteen_id?: number | null;
+                };
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CameraHealthOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions/{region_id}/inspections": {
         parameters: {
             query?: never;
@@ -7253,6 +7412,86 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["AuditOut"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/cameras/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A school's cameras: health now, last seen, uptime over the last 7 days; offline ones first.
+         * @description ``online_rate`` is the cameras online now over the enabled ones. Filter: ``canteen_id``.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    school_id?: number | null;
+                    canteen_id?: number | null;
+                };
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CameraHealthOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -10399,6 +10638,33 @@ export interface components {
             target_id?: number | null;
             target_type?: string | null;
         };
+        CameraHealthItemOut: {
+            area_name?: string;
+            canteen_id?: number;
+            canteen_name?: string;
+            days?: components["schemas"]["DayUptimeOut"][];
+            enabled?: boolean;
+            id?: number;
+            known_seconds?: number;
+            last_seen_at?: string | null;
+            name?: string;
+            online?: boolean;
+            online_seconds?: number;
+            school_id?: number;
+            school_name?: string;
+            /** @description ok, offline, frozen, occluded, too_dark, too_bright, blurred, colour_cast or unknown (never reported) */
+            status?: string;
+            status_label?: string;
+            status_since?: string | null;
+            /** @description online / known time over the window */
+            uptime_percent?: number | null;
+        };
+        CameraHealthOut: {
+            cameras?: components["schemas"]["CameraHealthItemOut"][];
+            generated_at?: string;
+            online_rate?: components["schemas"]["OnlineRateOut"];
+            window?: components["schemas"]["WindowOut"];
+        };
         CameraIn: {
             /** @default true */
             enabled: boolean;
@@ -10540,6 +10806,10 @@ export interface components {
             date?: string;
             found?: number;
             rectified?: number;
+        };
+        DayUptimeOut: {
+            date?: string;
+            uptime_percent?: number | null;
         };
         DecisionIn: {
             approve: boolean;
@@ -10870,6 +11140,11 @@ export interface components {
             school_id?: number;
             /** Format: date-time */
             updated_at?: string | null;
+        };
+        OnlineRateOut: {
+            enabled?: number;
+            online?: number;
+            percent?: number | null;
         };
         OrderIn: {
             content: string;
@@ -11595,6 +11870,11 @@ export interface components {
         };
         WeChatLoginIn: {
             code: string;
+        };
+        WindowOut: {
+            days?: string[];
+            from?: string;
+            to?: string;
         };
         WindowSchema: {
             end: string;
