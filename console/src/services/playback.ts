@@ -46,14 +46,28 @@ export function makeClip(cameraId: number, start: string, end: string): Promise<
 
 export interface Block { left: number, width: number, start: string, end: string }
 export interface Mark { left: number, at: string, kind: 'violation' | 'health', id: number | null, label: string }
+/** The span the bar shows, epoch milliseconds. */
+export interface Range { from: number, to: number }
 
 const ms = (iso: string | undefined | null): number => Date.parse(iso ?? '')
 
-/** Where spans and marks sit on the day's bar, in percent of the day. */
-export function layout(timeline: Timeline): { recordings: Block[], gaps: Block[], marks: Mark[] } {
-  const from = ms(timeline.start)
-  const length = ms(timeline.end) - from
-  const pct = (iso: string): number => Math.min(100, Math.max(0, ((ms(iso) - from) / length) * 100))
+/** The whole day, or (zoomed) the recorded part of it with a margin of a tenth on each side (at least 2 min). */
+export function barRange(timeline: Timeline, zoom: boolean): Range {
+  const day = { from: ms(timeline.start), to: ms(timeline.end) }
+  const recordings = timeline.recordings ?? []
+  if (!zoom || !recordings.length) return day
+  const first = ms(recordings[0].started_at)
+  const last = ms(recordings[recordings.length - 1].ended_at)
+  const margin = Math.max(120_000, (last - first) / 10)
+  return { from: Math.max(day.from, first - margin), to: Math.min(day.to, last + margin) }
+}
+
+/** Where spans and marks sit on the bar, in percent of its range (what lies outside is left out). */
+export function layout(timeline: Timeline, range: Range = barRange(timeline, false)):
+{ recordings: Block[], gaps: Block[], marks: Mark[] } {
+  const length = range.to - range.from
+  const pct = (iso: string): number => Math.min(100, Math.max(0, ((ms(iso) - range.from) / length) * 100))
+  const inside = (start: string, end: string): boolean => ms(end) > range.from && ms(start) < range.to
   const block = (span: { start?: string, end?: string }): Block => {
     const start = span.start ?? ''
     const end = span.end ?? ''
@@ -66,18 +80,27 @@ export function layout(timeline: Timeline): { recordings: Block[], gaps: Block[]
     ...(timeline.health ?? []).map((h) => ({
       left: pct(h.at ?? ''), at: h.at ?? '', kind: 'health' as const, id: null, label: h.label ?? h.status ?? '',
     })),
-  ]
+  ].filter((m) => inside(m.at, m.at) || ms(m.at) === range.from)
   return {
-    recordings: (timeline.recordings ?? []).map((r) => block({ start: r.started_at, end: r.ended_at })),
-    gaps: (timeline.gaps ?? []).map(block),
+    recordings: (timeline.recordings ?? []).filter((r) => inside(r.started_at ?? '', r.ended_at ?? ''))
+      .map((r) => block({ start: r.started_at, end: r.ended_at })),
+    gaps: (timeline.gaps ?? []).filter((g) => inside(g.start ?? '', g.end ?? '')).map(block),
     marks,
   }
 }
 
-/** The instant at a fraction (0–1) of the day's bar, as ISO 8601 with +08:00. */
-export function instantAt(timeline: Timeline, fraction: number): string {
-  const from = ms(timeline.start)
-  return shanghaiIso(from + fraction * (ms(timeline.end) - from))
+/** The instant at a fraction (0–1) of the bar, as ISO 8601 with +08:00. */
+export function instantAt(range: Range, fraction: number): string {
+  return shanghaiIso(range.from + fraction * (range.to - range.from))
+}
+
+/** Five evenly spaced labels under the bar (`HH:mm`, or `HH:mm:ss` under two hours). */
+export function ticks(range: Range): string[] {
+  return [0, 1, 2, 3, 4].map((i) => {
+    const at = range.from + (i / 4) * (range.to - range.from)
+    if (at >= range.to && range.to - range.from >= 86_400_000) return '24:00'
+    return range.to - range.from < 7_200_000 ? clockOf(at) : clockOf(at).slice(0, 5)
+  })
 }
 
 /** An epoch in milliseconds as `YYYY-MM-DDTHH:mm:ss.sss+08:00`. */
