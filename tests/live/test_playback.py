@@ -91,7 +91,7 @@ def test_playing_from_a_marked_time_gives_the_segment_and_offset(client, as_user
 
 
 def test_a_recording_is_served_in_ranges_so_players_can_seek(client, as_user, clock, recorded):
-    camera, segments = recorded
+    _, segments = recorded
     url = client.post(f"/api/v1/live/recordings/{segments[0].id}/play", headers=as_user("demo-staff-1")).json["url"]
     whole = _download(client, url)
     part = client.get(url.replace("http://localhost", ""), headers={"Range": "bytes=100-199"})
@@ -99,13 +99,16 @@ def test_a_recording_is_served_in_ranges_so_players_can_seek(client, as_user, cl
     assert part.headers["Content-Range"] == f"bytes 100-199/{len(whole)}"
 
 
+def _clip(client, headers, camera, start, end):
+    """A clip made through the API (201 expected): its answer."""
+    response = client.post(f"/api/v1/live/cameras/{camera}/clips", json={"start": start, "end": end}, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
 def test_a_clip_across_two_segments_is_one_valid_mp4_and_audited(client, as_user, clock, recorded, tmp_path):
     camera, segments = recorded
-    response = client.post(f"/api/v1/live/cameras/{camera}/clips",
-                           json={"start": f"{DAY}T09:55:02", "end": f"{DAY}T09:55:07"},
-                           headers=as_user("demo-staff-1"))
-    assert response.status_code == 201, response.json
-    body = response.json
+    body = _clip(client, as_user("demo-staff-1"), camera, f"{DAY}T09:55:02", f"{DAY}T09:55:07")
     assert body["copied"] is True  # 09:55:02 is a keyframe (one every second): the video is copied
     assert (body["start"], body["end"]) == (f"{DAY}T09:55:02+08:00", f"{DAY}T09:55:07+08:00")
     assert body["filename"] == f"camera-{camera}-20261123-095502.mp4"
@@ -122,12 +125,9 @@ def test_a_clip_across_two_segments_is_one_valid_mp4_and_audited(client, as_user
 
 def test_a_clip_starting_between_keyframes_is_re_encoded(client, as_user, clock, recorded, tmp_path):
     camera, _ = recorded
-    response = client.post(f"/api/v1/live/cameras/{camera}/clips",
-                           json={"start": f"{DAY}T09:55:01.5+08:00", "end": f"{DAY}T09:55:03.5+08:00"},
-                           headers=as_user("demo-regulator"))
-    assert response.status_code == 201, response.json
-    assert response.json["copied"] is False
-    clip = probe(_download(client, response.json["url"]), tmp_path)
+    body = _clip(client, as_user("demo-regulator"), camera, f"{DAY}T09:55:01.5+08:00", f"{DAY}T09:55:03.5+08:00")
+    assert body["copied"] is False
+    clip = probe(_download(client, body["url"]), tmp_path)
     assert clip["codec"] == "h264" and clip["duration"] == pytest.approx(2.0, abs=0.25)
 
 
