@@ -111,4 +111,6 @@ def download(key: str) -> Any:
     headers = {"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff"}
     if filename:
         headers["Content-Disposition"] = attachment_disposition(filename)
-    return Response(data, mimetype=mimetype, headers=headers)
+    # Range requests let a <video> seek in a recording without fetching it all first.
+    return Response(data, mimetype=mimetype, headers=headers).make_conditional(
+        request, accept_ranges=True, complete_length=len(data))

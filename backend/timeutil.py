@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -31,3 +31,8 @@ def shanghai_iso(value: datetime | None) -> str | None:
     The one date-time output outside schemas (schemas use :class:`backend.fields.DateTime`, which calls this).
     """
     return None if value is None else to_shanghai(value).isoformat(timespec="seconds")
+
+
+def shanghai_midnight(day: date) -> datetime:
+    """The UTC instant at which a calendar day begins in Asia/Shanghai."""
+    return datetime.combine(day, time.min, SHANGHAI).astimezone(UTC)

@@ -31,6 +31,32 @@ def purge_recordings_command() -> None:
     click.echo(f"removed {recordings.purge_expired(utcnow())} segments")
 
 
+@live.command("seed-recordings")
+@click.argument("camera_ids", metavar="CAMERA_ID...", nargs=-1, type=int)
+@click.option("--count", type=click.IntRange(1, 20), default=3, show_default=True)
+@click.option("--seconds", type=click.FloatRange(2, 300), default=20.0, show_default=True)
+def seed_recordings_command(camera_ids: tuple[int, ...], count: int, seconds: float) -> None:
+    """Record a few short real segments of cameras ending now (default: the first camera of every school),
+    with a violation and a health change marked, so playback has history (demo, console end-to-end tests)."""
+    import sqlalchemy as sa
+
+    from backend.extensions import db
+    from backend.live.demo_recordings import seed_recordings
+    from backend.schools.models import Camera, Canteen, KitchenArea
+
+    if not camera_ids:
+        rows = db.session.execute(sa.select(Canteen.school_id, sa.func.min(Camera.id))
+                                  .join(KitchenArea, KitchenArea.canteen_id == Canteen.id)
+                                  .join(Camera, Camera.area_id == KitchenArea.id).group_by(Canteen.school_id)).all()
+        camera_ids = tuple(row[1] for row in rows)
+    for camera_id in camera_ids:
+        camera = db.session.get(Camera, camera_id)
+        if camera is None:
+            raise click.BadParameter(f"no camera {camera_id}")
+        result = seed_recordings(camera, utcnow(), count=count, seconds=seconds)
+        click.echo(f"camera {camera_id}: stored {result['stored']} recordings, violation {result['violation_id']}")
+
+
 @live.command("close-idle-sessions")
 def close_idle_command() -> None:
     """Mark view sessions closed whose media server stopped reporting (scheduled job)."""

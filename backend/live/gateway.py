@@ -41,6 +41,9 @@ LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 Answer = tuple[int, dict[str, Any]]
+# The answer of nearly every hook call, and its bytes, made once.
+ALLOWED = {"allowed": True}
+ALLOWED_BODY = b'{"allowed":true}'
 
 
 class HookRequest:
@@ -106,7 +109,7 @@ def nginx_hook(request: HookRequest, *calls: media.HookCall) -> Answer:
     """An nginx-rtmp notification: a form POST (the secret rides in the URL), or a GET with it all in the query."""
     authenticate(request)
     try:
-        fields = media.parse_form(request.body()) if request.method == "POST" else request.query
+        fields = media.parse_form(request.body(), media.NGINX_UNREAD) if request.method == "POST" else request.query
         event = media.parse_nginx_rtmp(fields)
     except media.PayloadError as exc:
         raise ApiError(400, "bad_hook_payload", "回调参数不正确") from exc
@@ -123,7 +126,7 @@ def nginx_hook(request: HookRequest, *calls: media.HookCall) -> Answer:
         db.session.rollback()
         log.exception("media hook %s could not be checked; letting the running stream go on", event.call.value)
         return 200, {"allowed": True, "checked": False}
-    return 200, {"allowed": True}
+    return 200, ALLOWED
 
 
 def hls_auth(request: HookRequest) -> Answer:
@@ -184,7 +187,8 @@ ROUTES: dict[str, tuple[frozenset[str], Callable[[HookRequest], Answer]]] = {
 
 def _encode(status: int, payload: dict[str, Any], start_response: StartResponse,
             headers: list[tuple[str, str]] | None = None) -> list[bytes]:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    body = ALLOWED_BODY if payload == ALLOWED else json.dumps(payload, ensure_ascii=False,
+                                                               separators=(",", ":")).encode()
     start_response(f"{status} {HTTPStatus(status).phrase}",
                    [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *(headers or [])])
     return [body]

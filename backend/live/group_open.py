@@ -66,11 +66,16 @@ def run_batch(connection: Any, batch: Sequence[OpenRequest], camera_cap: int, sc
     return list(results)
 
 
+def _connection_lost(error: BaseException) -> bool:
+    """Whether an error says the connection is gone (psycopg's OperationalError), not that the call failed."""
+    return type(error).__name__ == "OperationalError"
+
+
 class GroupOpener:
     """Queues concurrent open requests of one process and sends them to the database together.
 
-    One batch is in flight at a time, so the leaders share one pooled connection while plays keep coming and
-    give it back to the pool as soon as the queue is empty.
+    One batch is in flight at a time, so the leaders share one connection, which the opener keeps between
+    batches (one per api process, taken from the autocommit pool once).
     """
 
     def __init__(self, connect: Callable[[], Any]) -> None:
@@ -96,16 +101,22 @@ class GroupOpener:
         return request.result
 
     def _send(self, batch: list[OpenRequest], camera_cap: int, school_cap: int) -> list[int]:
+        reused = self._connection is not None
         if self._connection is None:
             self._connection = self._connect()
         try:
             return run_batch(self._connection, batch, camera_cap, school_cap)
-        except BaseException:
+        except BaseException as exc:
             connection, self._connection = self._connection, None
             # Never hand a broken connection back to the pool; the original error is what matters.
             with contextlib.suppress(Exception):
                 connection.invalidate()
-            raise
+            if not (reused and _connection_lost(exc)):
+                raise
+        # The kept connection died while idle (a database restart, an idle timeout): once more on a fresh one.
+        # Had the lost call committed, its tokens now count as used and the plays are refused, never doubled.
+        self._connection = self._connect()
+        return run_batch(self._connection, batch, camera_cap, school_cap)
 
     def _lead(self, own: OpenRequest) -> None:
         """Send batches until this thread's own request is answered, then pass the lead on."""
@@ -127,7 +138,6 @@ class GroupOpener:
                 successor.lead = True
                 successor.wake.set()  # not finished: it wakes up as the next leader
                 return
+            # The connection stays with the opener: checking it out of the pool and back in for every play
+            # cost more than the play's own Python work (bench/live.py).
             self._busy = False
-            connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.close()  # back to the pool while no play is waiting

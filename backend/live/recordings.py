@@ -228,21 +228,28 @@ def list_recordings(camera: Camera, start: datetime, end: datetime) -> list[Reco
         raise ApiError(422, "invalid_time_range", "结束时间必须晚于开始时间")
     if end - start > MAX_LIST_RANGE:
         raise ApiError(422, "time_range_too_long", "查询时间范围不能超过 7 天")
+    return stored_segments(camera.id, start, end)
+
+
+def stored_segments(camera_id: int, start: datetime, end: datetime) -> list[RecordingSegment]:
+    """A camera's stored segments overlapping [start, end), oldest first (at most MAX_LIST_ITEMS)."""
     return list(db.session.scalars(
         sa.select(RecordingSegment)
-        .where(RecordingSegment.camera_id == camera.id, RecordingSegment.status == SegmentStatus.STORED,
+        .where(RecordingSegment.camera_id == camera_id, RecordingSegment.status == SegmentStatus.STORED,
                RecordingSegment.started_at < end, RecordingSegment.ended_at > start)
         .order_by(RecordingSegment.started_at, RecordingSegment.id).limit(MAX_LIST_ITEMS)))
 
 
-def recording_play_url(principal: Principal, segment: RecordingSegment, now: datetime) -> dict[str, Any]:
-    """A short-lived signed URL of a stored segment; the viewing is audited."""
+def recording_play_url(principal: Principal, segment: RecordingSegment, now: datetime,
+                       at: datetime | None = None) -> dict[str, Any]:
+    """A short-lived signed URL of a stored segment and the offset of ``at`` into it; the viewing is audited."""
     if segment.status != SegmentStatus.STORED or not segment.object_key:
         raise ApiError(409, "recording_not_ready", "该录像尚未转存完成，请稍后再试")
     url = object_store().signed_url(segment.object_key, expires_in=PLAY_URL_SECONDS)
+    offset = 0.0 if at is None else max(0.0, (as_utc(at) - as_utc(segment.started_at)).total_seconds())
     record_audit(principal.user_id, "live.recording_play", school_id=segment.school_id,
-                 target=("recording", segment.id), details={"camera_id": segment.camera_id})
+                 target=("recording", segment.id), details={"camera_id": segment.camera_id, "offset": offset})
     db.session.commit()
     return {"id": segment.id, "camera_id": segment.camera_id, "url": url,
             "expires_at": now + timedelta(seconds=PLAY_URL_SECONDS),
-            "started_at": segment.started_at, "ended_at": segment.ended_at}
+            "started_at": segment.started_at, "ended_at": segment.ended_at, "offset_seconds": round(offset, 3)}

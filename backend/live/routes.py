@@ -12,17 +12,22 @@ from typing import Any
 from apiflask import APIBlueprint
 
 from backend.extensions import db
-from backend.live import recordings, services, snapshots, tree
+from backend.live import clips, playback, recordings, services, snapshots, tree
 from backend.live.models import RecordingSegment
 from backend.live.schemas import (
     CameraTreeOut,
+    ClipIn,
+    ClipOut,
     LobbyOut,
+    PlayAtIn,
+    PlaybackQuery,
     PlayOut,
     PublishKeyOut,
     RecordingListOut,
     RecordingPlayOut,
     RecordingQuery,
     SnapshotOut,
+    TimelineOut,
 )
 from backend.live.settings import live_settings
 from backend.permissions import Action, current_principal, rule
@@ -89,6 +94,35 @@ def play_recording(recording_id: int) -> Any:
     """A short-lived signed URL of one recording segment."""
     return recordings.recording_play_url(current_principal(), db.session.get(RecordingSegment, recording_id),
                                          utcnow())
+
+
+@bp.get("/live/cameras/<id:camera_id>/playback")
+@rule(Action.RECORDING_READ, scope="camera")
+@bp.input(PlaybackQuery, location="query", arg_name="query")
+@bp.output(TimelineOut)
+def playback_timeline(camera_id: int, query: dict[str, Any]) -> Any:
+    """A camera's day (Asia/Shanghai): recordings, gaps, violation and health marks."""
+    return playback.day_timeline(db.session.get(Camera, camera_id), query["day"], utcnow())
+
+
+@bp.post("/live/cameras/<id:camera_id>/playback/play")
+@rule(Action.RECORDING_READ, scope="camera")
+@bp.input(PlayAtIn, arg_name="body")
+@bp.output(RecordingPlayOut)
+def play_at(camera_id: int, body: dict[str, Any]) -> Any:
+    """The signed URL of the segment covering an instant and the offset to start at (404 without one)."""
+    return playback.play_at(current_principal(), db.session.get(Camera, camera_id), body["at"], utcnow())
+
+
+@bp.post("/live/cameras/<id:camera_id>/clips")
+@rule(Action.RECORDING_READ, scope="camera")
+@bp.input(ClipIn, arg_name="body")
+@bp.output(ClipOut, status_code=201)
+@bp.doc(responses=[503])  # ffmpeg could not cut the span (backend/live/clips.py)
+def make_clip(camera_id: int, body: dict[str, Any]) -> Any:
+    """Cut a span (at most 10 minutes) of the camera's recordings into one MP4; a signed download URL (audited)."""
+    return clips.make_clip(current_principal(), db.session.get(Camera, camera_id), body["start"], body["end"],
+                           utcnow())
 
 
 @bp.post("/live/cameras/<id:camera_id>/snapshots")

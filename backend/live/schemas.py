@@ -5,7 +5,7 @@ from __future__ import annotations
 from apiflask import Schema
 from apiflask.fields import Boolean, Float, List, Nested
 
-from backend.fields import DateTime, Integer, String
+from backend.fields import Date, DateTime, Integer, String
 from backend.schemas_common import WindowSchema
 
 
@@ -84,7 +84,7 @@ class RecordingListOut(Schema):
 
 
 class RecordingPlayOut(Schema):
-    """A signed URL of one segment (MP4)."""
+    """A signed URL of one segment (MP4) and where to start playing it."""
 
     id = Integer()
     camera_id = Integer()
@@ -92,6 +92,82 @@ class RecordingPlayOut(Schema):
     expires_at = DateTime()
     started_at = DateTime()
     ended_at = DateTime()
+    offset_seconds = Float(metadata={"description": "seconds into the file of the asked time (0: its start)"})
+
+
+class PlaybackQuery(Schema):
+    """A calendar day in Asia/Shanghai."""
+
+    day = Date(required=True)
+
+
+class SpanOut(Schema):
+    """A span of time with no recording."""
+
+    start = DateTime()
+    end = DateTime()
+
+
+class ViolationMarkOut(Schema):
+    """A violation of the camera on the timeline."""
+
+    id = Integer()
+    kind = String()
+    title = String()
+    status = String()
+    at = DateTime(metadata={"description": "when it occurred"})
+
+
+class HealthMarkOut(Schema):
+    """A change of the camera's health on the timeline."""
+
+    at = DateTime()
+    status = String(metadata={"description": "ok, offline, frozen, occluded, blurred, ..."})
+    label = String()
+    from_status = String()
+
+
+class TimelineOut(Schema):
+    """One camera's day: recordings, the gaps between them (up to now), violation and health marks."""
+
+    camera_id = Integer()
+    camera_name = String()
+    day = Date()
+    start = DateTime()
+    end = DateTime()
+    recordings = List(Nested(RecordingOut))
+    gaps = List(Nested(SpanOut))
+    violations = List(Nested(ViolationMarkOut))
+    health = List(Nested(HealthMarkOut))
+
+
+class PlayAtIn(Schema):
+    """Play from this instant."""
+
+    at = DateTime(required=True)
+
+
+class ClipIn(Schema):
+    """A span to cut into one MP4 (at most 10 minutes; may cross segments)."""
+
+    start = DateTime(required=True)
+    end = DateTime(required=True)
+
+
+class ClipOut(Schema):
+    """A clip cut and stored; ``url`` downloads it (signed, 10 minutes)."""
+
+    camera_id = Integer()
+    start = DateTime(metadata={"description": "the first recorded instant in the clip"})
+    end = DateTime(metadata={"description": "the last recorded instant in the clip"})
+    requested_start = DateTime()
+    requested_end = DateTime()
+    duration_seconds = Float()
+    size_bytes = Integer()
+    copied = Boolean(metadata={"description": "the video was copied (the span began on a keyframe), not re-encoded"})
+    url = String()
+    filename = String()
+    expires_at = DateTime()
 
 
 class SnapshotOut(Schema):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
@@ -24,7 +24,7 @@ from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
 from backend.permissions import Action, Principal, allowed
 from backend.schools.models import Region, School
-from backend.timeutil import SHANGHAI, shanghai_iso, to_shanghai, utcnow
+from backend.timeutil import shanghai_iso, shanghai_midnight, to_shanghai, utcnow
 from backend.violations.models import (
     ACTIVE_STATUSES,
     KIND_LABELS,
@@ -100,10 +100,6 @@ def period_bounds(date_from: date | None, date_to: date | None, now: datetime) -
     return first, last
 
 
-def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, SHANGHAI).astimezone(UTC)
-
-
 def _local_day(column: Any) -> Any:
     """The Asia/Shanghai calendar day of a UTC timestamp column, as 'YYYY-MM-DD' (China has no DST)."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -129,7 +125,7 @@ def _bucket() -> dict[str, int]:
 def compute_stats(scope: Scope, date_from: date, date_to: date, now: datetime | None = None) -> dict[str, Any]:
     """The figures for a scope and period (see the module docstring for definitions)."""
     now = now or utcnow()
-    start, end = _utc_midnight(date_from), _utc_midnight(date_to + timedelta(days=1))
+    start, end = shanghai_midnight(date_from), shanghai_midnight(date_to + timedelta(days=1))
     cohort = and_(scope.condition, Violation.created_at >= start, Violation.created_at < end)
     overdue = case((and_(Violation.status.in_([s.value for s in ACTIVE_STATUSES]), Violation.due_at < now), 1),
                    else_=0)

@@ -28,6 +28,7 @@ const NEEDS = {
   inviteStaff: 'invite.staff',
   inbox: 'violation.read',
   violationDetails: 'violation.read',
+  playback: 'recording.read',
 };
 
 /** The actions `/me` says the user may take in a school (an admin may take all). */

@@ -372,8 +372,39 @@ def record_live(rec: Recorder, frozen: Any) -> None:
     frozen.move_to(MORNING)
 
 
+def record_playback(rec: Recorder) -> None:
+    """Staff play back a camera's day: recordings (09:00–09:10, 09:20–09:25), a violation, a health change."""
+    from datetime import timedelta
+
+    from backend.extensions import db
+    from backend.live.models import RecordingSegment
+    from backend.monitoring.models import CameraHealthEvent
+    from backend.violations.services import raise_violation
+
+    base = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)  # 09:00 Asia/Shanghai
+    for index, minutes in enumerate((0, 5, 20)):
+        began = base + timedelta(minutes=minutes)
+        db.session.add(RecordingSegment(camera_id=1, school_id=1, source_path=f"/contract/{index}.flv",
+                                        status="stored", local_present=False, started_at=began,
+                                        ended_at=began + timedelta(minutes=5), duration_seconds=300.0,
+                                        size_bytes=1_000_000, width=768, height=576, attempts=0,
+                                        object_key=f"recordings/1/1/2026/03/11/contract-{index}.mp4"))
+    raise_violation(canteen_id=1, kind="no_mask", source="ai", idempotency_key="contract-playback",
+                    occurred_at=base + timedelta(minutes=7), camera_id=1, title="未规范佩戴口罩", commit=False)
+    db.session.add(CameraHealthEvent(camera_id=1, at=base + timedelta(minutes=12), from_status="ok",
+                                     to_status="offline", problems=["offline"], metrics={}))
+    db.session.commit()
+    rec.call("playback_day_staff", "GET", f"{API}/live/cameras/1/playback?day=2026-03-11", who="demo-staff-1",
+             expect=200, description="camera 1's day: recordings, gaps up to now, a violation and a health mark")
+    rec.call("playback_play_staff", "POST", f"{API}/live/cameras/1/playback/play", who="demo-staff-1",
+             body={"at": "2026-03-11T09:07:00+08:00"}, expect=200,
+             description="the recording covering 09:07 and the offset into it")
+    rec.call("playback_play_gap", "POST", f"{API}/live/cameras/1/playback/play", who="demo-staff-1",
+             body={"at": "2026-03-11T09:15:00+08:00"}, expect=404, description="a time with no recording")
+
+
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
-             record_live]
+             record_live, record_playback]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

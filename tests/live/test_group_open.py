@@ -112,8 +112,10 @@ def test_plays_arriving_during_a_round_trip_share_the_next_one():
     assert answers == {"t0": 100}
     assert later_answers == {f"t{i}": 100 + i for i in range(1, 6)}
     assert opener._busy is False and opener._queue == []
-    # Both batches went over one connection, given back to the pool once nobody waited.
-    assert (database.connections, database.returned, database.invalidated) == (1, 1, 0)
+    # Both batches went over one connection, which the opener keeps for the next plays.
+    assert (database.connections, database.returned, database.invalidated) == (1, 0, 0)
+    assert opener.open(_request("t7")) == 107
+    assert database.connections == 1
 
 
 def test_a_database_error_reaches_every_play_of_the_batch_and_the_opener_recovers():
@@ -133,7 +135,37 @@ def test_a_database_error_reaches_every_play_of_the_batch_and_the_opener_recover
     assert (database.connections, database.invalidated, database.returned) == (2, 2, 0)
     database.fail = False
     assert opener.open(_request("t9")) == 109
-    assert (database.connections, database.returned) == (3, 1)
+    assert (database.connections, database.returned) == (3, 0)
+
+
+def test_a_kept_connection_lost_while_idle_is_replaced_once_and_the_play_goes_through():
+    class OperationalError(Exception):
+        """Named like psycopg's: the connection is gone."""
+
+    database = FakeDatabase()
+    database.release_first_call.set()
+    opener = GroupOpener(database.connect)
+    assert opener.open(_request("t1")) == 101
+    lost = []
+    kept = opener._connection
+
+    class Dead:
+        def cursor(self):
+            lost.append(1)
+            raise OperationalError("server closed the connection unexpectedly")
+
+        def invalidate(self):
+            database.invalidated += 1
+
+    opener._connection = Dead()
+    assert opener.open(_request("t2")) == 102
+    assert (lost, database.invalidated, database.connections) == ([1], 1, 2)
+    assert opener._connection is not kept
+    # A fresh connection that fails is not retried: the error reaches the plays.
+    opener._connection = None
+    database.fail = True
+    with pytest.raises(RuntimeError):
+        opener.open(_request("t3"))
 
 
 @pytest.mark.skipif(not using_postgresql(), reason="live_open_sessions is PostgreSQL's (SQLite has its own path)")

@@ -4642,6 +4642,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/live/cameras/{camera_id}/clips": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cut a span (at most 10 minutes) of the camera's recordings into one MP4; a signed download URL (audited). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    camera_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ClipIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ClipOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/live/cameras/{camera_id}/play": {
         parameters: {
             query?: never;
@@ -4724,6 +4838,187 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/live/cameras/{camera_id}/playback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A camera's day (Asia/Shanghai): recordings, gaps, violation and health marks. */
+        get: {
+            parameters: {
+                query: {
+                    day: string;
+                };
+                header?: never;
+                path: {
+                    camera_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TimelineOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/live/cameras/{camera_id}/playback/play": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The signed URL of the segment covering an instant and the offset to start at (404 without one). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    camera_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["PlayAtIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RecordingPlayOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -10764,6 +11059,37 @@ export interface components {
             id?: number;
             name?: string;
         };
+        ClipIn: {
+            /** Format: date-time */
+            end: string;
+            /** Format: date-time */
+            start: string;
+        };
+        ClipOut: {
+            camera_id?: number;
+            /** @description the video was copied (the span began on a keyframe), not re-encoded */
+            copied?: boolean;
+            duration_seconds?: number;
+            /**
+             * Format: date-time
+             * @description the last recorded instant in the clip
+             */
+            end?: string;
+            /** Format: date-time */
+            expires_at?: string;
+            filename?: string;
+            /** Format: date-time */
+            requested_end?: string;
+            /** Format: date-time */
+            requested_start?: string;
+            size_bytes?: number;
+            /**
+             * Format: date-time
+             * @description the first recorded instant in the clip
+             */
+            start?: string;
+            url?: string;
+        };
         CloseIn: {
             /** @default null */
             reason: string | null;
@@ -10968,6 +11294,14 @@ export interface components {
                 /** @description for the user, Simplified Chinese */
                 message: string;
             };
+        };
+        HealthMarkOut: {
+            /** Format: date-time */
+            at?: string;
+            from_status?: string;
+            label?: string;
+            /** @description ok, offline, frozen, occluded, blurred, ... */
+            status?: string;
         };
         InboxOut: {
             items?: components["schemas"]["NoticeOut"][];
@@ -11318,6 +11652,10 @@ export interface components {
             size?: number;
             url?: string;
         };
+        PlayAtIn: {
+            /** Format: date-time */
+            at: string;
+        };
         PlayOut: {
             camera_id?: number;
             /**
@@ -11442,6 +11780,8 @@ export interface components {
             /** Format: date-time */
             expires_at?: string;
             id?: number;
+            /** @description seconds into the file of the asked time (0: its start) */
+            offset_seconds?: number;
             /** Format: date-time */
             started_at?: string;
             url?: string;
@@ -11624,6 +11964,12 @@ export interface components {
             rectified?: number;
             source?: string;
         };
+        SpanOut: {
+            /** Format: date-time */
+            end?: string;
+            /** Format: date-time */
+            start?: string;
+        };
         SpotCheckIn: {
             /** @default null */
             note: string | null;
@@ -11736,6 +12082,20 @@ export interface components {
             resolution_label?: string;
             title?: string;
         };
+        TimelineOut: {
+            camera_id?: number;
+            camera_name?: string;
+            /** Format: date */
+            day?: string;
+            /** Format: date-time */
+            end?: string;
+            gaps?: components["schemas"]["SpanOut"][];
+            health?: components["schemas"]["HealthMarkOut"][];
+            recordings?: components["schemas"]["RecordingOut"][];
+            /** Format: date-time */
+            start?: string;
+            violations?: components["schemas"]["ViolationMarkOut"][];
+        };
         TransparencyOut: {
             published_kinds?: components["schemas"]["KindOut"][];
             school_id?: number;
@@ -11824,6 +12184,17 @@ export interface components {
             source?: string;
             status?: string;
             status_label?: string;
+            title?: string;
+        };
+        ViolationMarkOut: {
+            /**
+             * Format: date-time
+             * @description when it occurred
+             */
+            at?: string;
+            id?: number;
+            kind?: string;
+            status?: string;
             title?: string;
         };
         ViolationOut: {

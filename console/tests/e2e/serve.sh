@@ -27,6 +27,8 @@ export APP_ENV=development FLASK_APP=backend.app:create_app PYTHONPATH="$ROOT" I
 # (RATELIMIT_LOGIN: every log-in page asks for a scan ticket; the tests open many.)
 "$PY" -m flask db upgrade >"$WORK/migrate.log" 2>&1
 "$PY" -m flask seed-demo >"$WORK/seed.log" 2>&1
+# Recorded history for the playback page: short real recordings with a violation marked (flask live seed-recordings).
+"$PY" -m flask live seed-recordings >>"$WORK/seed.log" 2>&1
 # A second inspector of the demo county: a joint inspection needs two.
 "$PY" -m flask grant-regulator --openid demo-inspector --region-code 330106 >>"$WORK/seed.log" 2>&1
 WECHAT_PORT=${CONSOLE_E2E_WECHAT_PORT:-5188}

@@ -4,6 +4,7 @@ import { clearDraft, useDraft } from '../../src/services/drafts'
 import { deskOf, type User } from '../../src/services/session'
 import { shanghaiDay, shanghaiTime } from '../../src/services/time'
 import { actionsFor, inState, type Violation } from '../../src/services/violations'
+import { barRange, instantAt, layout, shanghaiIso, ticks, type Timeline } from '../../src/services/playback'
 
 describe('desk of a user', () => {
   it('is the regulated region first, then an active staff binding, else none', () => {
@@ -75,5 +76,30 @@ describe('form submission', () => {
     expect(await submitForm(errors, async () => 7, (value) => done.push(`ok ${value}`))).toBe(true)
     expect(done).toEqual(['ok 7'])
     expect(errors.fields).toEqual({})
+  })
+})
+
+describe('the playback bar', () => {
+  const timeline = {
+    start: '2026-11-23T00:00:00+08:00', end: '2026-11-24T00:00:00+08:00',
+    recordings: [{ started_at: '2026-11-23T09:00:00+08:00', ended_at: '2026-11-23T09:30:00+08:00' }],
+    gaps: [{ start: '2026-11-23T00:00:00+08:00', end: '2026-11-23T09:00:00+08:00' }],
+    violations: [{ id: 7, kind: 'no_mask', title: '未戴口罩', at: '2026-11-23T09:15:00+08:00' }],
+    health: [{ at: '2026-11-23T03:00:00+08:00', status: 'offline', label: '离线' }],
+  } as unknown as Timeline
+
+  it('places a day in percent, and zoomed the recorded part with a margin', () => {
+    const day = layout(timeline)
+    expect(day.recordings[0].left).toBeCloseTo(37.5)
+    expect(day.recordings[0].width).toBeCloseTo(100 / 48)
+    expect(day.marks.map((m) => m.kind)).toEqual(['violation', 'health'])
+    const zoomed = barRange(timeline, true)
+    expect(shanghaiIso(zoomed.from).slice(11, 16)).toBe('08:57')
+    expect(shanghaiIso(zoomed.to).slice(11, 16)).toBe('09:33')
+    const near = layout(timeline, zoomed)
+    expect(near.marks.map((m) => m.label)).toEqual(['未戴口罩'])  // the 03:00 health mark lies outside
+    expect(near.marks[0].left).toBeCloseTo(50)
+    expect(instantAt(zoomed, 0.5)).toBe('2026-11-23T09:15:00.000+08:00')
+    expect(ticks(barRange(timeline, false))).toEqual(['00:00', '06:00', '12:00', '18:00', '24:00'])
   })
 })

@@ -153,6 +153,9 @@ function createWx(base, server) {
       ['play', 'stop', 'pause', 'requestFullScreen', 'exitFullScreen'].forEach((m) => {
         player[m] = () => player.calls.push(m);
       });
+      ['seek', 'playbackRate'].forEach((m) => {
+        player[m] = (value) => player.calls.push(`${m}:${value}`);
+      });
       return player;
     },
     vibrateShort: (options) => ok(options),

@@ -29,7 +29,7 @@ function hoursText(windows) {
 Component({
   data: {
     loading: true, loadError: '', loadedEmpty: '', areas: [], activeArea: 0, cameras: [], cameraId: null,
-    play: null, closed: null, message: '', hoursText: '', closesText: '',
+    play: null, closed: null, message: '', hoursText: '', closesText: '', canPlayback: false,
   },
   methods: {
     onLoad(query) {
@@ -48,7 +48,10 @@ Component({
 
     load() {
       this.setData({ loading: true, loadError: '' });
-      return guard.ready().then(({ schoolId }) => schools.canteens(schoolId)).then((canteens) => {
+      return guard.ready().then(({ schoolId, abilities }) => {
+        this.setData({ canPlayback: abilities.playback });
+        return schools.canteens(schoolId);
+      }).then((canteens) => {
         if (!canteens.length) throw new Error('学校尚未登记食堂');
         return live.lobby(canteens[0].id);
       }).then((lobby) => {
@@ -103,6 +106,11 @@ Component({
       const id = event.currentTarget.dataset.id;
       this.setData({ cameraId: id });
       return this.start(id);
+    },
+
+    /** Staff: the recordings of the camera on screen. */
+    onPlayback() {
+      wx.navigateTo({ url: `/pages/live/playback/index?camera_id=${this.data.cameraId}` });
     },
 
     onReconnect() {
