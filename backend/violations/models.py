@@ -88,7 +88,10 @@ class Violation(db.Model):
 
     __tablename__ = "violation"
     __table_args__ = (Index("ix_violation_school_status", "school_id", "status"),
-                      Index("ix_violation_status_due", "status", "due_at"))
+                      Index("ix_violation_status_due", "status", "due_at"),
+                      # The console's figures at province scale (migration 0021).
+                      Index("ix_violation_school_created", "school_id", "created_at"),
+                      Index("ix_violation_closed_at", "closed_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))

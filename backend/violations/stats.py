@@ -14,6 +14,7 @@ the last day 24:00 Asia/Shanghai, counted as they stand at ``now``):
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -42,15 +43,38 @@ SOURCE_LABELS = {ViolationSource.AI: "智能识别", ViolationSource.RECORD_RULE
 
 @dataclass(frozen=True)
 class Scope:
-    """Which violations the figures cover, and how to describe that to the reader."""
+    """Which schools the figures cover, how to describe that to the reader, and where a drill-down goes.
 
-    condition: ColumnElement[bool]
+    ``schools`` turns any column holding a school id into the condition "inside the scope" (violations,
+    canteens, cameras' schools); ``roots`` are the regions whose children the drill-down lists (none for a
+    school); ``school`` is the one school of a school scope.
+    """
+
+    schools: Callable[[Any], ColumnElement[bool]]
     description: dict[str, Any]
+    roots: tuple[Region, ...] = ()
+    school: School | None = None
 
+    @property
+    def condition(self) -> ColumnElement[bool]:
+        """The violations inside the scope."""
+        return self.schools(Violation.school_id)
 
-def _region_condition(paths: list[str]) -> ColumnElement[bool]:
-    regions = select(Region.id).where(or_(*[Region.path.startswith(p) for p in paths]))
-    return Violation.school_id.in_(select(School.id).where(School.region_id.in_(regions)))
+    @classmethod
+    def of_school(cls, school: School) -> Scope:
+        """One school's scope."""
+        return cls(lambda column: column == school.id, {"type": "school", "school_id": school.id,
+                                                        "name": school.name}, school=school)
+
+    @classmethod
+    def of_regions(cls, regions: list[Region], description: dict[str, Any]) -> Scope:
+        """The schools of some regions and of every region below them."""
+        paths = [r.path for r in regions]
+
+        def schools(column: Any) -> ColumnElement[bool]:
+            inside = select(Region.id).where(or_(*[Region.path.startswith(p) for p in paths]))
+            return column.in_(select(School.id).where(School.region_id.in_(inside)))
+        return cls(schools, description, roots=tuple(regions))
 
 
 def resolve_scope(principal: Principal, school_id: int | None, region_id: int | None) -> Scope:
@@ -64,22 +88,22 @@ def resolve_scope(principal: Principal, school_id: int | None, region_id: int | 
             raise not_found("学校")
         if not allowed(principal, Action.STATS_READ, school):
             raise forbidden("无权查看该学校的统计")
-        return Scope(Violation.school_id == school.id, {"type": "school", "school_id": school.id,
-                                                          "name": school.name})
+        return Scope.of_school(school)
     if region_id is not None:
         region = db.session.get(Region, region_id)
         if region is None:
             raise not_found("地区")
         if not (principal.is_admin or principal.regulates(region.path)):
             raise forbidden("无权查看该地区的统计")
-        return Scope(_region_condition([region.path]), {"type": "region", "region_id": region.id,
-                                                         "name": region.name})
+        return Scope.of_regions([region], {"type": "region", "region_id": region.id, "name": region.name})
     if principal.is_admin:
-        return Scope(true(), {"type": "all", "name": "全部"})
+        roots = list(db.session.scalars(select(Region).where(Region.parent_id.is_(None)).order_by(Region.id)))
+        return Scope(lambda column: true(), {"type": "all", "name": "全部"}, roots=tuple(roots))
     if principal.region_paths:
-        return Scope(_region_condition(list(principal.region_paths)),
-                     {"type": "regions", "region_ids": [s.region_id for s in principal.scopes],
-                      "name": "、".join(s.region_name for s in principal.scopes)})
+        regions = list(db.session.scalars(select(Region).where(
+            Region.id.in_([s.region_id for s in principal.scopes])).order_by(Region.id)))
+        return Scope.of_regions(regions, {"type": "regions", "region_ids": [s.region_id for s in principal.scopes],
+                                          "name": "、".join(s.region_name for s in principal.scopes)})
     schools = sorted(principal.roles_by_school)
     if len(schools) == 1:
         return resolve_scope(principal, schools[0], None)
@@ -99,7 +123,8 @@ def period_bounds(date_from: date | None, date_to: date | None, now: datetime) -
     return first, last
 
 
-def _utc_midnight(day: date) -> datetime:
+def utc_midnight(day: date) -> datetime:
+    """The UTC instant a local (Asia/Shanghai) day begins."""
     return datetime.combine(day, time.min, SHANGHAI).astimezone(UTC)
 
 
@@ -125,13 +150,41 @@ def _bucket() -> dict[str, int]:
     return {"found": 0, "rectified": 0, "dismissed": 0, "in_progress": 0, "overdue": 0}
 
 
+def found_between(date_from: date | None, date_to: date | None) -> ColumnElement[bool]:
+    """Violations found (created) between the first local day 00:00 and the last local day 24:00."""
+    bounds = []
+    if date_from is not None:
+        bounds.append(Violation.created_at >= utc_midnight(date_from))
+    if date_to is not None:
+        bounds.append(Violation.created_at < utc_midnight(date_to + timedelta(days=1)))
+    return and_(true(), *bounds)
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """Violations the school still owes a fix for whose due time has passed."""
+    return and_(Violation.status.in_([s.value for s in ACTIVE_STATUSES]), Violation.due_at < now)
+
+
+# The overview's figures as list filters: which violations each card counts (besides ``overdue``).
+STATES = ("in_progress", "rectified", "dismissed")
+
+
+def state_condition(state: str) -> ColumnElement[bool]:
+    """The violations a figure counts: not closed yet, or closed as rectified / as a false alarm."""
+    if state == "in_progress":
+        return Violation.status != ViolationStatus.CLOSED
+    closed = Violation.status == ViolationStatus.CLOSED
+    if state == "rectified":
+        return and_(closed, Violation.resolution == Resolution.RECTIFIED)
+    return and_(closed, or_(Violation.resolution.is_(None), Violation.resolution != Resolution.RECTIFIED))
+
+
 def compute_stats(scope: Scope, date_from: date, date_to: date, now: datetime | None = None) -> dict[str, Any]:
     """The figures for a scope and period (see the module docstring for definitions)."""
     now = now or utcnow()
-    start, end = _utc_midnight(date_from), _utc_midnight(date_to + timedelta(days=1))
-    cohort = and_(scope.condition, Violation.created_at >= start, Violation.created_at < end)
-    overdue = case((and_(Violation.status.in_([s.value for s in ACTIVE_STATUSES]), Violation.due_at < now), 1),
-                   else_=0)
+    start, end = utc_midnight(date_from), utc_midnight(date_to + timedelta(days=1))
+    cohort = and_(scope.condition, found_between(date_from, date_to))
+    overdue = case((overdue_condition(now), 1), else_=0)
     rows = db.session.execute(
         select(Violation.kind, Violation.source, Violation.status, Violation.resolution, overdue.label("overdue"),
                func.count().label("n"))

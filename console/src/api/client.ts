@@ -72,12 +72,15 @@ function queryString(query: Record<string, unknown> | undefined): string {
   return text ? `?${text}` : ''
 }
 
-async function send(method: Method, template: string, options: {
+interface SendOptions {
   params?: Record<string, string | number>
   query?: Record<string, unknown>
   body?: unknown
-}): Promise<unknown> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
+}
+
+/** Send a request; a failed answer becomes an ApiError (a 401 also ends the session). */
+async function request(method: Method, template: string, options: SendOptions, accept: string): Promise<Response> {
+  const headers: Record<string, string> = { Accept: accept }
   const token = hooks.token()
   if (token) headers.Authorization = `Bearer ${token}`
   if (options.body !== undefined) headers['Content-Type'] = 'application/json'
@@ -86,15 +89,20 @@ async function send(method: Method, template: string, options: {
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   })
-  if (response.status === 204) return undefined
-  const payload = await response.json().catch(() => null)
   if (!response.ok) {
+    const payload = await response.json().catch(() => null)
     const error = (payload && payload.error) || {}
     if (response.status === 401) hooks.onUnauthorized()
     throw new ApiError(response.status, error.code ?? 'http_error', error.message ?? `请求失败（${response.status}）`,
       error.details ?? {})
   }
-  return payload
+  return response
+}
+
+async function send(method: Method, template: string, options: SendOptions): Promise<unknown> {
+  const response = await request(method, template, options, 'application/json')
+  if (response.status === 204) return undefined
+  return response.json().catch(() => null)
 }
 
 /** GET a path; the answer is typed by the OpenAPI document. */
@@ -103,6 +111,42 @@ export function get<P extends PathsWith<'get'>>(path: P, options: {
   query?: QueryOf<Operation<'get', P>>
 } = {}): Promise<Success<Operation<'get', P>>> {
   return send('get', path, options as never) as Promise<Success<Operation<'get', P>>>
+}
+
+/** GET a page of a list and how many rows match in all (the `X-Total-Count` header). */
+export async function getPage<P extends PathsWith<'get'>>(path: P, options: {
+  params?: Record<string, string | number>
+  query?: QueryOf<Operation<'get', P>>
+} = {}): Promise<{ rows: Success<Operation<'get', P>>, total: number }> {
+  const response = await request('get', path, options as SendOptions, 'application/json')
+  const rows = await response.json() as Success<Operation<'get', P>>
+  const total = Number(response.headers.get('X-Total-Count') ?? (Array.isArray(rows) ? rows.length : 0))
+  return { rows, total }
+}
+
+/** GET a file (an Excel export) with the session's token: its bytes and the name the server gave it. */
+export async function download<P extends PathsWith<'get'>>(path: P, options: {
+  params?: Record<string, string | number>
+  query?: QueryOf<Operation<'get', P>>
+} = {}): Promise<{ blob: Blob, filename: string }> {
+  const response = await request('get', path, options as SendOptions, '*/*')
+  const disposition = response.headers.get('Content-Disposition') ?? ''
+  const encoded = /filename\*=UTF-8''([^;]+)/.exec(disposition)
+  const plain = /filename=([^;]+)/.exec(disposition)
+  const filename = encoded ? decodeURIComponent(encoded[1]) : (plain ? plain[1].trim() : 'download')
+  return { blob: await response.blob(), filename }
+}
+
+/** Hand a downloaded file to the browser (as a click on a link would). */
+export function saveFile(file: { blob: Blob, filename: string }): void {
+  const url = URL.createObjectURL(file.blob)
+  const link = document.createElement('a')
+  link.href = url
+  link.download = file.filename
+  document.body.appendChild(link)
+  link.click()
+  link.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 1000)
 }
 
 /** POST a JSON body to a path; body and answer are typed by the OpenAPI document. */

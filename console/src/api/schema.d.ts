@@ -6264,6 +6264,9 @@ export interface paths {
                     kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
                     source?: "ai" | "record_rule" | "inspection" | "report" | null;
                     overdue?: boolean | null;
+                    state?: "in_progress" | "rectified" | "dismissed" | null;
+                    from?: string | null;
+                    to?: string | null;
                     escalated?: boolean | null;
                 };
                 header?: never;
@@ -6277,6 +6280,8 @@ export interface paths {
                 /** @description Successful response */
                 200: {
                     headers: {
+                        /** @description how many rows match the filters */
+                        "X-Total-Count"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -7892,7 +7897,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A school's violations, newest first (filters: status, kind, source, overdue). */
+        /** A school's violations, newest first (filters: status, kind, source, overdue, state, from/to). */
         get: {
             parameters: {
                 query?: {
@@ -7902,6 +7907,9 @@ export interface paths {
                     kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
                     source?: "ai" | "record_rule" | "inspection" | "report" | null;
                     overdue?: boolean | null;
+                    state?: "in_progress" | "rectified" | "dismissed" | null;
+                    from?: string | null;
+                    to?: string | null;
                 };
                 header?: never;
                 path: {
@@ -7914,6 +7922,8 @@ export interface paths {
                 /** @description Successful response */
                 200: {
                     headers: {
+                        /** @description how many rows match the filters */
+                        "X-Total-Count"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -8127,7 +8137,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Found, rectified, in progress and overdue, by kind and source, rate, median time and daily trend. */
+        /**
+         * Found, rectified, in progress and overdue, by kind and source, rate, median time, daily and weekly trend,
+         * @description the school ranking, the drill-down's children, the camera online rate and the breadcrumbs.
+         */
         get: {
             parameters: {
                 query?: {
@@ -8149,6 +8162,83 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["StatsOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请求的资源不存在 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the 总览 shows for the same scope and period, as an Excel workbook (audited). */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string | null;
+                    to?: string | null;
+                    school_id?: number | null;
+                    region_id?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Excel 工作簿 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
                     };
                 };
                 /** @description 请先登录 */
@@ -9842,6 +9932,11 @@ export interface components {
             source_username?: string | null;
             work_hours?: components["schemas"]["WindowSchema"][];
         };
+        CamerasOut: {
+            enabled?: number;
+            online?: number;
+            online_rate?: number | null;
+        };
         CanteenIn: {
             live_windows?: components["schemas"]["WindowSchema"][];
             meal_windows?: components["schemas"]["MealWindowSchema"][];
@@ -9891,6 +9986,19 @@ export interface components {
             /** Format: date */
             valid_until: string;
         };
+        ChildOut: {
+            dismissed?: number;
+            found?: number;
+            id?: number;
+            in_progress?: number;
+            level?: string;
+            name?: string;
+            overdue?: number;
+            rectification_rate?: number | null;
+            rectified?: number;
+            /** @description region | school */
+            type?: string;
+        };
         ClassBrief: {
             id?: number;
             name?: string;
@@ -9932,6 +10040,12 @@ export interface components {
             status?: string;
             token?: string | null;
             user?: components["schemas"]["UserOut"] | null;
+        };
+        CrumbOut: {
+            id?: number;
+            name?: string;
+            /** @description region | school */
+            type?: string;
         };
         DayOut: {
             date?: string;
@@ -10602,6 +10716,16 @@ export interface components {
             address?: string | null;
             name?: string;
         };
+        SchoolRankOut: {
+            dismissed?: number;
+            found?: number;
+            in_progress?: number;
+            name?: string;
+            overdue?: number;
+            rectification_rate?: number | null;
+            rectified?: number;
+            school_id?: number;
+        };
         SnapshotOut: {
             camera_id?: number;
             /** Format: date-time */
@@ -10654,8 +10778,12 @@ export interface components {
             note: string | null;
         };
         StatsOut: {
+            breadcrumbs?: components["schemas"]["CrumbOut"][];
             by_kind?: components["schemas"]["KindBucketOut"][];
+            by_region?: components["schemas"]["ChildOut"][];
+            by_school?: components["schemas"]["SchoolRankOut"][];
             by_source?: components["schemas"]["SourceBucketOut"][];
+            cameras?: components["schemas"]["CamerasOut"];
             daily?: components["schemas"]["DayOut"][];
             dismissed?: number;
             found?: number;
@@ -10671,6 +10799,7 @@ export interface components {
             scope?: {
                 [key: string]: unknown;
             };
+            weekly?: components["schemas"]["WeekOut"][];
         };
         SubscriptionOut: {
             keywords?: string[];
@@ -10834,6 +10963,14 @@ export interface components {
         };
         WeChatLoginIn: {
             code: string;
+        };
+        WeekOut: {
+            found?: number;
+            from?: string;
+            rectified?: number;
+            to?: string;
+            /** @description ISO week, e.g. 2026-W49 */
+            week?: string;
         };
         WindowSchema: {
             end: string;

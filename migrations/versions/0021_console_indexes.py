@@ -1,0 +1,27 @@
+"""console indexes: the 总览's figures and lists at province scale
+
+Revision ID: 0021_console_indexes
+Revises: 0017_console_login_ticket
+Create Date: 2026-12-06 10:40:00.000000
+
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = '0021_console_indexes'
+down_revision = '0017_console_login_ticket'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # A county's or a school's figures: its schools' violations found in the period.
+    op.create_index('ix_violation_school_created', 'violation', ['school_id', 'created_at'])
+    # The daily trend's "rectified that day": violations closed in the period, whenever found.
+    op.create_index('ix_violation_closed_at', 'violation', ['closed_at'])
+
+
+def downgrade():
+    op.drop_index('ix_violation_closed_at', table_name='violation')
+    op.drop_index('ix_violation_school_created', table_name='violation')
