@@ -71,7 +71,7 @@ def review_calls(ids: dict[str, int | str]) -> list[Call]:
 PREPARE = """
 import json, sys
 from datetime import timedelta
-from sqlalchemy import select
+from sqlalchemy import select, text
 from backend import create_app
 from backend.accounts.models import RegulatorScope, User
 from backend.accounts.services import issue_session
@@ -86,6 +86,8 @@ with app.app_context():
     url = EncryptedText().process_bind_param("rtsp://10.0.0.1/stream1", None)
     with db.engine.begin() as conn:
         fresh = seed(conn, shape, url)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE violation"))  # index-only scans need the visibility map
     province = db.session.scalar(select(Region).where(Region.code == sys.argv[2]))
     user = db.session.scalar(select(User).where(User.openid == "bench-province-regulator"))
     if user is None:

@@ -1,7 +1,8 @@
 """The console's 总览: the figures of ``stats.compute_stats`` plus what the desk shows around them.
 
 - ``weekly``: the daily trend summed by ISO week (Monday to Sunday, Asia/Shanghai), clipped to the period;
-- ``by_school``: the ranking, the ten schools with the most problems still open (then the most found), by name;
+- ``by_school``: the ranking, the ten schools with the most problems still open (then the most found), by name
+  (``cohort.grouped_counts`` reads it with the figures, in the same statement);
 - ``by_region``: the drill-down, the children of the scope (child regions, and schools attached directly
   to the region) each with its figures over the same period, zero rows included;
 - ``cameras``: enabled cameras in the scope and how many are online now (their monitor's last health is
@@ -16,21 +17,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from backend.extensions import db
 from backend.monitoring.models import CameraMonitor, HealthStatus
 from backend.permissions import Principal
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
+from backend.violations.cohort import BASIC, WITH_PLACES, bucket, buckets, grouped_counts, rate
 from backend.violations.models import Resolution, Violation, ViolationStatus
 from backend.violations.stats import Scope, compute_stats, found_between, overdue_condition
 
-RANKING_SIZE = 10
 OFFLINE = (HealthStatus.OFFLINE.value, HealthStatus.UNKNOWN.value)
 
 
 def _aggregates(now: datetime) -> list[Any]:
-    """Per-group counts of the violations joined in (``count(id)`` so an outer join's empty group is 0)."""
+    """Per-school counts of the violations outer-joined in (``count(id)``: a school without any counts 0)."""
     closed = Violation.status == ViolationStatus.CLOSED
     return [func.count(Violation.id).label("found"),
             func.coalesce(func.sum(case((closed, 1), else_=0)), 0).label("closed"),
@@ -40,9 +41,8 @@ def _aggregates(now: datetime) -> list[Any]:
 
 
 def _figures(found: int, closed: int, rectified: int, overdue: int) -> dict[str, Any]:
-    countable = found - (closed - rectified)
-    return {"found": found, "rectified": rectified, "dismissed": closed - rectified, "in_progress": found - closed,
-            "overdue": overdue, "rectification_rate": round(rectified / countable, 4) if countable else None}
+    figures = bucket(found, closed, rectified, overdue)
+    return {**figures, "rectification_rate": rate(figures)}
 
 
 def weekly(daily: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -58,15 +58,12 @@ def weekly(daily: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(weeks.values())
 
 
-def ranking(cohort: ColumnElement[bool], now: datetime) -> list[dict[str, Any]]:
-    """The schools with the most open problems (then the most found) in the cohort, by name."""
-    counts = _aggregates(now)
-    in_progress = counts[0] - counts[1]
-    rows = db.session.execute(
-        select(School.id, School.name, *counts).join(School, School.id == Violation.school_id).where(cohort)
-        .group_by(School.id, School.name).order_by(in_progress.desc(), counts[0].desc(), School.id)
-        .limit(RANKING_SIZE)).all()
-    return [{"school_id": r.id, "name": r.name, **_figures(r.found, r.closed, r.rectified, r.overdue)} for r in rows]
+def ranking(rows: list[Any]) -> list[dict[str, Any]]:
+    """The ranking's schools (``cohort`` rows of part ``school``, already in order), by name."""
+    figures = buckets(rows, int)
+    names = dict(db.session.execute(select(School.id, School.name).where(School.id.in_(list(figures)))).all()) \
+        if figures else {}
+    return [{"school_id": i, "name": names.get(i, ""), **f, "rectification_rate": rate(f)} for i, f in figures.items()]
 
 
 def _child_regions(scope: Scope) -> list[Region]:
@@ -76,8 +73,8 @@ def _child_regions(scope: Scope) -> list[Region]:
     return list(scope.roots)
 
 
-def _region_children(regions: list[Region], period: tuple[date, date], now: datetime) -> list[dict[str, Any]]:
-    """Child regions with the figures of every school below each."""
+def _region_children(regions: list[Region], rows: list[Any]) -> list[dict[str, Any]]:
+    """Child regions with the figures of every school below each (``cohort`` rows of part ``region``)."""
     if not regions:
         return []
     owner = {}  # region id (the child or any region below it) → the child
@@ -85,12 +82,11 @@ def _region_children(regions: list[Region], period: tuple[date, date], now: date
             or_(*[Region.path.startswith(r.path) for r in regions]))):
         owner.setdefault(region_id, next(r.id for r in regions if path.startswith(r.path)))
     totals = {r.id: [0, 0, 0, 0] for r in regions}
-    for row in db.session.execute(
-            select(School.region_id, *_aggregates(now)).join(School, School.id == Violation.school_id)
-            .where(School.region_id.in_(list(owner)), found_between(*period)).group_by(School.region_id)):
-        target = totals[owner[row.region_id]]
-        for index, value in enumerate((row.found, row.closed, row.rectified, row.overdue)):
-            target[index] += value
+    for row in rows:
+        target = totals.get(owner.get(int(row.key)))
+        if target is not None:
+            for index, value in enumerate((row.found, row.closed, row.rectified, row.overdue)):
+                target[index] += int(value or 0)
     return [{"type": "region", "id": r.id, "name": r.name, "level": r.level, **_figures(*totals[r.id])}
             for r in regions]
 
@@ -105,11 +101,12 @@ def _school_children(region: Region, period: tuple[date, date], now: datetime) -
              **_figures(r.found, r.closed, r.rectified, r.overdue)} for r in rows]
 
 
-def children(scope: Scope, period: tuple[date, date], now: datetime) -> list[dict[str, Any]]:
+def children(scope: Scope, counts: dict[str, list[Any]], period: tuple[date, date],
+             now: datetime) -> list[dict[str, Any]]:
     """The drill-down's rows: the scope's child regions, then the schools attached directly to it."""
     if scope.school is not None:
         return []
-    rows = _region_children(_child_regions(scope), period, now)
+    rows = _region_children(_child_regions(scope), counts["region"])
     if len(scope.roots) == 1:
         rows += _school_children(scope.roots[0], period, now)
     return rows
@@ -145,9 +142,10 @@ def breadcrumbs(principal: Principal, scope: Scope) -> list[dict[str, Any]]:
 
 def overview(principal: Principal, scope: Scope, date_from: date, date_to: date, now: datetime) -> dict[str, Any]:
     """Everything the 总览 shows for a scope and period (definitions: this module and stats.py)."""
-    figures = compute_stats(scope, date_from, date_to, now)
     cohort = and_(scope.condition, found_between(date_from, date_to))
+    counts = grouped_counts(cohort, overdue_condition(now), BASIC if scope.school is not None else WITH_PLACES)
+    figures = compute_stats(scope, date_from, date_to, now, counts)
     return {**figures, "weekly": weekly(figures["daily"]),
-            "by_school": [] if scope.school is not None else ranking(cohort, now),
-            "by_region": children(scope, (date_from, date_to), now),
+            "by_school": ranking(counts.get("school", [])),
+            "by_region": children(scope, counts, (date_from, date_to), now),
             "cameras": cameras(scope), "breadcrumbs": breadcrumbs(principal, scope)}

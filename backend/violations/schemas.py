@@ -44,7 +44,8 @@ class ViolationQuery(PageQuerySchema):
 class TotalHeader(Schema):
     """The headers of a paged list."""
 
-    total = Integer(data_key="X-Total-Count", metadata={"description": "how many rows match the filters"})
+    total = Integer(data_key="X-Total-Count", metadata={
+        "description": "how many rows match the filters; 10001 means more than 10000 (not counted further)"})
 
 
 class RegionViolationQuery(ViolationQuery):
@@ -240,8 +241,8 @@ class WeekOut(Schema):
     """One ISO week (Monday to Sunday, Asia/Shanghai) of the trend, clipped to the period."""
 
     week = String(metadata={"description": "ISO week, e.g. 2026-W49"})
-    date_from = String(data_key="from")
-    date_to = String(data_key="to")
+    date_from = String(data_key="from", attribute="from")
+    date_to = String(data_key="to", attribute="to")
     found = Integer()
     rectified = Integer()
 

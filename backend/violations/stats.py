@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
 from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
 from backend.permissions import Action, Principal, allowed
 from backend.schools.models import Region, School
 from backend.timeutil import SHANGHAI, shanghai_iso, to_shanghai, utcnow
+from backend.violations.cohort import buckets, days_of, grouped_counts, local_day, rate
 from backend.violations.models import (
     ACTIVE_STATUSES,
     KIND_LABELS,
@@ -128,13 +129,6 @@ def utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, SHANGHAI).astimezone(UTC)
 
 
-def _local_day(column: Any) -> Any:
-    """The Asia/Shanghai calendar day of a UTC timestamp column, as 'YYYY-MM-DD' (China has no DST)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM-DD")
-    return func.strftime("%Y-%m-%d", column, "+8 hours")
-
-
 def _median_hours(cohort: ColumnElement[bool]) -> float | None:
     rectified = and_(cohort, Violation.resolution == Resolution.RECTIFIED)
     if db.session.get_bind().dialect.name == "postgresql":
@@ -179,45 +173,30 @@ def state_condition(state: str) -> ColumnElement[bool]:
     return and_(closed, or_(Violation.resolution.is_(None), Violation.resolution != Resolution.RECTIFIED))
 
 
-def compute_stats(scope: Scope, date_from: date, date_to: date, now: datetime | None = None) -> dict[str, Any]:
-    """The figures for a scope and period (see the module docstring for definitions)."""
+def compute_stats(scope: Scope, date_from: date, date_to: date, now: datetime | None = None,
+                  counts: dict[str, list[Any]] | None = None) -> dict[str, Any]:
+    """The figures for a scope and period (see the module docstring for definitions); ``counts``: the
+    cohort's grouped counts when the caller already read them (``cohort.grouped_counts``)."""
     now = now or utcnow()
     start, end = utc_midnight(date_from), utc_midnight(date_to + timedelta(days=1))
     cohort = and_(scope.condition, found_between(date_from, date_to))
-    overdue = case((overdue_condition(now), 1), else_=0)
-    rows = db.session.execute(
-        select(Violation.kind, Violation.source, Violation.status, Violation.resolution, overdue.label("overdue"),
-               func.count().label("n"))
-        .where(cohort).group_by(Violation.kind, Violation.source, Violation.status, Violation.resolution, overdue)
-    ).all()
-    total, by_kind, by_source = _bucket(), {}, {}
-    for row in rows:
-        for bucket in (total, by_kind.setdefault(row.kind, _bucket()), by_source.setdefault(row.source, _bucket())):
-            bucket["found"] += row.n
-            if row.status == ViolationStatus.CLOSED:
-                bucket["rectified" if row.resolution == Resolution.RECTIFIED else "dismissed"] += row.n
-            else:
-                bucket["in_progress"] += row.n
-                bucket["overdue"] += row.n * row.overdue
-    daily = {(date_from + timedelta(days=i)).isoformat(): {"found": 0, "rectified": 0}
-             for i in range((date_to - date_from).days + 1)}
-    found_day = _local_day(Violation.created_at)
-    for day, n in db.session.execute(select(found_day, func.count()).where(cohort).group_by(found_day)):
-        if day in daily:
-            daily[day]["found"] = n
-    closed_day = _local_day(Violation.closed_at)
+    counts = counts or grouped_counts(cohort, overdue_condition(now))
+    by_kind, by_source = buckets(counts["kind"]), buckets(counts["source"])
+    total = {name: sum(b[name] for b in by_kind.values()) for name in _bucket()}
+    found = {row.key: row.found for row in counts["day"]}
+    daily = {day: {"found": found.get(day, 0), "rectified": 0} for day in days_of(date_from, date_to)}
+    closed_day = local_day(Violation.closed_at)
     for day, n in db.session.execute(
             select(closed_day, func.count()).where(scope.condition, Violation.resolution == Resolution.RECTIFIED,
                                                    Violation.closed_at >= start, Violation.closed_at < end)
             .group_by(closed_day)):
-        if day in daily:
-            daily[day]["rectified"] = n
-    countable = total["found"] - total["dismissed"]
+        if str(day) in daily:
+            daily[str(day)]["rectified"] = n
     return {
         "scope": scope.description,
         "period": {"from": date_from.isoformat(), "to": date_to.isoformat(), "timezone": "Asia/Shanghai"},
         **total,
-        "rectification_rate": round(total["rectified"] / countable, 4) if countable else None,
+        "rectification_rate": rate(total),
         "median_hours_to_rectify": _median_hours(cohort),
         "by_kind": [{"kind": k, "label": KIND_LABELS.get(k, k), **v} for k, v in sorted(by_kind.items())],
         "by_source": [{"source": k, "label": SOURCE_LABELS.get(k, k), **v} for k, v in sorted(by_source.items())],

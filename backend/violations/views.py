@@ -133,9 +133,14 @@ def _filters(school_id: int | None, region_path: str | None, now: datetime, valu
     return conditions
 
 
+# Counting a province's two years of violations would cost more than the page: past this, "more than".
+TOTAL_CAP = 10_000
+
+
 def list_violations(school_id: int | None = None, *, region_path: str | None = None, now: datetime,
                     before_id: int | None = None, limit: int = 50, **filters: Any) -> tuple[list[Violation], int]:
-    """A school's (or a region's) violations, newest first, paged by id, and how many match in all.
+    """A school's (or a region's) violations, newest first, paged by id, and how many match in all (counted up
+    to ``TOTAL_CAP + 1``: that figure means "more than TOTAL_CAP").
 
     ``filters``: status, kind, source, escalated, overdue, state (``stats.STATES``) and the period
     ``date_from`` / ``date_to`` of local days on which they were found.
@@ -145,8 +150,8 @@ def list_violations(school_id: int | None = None, *, region_path: str | None = N
     if before_id is not None:
         page = page.where(Violation.id < before_id)
     rows = list(db.session.scalars(page.order_by(Violation.id.desc()).limit(limit)))
-    total = db.session.scalar(select(func.count()).select_from(Violation).where(*conditions))
-    return rows, total
+    matching = select(Violation.id).where(*conditions).limit(TOTAL_CAP + 1).subquery()
+    return rows, db.session.scalar(select(func.count()).select_from(matching))
 
 
 def resolution_label(resolution: str | None) -> str | None:

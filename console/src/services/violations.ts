@@ -9,6 +9,8 @@ export type Violation = Schemas['ViolationOut']
 export type ViolationDetail = Schemas['ViolationDetailOut']
 
 export const PAGE_SIZE = 50
+/** The API counts a list's matches up to this; one more means "more than". */
+export const TOTAL_CAP = 10000
 
 export const STATUS_OPTIONS = [
   { value: 'open', label: '待通知' }, { value: 'notified', label: '待整改' },
