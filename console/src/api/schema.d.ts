@@ -6280,7 +6280,7 @@ export interface paths {
                 /** @description Successful response */
                 200: {
                     headers: {
-                        /** @description how many rows match the filters */
+                        /** @description how many rows match the filters; 10001 means more than 10000 (not counted further) */
                         "X-Total-Count"?: number;
                         [name: string]: unknown;
                     };
@@ -7922,7 +7922,7 @@ export interface paths {
                 /** @description Successful response */
                 200: {
                     headers: {
-                        /** @description how many rows match the filters */
+                        /** @description how many rows match the filters; 10001 means more than 10000 (not counted further) */
                         "X-Total-Count"?: number;
                         [name: string]: unknown;
                     };
