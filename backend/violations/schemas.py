@@ -260,12 +260,17 @@ class SchoolRankOut(RatedBucketOut):
     name = String()
 
 
-class ChildOut(RatedBucketOut):
-    """A row of the drill-down: a child region or a school directly under the region."""
+class CrumbOut(Schema):
+    """A step of the way down to the scope."""
 
     type = String(metadata={"description": "region | school"})
     id = Integer()
     name = String()
+
+
+class ChildOut(RatedBucketOut, CrumbOut):
+    """A row of the drill-down: a child region or a school directly under the region."""
+
     level = String()
 
 
@@ -275,14 +280,6 @@ class CamerasOut(Schema):
     enabled = Integer()
     online = Integer()
     online_rate = Float(allow_none=True)
-
-
-class CrumbOut(Schema):
-    """A step of the way down to the scope."""
-
-    type = String(metadata={"description": "region | school"})
-    id = Integer()
-    name = String()
 
 
 class StatsOut(BucketOut):
