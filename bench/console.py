@@ -31,10 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench.api import bench_env, run  # noqa: E402
 from bench.console_seed import PROVINCE_CODE, Shape  # noqa: E402
-from bench.loadgen import LoadResult, interleaved, start_gunicorn  # noqa: E402
+from bench.loadgen import CpuMeter, LoadResult, cpu_ms_per_request, interleaved, start_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_h5_bench"
 TARGET_P95_MS = 300.0
+REFERENCE = "healthz (reference)"
 BIG, SMALL = Shape(), Shape(schools=1_000, violations=100_000, record_canteens=100)
 
 
@@ -151,13 +152,15 @@ def serve(env: dict[str, str], args: argparse.Namespace):
     return start_gunicorn(env, args.port, args.workers, args.threads, app="bench.query_count:create_app()")
 
 
-def measure(base: str, token: str, calls: list[Call], args: argparse.Namespace) -> dict[str, list[LoadResult]]:
-    """Warm every call, then drive each with ``--concurrency`` users in interleaved slices."""
+def measure(base: str, token: str, calls: list[Call], args: argparse.Namespace,
+            meter: CpuMeter) -> dict[str, list[LoadResult]]:
+    """Warm every call, then drive each (and /healthz, the machine's reference) with ``--concurrency`` users in
+    interleaved slices, metering the CPU the server and its database spend."""
     headers = [{"Authorization": f"Bearer {token}"}]
     runs = [(c.label, {"url": base + c.path, "headers_list": headers, "concurrency": args.concurrency,
-                       "seconds": args.seconds}) for c in calls]
+                       "seconds": args.seconds}) for c in [*calls, Call(REFERENCE, "/healthz")]]
     interleaved([(label, {**kwargs, "seconds": 1}) for label, kwargs in runs], rounds=1)
-    return interleaved(runs, rounds=args.rounds)
+    return interleaved(runs, rounds=args.rounds, meter=meter)
 
 
 def report(calls: list[Call], results: dict[str, list[LoadResult]], small: dict[str, int],
@@ -166,18 +169,24 @@ def report(calls: list[Call], results: dict[str, list[LoadResult]], small: dict[
     print(f"\n{args.concurrency} concurrent users, gunicorn {args.workers} workers × {args.threads} threads, "
           f"{args.rounds} × {args.seconds:g} s per call; statements per request at "
           f"{SMALL.schools}/{SMALL.violations} and {BIG.schools}/{BIG.violations} schools/violations")
-    print(f"{'call':<24} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}  {'stmts small':>11} "
-          f"{'stmts big':>9}")
+    print(f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the latencies move with it; "
+          f"the CPU per request of the server and its database does not, much)")
+    print(f"{'call':<24} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms/req':>10} {'errors':>6}  "
+          f"{'stmts small':>11} {'stmts big':>9}")
     ok = True
-    for call in calls:
+    for call in [*calls, Call(REFERENCE, "/healthz")]:
         runs = results[call.label]
         merged = LoadResult(call.label, sum(r.requests for r in runs), sum(r.errors for r in runs),
                             sum(r.seconds for r in runs), [x for r in runs for x in r.latencies_ms])
         p95 = merged.percentile(95)
+        line = (f"{call.label:<24} {merged.rps:7.1f} {merged.percentile(50):8.1f} {p95:8.1f} "
+                f"{cpu_ms_per_request(runs):10.1f} {merged.errors:6d}")
+        if call.label == REFERENCE:
+            print(line)
+            continue
         fine = p95 <= TARGET_P95_MS and merged.errors == 0 and small[call.label] == big[call.label]
         ok &= fine
-        print(f"{call.label:<24} {merged.rps:7.1f} {merged.percentile(50):8.1f} {p95:8.1f} {merged.errors:6d}  "
-              f"{small[call.label]:11d} {big[call.label]:9d}  {'ok' if fine else 'OVER'}")
+        print(f"{line}  {small[call.label]:11d} {big[call.label]:9d}  {'ok' if fine else 'OVER'}")
     print(f"target: p95 ≤ {TARGET_P95_MS:g} ms each, the same statements per request at both scales")
     return ok
 
@@ -209,7 +218,8 @@ def main() -> int:
     server, base = serve(env, args)
     try:
         big = query_counts(base, ids["token"], calls)
-        results = measure(base, ids["token"], calls, args)
+        meter = CpuMeter(server.pid, sa.make_url(env["DATABASE_URL"]).database)
+        results = measure(base, ids["token"], calls, args, meter)
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -23,7 +23,7 @@ from backend.extensions import db
 from backend.monitoring.models import CameraMonitor, HealthStatus
 from backend.permissions import Principal
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
-from backend.violations.cohort import BASIC, WITH_PLACES, bucket, buckets, grouped_counts, rate
+from backend.violations.cohort import WITH_PLACES, bucket, buckets, grouped_counts, rate
 from backend.violations.models import Resolution, Violation, ViolationStatus
 from backend.violations.stats import Scope, compute_stats, found_between, overdue_condition
 
@@ -142,8 +142,11 @@ def breadcrumbs(principal: Principal, scope: Scope) -> list[dict[str, Any]]:
 
 def overview(principal: Principal, scope: Scope, date_from: date, date_to: date, now: datetime) -> dict[str, Any]:
     """Everything the 总览 shows for a scope and period (definitions: this module and stats.py)."""
-    cohort = and_(scope.condition, found_between(date_from, date_to))
-    counts = grouped_counts(cohort, overdue_condition(now), BASIC if scope.school is not None else WITH_PLACES)
+    if scope.school is not None:
+        counts = grouped_counts(and_(scope.condition, found_between(date_from, date_to)), overdue_condition(now))
+    else:  # the cohort joins its schools (for their regions): the scope is a condition on that row
+        counts = grouped_counts(and_(scope.on_school, found_between(date_from, date_to)), overdue_condition(now),
+                                WITH_PLACES)
     figures = compute_stats(scope, date_from, date_to, now, counts)
     return {**figures, "weekly": weekly(figures["daily"]),
             "by_school": ranking(counts.get("school", [])),

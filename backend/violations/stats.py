@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -47,14 +47,16 @@ class Scope:
     """Which schools the figures cover, how to describe that to the reader, and where a drill-down goes.
 
     ``schools`` turns any column holding a school id into the condition "inside the scope" (violations,
-    canteens, cameras' schools); ``roots`` are the regions whose children the drill-down lists (none for a
-    school); ``school`` is the one school of a school scope.
+    canteens, cameras' schools); ``on_school`` is the same condition on a ``school`` row already joined (no
+    second look-up of the schools); ``roots`` are the regions whose children the drill-down lists (none for
+    a school); ``school`` is the one school of a school scope.
     """
 
     schools: Callable[[Any], ColumnElement[bool]]
     description: dict[str, Any]
     roots: tuple[Region, ...] = ()
     school: School | None = None
+    on_school: ColumnElement[bool] = field(default_factory=true)
 
     @property
     def condition(self) -> ColumnElement[bool]:
@@ -65,17 +67,20 @@ class Scope:
     def of_school(cls, school: School) -> Scope:
         """One school's scope."""
         return cls(lambda column: column == school.id, {"type": "school", "school_id": school.id,
-                                                        "name": school.name}, school=school)
+                                                        "name": school.name}, school=school,
+                   on_school=School.id == school.id)
 
     @classmethod
     def of_regions(cls, regions: list[Region], description: dict[str, Any]) -> Scope:
         """The schools of some regions and of every region below them."""
         paths = [r.path for r in regions]
 
+        def inside() -> Any:
+            return select(Region.id).where(or_(*[Region.path.startswith(p) for p in paths]))
+
         def schools(column: Any) -> ColumnElement[bool]:
-            inside = select(Region.id).where(or_(*[Region.path.startswith(p) for p in paths]))
-            return column.in_(select(School.id).where(School.region_id.in_(inside)))
-        return cls(schools, description, roots=tuple(regions))
+            return column.in_(select(School.id).where(School.region_id.in_(inside())))
+        return cls(schools, description, roots=tuple(regions), on_school=School.region_id.in_(inside()))
 
 
 def resolve_scope(principal: Principal, school_id: int | None, region_id: int | None) -> Scope:
