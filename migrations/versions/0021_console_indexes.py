@@ -1,7 +1,7 @@
 """console indexes: the 总览's figures and lists at province scale
 
 Revision ID: 0021_console_indexes
-Revises: 0017_console_login_ticket
+Revises: 0019_patrol_rounds
 Create Date: 2026-12-06 10:40:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0021_console_indexes'
-down_revision = '0017_console_login_ticket'
+down_revision = '0019_patrol_rounds'
 branch_labels = None
 depends_on = None
 

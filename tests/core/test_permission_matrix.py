@@ -51,11 +51,12 @@ EXPECTED_ROLE_PERMISSIONS = {
     "live.play": {"parent", "committee", "manager", "staff", "principal"},
     "recording.read": {"staff", "principal"},
     "snapshot.take": {"staff", "principal"},
+    "patrol": set(),
 }
 EXPECTED_REGULATOR = {"school.read", "camera.read", "audit.read", "records.read", "records.export",
                       "violation.read", "violation.review",
                       "violation.public", "stats.read", "supervision.read", "supervision.issue", "inspect",
-                      "live.play", "recording.read"}
+                      "live.play", "recording.read", "patrol"}
 
 ACTORS = ["anonymous", "parent", "committee", "manager", "staff", "principal", "regulator", "admin"]
 DENIED = {401, 403, 404}
@@ -116,6 +117,9 @@ def world(demo):
     from tests.live.matrix_world import add_live_world
 
     add_live_world(ids)
+    from tests.patrols.matrix_world import add_patrol_world
+
+    add_patrol_world(ids)
     return ids
 
 

@@ -21,6 +21,7 @@ export const STATUS_OPTIONS = [
 export interface ViolationFilters {
   status?: ListQuery['status']
   kind?: ListQuery['kind']
+  source?: ListQuery['source']
   overdue?: boolean
   school_id?: number
   /** A region below the desk's (the overview's drill-down); the desk's own region when absent. */
@@ -37,7 +38,7 @@ export interface ViolationPage { rows: Violation[], total: number }
  * the API (the same definitions as /stats), older than `beforeId` when given; `total` counts every match. */
 export function listViolations(desk: Desk, filters: ViolationFilters, beforeId?: number): Promise<ViolationPage> {
   const query = {
-    status: filters.status, kind: filters.kind, overdue: filters.overdue, state: filters.state,
+    status: filters.status, kind: filters.kind, source: filters.source, overdue: filters.overdue, state: filters.state,
     from: filters.from, to: filters.to, before_id: beforeId, limit: PAGE_SIZE,
   }
   const schoolId = desk.kind === 'school' ? desk.id : filters.school_id
