@@ -13,10 +13,6 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
 from backend.audit.services import record_audit
@@ -42,12 +38,10 @@ from backend.records.queries import days_between
 from backend.records.versions import is_current
 from backend.schools.models import Canteen
 from backend.timeutil import SHANGHAI, as_utc
+from backend.xlsx import append_row, header_row
 
 MAX_EXPORT_DAYS = 366
 BATCH = 500
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="2F6B3A")
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _t(value: datetime | None) -> str:
@@ -56,15 +50,6 @@ def _t(value: datetime | None) -> str:
 
 def _d(value: date | None) -> str:
     return "" if value is None else value.isoformat()
-
-
-def _append(sheet: Worksheet, values: list[Any]) -> None:
-    """Add a row, without the control characters Excel cannot hold.
-
-    The API refuses them on input (backend/fields.py), but rows stored before that, some inside immutable
-    amendments, still carry them; an export must not fail for ever because of one.
-    """
-    sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in values])
 
 
 def _amend(entry: RecordEntry) -> str:
@@ -158,24 +143,6 @@ SHEETS: list[tuple[str, str, list[tuple[str, int]], RowBuilder]] = [
 ]
 
 
-def _header(sheet: Worksheet, columns: list[tuple[str, int]]) -> None:
-    cells = []
-    for index, (title, width) in enumerate(columns):
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-        cells.append(cell)
-        sheet.column_dimensions[_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append(cells)
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
-
-
 def _entries(canteen_id: int, kind: str, date_from: date, date_to: date) -> Iterator[list[RecordEntry]]:
     last = (date.min, 0)
     while True:
@@ -197,7 +164,7 @@ def build_workbook(canteen: Canteen, date_from: date, date_to: date, today: date
     supplier_names: dict[int, str] = {}
     for title, kind, columns, builder in SHEETS:
         sheet = workbook.create_sheet(title)
-        _header(sheet, columns)
+        header_row(sheet, columns)
         for entries in _entries(canteen.id, kind, date_from, date_to):
             bundle = load_bundle(entries)
             wanted = {getattr(r, "supplier_id", None) for r in bundle.typed.values()} - {None} - set(supplier_names)
@@ -209,7 +176,7 @@ def build_workbook(canteen: Canteen, date_from: date, date_to: date, today: date
                    "item_label": lambda iid, labels=item_labels: labels.get(iid, f"#{iid}")}
             for entry in entries:
                 for values in builder(entry, bundle.typed[entry.id], ctx):
-                    _append(sheet, values)
+                    append_row(sheet, values)
     _amendments_sheet(workbook, canteen.id, date_from, date_to)
     _verification_sheet(workbook, canteen, date_from, date_to)
     out = io.BytesIO()
@@ -229,27 +196,27 @@ def _item_labels(canteen_id: int, item_ids: list[int], supplier_names: dict[int,
 
 def _amendments_sheet(workbook: Workbook, canteen_id: int, date_from: date, date_to: date) -> None:
     sheet = workbook.create_sheet("更正记录")
-    _header(sheet, [("记录编号", 10), ("记录类型", 14), ("被更正版本", 12), ("新版本", 10), ("更正时间", 17),
+    header_row(sheet, [("记录编号", 10), ("记录类型", 14), ("被更正版本", 12), ("新版本", 10), ("更正时间", 17),
                     ("更正人编号", 10), ("更正原因", 40)])
     from backend.records.models import KIND_LABELS
 
     for entry in db.session.scalars(select(RecordEntry).where(
             RecordEntry.canteen_id == canteen_id, RecordEntry.amends_id.is_not(None),
             RecordEntry.record_date.between(date_from, date_to)).order_by(RecordEntry.seq)):
-        _append(sheet, [entry.record_id, KIND_LABELS.get(entry.kind, entry.kind), entry.amends_id, entry.id,
+        append_row(sheet, [entry.record_id, KIND_LABELS.get(entry.kind, entry.kind), entry.amends_id, entry.id,
                         _t(entry.created_at), entry.created_by_id or "", entry.reason or ""])
 
 
 def _verification_sheet(workbook: Workbook, canteen: Canteen, date_from: date, date_to: date) -> None:
     result = verify_chain(canteen.id)
     sheet = workbook.create_sheet("校验信息")
-    _header(sheet, [("项目", 20), ("内容", 70)])
+    header_row(sheet, [("项目", 20), ("内容", 70)])
     rows = [("学校", canteen.school.name), ("食堂", canteen.name), ("日期范围", f"{_d(date_from)} 至 {_d(date_to)}"),
             ("记录链校验", "完整，未发现改动" if result.broken is None
              else f"第 {result.broken.seq} 条起断开：{result.broken.message}"),
             ("已校验记录数", str(result.checked)), ("链尾序号", str(result.head_seq)), ("链尾哈希", result.head_hash)]
     for row in rows:
-        _append(sheet, list(row))
+        append_row(sheet, list(row))
 
 
 def export_records(principal: Principal, canteen: Canteen, date_from: date, date_to: date, today: date,

@@ -22,13 +22,14 @@ from backend.permissions import Action, current_principal, rule
 from backend.records import idempotency, queries, schemas, services, uploads
 from backend.records.chain import verify_chain
 from backend.records.day import DayCache, day_json
-from backend.records.export import XLSX_TYPE, export_records
+from backend.records.export import export_records
 from backend.records.ledger import canteen_ledger
 from backend.records.meal_windows import shanghai_today
 from backend.records.models import RecordEntry, RecordKind, Upload
 from backend.records.presenters import present_records
 from backend.schools.models import Canteen
 from backend.timeutil import shanghai_iso, utcnow
+from backend.xlsx import XLSX_TYPE
 
 bp = APIBlueprint("records", __name__, tag="食堂记录")
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from apiflask import APIBlueprint
-from flask import request
+from flask import Response, request
 from sqlalchemy.orm import selectinload
 
 from backend.errors import ApiError
@@ -17,9 +18,10 @@ from backend.integrations.wechat_app import wechat_gateway
 from backend.notices import services as notice_services
 from backend.permissions import Action, current_principal, current_school, rule
 from backend.timeutil import utcnow
-from backend.violations import lifecycle, reports, schemas, stats, views
+from backend.violations import lifecycle, overview, reports, schemas, stats, stats_export, views
 from backend.violations.models import Violation
 from backend.violations.photos import store_photo
+from backend.xlsx import XLSX_TYPE
 
 bp = APIBlueprint("violations", __name__, tag="问题与整改")
 
@@ -39,20 +41,25 @@ def _detail(violation_id: int) -> dict[str, Any]:
 @bp.get("/schools/<id:school_id>/violations")
 @rule(Action.VIOLATION_READ, scope="school")
 @bp.input(schemas.ViolationQuery, location="query", arg_name="query")
-@bp.output(schemas.ViolationOut(many=True))
+@bp.output(schemas.ViolationOut(many=True), headers=schemas.TotalHeader)
 def list_violations(school_id: int, query: dict[str, Any]) -> Any:
-    """A school's violations, newest first (filters: status, kind, source, overdue)."""
-    return [views.summary(v) for v in views.list_violations(school_id, now=utcnow(), **query)]
+    """A school's violations, newest first (filters: status, kind, source, overdue, state, from/to)."""
+    return _page(*views.list_violations(school_id, now=utcnow(), **query))
 
 
 @bp.get("/regions/<id:region_id>/violations")
 @rule(Action.INSPECT, scope="region")  # region-wide lists are regulators' work (school roles have no region)
 @bp.input(schemas.RegionViolationQuery, location="query", arg_name="query")
-@bp.output(schemas.ViolationOut(many=True))
+@bp.output(schemas.ViolationOut(many=True), headers=schemas.TotalHeader)
 def list_region_violations(region_id: int, query: dict[str, Any]) -> Any:
     """A region's violations for its regulators, newest first (``escalated=true``: their review queue)."""
     region = current_school()  # for a region-scoped rule, the region it resolved
-    return [views.summary(v) for v in views.list_violations(region_path=region.path, now=utcnow(), **query)]
+    return _page(*views.list_violations(region_path=region.path, now=utcnow(), **query))
+
+
+def _page(rows: list[Violation], total: int) -> Any:
+    """A page of list rows, with how many match in all in ``X-Total-Count``."""
+    return [views.summary(v) for v in rows], 200, {"X-Total-Count": str(total)}
 
 
 @bp.post("/schools/<id:school_id>/violations")
@@ -142,11 +149,29 @@ def dismiss(violation_id: int, body: dict[str, Any]) -> Any:
 @bp.input(schemas.StatsQuery, location="query", arg_name="query")
 @bp.output(schemas.StatsOut)
 def get_stats(query: dict[str, Any]) -> Any:
-    """Found, rectified, in progress and overdue, by kind and source, rate, median time and daily trend."""
+    """Found, rectified, in progress and overdue, by kind and source, rate, median time, daily and weekly trend,
+    the school ranking, the drill-down's children, the camera online rate and the breadcrumbs."""
     now = utcnow()
-    scope = stats.resolve_scope(current_principal(), query["school_id"], query["region_id"])
+    principal = current_principal()
+    scope = stats.resolve_scope(principal, query["school_id"], query["region_id"])
     first, last = stats.period_bounds(query["date_from"], query["date_to"], now)
-    return stats.compute_stats(scope, first, last, now)
+    return overview.overview(principal, scope, first, last, now)
+
+
+@bp.get("/stats/export")
+@rule(Action.AUTHENTICATED)  # the scope (school or region) is checked by stats.resolve_scope
+@bp.input(schemas.StatsQuery, location="query", arg_name="query")
+@bp.doc(responses={200: {"description": "Excel 工作簿", "content": {XLSX_TYPE: {}}}})
+def export_stats(query: dict[str, Any]) -> Any:
+    """What the 总览 shows for the same scope and period, as an Excel workbook (audited)."""
+    now = utcnow()
+    principal = current_principal()
+    scope = stats.resolve_scope(principal, query["school_id"], query["region_id"])
+    first, last = stats.period_bounds(query["date_from"], query["date_to"], now)
+    name, data = stats_export.export_overview(principal, overview.overview(principal, scope, first, last, now))
+    return Response(data, mimetype=XLSX_TYPE, headers={
+        "Content-Disposition": f"attachment; filename=stats.xlsx; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store"})
 
 
 @bp.get("/schools/<id:school_id>/transparency")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, File, Float, List, Nested
 from apiflask.validators import Length, OneOf, Range
+from marshmallow import ValidationError, validates_schema
 
 from backend.fields import Date, DateTime, Id, Integer, String
 from backend.schemas_common import PageQuerySchema
 from backend.violations.models import ViolationKind, ViolationSource, ViolationStatus
+from backend.violations.stats import STATES
 
 KINDS = [k.value for k in ViolationKind]
 SOURCES = [s.value for s in ViolationSource]
@@ -17,12 +21,31 @@ PHOTO_KEY = String(validate=Length(1, 300))
 
 
 class ViolationQuery(PageQuerySchema):
-    """Filters of a school's violation list, newest first, paged by id."""
+    """Filters of a school's violation list, newest first, paged by id (``X-Total-Count``: how many match).
+
+    ``from`` / ``to``: local days (Asia/Shanghai) on which they were found; ``state``: the overview's figures
+    (in_progress: not closed; rectified / dismissed: closed that way); ``overdue``: still owed and past due.
+    """
 
     status = String(load_default=None, validate=OneOf(STATUSES))
     kind = String(load_default=None, validate=OneOf(KINDS))
     source = String(load_default=None, validate=OneOf(SOURCES))
     overdue = Boolean(load_default=None)
+    state = String(load_default=None, validate=OneOf(STATES))
+    date_from = Date(data_key="from", load_default=None)
+    date_to = Date(data_key="to", load_default=None)
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("开始日期不能晚于结束日期", "from")
+
+
+class TotalHeader(Schema):
+    """The headers of a paged list."""
+
+    total = Integer(data_key="X-Total-Count", metadata={
+        "description": "how many rows match the filters; 10001 means more than 10000 (not counted further)"})
 
 
 class RegionViolationQuery(ViolationQuery):
@@ -214,8 +237,53 @@ class DayOut(Schema):
     rectified = Integer()
 
 
+class WeekOut(Schema):
+    """One ISO week (Monday to Sunday, Asia/Shanghai) of the trend, clipped to the period."""
+
+    week = String(metadata={"description": "ISO week, e.g. 2026-W49"})
+    date_from = String(data_key="from", attribute="from")
+    date_to = String(data_key="to", attribute="to")
+    found = Integer()
+    rectified = Integer()
+
+
+class RatedBucketOut(BucketOut):
+    """Counts of one slice and its rectification rate."""
+
+    rectification_rate = Float(allow_none=True)
+
+
+class SchoolRankOut(RatedBucketOut):
+    """A school of the ranking."""
+
+    school_id = Integer()
+    name = String()
+
+
+class CrumbOut(Schema):
+    """A step of the way down to the scope."""
+
+    type = String(metadata={"description": "region | school"})
+    id = Integer()
+    name = String()
+
+
+class ChildOut(RatedBucketOut, CrumbOut):
+    """A row of the drill-down: a child region or a school directly under the region."""
+
+    level = String()
+
+
+class CamerasOut(Schema):
+    """Enabled cameras of the scope and how many are online now."""
+
+    enabled = Integer()
+    online = Integer()
+    online_rate = Float(allow_none=True)
+
+
 class StatsOut(BucketOut):
-    """The figures (definitions: backend/violations/stats.py)."""
+    """The figures (definitions: backend/violations/stats.py and overview.py)."""
 
     scope = Dict()
     period = Dict()
@@ -224,6 +292,11 @@ class StatsOut(BucketOut):
     by_kind = List(Nested(KindBucketOut))
     by_source = List(Nested(SourceBucketOut))
     daily = List(Nested(DayOut))
+    weekly = List(Nested(WeekOut))
+    by_school = List(Nested(SchoolRankOut))
+    by_region = List(Nested(ChildOut))
+    cameras = Nested(CamerasOut)
+    breadcrumbs = List(Nested(CrumbOut))
     generated_at = String()
 
 

@@ -14,17 +14,19 @@ the last day 24:00 Asia/Shanghai, counted as they stand at ``now``):
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
 from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
 from backend.permissions import Action, Principal, allowed
 from backend.schools.models import Region, School
 from backend.timeutil import shanghai_iso, shanghai_midnight, to_shanghai, utcnow
+from backend.violations.cohort import buckets, days_of, grouped_counts, local_day, rate
 from backend.violations.models import (
     ACTIVE_STATUSES,
     KIND_LABELS,
@@ -43,15 +45,43 @@ SOURCE_LABELS = {ViolationSource.AI: "智能识别", ViolationSource.RECORD_RULE
 
 @dataclass(frozen=True)
 class Scope:
-    """Which violations the figures cover, and how to describe that to the reader."""
+    """Which schools the figures cover, how to describe that to the reader, and where a drill-down goes.
 
-    condition: ColumnElement[bool]
+    ``schools`` turns any column holding a school id into the condition "inside the scope" (violations,
+    canteens, cameras' schools); ``on_school`` is the same condition on a ``school`` row already joined (no
+    second look-up of the schools); ``roots`` are the regions whose children the drill-down lists (none for
+    a school); ``school`` is the one school of a school scope.
+    """
+
+    schools: Callable[[Any], ColumnElement[bool]]
     description: dict[str, Any]
+    roots: tuple[Region, ...] = ()
+    school: School | None = None
+    on_school: ColumnElement[bool] = field(default_factory=true)
 
+    @property
+    def condition(self) -> ColumnElement[bool]:
+        """The violations inside the scope."""
+        return self.schools(Violation.school_id)
 
-def _region_condition(paths: list[str]) -> ColumnElement[bool]:
-    regions = select(Region.id).where(or_(*[Region.path.startswith(p) for p in paths]))
-    return Violation.school_id.in_(select(School.id).where(School.region_id.in_(regions)))
+    @classmethod
+    def of_school(cls, school: School) -> Scope:
+        """One school's scope."""
+        return cls(lambda column: column == school.id, {"type": "school", "school_id": school.id,
+                                                        "name": school.name}, school=school,
+                   on_school=School.id == school.id)
+
+    @classmethod
+    def of_regions(cls, regions: list[Region], description: dict[str, Any]) -> Scope:
+        """The schools of some regions and of every region below them."""
+        paths = [r.path for r in regions]
+
+        def inside() -> Any:
+            return select(Region.id).where(or_(*[Region.path.startswith(p) for p in paths]))
+
+        def schools(column: Any) -> ColumnElement[bool]:
+            return column.in_(select(School.id).where(School.region_id.in_(inside())))
+        return cls(schools, description, roots=tuple(regions), on_school=School.region_id.in_(inside()))
 
 
 def resolve_scope(principal: Principal, school_id: int | None, region_id: int | None) -> Scope:
@@ -65,22 +95,22 @@ def resolve_scope(principal: Principal, school_id: int | None, region_id: int | 
             raise not_found("学校")
         if not allowed(principal, Action.STATS_READ, school):
             raise forbidden("无权查看该学校的统计")
-        return Scope(Violation.school_id == school.id, {"type": "school", "school_id": school.id,
-                                                          "name": school.name})
+        return Scope.of_school(school)
     if region_id is not None:
         region = db.session.get(Region, region_id)
         if region is None:
             raise not_found("地区")
         if not (principal.is_admin or principal.regulates(region.path)):
             raise forbidden("无权查看该地区的统计")
-        return Scope(_region_condition([region.path]), {"type": "region", "region_id": region.id,
-                                                         "name": region.name})
+        return Scope.of_regions([region], {"type": "region", "region_id": region.id, "name": region.name})
     if principal.is_admin:
-        return Scope(true(), {"type": "all", "name": "全部"})
+        roots = list(db.session.scalars(select(Region).where(Region.parent_id.is_(None)).order_by(Region.id)))
+        return Scope(lambda column: true(), {"type": "all", "name": "全部"}, roots=tuple(roots))
     if principal.region_paths:
-        return Scope(_region_condition(list(principal.region_paths)),
-                     {"type": "regions", "region_ids": [s.region_id for s in principal.scopes],
-                      "name": "、".join(s.region_name for s in principal.scopes)})
+        regions = list(db.session.scalars(select(Region).where(
+            Region.id.in_([s.region_id for s in principal.scopes])).order_by(Region.id)))
+        return Scope.of_regions(regions, {"type": "regions", "region_ids": [s.region_id for s in principal.scopes],
+                                          "name": "、".join(s.region_name for s in principal.scopes)})
     schools = sorted(principal.roles_by_school)
     if len(schools) == 1:
         return resolve_scope(principal, schools[0], None)
@@ -100,13 +130,6 @@ def period_bounds(date_from: date | None, date_to: date | None, now: datetime) -
     return first, last
 
 
-def _local_day(column: Any) -> Any:
-    """The Asia/Shanghai calendar day of a UTC timestamp column, as 'YYYY-MM-DD' (China has no DST)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM-DD")
-    return func.strftime("%Y-%m-%d", column, "+8 hours")
-
-
 def _median_hours(cohort: ColumnElement[bool]) -> float | None:
     rectified = and_(cohort, Violation.resolution == Resolution.RECTIFIED)
     if db.session.get_bind().dialect.name == "postgresql":
@@ -122,46 +145,59 @@ def _bucket() -> dict[str, int]:
     return {"found": 0, "rectified": 0, "dismissed": 0, "in_progress": 0, "overdue": 0}
 
 
-def compute_stats(scope: Scope, date_from: date, date_to: date, now: datetime | None = None) -> dict[str, Any]:
-    """The figures for a scope and period (see the module docstring for definitions)."""
+def found_between(date_from: date | None, date_to: date | None) -> ColumnElement[bool]:
+    """Violations found (created) between the first local day 00:00 and the last local day 24:00."""
+    bounds = []
+    if date_from is not None:
+        bounds.append(Violation.created_at >= shanghai_midnight(date_from))
+    if date_to is not None:
+        bounds.append(Violation.created_at < shanghai_midnight(date_to + timedelta(days=1)))
+    return and_(true(), *bounds)
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """Violations the school still owes a fix for whose due time has passed."""
+    return and_(Violation.status.in_([s.value for s in ACTIVE_STATUSES]), Violation.due_at < now)
+
+
+# The overview's figures as list filters: which violations each card counts (besides ``overdue``).
+STATES = ("in_progress", "rectified", "dismissed")
+
+
+def state_condition(state: str) -> ColumnElement[bool]:
+    """The violations a figure counts: not closed yet, or closed as rectified / as a false alarm."""
+    if state == "in_progress":
+        return Violation.status != ViolationStatus.CLOSED
+    closed = Violation.status == ViolationStatus.CLOSED
+    if state == "rectified":
+        return and_(closed, Violation.resolution == Resolution.RECTIFIED)
+    return and_(closed, or_(Violation.resolution.is_(None), Violation.resolution != Resolution.RECTIFIED))
+
+
+def compute_stats(scope: Scope, date_from: date, date_to: date, now: datetime | None = None,
+                  counts: dict[str, list[Any]] | None = None) -> dict[str, Any]:
+    """The figures for a scope and period (see the module docstring for definitions); ``counts``: the
+    cohort's grouped counts when the caller already read them (``cohort.grouped_counts``)."""
     now = now or utcnow()
     start, end = shanghai_midnight(date_from), shanghai_midnight(date_to + timedelta(days=1))
-    cohort = and_(scope.condition, Violation.created_at >= start, Violation.created_at < end)
-    overdue = case((and_(Violation.status.in_([s.value for s in ACTIVE_STATUSES]), Violation.due_at < now), 1),
-                   else_=0)
-    rows = db.session.execute(
-        select(Violation.kind, Violation.source, Violation.status, Violation.resolution, overdue.label("overdue"),
-               func.count().label("n"))
-        .where(cohort).group_by(Violation.kind, Violation.source, Violation.status, Violation.resolution, overdue)
-    ).all()
-    total, by_kind, by_source = _bucket(), {}, {}
-    for row in rows:
-        for bucket in (total, by_kind.setdefault(row.kind, _bucket()), by_source.setdefault(row.source, _bucket())):
-            bucket["found"] += row.n
-            if row.status == ViolationStatus.CLOSED:
-                bucket["rectified" if row.resolution == Resolution.RECTIFIED else "dismissed"] += row.n
-            else:
-                bucket["in_progress"] += row.n
-                bucket["overdue"] += row.n * row.overdue
-    daily = {(date_from + timedelta(days=i)).isoformat(): {"found": 0, "rectified": 0}
-             for i in range((date_to - date_from).days + 1)}
-    found_day = _local_day(Violation.created_at)
-    for day, n in db.session.execute(select(found_day, func.count()).where(cohort).group_by(found_day)):
-        if day in daily:
-            daily[day]["found"] = n
-    closed_day = _local_day(Violation.closed_at)
+    cohort = and_(scope.condition, found_between(date_from, date_to))
+    counts = counts or grouped_counts(cohort, overdue_condition(now))
+    by_kind, by_source = buckets(counts["kind"]), buckets(counts["source"])
+    total = {name: sum(b[name] for b in by_kind.values()) for name in _bucket()}
+    found = {row.key: row.found for row in counts["day"]}
+    daily = {day: {"found": found.get(day, 0), "rectified": 0} for day in days_of(date_from, date_to)}
+    closed_day = local_day(Violation.closed_at)
     for day, n in db.session.execute(
             select(closed_day, func.count()).where(scope.condition, Violation.resolution == Resolution.RECTIFIED,
                                                    Violation.closed_at >= start, Violation.closed_at < end)
             .group_by(closed_day)):
-        if day in daily:
-            daily[day]["rectified"] = n
-    countable = total["found"] - total["dismissed"]
+        if str(day) in daily:
+            daily[str(day)]["rectified"] = n
     return {
         "scope": scope.description,
         "period": {"from": date_from.isoformat(), "to": date_to.isoformat(), "timezone": "Asia/Shanghai"},
         **total,
-        "rectification_rate": round(total["rectified"] / countable, 4) if countable else None,
+        "rectification_rate": rate(total),
         "median_hours_to_rectify": _median_hours(cohort),
         "by_kind": [{"kind": k, "label": KIND_LABELS.get(k, k), **v} for k, v in sorted(by_kind.items())],
         "by_source": [{"source": k, "label": SOURCE_LABELS.get(k, k), **v} for k, v in sorted(by_source.items())],

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from backend.accounts.models import User
@@ -35,7 +35,7 @@ from backend.violations.models import (
     ViolationSource,
     ViolationStatus,
 )
-from backend.violations.stats import Scope, compute_stats
+from backend.violations.stats import Scope, compute_stats, found_between, overdue_condition, state_condition
 
 URL_SECONDS = 300
 ACTION_LABELS = {"open": "发现问题", "notify": "已通知学校", "start": "开始整改", "submit": "提交整改",
@@ -110,32 +110,48 @@ def detail(violation: Violation, principal: Principal, now: datetime) -> dict[st
     }
 
 
-def list_violations(school_id: int | None = None, *, region_path: str | None = None, status: str | None = None,
-                    kind: str | None = None, source: str | None = None, overdue: bool | None = None,
-                    escalated: bool | None = None, now: datetime, before_id: int | None = None,
-                    limit: int = 50) -> list[Violation]:
-    """A school's (or a region's) violations, newest first, paged by id."""
-    query = select(Violation)
+def _filters(school_id: int | None, region_path: str | None, now: datetime, values: dict[str, Any]) -> list[Any]:
+    """The conditions of a list's filters (the same definitions as the figures of ``stats``)."""
+    conditions: list[Any] = []
     if school_id is not None:
-        query = query.where(Violation.school_id == school_id)
+        conditions.append(Violation.school_id == school_id)
     if region_path is not None:
-        query = query.where(Violation.school_id.in_(
+        conditions.append(Violation.school_id.in_(
             select(School.id).join(Region, Region.id == School.region_id).where(Region.path.startswith(region_path))))
+    escalated = values.get("escalated")
     if escalated is not None:
-        query = query.where((Violation.escalation_level > 0) if escalated else (Violation.escalation_level == 0))
-    if status:
-        query = query.where(Violation.status == status)
-    if kind:
-        query = query.where(Violation.kind == kind)
-    if source:
-        query = query.where(Violation.source == source)
-    if overdue is not None:
-        active = Violation.status.in_(["open", "notified", "rectifying", "rejected"])
-        condition = active & (Violation.due_at < now)
-        query = query.where(condition if overdue else ~condition)
+        conditions.append((Violation.escalation_level > 0) if escalated else (Violation.escalation_level == 0))
+    for name in ("status", "kind", "source"):
+        if values.get(name):
+            conditions.append(getattr(Violation, name) == values[name])
+    if values.get("state"):
+        conditions.append(state_condition(values["state"]))
+    if values.get("overdue") is not None:
+        conditions.append(overdue_condition(now) if values["overdue"] else ~overdue_condition(now))
+    if values.get("date_from") or values.get("date_to"):
+        conditions.append(found_between(values.get("date_from"), values.get("date_to")))
+    return conditions
+
+
+# Counting a province's two years of violations would cost more than the page: past this, "more than".
+TOTAL_CAP = 10_000
+
+
+def list_violations(school_id: int | None = None, *, region_path: str | None = None, now: datetime,
+                    before_id: int | None = None, limit: int = 50, **filters: Any) -> tuple[list[Violation], int]:
+    """A school's (or a region's) violations, newest first, paged by id, and how many match in all (counted up
+    to ``TOTAL_CAP + 1``: that figure means "more than TOTAL_CAP").
+
+    ``filters``: status, kind, source, escalated, overdue, state (``stats.STATES``) and the period
+    ``date_from`` / ``date_to`` of local days on which they were found.
+    """
+    conditions = _filters(school_id, region_path, now, filters)
+    page = select(Violation).where(*conditions)
     if before_id is not None:
-        query = query.where(Violation.id < before_id)
-    return list(db.session.scalars(query.order_by(Violation.id.desc()).limit(limit)))
+        page = page.where(Violation.id < before_id)
+    rows = list(db.session.scalars(page.order_by(Violation.id.desc()).limit(limit)))
+    matching = select(Violation.id).where(*conditions).limit(TOTAL_CAP + 1).subquery()
+    return rows, db.session.scalar(select(func.count()).select_from(matching))
 
 
 def resolution_label(resolution: str | None) -> str | None:
@@ -153,9 +169,7 @@ def public_events(violation: Violation) -> list[dict[str, Any]]:
 def transparency(school: School, date_from: date, date_to: date, now: datetime, *, before_id: int | None = None,
                  limit: int = 20) -> dict[str, Any]:
     """The school's page for parents: the period's summary and the timeline of closed, published violations."""
-    figures = compute_stats(Scope(Violation.school_id == school.id, {"type": "school", "school_id": school.id,
-                                                                       "name": school.name}),
-                            date_from, date_to, now)
+    figures = compute_stats(Scope.of_school(school), date_from, date_to, now)
     kinds = published_kinds(school.id)
     query = (select(Violation).where(Violation.school_id == school.id, Violation.status == ViolationStatus.CLOSED,
                                      Violation.kind.in_(kinds))

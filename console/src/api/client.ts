@@ -78,6 +78,7 @@ interface SendOptions {
   body?: unknown
 }
 
+/** Send a request; a failed answer becomes an ApiError (a 401 also ends the session). */
 async function request(method: Method, template: string, options: SendOptions, accept: string): Promise<Response> {
   const headers: Record<string, string> = { Accept: accept }
   const token = hooks.token()
@@ -137,6 +138,17 @@ export function get<P extends PathsWith<'get'>>(path: P, options: {
   query?: QueryOf<Operation<'get', P>>
 } = {}): Promise<Success<Operation<'get', P>>> {
   return send('get', path, options as never) as Promise<Success<Operation<'get', P>>>
+}
+
+/** GET a page of a list and how many rows match in all (the `X-Total-Count` header). */
+export async function getPage<P extends PathsWith<'get'>>(path: P, options: {
+  params?: Record<string, string | number>
+  query?: QueryOf<Operation<'get', P>>
+} = {}): Promise<{ rows: Success<Operation<'get', P>>, total: number }> {
+  const response = await request('get', path, options as SendOptions, 'application/json')
+  const rows = await response.json() as Success<Operation<'get', P>>
+  const total = Number(response.headers.get('X-Total-Count') ?? (Array.isArray(rows) ? rows.length : 0))
+  return { rows, total }
 }
 
 /** POST a JSON body to a path; body and answer are typed by the OpenAPI document. */

@@ -7318,6 +7318,9 @@ export interface paths {
                     kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
                     source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
                     overdue?: boolean | null;
+                    state?: "in_progress" | "rectified" | "dismissed" | null;
+                    from?: string | null;
+                    to?: string | null;
                     escalated?: boolean | null;
                 };
                 header?: never;
@@ -7331,6 +7334,8 @@ export interface paths {
                 /** @description Successful response */
                 200: {
                     headers: {
+                        /** @description how many rows match the filters; 10001 means more than 10000 (not counted further) */
+                        "X-Total-Count"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -9026,7 +9031,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A school's violations, newest first (filters: status, kind, source, overdue). */
+        /** A school's violations, newest first (filters: status, kind, source, overdue, state, from/to). */
         get: {
             parameters: {
                 query?: {
@@ -9036,6 +9041,9 @@ export interface paths {
                     kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
                     source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
                     overdue?: boolean | null;
+                    state?: "in_progress" | "rectified" | "dismissed" | null;
+                    from?: string | null;
+                    to?: string | null;
                 };
                 header?: never;
                 path: {
@@ -9048,6 +9056,8 @@ export interface paths {
                 /** @description Successful response */
                 200: {
                     headers: {
+                        /** @description how many rows match the filters; 10001 means more than 10000 (not counted further) */
+                        "X-Total-Count"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -9261,7 +9271,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Found, rectified, in progress and overdue, by kind and source, rate, median time and daily trend. */
+        /**
+         * Found, rectified, in progress and overdue, by kind and source, rate, median time, daily and weekly trend,
+         * @description the school ranking, the drill-down's children, the camera online rate and the breadcrumbs.
+         */
         get: {
             parameters: {
                 query?: {
@@ -9283,6 +9296,83 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["StatsOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请求的资源不存在 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the 总览 shows for the same scope and period, as an Excel workbook (audited). */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string | null;
+                    to?: string | null;
+                    school_id?: number | null;
+                    region_id?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Excel 工作簿 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
                     };
                 };
                 /** @description 请先登录 */
@@ -11006,6 +11096,11 @@ export interface components {
         CameraTreeOut: {
             regions?: components["schemas"]["TreeRegionOut"][];
         };
+        CamerasOut: {
+            enabled?: number;
+            online?: number;
+            online_rate?: number | null;
+        };
         CanteenIn: {
             live_windows?: components["schemas"]["WindowSchema"][];
             meal_windows?: components["schemas"]["MealWindowSchema"][];
@@ -11054,6 +11149,19 @@ export interface components {
             valid_from: string | null;
             /** Format: date */
             valid_until: string;
+        };
+        ChildOut: {
+            dismissed?: number;
+            found?: number;
+            id?: number;
+            in_progress?: number;
+            level?: string;
+            name?: string;
+            overdue?: number;
+            rectification_rate?: number | null;
+            rectified?: number;
+            /** @description region | school */
+            type?: string;
         };
         ClassBrief: {
             id?: number;
@@ -11127,6 +11235,12 @@ export interface components {
             status?: string;
             token?: string | null;
             user?: components["schemas"]["UserOut"] | null;
+        };
+        CrumbOut: {
+            id?: number;
+            name?: string;
+            /** @description region | school */
+            type?: string;
         };
         DayOut: {
             date?: string;
@@ -11945,6 +12059,16 @@ export interface components {
             address?: string | null;
             name?: string;
         };
+        SchoolRankOut: {
+            dismissed?: number;
+            found?: number;
+            in_progress?: number;
+            name?: string;
+            overdue?: number;
+            rectification_rate?: number | null;
+            rectified?: number;
+            school_id?: number;
+        };
         SnapshotOut: {
             camera_id?: number;
             /** Format: date-time */
@@ -12003,8 +12127,12 @@ export interface components {
             note: string | null;
         };
         StatsOut: {
+            breadcrumbs?: components["schemas"]["CrumbOut"][];
             by_kind?: components["schemas"]["KindBucketOut"][];
+            by_region?: components["schemas"]["ChildOut"][];
+            by_school?: components["schemas"]["SchoolRankOut"][];
             by_source?: components["schemas"]["SourceBucketOut"][];
+            cameras?: components["schemas"]["CamerasOut"];
             daily?: components["schemas"]["DayOut"][];
             dismissed?: number;
             found?: number;
@@ -12020,6 +12148,7 @@ export interface components {
             scope?: {
                 [key: string]: unknown;
             };
+            weekly?: components["schemas"]["WeekOut"][];
         };
         SubscriptionOut: {
             keywords?: string[];
@@ -12241,6 +12370,14 @@ export interface components {
         };
         WeChatLoginIn: {
             code: string;
+        };
+        WeekOut: {
+            found?: number;
+            from?: string;
+            rectified?: number;
+            to?: string;
+            /** @description ISO week, e.g. 2026-W49 */
+            week?: string;
         };
         WindowOut: {
             days?: string[];

@@ -1,6 +1,5 @@
 // 问题整改: lists with filters, the detail, and each role's actions (routes of backend/violations/routes.py).
-import { get, post, type Schemas } from '../api/client'
-import { shanghaiDay } from './time'
+import { get, getPage, post, type Schemas } from '../api/client'
 import type { Desk } from './session'
 import type { paths } from '../api/schema'
 
@@ -8,6 +7,10 @@ type ListQuery = NonNullable<paths['/api/v1/schools/{school_id}/violations']['ge
 
 export type Violation = Schemas['ViolationOut']
 export type ViolationDetail = Schemas['ViolationDetailOut']
+
+export const PAGE_SIZE = 50
+/** The API counts a list's matches up to this; one more means "more than". */
+export const TOTAL_CAP = 10000
 
 export const STATUS_OPTIONS = [
   { value: 'open', label: '待通知' }, { value: 'notified', label: '待整改' },
@@ -18,34 +21,30 @@ export const STATUS_OPTIONS = [
 export interface ViolationFilters {
   status?: ListQuery['status']
   kind?: ListQuery['kind']
+  source?: ListQuery['source']
   overdue?: boolean
   school_id?: number
+  /** A region below the desk's (the overview's drill-down); the desk's own region when absent. */
+  region_id?: number
   from?: string
   to?: string
   /** The overview's figures: in_progress (not closed), rectified or dismissed (closed that way). */
-  state?: 'in_progress' | 'rectified' | 'dismissed'
+  state?: ListQuery['state']
 }
 
-/** Whether a row belongs to a figure of the overview (definitions: backend/violations/stats.py). */
-export function inState(row: Violation, state: ViolationFilters['state']): boolean {
-  if (state === 'in_progress') return row.status !== 'closed'
-  if (state === 'rectified' || state === 'dismissed') return row.status === 'closed' && row.resolution === state
-  return true
-}
+export interface ViolationPage { rows: Violation[], total: number }
 
-/** Violations of the desk (or one school of a regulator's region), newest first, filtered. The API
- * filters status, kind and overdue; the period (local days) and the figure's state are applied to the page
- * the API returned (the newest 200). */
-export async function listViolations(desk: Desk, filters: ViolationFilters): Promise<Violation[]> {
-  const query = { status: filters.status, kind: filters.kind, overdue: filters.overdue, limit: 200 }
+/** A page of the desk's violations (or of one school or sub-region of a regulator's), newest first, filtered by
+ * the API (the same definitions as /stats), older than `beforeId` when given; `total` counts every match. */
+export function listViolations(desk: Desk, filters: ViolationFilters, beforeId?: number): Promise<ViolationPage> {
+  const query = {
+    status: filters.status, kind: filters.kind, source: filters.source, overdue: filters.overdue, state: filters.state,
+    from: filters.from, to: filters.to, before_id: beforeId, limit: PAGE_SIZE,
+  }
   const schoolId = desk.kind === 'school' ? desk.id : filters.school_id
-  const rows = schoolId
-    ? await get('/schools/{school_id}/violations', { params: { school_id: schoolId }, query })
-    : await get('/regions/{region_id}/violations', { params: { region_id: desk.id }, query })
-  return rows.filter((row) => {
-    const day = shanghaiDay(row.created_at ?? '')
-    return (!filters.from || day >= filters.from) && (!filters.to || day <= filters.to) && inState(row, filters.state)
-  })
+  return schoolId
+    ? getPage('/schools/{school_id}/violations', { params: { school_id: schoolId }, query })
+    : getPage('/regions/{region_id}/violations', { params: { region_id: filters.region_id ?? desk.id }, query })
 }
 
 /** One violation with evidence, timeline and rectifications. */

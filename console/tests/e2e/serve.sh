@@ -31,6 +31,8 @@ export APP_ENV=development FLASK_APP=backend.app:create_app PYTHONPATH="$ROOT" I
 "$PY" -m flask live seed-recordings >>"$WORK/seed.log" 2>&1
 # A second inspector of the demo county: a joint inspection needs two.
 "$PY" -m flask grant-regulator --openid demo-inspector --region-code 330106 >>"$WORK/seed.log" 2>&1
+# A regulator of the whole province: the overview's drill-down by name, province → city → county → school.
+"$PY" -m flask grant-regulator --openid demo-province --region-code 330000 >>"$WORK/seed.log" 2>&1
 WECHAT_PORT=${CONSOLE_E2E_WECHAT_PORT:-5188}
 export WECHAT_API_BASE="http://127.0.0.1:$WECHAT_PORT/" WECHAT_APPID=wx_console_e2e WECHAT_SECRET=console-e2e-secret
 "$PY" -m tests.fakes.wechat_server --host 127.0.0.1 --port "$WECHAT_PORT" --appid "$WECHAT_APPID" \

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { ApiError, configureClient, fillPath, get, post } from '../../src/api/client'
+import { ApiError, configureClient, download, fillPath, get, post } from '../../src/api/client'
 
 function answer(status: number, body: unknown): Response {
   return new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
@@ -28,6 +28,21 @@ describe('api client', () => {
     expect(calls[1][0]).toBe('/api/v1/violations/5/dismiss')
     expect(calls[1][1].method).toBe('POST')
     expect(JSON.parse(calls[1][1].body as string)).toEqual({ reason: '误报' })
+  })
+
+  it('downloads a file with the token and the name the server gave it', async () => {
+    const calls: [string, RequestInit][] = []
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      calls.push([url, init])
+      return new Response(new Uint8Array([80, 75]), { status: 200, headers: {
+        'Content-Disposition': "attachment; filename=stats.xlsx; filename*=UTF-8''%E8%A5%BF%E6%B9%96%E5%8C%BA-%E6%80%BB%E8%A7%88.xlsx" } })
+    })
+    configureClient({ token: () => 'tok', onUnauthorized: () => undefined })
+    const file = await download('/stats/export', { query: { region_id: 3 } })
+    expect(file.filename).toBe('西湖区-总览.xlsx')
+    expect(file.blob.size).toBe(2)
+    expect(calls[0][0]).toBe('/api/v1/stats/export?region_id=3')
+    expect((calls[0][1].headers as Record<string, string>).Authorization).toBe('Bearer tok')
   })
 
   it('turns the error shape into an ApiError with field errors', async () => {

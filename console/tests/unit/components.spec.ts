@@ -25,3 +25,23 @@ describe('EChart', () => {
     chart.unmount()
   })
 })
+
+describe('ChildrenTable (the overview drill-down)', () => {
+  it('drills down by name and opens the list behind a figure', async () => {
+    const { default: ChildrenTable } = await import('../../src/pages/overview/ChildrenTable.vue')
+    const rows = [
+      { type: 'region', id: 3, name: '西湖区', level: 'county', found: 5, rectified: 2, dismissed: 0, in_progress: 3, overdue: 1, rectification_rate: 0.4 },
+      { type: 'school', id: 9, name: '文三路中学', level: 'school', found: 0, rectified: 0, dismissed: 0, in_progress: 0, overdue: 0, rectification_rate: null },
+    ]
+    const table = mount(ChildrenTable, { props: { rows }, attachTo: document.body })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(table.text()).toContain('区县')
+    await table.get('[data-test="child-西湖区"]').trigger('click')
+    expect(table.emitted('drill')?.[0]).toEqual([rows[0]])
+    await table.get('[data-test="child-西湖区-overdue"]').trigger('click')
+    expect(table.emitted('open')?.[0]).toEqual([rows[0], { overdue: true }])
+    expect(table.get('[data-test="child-西湖区-in_progress"]').text()).toBe('3')
+    expect(table.text()).toContain('40.0%')
+    table.unmount()
+  })
+})

@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { nextTick } from 'vue'
 import { clearDraft, useDraft } from '../../src/services/drafts'
 import { deskOf, type User } from '../../src/services/session'
 import { shanghaiDay, shanghaiTime } from '../../src/services/time'
-import { actionsFor, inState, type Violation } from '../../src/services/violations'
 import { barRange, instantAt, layout, shanghaiIso, ticks, type Timeline } from '../../src/services/playback'
+import { configureClient } from '../../src/api/client'
+import { percent, scopeOf } from '../../src/services/stats'
+import { actionsFor, listViolations } from '../../src/services/violations'
 
 describe('desk of a user', () => {
   it('is the regulated region first, then an active staff binding, else none', () => {
@@ -30,12 +32,28 @@ describe('violation actions and figures', () => {
     expect(actionsFor('principal', 'closed')).toEqual([])
   })
 
-  it('matches the overview figures', () => {
-    const row = (status: string, resolution: string | null) => ({ status, resolution }) as Violation
-    expect(inState(row('rectifying', null), 'in_progress')).toBe(true)
-    expect(inState(row('closed', 'rectified'), 'in_progress')).toBe(false)
-    expect(inState(row('closed', 'rectified'), 'rectified')).toBe(true)
-    expect(inState(row('closed', 'dismissed'), 'rectified')).toBe(false)
+  afterEach(() => vi.unstubAllGlobals())
+
+  it('asks the API for the overview figure, period and drill-down level, and reads the total', async () => {
+    const urls: string[] = []
+    vi.stubGlobal('fetch', async (url: string) => {
+      urls.push(url)
+      return new Response(JSON.stringify([{ id: 9 }]), { status: 200, headers: { 'X-Total-Count': '321' } })
+    })
+    configureClient({ token: () => 'tok', onUnauthorized: () => undefined })
+    const desk = { kind: 'region' as const, id: 3, name: '西湖区', role: 'regulator' }
+    const page = await listViolations(desk, { state: 'in_progress', from: '2026-11-01', to: '2026-11-30', region_id: 8 }, 40)
+    expect(page).toEqual({ rows: [{ id: 9 }], total: 321 })
+    expect(urls[0]).toBe('/api/v1/regions/8/violations?state=in_progress&from=2026-11-01&to=2026-11-30&before_id=40&limit=50')
+    await listViolations(desk, { overdue: true, school_id: 5 })
+    expect(urls[1]).toBe('/api/v1/schools/5/violations?overdue=true&limit=50')
+  })
+
+  it('drills into a row and shows rates', () => {
+    expect(scopeOf({ type: 'school', id: 4 })).toEqual({ kind: 'school', id: 4 })
+    expect(scopeOf({ type: 'region', id: 2 })).toEqual({ kind: 'region', id: 2 })
+    expect(percent(0.8567)).toBe('85.7%')
+    expect(percent(null)).toBe('—')
   })
 })
 

@@ -1,0 +1,118 @@
+// 总览 in Chromium against the real API (tests/e2e/serve.sh): a province regulator drills down by name from the
+// province to a school, every level's figures equal /stats, a figure opens the server-filtered list with the
+// same total, and the Excel export downloads and parses (openpyxl) to the same figures. Screenshots in
+// artifacts/screenshots/.
+import { execFileSync } from 'node:child_process'
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
+
+test.describe.configure({ mode: 'serial' })
+
+const SHOTS = 'artifacts/screenshots'
+const PYTHON = process.env.PYTHON ?? '../.venv/bin/python'
+
+async function token(request: APIRequestContext, openid: string): Promise<string> {
+  const response = await request.post('/api/v1/auth/dev-login', { data: { openid } })
+  expect(response.ok()).toBeTruthy()
+  return (await response.json()).token
+}
+
+async function stats(request: APIRequestContext, bearer: string, query: string): Promise<any> {
+  const response = await request.get(`/api/v1/stats?${query}`, { headers: { Authorization: `Bearer ${bearer}` } })
+  expect(response.ok()).toBeTruthy()
+  return response.json()
+}
+
+/** The page's four cards equal these figures of /stats. */
+async function expectFigures(page: Page, body: any): Promise<void> {
+  for (const name of ['found', 'rectified', 'in_progress', 'overdue']) {
+    await expect(page.locator(`[data-test="stat-${name}"] [data-test=value]`)).toHaveText(String(body[name]))
+  }
+}
+
+/** Open the console already logged in with a token (the province regulator is not among the demo log-ins). */
+async function openAs(page: Page, bearer: string, path: string): Promise<void> {
+  await page.addInitScript((value) => localStorage.setItem('console.token', value), bearer)
+  await page.goto(path)
+}
+
+let bearer = ''
+
+test.beforeAll(async ({ request }) => {
+  // Problems in both demo schools, so every level has figures.
+  for (const [openid, title] of [['demo-staff-1', '后厨垃圾桶未加盖'], ['demo-principal-2', '备餐间纱窗破损']]) {
+    const staff = await token(request, openid)
+    const headers = { Authorization: `Bearer ${staff}` }
+    const me = await (await request.get('/api/v1/me', { headers })).json()
+    const school = me.memberships.find((m: any) => m.status === 'active').school_id
+    const [canteen] = await (await request.get(`/api/v1/schools/${school}/canteens`, { headers })).json()
+    const response = await request.post(`/api/v1/schools/${school}/violations`,
+      { headers, data: { canteen_id: canteen.id, title, description: `${title}，请尽快处理。` } })
+    expect(response.ok()).toBeTruthy()
+  }
+  bearer = await token(request, 'demo-province')
+})
+
+test('a province regulator drills down by name to a school and every level equals /stats', async ({ page, request }) => {
+  await openAs(page, bearer, '/console/overview')
+  const province = await stats(request, bearer, `region_id=${(await stats(request, bearer, '')).scope.region_ids[0]}`)
+  await expect(page.locator('[data-test=overview-title]')).toContainText('浙江省')
+  await expectFigures(page, province)
+  await expect(page.locator('[data-test=breadcrumbs]')).toContainText('浙江省')
+  await expect(page.locator('[data-test="stat-cameras"] [data-test=value]')).toHaveText(
+    province.cameras.online_rate == null ? '—' : `${(province.cameras.online_rate * 100).toFixed(1)}%`)
+  await page.waitForLoadState('networkidle')
+  await page.screenshot({ path: `${SHOTS}/overview-01-province.png`, fullPage: true })
+
+  for (const name of ['杭州市', '西湖区', '西湖实验小学']) {
+    const row = province.by_region.find((r: any) => r.name === name)
+    await page.click(`[data-test="child-${name}"]`)
+    await expect(page.locator('[data-test=overview-title]')).toContainText(name)
+    const query = new URL(page.url()).searchParams
+    const body = await stats(request, bearer, query.has('school_id') ? `school_id=${query.get('school_id')}`
+      : `region_id=${query.get('region_id')}`)
+    if (row) expect(row.found).toBe(body.found)
+    await expectFigures(page, body)
+    await expect(page.locator('[data-test=breadcrumbs]')).toContainText(name)
+    if (name === '西湖区') {
+      // The county's children are its schools, each with the figures of its own /stats.
+      await expect(page.locator('[data-test=children]')).toContainText('文三路中学')
+      await page.screenshot({ path: `${SHOTS}/overview-02-county.png`, fullPage: true })
+    }
+  }
+  await expect(page.locator('[data-test=breadcrumbs]')).toHaveText(/浙江省.*杭州市.*西湖区.*西湖实验小学/)
+  await page.screenshot({ path: `${SHOTS}/overview-03-school.png`, fullPage: true })
+
+  // Back up by the breadcrumbs, then a figure opens the list the server filtered, with the same total.
+  await page.click('[data-test="crumb-西湖区"]')
+  await expect(page.locator('[data-test=overview-title]')).toContainText('西湖区')
+  const county = await stats(request, bearer, `region_id=${new URL(page.url()).searchParams.get('region_id')}`)
+  await page.click('[data-test="stat-in_progress"]')
+  await expect(page).toHaveURL(/\/console\/violations\?.*region_id=.*state=in_progress/)
+  await expect(page.locator('[data-test=total]')).toContainText(`共 ${county.in_progress} 条`)
+  await expect(page.locator('[data-test=violations] .el-table__row')).toHaveCount(Math.min(county.in_progress, 50))
+  await page.waitForLoadState('networkidle')
+  await page.screenshot({ path: `${SHOTS}/overview-04-list.png`, fullPage: true })
+})
+
+test('the Excel export downloads and holds the figures of /stats', async ({ page, request }) => {
+  await openAs(page, bearer, '/console/overview')
+  await expect(page.locator('[data-test=overview-title]')).toContainText('浙江省')
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=export]')])
+  expect(download.suggestedFilename()).toMatch(/^浙江省-总览-\d{8}-\d{8}\.xlsx$/)
+  const file = `artifacts/${download.suggestedFilename()}`
+  await download.saveAs(file)
+  const script = [
+    'import json, sys', 'from openpyxl import load_workbook', 'book = load_workbook(sys.argv[1])',
+    'summary = {r[0]: r[1] for r in book["概况"].iter_rows(min_row=2, values_only=True)}',
+    'children = [list(r) for r in book["下级地区"].iter_rows(min_row=2, values_only=True)]',
+    'print(json.dumps({"sheets": book.sheetnames, "summary": summary, "children": children}))',
+  ].join('\n')
+  const workbook = JSON.parse(execFileSync(PYTHON, ['-c', script, file], { encoding: 'utf8' }))
+  const me = await stats(request, bearer, '')
+  const body = await stats(request, bearer, `region_id=${me.scope.region_ids[0]}`)
+  expect(workbook.sheets).toContain('学校排名')
+  expect(workbook.summary['发现问题']).toBe(body.found)
+  expect(workbook.summary['整改中']).toBe(body.in_progress)
+  expect(workbook.summary['已超期']).toBe(body.overdue)
+  expect(workbook.children.map((r: any[]) => [r[0], r[2]])).toEqual(body.by_region.map((r: any) => [r.name, r.found]))
+})
