@@ -9820,12 +9820,14 @@ export interface components {
             area_id?: number;
             /** Format: date-time */
             created_at?: string;
+            credentials_set?: boolean;
             enabled?: boolean;
             enabled_checks?: string[];
             id?: number;
             name?: string;
             sampling_interval_seconds?: number;
             source_kind?: string;
+            source_url_set?: boolean;
             work_hours?: components["schemas"]["WindowSchema"][];
         };
         CameraPatch: {
