@@ -12,6 +12,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/supervision', name: 'supervision', component: () => import('./pages/supervision/SupervisionPage.vue'), meta: { title: '监督检查' } },
   { path: '/supervision/orders/:id', name: 'order', component: () => import('./pages/supervision/OrderDetailPage.vue'), meta: { title: '督办单' } },
   { path: '/supervision/inspections/:id', name: 'inspection', component: () => import('./pages/supervision/InspectionDetailPage.vue'), meta: { title: '检查' } },
+  { path: '/school', name: 'school', component: () => import('./pages/school/SchoolPage.vue'), meta: { title: '学校管理' } },
   { path: '/:pathMatch(.*)*', redirect: '/overview' },
 ]
 

@@ -15,15 +15,24 @@ export class ApiError extends Error {
     super(message)
   }
 
-  /** Field errors of a 422, by field name (the form shows each next to its field). */
+  /** Field errors of a 422, by field name (the form shows each next to its field); the errors of a list's
+   * items (`{"live_windows": {"0": {"end": [...]}}}`) are told under the list's name with the item's number. */
   get fields(): Record<string, string> {
     const fields = (this.details.fields ?? {}) as Record<string, unknown>
     const out: Record<string, string> = {}
-    for (const [name, messages] of Object.entries(fields)) {
-      out[name] = Array.isArray(messages) ? messages.join('；') : String(messages)
-    }
+    for (const [name, messages] of Object.entries(fields)) out[name] = fieldMessage(messages)
     return out
   }
+}
+
+/** One field's messages as one line: a list joined, nested items prefixed "第 n 条：". */
+export function fieldMessage(messages: unknown): string {
+  if (Array.isArray(messages)) return messages.map(fieldMessage).join('；')
+  if (messages && typeof messages === 'object') {
+    return Object.entries(messages as Record<string, unknown>).map(([key, inner]) =>
+      (/^\d+$/.test(key) ? `第 ${Number(key) + 1} 条：` : '') + fieldMessage(inner)).join('；')
+  }
+  return String(messages)
 }
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete'
@@ -72,12 +81,14 @@ function queryString(query: Record<string, unknown> | undefined): string {
   return text ? `?${text}` : ''
 }
 
-async function send(method: Method, template: string, options: {
+interface SendOptions {
   params?: Record<string, string | number>
   query?: Record<string, unknown>
   body?: unknown
-}): Promise<unknown> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
+}
+
+async function request(method: Method, template: string, options: SendOptions, accept: string): Promise<Response> {
+  const headers: Record<string, string> = { Accept: accept }
   const token = hooks.token()
   if (token) headers.Authorization = `Bearer ${token}`
   if (options.body !== undefined) headers['Content-Type'] = 'application/json'
@@ -86,15 +97,28 @@ async function send(method: Method, template: string, options: {
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   })
-  if (response.status === 204) return undefined
-  const payload = await response.json().catch(() => null)
   if (!response.ok) {
+    const payload = await response.json().catch(() => null)
     const error = (payload && payload.error) || {}
     if (response.status === 401) hooks.onUnauthorized()
     throw new ApiError(response.status, error.code ?? 'http_error', error.message ?? `请求失败（${response.status}）`,
       error.details ?? {})
   }
-  return payload
+  return response
+}
+
+async function send(method: Method, template: string, options: SendOptions): Promise<unknown> {
+  const response = await request(method, template, options, 'application/json')
+  if (response.status === 204) return undefined
+  return response.json().catch(() => null)
+}
+
+/** GET a binary answer (an image) with the session's token, as a Blob. */
+export async function getBlob<P extends PathsWith<'get'>>(path: P, options: {
+  params?: Record<string, string | number>
+  query?: QueryOf<Operation<'get', P>>
+} = {}): Promise<Blob> {
+  return (await request('get', path, options as never, '*/*')).blob()
 }
 
 /** GET a path; the answer is typed by the OpenAPI document. */
@@ -111,4 +135,27 @@ export function post<P extends PathsWith<'post'>>(path: P, options: {
   body?: BodyOf<Operation<'post', P>>
 } = {}): Promise<Success<Operation<'post', P>>> {
   return send('post', path, options as never) as Promise<Success<Operation<'post', P>>>
+}
+
+/** PATCH a JSON body to a path (only the fields sent change). */
+export function patch<P extends PathsWith<'patch'>>(path: P, options: {
+  params?: Record<string, string | number>
+  body?: BodyOf<Operation<'patch', P>>
+} = {}): Promise<Success<Operation<'patch', P>>> {
+  return send('patch', path, options as never) as Promise<Success<Operation<'patch', P>>>
+}
+
+/** PUT a JSON body to a path (the whole resource). */
+export function put<P extends PathsWith<'put'>>(path: P, options: {
+  params?: Record<string, string | number>
+  body?: BodyOf<Operation<'put', P>>
+} = {}): Promise<Success<Operation<'put', P>>> {
+  return send('put', path, options as never) as Promise<Success<Operation<'put', P>>>
+}
+
+/** DELETE a path. */
+export function del<P extends PathsWith<'delete'>>(path: P, options: {
+  params?: Record<string, string | number>
+} = {}): Promise<void> {
+  return send('delete', path, options as never) as Promise<void>
 }
