@@ -107,8 +107,9 @@ export function listInvites(schoolId: number): Promise<Invite[]> {
   return get('/schools/{school_id}/invites', { params: { school_id: schoolId } })
 }
 
-/** Create an invite. */
-export function createInvite(schoolId: number, body: { role: Role, max_uses: number, expires_in_hours: number }): Promise<Invite> {
+/** Create an invite (a parents' invite may name the child's class). */
+export function createInvite(schoolId: number, body: { role: Role, max_uses: number, expires_in_hours: number,
+  class_id: number | null }): Promise<Invite> {
   return post('/schools/{school_id}/invites', { params: { school_id: schoolId }, body })
 }
 

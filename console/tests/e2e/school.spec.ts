@@ -59,11 +59,13 @@ test('the principal creates an invite and sees and downloads its mini-program co
   await shot(page, 'school-03-invite-field-error')
 
   await page.fill('[data-test=invite-uses]', '5')
+  await page.click('[data-test=invite-class]')
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '一年级二班' }).click()
   await page.click('[data-test=invite-create]')
   await expect(page.locator('.el-message--success')).toContainText('邀请已创建')
   const invites = await apiGet(request, 'demo-principal-1', '/schools/1/invites')
   const invite = invites[0]
-  expect([invite.role, invite.max_uses]).toEqual(['parent', 5])
+  expect([invite.role, invite.max_uses, invite.child_class]).toEqual(['parent', 5, '一年级二班'])
   const cell = page.locator(`[data-test="invite-code-${invite.id}"]`)
   const image = cell.locator('[data-test=invite-code-image]')
   await expect(image).toBeVisible()

@@ -73,7 +73,7 @@ describe('school administration calls', () => {
     const calls = recordCalls(() => answer(200, []))
     await listMembers(1, 'pending')
     await decideMember(5, false, '班级不符')
-    await createInvite(1, { role: 'parent', max_uses: 5, expires_in_hours: 72 })
+    await createInvite(1, { role: 'parent', max_uses: 5, expires_in_hours: 72, class_id: 4 })
     await updateCanteen(4, { live_windows: [] })
     await saveNoticeSettings(1, ['no_mask'])
     expect(calls.map(([url, init]) => `${init.method} ${url}`)).toEqual([
