@@ -32,7 +32,8 @@ def test_the_principal_edits_a_canteens_live_windows(client, demo, as_user):
                             headers=as_user("demo-principal-1"))
     assert response.status_code == 200, response.json
     assert response.json["live_windows"] == windows
-    assert client.get(f"/api/v1/canteens/{canteen_id}", headers=as_user("demo-parent-1")).json["live_windows"] == windows
+    seen_by_parent = client.get(f"/api/v1/canteens/{canteen_id}", headers=as_user("demo-parent-1")).json
+    assert seen_by_parent["live_windows"] == windows
     assert _audits("canteen.update", canteen_id) == [{"live_windows": windows}]
 
 
