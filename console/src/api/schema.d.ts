@@ -10117,6 +10117,11 @@ export interface components {
             code: string;
         };
         InviteIn: {
+            /**
+             * @description Parents' invites only: the child's class
+             * @default null
+             */
+            class_id: number | null;
             /** @default 72 */
             expires_in_hours: number;
             /** @default 1 */
@@ -10125,12 +10130,16 @@ export interface components {
             role: "parent" | "committee" | "manager" | "staff" | "principal";
         };
         InviteLookupOut: {
+            /** @description The class the invite names (then the only one listed), or null: the parent picks one */
+            class_id?: number | null;
             classes?: components["schemas"]["ClassBrief"][];
             role?: string;
             school_id?: number;
             school_name?: string;
         };
         InviteOut: {
+            child_class?: string | null;
+            class_id?: number | null;
             /** Format: date-time */
             expires_at?: string;
             id?: number;
