@@ -16,6 +16,7 @@ export type NoticeSettings = Schemas['NoticeSettingsOut']
 export type Role = Schemas['InviteIn']['role']
 export type AreaKind = Schemas['AreaIn']['kind']
 export type Check = NonNullable<Schemas['CameraIn']['enabled_checks']>[number]
+export type SourceKind = Schemas['CameraIn']['source_kind']
 type Kind = Schemas['NoticeSettingsIn']['published_kinds'][number]
 
 // The names of backend/accounts/models.py (Role, Relation) and backend/schools/models.py (AreaKind).
@@ -31,6 +32,9 @@ export const RELATION_LABELS: Record<string, string> = {
 }
 export const AREA_KIND_LABELS: Record<string, string> = {
   hot_kitchen: '热厨区', prep: '粗加工区', cold_room: '冷荤间', storage: '库房', washing: '洗消间', sample_room: '留样间', dining: '就餐区',
+}
+export const SOURCE_KIND_LABELS: Record<SourceKind, string> = {
+  rtsp: 'RTSP 视频流', rtmp: 'RTMP 推流', hls: 'HLS 直播流', http_snapshot: 'HTTP 抓图', file: '本地视频文件（演示）',
 }
 export const MEAL_LABELS: Record<string, string> = { breakfast: '早餐', lunch: '午餐', dinner: '晚餐' }
 export const WEEKDAYS = ['周一', '周二', '周三', '周四', '周五', '周六', '周日']
@@ -184,21 +188,51 @@ export function listCameras(canteenId: number): Promise<Camera[]> {
   return get('/canteens/{canteen_id}/cameras', { params: { canteen_id: canteenId } })
 }
 
+/** Add a canteen (its windows are set afterwards). */
+export function createCanteen(schoolId: number, name: string): Promise<Canteen> {
+  return post('/schools/{school_id}/canteens', { params: { school_id: schoolId }, body: { name, meal_windows: [], live_windows: [] } })
+}
+
+/** Add a camera to an area; the source and credentials are write-only. */
+export function createCamera(areaId: number, body: Schemas['CameraIn']): Promise<Camera> {
+  return post('/areas/{area_id}/cameras', { params: { area_id: areaId }, body })
+}
+
 /** Change a camera; secrets are sent only when typed (an empty box keeps what is stored). */
 export function updateCamera(id: number, body: Schemas['CameraPatch']): Promise<Camera> {
   return patch('/cameras/{camera_id}', { params: { camera_id: id }, body })
 }
 
 /** The changes of a camera form: settings always, a secret only when something was typed for it. */
-export function cameraChanges(form: { name: string, area_id: number, sampling_interval_seconds: number,
-  enabled: boolean, enabled_checks: Check[], work_hours: Window[], source_url: string, source_username: string,
-  source_password: string }): Schemas['CameraPatch'] {
+export interface CameraForm {
+  name: string
+  area_id: number
+  source_kind: SourceKind
+  sampling_interval_seconds: number
+  enabled: boolean
+  enabled_checks: Check[]
+  work_hours: Window[]
+  source_url: string
+  source_username: string
+  source_password: string
+}
+
+export function cameraChanges(form: CameraForm): Schemas['CameraPatch'] {
   const body: Schemas['CameraPatch'] = {
-    name: form.name, area_id: form.area_id, sampling_interval_seconds: Number(form.sampling_interval_seconds),
-    enabled: form.enabled, enabled_checks: [...form.enabled_checks], work_hours: sortWindows(form.work_hours),
+    name: form.name, area_id: form.area_id, source_kind: form.source_kind,
+    sampling_interval_seconds: Number(form.sampling_interval_seconds), enabled: form.enabled,
+    enabled_checks: [...form.enabled_checks], work_hours: sortWindows(form.work_hours),
   }
   if (form.source_url) body.source_url = form.source_url
   if (form.source_username) body.source_username = form.source_username
   if (form.source_password) body.source_password = form.source_password
   return body
+}
+
+/** A new camera from the form (the area is in the URL; empty credentials are none). */
+export function newCamera(form: CameraForm): Schemas['CameraIn'] {
+  const { area_id: _area, ...settings } = cameraChanges(form)
+  return { ...settings, name: form.name, source_kind: form.source_kind, source_url: form.source_url,
+    source_username: form.source_username || null, source_password: form.source_password || null,
+    regions_of_interest: [] } as Schemas['CameraIn']
 }

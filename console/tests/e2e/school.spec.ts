@@ -110,6 +110,20 @@ test('the principal edits a canteen live window and it is saved; a wrong window 
   await page.click('[data-test=camera-save]')
   await expect(fieldOf(page, 'camera-interval').locator('.el-form-item__error')).toBeVisible()
   await shot(page, 'school-07-camera-dialog')
+  await page.fill('[data-test=camera-interval]', '5')
+  await page.click('[data-test=camera-save]')
+  await expect(page.locator('.el-message--success').last()).toContainText('摄像头设置已保存')
+
+  // A new camera with its source and password: listed with both only said to be set.
+  await page.click('[data-test=camera-add]')
+  await page.fill('[data-test=camera-name]', '洗消间摄像头')
+  await page.fill('[data-test=camera-source]', 'rtsp://10.0.0.9/Streaming/Channels/101')
+  await page.fill('[data-test=camera-password]', 'p@ss word')
+  await page.click('[data-test=camera-save]')
+  const added = page.locator('[data-test=cameras] .el-table__row', { hasText: '洗消间摄像头' })
+  await expect(added).toContainText('已设置')
+  await expect(page.locator('[data-test=cameras]')).not.toContainText('rtsp://')
+  await shot(page, 'school-07b-camera-added')
 })
 
 test('the classes and notice settings tabs', async ({ page }) => {

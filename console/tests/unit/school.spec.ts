@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ApiError, configureClient, fieldMessage } from '../../src/api/client'
 import {
   cameraChanges, capabilitiesIn, createInvite, decideMember, deleteClass, inviteCodeUrl, inviteState, invitableRoles,
-  listMembers, memberDetail, memberName, saveNoticeSettings, sortWindows, updateCanteen, windowText, type Invite,
+  listMembers, memberDetail, memberName, newCamera, saveNoticeSettings, sortWindows, updateCanteen, windowText, type Invite,
   type Member,
 } from '../../src/services/school'
 import type { User } from '../../src/services/session'
@@ -57,12 +57,18 @@ describe('school administration helpers', () => {
   })
 
   it('sends a camera secret only when one was typed', () => {
-    const form = { name: '热厨', area_id: 3, sampling_interval_seconds: '10' as unknown as number, enabled: true,
-      enabled_checks: ['no_mask' as const], work_hours: [], source_url: '', source_username: '', source_password: 'pw' }
+    const form = { name: '热厨', area_id: 3, source_kind: 'rtsp' as const, sampling_interval_seconds: '10' as unknown as number,
+      enabled: true, enabled_checks: ['no_mask' as const], work_hours: [], source_url: '', source_username: '',
+      source_password: 'pw' }
     const body = cameraChanges(form)
-    expect(body).toEqual({ name: '热厨', area_id: 3, sampling_interval_seconds: 10, enabled: true,
+    expect(body).toEqual({ name: '热厨', area_id: 3, source_kind: 'rtsp', sampling_interval_seconds: 10, enabled: true,
       enabled_checks: ['no_mask'], work_hours: [], source_password: 'pw' })
     expect('source_url' in body).toBe(false)
+    // A new camera carries its source; empty credentials are none, the area is in the URL.
+    const created = newCamera({ ...form, source_url: 'rtsp://10.0.0.9/1', source_password: '' })
+    expect(created).toMatchObject({ source_url: 'rtsp://10.0.0.9/1', source_username: null, source_password: null,
+      regions_of_interest: [] })
+    expect('area_id' in created).toBe(false)
   })
 })
 
