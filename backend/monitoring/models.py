@@ -36,6 +36,13 @@ class HealthStatus(LabelledStrEnum):
 
 HEALTH_LABELS: dict[str, str] = HealthStatus.labels()
 
+#: Picture problems, most important first: the one an operator must fix before the others can even be judged
+#: (the worker reports the first one present; the console lists cameras in this order).
+HEALTH_PRIORITY: tuple[HealthStatus, ...] = (
+    HealthStatus.OFFLINE, HealthStatus.FROZEN, HealthStatus.OCCLUDED, HealthStatus.TOO_DARK,
+    HealthStatus.TOO_BRIGHT, HealthStatus.BLURRED, HealthStatus.COLOUR_CAST,
+)
+
 
 class CameraMonitor(db.Model):
     """Everything the workers remember about one camera between samples."""

@@ -49,6 +49,11 @@ class ViolationSource(StrEnum):
     RECORD_RULE = "record_rule"
     INSPECTION = "inspection"
     REPORT = "report"
+    PATROL = "patrol"
+
+
+# Found by a regulator (a joint inspection, an online patrol): the regulator reviews the rectification.
+REGULATOR_SOURCES = frozenset({ViolationSource.INSPECTION, ViolationSource.PATROL})
 
 
 class ViolationStatus(LabelledStrEnum):

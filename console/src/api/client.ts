@@ -113,12 +113,31 @@ async function send(method: Method, template: string, options: SendOptions): Pro
   return response.json().catch(() => null)
 }
 
-/** GET a binary answer (an image) with the session's token, as a Blob. */
-export async function getBlob<P extends PathsWith<'get'>>(path: P, options: {
+/** A file the API sends (an Excel export): its bytes and the download name from Content-Disposition. */
+export interface Download { blob: Blob, filename: string }
+
+/** GET a file with the session's token (a plain link cannot carry it). */
+export async function download<P extends PathsWith<'get'>>(path: P, options: {
   params?: Record<string, string | number>
   query?: QueryOf<Operation<'get', P>>
-} = {}): Promise<Blob> {
-  return (await request('get', path, options as never, '*/*')).blob()
+} = {}): Promise<Download> {
+  const response = await request('get', path, options as SendOptions, '*/*')
+  const disposition = response.headers.get('Content-Disposition') ?? ''
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1]
+  const plain = /filename="?([^";]+)"?/i.exec(disposition)?.[1]
+  return { blob: await response.blob(), filename: encoded ? decodeURIComponent(encoded) : plain ?? 'download' }
+}
+
+/** Hand a downloaded file to the browser as a save (an object URL clicked through a temporary link). */
+export function saveFile(file: Download): void {
+  const url = URL.createObjectURL(file.blob)
+  const link = document.createElement('a')
+  link.href = url
+  link.download = file.filename
+  document.body.appendChild(link)
+  link.click()
+  link.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 1000)
 }
 
 /** GET a path; the answer is typed by the OpenAPI document. */

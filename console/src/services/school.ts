@@ -1,7 +1,7 @@
 // 学校管理: members and approvals, invites with their mini-program codes, classes, notice settings, canteens,
 // kitchen areas and cameras (routes of backend/accounts, backend/schools and the notice settings of
 // backend/violations). Who may do what is the API's: the page asks /me's capabilities, never role names.
-import { del, get, getBlob, patch, post, put, type Schemas } from '../api/client'
+import { del, download, get, patch, post, put, type Schemas } from '../api/client'
 import type { User } from './session'
 
 export type Member = Schemas['MembershipOut']
@@ -124,8 +124,8 @@ export function revokeInvite(id: number): Promise<Invite> {
 
 /** The invite's mini-program code (PNG, made by WeChat) as an object URL for <img> and download. */
 export async function inviteCodeUrl(id: number, envVersion: 'release' | 'trial' | 'develop'): Promise<string> {
-  const image = await getBlob('/invites/{invite_id}/wxacode', { params: { invite_id: id }, query: { env_version: envVersion } })
-  return URL.createObjectURL(image)
+  const image = await download('/invites/{invite_id}/wxacode', { params: { invite_id: id }, query: { env_version: envVersion } })
+  return URL.createObjectURL(image.blob)
 }
 
 /** The school's classes in their order. */
