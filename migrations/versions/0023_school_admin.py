@@ -1,13 +1,13 @@
 """school admin: a parent's invite may name the child's class
 
-Revision 0023_school_admin after 0017_console_login_ticket, written 2026-12-06.
+Revision 0023_school_admin after 0019_patrol_rounds, written 2026-12-06.
 """
 from alembic import op
 from migrations.columns import integer
 
 
 revision = '0023_school_admin'
-down_revision = '0017_console_login_ticket'
+down_revision = '0019_patrol_rounds'
 
 
 def upgrade():
