@@ -129,11 +129,25 @@ def seed_demo() -> dict[str, int]:
     # A second regulator of the county, as a joint inspection needs two inspectors (created last, so the ids of
     # the users above stay what they were).
     accounts.grant_regulator(_user("demo-regulator-2", "西湖区市场监管局执法二组"), county, admin.id)
+    _pending_parent(created["西湖实验小学"])
     from workers.demo_seed import configure_demo_cameras
 
     configure_demo_cameras()  # sample rooms: staffed only after meals, so the demo video raises violations
     db.session.commit()
     return created
+
+
+def _pending_parent(school_id: int) -> None:
+    """A parent's binding still waiting for approval, so the approvers' pages have something to decide (created
+    after every other demo user, so their ids stay what they were)."""
+    user = _user("demo-applicant-1", "王小明家长")
+    if db.session.scalar(select(Membership.id).where(Membership.user_id == user.id)) is None:
+        school_class = db.session.scalar(select(SchoolClass).where(SchoolClass.school_id == school_id,
+                                                                   SchoolClass.name == "一年级一班"))
+        db.session.add(Membership(user_id=user.id, school_id=school_id, role=Role.PARENT,
+                                  status=MembershipStatus.PENDING, applicant_name="王小明妈妈",
+                                  relation=Relation.MOTHER, school_class=school_class))
+        db.session.flush()
 
 
 def accounts_role_label(role: Role) -> str:

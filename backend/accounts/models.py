@@ -159,8 +159,16 @@ class Invite(db.Model):
     max_uses: Mapped[int] = mapped_column(Integer, default=1)
     uses: Mapped[int] = mapped_column(Integer, default=0)
     revoked_at: Mapped[datetime | None]
+    # A parents' invite may name the child's class (a class teacher's code): redeeming it binds to that class.
+    school_class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"))
 
     school: Mapped[School] = relationship()
+    school_class: Mapped[SchoolClass | None] = relationship()
+
+    @property
+    def child_class(self) -> str | None:
+        """The name of the class the invite names, if any."""
+        return self.school_class.name if self.school_class is not None else None
 
     @property
     def is_revoked(self) -> bool:

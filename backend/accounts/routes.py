@@ -158,7 +158,7 @@ def bind_phone(body: dict[str, Any]) -> Any:
 def create_invite(school_id: int, body: dict[str, Any]) -> Any:
     """Create an invite; staff roles only by the principal."""
     return services.create_invite(current_principal(), current_school(), Role(body["role"]),
-                                  body["expires_in_hours"], body["max_uses"])
+                                  body["expires_in_hours"], body["max_uses"], body["class_id"])
 
 
 @bp.get("/schools/<id:school_id>/invites")

@@ -7,7 +7,7 @@ from apiflask.fields import Boolean, Dict, List, Nested
 from apiflask.validators import Length, OneOf, Range
 
 from backend.accounts.models import MembershipStatus, Relation, Role
-from backend.fields import DateTime, Integer, String
+from backend.fields import DateTime, Id, Integer, String
 from backend.schemas_common import TrimmedString
 
 
@@ -97,6 +97,7 @@ class InviteIn(Schema):
     role = String(required=True, validate=OneOf([r.value for r in Role]))
     expires_in_hours = Integer(load_default=72, validate=Range(1, 24 * 30))
     max_uses = Integer(load_default=1, validate=Range(1, 1000))
+    class_id = Id(load_default=None, metadata={"description": "Parents' invites only: the child's class"})
 
 
 class InviteOut(Schema):
@@ -111,6 +112,8 @@ class InviteOut(Schema):
     max_uses = Integer()
     uses = Integer()
     revoked = Boolean(attribute="is_revoked")
+    class_id = Integer(attribute="school_class_id", allow_none=True)
+    child_class = String(allow_none=True)
 
 
 class InviteCodeQuery(Schema):
@@ -138,6 +141,8 @@ class InviteLookupOut(Schema):
     school_id = Integer()
     school_name = String()
     role = String()
+    class_id = Integer(allow_none=True, metadata={"description": "The class the invite names (then the only one "
+                                                                 "listed), or null: the parent picks one"})
     classes = List(Nested(ClassBrief))
 
 

@@ -261,17 +261,35 @@ def random_code(alphabet: str, length: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def create_invite(actor: Principal, school: School, role: Role, expires_in_hours: int, max_uses: int) -> Invite:
-    """Create an invite with a random ``scene`` (for the mini-program code) and a short code to type."""
+def _invite_class(school: School, role: Role, class_id: int | None) -> SchoolClass | None:
+    """The class a parents' invite names: one of the school's; other roles name none (422 on the field)."""
+    if class_id is None:
+        return None
+    school_class = db.session.get(SchoolClass, class_id)
+    if role is not Role.PARENT:
+        problem = "只有家长邀请可以指定班级"
+    elif school_class is None or school_class.school_id != school.id:
+        problem = "不是本校的班级"
+    else:
+        return school_class
+    raise ApiError(422, "invite_class_invalid", problem, {"fields": {"class_id": [problem]}})
+
+
+def create_invite(actor: Principal, school: School, role: Role, expires_in_hours: int, max_uses: int,
+                  class_id: int | None = None) -> Invite:
+    """Create an invite with a random ``scene`` (for the mini-program code) and a short code to type; a parents'
+    invite may name the child's class."""
     require(actor, invite_action(role), school)
     invite = Invite(school_id=school.id, role=role, created_by_id=actor.user.id,
                     scene=random_code(SCENE_ALPHABET, SCENE_LENGTH),
                     short_code=random_code(SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH),
-                    expires_at=utcnow() + timedelta(hours=expires_in_hours), max_uses=max_uses)
+                    expires_at=utcnow() + timedelta(hours=expires_in_hours), max_uses=max_uses,
+                    school_class=_invite_class(school, role, class_id))
     db.session.add(invite)
     db.session.flush()
     record_audit(actor.user.id, "invite.create", school_id=school.id, target=("invite", invite.id),
-                 details={"role": role, "max_uses": max_uses, "expires_in_hours": expires_in_hours})
+                 details={"role": role, "max_uses": max_uses, "expires_in_hours": expires_in_hours,
+                          "class_id": class_id})
     db.session.commit()
     return invite
 
@@ -337,8 +355,9 @@ def redeemable_invite(code: str) -> Invite:
 def look_up_invite(code: str) -> dict[str, Any]:
     """What a binding form needs before the applicant is a member: the school, the role and its classes."""
     invite = redeemable_invite(code)
+    classes = [invite.school_class] if invite.school_class is not None else school_classes(invite.school_id)
     return {"school_id": invite.school_id, "school_name": invite.school.name, "role": invite.role,
-            "classes": school_classes(invite.school_id)}
+            "class_id": invite.school_class_id, "classes": classes}
 
 
 def _parent_details(school_id: int, class_id: int | None, relation: str | None) -> SchoolClass:
@@ -362,6 +381,11 @@ def redeem_invite(user: User, code: str, applicant_name: str, relation: str | No
     """Bind a user to the invite's school; the binding waits for approval and its approvers are told."""
     invite = redeemable_invite(code)
     role = Role(invite.role)
+    if role is Role.PARENT and invite.school_class_id is not None:
+        if class_id not in (None, invite.school_class_id):
+            message = f"该邀请码只用于{invite.child_class}"
+            raise ApiError(422, "invite_class_mismatch", message, {"fields": {"class_id": [message]}})
+        class_id = invite.school_class_id
     school_class = _parent_details(invite.school_id, class_id, relation) if role is Role.PARENT else None
 
     existing = db.session.scalar(select(Membership).where(

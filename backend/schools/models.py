@@ -164,3 +164,13 @@ class Camera(db.Model):
     created_at: Mapped[DefaultNow]
 
     area: Mapped[KitchenArea] = relationship(back_populates="cameras")
+
+    @property
+    def source_url_set(self) -> bool:
+        """Whether a source URL is stored (its value is never shown)."""
+        return bool(self.source_url)
+
+    @property
+    def credentials_set(self) -> bool:
+        """Whether a user name or password for the source is stored (their values are never shown)."""
+        return bool(self.source_username or self.source_password)

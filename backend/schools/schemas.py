@@ -123,6 +123,9 @@ class CameraOut(Schema):
     enabled_checks = List(String())
     enabled = Boolean()
     created_at = DateTime()
+    # Whether the write-only secrets are set: clients show "已设置", never the values.
+    source_url_set = Boolean(attribute="source_url_set")
+    credentials_set = Boolean(attribute="credentials_set")
 
 
 class SchoolClassIn(Schema):

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from backend.accounts.models import Membership, MembershipStatus
+from backend.accounts.models import Invite, Membership, MembershipStatus
 from backend.audit.services import record_audit
 from backend.errors import ApiError, not_found
 from backend.extensions import db
@@ -193,9 +193,10 @@ def delete_class(actor: Principal, school_class: SchoolClass) -> None:
         Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING])))
     if in_use:
         raise ApiError(409, "class_in_use", "该班级仍有家长绑定或待审核的申请，不能删除", {"bindings": in_use})
-    # Decided-against bindings keep their history without the class.
-    db.session.execute(update(Membership).where(Membership.school_class_id == school_class.id)
-                       .values(school_class_id=None).execution_options(synchronize_session=False))
+    # Decided-against bindings keep their history without the class; invites that named it let parents choose.
+    for model in (Membership, Invite):
+        db.session.execute(update(model).where(model.school_class_id == school_class.id)
+                           .values(school_class_id=None).execution_options(synchronize_session=False))
     record_audit(actor.user_id, "class.delete", school_id=school_class.school_id,
                  target=("class", school_class.id), details={"name": school_class.name})
     db.session.delete(school_class)

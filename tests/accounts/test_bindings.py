@@ -49,7 +49,9 @@ def test_approvers_read_name_relation_and_class(client, demo, as_user):
     created = redeem(client, as_user("new-parent"), invite["short_code"], child_class="一年级二班", name="李娜",
                      relation="maternal_grandmother")
     assert created.status_code == 201, created.json
-    [pending] = client.get("/api/v1/schools/1/memberships?status=pending", headers=as_user("demo-committee-1")).json
+    # Newest first: the new request before the demo seed's waiting parent.
+    pending, _seeded = client.get("/api/v1/schools/1/memberships?status=pending",
+                                  headers=as_user("demo-committee-1")).json
     assert {k: pending[k] for k in ("applicant_name", "relation", "child_class", "class_id")} == {
         "applicant_name": "李娜", "relation": "maternal_grandmother", "child_class": "一年级二班",
         "class_id": class_id("一年级二班")}

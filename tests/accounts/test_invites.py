@@ -113,7 +113,9 @@ def test_parent_binding_flow_typed_code_then_committee_approval(client, demo, as
     assert client.get("/api/v1/me", headers=parent).json["memberships"][0]["status"] == "pending"
     committee = as_user("demo-committee-1")
     pending = client.get("/api/v1/schools/1/memberships?status=pending", headers=committee).json
-    assert [m["id"] for m in pending] == [response.json["id"]]
+    # Newest first, then the demo seed's parent who is still waiting.
+    assert [m["applicant_name"] for m in pending] == [response.json["applicant_name"], "王小明妈妈"]
+    assert pending[0]["id"] == response.json["id"]
     decision = client.post(f"/api/v1/memberships/{response.json['id']}/decision", json={"approve": True},
                            headers=committee)
     assert decision.status_code == 200 and decision.json["status"] == "active"

@@ -15,15 +15,24 @@ export class ApiError extends Error {
     super(message)
   }
 
-  /** Field errors of a 422, by field name (the form shows each next to its field). */
+  /** Field errors of a 422, by field name (the form shows each next to its field); the errors of a list's
+   * items (`{"live_windows": {"0": {"end": [...]}}}`) are told under the list's name with the item's number. */
   get fields(): Record<string, string> {
     const fields = (this.details.fields ?? {}) as Record<string, unknown>
     const out: Record<string, string> = {}
-    for (const [name, messages] of Object.entries(fields)) {
-      out[name] = Array.isArray(messages) ? messages.join('；') : String(messages)
-    }
+    for (const [name, messages] of Object.entries(fields)) out[name] = fieldMessage(messages)
     return out
   }
+}
+
+/** One field's messages as one line: a list joined, nested items prefixed "第 n 条：". */
+export function fieldMessage(messages: unknown): string {
+  if (Array.isArray(messages)) return messages.map(fieldMessage).join('；')
+  if (messages && typeof messages === 'object') {
+    return Object.entries(messages as Record<string, unknown>).map(([key, inner]) =>
+      (/^\d+$/.test(key) ? `第 ${Number(key) + 1} 条：` : '') + fieldMessage(inner)).join('；')
+  }
+  return String(messages)
 }
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete'
@@ -157,4 +166,27 @@ export function post<P extends PathsWith<'post'>>(path: P, options: {
   body?: BodyOf<Operation<'post', P>>
 } = {}): Promise<Success<Operation<'post', P>>> {
   return send('post', path, options as never) as Promise<Success<Operation<'post', P>>>
+}
+
+/** PATCH a JSON body to a path (only the fields sent change). */
+export function patch<P extends PathsWith<'patch'>>(path: P, options: {
+  params?: Record<string, string | number>
+  body?: BodyOf<Operation<'patch', P>>
+} = {}): Promise<Success<Operation<'patch', P>>> {
+  return send('patch', path, options as never) as Promise<Success<Operation<'patch', P>>>
+}
+
+/** PUT a JSON body to a path (the whole resource). */
+export function put<P extends PathsWith<'put'>>(path: P, options: {
+  params?: Record<string, string | number>
+  body?: BodyOf<Operation<'put', P>>
+} = {}): Promise<Success<Operation<'put', P>>> {
+  return send('put', path, options as never) as Promise<Success<Operation<'put', P>>>
+}
+
+/** DELETE a path. */
+export function del<P extends PathsWith<'delete'>>(path: P, options: {
+  params?: Record<string, string | number>
+} = {}): Promise<void> {
+  return send('delete', path, options as never) as Promise<void>
 }

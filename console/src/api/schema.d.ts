@@ -11071,12 +11071,14 @@ export interface components {
             area_id?: number;
             /** Format: date-time */
             created_at?: string;
+            credentials_set?: boolean;
             enabled?: boolean;
             enabled_checks?: string[];
             id?: number;
             name?: string;
             sampling_interval_seconds?: number;
             source_kind?: string;
+            source_url_set?: boolean;
             work_hours?: components["schemas"]["WindowSchema"][];
         };
         CameraPatch: {
@@ -11436,6 +11438,11 @@ export interface components {
             code: string;
         };
         InviteIn: {
+            /**
+             * @description Parents' invites only: the child's class
+             * @default null
+             */
+            class_id: number | null;
             /** @default 72 */
             expires_in_hours: number;
             /** @default 1 */
@@ -11444,12 +11451,16 @@ export interface components {
             role: "parent" | "committee" | "manager" | "staff" | "principal";
         };
         InviteLookupOut: {
+            /** @description The class the invite names (then the only one listed), or null: the parent picks one */
+            class_id?: number | null;
             classes?: components["schemas"]["ClassBrief"][];
             role?: string;
             school_id?: number;
             school_name?: string;
         };
         InviteOut: {
+            child_class?: string | null;
+            class_id?: number | null;
             /** Format: date-time */
             expires_at?: string;
             id?: number;

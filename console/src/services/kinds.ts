@@ -4,7 +4,7 @@ import type { paths } from '../api/schema'
 
 type Kind = NonNullable<NonNullable<paths['/api/v1/schools/{school_id}/violations']['get']['parameters']['query']>['kind']>
 
-const KIND_LABELS: Record<Kind, string> = {
+export const KIND_LABELS: Record<Kind, string> = {
   no_mask: '未佩戴口罩', no_hat: '未佩戴厨师帽', no_uniform: '未穿工作服', smoking: '后厨吸烟',
   phone: '操作时使用手机', rodent: '发现鼠患', person_after_hours: '非工作时间有人进入后厨',
   camera_offline: '摄像头离线', camera_blurred: '摄像头画面模糊', camera_occluded: '摄像头被遮挡',

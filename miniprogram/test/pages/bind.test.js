@@ -65,6 +65,19 @@ describe('bind page', () => {
     expect(server.unmatched()).toEqual([]);
   });
 
+  test('an invite for one class comes with that class chosen', async () => {
+    const { server } = boot();
+    server.serve('auth_wechat_new_user');
+    server.serve('me_new_user');
+    const page = await openPage(BIND);
+    await type(page, '#code', 'K7M3Q9XP');
+    const lookup = server.serve('invite_lookup', { times: 1 });
+    const [only] = lookup.body.classes.filter((c) => c.name === '一年级二班');
+    Object.assign(lookup.body, { class_id: only.id, classes: [only] });
+    await tap(page, '#lookup');
+    expect(text(find(page, '#class-value'))).toBe('一年级二班');
+  });
+
   test('opening the invite code prefills the scanned scene and a wrong code shows the server message', async () => {
     const { server } = boot({ launch: { path: BIND, query: { scene: 'inviteScene0000000000001' } } });
     server.serve('auth_wechat_new_user');

@@ -84,7 +84,9 @@ Component({
         this.setData({
           looking: false, invite: found, isParent: found.role === 'parent',
           roleLabel: labels.label(labels.ROLES, found.role),
-          classNames: found.classes.map((c) => c.name), classIndex: -1,
+          // An invite for one class lists only that class, already chosen.
+          classNames: found.classes.map((c) => c.name),
+          classIndex: found.class_id ? found.classes.findIndex((c) => c.id === found.class_id) : -1,
         });
       }, (err) => {
         const errors = codeError(err);
