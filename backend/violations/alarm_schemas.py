@@ -52,18 +52,23 @@ class ReviewOut(Schema):
     reviewed_at = DateTime()
 
 
-class AlarmOut(Schema):
+class AlarmWhereOut(Schema):
+    """Which camera (and school) saw what."""
+
+    camera_id = Integer(allow_none=True)
+    camera_name = String(allow_none=True)
+    school_name = String(allow_none=True)
+    kind = String()
+    kind_label = String(allow_none=True)
+
+
+class AlarmOut(AlarmWhereOut):
     """One alarm of the queue."""
 
     id = Integer()
     school_id = Integer()
-    school_name = String(allow_none=True)
     canteen_id = Integer()
     canteen_name = String(allow_none=True)
-    camera_id = Integer(allow_none=True)
-    camera_name = String(allow_none=True)
-    kind = String()
-    kind_label = String(allow_none=True)
     title = String()
     status = String()
     status_label = String(allow_none=True)
@@ -74,15 +79,10 @@ class AlarmOut(Schema):
     review = Nested(ReviewOut, allow_none=True)
 
 
-class AlarmGroupOut(Schema):
+class AlarmGroupOut(AlarmWhereOut):
     """Alarms of one camera and kind following each other within 10 minutes (ids newest first)."""
 
     key = String()
-    camera_id = Integer(allow_none=True)
-    camera_name = String(allow_none=True)
-    school_name = String(allow_none=True)
-    kind = String()
-    kind_label = String(allow_none=True)
     count = Integer()
     first_occurred_at = DateTime()
     last_occurred_at = DateTime()
