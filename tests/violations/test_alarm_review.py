@@ -129,3 +129,29 @@ def test_one_school_never_sees_another_schools_alarms(client, as_user, kitchen):
     assert [i["id"] for i in region] == [theirs, mine]
     only_2 = client.get(f"/api/v1/regions/{region_of(1)}/alarms?school_id=2", headers=regulator).json["items"]
     assert [i["id"] for i in only_2] == [theirs]
+
+
+def test_concurrent_reviewers_leave_one_verdict(app, client, as_user, kitchen):
+    """Two reviewers at once with different verdicts: one wins, the other is told so (409), nothing doubles."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    vid = alarm()
+    people = [as_user("demo-staff-1"), as_user("demo-principal-1"), as_user("demo-regulator")] * 2
+    verdicts = ["confirmed", "false_positive", "escalated"] * 2
+
+    def attempt(index):
+        with app.app_context():
+            try:
+                return _review(app.test_client(), people[index], vid, verdicts[index], "并发审核").status_code
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(3) as pool:
+        statuses = list(pool.map(attempt, range(6)))
+    assert statuses.count(201) == 1 and set(statuses) <= {200, 201, 409}
+    db.session.expire_all()
+    review = db.session.scalar(sa.select(AlarmReview).where(AlarmReview.violation_id == vid))
+    assert statuses.count(200) == verdicts.count(review.verdict) - 1
+    verdict_events = [e for e in db.session.scalars(sa.select(ViolationEvent).where(ViolationEvent.violation_id == vid))
+                      if (e.details or {}).get("verdict")]
+    assert len(verdict_events) == 1
