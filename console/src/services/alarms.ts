@@ -6,6 +6,7 @@ import type { Desk } from './session'
 export type Alarm = Schemas['AlarmOut']
 export type AlarmPage = Schemas['AlarmPageOut']
 export type AlarmCursor = Schemas['CursorOut']
+export type AlarmStats = Schemas['AlarmStatsOut']
 export type Verdict = 'confirmed' | 'false_positive' | 'escalated'
 export type AlarmState = 'pending' | 'reviewed' | 'all'
 
@@ -92,6 +93,13 @@ export function alarmCursor(desk: Desk): Promise<AlarmCursor> {
   return desk.kind === 'school'
     ? get('/schools/{school_id}/alarms/cursor', { params: { school_id: desk.id } })
     : get('/regions/{region_id}/alarms/cursor', { params: { region_id: desk.id } })
+}
+
+/** Verdict counts of the last 30 days: overall, per camera (its false-alarm rate) and per kind. */
+export function alarmStats(desk: Desk): Promise<AlarmStats> {
+  return desk.kind === 'school'
+    ? get('/schools/{school_id}/alarms/stats', { params: { school_id: desk.id } })
+    : get('/regions/{region_id}/alarms/stats', { params: { region_id: desk.id } })
 }
 
 /** Give a verdict; a false positive needs the reason (422 `reason_required` otherwise). */

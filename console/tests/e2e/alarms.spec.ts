@@ -61,6 +61,9 @@ test('the regulator reviews alarms, and a new one appears without a reload', asy
   await expect(page.locator(`[data-alarm="${second}"]`)).toHaveCount(0)
   await expect(alarms).toHaveCount(before - 2)
 
+  // The verdict counts follow (per camera: its false-alarm rate).
+  await expect(page.locator('[data-test="alarm-stats"]')).toContainText('确认 1，误报 1', { timeout: 5000 })
+
   // Reviewed alarms are listed under 已审核 with who decided.
   await page.locator('[data-test="filter-state"]').getByText('已审核').click()
   await expect(page.locator(`[data-alarm="${second}"] [data-test="review"]`)).toContainText('误报')

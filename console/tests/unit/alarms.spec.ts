@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ApiError, configureClient } from '../../src/api/client'
 import {
-  GROUP_GAP_MS, groupAlarms, listAlarms, mergeAlarms, newerThan, reviewAlarm, reviewsAlarms, watchAlarms,
+  GROUP_GAP_MS, alarmStats, groupAlarms, listAlarms, mergeAlarms, newerThan, reviewAlarm, reviewsAlarms, watchAlarms,
   type Alarm,
 } from '../../src/services/alarms'
 import type { Desk } from '../../src/services/session'
@@ -63,8 +63,11 @@ describe('alarm service', () => {
     configureClient({ token: () => 't', onUnauthorized: () => undefined })
     await listAlarms(school, { state: 'pending', kind: 'smoking' })
     await listAlarms(region, { state: 'all', school_id: 2 }, 40)
+    await alarmStats(school)
+    await alarmStats(region)
     expect(urls).toEqual(['/api/v1/schools/4/alarms?state=pending&kind=smoking&limit=50',
-      '/api/v1/regions/3/alarms?state=all&before_id=40&limit=50&school_id=2'])
+      '/api/v1/regions/3/alarms?state=all&before_id=40&limit=50&school_id=2', '/api/v1/schools/4/alarms/stats',
+      '/api/v1/regions/3/alarms/stats'])
   })
 
   it('reports the field error of a false positive without a reason', async () => {
