@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from backend.db_util import insert_if_absent
 from backend.errors import ApiError
 from backend.extensions import db
 from backend.notices import violation_notices
@@ -26,11 +27,14 @@ from backend.timeutil import utcnow
 from backend.violations.models import (
     ACTIVE_STATUSES,
     STATUS_LABELS,
+    AlarmReview,
+    AlarmVerdict,
     Rectification,
     Resolution,
     Verdict,
     Violation,
     ViolationEvent,
+    ViolationSource,
     ViolationStatus,
 )
 
@@ -159,8 +163,20 @@ def dismiss_violation(actor: Principal, violation: Violation, reason: str, now: 
     now = now or utcnow()
     check_reviewer(actor, violation)
     close_as_dismissed(violation, actor.user.id, reason, now)
+    if violation.source == ViolationSource.AI:
+        _record_false_positive(violation, actor.user_id, reason, now)
     db.session.commit()
     return violation
+
+
+def _record_false_positive(violation: Violation, actor_id: int, reason: str, now: datetime) -> None:
+    """An AI alarm withdrawn from its page is a false positive in the review's counts too (unless judged already)."""
+    from backend.violations import alarm_signal
+
+    if insert_if_absent(AlarmReview, dict(violation_id=violation.id, verdict=AlarmVerdict.FALSE_POSITIVE,
+                                          reason=reason, reviewer_id=actor_id, reviewed_at=now),
+                        ["violation_id"]) is not None:
+        alarm_signal.signal_after_commit(violation.school_id, violation.id, new=False)
 
 
 def close_as_dismissed(violation: Violation, actor_id: int, reason: str, now: datetime,

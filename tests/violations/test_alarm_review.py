@@ -88,15 +88,33 @@ def test_only_ai_alarms_are_reviewed(client, as_user, kitchen):
     assert response.status_code == 409 and response.json["error"]["code"] == "not_an_alarm"
 
 
-def test_a_withdrawn_alarm_cannot_be_escalated(client, as_user, kitchen):
+def test_an_alarm_withdrawn_on_its_page_counts_as_a_false_positive(client, as_user, kitchen):
     vid = alarm()
     principal = as_user("demo-principal-1")
     assert client.post(f"/api/v1/violations/{vid}/dismiss", json={"reason": "设备调试"},
                        headers=principal).status_code == 200
-    response = _review(client, principal, vid, "escalated")
-    assert response.status_code == 409 and response.json["error"]["code"] == "invalid_transition"
-    assert _review(client, principal, vid, "confirmed").status_code == 409
+    review = db.session.scalar(sa.select(AlarmReview).where(AlarmReview.violation_id == vid))
+    assert (review.verdict, review.reason) == ("false_positive", "设备调试")
+    response = _review(client, as_user("demo-regulator"), vid, "escalated")
+    assert response.status_code == 409 and response.json["error"]["code"] == "alarm_already_reviewed"
+    assert _review(client, principal, vid, "false_positive", "同上").status_code == 200
+    figures = client.get("/api/v1/schools/1/alarms/stats", headers=principal).json
+    assert (figures["false_positive"], figures["pending"]) == (1, 0)
+
+
+def test_a_closed_alarm_cannot_be_escalated_or_marked_false(client, as_user, kitchen):
+    vid = alarm()
+    staff, principal = as_user("demo-staff-1"), as_user("demo-principal-1")
+    client.post(f"/api/v1/violations/{vid}/start", json={}, headers=staff)
+    client.post(f"/api/v1/violations/{vid}/rectifications", json={"measures": "已全员佩戴口罩", "photos": []},
+                headers=staff)
+    assert client.post(f"/api/v1/violations/{vid}/review", json={"approve": True},
+                       headers=principal).status_code == 200
+    for verdict in ("escalated", "false_positive"):
+        response = _review(client, principal, vid, verdict, "复核")
+        assert response.status_code == 409 and response.json["error"]["code"] == "invalid_transition"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AlarmReview)) == 0
+    assert _review(client, principal, vid, "confirmed").status_code == 201  # a record of the rectified alarm
 
 
 def test_who_reviews(client, as_user, kitchen):
