@@ -92,7 +92,9 @@ def _register_blueprints(app: APIFlask) -> None:
     from backend import api_docs, console_routes, files, probe_routes
     from backend.accounts import routes as accounts
     from backend.live import routes as live
+    from backend.monitoring import routes as monitoring
     from backend.notices import routes as notices
+    from backend.patrols import routes as patrols
     from backend.records import routes as records
     from backend.regulators import routes as regulators
     from backend.schools import routes as schools
@@ -103,7 +105,7 @@ def _register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(api_docs.bp)
     app.register_blueprint(console_routes.bp)  # /console/: the built web console, same origin as the API
     blueprints = [accounts.bp, schools.bp, files.bp, records.bp, live.bp, violations.bp, alarm_routes.bp,
-                  notices.bp, regulators.bp]
+                  notices.bp, regulators.bp, patrols.bp, monitoring.bp]
     if app.config["APP_ENV"] == "development":
         blueprints.append(accounts.dev_bp)
     for blueprint in blueprints:

@@ -197,6 +197,9 @@ def seed_demo_command() -> None:
 
     counts = seed_demo_records(created["西湖实验小学"])
     click.echo("demo records of school 1: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    from backend.monitoring.demo import seed_demo_camera_health
+
+    click.echo(f"demo camera health: {seed_demo_camera_health()} cameras with 7 days of history")
     from backend.violations.demo_alarms import seed_demo_alarms
 
     alarms = sum(seed_demo_alarms(school_id) for school_id in created.values())

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import DateTime, Text
+from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from backend.timeutil import as_utc
+from backend.timeutil import as_utc, utcnow
 
 
 class UTCDateTime(TypeDecorator):
@@ -76,3 +77,9 @@ class EncryptedText(TypeDecorator):
             return _FieldCipher.get().decrypt(value.encode()).decode()
         except InvalidToken as exc:
             raise ValueError("encrypted column cannot be decrypted with the configured key") from exc
+
+
+# The column kinds nearly every model has, spelled once (SQLAlchemy's PEP 593 ``Annotated`` columns). Plain
+# ``Mapped[datetime]`` columns are UTCDateTime through ``Base.type_annotation_map`` (backend/extensions.py).
+IntPK = Annotated[int, mapped_column(primary_key=True)]
+DefaultNow = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow)]

@@ -27,6 +27,7 @@ from backend.accounts.models import ROLE_LABELS, Invite, Membership, MembershipS
 from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
 from backend.live.models import RecordingSegment
+from backend.patrols.models import PatrolRound
 from backend.records.models import RecordEntry, Upload
 from backend.regulators.models import InspectionRound, SpotCheck, SupervisionOrder
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School, SchoolClass
@@ -46,6 +47,8 @@ class Action(StrEnum):
     CLASSES_MANAGE = "classes.manage"
     CAMERA_READ = "camera.read"
     CAMERA_MANAGE = "camera.manage"
+    CAMERA_HEALTH_READ = "camera.health"
+    LEDGER_READ = "ledger.read"
     MEMBERS_READ = "members.read"
     INVITE_PARENT = "invite.parent"
     INVITE_STAFF = "invite.staff"
@@ -70,6 +73,7 @@ class Action(StrEnum):
     SUPERVISION_ISSUE = "supervision.issue"
     SUPERVISION_RESPOND = "supervision.respond"
     INSPECT = "inspect"
+    PATROL = "patrol"
 
 
 ALL_MEMBER_ROLES = frozenset(Role)
@@ -89,6 +93,9 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CLASSES_MANAGE: SCHOOL_ADMINS,
     Action.CAMERA_READ: ALL_MEMBER_ROLES,
     Action.CAMERA_MANAGE: SCHOOL_ADMINS,
+    # The desk's pages (摄像头, 台账): the people who run the kitchen, and regulators.
+    Action.CAMERA_HEALTH_READ: SCHOOL_STAFF,
+    Action.LEDGER_READ: SCHOOL_STAFF,
     Action.MEMBERS_READ: SCHOOL_ADMINS | {Role.COMMITTEE},
     Action.INVITE_PARENT: SCHOOL_ADMINS | {Role.COMMITTEE},
     Action.INVITE_STAFF: frozenset({Role.PRINCIPAL}),
@@ -118,15 +125,18 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SUPERVISION_ISSUE: frozenset(),
     Action.SUPERVISION_RESPOND: frozenset({Role.PRINCIPAL}),
     Action.INSPECT: frozenset(),
+    Action.PATROL: frozenset(),
 }
 
 # Regulators read everything in their region; they change nothing through school routes.
 REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.SCHOOL_READ, Action.CAMERA_READ, Action.AUDIT_READ, Action.RECORDS_READ, Action.RECORDS_EXPORT,
-    Action.LIVE_PLAY, Action.RECORDING_READ,
+    Action.CAMERA_HEALTH_READ, Action.LEDGER_READ, Action.LIVE_PLAY, Action.RECORDING_READ,
     # Their own work: violation figures and reviews of escalated violations, inspections, supervision orders.
     Action.VIOLATION_READ, Action.VIOLATION_REVIEW, Action.VIOLATION_PUBLIC, Action.ALARM_REVIEW, Action.STATS_READ,
     Action.SUPERVISION_READ, Action.SUPERVISION_ISSUE, Action.INSPECT,
+    # Online patrol of the video wall (backend/patrols): rounds over the region's canteens.
+    Action.PATROL,
 })
 
 # What each action is, as a refusal names it: "只有<who>可以<this>".
@@ -136,6 +146,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.SCHOOL_MANAGE: "管理学校设置",
     Action.CAMERA_READ: "查看摄像头",
     Action.CAMERA_MANAGE: "管理摄像头",
+    Action.CAMERA_HEALTH_READ: "查看摄像头运行状态",
+    Action.LEDGER_READ: "在管理台查看食堂台账",
     Action.MEMBERS_READ: "查看成员名单",
     Action.INVITE_PARENT: "邀请家长",
     Action.INVITE_STAFF: "邀请教职工和家委会成员",
@@ -160,6 +172,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.SUPERVISION_ISSUE: "下发监督整改通知",
     Action.SUPERVISION_RESPOND: "回复监督整改通知",
     Action.INSPECT: "开展检查",
+    Action.PATROL: "开展视频巡查",
 }
 
 
@@ -351,6 +364,12 @@ def approve_action(role: Role) -> Action:
     return Action.APPROVE_STAFF if role in STAFF_ROLES else Action.APPROVE_PARENT
 
 
+def runs_patrol(principal: Principal, started_by_id: int) -> bool:
+    """Whether the caller may record what a patrol round watched and found: the regulator who started it (or an
+    admin); the region's other regulators read it."""
+    return principal.is_admin or principal.user_id == started_by_id
+
+
 @dataclass(frozen=True)
 class Viewer:
     """How a principal relates to a camera's school for live viewing."""
@@ -469,6 +488,7 @@ SCOPE_RESOLVERS: dict[str, tuple[str, str, Callable[[int], School | Region | Non
     "region": ("region_id", "地区", lambda object_id: db.session.get(Region, object_id)),
     "spot_check": ("spot_check_id", "抽查", _region_of(SpotCheck)),
     "inspection": ("inspection_id", "检查", _region_of(InspectionRound)),
+    "patrol": ("patrol_id", "巡查", _region_of(PatrolRound)),
     "supervision_order": ("order_id", "监督整改通知", _school_by_column(SupervisionOrder)),
 }
 

@@ -8,11 +8,10 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db_types import EncryptedText, UTCDateTime
+from backend.db_types import DefaultNow, EncryptedText, IntPK
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 from backend.schools.models import Region, School, SchoolClass
-from backend.timeutil import utcnow
 
 
 class Role(LabelledStrEnum):
@@ -57,7 +56,7 @@ class User(db.Model):
 
     __tablename__ = "user_account"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     openid: Mapped[str] = mapped_column(String(64), unique=True)
     unionid: Mapped[str | None] = mapped_column(String(64), index=True)
     # Kept to decrypt wx data later; never serialised.
@@ -65,8 +64,8 @@ class User(db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))
     nickname: Mapped[str | None] = mapped_column(String(64))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[DefaultNow]
+    last_login_at: Mapped[datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", foreign_keys="Membership.user_id", order_by="Membership.id")
@@ -84,12 +83,12 @@ class AuthSession(db.Model):
 
     __tablename__ = "auth_session"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[DefaultNow]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
     client: Mapped[str | None] = mapped_column(String(200))
 
     user: Mapped[User] = relationship()
@@ -102,7 +101,7 @@ class Membership(db.Model):
     __tablename__ = "membership"
     __table_args__ = (UniqueConstraint("user_id", "school_id", "role"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
@@ -111,8 +110,8 @@ class Membership(db.Model):
     applicant_name: Mapped[str | None] = mapped_column(String(32))
     relation: Mapped[str | None] = mapped_column(String(24))
     invite_id: Mapped[int | None] = mapped_column(ForeignKey("invite.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[DefaultNow]
+    decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
@@ -131,11 +130,11 @@ class RegulatorScope(db.Model):
     __tablename__ = "regulator_scope"
     __table_args__ = (UniqueConstraint("user_id", "region_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[DefaultNow]
 
     user: Mapped[User] = relationship(back_populates="regulator_scopes", foreign_keys=[user_id])
     region: Mapped[Region] = relationship()
@@ -149,17 +148,17 @@ class Invite(db.Model):
 
     __tablename__ = "invite"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     scene: Mapped[str] = mapped_column(String(32), unique=True)
     short_code: Mapped[str] = mapped_column(String(12), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[DefaultNow]
+    expires_at: Mapped[datetime]
     max_uses: Mapped[int] = mapped_column(Integer, default=1)
     uses: Mapped[int] = mapped_column(Integer, default=0)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None]
 
     school: Mapped[School] = relationship()
 
@@ -186,12 +185,12 @@ class ConsoleLoginTicket(db.Model):
 
     __tablename__ = "console_login_ticket"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     scene: Mapped[str] = mapped_column(String(32), unique=True)
     browser_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=ConsoleTicketStatus.PENDING)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[DefaultNow]
+    expires_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    consumed_at: Mapped[datetime | None]

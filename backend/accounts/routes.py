@@ -216,7 +216,7 @@ def redeem(body: dict[str, Any]) -> Any:
 @bp.output(schemas.MembershipOut(many=True))
 def list_memberships(school_id: int, query: dict[str, Any]) -> Any:
     """A school's bindings, filtered by status and role."""
-    return services.list_memberships(current_school(), query.get("status"), query.get("role"))
+    return services.list_memberships(current_principal(), current_school(), query.get("status"), query.get("role"))
 
 
 @bp.post("/memberships/<id:membership_id>/decision")

@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 from flask import current_app
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
@@ -34,6 +34,8 @@ from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatUnavai
 from backend.notices import binding_notices
 from backend.notices.recipients import school_members
 from backend.permissions import (
+    STAFF_ROLES,
+    Action,
     MembershipInfo,
     Principal,
     ScopeInfo,
@@ -398,10 +400,17 @@ def redeem_invite(user: User, code: str, applicant_name: str, relation: str | No
     return membership
 
 
-def list_memberships(school: School, status: str | None, role: str | None) -> list[Membership]:
-    """A school's bindings, newest first, with what approvers check: the applicant and the child's class."""
+def list_memberships(actor: Principal, school: School, status: str | None, role: str | None) -> list[Membership]:
+    """A school's bindings, newest first, with what approvers check: the applicant and the child's class.
+
+    Applications for staff roles (pending, rejected, revoked) are read only by who decides them, the
+    principal: the parents' committee approves parents, and an applicant's name and phone are not theirs to read.
+    """
     query = (select(Membership).where(Membership.school_id == school.id)
              .options(selectinload(Membership.user), selectinload(Membership.school_class)))
+    if not allowed(actor, Action.APPROVE_STAFF, school):
+        query = query.where(or_(Membership.role.not_in([r.value for r in STAFF_ROLES]),
+                                Membership.status == MembershipStatus.ACTIVE))
     if status:
         query = query.where(Membership.status == status)
     if role:

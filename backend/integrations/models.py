@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import UTCDateTime
 from backend.extensions import db
 
 
@@ -18,4 +17,4 @@ class WeChatAccessToken(db.Model):
 
     appid: Mapped[str] = mapped_column(String(64), primary_key=True)
     access_token: Mapped[str | None] = mapped_column(Text)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None]

@@ -64,3 +64,29 @@ def media_config_command(template: str | None, assignments: tuple[str, ...]) -> 
     with open(template or DEFAULT_TEMPLATE, encoding="utf-8") as source:
         text = source.read()
     click.echo(media.render_media_config(text, variables))
+
+
+@live.command("media-stack")
+@click.option("--rtmp-port", type=click.IntRange(1024, 65535), required=True)
+@click.option("--http-port", type=click.IntRange(1024, 65535), required=True)
+@click.option("--api-base", required=True, help="where nginx sends its hooks, e.g. http://127.0.0.1:5000")
+def media_stack_command(rtmp_port: int, http_port: int, api_base: str) -> None:
+    """Run the media server and the relay of the file cameras (backend/live/media_stack.py) until stopped; the
+    console's end-to-end server runs it next to its api."""
+    import signal
+    import time
+
+    from backend.live.media_stack import MediaStack
+
+    def stop(*_: object) -> None:
+        raise SystemExit(0)  # the finally below stops the relay and nginx by their pids
+
+    signal.signal(signal.SIGTERM, stop)
+    stack = MediaStack(api_base=api_base, rtmp_port=rtmp_port, http_port=http_port).start()
+    click.echo(f"media stack: rtmp {rtmp_port}, http {http_port}, {len(stack.camera_ids)} cameras relayed")
+    try:
+        while stack.check():
+            time.sleep(0.5)
+    finally:
+        stack.stop()
+    raise SystemExit(1)  # nginx exited

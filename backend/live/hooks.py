@@ -102,17 +102,24 @@ def _publisher_kind(event: HookEvent, camera: Camera, stream: CameraStream | Non
     return "key"
 
 
-def authorize_publish(event: HookEvent, now: datetime, settings: LiveSettings) -> None:
-    """``on_publish``: let a camera publish its own stream with its key; remember that it is live."""
+def _checked_publisher(event: HookEvent, now: datetime, settings: LiveSettings, *,
+                       connecting: bool) -> tuple[CameraStream, str]:
+    """The stream row of an enabled camera whose publisher showed a valid credential (created if missing)."""
     camera_id = _camera_of(event)
     camera = db.session.get(Camera, camera_id)
     if camera is None or not camera.enabled:
         raise _refuse("unknown_or_disabled_camera", event)
     stream = db.session.get(CameraStream, camera_id)
-    kind = _publisher_kind(event, camera, stream, now, settings, connecting=True)
+    kind = _publisher_kind(event, camera, stream, now, settings, connecting=connecting)
     if stream is None:
         stream = CameraStream(camera_id=camera_id)
         db.session.add(stream)
+    return stream, kind
+
+
+def authorize_publish(event: HookEvent, now: datetime, settings: LiveSettings) -> None:
+    """``on_publish``: let a camera publish its own stream with its key; remember that it is live."""
+    stream, kind = _checked_publisher(event, now, settings, connecting=True)
     stream.publishing = True
     stream.live_since = now
     stream.last_event_at = now
@@ -120,20 +127,12 @@ def authorize_publish(event: HookEvent, now: datetime, settings: LiveSettings) -
     stream.publisher_addr = event.addr or None
     stream.publisher_kind = kind
     db.session.commit()
-    log.info("camera %s publishing (%s) from %s", camera_id, kind, event.addr)
+    log.info("camera %s publishing (%s) from %s", event.camera_id, kind, event.addr)
 
 
 def update_publish(event: HookEvent, now: datetime, settings: LiveSettings) -> None:
     """``on_update`` of a publisher: keep the live state fresh; drop it if its key was rotated meanwhile."""
-    camera_id = _camera_of(event)
-    camera = db.session.get(Camera, camera_id)
-    if camera is None or not camera.enabled:
-        raise _refuse("unknown_or_disabled_camera", event)
-    stream = db.session.get(CameraStream, camera_id)
-    kind = _publisher_kind(event, camera, stream, now, settings, connecting=False)
-    if stream is None:
-        stream = CameraStream(camera_id=camera_id)
-        db.session.add(stream)
+    stream, kind = _checked_publisher(event, now, settings, connecting=False)
     if not stream.publishing or stream.publisher_client_id != (event.client_id or None):
         # We missed the publish (api restored, or a lost notification): the media server is the truth.
         stream.publishing, stream.live_since = True, now

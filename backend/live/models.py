@@ -8,9 +8,8 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import UTCDateTime
+from backend.db_types import DefaultNow, IntPK, UTCDateTime
 from backend.extensions import db
-from backend.timeutil import utcnow
 
 
 class CameraStream(db.Model):
@@ -25,11 +24,11 @@ class CameraStream(db.Model):
 
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"), primary_key=True)
     publish_key_hash: Mapped[str | None] = mapped_column(String(64))
-    publish_key_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    publish_key_set_at: Mapped[datetime | None]
     publishing: Mapped[bool] = mapped_column(Boolean, default=False)
-    live_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_publish_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    live_since: Mapped[datetime | None]
+    last_event_at: Mapped[datetime | None]
+    last_publish_done_at: Mapped[datetime | None]
     # The media server's connection id of the current publisher, so a late "done" of an older or refused
     # publisher cannot mark the live one as stopped.
     publisher_client_id: Mapped[str | None] = mapped_column(String(64))
@@ -62,7 +61,7 @@ class ViewSession(db.Model):
         Index("ix_live_view_session_school_open", "school_id", "closed_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     token_id: Mapped[str] = mapped_column(String(32), unique=True)
     # Plain ids, no foreign keys and no index on user_id: a row is written on every play, and each foreign key
     # would cost a locking lookup of the user, camera and school rows in that hot insert. The ids come from a
@@ -74,10 +73,10 @@ class ViewSession(db.Model):
     protocol: Mapped[str] = mapped_column(String(8))
     client_addr: Mapped[str | None] = mapped_column(String(64))
     media_client_id: Mapped[str | None] = mapped_column(String(64))
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    policy_checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[DefaultNow]
+    last_seen_at: Mapped[DefaultNow]
+    policy_checked_at: Mapped[DefaultNow]
+    closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(16))
 
 
@@ -99,7 +98,7 @@ class RecordingSegment(db.Model):
         Index("ix_recording_segment_status", "status", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     # The file the media server wrote (a path under LIVE_RECORD_DIR); unique so a repeated hook is one row.
@@ -107,7 +106,7 @@ class RecordingSegment(db.Model):
     # Cleared once the local file has been removed after the copy into the object store.
     local_present: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default=SegmentStatus.PENDING)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime]
     ended_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
@@ -116,5 +115,5 @@ class RecordingSegment(db.Model):
     object_key: Mapped[str | None] = mapped_column(String(300))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[DefaultNow]
+    stored_at: Mapped[datetime | None]

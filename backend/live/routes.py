@@ -12,9 +12,10 @@ from typing import Any
 from apiflask import APIBlueprint
 
 from backend.extensions import db
-from backend.live import recordings, services, snapshots
+from backend.live import recordings, services, snapshots, tree
 from backend.live.models import RecordingSegment
 from backend.live.schemas import (
+    CameraTreeOut,
     LobbyOut,
     PlayOut,
     PublishKeyOut,
@@ -50,6 +51,14 @@ def play(camera_id: int) -> Any:
 def lobby(canteen_id: int) -> Any:
     """The canteen's watchable cameras, which are live, and when the live windows are open."""
     return services.live_lobby(current_principal(), db.session.get(Canteen, canteen_id), utcnow(), live_settings())
+
+
+@bp.get("/live/camera-tree")
+@rule(Action.AUTHENTICATED)
+@bp.output(CameraTreeOut)
+def camera_tree() -> Any:
+    """The video wall's camera tree: every camera the caller may watch at any time, with its live state."""
+    return {"regions": tree.camera_tree(current_principal(), utcnow(), live_settings())}
 
 
 @bp.post("/live/cameras/<id:camera_id>/publish-key")

@@ -103,3 +103,51 @@ class SnapshotOut(Schema):
     height = Integer()
     url = String()
     expires_at = DateTime()
+
+
+class TreeCameraOut(Schema):
+    """A camera of the wall's tree; ``live`` false means offline (switched off, or nothing publishing)."""
+
+    id = Integer()
+    name = String()
+    enabled = Boolean()
+    live = Boolean()
+
+
+class TreeAreaOut(Schema):
+    """A kitchen area and its cameras."""
+
+    id = Integer()
+    name = String()
+    public = Boolean()
+    cameras = List(Nested(TreeCameraOut))
+
+
+class TreeCanteenOut(Schema):
+    """A canteen and its areas."""
+
+    id = Integer()
+    name = String()
+    areas = List(Nested(TreeAreaOut))
+
+
+class TreeSchoolOut(Schema):
+    """A school and its canteens."""
+
+    id = Integer()
+    name = String()
+    canteens = List(Nested(TreeCanteenOut))
+
+
+class TreeRegionOut(Schema):
+    """A region (the schools' own county) and its schools."""
+
+    id = Integer()
+    name = String()
+    schools = List(Nested(TreeSchoolOut))
+
+
+class CameraTreeOut(Schema):
+    """The cameras the caller may watch at any time, region → school → canteen → area → camera."""
+
+    regions = List(Nested(TreeRegionOut))

@@ -56,8 +56,9 @@ def grab_frame(camera: Camera, timeout: float) -> bytes:
     return result.stdout
 
 
-def take_snapshot(principal: Principal, camera: Camera, now: datetime, settings: LiveSettings) -> dict[str, Any]:
-    """Grab, check, store and audit a snapshot; the answer carries a signed URL, never the source."""
+def grab_checked_frame(camera: Camera, settings: LiveSettings) -> tuple[bytes, int, int]:
+    """A JPEG frame of an enabled camera that decodes, with its width and height; the ApiError a user reads
+    otherwise (also used by the patrol's findings, whose evidence is such a frame)."""
     if not camera.enabled:
         raise ApiError(409, "camera_disabled", "该摄像头已停用")
     try:
@@ -68,6 +69,13 @@ def take_snapshot(principal: Principal, camera: Camera, now: datetime, settings:
     if image is None:
         log.warning("snapshot of camera %s was not a decodable image", camera.id)
         raise ApiError(502, "camera_unreachable", "无法从摄像头获取画面，请检查摄像头是否在线")
+    height, width = image.shape[:2]
+    return data, int(width), int(height)
+
+
+def take_snapshot(principal: Principal, camera: Camera, now: datetime, settings: LiveSettings) -> dict[str, Any]:
+    """Grab, check, store and audit a snapshot; the answer carries a signed URL, never the source."""
+    data, width, height = grab_checked_frame(camera, settings)
     school_id = camera.area.canteen.school_id
     key = (f"snapshots/{school_id}/{camera.id}/{to_shanghai(now):%Y/%m/%d/%H%M%S}-"
            f"{secrets.token_hex(4)}.jpg")
@@ -76,7 +84,6 @@ def take_snapshot(principal: Principal, camera: Camera, now: datetime, settings:
     record_audit(principal.user_id, "live.snapshot", school_id=school_id, target=("camera", camera.id),
                  details={"object_key": key})
     db.session.commit()
-    height, width = image.shape[:2]
-    return {"camera_id": camera.id, "taken_at": now, "width": int(width), "height": int(height),
+    return {"camera_id": camera.id, "taken_at": now, "width": width, "height": height,
             "url": store.signed_url(key, expires_in=SNAPSHOT_URL_SECONDS),
             "expires_at": now + timedelta(seconds=SNAPSHOT_URL_SECONDS)}

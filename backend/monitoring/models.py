@@ -15,10 +15,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import UTCDateTime
+from backend.db_types import DefaultNow, IntPK
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
-from backend.timeutil import utcnow
 
 
 class HealthStatus(LabelledStrEnum):
@@ -37,6 +36,13 @@ class HealthStatus(LabelledStrEnum):
 
 HEALTH_LABELS: dict[str, str] = HealthStatus.labels()
 
+#: Picture problems, most important first: the one an operator must fix before the others can even be judged
+#: (the worker reports the first one present; the console lists cameras in this order).
+HEALTH_PRIORITY: tuple[HealthStatus, ...] = (
+    HealthStatus.OFFLINE, HealthStatus.FROZEN, HealthStatus.OCCLUDED, HealthStatus.TOO_DARK,
+    HealthStatus.TOO_BRIGHT, HealthStatus.BLURRED, HealthStatus.COLOUR_CAST,
+)
+
 
 class CameraMonitor(db.Model):
     """Everything the workers remember about one camera between samples."""
@@ -49,15 +55,15 @@ class CameraMonitor(db.Model):
     engine_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     rule_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     health_status: Mapped[str] = mapped_column(String(16), default=HealthStatus.UNKNOWN)
-    health_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    health_since: Mapped[datetime | None]
     # Sample slots are floor(unix time / sampling interval): the identity of one sample of one camera.
     last_done_slot: Mapped[int] = mapped_column(BigInteger, default=-1)
     last_enqueued_slot: Mapped[int] = mapped_column(BigInteger, default=-1)
-    last_enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_sample_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_enqueued_at: Mapped[datetime | None]
+    last_sample_at: Mapped[datetime | None]
     last_result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[DefaultNow]
 
 
 class CameraHealthEvent(db.Model):
@@ -66,9 +72,9 @@ class CameraHealthEvent(db.Model):
     __tablename__ = "camera_health_event"
     __table_args__ = (Index("ix_camera_health_event_camera_at", "camera_id", "at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime]
     from_status: Mapped[str] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     problems: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -82,8 +88,8 @@ class SchedulerLease(db.Model):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime]
+    acquired_at: Mapped[datetime]
 
 
 class JobRunStatus(StrEnum):
@@ -101,12 +107,12 @@ class JobRun(db.Model):
     __table_args__ = (UniqueConstraint("job_name", "scheduled_for"),
                       Index("ix_job_run_job_name_started_at", "job_name", "started_at"))
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     job_name: Mapped[str] = mapped_column(String(64))
-    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime)
+    scheduled_for: Mapped[datetime]
     claimed_by: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(16), default=JobRunStatus.RUNNING)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.db_util import insert_if_absent
 from backend.extensions import db
-from backend.monitoring.models import JobRun, JobRunStatus, SchedulerLease
+from backend.monitoring.models import CameraHealthEvent, JobRun, JobRunStatus, SchedulerLease
 from backend.timeutil import as_utc, utcnow
 
 
@@ -74,3 +74,14 @@ def prune_job_runs(keep_days: int = 3) -> int:
                                 .execution_options(synchronize_session=False))
     db.session.commit()
     return int(result.rowcount or 0)
+
+
+def record_health_change(camera_id: int, at: datetime, from_status: str, to_status: str,
+                         problems: list[str] | None = None, metrics: dict[str, float] | None = None) -> None:
+    """Add one change of a camera's health to its history (in the caller's transaction).
+
+    The history is the intervals the desk computes uptime from (``camera_uptime.py``): the detection worker
+    writes it at each change, never per sample.
+    """
+    db.session.add(CameraHealthEvent(camera_id=camera_id, at=as_utc(at), from_status=from_status,
+                                     to_status=to_status, problems=problems or [], metrics=metrics or {}))

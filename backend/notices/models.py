@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import UTCDateTime
+from backend.db_types import DefaultNow, IntPK, UTCDateTime
 from backend.extensions import db
 from backend.timeutil import utcnow
 
@@ -63,7 +63,7 @@ class Notice(db.Model):
         Index("ix_notice_subject", "subject_type", "subject_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
     subject_type: Mapped[str] = mapped_column(String(24))
@@ -76,16 +76,16 @@ class Notice(db.Model):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     page: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[DefaultNow]
+    read_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Attempts allowed before giving up; an admin's retry raises it.
     attempt_budget: Mapped[int] = mapped_column(Integer)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime]
     claim_token: Mapped[str | None] = mapped_column(String(32))
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
     msgid: Mapped[str | None] = mapped_column(String(32), index=True)
     last_error: Mapped[str | None] = mapped_column(String(200))
     # WeChat's own delivery report (subscribe_msg_sent_event): "success" or "failed:<reason>".
@@ -100,13 +100,13 @@ class NoticeAttempt(db.Model):
 
     __tablename__ = "notice_attempt"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     notice_id: Mapped[int] = mapped_column(ForeignKey("notice.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     # Indexed for the retention job, which deletes attempts by age (backend/notices/retention.py).
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
     outcome: Mapped[str] = mapped_column(String(16), default=AttemptOutcome.IN_FLIGHT)
     errcode: Mapped[int | None] = mapped_column(Integer)
     errmsg: Mapped[str | None] = mapped_column(String(200))
@@ -120,7 +120,7 @@ class SubscriptionQuota(db.Model):
     __tablename__ = "subscription_quota"
     __table_args__ = (UniqueConstraint("user_id", "template_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     template_id: Mapped[str] = mapped_column(String(64))
     remaining: Mapped[int] = mapped_column(Integer, default=0)
@@ -128,7 +128,7 @@ class SubscriptionQuota(db.Model):
     used_total: Mapped[int] = mapped_column(Integer, default=0)
     # The user's last choice: accept, reject, ban (WeChat's "拒绝并不再询问"/"总是保持以上选择").
     last_choice: Mapped[str | None] = mapped_column(String(16))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[DefaultNow]
 
 
 class SubscriptionGrant(db.Model):
@@ -141,11 +141,11 @@ class SubscriptionGrant(db.Model):
     __tablename__ = "subscription_grant"
     __table_args__ = (Index("ix_subscription_grant_match", "user_id", "template_id", "source", "matched"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     template_id: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime]
     matched: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -156,7 +156,7 @@ class SchoolNoticeSettings(db.Model):
 
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), primary_key=True)
     published_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[DefaultNow]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
@@ -165,7 +165,7 @@ class WeChatPushEvent(db.Model):
 
     __tablename__ = "wechat_push_event"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
     event: Mapped[str] = mapped_column(String(64))
     openid: Mapped[str | None] = mapped_column(String(64))
@@ -188,13 +188,13 @@ class MediaCheck(db.Model):
 
     __tablename__ = "media_check"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     trace_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     object_key: Mapped[str] = mapped_column(String(300), index=True)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     status: Mapped[str] = mapped_column(String(16), default=MediaCheckStatus.PENDING)
     label: Mapped[int | None] = mapped_column(Integer)
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requested_at: Mapped[DefaultNow]
+    decided_at: Mapped[datetime | None]
     errmsg: Mapped[str | None] = mapped_column(Text)

@@ -145,27 +145,47 @@ def handle(config: Mapping[str, Any], message: dict[str, Any], plaintext: str) -
         db.session.rollback()
         return "success"
     user = db.session.scalar(select(User).where(User.openid == openid)) if openid else None
-    known = set(template_ids(config).values())
-    at = _event_time(message)
-    if event == "subscribe_msg_popup_event" and user is not None:
-        for item in _items(message, "SubscribeMsgPopupEvent"):
-            template_id, choice = item.get("TemplateId"), item.get("SubscribeStatusString")
-            if template_id in known and choice in quota.CHOICES:
-                quota.record_choice(user.id, template_id, choice, "push", at)
-    elif event == "subscribe_msg_change_event" and user is not None:
-        for item in _items(message, "SubscribeMsgChangeEvent"):
-            if item.get("TemplateId") in known and item.get("SubscribeStatusString") == "reject":
-                quota.switch_off(user.id, item["TemplateId"], at)
-    elif event == "subscribe_msg_sent_event":
-        for item in _items(message, "SubscribeMsgSentEvent"):
-            _delivery_report(user, item, at)
-    elif event == "wxa_media_check":
-        result = message.get("result") if isinstance(message.get("result"), dict) else {}
-        if not record_media_verdict(str(message.get("trace_id") or ""), result.get("suggest"),
-                                    _int(result.get("label"))):
-            log.info("wxa_media_check for unknown trace_id %s", message.get("trace_id"))
+    apply = _EVENTS.get(event)
+    if apply is not None:
+        apply(user, message, set(template_ids(config).values()), _event_time(message))
     db.session.commit()
     return "success"
+
+
+def _popup(user: User | None, message: dict[str, Any], known: set[str], at: datetime) -> None:
+    """The user answered the subscribe pop-up: record each choice for our templates."""
+    if user is None:
+        return
+    for item in _items(message, "SubscribeMsgPopupEvent"):
+        template_id, choice = item.get("TemplateId"), item.get("SubscribeStatusString")
+        if template_id in known and choice in quota.CHOICES:
+            quota.record_choice(user.id, template_id, choice, "push", at)
+
+
+def _change(user: User | None, message: dict[str, Any], known: set[str], at: datetime) -> None:
+    """The user switched templates off in the settings: their quota is gone."""
+    if user is None:
+        return
+    for item in _items(message, "SubscribeMsgChangeEvent"):
+        if item.get("TemplateId") in known and item.get("SubscribeStatusString") == "reject":
+            quota.switch_off(user.id, item["TemplateId"], at)
+
+
+def _sent(user: User | None, message: dict[str, Any], known: set[str], at: datetime) -> None:
+    """WeChat's delivery reports of messages we sent."""
+    for item in _items(message, "SubscribeMsgSentEvent"):
+        _delivery_report(user, item, at)
+
+
+def _media_check(user: User | None, message: dict[str, Any], known: set[str], at: datetime) -> None:
+    """The asynchronous verdict of WeChat's media check on an uploaded photo."""
+    result = message.get("result") if isinstance(message.get("result"), dict) else {}
+    if not record_media_verdict(str(message.get("trace_id") or ""), result.get("suggest"), _int(result.get("label"))):
+        log.info("wxa_media_check for unknown trace_id %s", message.get("trace_id"))
+
+
+_EVENTS = {"subscribe_msg_popup_event": _popup, "subscribe_msg_change_event": _change,
+           "subscribe_msg_sent_event": _sent, "wxa_media_check": _media_check}
 
 
 def _int(value: Any) -> int | None:

@@ -28,7 +28,7 @@ from backend.permissions import Action, roles_allowed
 from backend.schools.models import Camera, Canteen, School
 from backend.timeutil import to_shanghai, utcnow
 from backend.violations.alarm_visibility import is_public
-from backend.violations.models import Violation, ViolationSource
+from backend.violations.models import REGULATOR_SOURCES, Violation, ViolationSource
 
 # The people told to act on a violation are those who may rectify it.
 RESPONSIBLE_ROLES = roles_allowed(Action.VIOLATION_RECTIFY)
@@ -49,8 +49,9 @@ LEVEL_LABELS = {1: "校长督办", 2: "监管督办"}
 
 
 def reviewer_is_regulator(violation: Violation) -> bool:
-    """Escalated violations and inspection findings are reviewed by the regulator, others by the principal."""
-    return violation.escalation_level >= REGULATOR_LEVEL or violation.source == ViolationSource.INSPECTION
+    """Escalated violations and what regulators found (inspections, patrols) are reviewed by the regulator, others
+    by the principal."""
+    return violation.escalation_level >= REGULATOR_LEVEL or violation.source in REGULATOR_SOURCES
 
 
 def _local(value: datetime) -> str:

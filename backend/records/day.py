@@ -222,55 +222,65 @@ def _meal_view(canteen: Canteen, meal: str, window: MealWindow, menu: tuple[Reco
                disposals: dict[int, tuple[RecordEntry, SampleDisposal]],
                disinfections: list[tuple[RecordEntry, DisinfectionLog]],
                accompanied: list[tuple[RecordEntry, AccompaniedMeal]], files: Any, now: datetime) -> dict[str, Any]:
-    dish_views = []
-    missing_samples = []
-    if menu is not None:
-        for dish in dishes_by_menu.get(menu[0].id, []):
-            sample = samples_by_key.get((canteen.id, meal, dish.name))
-            sample_view = None
-            if sample is None:
-                missing_samples.append(dish.name)
-            else:
-                entry, row = sample
-                disposal = disposals.get(entry.record_id)
-                sample_view = {"id": entry.record_id, "version_id": entry.id, **present_sample(row),
-                               "files": files(entry.id),
-                               "disposal": None if disposal is None else {
-                                   "id": disposal[0].record_id, "disposed_at": shanghai_iso(disposal[1].disposed_at),
-                                   "disposer_name": disposal[1].disposer_name}}
-            ingredients = [ingredient_view(link.item_id) for link in links_by_dish.get(dish.id, [])]
-            dish_views.append({
-                "dish_id": dish.id, "name": dish.name, "category": dish.category, "ingredients": ingredients,
-                "traceable": bool(ingredients) and all(
-                    not i["missing"] and i["certificate_status"] in ("valid", "expiring")
-                    for i in ingredients),
-                "sample": sample_view})
+    dish_views = [_dish_view(dish, samples_by_key.get((canteen.id, meal, dish.name)), disposals,
+                             [ingredient_view(link.item_id) for link in links_by_dish.get(dish.id, [])], files)
+                  for dish in (dishes_by_menu.get(menu[0].id, []) if menu is not None else [])]
+    missing_samples = [view["name"] for view in dish_views if view["sample"] is None]
     served = menu is not None
     sample_status = "not_applicable" if not served else _status(not missing_samples, window.sample_deadline, now)
-    meal_disinfections = [(e, d) for e, d in disinfections if e.canteen_id == canteen.id and d.meal == meal]
-    tableware_done = any(d.target == DisinfectionTarget.TABLEWARE for _, d in meal_disinfections)
-    disinfection_status = ("not_applicable" if not served and not tableware_done
-                           else _status(tableware_done, window.disinfection_deadline, now))
+    disinfection, tableware_done = _meal_disinfection([(e, d) for e, d in disinfections
+                                       if e.canteen_id == canteen.id and d.meal == meal], served, window, files, now)
     menu_status = "done" if served else _status(False, window.start, now)
     return {
         "meal": meal, "meal_label": MEAL_LABELS.get(meal, meal),
         "window": {"start": shanghai_iso(window.start), "end": shanghai_iso(window.end), "scheduled": window.scheduled},
         "menu_status": menu_status,
-        "menu": None if menu is None else {"id": menu[0].record_id, "version_id": menu[0].id,
-                                           "remarks": menu[1].remarks,
-                                           "amendment": None if menu[0].amends_id is None else {
-                                               "amends_version_id": menu[0].amends_id, "reason": menu[0].reason},
-                                           "dishes": dish_views},
+        "menu": None if menu is None else _menu_view(*menu, dish_views),
         "samples": {"status": sample_status, "status_label": STATUS_LABELS[sample_status],
                     "required": len(dish_views), "taken": len(dish_views) - len(missing_samples),
                     "missing_dishes": missing_samples, "deadline": shanghai_iso(window.sample_deadline)},
-        "disinfection": {"status": disinfection_status, "status_label": STATUS_LABELS[disinfection_status],
-                         "deadline": shanghai_iso(window.disinfection_deadline), "records": [
-                             _disinfection_view(e, d, files) for e, d in meal_disinfections]},
+        "disinfection": disinfection,
         "accompanied_meals": [{"id": e.record_id, "version_id": e.id, **present_accompanied(a), "files": files(e.id)}
                               for e, a in accompanied if e.canteen_id == canteen.id and a.meal == meal],
         "complete": served and not missing_samples and tableware_done,
     }
+
+
+def _meal_disinfection(rows: list[tuple[RecordEntry, DisinfectionLog]], served: bool, window: MealWindow,
+                       files: Any, now: datetime) -> tuple[dict[str, Any], bool]:
+    """A meal's disinfection block, and whether its tableware was disinfected."""
+    tableware_done = any(d.target == DisinfectionTarget.TABLEWARE for _, d in rows)
+    status = ("not_applicable" if not served and not tableware_done
+              else _status(tableware_done, window.disinfection_deadline, now))
+    return {"status": status, "status_label": STATUS_LABELS[status],
+            "deadline": shanghai_iso(window.disinfection_deadline),
+            "records": [_disinfection_view(e, d, files) for e, d in rows]}, tableware_done
+
+
+def _menu_view(entry: RecordEntry, menu: Menu, dish_views: list[dict[str, Any]]) -> dict[str, Any]:
+    """A meal's menu version, with what it amends."""
+    return {"id": entry.record_id, "version_id": entry.id, "remarks": menu.remarks,
+            "amendment": None if entry.amends_id is None else {"amends_version_id": entry.amends_id,
+                                                                "reason": entry.reason},
+            "dishes": dish_views}
+
+
+def _dish_view(dish: MenuDish, sample: tuple[RecordEntry, SampleLog] | None,
+               disposals: dict[int, tuple[RecordEntry, SampleDisposal]], ingredients: list[dict[str, Any]],
+               files: Any) -> dict[str, Any]:
+    """One dish of a meal: its ingredients (traceable when each has a valid supplier) and its retained sample."""
+    sample_view = None
+    if sample is not None:
+        entry, row = sample
+        disposal = disposals.get(entry.record_id)
+        sample_view = {"id": entry.record_id, "version_id": entry.id, **present_sample(row), "files": files(entry.id),
+                       "disposal": None if disposal is None else {
+                           "id": disposal[0].record_id, "disposed_at": shanghai_iso(disposal[1].disposed_at),
+                           "disposer_name": disposal[1].disposer_name}}
+    return {"dish_id": dish.id, "name": dish.name, "category": dish.category, "ingredients": ingredients,
+            "traceable": bool(ingredients) and all(
+                not i["missing"] and i["certificate_status"] in ("valid", "expiring") for i in ingredients),
+            "sample": sample_view}
 
 
 def _disinfection_view(entry: RecordEntry, row: DisinfectionLog, files: Any) -> dict[str, Any]:

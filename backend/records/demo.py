@@ -28,7 +28,7 @@ from backend.records.models import (
     RecordKind,
     Supplier,
 )
-from backend.records.services import create_record
+from backend.records.services import amend_record, create_record
 from backend.records.uploads import store_upload
 from backend.records.versions import current_version, is_current, logical_id
 from backend.schools.models import Canteen, School
@@ -160,10 +160,16 @@ def _day(principal: Principal, canteen: Canteen, day: date, supplier_ids: list[i
                 "item_count": 480, "performed_at": window.end + timedelta(minutes=30), "operator_name": "孙师傅",
                 "photo_upload_ids": [photo]}, f"disinfection {day} {meal}")
         if meal == "lunch":
-            _create(principal, canteen, RecordKind.ACCOMPANIED_MEAL, {
-                "service_date": day, "meal": meal, "companion_name": "张明（校长）", "companion_role": "school_leader",
-                "rating": 5, "remarks": "菜品温度适宜，口味清淡，学生反映良好。", "photo_upload_ids": []},
-                f"accompanied {day} {meal}")
+            values = {"service_date": day, "meal": meal, "companion_name": "张明（校长）",
+                      "companion_role": "school_leader", "rating": 5,
+                      "remarks": "菜品温度适宜，口味清淡，学生反映良好。", "photo_upload_ids": []}
+            record_id = _create(principal, canteen, RecordKind.ACCOMPANIED_MEAL, values, f"accompanied {day} {meal}")
+            if day < shanghai_today(now):  # yesterday's was corrected: the desk shows an amendment
+                corrected = {**values, "rating": 4, "remarks": "菜品温度适宜，青菜略咸，已提醒厨师减盐。"}
+                key = "demo-" + hashlib.sha256(f"amend accompanied {day}".encode()).hexdigest()[:32]
+                amend_record(principal, record_id, corrected, "评分和意见登记有误，按陪餐记录本更正",
+                             expected_version_id=None, idempotency_key=key,
+                             fingerprint=idempotency.fingerprint("demo amendment", corrected))
 
 
 def seed_demo_records(school_id: int, now: datetime | None = None) -> dict[str, int]:

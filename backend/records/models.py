@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from backend.db_types import UTCDateTime
+from backend.db_types import DefaultNow, IntPK, UTCDateTime
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 from backend.schools.models import Meal
@@ -159,7 +159,7 @@ class RecordEntry(db.Model):
         Index("ix_record_entry_canteen_kind_date", "canteen_id", "kind", "record_date"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))
@@ -170,7 +170,7 @@ class RecordEntry(db.Model):
     # The version this entry corrects. Unique: a version is corrected at most once, so versions never fork.
     amends_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"), unique=True)
     reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[DefaultNow]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
@@ -192,7 +192,7 @@ class RecordChainHead(db.Model):
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[DefaultNow]
 
 
 class Upload(db.Model):
@@ -200,7 +200,7 @@ class Upload(db.Model):
 
     __tablename__ = "upload"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"), index=True)
     uploader_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)
@@ -214,7 +214,7 @@ class Upload(db.Model):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     pages: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[DefaultNow]
 
 
 class RecordAttachment(db.Model):
@@ -223,7 +223,7 @@ class RecordAttachment(db.Model):
     __tablename__ = "record_attachment"
     __table_args__ = (UniqueConstraint("entry_id", "role", "position"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
     upload_id: Mapped[int] = mapped_column(ForeignKey("upload.id"), index=True)
     role: Mapped[str] = mapped_column(String(32))
@@ -238,7 +238,7 @@ class IdempotencyKey(db.Model):
     __tablename__ = "idempotency_key"
     __table_args__ = (UniqueConstraint("user_id", "key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     key: Mapped[str] = mapped_column(String(128))
     # sha256 of the endpoint and the request body: the same key with another request is refused.
@@ -285,7 +285,7 @@ class ReceivingRecord(db.Model):
 
     entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime]
     receiver_name: Mapped[str] = mapped_column(String(50))
     remarks: Mapped[str | None] = mapped_column(Text)
 
@@ -296,7 +296,7 @@ class ReceivingItem(db.Model):
     __tablename__ = "record_receiving_item"
     __table_args__ = (UniqueConstraint("entry_id", "line_no"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
     line_no: Mapped[int] = mapped_column(Integer)
     origin_item_id: Mapped[int | None] = mapped_column(ForeignKey("record_receiving_item.id"), index=True)
@@ -334,7 +334,7 @@ class MenuDish(db.Model):
     __tablename__ = "record_menu_dish"
     __table_args__ = (UniqueConstraint("entry_id", "position"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(50))
@@ -347,7 +347,7 @@ class DishIngredient(db.Model):
     __tablename__ = "record_dish_ingredient"
     __table_args__ = (UniqueConstraint("dish_id", "item_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     dish_id: Mapped[int] = mapped_column(ForeignKey("record_menu_dish.id"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("record_receiving_item.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
@@ -369,7 +369,7 @@ class DisinfectionLog(db.Model):
     minutes: Mapped[float | None] = mapped_column(Float)
     concentration_mg_l: Mapped[float | None] = mapped_column(Float)
     item_count: Mapped[int | None] = mapped_column(Integer)
-    performed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    performed_at: Mapped[datetime]
     operator_name: Mapped[str] = mapped_column(String(50))
 
 
@@ -385,11 +385,11 @@ class SampleLog(db.Model):
     menu_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
     dish_name: Mapped[str] = mapped_column(String(50))
     weight_g: Mapped[float] = mapped_column(Float)
-    sampled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sampled_at: Mapped[datetime]
     sealed: Mapped[bool] = mapped_column(Boolean)
     fridge_temperature_c: Mapped[float] = mapped_column(Float)
     sampler_name: Mapped[str] = mapped_column(String(50))
-    keep_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    keep_until: Mapped[datetime]
 
 
 class SampleDisposal(db.Model):
@@ -399,7 +399,7 @@ class SampleDisposal(db.Model):
 
     entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     sample_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
-    disposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disposed_at: Mapped[datetime]
     disposer_name: Mapped[str] = mapped_column(String(50))
     remarks: Mapped[str | None] = mapped_column(Text)
 

@@ -23,6 +23,7 @@ from backend.records import idempotency, queries, schemas, services, uploads
 from backend.records.chain import verify_chain
 from backend.records.day import DayCache, day_json
 from backend.records.export import XLSX_TYPE, export_records
+from backend.records.ledger import canteen_ledger
 from backend.records.meal_windows import shanghai_today
 from backend.records.models import RecordEntry, RecordKind, Upload
 from backend.records.presenters import present_records
@@ -145,6 +146,20 @@ def export(canteen_id: int, query: dict[str, Any]) -> Any:
     return Response(data, mimetype=XLSX_TYPE, headers={
         "Content-Disposition": f"attachment; filename=records.xlsx; filename*=UTF-8''{quote(name)}",
         "Cache-Control": "no-store"})
+
+
+@bp.get("/canteens/<id:canteen_id>/ledger")
+@rule(Action.LEDGER_READ, scope="canteen")
+@bp.input(schemas.LedgerQuery, location="query", arg_name="query")
+def ledger(canteen_id: int, query: dict[str, Any]) -> Any:
+    """A canteen's 台账 for one day (``day``, YYYY-MM-DD), for school staff and regulators.
+
+    ``records`` lists the day's current records per kind (receiving, menu, sample, sample_disposal,
+    disinfection, accompanied_meal) with their files and, for a correction, ``amendment``; ``trace`` is the
+    canteen's menus with dish → ingredient batches (``receivings``) → supplier (``suppliers``, certificates
+    with scans); ``certificates`` lists the certificates of every supplier the day names.
+    """
+    return canteen_ledger(db.session.get(Canteen, canteen_id), query["day"], utcnow())
 
 
 @bp.get("/schools/<id:school_id>/today")

@@ -276,6 +276,12 @@ class ExportQuery(Schema):
     date_to = Date(required=True, data_key="to")
 
 
+class LedgerQuery(Schema):
+    """The day of a canteen's ledger."""
+
+    day = Date(required=True)
+
+
 CREATE_SCHEMAS: dict[str, type[Schema]] = {
     "supplier": SupplierIn,
     "certificate": CertificateIn,

@@ -8,9 +8,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db_types import UTCDateTime
+from backend.db_types import DefaultNow, IntPK
 from backend.extensions import db
-from backend.timeutil import utcnow
 
 
 class SpotCheck(db.Model):
@@ -22,7 +21,7 @@ class SpotCheck(db.Model):
 
     __tablename__ = "spot_check"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     seed: Mapped[str] = mapped_column(String(64))
     sample_size: Mapped[int] = mapped_column(Integer)
@@ -31,7 +30,7 @@ class SpotCheck(db.Model):
     canteen_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(String(200))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[DefaultNow]
 
 
 class RoundStatus(StrEnum):
@@ -46,16 +45,16 @@ class InspectionRound(db.Model):
 
     __tablename__ = "inspection_round"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     spot_check_id: Mapped[int | None] = mapped_column(ForeignKey("spot_check.id"))
     title: Mapped[str] = mapped_column(String(100))
-    planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    planned_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=RoundStatus.PLANNED)
     summary: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[DefaultNow]
+    completed_at: Mapped[datetime | None]
 
     inspectors: Mapped[list[InspectionInspector]] = relationship(order_by="InspectionInspector.id")
     targets: Mapped[list[InspectionTarget]] = relationship(order_by="InspectionTarget.id")
@@ -68,7 +67,7 @@ class InspectionInspector(db.Model):
     __tablename__ = "inspection_inspector"
     __table_args__ = (UniqueConstraint("round_id", "user_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     lead: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -80,11 +79,11 @@ class InspectionTarget(db.Model):
     __tablename__ = "inspection_target"
     __table_args__ = (UniqueConstraint("round_id", "canteen_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
     result: Mapped[str | None] = mapped_column(String(16))
-    visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    visited_at: Mapped[datetime | None]
 
 
 class Severity(StrEnum):
@@ -100,7 +99,7 @@ class InspectionFinding(db.Model):
 
     __tablename__ = "inspection_finding"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
     inspector_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -109,7 +108,7 @@ class InspectionFinding(db.Model):
     description: Mapped[str] = mapped_column(Text)
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)
     violation_id: Mapped[int | None] = mapped_column(ForeignKey("violation.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[DefaultNow]
 
 
 class OrderStatus(StrEnum):
@@ -125,18 +124,18 @@ class SupervisionOrder(db.Model):
 
     __tablename__ = "supervision_order"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     title: Mapped[str] = mapped_column(String(100))
     content: Mapped[str] = mapped_column(Text)
     violation_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=OrderStatus.ISSUED)
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_at: Mapped[DefaultNow]
     response: Mapped[str | None] = mapped_column(Text)
     responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(Text)

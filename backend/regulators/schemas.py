@@ -89,19 +89,24 @@ class FindingIn(Schema):
     open_violation = Boolean(load_default=True)
 
 
-class FindingOut(CanteenNameOut):
-    """A finding (with signed URLs of its photos) and the violation it opened."""
+class FindingFieldsOut(CanteenNameOut):
+    """What every regulator's finding says (an inspection's, a patrol's): where, who, what, the violation opened."""
 
     id = Integer()
-    round_id = Integer()
     inspector_id = Integer()
     inspector_name = String(allow_none=True)
     kind = String()
     severity = String()
     description = String()
-    photos = List(String())
     violation_id = Integer(allow_none=True)
     created_at = DateTime()
+
+
+class FindingOut(FindingFieldsOut):
+    """A finding of an inspection round (with signed URLs of its photos) and the violation it opened."""
+
+    round_id = Integer()
+    photos = List(String())
 
 
 class VisitOut(TargetOut):

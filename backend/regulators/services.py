@@ -170,10 +170,12 @@ def store_finding_photo(actor: Principal, inspection: InspectionRound, canteen_i
 
 def add_finding(actor: Principal, inspection: InspectionRound, *, canteen_id: int, description: str,
                 severity: str, kind: str | None = None, photos: Collection[str] = (),
-                open_violation: bool = True, now: datetime | None = None) -> InspectionFinding:
+                open_violation: bool = True, now: datetime | None = None,
+                commit: bool = True) -> InspectionFinding:
     """Record what an inspector found in a canteen; optionally open a violation (source ``inspection``).
 
-    The finding, its violation and the violation's notices commit together.
+    The finding, its violation and the violation's notices commit together (``commit=False``: with the
+    caller's own rows, e.g. the patrol finding that made it).
     """
     now = now or utcnow()
     _require_inspector(actor, inspection)
@@ -198,7 +200,8 @@ def add_finding(actor: Principal, inspection: InspectionRound, *, canteen_id: in
             details={"inspection_round_id": inspection.id, "finding_id": finding.id, "severity": severity},
             actor_id=actor.user_id, commit=False)
         finding.violation_id = raised.violation.id
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return finding
 
 

@@ -21,7 +21,8 @@ from backend.violations.views import photo_urls, user_names
 LIST_LIMIT = 100
 
 
-def _region_names(ids: Iterable[int]) -> dict[int, str]:
+def region_names(ids: Iterable[int]) -> dict[int, str]:
+    """region id → name, in one query."""
     wanted = set(ids)
     if not wanted:
         return {}
@@ -35,7 +36,7 @@ def _school_names(ids: Iterable[int]) -> dict[int, str]:
     return dict(db.session.execute(select(School.id, School.name).where(School.id.in_(wanted))).all())
 
 
-def _canteens(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+def canteen_names(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """canteen id → {canteen_id, canteen_name, school_id, school_name}."""
     wanted = set(ids)
     if not wanted:
@@ -46,7 +47,8 @@ def _canteens(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
             for cid, cname, sid, sname in rows}
 
 
-def _where(canteens: dict[int, dict[str, Any]], canteen_id: int) -> dict[str, Any]:
+def canteen_where(canteens: dict[int, dict[str, Any]], canteen_id: int) -> dict[str, Any]:
+    """A canteen's names from :func:`canteen_names`' answer (nulls for an unknown canteen)."""
     return canteens.get(canteen_id) or {"canteen_id": canteen_id, "canteen_name": None, "school_id": None,
                                         "school_name": None}
 
@@ -55,13 +57,13 @@ def _where(canteens: dict[int, dict[str, Any]], canteen_id: int) -> dict[str, An
 
 def spot_checks(checks: Sequence[SpotCheck]) -> list[dict[str, Any]]:
     """Spot checks with their region's name, their author's and every sampled canteen's (and school's)."""
-    regions = _region_names(c.region_id for c in checks)
-    canteens = _canteens(cid for c in checks for cid in c.canteen_ids)
+    regions = region_names(c.region_id for c in checks)
+    canteens = canteen_names(cid for c in checks for cid in c.canteen_ids)
     users = user_names({c.created_by_id for c in checks})
     return [{
         "id": c.id, "region_id": c.region_id, "region_name": regions.get(c.region_id), "seed": c.seed,
         "sample_size": c.sample_size, "school_kind": c.school_kind, "population_ids": c.population_ids,
-        "canteen_ids": c.canteen_ids, "canteens": [_where(canteens, cid) for cid in c.canteen_ids],
+        "canteen_ids": c.canteen_ids, "canteens": [canteen_where(canteens, cid) for cid in c.canteen_ids],
         "note": c.note, "created_by_id": c.created_by_id, "created_by_name": users.get(c.created_by_id),
         "created_at": c.created_at,
     } for c in checks]
@@ -76,12 +78,12 @@ def list_spot_checks(region_id: int) -> list[dict[str, Any]]:
 # -- inspection rounds ----------------------------------------------------------------------------------
 
 def _target(target: InspectionTarget, canteens: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    return {**_where(canteens, target.canteen_id), "result": target.result, "visited_at": target.visited_at}
+    return {**canteen_where(canteens, target.canteen_id), "result": target.result, "visited_at": target.visited_at}
 
 
 def _finding(finding: InspectionFinding, canteens: dict[int, dict[str, Any]],
              users: dict[int, str | None]) -> dict[str, Any]:
-    return {"id": finding.id, "round_id": finding.round_id, **_where(canteens, finding.canteen_id),
+    return {"id": finding.id, "round_id": finding.round_id, **canteen_where(canteens, finding.canteen_id),
             "inspector_id": finding.inspector_id, "inspector_name": users.get(finding.inspector_id),
             "kind": finding.kind, "severity": finding.severity, "description": finding.description,
             "photos": photo_urls(list(finding.photos or [])), "violation_id": finding.violation_id,
@@ -90,11 +92,11 @@ def _finding(finding: InspectionFinding, canteens: dict[int, dict[str, Any]],
 
 def _round_names(rounds: Sequence[InspectionRound]) -> tuple[dict[int, str], dict[int, dict[str, Any]],
                                                               dict[int, str | None]]:
-    canteens = _canteens({t.canteen_id for r in rounds for t in r.targets}
+    canteens = canteen_names({t.canteen_id for r in rounds for t in r.targets}
                          | {f.canteen_id for r in rounds for f in r.findings})
     users = user_names({r.created_by_id for r in rounds} | {i.user_id for r in rounds for i in r.inspectors}
                        | {f.inspector_id for r in rounds for f in r.findings})
-    return _region_names(r.region_id for r in rounds), canteens, users
+    return region_names(r.region_id for r in rounds), canteens, users
 
 
 def rounds(items: Sequence[InspectionRound]) -> list[dict[str, Any]]:
@@ -122,13 +124,13 @@ def list_rounds(region_id: int) -> list[dict[str, Any]]:
 
 def finding(item: InspectionFinding) -> dict[str, Any]:
     """One finding, named."""
-    canteens = _canteens([item.canteen_id])
+    canteens = canteen_names([item.canteen_id])
     return _finding(item, canteens, user_names({item.inspector_id}))
 
 
 def target(item: InspectionTarget) -> dict[str, Any]:
     """One visited canteen, named."""
-    return _target(item, _canteens([item.canteen_id]))
+    return _target(item, canteen_names([item.canteen_id]))
 
 
 # -- supervision orders ---------------------------------------------------------------------------------

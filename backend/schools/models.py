@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db_types import EncryptedText, UTCDateTime
+from backend.db_types import DefaultNow, EncryptedText, IntPK
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
-from backend.timeutil import utcnow
 
 
 class RegionLevel(StrEnum):
@@ -69,7 +67,7 @@ class Region(db.Model):
 
     __tablename__ = "region"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
     name: Mapped[str] = mapped_column(String(64))
@@ -77,7 +75,7 @@ class Region(db.Model):
     # Materialised ancestry "/1/5/9/": a regulator of region 5 sees every school whose path starts "/1/5/".
     path: Mapped[str] = mapped_column(String(255), index=True, default="")
 
-    parent: Mapped[Region | None] = relationship(remote_side=[id], back_populates="children")
+    parent: Mapped[Region | None] = relationship(remote_side="Region.id", back_populates="children")
     children: Mapped[list[Region]] = relationship(back_populates="parent")
 
 
@@ -86,12 +84,12 @@ class School(db.Model):
 
     __tablename__ = "school"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     address: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[DefaultNow]
 
     region: Mapped[Region] = relationship()
     canteens: Mapped[list[Canteen]] = relationship(back_populates="school", order_by="Canteen.id")
@@ -103,12 +101,12 @@ class SchoolClass(db.Model):
     __tablename__ = "school_class"
     __table_args__ = (UniqueConstraint("school_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     # Where the class appears in pickers: staff order classes by grade, which names do not sort into.
     position: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[DefaultNow]
 
 
 class Canteen(db.Model):
@@ -120,12 +118,12 @@ class Canteen(db.Model):
 
     __tablename__ = "canteen"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     meal_windows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     live_windows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[DefaultNow]
 
     school: Mapped[School] = relationship(back_populates="canteens")
     areas: Mapped[list[KitchenArea]] = relationship(back_populates="canteen", order_by="KitchenArea.id")
@@ -136,7 +134,7 @@ class KitchenArea(db.Model):
 
     __tablename__ = "kitchen_area"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
@@ -151,7 +149,7 @@ class Camera(db.Model):
 
     __tablename__ = "camera"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     area_id: Mapped[int] = mapped_column(ForeignKey("kitchen_area.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     source_kind: Mapped[str] = mapped_column(String(20))
@@ -163,6 +161,6 @@ class Camera(db.Model):
     enabled_checks: Mapped[list[str]] = mapped_column(JSON, default=list)
     regions_of_interest: Mapped[list[list[list[float]]]] = mapped_column(JSON, default=list)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[DefaultNow]
 
     area: Mapped[KitchenArea] = relationship(back_populates="cameras")

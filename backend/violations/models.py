@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db_types import UTCDateTime
+from backend.db_types import DefaultNow, IntPK, UTCDateTime
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 from backend.timeutil import utcnow
@@ -49,6 +49,11 @@ class ViolationSource(StrEnum):
     RECORD_RULE = "record_rule"
     INSPECTION = "inspection"
     REPORT = "report"
+    PATROL = "patrol"
+
+
+# Found by a regulator (a joint inspection, an online patrol): the regulator reviews the rectification.
+REGULATOR_SOURCES = frozenset({ViolationSource.INSPECTION, ViolationSource.PATROL})
 
 
 class ViolationStatus(LabelledStrEnum):
@@ -92,7 +97,7 @@ class Violation(db.Model):
                       # The review queue and its cursor: a school's AI alarms, newest first.
                       Index("ix_violation_school_source_id", "school_id", "source", "id"))
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"), index=True)
     camera_id: Mapped[int | None] = mapped_column(ForeignKey("camera.id"), index=True)
@@ -106,16 +111,16 @@ class Violation(db.Model):
     confidence: Mapped[float | None] = mapped_column(Float)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    occurred_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime]
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # Set when closed: rectified, or dismissed as a false alarm (stats count only the first as fixed).
     resolution: Mapped[str | None] = mapped_column(String(16))
     # When the last escalation happened; the next level waits a full step after it.
-    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None]
 
     events: Mapped[list[ViolationEvent]] = relationship(back_populates="violation", order_by="ViolationEvent.id")
     rectifications: Mapped[list[Rectification]] = relationship(back_populates="violation",
@@ -127,9 +132,9 @@ class ViolationEvent(db.Model):
 
     __tablename__ = "violation_event"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     violation_id: Mapped[int] = mapped_column(ForeignKey("violation.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[DefaultNow]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     action: Mapped[str] = mapped_column(String(32))
     from_status: Mapped[str | None] = mapped_column(String(16))
@@ -145,15 +150,15 @@ class Rectification(db.Model):
 
     __tablename__ = "rectification"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     violation_id: Mapped[int] = mapped_column(ForeignKey("violation.id"), index=True)
     measures: Mapped[str] = mapped_column(Text)
     # Object-store keys of the photos taken after the fix.
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[DefaultNow]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[datetime | None]
     verdict: Mapped[str | None] = mapped_column(String(16))
     review_reason: Mapped[str | None] = mapped_column(Text)
 

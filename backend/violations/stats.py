@@ -38,7 +38,8 @@ from backend.violations.models import (
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
 SOURCE_LABELS = {ViolationSource.AI: "智能识别", ViolationSource.RECORD_RULE: "台账核查",
-                 ViolationSource.INSPECTION: "监督检查", ViolationSource.REPORT: "举报反映"}
+                 ViolationSource.INSPECTION: "监督检查", ViolationSource.REPORT: "举报反映",
+                 ViolationSource.PATROL: "视频巡查"}
 
 
 @dataclass(frozen=True)

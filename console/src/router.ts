@@ -13,6 +13,11 @@ const routes: RouteRecordRaw[] = [
   { path: '/supervision', name: 'supervision', component: () => import('./pages/supervision/SupervisionPage.vue'), meta: { title: '监督检查' } },
   { path: '/supervision/orders/:id', name: 'order', component: () => import('./pages/supervision/OrderDetailPage.vue'), meta: { title: '督办单' } },
   { path: '/supervision/inspections/:id', name: 'inspection', component: () => import('./pages/supervision/InspectionDetailPage.vue'), meta: { title: '检查' } },
+  { path: '/wall', name: 'wall', component: () => import('./pages/wall/WallPage.vue'), meta: { title: '视频巡查' } },
+  // The monitoring room's screen: no menu, no header (App.vue renders `bare` pages alone).
+  { path: '/bigscreen', name: 'bigscreen', component: () => import('./pages/wall/BigScreenPage.vue'), meta: { title: '监控大屏', bare: true } },
+  { path: '/ledger', name: 'ledger', component: () => import('./pages/ledger/LedgerPage.vue'), meta: { title: '台账' } },
+  { path: '/cameras', name: 'cameras', component: () => import('./pages/cameras/CamerasPage.vue'), meta: { title: '摄像头' } },
   { path: '/:pathMatch(.*)*', redirect: '/overview' },
 ]
 

@@ -1,12 +1,10 @@
 """live view: camera streams and publish keys, view sessions, recording segments
 
-Revision ID: 0006_live
-Revises: 0005_notices
-Create Date: 2026-11-22 03:30:00.000000
-
+Revision 0006_live after 0005_notices, written 2026-11-22.
 """
 from alembic import op
-import sqlalchemy as sa
+from migrations.columns import (bigint, boolean, drop_tables, foreign_key, integer, moment, primary_key, real,
+    string, text, unique)
 
 
 # Opening view sessions is the hot path of every play: on PostgreSQL it is this one function, called in
@@ -68,73 +66,36 @@ $$;
 DROP_OPEN_SESSIONS_FUNCTION = "DROP FUNCTION IF EXISTS live_open_sessions(jsonb, integer, integer)"
 
 
-# revision identifiers, used by Alembic.
 revision = '0006_live'
 down_revision = '0005_notices'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():
-    op.create_table('camera_stream',
-    sa.Column('camera_id', sa.Integer(), nullable=False),
-    sa.Column('publish_key_hash', sa.String(length=64), nullable=True),
-    sa.Column('publish_key_set_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('publishing', sa.Boolean(), nullable=False),
-    sa.Column('live_since', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('last_event_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('last_publish_done_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('publisher_client_id', sa.String(length=64), nullable=True),
-    sa.Column('publisher_addr', sa.String(length=64), nullable=True),
-    sa.Column('publisher_kind', sa.String(length=8), nullable=True),
-    sa.ForeignKeyConstraint(['camera_id'], ['camera.id'], name=op.f('fk_camera_stream_camera_id_camera'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('camera_id', name=op.f('pk_camera_stream'))
-    )
-    op.create_table('live_view_session',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('token_id', sa.String(length=32), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('camera_id', sa.Integer(), nullable=False),
-    sa.Column('school_id', sa.Integer(), nullable=False),
-    sa.Column('privileged', sa.Boolean(), nullable=False),
-    sa.Column('protocol', sa.String(length=8), nullable=False),
-    sa.Column('client_addr', sa.String(length=64), nullable=True),
-    sa.Column('media_client_id', sa.String(length=64), nullable=True),
-    sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('policy_checked_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('close_reason', sa.String(length=16), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_live_view_session')),
-    sa.UniqueConstraint('token_id', name=op.f('uq_live_view_session_token_id'))
-    )
+    op.create_table('camera_stream', integer('camera_id'), string('publish_key_hash', 64, null=True),
+        moment('publish_key_set_at', null=True), boolean('publishing'), moment('live_since', null=True),
+        moment('last_event_at', null=True), moment('last_publish_done_at', null=True),
+        string('publisher_client_id', 64, null=True), string('publisher_addr', 64, null=True),
+        string('publisher_kind', 8, null=True),
+        foreign_key('camera_stream', 'camera_id', 'camera', ondelete='CASCADE'),
+        primary_key('camera_stream', 'camera_id'))
+    op.create_table('live_view_session', integer('id'), string('token_id', 32), integer('user_id'),
+        integer('camera_id'), integer('school_id'), boolean('privileged'), string('protocol', 8),
+        string('client_addr', 64, null=True), string('media_client_id', 64, null=True), moment('opened_at'),
+        moment('last_seen_at'), moment('policy_checked_at'), moment('closed_at', null=True),
+        string('close_reason', 16, null=True), primary_key('live_view_session'),
+        unique('live_view_session', 'token_id'))
     with op.batch_alter_table('live_view_session', schema=None) as batch_op:
         batch_op.create_index('ix_live_view_session_camera_open', ['camera_id', 'closed_at'], unique=False)
         batch_op.create_index('ix_live_view_session_school_open', ['school_id', 'closed_at'], unique=False)
 
-    op.create_table('recording_segment',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('camera_id', sa.Integer(), nullable=False),
-    sa.Column('school_id', sa.Integer(), nullable=False),
-    sa.Column('source_path', sa.String(length=500), nullable=False),
-    sa.Column('local_present', sa.Boolean(), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('duration_seconds', sa.Float(), nullable=True),
-    sa.Column('size_bytes', sa.BigInteger(), nullable=True),
-    sa.Column('width', sa.Integer(), nullable=True),
-    sa.Column('height', sa.Integer(), nullable=True),
-    sa.Column('object_key', sa.String(length=300), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('stored_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['camera_id'], ['camera.id'], name=op.f('fk_recording_segment_camera_id_camera')),
-    sa.ForeignKeyConstraint(['school_id'], ['school.id'], name=op.f('fk_recording_segment_school_id_school')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_recording_segment')),
-    sa.UniqueConstraint('source_path', name=op.f('uq_recording_segment_source_path'))
-    )
+    op.create_table('recording_segment', integer('id'), integer('camera_id'), integer('school_id'),
+        string('source_path', 500), boolean('local_present'), string('status', 16), moment('started_at'),
+        moment('ended_at'), real('duration_seconds', null=True), bigint('size_bytes', null=True),
+        integer('width', null=True), integer('height', null=True), string('object_key', 300, null=True),
+        integer('attempts'), text('last_error', null=True), moment('created_at'), moment('stored_at', null=True),
+        foreign_key('recording_segment', 'camera_id', 'camera'),
+        foreign_key('recording_segment', 'school_id', 'school'), primary_key('recording_segment'),
+        unique('recording_segment', 'source_path'))
     with op.batch_alter_table('recording_segment', schema=None) as batch_op:
         batch_op.create_index('ix_recording_segment_camera_started', ['camera_id', 'started_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_recording_segment_ended_at'), ['ended_at'], unique=False)
@@ -148,16 +109,4 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute(DROP_OPEN_SESSIONS_FUNCTION)
-    with op.batch_alter_table('recording_segment', schema=None) as batch_op:
-        batch_op.drop_index('ix_recording_segment_status')
-        batch_op.drop_index(batch_op.f('ix_recording_segment_school_id'))
-        batch_op.drop_index(batch_op.f('ix_recording_segment_ended_at'))
-        batch_op.drop_index('ix_recording_segment_camera_started')
-
-    op.drop_table('recording_segment')
-    with op.batch_alter_table('live_view_session', schema=None) as batch_op:
-        batch_op.drop_index('ix_live_view_session_school_open')
-        batch_op.drop_index('ix_live_view_session_camera_open')
-
-    op.drop_table('live_view_session')
-    op.drop_table('camera_stream')
+    drop_tables('recording_segment', 'live_view_session', 'camera_stream')

@@ -6,19 +6,13 @@ whole table. Both tables may already be large when this runs, so on PostgreSQL t
 CONCURRENTLY (outside the migration's transaction), without blocking the dispatcher's and the push
 endpoint's writes.
 
-Revision ID: 0007_notice_log_retention
-Revises: 0006_live
-Create Date: 2026-11-23 09:00:00.000000
-
+Revision 0007_notice_log_retention after 0006_live, written 2026-11-23.
 """
 from alembic import op
 
 
-# revision identifiers, used by Alembic.
 revision = '0007_notice_log_retention'
 down_revision = '0006_live'
-branch_labels = None
-depends_on = None
 
 INDEXES = (
     ('ix_wechat_push_event_received_at', 'wechat_push_event', ['received_at']),

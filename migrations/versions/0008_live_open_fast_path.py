@@ -8,19 +8,13 @@ batch's oldest idle cut-off, so the check can only over-count), and one INSERT t
 that could reach a cap, or that carries one token twice, goes through the unchanged per-play function, now
 named ``live_open_sessions_in_order``; its answers are exactly the old ones.
 
-Revision ID: 0008_live_open_fast_path
-Revises: 0007_notice_log_retention
-Create Date: 2026-11-22 09:00:00.000000
-
+Revision 0008_live_open_fast_path after 0007_notice_log_retention, written 2026-11-22.
 """
 from alembic import op
 
 
-# revision identifiers, used by Alembic.
 revision = '0008_live_open_fast_path'
 down_revision = '0007_notice_log_retention'
-branch_labels = None
-depends_on = None
 
 SIGNATURE = "(jsonb, integer, integer)"
 

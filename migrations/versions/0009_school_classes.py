@@ -9,22 +9,17 @@ whitespace removed, inner runs of spaces, full-width ones too, made one space) b
 school, ordered by name, and each parent binding points at its class. Blank texts, and the texts of
 non-parent bindings (which never needed one), are dropped. The downgrade writes the class names back.
 
-Revision ID: 0009_school_classes
-Revises: 0008_live_open_fast_path
-Create Date: 2026-12-06 08:00:00.000000
-
+Revision 0009_school_classes after 0008_live_open_fast_path, written 2026-12-06.
 """
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from alembic import op
+from migrations.columns import drop_tables, foreign_key, indexes, integer, moment, primary_key, string, unique
 
 
-# revision identifiers, used by Alembic.
 revision = '0009_school_classes'
 down_revision = '0008_live_open_fast_path'
-branch_labels = None
-depends_on = None
 
 MEMBERSHIP = sa.table('membership', sa.column('id', sa.Integer), sa.column('school_id', sa.Integer),
                       sa.column('role', sa.String), sa.column('child_class', sa.String),
@@ -40,18 +35,10 @@ def _class_name(text):
 
 
 def upgrade():
-    op.create_table('school_class',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('school_id', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=64), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['school_id'], ['school.id'], name=op.f('fk_school_class_school_id_school')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_school_class')),
-    sa.UniqueConstraint('school_id', 'name', name=op.f('uq_school_class_school_id_name'))
-    )
-    with op.batch_alter_table('school_class', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_school_class_school_id'), ['school_id'], unique=False)
+    op.create_table('school_class', integer('id'), integer('school_id'), string('name', 64), integer('position'),
+        moment('created_at'), foreign_key('school_class', 'school_id', 'school'), primary_key('school_class'),
+        unique('school_class', 'school_id', 'name'))
+    indexes('school_class', 'school_id')
 
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.add_column(sa.Column('school_class_id', sa.Integer(), nullable=True))
@@ -102,7 +89,4 @@ def downgrade():
         batch_op.drop_column('applicant_name')
         batch_op.drop_column('school_class_id')
 
-    with op.batch_alter_table('school_class', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_school_class_school_id'))
-
-    op.drop_table('school_class')
+    drop_tables('school_class')

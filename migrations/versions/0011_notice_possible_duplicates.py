@@ -5,20 +5,14 @@ backend/notices/dispatcher.py); the one resend left that may duplicate (after a 
 subscription left) is counted on the notice so admins see it. The new notice status ``unconfirmed`` and the
 attempt outcome ``unknown`` fit the existing string columns and need no change.
 
-Revision ID: 0011_notice_possible_duplicates
-Revises: 0008_live_open_fast_path
-Create Date: 2026-12-06 09:00:00.000000
-
+Revision 0011_notice_possible_duplicates after 0008_live_open_fast_path, written 2026-12-06.
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-# revision identifiers, used by Alembic.
 revision = '0011_notice_possible_duplicates'
 down_revision = '0009_school_classes'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

@@ -1,7 +1,7 @@
 """alarm review: the verdict on each AI alarm (confirmed, false positive, escalated) and the queue's index
 
 Revision ID: 0018_alarm_review
-Revises: 0017_console_login_ticket
+Revises: 0019_patrol_rounds
 Create Date: 2026-12-06 10:30:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0018_alarm_review'
-down_revision = '0017_console_login_ticket'
+down_revision = '0019_patrol_rounds'
 branch_labels = None
 depends_on = None
 

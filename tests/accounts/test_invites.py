@@ -153,6 +153,10 @@ def test_staff_binding_is_approved_only_by_the_principal(client, demo, as_user):
     invite = create_invite(client, as_user("demo-principal-1"), role="manager").json
     membership = redeem(client, as_user("new-cook"), invite["short_code"], child_class=None).json
     assert membership["status"] == "pending"
+    # Only who decides reads the application: not the parents' committee, not a colleague.
+    for reader, sees in (("demo-principal-1", True), ("demo-committee-1", False), ("demo-staff-1", False)):
+        listed = client.get("/api/v1/schools/1/memberships?status=pending", headers=as_user(reader)).json
+        assert (membership["id"] in [m["id"] for m in listed]) is sees, reader
     for outsider in ("demo-committee-1", "demo-staff-1", "demo-principal-2"):
         response = client.post(f"/api/v1/memberships/{membership['id']}/decision", json={"approve": True},
                                headers=as_user(outsider))
@@ -160,6 +164,9 @@ def test_staff_binding_is_approved_only_by_the_principal(client, demo, as_user):
     response = client.post(f"/api/v1/memberships/{membership['id']}/decision", json={"approve": True},
                            headers=as_user("demo-principal-1"))
     assert response.json["status"] == "active"
+    # Once active, the manager is one of the school's staff everyone with the list sees.
+    listed = client.get("/api/v1/schools/1/memberships", headers=as_user("demo-committee-1")).json
+    assert membership["id"] in [m["id"] for m in listed]
 
 
 def test_rejected_binding_grants_nothing(client, demo, as_user):

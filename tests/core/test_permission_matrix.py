@@ -28,6 +28,8 @@ EXPECTED_ROLE_PERMISSIONS = {
     "classes.manage": {"staff", "principal"},
     "camera.read": {"parent", "committee", "manager", "staff", "principal"},
     "camera.manage": {"staff", "principal"},
+    "camera.health": {"manager", "staff", "principal"},
+    "ledger.read": {"manager", "staff", "principal"},
     "members.read": {"committee", "staff", "principal"},
     "invite.parent": {"committee", "staff", "principal"},
     "invite.staff": {"principal"},
@@ -52,11 +54,13 @@ EXPECTED_ROLE_PERMISSIONS = {
     "live.play": {"parent", "committee", "manager", "staff", "principal"},
     "recording.read": {"staff", "principal"},
     "snapshot.take": {"staff", "principal"},
+    "patrol": set(),
 }
-EXPECTED_REGULATOR = {"school.read", "camera.read", "audit.read", "records.read", "records.export",
+EXPECTED_REGULATOR = {"school.read", "camera.read", "camera.health", "ledger.read", "audit.read", "records.read",
+                      "records.export",
                       "violation.read", "violation.review", "alarm.review",
                       "violation.public", "stats.read", "supervision.read", "supervision.issue", "inspect",
-                      "live.play", "recording.read"}
+                      "live.play", "recording.read", "patrol"}
 
 ACTORS = ["anonymous", "parent", "committee", "manager", "staff", "principal", "regulator", "admin"]
 DENIED = {401, 403, 404}
@@ -117,6 +121,9 @@ def world(demo):
     from tests.live.matrix_world import add_live_world
 
     add_live_world(ids)
+    from tests.patrols.matrix_world import add_patrol_world
+
+    add_patrol_world(ids)
     return ids
 
 
@@ -135,7 +142,11 @@ def _headers(as_user, actor):
     return as_user(openid)
 
 
-def _expected(action, actor, school_key):
+# Scopes that resolve to a region: regulators' own work, which no school role reaches.
+REGION_SCOPES = {"region", "spot_check", "inspection"}
+
+
+def _expected(action, actor, school_key, scope=None):
     """Whether ``actor`` may perform ``action`` on the school of ``school_key`` (None: no school scope)."""
     if action == Action.PUBLIC:
         return True
@@ -149,6 +160,8 @@ def _expected(action, actor, school_key):
         return False
     if actor == "regulator":
         return action.value in EXPECTED_REGULATOR and school_key in ("own", "other")
+    if scope in REGION_SCOPES:
+        return False
     return school_key == "own" and actor in EXPECTED_ROLE_PERMISSIONS[action.value]
 
 
@@ -172,7 +185,7 @@ def test_route_matrix(app, client, world, as_user, actor):
             url = url_rule.build({arg: values[arg] for arg in url_rule.arguments}, append_unknown=False)[1]
             # A fresh session per call: logout routes must not end the actor's later calls.
             response = client.open(url, method=method, json={}, headers=_headers(as_user, actor))
-            allowed = _expected(declared.action, actor, school_key)
+            allowed = _expected(declared.action, actor, school_key, declared.scope)
             checked += 1
             if allowed and response.status_code in (401, 403):
                 failures.append(f"{actor} refused {method} {url} ({school_key}): {response.status_code}")

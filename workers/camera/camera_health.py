@@ -10,14 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from backend.monitoring.models import HealthStatus
+from backend.monitoring.models import HEALTH_PRIORITY, HealthStatus
 from workers.camera.detection import QualityReport
-
-#: Most important first: the one problem an operator must fix before the others can even be judged.
-PRIORITY: tuple[HealthStatus, ...] = (
-    HealthStatus.OFFLINE, HealthStatus.FROZEN, HealthStatus.OCCLUDED, HealthStatus.TOO_DARK,
-    HealthStatus.TOO_BRIGHT, HealthStatus.BLURRED, HealthStatus.COLOUR_CAST,
-)
 
 
 @dataclass(frozen=True)
@@ -33,7 +27,7 @@ class HealthChange:
 def status_of(report: QualityReport) -> HealthStatus:
     """``ok`` or the most important problem in the report."""
     values = {p.value for p in report.problems}
-    for status in PRIORITY:
+    for status in HEALTH_PRIORITY:  # most important first
         if status.value in values:
             return status
     return HealthStatus.OK

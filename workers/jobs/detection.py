@@ -25,7 +25,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.extensions import db
-from backend.monitoring.models import CameraHealthEvent, CameraMonitor, HealthStatus
+from backend.monitoring.models import CameraMonitor, HealthStatus
+from backend.monitoring.services import record_health_change
 from backend.schools.models import Camera, KitchenArea
 from backend.timeutil import utcnow
 from backend.violations.models import KIND_LABELS
@@ -202,9 +203,8 @@ def _commit(view: _CameraView, slot: int, version: int, outcome: SampleOutcome, 
         return "conflict"
     change = outcome.health_change
     if change:
-        db.session.add(CameraHealthEvent(camera_id=view.camera_id, at=at, from_status=change.from_status,
-                                         to_status=change.to_status, problems=change.problems,
-                                         metrics=change.metrics))
+        record_health_change(view.camera_id, at, change.from_status, change.to_status, change.problems,
+                             change.metrics)
     created = 0
     for event in outcome.events:
         raised = raise_violation(

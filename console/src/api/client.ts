@@ -72,12 +72,14 @@ function queryString(query: Record<string, unknown> | undefined): string {
   return text ? `?${text}` : ''
 }
 
-async function send(method: Method, template: string, options: {
+interface SendOptions {
   params?: Record<string, string | number>
   query?: Record<string, unknown>
   body?: unknown
-}): Promise<unknown> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
+}
+
+async function request(method: Method, template: string, options: SendOptions, accept: string): Promise<Response> {
+  const headers: Record<string, string> = { Accept: accept }
   const token = hooks.token()
   if (token) headers.Authorization = `Bearer ${token}`
   if (options.body !== undefined) headers['Content-Type'] = 'application/json'
@@ -86,15 +88,47 @@ async function send(method: Method, template: string, options: {
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   })
-  if (response.status === 204) return undefined
-  const payload = await response.json().catch(() => null)
   if (!response.ok) {
+    const payload = await response.json().catch(() => null)
     const error = (payload && payload.error) || {}
     if (response.status === 401) hooks.onUnauthorized()
     throw new ApiError(response.status, error.code ?? 'http_error', error.message ?? `请求失败（${response.status}）`,
       error.details ?? {})
   }
-  return payload
+  return response
+}
+
+async function send(method: Method, template: string, options: SendOptions): Promise<unknown> {
+  const response = await request(method, template, options, 'application/json')
+  if (response.status === 204) return undefined
+  return response.json().catch(() => null)
+}
+
+/** A file the API sends (an Excel export): its bytes and the download name from Content-Disposition. */
+export interface Download { blob: Blob, filename: string }
+
+/** GET a file with the session's token (a plain link cannot carry it). */
+export async function download<P extends PathsWith<'get'>>(path: P, options: {
+  params?: Record<string, string | number>
+  query?: QueryOf<Operation<'get', P>>
+} = {}): Promise<Download> {
+  const response = await request('get', path, options as SendOptions, '*/*')
+  const disposition = response.headers.get('Content-Disposition') ?? ''
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1]
+  const plain = /filename="?([^";]+)"?/i.exec(disposition)?.[1]
+  return { blob: await response.blob(), filename: encoded ? decodeURIComponent(encoded) : plain ?? 'download' }
+}
+
+/** Hand a downloaded file to the browser as a save (an object URL clicked through a temporary link). */
+export function saveFile(file: Download): void {
+  const url = URL.createObjectURL(file.blob)
+  const link = document.createElement('a')
+  link.href = url
+  link.download = file.filename
+  document.body.appendChild(link)
+  link.click()
+  link.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 1000)
 }
 
 /** GET a path; the answer is typed by the OpenAPI document. */

@@ -2418,6 +2418,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/canteens/{canteen_id}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A canteen's 台账 for one day (``day``, YYYY-MM-DD), for school staff and regulators.
+         * @description ``records`` lists the day's current records per kind (receiving, menu, sample, sample_disposal,
+         *     disinfection, accompanied_meal) with their files and, for a correction, ``amendment``; ``trace`` is the
+         *     canteen's menus with dish → ingredient batches (``receivings``) → supplier (``suppliers``, certificates
+         *     with scans); ``certificates`` lists the certificates of every supplier the day names.
+         */
+        get: {
+            parameters: {
+                query: {
+                    day: string;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canteens/{canteen_id}/menus": {
         parameters: {
             query?: never;
@@ -4611,6 +4693,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/live/camera-tree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The video wall's camera tree: every camera the caller may watch at any time, with its live state. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CameraTreeOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/live/cameras/{camera_id}/play": {
         parameters: {
             query?: never;
@@ -5749,6 +5885,398 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patrols/{patrol_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A patrol round with its cameras, what was watched when, and its findings. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    patrol_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PatrolOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrols/{patrol_id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the round with its summary. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    patrol_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["PatrolEndIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PatrolOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrols/{patrol_id}/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File a finding on a camera of the round: a snapshot now is its evidence; it opens a violation or an
+         * @description inspection finding in the same step.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    patrol_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["PatrolFindingIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PatrolFindingCreatedOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Bad Gateway */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrols/{patrol_id}/watching": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The cameras the wall shows now: the record of what was watched from when to when. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    patrol_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["WatchingIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WatchingOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/records/{record_id}": {
         parameters: {
             query?: never;
@@ -6203,6 +6731,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/regions/{region_id}/cameras/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every camera of a region's schools, as the school report; filters ``school_id`` and ``canteen_id``. */
+        get: {
+            parameters: {
+                query?: {
+                    school_id?: number | null;
+                    canteen_id?: number | null;
+                };
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CameraHealthOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions/{region_id}/inspections": {
         parameters: {
             query?: never;
@@ -6422,6 +7027,160 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/regions/{region_id}/patrols": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The region's patrol rounds, newest first. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PatrolSummaryOut"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Start a patrol round over chosen canteens of the region (none chosen: all of them). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["PatrolIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PatrolOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions/{region_id}/spot-checks": {
         parameters: {
             query?: never;
@@ -6591,7 +7350,7 @@ export interface paths {
                     limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
                     kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
-                    source?: "ai" | "record_rule" | "inspection" | "report" | null;
+                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
                     overdue?: boolean | null;
                     escalated?: boolean | null;
                 };
@@ -7204,6 +7963,86 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["AuditOut"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/cameras/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A school's cameras: health now, last seen, uptime over the last 7 days; offline ones first.
+         * @description ``online_rate`` is the cameras online now over the enabled ones. Filter: ``canteen_id``.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    school_id?: number | null;
+                    canteen_id?: number | null;
+                };
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CameraHealthOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -8451,7 +9290,7 @@ export interface paths {
                     limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
                     kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
-                    source?: "ai" | "record_rule" | "inspection" | "report" | null;
+                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
                     overdue?: boolean | null;
                 };
                 header?: never;
@@ -10426,6 +11265,33 @@ export interface components {
             school_name?: string | null;
             total?: number;
         };
+        CameraHealthItemOut: {
+            area_name?: string;
+            canteen_id?: number;
+            canteen_name?: string;
+            days?: components["schemas"]["DayUptimeOut"][];
+            enabled?: boolean;
+            id?: number;
+            known_seconds?: number;
+            last_seen_at?: string | null;
+            name?: string;
+            online?: boolean;
+            online_seconds?: number;
+            school_id?: number;
+            school_name?: string;
+            /** @description ok, offline, frozen, occluded, too_dark, too_bright, blurred, colour_cast or unknown (never reported) */
+            status?: string;
+            status_label?: string;
+            status_since?: string | null;
+            /** @description online / known time over the window */
+            uptime_percent?: number | null;
+        };
+        CameraHealthOut: {
+            cameras?: components["schemas"]["CameraHealthItemOut"][];
+            generated_at?: string;
+            online_rate?: components["schemas"]["OnlineRateOut"];
+            window?: components["schemas"]["WindowOut"];
+        };
         CameraIn: {
             /** @default true */
             enabled: boolean;
@@ -10468,6 +11334,9 @@ export interface components {
             source_url?: string;
             source_username?: string | null;
             work_hours?: components["schemas"]["WindowSchema"][];
+        };
+        CameraTreeOut: {
+            regions?: components["schemas"]["TreeRegionOut"][];
         };
         CanteenIn: {
             live_windows?: components["schemas"]["WindowSchema"][];
@@ -10568,6 +11437,10 @@ export interface components {
             date?: string;
             found?: number;
             rectified?: number;
+        };
+        DayUptimeOut: {
+            date?: string;
+            uptime_percent?: number | null;
         };
         DecisionIn: {
             approve: boolean;
@@ -10909,6 +11782,11 @@ export interface components {
             /** Format: date-time */
             updated_at?: string | null;
         };
+        OnlineRateOut: {
+            enabled?: number;
+            online?: number;
+            percent?: number | null;
+        };
         OrderIn: {
             content: string;
             /** Format: date-time */
@@ -10940,6 +11818,131 @@ export interface components {
             status?: string;
             title?: string;
             violation_ids?: number[];
+        };
+        PatrolCameraOut: {
+            area_name?: string;
+            canteen_id?: number;
+            canteen_name?: string;
+            enabled?: boolean;
+            id?: number;
+            live?: boolean;
+            name?: string;
+            school_name?: string;
+        };
+        PatrolEndIn: {
+            /** @default null */
+            summary: string | null;
+        };
+        PatrolFindingCreatedOut: {
+            camera_id?: number;
+            camera_name?: string | null;
+            canteen_id?: number;
+            canteen_name?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            description?: string;
+            id?: number;
+            inspection_finding_id?: number | null;
+            inspector_id?: number;
+            inspector_name?: string | null;
+            kind?: string;
+            patrol_id?: number;
+            school_id?: number | null;
+            school_name?: string | null;
+            severity?: string;
+            snapshot_url?: string;
+            violation_id?: number | null;
+        };
+        PatrolFindingIn: {
+            camera_id: number;
+            description: string;
+            /** @default null */
+            inspection_id: number | null;
+            /**
+             * @default null
+             * @enum {string|null}
+             */
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+            /** @default true */
+            open_violation: boolean;
+            /** @enum {string} */
+            severity: "minor" | "major" | "critical";
+        };
+        PatrolFindingOut: {
+            camera_id?: number;
+            camera_name?: string | null;
+            canteen_id?: number;
+            canteen_name?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            description?: string;
+            id?: number;
+            inspection_finding_id?: number | null;
+            inspector_id?: number;
+            inspector_name?: string | null;
+            kind?: string;
+            patrol_id?: number;
+            school_id?: number | null;
+            school_name?: string | null;
+            severity?: string;
+            snapshot_url?: string;
+            violation_id?: number | null;
+        };
+        PatrolIn: {
+            canteen_ids?: number[];
+            /** @default null */
+            title: string | null;
+        };
+        PatrolOut: {
+            cameras?: components["schemas"]["PatrolCameraOut"][];
+            canteens?: components["schemas"]["CanteenNameOut"][];
+            /** Format: date-time */
+            created_at?: string;
+            created_by_id?: number;
+            created_by_name?: string | null;
+            /** Format: date-time */
+            ended_at?: string | null;
+            finding_count?: number;
+            findings?: components["schemas"]["PatrolFindingOut"][];
+            id?: number;
+            region_id?: number;
+            region_name?: string | null;
+            /** Format: date-time */
+            started_at?: string;
+            status?: string;
+            summary?: string | null;
+            title?: string;
+            view_count?: number;
+            views?: components["schemas"]["PatrolViewOut"][];
+        };
+        PatrolSummaryOut: {
+            canteens?: components["schemas"]["CanteenNameOut"][];
+            /** Format: date-time */
+            created_at?: string;
+            created_by_id?: number;
+            created_by_name?: string | null;
+            /** Format: date-time */
+            ended_at?: string | null;
+            finding_count?: number;
+            id?: number;
+            region_id?: number;
+            region_name?: string | null;
+            /** Format: date-time */
+            started_at?: string;
+            status?: string;
+            summary?: string | null;
+            title?: string;
+            view_count?: number;
+        };
+        PatrolViewOut: {
+            camera_id?: number;
+            camera_name?: string | null;
+            canteen_id?: number;
+            /** Format: date-time */
+            ended_at?: string | null;
+            id?: number;
+            /** Format: date-time */
+            started_at?: string;
         };
         PhoneIn: {
             code: string;
@@ -11393,6 +12396,33 @@ export interface components {
             };
             timeline?: components["schemas"]["TimelineItemOut"][];
         };
+        TreeAreaOut: {
+            cameras?: components["schemas"]["TreeCameraOut"][];
+            id?: number;
+            name?: string;
+            public?: boolean;
+        };
+        TreeCameraOut: {
+            enabled?: boolean;
+            id?: number;
+            live?: boolean;
+            name?: string;
+        };
+        TreeCanteenOut: {
+            areas?: components["schemas"]["TreeAreaOut"][];
+            id?: number;
+            name?: string;
+        };
+        TreeRegionOut: {
+            id?: number;
+            name?: string;
+            schools?: components["schemas"]["TreeSchoolOut"][];
+        };
+        TreeSchoolOut: {
+            canteens?: components["schemas"]["TreeCanteenOut"][];
+            id?: number;
+            name?: string;
+        };
         UploadIn: {
             canteen_id: number;
             /** Format: binary */
@@ -11483,8 +12513,19 @@ export interface components {
             /** Format: date-time */
             visited_at?: string | null;
         };
+        WatchingIn: {
+            camera_ids: number[];
+        };
+        WatchingOut: {
+            views?: components["schemas"]["PatrolViewOut"][];
+        };
         WeChatLoginIn: {
             code: string;
+        };
+        WindowOut: {
+            days?: string[];
+            from?: string;
+            to?: string;
         };
         WindowSchema: {
             end: string;

@@ -1,18 +1,30 @@
 #!/bin/sh
 # The real API for the end-to-end tests: a fresh SQLite database, migrated and seeded with `flask seed-demo`,
 # served by gunicorn on loopback in development mode (dev-login on), with the WeChat fake (tests/fakes) for the
-# mini-program codes of scan-to-log-in. Started (and stopped) by playwright.config.ts.
+# mini-program codes of scan-to-log-in, and the media stack (`flask live media-stack`: Debian's nginx with the
+# RTMP module and the relay of the demo cameras) on two free ports, so the video wall plays real HLS. Started
+# (and stopped) by playwright.config.ts.
 set -eu
 CONSOLE=$(cd "$(dirname "$0")/../.." && pwd)
 ROOT=$(dirname "$CONSOLE")
 PY=${PYTHON:-$ROOT/.venv/bin/python}
 [ -x "$PY" ] || PY=python3
 WORK="$CONSOLE/artifacts/api"
-rm -rf "$WORK" && mkdir -p "$WORK/instance"
+rm -rf "$WORK" && mkdir -p "$WORK/instance" "$WORK/recordings" "$CONSOLE/artifacts/media-cache"
+# The demo video's H.264 copy is encoded once and kept across runs.
+ln -s "$CONSOLE/artifacts/media-cache" "$WORK/instance/media-cache"
+PORT=${CONSOLE_E2E_PORT:-5187}
+cd "$ROOT"
+MEDIA_PORTS=$("$PY" -c 'from backend.live.media_stack import free_port; print(free_port(), free_port())')
+RTMP_PORT=${MEDIA_PORTS% *}
+HLS_PORT=${MEDIA_PORTS#* }
 export APP_ENV=development FLASK_APP=backend.app:create_app PYTHONPATH="$ROOT" INSTANCE_PATH="$WORK/instance" \
   DATABASE_URL="sqlite:///$WORK/console-e2e.db" LOG_LEVEL=WARNING \
-  RATELIMIT_LOGIN="600 per minute"  # every log-in page asks for a scan ticket; the tests open many
-cd "$ROOT"
+  RATELIMIT_LOGIN="600 per minute" \
+  MEDIA_RTMP_BASE="rtmp://127.0.0.1:$RTMP_PORT/live" MEDIA_HLS_BASE="http://127.0.0.1:$HLS_PORT/hls" \
+  MEDIA_HOOK_SECRET="console-e2e-media-hook-secret-0123456789" LIVE_RECORD_DIR="$WORK/recordings" \
+  STORAGE_LOCAL_PATH="$WORK/storage"
+# (RATELIMIT_LOGIN: every log-in page asks for a scan ticket; the tests open many.)
 "$PY" -m flask db upgrade >"$WORK/migrate.log" 2>&1
 "$PY" -m flask seed-demo >"$WORK/seed.log" 2>&1
 # A second inspector of the demo county: a joint inspection needs two.
@@ -22,8 +34,14 @@ export WECHAT_API_BASE="http://127.0.0.1:$WECHAT_PORT/" WECHAT_APPID=wx_console_
 "$PY" -m tests.fakes.wechat_server --host 127.0.0.1 --port "$WECHAT_PORT" --appid "$WECHAT_APPID" \
   --secret "$WECHAT_SECRET" >"$WORK/wechat.log" 2>&1 &
 FAKE=$!
-"$PY" -m gunicorn --workers 1 --threads 4 --bind "127.0.0.1:${CONSOLE_E2E_PORT:-5187}" \
+"$PY" -m gunicorn --workers 1 --threads 8 --bind "127.0.0.1:$PORT" \
   --error-logfile "$WORK/api.log" "backend.app:create_app()" &
 API=$!
-trap 'kill $API $FAKE 2>/dev/null' EXIT INT TERM
+MEDIA=""
+trap 'kill $API $FAKE $MEDIA 2>/dev/null' EXIT INT TERM
+# The relays publish once the api answers their hooks.
+"$PY" -c "from scripts.run_demo import wait_until_up; raise SystemExit(0 if wait_until_up('http://127.0.0.1:$PORT/healthz', 60) else 1)"
+"$PY" -m flask live media-stack --rtmp-port "$RTMP_PORT" --http-port "$HLS_PORT" \
+  --api-base "http://127.0.0.1:$PORT" >"$WORK/media.log" 2>&1 &
+MEDIA=$!
 wait $API

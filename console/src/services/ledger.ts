@@ -1,0 +1,147 @@
+// 台账: one canteen's day (GET /canteens/{id}/ledger), the chain's verification and the Excel export
+// (routes of backend/records/routes.py; the ledger's shape is backend/records/ledger.py).
+import { download, get, saveFile, type Schemas } from '../api/client'
+
+export type Canteen = Schemas['CanteenOut']
+
+/** A stored photo or PDF of a record, with its short-lived signed URL. */
+export interface RecordFile {
+  upload_id: number
+  content_type: string
+  url: string
+  size: number
+  pages?: number | null
+}
+
+/** A record as the API presents it; the fields beyond these depend on its kind. */
+export interface LedgerRecord {
+  id: number
+  version_id: number
+  kind: string
+  kind_label: string
+  created_at: string
+  amendment: { amends_version_id: number, reason: string } | null
+  files: Record<string, RecordFile[]>
+  [field: string]: unknown
+}
+
+export interface TraceIngredient {
+  item_id: number
+  ingredient: string
+  batch: string
+  missing: boolean
+  receiving_id?: number
+  supplier_id?: number
+  certificate_status?: string
+}
+
+export interface TraceMeal {
+  meal: string
+  meal_label: string
+  menu: null | {
+    id: number
+    amendment: LedgerRecord['amendment']
+    dishes: { dish_id: number, name: string, traceable: boolean, ingredients: TraceIngredient[] }[]
+  }
+}
+
+export interface Ledger {
+  school_id: number
+  school_name: string
+  canteen_id: number
+  canteen_name: string
+  date: string
+  amendments: number
+  records: Record<string, LedgerRecord[]>
+  trace: { meals: TraceMeal[] }
+  receivings: Record<string, { received_at: string, receiver_name: string }>
+  suppliers: Record<string, { name?: string, certificate_status?: string }>
+  certificates: Record<string, LedgerRecord[]>
+}
+
+/** GET /canteens/{id}/records/verify (backend/records/chain.py VerifyResult.as_dict). */
+export interface ChainResult {
+  ok: boolean
+  checked: number
+  head: { seq: number, hash: string }
+  first_broken: null | { seq: number, entry_id: number | null, kind: string | null, problem: string, message: string }
+}
+
+/** The sections of the page, in order, with the kind each lists. */
+export const SECTIONS: { kind: string, title: string }[] = [
+  { kind: 'receiving', title: '进货查验' }, { kind: 'menu', title: '菜单' }, { kind: 'sample', title: '留样' },
+  { kind: 'sample_disposal', title: '留样处置' }, { kind: 'disinfection', title: '消毒' },
+  { kind: 'accompanied_meal', title: '陪餐' },
+]
+
+const FILE_ROLES: Record<string, string> = {
+  photo: '照片', scan: '扫描件', invoice: '票据', inspection_report: '检验报告',
+}
+
+/** The canteens of a school (the picker after the school). */
+export function loadCanteens(schoolId: number): Promise<Canteen[]> {
+  return get('/schools/{school_id}/canteens', { params: { school_id: schoolId } }) as Promise<Canteen[]>
+}
+
+/** Everything a canteen recorded on a day (YYYY-MM-DD). */
+export async function loadLedger(canteenId: number, day: string): Promise<Ledger> {
+  return await get('/canteens/{canteen_id}/ledger', { params: { canteen_id: canteenId }, query: { day } }) as unknown as Ledger
+}
+
+/** Recompute the canteen's record chain on the server. */
+export async function verifyChain(canteenId: number): Promise<ChainResult> {
+  return await get('/canteens/{canteen_id}/records/verify', { params: { canteen_id: canteenId } }) as unknown as ChainResult
+}
+
+/** The verification result in words: intact, or the row where the chain breaks and why. */
+export function chainSummary(result: ChainResult): string {
+  if (result.ok) return `记录链完整：已校验 ${result.checked} 条记录，未发现改动`
+  const broken = result.first_broken
+  return `记录链在第 ${broken?.seq ?? '?'} 条记录处断开：${broken?.message ?? ''}`
+}
+
+/** Download the canteen's records of a date range as an Excel workbook (the export is audited). */
+export async function exportLedger(canteenId: number, from: string, to: string): Promise<string> {
+  const file = await download('/canteens/{canteen_id}/records/export',
+    { params: { canteen_id: canteenId }, query: { from, to } })
+  saveFile(file)
+  return file.filename
+}
+
+export interface FileLink { label: string, url: string, pdf: boolean, upload_id: number }
+
+/** A record's files as links for the viewer: 照片 1, 扫描件 2, ... */
+export function fileLinks(files: Record<string, RecordFile[]> | undefined): FileLink[] {
+  const links: FileLink[] = []
+  for (const [role, list] of Object.entries(files ?? {})) {
+    list.forEach((file, index) => links.push({
+      label: `${FILE_ROLES[role] ?? role}${list.length > 1 ? ` ${index + 1}` : ''}`,
+      url: file.url, pdf: file.content_type === 'application/pdf', upload_id: file.upload_id,
+    }))
+  }
+  return links
+}
+
+/** A line that names a record on the page (what it is, by kind). */
+export function describe(record: LedgerRecord): string {
+  const r = record as Record<string, unknown>
+  // A certificate's own kind (营业执照, ...) replaces the record kind in the API's shape.
+  if ('valid_until' in r) return `${r.supplier_name ?? ''} · ${r.kind_label} ${r.number} · 有效期至 ${r.valid_until}（${r.status_label}）`
+  switch (record.kind) {
+    case 'receiving':
+      return `${r.supplier_name ?? ''} · ${(r.items as { ingredient: string, batch: string }[] ?? [])
+        .map((i) => `${i.ingredient}（${i.batch}）`).join('、')}`
+    case 'menu':
+      return `${r.meal_label} · ${(r.dishes as { name: string }[] ?? []).map((d) => d.name).join('、')}`
+    case 'sample':
+      return `${r.meal_label} · ${r.dish_name} ${r.weight_g} 克 · ${r.sampler_name}`
+    case 'sample_disposal':
+      return `留样 #${r.sample_id} · ${r.disposer_name}`
+    case 'disinfection':
+      return `${r.meal_label} · ${r.target_name} · ${r.method_label} · ${r.operator_name}`
+    case 'accompanied_meal':
+      return `${r.meal_label} · ${r.companion_name}（${r.companion_role_label}）· ${r.rating} 分 · ${r.remarks ?? ''}`
+    default:
+      return record.kind_label
+  }
+}

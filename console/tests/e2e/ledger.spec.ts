@@ -1,0 +1,163 @@
+// 台账 and 摄像头 in Chromium against the real API on the demo seed (tests/e2e/serve.sh): a record and its
+// photo, the chain's verification, the Excel export opened and read, a certificate scan from the trace, and
+// the cameras with the offline one first. Screenshots in artifacts/screenshots/.
+import { execFileSync } from 'node:child_process'
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
+
+test.describe.configure({ mode: 'serial' })
+
+const SHOTS = 'artifacts/screenshots'
+const PYTHON = process.env.PYTHON ?? 'python3'
+
+async function token(request: APIRequestContext, openid: string): Promise<string> {
+  const response = await request.post('/api/v1/auth/dev-login', { data: { openid } })
+  expect(response.ok()).toBeTruthy()
+  return (await response.json()).token
+}
+
+async function api(request: APIRequestContext, bearer: string, path: string): Promise<any> {
+  const response = await request.get(`/api/v1${path}`, { headers: { Authorization: `Bearer ${bearer}` } })
+  expect(response.ok(), `${path}: ${await response.text()}`).toBeTruthy()
+  return response.json()
+}
+
+async function login(page: Page, openid: string): Promise<void> {
+  await page.goto('/console/login')
+  await page.click(`[data-test="login-${openid}"]`)
+  await expect(page).toHaveURL(/\/console\/overview/)
+}
+
+/** Yesterday in Asia/Shanghai: the demo seed's complete day (every meal served, one record corrected). */
+function yesterday(): string {
+  const shanghai = new Date(Date.now() + 8 * 3600_000 - 86400_000)
+  return shanghai.toISOString().slice(0, 10)
+}
+
+/** Wait until an <img> really decoded its picture (a broken URL leaves naturalWidth at 0). */
+async function expectLoadedImage(page: Page, selector: string): Promise<void> {
+  await expect.poll(() => page.locator(selector).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
+    .toBeGreaterThan(0)
+}
+
+test('a regulator reads a canteen day: a record and its photo, the chain, the trace, the Excel export',
+  async ({ page, request }) => {
+    const regulator = await token(request, 'demo-regulator')
+    const [school] = await api(request, regulator, '/schools')
+    const [canteen] = await api(request, regulator, `/schools/${school.id}/canteens`)
+    const day = yesterday()
+    await login(page, 'demo-regulator')
+    await page.click('.el-menu-item:has-text("台账")')
+    await expect(page).toHaveURL(/\/console\/ledger/)
+    await page.goto(`/console/ledger?school=${school.id}&canteen=${canteen.id}&day=${day}`)
+    await expect(page.locator('[data-test=ledger-meta]')).toContainText(`${school.name} · ${canteen.name} · ${day}`)
+
+    // The chain's verification, as the API computes it.
+    const verify = await api(request, regulator, `/canteens/${canteen.id}/records/verify`)
+    expect(verify.ok).toBe(true)
+    await expect(page.locator('[data-test=chain]')).toContainText(`记录链完整：已校验 ${verify.checked} 条记录`)
+
+    // The corrected accompanied meal is shown as a correction, with its reason in the record.
+    const accompanied = page.locator('[data-test=section-accompanied_meal] .el-table__row')
+    await expect(accompanied).toHaveCount(1)
+    await expect(accompanied.locator('[data-test=amended]')).toHaveText('更正')
+    await accompanied.click()
+    await expect(page.locator('[data-test=record-amendment]')).toContainText('评分和意见登记有误')
+    await page.keyboard.press('Escape')
+    await expect(page.locator('[data-test=record-amendment]')).toBeHidden()
+
+    // A receiving record, then its invoice photo in the viewer (the signed URL really serves a picture).
+    const receiving = page.locator('[data-test=section-receiving] .el-table__row').first()
+    await receiving.click()
+    const drawer = page.locator('.el-drawer')
+    await expect(drawer).toContainText('进货查验')
+    await drawer.locator('[data-test=file]').first().click()
+    await expect(page.locator('[data-test=viewer-image]')).toBeVisible()
+    await expectLoadedImage(page, '[data-test=viewer-image]')
+    await page.screenshot({ path: `${SHOTS}/ledger-photo.png` })
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Escape')
+
+    // The trace: a dish's ingredient names its supplier's certificate, whose scan opens too.
+    await expect(page.locator('[data-test=trace-dish]').first()).toContainText('批号')
+    await page.locator('[data-test=certificate]').first().click()
+    await expect(page.locator('.el-drawer')).toContainText('有效期至')
+    await page.locator('.el-drawer [data-test=file]').first().click()
+    await expectLoadedImage(page, '[data-test=viewer-image]')
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Escape')
+    await page.waitForLoadState('networkidle')
+    await page.screenshot({ path: `${SHOTS}/ledger.png`, fullPage: true })
+
+    // The Excel export of the day: downloaded through the page, then opened as a workbook and read.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=export]')])
+    expect(download.suggestedFilename()).toBe(`${school.name}-${canteen.name}-食堂记录-${day.replaceAll('-', '')}-${day.replaceAll('-', '')}.xlsx`)
+    const path = test.info().outputPath('export.xlsx')
+    await download.saveAs(path)
+    await expect(page.locator('[data-test=exported]')).toContainText('已导出')
+    const read = execFileSync(PYTHON, ['-c', `
+import json, sys
+from openpyxl import load_workbook
+book = load_workbook(sys.argv[1], read_only=True)
+meals = [row for row in book["陪餐记录"].iter_rows(min_row=2, values_only=True)]
+check = {row[0]: row[1] for row in book["校验信息"].iter_rows(min_row=2, values_only=True)}
+print(json.dumps({"sheets": book.sheetnames, "meals": meals, "check": check}, ensure_ascii=False, default=str))
+`, path]).toString()
+    const workbook = JSON.parse(read)
+    expect(workbook.sheets).toContain('进货查验')
+    expect(workbook.meals).toHaveLength(1)
+    expect(workbook.meals[0][1]).toBe(day)
+    expect(workbook.meals[0][6]).toBe('菜品温度适宜，青菜略咸，已提醒厨师减盐。')  // the corrected version
+    expect(workbook.meals[0][7]).toBe('评分和意见登记有误，按陪餐记录本更正')
+    expect(workbook.check['记录链校验']).toBe('完整，未发现改动')
+    expect(workbook.check['食堂']).toBe(canteen.name)
+  })
+
+test('the cameras page lists the offline camera first with its 7-day uptime', async ({ page, request }) => {
+  const regulator = await token(request, 'demo-regulator')
+  const me = await api(request, regulator, '/me')
+  const report = await api(request, regulator, `/regions/${me.regulator_scopes[0].region_id}/cameras/health`)
+  expect(report.cameras[0].status).toBe('offline')
+  await login(page, 'demo-regulator')
+  await page.click('.el-menu-item:has-text("摄像头")')
+  await expect(page).toHaveURL(/\/console\/cameras/)
+  const rows = page.locator('[data-test=cameras] .el-table__row')
+  await expect(rows).toHaveCount(report.cameras.length)
+  await expect(rows.first().locator('[data-test=camera-status]')).toHaveText('离线')
+  await expect(rows.first()).toContainText(report.cameras[0].name)
+  await expect(rows.first().locator('[data-test=uptime]')).toHaveText(`${report.cameras[0].uptime_percent}%`)
+  await expect(rows.first().locator('[data-test=uptime-bars] .bar')).toHaveCount(7)
+  // No row after an offline one is offline... and every offline one comes before the rest.
+  const statuses = await rows.locator('[data-test=camera-status]').allInnerTexts()
+  const firstOther = statuses.findIndex((s) => s !== '离线')
+  expect(statuses.slice(firstOther)).not.toContain('离线')
+  await expect(page.locator('[data-test=online-rate] [data-test=value]'))
+    .toHaveText(`${report.online_rate.percent}%`)
+  await page.waitForLoadState('networkidle')
+  await page.screenshot({ path: `${SHOTS}/cameras.png`, fullPage: true })
+
+  // The school filter narrows the list to one school's cameras.
+  const schools = await api(request, regulator, '/schools')
+  const other = schools[1]
+  await page.click('[data-test=cameras-school]')
+  await page.locator('.el-select-dropdown__item:visible', { hasText: other.name }).click()
+  const narrowed = await api(request, regulator,
+    `/regions/${me.regulator_scopes[0].region_id}/cameras/health?school_id=${other.id}`)
+  await expect(rows).toHaveCount(narrowed.cameras.length)
+  expect(await page.locator('[data-test=cameras] .el-table__row').allInnerTexts())
+    .toEqual(expect.arrayContaining([expect.stringContaining(other.name)]))
+})
+
+test('a principal sees their own school only, in both pages', async ({ page, request }) => {
+  const principal = await token(request, 'demo-principal-1')
+  const me = await api(request, principal, '/me')
+  const schoolId = me.memberships.find((m: any) => m.role === 'principal').school_id
+  await login(page, 'demo-principal-1')
+  await page.goto('/console/ledger')
+  await expect(page.locator('[data-test=ledger-school]')).toHaveCount(0)
+  await expect(page.locator('[data-test=ledger-meta]')).toContainText(me.memberships[0].school_name)
+  await expect(page.locator('[data-test=chain]')).toContainText('记录链完整')
+  await page.goto('/console/cameras')
+  const report = await api(request, principal, `/schools/${schoolId}/cameras/health`)
+  await expect(page.locator('[data-test=cameras] .el-table__row')).toHaveCount(report.cameras.length)
+  expect(new Set(report.cameras.map((c: any) => c.school_id))).toEqual(new Set([schoolId]))
+})

@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { configureClient, download } from '../../src/api/client'
+import { canteensOf, dayBar, loadCameraHealth, percentText, statusType, type CameraHealth } from '../../src/services/cameras'
+import { chainSummary, describe as describeRecord, fileLinks, loadLedger, type LedgerRecord } from '../../src/services/ledger'
+
+function json(body: unknown): Response {
+  return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } })
+}
+
+describe('ledger service', () => {
+  afterEach(() => vi.unstubAllGlobals())
+
+  it('asks for one canteen day', async () => {
+    const urls: string[] = []
+    vi.stubGlobal('fetch', async (url: string) => { urls.push(url); return json({ canteen_id: 3, records: {} }) })
+    configureClient({ token: () => 't', onUnauthorized: () => undefined })
+    const ledger = await loadLedger(3, '2026-12-05')
+    expect(urls).toEqual(['/api/v1/canteens/3/ledger?day=2026-12-05'])
+    expect(ledger.canteen_id).toBe(3)
+  })
+
+  it('says whether the chain is intact or where it breaks', () => {
+    const head = { seq: 50, hash: 'ab' }
+    expect(chainSummary({ ok: true, checked: 50, head, first_broken: null }))
+      .toBe('记录链完整：已校验 50 条记录，未发现改动')
+    expect(chainSummary({ ok: false, checked: 12, head, first_broken: {
+      seq: 12, entry_id: 40, kind: 'sample', problem: 'hash_mismatch', message: '记录内容与其哈希不符，记录在写入后被改动' } }))
+      .toBe('记录链在第 12 条记录处断开：记录内容与其哈希不符，记录在写入后被改动')
+  })
+
+  it('names files by role and marks PDFs', () => {
+    const file = (id: number, type: string) => ({ upload_id: id, content_type: type, url: `/f/${id}`, size: 1 })
+    expect(fileLinks({ photo: [file(1, 'image/jpeg')], scan: [file(2, 'image/png'), file(3, 'application/pdf')] })).toEqual([
+      { label: '照片', url: '/f/1', pdf: false, upload_id: 1 },
+      { label: '扫描件 1', url: '/f/2', pdf: false, upload_id: 2 },
+      { label: '扫描件 2', url: '/f/3', pdf: true, upload_id: 3 },
+    ])
+    expect(fileLinks(undefined)).toEqual([])
+  })
+
+  it('describes records of every kind, certificates by their own kind', () => {
+    const base = { id: 1, version_id: 1, created_at: '', amendment: null, files: {} }
+    expect(describeRecord({ ...base, kind: 'receiving', kind_label: '进货查验', supplier_name: '绿源',
+      items: [{ ingredient: '青菜', batch: 'B1' }, { ingredient: '番茄', batch: 'B2' }] } as LedgerRecord))
+      .toBe('绿源 · 青菜（B1）、番茄（B2）')
+    expect(describeRecord({ ...base, kind: 'accompanied_meal', kind_label: '陪餐', meal_label: '午餐',
+      companion_name: '张明', companion_role_label: '学校负责人', rating: 4, remarks: '略咸' } as LedgerRecord))
+      .toBe('午餐 · 张明（学校负责人）· 4 分 · 略咸')
+    expect(describeRecord({ ...base, kind: 'business_licence', kind_label: '营业执照', supplier_name: '绿源',
+      number: 'N1', valid_until: '2028-01-01', status_label: '有效' } as LedgerRecord))
+      .toBe('绿源 · 营业执照 N1 · 有效期至 2028-01-01（有效）')
+  })
+
+  it('downloads a file with the token and its UTF-8 name', async () => {
+    let headers: Record<string, string> = {}
+    vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
+      headers = init.headers as Record<string, string>
+      return new Response(new Uint8Array([80, 75, 3, 4]), { status: 200, headers: {
+        'Content-Disposition': `attachment; filename=records.xlsx; filename*=UTF-8''${encodeURIComponent('学校-食堂.xlsx')}` } })
+    })
+    configureClient({ token: () => 'tok', onUnauthorized: () => undefined })
+    const file = await download('/canteens/{canteen_id}/records/export',
+      { params: { canteen_id: 1 }, query: { from: '2026-12-01', to: '2026-12-05' } })
+    expect(headers.Authorization).toBe('Bearer tok')
+    expect(file.filename).toBe('学校-食堂.xlsx')
+    expect(new Uint8Array(await file.blob.arrayBuffer())).toEqual(new Uint8Array([80, 75, 3, 4]))
+  })
+})
+
+describe('cameras service', () => {
+  afterEach(() => vi.unstubAllGlobals())
+
+  it('asks the region or the school route with the filters', async () => {
+    const urls: string[] = []
+    vi.stubGlobal('fetch', async (url: string) => { urls.push(url); return json({ cameras: [] }) })
+    configureClient({ token: () => 't', onUnauthorized: () => undefined })
+    await loadCameraHealth({ kind: 'region', id: 3, name: '西湖区', role: 'regulator' }, { school_id: 2 })
+    await loadCameraHealth({ kind: 'school', id: 1, name: '甲校', role: 'principal' }, { school_id: 9, canteen_id: 4 })
+    expect(urls).toEqual(['/api/v1/regions/3/cameras/health?school_id=2', '/api/v1/schools/1/cameras/health?canteen_id=4'])
+  })
+
+  it('shows figures, colours and bars', () => {
+    expect(percentText(97.4)).toBe('97.4%')
+    expect(percentText(null)).toBe('—')
+    expect([statusType('ok'), statusType('offline'), statusType('blurred'), statusType('unknown')])
+      .toEqual(['success', 'danger', 'warning', 'info'])
+    expect(dayBar(100)).toEqual({ height: 100, color: '#67c23a' })
+    expect(dayBar(91.7).color).toBe('#e6a23c')
+    expect(dayBar(50).color).toBe('#f56c6c')
+    expect(dayBar(null)).toEqual({ height: 4, color: '#dcdfe6' })
+  })
+
+  it('lists the canteens of a report once, optionally of one school', () => {
+    const cams = [
+      { school_id: 1, school_name: '甲校', canteen_id: 1, canteen_name: '食堂' },
+      { school_id: 1, school_name: '甲校', canteen_id: 1, canteen_name: '食堂' },
+      { school_id: 2, school_name: '乙校', canteen_id: 5, canteen_name: '二食堂' },
+    ] as CameraHealth[]
+    expect(canteensOf(cams)).toEqual([{ id: 1, name: '甲校 食堂' }, { id: 5, name: '乙校 二食堂' }])
+    expect(canteensOf(cams, 2)).toEqual([{ id: 5, name: '乙校 二食堂' }])
+  })
+})

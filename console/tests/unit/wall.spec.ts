@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest'
+import { flattenTree, pageCount, pageOf, type TreeRegion } from '../../src/services/wall'
+
+describe('the wall', () => {
+  it('walks the chosen cameras page by page and wraps around', () => {
+    const cameras = [1, 2, 3, 4, 5, 6]
+    expect(pageOf(cameras, 4, 0)).toEqual([1, 2, 3, 4])
+    expect(pageOf(cameras, 4, 1)).toEqual([5, 6])
+    expect(pageOf(cameras, 4, 2)).toEqual([1, 2, 3, 4])
+    expect(pageOf(cameras, 9, 5)).toEqual(cameras)
+    expect(pageCount(6, 4)).toBe(2)
+    expect(pageCount(0, 4)).toBe(1)
+  })
+
+  it('flattens the camera tree with where each camera is and whether it is live', () => {
+    const tree: TreeRegion[] = [{ id: 3, name: '西湖区', schools: [{ id: 1, name: '甲校', canteens: [{ id: 7, name: '食堂',
+      areas: [{ id: 9, name: '热菜区', public: true, cameras: [{ id: 11, name: '一号', enabled: true, live: true },
+        { id: 12, name: '二号', enabled: false, live: false }] }] }] }] }]
+    expect(flattenTree(tree)).toEqual([
+      { id: 11, name: '一号', live: true, place: '甲校 · 热菜区', canteenId: 7 },
+      { id: 12, name: '二号', live: false, place: '甲校 · 热菜区', canteenId: 7 },
+    ])
+  })
+})
