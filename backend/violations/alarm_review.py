@@ -112,7 +112,8 @@ def _apply(violation: Violation, review: AlarmReview, now: datetime) -> None:
             db.session.add(ViolationEvent(violation_id=violation.id, at=now, actor_id=actor_id, action="escalate",
                                           from_status=violation.status, to_status=violation.status,
                                           reason=review.reason or "告警审核升级督办", details=details))
-        elif not raise_level(violation, level, now, actor_id, review.reason or "告警审核升级督办", reviewed=True):
+        elif not raise_level(violation, level, now, actor_id, review.reason or "告警审核升级督办", reviewed=True,
+                             details=details):
             db.session.rollback()
             raise ApiError(409, "conflict", "该问题刚被其他人处理，请刷新后重试", {"action": "escalate"})
 

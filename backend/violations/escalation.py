@@ -9,6 +9,7 @@ event and notices, guarded by a conditional UPDATE, so concurrent or repeated ru
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
@@ -56,7 +57,7 @@ def _escalate_one(violation_id: int, now: datetime) -> int:
 
 
 def raise_level(violation: Violation, level: int, now: datetime, actor_id: int | None, reason: str, *,
-                reviewed: bool = False) -> bool:
+                reviewed: bool = False, details: dict[str, Any] | None = None) -> bool:
     """Move a violation from its current escalation level to ``level`` with its event and notices, uncommitted.
 
     A conditional UPDATE: False (nothing written) when another run changed the level or status first.
@@ -71,7 +72,7 @@ def raise_level(violation: Violation, level: int, now: datetime, actor_id: int |
     db.session.refresh(violation)
     event = ViolationEvent(violation_id=violation.id, at=now, actor_id=actor_id, action="escalate",
                            from_status=violation.status, to_status=violation.status, reason=reason,
-                           details={"level": level})
+                           details={**(details or {}), "level": level})
     db.session.add(event)
     db.session.flush()
     notify_escalated(violation, level, now, reviewed=reviewed)

@@ -64,6 +64,9 @@ def test_escalate_brings_in_the_regulator(client, as_user, kitchen):
     assert "demo-regulator" in notice_recipients(vid)
     detail = client.get(f"/api/v1/violations/{vid}", headers=as_user("demo-principal-1")).json
     assert detail["reviewer"] == "regulator"
+    event = db.session.scalar(sa.select(ViolationEvent).where(ViolationEvent.violation_id == vid,
+                                                              ViolationEvent.action == "escalate"))
+    assert (event.details["verdict"], event.details["level"], event.reason) == ("escalated", 2, "屡次出现")
 
 
 def test_same_verdict_again_is_idempotent_and_a_different_one_is_409(client, as_user, kitchen):
