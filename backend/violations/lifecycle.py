@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from backend.db_util import insert_if_absent
 from backend.errors import ApiError
 from backend.extensions import db
 from backend.notices import violation_notices
@@ -26,11 +27,14 @@ from backend.timeutil import utcnow
 from backend.violations.models import (
     ACTIVE_STATUSES,
     STATUS_LABELS,
+    AlarmReview,
+    AlarmVerdict,
     Rectification,
     Resolution,
     Verdict,
     Violation,
     ViolationEvent,
+    ViolationSource,
     ViolationStatus,
 )
 
@@ -158,8 +162,27 @@ def dismiss_violation(actor: Principal, violation: Violation, reason: str, now: 
     """Close a violation that was a false alarm (e.g. a mis-detection), with the reason on record."""
     now = now or utcnow()
     check_reviewer(actor, violation)
-    event = transition(violation, "dismiss", actor.user.id, now, reason=reason,
-                       values={"closed_at": now, "resolution": Resolution.DISMISSED})
-    violation_notices.notify_dismissed(violation, event.id, reason, actor.user.id, now)
+    close_as_dismissed(violation, actor.user.id, reason, now)
+    if violation.source == ViolationSource.AI:
+        _record_false_positive(violation, actor.user_id, reason, now)
     db.session.commit()
     return violation
+
+
+def _record_false_positive(violation: Violation, actor_id: int, reason: str, now: datetime) -> None:
+    """An AI alarm withdrawn from its page is a false positive in the review's counts too (unless judged already)."""
+    from backend.violations import alarm_signal
+
+    if insert_if_absent(AlarmReview, dict(violation_id=violation.id, verdict=AlarmVerdict.FALSE_POSITIVE,
+                                          reason=reason, reviewer_id=actor_id, reviewed_at=now),
+                        ["violation_id"]) is not None:
+        alarm_signal.signal_after_commit(violation.school_id, violation.id, new=False)
+
+
+def close_as_dismissed(violation: Violation, actor_id: int, reason: str, now: datetime,
+                       details: dict[str, Any] | None = None) -> ViolationEvent:
+    """The dismissal itself, uncommitted, for a caller that checked who may do it (also the alarm review)."""
+    event = transition(violation, "dismiss", actor_id, now, reason=reason, details=details,
+                       values={"closed_at": now, "resolution": Resolution.DISMISSED})
+    violation_notices.notify_dismissed(violation, event.id, reason, actor_id, now)
+    return event

@@ -1,13 +1,13 @@
 """school admin: a parent's invite may name the child's class
 
-Revision 0023_school_admin after 0021_console_indexes, written 2026-12-06.
+Revision 0023_school_admin after 0022_alarm_review, written 2026-12-06.
 """
 from alembic import op
 from migrations.columns import integer
 
 
 revision = '0023_school_admin'
-down_revision = '0021_console_indexes'
+down_revision = '0022_alarm_review'
 
 
 def upgrade():
