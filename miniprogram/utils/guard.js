@@ -30,6 +30,27 @@ const NEEDS = {
   violationDetails: 'violation.read',
 };
 
+/**
+ * The regulator's pages and the action each needs of `capabilities.regulator` (what a regulator may do in
+ * every school of the regions in `regulator_scopes`).
+ */
+const REGULATOR_NEEDS = {
+  overview: 'stats.read',
+  inspect: 'inspect',
+};
+
+/** Flags of the regulator's pages, {overview: true, ...}: all for an admin, none for a school member. */
+function regulatorAbilities(user) {
+  const capabilities = (user && user.capabilities) || {};
+  const actions = capabilities.admin ? Object.values(REGULATOR_NEEDS) : capabilities.regulator || [];
+  const flags = {};
+  Object.keys(REGULATOR_NEEDS).forEach((what) => {
+    flags[what] = actions.indexOf(REGULATOR_NEEDS[what]) >= 0;
+  });
+  flags.any = Object.keys(REGULATOR_NEEDS).some((what) => flags[what]);
+  return flags;
+}
+
 /** The actions `/me` says the user may take in a school (an admin may take all). */
 function capabilitiesIn(schoolId, user) {
   const capabilities = (user && user.capabilities) || {};
@@ -51,8 +72,9 @@ function abilities(actions) {
 }
 
 /**
- * Make sure the user is signed in and bound. Resolves {user, schoolId, abilities}; with
- * `{bound: false}` it also resolves for users without a binding (the bind and me pages).
+ * Make sure the user is signed in and bound. Resolves {user, schoolId, abilities, regulator} (`regulator`:
+ * the flags of `regulatorAbilities`); with `{bound: false}` it also resolves for users without a binding (the
+ * bind and me pages), with `{regulator: true}` for regulators without one (the pages they read too).
  */
 function ready(options = {}) {
   const needBinding = options.bound !== false;
@@ -60,11 +82,23 @@ function ready(options = {}) {
   return start.then((user) => {
     session.saveUser(user);
     const schoolId = session.currentSchoolId(user);
-    if (needBinding && !schoolId) {
+    const regulator = regulatorAbilities(user);
+    if (needBinding && !schoolId && !(options.regulator && regulator.any)) {
       wx.reLaunch({ url: BIND_PAGE });
       throw new NotBound();
     }
-    return { user, schoolId, abilities: abilities(schoolId ? capabilitiesIn(schoolId, user) : []) };
+    return { user, schoolId, abilities: abilities(schoolId ? capabilitiesIn(schoolId, user) : []), regulator };
+  });
+}
+
+/**
+ * The regulator's pages: signed in with the page's ability (`what` of REGULATOR_NEEDS). Resolves the context of
+ * `ready` with `regions`, the regions regulated ([{region_id, region_name}]); refuses anyone else in words.
+ */
+function readyAsRegulator(what) {
+  return ready({ bound: false }).then((ctx) => {
+    if (!ctx.regulator[what]) throw new Error('该功能仅对监管部门开放');
+    return Object.assign({}, ctx, { regions: ctx.user.regulator_scopes || [] });
   });
 }
 
@@ -79,4 +113,6 @@ function loadFailed(page) {
   };
 }
 
-module.exports = { ready, can, abilities, capabilitiesIn, loadFailed, NotBound, BIND_PAGE };
+module.exports = {
+  ready, readyAsRegulator, regulatorAbilities, can, abilities, capabilitiesIn, loadFailed, NotBound, BIND_PAGE,
+};
