@@ -1,14 +1,7 @@
 /** A regulator on the phone: the entries on 我的, 监管总览 and the lists behind its figures, 检查走访. */
 const {
-  boot, signIn, openPage, text, tap, type, find, findAll, query, pick, fixture,
+  as, openPage, text, tap, type, find, findAll, query, pick, fixture,
 } = require('../helpers/mp');
-
-function as(role) {
-  const env = boot();
-  signIn(`auth_wechat_${role}`);
-  env.server.serve(`me_${role}`);
-  return env;
-}
 
 const REGION_STATS = { query: { region_id: '3' } };
 
