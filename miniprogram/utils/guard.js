@@ -1,11 +1,13 @@
 /**
  * What every page needs before it loads data: a session, the user's bindings, the school being viewed
- * and what the user may do there. A user without an active binding is sent to the bind page.
+ * and what the user may do there. A user without an active binding is sent to the bind page, a regulator
+ * without one to 我的 (their pages).
  */
 const http = require('./request');
 const session = require('./session');
 
 const BIND_PAGE = '/pages/accounts/bind/index';
+const ME_PAGE = '/pages/accounts/me/index';
 
 class NotBound extends Error {
   constructor() {
@@ -84,7 +86,9 @@ function ready(options = {}) {
     const schoolId = session.currentSchoolId(user);
     const regulator = regulatorAbilities(user);
     if (needBinding && !schoolId && !(options.regulator && regulator.any)) {
-      wx.reLaunch({ url: BIND_PAGE });
+      // A regulator has no school to bind: their pages are on 我的.
+      if (regulator.any) wx.switchTab({ url: ME_PAGE });
+      else wx.reLaunch({ url: BIND_PAGE });
       throw new NotBound();
     }
     return { user, schoolId, abilities: abilities(schoolId ? capabilitiesIn(schoolId, user) : []), regulator };
@@ -104,7 +108,7 @@ function readyAsRegulator(what) {
 
 /**
  * The rejection handler of a page's load: the failure's message on the page, except for a user not bound to
- * a school (`ready` has already sent them to bind).
+ * a school (`ready` has already sent them to bind, or a regulator to 我的).
  */
 function loadFailed(page) {
   return (err) => {

@@ -26,6 +26,13 @@ describe('我的', () => {
     expect(wx.__state.navigations.pop().url).toBe('/pages/regulators/inspections/index');
   });
 
+  test('the school tabs send a regulator without a school to 我的, not to bind a school', async () => {
+    const { server, wx } = as('regulator');
+    await openPage('pages/records/today/index');
+    expect(wx.__state.navigations).toEqual([{ kind: 'switchTab', url: '/pages/accounts/me/index', delta: null }]);
+    expect(server.unmatched()).toEqual([]);
+  });
+
   test('a principal does not', async () => {
     as('principal');
     const page = await openPage('pages/accounts/me/index');
