@@ -30,7 +30,7 @@ function ranked(rows) {
 
 Component({
   behaviors: [loadedPage],
-  data: { region: {}, regions: [], stats: {}, rateText: '', hoursText: '', kinds: [], ranking: [], children: [] },
+  data: { region: {}, stats: {}, rateText: '', hoursText: '', kinds: [], ranking: [], children: [] },
   methods: {
     onLoad(query) {
       this.regionId = query && query.region_id ? Number(query.region_id) : null;
@@ -47,16 +47,16 @@ Component({
           return Promise.all(own.map((school) => regulators.stats({ school_id: school.id }, { silent: true })
             .then((s) => ({ id: school.id, name: school.name, found: s.found, in_progress: s.in_progress,
               overdue: s.overdue, rateText: percent(s.rectification_rate) }))))
-            .then((rows) => ({ regionId, regions, stats, ranking: ranked(rows), children: regulators.childRegions(tree, regionId) }));
+            .then((rows) => ({ regionId, stats, ranking: ranked(rows), children: regulators.childRegions(tree, regionId) }));
         });
       });
     },
 
-    show({ regionId, regions, stats, ranking, children }) {
+    show({ regionId, stats, ranking, children }) {
       this.period = stats.period;
       wx.setNavigationBarTitle({ title: `${stats.scope.name}监管总览` });
       this.setData({
-        loading: false, region: { id: regionId, name: stats.scope.name }, regions, stats, ranking, children,
+        loading: false, region: { id: regionId, name: stats.scope.name }, stats, ranking, children,
         rateText: percent(stats.rectification_rate),
         hoursText: stats.median_hours_to_rectify === null ? '—' : `${stats.median_hours_to_rectify} 小时`,
         kinds: stats.by_kind.filter((k) => k.found > 0),
