@@ -22,9 +22,10 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 
 from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
-from backend.permissions import Action, Principal, allowed
+from backend.permissions import Action, Principal, allowed, sees_only_public
 from backend.schools.models import Region, School
 from backend.timeutil import SHANGHAI, shanghai_iso, to_shanghai, utcnow
+from backend.violations.alarm_visibility import public_condition
 from backend.violations.models import (
     ACTIVE_STATUSES,
     KIND_LABELS,
@@ -64,8 +65,10 @@ def resolve_scope(principal: Principal, school_id: int | None, region_id: int | 
             raise not_found("学校")
         if not allowed(principal, Action.STATS_READ, school):
             raise forbidden("无权查看该学校的统计")
-        return Scope(Violation.school_id == school.id, {"type": "school", "school_id": school.id,
-                                                          "name": school.name})
+        condition = Violation.school_id == school.id
+        if sees_only_public(principal, school):  # parents' figures never count an alarm held from them
+            condition = and_(condition, public_condition())
+        return Scope(condition, {"type": "school", "school_id": school.id, "name": school.name})
     if region_id is not None:
         region = db.session.get(Region, region_id)
         if region is None:
@@ -99,7 +102,8 @@ def period_bounds(date_from: date | None, date_to: date | None, now: datetime) -
     return first, last
 
 
-def _utc_midnight(day: date) -> datetime:
+def utc_midnight(day: date) -> datetime:
+    """00:00 Asia/Shanghai of a local day, in UTC."""
     return datetime.combine(day, time.min, SHANGHAI).astimezone(UTC)
 
 
@@ -128,7 +132,7 @@ def _bucket() -> dict[str, int]:
 def compute_stats(scope: Scope, date_from: date, date_to: date, now: datetime | None = None) -> dict[str, Any]:
     """The figures for a scope and period (see the module docstring for definitions)."""
     now = now or utcnow()
-    start, end = _utc_midnight(date_from), _utc_midnight(date_to + timedelta(days=1))
+    start, end = utc_midnight(date_from), utc_midnight(date_to + timedelta(days=1))
     cohort = and_(scope.condition, Violation.created_at >= start, Violation.created_at < end)
     overdue = case((and_(Violation.status.in_([s.value for s in ACTIVE_STATUSES]), Violation.due_at < now), 1),
                    else_=0)

@@ -16,17 +16,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
 from backend.accounts.models import User
+from backend.errors import not_found
 from backend.extensions import db
 from backend.files import object_store
 from backend.notices.media_checks import hidden_photos
 from backend.notices.recipients import published_kinds
 from backend.notices.violation_notices import location_of, reviewer_is_regulator
-from backend.permissions import Principal, sees_full_evidence
+from backend.permissions import Principal, sees_full_evidence, sees_only_public
 from backend.schools.models import Region, School
+from backend.violations.alarm_visibility import is_public, public_condition
 from backend.violations.models import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -83,8 +85,11 @@ def user_names(user_ids: set[int]) -> dict[int, str | None]:
 
 
 def detail(violation: Violation, principal: Principal, now: datetime) -> dict[str, Any]:
-    """Everything a school member or regulator may see of one violation."""
+    """Everything a school member or regulator may see of one violation (an AI alarm held from parents is
+    404 to the committee)."""
     school = db.session.get(School, violation.school_id)
+    if sees_only_public(principal, school) and not is_public(violation):
+        raise not_found("问题")
     full = sees_full_evidence(principal, school)
     names = user_names({e.actor_id for e in violation.events if e.actor_id}
                        | {r.submitted_by_id for r in violation.rectifications}
@@ -113,9 +118,12 @@ def detail(violation: Violation, principal: Principal, now: datetime) -> dict[st
 def list_violations(school_id: int | None = None, *, region_path: str | None = None, status: str | None = None,
                     kind: str | None = None, source: str | None = None, overdue: bool | None = None,
                     escalated: bool | None = None, now: datetime, before_id: int | None = None,
-                    limit: int = 50) -> list[Violation]:
-    """A school's (or a region's) violations, newest first, paged by id."""
+                    limit: int = 50, public_only: bool = False) -> list[Violation]:
+    """A school's (or a region's) violations, newest first, paged by id (``public_only``: what the committee
+    may see, without AI alarms held from parents)."""
     query = select(Violation)
+    if public_only:
+        query = query.where(public_condition())
     if school_id is not None:
         query = query.where(Violation.school_id == school_id)
     if region_path is not None:
@@ -153,12 +161,13 @@ def public_events(violation: Violation) -> list[dict[str, Any]]:
 def transparency(school: School, date_from: date, date_to: date, now: datetime, *, before_id: int | None = None,
                  limit: int = 20) -> dict[str, Any]:
     """The school's page for parents: the period's summary and the timeline of closed, published violations."""
-    figures = compute_stats(Scope(Violation.school_id == school.id, {"type": "school", "school_id": school.id,
-                                                                       "name": school.name}),
+    # Parents' figures and timeline never count an AI alarm unreviewed or marked false.
+    figures = compute_stats(Scope(and_(Violation.school_id == school.id, public_condition()),
+                                  {"type": "school", "school_id": school.id, "name": school.name}),
                             date_from, date_to, now)
     kinds = published_kinds(school.id)
     query = (select(Violation).where(Violation.school_id == school.id, Violation.status == ViolationStatus.CLOSED,
-                                     Violation.kind.in_(kinds))
+                                     Violation.kind.in_(kinds), public_condition())
              .options(selectinload(Violation.events), selectinload(Violation.rectifications))
              .order_by(Violation.id.desc()).limit(limit))
     if before_id is not None:
