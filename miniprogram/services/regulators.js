@@ -1,7 +1,7 @@
 /**
  * The regulator's work on the phone, over the same API as the console: the figures of a region or a school
  * (`/stats`), the region tree and the schools regulated (the ranking and the drill-down), a region's
- * violations, and joint inspection rounds with their visits, findings and conclusion.
+ * violations and AI alarms to review, and joint inspection rounds with their visits, findings and conclusion.
  */
 const http = require('../utils/request');
 
@@ -59,6 +59,16 @@ function complete(roundId, summary) {
   return http.post(`/inspections/${roundId}/complete`, { summary: summary || null }, { silent: true });
 }
 
+/** A region's AI alarms awaiting review, newest first: {items, groups, next_before_id}. */
+function alarms(regionId, query, extra) {
+  return http.get(`/regions/${regionId}/alarms`, query, extra);
+}
+
+/** A verdict on an AI alarm: confirmed, false_positive (reason required) or escalated. */
+function reviewAlarm(alarmId, verdict, reason) {
+  return http.post(`/alarms/${alarmId}/review`, { verdict, reason: reason || null });
+}
+
 module.exports = {
-  stats, regions, childRegions, schools, violations, rounds, round, addFinding, recordVisit, complete,
+  alarms, reviewAlarm, stats, regions, childRegions, schools, violations, rounds, round, addFinding, recordVisit, complete,
 };

@@ -39,6 +39,7 @@ const NEEDS = {
 const REGULATOR_NEEDS = {
   overview: 'stats.read',
   inspect: 'inspect',
+  reviewAlarms: 'alarm.review',
 };
 
 /** Flags of the regulator's pages, {overview: true, ...}: all for an admin, none for a school member. */

@@ -1,12 +1,15 @@
-"""The regulator's side of the mini-program's fixtures: the region overview, the region's violations and a
-joint inspection visited on the phone (photos, findings, the visit's result, the conclusion).
+"""The regulator's side of the mini-program's fixtures: the region overview, the region's violations, a
+joint inspection visited on the phone (photos, findings, the visit's result, the conclusion) and the AI-alarm
+review queue.
 
-Runs after the school scenarios, so the region's figures count the violations they raised.
+Runs after the school scenarios, so the region's figures count the violations they raised; the AI alarms are
+raised last (as the detection worker raises them), so they change none of the figures above.
 """
 
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 from tests.contract.recorder import Recorder
@@ -96,9 +99,55 @@ def record_inspection(rec: Recorder, region_id: int) -> None:
              expect=409, description="a finding after the round was concluded")
 
 
+def _raise_alarm(school_id: int, kind: str, minutes_ago: int) -> int:
+    """An AI alarm on the school's first camera, as the detection worker raises it; returns its id."""
+    from sqlalchemy import select
+
+    from backend.extensions import db
+    from backend.schools.models import Camera, Canteen, KitchenArea
+    from backend.timeutil import utcnow
+    from backend.violations.services import raise_violation
+
+    camera_id, canteen_id = db.session.execute(
+        select(Camera.id, Canteen.id).join(KitchenArea, KitchenArea.id == Camera.area_id)
+        .join(Canteen, Canteen.id == KitchenArea.canteen_id).where(Canteen.school_id == school_id)
+        .order_by(Camera.id).limit(1)).one()
+    at = utcnow() - timedelta(minutes=minutes_ago)
+    return raise_violation(canteen_id=canteen_id, kind=kind, source="ai", camera_id=camera_id,
+                           idempotency_key=f"contract-alarm:{camera_id}:{kind}:{minutes_ago}", occurred_at=at,
+                           confidence=0.87, evidence={"annotated": f"evidence/{camera_id}/{minutes_ago}.jpg",
+                                                      "parent_safe": f"evidence/{camera_id}/{minutes_ago}-p.jpg"}
+                           ).violation.id
+
+
+def record_alarms(rec: Recorder, region_id: int) -> None:
+    """告警审核: the county's queue (two alarms of one camera make one event), and each verdict."""
+    first = _raise_alarm(1, "no_mask", 6)
+    second = _raise_alarm(1, "no_mask", 4)
+    smoking = _raise_alarm(2, "smoking", 2)
+    rec.call("alarms_region", "GET", f"{API}/regions/{region_id}/alarms?limit=20", who=REGULATOR, expect=200,
+             description="the county's AI alarms awaiting review, newest first, grouped per camera and event")
+    rec.call("alarm_confirm", "POST", f"{API}/alarms/{smoking}/review", who=REGULATOR,
+             body={"verdict": "confirmed", "reason": None}, expect=201, description="an alarm confirmed")
+    rec.call("alarm_false_no_reason", "POST", f"{API}/alarms/{second}/review", who=REGULATOR,
+             body={"verdict": "false_positive", "reason": None}, expect=422,
+             description="a false positive without its reason")
+    rec.call("alarm_false", "POST", f"{API}/alarms/{second}/review", who=REGULATOR,
+             body={"verdict": "false_positive", "reason": "厨师佩戴的是透明口罩"}, expect=201,
+             description="an alarm marked false, with the reason")
+    rec.call("alarm_escalate", "POST", f"{API}/alarms/{first}/review", who=REGULATOR,
+             body={"verdict": "escalated", "reason": None}, expect=201, description="an alarm escalated")
+    rec.call("alarm_already_reviewed", "POST", f"{API}/alarms/{second}/review", who=REGULATOR,
+             body={"verdict": "confirmed", "reason": None}, expect=409,
+             description="a verdict on an alarm someone already judged otherwise")
+    rec.call("alarms_region_empty", "GET", f"{API}/regions/{region_id}/alarms?limit=20", who=REGULATOR,
+             expect=200, description="the queue once every alarm is judged")
+
+
 def record_regulators(rec: Recorder, wechat: Any) -> None:
-    """The regulator on the phone: log in, the overview, the inspection."""
+    """The regulator on the phone: log in, the overview, the inspection, the alarm queue."""
     me = _login(rec, wechat)
     region_id = me["regulator_scopes"][0]["region_id"]
     record_overview(rec, region_id)
     record_inspection(rec, region_id)
+    record_alarms(rec, region_id)

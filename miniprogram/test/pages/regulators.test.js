@@ -1,4 +1,4 @@
-/** A regulator on the phone: the entries on 我的, 监管总览 and the lists behind its figures, 检查走访. */
+/** A regulator on the phone: the entries on 我的, 监管总览 and the lists behind its figures, 检查走访, 告警审核. */
 const {
   as, openPage, text, tap, type, find, findAll, query, pick, fixture,
 } = require('../helpers/mp');
@@ -18,10 +18,12 @@ describe('我的', () => {
     const { server, wx } = as('regulator');
     const page = await openPage('pages/accounts/me/index');
     expect(server.unmatched()).toEqual([]);
-    expect(text(find(page, '#regulator-menu'))).toBe('监管工作（西湖区） 监管总览 检查走访');
+    expect(text(find(page, '#regulator-menu'))).toBe('监管工作（西湖区） 监管总览 告警审核 检查走访');
     expect(wx.__state.navigations).toEqual([]);
     await tap(page, '#menu-overview');
     expect(wx.__state.navigations.pop().url).toBe('/pages/regulators/overview/index');
+    await tap(page, '#menu-review');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/regulators/review/index');
     await tap(page, '#menu-inspections');
     expect(wx.__state.navigations.pop().url).toBe('/pages/regulators/inspections/index');
   });
@@ -236,5 +238,66 @@ describe('检查走访', () => {
     expect(server.sent('/api/v1/inspections/1/complete', 'POST')[0].data).toEqual({ summary: '检查两所学校食堂，发现问题1项，已责令整改。' });
     expect(text(find(page, '#conclusion'))).toBe('检查结论 检查两所学校食堂，发现问题1项，已责令整改。 完成于 2026-03-11 10:00');
     expect(query(page, '#complete')).toBeUndefined();
+  });
+});
+
+describe('告警审核', () => {
+  const QUEUE = { query: { limit: '20' } };
+
+  test('the county\'s alarms newest first with the evidence; two of one camera are one event', async () => {
+    const { server, wx } = as('regulator');
+    server.serve('alarms_region', QUEUE);
+    const page = await openPage('pages/regulators/review/index');
+    expect(server.unmatched()).toEqual([]);
+    expect(text(find(page, '#alarm-6'))).toBe('后厨吸烟 置信度 87% 文三路中学 · 学生食堂 · 热菜烹饪区摄像头 2026-03-11 09:58 确认属实 误报 升级督办');
+    expect(text(find(page, '#alarm-5'))).toContain('同一摄像头连续告警 2 条');
+    expect(text(find(page, '#alarm-4'))).toContain('同一摄像头连续告警 2 条');
+    await tap(page, '#alarm-6 .evidence');
+    expect(wx.__state.previews.pop().urls).toEqual(['/api/v1/files/evidence/4/2.jpg?expires=1773194700&sig=test-signature']);
+  });
+
+  test('confirm, mark false (the server asks for the reason), escalate: each judged alarm leaves the queue', async () => {
+    const { server, wx } = as('regulator');
+    server.serve('alarms_region', QUEUE);
+    const page = await openPage('pages/regulators/review/index');
+
+    server.serve('alarm_confirm', { times: 1 });
+    await tap(page, '#confirm-6');
+    expect(server.sent('/api/v1/alarms/6/review', 'POST')[0].data).toEqual({ verdict: 'confirmed', reason: null });
+    expect(wx.__state.toasts).toContain('已确认');
+    expect(query(page, '#alarm-6')).toBeUndefined();
+
+    wx.__state.modalAnswers.push({ confirm: true, content: '  ' });
+    server.serve('alarm_false_no_reason', { times: 1 });
+    await tap(page, '#false-5');
+    expect(wx.__state.toasts).toContain('标记误报时必须填写原因');
+    expect(query(page, '#alarm-5')).toBeDefined();
+    wx.__state.modalAnswers.push({ confirm: true, content: '厨师佩戴的是透明口罩' });
+    server.serve('alarm_false', { times: 1 });
+    await tap(page, '#false-5');
+    expect(server.sent('/api/v1/alarms/5/review', 'POST').map((r) => r.data)).toEqual([
+      { verdict: 'false_positive', reason: null }, { verdict: 'false_positive', reason: '厨师佩戴的是透明口罩' },
+    ]);
+    expect(query(page, '#alarm-5')).toBeUndefined();
+
+    server.serve('alarm_escalate', { times: 1 });
+    await tap(page, '#escalate-4');
+    expect(server.sent('/api/v1/alarms/4/review', 'POST')[0].data).toEqual({ verdict: 'escalated', reason: null });
+    expect(wx.__state.toasts).toContain('已升级督办');
+    expect(text(page)).toContain('没有待审核的告警');
+  });
+
+  test('an alarm someone judged meanwhile leaves the queue with the server\'s word; an empty queue says so', async () => {
+    const { server, wx } = as('regulator');
+    server.serve('alarms_region', QUEUE);
+    const page = await openPage('pages/regulators/review/index');
+    server.serve('alarm_already_reviewed', { times: 1 });
+    await tap(page, '#confirm-5');
+    expect(wx.__state.toasts).toContain('该告警已被审核为“误报”，不能改判');
+    expect(query(page, '#alarm-5')).toBeUndefined();
+
+    server.serve('alarms_region_empty', QUEUE);
+    await page.instance.load();
+    expect(text(page)).toContain('没有待审核的告警');
   });
 });

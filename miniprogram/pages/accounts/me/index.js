@@ -18,6 +18,7 @@ const ENTRIES = [
 // A regulator's pages, each shown when /me's regulator capabilities allow it (utils/guard REGULATOR_NEEDS).
 const REGULATOR_ENTRIES = [
   { key: 'overview', title: '监管总览', icon: 'chart-trending-o', url: '/pages/regulators/overview/index', ability: 'overview' },
+  { key: 'review', title: '告警审核', icon: 'warning-o', url: '/pages/regulators/review/index', ability: 'reviewAlarms' },
   { key: 'inspections', title: '检查走访', icon: 'guide-o', url: '/pages/regulators/inspections/index', ability: 'inspect' },
 ];
 
