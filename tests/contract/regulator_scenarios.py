@@ -127,19 +127,18 @@ def record_alarms(rec: Recorder, region_id: int) -> None:
     smoking = _raise_alarm(2, "smoking", 2)
     rec.call("alarms_region", "GET", f"{API}/regions/{region_id}/alarms?limit=20", who=REGULATOR, expect=200,
              description="the county's AI alarms awaiting review, newest first, grouped per camera and event")
-    rec.call("alarm_confirm", "POST", f"{API}/alarms/{smoking}/review", who=REGULATOR,
-             body={"verdict": "confirmed", "reason": None}, expect=201, description="an alarm confirmed")
-    rec.call("alarm_false_no_reason", "POST", f"{API}/alarms/{second}/review", who=REGULATOR,
-             body={"verdict": "false_positive", "reason": None}, expect=422,
-             description="a false positive without its reason")
-    rec.call("alarm_false", "POST", f"{API}/alarms/{second}/review", who=REGULATOR,
-             body={"verdict": "false_positive", "reason": "厨师佩戴的是透明口罩"}, expect=201,
-             description="an alarm marked false, with the reason")
-    rec.call("alarm_escalate", "POST", f"{API}/alarms/{first}/review", who=REGULATOR,
-             body={"verdict": "escalated", "reason": None}, expect=201, description="an alarm escalated")
-    rec.call("alarm_already_reviewed", "POST", f"{API}/alarms/{second}/review", who=REGULATOR,
-             body={"verdict": "confirmed", "reason": None}, expect=409,
-             description="a verdict on an alarm someone already judged otherwise")
+    def verdict(name: str, alarm_id: int, body: dict[str, Any], expect: int, description: str) -> None:
+        rec.call(name, "POST", f"{API}/alarms/{alarm_id}/review", who=REGULATOR, body=body, expect=expect,
+                 description=description)
+
+    verdict("alarm_confirm", smoking, {"verdict": "confirmed", "reason": None}, 201, "an alarm confirmed")
+    verdict("alarm_false_no_reason", second, {"verdict": "false_positive", "reason": None}, 422,
+            "a false positive without its reason")
+    verdict("alarm_false", second, {"verdict": "false_positive", "reason": "厨师佩戴的是透明口罩"}, 201,
+            "an alarm marked false, with the reason")
+    verdict("alarm_escalate", first, {"verdict": "escalated", "reason": None}, 201, "an alarm escalated")
+    verdict("alarm_already_reviewed", second, {"verdict": "confirmed", "reason": None}, 409,
+            "a verdict on an alarm someone already judged otherwise")
     rec.call("alarms_region_empty", "GET", f"{API}/regions/{region_id}/alarms?limit=20", who=REGULATOR,
              expect=200, description="the queue once every alarm is judged")
 
