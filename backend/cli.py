@@ -197,6 +197,10 @@ def seed_demo_command() -> None:
 
     counts = seed_demo_records(created["西湖实验小学"])
     click.echo("demo records of school 1: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    from backend.violations.demo_alarms import seed_demo_alarms
+
+    alarms = sum(seed_demo_alarms(school_id) for school_id in created.values())
+    click.echo(f"demo AI alarms awaiting review: {alarms}")
 
 
 @commands.command("seed-scale")

@@ -41,7 +41,8 @@ from backend.violations.stats import Scope, compute_stats
 
 URL_SECONDS = 300
 ACTION_LABELS = {"open": "发现问题", "notify": "已通知学校", "start": "开始整改", "submit": "提交整改",
-                 "accept": "整改通过", "reject": "整改驳回", "dismiss": "核实撤销", "escalate": "逾期督办"}
+                 "accept": "整改通过", "reject": "整改驳回", "dismiss": "核实撤销", "escalate": "逾期督办",
+                 "confirm": "告警确认"}
 
 
 def _url(key: str | None) -> str | None:
