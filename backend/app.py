@@ -98,13 +98,14 @@ def _register_blueprints(app: APIFlask) -> None:
     from backend.records import routes as records
     from backend.regulators import routes as regulators
     from backend.schools import routes as schools
+    from backend.violations import alarm_routes
     from backend.violations import routes as violations
 
     app.register_blueprint(probe_routes.bp)
     app.register_blueprint(api_docs.bp)
     app.register_blueprint(console_routes.bp)  # /console/: the built web console, same origin as the API
-    blueprints = [accounts.bp, schools.bp, files.bp, records.bp, live.bp, violations.bp, notices.bp,
-                  regulators.bp, patrols.bp, monitoring.bp]
+    blueprints = [accounts.bp, schools.bp, files.bp, records.bp, live.bp, violations.bp, alarm_routes.bp,
+                  notices.bp, regulators.bp, patrols.bp, monitoring.bp]
     if app.config["APP_ENV"] == "development":
         blueprints.append(accounts.dev_bp)
     for blueprint in blueprints:

@@ -200,6 +200,10 @@ def seed_demo_command() -> None:
     from backend.monitoring.demo import seed_demo_camera_health
 
     click.echo(f"demo camera health: {seed_demo_camera_health()} cameras with 7 days of history")
+    from backend.violations.demo_alarms import seed_demo_alarms
+
+    alarms = sum(seed_demo_alarms(school_id) for school_id in created.values())
+    click.echo(f"demo AI alarms awaiting review: {alarms}")
 
 
 @commands.command("seed-scale")

@@ -66,6 +66,7 @@ class Action(StrEnum):
     VIOLATION_RECTIFY = "violation.rectify"
     VIOLATION_REVIEW = "violation.review"
     VIOLATION_PUBLIC = "violation.public"
+    ALARM_REVIEW = "alarm.review"
     NOTICE_SETTINGS = "notice.settings"
     STATS_READ = "stats.read"
     SUPERVISION_READ = "supervision.read"
@@ -115,6 +116,9 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIOLATION_RECTIFY: frozenset({Role.MANAGER, Role.STAFF}),
     Action.VIOLATION_REVIEW: frozenset({Role.PRINCIPAL}),
     Action.VIOLATION_PUBLIC: ALL_MEMBER_ROLES,
+    # AI alarms are reviewed (confirmed, marked false, escalated) by the principal and the food-safety staff,
+    # and by the region's regulators; never by parents or the committee, from whom unreviewed alarms are held.
+    Action.ALARM_REVIEW: SCHOOL_ADMINS,
     Action.NOTICE_SETTINGS: SCHOOL_ADMINS,
     Action.STATS_READ: ALL_MEMBER_ROLES,
     Action.SUPERVISION_READ: SCHOOL_ADMINS,
@@ -129,7 +133,7 @@ REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.SCHOOL_READ, Action.CAMERA_READ, Action.AUDIT_READ, Action.RECORDS_READ, Action.RECORDS_EXPORT,
     Action.CAMERA_HEALTH_READ, Action.LEDGER_READ, Action.LIVE_PLAY, Action.RECORDING_READ,
     # Their own work: violation figures and reviews of escalated violations, inspections, supervision orders.
-    Action.VIOLATION_READ, Action.VIOLATION_REVIEW, Action.VIOLATION_PUBLIC, Action.STATS_READ,
+    Action.VIOLATION_READ, Action.VIOLATION_REVIEW, Action.VIOLATION_PUBLIC, Action.ALARM_REVIEW, Action.STATS_READ,
     Action.SUPERVISION_READ, Action.SUPERVISION_ISSUE, Action.INSPECT,
     # Online patrol of the video wall (backend/patrols): rounds over the region's canteens.
     Action.PATROL,
@@ -161,6 +165,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.VIOLATION_RECTIFY: "整改问题",
     Action.VIOLATION_REVIEW: "审核整改",
     Action.VIOLATION_PUBLIC: "查看问题公示",
+    Action.ALARM_REVIEW: "审核智能告警",
     Action.NOTICE_SETTINGS: "设置通知",
     Action.STATS_READ: "查看统计",
     Action.SUPERVISION_READ: "查看监督整改通知",

@@ -7,6 +7,9 @@
 - a verdict or a dismissal: staff and managers, and the committee for published kinds;
 - an escalation: level 1 the principal, level 2 the region's regulators (and the principal), plus the
   committee for every escalation.
+- an AI alarm is held from the committee until a reviewer confirms or escalates it
+  (``backend.violations.alarm_visibility``): staff hear of it at once, the committee at the verdict
+  (:func:`notify_released`), and never of an alarm marked false positive;
 - any change of a reported problem (source ``report``): its reporter, in words a parent may read (no names,
   no reasons, no evidence), unless the reporter works in the school's kitchen or office and hears already.
 The actor of a change is never notified of their own action.
@@ -24,6 +27,7 @@ from backend.notices.recipients import is_published, regional_regulators, school
 from backend.permissions import Action, roles_allowed
 from backend.schools.models import Camera, Canteen, School
 from backend.timeutil import to_shanghai, utcnow
+from backend.violations.alarm_visibility import is_public
 from backend.violations.models import REGULATOR_SOURCES, Violation, ViolationSource
 
 # The people told to act on a violation are those who may rectify it.
@@ -65,9 +69,14 @@ def location_of(violation: Violation) -> str:
     return "·".join(p for p in parts if p) or "食堂"
 
 
+def _committee(violation: Violation) -> set[int]:
+    """The committee, unless the violation is an AI alarm held from parents (the one rule for every notice)."""
+    return school_members(violation.school_id, [Role.COMMITTEE]) if is_public(violation) else set()
+
+
 def _committee_if_published(violation: Violation) -> set[int]:
     if is_published(violation.school_id, violation.kind):
-        return school_members(violation.school_id, [Role.COMMITTEE])
+        return _committee(violation)
     return set()
 
 
@@ -78,17 +87,26 @@ def _draft(violation: Violation, purpose: str, template: str, title: str, body: 
                        page=DETAIL_PAGE.format(id=violation.id))
 
 
-def notify_created(violation: Violation) -> None:
-    """Notices of a new violation: called inside the transaction that creates the violation."""
+def _created(violation: Violation, users: set[int], now: datetime) -> None:
     school = db.session.get(School, violation.school_id)
     location = location_of(violation)
-    now = violation.created_at or utcnow()
     body = (f"{school.name}{location}发现“{violation.title}”，请于{_local(violation.due_at)}前完成整改并提交整改情况。")
     draft = _draft(violation, "violation_created", "violation", f"发现问题：{violation.title}", body, {
         "school": school.name, "problem": violation.title, "location": location,
         "occurred_at": violation.occurred_at.isoformat(), "due_at": violation.due_at.isoformat()})
-    users = school_members(violation.school_id, RESPONSIBLE_ROLES) | _committee_if_published(violation)
+    # The same key as at creation: whoever was told then is not told twice.
     enqueue(draft, users, f"violation:{violation.id}:open", now, exclude=violation.created_by_id)
+
+
+def notify_created(violation: Violation) -> None:
+    """Notices of a new violation: called inside the transaction that creates the violation."""
+    users = school_members(violation.school_id, RESPONSIBLE_ROLES) | _committee_if_published(violation)
+    _created(violation, users, violation.created_at or utcnow())
+
+
+def notify_released(violation: Violation, now: datetime) -> None:
+    """An AI alarm was confirmed or escalated: the committee now hears of it as staff did at creation."""
+    _created(violation, _committee_if_published(violation), now)
 
 
 def _progress(violation: Violation, event_id: int, purpose: str, progress: str, remark: str, body: str,
@@ -128,14 +146,14 @@ def notify_dismissed(violation: Violation, event_id: int, reason: str, actor_id:
               f"“{violation.title}”经核实已撤销。原因：{reason}", users, actor_id, now)
 
 
-def notify_escalated(violation: Violation, level: int, now: datetime) -> None:
-    """An overdue violation went up a level."""
+def notify_escalated(violation: Violation, level: int, now: datetime, *, reviewed: bool = False) -> None:
+    """A violation went up a level: overdue, or (``reviewed``) an AI alarm a reviewer escalated."""
     school = db.session.get(School, violation.school_id)
-    users = school_members(violation.school_id, [Role.PRINCIPAL, Role.COMMITTEE])
+    users = school_members(violation.school_id, [Role.PRINCIPAL]) | _committee(violation)
     if level >= REGULATOR_LEVEL:
         users |= regional_regulators(school)
-        body = (f"{school.name}“{violation.title}”逾期未整改（期限{_local(violation.due_at)}），"
-                "已升级至监管部门督办。")
+        cause = "经告警审核" if reviewed else f"逾期未整改（期限{_local(violation.due_at)}），"
+        body = f"{school.name}“{violation.title}”{cause}已升级至监管部门督办。"
     else:
         body = f"{school.name}“{violation.title}”逾期未整改（期限{_local(violation.due_at)}），请校长督办。"
     draft = _draft(violation, "violation_escalated", "escalation", f"逾期督办：{violation.title}", body, {

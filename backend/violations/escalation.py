@@ -47,24 +47,33 @@ def _escalate_one(violation_id: int, now: datetime) -> int:
         db.session.rollback()
         return 0
     level = violation.escalation_level + 1
-    if level > REGULATOR_LEVEL:
+    reason = f"逾期未整改，升级为{LEVEL_LABELS.get(level, '')}"
+    if level > REGULATOR_LEVEL or not raise_level(violation, level, now, None, reason):
         db.session.rollback()
         return 0
+    db.session.commit()
+    return 1
+
+
+def raise_level(violation: Violation, level: int, now: datetime, actor_id: int | None, reason: str, *,
+                reviewed: bool = False) -> bool:
+    """Move a violation from its current escalation level to ``level`` with its event and notices, uncommitted.
+
+    A conditional UPDATE: False (nothing written) when another run changed the level or status first.
+    ``reviewed``: a reviewer escalated an AI alarm (the notices say so instead of "overdue").
+    """
     result = db.session.execute(
-        update(Violation).where(Violation.id == violation_id, Violation.escalation_level == level - 1,
+        update(Violation).where(Violation.id == violation.id, Violation.escalation_level == violation.escalation_level,
                                 Violation.status == violation.status)
         .values(escalation_level=level, escalated_at=now).execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # another scheduler run got there first
-        db.session.rollback()
-        return 0
+    if result.rowcount != 1:  # another scheduler run (or reviewer) got there first
+        return False
     db.session.refresh(violation)
-    reason = f"逾期未整改，升级为{LEVEL_LABELS[level]}"
-    event = ViolationEvent(violation_id=violation_id, at=now, actor_id=None, action="escalate",
+    event = ViolationEvent(violation_id=violation.id, at=now, actor_id=actor_id, action="escalate",
                            from_status=violation.status, to_status=violation.status, reason=reason,
                            details={"level": level})
     db.session.add(event)
     db.session.flush()
-    notify_escalated(violation, level, now)
-    notify_reporter(violation, event.id, "escalate", None, now)
-    db.session.commit()
-    return 1
+    notify_escalated(violation, level, now, reviewed=reviewed)
+    notify_reporter(violation, event.id, "escalate", actor_id, now)
+    return True

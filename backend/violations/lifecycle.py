@@ -158,8 +158,15 @@ def dismiss_violation(actor: Principal, violation: Violation, reason: str, now: 
     """Close a violation that was a false alarm (e.g. a mis-detection), with the reason on record."""
     now = now or utcnow()
     check_reviewer(actor, violation)
-    event = transition(violation, "dismiss", actor.user.id, now, reason=reason,
-                       values={"closed_at": now, "resolution": Resolution.DISMISSED})
-    violation_notices.notify_dismissed(violation, event.id, reason, actor.user.id, now)
+    close_as_dismissed(violation, actor.user.id, reason, now)
     db.session.commit()
     return violation
+
+
+def close_as_dismissed(violation: Violation, actor_id: int, reason: str, now: datetime,
+                       details: dict[str, Any] | None = None) -> ViolationEvent:
+    """The dismissal itself, uncommitted, for a caller that checked who may do it (also the alarm review)."""
+    event = transition(violation, "dismiss", actor_id, now, reason=reason, details=details,
+                       values={"closed_at": now, "resolution": Resolution.DISMISSED})
+    violation_notices.notify_dismissed(violation, event.id, reason, actor_id, now)
+    return event

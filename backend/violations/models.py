@@ -104,7 +104,9 @@ class Violation(db.Model):
                       Index("ix_violation_created_cover", "created_at", postgresql_include=COVERED),
                       Index("ix_violation_school_created", "school_id", "created_at", postgresql_include=COVERED),
                       Index("ix_violation_closed_at", "closed_at",
-                            postgresql_include=["school_id", "resolution", "created_at"]))
+                            postgresql_include=["school_id", "resolution", "created_at"]),
+                      # The review queue and its cursor: a school's AI alarms, newest first.
+                      Index("ix_violation_school_source_id", "school_id", "source", "id"))
 
     id: Mapped[IntPK]
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
@@ -172,3 +174,32 @@ class Rectification(db.Model):
     review_reason: Mapped[str | None] = mapped_column(Text)
 
     violation: Mapped[Violation] = relationship(back_populates="rectifications")
+
+
+class AlarmVerdict(LabelledStrEnum):
+    """A reviewer's decision on an AI alarm (a violation with source ``ai``)."""
+
+    CONFIRMED = "confirmed", "确认属实"
+    FALSE_POSITIVE = "false_positive", "误报"
+    ESCALATED = "escalated", "升级督办"
+
+
+# Verdicts that release an AI alarm to parents and the parents' committee; until one of them, and after a
+# false positive for good, the alarm is the school's and the regulators' only.
+PUBLIC_VERDICTS = frozenset({AlarmVerdict.CONFIRMED, AlarmVerdict.ESCALATED})
+
+
+class AlarmReview(db.Model):
+    """The current (and only) verdict on one AI alarm: who, when, what and why.
+
+    One row per violation (a second, different verdict is refused); the violation's events keep the history.
+    """
+
+    __tablename__ = "alarm_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    violation_id: Mapped[int] = mapped_column(ForeignKey("violation.id"), unique=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,7 +16,7 @@ from backend.extensions import db
 from backend.files import read_upload
 from backend.integrations.wechat_app import wechat_gateway
 from backend.notices import services as notice_services
-from backend.permissions import Action, current_principal, current_school, rule
+from backend.permissions import Action, current_principal, current_school, rule, sees_only_public
 from backend.timeutil import utcnow
 from backend.violations import lifecycle, overview, reports, schemas, stats, stats_export, views
 from backend.violations.models import Violation
@@ -44,7 +44,8 @@ def _detail(violation_id: int) -> dict[str, Any]:
 @bp.output(schemas.ViolationOut(many=True), headers=schemas.TotalHeader)
 def list_violations(school_id: int, query: dict[str, Any]) -> Any:
     """A school's violations, newest first (filters: status, kind, source, overdue, state, from/to)."""
-    return _page(*views.list_violations(school_id, now=utcnow(), **query))
+    public_only = sees_only_public(current_principal(), current_school())
+    return _page(*views.list_violations(school_id, now=utcnow(), public_only=public_only, **query))
 
 
 @bp.get("/regions/<id:region_id>/violations")

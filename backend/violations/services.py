@@ -19,7 +19,15 @@ from backend.extensions import db
 from backend.notices import violation_notices
 from backend.schools.models import Canteen
 from backend.timeutil import as_utc, utcnow
-from backend.violations.models import KIND_LABELS, Violation, ViolationEvent, ViolationKind, ViolationStatus
+from backend.violations import alarm_signal
+from backend.violations.models import (
+    KIND_LABELS,
+    Violation,
+    ViolationEvent,
+    ViolationKind,
+    ViolationSource,
+    ViolationStatus,
+)
 
 # How long a school has to fix each kind of problem before it is overdue and escalates.
 DUE_HOURS: dict[str, int] = {
@@ -76,6 +84,8 @@ def raise_violation(*, canteen_id: int, kind: str, source: str, idempotency_key:
     db.session.add(ViolationEvent(violation_id=violation.id, actor_id=actor_id, action="open", from_status=None,
                                   to_status=ViolationStatus.OPEN, details={"source": source}))
     violation_notices.notify_created(violation)
+    if source == ViolationSource.AI:  # the review queue's cursor moves once this commits
+        alarm_signal.signal_after_commit(violation.school_id, violation.id, new=True)
     if commit:
         db.session.commit()
     return RaisedViolation(violation, True)

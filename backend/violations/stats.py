@@ -23,9 +23,10 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
 from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
-from backend.permissions import Action, Principal, allowed
+from backend.permissions import Action, Principal, allowed, sees_only_public
 from backend.schools.models import Region, School
 from backend.timeutil import shanghai_iso, shanghai_midnight, to_shanghai, utcnow
+from backend.violations.alarm_visibility import public_condition
 from backend.violations.cohort import buckets, days_of, grouped_counts, local_day, rate
 from backend.violations.models import (
     ACTIVE_STATUSES,
@@ -58,18 +59,20 @@ class Scope:
     roots: tuple[Region, ...] = ()
     school: School | None = None
     on_school: ColumnElement[bool] = field(default_factory=true)
+    public_only: bool = False
 
     @property
     def condition(self) -> ColumnElement[bool]:
-        """The violations inside the scope."""
-        return self.schools(Violation.school_id)
+        """The violations inside the scope (``public_only``: without the AI alarms held from parents)."""
+        inside = self.schools(Violation.school_id)
+        return and_(inside, public_condition()) if self.public_only else inside
 
     @classmethod
-    def of_school(cls, school: School) -> Scope:
-        """One school's scope."""
+    def of_school(cls, school: School, *, public_only: bool = False) -> Scope:
+        """One school's scope (``public_only``: as parents see it)."""
         return cls(lambda column: column == school.id, {"type": "school", "school_id": school.id,
                                                         "name": school.name}, school=school,
-                   on_school=School.id == school.id)
+                   on_school=School.id == school.id, public_only=public_only)
 
     @classmethod
     def of_regions(cls, regions: list[Region], description: dict[str, Any]) -> Scope:
@@ -95,7 +98,8 @@ def resolve_scope(principal: Principal, school_id: int | None, region_id: int | 
             raise not_found("学校")
         if not allowed(principal, Action.STATS_READ, school):
             raise forbidden("无权查看该学校的统计")
-        return Scope.of_school(school)
+        # Parents' figures never count an AI alarm held from them (unreviewed or marked false).
+        return Scope.of_school(school, public_only=sees_only_public(principal, school))
     if region_id is not None:
         region = db.session.get(Region, region_id)
         if region is None:

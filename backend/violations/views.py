@@ -20,13 +20,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from backend.accounts.models import User
+from backend.errors import not_found
 from backend.extensions import db
 from backend.files import object_store
 from backend.notices.media_checks import hidden_photos
 from backend.notices.recipients import published_kinds
 from backend.notices.violation_notices import location_of, reviewer_is_regulator
-from backend.permissions import Principal, sees_full_evidence
+from backend.permissions import Principal, sees_full_evidence, sees_only_public
 from backend.schools.models import Region, School
+from backend.violations.alarm_visibility import is_public, public_condition
 from backend.violations.models import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -39,7 +41,8 @@ from backend.violations.stats import Scope, compute_stats, found_between, overdu
 
 URL_SECONDS = 300
 ACTION_LABELS = {"open": "发现问题", "notify": "已通知学校", "start": "开始整改", "submit": "提交整改",
-                 "accept": "整改通过", "reject": "整改驳回", "dismiss": "核实撤销", "escalate": "逾期督办"}
+                 "accept": "整改通过", "reject": "整改驳回", "dismiss": "核实撤销", "escalate": "逾期督办",
+                 "confirm": "告警确认"}
 
 
 def _url(key: str | None) -> str | None:
@@ -83,8 +86,11 @@ def user_names(user_ids: set[int]) -> dict[int, str | None]:
 
 
 def detail(violation: Violation, principal: Principal, now: datetime) -> dict[str, Any]:
-    """Everything a school member or regulator may see of one violation."""
+    """Everything a school member or regulator may see of one violation (an AI alarm held from parents is
+    404 to the committee)."""
     school = db.session.get(School, violation.school_id)
+    if sees_only_public(principal, school) and not is_public(violation):
+        raise not_found("问题")
     full = sees_full_evidence(principal, school)
     names = user_names({e.actor_id for e in violation.events if e.actor_id}
                        | {r.submitted_by_id for r in violation.rectifications}
@@ -113,6 +119,8 @@ def detail(violation: Violation, principal: Principal, now: datetime) -> dict[st
 def _filters(school_id: int | None, region_path: str | None, now: datetime, values: dict[str, Any]) -> list[Any]:
     """The conditions of a list's filters (the same definitions as the figures of ``stats``)."""
     conditions: list[Any] = []
+    if values.get("public_only"):  # what the committee may see: no AI alarm held from parents
+        conditions.append(public_condition())
     if school_id is not None:
         conditions.append(Violation.school_id == school_id)
     if region_path is not None:
@@ -142,8 +150,9 @@ def list_violations(school_id: int | None = None, *, region_path: str | None = N
     """A school's (or a region's) violations, newest first, paged by id, and how many match in all (counted up
     to ``TOTAL_CAP + 1``: that figure means "more than TOTAL_CAP").
 
-    ``filters``: status, kind, source, escalated, overdue, state (``stats.STATES``) and the period
-    ``date_from`` / ``date_to`` of local days on which they were found.
+    ``filters``: status, kind, source, escalated, overdue, state (``stats.STATES``), the period
+    ``date_from`` / ``date_to`` of local days on which they were found, and ``public_only`` (what the committee
+    may see, without AI alarms held from parents).
     """
     conditions = _filters(school_id, region_path, now, filters)
     page = select(Violation).where(*conditions)
@@ -169,10 +178,11 @@ def public_events(violation: Violation) -> list[dict[str, Any]]:
 def transparency(school: School, date_from: date, date_to: date, now: datetime, *, before_id: int | None = None,
                  limit: int = 20) -> dict[str, Any]:
     """The school's page for parents: the period's summary and the timeline of closed, published violations."""
-    figures = compute_stats(Scope.of_school(school), date_from, date_to, now)
+    # Parents' figures and timeline never count an AI alarm unreviewed or marked false.
+    figures = compute_stats(Scope.of_school(school, public_only=True), date_from, date_to, now)
     kinds = published_kinds(school.id)
     query = (select(Violation).where(Violation.school_id == school.id, Violation.status == ViolationStatus.CLOSED,
-                                     Violation.kind.in_(kinds))
+                                     Violation.kind.in_(kinds), public_condition())
              .options(selectinload(Violation.events), selectinload(Violation.rectifications))
              .order_by(Violation.id.desc()).limit(limit))
     if before_id is not None:

@@ -9,6 +9,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/overview', name: 'overview', component: () => import('./pages/overview/OverviewPage.vue'), meta: { title: '总览' } },
   { path: '/violations', name: 'violations', component: () => import('./pages/violations/ViolationListPage.vue'), meta: { title: '问题整改' } },
   { path: '/violations/:id', name: 'violation', component: () => import('./pages/violations/ViolationDetailPage.vue'), meta: { title: '问题详情' } },
+  { path: '/alarms', name: 'alarms', component: () => import('./pages/alarms/AlarmQueuePage.vue'), meta: { title: '告警审核' } },
   { path: '/supervision', name: 'supervision', component: () => import('./pages/supervision/SupervisionPage.vue'), meta: { title: '监督检查' } },
   { path: '/supervision/orders/:id', name: 'order', component: () => import('./pages/supervision/OrderDetailPage.vue'), meta: { title: '督办单' } },
   { path: '/supervision/inspections/:id', name: 'inspection', component: () => import('./pages/supervision/InspectionDetailPage.vue'), meta: { title: '检查' } },

@@ -44,6 +44,7 @@ EXPECTED_ROLE_PERMISSIONS = {
     "violation.rectify": {"manager", "staff"},
     "violation.review": {"principal"},
     "violation.public": {"parent", "committee", "manager", "staff", "principal"},
+    "alarm.review": {"staff", "principal"},
     "notice.settings": {"staff", "principal"},
     "stats.read": {"parent", "committee", "manager", "staff", "principal"},
     "supervision.read": {"staff", "principal"},
@@ -57,7 +58,7 @@ EXPECTED_ROLE_PERMISSIONS = {
 }
 EXPECTED_REGULATOR = {"school.read", "camera.read", "camera.health", "ledger.read", "audit.read", "records.read",
                       "records.export",
-                      "violation.read", "violation.review",
+                      "violation.read", "violation.review", "alarm.review",
                       "violation.public", "stats.read", "supervision.read", "supervision.issue", "inspect",
                       "live.play", "recording.read", "patrol"}
 

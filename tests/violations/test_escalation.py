@@ -37,7 +37,8 @@ def test_overdue_goes_to_the_principal_then_the_regulator(client, as_user, kitch
     db.session.expire_all()
     violation = db.session.get(Violation, vid)
     assert (violation.escalation_level, violation.escalated_at) == (1, due)
-    assert _notified(vid) == [("demo-committee-1", "校长督办"), ("demo-principal-1", "校长督办")]
+    # An AI alarm nobody has reviewed yet is held from the committee (backend/violations/alarm_visibility.py).
+    assert _notified(vid) == [("demo-principal-1", "校长督办")]
     assert escalate_overdue(due + timedelta(minutes=5)) == 0  # once per level
 
     step_done = due + REGULATOR_AFTER
@@ -46,8 +47,8 @@ def test_overdue_goes_to_the_principal_then_the_regulator(client, as_user, kitch
     db.session.expire_all()
     assert db.session.get(Violation, vid).escalation_level == 2
     level2 = [n for n in _notified(vid) if n[1] == "监管督办"]
-    assert level2 == [("demo-committee-1", "监管督办"), ("demo-principal-1", "监管督办"),
-                      ("demo-regulator", "监管督办"), ("demo-regulator-2", "监管督办")]
+    assert level2 == [("demo-principal-1", "监管督办"), ("demo-regulator", "监管督办"),
+                      ("demo-regulator-2", "监管督办")]
     assert escalate_overdue(step_done + timedelta(days=30)) == 0  # the top level
 
     events = db.session.scalars(sa.select(ViolationEvent).where(ViolationEvent.violation_id == vid,

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from backend.accounts.models import User
 from backend.extensions import db
 from backend.notices.dispatcher import dispatch_due
 from backend.notices.models import Notice
@@ -16,11 +17,25 @@ from backend.violations.services import raise_violation
 from tests.violations.conftest import grant, png_bytes, user_id
 
 
-def _raise(key: str = "cam1:no_mask:t0", kind: str = "no_mask", camera_id: int | None = 1, **extra):
-    return raise_violation(canteen_id=1, kind=kind, source="ai", idempotency_key=key, occurred_at=utcnow(),
+def _confirm(violation_id: int) -> None:
+    """A reviewer confirms the AI alarm: from now on the parents' side sees it (test_alarm_parents.py)."""
+    from backend.permissions import load_principal
+    from backend.violations.alarm_review import review_alarm
+
+    principal = db.session.scalar(sa.select(User).where(User.openid == "demo-principal-1"))
+    review_alarm(load_principal(principal), db.session.get(Violation, violation_id), "confirmed", None)
+
+
+def _raise(key: str = "cam1:no_mask:t0", kind: str = "no_mask", camera_id: int | None = 1, *,
+           confirmed: bool = True, **extra):
+    """An AI alarm, by default confirmed by the principal (so the committee sees it as before review existed)."""
+    violation = raise_violation(canteen_id=1, kind=kind, source="ai", idempotency_key=key, occurred_at=utcnow(),
                            camera_id=camera_id, confidence=0.91,
                            evidence={"annotated": "evidence/1/a.jpg", "parent_safe": "evidence/1/p.jpg"},
                            **extra).violation
+    if confirmed:
+        _confirm(violation.id)
+    return db.session.get(Violation, violation.id)
 
 
 def _recipients(violation_id: int, purpose: str) -> set[str]:
@@ -44,7 +59,8 @@ def test_lifecycle_from_detection_to_closed(client, as_user, kitchen):
     grant("demo-staff-1", "violation")
     violation = _raise()
     vid = violation.id
-    # Written with the violation: staff and manager for everything, the committee because no_mask is published.
+    # Written with the violation: staff and manager for everything; the committee (no_mask is published) once
+    # the principal confirmed the alarm.
     assert _recipients(vid, "violation_created") == {"demo-staff-1", "demo-manager-1", "demo-committee-1"}
 
     report = dispatch_due(utcnow(), 50)
@@ -82,14 +98,16 @@ def test_lifecycle_from_detection_to_closed(client, as_user, kitchen):
     body = response.json
     assert body["status"] == "closed" and body["resolution"] == "rectified" and body["closed_at"]
     assert [(e["action"], e["from_status"], e["to_status"]) for e in body["events"]] == [
-        ("open", None, "open"), ("notify", "open", "notified"), ("start", "notified", "rectifying"),
+        ("open", None, "open"), ("confirm", "open", "open"), ("notify", "open", "notified"),
+        ("start", "notified", "rectifying"),
         ("submit", "rectifying", "submitted"), ("reject", "submitted", "rejected"),
         ("start", "rejected", "rectifying"), ("submit", "rectifying", "submitted"),
         ("accept", "submitted", "closed")]
     actors = [e["actor_id"] for e in body["events"]]
     manager_id, principal_id = user_id("demo-manager-1"), user_id("demo-principal-1")
-    assert actors == [None, None, manager_id, manager_id, principal_id, manager_id, manager_id, principal_id]
-    assert body["events"][4]["reason"] == "照片看不清"
+    assert actors == [None, principal_id, None, manager_id, manager_id, principal_id, manager_id, manager_id,
+                      principal_id]
+    assert body["events"][5]["reason"] == "照片看不清"
     assert all(e["at"].endswith("+08:00") for e in body["events"])
     assert [r["verdict"] for r in body["rectifications"]] == ["rejected", "accepted"]
     # Closing tells staff, manager and (published kind) the committee; never the principal who acted.
@@ -109,7 +127,7 @@ def test_transitions_out_of_order_are_refused(client, as_user, kitchen):
     assert client.post(f"/api/v1/violations/{vid}/start", json={}, headers=manager).status_code == 200
     assert client.post(f"/api/v1/violations/{vid}/start", json={}, headers=manager).status_code == 409
     assert [e.action for e in db.session.scalars(sa.select(ViolationEvent).where(
-        ViolationEvent.violation_id == vid))] == ["open", "start"]
+        ViolationEvent.violation_id == vid))] == ["open", "confirm", "start"]
 
 
 def test_who_may_do_what_on_a_violation(client, as_user, kitchen):
@@ -174,8 +192,8 @@ def test_dismissing_a_false_alarm(client, as_user, kitchen):
 
 
 def test_a_rolled_back_violation_or_transition_leaves_no_notice(client, as_user, kitchen):
-    raise_violation(canteen_id=1, kind="smoking", source="ai", idempotency_key="rolled-back", occurred_at=utcnow(),
-                    commit=False)
+    raise_violation(canteen_id=1, kind="smoking", source="record_rule", idempotency_key="rolled-back",
+                    occurred_at=utcnow(), commit=False)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notice)) == 3
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notice)) == 0

@@ -228,6 +228,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alarms/{violation_id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm, mark false positive (reason required) or escalate an AI alarm; the same verdict again is 200. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    violation_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AlarmReviewIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlarmReviewOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/areas/{area_id}": {
         parameters: {
             query?: never;
@@ -6697,6 +6802,230 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/regions/{region_id}/alarms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A region's AI alarms for its regulators, newest first, grouped per camera and event. */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "pending" | "reviewed" | "all";
+                    camera_id?: number | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    before_id?: number | null;
+                    limit?: number;
+                    school_id?: number | null;
+                };
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlarmPageOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{region_id}/alarms/cursor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The region's newest alarm id and revision (from Redis when configured, else two indexed queries). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CursorOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{region_id}/alarms/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Verdicts of a region's alarms in a period, per camera (its false-alarm rate) and per kind. */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string | null;
+                    to?: string | null;
+                    school_id?: number | null;
+                };
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlarmStatsOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions/{region_id}/cameras/health": {
         parameters: {
             query?: never;
@@ -7681,6 +8010,228 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/alarms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A school's AI alarms, newest first, grouped per camera and event (default: pending review). */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "pending" | "reviewed" | "all";
+                    camera_id?: number | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    before_id?: number | null;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlarmPageOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/alarms/cursor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest alarm id and the queue's revision: poll it every few seconds, reload the queue when it moves. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CursorOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/alarms/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Verdicts of a school's alarms in a period: confirmed / false positive per camera and per kind. */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string | null;
+                    to?: string | null;
+                };
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlarmStatsOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/schools/{school_id}/audit": {
@@ -10968,6 +11519,70 @@ export interface components {
             /** Format: date */
             service_date: string;
         };
+        AlarmGroupOut: {
+            camera_id?: number | null;
+            camera_name?: string | null;
+            count?: number;
+            /** Format: date-time */
+            first_occurred_at?: string;
+            ids?: number[];
+            key?: string;
+            kind?: string;
+            kind_label?: string | null;
+            /** Format: date-time */
+            last_occurred_at?: string;
+            school_name?: string | null;
+        };
+        AlarmOut: {
+            camera_id?: number | null;
+            camera_name?: string | null;
+            canteen_id?: number;
+            canteen_name?: string | null;
+            confidence?: number | null;
+            /** Format: date-time */
+            created_at?: string;
+            /** @description signed URL of the annotated frame (5 min) */
+            evidence_url?: string | null;
+            id?: number;
+            kind?: string;
+            kind_label?: string | null;
+            /** Format: date-time */
+            occurred_at?: string;
+            review?: components["schemas"]["ReviewOut"] | null;
+            school_id?: number;
+            school_name?: string | null;
+            status?: string;
+            status_label?: string | null;
+            title?: string;
+        };
+        AlarmPageOut: {
+            groups?: components["schemas"]["AlarmGroupOut"][];
+            items?: components["schemas"]["AlarmOut"][];
+            next_before_id?: number | null;
+        };
+        AlarmReviewIn: {
+            /** @default null */
+            reason: string | null;
+            /** @enum {string} */
+            verdict: "confirmed" | "false_positive" | "escalated";
+        };
+        AlarmReviewOut: {
+            alarm?: components["schemas"]["AlarmOut"];
+            created?: boolean;
+        };
+        AlarmStatsOut: {
+            by_camera?: components["schemas"]["CameraCountsOut"][];
+            by_kind?: components["schemas"]["KindCountsOut"][];
+            confirmed?: number;
+            escalated?: number;
+            false_positive?: number;
+            false_positive_rate?: number | null;
+            pending?: number;
+            period?: {
+                [key: string]: unknown;
+            };
+            total?: number;
+        };
         AmendmentIn: {
             /** @default null */
             expected_version_id: number | null;
@@ -11022,6 +11637,18 @@ export interface components {
             id?: number;
             target_id?: number | null;
             target_type?: string | null;
+        };
+        CameraCountsOut: {
+            camera_id?: number | null;
+            camera_name?: string | null;
+            confirmed?: number;
+            escalated?: number;
+            false_positive?: number;
+            false_positive_rate?: number | null;
+            pending?: number;
+            school_id?: number;
+            school_name?: string | null;
+            total?: number;
         };
         CameraHealthItemOut: {
             area_name?: string;
@@ -11241,6 +11868,10 @@ export interface components {
             name?: string;
             /** @description region | school */
             type?: string;
+        };
+        CursorOut: {
+            latest_id?: number | null;
+            revision?: string;
         };
         DayOut: {
             date?: string;
@@ -11469,6 +12100,16 @@ export interface components {
             label?: string;
             overdue?: number;
             rectified?: number;
+        };
+        KindCountsOut: {
+            confirmed?: number;
+            escalated?: number;
+            false_positive?: number;
+            false_positive_rate?: number | null;
+            kind?: string;
+            kind_label?: string;
+            pending?: number;
+            total?: number;
         };
         KindOut: {
             kind?: string;
@@ -11971,6 +12612,16 @@ export interface components {
             approve: boolean;
             /** @default null */
             reason: string | null;
+        };
+        ReviewOut: {
+            id?: number;
+            reason?: string | null;
+            /** Format: date-time */
+            reviewed_at?: string;
+            reviewer_id?: number;
+            reviewer_name?: string | null;
+            verdict?: string;
+            verdict_label?: string;
         };
         RevokedOut: {
             revoked?: number;

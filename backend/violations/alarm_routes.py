@@ -1,0 +1,97 @@
+"""HTTP routes of the AI-alarm review queue: the queue of a school or region, a verdict, verdict counts, and
+the cheap cursor the console polls to show new alarms without a reload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint
+
+from backend.errors import ApiError
+from backend.extensions import db
+from backend.permissions import Action, current_principal, current_school, rule
+from backend.schools.models import School
+from backend.timeutil import utcnow
+from backend.violations import alarm_queue, alarm_review, alarm_schemas, alarm_signal, stats
+from backend.violations.models import Violation
+
+bp = APIBlueprint("alarms", __name__, tag="告警审核")
+
+
+def _region_school(region_path: str, school_id: int | None) -> int | None:
+    """A ``school_id`` filter of a region's route, refused (404) when the school is not in the region."""
+    if school_id is not None and db.session.scalar(
+            alarm_queue.region_schools(region_path).where(School.id == school_id)) is None:
+        raise ApiError(404, "not_found", "学校不存在", {"fields": {"school_id": ["不在该地区"]}})
+    return school_id
+
+
+@bp.get("/schools/<id:school_id>/alarms")
+@rule(Action.ALARM_REVIEW, scope="school")
+@bp.input(alarm_schemas.AlarmQuery, location="query", arg_name="query")
+@bp.output(alarm_schemas.AlarmPageOut)
+def school_alarms(school_id: int, query: dict[str, Any]) -> Any:
+    """A school's AI alarms, newest first, grouped per camera and event (default: pending review)."""
+    return alarm_queue.list_alarms(school_id=school_id, **query)
+
+
+@bp.get("/regions/<id:region_id>/alarms")
+@rule(Action.INSPECT, scope="region")  # region-wide work is the regulators' (school roles have no region)
+@bp.input(alarm_schemas.RegionAlarmQuery, location="query", arg_name="query")
+@bp.output(alarm_schemas.AlarmPageOut)
+def region_alarms(region_id: int, query: dict[str, Any]) -> Any:
+    """A region's AI alarms for its regulators, newest first, grouped per camera and event."""
+    path = current_school().path  # for a region-scoped rule, the region it resolved
+    school_id = _region_school(path, query.pop("school_id"))
+    return alarm_queue.list_alarms(region_path=path, school_id=school_id, **query)
+
+
+@bp.get("/schools/<id:school_id>/alarms/cursor")
+@rule(Action.ALARM_REVIEW, scope="school")
+@bp.output(alarm_schemas.CursorOut)
+def school_alarm_cursor(school_id: int) -> Any:
+    """The newest alarm id and the queue's revision: poll it every few seconds, reload the queue when it moves."""
+    return alarm_signal.school_cursor(current_school())
+
+
+@bp.get("/regions/<id:region_id>/alarms/cursor")
+@rule(Action.INSPECT, scope="region")  # region-wide work is the regulators' (school roles have no region)
+@bp.output(alarm_schemas.CursorOut)
+def region_alarm_cursor(region_id: int) -> Any:
+    """The region's newest alarm id and revision (from Redis when configured, else two indexed queries)."""
+    return alarm_signal.region_cursor(current_school())
+
+
+@bp.get("/schools/<id:school_id>/alarms/stats")
+@rule(Action.ALARM_REVIEW, scope="school")
+@bp.input(alarm_schemas.AlarmStatsQuery, location="query", arg_name="query")
+@bp.output(alarm_schemas.AlarmStatsOut)
+def school_alarm_stats(school_id: int, query: dict[str, Any]) -> Any:
+    """Verdicts of a school's alarms in a period: confirmed / false positive per camera and per kind."""
+    first, last = stats.period_bounds(query["date_from"], query["date_to"], utcnow())
+    return alarm_queue.alarm_stats(school_id=school_id, date_from=first, date_to=last)
+
+
+@bp.get("/regions/<id:region_id>/alarms/stats")
+@rule(Action.INSPECT, scope="region")  # region-wide work is the regulators' (school roles have no region)
+@bp.input(alarm_schemas.RegionAlarmStatsQuery, location="query", arg_name="query")
+@bp.output(alarm_schemas.AlarmStatsOut)
+def region_alarm_stats(region_id: int, query: dict[str, Any]) -> Any:
+    """Verdicts of a region's alarms in a period, per camera (its false-alarm rate) and per kind."""
+    path = current_school().path
+    first, last = stats.period_bounds(query["date_from"], query["date_to"], utcnow())
+    return alarm_queue.alarm_stats(region_path=path, school_id=_region_school(path, query["school_id"]),
+                                   date_from=first, date_to=last)
+
+
+@bp.post("/alarms/<id:violation_id>/review")
+@rule(Action.ALARM_REVIEW, scope="violation")
+@bp.input(alarm_schemas.AlarmReviewIn, arg_name="body")
+@bp.output(alarm_schemas.AlarmReviewOut, status_code=201)
+def review(violation_id: int, body: dict[str, Any]) -> Any:
+    """Confirm, mark false positive (reason required) or escalate an AI alarm; the same verdict again is 200."""
+    violation = db.session.get(Violation, violation_id)
+    review_row, created = alarm_review.review_alarm(current_principal(), violation, body["verdict"], body["reason"])
+    db.session.expire_all()
+    row = (db.session.get(Violation, violation_id), review_row)
+    return {"created": created, "alarm": alarm_queue.alarm_items([row])[0]}, 201 if created else 200

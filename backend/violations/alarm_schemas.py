@@ -1,0 +1,153 @@
+"""Request and response schemas of the AI-alarm review queue."""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Dict, Float, List, Nested
+from apiflask.validators import Length, OneOf, Range
+
+from backend.fields import DateTime, Id, Integer, String
+from backend.violations.alarm_queue import STATES
+from backend.violations.models import AlarmVerdict, ViolationKind
+from backend.violations.schemas import PeriodQuery
+
+VERDICTS = [v.value for v in AlarmVerdict]
+
+
+class AlarmQuery(Schema):
+    """Filters of the queue (default: the pending alarms), newest first, paged by id."""
+
+    state = String(load_default="pending", validate=OneOf(STATES))
+    camera_id = Id(load_default=None)
+    kind = String(load_default=None, validate=OneOf([k.value for k in ViolationKind]))
+    before_id = Id(load_default=None)
+    limit = Integer(load_default=50, validate=Range(1, 200))
+
+
+class RegionAlarmQuery(AlarmQuery):
+    """A region's queue, optionally one school's part of it."""
+
+    school_id = Id(load_default=None)
+
+
+class AlarmStatsQuery(PeriodQuery):
+    """Verdict counts over a period of local days (default: the last 30)."""
+
+
+class RegionAlarmStatsQuery(AlarmStatsQuery):
+    """A region's verdict counts, optionally one school's."""
+
+    school_id = Id(load_default=None)
+
+
+class ReviewOut(Schema):
+    """The verdict on an alarm: what, who, when, why."""
+
+    id = Integer()
+    verdict = String()
+    verdict_label = String()
+    reason = String(allow_none=True)
+    reviewer_id = Integer()
+    reviewer_name = String(allow_none=True)
+    reviewed_at = DateTime()
+
+
+class AlarmOut(Schema):
+    """One alarm of the queue."""
+
+    id = Integer()
+    school_id = Integer()
+    school_name = String(allow_none=True)
+    canteen_id = Integer()
+    canteen_name = String(allow_none=True)
+    camera_id = Integer(allow_none=True)
+    camera_name = String(allow_none=True)
+    kind = String()
+    kind_label = String(allow_none=True)
+    title = String()
+    status = String()
+    status_label = String(allow_none=True)
+    confidence = Float(allow_none=True)
+    occurred_at = DateTime()
+    created_at = DateTime()
+    evidence_url = String(allow_none=True, metadata={"description": "signed URL of the annotated frame (5 min)"})
+    review = Nested(ReviewOut, allow_none=True)
+
+
+class AlarmGroupOut(Schema):
+    """Alarms of one camera and kind following each other within 10 minutes (ids newest first)."""
+
+    key = String()
+    camera_id = Integer(allow_none=True)
+    camera_name = String(allow_none=True)
+    school_name = String(allow_none=True)
+    kind = String()
+    kind_label = String(allow_none=True)
+    count = Integer()
+    first_occurred_at = DateTime()
+    last_occurred_at = DateTime()
+    ids = List(Integer())
+
+
+class AlarmPageOut(Schema):
+    """A page of the queue: the alarms, their groups, and ``before_id`` of the next page (null: the last)."""
+
+    items = List(Nested(AlarmOut))
+    groups = List(Nested(AlarmGroupOut))
+    next_before_id = Integer(allow_none=True)
+
+
+class AlarmReviewIn(Schema):
+    """A verdict; marking a false positive needs the reason."""
+
+    verdict = String(required=True, validate=OneOf(VERDICTS))
+    reason = String(load_default=None, validate=Length(max=500), multiline=True)
+
+
+class AlarmReviewOut(Schema):
+    """The alarm after the verdict, and whether this request made it (false: the same verdict stood already)."""
+
+    created = Boolean()
+    alarm = Nested(AlarmOut)
+
+
+class CursorOut(Schema):
+    """The newest alarm id the caller may see and a revision that changes with every new alarm or verdict."""
+
+    latest_id = Integer(allow_none=True)
+    revision = String()
+
+
+class VerdictCountsOut(Schema):
+    """Alarms raised and their verdicts; the false-positive rate is over reviewed alarms (null before any)."""
+
+    total = Integer()
+    pending = Integer()
+    confirmed = Integer()
+    false_positive = Integer()
+    escalated = Integer()
+    false_positive_rate = Float(allow_none=True)
+
+
+class CameraCountsOut(VerdictCountsOut):
+    """One camera's alarms."""
+
+    camera_id = Integer(allow_none=True)
+    camera_name = String(allow_none=True)
+    school_id = Integer()
+    school_name = String(allow_none=True)
+
+
+class KindCountsOut(VerdictCountsOut):
+    """One kind's alarms."""
+
+    kind = String()
+    kind_label = String()
+
+
+class AlarmStatsOut(VerdictCountsOut):
+    """Verdict counts of a period: overall, per camera (its false-alarm rate) and per kind."""
+
+    period = Dict()
+    by_camera = List(Nested(CameraCountsOut))
+    by_kind = List(Nested(KindCountsOut))

@@ -1,0 +1,123 @@
+// 告警审核: the AI-alarm review queue (routes of backend/violations/alarm_routes.py), its grouping per camera
+// and event, the verdicts, and the cheap cursor polled so new alarms appear without a reload.
+import { get, post, type Schemas } from '../api/client'
+import type { Desk } from './session'
+
+export type Alarm = Schemas['AlarmOut']
+export type AlarmPage = Schemas['AlarmPageOut']
+export type AlarmCursor = Schemas['CursorOut']
+export type Verdict = 'confirmed' | 'false_positive' | 'escalated'
+export type AlarmState = 'pending' | 'reviewed' | 'all'
+
+export interface AlarmFilters {
+  state: AlarmState
+  kind?: string
+  camera_id?: number
+  school_id?: number
+}
+
+/** The same rule as backend/violations/alarm_queue.py: one camera and kind, neighbours ≤ 10 minutes apart. */
+export const GROUP_GAP_MS = 10 * 60 * 1000
+/** How often the page asks the cursor whether something changed (new alarms show within 5 s). */
+export const POLL_MS = 3000
+
+export const VERDICT_LABELS: Record<Verdict, string> = {
+  confirmed: '确认属实', false_positive: '误报', escalated: '升级督办',
+}
+
+export interface AlarmGroup {
+  key: string
+  camera_id: number | null
+  camera_name: string
+  school_name: string
+  kind: string
+  kind_label: string
+  items: Alarm[]
+}
+
+/** Who reviews alarms at a desk: regulators, the principal and the food-safety staff (never the manager). */
+export function reviewsAlarms(desk: Desk | null): boolean {
+  return !!desk && ['regulator', 'principal', 'staff'].includes(desk.role)
+}
+
+/** Groups of alarms (newest first) per camera and kind, split where neighbours lie more than `gap` apart.
+ * Groups are listed by their newest alarm; pages appended to the list regroup by the same rule. */
+export function groupAlarms(items: Alarm[], gap: number = GROUP_GAP_MS): AlarmGroup[] {
+  const groups: AlarmGroup[] = []
+  const open = new Map<string, { group: AlarmGroup, first: number }>()
+  for (const item of items) {
+    const key = `${item.camera_id ?? ''}:${item.kind}`
+    const at = Date.parse(item.occurred_at ?? '')
+    const current = open.get(key)
+    if (!current || current.first - at > gap) {
+      const group: AlarmGroup = {
+        key: `${key}:${item.id}`, camera_id: item.camera_id ?? null, camera_name: item.camera_name ?? '',
+        school_name: item.school_name ?? '', kind: item.kind ?? '', kind_label: item.kind_label ?? '', items: [],
+      }
+      open.set(key, { group, first: at })
+      groups.push(group)
+    }
+    const entry = open.get(key)!
+    entry.group.items.push(item)
+    entry.first = Math.min(entry.first, at)
+  }
+  return groups
+}
+
+/** Append a page to the list without duplicates, newest first. */
+export function mergeAlarms(current: Alarm[], page: Alarm[]): Alarm[] {
+  const byId = new Map<number, Alarm>()
+  for (const item of [...current, ...page]) byId.set(item.id as number, item)
+  return [...byId.values()].sort((a, b) => (b.id as number) - (a.id as number))
+}
+
+/** Ids newer than the last one seen: what the "新告警" badge counts. */
+export function newerThan(items: Alarm[], seen: number | null): number {
+  return seen === null ? 0 : items.filter((item) => (item.id as number) > seen).length
+}
+
+/** A page of the desk's queue, newest first (`before` = next_before_id of the previous page). */
+export function listAlarms(desk: Desk, filters: AlarmFilters, before?: number): Promise<AlarmPage> {
+  const query = { state: filters.state, kind: filters.kind as never, camera_id: filters.camera_id,
+    before_id: before, limit: 50 }
+  if (desk.kind === 'school') {
+    return get('/schools/{school_id}/alarms', { params: { school_id: desk.id }, query })
+  }
+  return get('/regions/{region_id}/alarms', { params: { region_id: desk.id },
+    query: { ...query, school_id: filters.school_id } })
+}
+
+/** The newest alarm id and revision of the desk's queue (cheap: Redis or two indexed queries). */
+export function alarmCursor(desk: Desk): Promise<AlarmCursor> {
+  return desk.kind === 'school'
+    ? get('/schools/{school_id}/alarms/cursor', { params: { school_id: desk.id } })
+    : get('/regions/{region_id}/alarms/cursor', { params: { region_id: desk.id } })
+}
+
+/** Give a verdict; a false positive needs the reason (422 `reason_required` otherwise). */
+export async function reviewAlarm(id: number, verdict: Verdict, reason = ''): Promise<Alarm> {
+  const answer = await post('/alarms/{violation_id}/review',
+    { params: { violation_id: id }, body: { verdict, reason: reason || null } })
+  return answer.alarm as Alarm
+}
+
+/** Poll the cursor every `interval` ms; `changed` runs when the revision moves. Returns the stop function. */
+export function watchAlarms(desk: Desk, changed: (cursor: AlarmCursor) => void, interval = POLL_MS): () => void {
+  let last: string | null = null
+  let stopped = false
+  const tick = async (): Promise<void> => {
+    try {
+      const cursor = await alarmCursor(desk)
+      if (last !== null && cursor.revision !== last && !stopped) changed(cursor)
+      last = cursor.revision ?? null
+    } catch {
+      // A failed poll (network, server restart) is retried on the next tick; a 401 ends the session anyway.
+    }
+  }
+  void tick()
+  const timer = setInterval(() => void tick(), interval)
+  return () => {
+    stopped = true
+    clearInterval(timer)
+  }
+}

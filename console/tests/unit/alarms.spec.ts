@@ -1,0 +1,93 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { ApiError, configureClient } from '../../src/api/client'
+import {
+  GROUP_GAP_MS, groupAlarms, listAlarms, mergeAlarms, newerThan, reviewAlarm, reviewsAlarms, watchAlarms,
+  type Alarm,
+} from '../../src/services/alarms'
+import type { Desk } from '../../src/services/session'
+
+const T0 = Date.parse('2026-12-06T10:00:00+08:00')
+
+function alarm(id: number, minutesBefore: number, camera = 1, kind = 'no_mask'): Alarm {
+  return { id, camera_id: camera, kind, camera_name: `cam${camera}`, kind_label: kind, school_name: '甲校',
+    occurred_at: new Date(T0 - minutesBefore * 60_000).toISOString() } as Alarm
+}
+
+function answer(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
+}
+
+const school: Desk = { kind: 'school', id: 4, name: '甲校', role: 'staff' }
+const region: Desk = { kind: 'region', id: 3, name: '西湖区', role: 'regulator' }
+
+describe('grouping per camera and event', () => {
+  it('joins one camera and kind within 10 minutes, even with other cameras in between', () => {
+    const groups = groupAlarms([alarm(6, 0), alarm(5, 2, 2), alarm(4, 5), alarm(3, 15), alarm(2, 26), alarm(1, 27, 1, 'smoking')])
+    expect(groups.map((g) => g.items.map((i) => i.id))).toEqual([[6, 4, 3], [5], [2], [1]])
+    expect(groups[0].camera_name).toBe('cam1')
+    expect(GROUP_GAP_MS).toBe(600_000)
+  })
+
+  it('splits exactly past the gap, as the server does', () => {
+    expect(groupAlarms([alarm(2, 0), alarm(1, 10)]).length).toBe(1)
+    expect(groupAlarms([alarm(2, 0), alarm(1, 10.01)]).length).toBe(2)
+  })
+
+  it('merges pages without duplicates, newest first, and counts what is new', () => {
+    const merged = mergeAlarms([alarm(5, 0), alarm(4, 1)], [alarm(4, 1), alarm(2, 3)])
+    expect(merged.map((a) => a.id)).toEqual([5, 4, 2])
+    expect(newerThan(merged, 4)).toBe(1)
+    expect(newerThan(merged, null)).toBe(0)
+  })
+})
+
+describe('alarm service', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+    vi.useRealTimers()
+  })
+
+  it('shows the queue to regulators, principals and food-safety staff only', () => {
+    expect(reviewsAlarms(region)).toBe(true)
+    expect(reviewsAlarms({ ...school, role: 'principal' })).toBe(true)
+    expect(reviewsAlarms({ ...school, role: 'manager' })).toBe(false)
+    expect(reviewsAlarms(null)).toBe(false)
+  })
+
+  it('asks the school or the region route with the filters', async () => {
+    const urls: string[] = []
+    vi.stubGlobal('fetch', async (url: string) => {
+      urls.push(url)
+      return answer(200, { items: [], groups: [], next_before_id: null })
+    })
+    configureClient({ token: () => 't', onUnauthorized: () => undefined })
+    await listAlarms(school, { state: 'pending', kind: 'smoking' })
+    await listAlarms(region, { state: 'all', school_id: 2 }, 40)
+    expect(urls).toEqual(['/api/v1/schools/4/alarms?state=pending&kind=smoking&limit=50',
+      '/api/v1/regions/3/alarms?state=all&before_id=40&limit=50&school_id=2'])
+  })
+
+  it('reports the field error of a false positive without a reason', async () => {
+    vi.stubGlobal('fetch', async () => answer(422, { error: { code: 'reason_required', message: '标记误报时必须填写原因',
+      details: { fields: { reason: ['标记误报时必须填写原因'] } } } }))
+    const error = await reviewAlarm(9, 'false_positive', '').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ApiError)
+    expect((error as ApiError).fields).toEqual({ reason: '标记误报时必须填写原因' })
+  })
+
+  it('polls the cursor and calls back only when the revision moves', async () => {
+    vi.useFakeTimers()
+    const revisions = ['db.1.0', 'db.1.0', 'db.2.0']
+    vi.stubGlobal('fetch', async () => answer(200, { latest_id: 1, revision: revisions.shift() ?? 'db.2.0' }))
+    const changed = vi.fn()
+    const stop = watchAlarms(school, changed, 1000)
+    await vi.advanceTimersByTimeAsync(0)
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(changed).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(changed).toHaveBeenCalledTimes(1)
+    stop()
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(changed).toHaveBeenCalledTimes(1)
+  })
+})
