@@ -1,39 +1,25 @@
 /**
  * The regulator's work on the phone, over the same API as the console: the figures of a region or a school
- * (`/stats`), the region tree and the schools regulated (the ranking and the drill-down), a region's
- * violations and AI alarms to review, and joint inspection rounds with their visits, findings and conclusion.
+ * (`/stats`, which carries the ranking, the drill-down, the weekly trend, the cameras and the breadcrumbs), a
+ * region's violations and AI alarms to review, and joint inspection rounds with their visits, findings and
+ * conclusion.
  */
 const http = require('../utils/request');
 
-/** Figures of a region ({region_id}) or a school ({school_id}) over the API's default period (30 days). */
+/**
+ * Figures of a region ({region_id}) or a school ({school_id}) over the API's default period (30 days), with
+ * `by_school` (the ranking), `by_region` (the rows to drill into), `weekly`, `cameras` and `breadcrumbs`.
+ */
 function stats(scope, extra) {
   return http.get('/stats', scope, extra);
 }
 
-/** The region tree: [{id, name, level, children}]. */
-function regions() {
-  return http.get('/regions').then((answer) => answer.regions);
-}
-
-/** The regions directly below `regionId` in the tree ([] for a county or an unknown id). */
-function childRegions(tree, regionId) {
-  const stack = tree.slice();
-  while (stack.length) {
-    const node = stack.pop();
-    if (node.id === regionId) return node.children || [];
-    stack.push(...(node.children || []));
-  }
-  return [];
-}
-
-/** The schools of the regions the caller regulates. */
-function schools() {
-  return http.get('/schools');
-}
-
-/** A region's violations, newest first (filters: status, kind, overdue, before_id, limit). */
+/**
+ * A page of a region's violations, newest first, and how many match: {items, total} (filters: status, kind,
+ * state, overdue, from, to; paged by before_id, limit).
+ */
 function violations(regionId, query, extra) {
-  return http.get(`/regions/${regionId}/violations`, query, extra);
+  return http.getPage(`/regions/${regionId}/violations`, query, extra);
 }
 
 function rounds(regionId, extra) {
@@ -70,5 +56,5 @@ function reviewAlarm(alarmId, verdict, reason) {
 }
 
 module.exports = {
-  alarms, reviewAlarm, stats, regions, childRegions, schools, violations, rounds, round, addFinding, recordVisit, complete,
+  alarms, reviewAlarm, stats, violations, rounds, round, addFinding, recordVisit, complete,
 };

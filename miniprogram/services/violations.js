@@ -22,6 +22,11 @@ function list(schoolId, query, extra) {
   return http.get(`/schools/${schoolId}/violations`, query, extra);
 }
 
+/** The same list with how many match in all: {items, total} (X-Total-Count; filters as `list`, plus state, from, to). */
+function listWithTotal(schoolId, query, extra) {
+  return http.getPage(`/schools/${schoolId}/violations`, query, extra);
+}
+
 /** List rows as the lists show them (pages/violations/list/rows.wxml): the status's colour, kind, time, overdue. */
 function rows(items) {
   return items.map((v) => Object.assign({}, v, {
@@ -80,5 +85,5 @@ function timeline(violation) {
 }
 
 module.exports = {
-  summary, transparency, list, rows, detail, start, uploadPhoto, submitRectification, review, timeline,
+  summary, transparency, list, listWithTotal, rows, detail, start, uploadPhoto, submitRectification, review, timeline,
 };

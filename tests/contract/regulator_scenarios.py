@@ -16,6 +16,7 @@ from tests.contract.recorder import Recorder
 
 API = "/api/v1"
 REGULATOR = "demo-regulator"
+CITY_REGULATOR = "demo-regulator-city"
 
 
 def _login(rec: Recorder, wechat: Any) -> dict[str, Any]:
@@ -29,24 +30,58 @@ def _login(rec: Recorder, wechat: Any) -> dict[str, Any]:
 
 
 def record_overview(rec: Recorder, region_id: int) -> None:
-    """监管总览: the region's figures, its schools ranked by their own figures, the region tree."""
-    rec.call("regions_tree", "GET", f"{API}/regions", who=REGULATOR, expect=200,
-             description="the region tree, for the child regions to drill into")
+    """监管总览: one ``/stats`` per level (figures, ranking, drill-down, weekly trend, cameras, breadcrumbs) and
+    问题清单, the lists behind its figures, filtered by the server (period, state, overdue, kind; a total)."""
     rec.call("stats_region", "GET", f"{API}/stats?region_id={region_id}", who=REGULATOR, expect=200,
-             description="the county's figures over the last 30 days")
-    schools = rec.call("schools_regulator", "GET", f"{API}/schools", who=REGULATOR, expect=200,
-                       description="the schools of the regulator's regions")
-    for school in schools:
-        rec.call(f"stats_school_{school['id']}", "GET", f"{API}/stats?school_id={school['id']}", who=REGULATOR,
-                 expect=200, description=f"{school['name']}'s figures, for the ranking")
+             description="the county's figures over the last 30 days, its schools ranked and to drill into")
+    rec.call("stats_school_drill", "GET", f"{API}/stats?school_id=1", who=REGULATOR, expect=200,
+             description="a school of the county drilled into: its figures, the breadcrumbs up to the county")
     rec.call("stats_region_forbidden", "GET", f"{API}/stats?region_id={region_id}", who="demo-principal-1",
              expect=403, description="a principal asking for the county's figures")
     rec.call("region_violations", "GET", f"{API}/regions/{region_id}/violations?limit=20", who=REGULATOR,
-             expect=200, description="the county's violations, newest first")
-    rec.call("region_violations_rodent", "GET", f"{API}/regions/{region_id}/violations?kind=rodent&limit=20",
-             who=REGULATOR, expect=200, description="the county's violations of one kind (a figure tapped)")
+             expect=200, description="the county's violations, newest first, and how many in all")
+    period = "from=2026-02-10&to=2026-03-11"
+    rec.call("region_violations_in_progress", "GET",
+             f"{API}/regions/{region_id}/violations?state=in_progress&{period}&limit=20", who=REGULATOR,
+             expect=200, description="整改中 tapped: the period's violations not closed yet")
+    rec.call("region_violations_rectified_before", "GET",
+             f"{API}/regions/{region_id}/violations?state=rectified&{period}&before_id=2&limit=20", who=REGULATOR,
+             expect=200, description="已整改, the page after id 2")
+    rec.call("region_violations_overdue", "GET",
+             f"{API}/regions/{region_id}/violations?overdue=true&{period}&limit=20", who=REGULATOR,
+             expect=200, description="已超期 tapped: none overdue")
+    rec.call("region_violations_rodent", "GET", f"{API}/regions/{region_id}/violations?kind=rodent&{period}&limit=20",
+             who=REGULATOR, expect=200, description="the county's violations of one kind (a kind tapped)")
+    rec.call("school_violations_regulator", "GET", f"{API}/schools/1/violations?{period}&limit=20", who=REGULATOR,
+             expect=200, description="a school of the county's violations, as its regulator reads them")
     rec.call("violation_detail_regulator", "GET", f"{API}/violations/1", who=REGULATOR, expect=200,
              description="a violation of the county as its regulator reads it")
+
+
+def record_city_overview(rec: Recorder, wechat: Any) -> None:
+    """A regulator of the city: its figures list the county below it to drill into, with breadcrumbs."""
+    from sqlalchemy import select
+
+    from backend.accounts.services import grant_regulator
+    from backend.cli import _user
+    from backend.extensions import db
+    from backend.schools.models import Region
+
+    city = db.session.scalar(select(Region).where(Region.code == "330100"))
+    grant_regulator(_user(CITY_REGULATOR, "杭州市市场监管局"), city, None)
+    db.session.commit()
+    wechat.register_code("wx-login-code-regulator-city", openid=CITY_REGULATOR)
+    login = rec.call("auth_wechat_regulator_city", "POST", f"{API}/auth/wechat", who=None,
+                     body={"code": "wx-login-code-regulator-city"}, expect=200,
+                     description="wx.login code of the city's regulator exchanged for a session token")
+    rec.login_as(CITY_REGULATOR, login["token"])
+    rec.call("me_regulator_city", "GET", f"{API}/me", who=CITY_REGULATOR, expect=200,
+             description="a regulator of the city")
+    rec.call("stats_city", "GET", f"{API}/stats?region_id={city.id}", who=CITY_REGULATOR, expect=200,
+             description="the city's figures: the county below it to drill into")
+    county = db.session.scalar(select(Region).where(Region.code == "330106"))
+    rec.call("stats_county_city", "GET", f"{API}/stats?region_id={county.id}", who=CITY_REGULATOR, expect=200,
+             description="the county drilled into by the city's regulator: breadcrumbs 杭州市 / 西湖区")
 
 
 def _jpeg(seed: int) -> bytes:
@@ -122,6 +157,15 @@ def _raise_alarm(school_id: int, kind: str, minutes_ago: int) -> int:
 
 def record_alarms(rec: Recorder, region_id: int) -> None:
     """告警审核: the county's queue (two alarms of one camera make one event), and each verdict."""
+    from sqlalchemy import select
+
+    from backend.extensions import db
+    from backend.violations.models import Violation
+
+    # The playback scenario's AI alarm is judged first, so the queue holds only the alarms raised here.
+    playback = db.session.scalar(select(Violation.id).where(Violation.idempotency_key == "contract-playback"))
+    rec.call("_alarm_playback", "POST", f"{API}/alarms/{playback}/review", who=REGULATOR,
+             body={"verdict": "confirmed", "reason": None}, expect=201, description="the playback scenario's alarm")
     first = _raise_alarm(1, "no_mask", 6)
     second = _raise_alarm(1, "no_mask", 4)
     smoking = _raise_alarm(2, "smoking", 2)
@@ -150,3 +194,4 @@ def record_regulators(rec: Recorder, wechat: Any) -> None:
     record_overview(rec, region_id)
     record_inspection(rec, region_id)
     record_alarms(rec, region_id)
+    record_city_overview(rec, wechat)

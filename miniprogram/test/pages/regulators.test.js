@@ -4,13 +4,17 @@ const {
 } = require('../helpers/mp');
 
 const REGION_STATS = { query: { region_id: '3' } };
+const PERIOD = { from: '2026-02-10', to: '2026-03-11' };
 
-function serveOverview(server) {
-  server.serve('stats_region', REGION_STATS);
-  server.serve('regions_tree');
-  server.serve('schools_regulator');
-  server.serve('stats_school_1');
-  server.serve('stats_school_2');
+/** The page a navigation opens and its query, as WeChat hands it to onLoad (values still encoded). */
+function opened(navigation) {
+  const [route, search] = navigation.url.slice(1).split('?');
+  const q = {};
+  (search || '').split('&').filter(Boolean).forEach((pair) => {
+    const [key, value] = pair.split('=');
+    q[key] = value;
+  });
+  return { route, query: q };
 }
 
 describe('我的', () => {
@@ -44,50 +48,110 @@ describe('我的', () => {
 });
 
 describe('监管总览', () => {
-  test('the county\'s figures, kinds and schools ranked by open problems, by name', async () => {
+  test('the county\'s figures, cameras, kinds, weekly trend, ranking and schools to drill into: one /stats', async () => {
     const { server, wx } = as('regulator');
-    serveOverview(server);
+    server.serve('stats_region', REGION_STATS);
     const page = await openPage('pages/regulators/overview/index');
     expect(server.unmatched()).toEqual([]);
+    expect(server.sent('/api/v1/stats').map((r) => r.query)).toEqual([{ region_id: '3' }]);
+    expect(server.sent('/api/v1/schools')).toEqual([]);
     expect(wx.__state.titles).toContain('西湖区监管总览');
-    expect(text(find(page, '#figures'))).toBe(
-      '西湖区 近 30 天 2026-02-10 至 2026-03-11 2 发现问题 1 已整改 1 整改中 0 已超期 整改率 50% 整改用时中位数 0 小时');
-    expect(text(find(page, '#kinds'))).toBe('按问题类型 未佩戴厨师帽 已整改 1 · 整改中 0 1 项 发现鼠患 已整改 0 · 整改中 1 1 项');
-    // School 1 has the open rodent problem: first; school 2 has none.
-    expect(text(find(page, '#ranking'))).toBe(
-      '学校排名（按整改中问题） 1. 西湖实验小学 发现 2 · 整改率 50% 整改中 1 2. 文三路中学 发现 0 · 整改率 — 整改中 0');
-    // A county has no region below it.
-    expect(query(page, '#children')).toBeUndefined();
+    expect(text(find(page, '#figures'))).toBe('西湖区 近 30 天 2026-02-10 至 2026-03-11 3 发现问题 1 已整改 2 整改中 0 已超期 '
+      + '整改率 33.3% 整改用时中位数 0 小时 摄像头在线率 0% 在线 0 / 启用 6');
+    expect(text(find(page, '#kinds'))).toBe('按问题类型 未佩戴厨师帽 已整改 1 · 整改中 0 1 项 未佩戴口罩 已整改 0 · 整改中 1 1 项 '
+      + '发现鼠患 已整改 0 · 整改中 1 1 项');
+    expect(findAll(page, '.week').map((w) => text(w))).toEqual([
+      '02-10 至 02-15 0 / 0', '02-16 至 02-22 0 / 0', '02-23 至 03-01 0 / 0', '03-02 至 03-08 0 / 0', '03-09 至 03-11 3 / 1']);
+    // The ranking is the server's: schools with problems, most still open first.
+    expect(text(find(page, '#ranking'))).toBe('学校排名（按整改中问题） 1. 西湖实验小学 发现 3 · 整改率 33.3% 整改中 2');
+    // A county has no region below it: its schools, each with its figures (zero rows too).
+    expect(findAll(page, '.child').map((c) => text(c))).toEqual([
+      '文三路中学 › 发现 0 整改中 0 超期 0 整改率 —', '西湖实验小学 › 发现 3 整改中 2 超期 0 整改率 33.3%']);
+    // The top of what the regulator may open: no breadcrumbs to go up.
+    expect(query(page, '#crumbs')).toBeUndefined();
   });
 
-  test('each figure, kind and school opens the violations behind it over the same period', async () => {
+  test('a city\'s regulator drills into the county below it, and comes back up by the breadcrumbs', async () => {
+    const { server, wx } = as('regulator_city');
+    server.serve('stats_city', { query: { region_id: '2' } });
+    const city = await openPage('pages/regulators/overview/index');
+    expect(server.unmatched()).toEqual([]);
+    expect(findAll(city, '.child').map((c) => text(c))).toEqual(['西湖区 › 发现 7 整改中 5 超期 0 整改率 16.7%']);
+    expect(text(find(city, '#ranking'))).toBe(
+      '学校排名（按整改中问题） 1. 西湖实验小学 发现 6 · 整改率 20% 整改中 4 2. 文三路中学 发现 1 · 整改率 0% 整改中 1');
+    await tap(city, '#drill-region-3');
+    const drill = opened(wx.__state.navigations.pop());
+    expect(drill).toEqual({ route: 'pages/regulators/overview/index', query: { region_id: '3' } });
+
+    server.serve('stats_county_city', { query: { region_id: '3' } });
+    const county = await openPage(drill.route, drill.query);
+    expect(server.unmatched()).toEqual([]);
+    expect(server.sent('/api/v1/stats').map((r) => r.query)).toEqual([{ region_id: '2' }, { region_id: '3' }]);
+    expect(wx.__state.titles).toContain('西湖区监管总览');
+    expect(text(find(county, '#crumbs'))).toBe('杭州市 / 西湖区');
+    await tap(county, '#crumb-region-3');  // where we are: nothing
+    expect(wx.__state.navigations).toEqual([]);
+    await tap(county, '#crumb-region-2');
+    expect(wx.__state.navigations.pop()).toMatchObject({ kind: 'redirectTo', url: '/pages/regulators/overview/index?region_id=2' });
+  });
+
+  test('a school drilled into: its figures, the breadcrumbs to the county, no ranking', async () => {
     const { server, wx } = as('regulator');
-    serveOverview(server);
-    const page = await openPage('pages/regulators/overview/index');
-    await tap(page, '#figure-in-progress');
-    await tap(page, '#kind-rodent');
-    await tap(page, '#school-1');
-    const period = 'from=2026-02-10&to=2026-03-11';
-    expect(wx.__state.navigations.map((n) => n.url)).toEqual([
-      `/pages/violations/found/index?region_id=3&${period}&title=${encodeURIComponent('西湖区整改中的问题')}&state=in_progress`,
-      `/pages/violations/found/index?region_id=3&${period}&title=${encodeURIComponent('西湖区：发现鼠患')}&kind=rodent`,
-      `/pages/violations/found/index?school_id=1&${period}&title=${encodeURIComponent('西湖实验小学的问题')}`,
-    ]);
+    server.serve('stats_region', REGION_STATS);
+    const county = await openPage('pages/regulators/overview/index');
+    await tap(county, '#drill-school-1');
+    const drill = opened(wx.__state.navigations.pop());
+    expect(drill.query).toEqual({ school_id: '1' });
+    server.serve('stats_school_drill', { query: { school_id: '1' } });
+    const school = await openPage(drill.route, drill.query);
+    expect(server.unmatched()).toEqual([]);
+    expect(text(find(school, '#crumbs'))).toBe('西湖区 / 西湖实验小学');
+    expect(query(school, '#ranking')).toBeUndefined();
+    expect(query(school, '#children')).toBeUndefined();
+    await tap(school, '#figure-found');
+    expect(opened(wx.__state.navigations.pop()).query).toEqual({
+      school_id: '1', ...PERIOD, title: encodeURIComponent('西湖实验小学发现的问题') });
   });
 
-  test('the regions below a province are offered to drill into (from the region tree)', () => {
-    const regulators = require('../../services/regulators');
-    const tree = fixture('regions_tree').body.regions;
-    expect(regulators.childRegions(tree, 1).map((r) => r.name)).toEqual(['杭州市']);
-    expect(regulators.childRegions(tree, 2).map((r) => r.name)).toEqual(['西湖区']);
-    expect(regulators.childRegions(tree, 3)).toEqual([]);
+  test('each figure, kind, week, school and row opens the violations behind it over the same period', async () => {
+    const { server, wx } = as('regulator');
+    server.serve('stats_region', REGION_STATS);
+    const page = await openPage('pages/regulators/overview/index');
+    const taps = ['#figure-in-progress', '#figure-overdue', '#cameras', '#kind-rodent', '#week-2026-W11', '#school-1',
+      '#child-in-progress-school-1'];
+    for (const selector of taps) await tap(page, selector);
+    const title = (words) => encodeURIComponent(words);
+    expect(wx.__state.navigations.map((n) => opened(n))).toEqual([
+      { region_id: '3', ...PERIOD, title: title('西湖区整改中的问题'), state: 'in_progress' },
+      { region_id: '3', ...PERIOD, title: title('西湖区已超期的问题'), overdue: 'true' },
+      { region_id: '3', ...PERIOD, title: title('西湖区摄像头离线问题'), state: 'in_progress', kind: 'camera_offline' },
+      { region_id: '3', ...PERIOD, title: title('西湖区：发现鼠患'), kind: 'rodent' },
+      { region_id: '3', from: '2026-03-09', to: '2026-03-11', title: title('西湖区 03-09 至 03-11 发现的问题') },
+      { school_id: '1', ...PERIOD, title: title('西湖实验小学的问题') },
+      { school_id: '1', ...PERIOD, title: title('西湖实验小学整改中的问题'), state: 'in_progress' },
+    ].map((q) => ({ route: 'pages/violations/found/index', query: q })));
+  });
+
+  test('a figure opens the list the server filters the same way: the total equals the figure', async () => {
+    const { server, wx } = as('regulator');
+    server.serve('stats_region', REGION_STATS);
+    const overview = await openPage('pages/regulators/overview/index');
+    await tap(overview, '#figure-in-progress');
+    const list = opened(wx.__state.navigations.pop());
+    server.serve('region_violations_in_progress');
+    const page = await openPage(list.route, list.query);
+    expect(server.unmatched()).toEqual([]);
+    expect(server.sent('/api/v1/regions/3/violations').map((r) => r.query)).toEqual([
+      { state: 'in_progress', ...PERIOD, limit: '20' }]);
+    expect(wx.__state.titles).toContain('西湖区整改中的问题');
+    expect(text(find(page, '#heading'))).toBe(`西湖区整改中的问题 （共 ${fixture('stats_region').body.in_progress} 项）`);
+    expect(findAll(page, '.van-cell').map((c) => text(c))).toEqual([
+      '未规范佩戴口罩 未佩戴口罩 · 2026-03-11 10:00 待通知', '储藏间发现鼠迹 发现鼠患 · 2026-03-11 10:00 已驳回']);
   });
 
   test('the server\'s refusal is shown when the authority is gone, and a principal is told it is not for them', async () => {
     const { server } = as('regulator');
     server.serve('stats_region_forbidden', { query: { region_id: '3' } });
-    server.serve('regions_tree');
-    server.serve('schools_regulator');
     const page = await openPage('pages/regulators/overview/index');
     expect(text(page)).toContain('无权查看该地区的统计');
 
@@ -99,36 +163,53 @@ describe('监管总览', () => {
 });
 
 describe('问题清单 behind a figure', () => {
-  test('整改中: the region\'s violations not closed yet, in the 问题整改 rows; a row opens the detail', async () => {
+  test('a row opens the detail; the total is the server\'s; no next page after a short one', async () => {
     const { server, wx } = as('regulator');
-    server.serve('region_violations', { query: { limit: '20' } });
-    const page = await openPage('pages/violations/found/index', {
-      region_id: '3', state: 'in_progress', from: '2026-02-10', to: '2026-03-11', title: encodeURIComponent('西湖区整改中的问题'),
-    });
+    server.serve('region_violations');
+    const page = await openPage('pages/violations/found/index', { region_id: '3', title: encodeURIComponent('西湖区的问题') });
     expect(server.unmatched()).toEqual([]);
-    expect(wx.__state.titles).toContain('西湖区整改中的问题');
-    expect(findAll(page, '.van-cell').map((c) => text(c))).toEqual(['储藏间发现鼠迹 发现鼠患 · 2026-03-11 10:00 已驳回']);
+    expect(text(find(page, '#heading'))).toBe('西湖区的问题 （共 3 项）');
     await tap(page, '#violation-2');
     expect(wx.__state.navigations.pop().url).toBe('/pages/violations/detail/index?id=2');
-    // Two rows answered for a page of 20: there is no next page.
     expect(query(page, '#load-more')).toBeUndefined();
   });
 
-  test('a kind: the API filters it', async () => {
+  test('a kind, 已超期 and a school: the server filters them, the phone shows what it answers', async () => {
     const { server } = as('regulator');
-    server.serve('region_violations_rodent', { query: { kind: 'rodent', limit: '20' } });
-    const page = await openPage('pages/violations/found/index', { region_id: '3', kind: 'rodent' });
+    server.serve('region_violations_rodent');
+    const rodent = await openPage('pages/violations/found/index', { region_id: '3', kind: 'rodent', ...PERIOD });
+    expect(findAll(rodent, '.van-cell').map((c) => text(c))).toEqual(['储藏间发现鼠迹 发现鼠患 · 2026-03-11 10:00 已驳回']);
+    expect(text(find(rodent, '#heading'))).toBe('问题清单 （共 1 项）');
+    server.serve('region_violations_overdue');
+    const overdue = await openPage('pages/violations/found/index', { region_id: '3', overdue: 'true', ...PERIOD });
+    expect(text(overdue)).toContain('没有符合条件的问题');
+    expect(text(find(overdue, '#heading'))).toBe('问题清单 （共 0 项）');
+    server.serve('school_violations_regulator');
+    const school = await openPage('pages/violations/found/index', { school_id: '1', ...PERIOD });
+    expect(findAll(school, '.van-cell')).toHaveLength(3);
     expect(server.unmatched()).toEqual([]);
-    expect(findAll(page, '.van-cell').map((c) => text(c))).toEqual(['储藏间发现鼠迹 发现鼠患 · 2026-03-11 10:00 已驳回']);
   });
 
-  test('已整改 and a period that ends before the violations: nothing, and no further page asked', async () => {
+  test('the next page is asked with before_id and the same filters', async () => {
     const { server } = as('regulator');
-    server.serve('region_violations', { query: { limit: '20' } });
-    const rectified = await openPage('pages/violations/found/index', { region_id: '3', state: 'rectified' });
-    expect(findAll(rectified, '.van-cell').map((c) => text(c))).toEqual(['切配区厨师未戴帽子 未佩戴厨师帽 · 2026-03-11 10:00 已办结']);
-    const earlier = await openPage('pages/violations/found/index', { region_id: '3', from: '2026-02-01', to: '2026-02-28' });
-    expect(text(earlier)).toContain('没有符合条件的问题');
+    server.serve('region_violations_rectified_before');
+    server.serve('region_violations_in_progress', { query: null, times: 1 });
+    const page = await openPage('pages/violations/found/index', { region_id: '3', state: 'rectified', ...PERIOD });
+    const next = await page.instance.fetchPage(2, 20);
+    expect(server.unmatched()).toEqual([]);
+    expect(server.sent('/api/v1/regions/3/violations').pop().query).toEqual({
+      state: 'rectified', ...PERIOD, before_id: '2', limit: '20' });
+    expect(next.items.map((v) => v.title)).toEqual(['切配区厨师未戴帽子']);
+    expect(next.next).toBeNull();
+    expect(text(find(page, '#heading'))).toBe('问题清单 （共 1 项）');
+  });
+
+  test('a total past what the server counts is shown as "more than"', async () => {
+    const { server } = as('regulator');
+    server.serve('region_violations');
+    server.routes[0].header = { 'x-total-count': '10001' };  // the cap as the server answers it (docs/console.md)
+    const page = await openPage('pages/violations/found/index', { region_id: '3' });
+    expect(text(find(page, '#heading'))).toBe('问题清单 （共 10000 多项）');
   });
 
   test('the regulator reads a violation of the county without a school binding', async () => {
@@ -190,7 +271,7 @@ describe('检查走访', () => {
     // The finding is listed with its photo and the violation it opened; the form is empty for the next one.
     expect(text(find(page, '#finding-1'))).toContain('冷藏柜生熟食品混放，未分区标识 较重 · 西湖区市场监管局 · 2026-03-11 10:00');
     expect(text(find(page, '#finding-1'))).toContain('已立案整改，查看问题');
-    expect(page.data.findings[0].violation_id).toBe(3);
+    expect(page.data.findings[0].violation_id).toBe(4);
     expect(page.data.form).toEqual({ description: '', severity: 'minor', open_violation: true, photos: [] });
     expect(findAll(page, '.photo--done')).toHaveLength(0);
 
@@ -249,10 +330,10 @@ describe('告警审核', () => {
     server.serve('alarms_region', QUEUE);
     const page = await openPage('pages/regulators/review/index');
     expect(server.unmatched()).toEqual([]);
-    expect(text(find(page, '#alarm-6'))).toBe('后厨吸烟 置信度 87% 文三路中学 · 学生食堂 · 热菜烹饪区摄像头 2026-03-11 09:58 确认属实 误报 升级督办');
+    expect(text(find(page, '#alarm-7'))).toBe('后厨吸烟 置信度 87% 文三路中学 · 学生食堂 · 热菜烹饪区摄像头 2026-03-11 09:58 确认属实 误报 升级督办');
+    expect(text(find(page, '#alarm-6'))).toContain('同一摄像头连续告警 2 条');
     expect(text(find(page, '#alarm-5'))).toContain('同一摄像头连续告警 2 条');
-    expect(text(find(page, '#alarm-4'))).toContain('同一摄像头连续告警 2 条');
-    await tap(page, '#alarm-6 .evidence');
+    await tap(page, '#alarm-7 .evidence');
     expect(wx.__state.previews.pop().urls).toEqual(['/api/v1/files/evidence/4/2.jpg?expires=1773194700&sig=test-signature']);
   });
 
@@ -262,27 +343,27 @@ describe('告警审核', () => {
     const page = await openPage('pages/regulators/review/index');
 
     server.serve('alarm_confirm', { times: 1 });
-    await tap(page, '#confirm-6');
-    expect(server.sent('/api/v1/alarms/6/review', 'POST')[0].data).toEqual({ verdict: 'confirmed', reason: null });
+    await tap(page, '#confirm-7');
+    expect(server.sent('/api/v1/alarms/7/review', 'POST')[0].data).toEqual({ verdict: 'confirmed', reason: null });
     expect(wx.__state.toasts).toContain('已确认');
-    expect(query(page, '#alarm-6')).toBeUndefined();
+    expect(query(page, '#alarm-7')).toBeUndefined();
 
     wx.__state.modalAnswers.push({ confirm: true, content: '  ' });
     server.serve('alarm_false_no_reason', { times: 1 });
-    await tap(page, '#false-5');
+    await tap(page, '#false-6');
     expect(wx.__state.toasts).toContain('标记误报时必须填写原因');
-    expect(query(page, '#alarm-5')).toBeDefined();
+    expect(query(page, '#alarm-6')).toBeDefined();
     wx.__state.modalAnswers.push({ confirm: true, content: '厨师佩戴的是透明口罩' });
     server.serve('alarm_false', { times: 1 });
-    await tap(page, '#false-5');
-    expect(server.sent('/api/v1/alarms/5/review', 'POST').map((r) => r.data)).toEqual([
+    await tap(page, '#false-6');
+    expect(server.sent('/api/v1/alarms/6/review', 'POST').map((r) => r.data)).toEqual([
       { verdict: 'false_positive', reason: null }, { verdict: 'false_positive', reason: '厨师佩戴的是透明口罩' },
     ]);
-    expect(query(page, '#alarm-5')).toBeUndefined();
+    expect(query(page, '#alarm-6')).toBeUndefined();
 
     server.serve('alarm_escalate', { times: 1 });
-    await tap(page, '#escalate-4');
-    expect(server.sent('/api/v1/alarms/4/review', 'POST')[0].data).toEqual({ verdict: 'escalated', reason: null });
+    await tap(page, '#escalate-5');
+    expect(server.sent('/api/v1/alarms/5/review', 'POST')[0].data).toEqual({ verdict: 'escalated', reason: null });
     expect(wx.__state.toasts).toContain('已升级督办');
     expect(text(page)).toContain('没有待审核的告警');
   });
@@ -292,9 +373,9 @@ describe('告警审核', () => {
     server.serve('alarms_region', QUEUE);
     const page = await openPage('pages/regulators/review/index');
     server.serve('alarm_already_reviewed', { times: 1 });
-    await tap(page, '#confirm-5');
+    await tap(page, '#confirm-6');
     expect(wx.__state.toasts).toContain('该告警已被审核为“误报”，不能改判');
-    expect(query(page, '#alarm-5')).toBeUndefined();
+    expect(query(page, '#alarm-6')).toBeUndefined();
 
     server.serve('alarms_region_empty', QUEUE);
     await page.instance.load();
