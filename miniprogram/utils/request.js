@@ -7,6 +7,7 @@
  * - errors become ApiError carrying the server's code and its Chinese message, which is shown to the
  *   user (a toast) unless the caller shows it itself (`silent: true`, e.g. inline under a form field);
  * - `idempotencyKey` is sent as the Idempotency-Key header so a retried create never makes two records.
+ * - `getPage` reads a list route's page with its total (`X-Total-Count`): {items, total}.
  */
 const config = require('../config');
 const session = require('./session');

@@ -24,9 +24,11 @@ function scopeQuery(type, id) {
   return type === 'school' ? { school_id: id } : { region_id: id };
 }
 
-/** Rows with their rate as the page shows it. */
+/** Rows with their rate as the page shows it, and a key (a region and a school may share an id). */
 function withRate(rows) {
-  return (rows || []).map((row) => Object.assign({}, row, { rateText: percent(row.rectification_rate) }));
+  return (rows || []).map((row) => Object.assign({}, row, {
+    rateText: percent(row.rectification_rate), key: `${row.type || 'school'}-${row.id || row.school_id}`,
+  }));
 }
 
 /** Each week's bar, as a share of the busiest week (the trend is read by its shape). */
@@ -63,7 +65,9 @@ Component({
     show({ level, stats }) {
       this.period = stats.period;
       const cameras = stats.cameras || { enabled: 0, online: 0, online_rate: null };
-      const crumbs = (stats.breadcrumbs || []).map((c, i, all) => Object.assign({}, c, { last: i === all.length - 1 }));
+      const crumbs = (stats.breadcrumbs || []).map((c, i, all) => Object.assign({}, c, {
+        key: `${c.type}-${c.id}`, last: i === all.length - 1,
+      }));
       wx.setNavigationBarTitle({ title: `${stats.scope.name}监管总览` });
       this.setData({
         loading: false, scope: { type: level.type, id: level.id, name: stats.scope.name }, crumbs, stats,
