@@ -1,21 +1,30 @@
 /**
- * The behaviour every record form shares (留样, 消毒, 菜单, 进货, 陪餐): submit with an Idempotency-Key that
- * stays the same while the same content is retried (services/records.create), the busy state, and the
- * server's refusals shown next to the field they name; a refusal naming no field the form shows goes to the
- * message above the submit button.
+ * The behaviour every record form shares (留样, 消毒, 菜单, 进货, 陪餐, and an inspector's finding): submit with
+ * an Idempotency-Key that stays the same while the same content is retried (services/records.create), the busy
+ * state, and the server's refusals shown next to the field they name; a refusal naming no field the form shows
+ * goes to the message above the submit button.
  *
  * A page calls `recordForm({ form, segment, done, fields })` and implements `validate()` (the body to send,
  * or null after showing its own errors). `onRecorded(record)` runs after success (default: toast `done` and
  * go back); `showRowErrors(errors)` may place nested errors ("dishes.0.name") on the rows they are about and
  * returns the errors left to show. `recordingCanteen(what)` finds the canteen the form records for.
+ *
+ * A form that records elsewhere passes `send(page, body)` (resolving with what was recorded) instead of
+ * `form`/`segment`; without an Idempotency-Key behind it, a failed send is not promised to be safe to repeat.
  */
 const formUtil = require('../utils/form');
 const guard = require('../utils/guard');
 const records = require('../services/records');
 const schools = require('../services/schools');
 
+function sendRecord(options) {
+  return (page, body) => records.create(options.form, page.data.canteenId, options.segment, body);
+}
+
 function recordForm(options) {
   const shown = options.fields;
+  const send = options.send || sendRecord(options);
+  const retryHint = (err) => (options.send ? err.message : formUtil.retryHint(err));
   return Behavior({
     data: { errors: {}, formError: '', submitting: false, retrying: false },
     methods: {
@@ -24,7 +33,7 @@ function recordForm(options) {
         const body = this.validate();
         if (!body) return null;
         this.setData({ submitting: true, formError: '' });
-        return records.create(options.form, this.data.canteenId, options.segment, body).then((record) => {
+        return send(this, body).then((record) => {
           this.setData({ submitting: false, retrying: false });
           this.onRecorded(record);
           return record;
@@ -49,7 +58,7 @@ function recordForm(options) {
         const named = Object.keys(errors).length > 0 || placed;
         this.setData({
           submitting: false, retrying: err.retryable, errors: Object.assign({}, this.data.errors, errors),
-          formError: err.retryable ? formUtil.retryHint(err) : (named ? '' : err.message),
+          formError: err.retryable ? retryHint(err) : (named ? '' : err.message),
         });
         return errors;
       },

@@ -1,8 +1,8 @@
 /**
  * Photos and scans for records go to POST /api/v1/uploads as multipart (field `file` and the canteen id,
  * the way wx.uploadFile sends them) with an Idempotency-Key; the server checks the content and answers
- * an upload id that records then refer to. Violation photos go to the school's violation-photos and
- * answer an object key.
+ * an upload id that records then refer to. Violation photos go to the school's violation-photos, and an
+ * inspector's photos of a finding to the round's photos (with the canteen); both answer an object key.
  */
 const http = require('../utils/request');
 const idempotency = require('../utils/idempotency');
@@ -29,9 +29,20 @@ function uploadViolationPhoto(filePath, schoolId) {
     .then((result) => ({ ref: result.key, url: result.url }));
 }
 
-/** Upload for a record (ownerId = canteen id) or a violation (ownerId = school id); resolves {ref, url}. */
-function upload(kind, filePath, ownerId) {
-  return kind === 'violation' ? uploadViolationPhoto(filePath, ownerId) : uploadRecordFile(filePath, ownerId);
+function uploadInspectionPhoto(filePath, roundId, canteenId) {
+  return http.upload(`/inspections/${roundId}/photos`, filePath, {
+    name: 'file', formData: { canteen_id: String(canteenId) }, silent: true,
+  }).then((result) => ({ ref: result.key, url: result.url }));
+}
+
+const UPLOADERS = { record: uploadRecordFile, violation: uploadViolationPhoto, inspection: uploadInspectionPhoto };
+
+/**
+ * Upload for a record (ownerId = canteen id), a violation (ownerId = school id) or an inspection finding
+ * (ownerId = round id, with the canteen's id); resolves {ref, url}.
+ */
+function upload(kind, filePath, ownerId, canteenId) {
+  return UPLOADERS[kind](filePath, ownerId, canteenId);
 }
 
 module.exports = { upload, MAX_BYTES };

@@ -5,6 +5,7 @@
  */
 const http = require('../utils/request');
 const time = require('../utils/time');
+const labels = require('../utils/labels');
 
 /** This month's found / rectified / in progress of the school, from the parents' page. */
 function summary(schoolId) {
@@ -19,6 +20,19 @@ function transparency(schoolId, query, extra) {
 
 function list(schoolId, query, extra) {
   return http.get(`/schools/${schoolId}/violations`, query, extra);
+}
+
+/** The same list with how many match in all: {items, total} (X-Total-Count; filters as `list`, plus state, from, to). */
+function listWithTotal(schoolId, query, extra) {
+  return http.getPage(`/schools/${schoolId}/violations`, query, extra);
+}
+
+/** List rows as the lists show them (pages/violations/list/rows.wxml): the status's colour, kind, time, overdue. */
+function rows(items) {
+  return items.map((v) => Object.assign({}, v, {
+    tagType: labels.tagType(labels.VIOLATION_STATUS_TAGS, v.status),
+    meta: `${v.kind_label} · ${time.dateTime(v.created_at)}${v.status !== 'closed' && time.parse(v.due_at) < new Date() ? ' · 已超期' : ''}`,
+  }));
 }
 
 function detail(violationId, extra) {
@@ -71,5 +85,5 @@ function timeline(violation) {
 }
 
 module.exports = {
-  summary, transparency, list, detail, start, uploadPhoto, submitRectification, review, timeline,
+  summary, transparency, list, listWithTotal, rows, detail, start, uploadPhoto, submitRectification, review, timeline,
 };

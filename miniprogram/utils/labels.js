@@ -35,6 +35,10 @@ const CERTIFICATE_KINDS = {
   business_licence: '营业执照', food_business_licence: '食品经营许可证', food_production_licence: '食品生产许可证',
   animal_quarantine: '动物检疫合格证明', other: '其他证明',
 };
+// Joint inspections: a round's state, a canteen's visit, how serious a finding is (backend/regulators/models.py).
+const ROUND_STATUS = { planned: '进行中', completed: '已完成' };
+const VISIT_RESULTS = { pass: '合格', issues: '发现问题', noted: '已记录' };
+const SEVERITIES = { minor: '一般', major: '较重', critical: '严重' };
 
 // The colour (van-tag type) of each status.
 const VIOLATION_STATUS_TAGS = {
@@ -42,6 +46,7 @@ const VIOLATION_STATUS_TAGS = {
 };
 const RECORD_STATUS_TAGS = { done: 'success', pending: 'primary', missing: 'danger', not_applicable: 'default' };
 const CERTIFICATE_STATUS_TAGS = { valid: 'success', expiring: 'warning', expired: 'danger' };
+const VISIT_RESULT_TAGS = { pass: 'success', issues: 'danger', noted: 'warning' };
 
 function label(table, code) {
   return (code && table[code]) || code || '';
@@ -70,7 +75,11 @@ module.exports = {
   INGREDIENT_CATEGORIES,
   STORAGE_CONDITIONS,
   CERTIFICATE_KINDS,
+  ROUND_STATUS,
+  VISIT_RESULTS,
+  SEVERITIES,
   VIOLATION_STATUS_TAGS,
+  VISIT_RESULT_TAGS,
   RECORD_STATUS_TAGS,
   CERTIFICATE_STATUS_TAGS,
   label,

@@ -7,6 +7,7 @@
  * - errors become ApiError carrying the server's code and its Chinese message, which is shown to the
  *   user (a toast) unless the caller shows it itself (`silent: true`, e.g. inline under a form field);
  * - `idempotencyKey` is sent as the Idempotency-Key header so a retried create never makes two records.
+ * - `getPage` reads a list route's page with its total (`X-Total-Count`): {items, total}.
  */
 const config = require('../config');
 const session = require('./session');
@@ -112,7 +113,7 @@ function transport(options) {
           body = null;
         }
       }
-      resolve({ statusCode: res.statusCode, body });
+      resolve({ statusCode: res.statusCode, body, header: res.header || {} });
     };
     const fail = (res) => {
       const timeout = res && res.errMsg && res.errMsg.indexOf('timeout') >= 0;
@@ -132,10 +133,23 @@ function transport(options) {
   });
 }
 
+/**
+ * How many rows a list route says match its filters (`X-Total-Count`; header names may arrive in any case);
+ * null when it does not say.
+ */
+function totalOf(header) {
+  const name = Object.keys(header || {}).find((key) => key.toLowerCase() === 'x-total-count');
+  const total = name ? Number(header[name]) : NaN;
+  return Number.isFinite(total) ? total : null;
+}
+
 /** One request, with the 401 → re-login → retry-once rule; resolves with the response body. */
 function send(options) {
-  return transport(options).then(({ statusCode, body }) => {
-    if (statusCode >= 200 && statusCode < 300) return body === '' ? null : body;
+  return transport(options).then(({ statusCode, body, header }) => {
+    if (statusCode >= 200 && statusCode < 300) {
+      const answer = body === '' ? null : body;
+      return options.withTotal ? { items: answer || [], total: totalOf(header) } : answer;
+    }
     if (statusCode === 401 && options.auth !== false && !options.retried) {
       session.clear();
       return login().then(() => send(Object.assign({}, options, { retried: true })));
@@ -169,6 +183,8 @@ module.exports = {
   login,
   buildUrl,
   get: (path, query, extra) => request(Object.assign({ method: 'GET', path, query }, extra)),
+  /** A page of a list route with its total: resolves with {items, total} (total from X-Total-Count). */
+  getPage: (path, query, extra) => request(Object.assign({ method: 'GET', path, query, withTotal: true }, extra)),
   post: (path, data, extra) => request(Object.assign({ method: 'POST', path, data }, extra)),
   patch: (path, data, extra) => request(Object.assign({ method: 'PATCH', path, data }, extra)),
   del: (path, extra) => request(Object.assign({ method: 'DELETE', path }, extra)),

@@ -24,6 +24,7 @@ UPDATE = os.environ.get("UPDATE_CONTRACT") == "1"
 
 # Values that differ on every run whatever the clock: they are replaced by stable stand-ins.
 TOKEN_KEYS = {"token"}
+TOTAL = "X-Total-Count"
 VOLATILE_PATTERNS = [
     (re.compile(r"Bearer [\w-]+"), "Bearer test-session-token"),
     # Signed file URLs (local signature, S3 presigned) and live play tokens carry a nonce.
@@ -100,6 +101,8 @@ class Recorder:
             "request": {"method": method, "path": path, "as": who, "body": request_body,
                         **({"headers": sorted(headers)} if headers else {})},
             "status": response.status_code,
+            # The list routes' total (X-Total-Count): the only response header the mini-program reads.
+            **({"headers": {TOTAL: response.headers[TOTAL]}} if TOTAL in response.headers else {}),
             "body": answer,
         }
         return answer

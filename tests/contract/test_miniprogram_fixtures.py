@@ -21,6 +21,7 @@ import time_machine
 
 from tests.contract import recorder as rec_module
 from tests.contract.recorder import Recorder, compare
+from tests.contract.regulator_scenarios import record_regulators
 
 MORNING = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)      # 10:00 Asia/Shanghai, a Wednesday
 AFTERNOON = datetime(2026, 3, 11, 6, 0, tzinfo=UTC)    # 14:00 Asia/Shanghai: between live windows
@@ -404,7 +405,7 @@ def record_playback(rec: Recorder) -> None:
 
 
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
-             record_live, record_playback]
+             record_live, record_playback, record_regulators]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

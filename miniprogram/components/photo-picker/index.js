@@ -3,7 +3,7 @@
  * progress and failures, and retry a failed one on tap with the same idempotency key. The form reads
  * the references from the `change` event: {ids, uploading, failed} — upload ids for records
  * (kind 'record', owner-id = canteen id), object keys for violations (kind 'violation', owner-id =
- * school id).
+ * school id) and inspection findings (kind 'inspection', owner-id = round id, canteen-id).
  */
 const uploads = require('../../services/uploads');
 
@@ -14,6 +14,7 @@ Component({
     required: { type: Boolean, value: false },
     kind: { type: String, value: 'record' },
     ownerId: { type: Number, value: 0 },
+    canteenId: { type: Number, value: 0 },
     error: { type: String, value: '' },
   },
   data: { photos: [] },
@@ -44,7 +45,7 @@ Component({
     send(index) {
       const photo = this.data.photos[index];
       this.setData({ [`photos[${index}].status`]: 'uploading' });
-      uploads.upload(this.data.kind, photo.path, this.data.ownerId).then((result) => {
+      uploads.upload(this.data.kind, photo.path, this.data.ownerId, this.data.canteenId).then((result) => {
         const at = this.data.photos.findIndex((p) => p.path === photo.path);
         if (at < 0) return;
         this.setData({ [`photos[${at}].status`]: 'done', [`photos[${at}].id`]: result.ref });

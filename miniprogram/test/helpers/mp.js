@@ -55,6 +55,14 @@ function signIn(loginFixture) {
   return body.user;
 }
 
+/** A fresh runtime signed in as the demo user of a role (auth_wechat_<role>), whose /me answers me_<role>. */
+function as(role) {
+  const runtime = boot();
+  signIn(`auth_wechat_${role}`);
+  runtime.server.serve(`me_${role}`);
+  return runtime;
+}
+
 async function flush(rounds = 6) {
   for (let i = 0; i < rounds; i += 1) {
     await simulate.sleep(0);
@@ -191,5 +199,5 @@ async function fire(comp, selector, eventName, detail) {
 }
 
 module.exports = {
-  ROOT, env, boot, signIn, openPage, renderComponent, text, find, findAll, query, tap, type, pick, fire, flush, fixture,
+  ROOT, env, boot, signIn, as, openPage, renderComponent, text, find, findAll, query, tap, type, pick, fire, flush, fixture,
 };

@@ -55,6 +55,7 @@ class FixtureServer {
       query: options.query === undefined ? recorded.query : options.query,
       times: options.times === undefined ? Infinity : options.times,
       status: fx.status,
+      header: fx.headers || {},
       body: fx.body,
     });
     return fx;
@@ -81,7 +82,7 @@ class FixtureServer {
     route.times -= 1;
     request.fixture = route.name;
     if (route.network) return { network: true };
-    return { statusCode: route.status, body: JSON.parse(JSON.stringify(route.body)) };
+    return { statusCode: route.status, header: route.header, body: JSON.parse(JSON.stringify(route.body)) };
   }
 
   /** Requests sent to a path (optionally with a method). */

@@ -56,7 +56,7 @@ function createWx(base, server) {
     },
     request: (options) => {
       const answer = server.handle((options.method || 'GET').toUpperCase(), options.url, options.data, options.header);
-      deliver(options, answer, Object.assign((a) => ({ statusCode: a.statusCode, data: a.body, header: {}, errMsg: 'request:ok' }), { api: 'request' }));
+      deliver(options, answer, Object.assign((a) => ({ statusCode: a.statusCode, data: a.body, header: a.header || {}, errMsg: 'request:ok' }), { api: 'request' }));
     },
     uploadFile: (options) => {
       state.uploads.push({ url: options.url, filePath: options.filePath, name: options.name, header: options.header });

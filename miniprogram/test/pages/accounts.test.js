@@ -1,14 +1,7 @@
 /** School staff and the committee: binding approvals and invites; everyone: 我的. */
 const {
-  boot, signIn, openPage, text, tap, pick, find, fixture, query,
+  as, boot, signIn, openPage, text, tap, pick, find, fixture, query,
 } = require('../helpers/mp');
-
-function as(role) {
-  const env = boot();
-  signIn(`auth_wechat_${role}`);
-  env.server.serve(`me_${role}`);
-  return env;
-}
 
 describe('binding approvals', () => {
   test('the committee approves one parent and rejects another with a reason', async () => {

@@ -46,7 +46,7 @@ test('every recorded API answer is used by a test (tests/contract records only w
     fs.readdirSync(__dirname).map((f) => path.join(__dirname, f)),
     fs.readdirSync(path.join(ROOT, 'test', 'components')).map((f) => path.join(ROOT, 'test', 'components', f)),
   ).map((file) => fs.readFileSync(file, 'utf8')).join('\n');
-  const roles = ['parent', 'committee', 'manager', 'staff', 'principal'];
+  const roles = ['parent', 'committee', 'manager', 'staff', 'principal', 'regulator', 'regulator_city'];
   const unused = fs.readdirSync(path.join(ROOT, 'test', 'fixtures')).map((f) => f.replace(/\.json$/, ''))
     .filter((name) => {
       if (sources.includes(`'${name}'`)) return false;

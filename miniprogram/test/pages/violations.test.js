@@ -1,14 +1,7 @@
 /** Violations: the parents' page, the committee's list and detail, answering, reviewing, 通知我. */
 const {
-  boot, signIn, openPage, text, tap, type, find, findAll, fixture, query, flush,
+  as, openPage, text, tap, type, find, findAll, fixture, query, flush,
 } = require('../helpers/mp');
-
-function as(role) {
-  const env = boot();
-  signIn(`auth_wechat_${role}`);
-  env.server.serve(`me_${role}`);
-  return env;
-}
 
 describe('violations tab', () => {
   test('parents see the figures and the closed violations with parent-safe evidence, never the open ones', async () => {

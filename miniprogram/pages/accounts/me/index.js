@@ -1,4 +1,7 @@
-/** 我的: bindings and the school being viewed, phone binding, and each role's work entries. */
+/**
+ * 我的: bindings and the school being viewed, phone binding, each role's work entries, and a regulator's pages
+ * when `/me` says the user regulates a region.
+ */
 const guard = require('../../../utils/guard');
 const session = require('../../../utils/session');
 const labels = require('../../../utils/labels');
@@ -12,8 +15,15 @@ const ENTRIES = [
   { key: 'meals', title: '陪餐记录', icon: 'smile-comment-o', url: '/pages/records/accompanied/index', ability: null },
 ];
 
+// A regulator's pages, each shown when /me's regulator capabilities allow it (utils/guard REGULATOR_NEEDS).
+const REGULATOR_ENTRIES = [
+  { key: 'overview', title: '监管总览', icon: 'chart-trending-o', url: '/pages/regulators/overview/index', ability: 'overview' },
+  { key: 'review', title: '告警审核', icon: 'warning-o', url: '/pages/regulators/review/index', ability: 'reviewAlarms' },
+  { key: 'inspections', title: '检查走访', icon: 'guide-o', url: '/pages/regulators/inspections/index', ability: 'inspect' },
+];
+
 Component({
-  data: { loading: true, loadError: '', user: {}, phoneText: '', memberships: [], menu: [] },
+  data: { loading: true, loadError: '', user: {}, phoneText: '', memberships: [], menu: [], regulatorMenu: [], regionsText: '' },
   methods: {
     onLoad() {
       this.load();
@@ -29,7 +39,13 @@ Component({
 
     load() {
       this.setData({ loading: !this.data.user.id, loadError: '' });
-      return guard.ready({ bound: false }).then(({ user, schoolId, abilities }) => this.show(user, schoolId, abilities),
+      return guard.ready({ bound: false }).then(({ user, schoolId, abilities, regulator }) => {
+        this.setData({
+          regulatorMenu: REGULATOR_ENTRIES.filter((e) => regulator[e.ability]),
+          regionsText: (user.regulator_scopes || []).map((s) => s.region_name).join('、'),
+        });
+        this.show(user, schoolId, abilities);
+      },
         (err) => this.setData({ loading: false, loadError: err.message }));
     },
 

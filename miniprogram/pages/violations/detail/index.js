@@ -26,7 +26,7 @@ Component({
 
     // Shown again after the answer page (see loadedPage): the new state is fetched.
     fetch() {
-      return guard.ready().then((ctx) => {
+      return guard.ready({ regulator: true }).then((ctx) => {
         this.ctx = ctx;
         return violations.detail(this.violationId, { silent: true });
       });
@@ -46,7 +46,7 @@ Component({
         canStart: abilities.answerViolation && ['open', 'notified', 'rejected'].indexOf(status) >= 0,
         canAnswer: abilities.answerViolation && status === 'rectifying',
         canReview: abilities.reviewViolation && status === 'submitted' && v.reviewer === 'principal',
-        fullEvidence: abilities.answerViolation || abilities.reviewViolation,
+        fullEvidence: abilities.answerViolation || abilities.reviewViolation || this.ctx.regulator.any,
       });
     },
 

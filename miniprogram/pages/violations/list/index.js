@@ -5,7 +5,6 @@
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
-const labels = require('../../../utils/labels');
 const violations = require('../../../services/violations');
 const { listPage, nextBeforeId } = require('../../../behaviors/list-page');
 const notices = require('../../../services/notices');
@@ -32,13 +31,7 @@ Component({
       }).then(([page, list]) => {
         if (page) this.showTransparency(page);
         const items = list || [];
-        return {
-          items: items.map((v) => Object.assign({}, v, {
-            tagType: labels.tagType(labels.VIOLATION_STATUS_TAGS, v.status),
-            meta: `${v.kind_label} · ${time.dateTime(v.created_at)}${v.status !== 'closed' && time.parse(v.due_at) < new Date() ? ' · 已超期' : ''}`,
-          })),
-          next: nextBeforeId(items, limit),
-        };
+        return { items: violations.rows(items), next: nextBeforeId(items, limit) };
       });
     },
 
