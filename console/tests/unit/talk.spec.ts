@@ -3,6 +3,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { configureClient } from '../../src/api/client'
 import { describeResult, recordingType } from '../../src/services/talk'
 import TalkButton from '../../src/components/TalkButton.vue'
+import VideoWall from '../../src/components/VideoWall.vue'
 
 /** A MediaRecorder that "records" one chunk and reports it on stop, as browsers do. */
 class FakeRecorder extends EventTarget {
@@ -100,5 +101,11 @@ describe('push-to-talk', () => {
       { camera_id: 1, camera_name: '一号', status: 'delivered' },
       { camera_id: 2, camera_name: '二号', status: 'refused', reason: 'camera_unreachable', message: '无法连接摄像头' }] }))
       .toBe('已送达 1 个，未送达 1 个：二号（无法连接摄像头）')
+  })
+
+  it('puts the button on the patrol wall tiles only (not on the big screen)', () => {
+    const cameras = [{ id: 3, name: '热菜区', place: '甲校 · 热菜区', live: false, canteenId: 1 }]
+    expect(mount(VideoWall, { props: { cameras, size: 1, talk: true } }).findAll('[data-test="talk-button"]')).toHaveLength(1)
+    expect(mount(VideoWall, { props: { cameras, size: 1 } }).findAll('[data-test="talk-button"]')).toHaveLength(0)
   })
 })
