@@ -61,6 +61,8 @@ class Action(StrEnum):
     LIVE_PLAY = "live.play"
     RECORDING_READ = "recording.read"
     SNAPSHOT_TAKE = "snapshot.take"
+    # Speak to the kitchen through its cameras' speakers (push-to-talk, broadcasts): backend/live/talk.py.
+    LIVE_TALK = "live.talk"
     VIOLATION_READ = "violation.read"
     VIOLATION_REPORT = "violation.report"
     VIOLATION_RECTIFY = "violation.rectify"
@@ -109,6 +111,7 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.LIVE_PLAY: ALL_MEMBER_ROLES,
     Action.RECORDING_READ: SCHOOL_ADMINS,
     Action.SNAPSHOT_TAKE: SCHOOL_ADMINS,
+    Action.LIVE_TALK: SCHOOL_ADMINS,
     # Violations: committee members see them (with parent-safe evidence); canteen managers and staff fix them;
     # the principal reviews (the regulator reviews escalated ones, checked by the lifecycle service).
     Action.VIOLATION_READ: SCHOOL_STAFF | {Role.COMMITTEE},
@@ -137,6 +140,8 @@ REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.SUPERVISION_READ, Action.SUPERVISION_ISSUE, Action.INSPECT,
     # Online patrol of the video wall (backend/patrols): rounds over the region's canteens.
     Action.PATROL,
+    # Talking to the kitchen from the wall (喊话): regulators of the region, like the school's principal and staff.
+    Action.LIVE_TALK,
 })
 
 # What each action is, as a refusal names it: "只有<who>可以<this>".
@@ -160,6 +165,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.LIVE_PLAY: "观看直播",
     Action.RECORDING_READ: "查看录像",
     Action.SNAPSHOT_TAKE: "抓拍画面",
+    Action.LIVE_TALK: "通过摄像头喊话",
     Action.VIOLATION_READ: "查看问题详情",
     Action.VIOLATION_REPORT: "反映问题",
     Action.VIOLATION_RECTIFY: "整改问题",

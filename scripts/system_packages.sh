@@ -6,8 +6,9 @@
 set -euo pipefail
 
 # What both need: the demo video (opencv-doc), the media server (nginx with the RTMP module, ffmpeg),
-# envsubst for the media server's config, the libraries opencv-python loads; Node.js for the mini-program.
-common=(opencv-doc ffmpeg nginx-light libnginx-mod-rtmp gettext-base libgl1 libglib2.0-0)
+# envsubst for the media server's config, the libraries opencv-python loads; espeak-ng (with its Mandarin voice
+# cmn) synthesises the canned talk prompts (backend/live/speech.py); Node.js for the mini-program.
+common=(opencv-doc ffmpeg nginx-light libnginx-mod-rtmp gettext-base libgl1 libglib2.0-0 espeak-ng)
 # Tests only: the capture tests' RTSP camera (tests/fakes/rtsp_server.py, run by /usr/bin/python3) uses
 # GStreamer's gst-rtsp-server through PyGObject, with filesrc (core), matroskademux and rtph264pay (-good),
 # h264parse (-bad); -base is what those build on. Chromium: the browser tests of /docs (Playwright for Python)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from backend.live import recordings, sessions
+from backend.live import recordings, sessions, talk
 from backend.live.settings import live_settings
 
 
@@ -21,8 +21,8 @@ def ingest_recordings(now: datetime) -> recordings.IngestReport:
 
 
 def purge_recordings(now: datetime) -> int:
-    """Apply the recording retention; the number of segments removed."""
-    return recordings.purge_expired(now)
+    """Apply the recording retention to recordings and to the kept clips of talks; the number removed."""
+    return recordings.purge_expired(now) + talk.purge_expired(now)
 
 
 def close_idle_sessions(now: datetime) -> int:

@@ -12,9 +12,11 @@ from typing import Any
 from apiflask import APIBlueprint
 
 from backend.extensions import db
-from backend.live import clips, playback, recordings, services, snapshots, tree
+from backend.files import read_upload
+from backend.live import clips, playback, recordings, services, snapshots, talk, tree
 from backend.live.models import RecordingSegment
 from backend.live.schemas import (
+    BroadcastIn,
     CameraTreeOut,
     ClipIn,
     ClipOut,
@@ -27,6 +29,9 @@ from backend.live.schemas import (
     RecordingPlayOut,
     RecordingQuery,
     SnapshotOut,
+    TalkIn,
+    TalkOut,
+    TalkPromptsOut,
     TimelineOut,
 )
 from backend.live.settings import live_settings
@@ -131,3 +136,35 @@ def make_clip(camera_id: int, body: dict[str, Any]) -> Any:
 def take_snapshot(camera_id: int) -> Any:
     """Grab a frame from the camera now (staff)."""
     return snapshots.take_snapshot(current_principal(), db.session.get(Camera, camera_id), utcnow(), live_settings())
+
+
+# --- talk and broadcast (backend/live/talk.py) -----------------------------------------------------------------
+
+@bp.get("/live/talk-prompts")
+@rule(Action.AUTHENTICATED)
+@bp.output(TalkPromptsOut)
+def talk_prompts() -> Any:
+    """The canned prompts a broadcast can speak, one per violation kind."""
+    return {"prompts": talk.prompts()}
+
+
+@bp.post("/live/cameras/<id:camera_id>/talk")
+@rule(Action.LIVE_TALK, scope="camera")
+@bp.input(TalkIn, location="form_and_files", arg_name="body")
+@bp.output(TalkOut, status_code=201)
+@bp.doc(responses=[409, 413, 502, 503])  # no back-channel; clip too large; camera unreachable; ffmpeg failed
+def talk_to_camera(camera_id: int, body: dict[str, Any]) -> Any:
+    """Play a push-to-talk recording on the camera's speaker (ONVIF audio back-channel; audited)."""
+    return talk.talk_to_camera(current_principal(), db.session.get(Camera, camera_id), read_upload(body["file"]),
+                               utcnow())
+
+
+@bp.post("/live/broadcasts")
+@rule(Action.AUTHENTICATED)  # the target is in the body: the service requires LIVE_TALK on its school
+@bp.input(BroadcastIn, arg_name="body")
+@bp.output(TalkOut, status_code=201)
+@bp.doc(responses=[403, 404, 503])
+def broadcast(body: dict[str, Any]) -> Any:
+    """Speak a canned prompt or a text on every camera of a canteen or a school (一键喊话; audited)."""
+    return talk.broadcast(current_principal(), kind=body.get("kind"), text=body.get("text"),
+                          canteen_id=body.get("canteen_id"), school_id=body.get("school_id"), now=utcnow())

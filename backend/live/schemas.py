@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Float, List, Nested
+from apiflask.fields import Boolean, File, Float, List, Nested
+from apiflask.validators import Length
 
-from backend.fields import Date, DateTime, Integer, String
+from backend.fields import Date, DateTime, Id, Integer, String
 from backend.schemas_common import WindowSchema
 
 
@@ -227,3 +228,56 @@ class CameraTreeOut(Schema):
     """The cameras the caller may watch at any time, region → school → canteen → area → camera."""
 
     regions = List(Nested(TreeRegionOut))
+
+
+class TalkIn(Schema):
+    """A push-to-talk recording from the browser (multipart field ``file``: WebM, Ogg or WAV, judged by content)."""
+
+    file = File(required=True, metadata={"description": "at most 2 MB and 60 seconds of audio"})
+
+
+class BroadcastIn(Schema):
+    """A broadcast: a canned prompt (``kind``) or a text, to every camera of a canteen or of a school."""
+
+    kind = String(metadata={"description": "a violation kind with a canned prompt (GET /live/talk-prompts)"})
+    text = String(validate=Length(min=1, max=100), metadata={"description": "spoken by the speech synthesiser"})
+    canteen_id = Id()
+    school_id = Id()
+
+
+class TalkResultOut(Schema):
+    """What one camera did with the talk."""
+
+    camera_id = Integer()
+    camera_name = String()
+    status = String(metadata={"description": "delivered | refused"})
+    reason = String(allow_none=True, metadata={
+        "description": "backchannel_unsupported | camera_unreachable | camera_auth_failed | backchannel_failed"})
+    message = String(allow_none=True)
+
+
+class TalkOut(Schema):
+    """A talk or broadcast as delivered (``id`` is its audit row)."""
+
+    id = Integer()
+    kind = String(metadata={"description": "talk | broadcast"})
+    at = DateTime()
+    seconds = Float()
+    text = String(allow_none=True)
+    delivered = Integer()
+    refused = Integer()
+    results = List(Nested(TalkResultOut))
+
+
+class TalkPromptOut(Schema):
+    """A canned prompt of a violation kind."""
+
+    kind = String()
+    label = String()
+    text = String()
+
+
+class TalkPromptsOut(Schema):
+    """Every canned prompt."""
+
+    prompts = List(Nested(TalkPromptOut))

@@ -41,6 +41,18 @@ CAMERA_HEALTH_KINDS = frozenset({ViolationKind.CAMERA_OFFLINE, ViolationKind.CAM
 
 KIND_LABELS: dict[str, str] = ViolationKind.labels()
 
+# What the kitchen hears when a canned prompt of a kind is broadcast to its cameras' speakers (一键喊话,
+# backend/live/talk.py): only the kinds a person in the kitchen can put right on the spot.
+KIND_PROMPTS: dict[str, str] = {
+    ViolationKind.NO_MASK: "请规范佩戴口罩、帽子",
+    ViolationKind.NO_HAT: "请规范佩戴厨师帽",
+    ViolationKind.NO_UNIFORM: "请规范穿着工作服",
+    ViolationKind.SMOKING: "后厨禁止吸烟，请立即熄灭",
+    ViolationKind.PHONE: "操作时请勿使用手机",
+    ViolationKind.PERSON_AFTER_HOURS: "非工作时间请勿进入后厨",
+    ViolationKind.CAMERA_OCCLUDED: "请勿遮挡摄像头",
+}
+
 
 class ViolationSource(StrEnum):
     """Who found it."""

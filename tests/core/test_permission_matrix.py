@@ -54,13 +54,14 @@ EXPECTED_ROLE_PERMISSIONS = {
     "live.play": {"parent", "committee", "manager", "staff", "principal"},
     "recording.read": {"staff", "principal"},
     "snapshot.take": {"staff", "principal"},
+    "live.talk": {"staff", "principal"},
     "patrol": set(),
 }
 EXPECTED_REGULATOR = {"school.read", "camera.read", "camera.health", "ledger.read", "audit.read", "records.read",
                       "records.export",
                       "violation.read", "violation.review", "alarm.review",
                       "violation.public", "stats.read", "supervision.read", "supervision.issue", "inspect",
-                      "live.play", "recording.read", "patrol"}
+                      "live.play", "recording.read", "patrol", "live.talk"}
 
 ACTORS = ["anonymous", "parent", "committee", "manager", "staff", "principal", "regulator", "admin"]
 DENIED = {401, 403, 404}

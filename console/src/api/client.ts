@@ -92,11 +92,13 @@ async function request(method: Method, template: string, options: SendOptions, a
   const headers: Record<string, string> = { Accept: accept }
   const token = hooks.token()
   if (token) headers.Authorization = `Bearer ${token}`
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json'
+  // A form (a file upload) goes as multipart: the browser writes its Content-Type with the boundary.
+  const form = options.body instanceof FormData
+  if (options.body !== undefined && !form) headers['Content-Type'] = 'application/json'
   const response = await fetch(`/api/v1${fillPath(template, options.params)}${queryString(options.query)}`, {
     method: method.toUpperCase(),
     headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    body: options.body === undefined ? undefined : form ? options.body as FormData : JSON.stringify(options.body),
   })
   if (!response.ok) {
     const payload = await response.json().catch(() => null)
@@ -189,4 +191,12 @@ export function del<P extends PathsWith<'delete'>>(path: P, options: {
   params?: Record<string, string | number>
 } = {}): Promise<void> {
   return send('delete', path, options as never) as Promise<void>
+}
+
+/** POST a multipart form (a file upload); the answer is typed by the OpenAPI document. */
+export function postForm<P extends PathsWith<'post'>>(path: P, options: {
+  params?: Record<string, string | number>
+  form: FormData
+}): Promise<Success<Operation<'post', P>>> {
+  return send('post', path, { params: options.params, body: options.form }) as Promise<Success<Operation<'post', P>>>
 }
