@@ -187,11 +187,9 @@ def _open_play(event: HookEvent, token: media.MediaToken, now: datetime, setting
     """Open the play's view session (through ``opener`` when given: PostgreSQL without an app context)."""
     protocol = Protocol.HLS if event.schema == "hls" else Protocol.RTMP
     try:
-        if opener is None:
-            return sessions.open_session(token, protocol=protocol, client_addr=event.addr or None,
-                                         media_client_id=event.client_id or None, now=now, caps=_caps(settings))
-        return sessions.open_grouped(opener, token, protocol=protocol, client_addr=event.addr or None,
-                                     media_client_id=event.client_id or None, now=now, caps=_caps(settings))
+        return sessions.open_session(token, protocol=protocol, client_addr=event.addr or None,
+                                     media_client_id=event.client_id or None, now=now, caps=_caps(settings),
+                                     opener=opener)
     except sessions.SessionRefused as exc:
         raise _refuse(f"session_{exc.reason}", event) from exc
 

@@ -71,29 +71,28 @@ def _group_opener() -> GroupOpener:
 
 
 def open_session(token: MediaToken, *, protocol: str, client_addr: str | None, media_client_id: str | None,
-                 now: datetime, caps: Caps) -> int:
-    """Open the token's session and commit; raise :class:`SessionRefused` (``reused`` or ``full``)."""
-    if db.engine.dialect.name == "postgresql":
-        return open_grouped(_group_opener(), token, protocol=protocol, client_addr=client_addr,
-                            media_client_id=media_client_id, now=now, caps=caps)
+                 now: datetime, caps: Caps, opener: GroupOpener | None = None) -> int:
+    """Open the token's session and commit; raise :class:`SessionRefused` (``reused`` or ``full``).
+
+    With ``opener`` (the app's, :func:`group_opener_of`) it needs no app context: PostgreSQL through the group
+    opener's own connection, no ORM session.
+    """
     cutoff = now - timedelta(seconds=caps.idle_seconds)
-    return _open_session_sqlite(token, protocol, client_addr, media_client_id, now, cutoff, caps)
+    if opener is None and db.engine.dialect.name == "postgresql":
+        opener = _group_opener()
+    if opener is None:
+        return _open_session_sqlite(token, protocol, client_addr, media_client_id, now, cutoff, caps)
+    result = opener.open(OpenRequest(
+        token.token_id, token.user_id, token.camera_id, token.school_id, token.privileged, protocol, client_addr,
+        media_client_id, now, cutoff, caps.per_camera, caps.per_school))
+    if result > 0:
+        return result
+    raise SessionRefused("reused" if result == REUSED else "full")
 
 
 def group_opener_of(app: Flask) -> GroupOpener | None:
     """The app's group opener once a play made one (PostgreSQL only), without needing an app context."""
     return app.extensions.get("live_group_opener")
-
-
-def open_grouped(opener: GroupOpener, token: MediaToken, *, protocol: str, client_addr: str | None,
-                 media_client_id: str | None, now: datetime, caps: Caps) -> int:
-    """:func:`open_session` on PostgreSQL through ``opener``: needs no app context and no ORM session."""
-    result = opener.open(OpenRequest(
-        token.token_id, token.user_id, token.camera_id, token.school_id, token.privileged, protocol, client_addr,
-        media_client_id, now, now - timedelta(seconds=caps.idle_seconds), caps.per_camera, caps.per_school))
-    if result > 0:
-        return result
-    raise SessionRefused("reused" if result == REUSED else "full")
 
 
 def _open_session_sqlite(token: MediaToken, protocol: str, client_addr: str | None, media_client_id: str | None,
