@@ -11,7 +11,8 @@ session insert, commit). The hook is answered by the media-hook gateway in front
 Tokens are spread over the seeded schools' cameras, and the players of a round leave before the next one
 (their sessions are closed between rounds, outside the timed windows), so that no camera fills up: a refused
 play would count as an error. Prints requests/s and p50/p99 of both endpoints
-measured with the same concurrency, interleaved in one run, and the ratio on_play/healthz (target ≥ 0.9, issue 15).
+measured with the same concurrency, interleaved in one run, and the ratio on_play/healthz (target ≥ 0.9, issue 15),
+also as the CPU per request of the server and its database's backends (steadier on a busy machine).
 Uses its own database (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/kitchen_bench_live),
 dropped and recreated each run.
 """

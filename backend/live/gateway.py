@@ -6,7 +6,8 @@ every viewer. None of them needs what the public API's request machinery does on
 against every API route, the rate limiter, the cookie session, APIFlask's response processing), and that
 machinery costs about as much as a hook's own work, database round trip included (``bench/live.py``). So this
 WSGI layer answers them itself, inside an app context (the database session is removed when it ends, as after
-any request); every other path goes on to Flask unchanged.
+any request), except the usual ``on_play``, answered without one (:func:`prompt_play`); every other path goes
+on to Flask unchanged.
 
 Every hook accepts only the media server: MEDIA_HOOK_SECRET (``?secret=`` in the hook URL, or the
 ``X-Media-Hook-Secret`` header) or, when MEDIA_HOOK_TRUST_LOOPBACK is on, a call from the loopback address.
