@@ -6,7 +6,8 @@ every viewer. None of them needs what the public API's request machinery does on
 against every API route, the rate limiter, the cookie session, APIFlask's response processing), and that
 machinery costs about as much as a hook's own work, database round trip included (``bench/live.py``). So this
 WSGI layer answers them itself, inside an app context (the database session is removed when it ends, as after
-any request); every other path goes on to Flask unchanged.
+any request), except the usual ``on_play``, answered without one (:func:`prompt_play`); every other path goes
+on to Flask unchanged.
 
 Every hook accepts only the media server: MEDIA_HOOK_SECRET (``?secret=`` in the hook URL, or the
 ``X-Media-Hook-Secret`` header) or, when MEDIA_HOOK_TRUST_LOOPBACK is on, a call from the loopback address.
@@ -29,8 +30,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from backend.errors import HTTP_STATUS_ERRORS, ApiError, error_body
 from backend.extensions import db
 from backend.integrations import media
-from backend.live import hooks
-from backend.live.settings import live_settings
+from backend.live import hooks, sessions
+from backend.live.settings import LiveSettings, live_settings
 from backend.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -58,13 +59,19 @@ class HookRequest:
         self.query = media.parse_form(environ.get("QUERY_STRING", "").encode("latin-1"))
         # Headers a handler adds to its answer (hls_auth: how long nginx may cache an allow).
         self.response_headers: list[tuple[str, str]] = []
+        self._body: bytes | None = None
 
     def header(self, name: str) -> str | None:
         """A request header's value, or None."""
         return self.environ.get("HTTP_" + name.upper().replace("-", "_"))
 
     def body(self) -> bytes:
-        """The body, refused with 413 beyond MAX_HOOK_BODY (hook bodies are a few hundred bytes)."""
+        """The body (read once), refused with 413 beyond MAX_HOOK_BODY (hook bodies are a few hundred bytes)."""
+        if self._body is None:
+            self._body = self._read_body()
+        return self._body
+
+    def _read_body(self) -> bytes:
         declared = self.environ.get("CONTENT_LENGTH") or ""
         stream = self.environ["wsgi.input"]
         if declared.isdigit():
@@ -89,9 +96,10 @@ class HookRequest:
             return None
 
 
-def authenticate(request: HookRequest) -> None:
-    """Let only the media server through (the hook secret, or loopback when configured)."""
-    settings = live_settings()
+def authenticate(request: HookRequest, settings: LiveSettings | None = None) -> None:
+    """Let only the media server through (the hook secret, or loopback when configured); ``settings`` default
+    to the current app's."""
+    settings = settings or live_settings()
     presented = request.query.get("secret") or request.header("X-Media-Hook-Secret") or ""
     if settings.hook_secret and hmac.compare_digest(presented.encode(), settings.hook_secret.encode()):
         return
@@ -105,9 +113,8 @@ def _refused(reason: str) -> ApiError:
     return ApiError(403, "media_refused", "媒体服务器请求被拒绝", {"reason": reason})
 
 
-def nginx_hook(request: HookRequest, *calls: media.HookCall) -> Answer:
-    """An nginx-rtmp notification: a form POST (the secret rides in the URL), or a GET with it all in the query."""
-    authenticate(request)
+def _nginx_event(request: HookRequest, calls: tuple[media.HookCall, ...]) -> media.HookEvent:
+    """The nginx-rtmp notification of a form POST (the secret rides in the URL) or of a GET's query."""
     try:
         fields = media.parse_form(request.body(), media.NGINX_UNREAD) if request.method == "POST" else request.query
         event = media.parse_nginx_rtmp(fields)
@@ -115,6 +122,13 @@ def nginx_hook(request: HookRequest, *calls: media.HookCall) -> Answer:
         raise ApiError(400, "bad_hook_payload", "回调参数不正确") from exc
     if event.call not in calls:
         raise ApiError(400, "bad_hook_payload", "回调参数不正确", {"call": event.call.value})
+    return event
+
+
+def nginx_hook(request: HookRequest, *calls: media.HookCall) -> Answer:
+    """An nginx-rtmp notification: a form POST (the secret rides in the URL), or a GET with it all in the query."""
+    authenticate(request)
+    event = _nginx_event(request, calls)
     try:
         hooks.handle(event, utcnow(), live_settings())
     except hooks.HookRefused as exc:
@@ -127,6 +141,31 @@ def nginx_hook(request: HookRequest, *calls: media.HookCall) -> Answer:
         log.exception("media hook %s could not be checked; letting the running stream go on", event.call.value)
         return 200, {"allowed": True, "checked": False}
     return 200, ALLOWED
+
+
+PLAY_CALLS = (media.HookCall.PLAY,)
+
+
+def prompt_play(app: Flask, request: HookRequest) -> Answer | None:
+    """``on_play`` answered without the app context (pushing and popping it was a tenth of a play's work).
+
+    Everything the play needs is given explicitly: the app's live settings and its group opener, which holds
+    the database connection (PostgreSQL). The checks are :func:`nginx_hook`'s: the caller, the payload, the
+    token (signature, expiry, camera) and the one session per token within the caps, in the database. Returns
+    None when the full path must answer, inside an app context: before the process's first play made the
+    settings and the opener, on SQLite, and for a late play (its right is checked again in the database).
+    """
+    settings = app.extensions.get("live_settings")
+    opener = sessions.group_opener_of(app)
+    if settings is None or opener is None:
+        return None
+    authenticate(request, settings)
+    event = _nginx_event(request, PLAY_CALLS)
+    try:
+        opened = hooks.authorize_prompt_play(event, utcnow(), settings, opener)
+    except hooks.HookRefused as exc:
+        raise _refused(exc.reason) from exc
+    return None if opened is None else (200, ALLOWED)
 
 
 def hls_auth(request: HookRequest) -> Answer:
@@ -172,6 +211,8 @@ def _zlm(event_name: str) -> tuple[frozenset[str], Callable[[HookRequest], Answe
     return frozenset({"POST"}), lambda request: zlm_hook(request, event_name)
 
 
+# Hooks that can answer without the app context: path below /internal/media/ → handler (None: use the route).
+NO_CONTEXT: dict[str, Callable[[Flask, HookRequest], Answer | None]] = {"on_play": prompt_play}
 # Path below /internal/media/ → (methods, handler).
 ROUTES: dict[str, tuple[frozenset[str], Callable[[HookRequest], Answer]]] = {
     "on_publish": _nginx(media.HookCall.PUBLISH),
@@ -204,7 +245,8 @@ class MediaHookGateway:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Route one request."""
         path = environ.get("PATH_INFO", "")
-        route = ROUTES.get(path[len(PREFIX):]) if path.startswith(PREFIX) else None
+        name = path[len(PREFIX):] if path.startswith(PREFIX) else ""
+        route = ROUTES.get(name)
         if route is None:
             return self._api(environ, start_response)
         methods, handler = route
@@ -217,14 +259,18 @@ class MediaHookGateway:
             status, payload = 405, error_body(405, code, message)
             extra_headers.append(("Allow", ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))))
         else:
-            status, payload = self._answer(handler, request)
+            status, payload = self._answer(handler, request, NO_CONTEXT.get(name))
             if status < 300:
                 extra_headers += request.response_headers
         body = _encode(status, payload, start_response, extra_headers)
         return [] if request.method == "HEAD" else body
 
-    def _answer(self, handler: Callable[[HookRequest], Answer], request: HookRequest) -> Answer:
+    def _answer(self, handler: Callable[[HookRequest], Answer], request: HookRequest,
+                no_context: Callable[[Flask, HookRequest], Answer | None] | None) -> Answer:
         try:
+            answer = no_context(self._app, request) if no_context else None
+            if answer is not None:
+                return answer
             with self._app.app_context():
                 return handler(request)
         except ApiError as exc:

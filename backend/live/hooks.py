@@ -36,6 +36,7 @@ from backend.extensions import db
 from backend.integrations import media
 from backend.integrations.media import HlsRequest, HookCall, HookEvent, TokenError, TokenKind
 from backend.live import sessions
+from backend.live.group_open import GroupOpener
 from backend.live.models import CameraStream, CloseReason, Protocol, RecordingSegment, SegmentStatus, ViewSession
 from backend.live.policy import check_play
 from backend.live.recordings import inside
@@ -175,17 +176,42 @@ def _caps(settings: LiveSettings) -> sessions.Caps:
     return sessions.Caps(settings.max_per_camera, settings.max_per_school, settings.idle_seconds)
 
 
-def authorize_play(event: HookEvent, now: datetime, settings: LiveSettings) -> int:
-    """``on_play``: a fresh token of this camera opens its one view session, within the viewer caps."""
-    camera_id = _camera_of(event)
-    token = _play_token(event.token, camera_id, now, settings, check_expiry=True, event=event)
-    _check_late_play(token, now, settings, event)
+def _fresh_play_token(event: HookEvent, now: datetime, settings: LiveSettings) -> media.MediaToken:
+    """``on_play``'s checks that need no database: our app, a camera's stream, and a token of that camera
+    that is well signed and not expired."""
+    return _play_token(event.token, _camera_of(event), now, settings, check_expiry=True, event=event)
+
+
+def _open_play(event: HookEvent, token: media.MediaToken, now: datetime, settings: LiveSettings,
+               opener: GroupOpener | None = None) -> int:
+    """Open the play's view session (through ``opener`` when given: PostgreSQL without an app context)."""
+    protocol = Protocol.HLS if event.schema == "hls" else Protocol.RTMP
     try:
-        protocol = Protocol.HLS if event.schema == "hls" else Protocol.RTMP
         return sessions.open_session(token, protocol=protocol, client_addr=event.addr or None,
-                                     media_client_id=event.client_id or None, now=now, caps=_caps(settings))
+                                     media_client_id=event.client_id or None, now=now, caps=_caps(settings),
+                                     opener=opener)
     except sessions.SessionRefused as exc:
         raise _refuse(f"session_{exc.reason}", event) from exc
+
+
+def authorize_play(event: HookEvent, now: datetime, settings: LiveSettings) -> int:
+    """``on_play``: a fresh token of this camera opens its one view session, within the viewer caps."""
+    token = _fresh_play_token(event, now, settings)
+    _check_late_play(token, now, settings, event)
+    return _open_play(event, token, now, settings)
+
+
+def authorize_prompt_play(event: HookEvent, now: datetime, settings: LiveSettings, opener: GroupOpener) -> int | None:
+    """``on_play`` on PostgreSQL with no app context and no ORM session: the same checks as
+    :func:`authorize_play`, for the usual play, whose URL was issued under PLAY_RECHECK_AFTER_SECONDS ago.
+
+    Returns the new session's id, or None for a late play, whose right must be checked again in the database
+    first: the caller then answers it with :func:`authorize_play` inside an app context.
+    """
+    token = _fresh_play_token(event, now, settings)
+    if _needs_recheck(token, now, settings):
+        return None
+    return _open_play(event, token, now, settings, opener)
 
 
 def play_done(event: HookEvent, now: datetime, settings: LiveSettings) -> None:
@@ -212,12 +238,16 @@ def _check_right(user_id: int, camera_id: int, now: datetime) -> None:
         raise HookRefused(f"policy_{exc.code}") from exc
 
 
+def _needs_recheck(token: media.MediaToken, now: datetime, settings: LiveSettings) -> bool:
+    """Whether the token's URL was issued PLAY_RECHECK_AFTER_SECONDS ago or more."""
+    # Signed as "now + TTL" in whole seconds: this reads the issue up to a second early, never late.
+    return now.timestamp() - (token.expires - settings.token_ttl) >= PLAY_RECHECK_AFTER_SECONDS
+
+
 def _check_late_play(token: media.MediaToken, now: datetime, settings: LiveSettings,
                      event: HookEvent | None = None) -> None:
     """Before a session opens: check the right again if the URL was issued PLAY_RECHECK_AFTER_SECONDS ago."""
-    # Signed as "now + TTL" in whole seconds: this reads the issue up to a second early, never late.
-    issued = token.expires - settings.token_ttl
-    if now.timestamp() - issued >= PLAY_RECHECK_AFTER_SECONDS:
+    if _needs_recheck(token, now, settings):
         try:
             _check_right(token.user_id, token.camera_id, now)
         except HookRefused as exc:

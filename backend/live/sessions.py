@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy.dialects import sqlite
 
 from backend.db_types import UTCDateTime
@@ -71,17 +71,28 @@ def _group_opener() -> GroupOpener:
 
 
 def open_session(token: MediaToken, *, protocol: str, client_addr: str | None, media_client_id: str | None,
-                 now: datetime, caps: Caps) -> int:
-    """Open the token's session and commit; raise :class:`SessionRefused` (``reused`` or ``full``)."""
+                 now: datetime, caps: Caps, opener: GroupOpener | None = None) -> int:
+    """Open the token's session and commit; raise :class:`SessionRefused` (``reused`` or ``full``).
+
+    With ``opener`` (the app's, :func:`group_opener_of`) it needs no app context: PostgreSQL through the group
+    opener's own connection, no ORM session.
+    """
     cutoff = now - timedelta(seconds=caps.idle_seconds)
-    if db.engine.dialect.name == "postgresql":
-        result = _group_opener().open(OpenRequest(
-            token.token_id, token.user_id, token.camera_id, token.school_id, token.privileged, protocol, client_addr,
-            media_client_id, now, cutoff, caps.per_camera, caps.per_school))
-        if result > 0:
-            return result
-        raise SessionRefused("reused" if result == REUSED else "full")
-    return _open_session_sqlite(token, protocol, client_addr, media_client_id, now, cutoff, caps)
+    if opener is None and db.engine.dialect.name == "postgresql":
+        opener = _group_opener()
+    if opener is None:
+        return _open_session_sqlite(token, protocol, client_addr, media_client_id, now, cutoff, caps)
+    result = opener.open(OpenRequest(
+        token.token_id, token.user_id, token.camera_id, token.school_id, token.privileged, protocol, client_addr,
+        media_client_id, now, cutoff, caps.per_camera, caps.per_school))
+    if result > 0:
+        return result
+    raise SessionRefused("reused" if result == REUSED else "full")
+
+
+def group_opener_of(app: Flask) -> GroupOpener | None:
+    """The app's group opener once a play made one (PostgreSQL only), without needing an app context."""
+    return app.extensions.get("live_group_opener")
 
 
 def _open_session_sqlite(token: MediaToken, protocol: str, client_addr: str | None, media_client_id: str | None,

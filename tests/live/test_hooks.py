@@ -12,6 +12,7 @@ from backend.extensions import db
 from backend.integrations import media
 from backend.live.gateway import ROUTES
 from backend.live.models import CameraStream, RecordingSegment, ViewSession
+from tests.conftest import using_postgresql
 from tests.live.conftest import ALL_DAY, HOOK_SECRET, mark_live, set_live_windows
 
 
@@ -525,3 +526,41 @@ def test_the_scheduled_jobs(app, demo, clock, camera_ids, hook, client, as_user)
     report = jobs.ingest_recordings(clock.now)
     assert (report.stored, report.failed) == (0, 0)
     assert jobs.purge_recordings(clock.now) == 0
+
+
+@pytest.mark.skipif(not using_postgresql(), reason="only PostgreSQL's plays go through the group opener")
+def test_a_play_answered_without_the_app_context_keeps_every_check(hook, app, client, as_user, live, clock,
+                                                                   monkeypatch):
+    """Once the process's first play made the group opener, on_play is answered without pushing an app context
+    (bench/live.py); forged, expired, other-camera and reused tokens are refused all the same, and a late play
+    still has its right checked in the database (inside an app context)."""
+    from backend.live.hooks import PLAY_RECHECK_AFTER_SECONDS
+    from backend.schools.models import Camera
+
+    camera = live["public"]
+    name = f"cam-{camera}"
+    first = _token(client, as_user, "demo-parent-1", camera)
+    assert hook("on_play", call="play", name=name, token=first, clientid="1").status_code == 200
+    tokens = {kind: _token(client, as_user, "demo-parent-1", camera) for kind in ("fresh", "forged", "late")}
+    other = _token(client, as_user, "demo-parent-2", live["other"])
+    contexts: list[int] = []
+    push = app.app_context
+    monkeypatch.setattr(app, "app_context", lambda: contexts.append(1) or push())
+
+    assert hook("on_play", call="play", name=name, token=tokens["fresh"], clientid="2").status_code == 200
+    assert _refusal(hook("on_play", call="play", name=name, token=tokens["fresh"], clientid="3")) == "session_reused"
+    assert _refusal(hook("on_play", call="play", name=name, token=first, clientid="4")) == "session_reused"
+    forged = tokens["forged"].replace(".0.", ".1.", 1)
+    assert _refusal(hook("on_play", call="play", name=name, token=forged, clientid="5")) == "token_bad_signature"
+    assert _refusal(hook("on_play", call="play", name=name, token=other, clientid="6")) == "token_other_camera"
+    expired = _signed(app, camera, expires=int(clock.now.timestamp()) - 1)
+    assert _refusal(hook("on_play", call="play", name=name, token=expired, clientid="7")) == "token_expired"
+    assert contexts == []
+
+    db.session.get(Camera, camera).area.public = False
+    db.session.commit()
+    clock.now += timedelta(seconds=PLAY_RECHECK_AFTER_SECONDS)
+    assert _refusal(hook("on_play", call="play", name=name, token=tokens["late"], clientid="8")) \
+        == "policy_live_area_not_public"
+    assert contexts == [1]
+    assert [s.media_client_id for s in _sessions()] == ["1", "2"]
