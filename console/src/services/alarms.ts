@@ -36,11 +36,6 @@ export interface AlarmGroup {
   items: Alarm[]
 }
 
-/** Who reviews alarms at a desk: regulators, the principal and the food-safety staff (never the manager). */
-export function reviewsAlarms(desk: Desk | null): boolean {
-  return !!desk && ['regulator', 'principal', 'staff'].includes(desk.role)
-}
-
 /** Groups of alarms (newest first) per camera and kind, split where neighbours lie more than `gap` apart.
  * Groups are listed by their newest alarm; pages appended to the list regroup by the same rule. */
 export function groupAlarms(items: Alarm[], gap: number = GROUP_GAP_MS): AlarmGroup[] {

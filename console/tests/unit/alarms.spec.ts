@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ApiError, configureClient } from '../../src/api/client'
 import {
-  GROUP_GAP_MS, alarmStats, groupAlarms, listAlarms, mergeAlarms, newerThan, reviewAlarm, reviewsAlarms, watchAlarms,
+  GROUP_GAP_MS, alarmStats, groupAlarms, listAlarms, mergeAlarms, newerThan, reviewAlarm, watchAlarms,
   type Alarm,
 } from '../../src/services/alarms'
-import type { Desk } from '../../src/services/session'
+import { menuFor } from '../../src/services/menu'
+import type { Desk, User } from '../../src/services/session'
 
 const T0 = Date.parse('2026-12-06T10:00:00+08:00')
 
@@ -47,11 +48,15 @@ describe('alarm service', () => {
     vi.useRealTimers()
   })
 
-  it('shows the queue to regulators, principals and food-safety staff only', () => {
-    expect(reviewsAlarms(region)).toBe(true)
-    expect(reviewsAlarms({ ...school, role: 'principal' })).toBe(true)
-    expect(reviewsAlarms({ ...school, role: 'manager' })).toBe(false)
-    expect(reviewsAlarms(null)).toBe(false)
+  it('shows the queue in the menu to whom /me allows alarm.review at the desk', () => {
+    const titles = (user: object, desk: Desk | null) => menuFor(user as User, desk).map((entry) => entry.title)
+    const regulator = { capabilities: { regulator: ['stats.read', 'alarm.review', 'live.play'], schools: {} } }
+    expect(titles(regulator, region)).toEqual(['总览', '告警审核', '视频巡查'])
+    const staff = { capabilities: { regulator: [], schools: { 4: ['alarm.review', 'school.read'], 5: ['stats.read'] } } }
+    expect(titles(staff, school)).toEqual(['告警审核', '学校管理'])
+    const manager = { capabilities: { regulator: [], schools: { 4: ['violation.read', 'school.read'] } } }
+    expect(titles(manager, { ...school, role: 'manager' })).toEqual(['问题整改', '学校管理'])
+    expect(titles(staff, null)).toEqual([])
   })
 
   it('asks the school or the region route with the filters', async () => {
