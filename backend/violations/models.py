@@ -172,3 +172,13 @@ class Rectification(db.Model):
     review_reason: Mapped[str | None] = mapped_column(Text)
 
     violation: Mapped[Violation] = relationship(back_populates="rectifications")
+
+
+class StatsVersion(db.Model):
+    """One row whose token changes in every transaction that writes violations, their events, schools or
+    regions (``violations/stats_cache.py``): cached 总览 figures are reused only while it is unchanged."""
+
+    __tablename__ = "stats_version"
+
+    id: Mapped[IntPK]
+    token: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,21 @@
+"""stats version: the token every write of violation figures changes, so cached 总览 figures are reused safely
+
+Revision 0024_stats_rollup after 0021_console_indexes, written 2026-12-06 11:40:00.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from migrations.columns import drop_tables, integer, primary_key, string
+
+revision = '0024_stats_rollup'
+down_revision = '0021_console_indexes'
+
+
+def upgrade():
+    op.create_table('stats_version', integer('id'), string('token', 32), primary_key('stats_version'))
+    op.bulk_insert(sa.table('stats_version', sa.column('id', sa.Integer()), sa.column('token', sa.String())),
+                   [{'id': 1, 'token': 'initial'}])
+
+
+def downgrade():
+    drop_tables('stats_version')
