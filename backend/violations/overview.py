@@ -157,10 +157,12 @@ def figures(scope: Scope, date_from: date, date_to: date, now: datetime) -> dict
 def overview(principal: Principal, scope: Scope, date_from: date, date_to: date, now: datetime,
              cache: StatsCache | None = None) -> dict[str, Any]:
     """Everything the 总览 shows for a scope and period (definitions: this module and stats.py); the figures from
-    ``cache`` when nothing they count has changed, the cameras and the reader's breadcrumbs always read now."""
+    ``cache`` when nothing they count has changed (cameras too), the reader's breadcrumbs always read now."""
     def build() -> dict[str, Any]:
         return figures(scope, date_from, date_to, now)
 
-    shown = build() if cache is None else cache.figures(scope, date_from, date_to, now, build)
-    return {**shown, "generated_at": shanghai_iso(now), "cameras": cameras(scope),
-            "breadcrumbs": breadcrumbs(principal, scope)}
+    if cache is None:
+        shown = {**build(), "cameras": cameras(scope)}
+    else:
+        shown = cache.figures(scope, date_from, date_to, now, build, lambda: cameras(scope))
+    return {**shown, "generated_at": shanghai_iso(now), "breadcrumbs": breadcrumbs(principal, scope)}

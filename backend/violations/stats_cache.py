@@ -7,6 +7,8 @@ period and validated by a data version, so each figure equals the direct computa
   the same transaction (``_bump_before_commit``; the dispatcher's core-SQL write calls ``bump_statement``).
   A reader reads the token first (one statement) and reuses a body only when it was built from that token,
   so a change committed through any process is seen by every other process at its next request.
+- The camera online rate has a version of its own (cameras, areas, canteens, monitors; the detection
+  worker's core-SQL write marks it ``changed`` at a health change), so camera samples do not discard the figures.
 - The only figure that moves with the clock alone is ``overdue`` (due time passed while still owed): a body
   built at ``now₀`` stays exact while ``now`` has not passed the earliest due time ≥ ``now₀`` of the
   cohort's owed violations (``next_due``, read with the body), and is rebuilt after.
@@ -31,39 +33,45 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from backend.extensions import db
-from backend.schools.models import Region, School
+from backend.monitoring.models import CameraMonitor
+from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
 from backend.versioned_cache import VersionedCache
 from backend.violations.models import ACTIVE_STATUSES, StatsVersion, Violation, ViolationEvent
 from backend.violations.stats import Scope, found_between
 
 CACHE_TTL_SECONDS = 300.0
 CACHE_MAX_ENTRIES = 512
-TRIGGERS = (Violation, ViolationEvent, School, Region)
-_DIRTY = "stats_version_dirty"
+# The two versions (rows of stats_version) and the models whose writes change each.
+VIOLATIONS, CAMERAS = 1, 2
+TRIGGERS: dict[int, tuple[type, ...]] = {VIOLATIONS: (Violation, ViolationEvent, School, Region),
+                                         CAMERAS: (Camera, KitchenArea, Canteen, CameraMonitor, School, Region)}
+_DIRTY = "stats_versions_dirty"
 
 
-def bump_statement(dialect: str) -> Any:
-    """The statement that gives the version a new token (creating its row when missing)."""
+def bump_statement(dialect: str, version: int = VIOLATIONS) -> Any:
+    """The statement that gives a version a new token (creating its row when missing)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(StatsVersion.__table__).values(id=1, token=uuid.uuid4().hex)
+    statement = insert(StatsVersion.__table__).values(id=version, token=uuid.uuid4().hex)
     return statement.on_conflict_do_update(index_elements=["id"], set_={"token": statement.excluded.token})
 
 
-def _touches(objects: Any) -> bool:
-    return any(isinstance(o, TRIGGERS) for o in objects)
+def changed(session: Session, version: int) -> None:
+    """Bump ``version`` when this session's transaction commits (for writes made with core SQL)."""
+    session.info.setdefault(_DIRTY, set()).add(version)
 
 
 def _note_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if _touches(session.new) or _touches(session.dirty) or _touches(session.deleted):
-        session.info[_DIRTY] = True
+    touched = [*session.new, *session.dirty, *session.deleted]
+    for version, models in TRIGGERS.items():
+        if any(isinstance(o, models) for o in touched):
+            changed(session, version)
 
 
 def _bump_before_commit(session: Session) -> None:
-    """Last write of a transaction that changed what the figures count: a new token."""
+    """Last writes of a transaction that changed what the figures count: new tokens."""
     session.flush()  # what commit would flush next: noted by _note_flush
-    if session.info.get(_DIRTY):
-        session.execute(bump_statement(session.get_bind().dialect.name))
-        session.info.pop(_DIRTY, None)
+    for version in sorted(session.info.pop(_DIRTY, ())):
+        session.execute(bump_statement(session.get_bind().dialect.name, version))
 
 
 def _forget(session: Session, *_: Any) -> None:
@@ -76,9 +84,9 @@ if not event.contains(Session, "before_commit", _bump_before_commit):
     event.listen(Session, "after_rollback", _forget)
 
 
-def current_version() -> str | None:
-    """The version's token now (one statement)."""
-    return db.session.scalar(select(StatsVersion.token).where(StatsVersion.id == 1))
+def current_versions() -> dict[int, str]:
+    """The versions' tokens now (one statement)."""
+    return dict(db.session.execute(select(StatsVersion.id, StatsVersion.token)).all())
 
 
 def next_due(scope: Scope, date_from: date, date_to: date, now: datetime) -> datetime | None:
@@ -100,19 +108,31 @@ class _Body:
 
 
 class StatsCache(VersionedCache):
-    """The 总览's version-dependent figures per scope and period."""
+    """The 总览's version-dependent figures per scope and period, and its camera figures per scope."""
 
     def __init__(self, max_entries: int = CACHE_MAX_ENTRIES) -> None:
         super().__init__(max_entries)
 
     def figures(self, scope: Scope, date_from: date, date_to: date, now: datetime,
-                build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """``build()``'s figures, reused while the version is unchanged and the clock moved no overdue figure."""
-        version = current_version()
-        key = (json.dumps(scope.description, sort_keys=True, ensure_ascii=False), date_from, date_to)
-        cached = self.get(key, version)
+                build: Callable[[], dict[str, Any]], cameras: Callable[[], dict[str, Any]] | None = None
+                ) -> dict[str, Any]:
+        """``build()``'s figures, reused while the violations' version is unchanged and the clock moved no
+        overdue figure; with ``cameras``, its figures under ``"cameras"``, reused while the cameras' version is
+        unchanged."""
+        versions = current_versions()
+        scope_key = json.dumps(scope.description, sort_keys=True, ensure_ascii=False)
+        key = (scope_key, date_from, date_to)
+        cached = self.get(key, versions.get(VIOLATIONS))
         if cached is not None and cached.valid_at(now):
-            return cached.figures
-        figures = build()
-        self.put(key, version, _Body(figures, now, next_due(scope, date_from, date_to, now)), CACHE_TTL_SECONDS)
-        return figures
+            figures = cached.figures
+        else:
+            figures = build()
+            self.put(key, versions.get(VIOLATIONS), _Body(figures, now, next_due(scope, date_from, date_to, now)),
+                     CACHE_TTL_SECONDS)
+        if cameras is None:
+            return figures
+        shown = self.get((scope_key, "cameras"), versions.get(CAMERAS))
+        if shown is None:
+            shown = cameras()
+            self.put((scope_key, "cameras"), versions.get(CAMERAS), shown, CACHE_TTL_SECONDS)
+        return {**figures, "cameras": shown}

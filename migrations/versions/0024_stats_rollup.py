@@ -14,7 +14,7 @@ down_revision = '0021_console_indexes'
 def upgrade():
     op.create_table('stats_version', integer('id'), string('token', 32), primary_key('stats_version'))
     op.bulk_insert(sa.table('stats_version', sa.column('id', sa.Integer()), sa.column('token', sa.String())),
-                   [{'id': 1, 'token': 'initial'}])
+                   [{'id': 1, 'token': 'initial'}, {'id': 2, 'token': 'initial'}])
 
 
 def downgrade():

@@ -109,3 +109,27 @@ def test_a_change_through_another_instance_is_in_the_next_stats(app, app_config,
     assert response.status_code == 200, response.json
     after = client.get(school, headers=principal).json
     assert (after["found"], after["dismissed"], after["in_progress"]) == (1, 1, 0)
+
+
+def test_a_camera_health_change_is_in_the_next_figures(kitchen):
+    from backend.monitoring.models import CameraMonitor
+
+    scope, day, cache = _scopes()[1], to_shanghai(BASE).date(), StatsCache()
+
+    def read() -> dict[str, Any]:
+        return cache.figures(scope, day, day, BASE, lambda: overview.figures(scope, day, day, BASE),
+                             lambda: overview.cameras(scope))["cameras"]
+
+    before = read()
+    assert read() is before  # reused while no camera changed
+    monitor = db.session.scalar(sa.select(CameraMonitor).order_by(CameraMonitor.camera_id))
+    online = monitor is not None and monitor.health_status not in ("offline", "unknown")
+    if monitor is None:
+        camera = db.session.scalar(sa.select(sa.func.min(sa.text("id"))).select_from(sa.table("camera")))
+        monitor = CameraMonitor(camera_id=camera, health_status="ok")
+        db.session.add(monitor)
+    else:
+        monitor.health_status = "offline" if online else "ok"
+    db.session.commit()
+    after = read()
+    assert after == overview.cameras(scope) and after["online"] == before["online"] + (-1 if online else 1)
