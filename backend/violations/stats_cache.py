@@ -78,10 +78,10 @@ def _forget(session: Session, *_: Any) -> None:
     session.info.pop(_DIRTY, None)
 
 
-if not event.contains(Session, "before_commit", _bump_before_commit):
-    event.listen(Session, "before_flush", _note_flush)
-    event.listen(Session, "before_commit", _bump_before_commit)
-    event.listen(Session, "after_rollback", _forget)
+for _name, _listener in {"before_flush": _note_flush, "before_commit": _bump_before_commit,
+                         "after_rollback": _forget}.items():
+    if not event.contains(Session, _name, _listener):  # once, however often the module is imported
+        event.listen(Session, _name, _listener)
 
 
 def current_versions() -> dict[int, str]:
