@@ -89,6 +89,7 @@ from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatOutcom
 from backend.notices.models import AttemptOutcome, Notice, NoticeAttempt, NoticeStatus, SubjectType, SubscriptionQuota
 from backend.notices.templates import TEMPLATES, miniprogram_state, template_ids
 from backend.timeutil import as_utc, utcnow
+from backend.violations import stats_cache
 from backend.violations.models import Violation, ViolationEvent, ViolationStatus
 
 log = logging.getLogger(__name__)
@@ -670,3 +671,4 @@ def _after_final(conn: Connection, subject_type: str, subject_id: int, purpose: 
         conn.execute(insert(EVENTS).values(violation_id=subject_id, at=now, actor_id=None, action="notify",
                                            from_status=ViolationStatus.OPEN, to_status=ViolationStatus.NOTIFIED,
                                            reason=reason, details={"notice_id": notice_id, "channel": channel}))
+        conn.execute(stats_cache.bump_statement(conn.dialect.name))  # a status change: the figures' version

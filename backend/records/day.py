@@ -11,7 +11,7 @@ import gzip
 import json
 import threading
 import time
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -53,6 +53,7 @@ from backend.records.presenters import (
 from backend.records.versions import is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen, School
 from backend.timeutil import as_utc, shanghai_iso
+from backend.versioned_cache import VersionedCache
 
 
 def _current(model: Any, canteen_ids: list[int], *conditions: Any,
@@ -300,39 +301,11 @@ CACHE_TTL_SECONDS = 60.0      # well inside the 600 s lifetime of the signed fil
 CACHE_MAX_ENTRIES = 256
 
 
-@dataclass
-class _Cached:
-    version: tuple[Any, ...]
-    body: Any
-    expires_at: float
-
-
-class DayCache:
-    """A small thread-safe LRU of rendered day views, validated against the records' current version."""
+class DayCache(VersionedCache):
+    """Rendered day views by (school, day), validated against the records' current version."""
 
     def __init__(self, max_entries: int = CACHE_MAX_ENTRIES) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[int, date], _Cached] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[int, date], version: tuple[Any, ...]) -> Any:
-        """The cached body if it was rendered from this version and has not expired."""
-        with self._lock:
-            cached = self._entries.get(key)
-            if cached is None or cached.version != version or cached.expires_at <= time.monotonic():
-                return None
-            self._entries.move_to_end(key)
-            return cached.body
-
-    def put(self, key: tuple[int, date], version: tuple[Any, ...], body: Any, ttl: float) -> None:
-        """Keep a rendered body for at most ``ttl`` seconds."""
-        if ttl <= 0:
-            return
-        with self._lock:
-            self._entries[key] = _Cached(version, body, time.monotonic() + ttl)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        super().__init__(max_entries)
 
 
 def _next_status_change(canteens: list[Canteen], day: date, now: datetime) -> float:

@@ -215,3 +215,13 @@ class AlarmReview(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StatsVersion(db.Model):
+    """One row whose token changes in every transaction that writes violations, their events, schools or
+    regions (``violations/stats_cache.py``): cached 总览 figures are reused only while it is unchanged."""
+
+    __tablename__ = "stats_version"
+
+    id: Mapped[IntPK]
+    token: Mapped[str] = mapped_column(String(32))

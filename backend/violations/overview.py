@@ -23,9 +23,11 @@ from backend.extensions import db
 from backend.monitoring.models import CameraMonitor, HealthStatus
 from backend.permissions import Principal
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
+from backend.timeutil import shanghai_iso
 from backend.violations.cohort import WITH_PLACES, bucket, buckets, grouped_counts, rate
 from backend.violations.models import Resolution, Violation, ViolationStatus
 from backend.violations.stats import Scope, compute_stats, found_between, overdue_condition
+from backend.violations.stats_cache import StatsCache
 
 OFFLINE = (HealthStatus.OFFLINE.value, HealthStatus.UNKNOWN.value)
 
@@ -140,15 +142,27 @@ def breadcrumbs(principal: Principal, scope: Scope) -> list[dict[str, Any]]:
     return trail + tail
 
 
-def overview(principal: Principal, scope: Scope, date_from: date, date_to: date, now: datetime) -> dict[str, Any]:
-    """Everything the 总览 shows for a scope and period (definitions: this module and stats.py)."""
+def figures(scope: Scope, date_from: date, date_to: date, now: datetime) -> dict[str, Any]:
+    """What the 总览 shows that only violations, schools and regions determine (``stats_cache`` may reuse it)."""
     if scope.school is not None:
         counts = grouped_counts(and_(scope.condition, found_between(date_from, date_to)), overdue_condition(now))
     else:  # the cohort joins its schools (for their regions): the scope is a condition on that row
         counts = grouped_counts(and_(scope.on_school, found_between(date_from, date_to)), overdue_condition(now),
                                 WITH_PLACES)
-    figures = compute_stats(scope, date_from, date_to, now, counts)
-    return {**figures, "weekly": weekly(figures["daily"]),
-            "by_school": ranking(counts.get("school", [])),
-            "by_region": children(scope, counts, (date_from, date_to), now),
-            "cameras": cameras(scope), "breadcrumbs": breadcrumbs(principal, scope)}
+    stats = compute_stats(scope, date_from, date_to, now, counts)
+    return {**stats, "weekly": weekly(stats["daily"]), "by_school": ranking(counts.get("school", [])),
+            "by_region": children(scope, counts, (date_from, date_to), now)}
+
+
+def overview(principal: Principal, scope: Scope, date_from: date, date_to: date, now: datetime,
+             cache: StatsCache | None = None) -> dict[str, Any]:
+    """Everything the 总览 shows for a scope and period (definitions: this module and stats.py); the figures from
+    ``cache`` when nothing they count has changed (cameras too), the reader's breadcrumbs always read now."""
+    def build() -> dict[str, Any]:
+        return figures(scope, date_from, date_to, now)
+
+    if cache is None:
+        shown = {**build(), "cameras": cameras(scope)}
+    else:
+        shown = cache.figures(scope, date_from, date_to, now, build, lambda: cameras(scope))
+    return {**shown, "generated_at": shanghai_iso(now), "breadcrumbs": breadcrumbs(principal, scope)}

@@ -29,6 +29,7 @@ from backend.monitoring.models import CameraMonitor, HealthStatus
 from backend.monitoring.services import record_health_change
 from backend.schools.models import Camera, KitchenArea
 from backend.timeutil import utcnow
+from backend.violations import stats_cache
 from backend.violations.models import KIND_LABELS
 from backend.violations.services import raise_violation
 from workers.camera import detection_rules
@@ -203,6 +204,7 @@ def _commit(view: _CameraView, slot: int, version: int, outcome: SampleOutcome, 
         return "conflict"
     change = outcome.health_change
     if change:
+        stats_cache.changed(db.session, stats_cache.CAMERAS)  # the console's camera online rate moves
         record_health_change(view.camera_id, at, change.from_status, change.to_status, change.problems,
                              change.metrics)
     created = 0
