@@ -21,7 +21,7 @@ from backend.live.models import RecordingSegment, SegmentStatus
 from backend.monitoring.models import HEALTH_LABELS, CameraHealthEvent
 from backend.permissions import Principal
 from backend.schools.models import Camera
-from backend.timeutil import as_utc, shanghai_midnight
+from backend.timeutil import as_utc, shanghai_iso, shanghai_midnight
 from backend.violations.models import Violation
 
 # A hole shorter than this between two segments is the media server's cut, not missing video.
@@ -78,7 +78,7 @@ def segment_at(camera_id: int, at: datetime) -> RecordingSegment:
                RecordingSegment.started_at <= at, RecordingSegment.ended_at > at)
         .order_by(RecordingSegment.started_at.desc(), RecordingSegment.id.desc()).limit(1))
     if segment is None:
-        raise ApiError(404, "recording_not_found", "该时间没有录像", {"at": at.isoformat()})
+        raise ApiError(404, "recording_not_found", "该时间没有录像", {"at": shanghai_iso(at)})
     return segment
 
 

@@ -24,7 +24,7 @@ from backend.extensions import db
 from backend.notices import violation_notices
 from backend.permissions import Action, Principal, require
 from backend.schools.models import School
-from backend.timeutil import utcnow
+from backend.timeutil import shanghai_iso, utcnow
 from backend.violations import alarm_signal, lifecycle
 from backend.violations.alarm_queue import review_out
 from backend.violations.escalation import raise_level
@@ -52,7 +52,7 @@ def _already(review: AlarmReview) -> ApiError:
     label = AlarmVerdict.labels().get(review.verdict, review.verdict)
     return ApiError(409, "alarm_already_reviewed", f"该告警已被审核为“{label}”，不能改判",
                     {"review": {"verdict": review.verdict, "reviewer_id": review.reviewer_id,
-                                "reviewed_at": review.reviewed_at.isoformat()}})
+                                "reviewed_at": shanghai_iso(review.reviewed_at)}})
 
 
 def _check(violation: Violation, verdict: str, reason: str | None) -> None:
