@@ -1,9 +1,11 @@
 // 监督检查: spot checks, inspection rounds and supervision orders (routes of backend/regulators/routes.py).
-import { get, post, type Schemas } from '../api/client'
+import { get, post, postForm, type Schemas } from '../api/client'
 
 export type SpotCheck = Schemas['SpotCheckOut']
 export type Round = Schemas['RoundOut']
 export type Order = Schemas['OrderOut']
+export type InspectorChoice = Schemas['InspectorChoiceOut']
+export type Photo = Schemas['PhotoOut']
 
 export const ORDER_STATUS: Record<string, string> = { issued: '待答复', responded: '已答复', closed: '已办结' }
 export const ROUND_STATUS: Record<string, string> = { planned: '计划中', in_progress: '进行中', completed: '已完成' }
@@ -28,6 +30,47 @@ export function listRounds(regionId: number): Promise<Round[]> {
 export function createRound(regionId: number, body: { title: string, planned_at: string, inspector_ids: number[],
   canteen_ids: number[], spot_check_id: number | null }): Promise<Round> {
   return post('/regions/{region_id}/inspections', { params: { region_id: regionId }, body })
+}
+
+/** The regulators whose scope covers the region, by name: who may join a joint inspection there. */
+export function listInspectors(regionId: number): Promise<InspectorChoice[]> {
+  return get('/regions/{region_id}/inspectors', { params: { region_id: regionId } })
+}
+
+/** The inspectors one may invite: everyone listed but oneself (the creator leads the round anyway). */
+export function otherInspectors(choices: InspectorChoice[], selfId: number | undefined): InspectorChoice[] {
+  return choices.filter((c) => c.user_id !== selfId)
+}
+
+/** "西湖区市场监管局（杭州市）": an inspector's name, with the region of their authority when it is not the
+ * round's own; the user number only for someone without a name. */
+export function inspectorLabel(choice: InspectorChoice, regionId: number): string {
+  const name = choice.name || `用户 ${choice.user_id}`
+  return choice.scope_region_id === regionId ? name : `${name}（${choice.scope_region_name}）`
+}
+
+/** The round's inspectors by name, the lead marked: "西湖区市场监管局（带队）、执法二组". */
+export function roundInspectors(round: Round): string {
+  return (round.inspectors ?? []).map((i) => `${i.name || `用户 ${i.user_id}`}${i.lead ? '（带队）' : ''}`).join('、')
+}
+
+/** "城西小学 · 一号食堂": a canteen by its school's and its own name (its number only when both are unknown). */
+export function canteenName(c: { canteen_id?: number | null, canteen_name?: string | null, school_name?: string | null }): string {
+  const named = [c.school_name, c.canteen_name].filter(Boolean).join(' · ')
+  return named || `食堂 ${c.canteen_id}`
+}
+
+/** Several canteens by name, "、"-separated. */
+export function canteenNames(canteens: Parameters<typeof canteenName>[0][] | undefined): string {
+  return (canteens ?? []).map(canteenName).join('、')
+}
+
+/** Upload a photo of what was found in one of the round's canteens; its key goes in the finding's photos. */
+export function uploadFindingPhoto(id: number, canteenId: number, file: Blob, filename: string): Promise<Photo> {
+  const form = new FormData()
+  form.append('canteen_id', String(canteenId))
+  form.append('file', file, filename)
+  return postForm('/inspections/{inspection_id}/photos', { params: { inspection_id: id }, form })
 }
 
 /** One round with inspectors, canteens and findings. */

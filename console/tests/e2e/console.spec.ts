@@ -169,27 +169,41 @@ test('a regulator runs a spot check', async ({ page }) => {
   await shot(page, '13-inspections')
 })
 
-test('a regulator plans a joint inspection from the spot check, visits a canteen and records a finding', async ({ page, request }) => {
-  const inspector = await api(request, await token(request, 'demo-inspector'), '/me')
+/** A small real PNG (16×12, red): the server decodes and re-encodes every uploaded image. */
+const FRIDGE_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAABAAAAAMCAIAAADkharWAAAAF0lEQVR4nGM8oaHBQApgIkn1qIYRpAEAn4oBMOU3wBAAAAAASUVORK5CYII=', 'base64')
+
+test('a regulator plans a joint inspection from the spot check, visits a canteen and records a finding', async ({ page }) => {
   await login(page, 'demo-regulator')
   await page.goto('/console/supervision?tab=inspections')
   const form = page.locator('[data-test=round-form]')
   await page.fill('[data-test=round-title]', '秋季学校食堂联合检查')
   await form.getByPlaceholder('北京时间').fill('2030-03-01 09:00:00')
   await page.keyboard.press('Enter')
-  await page.fill('[data-test=round-inspectors]', String(inspector.id))
-  await form.locator('.el-select').click()
+  // The other inspectors by name, from the region's list (oneself is not offered: the creator leads).
+  await page.locator('[data-test=round-inspectors]').click()
+  await expect(page.getByRole('option', { name: '西湖区市场监管局', exact: true })).toHaveCount(0)
+  await page.getByRole('option', { name: '西湖区市场监管局执法二组' }).click()
+  await page.keyboard.press('Escape')
+  await form.locator('[data-test=round-spot-check]').click()
   await page.getByRole('option', { name: /抽查 #1/ }).click()
   await page.click('[data-test=round-create]')
   await expect(page).toHaveURL(/\/console\/supervision\/inspections\/\d+/)
+  await expect(page.locator('[data-test=round-inspectors]')).toHaveText('检查人员 西湖区市场监管局（带队）、西湖区市场监管局执法二组')
   await expect(page.locator('[data-test=targets] .el-table__row')).toHaveCount(2)
+  await expect(page.locator('[data-test=targets] .el-table__row').first()).toContainText(' · ')  // school · canteen
   await page.locator('[data-test=visit-issues]').first().click()
   await expect(page.locator('[data-test=targets] .el-table__row').first()).toContainText('有问题')
   await page.locator('[data-test=finding-canteen]').click()
   await page.getByRole('option', { name: /食堂/ }).first().click()
   await page.fill('[data-test=finding-description]', '冷藏柜温度超过 8 °C，未见温度记录')
+  await page.locator('[data-test=finding-photo]').setInputFiles({ name: 'fridge.png', mimeType: 'image/png', buffer: FRIDGE_PNG })
+  await expect(page.locator('[data-test=finding-new-photos] img')).toHaveCount(1)
   await page.click('[data-test=finding-create]')
   await expect(page.locator('[data-test=findings] .el-table__row')).toHaveCount(1)
+  // The finding shows its photo, loaded from its signed URL.
+  const photo = page.locator('[data-test=finding-photos] img')
+  await expect(photo).toHaveCount(1)
+  await expect.poll(() => photo.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0)
   await expect(page.locator('[data-test=findings] a')).toHaveText(/#\d+/)  // the finding opened a violation
   await page.fill('[data-test=round-summary-text]', '抽查两家食堂，一家存在冷链记录问题，已责令整改。')
   await page.click('[data-test=round-complete]')
