@@ -56,8 +56,9 @@ from backend.timeutil import as_utc, shanghai_iso
 from backend.versioned_cache import VersionedCache
 
 
-def _current(model: Any, canteen_ids: list[int], *conditions: Any,
-             day: date | None = None) -> list[tuple[RecordEntry, Any]]:
+def current_rows(model: Any, canteen_ids: list[int], *conditions: Any,
+                 day: date | None = None) -> list[tuple[RecordEntry, Any]]:
+    """Current versions of one kind of record of the canteens (one statement)."""
     query = (select(RecordEntry, model).join(model, model.entry_id == RecordEntry.id)
              .where(RecordEntry.canteen_id.in_(canteen_ids), RecordEntry.kind == KIND_OF[model], is_current(),
                     *conditions))
@@ -78,6 +79,24 @@ def _status(done: bool, deadline: datetime, now: datetime) -> str:
     if done:
         return "done"
     return "pending" if now < deadline else "missing"
+
+
+def meals_of_day(canteen: Canteen, day: date, served: set[str]) -> list[tuple[str, MealWindow]]:
+    """The meals a canteen owes records for on ``day``: those its windows schedule and those with a menu."""
+    windows = scheduled_windows(canteen, day)
+    return [(meal, windows.get(meal) or window_for(canteen, day, meal))
+            for meal in sorted(set(windows) | served, key=lambda m: MEAL_ORDER.get(m, 9))]
+
+
+def meal_statuses(window: MealWindow, served: bool, samples_done: bool, tableware_done: bool,
+                  now: datetime) -> dict[str, str]:
+    """A meal's required records at ``now``: its menu by the window's start, a sample of every dish by the
+    sample deadline, tableware disinfection by the disinfection deadline; each done, pending, missing (its
+    deadline passed) or not_applicable (no menu, so nothing was served to sample or disinfect)."""
+    return {"menu": "done" if served else _status(False, window.start, now),
+            "samples": "not_applicable" if not served else _status(samples_done, window.sample_deadline, now),
+            "disinfection": ("not_applicable" if not served and not tableware_done
+                             else _status(tableware_done, window.disinfection_deadline, now))}
 
 
 STATUS_LABELS = {"done": "已完成", "pending": "待完成", "missing": "缺失", "not_applicable": "无需"}
@@ -101,7 +120,7 @@ def build_overview(school: School, canteens: list[Canteen], day: date, now: date
     """The day view of the given canteens (see :func:`day_overview`)."""
     canteen_ids = [c.id for c in canteens]
 
-    menus = _current(Menu, canteen_ids, Menu.service_date == day, day=day)
+    menus = current_rows(Menu, canteen_ids, Menu.service_date == day, day=day)
     menu_ids = [entry.id for entry, _ in menus]
     dishes = list(db.session.scalars(select(MenuDish).where(MenuDish.entry_id.in_(menu_ids))
                                      .order_by(MenuDish.entry_id, MenuDish.position)))
@@ -119,15 +138,15 @@ def build_overview(school: School, canteens: list[Canteen], day: date, now: date
         select(logical_id(), Supplier).join(Supplier, Supplier.entry_id == RecordEntry.id)
         .where(RecordEntry.canteen_id.in_(canteen_ids), is_current(), logical_id().in_(supplier_ids))).all())
     certificates: dict[int, list[tuple[RecordEntry, SupplierCertificate]]] = defaultdict(list)
-    for entry, certificate in _current(SupplierCertificate, canteen_ids,
+    for entry, certificate in current_rows(SupplierCertificate, canteen_ids,
                                        SupplierCertificate.supplier_id.in_(supplier_ids)):  # any day
         certificates[certificate.supplier_id].append((entry, certificate))
 
-    samples = _current(SampleLog, canteen_ids, SampleLog.service_date == day, day=day)
-    disposals = {d.sample_id: (e, d) for e, d in _current(
+    samples = current_rows(SampleLog, canteen_ids, SampleLog.service_date == day, day=day)
+    disposals = {d.sample_id: (e, d) for e, d in current_rows(
         SampleDisposal, canteen_ids, SampleDisposal.sample_id.in_([e.record_id for e, _ in samples]))}
-    disinfections = _current(DisinfectionLog, canteen_ids, DisinfectionLog.service_date == day, day=day)
-    accompanied = _current(AccompaniedMeal, canteen_ids, AccompaniedMeal.service_date == day, day=day)
+    disinfections = current_rows(DisinfectionLog, canteen_ids, DisinfectionLog.service_date == day, day=day)
+    accompanied = current_rows(AccompaniedMeal, canteen_ids, AccompaniedMeal.service_date == day, day=day)
 
     file_entry_ids = ([e.id for e, _ in samples] + [e.id for e, _ in disinfections] + [e.id for e, _ in accompanied]
                       + [entry.id for _, _, entry in item_rows]
@@ -185,9 +204,7 @@ def build_overview(school: School, canteens: list[Canteen], day: date, now: date
     for canteen in canteens:
         meal_views = []
         canteen_menus = {menu.meal: (entry, menu) for entry, menu in menus if entry.canteen_id == canteen.id}
-        windows = scheduled_windows(canteen, day)
-        for meal in sorted(set(windows) | set(canteen_menus), key=lambda m: MEAL_ORDER.get(m, 9)):
-            window = windows.get(meal) or window_for(canteen, day, meal)
+        for meal, window in meals_of_day(canteen, day, set(canteen_menus)):
             meal_views.append(_meal_view(canteen, meal, window, canteen_menus.get(meal), dishes_by_menu,
                                          links_by_dish, ingredient_view, samples_by_key, disposals, disinfections,
                                          accompanied, files, now))
@@ -228,10 +245,11 @@ def _meal_view(canteen: Canteen, meal: str, window: MealWindow, menu: tuple[Reco
                   for dish in (dishes_by_menu.get(menu[0].id, []) if menu is not None else [])]
     missing_samples = [view["name"] for view in dish_views if view["sample"] is None]
     served = menu is not None
-    sample_status = "not_applicable" if not served else _status(not missing_samples, window.sample_deadline, now)
-    disinfection, tableware_done = _meal_disinfection([(e, d) for e, d in disinfections
-                                       if e.canteen_id == canteen.id and d.meal == meal], served, window, files, now)
-    menu_status = "done" if served else _status(False, window.start, now)
+    rows = [(e, d) for e, d in disinfections if e.canteen_id == canteen.id and d.meal == meal]
+    tableware_done = any(d.target == DisinfectionTarget.TABLEWARE for _, d in rows)
+    statuses = meal_statuses(window, served, not missing_samples, tableware_done, now)
+    sample_status, menu_status = statuses["samples"], statuses["menu"]
+    disinfection = _meal_disinfection(rows, statuses["disinfection"], window, files)
     return {
         "meal": meal, "meal_label": MEAL_LABELS.get(meal, meal),
         "window": {"start": shanghai_iso(window.start), "end": shanghai_iso(window.end), "scheduled": window.scheduled},
@@ -247,15 +265,12 @@ def _meal_view(canteen: Canteen, meal: str, window: MealWindow, menu: tuple[Reco
     }
 
 
-def _meal_disinfection(rows: list[tuple[RecordEntry, DisinfectionLog]], served: bool, window: MealWindow,
-                       files: Any, now: datetime) -> tuple[dict[str, Any], bool]:
-    """A meal's disinfection block, and whether its tableware was disinfected."""
-    tableware_done = any(d.target == DisinfectionTarget.TABLEWARE for _, d in rows)
-    status = ("not_applicable" if not served and not tableware_done
-              else _status(tableware_done, window.disinfection_deadline, now))
+def _meal_disinfection(rows: list[tuple[RecordEntry, DisinfectionLog]], status: str, window: MealWindow,
+                       files: Any) -> dict[str, Any]:
+    """A meal's disinfection block."""
     return {"status": status, "status_label": STATUS_LABELS[status],
             "deadline": shanghai_iso(window.disinfection_deadline),
-            "records": [_disinfection_view(e, d, files) for e, d in rows]}, tableware_done
+            "records": [_disinfection_view(e, d, files) for e, d in rows]}
 
 
 def _menu_view(entry: RecordEntry, menu: Menu, dish_views: list[dict[str, Any]]) -> dict[str, Any]:

@@ -7,6 +7,8 @@
   to the region) each with its figures over the same period, zero rows included;
 - ``cameras``: enabled cameras in the scope and how many are online now (their monitor's last health is
   neither ``offline`` nor ``unknown``);
+- ``records_today``: of the scope's canteens, how many have none of today's required records missing
+  (``records.completeness``; read at every request, outside ``stats_cache``: records and the clock move it);
 - ``breadcrumbs``: the regions above the scope that the reader may open, then the scope itself.
 
 Every part costs one statement whatever the data's size, so a request's query count is constant.
@@ -22,6 +24,7 @@ from sqlalchemy import and_, case, func, or_, select
 from backend.extensions import db
 from backend.monitoring.models import CameraMonitor, HealthStatus
 from backend.permissions import Principal
+from backend.records.completeness import records_today
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
 from backend.timeutil import shanghai_iso
 from backend.violations.cohort import WITH_PLACES, bucket, buckets, grouped_counts, rate
@@ -157,7 +160,8 @@ def figures(scope: Scope, date_from: date, date_to: date, now: datetime) -> dict
 def overview(principal: Principal, scope: Scope, date_from: date, date_to: date, now: datetime,
              cache: StatsCache | None = None) -> dict[str, Any]:
     """Everything the 总览 shows for a scope and period (definitions: this module and stats.py); the figures from
-    ``cache`` when nothing they count has changed (cameras too), the reader's breadcrumbs always read now."""
+    ``cache`` when nothing they count has changed (cameras too); today's record completeness and the reader's
+    breadcrumbs always read now."""
     def build() -> dict[str, Any]:
         return figures(scope, date_from, date_to, now)
 
@@ -165,4 +169,5 @@ def overview(principal: Principal, scope: Scope, date_from: date, date_to: date,
         shown = {**build(), "cameras": cameras(scope)}
     else:
         shown = cache.figures(scope, date_from, date_to, now, build, lambda: cameras(scope))
-    return {**shown, "generated_at": shanghai_iso(now), "breadcrumbs": breadcrumbs(principal, scope)}
+    return {**shown, "records_today": records_today(scope.schools, now), "generated_at": shanghai_iso(now),
+            "breadcrumbs": breadcrumbs(principal, scope)}

@@ -282,6 +282,15 @@ class CamerasOut(Schema):
     online_rate = Float(allow_none=True)
 
 
+class RecordsTodayOut(Schema):
+    """Today's record completeness of the scope's canteens (definition: backend/records/completeness.py)."""
+
+    date = String()
+    complete = Integer()
+    total = Integer()
+    percent = Integer(allow_none=True)
+
+
 class StatsOut(BucketOut):
     """The figures (definitions: backend/violations/stats.py and overview.py)."""
 
@@ -296,6 +305,7 @@ class StatsOut(BucketOut):
     by_school = List(Nested(SchoolRankOut))
     by_region = List(Nested(ChildOut))
     cameras = Nested(CamerasOut)
+    records_today = Nested(RecordsTodayOut)
     breadcrumbs = List(Nested(CrumbOut))
     generated_at = String()
 

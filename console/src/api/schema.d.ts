@@ -12858,6 +12858,12 @@ export interface components {
             started_at?: string;
             url?: string;
         };
+        RecordsTodayOut: {
+            complete?: number;
+            date?: string;
+            percent?: number | null;
+            total?: number;
+        };
         RectificationIn: {
             measures: string;
             photos?: string[];
@@ -13111,6 +13117,7 @@ export interface components {
             period?: {
                 [key: string]: unknown;
             };
+            records_today?: components["schemas"]["RecordsTodayOut"];
             rectification_rate?: number | null;
             rectified?: number;
             scope?: {

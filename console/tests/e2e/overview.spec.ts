@@ -60,6 +60,10 @@ test('a province regulator drills down by name to a school and every level equal
   await expect(page.locator('[data-test=breadcrumbs]')).toContainText('浙江省')
   await expect(page.locator('[data-test="stat-cameras"] [data-test=value]')).toHaveText(
     province.cameras.online_rate == null ? '—' : `${(province.cameras.online_rate * 100).toFixed(1)}%`)
+  // 今日台账完整率: the canteens of the scope whose today's required records are all there, as /stats counts them.
+  await expect(page.locator('[data-test="stat-records"] [data-test=value]')).toHaveText(
+    `${province.records_today.complete} / ${province.records_today.total}`)
+  expect(province.records_today.total).toBeGreaterThan(0)
   await page.waitForLoadState('networkidle')
   await page.screenshot({ path: `${SHOTS}/overview-01-province.png`, fullPage: true })
 
@@ -92,6 +96,21 @@ test('a province regulator drills down by name to a school and every level equal
   await expect(page.locator('[data-test=violations] .el-table__row')).toHaveCount(Math.min(county.in_progress, 50))
   await page.waitForLoadState('networkidle')
   await page.screenshot({ path: `${SHOTS}/overview-04-list.png`, fullPage: true })
+})
+
+test('the camera card opens 摄像头 and the records card opens 台账 of the school for today', async ({ page, request }) => {
+  const principal = await token(request, 'demo-principal-1')
+  const body = await stats(request, principal, '')
+  await openAs(page, principal, '/console/overview')
+  await expect(page.locator('[data-test="stat-records"] [data-test=value]')).toHaveText(
+    `${body.records_today.complete} / ${body.records_today.total}`)
+  await expect(page.locator('[data-test=records-count]')).toContainText(
+    body.records_today.percent == null ? '—' : `${body.records_today.percent}%`)
+  await page.click('[data-test="stat-cameras"]')
+  await expect(page).toHaveURL(/\/console\/cameras/)
+  await page.goBack()
+  await page.click('[data-test="stat-records"]')
+  await expect(page).toHaveURL(new RegExp(`/console/ledger\\?.*day=${body.records_today.date}`))
 })
 
 test('the Excel export downloads and holds the figures of /stats', async ({ page, request }) => {
