@@ -65,8 +65,17 @@ def dashboard_calls(ids: dict[str, int | str]) -> list[Call]:
 
 
 def review_calls(ids: dict[str, int | str]) -> list[Call]:
-    """The review queue's calls (告警审核): added by the review queue's branch (issue 14), measured alike."""
-    return []
+    """The review queue's calls (告警审核) for the province's regulator and for one school: the pending queue
+    (newest first, then one kind of alarm), the cursor the console polls, the verdict counts of 30 days."""
+    period = f"from={ids['from']}&to={ids['to']}"
+    calls = []
+    for scope, base in (("province", f"/api/v1/regions/{ids['province']}"),
+                        ("school", f"/api/v1/schools/{ids['school']}")):
+        calls += [Call(f"alarms {scope} pending", f"{base}/alarms?limit=50"),
+                  Call(f"alarms {scope} no_mask", f"{base}/alarms?limit=50&kind=no_mask"),
+                  Call(f"alarms {scope} cursor", f"{base}/alarms/cursor"),
+                  Call(f"alarms {scope} stats 30d", f"{base}/alarms/stats?{period}")]
+    return calls
 
 
 PREPARE = """
@@ -88,7 +97,8 @@ with app.app_context():
     with db.engine.begin() as conn:
         fresh = seed(conn, shape, url)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE violation"))  # index-only scans need the visibility map
+        for table in ("violation", "alarm_review"):
+            conn.execute(text(f"VACUUM ANALYZE {table}"))  # index-only scans need the visibility map
     province = db.session.scalar(select(Region).where(Region.code == sys.argv[2]))
     user = db.session.scalar(select(User).where(User.openid == "bench-province-regulator"))
     if user is None:
