@@ -6,11 +6,11 @@
 Seeds (once; a database already seeded is reused) a province in bulk SQL (bench/console_seed.py): 10,000
 schools under 11 cities × 9 counties, 1,000,000 violations over two years, 30 days of records for 1,000
 canteens, two cameras per canteen, half the violations AI alarms with verdicts on most; and a tenth of it
-in a second database (``<name>_small``) to show that the statements per request do not grow with the data. Serves each with gunicorn as a deployment would
-(APP_ENV=production) plus the bench-only statement counter (bench/query_count.py), logs in a regulator of
-the province, and drives every call of the dashboard (CALLS: the /stats calls of 总览 and its drill-down,
-the 问题整改 list pages the figures open; the review queue's calls of the province and of one school) with
-``--concurrency`` keep-alive users in interleaved slices.
+in a second database (``<name>_small``) to show that the statements per request do not grow with the data.
+Serves each with gunicorn as a deployment would (APP_ENV=production) plus the bench-only statement counter
+(bench/query_count.py), logs in a regulator of the province, and drives every call of the dashboard (the
+/stats calls of 总览 and its drill-down, the 问题整改 list pages the figures open) and of the review queue
+(告警审核: the province's and one school's) with ``--concurrency`` keep-alive users in interleaved slices.
 Prints p50 / p95 of each next to the target (p95 ≤ 300 ms) and the statements per request at both scales.
 """
 
