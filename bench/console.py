@@ -5,11 +5,12 @@
 
 Seeds (once; a database already seeded is reused) a province in bulk SQL (bench/console_seed.py): 10,000
 schools under 11 cities × 9 counties, 1,000,000 violations over two years, 30 days of records for 1,000
-canteens, two cameras per canteen; and a tenth of it in a second database (``<name>_small``) to show that
-the statements per request do not grow with the data. Serves each with gunicorn as a deployment would
-(APP_ENV=production) plus the bench-only statement counter (bench/query_count.py), logs in a regulator of
-the province, and drives every call of the dashboard (CALLS: the /stats calls of 总览 and its drill-down,
-the 问题整改 list pages the figures open) with ``--concurrency`` keep-alive users in interleaved slices.
+canteens, two cameras per canteen, half the violations AI alarms with verdicts on most; and a tenth of it
+in a second database (``<name>_small``) to show that the statements per request do not grow with the data.
+Serves each with gunicorn as a deployment would (APP_ENV=production) plus the bench-only statement counter
+(bench/query_count.py), logs in a regulator of the province, and drives every call of the dashboard (the
+/stats calls of 总览 and its drill-down, the 问题整改 list pages the figures open) and of the review queue
+(告警审核: the province's and one school's) with ``--concurrency`` keep-alive users in interleaved slices.
 Prints p50 / p95 of each next to the target (p95 ≤ 300 ms) and the statements per request at both scales.
 """
 
@@ -65,8 +66,17 @@ def dashboard_calls(ids: dict[str, int | str]) -> list[Call]:
 
 
 def review_calls(ids: dict[str, int | str]) -> list[Call]:
-    """The review queue's calls (告警审核): added by the review queue's branch (issue 14), measured alike."""
-    return []
+    """The review queue's calls (告警审核) for the province's regulator and for one school: the pending queue
+    (newest first, then one kind of alarm), the cursor the console polls, the verdict counts of 30 days."""
+    period = f"from={ids['from']}&to={ids['to']}"
+    calls = []
+    for scope, base in (("province", f"/api/v1/regions/{ids['province']}"),
+                        ("school", f"/api/v1/schools/{ids['school']}")):
+        calls += [Call(f"alarms {scope} pending", f"{base}/alarms?limit=50"),
+                  Call(f"alarms {scope} no_mask", f"{base}/alarms?limit=50&kind=no_mask"),
+                  Call(f"alarms {scope} cursor", f"{base}/alarms/cursor"),
+                  Call(f"alarms {scope} stats 30d", f"{base}/alarms/stats?{period}")]
+    return calls
 
 
 PREPARE = """
@@ -88,7 +98,8 @@ with app.app_context():
     with db.engine.begin() as conn:
         fresh = seed(conn, shape, url)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE violation"))  # index-only scans need the visibility map
+        for table in ("violation", "alarm_review"):
+            conn.execute(text(f"VACUUM ANALYZE {table}"))  # index-only scans need the visibility map
     province = db.session.scalar(select(Region).where(Region.code == sys.argv[2]))
     user = db.session.scalar(select(User).where(User.openid == "bench-province-regulator"))
     if user is None:

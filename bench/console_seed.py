@@ -8,7 +8,11 @@ Shape: one province (code 990000) → ``cities`` cities → ``counties`` countie
 round-robin to the counties, one canteen, one kitchen area and two cameras each (5% offline, 2% never
 sampled); ``violations`` spread uniformly over the last two years (older ones mostly closed); 30 days of
 records for the first ``record_canteens`` canteens (entries of the chain: menu, sample, disinfection and
-accompanied meal each day; hashes are placeholders, the bench reads no record).
+accompanied meal each day; hashes are placeholders, the bench reads no record). The AI alarms (half the
+violations, source ``ai``) carry one of their canteen's two cameras and a confidence; the review queue's
+verdicts (``alarm_review``) cover 90% of the alarms older than two weeks and 40% of the newer ones (every
+alarm closed as dismissed is a false positive; of the rest 8% escalated, 12% false positive, the others
+confirmed), so about a tenth of the alarms is pending review, most of them recent.
 """
 
 from __future__ import annotations
@@ -75,14 +79,18 @@ INSERT INTO camera_monitor (camera_id, tuning, engine_state, rule_state, health_
 # A school per row by a multiplicative hash of the row number (spreads rows over schools and time alike).
 VIOLATIONS = """
 CREATE TEMP TABLE bench_school AS
-  SELECT row_number() OVER (ORDER BY s.id) - 1 AS n, s.id AS school_id, c.id AS canteen_id
+  SELECT row_number() OVER (ORDER BY s.id) - 1 AS n, s.id AS school_id, c.id AS canteen_id,
+         (SELECT min(cam.id) FROM kitchen_area a JOIN camera cam ON cam.area_id = a.id
+          WHERE a.canteen_id = c.id) AS camera_id
   FROM school s JOIN canteen c ON c.school_id = s.id;
-INSERT INTO violation (school_id, canteen_id, kind, source, status, title, evidence, details, idempotency_key,
-                       occurred_at, created_at, due_at, escalation_level, closed_at, resolution)
-  SELECT m.school_id, m.canteen_id, v.kind, v.source,
+INSERT INTO violation (school_id, canteen_id, camera_id, kind, source, status, title, evidence, confidence,
+                       details, idempotency_key, occurred_at, created_at, due_at, escalation_level, closed_at,
+                       resolution)
+  SELECT m.school_id, m.canteen_id, CASE WHEN v.source = 'ai' THEN m.camera_id + v.g % 2 END, v.kind, v.source,
          CASE WHEN v.fate < v.closed_share THEN 'closed'
               ELSE (ARRAY['open', 'notified', 'rectifying', 'submitted', 'rejected'])[1 + (v.g % 5)::int] END,
-         '压测问题' || v.g, '{}', '{}', 'bench-' || v.g, v.created_at, v.created_at,
+         '压测问题' || v.g, '{}', CASE WHEN v.source = 'ai' THEN 0.5 + v.fate / 2 END, '{}', 'bench-' || v.g,
+         v.created_at, v.created_at,
          v.created_at + interval '48 hours', CASE WHEN v.g % 7 = 0 THEN 1 ELSE 0 END,
          CASE WHEN v.fate < v.closed_share THEN least(v.created_at + v.fix, now()) END,
          CASE WHEN v.fate < v.closed_share * 0.92 THEN 'rectified' WHEN v.fate < v.closed_share THEN 'dismissed' END
@@ -110,6 +118,23 @@ INSERT INTO record_chain_head (canteen_id, seq, hash, updated_at)
 """
 
 
+# One reviewer for every verdict (the queue shows the reviewer's name: one lookup however many there are).
+ALARM_REVIEWS = """
+INSERT INTO user_account (openid, nickname, is_admin, created_at)
+  VALUES ('bench-alarm-reviewer', '压测审核员', false, now());
+INSERT INTO alarm_review (violation_id, verdict, reason, reviewer_id, reviewed_at)
+  SELECT v.id,
+         CASE WHEN v.resolution = 'dismissed' OR v.id * 7 % 100 < 12 THEN 'false_positive'
+              WHEN v.id * 7 % 100 < 20 THEN 'escalated' ELSE 'confirmed' END,
+         CASE WHEN v.resolution = 'dismissed' OR v.id * 7 % 100 < 12 THEN '压测误报' END,
+         u.id, v.created_at + interval '2 hours'
+  FROM violation v, user_account u
+  WHERE u.openid = 'bench-alarm-reviewer' AND v.source = 'ai'
+    AND (v.resolution = 'dismissed'
+         OR v.id * 2654435761 % 100 < CASE WHEN v.created_at < now() - interval '14 days' THEN 90 ELSE 40 END)
+"""
+
+
 def _run(conn: Connection, script: str, **params: object) -> None:
     for statement in (s.strip() for s in script.split(";\n")):
         if statement:
@@ -127,5 +152,6 @@ def seed(conn: Connection, shape: Shape, source_url: str) -> bool:
     _run(conn, SCHOOLS, schools=shape.schools, source_url=source_url)
     _run(conn, VIOLATIONS, violations=shape.violations, schools=shape.schools)
     _run(conn, RECORDS, canteens=shape.record_canteens)
+    _run(conn, ALARM_REVIEWS)
     conn.execute(text("ANALYZE"))
     return True

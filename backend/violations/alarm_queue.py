@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import aliased
 
 from backend.extensions import db
 from backend.schools.models import Camera, Canteen, Region, School
@@ -50,7 +51,11 @@ def _alarms(school_id: int | None, region_path: str | None) -> Select[Any]:
 
 def _state(query: Select[Any], state: str) -> Select[Any]:
     if state == "pending":  # unreviewed and still open: a closed alarm is no longer anyone's to judge
-        return query.where(AlarmReview.id.is_(None), Violation.status != ViolationStatus.CLOSED)
+        # NOT EXISTS (not "review IS NULL" on the outer join): PostgreSQL then walks the open alarms newest
+        # first (ix_violation_open_alarm) probing each one's verdict, and stops at the page's end.
+        review = aliased(AlarmReview)  # not the outer join's: that one would correlate away
+        reviewed = select(review.id).where(review.violation_id == Violation.id).exists()
+        return query.where(~reviewed, Violation.status != ViolationStatus.CLOSED)
     if state == "reviewed":
         return query.where(AlarmReview.id.is_not(None))
     return query

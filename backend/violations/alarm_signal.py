@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from backend.extensions import db
@@ -113,10 +113,12 @@ def install() -> None:
 
 
 def _from_database(condition: Any) -> Cursor:
-    latest = db.session.scalar(select(func.max(Violation.id))
-                               .where(condition, Violation.source == ViolationSource.AI))
-    reviewed = db.session.scalar(select(func.max(AlarmReview.id))
-                                 .join(Violation, Violation.id == AlarmReview.violation_id).where(condition))
+    # "ORDER BY id DESC LIMIT 1", not max(): PostgreSQL then walks the primary key backwards and stops at the
+    # first row in scope, where max() over a region's schools hashed every alarm (0.3–0.8 s at a province).
+    latest = db.session.scalar(select(Violation.id).where(condition, Violation.source == ViolationSource.AI)
+                               .order_by(Violation.id.desc()).limit(1))
+    reviewed = db.session.scalar(select(AlarmReview.id).join(Violation, Violation.id == AlarmReview.violation_id)
+                                 .where(condition).order_by(AlarmReview.id.desc()).limit(1))
     return Cursor(latest, f"db.{latest or 0}.{reviewed or 0}")
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db_types import DefaultNow, IntPK, UTCDateTime
@@ -100,6 +100,9 @@ class Verdict(StrEnum):
     REJECTED = "rejected"
 
 
+# An AI alarm still open: the review queue's pending page looks among these (the index below).
+OPEN_ALARM = "source = 'ai' AND status <> 'closed'"
+
 # The columns the figures read (backend/violations/stats.py, overview.py), carried in the covering indexes.
 COVERED = ["school_id", "kind", "source", "status", "resolution", "due_at", "closed_at"]
 
@@ -118,7 +121,11 @@ class Violation(db.Model):
                       Index("ix_violation_closed_at", "closed_at",
                             postgresql_include=["school_id", "resolution", "created_at"]),
                       # The review queue and its cursor: a school's AI alarms, newest first.
-                      Index("ix_violation_school_source_id", "school_id", "source", "id"))
+                      Index("ix_violation_school_source_id", "school_id", "source", "id"),
+                      # A region's pending queue (migration 0025): its open AI alarms newest first; the
+                      # pending ones (no verdict yet) are most of the recent ones, so a page reads a few rows.
+                      Index("ix_violation_open_alarm", "id", postgresql_include=["school_id", "kind"],
+                            postgresql_where=text(OPEN_ALARM), sqlite_where=text(OPEN_ALARM)))
 
     id: Mapped[IntPK]
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
