@@ -21,8 +21,10 @@ test('playback seeks to a marked violation, changes speed and downloads a clip',
   const [camera] = await (await request.get(`/api/v1/canteens/${canteen.id}/cameras`, { headers })).json()
   const day = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10)
   const timeline = await (await request.get(`/api/v1/live/cameras/${camera.id}/playback?day=${day}`, { headers })).json()
-  const [violation] = timeline.violations
-  const segment = timeline.recordings.find((r: any) => r.started_at <= violation.at && violation.at < r.ended_at)
+  // The mark seed-recordings put inside a recording (the demo's pending alarms of the day lie outside them).
+  const covering = (at: string): any => timeline.recordings.find((r: any) => r.started_at <= at && at < r.ended_at)
+  const violation = timeline.violations.find((v: any) => covering(v.at))
+  const segment = covering(violation.at)
   const expected = (Date.parse(violation.at) - Date.parse(segment.started_at)) / 1000
   expect(expected).toBeGreaterThan(1)
 
