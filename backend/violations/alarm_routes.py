@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint
+from flask import current_app
 
 from backend.errors import ApiError
 from backend.extensions import db
@@ -14,6 +15,7 @@ from backend.schools.models import School
 from backend.timeutil import utcnow
 from backend.violations import alarm_queue, alarm_review, alarm_schemas, alarm_signal, stats
 from backend.violations.models import Violation
+from backend.violations.stats_cache import app_cache
 
 bp = APIBlueprint("alarms", __name__, tag="告警审核")
 
@@ -69,7 +71,8 @@ def region_alarm_cursor(region_id: int) -> Any:
 def school_alarm_stats(school_id: int, query: dict[str, Any]) -> Any:
     """Verdicts of a school's alarms in a period: confirmed / false positive per camera and per kind."""
     first, last = stats.period_bounds(query["date_from"], query["date_to"], utcnow())
-    return alarm_queue.alarm_stats(school_id=school_id, date_from=first, date_to=last)
+    return app_cache(current_app).reused(("alarm_stats", school_id, None, first, last), lambda: alarm_queue.alarm_stats(
+        school_id=school_id, date_from=first, date_to=last))
 
 
 @bp.get("/regions/<id:region_id>/alarms/stats")
@@ -80,8 +83,10 @@ def region_alarm_stats(region_id: int, query: dict[str, Any]) -> Any:
     """Verdicts of a region's alarms in a period, per camera (its false-alarm rate) and per kind."""
     path = current_school().path
     first, last = stats.period_bounds(query["date_from"], query["date_to"], utcnow())
-    return alarm_queue.alarm_stats(region_path=path, school_id=_region_school(path, query["school_id"]),
-                                   date_from=first, date_to=last)
+    school_id = _region_school(path, query["school_id"])
+    # Reused while no violation, verdict, school, region or camera changed (backend/violations/stats_cache.py).
+    return app_cache(current_app).reused(("alarm_stats", school_id, path, first, last), lambda: alarm_queue.alarm_stats(
+        region_path=path, school_id=school_id, date_from=first, date_to=last))
 
 
 @bp.post("/alarms/<id:violation_id>/review")

@@ -21,7 +21,7 @@ from backend.timeutil import utcnow
 from backend.violations import lifecycle, overview, reports, schemas, stats, stats_export, views
 from backend.violations.models import Violation
 from backend.violations.photos import store_photo
-from backend.violations.stats_cache import StatsCache
+from backend.violations.stats_cache import app_cache
 from backend.xlsx import XLSX_TYPE
 
 bp = APIBlueprint("violations", __name__, tag="问题与整改")
@@ -146,11 +146,6 @@ def dismiss(violation_id: int, body: dict[str, Any]) -> Any:
     return _detail(violation_id)
 
 
-def _stats_cache() -> StatsCache:
-    """This process's cache of the 总览's figures (validated by the data version on every read)."""
-    return current_app.extensions.setdefault("violations_stats_cache", StatsCache())
-
-
 @bp.get("/stats")
 @rule(Action.AUTHENTICATED)  # the scope (school or region) is checked by stats.resolve_scope
 @bp.input(schemas.StatsQuery, location="query", arg_name="query")
@@ -162,7 +157,7 @@ def get_stats(query: dict[str, Any]) -> Any:
     principal = current_principal()
     scope = stats.resolve_scope(principal, query["school_id"], query["region_id"])
     first, last = stats.period_bounds(query["date_from"], query["date_to"], now)
-    return overview.overview(principal, scope, first, last, now, _stats_cache())
+    return overview.overview(principal, scope, first, last, now, app_cache(current_app))
 
 
 @bp.get("/stats/export")
@@ -175,7 +170,7 @@ def export_stats(query: dict[str, Any]) -> Any:
     principal = current_principal()
     scope = stats.resolve_scope(principal, query["school_id"], query["region_id"])
     first, last = stats.period_bounds(query["date_from"], query["date_to"], now)
-    shown = overview.overview(principal, scope, first, last, now, _stats_cache())
+    shown = overview.overview(principal, scope, first, last, now, app_cache(current_app))
     name, data = stats_export.export_overview(principal, shown)
     return Response(data, mimetype=XLSX_TYPE, headers={
         "Content-Disposition": f"attachment; filename=stats.xlsx; filename*=UTF-8''{quote(name)}",

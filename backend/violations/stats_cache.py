@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -36,14 +37,14 @@ from backend.extensions import db
 from backend.monitoring.models import CameraMonitor
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
 from backend.versioned_cache import VersionedCache
-from backend.violations.models import ACTIVE_STATUSES, StatsVersion, Violation, ViolationEvent
+from backend.violations.models import ACTIVE_STATUSES, AlarmReview, StatsVersion, Violation, ViolationEvent
 from backend.violations.stats import Scope, found_between
 
 CACHE_TTL_SECONDS = 300.0
 CACHE_MAX_ENTRIES = 512
 # The two versions (rows of stats_version) and the models whose writes change each.
 VIOLATIONS, CAMERAS = 1, 2
-TRIGGERS: dict[int, tuple[type, ...]] = {VIOLATIONS: (Violation, ViolationEvent, School, Region),
+TRIGGERS: dict[int, tuple[type, ...]] = {VIOLATIONS: (Violation, ViolationEvent, AlarmReview, School, Region),
                                          CAMERAS: (Camera, KitchenArea, Canteen, CameraMonitor, School, Region)}
 _DIRTY = "stats_versions_dirty"
 
@@ -136,3 +137,20 @@ class StatsCache(VersionedCache):
             shown = cameras()
             self.put((scope_key, "cameras"), versions.get(CAMERAS), shown, CACHE_TTL_SECONDS)
         return {**figures, "cameras": shown}
+
+    def reused(self, key: Hashable, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """``build()``'s answer, reused while neither version changed: for answers that violations, their
+        verdicts, schools, regions and cameras determine and the clock does not move (the alarms' verdict
+        counts)."""
+        versions = current_versions()
+        version = (versions.get(VIOLATIONS), versions.get(CAMERAS))
+        answer = self.get(key, version)
+        if answer is None:
+            answer = build()
+            self.put(key, version, answer, CACHE_TTL_SECONDS)
+        return answer
+
+
+def app_cache(app: Flask) -> StatsCache:
+    """An api process's cache (validated by the data versions on every read)."""
+    return app.extensions.setdefault("violations_stats_cache", StatsCache())

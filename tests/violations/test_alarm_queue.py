@@ -75,3 +75,30 @@ def test_verdict_counts_per_camera_and_kind(client, as_user, kitchen):
     assert region["total"] == 4 and c
     assert client.get("/api/v1/schools/1/alarms/stats?from=2026-02-01&to=2025-01-01",
                       headers=staff).status_code == 422
+
+
+def test_verdict_counts_are_reused_only_while_nothing_they_count_changed(client, as_user, kitchen):
+    """The counts are kept per process (stats_cache): a verdict, a new alarm and a renamed camera each show in
+    the very next answer."""
+    first = alarm(camera=0, at=minutes_ago(3))
+    staff, regulator = as_user("demo-staff-1"), as_user("demo-regulator")
+    region_stats = f"/api/v1/regions/{region_of(1)}/alarms/stats"
+
+    def counts(path, headers):
+        figures = client.get(path, headers=headers).json
+        return figures["total"], figures["pending"], figures["confirmed"]
+
+    assert counts("/api/v1/schools/1/alarms/stats", staff) == (1, 1, 0)
+    assert counts(region_stats, regulator) == (1, 1, 0)
+    assert client.post(f"/api/v1/alarms/{first}/review", json={"verdict": "confirmed"},
+                       headers=staff).status_code == 201
+    assert counts("/api/v1/schools/1/alarms/stats", staff) == (1, 0, 1)
+    assert counts(region_stats, regulator) == (1, 0, 1)
+    alarm(camera=0, at=minutes_ago(1))
+    assert counts("/api/v1/schools/1/alarms/stats", staff) == (2, 1, 1)
+    assert counts(region_stats, regulator) == (2, 1, 1)
+    camera_id = cameras_of(1)[0]
+    assert client.patch(f"/api/v1/cameras/{camera_id}", json={"name": "改名后的摄像头"},
+                        headers=as_user("demo-principal-1")).status_code == 200
+    [row] = client.get(region_stats, headers=regulator).json["by_camera"]
+    assert row["camera_name"] == "改名后的摄像头"
