@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from backend.extensions import db
 from backend.records.day import current_rows, meal_statuses, meals_of_day
@@ -28,8 +29,10 @@ def records_today(schools: Callable[[Any], Any], now: datetime) -> dict[str, Any
     (``percent`` null without canteens)."""
     now = as_utc(now)
     day = shanghai_today(now)
-    canteens = list(db.session.scalars(select(Canteen).where(schools(Canteen.school_id)).order_by(Canteen.id)))
-    ids = [c.id for c in canteens]
+    # Only what the meal windows need: a province has ten thousand canteens.
+    canteens = list(db.session.scalars(select(Canteen).options(load_only(Canteen.id, Canteen.meal_windows))
+                                       .where(schools(Canteen.school_id)).order_by(Canteen.id)))
+    ids = select(Canteen.id).where(schools(Canteen.school_id))
     menus = current_rows(Menu, ids, Menu.service_date == day, day=day)
     dishes: dict[int, list[str]] = defaultdict(list)
     for entry_id, name in db.session.execute(select(MenuDish.entry_id, MenuDish.name).where(
@@ -41,13 +44,16 @@ def records_today(schools: Callable[[Any], Any], now: datetime) -> dict[str, Any
         DisinfectionLog, ids, DisinfectionLog.service_date == day, day=day)
         if d.target == DisinfectionTarget.TABLEWARE}
     served = {(e.canteen_id, m.meal): e.id for e, m in menus}
+    meals_served: dict[int, set[str]] = defaultdict(set)  # per canteen: one pass, not one scan per canteen
+    for canteen_id, meal in served:
+        meals_served[canteen_id].add(meal)
     complete = 0
     for canteen in canteens:
         statuses = [meal_statuses(
             window, (canteen.id, meal) in served,
             all((canteen.id, meal, name) in sampled for name in dishes.get(served.get((canteen.id, meal), -1), [])),
             (canteen.id, meal) in disinfected, now)
-            for meal, window in meals_of_day(canteen, day, {m for c, m in served if c == canteen.id})]
+            for meal, window in meals_of_day(canteen, day, meals_served[canteen.id])]
         complete += not any("missing" in s.values() for s in statuses)
     total = len(canteens)
     return {"date": day.isoformat(), "complete": complete, "total": total,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from backend.extensions import db
@@ -56,9 +56,10 @@ from backend.timeutil import as_utc, shanghai_iso
 from backend.versioned_cache import VersionedCache
 
 
-def current_rows(model: Any, canteen_ids: list[int], *conditions: Any,
+def current_rows(model: Any, canteen_ids: list[int] | Select[Any], *conditions: Any,
                  day: date | None = None) -> list[tuple[RecordEntry, Any]]:
-    """Current versions of one kind of record of the canteens (one statement)."""
+    """Current versions of one kind of record of the canteens (a list of ids, or a query of them for many: a
+    province's ten thousand bound parameters cost more than the query) in one statement."""
     query = (select(RecordEntry, model).join(model, model.entry_id == RecordEntry.id)
              .where(RecordEntry.canteen_id.in_(canteen_ids), RecordEntry.kind == KIND_OF[model], is_current(),
                     *conditions))
