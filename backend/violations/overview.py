@@ -8,7 +8,8 @@
 - ``cameras``: enabled cameras in the scope and how many are online now (their monitor's last health is
   neither ``offline`` nor ``unknown``);
 - ``records_today``: of the scope's canteens, how many have none of today's required records missing
-  (``records.completeness``; read at every request, outside ``stats_cache``: records and the clock move it);
+  (``records.completeness``; reused by ``stats_cache`` while no record changed, for at most a minute: the clock
+  moves it too);
 - ``breadcrumbs``: the regions above the scope that the reader may open, then the scope itself.
 
 Every part costs one statement whatever the data's size, so a request's query count is constant.
@@ -160,14 +161,17 @@ def figures(scope: Scope, date_from: date, date_to: date, now: datetime) -> dict
 def overview(principal: Principal, scope: Scope, date_from: date, date_to: date, now: datetime,
              cache: StatsCache | None = None) -> dict[str, Any]:
     """Everything the 总览 shows for a scope and period (definitions: this module and stats.py); the figures from
-    ``cache`` when nothing they count has changed (cameras too); today's record completeness and the reader's
+    ``cache`` when nothing they count has changed (cameras and today's record completeness too); the reader's
     breadcrumbs always read now."""
     def build() -> dict[str, Any]:
         return figures(scope, date_from, date_to, now)
 
+    def completeness() -> dict[str, Any]:
+        return records_today(scope.schools, now)
+
     if cache is None:
-        shown = {**build(), "cameras": cameras(scope)}
+        shown = {**build(), "cameras": cameras(scope), "records_today": completeness()}
     else:
-        shown = cache.figures(scope, date_from, date_to, now, build, lambda: cameras(scope))
-    return {**shown, "records_today": records_today(scope.schools, now), "generated_at": shanghai_iso(now),
-            "breadcrumbs": breadcrumbs(principal, scope)}
+        shown = {**cache.figures(scope, date_from, date_to, now, build, lambda: cameras(scope)),
+                 "records_today": cache.records_today(scope, now, completeness)}
+    return {**shown, "generated_at": shanghai_iso(now), "breadcrumbs": breadcrumbs(principal, scope)}

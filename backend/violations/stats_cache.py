@@ -24,7 +24,7 @@ import json
 import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -35,17 +35,23 @@ from sqlalchemy.orm import Session
 
 from backend.extensions import db
 from backend.monitoring.models import CameraMonitor
+from backend.records.models import RecordEntry
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
+from backend.timeutil import to_shanghai
 from backend.versioned_cache import VersionedCache
 from backend.violations.models import ACTIVE_STATUSES, AlarmReview, StatsVersion, Violation, ViolationEvent
 from backend.violations.stats import Scope, found_between
 
 CACHE_TTL_SECONDS = 300.0
 CACHE_MAX_ENTRIES = 512
-# The two versions (rows of stats_version) and the models whose writes change each.
-VIOLATIONS, CAMERAS = 1, 2
+# The versions (rows of stats_version) and the models whose writes change each.
+VIOLATIONS, CAMERAS, RECORDS = 1, 2, 3
 TRIGGERS: dict[int, tuple[type, ...]] = {VIOLATIONS: (Violation, ViolationEvent, AlarmReview, School, Region),
-                                         CAMERAS: (Camera, KitchenArea, Canteen, CameraMonitor, School, Region)}
+                                         CAMERAS: (Camera, KitchenArea, Canteen, CameraMonitor, School, Region),
+                                         RECORDS: (RecordEntry, Canteen, School, Region)}
+# 今日台账完整率 also moves with the clock (a meal's deadline passing makes a record missing): a figure is reused
+# at most this long, so a deadline shows within it, a record written shows at once (its version).
+RECORDS_CLOCK_SECONDS = 60
 _DIRTY = "stats_versions_dirty"
 
 
@@ -137,6 +143,20 @@ class StatsCache(VersionedCache):
             shown = cameras()
             self.put((scope_key, "cameras"), versions.get(CAMERAS), shown, CACHE_TTL_SECONDS)
         return {**figures, "cameras": shown}
+
+    def records_today(self, scope: Scope, now: datetime, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """``build()``'s record completeness, reused while no record, canteen, school or region changed, for at
+        most RECORDS_CLOCK_SECONDS, and never across midnight (the key holds the local day)."""
+        key = (json.dumps(scope.description, sort_keys=True, ensure_ascii=False), "records_today",
+               to_shanghai(now).date())
+        version = current_versions().get(RECORDS)
+        cached = self.get(key, version)
+        if cached is not None and cached.valid_at(now):
+            return cached.figures
+        answer = build()
+        self.put(key, version, _Body(answer, now, now + timedelta(seconds=RECORDS_CLOCK_SECONDS)),
+                 RECORDS_CLOCK_SECONDS)
+        return answer
 
     def reused(self, key: Hashable, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """``build()``'s answer, reused while neither version changed: for answers that violations, their

@@ -93,3 +93,22 @@ def test_statements_do_not_grow_with_canteens_and_records(client, as_user, manag
         client.get(path, headers=admin)
     assert [_statements_once(client, p, admin) for p in paths] == small
     assert _today(client, admin, "region_id=3")["total"] == 7
+
+
+def test_a_deadline_passing_shows_within_a_minute(client, as_user, traced, monkeypatch):
+    """The figure is reused while no record changes, for at most RECORDS_CLOCK_SECONDS: lunch's sample comes
+    due at 13:00, so the answer read at 12:59:30 stands until 13:00:30 and the next read after shows it missing."""
+    from backend.violations import routes
+    from backend.violations.stats_cache import RECORDS_CLOCK_SECONDS
+
+    _lunch_only()
+    clock = {"now": at(today(), "12:59") + timedelta(seconds=30)}
+    monkeypatch.setattr(routes, "utcnow", lambda: clock["now"])
+    principal = as_user("demo-principal-1")
+    during = _today(client, principal, "school_id=1")
+    # Canteen 1's menu is there (lunch is on, its sample not due yet); the second canteen owes a menu: 1 of 2.
+    assert (during["complete"], during["total"]) == (1, 2)
+    clock["now"] += timedelta(seconds=RECORDS_CLOCK_SECONDS - 10)  # 13:00:20: due, but within the minute
+    assert _today(client, principal, "school_id=1") == during
+    clock["now"] += timedelta(seconds=20)  # 13:00:40: rebuilt
+    assert _today(client, principal, "school_id=1")["complete"] == 0
