@@ -144,6 +144,9 @@ def _rate(bucket: dict[str, Any]) -> dict[str, Any]:
     return {**bucket, "false_positive_rate": round(bucket["false_positive"] / reviewed, 4) if reviewed else None}
 
 
+TOP_CAMERAS = 50  # cameras listed in the verdict counts, most alarms first
+
+
 def alarm_stats(*, school_id: int | None = None, region_path: str | None = None, date_from: date,
                 date_to: date) -> dict[str, Any]:
     """Verdict counts of the alarms raised in a period (local days), overall, per camera and per kind.
@@ -163,14 +166,16 @@ def alarm_stats(*, school_id: int | None = None, region_path: str | None = None,
         for bucket in (total, camera, kinds.setdefault(row.kind, {"kind": row.kind, **_counts()})):
             bucket["total"] += row.n
             bucket[row.verdict or "pending"] += row.n
-    camera_names = _names(Camera, cameras)
-    school_names = _names(School, (c["school_id"] for c in cameras.values()))
+    # A province has thousands of cameras: the answer lists those with the most alarms, and how many there are.
+    shown = sorted(cameras.values(), key=lambda c: (-c["total"], c["camera_id"] or 0))[:TOP_CAMERAS]
+    camera_names = _names(Camera, (c["camera_id"] for c in shown))
+    school_names = _names(School, (c["school_id"] for c in shown))
     return {
         "period": {"from": date_from.isoformat(), "to": date_to.isoformat(), "timezone": "Asia/Shanghai"},
         **_rate(total),
+        "camera_count": len(cameras),
         "by_camera": [_rate({**c, "camera_name": camera_names.get(c["camera_id"]),
-                             "school_name": school_names.get(c["school_id"])})
-                      for c in sorted(cameras.values(), key=lambda c: -c["total"])],
+                             "school_name": school_names.get(c["school_id"])}) for c in shown],
         "by_kind": [_rate({**k, "kind_label": KIND_LABELS.get(k["kind"], k["kind"])})
                     for k in sorted(kinds.values(), key=lambda k: k["kind"])],
     }

@@ -149,5 +149,6 @@ class AlarmStatsOut(VerdictCountsOut):
     """Verdict counts of a period: overall, per camera (its false-alarm rate) and per kind."""
 
     period = Dict()
-    by_camera = List(Nested(CameraCountsOut))
+    camera_count = Integer(metadata={"description": "How many cameras raised alarms in the period"})
+    by_camera = List(Nested(CameraCountsOut), metadata={"description": "The 50 cameras with the most alarms"})
     by_kind = List(Nested(KindCountsOut))

@@ -102,3 +102,17 @@ def test_verdict_counts_are_reused_only_while_nothing_they_count_changed(client,
                         headers=as_user("demo-principal-1")).status_code == 200
     [row] = client.get(region_stats, headers=regulator).json["by_camera"]
     assert row["camera_name"] == "改名后的摄像头"
+
+
+def test_verdict_counts_list_the_cameras_with_most_alarms_and_count_them_all(client, as_user, kitchen, monkeypatch):
+    from backend.violations import alarm_queue
+
+    monkeypatch.setattr(alarm_queue, "TOP_CAMERAS", 1)
+    cam1 = cameras_of(1)[1]
+    alarm(camera=0, at=minutes_ago(3))
+    alarm(camera=1, at=minutes_ago(2))
+    alarm(camera=1, at=minutes_ago(1))
+    figures = client.get("/api/v1/schools/1/alarms/stats", headers=as_user("demo-staff-1")).json
+    assert figures["camera_count"] == 2 and figures["total"] == 3
+    assert [(row["camera_id"], row["total"]) for row in figures["by_camera"]] == [(cam1, 2)]
+    assert figures["by_camera"][0]["camera_name"]

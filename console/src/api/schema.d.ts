@@ -11869,8 +11869,11 @@ export interface components {
             created?: boolean;
         };
         AlarmStatsOut: {
+            /** @description The 50 cameras with the most alarms */
             by_camera?: components["schemas"]["CameraCountsOut"][];
             by_kind?: components["schemas"]["KindCountsOut"][];
+            /** @description How many cameras raised alarms in the period */
+            camera_count?: number;
             confirmed?: number;
             escalated?: number;
             false_positive?: number;
