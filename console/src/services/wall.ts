@@ -42,6 +42,12 @@ export function flattenTree(regions: TreeRegion[]): WallCamera[] {
   return cameras
 }
 
+/** The cameras with the live ones first, each group in tree order: a wall opens on kitchens it can show, and
+ * the offline cameras (marked as such) follow on the later pages, so a patrol still reaches them. */
+export function liveFirst(cameras: WallCamera[]): WallCamera[] {
+  return [...cameras.filter((c) => c.live), ...cameras.filter((c) => !c.live)]
+}
+
 /** The cameras of page `page` of a wall of `size` tiles (pages wrap around: rotation never runs out). */
 export function pageOf<T>(cameras: T[], size: number, page: number): T[] {
   if (cameras.length <= size) return cameras.slice()

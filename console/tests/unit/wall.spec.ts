@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { flattenTree, pageCount, pageOf, type TreeRegion } from '../../src/services/wall'
+import { flattenTree, liveFirst, pageCount, pageOf, type TreeRegion } from '../../src/services/wall'
 
 describe('the wall', () => {
   it('walks the chosen cameras page by page and wraps around', () => {
@@ -20,5 +20,11 @@ describe('the wall', () => {
       { id: 11, name: '一号', live: true, place: '甲校 · 热菜区', canteenId: 7 },
       { id: 12, name: '二号', live: false, place: '甲校 · 热菜区', canteenId: 7 },
     ])
+  })
+
+  it('puts the live cameras first and keeps the tree order within each group', () => {
+    const camera = (id: number, live: boolean) => ({ id, name: `${id}`, place: '甲校', live, canteenId: 1 })
+    expect(liveFirst([camera(1, true), camera(7, false), camera(2, true), camera(3, false), camera(4, true)])
+      .map((c) => c.id)).toEqual([1, 2, 4, 7, 3])
   })
 })
