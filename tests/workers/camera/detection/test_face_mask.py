@@ -110,3 +110,23 @@ def _messi() -> np.ndarray:
     image = cv2.imread(str(MESSI))
     assert image is not None
     return image
+
+
+def cover_lower_face(image: np.ndarray) -> np.ndarray:
+    """The reference script's mask-like cover (one drawing for the fixture and the tests)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_reference", REFERENCE_DIR / "make_reference.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.cover_lower_face(image)
+
+
+def test_a_covered_face_in_a_whole_frame_is_found_and_called_masked() -> None:
+    frame = astronaut_bgr()
+    x1, y1, x2, y2 = 179, 57, 271, 177  # the res10 box of the reference
+    frame[y1:y2, x1:x2] = cover_lower_face(frame[y1:y2, x1:x2])
+    found = mask_classifier().detect(frame)
+    assert any(d.label == "face" and box_iou(d.box, ASTRONAUT_FACE) > 0.6 for d in found)
+    assert [d.label for d in found if d.source.startswith("face_mask@")] == ["mask"]
