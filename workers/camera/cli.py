@@ -129,6 +129,13 @@ def _model_lines(models: dict[str, dict[str, int]]) -> list[str]:
     return lines
 
 
+def _served_by(card: Any, registry: Any) -> str:
+    """A card's name, and for a two-stage card where its crops come from."""
+    if card.crops is None:
+        return str(card.source)
+    return f"{card.source} on the {card.crops.label}s of {registry.card(card.crops.detector).source}"
+
+
 def check_lines(settings: Any, registry: Any) -> list[str]:
     """What serves each enabled check of a camera, and its rule (persistence, clear, cooldown, confidence)."""
     from backend.violations.models import KIND_LABELS
@@ -139,8 +146,7 @@ def check_lines(settings: Any, registry: Any) -> list[str]:
     for kind in sorted(settings.enabled_kinds):
         if kind in PPE_KINDS or kind == "rodent":
             cards = [registry.card(n) for n in registry.names() if kind in registry.card(n).classes.values()]
-            served = "; ".join(card.source + (f" on the {card.crops.label}s of {registry.card(card.crops.detector).source}"
-                                              if card.crops else "") for card in cards)
+            served = "; ".join(_served_by(card, registry) for card in cards)
             served = served or "no model installed" + (" (motion blobs after hours)" if kind == "rodent" else "")
         elif kind == "person_after_hours":
             served = f"hog + {registry.card(FACE_MODEL).source} outside work hours"

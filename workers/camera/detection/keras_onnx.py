@@ -263,7 +263,7 @@ def convert(h5_path: str | os.PathLike[str]) -> Any:
         if config.get("class_name") not in ("Model", "Functional", "Sequential"):
             raise ConversionError(f"{h5_path}: unsupported model class {config.get('class_name')!r}")
         layers = config["config"]["layers"]
-        weights_group = h5["model_weights"] if "model_weights" in h5 else h5
+        weights_group = h5.get("model_weights", h5)
         graph = _Graph()
         for layer in layers:
             for source in _inbound(layer):

@@ -100,8 +100,9 @@ def test_a_lower_face_covered_like_a_mask_is_no_longer_no_mask() -> None:
 def test_faces_too_small_to_tell_are_not_classified() -> None:
     classifier = mask_classifier()
     frame = np.zeros((100, 100, 3), np.uint8)
-    assert classifier.crop_boxes(frame, [(10.0, 10.0, 30.0, 60.0), (5.0, 5.0, 40.0, 40.0), (90.0, 90.0, 130.0, 140.0)]) \
-        == [(5, 5, 40, 40)]  # 20 px wide is below min_size 24; the last is clipped to 10 x 10
+    boxes = [(10.0, 10.0, 30.0, 60.0), (5.0, 5.0, 40.0, 40.0), (90.0, 90.0, 130.0, 140.0)]
+    # 20 px wide is below min_size 24; the last one is clipped to 10 x 10 by the frame.
+    assert classifier.crop_boxes(frame, boxes) == [(5, 5, 40, 40)]
 
 
 def _messi() -> np.ndarray:
