@@ -124,18 +124,11 @@ def mask_stages(frames: list[np.ndarray], mask: CropClassifier) -> dict:
     """CPU ms per sample of each stage of the mask check on every frame, and of the classifier per face crop."""
     faces_ms, crops_ms, classify_ms, crops = [], [], [], []
     for frame in frames:
-        started = time.process_time()
-        found = mask.first.detect(frame)
-        detected = time.process_time()
-        boxes = mask.crop_boxes(frame, [d.box for d in found if d.label == mask.crops.label])
-        tensor = mask.input_tensor(frame, boxes)
-        cropped = time.process_time()
-        mask.labels_of(boxes, mask.classify(tensor))
-        done = time.process_time()
-        faces_ms.append((detected - started) * 1000)
-        crops_ms.append((cropped - detected) * 1000)
-        classify_ms.append((done - cropped) * 1000)
-        crops.append(len(boxes))
+        mask.detect(frame, clock=time.process_time)
+        faces_ms.append(mask.last_timings["faces_ms"])
+        crops_ms.append(mask.last_timings["crops_ms"])
+        classify_ms.append(mask.last_timings["classifier_ms"])
+        crops.append(mask.last_timings["crops"])
     pictures = [cv2.imread(str(p)) for p in sorted(FACE_CROPS.glob("crop*.png"))]
     per_crop = {}
     for batch in (1, 4):
