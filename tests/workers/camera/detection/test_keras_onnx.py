@@ -133,3 +133,25 @@ def test_layers_it_does_not_translate_are_refused_by_name(tmp_path: Path) -> Non
     leaky = [LAYERS[0], layer("leaky", "ReLU", ["in"], max_value=None, negative_slope=0.1, threshold=0.0)]
     with pytest.raises(ConversionError, match="leaky or thresholded ReLU"):
         convert(write_h5(tmp_path / "leaky.h5", leaky, {}))
+
+
+def test_a_card_with_convert_makes_its_onnx_file_at_first_use(tmp_path: Path) -> None:
+    from workers.camera.detection.onnx_models import ModelCard, ModelCardError
+
+    write_h5(tmp_path / "tiny.h5", LAYERS, weights())
+    card = {"name": "tiny", "version": "1", "format": "classifier", "file": "tiny.onnx",
+            "convert": {"from": "tiny.h5", "with": "keras_hdf5"}, "crops": {"detector": "centerface"},
+            "input": {"width": 8, "height": 8, "letterbox": False}, "classes": {"0": "a", "1": "b", "2": "c"}}
+    loaded = ModelCard.from_dict(card, card_path=tmp_path / "tiny.json")
+    assert not (tmp_path / "tiny.onnx").exists()
+    assert loaded.resolve_file() == tmp_path / "tiny.onnx" and (tmp_path / "tiny.onnx").is_file()
+    assert loaded.crops is not None and (loaded.crops.detector, loaded.crops.label) == ("centerface", "face")
+    broken = {**card, "file": "other.onnx", "convert": {"from": "missing.h5", "with": "keras_hdf5"}}
+    with pytest.raises(ModelCardError, match="model to convert not found"):
+        ModelCard.from_dict(broken, card_path=tmp_path / "broken.json").resolve_file()
+    for bad, message in (({**card, "crops": None}, "a classifier card needs 'crops'"),
+                         ({**card, "format": "yolov8"}, "'crops' belongs to classifier cards only"),
+                         ({**card, "convert": {"from": "tiny.h5", "with": "tflite"}}, "'convert' must be"),
+                         ({**card, "crops": {"detector": "centerface", "min_size": 0}}, "'crops.min_size'")):
+        with pytest.raises(ModelCardError, match=message):
+            ModelCard.from_dict(bad, card_path=tmp_path / "bad.json")
