@@ -289,6 +289,10 @@ class ReceivingRecord(db.Model):
     received_at: Mapped[datetime]
     receiver_name: Mapped[str] = mapped_column(String(50))
     remarks: Mapped[str | None] = mapped_column(Text)
+    # Why the goods were accepted although a licence of the supplier had expired on the day (none otherwise).
+    accepted_expired_reason: Mapped[str | None] = mapped_column(Text)
+
+    CHAIN_ADDED_COLUMNS = frozenset({"accepted_expired_reason"})
 
 
 class ReceivingItem(db.Model):

@@ -104,6 +104,8 @@ class ReceivingIn(Schema):
     items = List(Nested(ReceivingItemIn), required=True, validate=Length(1, 100))
     inspection_report_upload_ids = _uploads(0, 10)
     invoice_upload_ids = _uploads(0, 10)
+    accepted_expired_reason = String(load_default=None, allow_none=True, validate=Length(4, 200), metadata={
+        "description": "供应商的证照在到货当天已过期时必填：为何仍接收（否则以 supplier_certificate_expired 拒绝）"})
 
 
 class DishIn(Schema):

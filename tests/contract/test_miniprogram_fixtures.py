@@ -435,6 +435,20 @@ def record_certificate_reading(rec: Recorder) -> None:
                    "issuer": licence.issuer, "valid_from": "2025-07-01", "valid_until": "2030-06-30",
                    "scan_upload_ids": [photo["id"]], "reading_id": reading["id"]},
              expect=201, description="the certificate saved from the checked reading")
+    lapsed = rec.call("_supplier_lapsed", "POST", f"{API}/canteens/1/suppliers", who=manager, headers=key(),
+                      body={"name": "杭州过期蔬菜配送有限公司"}, expect=201, description="a supplier")
+    rec.call("_certificate_lapsed", "POST", f"{API}/canteens/1/certificates", who=manager, headers=key(),
+             body={"supplier_id": lapsed["id"], "kind": "food_business_licence", "number": "JY13301060077777",
+                   "valid_until": "2026-03-01", "scan_upload_ids": [blank["id"]]},
+             expect=201, description="its food business licence, expired ten days ago")
+    rec.call("suppliers_with_expired", "GET", f"{API}/canteens/1/suppliers", who=manager, expect=200,
+             description="the suppliers, one of them with an expired licence")
+    rec.call("receiving_supplier_certificate_expired", "POST", f"{API}/canteens/1/receivings", who=manager,
+             headers=key(), body={"supplier_id": lapsed["id"], "received_at": "2026-03-11T07:50:00+08:00",
+                                  "receiver_name": "王建国", "items": [
+                                      {"ingredient": "青菜", "category": "vegetable", "batch": "QC-0311",
+                                       "quantity": 10, "unit": "kg"}]},
+             expect=422, description="a delivery from a supplier whose licence has expired, without a reason")
 
 
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,

@@ -238,6 +238,33 @@ describe('server field errors', () => {
 });
 
 describe('receiving (进货查验)', () => {
+  test('a supplier whose licence has expired is pointed out at once, and accepting needs a reason', async () => {
+    const { server, wx } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('suppliers_with_expired');
+    const page = await openPage('pages/records/receiving/index');
+    await pick(page, '#supplier-picker', 1);
+    expect(query(page, '#expired-note')).toBeUndefined();  // its old licences were renewed
+    await pick(page, '#supplier-picker', 0);
+    expect(text(find(page, '#expired-note'))).toBe('该供应商的食品经营许可证（2026-03-01 到期）已过期：请拒收，或填写仍然接收的理由');
+    await type(page, '#ingredient', '青菜');
+    await type(page, '#batch', 'QC-0311');
+    await type(page, '#quantity', '10');
+    await tap(page, '#add-item');
+    await type(page, '#receiver', '王建国');
+    await tap(page, '#submit');
+    expect(text(find(page, '#expired-reason'))).toContain('请拒收，或填写仍然接收的理由（至少 4 个字）');
+    expect(server.sent('/api/v1/canteens/1/receivings', 'POST')).toEqual([]);
+    // The server says the same when the page let it through: next to the reason.
+    await type(page, '#expired-reason', '新证已办理，三日内补交');
+    server.serve('receiving_supplier_certificate_expired', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent('/api/v1/canteens/1/receivings', 'POST')[0];
+    expect(sent.data.accepted_expired_reason).toBe('新证已办理，三日内补交');
+    expect(text(find(page, '#expired-reason'))).toContain(fixture('receiving_supplier_certificate_expired').body.error.message);
+    expect(wx.__state.toasts).not.toContain('进货已登记');
+  });
+
   test('an expired item is refused before sending; a delivery with a new supplier is recorded', async () => {
     const { server, wx } = asManager();
     server.serve('canteens_school_1');
