@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from backend.extensions import db
-from backend.records.chain import entry_document, verify_chain
 from backend.records.bundle import load_bundle
+from backend.records.chain import entry_document, verify_chain
 from backend.records.models import ReceivingRecord, RecordEntry
 from tests.records.helpers import item, today
 
