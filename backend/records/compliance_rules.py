@@ -133,15 +133,21 @@ def suppliers_in_use(day: date, canteen_ids: list[int] | None) -> dict[int, set[
     return in_use
 
 
+def newest_certificates(supplier_ids: set[int]) -> dict[tuple[int, str], date]:
+    """The end of validity of each supplier's newest certificate of each kind: (supplier, kind) → valid until."""
+    newest: dict[tuple[int, str], date] = {}
+    for _, certificate in _current(SupplierCertificate, None, SupplierCertificate.supplier_id.in_(supplier_ids)):
+        key = (certificate.supplier_id, certificate.kind)
+        newest[key] = max(newest.get(key, certificate.valid_until), certificate.valid_until)
+    return newest
+
+
 def _certificate_rule(day: date, canteen_ids: list[int] | None) -> list[RaisedViolation]:
     in_use = suppliers_in_use(day, canteen_ids)
     supplier_ids = {s for group in in_use.values() for s in group}
     if not supplier_ids:
         return []
-    newest: dict[tuple[int, str], date] = {}
-    for _, certificate in _current(SupplierCertificate, None, SupplierCertificate.supplier_id.in_(supplier_ids)):
-        key = (certificate.supplier_id, certificate.kind)
-        newest[key] = max(newest.get(key, certificate.valid_until), certificate.valid_until)
+    newest = newest_certificates(supplier_ids)
     names = dict(db.session.execute(
         select(logical_id(), Supplier.name).join(Supplier, Supplier.entry_id == RecordEntry.id)
         .where(is_current(), logical_id().in_(supplier_ids))).all())
