@@ -30,7 +30,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import bench_env, run  # noqa: E402
+from bench.api import bench_env, database_bench_arguments, run  # noqa: E402
 from bench.console_seed import PROVINCE_CODE, Shape  # noqa: E402
 from bench.loadgen import CpuMeter, LoadResult, cpu_ms_per_request, interleaved, start_gunicorn  # noqa: E402
 
@@ -210,13 +210,8 @@ def report(calls: list[Call], results: dict[str, list[LoadResult]], small: dict[
 
 def main() -> int:
     """Seed both scales, count statements on each, load the big one, print."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser = database_bench_arguments(__doc__, DEFAULT_URL, seconds=8.0)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=18441)
     args = parser.parse_args()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from apiflask import APIBlueprint
 from flask import Response, current_app, g, request
@@ -29,7 +28,7 @@ from backend.records.models import RecordEntry, RecordKind, Upload
 from backend.records.presenters import present_records
 from backend.schools.models import Canteen
 from backend.timeutil import shanghai_iso, utcnow
-from backend.xlsx import XLSX_TYPE
+from backend.xlsx import XLSX_RESPONSES, workbook_response
 
 bp = APIBlueprint("records", __name__, tag="食堂记录")
 
@@ -139,14 +138,12 @@ def verify_records(canteen_id: int) -> Any:
 @bp.get("/canteens/<id:canteen_id>/records/export")
 @rule(Action.RECORDS_EXPORT, scope="canteen")
 @bp.input(schemas.ExportQuery, location="query", arg_name="query")
-@bp.doc(responses={200: {"description": "Excel 工作簿", "content": {XLSX_TYPE: {}}}})
+@bp.doc(responses=XLSX_RESPONSES)
 def export(canteen_id: int, query: dict[str, Any]) -> Any:
     """A canteen's records for a date range as an Excel workbook, one sheet per record type."""
     name, data = export_records(current_principal(), db.session.get(Canteen, canteen_id), query["date_from"],
                                 query["date_to"], _today(), utcnow())
-    return Response(data, mimetype=XLSX_TYPE, headers={
-        "Content-Disposition": f"attachment; filename=records.xlsx; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "no-store"})
+    return workbook_response(data, "records.xlsx", name)
 
 
 @bp.get("/canteens/<id:canteen_id>/ledger")
