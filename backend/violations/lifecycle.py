@@ -118,7 +118,8 @@ def submit_rectification(actor: Principal, violation: Violation, measures: str, 
     school = _school(violation)
     require(actor, Action.VIOLATION_RECTIFY, school)
     if len(photos) > MAX_PHOTOS:
-        raise ApiError(422, "too_many_photos", f"最多上传{MAX_PHOTOS}张照片", {"max": MAX_PHOTOS})
+        message = f"最多上传{MAX_PHOTOS}张照片"
+        raise ApiError(422, "too_many_photos", message, {"max": MAX_PHOTOS, "fields": {"photos": [message]}})
     check_photo_keys(actor, school, photos)
     event = transition(violation, "submit", actor.user.id, now, reason=measures,
                        details={"photos": len(photos)})

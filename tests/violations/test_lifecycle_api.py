@@ -207,6 +207,8 @@ def test_a_rolled_back_violation_or_transition_leaves_no_notice(client, as_user,
     response = client.post(f"/api/v1/violations/{vid}/rectifications", headers=staff,
                            json={"measures": "已整改完毕，全员佩戴口罩", "photos": ["violation-photos/1/999/x.jpg"]})
     assert (response.status_code, response.json["error"]["code"]) == (422, "photo_not_found")
+    # Named under the form's field, so the console shows it next to the photos.
+    assert response.json["error"]["details"]["fields"] == {"photos": ["照片不存在或不属于当前用户，请重新上传"]}
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notice)) == before
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Rectification)) == 0

@@ -1,5 +1,6 @@
 // 问题整改: lists with filters, the detail, and each role's actions (routes of backend/violations/routes.py).
-import { get, getPage, post, type Schemas } from '../api/client'
+import { get, getPage, post, postForm, type Schemas } from '../api/client'
+import type { Photo } from './photos'
 import type { Desk } from './session'
 import type { paths } from '../api/schema'
 
@@ -7,6 +8,9 @@ type ListQuery = NonNullable<paths['/api/v1/schools/{school_id}/violations']['ge
 
 export type Violation = Schemas['ViolationOut']
 export type ViolationDetail = Schemas['ViolationDetailOut']
+
+/** A rectification's verdict as the reviewer gave it (RectificationOut.verdict). */
+export const VERDICT_LABELS: Record<string, string> = { accepted: '通过', rejected: '驳回' }
 
 export const PAGE_SIZE = 50
 /** The API counts a list's matches up to this; one more means "more than". */
@@ -55,6 +59,14 @@ export function loadViolation(id: number): Promise<ViolationDetail> {
 /** Take the problem on (canteen manager or staff). */
 export function startViolation(id: number, note: string): Promise<ViolationDetail> {
   return post('/violations/{violation_id}/start', { params: { violation_id: id }, body: { note: note || null } })
+}
+
+/** Upload a rectification (or report) photo to the violation's school; its key goes with the submission. Only
+ * its uploader may reference it, so the desk that submits must upload. */
+export function uploadViolationPhoto(schoolId: number, file: Blob, filename: string): Promise<Photo> {
+  const form = new FormData()
+  form.append('file', file, filename)
+  return postForm('/schools/{school_id}/violation-photos', { params: { school_id: schoolId }, form })
 }
 
 /** Submit what was done, with photo keys uploaded first. */

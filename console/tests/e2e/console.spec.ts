@@ -196,8 +196,8 @@ test('a regulator plans a joint inspection from the spot check, visits a canteen
   await page.locator('[data-test=finding-canteen]').click()
   await page.getByRole('option', { name: /食堂/ }).first().click()
   await page.fill('[data-test=finding-description]', '冷藏柜温度超过 8 °C，未见温度记录')
-  await page.locator('[data-test=finding-photo]').setInputFiles({ name: 'fridge.png', mimeType: 'image/png', buffer: FRIDGE_PNG })
-  await expect(page.locator('[data-test=finding-new-photos] img')).toHaveCount(1)
+  await page.locator('[data-test=finding-photo-input]').setInputFiles({ name: 'fridge.png', mimeType: 'image/png', buffer: FRIDGE_PNG })
+  await expect(page.locator('[data-test=finding-photo] img')).toHaveCount(1)
   await page.click('[data-test=finding-create]')
   await expect(page.locator('[data-test=findings] .el-table__row')).toHaveCount(1)
   // The finding shows its photo, loaded from its signed URL.
