@@ -159,6 +159,27 @@ def review_rectification(actor: Principal, violation: Violation, approve: bool, 
     return violation
 
 
+def escalate_violation(actor: Principal, violation: Violation, reason: str, now: datetime | None = None) -> Violation:
+    """The principal hands a problem the school cannot settle to the region's regulators (上报监管部门): it goes to
+    the regulator's level at once, they are told, and from then on they review its rectification."""
+    from backend.violations.escalation import raise_level
+
+    now = now or utcnow()
+    school = _school(violation)
+    if violation.status == ViolationStatus.CLOSED:
+        raise ApiError(409, "violation_closed", "该问题已办结，无需上报")
+    if violation_notices.reviewer_is_regulator(violation):
+        raise ApiError(409, "already_with_regulator", "该问题已由监管部门督办")
+    if not (actor.is_admin or is_principal_of(actor, school)):
+        raise ApiError(403, "principal_only", "仅校长可将问题上报监管部门")
+    if not raise_level(violation, violation_notices.REGULATOR_LEVEL, now, actor.user.id, reason,
+                       details={"cause": "principal"}, cause="经校长上报，"):
+        db.session.rollback()
+        raise ApiError(409, "conflict", "该问题刚被其他人处理，请刷新后重试", {"action": "escalate"})
+    db.session.commit()
+    return violation
+
+
 def dismiss_violation(actor: Principal, violation: Violation, reason: str, now: datetime | None = None) -> Violation:
     """Close a violation that was a false alarm (e.g. a mis-detection), with the reason on record."""
     now = now or utcnow()

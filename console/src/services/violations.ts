@@ -85,14 +85,22 @@ export function dismissViolation(id: number, reason: string): Promise<ViolationD
   return post('/violations/{violation_id}/dismiss', { params: { violation_id: id }, body: { reason } })
 }
 
-/** Which actions the desk's role may take on a violation in its current status. */
-export function actionsFor(role: string, status: string): string[] {
+/** Hand the problem to the region's regulators (the principal), who review it from then on. */
+export function escalateViolation(id: number, reason: string): Promise<ViolationDetail> {
+  return post('/violations/{violation_id}/escalate', { params: { violation_id: id }, body: { reason } })
+}
+
+/** Which actions the desk's role may take on a violation in its current status; `reviewer` (the violation's:
+ * principal, or regulator once escalated or found by one) names who reviews and dismisses, and only the
+ * principal hands a problem still with the school to the regulators. */
+export function actionsFor(role: string, status: string, reviewer: string): string[] {
   const actions: string[] = []
   const rectifier = role === 'manager' || role === 'staff'
-  const reviewer = role === 'principal' || role === 'regulator'
+  const reviews = role === reviewer && (role === 'principal' || role === 'regulator')
   if (rectifier && ['open', 'notified', 'rejected'].includes(status)) actions.push('start')
   if (rectifier && status === 'rectifying') actions.push('submit')
-  if (reviewer && status === 'submitted') actions.push('review')
-  if (reviewer && status !== 'closed') actions.push('dismiss')
+  if (reviews && status === 'submitted') actions.push('review')
+  if (reviews && status !== 'closed') actions.push('dismiss')
+  if (reviews && role === 'principal' && status !== 'closed') actions.push('escalate')
   return actions
 }

@@ -159,6 +159,22 @@ test('a principal logs in, sees the school figures of /stats and approves the re
   await shot(page, '07-violation-closed')
 })
 
+test('the principal hands a problem to the regulators, the reason checked next to its field', async ({ page }) => {
+  await login(page, 'demo-principal-1')
+  await page.goto('/console/violations')
+  await page.locator('[data-test=violations] .el-table__row', { hasText: titles[1] }).click()
+  await page.fill('[data-test=escalate-reason]', '无')
+  await page.click('[data-test=action-escalate]')
+  const field = page.locator('.el-form-item', { has: page.locator('[data-test=escalate-reason]') })
+  await expect(field.locator('.el-form-item__error')).toBeVisible()
+  await page.fill('[data-test=escalate-reason]', '留样柜故障学校无法自行解决，请监管部门督办')
+  await page.click('[data-test=action-escalate]')
+  await expect(page.locator('[data-test=timeline]')).toContainText('上报监管部门')
+  await expect(page.locator('[data-test=action-escalate]')).toHaveCount(0)  // now the regulators' to review
+  await expect(page.locator('[data-test=action-dismiss]')).toHaveCount(0)
+  await shot(page, '07c-violation-escalated')
+})
+
 test('the regulator sees the rectification with its photos full size', async ({ page }) => {
   await login(page, 'demo-regulator')
   await page.goto('/console/violations')

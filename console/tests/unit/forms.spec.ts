@@ -1,20 +1,12 @@
 // Every form shows the server's field errors next to the field: each input of an <el-form> sits in an
 // <el-form-item> bound to an error (`:error="…fields.name"`). Read from the pages' templates, so a field added
 // without its error binding fails here.
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
-const SRC = join(__dirname, '../../src')
+// Every component's source, as text (Vite reads them at build time of the test).
+const SOURCES = import.meta.glob('../../src/**/*.vue', { query: '?raw', import: 'default', eager: true }) as Record<string, string>
 // Quoted attribute values may hold '>' (arrow functions), so a tag is read quote by quote.
 const TAG = /<(\/?)([\w-]+)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/g
-
-function vueFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name)
-    return statSync(path).isDirectory() ? vueFiles(path) : path.endsWith('.vue') ? [path] : []
-  })
-}
 
 /** The inputs (elements with v-model) inside an <el-form> that no error-bound <el-form-item> wraps. */
 export function unboundInputs(template: string): string[] {
@@ -45,11 +37,11 @@ describe('form field errors', () => {
   })
 
   it('binds every input of every form of the console to the server\'s field error', () => {
-    const files = vueFiles(SRC)
+    const files = Object.entries(SOURCES)
     expect(files.length).toBeGreaterThan(20)
-    const unbound = files.flatMap((file) => {
-      const template = /<template>([\s\S]*)<\/template>/.exec(readFileSync(file, 'utf8'))?.[1] ?? ''
-      return unboundInputs(template).map((tag) => `${file.slice(SRC.length + 1)}: ${tag}`)
+    const unbound = files.flatMap(([file, source]) => {
+      const template = /<template>([\s\S]*)<\/template>/.exec(source)?.[1] ?? ''
+      return unboundInputs(template).map((tag) => `${file.replace('../../src/', '')}: ${tag}`)
     })
     expect(unbound).toEqual([])
   })
