@@ -1,6 +1,7 @@
 """The 总览 as an Excel workbook: the same figures the page shows (``overview.overview``), one sheet per part.
 
-Sheets: 概况 (the cards, the camera online rate, today's record completeness, scope and period), 下级地区 (the drill-down's rows),
+Sheets: 概况 (the cards, the camera online rate, today's record completeness, scope and period), 下级地区 (the
+drill-down's rows),
 学校排名, 按问题类型, 按周趋势, 每日趋势. The export is audited (action ``stats.export``).
 """
 

@@ -304,7 +304,8 @@ def test_the_principal_hands_a_problem_to_the_regulators(client, as_user, kitche
     assert response.status_code == 200, response.json
     assert response.json["reviewer"] == "regulator"
     step = response.json["events"][-1]
-    assert (step["action"], step["label"], step["reason"]) == ("escalate", "上报监管部门", "鼠患反复出现，需监管部门督办")
+    assert (step["action"], step["label"], step["reason"]) == (
+        "escalate", "上报监管部门", "鼠患反复出现，需监管部门督办")
     assert {"demo-regulator", "demo-regulator-2", "demo-principal-1"} <= _recipients(vid, "violation_escalated")
     body = db.session.scalar(sa.select(Notice.body).where(Notice.subject_id == vid,
                                                          Notice.purpose == "violation_escalated").limit(1))
@@ -316,8 +317,8 @@ def test_the_principal_hands_a_problem_to_the_regulators(client, as_user, kitche
     assert (again.status_code, again.json["error"]["code"]) == (409, "already_with_regulator")
     # The regulator reviews the rectification now, the principal no longer does.
     client.post(f"/api/v1/violations/{vid}/start", json={}, headers=staff)
-    client.post(f"/api/v1/violations/{vid}/rectifications", json={"measures": "已请专业公司灭鼠并封堵洞口", "photos": []},
-                headers=staff)
+    client.post(f"/api/v1/violations/{vid}/rectifications", headers=staff,
+                json={"measures": "已请专业公司灭鼠并封堵洞口", "photos": []})
     refused = client.post(f"/api/v1/violations/{vid}/review", json={"approve": True}, headers=principal)
     assert (refused.status_code, refused.json["error"]["code"]) == (403, "reviewer_is_regulator")
     accepted = client.post(f"/api/v1/violations/{vid}/review", json={"approve": True}, headers=regulator)
