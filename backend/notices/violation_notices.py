@@ -146,13 +146,15 @@ def notify_dismissed(violation: Violation, event_id: int, reason: str, actor_id:
               f"“{violation.title}”经核实已撤销。原因：{reason}", users, actor_id, now)
 
 
-def notify_escalated(violation: Violation, level: int, now: datetime, *, reviewed: bool = False) -> None:
-    """A violation went up a level: overdue, or (``reviewed``) an AI alarm a reviewer escalated."""
+def notify_escalated(violation: Violation, level: int, now: datetime, *, reviewed: bool = False,
+                     cause: str | None = None) -> None:
+    """A violation went up a level: overdue, (``reviewed``) an AI alarm a reviewer escalated, or ``cause`` (why,
+    in the notice's words: the principal handed it over)."""
     school = db.session.get(School, violation.school_id)
     users = school_members(violation.school_id, [Role.PRINCIPAL]) | _committee(violation)
     if level >= REGULATOR_LEVEL:
         users |= regional_regulators(school)
-        cause = "经告警审核" if reviewed else f"逾期未整改（期限{_local(violation.due_at)}），"
+        cause = cause or ("经告警审核" if reviewed else f"逾期未整改（期限{_local(violation.due_at)}），")
         body = f"{school.name}“{violation.title}”{cause}已升级至监管部门督办。"
     else:
         body = f"{school.name}“{violation.title}”逾期未整改（期限{_local(violation.due_at)}），请校长督办。"

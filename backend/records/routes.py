@@ -23,6 +23,7 @@ from backend.records.chain import verify_chain
 from backend.records.day import DayCache, day_json
 from backend.records.export import export_records
 from backend.records.ledger import canteen_ledger
+from backend.records.ledger_schemas import LedgerOut
 from backend.records.meal_windows import shanghai_today
 from backend.records.models import RecordEntry, RecordKind, Upload
 from backend.records.presenters import present_records
@@ -149,6 +150,7 @@ def export(canteen_id: int, query: dict[str, Any]) -> Any:
 @bp.get("/canteens/<id:canteen_id>/ledger")
 @rule(Action.LEDGER_READ, scope="canteen")
 @bp.input(schemas.LedgerQuery, location="query", arg_name="query")
+@bp.output(LedgerOut)
 def ledger(canteen_id: int, query: dict[str, Any]) -> Any:
     """A canteen's 台账 for one day (``day``, YYYY-MM-DD), for school staff and regulators.
 

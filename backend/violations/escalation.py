@@ -57,11 +57,12 @@ def _escalate_one(violation_id: int, now: datetime) -> int:
 
 
 def raise_level(violation: Violation, level: int, now: datetime, actor_id: int | None, reason: str, *,
-                reviewed: bool = False, details: dict[str, Any] | None = None) -> bool:
+                reviewed: bool = False, details: dict[str, Any] | None = None, cause: str | None = None) -> bool:
     """Move a violation from its current escalation level to ``level`` with its event and notices, uncommitted.
 
     A conditional UPDATE: False (nothing written) when another run changed the level or status first.
-    ``reviewed``: a reviewer escalated an AI alarm (the notices say so instead of "overdue").
+    ``reviewed``: a reviewer escalated an AI alarm (the notices say so instead of "overdue"); ``cause``: the
+    notices' own words for why (the principal's hand-over).
     """
     result = db.session.execute(
         update(Violation).where(Violation.id == violation.id, Violation.escalation_level == violation.escalation_level,
@@ -75,6 +76,6 @@ def raise_level(violation: Violation, level: int, now: datetime, actor_id: int |
                            details={**(details or {}), "level": level})
     db.session.add(event)
     db.session.flush()
-    notify_escalated(violation, level, now, reviewed=reviewed)
+    notify_escalated(violation, level, now, reviewed=reviewed, cause=cause)
     notify_reporter(violation, event.id, "escalate", actor_id, now)
     return True

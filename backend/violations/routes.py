@@ -145,6 +145,16 @@ def dismiss(violation_id: int, body: dict[str, Any]) -> Any:
     return _detail(violation_id)
 
 
+@bp.post("/violations/<id:violation_id>/escalate")
+@rule(Action.VIOLATION_REVIEW, scope="violation")
+@bp.input(schemas.EscalateIn, arg_name="body")
+@bp.output(schemas.ViolationDetailOut)
+def escalate(violation_id: int, body: dict[str, Any]) -> Any:
+    """The principal hands the problem to the region's regulators (上报监管部门), who review it from then on."""
+    lifecycle.escalate_violation(current_principal(), _violation(violation_id), body["reason"])
+    return _detail(violation_id)
+
+
 @bp.get("/stats")
 @rule(Action.AUTHENTICATED)  # the scope (school or region) is checked by stats.resolve_scope
 @bp.input(schemas.StatsQuery, location="query", arg_name="query")

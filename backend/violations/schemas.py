@@ -105,6 +105,12 @@ class DismissIn(Schema):
     reason = String(required=True, validate=Length(2, 500), multiline=True)
 
 
+class EscalateIn(Schema):
+    """Why the principal hands the problem to the regulators."""
+
+    reason = String(required=True, validate=Length(2, 500), multiline=True)
+
+
 class ViolationOut(Schema):
     """A violation as a list row."""
 
