@@ -147,21 +147,16 @@ def test_clips_made_before_their_table_get_rows_from_their_audit_rows(empty_db_u
     app = _app(empty_db_url, tmp_path)
     with app.app_context():
         upgrade(revision="0025_alarm_queue_index")
-        region = Region(code="330106", name="西湖区", level="county", path="/")
-        db.session.add(region)
-        db.session.flush()
-        school = School(region_id=region.id, name="学校", kind="primary")
-        db.session.add(school)
-        db.session.flush()
-        canteen = Canteen(school_id=school.id, name="食堂")
-        db.session.add(canteen)
-        db.session.flush()
-        area = KitchenArea(canteen_id=canteen.id, name="热菜区", kind="hot_kitchen", public=True)
-        db.session.add(area)
-        db.session.flush()
-        camera = Camera(area_id=area.id, name="一号", source_kind="rtsp", source_url="rtsp://cam/1")
-        db.session.add(camera)
-        db.session.flush()
+        def added(row):
+            db.session.add(row)
+            db.session.flush()
+            return row
+
+        school = added(School(region_id=added(Region(code="330106", name="西湖区", level="county", path="/")).id,
+                              name="学校", kind="primary"))
+        area = added(KitchenArea(canteen_id=added(Canteen(school_id=school.id, name="食堂")).id, name="热菜区",
+                                 kind="hot_kitchen", public=True))
+        camera = added(Camera(area_id=area.id, name="一号", source_kind="rtsp", source_url="rtsp://cam/1"))
         made = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
         key = f"clips/{school.id}/{camera.id}/2026/11/23/abc.mp4"
         details = {"start": "2026-11-23T01:55:02+00:00", "end": "2026-11-23T01:55:07+00:00", "key": key,
