@@ -65,6 +65,8 @@ SCHEDULE: list[Job] = [
         "escalate violations past their due time"),
     Job("live.purge_recordings", "workers.jobs.platform:purge_recordings", cron(minute="43"),
         "delete live-view recordings past the retention period"),
+    Job("live.purge_clips", "workers.jobs.platform:purge_live_clips", cron(minute="47"),
+        "delete the MP4 clips cut from recordings past LIVE_CLIP_RETENTION_DAYS (never one still downloading)"),
     Job("live.ingest_recordings", "workers.jobs.platform:ingest_recordings", every(minutes=1),
         "store finished recording segments and index them per camera"),
     Job("live.close_idle_sessions", "workers.jobs.platform:close_idle_live_sessions", every(minutes=1),

@@ -44,6 +44,13 @@ def purge_recordings(scheduled_for: datetime) -> dict[str, Any]:
     return {"removed": purge(as_utc(scheduled_for))}
 
 
+def purge_live_clips(scheduled_for: datetime) -> dict[str, Any]:
+    """Delete the MP4 clips cut from recordings once LIVE_CLIP_RETENTION_DAYS have passed (audited)."""
+    from backend.live.jobs import purge_clips
+
+    return {"removed": purge_clips(as_utc(scheduled_for))}
+
+
 def ingest_recordings(scheduled_for: datetime) -> dict[str, Any]:
     """Move the media server's finished recording segments into the object store and index them."""
     from backend.live.jobs import ingest_recordings as ingest

@@ -33,6 +33,9 @@ test('playback seeks to a marked violation, changes speed and downloads a clip',
   await expect(page).toHaveURL(/\/console\/overview/)
   await page.click('text=录像回放')
   await expect(page.locator('[data-test="recording"]')).toHaveCount(timeline.recordings.length)
+  // The health changes of the day are marked too (seed-recordings puts one inside a recording).
+  expect(timeline.health.length).toBeGreaterThanOrEqual(1)
+  await expect.poll(() => page.locator('[data-test="mark-health"]').count()).toBeGreaterThanOrEqual(timeline.health.length)
 
   await page.click('[data-test="speed-0.5"]')  // slow, so the landing is measured before the video moves on
   await page.click(`[data-test="mark-violation-${violation.id}"]`)
