@@ -79,11 +79,12 @@ class QualityThresholds:
     flat_cell_contrast: float = 0.15
     occluded_region_share: float = 0.6
     # A cover leaves some of the picture textured (a flat picture everywhere is a dark room or a lost
-    # picture, not a cover), and is flatter than this camera usually is at this hour.
+    # picture, not a cover).
     occluded_min_textured_share: float = 0.03
-    occluded_over_baseline: float = 0.3
+    # A dark flat region is a cover only when it is this even (spread of its cells' mean grey levels).
+    cover_max_spread: float = 2.0
 
-    # The camera's own normal picture per hour of the day: its mean brightness and flat share, learnt from
+    # The camera's own normal picture per hour of the day: its mean brightness (and flat share), learnt from
     # usable samples, quickly upwards (lights on) and slowly downwards, so that lights that go off every
     # night at that hour become normal within days while a light that fails is reported for hours.
     hour_alpha_up: float = 0.05
@@ -206,8 +207,9 @@ def _thumbnail_diff(state: CameraQualityState, thumb: np.ndarray,
     return float(np.mean(diff)), float(np.count_nonzero(diff > t.frozen_pixel_level)) / diff.size
 
 
-def _flat_region_share(grey: np.ndarray, t: QualityThresholds) -> tuple[float, float]:
-    """Share of the frame covered by flat cells, and by the largest connected flat region.
+def _flat_region_share(grey: np.ndarray, t: QualityThresholds) -> tuple[float, float, float, float]:
+    """Shares of the frame covered by flat cells and by the largest connected flat region; that region's
+    mean brightness and the spread of its cells' brightness.
 
     A cell is flat when its grey spread and its edges are below the limits, whatever its brightness: a black
     cover is as flat as a grey one.
@@ -226,9 +228,12 @@ def _flat_region_share(grey: np.ndarray, t: QualityThresholds) -> tuple[float, f
     low_contrast = std < t.flat_cell_contrast * (mean + 10.0)
     flat = ((std < t.flat_cell_std) & low_contrast & (edge_share < t.flat_cell_edge_share)).astype(np.uint8)
     total = float(rows * cols)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=4)
-    largest = int(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0
-    return float(flat.sum()) / total, largest / total
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=4)
+    if count <= 1:
+        return float(flat.sum()) / total, 0.0, 0.0, 0.0
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    means = mean[labels == biggest]
+    return float(flat.sum()) / total, float(means.size) / total, float(means.mean()), float(means.std())
 
 
 def _colour_cast(frame: np.ndarray) -> tuple[float, float]:
@@ -267,18 +272,20 @@ def diagnose(
     # Everything works on one grey copy at a fixed width: cheaper than the full frame and
     # resolution-independent.
     grey = _resize_to_width(_grey(frame), t.analysis_width)
-    if _frozen(grey, state, t, report):
+    small = _resize_to_width(grey, t.analysis_width // 2)
+    flat_share, flat_region, region_luma, region_spread = _flat_region_share(small, t)
+    report.metrics.update(flat_share=flat_share, flat_region_share=flat_region, flat_region_luma=region_luma,
+                          flat_region_spread=region_spread)
+    # The cover is looked for first: a black cloth makes the picture dark too, and nothing moves under it so
+    # it repeats itself like a frozen stream; dark and still are its symptoms.
+    occluded = _occluded(flat_share, flat_region, region_luma, region_spread, t)
+    if _frozen(grey, state, t, report) and not occluded:
         # Everything else would describe a stale picture: skip it.
         report.problems.add(QualityProblem.FROZEN)
         return report
-    report.repeated = state.frozen_count > 0
+    report.repeated = state.frozen_count > 0 and not occluded
 
     sharp = sharpness(grey)
-    small = _resize_to_width(grey, t.analysis_width // 2)
-    flat_share, flat_region = _flat_region_share(small, t)
-    report.metrics.update(flat_share=flat_share, flat_region_share=flat_region)
-    # The cover is looked for first: a black cloth makes the picture dark too, but dark is its symptom.
-    occluded = _occluded(flat_share, flat_region, state, t, report)
     exposure_bad = _exposure_problem(grey, sharp, state, t, report, expect_lit)
     if occluded:
         report.problems = {QualityProblem.OCCLUDED}
@@ -385,13 +392,15 @@ def _hour_key(report: QualityReport) -> str:
     return "all" if hour is None else str(int(hour))
 
 
-def _occluded(flat_share: float, flat_region: float, state: CameraQualityState, t: QualityThresholds,
-              report: QualityReport) -> bool:
-    """One flat region over most of the picture, some texture left, and flatter than usual at this hour."""
-    baseline = state.hour_baselines.get(_hour_key(report))
-    usual = baseline[1] if baseline is not None else 0.0
-    return (flat_region >= t.occluded_region_share and 1.0 - flat_share >= t.occluded_min_textured_share
-            and flat_region >= usual + t.occluded_over_baseline)
+def _occluded(flat_share: float, flat_region: float, region_luma: float, region_spread: float,
+              t: QualityThresholds) -> bool:
+    """One flat region over most of the picture with some texture left, and the region is not a dark room.
+
+    A dark room is flat too, but its darkness varies from place to place; a black cover is one even black.
+    """
+    if flat_region < t.occluded_region_share or 1.0 - flat_share < t.occluded_min_textured_share:
+        return False
+    return region_luma >= t.dark_mean_luma or region_spread <= t.cover_max_spread
 
 
 def _learn_hour(state: CameraQualityState, report: QualityReport, t: QualityThresholds) -> None:
