@@ -67,8 +67,8 @@ def test_a_region_below_inherits_and_only_a_regions_regulators_change_it(app, de
     province = db.session.get(Region, PROVINCE)
     other = create_region("330200", "宁波市", "city", province)
     db.session.commit()
-    from backend.accounts.services import grant_regulator
     from backend.accounts.models import User
+    from backend.accounts.services import grant_regulator
 
     ningbo = User(openid="ningbo-regulator")
     db.session.add(ningbo)

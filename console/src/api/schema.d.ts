@@ -7113,7 +7113,7 @@ export interface paths {
                 query?: {
                     state?: "pending" | "reviewed" | "all";
                     camera_id?: number | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
                     before_id?: number | null;
                     limit?: number;
                     school_id?: number | null;
@@ -7774,6 +7774,374 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/regions/{region_id}/risk/cards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Yellow and red cards of the region's schools, newest first (default: the active ones). */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "active" | "lifted" | "all";
+                    color?: "yellow" | "red" | null;
+                    school_id?: number | null;
+                };
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CardOut1"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{region_id}/risk/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each violation kind's class (1/2/3) and deadline in the region, and the card durations, with where
+         * @description each comes from (the region's own, inherited from a parent region, or the default).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RiskSettingsOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set the region's own values of the kinds listed (``inherit``: take the parent's again) and of the card
+         * @description durations; audited. New violations take the new values; raised ones keep theirs.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RiskSettingsIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RiskSettingsOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{region_id}/risk/settings/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who changed the region's risk settings, when, from what to what (newest first). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SettingsChangeOut"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{region_id}/risk/uptime": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each school's camera uptime over the last 7 and 30 days, lowest first. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RegionUptimeOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions/{region_id}/spot-checks": {
         parameters: {
             query?: never;
@@ -7942,8 +8310,8 @@ export interface paths {
                     before_id?: number | null;
                     limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
-                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | "monitoring" | null;
                     overdue?: boolean | null;
                     state?: "in_progress" | "rectified" | "dismissed" | null;
                     from?: string | null;
@@ -8009,6 +8377,111 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-cards/{card_id}/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A regulator of the school's region lifts a card, with a reason (audited; the card stays on record). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    card_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["LiftIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CardOut1"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -8323,7 +8796,7 @@ export interface paths {
                 query?: {
                     state?: "pending" | "reviewed" | "all";
                     camera_id?: number | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
                     before_id?: number | null;
                     limit?: number;
                 };
@@ -9457,6 +9930,139 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/schools/{school_id}/risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The school's cards (active and lifted, with reasons) and its camera uptime over 7 and 30 days. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchoolRiskOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/risk/public": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The parents' transparency data: camera uptime over 7 and 30 days and the active cards on problems
+         * @description parents may see.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublicRiskOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/schools/{school_id}/supervision-orders": {
         parameters: {
             query?: never;
@@ -9887,8 +10493,8 @@ export interface paths {
                     before_id?: number | null;
                     limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
-                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | "monitoring" | null;
                     overdue?: boolean | null;
                     state?: "in_progress" | "rectified" | "dismissed" | null;
                     from?: string | null;
@@ -12072,6 +12678,73 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        CardChangeOut: {
+            after?: number[] | null;
+            before?: number[] | null;
+        };
+        CardOut: {
+            active?: boolean;
+            color?: string;
+            color_label?: string;
+            /** Format: date-time */
+            due_at?: string;
+            id?: number;
+            /** Format: date-time */
+            issued_at?: string;
+            kind?: string;
+            kind_label?: string;
+            lift_reason?: string | null;
+            /** Format: date-time */
+            lifted_at?: string | null;
+            risk_class?: number;
+            school_id?: number;
+            school_name?: string;
+            title?: string;
+            violation_id?: number;
+            violation_status?: string;
+        };
+        CardOut1: {
+            active?: boolean;
+            color?: string;
+            color_label?: string;
+            /** Format: date-time */
+            due_at?: string;
+            id?: number;
+            /** Format: date-time */
+            issued_at?: string;
+            kind?: string;
+            kind_label?: string;
+            lift_reason?: string | null;
+            /** Format: date-time */
+            lifted_at?: string | null;
+            risk_class?: number;
+            school_id?: number;
+            school_name?: string;
+            title?: string;
+            violation_id?: number;
+            violation_status?: string;
+        };
+        CardSettingIn: {
+            /** @default false */
+            inherit: boolean;
+            /**
+             * @description hours after the yellow card before a red one
+             * @default null
+             */
+            red_after_hours: number | null;
+            /**
+             * @description hours after the deadline before a yellow card
+             * @default null
+             */
+            yellow_after_hours: number | null;
+        };
+        CardSettingOut: {
+            red_after_hours?: number;
+            source?: string;
+            source_label?: string;
+            source_region_id?: number | null;
+            yellow_after_hours?: number;
+        };
         CertificateIn: {
             /** @default null */
             issuer: string | null;
@@ -12313,7 +12986,7 @@ export interface components {
              * @default null
              * @enum {string|null}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
             /** @default true */
             open_violation: boolean;
             photos?: string[];
@@ -12421,6 +13094,11 @@ export interface components {
             overdue?: number;
             rectified?: number;
         };
+        KindChangeOut: {
+            after?: number[] | null;
+            before?: number[] | null;
+            kind?: string;
+        };
         KindCountsOut: {
             confirmed?: number;
             escalated?: number;
@@ -12434,6 +13112,32 @@ export interface components {
         KindOut: {
             kind?: string;
             label?: string;
+        };
+        KindSettingIn: {
+            /** @default null */
+            deadline_hours: number | null;
+            /** @default false */
+            inherit: boolean;
+            /** @enum {string} */
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported";
+            /**
+             * @default null
+             * @enum {integer|null}
+             */
+            risk_class: 1 | 2 | 3 | null;
+        };
+        KindSettingOut: {
+            deadline_hours?: number;
+            kind?: string;
+            kind_label?: string;
+            risk_class?: number;
+            risk_class_label?: string;
+            source?: string;
+            source_label?: string;
+            source_region_id?: number | null;
+        };
+        LiftIn: {
+            reason: string;
         };
         LobbyCameraOut: {
             area_id?: number;
@@ -12541,7 +13245,7 @@ export interface components {
             title?: string;
         };
         NoticeSettingsIn: {
-            published_kinds: ("no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported")[];
+            published_kinds: ("no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported")[];
         };
         NoticeSettingsOut: {
             customised?: boolean;
@@ -12630,7 +13334,7 @@ export interface components {
              * @default null
              * @enum {string|null}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
             /** @default true */
             open_violation: boolean;
             /** @enum {string} */
@@ -12750,6 +13454,16 @@ export interface components {
              */
             window_closes_at?: string | null;
         };
+        PublicCardOut: {
+            color?: string;
+            color_label?: string;
+            id?: number;
+            /** Format: date-time */
+            issued_at?: string;
+            kind?: string;
+            kind_label?: string;
+            risk_class?: number;
+        };
         PublicEventOut: {
             /** Format: date-time */
             at?: string;
@@ -12757,6 +13471,11 @@ export interface components {
         };
         PublicEvidenceOut: {
             image?: string | null;
+        };
+        PublicRiskOut: {
+            cards?: components["schemas"]["PublicCardOut"][];
+            school_id?: number;
+            uptime?: components["schemas"]["SchoolUptimeOut"];
         };
         PublishKeyOut: {
             camera_id?: number;
@@ -12902,6 +13621,10 @@ export interface components {
             level?: string;
             name?: string;
         };
+        RegionUptimeOut: {
+            generated_at?: string;
+            schools?: components["schemas"]["SchoolUptimeOut"][];
+        };
         RegulatorScopeOut: {
             region_code?: string;
             region_id?: number;
@@ -12916,7 +13639,7 @@ export interface components {
              * @default reported
              * @enum {string}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported";
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported";
             photos?: string[];
             /** @default null */
             title: string | null;
@@ -12951,6 +13674,17 @@ export interface components {
         };
         RevokedOut: {
             revoked?: number;
+        };
+        RiskSettingsIn: {
+            /** @default null */
+            cards: components["schemas"]["CardSettingIn"] | null;
+            kinds?: components["schemas"]["KindSettingIn"][];
+        };
+        RiskSettingsOut: {
+            cards?: components["schemas"]["CardSettingOut"];
+            kinds?: components["schemas"]["KindSettingOut"][];
+            region_id?: number;
+            region_name?: string;
         };
         RoundIn: {
             canteen_ids?: number[];
@@ -13045,6 +13779,27 @@ export interface components {
             rectification_rate?: number | null;
             rectified?: number;
             school_id?: number;
+        };
+        SchoolRiskOut: {
+            cards?: components["schemas"]["CardOut"][];
+            school_id?: number;
+            uptime?: components["schemas"]["SchoolUptimeOut"];
+        };
+        SchoolUptimeOut: {
+            cameras?: number;
+            school_id?: number;
+            school_name?: string;
+            uptime_30d?: number | null;
+            uptime_7d?: number | null;
+        };
+        SettingsChangeOut: {
+            actor_id?: number | null;
+            actor_name?: string | null;
+            /** Format: date-time */
+            at?: string;
+            cards?: components["schemas"]["CardChangeOut"] | null;
+            id?: number;
+            kinds?: components["schemas"]["KindChangeOut"][];
         };
         SnapshotOut: {
             camera_id?: number;
@@ -13322,6 +14077,8 @@ export interface components {
             rectifications?: components["schemas"]["RectificationOut"][];
             resolution?: string | null;
             reviewer?: string;
+            /** @description 1, 2 or 3 (风险等级), set when raised */
+            risk_class?: number | null;
             school_id?: number;
             school_name?: string;
             source?: string;
@@ -13356,6 +14113,8 @@ export interface components {
             /** Format: date-time */
             occurred_at?: string;
             resolution?: string | null;
+            /** @description 1, 2 or 3 (风险等级), set when raised */
+            risk_class?: number | null;
             school_id?: number;
             source?: string;
             status?: string;
