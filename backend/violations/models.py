@@ -26,6 +26,9 @@ class ViolationKind(LabelledStrEnum):
     RODENT = "rodent", "发现鼠患"
     PERSON_AFTER_HOURS = "person_after_hours", "非工作时间有人进入后厨"
     CAMERA_OFFLINE = "camera_offline", "摄像头离线"
+    # A kitchen camera offline while a meal is prepared or served: raised once per outage by the risk job
+    # (backend/risk/camera_outages.py), a regulated fact of its own (class 1 by default).
+    CAMERA_OFFLINE_MEAL = "camera_offline_meal", "就餐时段摄像头离线"
     CAMERA_BLURRED = "camera_blurred", "摄像头画面模糊"
     CAMERA_OCCLUDED = "camera_occluded", "摄像头被遮挡"
     SAMPLE_MISSING = "sample_missing", "未按规定留样"
@@ -37,7 +40,7 @@ class ViolationKind(LabelledStrEnum):
 
 # Kinds about the camera rather than the kitchen: the school's own maintenance work.
 CAMERA_HEALTH_KINDS = frozenset({ViolationKind.CAMERA_OFFLINE, ViolationKind.CAMERA_BLURRED,
-                                 ViolationKind.CAMERA_OCCLUDED})
+                                 ViolationKind.CAMERA_OCCLUDED, ViolationKind.CAMERA_OFFLINE_MEAL})
 
 KIND_LABELS: dict[str, str] = ViolationKind.labels()
 
@@ -62,6 +65,9 @@ class ViolationSource(StrEnum):
     INSPECTION = "inspection"
     REPORT = "report"
     PATROL = "patrol"
+    # Raised from the cameras' health history (backend/risk/camera_outages.py): a fact, not an AI judgement,
+    # so it skips the alarm review.
+    MONITORING = "monitoring"
 
 
 # Found by a regulator (a joint inspection, an online patrol): the regulator reviews the rectification.
@@ -151,6 +157,9 @@ class Violation(db.Model):
     resolution: Mapped[str | None] = mapped_column(String(16))
     # When the last escalation happened; the next level waits a full step after it.
     escalated_at: Mapped[datetime | None]
+    # 1, 2 or 3 (backend/risk/classes.py), fixed when raised from the region's settings of that moment: a later
+    # change of the settings does not rewrite what a school was told.
+    risk_class: Mapped[int | None] = mapped_column(Integer)
 
     events: Mapped[list[ViolationEvent]] = relationship(back_populates="violation", order_by="ViolationEvent.id")
     rectifications: Mapped[list[Rectification]] = relationship(back_populates="violation",

@@ -12,6 +12,7 @@ export const MENU: MenuEntry[] = [
   { path: '/wall', title: '视频巡查', needs: 'live.play' },
   { path: '/ledger', title: '台账', needs: 'ledger.read' },
   { path: '/cameras', title: '摄像头', needs: 'camera.health' },
+  { path: '/risk', title: '风险警示', needs: 'risk.read' },
   { path: '/playback', title: '录像回放', needs: 'recording.read' },
   { path: '/school', title: '学校管理', needs: 'school.read', schoolDesk: true },
 ]
