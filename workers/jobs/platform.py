@@ -14,7 +14,8 @@ from backend.timeutil import SHANGHAI, as_utc
 
 
 def record_rules(scheduled_for: datetime) -> dict[str, Any]:
-    """Record-compliance rules (留样, 消毒, 证照) for today and yesterday in Shanghai, as of the fire time."""
+    """Record-compliance rules (留样, 消毒, 证照, 晨检, 健康证) for today and yesterday in Shanghai, as of the fire
+    time."""
     from backend.records.compliance_rules import run_record_rules
 
     now = as_utc(scheduled_for)
