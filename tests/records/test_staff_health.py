@@ -98,7 +98,7 @@ def test_certificate_status_boundaries_on_a_fixed_day(manager):
 def test_register_and_certificate_validation_in_chinese(manager, kit):
     bad = manager.create("staff", {"name": "", "post": "切配", "phone": "call me"}, expect=422).get_json()["error"]
     assert bad["code"] == "validation_failed"
-    assert bad["details"]["fields"]["json"]["phone"] == ["电话号码格式不正确"]
+    assert bad["details"]["fields"]["phone"] == ["电话号码格式不正确"]
     first = _staff(manager, "张三")
     again = manager.create("staff", {"name": "张三", "post": "厨师"}, expect=409).get_json()["error"]
     assert (again["code"], again["details"]["record_id"]) == ("staff_exists", first)
@@ -110,7 +110,7 @@ def test_register_and_certificate_validation_in_chinese(manager, kit):
     assert broken["error"]["message"] == "人员不存在或不属于该食堂"
     no_photo = manager.create("health-certificates", {"staff_id": first, "number": "X1", "issuer": "疾控中心",
                                                       "valid_until": MONDAY}, expect=422).get_json()["error"]
-    assert "scan_upload_ids" in no_photo["details"]["fields"]["json"]
+    assert "scan_upload_ids" in no_photo["details"]["fields"]
     # A person of another school's canteen is not this canteen's.
     other = _staff(kit("demo-manager-2", canteen_id=2), "赵六")
     foreign = _certificate(manager, other, MONDAY, expect=422).get_json()["error"]
@@ -129,10 +129,16 @@ def test_a_failing_person_is_off_food_handling_that_day(manager, crew, traced):
     assert check["summary"] == {"checked": 3, "passed": 1, "failed": 2}
     assert check["off_food_handling"] == ["李四", "王五"]
     dish_id = traced["dishes"]["米饭"]
-    refused = manager.sample(dish_id, utcnow() - timedelta(minutes=1), sampler_name="李四",
-                             expect=422).get_json()["error"]
-    assert (refused["code"], refused["message"]) == ("failed_morning_check", "「李四」当日晨检不合格，不得从事接触食品的工作")
-    manager.sample(dish_id, utcnow() - timedelta(minutes=1), sampler_name="张三")
+
+    def sample(sampler: str, expect: int) -> Any:
+        return manager.create("samples", {"dish_id": dish_id, "weight_g": 150, "sampled_at": utcnow() - timedelta(
+            minutes=1), "sealed": True, "fridge_temperature_c": 4, "sampler_name": sampler,
+            "photo_upload_ids": [manager.photo()]}, expect=expect).get_json()
+
+    refused = sample("李四", 422)["error"]
+    assert refused["code"] == "failed_morning_check"
+    assert refused["message"] == "「李四」当日晨检不合格，不得从事接触食品的工作"
+    assert sample("张三", 201)["sampler_name"] == "张三"
 
 
 def test_one_check_a_day_and_corrections_add_people(manager, crew):
@@ -161,15 +167,14 @@ def test_every_broken_rule_of_a_check_at_once(manager, crew):
     assert messages[1] == "「张三」体温 38.2°C，晨检结果不能为合格"
     assert messages[2] == "「李四」手部有伤口或感染，晨检结果不能为合格"
     hot = _check(manager, [_person(crew["张三"], 50)], expect=422).get_json()["error"]
-    assert hot["details"]["fields"]["json"]["persons"]["0"]["temperature_c"] == ["体温应在 34–43°C 之间"]
+    assert hot["details"]["fields"]["persons"]["0"]["temperature_c"] == ["体温应在 34–43°C 之间"]
     odd = _check(manager, [_person(crew["张三"], symptoms=["headache"])], expect=422).get_json()["error"]
-    assert odd["details"]["fields"]["json"]["persons"]["0"]["symptoms"] == {"0": ["未知的症状"]}
-    wrong_day = _check(manager, [_person(crew["张三"])], day=MONDAY, hhmm="06:30",
-                       **{}).get_json()  # a check of a past day, made that day, is accepted
-    assert wrong_day["check_date"] == MONDAY.isoformat()
-    late = manager.create("morning-checks", {"check_date": MONDAY + timedelta(days=1), "checked_at": at(MONDAY, "23:00"),
-                                             "checker_name": "王主管", "persons": [_person(crew["张三"])]},
-                          expect=422).get_json()["error"]
+    assert odd["details"]["fields"]["persons"]["0"]["symptoms"] == {"0": ["未知的症状"]}
+    past = _check(manager, [_person(crew["张三"])], day=MONDAY, hhmm="06:30").get_json()  # made that day: accepted
+    assert past["check_date"] == MONDAY.isoformat()
+    late = manager.create("morning-checks", {
+        "check_date": MONDAY + timedelta(days=1), "checked_at": at(MONDAY, "23:00"), "checker_name": "王主管",
+        "persons": [_person(crew["张三"])]}, expect=422).get_json()["error"]
     assert (late["code"], late["message"]) == ("checked_at_not_on_date", "晨检时间应在晨检当天")
     future = _check(manager, [_person(crew["张三"])], day=today() + timedelta(days=2), hhmm="06:30",
                     expect=422).get_json()["error"]
@@ -191,13 +196,15 @@ def test_morning_check_missing_after_the_first_window_opens(manager, crew):
     _set_monday_windows()
     assert [r for r in run_record_rules(MONDAY, at(MONDAY, "06:59"), [1])
             if r.violation.kind == "morning_check_missing"] == []
-    raised = [r for r in run_record_rules(MONDAY, at(MONDAY, "07:00"), [1]) if r.violation.kind == "morning_check_missing"]
+    raised = [r for r in run_record_rules(MONDAY, at(MONDAY, "07:00"), [1])
+              if r.violation.kind == "morning_check_missing"]
     assert [r.created for r in raised] == [True]
     violation = raised[0].violation
     assert violation.idempotency_key == f"records:morning_check_missing:1:{MONDAY.isoformat()}"
     assert violation.occurred_at == at(MONDAY, "07:00") and violation.source == "record_rule"
     assert violation.description == "2026-03-02 首餐开餐前未完成从业人员晨检"
-    again = [r for r in run_record_rules(MONDAY, at(MONDAY, "09:00"), [1]) if r.violation.kind == "morning_check_missing"]
+    again = [r for r in run_record_rules(MONDAY, at(MONDAY, "09:00"), [1])
+             if r.violation.kind == "morning_check_missing"]
     assert [r.created for r in again] == [False]
     assert len(_violations("morning_check_missing")) == 1
     # The next Monday's check is done before breakfast: nothing; the Sunday between has no meal: nothing.
@@ -251,7 +258,8 @@ def test_day_view_morning_check_status_on_a_fixed_clock(manager, crew):
 
 def test_parents_see_counts_and_never_the_people(manager, crew, kit):
     certificate = _certificate(manager, crew["王五"], today() + timedelta(days=90)).get_json()
-    check = _check(manager, [_person(crew["张三"]), _person(crew["李四"], symptoms=["diarrhoea", "skin_wound"])]).get_json()
+    check = _check(manager, [_person(crew["张三"]),
+                             _person(crew["李四"], symptoms=["diarrhoea", "skin_wound"])]).get_json()
     parent = kit("demo-parent-1")
     response = parent.get("/schools/1/today")
     block = response.get_json()["canteens"][0]["morning_check"]
