@@ -2418,6 +2418,185 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/canteens/{canteen_id}/health-certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 健康证列表
+         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string | null;
+                    limit?: number;
+                    from?: string | null;
+                    to?: string | null;
+                    staff_id?: number | null;
+                    status?: "valid" | "expiring" | "expired" | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记健康证
+         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["HealthCertificateIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canteens/{canteen_id}/ledger": {
         parameters: {
             query?: never;
@@ -2595,6 +2774,183 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": components["schemas"]["MenuIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canteens/{canteen_id}/morning-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 晨检记录列表
+         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string | null;
+                    limit?: number;
+                    from?: string | null;
+                    to?: string | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记晨检记录
+         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["MorningCheckIn"];
                 };
             };
             responses: {
@@ -3283,6 +3639,185 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": components["schemas"]["SampleIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canteens/{canteen_id}/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 从业人员列表
+         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string | null;
+                    limit?: number;
+                    from?: string | null;
+                    to?: string | null;
+                    q?: string | null;
+                    active?: boolean | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记从业人员
+         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["StaffIn"];
                 };
             };
             responses: {
@@ -6877,7 +7412,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One record: its current version, every earlier version and why each was corrected. */
+        /**
+         * One record: its current version, every earlier version and why each was corrected.
+         * @description Records of people (staff, health certificates, morning checks) only for the school's staff and regulators.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -7113,7 +7651,7 @@ export interface paths {
                 query?: {
                     state?: "pending" | "reviewed" | "all";
                     camera_id?: number | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
                     before_id?: number | null;
                     limit?: number;
                     school_id?: number | null;
@@ -7942,7 +8480,7 @@ export interface paths {
                     before_id?: number | null;
                     limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
                     source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
                     overdue?: boolean | null;
                     state?: "in_progress" | "rectified" | "dismissed" | null;
@@ -8323,7 +8861,7 @@ export interface paths {
                 query?: {
                     state?: "pending" | "reviewed" | "all";
                     camera_id?: number | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
                     before_id?: number | null;
                     limit?: number;
                 };
@@ -9887,7 +10425,7 @@ export interface paths {
                     before_id?: number | null;
                     limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
                     source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
                     overdue?: boolean | null;
                     state?: "in_progress" | "rectified" | "dismissed" | null;
@@ -12313,7 +12851,7 @@ export interface components {
              * @default null
              * @enum {string|null}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
             /** @default true */
             open_violation: boolean;
             photos?: string[];
@@ -12350,6 +12888,19 @@ export interface components {
                 /** @description for the user, Simplified Chinese */
                 message: string;
             };
+        };
+        HealthCertificateIn: {
+            issuer: string;
+            number: string;
+            scan_upload_ids: number[];
+            staff_id: number;
+            /**
+             * Format: date
+             * @default null
+             */
+            valid_from: string | null;
+            /** Format: date */
+            valid_until: string;
         };
         HealthMarkOut: {
             /** Format: date-time */
@@ -12502,6 +13053,32 @@ export interface components {
             /** Format: date */
             service_date: string;
         };
+        MorningCheckIn: {
+            /** Format: date */
+            check_date: string;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            checked_at: string | null;
+            checker_name: string;
+            persons: components["schemas"]["MorningCheckPersonIn"][];
+            /** @default null */
+            remarks: string | null;
+        };
+        MorningCheckPersonIn: {
+            hands_ok: boolean;
+            /** @default null */
+            remarks: string | null;
+            /**
+             * @default null
+             * @enum {string|null}
+             */
+            result: "pass" | "fail" | null;
+            staff_id: number;
+            symptoms?: ("fever" | "diarrhoea" | "vomiting" | "jaundice" | "sore_throat" | "cough" | "skin_wound" | "skin_disease")[];
+            temperature_c: number;
+        };
         MyReportOut: {
             canteen_id?: number;
             /** Format: date-time */
@@ -12541,7 +13118,7 @@ export interface components {
             title?: string;
         };
         NoticeSettingsIn: {
-            published_kinds: ("no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported")[];
+            published_kinds: ("no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported")[];
         };
         NoticeSettingsOut: {
             customised?: boolean;
@@ -12630,7 +13207,7 @@ export interface components {
              * @default null
              * @enum {string|null}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
             /** @default true */
             open_violation: boolean;
             /** @enum {string} */
@@ -12916,7 +13493,7 @@ export interface components {
              * @default reported
              * @enum {string}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported";
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported";
             photos?: string[];
             /** @default null */
             title: string | null;
@@ -13098,6 +13675,14 @@ export interface components {
             sample_size?: number;
             school_kind?: string | null;
             seed?: string;
+        };
+        StaffIn: {
+            /** @default true */
+            active: boolean;
+            name: string;
+            /** @default null */
+            phone: string | null;
+            post: string;
         };
         StartIn: {
             /** @default null */
