@@ -1,36 +1,55 @@
-"""Today's record completeness of the canteens in a scope (the 总览's 今日台账完整率).
+"""Which of a day's required records the canteens of a scope are missing: the 总览's 今日台账完整率 and the
+regulators' "who hasn't reported" list (未报送).
 
-A canteen is complete when none of today's required records is missing: for every meal it owes records for
-(``day.meals_of_day``), the statuses of ``day.meal_statuses`` (the parents' day view's rules) hold no
-``missing`` — a record whose deadline has not come yet is not owed yet. A canteen without a meal today owes
-nothing and counts as complete. Five statements whatever the number of canteens and records.
+A canteen owes, for every meal it owes records for (``day.meals_of_day``), the records of
+``day.meal_statuses`` (the parents' day view's rules: menu by the window's start, samples, tableware
+disinfection), and a morning check (晨检) before its first meal window (``day.morning_check_deadline``). A
+record is missing once its deadline has passed without it; one whose deadline has not come is not owed yet.
+A canteen without a meal that day owes nothing. Six statements whatever the number of canteens and records.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import load_only
 
 from backend.extensions import db
-from backend.records.day import current_rows, meal_statuses, meals_of_day
-from backend.records.meal_windows import shanghai_today
-from backend.records.models import DisinfectionLog, DisinfectionTarget, Menu, MenuDish, SampleLog
+from backend.records.day import current_rows, meal_statuses, meals_of_day, morning_check_deadline
+from backend.records.meal_windows import MealWindow, shanghai_today
+from backend.records.models import (
+    MEAL_LABELS,
+    DisinfectionLog,
+    DisinfectionTarget,
+    Menu,
+    MenuDish,
+    SampleLog,
+)
+from backend.records.staff import morning_checks
 from backend.schools.models import Canteen
-from backend.timeutil import as_utc
+from backend.timeutil import as_utc, shanghai_iso
+
+# What each required record is called, in the order a canteen's list names them.
+RECORD_LABELS = {"morning_check": "晨检", "menu": "菜单", "samples": "留样", "disinfection": "餐具消毒"}
 
 
-def records_today(schools: Callable[[Any], Any], now: datetime) -> dict[str, Any]:
-    """``{complete, total, percent}`` over the canteens whose school satisfies ``schools(Canteen.school_id)``
-    (``percent`` null without canteens)."""
+def _deadline(record: str, window: MealWindow) -> datetime:
+    return {"menu": window.start, "samples": window.sample_deadline,
+            "disinfection": window.disinfection_deadline}[record]
+
+
+def missing_records(schools: Callable[[Any], Any], day: date,
+                    now: datetime) -> list[tuple[Canteen, list[dict[str, Any]]]]:
+    """Every canteen whose school satisfies ``schools(Canteen.school_id)``, with the records of ``day`` it is
+    missing at ``now`` (``record``, ``meal`` or None for the morning check, ``deadline``), deadline order."""
     now = as_utc(now)
-    day = shanghai_today(now)
     # Only what the meal windows need: a province has ten thousand canteens.
-    canteens = list(db.session.scalars(select(Canteen).options(load_only(Canteen.id, Canteen.meal_windows))
+    canteens = list(db.session.scalars(select(Canteen).options(load_only(Canteen.id, Canteen.school_id,
+                                                                         Canteen.name, Canteen.meal_windows))
                                        .where(schools(Canteen.school_id)).order_by(Canteen.id)))
     ids = select(Canteen.id).where(schools(Canteen.school_id))
     menus = current_rows(Menu, ids, Menu.service_date == day, day=day)
@@ -43,18 +62,44 @@ def records_today(schools: Callable[[Any], Any], now: datetime) -> dict[str, Any
     disinfected = {(e.canteen_id, d.meal) for e, d in current_rows(
         DisinfectionLog, ids, DisinfectionLog.service_date == day, day=day)
         if d.target == DisinfectionTarget.TABLEWARE}
+    checked = {entry.canteen_id for entry, _ in morning_checks(ids, day)}
     served = {(e.canteen_id, m.meal): e.id for e, m in menus}
     meals_served: dict[int, set[str]] = defaultdict(set)  # per canteen: one pass, not one scan per canteen
     for canteen_id, meal in served:
         meals_served[canteen_id].add(meal)
-    complete = 0
+    result = []
     for canteen in canteens:
-        statuses = [meal_statuses(
-            window, (canteen.id, meal) in served,
-            all((canteen.id, meal, name) in sampled for name in dishes.get(served.get((canteen.id, meal), -1), [])),
-            (canteen.id, meal) in disinfected, now)
-            for meal, window in meals_of_day(canteen, day, meals_served[canteen.id])]
-        complete += not any("missing" in s.values() for s in statuses)
+        meals = meals_of_day(canteen, day, meals_served[canteen.id])
+        missing: list[dict[str, Any]] = []
+        first = morning_check_deadline(meals)
+        if first is not None and now >= first and canteen.id not in checked:
+            missing.append({"record": "morning_check", "meal": None, "deadline": first})
+        for meal, window in meals:
+            statuses = meal_statuses(
+                window, (canteen.id, meal) in served,
+                all((canteen.id, meal, name) in sampled for name in dishes.get(served.get((canteen.id, meal), -1), [])),
+                (canteen.id, meal) in disinfected, now)
+            missing += [{"record": record, "meal": meal, "deadline": _deadline(record, window)}
+                        for record, status in statuses.items() if status == "missing"]
+        result.append((canteen, sorted(missing, key=lambda m: m["deadline"])))
+    return result
+
+
+def present_missing(missing: dict[str, Any]) -> dict[str, Any]:
+    """One missing record as the API shows it."""
+    meal = missing["meal"]
+    return {"record": missing["record"], "record_label": RECORD_LABELS[missing["record"]], "meal": meal,
+            "meal_label": None if meal is None else MEAL_LABELS.get(meal, meal),
+            "deadline": shanghai_iso(missing["deadline"])}
+
+
+def records_today(schools: Callable[[Any], Any], now: datetime) -> dict[str, Any]:
+    """``{complete, total, percent}`` over the canteens whose school satisfies ``schools(Canteen.school_id)``
+    (``percent`` null without canteens)."""
+    now = as_utc(now)
+    day = shanghai_today(now)
+    canteens = missing_records(schools, day, now)
+    complete = sum(1 for _, missing in canteens if not missing)
     total = len(canteens)
     return {"date": day.isoformat(), "complete": complete, "total": total,
             "percent": round(100 * complete / total) if total else None}
