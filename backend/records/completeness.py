@@ -30,7 +30,7 @@ from backend.records.models import (
     SampleLog,
 )
 from backend.records.staff import morning_checks
-from backend.schools.models import Canteen
+from backend.schools.models import Canteen, Region, School
 from backend.timeutil import as_utc, shanghai_iso
 
 # What each required record is called, in the order a canteen's list names them.
@@ -103,3 +103,22 @@ def records_today(schools: Callable[[Any], Any], now: datetime) -> dict[str, Any
     total = len(canteens)
     return {"date": day.isoformat(), "complete": complete, "total": total,
             "percent": round(100 * complete / total) if total else None}
+
+
+def region_schools(region: Region) -> Callable[[Any], Any]:
+    """The condition "a school of ``region`` or of a region below it" on a school-id column."""
+    return lambda column: column.in_(select(School.id).join(Region, Region.id == School.region_id)
+                                     .where(Region.path.startswith(region.path)))
+
+
+def unreported(region: Region, day: date, now: datetime) -> dict[str, Any]:
+    """The regulators' 未报送 list: the canteens of a region missing a required record of ``day`` at ``now``."""
+    canteens = missing_records(region_schools(region), day, now)
+    late = [(canteen, missing) for canteen, missing in canteens if missing]
+    names = dict(db.session.execute(select(School.id, School.name).where(
+        School.id.in_({canteen.school_id for canteen, _ in late}))).all()) if late else {}
+    return {"region_id": region.id, "date": day.isoformat(), "generated_at": shanghai_iso(now),
+            "total": len(canteens), "reported": len(canteens) - len(late),
+            "canteens": [{"school_id": canteen.school_id, "school_name": names.get(canteen.school_id),
+                          "canteen_id": canteen.id, "canteen_name": canteen.name,
+                          "missing": [present_missing(m) for m in missing]} for canteen, missing in late]}

@@ -19,7 +19,7 @@ from backend.extensions import db, limiter
 from backend.fields import Date
 from backend.files import read_upload
 from backend.permissions import Action, current_principal, current_school, record_read_action, require, rule
-from backend.records import idempotency, queries, schemas, services, uploads
+from backend.records import completeness, idempotency, queries, schemas, services, uploads
 from backend.records.chain import verify_chain
 from backend.records.day import DayCache, day_json
 from backend.records.export import export_records
@@ -210,6 +210,19 @@ def day(school_id: int, day: str) -> Any:
     except ValidationError as exc:
         raise ApiError(422, "date_invalid", "日期格式应为 YYYY-MM-DD", {"fields": {"day": exc.messages}}) from exc
     return _day_response(wanted, utcnow())
+
+
+@bp.get("/regions/<id:region_id>/unreported")
+@rule(Action.RECORDS_READ, scope="region")
+@bp.input(schemas.UnreportedQuery, location="query", arg_name="query")
+def unreported(region_id: int, query: dict[str, Any]) -> Any:
+    """未报送: the region's canteens missing a required record of a day (``day``, default today) after its deadline.
+
+    Required: the morning check (晨检) before the first meal window, and per meal its menu (by the window's
+    start), a sample of every dish (by the window's end) and tableware disinfection (two hours after).
+    """
+    now = utcnow()
+    return completeness.unreported(current_school(), query["day"] or shanghai_today(now), now)
 
 
 @bp.post("/uploads")

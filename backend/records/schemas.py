@@ -327,6 +327,12 @@ class DayQuery(Schema):
     date = Date(load_default=None)
 
 
+class UnreportedQuery(Schema):
+    """The day of the 未报送 list (default: today in Asia/Shanghai)."""
+
+    day = Date(load_default=None)
+
+
 class ExportQuery(Schema):
     """The day range of an export (inclusive)."""
 

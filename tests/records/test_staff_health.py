@@ -12,10 +12,11 @@ from openpyxl import load_workbook
 
 from backend.extensions import db
 from backend.records.chain import verify_chain
+from backend.records.completeness import unreported
 from backend.records.compliance_rules import run_record_rules
 from backend.records.day import day_overview
 from backend.records.queries import list_records
-from backend.schools.models import Canteen, School
+from backend.schools.models import Canteen, Region, School
 from backend.timeutil import utcnow
 from backend.violations.models import Violation
 from tests.records.helpers import at, today
@@ -309,3 +310,42 @@ def test_export_has_the_staff_certificate_and_morning_check_sheets(manager, crew
     assert checks[0][4:10] == ("姓名", "体温(°C)", "手部", "症状", "结果", "备注")
     assert [(r[4], r[5], r[7], r[8]) for r in checks[1:]] == [
         ("张三", 36.5, "无", "合格"), ("李四", 37.6, "发热", "不合格（当日不得从事接触食品工作）")]
+
+
+# Who has not reported (未报送) --------------------------------------------------------------------------
+def _unreported(hhmm: str) -> dict[str, Any]:
+    return unreported(db.session.get(Region, 3), MONDAY, at(MONDAY, hhmm))
+
+
+def _missing(listing: dict[str, Any]) -> dict[int, list[tuple[str, str | None, str]]]:
+    return {c["canteen_id"]: [(m["record"], m["meal"], m["deadline"][11:16]) for m in c["missing"]]
+            for c in listing["canteens"]}
+
+
+def test_unreported_lists_each_canteens_missing_records_after_their_deadlines(manager, crew):
+    _set_monday_windows(1)
+    db.session.get(Canteen, 2).meal_windows = [{"weekday": 0, "meal": "lunch", "start": "11:30", "end": "12:30"}]
+    db.session.commit()
+    assert _missing(_unreported("06:59")) == {}
+    early = _unreported("07:00")
+    assert _missing(early) == {1: [("morning_check", None, "07:00"), ("menu", "breakfast", "07:00")]}
+    assert early["reported"] == early["total"] - 1
+    assert early["canteens"][0]["missing"][0]["record_label"] == "晨检"
+    assert early["canteens"][0]["school_name"] == "西湖实验小学"
+    _check(manager, [_person(crew["张三"])], day=MONDAY, hhmm="06:40")
+    assert _missing(_unreported("12:00")) == {
+        1: [("menu", "breakfast", "07:00"), ("menu", "lunch", "11:30")],
+        2: [("morning_check", None, "11:30"), ("menu", "lunch", "11:30")]}
+
+
+def test_unreported_is_for_the_regions_regulators(kit):
+    _set_monday_windows(1)
+    listing = kit("demo-regulator").get("/regions/3/unreported", day=MONDAY.isoformat()).get_json()
+    assert listing["date"] == MONDAY.isoformat() and listing["region_id"] == 3
+    assert _missing(listing)[1] == [("morning_check", None, "07:00"), ("menu", "breakfast", "07:00"),
+                                    ("menu", "lunch", "11:30")]
+    assert kit("demo-regulator").get("/regions/3/unreported").get_json()["date"] == today().isoformat()
+    bad = kit("demo-regulator").get("/regions/3/unreported", day="2026-13-01", expect=422).get_json()["error"]
+    assert bad["code"] == "validation_failed"
+    for who in ("demo-principal-1", "demo-manager-1", "demo-parent-1"):
+        kit(who).get("/regions/3/unreported", expect=403)
