@@ -78,6 +78,12 @@ TEMPLATES: dict[str, Template] = {
         Keyword("time3", "due_at", "整改期限", _as_time),
         Keyword("thing4", "issuer", "下发单位", fields.thing),
     )),
+    # The regulators' daily 未报送 summary (backend/records/completeness.py); inbox only until a template id is set.
+    "unreported": Template("unreported", "台账未报送汇总", (
+        Keyword("thing1", "region", "地区", fields.thing),
+        Keyword("number2", "count", "未报送食堂数", fields.number),
+        Keyword("time3", "at", "统计时间", _as_time),
+    )),
     "binding": Template("binding", "绑定审核通知", (
         Keyword("thing1", "school", "学校", fields.thing),
         Keyword("thing2", "applicant", "申请人", fields.thing),

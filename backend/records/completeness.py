@@ -122,3 +122,44 @@ def unreported(region: Region, day: date, now: datetime) -> dict[str, Any]:
             "canteens": [{"school_id": canteen.school_id, "school_name": names.get(canteen.school_id),
                           "canteen_id": canteen.id, "canteen_name": canteen.name,
                           "missing": [present_missing(m) for m in missing]} for canteen, missing in late]}
+
+
+SUMMARY_LISTED = 10  # canteens named in a summary's text; the count covers them all
+
+
+def send_unreported_summaries(day: date, now: datetime) -> dict[str, int]:
+    """Put each region's 未报送 list of ``day`` in the inbox of the regulators scoped to that region, once per
+    region, day and regulator (running again adds nothing); a region where every canteen reported gets none."""
+    from backend.accounts.models import RegulatorScope
+    from backend.notices.models import Notice, SubjectType
+    from backend.notices.outbox import NoticeDraft, enqueue
+
+    now = as_utc(now)
+    regulators: dict[int, set[int]] = defaultdict(set)
+    for region_id, user_id in db.session.execute(select(RegulatorScope.region_id, RegulatorScope.user_id)):
+        regulators[region_id].add(user_id)
+    sent = regions = 0
+    for region in db.session.scalars(select(Region).where(Region.id.in_(regulators)).order_by(Region.id)):
+        listing = unreported(region, day, now)
+        if not listing["canteens"]:
+            continue
+        key = f"records:unreported:{region.id}:{day.isoformat()}"
+        told = set(db.session.scalars(select(Notice.user_id).where(Notice.idempotency_key.like(f"{key}:u%"))))
+        lines = [f"{c['school_name']}{c['canteen_name']}：缺{'、'.join(_missing_text(m) for m in c['missing'])}"
+                 for c in listing["canteens"][:SUMMARY_LISTED]]
+        more = len(listing["canteens"]) - SUMMARY_LISTED
+        body = "；".join(lines) + (f"；另有 {more} 个食堂未报送" if more > 0 else "")
+        draft = NoticeDraft(subject_type=SubjectType.REGION, subject_id=region.id, school_id=None,
+                            purpose="records_unreported", template="unreported",
+                            title=f"{day.isoformat()} {region.name}有 {len(listing['canteens'])} 个食堂台账未报送",
+                            body=body, payload={"region": region.name, "count": len(listing["canteens"]),
+                                                "at": now.isoformat()})
+        sent += enqueue(draft, regulators[region.id] - told, key, now)
+        regions += 1
+    db.session.commit()
+    return {"regions": regions, "notices": sent}
+
+
+def _missing_text(shown: dict[str, Any]) -> str:
+    """A presented missing record in a few characters: 晨检, 午餐留样."""
+    return shown["record_label"] if shown["meal_label"] is None else f"{shown['meal_label']}{shown['record_label']}"

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from backend.extensions import db
 from backend.records.chain import verify_chain
-from backend.records.completeness import unreported
+from backend.records.completeness import send_unreported_summaries, unreported
 from backend.records.compliance_rules import run_record_rules
 from backend.records.day import day_overview
 from backend.records.queries import list_records
@@ -349,3 +349,20 @@ def test_unreported_is_for_the_regions_regulators(kit):
     assert bad["code"] == "validation_failed"
     for who in ("demo-principal-1", "demo-manager-1", "demo-parent-1"):
         kit(who).get("/regions/3/unreported", expect=403)
+
+
+def test_daily_unreported_summary_reaches_the_regulators_inbox_once(kit, manager, crew):
+    _set_monday_windows(1)
+    db.session.get(Canteen, 2).meal_windows = []  # school 2's canteen serves nothing that Monday: owes nothing
+    db.session.commit()
+    _check(manager, [_person(crew["张三"])], day=MONDAY, hhmm="06:40")
+    first = send_unreported_summaries(MONDAY, at(MONDAY, "21:30"))
+    assert first == {"regions": 1, "notices": 2}  # the county's two regulators
+    assert send_unreported_summaries(MONDAY, at(MONDAY, "21:35")) == {"regions": 1, "notices": 0}
+    items = kit("demo-regulator").get("/inbox").get_json()["items"]
+    summary = [n for n in items if n["purpose"] == "records_unreported"]
+    assert len(summary) == 1
+    assert summary[0]["title"] == "2026-03-02 西湖区有 1 个食堂台账未报送"
+    assert summary[0]["body"] == "西湖实验小学学生食堂：缺早餐菜单、午餐菜单"
+    assert [n for n in kit("demo-principal-1").get("/inbox").get_json()["items"]
+            if n["purpose"] == "records_unreported"] == []

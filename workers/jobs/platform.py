@@ -24,6 +24,14 @@ def record_rules(scheduled_for: datetime) -> dict[str, Any]:
     return {"violations": len(raised), "created": sum(1 for r in raised if r.created)}
 
 
+def unreported_summary(scheduled_for: datetime) -> dict[str, Any]:
+    """The day's 未报送 summary (canteens missing a required record) to each region's regulators' inbox."""
+    from backend.records.completeness import send_unreported_summaries
+
+    now = as_utc(scheduled_for)
+    return send_unreported_summaries(now.astimezone(SHANGHAI).date(), now)
+
+
 def dispatch_notices() -> dict[str, Any]:
     """Send the notice outbox rows that are due."""
     from backend.notices.dispatcher import dispatch_due
