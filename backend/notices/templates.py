@@ -2,7 +2,7 @@
 
 The keyword layout of each template must match the template chosen in the WeChat console (公共模板库);
 the template ids come from the ``WECHAT_SUBSCRIBE_TEMPLATES`` setting, e.g.
-``violation=AbC...,progress=DeF...,escalation=GhI...,supervision=JkL...,binding=MnO...``. A purpose without an id
+``violation=AbC...,progress=DeF...,escalation=GhI...,supervision=JkL...,binding=MnO...,unreported=PqR...``. A purpose without an id
 is delivered to the in-app inbox only.
 """
 
@@ -22,6 +22,7 @@ DEV_TEMPLATE_IDS = {
     "escalation": "dev-tmpl-overdue-escalation",
     "supervision": "dev-tmpl-supervision-order",
     "binding": "dev-tmpl-binding-review",
+    "unreported": "dev-tmpl-records-unreported",
 }
 
 
@@ -78,17 +79,17 @@ TEMPLATES: dict[str, Template] = {
         Keyword("time3", "due_at", "整改期限", _as_time),
         Keyword("thing4", "issuer", "下发单位", fields.thing),
     )),
-    # The regulators' daily 未报送 summary (backend/records/completeness.py); inbox only until a template id is set.
-    "unreported": Template("unreported", "台账未报送汇总", (
-        Keyword("thing1", "region", "地区", fields.thing),
-        Keyword("number2", "count", "未报送食堂数", fields.number),
-        Keyword("time3", "at", "统计时间", _as_time),
-    )),
     "binding": Template("binding", "绑定审核通知", (
         Keyword("thing1", "school", "学校", fields.thing),
         Keyword("thing2", "applicant", "申请人", fields.thing),
         Keyword("phrase3", "result", "审核结果", fields.phrase),
         Keyword("time4", "at", "时间", _as_time),
+    )),
+    # The regulators' daily 未报送 summary (backend/records/completeness.py).
+    "unreported": Template("unreported", "台账未报送汇总", (
+        Keyword("thing1", "region", "地区", fields.thing),
+        Keyword("number2", "count", "未报送食堂数", fields.number),
+        Keyword("time3", "at", "统计时间", _as_time),
     )),
 }
 
