@@ -2,7 +2,8 @@
 
 The keyword layout of each template must match the template chosen in the WeChat console (公共模板库);
 the template ids come from the ``WECHAT_SUBSCRIBE_TEMPLATES`` setting, e.g.
-``violation=AbC...,progress=DeF...,escalation=GhI...,supervision=JkL...,binding=MnO...,unreported=PqR...``. A purpose without an id
+``violation=AbC...,progress=DeF...,escalation=GhI...,supervision=JkL...,binding=MnO...,
+unreported=PqR...``. A purpose without an id
 is delivered to the in-app inbox only.
 """
 
