@@ -48,7 +48,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WECHAT_PUSH_TOKEN", None, "message-push Token configured in the WeChat console", secret=True),
     Setting("WECHAT_PUSH_AES_KEY", None, "message-push EncodingAESKey (encrypted mode)", secret=True),
     Setting("WECHAT_SUBSCRIBE_TEMPLATES", None, "subscribe-message template ids: violation=ID,progress=ID,"
-            "escalation=ID,supervision=ID,binding=ID (unset in production: notices reach the in-app inbox only)"),
+            "escalation=ID,supervision=ID,binding=ID,unreported=ID "
+            "(unset in production: notices reach the in-app inbox only)"),
     Setting("WECHAT_MINIPROGRAM_STATE", None, "version a subscribe message opens: developer | trial | formal "
             "(default formal in production, developer elsewhere)"),
     Setting("NOTICE_LOG_RETENTION_DAYS", "180", "days WeChat push events and notice send attempts are kept "

@@ -28,7 +28,7 @@ from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
 from backend.live.models import RecordingSegment
 from backend.patrols.models import PatrolRound
-from backend.records.models import RecordEntry, Upload
+from backend.records.models import PERSONAL_KINDS, RecordEntry, Upload
 from backend.regulators.models import InspectionRound, SpotCheck, SupervisionOrder
 from backend.risk.models import RiskCard
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School, SchoolClass
@@ -59,6 +59,8 @@ class Action(StrEnum):
     RECORDS_READ = "records.read"
     RECORDS_WRITE = "records.write"
     RECORDS_EXPORT = "records.export"
+    # The staff register, health certificates and morning checks: people's personal and health data.
+    STAFF_HEALTH_READ = "staff_health.read"
     LIVE_PLAY = "live.play"
     RECORDING_READ = "recording.read"
     SNAPSHOT_TAKE = "snapshot.take"
@@ -114,6 +116,8 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RECORDS_READ: ALL_MEMBER_ROLES,
     Action.RECORDS_WRITE: SCHOOL_STAFF,
     Action.RECORDS_EXPORT: SCHOOL_STAFF,
+    # Parents and committee members see a morning check's counts in the day view, never the people.
+    Action.STAFF_HEALTH_READ: SCHOOL_STAFF,
     # Parents and committee members are further limited to public areas and live windows (backend.live.policy).
     Action.LIVE_PLAY: ALL_MEMBER_ROLES,
     Action.RECORDING_READ: SCHOOL_ADMINS,
@@ -147,6 +151,7 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
 # Regulators read everything in their region; they change nothing through school routes.
 REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.SCHOOL_READ, Action.CAMERA_READ, Action.AUDIT_READ, Action.RECORDS_READ, Action.RECORDS_EXPORT,
+    Action.STAFF_HEALTH_READ,
     Action.CAMERA_HEALTH_READ, Action.LEDGER_READ, Action.LIVE_PLAY, Action.RECORDING_READ,
     # Their own work: violation figures and reviews of escalated violations, inspections, supervision orders.
     Action.VIOLATION_READ, Action.VIOLATION_REVIEW, Action.VIOLATION_PUBLIC, Action.ALARM_REVIEW, Action.STATS_READ,
@@ -177,6 +182,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RECORDS_READ: "查看食堂台账",
     Action.RECORDS_WRITE: "填写食堂台账",
     Action.RECORDS_EXPORT: "导出食堂台账",
+    Action.STAFF_HEALTH_READ: "查看从业人员及其健康信息",
     Action.LIVE_PLAY: "观看直播",
     Action.RECORDING_READ: "查看录像",
     Action.SNAPSHOT_TAKE: "抓拍画面",
@@ -311,6 +317,11 @@ def allowed(principal: Principal, action: Action, school: School | None = None) 
     if principal.roles_in(school.id) & roles_allowed(action):
         return True
     return action in REGULATOR_PERMISSIONS and principal.regulates(school.region.path)
+
+
+def record_read_action(kind: str) -> Action:
+    """What reading a record of ``kind`` (or a file attached to one) takes: people's health data more."""
+    return Action.STAFF_HEALTH_READ if kind in PERSONAL_KINDS else Action.RECORDS_READ
 
 
 def roles_allowed(action: Action) -> frozenset[Role]:

@@ -78,6 +78,8 @@ def entry_document(entry: RecordEntry, bundle: Bundle) -> dict[str, Any]:
             canonical_row(dish, exclude=("entry_id",)) | {
                 "ingredients": [link.item_id for link in bundle.links.get(dish.id, [])]}
             for dish in bundle.dishes[entry.id]]
+    if entry.id in bundle.persons:
+        document["persons"] = [canonical_row(person, exclude=("entry_id",)) for person in bundle.persons[entry.id]]
     return document
 
 
@@ -178,7 +180,7 @@ def _broken(seq: int, entry: RecordEntry | None, problem: str) -> BrokenLink:
 def _forget(entries: list[RecordEntry], bundle: Bundle) -> None:
     """Drop a verified batch from the session so long chains verify in flat memory."""
     loaded: list[Any] = [*entries, *bundle.typed.values()]
-    for group in (bundle.items, bundle.dishes, bundle.links, bundle.attachments):
+    for group in (bundle.items, bundle.dishes, bundle.links, bundle.attachments, bundle.persons):
         for rows in group.values():
             loaded.extend(rows)
     for obj in loaded:

@@ -17,8 +17,8 @@ from backend.errors import ApiError, not_found
 from backend.extensions import db, limiter
 from backend.fields import Date
 from backend.files import read_upload
-from backend.permissions import Action, current_principal, rule
-from backend.records import certificate_readings, idempotency, queries, schemas, services, uploads
+from backend.permissions import Action, current_principal, current_school, record_read_action, require, rule
+from backend.records import certificate_readings, completeness, idempotency, queries, schemas, services, uploads
 from backend.records.chain import verify_chain
 from backend.records.day import DayCache, day_json
 from backend.records.export import export_records
@@ -69,6 +69,11 @@ KIND_ROUTES: list[tuple[RecordKind, str, type, type]] = [
      schemas.DisposalQuery),
     (RecordKind.ACCOMPANIED_MEAL, "/canteens/<id:canteen_id>/accompanied-meals", schemas.AccompaniedMealIn,
      schemas.AccompaniedQuery),
+    (RecordKind.STAFF, "/canteens/<id:canteen_id>/staff", schemas.StaffIn, schemas.StaffQuery),
+    (RecordKind.HEALTH_CERTIFICATE, "/canteens/<id:canteen_id>/health-certificates", schemas.HealthCertificateIn,
+     schemas.HealthCertificateQuery),
+    (RecordKind.MORNING_CHECK, "/canteens/<id:canteen_id>/morning-checks", schemas.MorningCheckIn,
+     schemas.PageQuery),
 ]
 
 
@@ -91,7 +96,7 @@ def _register_kind(kind: RecordKind, path: str, create_schema: type, query_schem
     bp.post(path, endpoint=f"create_{kind}")(
         rule(Action.RECORDS_WRITE, scope="canteen")(IDEMPOTENT(bp.input(create_schema, arg_name="body")(create))))
     bp.get(path, endpoint=f"list_{kind}")(
-        rule(Action.RECORDS_READ, scope="canteen")(bp.input(query_schema, location="query", arg_name="query")(
+        rule(record_read_action(kind), scope="canteen")(bp.input(query_schema, location="query", arg_name="query")(
             list_view)))
 
 
@@ -102,8 +107,13 @@ for _kind_route in KIND_ROUTES:
 @bp.get("/records/<id:record_id>")
 @rule(Action.RECORDS_READ, scope="record")
 def get_record(record_id: int) -> Any:
-    """One record: its current version, every earlier version and why each was corrected."""
-    return queries.record_detail(db.session.get(RecordEntry, record_id).record_id, _today())
+    """One record: its current version, every earlier version and why each was corrected.
+
+    Records of people (staff, health certificates, morning checks) only for the school's staff and regulators.
+    """
+    entry = db.session.get(RecordEntry, record_id)
+    require(current_principal(), record_read_action(entry.kind), current_school())
+    return queries.record_detail(entry.record_id, _today())
 
 
 @bp.post("/records/<id:record_id>/amendments")
@@ -199,6 +209,19 @@ def day(school_id: int, day: str) -> Any:
     except ValidationError as exc:
         raise ApiError(422, "date_invalid", "日期格式应为 YYYY-MM-DD", {"fields": {"day": exc.messages}}) from exc
     return _day_response(wanted, utcnow())
+
+
+@bp.get("/regions/<id:region_id>/unreported")
+@rule(Action.RECORDS_READ, scope="region")
+@bp.input(schemas.UnreportedQuery, location="query", arg_name="query")
+def unreported(region_id: int, query: dict[str, Any]) -> Any:
+    """未报送: the region's canteens missing a required record of a day (``day``, default today) after its deadline.
+
+    Required: the morning check (晨检) before the first meal window, and per meal its menu (by the window's
+    start), a sample of every dish (by the window's end) and tableware disinfection (two hours after).
+    """
+    now = utcnow()
+    return completeness.unreported(current_school(), query["day"] or shanghai_today(now), now)
 
 
 @bp.post("/uploads")

@@ -15,12 +15,14 @@ from backend.records.certificate_fields import READABLE_KINDS
 from backend.records.idempotency import HEADER, parse_key
 from backend.records.models import (
     CertificateKind,
+    CheckResult,
     CompanionRole,
     DisinfectionMethod,
     DisinfectionTarget,
     IngredientCategory,
     Meal,
     StorageCondition,
+    Symptom,
 )
 
 # 统一社会信用代码: 18 characters of digits and capitals without I, O, S, V, Z.
@@ -176,6 +178,48 @@ class AccompaniedMealIn(Schema):
     photo_upload_ids = _uploads(0, 5)
 
 
+class StaffIn(Schema):
+    """A person of the canteen's staff register."""
+
+    name = _name()
+    post = String(required=True, validate=Length(1, 50))
+    phone = String(load_default=None, allow_none=True, validate=_pattern(PHONE, "电话号码格式不正确"))
+    active = Boolean(load_default=True)
+
+
+class HealthCertificateIn(Schema):
+    """A staff member's health certificate with its photo."""
+
+    staff_id = Id(required=True)
+    number = String(required=True, validate=Length(1, 64))
+    issuer = String(required=True, validate=Length(1, 100))
+    valid_from = Date(load_default=None, allow_none=True)
+    valid_until = Date(required=True)
+    scan_upload_ids = _uploads(1, 5)
+
+
+class MorningCheckPersonIn(Schema):
+    """One person at the morning check."""
+
+    staff_id = Id(required=True)
+    temperature_c = Float(required=True, validate=Range(34, 43, error="体温应在 34–43°C 之间"))
+    hands_ok = Boolean(required=True)
+    symptoms = List(String(validate=OneOf([s.value for s in Symptom], error="未知的症状")), load_default=list,
+                    validate=Length(max=len(Symptom)))
+    result = String(load_default=None, allow_none=True, validate=OneOf([r.value for r in CheckResult]))
+    remarks = String(load_default=None, allow_none=True, validate=Length(max=200))
+
+
+class MorningCheckIn(Schema):
+    """The day's morning check (晨检): every person present."""
+
+    check_date = Date(required=True)
+    checked_at = DateTime(load_default=None, allow_none=True)
+    checker_name = _name()
+    remarks = _remarks()
+    persons = List(Nested(MorningCheckPersonIn), required=True, validate=Length(1, 200))
+
+
 class AmendmentIn(Schema):
     """A correction: the whole corrected record, and why."""
 
@@ -299,10 +343,30 @@ class AccompaniedQuery(MealQuery):
     companion_role = String(load_default=None, validate=OneOf([r.value for r in CompanionRole]))
 
 
+class StaffQuery(PageQuery):
+    """Filters of the staff register."""
+
+    q = String(load_default=None, validate=Length(1, 50))
+    active = Boolean(load_default=None)
+
+
+class HealthCertificateQuery(PageQuery):
+    """Filters of the health-certificate list (``expiring``: within 30 days)."""
+
+    staff_id = Id(load_default=None)
+    status = String(load_default=None, validate=OneOf(["valid", "expiring", "expired"]))
+
+
 class DayQuery(Schema):
     """Which day to show (default: today in Asia/Shanghai)."""
 
     date = Date(load_default=None)
+
+
+class UnreportedQuery(Schema):
+    """The day of the 未报送 list (default: today in Asia/Shanghai)."""
+
+    day = Date(load_default=None)
 
 
 class ExportQuery(Schema):
@@ -327,4 +391,7 @@ CREATE_SCHEMAS: dict[str, type[Schema]] = {
     "sample": SampleIn,
     "sample_disposal": SampleDisposalIn,
     "accompanied_meal": AccompaniedMealIn,
+    "staff": StaffIn,
+    "health_certificate": HealthCertificateIn,
+    "morning_check": MorningCheckIn,
 }

@@ -493,6 +493,9 @@ def _prepare_sample(canteen: Canteen, values: dict[str, Any], now: datetime, ame
         .where(MenuDish.id == values["dish_id"], RecordEntry.canteen_id == canteen.id, is_current())).first()
     if row is None:
         rules.add(_fail(422, "dish_not_found", "菜品不存在或不在该食堂的现行菜单中", field="dish_id"))
+    else:
+        with rules.check():
+            off_food_handling(canteen.id, row[1].service_date, values["sampler_name"], "sampler_name")
     with rules.check():
         photos = _uploads(canteen, values["photo_upload_ids"], IMAGE_TYPES, "photo_upload_ids")
     rules.raise_any()
@@ -518,6 +521,15 @@ def _prepare_sample(canteen: Canteen, values: dict[str, Any], now: datetime, ame
         _attach(entry, "photo", photos)
 
     return Prepared(menu.service_date, build, check_locked)
+
+
+def off_food_handling(canteen_id: int, day: date, name: str, field: str) -> None:
+    """Refuse a person who failed the day's morning check (晨检) as the one handling food that day."""
+    from backend.records.staff import failed_names
+
+    if name.strip() in failed_names(canteen_id, day):
+        raise _fail(422, "failed_morning_check", f"「{name.strip()}」当日晨检不合格，不得从事接触食品的工作",
+                    field=field)
 
 
 def check_disposal_time(sampled_at: datetime, disposed_at: datetime) -> None:
@@ -579,6 +591,15 @@ PREPARERS: dict[str, Callable[[Canteen, dict[str, Any], datetime, RecordEntry | 
 }
 
 
+def _preparer(kind: str) -> Callable[[Canteen, dict[str, Any], datetime, RecordEntry | None], Prepared]:
+    """The preparer of a kind; the staff kinds live in ``records.staff``, which builds on this module."""
+    if kind not in PREPARERS:
+        from backend.records.staff import STAFF_PREPARERS
+
+        PREPARERS.update(STAFF_PREPARERS)
+    return PREPARERS[kind]
+
+
 # Writing -----------------------------------------------------------------------------------------------
 def _replayed(found: idempotency.Replay, resource_type: str) -> WriteResult:
     entry = db.session.get(RecordEntry, found.resource_id)
@@ -598,7 +619,7 @@ def _write(principal: Principal, canteen: Canteen, kind: str, values: dict[str, 
     now = as_utc(now or utcnow())
     rules = RuleBreaches()
     with rules.check():  # a preparer that stops at its first broken rule still answers in the listed shape
-        prepared = PREPARERS[kind](canteen, values, now, amend)
+        prepared = _preparer(kind)(canteen, values, now, amend)
     rules.raise_any()
     found = idempotency.reserve(user_id, key, fingerprint, resource_type)
     if found is not None:

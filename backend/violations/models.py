@@ -34,6 +34,8 @@ class ViolationKind(LabelledStrEnum):
     SAMPLE_MISSING = "sample_missing", "未按规定留样"
     DISINFECTION_MISSING = "disinfection_missing", "未记录餐具消毒"
     CERTIFICATE_EXPIRED = "certificate_expired", "供应商证照过期仍在使用"
+    MORNING_CHECK_MISSING = "morning_check_missing", "未按规定晨检"
+    HEALTH_CERTIFICATE_EXPIRED = "health_certificate_expired", "从业人员健康证过期仍上岗"
     INSPECTION_FINDING = "inspection_finding", "监督检查发现问题"
     REPORTED = "reported", "群众反映问题"
 

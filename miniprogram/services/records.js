@@ -47,6 +47,17 @@ function mealSummaries(canteen) {
   }));
 }
 
+/**
+ * A canteen's morning check (晨检) as parents see it: counts only, never who or their health.
+ * Empty on a day without meals.
+ */
+function morningCheckText(block) {
+  if (!block || block.status === 'not_applicable') return '';
+  if (block.status !== 'done') return `晨检 ${block.status_label}`;
+  const failed = block.failed ? `，${block.failed} 人不合格已调离食品岗位` : '';
+  return `晨检 ${block.checked} 人，合格 ${block.passed} 人${failed}`;
+}
+
 /** One dish of a day view by id, with its meal. */
 function findDish(dayView, dishId) {
   for (const canteen of dayView.canteens || []) {
@@ -93,6 +104,7 @@ module.exports = {
   create,
   list,
   mealSummaries,
+  morningCheckText,
   findDish,
   traceIngredient,
   photos,

@@ -39,6 +39,7 @@ EXPECTED_ROLE_PERMISSIONS = {
     "records.read": {"parent", "committee", "manager", "staff", "principal"},
     "records.write": {"manager", "staff", "principal"},
     "records.export": {"manager", "staff", "principal"},
+    "staff_health.read": {"manager", "staff", "principal"},
     "violation.read": {"committee", "manager", "staff", "principal"},
     "violation.report": {"parent", "committee", "manager", "staff", "principal"},
     "violation.rectify": {"manager", "staff"},
@@ -62,7 +63,7 @@ EXPECTED_ROLE_PERMISSIONS = {
     "risk.card_lift": set(),
 }
 EXPECTED_REGULATOR = {"school.read", "camera.read", "camera.health", "ledger.read", "audit.read", "records.read",
-                      "records.export",
+                      "records.export", "staff_health.read",
                       "violation.read", "violation.review", "alarm.review",
                       "violation.public", "stats.read", "supervision.read", "supervision.issue", "inspect",
                       "live.play", "recording.read", "patrol", "live.talk",

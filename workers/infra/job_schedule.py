@@ -58,7 +58,10 @@ SCHEDULE: list[Job] = [
     Job("notices.prune_logs", "workers.jobs.housekeeping:prune_notice_logs", cron(minute="37"),
         "delete WeChat push events and notice send attempts past NOTICE_LOG_RETENTION_DAYS"),
     Job("records.rules", "workers.jobs.platform:record_rules", every(minutes=5),
-        "record-compliance rules: sample retention, disinfection, supplier certificates"),
+        "record-compliance rules: sample retention, disinfection, supplier certificates, morning checks "
+        "and staff health certificates"),
+    Job("records.unreported_summary", "workers.jobs.platform:unreported_summary", cron(hour="21", minute="30"),
+        "未报送: each region's canteens missing a required record today, to its regulators' inbox"),
     Job("notices.dispatch", "workers.jobs.platform:dispatch_notices", every(seconds=2),
         "send due notices from the outbox"),
     Job("violations.escalate", "workers.jobs.platform:escalate_violations", every(minutes=1),

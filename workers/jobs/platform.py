@@ -14,13 +14,22 @@ from backend.timeutil import SHANGHAI, as_utc
 
 
 def record_rules(scheduled_for: datetime) -> dict[str, Any]:
-    """Record-compliance rules (留样, 消毒, 证照) for today and yesterday in Shanghai, as of the fire time."""
+    """Record-compliance rules (留样, 消毒, 证照, 晨检, 健康证) for today and yesterday in Shanghai, as of the fire
+    time."""
     from backend.records.compliance_rules import run_record_rules
 
     now = as_utc(scheduled_for)
     today = now.astimezone(SHANGHAI).date()
     raised = run_record_rules(today - timedelta(days=1), now) + run_record_rules(today, now)
     return {"violations": len(raised), "created": sum(1 for r in raised if r.created)}
+
+
+def unreported_summary(scheduled_for: datetime) -> dict[str, Any]:
+    """The day's 未报送 summary (canteens missing a required record) to each region's regulators' inbox."""
+    from backend.records.completeness import send_unreported_summaries
+
+    now = as_utc(scheduled_for)
+    return send_unreported_summaries(now.astimezone(SHANGHAI).date(), now)
 
 
 def dispatch_notices() -> dict[str, Any]:
