@@ -45,6 +45,7 @@ from bench.loadgen import (  # noqa: E402
     interleaved,
     start_gunicorn,
     stop_gunicorn,
+    wait_ms_per_request,
 )
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_h5_bench"
@@ -210,9 +211,10 @@ def report(calls: list[Call], results: dict[str, list[LoadResult]], small: dict[
           f"{SMALL.schools}/{SMALL.violations} and {BIG.schools}/{BIG.violations} schools/violations")
     print(f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the latencies move with it; "
           f"the CPU per request of the server and its database does not, much)")
-    print(f"{'call':<24} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms/req':>10} {'client cpu':>10} "
-          f"{'errors':>6}  {'stmts small':>11} {'stmts big':>9}")
-    print("(cpu ms/req: the server and its database; client cpu: the load generator's own, on the same cores)")
+    print(f"{'call':<24} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms/req':>10} {'wait ms/req':>11} "
+          f"{'client cpu':>10} {'errors':>6}  {'stmts small':>11} {'stmts big':>9}")
+    print("(cpu ms/req: CPU of the server and its database per request; wait ms/req: time they were runnable but "
+          "waiting for a core;\n client cpu: the load generator's own CPU per request, on the same cores)")
     print("(statements: first request / next one, i.e. figures built / reused; the load runs mostly on reused)")
     ok = True
     for call in [*calls, Call(REFERENCE, "/healthz")]:
@@ -221,7 +223,8 @@ def report(calls: list[Call], results: dict[str, list[LoadResult]], small: dict[
                             sum(r.seconds for r in runs), [x for r in runs for x in r.latencies_ms])
         p95 = merged.percentile(95)
         line = (f"{call.label:<24} {merged.rps:7.1f} {merged.percentile(50):8.1f} {p95:8.1f} "
-                f"{cpu_ms_per_request(runs):10.1f} {client_cpu_ms_per_request(runs):10.1f} {merged.errors:6d}")
+                f"{cpu_ms_per_request(runs):10.1f} {wait_ms_per_request(runs):11.1f} "
+                f"{client_cpu_ms_per_request(runs):10.1f} {merged.errors:6d}")
         if call.label == REFERENCE:
             print(line)
             continue
