@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from backend.accounts.models import User
 from backend.errors import not_found
@@ -74,6 +74,12 @@ def evidence_for(violation: Violation, full: bool) -> dict[str, Any]:
             result["image"] = _url(evidence.get("parent_safe"))
         result["photos"] = photo_urls(list(evidence.get("photos") or []))
     return result
+
+
+# What a list row reads (``summary``): a list loads these columns only (not the description, evidence, details).
+SUMMARY_COLUMNS = (Violation.id, Violation.school_id, Violation.canteen_id, Violation.camera_id, Violation.kind,
+                   Violation.source, Violation.status, Violation.title, Violation.occurred_at, Violation.created_at,
+                   Violation.due_at, Violation.escalation_level, Violation.closed_at, Violation.resolution)
 
 
 def summary(violation: Violation) -> dict[str, Any]:
@@ -166,7 +172,7 @@ def list_violations(school_id: int | None = None, *, region_path: str | None = N
     conditions = _filters(school_id, region_path, now, filters)
     if public_only:
         conditions.append(public_condition())
-    page = select(Violation).where(*conditions)
+    page = select(Violation).options(load_only(*SUMMARY_COLUMNS)).where(*conditions)
     if before_id is not None:
         page = page.where(Violation.id < before_id)
     rows = list(db.session.scalars(page.order_by(Violation.id.desc()).limit(limit)))
