@@ -134,7 +134,7 @@ def test_free_text_classes_migrate_to_each_schools_class_list(empty_db_url, tmp_
 
 
 def test_clips_made_before_their_table_get_rows_from_their_audit_rows(empty_db_url, tmp_path):
-    """0026_recording_clips: every clip named by a live.clip_download audit row gets a row (once per key), so the
+    """0028_recording_clips: every clip named by a live.clip_download audit row gets a row (once per key), so the
     clip retention reaches the clips cut before the table existed."""
     from datetime import UTC, datetime
 

@@ -4,7 +4,7 @@ Until now a clip lived only in the object store (``clips/…``), named by its au
 nothing ever removed it. Each clip now has a row the retention job reads; the clips made before this revision get
 theirs from their audit rows (details.key, start, end), so they are purged like the new ones.
 
-Revision 0026_recording_clips after 0025_alarm_queue_index, written 2026-12-06 14:10:00.
+Revision 0028_recording_clips after 0027_receiving_expired_reason, written 2026-12-06 14:10:00.
 """
 from datetime import datetime, timedelta
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from migrations.columns import bigint, foreign_key, integer, moment, primary_key, string, unique
 
-revision = '0026_recording_clips'
-down_revision = '0025_alarm_queue_index'
+revision = '0028_recording_clips'
+down_revision = '0027_receiving_expired_reason'
 
 # The signed URL of a clip ran ten minutes from its making (backend/live/clips.py URL_SECONDS then).
 URL_SECONDS = 600

@@ -1,14 +1,14 @@
 """risk: violation classes per region, card durations, yellow and red cards, and each violation's class
 
-Revision 0026_risk after 0025_alarm_queue_index, written 2026-12-06 14:20:00.
+Revision 0030_risk after 0029_open_list_index, written 2026-12-06 14:20:00.
 """
 from alembic import op
 import sqlalchemy as sa
 
 from migrations.columns import drop_tables, foreign_key, integer, moment, primary_key, string, text, unique
 
-revision = '0026_risk'
-down_revision = '0025_alarm_queue_index'
+revision = '0030_risk'
+down_revision = '0029_open_list_index'
 
 # The shipped classes when this migration ran (backend/risk/classes.py), for the violations raised before it.
 CLASS_OF_KIND = {'rodent': 1, 'camera_offline_meal': 1, 'sample_missing': 1, 'certificate_expired': 1,

@@ -1,12 +1,12 @@
 """open list index: a period's violations not closed yet, so the 在整改 and 逾期 lists count a province's fast
 
-Revision 0026_open_list_index after 0025_alarm_queue_index, written 2026-12-06 14:05:00.
+Revision 0029_open_list_index after 0028_recording_clips, written 2026-12-06 14:05:00.
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0026_open_list_index'
-down_revision = '0025_alarm_queue_index'
+revision = '0029_open_list_index'
+down_revision = '0028_recording_clips'
 
 NOT_CLOSED = sa.text("status <> 'closed'")
 # The columns the lists' filters read besides the period (PostgreSQL answers their totals from the index alone).
