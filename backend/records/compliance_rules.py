@@ -46,8 +46,8 @@ from backend.records.models import (
     RecordEntry,
     SampleLog,
     Supplier,
-    SupplierCertificate,
 )
+from backend.records.queries import newest_certificates
 from backend.records.staff import morning_checks, newest_valid_until, persons_of
 from backend.records.versions import is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen
@@ -187,15 +187,6 @@ def suppliers_in_use(day: date, canteen_ids: list[int] | None) -> dict[int, set[
             for canteen_id, supplier_id in rows:
                 in_use[canteen_id].add(supplier_id)
     return in_use
-
-
-def newest_certificates(supplier_ids: set[int]) -> dict[tuple[int, str], date]:
-    """The end of validity of each supplier's newest certificate of each kind: (supplier, kind) → valid until."""
-    newest: dict[tuple[int, str], date] = {}
-    for _, certificate in _current(SupplierCertificate, None, SupplierCertificate.supplier_id.in_(supplier_ids)):
-        key = (certificate.supplier_id, certificate.kind)
-        newest[key] = max(newest.get(key, certificate.valid_until), certificate.valid_until)
-    return newest
 
 
 def _certificate_rule(day: date, canteen_ids: list[int] | None) -> list[RaisedViolation]:

@@ -20,7 +20,6 @@ from backend.extensions import db
 from backend.permissions import Action, Principal, require
 from backend.records import certificate_readings, idempotency
 from backend.records.chain import lock_head, seal_entry, start_entry
-from backend.records.compliance_rules import newest_certificates
 from backend.records.idempotency import actor_id
 from backend.records.models import (
     CERTIFICATE_LABELS,
@@ -45,6 +44,7 @@ from backend.records.models import (
     SupplierCertificate,
     Upload,
 )
+from backend.records.queries import newest_certificates
 from backend.records.versions import current_version, is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen, KitchenArea
 from backend.timeutil import SHANGHAI, as_utc, shanghai_iso, utcnow
