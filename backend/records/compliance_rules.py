@@ -47,8 +47,8 @@ from backend.records.models import (
     SampleLog,
     Supplier,
 )
-from backend.records.queries import newest_certificates
 from backend.records.staff import morning_checks, newest_valid_until, persons_of
+from backend.records.supplier_certificates import newest_certificates
 from backend.records.versions import is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen
 from backend.timeutil import SHANGHAI, as_utc, shanghai_iso

@@ -19,7 +19,6 @@ from backend.records.models import (
     SampleDisposal,
     StaffMember,
     Supplier,
-    SupplierCertificate,
 )
 from backend.records.presenters import EXPIRING_WITHIN, present_records
 from backend.records.versions import current_version, is_current, logical_id, record_versions
@@ -138,13 +137,3 @@ def days_between(date_from: date, date_to: date) -> int:
     """Number of days in an inclusive range."""
     return (date_to - date_from + timedelta(days=1)).days
 
-
-def newest_certificates(supplier_ids: set[int]) -> dict[tuple[int, str], date]:
-    """The end of validity of each supplier's newest certificate of each kind: (supplier, kind) → valid until
-    (current versions only)."""
-    rows = db.session.execute(
-        select(SupplierCertificate.supplier_id, SupplierCertificate.kind, func.max(SupplierCertificate.valid_until))
-        .join(RecordEntry, RecordEntry.id == SupplierCertificate.entry_id)
-        .where(is_current(), SupplierCertificate.supplier_id.in_(supplier_ids))
-        .group_by(SupplierCertificate.supplier_id, SupplierCertificate.kind))
-    return {(supplier_id, kind): valid_until for supplier_id, kind, valid_until in rows}

@@ -44,7 +44,7 @@ from backend.records.models import (
     SupplierCertificate,
     Upload,
 )
-from backend.records.queries import newest_certificates
+from backend.records.supplier_certificates import newest_certificates
 from backend.records.versions import current_version, is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen, KitchenArea
 from backend.timeutil import SHANGHAI, as_utc, shanghai_iso, utcnow
