@@ -165,14 +165,16 @@ def test_clips_made_before_their_table_get_rows_from_their_audit_rows(empty_db_u
                                     ("live.clip_download", {"start": "x"}), ("live.play", {"key": "other"})):
             db.session.add(AuditLog(at=made, action=action, school_id=school.id, target_type="camera",
                                     target_id=camera.id, details=row_details))
+        school_id, camera_id = school.id, camera.id
         db.session.commit()
+        db.session.remove()  # no session may hold a lock on the tables the migrations alter
         upgrade()
         with db.engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT camera_id, school_id, object_key, started_at, ended_at, created_at, "
                                         "url_expires_at FROM recording_clip")).all()
         assert len(rows) == 1
         row = rows[0]
-        assert (row.camera_id, row.school_id, row.object_key) == (camera.id, school.id, key)
+        assert (row.camera_id, row.school_id, row.object_key) == (camera_id, school_id, key)
 
         def utc(value):
             value = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
