@@ -185,6 +185,8 @@ class LedgerRecordOut(RecordRefOut, SampleFields, AccompaniedFields, Disinfectio
     supplier_name = _text()
     received_at = String()
     receiver_name = String()
+    accepted_expired_reason = String(allow_none=True, metadata={
+        "description": "a delivery accepted although a licence of its supplier had expired: why"})
     items = List(Nested(ItemOut))
     dishes = List(Nested(MenuDishOut))
     sample_id = Integer()
@@ -290,6 +292,18 @@ class CompletenessOut(Schema):
     percent = Integer(allow_none=True)
 
 
+class MorningCheckStatusOut(Schema):
+    """The day's morning check (晨检): its status against the deadline and its counts (no names, no health data)."""
+
+    status = String()
+    status_label = String()
+    deadline = String(allow_none=True)
+    checked_at = String(allow_none=True)
+    checked = Integer()
+    passed = Integer()
+    failed = Integer()
+
+
 class TraceOut(Schema):
     """The canteen's day view: its meals with the trace."""
 
@@ -297,6 +311,7 @@ class TraceOut(Schema):
     name = String()
     meals = List(Nested(TraceMealOut))
     completeness = Nested(CompletenessOut)
+    morning_check = Nested(MorningCheckStatusOut)
 
 
 class TraceReceivingOut(RecordRefOut):
