@@ -272,25 +272,25 @@ def median_rps(results: list[LoadResult]) -> float:
     return statistics.median(r.rps for r in results)
 
 
+def _ms_per_request(results: list[LoadResult], seconds: str) -> float:
+    total = sum(getattr(r, seconds) or 0.0 for r in results)
+    done = sum(r.requests - r.errors for r in results)
+    return total * 1000 / done if done else float("nan")
+
+
 def cpu_ms_per_request(results: list[LoadResult]) -> float:
     """The server's CPU milliseconds per successful request over several runs (needs a meter)."""
-    cpu = sum(r.server_cpu_seconds or 0.0 for r in results)
-    done = sum(r.requests - r.errors for r in results)
-    return cpu * 1000 / done if done else float("nan")
+    return _ms_per_request(results, "server_cpu_seconds")
 
 
 def wait_ms_per_request(results: list[LoadResult]) -> float:
     """Milliseconds per successful request the server and its database spent waiting for a core."""
-    wait = sum(r.server_wait_seconds or 0.0 for r in results)
-    done = sum(r.requests - r.errors for r in results)
-    return wait * 1000 / done if done else float("nan")
+    return _ms_per_request(results, "server_wait_seconds")
 
 
 def client_cpu_ms_per_request(results: list[LoadResult]) -> float:
     """The load generator's own CPU milliseconds per successful request over several runs."""
-    cpu = sum(r.client_cpu_seconds or 0.0 for r in results)
-    done = sum(r.requests - r.errors for r in results)
-    return cpu * 1000 / done if done else float("nan")
+    return _ms_per_request(results, "client_cpu_seconds")
 
 
 def print_ratio(name: str, base: str, results: dict[str, list[LoadResult]], target: float) -> float:
