@@ -138,7 +138,7 @@ class Violation(db.Model):
                       # pending ones (no verdict yet) are most of the recent ones, so a page reads a few rows.
                       Index("ix_violation_open_alarm", "id", postgresql_include=["school_id", "kind"],
                             postgresql_where=text(OPEN_ALARM), sqlite_where=text(OPEN_ALARM)),
-                      # A period's violations not closed yet (migration 0026): the 在整改 / 逾期 lists count a
+                      # A period's violations not closed yet (migration 0029): the 在整改 / 逾期 lists count a
                       # province's in a tenth of the rows ix_violation_created_cover holds (most are closed).
                       Index("ix_violation_open_created", "created_at", postgresql_include=OPEN_COVERED,
                             postgresql_where=text(NOT_CLOSED), sqlite_where=text(NOT_CLOSED)))
