@@ -55,14 +55,26 @@ def _pixels(photo: bytes) -> np.ndarray:
         return np.asarray(image)[:, :, ::-1].copy()
 
 
+def _skew(boxes: list[np.ndarray]) -> float:
+    """The page's tilt in radians: the median slope of the boxes' top edges (a phone held a little askew)."""
+    angles = [np.arctan2(b[1, 1] - b[0, 1], b[1, 0] - b[0, 0]) for b in boxes if b[1, 0] - b[0, 0] > 0]
+    return float(np.median(angles)) if angles else 0.0
+
+
 def rows_of(boxes: list[tuple[Any, str, float]]) -> list[Row]:
-    """OCR's text boxes grouped into rows: boxes whose vertical middles fall within half a text height of
-    each other are one row, read left to right; rows top to bottom."""
+    """OCR's text boxes grouped into rows: with the page's tilt undone, boxes whose vertical middles fall within
+    half a text height of each other are one row, read left to right; rows top to bottom."""
+    points = [np.asarray(box, dtype=float) for box, _, _ in boxes]
+    angle = _skew(points)
+    # Rotating every box by -angle about the origin levels the lines: a label and its value, far apart on a
+    # tilted page, share a row again.
+    cos, sin = np.cos(-angle), np.sin(-angle)
     items = []
-    for box, text, score in boxes:
-        points = np.asarray(box, dtype=float)
-        top, bottom = points[:, 1].min(), points[:, 1].max()
-        items.append(((top + bottom) / 2, bottom - top, points[:, 0].min(), str(text), float(score)))
+    for corners, (_, text, score) in zip(points, boxes, strict=True):
+        x = corners[:, 0] * cos - corners[:, 1] * sin
+        y = corners[:, 0] * sin + corners[:, 1] * cos
+        top, bottom = y.min(), y.max()
+        items.append(((top + bottom) / 2, bottom - top, x.min(), str(text), float(score)))
     items.sort(key=lambda item: item[0])
     grouped: list[list[tuple[float, float, float, str, float]]] = []
     for item in items:
@@ -83,6 +95,18 @@ def read_certificate(photo: bytes, kind: str) -> Reading:
     image's bytes. What was not found is ``None`` in the fields; ``fields.found()`` says whether anything was."""
     started = time.perf_counter()
     pixels = _pixels(photo)
-    result, _ = _ocr_engine()(pixels)
-    rows = rows_of(result or [])
-    return Reading(read_fields(kind, rows), rows, time.perf_counter() - started)
+    rows = rows_of(_ocr_engine()(pixels)[0] or [])
+    fields = read_fields(kind, rows)
+    if _missing(fields):
+        # Photographed upside down: each text line is read right side up, but the lines come in reverse order
+        # and labels follow their values. A second reading of the turned photo decides (only for such photos).
+        turned_rows = rows_of(_ocr_engine()(np.ascontiguousarray(pixels[::-1, ::-1]))[0] or [])
+        turned = read_fields(kind, turned_rows)
+        if _missing(turned) < _missing(fields):
+            rows, fields = turned_rows, turned
+    return Reading(fields, rows, time.perf_counter() - started)
+
+
+def _missing(fields: CertificateFields) -> int:
+    """How many of the fields a person needs most (number, holder, end of validity) were not found."""
+    return sum(1 for value in (fields.number, fields.holder, fields.valid_until or fields.long_term) if not value)
