@@ -89,6 +89,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LIVE_RECORD_DIR", None, "folder the media server records into (shared with the workers); "
             "default instance/recordings"),
     Setting("LIVE_RECORDING_RETENTION_DAYS", "15", "days recordings are kept before the purge job removes them"),
+    Setting("LIVE_CLIP_RETENTION_DAYS", "7", "days the MP4 clips cut from recordings for download are kept before the "
+            "purge job removes them"),
     Setting("LIVE_SNAPSHOT_TIMEOUT_SECONDS", "10", "longest wait for a snapshot frame from a camera"),
     Setting("RATELIMIT_LOGIN", "10 per minute", "login attempts per client address"),
     Setting("RATELIMIT_REDEEM", "20 per hour", "invite redemptions per user"),

@@ -30,6 +30,7 @@ from backend.live.models import RecordingSegment
 from backend.patrols.models import PatrolRound
 from backend.records.models import PERSONAL_KINDS, RecordEntry, Upload
 from backend.regulators.models import InspectionRound, SpotCheck, SupervisionOrder
+from backend.risk.models import RiskCard
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School, SchoolClass
 from backend.violations.models import Violation
 
@@ -78,6 +79,12 @@ class Action(StrEnum):
     SUPERVISION_RESPOND = "supervision.respond"
     INSPECT = "inspect"
     PATROL = "patrol"
+    # Risk (backend/risk): a school's cards and uptime; the parents' transparency part; a region's settings;
+    # lifting a card.
+    RISK_READ = "risk.read"
+    RISK_PUBLIC = "risk.public"
+    RISK_SETTINGS = "risk.settings"
+    RISK_CARD_LIFT = "risk.card_lift"
 
 
 ALL_MEMBER_ROLES = frozenset(Role)
@@ -133,6 +140,12 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SUPERVISION_RESPOND: frozenset({Role.PRINCIPAL}),
     Action.INSPECT: frozenset(),
     Action.PATROL: frozenset(),
+    # Cards and uptime: the people who run the kitchen read the school's; parents and the committee read the
+    # transparency part; only the region's regulators set classes and durations, and lift cards.
+    Action.RISK_READ: SCHOOL_STAFF,
+    Action.RISK_PUBLIC: ALL_MEMBER_ROLES,
+    Action.RISK_SETTINGS: frozenset(),
+    Action.RISK_CARD_LIFT: frozenset(),
 }
 
 # Regulators read everything in their region; they change nothing through school routes.
@@ -147,6 +160,8 @@ REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.PATROL,
     # Talking to the kitchen from the wall (喊话): regulators of the region, like the school's principal and staff.
     Action.LIVE_TALK,
+    # Risk classes, card durations and cards of their region (backend/risk).
+    Action.RISK_READ, Action.RISK_PUBLIC, Action.RISK_SETTINGS, Action.RISK_CARD_LIFT,
 })
 
 # What each action is, as a refusal names it: "只有<who>可以<this>".
@@ -185,6 +200,10 @@ ACTION_LABELS: dict[Action, str] = {
     Action.SUPERVISION_RESPOND: "回复监督整改通知",
     Action.INSPECT: "开展检查",
     Action.PATROL: "开展视频巡查",
+    Action.RISK_READ: "查看风险警示和摄像头在线率",
+    Action.RISK_PUBLIC: "查看食安公示",
+    Action.RISK_SETTINGS: "设置风险分级",
+    Action.RISK_CARD_LIFT: "撤销警示牌",
 }
 
 
@@ -507,6 +526,7 @@ SCOPE_RESOLVERS: dict[str, tuple[str, str, Callable[[int], School | Region | Non
     "inspection": ("inspection_id", "检查", _region_of(InspectionRound)),
     "patrol": ("patrol_id", "巡查", _region_of(PatrolRound)),
     "supervision_order": ("order_id", "监督整改通知", _school_by_column(SupervisionOrder)),
+    "risk_card": ("card_id", "警示牌", _school_by_column(RiskCard)),
 }
 
 

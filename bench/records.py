@@ -14,7 +14,6 @@ of the server and its database.
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import sys
@@ -29,6 +28,7 @@ from sqlalchemy import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.api import database_bench_arguments  # noqa: E402
 from bench.loadgen import CpuMeter, interleaved, print_lines, print_ratio, start_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_records_bench"
@@ -160,13 +160,8 @@ def seed_month(env: dict[str, str], days: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=12.0, help="measured seconds per endpoint")
+    parser = database_bench_arguments(__doc__, DEFAULT_URL, seconds=12.0)
     parser.add_argument("--slices", type=int, default=6, help="interleaved slices per endpoint")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the machine has 2 cores)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker, as docker/entrypoint.sh runs")
     parser.add_argument("--days", type=int, default=30)
     args = parser.parse_args()
     if args.database_url.rstrip("/").endswith("/test"):

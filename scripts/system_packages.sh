@@ -7,15 +7,16 @@ set -euo pipefail
 
 # What both need: the demo video (opencv-doc), the media server (nginx with the RTMP module, ffmpeg),
 # envsubst for the media server's config, the libraries opencv-python loads; espeak-ng (with its Mandarin voice
-# cmn) synthesises the canned talk prompts (backend/live/speech.py); Node.js for the mini-program.
-common=(opencv-doc ffmpeg nginx-light libnginx-mod-rtmp gettext-base libgl1 libglib2.0-0 espeak-ng)
+# cmn) synthesises the canned talk prompts (backend/live/speech.py); a CJK font (fonts-wqy-zenhei) draws the
+# Chinese labels on evidence pictures (workers/camera/detection/evidence.py); Node.js for the mini-program.
+common=(opencv-doc ffmpeg nginx-light libnginx-mod-rtmp gettext-base libgl1 libglib2.0-0 espeak-ng fonts-wqy-zenhei)
 # Tests only: the capture tests' RTSP camera (tests/fakes/rtsp_server.py, run by /usr/bin/python3) uses
 # GStreamer's gst-rtsp-server through PyGObject, with filesrc (core), matroskademux and rtph264pay (-good),
 # h264parse (-bad); -base is what those build on. Chromium: the browser tests of /docs (Playwright for Python)
-# and of the web console (Playwright), never a browser download; a CJK font so screenshots are legible.
+# and of the web console (Playwright), never a browser download (the common CJK font makes screenshots legible).
 test_only=(python3 python3-gi gir1.2-gst-rtsp-server-1.0
            gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-           chromium fonts-wqy-zenhei)
+           chromium)
 
 case "${1:-}" in
   demo) wanted=("${common[@]}") ;;

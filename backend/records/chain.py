@@ -48,9 +48,15 @@ def _value(column: Any, value: Any) -> Any:
 
 
 def canonical_row(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A row as a dict of normalised column values."""
+    """A row as a dict of normalised column values.
+
+    Columns a model lists in ``CHAIN_ADDED_COLUMNS`` (added to its table after entries were sealed) count only
+    when set: the entries sealed before they existed hash as they did, and a value set later is hashed.
+    """
+    added = getattr(obj, "CHAIN_ADDED_COLUMNS", frozenset())
     return {column.key: _value(column, getattr(obj, column.key))
-            for column in obj.__table__.columns if column.key not in exclude}
+            for column in obj.__table__.columns
+            if column.key not in exclude and not (column.key in added and getattr(obj, column.key) is None)}
 
 
 def entry_document(entry: RecordEntry, bundle: Bundle) -> dict[str, Any]:

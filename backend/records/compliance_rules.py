@@ -46,9 +46,9 @@ from backend.records.models import (
     RecordEntry,
     SampleLog,
     Supplier,
-    SupplierCertificate,
 )
 from backend.records.staff import morning_checks, newest_valid_until, persons_of
+from backend.records.supplier_certificates import newest_certificates
 from backend.records.versions import is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen
 from backend.timeutil import SHANGHAI, as_utc, shanghai_iso
@@ -194,10 +194,7 @@ def _certificate_rule(day: date, canteen_ids: list[int] | None) -> list[RaisedVi
     supplier_ids = {s for group in in_use.values() for s in group}
     if not supplier_ids:
         return []
-    newest: dict[tuple[int, str], date] = {}
-    for _, certificate in _current(SupplierCertificate, None, SupplierCertificate.supplier_id.in_(supplier_ids)):
-        key = (certificate.supplier_id, certificate.kind)
-        newest[key] = max(newest.get(key, certificate.valid_until), certificate.valid_until)
+    newest = newest_certificates(supplier_ids)
     names = dict(db.session.execute(
         select(logical_id(), Supplier.name).join(Supplier, Supplier.entry_id == RecordEntry.id)
         .where(is_current(), logical_id().in_(supplier_ids))).all())

@@ -85,7 +85,7 @@ def _receiving_rows(entry: RecordEntry, row: Any, ctx: dict[str, Any]) -> Iterat
                _d(item.production_date), item.shelf_life_days or "", _d(item.expiry_date),
                STORAGE_LABELS.get(item.storage, item.storage),
                "" if item.storage_temperature_c is None else item.storage_temperature_c, row.receiver_name,
-               reports, invoices, _amend(entry)]
+               reports, invoices, row.accepted_expired_reason or "", _amend(entry)]
 
 
 def _menu_rows(entry: RecordEntry, row: Any, ctx: dict[str, Any]) -> Iterator[list[Any]]:
@@ -150,7 +150,8 @@ SHEETS: list[tuple[str, str, list[tuple[str, int]], RowBuilder]] = [
     ("进货查验", RecordKind.RECEIVING, [("记录编号", 10), ("收货时间", 17), ("供应商", 24), ("品名", 16), ("类别", 10),
                                     ("批号", 16), ("数量", 9), ("单位", 7), ("生产日期", 12), ("保质期(天)", 10),
                                     ("保质期至", 12), ("贮存条件", 9), ("到货温度(°C)", 12), ("验收人", 10),
-                                    ("检验报告(份)", 12), ("票据(份)", 9), ("更正说明", 24)], _receiving_rows),
+                                    ("检验报告(份)", 12), ("票据(份)", 9), ("证照过期仍接收的理由", 24),
+                                    ("更正说明", 24)], _receiving_rows),
     ("菜单", RecordKind.MENU, [("记录编号", 10), ("日期", 12), ("餐次", 8), ("菜品", 18), ("原料（批号·供应商）", 60),
                              ("更正说明", 24)], _menu_rows),
     ("消毒记录", RecordKind.DISINFECTION, [("记录编号", 10), ("日期", 12), ("餐次", 8), ("对象", 8), ("名称", 16),

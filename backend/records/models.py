@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     Float,
@@ -322,6 +323,10 @@ class ReceivingRecord(db.Model):
     received_at: Mapped[datetime]
     receiver_name: Mapped[str] = mapped_column(String(50))
     remarks: Mapped[str | None] = mapped_column(Text)
+    # Why the goods were accepted although a licence of the supplier had expired on the day (none otherwise).
+    accepted_expired_reason: Mapped[str | None] = mapped_column(Text)
+
+    CHAIN_ADDED_COLUMNS = frozenset({"accepted_expired_reason"})
 
 
 class ReceivingItem(db.Model):
@@ -570,3 +575,22 @@ if not event.contains(Session, "before_flush", _refuse_changes):
     event.listen(Session, "before_flush", _refuse_changes)
     event.listen(Session, "after_commit", _forget_new_entries)
     event.listen(Session, "after_rollback", _forget_new_entries)
+
+
+class CertificateReading(db.Model):
+    """What OCR read from a certificate photo (the suggestion), and what the person confirmed when the record
+    was saved: both are kept, so how often readings are right (and where they go wrong) can be measured."""
+
+    __tablename__ = "certificate_reading"
+
+    id: Mapped[IntPK]
+    upload_id: Mapped[int] = mapped_column(ForeignKey("upload.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    suggested: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)
+    read_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[DefaultNow]
+    # Set when a record is saved from this reading: the fields as confirmed, and the record version.
+    confirmed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -166,6 +166,7 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
             supplier_name = getattr(suppliers.get(row.supplier_id), "name", None)
             data.update(supplier_id=row.supplier_id, supplier_name=supplier_name,
                         received_at=shanghai_iso(row.received_at), receiver_name=row.receiver_name, remarks=row.remarks,
+                        accepted_expired_reason=row.accepted_expired_reason,
                         items=[present_item(i) for i in bundle.items.get(entry.id, [])])
         elif kind == RecordKind.MENU:
             data.update(service_date=show_date(row.service_date), meal=row.meal, meal_label=MEAL_LABELS[row.meal],

@@ -136,3 +136,4 @@ def count_by_kind(canteen_id: int, date_from: date, date_to: date) -> dict[str, 
 def days_between(date_from: date, date_to: date) -> int:
     """Number of days in an inclusive range."""
     return (date_to - date_from + timedelta(days=1)).days
+

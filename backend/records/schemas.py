@@ -11,6 +11,7 @@ from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, pre_load, validates_schema
 
 from backend.fields import Date, DateTime, Id, Integer, String
+from backend.records.certificate_fields import READABLE_KINDS
 from backend.records.idempotency import HEADER, parse_key
 from backend.records.models import (
     CertificateKind,
@@ -73,6 +74,9 @@ class CertificateIn(Schema):
     valid_from = Date(load_default=None, allow_none=True)
     valid_until = Date(required=True)
     scan_upload_ids = _uploads(1, 5)
+    reading_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "由照片识别（POST /uploads/{upload_id}/certificate-reading）预填时，识别结果的 id："
+                       "识别建议与最终确认的内容都会保存"})
 
 
 class ReceivingItemIn(Schema):
@@ -102,6 +106,8 @@ class ReceivingIn(Schema):
     items = List(Nested(ReceivingItemIn), required=True, validate=Length(1, 100))
     inspection_report_upload_ids = _uploads(0, 10)
     invoice_upload_ids = _uploads(0, 10)
+    accepted_expired_reason = String(load_default=None, allow_none=True, validate=Length(4, 200), metadata={
+        "description": "供应商的证照在到货当天已过期时必填：为何仍接收（否则以 supplier_certificate_expired 拒绝）"})
 
 
 class DishIn(Schema):
@@ -227,6 +233,36 @@ class UploadIn(Schema):
 
     file = File(required=True)
     canteen_id = Id(required=True)
+
+
+class CertificateReadingIn(Schema):
+    """Which kind of certificate the photo shows."""
+
+    kind = String(required=True, validate=OneOf(list(READABLE_KINDS)), metadata={
+        "description": "business_licence 营业执照, food_business_licence 食品经营许可证, "
+                       "food_production_licence 食品生产许可证, health_certificate 健康证明"})
+
+
+class CertificateFieldsOut(Schema):
+    """The fields read from the photo (null where nothing was found), for the person to check."""
+
+    number = String(allow_none=True)
+    holder = String(allow_none=True)
+    valid_from = String(allow_none=True, metadata={"description": "YYYY-MM-DD"})
+    valid_until = String(allow_none=True, metadata={"description": "YYYY-MM-DD"})
+    issuer = String(allow_none=True)
+    long_term = Boolean(metadata={"description": "有效期为“长期”"})
+    scores = Dict(keys=String(), values=Float(), metadata={"description": "每个字段的识别置信度（0–1）"})
+
+
+class CertificateReadingOut(Schema):
+    """A reading: save the record with ``reading_id`` so what was confirmed is kept beside the suggestion."""
+
+    id = Integer(required=True)
+    upload_id = Integer(required=True)
+    kind = String(required=True)
+    suggested = Nested(CertificateFieldsOut, required=True)
+    seconds = Float(required=True, metadata={"description": "识别耗时（秒）"})
 
 
 class IdempotencyHeader(Schema):

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from backend.errors import ApiError, not_found
 from backend.extensions import db
 from backend.permissions import Action, Principal, require
-from backend.records import idempotency
+from backend.records import certificate_readings, idempotency
 from backend.records.chain import lock_head, seal_entry, start_entry
 from backend.records.idempotency import actor_id
 from backend.records.models import (
+    CERTIFICATE_LABELS,
     FRESH_PRODUCE,
     KIND_LABELS,
     AccompaniedMeal,
@@ -43,6 +44,7 @@ from backend.records.models import (
     SupplierCertificate,
     Upload,
 )
+from backend.records.supplier_certificates import newest_certificates
 from backend.records.versions import current_version, is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen, KitchenArea
 from backend.timeutil import SHANGHAI, as_utc, shanghai_iso, utcnow
@@ -209,12 +211,21 @@ def _prepare_certificate(canteen: Canteen, values: dict[str, Any], now: datetime
     if values.get("valid_from") and values["valid_from"] > values["valid_until"]:
         raise _fail(422, "validity_reversed", "有效期起始日期不能晚于截止日期", field="valid_from")
     scans = _uploads(canteen, values["scan_upload_ids"], DOCUMENT_TYPES, "scan_upload_ids")
+    reading = (certificate_readings.reading_for_record(values["reading_id"], canteen, values["kind"],
+                                                       values["scan_upload_ids"])
+               if values.get("reading_id") else None)
 
     def build(entry: RecordEntry) -> None:
+        number = values["number"].strip()
         db.session.add(SupplierCertificate(entry_id=entry.id, supplier_id=supplier.record_id, kind=values["kind"],
-                                      number=values["number"].strip(), issuer=values.get("issuer"),
+                                      number=number, issuer=values.get("issuer"),
                                       valid_from=values.get("valid_from"), valid_until=values["valid_until"]))
         _attach(entry, "scan", scans)
+        if reading is not None:
+            certificate_readings.confirm(reading, entry, {
+                "number": number, "holder": db.session.get(Supplier, supplier.id).name,
+                "valid_from": values.get("valid_from"), "valid_until": values["valid_until"],
+                "issuer": values.get("issuer")}, now)
 
     return Prepared(shanghai_date(now), build)
 
@@ -272,12 +283,14 @@ def _items_in_use(logical_ids: set[int]) -> set[int]:
 def _prepare_receiving(canteen: Canteen, values: dict[str, Any], now: datetime,
                        amend: RecordEntry | None) -> Prepared:
     rules = RuleBreaches()
+    supplier: RecordEntry | None = None
     with rules.check():
         supplier = _supplier(canteen, values["supplier_id"])
     received_at = as_utc(values["received_at"])
     with rules.check():
         _not_future(received_at, now, "received_at")
     received_on = shanghai_date(received_at)
+    accepted_expired = _accepted_expired_reason(supplier, received_on, values.get("accepted_expired_reason"), rules)
     items = values["items"]
     expiries = [_check_item(item, line, received_on, rules) for line, item in enumerate(items, start=1)]
     previous_ids: set[int] = set()
@@ -304,7 +317,8 @@ def _prepare_receiving(canteen: Canteen, values: dict[str, Any], now: datetime,
 
     def build(entry: RecordEntry) -> None:
         db.session.add(ReceivingRecord(entry_id=entry.id, supplier_id=supplier.record_id, received_at=received_at,
-                                       receiver_name=values["receiver_name"], remarks=values.get("remarks")))
+                                       receiver_name=values["receiver_name"], remarks=values.get("remarks"),
+                                       accepted_expired_reason=accepted_expired))
         for line, (item, expiry) in enumerate(zip(items, expiries, strict=True), start=1):
             db.session.add(ReceivingItem(
                 entry_id=entry.id, line_no=line, origin_item_id=item.get("item_id"), ingredient=item["ingredient"],
@@ -316,6 +330,27 @@ def _prepare_receiving(canteen: Canteen, values: dict[str, Any], now: datetime,
         _attach(entry, "invoice", invoices)
 
     return Prepared(received_on, build, check_locked)
+
+
+def _accepted_expired_reason(supplier: RecordEntry | None, received_on: date, reason: str | None,
+                             rules: RuleBreaches) -> str | None:
+    """The reason for accepting goods from a supplier with a licence expired on the day, which such a delivery
+    must give (else a broken rule naming the licences, at the door rather than in the next rules run); ``None``
+    when every licence was valid."""
+    if supplier is None:
+        return None
+    expired = sorted((until, kind) for (_, kind), until in newest_certificates({supplier.record_id}).items()
+                     if until < received_on)
+    if not expired:
+        return None
+    if reason and reason.strip():
+        return reason.strip()
+    name = db.session.get(Supplier, supplier.id).name
+    listed = "、".join(f"{CERTIFICATE_LABELS.get(kind, kind)}（{until.isoformat()} 到期）" for until, kind in expired)
+    rules.add(_fail(422, "supplier_certificate_expired",
+                    f"供应商「{name}」的{listed}已过期：请拒收，或填写仍然接收的理由", field="accepted_expired_reason",
+                    certificates=[{"kind": kind, "valid_until": until.isoformat()} for until, kind in expired]))
+    return None
 
 
 def _float(value: Any) -> float | None:

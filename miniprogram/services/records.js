@@ -89,8 +89,18 @@ function photos(files, role) {
     .map((f) => f.url)), []);
 }
 
+/**
+ * Read a certificate photo (an upload of the canteen) as `kind`: resolves with the suggested fields
+ * ({id, suggested: {number, holder, valid_from, valid_until, issuer, long_term, scores}}); rejects with
+ * `certificate_unreadable` when the photo shows nothing of that kind. Reading again creates nothing twice.
+ */
+function readCertificate(uploadId, kind) {
+  return http.post(`/uploads/${uploadId}/certificate-reading`, { kind }, { silent: true });
+}
+
 module.exports = {
   day,
+  readCertificate,
   create,
   list,
   mealSummaries,

@@ -6,6 +6,7 @@ did not, and owe it from their first meal window on, like any other record."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -65,6 +66,27 @@ def test_complete_incomplete_and_other_school(client, as_user, manager, traced, 
     # School 2's canteen counts only in its own and the county's scope.
     assert _today(client, other, "school_id=2") == {"date": day, "complete": 0, "total": 1, "percent": 0}
     assert _today(client, regulator, "region_id=3") == {"date": day, "complete": 1, "total": 3, "percent": 33}
+
+
+def test_export_carries_the_records_figures_of_stats(client, as_user, manager, traced, late):
+    """The 总览's Excel export (概况) shows 今日台账完整率 as /stats counts it, for a school and a region."""
+    from openpyxl import load_workbook
+
+    _lunch_only()
+    manager.disinfection(today(), "lunch")
+    manager.sample(traced["dishes"]["红烧肉"], utcnow() - timedelta(minutes=1))
+    manager.sample(traced["dishes"]["米饭"], utcnow() - timedelta(minutes=1))
+    day = today().isoformat()
+    for who, query in (("demo-principal-1", "school_id=1"), ("demo-regulator", "region_id=3")):
+        headers = as_user(who)
+        figure = _today(client, headers, query)
+        assert 0 < figure["complete"] < figure["total"]  # a figure that tells complete from incomplete
+        response = client.get(f"/api/v1/stats/export?{query}", headers=headers)
+        assert response.status_code == 200
+        summary = {row[0]: row[1] for row in
+                   load_workbook(io.BytesIO(response.data))["概况"].iter_rows(min_row=2, values_only=True)}
+        assert summary[f"今日台账完整率（{day}）"] == f"{figure['percent']}%"
+        assert summary["台账齐全食堂 / 食堂"] == f"{figure['complete']} / {figure['total']}"
 
 
 def test_pending_records_are_not_missing(client, as_user, manager, traced, monkeypatch, morning_checked):

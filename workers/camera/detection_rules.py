@@ -111,11 +111,13 @@ def observe(sample: SampleResult, settings: CameraSettings, at: datetime,
             frame_size: tuple[int, int] | None) -> dict[str, Observation]:
     """One observation per enabled kind for this sample."""
     working = is_open(settings.work_hours, at)
-    observations = {kind: _health_observation(kind, sample, working)
+    observations = {kind: _health_observation(kind, sample)
                     for kind in HEALTH_KINDS if kind in settings.enabled_kinds}
     model_kinds = [k for k in settings.enabled_kinds if k not in HEALTH_KINDS]
-    if sample.skip_reason and sample.skip_reason.startswith("quality:"):
-        # The picture itself is unusable: the models could not tell anything.
+    if (sample.skip_reason and sample.skip_reason.startswith("quality:")) or sample.quality.repeated:
+        # The picture itself is unusable: the models could not tell anything. A picture that repeats the
+        # last one is no second sighting either: a stream that is freezing would otherwise confirm its last
+        # picture's people before it is found frozen.
         observations.update({kind: Observation(None) for kind in model_kinds})
         return observations
     size = frame_size or (1, 1)
@@ -124,7 +126,7 @@ def observe(sample: SampleResult, settings: CameraSettings, at: datetime,
     return observations
 
 
-def _health_observation(kind: str, sample: SampleResult, working: bool) -> Observation:
+def _health_observation(kind: str, sample: SampleResult) -> Observation:
     """What the quality diagnosis says about a camera-health kind (offline, blurred, occluded)."""
     problems = sample.quality.problems
     if kind == "camera_offline":
@@ -133,8 +135,9 @@ def _health_observation(kind: str, sample: SampleResult, working: bool) -> Obser
         cause = ["blurred"] if QualityProblem.BLURRED in problems else []
     else:
         cause = ["occluded"] if QualityProblem.OCCLUDED in problems else []
-        # A kitchen is lit while people work: a black picture then means a covered lens.
-        if not cause and working and QualityProblem.TOO_DARK in problems:
+        # Too dark is only diagnosed when light is expected (work hours, or an hour this camera is normally
+        # lit): a black picture then means a covered lens or lights that failed, at any hour.
+        if not cause and QualityProblem.TOO_DARK in problems:
             cause = ["too_dark"]
     if not cause:
         return Observation(False, None, [], {})

@@ -13,10 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from backend.timeutil import SHANGHAI
 from backend.timewindows import is_open
 from workers.camera import camera_health, detection_rules
 from workers.camera.detection import CameraState, Detector, SampleResult, analyse_sample
 from workers.camera.tuning import CameraSettings
+
+#: Health statuses whose pictures raise no AI violation (the picture is gone, stale, covered or black).
+UNUSABLE_HEALTH: frozenset[str] = frozenset({"offline", "frozen", "occluded", "too_dark"})
 
 #: Chooses the detectors for a sample from the camera settings and whether the kitchen is working.
 DetectorPlan = Callable[[CameraSettings, bool], Sequence[Detector]]
@@ -56,9 +60,16 @@ def process_sample(frame: np.ndarray | None, at: float, settings: CameraSettings
     moment = datetime.fromtimestamp(at, UTC)
     working = is_open(settings.work_hours, moment)
     detectors = plan(settings, working)
-    result = analyse_sample(frame, engine_state, settings.pipeline, detectors, now=at)
+    # The camera's normal picture is learnt per local hour: a kitchen dark at 23:00 every night is normal.
+    hour = moment.astimezone(SHANGHAI).hour
+    result = analyse_sample(frame, engine_state, settings.pipeline, detectors, now=at, hour=hour,
+                            expect_lit=working)
     change = camera_health.update(rule_state.setdefault("health", {}), health_status, result.quality)
     status = change.to_status if change else health_status
+    if status in UNUSABLE_HEALTH and not (result.skip_reason or "").startswith("quality:"):
+        # The camera is judged unusable until enough good samples say otherwise: what the models saw in this
+        # picture raises nothing (the rules read a quality skip as "could not tell").
+        result.skip_reason = f"quality:health_{status}"
     size = (frame.shape[1], frame.shape[0]) if frame is not None else None
     observations = detection_rules.observe(result, settings, moment, size)
     events = detection_rules.apply(rule_state, settings, observations, at)

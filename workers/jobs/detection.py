@@ -48,7 +48,7 @@ STALE_AFTER_MIN_SECONDS = 60
 FILE_OFFSET_SECONDS = 17.0
 
 PROBLEM_LABELS = {"offline": "无法获取画面", "frozen": "画面冻结", "blurred": "画面模糊",
-                  "occluded": "画面被遮挡", "too_dark": "工作时间画面全黑"}
+                  "occluded": "画面被遮挡", "too_dark": "应有照明时画面全黑"}
 
 
 def ensure_monitors(camera_ids: list[int]) -> None:

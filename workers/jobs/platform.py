@@ -53,6 +53,13 @@ def purge_recordings(scheduled_for: datetime) -> dict[str, Any]:
     return {"removed": purge(as_utc(scheduled_for))}
 
 
+def purge_live_clips(scheduled_for: datetime) -> dict[str, Any]:
+    """Delete the MP4 clips cut from recordings once LIVE_CLIP_RETENTION_DAYS have passed (audited)."""
+    from backend.live.jobs import purge_clips
+
+    return {"removed": purge_clips(as_utc(scheduled_for))}
+
+
 def ingest_recordings(scheduled_for: datetime) -> dict[str, Any]:
     """Move the media server's finished recording segments into the object store and index them."""
     from backend.live.jobs import ingest_recordings as ingest
@@ -65,3 +72,18 @@ def close_idle_live_sessions(scheduled_for: datetime) -> dict[str, Any]:
     from backend.live.jobs import close_idle_sessions
 
     return {"closed": close_idle_sessions(as_utc(scheduled_for))}
+
+
+def issue_risk_cards(scheduled_for: datetime) -> dict[str, Any]:
+    """Yellow and red cards earned by overdue class-1 and class-2 problems (idempotent per card)."""
+    from backend.risk.cards import issue_cards
+
+    return issue_cards(as_utc(scheduled_for))
+
+
+def raise_camera_outages(scheduled_for: datetime) -> dict[str, Any]:
+    """Kitchen cameras offline in meal hours: one class-1 violation per outage."""
+    from backend.risk.camera_outages import raise_meal_outages
+
+    raised = raise_meal_outages(as_utc(scheduled_for))
+    return {"violations": len(raised), "created": sum(1 for r in raised if r.created)}

@@ -2418,185 +2418,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/canteens/{canteen_id}/health-certificates": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * 健康证列表
-         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
-         */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string | null;
-                    limit?: number;
-                    from?: string | null;
-                    to?: string | null;
-                    staff_id?: number | null;
-                    status?: "valid" | "expiring" | "expired" | null;
-                };
-                header?: never;
-                path: {
-                    canteen_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Successful response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description 请先登录 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 没有权限执行此操作 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Validation error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        /**
-         * 登记健康证
-         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
-                    "Idempotency-Key": string;
-                };
-                path: {
-                    canteen_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": components["schemas"]["HealthCertificateIn"];
-                };
-            };
-            responses: {
-                /** @description Successful response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description 请求格式不正确 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 请先登录 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 没有权限执行此操作 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 数据冲突，请刷新后重试 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 上传内容超过大小限制 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Validation error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/canteens/{canteen_id}/ledger": {
         parameters: {
             query?: never;
@@ -2630,7 +2451,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["LedgerOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -2774,183 +2595,6 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": components["schemas"]["MenuIn"];
-                };
-            };
-            responses: {
-                /** @description Successful response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description 请求格式不正确 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 请先登录 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 没有权限执行此操作 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 数据冲突，请刷新后重试 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 上传内容超过大小限制 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Validation error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/canteens/{canteen_id}/morning-checks": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * 晨检记录列表
-         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
-         */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string | null;
-                    limit?: number;
-                    from?: string | null;
-                    to?: string | null;
-                };
-                header?: never;
-                path: {
-                    canteen_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Successful response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description 请先登录 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 没有权限执行此操作 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Validation error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        /**
-         * 登记晨检记录
-         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
-                    "Idempotency-Key": string;
-                };
-                path: {
-                    canteen_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": components["schemas"]["MorningCheckIn"];
                 };
             };
             responses: {
@@ -3639,185 +3283,6 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": components["schemas"]["SampleIn"];
-                };
-            };
-            responses: {
-                /** @description Successful response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description 请求格式不正确 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 请先登录 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 没有权限执行此操作 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 数据冲突，请刷新后重试 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 上传内容超过大小限制 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Validation error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/canteens/{canteen_id}/staff": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * 从业人员列表
-         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
-         */
-        get: {
-            parameters: {
-                query?: {
-                    cursor?: string | null;
-                    limit?: number;
-                    from?: string | null;
-                    to?: string | null;
-                    q?: string | null;
-                    active?: boolean | null;
-                };
-                header?: never;
-                path: {
-                    canteen_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Successful response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description 请先登录 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 没有权限执行此操作 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Validation error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        /**
-         * 登记从业人员
-         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
-                    "Idempotency-Key": string;
-                };
-                path: {
-                    canteen_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": components["schemas"]["StaffIn"];
                 };
             };
             responses: {
@@ -7412,10 +6877,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * One record: its current version, every earlier version and why each was corrected.
-         * @description Records of people (staff, health certificates, morning checks) only for the school's staff and regulators.
-         */
+        /** One record: its current version, every earlier version and why each was corrected. */
         get: {
             parameters: {
                 query?: never;
@@ -7651,7 +7113,7 @@ export interface paths {
                 query?: {
                     state?: "pending" | "reviewed" | "all";
                     camera_id?: number | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
                     before_id?: number | null;
                     limit?: number;
                     school_id?: number | null;
@@ -8466,86 +7928,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/regions/{region_id}/unreported": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * 未报送: the region's canteens missing a required record of a day (``day``, default today) after its deadline.
-         * @description Required: the morning check (晨检) before the first meal window, and per meal its menu (by the window's
-         *     start), a sample of every dish (by the window's end) and tableware disinfection (two hours after).
-         */
-        get: {
-            parameters: {
-                query?: {
-                    day?: string | null;
-                };
-                header?: never;
-                path: {
-                    region_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Successful response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description 请先登录 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description 没有权限执行此操作 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Validation error */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/regions/{region_id}/violations": {
         parameters: {
             query?: never;
@@ -8560,7 +7942,7 @@ export interface paths {
                     before_id?: number | null;
                     limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
                     source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
                     overdue?: boolean | null;
                     state?: "in_progress" | "rectified" | "dismissed" | null;
@@ -8941,7 +8323,7 @@ export interface paths {
                 query?: {
                     state?: "pending" | "reviewed" | "all";
                     camera_id?: number | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
                     before_id?: number | null;
                     limit?: number;
                 };
@@ -10505,7 +9887,7 @@ export interface paths {
                     before_id?: number | null;
                     limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
                     source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
                     overdue?: boolean | null;
                     state?: "in_progress" | "rectified" | "dismissed" | null;
@@ -11609,6 +10991,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/violations/{violation_id}/escalate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The principal hands the problem to the region's regulators (上报监管部门), who review it from then on. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    violation_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["EscalateIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ViolationDetailOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/violations/{violation_id}/rectifications": {
         parameters: {
             query?: never;
@@ -12510,6 +11997,10 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        AmendmentOut: {
+            amends_version_id: number;
+            reason: string | null;
+        };
         AreaIn: {
             /** @enum {string} */
             kind: "hot_kitchen" | "prep" | "cold_room" | "storage" | "washing" | "sample_room" | "dining";
@@ -12762,6 +12253,11 @@ export interface components {
             /** @default null */
             summary: string | null;
         };
+        CompletenessOut: {
+            complete: number;
+            meals: number;
+            percent: number | null;
+        };
         ConsoleTicketConfirmIn: {
             scene: string;
         };
@@ -12879,8 +12375,19 @@ export interface components {
             /** @default null */
             temperature_c: number | null;
         };
+        DisinfectionStatusOut: {
+            deadline: string;
+            records: components["schemas"]["TraceDisinfectionRecordOut"][];
+            status: string;
+            status_label: string;
+        };
         DismissIn: {
             reason: string;
+        };
+        DisposalBriefOut: {
+            disposed_at?: string;
+            disposer_name?: string;
+            id?: number;
         };
         Error: {
             error: {
@@ -12890,6 +12397,9 @@ export interface components {
                 /** @description for the user, Simplified Chinese */
                 message: string;
             };
+        };
+        EscalateIn: {
+            reason: string;
         };
         EventOut: {
             action?: string;
@@ -12906,6 +12416,19 @@ export interface components {
         EvidenceOut: {
             image?: string | null;
             photos?: string[];
+        };
+        FileOut: {
+            /** @description image/jpeg, image/png, image/webp or application/pdf */
+            content_type: string;
+            height: number | null;
+            /** @description a PDF's page count */
+            pages: number | null;
+            sha256: string;
+            size: number;
+            upload_id: number;
+            url: string;
+            url_expires_at: string;
+            width: number | null;
         };
         FindingCreatedOut: {
             canteen_id?: number;
@@ -12931,7 +12454,7 @@ export interface components {
              * @default null
              * @enum {string|null}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
             /** @default true */
             open_violation: boolean;
             photos?: string[];
@@ -12968,19 +12491,6 @@ export interface components {
                 /** @description for the user, Simplified Chinese */
                 message: string;
             };
-        };
-        HealthCertificateIn: {
-            issuer: string;
-            number: string;
-            scan_upload_ids: number[];
-            staff_id: number;
-            /**
-             * Format: date
-             * @default null
-             */
-            valid_from: string | null;
-            /** Format: date */
-            valid_until: string;
         };
         HealthMarkOut: {
             /** Format: date-time */
@@ -13043,6 +12553,22 @@ export interface components {
             short_code?: string;
             uses?: number;
         };
+        ItemOut: {
+            batch?: string;
+            category?: string;
+            category_label?: string;
+            expiry_date?: string | null;
+            ingredient?: string;
+            item_id: number;
+            line_no?: number;
+            production_date?: string | null;
+            quantity?: number;
+            shelf_life_days?: number | null;
+            storage?: string;
+            storage_label?: string;
+            storage_temperature_c?: number | null;
+            unit?: string;
+        };
         KindBucketOut: {
             dismissed?: number;
             found?: number;
@@ -13065,6 +12591,96 @@ export interface components {
         KindOut: {
             kind?: string;
             label?: string;
+        };
+        LedgerOut: {
+            /** @description how many of the day's records are corrections */
+            amendments: number;
+            canteen_id: number;
+            canteen_name: string;
+            /** @description by supplier id: the certificates of every supplier the day names */
+            certificates: {
+                [key: string]: components["schemas"]["LedgerRecordOut"][];
+            };
+            date: string;
+            generated_at: string;
+            /** @description by receiving id (the trace's ingredients name them) */
+            receivings: {
+                [key: string]: components["schemas"]["TraceReceivingOut"];
+            };
+            /** @description by kind: receiving, menu, sample, sample_disposal, disinfection, accompanied_meal */
+            records: {
+                [key: string]: components["schemas"]["LedgerRecordOut"][];
+            };
+            school_id: number;
+            school_name: string;
+            /** @description by supplier id */
+            suppliers: {
+                [key: string]: components["schemas"]["TraceSupplierOut"];
+            };
+            trace: components["schemas"]["TraceOut"];
+        };
+        LedgerRecordOut: {
+            /** @description set when the record is a correction */
+            amendment: components["schemas"]["AmendmentOut"] | null;
+            area_id?: number | null;
+            canteen_id: number;
+            companion_name?: string;
+            companion_role?: string;
+            companion_role_label?: string;
+            concentration_mg_l?: number | null;
+            created_at: string;
+            created_by_id: number | null;
+            dish_name?: string;
+            dishes?: components["schemas"]["MenuDishOut"][];
+            disposal?: components["schemas"]["DisposalBriefOut"] | null;
+            disposed_at?: string;
+            disposer_name?: string;
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            fridge_temperature_c?: number;
+            hash: string;
+            id: number;
+            issuer?: string | null;
+            item_count?: number | null;
+            items?: components["schemas"]["ItemOut"][];
+            keep_until?: string;
+            kind: string;
+            kind_label: string;
+            meal?: string;
+            meal_label?: string;
+            menu_id?: number | null;
+            method?: string;
+            method_label?: string;
+            minutes?: number | null;
+            number?: string;
+            operator_name?: string;
+            performed_at?: string;
+            rating?: number;
+            received_at?: string;
+            receiver_name?: string;
+            record_date: string | null;
+            remarks?: string | null;
+            sample_id?: number;
+            sampled_at?: string;
+            sampler_name?: string;
+            sealed?: boolean;
+            seq: number;
+            service_date?: string | null;
+            /** @description valid, expiring (within 30 days) or expired */
+            status?: string;
+            status_label?: string;
+            supplier_id?: number;
+            supplier_name?: string | null;
+            target?: string;
+            target_label?: string;
+            target_name?: string | null;
+            temperature_c?: number | null;
+            valid_from?: string | null;
+            valid_until?: string;
+            version_id: number;
+            weight_g?: number;
         };
         LobbyCameraOut: {
             area_id?: number;
@@ -13092,6 +12708,11 @@ export interface components {
             expires_at?: string;
             token?: string;
             user?: components["schemas"]["UserOut"];
+        };
+        MealWindowOut: {
+            end: string;
+            scheduled: boolean;
+            start: string;
         };
         MealWindowSchema: {
             end: string;
@@ -13124,6 +12745,12 @@ export interface components {
             status?: string;
             user_id?: number;
         };
+        MenuDishOut: {
+            category: string | null;
+            dish_id: number;
+            ingredients: components["schemas"]["MenuIngredientOut"][];
+            name: string;
+        };
         MenuIn: {
             dishes: components["schemas"]["DishIn"][];
             /** @enum {string} */
@@ -13133,31 +12760,10 @@ export interface components {
             /** Format: date */
             service_date: string;
         };
-        MorningCheckIn: {
-            /** Format: date */
-            check_date: string;
-            /**
-             * Format: date-time
-             * @default null
-             */
-            checked_at: string | null;
-            checker_name: string;
-            persons: components["schemas"]["MorningCheckPersonIn"][];
-            /** @default null */
-            remarks: string | null;
-        };
-        MorningCheckPersonIn: {
-            hands_ok: boolean;
-            /** @default null */
-            remarks: string | null;
-            /**
-             * @default null
-             * @enum {string|null}
-             */
-            result: "pass" | "fail" | null;
-            staff_id: number;
-            symptoms?: ("fever" | "diarrhoea" | "vomiting" | "jaundice" | "sore_throat" | "cough" | "skin_wound" | "skin_disease")[];
-            temperature_c: number;
+        MenuIngredientOut: {
+            batch?: string | null;
+            ingredient?: string | null;
+            item_id?: number;
         };
         MyReportOut: {
             canteen_id?: number;
@@ -13198,7 +12804,7 @@ export interface components {
             title?: string;
         };
         NoticeSettingsIn: {
-            published_kinds: ("no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported")[];
+            published_kinds: ("no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported")[];
         };
         NoticeSettingsOut: {
             customised?: boolean;
@@ -13287,7 +12893,7 @@ export interface components {
              * @default null
              * @enum {string|null}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
             /** @default true */
             open_violation: boolean;
             /** @enum {string} */
@@ -13573,7 +13179,7 @@ export interface components {
              * @default reported
              * @enum {string}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported";
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported";
             photos?: string[];
             /** @default null */
             title: string | null;
@@ -13658,6 +13264,14 @@ export interface components {
             sampler_name: string;
             sealed: boolean;
             weight_g: number;
+        };
+        SamplesStatusOut: {
+            deadline: string;
+            missing_dishes: string[];
+            required: number;
+            status: string;
+            status_label: string;
+            taken: number;
         };
         SchoolClassIn: {
             name: string;
@@ -13755,14 +13369,6 @@ export interface components {
             sample_size?: number;
             school_kind?: string | null;
             seed?: string;
-        };
-        StaffIn: {
-            /** @default true */
-            active: boolean;
-            name: string;
-            /** @default null */
-            phone: string | null;
-            post: string;
         };
         StartIn: {
             /** @default null */
@@ -13903,6 +13509,150 @@ export interface components {
             /** Format: date-time */
             start?: string;
             violations?: components["schemas"]["ViolationMarkOut"][];
+        };
+        TraceAccompaniedOut: {
+            companion_name?: string;
+            companion_role?: string;
+            companion_role_label?: string;
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files?: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            id: number;
+            meal?: string;
+            meal_label?: string;
+            rating?: number;
+            remarks?: string | null;
+            service_date?: string | null;
+            version_id: number;
+        };
+        TraceCertificateOut: {
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files?: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            id: number;
+            issuer?: string | null;
+            kind?: string;
+            kind_label?: string;
+            number?: string;
+            /** @description valid, expiring (within 30 days) or expired */
+            status?: string;
+            status_label?: string;
+            supplier_id?: number;
+            valid_from?: string | null;
+            valid_until?: string;
+            version_id: number;
+        };
+        TraceDishOut: {
+            category: string | null;
+            dish_id: number;
+            ingredients: components["schemas"]["TraceIngredientOut"][];
+            name: string;
+            sample: components["schemas"]["TraceSampleOut"] | null;
+            traceable: boolean;
+        };
+        TraceDisinfectionRecordOut: {
+            concentration_mg_l?: number | null;
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files?: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            id: number;
+            item_count?: number | null;
+            method?: string;
+            method_label?: string;
+            minutes?: number | null;
+            operator_name?: string;
+            performed_at?: string;
+            target?: string;
+            target_label?: string;
+            target_name?: string | null;
+            temperature_c?: number | null;
+            version_id: number;
+        };
+        TraceIngredientOut: {
+            batch?: string;
+            category?: string;
+            category_label?: string;
+            /** @description valid, expiring, expired or missing */
+            certificate_status?: string;
+            expiry_date?: string | null;
+            ingredient?: string;
+            item_id: number;
+            line_no?: number;
+            missing: boolean;
+            production_date?: string | null;
+            quantity?: number;
+            receiving_id?: number;
+            shelf_life_days?: number | null;
+            storage?: string;
+            storage_label?: string;
+            storage_temperature_c?: number | null;
+            supplier_id?: number;
+            unit?: string;
+        };
+        TraceMealOut: {
+            accompanied_meals: components["schemas"]["TraceAccompaniedOut"][];
+            complete: boolean;
+            disinfection: components["schemas"]["DisinfectionStatusOut"];
+            meal: string;
+            meal_label: string;
+            menu: components["schemas"]["TraceMenuOut"] | null;
+            menu_status: string;
+            samples: components["schemas"]["SamplesStatusOut"];
+            window: components["schemas"]["MealWindowOut"];
+        };
+        TraceMenuOut: {
+            amendment: components["schemas"]["AmendmentOut"] | null;
+            dishes: components["schemas"]["TraceDishOut"][];
+            id: number;
+            remarks: string | null;
+            version_id: number;
+        };
+        TraceOut: {
+            completeness: components["schemas"]["CompletenessOut"];
+            id: number;
+            meals: components["schemas"]["TraceMealOut"][];
+            name: string;
+        };
+        TraceReceivingOut: {
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            id: number;
+            received_at: string;
+            receiver_name: string;
+            supplier_id: number;
+            version_id: number;
+        };
+        TraceSampleOut: {
+            dish_name?: string;
+            disposal?: components["schemas"]["DisposalBriefOut"] | null;
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files?: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            fridge_temperature_c?: number;
+            id: number;
+            keep_until?: string;
+            meal?: string;
+            meal_label?: string;
+            menu_id?: number | null;
+            sampled_at?: string;
+            sampler_name?: string;
+            sealed?: boolean;
+            service_date?: string | null;
+            version_id: number;
+            weight_g?: number;
+        };
+        TraceSupplierOut: {
+            certificate_status: string;
+            certificates: components["schemas"]["TraceCertificateOut"][];
+            credit_code: string | null;
+            id: number;
+            name: string | null;
         };
         TransparencyOut: {
             published_kinds?: components["schemas"]["KindOut"][];

@@ -106,9 +106,10 @@ def test_camera_health_kinds_name_their_cause_from_the_quality_report() -> None:
         "camera_occluded": (False, None)}
     assert health({QualityProblem.BLURRED}, day)["camera_blurred"] == (True, ["blurred"])
     assert health({QualityProblem.OCCLUDED}, night)["camera_occluded"] == (True, ["occluded"])
-    # A black picture is a covered lens only while people work; at night the kitchen is simply dark.
+    # Too dark is diagnosed only where light is expected (the diagnosis knows the hour and the camera's
+    # baseline), so the rule raises it whatever the hour.
     assert health({QualityProblem.TOO_DARK}, day)["camera_occluded"] == (True, ["too_dark"])
-    assert health({QualityProblem.TOO_DARK}, night)["camera_occluded"] == (False, None)
+    assert health({QualityProblem.TOO_DARK}, night)["camera_occluded"] == (True, ["too_dark"])
     sample = SampleResult(quality=QualityReport(problems={QualityProblem.BLURRED}, metrics={"sharpness": 1.23456}))
     assert observe(sample, settings, day, None)["camera_blurred"].details == {
         "problems": ["blurred"], "metrics": {"sharpness": 1.235}}

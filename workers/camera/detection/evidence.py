@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
-from .types import LABEL_FACE, LABEL_PERSON, Box, Detection
+from .faces import BlurRegion, FaceSearchConfig, merge_faces
+from .types import LABEL_FACE, Box, Detection
+
+log = logging.getLogger(__name__)
 
 # BGR colours per label; violations in warm colours, context in cool ones.
 LABEL_COLOURS: dict[str, tuple[int, int, int]] = {
@@ -32,25 +39,93 @@ class EvidenceImages:
     parent_safe_jpeg: bytes
 
 
+#: The Chinese word shown on evidence for each label (evidence is read by Chinese inspectors and parents).
+LABEL_TEXT: dict[str, str] = {
+    "person": "人员",
+    "face": "人脸",
+    "no_mask": "未戴口罩",
+    "no_hat": "未戴帽子",
+    "no_uniform": "未穿工作服",
+    "smoking": "吸烟",
+    "phone": "玩手机",
+    "rodent": "老鼠",
+}
+
+#: CJK fonts looked for, first found wins: Debian's fonts-wqy-zenhei (scripts/system_packages.sh), then others.
+CJK_FONT_CANDIDATES: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+
+
+@lru_cache(maxsize=1)
+def cjk_font_path() -> str | None:
+    """The first installed CJK font of :data:`CJK_FONT_CANDIDATES`, or None."""
+    found = next((path for path in CJK_FONT_CANDIDATES if Path(path).is_file()), None)
+    if found is None:
+        log.warning("no CJK font installed (apt-get install fonts-wqy-zenhei): evidence labels fall back to English")
+    return found
+
+
+@lru_cache(maxsize=8)
+def label_font(size: int) -> ImageFont.FreeTypeFont | None:
+    """The CJK font at ``size`` pixels, or None when none is installed."""
+    path = cjk_font_path()
+    return ImageFont.truetype(path, size) if path else None
+
+
+def label_text(det: Detection, chinese: bool = True) -> str:
+    """``未戴口罩 0.91``: the label's Chinese word (or the raw label) and the confidence."""
+    word = LABEL_TEXT.get(det.label, det.label) if chinese else det.label
+    return f"{word} {det.confidence:.2f}"
+
+
 def draw_detections(frame_bgr: np.ndarray, detections: Iterable[Detection]) -> np.ndarray:
-    """Copy of the frame with each detection's box and ``label confidence`` drawn."""
+    """Copy of the frame with each detection's box and its label (``人员 0.87``) drawn.
+
+    Labels are drawn in Chinese with the installed CJK font; without one they fall back to the English label
+    in OpenCV's own font rather than to boxes of missing glyphs.
+    """
     canvas = frame_bgr.copy()
     h, w = canvas.shape[:2]
     # Line and text size follow the resolution so 1080p evidence stays legible.
     thickness = max(1, round(min(h, w) / 360))
-    font_scale = max(0.4, min(h, w) / 900)
+    font = label_font(max(12, round(min(h, w) / 32)))
+    labels: list[tuple[str, tuple[int, int, int], int, int, int]] = []
     for det in detections:
         colour = LABEL_COLOURS.get(det.label, DEFAULT_COLOUR)
         x1, y1, x2, y2 = (round(v) for v in det.box)
         cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, thickness)
-        text = f"{det.label} {det.confidence:.2f}"
+        labels.append((label_text(det, chinese=font is not None), colour, x1, y1, y2))
+    if font is None:
+        _put_hershey_labels(canvas, labels, thickness)
+        return canvas
+    # One conversion to Pillow for all labels: OpenCV's fonts have no CJK glyphs.
+    image = Image.fromarray(cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB))
+    pen = ImageDraw.Draw(image)
+    for text, colour, x1, y1, y2 in labels:
+        left, top, right, bottom = pen.textbbox((0, 0), text, font=font)
+        tw, th = right - left, bottom - top
+        # Above the box when there is room, else just below its top edge.
+        ty = y1 - th - 4 if y1 - th - 4 >= 0 else min(h - th - 4, y2 + 2)
+        pen.rectangle((x1, ty, x1 + tw + 4, ty + th + 4), fill=colour[::-1])
+        pen.text((x1 + 2 - left, ty + 2 - top), text, font=font, fill=(0, 0, 0))
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+
+
+def _put_hershey_labels(canvas: np.ndarray, labels: Sequence[tuple[str, tuple[int, int, int], int, int, int]],
+                        thickness: int) -> None:
+    """English labels in OpenCV's Hershey font, for a machine without a CJK font."""
+    h, w = canvas.shape[:2]
+    font_scale = max(0.4, min(h, w) / 900)
+    for text, colour, x1, y1, y2 in labels:
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
         ty = y1 - 4 if y1 - th - base - 4 >= 0 else min(h - 1, y2 + th + 4)
         cv2.rectangle(canvas, (x1, ty - th - base), (x1 + tw, ty + base), colour, cv2.FILLED)
-        cv2.putText(
-            canvas, text, (x1, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness, cv2.LINE_AA
-        )
-    return canvas
+        cv2.putText(canvas, text, (x1, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness,
+                    cv2.LINE_AA)
 
 
 def enlarge_box(box: Box, factor: float, width: int, height: int) -> tuple[int, int, int, int]:
@@ -67,29 +142,32 @@ def enlarge_box(box: Box, factor: float, width: int, height: int) -> tuple[int, 
 
 def anonymise_regions(
     frame_bgr: np.ndarray,
-    boxes: Iterable[Box],
+    regions: Iterable[BlurRegion | Box],
     enlarge: float = 0.15,
     method: str = "pixelate",
 ) -> np.ndarray:
-    """Copy of the frame with each (slightly enlarged) box pixelated, then blurred.
+    """Copy of the frame with each enlarged region pixelated, then blurred.
 
-    ``method="pixelate"`` blocks the region to ~8 cells across and smooths the
+    A :class:`BlurRegion` brings its own margin; a plain box is grown by ``enlarge``.
+    ``method="pixelate"`` blocks the region to 4 cells across and smooths the
     block edges; ``"blur"`` applies a Gaussian blur whose kernel scales with
     the box, strong enough that a face is unrecognisable either way.
     """
     out = frame_bgr.copy()
     h, w = out.shape[:2]
-    for box in boxes:
-        x1, y1, x2, y2 = enlarge_box(box, enlarge, w, h)
+    for item in regions:
+        box, margin = (item.box, item.margin) if isinstance(item, BlurRegion) else (item, enlarge)
+        x1, y1, x2, y2 = enlarge_box(box, margin, w, h)
         if x2 - x1 < 2 or y2 - y1 < 2:
             continue
         region = out[y1:y2, x1:x2]
         rh, rw = region.shape[:2]
         if method == "pixelate":
-            cells = max(2, min(8, rw // 4))
+            # Four cells across: at eight, a face detector (whose features are as coarse) still finds the face.
+            cells = max(2, min(4, rw // 4))
             small = cv2.resize(region, (cells, max(2, round(cells * rh / rw))), interpolation=cv2.INTER_AREA)
             region = cv2.resize(small, (rw, rh), interpolation=cv2.INTER_NEAREST)
-            k = max(3, (min(rw, rh) // 8) | 1)
+            k = max(3, (min(rw, rh) // 4) | 1)
             region = cv2.GaussianBlur(region, (k, k), 0)
         elif method == "blur":
             k = max(3, (max(rw, rh) // 3) | 1)
@@ -100,37 +178,22 @@ def anonymise_regions(
     return out
 
 
-def head_boxes(detections: Iterable[Detection], faces: Sequence[Box], head_share: float = 0.28) -> list[Box]:
-    """Head regions (top of the box) of people that contain no detected face.
-
-    The face detector misses profiles and small or downward-looking faces; for
-    a picture shown to parents, blurring a bit too much beats leaking a face.
-    """
-    heads: list[Box] = []
-    for det in detections:
-        if det.label != LABEL_PERSON:
-            continue
-        x1, y1, x2, y2 = det.box
-        has_face = any(x1 <= (f[0] + f[2]) / 2 <= x2 and y1 <= (f[1] + f[3]) / 2 <= y2 for f in faces)
-        if not has_face:
-            heads.append((x1, y1, x2, y1 + (y2 - y1) * head_share))
-    return heads
-
-
 def parent_safe(
     frame_bgr: np.ndarray,
     detections: Sequence[Detection],
-    extra_face_boxes: Iterable[Box] = (),
-    blur_heads_without_face: bool = True,
+    extra: Iterable[Detection] = (),
     method: str = "pixelate",
+    config: FaceSearchConfig | None = None,
 ) -> np.ndarray:
-    """Frame with faces (``face`` detections plus ``extra_face_boxes``) anonymised."""
-    faces: list[Box] = [d.box for d in detections if d.label == LABEL_FACE]
-    faces.extend(extra_face_boxes)
-    regions = list(faces)
-    if blur_heads_without_face:
-        regions.extend(head_boxes(detections, faces))
-    return anonymise_regions(frame_bgr, regions, method=method)
+    """Frame with every face anonymised: the faces and the heads of the people among ``detections`` + ``extra``.
+
+    ``extra`` is what a whole-frame search for the parents' copy found (faces of several detectors, people);
+    overlapping faces of different detectors are blurred as one union box, a face only one detector found
+    with a wider margin, and every person's head whether a face was found in it or not.
+    """
+    everything = [*detections, *extra]
+    faces = [d for d in everything if d.label == LABEL_FACE]
+    return anonymise_regions(frame_bgr, merge_faces(faces, everything, config), method=method)
 
 
 def encode_jpeg(image_bgr: np.ndarray, quality: int = 85) -> bytes:
@@ -145,14 +208,15 @@ def make_evidence(
     frame_bgr: np.ndarray,
     detections: Sequence[Detection],
     quality: int = 85,
-    blur_heads_without_face: bool = True,
+    extra: Iterable[Detection] = (),
 ) -> EvidenceImages:
     """Both evidence JPEGs: boxes drawn on the raw frame, and on the face-anonymised frame.
 
-    Face boxes are not drawn on the parent-safe copy: the frame around the
-    anonymised region is the point, not the face detector's output.
+    ``extra`` (what the whole-frame search for faces and people found) is only blurred, not drawn. Face
+    boxes are not drawn on the parent-safe copy: the frame around the anonymised region is the point, not
+    the face detector's output.
     """
     annotated = draw_detections(frame_bgr, detections)
-    safe = parent_safe(frame_bgr, detections, blur_heads_without_face=blur_heads_without_face)
+    safe = parent_safe(frame_bgr, detections, extra)
     safe = draw_detections(safe, [d for d in detections if d.label != LABEL_FACE])
     return EvidenceImages(encode_jpeg(annotated, quality), encode_jpeg(safe, quality))

@@ -18,9 +18,9 @@ from .quality import CameraQualityState, QualityProblem, QualityReport, QualityT
 from .types import Detection, Detector
 
 #: Problems that make a picture useless for object detection: the camera is
-#: gone, the picture is stale, or the lens is covered.
+#: gone, the picture is stale, the lens is covered, or the lights that should be on are off.
 DEFAULT_SKIP_ON: frozenset[QualityProblem] = frozenset(
-    {QualityProblem.OFFLINE, QualityProblem.FROZEN, QualityProblem.OCCLUDED}
+    {QualityProblem.OFFLINE, QualityProblem.FROZEN, QualityProblem.OCCLUDED, QualityProblem.TOO_DARK}
 )
 
 
@@ -102,17 +102,20 @@ def analyse_sample(
     config: PipelineConfig,
     detectors: Sequence[Detector],
     now: float,
+    hour: int | None = None,
+    expect_lit: bool = False,
 ) -> SampleResult:
     """Analyse one sample of one camera and update ``camera_state`` in place.
 
     ``frame`` is the BGR picture or None when the camera gave none; ``now`` is
-    the sample time in seconds (epoch seconds if the state is persisted).
+    the sample time in seconds (epoch seconds if the state is persisted);
+    ``hour`` (local hour of the day) and ``expect_lit`` go to :func:`diagnose`.
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
-    report = diagnose(frame, camera_state.quality, config.quality)
+    report = diagnose(frame, camera_state.quality, config.quality, hour=hour, expect_lit=expect_lit)
     timings["quality"] = (time.perf_counter() - t) * 1000
     result = SampleResult(quality=report, timings_ms=timings)
 

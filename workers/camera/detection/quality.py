@@ -44,6 +44,10 @@ class QualityThresholds:
     # encoder jitter (typically > 0.3), a stuck stream repeats bit-identical or
     # re-encoded-identical pictures (< 0.1).
     frozen_epsilon: float = 0.15
+    # A thumbnail pixel that changed by more than this shows life: people moving below a cover over most of
+    # the lens barely move the mean difference, yet the stream is live.
+    frozen_pixel_level: float = 6.0
+    frozen_max_changed_share: float = 0.002
     # Number of consecutive near-identical samples (including the first one)
     # before the picture counts as frozen.
     frozen_after: int = 3
@@ -72,7 +76,21 @@ class QualityThresholds:
     occlusion_grid: tuple[int, int] = (16, 12)
     flat_cell_std: float = 6.0
     flat_cell_edge_share: float = 0.01
+    flat_cell_contrast: float = 0.15
     occluded_region_share: float = 0.6
+    # A cover leaves some of the picture textured (a flat picture everywhere is a dark room or a lost
+    # picture, not a cover).
+    occluded_min_textured_share: float = 0.03
+    # A dark flat region is a cover only when it is this even (spread of its cells' mean grey levels).
+    cover_max_spread: float = 2.0
+
+    # The camera's own normal picture per hour of the day: its mean brightness (and flat share), learnt from
+    # usable samples, quickly upwards (lights on) and slowly downwards, so that lights that go off every
+    # night at that hour become normal within days while a light that fails is reported for hours.
+    hour_alpha_up: float = 0.05
+    hour_alpha_down: float = 0.002
+    # The camera counts as normally lit at an hour whose learnt brightness is at least this.
+    lit_mean_luma: float = 80.0
 
     # Mean chroma offset (Lab a/b distance from neutral) and its size relative
     # to the chroma spread: a colourful but correctly balanced scene has a large
@@ -92,6 +110,9 @@ class CameraQualityState:
     thumbnail_hash: str | None = None
     frozen_count: int = 0
     missing_count: int = 0
+    # Hour of the day ("0".."23", or "all" without a clock) -> [mean luma, flat region share] of the usual
+    # picture at that hour.
+    hour_baselines: dict[str, list[float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise to JSON-compatible types (thumbnail as base64)."""
@@ -116,6 +137,7 @@ class CameraQualityState:
             thumbnail_hash=data.get("thumbnail_hash"),
             frozen_count=int(data.get("frozen_count", 0)),
             missing_count=int(data.get("missing_count", 0)),
+            hour_baselines={str(k): [float(x) for x in v] for k, v in (data.get("hour_baselines") or {}).items()},
         )
 
 
@@ -125,6 +147,8 @@ class QualityReport:
 
     problems: set[QualityProblem] = field(default_factory=set)
     metrics: dict[str, float] = field(default_factory=dict)
+    # The picture repeats the last one (not yet long enough to be frozen): it brings no new evidence.
+    repeated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -173,15 +197,23 @@ def sharpness(grey: np.ndarray) -> float:
     return float(std[0, 0]) ** 2
 
 
-def _thumbnail_diff(state: CameraQualityState, thumb: np.ndarray) -> float | None:
+def _thumbnail_diff(state: CameraQualityState, thumb: np.ndarray,
+                    t: QualityThresholds) -> tuple[float | None, float | None]:
+    """Mean absolute difference from the last thumbnail, and the share of its pixels that clearly changed."""
     if state.thumbnail is None or state.thumbnail_shape != thumb.shape:
-        return None
+        return None, None
     previous = np.frombuffer(state.thumbnail, dtype=np.uint8).reshape(thumb.shape)
-    return float(np.mean(cv2.absdiff(previous, thumb)))
+    diff = cv2.absdiff(previous, thumb)
+    return float(np.mean(diff)), float(np.count_nonzero(diff > t.frozen_pixel_level)) / diff.size
 
 
-def _flat_region_share(grey: np.ndarray, t: QualityThresholds) -> tuple[float, float]:
-    """Share of the frame covered by flat cells, and by the largest connected flat region."""
+def _flat_region_share(grey: np.ndarray, t: QualityThresholds) -> tuple[float, float, float, float]:
+    """Shares of the frame covered by flat cells and by the largest connected flat region; that region's
+    mean brightness and the spread of its cells' brightness.
+
+    A cell is flat when its grey spread and its edges are below the limits, whatever its brightness: a black
+    cover is as flat as a grey one.
+    """
     cols, rows = t.occlusion_grid
     edges = cv2.Canny(grey, 50, 150)
     # Area-resampling to the grid gives per-cell means in one call; std comes
@@ -191,11 +223,17 @@ def _flat_region_share(grey: np.ndarray, t: QualityThresholds) -> tuple[float, f
     mean_sq = cv2.resize(g * g, (cols, rows), interpolation=cv2.INTER_AREA)
     std = np.sqrt(np.clip(mean_sq - mean * mean, 0, None))
     edge_share = cv2.resize((edges > 0).astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA)
-    flat = ((std < t.flat_cell_std) & (edge_share < t.flat_cell_edge_share)).astype(np.uint8)
+    # Contrast relative to the cell's brightness: a darkened scene keeps its texture in proportion, a cover
+    # (black, grey or skin) has none, only noise.
+    low_contrast = std < t.flat_cell_contrast * (mean + 10.0)
+    flat = ((std < t.flat_cell_std) & low_contrast & (edge_share < t.flat_cell_edge_share)).astype(np.uint8)
     total = float(rows * cols)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=4)
-    largest = int(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0
-    return float(flat.sum()) / total, largest / total
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=4)
+    if count <= 1:
+        return float(flat.sum()) / total, 0.0, 0.0, 0.0
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    means = mean[labels == biggest]
+    return float(flat.sum()) / total, float(means.size) / total, float(means.mean()), float(means.std())
 
 
 def _colour_cast(frame: np.ndarray) -> tuple[float, float]:
@@ -211,37 +249,46 @@ def diagnose(
     frame: np.ndarray | None,
     state: CameraQualityState,
     thresholds: QualityThresholds | None = None,
+    hour: int | None = None,
+    expect_lit: bool = False,
 ) -> QualityReport:
     """Diagnose one sample and update ``state`` in place.
 
-    ``frame`` is a BGR (or grey) image, or None when the caller could not get
-    a frame. Root causes win over their symptoms so that each picture gets the
-    one problem an operator must fix: a badly exposed picture is not also
-    reported blurred or occluded (it has no texture either), an occluded one is
-    not also reported blurred, and a frozen picture is only reported frozen.
+    ``frame`` is a BGR (or grey) image, or None when the caller could not get a frame; ``hour`` is the local
+    hour of the day of the sample (the camera's baselines are kept per hour), ``expect_lit`` says the
+    kitchen is working (its lights are on). Covered, dark, frozen and offline are told apart whatever the
+    hour. Root causes win over their symptoms so that each picture gets the one problem an operator must
+    fix: a covered lens is not also reported dark, a badly exposed or covered picture is not also reported
+    blurred (it has no texture either), and a frozen picture is only reported frozen.
     """
     t = thresholds or QualityThresholds()
     report = QualityReport()
+    if hour is not None:
+        report.metrics["hour"] = float(hour)
     if frame is None or frame.size == 0:
         return _missing_frame(state, t, report)
     state.missing_count = 0
 
-    # Everything works on one grey copy at a fixed width: cheaper than the
-    # full frame and resolution-independent.
+    # Everything works on one grey copy at a fixed width: cheaper than the full frame and
+    # resolution-independent.
     grey = _resize_to_width(_grey(frame), t.analysis_width)
-    if _frozen(grey, state, t, report):
+    small = _resize_to_width(grey, t.analysis_width // 2)
+    flat_share, flat_region, region_luma, region_spread = _flat_region_share(small, t)
+    report.metrics.update(flat_share=flat_share, flat_region_share=flat_region, flat_region_luma=region_luma,
+                          flat_region_spread=region_spread)
+    # The cover is looked for first: a black cloth makes the picture dark too, and nothing moves under it so
+    # it repeats itself like a frozen stream; dark and still are its symptoms.
+    occluded = _occluded(flat_share, flat_region, region_luma, region_spread, t)
+    if _frozen(grey, state, t, report) and not occluded:
         # Everything else would describe a stale picture: skip it.
         report.problems.add(QualityProblem.FROZEN)
         return report
+    report.repeated = state.frozen_count > 0 and not occluded
 
     sharp = sharpness(grey)
-    exposure_bad = _exposure_problem(grey, sharp, state, t, report)
-    small = _resize_to_width(grey, t.analysis_width // 2)
-    flat_share, flat_region = _flat_region_share(small, t)
-    report.metrics.update(flat_share=flat_share, flat_region_share=flat_region)
-    occluded = not exposure_bad and flat_region >= t.occluded_region_share
+    exposure_bad = _exposure_problem(grey, sharp, state, t, report, expect_lit)
     if occluded:
-        report.problems.add(QualityProblem.OCCLUDED)
+        report.problems = {QualityProblem.OCCLUDED}
     # Root causes win over their symptoms: only a well-exposed, unobstructed picture can be blurred or cast.
     clean = not exposure_bad and not occluded
     blurred = clean and _blurred(sharp, state, t)
@@ -251,6 +298,8 @@ def diagnose(
         _check_colour_cast(frame, t, report)
     if clean and not blurred:
         _learn_sharpness(state, sharp, t)
+    if not occluded and QualityProblem.TOO_DARK not in report.problems and not report.repeated:
+        _learn_hour(state, report, t)
     return report
 
 
@@ -267,8 +316,9 @@ def _frozen(grey: np.ndarray, state: CameraQualityState, t: QualityThresholds, r
     """Compare the thumbnail (of the clock region, if any) with the last one; True once frozen long enough."""
     thumb = _resize_to_width(_crop(grey, t.frozen_clock_region), t.thumbnail_width)
     thumb_hash = hashlib.blake2b(thumb.tobytes(), digest_size=8).hexdigest()
-    diff = 0.0 if thumb_hash == state.thumbnail_hash else _thumbnail_diff(state, thumb)
-    if diff is not None and diff < t.frozen_epsilon:
+    diff, changed = (0.0, 0.0) if thumb_hash == state.thumbnail_hash else _thumbnail_diff(state, thumb, t)
+    report.metrics["changed_share"] = -1.0 if changed is None else changed
+    if diff is not None and changed is not None and diff < t.frozen_epsilon and changed <= t.frozen_max_changed_share:
         state.frozen_count += 1
     else:
         state.frozen_count = 0
@@ -281,8 +331,12 @@ def _frozen(grey: np.ndarray, state: CameraQualityState, t: QualityThresholds, r
 
 
 def _exposure_problem(grey: np.ndarray, sharp: float, state: CameraQualityState, t: QualityThresholds,
-                      report: QualityReport) -> bool:
-    """Record the exposure metrics (and the sharpness); add too dark or too bright; True when either."""
+                      report: QualityReport, expect_lit: bool) -> bool:
+    """Record the exposure metrics (and the sharpness); add too dark or too bright; True when either.
+
+    A dark picture is a fault only when light is expected: during work hours (``expect_lit``), or at an
+    hour when this camera's picture is normally lit. A kitchen dark at night is not a fault.
+    """
     mean_luma = float(grey.mean())
     dark_share = float(np.count_nonzero(grey <= t.dark_pixel_level)) / grey.size
     clipped_share = float(np.count_nonzero(grey >= t.clipped_pixel_level)) / grey.size
@@ -294,7 +348,10 @@ def _exposure_problem(grey: np.ndarray, sharp: float, state: CameraQualityState,
         baseline_sharpness=state.baseline_sharpness or 0.0,
     )
     if mean_luma < t.dark_mean_luma or dark_share > t.dark_pixel_share:
-        report.problems.add(QualityProblem.TOO_DARK)
+        report.metrics["dark_scene"] = 1.0
+        baseline = state.hour_baselines.get(_hour_key(report))
+        if expect_lit or (baseline is not None and baseline[0] >= t.lit_mean_luma):
+            report.problems.add(QualityProblem.TOO_DARK)
         return True
     if mean_luma > t.bright_mean_luma or clipped_share > t.clipped_pixel_share:
         report.problems.add(QualityProblem.TOO_BRIGHT)
@@ -328,3 +385,32 @@ def _learn_sharpness(state: CameraQualityState, sharp: float, t: QualityThreshol
         alpha = t.baseline_alpha_up if sharp > state.baseline_sharpness else t.baseline_alpha_down
         state.baseline_sharpness += alpha * (sharp - state.baseline_sharpness)
     state.good_frames += 1
+
+
+def _hour_key(report: QualityReport) -> str:
+    hour = report.metrics.get("hour")
+    return "all" if hour is None else str(int(hour))
+
+
+def _occluded(flat_share: float, flat_region: float, region_luma: float, region_spread: float,
+              t: QualityThresholds) -> bool:
+    """One flat region over most of the picture with some texture left, and the region is not a dark room.
+
+    A dark room is flat too, but its darkness varies from place to place; a black cover is one even black.
+    """
+    if flat_region < t.occluded_region_share or 1.0 - flat_share < t.occluded_min_textured_share:
+        return False
+    return region_luma >= t.dark_mean_luma or region_spread <= t.cover_max_spread
+
+
+def _learn_hour(state: CameraQualityState, report: QualityReport, t: QualityThresholds) -> None:
+    """Fold a usable sample's brightness and flat share into this hour's baseline."""
+    key = _hour_key(report)
+    luma, flat = report.metrics["mean_luma"], report.metrics["flat_region_share"]
+    baseline = state.hour_baselines.get(key)
+    if baseline is None:
+        state.hour_baselines[key] = [luma, flat]
+        return
+    alpha = t.hour_alpha_up if luma > baseline[0] else t.hour_alpha_down
+    baseline[0] += alpha * (luma - baseline[0])
+    baseline[1] += alpha * (flat - baseline[1])

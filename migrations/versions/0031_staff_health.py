@@ -1,13 +1,13 @@
 """staff health: the canteen's staff register, health certificates and daily morning checks (晨检)
 
-Revision 0026_staff_health after 0025_alarm_queue_index, written 2026-12-06 14:00:00.
+Revision 0031_staff_health after 0030_risk, written 2026-12-06 14:00:00.
 """
 from alembic import op
 from migrations.columns import (boolean, date, drop_tables, foreign_key, indexes, integer, moment, primary_key, real,
                                 string, text, unique)
 
-revision = '0026_staff_health'
-down_revision = '0025_alarm_queue_index'
+revision = '0031_staff_health'
+down_revision = '0030_risk'
 
 
 def upgrade():
