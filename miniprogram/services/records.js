@@ -111,4 +111,5 @@ module.exports = {
   suppliers: (canteenId) => list(canteenId, 'suppliers'),
   receivings: (canteenId, from, to) => list(canteenId, 'receivings', { from, to }),
   accompanied: (canteenId, cursor) => list(canteenId, 'accompanied-meals', { cursor }),
+  staff: (canteenId) => list(canteenId, 'staff', { active: true, limit: 100 }),
 };

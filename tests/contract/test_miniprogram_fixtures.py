@@ -260,6 +260,23 @@ def record_records(rec: Recorder) -> None:
              expect=201, description="the principal ate breakfast with the students")
     rec.call("accompanied_list", "GET", f"{API}/canteens/1/accompanied-meals", who="demo-parent-1", expect=200,
              description="陪餐 records parents read")
+    staff = [rec.call(f"_staff_{n}", "POST", f"{API}/canteens/1/staff", who=manager, headers=key(), expect=201,
+                      body={"name": name, "post": post}, description=f"{name} on the staff register")
+             for n, (name, post) in enumerate([("赵师傅", "厨师"), ("李秀英", "留样员"), ("钱阿姨", "切配")])]
+    rec.call("staff_list", "GET", f"{API}/canteens/1/staff?active=true&limit=100", who=manager, expect=200,
+             description="the active staff a morning check lists")
+    rec.call("morning_check_inconsistent", "POST", f"{API}/canteens/1/morning-checks", who=manager, headers=key(),
+             body={"check_date": "2026-03-11", "checked_at": "2026-03-11T06:30:00+08:00", "checker_name": "王建国",
+                   "persons": [{"staff_id": staff[2]["id"], "temperature_c": 37.8, "hands_ok": True,
+                                "symptoms": [], "result": "pass"}]},
+             expect=422, description="a fever cannot pass the morning check")
+    rec.call("morning_check_create", "POST", f"{API}/canteens/1/morning-checks", who=manager, headers=key(),
+             body={"check_date": "2026-03-11", "checked_at": "2026-03-11T06:30:00+08:00", "checker_name": "王建国",
+                   "persons": [{"staff_id": staff[0]["id"], "temperature_c": 36.5, "hands_ok": True, "symptoms": []},
+                               {"staff_id": staff[1]["id"], "temperature_c": 36.6, "hands_ok": True, "symptoms": []},
+                               {"staff_id": staff[2]["id"], "temperature_c": 36.8, "hands_ok": False,
+                                "symptoms": ["skin_wound"]}]},
+             expect=201, description="the day's morning check, one person off food handling")
     rec.call("today_parent", "GET", f"{API}/schools/1/today", who="demo-parent-1", expect=200,
              description="today's kitchen as a parent sees it")
     rec.call("day_0309_disposed", "GET", f"{API}/schools/1/days/2026-03-09", who="demo-manager-1", expect=200,

@@ -2418,6 +2418,185 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/canteens/{canteen_id}/health-certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 健康证列表
+         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string | null;
+                    limit?: number;
+                    from?: string | null;
+                    to?: string | null;
+                    staff_id?: number | null;
+                    status?: "valid" | "expiring" | "expired" | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记健康证
+         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["HealthCertificateIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canteens/{canteen_id}/ledger": {
         parameters: {
             query?: never;
@@ -2595,6 +2774,183 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": components["schemas"]["MenuIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canteens/{canteen_id}/morning-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 晨检记录列表
+         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string | null;
+                    limit?: number;
+                    from?: string | null;
+                    to?: string | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记晨检记录
+         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["MorningCheckIn"];
                 };
             };
             responses: {
@@ -3283,6 +3639,185 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": components["schemas"]["SampleIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canteens/{canteen_id}/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 从业人员列表
+         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string | null;
+                    limit?: number;
+                    from?: string | null;
+                    to?: string | null;
+                    q?: string | null;
+                    active?: boolean | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记从业人员
+         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["StaffIn"];
                 };
             };
             responses: {
@@ -6877,7 +7412,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One record: its current version, every earlier version and why each was corrected. */
+        /**
+         * One record: its current version, every earlier version and why each was corrected.
+         * @description Records of people (staff, health certificates, morning checks) only for the school's staff and regulators.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -7113,7 +7651,7 @@ export interface paths {
                 query?: {
                     state?: "pending" | "reviewed" | "all";
                     camera_id?: number | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
                     before_id?: number | null;
                     limit?: number;
                     school_id?: number | null;
@@ -7774,6 +8312,374 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/regions/{region_id}/risk/cards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Yellow and red cards of the region's schools, newest first (default: the active ones). */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "active" | "lifted" | "all";
+                    color?: "yellow" | "red" | null;
+                    school_id?: number | null;
+                };
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CardOut1"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{region_id}/risk/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each violation kind's class (1/2/3) and deadline in the region, and the card durations, with where
+         * @description each comes from (the region's own, inherited from a parent region, or the default).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RiskSettingsOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set the region's own values of the kinds listed (``inherit``: take the parent's again) and of the card
+         * @description durations; audited. New violations take the new values; raised ones keep theirs.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RiskSettingsIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RiskSettingsOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{region_id}/risk/settings/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who changed the region's risk settings, when, from what to what (newest first). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SettingsChangeOut"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{region_id}/risk/uptime": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each school's camera uptime over the last 7 and 30 days, lowest first. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RegionUptimeOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions/{region_id}/spot-checks": {
         parameters: {
             query?: never;
@@ -7928,6 +8834,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/regions/{region_id}/unreported": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 未报送: the region's canteens missing a required record of a day (``day``, default today) after its deadline.
+         * @description Required: the morning check (晨检) before the first meal window, and per meal its menu (by the window's
+         *     start), a sample of every dish (by the window's end) and tableware disinfection (two hours after).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    day?: string | null;
+                };
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions/{region_id}/violations": {
         parameters: {
             query?: never;
@@ -7942,8 +8928,8 @@ export interface paths {
                     before_id?: number | null;
                     limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
-                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
+                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | "monitoring" | null;
                     overdue?: boolean | null;
                     state?: "in_progress" | "rectified" | "dismissed" | null;
                     from?: string | null;
@@ -8009,6 +8995,111 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-cards/{card_id}/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A regulator of the school's region lifts a card, with a reason (audited; the card stays on record). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    card_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["LiftIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CardOut1"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -8323,7 +9414,7 @@ export interface paths {
                 query?: {
                     state?: "pending" | "reviewed" | "all";
                     camera_id?: number | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
                     before_id?: number | null;
                     limit?: number;
                 };
@@ -9457,6 +10548,139 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/schools/{school_id}/risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The school's cards (active and lifted, with reasons) and its camera uptime over 7 and 30 days. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchoolRiskOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/risk/public": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The parents' transparency data: camera uptime over 7 and 30 days and the active cards on problems
+         * @description parents may see.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublicRiskOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/schools/{school_id}/supervision-orders": {
         parameters: {
             query?: never;
@@ -9887,8 +11111,8 @@ export interface paths {
                     before_id?: number | null;
                     limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
-                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
+                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | "monitoring" | null;
                     overdue?: boolean | null;
                     state?: "in_progress" | "rectified" | "dismissed" | null;
                     from?: string | null;
@@ -10640,6 +11864,125 @@ export interface paths {
                 };
                 /** @description 不支持的内容类型 */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 操作过于频繁，请稍后再试 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/uploads/{upload_id}/certificate-reading": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read a certificate photo offline (OCR) and suggest its number, holder and validity.
+         * @description The person checks the suggestion and saves the record with ``reading_id``: the suggestion and what was
+         *     confirmed are both kept. 422 ``certificate_unreadable`` when nothing of that kind is found in the photo,
+         *     ``certificate_not_image`` for a PDF. About a second on one core.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    upload_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["CertificateReadingIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CertificateReadingOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -12181,12 +13524,99 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        CardChangeOut: {
+            after?: number[] | null;
+            before?: number[] | null;
+        };
+        CardOut: {
+            active?: boolean;
+            color?: string;
+            color_label?: string;
+            /** Format: date-time */
+            due_at?: string;
+            id?: number;
+            /** Format: date-time */
+            issued_at?: string;
+            kind?: string;
+            kind_label?: string;
+            lift_reason?: string | null;
+            /** Format: date-time */
+            lifted_at?: string | null;
+            risk_class?: number;
+            school_id?: number;
+            school_name?: string;
+            title?: string;
+            violation_id?: number;
+            violation_status?: string;
+        };
+        CardOut1: {
+            active?: boolean;
+            color?: string;
+            color_label?: string;
+            /** Format: date-time */
+            due_at?: string;
+            id?: number;
+            /** Format: date-time */
+            issued_at?: string;
+            kind?: string;
+            kind_label?: string;
+            lift_reason?: string | null;
+            /** Format: date-time */
+            lifted_at?: string | null;
+            risk_class?: number;
+            school_id?: number;
+            school_name?: string;
+            title?: string;
+            violation_id?: number;
+            violation_status?: string;
+        };
+        CardSettingIn: {
+            /** @default false */
+            inherit: boolean;
+            /**
+             * @description hours after the yellow card before a red one
+             * @default null
+             */
+            red_after_hours: number | null;
+            /**
+             * @description hours after the deadline before a yellow card
+             * @default null
+             */
+            yellow_after_hours: number | null;
+        };
+        CardSettingOut: {
+            red_after_hours?: number;
+            source?: string;
+            source_label?: string;
+            source_region_id?: number | null;
+            yellow_after_hours?: number;
+        };
+        CertificateFieldsOut: {
+            holder?: string | null;
+            issuer?: string | null;
+            /** @description 有效期为“长期” */
+            long_term?: boolean;
+            number?: string | null;
+            /** @description 每个字段的识别置信度（0–1） */
+            scores?: {
+                [key: string]: number;
+            };
+            /** @description YYYY-MM-DD */
+            valid_from?: string | null;
+            /** @description YYYY-MM-DD */
+            valid_until?: string | null;
+        };
         CertificateIn: {
             /** @default null */
             issuer: string | null;
             /** @enum {string} */
             kind: "business_licence" | "food_business_licence" | "food_production_licence" | "animal_quarantine" | "other";
             number: string;
+            /**
+             * @description 由照片识别（POST /uploads/{upload_id}/certificate-reading）预填时，识别结果的 id：识别建议与最终确认的内容都会保存
+             * @default null
+             */
+            reading_id: number | null;
             scan_upload_ids: number[];
             supplier_id: number;
             /**
@@ -12196,6 +13626,21 @@ export interface components {
             valid_from: string | null;
             /** Format: date */
             valid_until: string;
+        };
+        CertificateReadingIn: {
+            /**
+             * @description business_licence 营业执照, food_business_licence 食品经营许可证, food_production_licence 食品生产许可证, health_certificate 健康证明
+             * @enum {string}
+             */
+            kind: "business_licence" | "food_business_licence" | "food_production_licence" | "health_certificate";
+        };
+        CertificateReadingOut: {
+            id: number;
+            kind: string;
+            /** @description 识别耗时（秒） */
+            seconds: number;
+            suggested: components["schemas"]["CertificateFieldsOut"];
+            upload_id: number;
         };
         ChildOut: {
             dismissed?: number;
@@ -12454,7 +13899,7 @@ export interface components {
              * @default null
              * @enum {string|null}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
             /** @default true */
             open_violation: boolean;
             photos?: string[];
@@ -12491,6 +13936,19 @@ export interface components {
                 /** @description for the user, Simplified Chinese */
                 message: string;
             };
+        };
+        HealthCertificateIn: {
+            issuer: string;
+            number: string;
+            scan_upload_ids: number[];
+            staff_id: number;
+            /**
+             * Format: date
+             * @default null
+             */
+            valid_from: string | null;
+            /** Format: date */
+            valid_until: string;
         };
         HealthMarkOut: {
             /** Format: date-time */
@@ -12578,6 +14036,11 @@ export interface components {
             overdue?: number;
             rectified?: number;
         };
+        KindChangeOut: {
+            after?: number[] | null;
+            before?: number[] | null;
+            kind?: string;
+        };
         KindCountsOut: {
             confirmed?: number;
             escalated?: number;
@@ -12591,6 +14054,29 @@ export interface components {
         KindOut: {
             kind?: string;
             label?: string;
+        };
+        KindSettingIn: {
+            /** @default null */
+            deadline_hours: number | null;
+            /** @default false */
+            inherit: boolean;
+            /** @enum {string} */
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported";
+            /**
+             * @default null
+             * @enum {integer|null}
+             */
+            risk_class: 1 | 2 | 3 | null;
+        };
+        KindSettingOut: {
+            deadline_hours?: number;
+            kind?: string;
+            kind_label?: string;
+            risk_class?: number;
+            risk_class_label?: string;
+            source?: string;
+            source_label?: string;
+            source_region_id?: number | null;
         };
         LedgerOut: {
             /** @description how many of the day's records are corrections */
@@ -12620,6 +14106,8 @@ export interface components {
             trace: components["schemas"]["TraceOut"];
         };
         LedgerRecordOut: {
+            /** @description a delivery accepted although a licence of its supplier had expired: why */
+            accepted_expired_reason?: string | null;
             /** @description set when the record is a correction */
             amendment: components["schemas"]["AmendmentOut"] | null;
             area_id?: number | null;
@@ -12681,6 +14169,9 @@ export interface components {
             valid_until?: string;
             version_id: number;
             weight_g?: number;
+        };
+        LiftIn: {
+            reason: string;
         };
         LobbyCameraOut: {
             area_id?: number;
@@ -12765,6 +14256,41 @@ export interface components {
             ingredient?: string | null;
             item_id?: number;
         };
+        MorningCheckIn: {
+            /** Format: date */
+            check_date: string;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            checked_at: string | null;
+            checker_name: string;
+            persons: components["schemas"]["MorningCheckPersonIn"][];
+            /** @default null */
+            remarks: string | null;
+        };
+        MorningCheckPersonIn: {
+            hands_ok: boolean;
+            /** @default null */
+            remarks: string | null;
+            /**
+             * @default null
+             * @enum {string|null}
+             */
+            result: "pass" | "fail" | null;
+            staff_id: number;
+            symptoms?: ("fever" | "diarrhoea" | "vomiting" | "jaundice" | "sore_throat" | "cough" | "skin_wound" | "skin_disease")[];
+            temperature_c: number;
+        };
+        MorningCheckStatusOut: {
+            checked?: number;
+            checked_at?: string | null;
+            deadline?: string | null;
+            failed?: number;
+            passed?: number;
+            status?: string;
+            status_label?: string;
+        };
         MyReportOut: {
             canteen_id?: number;
             /** Format: date-time */
@@ -12804,7 +14330,7 @@ export interface components {
             title?: string;
         };
         NoticeSettingsIn: {
-            published_kinds: ("no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported")[];
+            published_kinds: ("no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported")[];
         };
         NoticeSettingsOut: {
             customised?: boolean;
@@ -12893,7 +14419,7 @@ export interface components {
              * @default null
              * @enum {string|null}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
             /** @default true */
             open_violation: boolean;
             /** @enum {string} */
@@ -13013,6 +14539,16 @@ export interface components {
              */
             window_closes_at?: string | null;
         };
+        PublicCardOut: {
+            color?: string;
+            color_label?: string;
+            id?: number;
+            /** Format: date-time */
+            issued_at?: string;
+            kind?: string;
+            kind_label?: string;
+            risk_class?: number;
+        };
         PublicEventOut: {
             /** Format: date-time */
             at?: string;
@@ -13020,6 +14556,11 @@ export interface components {
         };
         PublicEvidenceOut: {
             image?: string | null;
+        };
+        PublicRiskOut: {
+            cards?: components["schemas"]["PublicCardOut"][];
+            school_id?: number;
+            uptime?: components["schemas"]["SchoolUptimeOut"];
         };
         PublishKeyOut: {
             camera_id?: number;
@@ -13053,6 +14594,11 @@ export interface components {
             reason: string | null;
         };
         ReceivingIn: {
+            /**
+             * @description 供应商的证照在到货当天已过期时必填：为何仍接收（否则以 supplier_certificate_expired 拒绝）
+             * @default null
+             */
+            accepted_expired_reason: string | null;
             inspection_report_upload_ids?: number[];
             invoice_upload_ids?: number[];
             items: components["schemas"]["ReceivingItemIn"][];
@@ -13165,6 +14711,10 @@ export interface components {
             level?: string;
             name?: string;
         };
+        RegionUptimeOut: {
+            generated_at?: string;
+            schools?: components["schemas"]["SchoolUptimeOut"][];
+        };
         RegulatorScopeOut: {
             region_code?: string;
             region_id?: number;
@@ -13179,7 +14729,7 @@ export interface components {
              * @default reported
              * @enum {string}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported";
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported";
             photos?: string[];
             /** @default null */
             title: string | null;
@@ -13214,6 +14764,17 @@ export interface components {
         };
         RevokedOut: {
             revoked?: number;
+        };
+        RiskSettingsIn: {
+            /** @default null */
+            cards: components["schemas"]["CardSettingIn"] | null;
+            kinds?: components["schemas"]["KindSettingIn"][];
+        };
+        RiskSettingsOut: {
+            cards?: components["schemas"]["CardSettingOut"];
+            kinds?: components["schemas"]["KindSettingOut"][];
+            region_id?: number;
+            region_name?: string;
         };
         RoundIn: {
             canteen_ids?: number[];
@@ -13317,6 +14878,27 @@ export interface components {
             rectified?: number;
             school_id?: number;
         };
+        SchoolRiskOut: {
+            cards?: components["schemas"]["CardOut"][];
+            school_id?: number;
+            uptime?: components["schemas"]["SchoolUptimeOut"];
+        };
+        SchoolUptimeOut: {
+            cameras?: number;
+            school_id?: number;
+            school_name?: string;
+            uptime_30d?: number | null;
+            uptime_7d?: number | null;
+        };
+        SettingsChangeOut: {
+            actor_id?: number | null;
+            actor_name?: string | null;
+            /** Format: date-time */
+            at?: string;
+            cards?: components["schemas"]["CardChangeOut"] | null;
+            id?: number;
+            kinds?: components["schemas"]["KindChangeOut"][];
+        };
         SnapshotOut: {
             camera_id?: number;
             /** Format: date-time */
@@ -13369,6 +14951,14 @@ export interface components {
             sample_size?: number;
             school_kind?: string | null;
             seed?: string;
+        };
+        StaffIn: {
+            /** @default true */
+            active: boolean;
+            name: string;
+            /** @default null */
+            phone: string | null;
+            post: string;
         };
         StartIn: {
             /** @default null */
@@ -13614,6 +15204,7 @@ export interface components {
             completeness: components["schemas"]["CompletenessOut"];
             id: number;
             meals: components["schemas"]["TraceMealOut"][];
+            morning_check: components["schemas"]["MorningCheckStatusOut"];
             name: string;
         };
         TraceReceivingOut: {
@@ -13737,6 +15328,8 @@ export interface components {
             rectifications?: components["schemas"]["RectificationOut"][];
             resolution?: string | null;
             reviewer?: string;
+            /** @description 1, 2 or 3 (风险等级), set when raised */
+            risk_class?: number | null;
             school_id?: number;
             school_name?: string;
             source?: string;
@@ -13771,6 +15364,8 @@ export interface components {
             /** Format: date-time */
             occurred_at?: string;
             resolution?: string | null;
+            /** @description 1, 2 or 3 (风险等级), set when raised */
+            risk_class?: number | null;
             school_id?: number;
             source?: string;
             status?: string;

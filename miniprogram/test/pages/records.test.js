@@ -337,6 +337,52 @@ describe('receiving (进货查验)', () => {
   });
 });
 
+describe('morning check (晨检)', () => {
+  test('lists the active staff, marks findings per person and sends the check', async () => {
+    const { server, wx } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('staff_list');
+    const page = await openPage('pages/records/morning-check/index');
+    expect(server.unmatched()).toEqual([]);
+    expect(findAll(page, '.person').map((card) => text(card).split(' ').slice(0, 2).join(' '))).toEqual(
+      ['钱阿姨 切配', '李秀英 留样员', '赵师傅 厨师']);
+    await tap(page, '#submit');
+    expect(text(page)).toContain('请填写晨检人');
+    await type(page, '#checker', '王建国');
+    await type(page, '#temperature-18', '36.8');
+    await type(page, '#temperature-17', '36.6');
+    await tap(page, '#hands-18');
+    await tap(page, '#symptom-18-skin_wound');
+    expect(text(find(page, '#hands-18'))).toBe('手部有伤口或感染');
+    server.serve('morning_check_create', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent('/api/v1/canteens/1/morning-checks', 'POST')[0];
+    expect(sent.data).toEqual({
+      check_date: '2026-03-11', checker_name: '王建国', persons: [
+        { staff_id: 18, temperature_c: 36.8, hands_ok: false, symptoms: ['skin_wound'] },
+        { staff_id: 17, temperature_c: 36.6, hands_ok: true, symptoms: [] },
+        { staff_id: 16, temperature_c: 36.5, hands_ok: true, symptoms: [] }],
+    });
+    expect(wx.__state.toasts).toContain('已登记晨检');
+  });
+
+  test('a temperature out of range stays on its row; the server\'s refusal of a fever marked 合格 is shown', async () => {
+    const { server } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('staff_list');
+    const page = await openPage('pages/records/morning-check/index');
+    await type(page, '#checker', '王建国');
+    await type(page, '#temperature-16', '48');
+    await tap(page, '#submit');
+    expect(text(find(page, '#person-16'))).toContain('体温应在 34–43°C 之间');
+    expect(server.sent('/api/v1/canteens/1/morning-checks', 'POST')).toEqual([]);
+    await type(page, '#temperature-16', '36.5');
+    server.serve('morning_check_inconsistent', { times: 1 });
+    await tap(page, '#submit');
+    expect(text(find(page, '#form-error'))).toBe(fixture('morning_check_inconsistent').body.error.message);
+  });
+});
+
 describe('supplier certificate (证照, read from a photo)', () => {
   const READ_PATH = '/api/v1/uploads/1/certificate-reading';
 
