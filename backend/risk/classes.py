@@ -52,6 +52,8 @@ DEFAULT_KIND_SETTINGS: dict[str, tuple[int, int]] = {
     ViolationKind.CAMERA_OFFLINE_MEAL: (1, 8),
     ViolationKind.SAMPLE_MISSING: (1, 24),
     ViolationKind.CERTIFICATE_EXPIRED: (1, 24),
+    ViolationKind.HEALTH_CERTIFICATE_EXPIRED: (1, 24),
+    ViolationKind.MORNING_CHECK_MISSING: (2, 24),
     ViolationKind.SMOKING: (2, 12),
     ViolationKind.PERSON_AFTER_HOURS: (2, 24),
     ViolationKind.DISINFECTION_MISSING: (2, 24),

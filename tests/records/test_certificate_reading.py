@@ -38,7 +38,7 @@ def test_every_field_of_every_kind_is_read_from_a_flat_scan(layout):
 
 
 def test_phone_photos_turned_noisy_blurred_and_small_are_read_nearly_always():
-    """Each degradation on every certificate (layouts in turn): at least 90 % of the fields right; the figure
+    """Each degradation on every certificate (layouts in turn): at least 97 % of the fields right (100 % measured); the figure
     over the full set (every kind × layout × variant) is printed by bench/ocr.py."""
     right = total = 0
     misses = []
@@ -50,7 +50,7 @@ def test_phone_photos_turned_noisy_blurred_and_small_are_read_nearly_always():
             total += len(FIELDS)
             if wrong:
                 misses.append((cert.kind, variant, wrong))
-    assert right / total >= 0.9, misses
+    assert right / total >= 0.97, misses
 
 
 def test_a_photo_without_a_certificate_finds_nothing():

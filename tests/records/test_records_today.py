@@ -68,7 +68,7 @@ def test_complete_incomplete_and_other_school(client, as_user, manager, traced, 
     assert _today(client, regulator, "region_id=3") == {"date": day, "complete": 1, "total": 3, "percent": 33}
 
 
-def test_export_carries_the_records_figures_of_stats(client, as_user, manager, traced, late):
+def test_export_carries_the_records_figures_of_stats(client, as_user, manager, traced, late, morning_checked):
     """The 总览's Excel export (概况) shows 今日台账完整率 as /stats counts it, for a school and a region."""
     from openpyxl import load_workbook
 
