@@ -38,8 +38,8 @@ def test_every_field_of_every_kind_is_read_from_a_flat_scan(layout):
 
 
 def test_phone_photos_turned_noisy_blurred_and_small_are_read_nearly_always():
-    """Each degradation on every certificate (layouts in turn): at least 97 % of the fields right (100 % measured); the figure
-    over the full set (every kind × layout × variant) is printed by bench/ocr.py."""
+    """Each degradation on every certificate (layouts in turn): at least 97 % of the fields right (100 %
+    measured); the figure over the full set (every kind × layout × variant) is printed by bench/ocr.py."""
     right = total = 0
     misses = []
     for index, cert in enumerate(sample_certificates()):
