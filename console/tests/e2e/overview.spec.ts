@@ -54,7 +54,8 @@ test.beforeAll(async ({ request }) => {
 
 test('a province regulator drills down by name to a school and every level equals /stats', async ({ page, request }) => {
   await openAs(page, bearer, '/console/overview')
-  const province = await stats(request, bearer, `region_id=${(await stats(request, bearer, '')).scope.region_ids[0]}`)
+  const provinceId = (await stats(request, bearer, '')).scope.region_ids[0]
+  const province = await stats(request, bearer, `region_id=${provinceId}`)
   await expect(page.locator('[data-test=overview-title]')).toContainText('浙江省')
   await expectFigures(page, province)
   await expect(page.locator('[data-test=breadcrumbs]')).toContainText('浙江省')
@@ -64,8 +65,21 @@ test('a province regulator drills down by name to a school and every level equal
   await expect(page.locator('[data-test="stat-records"] [data-test=value]')).toHaveText(
     `${province.records_today.complete} / ${province.records_today.total}`)
   expect(province.records_today.total).toBeGreaterThan(0)
+  // At the desk's own level: today's canteens not reported and the active cards, as their pages' APIs list them.
+  const unreported = await (await request.get(`/api/v1/regions/${provinceId}/unreported`,
+    { headers: { Authorization: `Bearer ${bearer}` } })).json()
+  await expect(page.locator('[data-test="stat-unreported"] [data-test=value]')).toHaveText(`${unreported.canteens.length}`)
+  const active = await (await request.get(`/api/v1/regions/${provinceId}/risk/cards?state=active`,
+    { headers: { Authorization: `Bearer ${bearer}` } })).json()
+  await expect(page.locator('[data-test="stat-cards"] [data-test=value]')).toHaveText(
+    `${active.filter((c: any) => c.color === 'red').length} / ${active.filter((c: any) => c.color === 'yellow').length}`)
   await page.waitForLoadState('networkidle')
   await page.screenshot({ path: `${SHOTS}/overview-01-province.png`, fullPage: true })
+
+  await page.click('[data-test="stat-unreported"]')
+  await expect(page).toHaveURL(/\/console\/unreported/)
+  await page.goBack()
+  await expect(page.locator('[data-test=overview-title]')).toContainText('浙江省')
 
   for (const name of ['杭州市', '西湖区', '西湖实验小学']) {
     const row = province.by_region.find((r: any) => r.name === name)
