@@ -51,10 +51,14 @@ def read_upload(principal: Principal, upload: Upload, kind: str) -> CertificateR
     return row
 
 
-def reading_for_record(reading_id: int, canteen: Canteen, kind: str, upload_ids: list[int]) -> CertificateReading:
-    """The reading a record is being saved from: of this canteen and kind, of one of the record's photos, and
-    not yet confirmed by another record. Raises a field error on ``reading_id`` otherwise."""
-    reading = db.session.get(CertificateReading, reading_id)
+def reading_for_record(values: dict[str, Any], canteen: Canteen, kind: str) -> CertificateReading | None:
+    """The reading a certificate record is being saved from (``values["reading_id"]``; ``None`` without one): of
+    this canteen and kind, of one of the record's photos (``scan_upload_ids``), and not yet confirmed by another
+    record. Raises a field error on ``reading_id`` otherwise."""
+    if not values.get("reading_id"):
+        return None
+    upload_ids = values["scan_upload_ids"]
+    reading = db.session.get(CertificateReading, values["reading_id"])
     upload = db.session.get(Upload, reading.upload_id) if reading is not None else None
     if reading is None or upload is None or upload.canteen_id != canteen.id:
         raise _reading_error("certificate_reading_not_found", "识别结果不存在或不属于该食堂")
@@ -67,8 +71,12 @@ def reading_for_record(reading_id: int, canteen: Canteen, kind: str, upload_ids:
     return reading
 
 
-def confirm(reading: CertificateReading, entry: RecordEntry, confirmed: dict[str, Any], now: datetime) -> None:
-    """Keep what the person saved beside what was suggested (in the record's own transaction)."""
+def confirm(reading: CertificateReading | None, entry: RecordEntry, confirmed: dict[str, Any],
+            now: datetime) -> None:
+    """Keep what the person saved beside what was suggested (in the record's own transaction; nothing to keep
+    without a reading)."""
+    if reading is None:
+        return
     reading.confirmed = {name: value.isoformat() if hasattr(value, "isoformat") else value
                          for name, value in confirmed.items()}
     reading.entry_id = entry.id

@@ -64,6 +64,12 @@ class SupplierIn(Schema):
     remarks = _remarks()
 
 
+def _reading_id() -> Id:
+    return Id(load_default=None, allow_none=True, metadata={
+        "description": "由照片识别（POST /uploads/{upload_id}/certificate-reading）预填时，识别结果的 id："
+                       "识别建议与最终确认的内容都会保存"})
+
+
 class CertificateIn(Schema):
     """A supplier's licence or certificate with its scan."""
 
@@ -74,9 +80,7 @@ class CertificateIn(Schema):
     valid_from = Date(load_default=None, allow_none=True)
     valid_until = Date(required=True)
     scan_upload_ids = _uploads(1, 5)
-    reading_id = Id(load_default=None, allow_none=True, metadata={
-        "description": "由照片识别（POST /uploads/{upload_id}/certificate-reading）预填时，识别结果的 id："
-                       "识别建议与最终确认的内容都会保存"})
+    reading_id = _reading_id()
 
 
 class ReceivingItemIn(Schema):
@@ -196,6 +200,7 @@ class HealthCertificateIn(Schema):
     valid_from = Date(load_default=None, allow_none=True)
     valid_until = Date(required=True)
     scan_upload_ids = _uploads(1, 5)
+    reading_id = _reading_id()
 
 
 class MorningCheckPersonIn(Schema):

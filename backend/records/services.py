@@ -211,9 +211,7 @@ def _prepare_certificate(canteen: Canteen, values: dict[str, Any], now: datetime
     if values.get("valid_from") and values["valid_from"] > values["valid_until"]:
         raise _fail(422, "validity_reversed", "有效期起始日期不能晚于截止日期", field="valid_from")
     scans = _uploads(canteen, values["scan_upload_ids"], DOCUMENT_TYPES, "scan_upload_ids")
-    reading = (certificate_readings.reading_for_record(values["reading_id"], canteen, values["kind"],
-                                                       values["scan_upload_ids"])
-               if values.get("reading_id") else None)
+    reading = certificate_readings.reading_for_record(values, canteen, values["kind"])
 
     def build(entry: RecordEntry) -> None:
         number = values["number"].strip()
@@ -221,11 +219,10 @@ def _prepare_certificate(canteen: Canteen, values: dict[str, Any], now: datetime
                                       number=number, issuer=values.get("issuer"),
                                       valid_from=values.get("valid_from"), valid_until=values["valid_until"]))
         _attach(entry, "scan", scans)
-        if reading is not None:
-            certificate_readings.confirm(reading, entry, {
-                "number": number, "holder": db.session.get(Supplier, supplier.id).name,
-                "valid_from": values.get("valid_from"), "valid_until": values["valid_until"],
-                "issuer": values.get("issuer")}, now)
+        certificate_readings.confirm(reading, entry, {
+            "number": number, "holder": db.session.get(Supplier, supplier.id).name,
+            "valid_from": values.get("valid_from"), "valid_until": values["valid_until"],
+            "issuer": values.get("issuer")}, now)
 
     return Prepared(shanghai_date(now), build)
 

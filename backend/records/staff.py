@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import select
 
 from backend.extensions import db
+from backend.records import certificate_readings
+from backend.records.certificate_fields import HEALTH_CERTIFICATE
 from backend.records.models import (
     SYMPTOM_LABELS,
     CheckResult,
@@ -169,8 +171,11 @@ def prepare_health_certificate(canteen: Any, values: dict[str, Any], now: dateti
                                amend: RecordEntry | None) -> Prepared:
     """A person's health certificate with its photo (or PDF of an electronic certificate)."""
     rules = RuleBreaches()
+    member: StaffMember | None = None
     with rules.check():
-        _staff_member(canteen, values["staff_id"], field="staff_id")
+        member = _staff_member(canteen, values["staff_id"], field="staff_id")
+    with rules.check():
+        reading = certificate_readings.reading_for_record(values, canteen, HEALTH_CERTIFICATE)
     if values.get("valid_from") and values["valid_from"] > values["valid_until"]:
         rules.add(_fail(422, "validity_reversed", "有效期起始日期不能晚于截止日期", field="valid_from"))
     with rules.check():
@@ -178,10 +183,14 @@ def prepare_health_certificate(canteen: Any, values: dict[str, Any], now: dateti
     rules.raise_any()
 
     def build(entry: RecordEntry) -> None:
-        db.session.add(HealthCertificate(entry_id=entry.id, staff_id=values["staff_id"],
-                                         number=values["number"].strip(), issuer=values["issuer"].strip(),
-                                         valid_from=values.get("valid_from"), valid_until=values["valid_until"]))
+        number, issuer = values["number"].strip(), values["issuer"].strip()
+        db.session.add(HealthCertificate(entry_id=entry.id, staff_id=values["staff_id"], number=number,
+                                         issuer=issuer, valid_from=values.get("valid_from"),
+                                         valid_until=values["valid_until"]))
         _attach(entry, "scan", scans)
+        certificate_readings.confirm(reading, entry, {
+            "number": number, "holder": member.name if member else None, "valid_from": values.get("valid_from"),
+            "valid_until": values["valid_until"], "issuer": issuer}, now)
 
     return Prepared(shanghai_date(now), build)
 

@@ -135,3 +135,29 @@ def test_refusals_are_clean_and_store_nothing(manager, kit, app):
                                      expect=403).status_code == 403
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CertificateReading)) == 0
+
+
+@pytest.mark.db
+def test_a_health_certificate_saved_from_its_reading_keeps_both(manager, app):
+    from backend.extensions import db
+    from backend.records.models import CertificateReading
+
+    cert = next(c for c in sample_certificates() if c.kind == "health_certificate")
+    photo_id = manager.upload(jpeg_bytes(degrade(render(cert, 2), "tilted")), "health.jpg").get_json()["id"]
+    reading = manager.post(f"/uploads/{photo_id}/certificate-reading", {"kind": "health_certificate"}).get_json()
+    assert (reading["suggested"]["holder"], reading["suggested"]["number"]) == (cert.holder, cert.number)
+    staff_id = manager.create("staff", {"name": cert.holder, "post": "厨师"}).get_json()["id"]
+    body = {"staff_id": staff_id, "number": cert.number, "issuer": cert.issuer, "valid_until": cert.valid_until,
+            "scan_upload_ids": [photo_id], "reading_id": reading["id"]}
+    record = manager.create("health-certificates", body).get_json()
+    with app.app_context():
+        row = db.session.get(CertificateReading, reading["id"])
+        assert row.entry_id == record["version_id"]
+        assert row.confirmed["holder"] == cert.holder and row.confirmed["number"] == cert.number
+    # A supplier's licence reading cannot be confirmed as a health certificate.
+    licence = next(c for c in sample_certificates() if c.kind == "food_business_licence")
+    other = manager.upload(jpeg_bytes(render(licence, 0)), "licence.jpg").get_json()["id"]
+    wrong = manager.post(f"/uploads/{other}/certificate-reading", {"kind": "food_business_licence"}).get_json()
+    refused = manager.create("health-certificates", {**body, "scan_upload_ids": [other], "reading_id": wrong["id"]},
+                             expect=422).get_json()["error"]
+    assert refused["code"] == "certificate_reading_kind"

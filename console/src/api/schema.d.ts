@@ -13940,6 +13940,11 @@ export interface components {
         HealthCertificateIn: {
             issuer: string;
             number: string;
+            /**
+             * @description 由照片识别（POST /uploads/{upload_id}/certificate-reading）预填时，识别结果的 id：识别建议与最终确认的内容都会保存
+             * @default null
+             */
+            reading_id: number | null;
             scan_upload_ids: number[];
             staff_id: number;
             /**
