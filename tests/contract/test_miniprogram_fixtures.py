@@ -466,6 +466,23 @@ def record_certificate_reading(rec: Recorder) -> None:
                                       {"ingredient": "青菜", "category": "vegetable", "batch": "QC-0311",
                                        "quantity": 10, "unit": "kg"}]},
              expect=422, description="a delivery from a supplier whose licence has expired, without a reason")
+    staff = rec.call("_staff_for_health", "GET", f"{API}/canteens/1/staff?active=true&limit=100", who=manager,
+                     expect=200, description="the canteen's staff")["items"][0]
+    health = Certificate("health_certificate", "330106202600018", staff["name"], date(2026, 2, 20), date(2027, 2, 19),
+                         "杭州市西湖区疾病预防控制中心")
+    health_photo = rec.call("_upload_health_photo", "POST", f"{API}/uploads", who=manager, headers=key(), expect=201,
+                            description="a health certificate photographed",
+                            data={"file": (io.BytesIO(jpeg_bytes(degrade(render(health, 1), "photo"))),
+                                           "health.jpg"), "canteen_id": "1"})
+    health_reading = rec.call("health_certificate_reading", "POST",
+                              f"{API}/uploads/{health_photo['id']}/certificate-reading", who=manager,
+                              body={"kind": "health_certificate"}, expect=201,
+                              description="the health certificate read: number, name and validity suggested")
+    rec.call("health_certificate_create", "POST", f"{API}/canteens/1/health-certificates", who=manager,
+             headers=key(), body={"staff_id": staff["id"], "number": health.number, "issuer": health.issuer,
+                                  "valid_from": "2026-02-20", "valid_until": "2027-02-19",
+                                  "scan_upload_ids": [health_photo["id"]], "reading_id": health_reading["id"]},
+             expect=201, description="the health certificate saved from the checked reading")
 
 
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,

@@ -429,7 +429,7 @@ describe('supplier certificate (证照, read from a photo)', () => {
     await tap(page, '#read');
     expect(text(find(page, '#number'))).toContain('识别把握不大，请核对');
     expect(text(find(page, '#read-note'))).toContain('营业期限为“长期”');
-    expect(text(find(page, '#read-note'))).toContain('照片上的名称为“杭州另一家公司”，与所选供应商不一致');
+    expect(text(find(page, '#read-note'))).toContain('照片上的名称为“杭州另一家公司”，与所选的“杭州绿源农产品有限公司”不一致');
     await tap(page, '#submit');
     expect(text(find(page, '#until-error'))).toBe('请选择有效期截止日期');
     expect(server.sent('/api/v1/canteens/1/certificates', 'POST')).toEqual([]);
@@ -444,5 +444,32 @@ describe('supplier certificate (证照, read from a photo)', () => {
     // Animal quarantine certificates are not read: no button.
     await pick(page, '#kind-picker', 3);
     expect(findAll(page, '#read')).toHaveLength(0);
+  });
+});
+
+describe('health certificate (健康证, read from a photo)', () => {
+  test('the photo is read, the fields are prefilled, a different name is pointed out, and the record names the reading', async () => {
+    const { server, wx } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('staff_list');
+    const page = await openPage('pages/records/health/index');
+    await pick(page, '#staff-picker', 1);
+    server.serve('upload_photo', { times: 1 });
+    await addPhoto(page, server, wx);
+    const reading = server.serve('health_certificate_reading', { path: '/api/v1/uploads/1/certificate-reading', times: 1 });
+    await tap(page, '#read');
+    expect(server.sent('/api/v1/uploads/1/certificate-reading', 'POST')[0].data).toEqual({ kind: 'health_certificate' });
+    expect(page.data.form.number).toBe(reading.body.suggested.number);
+    expect(text(find(page, '#until-value'))).toBe('2027-02-19');
+    // The photo names the first person of the list, not the one chosen.
+    expect(text(find(page, '#read-note'))).toContain(`照片上的名称为“${reading.body.suggested.holder}”`);
+    await pick(page, '#staff-picker', 0);
+    expect(text(find(page, '#read-note'))).toBe('已按照片预填，请逐项核对后提交');
+    server.serve('health_certificate_create', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent('/api/v1/canteens/1/health-certificates', 'POST')[0].data;
+    expect(sent).toMatchObject({ number: reading.body.suggested.number, issuer: reading.body.suggested.issuer,
+      valid_from: '2026-02-20', valid_until: '2027-02-19', scan_upload_ids: [1], reading_id: reading.body.id });
+    expect(wx.__state.toasts).toContain('健康证已登记');
   });
 });

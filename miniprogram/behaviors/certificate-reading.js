@@ -1,0 +1,72 @@
+/**
+ * The behaviour of the forms whose certificate photo can fill them (供应商证照, 健康证): the first photo is read
+ * on the server (offline OCR), what was found fills `form` (number, issuer, validity) with the fields read with
+ * little confidence marked for checking, and the record is sent with `form.reading_id` so the suggestion and
+ * what the person confirmed are both kept. Removing the photo drops its reading.
+ *
+ * A page calls `certificateReading()`, keeps `form.scan_upload_ids` and `form.reading_id`, and implements
+ * `readingKind()` (the kind to read, or '' for a kind the server cannot read) and `holderName()` (whom the
+ * record is about, to compare with the name on the photo).
+ */
+const records = require('../services/records');
+
+// A suggestion read with less confidence than this is marked for checking.
+const SURE = 0.9;
+const FILLED = ['number', 'issuer', 'valid_from', 'valid_until'];
+
+function certificateReading() {
+  return Behavior({
+    data: { photosBusy: false, reading: false, readError: '', suggested: null, unsure: {}, readNote: '' },
+    methods: {
+      onPhotos(event) {
+        const ids = event.detail.ids;
+        const changes = { 'form.scan_upload_ids': ids, photosBusy: event.detail.uploading, 'errors.scan_upload_ids': '' };
+        if (this.data.suggested && !ids.includes(this.data.suggested.upload_id)) Object.assign(changes, this.noReading());
+        this.setData(changes);
+      },
+
+      /** Read the first photo and prefill what was found; the person checks every field before saving. */
+      onRead() {
+        const photo = this.data.form.scan_upload_ids[0];
+        if (!photo || this.data.reading || !this.readingKind()) return null;
+        this.setData({ reading: true, readError: '' });
+        return records.readCertificate(photo, this.readingKind()).then((answer) => {
+          const found = answer.suggested;
+          const form = Object.assign({}, this.data.form, { reading_id: answer.id });
+          const unsure = {};
+          FILLED.forEach((field) => {
+            if (!found[field]) return;
+            form[field] = found[field];
+            const score = (found.scores || {})[field === 'valid_from' ? 'valid_until' : field];
+            unsure[field] = score !== undefined && score < SURE;
+          });
+          this.setData({ reading: false, form, unsure, suggested: Object.assign({ upload_id: photo }, found), errors: {} });
+          this.noteReading();
+        }, (err) => this.setData({ reading: false, readError: err.message }));
+      },
+
+      /** What the person should know about the reading: a long-term licence, a name other than the record's. */
+      noteReading() {
+        const found = this.data.suggested;
+        if (!found) return;
+        const holder = this.holderName();
+        const notes = ['已按照片预填，请逐项核对后提交'];
+        if (found.long_term) notes.push('照片显示营业期限为“长期”，请填写有效期截止日期');
+        if (found.holder && holder && found.holder !== holder) notes.push(`照片上的名称为“${found.holder}”，与所选的“${holder}”不一致`);
+        this.setData({ readNote: notes.join('；') });
+      },
+
+      /** The changes that forget the reading (another kind chosen, its photo removed). */
+      noReading() {
+        return { 'form.reading_id': null, suggested: null, unsure: {}, readNote: '', readError: '' };
+      },
+
+      /** A field edited by hand is no longer a doubtful reading. */
+      clearUnsure(field) {
+        if (this.data.unsure[field]) this.setData({ [`unsure.${field}`]: false });
+      },
+    },
+  });
+}
+
+module.exports = certificateReading;

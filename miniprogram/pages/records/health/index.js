@@ -1,0 +1,73 @@
+/**
+ * 健康证: a staff member's yearly health certificate with its photo. The photo is read on the server (offline
+ * OCR) to prefill the number, issuer and validity; the manager checks every field before saving, and the record
+ * names the reading so the suggestion and what was confirmed are both kept (behaviors/certificate-reading.js).
+ */
+const guard = require('../../../utils/guard');
+const records = require('../../../services/records');
+const recordForm = require('../../../behaviors/record-form');
+const certificateReading = require('../../../behaviors/certificate-reading');
+
+Component({
+  behaviors: [recordForm({
+    form: 'health-certificate', segment: 'health-certificates', done: '健康证已登记',
+    fields: ['staff_id', 'number', 'issuer', 'valid_from', 'valid_until', 'scan_upload_ids', 'reading_id'],
+  }), certificateReading()],
+  data: {
+    loading: true, loadError: '', canteenId: 0, staff: [], staffIndex: -1,
+    form: { staff_id: null, number: '', issuer: '', valid_from: '', valid_until: '', scan_upload_ids: [], reading_id: null },
+  },
+  methods: {
+    onLoad() {
+      this.load();
+    },
+
+    load() {
+      this.setData({ loading: true, loadError: '' });
+      return this.recordingCanteen('登记健康证').then((canteenId) => records.staff(canteenId))
+        .then((page) => this.setData({ loading: false, staff: page.items }), guard.loadFailed(this));
+    },
+
+    readingKind() {
+      return 'health_certificate';
+    },
+    holderName() {
+      const member = this.data.staff[this.data.staffIndex];
+      return member ? member.name : '';
+    },
+
+    onStaff(event) {
+      const index = Number(event.detail.value);
+      this.setData({ staffIndex: index, 'form.staff_id': this.data.staff[index].id, 'errors.staff_id': '' });
+      this.noteReading();
+    },
+    onField(event) {
+      const field = event.currentTarget.dataset.field;
+      this.setData({ [`form.${field}`]: event.detail, [`errors.${field}`]: '' });
+      this.clearUnsure(field);
+    },
+    onDate(event) {
+      const field = event.currentTarget.dataset.field;
+      this.setData({ [`form.${field}`]: event.detail.value, [`errors.${field}`]: '' });
+      this.clearUnsure(field);
+    },
+
+    validate() {
+      const form = this.data.form;
+      const errors = {};
+      if (!form.staff_id) errors.staff_id = '请选择人员';
+      if (!form.number.trim()) errors.number = '请填写健康证编号';
+      if (!form.issuer.trim()) errors.issuer = '请填写发证机构';
+      if (!form.valid_until) errors.valid_until = '请选择有效期截止日期';
+      if (form.valid_from && form.valid_until && form.valid_from > form.valid_until) errors.valid_from = '起始日期不能晚于截止日期';
+      if (this.data.photosBusy) errors.scan_upload_ids = '照片还在上传，请稍候';
+      else if (!form.scan_upload_ids.length) errors.scan_upload_ids = '请拍摄健康证照片';
+      this.setData({ errors, formError: '' });
+      if (Object.keys(errors).length) return null;
+      return {
+        staff_id: form.staff_id, number: form.number.trim(), issuer: form.issuer.trim(), valid_from: form.valid_from || null,
+        valid_until: form.valid_until, scan_upload_ids: form.scan_upload_ids, reading_id: form.reading_id,
+      };
+    },
+  },
+});
