@@ -203,7 +203,7 @@ def test_darkness_is_a_fault_only_where_light_is_expected() -> None:
     night = CameraQualityState()
     report = diagnose(dark, night, hour=23)
     assert report.problems == set() and report.metrics["dark_scene"] == 1.0
-    assert night.hour_baselines["23"][0] == pytest.approx(report.metrics["mean_luma"])
+    assert night.hour_baselines["23"] == pytest.approx(report.metrics["mean_luma"])
     # During work hours the lights must be on.
     assert diagnose(dark, CameraQualityState(), hour=23, expect_lit=True).problems == {QualityProblem.TOO_DARK}
     # A camera normally lit at 10:00 that goes dark at 10:00, even outside work hours (a Sunday): a fault.
@@ -211,4 +211,4 @@ def test_darkness_is_a_fault_only_where_light_is_expected() -> None:
     assert diagnose(vtest_frame(0), lit, hour=10).ok
     assert diagnose(dark, lit, hour=10).problems == {QualityProblem.TOO_DARK}
     # ...and its 10:00 baseline is not taught darkness by the fault.
-    assert lit.hour_baselines["10"][0] > QualityThresholds().lit_mean_luma
+    assert lit.hour_baselines["10"] > QualityThresholds().lit_mean_luma
