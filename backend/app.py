@@ -97,6 +97,7 @@ def _register_blueprints(app: APIFlask) -> None:
     from backend.patrols import routes as patrols
     from backend.records import routes as records
     from backend.regulators import routes as regulators
+    from backend.risk import routes as risk
     from backend.schools import routes as schools
     from backend.violations import alarm_routes
     from backend.violations import routes as violations
@@ -105,7 +106,7 @@ def _register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(api_docs.bp)
     app.register_blueprint(console_routes.bp)  # /console/: the built web console, same origin as the API
     blueprints = [accounts.bp, schools.bp, files.bp, records.bp, live.bp, violations.bp, alarm_routes.bp,
-                  notices.bp, regulators.bp, patrols.bp, monitoring.bp]
+                  notices.bp, regulators.bp, patrols.bp, monitoring.bp, risk.bp]
     if app.config["APP_ENV"] == "development":
         blueprints.append(accounts.dev_bp)
     for blueprint in blueprints:

@@ -48,7 +48,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WECHAT_PUSH_TOKEN", None, "message-push Token configured in the WeChat console", secret=True),
     Setting("WECHAT_PUSH_AES_KEY", None, "message-push EncodingAESKey (encrypted mode)", secret=True),
     Setting("WECHAT_SUBSCRIBE_TEMPLATES", None, "subscribe-message template ids: violation=ID,progress=ID,"
-            "escalation=ID,supervision=ID,binding=ID (unset in production: notices reach the in-app inbox only)"),
+            "escalation=ID,supervision=ID,binding=ID,unreported=ID "
+            "(unset in production: notices reach the in-app inbox only)"),
     Setting("WECHAT_MINIPROGRAM_STATE", None, "version a subscribe message opens: developer | trial | formal "
             "(default formal in production, developer elsewhere)"),
     Setting("NOTICE_LOG_RETENTION_DAYS", "180", "days WeChat push events and notice send attempts are kept "
@@ -88,6 +89,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LIVE_RECORD_DIR", None, "folder the media server records into (shared with the workers); "
             "default instance/recordings"),
     Setting("LIVE_RECORDING_RETENTION_DAYS", "15", "days recordings are kept before the purge job removes them"),
+    Setting("LIVE_CLIP_RETENTION_DAYS", "7", "days the MP4 clips cut from recordings for download are kept before the "
+            "purge job removes them"),
     Setting("LIVE_SNAPSHOT_TIMEOUT_SECONDS", "10", "longest wait for a snapshot frame from a camera"),
     Setting("RATELIMIT_LOGIN", "10 per minute", "login attempts per client address"),
     Setting("RATELIMIT_REDEEM", "20 per hour", "invite redemptions per user"),

@@ -28,8 +28,9 @@ from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
 from backend.live.models import RecordingSegment
 from backend.patrols.models import PatrolRound
-from backend.records.models import RecordEntry, Upload
+from backend.records.models import PERSONAL_KINDS, RecordEntry, Upload
 from backend.regulators.models import InspectionRound, SpotCheck, SupervisionOrder
+from backend.risk.models import RiskCard
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School, SchoolClass
 from backend.violations.models import Violation
 
@@ -58,6 +59,8 @@ class Action(StrEnum):
     RECORDS_READ = "records.read"
     RECORDS_WRITE = "records.write"
     RECORDS_EXPORT = "records.export"
+    # The staff register, health certificates and morning checks: people's personal and health data.
+    STAFF_HEALTH_READ = "staff_health.read"
     LIVE_PLAY = "live.play"
     RECORDING_READ = "recording.read"
     SNAPSHOT_TAKE = "snapshot.take"
@@ -76,6 +79,12 @@ class Action(StrEnum):
     SUPERVISION_RESPOND = "supervision.respond"
     INSPECT = "inspect"
     PATROL = "patrol"
+    # Risk (backend/risk): a school's cards and uptime; the parents' transparency part; a region's settings;
+    # lifting a card.
+    RISK_READ = "risk.read"
+    RISK_PUBLIC = "risk.public"
+    RISK_SETTINGS = "risk.settings"
+    RISK_CARD_LIFT = "risk.card_lift"
 
 
 ALL_MEMBER_ROLES = frozenset(Role)
@@ -107,6 +116,8 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RECORDS_READ: ALL_MEMBER_ROLES,
     Action.RECORDS_WRITE: SCHOOL_STAFF,
     Action.RECORDS_EXPORT: SCHOOL_STAFF,
+    # Parents and committee members see a morning check's counts in the day view, never the people.
+    Action.STAFF_HEALTH_READ: SCHOOL_STAFF,
     # Parents and committee members are further limited to public areas and live windows (backend.live.policy).
     Action.LIVE_PLAY: ALL_MEMBER_ROLES,
     Action.RECORDING_READ: SCHOOL_ADMINS,
@@ -129,11 +140,18 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SUPERVISION_RESPOND: frozenset({Role.PRINCIPAL}),
     Action.INSPECT: frozenset(),
     Action.PATROL: frozenset(),
+    # Cards and uptime: the people who run the kitchen read the school's; parents and the committee read the
+    # transparency part; only the region's regulators set classes and durations, and lift cards.
+    Action.RISK_READ: SCHOOL_STAFF,
+    Action.RISK_PUBLIC: ALL_MEMBER_ROLES,
+    Action.RISK_SETTINGS: frozenset(),
+    Action.RISK_CARD_LIFT: frozenset(),
 }
 
 # Regulators read everything in their region; they change nothing through school routes.
 REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.SCHOOL_READ, Action.CAMERA_READ, Action.AUDIT_READ, Action.RECORDS_READ, Action.RECORDS_EXPORT,
+    Action.STAFF_HEALTH_READ,
     Action.CAMERA_HEALTH_READ, Action.LEDGER_READ, Action.LIVE_PLAY, Action.RECORDING_READ,
     # Their own work: violation figures and reviews of escalated violations, inspections, supervision orders.
     Action.VIOLATION_READ, Action.VIOLATION_REVIEW, Action.VIOLATION_PUBLIC, Action.ALARM_REVIEW, Action.STATS_READ,
@@ -142,6 +160,8 @@ REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.PATROL,
     # Talking to the kitchen from the wall (喊话): regulators of the region, like the school's principal and staff.
     Action.LIVE_TALK,
+    # Risk classes, card durations and cards of their region (backend/risk).
+    Action.RISK_READ, Action.RISK_PUBLIC, Action.RISK_SETTINGS, Action.RISK_CARD_LIFT,
 })
 
 # What each action is, as a refusal names it: "只有<who>可以<this>".
@@ -162,6 +182,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RECORDS_READ: "查看食堂台账",
     Action.RECORDS_WRITE: "填写食堂台账",
     Action.RECORDS_EXPORT: "导出食堂台账",
+    Action.STAFF_HEALTH_READ: "查看从业人员及其健康信息",
     Action.LIVE_PLAY: "观看直播",
     Action.RECORDING_READ: "查看录像",
     Action.SNAPSHOT_TAKE: "抓拍画面",
@@ -179,6 +200,10 @@ ACTION_LABELS: dict[Action, str] = {
     Action.SUPERVISION_RESPOND: "回复监督整改通知",
     Action.INSPECT: "开展检查",
     Action.PATROL: "开展视频巡查",
+    Action.RISK_READ: "查看风险警示和摄像头在线率",
+    Action.RISK_PUBLIC: "查看食安公示",
+    Action.RISK_SETTINGS: "设置风险分级",
+    Action.RISK_CARD_LIFT: "撤销警示牌",
 }
 
 
@@ -292,6 +317,11 @@ def allowed(principal: Principal, action: Action, school: School | None = None) 
     if principal.roles_in(school.id) & roles_allowed(action):
         return True
     return action in REGULATOR_PERMISSIONS and principal.regulates(school.region.path)
+
+
+def record_read_action(kind: str) -> Action:
+    """What reading a record of ``kind`` (or a file attached to one) takes: people's health data more."""
+    return Action.STAFF_HEALTH_READ if kind in PERSONAL_KINDS else Action.RECORDS_READ
 
 
 def roles_allowed(action: Action) -> frozenset[Role]:
@@ -496,6 +526,7 @@ SCOPE_RESOLVERS: dict[str, tuple[str, str, Callable[[int], School | Region | Non
     "inspection": ("inspection_id", "检查", _region_of(InspectionRound)),
     "patrol": ("patrol_id", "巡查", _region_of(PatrolRound)),
     "supervision_order": ("order_id", "监督整改通知", _school_by_column(SupervisionOrder)),
+    "risk_card": ("card_id", "警示牌", _school_by_column(RiskCard)),
 }
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
+from flask import Response
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -13,6 +15,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="2F6B3A")
+# What an export route declares it answers (``@bp.doc(responses=XLSX_RESPONSES)``).
+XLSX_RESPONSES = {200: {"description": "Excel 工作簿", "content": {XLSX_TYPE: {}}}}
+
+
+def workbook_response(data: bytes, fallback: str, name: str) -> Response:
+    """A workbook as a download named ``name`` (UTF-8), ``fallback`` for clients without RFC 5987; never cached."""
+    return Response(data, mimetype=XLSX_TYPE, headers={
+        "Content-Disposition": f"attachment; filename={fallback}; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store"})
 
 
 def append_row(sheet: Worksheet, values: list[Any]) -> None:

@@ -100,6 +100,18 @@ def seeded_bench_arguments(description: str | None, *, schools: int, parents_per
     return parser
 
 
+def database_bench_arguments(description: str | None, default_url: str, *,
+                             seconds: float) -> argparse.ArgumentParser:
+    """The options of a bench on its own database (``BENCH_DATABASE_URL``): the load and gunicorn's size."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", default_url))
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=seconds, help="measured seconds per endpoint")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the machine has 2 cores)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker, as docker/entrypoint.sh runs")
+    return parser
+
+
 def seeded_database(args: argparse.Namespace, default_url: str, name: str, **settings: str) -> tuple[str, dict]:
     """Recreate the bench's database (BENCH_DATABASE_URL or ``default_url``), migrate and seed it as ``args``
     say; returns its URL and the environment to serve it with."""

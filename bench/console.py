@@ -1,17 +1,21 @@
 """The console's API calls at province scale: p50/p95 at 8 concurrent users and SQL statements per request.
 
     .venv/bin/python bench/console.py [--database-url postgresql://postgres@127.0.0.1:5432/kitchen_h5_bench]
-                                      [--concurrency 8] [--seconds 8] [--workers 2] [--threads 4]
+                                      [--concurrency 8] [--seconds 8] [--workers N] [--threads N]
+                                      [--only LABEL ...]
 
 Seeds (once; a database already seeded is reused) a province in bulk SQL (bench/console_seed.py): 10,000
 schools under 11 cities × 9 counties, 1,000,000 violations over two years, 30 days of records for 1,000
 canteens, two cameras per canteen, half the violations AI alarms with verdicts on most; and a tenth of it
 in a second database (``<name>_small``) to show that the statements per request do not grow with the data.
-Serves each with gunicorn as a deployment would (APP_ENV=production) plus the bench-only statement counter
-(bench/query_count.py), logs in a regulator of the province, and drives every call of the dashboard (the
+Serves each with gunicorn as a deployment would (APP_ENV=production, and by default the workers and threads
+docker/entrypoint.sh starts: ``WEB_CONCURRENCY`` or 4 workers × 4 threads) plus the bench-only statement
+counter (bench/query_count.py), logs in a regulator of the province, and drives every call of the dashboard (the
 /stats calls of 总览 and its drill-down, the 问题整改 list pages the figures open) and of the review queue
 (告警审核: the province's and one school's) with ``--concurrency`` keep-alive users in interleaved slices.
-Prints p50 / p95 of each next to the target (p95 ≤ 300 ms) and the statements per request at both scales.
+Prints p50 / p95 of each next to the target (p95 ≤ 300 ms), the CPU per request of the server and its
+database and of the load generator itself (it runs on the same machine), and the statements per request at
+both scales. ``--only`` measures the calls whose label contains one of the given words.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -30,14 +35,33 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import bench_env, run  # noqa: E402
+from bench.api import bench_env, database_bench_arguments, run  # noqa: E402
 from bench.console_seed import PROVINCE_CODE, Shape  # noqa: E402
-from bench.loadgen import CpuMeter, LoadResult, cpu_ms_per_request, interleaved, start_gunicorn  # noqa: E402
+from bench.loadgen import (  # noqa: E402
+    CpuMeter,
+    LoadResult,
+    client_cpu_ms_per_request,
+    cpu_ms_per_request,
+    interleaved,
+    start_gunicorn,
+    stop_gunicorn,
+    wait_ms_per_request,
+)
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_h5_bench"
 TARGET_P95_MS = 300.0
 REFERENCE = "healthz (reference)"
 BIG, SMALL = Shape(), Shape(schools=1_000, violations=100_000, record_canteens=100)
+
+
+def production_gunicorn() -> tuple[int, int]:
+    """The workers and threads the api runs with in production (docker/entrypoint.sh: ``WEB_CONCURRENCY``
+    workers, default 4, × 4 threads), so the bench measures what a deployment serves."""
+    entrypoint = (ROOT / "docker" / "entrypoint.sh").read_text()
+    found = re.search(r'--workers "\$\{WEB_CONCURRENCY:-(\d+)\}" --threads (\d+)', entrypoint)
+    if found is None:
+        raise SystemExit("docker/entrypoint.sh no longer says how many gunicorn workers and threads: update the bench")
+    return int(os.environ.get("WEB_CONCURRENCY", found.group(1))), int(found.group(2))
 
 
 @dataclass(frozen=True)
@@ -187,8 +211,10 @@ def report(calls: list[Call], results: dict[str, list[LoadResult]], small: dict[
           f"{SMALL.schools}/{SMALL.violations} and {BIG.schools}/{BIG.violations} schools/violations")
     print(f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the latencies move with it; "
           f"the CPU per request of the server and its database does not, much)")
-    print(f"{'call':<24} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms/req':>10} {'errors':>6}  "
-          f"{'stmts small':>11} {'stmts big':>9}")
+    print(f"{'call':<24} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms/req':>10} {'wait ms/req':>11} "
+          f"{'client cpu':>10} {'errors':>6}  {'stmts small':>11} {'stmts big':>9}")
+    print("(cpu ms/req: CPU of the server and its database per request; wait ms/req: time they were runnable but "
+          "waiting for a core;\n client cpu: the load generator's own CPU per request, on the same cores)")
     print("(statements: first request / next one, i.e. figures built / reused; the load runs mostly on reused)")
     ok = True
     for call in [*calls, Call(REFERENCE, "/healthz")]:
@@ -197,7 +223,8 @@ def report(calls: list[Call], results: dict[str, list[LoadResult]], small: dict[
                             sum(r.seconds for r in runs), [x for r in runs for x in r.latencies_ms])
         p95 = merged.percentile(95)
         line = (f"{call.label:<24} {merged.rps:7.1f} {merged.percentile(50):8.1f} {p95:8.1f} "
-                f"{cpu_ms_per_request(runs):10.1f} {merged.errors:6d}")
+                f"{cpu_ms_per_request(runs):10.1f} {wait_ms_per_request(runs):11.1f} "
+                f"{client_cpu_ms_per_request(runs):10.1f} {merged.errors:6d}")
         if call.label == REFERENCE:
             print(line)
             continue
@@ -210,15 +237,17 @@ def report(calls: list[Call], results: dict[str, list[LoadResult]], small: dict[
 
 def main() -> int:
     """Seed both scales, count statements on each, load the big one, print."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser = database_bench_arguments(__doc__, DEFAULT_URL, seconds=8.0)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    workers, threads = production_gunicorn()
+    parser.add_argument("--workers", type=int, default=workers)
+    parser.add_argument("--threads", type=int, default=threads)
     parser.add_argument("--port", type=int, default=18441)
+    parser.add_argument("--only", nargs="*", default=[], help="measure only the calls whose label contains one")
     args = parser.parse_args()
+
+    def chosen(calls: list[Call]) -> list[Call]:
+        return [c for c in calls if not args.only or any(word in c.label for word in args.only)]
 
     small_url = sa.make_url(args.database_url)
     small_env, small_ids = prepare(small_url.set(database=f"{small_url.database}_small").render_as_string(False),
@@ -227,19 +256,17 @@ def main() -> int:
 
     server, base = serve(small_env, args)
     try:
-        small = query_counts(base, small_ids["token"], dashboard_calls(small_ids) + review_calls(small_ids))
+        small = query_counts(base, small_ids["token"], chosen(dashboard_calls(small_ids) + review_calls(small_ids)))
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-    calls = dashboard_calls(ids) + review_calls(ids)
+        stop_gunicorn(server)
+    calls = chosen(dashboard_calls(ids) + review_calls(ids))
     server, base = serve(env, args)
     try:
         big = query_counts(base, ids["token"], calls)
         meter = CpuMeter(server.pid, sa.make_url(env["DATABASE_URL"]).database)
         results = measure(base, ids["token"], calls, args, meter)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop_gunicorn(server)
     return 0 if report(calls, results, small, big, args) else 1
 
 

@@ -19,6 +19,11 @@ Busy scene: the whole picture of vtest.avi (people walk through it all the time)
 frames, with the camera's region of interest on the building facade at the top, where nobody walks (a
 store-room shelf, in kitchen terms). Consecutive frames one second apart stand for samples 5 s apart.
 
+4. the mask check (issue 16): its two stages per analysed sample of the video (CenterFace, then the crops and
+   the MobileNetV2 mask classifier on each face of 24 px or more), the classifier per face crop on the real
+   face crops of ``tests/workers/camera/detection/face_mask_reference`` (batches of 1 and 4), and cameras per
+   core for a working kitchen with the mask check on (``WorkerRuntime.plan``).
+
 Run: ``.venv/bin/python bench/detect.py [--frames-step 10] [--passes 1]``
 """
 
@@ -40,12 +45,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from workers.camera.camera_runtime import WorkerRuntime
 from workers.camera.detection import CameraState, ModelRegistry, encode_jpeg, limit_cv_threads
 from workers.camera.detection.preprocess import letterbox, to_input_tensor
+from workers.camera.detection.two_stage import CropClassifier
 from workers.camera.processing import process_sample
 from workers.camera.tuning import camera_settings
 from workers.demo_media import demo_video
 
 FACADE = [[[0.41, 0.0], [0.91, 0.0], [0.91, 0.16], [0.41, 0.16]]]  # x 315-700, y 0-92 of 768x576
 KINDS = ["person_after_hours", "camera_offline", "camera_blurred", "camera_occluded"]
+MASK_KINDS = [*KINDS, "no_mask"]
+FACE_CROPS = Path(__file__).resolve().parent.parent / "tests/workers/camera/detection/face_mask_reference"
 SAMPLE_SECONDS = 5.0
 T0 = 1_750_000_000.0
 
@@ -70,9 +78,9 @@ ALWAYS_WORKING = [{"weekday": day, "start": "00:00", "end": "23:59"} for day in 
 
 
 def run_scene(jpegs: list[bytes], roi: list, plan, detector=None, bare_session=None, measure_bare: bool = False,
-              work_hours: list | None = None) -> dict:
+              work_hours: list | None = None, kinds: list[str] = KINDS) -> dict:
     """Feed the samples of one camera through the pipeline; CPU ms per sample and gate statistics."""
-    settings = camera_settings(1, KINDS, work_hours or [], roi, {})
+    settings = camera_settings(1, kinds, work_hours or [], roi, {})
     state = CameraState.new(settings.pipeline)
     rule_state: dict = {}
     health = "unknown"
@@ -112,6 +120,31 @@ def run_scene(jpegs: list[bytes], roi: list, plan, detector=None, bare_session=N
             "full_analysed": full_analysed, "bare": bare}
 
 
+def mask_stages(frames: list[np.ndarray], mask: CropClassifier) -> dict:
+    """CPU ms per sample of each stage of the mask check on every frame, and of the classifier per face crop."""
+    faces_ms, crops_ms, classify_ms, crops = [], [], [], []
+    for frame in frames:
+        mask.detect(frame, clock=time.process_time)
+        faces_ms.append(mask.last_timings["faces_ms"])
+        crops_ms.append(mask.last_timings["crops_ms"])
+        classify_ms.append(mask.last_timings["classifier_ms"])
+        crops.append(mask.last_timings["crops"])
+    pictures = [cv2.imread(str(p)) for p in sorted(FACE_CROPS.glob("crop*.png"))]
+    per_crop = {}
+    for batch in (1, 4):
+        costs = []
+        for index in range(0, 8 * len(pictures)):
+            chosen = [pictures[(index + k) % len(pictures)] for k in range(batch)]
+            started = time.process_time()
+            tensor = np.concatenate([mask.input_tensor(p, [(0, 0, p.shape[1], p.shape[0])]) for p in chosen])
+            mask.classify(tensor)
+            costs.append((time.process_time() - started) * 1000 / batch)
+        per_crop[batch] = statistics.median(costs)
+    return {"faces_ms": statistics.fmean(faces_ms), "crops_ms": statistics.fmean(crops_ms),
+            "classify_ms": statistics.fmean(classify_ms), "crops": statistics.fmean(crops),
+            "samples_with_crops": sum(1 for c in crops if c), "per_crop": per_crop, "samples": len(frames)}
+
+
 def main() -> int:
     """Measure and print every figure."""
     parser = argparse.ArgumentParser()
@@ -142,6 +175,10 @@ def main() -> int:
     closed_static = run_scene(jpegs, FACADE, runtime.plan)
     closed_busy = run_scene(jpegs, [], runtime.plan)
     working_busy = run_scene(jpegs, [], runtime.plan, work_hours=ALWAYS_WORKING)
+    working_mask = run_scene(jpegs, [], runtime.plan, work_hours=ALWAYS_WORKING, kinds=MASK_KINDS)
+    mask = registry.detector("face_mask")
+    mask.detect(frames[0])  # warm-up of the classifier's session
+    stages = mask_stages(frames, mask)
     ratio = busy["cost_analysed_ms"] / busy["bare_ms"]
     mixed_ms = args.busy_share * busy["cost_all_ms"] + (1 - args.busy_share) * static["cost_all_ms"]
 
@@ -184,6 +221,25 @@ def main() -> int:
               + args.after_hours_busy * closed_busy["cost_all_ms"]) / 24
     print(f"     kitchen day ({args.work_hours:g} h working and busy, {args.after_hours_busy:g} h people after hours, "
           f"{closed_hours:g} h closed and empty): {day_ms:.1f} ms/sample -> {per_core(day_ms):.0f} cameras/core")
+    print(f"4. the mask check ({mask.name}: {mask.first.name} faces, then the classifier on each face >= "
+          f"{mask.crops.min_size} px)")
+    stage_ms = stages["crops_ms"] + stages["classify_ms"]
+    print(f"   per sample of the video ({stages['samples']} samples, {stages['crops']:.2f} faces classified a sample, "
+          f"{stages['samples_with_crops']} samples with one or more): CenterFace {stages['faces_ms']:.1f} ms, "
+          f"crops {stages['crops_ms']:.2f} ms, classifier {stages['classify_ms']:.2f} ms; mask stage / CenterFace = "
+          f"{stage_ms / stages['faces_ms']:.3f}")
+    for batch, cost in stages["per_crop"].items():
+        print(f"   classifier per real face crop (224x224, batch of {batch}): {cost:.1f} ms = "
+              f"{cost / stages['faces_ms']:.2f} x CenterFace per sample")
+    print("   working, people everywhere, mask check on (WorkerRuntime.plan): "
+          f"{working_mask['cost_all_ms']:.1f} ms/sample -> {per_core(working_mask['cost_all_ms']):.0f} cameras/core "
+          f"(models ran on {working_mask['analysed']} of {working_mask['samples']}); "
+          f"with 1 face a sample: {per_core(working_mask['cost_all_ms'] + stages['per_crop'][1]):.0f}, "
+          f"with 4: {per_core(working_mask['cost_all_ms'] + 4 * stages['per_crop'][4]):.0f} cameras/core")
+    mask_day_ms = (args.work_hours * working_mask["cost_all_ms"] + closed_hours * closed_static["cost_all_ms"]
+                   + args.after_hours_busy * closed_busy["cost_all_ms"]) / 24
+    print(f"   kitchen day as in 3 with the mask check on in working hours: {mask_day_ms:.1f} ms/sample -> "
+          f"{per_core(mask_day_ms):.0f} cameras/core")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import multiprocessing
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int,
         [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning", app], env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded machine imports the app slowly
     while True:
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=1)
@@ -41,6 +42,17 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int,
                 server.terminate()
                 raise SystemExit("gunicorn did not start") from None
             time.sleep(0.2)
+
+
+def stop_gunicorn(server: subprocess.Popen, grace: float = 30.0) -> None:
+    """Stop a server started by ``start_gunicorn``: a graceful TERM, then KILL if its workers outlive ``grace``
+    seconds (a worker busy on a slow request would otherwise leave the bench without its report)."""
+    server.terminate()
+    try:
+        server.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
 
 
 class OneWriteConnection(http.client.HTTPConnection):
@@ -100,6 +112,27 @@ class CpuMeter:
 
     def read(self) -> float:
         """CPU seconds used so far by the server's processes and the database's backends."""
+        return sum(p.ticks for p in self._measured()) / self.ticks
+
+    def waited(self) -> float:
+        """Seconds the server's threads and the database's backends have spent so far runnable but waiting for
+        a core (the scheduler's run-queue delay, /proc/PID/task/TID/schedstat): on a shared machine, the part
+        of a request's latency that is other processes' CPU, not this server's work."""
+        total = 0
+        for process in self._measured():
+            try:
+                tasks = os.listdir(f"/proc/{process.pid}/task")
+            except OSError:
+                continue
+            for task in tasks:
+                try:
+                    with open(f"/proc/{process.pid}/task/{task}/schedstat", "rb") as stat:
+                        total += int(stat.read().split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+        return total / 1e9
+
+    def _measured(self) -> list[_Process]:
         processes = self._processes()
         tree = {self.server_pid}
         grew = True
@@ -110,9 +143,8 @@ class CpuMeter:
                     tree.add(process.pid)
                     grew = True
         backend = f" {self.database} " if self.database else None
-        ticks = sum(p.ticks for p in processes
-                    if p.pid in tree or (backend and p.title.startswith("postgres: ") and backend in p.title))
-        return ticks / self.ticks
+        return [p for p in processes
+                if p.pid in tree or (backend and p.title.startswith("postgres: ") and backend in p.title)]
 
 
 @dataclass
@@ -125,6 +157,8 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float]
     server_cpu_seconds: float | None = None
+    client_cpu_seconds: float | None = None
+    server_wait_seconds: float | None = None
 
     @property
     def rps(self) -> float:
@@ -188,6 +222,8 @@ def run_load(label: str, url: str, *, seconds: float = 5.0, concurrency: int = 1
     """Drive ``url`` with ``concurrency`` keep-alive connections spread over ``processes`` for ``seconds``
     (with ``meter``, also the server's CPU seconds over the run)."""
     cpu_before = meter.read() if meter else None
+    wait_before = meter.waited() if meter else None
+    client_before = _children_cpu()
     queue: multiprocessing.Queue = multiprocessing.Queue()
     per_process = max(1, concurrency // processes)
     started = time.monotonic()
@@ -201,8 +237,17 @@ def run_load(label: str, url: str, *, seconds: float = 5.0, concurrency: int = 1
         child.join()
     elapsed = time.monotonic() - started
     cpu = meter.read() - cpu_before if meter and cpu_before is not None else None
+    wait = meter.waited() - wait_before if meter and wait_before is not None else None
     return LoadResult(label, sum(p[0] for p in parts), sum(p[1] for p in parts), elapsed,
-                      [x for p in parts for x in p[2]], cpu)
+                      [x for p in parts for x in p[2]], cpu, _children_cpu() - client_before, wait)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's children reaped so far: after ``run_load`` joined its client processes,
+    the load generator's own share (a server started by the bench is a child too, but is reaped only when it
+    stops, so it is not counted)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def interleaved(runs: Sequence[tuple[str, dict]], rounds: int = 3,
@@ -227,11 +272,25 @@ def median_rps(results: list[LoadResult]) -> float:
     return statistics.median(r.rps for r in results)
 
 
+def _ms_per_request(results: list[LoadResult], seconds: str) -> float:
+    total = sum(getattr(r, seconds) or 0.0 for r in results)
+    done = sum(r.requests - r.errors for r in results)
+    return total * 1000 / done if done else float("nan")
+
+
 def cpu_ms_per_request(results: list[LoadResult]) -> float:
     """The server's CPU milliseconds per successful request over several runs (needs a meter)."""
-    cpu = sum(r.server_cpu_seconds or 0.0 for r in results)
-    done = sum(r.requests - r.errors for r in results)
-    return cpu * 1000 / done if done else float("nan")
+    return _ms_per_request(results, "server_cpu_seconds")
+
+
+def wait_ms_per_request(results: list[LoadResult]) -> float:
+    """Milliseconds per successful request the server and its database spent waiting for a core."""
+    return _ms_per_request(results, "server_wait_seconds")
+
+
+def client_cpu_ms_per_request(results: list[LoadResult]) -> float:
+    """The load generator's own CPU milliseconds per successful request over several runs."""
+    return _ms_per_request(results, "client_cpu_seconds")
 
 
 def print_ratio(name: str, base: str, results: dict[str, list[LoadResult]], target: float) -> float:

@@ -5,7 +5,8 @@
 
 It resets the given database (never use a database that holds anything you want), migrates it, seeds the
 demo schools and a month of records for school 1 (menus of three meals whose dishes trace to deliveries,
-samples, disinfection, accompanied meals), starts gunicorn as a deployment would (APP_ENV=production), and
+samples, disinfection, accompanied meals, and a staff register with health certificates and each day's morning
+check), starts gunicorn as a deployment would (APP_ENV=production), and
 drives both endpoints with the same concurrency in interleaved slices, so both see the same machine load.
 It prints requests/s, p50 and p99 of each and the ratio today/healthz (target ≥ 0.6), also as CPU per request
 of the server and its database.
@@ -13,7 +14,6 @@ of the server and its database.
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import sys
@@ -28,6 +28,7 @@ from sqlalchemy import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.api import database_bench_arguments  # noqa: E402
 from bench.loadgen import CpuMeter, interleaved, print_lines, print_ratio, start_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_records_bench"
@@ -102,8 +103,19 @@ def seed_month(env: dict[str, str], days: int) -> str:
                 create("certificate", {"supplier_id": supplier, "kind": kind, "number": f"B{s}{kind[:3]}",
                                        "valid_until": today + timedelta(days=200), "scan_upload_ids": [photo]})
             suppliers.append(supplier)
+        # The staff register with health certificates, and each day's morning check (晨检) of all of them.
+        staff = []
+        for p in range(12):
+            person = create("staff", {"name": f"压测员工{p}", "post": "厨师"})
+            create("health_certificate", {"staff_id": person, "number": f"JK{p:04d}", "issuer": "疾控中心",
+                                          "valid_until": today + timedelta(days=200), "scan_upload_ids": [photo]})
+            staff.append(person)
         for offset in range(days):
             day = start + timedelta(days=offset)
+            create("morning_check", {
+                "check_date": day, "checker_name": "王主管",
+                "checked_at": min(datetime.combine(day, dtime(6, 30), tzinfo=SHANGHAI), now - timedelta(minutes=1)),
+                "persons": [{"staff_id": p, "temperature_c": 36.5, "hands_ok": True, "symptoms": []} for p in staff]})
             received_at = datetime.combine(day - timedelta(days=1), dtime(16, 0), tzinfo=SHANGHAI)
             items: list[int] = []
             for s, supplier in enumerate(suppliers):
@@ -148,13 +160,8 @@ def seed_month(env: dict[str, str], days: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=12.0, help="measured seconds per endpoint")
+    parser = database_bench_arguments(__doc__, DEFAULT_URL, seconds=12.0)
     parser.add_argument("--slices", type=int, default=6, help="interleaved slices per endpoint")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the machine has 2 cores)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker, as docker/entrypoint.sh runs")
     parser.add_argument("--days", type=int, default=30)
     args = parser.parse_args()
     if args.database_url.rstrip("/").endswith("/test"):

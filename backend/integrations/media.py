@@ -22,6 +22,7 @@ derived from SECRET_KEY for this purpose only. The nonce doubles as the token id
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -83,8 +84,22 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+@functools.lru_cache(maxsize=8)
+def _hmac_pads(key: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256's inner and outer hashes with the key's pads already absorbed (RFC 2104), made once per key."""
+    block = hashlib.sha256(key).digest() if len(key) > 64 else key
+    block = block.ljust(64, b"\0")
+    return (hashlib.sha256(bytes(b ^ 0x36 for b in block)), hashlib.sha256(bytes(b ^ 0x5C for b in block)))
+
+
 def _sign(key: bytes, payload: str) -> str:
-    return _b64(hmac.digest(key, payload.encode(), "sha256"))
+    """HMAC-SHA256 of the payload, url-safe base64: ``hmac.digest(key, payload, "sha256")``, computed from the
+    key's absorbed pads (copying two hashes costs a third of setting up an HMAC for every play's token)."""
+    inner, outer = _hmac_pads(key)
+    inner, outer = inner.copy(), outer.copy()
+    inner.update(payload.encode())
+    outer.update(inner.digest())
+    return _b64(outer.digest())
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@ MAX_CLIP. The video is copied when the span starts on a keyframe of its first se
 starts at its segment's beginning, a keyframe) and re-encoded otherwise, so a clip never begins with frames
 that cannot be decoded. The cut runs synchronously with a timeout, in a temporary folder; only a finished,
 probed file reaches the object store, whose writes are atomic: a killed process leaves nothing half-written.
+
+Each clip has a row (:class:`RecordingClip`); :func:`purge_expired` removes the clips older than
+LIVE_CLIP_RETENTION_DAYS, file first and row last, each with an audit row ``live.clip_purge``, and never one whose
+download URL still runs.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from backend.audit.services import record_audit
 from backend.errors import ApiError
 from backend.extensions import db
 from backend.files import object_store
 from backend.live import recordings
-from backend.live.models import RecordingSegment
+from backend.live.models import RecordingClip, RecordingSegment
+from backend.live.settings import live_settings
 from backend.permissions import Principal
 from backend.schools.models import Camera
 from backend.timeutil import as_utc, to_shanghai
@@ -120,6 +127,9 @@ def make_clip(principal: Principal, camera: Camera, start: datetime, end: dateti
         object_store().put(key, target.read_bytes(), "video/mp4")
         size = target.stat().st_size
     covered = [(max(start, as_utc(s.started_at)), min(end, as_utc(s.ended_at))) for s in segments]
+    db.session.add(RecordingClip(camera_id=camera.id, school_id=school_id, created_by=principal.user_id,
+                                 object_key=key, started_at=covered[0][0], ended_at=covered[-1][1], size_bytes=size,
+                                 created_at=now, url_expires_at=now + timedelta(seconds=URL_SECONDS)))
     record_audit(principal.user_id, "live.clip_download", school_id=school_id, target=("camera", camera.id),
                  details={"start": start.isoformat(), "end": end.isoformat(), "key": key,
                           "segments": [s.id for s in segments]})
@@ -128,3 +138,29 @@ def make_clip(principal: Principal, camera: Camera, start: datetime, end: dateti
     return {"camera_id": camera.id, "start": covered[0][0], "end": covered[-1][1], "requested_start": start,
             "requested_end": end, "duration_seconds": round(info.get("duration", 0.0), 3), "size_bytes": size,
             "copied": copied, "url": url, "filename": filename, "expires_at": now + timedelta(seconds=URL_SECONDS)}
+
+
+def purge_expired(now: datetime, batch: int = 200) -> int:
+    """Remove the clips made more than LIVE_CLIP_RETENTION_DAYS ago whose download URL has run out: the file
+    first, then the row, with an audit row ``live.clip_purge`` each; the number removed.
+
+    A clip whose URL still runs is left for a later run (its download may be going on). A run stopped midway
+    leaves rows whose file may be gone already; the next run deletes the file again (a no-op) and the row.
+    """
+    cutoff = now - timedelta(days=live_settings().clip_retention_days)
+    store, removed = object_store(), 0
+    while True:
+        clips = db.session.scalars(
+            sa.select(RecordingClip).where(RecordingClip.created_at < cutoff, RecordingClip.url_expires_at <= now)
+            .order_by(RecordingClip.id).limit(batch)).all()
+        if not clips:
+            return removed
+        for clip in clips:
+            store.delete(clip.object_key)
+            record_audit(None, "live.clip_purge", school_id=clip.school_id, target=("camera", clip.camera_id),
+                         details={"clip_id": clip.id, "key": clip.object_key,
+                                  "created_at": as_utc(clip.created_at).isoformat(),
+                                  "retention_days": live_settings().clip_retention_days})
+            db.session.delete(clip)
+        db.session.commit()
+        removed += len(clips)

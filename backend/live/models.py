@@ -117,3 +117,23 @@ class RecordingSegment(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[DefaultNow]
     stored_at: Mapped[datetime | None]
+
+
+class RecordingClip(db.Model):
+    """An MP4 cut from a camera's recordings and stored for download, until the clip retention removes it."""
+
+    __tablename__ = "recording_clip"
+
+    id: Mapped[IntPK]
+    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    # Who asked for it (their audit row live.clip_download says the same); None for clips found in the store.
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    object_key: Mapped[str] = mapped_column(String(300), unique=True)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The signed download URL handed out runs until then: the clip is never removed before (a download may be
+    # going on, resuming with Range requests).
+    url_expires_at: Mapped[datetime]

@@ -30,6 +30,7 @@ from flask import Flask
 
 from backend.extensions import db
 from backend.integrations import media
+from backend.live.media_stack import stop_process
 from backend.live.services import relay_token
 from backend.live.settings import LiveSettings, live_settings
 from backend.live.sources import SourceError, ffmpeg_input, scrub, source_secrets
@@ -110,12 +111,7 @@ def _run_ffmpeg(command: list[str], script: bytes) -> tuple[int, bytes]:
     try:
         _, stderr = process.communicate(input=script)
     except BaseException:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         raise
     finally:
         with _ffmpegs_lock:

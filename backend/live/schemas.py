@@ -182,46 +182,32 @@ class SnapshotOut(Schema):
     expires_at = DateTime()
 
 
-class TreeCameraOut(Schema):
-    """A camera of the wall's tree; ``live`` false means offline (switched off, or nothing publishing)."""
+class TreeNodeOut(Schema):
+    """A node of the wall's tree: what it is called."""
 
     id = Integer()
     name = String()
+
+
+class TreeCameraOut(TreeNodeOut):
+    """A camera of the wall's tree; ``live`` false means offline (switched off, or nothing publishing)."""
+
     enabled = Boolean()
     live = Boolean()
 
 
-class TreeAreaOut(Schema):
+class TreeAreaOut(TreeNodeOut):
     """A kitchen area and its cameras."""
 
-    id = Integer()
-    name = String()
     public = Boolean()
     cameras = List(Nested(TreeCameraOut))
 
 
-class TreeCanteenOut(Schema):
-    """A canteen and its areas."""
-
-    id = Integer()
-    name = String()
-    areas = List(Nested(TreeAreaOut))
-
-
-class TreeSchoolOut(Schema):
-    """A school and its canteens."""
-
-    id = Integer()
-    name = String()
-    canteens = List(Nested(TreeCanteenOut))
-
-
-class TreeRegionOut(Schema):
-    """A region (the schools' own county) and its schools."""
-
-    id = Integer()
-    name = String()
-    schools = List(Nested(TreeSchoolOut))
+# The levels above an area (a canteen and its areas, a school and its canteens, a region, the schools' own
+# county, and its schools) are a node and the list of the level below.
+TreeCanteenOut = TreeNodeOut.from_dict({"areas": List(Nested(TreeAreaOut))}, name="TreeCanteenOut")
+TreeSchoolOut = TreeNodeOut.from_dict({"canteens": List(Nested(TreeCanteenOut))}, name="TreeSchoolOut")
+TreeRegionOut = TreeNodeOut.from_dict({"schools": List(Nested(TreeSchoolOut))}, name="TreeRegionOut")
 
 
 class CameraTreeOut(Schema):

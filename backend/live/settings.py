@@ -33,6 +33,7 @@ class LiveSettings:
     record_dir: Path
     media_cache_dir: Path
     retention_days: int
+    clip_retention_days: int
     snapshot_timeout: float
 
     @classmethod
@@ -54,14 +55,18 @@ class LiveSettings:
             # Derived files of the media stack (the demo video's H.264 rendition): instance-local, rebuilt at will.
             media_cache_dir=Path(config["INSTANCE_PATH"]) / "media-cache",
             retention_days=int(config.get("LIVE_RECORDING_RETENTION_DAYS") or 15),
+            # Clips are copies made for download: a week is long enough to fetch one again, and none outlives
+            # the recordings' retention by much (a clip of the oldest recording is itself at most this old).
+            clip_retention_days=int(config.get("LIVE_CLIP_RETENTION_DAYS") or 7),
             snapshot_timeout=float(config.get("LIVE_SNAPSHOT_TIMEOUT_SECONDS") or 10),
         )
         if settings.server_kind not in ("nginx-rtmp", "zlmediakit"):
             raise ValueError("MEDIA_SERVER_KIND must be nginx-rtmp or zlmediakit")
         if not (5 <= settings.token_ttl <= 3600 and 10 <= settings.idle_seconds <= 3600):
             raise ValueError("LIVE_TOKEN_TTL_SECONDS must be 5..3600 and LIVE_SESSION_IDLE_SECONDS 10..3600")
-        if settings.max_per_camera < 1 or settings.max_per_school < 1 or settings.retention_days < 1:
-            raise ValueError("live viewer caps and recording retention must be at least 1")
+        if (settings.max_per_camera < 1 or settings.max_per_school < 1 or settings.retention_days < 1
+                or settings.clip_retention_days < 1):
+            raise ValueError("live viewer caps, recording and clip retention must be at least 1")
         return settings
 
 

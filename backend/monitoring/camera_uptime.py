@@ -121,7 +121,7 @@ def _cameras(scope: Any, school_id: int | None, canteen_id: int | None) -> list[
     return list(db.session.execute(query.order_by(School.id, Canteen.id, Camera.id)).all())
 
 
-def _changes(camera_ids: list[int], window: Window) -> dict[int, list[tuple[datetime, str, str]]]:
+def health_changes(camera_ids: list[int], window: Window) -> dict[int, list[tuple[datetime, str, str]]]:
     """Each camera's changes inside the window and its last change before it (index camera, at)."""
     before = aliased(CameraHealthEvent)
     last_before = (select(func.max(before.at)).where(before.camera_id == CameraHealthEvent.camera_id,
@@ -155,7 +155,7 @@ def camera_health(scope: Any, now: datetime, *, school_id: int | None = None,
     ids = [c.id for c in cameras]
     monitors = {m.camera_id: m for m in db.session.scalars(
         select(CameraMonitor).where(CameraMonitor.camera_id.in_(ids)))}
-    changes = _changes(ids, window)
+    changes = health_changes(ids, window)
     items = []
     for camera in cameras:
         monitor = monitors.get(camera.id)
@@ -176,6 +176,29 @@ def camera_health(scope: Any, now: datetime, *, school_id: int | None = None,
                        "days": [d.isoformat() for d in window.days]},
             "online_rate": {"online": online, "enabled": len(enabled), "percent": _percent(online, len(enabled))},
             "cameras": items}
+
+
+def school_uptimes(scope: Any, now: datetime, periods: tuple[int, ...] = (7, 30)) -> dict[int, dict[str, Any]]:
+    """Each school's uptime over the last ``periods`` days (enabled cameras together: online seconds over known
+    seconds), keyed by school id: ``{"name", "cameras", "uptime_7d", "uptime_30d", ...}``, ``None`` when
+    nothing is known. One history read for the longest period."""
+    windows = {days: Window.ending(now, days) for days in periods}
+    cameras = [c for c in _cameras(scope, None, None) if c.enabled]
+    changes = health_changes([c.id for c in cameras], windows[max(periods)])
+    totals: dict[int, dict[str, Any]] = {}
+    for camera in cameras:
+        entry = totals.setdefault(camera.school_id, {"school_id": camera.school_id, "school_name": camera.school_name,
+                                                     "cameras": 0, **{days: [0, 0] for days in periods}})
+        entry["cameras"] += 1
+        for days, window in windows.items():
+            # The longest window's changes hold this one's: earlier changes only set the status at its start.
+            figures = uptime(status_intervals(changes.get(camera.id, []), window), window)
+            entry[days][0] += figures["online_seconds"]
+            entry[days][1] += figures["known_seconds"]
+    return {school_id: {"school_id": entry["school_id"], "school_name": entry["school_name"],
+                        "cameras": entry["cameras"],
+                        **{f"uptime_{days}d": _percent(*entry[days]) for days in periods}}
+            for school_id, entry in totals.items()}
 
 
 def school_scope(school_id: int) -> Any:

@@ -48,6 +48,7 @@ class SubjectType(StrEnum):
     VIOLATION = "violation"
     SUPERVISION_ORDER = "supervision_order"
     MEMBERSHIP = "membership"
+    REGION = "region"
 
 
 class Notice(db.Model):

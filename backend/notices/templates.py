@@ -2,7 +2,8 @@
 
 The keyword layout of each template must match the template chosen in the WeChat console (公共模板库);
 the template ids come from the ``WECHAT_SUBSCRIBE_TEMPLATES`` setting, e.g.
-``violation=AbC...,progress=DeF...,escalation=GhI...,supervision=JkL...,binding=MnO...``. A purpose without an id
+``violation=AbC...,progress=DeF...,escalation=GhI...,supervision=JkL...,binding=MnO...,
+unreported=PqR...``. A purpose without an id
 is delivered to the in-app inbox only.
 """
 
@@ -22,6 +23,7 @@ DEV_TEMPLATE_IDS = {
     "escalation": "dev-tmpl-overdue-escalation",
     "supervision": "dev-tmpl-supervision-order",
     "binding": "dev-tmpl-binding-review",
+    "unreported": "dev-tmpl-records-unreported",
 }
 
 
@@ -83,6 +85,12 @@ TEMPLATES: dict[str, Template] = {
         Keyword("thing2", "applicant", "申请人", fields.thing),
         Keyword("phrase3", "result", "审核结果", fields.phrase),
         Keyword("time4", "at", "时间", _as_time),
+    )),
+    # The regulators' daily 未报送 summary (backend/records/completeness.py).
+    "unreported": Template("unreported", "台账未报送汇总", (
+        Keyword("thing1", "region", "地区", fields.thing),
+        Keyword("number2", "count", "未报送食堂数", fields.number),
+        Keyword("time3", "at", "统计时间", _as_time),
     )),
 }
 

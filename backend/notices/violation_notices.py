@@ -1,7 +1,10 @@
 """Which notices each violation event produces, for whom, saying what.
 
 - a new violation: school food-safety staff and canteen managers, and the parents' committee when the
-  school publishes that kind;
+  school publishes that kind; for a class-1 or class-2 problem (``backend/risk/classes.py``) also the
+  region's inspectors, in the same transaction, so both hear of it at the same moment (双推送). Every notice
+  of a violation carries its ``risk_class`` in the payload: the dispatcher (and any channel added beside the
+  inbox and WeChat) chooses how to reach a person from it, never from the recipient list;
 - a rectification submitted: its reviewer (the principal, or the region's regulators for escalated
   violations and inspection findings);
 - a verdict or a dismissal: staff and managers, and the committee for published kinds;
@@ -83,7 +86,8 @@ def _committee_if_published(violation: Violation) -> set[int]:
 def _draft(violation: Violation, purpose: str, template: str, title: str, body: str,
            payload: dict[str, str]) -> NoticeDraft:
     return NoticeDraft(subject_type=SubjectType.VIOLATION, subject_id=violation.id, school_id=violation.school_id,
-                       purpose=purpose, template=template, title=title, body=body, payload=payload,
+                       purpose=purpose, template=template, title=title, body=body,
+                       payload={**payload, "risk_class": violation.risk_class},
                        page=DETAIL_PAGE.format(id=violation.id))
 
 
@@ -98,9 +102,17 @@ def _created(violation: Violation, users: set[int], now: datetime) -> None:
     enqueue(draft, users, f"violation:{violation.id}:open", now, exclude=violation.created_by_id)
 
 
+def inspectors_told_at_once(violation: Violation, school: School) -> set[int]:
+    """The region's inspectors when the violation's class tells them at once (classes 1 and 2), else nobody."""
+    from backend.risk.classes import policy_of
+
+    return regional_regulators(school) if policy_of(violation.risk_class).regulator_at_once else set()
+
+
 def notify_created(violation: Violation) -> None:
     """Notices of a new violation: called inside the transaction that creates the violation."""
-    users = school_members(violation.school_id, RESPONSIBLE_ROLES) | _committee_if_published(violation)
+    users = (school_members(violation.school_id, RESPONSIBLE_ROLES) | _committee_if_published(violation)
+             | inspectors_told_at_once(violation, db.session.get(School, violation.school_id)))
     _created(violation, users, violation.created_at or utcnow())
 
 
@@ -146,13 +158,15 @@ def notify_dismissed(violation: Violation, event_id: int, reason: str, actor_id:
               f"“{violation.title}”经核实已撤销。原因：{reason}", users, actor_id, now)
 
 
-def notify_escalated(violation: Violation, level: int, now: datetime, *, reviewed: bool = False) -> None:
-    """A violation went up a level: overdue, or (``reviewed``) an AI alarm a reviewer escalated."""
+def notify_escalated(violation: Violation, level: int, now: datetime, *, reviewed: bool = False,
+                     cause: str | None = None) -> None:
+    """A violation went up a level: overdue, (``reviewed``) an AI alarm a reviewer escalated, or ``cause`` (why,
+    in the notice's words: the principal handed it over)."""
     school = db.session.get(School, violation.school_id)
     users = school_members(violation.school_id, [Role.PRINCIPAL]) | _committee(violation)
     if level >= REGULATOR_LEVEL:
         users |= regional_regulators(school)
-        cause = "经告警审核" if reviewed else f"逾期未整改（期限{_local(violation.due_at)}），"
+        cause = cause or ("经告警审核" if reviewed else f"逾期未整改（期限{_local(violation.due_at)}），")
         body = f"{school.name}“{violation.title}”{cause}已升级至监管部门督办。"
     else:
         body = f"{school.name}“{violation.title}”逾期未整改（期限{_local(violation.due_at)}），请校长督办。"

@@ -16,21 +16,17 @@ from backend.live.state import stream_states
 from backend.live.tree import camera_node
 from backend.patrols.models import PatrolFinding, PatrolRound
 from backend.patrols.services import patrol_cameras
-from backend.regulators.views import LIST_LIMIT, canteen_names, canteen_where, region_names
+from backend.regulators.views import LIST_LIMIT, canteen_names, canteen_where, region_work, sampled_names
 from backend.schools.models import Camera
 from backend.violations.views import photo_urls, user_names
 
 
 def summaries(patrols: Sequence[PatrolRound]) -> list[dict[str, Any]]:
     """Rounds as the list shows them: names, counts of views and findings."""
-    regions = region_names(p.region_id for p in patrols)
-    canteens = canteen_names(cid for p in patrols for cid in p.canteen_ids)
-    users = user_names({p.created_by_id for p in patrols})
+    regions, canteens, users = sampled_names(patrols)
     return [{
-        "id": p.id, "region_id": p.region_id, "region_name": regions.get(p.region_id), "title": p.title,
-        "status": p.status, "summary": p.summary, "created_by_id": p.created_by_id,
-        "created_by_name": users.get(p.created_by_id), "created_at": p.started_at, "started_at": p.started_at,
-        "ended_at": p.ended_at,
+        **region_work(p, p.started_at, regions, users), "title": p.title,
+        "status": p.status, "summary": p.summary, "started_at": p.started_at, "ended_at": p.ended_at,
         "canteens": [canteen_where(canteens, cid) for cid in p.canteen_ids],
         "view_count": len(p.views), "finding_count": len(p.findings),
     } for p in patrols]

@@ -19,6 +19,7 @@ from backend.records.models import (
     TYPED_MODELS,
     DishIngredient,
     MenuDish,
+    MorningCheckPerson,
     ReceivingItem,
     RecordAttachment,
     RecordEntry,
@@ -35,6 +36,7 @@ class Bundle:
     dishes: dict[int, list[MenuDish]] = field(default_factory=lambda: defaultdict(list))
     links: dict[int, list[DishIngredient]] = field(default_factory=lambda: defaultdict(list))
     attachments: dict[int, list[RecordAttachment]] = field(default_factory=lambda: defaultdict(list))
+    persons: dict[int, list[MorningCheckPerson]] = field(default_factory=lambda: defaultdict(list))
 
 
 def load_bundle(entries: Iterable[RecordEntry]) -> Bundle:
@@ -63,6 +65,10 @@ def load_bundle(entries: Iterable[RecordEntry]) -> Bundle:
             for link in db.session.scalars(select(DishIngredient).where(DishIngredient.dish_id.in_(
                     [d.id for d in dishes])).order_by(DishIngredient.dish_id, DishIngredient.position)):
                 bundle.links[link.dish_id].append(link)
+    if by_kind.get(RecordKind.MORNING_CHECK):
+        for person in db.session.scalars(select(MorningCheckPerson).where(MorningCheckPerson.entry_id.in_(
+                by_kind[RecordKind.MORNING_CHECK])).order_by(MorningCheckPerson.entry_id, MorningCheckPerson.position)):
+            bundle.persons[person.entry_id].append(person)
     for attachment in db.session.scalars(
             select(RecordAttachment).where(RecordAttachment.entry_id.in_(ids))
             .options(joinedload(RecordAttachment.upload))

@@ -48,9 +48,15 @@ def _value(column: Any, value: Any) -> Any:
 
 
 def canonical_row(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A row as a dict of normalised column values."""
+    """A row as a dict of normalised column values.
+
+    Columns a model lists in ``CHAIN_ADDED_COLUMNS`` (added to its table after entries were sealed) count only
+    when set: the entries sealed before they existed hash as they did, and a value set later is hashed.
+    """
+    added = getattr(obj, "CHAIN_ADDED_COLUMNS", frozenset())
     return {column.key: _value(column, getattr(obj, column.key))
-            for column in obj.__table__.columns if column.key not in exclude}
+            for column in obj.__table__.columns
+            if column.key not in exclude and not (column.key in added and getattr(obj, column.key) is None)}
 
 
 def entry_document(entry: RecordEntry, bundle: Bundle) -> dict[str, Any]:
@@ -72,6 +78,8 @@ def entry_document(entry: RecordEntry, bundle: Bundle) -> dict[str, Any]:
             canonical_row(dish, exclude=("entry_id",)) | {
                 "ingredients": [link.item_id for link in bundle.links.get(dish.id, [])]}
             for dish in bundle.dishes[entry.id]]
+    if entry.id in bundle.persons:
+        document["persons"] = [canonical_row(person, exclude=("entry_id",)) for person in bundle.persons[entry.id]]
     return document
 
 
@@ -172,7 +180,7 @@ def _broken(seq: int, entry: RecordEntry | None, problem: str) -> BrokenLink:
 def _forget(entries: list[RecordEntry], bundle: Bundle) -> None:
     """Drop a verified batch from the session so long chains verify in flat memory."""
     loaded: list[Any] = [*entries, *bundle.typed.values()]
-    for group in (bundle.items, bundle.dishes, bundle.links, bundle.attachments):
+    for group in (bundle.items, bundle.dishes, bundle.links, bundle.attachments, bundle.persons):
         for rows in group.values():
             loaded.extend(rows)
     for obj in loaded:

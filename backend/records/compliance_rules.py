@@ -9,7 +9,12 @@ number of queries and raises, through ``raise_violation(source="record_rule")``:
 - ``disinfection_missing``: a served meal without a tableware disinfection record two hours after its
   window ends;
 - ``certificate_expired``: a supplier whose newest certificate of some kind expired before a day on which
-  its goods were received or used in a dish; one violation per expired certificate.
+  its goods were received or used in a dish; one violation per expired certificate;
+- ``morning_check_missing``: a canteen that serves meals on the day without a morning check (晨检) when its
+  first meal window opens; one per canteen and day;
+- ``health_certificate_expired``: someone on the day's morning check whose newest health certificate expired
+  before that day (or who has none); one violation per person and expired certificate. The text names the
+  staff record, never the person: violations reach the committee and the public list.
 
 The idempotency key names the fact, so running the rules again (or concurrently, or after a crash) never
 makes a second violation for it.
@@ -25,6 +30,7 @@ from typing import Any
 from sqlalchemy import select
 
 from backend.extensions import db
+from backend.records.day import meals_of_day, morning_check_deadline
 from backend.records.meal_windows import shanghai_today, window_for
 from backend.records.models import (
     CERTIFICATE_LABELS,
@@ -34,13 +40,15 @@ from backend.records.models import (
     DisinfectionTarget,
     Menu,
     MenuDish,
+    MorningCheck,
     ReceivingItem,
     ReceivingRecord,
     RecordEntry,
     SampleLog,
     Supplier,
-    SupplierCertificate,
 )
+from backend.records.staff import morning_checks, newest_valid_until, persons_of
+from backend.records.supplier_certificates import newest_certificates
 from backend.records.versions import is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen
 from backend.timeutil import SHANGHAI, as_utc, shanghai_iso
@@ -65,8 +73,56 @@ def run_record_rules(day: date, now: datetime, canteen_ids: Iterable[int] | None
     ids = None if canteen_ids is None else sorted(set(canteen_ids))
     raised: list[RaisedViolation] = []
     raised += _meal_rules(day, now, ids)
+    raised += _morning_check_rule(day, now, ids)
     if day <= shanghai_today(now):
         raised += _certificate_rule(day, ids)
+        raised += _health_certificate_rule(day, ids)
+    return raised
+
+
+def _morning_check_rule(day: date, now: datetime, canteen_ids: list[int] | None) -> list[RaisedViolation]:
+    query = select(Canteen).order_by(Canteen.id)
+    if canteen_ids is not None:
+        query = query.where(Canteen.id.in_(canteen_ids))
+    canteens = list(db.session.scalars(query))
+    ids = [c.id for c in canteens]
+    served: dict[int, set[str]] = defaultdict(set)
+    for entry, menu in _current(Menu, ids, Menu.service_date == day):
+        served[entry.canteen_id].add(menu.meal)
+    checked = {entry.canteen_id for entry, _ in morning_checks(ids, day)}
+    raised = []
+    for canteen in canteens:
+        deadline = morning_check_deadline(meals_of_day(canteen, day, served[canteen.id]))
+        if deadline is None or now < deadline or canteen.id in checked:
+            continue
+        raised.append(raise_violation(
+            canteen_id=canteen.id, kind=ViolationKind.MORNING_CHECK_MISSING, source=ViolationSource.RECORD_RULE,
+            idempotency_key=f"records:morning_check_missing:{canteen.id}:{day.isoformat()}", occurred_at=deadline,
+            description=f"{day.isoformat()} 首餐开餐前未完成从业人员晨检",
+            details={"date": day.isoformat(), "deadline": shanghai_iso(deadline)}))
+    return raised
+
+
+def _health_certificate_rule(day: date, canteen_ids: list[int] | None) -> list[RaisedViolation]:
+    checks = _current(MorningCheck, canteen_ids, MorningCheck.check_date == day)
+    persons = persons_of([entry.id for entry, _ in checks])
+    present = sorted({(entry.canteen_id, p.staff_id) for entry, _ in checks for p in persons.get(entry.id, [])})
+    valid_until = newest_valid_until(staff_id for _, staff_id in present)
+    on_duty_from = datetime.combine(day, time(0, 0), tzinfo=SHANGHAI)
+    raised = []
+    for canteen_id, staff_id in present:
+        until = valid_until.get(staff_id)
+        if until is not None and until >= day:
+            continue
+        what = "无健康证" if until is None else f"健康证已于 {until.isoformat()} 过期"
+        raised.append(raise_violation(
+            canteen_id=canteen_id, kind=ViolationKind.HEALTH_CERTIFICATE_EXPIRED, source=ViolationSource.RECORD_RULE,
+            idempotency_key=(f"records:health_certificate_expired:{canteen_id}:{staff_id}:"
+                             f"{until.isoformat() if until else 'none'}"),
+            occurred_at=on_duty_from,
+            description=f"{day.isoformat()} 晨检在岗人员（人员记录 {staff_id}）{what}",
+            details={"staff_id": staff_id, "valid_until": until.isoformat() if until else None,
+                     "first_on_duty_while_expired": day.isoformat()}))
     return raised
 
 
@@ -138,10 +194,7 @@ def _certificate_rule(day: date, canteen_ids: list[int] | None) -> list[RaisedVi
     supplier_ids = {s for group in in_use.values() for s in group}
     if not supplier_ids:
         return []
-    newest: dict[tuple[int, str], date] = {}
-    for _, certificate in _current(SupplierCertificate, None, SupplierCertificate.supplier_id.in_(supplier_ids)):
-        key = (certificate.supplier_id, certificate.kind)
-        newest[key] = max(newest.get(key, certificate.valid_until), certificate.valid_until)
+    newest = newest_certificates(supplier_ids)
     names = dict(db.session.execute(
         select(logical_id(), Supplier.name).join(Supplier, Supplier.entry_id == RecordEntry.id)
         .where(is_current(), logical_id().in_(supplier_ids))).all())

@@ -1,6 +1,7 @@
 """A school's day at a glance: menus with per-dish traceability, samples, disinfection and completeness.
 
-Parents open this first, so it runs a fixed number of SQL statements however many canteens, dishes and
+Each canteen also shows the day's morning check (晨检) as counts only: parents never see who was checked or
+their health. Parents open this first, so it runs a fixed number of SQL statements however many canteens, dishes and
 ingredients the day has: every level (menus, dishes, links, items, suppliers, certificates, samples,
 disinfection, accompanied meals, files) is one query over the ids collected from the level before.
 """
@@ -50,6 +51,7 @@ from backend.records.presenters import (
     present_sample,
     show_date,
 )
+from backend.records.staff import morning_check_summaries
 from backend.records.versions import is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen, School
 from backend.timeutil import as_utc, shanghai_iso
@@ -100,6 +102,18 @@ def meal_statuses(window: MealWindow, served: bool, samples_done: bool, tablewar
                              else _status(tableware_done, window.disinfection_deadline, now))}
 
 
+def morning_check_deadline(meals: list[tuple[str, MealWindow]]) -> datetime | None:
+    """The morning check (晨检) is due before the day's first meal window opens; None on a day without meals."""
+    return min((window.start for _, window in meals), default=None)
+
+
+def morning_check_status(deadline: datetime | None, done: bool, now: datetime) -> str:
+    """The day's morning check: done, pending, missing (its deadline passed) or not_applicable (no meal)."""
+    if deadline is None and not done:
+        return "not_applicable"
+    return _status(done, deadline or now, now)
+
+
 STATUS_LABELS = {"done": "已完成", "pending": "待完成", "missing": "缺失", "not_applicable": "无需"}
 
 
@@ -148,6 +162,7 @@ def build_overview(school: School, canteens: list[Canteen], day: date, now: date
         SampleDisposal, canteen_ids, SampleDisposal.sample_id.in_([e.record_id for e, _ in samples]))}
     disinfections = current_rows(DisinfectionLog, canteen_ids, DisinfectionLog.service_date == day, day=day)
     accompanied = current_rows(AccompaniedMeal, canteen_ids, AccompaniedMeal.service_date == day, day=day)
+    morning = morning_check_summaries(canteen_ids, day)
 
     file_entry_ids = ([e.id for e, _ in samples] + [e.id for e, _ in disinfections] + [e.id for e, _ in accompanied]
                       + [entry.id for _, _, entry in item_rows]
@@ -205,13 +220,15 @@ def build_overview(school: School, canteens: list[Canteen], day: date, now: date
     for canteen in canteens:
         meal_views = []
         canteen_menus = {menu.meal: (entry, menu) for entry, menu in menus if entry.canteen_id == canteen.id}
-        for meal, window in meals_of_day(canteen, day, set(canteen_menus)):
+        meals = meals_of_day(canteen, day, set(canteen_menus))
+        for meal, window in meals:
             meal_views.append(_meal_view(canteen, meal, window, canteen_menus.get(meal), dishes_by_menu,
                                          links_by_dish, ingredient_view, samples_by_key, disposals, disinfections,
                                          accompanied, files, now))
         complete = sum(1 for m in meal_views if m["complete"])
         result_canteens.append({
             "id": canteen.id, "name": canteen.name, "meals": meal_views,
+            "morning_check": _morning_check_view(morning.get(canteen.id), morning_check_deadline(meals), now),
             "completeness": {"meals": len(meal_views), "complete": complete,
                              "percent": round(100 * complete / len(meal_views)) if meal_views else None}})
     return {"school_id": school.id, "school_name": school.name, "date": show_date(day),
@@ -264,6 +281,16 @@ def _meal_view(canteen: Canteen, meal: str, window: MealWindow, menu: tuple[Reco
                               for e, a in accompanied if e.canteen_id == canteen.id and a.meal == meal],
         "complete": served and not missing_samples and tableware_done,
     }
+
+
+def _morning_check_view(summary: dict[str, Any] | None, deadline: datetime | None, now: datetime) -> dict[str, Any]:
+    """The day's morning check as parents may see it: status and counts, never who or their health."""
+    status = morning_check_status(deadline, summary is not None, now)
+    return {"status": status, "status_label": STATUS_LABELS[status],
+            "deadline": None if deadline is None else shanghai_iso(deadline),
+            "checked_at": None if summary is None else shanghai_iso(summary["checked_at"]),
+            "checked": summary["checked"] if summary else 0, "passed": summary["passed"] if summary else 0,
+            "failed": summary["failed"] if summary else 0}
 
 
 def _meal_disinfection(rows: list[tuple[RecordEntry, DisinfectionLog]], status: str, window: MealWindow,

@@ -25,16 +25,19 @@ from backend.records.idempotency import actor_id
 from backend.records.models import (
     CATEGORY_LABELS,
     CERTIFICATE_LABELS,
+    CHECK_RESULT_LABELS,
     COMPANION_LABELS,
     MEAL_LABELS,
     METHOD_LABELS,
     STORAGE_LABELS,
+    SYMPTOM_LABELS,
     TARGET_LABELS,
     RecordEntry,
     RecordKind,
 )
 from backend.records.presenters import CERT_STATUS_LABELS, certificate_status, suppliers_by_id
 from backend.records.queries import days_between
+from backend.records.staff import current_staff, staff_certificates
 from backend.records.versions import is_current
 from backend.schools.models import Canteen
 from backend.timeutil import SHANGHAI, as_utc
@@ -82,7 +85,7 @@ def _receiving_rows(entry: RecordEntry, row: Any, ctx: dict[str, Any]) -> Iterat
                _d(item.production_date), item.shelf_life_days or "", _d(item.expiry_date),
                STORAGE_LABELS.get(item.storage, item.storage),
                "" if item.storage_temperature_c is None else item.storage_temperature_c, row.receiver_name,
-               reports, invoices, _amend(entry)]
+               reports, invoices, row.accepted_expired_reason or "", _amend(entry)]
 
 
 def _menu_rows(entry: RecordEntry, row: Any, ctx: dict[str, Any]) -> Iterator[list[Any]]:
@@ -115,6 +118,28 @@ def _accompanied_rows(entry: RecordEntry, row: Any, ctx: dict[str, Any]) -> Iter
            COMPANION_LABELS.get(row.companion_role, row.companion_role), row.rating, row.remarks or "", _amend(entry)]
 
 
+def _staff_rows(entry: RecordEntry, row: Any, ctx: dict[str, Any]) -> Iterator[list[Any]]:
+    held = ctx["certificates"].get(entry.record_id)
+    status = certificate_status(held[1].valid_until, ctx["today"]) if held else None
+    yield [entry.record_id, row.name, row.post, row.phone or "", "在职" if row.active else "离职",
+           held[1].number if held else "", _d(held[1].valid_until) if held else "",
+           CERT_STATUS_LABELS[status] if status else "无健康证", _t(entry.created_at), _amend(entry)]
+
+
+def _health_certificate_rows(entry: RecordEntry, row: Any, ctx: dict[str, Any]) -> Iterator[list[Any]]:
+    status = certificate_status(row.valid_until, ctx["today"])
+    yield [entry.record_id, ctx["staff_name"](row.staff_id), row.number, row.issuer, _d(row.valid_from),
+           _d(row.valid_until), CERT_STATUS_LABELS[status], len(ctx["attachments"].get(entry.id, [])), _amend(entry)]
+
+
+def _morning_check_rows(entry: RecordEntry, row: Any, ctx: dict[str, Any]) -> Iterator[list[Any]]:
+    for person in ctx["persons"].get(entry.id, []):
+        yield [entry.record_id, _d(row.check_date), _t(row.checked_at), row.checker_name,
+               ctx["staff_name"](person.staff_id), person.temperature_c, "正常" if person.hands_ok else "异常",
+               "、".join(SYMPTOM_LABELS[s] for s in person.symptom_list) or "无",
+               CHECK_RESULT_LABELS[person.result], person.remarks or "", _amend(entry)]
+
+
 SHEETS: list[tuple[str, str, list[tuple[str, int]], RowBuilder]] = [
     ("供应商", RecordKind.SUPPLIER, [("记录编号", 10), ("供应商名称", 28), ("统一社会信用代码", 22), ("联系人", 10),
                                   ("电话", 14), ("地址", 30), ("备注", 20), ("登记时间", 17), ("更正说明", 24)],
@@ -125,7 +150,8 @@ SHEETS: list[tuple[str, str, list[tuple[str, int]], RowBuilder]] = [
     ("进货查验", RecordKind.RECEIVING, [("记录编号", 10), ("收货时间", 17), ("供应商", 24), ("品名", 16), ("类别", 10),
                                     ("批号", 16), ("数量", 9), ("单位", 7), ("生产日期", 12), ("保质期(天)", 10),
                                     ("保质期至", 12), ("贮存条件", 9), ("到货温度(°C)", 12), ("验收人", 10),
-                                    ("检验报告(份)", 12), ("票据(份)", 9), ("更正说明", 24)], _receiving_rows),
+                                    ("检验报告(份)", 12), ("票据(份)", 9), ("证照过期仍接收的理由", 24),
+                                    ("更正说明", 24)], _receiving_rows),
     ("菜单", RecordKind.MENU, [("记录编号", 10), ("日期", 12), ("餐次", 8), ("菜品", 18), ("原料（批号·供应商）", 60),
                              ("更正说明", 24)], _menu_rows),
     ("消毒记录", RecordKind.DISINFECTION, [("记录编号", 10), ("日期", 12), ("餐次", 8), ("对象", 8), ("名称", 16),
@@ -140,6 +166,15 @@ SHEETS: list[tuple[str, str, list[tuple[str, int]], RowBuilder]] = [
     ("陪餐记录", RecordKind.ACCOMPANIED_MEAL, [("记录编号", 10), ("日期", 12), ("餐次", 8), ("陪餐人", 12),
                                            ("身份", 12), ("评分", 6), ("意见建议", 40), ("更正说明", 24)],
      _accompanied_rows),
+    ("从业人员", RecordKind.STAFF, [("记录编号", 10), ("姓名", 10), ("岗位", 12), ("电话", 14), ("状态", 6),
+                                ("健康证编号", 20), ("健康证有效期至", 14), ("健康证状态", 12), ("登记时间", 17),
+                                ("更正说明", 24)], _staff_rows),
+    ("健康证", RecordKind.HEALTH_CERTIFICATE, [("记录编号", 10), ("姓名", 10), ("证号", 20), ("发证机构", 24),
+                                          ("有效期起", 12), ("有效期至", 12), ("状态", 12), ("照片数", 8),
+                                          ("更正说明", 24)], _health_certificate_rows),
+    ("晨检记录", RecordKind.MORNING_CHECK, [("记录编号", 10), ("日期", 12), ("晨检时间", 17), ("晨检人", 10),
+                                       ("姓名", 10), ("体温(°C)", 9), ("手部", 6), ("症状", 24), ("结果", 30),
+                                       ("备注", 20), ("更正说明", 24)], _morning_check_rows),
 ]
 
 
@@ -162,6 +197,7 @@ def build_workbook(canteen: Canteen, date_from: date, date_to: date, today: date
     """The workbook of one canteen's records whose day lies in ``[date_from, date_to]``."""
     workbook = Workbook(write_only=True)
     supplier_names: dict[int, str] = {}
+    staff_names: dict[int, str] = {}
     for title, kind, columns, builder in SHEETS:
         sheet = workbook.create_sheet(title)
         header_row(sheet, columns)
@@ -171,9 +207,12 @@ def build_workbook(canteen: Canteen, date_from: date, date_to: date, today: date
             supplier_names.update({k: v.name for k, v in suppliers_by_id({canteen.id}, wanted).items()})
             item_labels = _item_labels(canteen.id, [link.item_id for ls in bundle.links.values() for link in ls],
                                        supplier_names)
+            staff = _staff_lookups(canteen.id, entries, bundle, staff_names)
             ctx = {"today": today, "attachments": bundle.attachments, "items": bundle.items, "dishes": bundle.dishes,
                    "links": bundle.links, "supplier_name": lambda sid: supplier_names.get(sid, f"#{sid}"),
-                   "item_label": lambda iid, labels=item_labels: labels.get(iid, f"#{iid}")}
+                   "item_label": lambda iid, labels=item_labels: labels.get(iid, f"#{iid}"),
+                   "persons": bundle.persons, "certificates": staff,
+                   "staff_name": lambda sid: staff_names.get(sid, f"#{sid}")}
             for entry in entries:
                 for values in builder(entry, bundle.typed[entry.id], ctx):
                     append_row(sheet, values)
@@ -182,6 +221,18 @@ def build_workbook(canteen: Canteen, date_from: date, date_to: date, today: date
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _staff_lookups(canteen_id: int, entries: list[RecordEntry], bundle: Any,
+                   staff_names: dict[int, str]) -> dict[int, tuple[RecordEntry, Any]]:
+    """Fill in the names of the people a batch refers to; the newest health certificate of each staff row."""
+    referred = {getattr(row, "staff_id", None) for row in bundle.typed.values()} - {None}
+    referred |= {p.staff_id for group in bundle.persons.values() for p in group}
+    missing = referred - set(staff_names)
+    if missing:
+        staff_names.update({k: v.name for k, v in current_staff(canteen_id, missing).items()})
+    registered = [e.record_id for e in entries if e.kind == RecordKind.STAFF]
+    return {k: rows[0] for k, rows in staff_certificates(registered).items() if rows}
 
 
 def _item_labels(canteen_id: int, item_ids: list[int], supplier_names: dict[int, str]) -> dict[int, str]:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     Float,
@@ -45,6 +46,14 @@ class RecordKind(LabelledStrEnum):
     SAMPLE = "sample", "留样记录"
     SAMPLE_DISPOSAL = "sample_disposal", "留样处置记录"
     ACCOMPANIED_MEAL = "accompanied_meal", "陪餐记录"
+    STAFF = "staff", "从业人员"
+    HEALTH_CERTIFICATE = "health_certificate", "健康证"
+    MORNING_CHECK = "morning_check", "晨检记录"
+
+
+# Kinds that carry people's personal and health data: only the school's staff and regulators read them
+# (``permissions.record_read_action``); parents see the day's morning-check counts, never these rows.
+PERSONAL_KINDS = frozenset({RecordKind.STAFF, RecordKind.HEALTH_CERTIFICATE, RecordKind.MORNING_CHECK})
 
 
 KIND_LABELS: dict[str, str] = RecordKind.labels()
@@ -135,6 +144,32 @@ class CompanionRole(LabelledStrEnum):
 
 
 COMPANION_LABELS = CompanionRole.labels()
+
+
+class Symptom(LabelledStrEnum):
+    """What a morning check (晨检) looks for: any of them keeps the person off food handling that day."""
+
+    FEVER = "fever", "发热"
+    DIARRHOEA = "diarrhoea", "腹泻"
+    VOMITING = "vomiting", "呕吐"
+    JAUNDICE = "jaundice", "黄疸"
+    SORE_THROAT = "sore_throat", "咽痛"
+    COUGH = "cough", "咳嗽"
+    SKIN_WOUND = "skin_wound", "皮肤伤口或感染"
+    SKIN_DISEASE = "skin_disease", "手部皮肤病"
+
+
+SYMPTOM_LABELS = Symptom.labels()
+
+
+class CheckResult(LabelledStrEnum):
+    """The outcome of one person's morning check."""
+
+    PASS = "pass", "合格"
+    FAIL = "fail", "不合格（当日不得从事接触食品工作）"
+
+
+CHECK_RESULT_LABELS = CheckResult.labels()
 
 
 class AttachmentRole(StrEnum):
@@ -288,6 +323,10 @@ class ReceivingRecord(db.Model):
     received_at: Mapped[datetime]
     receiver_name: Mapped[str] = mapped_column(String(50))
     remarks: Mapped[str | None] = mapped_column(Text)
+    # Why the goods were accepted although a licence of the supplier had expired on the day (none otherwise).
+    accepted_expired_reason: Mapped[str | None] = mapped_column(Text)
+
+    CHAIN_ADDED_COLUMNS = frozenset({"accepted_expired_reason"})
 
 
 class ReceivingItem(db.Model):
@@ -418,6 +457,71 @@ class AccompaniedMeal(db.Model):
     remarks: Mapped[str | None] = mapped_column(Text)
 
 
+class StaffMember(db.Model):
+    """A person on the canteen's staff register (从业人员): name, post and phone.
+
+    Someone who leaves is amended to ``active = False``: the register keeps them for the records they appear in.
+    """
+
+    __tablename__ = "record_staff"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    post: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean)
+
+
+class HealthCertificate(db.Model):
+    """A staff member's health certificate (健康证) with its validity; its photo is an attachment."""
+
+    __tablename__ = "record_health_certificate"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    # Logical id of the staff record.
+    staff_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    number: Mapped[str] = mapped_column(String(64))
+    issuer: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+
+
+class MorningCheck(db.Model):
+    """The day's morning check (晨检) of the canteen's staff, due before the first meal window."""
+
+    __tablename__ = "record_morning_check"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    check_date: Mapped[date] = mapped_column(Date)
+    checked_at: Mapped[datetime]
+    checker_name: Mapped[str] = mapped_column(String(50))
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+
+class MorningCheckPerson(db.Model):
+    """One person of a morning check version: temperature, hands, symptoms and the result."""
+
+    __tablename__ = "record_morning_check_person"
+    __table_args__ = (UniqueConstraint("entry_id", "position"),)
+
+    id: Mapped[IntPK]
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    # Logical id of the staff record.
+    staff_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    temperature_c: Mapped[float] = mapped_column(Float)
+    hands_ok: Mapped[bool] = mapped_column(Boolean)
+    # Symptom codes (``Symptom``), sorted and comma-separated: the chain hashes them as one plain value.
+    symptoms: Mapped[str] = mapped_column(String(200))
+    result: Mapped[str] = mapped_column(String(16))
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def symptom_list(self) -> list[str]:
+        """The symptom codes as a list."""
+        return [code for code in self.symptoms.split(",") if code]
+
+
 TYPED_MODELS: dict[str, type[Any]] = {
     RecordKind.SUPPLIER: Supplier,
     RecordKind.CERTIFICATE: SupplierCertificate,
@@ -427,11 +531,15 @@ TYPED_MODELS: dict[str, type[Any]] = {
     RecordKind.SAMPLE: SampleLog,
     RecordKind.SAMPLE_DISPOSAL: SampleDisposal,
     RecordKind.ACCOMPANIED_MEAL: AccompaniedMeal,
+    RecordKind.STAFF: StaffMember,
+    RecordKind.HEALTH_CERTIFICATE: HealthCertificate,
+    RecordKind.MORNING_CHECK: MorningCheck,
 }
 
 # Rows the application only ever inserts.
 APPEND_ONLY_MODELS: tuple[type[Any], ...] = (
-    *TYPED_MODELS.values(), ReceivingItem, MenuDish, DishIngredient, RecordAttachment, Upload, RecordEntry)
+    *TYPED_MODELS.values(), ReceivingItem, MenuDish, DishIngredient, MorningCheckPerson, RecordAttachment, Upload,
+    RecordEntry)
 
 
 class AppendOnlyViolation(RuntimeError):
@@ -467,3 +575,22 @@ if not event.contains(Session, "before_flush", _refuse_changes):
     event.listen(Session, "before_flush", _refuse_changes)
     event.listen(Session, "after_commit", _forget_new_entries)
     event.listen(Session, "after_rollback", _forget_new_entries)
+
+
+class CertificateReading(db.Model):
+    """What OCR read from a certificate photo (the suggestion), and what the person confirmed when the record
+    was saved: both are kept, so how often readings are right (and where they go wrong) can be measured."""
+
+    __tablename__ = "certificate_reading"
+
+    id: Mapped[IntPK]
+    upload_id: Mapped[int] = mapped_column(ForeignKey("upload.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    suggested: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)
+    read_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[DefaultNow]
+    # Set when a record is saved from this reading: the fields as confirmed, and the record version.
+    confirmed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

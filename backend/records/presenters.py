@@ -17,12 +17,16 @@ from backend.records.bundle import Bundle, load_bundle
 from backend.records.models import (
     CATEGORY_LABELS,
     CERTIFICATE_LABELS,
+    CHECK_RESULT_LABELS,
     COMPANION_LABELS,
     KIND_LABELS,
     MEAL_LABELS,
     METHOD_LABELS,
+    PERSONAL_KINDS,
     STORAGE_LABELS,
+    SYMPTOM_LABELS,
     TARGET_LABELS,
+    CheckResult,
     RecordAttachment,
     RecordEntry,
     RecordKind,
@@ -31,6 +35,7 @@ from backend.records.models import (
     SupplierCertificate,
 )
 from backend.records.services import current_items
+from backend.records.staff import current_staff, staff_certificates, summary_counts
 from backend.records.uploads import signed_url
 from backend.records.versions import is_current, logical_id
 from backend.timeutil import shanghai_iso
@@ -144,6 +149,7 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
         items.update(current_items(canteen_id, linked))
     sample_ids = [e.record_id for e in entries if e.kind == RecordKind.SAMPLE]
     disposals = _disposals(sample_ids)
+    personal = _personal_presenter(entries, bundle, on)
     out = []
     for entry in entries:
         row = bundle.typed[entry.id]
@@ -160,6 +166,7 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
             supplier_name = getattr(suppliers.get(row.supplier_id), "name", None)
             data.update(supplier_id=row.supplier_id, supplier_name=supplier_name,
                         received_at=shanghai_iso(row.received_at), receiver_name=row.receiver_name, remarks=row.remarks,
+                        accepted_expired_reason=row.accepted_expired_reason,
                         items=[present_item(i) for i in bundle.items.get(entry.id, [])])
         elif kind == RecordKind.MENU:
             data.update(service_date=show_date(row.service_date), meal=row.meal, meal_label=MEAL_LABELS[row.meal],
@@ -185,8 +192,66 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
                         disposer_name=row.disposer_name, remarks=row.remarks)
         elif kind == RecordKind.ACCOMPANIED_MEAL:
             data.update(present_accompanied(row))
+        elif kind in PERSONAL_KINDS:
+            data.update(personal(entry, row))
         out.append(data)
     return out
+
+
+def _personal_presenter(entries: list[RecordEntry], bundle: Bundle, on: date) -> Any:
+    """The presenter of staff, health-certificate and morning-check rows, with the names and certificates they
+    refer to loaded at once."""
+    staff_ids: set[int] = set()
+    for entry in entries:
+        row = bundle.typed[entry.id]
+        if entry.kind == RecordKind.STAFF:
+            staff_ids.add(entry.record_id)
+        elif entry.kind == RecordKind.HEALTH_CERTIFICATE:
+            staff_ids.add(row.staff_id)
+        elif entry.kind == RecordKind.MORNING_CHECK:
+            staff_ids |= {p.staff_id for p in bundle.persons.get(entry.id, [])}
+    members: dict[int, Any] = {}
+    for canteen_id in {e.canteen_id for e in entries if e.kind in PERSONAL_KINDS}:
+        members.update(current_staff(canteen_id, staff_ids))
+    certificates = staff_certificates(staff_ids)
+
+    def newest(staff_id: int, day: date) -> dict[str, Any] | None:
+        rows = certificates.get(staff_id)
+        if not rows:
+            return None
+        entry, certificate = rows[0]
+        status = certificate_status(certificate.valid_until, day)
+        return {"id": entry.record_id, "number": certificate.number, "valid_until": show_date(certificate.valid_until),
+                "status": status, "status_label": CERT_STATUS_LABELS[status]}
+
+    def present(entry: RecordEntry, row: Any) -> dict[str, Any]:
+        if entry.kind == RecordKind.STAFF:
+            held = newest(entry.record_id, on)
+            return {"name": row.name, "post": row.post, "phone": row.phone, "active": row.active,
+                    "health_certificate": held, "certificate_status": held["status"] if held else "missing"}
+        if entry.kind == RecordKind.HEALTH_CERTIFICATE:
+            status = certificate_status(row.valid_until, on)
+            return {"staff_id": row.staff_id, "staff_name": getattr(members.get(row.staff_id), "name", None),
+                    "number": row.number, "issuer": row.issuer, "valid_from": show_date(row.valid_from),
+                    "valid_until": show_date(row.valid_until), "status": status,
+                    "status_label": CERT_STATUS_LABELS[status]}
+        persons = bundle.persons.get(entry.id, [])
+        views = []
+        for person in persons:
+            member, held = members.get(person.staff_id), newest(person.staff_id, row.check_date)
+            views.append({"staff_id": person.staff_id, "name": getattr(member, "name", None),
+                          "post": getattr(member, "post", None), "temperature_c": person.temperature_c,
+                          "hands_ok": person.hands_ok, "symptoms": person.symptom_list,
+                          "symptom_labels": [SYMPTOM_LABELS[s] for s in person.symptom_list],
+                          "result": person.result, "result_label": CHECK_RESULT_LABELS[person.result],
+                          "food_handling": person.result == CheckResult.PASS, "remarks": person.remarks,
+                          "certificate_status": held["status"] if held else "missing"})
+        return {"check_date": show_date(row.check_date), "checked_at": shanghai_iso(row.checked_at),
+                "checker_name": row.checker_name, "remarks": row.remarks, "persons": views,
+                "summary": summary_counts(persons),
+                "off_food_handling": [v["name"] for v in views if not v["food_handling"]]}
+
+    return present
 
 
 def present_sample(row: Any) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from backend.records.models import (
     RecordEntry,
     RecordKind,
     SampleDisposal,
+    StaffMember,
     Supplier,
-    SupplierCertificate,
 )
 from backend.records.presenters import EXPIRING_WITHIN, present_records
 from backend.records.versions import current_version, is_current, logical_id, record_versions
@@ -40,7 +40,7 @@ def decode_cursor(cursor: str) -> tuple[date, int]:
 
 
 # Filters that ask for one value of a column of the kind's table, wherever that table has the column.
-EQUALITY_FILTERS = ("supplier_id", "meal", "target", "sample_id", "companion_role")
+EQUALITY_FILTERS = ("supplier_id", "meal", "target", "sample_id", "companion_role", "staff_id")
 
 
 def _kind_filters(kind: str, filters: dict[str, Any], on: date) -> tuple[Any, list[Any]]:
@@ -51,14 +51,19 @@ def _kind_filters(kind: str, filters: dict[str, Any], on: date) -> tuple[Any, li
     if kind == RecordKind.SUPPLIER:
         if filters.get("q"):
             conditions.append(Supplier.name.contains(filters["q"], autoescape=True))
-    elif kind == RecordKind.CERTIFICATE:
+    elif kind in (RecordKind.CERTIFICATE, RecordKind.HEALTH_CERTIFICATE):
         status = filters.get("status")
         if status == "expired":
-            conditions.append(SupplierCertificate.valid_until < on)
+            conditions.append(model.valid_until < on)
         elif status == "expiring":
-            conditions.append(SupplierCertificate.valid_until.between(on, on + EXPIRING_WITHIN))
+            conditions.append(model.valid_until.between(on, on + EXPIRING_WITHIN))
         elif status == "valid":
-            conditions.append(SupplierCertificate.valid_until > on + EXPIRING_WITHIN)
+            conditions.append(model.valid_until > on + EXPIRING_WITHIN)
+    elif kind == RecordKind.STAFF:
+        if filters.get("q"):
+            conditions.append(StaffMember.name.contains(filters["q"], autoescape=True))
+        if filters.get("active") is not None:
+            conditions.append(StaffMember.active.is_(filters["active"]))
     elif kind == RecordKind.RECEIVING:
         item_conditions = []
         if filters.get("ingredient"):
@@ -131,3 +136,4 @@ def count_by_kind(canteen_id: int, date_from: date, date_to: date) -> dict[str, 
 def days_between(date_from: date, date_to: date) -> int:
     """Number of days in an inclusive range."""
     return (date_to - date_from + timedelta(days=1)).days
+

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from apiflask import APIBlueprint
 from flask import Response, current_app, g, request
@@ -18,18 +17,19 @@ from backend.errors import ApiError, not_found
 from backend.extensions import db, limiter
 from backend.fields import Date
 from backend.files import read_upload
-from backend.permissions import Action, current_principal, rule
-from backend.records import idempotency, queries, schemas, services, uploads
+from backend.permissions import Action, current_principal, current_school, record_read_action, require, rule
+from backend.records import certificate_readings, completeness, idempotency, queries, schemas, services, uploads
 from backend.records.chain import verify_chain
 from backend.records.day import DayCache, day_json
 from backend.records.export import export_records
 from backend.records.ledger import canteen_ledger
+from backend.records.ledger_schemas import LedgerOut
 from backend.records.meal_windows import shanghai_today
 from backend.records.models import RecordEntry, RecordKind, Upload
 from backend.records.presenters import present_records
 from backend.schools.models import Canteen
 from backend.timeutil import shanghai_iso, utcnow
-from backend.xlsx import XLSX_TYPE
+from backend.xlsx import XLSX_RESPONSES, workbook_response
 
 bp = APIBlueprint("records", __name__, tag="食堂记录")
 
@@ -69,6 +69,11 @@ KIND_ROUTES: list[tuple[RecordKind, str, type, type]] = [
      schemas.DisposalQuery),
     (RecordKind.ACCOMPANIED_MEAL, "/canteens/<id:canteen_id>/accompanied-meals", schemas.AccompaniedMealIn,
      schemas.AccompaniedQuery),
+    (RecordKind.STAFF, "/canteens/<id:canteen_id>/staff", schemas.StaffIn, schemas.StaffQuery),
+    (RecordKind.HEALTH_CERTIFICATE, "/canteens/<id:canteen_id>/health-certificates", schemas.HealthCertificateIn,
+     schemas.HealthCertificateQuery),
+    (RecordKind.MORNING_CHECK, "/canteens/<id:canteen_id>/morning-checks", schemas.MorningCheckIn,
+     schemas.PageQuery),
 ]
 
 
@@ -91,7 +96,7 @@ def _register_kind(kind: RecordKind, path: str, create_schema: type, query_schem
     bp.post(path, endpoint=f"create_{kind}")(
         rule(Action.RECORDS_WRITE, scope="canteen")(IDEMPOTENT(bp.input(create_schema, arg_name="body")(create))))
     bp.get(path, endpoint=f"list_{kind}")(
-        rule(Action.RECORDS_READ, scope="canteen")(bp.input(query_schema, location="query", arg_name="query")(
+        rule(record_read_action(kind), scope="canteen")(bp.input(query_schema, location="query", arg_name="query")(
             list_view)))
 
 
@@ -102,8 +107,13 @@ for _kind_route in KIND_ROUTES:
 @bp.get("/records/<id:record_id>")
 @rule(Action.RECORDS_READ, scope="record")
 def get_record(record_id: int) -> Any:
-    """One record: its current version, every earlier version and why each was corrected."""
-    return queries.record_detail(db.session.get(RecordEntry, record_id).record_id, _today())
+    """One record: its current version, every earlier version and why each was corrected.
+
+    Records of people (staff, health certificates, morning checks) only for the school's staff and regulators.
+    """
+    entry = db.session.get(RecordEntry, record_id)
+    require(current_principal(), record_read_action(entry.kind), current_school())
+    return queries.record_detail(entry.record_id, _today())
 
 
 @bp.post("/records/<id:record_id>/amendments")
@@ -139,19 +149,18 @@ def verify_records(canteen_id: int) -> Any:
 @bp.get("/canteens/<id:canteen_id>/records/export")
 @rule(Action.RECORDS_EXPORT, scope="canteen")
 @bp.input(schemas.ExportQuery, location="query", arg_name="query")
-@bp.doc(responses={200: {"description": "Excel 工作簿", "content": {XLSX_TYPE: {}}}})
+@bp.doc(responses=XLSX_RESPONSES)
 def export(canteen_id: int, query: dict[str, Any]) -> Any:
     """A canteen's records for a date range as an Excel workbook, one sheet per record type."""
     name, data = export_records(current_principal(), db.session.get(Canteen, canteen_id), query["date_from"],
                                 query["date_to"], _today(), utcnow())
-    return Response(data, mimetype=XLSX_TYPE, headers={
-        "Content-Disposition": f"attachment; filename=records.xlsx; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "no-store"})
+    return workbook_response(data, "records.xlsx", name)
 
 
 @bp.get("/canteens/<id:canteen_id>/ledger")
 @rule(Action.LEDGER_READ, scope="canteen")
 @bp.input(schemas.LedgerQuery, location="query", arg_name="query")
+@bp.output(LedgerOut)
 def ledger(canteen_id: int, query: dict[str, Any]) -> Any:
     """A canteen's 台账 for one day (``day``, YYYY-MM-DD), for school staff and regulators.
 
@@ -202,6 +211,19 @@ def day(school_id: int, day: str) -> Any:
     return _day_response(wanted, utcnow())
 
 
+@bp.get("/regions/<id:region_id>/unreported")
+@rule(Action.RECORDS_READ, scope="region")
+@bp.input(schemas.UnreportedQuery, location="query", arg_name="query")
+def unreported(region_id: int, query: dict[str, Any]) -> Any:
+    """未报送: the region's canteens missing a required record of a day (``day``, default today) after its deadline.
+
+    Required: the morning check (晨检) before the first meal window, and per meal its menu (by the window's
+    start), a sample of every dish (by the window's end) and tableware disinfection (two hours after).
+    """
+    now = utcnow()
+    return completeness.unreported(current_school(), query["day"] or shanghai_today(now), now)
+
+
 @bp.post("/uploads")
 @rule(Action.AUTHENTICATED)
 @limiter.limit("120 per minute")
@@ -229,6 +251,21 @@ def _upload_out(upload: Upload) -> dict[str, Any]:
             "size": upload.size, "sha256": upload.sha256, "width": upload.width, "height": upload.height,
             "pages": upload.pages, "created_at": shanghai_iso(upload.created_at), "url": signed.url,
             "url_expires_at": shanghai_iso(signed.expires_at)}
+
+
+@bp.post("/uploads/<id:upload_id>/certificate-reading")
+@rule(Action.RECORDS_WRITE, scope="upload")
+@limiter.limit("20 per minute")
+@bp.input(schemas.CertificateReadingIn, arg_name="body")
+@bp.output(schemas.CertificateReadingOut, status_code=201)
+def read_certificate(upload_id: int, body: dict[str, Any]) -> Any:
+    """Read a certificate photo offline (OCR) and suggest its number, holder and validity.
+
+    The person checks the suggestion and saves the record with ``reading_id``: the suggestion and what was
+    confirmed are both kept. 422 ``certificate_unreadable`` when nothing of that kind is found in the photo,
+    ``certificate_not_image`` for a PDF. About a second on one core.
+    """
+    return certificate_readings.read_upload(current_principal(), db.session.get(Upload, upload_id), body["kind"])
 
 
 @bp.get("/uploads/<id:upload_id>/url")

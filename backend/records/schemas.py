@@ -11,15 +11,18 @@ from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, pre_load, validates_schema
 
 from backend.fields import Date, DateTime, Id, Integer, String
+from backend.records.certificate_fields import READABLE_KINDS
 from backend.records.idempotency import HEADER, parse_key
 from backend.records.models import (
     CertificateKind,
+    CheckResult,
     CompanionRole,
     DisinfectionMethod,
     DisinfectionTarget,
     IngredientCategory,
     Meal,
     StorageCondition,
+    Symptom,
 )
 
 # 统一社会信用代码: 18 characters of digits and capitals without I, O, S, V, Z.
@@ -71,6 +74,9 @@ class CertificateIn(Schema):
     valid_from = Date(load_default=None, allow_none=True)
     valid_until = Date(required=True)
     scan_upload_ids = _uploads(1, 5)
+    reading_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "由照片识别（POST /uploads/{upload_id}/certificate-reading）预填时，识别结果的 id："
+                       "识别建议与最终确认的内容都会保存"})
 
 
 class ReceivingItemIn(Schema):
@@ -100,6 +106,8 @@ class ReceivingIn(Schema):
     items = List(Nested(ReceivingItemIn), required=True, validate=Length(1, 100))
     inspection_report_upload_ids = _uploads(0, 10)
     invoice_upload_ids = _uploads(0, 10)
+    accepted_expired_reason = String(load_default=None, allow_none=True, validate=Length(4, 200), metadata={
+        "description": "供应商的证照在到货当天已过期时必填：为何仍接收（否则以 supplier_certificate_expired 拒绝）"})
 
 
 class DishIn(Schema):
@@ -170,6 +178,48 @@ class AccompaniedMealIn(Schema):
     photo_upload_ids = _uploads(0, 5)
 
 
+class StaffIn(Schema):
+    """A person of the canteen's staff register."""
+
+    name = _name()
+    post = String(required=True, validate=Length(1, 50))
+    phone = String(load_default=None, allow_none=True, validate=_pattern(PHONE, "电话号码格式不正确"))
+    active = Boolean(load_default=True)
+
+
+class HealthCertificateIn(Schema):
+    """A staff member's health certificate with its photo."""
+
+    staff_id = Id(required=True)
+    number = String(required=True, validate=Length(1, 64))
+    issuer = String(required=True, validate=Length(1, 100))
+    valid_from = Date(load_default=None, allow_none=True)
+    valid_until = Date(required=True)
+    scan_upload_ids = _uploads(1, 5)
+
+
+class MorningCheckPersonIn(Schema):
+    """One person at the morning check."""
+
+    staff_id = Id(required=True)
+    temperature_c = Float(required=True, validate=Range(34, 43, error="体温应在 34–43°C 之间"))
+    hands_ok = Boolean(required=True)
+    symptoms = List(String(validate=OneOf([s.value for s in Symptom], error="未知的症状")), load_default=list,
+                    validate=Length(max=len(Symptom)))
+    result = String(load_default=None, allow_none=True, validate=OneOf([r.value for r in CheckResult]))
+    remarks = String(load_default=None, allow_none=True, validate=Length(max=200))
+
+
+class MorningCheckIn(Schema):
+    """The day's morning check (晨检): every person present."""
+
+    check_date = Date(required=True)
+    checked_at = DateTime(load_default=None, allow_none=True)
+    checker_name = _name()
+    remarks = _remarks()
+    persons = List(Nested(MorningCheckPersonIn), required=True, validate=Length(1, 200))
+
+
 class AmendmentIn(Schema):
     """A correction: the whole corrected record, and why."""
 
@@ -183,6 +233,36 @@ class UploadIn(Schema):
 
     file = File(required=True)
     canteen_id = Id(required=True)
+
+
+class CertificateReadingIn(Schema):
+    """Which kind of certificate the photo shows."""
+
+    kind = String(required=True, validate=OneOf(list(READABLE_KINDS)), metadata={
+        "description": "business_licence 营业执照, food_business_licence 食品经营许可证, "
+                       "food_production_licence 食品生产许可证, health_certificate 健康证明"})
+
+
+class CertificateFieldsOut(Schema):
+    """The fields read from the photo (null where nothing was found), for the person to check."""
+
+    number = String(allow_none=True)
+    holder = String(allow_none=True)
+    valid_from = String(allow_none=True, metadata={"description": "YYYY-MM-DD"})
+    valid_until = String(allow_none=True, metadata={"description": "YYYY-MM-DD"})
+    issuer = String(allow_none=True)
+    long_term = Boolean(metadata={"description": "有效期为“长期”"})
+    scores = Dict(keys=String(), values=Float(), metadata={"description": "每个字段的识别置信度（0–1）"})
+
+
+class CertificateReadingOut(Schema):
+    """A reading: save the record with ``reading_id`` so what was confirmed is kept beside the suggestion."""
+
+    id = Integer(required=True)
+    upload_id = Integer(required=True)
+    kind = String(required=True)
+    suggested = Nested(CertificateFieldsOut, required=True)
+    seconds = Float(required=True, metadata={"description": "识别耗时（秒）"})
 
 
 class IdempotencyHeader(Schema):
@@ -263,10 +343,30 @@ class AccompaniedQuery(MealQuery):
     companion_role = String(load_default=None, validate=OneOf([r.value for r in CompanionRole]))
 
 
+class StaffQuery(PageQuery):
+    """Filters of the staff register."""
+
+    q = String(load_default=None, validate=Length(1, 50))
+    active = Boolean(load_default=None)
+
+
+class HealthCertificateQuery(PageQuery):
+    """Filters of the health-certificate list (``expiring``: within 30 days)."""
+
+    staff_id = Id(load_default=None)
+    status = String(load_default=None, validate=OneOf(["valid", "expiring", "expired"]))
+
+
 class DayQuery(Schema):
     """Which day to show (default: today in Asia/Shanghai)."""
 
     date = Date(load_default=None)
+
+
+class UnreportedQuery(Schema):
+    """The day of the 未报送 list (default: today in Asia/Shanghai)."""
+
+    day = Date(load_default=None)
 
 
 class ExportQuery(Schema):
@@ -291,4 +391,7 @@ CREATE_SCHEMAS: dict[str, type[Schema]] = {
     "sample": SampleIn,
     "sample_disposal": SampleDisposalIn,
     "accompanied_meal": AccompaniedMealIn,
+    "staff": StaffIn,
+    "health_certificate": HealthCertificateIn,
+    "morning_check": MorningCheckIn,
 }

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from backend.errors import ApiError, not_found
 from backend.extensions import db
 from backend.permissions import Action, Principal, require
-from backend.records import idempotency
+from backend.records import certificate_readings, idempotency
 from backend.records.chain import lock_head, seal_entry, start_entry
 from backend.records.idempotency import actor_id
 from backend.records.models import (
+    CERTIFICATE_LABELS,
     FRESH_PRODUCE,
     KIND_LABELS,
     AccompaniedMeal,
@@ -43,6 +44,7 @@ from backend.records.models import (
     SupplierCertificate,
     Upload,
 )
+from backend.records.supplier_certificates import newest_certificates
 from backend.records.versions import current_version, is_current, item_logical_in, logical_id
 from backend.schools.models import Canteen, KitchenArea
 from backend.timeutil import SHANGHAI, as_utc, shanghai_iso, utcnow
@@ -209,12 +211,21 @@ def _prepare_certificate(canteen: Canteen, values: dict[str, Any], now: datetime
     if values.get("valid_from") and values["valid_from"] > values["valid_until"]:
         raise _fail(422, "validity_reversed", "有效期起始日期不能晚于截止日期", field="valid_from")
     scans = _uploads(canteen, values["scan_upload_ids"], DOCUMENT_TYPES, "scan_upload_ids")
+    reading = (certificate_readings.reading_for_record(values["reading_id"], canteen, values["kind"],
+                                                       values["scan_upload_ids"])
+               if values.get("reading_id") else None)
 
     def build(entry: RecordEntry) -> None:
+        number = values["number"].strip()
         db.session.add(SupplierCertificate(entry_id=entry.id, supplier_id=supplier.record_id, kind=values["kind"],
-                                      number=values["number"].strip(), issuer=values.get("issuer"),
+                                      number=number, issuer=values.get("issuer"),
                                       valid_from=values.get("valid_from"), valid_until=values["valid_until"]))
         _attach(entry, "scan", scans)
+        if reading is not None:
+            certificate_readings.confirm(reading, entry, {
+                "number": number, "holder": db.session.get(Supplier, supplier.id).name,
+                "valid_from": values.get("valid_from"), "valid_until": values["valid_until"],
+                "issuer": values.get("issuer")}, now)
 
     return Prepared(shanghai_date(now), build)
 
@@ -272,12 +283,14 @@ def _items_in_use(logical_ids: set[int]) -> set[int]:
 def _prepare_receiving(canteen: Canteen, values: dict[str, Any], now: datetime,
                        amend: RecordEntry | None) -> Prepared:
     rules = RuleBreaches()
+    supplier: RecordEntry | None = None
     with rules.check():
         supplier = _supplier(canteen, values["supplier_id"])
     received_at = as_utc(values["received_at"])
     with rules.check():
         _not_future(received_at, now, "received_at")
     received_on = shanghai_date(received_at)
+    accepted_expired = _accepted_expired_reason(supplier, received_on, values.get("accepted_expired_reason"), rules)
     items = values["items"]
     expiries = [_check_item(item, line, received_on, rules) for line, item in enumerate(items, start=1)]
     previous_ids: set[int] = set()
@@ -304,7 +317,8 @@ def _prepare_receiving(canteen: Canteen, values: dict[str, Any], now: datetime,
 
     def build(entry: RecordEntry) -> None:
         db.session.add(ReceivingRecord(entry_id=entry.id, supplier_id=supplier.record_id, received_at=received_at,
-                                       receiver_name=values["receiver_name"], remarks=values.get("remarks")))
+                                       receiver_name=values["receiver_name"], remarks=values.get("remarks"),
+                                       accepted_expired_reason=accepted_expired))
         for line, (item, expiry) in enumerate(zip(items, expiries, strict=True), start=1):
             db.session.add(ReceivingItem(
                 entry_id=entry.id, line_no=line, origin_item_id=item.get("item_id"), ingredient=item["ingredient"],
@@ -316,6 +330,27 @@ def _prepare_receiving(canteen: Canteen, values: dict[str, Any], now: datetime,
         _attach(entry, "invoice", invoices)
 
     return Prepared(received_on, build, check_locked)
+
+
+def _accepted_expired_reason(supplier: RecordEntry | None, received_on: date, reason: str | None,
+                             rules: RuleBreaches) -> str | None:
+    """The reason for accepting goods from a supplier with a licence expired on the day, which such a delivery
+    must give (else a broken rule naming the licences, at the door rather than in the next rules run); ``None``
+    when every licence was valid."""
+    if supplier is None:
+        return None
+    expired = sorted((until, kind) for (_, kind), until in newest_certificates({supplier.record_id}).items()
+                     if until < received_on)
+    if not expired:
+        return None
+    if reason and reason.strip():
+        return reason.strip()
+    name = db.session.get(Supplier, supplier.id).name
+    listed = "、".join(f"{CERTIFICATE_LABELS.get(kind, kind)}（{until.isoformat()} 到期）" for until, kind in expired)
+    rules.add(_fail(422, "supplier_certificate_expired",
+                    f"供应商「{name}」的{listed}已过期：请拒收，或填写仍然接收的理由", field="accepted_expired_reason",
+                    certificates=[{"kind": kind, "valid_until": until.isoformat()} for until, kind in expired]))
+    return None
 
 
 def _float(value: Any) -> float | None:
@@ -458,6 +493,9 @@ def _prepare_sample(canteen: Canteen, values: dict[str, Any], now: datetime, ame
         .where(MenuDish.id == values["dish_id"], RecordEntry.canteen_id == canteen.id, is_current())).first()
     if row is None:
         rules.add(_fail(422, "dish_not_found", "菜品不存在或不在该食堂的现行菜单中", field="dish_id"))
+    else:
+        with rules.check():
+            off_food_handling(canteen.id, row[1].service_date, values["sampler_name"], "sampler_name")
     with rules.check():
         photos = _uploads(canteen, values["photo_upload_ids"], IMAGE_TYPES, "photo_upload_ids")
     rules.raise_any()
@@ -483,6 +521,15 @@ def _prepare_sample(canteen: Canteen, values: dict[str, Any], now: datetime, ame
         _attach(entry, "photo", photos)
 
     return Prepared(menu.service_date, build, check_locked)
+
+
+def off_food_handling(canteen_id: int, day: date, name: str, field: str) -> None:
+    """Refuse a person who failed the day's morning check (晨检) as the one handling food that day."""
+    from backend.records.staff import failed_names
+
+    if name.strip() in failed_names(canteen_id, day):
+        raise _fail(422, "failed_morning_check", f"「{name.strip()}」当日晨检不合格，不得从事接触食品的工作",
+                    field=field)
 
 
 def check_disposal_time(sampled_at: datetime, disposed_at: datetime) -> None:
@@ -544,6 +591,15 @@ PREPARERS: dict[str, Callable[[Canteen, dict[str, Any], datetime, RecordEntry | 
 }
 
 
+def _preparer(kind: str) -> Callable[[Canteen, dict[str, Any], datetime, RecordEntry | None], Prepared]:
+    """The preparer of a kind; the staff kinds live in ``records.staff``, which builds on this module."""
+    if kind not in PREPARERS:
+        from backend.records.staff import STAFF_PREPARERS
+
+        PREPARERS.update(STAFF_PREPARERS)
+    return PREPARERS[kind]
+
+
 # Writing -----------------------------------------------------------------------------------------------
 def _replayed(found: idempotency.Replay, resource_type: str) -> WriteResult:
     entry = db.session.get(RecordEntry, found.resource_id)
@@ -563,7 +619,7 @@ def _write(principal: Principal, canteen: Canteen, kind: str, values: dict[str, 
     now = as_utc(now or utcnow())
     rules = RuleBreaches()
     with rules.check():  # a preparer that stops at its first broken rule still answers in the listed shape
-        prepared = PREPARERS[kind](canteen, values, now, amend)
+        prepared = _preparer(kind)(canteen, values, now, amend)
     rules.raise_any()
     found = idempotency.reserve(user_id, key, fingerprint, resource_type)
     if found is not None:

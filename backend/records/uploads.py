@@ -18,10 +18,10 @@ from backend.extensions import db
 from backend.files import URL_TTL_SECONDS, SignedUrl, check_upload, object_store, store_object
 from backend.files import signed_url as signed_object_url
 from backend.integrations.storage import StorageError
-from backend.permissions import Action, Principal, allowed, require
+from backend.permissions import Action, Principal, allowed, record_read_action, require
 from backend.records import idempotency
 from backend.records.idempotency import actor_id
-from backend.records.models import RecordAttachment, Upload
+from backend.records.models import RecordAttachment, RecordEntry, Upload
 from backend.schools.models import Canteen
 from backend.timeutil import utcnow
 
@@ -106,11 +106,20 @@ def is_attached(upload_id: int) -> bool:
     return bool(db.session.scalar(select(exists().where(RecordAttachment.upload_id == upload_id))))
 
 
+def attached_kinds(upload_id: int) -> set[str]:
+    """The kinds of the records whose versions the upload is attached to."""
+    return set(db.session.scalars(
+        select(RecordEntry.kind).join(RecordAttachment, RecordAttachment.entry_id == RecordEntry.id)
+        .where(RecordAttachment.upload_id == upload_id).distinct()))
+
+
 def may_download(principal: Principal, upload: Upload) -> bool:
-    """Readers of the records may fetch attached files; unattached ones only their uploader and the writers."""
+    """Readers of the records may fetch attached files (of people's records: those who may read health data);
+    unattached ones only their uploader and the writers."""
     school = db.session.get(Canteen, upload.canteen_id).school
-    if is_attached(upload.id):
-        return allowed(principal, Action.RECORDS_READ, school)
+    kinds = attached_kinds(upload.id)
+    if kinds:
+        return all(allowed(principal, record_read_action(kind), school) for kind in kinds)
     return upload.uploader_id == actor_id(principal) or allowed(principal, Action.RECORDS_WRITE, school)
 
 

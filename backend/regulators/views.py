@@ -53,19 +53,32 @@ def canteen_where(canteens: dict[int, dict[str, Any]], canteen_id: int) -> dict[
                                         "school_name": None}
 
 
+def region_work(item: Any, created_at: Any, regions: dict[int, str],
+                users: dict[int, str | None]) -> dict[str, Any]:
+    """The fields of ``RegionWorkOut`` (a spot check, an inspection round, a patrol round): its region and its
+    author, named from :func:`region_names` and ``user_names`` answers."""
+    return {"id": item.id, "region_id": item.region_id, "region_name": regions.get(item.region_id),
+            "created_by_id": item.created_by_id, "created_by_name": users.get(item.created_by_id),
+            "created_at": created_at}
+
+
+def sampled_names(items: Sequence[Any]) -> tuple[dict[int, str], dict[int, dict[str, Any]], dict[int, str | None]]:
+    """The names of the regions, the ``canteen_ids`` and the authors of spot checks or patrol rounds: one query
+    per kind, whatever the number of rows."""
+    return (region_names(i.region_id for i in items), canteen_names(cid for i in items for cid in i.canteen_ids),
+            user_names({i.created_by_id for i in items}))
+
+
 # -- spot checks ----------------------------------------------------------------------------------------
 
 def spot_checks(checks: Sequence[SpotCheck]) -> list[dict[str, Any]]:
     """Spot checks with their region's name, their author's and every sampled canteen's (and school's)."""
-    regions = region_names(c.region_id for c in checks)
-    canteens = canteen_names(cid for c in checks for cid in c.canteen_ids)
-    users = user_names({c.created_by_id for c in checks})
+    regions, canteens, users = sampled_names(checks)
     return [{
-        "id": c.id, "region_id": c.region_id, "region_name": regions.get(c.region_id), "seed": c.seed,
+        **region_work(c, c.created_at, regions, users), "seed": c.seed,
         "sample_size": c.sample_size, "school_kind": c.school_kind, "population_ids": c.population_ids,
         "canteen_ids": c.canteen_ids, "canteens": [canteen_where(canteens, cid) for cid in c.canteen_ids],
-        "note": c.note, "created_by_id": c.created_by_id, "created_by_name": users.get(c.created_by_id),
-        "created_at": c.created_at,
+        "note": c.note,
     } for c in checks]
 
 
@@ -103,10 +116,9 @@ def rounds(items: Sequence[InspectionRound]) -> list[dict[str, Any]]:
     """Rounds with inspectors, canteens and findings, each named."""
     regions, canteens, users = _round_names(items)
     return [{
-        "id": r.id, "region_id": r.region_id, "region_name": regions.get(r.region_id),
+        **region_work(r, r.created_at, regions, users),
         "spot_check_id": r.spot_check_id, "title": r.title, "planned_at": r.planned_at, "status": r.status,
-        "summary": r.summary, "created_by_id": r.created_by_id, "created_by_name": users.get(r.created_by_id),
-        "created_at": r.created_at, "completed_at": r.completed_at,
+        "summary": r.summary, "completed_at": r.completed_at,
         "inspectors": [{"user_id": i.user_id, "name": users.get(i.user_id), "lead": i.lead} for i in r.inspectors],
         "targets": [_target(t, canteens) for t in r.targets],
         "findings": [_finding(f, canteens, users) for f in r.findings],

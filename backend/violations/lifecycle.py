@@ -118,7 +118,8 @@ def submit_rectification(actor: Principal, violation: Violation, measures: str, 
     school = _school(violation)
     require(actor, Action.VIOLATION_RECTIFY, school)
     if len(photos) > MAX_PHOTOS:
-        raise ApiError(422, "too_many_photos", f"最多上传{MAX_PHOTOS}张照片", {"max": MAX_PHOTOS})
+        message = f"最多上传{MAX_PHOTOS}张照片"
+        raise ApiError(422, "too_many_photos", message, {"max": MAX_PHOTOS, "fields": {"photos": [message]}})
     check_photo_keys(actor, school, photos)
     event = transition(violation, "submit", actor.user.id, now, reason=measures,
                        details={"photos": len(photos)})
@@ -154,6 +155,27 @@ def review_rectification(actor: Principal, violation: Violation, approve: bool, 
         pending.review_reason = reason
         event.details = {**event.details, "rectification_id": pending.id}
     violation_notices.notify_reviewed(violation, event.id, approve, reason, actor.user.id, now)
+    db.session.commit()
+    return violation
+
+
+def escalate_violation(actor: Principal, violation: Violation, reason: str, now: datetime | None = None) -> Violation:
+    """The principal hands a problem the school cannot settle to the region's regulators (上报监管部门): it goes to
+    the regulator's level at once, they are told, and from then on they review its rectification."""
+    from backend.violations.escalation import raise_level
+
+    now = now or utcnow()
+    school = _school(violation)
+    if violation.status == ViolationStatus.CLOSED:
+        raise ApiError(409, "violation_closed", "该问题已办结，无需上报")
+    if violation_notices.reviewer_is_regulator(violation):
+        raise ApiError(409, "already_with_regulator", "该问题已由监管部门督办")
+    if not (actor.is_admin or is_principal_of(actor, school)):
+        raise ApiError(403, "principal_only", "仅校长可将问题上报监管部门")
+    if not raise_level(violation, violation_notices.REGULATOR_LEVEL, now, actor.user.id, reason,
+                       details={"cause": "principal"}, cause="经校长上报，"):
+        db.session.rollback()
+        raise ApiError(409, "conflict", "该问题刚被其他人处理，请刷新后重试", {"action": "escalate"})
     db.session.commit()
     return violation
 

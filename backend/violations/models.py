@@ -26,18 +26,23 @@ class ViolationKind(LabelledStrEnum):
     RODENT = "rodent", "发现鼠患"
     PERSON_AFTER_HOURS = "person_after_hours", "非工作时间有人进入后厨"
     CAMERA_OFFLINE = "camera_offline", "摄像头离线"
+    # A kitchen camera offline while a meal is prepared or served: raised once per outage by the risk job
+    # (backend/risk/camera_outages.py), a regulated fact of its own (class 1 by default).
+    CAMERA_OFFLINE_MEAL = "camera_offline_meal", "就餐时段摄像头离线"
     CAMERA_BLURRED = "camera_blurred", "摄像头画面模糊"
     CAMERA_OCCLUDED = "camera_occluded", "摄像头被遮挡"
     SAMPLE_MISSING = "sample_missing", "未按规定留样"
     DISINFECTION_MISSING = "disinfection_missing", "未记录餐具消毒"
     CERTIFICATE_EXPIRED = "certificate_expired", "供应商证照过期仍在使用"
+    MORNING_CHECK_MISSING = "morning_check_missing", "未按规定晨检"
+    HEALTH_CERTIFICATE_EXPIRED = "health_certificate_expired", "从业人员健康证过期仍上岗"
     INSPECTION_FINDING = "inspection_finding", "监督检查发现问题"
     REPORTED = "reported", "群众反映问题"
 
 
 # Kinds about the camera rather than the kitchen: the school's own maintenance work.
 CAMERA_HEALTH_KINDS = frozenset({ViolationKind.CAMERA_OFFLINE, ViolationKind.CAMERA_BLURRED,
-                                 ViolationKind.CAMERA_OCCLUDED})
+                                 ViolationKind.CAMERA_OCCLUDED, ViolationKind.CAMERA_OFFLINE_MEAL})
 
 KIND_LABELS: dict[str, str] = ViolationKind.labels()
 
@@ -62,6 +67,9 @@ class ViolationSource(StrEnum):
     INSPECTION = "inspection"
     REPORT = "report"
     PATROL = "patrol"
+    # Raised from the cameras' health history (backend/risk/camera_outages.py): a fact, not an AI judgement,
+    # so it skips the alarm review.
+    MONITORING = "monitoring"
 
 
 # Found by a regulator (a joint inspection, an online patrol): the regulator reviews the rectification.
@@ -105,6 +113,10 @@ OPEN_ALARM = "source = 'ai' AND status <> 'closed'"
 
 # The columns the figures read (backend/violations/stats.py, overview.py), carried in the covering indexes.
 COVERED = ["school_id", "kind", "source", "status", "resolution", "due_at", "closed_at"]
+# A violation not closed yet: the lists of 在整改 and 逾期 (and their totals) look among these (the index below).
+NOT_CLOSED = "status <> 'closed'"
+# The columns the lists' filters read besides the period, carried in that index.
+OPEN_COVERED = ["school_id", "kind", "source", "status", "due_at", "escalation_level"]
 
 
 class Violation(db.Model):
@@ -125,7 +137,11 @@ class Violation(db.Model):
                       # A region's pending queue (migration 0025): its open AI alarms newest first; the
                       # pending ones (no verdict yet) are most of the recent ones, so a page reads a few rows.
                       Index("ix_violation_open_alarm", "id", postgresql_include=["school_id", "kind"],
-                            postgresql_where=text(OPEN_ALARM), sqlite_where=text(OPEN_ALARM)))
+                            postgresql_where=text(OPEN_ALARM), sqlite_where=text(OPEN_ALARM)),
+                      # A period's violations not closed yet (migration 0029): the 在整改 / 逾期 lists count a
+                      # province's in a tenth of the rows ix_violation_created_cover holds (most are closed).
+                      Index("ix_violation_open_created", "created_at", postgresql_include=OPEN_COVERED,
+                            postgresql_where=text(NOT_CLOSED), sqlite_where=text(NOT_CLOSED)))
 
     id: Mapped[IntPK]
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
@@ -151,6 +167,9 @@ class Violation(db.Model):
     resolution: Mapped[str | None] = mapped_column(String(16))
     # When the last escalation happened; the next level waits a full step after it.
     escalated_at: Mapped[datetime | None]
+    # 1, 2 or 3 (backend/risk/classes.py), fixed when raised from the region's settings of that moment: a later
+    # change of the settings does not rewrite what a school was told.
+    risk_class: Mapped[int | None] = mapped_column(Integer)
 
     events: Mapped[list[ViolationEvent]] = relationship(back_populates="violation", order_by="ViolationEvent.id")
     rectifications: Mapped[list[Rectification]] = relationship(back_populates="violation",

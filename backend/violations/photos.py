@@ -54,4 +54,6 @@ def check_photo_keys(actor: Principal, school: School, keys: Collection[str]) ->
         except StorageError:  # a malformed key
             present = False
         if not present:
-            raise ApiError(422, "photo_not_found", "照片不存在或不属于当前用户，请重新上传", {"key": key})
+            message = "照片不存在或不属于当前用户，请重新上传"
+            # Under ``fields`` too, so a form shows it next to its photos.
+            raise ApiError(422, "photo_not_found", message, {"key": key, "fields": {"photos": [message]}})

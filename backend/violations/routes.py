@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
 
 from apiflask import APIBlueprint
-from flask import Response, current_app, request
+from flask import current_app, request
 from sqlalchemy.orm import selectinload
 
 from backend.errors import ApiError
@@ -22,7 +21,7 @@ from backend.violations import lifecycle, overview, reports, schemas, stats, sta
 from backend.violations.models import Violation
 from backend.violations.photos import store_photo
 from backend.violations.stats_cache import app_cache
-from backend.xlsx import XLSX_TYPE
+from backend.xlsx import XLSX_RESPONSES, workbook_response
 
 bp = APIBlueprint("violations", __name__, tag="问题与整改")
 
@@ -146,6 +145,16 @@ def dismiss(violation_id: int, body: dict[str, Any]) -> Any:
     return _detail(violation_id)
 
 
+@bp.post("/violations/<id:violation_id>/escalate")
+@rule(Action.VIOLATION_REVIEW, scope="violation")
+@bp.input(schemas.EscalateIn, arg_name="body")
+@bp.output(schemas.ViolationDetailOut)
+def escalate(violation_id: int, body: dict[str, Any]) -> Any:
+    """The principal hands the problem to the region's regulators (上报监管部门), who review it from then on."""
+    lifecycle.escalate_violation(current_principal(), _violation(violation_id), body["reason"])
+    return _detail(violation_id)
+
+
 @bp.get("/stats")
 @rule(Action.AUTHENTICATED)  # the scope (school or region) is checked by stats.resolve_scope
 @bp.input(schemas.StatsQuery, location="query", arg_name="query")
@@ -163,7 +172,7 @@ def get_stats(query: dict[str, Any]) -> Any:
 @bp.get("/stats/export")
 @rule(Action.AUTHENTICATED)  # the scope (school or region) is checked by stats.resolve_scope
 @bp.input(schemas.StatsQuery, location="query", arg_name="query")
-@bp.doc(responses={200: {"description": "Excel 工作簿", "content": {XLSX_TYPE: {}}}})
+@bp.doc(responses=XLSX_RESPONSES)
 def export_stats(query: dict[str, Any]) -> Any:
     """What the 总览 shows for the same scope and period, as an Excel workbook (audited)."""
     now = utcnow()
@@ -172,9 +181,7 @@ def export_stats(query: dict[str, Any]) -> Any:
     first, last = stats.period_bounds(query["date_from"], query["date_to"], now)
     shown = overview.overview(principal, scope, first, last, now, app_cache(current_app))
     name, data = stats_export.export_overview(principal, shown)
-    return Response(data, mimetype=XLSX_TYPE, headers={
-        "Content-Disposition": f"attachment; filename=stats.xlsx; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "no-store"})
+    return workbook_response(data, "stats.xlsx", name)
 
 
 @bp.get("/schools/<id:school_id>/transparency")

@@ -105,6 +105,12 @@ class DismissIn(Schema):
     reason = String(required=True, validate=Length(2, 500), multiline=True)
 
 
+class EscalateIn(Schema):
+    """Why the principal hands the problem to the regulators."""
+
+    reason = String(required=True, validate=Length(2, 500), multiline=True)
+
+
 class ViolationOut(Schema):
     """A violation as a list row."""
 
@@ -122,6 +128,7 @@ class ViolationOut(Schema):
     created_at = DateTime()
     due_at = DateTime()
     escalation_level = Integer()
+    risk_class = Integer(allow_none=True, metadata={"description": "1, 2 or 3 (风险等级), set when raised"})
     closed_at = DateTime(allow_none=True)
     resolution = String(allow_none=True)
 

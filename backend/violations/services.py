@@ -17,28 +17,18 @@ from backend.db_util import insert_if_absent
 from backend.errors import not_found
 from backend.extensions import db
 from backend.notices import violation_notices
-from backend.schools.models import Canteen
+from backend.risk.classes import kind_setting
+from backend.schools.models import Canteen, School
 from backend.timeutil import as_utc, utcnow
 from backend.violations import alarm_signal
 from backend.violations.models import (
     KIND_LABELS,
     Violation,
     ViolationEvent,
-    ViolationKind,
     ViolationSource,
     ViolationStatus,
 )
 
-# How long a school has to fix each kind of problem before it is overdue and escalates.
-DUE_HOURS: dict[str, int] = {
-    ViolationKind.RODENT: 12,
-    ViolationKind.SMOKING: 12,
-    ViolationKind.CAMERA_OFFLINE: 8,
-    ViolationKind.CAMERA_BLURRED: 24,
-    ViolationKind.CAMERA_OCCLUDED: 8,
-    ViolationKind.CERTIFICATE_EXPIRED: 24,
-}
-DEFAULT_DUE_HOURS = 48
 
 @dataclass(frozen=True)
 class RaisedViolation:
@@ -48,9 +38,11 @@ class RaisedViolation:
     created: bool
 
 
-def due_at_for(kind: str, occurred_at: datetime) -> datetime:
-    """When a violation of this kind must be rectified."""
-    return as_utc(occurred_at) + timedelta(hours=DUE_HOURS.get(kind, DEFAULT_DUE_HOURS))
+def due_at_for(kind: str, occurred_at: datetime, region_path: str) -> tuple[datetime, int]:
+    """When a violation of this kind must be rectified, and its risk class, by the region's settings
+    (``backend/risk/classes.py``: the region's own, else its parent's, else the shipped default)."""
+    setting = kind_setting(region_path, kind)
+    return as_utc(occurred_at) + timedelta(hours=setting.deadline_hours), setting.risk_class
 
 
 def raise_violation(*, canteen_id: int, kind: str, source: str, idempotency_key: str, occurred_at: datetime,
@@ -70,12 +62,13 @@ def raise_violation(*, canteen_id: int, kind: str, source: str, idempotency_key:
     if canteen is None:
         raise not_found("食堂")
     now = utcnow()
+    due_at, risk_class = due_at_for(kind, occurred_at, db.session.get(School, canteen.school_id).region.path)
     violation_id = insert_if_absent(Violation, dict(
         school_id=canteen.school_id, canteen_id=canteen_id, camera_id=camera_id, kind=kind, source=source,
         status=ViolationStatus.OPEN, title=(title or KIND_LABELS.get(kind, kind))[:100], description=description,
         evidence=evidence or {}, confidence=confidence, details=details or {}, idempotency_key=idempotency_key,
-        occurred_at=as_utc(occurred_at), created_at=now, due_at=due_at_for(kind, occurred_at),
-        escalation_level=0, created_by_id=actor_id), ["idempotency_key"])
+        occurred_at=as_utc(occurred_at), created_at=now, due_at=due_at,
+        risk_class=risk_class, escalation_level=0, created_by_id=actor_id), ["idempotency_key"])
     if violation_id is None:
         # Another worker created it between our check and our insert: that one is the violation.
         existing = db.session.scalar(select(Violation).where(Violation.idempotency_key == idempotency_key))

@@ -1,6 +1,7 @@
 """The 总览 as an Excel workbook: the same figures the page shows (``overview.overview``), one sheet per part.
 
-Sheets: 概况 (the cards, the camera online rate, scope and period), 下级地区 (the drill-down's rows),
+Sheets: 概况 (the cards, the camera online rate, today's record completeness, scope and period), 下级地区 (the
+drill-down's rows),
 学校排名, 按问题类型, 按周趋势, 每日趋势. The export is audited (action ``stats.export``).
 """
 
@@ -30,8 +31,13 @@ def _bucket(row: dict[str, Any]) -> list[Any]:
     return [row[key] for key, _ in FIGURES] + [_rate(row.get("rectification_rate"))]
 
 
+def _percent(value: int | None) -> str:
+    return "" if value is None else f"{value}%"
+
+
 def _summary_rows(figures: dict[str, Any]) -> list[list[Any]]:
     cameras = figures["cameras"]
+    records = figures["records_today"]
     median = figures["median_hours_to_rectify"]
     return [["范围", figures["scope"]["name"]],
             ["统计区间", f"{figures['period']['from']} 至 {figures['period']['to']}（北京时间）"],
@@ -40,6 +46,9 @@ def _summary_rows(figures: dict[str, Any]) -> list[list[Any]]:
             ["整改用时中位数（小时）", "" if median is None else median],
             ["摄像头在线率", _rate(cameras["online_rate"])],
             ["在线摄像头 / 启用摄像头", f"{cameras['online']} / {cameras['enabled']}"],
+            # The card's figures: canteens with none of the day's required records missing (Asia/Shanghai day).
+            [f"今日台账完整率（{records['date']}）", _percent(records["percent"])],
+            ["台账齐全食堂 / 食堂", f"{records['complete']} / {records['total']}"],
             ["生成时间", figures["generated_at"]]]
 
 

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from backend.accounts.models import User
 from backend.errors import not_found
@@ -34,6 +34,7 @@ from backend.violations.models import (
     STATUS_LABELS,
     Resolution,
     Violation,
+    ViolationEvent,
     ViolationSource,
     ViolationStatus,
 )
@@ -43,6 +44,15 @@ URL_SECONDS = 300
 ACTION_LABELS = {"open": "发现问题", "notify": "已通知学校", "start": "开始整改", "submit": "提交整改",
                  "accept": "整改通过", "reject": "整改驳回", "dismiss": "核实撤销", "escalate": "逾期督办",
                  "confirm": "告警确认"}
+# An escalation the principal made by hand, not the clock's.
+HANDED_OVER = "上报监管部门"
+
+
+def event_label(event: ViolationEvent) -> str:
+    """A timeline step in words (a principal's hand-over is told apart from an overdue escalation)."""
+    if event.action == "escalate" and (event.details or {}).get("cause") == "principal":
+        return HANDED_OVER
+    return ACTION_LABELS.get(event.action, event.action)
 
 
 def _url(key: str | None) -> str | None:
@@ -64,6 +74,12 @@ def evidence_for(violation: Violation, full: bool) -> dict[str, Any]:
             result["image"] = _url(evidence.get("parent_safe"))
         result["photos"] = photo_urls(list(evidence.get("photos") or []))
     return result
+
+
+# What a list row reads (``summary``): a list loads these columns only (not the description, evidence, details).
+SUMMARY_COLUMNS = (Violation.id, Violation.school_id, Violation.canteen_id, Violation.camera_id, Violation.kind,
+                   Violation.source, Violation.status, Violation.title, Violation.occurred_at, Violation.created_at,
+                   Violation.due_at, Violation.escalation_level, Violation.closed_at, Violation.resolution)
 
 
 def summary(violation: Violation) -> dict[str, Any]:
@@ -104,7 +120,7 @@ def detail(violation: Violation, principal: Principal, now: datetime) -> dict[st
         "overdue": violation.status in ("open", "notified", "rectifying", "rejected") and violation.due_at < now,
         "reviewer": "regulator" if reviewer_is_regulator(violation) else "principal",
         "evidence": evidence_for(violation, full),
-        "events": [{"id": e.id, "action": e.action, "label": ACTION_LABELS.get(e.action, e.action), "at": e.at,
+        "events": [{"id": e.id, "action": e.action, "label": event_label(e), "at": e.at,
                     "from_status": e.from_status, "to_status": e.to_status, "reason": e.reason,
                     "actor_id": e.actor_id, "actor_name": names.get(e.actor_id)} for e in violation.events],
         "rectifications": [{
@@ -156,7 +172,7 @@ def list_violations(school_id: int | None = None, *, region_path: str | None = N
     conditions = _filters(school_id, region_path, now, filters)
     if public_only:
         conditions.append(public_condition())
-    page = select(Violation).where(*conditions)
+    page = select(Violation).options(load_only(*SUMMARY_COLUMNS)).where(*conditions)
     if before_id is not None:
         page = page.where(Violation.id < before_id)
     rows = list(db.session.scalars(page.order_by(Violation.id.desc()).limit(limit)))
@@ -173,7 +189,7 @@ def resolution_label(resolution: str | None) -> str | None:
 
 def public_events(violation: Violation) -> list[dict[str, Any]]:
     """A violation's steps as parents may see them: what happened and when, never who or why."""
-    return [{"label": ACTION_LABELS[e.action], "at": e.at} for e in violation.events if e.action in ACTION_LABELS]
+    return [{"label": event_label(e), "at": e.at} for e in violation.events if e.action in ACTION_LABELS]
 
 
 def transparency(school: School, date_from: date, date_to: date, now: datetime, *, before_id: int | None = None,

@@ -17,7 +17,9 @@ const routes: RouteRecordRaw[] = [
   // The monitoring room's screen: no menu, no header (App.vue renders `bare` pages alone).
   { path: '/bigscreen', name: 'bigscreen', component: () => import('./pages/wall/BigScreenPage.vue'), meta: { title: '监控大屏', bare: true } },
   { path: '/ledger', name: 'ledger', component: () => import('./pages/ledger/LedgerPage.vue'), meta: { title: '台账' } },
+  { path: '/unreported', name: 'unreported', component: () => import('./pages/unreported/UnreportedPage.vue'), meta: { title: '未报送' } },
   { path: '/cameras', name: 'cameras', component: () => import('./pages/cameras/CamerasPage.vue'), meta: { title: '摄像头' } },
+  { path: '/risk', name: 'risk', component: () => import('./pages/risk/RiskPage.vue'), meta: { title: '风险警示' } },
   { path: '/playback', name: 'playback', component: () => import('./pages/playback/PlaybackPage.vue'), meta: { title: '录像回放' } },
   { path: '/school', name: 'school', component: () => import('./pages/school/SchoolPage.vue'), meta: { title: '学校管理' } },
   { path: '/:pathMatch(.*)*', redirect: '/overview' },

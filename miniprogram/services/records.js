@@ -47,6 +47,17 @@ function mealSummaries(canteen) {
   }));
 }
 
+/**
+ * A canteen's morning check (晨检) as parents see it: counts only, never who or their health.
+ * Empty on a day without meals.
+ */
+function morningCheckText(block) {
+  if (!block || block.status === 'not_applicable') return '';
+  if (block.status !== 'done') return `晨检 ${block.status_label}`;
+  const failed = block.failed ? `，${block.failed} 人不合格已调离食品岗位` : '';
+  return `晨检 ${block.checked} 人，合格 ${block.passed} 人${failed}`;
+}
+
 /** One dish of a day view by id, with its meal. */
 function findDish(dayView, dishId) {
   for (const canteen of dayView.canteens || []) {
@@ -78,15 +89,27 @@ function photos(files, role) {
     .map((f) => f.url)), []);
 }
 
+/**
+ * Read a certificate photo (an upload of the canteen) as `kind`: resolves with the suggested fields
+ * ({id, suggested: {number, holder, valid_from, valid_until, issuer, long_term, scores}}); rejects with
+ * `certificate_unreadable` when the photo shows nothing of that kind. Reading again creates nothing twice.
+ */
+function readCertificate(uploadId, kind) {
+  return http.post(`/uploads/${uploadId}/certificate-reading`, { kind }, { silent: true });
+}
+
 module.exports = {
   day,
+  readCertificate,
   create,
   list,
   mealSummaries,
+  morningCheckText,
   findDish,
   traceIngredient,
   photos,
   suppliers: (canteenId) => list(canteenId, 'suppliers'),
   receivings: (canteenId, from, to) => list(canteenId, 'receivings', { from, to }),
   accompanied: (canteenId, cursor) => list(canteenId, 'accompanied-meals', { cursor }),
+  staff: (canteenId) => list(canteenId, 'staff', { active: true, limit: 100 }),
 };

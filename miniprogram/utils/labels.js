@@ -16,7 +16,8 @@ const VIOLATION_KINDS = {
   no_mask: '未佩戴口罩', no_hat: '未佩戴帽子', no_uniform: '未穿工作服', smoking: '吸烟', phone: '使用手机',
   rodent: '发现鼠患', person_after_hours: '非工作时间有人员', camera_offline: '摄像头离线',
   camera_blurred: '画面模糊', camera_occluded: '画面遮挡', sample_missing: '未按要求留样',
-  disinfection_missing: '缺少消毒记录', certificate_expired: '供应商证照过期', inspection: '监督检查发现',
+  disinfection_missing: '缺少消毒记录', certificate_expired: '供应商证照过期', morning_check_missing: '未按规定晨检',
+  health_certificate_expired: '健康证过期仍上岗', inspection: '监督检查发现',
   report: '举报',
 };
 const VIOLATION_SOURCES = { ai: '智能识别', record_rule: '台账核查', inspection: '监督检查', report: '举报' };

@@ -70,3 +70,13 @@ def test_console_openapi_document_and_types_are_current(console_build: Path, tmp
                    check=True, capture_output=True)
     assert regenerated.read_text(encoding="utf-8") == (CONSOLE / "src/api/schema.d.ts").read_text(encoding="utf-8"), \
         "console/src/api/schema.d.ts is stale: run `make console-types` and commit the result"
+
+
+def test_make_skips_the_console_build_when_nothing_changed(console_build: Path) -> None:
+    """`make demo` builds the console only when a source, the lock file or a config changed (the stamp
+    console/dist/.built): asked without building (`make -q`), make says it is up to date, and not once a source,
+    the lock file or the Vite config is taken as changed (`-W`, nothing touched)."""
+    target = "console/dist/.built"
+    assert subprocess.run(["make", "-q", target], cwd=PROJECT_ROOT).returncode == 0
+    for changed in ("console/src/main.ts", "console/package-lock.json", "console/vite.config.ts"):
+        assert subprocess.run(["make", "-q", "-W", changed, target], cwd=PROJECT_ROOT).returncode == 1, changed

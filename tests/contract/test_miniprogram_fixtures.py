@@ -260,6 +260,23 @@ def record_records(rec: Recorder) -> None:
              expect=201, description="the principal ate breakfast with the students")
     rec.call("accompanied_list", "GET", f"{API}/canteens/1/accompanied-meals", who="demo-parent-1", expect=200,
              description="陪餐 records parents read")
+    staff = [rec.call(f"_staff_{n}", "POST", f"{API}/canteens/1/staff", who=manager, headers=key(), expect=201,
+                      body={"name": name, "post": post}, description=f"{name} on the staff register")
+             for n, (name, post) in enumerate([("赵师傅", "厨师"), ("李秀英", "留样员"), ("钱阿姨", "切配")])]
+    rec.call("staff_list", "GET", f"{API}/canteens/1/staff?active=true&limit=100", who=manager, expect=200,
+             description="the active staff a morning check lists")
+    rec.call("morning_check_inconsistent", "POST", f"{API}/canteens/1/morning-checks", who=manager, headers=key(),
+             body={"check_date": "2026-03-11", "checked_at": "2026-03-11T06:30:00+08:00", "checker_name": "王建国",
+                   "persons": [{"staff_id": staff[2]["id"], "temperature_c": 37.8, "hands_ok": True,
+                                "symptoms": [], "result": "pass"}]},
+             expect=422, description="a fever cannot pass the morning check")
+    rec.call("morning_check_create", "POST", f"{API}/canteens/1/morning-checks", who=manager, headers=key(),
+             body={"check_date": "2026-03-11", "checked_at": "2026-03-11T06:30:00+08:00", "checker_name": "王建国",
+                   "persons": [{"staff_id": staff[0]["id"], "temperature_c": 36.5, "hands_ok": True, "symptoms": []},
+                               {"staff_id": staff[1]["id"], "temperature_c": 36.6, "hands_ok": True, "symptoms": []},
+                               {"staff_id": staff[2]["id"], "temperature_c": 36.8, "hands_ok": False,
+                                "symptoms": ["skin_wound"]}]},
+             expect=201, description="the day's morning check, one person off food handling")
     rec.call("today_parent", "GET", f"{API}/schools/1/today", who="demo-parent-1", expect=200,
              description="today's kitchen as a parent sees it")
     rec.call("day_0309_disposed", "GET", f"{API}/schools/1/days/2026-03-09", who="demo-manager-1", expect=200,
@@ -404,8 +421,55 @@ def record_playback(rec: Recorder) -> None:
              body={"at": "2026-03-11T09:15:00+08:00"}, expect=404, description="a time with no recording")
 
 
+def record_certificate_reading(rec: Recorder) -> None:
+    """A manager photographs a supplier's food business licence, has it read, and saves it from the reading."""
+    from datetime import date
+
+    from tests.records.certificate_images import Certificate, degrade, jpeg_bytes, render
+
+    key = Keys()
+    key.count = 900  # after the keys record_records used as the same manager
+    manager = "demo-manager-1"
+    licence = Certificate("food_business_licence", "JY13301060054321", "杭州绿源农产品有限公司", date(2025, 7, 1),
+                          date(2030, 6, 30), "杭州市西湖区市场监督管理局")
+    photo = rec.call("_upload_licence_photo", "POST", f"{API}/uploads", who=manager, headers=key(), expect=201,
+                     description="the licence photographed on a table",
+                     data={"file": (io.BytesIO(jpeg_bytes(degrade(render(licence, 0), "photo"))), "licence.jpg"),
+                           "canteen_id": "1"})
+    blank = rec.call("_upload_blank_photo", "POST", f"{API}/uploads", who=manager, headers=key(), expect=201,
+                     description="a photo of no licence",
+                     data={"file": (io.BytesIO(jpeg(40)), "blank.jpg"), "canteen_id": "1"})
+    reading = rec.call("certificate_reading", "POST", f"{API}/uploads/{photo['id']}/certificate-reading",
+                       who=manager, body={"kind": "food_business_licence"}, expect=201,
+                       description="the licence photo read offline: number, holder and validity suggested")
+    rec.call("certificate_unreadable", "POST", f"{API}/uploads/{blank['id']}/certificate-reading", who=manager,
+             body={"kind": "food_business_licence"}, expect=422,
+             description="a photo showing no licence: the manager types the fields")
+    supplier = rec.call("_suppliers_for_certificate", "GET", f"{API}/canteens/1/suppliers", who=manager,
+                        expect=200, description="the canteen's suppliers")["items"][0]
+    rec.call("certificate_create", "POST", f"{API}/canteens/1/certificates", who=manager, headers=key(),
+             body={"supplier_id": supplier["id"], "kind": "food_business_licence", "number": licence.number,
+                   "issuer": licence.issuer, "valid_from": "2025-07-01", "valid_until": "2030-06-30",
+                   "scan_upload_ids": [photo["id"]], "reading_id": reading["id"]},
+             expect=201, description="the certificate saved from the checked reading")
+    lapsed = rec.call("_supplier_lapsed", "POST", f"{API}/canteens/1/suppliers", who=manager, headers=key(),
+                      body={"name": "杭州过期蔬菜配送有限公司"}, expect=201, description="a supplier")
+    rec.call("_certificate_lapsed", "POST", f"{API}/canteens/1/certificates", who=manager, headers=key(),
+             body={"supplier_id": lapsed["id"], "kind": "food_business_licence", "number": "JY13301060077777",
+                   "valid_until": "2026-03-01", "scan_upload_ids": [blank["id"]]},
+             expect=201, description="its food business licence, expired ten days ago")
+    rec.call("suppliers_with_expired", "GET", f"{API}/canteens/1/suppliers", who=manager, expect=200,
+             description="the suppliers, one of them with an expired licence")
+    rec.call("receiving_supplier_certificate_expired", "POST", f"{API}/canteens/1/receivings", who=manager,
+             headers=key(), body={"supplier_id": lapsed["id"], "received_at": "2026-03-11T07:50:00+08:00",
+                                  "receiver_name": "王建国", "items": [
+                                      {"ingredient": "青菜", "category": "vegetable", "batch": "QC-0311",
+                                       "quantity": 10, "unit": "kg"}]},
+             expect=422, description="a delivery from a supplier whose licence has expired, without a reason")
+
+
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
-             record_live, record_playback, record_regulators]
+             record_live, record_playback, record_regulators, record_certificate_reading]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

@@ -131,3 +131,58 @@ def test_free_text_classes_migrate_to_each_schools_class_list(empty_db_url, tmp_
             back = dict(conn.execute(sa.text("SELECT id, child_class FROM membership")).all())
         assert back == {1: "三年级二班", 2: "三年级 二班", 3: "一年级一班", 4: "三年级二班", 5: None, 6: None, 7: None}
         engine.dispose()
+
+
+def test_clips_made_before_their_table_get_rows_from_their_audit_rows(empty_db_url, tmp_path):
+    """0028_recording_clips: every clip named by a live.clip_download audit row gets a row (once per key), so the
+    clip retention reaches the clips cut before the table existed."""
+    from datetime import UTC, datetime
+
+    from flask_migrate import downgrade, upgrade
+
+    from backend.audit.models import AuditLog
+    from backend.extensions import db
+    from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
+
+    app = _app(empty_db_url, tmp_path)
+    with app.app_context():
+        upgrade(revision="0025_alarm_queue_index")
+        def added(row):
+            db.session.add(row)
+            db.session.flush()
+            return row
+
+        school = added(School(region_id=added(Region(code="330106", name="西湖区", level="county", path="/")).id,
+                              name="学校", kind="primary"))
+        area = added(KitchenArea(canteen_id=added(Canteen(school_id=school.id, name="食堂")).id, name="热菜区",
+                                 kind="hot_kitchen", public=True))
+        camera = added(Camera(area_id=area.id, name="一号", source_kind="rtsp", source_url="rtsp://cam/1"))
+        made = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+        key = f"clips/{school.id}/{camera.id}/2026/11/23/abc.mp4"
+        details = {"start": "2026-11-23T01:55:02+00:00", "end": "2026-11-23T01:55:07+00:00", "key": key,
+                   "segments": [1, 2]}
+        for action, row_details in (("live.clip_download", details), ("live.clip_download", details),
+                                    ("live.clip_download", {"start": "x"}), ("live.play", {"key": "other"})):
+            db.session.add(AuditLog(at=made, action=action, school_id=school.id, target_type="camera",
+                                    target_id=camera.id, details=row_details))
+        school_id, camera_id = school.id, camera.id
+        db.session.commit()
+        db.session.remove()  # no session may hold a lock on the tables the migrations alter
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT camera_id, school_id, object_key, started_at, ended_at, created_at, "
+                                        "url_expires_at FROM recording_clip")).all()
+        assert len(rows) == 1
+        row = rows[0]
+        assert (row.camera_id, row.school_id, row.object_key) == (camera_id, school_id, key)
+
+        def utc(value):
+            value = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+        assert [utc(row.started_at).isoformat(), utc(row.ended_at).isoformat()] == [details["start"], details["end"]]
+        assert (utc(row.url_expires_at) - utc(row.created_at)).total_seconds() == 600
+        assert utc(row.created_at) == made
+        downgrade(revision="0025_alarm_queue_index")
+        assert "recording_clip" not in _tables(db.engine)
+        db.engine.dispose()

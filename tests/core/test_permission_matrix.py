@@ -39,6 +39,7 @@ EXPECTED_ROLE_PERMISSIONS = {
     "records.read": {"parent", "committee", "manager", "staff", "principal"},
     "records.write": {"manager", "staff", "principal"},
     "records.export": {"manager", "staff", "principal"},
+    "staff_health.read": {"manager", "staff", "principal"},
     "violation.read": {"committee", "manager", "staff", "principal"},
     "violation.report": {"parent", "committee", "manager", "staff", "principal"},
     "violation.rectify": {"manager", "staff"},
@@ -56,12 +57,17 @@ EXPECTED_ROLE_PERMISSIONS = {
     "snapshot.take": {"staff", "principal"},
     "live.talk": {"staff", "principal"},
     "patrol": set(),
+    "risk.read": {"manager", "staff", "principal"},
+    "risk.public": {"parent", "committee", "manager", "staff", "principal"},
+    "risk.settings": set(),
+    "risk.card_lift": set(),
 }
 EXPECTED_REGULATOR = {"school.read", "camera.read", "camera.health", "ledger.read", "audit.read", "records.read",
-                      "records.export",
+                      "records.export", "staff_health.read",
                       "violation.read", "violation.review", "alarm.review",
                       "violation.public", "stats.read", "supervision.read", "supervision.issue", "inspect",
-                      "live.play", "recording.read", "patrol", "live.talk"}
+                      "live.play", "recording.read", "patrol", "live.talk",
+                      "risk.read", "risk.public", "risk.settings", "risk.card_lift"}
 
 ACTORS = ["anonymous", "parent", "committee", "manager", "staff", "principal", "regulator", "admin"]
 DENIED = {401, 403, 404}
@@ -125,6 +131,9 @@ def world(demo):
     from tests.patrols.matrix_world import add_patrol_world
 
     add_patrol_world(ids)
+    from tests.risk.matrix_world import add_risk_world
+
+    add_risk_world(ids)
     return ids
 
 

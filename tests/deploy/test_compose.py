@@ -198,3 +198,26 @@ def test_entrypoint_refuses_unknown_modes():
     result = subprocess.run(["sh", str(ENTRYPOINT), "dance"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 64
     assert "usage" in result.stderr
+
+
+def test_the_image_serves_the_same_console_build():
+    """docker/ serves the console the API serves: a Node stage runs `npm ci` and `npm run build` on the console's
+    sources, and the final image holds only that build, where ``backend.console_routes`` looks for it."""
+    from backend.config import PROJECT_ROOT
+    from backend.console_routes import CONSOLE_DIST
+
+    text = (ROOT / "docker" / "Dockerfile").read_text(encoding="utf-8")
+    stages = re.split(r"^FROM ", text, flags=re.M)[1:]
+    builder = next(s for s in stages if re.match(r"\S+ AS console\b", s))
+    assert re.search(r"^RUN npm ci\b", builder, re.M) and re.search(r"^RUN npm run build$", builder, re.M)
+    assert re.search(r"^COPY console/ \./$", builder, re.M)
+    final = stages[-1]
+    workdir = re.findall(r"^WORKDIR (\S+)$", final, re.M)[-1]
+    copied = re.findall(r"^COPY --from=console (\S+) (\S+)$", final, re.M)
+    builder_dir = re.findall(r"^WORKDIR (\S+)$", builder, re.M)[-1]
+    assert copied == [(f"{builder_dir}/dist", str(CONSOLE_DIST.relative_to(PROJECT_ROOT)))]
+    # The API finds it from its own place: backend/ is copied right under the same working directory.
+    assert re.search(r"^COPY backend backend$", final, re.M) and workdir == "/app"
+    # The local build and node_modules stay out of the build context (the image builds its own).
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert "console/dist" in ignored and "**/node_modules" in ignored

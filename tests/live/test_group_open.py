@@ -6,9 +6,11 @@ import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
+from psycopg import pq
 
 from backend.live.group_open import GroupOpener, OpenRequest, run_batch
 from tests.conftest import using_postgresql
@@ -34,29 +36,34 @@ class FakeDatabase:
     def connect(self):
         database = self
 
-        class Cursor:
-            def __enter__(self):
-                return self
+        class Result:
+            """What libpq answers: rows (an integer[] in text form) or a finished command."""
 
-            def __exit__(self, *exc):
-                return False
+            def __init__(self, status, answer=None):
+                self.status, self.answer = status, answer
 
-            def execute(self, sql, params):
-                assert "live_open_sessions" in sql
-                database.batches.append([row[0] for row in json.loads(params[0])])
+            def error_field(self, field):
+                return None
+
+            def get_value(self, row, column):
+                return ("{" + ",".join(str(a) for a in self.answer) + "}").encode()
+
+        class PGconn:
+            status = pq.ConnStatus.OK
+
+            def exec_prepared(self, name, params):
+                assert name == b"live_open_sessions"
+                rows = json.loads(params[0])
+                database.batches.append([row[0] for row in rows])
                 if len(database.batches) == 1:
                     database.first_call_entered.set()
                     database.release_first_call.wait(5)
                 if database.fail:
                     raise RuntimeError("database went away")
-                self.answer = [100 + int(row[0][1:]) for row in json.loads(params[0])]
-
-            def fetchone(self):
-                return (self.answer,)
+                return Result(pq.ExecStatus.TUPLES_OK, [100 + int(row[0][1:]) for row in rows])
 
         class Connection:
-            def cursor(self):
-                return Cursor()
+            driver_connection = SimpleNamespace(pgconn=PGconn())
 
             def close(self):
                 database.returned += 1
@@ -150,7 +157,8 @@ def test_a_kept_connection_lost_while_idle_is_replaced_once_and_the_play_goes_th
     kept = opener._connection
 
     class Dead:
-        def cursor(self):
+        @property
+        def driver_connection(self):
             lost.append(1)
             raise OperationalError("server closed the connection unexpectedly")
 
@@ -283,3 +291,39 @@ def test_every_batch_is_answered_as_plays_judged_one_at_a_time(app, demo):
     finally:
         connection.close()
     assert whole >= 20 and one_by_one >= 20, (whole, one_by_one)
+
+
+@pytest.mark.skipif(not using_postgresql(), reason="live_open_sessions is PostgreSQL's (SQLite has its own path)")
+def test_a_real_connection_killed_between_plays_is_replaced_and_a_failing_call_raises_the_database_error(app, demo,
+                                                                                                      camera_ids):
+    from psycopg import errors
+
+    from backend.extensions import autocommit_engine, db
+    from backend.live.models import ViewSession
+
+    parent = db.session.scalar(sa.text("SELECT id FROM user_account WHERE openid='demo-parent-1'"))
+    camera = camera_ids["public"]
+
+    def req(token_id):
+        request = _request(token_id, camera, 1)
+        request.user_id = parent
+        return request
+
+    opener = GroupOpener(autocommit_engine().raw_connection)
+    first = opener.open(req("k1"))
+    kept = opener._connection
+    backend_pid = kept.driver_connection.pgconn.backend_pid
+    db.session.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend_pid})
+    db.session.commit()
+    second = opener.open(req("k2"))  # libpq finds the connection dead: psycopg's OperationalError, one retry
+    assert opener._connection is not kept
+    assert opener._connection.driver_connection.pgconn.backend_pid != backend_pid
+    ids = dict(db.session.execute(sa.select(ViewSession.token_id, ViewSession.id)).all())
+    assert (first, second) == (ids["k1"], ids["k2"])
+    # A call the database refuses is its own error, raised to the play (not a lost connection: no retry).
+    broken = req("k3")
+    broken.user_id = 2**40  # out of integer range in the function's cast
+    with pytest.raises(errors.NumericValueOutOfRange):
+        opener.open(broken)
+    assert opener.open(req("k4")) > 0
+    opener._connection.invalidate()

@@ -26,6 +26,20 @@ def test_a_token_round_trips_with_everything_it_binds():
     assert media.verify_token(KEY, _token(privileged=True).token, now=NOW, kind=TokenKind.PLAY).privileged is True
 
 
+@pytest.mark.parametrize("key", [b"k" * 32, media.derive_key("x" * 40), b"long-" * 20, b""])
+def test_the_signature_is_hmac_sha256_of_the_payload_with_the_key(key):
+    import base64
+    import hashlib
+    import hmac
+
+    issued = media.issue_token(key, TokenKind.PLAY, user_id=7, camera_id=3, school_id=1, privileged=False,
+                               expires=2000000000)
+    payload, signature = issued.token.rsplit(".", 1)
+    expected = base64.urlsafe_b64encode(hmac.digest(key, payload.encode(), hashlib.sha256)).rstrip(b"=").decode()
+    assert signature == expected
+    assert media.verify_token(key, issued.token, now=1, kind=TokenKind.PLAY).token_id == issued.token_id
+
+
 def test_tokens_are_unique_per_issue():
     assert _token().token_id != _token().token_id
 

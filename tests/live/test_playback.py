@@ -182,3 +182,70 @@ def test_parents_and_other_schools_get_no_playback(client, as_user, clock, recor
     # The other school's staff sees its own camera's (empty) day.
     own = client.get(f"/api/v1/live/cameras/{camera_ids['other']}/playback?day={DAY}", headers=as_user("demo-staff-2"))
     assert own.status_code == 200 and own.json["recordings"] == []
+
+
+def _clip_on_disk(app, key: str) -> bool:
+    from pathlib import Path
+
+    return (Path(app.config["STORAGE_LOCAL_PATH"]) / key).is_file()
+
+
+def test_clips_past_the_retention_are_purged_by_the_scheduled_job_file_and_row_audited(
+        client, as_user, clock, recorded, app):
+    from datetime import timedelta
+
+    from backend.live.models import RecordingClip
+    from workers.jobs.platform import purge_live_clips
+
+    camera, _ = recorded
+    made_at = clock.now
+    _clip(client, as_user("demo-staff-1"), camera, f"{DAY}T09:55:02", f"{DAY}T09:55:07")
+    clip = db.session.scalars(sa.select(RecordingClip)).one()
+    assert (clip.camera_id, clip.school_id, clip.size_bytes > 0) == (camera, 1, True)
+    assert clip.url_expires_at == made_at + timedelta(seconds=600)
+    assert _clip_on_disk(app, clip.object_key)
+    key, clip_id = clip.object_key, clip.id
+    db.session.rollback()
+
+    # LIVE_CLIP_RETENTION_DAYS defaults to 7: a second before, the clip stays.
+    assert purge_live_clips(made_at + timedelta(days=7, seconds=-1)) == {"removed": 0}
+    assert _clip_on_disk(app, key) and db.session.get(RecordingClip, clip_id) is not None
+    assert purge_live_clips(made_at + timedelta(days=7, seconds=1)) == {"removed": 1}
+    db.session.expire_all()
+    assert not _clip_on_disk(app, key) and db.session.get(RecordingClip, clip_id) is None
+    [purge] = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "live.clip_purge")).all()
+    assert (purge.actor_id, purge.school_id, purge.target_type, purge.target_id) == (None, 1, "camera", camera)
+    assert (purge.details["key"], purge.details["clip_id"], purge.details["retention_days"]) == (key, clip_id, 7)
+    # The record of who cut the clip stays; the recordings it came from are the recordings' retention's.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
+                             .where(AuditLog.action == "live.clip_download")) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RecordingSegment)) == 2
+    assert purge_live_clips(made_at + timedelta(days=8)) == {"removed": 0}
+
+
+def test_a_clip_is_kept_while_its_download_url_runs_and_the_retention_is_a_setting(
+        client, as_user, clock, recorded, app, monkeypatch):
+    from datetime import timedelta
+
+    from backend.live import clips
+    from backend.live.models import RecordingClip
+
+    app.config["LIVE_CLIP_RETENTION_DAYS"] = "2"
+    app.extensions.pop("live_settings", None)
+    camera, _ = recorded
+    made_at = clock.now
+    _clip(client, as_user("demo-regulator"), camera, f"{DAY}T09:55:00", f"{DAY}T09:55:03")
+    # A download URL that runs three days (longer than the retention): the clip outlives the retention with it.
+    monkeypatch.setattr(clips, "URL_SECONDS", 3 * 86400)
+    long = _clip(client, as_user("demo-regulator"), camera, f"{DAY}T09:55:04", f"{DAY}T09:55:07")
+    short_key, long_key = db.session.scalars(sa.select(RecordingClip.object_key).order_by(RecordingClip.id)).all()
+    db.session.rollback()
+    assert clips.purge_expired(made_at + timedelta(days=2, seconds=1)) == 1
+    assert not _clip_on_disk(app, short_key) and _clip_on_disk(app, long_key)
+    # Still downloadable in full while its URL runs.
+    assert len(_download(client, long["url"])) == db.session.scalars(sa.select(RecordingClip.size_bytes)).one()
+    db.session.rollback()
+    assert clips.purge_expired(made_at + timedelta(days=3, seconds=-1)) == 0
+    assert clips.purge_expired(made_at + timedelta(days=3, seconds=1)) == 1
+    assert not _clip_on_disk(app, long_key)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RecordingClip)) == 0

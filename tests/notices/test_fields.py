@@ -51,7 +51,8 @@ def test_every_template_builds_valid_keywords_from_hostile_payloads(name):
     payload = {"school": long_text, "problem": long_text, "location": long_text, "remark": long_text,
                "title": long_text, "issuer": long_text, "occurred_at": "2024-05-01T04:00:00+00:00",
                "due_at": "2024-05-03T04:00:00+00:00", "at": "2024-05-01T04:00:00+00:00",
-               "progress": "已驳回", "level": "监管督办", "applicant": long_text, "result": "已通过"}
+               "progress": "已驳回", "level": "监管督办", "applicant": long_text, "result": "已通过",
+               "region": long_text, "count": 12345}
     data = TEMPLATES[name].build(payload)
     for key, item in data.items():
         kind = key.rstrip("0123456789")

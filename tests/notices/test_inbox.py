@@ -45,7 +45,8 @@ def test_inbox_lists_marks_read_and_hides_other_users_notices(client, as_user, k
 def test_subscription_reports_from_the_mini_program(client, as_user, kitchen):
     headers = as_user("demo-staff-1")
     templates = client.get("/api/v1/notices/templates", headers=headers).json
-    assert [t["purpose"] for t in templates] == ["violation", "progress", "escalation", "supervision", "binding"]
+    assert [t["purpose"] for t in templates] == ["violation", "progress", "escalation", "supervision", "binding",
+                                                      "unreported"]
     assert templates[0]["template_id"] == DEV_TEMPLATE_IDS["violation"] and templates[0]["keywords"][0] == "学校"
     response = client.post("/api/v1/me/subscriptions", headers=headers, json={"results": {
         DEV_TEMPLATE_IDS["violation"]: "accept", DEV_TEMPLATE_IDS["progress"]: "reject", "unknown-tmpl-1": "accept"}})
@@ -55,7 +56,7 @@ def test_subscription_reports_from_the_mini_program(client, as_user, kitchen):
     mine = {s["purpose"]: (s["remaining"], s["last_choice"]) for s in
             client.get("/api/v1/me/subscriptions", headers=headers).json}
     assert mine == {"violation": (1, "accept"), "progress": (0, "reject"), "escalation": (0, None),
-                    "supervision": (0, None), "binding": (0, None)}
+                    "supervision": (0, None), "binding": (0, None), "unreported": (0, None)}
     bad = client.post("/api/v1/me/subscriptions", headers=headers, json={"results": {"x": "maybe"}})
     assert bad.status_code == 422
     assert client.post("/api/v1/me/subscriptions", headers=headers, json={"results": {}}).status_code == 422
@@ -92,7 +93,8 @@ def test_the_author_of_a_change_is_not_notified_of_it(client, as_user, kitchen):
     assert response.status_code == 201
     told = set(db.session.scalars(sa.select(User.openid).join(Notice, Notice.user_id == User.id)
                                   .where(Notice.subject_id == response.json["id"])))
-    assert told == {"demo-manager-1", "demo-committee-1"}  # not the staff member who reported it
+    # Not the staff member who reported it; a rodent is class 1, so the county's inspectors too (双推送).
+    assert told == {"demo-manager-1", "demo-committee-1", "demo-regulator", "demo-regulator-2"}
 
 
 def test_the_committee_hears_of_every_kind_but_camera_health_by_default(client, as_user, kitchen):
@@ -107,7 +109,8 @@ def test_the_committee_hears_of_every_kind_but_camera_health_by_default(client, 
         if db.session.scalar(sa.select(Notice.id).where(Notice.subject_id == violation.id,
                                                         Notice.user_id == committee)):
             told.add(kind.value)
-    assert told == {k.value for k in ViolationKind} - {"camera_offline", "camera_blurred", "camera_occluded"}
+    assert told == {k.value for k in ViolationKind} - {"camera_offline", "camera_blurred", "camera_occluded",
+                                                       "camera_offline_meal"}
     settings = client.get("/api/v1/schools/1/notice-settings", headers=as_user("demo-principal-1")).json
     assert settings["customised"] is False
     assert set(settings["published_kinds"]) == told

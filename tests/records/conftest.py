@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from backend.timeutil import utcnow
 from tests.records.helpers import Kit, item, today
 
 
@@ -39,3 +40,16 @@ def traced(manager) -> dict[str, Any]:
     menu = manager.menu(today(), "lunch", [("红烧肉", [pork, rice]), ("米饭", [rice])]).get_json()
     return {"supplier_id": supplier_id, "certificate": certificate, "receiving": receiving, "pork": pork,
             "rice": rice, "menu": menu, "dishes": {d["name"]: d["dish_id"] for d in menu["dishes"]}}
+
+
+@pytest.fixture
+def morning_checked(manager) -> dict[str, Any]:
+    """Today's morning check (晨检) done by one person with a valid health certificate, so that rules about meals
+    are tested alone."""
+    staff_id = manager.create("staff", {"name": "吴阿姨", "post": "留样员"}).get_json()["id"]
+    manager.create("health-certificates", {"staff_id": staff_id, "number": "JKZ-0001", "issuer": "西湖区疾控中心",
+                                           "valid_until": today() + timedelta(days=365),
+                                           "scan_upload_ids": [manager.photo()]})
+    return manager.create("morning-checks", {
+        "check_date": today(), "checked_at": utcnow() - timedelta(minutes=1), "checker_name": "王主管",
+        "persons": [{"staff_id": staff_id, "temperature_c": 36.4, "hands_ok": True}]}).get_json()

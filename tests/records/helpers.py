@@ -167,12 +167,13 @@ class Kit:
                                             "valid_until": valid_until, "scan_upload_ids": [self.photo()]}, **kwargs)
 
     def receiving(self, supplier_id: int, items: list[dict[str, Any]], received_at: datetime | None = None,
-                  **kwargs: Any) -> Any:
-        return self.create("receivings", {"supplier_id": supplier_id,
-                                          "received_at": received_at or utcnow() - timedelta(minutes=1),
-                                          "receiver_name": "周师傅", "items": items,
-                                          "invoice_upload_ids": [self.upload(pdf(), "invoice.pdf").get_json()["id"]]},
-                           **kwargs)
+                  accepted_expired_reason: str | None = None, **kwargs: Any) -> Any:
+        body = {"supplier_id": supplier_id, "received_at": received_at or utcnow() - timedelta(minutes=1),
+                "receiver_name": "周师傅", "items": items,
+                "invoice_upload_ids": [self.upload(pdf(), "invoice.pdf").get_json()["id"]]}
+        if accepted_expired_reason is not None:
+            body["accepted_expired_reason"] = accepted_expired_reason
+        return self.create("receivings", body, **kwargs)
 
     def menu(self, service_date: date, meal: str, dishes: list[tuple[str, list[int]]], **kwargs: Any) -> Any:
         return self.create("menus", {"service_date": service_date, "meal": meal, "dishes": [

@@ -23,13 +23,13 @@ def _lunch_window():
     return window_for(db.session.get(Canteen, 1), today(), "lunch")
 
 
-def test_nothing_before_the_deadlines(traced):
+def test_nothing_before_the_deadlines(traced, morning_checked):
     window = _lunch_window()
     assert run_record_rules(today(), window.sample_deadline - timedelta(seconds=1)) == []
     assert _violations() == []
 
 
-def test_missing_samples_and_disinfection_after_the_deadlines(traced):
+def test_missing_samples_and_disinfection_after_the_deadlines(traced, morning_checked):
     window = _lunch_window()
     at_sample_deadline = run_record_rules(today(), window.sample_deadline)
     assert [(r.violation.kind, r.created) for r in at_sample_deadline] == [("sample_missing", True)]
@@ -49,7 +49,7 @@ def test_missing_samples_and_disinfection_after_the_deadlines(traced):
     assert [v.kind for v in _violations()] == ["sample_missing", "disinfection_missing"]
 
 
-def test_complete_meal_raises_nothing(manager, traced):
+def test_complete_meal_raises_nothing(manager, traced, morning_checked):
     for dish_id in traced["dishes"].values():
         manager.sample(dish_id, utcnow() - timedelta(minutes=1))
     manager.disinfection(today(), "lunch")
@@ -100,7 +100,7 @@ def test_corrected_menu_is_judged_by_its_current_version(manager, traced):
     assert raised[0].violation.details["missing_dishes"] == ["米饭"]
 
 
-def test_check_records_command(app, traced):
+def test_check_records_command(app, traced, morning_checked):
     runner = app.test_cli_runner()
     now = utcnow()
     created = (now >= _lunch_window().sample_deadline) + (now >= _lunch_window().disinfection_deadline)

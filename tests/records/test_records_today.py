@@ -1,8 +1,12 @@
 """The 总览's 今日台账完整率 (``records_today`` of /stats): canteens of the scope with none of today's required
-records missing, by the day view's rules; fresh after a record is written; a constant number of statements."""
+records missing, by the day view's rules; fresh after a record is written; a constant number of statements.
+
+Canteen 1 did today's morning check (``morning_checked``) where a test is about its meals; the other canteens
+did not, and owe it from their first meal window on, like any other record."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -47,7 +51,7 @@ def _today(client, headers, query: str) -> dict:
     return response.json["records_today"]
 
 
-def test_complete_incomplete_and_other_school(client, as_user, manager, traced, late):
+def test_complete_incomplete_and_other_school(client, as_user, manager, traced, late, morning_checked):
     _lunch_only()
     principal, other, regulator = as_user("demo-principal-1"), as_user("demo-principal-2"), as_user("demo-regulator")
     day = today().isoformat()
@@ -64,7 +68,28 @@ def test_complete_incomplete_and_other_school(client, as_user, manager, traced, 
     assert _today(client, regulator, "region_id=3") == {"date": day, "complete": 1, "total": 3, "percent": 33}
 
 
-def test_pending_records_are_not_missing(client, as_user, manager, traced, monkeypatch):
+def test_export_carries_the_records_figures_of_stats(client, as_user, manager, traced, late, morning_checked):
+    """The 总览's Excel export (概况) shows 今日台账完整率 as /stats counts it, for a school and a region."""
+    from openpyxl import load_workbook
+
+    _lunch_only()
+    manager.disinfection(today(), "lunch")
+    manager.sample(traced["dishes"]["红烧肉"], utcnow() - timedelta(minutes=1))
+    manager.sample(traced["dishes"]["米饭"], utcnow() - timedelta(minutes=1))
+    day = today().isoformat()
+    for who, query in (("demo-principal-1", "school_id=1"), ("demo-regulator", "region_id=3")):
+        headers = as_user(who)
+        figure = _today(client, headers, query)
+        assert 0 < figure["complete"] < figure["total"]  # a figure that tells complete from incomplete
+        response = client.get(f"/api/v1/stats/export?{query}", headers=headers)
+        assert response.status_code == 200
+        summary = {row[0]: row[1] for row in
+                   load_workbook(io.BytesIO(response.data))["概况"].iter_rows(min_row=2, values_only=True)}
+        assert summary[f"今日台账完整率（{day}）"] == f"{figure['percent']}%"
+        assert summary["台账齐全食堂 / 食堂"] == f"{figure['complete']} / {figure['total']}"
+
+
+def test_pending_records_are_not_missing(client, as_user, manager, traced, monkeypatch, morning_checked):
     """Before lunch starts nothing is owed yet; during lunch only the menu (due at the start) is."""
     from backend.violations import routes
 
@@ -95,7 +120,7 @@ def test_statements_do_not_grow_with_canteens_and_records(client, as_user, manag
     assert _today(client, admin, "region_id=3")["total"] == 7
 
 
-def test_a_deadline_passing_shows_within_a_minute(client, as_user, traced, monkeypatch):
+def test_a_deadline_passing_shows_within_a_minute(client, as_user, traced, monkeypatch, morning_checked):
     """The figure is reused while no record changes, for at most RECORDS_CLOCK_SECONDS: lunch's sample comes
     due at 13:00, so the answer read at 12:59:30 stands until 13:00:30 and the next read after shows it missing."""
     from backend.violations import routes

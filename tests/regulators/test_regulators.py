@@ -101,7 +101,8 @@ def test_joint_inspection_finding_opens_an_inspection_violation(client, as_user,
         "inspection", "inspection_finding", 1, second)
     notified = set(db.session.scalars(sa.select(User.openid).join(Notice, Notice.user_id == User.id)
                                       .where(Notice.subject_id == violation.id)))
-    assert notified == {"demo-staff-1", "demo-manager-1", "demo-committee-1"}
+    # An inspection finding is class 2: the county's inspectors hear of it with the school (not its author).
+    assert notified == {"demo-staff-1", "demo-manager-1", "demo-committee-1", "demo-regulator", "demo-regulator-2"}
     # An inspection finding is reviewed by the regulator.
     assert client.get(f"/api/v1/violations/{violation.id}", headers=regulator).json["reviewer"] == "regulator"
     note = client.post(f"/api/v1/inspections/{round_id}/findings", headers=regulator,

@@ -194,7 +194,8 @@ def test_dismissing_a_false_alarm(client, as_user, kitchen):
 def test_a_rolled_back_violation_or_transition_leaves_no_notice(client, as_user, kitchen):
     raise_violation(canteen_id=1, kind="smoking", source="record_rule", idempotency_key="rolled-back",
                     occurred_at=utcnow(), commit=False)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notice)) == 3
+    # Staff and manager, the committee, and (smoking is class 2: 双推送) the county's two inspectors.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notice)) == 5
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notice)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Violation)) == 0
@@ -207,6 +208,8 @@ def test_a_rolled_back_violation_or_transition_leaves_no_notice(client, as_user,
     response = client.post(f"/api/v1/violations/{vid}/rectifications", headers=staff,
                            json={"measures": "已整改完毕，全员佩戴口罩", "photos": ["violation-photos/1/999/x.jpg"]})
     assert (response.status_code, response.json["error"]["code"]) == (422, "photo_not_found")
+    # Named under the form's field, so the console shows it next to the photos.
+    assert response.json["error"]["details"]["fields"] == {"photos": ["照片不存在或不属于当前用户，请重新上传"]}
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notice)) == before
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Rectification)) == 0
@@ -282,3 +285,46 @@ def test_an_upload_over_the_limit_is_refused(client, as_user, kitchen, size, cod
     assert (response.status_code, response.json["error"]["code"]) == (413, code)
     if code == "file_too_large":  # the same answer as a record upload over the limit
         assert response.json["error"]["details"] == {"max_bytes": 10 * 1024 * 1024, "size": 10 * 1024 * 1024 + 1}
+
+
+def test_the_principal_hands_a_problem_to_the_regulators(client, as_user, kitchen):
+    """上报监管部门: only the school's principal, once, while it is open; the regulators are told, the timeline says
+    so, and from then on they review the rectification instead of the principal."""
+    vid = _raise(kind="rodent").id
+    principal, regulator, staff = as_user("demo-principal-1"), as_user("demo-regulator"), as_user("demo-staff-1")
+    url = f"/api/v1/violations/{vid}/escalate"
+    short = client.post(url, json={"reason": "x"}, headers=principal)
+    assert short.status_code == 422 and "reason" in short.json["error"]["details"]["fields"]
+    for openid, status in (("demo-staff-1", 403), ("demo-manager-1", 403), ("demo-principal-2", 403),
+                           ("demo-parent-1", 403), ("demo-regulator", 403)):
+        response = client.post(url, json={"reason": "鼠患反复出现，需监管部门督办"}, headers=as_user(openid))
+        assert response.status_code == status, (openid, response.json)
+    db.session.expire_all()
+    assert db.session.get(Violation, vid).escalation_level == 0  # none of the refused calls changed it
+    response = client.post(url, json={"reason": "鼠患反复出现，需监管部门督办"}, headers=principal)
+    assert response.status_code == 200, response.json
+    assert response.json["reviewer"] == "regulator"
+    step = response.json["events"][-1]
+    assert (step["action"], step["label"], step["reason"]) == (
+        "escalate", "上报监管部门", "鼠患反复出现，需监管部门督办")
+    assert {"demo-regulator", "demo-regulator-2", "demo-principal-1"} <= _recipients(vid, "violation_escalated")
+    body = db.session.scalar(sa.select(Notice.body).where(Notice.subject_id == vid,
+                                                         Notice.purpose == "violation_escalated").limit(1))
+    assert "经校长上报" in body and "逾期" not in body
+    # In the regulators' queue of escalated problems.
+    queue = client.get("/api/v1/regions/3/violations?escalated=true", headers=regulator).json
+    assert vid in [v["id"] for v in queue]
+    again = client.post(url, json={"reason": "再次上报监管部门"}, headers=principal)
+    assert (again.status_code, again.json["error"]["code"]) == (409, "already_with_regulator")
+    # The regulator reviews the rectification now, the principal no longer does.
+    client.post(f"/api/v1/violations/{vid}/start", json={}, headers=staff)
+    client.post(f"/api/v1/violations/{vid}/rectifications", headers=staff,
+                json={"measures": "已请专业公司灭鼠并封堵洞口", "photos": []})
+    refused = client.post(f"/api/v1/violations/{vid}/review", json={"approve": True}, headers=principal)
+    assert (refused.status_code, refused.json["error"]["code"]) == (403, "reviewer_is_regulator")
+    accepted = client.post(f"/api/v1/violations/{vid}/review", json={"approve": True}, headers=regulator)
+    assert accepted.status_code == 200 and accepted.json["status"] == "closed"
+    closed = client.post(f"/api/v1/violations/{_raise(key='cam1:no_mask:t9').id}/dismiss",
+                         json={"reason": "误识别"}, headers=principal).json["id"]
+    late = client.post(f"/api/v1/violations/{closed}/escalate", json={"reason": "已撤销的问题"}, headers=principal)
+    assert (late.status_code, late.json["error"]["code"]) == (409, "violation_closed")

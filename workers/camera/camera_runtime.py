@@ -27,6 +27,8 @@ from workers.camera.detection import (
     make_evidence,
 )
 from workers.camera.detection.faces import FaceSearch
+from workers.camera.detection.onnx_models import BUNDLED_CARDS_DIR
+from workers.camera.detection.two_stage import CropClassifier
 from workers.camera.detection.types import LABEL_FACE, LABEL_PERSON
 from workers.camera.tuning import PPE_KINDS, CameraSettings
 
@@ -82,8 +84,10 @@ class WorkerRuntime:
     def plan(self, settings: CameraSettings, working: bool) -> list[Detector]:
         """Only the detectors this camera's enabled kinds need right now.
 
-        Vendor models whose labels match an enabled kind run at any time; people (HOG) and faces
-        (CenterFace) run only while ``person_after_hours`` can fire, i.e. outside work hours.
+        Models whose labels match an enabled kind run at any time (the mask check: CenterFace, then the mask
+        classifier on each face); people (HOG) and faces (CenterFace) run only while ``person_after_hours``
+        can fire, i.e. outside work hours. A two-stage model already gives its faces, so CenterFace is not
+        run a second time for them.
         """
         wanted = {k for k in settings.enabled_kinds if k in PPE_KINDS or k == "rodent"}
         detectors: list[Detector] = []
@@ -92,13 +96,30 @@ class WorkerRuntime:
                 continue
             labels = set(self.registry.card(name).classes.values())
             if labels & wanted:
-                detectors.append(self.registry.detector(name))
+                detector = self.model_detector(name)
+                if detector is not None:
+                    detectors.append(detector)
         if "person_after_hours" in settings.enabled_kinds and not working:
             detectors.append(self._hog())
-            face = self.face_detector()
-            if face is not None:
-                detectors.append(face)
+            if not any(isinstance(d, CropClassifier) and d.crops.label == LABEL_FACE for d in detectors):
+                face = self.face_detector()
+                if face is not None:
+                    detectors.append(face)
         return detectors
+
+    def model_detector(self, name: str) -> Detector | None:
+        """The detector of card ``name``; None (logged) when a bundled model is not installed.
+
+        A vendor's card in ``MODEL_CARDS_DIR`` that cannot load still raises: that is a broken installation.
+        """
+        card = self.registry.card(name)
+        try:
+            return self.registry.detector(name)
+        except ModelCardError as exc:
+            if card.card_path is not None and card.card_path.parent == BUNDLED_CARDS_DIR.resolve():
+                log.warning("model %s unavailable: %s", card.source, exc)
+                return None
+            raise
 
     # ------------------------------------------------------------------ evidence
     def evidence(self, camera_id: int, event: detection_rules.RuleEvent, frame: np.ndarray | None,

@@ -68,6 +68,7 @@ def detect_video(path: str, camera_id: int | None, every: float | None, start: d
     events: list[dict[str, Any]] = []
     changes: list[str] = []
     stats = {"samples": 0, "model_runs": 0, "no_motion": 0, "quality_skips": 0}
+    models: dict[str, dict[str, int]] = {}
     with click.progressbar(times, label=f"分析 {len(times)} 个采样", show_pos=True) as bar:
         for offset in bar:
             capture.set(cv2.CAP_PROP_POS_FRAMES, min(frames - 1, round(offset * fps)))
@@ -79,6 +80,7 @@ def detect_video(path: str, camera_id: int | None, every: float | None, start: d
             stats["model_runs"] += int(outcome.result.ran_models)
             stats["no_motion"] += int(outcome.result.skip_reason == "no_motion")
             stats["quality_skips"] += int((outcome.result.skip_reason or "").startswith("quality:"))
+            _count_models(models, outcome.result)
             if outcome.health_change:
                 changes.append(f"{offset:7.1f}s  画面状态 {outcome.health_change.from_status} -> "
                                f"{outcome.health_change.to_status}")
@@ -97,10 +99,64 @@ def detect_video(path: str, camera_id: int | None, every: float | None, start: d
         confidence = "" if event["confidence"] is None else f"  置信度 {event['confidence']:.2f}"
         click.echo(f"{event['video_seconds']:7.1f}s  将产生违规 {event['kind']} ({KIND_LABELS.get(event['kind'], '')})"
                    f"  事件开始 {event['event_start']}{confidence}  检测框 {len(event['detections'])}")
+    for line in _model_lines(models):
+        click.echo(line)
     click.echo(f"{stats['samples']} samples, models ran on {stats['model_runs']}, motion gate skipped "
                f"{stats['no_motion']}, unusable pictures {stats['quality_skips']}; {len(events)} event(s) would raise "
                "a violation")
     return events
+
+
+def _count_models(models: dict[str, dict[str, int]], result: Any) -> None:
+    """Add one sample's model runs and, per model, the labels it gave (a two-stage model: faces and verdicts)."""
+    for key in result.timings_ms:
+        if key.startswith("model:"):
+            counts = models.setdefault(key[len("model:"):], {})
+            counts["runs"] = counts.get("runs", 0) + 1
+    for detection in result.detections:
+        counts = models.setdefault(detection.source, {})
+        counts[detection.label] = counts.get(detection.label, 0) + 1
+
+
+def _model_lines(models: dict[str, dict[str, int]]) -> list[str]:
+    """One line per model that ran or gave a detection: its runs and what it found, by label."""
+    lines = []
+    for name in sorted(models):
+        counts = dict(models[name])
+        runs = counts.pop("runs", None)
+        found = ", ".join(f"{label} {count}" for label, count in sorted(counts.items())) or "nothing"
+        lines.append(f"model {name}: " + (f"ran on {runs} sample(s), " if runs else "") + f"found {found}")
+    return lines
+
+
+def _served_by(card: Any, registry: Any) -> str:
+    """A card's name, and for a two-stage card where its crops come from."""
+    if card.crops is None:
+        return str(card.source)
+    return f"{card.source} on the {card.crops.label}s of {registry.card(card.crops.detector).source}"
+
+
+def check_lines(settings: Any, registry: Any) -> list[str]:
+    """What serves each enabled check of a camera, and its rule (persistence, clear, cooldown, confidence)."""
+    from backend.violations.models import KIND_LABELS
+    from workers.camera.camera_runtime import FACE_MODEL
+    from workers.camera.tuning import HEALTH_KINDS, PPE_KINDS
+
+    lines = []
+    for kind in sorted(settings.enabled_kinds):
+        if kind in PPE_KINDS or kind == "rodent":
+            cards = [registry.card(n) for n in registry.names() if kind in registry.card(n).classes.values()]
+            served = "; ".join(_served_by(card, registry) for card in cards)
+            served = served or "no model installed" + (" (motion blobs after hours)" if kind == "rodent" else "")
+        elif kind == "person_after_hours":
+            served = f"hog + {registry.card(FACE_MODEL).source} outside work hours"
+        else:
+            served = "picture diagnosis" if kind in HEALTH_KINDS else "?"
+        rule = settings.rule(kind)
+        lines.append(f"{kind} ({KIND_LABELS.get(kind, '')}): {served}; persistence {rule.persistence}, "
+                     f"clear_after {rule.clear_after}, cooldown {rule.cooldown_seconds:g} s, "
+                     f"min_confidence {rule.min_confidence:.2f}")
+    return lines
 
 
 commands = AppGroup("camera", help="Detection over a video file; per-camera tuning.")
@@ -127,7 +183,9 @@ def detect_video_command(path: str, camera_id: int | None, every: float | None, 
 @commands.command("camera-tuning")
 @click.argument("camera_id", type=int)
 @click.option("--set", "new", help='tuning JSON, e.g. {"rules": {"no_mask": {"persistence": 4}}}')
-def camera_tuning_command(camera_id: int, new: str | None) -> None:
+@click.option("--checks", "show_checks", is_flag=True,
+              help="after the tuning, one line per enabled check: the model serving it and its rule")
+def camera_tuning_command(camera_id: int, new: str | None, show_checks: bool) -> None:
     """Show or replace a camera's detection tuning (persistence, cooldown, motion masks, quality limits)."""
     from backend.extensions import db
     from backend.monitoring.models import CameraMonitor
@@ -146,3 +204,9 @@ def camera_tuning_command(camera_id: int, new: str | None) -> None:
             raise click.ClickException(f"invalid tuning: {exc}") from exc
     db.session.commit()
     click.echo(json.dumps(monitor.tuning, ensure_ascii=False, sort_keys=True))
+    if show_checks:
+        from workers.camera.camera_runtime import load_registry
+
+        settings, _ = _settings(camera_id, None)
+        for line in check_lines(settings, load_registry(current_app.config.get("MODEL_CARDS_DIR"))):
+            click.echo(line)

@@ -14,13 +14,22 @@ from backend.timeutil import SHANGHAI, as_utc
 
 
 def record_rules(scheduled_for: datetime) -> dict[str, Any]:
-    """Record-compliance rules (留样, 消毒, 证照) for today and yesterday in Shanghai, as of the fire time."""
+    """Record-compliance rules (留样, 消毒, 证照, 晨检, 健康证) for today and yesterday in Shanghai, as of the fire
+    time."""
     from backend.records.compliance_rules import run_record_rules
 
     now = as_utc(scheduled_for)
     today = now.astimezone(SHANGHAI).date()
     raised = run_record_rules(today - timedelta(days=1), now) + run_record_rules(today, now)
     return {"violations": len(raised), "created": sum(1 for r in raised if r.created)}
+
+
+def unreported_summary(scheduled_for: datetime) -> dict[str, Any]:
+    """The day's 未报送 summary (canteens missing a required record) to each region's regulators' inbox."""
+    from backend.records.completeness import send_unreported_summaries
+
+    now = as_utc(scheduled_for)
+    return send_unreported_summaries(now.astimezone(SHANGHAI).date(), now)
 
 
 def dispatch_notices() -> dict[str, Any]:
@@ -44,6 +53,13 @@ def purge_recordings(scheduled_for: datetime) -> dict[str, Any]:
     return {"removed": purge(as_utc(scheduled_for))}
 
 
+def purge_live_clips(scheduled_for: datetime) -> dict[str, Any]:
+    """Delete the MP4 clips cut from recordings once LIVE_CLIP_RETENTION_DAYS have passed (audited)."""
+    from backend.live.jobs import purge_clips
+
+    return {"removed": purge_clips(as_utc(scheduled_for))}
+
+
 def ingest_recordings(scheduled_for: datetime) -> dict[str, Any]:
     """Move the media server's finished recording segments into the object store and index them."""
     from backend.live.jobs import ingest_recordings as ingest
@@ -56,3 +72,18 @@ def close_idle_live_sessions(scheduled_for: datetime) -> dict[str, Any]:
     from backend.live.jobs import close_idle_sessions
 
     return {"closed": close_idle_sessions(as_utc(scheduled_for))}
+
+
+def issue_risk_cards(scheduled_for: datetime) -> dict[str, Any]:
+    """Yellow and red cards earned by overdue class-1 and class-2 problems (idempotent per card)."""
+    from backend.risk.cards import issue_cards
+
+    return issue_cards(as_utc(scheduled_for))
+
+
+def raise_camera_outages(scheduled_for: datetime) -> dict[str, Any]:
+    """Kitchen cameras offline in meal hours: one class-1 violation per outage."""
+    from backend.risk.camera_outages import raise_meal_outages
+
+    raised = raise_meal_outages(as_utc(scheduled_for))
+    return {"violations": len(raised), "created": sum(1 for r in raised if r.created)}

@@ -162,29 +162,23 @@ export async function getPage<P extends PathsWith<'get'>>(path: P, options: {
   return { rows, total }
 }
 
-/** POST a JSON body to a path; body and answer are typed by the OpenAPI document. */
-export function post<P extends PathsWith<'post'>>(path: P, options: {
-  params?: Record<string, string | number>
-  body?: BodyOf<Operation<'post', P>>
-} = {}): Promise<Success<Operation<'post', P>>> {
-  return send('post', path, options as never) as Promise<Success<Operation<'post', P>>>
+/** A method that sends a JSON body to a path; body and answer are typed by the OpenAPI document. */
+function withBody<M extends 'post' | 'patch' | 'put'>(method: M) {
+  return <P extends PathsWith<M>>(path: P, options: {
+    params?: Record<string, string | number>
+    body?: BodyOf<Operation<M, P>>
+  } = {}): Promise<Success<Operation<M, P>>> =>
+    send(method, path, options as never) as Promise<Success<Operation<M, P>>>
 }
+
+/** POST a JSON body to a path. */
+export const post = withBody('post')
 
 /** PATCH a JSON body to a path (only the fields sent change). */
-export function patch<P extends PathsWith<'patch'>>(path: P, options: {
-  params?: Record<string, string | number>
-  body?: BodyOf<Operation<'patch', P>>
-} = {}): Promise<Success<Operation<'patch', P>>> {
-  return send('patch', path, options as never) as Promise<Success<Operation<'patch', P>>>
-}
+export const patch = withBody('patch')
 
 /** PUT a JSON body to a path (the whole resource). */
-export function put<P extends PathsWith<'put'>>(path: P, options: {
-  params?: Record<string, string | number>
-  body?: BodyOf<Operation<'put', P>>
-} = {}): Promise<Success<Operation<'put', P>>> {
-  return send('put', path, options as never) as Promise<Success<Operation<'put', P>>>
-}
+export const put = withBody('put')
 
 /** DELETE a path. */
 export function del<P extends PathsWith<'delete'>>(path: P, options: {

@@ -2418,6 +2418,185 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/canteens/{canteen_id}/health-certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 健康证列表
+         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string | null;
+                    limit?: number;
+                    from?: string | null;
+                    to?: string | null;
+                    staff_id?: number | null;
+                    status?: "valid" | "expiring" | "expired" | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记健康证
+         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["HealthCertificateIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canteens/{canteen_id}/ledger": {
         parameters: {
             query?: never;
@@ -2451,7 +2630,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["LedgerOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -2595,6 +2774,183 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": components["schemas"]["MenuIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canteens/{canteen_id}/morning-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 晨检记录列表
+         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string | null;
+                    limit?: number;
+                    from?: string | null;
+                    to?: string | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记晨检记录
+         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["MorningCheckIn"];
                 };
             };
             responses: {
@@ -3283,6 +3639,185 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": components["schemas"]["SampleIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canteens/{canteen_id}/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 从业人员列表
+         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string | null;
+                    limit?: number;
+                    from?: string | null;
+                    to?: string | null;
+                    q?: string | null;
+                    active?: boolean | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记从业人员
+         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["StaffIn"];
                 };
             };
             responses: {
@@ -6877,7 +7412,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One record: its current version, every earlier version and why each was corrected. */
+        /**
+         * One record: its current version, every earlier version and why each was corrected.
+         * @description Records of people (staff, health certificates, morning checks) only for the school's staff and regulators.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -7113,7 +7651,7 @@ export interface paths {
                 query?: {
                     state?: "pending" | "reviewed" | "all";
                     camera_id?: number | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
                     before_id?: number | null;
                     limit?: number;
                     school_id?: number | null;
@@ -7774,6 +8312,374 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/regions/{region_id}/risk/cards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Yellow and red cards of the region's schools, newest first (default: the active ones). */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "active" | "lifted" | "all";
+                    color?: "yellow" | "red" | null;
+                    school_id?: number | null;
+                };
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CardOut1"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{region_id}/risk/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each violation kind's class (1/2/3) and deadline in the region, and the card durations, with where
+         * @description each comes from (the region's own, inherited from a parent region, or the default).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RiskSettingsOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set the region's own values of the kinds listed (``inherit``: take the parent's again) and of the card
+         * @description durations; audited. New violations take the new values; raised ones keep theirs.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RiskSettingsIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RiskSettingsOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{region_id}/risk/settings/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who changed the region's risk settings, when, from what to what (newest first). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SettingsChangeOut"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{region_id}/risk/uptime": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each school's camera uptime over the last 7 and 30 days, lowest first. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RegionUptimeOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions/{region_id}/spot-checks": {
         parameters: {
             query?: never;
@@ -7928,6 +8834,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/regions/{region_id}/unreported": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 未报送: the region's canteens missing a required record of a day (``day``, default today) after its deadline.
+         * @description Required: the morning check (晨检) before the first meal window, and per meal its menu (by the window's
+         *     start), a sample of every dish (by the window's end) and tableware disinfection (two hours after).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    day?: string | null;
+                };
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions/{region_id}/violations": {
         parameters: {
             query?: never;
@@ -7942,8 +8928,8 @@ export interface paths {
                     before_id?: number | null;
                     limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
-                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
+                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | "monitoring" | null;
                     overdue?: boolean | null;
                     state?: "in_progress" | "rectified" | "dismissed" | null;
                     from?: string | null;
@@ -8009,6 +8995,111 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-cards/{card_id}/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A regulator of the school's region lifts a card, with a reason (audited; the card stays on record). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    card_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["LiftIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CardOut1"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -8323,7 +9414,7 @@ export interface paths {
                 query?: {
                     state?: "pending" | "reviewed" | "all";
                     camera_id?: number | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
                     before_id?: number | null;
                     limit?: number;
                 };
@@ -9457,6 +10548,139 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/schools/{school_id}/risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The school's cards (active and lifted, with reasons) and its camera uptime over 7 and 30 days. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchoolRiskOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/risk/public": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The parents' transparency data: camera uptime over 7 and 30 days and the active cards on problems
+         * @description parents may see.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublicRiskOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/schools/{school_id}/supervision-orders": {
         parameters: {
             query?: never;
@@ -9887,8 +11111,8 @@ export interface paths {
                     before_id?: number | null;
                     limit?: number;
                     status?: "open" | "notified" | "rectifying" | "submitted" | "closed" | "rejected" | null;
-                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
-                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | null;
+                    kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
+                    source?: "ai" | "record_rule" | "inspection" | "report" | "patrol" | "monitoring" | null;
                     overdue?: boolean | null;
                     state?: "in_progress" | "rectified" | "dismissed" | null;
                     from?: string | null;
@@ -10673,6 +11897,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/uploads/{upload_id}/certificate-reading": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read a certificate photo offline (OCR) and suggest its number, holder and validity.
+         * @description The person checks the suggestion and saves the record with ``reading_id``: the suggestion and what was
+         *     confirmed are both kept. 422 ``certificate_unreadable`` when nothing of that kind is found in the photo,
+         *     ``certificate_not_image`` for a PDF. About a second on one core.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    upload_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["CertificateReadingIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CertificateReadingOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 操作过于频繁，请稍后再试 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/uploads/{upload_id}/url": {
         parameters: {
             query?: never;
@@ -10908,6 +12251,111 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": components["schemas"]["DismissIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ViolationDetailOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/violations/{violation_id}/escalate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The principal hands the problem to the region's regulators (上报监管部门), who review it from then on. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    violation_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["EscalateIn"];
                 };
             };
             responses: {
@@ -11892,6 +13340,10 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        AmendmentOut: {
+            amends_version_id: number;
+            reason: string | null;
+        };
         AreaIn: {
             /** @enum {string} */
             kind: "hot_kitchen" | "prep" | "cold_room" | "storage" | "washing" | "sample_room" | "dining";
@@ -12072,12 +13524,99 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        CardChangeOut: {
+            after?: number[] | null;
+            before?: number[] | null;
+        };
+        CardOut: {
+            active?: boolean;
+            color?: string;
+            color_label?: string;
+            /** Format: date-time */
+            due_at?: string;
+            id?: number;
+            /** Format: date-time */
+            issued_at?: string;
+            kind?: string;
+            kind_label?: string;
+            lift_reason?: string | null;
+            /** Format: date-time */
+            lifted_at?: string | null;
+            risk_class?: number;
+            school_id?: number;
+            school_name?: string;
+            title?: string;
+            violation_id?: number;
+            violation_status?: string;
+        };
+        CardOut1: {
+            active?: boolean;
+            color?: string;
+            color_label?: string;
+            /** Format: date-time */
+            due_at?: string;
+            id?: number;
+            /** Format: date-time */
+            issued_at?: string;
+            kind?: string;
+            kind_label?: string;
+            lift_reason?: string | null;
+            /** Format: date-time */
+            lifted_at?: string | null;
+            risk_class?: number;
+            school_id?: number;
+            school_name?: string;
+            title?: string;
+            violation_id?: number;
+            violation_status?: string;
+        };
+        CardSettingIn: {
+            /** @default false */
+            inherit: boolean;
+            /**
+             * @description hours after the yellow card before a red one
+             * @default null
+             */
+            red_after_hours: number | null;
+            /**
+             * @description hours after the deadline before a yellow card
+             * @default null
+             */
+            yellow_after_hours: number | null;
+        };
+        CardSettingOut: {
+            red_after_hours?: number;
+            source?: string;
+            source_label?: string;
+            source_region_id?: number | null;
+            yellow_after_hours?: number;
+        };
+        CertificateFieldsOut: {
+            holder?: string | null;
+            issuer?: string | null;
+            /** @description 有效期为“长期” */
+            long_term?: boolean;
+            number?: string | null;
+            /** @description 每个字段的识别置信度（0–1） */
+            scores?: {
+                [key: string]: number;
+            };
+            /** @description YYYY-MM-DD */
+            valid_from?: string | null;
+            /** @description YYYY-MM-DD */
+            valid_until?: string | null;
+        };
         CertificateIn: {
             /** @default null */
             issuer: string | null;
             /** @enum {string} */
             kind: "business_licence" | "food_business_licence" | "food_production_licence" | "animal_quarantine" | "other";
             number: string;
+            /**
+             * @description 由照片识别（POST /uploads/{upload_id}/certificate-reading）预填时，识别结果的 id：识别建议与最终确认的内容都会保存
+             * @default null
+             */
+            reading_id: number | null;
             scan_upload_ids: number[];
             supplier_id: number;
             /**
@@ -12087,6 +13626,21 @@ export interface components {
             valid_from: string | null;
             /** Format: date */
             valid_until: string;
+        };
+        CertificateReadingIn: {
+            /**
+             * @description business_licence 营业执照, food_business_licence 食品经营许可证, food_production_licence 食品生产许可证, health_certificate 健康证明
+             * @enum {string}
+             */
+            kind: "business_licence" | "food_business_licence" | "food_production_licence" | "health_certificate";
+        };
+        CertificateReadingOut: {
+            id: number;
+            kind: string;
+            /** @description 识别耗时（秒） */
+            seconds: number;
+            suggested: components["schemas"]["CertificateFieldsOut"];
+            upload_id: number;
         };
         ChildOut: {
             dismissed?: number;
@@ -12143,6 +13697,11 @@ export interface components {
         CompleteIn: {
             /** @default null */
             summary: string | null;
+        };
+        CompletenessOut: {
+            complete: number;
+            meals: number;
+            percent: number | null;
         };
         ConsoleTicketConfirmIn: {
             scene: string;
@@ -12261,8 +13820,19 @@ export interface components {
             /** @default null */
             temperature_c: number | null;
         };
+        DisinfectionStatusOut: {
+            deadline: string;
+            records: components["schemas"]["TraceDisinfectionRecordOut"][];
+            status: string;
+            status_label: string;
+        };
         DismissIn: {
             reason: string;
+        };
+        DisposalBriefOut: {
+            disposed_at?: string;
+            disposer_name?: string;
+            id?: number;
         };
         Error: {
             error: {
@@ -12272,6 +13842,9 @@ export interface components {
                 /** @description for the user, Simplified Chinese */
                 message: string;
             };
+        };
+        EscalateIn: {
+            reason: string;
         };
         EventOut: {
             action?: string;
@@ -12288,6 +13861,19 @@ export interface components {
         EvidenceOut: {
             image?: string | null;
             photos?: string[];
+        };
+        FileOut: {
+            /** @description image/jpeg, image/png, image/webp or application/pdf */
+            content_type: string;
+            height: number | null;
+            /** @description a PDF's page count */
+            pages: number | null;
+            sha256: string;
+            size: number;
+            upload_id: number;
+            url: string;
+            url_expires_at: string;
+            width: number | null;
         };
         FindingCreatedOut: {
             canteen_id?: number;
@@ -12313,7 +13899,7 @@ export interface components {
              * @default null
              * @enum {string|null}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
             /** @default true */
             open_violation: boolean;
             photos?: string[];
@@ -12350,6 +13936,19 @@ export interface components {
                 /** @description for the user, Simplified Chinese */
                 message: string;
             };
+        };
+        HealthCertificateIn: {
+            issuer: string;
+            number: string;
+            scan_upload_ids: number[];
+            staff_id: number;
+            /**
+             * Format: date
+             * @default null
+             */
+            valid_from: string | null;
+            /** Format: date */
+            valid_until: string;
         };
         HealthMarkOut: {
             /** Format: date-time */
@@ -12412,6 +14011,22 @@ export interface components {
             short_code?: string;
             uses?: number;
         };
+        ItemOut: {
+            batch?: string;
+            category?: string;
+            category_label?: string;
+            expiry_date?: string | null;
+            ingredient?: string;
+            item_id: number;
+            line_no?: number;
+            production_date?: string | null;
+            quantity?: number;
+            shelf_life_days?: number | null;
+            storage?: string;
+            storage_label?: string;
+            storage_temperature_c?: number | null;
+            unit?: string;
+        };
         KindBucketOut: {
             dismissed?: number;
             found?: number;
@@ -12420,6 +14035,11 @@ export interface components {
             label?: string;
             overdue?: number;
             rectified?: number;
+        };
+        KindChangeOut: {
+            after?: number[] | null;
+            before?: number[] | null;
+            kind?: string;
         };
         KindCountsOut: {
             confirmed?: number;
@@ -12434,6 +14054,124 @@ export interface components {
         KindOut: {
             kind?: string;
             label?: string;
+        };
+        KindSettingIn: {
+            /** @default null */
+            deadline_hours: number | null;
+            /** @default false */
+            inherit: boolean;
+            /** @enum {string} */
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported";
+            /**
+             * @default null
+             * @enum {integer|null}
+             */
+            risk_class: 1 | 2 | 3 | null;
+        };
+        KindSettingOut: {
+            deadline_hours?: number;
+            kind?: string;
+            kind_label?: string;
+            risk_class?: number;
+            risk_class_label?: string;
+            source?: string;
+            source_label?: string;
+            source_region_id?: number | null;
+        };
+        LedgerOut: {
+            /** @description how many of the day's records are corrections */
+            amendments: number;
+            canteen_id: number;
+            canteen_name: string;
+            /** @description by supplier id: the certificates of every supplier the day names */
+            certificates: {
+                [key: string]: components["schemas"]["LedgerRecordOut"][];
+            };
+            date: string;
+            generated_at: string;
+            /** @description by receiving id (the trace's ingredients name them) */
+            receivings: {
+                [key: string]: components["schemas"]["TraceReceivingOut"];
+            };
+            /** @description by kind: receiving, menu, sample, sample_disposal, disinfection, accompanied_meal */
+            records: {
+                [key: string]: components["schemas"]["LedgerRecordOut"][];
+            };
+            school_id: number;
+            school_name: string;
+            /** @description by supplier id */
+            suppliers: {
+                [key: string]: components["schemas"]["TraceSupplierOut"];
+            };
+            trace: components["schemas"]["TraceOut"];
+        };
+        LedgerRecordOut: {
+            /** @description a delivery accepted although a licence of its supplier had expired: why */
+            accepted_expired_reason?: string | null;
+            /** @description set when the record is a correction */
+            amendment: components["schemas"]["AmendmentOut"] | null;
+            area_id?: number | null;
+            canteen_id: number;
+            companion_name?: string;
+            companion_role?: string;
+            companion_role_label?: string;
+            concentration_mg_l?: number | null;
+            created_at: string;
+            created_by_id: number | null;
+            dish_name?: string;
+            dishes?: components["schemas"]["MenuDishOut"][];
+            disposal?: components["schemas"]["DisposalBriefOut"] | null;
+            disposed_at?: string;
+            disposer_name?: string;
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            fridge_temperature_c?: number;
+            hash: string;
+            id: number;
+            issuer?: string | null;
+            item_count?: number | null;
+            items?: components["schemas"]["ItemOut"][];
+            keep_until?: string;
+            kind: string;
+            kind_label: string;
+            meal?: string;
+            meal_label?: string;
+            menu_id?: number | null;
+            method?: string;
+            method_label?: string;
+            minutes?: number | null;
+            number?: string;
+            operator_name?: string;
+            performed_at?: string;
+            rating?: number;
+            received_at?: string;
+            receiver_name?: string;
+            record_date: string | null;
+            remarks?: string | null;
+            sample_id?: number;
+            sampled_at?: string;
+            sampler_name?: string;
+            sealed?: boolean;
+            seq: number;
+            service_date?: string | null;
+            /** @description valid, expiring (within 30 days) or expired */
+            status?: string;
+            status_label?: string;
+            supplier_id?: number;
+            supplier_name?: string | null;
+            target?: string;
+            target_label?: string;
+            target_name?: string | null;
+            temperature_c?: number | null;
+            valid_from?: string | null;
+            valid_until?: string;
+            version_id: number;
+            weight_g?: number;
+        };
+        LiftIn: {
+            reason: string;
         };
         LobbyCameraOut: {
             area_id?: number;
@@ -12461,6 +14199,11 @@ export interface components {
             expires_at?: string;
             token?: string;
             user?: components["schemas"]["UserOut"];
+        };
+        MealWindowOut: {
+            end: string;
+            scheduled: boolean;
+            start: string;
         };
         MealWindowSchema: {
             end: string;
@@ -12493,6 +14236,12 @@ export interface components {
             status?: string;
             user_id?: number;
         };
+        MenuDishOut: {
+            category: string | null;
+            dish_id: number;
+            ingredients: components["schemas"]["MenuIngredientOut"][];
+            name: string;
+        };
         MenuIn: {
             dishes: components["schemas"]["DishIn"][];
             /** @enum {string} */
@@ -12501,6 +14250,46 @@ export interface components {
             remarks: string | null;
             /** Format: date */
             service_date: string;
+        };
+        MenuIngredientOut: {
+            batch?: string | null;
+            ingredient?: string | null;
+            item_id?: number;
+        };
+        MorningCheckIn: {
+            /** Format: date */
+            check_date: string;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            checked_at: string | null;
+            checker_name: string;
+            persons: components["schemas"]["MorningCheckPersonIn"][];
+            /** @default null */
+            remarks: string | null;
+        };
+        MorningCheckPersonIn: {
+            hands_ok: boolean;
+            /** @default null */
+            remarks: string | null;
+            /**
+             * @default null
+             * @enum {string|null}
+             */
+            result: "pass" | "fail" | null;
+            staff_id: number;
+            symptoms?: ("fever" | "diarrhoea" | "vomiting" | "jaundice" | "sore_throat" | "cough" | "skin_wound" | "skin_disease")[];
+            temperature_c: number;
+        };
+        MorningCheckStatusOut: {
+            checked?: number;
+            checked_at?: string | null;
+            deadline?: string | null;
+            failed?: number;
+            passed?: number;
+            status?: string;
+            status_label?: string;
         };
         MyReportOut: {
             canteen_id?: number;
@@ -12541,7 +14330,7 @@ export interface components {
             title?: string;
         };
         NoticeSettingsIn: {
-            published_kinds: ("no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported")[];
+            published_kinds: ("no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported")[];
         };
         NoticeSettingsOut: {
             customised?: boolean;
@@ -12630,7 +14419,7 @@ export interface components {
              * @default null
              * @enum {string|null}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported" | null;
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
             /** @default true */
             open_violation: boolean;
             /** @enum {string} */
@@ -12750,6 +14539,16 @@ export interface components {
              */
             window_closes_at?: string | null;
         };
+        PublicCardOut: {
+            color?: string;
+            color_label?: string;
+            id?: number;
+            /** Format: date-time */
+            issued_at?: string;
+            kind?: string;
+            kind_label?: string;
+            risk_class?: number;
+        };
         PublicEventOut: {
             /** Format: date-time */
             at?: string;
@@ -12757,6 +14556,11 @@ export interface components {
         };
         PublicEvidenceOut: {
             image?: string | null;
+        };
+        PublicRiskOut: {
+            cards?: components["schemas"]["PublicCardOut"][];
+            school_id?: number;
+            uptime?: components["schemas"]["SchoolUptimeOut"];
         };
         PublishKeyOut: {
             camera_id?: number;
@@ -12790,6 +14594,11 @@ export interface components {
             reason: string | null;
         };
         ReceivingIn: {
+            /**
+             * @description 供应商的证照在到货当天已过期时必填：为何仍接收（否则以 supplier_certificate_expired 拒绝）
+             * @default null
+             */
+            accepted_expired_reason: string | null;
             inspection_report_upload_ids?: number[];
             invoice_upload_ids?: number[];
             items: components["schemas"]["ReceivingItemIn"][];
@@ -12902,6 +14711,10 @@ export interface components {
             level?: string;
             name?: string;
         };
+        RegionUptimeOut: {
+            generated_at?: string;
+            schools?: components["schemas"]["SchoolUptimeOut"][];
+        };
         RegulatorScopeOut: {
             region_code?: string;
             region_id?: number;
@@ -12916,7 +14729,7 @@ export interface components {
              * @default reported
              * @enum {string}
              */
-            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "inspection_finding" | "reported";
+            kind: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported";
             photos?: string[];
             /** @default null */
             title: string | null;
@@ -12951,6 +14764,17 @@ export interface components {
         };
         RevokedOut: {
             revoked?: number;
+        };
+        RiskSettingsIn: {
+            /** @default null */
+            cards: components["schemas"]["CardSettingIn"] | null;
+            kinds?: components["schemas"]["KindSettingIn"][];
+        };
+        RiskSettingsOut: {
+            cards?: components["schemas"]["CardSettingOut"];
+            kinds?: components["schemas"]["KindSettingOut"][];
+            region_id?: number;
+            region_name?: string;
         };
         RoundIn: {
             canteen_ids?: number[];
@@ -13002,6 +14826,14 @@ export interface components {
             sealed: boolean;
             weight_g: number;
         };
+        SamplesStatusOut: {
+            deadline: string;
+            missing_dishes: string[];
+            required: number;
+            status: string;
+            status_label: string;
+            taken: number;
+        };
         SchoolClassIn: {
             name: string;
             /** @default null */
@@ -13045,6 +14877,27 @@ export interface components {
             rectification_rate?: number | null;
             rectified?: number;
             school_id?: number;
+        };
+        SchoolRiskOut: {
+            cards?: components["schemas"]["CardOut"][];
+            school_id?: number;
+            uptime?: components["schemas"]["SchoolUptimeOut"];
+        };
+        SchoolUptimeOut: {
+            cameras?: number;
+            school_id?: number;
+            school_name?: string;
+            uptime_30d?: number | null;
+            uptime_7d?: number | null;
+        };
+        SettingsChangeOut: {
+            actor_id?: number | null;
+            actor_name?: string | null;
+            /** Format: date-time */
+            at?: string;
+            cards?: components["schemas"]["CardChangeOut"] | null;
+            id?: number;
+            kinds?: components["schemas"]["KindChangeOut"][];
         };
         SnapshotOut: {
             camera_id?: number;
@@ -13098,6 +14951,14 @@ export interface components {
             sample_size?: number;
             school_kind?: string | null;
             seed?: string;
+        };
+        StaffIn: {
+            /** @default true */
+            active: boolean;
+            name: string;
+            /** @default null */
+            phone: string | null;
+            post: string;
         };
         StartIn: {
             /** @default null */
@@ -13239,6 +15100,151 @@ export interface components {
             start?: string;
             violations?: components["schemas"]["ViolationMarkOut"][];
         };
+        TraceAccompaniedOut: {
+            companion_name?: string;
+            companion_role?: string;
+            companion_role_label?: string;
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files?: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            id: number;
+            meal?: string;
+            meal_label?: string;
+            rating?: number;
+            remarks?: string | null;
+            service_date?: string | null;
+            version_id: number;
+        };
+        TraceCertificateOut: {
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files?: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            id: number;
+            issuer?: string | null;
+            kind?: string;
+            kind_label?: string;
+            number?: string;
+            /** @description valid, expiring (within 30 days) or expired */
+            status?: string;
+            status_label?: string;
+            supplier_id?: number;
+            valid_from?: string | null;
+            valid_until?: string;
+            version_id: number;
+        };
+        TraceDishOut: {
+            category: string | null;
+            dish_id: number;
+            ingredients: components["schemas"]["TraceIngredientOut"][];
+            name: string;
+            sample: components["schemas"]["TraceSampleOut"] | null;
+            traceable: boolean;
+        };
+        TraceDisinfectionRecordOut: {
+            concentration_mg_l?: number | null;
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files?: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            id: number;
+            item_count?: number | null;
+            method?: string;
+            method_label?: string;
+            minutes?: number | null;
+            operator_name?: string;
+            performed_at?: string;
+            target?: string;
+            target_label?: string;
+            target_name?: string | null;
+            temperature_c?: number | null;
+            version_id: number;
+        };
+        TraceIngredientOut: {
+            batch?: string;
+            category?: string;
+            category_label?: string;
+            /** @description valid, expiring, expired or missing */
+            certificate_status?: string;
+            expiry_date?: string | null;
+            ingredient?: string;
+            item_id: number;
+            line_no?: number;
+            missing: boolean;
+            production_date?: string | null;
+            quantity?: number;
+            receiving_id?: number;
+            shelf_life_days?: number | null;
+            storage?: string;
+            storage_label?: string;
+            storage_temperature_c?: number | null;
+            supplier_id?: number;
+            unit?: string;
+        };
+        TraceMealOut: {
+            accompanied_meals: components["schemas"]["TraceAccompaniedOut"][];
+            complete: boolean;
+            disinfection: components["schemas"]["DisinfectionStatusOut"];
+            meal: string;
+            meal_label: string;
+            menu: components["schemas"]["TraceMenuOut"] | null;
+            menu_status: string;
+            samples: components["schemas"]["SamplesStatusOut"];
+            window: components["schemas"]["MealWindowOut"];
+        };
+        TraceMenuOut: {
+            amendment: components["schemas"]["AmendmentOut"] | null;
+            dishes: components["schemas"]["TraceDishOut"][];
+            id: number;
+            remarks: string | null;
+            version_id: number;
+        };
+        TraceOut: {
+            completeness: components["schemas"]["CompletenessOut"];
+            id: number;
+            meals: components["schemas"]["TraceMealOut"][];
+            morning_check: components["schemas"]["MorningCheckStatusOut"];
+            name: string;
+        };
+        TraceReceivingOut: {
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            id: number;
+            received_at: string;
+            receiver_name: string;
+            supplier_id: number;
+            version_id: number;
+        };
+        TraceSampleOut: {
+            dish_name?: string;
+            disposal?: components["schemas"]["DisposalBriefOut"] | null;
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files?: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            fridge_temperature_c?: number;
+            id: number;
+            keep_until?: string;
+            meal?: string;
+            meal_label?: string;
+            menu_id?: number | null;
+            sampled_at?: string;
+            sampler_name?: string;
+            sealed?: boolean;
+            service_date?: string | null;
+            version_id: number;
+            weight_g?: number;
+        };
+        TraceSupplierOut: {
+            certificate_status: string;
+            certificates: components["schemas"]["TraceCertificateOut"][];
+            credit_code: string | null;
+            id: number;
+            name: string | null;
+        };
         TransparencyOut: {
             published_kinds?: components["schemas"]["KindOut"][];
             school_id?: number;
@@ -13322,6 +15328,8 @@ export interface components {
             rectifications?: components["schemas"]["RectificationOut"][];
             resolution?: string | null;
             reviewer?: string;
+            /** @description 1, 2 or 3 (风险等级), set when raised */
+            risk_class?: number | null;
             school_id?: number;
             school_name?: string;
             source?: string;
@@ -13356,6 +15364,8 @@ export interface components {
             /** Format: date-time */
             occurred_at?: string;
             resolution?: string | null;
+            /** @description 1, 2 or 3 (风险等级), set when raised */
+            risk_class?: number | null;
             school_id?: number;
             source?: string;
             status?: string;

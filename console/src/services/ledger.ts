@@ -4,60 +4,14 @@ import { download, get, saveFile, type Schemas } from '../api/client'
 
 export type Canteen = Schemas['CanteenOut']
 
+// The ledger's types come from the API's output schema (backend/records/ledger_schemas.py, LedgerOut).
 /** A stored photo or PDF of a record, with its short-lived signed URL. */
-export interface RecordFile {
-  upload_id: number
-  content_type: string
-  url: string
-  size: number
-  pages?: number | null
-}
-
-/** A record as the API presents it; the fields beyond these depend on its kind. */
-export interface LedgerRecord {
-  id: number
-  version_id: number
-  kind: string
-  kind_label: string
-  created_at: string
-  amendment: { amends_version_id: number, reason: string } | null
-  files: Record<string, RecordFile[]>
-  [field: string]: unknown
-}
-
-export interface TraceIngredient {
-  item_id: number
-  ingredient: string
-  batch: string
-  missing: boolean
-  receiving_id?: number
-  supplier_id?: number
-  certificate_status?: string
-}
-
-export interface TraceMeal {
-  meal: string
-  meal_label: string
-  menu: null | {
-    id: number
-    amendment: LedgerRecord['amendment']
-    dishes: { dish_id: number, name: string, traceable: boolean, ingredients: TraceIngredient[] }[]
-  }
-}
-
-export interface Ledger {
-  school_id: number
-  school_name: string
-  canteen_id: number
-  canteen_name: string
-  date: string
-  amendments: number
-  records: Record<string, LedgerRecord[]>
-  trace: { meals: TraceMeal[] }
-  receivings: Record<string, { received_at: string, receiver_name: string }>
-  suppliers: Record<string, { name?: string, certificate_status?: string }>
-  certificates: Record<string, LedgerRecord[]>
-}
+export type RecordFile = Schemas['FileOut']
+/** A record as the API presents it: the envelope, then the fields of its kind. */
+export type LedgerRecord = Schemas['LedgerRecordOut']
+export type TraceIngredient = Schemas['TraceIngredientOut']
+export type TraceMeal = Schemas['TraceMealOut']
+export type Ledger = Schemas['LedgerOut']
 
 /** GET /canteens/{id}/records/verify (backend/records/chain.py VerifyResult.as_dict). */
 export interface ChainResult {
@@ -85,7 +39,7 @@ export function loadCanteens(schoolId: number): Promise<Canteen[]> {
 
 /** Everything a canteen recorded on a day (YYYY-MM-DD). */
 export async function loadLedger(canteenId: number, day: string): Promise<Ledger> {
-  return await get('/canteens/{canteen_id}/ledger', { params: { canteen_id: canteenId }, query: { day } }) as unknown as Ledger
+  return await get('/canteens/{canteen_id}/ledger', { params: { canteen_id: canteenId }, query: { day } })
 }
 
 /** Recompute the canteen's record chain on the server. */
@@ -123,16 +77,14 @@ export function fileLinks(files: Record<string, RecordFile[]> | undefined): File
 }
 
 /** A line that names a record on the page (what it is, by kind). */
-export function describe(record: LedgerRecord): string {
-  const r = record as Record<string, unknown>
+export function describe(r: LedgerRecord): string {
   // A certificate's own kind (营业执照, ...) replaces the record kind in the API's shape.
-  if ('valid_until' in r) return `${r.supplier_name ?? ''} · ${r.kind_label} ${r.number} · 有效期至 ${r.valid_until}（${r.status_label}）`
-  switch (record.kind) {
+  if (r.valid_until) return `${r.supplier_name ?? ''} · ${r.kind_label} ${r.number} · 有效期至 ${r.valid_until}（${r.status_label}）`
+  switch (r.kind) {
     case 'receiving':
-      return `${r.supplier_name ?? ''} · ${(r.items as { ingredient: string, batch: string }[] ?? [])
-        .map((i) => `${i.ingredient}（${i.batch}）`).join('、')}`
+      return `${r.supplier_name ?? ''} · ${(r.items ?? []).map((i) => `${i.ingredient}（${i.batch}）`).join('、')}`
     case 'menu':
-      return `${r.meal_label} · ${(r.dishes as { name: string }[] ?? []).map((d) => d.name).join('、')}`
+      return `${r.meal_label} · ${(r.dishes ?? []).map((d) => d.name).join('、')}`
     case 'sample':
       return `${r.meal_label} · ${r.dish_name} ${r.weight_g} 克 · ${r.sampler_name}`
     case 'sample_disposal':
@@ -142,6 +94,6 @@ export function describe(record: LedgerRecord): string {
     case 'accompanied_meal':
       return `${r.meal_label} · ${r.companion_name}（${r.companion_role_label}）· ${r.rating} 分 · ${r.remarks ?? ''}`
     default:
-      return record.kind_label
+      return r.kind_label
   }
 }

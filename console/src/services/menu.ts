@@ -2,7 +2,7 @@
 // every call again; the menu only spares a user pages that would answer 403).
 import { type Desk, type User } from './session'
 
-export interface MenuEntry { path: string, title: string, needs: string, schoolDesk?: boolean }
+export interface MenuEntry { path: string, title: string, needs: string, schoolDesk?: boolean, regionDesk?: boolean }
 
 export const MENU: MenuEntry[] = [
   { path: '/overview', title: '总览', needs: 'stats.read' },
@@ -11,7 +11,9 @@ export const MENU: MenuEntry[] = [
   { path: '/supervision', title: '监督检查', needs: 'supervision.read' },
   { path: '/wall', title: '视频巡查', needs: 'live.play' },
   { path: '/ledger', title: '台账', needs: 'ledger.read' },
+  { path: '/unreported', title: '未报送', needs: 'records.read', regionDesk: true },
   { path: '/cameras', title: '摄像头', needs: 'camera.health' },
+  { path: '/risk', title: '风险警示', needs: 'risk.read' },
   { path: '/playback', title: '录像回放', needs: 'recording.read' },
   { path: '/school', title: '学校管理', needs: 'school.read', schoolDesk: true },
 ]
@@ -27,5 +29,6 @@ export function deskCapabilities(user: User | null, desk: Desk | null): Set<stri
 /** The menu entries the user's desk allows, in menu order. */
 export function menuFor(user: User | null, desk: Desk | null): MenuEntry[] {
   const allowed = deskCapabilities(user, desk)
-  return MENU.filter((entry) => allowed.has(entry.needs) && (!entry.schoolDesk || desk?.kind === 'school'))
+  return MENU.filter((entry) => allowed.has(entry.needs) && (!entry.schoolDesk || desk?.kind === 'school')
+    && (!entry.regionDesk || desk?.kind === 'region'))
 }

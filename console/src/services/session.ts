@@ -1,5 +1,6 @@
 // Who is logged in, and what the desk shows them: a regulator's region or a school's staff desk.
 import { reactive } from 'vue'
+import { useRouter } from 'vue-router'
 import { ApiError, configureClient, get, post, type Schemas } from '../api/client'
 
 export type User = Schemas['UserOut']
@@ -98,6 +99,15 @@ export async function logout(): Promise<void> {
     if (session.token) await post('/auth/logout')
   } finally {
     forget()
+  }
+}
+
+/** A composable: log out, then show the log-in page (the layout's and the no-desk page's button). */
+export function useSignOut(): () => Promise<void> {
+  const router = useRouter()
+  return async () => {
+    await logout()
+    await router.push({ name: 'login' })
   }
 }
 

@@ -1,11 +1,11 @@
 // 监督检查: spot checks, inspection rounds and supervision orders (routes of backend/regulators/routes.py).
 import { get, post, postForm, type Schemas } from '../api/client'
+import type { Photo } from './photos'
 
 export type SpotCheck = Schemas['SpotCheckOut']
 export type Round = Schemas['RoundOut']
 export type Order = Schemas['OrderOut']
 export type InspectorChoice = Schemas['InspectorChoiceOut']
-export type Photo = Schemas['PhotoOut']
 
 export const ORDER_STATUS: Record<string, string> = { issued: '待答复', responded: '已答复', closed: '已办结' }
 export const ROUND_STATUS: Record<string, string> = { planned: '计划中', in_progress: '进行中', completed: '已完成' }

@@ -1,5 +1,6 @@
 // 问题整改: lists with filters, the detail, and each role's actions (routes of backend/violations/routes.py).
-import { get, getPage, post, type Schemas } from '../api/client'
+import { get, getPage, post, postForm, type Schemas } from '../api/client'
+import type { Photo } from './photos'
 import type { Desk } from './session'
 import type { paths } from '../api/schema'
 
@@ -7,6 +8,9 @@ type ListQuery = NonNullable<paths['/api/v1/schools/{school_id}/violations']['ge
 
 export type Violation = Schemas['ViolationOut']
 export type ViolationDetail = Schemas['ViolationDetailOut']
+
+/** A rectification's verdict as the reviewer gave it (RectificationOut.verdict). */
+export const VERDICT_LABELS: Record<string, string> = { accepted: '通过', rejected: '驳回' }
 
 export const PAGE_SIZE = 50
 /** The API counts a list's matches up to this; one more means "more than". */
@@ -57,6 +61,14 @@ export function startViolation(id: number, note: string): Promise<ViolationDetai
   return post('/violations/{violation_id}/start', { params: { violation_id: id }, body: { note: note || null } })
 }
 
+/** Upload a rectification (or report) photo to the violation's school; its key goes with the submission. Only
+ * its uploader may reference it, so the desk that submits must upload. */
+export function uploadViolationPhoto(schoolId: number, file: Blob, filename: string): Promise<Photo> {
+  const form = new FormData()
+  form.append('file', file, filename)
+  return postForm('/schools/{school_id}/violation-photos', { params: { school_id: schoolId }, form })
+}
+
 /** Submit what was done, with photo keys uploaded first. */
 export function submitRectification(id: number, measures: string, photos: string[] = []): Promise<ViolationDetail> {
   return post('/violations/{violation_id}/rectifications', { params: { violation_id: id }, body: { measures, photos } })
@@ -73,14 +85,22 @@ export function dismissViolation(id: number, reason: string): Promise<ViolationD
   return post('/violations/{violation_id}/dismiss', { params: { violation_id: id }, body: { reason } })
 }
 
-/** Which actions the desk's role may take on a violation in its current status. */
-export function actionsFor(role: string, status: string): string[] {
+/** Hand the problem to the region's regulators (the principal), who review it from then on. */
+export function escalateViolation(id: number, reason: string): Promise<ViolationDetail> {
+  return post('/violations/{violation_id}/escalate', { params: { violation_id: id }, body: { reason } })
+}
+
+/** Which actions the desk's role may take on a violation in its current status; `reviewer` (the violation's:
+ * principal, or regulator once escalated or found by one) names who reviews and dismisses, and only the
+ * principal hands a problem still with the school to the regulators. */
+export function actionsFor(role: string, status: string, reviewer: string): string[] {
   const actions: string[] = []
   const rectifier = role === 'manager' || role === 'staff'
-  const reviewer = role === 'principal' || role === 'regulator'
+  const reviews = role === reviewer && (role === 'principal' || role === 'regulator')
   if (rectifier && ['open', 'notified', 'rejected'].includes(status)) actions.push('start')
   if (rectifier && status === 'rectifying') actions.push('submit')
-  if (reviewer && status === 'submitted') actions.push('review')
-  if (reviewer && status !== 'closed') actions.push('dismiss')
+  if (reviews && status === 'submitted') actions.push('review')
+  if (reviews && status !== 'closed') actions.push('dismiss')
+  if (reviews && role === 'principal' && status !== 'closed') actions.push('escalate')
   return actions
 }

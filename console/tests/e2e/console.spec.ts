@@ -36,6 +36,35 @@ async function login(page: Page, openid: string): Promise<void> {
   await expect(page).toHaveURL(/\/console\/overview/)
 }
 
+/** A real image made in the browser (a canvas drawn and encoded as PNG or JPEG), as the file picker would
+ * give it: the server decodes and re-encodes what it takes. */
+async function canvasImage(page: Page, type: 'image/png' | 'image/jpeg', width: number, height: number): Promise<Buffer> {
+  const base64 = await page.evaluate(({ type, width, height }) => {
+    const canvas = document.createElement('canvas')
+    canvas.width = width
+    canvas.height = height
+    const context = canvas.getContext('2d')!
+    context.fillStyle = '#2e7d32'
+    context.fillRect(0, 0, width, height)
+    context.fillStyle = '#ffffff'
+    context.fillRect(width / 4, height / 4, width / 2, height / 2)
+    return canvas.toDataURL(type, 0.9).split(',')[1]
+  }, { type, width, height })
+  return Buffer.from(base64, 'base64')
+}
+
+/** The rectification's photos open full size: the viewer shows the stored image at its own width. */
+async function opensFullSize(page: Page, widths: number[]): Promise<void> {
+  const photos = page.locator('[data-test=rectification-photos] img')
+  await expect(photos).toHaveCount(widths.length)
+  await photos.first().click()
+  const viewer = page.locator('.el-image-viewer__wrapper img.el-image-viewer__img').first()
+  await expect(viewer).toBeVisible()
+  await expect.poll(() => viewer.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(widths[0])
+  await page.keyboard.press('Escape')
+  await expect(page.locator('.el-image-viewer__wrapper')).toHaveCount(0)
+}
+
 async function figures(page: Page): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
   for (const name of ['found', 'rectified', 'in_progress', 'overdue']) {
@@ -81,20 +110,36 @@ test('a regulator logs in and the overview shows the region figures of /stats', 
   await shot(page, '03-violation-detail-regulator')
 })
 
-test('the food-safety officer takes a violation on and the form shows the server field errors', async ({ page }) => {
+test('the food-safety officer takes a violation on, attaches photos and the form shows the server field errors', async ({ page }) => {
   await login(page, 'demo-staff-1')
   await page.goto('/console/violations')
   await page.locator('[data-test=violations] .el-table__row', { hasText: titles[0] }).click()
   await page.click('[data-test=action-start]')
   await expect(page.locator('[data-test=status]')).toHaveText('整改中')
+  // Photos: a file that only claims to be a PNG is refused by the server, its message next to the field; a
+  // PNG and a JPEG made here are taken and shown as thumbnails.
+  const input = page.locator('[data-test=rectification-photo-input]')
+  const photoField = page.locator('.el-form-item', { has: page.locator('[data-test=rectification-photo]') })
+  await input.setInputFiles({ name: 'floor.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') })
+  await expect(photoField.locator('.el-form-item__error')).toHaveText('仅支持 JPEG、PNG、WebP 格式的图片')
+  await input.setInputFiles([
+    { name: 'floor.png', mimeType: 'image/png', buffer: await canvasImage(page, 'image/png', 64, 48) },
+    { name: 'drain.jpg', mimeType: 'image/jpeg', buffer: await canvasImage(page, 'image/jpeg', 80, 60) },
+  ])
+  const thumbs = page.locator('[data-test=rectification-photo-thumb] img')
+  await expect(thumbs).toHaveCount(2)
+  await expect.poll(() => thumbs.evaluateAll((imgs: HTMLImageElement[]) => imgs.map((i) => i.naturalWidth))).toEqual([64, 80])
+  await expect(photoField.locator('.el-form-item__error')).toHaveCount(0)
   await page.fill('[data-test=measures]', '已改')
   await page.click('[data-test=action-submit]')
   const field = page.locator('.el-form-item', { has: page.locator('[data-test=measures]') })
   await expect(field.locator('.el-form-item__error')).toBeVisible()
+  await expect(thumbs).toHaveCount(2)  // a refused submission keeps the uploaded photos
   await shot(page, '04-violation-field-error')
   await page.fill('[data-test=measures]', '已清理积水并安排专人每餐后巡查')
   await page.click('[data-test=action-submit]')
   await expect(page.locator('[data-test=status]')).toHaveText('待复核')
+  await opensFullSize(page, [64, 80])
   await shot(page, '05-violation-submitted')
 })
 
@@ -107,9 +152,36 @@ test('a principal logs in, sees the school figures of /stats and approves the re
   await shot(page, '06-overview-principal')
   await page.goto('/console/violations?status=submitted')
   await page.locator('[data-test=violations] .el-table__row', { hasText: titles[0] }).click()
+  await opensFullSize(page, [64, 80])  // the reviewer sees the rectification's photos before deciding
   await page.click('[data-test=action-approve]')
   await expect(page.locator('[data-test=status]')).toHaveText('已办结')
+  await expect(page.locator('[data-test=rectification-verdict]')).toContainText('复核：通过')
   await shot(page, '07-violation-closed')
+})
+
+test('the principal hands a problem to the regulators, the reason checked next to its field', async ({ page }) => {
+  await login(page, 'demo-principal-1')
+  await page.goto('/console/violations')
+  await page.locator('[data-test=violations] .el-table__row', { hasText: titles[1] }).click()
+  await page.fill('[data-test=escalate-reason]', '无')
+  await page.click('[data-test=action-escalate]')
+  const field = page.locator('.el-form-item', { has: page.locator('[data-test=escalate-reason]') })
+  await expect(field.locator('.el-form-item__error')).toBeVisible()
+  await page.fill('[data-test=escalate-reason]', '留样柜故障学校无法自行解决，请监管部门督办')
+  await page.click('[data-test=action-escalate]')
+  await expect(page.locator('[data-test=timeline]')).toContainText('上报监管部门')
+  await expect(page.locator('[data-test=action-escalate]')).toHaveCount(0)  // now the regulators' to review
+  await expect(page.locator('[data-test=action-dismiss]')).toHaveCount(0)
+  await shot(page, '07c-violation-escalated')
+})
+
+test('the regulator sees the rectification with its photos full size', async ({ page }) => {
+  await login(page, 'demo-regulator')
+  await page.goto('/console/violations')
+  await page.locator('[data-test=violations] .el-table__row', { hasText: titles[0] }).click()
+  await expect(page.locator('[data-test=rectification]')).toContainText('已清理积水并安排专人每餐后巡查')
+  await opensFullSize(page, [64, 80])
+  await shot(page, '07b-violation-rectification-regulator')
 })
 
 test('a regulator issues a supervision order and the principal answers it', async ({ page, request }) => {
@@ -196,8 +268,8 @@ test('a regulator plans a joint inspection from the spot check, visits a canteen
   await page.locator('[data-test=finding-canteen]').click()
   await page.getByRole('option', { name: /食堂/ }).first().click()
   await page.fill('[data-test=finding-description]', '冷藏柜温度超过 8 °C，未见温度记录')
-  await page.locator('[data-test=finding-photo]').setInputFiles({ name: 'fridge.png', mimeType: 'image/png', buffer: FRIDGE_PNG })
-  await expect(page.locator('[data-test=finding-new-photos] img')).toHaveCount(1)
+  await page.locator('[data-test=finding-photo-input]').setInputFiles({ name: 'fridge.png', mimeType: 'image/png', buffer: FRIDGE_PNG })
+  await expect(page.locator('[data-test=finding-photo] img')).toHaveCount(1)
   await page.click('[data-test=finding-create]')
   await expect(page.locator('[data-test=findings] .el-table__row')).toHaveCount(1)
   // The finding shows its photo, loaded from its signed URL.

@@ -133,5 +133,9 @@ test('the Excel export downloads and holds the figures of /stats', async ({ page
   expect(workbook.summary['发现问题']).toBe(body.found)
   expect(workbook.summary['整改中']).toBe(body.in_progress)
   expect(workbook.summary['已超期']).toBe(body.overdue)
+  // 今日台账完整率 as the card shows it (same records_today of /stats).
+  const records = body.records_today
+  expect(workbook.summary[`今日台账完整率（${records.date}）`]).toBe(records.percent == null ? null : `${records.percent}%`)
+  expect(workbook.summary['台账齐全食堂 / 食堂']).toBe(`${records.complete} / ${records.total}`)
   expect(workbook.children.map((r: any[]) => [r[0], r[2]])).toEqual(body.by_region.map((r: any) => [r.name, r.found]))
 })

@@ -33,6 +33,11 @@ test('playback seeks to a marked violation, changes speed and downloads a clip',
   await expect(page).toHaveURL(/\/console\/overview/)
   await page.click('text=录像回放')
   await expect(page.locator('[data-test="recording"]')).toHaveCount(timeline.recordings.length)
+  // The health changes are marked too: at least those inside the recordings the bar opens on (seed-recordings puts
+  // one inside a recording; the bar shows the recorded hours, so a change far outside them is not on it).
+  const recordedHealth = timeline.health.filter((h: any) => covering(h.at)).length
+  expect(recordedHealth).toBeGreaterThanOrEqual(1)
+  await expect.poll(() => page.locator('[data-test="mark-health"]').count()).toBeGreaterThanOrEqual(recordedHealth)
 
   await page.click('[data-test="speed-0.5"]')  // slow, so the landing is measured before the video moves on
   await page.click(`[data-test="mark-violation-${violation.id}"]`)

@@ -86,6 +86,10 @@ test('a 4-tile wall plays the live kitchens and one camera opens alone', async (
   await expect(page.locator('[data-test="tile"]')).toHaveCount(9)
   await expect(page.locator('[data-test="tile"].empty')).toHaveCount(9 - cameraCount)
 
+  await page.locator('[data-test="layout"] label', { hasText: '16 画面' }).click()
+  await expect(page.locator('[data-test="tile"]')).toHaveCount(16)
+  await expect(page.locator('[data-test="tile"].empty')).toHaveCount(16 - cameraCount)
+
   // 轮巡: one tile, every 5 s the next camera.
   await page.locator('[data-test="layout"] label', { hasText: '1 画面' }).click()
   const shownFirst = await page.locator('[data-test="tile"]').getAttribute('data-camera')
@@ -107,9 +111,18 @@ test('a patrol round is recorded and a snapshot becomes the evidence of a findin
   await expect(page.locator('[data-test="patrol-active"]')).toContainText('路摄像头')
   const [patrol] = await call(request, token, 'get', `/regions/${await regionOf(request, token)}/patrols`)
   expect(patrol.status).toBe('active')
-  // The wall reported what it shows: the canteen's first cameras are being watched.
+  // The wall reported what it shows: the canteen's first cameras are being watched, and only the round's.
   await expect.poll(async () => (await call(request, token, 'get', `/patrols/${patrol.id}`)).views
     .filter((v: any) => !v.ended_at).length).toBeGreaterThanOrEqual(1)
+  const round = await call(request, token, 'get', `/patrols/${patrol.id}`)
+  expect(round.canteens.map((c: any) => `${c.school_name} · ${c.canteen_name}`))
+    .toEqual(['西湖实验小学 · 学生食堂'])
+  const roundCameras = round.cameras.map((c: any) => String(c.id))
+  expect(round.views.every((v: any) => roundCameras.includes(String(v.camera_id)))).toBeTruthy()
+  const onWall = await page.locator('[data-test="tile"]').evaluateAll((tiles) =>
+    tiles.map((t) => (t as HTMLElement).dataset.camera).filter(Boolean))
+  expect(onWall.length).toBeGreaterThanOrEqual(1)
+  expect(onWall.every((id) => roundCameras.includes(id!))).toBeTruthy()
 
   await page.locator('[data-test="finding-open"]').click()
   await page.locator('[data-test="finding-submit"]').click()

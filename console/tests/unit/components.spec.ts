@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mount } from '@vue/test-utils'
+import { flushPromises, mount } from '@vue/test-utils'
 import StatCard from '../../src/components/StatCard.vue'
 import EChart from '../../src/components/EChart.vue'
 
@@ -43,5 +43,23 @@ describe('ChildrenTable (the overview drill-down)', () => {
     expect(table.get('[data-test="child-西湖区-in_progress"]').text()).toBe('3')
     expect(table.text()).toContain('40.0%')
     table.unmount()
+  })
+})
+
+describe('App', () => {
+  it('gives Element Plus its zh-cn locale (an empty table says 暂无数据, not No Data)', async () => {
+    const { h } = await import('vue')
+    const { ElTable } = await import('element-plus')
+    const { createMemoryHistory, createRouter } = await import('vue-router')
+    const { default: App } = await import('../../src/App.vue')
+    const router = createRouter({ history: createMemoryHistory(), routes: [
+      { path: '/', component: { render: () => h(ElTable, { data: [] }) }, meta: { public: true } }] })
+    await router.push('/')
+    await router.isReady()
+    const app = mount(App, { global: { plugins: [router] } })
+    await flushPromises()
+    expect(app.text()).toContain('暂无数据')
+    expect(app.text()).not.toContain('No Data')
+    app.unmount()
   })
 })

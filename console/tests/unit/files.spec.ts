@@ -3,13 +3,19 @@ import { flushPromises, mount } from '@vue/test-utils'
 import FileLinks from '../../src/components/FileLinks.vue'
 import FileViewer from '../../src/components/FileViewer.vue'
 
+/** A record file as the ledger's schema (FileOut) describes it. */
+function stored(id: number, type: string) {
+  return { upload_id: id, content_type: type, url: `/f/${id}`, size: 1, sha256: 'ab', width: null, height: null,
+    pages: null, url_expires_at: '2026-12-06T12:00:00+08:00' }
+}
+
 const dialog = { ElDialog: { template: '<div class="dialog"><slot /></div>' } }
 
 describe('FileLinks', () => {
   it('lists a record files and opens the one clicked', async () => {
     const links = mount(FileLinks, { props: { files: {
-      photo: [{ upload_id: 4, content_type: 'image/jpeg', url: '/f/4', size: 1 }],
-      scan: [{ upload_id: 5, content_type: 'application/pdf', url: '/f/5', size: 1 }],
+      photo: [stored(4, 'image/jpeg')],
+      scan: [stored(5, 'application/pdf')],
     } } })
     const items = links.findAll('[data-test=file]')
     expect(items.map((i) => i.text())).toEqual(['照片', '扫描件（PDF）'])

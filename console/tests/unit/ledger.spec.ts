@@ -29,7 +29,8 @@ describe('ledger service', () => {
   })
 
   it('names files by role and marks PDFs', () => {
-    const file = (id: number, type: string) => ({ upload_id: id, content_type: type, url: `/f/${id}`, size: 1 })
+    const file = (id: number, type: string) => ({ upload_id: id, content_type: type, url: `/f/${id}`, size: 1,
+      sha256: 'ab', width: null, height: null, pages: null, url_expires_at: '2026-12-06T12:00:00+08:00' })
     expect(fileLinks({ photo: [file(1, 'image/jpeg')], scan: [file(2, 'image/png'), file(3, 'application/pdf')] })).toEqual([
       { label: '照片', url: '/f/1', pdf: false, upload_id: 1 },
       { label: '扫描件 1', url: '/f/2', pdf: false, upload_id: 2 },

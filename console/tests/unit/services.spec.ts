@@ -6,7 +6,7 @@ import { shanghaiDay, shanghaiTime } from '../../src/services/time'
 import { barRange, instantAt, layout, shanghaiIso, ticks, type Timeline } from '../../src/services/playback'
 import { configureClient } from '../../src/api/client'
 import { percent, scopeOf } from '../../src/services/stats'
-import { actionsFor, listViolations } from '../../src/services/violations'
+import { actionsFor, escalateViolation, listViolations } from '../../src/services/violations'
 
 describe('desk of a user', () => {
   it('is the regulated region first, then an active staff binding, else none', () => {
@@ -25,14 +25,32 @@ describe('desk of a user', () => {
 
 describe('violation actions and figures', () => {
   it('offers each role what the API lets it do', () => {
-    expect(actionsFor('staff', 'notified')).toEqual(['start'])
-    expect(actionsFor('manager', 'rectifying')).toEqual(['submit'])
-    expect(actionsFor('principal', 'submitted')).toEqual(['review', 'dismiss'])
-    expect(actionsFor('regulator', 'open')).toEqual(['dismiss'])
-    expect(actionsFor('principal', 'closed')).toEqual([])
+    expect(actionsFor('staff', 'notified', 'principal')).toEqual(['start'])
+    expect(actionsFor('manager', 'rectifying', 'principal')).toEqual(['submit'])
+    expect(actionsFor('principal', 'submitted', 'principal')).toEqual(['review', 'dismiss', 'escalate'])
+    expect(actionsFor('principal', 'open', 'principal')).toEqual(['dismiss', 'escalate'])
+    expect(actionsFor('principal', 'closed', 'principal')).toEqual([])
+    // Escalated (or found by a regulator): the regulator reviews and dismisses, the principal no longer does.
+    expect(actionsFor('regulator', 'open', 'regulator')).toEqual(['dismiss'])
+    expect(actionsFor('regulator', 'submitted', 'regulator')).toEqual(['review', 'dismiss'])
+    expect(actionsFor('principal', 'submitted', 'regulator')).toEqual([])
+    expect(actionsFor('regulator', 'submitted', 'principal')).toEqual([])
   })
 
   afterEach(() => vi.unstubAllGlobals())
+
+  it('hands a problem to the regulators with the reason', async () => {
+    const calls: [string, RequestInit][] = []
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      calls.push([url, init])
+      return new Response(JSON.stringify({ id: 7, reviewer: 'regulator' }), { status: 200, headers: { 'Content-Type': 'application/json' } })
+    })
+    configureClient({ token: () => 'tok', onUnauthorized: () => undefined })
+    expect((await escalateViolation(7, '学校无法解决')).reviewer).toBe('regulator')
+    expect(calls[0][0]).toMatch(/\/api\/v1\/violations\/7\/escalate$/)
+    expect(calls[0][1].method).toBe('POST')
+    expect(JSON.parse(calls[0][1].body as string)).toEqual({ reason: '学校无法解决' })
+  })
 
   it('asks the API for the overview figure, period and drill-down level, and reads the total', async () => {
     const urls: string[] = []

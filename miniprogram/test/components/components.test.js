@@ -113,3 +113,14 @@ test('kc-photo-picker: uploads what the camera took, reports ids, removes and pr
   await tap(picker, '#add-photo');
   expect(events[events.length - 1]).toEqual({ ids: [], uploading: false, failed: false });
 });
+
+test('morning check text: counts only, and nothing on a day without meals', () => {
+  const records = require('../../services/records');
+  expect(records.morningCheckText({ status: 'done', status_label: '已完成', checked: 5, passed: 4, failed: 1 }))
+    .toBe('晨检 5 人，合格 4 人，1 人不合格已调离食品岗位');
+  expect(records.morningCheckText({ status: 'done', status_label: '已完成', checked: 3, passed: 3, failed: 0 }))
+    .toBe('晨检 3 人，合格 3 人');
+  expect(records.morningCheckText({ status: 'pending', status_label: '待完成', checked: 0, passed: 0, failed: 0 }))
+    .toBe('晨检 待完成');
+  expect(records.morningCheckText({ status: 'not_applicable', status_label: '无需' })).toBe('');
+});

@@ -40,6 +40,8 @@ describe('home: today\'s kitchen', () => {
     expect(text(find(page, '#menu-lunch'))).toContain('蒜蓉西兰花');
     expect(text(find(page, '#menu-dinner'))).toContain('尚未公布菜单');
     expect(text(find(page, '#completeness-1'))).toBe('台账完成 0/3 餐');
+    // The morning check beside the badges: its status (counts when done), never who was checked.
+    expect(text(find(page, '#morning-1'))).toBe('晨检 3 人，合格 2 人，1 人不合格已调离食品岗位');
     const month = fixture('transparency_month').body.summary;
     expect(text(find(page, '#found'))).toBe(String(month.found));
     expect(text(find(page, '#rectified'))).toBe(String(month.rectified));

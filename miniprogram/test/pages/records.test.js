@@ -238,6 +238,33 @@ describe('server field errors', () => {
 });
 
 describe('receiving (进货查验)', () => {
+  test('a supplier whose licence has expired is pointed out at once, and accepting needs a reason', async () => {
+    const { server, wx } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('suppliers_with_expired');
+    const page = await openPage('pages/records/receiving/index');
+    await pick(page, '#supplier-picker', 1);
+    expect(query(page, '#expired-note')).toBeUndefined();  // its old licences were renewed
+    await pick(page, '#supplier-picker', 0);
+    expect(text(find(page, '#expired-note'))).toBe('该供应商的食品经营许可证（2026-03-01 到期）已过期：请拒收，或填写仍然接收的理由');
+    await type(page, '#ingredient', '青菜');
+    await type(page, '#batch', 'QC-0311');
+    await type(page, '#quantity', '10');
+    await tap(page, '#add-item');
+    await type(page, '#receiver', '王建国');
+    await tap(page, '#submit');
+    expect(text(find(page, '#expired-reason'))).toContain('请拒收，或填写仍然接收的理由（至少 4 个字）');
+    expect(server.sent('/api/v1/canteens/1/receivings', 'POST')).toEqual([]);
+    // The server says the same when the page let it through: next to the reason.
+    await type(page, '#expired-reason', '新证已办理，三日内补交');
+    server.serve('receiving_supplier_certificate_expired', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent('/api/v1/canteens/1/receivings', 'POST')[0];
+    expect(sent.data.accepted_expired_reason).toBe('新证已办理，三日内补交');
+    expect(text(find(page, '#expired-reason'))).toContain(fixture('receiving_supplier_certificate_expired').body.error.message);
+    expect(wx.__state.toasts).not.toContain('进货已登记');
+  });
+
   test('an expired item is refused before sending; a delivery with a new supplier is recorded', async () => {
     const { server, wx } = asManager();
     server.serve('canteens_school_1');
@@ -307,5 +334,115 @@ describe('receiving (进货查验)', () => {
     expect(wx.__state.toasts).toContain('供应商已保存');
     await flush();
     expect(text(find(page, '#supplier-value'))).toBe('杭州绿源农产品有限公司');
+  });
+});
+
+describe('morning check (晨检)', () => {
+  test('lists the active staff, marks findings per person and sends the check', async () => {
+    const { server, wx } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('staff_list');
+    const page = await openPage('pages/records/morning-check/index');
+    expect(server.unmatched()).toEqual([]);
+    expect(findAll(page, '.person').map((card) => text(card).split(' ').slice(0, 2).join(' '))).toEqual(
+      ['钱阿姨 切配', '李秀英 留样员', '赵师傅 厨师']);
+    await tap(page, '#submit');
+    expect(text(page)).toContain('请填写晨检人');
+    await type(page, '#checker', '王建国');
+    await type(page, '#temperature-18', '36.8');
+    await type(page, '#temperature-17', '36.6');
+    await tap(page, '#hands-18');
+    await tap(page, '#symptom-18-skin_wound');
+    expect(text(find(page, '#hands-18'))).toBe('手部有伤口或感染');
+    server.serve('morning_check_create', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent('/api/v1/canteens/1/morning-checks', 'POST')[0];
+    expect(sent.data).toEqual({
+      check_date: '2026-03-11', checker_name: '王建国', persons: [
+        { staff_id: 18, temperature_c: 36.8, hands_ok: false, symptoms: ['skin_wound'] },
+        { staff_id: 17, temperature_c: 36.6, hands_ok: true, symptoms: [] },
+        { staff_id: 16, temperature_c: 36.5, hands_ok: true, symptoms: [] }],
+    });
+    expect(wx.__state.toasts).toContain('已登记晨检');
+  });
+
+  test('a temperature out of range stays on its row; the server\'s refusal of a fever marked 合格 is shown', async () => {
+    const { server } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('staff_list');
+    const page = await openPage('pages/records/morning-check/index');
+    await type(page, '#checker', '王建国');
+    await type(page, '#temperature-16', '48');
+    await tap(page, '#submit');
+    expect(text(find(page, '#person-16'))).toContain('体温应在 34–43°C 之间');
+    expect(server.sent('/api/v1/canteens/1/morning-checks', 'POST')).toEqual([]);
+    await type(page, '#temperature-16', '36.5');
+    server.serve('morning_check_inconsistent', { times: 1 });
+    await tap(page, '#submit');
+    expect(text(find(page, '#form-error'))).toBe(fixture('morning_check_inconsistent').body.error.message);
+  });
+});
+
+describe('supplier certificate (证照, read from a photo)', () => {
+  const READ_PATH = '/api/v1/uploads/1/certificate-reading';
+
+  async function withPhoto() {
+    const env = asManager();
+    env.server.serve('canteens_school_1');
+    env.server.serve('suppliers_list');
+    const page = await openPage('pages/records/certificate/index');
+    await pick(page, '#supplier-picker', 0);
+    expect(findAll(page, '#read')).toHaveLength(0);  // nothing to read before a photo
+    env.server.serve('upload_photo', { times: 1 });
+    await addPhoto(page, env.server, env.wx);
+    return Object.assign(env, { page });
+  }
+
+  test('the photo is read, the fields are prefilled for checking, and the record names the reading', async () => {
+    const { server, wx, page } = await withPhoto();
+    const reading = server.serve('certificate_reading', { path: READ_PATH, times: 1 });
+    await pick(page, '#kind-picker', 1);
+    await tap(page, '#read');
+    expect(server.sent(READ_PATH, 'POST')[0].data).toEqual({ kind: 'food_business_licence' });
+    expect(page.data.form.number).toBe(reading.body.suggested.number);
+    expect(text(find(page, '#until-value'))).toBe('2030-06-30');
+    expect(text(find(page, '#from-value'))).toBe('2025-07-01');
+    expect(text(find(page, '#read-note'))).toBe('已按照片预填，请逐项核对后提交');
+    // The manager corrects the end date before saving.
+    await pick(page, '#until-picker', '2030-06-29');
+    server.serve('certificate_create', { times: 1 });
+    await tap(page, '#submit');
+    expect(server.sent('/api/v1/canteens/1/certificates', 'POST')[0].data).toEqual({
+      supplier_id: 1, kind: 'food_business_licence', number: 'JY13301060054321', issuer: '杭州市西湖区市场监督管理局',
+      valid_from: '2025-07-01', valid_until: '2030-06-29', scan_upload_ids: [1], reading_id: reading.body.id,
+    });
+    expect(wx.__state.toasts).toContain('证照已登记');
+  });
+
+  test('a field read with little confidence, a long-term licence and another holder are pointed out', async () => {
+    const { server, page } = await withPhoto();
+    const reading = fixture('certificate_reading');
+    reading.body.suggested = Object.assign({}, reading.body.suggested, {
+      holder: '杭州另一家公司', long_term: true, valid_until: null, scores: { number: 0.62, holder: 0.99 } });
+    server.routes.unshift({ name: 'low confidence', method: 'POST', path: READ_PATH, query: null, times: 1,
+      status: 201, header: {}, body: reading.body });
+    await tap(page, '#read');
+    expect(text(find(page, '#number'))).toContain('识别把握不大，请核对');
+    expect(text(find(page, '#read-note'))).toContain('营业期限为“长期”');
+    expect(text(find(page, '#read-note'))).toContain('照片上的名称为“杭州另一家公司”，与所选供应商不一致');
+    await tap(page, '#submit');
+    expect(text(find(page, '#until-error'))).toBe('请选择有效期截止日期');
+    expect(server.sent('/api/v1/canteens/1/certificates', 'POST')).toEqual([]);
+  });
+
+  test('a photo with no licence on it says so and leaves the fields to be typed', async () => {
+    const { server, page } = await withPhoto();
+    server.serve('certificate_unreadable', { path: READ_PATH, times: 1 });
+    await tap(page, '#read');
+    expect(text(find(page, '#read-error'))).toBe(fixture('certificate_unreadable').body.error.message);
+    expect(page.data.form.number).toBe('');
+    // Animal quarantine certificates are not read: no button.
+    await pick(page, '#kind-picker', 3);
+    expect(findAll(page, '#read')).toHaveLength(0);
   });
 });

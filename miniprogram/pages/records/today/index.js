@@ -42,6 +42,8 @@ Component({
           liveText: live.todayText(canteens),
           canteens: day.canteens.map((canteen) => Object.assign({}, canteen, {
             summaries: records.mealSummaries(canteen),
+            morningText: records.morningCheckText(canteen.morning_check),
+            morningOk: !!canteen.morning_check && canteen.morning_check.status === 'done' && !canteen.morning_check.failed,
             meals: canteen.meals.map((meal) => Object.assign({}, meal, {
               timeText: meal.window ? `${time.hm(meal.window.start)}–${time.hm(meal.window.end)}` : '',
             })),

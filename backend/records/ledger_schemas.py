@@ -1,0 +1,378 @@
+"""The output schema of ``GET /canteens/{id}/ledger`` (``backend/records/ledger.py``), so the OpenAPI document
+describes the 台账 and the console's types are generated from it.
+
+The shapes are the ones the record presenters (``backend/records/presenters.py``) and the day view
+(``backend/records/day.py``) build; the schemas only describe them: every value is already JSON (times as
+Asia/Shanghai ISO strings, days as YYYY-MM-DD). A record list holds several kinds, so a record
+(:class:`LedgerRecordOut`) has the envelope every record has and, optional, the fields of each kind.
+``tests/records/test_ledger_schema.py`` checks that dumping through these schemas keeps every key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import Schema as BaseSchema
+from apiflask.fields import Boolean, Dict, Float, List, Nested
+
+from backend.fields import Integer, String
+
+
+class Schema(BaseSchema):
+    """Reads the presenters' dicts by key only: a key a record's kind does not have is left out, where
+    marshmallow would fall back to the dict's attribute of that name (``items`` is ``dict.items``)."""
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        """The value under ``attr``, or ``default`` (left out of the dump) when the dict has no such key."""
+        if isinstance(obj, dict):
+            return obj.get(attr, default)
+        return super().get_attribute(obj, attr, default)
+
+
+def _text() -> String:
+    return String(allow_none=True)
+
+
+class FileOut(Schema):
+    """A stored photo or PDF of a record, with a short-lived signed URL."""
+
+    upload_id = Integer()
+    content_type = String(metadata={"description": "image/jpeg, image/png, image/webp or application/pdf"})
+    size = Integer()
+    sha256 = String()
+    width = Integer(allow_none=True)
+    height = Integer(allow_none=True)
+    pages = Integer(allow_none=True, metadata={"description": "a PDF's page count"})
+    url = String()
+    url_expires_at = String()
+
+
+def _files() -> Dict:
+    return Dict(keys=String(), values=List(Nested(FileOut)),
+                metadata={"description": "files by role (photo, scan, invoice, inspection_report)"})
+
+
+class AmendmentOut(Schema):
+    """What a correcting version amends, and why."""
+
+    amends_version_id = Integer()
+    reason = _text()
+
+
+class ItemOut(Schema):
+    """A received item line (ingredient and batch)."""
+
+    item_id = Integer()
+    line_no = Integer()
+    ingredient = String()
+    category = String()
+    category_label = String()
+    batch = String()
+    quantity = Float()
+    unit = String()
+    production_date = _text()
+    shelf_life_days = Integer(allow_none=True)
+    expiry_date = _text()
+    storage = String()
+    storage_label = String()
+    storage_temperature_c = Float(allow_none=True)
+
+
+class MenuIngredientOut(Schema):
+    """A dish's ingredient as the menu names it (the batch it was cooked from)."""
+
+    item_id = Integer()
+    ingredient = _text()
+    batch = _text()
+
+
+class MenuDishOut(Schema):
+    """A dish of a menu record."""
+
+    dish_id = Integer()
+    name = String()
+    category = _text()
+    ingredients = List(Nested(MenuIngredientOut))
+
+
+class DisposalBriefOut(Schema):
+    """When and by whom a retained sample was disposed of."""
+
+    id = Integer()
+    disposed_at = String()
+    disposer_name = String()
+
+
+class RecordRefOut(Schema):
+    """A record's stable id and the version shown."""
+
+    id = Integer()
+    version_id = Integer()
+
+
+class SampleFields(Schema):
+    """A retained sample (留样)."""
+
+    service_date = _text()
+    meal = String()
+    meal_label = String()
+    menu_id = Integer(allow_none=True)
+    dish_name = String()
+    weight_g = Float()
+    sampled_at = String()
+    sealed = Boolean()
+    fridge_temperature_c = Float()
+    sampler_name = String()
+    keep_until = String()
+    disposal = Nested(DisposalBriefOut, allow_none=True)
+
+
+class AccompaniedFields(Schema):
+    """An accompanied meal (陪餐)."""
+
+    service_date = _text()
+    meal = String()
+    meal_label = String()
+    companion_name = String()
+    companion_role = String()
+    companion_role_label = String()
+    rating = Integer()
+    remarks = _text()
+
+
+class DisinfectionFields(Schema):
+    """A disinfection (消毒)."""
+
+    target = String()
+    target_label = String()
+    target_name = _text()
+    method = String()
+    method_label = String()
+    temperature_c = Float(allow_none=True)
+    minutes = Float(allow_none=True)
+    concentration_mg_l = Float(allow_none=True)
+    item_count = Integer(allow_none=True)
+    performed_at = String()
+    operator_name = String()
+
+
+class CertificateFields(Schema):
+    """A supplier's certificate and its status on the ledger's day."""
+
+    supplier_id = Integer()
+    number = String()
+    issuer = _text()
+    valid_from = _text()
+    valid_until = String()
+    status = String(metadata={"description": "valid, expiring (within 30 days) or expired"})
+    status_label = String()
+
+
+class LedgerRecordOut(RecordRefOut, SampleFields, AccompaniedFields, DisinfectionFields, CertificateFields):
+    """A record of the day: the envelope, then the fields of its ``kind`` (receiving: supplier, items; menu:
+    meal, dishes; sample; sample_disposal; disinfection; accompanied_meal; a certificate: number, validity)."""
+
+    kind = String()
+    kind_label = String()
+    canteen_id = Integer()
+    record_date = _text()
+    created_at = String()
+    created_by_id = Integer(allow_none=True)
+    seq = Integer()
+    hash = String()
+    amendment = Nested(AmendmentOut, allow_none=True, metadata={"description": "set when the record is a correction"})
+    files = _files()
+    supplier_name = _text()
+    received_at = String()
+    receiver_name = String()
+    accepted_expired_reason = String(allow_none=True, metadata={
+        "description": "a delivery accepted although a licence of its supplier had expired: why"})
+    items = List(Nested(ItemOut))
+    dishes = List(Nested(MenuDishOut))
+    sample_id = Integer()
+    disposed_at = String()
+    disposer_name = String()
+    area_id = Integer(allow_none=True)
+
+
+class TraceSampleOut(RecordRefOut, SampleFields):
+    """A dish's retained sample in the trace."""
+
+    files = _files()
+
+
+class TraceIngredientOut(ItemOut):
+    """A dish's ingredient batch: the receiving it came from and its supplier's certificate status, or
+    ``missing`` when the batch is not among the canteen's current receivings."""
+
+    missing = Boolean()
+    receiving_id = Integer()
+    supplier_id = Integer()
+    certificate_status = String(metadata={"description": "valid, expiring, expired or missing"})
+
+
+class TraceDishOut(Schema):
+    """A dish: traceable when every ingredient has a supplier with valid certificates."""
+
+    dish_id = Integer()
+    name = String()
+    category = _text()
+    ingredients = List(Nested(TraceIngredientOut))
+    traceable = Boolean()
+    sample = Nested(TraceSampleOut, allow_none=True)
+
+
+class TraceMenuOut(RecordRefOut):
+    """A meal's menu version."""
+
+    remarks = _text()
+    amendment = Nested(AmendmentOut, allow_none=True)
+    dishes = List(Nested(TraceDishOut))
+
+
+class MealWindowOut(Schema):
+    """A meal's window on the day."""
+
+    start = String()
+    end = String()
+    scheduled = Boolean()
+
+
+class SamplesStatusOut(Schema):
+    """Whether every dish of the meal was sampled by the deadline."""
+
+    status = String()
+    status_label = String()
+    required = Integer()
+    taken = Integer()
+    missing_dishes = List(String())
+    deadline = String()
+
+
+class TraceDisinfectionRecordOut(RecordRefOut, DisinfectionFields):
+    """A disinfection of the meal."""
+
+    files = _files()
+
+
+class DisinfectionStatusOut(Schema):
+    """Whether the tableware was disinfected by the deadline, with the meal's disinfections."""
+
+    status = String()
+    status_label = String()
+    deadline = String()
+    records = List(Nested(TraceDisinfectionRecordOut))
+
+
+class TraceAccompaniedOut(RecordRefOut, AccompaniedFields):
+    """An accompanied meal of the meal."""
+
+    files = _files()
+
+
+class TraceMealOut(Schema):
+    """One meal of the day with its menu's trace and the statuses of the day view."""
+
+    meal = String()
+    meal_label = String()
+    window = Nested(MealWindowOut)
+    menu_status = String()
+    menu = Nested(TraceMenuOut, allow_none=True)
+    samples = Nested(SamplesStatusOut)
+    disinfection = Nested(DisinfectionStatusOut)
+    accompanied_meals = List(Nested(TraceAccompaniedOut))
+    complete = Boolean()
+
+
+class CompletenessOut(Schema):
+    """How many of the day's meals have all their records."""
+
+    meals = Integer()
+    complete = Integer()
+    percent = Integer(allow_none=True)
+
+
+class MorningCheckStatusOut(Schema):
+    """The day's morning check (晨检): its status against the deadline and its counts (no names, no health data)."""
+
+    status = String()
+    status_label = String()
+    deadline = String(allow_none=True)
+    checked_at = String(allow_none=True)
+    checked = Integer()
+    passed = Integer()
+    failed = Integer()
+
+
+class TraceOut(Schema):
+    """The canteen's day view: its meals with the trace."""
+
+    id = Integer()
+    name = String()
+    meals = List(Nested(TraceMealOut))
+    completeness = Nested(CompletenessOut)
+    morning_check = Nested(MorningCheckStatusOut)
+
+
+class TraceReceivingOut(RecordRefOut):
+    """A receiving an ingredient batch came from."""
+
+    supplier_id = Integer()
+    received_at = String()
+    receiver_name = String()
+    files = _files()
+
+
+class TraceCertificateOut(RecordRefOut, CertificateFields):
+    """A supplier's certificate with its scans."""
+
+    kind = String()
+    kind_label = String()
+    files = _files()
+
+
+class TraceSupplierOut(Schema):
+    """A supplier of the day's batches, with its certificates."""
+
+    id = Integer()
+    name = _text()
+    credit_code = _text()
+    certificate_status = String()
+    certificates = List(Nested(TraceCertificateOut))
+
+
+class LedgerOut(Schema):
+    """A canteen's 台账 for one day (``backend/records/ledger.py``)."""
+
+    school_id = Integer()
+    school_name = String()
+    canteen_id = Integer()
+    canteen_name = String()
+    date = String()
+    generated_at = String()
+    amendments = Integer(metadata={"description": "how many of the day's records are corrections"})
+    records = Dict(keys=String(), values=List(Nested(LedgerRecordOut)), metadata={
+        "description": "by kind: receiving, menu, sample, sample_disposal, disinfection, accompanied_meal"})
+    trace = Nested(TraceOut)
+    receivings = Dict(keys=String(), values=Nested(TraceReceivingOut),
+                      metadata={"description": "by receiving id (the trace's ingredients name them)"})
+    suppliers = Dict(keys=String(), values=Nested(TraceSupplierOut), metadata={"description": "by supplier id"})
+    certificates = Dict(keys=String(), values=List(Nested(LedgerRecordOut)),
+                        metadata={"description": "by supplier id: the certificates of every supplier the day names"})
+
+
+def _always_present(*schemas: type[BaseSchema], fields: tuple[str, ...] = ()) -> None:
+    """Mark the fields every answer has as required, so the generated types need no ``undefined`` checks
+    (an output schema's ``required`` only documents: dumping does not validate)."""
+    for schema in schemas:
+        for name, field in schema._declared_fields.items():
+            if not fields or name in fields:
+                field.required = True
+
+
+_always_present(FileOut, AmendmentOut, RecordRefOut, MenuDishOut, TraceDishOut, TraceMenuOut, MealWindowOut,
+                SamplesStatusOut, DisinfectionStatusOut, TraceMealOut, CompletenessOut, TraceOut, TraceReceivingOut,
+                TraceSupplierOut, LedgerOut)
+_always_present(LedgerRecordOut, fields=("kind", "kind_label", "files", "amendment", "created_at", "canteen_id",
+                                         "record_date", "created_by_id", "seq", "hash"))
+_always_present(TraceIngredientOut, fields=("item_id", "missing"))

@@ -1,0 +1,170 @@
+"""Schemas of the risk routes: settings, cards, uptime and the parents' transparency part."""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Float, List, Nested
+from apiflask.validators import Length, OneOf, Range
+
+from backend.fields import DateTime, Id, Integer, String
+from backend.risk.classes import MAX_CARD_HOURS, MAX_DEADLINE_HOURS, MIN_DEADLINE_HOURS, RISK_CLASSES
+from backend.risk.models import CardColor
+from backend.violations.models import ViolationKind
+
+KINDS = [k.value for k in ViolationKind]
+COLORS = [c.value for c in CardColor]
+
+
+class KindSettingIn(Schema):
+    """One kind's own class and deadline in the region, or ``inherit`` to take the parent's again."""
+
+    kind = String(required=True, validate=OneOf(KINDS))
+    risk_class = Integer(load_default=None, validate=OneOf(list(RISK_CLASSES)))
+    deadline_hours = Integer(load_default=None, validate=Range(MIN_DEADLINE_HOURS, MAX_DEADLINE_HOURS))
+    inherit = Boolean(load_default=False)
+
+
+class CardSettingIn(Schema):
+    """The region's own card durations (hours), or ``inherit``."""
+
+    yellow_after_hours = Integer(load_default=None, validate=Range(0, MAX_CARD_HOURS),
+                                 metadata={"description": "hours after the deadline before a yellow card"})
+    red_after_hours = Integer(load_default=None, validate=Range(1, MAX_CARD_HOURS),
+                              metadata={"description": "hours after the yellow card before a red one"})
+    inherit = Boolean(load_default=False)
+
+
+class RiskSettingsIn(Schema):
+    """Changes to a region's settings: only the kinds listed change; ``cards`` absent leaves them as they are."""
+
+    kinds = List(Nested(KindSettingIn), load_default=list, validate=Length(max=len(KINDS)))
+    cards = Nested(CardSettingIn, load_default=None, allow_none=True)
+
+
+class SourceFields(Schema):
+    """Where an effective setting comes from: ``own``, ``inherited`` (from ``source_region_id``) or ``default``."""
+
+    source = String()
+    source_label = String()
+    source_region_id = Integer(allow_none=True)
+
+
+class KindSettingOut(SourceFields):
+    """A kind's effective class and deadline in the region."""
+
+    kind = String()
+    kind_label = String()
+    risk_class = Integer()
+    risk_class_label = String()
+    deadline_hours = Integer()
+
+
+class CardSettingOut(SourceFields):
+    """The region's effective card durations."""
+
+    yellow_after_hours = Integer()
+    red_after_hours = Integer()
+
+
+class RiskSettingsOut(Schema):
+    """A region's effective risk settings."""
+
+    region_id = Integer()
+    region_name = String()
+    kinds = List(Nested(KindSettingOut))
+    cards = Nested(CardSettingOut)
+
+
+class SettingsChangeOut(Schema):
+    """One audited change of a region's settings (``before``/``after``: [class, hours] or [yellow, red]; null:
+    inherited)."""
+
+    id = Integer()
+    at = DateTime()
+    actor_id = Integer(allow_none=True)
+    actor_name = String(allow_none=True)
+    kinds = List(Nested(Schema.from_dict({"kind": String(), "before": List(Integer(), allow_none=True),
+                                          "after": List(Integer(), allow_none=True)}, name="KindChangeOut")))
+    cards = Nested(Schema.from_dict({"before": List(Integer(), allow_none=True),
+                                     "after": List(Integer(), allow_none=True)}, name="CardChangeOut"),
+                   allow_none=True)
+
+
+class CardQuery(Schema):
+    """Filters of a card list: ``state`` active (not lifted), lifted or all; ``color``; ``school_id``."""
+
+    state = String(load_default="active", validate=OneOf(["active", "lifted", "all"]))
+    color = String(load_default=None, validate=OneOf(COLORS))
+    school_id = Id(load_default=None)
+
+
+class CardOut(Schema):
+    """A yellow or red card of one violation."""
+
+    id = Integer()
+    color = String()
+    color_label = String()
+    risk_class = Integer()
+    violation_id = Integer()
+    violation_status = String()
+    kind = String()
+    kind_label = String()
+    title = String()
+    school_id = Integer()
+    school_name = String()
+    due_at = DateTime()
+    issued_at = DateTime()
+    active = Boolean()
+    lifted_at = DateTime(allow_none=True)
+    lift_reason = String(allow_none=True)
+
+
+class LiftIn(Schema):
+    """Why the regulator lifts a card."""
+
+    reason = String(required=True, validate=Length(2, 500), multiline=True)
+
+
+class SchoolUptimeOut(Schema):
+    """A school's enabled cameras together: online over known time (null: nothing known)."""
+
+    school_id = Integer()
+    school_name = String()
+    cameras = Integer()
+    uptime_7d = Float(allow_none=True)
+    uptime_30d = Float(allow_none=True)
+
+
+class RegionUptimeOut(Schema):
+    """A region's schools, lowest 7-day uptime first."""
+
+    generated_at = String()
+    schools = List(Nested(SchoolUptimeOut))
+
+
+class SchoolRiskOut(Schema):
+    """A school's cards (active and lifted) and its uptime."""
+
+    school_id = Integer()
+    uptime = Nested(SchoolUptimeOut)
+    cards = List(Nested(CardOut))
+
+
+class PublicCardOut(Schema):
+    """An active card as parents see it."""
+
+    id = Integer()
+    color = String()
+    color_label = String()
+    risk_class = Integer()
+    kind = String()
+    kind_label = String()
+    issued_at = DateTime()
+
+
+class PublicRiskOut(Schema):
+    """The parents' transparency data: uptime and active cards."""
+
+    school_id = Integer()
+    uptime = Nested(SchoolUptimeOut)
+    cards = List(Nested(PublicCardOut))

@@ -1,0 +1,121 @@
+"""A region's risk settings as its regulators read and change them, every change audited.
+
+Reading shows each kind's effective class and deadline and the card durations with where each comes from
+(the region itself, an ancestor, or the shipped default). Writing sets the region's own values, or with
+``inherit`` drops its own value so the parent's applies again. The route checked that the caller regulates
+the region; a regulator of a county cannot change its city's settings (``backend/permissions.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from backend.audit.models import AuditLog
+from backend.audit.services import record_audit
+from backend.errors import ApiError
+from backend.extensions import db
+from backend.permissions import Principal
+from backend.risk.classes import CLASS_LABELS, card_setting, kind_settings
+from backend.risk.models import RiskCardSetting, RiskKindSetting
+from backend.schools.models import Region
+from backend.violations.models import KIND_LABELS
+
+AUDIT_ACTION = "risk.settings"
+
+
+def _source(region: Region, from_region_id: int | None) -> dict[str, Any]:
+    if from_region_id is None:
+        return {"source": "default", "source_label": "系统默认", "source_region_id": None}
+    if from_region_id == region.id:
+        return {"source": "own", "source_label": "本地区设置", "source_region_id": region.id}
+    name = db.session.scalar(select(Region.name).where(Region.id == from_region_id))
+    return {"source": "inherited", "source_label": f"继承自{name}", "source_region_id": from_region_id}
+
+
+def read_settings(region: Region) -> dict[str, Any]:
+    """Every kind's effective class and deadline, and the card durations, each with its source."""
+    kinds = [{"kind": s.kind, "kind_label": KIND_LABELS.get(s.kind, s.kind), "risk_class": s.risk_class,
+              "risk_class_label": CLASS_LABELS[s.risk_class], "deadline_hours": s.deadline_hours,
+              **_source(region, s.from_region_id)} for s in kind_settings(region.path).values()]
+    cards = card_setting(region.path)
+    return {"region_id": region.id, "region_name": region.name, "kinds": kinds,
+            "cards": {"yellow_after_hours": cards.yellow_after_hours, "red_after_hours": cards.red_after_hours,
+                      **_source(region, cards.from_region_id)}}
+
+
+def _set_kind(region: Region, item: dict[str, Any], actor_id: int, now: datetime) -> dict[str, Any] | None:
+    """Apply one kind's change; the audit entry's part (None when nothing changed)."""
+    own = db.session.scalar(select(RiskKindSetting).where(RiskKindSetting.region_id == region.id,
+                                                          RiskKindSetting.kind == item["kind"]))
+    before = None if own is None else [own.risk_class, own.deadline_hours]
+    if item.get("inherit"):
+        if own is None:
+            return None
+        db.session.execute(delete(RiskKindSetting).where(RiskKindSetting.id == own.id))
+        return {"kind": item["kind"], "before": before, "after": None}
+    if item.get("risk_class") is None or item.get("deadline_hours") is None:
+        label = KIND_LABELS.get(item["kind"], item["kind"])
+        raise ApiError(422, "setting_incomplete", "请同时填写风险等级和整改期限",
+                       {"fields": {"kinds": [f"{label}：请同时填写风险等级和整改期限"]}})
+    after = [item["risk_class"], item["deadline_hours"]]
+    if before == after:
+        return None
+    if own is None:
+        db.session.add(RiskKindSetting(region_id=region.id, kind=item["kind"], risk_class=after[0],
+                                       deadline_hours=after[1], updated_by_id=actor_id, updated_at=now))
+    else:
+        own.risk_class, own.deadline_hours, own.updated_by_id, own.updated_at = *after, actor_id, now
+    return {"kind": item["kind"], "before": before, "after": after}
+
+
+def _set_cards(region: Region, cards: dict[str, Any], actor_id: int, now: datetime) -> dict[str, Any] | None:
+    own = db.session.get(RiskCardSetting, region.id)
+    before = None if own is None else [own.yellow_after_hours, own.red_after_hours]
+    if cards.get("inherit"):
+        if own is None:
+            return None
+        db.session.delete(own)
+        return {"before": before, "after": None}
+    if cards.get("yellow_after_hours") is None or cards.get("red_after_hours") is None:
+        raise ApiError(422, "setting_incomplete", "请同时填写黄牌和红牌的时限",
+                       {"fields": {"cards": ["请同时填写黄牌和红牌的时限"]}})
+    after = [cards["yellow_after_hours"], cards["red_after_hours"]]
+    if before == after:
+        return None
+    if own is None:
+        db.session.add(RiskCardSetting(region_id=region.id, yellow_after_hours=after[0], red_after_hours=after[1],
+                                       updated_by_id=actor_id, updated_at=now))
+    else:
+        own.yellow_after_hours, own.red_after_hours, own.updated_by_id, own.updated_at = *after, actor_id, now
+    return {"before": before, "after": after}
+
+
+def update_settings(actor: Principal, region: Region, kinds: list[dict[str, Any]], cards: dict[str, Any] | None,
+                    now: datetime) -> dict[str, Any]:
+    """Set (or drop, with ``inherit``) the region's own values; one audit entry lists what changed."""
+    seen = [item["kind"] for item in kinds]
+    if len(seen) != len(set(seen)):
+        message = "同一类问题只能设置一次"
+        raise ApiError(422, "duplicate_kind", message, {"fields": {"kinds": [message]}})
+    changes = [change for item in kinds if (change := _set_kind(region, item, actor.user_id, now)) is not None]
+    card_change = _set_cards(region, cards, actor.user_id, now) if cards is not None else None
+    if changes or card_change:
+        record_audit(actor.user_id, AUDIT_ACTION, target=("region", region.id),
+                     details={"kinds": changes, "cards": card_change})
+    db.session.commit()
+    return read_settings(region)
+
+
+def settings_history(region: Region, limit: int = 100) -> list[dict[str, Any]]:
+    """The audited changes of the region's settings, newest first."""
+    from backend.accounts.models import User
+
+    rows = db.session.execute(
+        select(AuditLog, User.nickname).outerjoin(User, User.id == AuditLog.actor_id)
+        .where(AuditLog.action == AUDIT_ACTION, AuditLog.target_type == "region", AuditLog.target_id == region.id)
+        .order_by(AuditLog.id.desc()).limit(limit)).all()
+    return [{"id": row.id, "at": row.at, "actor_id": row.actor_id, "actor_name": nickname,
+             "kinds": row.details.get("kinds") or [], "cards": row.details.get("cards")} for row, nickname in rows]
