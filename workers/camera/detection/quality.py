@@ -84,7 +84,7 @@ class QualityThresholds:
     # A dark flat region is a cover only when it is this even (spread of its cells' mean grey levels).
     cover_max_spread: float = 2.0
 
-    # The camera's own normal picture per hour of the day: its mean brightness (and flat share), learnt from
+    # The camera's own normal picture per hour of the day: its mean brightness, learnt from
     # usable samples, quickly upwards (lights on) and slowly downwards, so that lights that go off every
     # night at that hour become normal within days while a light that fails is reported for hours.
     hour_alpha_up: float = 0.05
@@ -110,9 +110,8 @@ class CameraQualityState:
     thumbnail_hash: str | None = None
     frozen_count: int = 0
     missing_count: int = 0
-    # Hour of the day ("0".."23", or "all" without a clock) -> [mean luma, flat region share] of the usual
-    # picture at that hour.
-    hour_baselines: dict[str, list[float]] = field(default_factory=dict)
+    # Hour of the day ("0".."23", or "all" without a clock) -> mean luma of the usual picture at that hour.
+    hour_baselines: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise to JSON-compatible types (thumbnail as base64)."""
@@ -137,7 +136,7 @@ class CameraQualityState:
             thumbnail_hash=data.get("thumbnail_hash"),
             frozen_count=int(data.get("frozen_count", 0)),
             missing_count=int(data.get("missing_count", 0)),
-            hour_baselines={str(k): [float(x) for x in v] for k, v in (data.get("hour_baselines") or {}).items()},
+            hour_baselines={str(k): float(v) for k, v in (data.get("hour_baselines") or {}).items()},
         )
 
 
@@ -350,7 +349,7 @@ def _exposure_problem(grey: np.ndarray, sharp: float, state: CameraQualityState,
     if mean_luma < t.dark_mean_luma or dark_share > t.dark_pixel_share:
         report.metrics["dark_scene"] = 1.0
         baseline = state.hour_baselines.get(_hour_key(report))
-        if expect_lit or (baseline is not None and baseline[0] >= t.lit_mean_luma):
+        if expect_lit or (baseline is not None and baseline >= t.lit_mean_luma):
             report.problems.add(QualityProblem.TOO_DARK)
         return True
     if mean_luma > t.bright_mean_luma or clipped_share > t.clipped_pixel_share:
@@ -404,13 +403,12 @@ def _occluded(flat_share: float, flat_region: float, region_luma: float, region_
 
 
 def _learn_hour(state: CameraQualityState, report: QualityReport, t: QualityThresholds) -> None:
-    """Fold a usable sample's brightness and flat share into this hour's baseline."""
+    """Fold a usable sample's brightness into this hour's baseline."""
     key = _hour_key(report)
-    luma, flat = report.metrics["mean_luma"], report.metrics["flat_region_share"]
+    luma = report.metrics["mean_luma"]
     baseline = state.hour_baselines.get(key)
     if baseline is None:
-        state.hour_baselines[key] = [luma, flat]
+        state.hour_baselines[key] = luma
         return
-    alpha = t.hour_alpha_up if luma > baseline[0] else t.hour_alpha_down
-    baseline[0] += alpha * (luma - baseline[0])
-    baseline[1] += alpha * (flat - baseline[1])
+    alpha = t.hour_alpha_up if luma > baseline else t.hour_alpha_down
+    state.hour_baselines[key] = baseline + alpha * (luma - baseline)

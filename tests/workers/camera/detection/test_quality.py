@@ -178,3 +178,37 @@ def test_state_round_trips_through_json() -> None:
     # The restored state continues the frozen count.
     assert diagnose(vtest_frame(2), restored).problems == {QualityProblem.FROZEN}
     assert CameraQualityState.from_dict(None) == CameraQualityState()
+
+
+def black_cover(frame: np.ndarray) -> np.ndarray:
+    out = frame.copy()
+    h, w = out.shape[:2]
+    cv2.rectangle(out, (int(w * 0.05), int(h * 0.05)), (int(w * 0.95), int(h * 0.95)), (0, 0, 0), -1)
+    return out
+
+
+def test_a_black_cover_is_a_cover_not_darkness() -> None:
+    state = learnt_state([vtest_frame(0), vtest_frame(5), vtest_frame(10)])
+    report = diagnose(black_cover(vtest_frame(15)), state)
+    assert report.problems == {QualityProblem.OCCLUDED}, report.to_dict()
+    # The same cover in grey was always found; black now is too, with the same region share.
+    grey = covered(vtest_frame(15))
+    assert diagnose(grey, learnt_state([vtest_frame(0)])).metrics["flat_region_share"] == pytest.approx(
+        report.metrics["flat_region_share"], abs=0.05)
+
+
+def test_darkness_is_a_fault_only_where_light_is_expected() -> None:
+    dark = darkened(vtest_frame(15))
+    # A new camera at 23:00 outside work hours: a dark kitchen, not a fault (it becomes this hour's baseline).
+    night = CameraQualityState()
+    report = diagnose(dark, night, hour=23)
+    assert report.problems == set() and report.metrics["dark_scene"] == 1.0
+    assert night.hour_baselines["23"] == pytest.approx(report.metrics["mean_luma"])
+    # During work hours the lights must be on.
+    assert diagnose(dark, CameraQualityState(), hour=23, expect_lit=True).problems == {QualityProblem.TOO_DARK}
+    # A camera normally lit at 10:00 that goes dark at 10:00, even outside work hours (a Sunday): a fault.
+    lit = CameraQualityState()
+    assert diagnose(vtest_frame(0), lit, hour=10).ok
+    assert diagnose(dark, lit, hour=10).problems == {QualityProblem.TOO_DARK}
+    # ...and its 10:00 baseline is not taught darkness by the fault.
+    assert lit.hour_baselines["10"] > QualityThresholds().lit_mean_luma
