@@ -61,9 +61,28 @@ function certificateReading() {
         return { 'form.reading_id': null, suggested: null, unsure: {}, readNote: '', readError: '' };
       },
 
-      /** A field edited by hand is no longer a doubtful reading. */
-      clearUnsure(field) {
-        if (this.data.unsure[field]) this.setData({ [`unsure.${field}`]: false });
+      /** A text field edited by hand (data-field): its error and its doubt go. */
+      onField(event) {
+        const field = event.currentTarget.dataset.field;
+        this.setData({ [`form.${field}`]: event.detail, [`errors.${field}`]: '', [`unsure.${field}`]: false });
+      },
+      /** A date picked (data-field): its error and its doubt go. */
+      onDate(event) {
+        const field = event.currentTarget.dataset.field;
+        this.setData({ [`form.${field}`]: event.detail.value, [`errors.${field}`]: '', [`unsure.${field}`]: false });
+      },
+
+      /** The errors of what every certificate needs: its number, its end of validity after its start, a photo
+       * uploaded (`numberMissing` and `photoMissing` say it in the page's words). */
+      certificateErrors(numberMissing, photoMissing) {
+        const form = this.data.form;
+        const errors = {};
+        if (!form.number.trim()) errors.number = numberMissing;
+        if (!form.valid_until) errors.valid_until = '请选择有效期截止日期';
+        if (form.valid_from && form.valid_until && form.valid_from > form.valid_until) errors.valid_from = '起始日期不能晚于截止日期';
+        if (this.data.photosBusy) errors.scan_upload_ids = '照片还在上传，请稍候';
+        else if (!form.scan_upload_ids.length) errors.scan_upload_ids = photoMissing;
+        return errors;
       },
     },
   });

@@ -58,26 +58,11 @@ Component({
       // A reading of another kind no longer describes this record.
       this.setData(Object.assign({ kindIndex: index, 'form.kind': kind, readable: READABLE.includes(kind) }, this.noReading()));
     },
-    onField(event) {
-      const field = event.currentTarget.dataset.field;
-      this.setData({ [`form.${field}`]: event.detail, [`errors.${field}`]: '' });
-      this.clearUnsure(field);
-    },
-    onDate(event) {
-      const field = event.currentTarget.dataset.field;
-      this.setData({ [`form.${field}`]: event.detail.value, [`errors.${field}`]: '' });
-      this.clearUnsure(field);
-    },
 
     validate() {
       const form = this.data.form;
-      const errors = {};
+      const errors = this.certificateErrors('请填写证照编号', '请拍摄证照照片');
       if (!form.supplier_id) errors.supplier_id = '请选择供应商';
-      if (!form.number.trim()) errors.number = '请填写证照编号';
-      if (!form.valid_until) errors.valid_until = '请选择有效期截止日期';
-      if (form.valid_from && form.valid_until && form.valid_from > form.valid_until) errors.valid_from = '起始日期不能晚于截止日期';
-      if (this.data.photosBusy) errors.scan_upload_ids = '照片还在上传，请稍候';
-      else if (!form.scan_upload_ids.length) errors.scan_upload_ids = '请拍摄证照照片';
       this.setData({ errors, formError: '' });
       if (Object.keys(errors).length) return null;
       return {

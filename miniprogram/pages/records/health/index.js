@@ -41,27 +41,12 @@ Component({
       this.setData({ staffIndex: index, 'form.staff_id': this.data.staff[index].id, 'errors.staff_id': '' });
       this.noteReading();
     },
-    onField(event) {
-      const field = event.currentTarget.dataset.field;
-      this.setData({ [`form.${field}`]: event.detail, [`errors.${field}`]: '' });
-      this.clearUnsure(field);
-    },
-    onDate(event) {
-      const field = event.currentTarget.dataset.field;
-      this.setData({ [`form.${field}`]: event.detail.value, [`errors.${field}`]: '' });
-      this.clearUnsure(field);
-    },
 
     validate() {
       const form = this.data.form;
-      const errors = {};
+      const errors = this.certificateErrors('请填写健康证编号', '请拍摄健康证照片');
       if (!form.staff_id) errors.staff_id = '请选择人员';
-      if (!form.number.trim()) errors.number = '请填写健康证编号';
       if (!form.issuer.trim()) errors.issuer = '请填写发证机构';
-      if (!form.valid_until) errors.valid_until = '请选择有效期截止日期';
-      if (form.valid_from && form.valid_until && form.valid_from > form.valid_until) errors.valid_from = '起始日期不能晚于截止日期';
-      if (this.data.photosBusy) errors.scan_upload_ids = '照片还在上传，请稍候';
-      else if (!form.scan_upload_ids.length) errors.scan_upload_ids = '请拍摄健康证照片';
       this.setData({ errors, formError: '' });
       if (Object.keys(errors).length) return null;
       return {
