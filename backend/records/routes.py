@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from apiflask import APIBlueprint
 from flask import Response, current_app, g, request
@@ -18,7 +19,16 @@ from backend.extensions import db, limiter
 from backend.fields import Date
 from backend.files import read_upload
 from backend.permissions import Action, current_principal, current_school, record_read_action, require, rule
-from backend.records import certificate_readings, completeness, idempotency, queries, schemas, services, uploads
+from backend.records import (
+    certificate_readings,
+    completeness,
+    idempotency,
+    queries,
+    sample_labels,
+    schemas,
+    services,
+    uploads,
+)
 from backend.records.chain import verify_chain
 from backend.records.day import DayCache, day_json
 from backend.records.export import export_records
@@ -114,6 +124,20 @@ def get_record(record_id: int) -> Any:
     entry = db.session.get(RecordEntry, record_id)
     require(current_principal(), record_read_action(entry.kind), current_school())
     return queries.record_detail(entry.record_id, _today())
+
+
+@bp.get("/records/<id:record_id>/label.pdf")
+@rule(Action.RECORDS_READ, scope="record")
+@bp.doc(responses={200: {"description": "留样标签 PDF（60 × 40 毫米）", "content": {"application/pdf": {}}},
+                   422: "不是留样记录", 503: "服务器未安装中文字体"})
+def sample_label(record_id: int) -> Any:
+    """A retained sample's printable label (留样标签, a 60 × 40 mm PDF): dish, meal, the minute it was taken,
+    weight, sampler, kept until, and a QR code that opens the canteen's 台账 of that day in the console.
+    422 ``not_a_sample`` for other records."""
+    label, filename = sample_labels.sample_label(record_id, request.host_url)
+    return Response(sample_labels.label_pdf(label), mimetype="application/pdf", headers={
+        "Content-Disposition": f"inline; filename=sample-label.pdf; filename*=UTF-8''{quote(filename)}",
+        "Cache-Control": "no-store"})
 
 
 @bp.post("/records/<id:record_id>/amendments")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from backend.fonts import cjk_font
 
 from .faces import BlurRegion, FaceSearchConfig, merge_faces
 from .types import LABEL_FACE, Box, Detection
@@ -51,31 +51,6 @@ LABEL_TEXT: dict[str, str] = {
     "rodent": "老鼠",
 }
 
-#: CJK fonts looked for, first found wins: Debian's fonts-wqy-zenhei (scripts/system_packages.sh), then others.
-CJK_FONT_CANDIDATES: tuple[str, ...] = (
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
-
-
-@lru_cache(maxsize=1)
-def cjk_font_path() -> str | None:
-    """The first installed CJK font of :data:`CJK_FONT_CANDIDATES`, or None."""
-    found = next((path for path in CJK_FONT_CANDIDATES if Path(path).is_file()), None)
-    if found is None:
-        log.warning("no CJK font installed (apt-get install fonts-wqy-zenhei): evidence labels fall back to English")
-    return found
-
-
-@lru_cache(maxsize=8)
-def label_font(size: int) -> ImageFont.FreeTypeFont | None:
-    """The CJK font at ``size`` pixels, or None when none is installed."""
-    path = cjk_font_path()
-    return ImageFont.truetype(path, size) if path else None
-
-
 def label_text(det: Detection, chinese: bool = True) -> str:
     """``未戴口罩 0.91``: the label's Chinese word (or the raw label) and the confidence."""
     word = LABEL_TEXT.get(det.label, det.label) if chinese else det.label
@@ -92,7 +67,7 @@ def draw_detections(frame_bgr: np.ndarray, detections: Iterable[Detection]) -> n
     h, w = canvas.shape[:2]
     # Line and text size follow the resolution so 1080p evidence stays legible.
     thickness = max(1, round(min(h, w) / 360))
-    font = label_font(max(12, round(min(h, w) / 32)))
+    font = cjk_font(max(12, round(min(h, w) / 32)))
     labels: list[tuple[str, tuple[int, int, int], int, int, int]] = []
     for det in detections:
         colour = LABEL_COLOURS.get(det.label, DEFAULT_COLOUR)

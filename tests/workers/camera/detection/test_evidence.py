@@ -85,7 +85,8 @@ def _label_strip(image: np.ndarray, box: tuple[float, float, float, float]) -> n
 def test_labels_are_drawn_in_chinese_not_as_missing_glyph_boxes() -> None:
     from PIL import Image, ImageDraw
 
-    from workers.camera.detection.evidence import cjk_font_path, label_font, label_text
+    from backend.fonts import cjk_font, cjk_font_path
+    from workers.camera.detection.evidence import label_text
 
     assert cjk_font_path() is not None, "install a CJK font: apt-get install fonts-wqy-zenhei"
     frame = vtest_frame(0)
@@ -95,7 +96,7 @@ def test_labels_are_drawn_in_chinese_not_as_missing_glyph_boxes() -> None:
     drawn = draw_detections(frame, [no_mask, person])
     assert not np.array_equal(_label_strip(drawn, no_mask.box), _label_strip(frame, no_mask.box))
 
-    font = label_font(18)
+    font = cjk_font(18)
     assert font is not None
 
     def glyph(char: str) -> np.ndarray:
@@ -115,12 +116,12 @@ def test_labels_are_drawn_in_chinese_not_as_missing_glyph_boxes() -> None:
 def test_label_pixels_match_the_chinese_text_rendered_alone() -> None:
     from PIL import Image, ImageDraw
 
-    from workers.camera.detection.evidence import label_font
+    from backend.fonts import cjk_font
 
     frame = np.full((576, 768, 3), 255, np.uint8)
     det = Detection("no_mask", 0.91, (250.0, 220.0, 290.0, 310.0), "ppe")
     drawn = draw_detections(frame, [det])
-    font = label_font(max(12, round(576 / 32)))
+    font = cjk_font(max(12, round(576 / 32)))
     assert font is not None
 
     def ink_columns(text: str) -> int:
