@@ -62,6 +62,13 @@ export async function exportLedger(canteenId: number, from: string, to: string):
   return file.filename
 }
 
+/** Download a retained sample's printable label (a 60 × 40 mm PDF with a QR code to the day's 台账). */
+export async function printSampleLabel(recordId: number): Promise<string> {
+  const file = await download('/records/{record_id}/label.pdf', { params: { record_id: recordId } })
+  saveFile(file)
+  return file.filename
+}
+
 export interface FileLink { label: string, url: string, pdf: boolean, upload_id: number }
 
 /** A record's files as links for the viewer: 照片 1, 扫描件 2, ... */

@@ -2,6 +2,7 @@
 // photo, the chain's verification, the Excel export opened and read, a certificate scan from the trace, and
 // the cameras with the offline one first. Screenshots in artifacts/screenshots/.
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
 
 test.describe.configure({ mode: 'serial' })
@@ -75,6 +76,14 @@ test('a regulator reads a canteen day: a record and its photo, the chain, the tr
     await expectLoadedImage(page, '[data-test=viewer-image]')
     await page.screenshot({ path: `${SHOTS}/ledger-photo.png` })
     await page.keyboard.press('Escape')
+    await page.keyboard.press('Escape')
+
+    // A retained sample prints as its label: a one-page PDF of 60 × 40 mm.
+    await page.locator('[data-test=section-sample] .el-table__row').first().click()
+    const [label] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=sample-label]')])
+    expect(label.suggestedFilename()).toMatch(/^留样标签-\d+\.pdf$/)
+    const pdf = readFileSync(await label.path() as string)
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-')
     await page.keyboard.press('Escape')
 
     // The trace: a dish's ingredient names its supplier's certificate, whose scan opens too.
