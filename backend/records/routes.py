@@ -238,6 +238,7 @@ def day(school_id: int, day: str) -> Any:
 @bp.get("/regions/<id:region_id>/unreported")
 @rule(Action.RECORDS_READ, scope="region")
 @bp.input(schemas.UnreportedQuery, location="query", arg_name="query")
+@bp.output(schemas.UnreportedOut)
 def unreported(region_id: int, query: dict[str, Any]) -> Any:
     """未报送: the region's canteens missing a required record of a day (``day``, default today) after its deadline.
 

@@ -374,6 +374,37 @@ class UnreportedQuery(Schema):
     day = Date(load_default=None)
 
 
+class MissingRecordOut(Schema):
+    """One record a canteen owes and has not made after its deadline."""
+
+    record = String(required=True, metadata={"description": "morning_check, menu, samples or disinfection"})
+    record_label = String(required=True)
+    meal = String(allow_none=True)
+    meal_label = String(allow_none=True)
+    deadline = String(required=True, metadata={"description": "ISO 8601, +08:00"})
+
+
+class UnreportedCanteenOut(Schema):
+    """A canteen of the region with what it has not reported."""
+
+    school_id = Integer(required=True)
+    school_name = String(allow_none=True)
+    canteen_id = Integer(required=True)
+    canteen_name = String(required=True)
+    missing = List(Nested(MissingRecordOut), required=True)
+
+
+class UnreportedOut(Schema):
+    """未报送: the region's canteens missing a required record of the day after its deadline."""
+
+    region_id = Integer(required=True)
+    date = String(required=True)
+    generated_at = String(required=True)
+    total = Integer(required=True, metadata={"description": "the region's canteens"})
+    reported = Integer(required=True, metadata={"description": "those missing nothing"})
+    canteens = List(Nested(UnreportedCanteenOut), required=True)
+
+
 class ExportQuery(Schema):
     """The day range of an export (inclusive)."""
 

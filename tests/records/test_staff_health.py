@@ -344,6 +344,10 @@ def test_unreported_is_for_the_regions_regulators(kit):
     assert listing["date"] == MONDAY.isoformat() and listing["region_id"] == 3
     assert _missing(listing)[1] == [("morning_check", None, "07:00"), ("menu", "breakfast", "07:00"),
                                     ("menu", "lunch", "11:30")]
+    # The route's output schema keeps every key of the listing (a past day: nothing depends on the hour).
+    direct = _unreported("23:59")
+    assert {k: v for k, v in listing.items() if k != "generated_at"} == {
+        k: v for k, v in direct.items() if k != "generated_at"}
     assert kit("demo-regulator").get("/regions/3/unreported").get_json()["date"] == today().isoformat()
     bad = kit("demo-regulator").get("/regions/3/unreported", day="2026-13-01", expect=422).get_json()["error"]
     assert bad["code"] == "validation_failed"

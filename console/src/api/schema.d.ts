@@ -8952,7 +8952,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["UnreportedOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -14348,6 +14348,15 @@ export interface components {
             ingredient?: string | null;
             item_id?: number;
         };
+        MissingRecordOut: {
+            /** @description ISO 8601, +08:00 */
+            deadline: string;
+            meal?: string | null;
+            meal_label?: string | null;
+            /** @description morning_check, menu, samples or disinfection */
+            record: string;
+            record_label: string;
+        };
         MorningCheckIn: {
             /** Format: date */
             check_date: string;
@@ -15372,6 +15381,23 @@ export interface components {
             canteens?: components["schemas"]["TreeCanteenOut"][];
             id?: number;
             name?: string;
+        };
+        UnreportedCanteenOut: {
+            canteen_id: number;
+            canteen_name: string;
+            missing: components["schemas"]["MissingRecordOut"][];
+            school_id: number;
+            school_name?: string | null;
+        };
+        UnreportedOut: {
+            canteens: components["schemas"]["UnreportedCanteenOut"][];
+            date: string;
+            generated_at: string;
+            region_id: number;
+            /** @description those missing nothing */
+            reported: number;
+            /** @description the region's canteens */
+            total: number;
         };
         UploadIn: {
             canteen_id: number;
