@@ -21,7 +21,7 @@ from backend.fonts import cjk_font
 from backend.records.models import MEAL_LABELS, RecordKind, SampleLog
 from backend.records.versions import current_version
 from backend.schools.models import Canteen
-from backend.timeutil import SHANGHAI, as_utc
+from backend.timeutil import to_shanghai
 
 DPI = 300
 WIDTH, HEIGHT = 708, 472  # 60 × 40 mm at 300 dpi
@@ -45,7 +45,7 @@ class SampleLabel:
 
 
 def _local(moment: datetime) -> str:
-    return as_utc(moment).astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+    return to_shanghai(moment).strftime("%m-%d %H:%M")
 
 
 def label_image(label: SampleLabel) -> Image.Image:
