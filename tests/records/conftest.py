@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 
-from backend.timeutil import utcnow
+from backend.timeutil import SHANGHAI, utcnow
 from tests.records.helpers import Kit, item, today
+
+# A Tuesday afternoon in Shanghai, far from midnight: records are dated by the Shanghai day, and the demo's
+# second canteen serves breakfast on weekdays only, so the real clock made these tests depend on the hour and
+# the weekday they ran at. The clock ticks from there, so tokens and durations behave.
+RECORDS_CLOCK = datetime(2026, 3, 10, 15, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def records_clock() -> Iterator[None]:
+    """Every records test runs on the same weekday afternoon."""
+    with time_machine.travel(RECORDS_CLOCK, tick=True):
+        yield
 
 
 @pytest.fixture

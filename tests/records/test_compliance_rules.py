@@ -14,6 +14,10 @@ from backend.timeutil import SHANGHAI, utcnow
 from backend.violations.models import Violation
 from tests.records.helpers import today
 
+# The demo's canteen 2 (school 2) serves breakfast on weekdays and keeps no morning check: the meal rules are
+# tested on canteen 1 alone, which did its morning check (``morning_checked``).
+CANTEEN_1 = [1]
+
 
 def _violations():
     return db.session.scalars(sa.select(Violation).order_by(Violation.id)).all()
@@ -25,13 +29,13 @@ def _lunch_window():
 
 def test_nothing_before_the_deadlines(traced, morning_checked):
     window = _lunch_window()
-    assert run_record_rules(today(), window.sample_deadline - timedelta(seconds=1)) == []
+    assert run_record_rules(today(), window.sample_deadline - timedelta(seconds=1), CANTEEN_1) == []
     assert _violations() == []
 
 
 def test_missing_samples_and_disinfection_after_the_deadlines(traced, morning_checked):
     window = _lunch_window()
-    at_sample_deadline = run_record_rules(today(), window.sample_deadline)
+    at_sample_deadline = run_record_rules(today(), window.sample_deadline, CANTEEN_1)
     assert [(r.violation.kind, r.created) for r in at_sample_deadline] == [("sample_missing", True)]
     violation = at_sample_deadline[0].violation
     assert (violation.source, violation.school_id, violation.canteen_id, violation.status) == (
@@ -41,10 +45,10 @@ def test_missing_samples_and_disinfection_after_the_deadlines(traced, morning_ch
     assert violation.description == f"{today().isoformat()} 午餐未按规定留样：红烧肉、米饭"
     assert violation.idempotency_key == f"records:sample_missing:1:{today().isoformat()}:lunch"
     assert violation.occurred_at == window.sample_deadline
-    later = run_record_rules(today(), window.disinfection_deadline)
+    later = run_record_rules(today(), window.disinfection_deadline, CANTEEN_1)
     assert [(r.violation.kind, r.created) for r in later] == [("sample_missing", False),
                                                                ("disinfection_missing", True)]
-    again = run_record_rules(today(), window.disinfection_deadline + timedelta(hours=5))
+    again = run_record_rules(today(), window.disinfection_deadline + timedelta(hours=5), CANTEEN_1)
     assert [r.created for r in again] == [False, False]
     assert [v.kind for v in _violations()] == ["sample_missing", "disinfection_missing"]
 
@@ -53,7 +57,7 @@ def test_complete_meal_raises_nothing(manager, traced, morning_checked):
     for dish_id in traced["dishes"].values():
         manager.sample(dish_id, utcnow() - timedelta(minutes=1))
     manager.disinfection(today(), "lunch")
-    assert run_record_rules(today(), _lunch_window().disinfection_deadline + timedelta(hours=1)) == []
+    assert run_record_rules(today(), _lunch_window().disinfection_deadline + timedelta(hours=1), CANTEEN_1) == []
 
 
 def test_area_disinfection_does_not_count_for_tableware(manager, traced):
@@ -107,7 +111,7 @@ def test_check_records_command(app, traced, morning_checked):
     result = runner.invoke(args=["check-records", "--date", today().isoformat(), "--canteen", "1"])
     assert result.exit_code == 0
     assert f"{today().isoformat()}: {created} new, 0 already raised" in result.output
-    second = runner.invoke(args=["check-records", "--date", today().isoformat()])
+    second = runner.invoke(args=["check-records", "--date", today().isoformat(), "--canteen", "1"])
     assert f"{today().isoformat()}: 0 new, {created} already raised" in second.output
     assert len(_violations()) == created
 

@@ -17,7 +17,10 @@ from backend.timeutil import utcnow
 from tests.records.helpers import at, today
 from tests.violations.test_overview import _statements_once
 
-LUNCH_ONLY = [{"weekday": today().weekday(), "meal": "lunch", "start": "11:30", "end": "13:00"}]
+
+def _lunch_only_windows() -> list[dict]:
+    """Lunch today only, read when a test runs (its clock is the records tests' fixed one, not the import's)."""
+    return [{"weekday": today().weekday(), "meal": "lunch", "start": "11:30", "end": "13:00"}]
 
 
 @pytest.fixture
@@ -38,8 +41,8 @@ def _lunch_only(traced_canteen: int = 1) -> int:
     """Canteen 1 serves only the traced lunch (no windows), school 2's canteen and a second canteen of school 1
     are scheduled for lunch and record nothing. Returns the second canteen's id."""
     db.session.get(Canteen, traced_canteen).meal_windows = []
-    db.session.get(Canteen, 2).meal_windows = LUNCH_ONLY
-    second = Canteen(school_id=1, name="二食堂", meal_windows=LUNCH_ONLY)
+    db.session.get(Canteen, 2).meal_windows = _lunch_only_windows()
+    second = Canteen(school_id=1, name="二食堂", meal_windows=_lunch_only_windows())
     db.session.add(second)
     db.session.commit()
     return second.id
@@ -112,7 +115,7 @@ def test_statements_do_not_grow_with_canteens_and_records(client, as_user, manag
     manager.sample(traced["dishes"]["红烧肉"], utcnow() - timedelta(minutes=1))
     manager.disinfection(today(), "lunch")
     for number in range(4):
-        db.session.add(Canteen(school_id=1 + number % 2, name=f"新食堂{number}", meal_windows=LUNCH_ONLY))
+        db.session.add(Canteen(school_id=1 + number % 2, name=f"新食堂{number}", meal_windows=_lunch_only_windows()))
     db.session.commit()
     for path in paths:  # the new canteens changed the schools' version: build the figures again
         client.get(path, headers=admin)
