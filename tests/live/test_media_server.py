@@ -316,8 +316,10 @@ def test_the_relay_publishes_a_camera_that_cannot_push(app, app_config, client, 
     relay = subprocess.Popen([str(Path(sys.executable).parent / "flask"), "live", "relay", str(camera)], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
+        # The relay is a fresh `flask` process that imports the whole app before ffmpeg connects: on a loaded CI
+        # machine that alone has taken over 20 s.
         stream = _wait(lambda: (s := db.session.get(CameraStream, camera)) is not None and s.publishing and s,
-                       what="the relay to publish")
+                       seconds=90, what="the relay to publish")
         assert stream.publisher_kind == "relay"
         code, frames = _read_frames(_play(client, as_user, "demo-staff-1", camera)["rtmp_url"])
         assert code == 0, media_server.log()
