@@ -22,6 +22,7 @@ import time_machine
 from tests.contract import recorder as rec_module
 from tests.contract.recorder import Recorder, compare
 from tests.contract.regulator_scenarios import record_regulators
+from tests.contract.risk_scenarios import record_risk
 
 MORNING = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)      # 10:00 Asia/Shanghai, a Wednesday
 AFTERNOON = datetime(2026, 3, 11, 6, 0, tzinfo=UTC)    # 14:00 Asia/Shanghai: between live windows
@@ -486,7 +487,7 @@ def record_certificate_reading(rec: Recorder) -> None:
 
 
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
-             record_live, record_playback, record_regulators, record_certificate_reading]
+             record_live, record_playback, record_regulators, record_certificate_reading, record_risk]
 
 
 HOOK_SECRET = "contract-media-hook-secret"
