@@ -81,7 +81,8 @@ def test_the_openapi_document_describes_the_ledger(client):
     assert ref.endswith("/LedgerOut")
     schemas = document["components"]["schemas"]
     ledger = schemas["LedgerOut"]["properties"]
-    assert {"records", "trace", "receivings", "suppliers", "certificates", "amendments", "additive_stock"} <= set(ledger)
+    assert {"records", "trace", "receivings", "suppliers", "certificates", "amendments",
+            "additive_stock"} <= set(ledger)
     record = schemas["LedgerRecordOut"]["properties"]
     # The envelope and the fields of each kind the console reads.
     assert {"id", "version_id", "kind", "amendment", "files", "items", "dishes", "weight_g", "companion_name",

@@ -85,7 +85,8 @@ def test_a_disposal_is_corrected_by_an_amendment(manager):
     body = {"disposed_at": record["disposed_at"], "waste_kind": "food_waste", "quantity_kg": 53.5,
             "collector_company": record["collector_company"], "collector_name": "陈师傅", "staff_id": staff_id}
     amended = manager.post(f"/records/{record['id']}/amendments", {"reason": "称重读数抄错", "record": body}).get_json()
-    assert (amended["id"], amended["quantity_kg"], amended["amendment"]["reason"]) == (record["id"], 53.5, "称重读数抄错")
+    assert (amended["id"], amended["quantity_kg"], amended["amendment"]["reason"]) == (
+        record["id"], 53.5, "称重读数抄错")
     detail = manager.get(f"/records/{record['id']}").get_json()
     assert [v["record"]["quantity_kg"] for v in detail["versions"]] == [35.5, 53.5]
     assert manager.get("/canteens/1/records/verify").get_json()["ok"] is True
@@ -136,7 +137,8 @@ def test_use_rules_dates_dish_and_expiry(manager, traced):
     assert [e["code"] for e in error["details"]["errors"]] == ["dish_not_in_meal", "use_before_purchase"]
     error = _use(manager, batch["id"], 5, expect=422).get_json()["error"]
     assert (error["code"], error["message"]) == (
-        "additive_expired", f"「亚硝酸钠」批号 YX20260301 已过保质期（{(today() - timedelta(days=1)).isoformat()}），不得使用")
+        "additive_expired",
+        f"「亚硝酸钠」批号 YX20260301 已过保质期（{(today() - timedelta(days=1)).isoformat()}），不得使用")
     fresh = _purchase(manager, batch="YX-2").get_json()
     assert _use(manager, fresh["id"], 5, dish_name=None, expect=422).get_json()["error"]["code"] == "dish_required"
     assert _use(manager, fresh["id"], 5, use_date=today() + timedelta(days=1),
