@@ -121,6 +121,11 @@ def additive_stock(canteen_id: int, on: date) -> dict[str, Any]:
 
 
 # Writing -------------------------------------------------------------------------------------------------
+def _kept_handover(amend: RecordEntry | None, staff_id: int) -> bool:
+    """A correction keeps the person who handed the waste over, even one who has left since."""
+    return amend is not None and db.session.get(WasteDisposal, amend.id).staff_id == staff_id
+
+
 def prepare_waste_disposal(canteen: Any, values: dict[str, Any], now: datetime, amend: RecordEntry | None) -> Prepared:
     """Waste handed over to a collector, by a person of the staff register, not in the future."""
     rules = RuleBreaches()
@@ -130,7 +135,7 @@ def prepare_waste_disposal(canteen: Any, values: dict[str, Any], now: datetime, 
     member = current_staff(canteen.id, [values["staff_id"]]).get(values["staff_id"])
     if member is None:
         rules.add(_fail(422, "staff_not_found", "交接人不在该食堂的从业人员名单中", field="staff_id"))
-    elif not member.active:
+    elif not member.active and not _kept_handover(amend, values["staff_id"]):
         rules.add(_fail(422, "staff_inactive", f"「{member.name}」已离职，不能作为交接人", field="staff_id"))
     with rules.check():
         photos = _uploads(canteen, values["photo_upload_ids"], IMAGE_TYPES, "photo_upload_ids")

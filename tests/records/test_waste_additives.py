@@ -89,6 +89,13 @@ def test_a_disposal_is_corrected_by_an_amendment(manager):
         record["id"], 53.5, "称重读数抄错")
     detail = manager.get(f"/records/{record['id']}").get_json()
     assert [v["record"]["quantity_kg"] for v in detail["versions"]] == [35.5, 53.5]
+    # The person has left since: a correction keeps them, a new disposal cannot name them.
+    manager.post(f"/records/{staff_id}/amendments", {"reason": "离职", "record": {
+        "name": "孙师傅", "post": "厨师", "active": False}})
+    manager.post(f"/records/{record['id']}/amendments", {"reason": "收运人更正", "record": {
+        **body, "quantity_kg": 53.5, "collector_name": "陈建国"}})
+    error = _waste(manager, staff_id, photo_upload_ids=[], expect=422).get_json()["error"]
+    assert (error["code"], error["message"]) == ("staff_inactive", "「孙师傅」已离职，不能作为交接人")
     assert manager.get("/canteens/1/records/verify").get_json()["ok"] is True
 
 
