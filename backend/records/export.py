@@ -23,6 +23,7 @@ from backend.records.bundle import load_bundle
 from backend.records.chain import verify_chain
 from backend.records.idempotency import actor_id
 from backend.records.models import (
+    ADDITIVE_UNIT_LABELS,
     CATEGORY_LABELS,
     CERTIFICATE_LABELS,
     CHECK_RESULT_LABELS,
@@ -32,6 +33,7 @@ from backend.records.models import (
     STORAGE_LABELS,
     SYMPTOM_LABELS,
     TARGET_LABELS,
+    WASTE_KIND_LABELS,
     RecordEntry,
     RecordKind,
 )
@@ -39,6 +41,7 @@ from backend.records.presenters import CERT_STATUS_LABELS, certificate_status, s
 from backend.records.queries import days_between
 from backend.records.staff import current_staff, staff_certificates
 from backend.records.versions import is_current
+from backend.records.waste_additives import additive_stock, purchases_for_export
 from backend.schools.models import Canteen
 from backend.timeutil import SHANGHAI, as_utc
 from backend.xlsx import append_row, header_row
@@ -140,6 +143,26 @@ def _morning_check_rows(entry: RecordEntry, row: Any, ctx: dict[str, Any]) -> It
                CHECK_RESULT_LABELS[person.result], person.remarks or "", _amend(entry)]
 
 
+def _waste_rows(entry: RecordEntry, row: Any, ctx: dict[str, Any]) -> Iterator[list[Any]]:
+    yield [entry.record_id, _t(row.disposed_at), WASTE_KIND_LABELS.get(row.waste_kind, row.waste_kind), row.quantity_kg,
+           row.collector_company, row.collector_name, row.collector_licence or "", row.handover_name,
+           len(ctx["attachments"].get(entry.id, [])), row.remarks or "", _amend(entry)]
+
+
+def _additive_purchase_rows(entry: RecordEntry, row: Any, ctx: dict[str, Any]) -> Iterator[list[Any]]:
+    yield [entry.record_id, _d(row.purchase_date), row.additive_name, row.manufacturer, row.batch, row.quantity,
+           ADDITIVE_UNIT_LABELS.get(row.unit, row.unit), _d(row.expiry_date), row.supplier_name, row.buyer_name,
+           row.keeper_name, row.cabinet, row.remarks or "", _amend(entry)]
+
+
+def _additive_use_rows(entry: RecordEntry, row: Any, ctx: dict[str, Any]) -> Iterator[list[Any]]:
+    batch = ctx["purchases"].get(row.purchase_id)
+    yield [entry.record_id, _d(row.use_date), MEAL_LABELS.get(row.meal, row.meal), row.dish_name,
+           getattr(batch, "additive_name", f"#{row.purchase_id}"), getattr(batch, "batch", ""), row.quantity,
+           ADDITIVE_UNIT_LABELS.get(getattr(batch, "unit", ""), ""), row.issuer_name, row.user_name, row.remarks or "",
+           _amend(entry)]
+
+
 SHEETS: list[tuple[str, str, list[tuple[str, int]], RowBuilder]] = [
     ("供应商", RecordKind.SUPPLIER, [("记录编号", 10), ("供应商名称", 28), ("统一社会信用代码", 22), ("联系人", 10),
                                   ("电话", 14), ("地址", 30), ("备注", 20), ("登记时间", 17), ("更正说明", 24)],
@@ -175,6 +198,17 @@ SHEETS: list[tuple[str, str, list[tuple[str, int]], RowBuilder]] = [
     ("晨检记录", RecordKind.MORNING_CHECK, [("记录编号", 10), ("日期", 12), ("晨检时间", 17), ("晨检人", 10),
                                        ("姓名", 10), ("体温(°C)", 9), ("手部", 6), ("症状", 24), ("结果", 30),
                                        ("备注", 20), ("更正说明", 24)], _morning_check_rows),
+    ("餐厨废弃物", RecordKind.WASTE_DISPOSAL, [("记录编号", 10), ("处置时间", 17), ("种类", 10), ("数量(千克)", 10),
+                                          ("收运单位", 28), ("收运人", 10), ("许可证/协议编号", 20), ("交接人", 10),
+                                          ("照片数", 8), ("备注", 20), ("更正说明", 24)], _waste_rows),
+    ("食品添加剂采购", RecordKind.ADDITIVE_PURCHASE, [("记录编号", 10), ("采购日期", 12), ("名称", 16),
+                                                ("生产厂家", 24), ("批号", 16), ("数量", 9), ("单位", 7),
+                                                ("保质期至", 12), ("供货单位", 24), ("采购人", 10), ("保管人", 10),
+                                                ("存放专柜", 16), ("备注", 20), ("更正说明", 24)],
+     _additive_purchase_rows),
+    ("食品添加剂使用", RecordKind.ADDITIVE_USE, [("记录编号", 10), ("使用日期", 12), ("餐次", 8), ("菜品", 18),
+                                           ("添加剂", 16), ("批号", 16), ("用量", 9), ("单位", 7), ("领用/发放人", 12),
+                                           ("使用人", 10), ("备注", 20), ("更正说明", 24)], _additive_use_rows),
 ]
 
 
@@ -198,6 +232,7 @@ def build_workbook(canteen: Canteen, date_from: date, date_to: date, today: date
     workbook = Workbook(write_only=True)
     supplier_names: dict[int, str] = {}
     staff_names: dict[int, str] = {}
+    purchases: dict[int, Any] = {}
     for title, kind, columns, builder in SHEETS:
         sheet = workbook.create_sheet(title)
         header_row(sheet, columns)
@@ -208,14 +243,16 @@ def build_workbook(canteen: Canteen, date_from: date, date_to: date, today: date
             item_labels = _item_labels(canteen.id, [link.item_id for ls in bundle.links.values() for link in ls],
                                        supplier_names)
             staff = _staff_lookups(canteen.id, entries, bundle, staff_names)
+            purchases_for_export(canteen.id, bundle.typed.values(), purchases)
             ctx = {"today": today, "attachments": bundle.attachments, "items": bundle.items, "dishes": bundle.dishes,
                    "links": bundle.links, "supplier_name": lambda sid: supplier_names.get(sid, f"#{sid}"),
                    "item_label": lambda iid, labels=item_labels: labels.get(iid, f"#{iid}"),
-                   "persons": bundle.persons, "certificates": staff,
+                   "persons": bundle.persons, "certificates": staff, "purchases": purchases,
                    "staff_name": lambda sid: staff_names.get(sid, f"#{sid}")}
             for entry in entries:
                 for values in builder(entry, bundle.typed[entry.id], ctx):
                     append_row(sheet, values)
+    _stock_sheet(workbook, canteen.id, date_to)
     _amendments_sheet(workbook, canteen.id, date_from, date_to)
     _verification_sheet(workbook, canteen, date_from, date_to)
     out = io.BytesIO()
@@ -243,6 +280,19 @@ def _item_labels(canteen_id: int, item_ids: list[int], supplier_names: dict[int,
     supplier_names.update({k: v.name for k, v in suppliers_by_id({canteen_id}, missing).items()})
     return {item_id: f"{item.ingredient}（批号 {item.batch}·{supplier_names.get(record.supplier_id, '')}）"
             for item_id, (item, record) in found.items()}
+
+
+def _stock_sheet(workbook: Workbook, canteen_id: int, on: date) -> None:
+    """The additives' stock at the end of the range, per batch (purchases minus uses)."""
+    sheet = workbook.create_sheet("食品添加剂库存")
+    header_row(sheet, [("名称", 16), ("单位", 7), ("批号", 16), ("生产厂家", 24), ("采购日期", 12), ("保质期至", 12),
+                       ("采购数量", 10), ("已使用", 10), ("结存", 10), ("保管人", 10), ("存放专柜", 16)])
+    stock = additive_stock(canteen_id, on)
+    for additive in stock["additives"]:
+        for batch in additive["batches"]:
+            append_row(sheet, [additive["additive_name"], additive["unit_label"], batch["batch"], batch["manufacturer"],
+                               batch["purchase_date"], batch["expiry_date"] or "", batch["quantity"], batch["used"],
+                               batch["remaining"], batch["keeper_name"], batch["cabinet"]])
 
 
 def _amendments_sheet(workbook: Workbook, canteen_id: int, date_from: date, date_to: date) -> None:

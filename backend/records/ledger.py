@@ -2,7 +2,9 @@
 
 Everything the canteen recorded for that day, current versions only, each marked when it is an amendment
 (``amendment``: which version it corrects and why): receiving records with their files, menus, samples,
-sample disposals, disinfection and accompanied meals (``records``, as the record lists present them); the
+sample disposals, disinfection, accompanied meals, waste handed over (餐厨废弃物) and food additives bought
+and used (食品添加剂) (``records``, as the record lists present them); the additives' stock at the end of the day
+with the people and cabinets of the "five dedicated" rule (``additive_stock``); the
 trace of the day's menus (dish → ingredient batches → supplier and certificates, ``trace``, the parents' day
 view of this canteen); and the certificates (with their scans) of every supplier the day's receivings name.
 A fixed number of statements however many records the day has.
@@ -20,12 +22,14 @@ from backend.records.day import build_overview
 from backend.records.models import RecordEntry, RecordKind
 from backend.records.presenters import certificates_of, present_records, show_date
 from backend.records.versions import is_current
+from backend.records.waste_additives import additive_stock
 from backend.schools.models import Canteen
 from backend.timeutil import shanghai_iso
 
 # The kinds a day holds, in the order the ledger lists them (suppliers and certificates belong to no day).
 LEDGER_KINDS = (RecordKind.RECEIVING, RecordKind.MENU, RecordKind.SAMPLE, RecordKind.SAMPLE_DISPOSAL,
-                RecordKind.DISINFECTION, RecordKind.ACCOMPANIED_MEAL)
+                RecordKind.DISINFECTION, RecordKind.ACCOMPANIED_MEAL, RecordKind.WASTE_DISPOSAL,
+                RecordKind.ADDITIVE_PURCHASE, RecordKind.ADDITIVE_USE)
 
 
 def canteen_ledger(canteen: Canteen, day: date, now: datetime) -> dict[str, Any]:
@@ -50,4 +54,5 @@ def canteen_ledger(canteen: Canteen, day: date, now: datetime) -> dict[str, Any]
             "canteen_name": canteen.name, "date": show_date(day), "generated_at": shanghai_iso(now),
             "amendments": sum(1 for r in records if r["amendment"] is not None),
             "records": by_kind, "trace": overview["canteens"][0], "receivings": overview["receivings"],
-            "suppliers": overview["suppliers"], "certificates": certificates}
+            "suppliers": overview["suppliers"], "certificates": certificates,
+            "additive_stock": additive_stock(canteen.id, day)}

@@ -16,6 +16,7 @@ from apiflask import Schema as BaseSchema
 from apiflask.fields import Boolean, Dict, Float, List, Nested
 
 from backend.fields import Integer, String
+from backend.records.schemas import AdditiveStockOut
 
 
 class Schema(BaseSchema):
@@ -168,9 +169,49 @@ class CertificateFields(Schema):
     status_label = String()
 
 
-class LedgerRecordOut(RecordRefOut, SampleFields, AccompaniedFields, DisinfectionFields, CertificateFields):
+class WasteFields(Schema):
+    """Waste handed over to a collector (餐厨废弃物)."""
+
+    disposed_at = String()
+    waste_kind = String(metadata={"description": "food_waste, waste_oil or other"})
+    waste_kind_label = String()
+    quantity_kg = Float()
+    collector_company = String()
+    collector_name = String()
+    collector_licence = _text()
+    staff_id = Integer()
+    handover_name = String()
+
+
+class AdditiveFields(Schema):
+    """A food additive's purchase (a batch: 专人采购, 专人保管, 专柜存放) or use (专人领用)."""
+
+    additive_name = _text()
+    manufacturer = String()
+    batch = _text()
+    quantity = Float()
+    unit = _text()
+    unit_label = _text()
+    purchase_date = String()
+    expiry_date = _text()
+    supplier_name = _text()
+    buyer_name = String()
+    keeper_name = String()
+    cabinet = String()
+    used = Float(metadata={"description": "a purchase: how much of the batch its current uses took"})
+    remaining = Float()
+    use_date = String()
+    dish_id = Integer(allow_none=True)
+    purchase_id = Integer()
+    issuer_name = String()
+    user_name = String()
+
+
+class LedgerRecordOut(RecordRefOut, SampleFields, AccompaniedFields, DisinfectionFields, CertificateFields,
+                      WasteFields, AdditiveFields):
     """A record of the day: the envelope, then the fields of its ``kind`` (receiving: supplier, items; menu:
-    meal, dishes; sample; sample_disposal; disinfection; accompanied_meal; a certificate: number, validity)."""
+    meal, dishes; sample; sample_disposal; disinfection; accompanied_meal; a certificate: number, validity;
+    waste_disposal; additive_purchase; additive_use)."""
 
     kind = String()
     kind_label = String()
@@ -182,7 +223,6 @@ class LedgerRecordOut(RecordRefOut, SampleFields, AccompaniedFields, Disinfectio
     hash = String()
     amendment = Nested(AmendmentOut, allow_none=True, metadata={"description": "set when the record is a correction"})
     files = _files()
-    supplier_name = _text()
     received_at = String()
     receiver_name = String()
     accepted_expired_reason = String(allow_none=True, metadata={
@@ -352,13 +392,16 @@ class LedgerOut(Schema):
     generated_at = String()
     amendments = Integer(metadata={"description": "how many of the day's records are corrections"})
     records = Dict(keys=String(), values=List(Nested(LedgerRecordOut)), metadata={
-        "description": "by kind: receiving, menu, sample, sample_disposal, disinfection, accompanied_meal"})
+        "description": "by kind: receiving, menu, sample, sample_disposal, disinfection, accompanied_meal, "
+                   "waste_disposal, additive_purchase, additive_use"})
     trace = Nested(TraceOut)
     receivings = Dict(keys=String(), values=Nested(TraceReceivingOut),
                       metadata={"description": "by receiving id (the trace's ingredients name them)"})
     suppliers = Dict(keys=String(), values=Nested(TraceSupplierOut), metadata={"description": "by supplier id"})
     certificates = Dict(keys=String(), values=List(Nested(LedgerRecordOut)),
                         metadata={"description": "by supplier id: the certificates of every supplier the day names"})
+    additive_stock = Nested(AdditiveStockOut, metadata={
+        "description": "食品添加剂 stock at the end of the day, per additive and batch, and the 五专 names"})
 
 
 def _always_present(*schemas: type[BaseSchema], fields: tuple[str, ...] = ()) -> None:

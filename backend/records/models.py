@@ -49,6 +49,9 @@ class RecordKind(LabelledStrEnum):
     STAFF = "staff", "从业人员"
     HEALTH_CERTIFICATE = "health_certificate", "健康证"
     MORNING_CHECK = "morning_check", "晨检记录"
+    WASTE_DISPOSAL = "waste_disposal", "餐厨废弃物处置记录"
+    ADDITIVE_PURCHASE = "additive_purchase", "食品添加剂采购记录"
+    ADDITIVE_USE = "additive_use", "食品添加剂使用记录"
 
 
 # Kinds that carry people's personal and health data: only the school's staff and regulators read them
@@ -170,6 +173,29 @@ class CheckResult(LabelledStrEnum):
 
 
 CHECK_RESULT_LABELS = CheckResult.labels()
+
+
+class WasteKind(LabelledStrEnum):
+    """What a canteen hands over to a licensed collector (餐厨废弃物)."""
+
+    FOOD_WASTE = "food_waste", "餐厨垃圾"
+    WASTE_OIL = "waste_oil", "废弃油脂"
+    OTHER = "other", "其他"
+
+
+WASTE_KIND_LABELS = WasteKind.labels()
+
+
+class AdditiveUnit(LabelledStrEnum):
+    """The unit a food additive is bought, kept and weighed out in."""
+
+    GRAM = "g", "克"
+    KILOGRAM = "kg", "千克"
+    MILLILITRE = "ml", "毫升"
+    LITRE = "l", "升"
+
+
+ADDITIVE_UNIT_LABELS = AdditiveUnit.labels()
 
 
 class AttachmentRole(StrEnum):
@@ -522,6 +548,65 @@ class MorningCheckPerson(db.Model):
         return [code for code in self.symptoms.split(",") if code]
 
 
+class WasteDisposal(db.Model):
+    """Food waste or waste oil handed over to a collector (餐厨废弃物台账): what, how much, to whom, by whom."""
+
+    __tablename__ = "record_waste_disposal"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    disposed_at: Mapped[datetime]
+    waste_kind: Mapped[str] = mapped_column(String(16))
+    quantity_kg: Mapped[float] = mapped_column(Float)
+    collector_company: Mapped[str] = mapped_column(String(100))
+    collector_name: Mapped[str] = mapped_column(String(50))
+    # The collector's licence or the canteen's collection agreement (收运许可证号/协议编号).
+    collector_licence: Mapped[str | None] = mapped_column(String(64))
+    # Logical id of the staff record of the person who handed it over, and their name at the time.
+    staff_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    handover_name: Mapped[str] = mapped_column(String(50))
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+
+class AdditivePurchase(db.Model):
+    """A batch of a food additive bought and put in the additive cabinet (食品添加剂“五专”: 专人采购, 专人保管,
+    专柜存放); its uses draw it down (``records.additives``)."""
+
+    __tablename__ = "record_additive_purchase"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    additive_name: Mapped[str] = mapped_column(String(100))
+    manufacturer: Mapped[str] = mapped_column(String(100))
+    batch: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(8))
+    purchase_date: Mapped[date] = mapped_column(Date)
+    expiry_date: Mapped[date | None] = mapped_column(Date)
+    supplier_name: Mapped[str] = mapped_column(String(100))
+    buyer_name: Mapped[str] = mapped_column(String(50))
+    keeper_name: Mapped[str] = mapped_column(String(50))
+    cabinet: Mapped[str] = mapped_column(String(100))
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+
+class AdditiveUse(db.Model):
+    """An additive weighed out of the cabinet for a dish (专人领用): which batch, how much, issued and used by whom."""
+
+    __tablename__ = "record_additive_use"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    use_date: Mapped[date] = mapped_column(Date)
+    meal: Mapped[str] = mapped_column(String(16))
+    # The menu dish it went into (when chosen from the menu) and the dish's name.
+    dish_id: Mapped[int | None] = mapped_column(ForeignKey("record_menu_dish.id"))
+    dish_name: Mapped[str] = mapped_column(String(100))
+    # Logical id of the purchase record (the batch) it was taken from.
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    quantity: Mapped[float] = mapped_column(Float)
+    issuer_name: Mapped[str] = mapped_column(String(50))
+    user_name: Mapped[str] = mapped_column(String(50))
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+
 TYPED_MODELS: dict[str, type[Any]] = {
     RecordKind.SUPPLIER: Supplier,
     RecordKind.CERTIFICATE: SupplierCertificate,
@@ -534,6 +619,9 @@ TYPED_MODELS: dict[str, type[Any]] = {
     RecordKind.STAFF: StaffMember,
     RecordKind.HEALTH_CERTIFICATE: HealthCertificate,
     RecordKind.MORNING_CHECK: MorningCheck,
+    RecordKind.WASTE_DISPOSAL: WasteDisposal,
+    RecordKind.ADDITIVE_PURCHASE: AdditivePurchase,
+    RecordKind.ADDITIVE_USE: AdditiveUse,
 }
 
 # Rows the application only ever inserts.

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from backend.extensions import db
+from backend.records import waste_additives
 from backend.records.bundle import Bundle, load_bundle
 from backend.records.models import (
     CATEGORY_LABELS,
@@ -150,6 +151,7 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
     sample_ids = [e.record_id for e in entries if e.kind == RecordKind.SAMPLE]
     disposals = _disposals(sample_ids)
     personal = _personal_presenter(entries, bundle, on)
+    waste_additive = waste_additives.presenter(entries, bundle)
     out = []
     for entry in entries:
         row = bundle.typed[entry.id]
@@ -194,6 +196,8 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
             data.update(present_accompanied(row))
         elif kind in PERSONAL_KINDS:
             data.update(personal(entry, row))
+        elif kind in waste_additives.WASTE_ADDITIVE_KINDS:
+            data.update(waste_additive(entry, row))
         out.append(data)
     return out
 

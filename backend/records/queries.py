@@ -13,6 +13,7 @@ from backend.errors import ApiError, not_found
 from backend.extensions import db
 from backend.records.models import (
     TYPED_MODELS,
+    AdditivePurchase,
     ReceivingItem,
     RecordEntry,
     RecordKind,
@@ -40,7 +41,8 @@ def decode_cursor(cursor: str) -> tuple[date, int]:
 
 
 # Filters that ask for one value of a column of the kind's table, wherever that table has the column.
-EQUALITY_FILTERS = ("supplier_id", "meal", "target", "sample_id", "companion_role", "staff_id")
+EQUALITY_FILTERS = ("supplier_id", "meal", "target", "sample_id", "companion_role", "staff_id", "waste_kind",
+                    "purchase_id")
 
 
 def _kind_filters(kind: str, filters: dict[str, Any], on: date) -> tuple[Any, list[Any]]:
@@ -64,6 +66,9 @@ def _kind_filters(kind: str, filters: dict[str, Any], on: date) -> tuple[Any, li
             conditions.append(StaffMember.name.contains(filters["q"], autoescape=True))
         if filters.get("active") is not None:
             conditions.append(StaffMember.active.is_(filters["active"]))
+    elif kind == RecordKind.ADDITIVE_PURCHASE:
+        if filters.get("q"):
+            conditions.append(AdditivePurchase.additive_name.contains(filters["q"], autoescape=True))
     elif kind == RecordKind.RECEIVING:
         item_conditions = []
         if filters.get("ingredient"):

@@ -28,6 +28,7 @@ from backend.records import (
     schemas,
     services,
     uploads,
+    waste_additives,
 )
 from backend.records.chain import verify_chain
 from backend.records.day import DayCache, day_json
@@ -84,6 +85,12 @@ KIND_ROUTES: list[tuple[RecordKind, str, type, type]] = [
      schemas.HealthCertificateQuery),
     (RecordKind.MORNING_CHECK, "/canteens/<id:canteen_id>/morning-checks", schemas.MorningCheckIn,
      schemas.PageQuery),
+    (RecordKind.WASTE_DISPOSAL, "/canteens/<id:canteen_id>/waste-disposals", schemas.WasteDisposalIn,
+     schemas.WasteQuery),
+    (RecordKind.ADDITIVE_PURCHASE, "/canteens/<id:canteen_id>/additive-purchases", schemas.AdditivePurchaseIn,
+     schemas.AdditivePurchaseQuery),
+    (RecordKind.ADDITIVE_USE, "/canteens/<id:canteen_id>/additive-uses", schemas.AdditiveUseIn,
+     schemas.AdditiveUseQuery),
 ]
 
 
@@ -189,11 +196,23 @@ def ledger(canteen_id: int, query: dict[str, Any]) -> Any:
     """A canteen's 台账 for one day (``day``, YYYY-MM-DD), for school staff and regulators.
 
     ``records`` lists the day's current records per kind (receiving, menu, sample, sample_disposal,
-    disinfection, accompanied_meal) with their files and, for a correction, ``amendment``; ``trace`` is the
+    disinfection, accompanied_meal, waste_disposal, additive_purchase, additive_use) with their files and, for
+    a correction, ``amendment``; ``additive_stock`` is the additives' stock at the end of the day; ``trace`` is the
     canteen's menus with dish → ingredient batches (``receivings``) → supplier (``suppliers``, certificates
     with scans); ``certificates`` lists the certificates of every supplier the day names.
     """
     return canteen_ledger(db.session.get(Canteen, canteen_id), query["day"], utcnow())
+
+
+@bp.get("/canteens/<id:canteen_id>/additive-stock")
+@rule(Action.RECORDS_READ, scope="canteen")
+@bp.input(schemas.StockQuery, location="query", arg_name="query")
+@bp.output(schemas.AdditiveStockOut)
+def additive_stock(canteen_id: int, query: dict[str, Any]) -> Any:
+    """食品添加剂库存: per additive the batches bought by the end of ``day`` (default today) and what is left of
+    each (purchases minus uses, never negative), with the buyers, keepers, issuers and cabinets named on its
+    records (五专)."""
+    return waste_additives.additive_stock(canteen_id, query["day"] or _today())
 
 
 @bp.get("/schools/<id:school_id>/today")

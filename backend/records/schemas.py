@@ -14,6 +14,7 @@ from backend.fields import Date, DateTime, Id, Integer, String
 from backend.records.certificate_fields import READABLE_KINDS
 from backend.records.idempotency import HEADER, parse_key
 from backend.records.models import (
+    AdditiveUnit,
     CertificateKind,
     CheckResult,
     CompanionRole,
@@ -23,6 +24,7 @@ from backend.records.models import (
     Meal,
     StorageCondition,
     Symptom,
+    WasteKind,
 )
 
 # 统一社会信用代码: 18 characters of digits and capitals without I, O, S, V, Z.
@@ -225,6 +227,57 @@ class MorningCheckIn(Schema):
     persons = List(Nested(MorningCheckPersonIn), required=True, validate=Length(1, 200))
 
 
+class WasteDisposalIn(Schema):
+    """Food waste, waste oil or other waste handed over to a collector (餐厨废弃物台账)."""
+
+    disposed_at = DateTime(required=True)
+    waste_kind = String(required=True, validate=OneOf([k.value for k in WasteKind], error="未知的废弃物种类"),
+                        metadata={"description": "food_waste 餐厨垃圾, waste_oil 废弃油脂, other 其他"})
+    quantity_kg = Float(required=True, validate=Range(0, 10000, min_inclusive=False,
+                                                      error="数量应大于 0 且不超过 10000 千克"))
+    collector_company = _name(max_length=100)
+    collector_name = _name()
+    collector_licence = String(load_default=None, allow_none=True, validate=Length(1, 64),
+                               metadata={"description": "收运单位的许可证号或收运协议编号"})
+    staff_id = Id(required=True, metadata={"description": "交接人：本食堂从业人员记录的编号"})
+    remarks = _remarks()
+    photo_upload_ids = _uploads(0, 5)
+
+
+class AdditivePurchaseIn(Schema):
+    """A batch of a food additive bought and put in the additive cabinet (专人采购, 专人保管, 专柜存放)."""
+
+    additive_name = _name(max_length=100)
+    manufacturer = _name(max_length=100)
+    batch = String(required=True, validate=Length(1, 64))
+    quantity = Float(required=True, validate=Range(0, 100000, min_inclusive=False,
+                                                   error="数量应大于 0 且不超过 100000"))
+    unit = String(required=True, validate=OneOf([u.value for u in AdditiveUnit], error="未知的单位"),
+                  metadata={"description": "g 克, kg 千克, ml 毫升, l 升"})
+    purchase_date = Date(required=True)
+    expiry_date = Date(load_default=None, allow_none=True)
+    supplier_name = _name(max_length=100)
+    buyer_name = _name()
+    keeper_name = _name()
+    cabinet = _name(max_length=100)
+    remarks = _remarks()
+
+
+class AdditiveUseIn(Schema):
+    """An amount of one additive batch used for a dish (专人领用): the dish from the menu or by name."""
+
+    use_date = Date(required=True)
+    meal = String(required=True, validate=OneOf(MEALS))
+    dish_id = Id(load_default=None, allow_none=True, metadata={"description": "该日该餐次菜单中的菜品"})
+    dish_name = String(load_default=None, allow_none=True, validate=Length(1, 100))
+    purchase_id = Id(required=True, metadata={"description": "所用批次：食品添加剂采购记录的编号"})
+    quantity = Float(required=True, validate=Range(0, 100000, min_inclusive=False,
+                                                   error="用量应大于 0 且不超过 100000"))
+    issuer_name = _name()
+    user_name = _name()
+    remarks = _remarks()
+
+
 class AmendmentIn(Schema):
     """A correction: the whole corrected record, and why."""
 
@@ -362,6 +415,74 @@ class HealthCertificateQuery(PageQuery):
     status = String(load_default=None, validate=OneOf(["valid", "expiring", "expired"]))
 
 
+class WasteQuery(PageQuery):
+    """Filters of the waste ledger."""
+
+    waste_kind = String(load_default=None, validate=OneOf([k.value for k in WasteKind]))
+
+
+class AdditivePurchaseQuery(PageQuery):
+    """Filters of the additive purchases."""
+
+    q = String(load_default=None, validate=Length(1, 100))
+
+
+class AdditiveUseQuery(MealQuery):
+    """Filters of the additive uses."""
+
+    purchase_id = Id(load_default=None)
+
+
+class StockQuery(Schema):
+    """The day whose closing stock to show (default: today in Asia/Shanghai)."""
+
+    day = Date(load_default=None)
+
+
+class AdditiveBatchOut(Schema):
+    """A batch of an additive and what is left of it."""
+
+    purchase_id = Integer(required=True)
+    batch = String(required=True)
+    manufacturer = String(required=True)
+    purchase_date = String(required=True)
+    expiry_date = String(allow_none=True, required=True)
+    quantity = Float(required=True)
+    used = Float(required=True)
+    remaining = Float(required=True)
+    keeper_name = String(required=True)
+    cabinet = String(required=True)
+
+
+class AdditiveStockItemOut(Schema):
+    """One additive (name and unit): bought, used and left, per batch."""
+
+    additive_name = String(required=True)
+    unit = String(required=True)
+    unit_label = String(required=True)
+    purchased = Float(required=True)
+    used = Float(required=True)
+    remaining = Float(required=True)
+    batches = List(Nested(AdditiveBatchOut), required=True)
+
+
+class DedicatedOut(Schema):
+    """The people and cabinets of the "five dedicated" rule (五专) named on the records: one of each is expected."""
+
+    buyers = List(String(), required=True)
+    keepers = List(String(), required=True)
+    issuers = List(String(), required=True)
+    cabinets = List(String(), required=True)
+
+
+class AdditiveStockOut(Schema):
+    """The canteen's food-additive stock at the end of a day."""
+
+    date = String(required=True)
+    additives = List(Nested(AdditiveStockItemOut), required=True)
+    dedicated = Nested(DedicatedOut, required=True)
+
+
 class DayQuery(Schema):
     """Which day to show (default: today in Asia/Shanghai)."""
 
@@ -430,4 +551,7 @@ CREATE_SCHEMAS: dict[str, type[Schema]] = {
     "staff": StaffIn,
     "health_certificate": HealthCertificateIn,
     "morning_check": MorningCheckIn,
+    "waste_disposal": WasteDisposalIn,
+    "additive_purchase": AdditivePurchaseIn,
+    "additive_use": AdditiveUseIn,
 }

@@ -589,11 +589,14 @@ PREPARERS: dict[str, Callable[[Canteen, dict[str, Any], datetime, RecordEntry | 
 
 
 def _preparer(kind: str) -> Callable[[Canteen, dict[str, Any], datetime, RecordEntry | None], Prepared]:
-    """The preparer of a kind; the staff kinds live in ``records.staff``, which builds on this module."""
+    """The preparer of a kind; the staff kinds live in ``records.staff`` and the waste and additive kinds in
+    ``records.waste_additives``, which build on this module."""
     if kind not in PREPARERS:
         from backend.records.staff import STAFF_PREPARERS
+        from backend.records.waste_additives import WASTE_ADDITIVE_PREPARERS
 
         PREPARERS.update(STAFF_PREPARERS)
+        PREPARERS.update(WASTE_ADDITIVE_PREPARERS)
     return PREPARERS[kind]
 
 

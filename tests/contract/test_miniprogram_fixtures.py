@@ -139,12 +139,13 @@ def jpeg(seed: int) -> bytes:
 class Keys:
     """Idempotency keys the way the mini-program makes them: one per form submission."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "contract-key") -> None:
         self.count = 0
+        self.prefix = prefix
 
     def __call__(self) -> dict[str, str]:
         self.count += 1
-        return {"Idempotency-Key": f"contract-key-{self.count:04d}"}
+        return {"Idempotency-Key": f"{self.prefix}-{self.count:04d}"}
 
 
 def record_records(rec: Recorder) -> None:
@@ -486,8 +487,47 @@ def record_certificate_reading(rec: Recorder) -> None:
              expect=201, description="the health certificate saved from the checked reading")
 
 
+def record_waste_additives(rec: Recorder) -> None:
+    """The manager's food-waste ledger and food-additive ledger (五专); last, so no earlier id shifts."""
+    key = Keys("waste-additive-key")
+    manager = "demo-manager-1"
+    staff = rec.call("_waste_staff", "GET", f"{API}/canteens/1/staff?active=true&limit=100", who=manager, expect=200,
+                     description="the staff a handover names")["items"]
+    waste = {"waste_kind": "food_waste", "quantity_kg": 42.5, "collector_company": "杭州城环餐厨垃圾收运有限公司",
+             "collector_name": "陈师傅", "collector_licence": "HZCY-2026-0088", "staff_id": staff[0]["id"],
+             "photo_upload_ids": []}
+    rec.call("waste_future", "POST", f"{API}/canteens/1/waste-disposals", who=manager, headers=key(),
+             body={**waste, "disposed_at": "2026-03-11T18:00:00+08:00"}, expect=422,
+             description="a disposal dated in the future")
+    rec.call("waste_create", "POST", f"{API}/canteens/1/waste-disposals", who=manager, headers=key(),
+             body={**waste, "disposed_at": "2026-03-11T09:30:00+08:00"}, expect=201,
+             description="food waste handed over to the licensed collector")
+    rec.call("waste_list", "GET", f"{API}/canteens/1/waste-disposals", who=manager, expect=200,
+             description="the waste ledger")
+    purchase = rec.call("additive_purchase_create", "POST", f"{API}/canteens/1/additive-purchases", who=manager,
+                        headers=key(), body={
+                            "additive_name": "食用碱（碳酸钠）", "manufacturer": "浙江味美食品配料有限公司",
+                            "batch": "SJ20260301", "quantity": 500, "unit": "g", "purchase_date": "2026-03-10",
+                            "expiry_date": "2027-03-01", "supplier_name": "杭州配料供应站", "buyer_name": "周建华",
+                            "keeper_name": "王建国", "cabinet": "库房食品添加剂专柜"}, expect=201,
+                        description="a batch of an additive bought and put in the cabinet")
+    rec.call("additive_purchases_list", "GET", f"{API}/canteens/1/additive-purchases", who=manager, expect=200,
+             description="the additive purchases with what is left of each batch")
+    use = {"use_date": "2026-03-11", "meal": "lunch", "dish_name": "碱水面", "purchase_id": purchase["id"],
+           "issuer_name": "王建国", "user_name": "赵师傅"}
+    rec.call("additive_use_insufficient", "POST", f"{API}/canteens/1/additive-uses", who=manager, headers=key(),
+             body={**use, "quantity": 600}, expect=422, description="more than the batch has left")
+    rec.call("additive_use_create", "POST", f"{API}/canteens/1/additive-uses", who=manager, headers=key(),
+             body={**use, "quantity": 15}, expect=201, description="an additive weighed out for a dish")
+    rec.call("additive_uses_list", "GET", f"{API}/canteens/1/additive-uses", who=manager, expect=200,
+             description="the additive uses")
+    rec.call("additive_stock", "GET", f"{API}/canteens/1/additive-stock", who=manager, expect=200,
+             description="the additive stock and the 五专 names")
+
+
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
-             record_live, record_playback, record_regulators, record_certificate_reading, record_risk]
+             record_live, record_playback, record_regulators, record_certificate_reading, record_waste_additives,
+             record_risk]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

@@ -48,6 +48,18 @@ def test_the_schema_keeps_every_field_of_a_full_day(manager, traced, kit, app):
     manager.create("accompanied-meals", {"service_date": today(), "meal": "lunch", "companion_name": "张校长",
                                          "companion_role": "school_leader", "rating": 5, "remarks": "口味适中",
                                          "photo_upload_ids": [manager.photo()]})
+    staff_id = manager.create("staff", {"name": "孙师傅", "post": "厨师"}).get_json()["id"]
+    manager.create("waste-disposals", {"disposed_at": utcnow() - timedelta(minutes=5), "waste_kind": "waste_oil",
+                                       "quantity_kg": 6.5, "collector_company": "杭州城环收运有限公司",
+                                       "collector_name": "陈师傅", "staff_id": staff_id,
+                                       "photo_upload_ids": [manager.photo()]})
+    batch = manager.create("additive-purchases", {
+        "additive_name": "亚硝酸钠", "manufacturer": "浙江味美食品配料有限公司", "batch": "YX1", "quantity": 500,
+        "unit": "g", "purchase_date": today(), "supplier_name": "杭州配料供应站", "buyer_name": "周师傅",
+        "keeper_name": "王主管", "cabinet": "库房专柜"}).get_json()
+    manager.create("additive-uses", {"use_date": today(), "meal": "lunch", "dish_id": traced["dishes"]["红烧肉"],
+                                     "purchase_id": batch["id"], "quantity": 3, "issuer_name": "王主管",
+                                     "user_name": "孙师傅"})
     answer = kit("demo-regulator").get("/canteens/1/ledger", day=today().isoformat()).get_json()
     built = json.loads(json.dumps(canteen_ledger(db.session.get(Canteen, 1), today(), utcnow())))
     # The day holds every kind, so every record schema is exercised.
@@ -56,6 +68,7 @@ def test_the_schema_keeps_every_field_of_a_full_day(manager, traced, kit, app):
     assert lunch["disinfection"]["records"] and lunch["accompanied_meals"]
     assert any(d["sample"] for d in lunch["menu"]["dishes"])
     assert built["receivings"] and built["suppliers"] and built["certificates"]
+    assert built["additive_stock"]["additives"][0]["batches"]
     missing = _keys(built) - _keys(answer)
     assert not missing, f"keys the schema drops: {sorted(missing)}"
     assert _steady(answer) == _steady(built)
@@ -68,8 +81,11 @@ def test_the_openapi_document_describes_the_ledger(client):
     assert ref.endswith("/LedgerOut")
     schemas = document["components"]["schemas"]
     ledger = schemas["LedgerOut"]["properties"]
-    assert {"records", "trace", "receivings", "suppliers", "certificates", "amendments"} <= set(ledger)
+    assert {"records", "trace", "receivings", "suppliers", "certificates", "amendments",
+            "additive_stock"} <= set(ledger)
     record = schemas["LedgerRecordOut"]["properties"]
     # The envelope and the fields of each kind the console reads.
     assert {"id", "version_id", "kind", "amendment", "files", "items", "dishes", "weight_g", "companion_name",
-            "method_label", "disposer_name", "valid_until"} <= set(record)
+            "method_label", "disposer_name", "valid_until", "waste_kind_label", "quantity_kg", "collector_company",
+            "handover_name", "additive_name", "batch", "buyer_name", "keeper_name", "cabinet", "remaining",
+            "issuer_name", "user_name", "purchase_id"} <= set(record)

@@ -1841,6 +1841,443 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/canteens/{canteen_id}/additive-purchases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 食品添加剂采购记录列表
+         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string | null;
+                    limit?: number;
+                    from?: string | null;
+                    to?: string | null;
+                    q?: string | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记食品添加剂采购记录
+         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AdditivePurchaseIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canteens/{canteen_id}/additive-stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 食品添加剂库存: per additive the batches bought by the end of ``day`` (default today) and what is left of
+         * @description each (purchases minus uses, never negative), with the buyers, keepers, issuers and cabinets named on its
+         *     records (五专).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    day?: string | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdditiveStockOut1"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canteens/{canteen_id}/additive-uses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 食品添加剂使用记录列表
+         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string | null;
+                    limit?: number;
+                    from?: string | null;
+                    to?: string | null;
+                    meal?: "breakfast" | "lunch" | "snack" | "dinner" | null;
+                    purchase_id?: number | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记食品添加剂使用记录
+         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AdditiveUseIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canteens/{canteen_id}/areas": {
         parameters: {
             query?: never;
@@ -2607,7 +3044,8 @@ export interface paths {
         /**
          * A canteen's 台账 for one day (``day``, YYYY-MM-DD), for school staff and regulators.
          * @description ``records`` lists the day's current records per kind (receiving, menu, sample, sample_disposal,
-         *     disinfection, accompanied_meal) with their files and, for a correction, ``amendment``; ``trace`` is the
+         *     disinfection, accompanied_meal, waste_disposal, additive_purchase, additive_use) with their files and, for
+         *     a correction, ``amendment``; ``additive_stock`` is the additives' stock at the end of the day; ``trace`` is the
          *     canteen's menus with dish → ingredient batches (``receivings``) → supplier (``suppliers``, certificates
          *     with scans); ``certificates`` lists the certificates of every supplier the day names.
          */
@@ -3996,6 +4434,184 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": components["schemas"]["SupplierIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canteens/{canteen_id}/waste-disposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 餐厨废弃物处置记录列表
+         * @description 只列出现行版本（更正后的最新版本），按日期倒序，游标分页。
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string | null;
+                    limit?: number;
+                    from?: string | null;
+                    to?: string | null;
+                    waste_kind?: "food_waste" | "waste_oil" | "other" | null;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记餐厨废弃物处置记录
+         * @description 需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["WasteDisposalIn"];
                 };
             };
             responses: {
@@ -13352,6 +13968,81 @@ export interface components {
             /** Format: date */
             service_date: string;
         };
+        AdditiveBatchOut: {
+            batch: string;
+            cabinet: string;
+            expiry_date: string | null;
+            keeper_name: string;
+            manufacturer: string;
+            purchase_date: string;
+            purchase_id: number;
+            quantity: number;
+            remaining: number;
+            used: number;
+        };
+        AdditivePurchaseIn: {
+            additive_name: string;
+            batch: string;
+            buyer_name: string;
+            cabinet: string;
+            /**
+             * Format: date
+             * @default null
+             */
+            expiry_date: string | null;
+            keeper_name: string;
+            manufacturer: string;
+            /** Format: date */
+            purchase_date: string;
+            quantity: number;
+            /** @default null */
+            remarks: string | null;
+            supplier_name: string;
+            /**
+             * @description g 克, kg 千克, ml 毫升, l 升
+             * @enum {string}
+             */
+            unit: "g" | "kg" | "ml" | "l";
+        };
+        AdditiveStockItemOut: {
+            additive_name: string;
+            batches: components["schemas"]["AdditiveBatchOut"][];
+            purchased: number;
+            remaining: number;
+            unit: string;
+            unit_label: string;
+            used: number;
+        };
+        AdditiveStockOut: {
+            additives: components["schemas"]["AdditiveStockItemOut"][];
+            date: string;
+            dedicated: components["schemas"]["DedicatedOut"];
+        };
+        AdditiveStockOut1: {
+            additives: components["schemas"]["AdditiveStockItemOut"][];
+            date: string;
+            dedicated: components["schemas"]["DedicatedOut"];
+        };
+        AdditiveUseIn: {
+            /**
+             * @description 该日该餐次菜单中的菜品
+             * @default null
+             */
+            dish_id: number | null;
+            /** @default null */
+            dish_name: string | null;
+            issuer_name: string;
+            /** @enum {string} */
+            meal: "breakfast" | "lunch" | "snack" | "dinner";
+            /** @description 所用批次：食品添加剂采购记录的编号 */
+            purchase_id: number;
+            quantity: number;
+            /** @default null */
+            remarks: string | null;
+            /** Format: date */
+            use_date: string;
+            user_name: string;
+        };
         AlarmGroupOut: {
             camera_id?: number | null;
             camera_name?: string | null;
@@ -13844,6 +14535,12 @@ export interface components {
             /** @default null */
             reason: string | null;
         };
+        DedicatedOut: {
+            buyers: string[];
+            cabinets: string[];
+            issuers: string[];
+            keepers: string[];
+        };
         DeliveryOut: {
             attempt_budget?: number;
             attempts?: number;
@@ -14171,6 +14868,8 @@ export interface components {
             source_region_id?: number | null;
         };
         LedgerOut: {
+            /** @description 食品添加剂 stock at the end of the day, per additive and batch, and the 五专 names */
+            additive_stock: components["schemas"]["AdditiveStockOut"];
             /** @description how many of the day's records are corrections */
             amendments: number;
             canteen_id: number;
@@ -14185,7 +14884,7 @@ export interface components {
             receivings: {
                 [key: string]: components["schemas"]["TraceReceivingOut"];
             };
-            /** @description by kind: receiving, menu, sample, sample_disposal, disinfection, accompanied_meal */
+            /** @description by kind: receiving, menu, sample, sample_disposal, disinfection, accompanied_meal, waste_disposal, additive_purchase, additive_use */
             records: {
                 [key: string]: components["schemas"]["LedgerRecordOut"][];
             };
@@ -14200,34 +14899,47 @@ export interface components {
         LedgerRecordOut: {
             /** @description a delivery accepted although a licence of its supplier had expired: why */
             accepted_expired_reason?: string | null;
+            additive_name?: string | null;
             /** @description set when the record is a correction */
             amendment: components["schemas"]["AmendmentOut"] | null;
             area_id?: number | null;
+            batch?: string | null;
+            buyer_name?: string;
+            cabinet?: string;
             canteen_id: number;
+            collector_company?: string;
+            collector_licence?: string | null;
+            collector_name?: string;
             companion_name?: string;
             companion_role?: string;
             companion_role_label?: string;
             concentration_mg_l?: number | null;
             created_at: string;
             created_by_id: number | null;
+            dish_id?: number | null;
             dish_name?: string;
             dishes?: components["schemas"]["MenuDishOut"][];
             disposal?: components["schemas"]["DisposalBriefOut"] | null;
             disposed_at?: string;
             disposer_name?: string;
+            expiry_date?: string | null;
             /** @description files by role (photo, scan, invoice, inspection_report) */
             files: {
                 [key: string]: components["schemas"]["FileOut"][];
             };
             fridge_temperature_c?: number;
+            handover_name?: string;
             hash: string;
             id: number;
             issuer?: string | null;
+            issuer_name?: string;
             item_count?: number | null;
             items?: components["schemas"]["ItemOut"][];
             keep_until?: string;
+            keeper_name?: string;
             kind: string;
             kind_label: string;
+            manufacturer?: string;
             meal?: string;
             meal_label?: string;
             menu_id?: number | null;
@@ -14237,10 +14949,15 @@ export interface components {
             number?: string;
             operator_name?: string;
             performed_at?: string;
+            purchase_date?: string;
+            purchase_id?: number;
+            quantity?: number;
+            quantity_kg?: number;
             rating?: number;
             received_at?: string;
             receiver_name?: string;
             record_date: string | null;
+            remaining?: number;
             remarks?: string | null;
             sample_id?: number;
             sampled_at?: string;
@@ -14248,6 +14965,7 @@ export interface components {
             sealed?: boolean;
             seq: number;
             service_date?: string | null;
+            staff_id?: number;
             /** @description valid, expiring (within 30 days) or expired */
             status?: string;
             status_label?: string;
@@ -14257,9 +14975,18 @@ export interface components {
             target_label?: string;
             target_name?: string | null;
             temperature_c?: number | null;
+            unit?: string | null;
+            unit_label?: string | null;
+            use_date?: string;
+            /** @description a purchase: how much of the batch its current uses took */
+            used?: number;
+            user_name?: string;
             valid_from?: string | null;
             valid_until?: string;
             version_id: number;
+            /** @description food_waste, waste_oil or other */
+            waste_kind?: string;
+            waste_kind_label?: string;
             weight_g?: number;
         };
         LiftIn: {
@@ -15503,6 +16230,28 @@ export interface components {
             school_name?: string | null;
             /** Format: date-time */
             visited_at?: string | null;
+        };
+        WasteDisposalIn: {
+            collector_company: string;
+            /**
+             * @description 收运单位的许可证号或收运协议编号
+             * @default null
+             */
+            collector_licence: string | null;
+            collector_name: string;
+            /** Format: date-time */
+            disposed_at: string;
+            photo_upload_ids?: number[];
+            quantity_kg: number;
+            /** @default null */
+            remarks: string | null;
+            /** @description 交接人：本食堂从业人员记录的编号 */
+            staff_id: number;
+            /**
+             * @description food_waste 餐厨垃圾, waste_oil 废弃油脂, other 其他
+             * @enum {string}
+             */
+            waste_kind: "food_waste" | "waste_oil" | "other";
         };
         WatchingIn: {
             camera_ids: number[];

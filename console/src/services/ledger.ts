@@ -25,7 +25,8 @@ export interface ChainResult {
 export const SECTIONS: { kind: string, title: string }[] = [
   { kind: 'receiving', title: '进货查验' }, { kind: 'menu', title: '菜单' }, { kind: 'sample', title: '留样' },
   { kind: 'sample_disposal', title: '留样处置' }, { kind: 'disinfection', title: '消毒' },
-  { kind: 'accompanied_meal', title: '陪餐' },
+  { kind: 'accompanied_meal', title: '陪餐' }, { kind: 'waste_disposal', title: '餐厨废弃物' },
+  { kind: 'additive_purchase', title: '食品添加剂采购' }, { kind: 'additive_use', title: '食品添加剂使用' },
 ]
 
 const FILE_ROLES: Record<string, string> = {
@@ -100,6 +101,12 @@ export function describe(r: LedgerRecord): string {
       return `${r.meal_label} · ${r.target_name} · ${r.method_label} · ${r.operator_name}`
     case 'accompanied_meal':
       return `${r.meal_label} · ${r.companion_name}（${r.companion_role_label}）· ${r.rating} 分 · ${r.remarks ?? ''}`
+    case 'waste_disposal':
+      return `${r.waste_kind_label} ${r.quantity_kg} 千克 · 收运 ${r.collector_company}（${r.collector_name}）· 交接 ${r.handover_name}`
+    case 'additive_purchase':
+      return `${r.additive_name} 批号 ${r.batch} · ${r.quantity} ${r.unit_label}（结存 ${r.remaining}）· 采购 ${r.buyer_name} · 保管 ${r.keeper_name} · ${r.cabinet}`
+    case 'additive_use':
+      return `${r.meal_label} · ${r.dish_name} · ${r.additive_name} 批号 ${r.batch} ${r.quantity} ${r.unit_label} · 发放 ${r.issuer_name} · 使用 ${r.user_name}`
     default:
       return r.kind_label
   }

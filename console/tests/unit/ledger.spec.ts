@@ -50,6 +50,16 @@ describe('ledger service', () => {
     expect(describeRecord({ ...base, kind: 'business_licence', kind_label: '营业执照', supplier_name: '绿源',
       number: 'N1', valid_until: '2028-01-01', status_label: '有效' } as LedgerRecord))
       .toBe('绿源 · 营业执照 N1 · 有效期至 2028-01-01（有效）')
+    expect(describeRecord({ ...base, kind: 'waste_disposal', kind_label: '餐厨废弃物处置记录', waste_kind_label: '废弃油脂',
+      quantity_kg: 6.5, collector_company: '城环收运', collector_name: '陈师傅', handover_name: '孙师傅' } as LedgerRecord))
+      .toBe('废弃油脂 6.5 千克 · 收运 城环收运（陈师傅）· 交接 孙师傅')
+    expect(describeRecord({ ...base, kind: 'additive_purchase', kind_label: '食品添加剂采购记录', additive_name: '食用碱',
+      batch: 'SJ1', quantity: 500, unit_label: '克', remaining: 485, buyer_name: '周建华', keeper_name: '王建国',
+      cabinet: '专柜', supplier_name: '配料站' } as LedgerRecord))
+      .toBe('食用碱 批号 SJ1 · 500 克（结存 485）· 采购 周建华 · 保管 王建国 · 专柜')
+    expect(describeRecord({ ...base, kind: 'additive_use', kind_label: '食品添加剂使用记录', meal_label: '午餐',
+      dish_name: '碱水面', additive_name: '食用碱', batch: 'SJ1', quantity: 15, unit_label: '克', issuer_name: '王建国',
+      user_name: '赵师傅' } as LedgerRecord)).toBe('午餐 · 碱水面 · 食用碱 批号 SJ1 15 克 · 发放 王建国 · 使用 赵师傅')
   })
 
   it('downloads a file with the token and its UTF-8 name', async () => {

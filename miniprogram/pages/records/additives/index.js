@@ -1,0 +1,109 @@
+/**
+ * 食品添加剂台账 (五专): the stock of each additive (purchases minus uses, per batch), the purchases, and the form
+ * of a purchase with the people and place the "five dedicated" rule asks for: who bought it (专人采购), who keeps
+ * it (专人保管) and the cabinet it is kept in (专柜存放). Uses are recorded on pages/records/additive-use.
+ */
+const guard = require('../../../utils/guard');
+const time = require('../../../utils/time');
+const schools = require('../../../services/schools');
+const records = require('../../../services/records');
+const recordForm = require('../../../behaviors/record-form');
+const { listPage } = require('../../../behaviors/list-page');
+
+// The units of backend/records/models.py AdditiveUnit.
+const UNITS = [{ code: 'g', label: '克' }, { code: 'kg', label: '千克' }, { code: 'ml', label: '毫升' }, { code: 'l', label: '升' }];
+const REQUIRED = {
+  additive_name: '请填写添加剂名称', manufacturer: '请填写生产厂家', batch: '请填写批号', supplier_name: '请填写供货单位',
+  buyer_name: '请填写采购人', keeper_name: '请填写保管人', cabinet: '请填写存放专柜',
+};
+
+/** The people and cabinets named on the records (五专): one of each is what an inspector expects. */
+function dedicatedText(dedicated) {
+  return `采购：${dedicated.buyers.join('、')} · 保管：${dedicated.keepers.join('、')} · `
+    + `领用：${dedicated.issuers.join('、') || '—'} · 专柜：${dedicated.cabinets.join('、')}`;
+}
+
+function emptyForm() {
+  return {
+    additive_name: '', manufacturer: '', batch: '', quantity: '', supplier_name: '', buyer_name: '', keeper_name: '',
+    cabinet: '', remarks: '',
+  };
+}
+
+Component({
+  behaviors: [
+    listPage({ pageSize: 20 }),
+    recordForm({
+      form: 'additive-purchase', segment: 'additive-purchases',
+      fields: Object.keys(REQUIRED).concat(['quantity', 'purchase_date', 'expiry_date']),
+    }),
+  ],
+  data: {
+    canWrite: false, canteenId: 0, showForm: false, unitOptions: UNITS, unitIndex: 0, purchaseDate: '',
+    expiryDate: '', form: emptyForm(), stock: [], dedicatedText: '',
+  },
+  methods: {
+    fetchPage(cursor) {
+      return guard.ready().then(({ schoolId, abilities }) => {
+        this.setData({ canWrite: abilities.uploadRecords });
+        return cursor ? null : schools.canteens(schoolId);
+      }).then((canteens) => {
+        if (canteens && !canteens.length) throw new Error('学校尚未登记食堂');
+        if (!canteens) return null;
+        this.setData({ canteenId: canteens[0].id });
+        return records.additiveStock(canteens[0].id);
+      }).then((stock) => {
+        if (stock) this.setData({ stock: stock.additives, dedicatedText: dedicatedText(stock.dedicated) });
+        return records.list(this.data.canteenId, 'additive-purchases', { cursor });
+      }).then((page) => ({ items: page.items, next: page.next_cursor }));
+    },
+
+    onToggleForm() {
+      this.setData({ showForm: !this.data.showForm, purchaseDate: this.data.purchaseDate || time.today() });
+    },
+    onUseForm() {
+      wx.navigateTo({ url: '/pages/records/additive-use/index' });
+    },
+    onUnit(event) {
+      this.setData({ unitIndex: Number(event.detail.value) });
+    },
+    onPurchaseDate(event) {
+      this.setData({ purchaseDate: event.detail.value });
+      this.clearError('purchase_date');
+    },
+    onExpiryDate(event) {
+      this.setData({ expiryDate: event.detail.value });
+      this.clearError('expiry_date');
+    },
+    onField(event) {
+      const field = event.currentTarget.dataset.field;
+      this.setData({ [`form.${field}`]: event.detail });
+      this.clearError(field);
+    },
+
+    validate() {
+      const form = this.data.form;
+      const errors = {};
+      Object.keys(REQUIRED).forEach((field) => {
+        if (!form[field].trim()) errors[field] = REQUIRED[field];
+      });
+      const quantity = Number(form.quantity);
+      if (!form.quantity || !(quantity > 0)) errors.quantity = '请填写采购数量';
+      if (Object.keys(errors).length) {
+        this.setData({ errors });
+        return null;
+      }
+      const body = { quantity, unit: UNITS[this.data.unitIndex].code, purchase_date: this.data.purchaseDate,
+        expiry_date: this.data.expiryDate || null, remarks: form.remarks.trim() || null };
+      Object.keys(REQUIRED).forEach((field) => { body[field] = form[field].trim(); });
+      return body;
+    },
+
+    onRecorded(record) {
+      wx.showToast({ title: '已登记', icon: 'success' });
+      this.setData({ showForm: false, form: emptyForm(), expiryDate: '' });
+      this.load();
+      return record;
+    },
+  },
+});

@@ -1,0 +1,107 @@
+/**
+ * 餐厨废弃物台账: food waste and waste oil handed over to the licensed collector (company, collector, licence or
+ * agreement number), how many kilograms, when, and which person of the staff register handed it over. The
+ * server refuses a disposal dated in the future; its refusal is shown next to the time.
+ */
+const guard = require('../../../utils/guard');
+const time = require('../../../utils/time');
+const schools = require('../../../services/schools');
+const records = require('../../../services/records');
+const recordForm = require('../../../behaviors/record-form');
+const { listPage } = require('../../../behaviors/list-page');
+
+// The kinds of backend/records/models.py WasteKind.
+const KINDS = [{ code: 'food_waste', label: '餐厨垃圾' }, { code: 'waste_oil', label: '废弃油脂' }, { code: 'other', label: '其他' }];
+const MAX_KG = 10000;
+
+/** A record as the list shows it: with the time it was handed over. */
+function view(record) {
+  return Object.assign({ when: time.dateTime(record.disposed_at) }, record);
+}
+
+function emptyForm() {
+  return { quantity_kg: '', collector_company: '', collector_name: '', collector_licence: '', remarks: '', photo_upload_ids: [] };
+}
+
+Component({
+  behaviors: [
+    listPage({ pageSize: 20 }),
+    recordForm({
+      form: 'waste', segment: 'waste-disposals',
+      fields: ['disposed_at', 'quantity_kg', 'collector_company', 'collector_name', 'collector_licence', 'staff_id'],
+    }),
+  ],
+  data: {
+    canWrite: false, canteenId: 0, showForm: false, kindOptions: KINDS, kindIndex: 0, staffOptions: [], staffIndex: -1,
+    disposedTime: '', form: emptyForm(), photosBusy: false,
+  },
+  methods: {
+    fetchPage(cursor) {
+      return guard.ready().then(({ schoolId, abilities }) => {
+        this.setData({ canWrite: abilities.uploadRecords });
+        return cursor ? null : schools.canteens(schoolId);
+      }).then((canteens) => {
+        if (canteens && !canteens.length) throw new Error('学校尚未登记食堂');
+        if (canteens) this.setData({ canteenId: canteens[0].id });
+        return records.list(this.data.canteenId, 'waste-disposals', { cursor });
+      }).then((page) => ({ items: page.items.map(view), next: page.next_cursor }));
+    },
+
+    onToggleForm() {
+      const opening = !this.data.showForm;
+      this.setData({ showForm: opening, disposedTime: opening ? time.hm(Date.now()) : this.data.disposedTime });
+      if (opening && !this.data.staffOptions.length) {
+        records.staff(this.data.canteenId).then((page) => this.setData({ staffOptions: page.items }),
+          (err) => this.setData({ formError: err.message }));
+      }
+    },
+    onKind(event) {
+      this.setData({ kindIndex: Number(event.detail.value) });
+    },
+    onStaff(event) {
+      this.setData({ staffIndex: Number(event.detail.value) });
+      this.clearError('staff_id');
+    },
+    onTime(event) {
+      this.setData({ disposedTime: event.detail.value });
+      this.clearError('disposed_at');
+    },
+    onField(event) {
+      const field = event.currentTarget.dataset.field;
+      this.setData({ [`form.${field}`]: event.detail });
+      this.clearError(field);
+    },
+    onPhotos(event) {
+      this.setData({ 'form.photo_upload_ids': event.detail.ids, photosBusy: event.detail.uploading });
+    },
+
+    validate() {
+      const form = this.data.form;
+      const errors = {};
+      const kg = Number(form.quantity_kg);
+      if (!form.quantity_kg || !(kg > 0) || kg > MAX_KG) errors.quantity_kg = `数量应大于 0 且不超过 ${MAX_KG} 千克`;
+      if (!form.collector_company.trim()) errors.collector_company = '请填写收运单位';
+      if (!form.collector_name.trim()) errors.collector_name = '请填写收运人';
+      if (this.data.staffIndex < 0) errors.staff_id = '请选择交接人';
+      if (Object.keys(errors).length) {
+        this.setData({ errors });
+        return null;
+      }
+      if (this.data.photosBusy) {
+        wx.showToast({ title: '照片还在上传，请稍候', icon: 'none' });
+        return null;
+      }
+      return {
+        disposed_at: time.toIso(time.today(), this.data.disposedTime), waste_kind: KINDS[this.data.kindIndex].code,
+        quantity_kg: kg, collector_company: form.collector_company.trim(), collector_name: form.collector_name.trim(),
+        collector_licence: form.collector_licence.trim() || null, staff_id: this.data.staffOptions[this.data.staffIndex].id,
+        remarks: form.remarks.trim() || null, photo_upload_ids: form.photo_upload_ids,
+      };
+    },
+
+    onRecorded(record) {
+      wx.showToast({ title: '已登记', icon: 'success' });
+      this.setData({ showForm: false, form: emptyForm(), staffIndex: -1, items: [view(record)].concat(this.data.items) });
+    },
+  },
+});

@@ -1,0 +1,152 @@
+/** The manager's 餐厨废弃物台账 and 食品添加剂台账 (五专): lists, forms, the server's refusals. */
+const {
+  boot, signIn, openPage, text, tap, type, pick, find, findAll, fixture,
+} = require('../helpers/mp');
+
+function asManager() {
+  const env = boot();
+  signIn('auth_wechat_manager');
+  env.server.serve('me_manager');
+  env.server.serve('canteens_school_1');
+  return env;
+}
+
+describe('餐厨废弃物台账', () => {
+  test('lists what was handed over, to whom and by whom', async () => {
+    const { server } = asManager();
+    server.serve('waste_list');
+    const page = await openPage('pages/records/waste/index');
+    expect(server.unmatched()).toEqual([]);
+    const card = find(page, `#waste-${fixture('waste_list').body.items[0].id}`);
+    expect(text(card)).toContain('餐厨垃圾 42.5 千克');
+    expect(text(card)).toContain('2026-03-11 09:30');
+    expect(text(card)).toContain('收运：杭州城环餐厨垃圾收运有限公司 · 陈师傅 （HZCY-2026-0088）');
+    expect(text(card)).toContain('交接人：钱阿姨');
+  });
+
+  test('the form checks its fields, shows the refusal of a future time beside it, then records', async () => {
+    const { server, wx } = asManager();
+    server.serve('waste_list');
+    server.serve('staff_list');
+    const page = await openPage('pages/records/waste/index');
+    await tap(page, '#toggle-form');
+    await tap(page, '#submit');
+    expect(text(page)).toContain('数量应大于 0 且不超过 10000 千克');
+    expect(text(page)).toContain('请填写收运单位');
+    expect(text(find(page, '#staff-error'))).toBe('请选择交接人');
+    expect(server.sent('/api/v1/canteens/1/waste-disposals', 'POST')).toEqual([]);
+    await type(page, '#quantity', '42.5');
+    await type(page, '#company', '杭州城环餐厨垃圾收运有限公司');
+    await type(page, '#collector', '陈师傅');
+    await type(page, '#licence', 'HZCY-2026-0088');
+    await pick(page, '#staff-picker', 0);
+    expect(text(find(page, '#staff-value'))).toBe('钱阿姨');
+    await pick(page, '#time-picker', '18:00');
+    server.serve('waste_future', { times: 1 });
+    await tap(page, '#submit');
+    expect(text(find(page, '#time-error'))).toBe('时间不能晚于当前时间');
+    await pick(page, '#time-picker', '09:30');
+    expect(findAll(page, '#time-error')).toHaveLength(0);
+    server.serve('waste_create', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent('/api/v1/canteens/1/waste-disposals', 'POST');
+    expect(sent[0].data.disposed_at).toBe('2026-03-11T10:00:00Z');
+    expect(sent[1].data).toEqual({
+      disposed_at: '2026-03-11T01:30:00Z', waste_kind: 'food_waste', quantity_kg: 42.5,
+      collector_company: '杭州城环餐厨垃圾收运有限公司', collector_name: '陈师傅', collector_licence: 'HZCY-2026-0088',
+      staff_id: 18, remarks: null, photo_upload_ids: [],
+    });
+    expect(wx.__state.toasts).toContain('已登记');
+    expect(findAll(page, '#waste-form')).toHaveLength(0);
+  });
+});
+
+describe('食品添加剂台账（五专）', () => {
+  test('shows the stock of each additive, the dedicated people and cabinet, and the purchases', async () => {
+    const { server, wx } = asManager();
+    server.serve('additive_stock');
+    server.serve('additive_purchases_list');
+    const page = await openPage('pages/records/additives/index');
+    expect(server.unmatched()).toEqual([]);
+    expect(text(find(page, '#stock'))).toContain('食用碱（碳酸钠） 结存 485 克');
+    expect(text(find(page, '#dedicated'))).toBe('采购：周建华 · 保管：王建国 · 领用：王建国 · 专柜：库房食品添加剂专柜');
+    const purchase = fixture('additive_purchases_list').body.items[0];
+    expect(text(find(page, `#purchase-${purchase.id}`))).toContain(`采购 ${purchase.quantity} 克，结存 ${purchase.remaining} 克`);
+    await tap(page, '#go-use');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/records/additive-use/index');
+  });
+
+  test('a purchase names its buyer, keeper and cabinet', async () => {
+    const { server, wx } = asManager();
+    server.serve('additive_stock');
+    server.serve('additive_purchases_list');
+    const page = await openPage('pages/records/additives/index');
+    await tap(page, '#toggle-form');
+    await tap(page, '#submit');
+    ['请填写添加剂名称', '请填写采购人', '请填写保管人', '请填写存放专柜', '请填写采购数量'].forEach((message) => {
+      expect(text(page)).toContain(message);
+    });
+    const values = {
+      '#name': '食用碱（碳酸钠）', '#manufacturer': '浙江味美食品配料有限公司', '#batch': 'SJ20260301', '#quantity': '500',
+      '#supplier': '杭州配料供应站', '#buyer': '周建华', '#keeper': '王建国', '#cabinet': '库房食品添加剂专柜',
+    };
+    for (const selector of Object.keys(values)) await type(page, selector, values[selector]);
+    await pick(page, '#purchase-date-picker', '2026-03-10');
+    await pick(page, '#expiry-date-picker', '2027-03-01');
+    server.serve('additive_purchase_create', { times: 1 });
+    await tap(page, '#submit');
+    expect(server.sent('/api/v1/canteens/1/additive-purchases', 'POST')[0].data).toEqual({
+      additive_name: '食用碱（碳酸钠）', manufacturer: '浙江味美食品配料有限公司', batch: 'SJ20260301', quantity: 500,
+      unit: 'g', purchase_date: '2026-03-10', expiry_date: '2027-03-01', supplier_name: '杭州配料供应站',
+      buyer_name: '周建华', keeper_name: '王建国', cabinet: '库房食品添加剂专柜', remarks: null,
+    });
+    expect(wx.__state.toasts).toContain('已登记');
+    expect(server.sent('/api/v1/canteens/1/additive-stock')).toHaveLength(2);
+  });
+
+  test('a use takes a batch with stock left; more than is left is refused beside the amount', async () => {
+    const { server, wx } = asManager();
+    server.serve('additive_stock');
+    server.serve('additive_uses_list');
+    const page = await openPage('pages/records/additive-use/index');
+    expect(server.unmatched()).toEqual([]);
+    const use = fixture('additive_uses_list').body.items[0];
+    expect(text(find(page, `#use-${use.id}`))).toContain('食用碱（碳酸钠） · 批号 SJ20260301 · 15 克');
+    expect(text(find(page, `#use-${use.id}`))).toContain('发放人 王建国 · 使用人 赵师傅');
+    await tap(page, '#toggle-form');
+    await tap(page, '#submit');
+    expect(text(find(page, '#batch-error'))).toBe('请选择所用批次');
+    await pick(page, '#batch-picker', 0);
+    expect(text(find(page, '#batch-value'))).toBe('食用碱（碳酸钠） · SJ20260301（剩 485 克）');
+    await type(page, '#dish', '碱水面');
+    await type(page, '#quantity', '600');
+    await type(page, '#issuer', '王建国');
+    await type(page, '#user', '赵师傅');
+    await tap(page, '#submit');
+    expect(text(page)).toContain('库存不足：该批次剩余 485 克');
+    expect(server.sent('/api/v1/canteens/1/additive-uses', 'POST')).toEqual([]);
+    // The stock the page read may be stale: the server's refusal is shown beside the amount.
+    await type(page, '#quantity', '400');
+    server.serve('additive_use_insufficient', { times: 1 });
+    await tap(page, '#submit');
+    expect(text(page)).toContain(fixture('additive_use_insufficient').body.error.message);
+    await type(page, '#quantity', '15');
+    server.serve('additive_use_create', { times: 1 });
+    await tap(page, '#submit');
+    expect(server.sent('/api/v1/canteens/1/additive-uses', 'POST')[1].data).toEqual({
+      use_date: '2026-03-11', meal: 'lunch', dish_name: '碱水面', purchase_id: use.purchase_id, quantity: 15,
+      issuer_name: '王建国', user_name: '赵师傅', remarks: null,
+    });
+    expect(wx.__state.toasts).toContain('已登记');
+  });
+
+  test('the hub opens both ledgers', async () => {
+    const { server, wx } = asManager();
+    server.serve('today_parent');
+    const page = await openPage('pages/records/hub/index');
+    await tap(page, '#go-waste');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/records/waste/index');
+    await tap(page, '#go-additives');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/records/additives/index');
+  });
+});
