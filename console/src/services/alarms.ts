@@ -1,7 +1,7 @@
 // 告警审核: the AI-alarm review queue (routes of backend/violations/alarm_routes.py), its grouping per camera
 // and event, the verdicts, and the cheap cursor polled so new alarms appear without a reload.
-import { get, post, type Schemas } from '../api/client'
-import type { Desk } from './session'
+import { download, get, post, saveFile, type Schemas } from '../api/client'
+import type { Desk, User } from './session'
 
 export type Alarm = Schemas['AlarmOut']
 export type AlarmPage = Schemas['AlarmPageOut']
@@ -97,11 +97,34 @@ export function alarmStats(desk: Desk): Promise<AlarmStats> {
     : get('/regions/{region_id}/alarms/stats', { params: { region_id: desk.id } })
 }
 
-/** Give a verdict; a false positive needs the reason (422 `reason_required` otherwise). */
-export async function reviewAlarm(id: number, verdict: Verdict, reason = ''): Promise<Alarm> {
+export type ReviewBox = Schemas['BoxIn']
+
+/** Give a verdict; a false positive needs the reason (422 `reason_required` otherwise). A confirmation may
+ * correct the detector with `boxes` (fractions of the picture): the training set's labels. */
+export async function reviewAlarm(id: number, verdict: Verdict, reason = '',
+  boxes: ReviewBox[] | null = null): Promise<Alarm> {
   const answer = await post('/alarms/{violation_id}/review',
-    { params: { violation_id: id }, body: { verdict, reason: reason || null } })
+    { params: { violation_id: id }, body: { verdict, reason: reason || null, boxes } })
   return answer.alarm as Alarm
+}
+
+/** Whether the caller may export the desk's training set (`/me` capability `training.export`: the school's
+ * principal, the region's regulators). */
+export function canExportTrainingSet(user: User | null, desk: Desk): boolean {
+  const capabilities = user?.capabilities
+  if (!capabilities) return false
+  if (capabilities.admin) return true
+  const granted = desk.kind === 'region' ? capabilities.regulator : capabilities.schools?.[String(desk.id)]
+  return (granted ?? []).includes('training.export')
+}
+
+/** Download the desk's reviewed alarms as a YOLO training set (zip: images, labels, data.yaml; audited). */
+export async function exportTrainingSet(desk: Desk): Promise<string> {
+  const file = desk.kind === 'school'
+    ? await download('/schools/{school_id}/alarms/training-set', { params: { school_id: desk.id } })
+    : await download('/regions/{region_id}/alarms/training-set', { params: { region_id: desk.id } })
+  saveFile(file)
+  return file.filename
 }
 
 /** Poll the cursor every `interval` ms; `changed` runs when the revision moves. Returns the stop function. */
