@@ -117,11 +117,11 @@ describe('alarm service', () => {
     try {
       expect(await exportTrainingSet(school)).toBe('training-set-school4.zip')
       await exportTrainingSet(region)
+      expect(clicked).toHaveBeenCalledTimes(2)
     } finally {
       URL.createObjectURL = original
       clicked.mockRestore()
     }
-    expect(clicked).toHaveBeenCalledTimes(2)
     expect(urls).toEqual(['/api/v1/schools/4/alarms/training-set', '/api/v1/regions/3/alarms/training-set'])
   })
 
