@@ -252,3 +252,15 @@ def test_round_trip_a_model_trained_on_the_set_comes_back_through_a_model_card(a
     negative = next(out.glob(f"images/*/alarm{ids['false']}.jpg"))  # the exported negative: nothing found
     assert next(out.glob(f"labels/*/alarm{ids['false']}.txt")).read_text() == ""
     assert detector.detect(cv2.imread(str(negative))) == []
+
+
+def test_the_unmarked_frame_never_reaches_parents_or_the_committee(client, as_user, kitchen):
+    vid = framed_alarm(1, 0, "no_mask", CLOCK - timedelta(minutes=5), "p", box=(10, 10, 60, 60))
+    assert _review(client, as_user("demo-staff-1"), vid, "confirmed").status_code == 201
+    for who in ("demo-committee-1", "demo-principal-1"):
+        response = client.get(f"/api/v1/violations/{vid}", headers=as_user(who))
+        assert response.status_code == 200, (who, response.json)
+        assert "-frame.jpg" not in response.get_data(as_text=True), who
+    public = client.get("/api/v1/schools/1/transparency", headers=as_user("demo-parent-1"))
+    assert public.status_code == 200
+    assert "-frame.jpg" not in public.get_data(as_text=True)
