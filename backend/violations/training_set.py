@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -145,10 +146,13 @@ def yolo_line(label: str, x1: float, y1: float, x2: float, y2: float) -> str:
             f"{x2 - x1:.6f} {y2 - y1:.6f}")
 
 
-def data_yaml() -> str:
-    """The set's ``data.yaml`` (Ultralytics' dataset file): paths relative to itself, the class names."""
+def data_yaml(root: Path | None = None) -> str:
+    """The set's ``data.yaml`` (Ultralytics' dataset file): the class names, and the splits relative to ``root``
+    (the folder the set was written to); without a root, relative to the folder of the file itself, which
+    Ultralytics takes when ``path`` is absent (give it the file by an absolute path)."""
     names = "\n".join(f"  {index}: {name}" for index, name in enumerate(TRAINING_CLASSES))
-    return f"path: .\ntrain: images/train\nval: images/val\nnc: {len(TRAINING_CLASSES)}\nnames:\n{names}\n"
+    where = f"path: {json.dumps(str(root))}\n" if root is not None else ""
+    return f"{where}train: images/train\nval: images/val\nnc: {len(TRAINING_CLASSES)}\nnames:\n{names}\n"
 
 
 def _label_lines(sample: Sample, width: int, height: int) -> list[str]:
@@ -197,12 +201,15 @@ def export_zip(target: IO[bytes], *, school_id: int | None = None,
 
 def export_directory(directory: Path, *, school_id: int | None = None,
                      region_path: str | None = None) -> ExportSummary:
-    """The training set unpacked into ``directory`` (the CLI's ``--out``), ready for ``yolo train data=…``."""
-    buffer = io.BytesIO()
-    summary = export_zip(buffer, school_id=school_id, region_path=region_path)
-    directory.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(buffer) as archive:
-        archive.extractall(directory)
+    """The training set unpacked into ``directory`` (the CLI's ``--out``), ready for ``yolo train data=…``:
+    its ``data.yaml`` names the folder by its absolute path."""
+    with tempfile.TemporaryFile() as buffer:  # a region's set may be large: on disk, not in memory
+        summary = export_zip(buffer, school_id=school_id, region_path=region_path)
+        directory.mkdir(parents=True, exist_ok=True)
+        buffer.seek(0)
+        with zipfile.ZipFile(buffer) as archive:
+            archive.extractall(directory)
+    (directory / "data.yaml").write_text(data_yaml(directory.resolve()), encoding="utf-8")
     return summary
 
 

@@ -138,6 +138,7 @@ def test_school_set_is_yolo_split_by_camera_with_false_alarms_as_negatives(clien
     [[cls, *_]] = _lines(archive, label_file("person"))
     assert TRAINING_CLASSES[int(cls)] == "person"
     yaml = archive.read("data.yaml").decode()
+    assert "path:" not in yaml  # the folder of data.yaml, wherever the zip is unpacked
     assert "train: images/train" in yaml and "val: images/val" in yaml and f"nc: {len(TRAINING_CLASSES)}" in yaml
     assert all(f"  {i}: {name}" in yaml for i, name in enumerate(TRAINING_CLASSES))
     audit = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "alarms.training_export"))
@@ -224,6 +225,7 @@ def test_round_trip_a_model_trained_on_the_set_comes_back_through_a_model_card(a
     result = app.test_cli_runner().invoke(args=["export-training-set", "--school", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["images"] == {"train": 3, "val": 1}  # camera 2 (1 of 4 images) is val
+    assert f"path: {json.dumps(str(out.resolve()))}" in (out / "data.yaml").read_text()
     label_path = next(out.glob(f"labels/*/alarm{ids['detector']}.txt"))
     [line] = [[float(v) for v in row.split()] for row in label_path.read_text().splitlines()]
     image_path = Path(str(label_path).replace("/labels/", "/images/")).with_suffix(".jpg")
