@@ -66,6 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
             "before the false-positive share is judged"),
     Setting("FALSE_ALARM_STEP", "0.05", "how much a kind's confidence threshold rises at a time"),
     Setting("FALSE_ALARM_MAX_CONFIDENCE", "0.9", "the highest confidence threshold false alarms raise a kind to"),
+    Setting("FALSE_ALARM_WINDOW_DAYS", "30", "only the alarms raised in these last days are judged for a raise"),
     Setting("WORKER_FAULT_DIR", None, "tests only: samples pause before commit while this folder has 'pause'"),
     Setting("STORAGE_BACKEND", "local", "local | s3"),
     Setting("STORAGE_LOCAL_PATH", None, "folder of the local object store; default instance/storage"),

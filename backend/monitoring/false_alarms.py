@@ -1,7 +1,8 @@
 """False alarms learn: per camera and kind, the share of reviewed AI alarms marked false positive, and the
 confidence threshold that rises when most of them are false.
 
-When, on one camera, the alarms of a kind raised since the last change of its threshold have at least
+When, on one camera, the alarms of a kind raised since the last change of its threshold (and within the last
+``FALSE_ALARM_WINDOW_DAYS``: an old verdict describes an old scene, and the job reads a bounded slice) have at least
 ``FALSE_ALARM_MIN_VERDICTS`` verdicts and ``FALSE_ALARM_LIMIT`` or more of them are false positives, the job
 ``camera.false_alarms`` (workers/infra/job_schedule.py) raises the kind's ``min_confidence`` in the camera's
 tuning (``camera_monitor.tuning``, workers/camera/tuning.py) by ``FALSE_ALARM_STEP``, never above
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
@@ -47,6 +48,7 @@ class Policy:
     min_verdicts: int = 20
     step: float = 0.05
     ceiling: float = 0.9
+    window_days: int = 30
 
     @classmethod
     def from_config(cls, config: Any) -> Policy:
@@ -54,11 +56,17 @@ class Policy:
         return cls(limit=float(config.get("FALSE_ALARM_LIMIT") or 0.5),
                    min_verdicts=int(config.get("FALSE_ALARM_MIN_VERDICTS") or 20),
                    step=float(config.get("FALSE_ALARM_STEP") or 0.05),
-                   ceiling=float(config.get("FALSE_ALARM_MAX_CONFIDENCE") or 0.9))
+                   ceiling=float(config.get("FALSE_ALARM_MAX_CONFIDENCE") or 0.9),
+                   window_days=int(config.get("FALSE_ALARM_WINDOW_DAYS") or 30))
 
     def as_dict(self) -> dict[str, Any]:
         """As the API shows it."""
-        return {"limit": self.limit, "min_verdicts": self.min_verdicts, "step": self.step, "ceiling": self.ceiling}
+        return {"limit": self.limit, "min_verdicts": self.min_verdicts, "step": self.step, "ceiling": self.ceiling,
+                "window_days": self.window_days}
+
+    def window_start(self, now: datetime) -> datetime:
+        """The oldest alarm (by when it was raised) the judgement reads."""
+        return now - timedelta(days=self.window_days)
 
 
 def default_threshold(kind: str) -> float:
@@ -99,15 +107,16 @@ def _counting_since() -> Any:
             .group_by(CameraTuningChange.camera_id, CameraTuningChange.kind).subquery())
 
 
-def pending_counts(camera_ids: list[int] | None = None) -> dict[tuple[int, int | str], tuple[int, int]]:
-    """(verdicts, false positives) of the alarms raised since counting last restarted, per (camera, kind)."""
+def pending_counts(oldest: datetime, camera_ids: list[int] | None = None) -> dict[tuple[int, str], tuple[int, int]]:
+    """(verdicts, false positives) of the alarms raised since counting last restarted (and not before
+    ``oldest``), per (camera, kind)."""
     since = _counting_since()
     false = func.sum(case((AlarmReview.verdict == AlarmVerdict.FALSE_POSITIVE, 1), else_=0))
     query = (select(Violation.camera_id, Violation.kind, func.count().label("n"), false.label("fp"))
              .join(AlarmReview, AlarmReview.violation_id == Violation.id)
              .outerjoin(since, and_(since.c.camera_id == Violation.camera_id, since.c.kind == Violation.kind))
              .where(Violation.source == ViolationSource.AI, Violation.camera_id.is_not(None),
-                    Violation.kind.in_(LEARNING_KINDS),
+                    Violation.kind.in_(LEARNING_KINDS), Violation.occurred_at >= oldest,
                     or_(since.c.since.is_(None), Violation.occurred_at >= since.c.since))
              .group_by(Violation.camera_id, Violation.kind))
     if camera_ids is not None:
@@ -131,7 +140,7 @@ def _monitor(camera_id: int) -> CameraMonitor:
 def apply_false_alarm_limits(now: datetime, policy: Policy) -> dict[str, int]:
     """Raise the threshold of every camera's kind whose alarms since the last change are mostly false."""
     raised = at_ceiling = 0
-    for (camera_id, kind), (verdicts, false) in sorted(pending_counts().items()):
+    for (camera_id, kind), (verdicts, false) in sorted(pending_counts(policy.window_start(now)).items()):
         if verdicts < policy.min_verdicts or false < policy.limit * verdicts:
             continue
         monitor = _monitor(camera_id)
@@ -201,7 +210,7 @@ def _change_view(change: CameraTuningChange, alarms: list[tuple[datetime, bool]]
             "after": _tally(alarms, change.at, change.reverted_at or ended)}
 
 
-def false_alarm_view(school_id: int, policy: Policy) -> dict[str, Any]:
+def false_alarm_view(school_id: int, policy: Policy, now: datetime) -> dict[str, Any]:
     """Per camera of a school and kind: the alarms' verdicts, the share of false ones, the threshold now and
     every change of it with the share before and after."""
     cameras = dict(db.session.execute(
@@ -220,7 +229,7 @@ def false_alarm_view(school_id: int, policy: Policy) -> dict[str, Any]:
         changes[(change.camera_id, change.kind)].append(change)
     tunings = dict(db.session.execute(select(CameraMonitor.camera_id, CameraMonitor.tuning)
                                       .where(CameraMonitor.camera_id.in_(list(cameras)))).all())
-    pending = pending_counts(list(cameras))
+    pending = pending_counts(policy.window_start(now), list(cameras))
     items = []
     for camera_id, kind in sorted(set(alarms) | set(changes)):
         seen, history = alarms[(camera_id, kind)], changes[(camera_id, kind)]

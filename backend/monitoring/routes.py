@@ -45,7 +45,7 @@ def region_camera_health(region_id: int, query: dict[str, Any]) -> Any:
 def school_false_alarms(school_id: int) -> Any:
     """Per camera and kind: the share of reviewed AI alarms marked false, the confidence threshold now, and each
     raise of it with the share before and after."""
-    return false_alarms.false_alarm_view(school_id, false_alarms.Policy.from_config(current_app.config))
+    return false_alarms.false_alarm_view(school_id, false_alarms.Policy.from_config(current_app.config), utcnow())
 
 
 @bp.post("/cameras/<id:camera_id>/tuning-changes/<id:change_id>/revert")
@@ -53,9 +53,9 @@ def school_false_alarms(school_id: int) -> Any:
 @bp.output(schemas.RevertOut)
 def revert_tuning_change(camera_id: int, change_id: int) -> Any:
     """Take back a threshold raise (the latest of its kind): the kind's threshold returns to what it was."""
-    change = false_alarms.revert_change(current_principal(), camera_id, change_id, utcnow())
-    school_id = current_school().id
+    now = utcnow()
+    change = false_alarms.revert_change(current_principal(), camera_id, change_id, now)
     db.session.expire_all()
-    item = next(i for i in false_alarms.false_alarm_view(school_id, false_alarms.Policy.from_config(current_app.config))
-                ["items"] if i["camera_id"] == camera_id and i["kind"] == change.kind)
+    view = false_alarms.false_alarm_view(current_school().id, false_alarms.Policy.from_config(current_app.config), now)
+    item = next(i for i in view["items"] if i["camera_id"] == camera_id and i["kind"] == change.kind)
     return {"change": next(c for c in item["changes"] if c["id"] == change_id)}

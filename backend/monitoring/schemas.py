@@ -110,12 +110,14 @@ class FalseAlarmItemOut(Schema):
 
 
 class FalseAlarmPolicyOut(Schema):
-    """When a threshold rises (share ``limit`` of at least ``min_verdicts``), by ``step``, up to ``ceiling``."""
+    """When a threshold rises (share ``limit`` of at least ``min_verdicts`` raised in the last ``window_days``), by
+    ``step``, up to ``ceiling``."""
 
     limit = Float()
     min_verdicts = Integer()
     step = Float()
     ceiling = Float()
+    window_days = Integer(metadata={"description": "only alarms raised in these last days are judged"})
 
 
 class FalseAlarmsOut(Schema):

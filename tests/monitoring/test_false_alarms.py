@@ -110,7 +110,7 @@ def test_installers_see_the_share_before_and_after_and_may_revert(app, client, d
     staff = as_user("demo-staff-1")
     view = client.get("/api/v1/schools/1/cameras/false-alarms", headers=staff)
     assert view.status_code == 200, view.json
-    assert view.json["policy"] == {"limit": 0.6, "min_verdicts": 10, "step": 0.1, "ceiling": 0.9}
+    assert view.json["policy"] == {"limit": 0.6, "min_verdicts": 10, "step": 0.1, "ceiling": 0.9, "window_days": 30}
     [item] = view.json["items"]
     assert (item["camera_id"], item["kind"], item["kind_label"]) == (cams[0], "no_mask", "未佩戴口罩")
     assert item["all_time"] == {"verdicts": 15, "false_positives": 8, "share": round(8 / 15, 4)}
@@ -143,3 +143,15 @@ def test_installers_see_the_share_before_and_after_and_may_revert(app, client, d
     assert db.session.scalar(sa.select(AuditLog.actor_id).where(AuditLog.action == "camera.tuning_reverted"))
     # The verdicts that made the raise do not make it again after the revert.
     assert run_job(as_utc(CLOCK) + timedelta(minutes=10)) == {"raised": 0, "at_ceiling": 0}
+
+
+def test_only_the_window_is_judged(app, demo):
+    cams = cameras_of(1)
+    now = as_utc(CLOCK)
+    verdicts(0, "no_mask", false=20, confirmed=0, start=now - timedelta(days=31))  # a month ago: another scene
+    verdicts(0, "no_mask", false=5, confirmed=5, start=now - timedelta(days=2))
+    assert run_job(now) == {"raised": 0, "at_ceiling": 0}
+    verdicts(0, "no_mask", false=10, confirmed=0, start=now - timedelta(days=1))  # 15 of 20 in the window
+    assert run_job(now) == {"raised": 1, "at_ceiling": 0}
+    change = db.session.scalar(sa.select(CameraTuningChange))
+    assert (change.camera_id, change.verdicts, change.false_positives) == (cams[0], 20, 15)

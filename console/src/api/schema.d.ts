@@ -14273,6 +14273,8 @@ export interface components {
             limit?: number;
             min_verdicts?: number;
             step?: number;
+            /** @description only alarms raised in these last days are judged */
+            window_days?: number;
         };
         FalseAlarmsOut: {
             items?: components["schemas"]["FalseAlarmItemOut"][];
