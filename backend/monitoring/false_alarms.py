@@ -247,3 +247,13 @@ def false_alarm_view(school_id: int, policy: Policy, now: datetime) -> dict[str,
                       "over_limit": verdicts >= policy.min_verdicts and false >= policy.limit * verdicts,
                       "changes": list(reversed(views))})
     return {"policy": policy.as_dict(), "items": items}
+
+
+def revert_and_show(actor: Principal, camera_id: int, change_id: int, policy: Policy, now: datetime) -> dict[str, Any]:
+    """Revert a raise (:func:`revert_change`) and answer the change as the view shows it now."""
+    change = revert_change(actor, camera_id, change_id, now)
+    kind = change.kind
+    db.session.expire_all()
+    view = false_alarm_view(_school_of_camera(camera_id), policy, now)
+    item = next(i for i in view["items"] if i["camera_id"] == camera_id and i["kind"] == kind)
+    return next(c for c in item["changes"] if c["id"] == change_id)

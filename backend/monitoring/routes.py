@@ -8,7 +8,6 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import current_app
 
-from backend.extensions import db
 from backend.monitoring import camera_uptime, false_alarms, schemas
 from backend.permissions import Action, current_principal, current_school, rule
 from backend.timeutil import utcnow
@@ -53,9 +52,5 @@ def school_false_alarms(school_id: int) -> Any:
 @bp.output(schemas.RevertOut)
 def revert_tuning_change(camera_id: int, change_id: int) -> Any:
     """Take back a threshold raise (the latest of its kind): the kind's threshold returns to what it was."""
-    now = utcnow()
-    change = false_alarms.revert_change(current_principal(), camera_id, change_id, now)
-    db.session.expire_all()
-    view = false_alarms.false_alarm_view(current_school().id, false_alarms.Policy.from_config(current_app.config), now)
-    item = next(i for i in view["items"] if i["camera_id"] == camera_id and i["kind"] == change.kind)
-    return {"change": next(c for c in item["changes"] if c["id"] == change_id)}
+    return {"change": false_alarms.revert_and_show(current_principal(), camera_id, change_id,
+                                                   false_alarms.Policy.from_config(current_app.config), utcnow())}
