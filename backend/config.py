@@ -60,6 +60,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WORKER_THREADS", None, "size of the scheduler's in-process job pool; default: CPU count"),
     Setting("MODEL_CARDS_DIR", None, "folder of extra ONNX model cards (*.json + *.onnx) for the detectors"),
     Setting("CAPTURE_TIMEOUT_SECONDS", "5", "timeout of every camera read (connect and receive)"),
+    Setting("FALSE_ALARM_LIMIT", "0.5", "share of false positives among a camera's reviewed alarms of a kind at "
+            "which its confidence threshold rises one step (backend/monitoring/false_alarms.py)"),
+    Setting("FALSE_ALARM_MIN_VERDICTS", "20", "verdicts of a camera's kind, since its last threshold change, "
+            "before the false-positive share is judged"),
+    Setting("FALSE_ALARM_STEP", "0.05", "how much a kind's confidence threshold rises at a time"),
+    Setting("FALSE_ALARM_MAX_CONFIDENCE", "0.9", "the highest confidence threshold false alarms raise a kind to"),
+    Setting("FALSE_ALARM_WINDOW_DAYS", "30", "only the alarms raised in these last days are judged for a raise"),
     Setting("WORKER_FAULT_DIR", None, "tests only: samples pause before commit while this folder has 'pause'"),
     Setting("STORAGE_BACKEND", "local", "local | s3"),
     Setting("STORAGE_LOCAL_PATH", None, "folder of the local object store; default instance/storage"),

@@ -85,6 +85,8 @@ class Action(StrEnum):
     RISK_PUBLIC = "risk.public"
     RISK_SETTINGS = "risk.settings"
     RISK_CARD_LIFT = "risk.card_lift"
+    # The reviewed alarms' pictures and boxes as a YOLO training set (backend/violations/training_set.py).
+    TRAINING_EXPORT = "training.export"
 
 
 ALL_MEMBER_ROLES = frozenset(Role)
@@ -146,6 +148,9 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RISK_PUBLIC: ALL_MEMBER_ROLES,
     Action.RISK_SETTINGS: frozenset(),
     Action.RISK_CARD_LIFT: frozenset(),
+    # The training set holds the unmarked frames (faces unblurred): the principal of the school, and the
+    # region's regulators, export it; parents never see those frames.
+    Action.TRAINING_EXPORT: frozenset({Role.PRINCIPAL}),
 }
 
 # Regulators read everything in their region; they change nothing through school routes.
@@ -162,6 +167,8 @@ REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.LIVE_TALK,
     # Risk classes, card durations and cards of their region (backend/risk).
     Action.RISK_READ, Action.RISK_PUBLIC, Action.RISK_SETTINGS, Action.RISK_CARD_LIFT,
+    # The training set of their region's reviewed alarms.
+    Action.TRAINING_EXPORT,
 })
 
 # What each action is, as a refusal names it: "只有<who>可以<this>".
@@ -204,6 +211,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RISK_PUBLIC: "查看食安公示",
     Action.RISK_SETTINGS: "设置风险分级",
     Action.RISK_CARD_LIFT: "撤销警示牌",
+    Action.TRAINING_EXPORT: "导出告警训练数据",
 }
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db_types import DefaultNow, IntPK
@@ -64,6 +64,29 @@ class CameraMonitor(db.Model):
     last_result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[DefaultNow]
+
+
+class CameraTuningChange(db.Model):
+    """One change of a camera's tuning of a kind (migration 0033): a confidence threshold raised because most of
+    the kind's reviewed alarms on this camera were false (``reason`` ``false_alarms``, no actor), with the verdicts
+    that made it; ``reverted_at`` / ``reverted_by_id`` once an installer or admin took it back
+    (``backend/monitoring/false_alarms.py``)."""
+
+    __tablename__ = "camera_tuning_change"
+
+    id: Mapped[IntPK]
+    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    setting: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[float] = mapped_column(Float)
+    new_value: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(16))
+    verdicts: Mapped[int] = mapped_column(Integer)
+    false_positives: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reverted_at: Mapped[datetime | None]
+    reverted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class CameraHealthEvent(db.Model):

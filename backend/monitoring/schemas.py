@@ -5,7 +5,7 @@ from __future__ import annotations
 from apiflask import Schema
 from apiflask.fields import Boolean, Float, List, Nested
 
-from backend.fields import Id, Integer
+from backend.fields import DateTime, Id, Integer
 from backend.fields import String as Text
 
 
@@ -69,3 +69,65 @@ class CameraHealthOut(Schema):
     window = Nested(WindowOut)
     online_rate = Nested(OnlineRateOut)
     cameras = List(Nested(CameraHealthItemOut))
+
+
+class ShareOut(Schema):
+    """Reviewed alarms and the false positives among them (``share`` null before any verdict)."""
+
+    verdicts = Integer()
+    false_positives = Integer()
+    share = Float(allow_none=True)
+
+
+class TuningChangeOut(Schema):
+    """One change of a kind's confidence threshold, and the false-alarm share before and after it."""
+
+    id = Integer()
+    setting = Text()
+    old_value = Float()
+    new_value = Float()
+    reason = Text(metadata={"description": "false_alarms: raised because most reviewed alarms were false"})
+    at = DateTime()
+    reverted_at = DateTime(allow_none=True)
+    reverted_by_id = Integer(allow_none=True)
+    before = Nested(ShareOut, metadata={"description": "alarms raised from the previous change (or the start) to it"})
+    after = Nested(ShareOut, metadata={"description": "alarms raised after it, until it was reverted or changed"})
+
+
+class FalseAlarmItemOut(Schema):
+    """One camera and kind: its verdicts, its threshold now and the changes of it."""
+
+    camera_id = Integer()
+    camera_name = Text()
+    kind = Text()
+    kind_label = Text(allow_none=True)
+    all_time = Nested(ShareOut)
+    since_last_change = Nested(ShareOut, metadata={"description": "what the next raise is judged on"})
+    min_confidence = Float()
+    default_min_confidence = Float()
+    over_limit = Boolean()
+    changes = List(Nested(TuningChangeOut), metadata={"description": "newest first"})
+
+
+class FalseAlarmPolicyOut(Schema):
+    """When a threshold rises (share ``limit`` of at least ``min_verdicts`` raised in the last ``window_days``), by
+    ``step``, up to ``ceiling``."""
+
+    limit = Float()
+    min_verdicts = Integer()
+    step = Float()
+    ceiling = Float()
+    window_days = Integer(metadata={"description": "only alarms raised in these last days are judged"})
+
+
+class FalseAlarmsOut(Schema):
+    """A school's cameras and kinds with reviewed alarms or threshold changes."""
+
+    policy = Nested(FalseAlarmPolicyOut)
+    items = List(Nested(FalseAlarmItemOut))
+
+
+class RevertOut(Schema):
+    """The reverted change."""
+
+    change = Nested(TuningChangeOut)

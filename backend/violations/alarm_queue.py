@@ -72,7 +72,7 @@ def review_out(review: AlarmReview | None, names: dict[int, str | None]) -> dict
         return None
     return {"id": review.id, "verdict": review.verdict, "verdict_label": VERDICT_LABELS.get(review.verdict),
             "reason": review.reason, "reviewer_id": review.reviewer_id, "reviewer_name": names.get(review.reviewer_id),
-            "reviewed_at": review.reviewed_at}
+            "reviewed_at": review.reviewed_at, "boxes": review.boxes}
 
 
 def _names(model: Any, ids: Iterable[int | None]) -> dict[int, str]:

@@ -42,6 +42,7 @@ from backend.violations.models import (
 from backend.violations.views import user_names
 
 REASON_REQUIRED = "标记误报时必须填写原因"
+NO_BOXES_ON_FALSE = "误报的画面里没有要框出的目标，不能标注框"
 
 
 def _current(violation_id: int) -> AlarmReview | None:
@@ -55,9 +56,11 @@ def _already(review: AlarmReview) -> ApiError:
                                 "reviewed_at": shanghai_iso(review.reviewed_at)}})
 
 
-def _check(violation: Violation, verdict: str, reason: str | None) -> None:
+def _check(violation: Violation, verdict: str, reason: str | None, boxes: list[dict[str, Any]] | None) -> None:
     if violation.source != ViolationSource.AI:
         raise ApiError(409, "not_an_alarm", "该问题不是智能识别告警，无需审核", {"source": violation.source})
+    if verdict == AlarmVerdict.FALSE_POSITIVE and boxes:
+        raise ApiError(422, "boxes_not_allowed", NO_BOXES_ON_FALSE, {"fields": {"boxes": [NO_BOXES_ON_FALSE]}})
     if verdict == AlarmVerdict.FALSE_POSITIVE and not (reason and reason.strip()):
         raise ApiError(422, "reason_required", REASON_REQUIRED, {"fields": {"reason": [REASON_REQUIRED]}})
     # Marking false or escalating needs an unfinished violation; confirming is a record, except of one
@@ -71,15 +74,19 @@ def _check(violation: Violation, verdict: str, reason: str | None) -> None:
 
 
 def review_alarm(actor: Principal, violation: Violation, verdict: str, reason: str | None,
-                 now: datetime | None = None) -> tuple[AlarmReview, bool]:
-    """Record a verdict and apply it; returns the review and whether this call made it (False: same verdict)."""
+                 now: datetime | None = None, boxes: list[dict[str, Any]] | None = None) -> tuple[AlarmReview, bool]:
+    """Record a verdict and apply it; returns the review and whether this call made it (False: same verdict).
+
+    ``boxes`` (a confirmation's corrected boxes, fractions of the picture) are kept with the verdict for the
+    training set (``training_set.py``); the same verdict again keeps the first one's boxes."""
     now = now or utcnow()
     require(actor, Action.ALARM_REVIEW, db.session.get(School, violation.school_id))
     existing = _current(violation.id)
     if existing is None:
-        _check(violation, verdict, reason)
+        _check(violation, verdict, reason, boxes)
+        kept = [{key: box[key] for key in ("label", "x1", "y1", "x2", "y2")} for box in boxes] if boxes else None
         review_id = insert_if_absent(AlarmReview, dict(violation_id=violation.id, verdict=verdict,
-                                                       reason=(reason or "").strip() or None,
+                                                       reason=(reason or "").strip() or None, boxes=kept,
                                                        reviewer_id=actor.user_id, reviewed_at=now),
                                      ["violation_id"])
         existing = _current(violation.id)

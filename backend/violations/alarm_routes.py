@@ -3,21 +3,25 @@ the cheap cursor the console polls to show new alarms without a reload."""
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 from apiflask import APIBlueprint
-from flask import current_app
+from flask import current_app, send_file
 
 from backend.errors import ApiError
 from backend.extensions import db
 from backend.permissions import Action, current_principal, current_school, rule
 from backend.schools.models import School
 from backend.timeutil import utcnow
-from backend.violations import alarm_queue, alarm_review, alarm_schemas, alarm_signal, stats
+from backend.violations import alarm_queue, alarm_review, alarm_schemas, alarm_signal, stats, training_set
 from backend.violations.models import Violation
 from backend.violations.stats_cache import app_cache
 
 bp = APIBlueprint("alarms", __name__, tag="告警审核")
+
+ZIP_RESPONSES = {200: {"description": "YOLO 训练集（images/、labels/、data.yaml、manifest.json）的 zip",
+                       "content": {"application/zip": {}}}}
 
 
 def _region_school(region_path: str, school_id: int | None) -> int | None:
@@ -94,9 +98,39 @@ def region_alarm_stats(region_id: int, query: dict[str, Any]) -> Any:
 @bp.input(alarm_schemas.AlarmReviewIn, arg_name="body")
 @bp.output(alarm_schemas.AlarmReviewOut, status_code=201)
 def review(violation_id: int, body: dict[str, Any]) -> Any:
-    """Confirm, mark false positive (reason required) or escalate an AI alarm; the same verdict again is 200."""
+    """Confirm, mark false positive (reason required) or escalate an AI alarm; the same verdict again is 200.
+
+    A confirmation or escalation may give ``boxes``: what the picture really shows (the training set's labels)."""
     violation = db.session.get(Violation, violation_id)
-    review_row, created = alarm_review.review_alarm(current_principal(), violation, body["verdict"], body["reason"])
+    review_row, created = alarm_review.review_alarm(current_principal(), violation, body["verdict"], body["reason"],
+                                                    boxes=body["boxes"])
     db.session.expire_all()
     row = (db.session.get(Violation, violation_id), review_row)
     return {"created": created, "alarm": alarm_queue.alarm_items([row])[0]}, 201 if created else 200
+
+
+def _training_zip(name: str, **scope: Any) -> Any:
+    # A region's set may be large: it spills to disk; send_file closes it once sent.
+    target = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
+    training_set.export_for(current_principal().user_id, target, **scope)
+    target.seek(0)
+    response = send_file(target, mimetype="application/zip", as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/schools/<id:school_id>/alarms/training-set")
+@rule(Action.TRAINING_EXPORT, scope="school")
+@bp.doc(responses=ZIP_RESPONSES)
+def school_training_set(school_id: int) -> Any:
+    """The school's reviewed AI alarms as a YOLO training set (zip; split by camera; false alarms are negatives)."""
+    return _training_zip(f"training-set-school{school_id}.zip", school_id=school_id)
+
+
+@bp.get("/regions/<id:region_id>/alarms/training-set")
+@rule(Action.TRAINING_EXPORT, scope="region")
+@bp.doc(responses=ZIP_RESPONSES)
+def region_training_set(region_id: int) -> Any:
+    """The region's reviewed AI alarms as a YOLO training set (zip), for its regulators."""
+    return _training_zip(f"training-set-region{region_id}.zip", region_id=region_id,
+                         region_path=current_school().path)

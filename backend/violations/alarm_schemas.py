@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Float, List, Nested
 from apiflask.validators import Length, OneOf, Range
+from marshmallow import ValidationError, validates_schema
 
 from backend.fields import DateTime, Id, Integer, String
 from backend.violations.alarm_queue import STATES
 from backend.violations.models import AlarmVerdict, ViolationKind
 from backend.violations.schemas import PeriodQuery
+from backend.violations.training_set import TRAINING_CLASSES
 
 VERDICTS = [v.value for v in AlarmVerdict]
 
@@ -40,8 +44,36 @@ class RegionAlarmStatsQuery(AlarmStatsQuery):
     school_id = Id(load_default=None)
 
 
+class BoxIn(Schema):
+    """A box the reviewer drew on the alarm's picture: what it shows and where, in fractions of the picture
+    (0 = left / top edge, 1 = right / bottom edge)."""
+
+    label = String(required=True, validate=OneOf(TRAINING_CLASSES),
+                   metadata={"description": "person 人员, no_mask 未戴口罩, no_hat 未戴帽子, no_uniform 未穿工作服, "
+                                            "smoking 吸烟, phone 玩手机, rodent 老鼠"})
+    x1 = Float(required=True, validate=Range(0, 1))
+    y1 = Float(required=True, validate=Range(0, 1))
+    x2 = Float(required=True, validate=Range(0, 1))
+    y2 = Float(required=True, validate=Range(0, 1))
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        if data["x2"] <= data["x1"] or data["y2"] <= data["y1"]:
+            raise ValidationError("框的右下角必须在左上角的右下方", "x2")
+
+
+class BoxOut(Schema):
+    """A reviewer's box (fractions of the picture)."""
+
+    label = String()
+    x1 = Float()
+    y1 = Float()
+    x2 = Float()
+    y2 = Float()
+
+
 class ReviewOut(Schema):
-    """The verdict on an alarm: what, who, when, why."""
+    """The verdict on an alarm: what, who, when, why, and the reviewer's corrected boxes (null: none given)."""
 
     id = Integer()
     verdict = String()
@@ -50,6 +82,7 @@ class ReviewOut(Schema):
     reviewer_id = Integer()
     reviewer_name = String(allow_none=True)
     reviewed_at = DateTime()
+    boxes = List(Nested(BoxOut), allow_none=True)
 
 
 class AlarmWhereOut(Schema):
@@ -98,10 +131,12 @@ class AlarmPageOut(Schema):
 
 
 class AlarmReviewIn(Schema):
-    """A verdict; marking a false positive needs the reason."""
+    """A verdict; marking a false positive needs the reason. A confirmation (or escalation) may correct the
+    detector: ``boxes`` are then what the picture really shows (the training set's labels)."""
 
     verdict = String(required=True, validate=OneOf(VERDICTS))
     reason = String(load_default=None, validate=Length(max=500), multiline=True)
+    boxes = List(Nested(BoxIn), load_default=None, validate=Length(1, 50))
 
 
 class AlarmReviewOut(Schema):

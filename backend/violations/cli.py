@@ -1,11 +1,14 @@
-"""CLI command of the violations feature: run the escalation timer by hand.
+"""CLI commands of the violations feature: run the escalation timer by hand, raise a demo alarm, export the
+reviewed alarms as a YOLO training set.
 
 The scheduler calls the same function: ``backend.violations.escalation.escalate_overdue(now)``.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
@@ -13,7 +16,7 @@ from flask.cli import AppGroup
 from backend.cli import SHANGHAI_TIME
 from backend.timeutil import as_utc, utcnow
 
-commands = AppGroup("violations", help="Escalate overdue violations; raise a demo AI alarm.")
+commands = AppGroup("violations", help="Escalate overdue violations; raise a demo AI alarm; export a training set.")
 
 
 @commands.command("escalate-violations")
@@ -38,3 +41,30 @@ def demo_alarm_command(school_id: int, kind: str) -> None:
         raise click.ClickException(f"school {school_id} has no camera")
     now = utcnow()
     click.echo(f"alarm {raise_demo_alarm(cameras[0], kind, now, 0.9, now.strftime('%Y%m%dT%H%M%S%f'))}")
+
+
+@commands.command("export-training-set")
+@click.option("--school", "school_id", type=click.IntRange(1), help="the school whose reviewed alarms to export")
+@click.option("--region", "region_code", help="the region (by code) whose reviewed alarms to export")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="folder to write images/, labels/, data.yaml and manifest.json into")
+def export_training_set_command(school_id: int | None, region_code: str | None, out: Path) -> None:
+    """The reviewed AI alarms of a school or region as a YOLO training set (docs/training.md)."""
+    from sqlalchemy import select
+
+    from backend.extensions import db
+    from backend.schools.models import Region, School
+    from backend.violations.training_set import export_directory
+
+    if (school_id is None) == (region_code is None):
+        raise click.UsageError("give exactly one of --school or --region")
+    if school_id is not None:
+        if db.session.get(School, school_id) is None:
+            raise click.ClickException(f"no school {school_id}")
+        summary = export_directory(out, school_id=school_id)
+    else:
+        region = db.session.scalar(select(Region).where(Region.code == region_code))
+        if region is None:
+            raise click.ClickException(f"no region with code {region_code!r}")
+        summary = export_directory(out, region_path=region.path)
+    click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, sort_keys=True))

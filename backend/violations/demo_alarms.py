@@ -52,8 +52,8 @@ def _jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _pictures(kind: str, confidence: float) -> tuple[bytes, bytes]:
-    """The annotated frame (box and label) and the parents' copy (the box blurred)."""
+def _pictures(kind: str, confidence: float) -> tuple[bytes, bytes, bytes]:
+    """The annotated frame (box and label), the parents' copy (the box blurred) and the frame unmarked."""
     frame = _frame()
     annotated = frame.copy()
     draw = ImageDraw.Draw(annotated)
@@ -62,7 +62,7 @@ def _pictures(kind: str, confidence: float) -> tuple[bytes, bytes]:
     draw.text((BOX[0] + 6, BOX[1] - 18), f"{kind} {confidence:.2f}", fill=(255, 255, 255))
     safe = frame.copy()
     safe.paste(frame.crop(BOX).filter(ImageFilter.GaussianBlur(12)), BOX[:2])
-    return _jpeg(annotated), _jpeg(safe)
+    return _jpeg(annotated), _jpeg(safe), _jpeg(frame)
 
 
 def school_cameras(school_id: int) -> list[Camera]:
@@ -73,15 +73,19 @@ def school_cameras(school_id: int) -> list[Camera]:
 
 def raise_demo_alarm(camera: Camera, kind: str, occurred_at: datetime, confidence: float, key: str) -> int:
     """One AI alarm with stored evidence pictures, committed; its violation id."""
-    annotated, safe = _pictures(kind, confidence)
+    annotated, safe, unmarked = _pictures(kind, confidence)
     base = f"evidence/cam{camera.id}/{kind}/demo-{key}"
-    keys = {"annotated": f"{base}-annotated.jpg", "parent_safe": f"{base}-parent-safe.jpg"}
+    keys = {"annotated": f"{base}-annotated.jpg", "parent_safe": f"{base}-parent-safe.jpg",
+            "frame": f"{base}-frame.jpg"}
     object_store().put(keys["annotated"], annotated, "image/jpeg")
     object_store().put(keys["parent_safe"], safe, "image/jpeg")
+    object_store().put(keys["frame"], unmarked, "image/jpeg")
     area = db.session.get(KitchenArea, camera.area_id)
     return raise_violation(canteen_id=area.canteen_id, kind=kind, source="ai", camera_id=camera.id,
                            idempotency_key=f"demo-alarm:{key}", occurred_at=occurred_at, confidence=confidence,
-                           evidence=keys, details={"demo": True}).violation.id
+                           evidence=keys, details={"demo": True, "detections": [
+                               {"label": kind, "confidence": confidence, "box": list(BOX), "source": "demo"}]}
+                           ).violation.id
 
 
 def seed_demo_alarms(school_id: int, now: datetime | None = None) -> int:

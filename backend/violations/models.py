@@ -241,6 +241,9 @@ class AlarmReview(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The reviewer's corrected boxes of a confirmed alarm (migration 0033): [{"label", "x1", "y1", "x2", "y2"}]
+    # in fractions of the picture; null: the detector's boxes stand (backend/violations/training_set.py).
+    boxes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class StatsVersion(db.Model):

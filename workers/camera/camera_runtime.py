@@ -124,7 +124,8 @@ class WorkerRuntime:
     # ------------------------------------------------------------------ evidence
     def evidence(self, camera_id: int, event: detection_rules.RuleEvent, frame: np.ndarray | None,
                  sample_detections: Sequence[Detection]) -> dict[str, str]:
-        """Store the annotated and the parent-safe picture of an event; their object keys.
+        """Store the annotated and the parent-safe picture of an event, and its frame unmarked (``frame``: never
+        shown to parents; the training set's picture); their object keys.
 
         Keys depend only on camera, kind and event start, so a redone task overwrites the same objects.
         The parent-safe copy blurs the faces of this sample and of a whole-frame search run now (two face
@@ -139,9 +140,11 @@ class WorkerRuntime:
         images = make_evidence(frame, drawn, extra=extra)
         stamp = detection_rules.iso(event.started_at).replace("-", "").replace(":", "")
         base = f"evidence/cam{camera_id}/{event.kind}/{stamp}"
-        keys = {"annotated": f"{base}-annotated.jpg", "parent_safe": f"{base}-parent-safe.jpg"}
+        keys = {"annotated": f"{base}-annotated.jpg", "parent_safe": f"{base}-parent-safe.jpg",
+                "frame": f"{base}-frame.jpg"}
         self.store.put(keys["annotated"], images.annotated_jpeg, "image/jpeg")
         self.store.put(keys["parent_safe"], images.parent_safe_jpeg, "image/jpeg")
+        self.store.put(keys["frame"], images.frame_jpeg, "image/jpeg")
         return keys
 
 

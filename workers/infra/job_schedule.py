@@ -64,6 +64,8 @@ SCHEDULE: list[Job] = [
         "未报送: each region's canteens missing a required record today, to its regulators' inbox"),
     Job("notices.dispatch", "workers.jobs.platform:dispatch_notices", every(seconds=2),
         "send due notices from the outbox"),
+    Job("camera.false_alarms", "workers.jobs.platform:raise_false_alarm_thresholds", every(minutes=10),
+        "a camera's kind whose reviewed alarms are mostly false: its confidence threshold rises one step"),
     Job("violations.escalate", "workers.jobs.platform:escalate_violations", every(minutes=1),
         "escalate violations past their due time"),
     Job("risk.cards", "workers.jobs.platform:issue_risk_cards", every(minutes=5),

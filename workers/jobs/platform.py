@@ -46,6 +46,15 @@ def escalate_violations(scheduled_for: datetime) -> dict[str, Any]:
     return {"escalated": escalate_overdue(as_utc(scheduled_for))}
 
 
+def raise_false_alarm_thresholds(scheduled_for: datetime) -> dict[str, Any]:
+    """Raise the confidence threshold of each camera's kind whose reviewed alarms are mostly false positives."""
+    from flask import current_app
+
+    from backend.monitoring.false_alarms import Policy, apply_false_alarm_limits
+
+    return apply_false_alarm_limits(as_utc(scheduled_for), Policy.from_config(current_app.config))
+
+
 def purge_recordings(scheduled_for: datetime) -> dict[str, Any]:
     """Delete live-view recordings older than the retention period."""
     from backend.live.jobs import purge_recordings as purge

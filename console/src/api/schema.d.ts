@@ -237,7 +237,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm, mark false positive (reason required) or escalate an AI alarm; the same verdict again is 200. */
+        /**
+         * Confirm, mark false positive (reason required) or escalate an AI alarm; the same verdict again is 200.
+         * @description A confirmation or escalation may give ``boxes``: what the picture really shows (the training set's labels).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1506,6 +1509,90 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/cameras/{camera_id}/tuning-changes/{change_id}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take back a threshold raise (the latest of its kind): the kind's threshold returns to what it was. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    camera_id: number;
+                    change_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RevertOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请求参数不正确 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/canteens/{canteen_id}": {
@@ -8565,6 +8652,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/regions/{region_id}/alarms/training-set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The region's reviewed AI alarms as a YOLO training set (zip), for its regulators. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description YOLO 训练集（images/、labels/、data.yaml、manifest.json）的 zip */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/zip": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions/{region_id}/cameras/health": {
         parameters: {
             query?: never;
@@ -10326,6 +10478,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/schools/{school_id}/alarms/training-set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The school's reviewed AI alarms as a YOLO training set (zip; split by camera; false alarms are negatives). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description YOLO 训练集（images/、labels/、data.yaml、manifest.json）的 zip */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/zip": unknown;
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/schools/{school_id}/audit": {
         parameters: {
             query?: never;
@@ -10386,6 +10603,74 @@ export interface paths {
                 };
                 /** @description Validation error */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/cameras/false-alarms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per camera and kind: the share of reviewed AI alarms marked false, the confidence threshold now, and each
+         * @description raise of it with the share before and after.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FalseAlarmsOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -14086,6 +14371,8 @@ export interface components {
         };
         AlarmReviewIn: {
             /** @default null */
+            boxes: components["schemas"]["BoxIn"][] | null;
+            /** @default null */
             reason: string | null;
             /** @enum {string} */
             verdict: "confirmed" | "false_positive" | "escalated";
@@ -14168,6 +14455,24 @@ export interface components {
             id?: number;
             target_id?: number | null;
             target_type?: string | null;
+        };
+        BoxIn: {
+            /**
+             * @description person 人员, no_mask 未戴口罩, no_hat 未戴帽子, no_uniform 未穿工作服, smoking 吸烟, phone 玩手机, rodent 老鼠
+             * @enum {string}
+             */
+            label: "person" | "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent";
+            x1: number;
+            x2: number;
+            y1: number;
+            y2: number;
+        };
+        BoxOut: {
+            label?: string;
+            x1?: number;
+            x2?: number;
+            y1?: number;
+            y2?: number;
         };
         BroadcastIn: {
             canteen_id?: number;
@@ -14645,6 +14950,32 @@ export interface components {
         EvidenceOut: {
             image?: string | null;
             photos?: string[];
+        };
+        FalseAlarmItemOut: {
+            all_time?: components["schemas"]["ShareOut"];
+            camera_id?: number;
+            camera_name?: string;
+            /** @description newest first */
+            changes?: components["schemas"]["TuningChangeOut"][];
+            default_min_confidence?: number;
+            kind?: string;
+            kind_label?: string | null;
+            min_confidence?: number;
+            over_limit?: boolean;
+            /** @description what the next raise is judged on */
+            since_last_change?: components["schemas"]["ShareOut"];
+        };
+        FalseAlarmPolicyOut: {
+            ceiling?: number;
+            limit?: number;
+            min_verdicts?: number;
+            step?: number;
+            /** @description only alarms raised in these last days are judged */
+            window_days?: number;
+        };
+        FalseAlarmsOut: {
+            items?: components["schemas"]["FalseAlarmItemOut"][];
+            policy?: components["schemas"]["FalseAlarmPolicyOut"];
         };
         FileOut: {
             /** @description image/jpeg, image/png, image/webp or application/pdf */
@@ -15575,12 +15906,16 @@ export interface components {
         RespondIn: {
             response: string;
         };
+        RevertOut: {
+            change?: components["schemas"]["TuningChangeOut"];
+        };
         ReviewIn: {
             approve: boolean;
             /** @default null */
             reason: string | null;
         };
         ReviewOut: {
+            boxes?: components["schemas"]["BoxOut"][] | null;
             id?: number;
             reason?: string | null;
             /** Format: date-time */
@@ -15726,6 +16061,11 @@ export interface components {
             cards?: components["schemas"]["CardChangeOut"] | null;
             id?: number;
             kinds?: components["schemas"]["KindChangeOut"][];
+        };
+        ShareOut: {
+            false_positives?: number;
+            share?: number | null;
+            verdicts?: number;
         };
         SnapshotOut: {
             camera_id?: number;
@@ -16108,6 +16448,23 @@ export interface components {
             canteens?: components["schemas"]["TreeCanteenOut"][];
             id?: number;
             name?: string;
+        };
+        TuningChangeOut: {
+            /** @description alarms raised after it, until it was reverted or changed */
+            after?: components["schemas"]["ShareOut"];
+            /** Format: date-time */
+            at?: string;
+            /** @description alarms raised from the previous change (or the start) to it */
+            before?: components["schemas"]["ShareOut"];
+            id?: number;
+            new_value?: number;
+            old_value?: number;
+            /** @description false_alarms: raised because most reviewed alarms were false */
+            reason?: string;
+            /** Format: date-time */
+            reverted_at?: string | null;
+            reverted_by_id?: number | null;
+            setting?: string;
         };
         UnreportedCanteenOut: {
             canteen_id: number;

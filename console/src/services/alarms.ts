@@ -1,7 +1,7 @@
 // 告警审核: the AI-alarm review queue (routes of backend/violations/alarm_routes.py), its grouping per camera
 // and event, the verdicts, and the cheap cursor polled so new alarms appear without a reload.
-import { get, post, type Schemas } from '../api/client'
-import type { Desk } from './session'
+import { download, get, post, saveFile, type Schemas } from '../api/client'
+import type { Desk, User } from './session'
 
 export type Alarm = Schemas['AlarmOut']
 export type AlarmPage = Schemas['AlarmPageOut']
@@ -97,11 +97,57 @@ export function alarmStats(desk: Desk): Promise<AlarmStats> {
     : get('/regions/{region_id}/alarms/stats', { params: { region_id: desk.id } })
 }
 
-/** Give a verdict; a false positive needs the reason (422 `reason_required` otherwise). */
-export async function reviewAlarm(id: number, verdict: Verdict, reason = ''): Promise<Alarm> {
+export type ReviewBox = Schemas['BoxIn']
+export type BoxLabel = ReviewBox['label']
+
+/** The classes of the training set (backend/violations/training_set.py TRAINING_CLASSES), named as on evidence. */
+export const BOX_LABELS: Record<BoxLabel, string> = {
+  person: '人员', no_mask: '未戴口罩', no_hat: '未戴帽子', no_uniform: '未穿工作服', smoking: '吸烟', phone: '玩手机',
+  rodent: '老鼠',
+}
+
+/** The box label an alarm of `kind` is about (a person after hours is a `person` box). */
+export function boxLabelOf(kind: string | undefined): BoxLabel {
+  if (kind === 'person_after_hours') return 'person'
+  return (kind && kind in BOX_LABELS ? kind : 'person') as BoxLabel
+}
+
+/** A box dragged from (x0, y0) to (x1, y1) (fractions, any direction), clipped to the picture; null when it is
+ * too small to mean anything (under 1 % of a side). */
+export function dragBox(label: BoxLabel, x0: number, y0: number, x1: number, y1: number): ReviewBox | null {
+  const clip = (v: number) => Math.min(Math.max(v, 0), 1)
+  const round = (v: number) => Math.round(v * 10000) / 10000
+  const box = { label, x1: round(clip(Math.min(x0, x1))), y1: round(clip(Math.min(y0, y1))),
+    x2: round(clip(Math.max(x0, x1))), y2: round(clip(Math.max(y0, y1))) }
+  return box.x2 - box.x1 < 0.01 || box.y2 - box.y1 < 0.01 ? null : box
+}
+
+/** Give a verdict; a false positive needs the reason (422 `reason_required` otherwise). A confirmation may
+ * correct the detector with `boxes` (fractions of the picture): the training set's labels. */
+export async function reviewAlarm(id: number, verdict: Verdict, reason = '',
+  boxes: ReviewBox[] | null = null): Promise<Alarm> {
   const answer = await post('/alarms/{violation_id}/review',
-    { params: { violation_id: id }, body: { verdict, reason: reason || null } })
+    { params: { violation_id: id }, body: { verdict, reason: reason || null, boxes } })
   return answer.alarm as Alarm
+}
+
+/** Whether the caller may export the desk's training set (`/me` capability `training.export`: the school's
+ * principal, the region's regulators). */
+export function canExportTrainingSet(user: User | null, desk: Desk): boolean {
+  const capabilities = user?.capabilities
+  if (!capabilities) return false
+  if (capabilities.admin) return true
+  const granted = desk.kind === 'region' ? capabilities.regulator : capabilities.schools?.[String(desk.id)]
+  return (granted ?? []).includes('training.export')
+}
+
+/** Download the desk's reviewed alarms as a YOLO training set (zip: images, labels, data.yaml; audited). */
+export async function exportTrainingSet(desk: Desk): Promise<string> {
+  const file = desk.kind === 'school'
+    ? await download('/schools/{school_id}/alarms/training-set', { params: { school_id: desk.id } })
+    : await download('/regions/{region_id}/alarms/training-set', { params: { region_id: desk.id } })
+  saveFile(file)
+  return file.filename
 }
 
 /** Poll the cursor every `interval` ms; `changed` runs when the revision moves. Returns the stop function. */

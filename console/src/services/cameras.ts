@@ -1,10 +1,14 @@
 // 摄像头: the cameras of the desk's school or region with their health now and uptime over 7 days
 // (GET /schools/{id}/cameras/health, /regions/{id}/cameras/health; backend/monitoring/camera_uptime.py).
-import { get, type Schemas } from '../api/client'
+import { get, post, type Schemas } from '../api/client'
 import type { Desk } from './session'
 
 export type CameraHealthReport = Schemas['CameraHealthOut']
 export type CameraHealth = Schemas['CameraHealthItemOut']
+
+export type FalseAlarms = Schemas['FalseAlarmsOut']
+export type FalseAlarmItem = Schemas['FalseAlarmItemOut']
+export type TuningChange = Schemas['TuningChangeOut']
 
 export interface CameraFilters { school_id?: number, canteen_id?: number }
 
@@ -45,4 +49,22 @@ export function canteensOf(cameras: CameraHealth[], schoolId?: number): { id: nu
     if (camera.canteen_id !== undefined) seen.set(camera.canteen_id, `${camera.school_name ?? ''} ${camera.canteen_name ?? ''}`.trim())
   }
   return [...seen].map(([id, name]) => ({ id, name }))
+}
+
+/** 误报学习: per camera and kind, the share of reviewed alarms marked false and each threshold raise it made
+ * (GET /schools/{id}/cameras/false-alarms; backend/monitoring/false_alarms.py). */
+export function loadFalseAlarms(schoolId: number): Promise<FalseAlarms> {
+  return get('/schools/{school_id}/cameras/false-alarms', { params: { school_id: schoolId } })
+}
+
+/** Take a threshold raise back (the school's principal and staff; audited). */
+export async function revertTuningChange(cameraId: number, changeId: number): Promise<TuningChange> {
+  const answer = await post('/cameras/{camera_id}/tuning-changes/{change_id}/revert',
+    { params: { camera_id: cameraId, change_id: changeId } })
+  return answer.change as TuningChange
+}
+
+/** `42%`, or `—` before any verdict (a share of 0..1). */
+export function shareText(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : `${Math.round(value * 100)}%`
 }

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ApiError, configureClient } from '../../src/api/client'
 import {
-  GROUP_GAP_MS, alarmStats, groupAlarms, listAlarms, mergeAlarms, newerThan, reviewAlarm, watchAlarms,
-  type Alarm,
+  GROUP_GAP_MS, alarmStats, canExportTrainingSet, exportTrainingSet, groupAlarms, listAlarms, mergeAlarms,
+  newerThan, reviewAlarm, watchAlarms, type Alarm,
 } from '../../src/services/alarms'
 import { menuFor } from '../../src/services/menu'
 import type { Desk, User } from '../../src/services/session'
@@ -81,6 +81,48 @@ describe('alarm service', () => {
     const error = await reviewAlarm(9, 'false_positive', '').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ApiError)
     expect((error as ApiError).fields).toEqual({ reason: '标记误报时必须填写原因' })
+  })
+
+  it('sends corrected boxes with a confirmation', async () => {
+    const bodies: unknown[] = []
+    vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
+      bodies.push(JSON.parse(String(init.body)))
+      return answer(201, { created: true, alarm: { id: 9 } })
+    })
+    const box = { label: 'no_mask' as const, x1: 0.1, y1: 0.2, x2: 0.3, y2: 0.4 }
+    await reviewAlarm(9, 'confirmed', '', [box])
+    await reviewAlarm(9, 'confirmed')
+    expect(bodies).toEqual([{ verdict: 'confirmed', reason: null, boxes: [box] },
+      { verdict: 'confirmed', reason: null, boxes: null }])
+  })
+
+  it('offers the training set to whom /me allows training.export, and downloads the desk\'s', async () => {
+    const principal = { capabilities: { admin: false, regulator: [], schools: { 4: ['alarm.review', 'training.export'] } } }
+    const staff = { capabilities: { admin: false, regulator: [], schools: { 4: ['alarm.review'] } } }
+    const regulator = { capabilities: { admin: false, regulator: ['alarm.review', 'training.export'], schools: {} } }
+    expect(canExportTrainingSet(principal as User, school)).toBe(true)
+    expect(canExportTrainingSet(staff as User, school)).toBe(false)
+    expect(canExportTrainingSet(principal as User, { ...school, id: 5 })).toBe(false)
+    expect(canExportTrainingSet(regulator as User, region)).toBe(true)
+    expect(canExportTrainingSet(null, region)).toBe(false)
+    const urls: string[] = []
+    vi.stubGlobal('fetch', async (url: string) => {
+      urls.push(url)
+      return new Response(new Uint8Array([80, 75, 5, 6]), { status: 200, headers: {
+        'Content-Type': 'application/zip', 'Content-Disposition': 'attachment; filename=training-set-school4.zip' } })
+    })
+    const original = URL.createObjectURL
+    URL.createObjectURL = (() => 'blob:zip') as never
+    const clicked = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined)
+    try {
+      expect(await exportTrainingSet(school)).toBe('training-set-school4.zip')
+      await exportTrainingSet(region)
+      expect(clicked).toHaveBeenCalledTimes(2)
+    } finally {
+      URL.createObjectURL = original
+      clicked.mockRestore()
+    }
+    expect(urls).toEqual(['/api/v1/schools/4/alarms/training-set', '/api/v1/regions/3/alarms/training-set'])
   })
 
   it('polls the cursor and calls back only when the revision moves', async () => {

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { configureClient, download } from '../../src/api/client'
-import { canteensOf, dayBar, loadCameraHealth, percentText, statusType, type CameraHealth } from '../../src/services/cameras'
+import {
+  canteensOf, dayBar, loadCameraHealth, loadFalseAlarms, percentText, revertTuningChange, shareText, statusType,
+  type CameraHealth,
+} from '../../src/services/cameras'
 import { chainSummary, describe as describeRecord, fileLinks, loadLedger, type LedgerRecord } from '../../src/services/ledger'
 
 function json(body: unknown): Response {
@@ -88,6 +91,19 @@ describe('cameras service', () => {
     await loadCameraHealth({ kind: 'region', id: 3, name: '西湖区', role: 'regulator' }, { school_id: 2 })
     await loadCameraHealth({ kind: 'school', id: 1, name: '甲校', role: 'principal' }, { school_id: 9, canteen_id: 4 })
     expect(urls).toEqual(['/api/v1/regions/3/cameras/health?school_id=2', '/api/v1/schools/1/cameras/health?canteen_id=4'])
+  })
+
+  it('reads the false-alarm shares and reverts a raise', async () => {
+    const calls: string[] = []
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      calls.push(`${init.method ?? 'GET'} ${url}`)
+      return json(url.endsWith('/revert') ? { change: { id: 7, old_value: 0.5 } } : { policy: {}, items: [] })
+    })
+    configureClient({ token: () => 't', onUnauthorized: () => undefined })
+    await loadFalseAlarms(1)
+    expect((await revertTuningChange(3, 7)).old_value).toBe(0.5)
+    expect(calls).toEqual(['GET /api/v1/schools/1/cameras/false-alarms', 'POST /api/v1/cameras/3/tuning-changes/7/revert'])
+    expect([shareText(0.5), shareText(0.2857), shareText(null)]).toEqual(['50%', '29%', '—'])
   })
 
   it('shows figures, colours and bars', () => {

@@ -101,7 +101,7 @@ def test_health_changes_once_per_change_and_a_blurred_camera_raises_one_violatio
     assert [(v.kind, (v.occurred_at.timestamp() - slot * 5) / 5) for v in violations] == [
         ("camera_blurred", 3), ("camera_offline", 11)]
     assert "摄像头画面模糊" in violations[0].title and "画面模糊" in violations[0].description
-    assert set(violations[0].evidence) == {"annotated", "parent_safe"}
+    assert set(violations[0].evidence) == {"annotated", "parent_safe", "frame"}
     assert violations[1].evidence == {}  # no picture from an offline camera
 
 

@@ -73,9 +73,11 @@ def test_persistence_and_cooldown_make_exactly_one_violation_per_event(ppe_app: 
     assert det["label"] == "no_mask" and det["source"] == "kitchen-ppe@test-1"
     assert det["box"] == pytest.approx(list(NO_MASK_BOX), abs=1.5)
     store = get_runtime(ppe_app.config).store
-    assert set(first.evidence) == {"annotated", "parent_safe"}
+    assert set(first.evidence) == {"annotated", "parent_safe", "frame"}
     for key in first.evidence.values():
         assert store.get(key)[:3] == b"\xff\xd8\xff"  # JPEG
+    # The frame as captured (the training set's picture): nothing drawn on it, unlike the annotated copy.
+    assert store.get(first.evidence["frame"]) != store.get(first.evidence["annotated"])
     monitor = db.session.get(CameraMonitor, camera_id)
     kind_state = monitor.rule_state["kinds"]["no_mask"]
     assert kind_state["suppressed"] == 1 and kind_state["event_start"] == (BASE_SLOT + 7) * 5

@@ -33,10 +33,13 @@ DEFAULT_COLOUR = (0, 255, 0)
 
 @dataclass(frozen=True)
 class EvidenceImages:
-    """JPEG bytes of both evidence variants."""
+    """JPEG bytes of the evidence variants: annotated (staff, regulators), parent-safe (parents) and the frame
+    as captured, without boxes or blur (staff and regulators only: the picture a training set is made of,
+    ``backend/violations/training_set.py``)."""
 
     annotated_jpeg: bytes
     parent_safe_jpeg: bytes
+    frame_jpeg: bytes
 
 
 #: The Chinese word shown on evidence for each label (evidence is read by Chinese inspectors and parents).
@@ -185,7 +188,7 @@ def make_evidence(
     quality: int = 85,
     extra: Iterable[Detection] = (),
 ) -> EvidenceImages:
-    """Both evidence JPEGs: boxes drawn on the raw frame, and on the face-anonymised frame.
+    """The evidence JPEGs: boxes drawn on the raw frame, and on the face-anonymised frame; the raw frame.
 
     ``extra`` (what the whole-frame search for faces and people found) is only blurred, not drawn. Face
     boxes are not drawn on the parent-safe copy: the frame around the anonymised region is the point, not
@@ -194,4 +197,5 @@ def make_evidence(
     annotated = draw_detections(frame_bgr, detections)
     safe = parent_safe(frame_bgr, detections, extra)
     safe = draw_detections(safe, [d for d in detections if d.label != LABEL_FACE])
-    return EvidenceImages(encode_jpeg(annotated, quality), encode_jpeg(safe, quality))
+    return EvidenceImages(encode_jpeg(annotated, quality), encode_jpeg(safe, quality),
+                          encode_jpeg(frame_bgr, quality))

@@ -65,7 +65,7 @@ def test_make_evidence_returns_decodable_jpegs() -> None:
         Detection("no_mask", 0.8, (170.0, 50.0, 280.0, 190.0), "ppe"),
     ]
     evidence = make_evidence(image, detections)
-    for blob in (evidence.annotated_jpeg, evidence.parent_safe_jpeg):
+    for blob in (evidence.annotated_jpeg, evidence.parent_safe_jpeg, evidence.frame_jpeg):
         assert blob[:2] == b"\xff\xd8"
         decoded = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_COLOR)
         assert decoded.shape == image.shape
@@ -73,6 +73,12 @@ def test_make_evidence_returns_decodable_jpegs() -> None:
     safe = cv2.imdecode(np.frombuffer(evidence.parent_safe_jpeg, np.uint8), cv2.IMREAD_COLOR)
     inner = (195, 75, 255, 165)
     assert laplacian_var(crop(safe, inner)) < 0.1 * laplacian_var(crop(annotated, inner))
+    # The frame as captured: no box drawn where the annotated copy has its red-green border, no blur.
+    frame = cv2.imdecode(np.frombuffer(evidence.frame_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    edge = (170, 50, 280, 53)  # the top edge of the no_mask box
+    assert np.abs(crop(frame, edge).astype(int) - crop(image, edge).astype(int)).mean() < 8
+    assert np.abs(crop(annotated, edge).astype(int) - crop(image, edge).astype(int)).mean() > 30
+    assert laplacian_var(crop(frame, inner)) > 0.5 * laplacian_var(crop(image, inner))
     assert len(encode_jpeg(image, quality=50)) < len(encode_jpeg(image, quality=95))
 
 
