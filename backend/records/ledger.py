@@ -4,7 +4,8 @@ Everything the canteen recorded for that day, current versions only, each marked
 (``amendment``: which version it corrects and why): receiving records with their files, menus, samples,
 sample disposals, disinfection and accompanied meals (``records``, as the record lists present them); the
 trace of the day's menus (dish → ingredient batches → supplier and certificates, ``trace``, the parents' day
-view of this canteen); and the certificates (with their scans) of every supplier the day's receivings name.
+view of this canteen); the certificates (with their scans) of every supplier the day's receivings name; and the
+seals (封存, ``records/sealing.py``): those in force now, and those made or released on the day.
 A fixed number of statements however many records the day has.
 """
 
@@ -19,6 +20,7 @@ from backend.extensions import db
 from backend.records.day import build_overview
 from backend.records.models import RecordEntry, RecordKind
 from backend.records.presenters import certificates_of, present_records, show_date
+from backend.records.sealing import seal_entries, seals_between
 from backend.records.versions import is_current
 from backend.schools.models import Canteen
 from backend.timeutil import shanghai_iso
@@ -50,4 +52,6 @@ def canteen_ledger(canteen: Canteen, day: date, now: datetime) -> dict[str, Any]
             "canteen_name": canteen.name, "date": show_date(day), "generated_at": shanghai_iso(now),
             "amendments": sum(1 for r in records if r["amendment"] is not None),
             "records": by_kind, "trace": overview["canteens"][0], "receivings": overview["receivings"],
-            "suppliers": overview["suppliers"], "certificates": certificates}
+            "suppliers": overview["suppliers"], "certificates": certificates,
+            "seals": {"in_force": present_records(seal_entries(canteen.id, in_force=True), day),
+                      "of_day": present_records(seals_between(canteen.id, day, day), day)}}

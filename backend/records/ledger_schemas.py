@@ -16,6 +16,7 @@ from apiflask import Schema as BaseSchema
 from apiflask.fields import Boolean, Dict, Float, List, Nested
 
 from backend.fields import Integer, String
+from backend.records.seal_schemas import SealOut
 
 
 class Schema(BaseSchema):
@@ -341,6 +342,13 @@ class TraceSupplierOut(Schema):
     certificates = List(Nested(TraceCertificateOut))
 
 
+class LedgerSealsOut(Schema):
+    """The canteen's seals (封存) as the 台账 shows them."""
+
+    in_force = List(Nested(SealOut), metadata={"description": "every seal in force now, newest first"})
+    of_day = List(Nested(SealOut), metadata={"description": "seals made or released on the day, oldest first"})
+
+
 class LedgerOut(Schema):
     """A canteen's 台账 for one day (``backend/records/ledger.py``)."""
 
@@ -359,6 +367,7 @@ class LedgerOut(Schema):
     suppliers = Dict(keys=String(), values=Nested(TraceSupplierOut), metadata={"description": "by supplier id"})
     certificates = Dict(keys=String(), values=List(Nested(LedgerRecordOut)),
                         metadata={"description": "by supplier id: the certificates of every supplier the day names"})
+    seals = Nested(LedgerSealsOut)
 
 
 def _always_present(*schemas: type[BaseSchema], fields: tuple[str, ...] = ()) -> None:
@@ -372,7 +381,7 @@ def _always_present(*schemas: type[BaseSchema], fields: tuple[str, ...] = ()) ->
 
 _always_present(FileOut, AmendmentOut, RecordRefOut, MenuDishOut, TraceDishOut, TraceMenuOut, MealWindowOut,
                 SamplesStatusOut, DisinfectionStatusOut, TraceMealOut, CompletenessOut, TraceOut, TraceReceivingOut,
-                TraceSupplierOut, LedgerOut)
+                TraceSupplierOut, LedgerSealsOut, LedgerOut)
 _always_present(LedgerRecordOut, fields=("kind", "kind_label", "files", "amendment", "created_at", "canteen_id",
                                          "record_date", "created_by_id", "seq", "hash"))
 _always_present(TraceIngredientOut, fields=("item_id", "missing"))

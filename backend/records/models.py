@@ -49,6 +49,8 @@ class RecordKind(LabelledStrEnum):
     STAFF = "staff", "从业人员"
     HEALTH_CERTIFICATE = "health_certificate", "健康证"
     MORNING_CHECK = "morning_check", "晨检记录"
+    SEAL = "seal", "封存记录"
+    SEAL_RELEASE = "seal_release", "解除封存记录"
 
 
 # Kinds that carry people's personal and health data: only the school's staff and regulators read them
@@ -57,6 +59,25 @@ PERSONAL_KINDS = frozenset({RecordKind.STAFF, RecordKind.HEALTH_CERTIFICATE, Rec
 
 
 KIND_LABELS: dict[str, str] = RecordKind.labels()
+# Seals (封存) and their releases: written by the region's regulators and the school's principal
+# (``records/sealing.py``), read by the school's staff and regulators; never corrected, only released.
+SEAL_KINDS = frozenset({RecordKind.SEAL, RecordKind.SEAL_RELEASE})
+
+
+class SealTarget(LabelledStrEnum):
+    """What a seal (封存) holds: a received batch, a retained sample or a kitchen area."""
+
+    ITEM = "item", "食品批次"
+    SAMPLE = "sample", "留样"
+    AREA = "area", "场所区域"
+
+
+class SealAuthority(LabelledStrEnum):
+    """In which capacity someone sealed or released."""
+
+    REGULATOR = "regulator", "监管部门"
+    PRINCIPAL = "principal", "校长"
+    ADMIN = "admin", "平台管理员"
 
 
 
@@ -522,6 +543,34 @@ class MorningCheckPerson(db.Model):
         return [code for code in self.symptoms.split(",") if code]
 
 
+class Seal(db.Model):
+    """A seal (封存) of one received batch (by the item's logical id), retained sample (by its record id) or
+    kitchen area, with the reason; in force until a :class:`SealRelease` names it."""
+
+    __tablename__ = "record_seal"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    target: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("record_receiving_item.id"), index=True)
+    sample_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("kitchen_area.id"), index=True)
+    # What the seal holds, as it was named when sealed (the batch, the dish, the area).
+    target_name: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    authority: Mapped[str] = mapped_column(String(16))
+
+
+class SealRelease(db.Model):
+    """The release (解除封存) of a seal (by the seal's record id), with the reason."""
+
+    __tablename__ = "record_seal_release"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    seal_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    authority: Mapped[str] = mapped_column(String(16))
+
+
 TYPED_MODELS: dict[str, type[Any]] = {
     RecordKind.SUPPLIER: Supplier,
     RecordKind.CERTIFICATE: SupplierCertificate,
@@ -534,6 +583,8 @@ TYPED_MODELS: dict[str, type[Any]] = {
     RecordKind.STAFF: StaffMember,
     RecordKind.HEALTH_CERTIFICATE: HealthCertificate,
     RecordKind.MORNING_CHECK: MorningCheck,
+    RecordKind.SEAL: Seal,
+    RecordKind.SEAL_RELEASE: SealRelease,
 }
 
 # Rows the application only ever inserts.

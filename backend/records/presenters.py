@@ -23,6 +23,7 @@ from backend.records.models import (
     MEAL_LABELS,
     METHOD_LABELS,
     PERSONAL_KINDS,
+    SEAL_KINDS,
     STORAGE_LABELS,
     SYMPTOM_LABELS,
     TARGET_LABELS,
@@ -34,6 +35,7 @@ from backend.records.models import (
     Supplier,
     SupplierCertificate,
 )
+from backend.records.sealing import seal_presenter
 from backend.records.services import current_items
 from backend.records.staff import current_staff, staff_certificates, summary_counts
 from backend.records.uploads import signed_url
@@ -150,6 +152,7 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
     sample_ids = [e.record_id for e in entries if e.kind == RecordKind.SAMPLE]
     disposals = _disposals(sample_ids)
     personal = _personal_presenter(entries, bundle, on)
+    seals = seal_presenter(entries)
     out = []
     for entry in entries:
         row = bundle.typed[entry.id]
@@ -194,6 +197,8 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
             data.update(present_accompanied(row))
         elif kind in PERSONAL_KINDS:
             data.update(personal(entry, row))
+        elif kind in SEAL_KINDS:
+            data.update(seals(entry, row))
         out.append(data)
     return out
 
