@@ -1,8 +1,9 @@
 """A canteen's records for a date range as an Excel workbook, one sheet per record type.
 
 Regulators ask for these tables during inspections. Every sheet lists the current version of each record
-(with the correction reason when it was corrected); a last sheet lists every correction and one states
-the result of verifying the chain, so the workbook stands as evidence on its own.
+(with the correction reason when it was corrected); one sheet lists every correction, one every seal made or
+released in the range (封存记录, with its release), and the last states the result of verifying the chain, so the
+workbook stands as evidence on its own.
 """
 
 from __future__ import annotations

@@ -12,12 +12,9 @@ import sqlalchemy as sa
 import time_machine
 from openpyxl import load_workbook
 
-from backend.accounts.models import User
-from backend.accounts.services import grant_regulator
 from backend.audit.models import AuditLog
 from backend.extensions import db
-from backend.schools.models import Canteen, KitchenArea, Region
-from backend.schools.services import create_region, create_school
+from backend.schools.models import Canteen, KitchenArea
 from backend.timeutil import utcnow
 from tests.records.conftest import RECORDS_CLOCK
 from tests.records.helpers import item, today
@@ -36,20 +33,6 @@ def principal(kit):
 @pytest.fixture
 def regulator(kit):
     return kit("demo-regulator")
-
-
-@pytest.fixture
-def ningbo_regulator(kit):
-    """A regulator of another city (Ningbo), with a school of its own there."""
-    province = db.session.scalar(sa.select(Region).where(Region.code == "330000"))
-    city = create_region("330200", "宁波市", "city", province)
-    create_school(None, city, "宁波实验小学", "primary", None)
-    user = User(openid="regulator-ningbo", nickname="宁波市市场监管局")
-    db.session.add(user)
-    db.session.flush()
-    grant_regulator(user, city, None)
-    db.session.commit()
-    return kit("regulator-ningbo")
 
 
 @pytest.mark.db
