@@ -66,7 +66,7 @@ def check_records_command(day: datetime | None, canteen_ids: tuple[int, ...]) ->
     click.echo(f"{wanted.isoformat()}: {created} new, {len(raised) - created} already raised")
 
 
-@commands.command("removable")
+@commands.command("removable-records")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="day to judge on (Asia/Shanghai), default today")
 @click.option("--canteen", "canteen_ids", type=click.IntRange(1), multiple=True, help="only these canteens")

@@ -16,7 +16,7 @@ The rules (docs/records-retention.md):
 A record's keeping time ends on ``kept_until``; from ``removable_on`` (the day after) nothing requires it any more.
 The application never deletes a record (the chain would break): this module lists them, per canteen, for the
 people who decide (the region's regulators, the school's principal; ``GET /canteens/<id>/records/removable``,
-``flask records removable``). Records past their keeping time still verify and export like any other.
+``flask removable-records``). Records past their keeping time still verify and export like any other.
 """
 
 from __future__ import annotations

@@ -103,3 +103,14 @@ def test_only_the_principal_and_the_regions_regulators_read_the_report(kit, kept
     assert _removable(ningbo_regulator, expect=403).status_code == 403
     assert _removable(kit("demo-principal-1"), limit=0, expect=422).status_code == 422
     assert _removable(kit("demo-principal-1"), on="2026-13-01", expect=422).status_code == 422
+
+
+def test_the_cli_reports_the_same_records_and_deletes_nothing(app, kept):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["removable-records", "--canteen", "1", "--date", "2026-09-12"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "canteen 1: 1 records past their keeping time on 2026-09-12",
+        f"  record {kept['pork']} receiving of 2026-03-10: removable since 2026-09-12"]
+    again = runner.invoke(args=["removable-records", "--canteen", "1", "--date", "2026-09-12"])
+    assert again.output == result.output
