@@ -28,7 +28,7 @@ from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
 from backend.live.models import RecordingSegment
 from backend.patrols.models import PatrolRound
-from backend.records.models import PERSONAL_KINDS, RecordEntry, Upload
+from backend.records.models import PERSONAL_KINDS, SEAL_KINDS, RecordEntry, Upload
 from backend.regulators.models import InspectionRound, SpotCheck, SupervisionOrder
 from backend.risk.models import RiskCard
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School, SchoolClass
@@ -61,6 +61,11 @@ class Action(StrEnum):
     RECORDS_EXPORT = "records.export"
     # The staff register, health certificates and morning checks: people's personal and health data.
     STAFF_HEALTH_READ = "staff_health.read"
+    # Seals (封存) of batches, samples and areas: who seals and releases, who reads them (records/sealing.py).
+    RECORDS_SEAL = "records.seal"
+    SEALS_READ = "seals.read"
+    # Records past their required keeping time (records/retention.py): reported, never deleted.
+    RECORDS_RETENTION = "records.retention"
     LIVE_PLAY = "live.play"
     RECORDING_READ = "recording.read"
     SNAPSHOT_TAKE = "snapshot.take"
@@ -120,6 +125,10 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RECORDS_EXPORT: SCHOOL_STAFF,
     # Parents and committee members see a morning check's counts in the day view, never the people.
     Action.STAFF_HEALTH_READ: SCHOOL_STAFF,
+    # The school's principal seals and releases; regulators of the region too (REGULATOR_PERMISSIONS).
+    Action.RECORDS_SEAL: frozenset({Role.PRINCIPAL}),
+    Action.SEALS_READ: SCHOOL_STAFF,
+    Action.RECORDS_RETENTION: frozenset({Role.PRINCIPAL}),
     # Parents and committee members are further limited to public areas and live windows (backend.live.policy).
     Action.LIVE_PLAY: ALL_MEMBER_ROLES,
     Action.RECORDING_READ: SCHOOL_ADMINS,
@@ -157,6 +166,8 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
 REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.SCHOOL_READ, Action.CAMERA_READ, Action.AUDIT_READ, Action.RECORDS_READ, Action.RECORDS_EXPORT,
     Action.STAFF_HEALTH_READ,
+    # Sealing (封存) food, samples and areas of the region's canteens, and the keeping-time report.
+    Action.RECORDS_SEAL, Action.SEALS_READ, Action.RECORDS_RETENTION,
     Action.CAMERA_HEALTH_READ, Action.LEDGER_READ, Action.LIVE_PLAY, Action.RECORDING_READ,
     # Their own work: violation figures and reviews of escalated violations, inspections, supervision orders.
     Action.VIOLATION_READ, Action.VIOLATION_REVIEW, Action.VIOLATION_PUBLIC, Action.ALARM_REVIEW, Action.STATS_READ,
@@ -190,6 +201,9 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RECORDS_WRITE: "填写食堂台账",
     Action.RECORDS_EXPORT: "导出食堂台账",
     Action.STAFF_HEALTH_READ: "查看从业人员及其健康信息",
+    Action.RECORDS_SEAL: "封存或解除封存",
+    Action.SEALS_READ: "查看封存记录",
+    Action.RECORDS_RETENTION: "查看记录保存期限",
     Action.LIVE_PLAY: "观看直播",
     Action.RECORDING_READ: "查看录像",
     Action.SNAPSHOT_TAKE: "抓拍画面",
@@ -328,7 +342,10 @@ def allowed(principal: Principal, action: Action, school: School | None = None) 
 
 
 def record_read_action(kind: str) -> Action:
-    """What reading a record of ``kind`` (or a file attached to one) takes: people's health data more."""
+    """What reading a record of ``kind`` (or a file attached to one) takes: people's health data more, and seals
+    (封存) are for the school's staff and regulators."""
+    if kind in SEAL_KINDS:
+        return Action.SEALS_READ
     return Action.STAFF_HEALTH_READ if kind in PERSONAL_KINDS else Action.RECORDS_READ
 
 
@@ -390,6 +407,16 @@ def sees_full_evidence(principal: Principal, school: School) -> bool:
 def is_principal_of(principal: Principal, school: School) -> bool:
     """Whether the caller is the school's principal (the reviewer of rectifications the school itself checks)."""
     return Role.PRINCIPAL in principal.roles_in(school.id)
+
+
+def seal_authority(principal: Principal, school: School) -> str:
+    """In which capacity the caller seals or releases in ``school``: a regulator of its region, its principal
+    (a principal who also regulates the region acts as the regulator), or an admin."""
+    if principal.regulates(school.region.path):
+        return "regulator"
+    if is_principal_of(principal, school):
+        return "principal"
+    return "admin"
 
 
 def writes_records(principal: Principal | None, school_id: int) -> bool:

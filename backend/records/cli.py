@@ -17,7 +17,8 @@ from backend.records.models import RecordChainHead
 from backend.schools.models import Canteen
 from backend.timeutil import utcnow
 
-commands = AppGroup("records", help="Verify the record chains; run the record-compliance rules.")
+commands = AppGroup("records", help="Verify the record chains; run the record-compliance rules; report the records "
+                                    "past their keeping time.")
 
 
 @commands.command("verify-records")
@@ -63,3 +64,24 @@ def check_records_command(day: datetime | None, canteen_ids: tuple[int, ...]) ->
                    f"{violation.canteen_id} {violation.kind} {violation.description or ''}")
     created = sum(1 for item in raised if item.created)
     click.echo(f"{wanted.isoformat()}: {created} new, {len(raised) - created} already raised")
+
+
+@commands.command("removable-records")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="day to judge on (Asia/Shanghai), default today")
+@click.option("--canteen", "canteen_ids", type=click.IntRange(1), multiple=True, help="only these canteens")
+def removable_command(day: datetime | None, canteen_ids: tuple[int, ...]) -> None:
+    """Report the records past their required keeping time (records/retention.py); nothing is deleted."""
+    from backend.records.retention import removable_records
+
+    on: date = day.date() if day else shanghai_today(utcnow())
+    query = select(Canteen).order_by(Canteen.id)
+    if canteen_ids:
+        query = query.where(Canteen.id.in_(canteen_ids))
+    for canteen in db.session.scalars(query):
+        found = removable_records(canteen, on)
+        click.echo(f"canteen {canteen.id}: {len(found)} records past their keeping time on {on.isoformat()}")
+        for item in found:
+            row = item.as_dict()
+            click.echo(f"  record {row['record_id']} {row['kind']} of {row['record_date']}: "
+                       f"removable since {row['removable_on']}")

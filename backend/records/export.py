@@ -1,8 +1,9 @@
 """A canteen's records for a date range as an Excel workbook, one sheet per record type.
 
 Regulators ask for these tables during inspections. Every sheet lists the current version of each record
-(with the correction reason when it was corrected); a last sheet lists every correction and one states
-the result of verifying the chain, so the workbook stands as evidence on its own.
+(with the correction reason when it was corrected); one sheet lists every correction, one every seal made or
+released in the range (封存记录, with its release), and the last states the result of verifying the chain, so the
+workbook stands as evidence on its own.
 """
 
 from __future__ import annotations
@@ -254,6 +255,7 @@ def build_workbook(canteen: Canteen, date_from: date, date_to: date, today: date
                     append_row(sheet, values)
     _stock_sheet(workbook, canteen.id, date_to)
     _amendments_sheet(workbook, canteen.id, date_from, date_to)
+    _seals_sheet(workbook, canteen.id, date_from, date_to, today)
     _verification_sheet(workbook, canteen, date_from, date_to)
     out = io.BytesIO()
     workbook.save(out)
@@ -306,6 +308,30 @@ def _amendments_sheet(workbook: Workbook, canteen_id: int, date_from: date, date
             RecordEntry.record_date.between(date_from, date_to)).order_by(RecordEntry.seq)):
         append_row(sheet, [entry.record_id, KIND_LABELS.get(entry.kind, entry.kind), entry.amends_id, entry.id,
                         _t(entry.created_at), entry.created_by_id or "", entry.reason or ""])
+
+
+def _seals_sheet(workbook: Workbook, canteen_id: int, date_from: date, date_to: date, today: date) -> None:
+    """封存记录: every seal made or released in the range, with its release."""
+    from backend.records.presenters import present_records
+    from backend.records.sealing import seals_between
+
+    sheet = workbook.create_sheet("封存记录")
+    header_row(sheet, [("记录编号", 10), ("封存时间", 17), ("封存对象", 10), ("名称", 28), ("封存理由", 36),
+                       ("封存方", 10), ("封存人编号", 10), ("状态", 8), ("解封时间", 17), ("解封理由", 36),
+                       ("解封方", 10)])
+    entries = seals_between(canteen_id, date_from, date_to)
+    for start in range(0, len(entries), BATCH):
+        for seal in present_records(entries[start:start + BATCH], today):
+            release = seal["release"] or {}
+            append_row(sheet, [seal["id"], _iso(seal["sealed_at"]), seal["target_label"], seal["target_name"],
+                               seal["reason"], seal["authority_label"], seal["created_by_id"] or "",
+                               "封存中" if seal["in_force"] else "已解封", _iso(release.get("released_at")),
+                               release.get("reason", ""), release.get("authority_label", "")])
+
+
+def _iso(value: str | None) -> str:
+    """An ISO time of the API as the sheets write times."""
+    return "" if not value else value[:16].replace("T", " ")
 
 
 def _verification_sheet(workbook: Workbook, canteen: Canteen, date_from: date, date_to: date) -> None:

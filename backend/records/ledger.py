@@ -6,7 +6,8 @@ sample disposals, disinfection, accompanied meals, waste handed over (餐厨废�
 and used (食品添加剂) (``records``, as the record lists present them); the additives' stock at the end of the day
 with the people and cabinets of the "five dedicated" rule (``additive_stock``); the
 trace of the day's menus (dish → ingredient batches → supplier and certificates, ``trace``, the parents' day
-view of this canteen); and the certificates (with their scans) of every supplier the day's receivings name.
+view of this canteen); the certificates (with their scans) of every supplier the day's receivings name; and the
+seals (封存, ``records/sealing.py``): those in force now, and those made or released on the day.
 A fixed number of statements however many records the day has.
 """
 
@@ -21,6 +22,7 @@ from backend.extensions import db
 from backend.records.day import build_overview
 from backend.records.models import RecordEntry, RecordKind
 from backend.records.presenters import certificates_of, present_records, show_date
+from backend.records.sealing import seal_entries, seals_between
 from backend.records.versions import is_current
 from backend.records.waste_additives import additive_stock
 from backend.schools.models import Canteen
@@ -55,4 +57,6 @@ def canteen_ledger(canteen: Canteen, day: date, now: datetime) -> dict[str, Any]
             "amendments": sum(1 for r in records if r["amendment"] is not None),
             "records": by_kind, "trace": overview["canteens"][0], "receivings": overview["receivings"],
             "suppliers": overview["suppliers"], "certificates": certificates,
-            "additive_stock": additive_stock(canteen.id, day)}
+            "additive_stock": additive_stock(canteen.id, day),
+            "seals": {"in_force": present_records(seal_entries(canteen.id, in_force=True), day),
+                      "of_day": present_records(seals_between(canteen.id, day, day), day)}}

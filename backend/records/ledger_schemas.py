@@ -17,6 +17,7 @@ from apiflask.fields import Boolean, Dict, Float, List, Nested
 
 from backend.fields import Integer, String
 from backend.records.schemas import AdditiveStockOut
+from backend.records.seal_schemas import SealOut
 
 
 class Schema(BaseSchema):
@@ -381,6 +382,13 @@ class TraceSupplierOut(Schema):
     certificates = List(Nested(TraceCertificateOut))
 
 
+class LedgerSealsOut(Schema):
+    """The canteen's seals (封存) as the 台账 shows them."""
+
+    in_force = List(Nested(SealOut), metadata={"description": "every seal in force now, newest first"})
+    of_day = List(Nested(SealOut), metadata={"description": "seals made or released on the day, oldest first"})
+
+
 class LedgerOut(Schema):
     """A canteen's 台账 for one day (``backend/records/ledger.py``)."""
 
@@ -402,6 +410,7 @@ class LedgerOut(Schema):
                         metadata={"description": "by supplier id: the certificates of every supplier the day names"})
     additive_stock = Nested(AdditiveStockOut, metadata={
         "description": "食品添加剂 stock at the end of the day, per additive and batch, and the 五专 names"})
+    seals = Nested(LedgerSealsOut)
 
 
 def _always_present(*schemas: type[BaseSchema], fields: tuple[str, ...] = ()) -> None:
@@ -415,7 +424,7 @@ def _always_present(*schemas: type[BaseSchema], fields: tuple[str, ...] = ()) ->
 
 _always_present(FileOut, AmendmentOut, RecordRefOut, MenuDishOut, TraceDishOut, TraceMenuOut, MealWindowOut,
                 SamplesStatusOut, DisinfectionStatusOut, TraceMealOut, CompletenessOut, TraceOut, TraceReceivingOut,
-                TraceSupplierOut, LedgerOut)
+                TraceSupplierOut, LedgerSealsOut, LedgerOut)
 _always_present(LedgerRecordOut, fields=("kind", "kind_label", "files", "amendment", "created_at", "canteen_id",
                                          "record_date", "created_by_id", "seq", "hash"))
 _always_present(TraceIngredientOut, fields=("item_id", "missing"))

@@ -52,6 +52,8 @@ class RecordKind(LabelledStrEnum):
     WASTE_DISPOSAL = "waste_disposal", "餐厨废弃物处置记录"
     ADDITIVE_PURCHASE = "additive_purchase", "食品添加剂采购记录"
     ADDITIVE_USE = "additive_use", "食品添加剂使用记录"
+    SEAL = "seal", "封存记录"
+    SEAL_RELEASE = "seal_release", "解除封存记录"
 
 
 # Kinds that carry people's personal and health data: only the school's staff and regulators read them
@@ -60,6 +62,25 @@ PERSONAL_KINDS = frozenset({RecordKind.STAFF, RecordKind.HEALTH_CERTIFICATE, Rec
 
 
 KIND_LABELS: dict[str, str] = RecordKind.labels()
+# Seals (封存) and their releases: written by the region's regulators and the school's principal
+# (``records/sealing.py``), read by the school's staff and regulators; never corrected, only released.
+SEAL_KINDS = frozenset({RecordKind.SEAL, RecordKind.SEAL_RELEASE})
+
+
+class SealTarget(LabelledStrEnum):
+    """What a seal (封存) holds: a received batch, a retained sample or a kitchen area."""
+
+    ITEM = "item", "食品批次"
+    SAMPLE = "sample", "留样"
+    AREA = "area", "场所区域"
+
+
+class SealAuthority(LabelledStrEnum):
+    """In which capacity someone sealed or released."""
+
+    REGULATOR = "regulator", "监管部门"
+    PRINCIPAL = "principal", "校长"
+    ADMIN = "admin", "平台管理员"
 
 
 
@@ -605,6 +626,32 @@ class AdditiveUse(db.Model):
     issuer_name: Mapped[str] = mapped_column(String(50))
     user_name: Mapped[str] = mapped_column(String(50))
     remarks: Mapped[str | None] = mapped_column(Text)
+class Seal(db.Model):
+    """A seal (封存) of one received batch (by the item's logical id), retained sample (by its record id) or
+    kitchen area, with the reason; in force until a :class:`SealRelease` names it."""
+
+    __tablename__ = "record_seal"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    target: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("record_receiving_item.id"), index=True)
+    sample_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("kitchen_area.id"), index=True)
+    # What the seal holds, as it was named when sealed (the batch, the dish, the area).
+    target_name: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    authority: Mapped[str] = mapped_column(String(16))
+
+
+class SealRelease(db.Model):
+    """The release (解除封存) of a seal (by the seal's record id), with the reason."""
+
+    __tablename__ = "record_seal_release"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
+    seal_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    authority: Mapped[str] = mapped_column(String(16))
 
 
 TYPED_MODELS: dict[str, type[Any]] = {
@@ -622,6 +669,8 @@ TYPED_MODELS: dict[str, type[Any]] = {
     RecordKind.WASTE_DISPOSAL: WasteDisposal,
     RecordKind.ADDITIVE_PURCHASE: AdditivePurchase,
     RecordKind.ADDITIVE_USE: AdditiveUse,
+    RecordKind.SEAL: Seal,
+    RecordKind.SEAL_RELEASE: SealRelease,
 }
 
 # Rows the application only ever inserts.

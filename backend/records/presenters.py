@@ -24,6 +24,7 @@ from backend.records.models import (
     MEAL_LABELS,
     METHOD_LABELS,
     PERSONAL_KINDS,
+    SEAL_KINDS,
     STORAGE_LABELS,
     SYMPTOM_LABELS,
     TARGET_LABELS,
@@ -35,6 +36,7 @@ from backend.records.models import (
     Supplier,
     SupplierCertificate,
 )
+from backend.records.sealing import seal_presenter
 from backend.records.services import current_items
 from backend.records.staff import current_staff, staff_certificates, summary_counts
 from backend.records.uploads import signed_url
@@ -152,6 +154,7 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
     disposals = _disposals(sample_ids)
     personal = _personal_presenter(entries, bundle, on)
     waste_additive = waste_additives.presenter(entries, bundle)
+    seals = seal_presenter(entries)
     out = []
     for entry in entries:
         row = bundle.typed[entry.id]
@@ -198,6 +201,8 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
             data.update(personal(entry, row))
         elif kind in waste_additives.WASTE_ADDITIVE_KINDS:
             data.update(waste_additive(entry, row))
+        elif kind in SEAL_KINDS:
+            data.update(seals(entry, row))
         out.append(data)
     return out
 

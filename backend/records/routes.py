@@ -24,8 +24,10 @@ from backend.records import (
     completeness,
     idempotency,
     queries,
+    retention,
     sample_labels,
     schemas,
+    sealing,
     services,
     uploads,
     waste_additives,
@@ -36,8 +38,17 @@ from backend.records.export import export_records
 from backend.records.ledger import canteen_ledger
 from backend.records.ledger_schemas import LedgerOut
 from backend.records.meal_windows import shanghai_today
-from backend.records.models import RecordEntry, RecordKind, Upload
+from backend.records.models import RecordEntry, RecordKind, SealRelease, Upload
 from backend.records.presenters import present_records
+from backend.records.seal_schemas import (
+    RemovableListOut,
+    RemovableQuery,
+    SealIn,
+    SealListOut,
+    SealOut,
+    SealQuery,
+    SealReleaseIn,
+)
 from backend.schools.models import Canteen
 from backend.timeutil import shanghai_iso, utcnow
 from backend.xlsx import XLSX_RESPONSES, workbook_response
@@ -158,7 +169,9 @@ def amend_record(record_id: int, body: dict[str, Any], headers: dict[str, str]) 
     """
     key, fingerprint = _idempotency(headers, request.get_json(silent=True))
     logical = db.session.get(RecordEntry, record_id).record_id
-    schema = schemas.CREATE_SCHEMAS[db.session.get(RecordEntry, logical).kind]()
+    first = db.session.get(RecordEntry, logical)
+    services.check_amendable(first)  # seals are released, never corrected (409 before the body is read)
+    schema = schemas.CREATE_SCHEMAS[first.kind]()
     try:
         values = schema.load(body["record"])
     except ValidationError as exc:
@@ -167,6 +180,73 @@ def amend_record(record_id: int, body: dict[str, Any], headers: dict[str, str]) 
                                    expected_version_id=body.get("expected_version_id"), idempotency_key=key,
                                    fingerprint=fingerprint)
     return _written(result)
+
+
+@bp.post("/canteens/<id:canteen_id>/seals")
+@rule(Action.RECORDS_SEAL, scope="canteen")
+@IDEMPOTENT
+@bp.input(SealIn, arg_name="body")
+@bp.output(SealOut, status_code=201)
+def create_seal(canteen_id: int, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    """封存: seal a received batch (``item``), a retained sample (``sample``) or a kitchen area (``area``), with the
+    reason; for the region's regulators and the school's principal. The seal joins the canteen's record chain.
+
+    While it is in force a sealed batch cannot be used in a menu (409 ``item_sealed``), a sealed sample cannot be
+    disposed of (409 ``sample_sealed``), the record holding either cannot be corrected, and no disinfection is
+    recorded in a sealed area (409 ``area_sealed``). 409 ``already_sealed`` when it is sealed already.
+    Needs an Idempotency-Key header.
+    """
+    key, fingerprint = _idempotency(headers, request.get_json(silent=True))
+    result = sealing.seal(current_principal(), db.session.get(Canteen, canteen_id), body, idempotency_key=key,
+                          fingerprint=fingerprint)
+    return _written(result)
+
+
+@bp.post("/records/<id:record_id>/release")
+@rule(Action.RECORDS_SEAL, scope="record")
+@IDEMPOTENT
+@bp.input(SealReleaseIn, arg_name="body")
+@bp.output(SealOut, status_code=201)
+def release_seal(record_id: int, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    """解除封存: release a seal (``record_id`` is the seal's id) with the reason; answers the released seal.
+
+    422 ``not_a_seal`` for other records, 409 ``seal_already_released``. Needs an Idempotency-Key header.
+    """
+    key, fingerprint = _idempotency(headers, request.get_json(silent=True))
+    result = sealing.release(current_principal(), record_id, body["reason"], idempotency_key=key,
+                             fingerprint=fingerprint)
+    release_row = db.session.get(SealRelease, result.version_id)
+    seal_entry = db.session.get(RecordEntry, release_row.seal_id)
+    return present_records([seal_entry], _today())[0], 201, {
+        "Idempotent-Replayed": "true" if result.replayed else "false"}
+
+
+@bp.get("/canteens/<id:canteen_id>/seals")
+@rule(Action.SEALS_READ, scope="canteen")
+@bp.input(SealQuery, location="query", arg_name="query")
+@bp.output(SealListOut)
+def list_seals(canteen_id: int, query: dict[str, Any]) -> Any:
+    """The canteen's seals (封存), newest first: ``status`` all, in_force or released; ``target`` item, sample or
+    area."""
+    in_force = {"all": None, "in_force": True, "released": False}[query["status"]]
+    entries = sealing.seal_entries(canteen_id, in_force=in_force, target=query["target"], limit=query["limit"])
+    return {"canteen_id": canteen_id, "items": present_records(entries, _today())}
+
+
+@bp.get("/canteens/<id:canteen_id>/records/removable")
+@rule(Action.RECORDS_RETENTION, scope="canteen")
+@bp.input(RemovableQuery, location="query", arg_name="query")
+@bp.output(RemovableListOut)
+def removable_records(canteen_id: int, query: dict[str, Any]) -> Any:
+    """The canteen's records past their required keeping time on ``on`` (default today), each with the day it became
+    removable, oldest first; for the region's regulators and the school's principal.
+
+    Receiving records: six months after the shelf life ends, two years after receipt without one; other records:
+    two years (docs/records-retention.md). Nothing is ever deleted by the platform: this is a report.
+    """
+    now = utcnow()
+    return retention.removable_report(db.session.get(Canteen, canteen_id), query["on"] or shanghai_today(now), now,
+                                      limit=query["limit"], offset=query["offset"])
 
 
 @bp.get("/canteens/<id:canteen_id>/records/verify")

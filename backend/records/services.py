@@ -7,7 +7,7 @@ the canteen's chain head, re-check what could have changed meanwhile (duplicates
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -91,6 +91,8 @@ class Prepared:
     record_date: date
     build: Callable[[RecordEntry], None]
     check_locked: Callable[[], None] = lambda: None
+    # Runs after the entry is sealed into the chain, in the same transaction (an audit row).
+    after: Callable[[RecordEntry], None] = lambda entry: None
 
 
 def shanghai_date(value: datetime) -> date:
@@ -387,8 +389,10 @@ def _prepare_menu(canteen: Canteen, values: dict[str, Any], now: datetime, amend
                 raise _fail(422, "ingredient_expired",
                             f"「{dish['name']}」使用的「{item.ingredient}」已于 {item.expiry_date.isoformat()} 过期",
                             dish=dish["name"], item_id=item_id, expiry_date=item.expiry_date.isoformat())
+    refuse_sealed(canteen.id, items=wanted, use="用于菜单")
 
     def check_locked() -> None:
+        refuse_sealed(canteen.id, items=wanted, use="用于菜单")
         query = (select(RecordEntry.id, RecordEntry.root_id).join(Menu, Menu.entry_id == RecordEntry.id)
                  .where(RecordEntry.canteen_id == canteen.id, is_current(), Menu.service_date == service_date,
                         Menu.meal == meal))
@@ -443,6 +447,8 @@ def _prepare_disinfection(canteen: Canteen, values: dict[str, Any], now: datetim
             rules.add(_fail(422, "area_not_found", "区域不存在或不属于该食堂", field="area_id"))
         else:
             area_name = area.name
+            with rules.check():
+                refuse_sealed(canteen.id, areas=[area.id], use="在其中作业")
     if target == DisinfectionTarget.TABLEWARE and not values.get("item_count"):
         rules.add(_fail(422, "item_count_required", "餐饮具消毒须填写件数", field="item_count"))
     target_name = values.get("target_name") or area_name or ("餐饮具" if target == DisinfectionTarget.TABLEWARE
@@ -544,8 +550,10 @@ def _prepare_disposal(canteen: Canteen, values: dict[str, Any], now: datetime, a
     sample = db.session.get(SampleLog, sample_entry.id)
     disposed_at = _not_future(values.get("disposed_at") or now, now, "disposed_at")
     check_disposal_time(sample.sampled_at, disposed_at)
+    refuse_sealed(canteen.id, samples=[sample_entry.record_id], use="处置")
 
     def check_locked() -> None:
+        refuse_sealed(canteen.id, samples=[sample_entry.record_id], use="处置")
         query = (select(RecordEntry.id).join(SampleDisposal, SampleDisposal.entry_id == RecordEntry.id)
                  .where(RecordEntry.canteen_id == canteen.id, is_current(),
                         SampleDisposal.sample_id == sample_entry.record_id))
@@ -592,12 +600,30 @@ def _preparer(kind: str) -> Callable[[Canteen, dict[str, Any], datetime, RecordE
     """The preparer of a kind; the staff kinds live in ``records.staff`` and the waste and additive kinds in
     ``records.waste_additives``, which build on this module."""
     if kind not in PREPARERS:
+        from backend.records.sealing import SEAL_PREPARERS
         from backend.records.staff import STAFF_PREPARERS
         from backend.records.waste_additives import WASTE_ADDITIVE_PREPARERS
 
         PREPARERS.update(STAFF_PREPARERS)
         PREPARERS.update(WASTE_ADDITIVE_PREPARERS)
+        PREPARERS.update(SEAL_PREPARERS)
     return PREPARERS[kind]
+
+
+def refuse_sealed(canteen_id: int, *, items: Collection[int] = (), samples: Collection[int] = (),
+                  areas: Collection[int] = (),
+                  use: str) -> None:
+    """Refuse (409) to use a received batch, retained sample or area under a seal (封存); see records.sealing."""
+    from backend.records.sealing import refuse_sealed as refuse
+
+    refuse(canteen_id, items=list(items), samples=list(samples), areas=list(areas), use=use)
+
+
+def check_amendable(entry: RecordEntry) -> None:
+    """Refuse to correct a seal or its release, or a record holding something sealed (records.sealing)."""
+    from backend.records.sealing import check_amendable as check
+
+    check(entry)
 
 
 # Writing -----------------------------------------------------------------------------------------------
@@ -609,8 +635,9 @@ def _replayed(found: idempotency.Replay, resource_type: str) -> WriteResult:
 
 
 def _write(principal: Principal, canteen: Canteen, kind: str, values: dict[str, Any], *, key: str, fingerprint: str,
-           amend: RecordEntry | None, reason: str | None, now: datetime | None) -> WriteResult:
-    require(principal, Action.RECORDS_WRITE, canteen.school)
+           amend: RecordEntry | None, reason: str | None, now: datetime | None,
+           action: Action = Action.RECORDS_WRITE) -> WriteResult:
+    require(principal, action, canteen.school)
     resource_type = f"record:{kind}"
     user_id = actor_id(principal)
     found = idempotency.lookup(user_id, key, fingerprint)
@@ -630,12 +657,15 @@ def _write(principal: Principal, canteen: Canteen, kind: str, values: dict[str, 
         latest = current_version(amend.record_id, canteen_id=canteen.id) if amend is not None else None
         if amend is not None and (latest is None or latest.id != amend.id):
             raise _fail(409, "record_version_conflict", "该记录已被他人更正，请刷新后重试")
+        if amend is not None:
+            check_amendable(amend)
         prepared.check_locked()
         entry = start_entry(head, kind=kind, record_date=prepared.record_date, actor_id=user_id,
                             root_id=amend.record_id if amend else None, amends_id=amend.id if amend else None,
                             reason=reason)
         prepared.build(entry)
         seal_entry(head, entry)
+        prepared.after(entry)
         idempotency.complete(user_id, key, entry.id)
         db.session.commit()
     except BaseException:
@@ -660,6 +690,7 @@ def amend_record(principal: Principal, record_id: int, values: dict[str, Any], r
         raise not_found("记录")
     canteen = db.session.get(Canteen, current.canteen_id)
     require(principal, Action.RECORDS_WRITE, canteen.school)
+    check_amendable(current)
     if expected_version_id is not None and expected_version_id != current.id:
         # A retry of an amendment that already went through is answered by the idempotency key first.
         found = idempotency.lookup(actor_id(principal), idempotency_key, fingerprint)

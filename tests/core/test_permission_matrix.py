@@ -40,6 +40,9 @@ EXPECTED_ROLE_PERMISSIONS = {
     "records.write": {"manager", "staff", "principal"},
     "records.export": {"manager", "staff", "principal"},
     "staff_health.read": {"manager", "staff", "principal"},
+    "records.seal": {"principal"},
+    "seals.read": {"manager", "staff", "principal"},
+    "records.retention": {"principal"},
     "violation.read": {"committee", "manager", "staff", "principal"},
     "violation.report": {"parent", "committee", "manager", "staff", "principal"},
     "violation.rectify": {"manager", "staff"},
@@ -65,6 +68,7 @@ EXPECTED_ROLE_PERMISSIONS = {
 }
 EXPECTED_REGULATOR = {"school.read", "camera.read", "camera.health", "ledger.read", "audit.read", "records.read",
                       "records.export", "staff_health.read",
+                      "records.seal", "seals.read", "records.retention",
                       "violation.read", "violation.review", "alarm.review",
                       "violation.public", "stats.read", "supervision.read", "supervision.issue", "inspect",
                       "live.play", "recording.read", "patrol", "live.talk",

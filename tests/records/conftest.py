@@ -7,8 +7,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import time_machine
 
+from backend.accounts.models import User
+from backend.accounts.services import grant_regulator
+from backend.extensions import db
+from backend.schools.models import Region
+from backend.schools.services import create_region, create_school
 from backend.timeutil import SHANGHAI, utcnow
 from tests.records.helpers import Kit, item, today
 
@@ -67,3 +73,17 @@ def morning_checked(manager) -> dict[str, Any]:
     return manager.create("morning-checks", {
         "check_date": today(), "checked_at": utcnow() - timedelta(minutes=1), "checker_name": "王主管",
         "persons": [{"staff_id": staff_id, "temperature_c": 36.4, "hands_ok": True}]}).get_json()
+
+
+@pytest.fixture
+def ningbo_regulator(kit):
+    """A regulator of another city (Ningbo), with a school of its own there."""
+    province = db.session.scalar(sa.select(Region).where(Region.code == "330000"))
+    city = create_region("330200", "宁波市", "city", province)
+    create_school(None, city, "宁波实验小学", "primary", None)
+    user = User(openid="regulator-ningbo", nickname="宁波市市场监管局")
+    db.session.add(user)
+    db.session.flush()
+    grant_regulator(user, city, None)
+    db.session.commit()
+    return kit("regulator-ningbo")

@@ -35,7 +35,7 @@ def test_export_has_one_sheet_per_record_type(manager, traced):
     book = load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["供应商", "供应商证照", "进货查验", "菜单", "消毒记录", "留样记录", "留样处置",
                                "陪餐记录", "从业人员", "健康证", "晨检记录", "餐厨废弃物", "食品添加剂采购",
-                               "食品添加剂使用", "食品添加剂库存", "更正记录", "校验信息"]
+                               "食品添加剂使用", "食品添加剂库存", "更正记录", "封存记录", "校验信息"]
     rows = {name: list(book[name].iter_rows(values_only=True)) for name in book.sheetnames}
     assert rows["供应商"][1][:3] == (traced["supplier_id"], "杭州绿源蔬菜配送有限公司", "91330106MA27XB3K1A")
     assert rows["供应商证照"][1][2:4] == ("食品经营许可证", "JY13301060001") and rows["供应商证照"][1][7] == "有效"

@@ -85,11 +85,13 @@ interface SendOptions {
   params?: Record<string, string | number>
   query?: Record<string, unknown>
   body?: unknown
+  // Extra request headers (a create's Idempotency-Key).
+  headers?: Record<string, string>
 }
 
 /** Send a request; a failed answer becomes an ApiError (a 401 also ends the session). */
 async function request(method: Method, template: string, options: SendOptions, accept: string): Promise<Response> {
-  const headers: Record<string, string> = { Accept: accept }
+  const headers: Record<string, string> = { ...options.headers, Accept: accept }
   const token = hooks.token()
   if (token) headers.Authorization = `Bearer ${token}`
   // A form (a file upload) goes as multipart: the browser writes its Content-Type with the boundary.
@@ -167,6 +169,7 @@ function withBody<M extends 'post' | 'patch' | 'put'>(method: M) {
   return <P extends PathsWith<M>>(path: P, options: {
     params?: Record<string, string | number>
     body?: BodyOf<Operation<M, P>>
+    headers?: Record<string, string>
   } = {}): Promise<Success<Operation<M, P>>> =>
     send(method, path, options as never) as Promise<Success<Operation<M, P>>>
 }

@@ -3816,6 +3816,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/canteens/{canteen_id}/records/removable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The canteen's records past their required keeping time on ``on`` (default today), each with the day it became
+         * @description removable, oldest first; for the region's regulators and the school's principal.
+         *
+         *     Receiving records: six months after the shelf life ends, two years after receipt without one; other records:
+         *     two years (docs/records-retention.md). Nothing is ever deleted by the platform: this is a report.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    on?: string | null;
+                    limit?: number;
+                    offset?: number;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RemovableListOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/canteens/{canteen_id}/records/verify": {
         parameters: {
             query?: never;
@@ -4174,6 +4258,187 @@ export interface paths {
                     };
                     content: {
                         "application/json": unknown;
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canteens/{canteen_id}/seals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The canteen's seals (封存), newest first: ``status`` all, in_force or released; ``target`` item, sample or
+         * @description area.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "all" | "in_force" | "released";
+                    target?: "item" | "sample" | "area" | null;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SealListOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 封存: seal a received batch (``item``), a retained sample (``sample``) or a kitchen area (``area``), with the
+         * @description reason; for the region's regulators and the school's principal. The seal joins the canteen's record chain.
+         *
+         *     While it is in force a sealed batch cannot be used in a menu (409 ``item_sealed``), a sealed sample cannot be
+         *     disposed of (409 ``sample_sealed``), the record holding either cannot be corrected, and no disinfection is
+         *     recorded in a sealed area (409 ``area_sealed``). 409 ``already_sealed`` when it is sealed already.
+         *     Needs an Idempotency-Key header.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    canteen_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["SealIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SealOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -8368,6 +8633,117 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/records/{record_id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 解除封存: release a seal (``record_id`` is the seal's id) with the reason; answers the released seal.
+         * @description 422 ``not_a_seal`` for other records, 409 ``seal_already_released``. Needs an Idempotency-Key header.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description 8 到 128 位字母、数字或 -_:.；同一个 Key 重试只会创建一次，并返回第一次的结果 */
+                    "Idempotency-Key": string;
+                };
+                path: {
+                    record_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["SealReleaseIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SealOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -15221,6 +15597,7 @@ export interface components {
             };
             school_id: number;
             school_name: string;
+            seals: components["schemas"]["LedgerSealsOut"];
             /** @description by supplier id */
             suppliers: {
                 [key: string]: components["schemas"]["TraceSupplierOut"];
@@ -15319,6 +15696,12 @@ export interface components {
             waste_kind?: string;
             waste_kind_label?: string;
             weight_g?: number;
+        };
+        LedgerSealsOut: {
+            /** @description every seal in force now, newest first */
+            in_force: components["schemas"]["SealOut"][];
+            /** @description seals made or released on the day, oldest first */
+            of_day: components["schemas"]["SealOut"][];
         };
         LiftIn: {
             reason: string;
@@ -15879,6 +16262,28 @@ export interface components {
             region_id?: number;
             region_name?: string;
         };
+        RemovableListOut: {
+            canteen_id: number;
+            canteen_name: string;
+            generated_at: string;
+            items: components["schemas"]["RemovableOut"][];
+            on: string;
+            rules: components["schemas"]["RetentionRuleOut"][];
+            school_id: number;
+            total: number;
+        };
+        RemovableOut: {
+            /** @description the last day the record had to be kept */
+            kept_until: string;
+            kind: string;
+            kind_label: string;
+            record_date: string;
+            record_id: number;
+            /** @description the day it became removable */
+            removable_on: string;
+            rule: string;
+            version_id: number;
+        };
         ReportIn: {
             /** @default null */
             camera_id: number | null;
@@ -15905,6 +16310,11 @@ export interface components {
         };
         RespondIn: {
             response: string;
+        };
+        RetentionRuleOut: {
+            kind: string;
+            kind_label: string;
+            rule: string;
         };
         RevertOut: {
             change?: components["schemas"]["TuningChangeOut"];
@@ -16052,6 +16462,57 @@ export interface components {
             school_name?: string;
             uptime_30d?: number | null;
             uptime_7d?: number | null;
+        };
+        SealIn: {
+            reason: string;
+            /**
+             * @description item, sample or area
+             * @enum {string}
+             */
+            target: "item" | "sample" | "area";
+            target_id: number;
+        };
+        SealListOut: {
+            canteen_id: number;
+            items: components["schemas"]["SealOut"][];
+        };
+        SealOut: {
+            area_id: number | null;
+            /** @description regulator, principal or admin */
+            authority: string;
+            authority_label: string;
+            canteen_id: number;
+            created_at: string;
+            created_by_id: number | null;
+            hash: string;
+            id: number;
+            in_force: boolean;
+            item_id: number | null;
+            kind: string;
+            kind_label: string;
+            reason: string;
+            record_date: string | null;
+            release: components["schemas"]["SealReleaseOut"] | null;
+            sample_id: number | null;
+            sealed_at: string;
+            seq: number;
+            /** @description item, sample or area */
+            target: string;
+            target_label: string;
+            target_name: string;
+            version_id: number;
+        };
+        SealReleaseIn: {
+            reason: string;
+        };
+        SealReleaseOut: {
+            /** @description regulator, principal or admin */
+            authority: string;
+            authority_label: string;
+            reason: string;
+            release_id: number;
+            released_at: string;
+            released_by_id: number | null;
         };
         SettingsChangeOut: {
             actor_id?: number | null;

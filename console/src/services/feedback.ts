@@ -41,3 +41,15 @@ export async function reasonFor(title: string, placeholder: string): Promise<str
     return null
   }
 }
+
+/** Ask for a reason that must be given (at least two characters); null when cancelled. */
+export async function requiredReason(title: string, placeholder: string): Promise<string | null> {
+  try {
+    const { value } = await ElMessageBox.prompt('原因（必填，记入记录链）', title, {
+      inputPlaceholder: placeholder, inputValidator: (text: string) => (text ?? '').trim().length >= 2 || '请填写原因',
+    })
+    return value.trim()
+  } catch {
+    return null
+  }
+}

@@ -1,6 +1,7 @@
 // 台账: one canteen's day (GET /canteens/{id}/ledger), the chain's verification and the Excel export
 // (routes of backend/records/routes.py; the ledger's shape is backend/records/ledger.py).
-import { download, get, saveFile, type Schemas } from '../api/client'
+import { download, get, post, saveFile, type Schemas } from '../api/client'
+import type { User } from './session'
 
 export type Canteen = Schemas['CanteenOut']
 
@@ -12,6 +13,8 @@ export type LedgerRecord = Schemas['LedgerRecordOut']
 export type TraceIngredient = Schemas['TraceIngredientOut']
 export type TraceMeal = Schemas['TraceMealOut']
 export type Ledger = Schemas['LedgerOut']
+/** A seal (封存) of a batch, a sample or an area, in force or released (backend/records/sealing.py). */
+export type Seal = Schemas['SealOut']
 
 /** GET /canteens/{id}/records/verify (backend/records/chain.py VerifyResult.as_dict). */
 export interface ChainResult {
@@ -110,4 +113,46 @@ export function describe(r: LedgerRecord): string {
     default:
       return r.kind_label
   }
+}
+
+/** Whether the caller may seal and release (封存) in a school: the region's regulators and its principal
+ * (`/me` capabilities; the API checks again). */
+export function canSeal(user: User | null, schoolId: number | undefined): boolean {
+  const capabilities = user?.capabilities
+  if (!capabilities || schoolId === undefined) return false
+  return capabilities.admin === true || (capabilities.regulator ?? []).includes('records.seal')
+    || (capabilities.schools?.[String(schoolId)] ?? []).includes('records.seal')
+}
+
+/** What a record offers to seal: each batch of a delivery, a retained sample. */
+export function sealTargets(r: LedgerRecord): { target: 'item' | 'sample', id: number, label: string }[] {
+  if (r.kind === 'receiving') {
+    return (r.items ?? []).map((i) => ({ target: 'item' as const, id: i.item_id!, label: `${i.ingredient}（批号 ${i.batch}）` }))
+  }
+  if (r.kind === 'sample') return [{ target: 'sample', id: r.id!, label: `${r.dish_name} 留样` }]
+  return []
+}
+
+function idempotencyKey(): string {
+  return `console-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
+}
+
+/** Seal a batch, a sample or an area of a canteen with the reason. */
+export async function seal(canteenId: number, target: 'item' | 'sample' | 'area', targetId: number,
+  reason: string): Promise<Seal> {
+  return await post('/canteens/{canteen_id}/seals', {
+    params: { canteen_id: canteenId }, body: { target, target_id: targetId, reason },
+    headers: { 'Idempotency-Key': idempotencyKey() } })
+}
+
+/** Release a seal with the reason; answers the released seal. */
+export async function releaseSeal(sealId: number, reason: string): Promise<Seal> {
+  return await post('/records/{record_id}/release', {
+    params: { record_id: sealId }, body: { reason }, headers: { 'Idempotency-Key': idempotencyKey() } })
+}
+
+/** A seal in words: what it holds, why, and since when (or that it was released). */
+export function sealSummary(s: Seal): string {
+  const state = s.in_force ? '封存中' : `已解除（${s.release?.reason ?? ''}）`
+  return `${s.target_label} · ${s.target_name} · ${s.reason} · ${s.authority_label} · ${state}`
 }

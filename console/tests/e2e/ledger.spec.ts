@@ -121,6 +121,35 @@ print(json.dumps({"sheets": book.sheetnames, "meals": meals, "check": check}, en
     expect(workbook.check['食堂']).toBe(canteen.name)
   })
 
+test('a principal seals a batch from its record\'s drawer and releases it from the 台账 (封存)',
+  async ({ page, request }) => {
+    const principal = await token(request, 'demo-principal-1')
+    const [canteen] = await api(request, principal, '/schools/1/canteens')
+    const day = yesterday()
+    await login(page, 'demo-principal-1')
+    await page.goto(`/console/ledger?school=1&canteen=${canteen.id}&day=${day}`)
+    await expect(page.locator('[data-test=ledger-meta]')).toContainText(day)
+    await page.locator('[data-test=section-receiving] .el-table__row').first().click()
+    const target = page.locator('.el-drawer [data-test=seal-target]').first()
+    const label = (await target.innerText()).replace(/^封存\s*/, '')
+    await target.click()
+    await page.locator('.el-message-box input').fill('抽检发现疑似问题，暂停使用')
+    await page.locator('.el-message-box .el-button--primary').click()
+    const seal = page.locator('[data-test=seal]').filter({ hasText: label })
+    await expect(seal).toContainText('封存中')
+    await expect(seal).toContainText('抽检发现疑似问题，暂停使用')
+    const listed = await api(request, principal, `/canteens/${canteen.id}/seals?status=in_force`)
+    expect(listed.items.map((s: any) => s.target_name)).toContain(label)
+    await page.screenshot({ path: `${SHOTS}/ledger-seal.png`, fullPage: true })
+
+    await seal.locator('[data-test=seal-release]').click()
+    await page.locator('.el-message-box input').fill('检验合格，解除封存')
+    await page.locator('.el-message-box .el-button--primary').click()
+    // Released: no longer in force (listed as released only on the day it was made or released).
+    await expect(seal.filter({ hasText: '封存中' })).toHaveCount(0)
+    expect((await api(request, principal, `/canteens/${canteen.id}/seals?status=in_force`)).items).toHaveLength(0)
+  })
+
 test('the cameras page lists the offline camera first with its 7-day uptime', async ({ page, request }) => {
   const regulator = await token(request, 'demo-regulator')
   const me = await api(request, regulator, '/me')

@@ -4,7 +4,11 @@ import {
   canteensOf, dayBar, loadCameraHealth, loadFalseAlarms, percentText, revertTuningChange, shareText, statusType,
   type CameraHealth,
 } from '../../src/services/cameras'
-import { chainSummary, describe as describeRecord, fileLinks, loadLedger, type LedgerRecord } from '../../src/services/ledger'
+import {
+  canSeal, chainSummary, describe as describeRecord, fileLinks, loadLedger, releaseSeal, seal, sealSummary, sealTargets,
+  type LedgerRecord, type Seal,
+} from '../../src/services/ledger'
+import type { User } from '../../src/services/session'
 
 function json(body: unknown): Response {
   return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } })
@@ -125,5 +129,49 @@ describe('cameras service', () => {
     ] as CameraHealth[]
     expect(canteensOf(cams)).toEqual([{ id: 1, name: '甲校 食堂' }, { id: 5, name: '乙校 二食堂' }])
     expect(canteensOf(cams, 2)).toEqual([{ id: 5, name: '乙校 二食堂' }])
+  })
+
+  it('offers sealing to those /me allows: the region\'s regulators and the school\'s principal', () => {
+    const user = (capabilities: unknown) => ({ id: 1, capabilities }) as unknown as User
+    expect(canSeal(user({ admin: false, regulator: ['ledger.read', 'records.seal'], schools: {} }), 3)).toBe(true)
+    expect(canSeal(user({ admin: false, regulator: [], schools: { 3: ['records.seal'] } }), 3)).toBe(true)
+    expect(canSeal(user({ admin: false, regulator: [], schools: { 3: ['ledger.read', 'seals.read'] } }), 3)).toBe(false)
+    expect(canSeal(user({ admin: false, regulator: [], schools: { 4: ['records.seal'] } }), 3)).toBe(false)
+    expect(canSeal(null, 3)).toBe(false)
+  })
+
+  it('offers each batch of a delivery and a retained sample to seal', () => {
+    const base = { id: 7, version_id: 7, created_at: '', amendment: null, files: {} }
+    expect(sealTargets({ ...base, kind: 'receiving', kind_label: '进货查验', items: [
+      { item_id: 11, ingredient: '猪肉', batch: 'ZR-1' }, { item_id: 12, ingredient: '大米', batch: 'DM-2' }] } as LedgerRecord))
+      .toEqual([{ target: 'item', id: 11, label: '猪肉（批号 ZR-1）' }, { target: 'item', id: 12, label: '大米（批号 DM-2）' }])
+    expect(sealTargets({ ...base, kind: 'sample', kind_label: '留样', dish_name: '米饭' } as LedgerRecord))
+      .toEqual([{ target: 'sample', id: 7, label: '米饭 留样' }])
+    expect(sealTargets({ ...base, kind: 'menu', kind_label: '菜单' } as LedgerRecord)).toEqual([])
+  })
+
+  it('seals and releases with a reason and a fresh Idempotency-Key each time', async () => {
+    const calls: { url: string, body: unknown, key: string }[] = []
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      calls.push({ url, body: JSON.parse(init.body as string),
+        key: (init.headers as Record<string, string>)['Idempotency-Key'] })
+      return new Response(JSON.stringify({ id: 9 }), { status: 201, headers: { 'Content-Type': 'application/json' } })
+    })
+    configureClient({ token: () => 't', onUnauthorized: () => undefined })
+    await seal(3, 'item', 11, '待检')
+    await releaseSeal(9, '检验合格')
+    expect(calls.map((c) => [c.url, c.body])).toEqual([
+      ['/api/v1/canteens/3/seals', { target: 'item', target_id: 11, reason: '待检' }],
+      ['/api/v1/records/9/release', { reason: '检验合格' }]])
+    expect(calls[0].key).toMatch(/^console-[a-z0-9-]{8,}$/)
+    expect(calls[0].key).not.toBe(calls[1].key)
+  })
+
+  it('says what a seal holds and whether it is released', () => {
+    const s = { target_label: '食品批次', target_name: '猪肉（批号 ZR-1）', reason: '待检', authority_label: '校长',
+      in_force: true, release: null } as unknown as Seal
+    expect(sealSummary(s)).toBe('食品批次 · 猪肉（批号 ZR-1） · 待检 · 校长 · 封存中')
+    expect(sealSummary({ ...s, in_force: false, release: { reason: '检验合格' } } as unknown as Seal))
+      .toBe('食品批次 · 猪肉（批号 ZR-1） · 待检 · 校长 · 已解除（检验合格）')
   })
 })
