@@ -152,9 +152,7 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
         items.update(current_items(canteen_id, linked))
     sample_ids = [e.record_id for e in entries if e.kind == RecordKind.SAMPLE]
     disposals = _disposals(sample_ids)
-    personal = _personal_presenter(entries, bundle, on)
-    waste_additive = waste_additives.presenter(entries, bundle)
-    seals = seal_presenter(entries)
+    grouped = _grouped_presenters(entries, bundle, on)
     out = []
     for entry in entries:
         row = bundle.typed[entry.id]
@@ -197,14 +195,19 @@ def present_records(entries: list[RecordEntry], on: date) -> list[dict[str, Any]
                         disposer_name=row.disposer_name, remarks=row.remarks)
         elif kind == RecordKind.ACCOMPANIED_MEAL:
             data.update(present_accompanied(row))
-        elif kind in PERSONAL_KINDS:
-            data.update(personal(entry, row))
-        elif kind in waste_additives.WASTE_ADDITIVE_KINDS:
-            data.update(waste_additive(entry, row))
-        elif kind in SEAL_KINDS:
-            data.update(seals(entry, row))
+        elif kind in grouped:
+            data.update(grouped[kind](entry, row))
         out.append(data)
     return out
+
+
+def _grouped_presenters(entries: list[RecordEntry], bundle: Bundle, on: date) -> dict[str, Any]:
+    """Kind → presenter for the kinds whose module presents them (staff and health, waste and additives, seals),
+    each having loaded what its rows refer to at once."""
+    groups = [(PERSONAL_KINDS, _personal_presenter(entries, bundle, on)),
+              (waste_additives.WASTE_ADDITIVE_KINDS, waste_additives.presenter(entries, bundle)),
+              (SEAL_KINDS, seal_presenter(entries))]
+    return {kind: present for kinds, present in groups for kind in kinds}
 
 
 def _personal_presenter(entries: list[RecordEntry], bundle: Bundle, on: date) -> Any:
