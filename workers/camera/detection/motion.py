@@ -110,7 +110,8 @@ class MotionState:
         """Serialise; the previous small frame is stored as base64 PNG when included."""
         frame_png: str | None = None
         if include_frame and self.previous is not None:
-            ok, buf = cv2.imencode(".png", self.previous)
+            # Fastest zlib level: the state is written every sample, and its size barely changes.
+            ok, buf = cv2.imencode(".png", self.previous, [cv2.IMWRITE_PNG_COMPRESSION, 1])
             if ok:
                 frame_png = base64.b64encode(buf.tobytes()).decode("ascii")
         return {

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from .motion import MotionConfig, MotionGate, MotionResult
@@ -126,7 +127,9 @@ def analyse_sample(
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
-    report = diagnose(frame, camera_state.quality, config.quality, hour=hour, expect_lit=expect_lit)
+    # One grey copy for the diagnosis and the motion gate.
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame is not None and frame.size and frame.ndim == 3 else frame
+    report = diagnose(frame, camera_state.quality, config.quality, hour=hour, expect_lit=expect_lit, grey=grey)
     timings["quality"] = (time.perf_counter() - t) * 1000
     result = SampleResult(quality=report, timings_ms=timings)
 
@@ -139,7 +142,7 @@ def analyse_sample(
     t = time.perf_counter()
     # Observe even when the picture is unusable, so the reference frame is
     # current once the camera recovers.
-    result.motion = gate.observe(frame, now)
+    result.motion = gate.observe(grey, now)
     timings["motion"] = (time.perf_counter() - t) * 1000
 
     blocking = sorted(p.value for p in report.problems & config.skip_models_on)

@@ -28,9 +28,10 @@ class RegionConfig:
     """How the crops around motion are drawn."""
 
     # Each box grows by this share of its own size on every side (a moving arm's box holds only part of
-    # the person), and by at least ``min_pad`` pixels.
-    margin: float = 0.35
-    min_pad: int = 24
+    # the person), and by at least ``min_pad`` pixels. On vtest.avi after hours, 0.2 / 16 keeps 98 % of the
+    # person boxes HOG finds on whole frames (306 of 312) and every sample's answer, at a quarter of the cost.
+    margin: float = 0.2
+    min_pad: int = 16
     # Above this share of the frame, crops cost about what the whole frame costs: run on the frame.
     max_share: float = 0.55
 
