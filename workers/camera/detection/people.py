@@ -81,8 +81,14 @@ class HogPeopleDetector:
         win_w, win_h = self._hog.winSize
         need_w = int(np.ceil((win_w + 2 * cfg.padding[0]) / factor))
         need_h = int(np.ceil((win_h + 2 * cfg.padding[1]) / factor))
+        # The SVM window holds a margin of background around the person (a 96 px walker in a 128 px window):
+        # crops get that much context on every side.
+        context = int(np.ceil(win_h / 8 / factor))
         all_boxes, all_margins = [], []
         for left, top, right, bottom in regions:
+            if (left, top, right, bottom) != (0, 0, src_w, src_h):
+                left, top = max(0, left - context), max(0, top - context)
+                right, bottom = min(src_w, right + context), min(src_h, bottom + context)
             left, right = _at_least(left, right, need_w, src_w)
             top, bottom = _at_least(top, bottom, need_h, src_h)
             crop = frame_bgr[top:bottom, left:right]
