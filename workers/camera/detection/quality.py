@@ -192,7 +192,8 @@ def _crop(image: np.ndarray, region: tuple[float, float, float, float] | None) -
 
 def sharpness(grey: np.ndarray) -> float:
     """Variance of the Laplacian: high for crisp edges, low for defocus/blur."""
-    _, std = cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_32F))
+    # 16-bit integers hold an 8-bit picture's Laplacian exactly, at half the cost of floats.
+    _, std = cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_16S))
     return float(std[0, 0]) ** 2
 
 
@@ -370,10 +371,12 @@ def _blurred(sharp: float, state: CameraQualityState, t: QualityThresholds) -> b
 
 def _check_colour_cast(frame: np.ndarray, t: QualityThresholds, report: QualityReport) -> None:
     """Record the cast metrics of a colour frame and add a colour cast when every pixel is shifted one way."""
-    # Only means and spreads are taken, so every n-th pixel of every n-th row will do (a linear resize by
-    # the same factor reads the same pixels, at twice the cost).
-    step = max(1, frame.shape[1] // (t.analysis_width // 4))
-    offset, ratio = _colour_cast(np.ascontiguousarray(frame[::step, ::step]))
+    # Only means and spreads are taken, so every n-th pixel of every n-th row will do (a linear resize reads
+    # about the same pixels, at eight times the cost).
+    h, w = frame.shape[:2]
+    step = max(1, w // (t.analysis_width // 4))
+    offset, ratio = _colour_cast(cv2.resize(frame, (max(1, w // step), max(1, h // step)),
+                                            interpolation=cv2.INTER_NEAREST))
     report.metrics.update(cast_offset=offset, cast_ratio=ratio)
     if offset >= t.cast_min_offset and ratio >= t.cast_min_ratio:
         report.problems.add(QualityProblem.COLOUR_CAST)
