@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 from tests.workers.camera.detection.detection_testdata import (
     ASTRONAUT_FACE,
@@ -15,6 +16,7 @@ from tests.workers.camera.detection.detection_testdata import (
     box_iou,
     vtest_frame,
 )
+from tests.workers.camera.detection.test_faces import PHOTOS, centred_in, photo
 from workers.camera.detection import (
     CameraState,
     Detection,
@@ -157,6 +159,10 @@ def test_centerface_on_a_crop_finds_the_face_it_finds_on_the_whole_frame() -> No
     assert box_iou(cropped.box, whole.box) > 0.85 and box_iou(cropped.box, ASTRONAUT_FACE) > 0.6
     assert abs(cropped.confidence - whole.confidence) < 0.1
     assert cropped.keypoints and around[0] <= cropped.keypoints[0][0] <= around[2]  # landmarks in frame pixels
+    # Crops of other sizes (stretched to different multiples of 32) find it too.
+    for margin in (0.1, 0.35, 0.6, 1.0):
+        [other] = detector.detect_regions(frame, [grow(ASTRONAUT_FACE, 512, 512, margin, 8)])
+        assert box_iou(other.box, whole.box) > 0.8, (margin, other.box, whole.box)
     # A crop without the face finds none.
     assert detector.detect_regions(frame, [(300, 300, 500, 500)]) == []
 
@@ -194,3 +200,17 @@ def test_faces_first_spares_hog_where_a_confident_face_answered() -> None:
     faces.answer = []
     both.detect_regions(np.zeros((576, 768, 3), np.uint8), [with_face, without])
     assert people.crops[-1] == [with_face, without]
+
+
+@pytest.mark.parametrize("name", sorted(PHOTOS))
+def test_centerface_on_crops_finds_every_face_of_real_photos_the_whole_frame_finds(name: str) -> None:
+    detector = ModelRegistry.bundled().detector("centerface")
+    image = photo(name)
+    height, width = image.shape[:2]
+    truths = PHOTOS[name][1]
+    whole = [t for t in truths if any(centred_in(d.box, t) for d in detector.detect(image))]
+    assert whole, name
+    crops = merge(grow(t, width, height, 0.2, 16) for t in truths)
+    found = detector.detect_regions(image, crops)
+    for truth in whole:
+        assert any(centred_in(d.box, truth) for d in found), (name, truth, [d.box for d in found])
