@@ -48,6 +48,8 @@ class CameraState:
     motion: MotionGate = field(default_factory=MotionGate)
     # Boxes of the last analysed sample's detections: the next crops include them (see ``regions.py``).
     tracked: list[Box] = field(default_factory=list)
+    # Names of the detectors that ran on the last analysed sample.
+    analysed_by: list[str] = field(default_factory=list)
 
     def to_dict(self, include_frame: bool = True) -> dict[str, Any]:
         """JSON-compatible state; ``include_frame=False`` leaves out the motion reference picture."""
@@ -55,6 +57,7 @@ class CameraState:
             "quality": self.quality.to_dict(),
             "motion": self.motion.to_state(include_frame=include_frame),
             "tracked": [[round(v, 1) for v in box] for box in self.tracked],
+            "analysed_by": list(self.analysed_by),
         }
 
     @classmethod
@@ -66,6 +69,7 @@ class CameraState:
             quality=CameraQualityState.from_dict(data.get("quality")),
             motion=MotionGate.from_state(data.get("motion"), motion_config),
             tracked=[(float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in data.get("tracked") or []],
+            analysed_by=[str(name) for name in data.get("analysed_by") or []],
         )
 
     @classmethod
@@ -154,6 +158,12 @@ def analyse_sample(
         # Nothing to run right now (say, faces and people during work hours): the keep-alive clock is left
         # alone so that the first sample a detector is wanted for runs it at once.
         result.skip_reason = "no_detectors"
+    elif (config.use_motion_gate and not result.motion.has_motion and gate.unchanged_since_run()
+          and camera_state.analysed_by == [d.name for d in detectors]):
+        # A keep-alive on the very picture the same detectors last saw would give their last answer again:
+        # the rules carry it, as for any still sample. A picture that drifted since (light, someone moving
+        # slowly) or a change of detectors (closing time) does run them.
+        result.skip_reason = "no_motion"
     else:
         result.keepalive = config.use_motion_gate and not result.motion.has_motion
         result.regions = _regions(frame, result.motion, camera_state, config)
@@ -170,6 +180,7 @@ def analyse_sample(
             result.detections.extend(found)
         result.ran_models = True
         camera_state.tracked = [d.box for d in result.detections][:20]
+        camera_state.analysed_by = [d.name for d in detectors]
         gate.mark_model_run(now)
 
     timings["total"] = (time.perf_counter() - started) * 1000

@@ -64,6 +64,11 @@ def scene(block_at: tuple[int, int] | None) -> np.ndarray:
     return frame
 
 
+def lighter(frame: np.ndarray, delta: int) -> np.ndarray:
+    """``frame`` with every pixel ``delta`` levels brighter (light drifting)."""
+    return np.clip(frame.astype(np.int16) + delta, 0, 255).astype(np.uint8)
+
+
 def covers(rects: Sequence[Rect], box: tuple[float, float, float, float]) -> bool:
     return any(r[0] <= box[0] and r[1] <= box[1] and r[2] >= box[2] and r[3] >= box[3] for r in rects)
 
@@ -97,20 +102,26 @@ def test_only_the_part_that_moved_and_the_last_sighting_are_analysed() -> None:
     again = analyse_sample(scene((300, 200)), state, CONFIG, [spy], now=15.0)
     assert len(spy.crops) == 2 and not covers(again.regions, seen.box)
 
-    # Keep-alive (nothing moved for a while): the whole frame, so a person standing still is looked for.
-    keepalive = analyse_sample(scene((300, 200)), state, CONFIG, [spy], now=200.0)
+    # Keep-alive (nothing moved from sample to sample for a while, but the light drifted since the models
+    # last ran): the whole frame, so a person standing still is looked for.
+    analyse_sample(lighter(scene((300, 200)), 14), state, CONFIG, [spy], now=100.0)
+    assert spy.whole == 1
+    keepalive = analyse_sample(lighter(scene((300, 200)), 28), state, CONFIG, [spy], now=200.0)
     assert keepalive.keepalive and keepalive.regions is None and spy.whole == 2
 
     # More lights switched on: everything changed, the whole frame is analysed.
-    brighter = np.clip(scene((300, 200)).astype(np.float32) * 1.5, 0, 255).astype(np.uint8)
+    brighter = np.clip(lighter(scene((300, 200)), 28).astype(np.float32) * 1.5, 0, 255).astype(np.uint8)
     lights = analyse_sample(brighter, state, CONFIG, [spy], now=205.0)
     assert lights.motion.global_change and lights.regions is None and spy.whole == 3
 
     # The camera's memory, tracked boxes included, survives JSON.
     spy.answer = [seen]
     analyse_sample(scene((500, 400)), state, CONFIG, [spy], now=210.0)
+    analyse_sample(lighter(scene((500, 400)), 14), state, CONFIG, [spy], now=215.0)  # no motion: not analysed
     restored = CameraState.from_dict(json.loads(json.dumps(state.to_dict())), CONFIG)
-    assert restored.tracked == [seen.box]
+    assert restored.tracked == [seen.box] and restored.analysed_by == ["spy"]
+    assert np.array_equal(restored.motion.state.analysed, state.motion.state.analysed)
+    assert not np.array_equal(restored.motion.state.analysed, restored.motion.state.previous)
 
 
 def test_without_crops_or_without_crop_support_the_whole_frame_is_analysed() -> None:
