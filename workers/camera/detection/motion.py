@@ -107,22 +107,34 @@ class MotionState:
     last_motion_fraction: float = 0.0
     last_sample_at: float | None = None
     last_model_run_at: float | None = None
-    # The small frame the models last ran on (see MotionGate.unchanged_since_run), and its PNG once encoded.
+    # The small frame the models last ran on (see MotionGate.unchanged_since_run) and its PNG: a state read
+    # back from JSON decodes the frame only when a keep-alive asks for it, and encodes it once per model run.
     analysed: np.ndarray | None = None
     analysed_png: str | None = field(default=None, repr=False, compare=False)
 
+    def analysed_frame(self) -> np.ndarray | None:
+        """The small frame of the last model run, decoded on first use."""
+        if self.analysed is None and self.analysed_png:
+            self.analysed = _unpng(self.analysed_png)
+        return self.analysed
+
     def to_dict(self, include_frame: bool = True) -> dict[str, Any]:
-        """Serialise; the previous and the last analysed small frames are stored as base64 PNG when included."""
+        """Serialise; the previous and the last analysed small frames are stored as base64 PNG when included.
+
+        When the models ran on the previous sample, its PNG is not stored twice (``analysed_same``).
+        """
         frame_png: str | None = None
         if include_frame and self.previous is not None:
             frame_png = _png(self.previous)
-            if self.analysed is self.previous:
-                self.analysed_png = frame_png
-        if include_frame and self.analysed is not None and self.analysed_png is None:
-            self.analysed_png = _png(self.analysed)  # once per model run, not per sample
+        same = self.analysed is not None and self.analysed is self.previous
+        if same:
+            self.analysed_png = frame_png
+        elif include_frame and self.analysed is not None and self.analysed_png is None:
+            self.analysed_png = _png(self.analysed)
         return {
             "previous_png": frame_png,
-            "analysed_png": self.analysed_png if include_frame else None,
+            "analysed_png": None if same or not include_frame else self.analysed_png,
+            "analysed_same": same,
             "last_motion_fraction": self.last_motion_fraction,
             "last_sample_at": self.last_sample_at,
             "last_model_run_at": self.last_model_run_at,
@@ -134,12 +146,14 @@ class MotionState:
         if not data:
             return cls()
         previous = _unpng(data.get("previous_png"))
-        same = data.get("analysed_png") == data.get("previous_png")
-        analysed = previous if same else _unpng(data.get("analysed_png"))
+        if data.get("analysed_same"):
+            analysed, analysed_png = previous, data.get("previous_png")
+        else:
+            analysed, analysed_png = None, data.get("analysed_png")
         return cls(
             previous=previous,
             analysed=analysed,
-            analysed_png=data.get("analysed_png") if analysed is not None else None,
+            analysed_png=analysed_png,
             last_motion_fraction=float(data.get("last_motion_fraction", 0.0)),
             last_sample_at=data.get("last_sample_at"),
             last_model_run_at=data.get("last_model_run_at"),
@@ -286,7 +300,7 @@ class MotionGate:
 
         A keep-alive on that picture would give the models' last answer again: they are deterministic.
         """
-        analysed, current = self.state.analysed, self.state.previous
+        analysed, current = self.state.analysed_frame(), self.state.previous
         if analysed is None or current is None or analysed.shape != current.shape:
             return False
         height, width = current.shape
