@@ -28,6 +28,7 @@ from workers.camera.detection import (
 )
 from workers.camera.detection.faces import FaceSearch
 from workers.camera.detection.onnx_models import BUNDLED_CARDS_DIR
+from workers.camera.detection.people import FacesThenPeople
 from workers.camera.detection.two_stage import CropClassifier
 from workers.camera.detection.types import LABEL_FACE, LABEL_PERSON
 from workers.camera.tuning import PPE_KINDS, CameraSettings
@@ -86,8 +87,8 @@ class WorkerRuntime:
 
         Models whose labels match an enabled kind run at any time (the mask check: CenterFace, then the mask
         classifier on each face); people (HOG) and faces (CenterFace) run only while ``person_after_hours``
-        can fire, i.e. outside work hours. A two-stage model already gives its faces, so CenterFace is not
-        run a second time for them.
+        can fire, i.e. outside work hours, as one ``FacesThenPeople``: HOG only where no confident face was
+        found. A two-stage model already gives its faces, so CenterFace is not run a second time for them.
         """
         wanted = {k for k in settings.enabled_kinds if k in PPE_KINDS or k == "rodent"}
         detectors: list[Detector] = []
@@ -100,11 +101,18 @@ class WorkerRuntime:
                 if detector is not None:
                     detectors.append(detector)
         if "person_after_hours" in settings.enabled_kinds and not working:
-            detectors.append(self._hog())
-            if not any(isinstance(d, CropClassifier) and d.crops.label == LABEL_FACE for d in detectors):
-                face = self.face_detector()
-                if face is not None:
-                    detectors.append(face)
+            # Faces first, HOG only where no face answered (FacesThenPeople); the mask check's faces serve.
+            faces = next((d for d in detectors if isinstance(d, CropClassifier) and d.crops.label == LABEL_FACE),
+                         None)
+            if faces is not None:
+                detectors.remove(faces)
+            else:
+                faces = self.face_detector()
+            if faces is None:
+                detectors.append(self._hog())
+            else:
+                threshold = settings.rule("person_after_hours").min_confidence
+                detectors.append(FacesThenPeople(faces, self._hog(), threshold))
         return detectors
 
     def model_detector(self, name: str) -> Detector | None:

@@ -10,7 +10,7 @@ raised less than ``cooldown_seconds`` ago.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,9 +45,13 @@ class KindState:
     last_present: bool | None = None
     last_detections: list[dict[str, Any]] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible copy (flat, so cheaper than :func:`dataclasses.asdict`'s deep copy every sample)."""
+        return {**vars(self), "last_detections": list(self.last_detections)}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> KindState:
-        """Rebuild from :func:`dataclasses.asdict` output, ignoring unknown keys."""
+        """Rebuild from :meth:`to_dict` output, ignoring unknown keys."""
         data = data or {}
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
@@ -215,7 +219,7 @@ def apply(state: dict[str, Any], settings: CameraSettings, observations: dict[st
             ks.last_present = present
             ks.last_detections = [d.to_dict() for d in detections][:20]
         if present is None:
-            kinds[kind] = asdict(ks)
+            kinds[kind] = ks.to_dict()
             continue
         if present:
             if ks.streak == 0:
@@ -237,7 +241,7 @@ def apply(state: dict[str, Any], settings: CameraSettings, observations: dict[st
             ks.absent += 1
             if ks.event_start is not None and ks.absent >= rule.clear_after:
                 ks.event_start = None
-        kinds[kind] = asdict(ks)
+        kinds[kind] = ks.to_dict()
     for kind in list(kinds):
         if kind not in observations:
             del kinds[kind]  # kind disabled: forget its streaks

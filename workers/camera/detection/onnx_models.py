@@ -23,7 +23,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ import onnxruntime as ort
 
 from .adapters import DecodeParams, decode_centerface, decode_yolov5, decode_yolov8
 from .preprocess import LetterboxInfo, Normalization, letterbox, to_input_tensor
+from .regions import Rect, shifted
 from .types import Detection
 
 if TYPE_CHECKING:
@@ -408,11 +409,12 @@ def _fixed_dims(shape: list[Any]) -> list[int] | None:
     return None
 
 
-def _reshape_model(path: Path, width: int, height: int) -> bytes:
+def _reshape_model(path: Path, width: int | None, height: int | None) -> bytes:
     """Rewrite a model exported with a fixed input size so it accepts ``width`` x ``height``.
 
     The stock CenterFace export declares a 32x32 input even though the network
     is fully convolutional. Needs the ``onnx`` package (only for such models).
+    ``None`` for both makes height and width free (crops of any size, :meth:`OnnxDetector.detect_regions`).
     """
     try:
         import onnx
@@ -430,9 +432,13 @@ def _reshape_model(path: Path, width: int, height: int) -> bytes:
         del model.graph.input[:]
         model.graph.input.extend(graph_inputs)
     first = next(i for i in model.graph.input if i.name not in initializers)
-    for dim, value in zip(first.type.tensor_type.shape.dim, (1, 3, height, width), strict=False):
+    for dim, value in zip(first.type.tensor_type.shape.dim, (1, 3, height or "height", width or "width"),
+                          strict=False):
         dim.Clear()
-        dim.dim_value = value
+        if isinstance(value, int):
+            dim.dim_value = value
+        else:
+            dim.dim_param = value
     # Stale static shapes of outputs/intermediates would contradict the new size.
     for output in model.graph.output:
         output.type.tensor_type.ClearField("shape")
@@ -441,12 +447,14 @@ def _reshape_model(path: Path, width: int, height: int) -> bytes:
 
 
 def get_session(
-    card: ModelCard, providers: tuple[str, ...] = ("CPUExecutionProvider",)
+    card: ModelCard, providers: tuple[str, ...] = ("CPUExecutionProvider",), free_size: bool = False
 ) -> ort.InferenceSession:
     """The process-wide cached session for a card's model file and input size.
 
     Keyed by PID too: a session created before a fork must not be reused by
-    the child.
+    the child. ``free_size`` gives a session of a fully convolutional model (CenterFace) whose input height
+    and width are free, for crops: a fixed-size session is kept for whole frames, as ONNX Runtime runs a
+    fixed shape about 15 % faster.
     """
     path = card.resolve_file()
     stat = path.stat()
@@ -458,6 +466,7 @@ def get_session(
         card.input.width,
         card.input.height,
         providers,
+        free_size,
     )
     with _SESSIONS_LOCK:
         session = _SESSIONS.get(key)
@@ -467,7 +476,10 @@ def get_session(
         session = ort.InferenceSession(str(path), sess_options=session_options(), providers=list(providers))
         declared = _fixed_dims(list(session.get_inputs()[0].shape))
         wanted = [1, 3, card.input.height, card.input.width]
-        if declared is not None and declared != wanted:
+        if free_size and declared is not None:
+            session = ort.InferenceSession(_reshape_model(path, None, None), sess_options=session_options(),
+                                           providers=list(providers))
+        elif declared is not None and declared != wanted:
             session = ort.InferenceSession(
                 _reshape_model(path, card.input.width, card.input.height),
                 sess_options=session_options(),
@@ -509,6 +521,7 @@ class OnnxDetector:
             raise ModelCardError(f"{card.source}: outputs {missing} not in model outputs {available}")
         self._output_names = list(card.outputs) or available
         self._params = card.decode_params()
+        self._providers = tuple(session.get_providers())
         self.last_timings: dict[str, float] = {}
         # One input buffer per thread: a detector may serve several worker threads at once.
         self._buffers = threading.local()
@@ -549,8 +562,49 @@ class OnnxDetector:
         }
         return detections
 
-    def decode(self, outputs: list[np.ndarray], info: LetterboxInfo) -> list[Detection]:
-        """Turn raw outputs into detections according to the card's format."""
+    @property
+    def crops_supported(self) -> bool:
+        """Whether :meth:`detect_regions` really looks at crops (a fully convolutional model: CenterFace)."""
+        return self.card.format == "centerface"
+
+    def detect_regions(self, frame_bgr: np.ndarray, regions: Sequence[Rect]) -> list[Detection]:
+        """Detections in the crops ``regions`` of ``frame_bgr`` (boxes in frame pixels).
+
+        Each crop is scaled as the whole frame would be for the card's input size (faces keep about the size
+        the model sees them at), each side to the nearest multiple of 32 the network needs (stretched by at
+        most 16 px: padding up to the next multiple instead cost a quarter more pixels on vtest.avi), on a
+        session whose input size is free. Models with a fixed input (YOLO exports) analyse the whole frame.
+        """
+        if not self.crops_supported:
+            return self.detect(frame_bgr)
+        spec = self.card.input
+        height, width = frame_bgr.shape[:2]
+        scale = min(spec.width / width, spec.height / height)
+        session = get_session(self.card, self._providers, free_size=True)
+        timings = {"preprocess_ms": 0.0, "inference_ms": 0.0, "postprocess_ms": 0.0, "crops": float(len(regions))}
+        found: list[Detection] = []
+        for left, top, right, bottom in regions:
+            t0 = time.perf_counter()
+            size = (max(32, round((right - left) * scale / 32) * 32), max(32, round((bottom - top) * scale / 32) * 32))
+            image, info = letterbox(frame_bgr[top:bottom, left:right], *size, keep_ratio=False)
+            tensor = to_input_tensor(image, spec.channel_order, spec.normalization)
+            if tensor.dtype != self._input_dtype:
+                tensor = tensor.astype(self._input_dtype)
+            t1 = time.perf_counter()
+            outputs = list(session.run(self._output_names, {self._input_name: tensor}))
+            t2 = time.perf_counter()
+            found.extend(shifted(d, left, top) for d in self.decode(outputs, info, size))
+            t3 = time.perf_counter()
+            timings["preprocess_ms"] += (t1 - t0) * 1000
+            timings["inference_ms"] += (t2 - t1) * 1000
+            timings["postprocess_ms"] += (t3 - t2) * 1000
+        self.last_timings = timings
+        return found
+
+    def decode(self, outputs: list[np.ndarray], info: LetterboxInfo,
+               input_size: tuple[int, int] | None = None) -> list[Detection]:
+        """Turn raw outputs into detections according to the card's format (``input_size``: width, height
+        of the tensor when it is not the card's)."""
         fmt = self.card.format
         if fmt == "yolov5":
             return decode_yolov5(outputs[0], self._params, info, self.card.num_classes)
@@ -559,7 +613,7 @@ class OnnxDetector:
         if len(outputs) < 3:
             raise ModelCardError(f"{self.card.source}: centerface needs heatmap, scale and offset outputs")
         landmarks = outputs[3] if len(outputs) > 3 else None
-        input_size = (self.card.input.width, self.card.input.height)
+        input_size = input_size or (self.card.input.width, self.card.input.height)
         return decode_centerface(
             outputs[0], outputs[1], outputs[2], landmarks, input_size, self._params, info
         )

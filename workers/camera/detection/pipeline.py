@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from .motion import MotionConfig, MotionGate, MotionResult
 from .quality import CameraQualityState, QualityProblem, QualityReport, QualityThresholds, diagnose
-from .types import Detection, Detector
+from .regions import Rect, RegionConfig, RegionDetector, motion_regions
+from .types import Box, Detection, Detector
 
 #: Problems that make a picture useless for object detection: the camera is
 #: gone, the picture is stale, the lens is covered, or the lights that should be on are off.
@@ -33,6 +35,9 @@ class PipelineConfig:
     skip_models_on: frozenset[QualityProblem] = DEFAULT_SKIP_ON
     # False runs the detectors on every usable sample (benchmarks, debugging).
     use_motion_gate: bool = True
+    # False runs the detectors on the whole frame even when only a part of it moved (benchmarks).
+    use_motion_regions: bool = True
+    regions: RegionConfig = field(default_factory=RegionConfig)
 
 
 @dataclass
@@ -41,12 +46,18 @@ class CameraState:
 
     quality: CameraQualityState = field(default_factory=CameraQualityState)
     motion: MotionGate = field(default_factory=MotionGate)
+    # Boxes of the last analysed sample's detections: the next crops include them (see ``regions.py``).
+    tracked: list[Box] = field(default_factory=list)
+    # Names of the detectors that ran on the last analysed sample.
+    analysed_by: list[str] = field(default_factory=list)
 
     def to_dict(self, include_frame: bool = True) -> dict[str, Any]:
         """JSON-compatible state; ``include_frame=False`` leaves out the motion reference picture."""
         return {
             "quality": self.quality.to_dict(),
             "motion": self.motion.to_state(include_frame=include_frame),
+            "tracked": [[round(v, 1) for v in box] for box in self.tracked],
+            "analysed_by": list(self.analysed_by),
         }
 
     @classmethod
@@ -57,6 +68,8 @@ class CameraState:
         return cls(
             quality=CameraQualityState.from_dict(data.get("quality")),
             motion=MotionGate.from_state(data.get("motion"), motion_config),
+            tracked=[(float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in data.get("tracked") or []],
+            analysed_by=[str(name) for name in data.get("analysed_by") or []],
         )
 
     @classmethod
@@ -71,13 +84,15 @@ class SampleResult:
 
     ``skip_reason`` is None when the detectors ran, else ``"quality:<problem>"``,
     ``"no_motion"`` or ``"no_detectors"``. ``timings_ms`` has ``quality``, ``motion``, one
-    ``model:<detector name>`` entry per detector that ran, and ``total``.
+    ``model:<detector name>`` entry per detector that ran, and ``total``. ``regions`` are the crops the
+    detectors that can looked at (None: the whole frame).
     """
 
     quality: QualityReport
     motion: MotionResult | None = None
     ran_models: bool = False
     keepalive: bool = False
+    regions: list[Rect] | None = None
     skip_reason: str | None = None
     detections: list[Detection] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -90,6 +105,7 @@ class SampleResult:
             "motion": self.motion.to_dict() if self.motion else None,
             "ran_models": self.ran_models,
             "keepalive": self.keepalive,
+            "regions": [list(r) for r in self.regions] if self.regions is not None else None,
             "skip_reason": self.skip_reason,
             "detections": [d.to_dict() for d in self.detections],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
@@ -115,7 +131,9 @@ def analyse_sample(
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
-    report = diagnose(frame, camera_state.quality, config.quality, hour=hour, expect_lit=expect_lit)
+    # One grey copy for the diagnosis and the motion gate.
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame is not None and frame.size and frame.ndim == 3 else frame
+    report = diagnose(frame, camera_state.quality, config.quality, hour=hour, expect_lit=expect_lit, grey=grey)
     timings["quality"] = (time.perf_counter() - t) * 1000
     result = SampleResult(quality=report, timings_ms=timings)
 
@@ -128,7 +146,7 @@ def analyse_sample(
     t = time.perf_counter()
     # Observe even when the picture is unusable, so the reference frame is
     # current once the camera recovers.
-    result.motion = gate.observe(frame, now)
+    result.motion = gate.observe(grey, now)
     timings["motion"] = (time.perf_counter() - t) * 1000
 
     blocking = sorted(p.value for p in report.problems & config.skip_models_on)
@@ -140,18 +158,42 @@ def analyse_sample(
         # Nothing to run right now (say, faces and people during work hours): the keep-alive clock is left
         # alone so that the first sample a detector is wanted for runs it at once.
         result.skip_reason = "no_detectors"
+    elif (config.use_motion_gate and not result.motion.has_motion and gate.unchanged_since_run()
+          and camera_state.analysed_by == [d.name for d in detectors]):
+        # A keep-alive on the very picture the same detectors last saw would give their last answer again:
+        # the rules carry it, as for any still sample. A picture that drifted since (light, someone moving
+        # slowly) or a change of detectors (closing time) does run them.
+        result.skip_reason = "no_motion"
     else:
         result.keepalive = config.use_motion_gate and not result.motion.has_motion
+        result.regions = _regions(frame, result.motion, camera_state, config)
         for detector in detectors:
             t = time.perf_counter()
-            found = detector.detect(frame)
+            if result.regions is not None and isinstance(detector, RegionDetector):
+                found = detector.detect_regions(frame, result.regions)
+            else:
+                found = detector.detect(frame)
             timings[f"model:{detector.name}"] = (time.perf_counter() - t) * 1000
             inner = getattr(detector, "last_timings", None)
             if isinstance(inner, dict):
                 result.model_timings_ms[detector.name] = dict(inner)
             result.detections.extend(found)
         result.ran_models = True
+        camera_state.tracked = [d.box for d in result.detections][:20]
+        camera_state.analysed_by = [d.name for d in detectors]
         gate.mark_model_run(now)
 
     timings["total"] = (time.perf_counter() - started) * 1000
     return result
+
+
+def _regions(frame: np.ndarray, motion: MotionResult, camera_state: CameraState,
+             config: PipelineConfig) -> list[Rect] | None:
+    """Crops around this sample's motion and the last sample's detections, or None for the whole frame.
+
+    The whole frame on a camera's first sample, on keep-alive runs (nothing moved: a person standing still
+    is looked for everywhere) and when nearly everything changed (lights, a moved camera).
+    """
+    if not config.use_motion_regions or motion.first_sample or motion.global_change or not motion.has_motion:
+        return None
+    return motion_regions(frame.shape, motion.boxes, camera_state.tracked, config.regions)

@@ -192,7 +192,8 @@ def _crop(image: np.ndarray, region: tuple[float, float, float, float] | None) -
 
 def sharpness(grey: np.ndarray) -> float:
     """Variance of the Laplacian: high for crisp edges, low for defocus/blur."""
-    _, std = cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_32F))
+    # 16-bit integers hold an 8-bit picture's Laplacian exactly, at half the cost of floats.
+    _, std = cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_16S))
     return float(std[0, 0]) ** 2
 
 
@@ -250,12 +251,14 @@ def diagnose(
     thresholds: QualityThresholds | None = None,
     hour: int | None = None,
     expect_lit: bool = False,
+    grey: np.ndarray | None = None,
 ) -> QualityReport:
     """Diagnose one sample and update ``state`` in place.
 
     ``frame`` is a BGR (or grey) image, or None when the caller could not get a frame; ``hour`` is the local
     hour of the day of the sample (the camera's baselines are kept per hour), ``expect_lit`` says the
-    kitchen is working (its lights are on). Covered, dark, frozen and offline are told apart whatever the
+    kitchen is working (its lights are on); ``grey`` is the frame's grey copy when the caller has it already.
+    Covered, dark, frozen and offline are told apart whatever the
     hour. Root causes win over their symptoms so that each picture gets the one problem an operator must
     fix: a covered lens is not also reported dark, a badly exposed or covered picture is not also reported
     blurred (it has no texture either), and a frozen picture is only reported frozen.
@@ -270,7 +273,7 @@ def diagnose(
 
     # Everything works on one grey copy at a fixed width: cheaper than the full frame and
     # resolution-independent.
-    grey = _resize_to_width(_grey(frame), t.analysis_width)
+    grey = _resize_to_width(_grey(frame) if grey is None else grey, t.analysis_width)
     small = _resize_to_width(grey, t.analysis_width // 2)
     flat_share, flat_region, region_luma, region_spread = _flat_region_share(small, t)
     report.metrics.update(flat_share=flat_share, flat_region_share=flat_region, flat_region_luma=region_luma,
@@ -336,9 +339,11 @@ def _exposure_problem(grey: np.ndarray, sharp: float, state: CameraQualityState,
     A dark picture is a fault only when light is expected: during work hours (``expect_lit``), or at an
     hour when this camera's picture is normally lit. A kitchen dark at night is not a fault.
     """
-    mean_luma = float(grey.mean())
-    dark_share = float(np.count_nonzero(grey <= t.dark_pixel_level)) / grey.size
-    clipped_share = float(np.count_nonzero(grey >= t.clipped_pixel_level)) / grey.size
+    # One histogram pass gives the mean and both shares.
+    histogram = cv2.calcHist([grey], [0], None, [256], [0, 256]).ravel()
+    mean_luma = float(histogram @ np.arange(256, dtype=np.float64)) / grey.size
+    dark_share = float(histogram[: t.dark_pixel_level + 1].sum()) / grey.size
+    clipped_share = float(histogram[t.clipped_pixel_level :].sum()) / grey.size
     report.metrics.update(
         mean_luma=mean_luma,
         dark_share=dark_share,
@@ -366,11 +371,12 @@ def _blurred(sharp: float, state: CameraQualityState, t: QualityThresholds) -> b
 
 def _check_colour_cast(frame: np.ndarray, t: QualityThresholds, report: QualityReport) -> None:
     """Record the cast metrics of a colour frame and add a colour cast when every pixel is shifted one way."""
-    # Only means and spreads are taken, so a cheap linear resize will do.
+    # Only means and spreads are taken, so every n-th pixel of every n-th row will do (a linear resize reads
+    # about the same pixels, at eight times the cost).
     h, w = frame.shape[:2]
-    width = t.analysis_width // 4
-    colour_small = cv2.resize(frame, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_LINEAR)
-    offset, ratio = _colour_cast(colour_small)
+    step = max(1, w // (t.analysis_width // 4))
+    offset, ratio = _colour_cast(cv2.resize(frame, (max(1, w // step), max(1, h // step)),
+                                            interpolation=cv2.INTER_NEAREST))
     report.metrics.update(cast_offset=offset, cast_ratio=ratio)
     if offset >= t.cast_min_offset and ratio >= t.cast_min_ratio:
         report.problems.add(QualityProblem.COLOUR_CAST)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import onnxruntime as ort
 
 from .onnx_models import ModelCard, ModelCardError, OnnxDetector
 from .preprocess import letterbox, to_input_tensor
+from .regions import Rect
 from .types import Box, Detection
 
 
@@ -91,6 +92,18 @@ class CropClassifier:
         """
         t0 = clock()
         first = self.first.detect(frame_bgr)
+        return self._second_stage(frame_bgr, first, clock, t0)
+
+    def detect_regions(self, frame_bgr: np.ndarray, regions: Sequence[Rect],
+                       clock: Callable[[], float] = time.perf_counter) -> list[Detection]:
+        """As :meth:`detect`, the first stage looking only at the crops ``regions`` of the frame."""
+        t0 = clock()
+        first = self.first.detect_regions(frame_bgr, regions)
+        return self._second_stage(frame_bgr, first, clock, t0)
+
+    def _second_stage(self, frame_bgr: np.ndarray, first: list[Detection], clock: Callable[[], float],
+                      t0: float) -> list[Detection]:
+        """Crops of the first stage's boxes through the classifier; timings from ``t0``."""
         t1 = clock()
         boxes = self.crop_boxes(frame_bgr, [d.box for d in first if d.label == self.crops.label])
         tensor = self.input_tensor(frame_bgr, boxes)

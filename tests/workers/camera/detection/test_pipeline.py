@@ -36,6 +36,14 @@ class CountingDetector:
         return [Detection("phone", 0.9, (1.0, 2.0, 3.0, 4.0), self.name)]
 
 
+class OtherDetector(CountingDetector):
+    """A second stub, under another name."""
+
+    @property
+    def name(self) -> str:
+        return "other"
+
+
 # The still-scene samples below repeat one frame; a real camera adds noise, here
 # the frozen check must be told to wait longer so the motion gate is what decides.
 CONFIG = PipelineConfig(
@@ -70,9 +78,21 @@ def test_gate_skips_still_frames_and_runs_on_motion_and_keepalive() -> None:
 
     analyse_sample(vtest_frame(5), state, CONFIG, [detector], now=90.0)
     assert detector.calls == 2
-    keepalive = analyse_sample(vtest_frame(5), state, CONFIG, [detector], now=180.0)
+    # Keep-alive time, but the picture is the one the same detector last ran on: no model, same answer.
+    same = analyse_sample(vtest_frame(5), state, CONFIG, [detector], now=180.0)
+    assert not same.ran_models and same.skip_reason == "no_motion" and detector.calls == 2
+    # Another detector is wanted now (closing time): it runs on that picture.
+    other = OtherDetector()
+    switched = analyse_sample(vtest_frame(5), state, CONFIG, [other], now=185.0)
+    assert switched.ran_models and switched.keepalive and other.calls == 1
+    # The light drifted since (no change between two samples counts as motion, the sum of them does).
+    drifted = np.clip(vtest_frame(5).astype(np.int16) + 14, 0, 255).astype(np.uint8)
+    analyse_sample(drifted, state, CONFIG, [other], now=190.0)
+    assert other.calls == 1
+    drifted = np.clip(vtest_frame(5).astype(np.int16) + 28, 0, 255).astype(np.uint8)
+    keepalive = analyse_sample(drifted, state, CONFIG, [other], now=320.0)
     assert keepalive.ran_models and keepalive.keepalive
-    assert detector.calls == 3
+    assert other.calls == 2
 
 
 def test_unusable_pictures_skip_the_models() -> None:
