@@ -233,7 +233,7 @@ def repeated_violation_findings(now: datetime, limits: RegionLimits) -> list[Fin
             .where(Violation.created_at >= since, _not_dismissed()).order_by(Violation.created_at, Violation.id)):
         groups[(canteen_id, kind)].append((vid, school_id, as_utc(created)))
     names = dict(db.session.execute(select(Canteen.id, Canteen.name).where(
-        Canteen.id.in_({canteen_id for canteen_id, _ in groups})))) if groups else {}
+        Canteen.id.in_({canteen_id for canteen_id, _ in groups}))).all()) if groups else {}
     found = []
     for (canteen_id, kind), rows in sorted(groups.items()):
         limit = limits.of(rows[0][1])
