@@ -61,13 +61,16 @@ EXPECTED_ROLE_PERMISSIONS = {
     "risk.public": {"parent", "committee", "manager", "staff", "principal"},
     "risk.settings": set(),
     "risk.card_lift": set(),
+    "risk.warnings": {"principal"},
+    "risk.warning_ack": set(),
 }
 EXPECTED_REGULATOR = {"school.read", "camera.read", "camera.health", "ledger.read", "audit.read", "records.read",
                       "records.export", "staff_health.read",
                       "violation.read", "violation.review", "alarm.review",
                       "violation.public", "stats.read", "supervision.read", "supervision.issue", "inspect",
                       "live.play", "recording.read", "patrol", "live.talk",
-                      "risk.read", "risk.public", "risk.settings", "risk.card_lift"}
+                      "risk.read", "risk.public", "risk.settings", "risk.card_lift", "risk.warnings",
+                      "risk.warning_ack"}
 
 ACTORS = ["anonymous", "parent", "committee", "manager", "staff", "principal", "regulator", "admin"]
 DENIED = {401, 403, 404}
