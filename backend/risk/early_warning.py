@@ -169,7 +169,6 @@ def _validity(until: date | None, today: date) -> tuple[str, int | None]:
 def supplier_certificate_findings(now: datetime, limits: RegionLimits) -> list[Finding]:
     """Suppliers of a canteen whose newest licence of a kind ends within the notice days (or has ended)."""
     today = shanghai_today(now)
-    horizon = today + timedelta(days=largest_limit("certificate_notice_days"))
     suppliers = {supplier_id: (canteen_id, school_id, name) for supplier_id, canteen_id, school_id, name in
                  db.session.execute(select(logical_id(), RecordEntry.canteen_id, Canteen.school_id, Supplier.name)
                                     .join(Supplier, Supplier.entry_id == RecordEntry.id)
@@ -179,7 +178,7 @@ def supplier_certificate_findings(now: datetime, limits: RegionLimits) -> list[F
     for (supplier_id, kind), until in sorted(newest_certificates(set(suppliers)).items()):
         canteen_id, school_id, name = suppliers[supplier_id]
         notice = limits.of(school_id)["certificate_notice_days"]
-        if until > horizon or until > today + timedelta(days=notice):
+        if until > today + timedelta(days=notice):
             continue
         label = CERTIFICATE_LABELS.get(kind, kind)
         text, left = _validity(until, today)
