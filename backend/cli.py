@@ -34,7 +34,7 @@ from backend.schools.models import (
     SchoolKind,
     SourceKind,
 )
-from backend.timeutil import SHANGHAI
+from backend.timeutil import SHANGHAI, utcnow
 
 WEEKDAYS = range(5)
 DEMO_MEALS = [("breakfast", "07:00", "08:00"), ("lunch", "11:30", "12:30"), ("dinner", "17:30", "18:30")]
@@ -218,6 +218,9 @@ def seed_demo_command() -> None:
 
     alarms = sum(seed_demo_alarms(school_id) for school_id in created.values())
     click.echo(f"demo AI alarms awaiting review: {alarms}")
+    from backend.risk.early_warning import compute_warnings
+
+    click.echo(f"demo early warnings: {compute_warnings(utcnow())['raised']} raised")
 
 
 @commands.command("seed-scale")

@@ -30,7 +30,7 @@ from backend.live.models import RecordingSegment
 from backend.patrols.models import PatrolRound
 from backend.records.models import PERSONAL_KINDS, SEAL_KINDS, RecordEntry, Upload
 from backend.regulators.models import InspectionRound, SpotCheck, SupervisionOrder
-from backend.risk.models import RiskCard
+from backend.risk.models import RiskCard, RiskWarning
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School, SchoolClass
 from backend.violations.models import Violation
 
@@ -92,6 +92,9 @@ class Action(StrEnum):
     RISK_CARD_LIFT = "risk.card_lift"
     # The reviewed alarms' pictures and boxes as a YOLO training set (backend/violations/training_set.py).
     TRAINING_EXPORT = "training.export"
+    # Early warnings (预警): the principal reads the school's, regulators read and acknowledge their region's.
+    RISK_WARNINGS = "risk.warnings"
+    RISK_WARNING_ACK = "risk.warning_ack"
 
 
 ALL_MEMBER_ROLES = frozenset(Role)
@@ -160,6 +163,8 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     # The training set holds the unmarked frames (faces unblurred): the principal of the school, and the
     # region's regulators, export it; parents never see those frames.
     Action.TRAINING_EXPORT: frozenset({Role.PRINCIPAL}),
+    Action.RISK_WARNINGS: frozenset({Role.PRINCIPAL}),
+    Action.RISK_WARNING_ACK: frozenset(),
 }
 
 # Regulators read everything in their region; they change nothing through school routes.
@@ -180,6 +185,7 @@ REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.RISK_READ, Action.RISK_PUBLIC, Action.RISK_SETTINGS, Action.RISK_CARD_LIFT,
     # The training set of their region's reviewed alarms.
     Action.TRAINING_EXPORT,
+    Action.RISK_WARNINGS, Action.RISK_WARNING_ACK,
 })
 
 # What each action is, as a refusal names it: "只有<who>可以<this>".
@@ -226,6 +232,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RISK_SETTINGS: "设置风险分级",
     Action.RISK_CARD_LIFT: "撤销警示牌",
     Action.TRAINING_EXPORT: "导出告警训练数据",
+    Action.RISK_WARNINGS: "查看风险预警",
+    Action.RISK_WARNING_ACK: "确认风险预警",
 }
 
 
@@ -562,6 +570,7 @@ SCOPE_RESOLVERS: dict[str, tuple[str, str, Callable[[int], School | Region | Non
     "patrol": ("patrol_id", "巡查", _region_of(PatrolRound)),
     "supervision_order": ("order_id", "监督整改通知", _school_by_column(SupervisionOrder)),
     "risk_card": ("card_id", "警示牌", _school_by_column(RiskCard)),
+    "risk_warning": ("warning_id", "预警", _school_by_column(RiskWarning)),
 }
 
 

@@ -3,7 +3,7 @@
 The keyword layout of each template must match the template chosen in the WeChat console (公共模板库);
 the template ids come from the ``WECHAT_SUBSCRIBE_TEMPLATES`` setting, e.g.
 ``violation=AbC...,progress=DeF...,escalation=GhI...,supervision=JkL...,binding=MnO...,
-unreported=PqR...``. A purpose without an id
+unreported=PqR...,warning=StU...``. A purpose without an id
 is delivered to the in-app inbox only.
 """
 
@@ -24,6 +24,7 @@ DEV_TEMPLATE_IDS = {
     "supervision": "dev-tmpl-supervision-order",
     "binding": "dev-tmpl-binding-review",
     "unreported": "dev-tmpl-records-unreported",
+    "warning": "dev-tmpl-risk-warnings",
 }
 
 
@@ -90,6 +91,12 @@ TEMPLATES: dict[str, Template] = {
     "unreported": Template("unreported", "台账未报送汇总", (
         Keyword("thing1", "region", "地区", fields.thing),
         Keyword("number2", "count", "未报送食堂数", fields.number),
+        Keyword("time3", "at", "统计时间", _as_time),
+    )),
+    # The regulators' weekly early-warning summary (backend/risk/warning_list.py).
+    "warning": Template("warning", "风险预警汇总", (
+        Keyword("thing1", "region", "地区", fields.thing),
+        Keyword("number2", "count", "未处理预警数", fields.number),
         Keyword("time3", "at", "统计时间", _as_time),
     )),
 }

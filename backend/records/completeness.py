@@ -46,6 +46,12 @@ def missing_records(schools: Callable[[Any], Any], day: date,
                     now: datetime) -> list[tuple[Canteen, list[dict[str, Any]]]]:
     """Every canteen whose school satisfies ``schools(Canteen.school_id)``, with the records of ``day`` it is
     missing at ``now`` (``record``, ``meal`` or None for the morning check, ``deadline``), deadline order."""
+    return [(canteen, missing) for canteen, _, missing in owed_records(schools, day, now)]
+
+
+def owed_records(schools: Callable[[Any], Any], day: date,
+                 now: datetime) -> list[tuple[Canteen, bool, list[dict[str, Any]]]]:
+    """As :func:`missing_records`, with whether the canteen owed any record that day (a meal to record)."""
     now = as_utc(now)
     # Only what the meal windows need: a province has ten thousand canteens.
     canteens = list(db.session.scalars(select(Canteen).options(load_only(Canteen.id, Canteen.school_id,
@@ -67,7 +73,7 @@ def missing_records(schools: Callable[[Any], Any], day: date,
     meals_served: dict[int, set[str]] = defaultdict(set)  # per canteen: one pass, not one scan per canteen
     for canteen_id, meal in served:
         meals_served[canteen_id].add(meal)
-    result = []
+    result: list[tuple[Canteen, bool, list[dict[str, Any]]]] = []
     for canteen in canteens:
         meals = meals_of_day(canteen, day, meals_served[canteen.id])
         missing: list[dict[str, Any]] = []
@@ -81,7 +87,7 @@ def missing_records(schools: Callable[[Any], Any], day: date,
                 (canteen.id, meal) in disinfected, now)
             missing += [{"record": record, "meal": meal, "deadline": _deadline(record, window)}
                         for record, status in statuses.items() if status == "missing"]
-        result.append((canteen, sorted(missing, key=lambda m: m["deadline"])))
+        result.append((canteen, bool(meals), sorted(missing, key=lambda m: m["deadline"])))
     return result
 
 
@@ -145,7 +151,7 @@ def send_unreported_summaries(day: date, now: datetime) -> dict[str, int]:
             continue
         key = f"records:unreported:{region.id}:{day.isoformat()}"
         told = set(db.session.scalars(select(Notice.user_id).where(Notice.idempotency_key.like(f"{key}:u%"))))
-        lines = [f"{c['school_name']}{c['canteen_name']}：缺{'、'.join(_missing_text(m) for m in c['missing'])}"
+        lines = [f"{c['school_name']}{c['canteen_name']}：缺{'、'.join(missing_text(m) for m in c['missing'])}"
                  for c in listing["canteens"][:SUMMARY_LISTED]]
         more = len(listing["canteens"]) - SUMMARY_LISTED
         body = "；".join(lines) + (f"；另有 {more} 个食堂未报送" if more > 0 else "")
@@ -160,6 +166,6 @@ def send_unreported_summaries(day: date, now: datetime) -> dict[str, int]:
     return {"regions": regions, "notices": sent}
 
 
-def _missing_text(shown: dict[str, Any]) -> str:
+def missing_text(shown: dict[str, Any]) -> str:
     """A presented missing record in a few characters: 晨检, 午餐留样."""
     return shown["record_label"] if shown["meal_label"] is None else f"{shown['meal_label']}{shown['record_label']}"

@@ -34,11 +34,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend.extensions import db
-from backend.risk.models import RiskCardSetting, RiskKindSetting
+from backend.risk.models import RiskCardSetting, RiskKindSetting, RiskWarningSetting
 from backend.schools.models import Region
 from backend.violations.models import ViolationKind
 
@@ -127,23 +128,31 @@ def ancestor_ids(path: str) -> list[int]:
     return [int(part) for part in path.strip("/").split("/") if part]
 
 
+def nearest_own(rows: Iterable[tuple[int, str, Any]], chain: list[int]) -> dict[str, tuple[int, Any]]:
+    """Of the own rows ``(region id, key, value)`` of the regions of ``chain`` (a region's path, nearest last),
+    each key's nearest one: key → (region id, value). The one inheritance rule of every risk setting."""
+    depth = {region_id: index for index, region_id in enumerate(chain)}
+    nearest: dict[str, tuple[int, Any]] = {}
+    for region_id, key, value in rows:
+        if key not in nearest or depth[region_id] > depth[nearest[key][0]]:
+            nearest[key] = (region_id, value)
+    return nearest
+
+
 def kind_settings(region_path: str, kinds: Iterable[str] | None = None) -> dict[str, KindSetting]:
     """Each kind's effective setting in the region of ``region_path``: its own row, else the nearest
     ancestor's, else the shipped default. One query."""
     wanted = list(kinds) if kinds is not None else [k.value for k in ViolationKind]
     chain = ancestor_ids(region_path)
-    depth = {region_id: index for index, region_id in enumerate(chain)}
     rows = db.session.execute(select(RiskKindSetting.region_id, RiskKindSetting.kind, RiskKindSetting.risk_class,
                                      RiskKindSetting.deadline_hours)
                               .where(RiskKindSetting.region_id.in_(chain), RiskKindSetting.kind.in_(wanted))).all()
-    nearest: dict[str, tuple[int, int, int]] = {}
-    for region_id, kind, risk_class, hours in rows:
-        if kind not in nearest or depth[region_id] > depth[nearest[kind][0]]:
-            nearest[kind] = (region_id, risk_class, hours)
+    nearest = nearest_own(((region_id, kind, (risk_class, hours)) for region_id, kind, risk_class, hours in rows),
+                          chain)
     result = {}
     for kind in wanted:
         if kind in nearest:
-            region_id, risk_class, hours = nearest[kind]
+            region_id, (risk_class, hours) = nearest[kind]
             result[kind] = KindSetting(kind, risk_class, hours, region_id)
         else:
             risk_class, hours = DEFAULT_KIND_SETTINGS.get(kind, FALLBACK_KIND_SETTING)
@@ -159,13 +168,69 @@ def kind_setting(region_path: str, kind: str) -> KindSetting:
 def card_setting(region_path: str) -> CardSetting:
     """The region's effective card durations: its own, else the nearest ancestor's, else the default."""
     chain = ancestor_ids(region_path)
-    rows = {row.region_id: row for row in db.session.scalars(
-        select(RiskCardSetting).where(RiskCardSetting.region_id.in_(chain)))}
-    for region_id in reversed(chain):
-        if region_id in rows:
-            row = rows[region_id]
-            return CardSetting(row.yellow_after_hours, row.red_after_hours, region_id)
+    rows = db.session.execute(select(RiskCardSetting.region_id, RiskCardSetting.yellow_after_hours,
+                                     RiskCardSetting.red_after_hours)
+                              .where(RiskCardSetting.region_id.in_(chain))).all()
+    nearest = nearest_own(((region_id, "cards", (yellow, red)) for region_id, yellow, red in rows), chain)
+    if "cards" in nearest:
+        region_id, (yellow, red) = nearest["cards"]
+        return CardSetting(yellow, red, region_id)
     return CardSetting(DEFAULT_YELLOW_AFTER_HOURS, DEFAULT_RED_AFTER_HOURS, None)
+
+
+@dataclass(frozen=True)
+class LimitSpec:
+    """One early-warning limit (``backend/risk/early_warning.py``): its name, what the settings page calls it,
+    the shipped default and the values a region may set."""
+
+    name: str
+    label: str
+    default: int
+    minimum: int
+    maximum: int
+
+
+# The early-warning limits and their defaults (docs/risk.md has the reasons).
+WARNING_LIMITS: tuple[LimitSpec, ...] = (
+    LimitSpec("completeness_min_percent", "近7天台账完整率低于（%）", 80, 1, 100),
+    LimitSpec("completeness_drop_points", "台账完整率较前7天下降（百分点）", 20, 1, 100),
+    LimitSpec("certificate_notice_days", "证照到期前提前预警（天）", 30, 1, 180),
+    LimitSpec("repeat_count", "同一食堂同类问题次数达到", 3, 2, 50),
+    LimitSpec("repeat_days", "同类问题统计天数", 30, 1, 90),
+    LimitSpec("uptime_min_percent", "近7天摄像头在线率低于（%）", 95, 1, 100),
+    LimitSpec("drift_percent", "整改已用时间超过期限的（%）", 50, 10, 100),
+    LimitSpec("late_share_percent", "近30天逾期整改占比达到（%）", 30, 1, 100),
+)
+LIMIT_SPECS: dict[str, LimitSpec] = {spec.name: spec for spec in WARNING_LIMITS}
+
+
+@dataclass(frozen=True)
+class LimitSetting:
+    """A limit's effective value in a region and where it comes from (None: the shipped default)."""
+
+    name: str
+    value: int
+    from_region_id: int | None
+
+
+def warning_limits(region_path: str) -> dict[str, LimitSetting]:
+    """Every early-warning limit's effective value in the region: its own, else the nearest ancestor's, else the
+    default. One query."""
+    chain = ancestor_ids(region_path)
+    rows = db.session.execute(select(RiskWarningSetting.region_id, RiskWarningSetting.name, RiskWarningSetting.value)
+                              .where(RiskWarningSetting.region_id.in_(chain))).all()
+    nearest = nearest_own(rows, chain)
+    result = {}
+    for spec in WARNING_LIMITS:
+        region_id, value = nearest.get(spec.name, (None, spec.default))
+        result[spec.name] = LimitSetting(spec.name, value, region_id)
+    return result
+
+
+def largest_limit(name: str) -> int:
+    """The largest value of a limit in any region (or its default): how far back or ahead a rule must read."""
+    own = db.session.scalar(select(func.max(RiskWarningSetting.value)).where(RiskWarningSetting.name == name))
+    return max(LIMIT_SPECS[name].default, own or 0)
 
 
 def region_path_of(region_id: int) -> str:

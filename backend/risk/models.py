@@ -1,4 +1,5 @@
-"""Tables of the risk feature: each region's own class settings, its card durations, and the cards issued.
+"""Tables of the risk feature: each region's own class settings, card durations and early-warning limits, the
+cards issued and the early warnings raised.
 
 A region without a row of its own inherits its parent's (and, at the top, the shipped defaults of
 ``backend/risk/classes.py``); only the regulators of a region write its rows (``backend/risk/settings.py``).
@@ -7,13 +8,30 @@ A region without a row of its own inherits its parent's (and, at the top, the sh
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import text as text_clause
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db_types import IntPK
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
+
+
+class WarningKind(LabelledStrEnum):
+    """What an early warning (预警) is about: a trend or a coming deadline, before it becomes a violation."""
+
+    RECORDS_COMPLETENESS = "records_completeness", "台账完整率偏低"
+    SUPPLIER_CERTIFICATE = "supplier_certificate", "供应商证照即将到期"
+    HEALTH_CERTIFICATE = "health_certificate", "健康证即将到期"
+    REPEATED_VIOLATION = "repeated_violation", "同类问题反复出现"
+    CAMERA_UPTIME = "camera_uptime", "摄像头在线率偏低"
+    RECTIFICATION_DRIFT = "rectification_drift", "整改临近期限"
+    LATE_RECTIFICATIONS = "late_rectifications", "逾期整改占比上升"
+
+
+WARNING_LABELS: dict[str, str] = WarningKind.labels()
 
 
 class CardColor(LabelledStrEnum):
@@ -73,3 +91,47 @@ class RiskCard(db.Model):
     lifted_at: Mapped[datetime | None]
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     lift_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RiskWarningSetting(db.Model):
+    """A region's own value of one early-warning limit (absent: inherited; ``backend/risk/classes.py``
+    ``WARNING_LIMITS`` names them and holds the defaults)."""
+
+    __tablename__ = "risk_warning_setting"
+    __table_args__ = (UniqueConstraint("region_id", "name"),)
+
+    id: Mapped[IntPK]
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    name: Mapped[str] = mapped_column(String(32))
+    value: Mapped[int] = mapped_column(Integer)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime]
+
+
+class RiskWarning(db.Model):
+    """One early warning (预警): a rule found a fact that makes a violation likely (``backend/risk/early_warning.py``).
+
+    ``key`` (kind, fact and the Shanghai day the episode began) is unique, so the nightly job raises a fact once
+    however often it runs; while the fact holds, later runs refresh ``reason``/``data``/``seen_at`` of the same
+    row; once it no longer holds the row is resolved (``resolved_at``), and a later return is a new warning.
+    """
+
+    __tablename__ = "risk_warning"
+    __table_args__ = (Index("ix_risk_warning_school_raised", "school_id", "raised_at"),
+                      Index("ix_risk_warning_open", "kind", "fact", postgresql_where=text_clause("resolved_at IS NULL"),
+                            sqlite_where=text_clause("resolved_at IS NULL")))
+
+    id: Mapped[IntPK]
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    fact: Mapped[str] = mapped_column(String(120))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    canteen_id: Mapped[int | None] = mapped_column(ForeignKey("canteen.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raised_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    ack_note: Mapped[str | None] = mapped_column(Text)

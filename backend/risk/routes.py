@@ -10,8 +10,8 @@ from apiflask import APIBlueprint
 from backend.extensions import db
 from backend.monitoring.camera_uptime import region_scope
 from backend.permissions import Action, current_principal, current_school, rule
-from backend.risk import cards, schemas, settings, views
-from backend.risk.models import RiskCard
+from backend.risk import cards, schemas, settings, views, warning_list
+from backend.risk.models import RiskCard, RiskWarning
 from backend.schools.models import School
 from backend.timeutil import utcnow
 
@@ -34,9 +34,11 @@ def get_risk_settings(region_id: int) -> Any:
 @bp.input(schemas.RiskSettingsIn, arg_name="body")
 @bp.output(schemas.RiskSettingsOut)
 def put_risk_settings(region_id: int, body: dict[str, Any]) -> Any:
-    """Set the region's own values of the kinds listed (``inherit``: take the parent's again) and of the card
-    durations; audited. New violations take the new values; raised ones keep theirs."""
-    return settings.update_settings(current_principal(), current_school(), body["kinds"], body["cards"], utcnow())
+    """Set the region's own values of the kinds listed (``inherit``: take the parent's again), of the card
+    durations and of the early-warning limits listed; audited. New violations take the new values; raised ones
+    keep theirs."""
+    return settings.update_settings(current_principal(), current_school(), body["kinds"], body["cards"], utcnow(),
+                                    body["warnings"])
 
 
 @bp.get("/regions/<id:region_id>/risk/settings/history")
@@ -90,3 +92,34 @@ def lift_card(card_id: int, body: dict[str, Any]) -> Any:
     """A regulator of the school's region lifts a card, with a reason (audited; the card stays on record)."""
     card = cards.lift_card(current_principal(), db.session.get(RiskCard, card_id), body["reason"], utcnow())
     return cards.list_cards(RiskCard.id == card.id, active=None)[0]
+
+
+@bp.get("/regions/<id:region_id>/risk/warnings")
+@rule(Action.RISK_WARNINGS, scope="region")
+@bp.input(schemas.WarningQuery, location="query", arg_name="query")
+@bp.output(schemas.WarningOut(many=True))
+def region_warnings(region_id: int, query: dict[str, Any]) -> Any:
+    """Early warnings (预警) of the region's schools, newest first (default: the open ones), each with its reason
+    and the data behind it."""
+    return warning_list.list_warnings(region_scope(current_school()), state=query["state"], kind=query["kind"],
+                                      school_id=query["school_id"])
+
+
+@bp.get("/schools/<id:school_id>/risk/warnings")
+@rule(Action.RISK_WARNINGS, scope="school")
+@bp.input(schemas.SchoolWarningQuery, location="query", arg_name="query")
+@bp.output(schemas.WarningOut(many=True))
+def school_warnings(school_id: int, query: dict[str, Any]) -> Any:
+    """The school's early warnings, newest first (default: the open ones)."""
+    return warning_list.list_warnings(School.id == school_id, state=query["state"], kind=query["kind"])
+
+
+@bp.post("/risk-warnings/<id:warning_id>/acknowledge")
+@rule(Action.RISK_WARNING_ACK, scope="risk_warning")
+@bp.input(schemas.AcknowledgeIn, arg_name="body")
+@bp.output(schemas.WarningOut)
+def acknowledge_warning(warning_id: int, body: dict[str, Any]) -> Any:
+    """A regulator of the school's region acknowledges a warning with a note (audited; it stays until its
+    condition clears)."""
+    return warning_list.acknowledge(current_principal(), db.session.get(RiskWarning, warning_id), body["note"],
+                                    utcnow())

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Float, List, Nested
+from apiflask.fields import Boolean, Dict, Float, List, Nested, Raw
 from apiflask.validators import Length, OneOf, Range
 
 from backend.fields import DateTime, Id, Integer, String
-from backend.risk.classes import MAX_CARD_HOURS, MAX_DEADLINE_HOURS, MIN_DEADLINE_HOURS, RISK_CLASSES
-from backend.risk.models import CardColor
+from backend.risk.classes import LIMIT_SPECS, MAX_CARD_HOURS, MAX_DEADLINE_HOURS, MIN_DEADLINE_HOURS, RISK_CLASSES
+from backend.risk.models import CardColor, WarningKind
 from backend.violations.models import ViolationKind
 
 KINDS = [k.value for k in ViolationKind]
 COLORS = [c.value for c in CardColor]
+WARNING_KINDS = [k.value for k in WarningKind]
 
 
 class KindSettingIn(Schema):
@@ -34,11 +35,21 @@ class CardSettingIn(Schema):
     inherit = Boolean(load_default=False)
 
 
+class LimitSettingIn(Schema):
+    """One early-warning limit's own value in the region (within the limit's range), or ``inherit``."""
+
+    name = String(required=True, validate=OneOf(list(LIMIT_SPECS)))
+    value = Integer(load_default=None, validate=Range(0, 1000))
+    inherit = Boolean(load_default=False)
+
+
 class RiskSettingsIn(Schema):
-    """Changes to a region's settings: only the kinds listed change; ``cards`` absent leaves them as they are."""
+    """Changes to a region's settings: only the kinds and limits listed change; ``cards`` absent leaves them as
+    they are."""
 
     kinds = List(Nested(KindSettingIn), load_default=list, validate=Length(max=len(KINDS)))
     cards = Nested(CardSettingIn, load_default=None, allow_none=True)
+    warnings = List(Nested(LimitSettingIn), load_default=list, validate=Length(max=len(LIMIT_SPECS)))
 
 
 class SourceFields(Schema):
@@ -66,6 +77,17 @@ class CardSettingOut(SourceFields):
     red_after_hours = Integer()
 
 
+class LimitSettingOut(SourceFields):
+    """An early-warning limit's effective value in the region, its default and the values allowed."""
+
+    name = String()
+    label = String()
+    value = Integer()
+    default = Integer()
+    minimum = Integer()
+    maximum = Integer()
+
+
 class RiskSettingsOut(Schema):
     """A region's effective risk settings."""
 
@@ -73,6 +95,7 @@ class RiskSettingsOut(Schema):
     region_name = String()
     kinds = List(Nested(KindSettingOut))
     cards = Nested(CardSettingOut)
+    warnings = List(Nested(LimitSettingOut))
 
 
 class SettingsChangeOut(Schema):
@@ -88,6 +111,8 @@ class SettingsChangeOut(Schema):
     cards = Nested(Schema.from_dict({"before": List(Integer(), allow_none=True),
                                      "after": List(Integer(), allow_none=True)}, name="CardChangeOut"),
                    allow_none=True)
+    warnings = List(Nested(Schema.from_dict({"name": String(), "before": Integer(allow_none=True),
+                                             "after": Integer(allow_none=True)}, name="LimitChangeOut")))
 
 
 class CardQuery(Schema):
@@ -168,3 +193,46 @@ class PublicRiskOut(Schema):
     school_id = Integer()
     uptime = Nested(SchoolUptimeOut)
     cards = List(Nested(PublicCardOut))
+
+
+class WarningQuery(Schema):
+    """Filters of a warning list: ``state`` open (default), resolved or all; ``kind``; ``school_id``."""
+
+    state = String(load_default="open", validate=OneOf(["open", "resolved", "all"]))
+    kind = String(load_default=None, validate=OneOf(WARNING_KINDS))
+    school_id = Id(load_default=None)
+
+
+class SchoolWarningQuery(Schema):
+    """Filters of a school's warning list."""
+
+    state = String(load_default="open", validate=OneOf(["open", "resolved", "all"]))
+    kind = String(load_default=None, validate=OneOf(WARNING_KINDS))
+
+
+class WarningOut(Schema):
+    """An early warning (预警): its kind, where, the reason in Chinese and the data behind it (numbers and ids
+    depending on the kind: docs/risk.md), when it was raised, last seen holding and resolved, and the
+    regulator's acknowledgement."""
+
+    id = Integer()
+    kind = String()
+    kind_label = String()
+    school_id = Integer()
+    school_name = String()
+    canteen_id = Integer(allow_none=True)
+    canteen_name = String(allow_none=True)
+    reason = String()
+    data = Dict(keys=String(), values=Raw())
+    raised_at = DateTime()
+    seen_at = DateTime()
+    resolved_at = DateTime(allow_none=True)
+    active = Boolean()
+    acknowledged_at = DateTime(allow_none=True)
+    ack_note = String(allow_none=True)
+
+
+class AcknowledgeIn(Schema):
+    """The regulator's note on a warning (what was done or decided)."""
+
+    note = String(required=True, validate=Length(2, 500), multiline=True)

@@ -20,6 +20,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/unreported', name: 'unreported', component: () => import('./pages/unreported/UnreportedPage.vue'), meta: { title: '未报送' } },
   { path: '/cameras', name: 'cameras', component: () => import('./pages/cameras/CamerasPage.vue'), meta: { title: '摄像头' } },
   { path: '/risk', name: 'risk', component: () => import('./pages/risk/RiskPage.vue'), meta: { title: '风险警示' } },
+  { path: '/warnings', name: 'warnings', component: () => import('./pages/risk/WarningsPage.vue'), meta: { title: '风险预警' } },
   { path: '/playback', name: 'playback', component: () => import('./pages/playback/PlaybackPage.vue'), meta: { title: '录像回放' } },
   { path: '/school', name: 'school', component: () => import('./pages/school/SchoolPage.vue'), meta: { title: '学校管理' } },
   { path: '/:pathMatch(.*)*', redirect: '/overview' },

@@ -65,6 +65,8 @@ EXPECTED_ROLE_PERMISSIONS = {
     "risk.settings": set(),
     "risk.card_lift": set(),
     "training.export": {"principal"},
+    "risk.warnings": {"principal"},
+    "risk.warning_ack": set(),
 }
 EXPECTED_REGULATOR = {"school.read", "camera.read", "camera.health", "ledger.read", "audit.read", "records.read",
                       "records.export", "staff_health.read",
@@ -72,7 +74,8 @@ EXPECTED_REGULATOR = {"school.read", "camera.read", "camera.health", "ledger.rea
                       "violation.read", "violation.review", "alarm.review",
                       "violation.public", "stats.read", "supervision.read", "supervision.issue", "inspect",
                       "live.play", "recording.read", "patrol", "live.talk",
-                      "risk.read", "risk.public", "risk.settings", "risk.card_lift", "training.export"}
+                      "risk.read", "risk.public", "risk.settings", "risk.card_lift", "training.export",
+                      "risk.warnings", "risk.warning_ack"}
 
 ACTORS = ["anonymous", "parent", "committee", "manager", "staff", "principal", "regulator", "admin"]
 DENIED = {401, 403, 404}

@@ -1,16 +1,18 @@
-"""Objects of the risk feature for the permission matrix's ``world``: a yellow card in each key's school."""
+"""Objects of the risk feature for the permission matrix's ``world``: a yellow card and an early warning in each
+key's school."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from backend.extensions import db
-from backend.risk.models import RiskCard
+from backend.risk.models import RiskCard, RiskWarning
 from backend.timeutil import utcnow
 
 
 def add_risk_world(ids: dict[str, dict[str, object]]) -> None:
-    """Add card_id to each key: a yellow card on the key's violation (from the violations' world)."""
+    """Add card_id and warning_id to each key: a yellow card on the key's violation (from the violations' world)
+    and an open early warning of the key's school."""
     now = utcnow()
     for values in ids.values():
         card = RiskCard(violation_id=values["violation_id"], school_id=values["school_id"], color="yellow",
@@ -18,4 +20,10 @@ def add_risk_world(ids: dict[str, dict[str, object]]) -> None:
         db.session.add(card)
         db.session.flush()
         values["card_id"] = card.id
+        warning = RiskWarning(key=f"camera_uptime:school:{values['school_id']}:2026-12-01", kind="camera_uptime",
+                              fact=f"school:{values['school_id']}", school_id=values["school_id"], reason="在线率偏低",
+                              data={"uptime_7d": 80.0}, raised_at=now, seen_at=now)
+        db.session.add(warning)
+        db.session.flush()
+        values["warning_id"] = warning.id
     db.session.commit()

@@ -72,6 +72,12 @@ SCHEDULE: list[Job] = [
         "yellow and red cards for overdue class-1 and class-2 problems"),
     Job("risk.camera_outages", "workers.jobs.platform:raise_camera_outages", every(minutes=1),
         "a kitchen camera offline in meal hours: one class-1 violation per outage"),
+    Job("risk.warnings", "workers.jobs.platform:compute_risk_warnings", cron(hour="2", minute="30"),
+        "early warnings (预警): raise, refresh and resolve them from the records, certificates, violations and "
+        "camera uptime"),
+    Job("risk.warnings_summary", "workers.jobs.platform:risk_warnings_summary",
+        cron(day_of_week="mon", hour="8", minute="0"),
+        "each region's open early warnings, weekly, to its regulators' inbox"),
     Job("live.purge_recordings", "workers.jobs.platform:purge_recordings", cron(minute="43"),
         "delete live-view recordings past the retention period"),
     Job("live.purge_clips", "workers.jobs.platform:purge_live_clips", cron(minute="47"),

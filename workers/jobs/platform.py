@@ -53,6 +53,18 @@ def raise_false_alarm_thresholds(scheduled_for: datetime) -> dict[str, Any]:
     from backend.monitoring.false_alarms import Policy, apply_false_alarm_limits
 
     return apply_false_alarm_limits(as_utc(scheduled_for), Policy.from_config(current_app.config))
+def compute_risk_warnings(scheduled_for: datetime) -> dict[str, Any]:
+    """Early warnings: raised once per fact and episode, refreshed while they hold, resolved when they clear."""
+    from backend.risk.early_warning import compute_warnings
+
+    return compute_warnings(as_utc(scheduled_for))
+
+
+def risk_warnings_summary(scheduled_for: datetime) -> dict[str, Any]:
+    """Each region's open early warnings to its regulators' inbox (once per region, week and regulator)."""
+    from backend.risk.warning_list import send_weekly_summaries
+
+    return send_weekly_summaries(as_utc(scheduled_for))
 
 
 def purge_recordings(scheduled_for: datetime) -> dict[str, Any]:

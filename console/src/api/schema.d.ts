@@ -9682,8 +9682,9 @@ export interface paths {
             };
         };
         /**
-         * Set the region's own values of the kinds listed (``inherit``: take the parent's again) and of the card
-         * @description durations; audited. New violations take the new values; raised ones keep theirs.
+         * Set the region's own values of the kinds listed (``inherit``: take the parent's again), of the card
+         * @description durations and of the early-warning limits listed; audited. New violations take the new values; raised ones
+         *     keep theirs.
          */
         put: {
             parameters: {
@@ -9894,6 +9895,87 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regions/{region_id}/risk/warnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Early warnings (预警) of the region's schools, newest first (default: the open ones), each with its reason
+         * @description and the data behind it.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "open" | "resolved" | "all";
+                    kind?: "records_completeness" | "supplier_certificate" | "health_certificate" | "repeated_violation" | "camera_uptime" | "rectification_drift" | "late_rectifications" | null;
+                    school_id?: number | null;
+                };
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WarningOut"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10264,6 +10346,114 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["CardOut1"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/risk-warnings/{warning_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A regulator of the school's region acknowledges a warning with a note (audited; it stays until its
+         * @description condition clears).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    warning_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AcknowledgeIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WarningOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -12028,6 +12218,83 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/risk/warnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The school's early warnings, newest first (default: the open ones). */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "open" | "resolved" | "all";
+                    kind?: "records_completeness" | "supplier_certificate" | "health_certificate" | "repeated_violation" | "camera_uptime" | "rectification_drift" | "late_rectifications" | null;
+                };
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WarningOut"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -14629,6 +14896,9 @@ export interface components {
             /** Format: date */
             service_date: string;
         };
+        AcknowledgeIn: {
+            note: string;
+        };
         AdditiveBatchOut: {
             batch: string;
             cabinet: string;
@@ -15706,6 +15976,30 @@ export interface components {
         LiftIn: {
             reason: string;
         };
+        LimitChangeOut: {
+            after?: number | null;
+            before?: number | null;
+            name?: string;
+        };
+        LimitSettingIn: {
+            /** @default false */
+            inherit: boolean;
+            /** @enum {string} */
+            name: "completeness_min_percent" | "completeness_drop_points" | "certificate_notice_days" | "repeat_count" | "repeat_days" | "uptime_min_percent" | "drift_percent" | "late_share_percent";
+            /** @default null */
+            value: number | null;
+        };
+        LimitSettingOut: {
+            default?: number;
+            label?: string;
+            maximum?: number;
+            minimum?: number;
+            name?: string;
+            source?: string;
+            source_label?: string;
+            source_region_id?: number | null;
+            value?: number;
+        };
         LobbyCameraOut: {
             area_id?: number;
             area_name?: string;
@@ -16342,12 +16636,14 @@ export interface components {
             /** @default null */
             cards: components["schemas"]["CardSettingIn"] | null;
             kinds?: components["schemas"]["KindSettingIn"][];
+            warnings?: components["schemas"]["LimitSettingIn"][];
         };
         RiskSettingsOut: {
             cards?: components["schemas"]["CardSettingOut"];
             kinds?: components["schemas"]["KindSettingOut"][];
             region_id?: number;
             region_name?: string;
+            warnings?: components["schemas"]["LimitSettingOut"][];
         };
         RoundIn: {
             canteen_ids?: number[];
@@ -16522,6 +16818,7 @@ export interface components {
             cards?: components["schemas"]["CardChangeOut"] | null;
             id?: number;
             kinds?: components["schemas"]["KindChangeOut"][];
+            warnings?: components["schemas"]["LimitChangeOut"][];
         };
         ShareOut: {
             false_positives?: number;
@@ -17048,6 +17345,29 @@ export interface components {
             school_name?: string | null;
             /** Format: date-time */
             visited_at?: string | null;
+        };
+        WarningOut: {
+            ack_note?: string | null;
+            /** Format: date-time */
+            acknowledged_at?: string | null;
+            active?: boolean;
+            canteen_id?: number | null;
+            canteen_name?: string | null;
+            data?: {
+                [key: string]: unknown;
+            };
+            id?: number;
+            kind?: string;
+            kind_label?: string;
+            /** Format: date-time */
+            raised_at?: string;
+            reason?: string;
+            /** Format: date-time */
+            resolved_at?: string | null;
+            school_id?: number;
+            school_name?: string;
+            /** Format: date-time */
+            seen_at?: string;
         };
         WasteDisposalIn: {
             collector_company: string;

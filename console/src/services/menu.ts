@@ -14,6 +14,7 @@ export const MENU: MenuEntry[] = [
   { path: '/unreported', title: '未报送', needs: 'records.read', regionDesk: true },
   { path: '/cameras', title: '摄像头', needs: 'camera.health' },
   { path: '/risk', title: '风险警示', needs: 'risk.read' },
+  { path: '/warnings', title: '风险预警', needs: 'risk.warnings' },
   { path: '/playback', title: '录像回放', needs: 'recording.read' },
   { path: '/school', title: '学校管理', needs: 'school.read', schoolDesk: true },
 ]

@@ -1,8 +1,9 @@
-// 风险警示: yellow and red cards, camera uptime over 7 and 30 days, and (regulators) the region's risk classes
-// and card durations with their history (backend/risk, docs/risk.md).
+// 风险警示: yellow and red cards, camera uptime over 7 and 30 days, and (regulators) the region's risk classes,
+// card durations and early-warning limits with their history; 风险预警: the early warnings (backend/risk, docs/risk.md).
 import { get, post, put, type Schemas } from '../api/client'
 import type { Kind } from './kinds'
 import type { Desk } from './session'
+import { shanghaiTime } from './time'
 
 export type Card = Schemas['CardOut']
 export type SchoolUptime = Schemas['SchoolUptimeOut']
@@ -57,7 +58,8 @@ export interface EditedCards { yellow_after_hours: number, red_after_hours: numb
 
 /** The PUT body of what the form changed: a kind whose values differ (or that goes back to inheriting, or
  * leaves the inherited value for its own); the card durations likewise; nothing else, so the audit lists only real changes. */
-export function settingsBody(original: RiskSettings, kinds: EditedKind[], cards: EditedCards): SettingsIn {
+export function settingsBody(original: RiskSettings, kinds: EditedKind[], cards: EditedCards,
+  limits: EditedLimit[] = []): SettingsIn {
   const before = new Map((original.kinds ?? []).map((k) => [k.kind, k]))
   const changed = kinds.filter((edit) => {
     const was = before.get(edit.kind)
@@ -73,7 +75,7 @@ export function settingsBody(original: RiskSettings, kinds: EditedKind[], cards:
   } else if (cards.yellow_after_hours !== was?.yellow_after_hours || cards.red_after_hours !== was?.red_after_hours) {
     cardBody = { yellow_after_hours: cards.yellow_after_hours, red_after_hours: cards.red_after_hours, inherit: false }
   }
-  return { kinds: changed, cards: cardBody }
+  return { kinds: changed, cards: cardBody, warnings: limitsBody(original, limits) }
 }
 
 /** Save the changes; answers the region's settings as they now are. */
@@ -91,4 +93,90 @@ export function cardType(card: Card): 'warning' | 'danger' | 'info' {
 export function hoursText(hours: number | undefined): string {
   if (hours === undefined) return '—'
   return hours >= 24 && hours % 24 === 0 ? `${hours / 24} 天` : `${hours} 小时`
+}
+
+// 风险预警: early warnings of rising risk before a violation (backend/risk/early_warning.py), each with its reason
+// and the data behind it; regulators acknowledge one with a note.
+export type Warning = Schemas['WarningOut']
+export type WarningState = 'open' | 'resolved' | 'all'
+export type LimitSetting = Schemas['LimitSettingOut']
+
+export const WARNING_KINDS = [
+  { value: 'records_completeness', label: '台账完整率偏低' },
+  { value: 'supplier_certificate', label: '供应商证照即将到期' },
+  { value: 'health_certificate', label: '健康证即将到期' },
+  { value: 'repeated_violation', label: '同类问题反复出现' },
+  { value: 'camera_uptime', label: '摄像头在线率偏低' },
+  { value: 'rectification_drift', label: '整改临近期限' },
+  { value: 'late_rectifications', label: '逾期整改占比上升' },
+] as const
+export type WarningKind = typeof WARNING_KINDS[number]['value']
+
+export interface WarningFilter { state: WarningState, kind?: WarningKind | '', schoolId?: number | null }
+
+/** The desk's warnings, newest first: the region's (filtered by kind and school), or the school's. */
+export async function loadWarnings(desk: Desk, filter: WarningFilter): Promise<Warning[]> {
+  const kind = filter.kind ? { kind: filter.kind } : {}
+  if (desk.kind === 'region') {
+    const school = filter.schoolId ? { school_id: filter.schoolId } : {}
+    return get('/regions/{region_id}/risk/warnings',
+      { params: { region_id: desk.id }, query: { state: filter.state, ...kind, ...school } })
+  }
+  return get('/schools/{school_id}/risk/warnings',
+    { params: { school_id: desk.id }, query: { state: filter.state, ...kind } })
+}
+
+/** A regulator acknowledges a warning with a note (audited). */
+export function acknowledgeWarning(warningId: number, note: string): Promise<Warning> {
+  return post('/risk-warnings/{warning_id}/acknowledge', { params: { warning_id: warningId }, body: { note } })
+}
+
+type Data = Record<string, any>  // the data of each kind: backend/risk/early_warning.py
+
+const percent = (value: unknown): string => (value === null || value === undefined ? '—' : `${value}%`)
+
+/** The data behind a warning, a line per figure, so a regulator can check the reason. */
+export function warningFacts(warning: Warning): string[] {
+  const d = (warning.data ?? {}) as Data
+  switch (warning.kind) {
+    case 'records_completeness':
+      return [`${d.from} 至 ${d.to}：应报送 ${d.owed_days} 天，完整 ${d.complete_days} 天（${d.percent}%）；前7天 ${percent(d.previous_percent)}`,
+        ...(d.missing_days ?? []).map((day: Data) => `${day.date} 缺${day.missing.join('、')}`)]
+    case 'supplier_certificate':
+      return [`供应商记录 ${d.supplier_id}：${d.supplier_name}`, `${d.certificate_label}有效期至 ${d.valid_until}`]
+    case 'health_certificate':
+      return [`人员记录 ${d.staff_id}：${d.name}（${d.post}）`, `健康证有效期至 ${d.valid_until ?? '未登记'}`]
+    case 'repeated_violation':
+      return [`${d.kind_label}：近 ${d.days} 天 ${d.count} 次（预警线 ${d.limit_count} 次）`]
+    case 'camera_uptime':
+      return [`近7天在线率 ${percent(d.uptime_7d)}，启用摄像头 ${d.cameras} 路，预警线 ${percent(d.limit_percent)}`]
+    case 'rectification_drift':
+      return (d.violations ?? []).map((v: Data) =>
+        `${v.title}：期限 ${shanghaiTime(v.due_at)}，已用时 ${v.used_percent}%${v.overdue ? '（已逾期）' : ''}`)
+    case 'late_rectifications':
+      return [`近30天到期 ${d.due} 项，未按期 ${d.late} 项（${d.percent}%）；前30天 ${percent(d.previous_percent)}`]
+    default:
+      return []
+  }
+}
+
+/** The violations a warning rests on, to open them. */
+export function warningViolationIds(warning: Warning): number[] {
+  const d = (warning.data ?? {}) as Data
+  if (warning.kind === 'rectification_drift') return (d.violations ?? []).map((v: Data) => v.violation_id)
+  return d.violation_ids ?? d.late_violation_ids ?? []
+}
+
+type LimitName = NonNullable<SettingsIn['warnings']>[number]['name']
+export interface EditedLimit { name: LimitName, value: number, inherit: boolean }
+
+/** The PUT body's early-warning limits: those whose value changed, or that go back to inheriting their own. */
+export function limitsBody(original: RiskSettings, limits: EditedLimit[]): SettingsIn['warnings'] {
+  const before = new Map((original.warnings ?? []).map((l) => [l.name, l]))
+  return limits.filter((edit) => {
+    const was = before.get(edit.name)
+    if (!was) return false
+    return edit.inherit ? was.source === 'own' : edit.value !== was.value
+  }).map((edit) => (edit.inherit ? { name: edit.name, value: null, inherit: true }
+    : { name: edit.name, value: edit.value, inherit: false }))
 }
