@@ -70,6 +70,9 @@ SCHEDULE: list[Job] = [
         "yellow and red cards for overdue class-1 and class-2 problems"),
     Job("risk.camera_outages", "workers.jobs.platform:raise_camera_outages", every(minutes=1),
         "a kitchen camera offline in meal hours: one class-1 violation per outage"),
+    Job("risk.index", "workers.jobs.platform:compute_risk_index", cron(hour="2", minute="30"),
+        "食安指数: each school's finished days (records completeness, camera seconds), then the month's index and "
+        "the changed past months, stored"),
     Job("live.purge_recordings", "workers.jobs.platform:purge_recordings", cron(minute="43"),
         "delete live-view recordings past the retention period"),
     Job("live.purge_clips", "workers.jobs.platform:purge_live_clips", cron(minute="47"),
