@@ -97,8 +97,7 @@ def fill_daily_facts(now: datetime, days: int = FACT_DAYS) -> list[date]:
                  "online_seconds": seconds.get(school_id, (0, 0))[0],
                  "known_seconds": seconds.get(school_id, (0, 0))[1], "computed_at": now}
                 for school_id in sorted(set(canteens) | set(seconds))]
-        if rows:
-            db.session.execute(_upsert(RiskDailyFact, rows, ["school_id", "day"]))
+        upsert_rows(RiskDailyFact, rows, ["school_id", "day"])
         db.session.commit()
         written.append(day)
     return written
@@ -209,6 +208,13 @@ def _upsert(model: Any, rows: list[dict[str, Any]], keys: list[str]) -> Any:
         column: statement.excluded[column] for column in rows[0] if column not in keys})
 
 
+def upsert_rows(model: Any, rows: list[dict[str, Any]], keys: list[str], batch: int = 1000) -> None:
+    """Insert or update ``rows`` on their unique ``keys``, a thousand a statement (bind parameters stay far
+    below PostgreSQL's 65,535)."""
+    for start in range(0, len(rows), batch):
+        db.session.execute(_upsert(model, rows[start:start + batch], keys))
+
+
 def store(months: dict[date, datetime], schools: list[int] | None, now: datetime) -> int:
     """Compute and upsert the index of ``schools`` (None: all) for each month, one transaction per month and
     chunk of schools. The number of rows written."""
@@ -222,8 +228,7 @@ def store(months: dict[date, datetime], schools: list[int] | None, now: datetime
                 score = index_formula.score(inputs)
                 rows.append({"school_id": school_id, "month": month, "as_of": end, **inputs, "score": score,
                              "rating": index_formula.rating(score, inputs["class1"]), "computed_at": now})
-            for start in range(0, len(rows), 1000):
-                db.session.execute(_upsert(RiskIndex, rows[start:start + 1000], ["school_id", "month"]))
+            upsert_rows(RiskIndex, rows, ["school_id", "month"])
             db.session.commit()
             written += len(rows)
     return written

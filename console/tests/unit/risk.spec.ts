@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { configureClient } from '../../src/api/client'
-import { cardType, hoursText, loadCards, settingsBody, type Card, type RiskSettings } from '../../src/services/risk'
+import {
+  cardType, figuresText, hoursText, loadCards, ratingType, settingsBody, type Card, type RiskSettings,
+} from '../../src/services/risk'
 
 const settings = {
   region_id: 3,
@@ -60,5 +62,13 @@ describe('cards', () => {
     const lifted = await loadCards({ kind: 'school', id: 1, name: '甲校', role: 'principal' }, 'lifted')
     expect(lifted.map((c) => c.id)).toEqual([2])
     expect(urls).toEqual(['/api/v1/regions/3/risk/cards?state=all', '/api/v1/schools/1/risk'])
+  })
+})
+
+describe('food-safety index', () => {
+  it('names the figures of a component and colours the rating', () => {
+    expect(figuresText({ name: 'timeliness', figures: { due: 4, late: 3, rate: 75 } })).toBe('到期 4，逾期 3，比率% 75')
+    expect(figuresText({ name: 'uptime', figures: { rate: null } })).toBe('比率% —')
+    expect([ratingType('A'), ratingType('B'), ratingType('C')]).toEqual(['success', 'warning', 'danger'])
   })
 })
