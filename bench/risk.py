@@ -52,7 +52,7 @@ INSERT INTO violation (school_id, canteen_id, kind, source, status, title, evide
          CASE WHEN v.closed THEN CASE WHEN v.g % 23 = 0 THEN 'dismissed' ELSE 'rectified' END END, v.risk_class
   FROM bench_school m
   CROSS JOIN LATERAL (
-    SELECT g, now() - ((g * 7919 + m.n * 104729) % 31536000) * interval '1 second' AS at,
+    SELECT g, now() - ((g * 657000 + m.n * 104729) % 31536000) * interval '1 second' AS at,
            (ARRAY['no_mask', 'no_hat', 'smoking', 'rodent', 'sample_missing', 'reported'])[1 + (g % 6)::int] AS kind,
            (ARRAY['ai', 'ai', 'ai', 'record_rule', 'report', 'report'])[1 + ((g + m.n) % 6)::int] AS source,
            (ARRAY[3, 3, 2, 1, 1, 2])[1 + (g % 6)::int] AS risk_class,

@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from backend.db_types import UTCDateTime
 from backend.extensions import db
@@ -201,18 +201,35 @@ def _as_date(value: Any) -> date:
 # --- storing --------------------------------------------------------------------------------------------------
 
 
-def _upsert(model: Any, rows: list[dict[str, Any]], keys: list[str]) -> Any:
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(rows)
-    return statement.on_conflict_do_update(index_elements=keys, set_={
-        column: statement.excluded[column] for column in rows[0] if column not in keys})
+def upsert_rows(model: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    """Insert or update ``rows`` (dicts of the same columns) on their unique ``keys``, in the session's
+    transaction. PostgreSQL: COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT DO UPDATE (ten
+    thousand rows in a fraction of a second); elsewhere one executemany of the same upsert."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    updated = [c for c in columns if c not in keys]
+    if db.session.get_bind().dialect.name != "postgresql":
+        statement = sqlite.insert(model.__table__)
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=keys, set_={c: statement.excluded[c] for c in updated}), rows)
+        return
+    from psycopg import sql
 
-
-def upsert_rows(model: Any, rows: list[dict[str, Any]], keys: list[str], batch: int = 1000) -> None:
-    """Insert or update ``rows`` on their unique ``keys``, a thousand a statement (bind parameters stay far
-    below PostgreSQL's 65,535)."""
-    for start in range(0, len(rows), batch):
-        db.session.execute(_upsert(model, rows[start:start + batch], keys))
+    table, staging = sql.Identifier(model.__tablename__), sql.Identifier(f"staging_{model.__tablename__}")
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} AS SELECT {} FROM {} WITH NO DATA").format(
+            staging, names, table))
+        with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, names)) as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        cursor.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO UPDATE SET {}").format(
+            table, names, names, staging, sql.SQL(", ").join(map(sql.Identifier, keys)),
+            sql.SQL(", ").join(sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
+                               for c in updated)))
+        cursor.execute(sql.SQL("TRUNCATE {}").format(staging))
 
 
 def store(months: dict[date, datetime], schools: list[int] | None, now: datetime) -> int:
