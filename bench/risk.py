@@ -171,8 +171,8 @@ def main() -> None:
         print(f"first run total: {time.perf_counter() - first:.1f} s", flush=True)
 
         with db.engine.begin() as conn:
-            conn.execute(sa.text("CREATE TEMP TABLE bench_school AS SELECT row_number() OVER (ORDER BY s.id) - 1 "
-                                 "AS n, s.id AS school_id, c.id AS canteen_id FROM school s "
+            conn.execute(sa.text("CREATE TEMP TABLE IF NOT EXISTS bench_school AS SELECT row_number() OVER "
+                                 "(ORDER BY s.id) - 1 AS n, s.id AS school_id, c.id AS canteen_id FROM school s "
                                  "JOIN canteen c ON c.school_id = s.id"))
             _run(conn, CHANGES, changed=args.changed)
         later = utcnow()
