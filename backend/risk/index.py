@@ -376,10 +376,12 @@ def region_rank(school: School, month: date) -> tuple[int, int] | None:
     return better + 1, db.session.scalar(peers)
 
 
-def public_index(school: School) -> dict[str, Any] | None:
-    """What parents see of the newest index: score, rating and each component's deduction (no counts: those
-    would tell of problems the school does not publish), with the published criteria."""
-    month = latest_month(School.id == school.id)
+def public_index(school: School, now: datetime) -> dict[str, Any] | None:
+    """What parents see: the index of the newest finished month (the running one only before any month
+    finished), its score, rating and each component's deduction (no counts: those would tell of problems the
+    school does not publish), with the published criteria."""
+    months = sa.select(sa.func.max(RiskIndex.month)).where(RiskIndex.school_id == school.id)
+    month = db.session.scalar(months.where(RiskIndex.month < month_of(now))) or db.session.scalar(months)
     row = None if month is None else db.session.scalar(
         sa.select(RiskIndex).where(RiskIndex.school_id == school.id, RiskIndex.month == month))
     if row is None:

@@ -79,7 +79,8 @@ def school_risk(school_id: int) -> Any:
 @bp.output(schemas.PublicRiskOut)
 def public_risk(school_id: int) -> Any:
     """The parents' transparency data: camera uptime over 7 and 30 days, the active cards on problems parents
-    may see, and the newest food-safety index with its rating and the published criteria."""
+    may see, and the food-safety index of the newest finished month with its rating and the published
+    criteria."""
     return views.public_risk(db.session.get(School, school_id), utcnow())
 
 

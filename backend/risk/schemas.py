@@ -255,7 +255,8 @@ class SchoolIndexOut(Schema):
 
 
 class PublicIndexOut(Schema):
-    """What parents see of the newest index: score, rating, each component's deduction, the criteria."""
+    """What parents see of the index of the newest finished month: score, rating, each component's deduction,
+    the criteria."""
 
     month = String()
     score = Float()
@@ -268,8 +269,8 @@ class PublicIndexOut(Schema):
 
 
 class PublicRiskOut(Schema):
-    """The parents' transparency data: uptime, active cards and the newest food-safety index (null before the
-    first is computed)."""
+    """The parents' transparency data: uptime, active cards and the index of the newest finished month (null
+    before the first is computed)."""
 
     school_id = Integer()
     uptime = Nested(SchoolUptimeOut)

@@ -59,4 +59,4 @@ def public_risk(school: School, now: datetime) -> dict[str, Any]:
             cards.append({key: card[key] for key in ("id", "color", "color_label", "risk_class", "kind",
                                                      "kind_label", "issued_at")})
     return {"school_id": school.id, "uptime": school_uptime(school, now), "cards": cards,
-            "index": public_index(school)}
+            "index": public_index(school, now)}

@@ -10867,7 +10867,8 @@ export interface paths {
         };
         /**
          * The parents' transparency data: camera uptime over 7 and 30 days, the active cards on problems parents
-         * @description may see, and the newest food-safety index with its rating and the published criteria.
+         * @description may see, and the food-safety index of the newest finished month with its rating and the published
+         *     criteria.
          */
         get: {
             parameters: {
