@@ -14,9 +14,11 @@ writes them) up to the day before yesterday, and an inspection finding per schoo
    ``records/completeness.py`` and ``monitoring/camera_uptime.py``);
 2. the first run: ``refresh(now, backfill_months=12)``: the current month and the twelve before it, every
    school (target ≤ 60 s for facts and index together);
-3. ``--changed`` schools get a change in a past month (a new violation, a closing, a finding), then the
-   incremental run: the current month for every school plus only the changed (school, month) pairs;
-4. a run with nothing changed (the current month only).
+3. three sets of ``--changed`` schools get a change in a past month (a new violation, a closing, a late
+   review), then the incremental run: the current month for every school plus only the changed (school,
+   month) pairs;
+4. a run with nothing changed since (the current month, and again the pairs changed within the 10-minute
+   safety margin before the last run's start: ``CHANGE_MARGIN``).
 
 Prints each time, the rows written, and checks that the incremental run's rows equal a full recomputation.
 """
@@ -94,8 +96,8 @@ INSERT INTO inspection_finding (round_id, canteen_id, inspector_id, kind, severi
   WHERE ir.title = '压测检查' AND u.openid = 'bench-risk-reviewer'
 """
 
-# The changes of the incremental run: in past months of ``changed`` schools, a new class-1 violation, an open
-# violation closed (its event), and a finding.
+# The changes of the incremental run, each in past months of ``changed`` schools: a new class-1 violation, an
+# open violation closed (its event), a pending AI alarm escalated by a reviewer.
 CHANGES = """
 INSERT INTO violation (school_id, canteen_id, kind, source, status, title, evidence, details, idempotency_key,
                        occurred_at, created_at, due_at, escalation_level, risk_class)
@@ -111,11 +113,13 @@ UPDATE violation SET status = 'closed', closed_at = now(), resolution = 'rectifi
 INSERT INTO violation_event (violation_id, at, action, from_status, to_status, details)
   SELECT id, now(), 'close', 'rectifying', 'closed', '{}' FROM violation
   WHERE closed_at > now() - interval '1 minute' AND idempotency_key NOT LIKE 'bench-new-%';
-INSERT INTO inspection_finding (round_id, canteen_id, inspector_id, kind, severity, description, photos,
-                                created_at)
-  SELECT ir.id, m.canteen_id, u.id, 'hygiene', 'critical', '压测新发现', '[]', now() - interval '200 days'
-  FROM bench_school m, inspection_round ir, user_account u
-  WHERE m.n >= 2 * :changed AND m.n < 3 * :changed AND ir.title = '压测检查' AND u.openid = 'bench-risk-reviewer'
+INSERT INTO alarm_review (violation_id, verdict, reviewer_id, reviewed_at)
+  SELECT DISTINCT ON (v.school_id) v.id, 'escalated', u.id, now()
+  FROM violation v JOIN bench_school m ON m.school_id = v.school_id, user_account u
+  WHERE m.n >= 2 * :changed AND m.n < 3 * :changed AND u.openid = 'bench-risk-reviewer' AND v.source = 'ai'
+    AND v.occurred_at < now() - interval '40 days'
+    AND NOT EXISTS (SELECT 1 FROM alarm_review r WHERE r.violation_id = v.id)
+  ORDER BY v.school_id, v.id
 """
 
 

@@ -11,10 +11,12 @@ import sqlalchemy as sa
 import time_machine
 
 from backend.extensions import db
+from backend.monitoring.services import record_health_change
 from backend.regulators.models import InspectionFinding, InspectionRound
 from backend.risk import index as risk_index
 from backend.risk.index_formula import CAPS, INPUTS, RATINGS, components, criteria, rating, score
 from backend.risk.models import RiskDailyFact, RiskIndex, RiskIndexRun
+from backend.timeutil import shanghai_midnight
 from backend.violations.models import AlarmReview, Violation, ViolationEvent
 from backend.violations.services import raise_violation
 from tests.risk.helpers import COUNTY, user_id
@@ -190,18 +192,26 @@ def test_the_nightly_job_fills_the_finished_days_once(app, demo):
     assert job_by_name("risk.index").func == "workers.jobs.platform:compute_risk_index"
     from workers.jobs.platform import compute_risk_index
 
+    # Camera 1 (school 1) comes online at 06:00 on Monday 30 November and goes offline at 18:00.
+    monday = shanghai_midnight(date(2026, 11, 30))
+    record_health_change(1, monday + timedelta(hours=6), "unknown", "ok")
+    record_health_change(1, monday + timedelta(hours=18), "ok", "offline")
+    db.session.commit()
     with time_machine.travel(NIGHT, tick=False):
         first = compute_risk_index(scheduled_for=NIGHT)
         second = compute_risk_index(scheduled_for=NIGHT)
     assert first["fact_days"] == risk_index.FACT_DAYS and second["fact_days"] == 0
-    # Monday 30 November: each demo school's one canteen owed its records and kept none; no camera history.
+    # Monday 30 November: each demo school's one canteen owed its records and kept none; camera 1 was known for
+    # 18 hours, online for 12 of them; school 2's cameras have no history.
     facts = db.session.scalars(sa.select(RiskDailyFact).where(RiskDailyFact.day == date(2026, 11, 30))
                                .order_by(RiskDailyFact.school_id)).all()
-    assert [(f.school_id, f.canteens, f.canteens_complete, f.known_seconds) for f in facts] == [
-        (1, 1, 0, 0), (2, 1, 0, 0)]
-    # November as the 总览 counts days: the nine weekend days owe nothing (complete), the 21 school days are not.
+    assert [(f.school_id, f.canteens, f.canteens_complete, f.online_seconds, f.known_seconds) for f in facts] == [
+        (1, 1, 0, 12 * 3600, 18 * 3600), (2, 1, 0, 0, 0)]
+    # November as the 总览 counts days: the nine weekend days owe nothing (complete), the 21 school days are not;
+    # the camera was offline a third of its known time (and 1 December it stayed offline).
     row = _row(1, NOVEMBER)
-    assert (row.canteen_days, row.canteen_days_complete, row.score) == (30, 9, 86.0)  # records: −20 × 21/30
+    assert (row.canteen_days, row.canteen_days_complete, row.online_seconds) == (30, 9, 12 * 3600)
+    assert row.score == 100 - 14 - 10  # records −20 × 21/30; uptime 0.5 × 33.3 points, capped at 10
 
 
 URL = "/api/v1"
