@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 from backend.extensions import db
 from backend.monitoring.models import HEALTH_LABELS, HEALTH_PRIORITY, CameraHealthEvent, CameraMonitor, HealthStatus
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
-from backend.timeutil import SHANGHAI, as_utc, shanghai_iso
+from backend.timeutil import SHANGHAI, as_utc, shanghai_iso, shanghai_midnight
 
 WINDOW_DAYS = 7
 NOT_ONLINE = frozenset({HealthStatus.OFFLINE.value, HealthStatus.UNKNOWN.value})
@@ -199,6 +199,21 @@ def school_uptimes(scope: Any, now: datetime, periods: tuple[int, ...] = (7, 30)
                         "cameras": entry["cameras"],
                         **{f"uptime_{days}d": _percent(*entry[days]) for days in periods}}
             for school_id, entry in totals.items()}
+
+
+def school_day_seconds(scope: Any, day: date) -> dict[int, tuple[int, int]]:
+    """Each school's enabled cameras' online and known seconds over one whole local ``day``, keyed by school id
+    (the food-safety index's daily uptime, ``backend/risk/index.py``)."""
+    start, end = shanghai_midnight(day), shanghai_midnight(day + timedelta(days=1))
+    window = Window([day], [start, end], end)
+    cameras = [c for c in _cameras(scope, None, None) if c.enabled]
+    changes = health_changes([c.id for c in cameras], window)
+    totals: dict[int, tuple[int, int]] = {}
+    for camera in cameras:
+        figures = uptime(status_intervals(changes.get(camera.id, []), window), window)
+        online, known = totals.get(camera.school_id, (0, 0))
+        totals[camera.school_id] = (online + figures["online_seconds"], known + figures["known_seconds"])
+    return totals
 
 
 def school_scope(school_id: int) -> Any:

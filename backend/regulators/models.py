@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db_types import DefaultNow, IntPK
@@ -98,6 +98,7 @@ class InspectionFinding(db.Model):
     """What an inspector found in one canteen; it may open a violation (source ``inspection``)."""
 
     __tablename__ = "inspection_finding"
+    __table_args__ = (Index("ix_inspection_finding_created_at", "created_at"),)
 
     id: Mapped[IntPK]
     round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)

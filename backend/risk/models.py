@@ -7,10 +7,10 @@ A region without a row of its own inherits its parent's (and, at the top, the sh
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy import text as text_clause
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -135,3 +135,65 @@ class RiskWarning(db.Model):
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     ack_note: Mapped[str | None] = mapped_column(Text)
+class RiskDailyFact(db.Model):
+    """One school's measured day for the food-safety index (``backend/risk/index.py``): its canteens' record
+    completeness (``records/completeness.py``: canteens complete over canteens, as the 总览 counts them) and its
+    enabled cameras' online and known seconds (``monitoring/camera_uptime.py``). Written by the nightly job for
+    each finished day, so a month's index reads 30 rows per school instead of the whole history."""
+
+    __tablename__ = "risk_daily_fact"
+    __table_args__ = (UniqueConstraint("school_id", "day"), Index("ix_risk_daily_fact_day", "day"),
+                      Index("ix_risk_daily_fact_computed_at", "computed_at"))
+
+    id: Mapped[IntPK]
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    day: Mapped[date] = mapped_column(Date)
+    canteens: Mapped[int] = mapped_column(Integer)
+    canteens_complete: Mapped[int] = mapped_column(Integer)
+    online_seconds: Mapped[int] = mapped_column(Integer)
+    known_seconds: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime]
+
+
+class RiskIndex(db.Model):
+    """A school's food-safety index (食安指数) of one month: the inputs it was computed from, the score and the
+    阳光食堂 rating. The score is ``index_formula.score(inputs)``: recomputing from these columns gives it back."""
+
+    __tablename__ = "risk_index"
+    __table_args__ = (UniqueConstraint("school_id", "month"), Index("ix_risk_index_month_score", "month", "score"),
+                      Index("ix_risk_index_computed_at", "computed_at"))
+
+    id: Mapped[IntPK]
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    month: Mapped[date] = mapped_column(Date)  # the first day of the month
+    as_of: Mapped[datetime]  # the end of the month, or the moment the current month was computed to
+    class1: Mapped[int] = mapped_column(Integer)
+    class2: Mapped[int] = mapped_column(Integer)
+    class3: Mapped[int] = mapped_column(Integer)
+    due: Mapped[int] = mapped_column(Integer)
+    late: Mapped[int] = mapped_column(Integer)
+    canteen_days: Mapped[int] = mapped_column(Integer)
+    canteen_days_complete: Mapped[int] = mapped_column(Integer)
+    online_seconds: Mapped[int] = mapped_column(Integer)
+    known_seconds: Mapped[int] = mapped_column(Integer)
+    alarms_confirmed: Mapped[int] = mapped_column(Integer)
+    alarms_escalated: Mapped[int] = mapped_column(Integer)
+    alarms_false: Mapped[int] = mapped_column(Integer)
+    findings_minor: Mapped[int] = mapped_column(Integer)
+    findings_major: Mapped[int] = mapped_column(Integer)
+    findings_critical: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    rating: Mapped[str] = mapped_column(String(1))
+    computed_at: Mapped[datetime]
+
+
+class RiskIndexRun(db.Model):
+    """One run of the index computation: the next run recomputes what changed since the start of the last run
+    that finished (a run killed half-way leaves ``finished_at`` empty and is simply done again)."""
+
+    __tablename__ = "risk_index_run"
+
+    id: Mapped[IntPK]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    computed: Mapped[int] = mapped_column(Integer, default=0)

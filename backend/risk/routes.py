@@ -3,6 +3,7 @@ parents' transparency part), lifting a card, and camera uptime over 7 and 30 day
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from apiflask import APIBlueprint
@@ -10,7 +11,7 @@ from apiflask import APIBlueprint
 from backend.extensions import db
 from backend.monitoring.camera_uptime import region_scope
 from backend.permissions import Action, current_principal, current_school, rule
-from backend.risk import cards, schemas, settings, views, warning_list
+from backend.risk import cards, index, schemas, settings, views, warning_list
 from backend.risk.models import RiskCard, RiskWarning
 from backend.schools.models import School
 from backend.timeutil import utcnow
@@ -79,9 +80,34 @@ def school_risk(school_id: int) -> Any:
 @rule(Action.RISK_PUBLIC, scope="school")
 @bp.output(schemas.PublicRiskOut)
 def public_risk(school_id: int) -> Any:
-    """The parents' transparency data: camera uptime over 7 and 30 days and the active cards on problems
-    parents may see."""
+    """The parents' transparency data: camera uptime over 7 and 30 days, the active cards on problems parents
+    may see, and the food-safety index of the newest finished month with its rating and the published
+    criteria."""
     return views.public_risk(db.session.get(School, school_id), utcnow())
+
+
+def _month(query: dict[str, Any]) -> date | None:
+    return None if query["month"] is None else date.fromisoformat(query["month"] + "-01")
+
+
+@bp.get("/regions/<id:region_id>/risk/index")
+@rule(Action.RISK_READ, scope="region")
+@bp.input(schemas.IndexQuery, location="query", arg_name="query")
+@bp.output(schemas.RegionIndexOut)
+def region_index(region_id: int, query: dict[str, Any]) -> Any:
+    """The month's food-safety index (食安指数) ranking of the region's schools, best first, with the count of
+    each 阳光食堂 rating and the published criteria (default: the newest month computed)."""
+    return index.region_ranking(current_school(), _month(query))
+
+
+@bp.get("/schools/<id:school_id>/risk/index")
+@rule(Action.RISK_READ, scope="school")
+@bp.input(schemas.IndexQuery, location="query", arg_name="query")
+@bp.output(schemas.SchoolIndexOut)
+def school_index(school_id: int, query: dict[str, Any]) -> Any:
+    """A school's food-safety index of the month with each component and the figures behind it, its place in
+    its region, its last twelve months and the published criteria."""
+    return index.school_index(db.session.get(School, school_id), _month(query))
 
 
 @bp.post("/risk-cards/<id:card_id>/lift")

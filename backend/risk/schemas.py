@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Float, List, Nested, Raw
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import Length, OneOf, Range, Regexp
 
 from backend.fields import DateTime, Id, Integer, String
 from backend.risk.classes import LIMIT_SPECS, MAX_CARD_HOURS, MAX_DEADLINE_HOURS, MIN_DEADLINE_HOURS, RISK_CLASSES
@@ -187,12 +187,120 @@ class PublicCardOut(Schema):
     issued_at = DateTime()
 
 
+
+
+class IndexQuery(Schema):
+    """Which month (``YYYY-MM``); absent: the newest computed."""
+
+    month = String(load_default=None, validate=Regexp(r"^(20\d\d|2100)-(0[1-9]|1[0-2])$",
+                                                      error="月份格式应为 YYYY-MM"))
+
+
+class RatingRuleOut(Schema):
+    """One 阳光食堂 rating and its published condition."""
+
+    rating = String()
+    label = String()
+    min_score = Float()
+    max_class1 = Integer(allow_none=True)
+    text = String()
+
+
+class IndexCriteriaOut(Schema):
+    """The published formula: each component's cap, the points per problem, and the rating criteria."""
+
+    max_score = Integer()
+    components = List(Nested(Schema.from_dict({"name": String(), "label": String(), "cap": Float()},
+                                              name="IndexComponentCapOut")))
+    class_points = Dict(keys=String(), values=Float())
+    severity_points = Dict(keys=String(), values=Float())
+    escalated_points = Float()
+    uptime_points_per_percent = Float()
+    ratings = List(Nested(RatingRuleOut))
+
+
+class IndexComponentOut(Schema):
+    """One component: its deduction (capped) and the figures it was computed from."""
+
+    name = String()
+    label = String()
+    cap = Float()
+    deduction = Float()
+    figures = Dict(keys=String(), values=Float(allow_none=True))
+
+
+class IndexSummaryOut(Schema):
+    """A school's index of a month and its rating."""
+
+    school_id = Integer()
+    school_name = String()
+    month = String()
+    score = Float()
+    rating = String()
+    rating_label = String()
+    as_of = String()
+
+
+class RankedIndexOut(IndexSummaryOut):
+    """A school's place in the region's ranking."""
+
+    rank = Integer()
+
+
+class IndexDetailOut(IndexSummaryOut):
+    """A school's index with every component."""
+
+    computed_at = String()
+    components = List(Nested(IndexComponentOut))
+
+
+class RegionIndexOut(Schema):
+    """A region's monthly ranking (best first), the count of each rating, and the published criteria."""
+
+    region_id = Integer()
+    region_name = String()
+    month = String(allow_none=True)
+    schools = List(Nested(RankedIndexOut))
+    ratings = Dict(keys=String(), values=Integer())
+    criteria = Nested(IndexCriteriaOut)
+
+
+class SchoolIndexOut(Schema):
+    """A school's index of a month with its components, its place in its region, its last twelve months."""
+
+    school_id = Integer()
+    school_name = String()
+    month = String(allow_none=True)
+    index = Nested(IndexDetailOut, allow_none=True)
+    region_rank = Nested(Schema.from_dict({"rank": Integer(), "of": Integer()}, name="RegionRankOut"),
+                         allow_none=True)
+    history = List(Nested(Schema.from_dict({"month": String(), "score": Float(), "rating": String(),
+                                            "rating_label": String()}, name="IndexHistoryOut")))
+    criteria = Nested(IndexCriteriaOut)
+
+
+class PublicIndexOut(Schema):
+    """What parents see of the index of the newest finished month: score, rating, each component's deduction,
+    the criteria."""
+
+    month = String()
+    score = Float()
+    rating = String()
+    rating_label = String()
+    as_of = String()
+    components = List(Nested(Schema.from_dict({"name": String(), "label": String(), "cap": Float(),
+                                               "deduction": Float()}, name="PublicIndexComponentOut")))
+    criteria = Nested(IndexCriteriaOut)
+
+
 class PublicRiskOut(Schema):
-    """The parents' transparency data: uptime and active cards."""
+    """The parents' transparency data: uptime, active cards and the index of the newest finished month (null
+    before the first is computed)."""
 
     school_id = Integer()
     uptime = Nested(SchoolUptimeOut)
     cards = List(Nested(PublicCardOut))
+    index = Nested(PublicIndexOut, allow_none=True)
 
 
 class WarningQuery(Schema):

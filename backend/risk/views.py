@@ -12,6 +12,7 @@ from backend.extensions import db
 from backend.monitoring.camera_uptime import region_scope, school_scope, school_uptimes
 from backend.notices.recipients import published_kinds
 from backend.risk.cards import list_cards
+from backend.risk.index import public_index
 from backend.schools.models import Region, School
 from backend.timeutil import shanghai_iso
 from backend.violations.alarm_visibility import is_public
@@ -57,4 +58,5 @@ def public_risk(school: School, now: datetime) -> dict[str, Any]:
         if card["kind"] in published and is_public(violation):
             cards.append({key: card[key] for key in ("id", "color", "color_label", "risk_class", "kind",
                                                      "kind_label", "issued_at")})
-    return {"school_id": school.id, "uptime": school_uptime(school, now), "cards": cards}
+    return {"school_id": school.id, "uptime": school_uptime(school, now), "cards": cards,
+            "index": public_index(school, now)}

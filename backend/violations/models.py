@@ -180,6 +180,8 @@ class ViolationEvent(db.Model):
     """One transition of a violation: who, when, from what to what, and why."""
 
     __tablename__ = "violation_event"
+    # The food-safety index's incremental run finds the violations changed since its last run (migration 0036).
+    __table_args__ = (Index("ix_violation_event_at", "at"),)
 
     id: Mapped[IntPK]
     violation_id: Mapped[int] = mapped_column(ForeignKey("violation.id"), index=True)
@@ -240,7 +242,7 @@ class AlarmReview(db.Model):
     verdict: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # The reviewer's corrected boxes of a confirmed alarm (migration 0033): [{"label", "x1", "y1", "x2", "y2"}]
     # in fractions of the picture; null: the detector's boxes stand (backend/violations/training_set.py).
     boxes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

@@ -78,6 +78,9 @@ SCHEDULE: list[Job] = [
     Job("risk.warnings_summary", "workers.jobs.platform:risk_warnings_summary",
         cron(day_of_week="mon", hour="8", minute="0"),
         "each region's open early warnings, weekly, to its regulators' inbox"),
+    Job("risk.index", "workers.jobs.platform:compute_risk_index", cron(hour="2", minute="30"),
+        "食安指数: each school's finished days (records completeness, camera seconds), then the month's index and "
+        "the changed past months, stored"),
     Job("live.purge_recordings", "workers.jobs.platform:purge_recordings", cron(minute="43"),
         "delete live-view recordings past the retention period"),
     Job("live.purge_clips", "workers.jobs.platform:purge_live_clips", cron(minute="47"),

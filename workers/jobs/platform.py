@@ -102,6 +102,15 @@ def issue_risk_cards(scheduled_for: datetime) -> dict[str, Any]:
     return issue_cards(as_utc(scheduled_for))
 
 
+def compute_risk_index(scheduled_for: datetime) -> dict[str, Any]:
+    """The food-safety index: yesterday's (and any missing) daily facts, then the month's index (stored)."""
+    from backend.risk.index import fill_daily_facts, refresh
+
+    now = as_utc(scheduled_for)
+    days = fill_daily_facts(now)
+    return {"fact_days": len(days), **refresh(now)}
+
+
 def raise_camera_outages(scheduled_for: datetime) -> dict[str, Any]:
     """Kitchen cameras offline in meal hours: one class-1 violation per outage."""
     from backend.risk.camera_outages import raise_meal_outages

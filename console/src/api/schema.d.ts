@@ -9621,6 +9621,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/regions/{region_id}/risk/index": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The month's food-safety index (食安指数) ranking of the region's schools, best first, with the count of
+         * @description each 阳光食堂 rating and the published criteria (default: the newest month computed).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    month?: string | null;
+                };
+                header?: never;
+                path: {
+                    region_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RegionIndexOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions/{region_id}/risk/settings": {
         parameters: {
             query?: never;
@@ -12167,6 +12246,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/schools/{school_id}/risk/index": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A school's food-safety index of the month with each component and the figures behind it, its place in
+         * @description its region, its last twelve months and the published criteria.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    month?: string | null;
+                };
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchoolIndexOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/schools/{school_id}/risk/public": {
         parameters: {
             query?: never;
@@ -12175,8 +12333,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The parents' transparency data: camera uptime over 7 and 30 days and the active cards on problems
-         * @description parents may see.
+         * The parents' transparency data: camera uptime over 7 and 30 days, the active cards on problems parents
+         * @description may see, and the food-safety index of the newest finished month with its rating and the published
+         *     criteria.
          */
         get: {
             parameters: {
@@ -15728,6 +15887,50 @@ export interface components {
             items?: components["schemas"]["NoticeOut"][];
             unread?: number;
         };
+        IndexComponentCapOut: {
+            cap?: number;
+            label?: string;
+            name?: string;
+        };
+        IndexComponentOut: {
+            cap?: number;
+            deduction?: number;
+            figures?: {
+                [key: string]: number | null;
+            };
+            label?: string;
+            name?: string;
+        };
+        IndexCriteriaOut: {
+            class_points?: {
+                [key: string]: number;
+            };
+            components?: components["schemas"]["IndexComponentCapOut"][];
+            escalated_points?: number;
+            max_score?: number;
+            ratings?: components["schemas"]["RatingRuleOut"][];
+            severity_points?: {
+                [key: string]: number;
+            };
+            uptime_points_per_percent?: number;
+        };
+        IndexDetailOut: {
+            as_of?: string;
+            components?: components["schemas"]["IndexComponentOut"][];
+            computed_at?: string;
+            month?: string;
+            rating?: string;
+            rating_label?: string;
+            school_id?: number;
+            school_name?: string;
+            score?: number;
+        };
+        IndexHistoryOut: {
+            month?: string;
+            rating?: string;
+            rating_label?: string;
+            score?: number;
+        };
         InspectorChoiceOut: {
             name?: string | null;
             scope_region_id?: number;
@@ -16393,8 +16596,24 @@ export interface components {
         PublicEvidenceOut: {
             image?: string | null;
         };
+        PublicIndexComponentOut: {
+            cap?: number;
+            deduction?: number;
+            label?: string;
+            name?: string;
+        };
+        PublicIndexOut: {
+            as_of?: string;
+            components?: components["schemas"]["PublicIndexComponentOut"][];
+            criteria?: components["schemas"]["IndexCriteriaOut"];
+            month?: string;
+            rating?: string;
+            rating_label?: string;
+            score?: number;
+        };
         PublicRiskOut: {
             cards?: components["schemas"]["PublicCardOut"][];
+            index?: components["schemas"]["PublicIndexOut"] | null;
             school_id?: number;
             uptime?: components["schemas"]["SchoolUptimeOut"];
         };
@@ -16405,6 +16624,23 @@ export interface components {
             publish_key?: string;
             publish_url?: string;
             stream?: string;
+        };
+        RankedIndexOut: {
+            as_of?: string;
+            month?: string;
+            rank?: number;
+            rating?: string;
+            rating_label?: string;
+            school_id?: number;
+            school_name?: string;
+            score?: number;
+        };
+        RatingRuleOut: {
+            label?: string;
+            max_class1?: number | null;
+            min_score?: number;
+            rating?: string;
+            text?: string;
         };
         ReadAllOut: {
             marked?: number;
@@ -16541,11 +16777,25 @@ export interface components {
              */
             relation: "father" | "mother" | "paternal_grandfather" | "paternal_grandmother" | "maternal_grandfather" | "maternal_grandmother" | "guardian" | null;
         };
+        RegionIndexOut: {
+            criteria?: components["schemas"]["IndexCriteriaOut"];
+            month?: string | null;
+            ratings?: {
+                [key: string]: number;
+            };
+            region_id?: number;
+            region_name?: string;
+            schools?: components["schemas"]["RankedIndexOut"][];
+        };
         RegionOut: {
             code?: string;
             id?: number;
             level?: string;
             name?: string;
+        };
+        RegionRankOut: {
+            of?: number;
+            rank?: number;
         };
         RegionUptimeOut: {
             generated_at?: string;
@@ -16725,6 +16975,15 @@ export interface components {
             kind: "kindergarten" | "primary" | "secondary" | "university" | "meal_supplier";
             name: string;
             region_code: string;
+        };
+        SchoolIndexOut: {
+            criteria?: components["schemas"]["IndexCriteriaOut"];
+            history?: components["schemas"]["IndexHistoryOut"][];
+            index?: components["schemas"]["IndexDetailOut"] | null;
+            month?: string | null;
+            region_rank?: components["schemas"]["RegionRankOut"] | null;
+            school_id?: number;
+            school_name?: string;
         };
         SchoolOut: {
             address?: string | null;

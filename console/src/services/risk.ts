@@ -179,4 +179,34 @@ export function limitsBody(original: RiskSettings, limits: EditedLimit[]): Setti
     return edit.inherit ? was.source === 'own' : edit.value !== was.value
   }).map((edit) => (edit.inherit ? { name: edit.name, value: null, inherit: true }
     : { name: edit.name, value: edit.value, inherit: false }))
+export type RegionIndex = Schemas['RegionIndexOut']
+export type RankedIndex = Schemas['RankedIndexOut']
+export type SchoolIndex = Schemas['SchoolIndexOut']
+export type IndexComponent = Schemas['IndexComponentOut']
+
+/** 食安指数: the region's ranking of a month (best first; the newest month without one). */
+export function loadRanking(regionId: number, month?: string): Promise<RegionIndex> {
+  return get('/regions/{region_id}/risk/index', { params: { region_id: regionId }, query: month ? { month } : {} })
+}
+
+/** A school's index of a month with each component, its place in its region and its last twelve months. */
+export function loadSchoolIndex(schoolId: number, month?: string): Promise<SchoolIndex> {
+  return get('/schools/{school_id}/risk/index', { params: { school_id: schoolId }, query: month ? { month } : {} })
+}
+
+/** The colour of a 阳光食堂 rating's tag. */
+export function ratingType(rating: string | undefined): 'success' | 'warning' | 'danger' {
+  return rating === 'A' ? 'success' : rating === 'B' ? 'warning' : 'danger'
+}
+
+const FIGURE_LABELS: Record<string, string> = {
+  class1: '一级', class2: '二级', class3: '三级', due: '到期', late: '逾期', rate: '比率%', canteen_days: '食堂日',
+  complete: '完整', online_seconds: '在线秒', known_seconds: '已知秒', confirmed: '确认', escalated: '升级督办',
+  false_positive: '误报', minor: '一般', major: '较重', critical: '严重',
+}
+
+/** A component's figures in one line: 一级 1，二级 0，三级 2. */
+export function figuresText(component: IndexComponent): string {
+  return Object.entries(component.figures ?? {})
+    .map(([key, value]) => `${FIGURE_LABELS[key] ?? key} ${value ?? '—'}`).join('，')
 }
