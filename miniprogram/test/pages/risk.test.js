@@ -21,6 +21,8 @@ describe('透明公示', () => {
     expect(text(find(page, '#uptime-30d'))).toBe(`${uptime.uptime_30d}%`);
     expect(text(find(page, '#uptime'))).toContain('西湖实验小学');
     expect(text(find(page, '#no-cards'))).toBe('暂无黄牌、红牌');
+    // Before the first nightly index run there is no index: the page says so.
+    expect(text(find(page, '#no-index'))).toBe('本月食安指数尚未生成');
   });
 
   test('a yellow card for a class-1 problem, with its kind and when it was issued', async () => {
@@ -34,6 +36,15 @@ describe('透明公示', () => {
     expect(shown).toContain('一类风险');
     expect(shown).toContain('2026-03-12 10:00');
     expect(findAll(page, '.risk-card')).toHaveLength(1);
+    // The index of the newest finished month, its rating and what each part deducted.
+    const { index } = fixture('risk_public_yellow_card').body;
+    expect(text(find(page, '#index'))).toContain('食安指数 · 2026年2月');
+    expect(text(find(page, '#score'))).toBe(String(index.score));
+    expect(text(find(page, '#rating'))).toBe(index.rating_label);
+    const records = index.components.find((c) => c.name === 'records');
+    expect(text(find(page, '#part-records'))).toBe(`台账完整 扣 ${records.deduction} 分（满分 ${records.cap}）`);
+    expect(text(find(page, '#part-violations'))).toBe('分级问题 满分 35');
+    expect(text(find(page, '#index'))).toContain('A级（阳光食堂）：食安指数不低于 90 分，且当月无一级风险问题');
     expect(findAll(page, '#no-cards')).toHaveLength(0);
   });
 
