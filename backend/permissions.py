@@ -27,6 +27,7 @@ from backend.accounts.models import ROLE_LABELS, Invite, Membership, MembershipS
 from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
 from backend.live.models import RecordingSegment
+from backend.parent_meals.models import ParentMealSignup, ParentMealSlot
 from backend.patrols.models import PatrolRound
 from backend.records.models import PERSONAL_KINDS, RecordEntry, Upload
 from backend.regulators.models import InspectionRound, SpotCheck, SupervisionOrder
@@ -85,6 +86,11 @@ class Action(StrEnum):
     RISK_PUBLIC = "risk.public"
     RISK_SETTINGS = "risk.settings"
     RISK_CARD_LIFT = "risk.card_lift"
+    # Parents' accompanied meals (backend/parent_meals): the slots and the opinions; signing up and rating; the
+    # school's side (publishing slots, deciding sign-ups, answering opinions).
+    PARENT_MEAL_READ = "parent_meal.read"
+    PARENT_MEAL_JOIN = "parent_meal.join"
+    PARENT_MEAL_MANAGE = "parent_meal.manage"
 
 
 ALL_MEMBER_ROLES = frozenset(Role)
@@ -146,6 +152,11 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RISK_PUBLIC: ALL_MEMBER_ROLES,
     Action.RISK_SETTINGS: frozenset(),
     Action.RISK_CARD_LIFT: frozenset(),
+    # 陪餐: every member reads the slots and the opinions; parents and committee members sign up and rate; the
+    # principal and the school's food-safety staff publish slots, decide sign-ups and answer opinions.
+    Action.PARENT_MEAL_READ: ALL_MEMBER_ROLES,
+    Action.PARENT_MEAL_JOIN: PUBLIC_ONLY_ROLES,
+    Action.PARENT_MEAL_MANAGE: SCHOOL_ADMINS,
 }
 
 # Regulators read everything in their region; they change nothing through school routes.
@@ -162,6 +173,8 @@ REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     Action.LIVE_TALK,
     # Risk classes, card durations and cards of their region (backend/risk).
     Action.RISK_READ, Action.RISK_PUBLIC, Action.RISK_SETTINGS, Action.RISK_CARD_LIFT,
+    # The slots and the parents' opinions of accompanied meals, with the school's answers.
+    Action.PARENT_MEAL_READ,
 })
 
 # What each action is, as a refusal names it: "只有<who>可以<this>".
@@ -204,6 +217,9 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RISK_PUBLIC: "查看食安公示",
     Action.RISK_SETTINGS: "设置风险分级",
     Action.RISK_CARD_LIFT: "撤销警示牌",
+    Action.PARENT_MEAL_READ: "查看陪餐安排和评价",
+    Action.PARENT_MEAL_JOIN: "报名陪餐和评价",
+    Action.PARENT_MEAL_MANAGE: "安排陪餐、审核报名和答复家长意见",
 }
 
 
@@ -390,6 +406,21 @@ def writes_records(principal: Principal | None, school_id: int) -> bool:
         principal.roles_in(school_id) & roles_allowed(Action.RECORDS_WRITE)))
 
 
+def accompanies_as(principal: Principal, school: School) -> Role | None:
+    """The capacity in which the caller eats with the students (陪餐): a committee member before a parent;
+    None for anyone else (staff, regulators, admins eat there as part of their work, not as parents)."""
+    roles = principal.roles_in(school.id)
+    for role in (Role.COMMITTEE, Role.PARENT):
+        if role in roles:
+            return role
+    return None
+
+
+def owns_signup(principal: Principal, user_id: int) -> bool:
+    """Whether a 陪餐 sign-up is the caller's own: only its author rates the meal."""
+    return principal.user_id == user_id
+
+
 def invite_action(role: Role) -> Action:
     """Which permission creating an invite for ``role`` needs."""
     return Action.INVITE_STAFF if role in STAFF_ROLES else Action.INVITE_PARENT
@@ -527,6 +558,8 @@ SCOPE_RESOLVERS: dict[str, tuple[str, str, Callable[[int], School | Region | Non
     "patrol": ("patrol_id", "巡查", _region_of(PatrolRound)),
     "supervision_order": ("order_id", "监督整改通知", _school_by_column(SupervisionOrder)),
     "risk_card": ("card_id", "警示牌", _school_by_column(RiskCard)),
+    "parent_meal_slot": ("slot_id", "陪餐场次", _school_by_column(ParentMealSlot)),
+    "parent_meal_signup": ("signup_id", "陪餐报名", _school_by_column(ParentMealSignup)),
 }
 
 

@@ -16,6 +16,7 @@ from apiflask import Schema as BaseSchema
 from apiflask.fields import Boolean, Dict, Float, List, Nested
 
 from backend.fields import Integer, String
+from backend.parent_meals.schemas import DayOpinionOut
 
 
 class Schema(BaseSchema):
@@ -312,6 +313,7 @@ class TraceOut(Schema):
     meals = List(Nested(TraceMealOut))
     completeness = Nested(CompletenessOut)
     morning_check = Nested(MorningCheckStatusOut)
+    parent_meals = List(Nested(DayOpinionOut))
 
 
 class TraceReceivingOut(RecordRefOut):
