@@ -2,8 +2,9 @@
 
 The school publishes a slot (a canteen's meal on a day, with a capacity); parents and committee members of the
 school sign up (one sign-up per person and slot); the principal or staff approve or decline; after the meal an
-approved parent rates it and comments, and the school answers that opinion. ``changed_at`` moves with every
-change of a sign-up: the parents' day view, which shows the ratings and answers, is cached against it.
+approved parent rates it and comments, and the school answers that opinion. ``revision`` grows with every
+change of a sign-up: the parents' day view, which shows the ratings and answers, is cached against the sum of a
+school's revisions (a time would not do: two changes may share a clock reading).
 """
 
 from __future__ import annotations
@@ -75,4 +76,4 @@ class ParentMealSignup(db.Model):
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None]
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    changed_at: Mapped[datetime]
+    revision: Mapped[int] = mapped_column(Integer)

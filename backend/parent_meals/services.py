@@ -99,7 +99,7 @@ def sign_up(actor: Principal, school: School, slot: ParentMealSlot, *, note: str
         db.session.rollback()
         raise _fail(409, "slot_full", "该餐次的陪餐名额已满", capacity=slot.capacity)
     signup = ParentMealSignup(slot_id=slot.id, school_id=slot.school_id, user_id=actor.user_id, role=role.value,
-                              status=SignupStatus.PENDING, note=note, created_at=now, changed_at=now)
+                              status=SignupStatus.PENDING, note=note, created_at=now, revision=1)
     db.session.add(signup)
     try:
         db.session.commit()
@@ -127,7 +127,7 @@ def decide(actor: Principal, signup: ParentMealSignup, *, approve: bool, note: s
             raise _fail(409, "slot_full", "该餐次的陪餐名额已满", capacity=slot.capacity)
     signup.status = status
     signup.decided_at, signup.decided_by_id, signup.decision_note = now, actor.user_id, note
-    signup.changed_at = now
+    signup.revision += 1
     record_audit(actor.user_id, f"parent_meal.{'approve' if approve else 'decline'}", school_id=signup.school_id,
                  target=("parent_meal_signup", signup.id), details={"slot_id": signup.slot_id})
     db.session.commit()
@@ -154,7 +154,8 @@ def rate(actor: Principal, school: School, signup: ParentMealSignup, *, taste: i
     if comment and gateway is not None and content_is_checked(actor, school):
         check_text(gateway, actor.user.openid, comment)
     signup.taste, signup.hygiene, signup.portion, signup.comment = values
-    signup.rated_at = signup.changed_at = now
+    signup.rated_at = now
+    signup.revision += 1
     db.session.commit()
     return signup
 
@@ -168,7 +169,7 @@ def answer(actor: Principal, signup: ParentMealSignup, *, text: str, now: dateti
             return signup
         raise _fail(409, "already_answered", "已答复过该意见")
     signup.answer, signup.answered_at, signup.answered_by_id = text, now, actor.user_id
-    signup.changed_at = now
+    signup.revision += 1
     record_audit(actor.user_id, "parent_meal.answer", school_id=signup.school_id,
                  target=("parent_meal_signup", signup.id), details={"slot_id": signup.slot_id})
     db.session.commit()

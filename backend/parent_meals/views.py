@@ -197,6 +197,6 @@ def day_opinions(canteen_ids: list[int], day: date) -> dict[int, list[dict[str, 
 
 
 def day_version_column() -> Any:
-    """A correlated column of a school's latest 陪餐 change: the day view's cache is valid while it stays."""
-    return (select(func.max(ParentMealSignup.changed_at)).where(ParentMealSignup.school_id == School.id)
+    """A correlated column of the sum of a school's 陪餐 revisions: the day view's cache is valid while it stays."""
+    return (select(func.sum(ParentMealSignup.revision)).where(ParentMealSignup.school_id == School.id)
             .correlate(School).scalar_subquery())

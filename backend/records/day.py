@@ -411,7 +411,7 @@ def load_school_snapshot(school_id: int) -> SchoolSnapshot | None:
         _SNAPSHOT_STATEMENT = (
             select(School.id, School.name, School.kind, School.region_id, Region.path, Canteen.id.label("cid"),
                    Canteen.name.label("cname"), Canteen.meal_windows, RecordChainHead.hash,
-                   day_version_column().label("parent_meals_changed"))
+                   day_version_column().label("parent_meals_revision"))
             .join(Region, Region.id == School.region_id)
             .outerjoin(Canteen, Canteen.school_id == School.id)
             .outerjoin(RecordChainHead, RecordChainHead.canteen_id == Canteen.id)
@@ -426,7 +426,7 @@ def load_school_snapshot(school_id: int) -> SchoolSnapshot | None:
     canteens = [Canteen(id=r.cid, school_id=first.id, name=r.cname, meal_windows=r.meal_windows or [])
                 for r in rows if r.cid is not None]
     version = (first.name, tuple((r.cid, r.cname, json.dumps(r.meal_windows, sort_keys=True), r.hash)
-                                 for r in rows if r.cid is not None), str(first.parent_meals_changed))
+                                 for r in rows if r.cid is not None), first.parent_meals_revision)
     return SchoolSnapshot(school, canteens, version)
 
 

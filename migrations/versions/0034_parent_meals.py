@@ -24,7 +24,7 @@ def upgrade():
         moment('decided_at', null=True), integer('decided_by_id', null=True), text('decision_note', null=True),
         integer('taste', null=True), integer('hygiene', null=True), integer('portion', null=True),
         text('comment', null=True), moment('rated_at', null=True), text('answer', null=True),
-        moment('answered_at', null=True), integer('answered_by_id', null=True), moment('changed_at'),
+        moment('answered_at', null=True), integer('answered_by_id', null=True), integer('revision'),
         foreign_key('parent_meal_signup', 'slot_id', 'parent_meal_slot'),
         foreign_key('parent_meal_signup', 'school_id', 'school'),
         foreign_key('parent_meal_signup', 'user_id', 'user_account'),
