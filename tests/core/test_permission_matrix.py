@@ -61,13 +61,16 @@ EXPECTED_ROLE_PERMISSIONS = {
     "risk.public": {"parent", "committee", "manager", "staff", "principal"},
     "risk.settings": set(),
     "risk.card_lift": set(),
+    "parent_meal.read": {"parent", "committee", "manager", "staff", "principal"},
+    "parent_meal.join": {"parent", "committee"},
+    "parent_meal.manage": {"staff", "principal"},
 }
 EXPECTED_REGULATOR = {"school.read", "camera.read", "camera.health", "ledger.read", "audit.read", "records.read",
                       "records.export", "staff_health.read",
                       "violation.read", "violation.review", "alarm.review",
                       "violation.public", "stats.read", "supervision.read", "supervision.issue", "inspect",
                       "live.play", "recording.read", "patrol", "live.talk",
-                      "risk.read", "risk.public", "risk.settings", "risk.card_lift"}
+                      "risk.read", "risk.public", "risk.settings", "risk.card_lift", "parent_meal.read"}
 
 ACTORS = ["anonymous", "parent", "committee", "manager", "staff", "principal", "regulator", "admin"]
 DENIED = {401, 403, 404}
@@ -134,6 +137,9 @@ def world(demo):
     from tests.risk.matrix_world import add_risk_world
 
     add_risk_world(ids)
+    from tests.parent_meals.matrix_world import add_parent_meal_world
+
+    add_parent_meal_world(ids)
     return ids
 
 
