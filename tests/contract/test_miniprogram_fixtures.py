@@ -495,8 +495,15 @@ def record_parent_meals(rec: Recorder, frozen: Any) -> None:
     small = rec.call("_parent_meal_slot_small", "POST", f"{API}/schools/1/parent-meal-slots", who="demo-principal-1",
                      body={"canteen_id": 1, "service_date": "2026-03-12", "meal": "lunch", "capacity": 1},
                      expect=201, description="tomorrow's lunch for one parent")
+    rec.call("parent_meal_slot_past", "POST", f"{API}/schools/1/parent-meal-slots", who="demo-principal-1",
+             body={"canteen_id": 1, "service_date": "2026-03-11", "meal": "breakfast", "capacity": 3},
+             expect=422, description="a meal that has begun cannot be opened to parents")
     rec.call("_parent_meal_committee_signup", "POST", f"{API}/parent-meal-slots/{small['id']}/signups",
              who="demo-committee-1", body={}, expect=201, description="a committee member takes tomorrow's place")
+    rec.call("parent_meal_slots_parent", "GET", f"{API}/schools/1/parent-meal-slots", who="demo-parent-1",
+             expect=200, description="the slots a parent sees before signing up: today's open, tomorrow's full")
+    rec.call("parent_meal_mine_empty", "GET", f"{API}/schools/1/parent-meal-signups/mine", who="demo-parent-1",
+             expect=200, description="a parent who has not signed up yet")
     rec.call("parent_meal_slot_full", "POST", f"{API}/parent-meal-slots/{small['id']}/signups", who="demo-parent-1",
              body={}, expect=409, description="a full slot refuses another parent")
     signup = rec.call("parent_meal_signup", "POST", f"{API}/parent-meal-slots/{slot['id']}/signups",
@@ -505,10 +512,8 @@ def record_parent_meals(rec: Recorder, frozen: Any) -> None:
     rec.call("parent_meal_signup_again", "POST", f"{API}/parent-meal-slots/{slot['id']}/signups",
              who="demo-parent-1", body={"note": "孩子在三年级二班"}, expect=200,
              description="signing up again answers the same sign-up")
-    rec.call("parent_meal_slots_parent", "GET", f"{API}/schools/1/parent-meal-slots", who="demo-parent-1",
-             expect=200, description="the slots a parent sees, with their own sign-up")
-    rec.call("parent_meal_signups_pending", "GET", f"{API}/schools/1/parent-meal-signups?status=pending",
-             who="demo-principal-1", expect=200, description="the sign-ups waiting for the school")
+    rec.call("parent_meal_signups_pending", "GET", f"{API}/schools/1/parent-meal-signups", who="demo-principal-1",
+             expect=200, description="the sign-ups waiting for the school")
     rec.call("parent_meal_approve", "POST", f"{API}/parent-meal-signups/{signup['id']}/decision",
              who="demo-principal-1", body={"decision": "approve", "note": "欢迎参加"}, expect=200,
              description="the principal approves the parent")
