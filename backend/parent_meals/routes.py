@@ -103,7 +103,7 @@ def sign_up(slot_id: int, body: dict[str, Any]) -> Any:
 
 @bp.post("/parent-meal-signups/<id:signup_id>/decision")
 @rule(Action.PARENT_MEAL_MANAGE, scope="parent_meal_signup")
-@bp.input(schemas.DecisionIn, arg_name="body")
+@bp.input(schemas.SignupDecisionIn, arg_name="body")
 @bp.output(schemas.SchoolSignupOut)
 def decide(signup_id: int, body: dict[str, Any]) -> Any:
     """Approve or decline a sign-up (audited); approving a declined one needs a free place (409 ``slot_full``)."""

@@ -42,7 +42,7 @@ class SignupIn(Schema):
     note = String(load_default=None, validate=Length(max=200), multiline=True)
 
 
-class DecisionIn(Schema):
+class SignupDecisionIn(Schema):
     """The school's decision on a sign-up."""
 
     decision = String(required=True, validate=OneOf(["approve", "decline"]))
@@ -83,6 +83,10 @@ class SlotOut(Schema):
     note = String(allow_none=True)
 
 
+class SignupSlotOut(SlotOut):
+    """The slot of a sign-up."""
+
+
 class MySignupRefOut(Schema):
     """The caller's own sign-up on a slot."""
 
@@ -116,7 +120,7 @@ class SignupOut(Schema):
     """A sign-up with its slot, the school's decision and, once rated, the opinion with the school's answer."""
 
     id = Integer()
-    slot = Nested(SlotOut)
+    slot = Nested(SignupSlotOut)
     status = String()
     status_label = String()
     note = String(allow_none=True)
@@ -183,3 +187,7 @@ class OpinionsOut(Schema):
     averages = Nested(AveragesOut)
     dimensions = List(Nested(DimensionOut))
     opinions = List(Nested(PublicOpinionOut))
+
+
+class TransparencyMealsOut(OpinionsOut):
+    """The transparency page's part on accompanied meals: the period's opinions, answers and averages."""
