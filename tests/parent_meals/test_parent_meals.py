@@ -6,6 +6,7 @@ and the transparency data without the parent's name. Fixed clock: Monday 9 March
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -13,12 +14,13 @@ import sqlalchemy as sa
 import time_machine
 
 from backend.accounts.models import Role, User
-from backend.accounts.services import grant_membership
+from backend.accounts.services import grant_membership, issue_session
 from backend.audit.models import AuditLog
 from backend.extensions import db
 from backend.parent_meals.models import ParentMealSignup
 from backend.schools.models import School
 from backend.timeutil import SHANGHAI
+from tests.conftest import using_postgresql
 from tests.records.helpers import Kit
 
 API = "/api/v1"
@@ -239,3 +241,34 @@ def test_parents_read_the_morning_check_as_counts_only(client, people, clock):
         body = response.get_data(as_text=True)
         for personal in ("赵大厨", "钱师傅", "王主管", "38.3", "36.5", "JKZ-00", "temperature", "staff_id", "symptom"):
             assert personal not in body, (who, personal)
+
+
+@pytest.mark.skipif(not using_postgresql(), reason="concurrent writers need PostgreSQL's row locks")
+def test_concurrent_sign_ups_never_overfill_a_slot(app, client, people, clock):
+    """Eight parents, each asking twice at once, for two places: two sign-ups, each answered again (200), the
+    rest refused with 409 ``slot_full``."""
+    slot = _slot(client, people["principal-1"], capacity=2)
+    school = db.session.get(School, 1)
+    headers = []
+    for n in range(8):
+        user = User(openid=f"concurrent-parent-{n}")
+        db.session.add(user)
+        db.session.flush()
+        grant_membership(user, school, Role.PARENT, None)
+        db.session.commit()
+        issued = issue_session(user, 24)
+        db.session.commit()
+        headers.append({"Authorization": f"Bearer {issued.token}"})
+
+    def sign_up(n):
+        response = app.test_client().post(f"{API}/parent-meal-slots/{slot['id']}/signups", headers=headers[n % 8],
+                                          json={})
+        return n % 8, response.status_code, response.get_json()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(sign_up, range(16)))
+    winners = {who for who, status, _ in answers if status == 201}
+    assert len(winners) == 2
+    assert {status for who, status, _ in answers if who in winners} <= {200, 201}
+    assert all(body["error"]["code"] == "slot_full" for who, status, body in answers if who not in winners)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ParentMealSignup)) == 2
