@@ -272,3 +272,19 @@ def test_concurrent_sign_ups_never_overfill_a_slot(app, client, people, clock):
     assert {status for who, status, _ in answers if who in winners} <= {200, 201}
     assert all(body["error"]["code"] == "slot_full" for who, status, body in answers if who not in winners)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ParentMealSignup)) == 2
+
+
+def test_periods_are_checked_and_only_parents_sign_up(client, people, clock, as_user):
+    reversed_period = client.get(f"{API}/schools/1/parent-meal-slots?from=2026-03-10&to=2026-03-01",
+                                 headers=people["parent-1"])
+    assert reversed_period.status_code == 422 and reversed_period.get_json()["error"]["code"] == "period_reversed"
+    too_long = client.get(f"{API}/schools/1/parent-meal-opinions?from=2024-01-01&to=2026-03-01",
+                          headers=people["committee-1"])
+    assert too_long.status_code == 422 and too_long.get_json()["error"]["code"] == "period_too_long"
+    slot = _slot(client, people["principal-1"])
+    admin = client.post(f"{API}/parent-meal-slots/{slot['id']}/signups", headers=as_user("demo-admin"), json={})
+    assert admin.status_code == 422 and admin.get_json()["error"]["message"] == "只有本校的家长和家委会成员可以报名陪餐"
+    # The default period of the slots runs from today for 30 days: a week ahead is listed, in date order.
+    ahead = _slot(client, people["principal-1"], day=MONDAY + timedelta(days=7))
+    listed = client.get(f"{API}/schools/1/parent-meal-slots", headers=people["parent-1"]).get_json()
+    assert [s["id"] for s in listed] == [slot["id"], ahead["id"]]
