@@ -6,6 +6,7 @@ from backend.integrations import models as integration_models  # noqa: F401
 from backend.live import models as live_models  # noqa: F401
 from backend.monitoring import models as monitoring_models  # noqa: F401
 from backend.notices import models as notices_models  # noqa: F401
+from backend.parent_meals import models as parent_meals_models  # noqa: F401
 from backend.patrols import models as patrols_models  # noqa: F401
 from backend.records import models as records_models  # noqa: F401
 from backend.regulators import models as regulators_models  # noqa: F401

@@ -94,6 +94,7 @@ def _register_blueprints(app: APIFlask) -> None:
     from backend.live import routes as live
     from backend.monitoring import routes as monitoring
     from backend.notices import routes as notices
+    from backend.parent_meals import routes as parent_meals
     from backend.patrols import routes as patrols
     from backend.records import routes as records
     from backend.regulators import routes as regulators
@@ -106,7 +107,8 @@ def _register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(api_docs.bp)
     app.register_blueprint(console_routes.bp)  # /console/: the built web console, same origin as the API
     blueprints = [accounts.bp, schools.bp, files.bp, records.bp, live.bp, violations.bp, alarm_routes.bp,
-                  notices.bp, regulators.bp, patrols.bp, monitoring.bp, risk.bp]
+                  notices.bp, regulators.bp, patrols.bp, monitoring.bp, risk.bp,
+                  parent_meals.bp]
     if app.config["APP_ENV"] == "development":
         blueprints.append(accounts.dev_bp)
     for blueprint in blueprints:

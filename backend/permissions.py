@@ -27,6 +27,7 @@ from backend.accounts.models import ROLE_LABELS, Invite, Membership, MembershipS
 from backend.errors import ApiError, forbidden, not_found
 from backend.extensions import db
 from backend.live.models import RecordingSegment
+from backend.parent_meals.models import ParentMealSignup, ParentMealSlot
 from backend.patrols.models import PatrolRound
 from backend.records.models import PERSONAL_KINDS, SEAL_KINDS, RecordEntry, Upload
 from backend.regulators.models import InspectionRound, SpotCheck, SupervisionOrder
@@ -95,6 +96,11 @@ class Action(StrEnum):
     # Early warnings (预警): the principal reads the school's, regulators read and acknowledge their region's.
     RISK_WARNINGS = "risk.warnings"
     RISK_WARNING_ACK = "risk.warning_ack"
+    # Parents' accompanied meals (backend/parent_meals): the slots and the opinions; signing up and rating; the
+    # school's side (publishing slots, deciding sign-ups, answering opinions).
+    PARENT_MEAL_READ = "parent_meal.read"
+    PARENT_MEAL_JOIN = "parent_meal.join"
+    PARENT_MEAL_MANAGE = "parent_meal.manage"
 
 
 ALL_MEMBER_ROLES = frozenset(Role)
@@ -165,6 +171,11 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.TRAINING_EXPORT: frozenset({Role.PRINCIPAL}),
     Action.RISK_WARNINGS: frozenset({Role.PRINCIPAL}),
     Action.RISK_WARNING_ACK: frozenset(),
+    # 陪餐: every member reads the slots and the opinions; parents and committee members sign up and rate; the
+    # principal and the school's food-safety staff publish slots, decide sign-ups and answer opinions.
+    Action.PARENT_MEAL_READ: ALL_MEMBER_ROLES,
+    Action.PARENT_MEAL_JOIN: PUBLIC_ONLY_ROLES,
+    Action.PARENT_MEAL_MANAGE: SCHOOL_ADMINS,
 }
 
 # Regulators read everything in their region; they change nothing through school routes.
@@ -186,6 +197,8 @@ REGULATOR_PERMISSIONS: frozenset[Action] = frozenset({
     # The training set of their region's reviewed alarms.
     Action.TRAINING_EXPORT,
     Action.RISK_WARNINGS, Action.RISK_WARNING_ACK,
+    # The slots and the parents' opinions of accompanied meals, with the school's answers.
+    Action.PARENT_MEAL_READ,
 })
 
 # What each action is, as a refusal names it: "只有<who>可以<this>".
@@ -234,6 +247,9 @@ ACTION_LABELS: dict[Action, str] = {
     Action.TRAINING_EXPORT: "导出告警训练数据",
     Action.RISK_WARNINGS: "查看风险预警",
     Action.RISK_WARNING_ACK: "确认风险预警",
+    Action.PARENT_MEAL_READ: "查看陪餐安排和评价",
+    Action.PARENT_MEAL_JOIN: "报名陪餐和评价",
+    Action.PARENT_MEAL_MANAGE: "安排陪餐、审核报名和答复家长意见",
 }
 
 
@@ -433,6 +449,21 @@ def writes_records(principal: Principal | None, school_id: int) -> bool:
         principal.roles_in(school_id) & roles_allowed(Action.RECORDS_WRITE)))
 
 
+def accompanies_as(principal: Principal, school: School) -> Role | None:
+    """The capacity in which the caller eats with the students (陪餐): a committee member before a parent;
+    None for anyone else (staff, regulators, admins eat there as part of their work, not as parents)."""
+    roles = principal.roles_in(school.id)
+    for role in (Role.COMMITTEE, Role.PARENT):
+        if role in roles:
+            return role
+    return None
+
+
+def owns_signup(principal: Principal, user_id: int) -> bool:
+    """Whether a 陪餐 sign-up is the caller's own: only its author rates the meal."""
+    return principal.user_id == user_id
+
+
 def invite_action(role: Role) -> Action:
     """Which permission creating an invite for ``role`` needs."""
     return Action.INVITE_STAFF if role in STAFF_ROLES else Action.INVITE_PARENT
@@ -571,6 +602,8 @@ SCOPE_RESOLVERS: dict[str, tuple[str, str, Callable[[int], School | Region | Non
     "supervision_order": ("order_id", "监督整改通知", _school_by_column(SupervisionOrder)),
     "risk_card": ("card_id", "警示牌", _school_by_column(RiskCard)),
     "risk_warning": ("warning_id", "预警", _school_by_column(RiskWarning)),
+    "parent_meal_slot": ("slot_id", "陪餐场次", _school_by_column(ParentMealSlot)),
+    "parent_meal_signup": ("signup_id", "陪餐报名", _school_by_column(ParentMealSignup)),
 }
 
 

@@ -1,9 +1,11 @@
 """A school's day at a glance: menus with per-dish traceability, samples, disinfection and completeness.
 
 Each canteen also shows the day's morning check (晨检) as counts only: parents never see who was checked or
-their health. Parents open this first, so it runs a fixed number of SQL statements however many canteens, dishes and
-ingredients the day has: every level (menus, dishes, links, items, suppliers, certificates, samples,
-disinfection, accompanied meals, files) is one query over the ids collected from the level before.
+their health; and the parents' opinions of its accompanied meals (家长陪餐: ratings, comments, the school's
+answers; never who said it). Parents open this first, so it runs a fixed number of SQL statements however
+many canteens, dishes and ingredients the day has: every level (menus, dishes, links, items, suppliers,
+certificates, samples, disinfection, accompanied meals, files) is one query over the ids collected from the
+level before.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from backend.extensions import db
+from backend.parent_meals.views import day_opinions, day_version_column
 from backend.records.meal_windows import MealWindow, scheduled_windows, window_for
 from backend.records.models import (
     MEAL_LABELS,
@@ -163,6 +166,7 @@ def build_overview(school: School, canteens: list[Canteen], day: date, now: date
     disinfections = current_rows(DisinfectionLog, canteen_ids, DisinfectionLog.service_date == day, day=day)
     accompanied = current_rows(AccompaniedMeal, canteen_ids, AccompaniedMeal.service_date == day, day=day)
     morning = morning_check_summaries(canteen_ids, day)
+    opinions = day_opinions(canteen_ids, day)
 
     file_entry_ids = ([e.id for e, _ in samples] + [e.id for e, _ in disinfections] + [e.id for e, _ in accompanied]
                       + [entry.id for _, _, entry in item_rows]
@@ -229,6 +233,7 @@ def build_overview(school: School, canteens: list[Canteen], day: date, now: date
         result_canteens.append({
             "id": canteen.id, "name": canteen.name, "meals": meal_views,
             "morning_check": _morning_check_view(morning.get(canteen.id), morning_check_deadline(meals), now),
+            "parent_meals": opinions.get(canteen.id, []),
             "completeness": {"meals": len(meal_views), "complete": complete,
                              "percent": round(100 * complete / len(meal_views)) if meal_views else None}})
     return {"school_id": school.id, "school_name": school.name, "date": show_date(day),
@@ -339,7 +344,8 @@ def _disinfection_view(entry: RecordEntry, row: DisinfectionLog, files: Any) -> 
 
 
 # Parents open the day view far more often than records change: the rendered JSON is kept per process and
-# reused while every canteen's chain head (and the school's and canteens' names and windows) is unchanged.
+# reused while every canteen's chain head (and the school's and canteens' names and windows, and its latest
+# 陪餐 change) is unchanged.
 CACHE_TTL_SECONDS = 60.0      # well inside the 600 s lifetime of the signed file URLs it contains
 CACHE_MAX_ENTRIES = 256
 
@@ -404,7 +410,8 @@ def load_school_snapshot(school_id: int) -> SchoolSnapshot | None:
     if _SNAPSHOT_STATEMENT is None:  # built once: constructing the expression costs more than running it
         _SNAPSHOT_STATEMENT = (
             select(School.id, School.name, School.kind, School.region_id, Region.path, Canteen.id.label("cid"),
-                   Canteen.name.label("cname"), Canteen.meal_windows, RecordChainHead.hash)
+                   Canteen.name.label("cname"), Canteen.meal_windows, RecordChainHead.hash,
+                   day_version_column().label("parent_meals_revision"))
             .join(Region, Region.id == School.region_id)
             .outerjoin(Canteen, Canteen.school_id == School.id)
             .outerjoin(RecordChainHead, RecordChainHead.canteen_id == Canteen.id)
@@ -419,7 +426,7 @@ def load_school_snapshot(school_id: int) -> SchoolSnapshot | None:
     canteens = [Canteen(id=r.cid, school_id=first.id, name=r.cname, meal_windows=r.meal_windows or [])
                 for r in rows if r.cid is not None]
     version = (first.name, tuple((r.cid, r.cname, json.dumps(r.meal_windows, sort_keys=True), r.hash)
-                                 for r in rows if r.cid is not None))
+                                 for r in rows if r.cid is not None), first.parent_meals_revision)
     return SchoolSnapshot(school, canteens, version)
 
 

@@ -16,6 +16,7 @@ from apiflask import Schema as BaseSchema
 from apiflask.fields import Boolean, Dict, Float, List, Nested
 
 from backend.fields import Integer, String
+from backend.parent_meals.schemas import DayOpinionOut
 from backend.records.schemas import AdditiveStockOut
 from backend.records.seal_schemas import SealOut
 
@@ -353,6 +354,7 @@ class TraceOut(Schema):
     meals = List(Nested(TraceMealOut))
     completeness = Nested(CompletenessOut)
     morning_check = Nested(MorningCheckStatusOut)
+    parent_meals = List(Nested(DayOpinionOut))
 
 
 class TraceReceivingOut(RecordRefOut):

@@ -19,11 +19,13 @@ from backend.violations.services import raise_violation
 log = logging.getLogger(__name__)
 
 
-def _check_text(gateway: WeChatGateway, openid: str, text: str) -> None:
+def check_text(gateway: WeChatGateway, openid: str, text: str) -> None:
+    """Refuse (422 ``content_risky``) a parent's text that WeChat's content check finds risky; accepted unchecked
+    when WeChat cannot be reached."""
     try:
         suggest = gateway.msg_sec_check(openid, text)
-    except WeChatError as exc:  # WeChat down: the report still reaches the school, which is not public
-        log.warning("msg_sec_check unavailable (%s); report accepted unchecked", exc)
+    except WeChatError as exc:  # WeChat down: the text still reaches the school, which answers it
+        log.warning("msg_sec_check unavailable (%s); text accepted unchecked", exc)
         return
     if suggest == "risky":
         raise ApiError(422, "content_risky", "内容含有违规信息，请修改后再提交")
@@ -49,7 +51,7 @@ def report_violation(actor: Principal, school: School, *, canteen_id: int, descr
     check_photo_keys(actor, school, photos)
     # Reports from parents are user-generated content: WeChat requires a content check before others see it.
     if gateway is not None and content_is_checked(actor, school):
-        _check_text(gateway, actor.user.openid, f"{title or ''}\n{description}")
+        check_text(gateway, actor.user.openid, f"{title or ''}\n{description}")
     raised = raise_violation(
         canteen_id=canteen.id, kind=kind, source=ViolationSource.REPORT,
         idempotency_key=f"report:{actor.user_id}:{client_key}", occurred_at=utcnow(), camera_id=camera_id,

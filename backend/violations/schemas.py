@@ -10,6 +10,7 @@ from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, validates_schema
 
 from backend.fields import Date, DateTime, Id, Integer, String
+from backend.parent_meals.schemas import TransparencyMealsOut
 from backend.schemas_common import PageQuerySchema
 from backend.violations.models import ViolationKind, ViolationSource, ViolationStatus
 from backend.violations.stats import STATES
@@ -354,6 +355,7 @@ class TransparencyOut(Schema):
     summary = Dict()
     published_kinds = List(Nested(KindOut))
     timeline = List(Nested(TimelineItemOut))
+    parent_meals = Nested(TransparencyMealsOut)
 
 
 class NoticeSettingsIn(Schema):

@@ -26,6 +26,7 @@ from backend.files import object_store
 from backend.notices.media_checks import hidden_photos
 from backend.notices.recipients import published_kinds
 from backend.notices.violation_notices import location_of, reviewer_is_regulator
+from backend.parent_meals.views import opinions as meal_opinions
 from backend.permissions import Principal, sees_full_evidence, sees_only_public
 from backend.schools.models import Region, School
 from backend.violations.alarm_visibility import is_public, public_condition
@@ -222,6 +223,8 @@ def transparency(school: School, date_from: date, date_to: date, now: datetime, 
                                                    "rectification_rate", "median_hours_to_rectify")},
         "published_kinds": [{"kind": k, "label": KIND_LABELS.get(k, k)} for k in kinds],
         "timeline": timeline,
+        # Parents' opinions of the period's accompanied meals (陪餐) and the school's answers, no names.
+        "parent_meals": meal_opinions(school, date_from, date_to),
     }
 
 

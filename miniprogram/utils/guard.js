@@ -31,6 +31,8 @@ const NEEDS = {
   inbox: 'violation.read',
   violationDetails: 'violation.read',
   playback: 'recording.read',
+  joinParentMeals: 'parent_meal.join',
+  manageParentMeals: 'parent_meal.manage',
 };
 
 /**

@@ -525,9 +525,65 @@ def record_waste_additives(rec: Recorder) -> None:
              description="the additive stock and the 五专 names")
 
 
+def record_parent_meals(rec: Recorder, frozen: Any) -> None:
+    """家长陪餐: the principal publishes slots, a parent signs up, the school approves, the parent rates after
+    lunch, the school answers; the parent's day view shows the opinion. Moves the clock to 12:45 and back."""
+    slot = rec.call("parent_meal_slot_create", "POST", f"{API}/schools/1/parent-meal-slots", who="demo-principal-1",
+                    body={"canteen_id": 1, "service_date": "2026-03-11", "meal": "lunch", "capacity": 3,
+                          "note": "请于11:20到校门口登记"},
+                    expect=201, description="the principal opens today's lunch to three parents")
+    small = rec.call("_parent_meal_slot_small", "POST", f"{API}/schools/1/parent-meal-slots", who="demo-principal-1",
+                     body={"canteen_id": 1, "service_date": "2026-03-12", "meal": "lunch", "capacity": 1},
+                     expect=201, description="tomorrow's lunch for one parent")
+    rec.call("parent_meal_slot_past", "POST", f"{API}/schools/1/parent-meal-slots", who="demo-principal-1",
+             body={"canteen_id": 1, "service_date": "2026-03-11", "meal": "breakfast", "capacity": 3},
+             expect=422, description="a meal that has begun cannot be opened to parents")
+    rec.call("_parent_meal_committee_signup", "POST", f"{API}/parent-meal-slots/{small['id']}/signups",
+             who="demo-committee-1", body={}, expect=201, description="a committee member takes tomorrow's place")
+    rec.call("parent_meal_slots_parent", "GET", f"{API}/schools/1/parent-meal-slots", who="demo-parent-1",
+             expect=200, description="the slots a parent sees before signing up: today's open, tomorrow's full")
+    rec.call("parent_meal_mine_empty", "GET", f"{API}/schools/1/parent-meal-signups/mine", who="demo-parent-1",
+             expect=200, description="a parent who has not signed up yet")
+    rec.call("parent_meal_slot_full", "POST", f"{API}/parent-meal-slots/{small['id']}/signups", who="demo-parent-1",
+             body={}, expect=409, description="a full slot refuses another parent")
+    signup = rec.call("parent_meal_signup", "POST", f"{API}/parent-meal-slots/{slot['id']}/signups",
+                      who="demo-parent-1", body={"note": "孩子在三年级二班"}, expect=201,
+                      description="a parent signs up for today's lunch")
+    rec.call("parent_meal_signup_again", "POST", f"{API}/parent-meal-slots/{slot['id']}/signups",
+             who="demo-parent-1", body={"note": "孩子在三年级二班"}, expect=200,
+             description="signing up again answers the same sign-up")
+    rec.call("parent_meal_signups_pending", "GET", f"{API}/schools/1/parent-meal-signups", who="demo-principal-1",
+             expect=200, description="the sign-ups waiting for the school")
+    rec.call("parent_meal_approve", "POST", f"{API}/parent-meal-signups/{signup['id']}/decision",
+             who="demo-principal-1", body={"decision": "approve", "note": "欢迎参加"}, expect=200,
+             description="the principal approves the parent")
+    rating = {"taste": 4, "hygiene": 5, "portion": 4, "comment": "青菜炒得有点老，其他都很好"}
+    rec.call("parent_meal_rating_too_early", "POST", f"{API}/parent-meal-signups/{signup['id']}/rating",
+             who="demo-parent-1", body=rating, expect=422, description="no rating before the meal began")
+    frozen.move_to(datetime(2026, 3, 11, 4, 45, tzinfo=UTC))  # 12:45 in Shanghai, after lunch
+    rec.call("parent_meal_mine", "GET", f"{API}/schools/1/parent-meal-signups/mine", who="demo-parent-1",
+             expect=200, description="the parent's sign-ups after lunch: ready to rate")
+    rec.call("parent_meal_rate", "POST", f"{API}/parent-meal-signups/{signup['id']}/rating", who="demo-parent-1",
+             body=rating, expect=200, description="the parent rates the lunch")
+    rec.call("parent_meal_signups_school", "GET", f"{API}/schools/1/parent-meal-signups", who="demo-principal-1",
+             expect=200, description="the school's sign-ups, one rated and waiting for an answer")
+    rec.call("parent_meal_answer", "POST", f"{API}/parent-meal-signups/{signup['id']}/answer",
+             who="demo-principal-1", body={"answer": "已提醒厨师缩短青菜翻炒时间，感谢您的意见"}, expect=200,
+             description="the principal answers the opinion")
+    rec.call("parent_meal_mine_answered", "GET", f"{API}/schools/1/parent-meal-signups/mine", who="demo-parent-1",
+             expect=200, description="the parent reads the school's answer")
+    rec.call("_today_principal", "GET", f"{API}/schools/1/today", who="demo-principal-1", expect=200,
+             description="a writer's read refreshes the school's snapshot")
+    rec.call("today_parent_meals", "GET", f"{API}/schools/1/today", who="demo-parent-1", expect=200,
+             description="today after lunch: the morning check's counts and the parents' opinion with its answer")
+    rec.call("parent_meal_opinions", "GET", f"{API}/schools/1/parent-meal-opinions", who="demo-committee-1",
+             expect=200, description="the last 30 days' opinions and averages")
+    frozen.move_to(MORNING)
+
+
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
              record_live, record_playback, record_regulators, record_certificate_reading, record_waste_additives,
-             record_risk]
+             record_parent_meals, record_risk]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

@@ -67,6 +67,9 @@ EXPECTED_ROLE_PERMISSIONS = {
     "training.export": {"principal"},
     "risk.warnings": {"principal"},
     "risk.warning_ack": set(),
+    "parent_meal.read": {"parent", "committee", "manager", "staff", "principal"},
+    "parent_meal.join": {"parent", "committee"},
+    "parent_meal.manage": {"staff", "principal"},
 }
 EXPECTED_REGULATOR = {"school.read", "camera.read", "camera.health", "ledger.read", "audit.read", "records.read",
                       "records.export", "staff_health.read",
@@ -75,7 +78,7 @@ EXPECTED_REGULATOR = {"school.read", "camera.read", "camera.health", "ledger.rea
                       "violation.public", "stats.read", "supervision.read", "supervision.issue", "inspect",
                       "live.play", "recording.read", "patrol", "live.talk",
                       "risk.read", "risk.public", "risk.settings", "risk.card_lift", "training.export",
-                      "risk.warnings", "risk.warning_ack"}
+                      "risk.warnings", "risk.warning_ack", "parent_meal.read"}
 
 ACTORS = ["anonymous", "parent", "committee", "manager", "staff", "principal", "regulator", "admin"]
 DENIED = {401, 403, 404}
@@ -145,6 +148,9 @@ def world(demo):
     from tests.monitoring.matrix_world import add_monitoring_world
 
     add_monitoring_world(ids)
+    from tests.parent_meals.matrix_world import add_parent_meal_world
+
+    add_parent_meal_world(ids)
     return ids
 
 

@@ -7981,6 +7981,432 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/parent-meal-signups/{signup_id}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The school answers a parent's opinion (audited); shown with it in the day view and the opinions. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    signup_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AnswerIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchoolSignupOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parent-meal-signups/{signup_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve or decline a sign-up (audited); approving a declined one needs a free place (409 ``slot_full``). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    signup_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["SignupDecisionIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchoolSignupOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parent-meal-signups/{signup_id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate the meal (taste, hygiene, portion and price: 1–5) and comment, once the meal began (422
+         * @description ``meal_not_served_yet`` before); only the approved sign-up's author.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    signup_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RatingIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignupOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parent-meal-slots/{slot_id}/signups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign up for the slot (201); asking again answers the same sign-up (200). A full slot answers 409
+         * @description ``slot_full``, one whose meal began 409 ``slot_closed``.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slot_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["SignupIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignupOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patrols/{patrol_id}": {
         parameters: {
             query?: never;
@@ -12181,6 +12607,407 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/schools/{school_id}/parent-meal-opinions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Parents' opinions of the school's accompanied meals (default: the last 30 days) with the school's answers
+         * @description and the averages; no opinion names the parent.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string | null;
+                    to?: string | null;
+                };
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpinionsOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/parent-meal-signups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The school's sign-ups of the period (default: 30 days either side of today), with who signed up, the
+         * @description decision, the opinion and the answer.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string | null;
+                    to?: string | null;
+                    status?: "pending" | "approved" | "declined" | null;
+                };
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SchoolSignupOut"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/parent-meal-signups/mine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's sign-ups at the school (newest meal first): the decision, whether it may be rated now, the
+         * @description opinion and the school's answer.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignupOut"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{school_id}/parent-meal-slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The school's 陪餐 slots of the period (default: the next 30 days), with the places left and the
+         * @description caller's own sign-up on each.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string | null;
+                    to?: string | null;
+                };
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SlotListOut"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Publish a meal parents may sign up for (audited); its meal must not have begun (422 ``slot_in_past``),
+         * @description one per canteen, day and meal (409 ``slot_exists``).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    school_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["SlotIn"];
+                };
+            };
+            responses: {
+                /** @description Successful response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SlotOut"];
+                    };
+                };
+                /** @description 请求格式不正确 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 数据冲突，请刷新后重试 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 上传内容超过大小限制 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/schools/{school_id}/risk": {
         parameters: {
             query?: never;
@@ -15214,6 +16041,9 @@ export interface components {
             amends_version_id: number;
             reason: string | null;
         };
+        AnswerIn: {
+            answer: string;
+        };
         AreaIn: {
             /** @enum {string} */
             kind: "hot_kitchen" | "prep" | "cold_room" | "storage" | "washing" | "sample_room" | "dining";
@@ -15260,6 +16090,11 @@ export interface components {
             id?: number;
             target_id?: number | null;
             target_type?: string | null;
+        };
+        AveragesOut: {
+            hygiene?: number | null;
+            portion?: number | null;
+            taste?: number | null;
         };
         BoxIn: {
             /**
@@ -15631,6 +16466,23 @@ export interface components {
             latest_id?: number | null;
             revision?: string;
         };
+        DayOpinionOut: {
+            answer?: string | null;
+            answered_at?: string | null;
+            canteen_id?: number;
+            canteen_name?: string;
+            comment?: string | null;
+            hygiene?: number;
+            meal?: string;
+            meal_label?: string;
+            portion?: number;
+            rated_at?: string;
+            role?: string;
+            role_label?: string;
+            service_date?: string;
+            signup_id?: number;
+            taste?: number;
+        };
         DayOut: {
             date?: string;
             found?: number;
@@ -15675,6 +16527,10 @@ export interface components {
         };
         DevLoginIn: {
             openid: string;
+        };
+        DimensionOut: {
+            label?: string;
+            name?: string;
         };
         DishIn: {
             /**
@@ -16352,6 +17208,11 @@ export interface components {
             title?: string;
             violation_id?: number;
         };
+        MySignupRefOut: {
+            id?: number;
+            status?: string;
+            status_label?: string;
+        };
         NoticeOut: {
             body?: string;
             /** Format: date-time */
@@ -16382,6 +17243,28 @@ export interface components {
             enabled?: number;
             online?: number;
             percent?: number | null;
+        };
+        OpinionOut: {
+            answer?: string | null;
+            /** Format: date-time */
+            answered_at?: string | null;
+            comment?: string | null;
+            hygiene?: number;
+            portion?: number;
+            /** Format: date-time */
+            rated_at?: string;
+            role?: string;
+            role_label?: string;
+            signup_id?: number;
+            taste?: number;
+        };
+        OpinionsOut: {
+            answered?: number;
+            averages?: components["schemas"]["AveragesOut"];
+            dimensions?: components["schemas"]["DimensionOut"][];
+            opinions?: components["schemas"]["PublicOpinionOut"][];
+            period?: components["schemas"]["PeriodOut"];
+            rated?: number;
         };
         OrderIn: {
             content: string;
@@ -16540,6 +17423,12 @@ export interface components {
             /** Format: date-time */
             started_at?: string;
         };
+        PeriodOut: {
+            /** Format: date */
+            date_from?: string;
+            /** Format: date */
+            date_to?: string;
+        };
         PhoneIn: {
             code: string;
         };
@@ -16611,6 +17500,26 @@ export interface components {
             rating_label?: string;
             score?: number;
         };
+        PublicOpinionOut: {
+            answer?: string | null;
+            /** Format: date-time */
+            answered_at?: string | null;
+            canteen_id?: number;
+            canteen_name?: string;
+            comment?: string | null;
+            hygiene?: number;
+            meal?: string;
+            meal_label?: string;
+            portion?: number;
+            /** Format: date-time */
+            rated_at?: string;
+            role?: string;
+            role_label?: string;
+            /** Format: date */
+            service_date?: string;
+            signup_id?: number;
+            taste?: number;
+        };
         PublicRiskOut: {
             cards?: components["schemas"]["PublicCardOut"][];
             index?: components["schemas"]["PublicIndexOut"] | null;
@@ -16634,6 +17543,16 @@ export interface components {
             school_id?: number;
             school_name?: string;
             score?: number;
+        };
+        RatingIn: {
+            /** @default null */
+            comment: string | null;
+            /** @description 卫生 */
+            hygiene: number;
+            /** @description 分量与价格 */
+            portion: number;
+            /** @description 口味 */
+            taste: number;
         };
         RatingRuleOut: {
             label?: string;
@@ -17011,6 +17930,22 @@ export interface components {
             school_id?: number;
             uptime?: components["schemas"]["SchoolUptimeOut"];
         };
+        SchoolSignupOut: {
+            can_rate?: boolean;
+            child_class?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            decision_note?: string | null;
+            id?: number;
+            name?: string | null;
+            note?: string | null;
+            opinion?: components["schemas"]["OpinionOut"] | null;
+            slot?: components["schemas"]["SignupSlotOut"];
+            status?: string;
+            status_label?: string;
+        };
         SchoolUptimeOut: {
             cameras?: number;
             school_id?: number;
@@ -17083,6 +18018,98 @@ export interface components {
             false_positives?: number;
             share?: number | null;
             verdicts?: number;
+        };
+        SignupDecisionIn: {
+            /** @enum {string} */
+            decision: "approve" | "decline";
+            /** @default null */
+            note: string | null;
+        };
+        SignupIn: {
+            /** @default null */
+            note: string | null;
+        };
+        SignupOut: {
+            can_rate?: boolean;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            decision_note?: string | null;
+            id?: number;
+            note?: string | null;
+            opinion?: components["schemas"]["OpinionOut"] | null;
+            slot?: components["schemas"]["SignupSlotOut"];
+            status?: string;
+            status_label?: string;
+        };
+        SignupSlotOut: {
+            canteen_id?: number;
+            canteen_name?: string;
+            capacity?: number;
+            full?: boolean;
+            id?: number;
+            meal?: string;
+            meal_label?: string;
+            /** Format: date-time */
+            meal_starts_at?: string;
+            note?: string | null;
+            open?: boolean;
+            remaining?: number;
+            school_id?: number;
+            /** Format: date */
+            service_date?: string;
+            /** @description places held by pending and approved sign-ups */
+            taken?: number;
+        };
+        SlotIn: {
+            canteen_id: number;
+            capacity: number;
+            /** @enum {string} */
+            meal: "breakfast" | "lunch" | "snack" | "dinner";
+            /** @default null */
+            note: string | null;
+            /** Format: date */
+            service_date: string;
+        };
+        SlotListOut: {
+            canteen_id?: number;
+            canteen_name?: string;
+            capacity?: number;
+            full?: boolean;
+            id?: number;
+            meal?: string;
+            meal_label?: string;
+            /** Format: date-time */
+            meal_starts_at?: string;
+            my_signup?: components["schemas"]["MySignupRefOut"] | null;
+            note?: string | null;
+            open?: boolean;
+            remaining?: number;
+            school_id?: number;
+            /** Format: date */
+            service_date?: string;
+            /** @description places held by pending and approved sign-ups */
+            taken?: number;
+        };
+        SlotOut: {
+            canteen_id?: number;
+            canteen_name?: string;
+            capacity?: number;
+            full?: boolean;
+            id?: number;
+            meal?: string;
+            meal_label?: string;
+            /** Format: date-time */
+            meal_starts_at?: string;
+            note?: string | null;
+            open?: boolean;
+            remaining?: number;
+            school_id?: number;
+            /** Format: date */
+            service_date?: string;
+            /** @description places held by pending and approved sign-ups */
+            taken?: number;
         };
         SnapshotOut: {
             camera_id?: number;
@@ -17391,6 +18418,7 @@ export interface components {
             meals: components["schemas"]["TraceMealOut"][];
             morning_check: components["schemas"]["MorningCheckStatusOut"];
             name: string;
+            parent_meals: components["schemas"]["DayOpinionOut"][];
         };
         TraceReceivingOut: {
             /** @description files by role (photo, scan, invoice, inspection_report) */
@@ -17430,7 +18458,16 @@ export interface components {
             id: number;
             name: string | null;
         };
+        TransparencyMealsOut: {
+            answered?: number;
+            averages?: components["schemas"]["AveragesOut"];
+            dimensions?: components["schemas"]["DimensionOut"][];
+            opinions?: components["schemas"]["PublicOpinionOut"][];
+            period?: components["schemas"]["PeriodOut"];
+            rated?: number;
+        };
         TransparencyOut: {
+            parent_meals?: components["schemas"]["TransparencyMealsOut"];
             published_kinds?: components["schemas"]["KindOut"][];
             school_id?: number;
             school_name?: string;

@@ -9,9 +9,13 @@ const records = require('../../../services/records');
 const schools = require('../../../services/schools');
 const violations = require('../../../services/violations');
 const live = require('../../../utils/live');
+const parentMeals = require('../../../services/parent-meals');
 
 Component({
-  data: { loading: true, loadError: '', day: {}, canteens: [], dateText: '', liveText: '', stats: null, schoolId: null },
+  data: {
+    loading: true, loadError: '', day: {}, canteens: [], dateText: '', liveText: '', stats: null, schoolId: null,
+    abilities: {},
+  },
   methods: {
     onLoad() {
       this.load();
@@ -28,8 +32,8 @@ Component({
 
     load() {
       this.setData({ loading: !this.loaded, loadError: '' });
-      return guard.ready().then(({ schoolId }) => {
-        this.setData({ schoolId });
+      return guard.ready().then(({ schoolId, abilities }) => {
+        this.setData({ schoolId, abilities });
         // The month's figures are a bonus: the page shows without them.
         violations.summary(schoolId).then((stats) => this.setData({ stats }), () => this.setData({ stats: null }));
         return Promise.all([records.day(schoolId, null, { silent: true }), schools.canteens(schoolId)]);
@@ -44,6 +48,9 @@ Component({
             summaries: records.mealSummaries(canteen),
             morningText: records.morningCheckText(canteen.morning_check),
             morningOk: !!canteen.morning_check && canteen.morning_check.status === 'done' && !canteen.morning_check.failed,
+            opinions: (canteen.parent_meals || []).map((opinion) => Object.assign({}, opinion, {
+              scoresText: parentMeals.scoresText(opinion),
+            })),
             meals: canteen.meals.map((meal) => Object.assign({}, meal, {
               timeText: meal.window ? `${time.hm(meal.window.start)}–${time.hm(meal.window.end)}` : '',
             })),
