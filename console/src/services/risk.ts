@@ -179,6 +179,8 @@ export function limitsBody(original: RiskSettings, limits: EditedLimit[]): Setti
     return edit.inherit ? was.source === 'own' : edit.value !== was.value
   }).map((edit) => (edit.inherit ? { name: edit.name, value: null, inherit: true }
     : { name: edit.name, value: edit.value, inherit: false }))
+}
+
 export type RegionIndex = Schemas['RegionIndexOut']
 export type RankedIndex = Schemas['RankedIndexOut']
 export type SchoolIndex = Schemas['SchoolIndexOut']

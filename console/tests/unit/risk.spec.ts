@@ -116,6 +116,9 @@ describe('early warnings', () => {
     await loadWarnings({ kind: 'school', id: 1, name: '甲校', role: 'principal' }, { state: 'all', kind: '' })
     expect(urls).toEqual(['/api/v1/regions/3/risk/warnings?state=open&kind=camera_uptime&school_id=2',
       '/api/v1/schools/1/risk/warnings?state=all'])
+  })
+})
+
 describe('food-safety index', () => {
   it('names the figures of a component and colours the rating', () => {
     expect(figuresText({ name: 'timeliness', figures: { due: 4, late: 3, rate: 75 } })).toBe('到期 4，逾期 3，比率% 75')
