@@ -64,6 +64,8 @@ SCHEDULE: list[Job] = [
         "未报送: each region's canteens missing a required record today, to its regulators' inbox"),
     Job("notices.dispatch", "workers.jobs.platform:dispatch_notices", every(seconds=2),
         "send due notices from the outbox"),
+    Job("notices.channels", "workers.jobs.platform:dispatch_channels", every(seconds=2),
+        "send due SMS and WeCom group-robot deliveries (backend/notices/channel_dispatcher.py)"),
     Job("violations.escalate", "workers.jobs.platform:escalate_violations", every(minutes=1),
         "escalate violations past their due time"),
     Job("risk.cards", "workers.jobs.platform:issue_risk_cards", every(minutes=5),
