@@ -50,7 +50,8 @@ class WeComRobot:
         if errcode == 0:
             return ChannelReply(SENT, "0", errmsg)
         if errcode in RETRYABLE:
-            return ChannelReply(RETRY, str(errcode), errmsg, retry_after_seconds=60 if errcode == RATE_LIMITED else None)
+            wait = 60 if errcode == RATE_LIMITED else None  # the limit is per minute
+            return ChannelReply(RETRY, str(errcode), errmsg, retry_after_seconds=wait)
         return ChannelReply(FAILED, str(errcode), errmsg)
 
 

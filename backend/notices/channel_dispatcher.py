@@ -40,8 +40,14 @@ from backend.extensions import db
 from backend.integrations import tencent_sms, wecom_robot
 from backend.integrations.channels import FAILED, RETRY, SENT, UNKNOWN, ChannelReply
 from backend.notices.dispatcher import backoff_seconds
-from backend.notices.models import (AttemptOutcome, ChannelAttempt, ChannelDelivery, ChannelName, NoticeRobot,
-                                    NoticeStatus)
+from backend.notices.models import (
+    AttemptOutcome,
+    ChannelAttempt,
+    ChannelDelivery,
+    ChannelName,
+    NoticeRobot,
+    NoticeStatus,
+)
 from backend.timeutil import utcnow
 
 DELIVERIES = ChannelDelivery.__table__

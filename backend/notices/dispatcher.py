@@ -86,7 +86,15 @@ from sqlalchemy import Connection, bindparam, insert, or_, select, text, update
 from backend.accounts.models import User
 from backend.extensions import db
 from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatOutcomeUnknown, WeChatUnavailable
-from backend.notices.models import AttemptOutcome, Notice, NoticeAttempt, NoticeStatus, SubjectType, SubscriptionQuota
+from backend.notices.models import (
+    AttemptOutcome,
+    Notice,
+    NoticeAttempt,
+    NoticeChannelSetting,
+    NoticeStatus,
+    SubjectType,
+    SubscriptionQuota,
+)
 from backend.notices.templates import TEMPLATES, miniprogram_state, template_ids
 from backend.timeutil import as_utc, utcnow
 from backend.violations import stats_cache
@@ -97,6 +105,7 @@ log = logging.getLogger(__name__)
 NOTICES = Notice.__table__
 ATTEMPTS = NoticeAttempt.__table__
 QUOTAS = SubscriptionQuota.__table__
+SETTINGS = NoticeChannelSetting.__table__
 VIOLATIONS = Violation.__table__
 EVENTS = ViolationEvent.__table__
 
@@ -294,8 +303,14 @@ def _claim(conn: Connection, now: datetime, limit: int, token: str, claimed_unti
     wanted = {(r.user_id, ids_by_template[r.template]) for r in rows if r.template in ids_by_template}
     recorded = _quotas(conn, wanted)
     plan = _Plan(recorded, dict(recorded))
+    # People who turned WeChat messages off (backend/notices/channels.py) keep the notice in their inbox only.
+    wechat_off = set(conn.scalars(select(SETTINGS.c.user_id).where(
+        SETTINGS.c.user_id.in_({r.user_id for r in rows}), SETTINGS.c.wechat.is_(False))))
     for row in rows:
-        _route(row, ids_by_template.get(row.template), row.id in lost, row.id in crashed, plan, result)
+        if row.user_id in wechat_off:
+            _route(row, None, row.id in lost, row.id in crashed, plan, result, why="wechat_not_chosen")
+        else:
+            _route(row, ids_by_template.get(row.template), row.id in lost, row.id in crashed, plan, result)
     _write_claim(conn, result, plan, token, now)
     return result
 
@@ -310,7 +325,8 @@ class _Plan:
     resent: list[int] = field(default_factory=list)
 
 
-def _route(row: Any, template_id: str | None, lost: bool, crashed: bool, plan: _Plan, claim: _Claim) -> None:
+def _route(row: Any, template_id: str | None, lost: bool, crashed: bool, plan: _Plan, claim: _Claim,
+           why: str = "template_not_configured") -> None:
     """Settle one claimed row at once (inbox only, unconfirmed, failed) or plan its send.
 
     ``lost``: an earlier attempt's answer was lost; ``crashed``: an earlier attempt's dispatcher died. Either may
@@ -320,8 +336,7 @@ def _route(row: Any, template_id: str | None, lost: bool, crashed: bool, plan: _
     settle = partial(_Settled, row.id, subject_type=row.subject_type, subject_id=row.subject_id,
                      purpose=row.purpose)
     if template_id is None:
-        claim.settled.append(settle(NoticeStatus.UNCONFIRMED if unknown else NoticeStatus.INBOX_ONLY,
-                                    "template_not_configured"))
+        claim.settled.append(settle(NoticeStatus.UNCONFIRMED if unknown else NoticeStatus.INBOX_ONLY, why))
         return
     key = (row.user_id, template_id)
     left = plan.remaining.get(key, 0)

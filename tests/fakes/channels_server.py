@@ -93,7 +93,7 @@ class _FakeServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 answer = fake._answer(self.path, dict(self.headers.items()), body)
@@ -200,7 +200,8 @@ SMS_ERRORS = {
                                     "is correct.",
     "AuthFailure.InvalidAuthorization": "Authorization header is invalid.",
     "InternalError.Timeout": "请求下发短信超时，请参考 [60008错误码说明]",
-    "InternalError.RequestTimeException": "请求发起时间不正常，通常是由于您的服务器时间与腾讯云服务器时间差异超过10分钟导致的。",
+    "InternalError.RequestTimeException": "请求发起时间不正常，通常是由于您的服务器时间与腾讯云服务器时间差异超过"
+                                          "10分钟导致的。",
     "RequestLimitExceeded": "Your current request times equals to `20` in a second, which exceeds the frequency "
                             "limit `20` for a second. Please reduce the frequency of calls.",
     "UnauthorizedOperation.SmsSdkAppIdVerifyFail": "SmsSdkAppId 校验失败，请检查 SmsSdkAppId 是否正确。",
@@ -218,6 +219,8 @@ STATUS_MESSAGES = {
     "LimitExceeded.PhoneNumberDailyLimit": "单个手机号日下发短信条数超过设定的上限。",
     "LimitExceeded.PhoneNumberThirtySecondLimit": "单个手机号30秒内下发短信条数超过设定的上限。",
 }
+AUTHORIZATION_RE = re.compile(r"^TC3-HMAC-SHA256 Credential=([^/]+)/(\d{4}-\d{2}-\d{2})/(\w+)/tc3_request, "
+                              r"SignedHeaders=content-type;host, Signature=([0-9a-f]{64})$")
 SENSITIVE_WORDS = ("代开发票", "赌博", "贷款")
 
 
@@ -270,8 +273,7 @@ class FakeTencentSms(_FakeServer):
 
     def _auth_error(self, headers: dict[str, str], body: bytes) -> str | None:
         lowered = {k.lower(): v for k, v in headers.items()}
-        match = re.match(r"^TC3-HMAC-SHA256 Credential=([^/]+)/(\d{4}-\d{2}-\d{2})/(\w+)/tc3_request, "
-                         r"SignedHeaders=content-type;host, Signature=([0-9a-f]{64})$", lowered.get("authorization", ""))
+        match = AUTHORIZATION_RE.match(lowered.get("authorization", ""))
         if match is None:
             return "AuthFailure.InvalidAuthorization"
         secret_id, date, service, signature = match.groups()
