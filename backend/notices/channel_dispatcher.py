@@ -17,9 +17,10 @@ Job ``notices.channels`` (every 2 s). The same guarantees as the WeChat dispatch
   subscriptions nothing lets us probe whether a lost message arrived. A lost answer (read timeout, reset,
   HTTP 5xx: ``unknown``) or a killed dispatcher's attempt (``interrupted``) may have been delivered; since a
   class-1 alarm lost is worse than one shown twice, the delivery is sent again and each such resend adds one to
-  ``possible_duplicates`` (shown with the delivery). Sends are sequential and each reply is committed before
-  the next send starts, so one kill can duplicate at most one message. A delivery whose budget runs out after
-  such an attempt ends ``unconfirmed`` (possibly delivered), not ``failed``.
+  ``possible_duplicates`` (shown with the delivery). Sends are sequential; each attempt's ``started_at`` is
+  committed just before its request leaves and its reply right after, so one kill can duplicate at most one
+  message, and an interrupted attempt that never started is resent without being counted. A delivery whose
+  budget runs out after such an attempt ends ``unconfirmed`` (possibly delivered), not ``failed``.
 - A settled delivery (sent, failed, unconfirmed) is never sent again.
 """
 
@@ -34,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from backend.extensions import db
 from backend.integrations import tencent_sms, wecom_robot
@@ -123,6 +124,8 @@ def dispatch_channels(now: datetime | None = None, limit: int = DEFAULT_BATCH, *
                     _release(conn, job, token)
                 report.released += 1
                 continue
+            with conn.begin():  # from here on the request may leave: a kill now makes a possible duplicate
+                conn.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == job.attempt_id).values(started_at=utcnow()))
             reply = _send(senders, job)
             with conn.begin():
                 _record(conn, job, reply, token, now, report)
@@ -153,9 +156,12 @@ def _claim(conn: Connection, now: datetime, limit: int, token: str, claimed_unti
     report.interrupted = conn.execute(
         update(ATTEMPTS).where(ATTEMPTS.c.delivery_id.in_(ids), ATTEMPTS.c.outcome == AttemptOutcome.IN_FLIGHT)
         .values(outcome=AttemptOutcome.INTERRUPTED, finished_at=now)).rowcount
+    # Earlier attempts that may have been delivered: a lost answer, or a dispatcher that died after the send began
+    # (one that died before it, its attempt never started, provably sent nothing).
     uncertain = set(conn.scalars(select(ATTEMPTS.c.delivery_id).where(
         ATTEMPTS.c.delivery_id.in_(ids),
-        ATTEMPTS.c.outcome.in_([AttemptOutcome.UNKNOWN, AttemptOutcome.INTERRUPTED]))))
+        or_(ATTEMPTS.c.outcome == AttemptOutcome.UNKNOWN,
+            and_(ATTEMPTS.c.outcome == AttemptOutcome.INTERRUPTED, ATTEMPTS.c.started_at.is_not(None))))))
     room = _robot_room(conn, now, {r.robot_id for r in rows if r.robot_id is not None})
     jobs: list[_Job] = []
     name = f"{socket.gethostname()}:{os.getpid()}"[:64]

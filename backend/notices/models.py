@@ -294,6 +294,8 @@ class ChannelAttempt(db.Model):
     delivery_id: Mapped[int] = mapped_column(ForeignKey("channel_delivery.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Committed just before the request leaves: an interrupted attempt without it provably never left.
+    started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     outcome: Mapped[str] = mapped_column(String(16), default=AttemptOutcome.IN_FLIGHT)
     code: Mapped[str | None] = mapped_column(String(64))

@@ -40,7 +40,7 @@ def upgrade():
     indexes('channel_delivery', 'notice_id', 'robot_id')
 
     op.create_table('channel_attempt', integer('id'), integer('delivery_id'), integer('number'), moment('claimed_at'),
-        moment('finished_at', null=True), string('outcome', 16), string('code', 64, null=True),
+        moment('started_at', null=True), moment('finished_at', null=True), string('outcome', 16), string('code', 64, null=True),
         string('message', 200, null=True), string('dispatcher', 64, null=True),
         foreign_key('channel_attempt', 'delivery_id', 'channel_delivery'), primary_key('channel_attempt'))
     indexes('channel_attempt', 'claimed_at', 'delivery_id')

@@ -75,6 +75,18 @@ class _Answer:
     drop: bool = False
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that vanish mid-request (a killed dispatcher, a client timeout) are normal here, not errors."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class _FakeServer:
     """A loopback HTTP server in a background thread; subclasses answer ``handle``."""
 
@@ -116,7 +128,7 @@ class _FakeServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = _QuietServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True)
