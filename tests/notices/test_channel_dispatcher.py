@@ -205,3 +205,23 @@ def test_sms_waits_while_no_account_is_configured(app, kitchen, sms_fake):
     assert (_reload(delivery).status, _reload(delivery).attempts) == ("pending", 0)
     app.config["TENCENT_SMS_SECRET_ID"] = secret
     assert dispatch_channels(MONDAY_10 + timedelta(days=1)).sent == 1
+
+
+def test_old_channel_attempts_go_with_the_notice_logs_except_those_still_needed(app, kitchen, sms_fake):
+    from backend.notices.retention import purge_notice_logs
+
+    sent, refused, waiting = _sms("sent"), _sms("refused", title="后厨疑似赌博"), _sms("waiting")
+    sms_fake.inject_error("InternalError.Timeout", times=1)  # the first send (sent) is retried, then goes
+    dispatch_channels(MONDAY_10)
+    dispatch_channels(MONDAY_10 + timedelta(minutes=5))
+    db.session.execute(sa.update(ChannelDelivery).where(ChannelDelivery.id == waiting.id)
+                       .values(status="pending", next_attempt_at=MONDAY_10 + timedelta(days=365)))
+    db.session.commit()
+    assert (_reload(sent).status, _reload(refused).status) == ("sent", "failed")
+    report = purge_notice_logs(MONDAY_10 + timedelta(days=200), days=180)
+    # The sent delivery's two attempts go; the failed one's latest stays to explain it; a pending one keeps all.
+    assert report.channel_attempts == 2
+    assert _attempts(sent.id) == []
+    assert _attempts(refused.id) == [("failed", "FailedOperation.ContainSensitiveWord")]
+    assert len(_attempts(waiting.id)) == 1
+    assert purge_notice_logs(MONDAY_10 + timedelta(days=200), days=180).channel_attempts == 0
