@@ -32,7 +32,7 @@ def read_channels(user_id: int) -> dict[str, Any]:
     setting = db.session.get(NoticeChannelSetting, user_id)
     user = db.session.get(User, user_id)
     choice = choices_of([user_id])[user_id]
-    return {"inbox": True, "wechat": choice.wechat, "sms": choice.sms,
+    return {"inbox": True, "wechat": choice.wechat, "sms": choice.sms, "sms_classes": list(choice.sms_classes),
             "phone": setting.phone if setting is not None else None,
             "account_phone": mask_phone(normalize_phone(user.phone or "")),
             "sms_phone": mask_phone(choice.phone), "quiet_start": choice.quiet_start,
@@ -65,6 +65,7 @@ def update_channels(user_id: int, body: dict[str, Any], now: datetime) -> dict[s
         setting = NoticeChannelSetting(user_id=user_id)
         db.session.add(setting)
     setting.wechat, setting.sms, setting.phone = body["wechat"], body["sms"], phone
+    setting.sms_classes = sorted(set(body["sms_classes"]))
     setting.quiet_start, setting.quiet_end, setting.updated_at = start, end, now
     after = _snapshot(setting)
     if before != after:
@@ -76,7 +77,8 @@ def update_channels(user_id: int, body: dict[str, Any], now: datetime) -> dict[s
 def _snapshot(setting: NoticeChannelSetting | None) -> dict[str, Any] | None:
     if setting is None:
         return None
-    return {"wechat": setting.wechat, "sms": setting.sms, "phone": mask_phone(setting.phone),
+    return {"wechat": setting.wechat, "sms": setting.sms, "sms_classes": list(setting.sms_classes or []),
+            "phone": mask_phone(setting.phone),
             "quiet": [setting.quiet_start, setting.quiet_end] if setting.quiet_start else None}
 
 

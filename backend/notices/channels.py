@@ -4,7 +4,8 @@ WeCom group robots of schools and regions, and the channel deliveries a notice p
 - The inbox always has every notice, at once.
 - WeChat subscribe messages (the notice row's own outbox, ``dispatcher.py``): on unless the person turns them off.
 - SMS (``channel_delivery`` rows, ``channel_dispatcher.py``): for notices of a violation found, escalated or
-  carded (:data:`SMS_PURPOSES`), to people who chose SMS, at their phone number (their own or the account's).
+  carded (:data:`SMS_PURPOSES`) of the risk classes a person chose SMS for (default 1 and 2), at their phone
+  number (their own or the account's).
 - WeCom group robots: each school's and each region's robots post the violations of the risk classes they were
   set up for (:data:`ROBOT_PURPOSES`); a region's robot hears of every school in the region and below. A class-1
   or class-2 violation reaches the school's robot and the region's robot in the same transaction as the notices
@@ -45,6 +46,7 @@ HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # WeCom webhook keys are UUIDs; a pasted webhook URL is accepted and its key taken.
 KEY_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SMS_PARAM_LENGTH = 12
+DEFAULT_SMS_CLASSES = (1, 2)
 
 
 def normalize_phone(value: str) -> str | None:
@@ -77,6 +79,7 @@ class Choice:
     wechat: bool = True
     sms: bool = False
     phone: str | None = None
+    sms_classes: tuple[int, ...] = DEFAULT_SMS_CLASSES
     quiet_start: str | None = None
     quiet_end: str | None = None
 
@@ -114,7 +117,8 @@ def choices_of(user_ids: Iterable[int]) -> dict[int, Choice]:
         else:
             result[user_id] = Choice(setting.wechat, setting.sms,
                                      setting.phone or normalize_phone(bound_phone or ""),
-                                     setting.quiet_start, setting.quiet_end)
+                                     tuple(setting.sms_classes or DEFAULT_SMS_CLASSES), setting.quiet_start,
+                                     setting.quiet_end)
     return result
 
 
@@ -172,7 +176,7 @@ def sms_deliveries(draft: NoticeDraft, notice_ids: dict[int, int], choices: dict
     added = 0
     for uid, notice_id in sorted(notice_ids.items()):
         choice = choices.get(uid)
-        if choice is None or not choice.sms or not choice.phone:
+        if choice is None or not choice.sms or not choice.phone or risk_class not in choice.sms_classes:
             continue
         added += _deliver(ChannelName.SMS, f"{key}:u{uid}:sms", draft, risk_class, {"params": params},
                           due_for(choice, risk_class, now), now, notice_id=notice_id, user_id=uid, phone=choice.phone)

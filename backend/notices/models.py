@@ -214,6 +214,8 @@ class NoticeChannelSetting(db.Model):
     sms: Mapped[bool] = mapped_column(Boolean, default=False)
     # 11-digit mainland mobile number for SMS; None: the phone bound to the account.
     phone: Mapped[str | None] = mapped_column(String(20))
+    # The risk classes worth an SMS to this person (default 1 and 2: class 3 is the school's routine).
+    sms_classes: Mapped[list[int]] = mapped_column(JSON, default=list)
     # Quiet hours in Asia/Shanghai, "HH:MM" (start inclusive, end exclusive; may run through midnight).
     quiet_start: Mapped[str | None] = mapped_column(String(5))
     quiet_end: Mapped[str | None] = mapped_column(String(5))

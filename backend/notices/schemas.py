@@ -131,6 +131,11 @@ class AttemptOut(Schema):
     dispatcher = String(allow_none=True)
 
 
+def _classes_ok(value: list[int]) -> None:
+    if not value or len(set(value)) != len(value):
+        raise ValidationError("请选择要推送的风险等级（不重复）")
+
+
 class ChannelsIn(Schema):
     """A person's channels: WeChat subscribe messages, SMS (with a number, else the account's), quiet hours
     (Asia/Shanghai, HH:MM, both or neither; class-1 problems come through anyway). The inbox is always on."""
@@ -138,6 +143,8 @@ class ChannelsIn(Schema):
     wechat = Boolean(required=True)
     sms = Boolean(required=True)
     phone = String(load_default=None, allow_none=True, validate=Length(11, 20))
+    # The risk classes worth an SMS (default 1 and 2).
+    sms_classes = List(Integer(validate=OneOf([1, 2, 3])), load_default=[1, 2], validate=_classes_ok)
     quiet_start = String(load_default=None, allow_none=True, validate=validate_hhmm)
     quiet_end = String(load_default=None, allow_none=True, validate=validate_hhmm)
 
@@ -148,6 +155,7 @@ class ChannelsOut(Schema):
     inbox = Boolean()
     wechat = Boolean()
     sms = Boolean()
+    sms_classes = List(Integer())
     phone = String(allow_none=True)
     # The number bound to the account, masked (138****8000); SMS goes to it when ``phone`` is not set.
     account_phone = String(allow_none=True)
@@ -155,11 +163,6 @@ class ChannelsOut(Schema):
     quiet_start = String(allow_none=True)
     quiet_end = String(allow_none=True)
     updated_at = DateTime(allow_none=True)
-
-
-def _classes_ok(value: list[int]) -> None:
-    if not value or len(set(value)) != len(value):
-        raise ValidationError("请选择要推送的风险等级（不重复）")
 
 
 class RobotIn(Schema):

@@ -13,7 +13,7 @@ down_revision = '0031_staff_health'
 
 def upgrade():
     op.create_table('notice_channel_setting', integer('user_id'), boolean('wechat'), boolean('sms'),
-        string('phone', 20, null=True), string('quiet_start', 5, null=True), string('quiet_end', 5, null=True),
+        string('phone', 20, null=True), json('sms_classes'), string('quiet_start', 5, null=True), string('quiet_end', 5, null=True),
         moment('updated_at'), foreign_key('notice_channel_setting', 'user_id', 'user_account'),
         primary_key('notice_channel_setting', 'user_id'))
 

@@ -59,11 +59,12 @@ def uid(openid: str) -> int:
 
 
 def choose(openid: str, *, sms: bool = True, wechat: bool = True, phone: str | None = None,
-           quiet: tuple[str, str] | None = None) -> str:
+           quiet: tuple[str, str] | None = None, sms_classes: tuple[int, ...] = (1, 2)) -> str:
     """Set a person's channels; returns their SMS number (11 digits)."""
     user_id = uid(openid)
     phone = phone or f"139{user_id:08d}"
     db.session.merge(NoticeChannelSetting(user_id=user_id, wechat=wechat, sms=sms, phone=phone,
+                                          sms_classes=list(sms_classes),
                                           quiet_start=quiet[0] if quiet else None,
                                           quiet_end=quiet[1] if quiet else None, updated_at=MONDAY_10))
     db.session.commit()

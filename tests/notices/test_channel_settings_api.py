@@ -36,8 +36,8 @@ def _code(response) -> str:
 def test_a_person_reads_the_defaults_and_sets_channels_with_validation(app, demo, client, as_user):
     headers = as_user("demo-manager-1")
     assert client.get(URL, headers=headers).get_json() == {
-        "inbox": True, "wechat": True, "sms": False, "phone": None, "account_phone": None, "sms_phone": None,
-        "quiet_start": None, "quiet_end": None, "updated_at": None}
+        "inbox": True, "wechat": True, "sms": False, "sms_classes": [1, 2], "phone": None, "account_phone": None,
+        "sms_phone": None, "quiet_start": None, "quiet_end": None, "updated_at": None}
     refusals = [
         ({"wechat": True, "sms": True}, 422, "phone_required"),
         ({"wechat": True, "sms": True, "phone": "12800138000"}, 422, "phone_invalid"),
@@ -46,18 +46,20 @@ def test_a_person_reads_the_defaults_and_sets_channels_with_validation(app, demo
         ({"wechat": True, "sms": False, "quiet_start": "24:00", "quiet_end": "07:00"}, 422, None),
         ({"wechat": "yes please", "sms": False}, 422, None),
         ({"sms": False}, 422, None),
+        ({"wechat": True, "sms": False, "sms_classes": [4]}, 422, None),
+        ({"wechat": True, "sms": False, "sms_classes": []}, 422, None),
     ]
     for body, status, code in refusals:
         response = client.put(URL, json=body, headers=headers)
         assert response.status_code == status, body
         if code:
             assert _code(response) == code
-    response = client.put(URL, json={"wechat": False, "sms": True, "phone": "+86 138 0013 8000",
+    response = client.put(URL, json={"wechat": False, "sms": True, "phone": "+86 138 0013 8000", "sms_classes": [1],
                                      "quiet_start": "22:00", "quiet_end": "07:00"}, headers=headers)
     assert response.status_code == 200
     body = response.get_json()
-    assert (body["wechat"], body["sms"], body["phone"], body["sms_phone"]) == (False, True, "13800138000",
-                                                                               "138****8000")
+    assert (body["wechat"], body["sms"], body["phone"], body["sms_phone"], body["sms_classes"]) == (
+        False, True, "13800138000", "138****8000", [1])
     assert (body["quiet_start"], body["quiet_end"], body["updated_at"]) == ("22:00", "07:00",
                                                                              "2026-11-30T10:00:00+08:00")
     assert client.get(URL, headers=headers).get_json() == body
@@ -65,8 +67,8 @@ def test_a_person_reads_the_defaults_and_sets_channels_with_validation(app, demo
     assert len(audit) == 1 and audit[0].actor_id == uid("demo-manager-1")
     assert audit[0].details["after"]["phone"] == "138****8000"  # the log never holds the whole number
     # Saving the same again is no change: no second audit row.
-    client.put(URL, json={"wechat": False, "sms": True, "phone": "13800138000", "quiet_start": "22:00",
-                          "quiet_end": "07:00"}, headers=headers)
+    client.put(URL, json={"wechat": False, "sms": True, "phone": "13800138000", "sms_classes": [1],
+                          "quiet_start": "22:00", "quiet_end": "07:00"}, headers=headers)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
                              .where(AuditLog.action == "notice.channels")) == 1
     assert client.get(URL).status_code == 401

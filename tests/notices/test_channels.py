@@ -110,7 +110,8 @@ def test_class_1_reaches_school_and_inspectors_at_once_on_every_channel(app, kit
 
 
 def test_class_3_stays_with_the_school_and_robots_post_only_their_classes(app, kitchen, sms_fake, robot_fake):
-    choose("demo-manager-1")
+    choose("demo-manager-1", sms_classes=(1, 2, 3))
+    choose("demo-staff-1")  # SMS for classes 1 and 2 only (the default)
     choose("demo-regulator")
     add_robot(SCHOOL_KEY, school_id=1, classes=(1, 2, 3))
     add_robot(COUNTY_KEY, region_id=COUNTY, classes=(1, 2))

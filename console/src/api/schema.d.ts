@@ -14634,6 +14634,11 @@ export interface components {
             /** @default null */
             quiet_start: string | null;
             sms: boolean;
+            /** @default [
+             *       1,
+             *       2
+             *     ] */
+            sms_classes: (1 | 2 | 3)[];
             wechat: boolean;
         };
         ChannelsOut: {
@@ -14643,6 +14648,7 @@ export interface components {
             quiet_end?: string | null;
             quiet_start?: string | null;
             sms?: boolean;
+            sms_classes?: number[];
             sms_phone?: string | null;
             /** Format: date-time */
             updated_at?: string | null;
