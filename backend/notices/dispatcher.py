@@ -457,33 +457,49 @@ def _send_all(conn: Connection, gateway: WeChatGateway, jobs: list[_Job], token:
     replies are received-but-unrecorded: that bounds what a kill can duplicate.
     """
     replies: queue.Queue[tuple[_Result, threading.Event]] = queue.Queue()
+    # Set when the writer fails (a database error in a group commit): senders stop instead of waiting forever for
+    # a commit that will not come; the attempts they did not send stay in flight and are reclaimed later.
+    abandoned = threading.Event()
 
     def send(job: _Job) -> None:
+        if abandoned.is_set():
+            return
         recorded = threading.Event()
         # The duplicate window (module docstring) is open from the moment WeChat accepts the request inside
         # _send_one until the writer's commit of this reply: a kill in between makes a later run resend it.
         replies.put((_send_one(gateway, job, fence, state), recorded))
-        recorded.wait()
+        while not recorded.wait(0.5):
+            if abandoned.is_set():
+                return
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs))), thread_name_prefix="notice-send") as pool:
         for job in jobs:
             pool.submit(send, job)
-        outstanding = len(jobs)
-        while outstanding:
-            group = [replies.get()]
-            while True:
-                try:
-                    group.append(replies.get_nowait())
-                except queue.Empty:
-                    break
-            # Group commit: the replies that arrived while the previous commit ran are recorded together.
+        try:
+            _write_all(conn, replies, len(jobs), token, now, report)
+        except BaseException:
+            abandoned.set()
+            raise
+
+
+def _write_all(conn: Connection, replies: queue.Queue[tuple[_Result, threading.Event]], outstanding: int,
+               token: str, now: datetime, report: DispatchReport) -> None:
+    """The writer: group commits of the replies as they arrive, until every job has answered."""
+    while outstanding:
+        group = [replies.get()]
+        while True:
             try:
-                with conn.begin():
-                    _record_group(conn, [result for result, _ in group], token, now, report)
-            finally:
-                for _, recorded in group:
-                    recorded.set()
-            outstanding -= len(group)
+                group.append(replies.get_nowait())
+            except queue.Empty:
+                break
+        # Group commit: the replies that arrived while the previous commit ran are recorded together.
+        try:
+            with conn.begin():
+                _record_group(conn, [result for result, _ in group], token, now, report)
+        finally:
+            for _, recorded in group:
+                recorded.set()
+        outstanding -= len(group)
 
 
 # -- record ---------------------------------------------------------------------------------------------
