@@ -58,7 +58,10 @@ Crash safety (``kill -9`` at any moment):
 - the cost of never guessing: an ``unconfirmed`` notice may never have reached WeChat at all, and a probe's
   43101 after two lost answers for the same recipient and template cannot tell which of the two arrived
   (one is marked ``sent``, the other ``unconfirmed``, the user got one); both show in the inbox;
-- after the commit: the notice is settled and never sent again.
+- after the commit: the notice is settled and never sent again;
+- a database error in a group commit (e.g. a deadlock between concurrent dispatchers on PostgreSQL) ends the
+  run with that error: the senders stop (no thread waits forever for a commit) and the attempts not recorded
+  stay in flight, reclaimed as interrupted once the lease ends.
 """
 
 from __future__ import annotations
