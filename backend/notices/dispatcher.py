@@ -58,7 +58,10 @@ Crash safety (``kill -9`` at any moment):
 - the cost of never guessing: an ``unconfirmed`` notice may never have reached WeChat at all, and a probe's
   43101 after two lost answers for the same recipient and template cannot tell which of the two arrived
   (one is marked ``sent``, the other ``unconfirmed``, the user got one); both show in the inbox;
-- after the commit: the notice is settled and never sent again.
+- after the commit: the notice is settled and never sent again;
+- a database error in a group commit (e.g. a deadlock between concurrent dispatchers on PostgreSQL) ends the
+  run with that error: the senders stop (no thread waits forever for a commit) and the attempts not recorded
+  stay in flight, reclaimed as interrupted once the lease ends.
 """
 
 from __future__ import annotations
@@ -86,7 +89,15 @@ from sqlalchemy import Connection, bindparam, insert, or_, select, text, update
 from backend.accounts.models import User
 from backend.extensions import db
 from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatOutcomeUnknown, WeChatUnavailable
-from backend.notices.models import AttemptOutcome, Notice, NoticeAttempt, NoticeStatus, SubjectType, SubscriptionQuota
+from backend.notices.models import (
+    AttemptOutcome,
+    Notice,
+    NoticeAttempt,
+    NoticeChannelSetting,
+    NoticeStatus,
+    SubjectType,
+    SubscriptionQuota,
+)
 from backend.notices.templates import TEMPLATES, miniprogram_state, template_ids
 from backend.timeutil import as_utc, utcnow
 from backend.violations import stats_cache
@@ -97,6 +108,7 @@ log = logging.getLogger(__name__)
 NOTICES = Notice.__table__
 ATTEMPTS = NoticeAttempt.__table__
 QUOTAS = SubscriptionQuota.__table__
+SETTINGS = NoticeChannelSetting.__table__
 VIOLATIONS = Violation.__table__
 EVENTS = ViolationEvent.__table__
 
@@ -294,8 +306,14 @@ def _claim(conn: Connection, now: datetime, limit: int, token: str, claimed_unti
     wanted = {(r.user_id, ids_by_template[r.template]) for r in rows if r.template in ids_by_template}
     recorded = _quotas(conn, wanted)
     plan = _Plan(recorded, dict(recorded))
+    # People who turned WeChat messages off (backend/notices/channels.py) keep the notice in their inbox only.
+    wechat_off = set(conn.scalars(select(SETTINGS.c.user_id).where(
+        SETTINGS.c.user_id.in_({r.user_id for r in rows}), SETTINGS.c.wechat.is_(False))))
     for row in rows:
-        _route(row, ids_by_template.get(row.template), row.id in lost, row.id in crashed, plan, result)
+        if row.user_id in wechat_off:
+            _route(row, None, row.id in lost, row.id in crashed, plan, result, why="wechat_not_chosen")
+        else:
+            _route(row, ids_by_template.get(row.template), row.id in lost, row.id in crashed, plan, result)
     _write_claim(conn, result, plan, token, now)
     return result
 
@@ -310,7 +328,8 @@ class _Plan:
     resent: list[int] = field(default_factory=list)
 
 
-def _route(row: Any, template_id: str | None, lost: bool, crashed: bool, plan: _Plan, claim: _Claim) -> None:
+def _route(row: Any, template_id: str | None, lost: bool, crashed: bool, plan: _Plan, claim: _Claim,
+           why: str = "template_not_configured") -> None:
     """Settle one claimed row at once (inbox only, unconfirmed, failed) or plan its send.
 
     ``lost``: an earlier attempt's answer was lost; ``crashed``: an earlier attempt's dispatcher died. Either may
@@ -320,8 +339,7 @@ def _route(row: Any, template_id: str | None, lost: bool, crashed: bool, plan: _
     settle = partial(_Settled, row.id, subject_type=row.subject_type, subject_id=row.subject_id,
                      purpose=row.purpose)
     if template_id is None:
-        claim.settled.append(settle(NoticeStatus.UNCONFIRMED if unknown else NoticeStatus.INBOX_ONLY,
-                                    "template_not_configured"))
+        claim.settled.append(settle(NoticeStatus.UNCONFIRMED if unknown else NoticeStatus.INBOX_ONLY, why))
         return
     key = (row.user_id, template_id)
     left = plan.remaining.get(key, 0)
@@ -442,33 +460,49 @@ def _send_all(conn: Connection, gateway: WeChatGateway, jobs: list[_Job], token:
     replies are received-but-unrecorded: that bounds what a kill can duplicate.
     """
     replies: queue.Queue[tuple[_Result, threading.Event]] = queue.Queue()
+    # Set when the writer fails (a database error in a group commit): senders stop instead of waiting forever for
+    # a commit that will not come; the attempts they did not send stay in flight and are reclaimed later.
+    abandoned = threading.Event()
 
     def send(job: _Job) -> None:
+        if abandoned.is_set():
+            return
         recorded = threading.Event()
         # The duplicate window (module docstring) is open from the moment WeChat accepts the request inside
         # _send_one until the writer's commit of this reply: a kill in between makes a later run resend it.
         replies.put((_send_one(gateway, job, fence, state), recorded))
-        recorded.wait()
+        while not recorded.wait(0.5):
+            if abandoned.is_set():
+                return
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs))), thread_name_prefix="notice-send") as pool:
         for job in jobs:
             pool.submit(send, job)
-        outstanding = len(jobs)
-        while outstanding:
-            group = [replies.get()]
-            while True:
-                try:
-                    group.append(replies.get_nowait())
-                except queue.Empty:
-                    break
-            # Group commit: the replies that arrived while the previous commit ran are recorded together.
+        try:
+            _write_all(conn, replies, len(jobs), token, now, report)
+        except BaseException:
+            abandoned.set()
+            raise
+
+
+def _write_all(conn: Connection, replies: queue.Queue[tuple[_Result, threading.Event]], outstanding: int,
+               token: str, now: datetime, report: DispatchReport) -> None:
+    """The writer: group commits of the replies as they arrive, until every job has answered."""
+    while outstanding:
+        group = [replies.get()]
+        while True:
             try:
-                with conn.begin():
-                    _record_group(conn, [result for result, _ in group], token, now, report)
-            finally:
-                for _, recorded in group:
-                    recorded.set()
-            outstanding -= len(group)
+                group.append(replies.get_nowait())
+            except queue.Empty:
+                break
+        # Group commit: the replies that arrived while the previous commit ran are recorded together.
+        try:
+            with conn.begin():
+                _record_group(conn, [result for result, _ in group], token, now, report)
+        finally:
+            for _, recorded in group:
+                recorded.set()
+        outstanding -= len(group)
 
 
 # -- record ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import DefaultNow, IntPK, UTCDateTime
+from backend.db_types import DefaultNow, EncryptedText, IntPK, UTCDateTime
 from backend.extensions import db
 from backend.timeutil import utcnow
 
@@ -199,3 +199,107 @@ class MediaCheck(db.Model):
     requested_at: Mapped[DefaultNow]
     decided_at: Mapped[datetime | None]
     errmsg: Mapped[str | None] = mapped_column(Text)
+
+
+class NoticeChannelSetting(db.Model):
+    """A person's choice of channels beside the in-app inbox (which is always on) and their quiet hours.
+
+    No row: WeChat subscribe messages on, SMS off, no quiet hours (backend/notices/channels.py).
+    """
+
+    __tablename__ = "notice_channel_setting"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    wechat: Mapped[bool] = mapped_column(Boolean, default=True)
+    sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 11-digit mainland mobile number for SMS; None: the phone bound to the account.
+    phone: Mapped[str | None] = mapped_column(String(20))
+    # The risk classes worth an SMS to this person (default 1 and 2: class 3 is the school's routine).
+    sms_classes: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # Quiet hours in Asia/Shanghai, "HH:MM" (start inclusive, end exclusive; may run through midnight).
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    updated_at: Mapped[DefaultNow]
+
+
+class NoticeRobot(db.Model):
+    """A WeCom group robot (企业微信群机器人) of a school or a region: the group hears of its violations."""
+
+    __tablename__ = "notice_robot"
+
+    id: Mapped[IntPK]
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    # The webhook's key: whoever has it can post to the group, so it is encrypted at rest and never shown whole.
+    webhook_key: Mapped[str] = mapped_column(EncryptedText)
+    key_hint: Mapped[str] = mapped_column(String(8))
+    # The risk classes posted to the group (violations found, escalations, cards).
+    classes: Mapped[list[int]] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[DefaultNow]
+    updated_at: Mapped[DefaultNow]
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ChannelName(StrEnum):
+    """Channels with their own outbox rows (the inbox and WeChat live on the notice row itself)."""
+
+    SMS = "sms"
+    WECOM = "wecom"
+
+
+class ChannelDelivery(db.Model):
+    """One message through SMS (to a person, for one notice) or a WeCom robot (to a group, for one event).
+
+    Written in the same transaction as the notice or change it reports; sent by
+    ``backend/notices/channel_dispatcher.py`` with the same guarantees as the WeChat outbox.
+    """
+
+    __tablename__ = "channel_delivery"
+    __table_args__ = (Index("ix_channel_delivery_due", "status", "next_attempt_at"),)
+
+    id: Mapped[IntPK]
+    channel: Mapped[str] = mapped_column(String(8))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id"), index=True)
+    robot_id: Mapped[int | None] = mapped_column(ForeignKey("notice_robot.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
+    subject_type: Mapped[str] = mapped_column(String(24))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    risk_class: Mapped[int | None] = mapped_column(Integer)
+    # SMS: the template parameters; robot: the markdown text.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[DefaultNow]
+    status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempt_budget: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    # The provider's id of the message (SMS SerialNo).
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    # Sends made although an earlier attempt may already have been delivered: each may be a second message.
+    possible_duplicates: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChannelAttempt(db.Model):
+    """One try at a channel delivery, recorded (in flight) before the request and completed after it."""
+
+    __tablename__ = "channel_attempt"
+
+    id: Mapped[IntPK]
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("channel_delivery.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Committed just before the request leaves: an interrupted attempt without it provably never left.
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16), default=AttemptOutcome.IN_FLIGHT)
+    code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(String(200))
+    dispatcher: Mapped[str | None] = mapped_column(String(64))

@@ -14,10 +14,12 @@ from typing import Any
 from sqlalchemy import insert
 
 from backend.extensions import db
+from backend.notices import channels
 from backend.notices.models import Notice, NoticeStatus
 from backend.notices.templates import TEMPLATES
 
 MAX_ATTEMPTS = 5
+NOTICES = Notice.__table__
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,21 @@ def enqueue(draft: NoticeDraft, user_ids: Iterable[int], key: str, now: datetime
     idempotency key, so the same cause never notifies the same user twice.
     """
     recipients = sorted({uid for uid in user_ids if uid is not None and uid != exclude})
+    channels.robot_deliveries(draft, key, now)
     if not recipients:
         return 0
+    choices = channels.choices_of(recipients)
+    risk_class = channels.risk_class_of(draft)
     rows = [{
         "user_id": uid, "school_id": draft.school_id, "subject_type": draft.subject_type,
         "subject_id": draft.subject_id, "purpose": draft.purpose, "template": draft.template,
         "title": draft.title[:100], "body": draft.body, "payload": draft.payload, "page": draft.page,
         "idempotency_key": f"{key}:u{uid}"[:200], "created_at": now, "status": NoticeStatus.PENDING,
-        "attempts": 0, "attempt_budget": MAX_ATTEMPTS, "next_attempt_at": now,
+        "attempts": 0, "attempt_budget": MAX_ATTEMPTS,
+        # The WeChat copy of a class-2/3 notice waits for the end of the person's quiet hours; the inbox has it now.
+        "next_attempt_at": channels.due_for(choices.get(uid, channels.Choice()), risk_class, now),
     } for uid in recipients]
-    db.session.execute(insert(Notice), rows)
+    inserted = db.session.execute(
+        insert(NOTICES).returning(NOTICES.c.user_id, NOTICES.c.id, sort_by_parameter_order=True), rows).all()
+    channels.sms_deliveries(draft, {user_id: notice_id for user_id, notice_id in inserted}, choices, key, now)
     return len(rows)

@@ -1,4 +1,5 @@
-"""Retention of the notices' bookkeeping: WeChat push events and per-notice send attempts.
+"""Retention of the notices' bookkeeping: WeChat push events, per-notice send attempts and the attempts of SMS and
+WeCom robot deliveries (``channel_attempt``, kept by the same rules as a notice's).
 
 Both tables grow with every push and every send and are only needed for a while (troubleshooting a delivery,
 answering "was this parent told?"). ``purge_notice_logs`` deletes rows older than
@@ -33,7 +34,15 @@ from sqlalchemy import ColumnElement, Delete, and_, delete, exists, func, or_, s
 from sqlalchemy.orm import aliased
 
 from backend.extensions import db
-from backend.notices.models import AttemptOutcome, Notice, NoticeAttempt, NoticeStatus, WeChatPushEvent
+from backend.notices.models import (
+    AttemptOutcome,
+    ChannelAttempt,
+    ChannelDelivery,
+    Notice,
+    NoticeAttempt,
+    NoticeStatus,
+    WeChatPushEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +76,7 @@ class PurgeReport:
     cutoff: str
     push_events: int = 0
     attempts: int = 0
+    channel_attempts: int = 0
     batches: int = 0
     complete: bool = True
 
@@ -90,6 +100,18 @@ def expired_attempts(cutoff: datetime) -> ColumnElement[bool]:
                                 and_(Notice.status.in_([NoticeStatus.FAILED, NoticeStatus.UNCONFIRMED]),
                                      is_latest)))
     return and_(NoticeAttempt.claimed_at < cutoff, NoticeAttempt.outcome != AttemptOutcome.IN_FLIGHT, ~needed)
+
+
+def expired_channel_attempts(cutoff: datetime) -> ColumnElement[bool]:
+    """SMS and robot attempts claimed before ``cutoff`` that nothing needs any more (the same rules)."""
+    latest = aliased(ChannelAttempt)
+    newest = select(func.max(latest.id)).where(latest.delivery_id == ChannelAttempt.delivery_id)
+    is_latest = ChannelAttempt.id == newest.correlate(ChannelAttempt).scalar_subquery()
+    needed = exists().where(ChannelDelivery.id == ChannelAttempt.delivery_id,
+                            or_(ChannelDelivery.status == NoticeStatus.PENDING,
+                                and_(ChannelDelivery.status.in_([NoticeStatus.FAILED, NoticeStatus.UNCONFIRMED]),
+                                     is_latest)))
+    return and_(ChannelAttempt.claimed_at < cutoff, ChannelAttempt.outcome != AttemptOutcome.IN_FLIGHT, ~needed)
 
 
 def _batch_delete(model: type, age_column: Any, condition: ColumnElement[bool], batch_size: int) -> Delete:
@@ -141,7 +163,10 @@ def purge_notice_logs(now: datetime, *, days: int | None = None, batch_size: int
     report.attempts, attempts_done = _purge_table(
         _batch_delete(NoticeAttempt, NoticeAttempt.claimed_at, expired_attempts(cutoff), batch_size),
         batch_size, max_batches, deadline, report)
-    report.complete = events_done and attempts_done
+    report.channel_attempts, channel_done = _purge_table(
+        _batch_delete(ChannelAttempt, ChannelAttempt.claimed_at, expired_channel_attempts(cutoff), batch_size),
+        batch_size, max_batches, deadline, report)
+    report.complete = events_done and attempts_done and channel_done
     if report.push_events or report.attempts or not report.complete:
         log.info("notice logs before %s: %d push events and %d attempts deleted in %d batches%s", report.cutoff,
                  report.push_events, report.attempts, report.batches, "" if report.complete else " (more left)")

@@ -7,8 +7,9 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, current_app, request
 
-from backend.notices import push, schemas, services
-from backend.permissions import Action, current_principal, rule
+from backend.notices import channel_settings, push, schemas, services
+from backend.permissions import Action, current_principal, current_school, rule
+from backend.timeutil import utcnow
 
 bp = APIBlueprint("notices", __name__, tag="消息通知")
 
@@ -102,3 +103,101 @@ def attempts(notice_id: int) -> Any:
 def retry(notice_id: int) -> Any:
     """Give a failed notice a fresh budget of attempts."""
     return services.retry_delivery(current_principal(), notice_id)
+
+
+@bp.get("/me/notice-channels")
+@rule(Action.AUTHENTICATED)
+@bp.output(schemas.ChannelsOut)
+def my_channels() -> Any:
+    """How the caller is told: the inbox (always), WeChat messages, SMS, and quiet hours."""
+    return channel_settings.read_channels(current_principal().user_id)
+
+
+@bp.put("/me/notice-channels")
+@rule(Action.AUTHENTICATED)
+@bp.input(schemas.ChannelsIn, arg_name="body")
+@bp.output(schemas.ChannelsOut)
+def set_my_channels(body: dict[str, Any]) -> Any:
+    """Choose the caller's channels and quiet hours (a class-1 problem ignores quiet hours; class 2 and 3 wait for
+    their end); audited."""
+    return channel_settings.update_channels(current_principal().user_id, body, utcnow())
+
+
+@bp.get("/schools/<id:school_id>/notice-robots")
+@rule(Action.NOTICE_SETTINGS, scope="school")
+@bp.output(schemas.RobotOut(many=True))
+def school_robots(school_id: int) -> Any:
+    """The school's WeCom group robots (keys never shown)."""
+    return channel_settings.list_robots(current_school())
+
+
+@bp.post("/schools/<id:school_id>/notice-robots")
+@rule(Action.NOTICE_SETTINGS, scope="school")
+@bp.input(schemas.RobotIn, arg_name="body")
+@bp.output(schemas.RobotOut, status_code=201)
+def add_school_robot(school_id: int, body: dict[str, Any]) -> Any:
+    """Add a WeCom group robot that posts the school's problems of the chosen risk classes; audited."""
+    return channel_settings.create_robot(current_principal(), current_school(), body, utcnow())
+
+
+@bp.put("/schools/<id:school_id>/notice-robots/<id:robot_id>")
+@rule(Action.NOTICE_SETTINGS, scope="school")
+@bp.input(schemas.RobotUpdateIn, arg_name="body")
+@bp.output(schemas.RobotOut)
+def change_school_robot(school_id: int, robot_id: int, body: dict[str, Any]) -> Any:
+    """Change one of the school's robots; audited."""
+    return channel_settings.update_robot(current_principal(), current_school(), robot_id, body, utcnow())
+
+
+@bp.delete("/schools/<id:school_id>/notice-robots/<id:robot_id>")
+@rule(Action.NOTICE_SETTINGS, scope="school")
+@bp.output({}, status_code=204)
+def remove_school_robot(school_id: int, robot_id: int) -> Any:
+    """Remove one of the school's robots (what it still had to post is dropped as failed); audited."""
+    channel_settings.delete_robot(current_principal(), current_school(), robot_id)
+    return ""
+
+
+@bp.get("/regions/<id:region_id>/notice-robots")
+@rule(Action.RISK_SETTINGS, scope="region")
+@bp.output(schemas.RobotOut(many=True))
+def region_robots(region_id: int) -> Any:
+    """The region's WeCom group robots (its inspectors' groups; keys never shown)."""
+    return channel_settings.list_robots(current_school())
+
+
+@bp.post("/regions/<id:region_id>/notice-robots")
+@rule(Action.RISK_SETTINGS, scope="region")
+@bp.input(schemas.RobotIn, arg_name="body")
+@bp.output(schemas.RobotOut, status_code=201)
+def add_region_robot(region_id: int, body: dict[str, Any]) -> Any:
+    """Add a robot that posts the problems of the chosen classes in every school of the region; audited."""
+    return channel_settings.create_robot(current_principal(), current_school(), body, utcnow())
+
+
+@bp.put("/regions/<id:region_id>/notice-robots/<id:robot_id>")
+@rule(Action.RISK_SETTINGS, scope="region")
+@bp.input(schemas.RobotUpdateIn, arg_name="body")
+@bp.output(schemas.RobotOut)
+def change_region_robot(region_id: int, robot_id: int, body: dict[str, Any]) -> Any:
+    """Change one of the region's robots; audited."""
+    return channel_settings.update_robot(current_principal(), current_school(), robot_id, body, utcnow())
+
+
+@bp.delete("/regions/<id:region_id>/notice-robots/<id:robot_id>")
+@rule(Action.RISK_SETTINGS, scope="region")
+@bp.output({}, status_code=204)
+def remove_region_robot(region_id: int, robot_id: int) -> Any:
+    """Remove one of the region's robots; audited."""
+    channel_settings.delete_robot(current_principal(), current_school(), robot_id)
+    return ""
+
+
+@bp.get("/admin/channel-deliveries")
+@rule(Action.ADMIN)
+@bp.input(schemas.ChannelDeliveryQuery, location="query", arg_name="query")
+@bp.output(schemas.ChannelDeliveryOut(many=True))
+def channel_deliveries(query: dict[str, Any]) -> Any:
+    """SMS and robot deliveries by state, with their possible duplicates; ``failed`` (the default) first."""
+    return channel_settings.list_deliveries(query["status"], query["channel"], before_id=query["before_id"],
+                                            limit=query["limit"])

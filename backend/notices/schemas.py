@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, validates
 from backend.fields import DateTime, Integer, String
 from backend.notices.models import NoticeStatus
 from backend.notices.quota import CHOICES
-from backend.schemas_common import PageQuerySchema
+from backend.schemas_common import PageQuerySchema, validate_hhmm
 
 
 class InboxQuery(PageQuerySchema):
@@ -129,3 +129,98 @@ class AttemptOut(Schema):
     errmsg = String(allow_none=True)
     duration_ms = Integer(allow_none=True)
     dispatcher = String(allow_none=True)
+
+
+def _classes_ok(value: list[int]) -> None:
+    if not value or len(set(value)) != len(value):
+        raise ValidationError("请选择要推送的风险等级（不重复）")
+
+
+class ChannelsIn(Schema):
+    """A person's channels: WeChat subscribe messages, SMS (with a number, else the account's), quiet hours
+    (Asia/Shanghai, HH:MM, both or neither; class-1 problems come through anyway). The inbox is always on."""
+
+    wechat = Boolean(required=True)
+    sms = Boolean(required=True)
+    phone = String(load_default=None, allow_none=True, validate=Length(11, 20))
+    # The risk classes worth an SMS (default 1 and 2).
+    sms_classes = List(Integer(validate=OneOf([1, 2, 3])), load_default=[1, 2], validate=_classes_ok)
+    quiet_start = String(load_default=None, allow_none=True, validate=validate_hhmm)
+    quiet_end = String(load_default=None, allow_none=True, validate=validate_hhmm)
+
+
+class ChannelsOut(Schema):
+    """A person's channels as they stand."""
+
+    inbox = Boolean()
+    wechat = Boolean()
+    sms = Boolean()
+    sms_classes = List(Integer())
+    phone = String(allow_none=True)
+    # The number bound to the account, masked (138****8000); SMS goes to it when ``phone`` is not set.
+    account_phone = String(allow_none=True)
+    sms_phone = String(allow_none=True)
+    quiet_start = String(allow_none=True)
+    quiet_end = String(allow_none=True)
+    updated_at = DateTime(allow_none=True)
+
+
+class RobotIn(Schema):
+    """A WeCom group robot: a name, its webhook (the whole URL or its key), the risk classes it posts."""
+
+    name = String(required=True, validate=Length(1, 50))
+    webhook_key = String(required=True, validate=Length(1, 300))
+    classes = List(Integer(validate=OneOf([1, 2, 3])), load_default=[1, 2], validate=_classes_ok)
+    enabled = Boolean(load_default=True)
+
+
+class RobotUpdateIn(RobotIn):
+    """A robot's new settings; leave ``webhook_key`` out (or empty) to keep the stored key."""
+
+    webhook_key = String(load_default=None, allow_none=True, validate=Length(0, 300))
+
+
+class RobotOut(Schema):
+    """A robot as stored: its key never leaves the server, only ``key_hint`` (****abcd)."""
+
+    id = Integer()
+    name = String()
+    key_hint = String()
+    classes = List(Integer())
+    enabled = Boolean()
+    scope = String()
+    school_id = Integer(allow_none=True)
+    region_id = Integer(allow_none=True)
+    updated_at = DateTime()
+
+
+class ChannelDeliveryQuery(PageQuerySchema):
+    """SMS and robot deliveries by state (admins)."""
+
+    status = String(load_default=NoticeStatus.FAILED.value, validate=OneOf([s.value for s in NoticeStatus]))
+    channel = String(load_default=None, validate=OneOf(["sms", "wecom"]))
+
+
+class ChannelDeliveryOut(Schema):
+    """An SMS or robot delivery, for admins (the number masked)."""
+
+    id = Integer()
+    channel = String()
+    notice_id = Integer(allow_none=True)
+    robot_id = Integer(allow_none=True)
+    user_id = Integer(allow_none=True)
+    phone = String(allow_none=True)
+    school_id = Integer(allow_none=True)
+    subject_type = String()
+    subject_id = Integer()
+    risk_class = Integer(allow_none=True)
+    status = String()
+    attempts = Integer()
+    attempt_budget = Integer()
+    next_attempt_at = DateTime()
+    sent_at = DateTime(allow_none=True)
+    external_id = String(allow_none=True)
+    last_error = String(allow_none=True)
+    # Sends that may have delivered this message twice (backend/notices/channel_dispatcher.py).
+    possible_duplicates = Integer()
+    created_at = DateTime()

@@ -66,6 +66,8 @@ SCHEDULE: list[Job] = [
         "send due notices from the outbox"),
     Job("camera.false_alarms", "workers.jobs.platform:raise_false_alarm_thresholds", every(minutes=10),
         "a camera's kind whose reviewed alarms are mostly false: its confidence threshold rises one step"),
+    Job("notices.channels", "workers.jobs.platform:dispatch_channels", every(seconds=2),
+        "send due SMS and WeCom group-robot deliveries (backend/notices/channel_dispatcher.py)"),
     Job("violations.escalate", "workers.jobs.platform:escalate_violations", every(minutes=1),
         "escalate violations past their due time"),
     Job("risk.cards", "workers.jobs.platform:issue_risk_cards", every(minutes=5),

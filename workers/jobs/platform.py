@@ -39,6 +39,13 @@ def dispatch_notices() -> dict[str, Any]:
     return dict(dispatch_due().as_dict())
 
 
+def dispatch_channels() -> dict[str, Any]:
+    """Send the SMS and WeCom robot deliveries that are due."""
+    from backend.notices.channel_dispatcher import dispatch_channels as dispatch
+
+    return dispatch().as_dict()
+
+
 def escalate_violations(scheduled_for: datetime) -> dict[str, Any]:
     """Escalate violations that are past their due time."""
     from backend.violations.escalation import escalate_overdue
