@@ -369,8 +369,12 @@ def _write_claim(conn: Connection, claim: _Claim, plan: _Plan, token: str, now: 
     for settled in claim.settled:
         conn.execute(update(NOTICES).where(NOTICES.c.id == settled.notice_id, NOTICES.c.claim_token == token)
                      .values(status=settled.status, last_error=settled.error, claim_token=None, claimed_until=None))
-        if settled.spends is not None:
-            conn.execute(_SPEND_QUOTA, {"b_user": settled.spends[0], "b_template": settled.spends[1], "b_now": now})
+    # One lock order for every writer (here and _write_replies): notices, then quota rows by key, then the
+    # violations by id and the figures' version row last. Interleaving them per notice deadlocked two
+    # dispatchers on PostgreSQL (one held the version row and wanted a quota row, the other the reverse).
+    for user_id, template_id in sorted(s.spends for s in claim.settled if s.spends is not None):
+        conn.execute(_SPEND_QUOTA, {"b_user": user_id, "b_template": template_id, "b_now": now})
+    for settled in sorted(claim.settled, key=lambda s: (s.subject_type, s.subject_id or 0)):
         _after_final(conn, settled.subject_type, settled.subject_id, settled.purpose, settled.notice_id, "inbox", now)
     if plan.resent:
         conn.execute(update(NOTICES).where(NOTICES.c.id.in_(plan.resent))
@@ -590,7 +594,8 @@ def _record_group(conn: Connection, results: list[_Result], token: str, now: dat
     # Rows whose lease we still held (we lose one only if this process stalled past the fence).
     mine = write(conn, replies, token, now)
     seen: set[tuple[str, int]] = set()
-    for reply in replies:
+    # Violations in id order, after the quota rows: the lock order of _write_claim.
+    for reply in sorted(replies, key=lambda r: (r.result.job.subject_type, r.result.job.subject_id or 0)):
         job = reply.result.job
         if job.notice_id not in mine:
             log.warning("notice %s: lease lost before recording %s", job.notice_id, reply.outcome)
