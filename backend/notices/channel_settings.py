@@ -42,9 +42,10 @@ def read_channels(user_id: int) -> dict[str, Any]:
 def _quiet(body: dict[str, Any]) -> tuple[str | None, str | None]:
     start, end = body.get("quiet_start"), body.get("quiet_end")
     if (start is None) != (end is None):
-        raise ApiError(422, "quiet_hours_incomplete", "免打扰时段需要同时填写开始和结束时间")
+        raise ApiError(422, "quiet_hours_incomplete", "免打扰时段需要同时填写开始和结束时间",
+                       {"field": "quiet_end" if start is not None else "quiet_start"})
     if start is not None and start == end:
-        raise ApiError(422, "quiet_hours_empty", "免打扰时段的开始和结束时间不能相同")
+        raise ApiError(422, "quiet_hours_empty", "免打扰时段的开始和结束时间不能相同", {"field": "quiet_end"})
     return start, end
 
 
@@ -55,10 +56,10 @@ def update_channels(user_id: int, body: dict[str, Any], now: datetime) -> dict[s
     if phone is not None:
         phone = normalize_phone(phone)
         if phone is None:
-            raise ApiError(422, "phone_invalid", "请填写正确的11位手机号码")
+            raise ApiError(422, "phone_invalid", "请填写正确的11位手机号码", {"field": "phone"})
     user = db.session.get(User, user_id)
     if body["sms"] and phone is None and normalize_phone(user.phone or "") is None:
-        raise ApiError(422, "phone_required", "开启短信通知需要填写手机号码")
+        raise ApiError(422, "phone_required", "开启短信通知需要填写手机号码", {"field": "phone"})
     setting = db.session.get(NoticeChannelSetting, user_id)
     before = _snapshot(setting)
     if setting is None:
@@ -114,7 +115,8 @@ def _robot_of(owner: School | Region, robot_id: int) -> NoticeRobot:
 def _key(value: str) -> str:
     key = webhook_key(value)
     if key is None:
-        raise ApiError(422, "webhook_key_invalid", "请填写企业微信群机器人的 Webhook 地址或其中的 key")
+        raise ApiError(422, "webhook_key_invalid", "请填写企业微信群机器人的 Webhook 地址或其中的 key",
+                       {"field": "webhook_key"})
     return key
 
 

@@ -39,21 +39,25 @@ def test_a_person_reads_the_defaults_and_sets_channels_with_validation(app, demo
         "inbox": True, "wechat": True, "sms": False, "sms_classes": [1, 2], "phone": None, "account_phone": None,
         "sms_phone": None, "quiet_start": None, "quiet_end": None, "updated_at": None}
     refusals = [
-        ({"wechat": True, "sms": True}, 422, "phone_required"),
-        ({"wechat": True, "sms": True, "phone": "12800138000"}, 422, "phone_invalid"),
-        ({"wechat": True, "sms": False, "quiet_start": "22:00"}, 422, "quiet_hours_incomplete"),
-        ({"wechat": True, "sms": False, "quiet_start": "22:00", "quiet_end": "22:00"}, 422, "quiet_hours_empty"),
-        ({"wechat": True, "sms": False, "quiet_start": "24:00", "quiet_end": "07:00"}, 422, None),
-        ({"wechat": "yes please", "sms": False}, 422, None),
-        ({"sms": False}, 422, None),
-        ({"wechat": True, "sms": False, "sms_classes": [4]}, 422, None),
-        ({"wechat": True, "sms": False, "sms_classes": []}, 422, None),
+        ({"wechat": True, "sms": True}, 422, "phone_required", "phone"),
+        ({"wechat": True, "sms": True, "phone": "12800138000"}, 422, "phone_invalid", "phone"),
+        ({"wechat": True, "sms": False, "quiet_start": "22:00"}, 422, "quiet_hours_incomplete", "quiet_end"),
+        ({"wechat": True, "sms": False, "quiet_end": "07:00"}, 422, "quiet_hours_incomplete", "quiet_start"),
+        ({"wechat": True, "sms": False, "quiet_start": "22:00", "quiet_end": "22:00"}, 422, "quiet_hours_empty",
+         "quiet_end"),
+        ({"wechat": True, "sms": False, "quiet_start": "24:00", "quiet_end": "07:00"}, 422, None, None),
+        ({"wechat": "yes please", "sms": False}, 422, None, None),
+        ({"sms": False}, 422, None, None),
+        ({"wechat": True, "sms": False, "sms_classes": [4]}, 422, None, None),
+        ({"wechat": True, "sms": False, "sms_classes": []}, 422, None, None),
     ]
-    for body, status, code in refusals:
+    for body, status, code, field in refusals:
         response = client.put(URL, json=body, headers=headers)
         assert response.status_code == status, body
         if code:
             assert _code(response) == code
+            # The form shows the message next to the field it is about.
+            assert response.get_json()["error"]["details"] == {"field": field}
     response = client.put(URL, json={"wechat": False, "sms": True, "phone": "+86 138 0013 8000", "sms_classes": [1],
                                      "quiet_start": "22:00", "quiet_end": "07:00"}, headers=headers)
     assert response.status_code == 200
@@ -91,8 +95,9 @@ def test_the_principal_manages_the_schools_robots_and_never_sees_a_key(app, demo
     url = "/api/v1/schools/1/notice-robots"
     assert client.post(url, json={"name": "食堂群", "webhook_key": "https://evil.example/hook"},
                        headers=principal).status_code == 422
-    assert _code(client.post(url, json={"name": "食堂群", "webhook_key": "abc"}, headers=principal)) == \
-        "webhook_key_invalid"
+    refused = client.post(url, json={"name": "食堂群", "webhook_key": "abc"}, headers=principal)
+    assert _code(refused) == "webhook_key_invalid"
+    assert refused.get_json()["error"]["details"] == {"field": "webhook_key"}
     assert client.post(url, json={"name": "食堂群", "webhook_key": SCHOOL_KEY, "classes": [4]},
                        headers=principal).status_code == 422
     assert client.post(url, json={"name": "食堂群", "webhook_key": SCHOOL_KEY, "classes": []},
