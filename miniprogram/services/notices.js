@@ -40,4 +40,16 @@ function subscribe(purposes) {
   });
 }
 
-module.exports = { inbox, markRead, markAllRead, subscribe };
+/** How the caller is told (WeChat messages, SMS, quiet hours); the inbox is always on. */
+function channels() {
+  return http.get('/me/notice-channels', null, { silent: true });
+}
+
+/** Save the caller's channels; a refusal is shown by the form, next to the field it names. */
+function saveChannels(body) {
+  return http.put('/me/notice-channels', body, { silent: true });
+}
+
+module.exports = {
+  inbox, markRead, markAllRead, subscribe, channels, saveChannels,
+};

@@ -40,6 +40,8 @@ const CERTIFICATE_KINDS = {
 const ROUND_STATUS = { planned: '进行中', completed: '已完成' };
 const VISIT_RESULTS = { pass: '合格', issues: '发现问题', noted: '已记录' };
 const SEVERITIES = { minor: '一般', major: '较重', critical: '严重' };
+// A violation's risk class (docs/risk.md): 1 is acted on at once (鼠患、变质食品…), 3 the least serious.
+const RISK_CLASSES = { 1: '一类风险', 2: '二类风险', 3: '三类风险' };
 
 // The colour (van-tag type) of each status.
 const VIOLATION_STATUS_TAGS = {
@@ -64,6 +66,7 @@ function tagType(table, code) {
 }
 
 module.exports = {
+  RISK_CLASSES,
   ROLES,
   RELATIONS,
   MEMBERSHIP_STATUS,

@@ -186,6 +186,7 @@ module.exports = {
   /** A page of a list route with its total: resolves with {items, total} (total from X-Total-Count). */
   getPage: (path, query, extra) => request(Object.assign({ method: 'GET', path, query, withTotal: true }, extra)),
   post: (path, data, extra) => request(Object.assign({ method: 'POST', path, data }, extra)),
+  put: (path, data, extra) => request(Object.assign({ method: 'PUT', path, data }, extra)),
   patch: (path, data, extra) => request(Object.assign({ method: 'PATCH', path, data }, extra)),
   del: (path, extra) => request(Object.assign({ method: 'DELETE', path }, extra)),
   upload: (path, filePath, extra) => request(Object.assign({ method: 'POST', path, filePath }, extra)),

@@ -20,6 +20,7 @@ import pytest
 import time_machine
 
 from tests.contract import recorder as rec_module
+from tests.contract.channel_scenarios import record_channels
 from tests.contract.recorder import Recorder, compare
 from tests.contract.regulator_scenarios import record_regulators
 from tests.contract.risk_scenarios import record_risk
@@ -583,7 +584,7 @@ def record_parent_meals(rec: Recorder, frozen: Any) -> None:
 
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
              record_live, record_playback, record_regulators, record_certificate_reading, record_waste_additives,
-             record_parent_meals, record_risk]
+             record_parent_meals, record_risk, record_channels]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

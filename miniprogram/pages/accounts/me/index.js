@@ -1,6 +1,6 @@
 /**
  * 我的: bindings and the school being viewed, phone binding, each role's work entries, and a regulator's pages
- * when `/me` says the user regulates a region.
+ * when `/me` says the user regulates a region; everyone's 通知方式 (WeChat messages, SMS, quiet hours).
  */
 const guard = require('../../../utils/guard');
 const session = require('../../../utils/session');

@@ -7,10 +7,9 @@
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
+const labels = require('../../../utils/labels');
 const risk = require('../../../services/risk');
 const { loadedPage } = require('../../../behaviors/loaded-page');
-
-const CLASS_LABELS = { 1: '一类风险', 2: '二类风险', 3: '三类风险' };
 
 /** "96.4%", or "暂无数据" when the server knows nothing of the cameras over that period. */
 function percent(value) {
@@ -46,7 +45,7 @@ Component({
           week: percent(answer.uptime.uptime_7d), month: percent(answer.uptime.uptime_30d),
         }),
         cards: answer.cards.map((card) => Object.assign({}, card, {
-          classLabel: CLASS_LABELS[card.risk_class] || '',
+          classLabel: labels.label(labels.RISK_CLASSES, card.risk_class),
           issuedText: time.dateTime(card.issued_at),
           tagType: card.color === 'red' ? 'danger' : 'warning',
         })),
