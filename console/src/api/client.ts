@@ -15,12 +15,14 @@ export class ApiError extends Error {
     super(message)
   }
 
-  /** Field errors of a 422, by field name (the form shows each next to its field); the errors of a list's
-   * items (`{"live_windows": {"0": {"end": [...]}}}`) are told under the list's name with the item's number. */
+  /** Field errors of a 422, by field name (the form shows each next to its field), and the field a rule's
+   * refusal names; the errors of a list's items (`{"live_windows": {"0": {"end": [...]}}}`) are told under the list's name with the item's number. */
   get fields(): Record<string, string> {
     const fields = (this.details.fields ?? {}) as Record<string, unknown>
     const out: Record<string, string> = {}
     for (const [name, messages] of Object.entries(fields)) out[name] = fieldMessage(messages)
+    // A business rule's refusal names the one field it is about (`{"field": "phone"}`) with its message.
+    if (typeof this.details.field === 'string' && !(this.details.field in out)) out[this.details.field] = this.message
     return out
   }
 }

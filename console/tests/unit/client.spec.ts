@@ -58,6 +58,16 @@ describe('api client', () => {
     expect(error.fields).toEqual({ measures: '太短；必填' })
   })
 
+  it('puts a rule\'s refusal next to the one field it names', async () => {
+    vi.stubGlobal('fetch', async () => answer(422, {
+      error: { code: 'phone_invalid', message: '请填写正确的11位手机号码', details: { field: 'phone' } },
+    }))
+    configureClient({ token: () => null, onUnauthorized: () => undefined })
+    const error = await get('/me/notice-channels').catch((e) => e)
+    expect(error.fields).toEqual({ phone: '请填写正确的11位手机号码' })
+    expect(new ApiError(422, 'x', '整体', {}).fields).toEqual({})
+  })
+
   it('reports a 401 to the session before throwing', async () => {
     vi.stubGlobal('fetch', async () => answer(401, { error: { code: 'unauthorized', message: '请先登录', details: {} } }))
     const expired = vi.fn()
