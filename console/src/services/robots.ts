@@ -26,13 +26,6 @@ export function classesText(classes: readonly number[] | undefined): string {
   return (classes ?? []).map((c) => ROBOT_CLASS_OPTIONS[c - 1]?.label.replace('风险', '') ?? String(c)).join('、')
 }
 
-/** Whether a pasted value looks like a WeCom webhook (the whole URL or its key), as the server will judge it. */
-export function looksLikeWebhook(value: string): boolean {
-  const key = /^https:\/\/qyapi\.weixin\.qq\.com\/cgi-bin\/webhook\/send\?key=([^&#\s]+)$/.exec(value.trim())?.[1]
-    ?? value.trim()
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(key)
-}
-
 /** The owner's robots. */
 export function listRobots(owner: RobotOwner): Promise<Robot[]> {
   return owner.kind === 'school'
