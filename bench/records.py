@@ -7,8 +7,25 @@ It resets the given database (never use a database that holds anything you want)
 demo schools and a month of records for school 1 at a canteen's daily volumes (see :func:`seed_month`),
 starts gunicorn as a deployment would (APP_ENV=production), and
 drives both endpoints with the same concurrency in interleaved slices, so both see the same machine load.
-It prints requests/s, p50 and p99 of each and the ratio today/healthz (target ≥ 0.6), also as CPU per request
-of the server and its database.
+It prints requests/s, p50 and p99 of each and the ratio today/healthz (target ≥ 0.6; issue 18 asks ≥ 0.5 with
+its records seeded), also as CPU per request of the server and its database; and before that the day view's
+render without its cache (what follows a write, or a minute passing: the median ms, its SQL statements, and the
+part the morning check and the parents' opinions take), checking that today shows the seeded morning check
+and opinions.
+
+Issue 18's records seeded (waste, additives, seals, parents' accompanied lunches; 988 records and 90 陪餐
+sign-ups over 30 days), three rounds side by side with the seed before them (846 records), shared 2-core box at
+load 7-9 (``.venv/bin/python bench/records.py --database-url postgresql://postgres@127.0.0.1:5432/<scratch>``):
+
+    before issue 18's records: today/healthz 0.81, 0.97, 0.71; capacity (CPU) ratio 0.76, 0.83, 0.76;
+                               today 0.393-0.396 ms CPU per request, healthz 0.300-0.328 ms
+    with them:                 today/healthz 0.94, 0.71, 0.89; capacity (CPU) ratio 0.80, 0.77, 0.78;
+                               today 0.383-0.402 ms CPU per request, healthz 0.298-0.323 ms
+
+The render without its cache: 14 statements, 21-60 ms median under that load (17.7 ms at a quieter moment), of
+which the morning check 2-7 ms (2 statements) and the parents' opinions 1.4-3.5 ms (1 statement). The ratio
+does not move: requests read the rendered JSON while the school's snapshot (chain heads, the sum of its 陪餐
+revisions) is unchanged.
 """
 
 from __future__ import annotations
@@ -178,13 +195,14 @@ def seed_month(env: dict[str, str], days: int) -> str:
     """
     os.environ.update(env)
     from flask_migrate import upgrade
-    from sqlalchemy import select, text
+    from sqlalchemy import func, select, text
 
     from backend import create_app
     from backend.accounts.models import User
     from backend.accounts.services import issue_session
     from backend.cli import seed_demo
     from backend.extensions import db
+    from backend.parent_meals.models import ParentMealSignup
     from backend.permissions import load_principal
     from backend.records import idempotency
     from backend.records.demo import demo_image
@@ -281,10 +299,11 @@ def seed_month(env: dict[str, str], days: int) -> str:
         token = issue_session(parent, 24).token
         db.session.commit()
         total = next(counter)
+        signups = db.session.scalar(select(func.count()).select_from(ParentMealSignup))
         db.session.execute(text("ANALYZE"))  # what autovacuum does after a bulk load in a real deployment
         db.session.commit()
         db.engine.dispose()
-    print(f"seeded {total} records over {days} days for school 1")
+    print(f"seeded {total} records and {signups} parents' accompanied-meal sign-ups over {days} days for school 1")
     return token
 
 
