@@ -26,7 +26,9 @@ store-room shelf, in kitchen terms). Consecutive frames one second apart stand f
    the MobileNetV2 mask classifier on each face of 24 px or more), the classifier per face crop on the real
    face crops of ``tests/workers/camera/detection/face_mask_reference`` (batches of 1 and 4), and cameras per
    core for a working kitchen with the mask check on (``WorkerRuntime.plan``; the kitchen day with the mask
-   check on in working hours: target >= 500 cameras/core).
+   check on in working hours: target >= 500 cameras/core); then with 1-4 still faces pasted on the video (the
+   reference's real face crops), each face's verdict classified every sample against kept while the face box
+   barely moves (``PipelineConfig.verdicts``, two_stage.py).
 
 Run: ``taskset -c 1 .venv/bin/python bench/detect.py [--frames-step 10] [--passes 1]`` (one core, as a worker
 process runs).
@@ -84,20 +86,27 @@ ALWAYS_WORKING = [{"weekday": day, "start": "00:00", "end": "23:59"} for day in 
 
 
 def run_scene(jpegs: list[bytes], roi: list, plan, detector=None, bare_session=None, measure_bare: bool = False,
-              work_hours: list | None = None, kinds: list[str] = KINDS, crops: bool = True) -> dict:
+              work_hours: list | None = None, kinds: list[str] = KINDS, crops: bool = True,
+              verdict_seconds: float | None = None) -> dict:
     """Feed the samples of one camera through the pipeline; CPU ms per sample and gate statistics.
 
-    ``crops=False`` makes the detectors look at the whole frame even where only a part of it moved.
+    ``crops=False`` makes the detectors look at the whole frame even where only a part of it moved;
+    ``verdict_seconds`` replaces how long a still face keeps its mask verdict (0: classified every sample).
     """
     settings = camera_settings(1, kinds, work_hours or [], roi, {})
     if not crops:
         settings = dataclasses.replace(settings, pipeline=dataclasses.replace(settings.pipeline,
                                                                               use_motion_regions=False))
+    if verdict_seconds is not None:
+        pipeline = settings.pipeline
+        settings = dataclasses.replace(settings, pipeline=dataclasses.replace(
+            pipeline, verdicts=dataclasses.replace(pipeline.verdicts, max_age_seconds=verdict_seconds)))
     state = CameraState.new(settings.pipeline)
     rule_state: dict = {}
     health = "unknown"
     full_all, full_analysed, bare, decode = [], [], [], []
     analysed = 0
+    classified = 0.0
     for index, data in enumerate(jpegs):
         at = T0 + index * SAMPLE_SECONDS
         started = time.process_time()
@@ -108,6 +117,7 @@ def run_scene(jpegs: list[bytes], roi: list, plan, detector=None, bare_session=N
         json.dumps({"engine": state.to_dict(), "rules": rule_state, "last": outcome.summary()})
         cost = (time.process_time() - started) * 1000
         full_all.append(cost)
+        classified += sum(t.get("classified", 0.0) for t in outcome.result.model_timings_ms.values())
         if outcome.result.ran_models:
             analysed += 1
             full_analysed.append(cost)
@@ -128,8 +138,21 @@ def run_scene(jpegs: list[bytes], roi: list, plan, detector=None, bare_session=N
             # Steady state: a camera's first sample after a worker starts always runs the models (there is no
             # reference picture yet); over a day that is one sample in 17,280.
             "cost_all_ms": statistics.fmean(full_all[1:]), "cost_analysed_ms": mean(full_analysed),
-            "bare_ms": mean(bare), "decode_ms": mean(decode),
+            "bare_ms": mean(bare), "decode_ms": mean(decode), "classified_per_sample": classified / len(jpegs),
             "full_analysed": full_analysed, "bare": bare}
+
+
+def with_faces(frames: list[np.ndarray], count: int) -> list[np.ndarray]:
+    """The frames with ``count`` real faces (the reference's unmasked crops, 96x128) standing still at the
+    bottom of the picture: workers at their stations while people walk behind them."""
+    faces = [cv2.resize(cv2.imread(str(FACE_CROPS / f"crop{i:02d}.png")), (96, 128)) for i in (0, 2, 4)]
+    out = []
+    for frame in frames:
+        frame = frame.copy()
+        for index, x in enumerate((20, 200, 420, 620)[:count]):
+            frame[420:548, x : x + 96] = faces[index % len(faces)]
+        out.append(frame)
+    return out
 
 
 def mask_stages(frames: list[np.ndarray], mask: CropClassifier) -> dict:
@@ -190,6 +213,11 @@ def main() -> int:
     closed_busy_frame = run_scene(jpegs, [], runtime.plan, crops=False)
     working_busy = run_scene(jpegs, [], runtime.plan, work_hours=ALWAYS_WORKING)
     working_mask = run_scene(jpegs, [], runtime.plan, work_hours=ALWAYS_WORKING, kinds=MASK_KINDS)
+    faces_scenes = {}
+    for count in (1, 2, 3, 4):
+        faced = [encode_jpeg(frame, 85) for frame in with_faces(frames, count)]
+        faces_scenes[count] = {age: run_scene(faced, [], runtime.plan, work_hours=ALWAYS_WORKING, kinds=MASK_KINDS,
+                                              verdict_seconds=age) for age in (0.0, None)}
     mask = registry.detector("face_mask")
     mask.detect(frames[0])  # warm-up of the classifier's session
     stages = mask_stages(frames, mask)
@@ -261,6 +289,19 @@ def main() -> int:
                    + args.after_hours_busy * closed_busy["cost_all_ms"]) / 24
     print(f"   kitchen day as in 3 with the mask check on in working hours: {mask_day_ms:.1f} ms/sample -> "
           f"{per_core(mask_day_ms):.0f} cameras/core (target >= 500)")
+    default_age = camera_settings(1, MASK_KINDS, [], [], {}).pipeline.verdicts.max_age_seconds
+    print(f"   with 1-4 still faces in the picture (real face crops pasted on the video, people walking behind), "
+          f"working, mask check on; each face's verdict classified every sample / kept up to {default_age:g} s "
+          "while its box barely moves (the default):")
+    for count, scenes in faces_scenes.items():
+        every, kept = scenes[0.0], scenes[None]
+        day = [(args.work_hours * scene["cost_all_ms"] + closed_hours * closed_static["cost_all_ms"]
+                + args.after_hours_busy * closed_busy["cost_all_ms"]) / 24 for scene in (every, kept)]
+        print(f"     {count} face(s): classifier {every['classified_per_sample']:.2f} / "
+              f"{kept['classified_per_sample']:.2f} crops a sample, {every['cost_all_ms']:.1f} / "
+              f"{kept['cost_all_ms']:.1f} ms/sample -> {per_core(every['cost_all_ms']):.0f} / "
+              f"{per_core(kept['cost_all_ms']):.0f} cameras/core; kitchen day {per_core(day[0]):.0f} / "
+              f"{per_core(day[1]):.0f} cameras/core")
     return 0
 
 

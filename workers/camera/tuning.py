@@ -19,6 +19,7 @@ from typing import Any
 
 from backend.timewindows import WeeklyWindow, parse_windows
 from workers.camera.detection import MotionConfig, PipelineConfig, QualityThresholds
+from workers.camera.detection.two_stage import VerdictReuse
 
 PPE_KINDS: tuple[str, ...] = ("no_mask", "no_hat", "no_uniform", "smoking", "phone")
 MODEL_KINDS: tuple[str, ...] = (*PPE_KINDS, "person_after_hours", "rodent")
@@ -60,6 +61,12 @@ _RULE_LIMITS: dict[str, tuple[type, float, float]] = {
     "cooldown_seconds": (float, 0, 7 * 24 * 3600),
     "min_confidence": (float, 0.0, 1.0),
 }
+# How long a still face keeps its mask verdict (``two_stage.VerdictReuse``): a minute at most, so that a mask
+# pulled down is always seen within it.
+_VERDICT_LIMITS: dict[str, tuple[type, float, float]] = {
+    "min_iou": (float, 0.3, 1.0),
+    "max_age_seconds": (float, 0.0, 60.0),
+}
 _QUALITY_KEYS = {f.name for f in dataclasses.fields(QualityThresholds)}
 _MOTION_KEYS = {f.name for f in dataclasses.fields(MotionConfig)}
 
@@ -97,7 +104,7 @@ def _number(value: Any, key: str, kind: type, low: float, high: float) -> float:
 def validate_tuning(tuning: Mapping[str, Any] | None) -> dict[str, Any]:
     """A normalised copy of ``tuning``; raises :class:`TuningError` for anything unknown or out of range."""
     tuning = dict(tuning or {})
-    unknown = set(tuning) - {"rules", "motion", "quality"}
+    unknown = set(tuning) - {"rules", "motion", "quality", "verdicts"}
     if unknown:
         raise TuningError(f"unknown tuning section(s): {', '.join(sorted(unknown))}")
     out: dict[str, Any] = {}
@@ -117,6 +124,15 @@ def validate_tuning(tuning: Mapping[str, Any] | None) -> dict[str, Any]:
                            for key, value in settings.items()}
     if out_rules:
         out["rules"] = out_rules
+    verdicts = tuning.get("verdicts") or {}
+    if not isinstance(verdicts, Mapping):
+        raise TuningError("verdicts must be an object")
+    bad = set(verdicts) - set(_VERDICT_LIMITS)
+    if bad:
+        raise TuningError(f"verdicts: unknown setting(s) {', '.join(sorted(bad))}")
+    if verdicts:
+        out["verdicts"] = {key: _number(value, f"verdicts.{key}", *_VERDICT_LIMITS[key])
+                           for key, value in verdicts.items()}
     for section, known in (("motion", _MOTION_KEYS), ("quality", _QUALITY_KEYS)):
         values = tuning.get(section) or {}
         if not isinstance(values, Mapping):
@@ -167,7 +183,8 @@ def camera_settings(camera_id: int, enabled_checks: Sequence[str] | None, work_h
     if roi and "roi_polygons" not in motion_values:
         # Motion outside the regions of interest should not wake the models either.
         motion_values["roi_polygons"] = [list(p) for p in roi]
-    pipeline = PipelineConfig(quality=_quality(tuning.get("quality")), motion=MotionConfig.from_dict(motion_values))
+    pipeline = PipelineConfig(quality=_quality(tuning.get("quality")), motion=MotionConfig.from_dict(motion_values),
+                              verdicts=VerdictReuse(**tuning.get("verdicts", {})))
     try:
         windows = parse_windows(work_hours, label="work_hours")
     except ValueError as exc:

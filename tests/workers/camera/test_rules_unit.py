@@ -143,6 +143,14 @@ def test_tuning_validation_names_the_key() -> None:
                          ({"rules": {"no_hat": {"persistence": 2.5}}}, "must be a whole number"),
                          ({"motion": {"speed": 1}}, "motion: unknown setting"),
                          ({"motion": {"ignore_polygons": [[[0, 0], [2, 0], [0, 1]]]}}, "normalised"),
+                         ({"verdicts": {"max_age_seconds": 600}}, "verdicts.max_age_seconds must be between"),
+                         ({"verdicts": {"iou": 0.5}}, "verdicts: unknown setting"),
                          ({"extra": {}}, "unknown tuning section")]:
         with pytest.raises(TuningError, match=message):
             validate_tuning(bad)
+
+
+def test_a_camera_tunes_how_long_a_still_face_keeps_its_mask_verdict() -> None:
+    assert camera_settings(1, ["no_mask"], [], [], {}).pipeline.verdicts.max_age_seconds == 10.0
+    tuned = camera_settings(1, ["no_mask"], [], [], {"verdicts": {"max_age_seconds": 0, "min_iou": 0.8}})
+    assert (tuned.pipeline.verdicts.max_age_seconds, tuned.pipeline.verdicts.min_iou) == (0.0, 0.8)

@@ -17,6 +17,7 @@ import numpy as np
 from .motion import MotionConfig, MotionGate, MotionResult
 from .quality import CameraQualityState, QualityProblem, QualityReport, QualityThresholds, diagnose
 from .regions import Rect, RegionConfig, RegionDetector, motion_regions
+from .two_stage import CropClassifier, VerdictMemory, VerdictReuse
 from .types import Box, Detection, Detector
 
 #: Problems that make a picture useless for object detection: the camera is
@@ -38,6 +39,8 @@ class PipelineConfig:
     # False runs the detectors on the whole frame even when only a part of it moved (benchmarks).
     use_motion_regions: bool = True
     regions: RegionConfig = field(default_factory=RegionConfig)
+    # How long a face keeps its mask verdict while it barely moves (``two_stage.VerdictReuse``).
+    verdicts: VerdictReuse = field(default_factory=VerdictReuse)
 
 
 @dataclass
@@ -50,6 +53,8 @@ class CameraState:
     tracked: list[Box] = field(default_factory=list)
     # Names of the detectors that ran on the last analysed sample.
     analysed_by: list[str] = field(default_factory=list)
+    # The classifier's verdicts on the faces of the last analysed sample (the mask check reuses them).
+    verdicts: VerdictMemory = field(default_factory=VerdictMemory)
 
     def to_dict(self, include_frame: bool = True) -> dict[str, Any]:
         """JSON-compatible state; ``include_frame=False`` leaves out the motion reference picture."""
@@ -58,6 +63,7 @@ class CameraState:
             "motion": self.motion.to_state(include_frame=include_frame),
             "tracked": [[round(v, 1) for v in box] for box in self.tracked],
             "analysed_by": list(self.analysed_by),
+            "verdicts": self.verdicts.to_list(),
         }
 
     @classmethod
@@ -70,6 +76,7 @@ class CameraState:
             motion=MotionGate.from_state(data.get("motion"), motion_config),
             tracked=[(float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in data.get("tracked") or []],
             analysed_by=[str(name) for name in data.get("analysed_by") or []],
+            verdicts=VerdictMemory.from_list(data.get("verdicts")),
         )
 
     @classmethod
@@ -169,7 +176,12 @@ def analyse_sample(
         result.regions = _regions(frame, result.motion, camera_state, config)
         for detector in detectors:
             t = time.perf_counter()
-            if result.regions is not None and isinstance(detector, RegionDetector):
+            if isinstance(detector, CropClassifier):
+                # The camera's faces keep their verdicts while they barely move (see ``two_stage``).
+                memory = {"memory": camera_state.verdicts, "now": now, "reuse": config.verdicts}
+                found = (detector.detect_regions(frame, result.regions, **memory) if result.regions is not None
+                         else detector.detect(frame, **memory))
+            elif result.regions is not None and isinstance(detector, RegionDetector):
                 found = detector.detect_regions(frame, result.regions)
             else:
                 found = detector.detect(frame)

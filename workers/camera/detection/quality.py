@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -115,10 +115,17 @@ class CameraQualityState:
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise to JSON-compatible types (thumbnail as base64)."""
-        data = asdict(self)
-        data["thumbnail"] = base64.b64encode(self.thumbnail).decode("ascii") if self.thumbnail else None
-        data["thumbnail_shape"] = list(self.thumbnail_shape) if self.thumbnail_shape else None
-        return data
+        # Written every sample: field by field, without ``asdict``'s recursive deep copy.
+        return {
+            "baseline_sharpness": self.baseline_sharpness,
+            "good_frames": self.good_frames,
+            "thumbnail": base64.b64encode(self.thumbnail).decode("ascii") if self.thumbnail else None,
+            "thumbnail_shape": list(self.thumbnail_shape) if self.thumbnail_shape else None,
+            "thumbnail_hash": self.thumbnail_hash,
+            "frozen_count": self.frozen_count,
+            "missing_count": self.missing_count,
+            "hour_baselines": dict(self.hour_baselines),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> CameraQualityState:

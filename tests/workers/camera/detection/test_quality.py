@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 
@@ -178,6 +179,8 @@ def test_state_round_trips_through_json() -> None:
     # The restored state continues the frozen count.
     assert diagnose(vtest_frame(2), restored).problems == {QualityProblem.FROZEN}
     assert CameraQualityState.from_dict(None) == CameraQualityState()
+    # Every field is written (to_dict lists them one by one).
+    assert set(state.to_dict()) == {f.name for f in dataclasses.fields(CameraQualityState)}
 
 
 def black_cover(frame: np.ndarray) -> np.ndarray:
