@@ -43,7 +43,7 @@ from sqlalchemy import func, or_, select, update
 from backend.db_util import insert_if_absent
 from backend.extensions import db
 from backend.monitoring.camera_uptime import school_uptimes
-from backend.records.completeness import missing_text, owed_records, present_missing
+from backend.records.completeness import missing_text, owed_records_days, present_missing
 from backend.records.meal_windows import shanghai_today
 from backend.records.models import CERTIFICATE_LABELS, RecordEntry, RecordKind, StaffMember, Supplier
 from backend.records.staff import newest_valid_until
@@ -110,9 +110,9 @@ def _owed_days(now: datetime) -> tuple[dict[int, Canteen], dict[int, dict[date, 
     today = shanghai_today(now)
     canteens: dict[int, Canteen] = {}
     owed: dict[int, dict[date, list[str]]] = defaultdict(dict)
-    for back in range(2 * WEEK, 0, -1):
-        day = today - timedelta(days=back)
-        for canteen, owes, missing in owed_records(_all_schools, day, now):
+    days = [today - timedelta(days=back) for back in range(2 * WEEK, 0, -1)]
+    for day, rows in sorted(owed_records_days(_all_schools, days, now).items()):
+        for canteen, owes, missing in rows:
             canteens[canteen.id] = canteen
             if owes:
                 owed[canteen.id][day] = [missing_text(present_missing(m)) for m in missing]
