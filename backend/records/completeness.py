@@ -5,7 +5,8 @@ A canteen owes, for every meal it owes records for (``day.meals_of_day``), the r
 ``day.meal_statuses`` (the parents' day view's rules: menu by the window's start, samples, tableware
 disinfection), and a morning check (晨检) before its first meal window (``day.morning_check_deadline``). A
 record is missing once its deadline has passed without it; one whose deadline has not come is not owed yet.
-A canteen without a meal that day owes nothing. Six statements whatever the number of canteens and records.
+A canteen without a meal that day owes nothing. Six statements whatever the number of canteens and records, and
+of days (``owed_records_days``: the early warnings' fortnight).
 """
 
 from __future__ import annotations
