@@ -11,6 +11,7 @@ of days (``owed_records_days``: the early warnings' fortnight).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime
@@ -91,28 +92,36 @@ def owed_records_days(schools: Callable[[Any], Any], days: list[date],
     for entry_id, name in db.session.execute(select(MenuDish.entry_id, MenuDish.name).where(
             MenuDish.entry_id.in_(menus.with_only_columns(RecordEntry.id)))):
         dishes[entry_id].append(name)
-    sampled = {(canteen_id, record_date, meal, dish) for _, canteen_id, record_date, meal, dish in db.session.execute(
-        current(SampleLog, RecordKind.SAMPLE, SampleLog.meal, SampleLog.dish_name, dated=SampleLog.service_date))}
+    sampled: dict[tuple[int, date, str], set[str]] = defaultdict(set)
+    for _, canteen_id, record_date, meal, dish in db.session.execute(
+            current(SampleLog, RecordKind.SAMPLE, SampleLog.meal, SampleLog.dish_name, dated=SampleLog.service_date)):
+        sampled[(canteen_id, record_date, meal)].add(dish)
     disinfected = {(canteen_id, record_date, meal) for _, canteen_id, record_date, meal in db.session.execute(
         current(DisinfectionLog, RecordKind.DISINFECTION, DisinfectionLog.meal, dated=DisinfectionLog.service_date)
         .where(DisinfectionLog.target == DisinfectionTarget.TABLEWARE))}
     checked = {(canteen_id, record_date) for _, canteen_id, record_date in db.session.execute(
         current(MorningCheck, RecordKind.MORNING_CHECK))}
+    # A day's meals depend on the canteen's windows and menus only: canteens alike share them.
+    windows = {canteen.id: json.dumps(canteen.meal_windows or [], sort_keys=True, default=str) for canteen in canteens}
+    schedules: dict[tuple[str, date, frozenset[str]], tuple[list[tuple[str, MealWindow]], datetime | None]] = {}
     result: dict[date, list[tuple[Canteen, bool, list[dict[str, Any]]]]] = {}
     for day in days:
         result[day] = []
         for canteen in canteens:
-            meals = meals_of_day(canteen, day, meals_served[(canteen.id, day)])
+            cid = canteen.id
+            key = (windows[cid], day, frozenset(meals_served.get((cid, day), ())))
+            if key not in schedules:
+                scheduled = meals_of_day(canteen, day, set(key[2]))
+                schedules[key] = (scheduled, morning_check_deadline(scheduled))
+            meals, first = schedules[key]
             missing: list[dict[str, Any]] = []
-            first = morning_check_deadline(meals)
-            if first is not None and now >= first and (canteen.id, day) not in checked:
+            if first is not None and now >= first and (cid, day) not in checked:
                 missing.append({"record": "morning_check", "meal": None, "deadline": first})
             for meal, window in meals:
-                menu = served.get((canteen.id, day, meal))
+                menu = served.get((cid, day, meal))
                 statuses = meal_statuses(
-                    window, menu is not None,
-                    all((canteen.id, day, meal, name) in sampled for name in dishes.get(menu or -1, [])),
-                    (canteen.id, day, meal) in disinfected, now)
+                    window, menu is not None, set(dishes.get(menu or -1, ())) <= sampled.get((cid, day, meal), set()),
+                    (cid, day, meal) in disinfected, now)
                 missing += [{"record": record, "meal": meal, "deadline": _deadline(record, window)}
                             for record, status in statuses.items() if status == "missing"]
             result[day].append((canteen, bool(meals), sorted(missing, key=lambda m: m["deadline"])))
