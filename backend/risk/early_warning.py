@@ -193,14 +193,13 @@ def supplier_certificate_findings(now: datetime, limits: RegionLimits) -> list[F
 def health_certificate_findings(now: datetime, limits: RegionLimits) -> list[Finding]:
     """Active staff whose newest health certificate ends within the notice days, has ended, or is missing."""
     today = shanghai_today(now)
-    staff = {staff_id: (canteen_id, school_id, name, post) for staff_id, canteen_id, school_id, name, post in
-             db.session.execute(select(logical_id(), RecordEntry.canteen_id, Canteen.school_id, StaffMember.name,
-                                       StaffMember.post)
-                                .join(StaffMember, StaffMember.entry_id == RecordEntry.id)
-                                .join(Canteen, Canteen.id == RecordEntry.canteen_id)
-                                .where(is_current(), RecordEntry.kind == RecordKind.STAFF,
-                                       StaffMember.active.is_(True)))}
-    valid_until = newest_valid_until(staff)
+    people = (select(logical_id(), RecordEntry.canteen_id, Canteen.school_id, StaffMember.name, StaffMember.post)
+              .join(StaffMember, StaffMember.entry_id == RecordEntry.id)
+              .join(Canteen, Canteen.id == RecordEntry.canteen_id)
+              .where(is_current(), RecordEntry.kind == RecordKind.STAFF, StaffMember.active.is_(True)))
+    staff = {staff_id: (canteen_id, school_id, name, post)
+             for staff_id, canteen_id, school_id, name, post in db.session.execute(people)}
+    valid_until = newest_valid_until(people.with_only_columns(logical_id()))
     found = []
     for staff_id, (canteen_id, school_id, name, post) in sorted(staff.items()):
         until = valid_until.get(staff_id)
