@@ -1,4 +1,5 @@
-"""The food-safety index (食安指数) at province scale: first run and incremental run on PostgreSQL.
+"""The food-safety index (食安指数) and the early warnings (预警) at province scale: first and incremental runs
+on PostgreSQL.
 
     .venv/bin/python bench/risk.py [--database-url postgresql://postgres@127.0.0.1:5432/kitchen_risk_bench]
                                    [--schools 10000] [--violations-per-month 4] [--changed 100]
@@ -8,17 +9,26 @@ PostgreSQL) a province of ``--schools`` schools (bench/console_seed.py's regions
 cameras each) with a year of inputs: ``--violations-per-month`` violations per school and month (half AI
 alarms, most reviewed: confirmed, escalated or false positive; classes 1/2/3; most closed, some late), a
 ``risk_daily_fact`` row per school and day (records completeness and camera seconds, as the nightly job
-writes them) up to the day before yesterday, and an inspection finding per school and quarter. Then, timed:
+writes them) up to the day before yesterday, and an inspection finding per school and quarter; and what the
+warning rules read: per canteen two staff with health certificates (some ending within 30 days, ended or
+missing), a supplier with two licences (some ending), fourteen days of lunch records (menu of two dishes, their
+samples, tableware disinfection, morning check; every tenth canteen misses samples, another tenth disinfection,
+on most of the last seven days), camera health changes (every twelfth school's cameras offline 1–8 hours a day
+for nine days), every twentieth canteen with one kind of problem three times in 25 days, and a rectification
+for every closed problem due in the last 60 days. Then, timed:
 
 1. one night's facts: ``fill_daily_facts`` for yesterday over every canteen and camera (the real rules of
    ``records/completeness.py`` and ``monitoring/camera_uptime.py``);
 2. the first run: ``refresh(now, backfill_months=12)``: the current month and the twelve before it, every
-   school (target ≤ 60 s for facts and index together);
+   school; then the first warnings run (``early_warning.compute_warnings``: every rule over every school,
+   every warning raised); target ≤ 60 s for facts, index and warnings together; then the warnings again five
+   minutes later (nothing changed: the open warnings refreshed);
 3. three sets of ``--changed`` schools get a change in a past month (a new violation, a closing, a late
    review), then the incremental run: the current month for every school plus only the changed (school,
    month) pairs;
 4. a run with nothing changed since (the current month, and again the pairs changed within the 10-minute
-   safety margin before the last run's start: ``CHANGE_MARGIN``).
+   safety margin before the last run's start: ``CHANGE_MARGIN``);
+5. the warnings after those changes.
 
 Prints each time, the rows written, and checks that the incremental run's rows equal a full recomputation.
 """
