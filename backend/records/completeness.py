@@ -5,11 +5,13 @@ A canteen owes, for every meal it owes records for (``day.meals_of_day``), the r
 ``day.meal_statuses`` (the parents' day view's rules: menu by the window's start, samples, tableware
 disinfection), and a morning check (晨检) before its first meal window (``day.morning_check_deadline``). A
 record is missing once its deadline has passed without it; one whose deadline has not come is not owed yet.
-A canteen without a meal that day owes nothing. Six statements whatever the number of canteens and records.
+A canteen without a meal that day owes nothing. Six statements whatever the number of canteens and records, and
+of days (``owed_records_days``: the early warnings' fortnight).
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime
@@ -19,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import load_only
 
 from backend.extensions import db
-from backend.records.day import current_rows, meal_statuses, meals_of_day, morning_check_deadline
+from backend.records.day import meal_statuses, meals_of_day, morning_check_deadline
 from backend.records.meal_windows import MealWindow, shanghai_today
 from backend.records.models import (
     MEAL_LABELS,
@@ -27,9 +29,12 @@ from backend.records.models import (
     DisinfectionTarget,
     Menu,
     MenuDish,
+    MorningCheck,
+    RecordEntry,
+    RecordKind,
     SampleLog,
 )
-from backend.records.staff import morning_checks
+from backend.records.versions import is_current
 from backend.schools.models import Canteen, Region, School
 from backend.timeutil import as_utc, shanghai_iso
 
@@ -52,42 +57,74 @@ def missing_records(schools: Callable[[Any], Any], day: date,
 def owed_records(schools: Callable[[Any], Any], day: date,
                  now: datetime) -> list[tuple[Canteen, bool, list[dict[str, Any]]]]:
     """As :func:`missing_records`, with whether the canteen owed any record that day (a meal to record)."""
+    return owed_records_days(schools, [day], now)[day]
+
+
+def owed_records_days(schools: Callable[[Any], Any], days: list[date],
+                      now: datetime) -> dict[date, list[tuple[Canteen, bool, list[dict[str, Any]]]]]:
+    """:func:`owed_records` of each of ``days`` (a few weeks at most): the same six statements whatever the
+    number of days, canteens and records, reading only the columns the rules need (a province's fortnight is
+    hundreds of thousands of records: mapped objects would cost more than the query)."""
     now = as_utc(now)
+    days = sorted(set(days))
     # Only what the meal windows need: a province has ten thousand canteens.
     canteens = list(db.session.scalars(select(Canteen).options(load_only(Canteen.id, Canteen.school_id,
                                                                          Canteen.name, Canteen.meal_windows))
                                        .where(schools(Canteen.school_id)).order_by(Canteen.id)))
     ids = select(Canteen.id).where(schools(Canteen.school_id))
-    menus = current_rows(Menu, ids, Menu.service_date == day, day=day)
+
+    def current(model: Any, kind: str, *columns: Any, dated: Any = None) -> Any:
+        """The current versions of one kind of record of the canteens on ``days`` (``dated``: the model's own
+        day column, which must be the entry's day too, as in ``day.current_rows``)."""
+        query = (select(RecordEntry.id, RecordEntry.canteen_id, RecordEntry.record_date, *columns)
+                 .join(model, model.entry_id == RecordEntry.id)
+                 .where(RecordEntry.canteen_id.in_(ids), RecordEntry.kind == kind, is_current(),
+                        RecordEntry.record_date.in_(days)))
+        return query if dated is None else query.where(dated == RecordEntry.record_date)
+
+    menus = current(Menu, RecordKind.MENU, Menu.meal, dated=Menu.service_date)
+    served: dict[tuple[int, date, str], int] = {}
+    meals_served: dict[tuple[int, date], set[str]] = defaultdict(set)  # one pass, not one scan per canteen
+    for entry_id, canteen_id, record_date, meal in db.session.execute(menus.order_by(RecordEntry.id)):
+        served[(canteen_id, record_date, meal)] = entry_id
+        meals_served[(canteen_id, record_date)].add(meal)
     dishes: dict[int, list[str]] = defaultdict(list)
     for entry_id, name in db.session.execute(select(MenuDish.entry_id, MenuDish.name).where(
-            MenuDish.entry_id.in_([e.id for e, _ in menus]))):
+            MenuDish.entry_id.in_(menus.with_only_columns(RecordEntry.id)))):
         dishes[entry_id].append(name)
-    sampled = {(e.canteen_id, s.meal, s.dish_name)
-               for e, s in current_rows(SampleLog, ids, SampleLog.service_date == day, day=day)}
-    disinfected = {(e.canteen_id, d.meal) for e, d in current_rows(
-        DisinfectionLog, ids, DisinfectionLog.service_date == day, day=day)
-        if d.target == DisinfectionTarget.TABLEWARE}
-    checked = {entry.canteen_id for entry, _ in morning_checks(ids, day)}
-    served = {(e.canteen_id, m.meal): e.id for e, m in menus}
-    meals_served: dict[int, set[str]] = defaultdict(set)  # per canteen: one pass, not one scan per canteen
-    for canteen_id, meal in served:
-        meals_served[canteen_id].add(meal)
-    result: list[tuple[Canteen, bool, list[dict[str, Any]]]] = []
-    for canteen in canteens:
-        meals = meals_of_day(canteen, day, meals_served[canteen.id])
-        missing: list[dict[str, Any]] = []
-        first = morning_check_deadline(meals)
-        if first is not None and now >= first and canteen.id not in checked:
-            missing.append({"record": "morning_check", "meal": None, "deadline": first})
-        for meal, window in meals:
-            statuses = meal_statuses(
-                window, (canteen.id, meal) in served,
-                all((canteen.id, meal, name) in sampled for name in dishes.get(served.get((canteen.id, meal), -1), [])),
-                (canteen.id, meal) in disinfected, now)
-            missing += [{"record": record, "meal": meal, "deadline": _deadline(record, window)}
-                        for record, status in statuses.items() if status == "missing"]
-        result.append((canteen, bool(meals), sorted(missing, key=lambda m: m["deadline"])))
+    sampled: dict[tuple[int, date, str], set[str]] = defaultdict(set)
+    for _, canteen_id, record_date, meal, dish in db.session.execute(
+            current(SampleLog, RecordKind.SAMPLE, SampleLog.meal, SampleLog.dish_name, dated=SampleLog.service_date)):
+        sampled[(canteen_id, record_date, meal)].add(dish)
+    disinfected = {(canteen_id, record_date, meal) for _, canteen_id, record_date, meal in db.session.execute(
+        current(DisinfectionLog, RecordKind.DISINFECTION, DisinfectionLog.meal, dated=DisinfectionLog.service_date)
+        .where(DisinfectionLog.target == DisinfectionTarget.TABLEWARE))}
+    checked = {(canteen_id, record_date) for _, canteen_id, record_date in db.session.execute(
+        current(MorningCheck, RecordKind.MORNING_CHECK))}
+    # A day's meals depend on the canteen's windows and menus only: canteens alike share them.
+    windows = {canteen.id: json.dumps(canteen.meal_windows or [], sort_keys=True, default=str) for canteen in canteens}
+    schedules: dict[tuple[str, date, frozenset[str]], tuple[list[tuple[str, MealWindow]], datetime | None]] = {}
+    result: dict[date, list[tuple[Canteen, bool, list[dict[str, Any]]]]] = {}
+    for day in days:
+        result[day] = []
+        for canteen in canteens:
+            cid = canteen.id
+            key = (windows[cid], day, frozenset(meals_served.get((cid, day), ())))
+            if key not in schedules:
+                scheduled = meals_of_day(canteen, day, set(key[2]))
+                schedules[key] = (scheduled, morning_check_deadline(scheduled))
+            meals, first = schedules[key]
+            missing: list[dict[str, Any]] = []
+            if first is not None and now >= first and (cid, day) not in checked:
+                missing.append({"record": "morning_check", "meal": None, "deadline": first})
+            for meal, window in meals:
+                menu = served.get((cid, day, meal))
+                statuses = meal_statuses(
+                    window, menu is not None, set(dishes.get(menu or -1, ())) <= sampled.get((cid, day, meal), set()),
+                    (cid, day, meal) in disinfected, now)
+                missing += [{"record": record, "meal": meal, "deadline": _deadline(record, window)}
+                            for record, status in statuses.items() if status == "missing"]
+            result[day].append((canteen, bool(meals), sorted(missing, key=lambda m: m["deadline"])))
     return result
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
 from backend.extensions import db
 from backend.records import certificate_readings
@@ -75,9 +75,17 @@ def staff_certificates(staff_ids: Iterable[int]) -> dict[int, list[tuple[RecordE
     return found
 
 
-def newest_valid_until(staff_ids: Iterable[int]) -> dict[int, date]:
-    """The latest ``valid_until`` of each person's current certificates (people without one are left out)."""
-    return {staff_id: rows[0][1].valid_until for staff_id, rows in staff_certificates(staff_ids).items() if rows}
+def newest_valid_until(staff_ids: Iterable[int] | Select[Any]) -> dict[int, date]:
+    """The latest ``valid_until`` of each person's current certificates (people without one are left out), in
+    one grouped statement; ``staff_ids`` may be a query of ids (a province's register is more people than
+    PostgreSQL takes bound parameters)."""
+    wanted = staff_ids if isinstance(staff_ids, Select) else sorted(set(staff_ids))
+    if not isinstance(wanted, Select) and not wanted:
+        return {}
+    return dict(db.session.execute(
+        select(HealthCertificate.staff_id, func.max(HealthCertificate.valid_until))
+        .join(RecordEntry, RecordEntry.id == HealthCertificate.entry_id)
+        .where(is_current(), HealthCertificate.staff_id.in_(wanted)).group_by(HealthCertificate.staff_id)).all())
 
 
 def morning_checks(canteen_ids: list[int] | Any, day: date) -> list[tuple[RecordEntry, MorningCheck]]:

@@ -38,12 +38,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from backend.db_util import insert_if_absent
 from backend.extensions import db
 from backend.monitoring.camera_uptime import school_uptimes
-from backend.records.completeness import missing_text, owed_records, present_missing
+from backend.records.completeness import missing_text, owed_records_days, present_missing
 from backend.records.meal_windows import shanghai_today
 from backend.records.models import CERTIFICATE_LABELS, RecordEntry, RecordKind, StaffMember, Supplier
 from backend.records.staff import newest_valid_until
@@ -60,7 +60,7 @@ MIN_OWED_DAYS = 3        # fewer days owing records than this say nothing about 
 LATE_WINDOW_DAYS = 30
 MIN_LATE_CASES = 3
 LISTED = 50              # ids kept in a warning's data
-BATCH = 200              # findings stored per transaction
+BATCH = 1000             # findings stored per transaction (three statements)
 
 
 @dataclass(frozen=True)
@@ -110,9 +110,9 @@ def _owed_days(now: datetime) -> tuple[dict[int, Canteen], dict[int, dict[date, 
     today = shanghai_today(now)
     canteens: dict[int, Canteen] = {}
     owed: dict[int, dict[date, list[str]]] = defaultdict(dict)
-    for back in range(2 * WEEK, 0, -1):
-        day = today - timedelta(days=back)
-        for canteen, owes, missing in owed_records(_all_schools, day, now):
+    days = [today - timedelta(days=back) for back in range(2 * WEEK, 0, -1)]
+    for day, rows in sorted(owed_records_days(_all_schools, days, now).items()):
+        for canteen, owes, missing in rows:
             canteens[canteen.id] = canteen
             if owes:
                 owed[canteen.id][day] = [missing_text(present_missing(m)) for m in missing]
@@ -193,14 +193,13 @@ def supplier_certificate_findings(now: datetime, limits: RegionLimits) -> list[F
 def health_certificate_findings(now: datetime, limits: RegionLimits) -> list[Finding]:
     """Active staff whose newest health certificate ends within the notice days, has ended, or is missing."""
     today = shanghai_today(now)
-    staff = {staff_id: (canteen_id, school_id, name, post) for staff_id, canteen_id, school_id, name, post in
-             db.session.execute(select(logical_id(), RecordEntry.canteen_id, Canteen.school_id, StaffMember.name,
-                                       StaffMember.post)
-                                .join(StaffMember, StaffMember.entry_id == RecordEntry.id)
-                                .join(Canteen, Canteen.id == RecordEntry.canteen_id)
-                                .where(is_current(), RecordEntry.kind == RecordKind.STAFF,
-                                       StaffMember.active.is_(True)))}
-    valid_until = newest_valid_until(staff)
+    people = (select(logical_id(), RecordEntry.canteen_id, Canteen.school_id, StaffMember.name, StaffMember.post)
+              .join(StaffMember, StaffMember.entry_id == RecordEntry.id)
+              .join(Canteen, Canteen.id == RecordEntry.canteen_id)
+              .where(is_current(), RecordEntry.kind == RecordKind.STAFF, StaffMember.active.is_(True)))
+    staff = {staff_id: (canteen_id, school_id, name, post)
+             for staff_id, canteen_id, school_id, name, post in db.session.execute(people)}
+    valid_until = newest_valid_until(people.with_only_columns(logical_id()))
     found = []
     for staff_id, (canteen_id, school_id, name, post) in sorted(staff.items()):
         until = valid_until.get(staff_id)
@@ -347,18 +346,36 @@ def find_all(now: datetime) -> list[Finding]:
     return [finding for rule in RULES.values() for finding in rule(now, limits)]
 
 
-def _raise(finding: Finding, day: date, now: datetime) -> int:
-    """Insert the warning of a fact not open now; 1 when new, 0 when its key was resolved earlier today (reopened)."""
-    key = f"{finding.kind}:{finding.fact}:{day.isoformat()}"
-    values = {"reason": finding.reason, "data": finding.data, "seen_at": now}
-    inserted = insert_if_absent(RiskWarning, {"key": key, "kind": finding.kind, "fact": finding.fact,
-                                              "school_id": finding.school_id, "canteen_id": finding.canteen_id,
-                                              "raised_at": now, **values}, ["key"])
-    if inserted is None:
-        db.session.execute(update(RiskWarning).where(RiskWarning.key == key)
-                           .values(resolved_at=None, **values).execution_options(synchronize_session=False))
-        return 0
-    return 1
+def _raise(finding: Finding, day: date, now: datetime) -> dict[str, Any]:
+    """The row of a warning to raise for a fact not open now (stored with its batch by :func:`_store`)."""
+    return {"key": f"{finding.kind}:{finding.fact}:{day.isoformat()}", "kind": finding.kind, "fact": finding.fact,
+            "school_id": finding.school_id, "canteen_id": finding.canteen_id, "raised_at": now,
+            "reason": finding.reason, "data": finding.data, "seen_at": now}
+
+
+def _store(raising: list[dict[str, Any]], seen: list[int], changed: list[dict[str, Any]], now: datetime) -> int:
+    """One batch in three statements: insert the warnings to raise (a key resolved earlier today is reopened
+    instead), mark the open ones still holding as seen, rewrite those whose reason or data changed. How many
+    were new."""
+    table = RiskWarning.__table__
+    raised = 0
+    if raising:
+        insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        inserted = set(db.session.scalars(insert(table).values(raising).on_conflict_do_nothing(
+            index_elements=["key"]).returning(table.c.key)))
+        raised = len(inserted)
+        reopened = [row for row in raising if row["key"] not in inserted]
+        if reopened:
+            db.session.execute(
+                update(table).where(table.c.key == bindparam("k"))
+                .values(resolved_at=None, reason=bindparam("r"), data=bindparam("d"), seen_at=now),
+                [{"k": row["key"], "r": row["reason"], "d": row["data"]} for row in reopened])
+    if seen:
+        db.session.execute(update(table).where(table.c.id.in_(seen)).values(seen_at=now))
+    if changed:
+        db.session.execute(update(table).where(table.c.id == bindparam("wid"))
+                           .values(reason=bindparam("r"), data=bindparam("d")), changed)
+    return raised
 
 
 def compute_warnings(now: datetime) -> dict[str, int]:
@@ -372,20 +389,24 @@ def compute_warnings(now: datetime) -> dict[str, int]:
         .where(RiskWarning.resolved_at.is_(None)))}
     db.session.rollback()  # end the read: the writes below commit in batches
     raised = refreshed = 0
+    raising: list[dict[str, Any]] = []
+    seen: list[int] = []
+    changed: list[dict[str, Any]] = []
     for index, finding in enumerate(findings, start=1):
         current = open_rows.pop((finding.kind, finding.fact), None)
         if current is None:
-            raised += _raise(finding, day, now)
+            raising.append(_raise(finding, day, now))
         else:
             wid, reason, data = current
-            values: dict[str, Any] = {"seen_at": now}
+            seen.append(wid)
             if (reason, data) != (finding.reason, finding.data):
-                values |= {"reason": finding.reason, "data": finding.data}
+                changed.append({"wid": wid, "r": finding.reason, "d": finding.data})
                 refreshed += 1
-            db.session.execute(update(RiskWarning).where(RiskWarning.id == wid).values(**values)
-                               .execution_options(synchronize_session=False))
         if index % BATCH == 0:
+            raised += _store(raising, seen, changed, now)
             db.session.commit()
+            raising, seen, changed = [], [], []
+    raised += _store(raising, seen, changed, now)
     db.session.commit()
     stale = [wid for wid, _, _ in open_rows.values()]
     for start in range(0, len(stale), BATCH):

@@ -16,6 +16,7 @@ from backend.audit.models import AuditLog
 from backend.extensions import db
 from backend.monitoring.services import record_health_change
 from backend.notices.models import Notice
+from backend.records.completeness import owed_records, owed_records_days
 from backend.risk import early_warning
 from backend.risk.early_warning import compute_warnings, find_all
 from backend.risk.models import RiskWarning
@@ -422,3 +423,42 @@ def test_limits_are_region_settings_inherited_and_audited(app, demo, client, as_
     refused = client.put(SETTINGS.format(COUNTY), json={"warnings": [{"name": "repeat_count", "value": 4}]},
                          headers=as_user("demo-principal-1"))
     assert refused.status_code == 403
+
+
+def test_a_fortnight_read_at_once_keeps_each_days_records_to_that_day(app, quiet, manager):
+    """``owed_records_days`` reads all the days in one go: a record of one day never completes another, and each
+    day's answer equals the one-day reading (the 总览's and 未报送's rules)."""
+    canteen = db.session.get(Canteen, 1)
+    canteen.meal_windows = [{"weekday": d, "meal": "lunch", "start": "11:30", "end": "12:30"} for d in range(7)]
+    db.session.commit()
+    with time_machine.travel(at(TODAY - timedelta(days=5), "09:00"), tick=False):
+        staff_id = manager.create("staff", {"name": "吴阿姨", "post": "留样员"}).get_json()["id"]
+        supplier = manager.supplier()
+        manager.certificate(supplier, TODAY + timedelta(days=365))
+        received = manager.receiving(supplier, [item("大米", category="grain", batch="DM-1101", quantity=50,
+                                                     production_date=TODAY - timedelta(days=30), shelf_life_days=365,
+                                                     storage="ambient", storage_temperature_c=None)]).get_json()
+        rice = received["items"][0]["item_id"]
+    complete, unsampled = TODAY - timedelta(days=3), TODAY - timedelta(days=2)
+    _complete_day(manager, staff_id, rice, complete)
+    with time_machine.travel(at(unsampled, "14:00"), tick=False):  # everything but the sample
+        manager.create("morning-checks", {"check_date": unsampled, "checked_at": at(unsampled, "06:40"),
+                                          "checker_name": "王主管", "persons": [{"staff_id": staff_id,
+                                                                              "temperature_c": 36.5,
+                                                                              "hands_ok": True, "symptoms": []}]})
+        manager.menu(unsampled, "lunch", [("米饭", [rice])])
+        manager.disinfection(unsampled, "lunch", performed_at=at(unsampled, "13:00"))
+    days = [TODAY - timedelta(days=back) for back in (4, 3, 2, 1)]
+    every = lambda column: column.is_not(None)  # noqa: E731
+    together = owed_records_days(every, days, NIGHT)
+
+    def of_canteen_1(rows: list[Any]) -> tuple[bool, list[str]]:
+        (owes, missing), = [(owes, missing) for c, owes, missing in rows if c.id == 1]
+        return owes, [f"{m['meal']}:{m['record']}" for m in missing]
+
+    assert {day: of_canteen_1(rows) for day, rows in together.items()} == {
+        days[0]: (True, ["None:morning_check", "lunch:menu"]), complete: (True, []),
+        unsampled: (True, ["lunch:samples"]), days[3]: (True, ["None:morning_check", "lunch:menu"])}
+    for day in days:
+        assert [(c.id, owes, missing) for c, owes, missing in owed_records(every, day, NIGHT)] == [
+            (c.id, owes, missing) for c, owes, missing in together[day]]
