@@ -1,8 +1,6 @@
 /** 陪餐: who ate with the students and how they rated it; school leaders' records are entered here too. */
-const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const labels = require('../../../utils/labels');
-const schools = require('../../../services/schools');
 const records = require('../../../services/records');
 const recordForm = require('../../../behaviors/record-form');
 const { listPage } = require('../../../behaviors/list-page');
@@ -26,14 +24,8 @@ Component({
   },
   methods: {
     fetchPage(cursor) {
-      return guard.ready().then(({ schoolId, abilities }) => {
-        this.setData({ canWrite: abilities.uploadRecords });
-        return cursor ? null : schools.canteens(schoolId);
-      }).then((canteens) => {
-        if (canteens && !canteens.length) throw new Error('学校尚未登记食堂');
-        if (canteens) this.setData({ canteenId: canteens[0].id });
-        return records.accompanied(this.data.canteenId, cursor);
-      }).then((page) => ({ items: page.items, next: page.next_cursor }));
+      return this.listedCanteen(cursor).then((canteenId) => records.accompanied(canteenId, cursor))
+        .then((page) => ({ items: page.items, next: page.next_cursor }));
     },
 
     onToggleForm() {
@@ -44,9 +36,6 @@ Component({
     },
     onRole(event) {
       this.setData({ roleIndex: Number(event.detail.value) });
-    },
-    onField(event) {
-      this.setData({ [`form.${event.currentTarget.dataset.field}`]: event.detail, [`errors.${event.currentTarget.dataset.field}`]: '' });
     },
     onRate(event) {
       this.setData({ 'form.rating': event.detail });

@@ -2,10 +2,8 @@
  * 食品添加剂使用: an amount of one batch weighed out of the cabinet for a dish of a meal, who issued it (专人领用)
  * and who used it. Only batches with stock left are offered; the server refuses more than a batch has left.
  */
-const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const labels = require('../../../utils/labels');
-const schools = require('../../../services/schools');
 const records = require('../../../services/records');
 const recordForm = require('../../../behaviors/record-form');
 const { listPage } = require('../../../behaviors/list-page');
@@ -37,18 +35,12 @@ Component({
   },
   methods: {
     fetchPage(cursor) {
-      return guard.ready().then(({ schoolId, abilities }) => {
-        this.setData({ canWrite: abilities.uploadRecords });
-        return cursor ? null : schools.canteens(schoolId);
-      }).then((canteens) => {
-        if (canteens && !canteens.length) throw new Error('学校尚未登记食堂');
-        if (!canteens) return null;
-        this.setData({ canteenId: canteens[0].id });
-        return records.additiveStock(canteens[0].id);
-      }).then((stock) => {
-        if (stock) this.setData({ batchOptions: batchesOf(stock), batchIndex: -1 });
-        return records.list(this.data.canteenId, 'additive-uses', { cursor });
-      }).then((page) => ({ items: page.items, next: page.next_cursor }));
+      return this.listedCanteen(cursor).then((canteenId) => (cursor ? null : records.additiveStock(canteenId)))
+        .then((stock) => {
+          if (stock) this.setData({ batchOptions: batchesOf(stock), batchIndex: -1 });
+          return records.list(this.data.canteenId, 'additive-uses', { cursor });
+        })
+        .then((page) => ({ items: page.items, next: page.next_cursor }));
     },
 
     onToggleForm() {
@@ -61,11 +53,6 @@ Component({
       this.setData({ batchIndex: Number(event.detail.value) });
       this.clearError('purchase_id');
       this.clearError('quantity');
-    },
-    onField(event) {
-      const field = event.currentTarget.dataset.field;
-      this.setData({ [`form.${field}`]: event.detail });
-      this.clearError(field);
     },
 
     validate() {

@@ -3,9 +3,7 @@
  * of a purchase with the people and place the "five dedicated" rule asks for: who bought it (专人采购), who keeps
  * it (专人保管) and the cabinet it is kept in (专柜存放). Uses are recorded on pages/records/additive-use.
  */
-const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
-const schools = require('../../../services/schools');
 const records = require('../../../services/records');
 const recordForm = require('../../../behaviors/record-form');
 const { listPage } = require('../../../behaviors/list-page');
@@ -44,18 +42,12 @@ Component({
   },
   methods: {
     fetchPage(cursor) {
-      return guard.ready().then(({ schoolId, abilities }) => {
-        this.setData({ canWrite: abilities.uploadRecords });
-        return cursor ? null : schools.canteens(schoolId);
-      }).then((canteens) => {
-        if (canteens && !canteens.length) throw new Error('学校尚未登记食堂');
-        if (!canteens) return null;
-        this.setData({ canteenId: canteens[0].id });
-        return records.additiveStock(canteens[0].id);
-      }).then((stock) => {
-        if (stock) this.setData({ stock: stock.additives, dedicatedText: dedicatedText(stock.dedicated) });
-        return records.list(this.data.canteenId, 'additive-purchases', { cursor });
-      }).then((page) => ({ items: page.items, next: page.next_cursor }));
+      return this.listedCanteen(cursor).then((canteenId) => (cursor ? null : records.additiveStock(canteenId)))
+        .then((stock) => {
+          if (stock) this.setData({ stock: stock.additives, dedicatedText: dedicatedText(stock.dedicated) });
+          return records.list(this.data.canteenId, 'additive-purchases', { cursor });
+        })
+        .then((page) => ({ items: page.items, next: page.next_cursor }));
     },
 
     onToggleForm() {
@@ -74,11 +66,6 @@ Component({
     onExpiryDate(event) {
       this.setData({ expiryDate: event.detail.value });
       this.clearError('expiry_date');
-    },
-    onField(event) {
-      const field = event.currentTarget.dataset.field;
-      this.setData({ [`form.${field}`]: event.detail });
-      this.clearError(field);
     },
 
     validate() {

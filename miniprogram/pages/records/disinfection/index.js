@@ -84,10 +84,6 @@ Component({
       this.setData({ methodIndex: Number(event.detail.value) });
       this.showMethod();
     },
-    onField(event) {
-      const field = event.currentTarget.dataset.field;
-      this.setData({ [`form.${field}`]: event.detail, [`errors.${field}`]: '' });
-    },
     onTime(event) {
       this.setData({ performedTime: event.detail.value });
     },

@@ -71,10 +71,6 @@ Component({
       this.setData({ dishIndex: index, 'form.dish_id': this.data.dishes[index].id, 'errors.dish_id': '' });
     },
 
-    onField(event) {
-      const field = event.currentTarget.dataset.field;
-      this.setData({ [`form.${field}`]: event.detail, [`errors.${field}`]: '' });
-    },
 
     onSealed(event) {
       this.setData({ 'form.sealed': event.detail.value, 'errors.sealed': '' });

@@ -3,9 +3,7 @@
  * agreement number), how many kilograms, when, and which person of the staff register handed it over. The
  * server refuses a disposal dated in the future; its refusal is shown next to the time.
  */
-const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
-const schools = require('../../../services/schools');
 const records = require('../../../services/records');
 const recordForm = require('../../../behaviors/record-form');
 const { listPage } = require('../../../behaviors/list-page');
@@ -37,14 +35,7 @@ Component({
   },
   methods: {
     fetchPage(cursor) {
-      return guard.ready().then(({ schoolId, abilities }) => {
-        this.setData({ canWrite: abilities.uploadRecords });
-        return cursor ? null : schools.canteens(schoolId);
-      }).then((canteens) => {
-        if (canteens && !canteens.length) throw new Error('学校尚未登记食堂');
-        if (canteens) this.setData({ canteenId: canteens[0].id });
-        return records.list(this.data.canteenId, 'waste-disposals', { cursor });
-      }).then((page) => ({ items: page.items.map(view), next: page.next_cursor }));
+      return this.listedCanteen(cursor).then((canteenId) => records.list(canteenId, 'waste-disposals', { cursor })).then((page) => ({ items: page.items.map(view), next: page.next_cursor }));
     },
 
     onToggleForm() {
@@ -65,11 +56,6 @@ Component({
     onTime(event) {
       this.setData({ disposedTime: event.detail.value });
       this.clearError('disposed_at');
-    },
-    onField(event) {
-      const field = event.currentTarget.dataset.field;
-      this.setData({ [`form.${field}`]: event.detail });
-      this.clearError(field);
     },
     onPhotos(event) {
       this.setData({ 'form.photo_upload_ids': event.detail.ids, photosBusy: event.detail.uploading });
