@@ -145,8 +145,22 @@ def _supplier_of(entry: RecordEntry) -> int | None:
     return certificate.supplier_id if certificate else None
 
 
-def _register_kept_until(entry: RecordEntry) -> date | None:
-    """When a staff, health-certificate or seal record stops being required; None while it must be kept."""
+def _batch_lookups(entries: list[RecordEntry]) -> tuple[list[Any], dict[int, date]]:
+    """A batch's staff, health-certificate and supplier-certificate rows loaded at once (kept referenced, so the
+    per-entry ``db.session.get`` below finds them in the session), and each seal's release day."""
+    ids = [e.id for e in entries]
+    loaded = [row for model in (StaffMember, HealthCertificate, SupplierCertificate)
+              for row in db.session.scalars(select(model).where(model.entry_id.in_(ids)))]
+    seal_ids = [e.id for e in entries if e.kind == RecordKind.SEAL]
+    released = dict(db.session.execute(
+        select(SealRelease.seal_id, RecordEntry.record_date).join(RecordEntry, SealRelease.entry_id == RecordEntry.id)
+        .where(SealRelease.seal_id.in_(seal_ids))).all()) if seal_ids else {}
+    return loaded, released
+
+
+def _register_kept_until(entry: RecordEntry, released: dict[int, date]) -> date | None:
+    """When a staff, health-certificate or seal record stops being required; None while it must be kept.
+    ``released``: the release day of each released seal."""
     if entry.kind == RecordKind.STAFF:
         staff = db.session.get(StaffMember, entry.id)
         return None if staff.active else years_after(entry.record_date)
@@ -154,9 +168,8 @@ def _register_kept_until(entry: RecordEntry) -> date | None:
         certificate = db.session.get(HealthCertificate, entry.id)
         return years_after(max(certificate.valid_until, entry.record_date))
     if entry.kind == RecordKind.SEAL:
-        release = db.session.scalar(select(RecordEntry).join(SealRelease, SealRelease.entry_id == RecordEntry.id)
-                                    .where(SealRelease.seal_id == entry.id))
-        return None if release is None else years_after(release.record_date)
+        release_day = released.get(entry.id)
+        return None if release_day is None else years_after(release_day)
     return years_after(entry.record_date)
 
 
@@ -173,12 +186,17 @@ def removable_records(canteen: Canteen, on: date) -> list[Removable]:
     others = [k.value for k in RecordKind if k != RecordKind.RECEIVING]
     latest = add_months(on, -12 * DEFAULT_YEARS) - timedelta(days=1)
     supplier_kinds = (RecordKind.SUPPLIER, RecordKind.CERTIFICATE)
+    receivings_until: dict[int | None, date] = {}  # per supplier: one query each, not one per record
     for entries in _entries(canteen.id, others, latest):
+        _loaded, released = _batch_lookups(entries)
         for entry in entries:
-            kept_until = _register_kept_until(entry)
+            kept_until = _register_kept_until(entry, released)
             if kept_until is not None and entry.kind in supplier_kinds:
                 supplier_id = _supplier_of(entry)
-                kept_until = max(kept_until, _supplier_receivings_until(canteen.id, supplier_id, supplier_until, on))
+                if supplier_id not in receivings_until:
+                    receivings_until[supplier_id] = _supplier_receivings_until(canteen.id, supplier_id,
+                                                                               supplier_until, on)
+                kept_until = max(kept_until, receivings_until[supplier_id])
             if kept_until is not None and kept_until < on:
                 found.append(Removable(entry, kept_until))
     return sorted(found, key=lambda r: (r.kept_until, r.entry.record_id))

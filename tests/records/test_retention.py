@@ -114,3 +114,26 @@ def test_the_cli_reports_the_same_records_and_deletes_nothing(app, kept):
         f"  record {kept['pork']} receiving of 2026-03-10: removable since 2026-09-12"]
     again = runner.invoke(args=["removable-records", "--canteen", "1", "--date", "2026-09-12"])
     assert again.output == result.output
+
+
+@pytest.mark.db
+def test_seals_are_kept_two_years_after_their_release_and_in_force_ones_always(kit, manager, traced):
+    """A released seal and its release go two years after the release day; a seal in force is never listed; a
+    health certificate two years after it expired (each looked up with its batch, not one query per record)."""
+    from tests.records.test_sealing import _seal
+
+    principal, regulator = kit("demo-principal-1"), kit("demo-regulator")
+    released = _seal(principal, "item", traced["pork"]).get_json()
+    in_force = _seal(principal, "item", traced["rice"]).get_json()
+    staff_id = manager.create("staff", {"name": "吴阿姨", "post": "留样员"}).get_json()["id"]
+    certificate = manager.create("health-certificates", {
+        "staff_id": staff_id, "number": "JKZ-0002", "issuer": "西湖区疾控中心",
+        "valid_until": today() + timedelta(days=30), "scan_upload_ids": [manager.photo()]}).get_json()
+    with time_machine.travel(RECORDS_CLOCK + timedelta(days=1), tick=True):
+        release = regulator.post(f"/records/{released['id']}/release", {"reason": "检验合格，解除封存"}).get_json()
+    release_entry = release["release"]["release_id"]
+    listed = {r["record_id"]: r["removable_on"]
+              for r in _removable(principal, date(2030, 1, 1)).get_json()["items"]}
+    assert listed[released["id"]] == listed[release_entry] == "2028-03-12"
+    assert listed[certificate["id"]] == "2028-04-10"
+    assert in_force["id"] not in listed and staff_id not in listed
