@@ -78,6 +78,18 @@ def wait_for_port(port: int, process: subprocess.Popen | None, deadline: float, 
     raise RuntimeError(f"{what} did not listen on {port}")
 
 
+def bound_to_parent(command: list[str], signal_name: str = "TERM") -> list[str]:
+    """``command`` made to receive ``signal_name`` when the process (thread) that started it dies, however it dies.
+
+    A SIGKILL of the demo runner or of the relay runs no cleanup of ours, and their children would live on as
+    orphans holding ports and publishing streams: the kernel's parent-death signal (util-linux's ``setpriv``,
+    which then execs the command, so its command line stays the command's own) stops them anyway. Where
+    ``setpriv`` is missing (not Linux) the command is returned unchanged.
+    """
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", signal_name, "--", *command] if setpriv else command
+
+
 def stop_process(process: subprocess.Popen) -> None:
     """Stop a child process by its own pid: TERM, then KILL after ten seconds."""
     if process.poll() is None:
@@ -101,7 +113,8 @@ def start_nginx(prefix: Path, config: str, ports: Sequence[int], timeout: float 
     if checked.returncode != 0:
         raise RuntimeError(f"nginx rejected the rendered configuration: {checked.stderr}")
     with open(prefix / "nginx.stderr", "ab") as stderr:
-        process = subprocess.Popen([*command, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(bound_to_parent([*command, "-g", "daemon off;"]), stdout=subprocess.DEVNULL,
+                                   stderr=stderr)
     deadline = time.monotonic() + timeout
     try:
         for port in ports:
@@ -178,7 +191,8 @@ class MediaStack:
     def _start_relay(self) -> None:
         mode = [] if self.relay_transcode is None else ["--transcode" if self.relay_transcode else "--copy"]
         self.relay = subprocess.Popen(
-            [sys.executable, "-m", "flask", "live", "relay", *mode, *map(str, self.camera_ids)], env=self._relay_env,
+            bound_to_parent([sys.executable, "-m", "flask", "live", "relay", *mode, *map(str, self.camera_ids)]),
+            env=self._relay_env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self._restart_after = time.monotonic() + RELAY_RESTART_SECONDS
 

@@ -30,7 +30,7 @@ from flask import Flask
 
 from backend.extensions import db
 from backend.integrations import media
-from backend.live.media_stack import stop_process
+from backend.live.media_stack import bound_to_parent, stop_process
 from backend.live.services import relay_token
 from backend.live.settings import LiveSettings, live_settings
 from backend.live.sources import SourceError, ffmpeg_input, scrub, source_secrets
@@ -104,8 +104,10 @@ _rendition_lock = threading.Lock()
 
 def _run_ffmpeg(command: list[str], script: bytes) -> tuple[int, bytes]:
     """Run ffmpeg to its end, ``script`` on its standard input; if the relay itself is stopped (SIGTERM, Ctrl-C),
-    stop ffmpeg with it."""
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stop ffmpeg with it; if the relay is killed outright (SIGKILL), the kernel stops ffmpeg
+    (:func:`bound_to_parent`)."""
+    process = subprocess.Popen(bound_to_parent(command, "KILL"), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
     with _ffmpegs_lock:
         _ffmpegs.add(process)
     try:

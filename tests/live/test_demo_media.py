@@ -39,6 +39,14 @@ def _children(pid: int) -> list[int]:
     return children
 
 
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie that nobody reaped yet counts as stopped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _camera_of(pid: int) -> int | None:
     """The camera an ffmpeg relays (its publish URL names the stream cam-<id>)."""
     try:
@@ -86,9 +94,14 @@ def test_the_demo_media_stack_serves_live_kitchens_and_records(app, client, as_u
         os.kill(ffmpeg, signal.SIGKILL)
         wait_for(lambda: any(_camera_of(pid) == camera_ids["public"] for pid in _children(stack.relay.pid)
                            if pid != ffmpeg), 15, "the camera's ffmpeg to restart")
+        # Even a relay killed outright (no cleanup of its own runs) takes its ffmpegs with it: the kernel's
+        # parent-death signal, not orphans publishing on.
         dead = stack.relay
-        dead.terminate()  # the relay exits (stopping its ffmpegs with it)
+        orphans = [pid for pid in _children(dead.pid) if _camera_of(pid) is not None]
+        assert len(orphans) == len(cameras)
+        dead.kill()
         dead.wait(timeout=20)
+        wait_for(lambda: not any(map(_alive, orphans)), 15, "the killed relay's ffmpegs to stop")
         wait_for(lambda: stack.check() and stack.relay is not dead, 15, "the relay's restart")
         wait_for(lambda: sorted(filter(None, map(_camera_of, _children(stack.relay.pid)))) == stack.camera_ids, 40,
                "the restarted relay's ffmpegs")
