@@ -29,12 +29,14 @@ BIN = Path(PYTHON).parent
 
 def start_wechat_fake(env: dict[str, str]) -> subprocess.Popen[str] | None:
     """Without real WeChat credentials, log-ins from WeChat DevTools go to the local fake."""
+    from backend.live.media_stack import bound_to_parent
+
     if env.get("WECHAT_API_BASE"):
         return None
-    process = subprocess.Popen(
-        [PYTHON, "-m", "tests.fakes.wechat_server", "--host", "127.0.0.1", "--port", env.get("WECHAT_FAKE_PORT", "0"),
-         "--appid", env.get("WECHAT_APPID", "wx_dev_appid"), "--secret", env.get("WECHAT_SECRET", "dev-wechat-secret")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    command = [PYTHON, "-m", "tests.fakes.wechat_server", "--host", "127.0.0.1",
+               "--port", env.get("WECHAT_FAKE_PORT", "0"), "--appid", env.get("WECHAT_APPID", "wx_dev_appid"),
+               "--secret", env.get("WECHAT_SECRET", "dev-wechat-secret")]
+    process = subprocess.Popen(bound_to_parent(command), cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline() if process.stdout else ""
     if not line.startswith("LISTENING "):
         process.kill()
@@ -104,6 +106,8 @@ def start_media_stack(env: dict[str, str], ports: tuple[int, int], api_base: str
 
 def main() -> int:
     """Start every process, report where the api listens, and supervise until interrupted."""
+    from backend.live.media_stack import bound_to_parent
+
     env = dict(os.environ)
     env.setdefault("APP_ENV", "development")
     env["PYTHONPATH"] = str(ROOT)
@@ -114,12 +118,14 @@ def main() -> int:
         processes.append(fake)
     media_ports = choose_media_ports(env)  # before the api starts: it signs play URLs for these ports
     media: MediaStack | None = None
-    processes.append(subprocess.Popen(
+    # Every child gets the parent-death signal: a demo runner killed outright leaves nothing running.
+    processes.append(subprocess.Popen(bound_to_parent(
         [str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
          "--access-logfile", "-", "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
-         "backend.app:create_app()"], cwd=ROOT, env=env, text=True))
+         "backend.app:create_app()"]), cwd=ROOT, env=env, text=True))
     if (ROOT / "workers" / "__main__.py").exists():
-        processes.append(subprocess.Popen([PYTHON, "-m", "workers", "scheduler"], cwd=ROOT, env=env, text=True))
+        processes.append(subprocess.Popen(bound_to_parent([PYTHON, "-m", "workers", "scheduler"]), cwd=ROOT, env=env,
+                                          text=True))
 
     def stop(*_: object) -> None:
         if media is not None:
