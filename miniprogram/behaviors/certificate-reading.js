@@ -4,20 +4,54 @@
  * little confidence marked for checking, and the record is sent with `form.reading_id` so the suggestion and
  * what the person confirmed are both kept. Removing the photo drops its reading.
  *
- * A page calls `certificateReading()`, keeps `form.scan_upload_ids` and `form.reading_id`, and implements
- * `readingKind()` (the kind to read, or '' for a kind the server cannot read) and `holderName()` (whom the
- * record is about, to compare with the name on the photo).
+ * The record is about a holder picked from a list (a supplier, a staff member): the page loads with that list,
+ * once the caller may record (`recordingCanteen` of behaviors/record-form.js), and the holder's name is compared
+ * with the name on the photo.
+ *
+ * A page calls `certificateReading({ what, holders, holderField })`: `what` completes "只有…可以" for those who
+ * may not record, `holders(canteenId)` resolves with the page of holders, `holderField` is the form's field of the
+ * holder's id. Its template shows `holders` in a picker bound to `onHolder` with `holderIndex`. The page keeps
+ * `form.scan_upload_ids` and `form.reading_id`, and implements `readingKind()` (the kind to read, or '' for a
+ * kind the server cannot read).
  */
+const guard = require('../utils/guard');
 const records = require('../services/records');
 
 // A suggestion read with less confidence than this is marked for checking.
 const SURE = 0.9;
 const FILLED = ['number', 'issuer', 'valid_from', 'valid_until'];
 
-function certificateReading() {
+function certificateReading(options) {
+  const field = options.holderField;
   return Behavior({
-    data: { photosBusy: false, reading: false, readError: '', suggested: null, unsure: {}, readNote: '' },
+    data: {
+      loading: true, loadError: '', holders: [], holderIndex: -1,
+      photosBusy: false, reading: false, readError: '', suggested: null, unsure: {}, readNote: '',
+    },
     methods: {
+      onLoad() {
+        this.load();
+      },
+
+      /** The holders to pick from, once the caller may record for the canteen. */
+      load() {
+        this.setData({ loading: true, loadError: '' });
+        return this.recordingCanteen(options.what).then((canteenId) => options.holders(canteenId))
+          .then((page) => this.setData({ loading: false, holders: page.items }), guard.loadFailed(this));
+      },
+
+      /** Whom the record is about, to compare with the name on the photo ('' before one is picked). */
+      holderName() {
+        const holder = this.data.holders[this.data.holderIndex];
+        return holder ? holder.name : '';
+      },
+
+      onHolder(event) {
+        const index = Number(event.detail.value);
+        this.setData({ holderIndex: index, [`form.${field}`]: this.data.holders[index].id, [`errors.${field}`]: '' });
+        this.noteReading();
+      },
+
       onPhotos(event) {
         const ids = event.detail.ids;
         const changes = { 'form.scan_upload_ids': ids, photosBusy: event.detail.uploading, 'errors.scan_upload_ids': '' };

@@ -7,8 +7,8 @@
  * A page calls `recordForm({ form, segment, done, fields })` and implements `validate()` (the body to send,
  * or null after showing its own errors). `onRecorded(record)` runs after success (default: toast `done` and
  * go back); `showRowErrors(errors)` may place nested errors ("dishes.0.name") on the rows they are about and
- * returns the errors left to show. `recordingCanteen(what)` finds the canteen the form records for;
- * `listedCanteen(cursor)` does so for a list page with its form (the ledgers), and `onField` keeps a
+ * returns the errors left to show. `recordingCanteen(what)` finds the canteen the form records for (a ledger
+ * page, whose form sits under its list, does so with behaviors/ledger-page.js), and `onField` keeps a
  * `form.<field>` input's value and clears its error.
  *
  * A form that records elsewhere passes `send(page, body)` (resolving with what was recorded) instead of
@@ -81,21 +81,6 @@ function recordForm(options) {
           if (!canteens.length) throw new Error('学校尚未登记食堂');
           this.setData({ canteenId: canteens[0].id });
           return canteens[0].id;
-        });
-      },
-
-      /**
-       * A ledger page's canteen (the school's first, looked up with the first page only) and whether the user
-       * may record there (`canWrite`; reading is for every member): resolves with `canteenId`.
-       */
-      listedCanteen(cursor) {
-        return guard.ready().then(({ schoolId, abilities }) => {
-          this.setData({ canWrite: abilities.uploadRecords });
-          return cursor ? null : schools.canteens(schoolId);
-        }).then((canteens) => {
-          if (canteens && !canteens.length) throw new Error('学校尚未登记食堂');
-          if (canteens) this.setData({ canteenId: canteens[0].id });
-          return this.data.canteenId;
         });
       },
 

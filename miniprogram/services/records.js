@@ -110,7 +110,6 @@ module.exports = {
   photos,
   suppliers: (canteenId) => list(canteenId, 'suppliers'),
   receivings: (canteenId, from, to) => list(canteenId, 'receivings', { from, to }),
-  accompanied: (canteenId, cursor) => list(canteenId, 'accompanied-meals', { cursor }),
   staff: (canteenId) => list(canteenId, 'staff', { active: true, limit: 100 }),
   additiveStock: (canteenId) => http.get(`/canteens/${canteenId}/additive-stock`),
 };

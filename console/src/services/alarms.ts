@@ -9,6 +9,10 @@ export type AlarmCursor = Schemas['CursorOut']
 export type AlarmStats = Schemas['AlarmStatsOut']
 export type Verdict = 'confirmed' | 'false_positive' | 'escalated'
 export type AlarmState = 'pending' | 'reviewed' | 'all'
+/** The queue's filter, in the order the page offers it. */
+export const ALARM_STATES: { value: AlarmState, label: string }[] = [
+  { value: 'pending', label: '待审核' }, { value: 'reviewed', label: '已审核' }, { value: 'all', label: '全部' },
+]
 
 export interface AlarmFilters {
   state: AlarmState

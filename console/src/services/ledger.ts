@@ -3,8 +3,6 @@
 import { download, get, post, saveFile, type Schemas } from '../api/client'
 import type { User } from './session'
 
-export type Canteen = Schemas['CanteenOut']
-
 // The ledger's types come from the API's output schema (backend/records/ledger_schemas.py, LedgerOut).
 /** A stored photo or PDF of a record, with its short-lived signed URL. */
 export type RecordFile = Schemas['FileOut']
@@ -34,11 +32,6 @@ export const SECTIONS: { kind: string, title: string }[] = [
 
 const FILE_ROLES: Record<string, string> = {
   photo: '照片', scan: '扫描件', invoice: '票据', inspection_report: '检验报告',
-}
-
-/** The canteens of a school (the picker after the school). */
-export function loadCanteens(schoolId: number): Promise<Canteen[]> {
-  return get('/schools/{school_id}/canteens', { params: { school_id: schoolId } }) as Promise<Canteen[]>
 }
 
 /** Everything a canteen recorded on a day (YYYY-MM-DD). */

@@ -1,4 +1,5 @@
-// The object a page shows, loaded when the page mounts: a failure becomes the page's error message.
+// The object a page shows, loaded when the page mounts, and the page's loading flags: a failure becomes the page's
+// error message.
 import { onMounted, ref, type Ref } from 'vue'
 
 export interface Loaded<T> {
@@ -20,4 +21,31 @@ export function useLoaded<T>(load: () => Promise<T>): Loaded<T> {
   }
   onMounted(reload)
   return { data, error, reload }
+}
+
+export interface Busy {
+  loading: Ref<boolean>
+  error: Ref<string>
+  run: (work: () => Promise<unknown>) => Promise<boolean>
+}
+
+/** A page's loading (or exporting) flag and its error line: `run(work)` clears the error, holds `loading` while
+ * `work` runs and keeps its failure's message; answers whether it worked. A page with several flags (its list and
+ * its export) passes the one `error` they share. */
+export function useBusy(error: Ref<string> = ref('')): Busy {
+  const loading = ref(false)
+  async function run(work: () => Promise<unknown>): Promise<boolean> {
+    loading.value = true
+    error.value = ''
+    try {
+      await work()
+      return true
+    } catch (e) {
+      error.value = (e as Error).message
+      return false
+    } finally {
+      loading.value = false
+    }
+  }
+  return { loading, error, run }
 }

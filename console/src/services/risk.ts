@@ -11,6 +11,10 @@ export type RiskSettings = Schemas['RiskSettingsOut']
 export type KindSetting = Schemas['KindSettingOut']
 export type SettingsChange = Schemas['SettingsChangeOut']
 export type CardState = 'active' | 'lifted' | 'all'
+/** The card list's filter, in the order the page offers it. */
+export const CARD_STATES: { value: CardState, label: string }[] = [
+  { value: 'active', label: '生效中' }, { value: 'lifted', label: '已撤销' }, { value: 'all', label: '全部' },
+]
 
 export const CLASS_OPTIONS = [
   { value: 1, label: '一级' },
@@ -99,6 +103,10 @@ export function hoursText(hours: number | undefined): string {
 // and the data behind it; regulators acknowledge one with a note.
 export type Warning = Schemas['WarningOut']
 export type WarningState = 'open' | 'resolved' | 'all'
+/** The warning list's filter, in the order the page offers it. */
+export const WARNING_STATES: { value: WarningState, label: string }[] = [
+  { value: 'open', label: '未解除' }, { value: 'resolved', label: '已解除' }, { value: 'all', label: '全部' },
+]
 export type LimitSetting = Schemas['LimitSettingOut']
 
 export const WARNING_KINDS = [

@@ -8,10 +8,14 @@ const SOURCES = import.meta.glob('../../src/**/*.vue', { query: '?raw', import: 
 // Quoted attribute values may hold '>' (arrow functions), so a tag is read quote by quote.
 const TAG = /<(\/?)([\w-]+)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/g
 
-/** The inputs (elements with v-model) inside an <el-form> that no error-bound <el-form-item> wraps. */
+/** The inputs (elements with v-model) inside an <el-form> that no error-bound <el-form-item> wraps. A field group
+ * (a component of form items, such as RobotFields) given the form's `:errors` binds its own fields; its template,
+ * form items without a form, is read as the form it is placed in. */
 export function unboundInputs(template: string): string[] {
   const stack: { name: string, attrs: string }[] = []
   const found: string[] = []
+  const fieldGroup = !/<el-form[\s>]/.test(template) && /<el-form-item[\s>]/.test(template)
+  if (fieldGroup) template = `<el-form>${template}</el-form>`
   for (const match of template.matchAll(TAG)) {
     const [, closing, name, attrs, selfClosing] = match
     if (closing) {
@@ -19,7 +23,7 @@ export function unboundInputs(template: string): string[] {
       if (index >= 0) stack.splice(index)
       continue
     }
-    if (/\bv-model\b/.test(attrs) && stack.some((t) => t.name === 'el-form')) {
+    if (/\bv-model\b/.test(attrs) && !/\s:errors=/.test(attrs) && stack.some((t) => t.name === 'el-form')) {
       const item = [...stack].reverse().find((t) => t.name === 'el-form-item')
       if (!item || !/:error=/.test(item.attrs)) found.push(`<${name}${attrs.slice(0, 60)}>`)
     }
@@ -34,6 +38,10 @@ describe('form field errors', () => {
     expect(unboundInputs('<el-form><el-input v-model="x" /></el-form>')).toHaveLength(1)
     expect(unboundInputs('<el-form @submit.prevent><el-form-item :error="e.fields.x"><el-select v-model="x" @change="(v) => v > 1"><el-option /></el-select></el-form-item></el-form>')).toEqual([])
     expect(unboundInputs('<div><el-input v-model="filter" /></div>')).toEqual([])  // not a form the server judges
+    // A field group binds its own fields to the errors it is given; its own template is checked as a form.
+    expect(unboundInputs('<el-form><RobotFields v-model:name="x" :errors="errors" /></el-form>')).toEqual([])
+    expect(unboundInputs('<el-form-item label="a"><el-input v-model="x" /></el-form-item>')).toHaveLength(1)
+    expect(unboundInputs('<el-form-item :error="errors.fields.x"><el-input v-model="x" /></el-form-item>')).toEqual([])
   })
 
   it('binds every input of every form of the console to the server\'s field error', () => {

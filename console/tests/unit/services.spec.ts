@@ -6,6 +6,7 @@ import { shanghaiDay, shanghaiTime } from '../../src/services/time'
 import { barRange, instantAt, layout, shanghaiIso, ticks, type Timeline } from '../../src/services/playback'
 import { configureClient } from '../../src/api/client'
 import { percent, scopeOf } from '../../src/services/stats'
+import { useBusy } from '../../src/services/loaded'
 import { actionsFor, escalateViolation, listViolations } from '../../src/services/violations'
 
 describe('desk of a user', () => {
@@ -137,5 +138,30 @@ describe('the playback bar', () => {
     expect(near.marks[0].left).toBeCloseTo(50)
     expect(instantAt(zoomed, 0.5)).toBe('2026-11-23T09:15:00.000+08:00')
     expect(ticks(barRange(timeline, false))).toEqual(['00:00', '06:00', '12:00', '18:00', '24:00'])
+  })
+})
+
+describe('a page\'s loading flag and error line', () => {
+  it('holds the flag while the work runs, clears the old error and keeps the failure\'s message', async () => {
+    const busy = useBusy()
+    busy.error.value = '上次的错误'
+    let finish: () => void = () => undefined
+    const running = busy.run(() => new Promise<void>((resolve) => { finish = resolve }))
+    expect([busy.loading.value, busy.error.value]).toEqual([true, ''])
+    finish()
+    expect(await running).toBe(true)
+    expect(busy.loading.value).toBe(false)
+    expect(await busy.run(async () => { throw new Error('网络错误') })).toBe(false)
+    expect([busy.loading.value, busy.error.value]).toEqual([false, '网络错误'])
+  })
+
+  it('shares one error line between a page\'s flags', async () => {
+    const list = useBusy()
+    const exporting = useBusy(list.error)
+    await exporting.run(async () => { throw new Error('导出失败') })
+    expect(list.error.value).toBe('导出失败')
+    expect(list.loading.value).toBe(false)
+    await list.run(async () => undefined)
+    expect(exporting.error.value).toBe('')
   })
 })

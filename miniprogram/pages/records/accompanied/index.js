@@ -1,9 +1,7 @@
 /** 陪餐: who ate with the students and how they rated it; school leaders' records are entered here too. */
 const time = require('../../../utils/time');
 const labels = require('../../../utils/labels');
-const records = require('../../../services/records');
-const recordForm = require('../../../behaviors/record-form');
-const { listPage } = require('../../../behaviors/list-page');
+const { ledgerPage } = require('../../../behaviors/ledger-page');
 
 const MEALS = labels.options(labels.MEALS);
 const ROLES = [{ code: 'school_leader', label: '学校负责人' }, { code: 'parent', label: '家长代表' }];
@@ -13,24 +11,12 @@ function emptyForm() {
 }
 
 Component({
-  behaviors: [
-    listPage({ pageSize: 20 }),
-    recordForm({ form: 'accompanied', segment: 'accompanied-meals', fields: ['companion_name'] }),
-  ],
+  behaviors: [ledgerPage({ form: 'accompanied', segment: 'accompanied-meals', fields: ['companion_name'], blank: emptyForm })],
   data: {
-    canWrite: false, canteenId: 0, showForm: false,
     mealOptions: MEALS, mealIndex: MEALS.findIndex((m) => m.code === 'lunch'), roleOptions: ROLES, roleIndex: 0,
-    form: emptyForm(), photosBusy: false,
+    photosBusy: false,
   },
   methods: {
-    fetchPage(cursor) {
-      return this.listedCanteen(cursor).then((canteenId) => records.accompanied(canteenId, cursor))
-        .then((page) => ({ items: page.items, next: page.next_cursor }));
-    },
-
-    onToggleForm() {
-      this.setData({ showForm: !this.data.showForm });
-    },
     onMeal(event) {
       this.setData({ mealIndex: Number(event.detail.value) });
     },
@@ -59,11 +45,6 @@ Component({
         companion_role: ROLES[this.data.roleIndex].code, rating: form.rating, remarks: form.remarks.trim() || null,
         photo_upload_ids: form.photo_upload_ids,
       };
-    },
-
-    onRecorded(record) {
-      wx.showToast({ title: '已登记', icon: 'success' });
-      this.setData({ showForm: false, form: emptyForm(), items: [record].concat(this.data.items) });
     },
   },
 });

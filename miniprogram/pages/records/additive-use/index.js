@@ -5,8 +5,7 @@
 const time = require('../../../utils/time');
 const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
-const recordForm = require('../../../behaviors/record-form');
-const { listPage } = require('../../../behaviors/list-page');
+const { ledgerPage } = require('../../../behaviors/ledger-page');
 
 const MEALS = labels.options(labels.MEALS);
 
@@ -21,31 +20,19 @@ function emptyForm() {
   return { dish_name: '', quantity: '', issuer_name: '', user_name: '', remarks: '' };
 }
 
+// A use changes the stock the batch picker shows: the page lists again after each one.
 Component({
-  behaviors: [
-    listPage({ pageSize: 20 }),
-    recordForm({
-      form: 'additive-use', segment: 'additive-uses',
-      fields: ['purchase_id', 'dish_name', 'quantity', 'issuer_name', 'user_name', 'use_date'],
-    }),
-  ],
-  data: {
-    canWrite: false, canteenId: 0, showForm: false, mealOptions: MEALS,
-    mealIndex: MEALS.findIndex((m) => m.code === 'lunch'), batchOptions: [], batchIndex: -1, form: emptyForm(),
-  },
+  behaviors: [ledgerPage({
+    form: 'additive-use', segment: 'additive-uses', blank: emptyForm, reload: true,
+    fields: ['purchase_id', 'dish_name', 'quantity', 'issuer_name', 'user_name', 'use_date'],
+  })],
+  data: { mealOptions: MEALS, mealIndex: MEALS.findIndex((m) => m.code === 'lunch'), batchOptions: [], batchIndex: -1 },
   methods: {
-    fetchPage(cursor) {
-      return this.listedCanteen(cursor).then((canteenId) => (cursor ? null : records.additiveStock(canteenId)))
-        .then((stock) => {
-          if (stock) this.setData({ batchOptions: batchesOf(stock), batchIndex: -1 });
-          return records.list(this.data.canteenId, 'additive-uses', { cursor });
-        })
-        .then((page) => ({ items: page.items, next: page.next_cursor }));
+    /** The batches with stock left, loaded with the first page. */
+    firstPage(canteenId) {
+      return records.additiveStock(canteenId).then((stock) => this.setData({ batchOptions: batchesOf(stock), batchIndex: -1 }));
     },
 
-    onToggleForm() {
-      this.setData({ showForm: !this.data.showForm });
-    },
     onMeal(event) {
       this.setData({ mealIndex: Number(event.detail.value) });
     },
@@ -75,13 +62,6 @@ Component({
         purchase_id: batch.purchase_id, quantity, issuer_name: form.issuer_name.trim(), user_name: form.user_name.trim(),
         remarks: form.remarks.trim() || null,
       };
-    },
-
-    onRecorded(record) {
-      wx.showToast({ title: '已登记', icon: 'success' });
-      this.setData({ showForm: false, form: emptyForm() });
-      this.load();
-      return record;
     },
   },
 });

@@ -5,8 +5,7 @@
  */
 const time = require('../../../utils/time');
 const records = require('../../../services/records');
-const recordForm = require('../../../behaviors/record-form');
-const { listPage } = require('../../../behaviors/list-page');
+const { ledgerPage } = require('../../../behaviors/ledger-page');
 
 // The units of backend/records/models.py AdditiveUnit.
 const UNITS = [{ code: 'g', label: '克' }, { code: 'kg', label: '千克' }, { code: 'ml', label: '毫升' }, { code: 'l', label: '升' }];
@@ -28,30 +27,22 @@ function emptyForm() {
   };
 }
 
+// A purchase changes the stock shown above the list: the page lists again after each one.
 Component({
-  behaviors: [
-    listPage({ pageSize: 20 }),
-    recordForm({
-      form: 'additive-purchase', segment: 'additive-purchases',
-      fields: Object.keys(REQUIRED).concat(['quantity', 'purchase_date', 'expiry_date']),
-    }),
-  ],
-  data: {
-    canWrite: false, canteenId: 0, showForm: false, unitOptions: UNITS, unitIndex: 0, purchaseDate: '',
-    expiryDate: '', form: emptyForm(), stock: [], dedicatedText: '',
-  },
+  behaviors: [ledgerPage({
+    form: 'additive-purchase', segment: 'additive-purchases', blank: emptyForm, reload: true,
+    fields: Object.keys(REQUIRED).concat(['quantity', 'purchase_date', 'expiry_date']),
+  })],
+  data: { unitOptions: UNITS, unitIndex: 0, purchaseDate: '', expiryDate: '', stock: [], dedicatedText: '' },
   methods: {
-    fetchPage(cursor) {
-      return this.listedCanteen(cursor).then((canteenId) => (cursor ? null : records.additiveStock(canteenId)))
-        .then((stock) => {
-          if (stock) this.setData({ stock: stock.additives, dedicatedText: dedicatedText(stock.dedicated) });
-          return records.list(this.data.canteenId, 'additive-purchases', { cursor });
-        })
-        .then((page) => ({ items: page.items, next: page.next_cursor }));
+    /** The stock of each additive and the dedicated people and cabinets, loaded with the first page. */
+    firstPage(canteenId) {
+      return records.additiveStock(canteenId)
+        .then((stock) => this.setData({ stock: stock.additives, dedicatedText: dedicatedText(stock.dedicated) }));
     },
 
-    onToggleForm() {
-      this.setData({ showForm: !this.data.showForm, purchaseDate: this.data.purchaseDate || time.today() });
+    formOpened() {
+      this.setData({ purchaseDate: this.data.purchaseDate || time.today() });
     },
     onUseForm() {
       wx.navigateTo({ url: '/pages/records/additive-use/index' });
@@ -86,11 +77,8 @@ Component({
       return body;
     },
 
-    onRecorded(record) {
-      wx.showToast({ title: '已登记', icon: 'success' });
-      this.setData({ showForm: false, form: emptyForm(), expiryDate: '' });
-      this.load();
-      return record;
+    formCleared() {
+      return { expiryDate: '' };
     },
   },
 });

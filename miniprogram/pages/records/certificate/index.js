@@ -4,7 +4,6 @@
  * field before saving, and the record names the reading so the suggestion and what was confirmed are both kept
  * (behaviors/certificate-reading.js).
  */
-const guard = require('../../../utils/guard');
 const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
 const recordForm = require('../../../behaviors/record-form');
@@ -23,34 +22,11 @@ Component({
   behaviors: [recordForm({
     form: 'certificate', segment: 'certificates', done: '证照已登记',
     fields: ['supplier_id', 'kind', 'number', 'issuer', 'valid_from', 'valid_until', 'scan_upload_ids', 'reading_id'],
-  }), certificateReading()],
-  data: {
-    loading: true, loadError: '', canteenId: 0, suppliers: [], supplierIndex: -1, kinds: KINDS, kindIndex: 0,
-    form: blankForm(), readable: true,
-  },
+  }), certificateReading({ what: '登记证照', holders: records.suppliers, holderField: 'supplier_id' })],
+  data: { canteenId: 0, kinds: KINDS, kindIndex: 0, form: blankForm(), readable: true },
   methods: {
-    onLoad() {
-      this.load();
-    },
-
-    load() {
-      this.setData({ loading: true, loadError: '' });
-      return this.recordingCanteen('登记证照').then((canteenId) => records.suppliers(canteenId))
-        .then((page) => this.setData({ loading: false, suppliers: page.items }), guard.loadFailed(this));
-    },
-
     readingKind() {
       return READABLE.includes(this.data.form.kind) ? this.data.form.kind : '';
-    },
-    holderName() {
-      const supplier = this.data.suppliers[this.data.supplierIndex];
-      return supplier ? supplier.name : '';
-    },
-
-    onSupplier(event) {
-      const index = Number(event.detail.value);
-      this.setData({ supplierIndex: index, 'form.supplier_id': this.data.suppliers[index].id, 'errors.supplier_id': '' });
-      this.noteReading();
     },
     onKind(event) {
       const index = Number(event.detail.value);

@@ -3,7 +3,6 @@
  * OCR) to prefill the number, issuer and validity; the manager checks every field before saving, and the record
  * names the reading so the suggestion and what was confirmed are both kept (behaviors/certificate-reading.js).
  */
-const guard = require('../../../utils/guard');
 const records = require('../../../services/records');
 const recordForm = require('../../../behaviors/record-form');
 const certificateReading = require('../../../behaviors/certificate-reading');
@@ -12,34 +11,14 @@ Component({
   behaviors: [recordForm({
     form: 'health-certificate', segment: 'health-certificates', done: '健康证已登记',
     fields: ['staff_id', 'number', 'issuer', 'valid_from', 'valid_until', 'scan_upload_ids', 'reading_id'],
-  }), certificateReading()],
+  }), certificateReading({ what: '登记健康证', holders: records.staff, holderField: 'staff_id' })],
   data: {
-    loading: true, loadError: '', canteenId: 0, staff: [], staffIndex: -1,
+    canteenId: 0,
     form: { staff_id: null, number: '', issuer: '', valid_from: '', valid_until: '', scan_upload_ids: [], reading_id: null },
   },
   methods: {
-    onLoad() {
-      this.load();
-    },
-
-    load() {
-      this.setData({ loading: true, loadError: '' });
-      return this.recordingCanteen('登记健康证').then((canteenId) => records.staff(canteenId))
-        .then((page) => this.setData({ loading: false, staff: page.items }), guard.loadFailed(this));
-    },
-
     readingKind() {
       return 'health_certificate';
-    },
-    holderName() {
-      const member = this.data.staff[this.data.staffIndex];
-      return member ? member.name : '';
-    },
-
-    onStaff(event) {
-      const index = Number(event.detail.value);
-      this.setData({ staffIndex: index, 'form.staff_id': this.data.staff[index].id, 'errors.staff_id': '' });
-      this.noteReading();
     },
 
     validate() {

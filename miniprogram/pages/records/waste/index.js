@@ -5,8 +5,7 @@
  */
 const time = require('../../../utils/time');
 const records = require('../../../services/records');
-const recordForm = require('../../../behaviors/record-form');
-const { listPage } = require('../../../behaviors/list-page');
+const { ledgerPage } = require('../../../behaviors/ledger-page');
 
 // The kinds of backend/records/models.py WasteKind.
 const KINDS = [{ code: 'food_waste', label: '餐厨垃圾' }, { code: 'waste_oil', label: '废弃油脂' }, { code: 'other', label: '其他' }];
@@ -22,26 +21,18 @@ function emptyForm() {
 }
 
 Component({
-  behaviors: [
-    listPage({ pageSize: 20 }),
-    recordForm({
-      form: 'waste', segment: 'waste-disposals',
-      fields: ['disposed_at', 'quantity_kg', 'collector_company', 'collector_name', 'collector_licence', 'staff_id'],
-    }),
-  ],
-  data: {
-    canWrite: false, canteenId: 0, showForm: false, kindOptions: KINDS, kindIndex: 0, staffOptions: [], staffIndex: -1,
-    disposedTime: '', form: emptyForm(), photosBusy: false,
-  },
+  behaviors: [ledgerPage({
+    form: 'waste', segment: 'waste-disposals', blank: emptyForm,
+    fields: ['disposed_at', 'quantity_kg', 'collector_company', 'collector_name', 'collector_licence', 'staff_id'],
+  })],
+  data: { kindOptions: KINDS, kindIndex: 0, staffOptions: [], staffIndex: -1, disposedTime: '', photosBusy: false },
   methods: {
-    fetchPage(cursor) {
-      return this.listedCanteen(cursor).then((canteenId) => records.list(canteenId, 'waste-disposals', { cursor })).then((page) => ({ items: page.items.map(view), next: page.next_cursor }));
-    },
+    view,
 
-    onToggleForm() {
-      const opening = !this.data.showForm;
-      this.setData({ showForm: opening, disposedTime: opening ? time.hm(Date.now()) : this.data.disposedTime });
-      if (opening && !this.data.staffOptions.length) {
+    /** The time defaults to now; the staff register is loaded the first time the form opens. */
+    formOpened() {
+      this.setData({ disposedTime: time.hm(Date.now()) });
+      if (!this.data.staffOptions.length) {
         records.staff(this.data.canteenId).then((page) => this.setData({ staffOptions: page.items }),
           (err) => this.setData({ formError: err.message }));
       }
@@ -85,9 +76,8 @@ Component({
       };
     },
 
-    onRecorded(record) {
-      wx.showToast({ title: '已登记', icon: 'success' });
-      this.setData({ showForm: false, form: emptyForm(), staffIndex: -1, items: [view(record)].concat(this.data.items) });
+    formCleared() {
+      return { staffIndex: -1 };
     },
   },
 });

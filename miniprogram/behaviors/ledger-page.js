@@ -1,0 +1,83 @@
+/**
+ * The behaviour of a ledger page (餐厨废弃物, 食品添加剂采购 and 使用, 陪餐): one kind of the canteen's records,
+ * newest first and paged (behaviors/list-page.js), with the form that adds one (behaviors/record-form.js) shown
+ * under a toggle (`showForm`) to those who may record there (`canWrite`; reading is for every member).
+ *
+ * A page calls `ledgerPage({ form, segment, fields, blank, reload })`: `form`, `segment` and `fields` are those of
+ * `recordForm`, and the records are listed from the same segment; `blank()` is the empty `form`; `reload` lists
+ * again after recording (the page shows figures the record changes, such as the stock) instead of putting the
+ * new record on top. The page implements `validate()` and may implement `view(record)` (a row as the list shows
+ * it), `firstPage(canteenId)` (what else to load with the first page; resolves when shown), `formOpened()` and
+ * `formCleared()` (more to reset once a record is in, as setData changes).
+ */
+const guard = require('../utils/guard');
+const records = require('../services/records');
+const schools = require('../services/schools');
+const recordForm = require('./record-form');
+const { listPage } = require('./list-page');
+
+const PAGE_SIZE = 20;
+
+function ledgerPage(options) {
+  return Behavior({
+    behaviors: [
+      listPage({ pageSize: PAGE_SIZE }),
+      recordForm({ form: options.form, segment: options.segment, fields: options.fields }),
+    ],
+    data: { canWrite: false, canteenId: 0, showForm: false, form: options.blank() },
+    methods: {
+      fetchPage(cursor) {
+        return this.listedCanteen(cursor).then((canteenId) => (cursor ? null : this.firstPage(canteenId)))
+          .then(() => records.list(this.data.canteenId, options.segment, { cursor }))
+          .then((page) => ({ items: page.items.map((record) => this.view(record)), next: page.next_cursor }));
+      },
+
+      /**
+       * The canteen (the school's first, looked up with the first page only) and whether the user may record
+       * there (`canWrite`): resolves with `canteenId`.
+       */
+      listedCanteen(cursor) {
+        return guard.ready().then(({ schoolId, abilities }) => {
+          this.setData({ canWrite: abilities.uploadRecords });
+          return cursor ? null : schools.canteens(schoolId);
+        }).then((canteens) => {
+          if (canteens && !canteens.length) throw new Error('学校尚未登记食堂');
+          if (canteens) this.setData({ canteenId: canteens[0].id });
+          return this.data.canteenId;
+        });
+      },
+
+      firstPage() {
+        return null;
+      },
+
+      view(record) {
+        return record;
+      },
+
+      onToggleForm() {
+        const opening = !this.data.showForm;
+        this.setData({ showForm: opening });
+        if (opening) this.formOpened();
+      },
+
+      formOpened() {},
+
+      formCleared() {
+        return {};
+      },
+
+      /** A record is in: say so, close and empty the form, and show the record (or list again). */
+      onRecorded(record) {
+        wx.showToast({ title: '已登记', icon: 'success' });
+        const changes = Object.assign({ showForm: false, form: options.blank() }, this.formCleared());
+        if (!options.reload) changes.items = [this.view(record)].concat(this.data.items);
+        this.setData(changes);
+        if (options.reload) this.load();
+        return record;
+      },
+    },
+  });
+}
+
+module.exports = { ledgerPage };
