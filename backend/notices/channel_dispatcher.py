@@ -9,7 +9,7 @@ Job ``notices.channels`` (every 2 s). The same guarantees as the WeChat dispatch
   at any moment leaves rows whose lease expires; the next run reclaims them, marks the orphaned attempt
   ``interrupted`` and sends again. Without an SMS account configured, SMS rows wait (they are not claimed).
 - **Bounded retries with backoff.** A send that provably did not happen (no connection, a rate limit, a
-  transient error code) is retried after 30 s doubling to 1 h (``dispatcher.backoff_seconds``; a WeCom 45009
+  transient error code) is retried after 30 s doubling to 1 h (``lease.backoff_seconds``; a WeCom 45009
   waits a minute at least) until ``attempt_budget`` attempts; then ``failed``. A permanent refusal (bad number,
   invalid webhook key, sensitive words, a number's daily limit) is ``failed`` at once. WeCom robots are paced
   client-side too: no robot is sent more than 20 messages in any minute (its documented limit).
@@ -26,9 +26,7 @@ Job ``notices.channels`` (every 2 s). The same guarantees as the WeChat dispatch
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,7 +38,7 @@ from sqlalchemy import Connection, and_, func, or_, select, update
 from backend.extensions import db
 from backend.integrations import tencent_sms, wecom_robot
 from backend.integrations.channels import FAILED, RETRY, SENT, UNKNOWN, ChannelReply
-from backend.notices.dispatcher import backoff_seconds
+from backend.notices import lease
 from backend.notices.models import (
     AttemptOutcome,
     ChannelAttempt,
@@ -56,29 +54,15 @@ ATTEMPTS = ChannelAttempt.__table__
 ROBOTS = NoticeRobot.__table__
 
 DEFAULT_BATCH = 50
-DEFAULT_LEASE_SECONDS = 120.0
-FENCE_FRACTION = 0.8
 ROBOT_WINDOW = timedelta(minutes=1)
 
 
 @dataclass
-class ChannelReport:
-    """What one run did."""
+class ChannelReport(lease.DeliveryReport):
+    """What one run did: the outbox counters, the robot rows paced and the possible duplicates."""
 
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    unknown: int = 0
-    failed: int = 0
-    unconfirmed: int = 0
-    released: int = 0
-    interrupted: int = 0
     paced: int = 0          # robot rows left for the next minute (20 a minute per robot)
     resent: int = 0         # sends that may duplicate an earlier delivered attempt
-
-    def as_dict(self) -> dict[str, int]:
-        """The counters as a dict (for logs and the job's result)."""
-        return dict(self.__dict__)
 
 
 @dataclass
@@ -107,12 +91,12 @@ class Senders:
 
 
 def dispatch_channels(now: datetime | None = None, limit: int = DEFAULT_BATCH, *, senders: Senders | None = None,
-                      lease_seconds: float = DEFAULT_LEASE_SECONDS) -> ChannelReport:
+                      lease_seconds: float = lease.DEFAULT_LEASE_SECONDS) -> ChannelReport:
     """Send up to ``limit`` due deliveries; needs an app context. Safe to run from several processes at once."""
     now = now or utcnow()
     senders = senders or Senders.from_config(current_app.config)
     token = secrets.token_hex(16)
-    fence = time.monotonic() + lease_seconds * FENCE_FRACTION
+    fence = time.monotonic() + lease_seconds * lease.FENCE_FRACTION
     report = ChannelReport()
     with db.engine.connect() as conn:
         with conn.begin():
@@ -136,16 +120,9 @@ def dispatch_channels(now: datetime | None = None, limit: int = DEFAULT_BATCH, *
 
 def _claim(conn: Connection, now: datetime, limit: int, token: str, claimed_until: datetime, sms_on: bool,
            report: ChannelReport) -> list[_Job]:
-    due = (select(DELIVERIES.c.id)
-           .where(DELIVERIES.c.status == NoticeStatus.PENDING, DELIVERIES.c.next_attempt_at <= now,
-                  or_(DELIVERIES.c.claimed_until.is_(None), DELIVERIES.c.claimed_until < now))
-           .order_by(DELIVERIES.c.next_attempt_at, DELIVERIES.c.id).limit(limit))
-    if not sms_on:
-        due = due.where(DELIVERIES.c.channel != ChannelName.SMS)
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = list(conn.scalars(update(DELIVERIES).where(DELIVERIES.c.id.in_(due.scalar_subquery()))
-                            .values(claim_token=token, claimed_until=claimed_until).returning(DELIVERIES.c.id)))
+    # Without an SMS account, SMS rows wait unclaimed.
+    ids = lease.claim_due(conn, DELIVERIES, now, limit, token, claimed_until,
+                    *(() if sms_on else (DELIVERIES.c.channel != ChannelName.SMS,)))
     report.claimed = len(ids)
     if not ids:
         return []
@@ -164,7 +141,7 @@ def _claim(conn: Connection, now: datetime, limit: int, token: str, claimed_unti
             and_(ATTEMPTS.c.outcome == AttemptOutcome.INTERRUPTED, ATTEMPTS.c.started_at.is_not(None))))))
     room = _robot_room(conn, now, {r.robot_id for r in rows if r.robot_id is not None})
     jobs: list[_Job] = []
-    name = f"{socket.gethostname()}:{os.getpid()}"[:64]
+    name = lease.dispatcher_name()
     for row in rows:
         if row.channel == ChannelName.WECOM and not _robot_usable(conn, row, token, now, room, report):
             continue
@@ -250,7 +227,7 @@ def _record(conn: Connection, job: _Job, reply: ChannelReply, token: str, now: d
         values = {"status": NoticeStatus.SENT, "sent_at": now, "external_id": reply.external_id, "last_error": None}
         report.sent += 1
     elif reply.outcome in (RETRY, UNKNOWN) and job.number < job.budget:
-        wait = max(backoff_seconds(job.number, job.delivery_id), reply.retry_after_seconds or 0)
+        wait = max(lease.backoff_seconds(job.number, job.delivery_id), reply.retry_after_seconds or 0)
         values = {"next_attempt_at": now + timedelta(seconds=wait), "last_error": error}
         if reply.outcome == UNKNOWN:
             report.unknown += 1

@@ -11,7 +11,8 @@ import threading
 import click
 from flask.cli import AppGroup
 
-from backend.notices.dispatcher import DEFAULT_BATCH, DEFAULT_LEASE_SECONDS, DispatchReport, dispatch_due
+from backend.notices.dispatcher import DEFAULT_BATCH, DispatchReport, dispatch_due
+from backend.notices.lease import DEFAULT_LEASE_SECONDS
 from backend.timeutil import utcnow
 
 

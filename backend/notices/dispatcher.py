@@ -67,13 +67,10 @@ Crash safety (``kill -9`` at any moment):
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
-import os
 import queue
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -84,11 +81,12 @@ from functools import partial
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, bindparam, insert, or_, select, text, update
+from sqlalchemy import Connection, bindparam, insert, select, text, update
 
 from backend.accounts.models import User
 from backend.extensions import db
 from backend.integrations.wechat import WeChatError, WeChatGateway, WeChatOutcomeUnknown, WeChatUnavailable
+from backend.notices import lease
 from backend.notices.models import (
     AttemptOutcome,
     Notice,
@@ -112,7 +110,6 @@ SETTINGS = NoticeChannelSetting.__table__
 VIOLATIONS = Violation.__table__
 EVENTS = ViolationEvent.__table__
 
-DEFAULT_LEASE_SECONDS = 120.0
 # Rows one run claims. The scheduler runs the dispatcher every 2 s, so this also caps the steady rate of one
 # scheduler at 250 notices/s; each claim and each run's tail (senders idling while the last replies arrive) cost
 # less per notice in larger runs. 500 messages at 16 senders and WeChat's ~80 ms take under 3 s, well inside
@@ -122,23 +119,9 @@ DEFAULT_BATCH = 500
 # throughput is concurrency over latency (4 senders at 80 ms: 50 notices/s); it is also the most one kill can
 # duplicate (see the module docstring). bench/notices.py: 16 senders give 1.4x the rate of 4 on loopback.
 DEFAULT_WORKERS = 16
-FENCE_FRACTION = 0.8
-BACKOFF_BASE_SECONDS = 30
-BACKOFF_CAP_SECONDS = 3600
 QUOTA_SPENT = 43101
 # Transient: try again later. Token errors reach here only when the gateway's one refresh+retry failed too.
 RETRYABLE = frozenset({-1, 45009, 45011, 40001, 40014, 42001})
-
-
-def backoff_seconds(attempt_number: int, notice_id: int) -> int:
-    """Delay after the ``attempt_number``-th failed attempt: 30 s doubling to 1 h, plus 0–19 % jitter.
-
-    The jitter is derived from the notice id so that a burst of failures (WeChat down) does not retry in
-    lockstep, yet stays reproducible.
-    """
-    base = min(BACKOFF_BASE_SECONDS * 2 ** max(attempt_number - 1, 0), BACKOFF_CAP_SECONDS)
-    jitter = int(hashlib.sha256(f"{notice_id}:{attempt_number}".encode()).hexdigest(), 16) % 20
-    return base + base * jitter // 100
 
 
 class _RunTokens:
@@ -166,22 +149,10 @@ class _RunTokens:
 
 
 @dataclass
-class DispatchReport:
-    """What one dispatch run did."""
+class DispatchReport(lease.DeliveryReport):
+    """What one dispatch run did: the outbox counters and the notices settled for the inbox only."""
 
-    claimed: int = 0
-    sent: int = 0
     inbox_only: int = 0
-    retried: int = 0
-    failed: int = 0
-    released: int = 0
-    interrupted: int = 0
-    unknown: int = 0      # attempts whose answer was lost (kept pending for a probe, never blindly resent)
-    unconfirmed: int = 0  # notices settled as possibly delivered
-
-    def as_dict(self) -> dict[str, int]:
-        """The counters as a dict (for logs and the CLI)."""
-        return dict(self.__dict__)
 
 
 @dataclass
@@ -237,10 +208,6 @@ class _Claim:
     interrupted: int = 0
 
 
-def _dispatcher_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
-
-
 def _page(page: str | None, notice_id: int) -> str | None:
     """The mini-program page a tap opens, carrying the notice id so opening it marks the inbox item read."""
     if not page:
@@ -249,7 +216,7 @@ def _page(page: str | None, notice_id: int) -> str | None:
 
 
 def dispatch_due(now: datetime | None = None, limit: int = DEFAULT_BATCH, *, gateway: WeChatGateway | None = None,
-                 lease_seconds: float = DEFAULT_LEASE_SECONDS, workers: int = DEFAULT_WORKERS) -> DispatchReport:
+                 lease_seconds: float = lease.DEFAULT_LEASE_SECONDS, workers: int = DEFAULT_WORKERS) -> DispatchReport:
     """Send up to ``limit`` due notices; needs an app context. Safe to run from several processes at once."""
     from backend.integrations.wechat_app import wechat_gateway
 
@@ -258,7 +225,7 @@ def dispatch_due(now: datetime | None = None, limit: int = DEFAULT_BATCH, *, gat
     config = current_app.config
     token = secrets.token_hex(16)
     claimed_until = now + timedelta(seconds=lease_seconds)
-    fence = time.monotonic() + lease_seconds * FENCE_FRACTION
+    fence = time.monotonic() + lease_seconds * lease.FENCE_FRACTION
     # One connection for the whole run: the claim and every group commit (no checkout and ping per commit).
     with db.engine.connect() as conn:
         with conn.begin():
@@ -282,15 +249,7 @@ def dispatch_due(now: datetime | None = None, limit: int = DEFAULT_BATCH, *, gat
 
 def _claim(conn: Connection, now: datetime, limit: int, token: str, claimed_until: datetime,
            ids_by_template: Mapping[str, str]) -> _Claim:
-    due = (select(NOTICES.c.id)
-           .where(NOTICES.c.status == NoticeStatus.PENDING, NOTICES.c.next_attempt_at <= now,
-                  or_(NOTICES.c.claimed_until.is_(None), NOTICES.c.claimed_until < now))
-           .order_by(NOTICES.c.next_attempt_at, NOTICES.c.id).limit(limit))
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    claimed_ids = list(conn.scalars(
-        update(NOTICES).where(NOTICES.c.id.in_(due.scalar_subquery()))
-        .values(claim_token=token, claimed_until=claimed_until).returning(NOTICES.c.id)))
+    claimed_ids = lease.claim_due(conn, NOTICES, now, limit, token, claimed_until)
     result = _Claim()
     if not claimed_ids:
         return result
@@ -381,7 +340,7 @@ def _write_claim(conn: Connection, claim: _Claim, plan: _Plan, token: str, now: 
                      .values(possible_duplicates=NOTICES.c.possible_duplicates + 1))
     if not plan.sends:
         return
-    name = _dispatcher_name()
+    name = lease.dispatcher_name()
     attempt_rows = [{"notice_id": p["row"].id, "number": p["row"].attempts + 1, "claimed_at": now,
                      "outcome": AttemptOutcome.IN_FLIGHT, "dispatcher": name} for p in plan.sends]
     attempt_ids = list(conn.scalars(
@@ -559,7 +518,7 @@ def _settlement(result: _Result, now: datetime, report: DispatchReport) -> tuple
         else:
             report.inbox_only += 1
     elif outcome in (AttemptOutcome.RETRY, AttemptOutcome.UNKNOWN) and job.number < job.budget:
-        values.update(b_next=now + timedelta(seconds=backoff_seconds(job.number, job.notice_id)))
+        values.update(b_next=now + timedelta(seconds=lease.backoff_seconds(job.number, job.notice_id)))
         if outcome == AttemptOutcome.UNKNOWN:
             report.unknown += 1
         else:

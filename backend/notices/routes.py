@@ -123,74 +123,55 @@ def set_my_channels(body: dict[str, Any]) -> Any:
     return channel_settings.update_channels(current_principal().user_id, body, utcnow())
 
 
-@bp.get("/schools/<id:school_id>/notice-robots")
-@rule(Action.NOTICE_SETTINGS, scope="school")
-@bp.output(schemas.RobotOut(many=True))
-def school_robots(school_id: int) -> Any:
-    """The school's WeCom group robots (keys never shown)."""
-    return channel_settings.list_robots(current_school())
+# WeCom group robots belong to a school (its staff's groups) or to a region (its inspectors' groups): the same four
+# routes under each owner's URLs and rule. The rule resolves the owner; channel_settings takes either.
+# (owner scope, rule, URL of the list and create routes, URL of one robot, the four routes' docs)
+ROBOT_ROUTES: list[tuple[str, Action, str, str, tuple[str, str, str, str]]] = [
+    ("school", Action.NOTICE_SETTINGS, "/schools/<id:school_id>/notice-robots",
+     "/schools/<id:school_id>/notice-robots/<id:robot_id>", (
+         "The school's WeCom group robots (keys never shown).",
+         "Add a WeCom group robot that posts the school's problems of the chosen risk classes; audited.",
+         "Change one of the school's robots; audited.",
+         "Remove one of the school's robots (what it still had to post is dropped as failed); audited.")),
+    ("region", Action.RISK_SETTINGS, "/regions/<id:region_id>/notice-robots",
+     "/regions/<id:region_id>/notice-robots/<id:robot_id>", (
+         "The region's WeCom group robots (its inspectors' groups; keys never shown).",
+         "Add a robot that posts the problems of the chosen classes in every school of the region; audited.",
+         "Change one of the region's robots; audited.",
+         "Remove one of the region's robots; audited.")),
+]
 
 
-@bp.post("/schools/<id:school_id>/notice-robots")
-@rule(Action.NOTICE_SETTINGS, scope="school")
-@bp.input(schemas.RobotIn, arg_name="body")
-@bp.output(schemas.RobotOut, status_code=201)
-def add_school_robot(school_id: int, body: dict[str, Any]) -> Any:
-    """Add a WeCom group robot that posts the school's problems of the chosen risk classes; audited."""
-    return channel_settings.create_robot(current_principal(), current_school(), body, utcnow())
+def _register_robot_routes(owner: str, action: Action, collection: str, item: str,
+                           docs: tuple[str, str, str, str]) -> None:
+    """List, add, change and remove the robots of one kind of owner, under its URLs and its rule."""
+    def list_robots(**_owner_id: int) -> Any:
+        return channel_settings.list_robots(current_school())
+
+    def add_robot(body: dict[str, Any], **_owner_id: int) -> Any:
+        return channel_settings.create_robot(current_principal(), current_school(), body, utcnow())
+
+    def change_robot(robot_id: int, body: dict[str, Any], **_owner_id: int) -> Any:
+        return channel_settings.update_robot(current_principal(), current_school(), robot_id, body, utcnow())
+
+    def remove_robot(robot_id: int, **_owner_id: int) -> Any:
+        channel_settings.delete_robot(current_principal(), current_school(), robot_id)
+        return ""
+
+    views = (list_robots, add_robot, change_robot, remove_robot)
+    names = (f"{owner}_robots", f"add_{owner}_robot", f"change_{owner}_robot", f"remove_{owner}_robot")
+    for view, name, doc in zip(views, names, docs, strict=True):
+        view.__name__, view.__doc__ = name, doc
+    allowed = rule(action, scope=owner)
+    bp.get(collection)(allowed(bp.output(schemas.RobotOut(many=True))(list_robots)))
+    bp.post(collection)(allowed(bp.input(schemas.RobotIn, arg_name="body")(
+        bp.output(schemas.RobotOut, status_code=201)(add_robot))))
+    bp.put(item)(allowed(bp.input(schemas.RobotUpdateIn, arg_name="body")(bp.output(schemas.RobotOut)(change_robot))))
+    bp.delete(item)(allowed(bp.output({}, status_code=204)(remove_robot)))
 
 
-@bp.put("/schools/<id:school_id>/notice-robots/<id:robot_id>")
-@rule(Action.NOTICE_SETTINGS, scope="school")
-@bp.input(schemas.RobotUpdateIn, arg_name="body")
-@bp.output(schemas.RobotOut)
-def change_school_robot(school_id: int, robot_id: int, body: dict[str, Any]) -> Any:
-    """Change one of the school's robots; audited."""
-    return channel_settings.update_robot(current_principal(), current_school(), robot_id, body, utcnow())
-
-
-@bp.delete("/schools/<id:school_id>/notice-robots/<id:robot_id>")
-@rule(Action.NOTICE_SETTINGS, scope="school")
-@bp.output({}, status_code=204)
-def remove_school_robot(school_id: int, robot_id: int) -> Any:
-    """Remove one of the school's robots (what it still had to post is dropped as failed); audited."""
-    channel_settings.delete_robot(current_principal(), current_school(), robot_id)
-    return ""
-
-
-@bp.get("/regions/<id:region_id>/notice-robots")
-@rule(Action.RISK_SETTINGS, scope="region")
-@bp.output(schemas.RobotOut(many=True))
-def region_robots(region_id: int) -> Any:
-    """The region's WeCom group robots (its inspectors' groups; keys never shown)."""
-    return channel_settings.list_robots(current_school())
-
-
-@bp.post("/regions/<id:region_id>/notice-robots")
-@rule(Action.RISK_SETTINGS, scope="region")
-@bp.input(schemas.RobotIn, arg_name="body")
-@bp.output(schemas.RobotOut, status_code=201)
-def add_region_robot(region_id: int, body: dict[str, Any]) -> Any:
-    """Add a robot that posts the problems of the chosen classes in every school of the region; audited."""
-    return channel_settings.create_robot(current_principal(), current_school(), body, utcnow())
-
-
-@bp.put("/regions/<id:region_id>/notice-robots/<id:robot_id>")
-@rule(Action.RISK_SETTINGS, scope="region")
-@bp.input(schemas.RobotUpdateIn, arg_name="body")
-@bp.output(schemas.RobotOut)
-def change_region_robot(region_id: int, robot_id: int, body: dict[str, Any]) -> Any:
-    """Change one of the region's robots; audited."""
-    return channel_settings.update_robot(current_principal(), current_school(), robot_id, body, utcnow())
-
-
-@bp.delete("/regions/<id:region_id>/notice-robots/<id:robot_id>")
-@rule(Action.RISK_SETTINGS, scope="region")
-@bp.output({}, status_code=204)
-def remove_region_robot(region_id: int, robot_id: int) -> Any:
-    """Remove one of the region's robots; audited."""
-    channel_settings.delete_robot(current_principal(), current_school(), robot_id)
-    return ""
+for _robot_route in ROBOT_ROUTES:
+    _register_robot_routes(*_robot_route)
 
 
 @bp.get("/admin/channel-deliveries")

@@ -71,8 +71,9 @@ def _idempotency(headers: dict[str, str], endpoint_payload: Any) -> tuple[str, s
 IDEMPOTENT = bp.input(schemas.IdempotencyHeader, location="headers", arg_name="headers")
 
 
-def _written(result: services.WriteResult) -> tuple[dict[str, Any], int, dict[str, str]]:
-    entry = db.session.get(RecordEntry, result.version_id)
+def _written(result: services.WriteResult, shown: RecordEntry | None = None) -> tuple[Any, int, dict[str, str]]:
+    """201 with the version written (or ``shown``, the record the write is about) and whether the key replayed."""
+    entry = shown or db.session.get(RecordEntry, result.version_id)
     body = present_records([entry], _today())[0]
     return body, 201, {"Idempotent-Replayed": "true" if result.replayed else "false"}
 
@@ -216,9 +217,7 @@ def release_seal(record_id: int, body: dict[str, Any], headers: dict[str, str]) 
     result = sealing.release(current_principal(), record_id, body["reason"], idempotency_key=key,
                              fingerprint=fingerprint)
     release_row = db.session.get(SealRelease, result.version_id)
-    seal_entry = db.session.get(RecordEntry, release_row.seal_id)
-    return present_records([seal_entry], _today())[0], 201, {
-        "Idempotent-Replayed": "true" if result.replayed else "false"}
+    return _written(result, db.session.get(RecordEntry, release_row.seal_id))
 
 
 @bp.get("/canteens/<id:canteen_id>/seals")

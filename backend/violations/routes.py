@@ -3,11 +3,14 @@ the parents' transparency page and the school's notice settings."""
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from apiflask import APIBlueprint
 from flask import current_app, request
+from marshmallow import Schema
 from sqlalchemy.orm import selectinload
 
 from backend.errors import ApiError
@@ -15,7 +18,7 @@ from backend.extensions import db
 from backend.files import read_upload
 from backend.integrations.wechat_app import wechat_gateway
 from backend.notices import services as notice_services
-from backend.permissions import Action, current_principal, current_school, rule, sees_only_public
+from backend.permissions import Action, Principal, current_principal, current_school, rule, sees_only_public
 from backend.timeutil import utcnow
 from backend.violations import lifecycle, overview, reports, schemas, stats, stats_export, views
 from backend.violations.models import Violation
@@ -104,55 +107,63 @@ def get_violation(violation_id: int) -> Any:
     return views.detail(_violation(violation_id), current_principal(), utcnow())
 
 
-@bp.post("/violations/<id:violation_id>/start")
-@rule(Action.VIOLATION_RECTIFY, scope="violation")
-@bp.input(schemas.StartIn, arg_name="body")
-@bp.output(schemas.ViolationDetailOut)
-def start(violation_id: int, body: dict[str, Any]) -> Any:
+def _transition(path: str, action: Action, body_schema: type[Schema], status_code: int = 200
+                ) -> Callable[[Callable[[Violation, dict[str, Any]], None]], Any]:
+    """Declare a lifecycle step of one violation: ``POST path`` under ``action`` on the violation's school, the body
+    checked by ``body_schema``, the answer the violation's detail as the caller sees it after the step.
+
+    The function decorated performs the step on the violation with the body (its docstring documents the route).
+    """
+    def declare(step: Callable[[Violation, dict[str, Any]], None]) -> Any:
+        @functools.wraps(step)
+        def view(violation_id: int, body: dict[str, Any]) -> Any:
+            step(_violation(violation_id), body)
+            return _detail(violation_id)
+
+        view = bp.output(schemas.ViolationDetailOut, status_code=status_code)(view)
+        view = bp.input(body_schema, arg_name="body")(view)
+        return bp.post(path)(rule(action, scope="violation")(view))
+
+    return declare
+
+
+@_transition("/violations/<id:violation_id>/start", Action.VIOLATION_RECTIFY, schemas.StartIn)
+def start(violation: Violation, body: dict[str, Any]) -> None:
     """The canteen takes the problem on (or again after a rejection)."""
-    lifecycle.start_rectification(current_principal(), _violation(violation_id), body.get("note"))
-    return _detail(violation_id)
+    lifecycle.start_rectification(current_principal(), violation, body.get("note"))
 
 
-@bp.post("/violations/<id:violation_id>/rectifications")
-@rule(Action.VIOLATION_RECTIFY, scope="violation")
-@bp.input(schemas.RectificationIn, arg_name="body")
-@bp.output(schemas.ViolationDetailOut, status_code=201)
-def submit(violation_id: int, body: dict[str, Any]) -> Any:
+@_transition("/violations/<id:violation_id>/rectifications", Action.VIOLATION_RECTIFY, schemas.RectificationIn,
+             status_code=201)
+def submit(violation: Violation, body: dict[str, Any]) -> None:
     """Submit the measures taken and photos; the reviewer is notified."""
-    lifecycle.submit_rectification(current_principal(), _violation(violation_id), body["measures"], body["photos"])
-    return _detail(violation_id)
+    lifecycle.submit_rectification(current_principal(), violation, body["measures"], body["photos"])
 
 
-@bp.post("/violations/<id:violation_id>/review")
-@rule(Action.VIOLATION_REVIEW, scope="violation")
-@bp.input(schemas.ReviewIn, arg_name="body")
-@bp.output(schemas.ViolationDetailOut)
-def review(violation_id: int, body: dict[str, Any]) -> Any:
+@_transition("/violations/<id:violation_id>/review", Action.VIOLATION_REVIEW, schemas.ReviewIn)
+def review(violation: Violation, body: dict[str, Any]) -> None:
     """Accept (close) or reject (with a reason) the submitted rectification."""
-    lifecycle.review_rectification(current_principal(), _violation(violation_id), body["approve"],
-                                   body.get("reason"))
-    return _detail(violation_id)
+    lifecycle.review_rectification(current_principal(), violation, body["approve"], body.get("reason"))
 
 
-@bp.post("/violations/<id:violation_id>/dismiss")
-@rule(Action.VIOLATION_REVIEW, scope="violation")
-@bp.input(schemas.DismissIn, arg_name="body")
-@bp.output(schemas.ViolationDetailOut)
-def dismiss(violation_id: int, body: dict[str, Any]) -> Any:
+@_transition("/violations/<id:violation_id>/dismiss", Action.VIOLATION_REVIEW, schemas.DismissIn)
+def dismiss(violation: Violation, body: dict[str, Any]) -> None:
     """Withdraw a false alarm, with the reason on record."""
-    lifecycle.dismiss_violation(current_principal(), _violation(violation_id), body["reason"])
-    return _detail(violation_id)
+    lifecycle.dismiss_violation(current_principal(), violation, body["reason"])
 
 
-@bp.post("/violations/<id:violation_id>/escalate")
-@rule(Action.VIOLATION_REVIEW, scope="violation")
-@bp.input(schemas.EscalateIn, arg_name="body")
-@bp.output(schemas.ViolationDetailOut)
-def escalate(violation_id: int, body: dict[str, Any]) -> Any:
+@_transition("/violations/<id:violation_id>/escalate", Action.VIOLATION_REVIEW, schemas.EscalateIn)
+def escalate(violation: Violation, body: dict[str, Any]) -> None:
     """The principal hands the problem to the region's regulators (上报监管部门), who review it from then on."""
-    lifecycle.escalate_violation(current_principal(), _violation(violation_id), body["reason"])
-    return _detail(violation_id)
+    lifecycle.escalate_violation(current_principal(), violation, body["reason"])
+
+
+def _overview(principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
+    """The 总览 of a stats query (``StatsQuery``): its scope, checked against the caller, over its period."""
+    now = utcnow()
+    scope = stats.resolve_scope(principal, query["school_id"], query["region_id"])
+    first, last = stats.period_bounds(query["date_from"], query["date_to"], now)
+    return overview.overview(principal, scope, first, last, now, app_cache(current_app))
 
 
 @bp.get("/stats")
@@ -162,11 +173,7 @@ def escalate(violation_id: int, body: dict[str, Any]) -> Any:
 def get_stats(query: dict[str, Any]) -> Any:
     """Found, rectified, in progress and overdue, by kind and source, rate, median time, daily and weekly trend,
     the school ranking, the drill-down's children, the camera online rate and the breadcrumbs."""
-    now = utcnow()
-    principal = current_principal()
-    scope = stats.resolve_scope(principal, query["school_id"], query["region_id"])
-    first, last = stats.period_bounds(query["date_from"], query["date_to"], now)
-    return overview.overview(principal, scope, first, last, now, app_cache(current_app))
+    return _overview(current_principal(), query)
 
 
 @bp.get("/stats/export")
@@ -175,12 +182,8 @@ def get_stats(query: dict[str, Any]) -> Any:
 @bp.doc(responses=XLSX_RESPONSES)
 def export_stats(query: dict[str, Any]) -> Any:
     """What the 总览 shows for the same scope and period, as an Excel workbook (audited)."""
-    now = utcnow()
     principal = current_principal()
-    scope = stats.resolve_scope(principal, query["school_id"], query["region_id"])
-    first, last = stats.period_bounds(query["date_from"], query["date_to"], now)
-    shown = overview.overview(principal, scope, first, last, now, app_cache(current_app))
-    name, data = stats_export.export_overview(principal, shown)
+    name, data = stats_export.export_overview(principal, _overview(principal, query))
     return workbook_response(data, "stats.xlsx", name)
 
 

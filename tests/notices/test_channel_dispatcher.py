@@ -14,7 +14,7 @@ import time_machine
 from backend.extensions import db
 from backend.notices.channel_dispatcher import dispatch_channels
 from backend.notices.channels import MAX_CHANNEL_ATTEMPTS
-from backend.notices.dispatcher import backoff_seconds
+from backend.notices.lease import backoff_seconds
 from backend.notices.models import ChannelAttempt, ChannelDelivery, NoticeRobot
 from backend.violations.services import raise_violation
 from tests.notices import channel_fixtures

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.integrations.wechat import build_gateway
-from backend.notices.dispatcher import backoff_seconds, dispatch_due
+from backend.notices.dispatcher import dispatch_due
+from backend.notices.lease import backoff_seconds
 from backend.notices.models import Notice, NoticeAttempt, SubscriptionQuota
 from backend.notices.outbox import MAX_ATTEMPTS
 from backend.notices.templates import DEV_TEMPLATE_IDS

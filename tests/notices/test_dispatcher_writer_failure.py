@@ -10,7 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from backend.extensions import db
-from backend.notices import dispatcher
+from backend.notices import dispatcher, lease
 from backend.notices.models import Notice
 from backend.timeutil import utcnow
 from backend.violations.services import raise_violation
@@ -51,7 +51,7 @@ def test_a_failed_group_commit_raises_instead_of_hanging_and_loses_nothing(app, 
     assert isinstance(outcome[0], sa.exc.OperationalError)
     monkeypatch.setattr(dispatcher, "_record_group", real)
     # Once the lease ends, every notice is sent: the attempts nobody recorded are reclaimed as interrupted.
-    later = now + timedelta(seconds=dispatcher.DEFAULT_LEASE_SECONDS + 1)
+    later = now + timedelta(seconds=lease.DEFAULT_LEASE_SECONDS + 1)
     while dispatcher.dispatch_due(later, 10).claimed:
         later += timedelta(hours=2)
     db.session.expire_all()

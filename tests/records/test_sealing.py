@@ -114,6 +114,16 @@ def test_no_work_is_recorded_in_a_sealed_area(manager, regulator):
     assert _seal(regulator, "area", area_id, expect=409).get_json()["error"]["code"] == "already_sealed"
 
 
+@pytest.mark.db
+def test_a_release_sent_again_with_its_key_answers_the_released_seal_once(principal, regulator, traced):
+    seal = _seal(principal, "item", traced["pork"]).get_json()
+    first = regulator.post(f"/records/{seal['id']}/release", {"reason": "检验合格"}, key="release-once-01")
+    again = regulator.post(f"/records/{seal['id']}/release", {"reason": "检验合格"}, key="release-once-01")
+    assert first.headers["Idempotent-Replayed"] == "false" and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+    assert first.get_json()["id"] == seal["id"] and first.get_json()["release"]["reason"] == "检验合格"
+
+
 def test_seal_input_is_checked(principal, manager, traced):
     other_area = db.session.scalar(sa.select(KitchenArea.id).join(Canteen).where(Canteen.school_id == 2))
     assert _seal(principal, "area", other_area, expect=422).get_json()["error"]["code"] == "seal_target_not_found"
