@@ -210,13 +210,6 @@ class IndexHistoryOut(Schema):
     rating_label = String()
 
 
-class IndexScoreFields(IndexHistoryOut):
-    """A month's score and rating, and the time its figures run up to (``as_of``: the month's end, or the computing
-    time for the current month)."""
-
-    as_of = String()
-
-
 class RatingRuleOut(Schema):
     """One 阳光食堂 rating and its published condition."""
 
@@ -245,9 +238,11 @@ class IndexComponentOut(PublicIndexComponentOut):
     figures = Dict(keys=String(), values=Float(allow_none=True))
 
 
-class IndexSummaryOut(IndexScoreFields):
-    """A school's index of a month and its rating."""
+class IndexSummaryOut(IndexHistoryOut):
+    """A school's index of a month and its rating, computed from the figures up to ``as_of`` (the month's end, or
+    the computing time for the current month)."""
 
+    as_of = String()
     school_id = Integer()
     school_name = String()
 
@@ -289,10 +284,11 @@ class SchoolIndexOut(Schema):
     criteria = Nested(IndexCriteriaOut)
 
 
-class PublicIndexOut(IndexScoreFields):
+class PublicIndexOut(IndexHistoryOut):
     """What parents see of the index of the newest finished month: score, rating, each component's deduction,
     the criteria."""
 
+    as_of = String()
     components = List(Nested(PublicIndexComponentOut))
     criteria = Nested(IndexCriteriaOut)
 
