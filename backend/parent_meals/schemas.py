@@ -64,16 +64,21 @@ class AnswerIn(Schema):
     answer = String(required=True, validate=Length(2, 1000), multiline=True)
 
 
-class SlotOut(Schema):
-    """A slot: the meal, its places and whether sign-up is open (until the meal begins)."""
+class SlotMealFields(Schema):
+    """The meal a slot is for: the canteen, the day and the meal."""
 
-    id = Integer()
-    school_id = Integer()
     canteen_id = Integer()
     canteen_name = String()
     service_date = Date()
     meal = String()
     meal_label = String()
+
+
+class SlotOut(SlotMealFields):
+    """A slot: the meal, its places and whether sign-up is open (until the meal begins)."""
+
+    id = Integer()
+    school_id = Integer()
     meal_starts_at = DateTime()
     capacity = Integer()
     taken = Integer(metadata={"description": "places held by pending and approved sign-ups"})
@@ -88,7 +93,7 @@ class SignupSlotOut(SlotOut):
 
 
 class MySignupRefOut(Schema):
-    """The caller's own sign-up on a slot."""
+    """The caller's own sign-up on a slot (a sign-up's id and status)."""
 
     id = Integer()
     status = String()
@@ -116,13 +121,10 @@ class OpinionOut(Schema):
     answered_at = DateTime(allow_none=True)
 
 
-class SignupOut(Schema):
+class SignupOut(MySignupRefOut):
     """A sign-up with its slot, the school's decision and, once rated, the opinion with the school's answer."""
 
-    id = Integer()
     slot = Nested(SignupSlotOut)
-    status = String()
-    status_label = String()
     note = String(allow_none=True)
     created_at = DateTime()
     decided_at = DateTime(allow_none=True)
@@ -138,14 +140,8 @@ class SchoolSignupOut(SignupOut):
     child_class = String(allow_none=True)
 
 
-class PublicOpinionOut(OpinionOut):
+class PublicOpinionOut(OpinionOut, SlotMealFields):
     """An opinion with its meal."""
-
-    canteen_id = Integer()
-    canteen_name = String()
-    service_date = Date()
-    meal = String()
-    meal_label = String()
 
 
 class DayOpinionOut(PublicOpinionOut):

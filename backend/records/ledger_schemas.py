@@ -10,33 +10,20 @@ Asia/Shanghai ISO strings, days as YYYY-MM-DD). A record list holds several kind
 
 from __future__ import annotations
 
-from typing import Any
-
-from apiflask import Schema as BaseSchema
+from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Float, List, Nested
 
 from backend.fields import Integer, String
 from backend.parent_meals.schemas import DayOpinionOut
-from backend.records.schemas import AdditiveStockOut
+from backend.records.schemas import AdditiveStockOut, PresentedOut, RecordEnvelopeOut, RecordRefOut
 from backend.records.seal_schemas import SealOut
-
-
-class Schema(BaseSchema):
-    """Reads the presenters' dicts by key only: a key a record's kind does not have is left out, where
-    marshmallow would fall back to the dict's attribute of that name (``items`` is ``dict.items``)."""
-
-    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
-        """The value under ``attr``, or ``default`` (left out of the dump) when the dict has no such key."""
-        if isinstance(obj, dict):
-            return obj.get(attr, default)
-        return super().get_attribute(obj, attr, default)
 
 
 def _text() -> String:
     return String(allow_none=True)
 
 
-class FileOut(Schema):
+class FileOut(PresentedOut):
     """A stored photo or PDF of a record, with a short-lived signed URL."""
 
     upload_id = Integer()
@@ -55,14 +42,14 @@ def _files() -> Dict:
                 metadata={"description": "files by role (photo, scan, invoice, inspection_report)"})
 
 
-class AmendmentOut(Schema):
+class AmendmentOut(PresentedOut):
     """What a correcting version amends, and why."""
 
     amends_version_id = Integer()
     reason = _text()
 
 
-class ItemOut(Schema):
+class ItemOut(PresentedOut):
     """A received item line (ingredient and batch)."""
 
     item_id = Integer()
@@ -81,7 +68,7 @@ class ItemOut(Schema):
     storage_temperature_c = Float(allow_none=True)
 
 
-class MenuIngredientOut(Schema):
+class MenuIngredientOut(PresentedOut):
     """A dish's ingredient as the menu names it (the batch it was cooked from)."""
 
     item_id = Integer()
@@ -89,7 +76,7 @@ class MenuIngredientOut(Schema):
     batch = _text()
 
 
-class MenuDishOut(Schema):
+class MenuDishOut(PresentedOut):
     """A dish of a menu record."""
 
     dish_id = Integer()
@@ -98,7 +85,7 @@ class MenuDishOut(Schema):
     ingredients = List(Nested(MenuIngredientOut))
 
 
-class DisposalBriefOut(Schema):
+class DisposalBriefOut(PresentedOut):
     """When and by whom a retained sample was disposed of."""
 
     id = Integer()
@@ -106,14 +93,7 @@ class DisposalBriefOut(Schema):
     disposer_name = String()
 
 
-class RecordRefOut(Schema):
-    """A record's stable id and the version shown."""
-
-    id = Integer()
-    version_id = Integer()
-
-
-class SampleFields(Schema):
+class SampleFields(PresentedOut):
     """A retained sample (留样)."""
 
     service_date = _text()
@@ -130,7 +110,7 @@ class SampleFields(Schema):
     disposal = Nested(DisposalBriefOut, allow_none=True)
 
 
-class AccompaniedFields(Schema):
+class AccompaniedFields(PresentedOut):
     """An accompanied meal (陪餐)."""
 
     service_date = _text()
@@ -143,7 +123,7 @@ class AccompaniedFields(Schema):
     remarks = _text()
 
 
-class DisinfectionFields(Schema):
+class DisinfectionFields(PresentedOut):
     """A disinfection (消毒)."""
 
     target = String()
@@ -159,7 +139,7 @@ class DisinfectionFields(Schema):
     operator_name = String()
 
 
-class CertificateFields(Schema):
+class CertificateFields(PresentedOut):
     """A supplier's certificate and its status on the ledger's day."""
 
     supplier_id = Integer()
@@ -171,7 +151,7 @@ class CertificateFields(Schema):
     status_label = String()
 
 
-class WasteFields(Schema):
+class WasteFields(PresentedOut):
     """Waste handed over to a collector (餐厨废弃物)."""
 
     disposed_at = String()
@@ -185,7 +165,7 @@ class WasteFields(Schema):
     handover_name = String()
 
 
-class AdditiveFields(Schema):
+class AdditiveFields(PresentedOut):
     """A food additive's purchase (a batch: 专人采购, 专人保管, 专柜存放) or use (专人领用)."""
 
     additive_name = _text()
@@ -209,20 +189,12 @@ class AdditiveFields(Schema):
     user_name = String()
 
 
-class LedgerRecordOut(RecordRefOut, SampleFields, AccompaniedFields, DisinfectionFields, CertificateFields,
+class LedgerRecordOut(RecordEnvelopeOut, SampleFields, AccompaniedFields, DisinfectionFields, CertificateFields,
                       WasteFields, AdditiveFields):
     """A record of the day: the envelope, then the fields of its ``kind`` (receiving: supplier, items; menu:
     meal, dishes; sample; sample_disposal; disinfection; accompanied_meal; a certificate: number, validity;
     waste_disposal; additive_purchase; additive_use)."""
 
-    kind = String()
-    kind_label = String()
-    canteen_id = Integer()
-    record_date = _text()
-    created_at = String()
-    created_by_id = Integer(allow_none=True)
-    seq = Integer()
-    hash = String()
     amendment = Nested(AmendmentOut, allow_none=True, metadata={"description": "set when the record is a correction"})
     files = _files()
     received_at = String()
@@ -253,12 +225,10 @@ class TraceIngredientOut(ItemOut):
     certificate_status = String(metadata={"description": "valid, expiring, expired or missing"})
 
 
-class TraceDishOut(Schema):
-    """A dish: traceable when every ingredient has a supplier with valid certificates."""
+class TraceDishOut(MenuDishOut):
+    """A dish of the menu with its ingredients traced: traceable when every ingredient has a supplier with valid
+    certificates."""
 
-    dish_id = Integer()
-    name = String()
-    category = _text()
     ingredients = List(Nested(TraceIngredientOut))
     traceable = Boolean()
     sample = Nested(TraceSampleOut, allow_none=True)
@@ -272,7 +242,7 @@ class TraceMenuOut(RecordRefOut):
     dishes = List(Nested(TraceDishOut))
 
 
-class MealWindowOut(Schema):
+class MealWindowOut(PresentedOut):
     """A meal's window on the day."""
 
     start = String()
@@ -280,15 +250,20 @@ class MealWindowOut(Schema):
     scheduled = Boolean()
 
 
-class SamplesStatusOut(Schema):
-    """Whether every dish of the meal was sampled by the deadline."""
+class DeadlineStatusOut(PresentedOut):
+    """A record of the day against its deadline (``day.STATUS_LABELS``: done, pending, missing, not_applicable)."""
 
     status = String()
     status_label = String()
+    deadline = String()
+
+
+class SamplesStatusOut(DeadlineStatusOut):
+    """Whether every dish of the meal was sampled by the deadline."""
+
     required = Integer()
     taken = Integer()
     missing_dishes = List(String())
-    deadline = String()
 
 
 class TraceDisinfectionRecordOut(RecordRefOut, DisinfectionFields):
@@ -297,12 +272,9 @@ class TraceDisinfectionRecordOut(RecordRefOut, DisinfectionFields):
     files = _files()
 
 
-class DisinfectionStatusOut(Schema):
+class DisinfectionStatusOut(DeadlineStatusOut):
     """Whether the tableware was disinfected by the deadline, with the meal's disinfections."""
 
-    status = String()
-    status_label = String()
-    deadline = String()
     records = List(Nested(TraceDisinfectionRecordOut))
 
 
@@ -312,7 +284,7 @@ class TraceAccompaniedOut(RecordRefOut, AccompaniedFields):
     files = _files()
 
 
-class TraceMealOut(Schema):
+class TraceMealOut(PresentedOut):
     """One meal of the day with its menu's trace and the statuses of the day view."""
 
     meal = String()
@@ -326,7 +298,7 @@ class TraceMealOut(Schema):
     complete = Boolean()
 
 
-class CompletenessOut(Schema):
+class CompletenessOut(PresentedOut):
     """How many of the day's meals have all their records."""
 
     meals = Integer()
@@ -334,11 +306,10 @@ class CompletenessOut(Schema):
     percent = Integer(allow_none=True)
 
 
-class MorningCheckStatusOut(Schema):
-    """The day's morning check (晨检): its status against the deadline and its counts (no names, no health data)."""
+class MorningCheckStatusOut(DeadlineStatusOut):
+    """The day's morning check (晨检): its status against the deadline (none without a meal that day) and its
+    counts (no names, no health data)."""
 
-    status = String()
-    status_label = String()
     deadline = String(allow_none=True)
     checked_at = String(allow_none=True)
     checked = Integer()
@@ -346,7 +317,7 @@ class MorningCheckStatusOut(Schema):
     failed = Integer()
 
 
-class TraceOut(Schema):
+class TraceOut(PresentedOut):
     """The canteen's day view: its meals with the trace."""
 
     id = Integer()
@@ -374,7 +345,7 @@ class TraceCertificateOut(RecordRefOut, CertificateFields):
     files = _files()
 
 
-class TraceSupplierOut(Schema):
+class TraceSupplierOut(PresentedOut):
     """A supplier of the day's batches, with its certificates."""
 
     id = Integer()
@@ -384,14 +355,14 @@ class TraceSupplierOut(Schema):
     certificates = List(Nested(TraceCertificateOut))
 
 
-class LedgerSealsOut(Schema):
+class LedgerSealsOut(PresentedOut):
     """The canteen's seals (封存) as the 台账 shows them."""
 
     in_force = List(Nested(SealOut), metadata={"description": "every seal in force now, newest first"})
     of_day = List(Nested(SealOut), metadata={"description": "seals made or released on the day, oldest first"})
 
 
-class LedgerOut(Schema):
+class LedgerOut(PresentedOut):
     """A canteen's 台账 for one day (``backend/records/ledger.py``)."""
 
     school_id = Integer()
@@ -415,7 +386,7 @@ class LedgerOut(Schema):
     seals = Nested(LedgerSealsOut)
 
 
-def _always_present(*schemas: type[BaseSchema], fields: tuple[str, ...] = ()) -> None:
+def _always_present(*schemas: type[Schema], fields: tuple[str, ...] = ()) -> None:
     """Mark the fields every answer has as required, so the generated types need no ``undefined`` checks
     (an output schema's ``required`` only documents: dumping does not validate)."""
     for schema in schemas:
@@ -424,9 +395,8 @@ def _always_present(*schemas: type[BaseSchema], fields: tuple[str, ...] = ()) ->
                 field.required = True
 
 
-_always_present(FileOut, AmendmentOut, RecordRefOut, MenuDishOut, TraceDishOut, TraceMenuOut, MealWindowOut,
-                SamplesStatusOut, DisinfectionStatusOut, TraceMealOut, CompletenessOut, TraceOut, TraceReceivingOut,
-                TraceSupplierOut, LedgerSealsOut, LedgerOut)
-_always_present(LedgerRecordOut, fields=("kind", "kind_label", "files", "amendment", "created_at", "canteen_id",
-                                         "record_date", "created_by_id", "seq", "hash"))
+_always_present(FileOut, AmendmentOut, MenuDishOut, TraceDishOut, TraceMenuOut, MealWindowOut, DeadlineStatusOut,
+                SamplesStatusOut, DisinfectionStatusOut, MorningCheckStatusOut, TraceMealOut, CompletenessOut, TraceOut,
+                TraceReceivingOut, TraceSupplierOut, LedgerSealsOut, LedgerOut)
+_always_present(LedgerRecordOut, fields=("files", "amendment"))
 _always_present(TraceIngredientOut, fields=("item_id", "missing"))

@@ -439,6 +439,37 @@ class StockQuery(Schema):
     day = Date(load_default=None)
 
 
+class PresentedOut(Schema):
+    """An output schema of the presenters' dicts, read by key only: a key the dict does not have is left out,
+    where marshmallow would fall back to the dict's attribute of that name (``items`` is ``dict.items``)."""
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        """The value under ``attr``, or ``default`` (left out of the dump) when the dict has no such key."""
+        if isinstance(obj, dict):
+            return obj.get(attr, default)
+        return super().get_attribute(obj, attr, default)
+
+
+class RecordRefOut(PresentedOut):
+    """A record's stable id and the version shown."""
+
+    id = Integer(required=True)
+    version_id = Integer(required=True)
+
+
+class RecordEnvelopeOut(RecordRefOut):
+    """The chain fields every record has (``presenters.envelope``; its amendment and files are the ledger's)."""
+
+    kind = String(required=True)
+    kind_label = String(required=True)
+    canteen_id = Integer(required=True)
+    record_date = String(required=True, allow_none=True)
+    created_at = String(required=True)
+    created_by_id = Integer(required=True, allow_none=True)
+    seq = Integer(required=True)
+    hash = String(required=True)
+
+
 class AdditiveBatchOut(Schema):
     """A batch of an additive and what is left of it."""
 

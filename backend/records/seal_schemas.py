@@ -9,6 +9,7 @@ from apiflask.validators import Length, OneOf, Range
 
 from backend.fields import Date, Id, Integer, String
 from backend.records.models import SealTarget
+from backend.records.schemas import RecordEnvelopeOut
 
 SEAL_TARGETS = [t.value for t in SealTarget]
 
@@ -36,39 +37,31 @@ class SealQuery(Schema):
     limit = Integer(load_default=100, validate=Range(1, 500))
 
 
-class SealReleaseOut(Schema):
-    """A seal's release."""
+class SealActOut(Schema):
+    """Why a seal was made or released, and on whose authority (``permissions.seal_authority``)."""
 
-    release_id = Integer(required=True)
-    released_at = String(required=True)
-    released_by_id = Integer(required=True, allow_none=True)
     reason = String(required=True)
     authority = String(required=True, metadata={"description": "regulator, principal or admin"})
     authority_label = String(required=True)
 
 
-class SealOut(Schema):
+class SealReleaseOut(SealActOut):
+    """A seal's release."""
+
+    release_id = Integer(required=True)
+    released_at = String(required=True)
+    released_by_id = Integer(required=True, allow_none=True)
+
+
+class SealOut(RecordEnvelopeOut, SealActOut):
     """A seal (a record of the canteen's chain), whether it is in force, and its release."""
 
-    id = Integer(required=True)
-    version_id = Integer(required=True)
-    kind = String(required=True)
-    kind_label = String(required=True)
-    canteen_id = Integer(required=True)
-    record_date = String(required=True, allow_none=True)
-    created_at = String(required=True)
-    created_by_id = Integer(required=True, allow_none=True)
-    seq = Integer(required=True)
-    hash = String(required=True)
     target = String(required=True, metadata={"description": "item, sample or area"})
     target_label = String(required=True)
     item_id = Integer(required=True, allow_none=True)
     sample_id = Integer(required=True, allow_none=True)
     area_id = Integer(required=True, allow_none=True)
     target_name = String(required=True)
-    reason = String(required=True)
-    authority = String(required=True, metadata={"description": "regulator, principal or admin"})
-    authority_label = String(required=True)
     sealed_at = String(required=True)
     in_force = Boolean(required=True)
     release = Nested(SealReleaseOut, required=True, allow_none=True)
@@ -89,25 +82,22 @@ class RemovableQuery(Schema):
     offset = Integer(load_default=0, validate=Range(0, 1_000_000))
 
 
-class RemovableOut(Schema):
-    """A record past its keeping time."""
-
-    record_id = Integer(required=True)
-    version_id = Integer(required=True)
-    kind = String(required=True)
-    kind_label = String(required=True)
-    record_date = String(required=True)
-    kept_until = String(required=True, metadata={"description": "the last day the record had to be kept"})
-    removable_on = String(required=True, metadata={"description": "the day it became removable"})
-    rule = String(required=True)
-
-
 class RetentionRuleOut(Schema):
     """How long a kind of record is kept."""
 
     kind = String(required=True)
     kind_label = String(required=True)
     rule = String(required=True)
+
+
+class RemovableOut(RetentionRuleOut):
+    """A record past the keeping time of its kind's rule."""
+
+    record_id = Integer(required=True)
+    version_id = Integer(required=True)
+    record_date = String(required=True)
+    kept_until = String(required=True, metadata={"description": "the last day the record had to be kept"})
+    removable_on = String(required=True, metadata={"description": "the day it became removable"})
 
 
 class RemovableListOut(Schema):

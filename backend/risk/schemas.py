@@ -123,22 +123,27 @@ class CardQuery(Schema):
     school_id = Id(load_default=None)
 
 
-class CardOut(Schema):
-    """A yellow or red card of one violation."""
+class PublicCardOut(Schema):
+    """An active card as parents see it."""
 
     id = Integer()
     color = String()
     color_label = String()
     risk_class = Integer()
-    violation_id = Integer()
-    violation_status = String()
     kind = String()
     kind_label = String()
+    issued_at = DateTime()
+
+
+class CardOut(PublicCardOut):
+    """A yellow or red card of one violation."""
+
+    violation_id = Integer()
+    violation_status = String()
     title = String()
     school_id = Integer()
     school_name = String()
     due_at = DateTime()
-    issued_at = DateTime()
     active = Boolean()
     lifted_at = DateTime(allow_none=True)
     lift_reason = String(allow_none=True)
@@ -175,25 +180,34 @@ class SchoolRiskOut(Schema):
     cards = List(Nested(CardOut))
 
 
-class PublicCardOut(Schema):
-    """An active card as parents see it."""
-
-    id = Integer()
-    color = String()
-    color_label = String()
-    risk_class = Integer()
-    kind = String()
-    kind_label = String()
-    issued_at = DateTime()
-
-
-
-
 class IndexQuery(Schema):
     """Which month (``YYYY-MM``); absent: the newest computed."""
 
     month = String(load_default=None, validate=Regexp(r"^(20\d\d|2100)-(0[1-9]|1[0-2])$",
                                                       error="月份格式应为 YYYY-MM"))
+
+
+class IndexComponentCapOut(Schema):
+    """A component of the index and the most it may deduct."""
+
+    name = String()
+    label = String()
+    cap = Float()
+
+
+class PublicIndexComponentOut(IndexComponentCapOut):
+    """A component and its deduction (capped)."""
+
+    deduction = Float()
+
+
+class IndexHistoryOut(Schema):
+    """A school's score and rating of one month."""
+
+    month = String()
+    score = Float()
+    rating = String()
+    rating_label = String()
 
 
 class RatingRuleOut(Schema):
@@ -210,8 +224,7 @@ class IndexCriteriaOut(Schema):
     """The published formula: each component's cap, the points per problem, and the rating criteria."""
 
     max_score = Integer()
-    components = List(Nested(Schema.from_dict({"name": String(), "label": String(), "cap": Float()},
-                                              name="IndexComponentCapOut")))
+    components = List(Nested(IndexComponentCapOut))
     class_points = Dict(keys=String(), values=Float())
     severity_points = Dict(keys=String(), values=Float())
     escalated_points = Float()
@@ -219,26 +232,19 @@ class IndexCriteriaOut(Schema):
     ratings = List(Nested(RatingRuleOut))
 
 
-class IndexComponentOut(Schema):
+class IndexComponentOut(PublicIndexComponentOut):
     """One component: its deduction (capped) and the figures it was computed from."""
 
-    name = String()
-    label = String()
-    cap = Float()
-    deduction = Float()
     figures = Dict(keys=String(), values=Float(allow_none=True))
 
 
-class IndexSummaryOut(Schema):
-    """A school's index of a month and its rating."""
+class IndexSummaryOut(IndexHistoryOut):
+    """A school's index of a month and its rating, computed from the figures up to ``as_of`` (the month's end, or
+    the computing time for the current month)."""
 
+    as_of = String()
     school_id = Integer()
     school_name = String()
-    month = String()
-    score = Float()
-    rating = String()
-    rating_label = String()
-    as_of = String()
 
 
 class RankedIndexOut(IndexSummaryOut):
@@ -274,22 +280,16 @@ class SchoolIndexOut(Schema):
     index = Nested(IndexDetailOut, allow_none=True)
     region_rank = Nested(Schema.from_dict({"rank": Integer(), "of": Integer()}, name="RegionRankOut"),
                          allow_none=True)
-    history = List(Nested(Schema.from_dict({"month": String(), "score": Float(), "rating": String(),
-                                            "rating_label": String()}, name="IndexHistoryOut")))
+    history = List(Nested(IndexHistoryOut))
     criteria = Nested(IndexCriteriaOut)
 
 
-class PublicIndexOut(Schema):
+class PublicIndexOut(IndexHistoryOut):
     """What parents see of the index of the newest finished month: score, rating, each component's deduction,
     the criteria."""
 
-    month = String()
-    score = Float()
-    rating = String()
-    rating_label = String()
     as_of = String()
-    components = List(Nested(Schema.from_dict({"name": String(), "label": String(), "cap": Float(),
-                                               "deduction": Float()}, name="PublicIndexComponentOut")))
+    components = List(Nested(PublicIndexComponentOut))
     criteria = Nested(IndexCriteriaOut)
 
 
@@ -303,19 +303,17 @@ class PublicRiskOut(Schema):
     index = Nested(PublicIndexOut, allow_none=True)
 
 
-class WarningQuery(Schema):
-    """Filters of a warning list: ``state`` open (default), resolved or all; ``kind``; ``school_id``."""
-
-    state = String(load_default="open", validate=OneOf(["open", "resolved", "all"]))
-    kind = String(load_default=None, validate=OneOf(WARNING_KINDS))
-    school_id = Id(load_default=None)
-
-
 class SchoolWarningQuery(Schema):
-    """Filters of a school's warning list."""
+    """Filters of a school's warning list: ``state`` open (default), resolved or all; ``kind``."""
 
     state = String(load_default="open", validate=OneOf(["open", "resolved", "all"]))
     kind = String(load_default=None, validate=OneOf(WARNING_KINDS))
+
+
+class WarningQuery(SchoolWarningQuery):
+    """Filters of a region's warning list: a school's, and ``school_id``."""
+
+    school_id = Id(load_default=None)
 
 
 class WarningOut(Schema):

@@ -18103,13 +18103,13 @@ export interface components {
             temperature_c: number;
         };
         MorningCheckStatusOut: {
-            checked?: number;
-            checked_at?: string | null;
-            deadline?: string | null;
-            failed?: number;
-            passed?: number;
-            status?: string;
-            status_label?: string;
+            checked: number;
+            checked_at: string | null;
+            deadline: string | null;
+            failed: number;
+            passed: number;
+            status: string;
+            status_label: string;
         };
         MyReportOut: {
             canteen_id?: number;
