@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import cv2
 import numpy as np
 
 from .motion import MotionConfig, MotionGate, MotionResult
-from .quality import CameraQualityState, QualityProblem, QualityReport, QualityThresholds, diagnose
+from .quality import CameraQualityState, GreyViews, QualityProblem, QualityReport, QualityThresholds, diagnose
 from .regions import Rect, RegionConfig, RegionDetector, motion_regions
 from .two_stage import CropClassifier, VerdictMemory, VerdictReuse
 from .types import Box, Detection, Detector
@@ -138,9 +137,9 @@ def analyse_sample(
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
-    # One grey copy for the diagnosis and the motion gate.
-    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame is not None and frame.size and frame.ndim == 3 else frame
-    report = diagnose(frame, camera_state.quality, config.quality, hour=hour, expect_lit=expect_lit, grey=grey)
+    # One set of grey copies for the diagnosis and the motion gate.
+    views = GreyViews.of(frame, config.quality.analysis_width) if frame is not None and frame.size else None
+    report = diagnose(frame, camera_state.quality, config.quality, hour=hour, expect_lit=expect_lit, views=views)
     timings["quality"] = (time.perf_counter() - t) * 1000
     result = SampleResult(quality=report, timings_ms=timings)
 
@@ -153,7 +152,7 @@ def analyse_sample(
     t = time.perf_counter()
     # Observe even when the picture is unusable, so the reference frame is
     # current once the camera recovers.
-    result.motion = gate.observe(grey, now)
+    result.motion = gate.observe(frame, now, reduced=views.half if views is not None else None)
     timings["motion"] = (time.perf_counter() - t) * 1000
 
     blocking = sorted(p.value for p in report.problems & config.skip_models_on)
