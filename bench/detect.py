@@ -27,8 +27,9 @@ store-room shelf, in kitchen terms). Consecutive frames one second apart stand f
    face crops of ``tests/workers/camera/detection/face_mask_reference`` (batches of 1 and 4), and cameras per
    core for a working kitchen with the mask check on (``WorkerRuntime.plan``; the kitchen day with the mask
    check on in working hours: target >= 500 cameras/core); then with 1-4 still faces pasted on the video (the
-   reference's real face crops), each face's verdict classified every sample against kept while the face box
-   barely moves (``PipelineConfig.verdicts``, two_stage.py).
+   reference's real face crops), each face detected and classified every sample against carried where nothing
+   moved around it (``RegionConfig.still_seconds``, regions.py) and its verdict kept while the face box barely
+   moves (``PipelineConfig.verdicts``, two_stage.py).
 
 Run: ``taskset -c 1 .venv/bin/python bench/detect.py [--frames-step 10] [--passes 1]`` (one core, as a worker
 process runs).
@@ -87,11 +88,12 @@ ALWAYS_WORKING = [{"weekday": day, "start": "00:00", "end": "23:59"} for day in 
 
 def run_scene(jpegs: list[bytes], roi: list, plan, detector=None, bare_session=None, measure_bare: bool = False,
               work_hours: list | None = None, kinds: list[str] = KINDS, crops: bool = True,
-              verdict_seconds: float | None = None) -> dict:
+              verdict_seconds: float | None = None, still_seconds: float | None = None) -> dict:
     """Feed the samples of one camera through the pipeline; CPU ms per sample and gate statistics.
 
     ``crops=False`` makes the detectors look at the whole frame even where only a part of it moved;
-    ``verdict_seconds`` replaces how long a still face keeps its mask verdict (0: classified every sample).
+    ``verdict_seconds`` replaces how long a still face keeps its mask verdict (0: classified every sample),
+    ``still_seconds`` how long a detection where nothing moved is carried (0: looked for every sample).
     """
     settings = camera_settings(1, kinds, work_hours or [], roi, {})
     if not crops:
@@ -101,6 +103,10 @@ def run_scene(jpegs: list[bytes], roi: list, plan, detector=None, bare_session=N
         pipeline = settings.pipeline
         settings = dataclasses.replace(settings, pipeline=dataclasses.replace(
             pipeline, verdicts=dataclasses.replace(pipeline.verdicts, max_age_seconds=verdict_seconds)))
+    if still_seconds is not None:
+        pipeline = settings.pipeline
+        settings = dataclasses.replace(settings, pipeline=dataclasses.replace(
+            pipeline, regions=dataclasses.replace(pipeline.regions, still_seconds=still_seconds)))
     state = CameraState.new(settings.pipeline)
     rule_state: dict = {}
     health = "unknown"
@@ -217,7 +223,7 @@ def main() -> int:
     for count in (1, 2, 3, 4):
         faced = [encode_jpeg(frame, 85) for frame in with_faces(frames, count)]
         faces_scenes[count] = {age: run_scene(faced, [], runtime.plan, work_hours=ALWAYS_WORKING, kinds=MASK_KINDS,
-                                              verdict_seconds=age) for age in (0.0, None)}
+                                              verdict_seconds=age, still_seconds=age) for age in (0.0, None)}
     mask = registry.detector("face_mask")
     mask.detect(frames[0])  # warm-up of the classifier's session
     stages = mask_stages(frames, mask)
@@ -289,10 +295,11 @@ def main() -> int:
                    + args.after_hours_busy * closed_busy["cost_all_ms"]) / 24
     print(f"   kitchen day as in 3 with the mask check on in working hours: {mask_day_ms:.1f} ms/sample -> "
           f"{per_core(mask_day_ms):.0f} cameras/core (target >= 500)")
-    default_age = camera_settings(1, MASK_KINDS, [], [], {}).pipeline.verdicts.max_age_seconds
+    defaults = camera_settings(1, MASK_KINDS, [], [], {}).pipeline
     print(f"   with 1-4 still faces in the picture (real face crops pasted on the video, people walking behind), "
-          f"working, mask check on; each face's verdict classified every sample / kept up to {default_age:g} s "
-          "while its box barely moves (the default):")
+          "working, mask check on; each face detected and classified every sample / carried where nothing moved "
+          f"around it (up to {defaults.regions.still_seconds:g} s) and its verdict kept up to "
+          f"{defaults.verdicts.max_age_seconds:g} s while its box barely moves (the defaults):")
     for count, scenes in faces_scenes.items():
         every, kept = scenes[0.0], scenes[None]
         day = [(args.work_hours * scene["cost_all_ms"] + closed_hours * closed_static["cost_all_ms"]

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from .adapters import nms
-from .regions import Rect, RegionDetector, inside
+from .regions import Rect, RegionDetector, crops_only, inside
 from .types import LABEL_FACE, LABEL_PERSON, Box, Detection, Detector
 
 
@@ -179,6 +179,11 @@ class FacesThenPeople:
     def name(self) -> str:
         """Both detectors' names."""
         return f"{self.faces.name}+{self.people.name}"
+
+    @property
+    def crops_supported(self) -> bool:
+        """Whether :meth:`detect_regions` looks only at the crops (HOG does; the faces' detector must too)."""
+        return crops_only(self.faces)
 
     def _answered(self, found: Sequence[Detection]) -> list[Box]:
         return [d.box for d in found if d.label == LABEL_FACE and d.confidence >= self.face_confidence]

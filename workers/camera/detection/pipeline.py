@@ -11,14 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import cv2
 import numpy as np
 
 from .motion import MotionConfig, MotionGate, MotionResult
-from .quality import CameraQualityState, QualityProblem, QualityReport, QualityThresholds, diagnose
-from .regions import Rect, RegionConfig, RegionDetector, motion_regions
-from .two_stage import CropClassifier, VerdictMemory, VerdictReuse
-from .types import Box, Detection, Detector
+from .quality import CameraQualityState, GreyViews, QualityProblem, QualityReport, QualityThresholds, diagnose
+from .regions import Rect, RegionConfig, RegionDetector, Sighting, crops_only, plan_regions
+from .two_stage import CropClassifier, Verdict, VerdictMemory, VerdictReuse
+from .types import Box, Detection, Detector, iou
 
 #: Problems that make a picture useless for object detection: the camera is
 #: gone, the picture is stale, the lens is covered, or the lights that should be on are off.
@@ -49,19 +48,25 @@ class CameraState:
 
     quality: CameraQualityState = field(default_factory=CameraQualityState)
     motion: MotionGate = field(default_factory=MotionGate)
-    # Boxes of the last analysed sample's detections: the next crops include them (see ``regions.py``).
-    tracked: list[Box] = field(default_factory=list)
+    # The last analysed sample's detections and when the detectors found them: the next crops include their
+    # boxes, or carry them where nothing moved (see ``regions.py``).
+    sightings: list[Sighting] = field(default_factory=list)
     # Names of the detectors that ran on the last analysed sample.
     analysed_by: list[str] = field(default_factory=list)
     # The classifier's verdicts on the faces of the last analysed sample (the mask check reuses them).
     verdicts: VerdictMemory = field(default_factory=VerdictMemory)
+
+    @property
+    def tracked(self) -> list[Box]:
+        """Boxes of the last analysed sample's detections."""
+        return [s.detection.box for s in self.sightings]
 
     def to_dict(self, include_frame: bool = True) -> dict[str, Any]:
         """JSON-compatible state; ``include_frame=False`` leaves out the motion reference picture."""
         return {
             "quality": self.quality.to_dict(),
             "motion": self.motion.to_state(include_frame=include_frame),
-            "tracked": [[round(v, 1) for v in box] for box in self.tracked],
+            "sightings": [s.to_dict() for s in self.sightings],
             "analysed_by": list(self.analysed_by),
             "verdicts": self.verdicts.to_list(),
         }
@@ -74,7 +79,7 @@ class CameraState:
         return cls(
             quality=CameraQualityState.from_dict(data.get("quality")),
             motion=MotionGate.from_state(data.get("motion"), motion_config),
-            tracked=[(float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in data.get("tracked") or []],
+            sightings=_sightings(data),
             analysed_by=[str(name) for name in data.get("analysed_by") or []],
             verdicts=VerdictMemory.from_list(data.get("verdicts")),
         )
@@ -92,7 +97,8 @@ class SampleResult:
     ``skip_reason`` is None when the detectors ran, else ``"quality:<problem>"``,
     ``"no_motion"`` or ``"no_detectors"``. ``timings_ms`` has ``quality``, ``motion``, one
     ``model:<detector name>`` entry per detector that ran, and ``total``. ``regions`` are the crops the
-    detectors that can looked at (None: the whole frame).
+    detectors that can looked at (None: the whole frame); ``carried`` counts the detections of the last
+    analysed sample kept without a look, where nothing moved (they are in ``detections`` too).
     """
 
     quality: QualityReport
@@ -100,6 +106,7 @@ class SampleResult:
     ran_models: bool = False
     keepalive: bool = False
     regions: list[Rect] | None = None
+    carried: int = 0
     skip_reason: str | None = None
     detections: list[Detection] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -113,6 +120,7 @@ class SampleResult:
             "ran_models": self.ran_models,
             "keepalive": self.keepalive,
             "regions": [list(r) for r in self.regions] if self.regions is not None else None,
+            "carried": self.carried,
             "skip_reason": self.skip_reason,
             "detections": [d.to_dict() for d in self.detections],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
@@ -138,9 +146,9 @@ def analyse_sample(
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
-    # One grey copy for the diagnosis and the motion gate.
-    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame is not None and frame.size and frame.ndim == 3 else frame
-    report = diagnose(frame, camera_state.quality, config.quality, hour=hour, expect_lit=expect_lit, grey=grey)
+    # One set of grey copies for the diagnosis and the motion gate.
+    views = GreyViews.of(frame, config.quality.analysis_width) if frame is not None and frame.size else None
+    report = diagnose(frame, camera_state.quality, config.quality, hour=hour, expect_lit=expect_lit, views=views)
     timings["quality"] = (time.perf_counter() - t) * 1000
     result = SampleResult(quality=report, timings_ms=timings)
 
@@ -153,7 +161,7 @@ def analyse_sample(
     t = time.perf_counter()
     # Observe even when the picture is unusable, so the reference frame is
     # current once the camera recovers.
-    result.motion = gate.observe(grey, now)
+    result.motion = gate.observe(frame, now, reduced=views.half if views is not None else None)
     timings["motion"] = (time.perf_counter() - t) * 1000
 
     blocking = sorted(p.value for p in report.problems & config.skip_models_on)
@@ -173,7 +181,11 @@ def analyse_sample(
         result.skip_reason = "no_motion"
     else:
         result.keepalive = config.use_motion_gate and not result.motion.has_motion
-        result.regions = _regions(frame, result.motion, camera_state, config)
+        # Sightings are carried only to the same detectors, each looking at nothing but the crops (one that
+        # looks at the whole frame would find them again, or miss them where they are gone).
+        carry = camera_state.analysed_by == [d.name for d in detectors] and all(crops_only(d) for d in detectors)
+        result.regions, carried = _regions(frame, result.motion, camera_state, config, now, carry)
+        remembered = list(camera_state.verdicts.verdicts)
         for detector in detectors:
             t = time.perf_counter()
             if isinstance(detector, CropClassifier):
@@ -191,7 +203,7 @@ def analyse_sample(
                 result.model_timings_ms[detector.name] = dict(inner)
             result.detections.extend(found)
         result.ran_models = True
-        camera_state.tracked = [d.box for d in result.detections][:20]
+        _carry(result, camera_state, carried, remembered, now)
         camera_state.analysed_by = [d.name for d in detectors]
         gate.mark_model_run(now)
 
@@ -199,13 +211,48 @@ def analyse_sample(
     return result
 
 
-def _regions(frame: np.ndarray, motion: MotionResult, camera_state: CameraState,
-             config: PipelineConfig) -> list[Rect] | None:
-    """Crops around this sample's motion and the last sample's detections, or None for the whole frame.
+def _regions(frame: np.ndarray, motion: MotionResult, camera_state: CameraState, config: PipelineConfig,
+             now: float, carry: bool) -> tuple[list[Rect] | None, list[Sighting]]:
+    """Crops around this sample's motion and the last sample's detections (None: the whole frame), and the
+    last sample's detections carried where nothing moved around them (``regions.plan_regions``).
 
     The whole frame on a camera's first sample, on keep-alive runs (nothing moved: a person standing still
     is looked for everywhere) and when nearly everything changed (lights, a moved camera).
     """
     if not config.use_motion_regions or motion.first_sample or motion.global_change or not motion.has_motion:
-        return None
-    return motion_regions(frame.shape, motion.boxes, camera_state.tracked, config.regions)
+        return None, []
+    sightings = camera_state.sightings if carry else [Sighting(s.detection, None) for s in camera_state.sightings]
+    return plan_regions(frame.shape, motion.boxes, sightings, now, config.regions)
+
+
+def _carry(result: SampleResult, camera_state: CameraState, carried: list[Sighting], remembered: list[Verdict],
+           now: float) -> None:
+    """Add the carried sightings to the sample's detections and remember this sample's sightings.
+
+    A carried detection that a detector found again anyway (a crop's context reached it) is dropped for the
+    fresh one. The mask verdicts of carried faces stay in the camera's memory (the classifier did not see
+    them this time), so a face that moves again within the verdict's age keeps it.
+    """
+    fresh = result.detections
+    carried = [s for s in carried if not any(d.label == s.detection.label and iou(d.box, s.detection.box) >= 0.5
+                                             for d in fresh)]
+    result.carried = len(carried)
+    result.detections = fresh + [s.detection for s in carried]
+    camera_state.sightings = ([Sighting(d, now) for d in fresh] + carried)[:20]
+    if carried:
+        boxes = {s.detection.box for s in carried}
+        memory = camera_state.verdicts
+        memory.verdicts = memory.verdicts + [v for v in remembered if _float_box(v.box) in boxes
+                                             and v not in memory.verdicts]
+
+
+def _float_box(box: tuple[int, int, int, int]) -> Box:
+    return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+
+
+def _sightings(data: dict[str, Any]) -> list[Sighting]:
+    """The sightings of a stored state; an older state's bare boxes are looked at again, never carried."""
+    if "sightings" in data:
+        return [Sighting.from_dict(item) for item in data.get("sightings") or []]
+    return [Sighting(Detection("", 0.0, (float(b[0]), float(b[1]), float(b[2]), float(b[3])), ""), None)
+            for b in data.get("tracked") or []]

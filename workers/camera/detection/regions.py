@@ -7,13 +7,17 @@ analysed sample (so that someone standing still next to a mover is still looked 
 rectangles are merged. The whole frame is analysed instead on a camera's first sample, on keep-alive runs,
 when nearly everything changed (lights, a moved camera) and when the crops would cover most of the
 picture anyway.
+
+A detection of the last analysed sample that no crop reaches (nothing moved around it) is carried, not
+looked for again, for at most ``RegionConfig.still_seconds`` after the detectors found it
+(:func:`plan_regions`): a cook standing still at a station costs no detector run between two looks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -34,6 +38,11 @@ class RegionConfig:
     min_pad: int = 16
     # Above this share of the frame, crops cost about what the whole frame costs: run on the frame.
     max_share: float = 0.55
+    # A detection of the last analysed sample in a part of the picture where nothing moved (no crop reaches
+    # its grown box) is carried to this sample instead of being looked for again, for at most this long after
+    # the detectors last found it; then it is looked for again (0: always). As the mask verdicts
+    # (``two_stage.VerdictReuse``), so a face standing still is detected and classified at least every 10 s.
+    still_seconds: float = 10.0
 
 
 @runtime_checkable
@@ -43,6 +52,12 @@ class RegionDetector(Protocol):
     def detect_regions(self, frame_bgr: np.ndarray, regions: Sequence[Rect]) -> list[Detection]:
         """Detections inside ``regions`` of ``frame_bgr``, boxes in frame pixels."""
         ...
+
+
+def crops_only(detector: object) -> bool:
+    """Whether ``detector`` looks at nothing but the crops it is given (``crops_supported`` where it says, else
+    whether it takes crops at all)."""
+    return bool(getattr(detector, "crops_supported", isinstance(detector, RegionDetector)))
 
 
 def grow(box: Box, width: int, height: int, margin: float, min_pad: int) -> Rect:
@@ -63,7 +78,7 @@ def merge(rects: Iterable[Rect]) -> list[Rect]:
         out: list[Rect] = []
         for rect in pending:
             for index, other in enumerate(out):
-                if rect[0] < other[2] and other[0] < rect[2] and rect[1] < other[3] and other[1] < rect[3]:
+                if _touch(rect, other):
                     out[index] = (min(rect[0], other[0]), min(rect[1], other[1]),
                                   max(rect[2], other[2]), max(rect[3], other[3]))
                     merged = True
@@ -86,6 +101,62 @@ def motion_regions(frame_shape: tuple[int, ...], motion_boxes: Sequence[Box], tr
     if area > cfg.max_share * width * height:
         return None
     return rects
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A detection of a camera's last analysed sample, with the time the detectors found it (None: unknown,
+    from an older state: never carried)."""
+
+    detection: Detection
+    at: float | None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-compatible form (the detection's own, plus ``at``)."""
+        return {**self.detection.to_dict(), "at": self.at}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sighting:
+        """Rebuild from :meth:`to_dict` output."""
+        box = data["box"]
+        detection = Detection(str(data["label"]), float(data["confidence"]),
+                              (float(box[0]), float(box[1]), float(box[2]), float(box[3])), str(data["source"]),
+                              tuple((float(x), float(y)) for x, y in data.get("keypoints") or ()))
+        at = data.get("at")
+        return cls(detection, None if at is None else float(at))
+
+
+def plan_regions(frame_shape: tuple[int, ...], motion_boxes: Sequence[Box], sightings: Sequence[Sighting],
+                 now: float, config: RegionConfig | None = None) -> tuple[list[Rect] | None, list[Sighting]]:
+    """The rectangles to analyse (None: the whole frame) and the sightings carried without a look.
+
+    A sighting younger than ``still_seconds`` whose grown box no rectangle reaches is carried: nothing moved
+    around it since the detectors found it, so they would find it again. The others are looked at again
+    (their boxes join the crops, as in :func:`motion_regions`); a rectangle that grows over a carried
+    sighting while they merge makes it looked at too.
+    """
+    cfg = config or RegionConfig()
+    height, width = frame_shape[:2]
+
+    def grown(box: Box) -> Rect:
+        return grow(box, width, height, cfg.margin, cfg.min_pad)
+
+    carried = [s for s in sightings if s.at is not None and 0.0 <= now - s.at <= cfg.still_seconds]
+    looked = [s.detection.box for s in sightings if s not in carried]
+    while True:
+        rects = motion_regions(frame_shape, motion_boxes, looked, cfg)
+        if rects is None:
+            return None, []
+        reached = [s for s in carried if any(_touch(grown(s.detection.box), r) for r in rects)]
+        if not reached:
+            return rects, carried
+        carried = [s for s in carried if s not in reached]
+        looked.extend(s.detection.box for s in reached)
+
+
+def _touch(a: Rect, b: Rect) -> bool:
+    """Whether two rectangles overlap."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def shifted(detection: Detection, dx: float, dy: float) -> Detection:

@@ -106,6 +106,11 @@ class CropClassifier:
         """The classifier card's ``name@version``."""
         return self.card.source
 
+    @property
+    def crops_supported(self) -> bool:
+        """Whether :meth:`detect_regions` looks only at the crops (its first stage does)."""
+        return self.first.crops_supported
+
     def crop_boxes(self, frame_bgr: np.ndarray, boxes: list[Box]) -> list[tuple[int, int, int, int]]:
         """Integer pixel boxes to cut out (margin added, clipped to the frame); too small ones are dropped."""
         height, width = frame_bgr.shape[:2]

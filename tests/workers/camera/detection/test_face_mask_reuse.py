@@ -13,7 +13,7 @@ import pytest
 
 from tests.workers.camera.detection.detection_testdata import astronaut_bgr
 from tests.workers.camera.detection.test_face_mask import cover_lower_face, mask_classifier
-from workers.camera.detection import CameraState, PipelineConfig, analyse_sample
+from workers.camera.detection import CameraState, PipelineConfig, QualityThresholds, analyse_sample
 from workers.camera.detection.two_stage import CropClassifier, VerdictMemory, VerdictReuse
 
 STEP = 5.0  # seconds between samples, as the workers sample
@@ -128,3 +128,31 @@ def test_one_verdict_serves_one_face_only() -> None:
     assert memory.reusable((0, 0, 100, 100), 10.5, rule, set()) is None  # too old
     assert memory.reusable((0, 0, 100, 100), -1.0, rule, set()) is None  # clock went back: no reuse
     assert memory.reusable((40, 0, 140, 100), 5.0, rule, set()) is None  # moved: IoU 0.43
+
+
+def test_a_still_face_beside_motion_is_carried_then_detected_and_classified_again(counted) -> None:
+    # The motion gate and the crops on: a block moves in a corner every sample, the face stands still.
+    classifier, calls = counted
+    crops: list[list] = []
+    first_stage = classifier.first.detect_regions
+
+    def detect_regions(frame: np.ndarray, regions: list) -> list:
+        crops.append(list(regions))
+        return first_stage(frame, regions)
+
+    classifier.first.detect_regions = detect_regions  # type: ignore[method-assign]
+    gated = PipelineConfig(quality=QualityThresholds(frozen_after=50), verdicts=VerdictReuse(max_age_seconds=10.0))
+    state = CameraState.new(gated)
+    face = (179, 57, 271, 177)
+    results = []
+    for index in range(5):  # 0, 5, ..., 20 s
+        frame = live(astronaut_bgr(), index)
+        frame[400 - 20 * index : 460 - 20 * index, 420:480] = (250, 250, 250)
+        results.append(analyse_sample(frame, state, gated, [classifier], now=T0 + index * STEP))
+    assert [mask_labels(r) for r in results] == [["no_mask"]] * 5
+    # Whole frame first; at 5 and 10 s the crops are the block's only and the face is carried; at 15 s (older
+    # than 10 s) it is looked at again and classified again; at 20 s carried again.
+    assert results[0].regions is None and [r.carried for r in results[1:]] == [2, 2, 0, 2]
+    reaches = [any(r[0] < face[2] and face[0] < r[2] and r[1] < face[3] and face[1] < r[3] for r in c) for c in crops]
+    assert reaches == [False, False, True, False]
+    assert calls == [1, 1]

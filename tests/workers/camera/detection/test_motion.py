@@ -10,6 +10,7 @@ import pytest
 
 from tests.workers.camera.detection.detection_testdata import VTEST_FRAME0_PEOPLE, vtest_frame
 from workers.camera.detection.motion import MotionConfig, MotionGate, MotionState, build_mask, should_run_model
+from workers.camera.detection.quality import GreyViews
 
 
 def test_static_scene_has_no_motion_and_gate_skips() -> None:
@@ -130,3 +131,29 @@ def test_config_from_dict_validates_polygons() -> None:
         MotionConfig.from_dict({"roi_polygons": [[[0, 0], [1, 1]]]})
     with pytest.raises(ValueError, match="unknown motion setting"):
         MotionConfig.from_dict({"sensitivity": 3})
+
+
+def test_the_gate_on_the_diagnosis_half_picture_sees_what_it_sees_on_the_frame() -> None:
+    own, shared = MotionGate(), MotionGate()
+    for now, index in ((0.0, 0), (1.0, 5)):
+        frame = vtest_frame(index)
+        mine = own.observe(frame, now)
+        theirs = shared.observe(frame, now, reduced=GreyViews.of(frame, 640).half)
+    # Both compare pictures of the configured width (160 px), halved from the frame or from the 320 px copy.
+    assert own.state.previous.shape == shared.state.previous.shape == (120, 160)
+    assert theirs.has_motion and abs(theirs.motion_fraction - mine.motion_fraction) < 0.1 * mine.motion_fraction
+    # Boxes in frame pixels either way: the centre of each box of one lies in a box of the other (a blob may
+    # split in two).
+    assert theirs.boxes and mine.boxes
+    for ours, others in ((theirs.boxes, mine.boxes), (mine.boxes, theirs.boxes)):
+        for x1, y1, x2, y2 in ours:
+            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+            assert any(o[0] <= cx <= o[2] and o[1] <= cy <= o[3] for o in others), ((x1, y1, x2, y2), others)
+
+
+def test_a_frame_that_is_not_a_multiple_of_the_width_still_gives_the_configured_width() -> None:
+    gate = MotionGate()
+    frame = cv2.resize(vtest_frame(0), (1000, 562))
+    gate.observe(frame, 0.0)
+    assert gate.state.previous.shape == (90, 160)
+    assert gate.observe(cv2.resize(vtest_frame(5), (1000, 562)), 1.0).has_motion

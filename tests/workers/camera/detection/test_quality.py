@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from tests.workers.camera.detection.detection_testdata import astronaut_bgr, vtest_frame
-from workers.camera.detection.quality import CameraQualityState, QualityProblem, QualityThresholds, diagnose
+from workers.camera.detection.quality import (
+    CameraQualityState,
+    GreyViews,
+    QualityProblem,
+    QualityThresholds,
+    diagnose,
+)
 
 
 def blurred(frame: np.ndarray) -> np.ndarray:
@@ -215,3 +221,15 @@ def test_darkness_is_a_fault_only_where_light_is_expected() -> None:
     assert diagnose(dark, lit, hour=10).problems == {QualityProblem.TOO_DARK}
     # ...and its 10:00 baseline is not taught darkness by the fault.
     assert lit.hour_baselines["10"] > QualityThresholds().lit_mean_luma
+
+
+def test_the_caller_s_grey_views_give_the_same_diagnosis() -> None:
+    own, shared = CameraQualityState(), CameraQualityState()
+    for index in (0, 5, 10):
+        frame = vtest_frame(index)
+        views = GreyViews.of(frame, QualityThresholds().analysis_width)
+        assert views.analysis.shape == (480, 640) and views.half.shape == (240, 320)
+        mine = diagnose(frame, own, hour=10)
+        theirs = diagnose(frame, shared, hour=10, views=views)
+        assert theirs.metrics == mine.metrics and theirs.problems == mine.problems
+    assert shared.to_dict() == own.to_dict()

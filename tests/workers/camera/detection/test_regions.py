@@ -28,7 +28,16 @@ from workers.camera.detection import (
     analyse_sample,
 )
 from workers.camera.detection.people import FacesThenPeople
-from workers.camera.detection.regions import Rect, RegionConfig, RegionDetector, grow, merge, motion_regions
+from workers.camera.detection.regions import (
+    Rect,
+    RegionConfig,
+    RegionDetector,
+    Sighting,
+    grow,
+    merge,
+    motion_regions,
+    plan_regions,
+)
 
 # Repeated frames must not count as frozen here: the motion gate and the crops are what is tested.
 CONFIG = PipelineConfig(quality=QualityThresholds(frozen_after=50), motion=MotionConfig(keepalive_seconds=120))
@@ -231,3 +240,89 @@ def test_centerface_on_crops_finds_every_face_of_real_photos_the_whole_frame_fin
     found = detector.detect_regions(image, crops)
     for truth in whole:
         assert any(centred_in(d.box, truth) for d in found), (name, truth, [d.box for d in found])
+
+
+def test_a_detection_where_nothing_moved_is_carried_for_a_while_then_looked_for_again() -> None:
+    state = CameraState.new(CONFIG)
+    cook = Detection("person", 0.9, (100.0, 100.0, 140.0, 180.0), "spy")
+    spy = SpyDetector([cook])
+    analyse_sample(scene((500, 400)), state, CONFIG, [spy], now=0.0)  # first sample: whole frame, cook found
+    assert state.sightings[0].at == 0.0
+
+    # Something moves far from the cook: only the mover is looked at, the cook is carried with his box.
+    spy.answer = []
+    moved = analyse_sample(scene((600, 300)), state, CONFIG, [spy], now=5.0)
+    assert not covers(moved.regions, cook.box)
+    assert moved.carried == 1 and moved.detections == [cook]
+    assert state.tracked == [cook.box] and state.sightings[0].at == 0.0  # still the time he was found
+    # Within RegionConfig.still_seconds (10 s) again, then looked for again: gone, so no longer carried.
+    assert analyse_sample(scene((500, 400)), state, CONFIG, [spy], now=10.0).carried == 1
+    late = analyse_sample(scene((600, 300)), state, CONFIG, [spy], now=15.0)
+    assert late.carried == 0 and covers(late.regions, cook.box) and late.detections == [] and state.sightings == []
+
+    # A mover next to him (the crops reach his box): looked at, not carried.
+    spy.answer = [cook]
+    analyse_sample(scene((500, 400)), state, CONFIG, [spy], now=20.0)
+    near = analyse_sample(scene((150, 120)), state, CONFIG, [spy], now=25.0)
+    assert near.carried == 0 and covers(near.regions, cook.box) and state.sightings[0].at == 25.0
+
+    # Sightings survive the state's JSON.
+    restored = CameraState.from_dict(json.loads(json.dumps(state.to_dict())), CONFIG)
+    assert restored.sightings == state.sightings
+
+    # Other detectors (closing time) carry nothing: the cook far from the mover is looked for again.
+    state = CameraState.new(CONFIG)
+    analyse_sample(scene((500, 400)), state, CONFIG, [SpyDetector([cook])], now=0.0)
+    other = type("Other", (SpyDetector,), {"name": property(lambda self: "other")})([])
+    switched = analyse_sample(scene((600, 300)), state, CONFIG, [other], now=5.0)
+    assert switched.carried == 0 and covers(switched.regions, cook.box) and switched.detections == []
+    assert state.analysed_by == ["other"] and state.sightings == []
+
+
+def test_carrying_needs_detectors_that_look_at_the_crops_only() -> None:
+    class WholeFrameFallback(SpyDetector):
+        crops_supported = False  # as a YOLO card's OnnxDetector: detect_regions analyses the whole frame
+
+    state = CameraState.new(CONFIG)
+    cook = Detection("person", 0.9, (100.0, 100.0, 140.0, 180.0), "spy")
+    fallback = WholeFrameFallback([cook])
+    analyse_sample(scene((500, 400)), state, CONFIG, [fallback], now=0.0)
+    fallback.answer = []
+    result = analyse_sample(scene((600, 300)), state, CONFIG, [fallback], now=5.0)
+    assert result.carried == 0 and result.detections == []
+    # A carried detection the detectors found again anyway is not counted twice.
+    again = SpyDetector([cook])
+    state = CameraState.new(CONFIG)
+    analyse_sample(scene((500, 400)), state, CONFIG, [again], now=0.0)
+    twice = analyse_sample(scene((600, 300)), state, CONFIG, [again], now=5.0)
+    assert twice.detections == [cook] and twice.carried == 0
+
+
+def test_an_older_state_s_tracked_boxes_are_looked_at_not_carried() -> None:
+    state = CameraState.new(CONFIG)
+    spy = SpyDetector([])
+    analyse_sample(scene((500, 400)), state, CONFIG, [spy], now=0.0)
+    stored = state.to_dict()
+    del stored["sightings"]
+    stored["tracked"] = [[100.0, 100.0, 140.0, 180.0]]
+    old = CameraState.from_dict(json.loads(json.dumps(stored)), CONFIG)
+    assert old.tracked == [(100.0, 100.0, 140.0, 180.0)] and old.sightings[0].at is None
+    result = analyse_sample(scene((600, 300)), old, CONFIG, [spy], now=5.0)
+    assert result.carried == 0 and covers(result.regions, (100.0, 100.0, 140.0, 180.0))
+
+
+def test_plan_regions_carries_what_no_crop_reaches() -> None:
+    config = RegionConfig(margin=0.0, min_pad=0, max_share=0.5, still_seconds=10.0)
+    far = Sighting(Detection("face", 0.9, (300.0, 300.0, 320.0, 320.0), "f"), at=0.0)
+    old = Sighting(Detection("face", 0.9, (500.0, 300.0, 520.0, 320.0), "f"), at=-11.0)
+    rects, carried = plan_regions((576, 768), [(0, 0, 10, 10)], [far, old], now=0.0, config=config)
+    assert carried == [far] and rects == [(0, 0, 10, 10), (500, 300, 520, 320)]
+    # Neither mover reaches it, but their merged crop does: it is looked at instead.
+    left_of, above = (280, 280, 299, 340), (290, 280, 360, 299)
+    assert plan_regions((576, 768), [left_of], [far], now=0.0, config=config)[1] == [far]
+    assert plan_regions((576, 768), [above], [far], now=0.0, config=config)[1] == [far]
+    rects, carried = plan_regions((576, 768), [left_of, above], [far], now=0.0, config=config)
+    assert carried == [] and rects == [(280, 280, 360, 340)]
+    # Nothing moved, or crops as large as the frame: the whole frame, nothing carried.
+    assert plan_regions((576, 768), [], [far], now=0.0, config=config) == (None, [])
+    assert plan_regions((576, 768), [(0, 0, 768, 300)], [far], now=0.0, config=config) == (None, [])
