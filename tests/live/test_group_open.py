@@ -327,3 +327,91 @@ def test_a_real_connection_killed_between_plays_is_replaced_and_a_failing_call_r
         opener.open(broken)
     assert opener.open(req("k4")) > 0
     opener._connection.invalidate()
+
+
+def _hammer(openers, cameras, school_id, parent, camera_cap, school_cap, prefix, leave=False):
+    """Six threads per opener play the cameras at once, twelve plays each (``leave``: a player leaves every few
+    plays meanwhile); a watcher counts the open seats all along. Returns (camera, answer) pairs, the counts the
+    watcher saw and the errors raised."""
+    from backend.extensions import autocommit_engine
+
+    engine = autocommit_engine()  # the threads have no app context
+    start = threading.Barrier(len(openers) * 6 + 1)
+    answers: list[tuple[int, int]] = []
+    failures: list[BaseException] = []
+    seen: list[tuple[int, int, int]] = []
+    done = threading.Event()
+
+    def player(opener: GroupOpener, index: int) -> None:
+        start.wait(10)
+        for n in range(12):
+            camera_id = cameras[(index + n) % 2]
+            now = datetime.now(UTC)
+            request = _request(f"{prefix}{index}-{n}", camera_id, school_id, camera_cap=camera_cap,
+                               school_cap=school_cap)
+            request.user_id, request.now, request.cutoff = parent, now, now - timedelta(seconds=60)
+            try:
+                answers.append((camera_id, opener.open(request)))
+            except BaseException as exc:  # surfaced by the test
+                failures.append(exc)
+            if leave and n % 3 == 2:
+                with engine.connect() as connection:
+                    connection.execute(sa.text(
+                        "UPDATE live_view_session SET closed_at = now() WHERE id = (SELECT min(id) FROM "
+                        "live_view_session WHERE school_id = :s AND closed_at IS NULL)"), {"s": school_id})
+
+    def watcher() -> None:
+        with engine.connect() as connection:
+            while not done.is_set():
+                seen.append(tuple(connection.execute(sa.text(
+                    "SELECT count(*) FILTER (WHERE camera_id = :a), count(*) FILTER (WHERE camera_id = :b), "
+                    "count(*) FROM live_view_session WHERE school_id = :s AND closed_at IS NULL"),
+                    {"a": cameras[0], "b": cameras[1], "s": school_id}).one()))
+                time.sleep(0.001)
+
+    threads = [threading.Thread(target=player, args=(opener, o * 6 + t)) for o, opener in enumerate(openers)
+               for t in range(6)]
+    watching = threading.Thread(target=watcher)
+    for thread in [*threads, watching]:
+        thread.start()
+    start.wait(10)
+    for thread in threads:
+        thread.join(60)
+    done.set()
+    watching.join(10)
+    return answers, seen, failures
+
+
+@pytest.mark.skipif(not using_postgresql(), reason="live_open_sessions is PostgreSQL's (SQLite has its own path)")
+def test_several_processes_hammering_two_cameras_of_a_school_at_their_caps_never_admit_beyond_them(app, demo):
+    """Four openers (four api processes, each its own connection) with six threads each play two cameras of one
+    school at once. Filling up, the answers are exact: the school's seats are all taken, none beyond a camera's
+    or the school's cap. Then with players leaving meanwhile, a watcher counting the open seats all along never
+    sees more than the caps."""
+    from backend.extensions import autocommit_engine, db
+    from backend.live.models import ViewSession
+
+    camera_cap, school_cap = 5, 8
+    cameras = (9001, 9002)
+    parent = db.session.scalar(sa.text("SELECT id FROM user_account WHERE openid='demo-parent-1'"))
+    openers = [GroupOpener(autocommit_engine().raw_connection) for _ in range(4)]
+    try:
+        answers, seen, failures = _hammer(openers, cameras, 1, parent, camera_cap, school_cap, "fill")
+        assert failures == [] and len(answers) == 4 * 6 * 12
+        opened = [(camera_id, answer) for camera_id, answer in answers if answer > 0]
+        assert all(answer == -2 for _, answer in answers if answer <= 0)  # refused as full, never as reused
+        rows = dict(db.session.execute(sa.select(ViewSession.id, ViewSession.camera_id)).all())
+        db.session.rollback()
+        assert sorted(rows.items()) == sorted((answer, camera_id) for camera_id, answer in opened)
+        per_camera = [sum(camera_id == c for camera_id, _ in opened) for c in cameras]
+        # As if judged one at a time: the school fills to its cap (8), no camera goes beyond its own (5).
+        assert len(opened) == school_cap and max(per_camera) <= camera_cap, per_camera
+        assert seen and all(a <= camera_cap and b <= camera_cap and n <= school_cap for a, b, n in seen)
+
+        answers, seen, failures = _hammer(openers, cameras, 1, parent, camera_cap, school_cap, "churn", leave=True)
+        assert failures == [] and any(answer > 0 for _, answer in answers)
+        assert all(a <= camera_cap and b <= camera_cap and n <= school_cap for a, b, n in seen), seen
+    finally:
+        for opener in openers:
+            if opener._connection is not None:
+                opener._connection.close()
