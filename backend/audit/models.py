@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import IntPK, UTCDateTime
+from backend.db_types import IntPK, SchoolRef, UTCDateTime
 from backend.extensions import db
 from backend.timeutil import utcnow
 
@@ -21,7 +21,7 @@ class AuditLog(db.Model):
     id: Mapped[IntPK]
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
-    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[SchoolRef | None]
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[str | None] = mapped_column(String(32))
     target_id: Mapped[int | None]

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import DefaultNow, IntPK, UTCDateTime
+from backend.db_types import DefaultNow, IntPK, SchoolRef, UTCDateTime
 from backend.extensions import db
 
 
@@ -100,7 +100,7 @@ class RecordingSegment(db.Model):
 
     id: Mapped[IntPK]
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[SchoolRef]
     # The file the media server wrote (a path under LIVE_RECORD_DIR); unique so a repeated hook is one row.
     source_path: Mapped[str] = mapped_column(String(500), unique=True)
     # Cleared once the local file has been removed after the copy into the object store.
@@ -126,7 +126,7 @@ class RecordingClip(db.Model):
 
     id: Mapped[IntPK]
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[SchoolRef]
     # Who asked for it (their audit row live.clip_download says the same); None for clips found in the store.
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     object_key: Mapped[str] = mapped_column(String(300), unique=True)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import DefaultNow, IntPK
+from backend.db_types import DefaultNow, IntPK, UserRef
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 
@@ -84,9 +84,9 @@ class CameraTuningChange(db.Model):
     verdicts: Mapped[int] = mapped_column(Integer)
     false_positives: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime]
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_id: Mapped[UserRef | None]
     reverted_at: Mapped[datetime | None]
-    reverted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reverted_by_id: Mapped[UserRef | None]
 
 
 class CameraHealthEvent(db.Model):

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import DefaultNow, EncryptedText, IntPK, UTCDateTime
+from backend.db_types import DefaultNow, EncryptedText, IntPK, SchoolRef, UserRef, UTCDateTime
 from backend.extensions import db
 from backend.timeutil import utcnow
 
@@ -65,7 +65,7 @@ class Notice(db.Model):
     )
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[UserRef]
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
     subject_type: Mapped[str] = mapped_column(String(24))
     subject_id: Mapped[int] = mapped_column(Integer)
@@ -143,7 +143,7 @@ class SubscriptionGrant(db.Model):
     __table_args__ = (Index("ix_subscription_grant_match", "user_id", "template_id", "source", "matched"),)
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[UserRef]
     template_id: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime]
@@ -158,7 +158,7 @@ class SchoolNoticeSettings(db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), primary_key=True)
     published_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[DefaultNow]
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_by_id: Mapped[UserRef | None]
 
 
 class WeChatPushEvent(db.Model):
@@ -193,7 +193,7 @@ class MediaCheck(db.Model):
     trace_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     object_key: Mapped[str] = mapped_column(String(300), index=True)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[UserRef]
     status: Mapped[str] = mapped_column(String(16), default=MediaCheckStatus.PENDING)
     label: Mapped[int | None] = mapped_column(Integer)
     requested_at: Mapped[DefaultNow]
@@ -228,7 +228,7 @@ class NoticeRobot(db.Model):
     __tablename__ = "notice_robot"
 
     id: Mapped[IntPK]
-    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[SchoolRef | None]
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     name: Mapped[str] = mapped_column(String(50))
     # The webhook's key: whoever has it can post to the group, so it is encrypted at rest and never shown whole.
@@ -239,7 +239,7 @@ class NoticeRobot(db.Model):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[DefaultNow]
     updated_at: Mapped[DefaultNow]
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_by_id: Mapped[UserRef | None]
 
 
 class ChannelName(StrEnum):
@@ -263,7 +263,7 @@ class ChannelDelivery(db.Model):
     channel: Mapped[str] = mapped_column(String(8))
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id"), index=True)
     robot_id: Mapped[int | None] = mapped_column(ForeignKey("notice_robot.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[UserRef | None]
     phone: Mapped[str | None] = mapped_column(String(20))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
     subject_type: Mapped[str] = mapped_column(String(24))

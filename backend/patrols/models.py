@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db_types import UTCDateTime
+from backend.db_types import UserRef, UTCDateTime
 from backend.extensions import db
 from backend.timeutil import utcnow
 
@@ -32,7 +32,7 @@ class PatrolRound(db.Model):
     canteen_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default=PatrolStatus.ACTIVE)
     summary: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[UserRef]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -63,7 +63,7 @@ class PatrolFinding(db.Model):
     patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol_round.id"), index=True)
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
-    inspector_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    inspector_id: Mapped[UserRef]
     kind: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text)

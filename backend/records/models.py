@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from backend.db_types import DefaultNow, IntPK, UTCDateTime
+from backend.db_types import DefaultNow, IntPK, UserRef, UTCDateTime
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 from backend.schools.models import Meal
@@ -253,7 +253,7 @@ class RecordEntry(db.Model):
     amends_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"), unique=True)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[DefaultNow]
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[UserRef | None]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -321,7 +321,7 @@ class IdempotencyKey(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "key"),)
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[UserRef]
     key: Mapped[str] = mapped_column(String(128))
     # sha256 of the endpoint and the request body: the same key with another request is refused.
     fingerprint: Mapped[str] = mapped_column(String(64))
@@ -725,7 +725,7 @@ class CertificateReading(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     suggested: Mapped[dict[str, Any]] = mapped_column(JSON)
     seconds: Mapped[float] = mapped_column(Float)
-    read_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    read_by_id: Mapped[UserRef]
     created_at: Mapped[DefaultNow]
     # Set when a record is saved from this reading: the fields as confirmed, and the record version.
     confirmed: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Te
 from sqlalchemy import text as text_clause
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import IntPK
+from backend.db_types import IntPK, UserRef
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 
@@ -55,7 +55,7 @@ class RiskKindSetting(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     risk_class: Mapped[int] = mapped_column(Integer)
     deadline_hours: Mapped[int] = mapped_column(Integer)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_by_id: Mapped[UserRef | None]
     updated_at: Mapped[datetime]
 
 
@@ -68,7 +68,7 @@ class RiskCardSetting(db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), primary_key=True)
     yellow_after_hours: Mapped[int] = mapped_column(Integer)
     red_after_hours: Mapped[int] = mapped_column(Integer)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_by_id: Mapped[UserRef | None]
     updated_at: Mapped[datetime]
 
 
@@ -89,7 +89,7 @@ class RiskCard(db.Model):
     # ran: a late or repeated run issues the same card with the same time.
     issued_at: Mapped[datetime]
     lifted_at: Mapped[datetime | None]
-    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    lifted_by_id: Mapped[UserRef | None]
     lift_reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -104,7 +104,7 @@ class RiskWarningSetting(db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     name: Mapped[str] = mapped_column(String(32))
     value: Mapped[int] = mapped_column(Integer)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_by_id: Mapped[UserRef | None]
     updated_at: Mapped[datetime]
 
 
@@ -133,7 +133,7 @@ class RiskWarning(db.Model):
     seen_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
-    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    acknowledged_by_id: Mapped[UserRef | None]
     ack_note: Mapped[str | None] = mapped_column(Text)
 class RiskDailyFact(db.Model):
     """One school's measured day for the food-safety index (``backend/risk/index.py``): its canteens' record
