@@ -51,7 +51,35 @@ class SubjectType(StrEnum):
     REGION = "region"
 
 
-class Notice(db.Model):
+class OutboxRow:
+    """The dispatcher's side of an outbox row (a notice's WeChat copy, an SMS or robot delivery): its state, the
+    attempts made and allowed, when it is due, and the claim of the dispatcher sending it now."""
+
+    status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts allowed before giving up; an admin's retry raises it.
+    attempt_budget: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class SendAttempt:
+    """One try at sending an outbox row, recorded (in flight) before the request and completed after it."""
+
+    number: Mapped[int] = mapped_column(Integer)
+    # Indexed for the retention job, which deletes attempts by age (backend/notices/retention.py).
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Committed just before the request leaves: an interrupted attempt without it provably never left.
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16), default=AttemptOutcome.IN_FLIGHT)
+    dispatcher: Mapped[str | None] = mapped_column(String(64))
+
+
+class Notice(OutboxRow, db.Model):
     """One message to one user: the in-app inbox item and the outbox row of its WeChat subscribe message.
 
     Written in the same transaction as the change it reports, so a rolled-back change leaves no notice.
@@ -79,16 +107,7 @@ class Notice(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[DefaultNow]
     read_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # Attempts allowed before giving up; an admin's retry raises it.
-    attempt_budget: Mapped[int] = mapped_column(Integer)
-    next_attempt_at: Mapped[datetime]
-    claim_token: Mapped[str | None] = mapped_column(String(32))
-    claimed_until: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
     msgid: Mapped[str | None] = mapped_column(String(32), index=True)
-    last_error: Mapped[str | None] = mapped_column(String(200))
     # WeChat's own delivery report (subscribe_msg_sent_event): "success" or "failed:<reason>".
     delivery_report: Mapped[str | None] = mapped_column(String(100))
     # Sends made although an earlier attempt may already have been delivered (after a crash, with more than one
@@ -96,23 +115,16 @@ class Notice(db.Model):
     possible_duplicates: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-class NoticeAttempt(db.Model):
-    """One try at sending a notice through WeChat, recorded before the request and completed after it."""
+class NoticeAttempt(SendAttempt, db.Model):
+    """One try at sending a notice through WeChat."""
 
     __tablename__ = "notice_attempt"
 
     id: Mapped[IntPK]
     notice_id: Mapped[int] = mapped_column(ForeignKey("notice.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    # Indexed for the retention job, which deletes attempts by age (backend/notices/retention.py).
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    started_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(16), default=AttemptOutcome.IN_FLIGHT)
     errcode: Mapped[int | None] = mapped_column(Integer)
     errmsg: Mapped[str | None] = mapped_column(String(200))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
-    dispatcher: Mapped[str | None] = mapped_column(String(64))
 
 
 class SubscriptionQuota(db.Model):
@@ -249,7 +261,7 @@ class ChannelName(StrEnum):
     WECOM = "wecom"
 
 
-class ChannelDelivery(db.Model):
+class ChannelDelivery(OutboxRow, db.Model):
     """One message through SMS (to a person, for one notice) or a WeCom robot (to a group, for one event).
 
     Written in the same transaction as the notice or change it reports; sent by
@@ -273,33 +285,18 @@ class ChannelDelivery(db.Model):
     content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[DefaultNow]
-    status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    attempt_budget: Mapped[int] = mapped_column(Integer)
-    next_attempt_at: Mapped[datetime]
-    claim_token: Mapped[str | None] = mapped_column(String(32))
-    claimed_until: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
     # The provider's id of the message (SMS SerialNo).
     external_id: Mapped[str | None] = mapped_column(String(64))
-    last_error: Mapped[str | None] = mapped_column(String(200))
     # Sends made although an earlier attempt may already have been delivered: each may be a second message.
     possible_duplicates: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ChannelAttempt(db.Model):
-    """One try at a channel delivery, recorded (in flight) before the request and completed after it."""
+class ChannelAttempt(SendAttempt, db.Model):
+    """One try at a channel delivery (an SMS or a robot post)."""
 
     __tablename__ = "channel_attempt"
 
     id: Mapped[IntPK]
     delivery_id: Mapped[int] = mapped_column(ForeignKey("channel_delivery.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    # Committed just before the request leaves: an interrupted attempt without it provably never left.
-    started_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(16), default=AttemptOutcome.IN_FLIGHT)
     code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(String(200))
-    dispatcher: Mapped[str | None] = mapped_column(String(64))
