@@ -44,7 +44,15 @@ class CardColor(LabelledStrEnum):
 CARD_LABELS: dict[str, str] = CardColor.labels()
 
 
-class RiskKindSetting(db.Model):
+class SettingChange:
+    """Who last changed a region's own setting, and when (``backend/risk/settings.py`` writes both; the audit log
+    keeps the history); a region's setting rows hold them after their values."""
+
+    updated_by_id: Mapped[UserRef | None]
+    updated_at: Mapped[datetime]
+
+
+class RiskKindSetting(SettingChange, db.Model):
     """A region's own class and rectification deadline for one violation kind (absent: inherited)."""
 
     __tablename__ = "risk_kind_setting"
@@ -55,11 +63,9 @@ class RiskKindSetting(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     risk_class: Mapped[int] = mapped_column(Integer)
     deadline_hours: Mapped[int] = mapped_column(Integer)
-    updated_by_id: Mapped[UserRef | None]
-    updated_at: Mapped[datetime]
 
 
-class RiskCardSetting(db.Model):
+class RiskCardSetting(SettingChange, db.Model):
     """A region's own card durations (absent: inherited): hours after the deadline for a yellow card, and
     hours after the yellow card for a red one."""
 
@@ -68,8 +74,6 @@ class RiskCardSetting(db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), primary_key=True)
     yellow_after_hours: Mapped[int] = mapped_column(Integer)
     red_after_hours: Mapped[int] = mapped_column(Integer)
-    updated_by_id: Mapped[UserRef | None]
-    updated_at: Mapped[datetime]
 
 
 class RiskCard(db.Model):
@@ -93,7 +97,7 @@ class RiskCard(db.Model):
     lift_reason: Mapped[str | None] = mapped_column(Text)
 
 
-class RiskWarningSetting(db.Model):
+class RiskWarningSetting(SettingChange, db.Model):
     """A region's own value of one early-warning limit (absent: inherited; ``backend/risk/classes.py``
     ``WARNING_LIMITS`` names them and holds the defaults)."""
 
@@ -104,8 +108,6 @@ class RiskWarningSetting(db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     name: Mapped[str] = mapped_column(String(32))
     value: Mapped[int] = mapped_column(Integer)
-    updated_by_id: Mapped[UserRef | None]
-    updated_at: Mapped[datetime]
 
 
 class RiskWarning(db.Model):
