@@ -89,3 +89,5 @@ DefaultNow = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow)]
 UserRef = Annotated[int, mapped_column(ForeignKey("user_account.id"))]
 # The school a row belongs to, indexed: the school's lists and the regulators' region lists filter by it.
 SchoolRef = Annotated[int, mapped_column(ForeignKey("school.id"), index=True)]
+# A camera's own state or history (stream state, detection memory, health and tuning events): deleted with it.
+CameraOwnedRef = Annotated[int, mapped_column(ForeignKey("camera.id", ondelete="CASCADE"))]

@@ -84,7 +84,7 @@ class AuthSession(db.Model):
     __tablename__ = "auth_session"
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[UserRef] = mapped_column(index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[DefaultNow]
     expires_at: Mapped[datetime]
@@ -102,7 +102,7 @@ class Membership(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "school_id", "role"),)
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[UserRef] = mapped_column(index=True)
     school_id: Mapped[SchoolRef]
     role: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=MembershipStatus.PENDING)
@@ -131,7 +131,7 @@ class RegulatorScope(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "region_id"),)
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[UserRef] = mapped_column(index=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     granted_by_id: Mapped[UserRef | None]
     created_at: Mapped[DefaultNow]

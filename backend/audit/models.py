@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import IntPK, SchoolRef, UTCDateTime
+from backend.db_types import IntPK, SchoolRef, UserRef, UTCDateTime
 from backend.extensions import db
 from backend.timeutil import utcnow
 
@@ -20,7 +20,7 @@ class AuditLog(db.Model):
 
     id: Mapped[IntPK]
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    actor_id: Mapped[UserRef | None] = mapped_column(index=True)
     school_id: Mapped[SchoolRef | None]
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[str | None] = mapped_column(String(32))

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import DefaultNow, IntPK, SchoolRef, UTCDateTime
+from backend.db_types import CameraOwnedRef, DefaultNow, IntPK, SchoolRef, UTCDateTime
 from backend.extensions import db
 
 
@@ -22,7 +22,7 @@ class CameraStream(db.Model):
 
     __tablename__ = "camera_stream"
 
-    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"), primary_key=True)
+    camera_id: Mapped[CameraOwnedRef] = mapped_column(primary_key=True)
     publish_key_hash: Mapped[str | None] = mapped_column(String(64))
     publish_key_set_at: Mapped[datetime | None]
     publishing: Mapped[bool] = mapped_column(Boolean, default=False)

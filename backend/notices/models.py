@@ -134,7 +134,7 @@ class SubscriptionQuota(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "template_id"),)
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[UserRef] = mapped_column(index=True)
     template_id: Mapped[str] = mapped_column(String(64))
     remaining: Mapped[int] = mapped_column(Integer, default=0)
     accepted_total: Mapped[int] = mapped_column(Integer, default=0)
@@ -221,7 +221,7 @@ class NoticeChannelSetting(db.Model):
 
     __tablename__ = "notice_channel_setting"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    user_id: Mapped[UserRef] = mapped_column(primary_key=True)
     wechat: Mapped[bool] = mapped_column(Boolean, default=True)
     sms: Mapped[bool] = mapped_column(Boolean, default=False)
     # 11-digit mainland mobile number for SMS; None: the phone bound to the account.

@@ -289,7 +289,7 @@ class Upload(db.Model):
 
     id: Mapped[IntPK]
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"), index=True)
-    uploader_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    uploader_id: Mapped[UserRef] = mapped_column(index=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)
     content_type: Mapped[str] = mapped_column(String(32))
     size: Mapped[int] = mapped_column(Integer)
