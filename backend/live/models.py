@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import CameraOwnedRef, DefaultNow, IntPK, SchoolRef, UTCDateTime
+from backend.db_types import CameraOwnedRef, DefaultNow, IntPK, SchoolRef
 from backend.extensions import db
 
 
@@ -107,7 +107,7 @@ class RecordingSegment(db.Model):
     local_present: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default=SegmentStatus.PENDING)
     started_at: Mapped[datetime]
-    ended_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime] = mapped_column(index=True)
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     width: Mapped[int | None] = mapped_column(Integer)
@@ -133,7 +133,7 @@ class RecordingClip(db.Model):
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime]
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
     # The signed download URL handed out runs until then: the clip is never removed before (a download may be
     # going on, resuming with Range requests).
     url_expires_at: Mapped[datetime]

@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import DefaultNow, EncryptedText, IntPK, SchoolRef, UserRef, UTCDateTime
+from backend.db_types import DefaultNow, EncryptedText, IntPK, SchoolRef, UserRef
 from backend.extensions import db
-from backend.timeutil import utcnow
 
 
 class NoticeStatus(StrEnum):
@@ -71,7 +70,7 @@ class SendAttempt:
 
     number: Mapped[int] = mapped_column(Integer)
     # Indexed for the retention job, which deletes attempts by age (backend/notices/retention.py).
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    claimed_at: Mapped[datetime] = mapped_column(index=True)
     # Committed just before the request leaves: an interrupted attempt without it provably never left.
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -182,7 +181,7 @@ class WeChatPushEvent(db.Model):
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
     event: Mapped[str] = mapped_column(String(64))
     openid: Mapped[str | None] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)  # retention by age
+    received_at: Mapped[DefaultNow] = mapped_column(index=True)  # retention by age
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

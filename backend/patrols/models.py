@@ -9,9 +9,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db_types import UserRef, UTCDateTime
+from backend.db_types import DefaultNow, IntPK, UserRef
 from backend.extensions import db
-from backend.timeutil import utcnow
 
 
 class PatrolStatus(StrEnum):
@@ -26,15 +25,15 @@ class PatrolRound(db.Model):
 
     __tablename__ = "patrol_round"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     title: Mapped[str] = mapped_column(String(100))
     canteen_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default=PatrolStatus.ACTIVE)
     summary: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[UserRef]
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[DefaultNow]
+    ended_at: Mapped[datetime | None]
 
     views: Mapped[list[PatrolView]] = relationship(order_by="PatrolView.id")
     findings: Mapped[list[PatrolFinding]] = relationship(order_by="PatrolFinding.id")
@@ -45,12 +44,12 @@ class PatrolView(db.Model):
 
     __tablename__ = "patrol_view"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol_round.id"), index=True)
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
 
 
 class PatrolFinding(db.Model):
@@ -59,7 +58,7 @@ class PatrolFinding(db.Model):
 
     __tablename__ = "patrol_finding"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol_round.id"), index=True)
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
@@ -70,4 +69,4 @@ class PatrolFinding(db.Model):
     snapshot_key: Mapped[str] = mapped_column(String(255))
     violation_id: Mapped[int | None] = mapped_column(ForeignKey("violation.id"))
     inspection_finding_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_finding.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[DefaultNow]

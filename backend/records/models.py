@@ -28,11 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from backend.db_types import DefaultNow, IntPK, UserRef, UTCDateTime
+from backend.db_types import DefaultNow, IntPK, UserRef
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 from backend.schools.models import Meal
-from backend.timeutil import utcnow
 
 
 class RecordKind(LabelledStrEnum):
@@ -332,7 +331,7 @@ class IdempotencyKey(db.Model):
     fingerprint: Mapped[str] = mapped_column(String(64))
     resource_type: Mapped[str] = mapped_column(String(32))
     resource_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[DefaultNow] = mapped_column(index=True)
 
 
 class TypedRow:
@@ -727,4 +726,4 @@ class CertificateReading(db.Model):
     # Set when a record is saved from this reading: the fields as confirmed, and the record version.
     confirmed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     entry_id: Mapped[EntryRef | None]
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None]
