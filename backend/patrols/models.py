@@ -39,29 +39,31 @@ class PatrolRound(db.Model):
     findings: Mapped[list[PatrolFinding]] = relationship(order_by="PatrolFinding.id")
 
 
-class PatrolView(db.Model):
+class PatrolCamera:
+    """A patrol's row about one camera on its wall, and the canteen the camera is in."""
+
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol_round.id"), index=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
+    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
+
+
+class PatrolView(PatrolCamera, db.Model):
     """A camera on the patrol's wall from ``started_at`` until ``ended_at`` (open while it is on screen)."""
 
     __tablename__ = "patrol_view"
 
     id: Mapped[IntPK]
-    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol_round.id"), index=True)
-    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
-    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
 
 
-class PatrolFinding(db.Model):
+class PatrolFinding(PatrolCamera, db.Model):
     """What the regulator saw on one camera: a snapshot (object-store key) as evidence, and the violation or
     inspection finding it opened."""
 
     __tablename__ = "patrol_finding"
 
     id: Mapped[IntPK]
-    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol_round.id"), index=True)
-    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
-    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
     inspector_id: Mapped[UserRef]
     kind: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(16))
