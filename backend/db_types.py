@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import DateTime, Text
+from sqlalchemy import DateTime, ForeignKey, Text
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -83,3 +83,11 @@ class EncryptedText(TypeDecorator):
 # ``Mapped[datetime]`` columns are UTCDateTime through ``Base.type_annotation_map`` (backend/extensions.py).
 IntPK = Annotated[int, mapped_column(primary_key=True)]
 DefaultNow = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow)]
+# The references most tables hold, each with the same foreign key (and index) wherever it appears; nullability
+# follows the annotation (``Mapped[UserRef | None]``). A user (who did something, or whom the row is for), not
+# indexed on its own: tables read by user spell ``index=True`` or carry a composite index.
+UserRef = Annotated[int, mapped_column(ForeignKey("user_account.id"))]
+# The school a row belongs to, indexed: the school's lists and the regulators' region lists filter by it.
+SchoolRef = Annotated[int, mapped_column(ForeignKey("school.id"), index=True)]
+# A camera's own state or history (stream state, detection memory, health and tuning events): deleted with it.
+CameraOwnedRef = Annotated[int, mapped_column(ForeignKey("camera.id", ondelete="CASCADE"))]

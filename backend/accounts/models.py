@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db_types import DefaultNow, EncryptedText, IntPK
+from backend.db_types import DefaultNow, EncryptedText, IntPK, SchoolRef, UserRef
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 from backend.schools.models import Region, School, SchoolClass
@@ -84,7 +84,7 @@ class AuthSession(db.Model):
     __tablename__ = "auth_session"
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[UserRef] = mapped_column(index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[DefaultNow]
     expires_at: Mapped[datetime]
@@ -102,8 +102,8 @@ class Membership(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "school_id", "role"),)
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    user_id: Mapped[UserRef] = mapped_column(index=True)
+    school_id: Mapped[SchoolRef]
     role: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=MembershipStatus.PENDING)
     school_class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"), index=True)
@@ -112,7 +112,7 @@ class Membership(db.Model):
     invite_id: Mapped[int | None] = mapped_column(ForeignKey("invite.id"))
     created_at: Mapped[DefaultNow]
     decided_at: Mapped[datetime | None]
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_id: Mapped[UserRef | None]
 
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
     school: Mapped[School] = relationship()
@@ -131,9 +131,9 @@ class RegulatorScope(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "region_id"),)
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[UserRef] = mapped_column(index=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
-    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    granted_by_id: Mapped[UserRef | None]
     created_at: Mapped[DefaultNow]
 
     user: Mapped[User] = relationship(back_populates="regulator_scopes", foreign_keys=[user_id])
@@ -149,11 +149,11 @@ class Invite(db.Model):
     __tablename__ = "invite"
 
     id: Mapped[IntPK]
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[SchoolRef]
     role: Mapped[str] = mapped_column(String(16))
     scene: Mapped[str] = mapped_column(String(32), unique=True)
     short_code: Mapped[str] = mapped_column(String(12), unique=True)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[UserRef | None]
     created_at: Mapped[DefaultNow]
     expires_at: Mapped[datetime]
     max_uses: Mapped[int] = mapped_column(Integer, default=1)
@@ -197,7 +197,7 @@ class ConsoleLoginTicket(db.Model):
     scene: Mapped[str] = mapped_column(String(32), unique=True)
     browser_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=ConsoleTicketStatus.PENDING)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[UserRef | None]
     created_at: Mapped[DefaultNow]
     expires_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import IntPK, UTCDateTime
+from backend.db_types import DefaultNow, IntPK, SchoolRef, UserRef
 from backend.extensions import db
-from backend.timeutil import utcnow
 
 
 class AuditLog(db.Model):
@@ -19,9 +17,9 @@ class AuditLog(db.Model):
     __tablename__ = "audit_log"
 
     id: Mapped[IntPK]
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
-    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    at: Mapped[DefaultNow] = mapped_column(index=True)
+    actor_id: Mapped[UserRef | None] = mapped_column(index=True)
+    school_id: Mapped[SchoolRef | None]
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[str | None] = mapped_column(String(32))
     target_id: Mapped[int | None]

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import DefaultNow, IntPK, UTCDateTime
+from backend.db_types import CameraOwnedRef, DefaultNow, IntPK, SchoolRef
 from backend.extensions import db
 
 
@@ -22,7 +22,7 @@ class CameraStream(db.Model):
 
     __tablename__ = "camera_stream"
 
-    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"), primary_key=True)
+    camera_id: Mapped[CameraOwnedRef] = mapped_column(primary_key=True)
     publish_key_hash: Mapped[str | None] = mapped_column(String(64))
     publish_key_set_at: Mapped[datetime | None]
     publishing: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -100,14 +100,14 @@ class RecordingSegment(db.Model):
 
     id: Mapped[IntPK]
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[SchoolRef]
     # The file the media server wrote (a path under LIVE_RECORD_DIR); unique so a repeated hook is one row.
     source_path: Mapped[str] = mapped_column(String(500), unique=True)
     # Cleared once the local file has been removed after the copy into the object store.
     local_present: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default=SegmentStatus.PENDING)
     started_at: Mapped[datetime]
-    ended_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime] = mapped_column(index=True)
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     width: Mapped[int | None] = mapped_column(Integer)
@@ -126,14 +126,14 @@ class RecordingClip(db.Model):
 
     id: Mapped[IntPK]
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[SchoolRef]
     # Who asked for it (their audit row live.clip_download says the same); None for clips found in the store.
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     object_key: Mapped[str] = mapped_column(String(300), unique=True)
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime]
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
     # The signed download URL handed out runs until then: the clip is never removed before (a download may be
     # going on, resuming with Range requests).
     url_expires_at: Mapped[datetime]

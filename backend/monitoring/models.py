@@ -12,10 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import DefaultNow, IntPK
+from backend.db_types import CameraOwnedRef, DefaultNow, IntPK, UserRef
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 
@@ -49,7 +49,7 @@ class CameraMonitor(db.Model):
 
     __tablename__ = "camera_monitor"
 
-    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"), primary_key=True)
+    camera_id: Mapped[CameraOwnedRef] = mapped_column(primary_key=True)
     # Installer overrides of the rule and engine defaults (validated by workers.camera.tuning).
     tuning: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     engine_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -75,7 +75,7 @@ class CameraTuningChange(db.Model):
     __tablename__ = "camera_tuning_change"
 
     id: Mapped[IntPK]
-    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"), index=True)
+    camera_id: Mapped[CameraOwnedRef] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(32))
     setting: Mapped[str] = mapped_column(String(32))
     old_value: Mapped[float] = mapped_column(Float)
@@ -84,9 +84,9 @@ class CameraTuningChange(db.Model):
     verdicts: Mapped[int] = mapped_column(Integer)
     false_positives: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime]
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_id: Mapped[UserRef | None]
     reverted_at: Mapped[datetime | None]
-    reverted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reverted_by_id: Mapped[UserRef | None]
 
 
 class CameraHealthEvent(db.Model):
@@ -96,7 +96,7 @@ class CameraHealthEvent(db.Model):
     __table_args__ = (Index("ix_camera_health_event_camera_at", "camera_id", "at"),)
 
     id: Mapped[IntPK]
-    camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"))
+    camera_id: Mapped[CameraOwnedRef]
     at: Mapped[datetime]
     from_status: Mapped[str] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))

@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import DefaultNow, EncryptedText, IntPK, UTCDateTime
+from backend.db_types import DefaultNow, EncryptedText, IntPK, SchoolRef, UserRef
 from backend.extensions import db
-from backend.timeutil import utcnow
 
 
 class NoticeStatus(StrEnum):
@@ -51,7 +50,35 @@ class SubjectType(StrEnum):
     REGION = "region"
 
 
-class Notice(db.Model):
+class OutboxRow:
+    """The dispatcher's side of an outbox row (a notice's WeChat copy, an SMS or robot delivery): its state, the
+    attempts made and allowed, when it is due, and the claim of the dispatcher sending it now."""
+
+    status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts allowed before giving up; an admin's retry raises it.
+    attempt_budget: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class SendAttempt:
+    """One try at sending an outbox row, recorded (in flight) before the request and completed after it."""
+
+    number: Mapped[int] = mapped_column(Integer)
+    # Indexed for the retention job, which deletes attempts by age (backend/notices/retention.py).
+    claimed_at: Mapped[datetime] = mapped_column(index=True)
+    # Committed just before the request leaves: an interrupted attempt without it provably never left.
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16), default=AttemptOutcome.IN_FLIGHT)
+    dispatcher: Mapped[str | None] = mapped_column(String(64))
+
+
+class Notice(OutboxRow, db.Model):
     """One message to one user: the in-app inbox item and the outbox row of its WeChat subscribe message.
 
     Written in the same transaction as the change it reports, so a rolled-back change leaves no notice.
@@ -65,7 +92,7 @@ class Notice(db.Model):
     )
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[UserRef]
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
     subject_type: Mapped[str] = mapped_column(String(24))
     subject_id: Mapped[int] = mapped_column(Integer)
@@ -79,16 +106,7 @@ class Notice(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[DefaultNow]
     read_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # Attempts allowed before giving up; an admin's retry raises it.
-    attempt_budget: Mapped[int] = mapped_column(Integer)
-    next_attempt_at: Mapped[datetime]
-    claim_token: Mapped[str | None] = mapped_column(String(32))
-    claimed_until: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
     msgid: Mapped[str | None] = mapped_column(String(32), index=True)
-    last_error: Mapped[str | None] = mapped_column(String(200))
     # WeChat's own delivery report (subscribe_msg_sent_event): "success" or "failed:<reason>".
     delivery_report: Mapped[str | None] = mapped_column(String(100))
     # Sends made although an earlier attempt may already have been delivered (after a crash, with more than one
@@ -96,23 +114,16 @@ class Notice(db.Model):
     possible_duplicates: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-class NoticeAttempt(db.Model):
-    """One try at sending a notice through WeChat, recorded before the request and completed after it."""
+class NoticeAttempt(SendAttempt, db.Model):
+    """One try at sending a notice through WeChat."""
 
     __tablename__ = "notice_attempt"
 
     id: Mapped[IntPK]
     notice_id: Mapped[int] = mapped_column(ForeignKey("notice.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    # Indexed for the retention job, which deletes attempts by age (backend/notices/retention.py).
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    started_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(16), default=AttemptOutcome.IN_FLIGHT)
     errcode: Mapped[int | None] = mapped_column(Integer)
     errmsg: Mapped[str | None] = mapped_column(String(200))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
-    dispatcher: Mapped[str | None] = mapped_column(String(64))
 
 
 class SubscriptionQuota(db.Model):
@@ -122,7 +133,7 @@ class SubscriptionQuota(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "template_id"),)
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[UserRef] = mapped_column(index=True)
     template_id: Mapped[str] = mapped_column(String(64))
     remaining: Mapped[int] = mapped_column(Integer, default=0)
     accepted_total: Mapped[int] = mapped_column(Integer, default=0)
@@ -143,7 +154,7 @@ class SubscriptionGrant(db.Model):
     __table_args__ = (Index("ix_subscription_grant_match", "user_id", "template_id", "source", "matched"),)
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[UserRef]
     template_id: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime]
@@ -158,7 +169,7 @@ class SchoolNoticeSettings(db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), primary_key=True)
     published_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[DefaultNow]
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_by_id: Mapped[UserRef | None]
 
 
 class WeChatPushEvent(db.Model):
@@ -170,7 +181,7 @@ class WeChatPushEvent(db.Model):
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
     event: Mapped[str] = mapped_column(String(64))
     openid: Mapped[str | None] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)  # retention by age
+    received_at: Mapped[DefaultNow] = mapped_column(index=True)  # retention by age
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -193,7 +204,7 @@ class MediaCheck(db.Model):
     trace_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     object_key: Mapped[str] = mapped_column(String(300), index=True)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[UserRef]
     status: Mapped[str] = mapped_column(String(16), default=MediaCheckStatus.PENDING)
     label: Mapped[int | None] = mapped_column(Integer)
     requested_at: Mapped[DefaultNow]
@@ -209,7 +220,7 @@ class NoticeChannelSetting(db.Model):
 
     __tablename__ = "notice_channel_setting"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    user_id: Mapped[UserRef] = mapped_column(primary_key=True)
     wechat: Mapped[bool] = mapped_column(Boolean, default=True)
     sms: Mapped[bool] = mapped_column(Boolean, default=False)
     # 11-digit mainland mobile number for SMS; None: the phone bound to the account.
@@ -228,7 +239,7 @@ class NoticeRobot(db.Model):
     __tablename__ = "notice_robot"
 
     id: Mapped[IntPK]
-    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[SchoolRef | None]
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     name: Mapped[str] = mapped_column(String(50))
     # The webhook's key: whoever has it can post to the group, so it is encrypted at rest and never shown whole.
@@ -239,7 +250,7 @@ class NoticeRobot(db.Model):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[DefaultNow]
     updated_at: Mapped[DefaultNow]
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_by_id: Mapped[UserRef | None]
 
 
 class ChannelName(StrEnum):
@@ -249,7 +260,7 @@ class ChannelName(StrEnum):
     WECOM = "wecom"
 
 
-class ChannelDelivery(db.Model):
+class ChannelDelivery(OutboxRow, db.Model):
     """One message through SMS (to a person, for one notice) or a WeCom robot (to a group, for one event).
 
     Written in the same transaction as the notice or change it reports; sent by
@@ -263,7 +274,7 @@ class ChannelDelivery(db.Model):
     channel: Mapped[str] = mapped_column(String(8))
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id"), index=True)
     robot_id: Mapped[int | None] = mapped_column(ForeignKey("notice_robot.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[UserRef | None]
     phone: Mapped[str | None] = mapped_column(String(20))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
     subject_type: Mapped[str] = mapped_column(String(24))
@@ -273,33 +284,18 @@ class ChannelDelivery(db.Model):
     content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[DefaultNow]
-    status: Mapped[str] = mapped_column(String(16), default=NoticeStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    attempt_budget: Mapped[int] = mapped_column(Integer)
-    next_attempt_at: Mapped[datetime]
-    claim_token: Mapped[str | None] = mapped_column(String(32))
-    claimed_until: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
     # The provider's id of the message (SMS SerialNo).
     external_id: Mapped[str | None] = mapped_column(String(64))
-    last_error: Mapped[str | None] = mapped_column(String(200))
     # Sends made although an earlier attempt may already have been delivered: each may be a second message.
     possible_duplicates: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ChannelAttempt(db.Model):
-    """One try at a channel delivery, recorded (in flight) before the request and completed after it."""
+class ChannelAttempt(SendAttempt, db.Model):
+    """One try at a channel delivery (an SMS or a robot post)."""
 
     __tablename__ = "channel_attempt"
 
     id: Mapped[IntPK]
     delivery_id: Mapped[int] = mapped_column(ForeignKey("channel_delivery.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    # Committed just before the request leaves: an interrupted attempt without it provably never left.
-    started_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(16), default=AttemptOutcome.IN_FLIGHT)
     code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(String(200))
-    dispatcher: Mapped[str | None] = mapped_column(String(64))

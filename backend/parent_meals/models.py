@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import IntPK
+from backend.db_types import IntPK, SchoolRef, UserRef
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 
@@ -41,13 +41,13 @@ class ParentMealSlot(db.Model):
     __table_args__ = (UniqueConstraint("canteen_id", "service_date", "meal"),)
 
     id: Mapped[IntPK]
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[SchoolRef]
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
     service_date: Mapped[date] = mapped_column(Date)
     meal: Mapped[str] = mapped_column(String(16))
     capacity: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[UserRef | None]
     created_at: Mapped[datetime]
 
 
@@ -59,14 +59,14 @@ class ParentMealSignup(db.Model):
 
     id: Mapped[IntPK]
     slot_id: Mapped[int] = mapped_column(ForeignKey("parent_meal_slot.id"), index=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    school_id: Mapped[SchoolRef]
+    user_id: Mapped[UserRef]
     role: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_id: Mapped[UserRef | None]
     decision_note: Mapped[str | None] = mapped_column(Text)
     taste: Mapped[int | None] = mapped_column(Integer)
     hygiene: Mapped[int | None] = mapped_column(Integer)
@@ -75,5 +75,5 @@ class ParentMealSignup(db.Model):
     rated_at: Mapped[datetime | None]
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None]
-    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    answered_by_id: Mapped[UserRef | None]
     revision: Mapped[int] = mapped_column(Integer)

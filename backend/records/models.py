@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import (
     JSON,
@@ -28,11 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from backend.db_types import DefaultNow, IntPK, UTCDateTime
+from backend.db_types import DefaultNow, IntPK, UserRef
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 from backend.schools.models import Meal
-from backend.timeutil import utcnow
 
 
 class RecordKind(LabelledStrEnum):
@@ -228,6 +227,11 @@ class AttachmentRole(StrEnum):
     PHOTO = "photo"
 
 
+# A reference to a record entry, indexed: a child row's version (items, dishes, persons, attachments), or another
+# record by its logical id (the id of its first version: a certificate's supplier, a sample's menu …).
+EntryRef = Annotated[int, mapped_column(ForeignKey("record_entry.id"), index=True)]
+
+
 class RecordEntry(db.Model):
     """One link of a canteen's record chain.
 
@@ -248,12 +252,12 @@ class RecordEntry(db.Model):
     # The Asia/Shanghai day the record is about: filters, exports and the day view use it.
     record_date: Mapped[date] = mapped_column(Date)
     # First version of the record (NULL on the first version itself): the record's stable public id.
-    root_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    root_id: Mapped[EntryRef | None]
     # The version this entry corrects. Unique: a version is corrected at most once, so versions never fork.
     amends_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"), unique=True)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[DefaultNow]
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[UserRef | None]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -284,7 +288,7 @@ class Upload(db.Model):
 
     id: Mapped[IntPK]
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"), index=True)
-    uploader_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    uploader_id: Mapped[UserRef] = mapped_column(index=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)
     content_type: Mapped[str] = mapped_column(String(32))
     size: Mapped[int] = mapped_column(Integer)
@@ -306,7 +310,7 @@ class RecordAttachment(db.Model):
     __table_args__ = (UniqueConstraint("entry_id", "role", "position"),)
 
     id: Mapped[IntPK]
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    entry_id: Mapped[EntryRef]
     upload_id: Mapped[int] = mapped_column(ForeignKey("upload.id"), index=True)
     role: Mapped[str] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer)
@@ -321,22 +325,27 @@ class IdempotencyKey(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "key"),)
 
     id: Mapped[IntPK]
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[UserRef]
     key: Mapped[str] = mapped_column(String(128))
     # sha256 of the endpoint and the request body: the same key with another request is refused.
     fingerprint: Mapped[str] = mapped_column(String(64))
     resource_type: Mapped[str] = mapped_column(String(32))
     resource_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[DefaultNow] = mapped_column(index=True)
 
 
-# Typed rows. Each shares its primary key with its RecordEntry (one version of one record).
-class Supplier(db.Model):
+class TypedRow:
+    """The typed row of one record version: it shares its primary key with its :class:`RecordEntry`."""
+
+    # First in the table, as every typed table was created (mixin columns otherwise follow the class's own).
+    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True, sort_order=-1)
+
+
+class Supplier(TypedRow, db.Model):
     """A supplier of the canteen."""
 
     __tablename__ = "record_supplier"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     credit_code: Mapped[str | None] = mapped_column(String(18))
     contact_name: Mapped[str | None] = mapped_column(String(50))
@@ -345,14 +354,13 @@ class Supplier(db.Model):
     remarks: Mapped[str | None] = mapped_column(Text)
 
 
-class SupplierCertificate(db.Model):
+class SupplierCertificate(TypedRow, db.Model):
     """A supplier's licence or certificate with its validity."""
 
     __tablename__ = "record_certificate"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     # Logical id of the supplier record.
-    supplier_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    supplier_id: Mapped[EntryRef]
     kind: Mapped[str] = mapped_column(String(32))
     number: Mapped[str] = mapped_column(String(64))
     issuer: Mapped[str | None] = mapped_column(String(100))
@@ -360,13 +368,12 @@ class SupplierCertificate(db.Model):
     valid_until: Mapped[date] = mapped_column(Date)
 
 
-class ReceivingRecord(db.Model):
+class ReceivingRecord(TypedRow, db.Model):
     """A delivery checked at the door (索证索票)."""
 
     __tablename__ = "record_receiving"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
-    supplier_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    supplier_id: Mapped[EntryRef]
     received_at: Mapped[datetime]
     receiver_name: Mapped[str] = mapped_column(String(50))
     remarks: Mapped[str | None] = mapped_column(Text)
@@ -383,7 +390,7 @@ class ReceivingItem(db.Model):
     __table_args__ = (UniqueConstraint("entry_id", "line_no"),)
 
     id: Mapped[IntPK]
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    entry_id: Mapped[EntryRef]
     line_no: Mapped[int] = mapped_column(Integer)
     origin_item_id: Mapped[int | None] = mapped_column(ForeignKey("record_receiving_item.id"), index=True)
     ingredient: Mapped[str] = mapped_column(String(100))
@@ -403,12 +410,11 @@ class ReceivingItem(db.Model):
         return self.origin_item_id or self.id
 
 
-class Menu(db.Model):
+class Menu(TypedRow, db.Model):
     """The menu of one meal of one day."""
 
     __tablename__ = "record_menu"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     service_date: Mapped[date] = mapped_column(Date)
     meal: Mapped[str] = mapped_column(String(16))
     remarks: Mapped[str | None] = mapped_column(Text)
@@ -421,7 +427,7 @@ class MenuDish(db.Model):
     __table_args__ = (UniqueConstraint("entry_id", "position"),)
 
     id: Mapped[IntPK]
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    entry_id: Mapped[EntryRef]
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(50))
     category: Mapped[str | None] = mapped_column(String(16))
@@ -439,12 +445,11 @@ class DishIngredient(db.Model):
     position: Mapped[int] = mapped_column(Integer)
 
 
-class DisinfectionLog(db.Model):
+class DisinfectionLog(TypedRow, db.Model):
     """Disinfection of tableware or an area for a meal."""
 
     __tablename__ = "record_disinfection"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     service_date: Mapped[date] = mapped_column(Date)
     meal: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(16))
@@ -459,16 +464,15 @@ class DisinfectionLog(db.Model):
     operator_name: Mapped[str] = mapped_column(String(50))
 
 
-class SampleLog(db.Model):
+class SampleLog(TypedRow, db.Model):
     """A retained food sample (留样, GB 31654-2021): ≥125 g, sealed, 0–8 °C, kept ≥48 h."""
 
     __tablename__ = "record_sample"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     service_date: Mapped[date] = mapped_column(Date)
     meal: Mapped[str] = mapped_column(String(16))
     # Logical id of the menu record and the dish's name: a corrected menu keeps its samples.
-    menu_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    menu_id: Mapped[EntryRef]
     dish_name: Mapped[str] = mapped_column(String(50))
     weight_g: Mapped[float] = mapped_column(Float)
     sampled_at: Mapped[datetime]
@@ -478,24 +482,22 @@ class SampleLog(db.Model):
     keep_until: Mapped[datetime]
 
 
-class SampleDisposal(db.Model):
+class SampleDisposal(TypedRow, db.Model):
     """The disposal of a retained sample, no earlier than its ``keep_until``."""
 
     __tablename__ = "record_sample_disposal"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
-    sample_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    sample_id: Mapped[EntryRef]
     disposed_at: Mapped[datetime]
     disposer_name: Mapped[str] = mapped_column(String(50))
     remarks: Mapped[str | None] = mapped_column(Text)
 
 
-class AccompaniedMeal(db.Model):
+class AccompaniedMeal(TypedRow, db.Model):
     """Someone ate with the students (陪餐) and said how it was."""
 
     __tablename__ = "record_accompanied_meal"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     service_date: Mapped[date] = mapped_column(Date)
     meal: Mapped[str] = mapped_column(String(16))
     companion_name: Mapped[str] = mapped_column(String(50))
@@ -504,7 +506,7 @@ class AccompaniedMeal(db.Model):
     remarks: Mapped[str | None] = mapped_column(Text)
 
 
-class StaffMember(db.Model):
+class StaffMember(TypedRow, db.Model):
     """A person on the canteen's staff register (从业人员): name, post and phone.
 
     Someone who leaves is amended to ``active = False``: the register keeps them for the records they appear in.
@@ -512,33 +514,30 @@ class StaffMember(db.Model):
 
     __tablename__ = "record_staff"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     name: Mapped[str] = mapped_column(String(50))
     post: Mapped[str] = mapped_column(String(50))
     phone: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean)
 
 
-class HealthCertificate(db.Model):
+class HealthCertificate(TypedRow, db.Model):
     """A staff member's health certificate (健康证) with its validity; its photo is an attachment."""
 
     __tablename__ = "record_health_certificate"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     # Logical id of the staff record.
-    staff_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    staff_id: Mapped[EntryRef]
     number: Mapped[str] = mapped_column(String(64))
     issuer: Mapped[str] = mapped_column(String(100))
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
 
 
-class MorningCheck(db.Model):
+class MorningCheck(TypedRow, db.Model):
     """The day's morning check (晨检) of the canteen's staff, due before the first meal window."""
 
     __tablename__ = "record_morning_check"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     check_date: Mapped[date] = mapped_column(Date)
     checked_at: Mapped[datetime]
     checker_name: Mapped[str] = mapped_column(String(50))
@@ -552,10 +551,10 @@ class MorningCheckPerson(db.Model):
     __table_args__ = (UniqueConstraint("entry_id", "position"),)
 
     id: Mapped[IntPK]
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    entry_id: Mapped[EntryRef]
     position: Mapped[int] = mapped_column(Integer)
     # Logical id of the staff record.
-    staff_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    staff_id: Mapped[EntryRef]
     temperature_c: Mapped[float] = mapped_column(Float)
     hands_ok: Mapped[bool] = mapped_column(Boolean)
     # Symptom codes (``Symptom``), sorted and comma-separated: the chain hashes them as one plain value.
@@ -569,12 +568,11 @@ class MorningCheckPerson(db.Model):
         return [code for code in self.symptoms.split(",") if code]
 
 
-class WasteDisposal(db.Model):
+class WasteDisposal(TypedRow, db.Model):
     """Food waste or waste oil handed over to a collector (餐厨废弃物台账): what, how much, to whom, by whom."""
 
     __tablename__ = "record_waste_disposal"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     disposed_at: Mapped[datetime]
     waste_kind: Mapped[str] = mapped_column(String(16))
     quantity_kg: Mapped[float] = mapped_column(Float)
@@ -583,18 +581,17 @@ class WasteDisposal(db.Model):
     # The collector's licence or the canteen's collection agreement (收运许可证号/协议编号).
     collector_licence: Mapped[str | None] = mapped_column(String(64))
     # Logical id of the staff record of the person who handed it over, and their name at the time.
-    staff_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    staff_id: Mapped[EntryRef]
     handover_name: Mapped[str] = mapped_column(String(50))
     remarks: Mapped[str | None] = mapped_column(Text)
 
 
-class AdditivePurchase(db.Model):
+class AdditivePurchase(TypedRow, db.Model):
     """A batch of a food additive bought and put in the additive cabinet (食品添加剂“五专”: 专人采购, 专人保管,
     专柜存放); its uses draw it down (``records.additives``)."""
 
     __tablename__ = "record_additive_purchase"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     additive_name: Mapped[str] = mapped_column(String(100))
     manufacturer: Mapped[str] = mapped_column(String(100))
     batch: Mapped[str] = mapped_column(String(64))
@@ -609,33 +606,33 @@ class AdditivePurchase(db.Model):
     remarks: Mapped[str | None] = mapped_column(Text)
 
 
-class AdditiveUse(db.Model):
+class AdditiveUse(TypedRow, db.Model):
     """An additive weighed out of the cabinet for a dish (专人领用): which batch, how much, issued and used by whom."""
 
     __tablename__ = "record_additive_use"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     use_date: Mapped[date] = mapped_column(Date)
     meal: Mapped[str] = mapped_column(String(16))
     # The menu dish it went into (when chosen from the menu) and the dish's name.
     dish_id: Mapped[int | None] = mapped_column(ForeignKey("record_menu_dish.id"))
     dish_name: Mapped[str] = mapped_column(String(100))
     # Logical id of the purchase record (the batch) it was taken from.
-    purchase_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    purchase_id: Mapped[EntryRef]
     quantity: Mapped[float] = mapped_column(Float)
     issuer_name: Mapped[str] = mapped_column(String(50))
     user_name: Mapped[str] = mapped_column(String(50))
     remarks: Mapped[str | None] = mapped_column(Text)
-class Seal(db.Model):
+
+
+class Seal(TypedRow, db.Model):
     """A seal (封存) of one received batch (by the item's logical id), retained sample (by its record id) or
     kitchen area, with the reason; in force until a :class:`SealRelease` names it."""
 
     __tablename__ = "record_seal"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     target: Mapped[str] = mapped_column(String(16))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("record_receiving_item.id"), index=True)
-    sample_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"), index=True)
+    sample_id: Mapped[EntryRef | None]
     area_id: Mapped[int | None] = mapped_column(ForeignKey("kitchen_area.id"), index=True)
     # What the seal holds, as it was named when sealed (the batch, the dish, the area).
     target_name: Mapped[str] = mapped_column(String(200))
@@ -643,12 +640,11 @@ class Seal(db.Model):
     authority: Mapped[str] = mapped_column(String(16))
 
 
-class SealRelease(db.Model):
+class SealRelease(TypedRow, db.Model):
     """The release (解除封存) of a seal (by the seal's record id), with the reason."""
 
     __tablename__ = "record_seal_release"
 
-    entry_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), primary_key=True)
     seal_id: Mapped[int] = mapped_column(ForeignKey("record_entry.id"), unique=True)
     reason: Mapped[str] = mapped_column(Text)
     authority: Mapped[str] = mapped_column(String(16))
@@ -725,9 +721,9 @@ class CertificateReading(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     suggested: Mapped[dict[str, Any]] = mapped_column(JSON)
     seconds: Mapped[float] = mapped_column(Float)
-    read_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    read_by_id: Mapped[UserRef]
     created_at: Mapped[DefaultNow]
     # Set when a record is saved from this reading: the fields as confirmed, and the record version.
     confirmed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("record_entry.id"), index=True)
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    entry_id: Mapped[EntryRef | None]
+    confirmed_at: Mapped[datetime | None]

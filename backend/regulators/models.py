@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db_types import DefaultNow, IntPK
+from backend.db_types import DefaultNow, IntPK, SchoolRef, UserRef
 from backend.extensions import db
 
 
@@ -29,7 +29,7 @@ class SpotCheck(db.Model):
     population_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     canteen_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(String(200))
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[UserRef]
     created_at: Mapped[DefaultNow]
 
 
@@ -52,7 +52,7 @@ class InspectionRound(db.Model):
     planned_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=RoundStatus.PLANNED)
     summary: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[UserRef]
     created_at: Mapped[DefaultNow]
     completed_at: Mapped[datetime | None]
 
@@ -69,7 +69,7 @@ class InspectionInspector(db.Model):
 
     id: Mapped[IntPK]
     round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[UserRef]
     lead: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -103,7 +103,7 @@ class InspectionFinding(db.Model):
     id: Mapped[IntPK]
     round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
-    inspector_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    inspector_id: Mapped[UserRef]
     kind: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text)
@@ -126,17 +126,17 @@ class SupervisionOrder(db.Model):
     __tablename__ = "supervision_order"
 
     id: Mapped[IntPK]
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[SchoolRef]
     title: Mapped[str] = mapped_column(String(100))
     content: Mapped[str] = mapped_column(Text)
     violation_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=OrderStatus.ISSUED)
-    issued_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    issued_by_id: Mapped[UserRef]
     issued_at: Mapped[DefaultNow]
     response: Mapped[str | None] = mapped_column(Text)
-    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    responded_by_id: Mapped[UserRef | None]
     responded_at: Mapped[datetime | None]
-    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    closed_by_id: Mapped[UserRef | None]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(Text)

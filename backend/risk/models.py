@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Te
 from sqlalchemy import text as text_clause
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db_types import IntPK
+from backend.db_types import IntPK, UserRef
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 
@@ -44,7 +44,15 @@ class CardColor(LabelledStrEnum):
 CARD_LABELS: dict[str, str] = CardColor.labels()
 
 
-class RiskKindSetting(db.Model):
+class SettingChange:
+    """Who last changed a region's own setting, and when (``backend/risk/settings.py`` writes both; the audit log
+    keeps the history); a region's setting rows hold them after their values."""
+
+    updated_by_id: Mapped[UserRef | None]
+    updated_at: Mapped[datetime]
+
+
+class RiskKindSetting(SettingChange, db.Model):
     """A region's own class and rectification deadline for one violation kind (absent: inherited)."""
 
     __tablename__ = "risk_kind_setting"
@@ -55,11 +63,9 @@ class RiskKindSetting(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     risk_class: Mapped[int] = mapped_column(Integer)
     deadline_hours: Mapped[int] = mapped_column(Integer)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    updated_at: Mapped[datetime]
 
 
-class RiskCardSetting(db.Model):
+class RiskCardSetting(SettingChange, db.Model):
     """A region's own card durations (absent: inherited): hours after the deadline for a yellow card, and
     hours after the yellow card for a red one."""
 
@@ -68,8 +74,6 @@ class RiskCardSetting(db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), primary_key=True)
     yellow_after_hours: Mapped[int] = mapped_column(Integer)
     red_after_hours: Mapped[int] = mapped_column(Integer)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    updated_at: Mapped[datetime]
 
 
 class RiskCard(db.Model):
@@ -89,11 +93,11 @@ class RiskCard(db.Model):
     # ran: a late or repeated run issues the same card with the same time.
     issued_at: Mapped[datetime]
     lifted_at: Mapped[datetime | None]
-    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    lifted_by_id: Mapped[UserRef | None]
     lift_reason: Mapped[str | None] = mapped_column(Text)
 
 
-class RiskWarningSetting(db.Model):
+class RiskWarningSetting(SettingChange, db.Model):
     """A region's own value of one early-warning limit (absent: inherited; ``backend/risk/classes.py``
     ``WARNING_LIMITS`` names them and holds the defaults)."""
 
@@ -104,8 +108,6 @@ class RiskWarningSetting(db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     name: Mapped[str] = mapped_column(String(32))
     value: Mapped[int] = mapped_column(Integer)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    updated_at: Mapped[datetime]
 
 
 class RiskWarning(db.Model):
@@ -133,7 +135,7 @@ class RiskWarning(db.Model):
     seen_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
-    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    acknowledged_by_id: Mapped[UserRef | None]
     ack_note: Mapped[str | None] = mapped_column(Text)
 class RiskDailyFact(db.Model):
     """One school's measured day for the food-safety index (``backend/risk/index.py``): its canteens' record

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db_types import DefaultNow, EncryptedText, IntPK
+from backend.db_types import DefaultNow, EncryptedText, IntPK, SchoolRef
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
 
@@ -102,7 +102,7 @@ class SchoolClass(db.Model):
     __table_args__ = (UniqueConstraint("school_id", "name"),)
 
     id: Mapped[IntPK]
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[SchoolRef]
     name: Mapped[str] = mapped_column(String(64))
     # Where the class appears in pickers: staff order classes by grade, which names do not sort into.
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -119,7 +119,7 @@ class Canteen(db.Model):
     __tablename__ = "canteen"
 
     id: Mapped[IntPK]
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[SchoolRef]
     name: Mapped[str] = mapped_column(String(100))
     meal_windows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     live_windows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -9,10 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db_types import DefaultNow, IntPK, UTCDateTime
+from backend.db_types import DefaultNow, IntPK, UserRef
 from backend.enums import LabelledStrEnum
 from backend.extensions import db
-from backend.timeutil import utcnow
 
 
 class ViolationKind(LabelledStrEnum):
@@ -158,11 +157,11 @@ class Violation(db.Model):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     occurred_at: Mapped[datetime]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[DefaultNow] = mapped_column(index=True)
     due_at: Mapped[datetime]
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None]
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[UserRef | None]
     # Set when closed: rectified, or dismissed as a false alarm (stats count only the first as fixed).
     resolution: Mapped[str | None] = mapped_column(String(16))
     # When the last escalation happened; the next level waits a full step after it.
@@ -186,7 +185,7 @@ class ViolationEvent(db.Model):
     id: Mapped[IntPK]
     violation_id: Mapped[int] = mapped_column(ForeignKey("violation.id"), index=True)
     at: Mapped[DefaultNow]
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_id: Mapped[UserRef | None]
     action: Mapped[str] = mapped_column(String(32))
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
@@ -206,9 +205,9 @@ class Rectification(db.Model):
     measures: Mapped[str] = mapped_column(Text)
     # Object-store keys of the photos taken after the fix.
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)
-    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    submitted_by_id: Mapped[UserRef]
     submitted_at: Mapped[DefaultNow]
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reviewed_by_id: Mapped[UserRef | None]
     reviewed_at: Mapped[datetime | None]
     verdict: Mapped[str | None] = mapped_column(String(16))
     review_reason: Mapped[str | None] = mapped_column(Text)
@@ -237,12 +236,12 @@ class AlarmReview(db.Model):
 
     __tablename__ = "alarm_review"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     violation_id: Mapped[int] = mapped_column(ForeignKey("violation.id"), unique=True)
     verdict: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
-    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    reviewer_id: Mapped[UserRef]
+    reviewed_at: Mapped[DefaultNow] = mapped_column(index=True)
     # The reviewer's corrected boxes of a confirmed alarm (migration 0033): [{"label", "x1", "y1", "x2", "y2"}]
     # in fractions of the picture; null: the detector's boxes stand (backend/violations/training_set.py).
     boxes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
