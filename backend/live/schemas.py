@@ -7,7 +7,8 @@ from apiflask.fields import Boolean, File, Float, List, Nested
 from apiflask.validators import Length
 
 from backend.fields import Date, DateTime, Id, Integer, String
-from backend.schemas_common import WindowSchema
+from backend.schemas_common import WindowSchema, brief
+from backend.violations.schemas import KindOut
 
 
 class PlayOut(Schema):
@@ -128,11 +129,9 @@ class HealthMarkOut(Schema):
     from_status = String()
 
 
-class TimelineOut(Schema):
+class TimelineOut(brief("camera", name_nullable=False)):
     """One camera's day: recordings, the gaps between them (up to now), violation and health marks."""
 
-    camera_id = Integer()
-    camera_name = String()
     day = Date()
     start = DateTime()
     end = DateTime()
@@ -231,11 +230,9 @@ class BroadcastIn(Schema):
     school_id = Id()
 
 
-class TalkResultOut(Schema):
+class TalkResultOut(brief("camera", name_nullable=False)):
     """What one camera did with the talk."""
 
-    camera_id = Integer()
-    camera_name = String()
     status = String(metadata={"description": "delivered | refused"})
     reason = String(allow_none=True, metadata={
         "description": "backchannel_unsupported | camera_unreachable | camera_auth_failed | backchannel_failed"})
@@ -255,11 +252,9 @@ class TalkOut(Schema):
     results = List(Nested(TalkResultOut))
 
 
-class TalkPromptOut(Schema):
-    """A canned prompt of a violation kind."""
+class TalkPromptOut(KindOut):
+    """A canned prompt of a violation kind: the kind, its name and what the kitchen hears."""
 
-    kind = String()
-    label = String()
     text = String()
 
 

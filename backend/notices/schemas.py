@@ -100,20 +100,26 @@ class DeliveryQuery(PageQuerySchema):
     status = String(load_default=NoticeStatus.FAILED.value, validate=OneOf([s.value for s in NoticeStatus]))
 
 
-class DeliveryOut(NoticeFields):
-    """A notice's delivery, for admins."""
+class DeliveryStateFields(Schema):
+    """Where a delivery stands, for admins: the same for a WeChat copy and for an SMS or robot message."""
 
-    user_id = Integer()
     status = String()
     attempts = Integer()
     attempt_budget = Integer()
     next_attempt_at = DateTime()
     sent_at = DateTime(allow_none=True)
-    msgid = String(allow_none=True)
     last_error = String(allow_none=True)
-    delivery_report = String(allow_none=True)
-    # Sends that may have shown the recipient this message twice (see backend/notices/dispatcher.py).
+    # Resends after an attempt that may have been delivered, so the recipient may have seen the message twice
+    # (backend/notices/dispatcher.py for WeChat, channel_dispatcher.py for SMS and robots).
     possible_duplicates = Integer()
+
+
+class DeliveryOut(NoticeFields, DeliveryStateFields):
+    """A notice's delivery (its WeChat copy), for admins."""
+
+    user_id = Integer()
+    msgid = String(allow_none=True)
+    delivery_report = String(allow_none=True)
 
 
 class AttemptOut(Schema):
@@ -194,14 +200,13 @@ class RobotOut(Schema):
     updated_at = DateTime()
 
 
-class ChannelDeliveryQuery(PageQuerySchema):
+class ChannelDeliveryQuery(DeliveryQuery):
     """SMS and robot deliveries by state (admins)."""
 
-    status = String(load_default=NoticeStatus.FAILED.value, validate=OneOf([s.value for s in NoticeStatus]))
     channel = String(load_default=None, validate=OneOf(["sms", "wecom"]))
 
 
-class ChannelDeliveryOut(Schema):
+class ChannelDeliveryOut(DeliveryStateFields):
     """An SMS or robot delivery, for admins (the number masked)."""
 
     id = Integer()
@@ -214,13 +219,5 @@ class ChannelDeliveryOut(Schema):
     subject_type = String()
     subject_id = Integer()
     risk_class = Integer(allow_none=True)
-    status = String()
-    attempts = Integer()
-    attempt_budget = Integer()
-    next_attempt_at = DateTime()
-    sent_at = DateTime(allow_none=True)
     external_id = String(allow_none=True)
-    last_error = String(allow_none=True)
-    # Sends that may have delivered this message twice (backend/notices/channel_dispatcher.py).
-    possible_duplicates = Integer()
     created_at = DateTime()

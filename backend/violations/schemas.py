@@ -11,7 +11,7 @@ from marshmallow import ValidationError, validates_schema
 
 from backend.fields import Date, DateTime, Id, Integer, String
 from backend.parent_meals.schemas import TransparencyMealsOut
-from backend.schemas_common import PageQuerySchema
+from backend.schemas_common import PageQuerySchema, brief, signed
 from backend.violations.models import ViolationKind, ViolationSource, ViolationStatus
 from backend.violations.stats import STATES
 
@@ -134,8 +134,8 @@ class ViolationOut(Schema):
     resolution = String(allow_none=True)
 
 
-class EventOut(Schema):
-    """One transition."""
+class EventOut(brief("actor", id_nullable=True)):
+    """One transition (no actor: the system's)."""
 
     id = Integer()
     action = String()
@@ -144,19 +144,14 @@ class EventOut(Schema):
     from_status = String(allow_none=True)
     to_status = String()
     reason = String(allow_none=True)
-    actor_id = Integer(allow_none=True)
-    actor_name = String(allow_none=True)
 
 
-class RectificationOut(Schema):
+class RectificationOut(signed("submitted_by", "submitted_at")):
     """A submitted rectification and its verdict."""
 
     id = Integer()
     measures = String()
     photos = List(String())
-    submitted_by_id = Integer()
-    submitted_by_name = String(allow_none=True)
-    submitted_at = DateTime()
     verdict = String(allow_none=True)
     review_reason = String(allow_none=True)
     reviewed_by_id = Integer(allow_none=True)
@@ -198,10 +193,10 @@ class StatsQuery(PeriodQuery):
     region_id = Id(load_default=None)
 
 
-class PageByIdQuery(Schema):
-    """A page of a list, newest first: up to ``limit`` rows older than ``before_id``."""
+class PageByIdQuery(PageQuerySchema):
+    """A page of a list, newest first: up to ``limit`` rows older than ``before_id`` (smaller pages than the
+    common paging)."""
 
-    before_id = Id(load_default=None)
     limit = Integer(load_default=20, validate=Range(1, 50))
 
 
@@ -347,11 +342,9 @@ class TimelineItemOut(Schema):
     events = List(Nested(PublicEventOut))
 
 
-class TransparencyOut(Schema):
+class TransparencyOut(brief("school", name_nullable=False)):
     """The parents' page of a school."""
 
-    school_id = Integer()
-    school_name = String()
     summary = Dict()
     published_kinds = List(Nested(KindOut))
     timeline = List(Nested(TimelineItemOut))
@@ -383,13 +376,11 @@ class ReportRectificationOut(Schema):
     measures = String(allow_none=True)
 
 
-class MyReportOut(Schema):
+class MyReportOut(brief("school")):
     """A problem the caller reported, and the violation it became, as its reporter may see it."""
 
     id = Integer()
     violation_id = Integer()
-    school_id = Integer()
-    school_name = String(allow_none=True)
     canteen_id = Integer()
     kind = String()
     kind_label = String(allow_none=True)
