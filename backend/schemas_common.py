@@ -91,6 +91,16 @@ def signed(who: str, at: str, *, pending: bool = False) -> type[Schema]:
                  at: DateTime(allow_none=pending)})
 
 
+@cache
+def labelled(code: str, *, nullable: bool = False, label_nullable: bool = False) -> type[Schema]:
+    """A mixin of an output schema: a coded value and the Chinese label clients show for it, ``<code>`` and
+    ``<code>_label`` (``labelled("status")``: ``status``, ``status_label``). ``nullable``: there may be no value
+    (then no label either); ``label_nullable``: a value may have no label."""
+    return type(f"{_camel(code)}Labelled", (Schema,), {
+        "__doc__": f"The {code} and its label.", "__module__": __name__,
+        code: String(allow_none=nullable), f"{code}_label": String(allow_none=nullable or label_nullable)})
+
+
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 

@@ -23,13 +23,20 @@ class DevLoginIn(Schema):
     openid = String(required=True, validate=Length(1, 64))
 
 
-class MembershipBrief(brief("school", name_nullable=False)):
-    """A binding as its owner sees it."""
+class MembershipFields(Schema):
+    """What every view of a binding shows: which, at which school, as what, where it stands, the child's class."""
 
     id = Integer()
+    school_id = Integer()
     role = String()
     status = String()
     child_class = String(allow_none=True)
+
+
+class MembershipBrief(MembershipFields):
+    """A binding as its owner sees it."""
+
+    school_name = String()
 
 
 class RegulatorScopeOut(brief("region", name_nullable=False)):
@@ -148,19 +155,14 @@ class RedeemIn(InviteCodeIn):
     class_id = Integer(load_default=None, validate=Range(min=1))
 
 
-class MembershipOut(Schema):
-    """A binding as school staff see it."""
+class MembershipOut(MembershipFields):
+    """A binding as school staff see it: with who applied."""
 
-    id = Integer()
-    school_id = Integer()
     user_id = Integer()
     nickname = String(attribute="user.nickname", allow_none=True)
     applicant_name = String(allow_none=True)
     relation = String(allow_none=True)
-    role = String()
-    status = String()
     class_id = Integer(attribute="school_class_id", allow_none=True)
-    child_class = String(allow_none=True)
     created_at = DateTime()
     decided_at = DateTime(allow_none=True)
 

@@ -64,13 +64,25 @@ class RecordingQuery(Schema):
     end = DateTime(load_default=None)
 
 
-class RecordingOut(Schema):
-    """A stored recording segment."""
+class SignedUrlFields(Schema):
+    """A signed URL of a stored file (a segment, a clip, a snapshot) and when it stops working."""
+
+    url = String()
+    expires_at = DateTime()
+
+
+class SegmentFields(Schema):
+    """What every view of a recording segment shows: which, of which camera, the span it covers."""
 
     id = Integer()
     camera_id = Integer()
     started_at = DateTime()
     ended_at = DateTime()
+
+
+class RecordingOut(SegmentFields):
+    """A stored recording segment."""
+
     duration_seconds = Float()
     size_bytes = Integer()
     width = Integer(allow_none=True)
@@ -85,15 +97,9 @@ class RecordingListOut(Schema):
     recordings = List(Nested(RecordingOut))
 
 
-class RecordingPlayOut(Schema):
+class RecordingPlayOut(SegmentFields, SignedUrlFields):
     """A signed URL of one segment (MP4) and where to start playing it."""
 
-    id = Integer()
-    camera_id = Integer()
-    url = String()
-    expires_at = DateTime()
-    started_at = DateTime()
-    ended_at = DateTime()
     offset_seconds = Float(metadata={"description": "seconds into the file of the asked time (0: its start)"})
 
 
@@ -154,7 +160,7 @@ class ClipIn(Schema):
     end = DateTime(required=True)
 
 
-class ClipOut(Schema):
+class ClipOut(SignedUrlFields):
     """A clip cut and stored; ``url`` downloads it (signed, 10 minutes)."""
 
     camera_id = Integer()
@@ -165,20 +171,16 @@ class ClipOut(Schema):
     duration_seconds = Float()
     size_bytes = Integer()
     copied = Boolean(metadata={"description": "the video was copied (the span began on a keyframe), not re-encoded"})
-    url = String()
     filename = String()
-    expires_at = DateTime()
 
 
-class SnapshotOut(Schema):
+class SnapshotOut(SignedUrlFields):
     """A snapshot just taken."""
 
     camera_id = Integer()
     taken_at = DateTime()
     width = Integer()
     height = Integer()
-    url = String()
-    expires_at = DateTime()
 
 
 class TreeNodeOut(Schema):

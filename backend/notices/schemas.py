@@ -19,13 +19,18 @@ class InboxQuery(PageQuerySchema):
     unread = Boolean(load_default=False)
 
 
-class NoticeFields(Schema):
-    """What every view of a notice shows: which one, about what, why and when."""
+class SubjectFields(Schema):
+    """What a message is about: the subject (a violation, an order, a warning, ...) and its school (null: none)."""
 
-    id = Integer()
     school_id = Integer(allow_none=True)
     subject_type = String()
     subject_id = Integer()
+
+
+class NoticeFields(SubjectFields):
+    """What every view of a notice shows: which one, about what, why and when."""
+
+    id = Integer()
     purpose = String()
     title = String()
     created_at = DateTime()
@@ -206,7 +211,7 @@ class ChannelDeliveryQuery(DeliveryQuery):
     channel = String(load_default=None, validate=OneOf(["sms", "wecom"]))
 
 
-class ChannelDeliveryOut(DeliveryStateFields):
+class ChannelDeliveryOut(SubjectFields, DeliveryStateFields):
     """An SMS or robot delivery, for admins (the number masked)."""
 
     id = Integer()
@@ -215,9 +220,6 @@ class ChannelDeliveryOut(DeliveryStateFields):
     robot_id = Integer(allow_none=True)
     user_id = Integer(allow_none=True)
     phone = String(allow_none=True)
-    school_id = Integer(allow_none=True)
-    subject_type = String()
-    subject_id = Integer()
     risk_class = Integer(allow_none=True)
     external_id = String(allow_none=True)
     created_at = DateTime()

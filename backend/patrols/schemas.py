@@ -8,7 +8,7 @@ from apiflask.validators import Length
 
 from backend.fields import DateTime, Id, Integer, String
 from backend.live.schemas import TreeCameraOut
-from backend.regulators.schemas import CanteenNameOut, CompleteIn, FindingFieldsIn, FindingFieldsOut, RegionWorkOut
+from backend.regulators.schemas import CanteenNameOut, CompleteIn, FindingFieldsIn, FindingFieldsOut, RoundFieldsOut
 from backend.schemas_common import brief
 
 
@@ -61,12 +61,9 @@ class PatrolFindingOut(FindingFieldsOut, brief("camera")):
     inspection_finding_id = Integer(allow_none=True)
 
 
-class PatrolSummaryOut(RegionWorkOut):
+class PatrolSummaryOut(RoundFieldsOut):
     """A patrol round as the list shows it (``created_at`` is when it started)."""
 
-    title = String()
-    status = String()
-    summary = String(allow_none=True)
     started_at = DateTime()
     ended_at = DateTime(allow_none=True)
     canteens = List(Nested(CanteenNameOut))

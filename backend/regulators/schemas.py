@@ -111,14 +111,20 @@ class FindingCreatedOut(FindingOut):
     """A finding just recorded (its own component: FindingOut is also nested in RoundOut)."""
 
 
-class RoundOut(RegionWorkOut):
+class RoundFieldsOut(RegionWorkOut):
+    """What an inspection round and a patrol round both show: their region, who created them and when, the title,
+    where the round stands and its conclusion (null until it ends)."""
+
+    title = String()
+    status = String()
+    summary = String(allow_none=True)
+
+
+class RoundOut(RoundFieldsOut):
     """An inspection round with inspectors, canteens and findings."""
 
     spot_check_id = Integer(allow_none=True)
-    title = String()
     planned_at = DateTime()
-    status = String()
-    summary = String(allow_none=True)
     completed_at = DateTime(allow_none=True)
     inspectors = List(Nested(InspectorOut))
     targets = List(Nested(TargetOut))
@@ -179,10 +185,8 @@ class FindingPhotoIn(PhotoIn):
     canteen_id = Integer(required=True, validate=Range(min=1))
 
 
-class InspectorChoiceOut(Schema):
+class InspectorChoiceOut(brief("scope_region", name_nullable=False)):
     """A regulator who may join a joint inspection in the region, and the region their authority comes from."""
 
     user_id = Integer()
     name = String(allow_none=True)
-    scope_region_id = Integer()
-    scope_region_name = String()

@@ -10,7 +10,7 @@ from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, validates_schema
 
 from backend.fields import DateTime, Id, Integer, String
-from backend.schemas_common import PageQuerySchema, brief, signed
+from backend.schemas_common import PageQuerySchema, brief, labelled, signed
 from backend.violations.alarm_queue import STATES
 from backend.violations.models import AlarmVerdict, ViolationKind
 from backend.violations.schemas import PeriodQuery
@@ -71,32 +71,26 @@ class BoxOut(Schema):
     y2 = Float()
 
 
-class ReviewOut(signed("reviewer", "reviewed_at")):
+class ReviewOut(labelled("verdict"), signed("reviewer", "reviewed_at")):
     """The verdict on an alarm: what, who, when, why, and the reviewer's corrected boxes (null: none given)."""
 
     id = Integer()
-    verdict = String()
-    verdict_label = String()
     reason = String(allow_none=True)
     boxes = List(Nested(BoxOut), allow_none=True)
 
 
-class AlarmWhereOut(brief("camera", id_nullable=True)):
+class AlarmWhereOut(brief("camera", id_nullable=True), labelled("kind", label_nullable=True)):
     """Which camera (and school) saw what."""
 
     school_name = String(allow_none=True)
-    kind = String()
-    kind_label = String(allow_none=True)
 
 
-class AlarmOut(AlarmWhereOut, brief("canteen")):
+class AlarmOut(AlarmWhereOut, brief("canteen"), labelled("status", label_nullable=True)):
     """One alarm of the queue."""
 
     id = Integer()
     school_id = Integer()
     title = String()
-    status = String()
-    status_label = String(allow_none=True)
     confidence = Float(allow_none=True)
     occurred_at = DateTime()
     created_at = DateTime()
@@ -160,11 +154,8 @@ class CameraCountsOut(VerdictCountsOut, brief("camera", id_nullable=True), brief
     """One camera's alarms."""
 
 
-class KindCountsOut(VerdictCountsOut):
+class KindCountsOut(VerdictCountsOut, labelled("kind")):
     """One kind's alarms."""
-
-    kind = String()
-    kind_label = String()
 
 
 class AlarmStatsOut(VerdictCountsOut):

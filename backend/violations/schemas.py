@@ -11,7 +11,7 @@ from marshmallow import ValidationError, validates_schema
 
 from backend.fields import Date, DateTime, Id, Integer, String
 from backend.parent_meals.schemas import TransparencyMealsOut
-from backend.schemas_common import PageQuerySchema, brief, signed
+from backend.schemas_common import PageQuerySchema, brief, labelled, signed
 from backend.violations.models import ViolationKind, ViolationSource, ViolationStatus
 from backend.violations.stats import STATES
 
@@ -112,18 +112,14 @@ class EscalateIn(Schema):
     reason = String(required=True, validate=Length(2, 500), multiline=True)
 
 
-class ViolationOut(Schema):
+class ViolationOut(labelled("kind"), labelled("status")):
     """A violation as a list row."""
 
     id = Integer()
     school_id = Integer()
     canteen_id = Integer()
     camera_id = Integer(allow_none=True)
-    kind = String()
-    kind_label = String()
     source = String()
-    status = String()
-    status_label = String()
     title = String()
     occurred_at = DateTime()
     created_at = DateTime()
@@ -326,17 +322,13 @@ class PublicEvidenceOut(Schema):
     image = String(allow_none=True)
 
 
-class TimelineItemOut(Schema):
+class TimelineItemOut(labelled("kind"), labelled("resolution")):
     """A closed violation on the parents' page."""
 
     id = Integer()
     title = String()
-    kind = String()
-    kind_label = String()
     found_at = DateTime()
     closed_at = DateTime()
-    resolution = String()
-    resolution_label = String()
     measures = String(allow_none=True)
     evidence = Nested(PublicEvidenceOut)
     events = List(Nested(PublicEventOut))
@@ -376,22 +368,18 @@ class ReportRectificationOut(Schema):
     measures = String(allow_none=True)
 
 
-class MyReportOut(brief("school")):
-    """A problem the caller reported, and the violation it became, as its reporter may see it."""
+class MyReportOut(brief("school"), labelled("kind", label_nullable=True), labelled("status", label_nullable=True),
+                  labelled("resolution", nullable=True)):
+    """A problem the caller reported, and the violation it became (open: no resolution yet), as its reporter may
+    see it."""
 
     id = Integer()
     violation_id = Integer()
     canteen_id = Integer()
-    kind = String()
-    kind_label = String(allow_none=True)
     title = String()
     description = String(allow_none=True)
     photos = List(String())
     reported_at = DateTime()
-    status = String()
-    status_label = String(allow_none=True)
     closed_at = DateTime(allow_none=True)
-    resolution = String(allow_none=True)
-    resolution_label = String(allow_none=True)
     rectification = Nested(ReportRectificationOut)
     events = List(Nested(PublicEventOut))
