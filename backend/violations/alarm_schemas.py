@@ -13,7 +13,7 @@ from backend.fields import DateTime, Id, Integer, String
 from backend.schemas_common import PageQuerySchema, brief, labelled, signed
 from backend.violations.alarm_queue import STATES
 from backend.violations.models import AlarmVerdict, ViolationKind
-from backend.violations.schemas import PeriodQuery
+from backend.violations.schemas import PeriodQuery, ViolationFields
 from backend.violations.training_set import TRAINING_CLASSES
 
 VERDICTS = [v.value for v in AlarmVerdict]
@@ -85,15 +85,10 @@ class AlarmWhereOut(brief("camera", id_nullable=True), labelled("kind", label_nu
     school_name = String(allow_none=True)
 
 
-class AlarmOut(AlarmWhereOut, brief("canteen"), labelled("status", label_nullable=True)):
-    """One alarm of the queue."""
+class AlarmOut(ViolationFields, AlarmWhereOut, brief("canteen"), labelled("status", label_nullable=True)):
+    """One alarm of the queue (a violation the detector raised)."""
 
-    id = Integer()
-    school_id = Integer()
-    title = String()
     confidence = Float(allow_none=True)
-    occurred_at = DateTime()
-    created_at = DateTime()
     evidence_url = String(allow_none=True, metadata={"description": "signed URL of the annotated frame (5 min)"})
     review = Nested(ReviewOut, allow_none=True)
 

@@ -112,17 +112,23 @@ class EscalateIn(Schema):
     reason = String(required=True, validate=Length(2, 500), multiline=True)
 
 
-class ViolationOut(labelled("kind"), labelled("status")):
-    """A violation as a list row."""
+class ViolationFields(Schema):
+    """What every staff view of a violation (a list row, an alarm of the review queue) shows: which, at which
+    school, what it is called, when it happened and when it was recorded."""
 
     id = Integer()
     school_id = Integer()
-    canteen_id = Integer()
-    camera_id = Integer(allow_none=True)
-    source = String()
     title = String()
     occurred_at = DateTime()
     created_at = DateTime()
+
+
+class ViolationOut(ViolationFields, labelled("kind"), labelled("status")):
+    """A violation as a list row."""
+
+    canteen_id = Integer()
+    camera_id = Integer(allow_none=True)
+    source = String()
     due_at = DateTime()
     escalation_level = Integer()
     risk_class = Integer(allow_none=True, metadata={"description": "1, 2 or 3 (风险等级), set when raised"})
