@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from apiflask import Schema
@@ -12,7 +13,7 @@ from apiflask.validators import OneOf, Range
 from marshmallow import ValidationError, missing, validates_schema
 from marshmallow.fields import Field
 
-from backend.fields import Id, Integer, String
+from backend.fields import DateTime, Id, Integer, String
 from backend.schools.models import Meal
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -69,6 +70,39 @@ def patch_schema(name: str, doc: str, source: type[Schema], names: Iterable[str]
         field.required, field.load_default, field.allow_none = False, missing, field_name in nullable
         fields[field_name] = field
     return type(name, (Schema,), {"__doc__": doc, "__module__": source.__module__, **fields, **extra})
+
+
+@cache
+def brief(entity: str, *, id_nullable: bool = False, name_nullable: bool = True) -> type[Schema]:
+    """A mixin of an output schema: another row it points at and the name a client shows for it, ``<entity>_id``
+    and ``<entity>_name`` (``brief("camera")``: ``camera_id``, ``camera_name``). The name is null by default (a
+    user without a nickname, a row gone since); ``id_nullable`` where the row may point at none."""
+    fields = {f"{entity}_id": Integer(allow_none=id_nullable), f"{entity}_name": String(allow_none=name_nullable)}
+    return type(f"{_camel(entity)}Brief", (Schema,), {"__doc__": f"The {entity} and its name.",
+                                                     "__module__": __name__, **fields})
+
+
+@cache
+def signed(who: str, at: str, *, pending: bool = False) -> type[Schema]:
+    """A mixin of an output schema: who did something and when, ``<who>_id``, ``<who>_name`` (null: no name) and
+    ``at`` (``signed("issued_by", "issued_at")``). ``pending``: not done yet, so all three may be null."""
+    return type(f"{_camel(who)}Signed", (brief(who, id_nullable=pending),),
+                {"__doc__": f"Who ({who}) and when ({at}).", "__module__": __name__,
+                 at: DateTime(allow_none=pending)})
+
+
+@cache
+def labelled(code: str, *, nullable: bool = False, label_nullable: bool = False) -> type[Schema]:
+    """A mixin of an output schema: a coded value and the Chinese label clients show for it, ``<code>`` and
+    ``<code>_label`` (``labelled("status")``: ``status``, ``status_label``). ``nullable``: there may be no value
+    (then no label either); ``label_nullable``: a value may have no label."""
+    return type(f"{_camel(code)}Labelled", (Schema,), {
+        "__doc__": f"The {code} and its label.", "__module__": __name__,
+        code: String(allow_none=nullable), f"{code}_label": String(allow_none=nullable or label_nullable)})
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
 
 
 def localise_validation_messages() -> None:

@@ -8,7 +8,7 @@ from apiflask.validators import Length, OneOf, Range
 
 from backend.accounts.models import MembershipStatus, Relation, Role
 from backend.fields import DateTime, Id, Integer, String
-from backend.schemas_common import TrimmedString
+from backend.schemas_common import TrimmedString, brief
 
 
 class WeChatLoginIn(Schema):
@@ -23,23 +23,26 @@ class DevLoginIn(Schema):
     openid = String(required=True, validate=Length(1, 64))
 
 
-class MembershipBrief(Schema):
-    """A binding as its owner sees it."""
+class MembershipFields(Schema):
+    """What every view of a binding shows: which, at which school, as what, where it stands, the child's class."""
 
     id = Integer()
     school_id = Integer()
-    school_name = String()
     role = String()
     status = String()
     child_class = String(allow_none=True)
 
 
-class RegulatorScopeOut(Schema):
+class MembershipBrief(MembershipFields):
+    """A binding as its owner sees it."""
+
+    school_name = String()
+
+
+class RegulatorScopeOut(brief("region", name_nullable=False)):
     """A region the user regulates."""
 
-    region_id = Integer()
     region_code = String()
-    region_name = String()
 
 
 class CapabilitiesOut(Schema):
@@ -135,11 +138,9 @@ class ClassBrief(Schema):
     name = String()
 
 
-class InviteLookupOut(Schema):
+class InviteLookupOut(brief("school", name_nullable=False)):
     """What a binding form shows before the applicant is a member: the school, the role, the classes."""
 
-    school_id = Integer()
-    school_name = String()
     role = String()
     class_id = Integer(allow_none=True, metadata={"description": "The class the invite names (then the only one "
                                                                  "listed), or null: the parent picks one"})
@@ -154,19 +155,14 @@ class RedeemIn(InviteCodeIn):
     class_id = Integer(load_default=None, validate=Range(min=1))
 
 
-class MembershipOut(Schema):
-    """A binding as school staff see it."""
+class MembershipOut(MembershipFields):
+    """A binding as school staff see it: with who applied."""
 
-    id = Integer()
-    school_id = Integer()
     user_id = Integer()
     nickname = String(attribute="user.nickname", allow_none=True)
     applicant_name = String(allow_none=True)
     relation = String(allow_none=True)
-    role = String()
-    status = String()
     class_id = Integer(attribute="school_class_id", allow_none=True)
-    child_class = String(allow_none=True)
     created_at = DateTime()
     decided_at = DateTime(allow_none=True)
 
@@ -178,17 +174,16 @@ class MembershipQuery(Schema):
     role = String(load_default=None, validate=OneOf([r.value for r in Role]))
 
 
-class DecisionIn(Schema):
-    """Approve or reject a binding."""
-
-    approve = Boolean(required=True)
-    reason = String(load_default=None, validate=Length(max=200))
-
-
 class ReasonIn(Schema):
     """Why a binding is revoked."""
 
     reason = String(load_default=None, validate=Length(max=200))
+
+
+class DecisionIn(ReasonIn):
+    """Approve or reject a binding, and why."""
+
+    approve = Boolean(required=True)
 
 
 class AuditOut(Schema):
@@ -203,10 +198,9 @@ class AuditOut(Schema):
     details = Dict()
 
 
-class ConsoleTicketIn(Schema):
-    """Which mini-program version the console's code should open (``develop`` in development)."""
-
-    env_version = String(load_default="release", validate=OneOf(["release", "trial", "develop"]))
+class ConsoleTicketIn(InviteCodeQuery):
+    """Which mini-program version the console's code should open (``develop`` in development), as for an
+    invite's code."""
 
 
 class ConsoleTicketOut(Schema):

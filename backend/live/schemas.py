@@ -7,7 +7,8 @@ from apiflask.fields import Boolean, File, Float, List, Nested
 from apiflask.validators import Length
 
 from backend.fields import Date, DateTime, Id, Integer, String
-from backend.schemas_common import WindowSchema
+from backend.schemas_common import WindowSchema, brief
+from backend.violations.schemas import KindOut
 
 
 class PlayOut(Schema):
@@ -63,13 +64,25 @@ class RecordingQuery(Schema):
     end = DateTime(load_default=None)
 
 
-class RecordingOut(Schema):
-    """A stored recording segment."""
+class SignedUrlFields(Schema):
+    """A signed URL of a stored file (a segment, a clip, a snapshot) and when it stops working."""
+
+    url = String()
+    expires_at = DateTime()
+
+
+class SegmentFields(Schema):
+    """What every view of a recording segment shows: which, of which camera, the span it covers."""
 
     id = Integer()
     camera_id = Integer()
     started_at = DateTime()
     ended_at = DateTime()
+
+
+class RecordingOut(SegmentFields):
+    """A stored recording segment."""
+
     duration_seconds = Float()
     size_bytes = Integer()
     width = Integer(allow_none=True)
@@ -84,15 +97,9 @@ class RecordingListOut(Schema):
     recordings = List(Nested(RecordingOut))
 
 
-class RecordingPlayOut(Schema):
+class RecordingPlayOut(SegmentFields, SignedUrlFields):
     """A signed URL of one segment (MP4) and where to start playing it."""
 
-    id = Integer()
-    camera_id = Integer()
-    url = String()
-    expires_at = DateTime()
-    started_at = DateTime()
-    ended_at = DateTime()
     offset_seconds = Float(metadata={"description": "seconds into the file of the asked time (0: its start)"})
 
 
@@ -128,11 +135,9 @@ class HealthMarkOut(Schema):
     from_status = String()
 
 
-class TimelineOut(Schema):
+class TimelineOut(brief("camera", name_nullable=False)):
     """One camera's day: recordings, the gaps between them (up to now), violation and health marks."""
 
-    camera_id = Integer()
-    camera_name = String()
     day = Date()
     start = DateTime()
     end = DateTime()
@@ -155,7 +160,7 @@ class ClipIn(Schema):
     end = DateTime(required=True)
 
 
-class ClipOut(Schema):
+class ClipOut(SignedUrlFields):
     """A clip cut and stored; ``url`` downloads it (signed, 10 minutes)."""
 
     camera_id = Integer()
@@ -166,20 +171,16 @@ class ClipOut(Schema):
     duration_seconds = Float()
     size_bytes = Integer()
     copied = Boolean(metadata={"description": "the video was copied (the span began on a keyframe), not re-encoded"})
-    url = String()
     filename = String()
-    expires_at = DateTime()
 
 
-class SnapshotOut(Schema):
+class SnapshotOut(SignedUrlFields):
     """A snapshot just taken."""
 
     camera_id = Integer()
     taken_at = DateTime()
     width = Integer()
     height = Integer()
-    url = String()
-    expires_at = DateTime()
 
 
 class TreeNodeOut(Schema):
@@ -231,11 +232,9 @@ class BroadcastIn(Schema):
     school_id = Id()
 
 
-class TalkResultOut(Schema):
+class TalkResultOut(brief("camera", name_nullable=False)):
     """What one camera did with the talk."""
 
-    camera_id = Integer()
-    camera_name = String()
     status = String(metadata={"description": "delivered | refused"})
     reason = String(allow_none=True, metadata={
         "description": "backchannel_unsupported | camera_unreachable | camera_auth_failed | backchannel_failed"})
@@ -255,11 +254,9 @@ class TalkOut(Schema):
     results = List(Nested(TalkResultOut))
 
 
-class TalkPromptOut(Schema):
-    """A canned prompt of a violation kind."""
+class TalkPromptOut(KindOut):
+    """A canned prompt of a violation kind: the kind, its name and what the kitchen hears."""
 
-    kind = String()
-    label = String()
     text = String()
 
 

@@ -19,13 +19,18 @@ class InboxQuery(PageQuerySchema):
     unread = Boolean(load_default=False)
 
 
-class NoticeFields(Schema):
-    """What every view of a notice shows: which one, about what, why and when."""
+class SubjectFields(Schema):
+    """What a message is about: the subject (a violation, an order, a warning, ...) and its school (null: none)."""
 
-    id = Integer()
     school_id = Integer(allow_none=True)
     subject_type = String()
     subject_id = Integer()
+
+
+class NoticeFields(SubjectFields):
+    """What every view of a notice shows: which one, about what, why and when."""
+
+    id = Integer()
     purpose = String()
     title = String()
     created_at = DateTime()
@@ -100,20 +105,26 @@ class DeliveryQuery(PageQuerySchema):
     status = String(load_default=NoticeStatus.FAILED.value, validate=OneOf([s.value for s in NoticeStatus]))
 
 
-class DeliveryOut(NoticeFields):
-    """A notice's delivery, for admins."""
+class DeliveryStateFields(Schema):
+    """Where a delivery stands, for admins: the same for a WeChat copy and for an SMS or robot message."""
 
-    user_id = Integer()
     status = String()
     attempts = Integer()
     attempt_budget = Integer()
     next_attempt_at = DateTime()
     sent_at = DateTime(allow_none=True)
-    msgid = String(allow_none=True)
     last_error = String(allow_none=True)
-    delivery_report = String(allow_none=True)
-    # Sends that may have shown the recipient this message twice (see backend/notices/dispatcher.py).
+    # Resends after an attempt that may have been delivered, so the recipient may have seen the message twice
+    # (backend/notices/dispatcher.py for WeChat, channel_dispatcher.py for SMS and robots).
     possible_duplicates = Integer()
+
+
+class DeliveryOut(NoticeFields, DeliveryStateFields):
+    """A notice's delivery (its WeChat copy), for admins."""
+
+    user_id = Integer()
+    msgid = String(allow_none=True)
+    delivery_report = String(allow_none=True)
 
 
 class AttemptOut(Schema):
@@ -194,14 +205,13 @@ class RobotOut(Schema):
     updated_at = DateTime()
 
 
-class ChannelDeliveryQuery(PageQuerySchema):
+class ChannelDeliveryQuery(DeliveryQuery):
     """SMS and robot deliveries by state (admins)."""
 
-    status = String(load_default=NoticeStatus.FAILED.value, validate=OneOf([s.value for s in NoticeStatus]))
     channel = String(load_default=None, validate=OneOf(["sms", "wecom"]))
 
 
-class ChannelDeliveryOut(Schema):
+class ChannelDeliveryOut(SubjectFields, DeliveryStateFields):
     """An SMS or robot delivery, for admins (the number masked)."""
 
     id = Integer()
@@ -210,17 +220,6 @@ class ChannelDeliveryOut(Schema):
     robot_id = Integer(allow_none=True)
     user_id = Integer(allow_none=True)
     phone = String(allow_none=True)
-    school_id = Integer(allow_none=True)
-    subject_type = String()
-    subject_id = Integer()
     risk_class = Integer(allow_none=True)
-    status = String()
-    attempts = Integer()
-    attempt_budget = Integer()
-    next_attempt_at = DateTime()
-    sent_at = DateTime(allow_none=True)
     external_id = String(allow_none=True)
-    last_error = String(allow_none=True)
-    # Sends that may have delivered this message twice (backend/notices/channel_dispatcher.py).
-    possible_duplicates = Integer()
     created_at = DateTime()

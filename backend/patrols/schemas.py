@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, List, Nested
-from apiflask.validators import Length, OneOf
+from apiflask.fields import List, Nested
+from apiflask.validators import Length
 
 from backend.fields import DateTime, Id, Integer, String
 from backend.live.schemas import TreeCameraOut
-from backend.regulators.models import Severity
-from backend.regulators.schemas import CanteenNameOut, FindingFieldsOut, RegionWorkOut
-from backend.violations.schemas import KINDS
+from backend.regulators.schemas import CanteenNameOut, CompleteIn, FindingFieldsIn, FindingFieldsOut, RoundFieldsOut
+from backend.schemas_common import brief
 
 
 class PatrolIn(Schema):
@@ -26,60 +25,45 @@ class WatchingIn(Schema):
     camera_ids = List(Id(), required=True, validate=Length(max=16))
 
 
-class PatrolFindingIn(Schema):
-    """What the regulator sees on a camera; a snapshot of it now becomes the evidence. ``open_violation`` opens
-    a violation; with ``inspection_id`` the finding is filed in that inspection round instead."""
+class PatrolFindingIn(FindingFieldsIn):
+    """What the regulator sees on a camera; a snapshot of it now becomes the evidence. With ``inspection_id`` the
+    finding is filed in that inspection round instead."""
 
     camera_id = Id(required=True)
-    description = String(required=True, validate=Length(5, 1000), multiline=True)
-    severity = String(required=True, validate=OneOf([s.value for s in Severity]))
-    kind = String(load_default=None, validate=OneOf(KINDS))
-    open_violation = Boolean(load_default=True)
     inspection_id = Id(load_default=None)
 
 
-class PatrolEndIn(Schema):
-    """The round's conclusion."""
-
-    summary = String(load_default=None, validate=Length(max=2000), multiline=True)
+class PatrolEndIn(CompleteIn):
+    """The patrol round's conclusion (as an inspection round's)."""
 
 
-class PatrolCameraOut(TreeCameraOut):
+class PatrolCameraOut(TreeCameraOut, brief("canteen", name_nullable=False)):
     """A camera the round walks through, with where it is."""
 
     area_name = String()
-    canteen_id = Integer()
-    canteen_name = String()
     school_name = String()
 
 
-class PatrolViewOut(Schema):
+class PatrolViewOut(brief("camera")):
     """A camera on the wall from ``started_at`` to ``ended_at`` (null while still on screen)."""
 
     id = Integer()
-    camera_id = Integer()
-    camera_name = String(allow_none=True)
     canteen_id = Integer()
     started_at = DateTime()
     ended_at = DateTime(allow_none=True)
 
 
-class PatrolFindingOut(FindingFieldsOut):
+class PatrolFindingOut(FindingFieldsOut, brief("camera")):
     """A patrol's finding with a signed URL of its snapshot and what it opened."""
 
     patrol_id = Integer()
-    camera_id = Integer()
-    camera_name = String(allow_none=True)
     snapshot_url = String()
     inspection_finding_id = Integer(allow_none=True)
 
 
-class PatrolSummaryOut(RegionWorkOut):
+class PatrolSummaryOut(RoundFieldsOut):
     """A patrol round as the list shows it (``created_at`` is when it started)."""
 
-    title = String()
-    status = String()
-    summary = String(allow_none=True)
     started_at = DateTime()
     ended_at = DateTime(allow_none=True)
     canteens = List(Nested(CanteenNameOut))

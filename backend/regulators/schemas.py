@@ -8,6 +8,7 @@ from apiflask.validators import Length, OneOf, Range
 
 from backend.fields import DateTime, Id, Integer, String
 from backend.regulators.models import Severity
+from backend.schemas_common import brief, signed
 from backend.schools.models import SchoolKind
 from backend.violations.schemas import KINDS, PHOTO_KEY, PhotoIn
 
@@ -21,24 +22,14 @@ class SpotCheckIn(Schema):
     note = String(load_default=None, validate=Length(max=200))
 
 
-class CanteenNameOut(Schema):
+class CanteenNameOut(brief("canteen"), brief("school", id_nullable=True)):
     """A canteen with its name and its school's."""
 
-    canteen_id = Integer()
-    canteen_name = String(allow_none=True)
-    school_id = Integer(allow_none=True)
-    school_name = String(allow_none=True)
 
-
-class RegionWorkOut(Schema):
+class RegionWorkOut(brief("region"), signed("created_by", "created_at")):
     """What a spot check and an inspection round both show: their region and who created them, when."""
 
     id = Integer()
-    region_id = Integer()
-    region_name = String(allow_none=True)
-    created_by_id = Integer()
-    created_by_name = String(allow_none=True)
-    created_at = DateTime()
 
 
 class SpotCheckOut(RegionWorkOut):
@@ -78,28 +69,31 @@ class TargetOut(CanteenNameOut):
     visited_at = DateTime(allow_none=True)
 
 
-class FindingIn(Schema):
-    """What was found in one canteen; ``open_violation`` opens a violation the school must rectify."""
+class FindingFieldsIn(Schema):
+    """What every regulator's finding says (an inspection's, a patrol's); ``open_violation`` opens a violation the
+    school must rectify."""
 
-    canteen_id = Id(required=True)
     description = String(required=True, validate=Length(5, 1000), multiline=True)
     severity = String(required=True, validate=OneOf([s.value for s in Severity]))
     kind = String(load_default=None, validate=OneOf(KINDS))
-    photos = List(PHOTO_KEY, load_default=list, validate=Length(max=9))
     open_violation = Boolean(load_default=True)
 
 
-class FindingFieldsOut(CanteenNameOut):
+class FindingIn(FindingFieldsIn):
+    """What was found in one canteen, with photos uploaded first."""
+
+    canteen_id = Id(required=True)
+    photos = List(PHOTO_KEY, load_default=list, validate=Length(max=9))
+
+
+class FindingFieldsOut(CanteenNameOut, signed("inspector", "created_at")):
     """What every regulator's finding says (an inspection's, a patrol's): where, who, what, the violation opened."""
 
     id = Integer()
-    inspector_id = Integer()
-    inspector_name = String(allow_none=True)
     kind = String()
     severity = String()
     description = String()
     violation_id = Integer(allow_none=True)
-    created_at = DateTime()
 
 
 class FindingOut(FindingFieldsOut):
@@ -117,14 +111,20 @@ class FindingCreatedOut(FindingOut):
     """A finding just recorded (its own component: FindingOut is also nested in RoundOut)."""
 
 
-class RoundOut(RegionWorkOut):
+class RoundFieldsOut(RegionWorkOut):
+    """What an inspection round and a patrol round both show: their region, who created them and when, the title,
+    where the round stands and its conclusion (null until it ends)."""
+
+    title = String()
+    status = String()
+    summary = String(allow_none=True)
+
+
+class RoundOut(RoundFieldsOut):
     """An inspection round with inspectors, canteens and findings."""
 
     spot_check_id = Integer(allow_none=True)
-    title = String()
     planned_at = DateTime()
-    status = String()
-    summary = String(allow_none=True)
     completed_at = DateTime(allow_none=True)
     inspectors = List(Nested(InspectorOut))
     targets = List(Nested(TargetOut))
@@ -165,27 +165,17 @@ class CloseIn(Schema):
     reason = String(load_default=None, validate=Length(max=500), multiline=True)
 
 
-class OrderOut(Schema):
-    """A supervision order."""
+class OrderOut(brief("school"), signed("issued_by", "issued_at"), signed("responded_by", "responded_at", pending=True),
+               signed("closed_by", "closed_at", pending=True)):
+    """A supervision order: issued by a regulator, answered by the school, closed by a regulator."""
 
     id = Integer()
-    school_id = Integer()
-    school_name = String(allow_none=True)
     title = String()
     content = String()
     violation_ids = List(Integer())
     due_at = DateTime()
     status = String()
-    issued_by_id = Integer()
-    issued_by_name = String(allow_none=True)
-    issued_at = DateTime()
     response = String(allow_none=True)
-    responded_by_id = Integer(allow_none=True)
-    responded_by_name = String(allow_none=True)
-    responded_at = DateTime(allow_none=True)
-    closed_by_id = Integer(allow_none=True)
-    closed_by_name = String(allow_none=True)
-    closed_at = DateTime(allow_none=True)
     close_reason = String(allow_none=True)
 
 
@@ -195,10 +185,8 @@ class FindingPhotoIn(PhotoIn):
     canteen_id = Integer(required=True, validate=Range(min=1))
 
 
-class InspectorChoiceOut(Schema):
+class InspectorChoiceOut(brief("scope_region", name_nullable=False)):
     """A regulator who may join a joint inspection in the region, and the region their authority comes from."""
 
     user_id = Integer()
     name = String(allow_none=True)
-    scope_region_id = Integer()
-    scope_region_name = String()

@@ -10,22 +10,21 @@ from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, validates_schema
 
 from backend.fields import DateTime, Id, Integer, String
+from backend.schemas_common import PageQuerySchema, brief, labelled, signed
 from backend.violations.alarm_queue import STATES
 from backend.violations.models import AlarmVerdict, ViolationKind
-from backend.violations.schemas import PeriodQuery
+from backend.violations.schemas import PeriodQuery, ViolationFields
 from backend.violations.training_set import TRAINING_CLASSES
 
 VERDICTS = [v.value for v in AlarmVerdict]
 
 
-class AlarmQuery(Schema):
+class AlarmQuery(PageQuerySchema):
     """Filters of the queue (default: the pending alarms), newest first, paged by id."""
 
     state = String(load_default="pending", validate=OneOf(STATES))
     camera_id = Id(load_default=None)
     kind = String(load_default=None, validate=OneOf([k.value for k in ViolationKind]))
-    before_id = Id(load_default=None)
-    limit = Integer(load_default=50, validate=Range(1, 200))
 
 
 class RegionAlarmQuery(AlarmQuery):
@@ -72,42 +71,24 @@ class BoxOut(Schema):
     y2 = Float()
 
 
-class ReviewOut(Schema):
+class ReviewOut(labelled("verdict"), signed("reviewer", "reviewed_at")):
     """The verdict on an alarm: what, who, when, why, and the reviewer's corrected boxes (null: none given)."""
 
     id = Integer()
-    verdict = String()
-    verdict_label = String()
     reason = String(allow_none=True)
-    reviewer_id = Integer()
-    reviewer_name = String(allow_none=True)
-    reviewed_at = DateTime()
     boxes = List(Nested(BoxOut), allow_none=True)
 
 
-class AlarmWhereOut(Schema):
+class AlarmWhereOut(brief("camera", id_nullable=True), labelled("kind", label_nullable=True)):
     """Which camera (and school) saw what."""
 
-    camera_id = Integer(allow_none=True)
-    camera_name = String(allow_none=True)
     school_name = String(allow_none=True)
-    kind = String()
-    kind_label = String(allow_none=True)
 
 
-class AlarmOut(AlarmWhereOut):
-    """One alarm of the queue."""
+class AlarmOut(ViolationFields, AlarmWhereOut, brief("canteen"), labelled("status", label_nullable=True)):
+    """One alarm of the queue (a violation the detector raised)."""
 
-    id = Integer()
-    school_id = Integer()
-    canteen_id = Integer()
-    canteen_name = String(allow_none=True)
-    title = String()
-    status = String()
-    status_label = String(allow_none=True)
     confidence = Float(allow_none=True)
-    occurred_at = DateTime()
-    created_at = DateTime()
     evidence_url = String(allow_none=True, metadata={"description": "signed URL of the annotated frame (5 min)"})
     review = Nested(ReviewOut, allow_none=True)
 
@@ -164,20 +145,12 @@ class VerdictCountsOut(Schema):
     false_positive_rate = Float(allow_none=True)
 
 
-class CameraCountsOut(VerdictCountsOut):
+class CameraCountsOut(VerdictCountsOut, brief("camera", id_nullable=True), brief("school")):
     """One camera's alarms."""
 
-    camera_id = Integer(allow_none=True)
-    camera_name = String(allow_none=True)
-    school_id = Integer()
-    school_name = String(allow_none=True)
 
-
-class KindCountsOut(VerdictCountsOut):
+class KindCountsOut(VerdictCountsOut, labelled("kind")):
     """One kind's alarms."""
-
-    kind = String()
-    kind_label = String()
 
 
 class AlarmStatsOut(VerdictCountsOut):

@@ -11,7 +11,7 @@ from marshmallow import ValidationError, validates_schema
 
 from backend.fields import Date, DateTime, Id, Integer, String
 from backend.parent_meals.schemas import TransparencyMealsOut
-from backend.schemas_common import PageQuerySchema
+from backend.schemas_common import PageQuerySchema, brief, labelled, signed
 from backend.violations.models import ViolationKind, ViolationSource, ViolationStatus
 from backend.violations.stats import STATES
 
@@ -112,21 +112,23 @@ class EscalateIn(Schema):
     reason = String(required=True, validate=Length(2, 500), multiline=True)
 
 
-class ViolationOut(Schema):
-    """A violation as a list row."""
+class ViolationFields(Schema):
+    """What every staff view of a violation (a list row, an alarm of the review queue) shows: which, at which
+    school, what it is called, when it happened and when it was recorded."""
 
     id = Integer()
     school_id = Integer()
-    canteen_id = Integer()
-    camera_id = Integer(allow_none=True)
-    kind = String()
-    kind_label = String()
-    source = String()
-    status = String()
-    status_label = String()
     title = String()
     occurred_at = DateTime()
     created_at = DateTime()
+
+
+class ViolationOut(ViolationFields, labelled("kind"), labelled("status")):
+    """A violation as a list row."""
+
+    canteen_id = Integer()
+    camera_id = Integer(allow_none=True)
+    source = String()
     due_at = DateTime()
     escalation_level = Integer()
     risk_class = Integer(allow_none=True, metadata={"description": "1, 2 or 3 (风险等级), set when raised"})
@@ -134,8 +136,8 @@ class ViolationOut(Schema):
     resolution = String(allow_none=True)
 
 
-class EventOut(Schema):
-    """One transition."""
+class EventOut(brief("actor", id_nullable=True)):
+    """One transition (no actor: the system's)."""
 
     id = Integer()
     action = String()
@@ -144,19 +146,14 @@ class EventOut(Schema):
     from_status = String(allow_none=True)
     to_status = String()
     reason = String(allow_none=True)
-    actor_id = Integer(allow_none=True)
-    actor_name = String(allow_none=True)
 
 
-class RectificationOut(Schema):
+class RectificationOut(signed("submitted_by", "submitted_at")):
     """A submitted rectification and its verdict."""
 
     id = Integer()
     measures = String()
     photos = List(String())
-    submitted_by_id = Integer()
-    submitted_by_name = String(allow_none=True)
-    submitted_at = DateTime()
     verdict = String(allow_none=True)
     review_reason = String(allow_none=True)
     reviewed_by_id = Integer(allow_none=True)
@@ -198,10 +195,10 @@ class StatsQuery(PeriodQuery):
     region_id = Id(load_default=None)
 
 
-class PageByIdQuery(Schema):
-    """A page of a list, newest first: up to ``limit`` rows older than ``before_id``."""
+class PageByIdQuery(PageQuerySchema):
+    """A page of a list, newest first: up to ``limit`` rows older than ``before_id`` (smaller pages than the
+    common paging)."""
 
-    before_id = Id(load_default=None)
     limit = Integer(load_default=20, validate=Range(1, 50))
 
 
@@ -331,27 +328,21 @@ class PublicEvidenceOut(Schema):
     image = String(allow_none=True)
 
 
-class TimelineItemOut(Schema):
+class TimelineItemOut(labelled("kind"), labelled("resolution")):
     """A closed violation on the parents' page."""
 
     id = Integer()
     title = String()
-    kind = String()
-    kind_label = String()
     found_at = DateTime()
     closed_at = DateTime()
-    resolution = String()
-    resolution_label = String()
     measures = String(allow_none=True)
     evidence = Nested(PublicEvidenceOut)
     events = List(Nested(PublicEventOut))
 
 
-class TransparencyOut(Schema):
+class TransparencyOut(brief("school", name_nullable=False)):
     """The parents' page of a school."""
 
-    school_id = Integer()
-    school_name = String()
     summary = Dict()
     published_kinds = List(Nested(KindOut))
     timeline = List(Nested(TimelineItemOut))
@@ -383,24 +374,18 @@ class ReportRectificationOut(Schema):
     measures = String(allow_none=True)
 
 
-class MyReportOut(Schema):
-    """A problem the caller reported, and the violation it became, as its reporter may see it."""
+class MyReportOut(brief("school"), labelled("kind", label_nullable=True), labelled("status", label_nullable=True),
+                  labelled("resolution", nullable=True)):
+    """A problem the caller reported, and the violation it became (open: no resolution yet), as its reporter may
+    see it."""
 
     id = Integer()
     violation_id = Integer()
-    school_id = Integer()
-    school_name = String(allow_none=True)
     canteen_id = Integer()
-    kind = String()
-    kind_label = String(allow_none=True)
     title = String()
     description = String(allow_none=True)
     photos = List(String())
     reported_at = DateTime()
-    status = String()
-    status_label = String(allow_none=True)
     closed_at = DateTime(allow_none=True)
-    resolution = String(allow_none=True)
-    resolution_label = String(allow_none=True)
     rectification = Nested(ReportRectificationOut)
     events = List(Nested(PublicEventOut))

@@ -9462,11 +9462,11 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    before_id?: number | null;
+                    limit?: number;
                     state?: "pending" | "reviewed" | "all";
                     camera_id?: number | null;
                     kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
-                    before_id?: number | null;
-                    limit?: number;
                     school_id?: number | null;
                 };
                 header?: never;
@@ -11885,11 +11885,11 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    before_id?: number | null;
+                    limit?: number;
                     state?: "pending" | "reviewed" | "all";
                     camera_id?: number | null;
                     kind?: "no_mask" | "no_hat" | "no_uniform" | "smoking" | "phone" | "rodent" | "person_after_hours" | "camera_offline" | "camera_offline_meal" | "camera_blurred" | "camera_occluded" | "sample_missing" | "disinfection_missing" | "certificate_expired" | "morning_check_missing" | "health_certificate_expired" | "inspection_finding" | "reported" | null;
-                    before_id?: number | null;
-                    limit?: number;
                 };
                 header?: never;
                 path: {
