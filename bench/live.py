@@ -8,11 +8,13 @@ are one-use, so each request carries its own). Each accepted play opens a view s
 whole path (token check, per-school lock, viewer caps at their defaults of 50 per camera and 200 per school,
 session insert, commit). The hook is answered by the media-hook gateway in front of Flask
 (backend/live/gateway.py); /healthz, like every API route, by Flask.
-Tokens are spread over the seeded schools' cameras, and the players of a round leave before the next one
-(their sessions are closed between rounds, outside the timed windows), so that no camera fills up: a refused
-play would count as an error. Prints requests/s and p50/p99 of both endpoints
-measured with the same concurrency, interleaved in one run, and the ratio on_play/healthz (target ≥ 0.9, issue 15),
-also as the CPU per request of the server and its database's backends (steadier on a busy machine).
+Tokens are spread evenly over the seeded schools' cameras (each client thread walks the cameras in one shared
+shuffled order from its own offset, so after n plays no camera has more than about n / cameras + one per thread),
+and the players of a round leave before the next one (their sessions are closed between rounds, outside the
+timed windows), so that no camera fills up however fast the plays go: a refused play counts as an error.
+Prints requests/s and p50/p99 of both endpoints measured with the same concurrency, interleaved in one run,
+and the ratio on_play/healthz (target ≥ 0.9, issue 15), also as the CPU per request of the server and its
+database's backends (steadier on a busy machine).
 Uses its own database (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/kitchen_bench_live),
 dropped and recreated each run.
 """
@@ -66,16 +68,28 @@ def viewers(database_url: str) -> list[tuple[int, int, int]]:
     return [tuple(r) for r in rows]
 
 
-def _play_bodies(pool: list[tuple[int, int, int]], count: int, seed: int) -> list[bytes]:
-    """nginx-rtmp on_play bodies, each with its own fresh token (signed ahead, outside the timed window)."""
+def _play_bodies(pool: list[tuple[int, int, int]], count: int, seed: int, lane: int, lanes: int) -> list[bytes]:
+    """nginx-rtmp on_play bodies, each with its own fresh token (signed ahead, outside the timed window).
+
+    Client thread ``lane`` of ``lanes`` walks the cameras in one shuffled order shared by every lane, starting at
+    its own offset: together the lanes spread any number of plays evenly over the cameras (a random choice
+    instead left some camera over its cap of 50 within a round once plays got fast), each by a random parent of
+    that camera's school.
+    """
     from backend.integrations import media
 
     key = media.derive_key(SECRET_KEY)
     rng = random.Random(seed)
+    by_camera: dict[int, list[tuple[int, int, int]]] = {}
+    for viewer in pool:
+        by_camera.setdefault(viewer[1], []).append(viewer)
+    cameras = sorted(by_camera)
+    random.Random(0).shuffle(cameras)
+    offset = lane * len(cameras) // lanes
     expires = int(time.time()) + 3600
     bodies = []
     for index in range(count):
-        user_id, camera_id, school_id = rng.choice(pool)
+        user_id, camera_id, school_id = rng.choice(by_camera[cameras[(offset + index) % len(cameras)]])
         token = media.issue_token(key, media.TokenKind.PLAY, user_id=user_id, camera_id=camera_id,
                                   school_id=school_id, privileged=False, expires=expires).token
         bodies.append(urlencode({
@@ -86,14 +100,14 @@ def _play_bodies(pool: list[tuple[int, int, int]], count: int, seed: int) -> lis
     return bodies
 
 
-def _worker(base: str, path: str, kind: str, threads: int, seconds: float, pool, seed: int,
-            queue: multiprocessing.Queue, start: threading.Barrier) -> None:
+def _worker(base: str, path: str, kind: str, threads: int, seconds: float, pool, seed: int, first_lane: int,
+            lanes: int, queue: multiprocessing.Queue, start: threading.Barrier) -> None:
     per_thread = 0
     bodies: list[list[bytes]] = []
     if kind == "play":
         # Enough tokens for any plausible rate on this machine; one list per thread, no sharing.
         per_thread = int(seconds * 2500 / threads) + 200
-        bodies = [_play_bodies(pool, per_thread, seed * 100 + t) for t in range(threads)]
+        bodies = [_play_bodies(pool, per_thread, seed * 100 + t, first_lane + t, lanes) for t in range(threads)]
     # Every process starts its clock together, once all have signed their tokens: signing in one process
     # must not take CPU from another's timed window.
     start.wait()
@@ -149,8 +163,9 @@ def run_load(label: str, base: str, path: str, kind: str, *, seconds: float, con
     also the server's and its database's CPU seconds over the run)."""
     queue: multiprocessing.Queue = multiprocessing.Queue()
     start = multiprocessing.Barrier(processes)
-    children = [multiprocessing.Process(target=_worker, args=(base, path, kind, max(1, concurrency // processes),
-                                                              seconds, pool, seed * 10 + n, queue, start))
+    threads = max(1, concurrency // processes)
+    children = [multiprocessing.Process(target=_worker, args=(base, path, kind, threads, seconds, pool, seed * 10 + n,
+                                                              n * threads, processes * threads, queue, start))
                 for n in range(processes)]
     for child in children:
         child.start()
