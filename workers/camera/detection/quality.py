@@ -239,28 +239,48 @@ def _flat_region_share(grey: np.ndarray, t: QualityThresholds) -> tuple[float, f
     mean brightness and the spread of its cells' brightness.
 
     A cell is flat when its grey spread and its edges are below the limits, whatever its brightness: a black
-    cover is as flat as a grey one.
+    cover is as flat as a grey one. The edge test (Canny, most of this function's cost) can only take cells
+    away, so it runs only when the region of the cells flat by spread and contrast could be a cover
+    (``occluded_region_share``); otherwise the verdict cannot change and the shares are that region's.
     """
     cols, rows = t.occlusion_grid
-    edges = cv2.Canny(grey, 50, 150)
-    # Area-resampling to the grid gives per-cell means in one call; std comes
-    # from E[x^2] - E[x]^2.
-    g = grey.astype(np.float32)
-    mean = cv2.resize(g, (cols, rows), interpolation=cv2.INTER_AREA)
-    mean_sq = cv2.resize(g * g, (cols, rows), interpolation=cv2.INTER_AREA)
-    std = np.sqrt(np.clip(mean_sq - mean * mean, 0, None))
-    edge_share = cv2.resize((edges > 0).astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA)
+    height, width = grey.shape[:2]
+    # Cells of whole pixels (the last ones take the remainder); per-cell sums from integral pictures, read at
+    # the cell corners, cheaper than area-resampling float copies to the grid. std comes from
+    # E[x^2] - E[x]^2, exact in 64-bit sums.
+    ys = (np.arange(rows + 1) * height) // rows
+    xs = (np.arange(cols + 1) * width) // cols
+    area = np.outer(np.diff(ys), np.diff(xs)).astype(np.float64)
+    sums, squares = cv2.integral2(grey, sdepth=cv2.CV_32S, sqdepth=cv2.CV_64F)
+    mean = _cell_sums(sums, ys, xs) / area
+    std = np.sqrt(np.clip(_cell_sums(squares, ys, xs) / area - mean * mean, 0, None))
     # Contrast relative to the cell's brightness: a darkened scene keeps its texture in proportion, a cover
     # (black, grey or skin) has none, only noise.
-    low_contrast = std < t.flat_cell_contrast * (mean + 10.0)
-    flat = ((std < t.flat_cell_std) & low_contrast & (edge_share < t.flat_cell_edge_share)).astype(np.uint8)
-    total = float(rows * cols)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=4)
+    flat = (std < t.flat_cell_std) & (std < t.flat_cell_contrast * (mean + 10.0))
+    shares = _largest_flat_region(flat, mean)
+    if shares[1] < t.occluded_region_share:
+        return shares
+    edges = cv2.Canny(grey, 50, 150)
+    edge_share = _cell_sums(cv2.integral(edges, sdepth=cv2.CV_32S), ys, xs) / (255.0 * area)
+    return _largest_flat_region(flat & (edge_share < t.flat_cell_edge_share), mean)
+
+
+def _largest_flat_region(flat: np.ndarray, mean: np.ndarray) -> tuple[float, float, float, float]:
+    """Shares of the grid's cells that are flat and that form the largest 4-connected flat region; that
+    region's mean brightness and the spread of its cells' brightness (``mean``: each cell's)."""
+    total = float(flat.size)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(flat.astype(np.uint8), connectivity=4)
     if count <= 1:
-        return float(flat.sum()) / total, 0.0, 0.0, 0.0
+        return float(np.count_nonzero(flat)) / total, 0.0, 0.0, 0.0
     biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     means = mean[labels == biggest]
-    return float(flat.sum()) / total, float(means.size) / total, float(means.mean()), float(means.std())
+    return float(np.count_nonzero(flat)) / total, float(means.size) / total, float(means.mean()), float(means.std())
+
+
+def _cell_sums(integral: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Sum of the picture over each grid cell, from its integral picture and the cells' pixel edges."""
+    corners = integral[np.ix_(ys, xs)].astype(np.float64)
+    return corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
 
 
 def _colour_cast(frame: np.ndarray) -> tuple[float, float]:

@@ -233,3 +233,61 @@ def test_the_caller_s_grey_views_give_the_same_diagnosis() -> None:
         theirs = diagnose(frame, shared, hour=10, views=views)
         assert theirs.metrics == mine.metrics and theirs.problems == mine.problems
     assert shared.to_dict() == own.to_dict()
+
+
+def _cover_verdict_with_every_edge(frame: np.ndarray) -> bool:
+    """The cover verdict with the edge test on every cell (the straightforward way, as an oracle)."""
+    t = QualityThresholds()
+    grey = GreyViews.of(frame, t.analysis_width).half.astype(np.float64)
+    cols, rows = t.occlusion_grid
+    edges = cv2.Canny(grey.astype(np.uint8), 50, 150) > 0
+    height, width = grey.shape
+
+    def cell(picture: np.ndarray, r: int, c: int) -> np.ndarray:
+        return picture[r * height // rows:(r + 1) * height // rows, c * width // cols:(c + 1) * width // cols]
+
+    cells = [(cell(grey, r, c), cell(edges, r, c)) for r in range(rows) for c in range(cols)]
+    flat = np.array([pixels.std() < t.flat_cell_std and pixels.std() < t.flat_cell_contrast * (pixels.mean() + 10.0)
+                     and edge.mean() < t.flat_cell_edge_share for pixels, edge in cells],
+                    dtype=np.uint8).reshape(rows, cols)
+    means = np.array([cell.mean() for cell, _ in cells]).reshape(rows, cols)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=4)
+    if count <= 1:
+        return False
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    region = means[labels == biggest]
+    share, textured = region.size / flat.size, 1.0 - flat.mean()
+    return (share >= t.occluded_region_share and textured >= t.occluded_min_textured_share
+            and (region.mean() >= t.dark_mean_luma or region.std() <= t.cover_max_spread))
+
+
+def lined_cover(frame: np.ndarray) -> np.ndarray:
+    """A grey cover with faint lines every 60 px (a slatted blind): each cell's spread stays small, so the
+    cells are flat by spread and contrast, but the lines' edges are not."""
+    out = covered(frame)
+    h, w = out.shape[:2]
+    for y in range(int(h * 0.05), int(h * 0.95), 60):
+        cv2.line(out, (int(w * 0.05), y), (int(w * 0.95), y), (40, 50, 60), 2)
+    return out
+
+
+@pytest.mark.parametrize("make", [lambda f: f, covered, black_cover, darkened, blurred, lined_cover],
+                         ids=["clean", "covered", "black", "dark", "blurred", "lined"])
+def test_the_edge_test_runs_where_it_can_change_the_cover_verdict(make: Callable[[np.ndarray], np.ndarray]) -> None:
+    # The edge test (the costly part) is skipped where the cells flat by spread and contrast cannot make a
+    # cover: the verdict stays that of the test on every cell.
+    for index in (0, 15, 39):
+        frame = make(vtest_frame(index))
+        report = diagnose(frame, CameraQualityState())
+        assert (QualityProblem.OCCLUDED in report.problems) == _cover_verdict_with_every_edge(frame)
+
+
+def test_edges_keep_a_lined_cover_from_counting_as_flat() -> None:
+    # Flat by spread and contrast over three quarters of the picture, so the edge test runs, and the lines'
+    # edges decide.
+    frame = lined_cover(vtest_frame(15))
+    without_edges = diagnose(frame, CameraQualityState(), QualityThresholds(flat_cell_edge_share=1.1))
+    assert QualityProblem.OCCLUDED in without_edges.problems
+    report = diagnose(frame, CameraQualityState())
+    assert QualityProblem.OCCLUDED not in report.problems and report.metrics["flat_region_share"] < 0.3
+    assert QualityProblem.OCCLUDED in diagnose(covered(vtest_frame(15)), CameraQualityState()).problems
