@@ -11,11 +11,12 @@ alarms, most reviewed: confirmed, escalated or false positive; classes 1/2/3; mo
 ``risk_daily_fact`` row per school and day (records completeness and camera seconds, as the nightly job
 writes them) up to the day before yesterday, and an inspection finding per school and quarter; and what the
 warning rules read: per canteen two staff with health certificates (some ending within 30 days, ended or
-missing), a supplier with two licences (some ending), fourteen days of lunch records (menu of two dishes, their
-samples, tableware disinfection, morning check; every tenth canteen misses samples, another tenth disinfection,
-on most of the last seven days), camera health changes (every twelfth school's cameras offline 1–8 hours a day
-for nine days), every twentieth canteen with one kind of problem three times in 25 days, and a rectification
-for every closed problem due in the last 60 days. Then, timed:
+missing), a supplier with two licences (some ending) and a delivery from it (three days ago; every seventh
+canteen's 120 days ago: a supplier it left, whose licences warn no one), fourteen days of lunch records (menu
+of two dishes, their samples, tableware disinfection, morning check; every tenth canteen misses samples,
+another tenth disinfection, on most of the last seven days), camera health changes (every twelfth school's
+cameras offline 1–8 hours a day for nine days), every twentieth canteen with one kind of problem three times
+in 25 days, and a rectification for every closed problem due in the last 60 days. Then, timed:
 
 1. one night's facts: ``fill_daily_facts`` for yesterday over every canteen and camera (the real rules of
    ``records/completeness.py`` and ``monitoring/camera_uptime.py``);
@@ -107,7 +108,8 @@ INSERT INTO inspection_finding (round_id, canteen_id, inspector_id, kind, severi
 """
 
 # What the warning rules read, per canteen (``bench_canteen.n`` its row number): two staff with a health
-# certificate each (some expiring or expired, some missing), a supplier with two licences (some expiring), and
+# certificate each (some expiring or expired, some missing), a supplier with two licences (some expiring) and a
+# delivery from it three days ago (every seventh canteen: 120 days ago, a supplier it no longer buys from), and
 # fourteen days of lunch records (menu of two dishes, a sample of each, tableware disinfection, a morning check)
 # with some canteens missing samples or disinfection on most of the last seven days. Shanghai's today is ``td``.
 RECORDS = """
@@ -123,6 +125,7 @@ CREATE TEMP TABLE bench_entry AS
     UNION ALL SELECT 2 + k, 'health_certificate', m.td - 300 FROM generate_series(1, 2) k WHERE (m.n + k) % 11 <> 0
     UNION ALL SELECT 5, 'supplier', m.td - 400
     UNION ALL SELECT 5 + k, 'certificate', m.td - 300 FROM generate_series(1, 2) k
+    UNION ALL SELECT 90, 'receiving', CASE WHEN m.n % 7 = 6 THEN m.td - 120 ELSE m.td - 3 END
     UNION ALL SELECT 10 + d * 5, 'menu', m.td - d FROM generate_series(1, 14) d
     UNION ALL SELECT 10 + d * 5 + k, 'sample', m.td - d FROM generate_series(1, 14) d, generate_series(1, 2) k
       WHERE NOT (m.n % 10 = 3 AND d <= 7 AND d % 3 <> 0) AND (m.n * 7 + d) % 29 <> 0
@@ -151,6 +154,9 @@ INSERT INTO record_certificate (entry_id, supplier_id, kind, number, valid_from,
   SELECT c.id, s.id, CASE WHEN c.seq = 6 THEN 'business_licence' ELSE 'food_business_licence' END, 'SC' || c.id,
          c.td - 300, c.td + (c.n * 53 + c.seq * 17) % 1000 - 30
   FROM bench_rec c JOIN bench_rec s ON s.canteen_id = c.canteen_id AND s.seq = 5 WHERE c.kind = 'certificate';
+INSERT INTO record_receiving (entry_id, supplier_id, received_at, receiver_name)
+  SELECT r.id, s.id, (r.record_date + interval '8 hours') AT TIME ZONE 'Asia/Shanghai', '压测验收员'
+  FROM bench_rec r JOIN bench_rec s ON s.canteen_id = r.canteen_id AND s.seq = 5 WHERE r.kind = 'receiving';
 INSERT INTO record_menu (entry_id, service_date, meal)
   SELECT id, record_date, 'lunch' FROM bench_rec WHERE kind = 'menu';
 INSERT INTO record_menu_dish (entry_id, position, name)

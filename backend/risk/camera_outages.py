@@ -24,7 +24,7 @@ from backend.extensions import db
 from backend.monitoring.camera_uptime import Window, health_changes
 from backend.monitoring.models import HealthStatus
 from backend.records.meal_windows import MealWindow, scheduled_windows, window_for
-from backend.records.models import Meal
+from backend.records.models import MEAL_LABELS, Meal
 from backend.schools.models import Camera, Canteen, KitchenArea
 from backend.timeutil import SHANGHAI, as_utc, to_shanghai
 from backend.violations.models import ViolationKind, ViolationSource
@@ -33,7 +33,6 @@ from backend.violations.services import RaisedViolation, raise_violation
 LOOKBACK = timedelta(hours=24)
 MERGE_GAP = timedelta(minutes=10)
 DEFAULT_MEALS = (Meal.BREAKFAST, Meal.LUNCH, Meal.DINNER)
-MEAL_LABELS = {Meal.BREAKFAST: "早餐", Meal.LUNCH: "午餐", Meal.SNACK: "加餐", Meal.DINNER: "晚餐"}
 
 
 def outages(changes: list[tuple[datetime, str, str]], end: datetime) -> list[tuple[datetime, datetime]]:

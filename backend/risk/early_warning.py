@@ -12,7 +12,8 @@ kind                        raised when (defaults)
 records_completeness        a canteen's share of complete days (no required record missing, the 总览's and
                             未报送's rules) over the last 7 days is below 80 %, or 20 points below the 7 days
                             before (at least 3 days owing records in the window)
-supplier_certificate        a supplier's newest licence of a kind ends within 30 days (or has ended)
+supplier_certificate        a supplier the canteen buys from (received from or registered within 90 days)
+                            has its newest licence of a kind ending within 30 days (or ended)
 health_certificate          an active staff member's newest health certificate ends within 30 days (or has
                             ended, or there is none)
 repeated_violation          one canteen had 3 violations of one kind in 30 days (false alarms left out)
@@ -45,7 +46,14 @@ from backend.extensions import db
 from backend.monitoring.camera_uptime import school_uptimes
 from backend.records.completeness import missing_text, owed_records_days, present_missing
 from backend.records.meal_windows import shanghai_today
-from backend.records.models import CERTIFICATE_LABELS, RecordEntry, RecordKind, StaffMember, Supplier
+from backend.records.models import (
+    CERTIFICATE_LABELS,
+    ReceivingRecord,
+    RecordEntry,
+    RecordKind,
+    StaffMember,
+    Supplier,
+)
 from backend.records.staff import newest_valid_until
 from backend.records.supplier_certificates import newest_certificates
 from backend.records.versions import is_current, logical_id
@@ -61,6 +69,7 @@ LATE_WINDOW_DAYS = 30
 MIN_LATE_CASES = 3
 LISTED = 50              # ids kept in a warning's data
 BATCH = 1000             # findings stored per transaction (three statements)
+SUPPLIER_IN_USE_DAYS = 90  # a supplier received from (or registered) within these days is one the canteen uses
 
 
 @dataclass(frozen=True)
@@ -166,14 +175,39 @@ def _validity(until: date | None, today: date) -> tuple[str, int | None]:
     return f"将于 {until.isoformat()} 到期（还剩 {left} 天）", left
 
 
+def suppliers_bought_from(today: date) -> set[int]:
+    """Supplier record ids the canteens buy from: a current receiving of theirs dated within the last
+    :data:`SUPPLIER_IN_USE_DAYS` days, or a supplier registered within those days.
+
+    There is no "active" flag on a supplier (records are append-only, a canteen that stops buying from one leaves
+    its record as it is), so what the canteen does decides: recent deliveries. A supplier registered lately
+    counts too, since its first delivery is still to come and would be refused at the door with a lapsed
+    licence. 90 days span a summer holiday, so the suppliers of a school closed over the summer still count
+    when it reopens.
+    """
+    since = today - timedelta(days=SUPPLIER_IN_USE_DAYS)
+    received = set(db.session.scalars(
+        select(ReceivingRecord.supplier_id).join(RecordEntry, RecordEntry.id == ReceivingRecord.entry_id)
+        .where(is_current(), RecordEntry.kind == RecordKind.RECEIVING, RecordEntry.record_date >= since)
+        .distinct()))
+    registered = set(db.session.scalars(
+        select(RecordEntry.id).where(RecordEntry.kind == RecordKind.SUPPLIER, RecordEntry.root_id.is_(None),
+                                     RecordEntry.record_date >= since)))
+    return received | registered
+
+
 def supplier_certificate_findings(now: datetime, limits: RegionLimits) -> list[Finding]:
-    """Suppliers of a canteen whose newest licence of a kind ends within the notice days (or has ended)."""
+    """Suppliers a canteen buys from (:func:`suppliers_bought_from`) whose newest licence of a kind ends within
+    the notice days (or has ended). A supplier the canteen no longer uses warns no one: its licence is not the
+    canteen's risk any more."""
     today = shanghai_today(now)
+    bought_from = suppliers_bought_from(today)
     suppliers = {supplier_id: (canteen_id, school_id, name) for supplier_id, canteen_id, school_id, name in
                  db.session.execute(select(logical_id(), RecordEntry.canteen_id, Canteen.school_id, Supplier.name)
                                     .join(Supplier, Supplier.entry_id == RecordEntry.id)
                                     .join(Canteen, Canteen.id == RecordEntry.canteen_id)
-                                    .where(is_current(), RecordEntry.kind == RecordKind.SUPPLIER))}
+                                    .where(is_current(), RecordEntry.kind == RecordKind.SUPPLIER))
+                 if supplier_id in bought_from}
     found = []
     for (supplier_id, kind), until in sorted(newest_certificates(set(suppliers)).items()):
         canteen_id, school_id, name = suppliers[supplier_id]

@@ -58,17 +58,20 @@ KIND_PROMPTS: dict[str, str] = {
 }
 
 
-class ViolationSource(StrEnum):
+class ViolationSource(LabelledStrEnum):
     """Who found it."""
 
-    AI = "ai"
-    RECORD_RULE = "record_rule"
-    INSPECTION = "inspection"
-    REPORT = "report"
-    PATROL = "patrol"
+    AI = "ai", "智能识别"
+    RECORD_RULE = "record_rule", "台账核查"
+    INSPECTION = "inspection", "监督检查"
+    REPORT = "report", "举报反映"
+    PATROL = "patrol", "视频巡查"
     # Raised from the cameras' health history (backend/risk/camera_outages.py): a fact, not an AI judgement,
     # so it skips the alarm review.
-    MONITORING = "monitoring"
+    MONITORING = "monitoring", "设备监测"
+
+
+SOURCE_LABELS: dict[str, str] = ViolationSource.labels()
 
 
 # Found by a regulator (a joint inspection, an online patrol): the regulator reviews the rectification.

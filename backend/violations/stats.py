@@ -31,17 +31,14 @@ from backend.violations.cohort import buckets, days_of, grouped_counts, local_da
 from backend.violations.models import (
     ACTIVE_STATUSES,
     KIND_LABELS,
+    SOURCE_LABELS,
     Resolution,
     Violation,
-    ViolationSource,
     ViolationStatus,
 )
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
-SOURCE_LABELS = {ViolationSource.AI: "智能识别", ViolationSource.RECORD_RULE: "台账核查",
-                 ViolationSource.INSPECTION: "监督检查", ViolationSource.REPORT: "举报反映",
-                 ViolationSource.PATROL: "视频巡查"}
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,26 @@ def test_supplier_certificates_expiring_within_the_notice_days(app, quiet, manag
     assert sorted(f.data["supplier_id"] for f in _findings("supplier_certificate")) == [soon, later]
 
 
+def test_only_suppliers_the_canteen_buys_from_warn(app, quiet, manager):
+    """Suppliers received from (or registered) within the last 90 days warn; one the canteen left does not."""
+    def received(supplier: int, back: int) -> None:
+        with time_machine.travel(at(TODAY - timedelta(days=back), "08:00"), tick=False):
+            manager.receiving(supplier, [item(production_date=TODAY - timedelta(days=back + 1))])
+
+    with time_machine.travel(at(TODAY - timedelta(days=200), "09:00"), tick=False):
+        used, left, never = (manager.supplier(name) for name in ("在用供应商", "停用供应商", "从未进货供应商"))
+        for supplier in (used, left, never):
+            manager.certificate(supplier, TODAY + timedelta(days=20))
+    received(used, 150)
+    received(used, 10)
+    received(left, 91)  # its last delivery: one day before the window
+    new = manager.supplier("新签供应商")  # registered today, first delivery still to come
+    manager.certificate(new, TODAY + timedelta(days=20))
+    assert sorted(f.data["supplier_id"] for f in _findings("supplier_certificate")) == [used, new]
+    received(left, 90)  # a delivery on the window's first day: in use again
+    assert sorted(f.data["supplier_id"] for f in _findings("supplier_certificate")) == [used, left, new]
+
+
 def test_health_certificates_expiring_expired_or_missing(app, quiet, manager):
     ids = {name: manager.create("staff", {"name": name, "post": "切配"}).get_json()["id"]
            for name in ("张三", "李四", "王五", "赵六")}

@@ -106,6 +106,22 @@ def test_stats_equal_a_direct_count(client, as_user, kitchen, monkeypatch):
     assert client.get("/api/v1/stats", headers=as_user("demo-regulator")).json["scope"]["type"] == "regions"
 
 
+def test_every_source_has_its_chinese_label(client, as_user, kitchen, monkeypatch):
+    from backend.violations import routes
+
+    monkeypatch.setattr(routes, "utcnow", lambda: NOW)
+    found = NOW - timedelta(hours=1)
+    for source in ("ai", "record_rule", "inspection", "report", "patrol", "monitoring"):
+        raise_violation(canteen_id=1, kind="camera_offline", source=source, idempotency_key=f"label-{source}",
+                        occurred_at=found, commit=False).violation.created_at = found
+    db.session.commit()
+    body = client.get("/api/v1/stats?school_id=1&from=2025-03-20&to=2025-03-20",
+                      headers=as_user("demo-principal-1")).json
+    assert {row["source"]: row["label"] for row in body["by_source"]} == {
+        "ai": "智能识别", "record_rule": "台账核查", "inspection": "监督检查", "report": "举报反映",
+        "patrol": "视频巡查", "monitoring": "设备监测"}
+
+
 def test_stats_refuse_other_schools_regions_and_bad_periods(client, as_user, kitchen):
     parent = as_user("demo-parent-1")
     assert client.get("/api/v1/stats?school_id=2", headers=parent).status_code == 403

@@ -56,11 +56,6 @@ class CameraState:
     # The classifier's verdicts on the faces of the last analysed sample (the mask check reuses them).
     verdicts: VerdictMemory = field(default_factory=VerdictMemory)
 
-    @property
-    def tracked(self) -> list[Box]:
-        """Boxes of the last analysed sample's detections."""
-        return [s.detection.box for s in self.sightings]
-
     def to_dict(self, include_frame: bool = True) -> dict[str, Any]:
         """JSON-compatible state; ``include_frame=False`` leaves out the motion reference picture."""
         return {
@@ -251,7 +246,8 @@ def _float_box(box: tuple[int, int, int, int]) -> Box:
 
 
 def _sightings(data: dict[str, Any]) -> list[Sighting]:
-    """The sightings of a stored state; an older state's bare boxes are looked at again, never carried."""
+    """The sightings of a stored state; an older state's bare boxes (its ``tracked`` key, before sightings kept
+    when each was found) are looked at again, never carried."""
     if "sightings" in data:
         return [Sighting.from_dict(item) for item in data.get("sightings") or []]
     return [Sighting(Detection("", 0.0, (float(b[0]), float(b[1]), float(b[2]), float(b[3])), ""), None)

@@ -93,7 +93,7 @@ def test_only_the_part_that_moved_and_the_last_sighting_are_analysed() -> None:
 
     first = analyse_sample(scene((100, 100)), state, CONFIG, [spy], now=0.0)
     assert first.ran_models and first.regions is None and spy.whole == 1 and spy.crops == []
-    assert state.tracked == [seen.box]
+    assert state.sightings == [Sighting(seen, 0.0)]
 
     spy.answer = []
     moved = analyse_sample(scene((500, 400)), state, CONFIG, [spy], now=5.0)
@@ -103,7 +103,7 @@ def test_only_the_part_that_moved_and_the_last_sighting_are_analysed() -> None:
     # The block where it is now and where it was (both changed), and last sample's person, nothing more.
     assert covers(regions, (500, 400, 540, 480)) and covers(regions, seen.box)
     assert area(regions) < 0.15 * 768 * 576
-    assert state.tracked == []  # nothing seen this time: next crops only where things move
+    assert state.sightings == []  # nothing seen this time: next crops only where things move
 
     still = analyse_sample(scene((500, 400)), state, CONFIG, [spy], now=10.0)
     assert not still.ran_models and still.skip_reason == "no_motion" and len(spy.crops) == 1 and spy.whole == 1
@@ -123,12 +123,12 @@ def test_only_the_part_that_moved_and_the_last_sighting_are_analysed() -> None:
     lights = analyse_sample(brighter, state, CONFIG, [spy], now=205.0)
     assert lights.motion.global_change and lights.regions is None and spy.whole == 3
 
-    # The camera's memory, tracked boxes included, survives JSON.
+    # The camera's memory, its sightings (detection and when it was found) included, survives JSON.
     spy.answer = [seen]
     analyse_sample(scene((500, 400)), state, CONFIG, [spy], now=210.0)
     analyse_sample(lighter(scene((500, 400)), 14), state, CONFIG, [spy], now=215.0)  # no motion: not analysed
     restored = CameraState.from_dict(json.loads(json.dumps(state.to_dict())), CONFIG)
-    assert restored.tracked == [seen.box] and restored.analysed_by == ["spy"]
+    assert restored.sightings == state.sightings == [Sighting(seen, 210.0)] and restored.analysed_by == ["spy"]
     assert np.array_equal(restored.motion.state.analysed_frame(), state.motion.state.analysed)
     assert not np.array_equal(restored.motion.state.analysed_frame(), restored.motion.state.previous)
     # Right after a model run the picture is stored once, and both frames come back.
@@ -254,7 +254,7 @@ def test_a_detection_where_nothing_moved_is_carried_for_a_while_then_looked_for_
     moved = analyse_sample(scene((600, 300)), state, CONFIG, [spy], now=5.0)
     assert not covers(moved.regions, cook.box)
     assert moved.carried == 1 and moved.detections == [cook]
-    assert state.tracked == [cook.box] and state.sightings[0].at == 0.0  # still the time he was found
+    assert state.sightings == [Sighting(cook, 0.0)]  # still the time he was found
     # Within RegionConfig.still_seconds (10 s) again, then looked for again: gone, so no longer carried.
     assert analyse_sample(scene((500, 400)), state, CONFIG, [spy], now=10.0).carried == 1
     late = analyse_sample(scene((600, 300)), state, CONFIG, [spy], now=15.0)
@@ -306,7 +306,7 @@ def test_an_older_state_s_tracked_boxes_are_looked_at_not_carried() -> None:
     del stored["sightings"]
     stored["tracked"] = [[100.0, 100.0, 140.0, 180.0]]
     old = CameraState.from_dict(json.loads(json.dumps(stored)), CONFIG)
-    assert old.tracked == [(100.0, 100.0, 140.0, 180.0)] and old.sightings[0].at is None
+    assert old.sightings == [Sighting(Detection("", 0.0, (100.0, 100.0, 140.0, 180.0), ""), None)]
     result = analyse_sample(scene((600, 300)), old, CONFIG, [spy], now=5.0)
     assert result.carried == 0 and covers(result.regions, (100.0, 100.0, 140.0, 180.0))
 
