@@ -30,6 +30,8 @@ store-room shelf, in kitchen terms). Consecutive frames one second apart stand f
    reference's real face crops), each face detected and classified every sample against carried where nothing
    moved around it (``RegionConfig.still_seconds``, regions.py) and its verdict kept while the face box barely
    moves (``PipelineConfig.verdicts``, two_stage.py).
+5. the cameras-per-core figures again at the speed of the machine issue 16's targets were set on: scaled by the
+   after-hours sample on whole frames (HOG and CenterFace), 132 ms there, measured here in the same run.
 
 Run: ``taskset -c 1 .venv/bin/python bench/detect.py [--frames-step 10] [--passes 1]`` (one core, as a worker
 process runs).
@@ -64,6 +66,8 @@ KINDS = ["person_after_hours", "camera_offline", "camera_blurred", "camera_occlu
 MASK_KINDS = [*KINDS, "no_mask"]
 FACE_CROPS = Path(__file__).resolve().parent.parent / "tests/workers/camera/detection/face_mask_reference"
 SAMPLE_SECONDS = 5.0
+# Issue 16: "38 today: HOG plus CenterFace cost 132 ms a sample" after hours with people walking, whole frames.
+REFERENCE_WHOLE_FRAME_MS = 132.0
 T0 = 1_750_000_000.0
 
 
@@ -295,6 +299,14 @@ def main() -> int:
                    + args.after_hours_busy * closed_busy["cost_all_ms"]) / 24
     print(f"   kitchen day as in 3 with the mask check on in working hours: {mask_day_ms:.1f} ms/sample -> "
           f"{per_core(mask_day_ms):.0f} cameras/core (target >= 500)")
+    # Cameras per core depend on the machine; the issue set its targets on one where the after-hours sample with
+    # HOG and CenterFace on whole frames cost 132 ms. The same sample in this run gives the scale (a ratio taken
+    # side by side in one run, like the other figures).
+    scale = REFERENCE_WHOLE_FRAME_MS / closed_busy_frame["cost_all_ms"]
+    print(f"   at the issue's reference speed (HOG and CenterFace on whole frames of people walking: "
+          f"{REFERENCE_WHOLE_FRAME_MS:g} ms a sample there, {closed_busy_frame['cost_all_ms']:.1f} ms here): kitchen "
+          f"day with the mask check {per_core(mask_day_ms * scale):.0f} cameras/core (target >= 500), after hours "
+          f"with people walking {per_core(closed_busy['cost_all_ms'] * scale):.0f} (target >= 100)")
     defaults = camera_settings(1, MASK_KINDS, [], [], {}).pipeline
     print(f"   with 1-4 still faces in the picture (real face crops pasted on the video, people walking behind), "
           "working, mask check on; each face detected and classified every sample / carried where nothing moved "

@@ -29,7 +29,7 @@ BIN = Path(PYTHON).parent
 
 def start_wechat_fake(env: dict[str, str]) -> subprocess.Popen[str] | None:
     """Without real WeChat credentials, log-ins from WeChat DevTools go to the local fake."""
-    from backend.live.media_stack import bound_to_parent
+    from backend.child_processes import bound_to_parent
 
     if env.get("WECHAT_API_BASE"):
         return None
@@ -106,7 +106,7 @@ def start_media_stack(env: dict[str, str], ports: tuple[int, int], api_base: str
 
 def main() -> int:
     """Start every process, report where the api listens, and supervise until interrupted."""
-    from backend.live.media_stack import bound_to_parent
+    from backend.child_processes import bound_to_parent
 
     env = dict(os.environ)
     env.setdefault("APP_ENV", "development")

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend.audit.services import record_audit
+from backend.child_processes import run_tool
 from backend.errors import ApiError
 from backend.extensions import db
 from backend.files import object_store
@@ -41,10 +42,8 @@ KEYFRAME_TOLERANCE = 0.02
 
 
 def _keyframe_times(path: Path) -> list[float]:
-    result = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries",
-         "frame=pts_time", "-of", "csv=p=0", str(path)],
-        capture_output=True, text=True, timeout=CLIP_TIMEOUT, check=False)
+    result = run_tool(["ffprobe", "-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries",
+                       "frame=pts_time", "-of", "csv=p=0", str(path)], timeout=CLIP_TIMEOUT)
     if result.returncode != 0:
         raise recordings.MediaToolError(f"ffprobe failed: {result.stderr.strip()[:300]}")
     return [float(line.split(",")[0]) for line in result.stdout.split() if line.strip(",")]
@@ -89,10 +88,9 @@ def cut(pieces: list[tuple[Path, float, float]], target: Path) -> bool:
         # dropping what precedes the in point (output -ss) is exact.
         script.write_text(_concat_script([(first, 0.0, pieces[0][2]), *pieces[1:]]))
         video = ["-ss", f"{inpoint:.3f}", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"]
-    result = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "concat", "-safe", "0",
-         "-i", str(script), "-map", "0:v:0", *video, "-movflags", "+faststart", "-f", "mp4", str(target)],
-        capture_output=True, text=True, timeout=CLIP_TIMEOUT, check=False)
+    result = run_tool(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "concat", "-safe", "0",
+                       "-i", str(script), "-map", "0:v:0", *video, "-movflags", "+faststart", "-f", "mp4",
+                       str(target)], timeout=CLIP_TIMEOUT)
     if result.returncode != 0 or not target.exists() or target.stat().st_size == 0:
         raise recordings.MediaToolError(f"ffmpeg failed: {result.stderr.strip()[:300]}")
     return copy

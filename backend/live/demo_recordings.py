@@ -12,6 +12,7 @@ import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from backend.child_processes import bound_to_parent
 from backend.integrations import media
 from backend.live import hooks, recordings
 from backend.live.settings import live_settings
@@ -23,9 +24,10 @@ VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 def _write_flv(path: Path, seconds: float, skip: float) -> None:
     source = (["-ss", f"{skip:.1f}", "-i", str(VTEST)] if VTEST.is_file()
               else ["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=10"])
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *source, "-t", f"{seconds:g}",
-                    "-an", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "10",
-                    "-f", "flv", str(path)], check=True, timeout=recordings.FFMPEG_TIMEOUT)
+    subprocess.run(bound_to_parent(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *source, "-t",
+                                    f"{seconds:g}", "-an", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt",
+                                    "yuv420p", "-g", "10", "-f", "flv", str(path)], "KILL"),
+                   check=True, timeout=recordings.FFMPEG_TIMEOUT)
 
 
 def _mark(camera: Camera, at: datetime) -> int:

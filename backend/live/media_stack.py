@@ -25,6 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
+from backend.child_processes import bound_to_parent
 from backend.extensions import db
 from backend.integrations.media import render_media_config
 from backend.live.mediaconf import DEFAULT_TEMPLATE, default_variables
@@ -76,18 +77,6 @@ def wait_for_port(port: int, process: subprocess.Popen | None, deadline: float, 
                 return
         time.sleep(0.05)
     raise RuntimeError(f"{what} did not listen on {port}")
-
-
-def bound_to_parent(command: list[str], signal_name: str = "TERM") -> list[str]:
-    """``command`` made to receive ``signal_name`` when the process (thread) that started it dies, however it dies.
-
-    A SIGKILL of the demo runner or of the relay runs no cleanup of ours, and their children would live on as
-    orphans holding ports and publishing streams: the kernel's parent-death signal (util-linux's ``setpriv``,
-    which then execs the command, so its command line stays the command's own) stops them anyway. Where
-    ``setpriv`` is missing (not Linux) the command is returned unchanged.
-    """
-    setpriv = shutil.which("setpriv")
-    return [setpriv, "--pdeathsig", signal_name, "--", *command] if setpriv else command
 
 
 def stop_process(process: subprocess.Popen) -> None:

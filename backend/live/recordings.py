@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend.audit.services import record_audit
+from backend.child_processes import run_tool
 from backend.errors import ApiError
 from backend.extensions import db
 from backend.files import object_store
@@ -72,10 +73,8 @@ def inside(path: Path, folder: Path) -> bool:
 
 def probe_video(path: Path) -> dict[str, Any]:
     """Duration and size of a file's first video stream (``{}`` when it holds no video)."""
-    result = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
-         "stream=codec_name,width,height:format=duration", "-of", "json", str(path)],
-        capture_output=True, text=True, timeout=60, check=False)
+    result = run_tool(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                       "stream=codec_name,width,height:format=duration", "-of", "json", str(path)], timeout=60)
     if result.returncode != 0:
         raise MediaToolError(f"ffprobe failed: {result.stderr.strip()[:300]}")
     data = json.loads(result.stdout or "{}")
@@ -91,9 +90,9 @@ def remux_to_mp4(source: Path, target: Path, codec: str | None) -> None:
     """Copy the video into a fast-start MP4; re-encode only when the codec cannot live in MP4 for browsers."""
     copy = codec in ("h264", "hevc")
     video = ["-c:v", "copy"] if copy else ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"]
-    result = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i", str(source),
-                             "-map", "0:v:0", *video, "-movflags", "+faststart", "-f", "mp4", str(target)],
-                            capture_output=True, text=True, timeout=FFMPEG_TIMEOUT, check=False)
+    result = run_tool(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i", str(source),
+                       "-map", "0:v:0", *video, "-movflags", "+faststart", "-f", "mp4", str(target)],
+                      timeout=FFMPEG_TIMEOUT)
     if result.returncode != 0 or not target.exists() or target.stat().st_size == 0:
         raise MediaToolError(f"ffmpeg failed: {result.stderr.strip()[:300]}")
 

@@ -28,9 +28,10 @@ from pathlib import Path
 
 from flask import Flask
 
+from backend.child_processes import bound_to_parent
 from backend.extensions import db
 from backend.integrations import media
-from backend.live.media_stack import bound_to_parent, stop_process
+from backend.live.media_stack import stop_process
 from backend.live.services import relay_token
 from backend.live.settings import LiveSettings, live_settings
 from backend.live.sources import SourceError, ffmpeg_input, scrub, source_secrets
@@ -64,8 +65,9 @@ def h264_rendition(source: Path, cache_dir: Path) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = cache_dir / f".{target.name}.{os.getpid()}.part"
     try:
-        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i", f"file:{source}",
-                        *RENDITION_ARGS, str(partial)], check=True, capture_output=True, timeout=900)
+        subprocess.run(bound_to_parent(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i",
+                                        f"file:{source}", *RENDITION_ARGS, str(partial)], "KILL"),
+                       check=True, capture_output=True, timeout=900)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from backend.audit.services import record_audit
+from backend.child_processes import run_tool
 from backend.errors import ApiError
 from backend.extensions import db
 from backend.files import object_store
@@ -45,7 +46,7 @@ def grab_frame(camera: Camera, timeout: float) -> bytes:
     command = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", *input_args,
                "-frames:v", "1", "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", "pipe:1"]
     try:
-        result = subprocess.run(command, input=script, capture_output=True, timeout=timeout + 5, check=False)
+        result = run_tool(command, input=script, timeout=timeout + 5, text=False)
     except subprocess.TimeoutExpired as exc:
         log.warning("snapshot of camera %s timed out after %ss", camera.id, timeout)
         raise SnapshotError("timeout") from exc

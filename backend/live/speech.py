@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.child_processes import run_tool
 from backend.errors import ApiError
 from backend.files import object_store
 from backend.live.recordings import MediaToolError
@@ -44,10 +45,9 @@ class Clip:
 
 
 def _ffmpeg_to_pcmu(source: Path) -> bytes:
-    result = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(source), "-map", "0:a:0",
-         "-ac", "1", "-ar", str(PCMU_RATE), "-c:a", "pcm_mulaw", "-f", "mulaw", "pipe:1"],
-        capture_output=True, timeout=TOOL_TIMEOUT, check=False)
+    result = run_tool(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(source), "-map", "0:a:0",
+                       "-ac", "1", "-ar", str(PCMU_RATE), "-c:a", "pcm_mulaw", "-f", "mulaw", "pipe:1"],
+                      timeout=TOOL_TIMEOUT, text=False)
     if result.returncode != 0 or not result.stdout:
         raise MediaToolError(f"ffmpeg failed: {result.stderr.decode(errors='replace').strip()[:300]}")
     return result.stdout
@@ -71,8 +71,8 @@ def synthesise(text: str, voice: str = VOICE) -> Clip:
         wav = Path(folder) / "prompt.wav"
         try:
             # The text goes through stdin: it never lands in a command line (and a leading "-" is no option).
-            result = subprocess.run(["espeak-ng", "-v", voice, "-w", str(wav), "--stdin"], input=text.encode(),
-                                    capture_output=True, timeout=TOOL_TIMEOUT, check=False)
+            result = run_tool(["espeak-ng", "-v", voice, "-w", str(wav), "--stdin"], input=text.encode(),
+                              timeout=TOOL_TIMEOUT, text=False)
             if result.returncode != 0 or not wav.exists():
                 raise MediaToolError(f"espeak-ng failed: {result.stderr.decode(errors='replace').strip()[:300]}")
             pcmu = _ffmpeg_to_pcmu(wav)
@@ -83,9 +83,8 @@ def synthesise(text: str, voice: str = VOICE) -> Clip:
 
 
 def _probe(path: Path) -> tuple[str, list[str], float]:
-    result = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format=format_name,duration:stream=codec_type",
-         "-of", "json", str(path)], capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False)
+    result = run_tool(["ffprobe", "-v", "error", "-show_entries", "format=format_name,duration:stream=codec_type",
+                       "-of", "json", str(path)], timeout=TOOL_TIMEOUT)
     if result.returncode != 0:
         return "", [], 0.0
     data = json.loads(result.stdout or "{}")
@@ -122,9 +121,8 @@ def recorded_clip(data: bytes) -> Clip:
 
 def pcmu_to_wav(pcmu: bytes, target: Path) -> None:
     """Decode raw PCMU into a 16-bit WAV (the kept copy of a talk, playable in any browser)."""
-    result = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "mulaw", "-ar", str(PCMU_RATE),
-         "-ac", "1", "-i", "pipe:0", "-c:a", "pcm_s16le", str(target)],
-        input=pcmu, capture_output=True, timeout=TOOL_TIMEOUT, check=False)
+    result = run_tool(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "mulaw", "-ar",
+                       str(PCMU_RATE), "-ac", "1", "-i", "pipe:0", "-c:a", "pcm_s16le", str(target)],
+                      input=pcmu, timeout=TOOL_TIMEOUT, text=False)
     if result.returncode != 0:
         raise MediaToolError(f"ffmpeg failed: {result.stderr.decode(errors='replace').strip()[:300]}")

@@ -1,6 +1,10 @@
-/** Chinese names of the API's codes (roles, meals, statuses, kinds). Unknown codes show as they are. */
+/**
+ * Chinese names of the API's codes (roles, meals, sources, record fields). Unknown codes show as they are.
+ * A table of a backend enum holds exactly that enum's labels (tests/contract/test_client_labels.py); the
+ * violation kinds and statuses come with their labels in the API's answers, so they are not copied here.
+ */
 const ROLES = {
-  parent: '家长', committee: '家委会', manager: '食堂负责人', staff: '食品安全管理员', principal: '校长',
+  parent: '家长', committee: '家委会成员', manager: '食堂负责人', staff: '学校食品安全管理员', principal: '校长',
 };
 const RELATIONS = {
   father: '父亲', mother: '母亲', paternal_grandfather: '爷爷', paternal_grandmother: '奶奶',
@@ -8,19 +12,9 @@ const RELATIONS = {
 };
 const MEMBERSHIP_STATUS = { pending: '待审核', active: '已通过', rejected: '未通过', revoked: '已解除' };
 const MEALS = { breakfast: '早餐', lunch: '午餐', dinner: '晚餐', snack: '加餐' };
-const VIOLATION_STATUS = {
-  open: '待处理', notified: '已通知', rectifying: '整改中', submitted: '待验收', closed: '已整改',
-  rejected: '已驳回', reopened: '重新整改',
+const VIOLATION_SOURCES = {
+  ai: '智能识别', record_rule: '台账核查', inspection: '监督检查', report: '举报反映', patrol: '视频巡查', monitoring: '设备监测',
 };
-const VIOLATION_KINDS = {
-  no_mask: '未佩戴口罩', no_hat: '未佩戴帽子', no_uniform: '未穿工作服', smoking: '吸烟', phone: '使用手机',
-  rodent: '发现鼠患', person_after_hours: '非工作时间有人员', camera_offline: '摄像头离线',
-  camera_blurred: '画面模糊', camera_occluded: '画面遮挡', sample_missing: '未按要求留样',
-  disinfection_missing: '缺少消毒记录', certificate_expired: '供应商证照过期', morning_check_missing: '未按规定晨检',
-  health_certificate_expired: '健康证过期仍上岗', inspection: '监督检查发现',
-  report: '举报',
-};
-const VIOLATION_SOURCES = { ai: '智能识别', record_rule: '台账核查', inspection: '监督检查', report: '举报' };
 // Record tables in the order the forms offer them (the first one is the default).
 const DISINFECTION_METHODS = {
   steam: '蒸汽消毒', boiling: '煮沸消毒', infrared: '红外线消毒柜', dishwasher: '洗碗机消毒', chemical: '含氯消毒剂浸泡',
@@ -71,8 +65,6 @@ module.exports = {
   RELATIONS,
   MEMBERSHIP_STATUS,
   MEALS,
-  VIOLATION_STATUS,
-  VIOLATION_KINDS,
   VIOLATION_SOURCES,
   DISINFECTION_METHODS,
   DISINFECTION_TARGETS,

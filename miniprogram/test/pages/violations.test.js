@@ -55,7 +55,7 @@ describe('violation detail', () => {
     const page = await openPage('pages/violations/detail/index', { id: '1' });
     expect(text(find(page, '#title'))).toBe('切配区厨师未戴帽子');
     expect(text(find(page, '#status'))).toBe('待通知');
-    expect(text(page)).toContain('未佩戴厨师帽 · 举报');
+    expect(text(page)).toContain('未佩戴厨师帽 · 举报反映');
     expect(text(page)).toContain('地点：学生食堂');
     expect(text(find(page, '#due'))).toBe('整改期限：2026-03-13 10:00');
     expect(text(page)).toContain('为保护隐私，画面中的人脸已做模糊处理');

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import onnxruntime as ort
 
-from .adapters import DecodeParams, decode_centerface, decode_yolov5, decode_yolov8
+from .adapters import DecodeParams, decode_centerface, decode_yolov5, decode_yolov8, nms
 from .preprocess import LetterboxInfo, Normalization, letterbox, to_input_tensor
 from .regions import Rect, shifted
 from .types import Detection
@@ -618,7 +618,13 @@ class OnnxDetector:
             timings["inference_ms"] += (t2 - t1) * 1000
             timings["postprocess_ms"] += (t3 - t2) * 1000
         self.last_timings = timings
-        return found
+        if len(regions) < 2 or len(found) < 2:
+            return found
+        # Crops may overlap (regions.merge keeps two apart where their bounding box costs more): what both saw
+        # is reported once, the more confident finding.
+        keep = nms(np.array([d.box for d in found], dtype=np.float32),
+                   np.array([d.confidence for d in found], dtype=np.float32), self._params.iou)
+        return [found[int(i)] for i in sorted(keep)]
 
     def decode(self, outputs: list[np.ndarray], info: LetterboxInfo,
                input_size: tuple[int, int] | None = None) -> list[Detection]:

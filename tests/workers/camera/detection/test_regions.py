@@ -175,6 +175,34 @@ def test_rectangles_grow_merge_and_give_way_to_the_whole_frame() -> None:
     assert motion_regions((576, 768), [(0, 0, 768, 300)], [], config) is None  # crops would cost the frame
 
 
+def test_overlapping_crops_merge_only_where_their_bounding_box_costs_no_more_than_the_two_apart() -> None:
+    # Two arms of an L: the bounding box (100 x 100) is far larger than the two (2 x 1,000 px, overlapping).
+    arm_a, arm_b = (0, 0, 100, 10), (0, 0, 10, 100)
+    assert merge([arm_a, arm_b], slack=0) == [arm_b, arm_a]  # sorted
+    assert merge([arm_a, arm_b], slack=8_000) == [(0, 0, 100, 100)]  # a call costs more than the corner
+    # Nearly the same box, or one inside the other: one crop whatever the slack.
+    assert merge([(0, 0, 100, 100), (5, 5, 105, 105)], slack=0) == [(0, 0, 105, 105)]
+    assert merge([(0, 0, 100, 100), (20, 20, 40, 40)], slack=0) == [(0, 0, 100, 100)]
+    # The crops of the worker: a slack of merge_slack of the frame.
+    config = RegionConfig(margin=0.0, min_pad=0, merge_slack=0.0)
+    assert motion_regions((576, 768), [(0, 0, 300, 30), (0, 0, 30, 300)], [], config) == [(0, 0, 30, 300),
+                                                                                          (0, 0, 300, 30)]
+    wide = RegionConfig(margin=0.0, min_pad=0, merge_slack=0.2)
+    assert motion_regions((576, 768), [(0, 0, 300, 30), (0, 0, 30, 300)], [], wide) == [(0, 0, 300, 300)]
+
+
+def test_a_face_in_the_overlap_of_two_crops_is_reported_once() -> None:
+    detector = ModelRegistry.bundled().detector("centerface")
+    frame = astronaut_bgr()
+    [whole] = detector.detect(frame)
+    x1, y1, x2, y2 = grow(ASTRONAUT_FACE, 512, 512, 0.3, 16)
+    # An L of two crops that both hold the whole face.
+    crops = [(x1, y1, 512, y2), (x1, y1, x2, 512)]
+    assert merge(crops, slack=0) == sorted(crops)
+    found = detector.detect_regions(frame, crops)
+    assert len(found) == 1 and box_iou(found[0].box, whole.box) > 0.8
+
+
 def test_centerface_on_a_crop_finds_the_face_it_finds_on_the_whole_frame() -> None:
     detector = ModelRegistry.bundled().detector("centerface")
     frame = astronaut_bgr()
