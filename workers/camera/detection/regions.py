@@ -5,9 +5,9 @@ door). The detectors that can (``detect_regions``: CenterFace, HOG, the mask che
 around the motion boxes, grown by a margin, plus the boxes of the people and faces of the camera's last
 analysed sample (so that someone standing still next to a mover is still looked at). Overlapping
 rectangles are merged where their bounding box costs no more than looking at them apart
-(``RegionConfig.merge_slack``); the detectors report what two crops both saw once. The whole frame is analysed instead on a camera's first sample, on keep-alive runs,
-when nearly everything changed (lights, a moved camera) and when the crops would cover most of the
-picture anyway.
+(``RegionConfig.merge_slack``); the detectors report what two crops both saw once. The whole frame is
+analysed instead on a camera's first sample, on keep-alive runs, when nearly everything changed (lights, a
+moved camera) and when the crops would cover most of the picture anyway.
 
 A detection of the last analysed sample that no crop reaches (nothing moved around it) is carried, not
 looked for again, for at most ``RegionConfig.still_seconds`` after the detectors found it
