@@ -105,8 +105,11 @@ def _worker(base: str, path: str, kind: str, threads: int, seconds: float, pool,
     per_thread = 0
     bodies: list[list[bytes]] = []
     if kind == "play":
-        # Enough tokens for any plausible rate on this machine; one list per thread, no sharing.
-        per_thread = int(seconds * 2500 / threads) + 200
+        # Enough tokens for any plausible rate on this machine (one list per thread, no sharing), but never more
+        # than 45 plays per camera in a round: with the plays spread evenly no camera reaches its cap of 50. A
+        # thread whose tokens run out stops early; the round's rate counts the time up to its last answer.
+        cameras = len({viewer[1] for viewer in pool})
+        per_thread = min(int(seconds * 4000 / threads) + 200, 45 * cameras // lanes)
         bodies = [_play_bodies(pool, per_thread, seed * 100 + t, first_lane + t, lanes) for t in range(threads)]
     # Every process starts its clock together, once all have signed their tokens: signing in one process
     # must not take CPU from another's timed window.
@@ -194,11 +197,21 @@ def players_leave(database_url: str) -> None:
 
 def main() -> int:
     """Seed, serve, measure, print."""
-    args = seeded_bench_arguments(__doc__, schools=500, parents_per_school=10, port=18432).parse_args()
+    parser = seeded_bench_arguments(__doc__, schools=500, parents_per_school=10, port=18432)
+    parser.add_argument("--hooks", choices=("listener", "gunicorn"), default="listener",
+                        help="send on_play to the media hook listener (port + 1) or through gunicorn")
+    args = parser.parse_args()
     database_url, env = seeded_database(args, DEFAULT_URL, "live", MEDIA_HOOK_SECRET=HOOK_SECRET)
     pool = viewers(database_url)
 
-    server, base = start_gunicorn(env, args.port, args.workers, args.threads)
+    extra: list[str] = []
+    hook_base = None
+    if args.hooks == "listener":
+        env = {**env, "MEDIA_HOOK_LISTEN": f"127.0.0.1:{args.port + 1}"}
+        extra = ["--config", "python:backend.live.gunicorn_conf"]
+        hook_base = f"http://127.0.0.1:{args.port + 1}"
+    server, base = start_gunicorn(env, args.port, args.workers, args.threads, extra=extra)
+    hook_base = hook_base or base
     play_path = f"/internal/media/on_play?secret={HOOK_SECRET}"
     results: dict[str, list[LoadResult]] = {"GET /healthz": [], "POST on_play": []}
     meter = CpuMeter(server.pid, sa.make_url(database_url).database)
@@ -206,11 +219,12 @@ def main() -> int:
         common = {"concurrency": args.concurrency, "pool": pool}
         # Warm both (imports, connection pools, prepared statements) before measuring.
         run_load("warm", base, "/healthz", "get", seconds=1, seed=1, **common)
-        run_load("warm", base, play_path, "play", seconds=1, seed=2, **common)
+        run_load("warm", hook_base, play_path, "play", seconds=1, seed=2, **common)
+        players_leave(database_url)
         for round_index in range(args.rounds):
             results["GET /healthz"].append(run_load("GET /healthz", base, "/healthz", "get", seconds=args.seconds,
                                                     seed=10 + round_index, meter=meter, **common))
-            results["POST on_play"].append(run_load("POST /internal/media/on_play", base, play_path, "play",
+            results["POST on_play"].append(run_load("POST /internal/media/on_play", hook_base, play_path, "play",
                                                     seconds=args.seconds, seed=20 + round_index, meter=meter,
                                                     **common))
             players_leave(database_url)

@@ -26,11 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int,
-                   app: str = "backend.app:create_app()") -> tuple[subprocess.Popen, str]:
-    """The api on gunicorn (gthread) on loopback, once it answers /healthz; the process and its base URL."""
+                   app: str = "backend.app:create_app()", extra: Sequence[str] = ()) -> tuple[subprocess.Popen, str]:
+    """The api on gunicorn (gthread) on loopback, once it answers /healthz; the process and its base URL
+    (``extra``: more gunicorn options, before the app)."""
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning", app], env=env, cwd=ROOT)
+         "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning", *extra, app], env=env,
+        cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120  # a loaded machine imports the app slowly
     while True:
