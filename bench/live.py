@@ -1,20 +1,26 @@
 """The media server's on_play hook next to /healthz, on gunicorn + PostgreSQL seeded with seed-scale.
 
     .venv/bin/python bench/live.py [--schools 500] [--parents-per-school 10] [--seconds 5] [--concurrency 16]
+                                   [--hooks listener|gunicorn]
 
 Every on_play request is what nginx-rtmp sends for a new player: a form POST (head and body in one write)
 with the hook secret in the URL and a fresh signed play token of a parent for their school's camera (tokens
 are one-use, so each request carries its own). Each accepted play opens a view session: the hook runs its
 whole path (token check, per-school lock, viewer caps at their defaults of 50 per camera and 200 per school,
-session insert, commit). The hook is answered by the media-hook gateway in front of Flask
-(backend/live/gateway.py); /healthz, like every API route, by Flask.
+session insert, commit). The api runs as in production: gunicorn (gthread) with the config module that starts
+the media hook listener in each worker (backend/live/gunicorn_conf.py, MEDIA_HOOK_LISTEN on --port + 1). With
+``--hooks listener`` (the default, where the media server sends its hooks) on_play goes to that listener, with
+``--hooks gunicorn`` to the api's own port, where the same gateway answers it in front of Flask
+(backend/live/gateway.py); /healthz, like every API route, goes to gunicorn and Flask either way.
 Tokens are spread evenly over the seeded schools' cameras (each client thread walks the cameras in one shared
 shuffled order from its own offset, so after n plays no camera has more than about n / cameras + one per thread),
-and the players of a round leave before the next one (their sessions are closed between rounds, outside the
-timed windows), so that no camera fills up however fast the plays go: a refused play counts as an error.
-Prints requests/s and p50/p99 of both endpoints measured with the same concurrency, interleaved in one run,
-and the ratio on_play/healthz (target ≥ 0.9, issue 15), also as the CPU per request of the server and its
-database's backends (steadier on a busy machine).
+a round sends at most 45 plays per camera (a thread whose tokens run out stops early), and the players of a
+round leave before the next one (their sessions are closed between rounds, outside the timed windows), so that
+no camera fills up however fast the plays go: a refused play counts as an error.
+Prints requests/s and p50/p99 of both endpoints measured with the same concurrency and keep-alive connections,
+interleaved in one run, and the ratio on_play/healthz (target ≥ 0.9, issue 15), also as the CPU per request of
+the server (gunicorn's master and workers, the listener's threads among them) and its database's backends
+(steadier on a busy machine).
 Uses its own database (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/kitchen_bench_live),
 dropped and recreated each run.
 """
@@ -199,19 +205,16 @@ def main() -> int:
     """Seed, serve, measure, print."""
     parser = seeded_bench_arguments(__doc__, schools=500, parents_per_school=10, port=18432)
     parser.add_argument("--hooks", choices=("listener", "gunicorn"), default="listener",
-                        help="send on_play to the media hook listener (port + 1) or through gunicorn")
+                        help="send on_play to the workers' media hook listener (--port + 1) or to gunicorn's port")
     args = parser.parse_args()
     database_url, env = seeded_database(args, DEFAULT_URL, "live", MEDIA_HOOK_SECRET=HOOK_SECRET)
     pool = viewers(database_url)
 
-    extra: list[str] = []
-    hook_base = None
-    if args.hooks == "listener":
-        env = {**env, "MEDIA_HOOK_LISTEN": f"127.0.0.1:{args.port + 1}"}
-        extra = ["--config", "python:backend.live.gunicorn_conf"]
-        hook_base = f"http://127.0.0.1:{args.port + 1}"
-    server, base = start_gunicorn(env, args.port, args.workers, args.threads, extra=extra)
-    hook_base = hook_base or base
+    # As in production (docker/entrypoint.sh): every worker also runs the media hook listener.
+    env = {**env, "MEDIA_HOOK_LISTEN": f"127.0.0.1:{args.port + 1}"}
+    server, base = start_gunicorn(env, args.port, args.workers, args.threads,
+                                  extra=["--config", "python:backend.live.gunicorn_conf"])
+    hook_base = f"http://127.0.0.1:{args.port + 1}" if args.hooks == "listener" else base
     play_path = f"/internal/media/on_play?secret={HOOK_SECRET}"
     results: dict[str, list[LoadResult]] = {"GET /healthz": [], "POST on_play": []}
     meter = CpuMeter(server.pid, sa.make_url(database_url).database)
@@ -236,6 +239,8 @@ def main() -> int:
     plays = sum(r.requests - r.errors for r in results["POST on_play"])
     warm_plays = sessions - plays
     print(describe_run(args))
+    print(f"on_play sent to {'the workers’ media hook listener' if args.hooks == 'listener' else 'gunicorn'} "
+          f"({hook_base}); /healthz to gunicorn ({base})")
     print_lines(results)
     errors = sum(r.errors for runs in results.values() for r in runs)
     print(f"\nview sessions opened: {sessions} ({plays} measured plays + {warm_plays} warm-up), errors {errors}")
