@@ -179,14 +179,19 @@ class HookListener:
             if request is None:
                 return  # the client closed between requests
             keep_alive = _keep_alive(request[2], request[3]) and not self._stopping
-            conn.sendall(self._respond(request, remote, keep_alive))
+            answer = self._respond(request, remote, keep_alive)
+            try:
+                conn.sendall(answer)
+            except OSError:
+                return  # the client went away, or does not read its answer
             if not keep_alive:
                 return
 
     def _read_request(self, conn: socket.socket, buffer: bytes) -> tuple[Request | None, bytes]:
         """One request from ``conn`` (None when the client closed before a next one), and the bytes after it."""
         deadline = time.monotonic() + self.read_timeout if buffer else None
-        conn.settimeout(self.read_timeout if buffer else self.idle_timeout)
+        if deadline is None:
+            conn.settimeout(self.idle_timeout)
         end = buffer.find(b"\r\n\r\n")
         while end < 0:
             if len(buffer) > MAX_HEAD:
@@ -199,7 +204,6 @@ class HookListener:
             if deadline is None:
                 # The request has begun: from its first byte it has read_timeout seconds to arrive whole.
                 deadline = time.monotonic() + self.read_timeout
-                conn.settimeout(self.read_timeout)
             buffer += chunk
             end = buffer.find(b"\r\n\r\n", max(0, len(buffer) - len(chunk) - 3))
         if end > MAX_HEAD:
@@ -217,8 +221,11 @@ class HookListener:
         return (method, target, version, headers, rest[:length]), rest[length:]
 
     def _recv(self, conn: socket.socket, deadline: float | None) -> bytes:
-        if deadline is not None and time.monotonic() > deadline:
-            raise _Refuse(408)
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Refuse(408)
+            conn.settimeout(remaining)  # the whole request's time, however the client trickles it
         try:
             return conn.recv(_READ_CHUNK)
         except TimeoutError:

@@ -296,6 +296,22 @@ def test_a_body_that_stops_arriving_times_out(listener, demo):
     assert (status, json.loads(body)["error"]["code"]) == (408, "request_timeout")
 
 
+def test_a_client_trickling_its_request_gets_no_more_time_than_a_silent_one(listener, demo):
+    """Each byte comes well within the read timeout, the whole request never: refused all the same."""
+    done = _request("POST", f"/internal/media/on_done?secret={HOOK_SECRET}", _form(call="done", name="cam-1"))
+    with _connect(listener.address) as slow:
+        slow.settimeout(0.15)
+        received = b""
+        for byte in done[:-1]:
+            slow.sendall(bytes([byte]))
+            try:
+                received = slow.recv(65536)
+            except TimeoutError:
+                continue
+            break
+        assert received.startswith(b"HTTP/1.1 408 "), received
+
+
 def test_an_idle_kept_alive_connection_is_closed(listener, demo):
     with _connect(listener.address) as sock:
         reader = _Reader(sock)
