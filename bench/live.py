@@ -44,7 +44,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.api import describe_run, seeded_bench_arguments, seeded_database  # noqa: E402
-from bench.loadgen import CpuMeter, LoadResult, OneWriteConnection, print_lines, print_ratio, start_gunicorn  # noqa: E402
+from bench.loadgen import (  # noqa: E402
+    CpuMeter,
+    LoadResult,
+    OneWriteConnection,
+    cpu_ms_per_request,
+    database_cpu_ms_per_request,
+    print_lines,
+    print_ratio,
+    start_gunicorn,
+)
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_bench_live"
 SECRET_KEY = "bench-" + "k" * 40
@@ -167,9 +176,10 @@ def _worker(base: str, path: str, kind: str, threads: int, seconds: float, pool,
 
 
 def run_load(label: str, base: str, path: str, kind: str, *, seconds: float, concurrency: int, pool,
-             seed: int, processes: int = 2, meter: CpuMeter | None = None) -> LoadResult:
+             seed: int, processes: int = 2, meter: CpuMeter | None = None,
+             database_meter: CpuMeter | None = None) -> LoadResult:
     """``concurrency`` keep-alive connections over ``processes`` processes, for ``seconds`` (with ``meter``,
-    also the server's and its database's CPU seconds over the run)."""
+    also the server's and its database's CPU seconds over the run; with ``database_meter``, the database's alone)."""
     queue: multiprocessing.Queue = multiprocessing.Queue()
     start = multiprocessing.Barrier(processes)
     threads = max(1, concurrency // processes)
@@ -180,12 +190,14 @@ def run_load(label: str, base: str, path: str, kind: str, *, seconds: float, con
         child.start()
     # The meter counts the server's processes and the database's backends, not the load generator's signing.
     cpu_before = meter.read() if meter else None
+    database_before = database_meter.read() if database_meter else None
     parts = [queue.get() for _ in children]
     cpu = meter.read() - cpu_before if meter and cpu_before is not None else None
+    database_cpu = database_meter.read() - database_before if database_meter and database_before is not None else None
     for child in children:
         child.join()
     return LoadResult(label, sum(p[0] for p in parts), sum(p[1] for p in parts), max(p[3] for p in parts),
-                      [x for p in parts for x in p[2]], cpu)
+                      [x for p in parts for x in p[2]], cpu, database_cpu_seconds=database_cpu)
 
 
 def count_sessions(database_url: str) -> int:
@@ -218,6 +230,7 @@ def main() -> int:
     play_path = f"/internal/media/on_play?secret={HOOK_SECRET}"
     results: dict[str, list[LoadResult]] = {"GET /healthz": [], "POST on_play": []}
     meter = CpuMeter(server.pid, sa.make_url(database_url).database)
+    database_meter = CpuMeter(None, sa.make_url(database_url).database)
     try:
         common = {"concurrency": args.concurrency, "pool": pool}
         # Warm both (imports, connection pools, prepared statements) before measuring.
@@ -226,10 +239,11 @@ def main() -> int:
         players_leave(database_url)
         for round_index in range(args.rounds):
             results["GET /healthz"].append(run_load("GET /healthz", base, "/healthz", "get", seconds=args.seconds,
-                                                    seed=10 + round_index, meter=meter, **common))
+                                                    seed=10 + round_index, meter=meter,
+                                                    database_meter=database_meter, **common))
             results["POST on_play"].append(run_load("POST /internal/media/on_play", hook_base, play_path, "play",
                                                     seconds=args.seconds, seed=20 + round_index, meter=meter,
-                                                    **common))
+                                                    database_meter=database_meter, **common))
             players_leave(database_url)
     finally:
         server.terminate()
@@ -245,6 +259,9 @@ def main() -> int:
     errors = sum(r.errors for runs in results.values() for r in runs)
     print(f"\nview sessions opened: {sessions} ({plays} measured plays + {warm_plays} warm-up), errors {errors}")
     print_ratio("POST on_play", "GET /healthz", results, target=0.9)
+    shares = {name: (cpu_ms_per_request(runs), database_cpu_ms_per_request(runs)) for name, runs in results.items()}
+    print("of which the api's processes / the database's backends per request: " + ", ".join(
+        f"{name} {total - database:.3f} / {database:.3f} ms" for name, (total, database) in shares.items()))
     return 0 if errors == 0 else 1
 
 
