@@ -91,6 +91,10 @@ SETTINGS: tuple[Setting, ...] = (
             "process clears it; other processes see a revocation within this time); 0 turns it off"),
     Setting("MEDIA_HOOK_SECRET", None, "shared secret the media server sends to the play-auth hooks",
             secret=True),
+    Setting("MEDIA_HOOK_LISTEN", None, "host:port where every gunicorn worker of the api also answers the media "
+            "server's hooks alone (backend/live/hook_listener.py; the media server's API_HOOK_BASE); empty: only "
+            "on the api's own port"),
+    Setting("MEDIA_HOOK_CONNECTIONS", "32", "connections each api worker's media hook listener serves at once"),
     Setting("MEDIA_RTMP_BASE", "rtmp://127.0.0.1:1935/live", "RTMP play base URL given to clients"),
     Setting("MEDIA_HLS_BASE", "http://127.0.0.1:8080/hls", "HLS play base URL given to clients"),
     Setting("MEDIA_SERVER_KIND", "nginx-rtmp", "nginx-rtmp | zlmediakit: shape of the play URLs (docs/live.md)"),

@@ -1,20 +1,26 @@
 """The media server's on_play hook next to /healthz, on gunicorn + PostgreSQL seeded with seed-scale.
 
     .venv/bin/python bench/live.py [--schools 500] [--parents-per-school 10] [--seconds 5] [--concurrency 16]
+                                   [--hooks listener|gunicorn]
 
 Every on_play request is what nginx-rtmp sends for a new player: a form POST (head and body in one write)
 with the hook secret in the URL and a fresh signed play token of a parent for their school's camera (tokens
 are one-use, so each request carries its own). Each accepted play opens a view session: the hook runs its
 whole path (token check, per-school lock, viewer caps at their defaults of 50 per camera and 200 per school,
-session insert, commit). The hook is answered by the media-hook gateway in front of Flask
-(backend/live/gateway.py); /healthz, like every API route, by Flask.
+session insert, commit). The api runs as in production: gunicorn (gthread) with the config module that starts
+the media hook listener in each worker (backend/live/gunicorn_conf.py, MEDIA_HOOK_LISTEN on --port + 1). With
+``--hooks listener`` (the default, where the media server sends its hooks) on_play goes to that listener, with
+``--hooks gunicorn`` to the api's own port, where the same gateway answers it in front of Flask
+(backend/live/gateway.py); /healthz, like every API route, goes to gunicorn and Flask either way.
 Tokens are spread evenly over the seeded schools' cameras (each client thread walks the cameras in one shared
 shuffled order from its own offset, so after n plays no camera has more than about n / cameras + one per thread),
-and the players of a round leave before the next one (their sessions are closed between rounds, outside the
-timed windows), so that no camera fills up however fast the plays go: a refused play counts as an error.
-Prints requests/s and p50/p99 of both endpoints measured with the same concurrency, interleaved in one run,
-and the ratio on_play/healthz (target ≥ 0.9, issue 15), also as the CPU per request of the server and its
-database's backends (steadier on a busy machine).
+a round sends at most 45 plays per camera (a thread whose tokens run out stops early), and the players of a
+round leave before the next one (their sessions are closed between rounds, outside the timed windows), so that
+no camera fills up however fast the plays go: a refused play counts as an error.
+Prints requests/s and p50/p99 of both endpoints measured with the same concurrency and keep-alive connections,
+interleaved in one run, and the ratio on_play/healthz (target ≥ 0.9, issue 15), also as the CPU per request of
+the server (gunicorn's master and workers, the listener's threads among them) and its database's backends
+(steadier on a busy machine).
 Uses its own database (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/kitchen_bench_live),
 dropped and recreated each run.
 """
@@ -38,7 +44,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.api import describe_run, seeded_bench_arguments, seeded_database  # noqa: E402
-from bench.loadgen import CpuMeter, LoadResult, OneWriteConnection, print_lines, print_ratio, start_gunicorn  # noqa: E402
+from bench.loadgen import (  # noqa: E402
+    CpuMeter,
+    LoadResult,
+    OneWriteConnection,
+    cpu_ms_per_request,
+    database_cpu_ms_per_request,
+    print_lines,
+    print_ratio,
+    start_gunicorn,
+)
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kitchen_bench_live"
 SECRET_KEY = "bench-" + "k" * 40
@@ -105,8 +120,11 @@ def _worker(base: str, path: str, kind: str, threads: int, seconds: float, pool,
     per_thread = 0
     bodies: list[list[bytes]] = []
     if kind == "play":
-        # Enough tokens for any plausible rate on this machine; one list per thread, no sharing.
-        per_thread = int(seconds * 2500 / threads) + 200
+        # Enough tokens for any plausible rate on this machine (one list per thread, no sharing), but never more
+        # than 45 plays per camera in a round: with the plays spread evenly no camera reaches its cap of 50. A
+        # thread whose tokens run out stops early; the round's rate counts the time up to its last answer.
+        cameras = len({viewer[1] for viewer in pool})
+        per_thread = min(int(seconds * 4000 / threads) + 200, 45 * cameras // lanes)
         bodies = [_play_bodies(pool, per_thread, seed * 100 + t, first_lane + t, lanes) for t in range(threads)]
     # Every process starts its clock together, once all have signed their tokens: signing in one process
     # must not take CPU from another's timed window.
@@ -158,9 +176,10 @@ def _worker(base: str, path: str, kind: str, threads: int, seconds: float, pool,
 
 
 def run_load(label: str, base: str, path: str, kind: str, *, seconds: float, concurrency: int, pool,
-             seed: int, processes: int = 2, meter: CpuMeter | None = None) -> LoadResult:
+             seed: int, processes: int = 2, meter: CpuMeter | None = None,
+             database_meter: CpuMeter | None = None) -> LoadResult:
     """``concurrency`` keep-alive connections over ``processes`` processes, for ``seconds`` (with ``meter``,
-    also the server's and its database's CPU seconds over the run)."""
+    also the server's and its database's CPU seconds over the run; with ``database_meter``, the database's alone)."""
     queue: multiprocessing.Queue = multiprocessing.Queue()
     start = multiprocessing.Barrier(processes)
     threads = max(1, concurrency // processes)
@@ -171,12 +190,14 @@ def run_load(label: str, base: str, path: str, kind: str, *, seconds: float, con
         child.start()
     # The meter counts the server's processes and the database's backends, not the load generator's signing.
     cpu_before = meter.read() if meter else None
+    database_before = database_meter.read() if database_meter else None
     parts = [queue.get() for _ in children]
     cpu = meter.read() - cpu_before if meter and cpu_before is not None else None
+    database_cpu = database_meter.read() - database_before if database_meter and database_before is not None else None
     for child in children:
         child.join()
     return LoadResult(label, sum(p[0] for p in parts), sum(p[1] for p in parts), max(p[3] for p in parts),
-                      [x for p in parts for x in p[2]], cpu)
+                      [x for p in parts for x in p[2]], cpu, database_cpu_seconds=database_cpu)
 
 
 def count_sessions(database_url: str) -> int:
@@ -194,25 +215,35 @@ def players_leave(database_url: str) -> None:
 
 def main() -> int:
     """Seed, serve, measure, print."""
-    args = seeded_bench_arguments(__doc__, schools=500, parents_per_school=10, port=18432).parse_args()
+    parser = seeded_bench_arguments(__doc__, schools=500, parents_per_school=10, port=18432)
+    parser.add_argument("--hooks", choices=("listener", "gunicorn"), default="listener",
+                        help="send on_play to the workers' media hook listener (--port + 1) or to gunicorn's port")
+    args = parser.parse_args()
     database_url, env = seeded_database(args, DEFAULT_URL, "live", MEDIA_HOOK_SECRET=HOOK_SECRET)
     pool = viewers(database_url)
 
-    server, base = start_gunicorn(env, args.port, args.workers, args.threads)
+    # As in production (docker/entrypoint.sh): every worker also runs the media hook listener.
+    env = {**env, "MEDIA_HOOK_LISTEN": f"127.0.0.1:{args.port + 1}"}
+    server, base = start_gunicorn(env, args.port, args.workers, args.threads,
+                                  extra=["--config", "python:backend.live.gunicorn_conf"])
+    hook_base = f"http://127.0.0.1:{args.port + 1}" if args.hooks == "listener" else base
     play_path = f"/internal/media/on_play?secret={HOOK_SECRET}"
     results: dict[str, list[LoadResult]] = {"GET /healthz": [], "POST on_play": []}
     meter = CpuMeter(server.pid, sa.make_url(database_url).database)
+    database_meter = CpuMeter(None, sa.make_url(database_url).database)
     try:
         common = {"concurrency": args.concurrency, "pool": pool}
         # Warm both (imports, connection pools, prepared statements) before measuring.
         run_load("warm", base, "/healthz", "get", seconds=1, seed=1, **common)
-        run_load("warm", base, play_path, "play", seconds=1, seed=2, **common)
+        run_load("warm", hook_base, play_path, "play", seconds=1, seed=2, **common)
+        players_leave(database_url)
         for round_index in range(args.rounds):
             results["GET /healthz"].append(run_load("GET /healthz", base, "/healthz", "get", seconds=args.seconds,
-                                                    seed=10 + round_index, meter=meter, **common))
-            results["POST on_play"].append(run_load("POST /internal/media/on_play", base, play_path, "play",
+                                                    seed=10 + round_index, meter=meter,
+                                                    database_meter=database_meter, **common))
+            results["POST on_play"].append(run_load("POST /internal/media/on_play", hook_base, play_path, "play",
                                                     seconds=args.seconds, seed=20 + round_index, meter=meter,
-                                                    **common))
+                                                    database_meter=database_meter, **common))
             players_leave(database_url)
     finally:
         server.terminate()
@@ -222,10 +253,15 @@ def main() -> int:
     plays = sum(r.requests - r.errors for r in results["POST on_play"])
     warm_plays = sessions - plays
     print(describe_run(args))
+    print(f"on_play sent to {'the workers’ media hook listener' if args.hooks == 'listener' else 'gunicorn'} "
+          f"({hook_base}); /healthz to gunicorn ({base})")
     print_lines(results)
     errors = sum(r.errors for runs in results.values() for r in runs)
     print(f"\nview sessions opened: {sessions} ({plays} measured plays + {warm_plays} warm-up), errors {errors}")
     print_ratio("POST on_play", "GET /healthz", results, target=0.9)
+    shares = {name: (cpu_ms_per_request(runs), database_cpu_ms_per_request(runs)) for name, runs in results.items()}
+    print("of which the api's processes / the database's backends per request: " + ", ".join(
+        f"{name} {total - database:.3f} / {database:.3f} ms" for name, (total, database) in shares.items()))
     return 0 if errors == 0 else 1
 
 

@@ -26,11 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int,
-                   app: str = "backend.app:create_app()") -> tuple[subprocess.Popen, str]:
-    """The api on gunicorn (gthread) on loopback, once it answers /healthz; the process and its base URL."""
+                   app: str = "backend.app:create_app()", extra: Sequence[str] = ()) -> tuple[subprocess.Popen, str]:
+    """The api on gunicorn (gthread) on loopback, once it answers /healthz; the process and its base URL
+    (``extra``: more gunicorn options, before the app)."""
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning", app], env=env, cwd=ROOT)
+         "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning", *extra, app], env=env,
+        cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120  # a loaded machine imports the app slowly
     while True:
@@ -89,7 +91,7 @@ class CpuMeter:
     elsewhere.
     """
 
-    def __init__(self, server_pid: int, database: str | None = None) -> None:
+    def __init__(self, server_pid: int | None, database: str | None = None) -> None:
         self.server_pid = server_pid
         self.database = database
         self.ticks = os.sysconf("SC_CLK_TCK")
@@ -134,7 +136,7 @@ class CpuMeter:
 
     def _measured(self) -> list[_Process]:
         processes = self._processes()
-        tree = {self.server_pid}
+        tree = {self.server_pid} if self.server_pid is not None else set()  # None: the database's backends only
         grew = True
         while grew:
             grew = False
@@ -159,6 +161,7 @@ class LoadResult:
     server_cpu_seconds: float | None = None
     client_cpu_seconds: float | None = None
     server_wait_seconds: float | None = None
+    database_cpu_seconds: float | None = None  # the database's backends' share of server_cpu_seconds
 
     @property
     def rps(self) -> float:
@@ -276,6 +279,11 @@ def _ms_per_request(results: list[LoadResult], seconds: str) -> float:
     total = sum(getattr(r, seconds) or 0.0 for r in results)
     done = sum(r.requests - r.errors for r in results)
     return total * 1000 / done if done else float("nan")
+
+
+def database_cpu_ms_per_request(results: list[LoadResult]) -> float:
+    """The database backends' CPU milliseconds per successful request over several runs (when measured)."""
+    return _ms_per_request(results, "database_cpu_seconds")
 
 
 def cpu_ms_per_request(results: list[LoadResult]) -> float:

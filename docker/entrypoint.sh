@@ -7,9 +7,10 @@ case "$mode" in
   api)
     flask db upgrade
     # %(U)s logs the path without its query string: media-server hooks carry their secret there.
+    # The config module starts each worker's media hook listener on MEDIA_HOOK_LISTEN (docs/live.md).
     exec gunicorn --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-4}" --threads 4 \
       --access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss' \
-      "backend.app:create_app()" "$@"
+      --config python:backend.live.gunicorn_conf "backend.app:create_app()" "$@"
     ;;
   scheduler)
     exec python -m workers scheduler "$@"

@@ -79,6 +79,18 @@ def choose_media_ports(env: dict[str, str]) -> tuple[int, int]:
     return ports[0], ports[1]
 
 
+def choose_hook_listen(env: dict[str, str], api_port: int) -> str:
+    """Where the api's workers answer the media server's hooks (MEDIA_HOOK_LISTEN, backend/live/hook_listener.py):
+    as set, or loopback on the api's port + 1 (a free one when that is taken); the media server runs here too."""
+    from backend.live.hook_listener import hook_base
+    from backend.live.media_stack import free_port, port_is_free
+
+    if not env.get("MEDIA_HOOK_LISTEN"):
+        port = api_port + 1 if api_port < 65535 and port_is_free(api_port + 1) else free_port()
+        env["MEDIA_HOOK_LISTEN"] = f"127.0.0.1:{port}"
+    return str(hook_base(env))
+
+
 def start_media_stack(env: dict[str, str], ports: tuple[int, int], api_base: str,
                       listen_host: str) -> MediaStack | None:
     """Start the media server and the demo cameras' relays (backend.live.media_stack) for the api at
@@ -117,12 +129,13 @@ def main() -> int:
     if fake:
         processes.append(fake)
     media_ports = choose_media_ports(env)  # before the api starts: it signs play URLs for these ports
+    hooks_base = choose_hook_listen(env, int(port))  # before the api starts: its workers listen there
     media: MediaStack | None = None
     # Every child gets the parent-death signal: a demo runner killed outright leaves nothing running.
     processes.append(subprocess.Popen(bound_to_parent(
         [str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
          "--access-logfile", "-", "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
-         "backend.app:create_app()"]), cwd=ROOT, env=env, text=True))
+         "--config", "python:backend.live.gunicorn_conf", "backend.app:create_app()"]), cwd=ROOT, env=env, text=True))
     if (ROOT / "workers" / "__main__.py").exists():
         processes.append(subprocess.Popen(bound_to_parent([PYTHON, "-m", "workers", "scheduler"]), cwd=ROOT, env=env,
                                           text=True))
@@ -142,9 +155,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
     base = f"http://{host}:{port}"
     if wait_until_up(f"{base}/healthz", 30):
-        # Once the api answers, so the relays' first publish already finds its hooks.
-        api_for_hooks = f"http://127.0.0.1:{port}" if host in ("0.0.0.0", "::") else base
-        media = start_media_stack(env, media_ports, api_for_hooks, host)
+        # Once the api answers, so the relays' first publish already finds its hooks (on its workers' listener).
+        media = start_media_stack(env, media_ports, hooks_base, host)
         print(f"\n明厨亮灶 demo is up: {base}/healthz  {base}/openapi.json  {base}/docs\n"
               "Log in as any demo user with POST /api/v1/auth/dev-login {\"openid\": \"demo-parent-1\"}\n"
               "Live kitchens: POST /api/v1/live/cameras/<id>/play as demo-staff-1 (cameras 1-3, any time) or "

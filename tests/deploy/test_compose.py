@@ -181,9 +181,14 @@ def test_app_services_wait_for_healthy_dependencies(compose):
         assert all(depends[name]["condition"] == "service_healthy" for name in ("postgres", "redis", "minio"))
 
 
-def test_media_server_hooks_point_at_the_api(compose):
+def test_media_server_hooks_point_at_the_api_workers_hook_listener(compose):
     media = compose["services"]["media"]["environment"]
-    assert media["API_HOOK_BASE"] == "http://api:8000"
+    api = compose["services"]["api"]["environment"]
+    assert api["MEDIA_HOOK_LISTEN"] == "0.0.0.0:8001"
+    assert media["API_HOOK_BASE"] == "http://api:8001"
+    assert "8001" not in str(compose["services"]["api"]["ports"])  # internal: the media server's only
+    # gunicorn starts the listener only with the config module.
+    assert "--config python:backend.live.gunicorn_conf" in ENTRYPOINT.read_text()
     assert media["MEDIA_HOOK_SECRET"] == compose["services"]["api"]["environment"]["MEDIA_HOOK_SECRET"]
 
 

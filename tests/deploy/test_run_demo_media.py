@@ -42,3 +42,19 @@ def test_a_taken_default_port_is_replaced_by_a_free_one_the_api_is_told_about(mo
     assert rtmp != port and env["MEDIA_RTMP_BASE"] == f"rtmp://127.0.0.1:{rtmp}/live"
     assert env["MEDIA_HLS_BASE"] == f"http://127.0.0.1:{http}/hls"
     assert http == 8080 or not port_is_free(8080)
+
+
+def test_the_demo_api_listens_for_the_hooks_where_the_media_server_sends_them():
+    """The api's workers get MEDIA_HOOK_LISTEN from the environment; the media stack gets the same address."""
+    env: dict[str, str] = {}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        api_port = taken.getsockname()[1] - 1
+        base = _run_demo().choose_hook_listen(env, api_port)  # the api's port + 1 is taken: a free one instead
+    port = int(env["MEDIA_HOOK_LISTEN"].rpartition(":")[2])
+    assert env["MEDIA_HOOK_LISTEN"].startswith("127.0.0.1:") and port != api_port + 1
+    assert base == f"http://127.0.0.1:{port}"
+    kept = {"MEDIA_HOOK_LISTEN": "0.0.0.0:18001"}
+    assert _run_demo().choose_hook_listen(kept, 5000) == "http://127.0.0.1:18001"
+    assert kept == {"MEDIA_HOOK_LISTEN": "0.0.0.0:18001"}

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from tests.support.net import free_port
 
@@ -48,19 +46,23 @@ def hls_auth_calls() -> list[str]:
 
 
 @pytest.fixture
-def api_server(app, hls_auth_calls):
-    """The app served over HTTP on loopback in a thread, so nginx's hooks reach it."""
+def hook_server(app, hls_auth_calls):
+    """The app's media hook listener (backend/live/hook_listener.py, as each gunicorn worker runs it) on loopback:
+    where nginx's hooks and HLS authorisations go; its base URL."""
+    from backend.live.hook_listener import HookListener, bind
+
+    listener = HookListener(app, bind("127.0.0.1", 0, reuse_port=False), connections=8)
+    gateway = listener.gateway
+
     def counted(environ, start_response):
         if environ.get("PATH_INFO") == "/internal/media/hls_auth":
             hls_auth_calls.append(environ.get("HTTP_X_ORIGINAL_URI", ""))
-        return app(environ, start_response)
+        return gateway(environ, start_response)
 
-    server = make_server("127.0.0.1", 0, counted, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    listener.gateway = counted
+    listener.start()
+    yield f"http://{listener.address[0]}:{listener.address[1]}"
+    listener.stop()
 
 
 class Clock:

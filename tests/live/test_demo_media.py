@@ -77,11 +77,11 @@ def _playable(client, as_user, openid: str, camera_id: int, stack: MediaStack) -
     return segment
 
 
-def test_the_demo_media_stack_serves_live_kitchens_and_records(app, client, as_user, demo, camera_ids, api_server,
+def test_the_demo_media_stack_serves_live_kitchens_and_records(app, client, as_user, demo, camera_ids, hook_server,
                                                                media_ports):
     cameras = relay_cameras()
     assert len(cameras) == 6 and {c.id for c in cameras} >= set(camera_ids.values())
-    stack = MediaStack(api_base=api_server, rtmp_port=media_ports["rtmp"], http_port=media_ports["http"],
+    stack = MediaStack(api_base=hook_server, rtmp_port=media_ports["rtmp"], http_port=media_ports["http"],
                        record_interval="3s")
     try:
         stack.start()

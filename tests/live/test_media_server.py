@@ -32,11 +32,11 @@ WIDTH, HEIGHT = 768, 576
 
 
 @pytest.fixture
-def media_server(api_server, app, media_ports, tmp_path):
+def media_server(hook_server, app, media_ports, tmp_path):
     server = MediaServer(prefix=tmp_path / "nginx", hls_dir=tmp_path / "hls",
                          record_dir=Path(app.config["LIVE_RECORD_DIR"]),
                          rtmp_port=media_ports["rtmp"], http_port=media_ports["http"])
-    server.start(api_server, HOOK_SECRET, record_interval="4s")
+    server.start(hook_server, HOOK_SECRET, record_interval="4s")  # the hooks go to the api's hook listener
     yield server
     server.stop()
 
