@@ -15,14 +15,16 @@ rm -rf "$WORK" && mkdir -p "$WORK/instance" "$WORK/recordings" "$CONSOLE/artifac
 ln -s "$CONSOLE/artifacts/media-cache" "$WORK/instance/media-cache"
 PORT=${CONSOLE_E2E_PORT:-5187}
 cd "$ROOT"
-MEDIA_PORTS=$("$PY" -c 'from backend.live.media_stack import free_port; print(free_port(), free_port())')
-RTMP_PORT=${MEDIA_PORTS% *}
-HLS_PORT=${MEDIA_PORTS#* }
+MEDIA_PORTS=$("$PY" -c 'from backend.live.media_stack import free_port; print(free_port(), free_port(), free_port())')
+RTMP_PORT=$(echo "$MEDIA_PORTS" | cut -d' ' -f1)
+HLS_PORT=$(echo "$MEDIA_PORTS" | cut -d' ' -f2)
+HOOK_PORT=$(echo "$MEDIA_PORTS" | cut -d' ' -f3)
 export APP_ENV=development FLASK_APP=backend.app:create_app PYTHONPATH="$ROOT" INSTANCE_PATH="$WORK/instance" \
   DATABASE_URL="sqlite:///$WORK/console-e2e.db" LOG_LEVEL=WARNING \
   RATELIMIT_LOGIN="600 per minute" \
   MEDIA_RTMP_BASE="rtmp://127.0.0.1:$RTMP_PORT/live" MEDIA_HLS_BASE="http://127.0.0.1:$HLS_PORT/hls" \
-  MEDIA_HOOK_SECRET="console-e2e-media-hook-secret-0123456789" LIVE_RECORD_DIR="$WORK/recordings" \
+  MEDIA_HOOK_SECRET="console-e2e-media-hook-secret-0123456789" MEDIA_HOOK_LISTEN="127.0.0.1:$HOOK_PORT" \
+  LIVE_RECORD_DIR="$WORK/recordings" \
   STORAGE_LOCAL_PATH="$WORK/storage"
 # (RATELIMIT_LOGIN: every log-in page asks for a scan ticket; the tests open many.)
 "$PY" -m flask db upgrade >"$WORK/migrate.log" 2>&1
@@ -38,7 +40,8 @@ export WECHAT_API_BASE="http://127.0.0.1:$WECHAT_PORT/" WECHAT_APPID=wx_console_
 "$PY" -m tests.fakes.wechat_server --host 127.0.0.1 --port "$WECHAT_PORT" --appid "$WECHAT_APPID" \
   --secret "$WECHAT_SECRET" >"$WORK/wechat.log" 2>&1 &
 FAKE=$!
-"$PY" -m gunicorn --workers 1 --threads 8 --bind "127.0.0.1:$PORT" \
+# The media server's hooks go to the api worker's hook listener, as in production (backend/live/hook_listener.py).
+"$PY" -m gunicorn --workers 1 --threads 8 --bind "127.0.0.1:$PORT" --config python:backend.live.gunicorn_conf \
   --error-logfile "$WORK/api.log" "backend.app:create_app()" &
 API=$!
 MEDIA=""
@@ -46,6 +49,6 @@ trap 'kill $API $FAKE $MEDIA 2>/dev/null' EXIT INT TERM
 # The relays publish once the api answers their hooks.
 "$PY" -c "from scripts.run_demo import wait_until_up; raise SystemExit(0 if wait_until_up('http://127.0.0.1:$PORT/healthz', 60) else 1)"
 "$PY" -m flask live media-stack --rtmp-port "$RTMP_PORT" --http-port "$HLS_PORT" \
-  --api-base "http://127.0.0.1:$PORT" >"$WORK/media.log" 2>&1 &
+  --api-base "http://127.0.0.1:$HOOK_PORT" >"$WORK/media.log" 2>&1 &
 MEDIA=$!
 wait $API
