@@ -11,20 +11,25 @@ from flask import Response, jsonify
 
 log = logging.getLogger(__name__)
 
-# Chinese messages for errors raised by Flask/Werkzeug themselves, keyed by HTTP status.
+# Chinese messages for errors raised by the HTTP layer itself (Flask/Werkzeug, the media hook listener), keyed by
+# HTTP status.
 HTTP_STATUS_ERRORS: dict[int, tuple[str, str]] = {
     400: ("bad_request", "请求格式不正确"),
     401: ("unauthenticated", "请先登录"),
     403: ("forbidden", "没有权限执行此操作"),
     404: ("not_found", "请求的资源不存在"),
     405: ("method_not_allowed", "不支持该请求方法"),
+    408: ("request_timeout", "请求超时"),
     409: ("conflict", "数据冲突，请刷新后重试"),
+    411: ("length_required", "请求须声明 Content-Length"),
     413: ("payload_too_large", "上传内容超过大小限制"),
     415: ("unsupported_media_type", "不支持的内容类型"),
     422: ("validation_failed", "请求参数不正确"),
     429: ("rate_limited", "操作过于频繁，请稍后再试"),
+    431: ("headers_too_large", "请求头过大"),
     500: ("internal_error", "服务器内部错误，请稍后再试"),
     503: ("service_unavailable", "服务暂时不可用，请稍后再试"),
+    505: ("http_version_not_supported", "不支持该 HTTP 版本"),
 }
 
 

@@ -42,6 +42,8 @@ LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 Answer = tuple[int, dict[str, Any]]
+# A hook's body over media.MAX_HOOK_BODY (also refused so by the hook listener, backend/live/hook_listener.py).
+HOOK_BODY_TOO_LARGE = ("payload_too_large", "回调内容过大")
 # The answer of nearly every hook call, and its bytes, made once.
 ALLOWED = {"allowed": True}
 ALLOWED_BODY = b'{"allowed":true}'
@@ -76,13 +78,13 @@ class HookRequest:
         stream = self.environ["wsgi.input"]
         if declared.isdigit():
             if int(declared) > media.MAX_HOOK_BODY:
-                raise ApiError(413, "payload_too_large", "回调内容过大")
+                raise ApiError(413, *HOOK_BODY_TOO_LARGE)
             return stream.read(int(declared)) if int(declared) else b""
         if not self.environ.get("wsgi.input_terminated"):
             return b""  # no length and no end-of-input promise: WSGI forbids reading on
         body = stream.read(media.MAX_HOOK_BODY + 1)
         if len(body) > media.MAX_HOOK_BODY:
-            raise ApiError(413, "payload_too_large", "回调内容过大")
+            raise ApiError(413, *HOOK_BODY_TOO_LARGE)
         return body
 
     def json(self) -> Any:
@@ -298,7 +300,8 @@ def _openapi_operation(name: str) -> dict[str, Any]:
         "parameters": [{"name": "secret", "in": "query", "required": False, "schema": {"type": "string"},
                         "description": "MEDIA_HOOK_SECRET（也可放在 X-Media-Hook-Secret 请求头）"}],
         "responses": {str(status): {"description": text, "content": {"application/json": {}}} for status, text in (
-            (200, "允许"), (400, "回调参数不正确"), (403, "拒绝或调用方不是媒体服务器"), (413, "回调内容过大"))},
+            (200, "允许"), (400, "回调参数不正确"), (403, "拒绝或调用方不是媒体服务器"),
+            (413, HOOK_BODY_TOO_LARGE[1]))},
         "x-internal": True,
     }
 

@@ -40,7 +40,7 @@ from flask import Flask
 
 from backend.errors import HTTP_STATUS_ERRORS, error_body
 from backend.integrations import media
-from backend.live.gateway import MediaHookGateway
+from backend.live.gateway import HOOK_BODY_TOO_LARGE, MediaHookGateway
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +48,6 @@ MAX_HEAD = 8 * 1024  # request line and headers; a hook's head is a few hundred 
 READ_TIMEOUT = 10.0  # seconds from a request's first byte to its last
 IDLE_TIMEOUT = 15.0  # seconds a kept-alive connection may wait for its next request (it holds a thread meanwhile)
 _READ_CHUNK = 64 * 1024
-# The listener's own refusals; the rest of the shape is the API's (HTTP_STATUS_ERRORS).
-_LISTENER_ERRORS: dict[int, tuple[str, str]] = {
-    408: ("request_timeout", "请求超时"),
-    411: ("length_required", "请求须声明 Content-Length"),
-    413: ("payload_too_large", "回调内容过大"),
-    431: ("headers_too_large", "请求头过大"),
-    505: ("http_version_not_supported", "不支持该 HTTP 版本"),
-}
-
 Request = tuple[bytes, bytes, bytes, dict[bytes, bytes], bytes]  # method, target, version, headers, body
 
 
@@ -74,7 +65,7 @@ def _json(payload: dict[str, Any]) -> bytes:
 
 def error_response(status: int) -> bytes:
     """A whole HTTP response refusing a request with ``status``, in the API's error shape (connection closed)."""
-    code, message = _LISTENER_ERRORS.get(status) or HTTP_STATUS_ERRORS.get(status, ("error", "请求失败"))
+    code, message = HOOK_BODY_TOO_LARGE if status == 413 else HTTP_STATUS_ERRORS.get(status, ("error", "请求失败"))
     body = _json(error_body(status, code, message))
     return (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode("latin-1") + body
