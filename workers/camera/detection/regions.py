@@ -41,9 +41,10 @@ class RegionConfig:
     # Above this share of the frame, crops cost about what the whole frame costs: run on the frame.
     max_share: float = 0.55
     # Two overlapping crops are analysed as their bounding box only when it is at most this share of the frame
-    # larger than the two apart: a detector's call costs about that much beyond its pixels (CenterFace: 0.3-0.4
-    # ms a call, the work of ~2,000 of its input pixels, ~0.6 % of the frame at its 640 x 480 scale). Merging
-    # every overlapping pair made the crops of a busy kitchen a quarter larger than the boxes they hold.
+    # larger than the two apart: a detector's call costs about that much beyond its pixels (CenterFace: 0.4 ms
+    # for a 32 x 32 input, the work of ~2,000 of its input pixels, ~0.6 % of the frame at its 640 x 480 scale;
+    # 0 and 1.5 % measured alike). Merging every overlapping pair made the crops of a busy kitchen a quarter
+    # larger than the boxes they hold.
     merge_slack: float = 0.006
     # A detection of the last analysed sample in a part of the picture where nothing moved (no crop reaches
     # its grown box) is carried to this sample instead of being looked for again, for at most this long after
