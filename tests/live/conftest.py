@@ -133,3 +133,10 @@ def mark_live(camera_id: int, now: datetime) -> None:
     stream.publishing, stream.live_since, stream.last_event_at, stream.publisher_client_id = True, now, now, "9"
     db.session.add(stream)
     db.session.commit()
+
+
+def mark_all_live(camera_ids: dict[str, int], now: datetime) -> dict[str, int]:
+    """Every camera of ``camera_ids`` publishing at ``now`` (the media server keeps reporting them); the ids."""
+    for camera_id in camera_ids.values():
+        mark_live(camera_id, now)
+    return camera_ids

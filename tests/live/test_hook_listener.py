@@ -21,7 +21,7 @@ from backend.live import hook_listener
 from backend.live.hook_listener import HookListener, bind
 from backend.live.mediaconf import default_variables
 from backend.live.models import ViewSession
-from tests.live.conftest import ALL_DAY, HOOK_SECRET, mark_live, set_live_windows
+from tests.live.conftest import ALL_DAY, HOOK_SECRET, mark_all_live, set_live_windows
 from tests.support.net import free_port
 from tests.support.waiting import wait_for
 
@@ -31,9 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def live(demo, clock, camera_ids):
     set_live_windows(1, ALL_DAY)
-    for camera_id in camera_ids.values():
-        mark_live(camera_id, clock.now)
-    return camera_ids
+    return mark_all_live(camera_ids, clock.now)
 
 
 @pytest.fixture

@@ -13,16 +13,14 @@ from backend.integrations import media
 from backend.live.gateway import ROUTES
 from backend.live.models import CameraStream, RecordingSegment, ViewSession
 from tests.conftest import using_postgresql
-from tests.live.conftest import ALL_DAY, HOOK_SECRET, mark_live, set_live_windows
+from tests.live.conftest import ALL_DAY, HOOK_SECRET, mark_all_live, mark_live, set_live_windows
 
 
 @pytest.fixture
 def live(demo, clock, camera_ids):
     set_live_windows(1, ALL_DAY)
     set_live_windows(2, ALL_DAY)
-    for camera_id in camera_ids.values():
-        mark_live(camera_id, clock.now)
-    return camera_ids
+    return mark_all_live(camera_ids, clock.now)
 
 
 def _token(client, as_user, openid, camera_id):
@@ -368,8 +366,7 @@ def test_hls_playlists_and_segments_recheck_the_window(client, as_user, live, cl
 
     set_live_windows(1, [{"weekday": 0, "start": "09:00", "end": "10:00"}])
     clock.now = clock.now.replace(hour=1, minute=59, second=50)  # 09:59:50 Shanghai
-    for camera_id in live.values():
-        mark_live(camera_id, clock.now)
+    mark_all_live(live, clock.now)
     camera = live["public"]
     token = _token(client, as_user, "demo-parent-1", camera)
     assert _hls(client, token, camera).status_code == 200

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from backend.audit.models import AuditLog
 from backend.extensions import db
 from backend.integrations import media
-from tests.live.conftest import ALL_DAY, HOOK_SECRET, mark_live, set_live_windows
+from tests.live.conftest import ALL_DAY, HOOK_SECRET, mark_all_live, mark_live, set_live_windows
 
 WEEKDAY_WINDOWS = [{"weekday": d, "start": s, "end": e} for d in range(5)
                    for s, e in (("06:30", "13:30"), ("16:30", "19:00"))]
@@ -21,16 +21,13 @@ WEEKDAY_WINDOWS = [{"weekday": d, "start": s, "end": e} for d in range(5)
 def live(demo, clock, camera_ids):
     """Demo cameras publishing, Monday 10:00 in Shanghai, weekday live windows."""
     set_live_windows(1, WEEKDAY_WINDOWS)
-    for camera_id in camera_ids.values():
-        mark_live(camera_id, clock.now)
-    return camera_ids
+    return mark_all_live(camera_ids, clock.now)
 
 
 def _move_clock(clock, cameras, **fields):
     """Move the clock; the cameras keep publishing (the media server keeps reporting them)."""
     clock.now = clock.now.replace(**fields)
-    for camera_id in cameras.values():
-        mark_live(camera_id, clock.now)
+    mark_all_live(cameras, clock.now)
 
 
 def _play(client, as_user, openid, camera_id):
