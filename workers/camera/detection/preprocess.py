@@ -110,12 +110,11 @@ def to_input_tensor(
     height, width = image_bgr.shape[:2]
     if out is None or out.shape != (1, 3, height, width) or out.dtype != np.float32:
         out = np.empty((1, 3, height, width), dtype=np.float32)
-    # Planar copy straight into the tensor (the HWC -> CHW transpose and the channel swap in one pass),
-    # then in-place arithmetic: no intermediate full-size arrays.
-    planes = cv2.split(image_bgr)
-    order = (2, 1, 0) if channel_order == "RGB" else (0, 1, 2)
-    for channel, source in enumerate(order):
-        out[0, channel] = planes[source]
+    # The HWC -> CHW transpose, the channel swap and the conversion to float in one strided copy straight into
+    # the tensor (splitting the planes first, then converting each, cost a fifth more after a model run), then
+    # in-place arithmetic: no intermediate full-size arrays.
+    planar = image_bgr.transpose(2, 0, 1)
+    np.copyto(out[0], planar[::-1] if channel_order == "RGB" else planar, casting="unsafe")
     if norm.scale != 1.0:
         np.multiply(out, np.float32(norm.scale), out=out)
     if not norm.is_plain_scale:

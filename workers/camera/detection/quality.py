@@ -8,6 +8,7 @@ camera between samples; it serialises to a JSON-friendly dict.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -243,14 +244,9 @@ def _flat_region_share(grey: np.ndarray, t: QualityThresholds) -> tuple[float, f
     away, so it runs only when the region of the cells flat by spread and contrast could be a cover
     (``occluded_region_share``); otherwise the verdict cannot change and the shares are that region's.
     """
-    cols, rows = t.occlusion_grid
-    height, width = grey.shape[:2]
-    # Cells of whole pixels (the last ones take the remainder); per-cell sums from integral pictures, read at
-    # the cell corners, cheaper than area-resampling float copies to the grid. std comes from
-    # E[x^2] - E[x]^2, exact in 64-bit sums.
-    ys = (np.arange(rows + 1) * height) // rows
-    xs = (np.arange(cols + 1) * width) // cols
-    area = np.outer(np.diff(ys), np.diff(xs)).astype(np.float64)
+    ys, xs, area = _grid_cells(grey.shape[0], grey.shape[1], *t.occlusion_grid)
+    # Per-cell sums from integral pictures, read at the cell corners, cheaper than area-resampling float copies
+    # to the grid. std comes from E[x^2] - E[x]^2, exact in 64-bit sums.
     sums, squares = cv2.integral2(grey, sdepth=cv2.CV_32S, sqdepth=cv2.CV_64F)
     mean = _cell_sums(sums, ys, xs) / area
     std = np.sqrt(np.clip(_cell_sums(squares, ys, xs) / area - mean * mean, 0, None))
@@ -263,6 +259,19 @@ def _flat_region_share(grey: np.ndarray, t: QualityThresholds) -> tuple[float, f
     edges = cv2.Canny(grey, 50, 150)
     edge_share = _cell_sums(cv2.integral(edges, sdepth=cv2.CV_32S), ys, xs) / (255.0 * area)
     return _largest_flat_region(flat & (edge_share < t.flat_cell_edge_share), mean)
+
+
+@functools.lru_cache(maxsize=16)
+def _grid_cells(height: int, width: int, cols: int, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixel edges of a ``cols`` x ``rows`` grid of whole-pixel cells (the last ones take the remainder) and
+    each cell's area; kept per size, as a camera's pictures keep theirs (a handful of small numpy steps cost
+    0.15 ms a sample after a model run)."""
+    ys = (np.arange(rows + 1) * height) // rows
+    xs = (np.arange(cols + 1) * width) // cols
+    area = np.outer(np.diff(ys), np.diff(xs)).astype(np.float64)
+    for array in (ys, xs, area):
+        array.flags.writeable = False
+    return ys, xs, area
 
 
 def _largest_flat_region(flat: np.ndarray, mean: np.ndarray) -> tuple[float, float, float, float]:
@@ -283,12 +292,37 @@ def _cell_sums(integral: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarr
     return corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
 
 
+def _srgb_to_linear() -> np.ndarray:
+    """Linear light of each 8-bit sRGB level (the sRGB transfer curve)."""
+    level = np.arange(256, dtype=np.float64) / 255.0
+    return np.where(level <= 0.04045, level / 12.92, ((level + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+#: Linear light per 8-bit level, and the matrix from linear B, G, R to X/Xn, Y/Yn, Z/Zn (sRGB primaries, D65
+#: white: the figures OpenCV's Lab conversion uses).
+_LINEAR_LEVELS = _srgb_to_linear()
+_BGR_TO_XYZ_WHITE = np.ascontiguousarray(
+    (np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]])
+     / np.array([[0.950456], [1.0], [1.088754]]))[:, ::-1].T, dtype=np.float32)
+
+
+def lab_chroma(pixels_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CIE Lab a* and b* of each pixel of an 8-bit BGR picture (as OpenCV's float Lab conversion, D65).
+
+    Computed here rather than by ``cv2.cvtColor(..., COLOR_BGR2LAB)``: on the few pixels the cast test
+    reads, OpenCV's conversion costs about 0.5 ms the first time after a model run (its tables are out of
+    the caches), three times these numpy steps, whatever the pixel count.
+    """
+    xyz = _LINEAR_LEVELS[pixels_bgr.reshape(-1, 3)] @ _BGR_TO_XYZ_WHITE
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), xyz * np.float32(7.787) + np.float32(16.0 / 116.0))
+    return 500.0 * (f[:, 0] - f[:, 1]), 200.0 * (f[:, 1] - f[:, 2])
+
+
 def _colour_cast(frame: np.ndarray) -> tuple[float, float]:
     """Mean chroma offset from neutral in Lab, and offset / chroma spread."""
-    # One C pass for every channel's mean and spread, straight on the 8-bit Lab picture.
-    mean, std = cv2.meanStdDev(cv2.cvtColor(frame, cv2.COLOR_BGR2LAB))
-    offset = math.hypot(float(mean[1, 0]) - 128.0, float(mean[2, 0]) - 128.0)
-    spread = math.hypot(float(std[1, 0]), float(std[2, 0]))
+    a, b = lab_chroma(frame)
+    offset = math.hypot(float(a.mean()), float(b.mean()))
+    spread = math.hypot(float(a.std()), float(b.std()))
     return offset, offset / max(spread, 1e-3)
 
 

@@ -17,6 +17,7 @@ from workers.camera.detection.quality import (
     QualityProblem,
     QualityThresholds,
     diagnose,
+    lab_chroma,
 )
 
 
@@ -291,3 +292,23 @@ def test_edges_keep_a_lined_cover_from_counting_as_flat() -> None:
     report = diagnose(frame, CameraQualityState())
     assert QualityProblem.OCCLUDED not in report.problems and report.metrics["flat_region_share"] < 0.3
     assert QualityProblem.OCCLUDED in diagnose(covered(vtest_frame(15)), CameraQualityState()).problems
+
+
+@pytest.mark.parametrize("make", [lambda f: f, colour_cast, darkened, over_bright],
+                         ids=["clean", "cast", "dark", "bright"])
+def test_the_cast_test_s_lab_chroma_is_opencv_s(make: Callable[[np.ndarray], np.ndarray]) -> None:
+    # The cast test computes a* and b* itself (cheaper after a model run). Pixel by pixel they are OpenCV's
+    # float Lab conversion's within its own interpolation error (up to ~0.4 on the primaries' ramps), on
+    # real and degraded pictures and every 8-bit primary; every grey is exactly neutral.
+    levels = np.arange(256, dtype=np.uint8)
+    zero = np.zeros_like(levels)
+    primaries = np.stack([np.stack([levels, zero, zero], axis=1), np.stack([zero, levels, zero], axis=1),
+                          np.stack([zero, zero, levels], axis=1)])
+    for picture in (make(vtest_frame(15))[::7, ::7], make(astronaut_bgr())[::5, ::5], primaries):
+        a, b = lab_chroma(np.ascontiguousarray(picture))
+        lab = cv2.cvtColor(picture.astype(np.float32) / 255.0, cv2.COLOR_BGR2LAB).reshape(-1, 3)
+        assert np.abs(a - lab[:, 1]).max() < 0.5 and np.abs(b - lab[:, 2]).max() < 0.5
+        assert abs(float(a.mean()) - float(lab[:, 1].mean())) < 0.1
+        assert abs(float(b.mean()) - float(lab[:, 2].mean())) < 0.1
+    a, b = lab_chroma(np.stack([levels] * 3, axis=1))
+    assert np.abs(a).max() < 1e-3 and np.abs(b).max() < 1e-3

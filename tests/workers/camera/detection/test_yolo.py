@@ -11,7 +11,7 @@ import pytest
 from tests.workers.camera.detection.detection_testdata import constant_model, identity_model, write_model
 from workers.camera.detection.adapters import batched_nms, nms
 from workers.camera.detection.onnx_models import ModelCard, ModelCardError, ModelRegistry, clear_session_cache
-from workers.camera.detection.preprocess import letterbox, to_input_tensor
+from workers.camera.detection.preprocess import Normalization, letterbox, to_input_tensor
 
 # Source frame 640x360 letterboxed into 320x320: scale 0.5, picture 320x180, 70 px grey bars top/bottom.
 SRC_W, SRC_H, IN_SIZE, SCALE, PAD_Y = 640, 360, 320, 0.5, 70.0
@@ -142,6 +142,23 @@ def test_letterbox_geometry_and_tensor() -> None:
 
     back = info.to_source(np.array([[0.0, 70.0, 320.0, 250.0]]))
     assert back[0] == pytest.approx([0.0, 0.0, SRC_W, SRC_H])
+
+
+@pytest.mark.parametrize("order", ["RGB", "BGR"])
+def test_the_tensor_is_each_channel_s_plane_in_the_model_s_order(order: str) -> None:
+    image = np.random.default_rng(7).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    norm = Normalization(scale=1.0 / 255.0, mean=(0.1, 0.2, 0.3), std=(0.5, 0.6, 0.7))
+    planes = [image[:, :, c].astype(np.float32) for c in ((2, 1, 0) if order == "RGB" else (0, 1, 2))]
+    expected = np.stack([(p / 255.0 - m) / s for p, m, s in zip(planes, norm.mean, norm.std, strict=True)])
+    reused = np.full((1, 3, 48, 64), -1.0, dtype=np.float32)
+    for out in (None, reused):
+        tensor = to_input_tensor(image, order, norm, out=out)
+        assert tensor.shape == (1, 3, 48, 64) and tensor.dtype == np.float32
+        np.testing.assert_allclose(tensor[0], expected, rtol=1e-5, atol=1e-5)
+    assert tensor is reused
+    grey = image[:, :, 0]
+    np.testing.assert_array_equal(to_input_tensor(grey, order, Normalization(scale=1.0))[0],
+                                  np.stack([grey.astype(np.float32)] * 3))
 
 
 def test_nms_keeps_best_and_separates_classes() -> None:
