@@ -26,12 +26,18 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from backend.extensions import db
-from backend.monitoring.models import HEALTH_LABELS, HEALTH_PRIORITY, CameraHealthEvent, CameraMonitor, HealthStatus
+from backend.monitoring.models import (
+    HEALTH_LABELS,
+    HEALTH_PRIORITY,
+    NOT_ONLINE,
+    CameraHealthEvent,
+    CameraMonitor,
+    HealthStatus,
+)
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
 from backend.timeutil import SHANGHAI, as_utc, shanghai_iso, shanghai_midnight
 
 WINDOW_DAYS = 7
-NOT_ONLINE = frozenset({HealthStatus.OFFLINE.value, HealthStatus.UNKNOWN.value})
 # Offline first, then the other problems by importance, then not yet checked, then ok.
 SORT_RANK = {status.value: rank for rank, status in enumerate((*HEALTH_PRIORITY, HealthStatus.UNKNOWN,
                                                                HealthStatus.OK))}

@@ -43,6 +43,10 @@ HEALTH_PRIORITY: tuple[HealthStatus, ...] = (
     HealthStatus.TOO_BRIGHT, HealthStatus.BLURRED, HealthStatus.COLOUR_CAST,
 )
 
+#: Statuses of a camera that delivers no picture now (offline, or not checked yet): the one rule behind every
+#: "cameras online" figure (the overview's, the camera health report's and its uptime).
+NOT_ONLINE: frozenset[str] = frozenset({HealthStatus.OFFLINE.value, HealthStatus.UNKNOWN.value})
+
 
 class CameraMonitor(db.Model):
     """Everything the workers remember about one camera between samples."""

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 
 from backend.extensions import db
-from backend.monitoring.models import CameraMonitor, HealthStatus
+from backend.monitoring.models import NOT_ONLINE, CameraMonitor
 from backend.permissions import Principal
 from backend.records.completeness import records_today
 from backend.schools.models import Camera, Canteen, KitchenArea, Region, School
@@ -32,8 +32,6 @@ from backend.violations.cohort import WITH_PLACES, bucket, buckets, grouped_coun
 from backend.violations.models import Resolution, Violation, ViolationStatus
 from backend.violations.stats import Scope, compute_stats, found_between, overdue_condition
 from backend.violations.stats_cache import StatsCache
-
-OFFLINE = (HealthStatus.OFFLINE.value, HealthStatus.UNKNOWN.value)
 
 
 def _aggregates(now: datetime) -> list[Any]:
@@ -120,7 +118,7 @@ def children(scope: Scope, counts: dict[str, list[Any]], period: tuple[date, dat
 
 def cameras(scope: Scope) -> dict[str, Any]:
     """Enabled cameras in the scope, how many are online now, and the rate (null without cameras)."""
-    online = case((and_(CameraMonitor.health_status.is_not(None), CameraMonitor.health_status.not_in(OFFLINE)), 1),
+    online = case((and_(CameraMonitor.health_status.is_not(None), CameraMonitor.health_status.not_in(NOT_ONLINE)), 1),
                   else_=0)
     enabled, up = db.session.execute(
         select(func.count(Camera.id), func.coalesce(func.sum(online), 0))

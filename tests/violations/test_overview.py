@@ -162,6 +162,9 @@ def test_camera_online_rate_counts_enabled_cameras_in_scope(client, as_user, kit
     body = client.get("/api/v1/stats?school_id=1", headers=headers).json
     # ok and blurred are online (a picture arrives), offline and never sampled are not.
     assert body["cameras"] == {"enabled": len(cameras), "online": 2, "online_rate": round(2 / len(cameras), 4)}
+    # The camera health report counts by the same rule (monitoring.models.NOT_ONLINE).
+    health = client.get("/api/v1/schools/1/cameras/health", headers=headers).json["online_rate"]
+    assert (health["online"], health["enabled"]) == (2, len(cameras))
     cameras[0].enabled = False
     db.session.commit()
     assert client.get("/api/v1/stats?school_id=1", headers=headers).json["cameras"]["enabled"] == len(cameras) - 1
