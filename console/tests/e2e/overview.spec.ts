@@ -127,6 +127,26 @@ test('the camera card opens 摄像头 and the records card opens 台账 of the s
   await expect(page).toHaveURL(new RegExp(`/console/ledger\\?.*day=${body.records_today.date}`))
 })
 
+test('every figure fits its card, on a laptop screen and a wide one', async ({ page, request }) => {
+  // The regulator's desk has all ten figures; "100.0%" and the longest labels must not spill out of their card.
+  const regulator = await token(request, 'demo-regulator')
+  for (const width of [1280, 1920]) {
+    await page.setViewportSize({ width, height: 900 })
+    await openAs(page, regulator, '/console/overview')
+    await expect(page.locator('[data-test="stat-cards"]')).toBeVisible()
+    const cards = page.locator('[data-test=figures] [data-test^="stat-"]')
+    await expect(cards).toHaveCount(10)
+    const spills = await cards.evaluateAll((nodes) => nodes.flatMap((card) => {
+      const box = card.getBoundingClientRect()
+      return [...card.querySelectorAll('.label, .value, .hint')].filter((text) => {
+        const inner = text.getBoundingClientRect()
+        return text.scrollWidth > text.clientWidth + 1 || inner.right > box.right - 8 || inner.left < box.left
+      }).map((text) => `${card.getAttribute('data-test')}: ${text.textContent}`)
+    }))
+    expect(spills).toEqual([])
+  }
+})
+
 test('the Excel export downloads and holds the figures of /stats', async ({ page, request }) => {
   await openAs(page, bearer, '/console/overview')
   await expect(page.locator('[data-test=overview-title]')).toContainText('浙江省')
