@@ -94,7 +94,8 @@ def seed_demo_alarms(school_id: int, now: datetime | None = None) -> int:
     cameras = school_cameras(school_id)
     if not cameras:
         return 0
-    for index, (camera_index, kind, minutes, confidence) in enumerate(DEMO_ALARMS):
+    # Oldest first, as the worker raises them (the keys stay those of each alarm's place in the table).
+    for index, (camera_index, kind, minutes, confidence) in sorted(enumerate(DEMO_ALARMS), key=lambda row: -row[1][2]):
         camera = cameras[camera_index % len(cameras)]
         raise_demo_alarm(camera, kind, now - timedelta(minutes=minutes), confidence, f"s{school_id}-{index}")
     return len(DEMO_ALARMS)

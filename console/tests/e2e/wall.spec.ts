@@ -174,6 +174,10 @@ test('the big screen shows the wall, the latest alarms and the day figures witho
     await expect(page.locator('[data-test="figure-found"]')).toHaveText(String(stats.found))
     const rows = await call(request, token, 'get', `/regions/${region}/violations?limit=200`)
     await expect(page.locator('[data-test="alarm"]')).toHaveCount(Math.min(12, rows.filter((r: any) => r.source === 'ai').length))
+    // Newest first by when they happened, each with its school and area (the room watches many schools).
+    const times = await page.locator('[data-test="alarm"] .time').allTextContents()
+    expect(times).toEqual([...times].sort().reverse())
+    await expect(page.locator('[data-test="alarm"] .title small').first()).toContainText(/(西湖实验小学|文三路中学) · /)
     await expect.poll(async () => page.locator('[data-test="tile"]').evaluateAll((tiles) =>
       tiles.filter((t) => (t as HTMLElement).dataset.firstFrameMs).length), { timeout: 60_000 }).toBe(6)
     await page.screenshot({ path: 'artifacts/screenshots/bigscreen.png' })
