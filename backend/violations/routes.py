@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from apiflask import APIBlueprint
@@ -48,7 +49,8 @@ def _detail(violation_id: int) -> dict[str, Any]:
 def list_violations(school_id: int, query: dict[str, Any]) -> Any:
     """A school's violations, newest first (filters: status, kind, source, overdue, state, from/to)."""
     public_only = sees_only_public(current_principal(), current_school())
-    return _page(*views.list_violations(school_id, now=utcnow(), public_only=public_only, **query))
+    now = utcnow()
+    return _page(*views.list_violations(school_id, now=now, public_only=public_only, **query), now)
 
 
 @bp.get("/regions/<id:region_id>/violations")
@@ -58,12 +60,13 @@ def list_violations(school_id: int, query: dict[str, Any]) -> Any:
 def list_region_violations(region_id: int, query: dict[str, Any]) -> Any:
     """A region's violations for its regulators, newest first (``escalated=true``: their review queue)."""
     region = current_school()  # for a region-scoped rule, the region it resolved
-    return _page(*views.list_violations(region_path=region.path, now=utcnow(), **query))
+    now = utcnow()
+    return _page(*views.list_violations(region_path=region.path, now=now, **query), now)
 
 
-def _page(rows: list[Violation], total: int) -> Any:
+def _page(rows: list[Violation], total: int, now: datetime) -> Any:
     """A page of list rows, with how many match in all in ``X-Total-Count``."""
-    return [views.summary(v) for v in rows], 200, {"X-Total-Count": str(total)}
+    return views.summaries(rows, now), 200, {"X-Total-Count": str(total)}
 
 
 @bp.post("/schools/<id:school_id>/violations")
@@ -78,7 +81,7 @@ def report(school_id: int, body: dict[str, Any]) -> Any:
     violation, created = reports.report_violation(
         current_principal(), current_school(), client_key=key or utcnow().isoformat(), gateway=wechat_gateway(),
         **body)
-    return views.summary(violation), 201 if created else 200
+    return views.summary(violation, utcnow(), current_school().name), 201 if created else 200
 
 
 @bp.post("/schools/<id:school_id>/violation-photos")

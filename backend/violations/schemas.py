@@ -126,6 +126,8 @@ class ViolationFields(Schema):
 class ViolationOut(ViolationFields, labelled("kind"), labelled("status")):
     """A violation as a list row."""
 
+    school_name = String(allow_none=True)
+    overdue = Boolean(metadata={"description": "still owed a fix and past due (the overview's 已超期)"})
     canteen_id = Integer()
     camera_id = Integer(allow_none=True)
     source = String()
@@ -173,8 +175,6 @@ class ViolationDetailOut(ViolationOut):
     description = String(allow_none=True)
     confidence = Float(allow_none=True)
     location = String()
-    school_name = String()
-    overdue = Boolean()
     reviewer = String()
     evidence = Nested(EvidenceOut)
     events = List(Nested(EventOut))

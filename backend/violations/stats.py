@@ -159,6 +159,11 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     return and_(Violation.status.in_([s.value for s in ACTIVE_STATUSES]), Violation.due_at < now)
 
 
+def is_overdue(violation: Violation, now: datetime) -> bool:
+    """:func:`overdue_condition` for one loaded violation (a list row's or a detail's 已超期)."""
+    return violation.status in ACTIVE_STATUSES and violation.due_at < now
+
+
 # The overview's figures as list filters: which violations each card counts (besides ``overdue``).
 STATES = ("in_progress", "rectified", "dismissed")
 

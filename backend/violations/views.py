@@ -39,7 +39,14 @@ from backend.violations.models import (
     ViolationSource,
     ViolationStatus,
 )
-from backend.violations.stats import Scope, compute_stats, found_between, overdue_condition, state_condition
+from backend.violations.stats import (
+    Scope,
+    compute_stats,
+    found_between,
+    is_overdue,
+    overdue_condition,
+    state_condition,
+)
 
 URL_SECONDS = 300
 ACTION_LABELS = {"open": "发现问题", "notify": "已通知学校", "start": "开始整改", "submit": "提交整改",
@@ -83,16 +90,24 @@ SUMMARY_COLUMNS = (Violation.id, Violation.school_id, Violation.canteen_id, Viol
                    Violation.due_at, Violation.escalation_level, Violation.closed_at, Violation.resolution)
 
 
-def summary(violation: Violation) -> dict[str, Any]:
-    """A list row."""
+def summary(violation: Violation, now: datetime, school_name: str | None) -> dict[str, Any]:
+    """A list row (``school_name``: its school's, which a region's list shows)."""
     return {
-        "id": violation.id, "school_id": violation.school_id, "canteen_id": violation.canteen_id,
+        "id": violation.id, "school_id": violation.school_id, "school_name": school_name,
+        "overdue": is_overdue(violation, now), "canteen_id": violation.canteen_id,
         "camera_id": violation.camera_id, "kind": violation.kind, "kind_label": KIND_LABELS.get(violation.kind),
         "source": violation.source, "status": violation.status, "status_label": STATUS_LABELS.get(violation.status),
         "title": violation.title, "occurred_at": violation.occurred_at, "created_at": violation.created_at,
         "due_at": violation.due_at, "escalation_level": violation.escalation_level,
         "closed_at": violation.closed_at, "resolution": violation.resolution,
     }
+
+
+def summaries(rows: list[Violation], now: datetime) -> list[dict[str, Any]]:
+    """List rows of a page, their schools' names read in one query."""
+    ids = {v.school_id for v in rows}
+    names = dict(db.session.execute(select(School.id, School.name).where(School.id.in_(ids))).all()) if ids else {}
+    return [summary(v, now, names.get(v.school_id)) for v in rows]
 
 
 def user_names(user_ids: set[int]) -> dict[int, str | None]:
@@ -113,12 +128,10 @@ def detail(violation: Violation, principal: Principal, now: datetime) -> dict[st
                        | {r.submitted_by_id for r in violation.rectifications}
                        | {r.reviewed_by_id for r in violation.rectifications if r.reviewed_by_id})
     return {
-        **summary(violation),
+        **summary(violation, now, school.name),
         "description": violation.description,
         "confidence": violation.confidence,
         "location": location_of(violation),
-        "school_name": school.name,
-        "overdue": violation.status in ("open", "notified", "rectifying", "rejected") and violation.due_at < now,
         "reviewer": "regulator" if reviewer_is_regulator(violation) else "principal",
         "evidence": evidence_for(violation, full),
         "events": [{"id": e.id, "action": e.action, "label": event_label(e), "at": e.at,

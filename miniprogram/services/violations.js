@@ -27,11 +27,17 @@ function listWithTotal(schoolId, query, extra) {
   return http.getPage(`/schools/${schoolId}/violations`, query, extra);
 }
 
-/** List rows as the lists show them (pages/violations/list/rows.wxml): the status's colour, kind, time, overdue. */
-function rows(items) {
+/**
+ * List rows as the lists show them (pages/violations/list/rows.wxml): the status's colour, kind, time, and
+ * 已超期 by the server's rule (`overdue`: still owed a fix and past due, as the figures count it); with
+ * `{ school: true }` (a region's list) each row's school first.
+ */
+function rows(items, options) {
+  const withSchool = Boolean(options && options.school);
   return items.map((v) => Object.assign({}, v, {
     tagType: labels.tagType(labels.VIOLATION_STATUS_TAGS, v.status),
-    meta: `${v.kind_label} · ${time.dateTime(v.created_at)}${v.status !== 'closed' && time.parse(v.due_at) < new Date() ? ' · 已超期' : ''}`,
+    meta: `${withSchool && v.school_name ? `${v.school_name} · ` : ''}${v.kind_label} · ${time.dateTime(v.created_at)}`
+      + `${v.overdue ? ' · 已超期' : ''}`,
   }));
 }
 

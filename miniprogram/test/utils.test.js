@@ -187,3 +187,18 @@ test('the guard sends a user without an active binding to the bind page', async 
   await flush();
   expect(wx.__state.navigations).toEqual([{ kind: 'reLaunch', url: '/pages/accounts/bind/index', delta: null }]);
 });
+
+describe('services/violations rows', () => {
+  test('已超期 is the server\'s flag (a fix waiting for review past its due time is not overdue); a region\'s rows name the school', () => {
+    boot();
+    const { rows } = require('../services/violations');
+    const past = '2026-03-01T10:00:00+08:00';
+    const items = [
+      { id: 1, status: 'rectifying', overdue: true, due_at: past, kind_label: '未佩戴口罩', created_at: past, school_name: '西湖实验小学' },
+      { id: 2, status: 'submitted', overdue: false, due_at: past, kind_label: '发现鼠患', created_at: past, school_name: '文三路中学' },
+    ];
+    expect(rows(items).map((r) => r.meta)).toEqual(['未佩戴口罩 · 2026-03-01 10:00 · 已超期', '发现鼠患 · 2026-03-01 10:00']);
+    expect(rows(items, { school: true }).map((r) => r.meta)).toEqual([
+      '西湖实验小学 · 未佩戴口罩 · 2026-03-01 10:00 · 已超期', '文三路中学 · 发现鼠患 · 2026-03-01 10:00']);
+  });
+});

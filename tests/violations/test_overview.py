@@ -53,6 +53,12 @@ def test_list_filters_equal_the_figures(client, as_user, kitchen, frozen):
     overdue = client.get(f"{base}&overdue=true", headers=regulator)
     assert _total(overdue) == figures["overdue"] == len(overdue.json)
     assert all(row["status"] in ("open", "notified", "rectifying", "rejected") for row in overdue.json)
+    # Each row says whether it is overdue by the figure's own rule, and names its school (a region's list).
+    every = client.get(base, headers=regulator).json
+    assert {row["id"] for row in every if row["overdue"]} == {row["id"] for row in overdue.json}
+    names = dict(db.session.execute(sa.select(School.id, School.name)).all())
+    assert all(row["school_name"] == names[row["school_id"]] for row in every)
+    assert len({row["school_id"] for row in every}) > 1
     kind = figures["by_kind"][0]
     assert _total(client.get(f"{base}&kind={kind['kind']}&state=rectified", headers=regulator)) == kind["rectified"]
     # A page of 5 says how many match in all; the next page continues below the last id.

@@ -19540,6 +19540,7 @@ export interface components {
             location?: string;
             /** Format: date-time */
             occurred_at?: string;
+            /** @description still owed a fix and past due (the overview's 已超期) */
             overdue?: boolean;
             rectifications?: components["schemas"]["RectificationOut"][];
             resolution?: string | null;
@@ -19547,7 +19548,7 @@ export interface components {
             /** @description 1, 2 or 3 (风险等级), set when raised */
             risk_class?: number | null;
             school_id?: number;
-            school_name?: string;
+            school_name?: string | null;
             source?: string;
             status?: string;
             status_label?: string;
@@ -19579,10 +19580,13 @@ export interface components {
             kind_label?: string;
             /** Format: date-time */
             occurred_at?: string;
+            /** @description still owed a fix and past due (the overview's 已超期) */
+            overdue?: boolean;
             resolution?: string | null;
             /** @description 1, 2 or 3 (风险等级), set when raised */
             risk_class?: number | null;
             school_id?: number;
+            school_name?: string | null;
             source?: string;
             status?: string;
             status_label?: string;

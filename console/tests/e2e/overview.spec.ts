@@ -108,6 +108,12 @@ test('a province regulator drills down by name to a school and every level equal
   await expect(page).toHaveURL(/\/console\/violations\?.*region_id=.*state=in_progress/)
   await expect(page.locator('[data-test=total]')).toContainText(`共 ${county.in_progress} 条`)
   await expect(page.locator('[data-test=violations] .el-table__row')).toHaveCount(Math.min(county.in_progress, 50))
+  // A region's list names each row's school (both demo schools have problems), and marks the overdue ones.
+  const table = page.locator('[data-test=violations]')
+  await expect(table.locator('th')).toContainText(['学校'])
+  await expect(table).toContainText('西湖实验小学')
+  await expect(table).toContainText('文三路中学')
+  await expect(table.locator('[data-test^=overdue-]')).toHaveCount(county.overdue)
   await page.waitForLoadState('networkidle')
   await page.screenshot({ path: `${SHOTS}/overview-04-list.png`, fullPage: true })
 })

@@ -146,7 +146,8 @@ describe('监管总览', () => {
     expect(wx.__state.titles).toContain('西湖区整改中的问题');
     expect(text(find(page, '#heading'))).toBe(`西湖区整改中的问题 （共 ${fixture('stats_region').body.in_progress} 项）`);
     expect(findAll(page, '.van-cell').map((c) => text(c))).toEqual([
-      '未规范佩戴口罩 未佩戴口罩 · 2026-03-11 10:00 待通知', '储藏间发现鼠迹 发现鼠患 · 2026-03-11 10:00 已驳回']);
+      '未规范佩戴口罩 西湖实验小学 · 未佩戴口罩 · 2026-03-11 10:00 待通知',
+      '储藏间发现鼠迹 西湖实验小学 · 发现鼠患 · 2026-03-11 10:00 已驳回']);
   });
 
   test('the server\'s refusal is shown when the authority is gone, and a principal is told it is not for them', async () => {
@@ -178,7 +179,7 @@ describe('问题清单 behind a figure', () => {
     const { server } = as('regulator');
     server.serve('region_violations_rodent');
     const rodent = await openPage('pages/violations/found/index', { region_id: '3', kind: 'rodent', ...PERIOD });
-    expect(findAll(rodent, '.van-cell').map((c) => text(c))).toEqual(['储藏间发现鼠迹 发现鼠患 · 2026-03-11 10:00 已驳回']);
+    expect(findAll(rodent, '.van-cell').map((c) => text(c))).toEqual(['储藏间发现鼠迹 西湖实验小学 · 发现鼠患 · 2026-03-11 10:00 已驳回']);
     expect(text(find(rodent, '#heading'))).toBe('问题清单 （共 1 项）');
     server.serve('region_violations_overdue');
     const overdue = await openPage('pages/violations/found/index', { region_id: '3', overdue: 'true', ...PERIOD });

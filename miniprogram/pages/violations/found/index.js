@@ -44,7 +44,7 @@ Component({
         ? violations.listWithTotal(this.at.school_id, apiQuery, { silent: true })
         : regulators.violations(this.at.region_id, apiQuery, { silent: true }))).then((page) => {
         this.setData({ totalText: totalText(page.total) });
-        return { items: violations.rows(page.items), next: nextBeforeId(page.items, limit) };
+        return { items: violations.rows(page.items, { school: !this.at.school_id }), next: nextBeforeId(page.items, limit) };
       });
     },
   },
