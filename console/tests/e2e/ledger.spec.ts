@@ -47,8 +47,15 @@ test('a regulator reads a canteen day: a record and its photo, the chain, the tr
     const [canteen] = await api(request, regulator, `/schools/${school.id}/canteens`)
     const day = yesterday()
     await login(page, 'demo-regulator')
+    const loads: string[] = []
+    page.on('request', (r) => { if (/\/canteens\/\d+\/(ledger|records\/verify)/.test(r.url())) loads.push(new URL(r.url()).pathname) })
     await page.click('.el-menu-item:has-text("台账")')
-    await expect(page).toHaveURL(/\/console\/ledger/)
+    await expect(page).toHaveURL(/\/console\/ledger\?school=\d+&canteen=\d+&day=/)
+    await expect(page.locator('[data-test=ledger-meta]')).toBeVisible()
+    await page.waitForLoadState('networkidle')
+    // Opened from the menu, the page picks a canteen and puts it in the URL: one day and one chain check, not two.
+    expect(loads.filter((path) => path.endsWith('/ledger'))).toHaveLength(1)
+    expect(loads.filter((path) => path.endsWith('/records/verify'))).toHaveLength(1)
     await page.goto(`/console/ledger?school=${school.id}&canteen=${canteen.id}&day=${day}`)
     await expect(page.locator('[data-test=ledger-meta]')).toContainText(`${school.name} · ${canteen.name} · ${day}`)
 

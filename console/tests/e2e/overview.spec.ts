@@ -104,10 +104,15 @@ test('a province regulator drills down by name to a school and every level equal
   await page.click('[data-test="crumb-西湖区"]')
   await expect(page.locator('[data-test=overview-title]')).toContainText('西湖区')
   const county = await stats(request, bearer, `region_id=${new URL(page.url()).searchParams.get('region_id')}`)
+  const listCalls: string[] = []
+  page.on('request', (r) => { if (/\/api\/v1\/regions\/\d+\/violations/.test(r.url())) listCalls.push(r.url()) })
   await page.click('[data-test="stat-in_progress"]')
   await expect(page).toHaveURL(/\/console\/violations\?.*region_id=.*state=in_progress/)
   await expect(page.locator('[data-test=total]')).toContainText(`共 ${county.in_progress} 条`)
   await expect(page.locator('[data-test=violations] .el-table__row')).toHaveCount(Math.min(county.in_progress, 50))
+  await expect(page.locator('[data-test=filter-region]')).toHaveText('地区：西湖区')
+  await page.waitForLoadState('networkidle')
+  expect(listCalls).toHaveLength(1)  // the page is not mounted twice for the order of its URL's keys
   // A region's list names each row's school (both demo schools have problems), and marks the overdue ones.
   const table = page.locator('[data-test=violations]')
   await expect(table.locator('th')).toContainText(['学校'])
