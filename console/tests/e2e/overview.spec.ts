@@ -119,6 +119,18 @@ test('a province regulator drills down by name to a school and every level equal
   await expect(table).toContainText('西湖实验小学')
   await expect(table).toContainText('文三路中学')
   await expect(table.locator('[data-test^=overdue-]')).toHaveCount(county.overdue)
+  // The tag follows each row's flag (its rule is pinned by tests/violations/test_overview.py): with the first row
+  // answered overdue and the others not, only that row is tagged, whatever the seed's deadlines.
+  await page.route(/\/api\/v1\/regions\/\d+\/violations/, async (route) => {
+    const response = await route.fetch()
+    const rows = (await response.json()).map((row: any, index: number) => ({ ...row, overdue: index === 0 }))
+    await route.fulfill({ response, json: rows })
+  })
+  await page.reload()
+  const first = await page.locator('[data-test=violations] .el-table__row').first().locator('td').first().innerText()
+  await expect(table.locator('[data-test^=overdue-]')).toHaveCount(1)
+  await expect(table.locator(`[data-test=overdue-${first.trim()}]`)).toHaveText('已超期')
+  await page.unroute(/\/api\/v1\/regions\/\d+\/violations/)
   await page.waitForLoadState('networkidle')
   await page.screenshot({ path: `${SHOTS}/overview-04-list.png`, fullPage: true })
 })
