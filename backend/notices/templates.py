@@ -60,7 +60,7 @@ TEMPLATES: dict[str, Template] = {
         Keyword("thing1", "school", "学校", fields.thing),
         Keyword("thing2", "problem", "问题", fields.thing),
         Keyword("thing3", "location", "地点", fields.thing),
-        Keyword("time4", "occurred_at", "发现时间", _as_time),
+        Keyword("time4", "occurred_at", "发生时间", _as_time),
         Keyword("time5", "due_at", "整改期限", _as_time),
     )),
     "progress": Template("progress", "整改进度通知", (

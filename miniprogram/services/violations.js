@@ -41,6 +41,17 @@ function rows(items, options) {
   }));
 }
 
+/**
+ * A violation's times as its page shows them: 发现时间, when the platform registered it (what lists and figures
+ * go by), and 发生时间, when the problem happened (the deadline runs from it), only where the two read
+ * differently (a record rule's finding minutes after the missed deadline, a detection caught up late).
+ */
+function times(v) {
+  const found = time.dateTime(v.created_at);
+  const occurred = time.dateTime(v.occurred_at);
+  return { foundText: found, occurredText: occurred && occurred !== found ? occurred : '' };
+}
+
 function detail(violationId, extra) {
   return http.get(`/violations/${violationId}`, null, extra);
 }
@@ -91,5 +102,5 @@ function timeline(violation) {
 }
 
 module.exports = {
-  summary, transparency, list, listWithTotal, rows, detail, start, uploadPhoto, submitRectification, review, timeline,
+  summary, transparency, list, listWithTotal, rows, times, detail, start, uploadPhoto, submitRectification, review, timeline,
 };

@@ -202,3 +202,15 @@ describe('services/violations rows', () => {
       '西湖实验小学 · 未佩戴口罩 · 2026-03-01 10:00 · 已超期', '文三路中学 · 发现鼠患 · 2026-03-01 10:00']);
   });
 });
+
+describe('services/violations times', () => {
+  test('发生时间 shows only where it reads differently from 发现时间 (the deadline runs from it)', () => {
+    boot();
+    const { times } = require('../services/violations');
+    expect(times({ occurred_at: '2026-03-11T10:00:20+08:00', created_at: '2026-03-11T10:00:50+08:00' }))
+      .toEqual({ foundText: '2026-03-11 10:00', occurredText: '' });
+    // A record rule's finding: the sample deadline passed at 13:30, the rule ran at 13:35.
+    expect(times({ occurred_at: '2026-03-11T05:30:00Z', created_at: '2026-03-11T05:35:00Z' }))
+      .toEqual({ foundText: '2026-03-11 13:35', occurredText: '2026-03-11 13:30' });
+  });
+});

@@ -3,6 +3,7 @@ import { get, getPage, post, postForm, type Schemas } from '../api/client'
 import type { Photo } from './photos'
 import type { Desk } from './session'
 import type { paths } from '../api/schema'
+import { shanghaiTime } from './time'
 
 type ListQuery = NonNullable<paths['/api/v1/schools/{school_id}/violations']['get']['parameters']['query']>
 
@@ -93,6 +94,17 @@ export function escalateViolation(id: number, reason: string): Promise<Violation
 /** Which actions the desk's role may take on a violation in its current status; `reviewer` (the violation's:
  * principal, or regulator once escalated or found by one) names who reviews and dismisses, and only the
  * principal hands a problem still with the school to the regulators. */
+/**
+ * When the problem happened (the frame, the missed deadline, the outage reaching meal hours): the deadline
+ * runs from it. Shown beside 发现时间 (when the platform registered it, what the figures count by) only where
+ * the two read differently, as a record rule's finding minutes after its deadline or a detection caught up
+ * after a worker restart.
+ */
+export function occurredText(v: { occurred_at?: string | null, created_at?: string | null }): string | null {
+  const occurred = shanghaiTime(v.occurred_at)
+  return occurred && occurred !== shanghaiTime(v.created_at) ? occurred : null
+}
+
 export function actionsFor(role: string, status: string, reviewer: string): string[] {
   const actions: string[] = []
   const rectifier = role === 'manager' || role === 'staff'

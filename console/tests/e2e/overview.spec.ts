@@ -196,3 +196,32 @@ test('the Excel export downloads and holds the figures of /stats', async ({ page
   expect(workbook.summary['台账齐全食堂 / 食堂']).toBe(`${records.complete} / ${records.total}`)
   expect(workbook.children.map((r: any[]) => [r[0], r[2]])).toEqual(body.by_region.map((r: any) => [r.name, r.found]))
 })
+
+test('a violation\'s detail shows 发生时间 beside 发现时间 only where the two read differently', async ({ page, request }) => {
+  const principal = await token(request, 'demo-principal-1')
+  const headers = { Authorization: `Bearer ${principal}` }
+  const me = await (await request.get('/api/v1/me', { headers })).json()
+  const school = me.memberships.find((m: any) => m.role === 'principal').school_id
+  const list = await request.get(`/api/v1/schools/${school}/violations?per_page=1`, { headers })
+  expect(list.ok()).toBeTruthy()
+  const [row] = await list.json()
+  const created = new Date(row.created_at)
+  const detail = new RegExp(`/api/v1/violations/${row.id}$`)
+  const answerWith = (occurred: Date) => page.route(detail, async (route) => {
+    const response = await route.fetch()
+    await route.fulfill({ response, json: { ...(await response.json()), occurred_at: occurred.toISOString() } })
+  })
+  // Happened and found at the same moment: one line.
+  await answerWith(created)
+  await openAs(page, principal, `/console/violations/${row.id}`)
+  await expect(page.getByText('发现时间')).toBeVisible()
+  await expect(page.locator('[data-test=occurred]')).toHaveCount(0)
+  await page.unroute(detail)
+  // A record rule's finding minutes after the deadline it missed: both lines.
+  const occurred = new Date(created.getTime() - 5 * 60_000)
+  await answerWith(occurred)
+  await page.reload()
+  const local = new Date(occurred.getTime() + 8 * 3600_000).toISOString()
+  await expect(page.locator('[data-test=occurred]')).toHaveText(`${local.slice(0, 10)} ${local.slice(11, 16)}`)
+  await expect(page.getByText('发生时间')).toBeVisible()
+})

@@ -7,7 +7,7 @@ import { barRange, instantAt, layout, shanghaiIso, ticks, type Timeline } from '
 import { configureClient } from '../../src/api/client'
 import { percent, scopeOf } from '../../src/services/stats'
 import { useBusy } from '../../src/services/loaded'
-import { actionsFor, escalateViolation, listViolations } from '../../src/services/violations'
+import { actionsFor, escalateViolation, listViolations, occurredText } from '../../src/services/violations'
 
 describe('desk of a user', () => {
   it('is the regulated region first, then an active staff binding, else none', () => {
@@ -82,6 +82,15 @@ describe('Shanghai time', () => {
     expect(shanghaiTime('2026-12-06T01:30:00+08:00')).toBe('2026-12-06 01:30')
     expect(shanghaiDay('2026-12-05T16:00:00Z')).toBe('2026-12-06')
     expect(shanghaiTime(null)).toBe('')
+  })
+})
+
+describe('a violation\'s 发生时间', () => {
+  it('shows only where it reads differently from 发现时间', () => {
+    expect(occurredText({ occurred_at: '2026-03-11T02:00:20Z', created_at: '2026-03-11T02:00:50Z' })).toBeNull()
+    // A record rule's finding: the sample deadline passed at 13:30, the rule ran at 13:35.
+    expect(occurredText({ occurred_at: '2026-03-11T05:30:00Z', created_at: '2026-03-11T05:35:00Z' })).toBe('2026-03-11 13:30')
+    expect(occurredText({ occurred_at: null, created_at: '2026-03-11T05:35:00Z' })).toBeNull()
   })
 })
 

@@ -58,6 +58,8 @@ describe('violation detail', () => {
     expect(text(page)).toContain('未佩戴厨师帽 · 举报反映');
     expect(text(page)).toContain('地点：学生食堂');
     expect(text(find(page, '#due'))).toBe('整改期限：2026-03-13 10:00');
+    expect(text(find(page, '#found'))).toBe('发现时间：2026-03-11 10:00');
+    expect(query(page, '#occurred')).toBeUndefined(); // happened and found in the same minute
     expect(text(page)).toContain('为保护隐私，画面中的人脸已做模糊处理');
     expect(text(page)).toContain('发现问题 2026-03-11 10:00 · 西湖实验小学学校食品安全管理员');
     ['#start', '#answer', '#accept', '#reject'].forEach((selector) => expect(query(page, selector)).toBeUndefined());

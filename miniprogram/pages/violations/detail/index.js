@@ -35,19 +35,18 @@ Component({
     show(v) {
       const { abilities } = this.ctx;
       const status = v.status;
-      this.setData({
+      this.setData(Object.assign({
         loading: false,
         v,
         steps: violations.timeline(v),
         tagType: labels.tagType(labels.VIOLATION_STATUS_TAGS, status),
         sourceLabel: labels.label(labels.VIOLATION_SOURCES, v.source),
-        foundText: time.dateTime(v.occurred_at || v.created_at),
         dueText: time.dateTime(v.due_at),
         canStart: abilities.answerViolation && ['open', 'notified', 'rejected'].indexOf(status) >= 0,
         canAnswer: abilities.answerViolation && status === 'rectifying',
         canReview: abilities.reviewViolation && status === 'submitted' && v.reviewer === 'principal',
         fullEvidence: abilities.answerViolation || abilities.reviewViolation || this.ctx.regulator.any,
-      });
+      }, violations.times(v)));
     },
 
     onPreview(event) {
