@@ -126,6 +126,13 @@ export function sealTargets(r: LedgerRecord): { target: 'item' | 'sample', id: n
   return []
 }
 
+/** The canteen's kitchen areas a seal could close now: those without a seal in force (sealed ones are released
+ * from the 封存 list). */
+export function areasToSeal<A extends { id?: number }>(areas: A[], inForce: Seal[]): A[] {
+  const sealed = new Set(inForce.filter((s) => s.target === 'area').map((s) => s.area_id))
+  return areas.filter((a) => !sealed.has(a.id as number))
+}
+
 function idempotencyKey(): string {
   return `console-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
 }

@@ -157,6 +157,40 @@ test('a principal seals a batch from its record\'s drawer and releases it from t
     expect((await api(request, principal, `/canteens/${canteen.id}/seals?status=in_force`)).items).toHaveLength(0)
   })
 
+test('a regulator seals a kitchen area from the 台账 and releases it (封存区域)', async ({ page, request }) => {
+  const regulator = await token(request, 'demo-regulator')
+  const [canteen] = await api(request, regulator, '/schools/1/canteens')
+  const areas = await api(request, regulator, `/canteens/${canteen.id}/areas`)
+  await login(page, 'demo-regulator')
+  await page.goto(`/console/ledger?school=1&canteen=${canteen.id}&day=${yesterday()}`)
+  await page.locator('[data-test=seal-area]').click()
+  const options = page.locator('.el-select-dropdown:visible .el-select-dropdown__item')
+  await expect(options).toHaveCount(areas.length)  // every area of the canteen, none sealed yet
+  const name = areas[0].name
+  await options.filter({ hasText: name }).click()
+  await page.locator('[data-test=seal-area-submit]').click()
+  await page.locator('.el-message-box input').fill('发现鼠迹，暂停使用并消杀')
+  await page.locator('.el-message-box .el-button--primary').click()
+  const seal = page.locator('[data-test=seal]').filter({ hasText: name })
+  await expect(seal).toContainText('封存中')
+  await expect(seal).toContainText('发现鼠迹，暂停使用并消杀')
+  const listed = await api(request, regulator, `/canteens/${canteen.id}/seals?status=in_force&target=area`)
+  expect(listed.items.map((s: any) => [s.area_id, s.target_name])).toEqual([[areas[0].id, name]])
+  // A sealed area is not offered again until its seal is released.
+  await page.locator('[data-test=seal-area]').click()
+  await expect(options).toHaveCount(areas.length - 1)
+  await expect(options.filter({ hasText: name })).toHaveCount(0)
+  await page.keyboard.press('Escape')
+
+  await seal.locator('[data-test=seal-release]').click()
+  await page.locator('.el-message-box input').fill('消杀完毕，复查合格')
+  await page.locator('.el-message-box .el-button--primary').click()
+  await expect(seal.filter({ hasText: '封存中' })).toHaveCount(0)
+  expect((await api(request, regulator, `/canteens/${canteen.id}/seals?status=in_force`)).items).toHaveLength(0)
+  await page.locator('[data-test=seal-area]').click()
+  await expect(options).toHaveCount(areas.length)
+})
+
 test('the cameras page lists the offline camera first with its 7-day uptime', async ({ page, request }) => {
   const regulator = await token(request, 'demo-regulator')
   const me = await api(request, regulator, '/me')

@@ -5,7 +5,7 @@ import {
   type CameraHealth,
 } from '../../src/services/cameras'
 import {
-  canSeal, chainSummary, describe as describeRecord, fileLinks, loadLedger, releaseSeal, seal, sealSummary, sealTargets,
+  areasToSeal, canSeal, chainSummary, describe as describeRecord, fileLinks, loadLedger, releaseSeal, seal, sealSummary, sealTargets,
   type LedgerRecord, type Seal,
 } from '../../src/services/ledger'
 import type { User } from '../../src/services/session'
@@ -67,6 +67,15 @@ describe('ledger service', () => {
     expect(describeRecord({ ...base, kind: 'additive_use', kind_label: '食品添加剂使用记录', meal_label: '午餐',
       dish_name: '碱水面', additive_name: '食用碱', batch: 'SJ1', quantity: 15, unit_label: '克', issuer_name: '王建国',
       user_name: '赵师傅' } as LedgerRecord)).toBe('午餐 · 碱水面 · 食用碱 批号 SJ1 15 克 · 发放 王建国 · 使用 赵师傅')
+  })
+
+  it('offers to seal the areas without a seal in force', () => {
+    const areas = [{ id: 1, name: '热厨区' }, { id: 2, name: '洗消间' }, { id: 3, name: '冷库' }]
+    const inForce = [
+      { target: 'area', area_id: 2 }, { target: 'sample', sample_id: 3, area_id: null }, { target: 'item', item_id: 1, area_id: null },
+    ] as unknown as Seal[]
+    expect(areasToSeal(areas, inForce).map((a) => a.name)).toEqual(['热厨区', '冷库'])
+    expect(areasToSeal(areas, [])).toEqual(areas)
   })
 
   it('downloads a file with the token and its UTF-8 name', async () => {
