@@ -48,6 +48,8 @@ class SubjectType(StrEnum):
     SUPERVISION_ORDER = "supervision_order"
     MEMBERSHIP = "membership"
     REGION = "region"
+    # A record of a canteen's chain (a seal and its release).
+    RECORD = "record"
 
 
 class OutboxRow:

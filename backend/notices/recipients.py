@@ -1,5 +1,6 @@
 """Who receives a notice: school members by role, the regulators of a school's region, and each school's
-choice of the violation kinds it publishes to the parents' committee."""
+choice of the violation kinds it publishes to the parents' committee; and how a regulator's office is named
+as a notice's sender."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import Select, literal, select
 from backend.accounts.models import Membership, MembershipStatus, RegulatorScope, Role
 from backend.extensions import db
 from backend.notices.models import SchoolNoticeSettings
+from backend.permissions import Principal
 from backend.schools.models import Region, School
 from backend.violations.models import CAMERA_HEALTH_KINDS, ViolationKind
 
@@ -18,6 +20,13 @@ from backend.violations.models import CAMERA_HEALTH_KINDS, ViolationKind
 # kind of problem in the kitchen; only camera health (offline, blurred, occluded) is the school's own upkeep.
 DEFAULT_PUBLISHED_KINDS: tuple[str, ...] = tuple(kind.value for kind in ViolationKind
                                                  if kind not in CAMERA_HEALTH_KINDS)
+
+
+def issuing_office(actor: Principal, school: School) -> str:
+    """The regulator's office as the school reads it in a notice: the region of the actor's scope that covers
+    the school, e.g. 西湖区市场监管部门."""
+    scope = next((s for s in actor.scopes if school.region.path.startswith(s.path)), None)
+    return f"{scope.region_name}市场监管部门" if scope else "市场监管部门"
 
 
 def school_members(school_id: int, roles: Iterable[Role]) -> set[int]:

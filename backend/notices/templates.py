@@ -25,6 +25,7 @@ DEV_TEMPLATE_IDS = {
     "binding": "dev-tmpl-binding-review",
     "unreported": "dev-tmpl-records-unreported",
     "warning": "dev-tmpl-risk-warnings",
+    "seal": "dev-tmpl-seal-notice",
 }
 
 
@@ -98,6 +99,14 @@ TEMPLATES: dict[str, Template] = {
         Keyword("thing1", "region", "地区", fields.thing),
         Keyword("number2", "count", "未处理预警数", fields.number),
         Keyword("time3", "at", "统计时间", _as_time),
+    )),
+    # A batch, a sample or a kitchen area sealed (封存) or released, told to the school's staff.
+    "seal": Template("seal", "封存通知", (
+        Keyword("thing1", "school", "学校", fields.thing),
+        Keyword("thing2", "target", "封存对象", fields.thing),
+        Keyword("thing3", "reason", "原因", fields.thing),
+        Keyword("phrase4", "state", "状态", fields.phrase),
+        Keyword("time5", "at", "时间", _as_time),
     )),
 }
 

@@ -21,6 +21,8 @@ from sqlalchemy import or_, select
 from backend.audit.services import record_audit
 from backend.errors import ApiError, not_found
 from backend.extensions import db
+from backend.notices import seal_notices
+from backend.notices.recipients import issuing_office
 from backend.permissions import Action, Principal, require, seal_authority
 from backend.records.models import (
     SEAL_KINDS,
@@ -146,6 +148,7 @@ def _prepare_seal(canteen: Canteen, values: dict[str, Any], now: datetime, amend
         record_audit(entry.created_by_id, "records.seal", school_id=canteen.school_id, target=("record", entry.id),
                      details={"canteen_id": canteen.id, "target": target, **ids, "reason": reason,
                               "authority": values["authority"]})
+        seal_notices.notify_sealed(entry.id, canteen, target, name, reason, values["by"], entry.created_by_id, now)
 
     return Prepared(shanghai_date(now), build, check_locked, after)
 
@@ -153,6 +156,7 @@ def _prepare_seal(canteen: Canteen, values: dict[str, Any], now: datetime, amend
 def _prepare_release(canteen: Canteen, values: dict[str, Any], now: datetime, amend: RecordEntry | None) -> Prepared:
     seal_id = values["seal_id"]
     reason = values["reason"].strip()
+    sealed = db.session.get(Seal, seal_id)
 
     def check_locked() -> None:
         if seal_id in _released_ids([seal_id]):
@@ -165,6 +169,8 @@ def _prepare_release(canteen: Canteen, values: dict[str, Any], now: datetime, am
         record_audit(entry.created_by_id, "records.seal_release", school_id=canteen.school_id,
                      target=("record", entry.id), details={"canteen_id": canteen.id, "seal_id": seal_id,
                                                            "reason": reason, "authority": values["authority"]})
+        seal_notices.notify_released(seal_id, canteen, sealed.target_name, reason, values["by"], entry.created_by_id,
+                                     now)
 
     return Prepared(shanghai_date(now), build, check_locked, after)
 
@@ -173,11 +179,19 @@ SEAL_PREPARERS = {RecordKind.SEAL: _prepare_seal, RecordKind.SEAL_RELEASE: _prep
 
 
 # Services ----------------------------------------------------------------------------------------------
+def _acting(principal: Principal, canteen: Canteen) -> dict[str, str]:
+    """In which capacity the caller seals or releases, and how the school's notice names them."""
+    authority = seal_authority(principal, canteen.school)
+    by = {SealAuthority.REGULATOR: issuing_office(principal, canteen.school),
+          SealAuthority.PRINCIPAL: f"{canteen.school.name}校长"}.get(SealAuthority(authority), "平台管理员")
+    return {"authority": authority, "by": by}
+
+
 def seal(principal: Principal, canteen: Canteen, values: dict[str, Any], *, idempotency_key: str, fingerprint: str,
          now: datetime | None = None) -> WriteResult:
     """Seal a batch, sample or area of the canteen (once per Idempotency-Key)."""
     require(principal, Action.RECORDS_SEAL, canteen.school)
-    values = {**values, "authority": seal_authority(principal, canteen.school)}
+    values = {**values, **_acting(principal, canteen)}
     return _write(principal, canteen, RecordKind.SEAL, values, key=idempotency_key, fingerprint=fingerprint,
                   amend=None, reason=None, now=now, action=Action.RECORDS_SEAL)
 
@@ -192,7 +206,7 @@ def release(principal: Principal, seal_id: int, reason: str, *, idempotency_key:
     require(principal, Action.RECORDS_SEAL, canteen.school)
     if entry.kind != RecordKind.SEAL:
         raise _fail(422, "not_a_seal", "该记录不是封存记录")
-    values = {"seal_id": entry.id, "reason": reason, "authority": seal_authority(principal, canteen.school)}
+    values = {"seal_id": entry.id, "reason": reason, **_acting(principal, canteen)}
     return _write(principal, canteen, RecordKind.SEAL_RELEASE, values, key=idempotency_key, fingerprint=fingerprint,
                   amend=None, reason=None, now=now, action=Action.RECORDS_SEAL)
 

@@ -16,7 +16,7 @@ from backend.errors import ApiError
 from backend.extensions import db
 from backend.notices.models import SubjectType
 from backend.notices.outbox import NoticeDraft, enqueue
-from backend.notices.recipients import covering_scopes, school_members
+from backend.notices.recipients import covering_scopes, issuing_office, school_members
 from backend.permissions import Principal
 from backend.regulators.models import (
     InspectionFinding,
@@ -239,11 +239,6 @@ def _order_draft(order: SupervisionOrder, school: School, purpose: str, title: s
                                 "issuer": issuer}, page=ORDER_PAGE.format(id=order.id))
 
 
-def _issuer_name(actor: Principal, school: School) -> str:
-    scope = next((s for s in actor.scopes if school.region.path.startswith(s.path)), None)
-    return f"{scope.region_name}市场监管部门" if scope else "市场监管部门"
-
-
 def issue_order(actor: Principal, school: School, *, title: str, content: str, due_at: datetime,
                 violation_ids: Collection[int] = (), now: datetime | None = None) -> SupervisionOrder:
     """A regulator orders a school to fix something by a date; the principal and staff are notified."""
@@ -263,7 +258,7 @@ def issue_order(actor: Principal, school: School, *, title: str, content: str, d
                              status=OrderStatus.ISSUED, issued_by_id=actor.user_id, issued_at=now)
     db.session.add(order)
     db.session.flush()
-    issuer = _issuer_name(actor, school)
+    issuer = issuing_office(actor, school)
     local_due = to_shanghai(due_at).strftime("%Y年%m月%d日 %H:%M")
     enqueue(_order_draft(order, school, "supervision_issued", f"监督整改通知：{title}",
                          f"{issuer}向{school.name}下发监督整改通知“{title}”，请于{local_due}前整改并回复。",
@@ -308,7 +303,7 @@ def close_order(actor: Principal, order: SupervisionOrder, reason: str | None,
     order.close_reason = reason
     school = db.session.get(School, order.school_id)
     enqueue(_order_draft(order, school, "supervision_closed", f"监督整改已办结：{order.title}",
-                         f"监督整改通知“{order.title}”已办结。{reason or ''}", _issuer_name(actor, school)),
+                         f"监督整改通知“{order.title}”已办结。{reason or ''}", issuing_office(actor, school)),
             school_members(school.id, [Role.PRINCIPAL, Role.STAFF]), f"order:{order.id}:closed", now,
             exclude=actor.user_id)
     record_audit(actor.user_id, "supervision.close", school_id=school.id, target=("supervision_order", order.id))

@@ -52,7 +52,7 @@ def test_every_template_builds_valid_keywords_from_hostile_payloads(name):
                "title": long_text, "issuer": long_text, "occurred_at": "2024-05-01T04:00:00+00:00",
                "due_at": "2024-05-03T04:00:00+00:00", "at": "2024-05-01T04:00:00+00:00",
                "progress": "已驳回", "level": "监管督办", "applicant": long_text, "result": "已通过",
-               "region": long_text, "count": 12345}
+               "region": long_text, "count": 12345, "target": long_text, "reason": long_text, "state": "已封存"}
     data = TEMPLATES[name].build(payload)
     for key, item in data.items():
         kind = key.rstrip("0123456789")

@@ -46,7 +46,7 @@ def test_subscription_reports_from_the_mini_program(client, as_user, kitchen):
     headers = as_user("demo-staff-1")
     templates = client.get("/api/v1/notices/templates", headers=headers).json
     assert [t["purpose"] for t in templates] == ["violation", "progress", "escalation", "supervision", "binding",
-                                                      "unreported", "warning"]
+                                                      "unreported", "warning", "seal"]
     assert templates[0]["template_id"] == DEV_TEMPLATE_IDS["violation"] and templates[0]["keywords"][0] == "学校"
     response = client.post("/api/v1/me/subscriptions", headers=headers, json={"results": {
         DEV_TEMPLATE_IDS["violation"]: "accept", DEV_TEMPLATE_IDS["progress"]: "reject", "unknown-tmpl-1": "accept"}})
@@ -56,7 +56,8 @@ def test_subscription_reports_from_the_mini_program(client, as_user, kitchen):
     mine = {s["purpose"]: (s["remaining"], s["last_choice"]) for s in
             client.get("/api/v1/me/subscriptions", headers=headers).json}
     assert mine == {"violation": (1, "accept"), "progress": (0, "reject"), "escalation": (0, None),
-                    "supervision": (0, None), "binding": (0, None), "unreported": (0, None), "warning": (0, None)}
+                    "supervision": (0, None), "binding": (0, None), "unreported": (0, None), "warning": (0, None),
+                    "seal": (0, None)}
     bad = client.post("/api/v1/me/subscriptions", headers=headers, json={"results": {"x": "maybe"}})
     assert bad.status_code == 422
     assert client.post("/api/v1/me/subscriptions", headers=headers, json={"results": {}}).status_code == 422

@@ -178,3 +178,39 @@ def test_seals_appear_in_the_ledger_and_the_export(manager, principal, regulator
     assert by_id[pork["id"]][4] == "批次待检" and by_id[pork["id"]][5] == "校长" and by_id[pork["id"]][7] == "封存中"
     assert by_id[rice["id"]][7] == "已解封" and by_id[rice["id"]][9] == "更换包装后放行"
     assert by_id[rice["id"]][10] == "监管部门"
+
+
+def _seal_notices(purpose):
+    from backend.accounts.models import User
+    from backend.notices.models import Notice
+    return {openid: (notice.title, notice.body, notice.payload, notice.subject_type, notice.subject_id)
+            for notice, openid in db.session.execute(
+                sa.select(Notice, User.openid).join(User, User.id == Notice.user_id).where(Notice.purpose == purpose))}
+
+
+@pytest.mark.db
+def test_a_seal_and_its_release_are_told_to_the_people_it_binds(manager, principal, regulator):
+    # Who keeps the canteen's records is told (the principal, the manager, the food-safety staff), not parents or
+    # the committee, and not the one who acted; a replayed request tells nobody twice.
+    area = db.session.scalar(sa.select(KitchenArea).where(KitchenArea.canteen_id == 1).order_by(KitchenArea.id))
+    key = "seal-area-notice"
+    seal = regulator.post("/canteens/1/seals", {"target": "area", "target_id": area.id,
+                                                "reason": "发现鼠迹，暂停使用并消杀"}, key=key).get_json()
+    regulator.post("/canteens/1/seals", {"target": "area", "target_id": area.id, "reason": "发现鼠迹，暂停使用并消杀"},
+                   key=key, expect=None)
+    placed = _seal_notices("seal_placed")
+    assert set(placed) == {"demo-principal-1", "demo-manager-1", "demo-staff-1"}
+    title, body, payload, subject_type, subject_id = placed["demo-manager-1"]
+    assert title == f"封存通知：{area.name}"
+    assert body.startswith("西湖区市场监管部门封存了") and f"「{area.name}」" in body
+    assert "原因：发现鼠迹，暂停使用并消杀" in body and "解除封存前不得在该区域作业（含消毒记录）" in body
+    assert (subject_type, subject_id) == ("record", seal["id"])
+    assert payload["state"] == "已封存" and payload["target"] == area.name
+
+    principal.post(f"/records/{seal['id']}/release", {"reason": "消杀完毕，复查合格"})
+    released = _seal_notices("seal_released")
+    assert set(released) == {"demo-manager-1", "demo-staff-1"}  # the principal released it
+    title, body, payload, _, subject_id = released["demo-staff-1"]
+    assert title == f"解除封存：{area.name}" and subject_id == seal["id"]
+    assert body.startswith("西湖实验小学校长解除了") and "原因：消杀完毕，复查合格" in body
+    assert payload["state"] == "已解除"
