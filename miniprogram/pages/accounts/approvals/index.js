@@ -2,6 +2,7 @@
 const guard = require('../../../utils/guard');
 const labels = require('../../../utils/labels');
 const time = require('../../../utils/time');
+const { askText } = require('../../../utils/prompt');
 const accounts = require('../../../services/accounts');
 const { listPage } = require('../../../behaviors/list-page');
 
@@ -40,16 +41,8 @@ Component({
 
     onReject(event) {
       const id = event.currentTarget.dataset.id;
-      wx.showModal({
-        title: '拒绝绑定申请',
-        editable: true,
-        placeholderText: '请填写拒绝原因（选填）',
-        confirmText: '拒绝',
-        confirmColor: '#ee0a24',
-        success: (res) => {
-          if (res.confirm) this.decide(id, false, (res.content || '').trim() || null);
-        },
-      });
+      return askText({ title: '拒绝绑定申请', placeholder: '请填写拒绝原因（选填）', confirmText: '拒绝', danger: true })
+        .then((reason) => (reason === null ? null : this.decide(id, false, reason || null)));
     },
   },
 });

@@ -5,6 +5,7 @@
 const guard = require('../../../utils/guard');
 const labels = require('../../../utils/labels');
 const time = require('../../../utils/time');
+const { askText } = require('../../../utils/prompt');
 const schools = require('../../../services/schools');
 const parentMeals = require('../../../services/parent-meals');
 const { loadedPage } = require('../../../behaviors/loaded-page');
@@ -83,16 +84,8 @@ Component({
 
     onDecline(event) {
       const id = event.currentTarget.dataset.id;
-      wx.showModal({
-        title: '婉拒陪餐报名',
-        editable: true,
-        placeholderText: '请填写原因（选填）',
-        confirmText: '婉拒',
-        confirmColor: '#ee0a24',
-        success: (res) => {
-          if (res.confirm) this.decide(id, 'decline', (res.content || '').trim() || null);
-        },
-      });
+      return askText({ title: '婉拒陪餐报名', placeholder: '请填写原因（选填）', confirmText: '婉拒', danger: true })
+        .then((reason) => (reason === null ? null : this.decide(id, 'decline', reason || null)));
     },
 
     onAnswerText(event) {

@@ -6,6 +6,7 @@ const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const rules = require('../../../utils/rules');
 const labels = require('../../../utils/labels');
+const { askText } = require('../../../utils/prompt');
 const records = require('../../../services/records');
 
 function detail(row) {
@@ -85,20 +86,8 @@ Component({
         wx.showModal({ title: '暂不能处置', content: refusal, showCancel: false });
         return null;
       }
-      return new Promise((resolve) => {
-        wx.showModal({
-          title: '留样处置',
-          editable: true,
-          placeholderText: '请填写处置人姓名',
-          success: (res) => resolve(res),
-        });
-      }).then((res) => {
-        const name = (res.content || '').trim();
-        if (!res.confirm) return null;
-        if (!name) {
-          wx.showToast({ title: '请填写处置人姓名', icon: 'none' });
-          return null;
-        }
+      return askText({ title: '留样处置', placeholder: '请填写处置人姓名', required: '请填写处置人姓名' }).then((name) => {
+        if (name === null) return null;
         return records.create(`disposal:${id}`, canteen, 'sample-disposals', { sample_id: id, disposer_name: name })
           .then(() => {
             wx.showToast({ title: '已登记处置', icon: 'success' });

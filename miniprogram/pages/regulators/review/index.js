@@ -6,6 +6,7 @@
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
+const { askText } = require('../../../utils/prompt');
 const regulators = require('../../../services/regulators');
 const { listPage } = require('../../../behaviors/list-page');
 
@@ -55,11 +56,9 @@ Component({
     /** 误报: the reason is asked for (parents never see an alarm marked false; the reason stays with it). */
     onFalse(event) {
       const id = event.currentTarget.dataset.id;
-      wx.showModal({
-        title: '标记为误报', editable: true, placeholderText: '请填写误报原因（必填）',
-        // The server requires the reason and says so (a toast) when it is left empty.
-        success: (res) => (res.confirm ? this.judge(id, 'false_positive', (res.content || '').trim()) : null),
-      });
+      // The server requires the reason and says so (a toast) when it is left empty.
+      return askText({ title: '标记为误报', placeholder: '请填写误报原因（必填）' })
+        .then((reason) => (reason === null ? null : this.judge(id, 'false_positive', reason)));
     },
 
     /**

@@ -7,6 +7,7 @@
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const labels = require('../../../utils/labels');
+const { askText } = require('../../../utils/prompt');
 const violations = require('../../../services/violations');
 const notices = require('../../../services/notices');
 const { loadedPage } = require('../../../behaviors/loaded-page');
@@ -76,18 +77,11 @@ Component({
     },
 
     onReject() {
-      return new Promise((resolve) => {
-        wx.showModal({
-          title: '驳回整改', editable: true, placeholderText: '请写明驳回原因（必填）', confirmText: '驳回',
-          confirmColor: '#ee0a24', success: resolve,
-        });
-      }).then((res) => {
-        if (!res.confirm) return null;
-        const reason = (res.content || '').trim();
-        if (!reason) {
-          wx.showToast({ title: '驳回时必须填写原因', icon: 'none' });
-          return null;
-        }
+      return askText({
+        title: '驳回整改', placeholder: '请写明驳回原因（必填）', confirmText: '驳回', danger: true,
+        required: '驳回时必须填写原因',
+      }).then((reason) => {
+        if (reason === null) return null;
         return violations.review(this.violationId, false, reason).then((v) => {
           this.show(v);
           wx.showToast({ title: '已驳回', icon: 'none' });

@@ -1,0 +1,29 @@
+/**
+ * A line of text asked for in WeChat's editable modal (a reason, a name).
+ *
+ * Resolves with the trimmed text; with '' when it was left empty and is optional; with null when the user
+ * cancelled, or left a required text empty (then `required`, the message saying what is missing, is shown).
+ */
+function askText({ title, placeholder, confirmText, danger, required }) {
+  return new Promise((resolve) => {
+    wx.showModal({
+      title,
+      editable: true,
+      placeholderText: placeholder,
+      confirmText: confirmText || '确定',
+      confirmColor: danger ? '#ee0a24' : '#576b95',
+      success: resolve,
+      fail: () => resolve({ confirm: false }),
+    });
+  }).then((res) => {
+    if (!res.confirm) return null;
+    const text = (res.content || '').trim();
+    if (!text && required) {
+      wx.showToast({ title: required, icon: 'none' });
+      return null;
+    }
+    return text;
+  });
+}
+
+module.exports = { askText };
