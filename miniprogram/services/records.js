@@ -18,8 +18,16 @@ function day(schoolId, date, extra) {
  * ApiError, which the form shows next to the field it names.
  */
 function create(form, canteenId, segment, body) {
+  return send(form, `/canteens/${canteenId}/${segment}`, body);
+}
+
+/**
+ * POST a record-making request (a record, a seal, a release) under `form`'s idempotency key: the same key while
+ * the same content is retried, forgotten once the server answered for sure.
+ */
+function send(form, path, body) {
   const key = idempotency.keyFor(form, body);
-  return http.post(`/canteens/${canteenId}/${segment}`, body, { idempotencyKey: key, silent: true }).then((record) => {
+  return http.post(path, body, { idempotencyKey: key, silent: true }).then((record) => {
     idempotency.settle(form);
     return record;
   }, (err) => {
@@ -102,6 +110,7 @@ module.exports = {
   day,
   readCertificate,
   create,
+  send,
   list,
   mealSummaries,
   morningCheckText,

@@ -33,6 +33,8 @@ const NEEDS = {
   playback: 'recording.read',
   joinParentMeals: 'parent_meal.join',
   manageParentMeals: 'parent_meal.manage',
+  readSeals: 'seals.read',
+  seal: 'records.seal',
 };
 
 /**
@@ -43,6 +45,7 @@ const REGULATOR_NEEDS = {
   overview: 'stats.read',
   inspect: 'inspect',
   reviewAlarms: 'alarm.review',
+  seal: 'records.seal',
 };
 
 /** Flags of the regulator's pages, {overview: true, ...}: all for an admin, none for a school member. */

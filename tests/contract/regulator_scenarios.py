@@ -1,6 +1,6 @@
 """The regulator's side of the mini-program's fixtures: the region overview, the region's violations, a
-joint inspection visited on the phone (photos, findings, the visit's result, the conclusion) and the AI-alarm
-review queue.
+joint inspection visited on the phone (photos, findings, the visit's result, the conclusion), a seal (封存)
+placed on the spot and released, and the AI-alarm review queue.
 
 Runs after the school scenarios, so the region's figures count the violations they raised; the AI alarms are
 raised last (as the detection worker raises them), so they change none of the figures above.
@@ -187,8 +187,40 @@ def record_alarms(rec: Recorder, region_id: int) -> None:
              expect=200, description="the queue once every alarm is judged")
 
 
+def record_seals(rec: Recorder) -> None:
+    """现场封存 on a visit (components/seals): what could be sealed, a kitchen area sealed, refusals, the seal in
+    force as the school's staff read it on 台账填报, and the principal's release."""
+    headers = {"Idempotency-Key": "contract-seal-0001"}
+    rec.call("seals_in_force_empty", "GET", f"{API}/canteens/1/seals?status=in_force", who=REGULATOR, expect=200,
+             description="nothing sealed in the canteen yet")
+    areas = rec.call("areas_regulator", "GET", f"{API}/canteens/1/areas", who=REGULATOR, expect=200,
+                     description="the canteen's kitchen areas, to seal one")
+    rec.call("seal_candidates_receivings", "GET", f"{API}/canteens/1/receivings?from=2026-03-05&to=2026-03-11&limit=50",
+             who=REGULATOR, expect=200, description="the batches delivered in the last week, to seal one")
+    rec.call("seal_candidates_samples", "GET",
+             f"{API}/canteens/1/samples?from=2026-03-09&to=2026-03-11&disposed=false&limit=50", who=REGULATOR,
+             expect=200, description="the retained samples not yet disposed of, to seal one")
+    area = areas[0]
+    rec.call("seal_reason_too_short", "POST", f"{API}/canteens/1/seals", who=REGULATOR,
+             body={"target": "area", "target_id": area["id"], "reason": "脏"},
+             headers={"Idempotency-Key": "contract-seal-0000"}, expect=422,
+             description="a seal's reason shorter than 2 characters")
+    seal = rec.call("seal_create_area", "POST", f"{API}/canteens/1/seals", who=REGULATOR,
+                    body={"target": "area", "target_id": area["id"], "reason": "发现鼠迹，暂停使用并消杀"},
+                    headers=headers, expect=201, description="a kitchen area sealed on the spot by the regulator")
+    rec.call("seal_already_sealed", "POST", f"{API}/canteens/1/seals", who=REGULATOR,
+             body={"target": "area", "target_id": area["id"], "reason": "再次封存"},
+             headers={"Idempotency-Key": "contract-seal-0002"}, expect=409, description="the area is sealed already")
+    rec.call("seals_in_force_staff", "GET", f"{API}/canteens/1/seals?status=in_force", who="demo-staff-1",
+             expect=200, description="the seal in force as the school's staff read it on 台账填报")
+    rec.call("seal_release", "POST", f"{API}/records/{seal['id']}/release", who="demo-principal-1",
+             body={"reason": "消杀完毕，复查合格"}, headers={"Idempotency-Key": "contract-seal-0003"}, expect=201,
+             description="the principal releases the seal with the reason")
+
+
 def record_regulators(rec: Recorder, wechat: Any) -> None:
-    """The regulator on the phone: log in, the overview, the inspection, the alarm queue."""
+    """The regulator on the phone: log in, the overview, the inspection, the alarm queue (the seal is recorded
+    last of all scenarios: it joins the canteen's record chain, which the records fixtures show)."""
     me = _login(rec, wechat)
     region_id = me["regulator_scopes"][0]["region_id"]
     record_overview(rec, region_id)

@@ -28,6 +28,38 @@ describe('records hub', () => {
     expect(wx.__state.navigations.pop().url).toBe('/pages/records/sample/index');
   });
 
+  test('what is sealed (封存) in the canteen: the staff read it, the principal releases it with a reason', async () => {
+    const { server } = boot();
+    signIn('auth_wechat_staff');
+    server.serve('me_staff');
+    server.serve('today_parent');
+    server.serve('seals_in_force_staff');
+    const page = await openPage('pages/records/hub/index');
+    expect(text(find(page, '#seal-27'))).toBe('封存中 · 场所区域 · 热菜烹饪区 发现鼠迹，暂停使用并消杀 · 监管部门封存于 2026-03-11 10:00');
+    expect(query(page, '#release-27')).toBeUndefined(); // the staff may not release it
+    expect(query(page, '#seal-form')).toBeUndefined();
+
+    const principal = boot();
+    signIn('auth_wechat_principal');
+    principal.server.serve('me_principal');
+    principal.server.serve('today_parent');
+    principal.server.serve('seals_in_force_staff', { times: 1 });
+    const hub = await openPage('pages/records/hub/index');
+    principal.wx.__state.modalAnswers.push({ confirm: true, content: '  ' });
+    await tap(hub, '#release-27');
+    expect(principal.wx.__state.toasts).toContain('解除封存必须填写原因');
+    expect(principal.server.sent('/api/v1/records/27/release')).toEqual([]);
+    principal.wx.__state.modalAnswers.push({ confirm: true, content: '消杀完毕，复查合格' });
+    principal.server.serve('seal_release', { times: 1 });
+    principal.server.serve('seals_in_force_empty', { query: null });
+    await tap(hub, '#release-27');
+    const sent = principal.server.sent('/api/v1/records/27/release', 'POST');
+    expect(sent.map((r) => r.data)).toEqual([{ reason: '消杀完毕，复查合格' }]);
+    expect(sent[0].header['Idempotency-Key']).toBeTruthy();
+    expect(principal.wx.__state.toasts).toContain('已解除封存');
+    expect(query(hub, '#seal-27')).toBeUndefined();
+  });
+
   test('a parent cannot open it', async () => {
     const env = boot();
     signIn('auth_wechat_parent');

@@ -282,6 +282,57 @@ describe('检查走访', () => {
     expect(wx.__state.navigations.pop()).toEqual({ kind: 'navigateBack', url: null, delta: 1 });
   });
 
+  test('现场封存: a kitchen area sealed on the spot, with the server\'s refusals next to the fields', async () => {
+    const { server, wx } = as('regulator');
+    server.serve('inspection_planned');
+    server.serve('seals_in_force_empty', { times: 1 });
+    server.serve('areas_regulator');
+    server.serve('seal_candidates_receivings');
+    server.serve('seal_candidates_samples');
+    const page = await openPage('pages/regulators/visit/index', { round: '1', canteen: '1' });
+    // What could be sealed: the areas, the batches of the last week, the samples still kept.
+    expect(server.sent('/api/v1/canteens/1/receivings')[0].query).toEqual({ from: '2026-03-05', to: '2026-03-11', limit: '50' });
+    expect(text(find(page, '#seals'))).toContain('本食堂目前没有封存中的区域、批次或留样');
+    const offered = () => find(page, '#seal-box').data.candidates.map((c) => c.label);
+    const candidates = offered();
+    expect(candidates.slice(0, 3)).toEqual(['区域 · 热菜烹饪区', '区域 · 切配区', '区域 · 留样间']);
+    expect(candidates).toContain('批次 · 猪里脊（批号 ZLJ-0310）');
+    expect(candidates).toContain('留样 · 03-11 09:55 青椒肉丝');
+
+    await tap(page, '#seal-submit');
+    expect(text(find(page, '#seal-target-error'))).toBe('请选择要封存的区域、批次或留样');
+    expect(server.sent('/api/v1/canteens/1/seals', 'POST')).toEqual([]);
+    await pick(page, '#seal-target', 0);
+    expect(text(find(page, '#seal-target-value'))).toBe('区域 · 热菜烹饪区');
+    await tap(page, '#seal-submit');
+    expect(text(find(page, '#seal-form'))).toContain('请填写封存原因');
+    await type(page, '#seal-reason', '脏');
+    server.serve('seal_reason_too_short', { times: 1 });
+    await tap(page, '#seal-submit');
+    expect(text(find(page, '#seal-reason'))).toContain(fixture('seal_reason_too_short').body.error.details.fields.reason[0]);
+    await type(page, '#seal-reason', '发现鼠迹，暂停使用并消杀');
+    server.serve('seal_create_area', { times: 1 });
+    server.serve('seals_in_force_staff', { query: null });
+    await tap(page, '#seal-submit');
+    const sent = server.sent('/api/v1/canteens/1/seals', 'POST');
+    expect(sent.map((r) => r.data)).toEqual([{ target: 'area', target_id: 1, reason: '脏' },
+      { target: 'area', target_id: 1, reason: '发现鼠迹，暂停使用并消杀' }]);
+    expect(sent[1].header['Idempotency-Key']).toBeTruthy();
+    expect(sent[1].header['Idempotency-Key']).not.toBe(sent[0].header['Idempotency-Key']);
+    expect(wx.__state.toasts).toContain('已封存，学校已收到通知');
+    expect(text(find(page, '#seal-27'))).toContain('封存中 · 场所区域 · 热菜烹饪区');
+    expect(query(page, '#release-27')).toBeDefined();
+    // The sealed area is not offered again.
+    expect(offered()).not.toContain('区域 · 热菜烹饪区');
+
+    // Sealed meanwhile by someone else: the server's refusal shows under the picker.
+    await pick(page, '#seal-target', 0);
+    await type(page, '#seal-reason', '再次封存');
+    server.serve('seal_already_sealed', { times: 1 });
+    await tap(page, '#seal-submit');
+    expect(text(find(page, '#seal-target-error'))).toBe('「热菜烹饪区」已在封存中');
+  });
+
   test('refusals: a file that is not a photo, a finding too short (next to the field), a round already closed', async () => {
     const { server, wx } = as('regulator');
     server.serve('inspection_planned');

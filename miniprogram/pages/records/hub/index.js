@@ -1,4 +1,7 @@
-/** 台账填报: today's completeness per meal and what is still missing, with the forms one tap away. */
+/**
+ * 台账填报: today's completeness per meal and what is still missing, with the forms one tap away; and what is
+ * sealed (封存) in each canteen, which no record may use until released (the principal releases it here).
+ */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const records = require('../../../services/records');
@@ -20,11 +23,12 @@ function todos(canteen) {
 
 Component({
   behaviors: [loadedPage],
-  data: { canteens: [], dateText: '' },
+  data: { canteens: [], dateText: '', abilities: {} },
   methods: {
     fetch() {
       return guard.ready().then(({ schoolId, abilities }) => {
         if (!abilities.uploadRecords) throw new Error('只有食堂负责人和学校管理人员可以填报台账');
+        this.setData({ abilities });
         return records.day(schoolId, null, { silent: true });
       });
     },

@@ -3,6 +3,8 @@
  * are taken (the round's photos, judged by content on the server); each finding is recorded with them and, by
  * default, opens a violation the school must rectify; the visit ends with its result (合格 / 发现问题).
  *
+ * 现场封存 (`kc-seals`): the canteen's seals in force, released or added on the spot by a regulator who may seal.
+ *
  * Query: `round` and `canteen`. The finding form is a record form (behaviors/record-form.js) sending to the
  * round's findings.
  */
@@ -27,7 +29,7 @@ Component({
   })],
   data: {
     target: {}, findings: [], severities: SEVERITIES, severityIndex: 0, form: blankForm(), photosBusy: false,
-    photosFailed: false, formKey: 0, roundId: 0, canteenId: 0, visiting: false,
+    photosFailed: false, formKey: 0, roundId: 0, canteenId: 0, visiting: false, canSeal: false,
   },
   methods: {
     onLoad(query) {
@@ -37,7 +39,10 @@ Component({
     },
 
     fetch() {
-      return guard.readyAsRegulator('inspect').then(() => regulators.round(this.roundId, { silent: true }));
+      return guard.readyAsRegulator('inspect').then((ctx) => {
+        this.setData({ canSeal: ctx.regulator.seal });
+        return regulators.round(this.roundId, { silent: true });
+      });
     },
 
     show(round) {
