@@ -16,6 +16,8 @@ from backend.notices.recipients import school_members
 from backend.permissions import Action, roles_allowed
 from backend.schools.models import Canteen
 
+# The page a seal's notice opens: 台账填报, which lists each canteen's seals in force.
+HUB_PAGE = "pages/records/hub/index"
 # What a seal in force forbids, by target (the refusals' words: ``records.sealing.refuse_sealed``).
 FORBIDDEN = {"item": "使用该批次食品", "sample": "处置该留样", "area": "在该区域作业（含消毒记录）"}
 
@@ -25,7 +27,7 @@ def _draft(seal_id: int, canteen: Canteen, purpose: str, title: str, body: str, 
     return NoticeDraft(subject_type=SubjectType.RECORD, subject_id=seal_id, school_id=canteen.school_id,
                        purpose=purpose, template="seal", title=title, body=body,
                        payload={"school": canteen.school.name, "target": target, "reason": reason, "state": state,
-                                "at": at.isoformat()})
+                                "at": at.isoformat()}, page=HUB_PAGE)
 
 
 def _bound(canteen: Canteen) -> set[int]:

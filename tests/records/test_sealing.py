@@ -183,7 +183,7 @@ def test_seals_appear_in_the_ledger_and_the_export(manager, principal, regulator
 def _seal_notices(purpose):
     from backend.accounts.models import User
     from backend.notices.models import Notice
-    return {openid: (notice.title, notice.body, notice.payload, notice.subject_type, notice.subject_id)
+    return {openid: (notice.title, notice.body, notice.payload, notice.subject_type, notice.subject_id, notice.page)
             for notice, openid in db.session.execute(
                 sa.select(Notice, User.openid).join(User, User.id == Notice.user_id).where(Notice.purpose == purpose))}
 
@@ -200,17 +200,18 @@ def test_a_seal_and_its_release_are_told_to_the_people_it_binds(manager, princip
                    key=key, expect=None)
     placed = _seal_notices("seal_placed")
     assert set(placed) == {"demo-principal-1", "demo-manager-1", "demo-staff-1"}
-    title, body, payload, subject_type, subject_id = placed["demo-manager-1"]
+    title, body, payload, subject_type, subject_id, page = placed["demo-manager-1"]
     assert title == f"封存通知：{area.name}"
     assert body.startswith("西湖区市场监管部门封存了") and f"「{area.name}」" in body
     assert "原因：发现鼠迹，暂停使用并消杀" in body and "解除封存前不得在该区域作业（含消毒记录）" in body
     assert (subject_type, subject_id) == ("record", seal["id"])
+    assert page == "pages/records/hub/index"  # 台账填报, where the seals in force are listed
     assert payload["state"] == "已封存" and payload["target"] == area.name
 
     principal.post(f"/records/{seal['id']}/release", {"reason": "消杀完毕，复查合格"})
     released = _seal_notices("seal_released")
     assert set(released) == {"demo-manager-1", "demo-staff-1"}  # the principal released it
-    title, body, payload, _, subject_id = released["demo-staff-1"]
+    title, body, payload, _, subject_id, _ = released["demo-staff-1"]
     assert title == f"解除封存：{area.name}" and subject_id == seal["id"]
     assert body.startswith("西湖实验小学校长解除了") and "原因：消杀完毕，复查合格" in body
     assert payload["state"] == "已解除"
