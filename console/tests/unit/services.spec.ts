@@ -8,6 +8,7 @@ import { configureClient } from '../../src/api/client'
 import { percent, scopeOf } from '../../src/services/stats'
 import { useBusy } from '../../src/services/loaded'
 import { actionsFor, escalateViolation, listViolations, occurredText } from '../../src/services/violations'
+import { consoleLink } from '../../src/services/inbox'
 
 describe('desk of a user', () => {
   it('is the regulated region first, then an active staff binding, else none', () => {
@@ -91,6 +92,23 @@ describe('a violation\'s 发生时间', () => {
     // A record rule's finding: the sample deadline passed at 13:30, the rule ran at 13:35.
     expect(occurredText({ occurred_at: '2026-03-11T05:30:00Z', created_at: '2026-03-11T05:35:00Z' })).toBe('2026-03-11 13:30')
     expect(occurredText({ occurred_at: null, created_at: '2026-03-11T05:35:00Z' })).toBeNull()
+  })
+})
+
+describe('where a notice opens on the desk', () => {
+  const n = (subject_type: string, purpose: string, subject_id = 7, school_id: number | null = 1) =>
+    ({ subject_type, purpose, subject_id, school_id })
+  it('opens the page of what it is about, or nothing where the desk has no page for it', () => {
+    expect(consoleLink(n('violation', 'violation_created'))).toBe('/violations/7')
+    expect(consoleLink(n('violation', 'risk_card'))).toBe('/violations/7')
+    expect(consoleLink(n('violation', 'report_progress'))).toBeNull()  // a parent's report: the phone's inbox
+    expect(consoleLink(n('supervision_order', 'supervision_issued'))).toBe('/supervision/orders/7')
+    expect(consoleLink(n('membership', 'binding_requested'))).toBe('/school?tab=members')
+    expect(consoleLink(n('membership', 'binding_approved'))).toBeNull()
+    expect(consoleLink(n('region', 'records_unreported', 3, null))).toBe('/unreported')
+    expect(consoleLink(n('region', 'risk_warnings', 3, null))).toBe('/warnings')
+    expect(consoleLink(n('record', 'seal_placed', 27, 2))).toBe('/ledger?school=2')
+    expect(consoleLink(n('something_new', 'x'))).toBeNull()
   })
 })
 
