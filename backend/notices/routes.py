@@ -44,8 +44,9 @@ def read_all() -> Any:
 @rule(Action.AUTHENTICATED)
 @bp.output(schemas.TemplateOut(many=True))
 def templates() -> Any:
-    """Template ids to pass to ``wx.requestSubscribeMessage``."""
-    return services.subscription_templates()
+    """Template ids to pass to ``wx.requestSubscribeMessage``, those of the caller's newest notices first (the
+    mini-program asks for the first three)."""
+    return services.subscription_templates(current_principal().user_id)
 
 
 @bp.get("/me/subscriptions")

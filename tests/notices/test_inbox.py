@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from backend.accounts.models import User
 from backend.extensions import db
 from backend.notices.models import Notice
-from backend.notices.templates import DEV_TEMPLATE_IDS
+from backend.notices.outbox import NoticeDraft, enqueue
+from backend.notices.templates import DEV_TEMPLATE_IDS, TEMPLATES
 from backend.timeutil import utcnow
 from backend.violations.models import Violation
 from backend.violations.services import raise_violation
@@ -115,3 +117,25 @@ def test_the_committee_hears_of_every_kind_but_camera_health_by_default(client, 
     settings = client.get("/api/v1/schools/1/notice-settings", headers=as_user("demo-principal-1")).json
     assert settings["customised"] is False
     assert set(settings["published_kinds"]) == told
+
+
+def test_the_templates_of_a_users_newest_notices_are_asked_for_first(client, as_user, kitchen):
+    # WeChat asks for three templates at a time: a principal who is sent supervision orders and seals should be
+    # asked for those, not for the declared first three.
+
+    principal = db.session.scalar(sa.select(User.id).where(User.openid == "demo-principal-1"))
+    for index, (template, purpose) in enumerate([("seal", "seal_placed"), ("supervision", "supervision_issued"),
+                                                 ("seal", "seal_released")]):
+        enqueue(NoticeDraft(subject_type="record", subject_id=index + 1, school_id=1, purpose=purpose,
+                            template=template, title="t", body="b",
+                            payload={"school": "s", "target": "t", "reason": "r", "state": "已封存", "title": "t",
+                                     "due_at": utcnow().isoformat(), "issuer": "i", "at": utcnow().isoformat()}),
+                [principal], f"test-order:{index}", utcnow())
+    db.session.commit()
+    asked = [t["purpose"] for t in client.get("/api/v1/notices/templates", headers=as_user("demo-principal-1")).json]
+    assert asked[:2] == ["seal", "supervision"]
+    assert sorted(asked) == sorted(TEMPLATES)  # every template is still offered, the rest in the declared order
+    # Someone with no notice yet (parents are not told about violations) gets the declared order.
+    assert client.get("/api/v1/inbox", headers=as_user("demo-parent-1")).json["items"] == []
+    fresh = [t["purpose"] for t in client.get("/api/v1/notices/templates", headers=as_user("demo-parent-1")).json]
+    assert fresh == list(TEMPLATES)
