@@ -58,7 +58,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WECHAT_PUSH_TOKEN", None, "message-push Token configured in the WeChat console", secret=True),
     Setting("WECHAT_PUSH_AES_KEY", None, "message-push EncodingAESKey (encrypted mode)", secret=True),
     Setting("WECHAT_SUBSCRIBE_TEMPLATES", None, "subscribe-message template ids: violation=ID,progress=ID,"
-            "escalation=ID,supervision=ID,binding=ID,unreported=ID,warning=ID "
+            "escalation=ID,supervision=ID,binding=ID,unreported=ID,warning=ID,seal=ID "
             "(unset in production: notices reach the in-app inbox only)"),
     Setting("WECHAT_MINIPROGRAM_STATE", None, "version a subscribe message opens: developer | trial | formal "
             "(default formal in production, developer elsewhere)"),

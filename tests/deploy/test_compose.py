@@ -23,7 +23,7 @@ SETTING_NAMES = {s.name for s in SETTINGS}
 REQUIRED_ENV = {"SECRET_KEY": "k" * 48, "WECHAT_APPID": "wx0123456789", "WECHAT_SECRET": "s" * 32,
                 "S3_SECRET_ACCESS_KEY": "minio-secret-123", "MEDIA_HOOK_SECRET": "m" * 32}
 NOTICE_ENV = {"WECHAT_SUBSCRIBE_TEMPLATES": "violation=tV1,progress=tP2,escalation=tE3,supervision=tS4,binding=tB5,"
-                                            "unreported=tU6,warning=tW7",
+                                            "unreported=tU6,warning=tW7,seal=tSe8",
               "WECHAT_PUSH_TOKEN": "p" * 32}
 
 
@@ -100,7 +100,7 @@ def test_notice_settings_reach_every_app_service(compose, service):
     env = {k: _substitute(v, {**REQUIRED_ENV, **NOTICE_ENV}) for k, v in environment.items()}
     config = load_config(environ=env)
     assert template_ids(config) == {"violation": "tV1", "progress": "tP2", "escalation": "tE3", "supervision": "tS4",
-                                    "binding": "tB5", "unreported": "tU6", "warning": "tW7"}
+                                    "binding": "tB5", "unreported": "tU6", "warning": "tW7", "seal": "tSe8"}
     assert check_notice_settings(config) == []
     assert miniprogram_state(config) == "formal"
     assert retention_days(config) == 180

@@ -8155,7 +8155,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Template ids to pass to ``wx.requestSubscribeMessage``. */
+        /**
+         * Template ids to pass to ``wx.requestSubscribeMessage``, those of the caller's newest notices first (the
+         * @description mini-program asks for the first three).
+         */
         get: {
             parameters: {
                 query?: never;
