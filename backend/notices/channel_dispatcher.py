@@ -133,10 +133,12 @@ def _claim(conn: Connection, now: datetime, limit: int, token: str, claimed_unti
     report.interrupted = conn.execute(
         update(ATTEMPTS).where(ATTEMPTS.c.delivery_id.in_(ids), ATTEMPTS.c.outcome == AttemptOutcome.IN_FLIGHT)
         .values(outcome=AttemptOutcome.INTERRUPTED, finished_at=now)).rowcount
-    # Earlier attempts that may have been delivered: a lost answer, or a dispatcher that died after the send began
-    # (one that died before it, its attempt never started, provably sent nothing).
-    uncertain = set(conn.scalars(select(ATTEMPTS.c.delivery_id).where(
-        ATTEMPTS.c.delivery_id.in_(ids),
+    # The attempt before this one may have been delivered: a lost answer, or a dispatcher that died after the send
+    # began (one that died before it, its attempt never started, provably sent nothing). Only the latest counts:
+    # an older one was counted by the claim that followed it, however often its resend was interrupted since.
+    latest = (select(func.max(ATTEMPTS.c.id).label("id")).where(ATTEMPTS.c.delivery_id.in_(ids))
+              .group_by(ATTEMPTS.c.delivery_id).subquery())
+    uncertain = set(conn.scalars(select(ATTEMPTS.c.delivery_id).join(latest, ATTEMPTS.c.id == latest.c.id).where(
         or_(ATTEMPTS.c.outcome == AttemptOutcome.UNKNOWN,
             and_(ATTEMPTS.c.outcome == AttemptOutcome.INTERRUPTED, ATTEMPTS.c.started_at.is_not(None))))))
     room = _robot_room(conn, now, {r.robot_id for r in rows if r.robot_id is not None})

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import time_machine
 
 from backend.extensions import db
-from backend.notices.channel_dispatcher import dispatch_channels
+from backend.notices.channel_dispatcher import ChannelReport, _claim, dispatch_channels
 from backend.notices.channels import MAX_CHANNEL_ATTEMPTS
 from backend.notices.lease import backoff_seconds
 from backend.notices.models import ChannelAttempt, ChannelDelivery, NoticeRobot
@@ -123,6 +123,24 @@ def test_a_lost_answer_is_resent_and_counted_as_a_possible_duplicate(app, kitche
     assert (delivery.status, delivery.possible_duplicates) == ("sent", 1)
     # The count is honest: a 502 delivered nothing, a late or dropped answer came after the message was sent.
     assert sms_fake.sent_to("13800138000") == (1 if outage == "http_502" else 2)
+
+
+def test_a_lost_answer_is_counted_once_however_often_its_resend_is_interrupted(app, kitchen, sms_fake, frozen):
+    # The first send's answer is lost (it arrived); the resend's dispatcher dies after claiming, before its request
+    # left; the next one sends. One message may be a duplicate, and it is counted once, not at every claim.
+    delivery = _sms("counted-once")
+    sms_fake.inject_dropped_reply()
+    assert dispatch_channels(MONDAY_10).unknown == 1
+    retry_at = _reload(delivery).next_attempt_at
+    with db.engine.begin() as conn:  # a dispatcher claims the resend and is killed before it starts
+        jobs = _claim(conn, retry_at, 10, "dead-dispatcher", retry_at + timedelta(seconds=30), True, ChannelReport())
+    assert [job.delivery_id for job in jobs] == [delivery.id] and jobs[0].earlier_unknown
+    frozen.move_to(retry_at + timedelta(seconds=31))
+    assert dispatch_channels().sent == 1
+    delivery = _reload(delivery)
+    assert [outcome for outcome, _ in _attempts(delivery.id)] == ["unknown", "interrupted", "sent"]
+    assert sms_fake.sent_to("13800138000") == 2
+    assert (delivery.status, delivery.possible_duplicates) == ("sent", 1)
 
 
 def test_retries_are_bounded_with_growing_backoff(app, kitchen, sms_fake):
