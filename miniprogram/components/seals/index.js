@@ -2,7 +2,7 @@
  * 封存 of one canteen: the seals in force (what no record may use until released), 解除 for who may release
  * (`can-release`: the principal, the region's regulators), and for who may seal on the spot (`can-seal`: a
  * regulator on an inspection visit) a form: what to seal (an area, a batch of the last week, a retained sample)
- * and why. Loads itself when `canteen-id` is set; fires `change` after a seal or a release.
+ * and why. Loads itself when `canteen-id` is set, and again after a seal or a release.
  */
 const seals = require('../../services/seals');
 const { askText } = require('../../utils/prompt');
@@ -54,7 +54,6 @@ Component({
       return seals.seal(this.data.canteenId, picked.target, picked.id, reason).then(() => {
         wx.showToast({ title: '已封存，学校已收到通知', icon: 'none' });
         this.setData({ busy: false, reason: '', errors: {} });
-        this.triggerEvent('change');
         return this.load();
       }, (err) => {
         const fields = err.fields || {};
@@ -73,8 +72,7 @@ Component({
         if (reason === null) return null;
         return seals.release(id, reason).then(() => {
           wx.showToast({ title: '已解除封存', icon: 'success' });
-          this.triggerEvent('change');
-          return this.load();
+            return this.load();
         }, (err) => wx.showToast({ title: err.message, icon: 'none' }));
       });
     },
