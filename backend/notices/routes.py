@@ -44,8 +44,10 @@ def read_all() -> Any:
 @rule(Action.AUTHENTICATED)
 @bp.output(schemas.TemplateOut(many=True))
 def templates() -> Any:
-    """Template ids to pass to ``wx.requestSubscribeMessage``, those of the caller's newest notices first (the
-    mini-program asks for the first three)."""
+    """Template ids to pass to ``wx.requestSubscribeMessage``, the likeliest first.
+
+    Those of the caller's newest notices come first: the mini-program asks for the first three.
+    """
     return services.subscription_templates(current_principal().user_id)
 
 

@@ -8156,8 +8156,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Template ids to pass to ``wx.requestSubscribeMessage``, those of the caller's newest notices first (the
-         * @description mini-program asks for the first three).
+         * Template ids to pass to ``wx.requestSubscribeMessage``, the likeliest first.
+         * @description Those of the caller's newest notices come first: the mini-program asks for the first three.
          */
         get: {
             parameters: {
