@@ -15,10 +15,12 @@ export async function unreadCount(): Promise<number> {
   return (await get('/inbox', { query: { unread: true, limit: 1 } })).unread ?? 0
 }
 
+/** Mark one notice read; answers it as it stands now. */
 export function markRead(id: number): Promise<Notice> {
   return post('/inbox/{notice_id}/read', { params: { notice_id: id } })
 }
 
+/** Mark every notice of the user read; answers how many were unread. */
 export function markAllRead(): Promise<Schemas['ReadAllOut']> {
   return post('/inbox/read-all', {})
 }
