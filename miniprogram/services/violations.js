@@ -36,7 +36,7 @@ function rows(items, options) {
   const withSchool = Boolean(options && options.school);
   return items.map((v) => Object.assign({}, v, {
     tagType: labels.tagType(labels.VIOLATION_STATUS_TAGS, v.status),
-    meta: `${withSchool && v.school_name ? `${v.school_name} · ` : ''}${v.kind_label} · ${time.dateTime(v.created_at)}`
+    meta: `${withSchool && v.school_name ? `${v.school_name} · ` : ''}${v.kind_label} · ${times(v).foundText}`
       + `${v.overdue ? ' · 已超期' : ''}`,
   }));
 }

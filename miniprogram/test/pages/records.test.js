@@ -19,8 +19,11 @@ describe('records hub', () => {
   test('shows what is still missing today, with the forms one tap away', async () => {
     const { server, wx } = asManager();
     server.serve('today_parent');
+    server.serve('seals_in_force_empty', { query: null });
     const page = await openPage('pages/records/hub/index');
     expect(text(find(page, '#complete'))).toBe('完成 0/3 餐');
+    expect(server.sent('/api/v1/canteens/1/seals')).toHaveLength(1); // what is sealed is looked up: nothing
+    expect(query(page, '#seals-error')).toBeUndefined();
     expect(text(page)).toContain('早餐待留样：鸡蛋羹（08:00 前）');
     expect(text(page)).toContain('午餐待留样：蒜蓉西兰花、番茄炒蛋（12:30 前）');
     expect(text(page)).toContain('午餐餐具消毒待登记（14:30 前）');
