@@ -333,8 +333,8 @@ def _write_claim(conn: Connection, claim: _Claim, plan: _Plan, token: str, now: 
     # dispatchers on PostgreSQL (one held the version row and wanted a quota row, the other the reverse).
     for user_id, template_id in sorted(s.spends for s in claim.settled if s.spends is not None):
         conn.execute(_SPEND_QUOTA, {"b_user": user_id, "b_template": template_id, "b_now": now})
-    for settled in sorted(claim.settled, key=lambda s: (s.subject_type, s.subject_id or 0)):
-        _after_final(conn, settled.subject_type, settled.subject_id, settled.purpose, settled.notice_id, "inbox", now)
+    _mark_notified(conn, [_Final(s.subject_type, s.subject_id, s.purpose, s.notice_id, "inbox")
+                          for s in claim.settled], now)
     if plan.resent:
         conn.execute(update(NOTICES).where(NOTICES.c.id.in_(plan.resent))
                      .values(possible_duplicates=NOTICES.c.possible_duplicates + 1))
@@ -552,17 +552,15 @@ def _record_group(conn: Connection, results: list[_Result], token: str, now: dat
     write = _write_replies_postgresql if conn.dialect.name == "postgresql" else _write_replies
     # Rows whose lease we still held (we lose one only if this process stalled past the fence).
     mine = write(conn, replies, token, now)
-    seen: set[tuple[str, int]] = set()
-    # Violations in id order, after the quota rows: the lock order of _write_claim.
-    for reply in sorted(replies, key=lambda r: (r.result.job.subject_type, r.result.job.subject_id or 0)):
+    finals = []
+    for reply in replies:
         job = reply.result.job
         if job.notice_id not in mine:
             log.warning("notice %s: lease lost before recording %s", job.notice_id, reply.outcome)
-            continue
-        if reply.values["b_status"] != NoticeStatus.PENDING and (job.subject_type, job.subject_id) not in seen:
-            seen.add((job.subject_type, job.subject_id))
+        elif reply.values["b_status"] != NoticeStatus.PENDING:
             channel = "wechat" if reply.values["b_status"] == NoticeStatus.SENT else "inbox"
-            _after_final(conn, job.subject_type, job.subject_id, job.purpose, job.notice_id, channel, now)
+            finals.append(_Final(job.subject_type, job.subject_id, job.purpose, job.notice_id, channel))
+    _mark_notified(conn, finals, now)
 
 
 @dataclass
@@ -656,17 +654,39 @@ def _write_replies_postgresql(conn: Connection, replies: list[_Reply], token: st
                                                       "token": token, "now": now}))
 
 
-def _after_final(conn: Connection, subject_type: str, subject_id: int, purpose: str, notice_id: int,
-                 channel: str, now: datetime) -> None:
-    """The first settled notice of a new violation moves it from open to notified (with its event)."""
-    if subject_type != SubjectType.VIOLATION or purpose != "violation_created":
-        return
-    moved = conn.execute(update(VIOLATIONS).where(VIOLATIONS.c.id == subject_id,
-                                                  VIOLATIONS.c.status == ViolationStatus.OPEN)
-                         .values(status=ViolationStatus.NOTIFIED)).rowcount
-    if moved:
-        reason = "已通过微信通知学校负责人" if channel == "wechat" else "已通知学校负责人（站内消息）"
-        conn.execute(insert(EVENTS).values(violation_id=subject_id, at=now, actor_id=None, action="notify",
-                                           from_status=ViolationStatus.OPEN, to_status=ViolationStatus.NOTIFIED,
-                                           reason=reason, details={"notice_id": notice_id, "channel": channel}))
+@dataclass(frozen=True)
+class _Final:
+    """A notice settled for good (sent, inbox only, failed…): what it may move on its subject."""
+
+    subject_type: str
+    subject_id: int | None
+    purpose: str
+    notice_id: int
+    channel: str  # ``wechat`` when the message went out, else ``inbox``
+
+
+def _mark_notified(conn: Connection, finals: list[_Final], now: datetime) -> None:
+    """The first settled notice of a new violation moves it from open to notified (with its event).
+
+    The lock order of every writer: violations in id order, then the figures' version row once, last. Bumping
+    the version after each violation deadlocked two dispatchers on PostgreSQL (one held the version row and
+    wanted the next violation, the other held that violation and wanted the version row)."""
+    moved_any = False
+    seen: set[int] = set()
+    for final in sorted(finals, key=lambda f: f.subject_id or 0):
+        if (final.subject_type != SubjectType.VIOLATION or final.purpose != "violation_created"
+                or final.subject_id is None or final.subject_id in seen):
+            continue
+        seen.add(final.subject_id)
+        moved = conn.execute(update(VIOLATIONS).where(VIOLATIONS.c.id == final.subject_id,
+                                                      VIOLATIONS.c.status == ViolationStatus.OPEN)
+                             .values(status=ViolationStatus.NOTIFIED)).rowcount
+        if moved:
+            moved_any = True
+            reason = "已通过微信通知学校负责人" if final.channel == "wechat" else "已通知学校负责人（站内消息）"
+            conn.execute(insert(EVENTS).values(
+                violation_id=final.subject_id, at=now, actor_id=None, action="notify",
+                from_status=ViolationStatus.OPEN, to_status=ViolationStatus.NOTIFIED, reason=reason,
+                details={"notice_id": final.notice_id, "channel": final.channel}))
+    if moved_any:
         conn.execute(stats_cache.bump_statement(conn.dialect.name))  # a status change: the figures' version

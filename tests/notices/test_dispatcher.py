@@ -260,3 +260,42 @@ def test_concurrent_dispatchers_send_each_notice_once(app, kitchen):
     assert len({m["page"] for m in sent}) == 40
     statuses = db.session.scalars(sa.select(Notice.status).where(Notice.user_id == user_id(STAFF))).all()
     assert sorted(statuses) == ["sent"] * 40
+
+
+def test_every_transaction_locks_violations_in_id_order_and_the_figures_version_once_last(app, kitchen):
+    """The lock order that keeps concurrent dispatchers from deadlocking on PostgreSQL: in each transaction
+    the violations move in id order and the figures' version row is written once, after all of them (bumping
+    it after each violation deadlocked two dispatchers: one held the version row, the other the next
+    violation)."""
+    grant(STAFF, "violation", times=3)
+    for i in range(3):
+        _violation(f"evt-{i}")
+    db.session.remove()
+    transactions: list[list[str]] = [[]]
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        head = " ".join(statement.split()[:3]).lower()
+        if head.startswith("update violation set"):
+            transactions[-1].append("violation")
+        elif "stats_version" in statement.split("(")[0].lower():
+            transactions[-1].append("version")
+
+    def committed(conn):
+        transactions.append([])
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    sa.event.listen(engine, "commit", committed)
+    try:
+        report = dispatch_due(utcnow(), 20)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+        sa.event.remove(engine, "commit", committed)
+    assert report.sent == 3
+    written = [t for t in transactions if t]
+    # The claim settles the manager's inbox-only notices: one transaction moves all three violations.
+    assert max(t.count("violation") for t in written) == 3
+    for statements in written:
+        assert statements.count("version") <= 1
+        if "version" in statements:
+            assert statements[-1] == "version"
