@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db_types import DefaultNow, IntPK, SchoolRef, UserRef
+from backend.enums import LabelledStrEnum
 from backend.extensions import db
 
 
@@ -112,12 +113,12 @@ class InspectionFinding(db.Model):
     created_at: Mapped[DefaultNow]
 
 
-class OrderStatus(StrEnum):
+class OrderStatus(LabelledStrEnum):
     """Life of a supervision order."""
 
-    ISSUED = "issued"
-    RESPONDED = "responded"
-    CLOSED = "closed"
+    ISSUED = "issued", "待答复"
+    RESPONDED = "responded", "已答复"
+    CLOSED = "closed", "已办结"
 
 
 class SupervisionOrder(db.Model):

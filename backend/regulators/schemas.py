@@ -8,7 +8,7 @@ from apiflask.validators import Length, OneOf, Range
 
 from backend.fields import DateTime, Id, Integer, String
 from backend.regulators.models import Severity
-from backend.schemas_common import brief, signed
+from backend.schemas_common import brief, labelled, signed
 from backend.schools.models import SchoolKind
 from backend.violations.schemas import KINDS, PHOTO_KEY, PhotoIn
 
@@ -166,7 +166,7 @@ class CloseIn(Schema):
 
 
 class OrderOut(brief("school"), signed("issued_by", "issued_at"), signed("responded_by", "responded_at", pending=True),
-               signed("closed_by", "closed_at", pending=True)):
+               signed("closed_by", "closed_at", pending=True), labelled("status")):
     """A supervision order: issued by a regulator, answered by the school, closed by a regulator."""
 
     id = Integer()
@@ -174,7 +174,6 @@ class OrderOut(brief("school"), signed("issued_by", "issued_at"), signed("respon
     content = String()
     violation_ids = List(Integer())
     due_at = DateTime()
-    status = String()
     response = String(allow_none=True)
     close_reason = String(allow_none=True)
 

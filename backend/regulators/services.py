@@ -35,8 +35,8 @@ from backend.violations.photos import check_photo_keys, store_photo
 from backend.violations.services import raise_violation
 
 MIN_INSPECTORS = 2  # 执法检查人员不少于两人
-# The mini-program has no order page yet: a tap opens the inbox, where the order notice is.
-ORDER_PAGE = "pages/notices/inbox/index?order={id}"
+# The mini-program's order page: the school answers there, the regulator closes.
+ORDER_PAGE = "pages/regulators/order/index?id={id}"
 
 
 # -- spot checks ----------------------------------------------------------------------------------------

@@ -14,7 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from backend.extensions import db
-from backend.regulators.models import InspectionFinding, InspectionRound, InspectionTarget, SpotCheck, SupervisionOrder
+from backend.regulators.models import (
+    InspectionFinding,
+    InspectionRound,
+    InspectionTarget,
+    OrderStatus,
+    SpotCheck,
+    SupervisionOrder,
+)
 from backend.schools.models import Canteen, Region, School
 from backend.violations.views import photo_urls, user_names
 
@@ -154,6 +161,7 @@ def orders(items: Sequence[SupervisionOrder]) -> list[dict[str, Any]]:
     return [{
         "id": o.id, "school_id": o.school_id, "school_name": schools.get(o.school_id), "title": o.title,
         "content": o.content, "violation_ids": o.violation_ids, "due_at": o.due_at, "status": o.status,
+        "status_label": OrderStatus(o.status).label,
         "issued_by_id": o.issued_by_id, "issued_by_name": users.get(o.issued_by_id), "issued_at": o.issued_at,
         "response": o.response, "responded_by_id": o.responded_by_id,
         "responded_by_name": users.get(o.responded_by_id), "responded_at": o.responded_at,

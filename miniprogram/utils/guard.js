@@ -35,6 +35,8 @@ const NEEDS = {
   manageParentMeals: 'parent_meal.manage',
   readSeals: 'seals.read',
   seal: 'records.seal',
+  readOrders: 'supervision.read',
+  answerOrder: 'supervision.respond',
 };
 
 /**
@@ -46,6 +48,7 @@ const REGULATOR_NEEDS = {
   inspect: 'inspect',
   reviewAlarms: 'alarm.review',
   seal: 'records.seal',
+  closeOrder: 'supervision.issue',
 };
 
 /** Flags of the regulator's pages, {overview: true, ...}: all for an admin, none for a school member. */

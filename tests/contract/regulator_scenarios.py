@@ -227,3 +227,30 @@ def record_regulators(rec: Recorder, wechat: Any) -> None:
     record_inspection(rec, region_id)
     record_alarms(rec, region_id)
     record_city_overview(rec, wechat)
+
+
+def record_orders(rec: Recorder) -> None:
+    """监督整改通知 on the phone: an order the county issued (in the console) as the school reads it, the
+    principal's answer (a refusal first), the regulator's closing, and an answer refused once it is closed."""
+    order = rec.call("_order_issue", "POST", f"{API}/schools/1/supervision-orders", who=REGULATOR,
+                     body={"title": "后厨防鼠设施整改", "due_at": "2026-03-18T09:00:00Z", "violation_ids": [1],
+                           "content": "热菜烹饪区发现鼠迹，请完善挡鼠板、封堵孔洞并提交整改情况。"},
+                     expect=201, description="the county issues an order to the school (the console's form)")
+    path = f"{API}/supervision-orders/{order['id']}"
+    rec.call("orders_school", "GET", f"{API}/schools/1/supervision-orders", who="demo-staff-1", expect=200,
+             description="the school's supervision orders, as its staff read them from 我的")
+    rec.call("order_staff", "GET", path, who="demo-staff-1", expect=200,
+             description="the order as the school's staff read it (only the principal answers)")
+    rec.call("order_principal", "GET", path, who="demo-principal-1", expect=200,
+             description="the order as the principal opens it from the WeChat message")
+    rec.call("order_response_too_short", "POST", f"{path}/respond", who="demo-principal-1",
+             body={"response": "已整改"}, expect=422, description="an answer shorter than 5 characters")
+    rec.call("order_respond", "POST", f"{path}/respond", who="demo-principal-1",
+             body={"response": "已加装挡鼠板，封堵墙角孔洞 3 处，并请专业公司完成灭鼠。"}, expect=200,
+             description="the principal answers the order")
+    rec.call("order_regulator", "GET", path, who=REGULATOR, expect=200,
+             description="the answered order as the regulator opens it from the WeChat message")
+    rec.call("order_close", "POST", f"{path}/close", who=REGULATOR, body={"reason": "现场复查合格"}, expect=200,
+             description="the regulator closes the order")
+    rec.call("order_respond_closed", "POST", f"{path}/respond", who="demo-principal-1",
+             body={"response": "补充：已增设粘鼠板。"}, expect=409, description="an answer after the order was closed")

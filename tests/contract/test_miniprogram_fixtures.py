@@ -22,7 +22,7 @@ import time_machine
 from tests.contract import recorder as rec_module
 from tests.contract.channel_scenarios import record_channels
 from tests.contract.recorder import Recorder, compare
-from tests.contract.regulator_scenarios import record_regulators, record_seals
+from tests.contract.regulator_scenarios import record_orders, record_regulators, record_seals
 from tests.contract.risk_scenarios import record_risk
 
 MORNING = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)      # 10:00 Asia/Shanghai, a Wednesday
@@ -584,7 +584,7 @@ def record_parent_meals(rec: Recorder, frozen: Any) -> None:
 
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
              record_live, record_playback, record_regulators, record_certificate_reading, record_waste_additives,
-             record_parent_meals, record_risk, record_channels, record_seals]
+             record_parent_meals, record_risk, record_channels, record_seals, record_orders]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

@@ -138,15 +138,19 @@ def test_supervision_order_issue_respond_close(client, as_user, kitchen):
     assert told == {"demo-principal-1", "demo-staff-1"}
     payload = db.session.scalars(sa.select(Notice.payload)).first()
     assert payload["issuer"] == "西湖区市场监管部门"
+    # The message opens the order's page in the mini-program, where the principal answers it.
+    pages = set(db.session.scalars(sa.select(Notice.page).where(Notice.subject_type == "supervision_order")))
+    assert pages == {f"pages/regulators/order/index?id={order_id}"}
+    assert (order.json["status"], order.json["status_label"]) == ("issued", "待答复")
     assert client.post(f"/api/v1/supervision-orders/{order_id}/close", headers=regulator, json={}).status_code == 409
     assert client.post(f"/api/v1/supervision-orders/{order_id}/respond", headers=as_user("demo-staff-1"),
                        json={"response": "已安装挡鼠板"}).status_code == 403
     responded = client.post(f"/api/v1/supervision-orders/{order_id}/respond", headers=principal,
                             json={"response": "已安装挡鼠板并聘请专业公司灭鼠"})
-    assert responded.json["status"] == "responded"
+    assert (responded.json["status"], responded.json["status_label"]) == ("responded", "已答复")
     closed = client.post(f"/api/v1/supervision-orders/{order_id}/close", headers=regulator,
                          json={"reason": "现场复查合格"})
-    assert closed.json["status"] == "closed"
+    assert (closed.json["status"], closed.json["status_label"]) == ("closed", "已办结")
     assert [o["id"] for o in client.get("/api/v1/schools/1/supervision-orders", headers=principal).json] == [order_id]
     # Schools cannot issue; a past deadline and other schools' violations are refused.
     assert client.post("/api/v1/schools/1/supervision-orders", headers=principal,

@@ -18223,6 +18223,7 @@ export interface components {
             school_id?: number;
             school_name?: string | null;
             status?: string;
+            status_label?: string;
             title?: string;
             violation_ids?: number[];
         };

@@ -7,7 +7,6 @@ export type Round = Schemas['RoundOut']
 export type Order = Schemas['OrderOut']
 export type InspectorChoice = Schemas['InspectorChoiceOut']
 
-export const ORDER_STATUS: Record<string, string> = { issued: '待答复', responded: '已答复', closed: '已办结' }
 export const ROUND_STATUS: Record<string, string> = { planned: '计划中', in_progress: '进行中', completed: '已完成' }
 
 /** Spot checks of a region, newest first. */

@@ -434,3 +434,107 @@ describe('告警审核', () => {
     expect(text(page)).toContain('没有待审核的告警');
   });
 });
+
+describe('监督整改通知', () => {
+  test('the school\'s orders from 我的: staff and the principal have the entry, a parent does not', async () => {
+    const { server, wx } = as('staff');
+    const me = await openPage('pages/accounts/me/index');
+    await tap(me, '#menu-orders');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/regulators/orders/index');
+    server.serve('orders_school');
+    const page = await openPage('pages/regulators/orders/index');
+    expect(server.unmatched()).toEqual([]);
+    expect(text(find(page, '#waiting'))).toBe('1 份通知待答复，请在整改期限前答复');
+    expect(text(find(page, '#order-1'))).toBe('后厨防鼠设施整改 西湖区市场监管局 · 整改期限 2026-03-18 17:00 待答复');
+    await tap(page, '#order-1');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/regulators/order/index?id=1');
+
+    as('parent');
+    const parentMe = await openPage('pages/accounts/me/index');
+    expect(query(parentMe, '#menu-orders')).toBeUndefined();
+  });
+
+  test('the principal answers: an empty answer, then the server\'s refusal next to the field, then the answer', async () => {
+    const { server, wx } = as('principal');
+    server.serve('order_principal', { times: 1 });
+    const page = await openPage('pages/regulators/order/index', { id: '1' });
+    expect(server.unmatched()).toEqual([]);
+    expect(text(find(page, '#order'))).toBe('后厨防鼠设施整改 待答复 学校：西湖实验小学 下发：西湖区市场监管局 · 2026-03-11 10:00 '
+      + '整改期限：2026-03-18 17:00 热菜烹饪区发现鼠迹，请完善挡鼠板、封堵孔洞并提交整改情况。');
+    await tap(page, '#violation-1');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/violations/detail/index?id=1');
+    expect(query(page, '#response')).toBeUndefined();
+    expect(query(page, '#close')).toBeUndefined();
+
+    await tap(page, '#respond');
+    expect(text(find(page, '#answer-form'))).toContain('请填写整改措施和完成情况');
+    expect(server.sent('/api/v1/supervision-orders/1/respond', 'POST')).toEqual([]);
+
+    await type(page, '#response-input', '已整改');
+    server.serve('order_response_too_short', { times: 1 });
+    await tap(page, '#respond');
+    const refusal = fixture('order_response_too_short').body.error.details.fields.response[0];
+    expect(text(find(page, '#answer-form'))).toContain(refusal);
+
+    const answer = '已加装挡鼠板，封堵墙角孔洞 3 处，并请专业公司完成灭鼠。';
+    await type(page, '#response-input', answer);
+    server.serve('order_respond', { times: 1 });
+    await tap(page, '#respond');
+    expect(server.sent('/api/v1/supervision-orders/1/respond', 'POST').map((r) => r.data)).toEqual([
+      { response: '已整改' }, { response: answer }]);
+    expect(wx.__state.toasts).toContain('已答复，监管部门已收到通知');
+    expect(text(find(page, '#status'))).toBe('已答复');
+    expect(text(find(page, '#response'))).toBe(`学校答复 ${answer} 西湖实验小学校长 · 2026-03-11 10:00`);
+    // Until it is closed the principal may answer again: the form now edits the answer given.
+    expect(text(find(page, '#answer-form'))).toContain('修改答复');
+    expect(page.data.response).toBe(answer);
+  });
+
+  test('an order closed meanwhile: the server\'s word under the answer', async () => {
+    const { server } = as('principal');
+    server.serve('order_principal', { times: 1 });
+    const page = await openPage('pages/regulators/order/index', { id: '1' });
+    await type(page, '#response-input', '补充：已增设粘鼠板。');
+    server.serve('order_respond_closed', { times: 1 });
+    await tap(page, '#respond');
+    expect(text(find(page, '#answer-form'))).toContain('该通知已办结');
+  });
+
+  test('the school\'s staff read the order; only the principal answers it', async () => {
+    const { server } = as('staff');
+    server.serve('order_staff');
+    const page = await openPage('pages/regulators/order/index', { id: '1' });
+    expect(server.unmatched()).toEqual([]);
+    expect(text(find(page, '#title'))).toBe('后厨防鼠设施整改');
+    expect(query(page, '#respond')).toBeUndefined();
+    expect(query(page, '#close')).toBeUndefined();
+  });
+
+  test('the regulator closes an answered order with a word on why; the school is told', async () => {
+    const { server, wx } = as('regulator');
+    server.serve('order_regulator', { times: 1 });
+    const page = await openPage('pages/regulators/order/index', { id: '1' });
+    expect(server.unmatched()).toEqual([]);
+    expect(text(find(page, '#status'))).toBe('已答复');
+    expect(query(page, '#respond')).toBeUndefined();
+    // Cancelled: nothing is sent.
+    wx.__state.modalAnswers.push({ confirm: false });
+    await tap(page, '#close');
+    expect(server.sent('/api/v1/supervision-orders/1/close', 'POST')).toEqual([]);
+    wx.__state.modalAnswers.push({ confirm: true, content: '  现场复查合格 ' });
+    server.serve('order_close', { times: 1 });
+    await tap(page, '#close');
+    expect(wx.__state.modals.pop().title).toBe('办结');
+    expect(server.sent('/api/v1/supervision-orders/1/close', 'POST').map((r) => r.data)).toEqual([{ reason: '现场复查合格' }]);
+    expect(text(find(page, '#status'))).toBe('已办结');
+    expect(text(find(page, '#closing'))).toBe('已办结 现场复查合格 西湖区市场监管局 · 2026-03-11 10:00');
+    expect(query(page, '#close')).toBeUndefined();
+  });
+
+  test('a message sent before the order had its page opens the order, not the inbox again', async () => {
+    const { server, wx } = as('principal');
+    await openPage('pages/notices/inbox/index', { order: '7' });
+    expect(wx.__state.navigations).toEqual([{ kind: 'redirectTo', url: '/pages/regulators/order/index?id=7', delta: null }]);
+    expect(server.sent('/api/v1/me/notices')).toEqual([]);
+  });
+});

@@ -11,6 +11,15 @@ Component({
   behaviors: [listPage({ pageSize: 50 })],
   data: { unread: 0 },
   methods: {
+    onLoad(query) {
+      // Supervision-order messages sent before the order had its page opened the inbox with the order's id.
+      if (query && query.order) {
+        wx.redirectTo({ url: `/pages/regulators/order/index?id=${query.order}` });
+        return null;
+      }
+      return this.load();
+    },
+
     fetchPage(beforeId, limit) {
       const query = beforeId ? { before_id: beforeId, limit } : { limit };
       return guard.ready({ bound: false }).then(() => notices.inbox(query)).then((page) => {
