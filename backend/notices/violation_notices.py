@@ -36,8 +36,9 @@ from backend.violations.models import REGULATOR_SOURCES, Violation, ViolationSou
 # The people told to act on a violation are those who may rectify it.
 RESPONSIBLE_ROLES = roles_allowed(Action.VIOLATION_RECTIFY)
 DETAIL_PAGE = "pages/violations/detail/index?id={id}"
-# A parent may not open the violation's page: the reporter's notice opens the inbox, where it is.
-REPORT_PAGE = "pages/notices/inbox/index?report={id}"
+# A parent may not open the violation's page: the reporter's notice opens 我反映的问题, which shows the report
+# as its reporter may see it (GET /me/reports).
+REPORT_PAGE = "pages/violations/reports/index?id={id}"
 # What the reporter is told for each change: (progress, ≤5 characters for the template; the sentence).
 REPORTER_UPDATES: dict[str, tuple[str, str]] = {
     "start": ("整改中", "学校已开始整改"),

@@ -6,6 +6,7 @@
 const http = require('../utils/request');
 const time = require('../utils/time');
 const labels = require('../utils/labels');
+const records = require('./records');
 
 /** This month's found / rectified / in progress of the school, from the parents' page. */
 function summary(schoolId) {
@@ -101,6 +102,21 @@ function timeline(violation) {
   return items.reverse();
 }
 
+/**
+ * 反映问题: a problem someone of the school saw ({canteen_id, kind, description, photos, camera_id}), sent under
+ * the form's Idempotency-Key so a retry after a lost answer is the same report; a parent's text is checked by
+ * WeChat on the server (422 content_risky).
+ */
+function report(schoolId, body) {
+  return records.send(`report-${schoolId}`, `/schools/${schoolId}/violations`, body);
+}
+
+/** 我反映的问题: the caller's reports, newest first, each as its reporter may follow it (paged by before_id). */
+function myReports(query, extra) {
+  return http.get('/me/reports', query, extra);
+}
+
 module.exports = {
+  report, myReports,
   summary, transparency, list, listWithTotal, rows, times, detail, start, uploadPhoto, submitRectification, review, timeline,
 };

@@ -35,6 +35,7 @@ const NEEDS = {
   manageParentMeals: 'parent_meal.manage',
   readSeals: 'seals.read',
   seal: 'records.seal',
+  report: 'violation.report',
   readOrders: 'supervision.read',
   answerOrder: 'supervision.respond',
 };

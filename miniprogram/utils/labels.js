@@ -15,6 +15,12 @@ const MEALS = { breakfast: '早餐', lunch: '午餐', dinner: '晚餐', snack: '
 const VIOLATION_SOURCES = {
   ai: '智能识别', record_rule: '台账核查', inspection: '监督检查', report: '举报反映', patrol: '视频巡查', monitoring: '设备监测',
 };
+// The kinds a person can report from what they saw (反映问题), labelled as the server labels them; the last is
+// the catch-all.
+const REPORT_KINDS = {
+  no_mask: '未佩戴口罩', no_hat: '未佩戴厨师帽', no_uniform: '未穿工作服', smoking: '后厨吸烟', phone: '操作时使用手机',
+  rodent: '发现鼠患', reported: '群众反映问题',
+};
 // Record tables in the order the forms offer them (the first one is the default).
 const DISINFECTION_METHODS = {
   steam: '蒸汽消毒', boiling: '煮沸消毒', infrared: '红外线消毒柜', dishwasher: '洗碗机消毒', chemical: '含氯消毒剂浸泡',
@@ -66,6 +72,7 @@ module.exports = {
   MEMBERSHIP_STATUS,
   MEALS,
   VIOLATION_SOURCES,
+  REPORT_KINDS,
   DISINFECTION_METHODS,
   DISINFECTION_TARGETS,
   INGREDIENT_CATEGORIES,

@@ -25,7 +25,7 @@ from backend.records.models import (
     StorageCondition,
 )
 from backend.schools.models import Meal
-from backend.violations.models import ViolationSource
+from backend.violations.models import ViolationKind, ViolationSource
 from tests.contract.recorder import ROOT
 
 LABELS_JS = ROOT / "miniprogram" / "utils" / "labels.js"
@@ -56,6 +56,13 @@ def test_each_table_of_a_backend_enum_holds_exactly_its_labels(client_labels, ta
 def test_the_sources_table_covers_every_source_a_violation_can_have(client_labels) -> None:
     # The violation page shows the source through this table: a source missing here shows as its code.
     assert set(client_labels["VIOLATION_SOURCES"]) == {str(source) for source in ViolationSource}
+
+
+def test_the_report_form_offers_kinds_of_violations_by_the_server_s_labels(client_labels) -> None:
+    # 反映问题 offers the kinds a person can see, not every kind: each is a violation kind under its own label.
+    offered = client_labels["REPORT_KINDS"]
+    assert offered == {code: ViolationKind(code).label for code in offered}
+    assert list(offered)[-1] == ViolationKind.REPORTED  # the catch-all last
 
 
 def test_the_accompanied_meal_form_offers_the_backend_s_companion_roles() -> None:

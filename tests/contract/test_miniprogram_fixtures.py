@@ -582,9 +582,40 @@ def record_parent_meals(rec: Recorder, frozen: Any) -> None:
     frozen.move_to(MORNING)
 
 
+def record_reports(rec: Recorder) -> None:
+    """反映问题: a parent reports what they saw with a photo (refusals first), follows it on 我反映的问题, and is told
+    when the school takes it on (the message opens the same page). Last of all: it adds a violation."""
+    photo = rec.call("report_photo", "POST", f"{API}/schools/1/violation-photos", who="demo-parent-1",
+                     data={"file": (io.BytesIO(jpeg(31)), "seen.jpg")}, expect=201,
+                     description="a photo the parent took, uploaded as it is chosen")
+    rec.alias(photo["key"], "violation-photos/test-seen.jpg")
+    key = Keys("contract-report")
+    rec.call("report_too_short", "POST", f"{API}/schools/1/violations", who="demo-parent-1", headers=key(),
+             body={"canteen_id": 1, "kind": "no_mask", "description": "没戴", "photos": []}, expect=422,
+             description="a description shorter than 5 characters")
+    rec.call("report_risky", "POST", f"{API}/schools/1/violations", who="demo-parent-1", headers=key(),
+             body={"canteen_id": 1, "kind": "reported", "description": "食堂可以代开发票吗，请联系我", "photos": []},
+             expect=422, description="a parent's text WeChat's content check finds risky")
+    report = rec.call("report_create", "POST", f"{API}/schools/1/violations", who="demo-parent-1", headers=key(),
+                      body={"canteen_id": 1, "kind": "no_mask", "photos": [photo["key"]],
+                            "description": "直播里看到打饭窗口的阿姨没有戴口罩，边说话边打菜。"},
+                      expect=201, description="the parent reports what they saw in the live view, with the photo")
+    rec.call("my_reports", "GET", f"{API}/me/reports?limit=20", who="demo-parent-1", expect=200,
+             description="我反映的问题 right after the report: not yet told to the school")
+    rec.call("my_reports_none", "GET", f"{API}/me/reports?limit=20", who="demo-committee-1", expect=200,
+             description="我反映的问题 of someone who never reported")
+    rec.call("_report_start", "POST", f"{API}/violations/{report['id']}/start", who="demo-manager-1",
+             body={"note": "已提醒窗口人员规范佩戴口罩"}, expect=200, description="the canteen takes the report on")
+    rec.call("my_reports_started", "GET", f"{API}/me/reports?limit=20", who="demo-parent-1", expect=200,
+             description="the report being put right, as its reporter reads it")
+    rec.call("inbox_reporter", "GET", f"{API}/inbox?limit=50", who="demo-parent-1", expect=200,
+             description="the reporter's inbox: told that the school took the report on")
+
+
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
              record_live, record_playback, record_regulators, record_certificate_reading, record_waste_additives,
-             record_parent_meals, record_risk, record_channels, record_seals, record_orders]
+             record_parent_meals, record_risk, record_channels, record_seals, record_orders,
+             record_reports]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

@@ -87,7 +87,7 @@ def test_a_parent_follows_their_report_to_the_end(client, as_user, kitchen):
     # One inbox notice per change, in words a parent may read, opening the inbox (not the staff's page).
     notices = _reporter_notices("demo-parent-1")
     assert [n.payload["progress"] for n in notices] == ["整改中", "待复核", "重新整改", "整改中", "待复核", "已整改"]
-    assert all(n.page == f"pages/notices/inbox/index?report={vid}" and n.subject_id == vid for n in notices)
+    assert all(n.page == f"pages/violations/reports/index?id={vid}" and n.subject_id == vid for n in notices)
     assert notices[2].body == "您反映的问题“地面积水”整改未通过复核，学校正在重新整改。"
     assert all(REJECTION not in n.body + json.dumps(n.payload, ensure_ascii=False) for n in notices)
     inbox = client.get(f"{API}/inbox", headers=parent).json

@@ -49,6 +49,10 @@ describe('live view', () => {
     expect(text(find(page, '#live-message'))).toBe('摄像头暂未开播，请稍后再试');
     expect(query(page, '#player')).toBeUndefined();
     expect(wx.__state.toasts).toEqual([]);
+
+    // 反映问题 about what is on screen carries the canteen and the camera watched.
+    await tap(page, '#report');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/violations/report/index?canteen=1&camera=2');
   });
 
   test('outside the published hours a parent sees when the kitchen opens next', async () => {

@@ -200,3 +200,111 @@ describe('inbox', () => {
     expect(server.unmatched()).toEqual([]);
   });
 });
+
+describe('反映问题', () => {
+  test('a parent reports what they saw from 问题整改: refusals next to the field, then the report with its photo', async () => {
+    const { server, wx } = as('parent');
+    server.serve('transparency_parent');
+    const list = await openPage('pages/violations/list/index');
+    await tap(list, '#report');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/violations/report/index');
+    await tap(list, '#my-reports');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/violations/reports/index');
+
+    server.serve('canteens_school_1');
+    const page = await openPage('pages/violations/report/index');
+    expect(server.unmatched()).toEqual([]);
+    // One canteen: nothing to choose; the kinds a person can see, the catch-all last.
+    expect(query(page, '#canteen-picker')).toBeUndefined();
+    expect(page.data.kinds.map((k) => k.label)).toEqual(['未佩戴口罩', '未佩戴厨师帽', '未穿工作服', '后厨吸烟', '操作时使用手机',
+      '发现鼠患', '群众反映问题']);
+    expect(query(page, '#camera-note')).toBeUndefined();
+
+    await tap(page, '#submit');
+    expect(text(find(page, '#description'))).toContain('请描述看到的问题（至少 5 个字）');
+    expect(server.sent('/api/v1/schools/1/violations', 'POST')).toEqual([]);
+
+    // The server's own limit, shown next to the field.
+    page.instance.setData({ 'form.description': '没戴 口罩' });
+    server.serve('report_too_short', { times: 1 });
+    await tap(page, '#submit');
+    expect(text(find(page, '#description'))).toContain(fixture('report_too_short').body.error.details.fields.description[0]);
+
+    // WeChat's content check refuses a parent's text: the server's word above the button.
+    await type(page, '#description', '食堂可以代开发票吗，请联系我');
+    server.serve('report_risky', { times: 1 });
+    await tap(page, '#submit');
+    expect(text(find(page, '#form-error'))).toBe('内容含有违规信息，请修改后再提交');
+
+    wx.__state.media = [{ tempFilePath: 'wxfile://tmp/seen.jpg', size: 300000 }];
+    server.serve('report_photo', { times: 1 });
+    await tap(page, '#add-photo');
+    const description = '直播里看到打饭窗口的阿姨没有戴口罩，边说话边打菜。';
+    await type(page, '#description', description);
+    server.serve('report_create', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent('/api/v1/schools/1/violations', 'POST');
+    expect(sent[sent.length - 1].data).toEqual({
+      canteen_id: 1, kind: 'no_mask', description, photos: [fixture('report_photo').body.key], camera_id: null,
+    });
+    // Each content its own key; the same content retried keeps it (services/records send).
+    const keys = sent.map((r) => r.header['Idempotency-Key']);
+    expect(new Set(keys).size).toBe(3);
+    expect(wx.__state.toasts).toContain('已提交，学校会尽快处理');
+    const id = fixture('report_create').body.id;
+    expect(wx.__state.navigations.pop()).toEqual({ kind: 'redirectTo', url: `/pages/violations/reports/index?id=${id}`, delta: null });
+
+    server.serve('my_reports', { query: { limit: '20' } });
+    const mine = await openPage('pages/violations/reports/index', { id: String(id) });
+    expect(text(find(mine, `#report-${id}`))).toContain('未佩戴口罩 待通知');
+    expect(findAll(mine, `#report-${id} .photo`)).toHaveLength(1);
+  });
+
+  test('from the live view the camera watched goes with the report', async () => {
+    const { server } = as('parent');
+    server.serve('canteens_school_1');
+    const page = await openPage('pages/violations/report/index', { canteen: '1', camera: '2' });
+    expect(find(page, '#camera-note')).toBeTruthy();
+    await type(page, '#description', '直播里看到打饭窗口的阿姨没有戴口罩，边说话边打菜。');
+    server.serve('report_create', { times: 1, query: null });
+    await tap(page, '#submit');
+    expect(server.sent('/api/v1/schools/1/violations', 'POST')[0].data.camera_id).toBe(2);
+  });
+
+  test('我反映的问题: the report as its reporter follows it, the one a message opened marked', async () => {
+    const { server, wx } = as('parent');
+    server.serve('my_reports_started', { query: { limit: '20' } });
+    const report = fixture('my_reports_started').body[0];
+    const page = await openPage('pages/violations/reports/index', { id: String(report.id) });
+    expect(server.unmatched()).toEqual([]);
+    const card = find(page, `#report-${report.id}`);
+    expect(card.dom.className).toContain('report--focus');
+    expect(text(card)).toBe('未佩戴口罩 整改中 西湖实验小学 · 未佩戴口罩 · 反映于 2026-03-11 10:00 '
+      + '直播里看到打饭窗口的阿姨没有戴口罩，边说话边打菜。 整改情况：尚未提交整改 开始整改 2026-03-11 10:00 发现问题 2026-03-11 10:00');
+    await tap(page, '#report');
+    expect(wx.__state.navigations.pop().url).toBe('/pages/violations/report/index');
+  });
+
+  test('nothing reported yet says so', async () => {
+    const { server } = as('committee');
+    server.serve('my_reports_none', { query: { limit: '20' } });
+    const page = await openPage('pages/violations/reports/index');
+    expect(server.unmatched()).toEqual([]);
+    expect(text(find(page, '#empty'))).toContain('您还没有反映过问题');
+    expect(find(page, '#report')).toBeTruthy();
+  });
+
+  test('the message telling the reporter of progress opens 我反映的问题 on the report; old ones too', async () => {
+    const { server, wx } = as('parent');
+    server.serve('inbox_reporter', { query: { limit: '50' } });
+    const page = await openPage('pages/notices/inbox/index');
+    const [notice] = fixture('inbox_reporter').body.items;
+    expect(text(find(page, `#notice-${notice.id}`))).toContain('您反映的问题“未佩戴口罩”学校已开始整改。');
+    server.serve('inbox_read', { times: 1, path: `/api/v1/inbox/${notice.id}/read` });
+    await tap(page, `#notice-${notice.id}`);
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/violations/reports/index?id=${notice.subject_id}`);
+
+    await openPage('pages/notices/inbox/index', { report: '8' });
+    expect(wx.__state.navigations.pop()).toEqual({ kind: 'redirectTo', url: '/pages/violations/reports/index?id=8', delta: null });
+  });
+});

@@ -13,6 +13,7 @@ const ENTRIES = [
   { key: 'invites', title: '邀请家长', icon: 'qr', url: '/pages/accounts/invites/index', ability: 'invite' },
   { key: 'records', title: '台账填报', icon: 'records', url: '/pages/records/hub/index', ability: 'uploadRecords' },
   { key: 'orders', title: '监督整改通知', icon: 'description', url: '/pages/regulators/orders/index', ability: 'readOrders' },
+  { key: 'reports', title: '我反映的问题', icon: 'chat-o', url: '/pages/violations/reports/index', ability: 'report' },
   { key: 'meals', title: '陪餐记录', icon: 'smile-comment-o', url: '/pages/records/accompanied/index', ability: null },
 ];
 

@@ -30,6 +30,7 @@ Component({
   data: {
     loading: true, loadError: '', loadedEmpty: '', areas: [], activeArea: 0, cameras: [], cameraId: null,
     play: null, closed: null, message: '', hoursText: '', closesText: '', canPlayback: false,
+    canReport: false,
   },
   methods: {
     onLoad(query) {
@@ -49,10 +50,11 @@ Component({
     load() {
       this.setData({ loading: true, loadError: '' });
       return guard.ready().then(({ schoolId, abilities }) => {
-        this.setData({ canPlayback: abilities.playback });
+        this.setData({ canPlayback: abilities.playback, canReport: abilities.report });
         return schools.canteens(schoolId);
       }).then((canteens) => {
         if (!canteens.length) throw new Error('学校尚未登记食堂');
+        this.canteenId = canteens[0].id;
         return live.lobby(canteens[0].id);
       }).then((lobby) => {
         const areas = [];
@@ -111,6 +113,11 @@ Component({
     /** Staff: the recordings of the camera on screen. */
     onPlayback() {
       wx.navigateTo({ url: `/pages/live/playback/index?camera_id=${this.data.cameraId}` });
+    },
+
+    /** 反映问题 about what is on screen: the report carries the canteen and the camera being watched. */
+    onReport() {
+      wx.navigateTo({ url: `/pages/violations/report/index?canteen=${this.canteenId}&camera=${this.data.cameraId}` });
     },
 
     onReconnect() {

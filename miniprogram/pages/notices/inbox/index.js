@@ -12,9 +12,12 @@ Component({
   data: { unread: 0 },
   methods: {
     onLoad(query) {
-      // Supervision-order messages sent before the order had its page opened the inbox with the order's id.
-      if (query && query.order) {
-        wx.redirectTo({ url: `/pages/regulators/order/index?id=${query.order}` });
+      // Messages sent before orders and reports had their pages opened the inbox with the order's or the
+      // report's id: they open that page now.
+      if (query && (query.order || query.report)) {
+        wx.redirectTo({
+          url: query.order ? `/pages/regulators/order/index?id=${query.order}` : `/pages/violations/reports/index?id=${query.report}`,
+        });
         return null;
       }
       return this.load();

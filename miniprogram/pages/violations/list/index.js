@@ -1,7 +1,8 @@
 /**
  * 问题整改. Parents see the school's figures and the timeline of closed violations with parent-safe
  * evidence (the transparency page). The committee, canteen managers, staff and the principal see every
- * violation with its status, filtered, and open one to read, answer or review it.
+ * violation with its status, filtered, and open one to read, answer or review it. Everyone bound to the school
+ * may report a problem they saw (反映问题) and follow their reports (我反映的问题).
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
@@ -17,13 +18,13 @@ const FILTERS = [
 Component({
   behaviors: [listPage({ pageSize: 20 })],
   data: {
-    staffView: false, summary: {}, periodText: '', filters: FILTERS, status: '', timeline: [], schoolId: null,
+    staffView: false, canReport: false, summary: {}, periodText: '', filters: FILTERS, status: '', timeline: [], schoolId: null,
   },
   methods: {
     /** The first page also brings the school's figures and, for parents, the timeline of closed violations. */
     fetchPage(beforeId, limit) {
       return guard.ready().then(({ schoolId, abilities }) => {
-        this.setData({ schoolId, staffView: abilities.violationDetails });
+        this.setData({ schoolId, staffView: abilities.violationDetails, canReport: abilities.report });
         const page = beforeId ? null : violations.transparency(schoolId, { limit: 20 });
         const list = abilities.violationDetails
           ? violations.list(schoolId, { status: this.data.status || null, before_id: beforeId, limit }) : null;
@@ -55,6 +56,15 @@ Component({
 
     onPreview(event) {
       wx.previewImage({ urls: [event.currentTarget.dataset.url] });
+    },
+
+    /** 反映问题 and 我反映的问题: what anyone bound to the school saw, and where it stands. */
+    onReport() {
+      wx.navigateTo({ url: '/pages/violations/report/index' });
+    },
+
+    onMyReports() {
+      wx.navigateTo({ url: '/pages/violations/reports/index' });
     },
 
     /** 通知我: ask WeChat for one-time subscriptions of the violation notices, report what was accepted. */
