@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,11 +33,11 @@ class SpotCheck(db.Model):
     created_at: Mapped[DefaultNow]
 
 
-class RoundStatus(StrEnum):
-    """Life of an inspection round."""
+class RoundStatus(LabelledStrEnum):
+    """Life of an inspection round: planned, its visits recorded while it runs, then completed."""
 
-    PLANNED = "planned"
-    COMPLETED = "completed"
+    PLANNED = "planned", "进行中"
+    COMPLETED = "completed", "已完成"
 
 
 class InspectionRound(db.Model):
@@ -87,12 +86,12 @@ class InspectionTarget(db.Model):
     visited_at: Mapped[datetime | None]
 
 
-class Severity(StrEnum):
-    """How serious a finding is."""
+class Severity(LabelledStrEnum):
+    """How serious a finding is (an inspection's, a patrol's)."""
 
-    MINOR = "minor"
-    MAJOR = "major"
-    CRITICAL = "critical"
+    MINOR = "minor", "一般"
+    MAJOR = "major", "较重"
+    CRITICAL = "critical", "严重"
 
 
 class InspectionFinding(db.Model):

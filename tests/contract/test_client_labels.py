@@ -24,6 +24,7 @@ from backend.records.models import (
     IngredientCategory,
     StorageCondition,
 )
+from backend.regulators.models import RoundStatus, Severity
 from backend.schools.models import Meal
 from backend.violations.models import ViolationKind, ViolationSource
 from tests.contract.recorder import ROOT
@@ -33,7 +34,7 @@ TABLES: dict[str, type[LabelledStrEnum]] = {
     "ROLES": Role, "RELATIONS": Relation, "MEALS": Meal, "VIOLATION_SOURCES": ViolationSource,
     "DISINFECTION_METHODS": DisinfectionMethod, "DISINFECTION_TARGETS": DisinfectionTarget,
     "INGREDIENT_CATEGORIES": IngredientCategory, "STORAGE_CONDITIONS": StorageCondition,
-    "CERTIFICATE_KINDS": CertificateKind,
+    "CERTIFICATE_KINDS": CertificateKind, "ROUND_STATUS": RoundStatus, "SEVERITIES": Severity,
 }
 
 

@@ -7,7 +7,10 @@ export type Round = Schemas['RoundOut']
 export type Order = Schemas['OrderOut']
 export type InspectorChoice = Schemas['InspectorChoiceOut']
 
-export const ROUND_STATUS: Record<string, string> = { planned: '计划中', in_progress: '进行中', completed: '已完成' }
+// The names of backend/regulators/models.py's RoundStatus and Severity (tests/console/test_console_labels.py).
+export const ROUND_STATUS: Record<string, string> = { planned: '进行中', completed: '已完成' }
+// How serious a regulator's finding is: an inspection's and a patrol's.
+export const SEVERITIES: Record<string, string> = { minor: '一般', major: '较重', critical: '严重' }
 
 /** Spot checks of a region, newest first. */
 export function listSpotChecks(regionId: number): Promise<SpotCheck[]> {

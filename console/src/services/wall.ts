@@ -122,6 +122,3 @@ export function patrolCameras(patrol: Patrol): WallCamera[] {
     place: `${c.school_name} · ${c.area_name}`, canteenId: c.canteen_id as number }))
 }
 
-export const SEVERITIES = [
-  { value: 'minor', label: '一般' }, { value: 'major', label: '严重' }, { value: 'critical', label: '特别严重' },
-]
