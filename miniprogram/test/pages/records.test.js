@@ -181,6 +181,25 @@ describe('disinfection log (消毒)', () => {
     expect(wx.__state.toasts).toContain('消毒已登记');
   });
 
+  test('a photo that failed to upload stops the record until it is retried or removed', async () => {
+    const { server, wx } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('areas_staff', { path: '/api/v1/canteens/1/areas' });
+    const page = await openPage('pages/records/disinfection/index');
+    await type(page, '#temperature', '100');
+    await type(page, '#minutes', '15');
+    await type(page, '#item-count', '320');
+    await type(page, '#operator', '赵师傅');
+    server.serve('upload_photo', { times: 1 });
+    await addPhoto(page, server, wx);
+    server.fail('POST', '/api/v1/uploads', { status: 503, times: 1 });
+    await addPhoto(page, server, wx);
+    await tap(page, '#submit');
+    // Before, the record went out with the one photo that made it, the failed one silently left out.
+    expect(text(find(page, '#photos'))).toContain('有照片上传失败，请点击重试或删除');
+    expect(server.sent('/api/v1/canteens/1/disinfections', 'POST')).toEqual([]);
+  });
+
   test('ultraviolet light is refused for tableware; chlorine asks for its concentration', async () => {
     const { server } = asManager();
     server.serve('canteens_school_1');
@@ -273,6 +292,28 @@ describe('server field errors', () => {
 });
 
 describe('receiving (进货查验)', () => {
+  test('the form waits for both pickers: a failed invoice photo stops it though the report photo is in', async () => {
+    const { server, wx } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('suppliers_list');
+    const page = await openPage('pages/records/receiving/index');
+    await pick(page, '#supplier-picker', 0);
+    await type(page, '#ingredient', '大米');
+    await type(page, '#batch', 'DM-0310');
+    await type(page, '#quantity', '50');
+    await tap(page, '#add-item');
+    await type(page, '#receiver', '王建国');
+    server.serve('upload_photo', { times: 1 });
+    await addPhoto(page, server, wx, findAll(page, '#add-photo')[0]);
+    server.fail('POST', '/api/v1/uploads', { status: 503, times: 1 });
+    await addPhoto(page, server, wx, findAll(page, '#add-photo')[1]);
+    expect(page.data.reportIds).toEqual([1]);
+    await tap(page, '#submit');
+    // Before, the report picker's answer cleared the invoice picker's state: the record went out without it.
+    expect(text(find(page, '#form-error'))).toBe('有照片上传失败，请点击重试或删除');
+    expect(server.sent('/api/v1/canteens/1/receivings', 'POST')).toEqual([]);
+  });
+
   test('a supplier whose licence has expired is pointed out at once, and accepting needs a reason', async () => {
     const { server, wx } = asManager();
     server.serve('canteens_school_1');

@@ -2,6 +2,7 @@
 const time = require('../../../utils/time');
 const labels = require('../../../utils/labels');
 const { ledgerPage } = require('../../../behaviors/ledger-page');
+const { photoField } = require('../../../behaviors/photo-field');
 
 const MEALS = labels.options(labels.MEALS);
 const ROLES = [{ code: 'school_leader', label: '学校负责人' }, { code: 'parent', label: '家长代表' }];
@@ -11,10 +12,12 @@ function emptyForm() {
 }
 
 Component({
-  behaviors: [ledgerPage({ form: 'accompanied', segment: 'accompanied-meals', fields: ['companion_name'], blank: emptyForm })],
+  behaviors: [
+    ledgerPage({ form: 'accompanied', segment: 'accompanied-meals', fields: ['companion_name'], blank: emptyForm }),
+    photoField({ path: 'form.photo_upload_ids', error: 'photo_upload_ids' }),
+  ],
   data: {
     mealOptions: MEALS, mealIndex: MEALS.findIndex((m) => m.code === 'lunch'), roleOptions: ROLES, roleIndex: 0,
-    photosBusy: false,
   },
   methods: {
     onMeal(event) {
@@ -26,18 +29,14 @@ Component({
     onRate(event) {
       this.setData({ 'form.rating': event.detail });
     },
-    onPhotos(event) {
-      this.setData({ 'form.photo_upload_ids': event.detail.ids, photosBusy: event.detail.uploading });
-    },
-
     validate() {
       const form = this.data.form;
       if (!form.companion_name.trim()) {
         this.setData({ errors: { companion_name: '请填写陪餐人姓名' } });
         return null;
       }
-      if (this.data.photosBusy) {
-        wx.showToast({ title: '照片还在上传，请稍候', icon: 'none' });
+      if (this.photosPending()) {
+        wx.showToast({ title: this.photosPending(), icon: 'none' });
         return null;
       }
       return {

@@ -8,6 +8,7 @@ const rules = require('../../../utils/rules');
 const labels = require('../../../utils/labels');
 const schools = require('../../../services/schools');
 const recordForm = require('../../../behaviors/record-form');
+const { photoField } = require('../../../behaviors/photo-field');
 
 const MEALS = labels.options(labels.MEALS);
 const TARGETS = labels.options(labels.DISINFECTION_TARGETS);
@@ -36,7 +37,7 @@ Component({
     form: 'disinfection', segment: 'disinfections', done: '消毒已登记',
     fields: ['method', 'temperature_c', 'minutes', 'concentration_mg_l', 'item_count', 'operator_name', 'target_name',
       'photo_upload_ids'],
-  })],
+  }), photoField({ path: 'form.photo_upload_ids', error: 'photo_upload_ids' })],
   data: {
     loading: true, loadError: '', canteenId: 0, meals: MEALS, mealIndex: 0, targets: TARGETS, targetIndex: 0,
     methods: METHODS, methodIndex: 0, areas: [], areaIndex: 0, need: {}, methodHint: '', performedTime: '', nowTime: '',
@@ -44,7 +45,6 @@ Component({
       target: 'tableware', method: 'steam', area_id: null, temperature_c: '', minutes: '', concentration_mg_l: '',
       item_count: '', operator_name: '', photo_upload_ids: [],
     },
-    photosBusy: false, photosFailed: false,
   },
   methods: {
     onLoad() {
@@ -87,13 +87,6 @@ Component({
     onTime(event) {
       this.setData({ performedTime: event.detail.value });
     },
-    onPhotos(event) {
-      this.setData({
-        'form.photo_upload_ids': event.detail.ids, photosBusy: event.detail.uploading, photosFailed: event.detail.failed,
-        'errors.photo_upload_ids': '',
-      });
-    },
-
     validate() {
       const form = this.data.form;
       const area = this.data.areas.find((a) => a.id === form.area_id);
@@ -101,7 +94,7 @@ Component({
         meal: MEALS[this.data.mealIndex].code, operator_name: form.operator_name.trim(), target_name: area ? area.name : '',
       });
       const errors = rules.checkDisinfection(checked);
-      if (this.data.photosBusy) errors.photo_upload_ids = '照片还在上传，请稍候';
+      if (this.photosPending()) errors.photo_upload_ids = this.photosPending();
       else if (!form.photo_upload_ids.length) errors.photo_upload_ids = '请拍摄消毒现场照片';
       this.setData({ errors, formError: '' });
       if (Object.keys(errors).length) return null;

@@ -10,6 +10,7 @@ const labels = require('../../../utils/labels');
 const formUtil = require('../../../utils/form');
 const records = require('../../../services/records');
 const recordForm = require('../../../behaviors/record-form');
+const { photoField } = require('../../../behaviors/photo-field');
 
 const CATEGORIES = labels.options(labels.INGREDIENT_CATEGORIES);
 const STORAGES = labels.options(labels.STORAGE_CONDITIONS);
@@ -41,12 +42,12 @@ Component({
     form: 'receiving', segment: 'receivings', done: '进货已登记',
     fields: ['supplier_id', 'receiver_name', 'items', 'inspection_report_upload_ids', 'invoice_upload_ids',
       'accepted_expired_reason'],
-  })],
+  }), photoField()],
   data: {
     loading: true, loadError: '', canteenId: 0, today: '', suppliers: [], supplierIndex: 0, supplierId: null,
     addingSupplier: false, supplier: {}, supplierErrors: {}, savingSupplier: false, items: [], draft: blankDraft(),
     draftErrors: {}, categories: CATEGORIES, categoryIndex: 0, storages: STORAGES, storageIndex: 0, receiverName: '',
-    reportIds: [], invoiceIds: [], photosBusy: false, expiredNote: '', expiredReason: '',
+    reportIds: [], invoiceIds: [], expiredNote: '', expiredReason: '',
   },
   methods: {
     onLoad() {
@@ -138,14 +139,6 @@ Component({
     onReceiver(event) {
       this.setData({ receiverName: event.detail, 'errors.receiver_name': '' });
     },
-    onReports(event) {
-      this.setData({ reportIds: event.detail.ids, photosBusy: event.detail.uploading });
-      this.clearError('inspection_report_upload_ids');
-    },
-    onInvoices(event) {
-      this.setData({ invoiceIds: event.detail.ids, photosBusy: event.detail.uploading });
-      this.clearError('invoice_upload_ids');
-    },
 
     validate() {
       const errors = {};
@@ -154,8 +147,9 @@ Component({
       if (!this.data.receiverName.trim()) errors.receiver_name = '请填写验收人';
       const reason = this.data.expiredReason.trim();
       if (this.data.expiredNote && reason.length < 4) errors.accepted_expired_reason = '证照已过期：请拒收，或填写仍然接收的理由（至少 4 个字）';
-      this.setData({ errors, formError: this.data.photosBusy ? '照片还在上传，请稍候' : '' });
-      if (Object.keys(errors).length || this.data.photosBusy) return null;
+      const pending = this.photosPending();
+      this.setData({ errors, formError: pending });
+      if (Object.keys(errors).length || pending) return null;
       const numberOrNull = (v) => (v === '' || v === null ? null : Number(v));
       return Object.assign({
         supplier_id: this.data.supplierId, received_at: this.data.receivedAt, receiver_name: this.data.receiverName.trim(),

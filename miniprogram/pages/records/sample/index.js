@@ -8,6 +8,7 @@ const time = require('../../../utils/time');
 const rules = require('../../../utils/rules');
 const records = require('../../../services/records');
 const recordForm = require('../../../behaviors/record-form');
+const { photoField } = require('../../../behaviors/photo-field');
 
 function blankForm() {
   return { dish_id: null, weight_g: '', fridge_temperature_c: '', sealed: true, sampler_name: '', photo_upload_ids: [] };
@@ -17,10 +18,10 @@ Component({
   behaviors: [recordForm({
     form: 'sample', segment: 'samples', done: '留样已登记',
     fields: ['dish_id', 'weight_g', 'fridge_temperature_c', 'sealed', 'sampler_name', 'photo_upload_ids'],
-  })],
+  }), photoField({ path: 'form.photo_upload_ids', error: 'photo_upload_ids' })],
   data: {
     loading: true, loadError: '', canteenId: 0, meals: [], mealIndex: 0, dishes: [], dishIndex: 0,
-    form: blankForm(), sampledTime: '', nowTime: '', keepUntilText: '', photosBusy: false, photosFailed: false,
+    form: blankForm(), sampledTime: '', nowTime: '', keepUntilText: '',
   },
   methods: {
     onLoad(query) {
@@ -81,13 +82,6 @@ Component({
       this.updateKeepUntil();
     },
 
-    onPhotos(event) {
-      this.setData({
-        'form.photo_upload_ids': event.detail.ids, photosBusy: event.detail.uploading, photosFailed: event.detail.failed,
-        'errors.photo_upload_ids': '',
-      });
-    },
-
     sampledAt() {
       return time.toIso(time.today(), this.data.sampledTime);
     },
@@ -100,8 +94,7 @@ Component({
     validate() {
       const form = this.data.form;
       const errors = rules.checkSample(Object.assign({}, form, { sampler_name: form.sampler_name.trim() }));
-      if (this.data.photosBusy) errors.photo_upload_ids = '照片还在上传，请稍候';
-      else if (this.data.photosFailed) errors.photo_upload_ids = '有照片上传失败，请点击照片重试';
+      if (this.photosPending()) errors.photo_upload_ids = this.photosPending();
       else if (!form.photo_upload_ids.length) errors.photo_upload_ids = '请拍摄留样照片';
       this.setData({ errors, formError: '' });
       if (Object.keys(errors).length) return null;

@@ -6,6 +6,7 @@
 const time = require('../../../utils/time');
 const records = require('../../../services/records');
 const { ledgerPage } = require('../../../behaviors/ledger-page');
+const { photoField } = require('../../../behaviors/photo-field');
 
 // The kinds of backend/records/models.py WasteKind.
 const KINDS = [{ code: 'food_waste', label: '餐厨垃圾' }, { code: 'waste_oil', label: '废弃油脂' }, { code: 'other', label: '其他' }];
@@ -24,8 +25,8 @@ Component({
   behaviors: [ledgerPage({
     form: 'waste', segment: 'waste-disposals', blank: emptyForm,
     fields: ['disposed_at', 'quantity_kg', 'collector_company', 'collector_name', 'collector_licence', 'staff_id'],
-  })],
-  data: { kindOptions: KINDS, kindIndex: 0, staffOptions: [], staffIndex: -1, disposedTime: '', photosBusy: false },
+  }), photoField({ path: 'form.photo_upload_ids', error: 'photo_upload_ids' })],
+  data: { kindOptions: KINDS, kindIndex: 0, staffOptions: [], staffIndex: -1, disposedTime: '' },
   methods: {
     view,
 
@@ -48,10 +49,6 @@ Component({
       this.setData({ disposedTime: event.detail.value });
       this.clearError('disposed_at');
     },
-    onPhotos(event) {
-      this.setData({ 'form.photo_upload_ids': event.detail.ids, photosBusy: event.detail.uploading });
-    },
-
     validate() {
       const form = this.data.form;
       const errors = {};
@@ -64,8 +61,8 @@ Component({
         this.setData({ errors });
         return null;
       }
-      if (this.data.photosBusy) {
-        wx.showToast({ title: '照片还在上传，请稍候', icon: 'none' });
+      if (this.photosPending()) {
+        wx.showToast({ title: this.photosPending(), icon: 'none' });
         return null;
       }
       return {

@@ -14,6 +14,7 @@ const labels = require('../../../utils/labels');
 const regulators = require('../../../services/regulators');
 const recordForm = require('../../../behaviors/record-form');
 const { loadedPage } = require('../../../behaviors/loaded-page');
+const { photoField } = require('../../../behaviors/photo-field');
 
 const SEVERITIES = labels.options(labels.SEVERITIES);
 
@@ -26,10 +27,10 @@ Component({
     send: (page, body) => regulators.addFinding(page.roundId, body),
     done: '已记录检查发现',
     fields: ['description', 'severity', 'photos', 'canteen_id'],
-  })],
+  }), photoField({ path: 'form.photos', error: 'photos' })],
   data: {
-    target: {}, findings: [], severities: SEVERITIES, severityIndex: 0, form: blankForm(), photosBusy: false,
-    photosFailed: false, formKey: 0, roundId: 0, canteenId: 0, visiting: false, canSeal: false,
+    target: {}, findings: [], severities: SEVERITIES, severityIndex: 0, form: blankForm(),
+    formKey: 0, roundId: 0, canteenId: 0, visiting: false, canSeal: false,
   },
   methods: {
     onLoad(query) {
@@ -84,18 +85,12 @@ Component({
       this.setData({ 'form.open_violation': event.detail.value });
     },
 
-    onPhotos(event) {
-      this.setData({ 'form.photos': event.detail.ids, photosBusy: event.detail.uploading, photosFailed: event.detail.failed });
-      this.clearError('photos');
-    },
-
     /** The finding to send, or null after showing what is missing (the server checks the rest). */
     validate() {
       const form = this.data.form;
       const errors = {};
       if (!form.description.trim()) errors.description = '请描述发现的问题';
-      if (this.data.photosBusy) errors.photos = '照片正在上传，请稍候';
-      else if (this.data.photosFailed) errors.photos = '有照片上传失败，请点击重试或删除';
+      if (this.photosPending()) errors.photos = this.photosPending();
       if (Object.keys(errors).length) {
         this.setData({ errors });
         return null;
@@ -109,9 +104,8 @@ Component({
     /** A finding recorded: the form empties (a new photo picker) for the next one, the list shows it. */
     onRecorded(finding) {
       wx.showToast({ title: finding.violation_id ? '已记录，并已通知学校整改' : '已记录检查发现', icon: 'success' });
-      this.setData({
-        form: blankForm(), severityIndex: 0, errors: {}, formKey: this.data.formKey + 1, photosBusy: false, photosFailed: false,
-      });
+      this.setData({ form: blankForm(), severityIndex: 0, errors: {}, formKey: this.data.formKey + 1 });
+      this.resetPhotos();
       return this.load();
     },
 

@@ -5,11 +5,12 @@
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const violations = require('../../../services/violations');
+const { photoField } = require('../../../behaviors/photo-field');
 
 Component({
+  behaviors: [photoField({ path: 'photoKeys', error: 'photos' })],
   data: {
-    loading: true, loadError: '', v: {}, dueText: '', measures: '', photoKeys: [], photosBusy: false,
-    photosFailed: false, errors: {}, formError: '', submitting: false,
+    loading: true, loadError: '', v: {}, dueText: '', measures: '', photoKeys: [], errors: {}, formError: '', submitting: false,
   },
   methods: {
     onLoad(query) {
@@ -31,18 +32,11 @@ Component({
       this.setData({ measures: event.detail, 'errors.measures': '' });
     },
 
-    onPhotos(event) {
-      this.setData({
-        photoKeys: event.detail.ids, photosBusy: event.detail.uploading, photosFailed: event.detail.failed,
-        'errors.photos': '',
-      });
-    },
-
     check() {
       const errors = {};
       if (this.data.measures.trim().length < 5) errors.measures = '请写明整改措施（至少 5 个字）';
-      if (this.data.photosBusy) errors.photos = '照片还在上传，请稍候';
-      else if (this.data.photosFailed) errors.photos = '有照片上传失败，请点击重试或删除';
+      const pending = this.photosPending();
+      if (pending) errors.photos = pending;
       else if (!this.data.photoKeys.length) errors.photos = '请上传整改后的照片';
       this.setData({ errors });
       return !Object.keys(errors).length;

@@ -11,6 +11,7 @@ const labels = require('../../../utils/labels');
 const schools = require('../../../services/schools');
 const violations = require('../../../services/violations');
 const recordForm = require('../../../behaviors/record-form');
+const { photoField } = require('../../../behaviors/photo-field');
 
 const KINDS = labels.options(labels.REPORT_KINDS);
 const MIN_DESCRIPTION = 5;
@@ -19,10 +20,10 @@ Component({
   behaviors: [recordForm({
     send: (page, body) => violations.report(page.data.schoolId, body),
     fields: ['canteen_id', 'kind', 'description', 'photos'],
-  })],
+  }), photoField({ path: 'photoKeys', error: 'photos' })],
   data: {
     loading: true, loadError: '', schoolId: 0, canteens: [], canteenIndex: 0, kinds: KINDS, kindIndex: 0,
-    cameraId: null, form: { description: '' }, photoKeys: [], photosBusy: false, photosFailed: false,
+    cameraId: null, form: { description: '' }, photoKeys: [],
   },
   methods: {
     onLoad(query) {
@@ -57,20 +58,12 @@ Component({
       this.clearError('kind');
     },
 
-    onPhotos(event) {
-      this.setData({
-        photoKeys: event.detail.ids, photosBusy: event.detail.uploading, photosFailed: event.detail.failed,
-        'errors.photos': '',
-      });
-    },
-
     /** The report to send, or null after showing what is missing. */
     validate() {
       const errors = {};
       const description = this.data.form.description.trim();
       if (description.length < MIN_DESCRIPTION) errors.description = '请描述看到的问题（至少 5 个字）';
-      if (this.data.photosBusy) errors.photos = '照片还在上传，请稍候';
-      else if (this.data.photosFailed) errors.photos = '有照片上传失败，请点击重试或删除';
+      if (this.photosPending()) errors.photos = this.photosPending();
       this.setData({ errors });
       if (Object.keys(errors).length) return null;
       return {
