@@ -15,6 +15,20 @@ async function addPhoto(page, server, wx, selector = '#add-photo') {
   await tap(page, selector);
 }
 
+/** The receiving form with a supplier, one item and the receiver filled in, ready to send. */
+async function openFilledReceiving(server) {
+  server.serve('canteens_school_1');
+  server.serve('suppliers_list');
+  const page = await openPage('pages/records/receiving/index');
+  await pick(page, '#supplier-picker', 0);
+  await type(page, '#ingredient', '大米');
+  await type(page, '#batch', 'DM-0310');
+  await type(page, '#quantity', '50');
+  await tap(page, '#add-item');
+  await type(page, '#receiver', '王建国');
+  return page;
+}
+
 describe('records hub', () => {
   test('shows what is still missing today, with the forms one tap away', async () => {
     const { server, wx } = asManager();
@@ -271,15 +285,7 @@ describe('server field errors', () => {
 
   test('the receiving form shows the server\'s error next to the field it names', async () => {
     const { server } = asManager();
-    server.serve('canteens_school_1');
-    server.serve('suppliers_list');
-    const page = await openPage('pages/records/receiving/index');
-    await pick(page, '#supplier-picker', 0);
-    await type(page, '#ingredient', '大米');
-    await type(page, '#batch', 'DM-0310');
-    await type(page, '#quantity', '50');
-    await tap(page, '#add-item');
-    await type(page, '#receiver', '王建国');
+    const page = await openFilledReceiving(server);
     server.serve('receiving_supplier_not_found', { times: 1 });
     await tap(page, '#submit');
     expect(server.sent('/api/v1/canteens/1/receivings', 'POST')).toHaveLength(1);
@@ -294,15 +300,7 @@ describe('server field errors', () => {
 describe('receiving (进货查验)', () => {
   test('the form waits for both pickers: a failed invoice photo stops it though the report photo is in', async () => {
     const { server, wx } = asManager();
-    server.serve('canteens_school_1');
-    server.serve('suppliers_list');
-    const page = await openPage('pages/records/receiving/index');
-    await pick(page, '#supplier-picker', 0);
-    await type(page, '#ingredient', '大米');
-    await type(page, '#batch', 'DM-0310');
-    await type(page, '#quantity', '50');
-    await tap(page, '#add-item');
-    await type(page, '#receiver', '王建国');
+    const page = await openFilledReceiving(server);
     server.serve('upload_photo', { times: 1 });
     await addPhoto(page, server, wx, findAll(page, '#add-photo')[0]);
     server.fail('POST', '/api/v1/uploads', { status: 503, times: 1 });
