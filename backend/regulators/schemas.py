@@ -165,6 +165,13 @@ class CloseIn(Schema):
     reason = String(load_default=None, validate=Length(max=500), multiline=True)
 
 
+class OrderViolationOut(labelled("status")):
+    """A problem an order names: enough to list it and open it."""
+
+    id = Integer()
+    title = String()
+
+
 class OrderOut(brief("school"), signed("issued_by", "issued_at"), signed("responded_by", "responded_at", pending=True),
                signed("closed_by", "closed_at", pending=True), labelled("status")):
     """A supervision order: issued by a regulator, answered by the school, closed by a regulator."""
@@ -173,6 +180,7 @@ class OrderOut(brief("school"), signed("issued_by", "issued_at"), signed("respon
     title = String()
     content = String()
     violation_ids = List(Integer())
+    violations = List(Nested(OrderViolationOut), metadata={"description": "the problems of violation_ids, in order"})
     due_at = DateTime()
     response = String(allow_none=True)
     close_reason = String(allow_none=True)

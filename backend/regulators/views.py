@@ -23,6 +23,7 @@ from backend.regulators.models import (
     SupervisionOrder,
 )
 from backend.schools.models import Canteen, Region, School
+from backend.violations.models import STATUS_LABELS, Violation
 from backend.violations.views import photo_urls, user_names
 
 LIST_LIMIT = 100
@@ -155,12 +156,20 @@ def target(item: InspectionTarget) -> dict[str, Any]:
 # -- supervision orders ---------------------------------------------------------------------------------
 
 def orders(items: Sequence[SupervisionOrder]) -> list[dict[str, Any]]:
-    """Supervision orders with the school's name and the names of who issued, answered and closed them."""
+    """Supervision orders with the school's name, the names of who issued, answered and closed them, and the
+    problems each names (title and status)."""
     schools = _school_names(o.school_id for o in items)
     users = user_names({uid for o in items for uid in (o.issued_by_id, o.responded_by_id, o.closed_by_id) if uid})
+    named = {vid for o in items for vid in o.violation_ids or ()}
+    problems = {row.id: {"id": row.id, "title": row.title, "status": row.status,
+                         "status_label": STATUS_LABELS.get(row.status)}
+                for row in db.session.execute(select(Violation.id, Violation.title, Violation.status)
+                                              .where(Violation.id.in_(named)))} if named else {}
     return [{
         "id": o.id, "school_id": o.school_id, "school_name": schools.get(o.school_id), "title": o.title,
-        "content": o.content, "violation_ids": o.violation_ids, "due_at": o.due_at, "status": o.status,
+        "content": o.content, "violation_ids": o.violation_ids,
+        "violations": [problems[vid] for vid in o.violation_ids or () if vid in problems],
+        "due_at": o.due_at, "status": o.status,
         "status_label": OrderStatus(o.status).label,
         "issued_by_id": o.issued_by_id, "issued_by_name": users.get(o.issued_by_id), "issued_at": o.issued_at,
         "response": o.response, "responded_by_id": o.responded_by_id,

@@ -91,7 +91,7 @@ function orderView(item) {
     issuedText: time.dateTime(item.issued_at),
     respondedText: time.dateTime(item.responded_at),
     closedText: time.dateTime(item.closed_at),
-    violations: (item.violation_ids || []).map((id) => ({ id, url: `/pages/violations/detail/index?id=${id}` })),
+    violations: (item.violations || []).map((v) => Object.assign({}, v, { url: `/pages/violations/detail/index?id=${v.id}` })),
   });
 }
 

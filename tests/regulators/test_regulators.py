@@ -186,3 +186,19 @@ def test_regulators_of_another_region_see_nothing_here(client, as_user, kitchen)
                        ).status_code == 403
     own = client.post(f"/api/v1/regions/{ningbo.id}/spot-checks", json={"size": 1}, headers=headers)
     assert (own.status_code, own.json["error"]["code"]) == (422, "no_canteens")
+
+
+def test_an_order_answers_the_problems_it_names_by_title_and_status(client, as_user, kitchen):
+    from backend.timeutil import utcnow
+    from backend.violations.services import raise_violation
+
+    first = raise_violation(canteen_id=1, kind="rodent", source="ai", idempotency_key="o-1", occurred_at=utcnow())
+    second = raise_violation(canteen_id=1, kind="no_hat", source="ai", idempotency_key="o-2", occurred_at=utcnow())
+    ids = [second.violation.id, first.violation.id]
+    order = client.post("/api/v1/schools/1/supervision-orders", headers=as_user("demo-regulator"),
+                        json={"title": "鼠患与着装整改", "content": "请整改下列两项问题并答复",
+                              "due_at": "2099-04-01T17:00:00", "violation_ids": ids})
+    assert order.status_code == 201, order.json
+    read = client.get(f"/api/v1/supervision-orders/{order.json['id']}", headers=as_user("demo-principal-1")).json
+    assert [(v["id"], v["title"], v["status_label"]) for v in read["violations"]] == [
+        (vid, db.session.get(Violation, vid).title, "待通知") for vid in sorted(ids)]

@@ -18226,6 +18226,14 @@ export interface components {
             status_label?: string;
             title?: string;
             violation_ids?: number[];
+            /** @description the problems of violation_ids, in order */
+            violations?: components["schemas"]["OrderViolationOut"][];
+        };
+        OrderViolationOut: {
+            id?: number;
+            status?: string;
+            status_label?: string;
+            title?: string;
         };
         PatrolCameraOut: {
             area_name?: string;

@@ -107,7 +107,7 @@ export function loadOrder(id: number): Promise<Order> {
 }
 
 /** Issue an order to a school (regulator). */
-export function issueOrder(schoolId: number, body: { title: string, content: string, due_at: string }): Promise<Order> {
+export function issueOrder(schoolId: number, body: { title: string, content: string, due_at: string, violation_ids: number[] }): Promise<Order> {
   return post('/schools/{school_id}/supervision-orders', { params: { school_id: schoolId }, body })
 }
 

@@ -196,9 +196,17 @@ test('a regulator issues a supervision order and the principal answers it', asyn
   await page.fill('[data-test=order-content]', '请于期限内完成后厨卫生整改并书面答复。')
   await form.getByPlaceholder('北京时间').fill('2030-01-15 18:00:00')
   await page.keyboard.press('Enter')
+  // The order names one of the school's problems not yet put right; its page links to it.
+  await page.click('[data-test=order-violations]')
+  const problem = page.locator('.el-select-dropdown__item:visible').first()
+  const problemTitle = ((await problem.textContent()) ?? '').split('（')[0]
+  expect(problemTitle).not.toBe('')
+  await problem.click()
+  await page.keyboard.press('Escape')
   await page.click('[data-test=order-issue]')
   await expect(page).toHaveURL(/\/console\/supervision\/orders\/\d+/)
   await expect(page.locator('[data-test=order-status]')).toHaveText('待答复')
+  await expect(page.locator('[data-test=order-violation]')).toHaveText(new RegExp(`^${problemTitle}（`))
   const orderUrl = page.url()
   await shot(page, '09-order-issued')
 

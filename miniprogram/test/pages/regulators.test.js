@@ -461,6 +461,7 @@ describe('监督整改通知', () => {
     expect(server.unmatched()).toEqual([]);
     expect(text(find(page, '#order'))).toBe('后厨防鼠设施整改 待答复 学校：西湖实验小学 下发：西湖区市场监管局 · 2026-03-11 10:00 '
       + '整改期限：2026-03-18 17:00 热菜烹饪区发现鼠迹，请完善挡鼠板、封堵孔洞并提交整改情况。');
+    expect(text(find(page, '#violations'))).toBe('涉及的问题 切配区厨师未戴帽子 已办结');
     await tap(page, '#violation-1');
     expect(wx.__state.navigations.pop().url).toBe('/pages/violations/detail/index?id=1');
     expect(query(page, '#response')).toBeUndefined();
