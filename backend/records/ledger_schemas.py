@@ -42,6 +42,23 @@ def _files() -> Dict:
                 metadata={"description": "files by role (photo, scan, invoice, inspection_report)"})
 
 
+class RecordDraftOut(PresentedOut):
+    """A record's current version in the shape ``POST /records/{record_id}/amendments`` takes (更正).
+
+    Sent back unchanged as ``record`` (with a reason and ``expected_version_id`` = ``version_id``), it makes a
+    version with the same content."""
+
+    record_id = Integer()
+    version_id = Integer(metadata={"description": "the version a correction amends: send it as expected_version_id"})
+    kind = String()
+    kind_label = String()
+    record_date = String()
+    record = Dict(metadata={"description": "the fields of the kind's create request, upload ids included"})
+    files = Dict(keys=String(), values=List(Nested(FileOut)),
+                 metadata={"description": "the files of each upload field of ``record`` (e.g. photo_upload_ids), "
+                                          "in order"})
+
+
 class AmendmentOut(PresentedOut):
     """What a correcting version amends, and why."""
 

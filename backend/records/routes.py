@@ -22,6 +22,7 @@ from backend.permissions import Action, current_principal, current_school, recor
 from backend.records import (
     certificate_readings,
     completeness,
+    drafts,
     idempotency,
     queries,
     retention,
@@ -36,7 +37,7 @@ from backend.records.chain import verify_chain
 from backend.records.day import DayCache, day_json
 from backend.records.export import export_records
 from backend.records.ledger import canteen_ledger
-from backend.records.ledger_schemas import LedgerOut
+from backend.records.ledger_schemas import LedgerOut, RecordDraftOut
 from backend.records.meal_windows import shanghai_today
 from backend.records.models import RecordEntry, RecordKind, SealRelease, Upload
 from backend.records.presenters import present_records
@@ -157,6 +158,21 @@ def sample_label(record_id: int) -> Any:
     return Response(sample_labels.label_pdf(label), mimetype="application/pdf", headers={
         "Content-Disposition": f"inline; filename=sample-label.pdf; filename*=UTF-8''{quote(filename)}",
         "Cache-Control": "no-store"})
+
+
+@bp.get("/records/<id:record_id>/draft")
+@rule(Action.RECORDS_WRITE, scope="record")
+@bp.output(RecordDraftOut)
+def record_draft(record_id: int) -> Any:
+    """更正的底稿: the record's current version in the shape its correction takes, with the files it holds.
+
+    For those who may write the canteen's records. 409 as the correction itself would answer when the record
+    cannot be corrected: ``record_not_amendable`` for a seal, ``item_sealed`` or ``sample_sealed`` while something
+    it holds is sealed.
+    """
+    entry = db.session.get(RecordEntry, record_id)
+    services.check_amendable(services.current_version(entry.record_id))
+    return drafts.record_draft(entry.record_id)
 
 
 @bp.post("/records/<id:record_id>/amendments")

@@ -210,3 +210,38 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     return value
+
+
+def amended_sample(manager: Kit, traced: dict[str, Any]) -> dict[str, Any]:
+    """A sample of today's rice, then its correction (180 g, not 150): answers the first version."""
+    sample = manager.sample(traced["dishes"]["米饭"], utcnow() - timedelta(minutes=5)).get_json()
+    manager.post(f"/records/{sample['id']}/amendments", {
+        "reason": "称重时误读，实际 180 克", "expected_version_id": sample["version_id"],
+        "record": {"dish_id": traced["dishes"]["米饭"], "weight_g": 180, "sampled_at": sample["sampled_at"],
+                   "sealed": True, "fridge_temperature_c": 4, "sampler_name": "吴阿姨",
+                   "photo_upload_ids": [f["upload_id"] for f in sample["files"]["photo"]]}})
+    return sample
+
+
+def record_every_kind(manager: Kit, traced: dict[str, Any]) -> None:
+    """Besides ``traced`` (supplier, certificate, delivery, lunch menu): today's record of every other kind the
+    ledger shows, a corrected sample and a disposed-of one among them."""
+    amended_sample(manager, traced)
+    old = manager.sample(traced["dishes"]["红烧肉"], utcnow().replace(microsecond=0) - timedelta(hours=49)).get_json()
+    manager.create("sample-disposals", {"sample_id": old["id"], "disposer_name": "吴阿姨", "remarks": "到期处置"})
+    manager.disinfection(today(), "lunch")
+    manager.create("accompanied-meals", {"service_date": today(), "meal": "lunch", "companion_name": "张校长",
+                                         "companion_role": "school_leader", "rating": 5, "remarks": "口味适中",
+                                         "photo_upload_ids": [manager.photo()]})
+    staff_id = manager.create("staff", {"name": "孙师傅", "post": "厨师"}).get_json()["id"]
+    manager.create("waste-disposals", {"disposed_at": utcnow() - timedelta(minutes=5), "waste_kind": "waste_oil",
+                                       "quantity_kg": 6.5, "collector_company": "杭州城环收运有限公司",
+                                       "collector_name": "陈师傅", "staff_id": staff_id,
+                                       "photo_upload_ids": [manager.photo()]})
+    batch = manager.create("additive-purchases", {
+        "additive_name": "亚硝酸钠", "manufacturer": "浙江味美食品配料有限公司", "batch": "YX1", "quantity": 500,
+        "unit": "g", "purchase_date": today(), "supplier_name": "杭州配料供应站", "buyer_name": "周师傅",
+        "keeper_name": "王主管", "cabinet": "库房专柜"}).get_json()
+    manager.create("additive-uses", {"use_date": today(), "meal": "lunch", "dish_id": traced["dishes"]["红烧肉"],
+                                     "purchase_id": batch["id"], "quantity": 3, "issuer_name": "王主管",
+                                     "user_name": "孙师傅"})

@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from backend.timeutil import utcnow
-from tests.records.helpers import today
-
-
-def _amended_sample(manager, traced):
-    sample = manager.sample(traced["dishes"]["米饭"], utcnow() - timedelta(minutes=5)).get_json()
-    manager.post(f"/records/{sample['id']}/amendments", {
-        "reason": "称重时误读，实际 180 克", "expected_version_id": sample["version_id"],
-        "record": {"dish_id": traced["dishes"]["米饭"], "weight_g": 180, "sampled_at": sample["sampled_at"],
-                   "sealed": True, "fridge_temperature_c": 4, "sampler_name": "吴阿姨",
-                   "photo_upload_ids": [f["upload_id"] for f in sample["files"]["photo"]]}})
-    return sample
+from tests.records.helpers import amended_sample, today
 
 
 def test_the_ledger_lists_the_day_with_trace_files_and_amendments(manager, traced, kit):
-    sample = _amended_sample(manager, traced)
+    sample = amended_sample(manager, traced)
     ledger = kit("demo-regulator").get("/canteens/1/ledger", day=today().isoformat()).get_json()
     assert (ledger["canteen_id"], ledger["school_id"], ledger["date"]) == (1, 1, today().isoformat())
     records = ledger["records"]

@@ -5,15 +5,13 @@ a disposal, the trace and certificates."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from backend.extensions import db
 from backend.records.ledger import LEDGER_KINDS, canteen_ledger
 from backend.schools.models import Canteen
 from backend.timeutil import utcnow
-from tests.records.helpers import today
-from tests.records.test_ledger import _amended_sample
+from tests.records.helpers import record_every_kind, today
 
 # Differ between two reads a moment apart: the signed URLs' expiry and the time of the answer.
 MOMENTARY = {"url", "url_expires_at", "generated_at"}
@@ -41,25 +39,7 @@ def _keys(value: Any, path: str = "") -> set[str]:
 
 
 def test_the_schema_keeps_every_field_of_a_full_day(manager, traced, kit, app):
-    _amended_sample(manager, traced)
-    old = manager.sample(traced["dishes"]["红烧肉"], utcnow().replace(microsecond=0) - timedelta(hours=49)).get_json()
-    manager.create("sample-disposals", {"sample_id": old["id"], "disposer_name": "吴阿姨", "remarks": "到期处置"})
-    manager.disinfection(today(), "lunch")
-    manager.create("accompanied-meals", {"service_date": today(), "meal": "lunch", "companion_name": "张校长",
-                                         "companion_role": "school_leader", "rating": 5, "remarks": "口味适中",
-                                         "photo_upload_ids": [manager.photo()]})
-    staff_id = manager.create("staff", {"name": "孙师傅", "post": "厨师"}).get_json()["id"]
-    manager.create("waste-disposals", {"disposed_at": utcnow() - timedelta(minutes=5), "waste_kind": "waste_oil",
-                                       "quantity_kg": 6.5, "collector_company": "杭州城环收运有限公司",
-                                       "collector_name": "陈师傅", "staff_id": staff_id,
-                                       "photo_upload_ids": [manager.photo()]})
-    batch = manager.create("additive-purchases", {
-        "additive_name": "亚硝酸钠", "manufacturer": "浙江味美食品配料有限公司", "batch": "YX1", "quantity": 500,
-        "unit": "g", "purchase_date": today(), "supplier_name": "杭州配料供应站", "buyer_name": "周师傅",
-        "keeper_name": "王主管", "cabinet": "库房专柜"}).get_json()
-    manager.create("additive-uses", {"use_date": today(), "meal": "lunch", "dish_id": traced["dishes"]["红烧肉"],
-                                     "purchase_id": batch["id"], "quantity": 3, "issuer_name": "王主管",
-                                     "user_name": "孙师傅"})
+    record_every_kind(manager, traced)
     answer = kit("demo-regulator").get("/canteens/1/ledger", day=today().isoformat()).get_json()
     built = json.loads(json.dumps(canteen_ledger(db.session.get(Canteen, 1), today(), utcnow())))
     # The day holds every kind, so every record schema is exercised.

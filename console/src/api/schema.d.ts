@@ -9202,6 +9202,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/records/{record_id}/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 更正的底稿: the record's current version in the shape its correction takes, with the files it holds.
+         * @description For those who may write the canteen's records. 409 as the correction itself would answer when the record
+         *     cannot be corrected: ``record_not_amendable`` for a seal, ``item_sealed`` or ``sample_sealed`` while something
+         *     it holds is sealed.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    record_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RecordDraftOut"];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/records/{record_id}/label.pdf": {
         parameters: {
             query?: never;
@@ -18565,6 +18635,22 @@ export interface components {
             /** @default null */
             storage_temperature_c: number | null;
             unit: string;
+        };
+        RecordDraftOut: {
+            /** @description the files of each upload field of ``record`` (e.g. photo_upload_ids), in order */
+            files?: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            kind?: string;
+            kind_label?: string;
+            /** @description the fields of the kind's create request, upload ids included */
+            record?: {
+                [key: string]: unknown;
+            };
+            record_date?: string;
+            record_id?: number;
+            /** @description the version a correction amends: send it as expected_version_id */
+            version_id?: number;
         };
         RecordingListOut: {
             /** Format: date-time */
