@@ -152,6 +152,6 @@ def record_draft(record_id: int) -> dict[str, Any]:
     by_role = present_files(attachments)
     files = {UPLOAD_FIELDS[role]: by_role.get(role, []) for role in KIND_UPLOADS.get(entry.kind, ())}
     record.update({field: [f["upload_id"] for f in found] for field, found in files.items()})
-    return {"record_id": entry.record_id, "version_id": entry.id, "kind": entry.kind,
+    return {"record_id": entry.record_id, "version_id": entry.id, "canteen_id": entry.canteen_id, "kind": entry.kind,
             "kind_label": KIND_LABELS[entry.kind], "record_date": entry.record_date.isoformat(),
             "record": record, "files": files}

@@ -50,6 +50,7 @@ class RecordDraftOut(PresentedOut):
 
     record_id = Integer()
     version_id = Integer(metadata={"description": "the version a correction amends: send it as expected_version_id"})
+    canteen_id = Integer(metadata={"description": "the canteen whose record it is (new photos are uploaded for it)"})
     kind = String()
     kind_label = String()
     record_date = String()

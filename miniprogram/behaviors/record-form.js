@@ -13,14 +13,39 @@
  *
  * A form that records elsewhere passes `send(page, body)` (resolving with what was recorded) instead of
  * `form`/`segment`; without an Idempotency-Key behind it, a failed send is not promised to be safe to repeat.
+ *
+ * Correction (更正): a page opened with `?amend=<record id>` calls `startAmend(id)`, which loads the record's draft
+ * (services/records.draft) and resolves with it for the page to fill its fields from (`fillDraft`). The form
+ * then shows components/amend-reason, `validate()` builds the whole record as for a new one (`recordDay()` is the
+ * record's day, not today), and the submit sends it with the reason to the correction endpoint, under its own
+ * Idempotency-Key. Refusals of the corrected record name its fields as `record.<field>`: they are shown next to
+ * the same fields as a new record's.
  */
 const formUtil = require('../utils/form');
 const guard = require('../utils/guard');
 const records = require('../services/records');
 const schools = require('../services/schools');
+const time = require('../utils/time');
 
 function sendRecord(options) {
   return (page, body) => records.create(options.form, page.data.canteenId, options.segment, body);
+}
+
+/** The refusal of a correction with its `record.<field>` errors named as the form's fields. */
+function unwrapRecord(all) {
+  const errors = {};
+  Object.keys(all).forEach((field) => {
+    if (field === 'record') return;
+    errors[field.indexOf('record.') === 0 ? field.slice('record.'.length) : field] = all[field];
+  });
+  return errors;
+}
+
+/** A correction's reason, as the server checks it: '' when it will do. */
+function reasonError(reason) {
+  const length = reason.trim().length;
+  if (!length) return '请填写更正原因';
+  return length < 2 ? '更正原因至少 2 个字' : '';
 }
 
 function recordForm(options) {
@@ -28,14 +53,20 @@ function recordForm(options) {
   const send = options.send || sendRecord(options);
   const retryHint = (err) => (options.send ? err.message : formUtil.retryHint(err));
   return Behavior({
-    data: { errors: {}, formError: '', submitting: false, retrying: false },
+    data: { errors: {}, formError: '', submitting: false, retrying: false, amending: null, reason: '' },
     methods: {
       onSubmit() {
         if (this.data.submitting) return null;
+        const amending = this.data.amending;
+        const refusal = amending ? reasonError(this.data.reason) : '';
         const body = this.validate();
-        if (!body) return null;
+        if (refusal) this.setData({ 'errors.reason': refusal });
+        if (!body || refusal) return null;
         this.setData({ submitting: true, formError: '' });
-        return send(this, body).then((record) => {
+        const sent = amending ? records.amend(`${options.form}:amend`, amending.recordId, {
+          reason: this.data.reason.trim(), expected_version_id: amending.versionId, record: body,
+        }) : send(this, body);
+        return sent.then((record) => {
           this.setData({ submitting: false, retrying: false });
           this.onRecorded(record);
           return record;
@@ -43,16 +74,50 @@ function recordForm(options) {
       },
 
       onRecorded() {
-        wx.showToast({ title: options.done, icon: 'success' });
+        wx.showToast({ title: this.data.amending ? '已更正' : options.done, icon: 'success' });
         wx.navigateBack({ delta: 1 });
+      },
+
+      /**
+       * Open the form on a record to correct: its draft (what is stored now) is loaded and the form becomes a
+       * correction; resolves with the draft for the page to fill its fields from.
+       */
+      startAmend(recordId) {
+        return records.draft(recordId).then((draft) => {
+          wx.setNavigationBarTitle({ title: `更正${draft.kind_label}` });
+          this.setData({
+            amending: { recordId: draft.record_id, versionId: draft.version_id, kindLabel: draft.kind_label,
+              day: draft.record_date },
+          });
+          return draft;
+        });
+      },
+
+      /** The day the record is about: the corrected record's, else today. */
+      recordDay() {
+        return this.data.amending ? this.data.amending.day : time.today();
+      },
+
+      /**
+       * The instant an `hh:mm` picker means on the record's day; in a correction, the stored instant itself while
+       * the picker still shows it (a picker has no seconds, and an unchanged time must stay unchanged).
+       */
+      timeOnRecordDay(hhmm, stored) {
+        if (this.data.amending && stored && time.hm(stored) === hhmm) return stored;
+        return time.toIso(this.recordDay(), hhmm);
+      },
+
+      onReason(event) {
+        this.setData({ reason: event.detail });
+        this.clearError('reason');
       },
 
       /** The server's answer next to the fields it names; returns {field: message} of those shown. */
       showServerErrors(err) {
-        const all = formUtil.fieldErrors(err);
+        const all = this.data.amending ? unwrapRecord(formUtil.fieldErrors(err)) : formUtil.fieldErrors(err);
         const rest = this.showRowErrors(Object.assign({}, all));
         const errors = {};
-        shown.forEach((field) => {
+        shown.concat(this.data.amending ? ['reason'] : []).forEach((field) => {
           if (rest[field]) errors[field] = rest[field];
         });
         // A field the page placed on its rows is gone from what is left: it was shown too.

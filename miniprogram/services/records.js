@@ -37,6 +37,23 @@ function send(form, path, body) {
   });
 }
 
+/**
+ * 更正的底稿: a record's current version in the shape its correction takes ({record_id, version_id, kind_label,
+ * record_date, record, files: {photo_upload_ids: [file…]}}). Sealed records are refused (409) as the
+ * correction would be.
+ */
+function draft(recordId) {
+  return http.get(`/records/${recordId}/draft`, null, { silent: true });
+}
+
+/**
+ * Correct a record (更正): `body` is {reason, expected_version_id, record} with the whole corrected record; sent
+ * under `form`'s idempotency key like a create, so a retried correction makes one version.
+ */
+function amend(form, recordId, body) {
+  return send(form, `/records/${recordId}/amendments`, body);
+}
+
 function list(canteenId, segment, query) {
   return http.get(`/canteens/${canteenId}/${segment}`, query);
 }
@@ -111,6 +128,8 @@ module.exports = {
   readCertificate,
   create,
   send,
+  draft,
+  amend,
   list,
   mealSummaries,
   morningCheckText,

@@ -612,10 +612,46 @@ def record_reports(rec: Recorder) -> None:
              description="the reporter's inbox: told that the school took the report on")
 
 
+def record_amendments(rec: Recorder) -> None:
+    """更正 on 留样与消毒记录: the canteen manager corrects this morning's breakfast disinfection (the minutes were
+    mistyped) and a lunch sample (its weight), each form starting from the record's draft; a corrected record its
+    kind's rules refuse and a correction made meanwhile are refused; then the day shows the corrections."""
+    key = Keys("contract-amend")
+    manager = "demo-manager-1"
+    day = rec.call("_today_manager", "GET", f"{API}/schools/1/today", who=manager, expect=200,
+                   description="the manager's day, to find the two records")
+    meals = {meal["meal"]: meal for meal in day["canteens"][0]["meals"]}
+    disinfection_id = meals["breakfast"]["disinfection"]["records"][0]["id"]
+    sample_id = next(d["sample"]["id"] for d in meals["lunch"]["menu"]["dishes"] if d["sample"])
+    draft = rec.call("record_draft_disinfection", "GET", f"{API}/records/{disinfection_id}/draft", who=manager,
+                     expect=200, description="the breakfast disinfection as its correction form starts from it")
+    corrected = {**draft["record"], "minutes": 20}
+    rec.call("amendment_invalid", "POST", f"{API}/records/{disinfection_id}/amendments", who=manager,
+             headers=key(), body={"reason": "操作人填错", "expected_version_id": draft["version_id"],
+                                  "record": {**corrected, "operator_name": ""}},
+             expect=422, description="a corrected record its kind's rules refuse: the fields are under record")
+    rec.call("amendment_disinfection", "POST", f"{API}/records/{disinfection_id}/amendments", who=manager,
+             headers=key(), body={"reason": "时长误填，实际蒸汽消毒 20 分钟", "expected_version_id": draft["version_id"],
+                                  "record": corrected},
+             expect=201, description="the corrected disinfection: a new version, the first kept")
+    rec.call("amendment_conflict", "POST", f"{API}/records/{disinfection_id}/amendments", who=manager,
+             headers=key(), body={"reason": "操作人填错", "expected_version_id": draft["version_id"],
+                                  "record": {**draft["record"], "operator_name": "钱阿姨"}},
+             expect=409, description="a correction of a version corrected meanwhile (from another phone)")
+    sample = rec.call("record_draft_sample", "GET", f"{API}/records/{sample_id}/draft", who=manager, expect=200,
+                      description="the lunch sample as its correction form starts from it")
+    rec.call("amendment_sample", "POST", f"{API}/records/{sample_id}/amendments", who=manager, headers=key(),
+             body={"reason": "称重时误读，实际 135 克", "expected_version_id": sample["version_id"],
+                   "record": {**sample["record"], "weight_g": 135}},
+             expect=201, description="the corrected sample")
+    rec.call("today_amended", "GET", f"{API}/schools/1/today", who=manager, expect=200,
+             description="the day after both corrections, as 留样与消毒记录 shows it")
+
+
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
              record_live, record_playback, record_regulators, record_certificate_reading, record_waste_additives,
              record_parent_meals, record_risk, record_channels, record_seals, record_orders,
-             record_reports]
+             record_reports, record_amendments]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

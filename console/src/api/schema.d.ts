@@ -18637,6 +18637,8 @@ export interface components {
             unit: string;
         };
         RecordDraftOut: {
+            /** @description the canteen whose record it is (new photos are uploaded for it) */
+            canteen_id?: number;
             /** @description the files of each upload field of ``record`` (e.g. photo_upload_ids), in order */
             files?: {
                 [key: string]: components["schemas"]["FileOut"][];

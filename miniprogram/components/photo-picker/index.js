@@ -4,6 +4,9 @@
  * the references from the `change` event: {ids, uploading, failed} — upload ids for records
  * (kind 'record', owner-id = canteen id), object keys for violations (kind 'violation', owner-id =
  * school id) and inspection findings (kind 'inspection', owner-id = round id, canteen-id).
+ *
+ * `initial` (a record's files as the API answers them: {upload_id, url}) starts the picker from photos already
+ * uploaded, as a correction does (更正): they count as sent, and can be removed or added to.
  */
 const uploads = require('../../services/uploads');
 
@@ -16,9 +19,19 @@ Component({
     ownerId: { type: Number, value: 0 },
     canteenId: { type: Number, value: 0 },
     error: { type: String, value: '' },
+    initial: { type: Array, value: [], observer: 'showInitial' },
   },
   data: { photos: [] },
   methods: {
+    showInitial(files) {
+      // An observer runs whenever the page sets the property, even to the same files: start from them once.
+      const ids = (files || []).map((file) => file.upload_id).join(',');
+      if (!ids || ids === this.initialIds) return;
+      this.initialIds = ids;
+      this.setData({ photos: files.map((file) => ({ path: file.url, id: file.upload_id, status: 'done' })) });
+      this.emit();
+    },
+
     onAdd() {
       wx.chooseMedia({
         count: this.data.max - this.data.photos.length,

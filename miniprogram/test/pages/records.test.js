@@ -547,3 +547,72 @@ describe('health certificate (健康证, read from a photo)', () => {
     expect(wx.__state.toasts).toContain('健康证已登记');
   });
 });
+
+describe('更正 (correcting a record)', () => {
+  const draft = () => fixture('record_draft_disinfection').body;
+
+  async function openAmendDisinfection(server) {
+    server.serve('canteens_school_1');
+    server.serve('record_draft_disinfection');
+    server.serve('areas_staff', { path: '/api/v1/canteens/1/areas' });
+    return openPage('pages/records/disinfection/index', { amend: String(draft().record_id) });
+  }
+
+  test('the disinfection form opens on the stored record and sends it whole, with the reason, as a correction', async () => {
+    const { server, wx } = asManager();
+    const page = await openAmendDisinfection(server);
+    expect(wx.__state.titles).toContain('更正消毒记录');
+    expect(text(find(page, '#amend-notice'))).toContain('原记录保留在台账中');
+    expect(text(find(page, '#meal-value'))).toBe('早餐');
+    expect(text(find(page, '#method-value'))).toBe('蒸汽消毒');
+    expect(find(page, '#minutes').instance.data.value).toBe('15');
+    expect(find(page, '#operator').instance.data.value).toBe('赵师傅');
+    expect(text(page)).toContain('今天 08:40');
+    // The photo already attached is shown and counts as sent.
+    expect(findAll(page, '#photo-0')).toHaveLength(1);
+    expect(text(find(page, '#submit'))).toBe('提交更正');
+
+    await type(page, '#minutes', '20');
+    await tap(page, '#submit');
+    expect(text(find(page, '#reason'))).toContain('请填写更正原因');
+    expect(server.sent(`/api/v1/records/${draft().record_id}/amendments`, 'POST')).toEqual([]);
+
+    await type(page, '#reason', '改');
+    // The form checks 2 characters as the server does: "改" is one.
+    await tap(page, '#submit');
+    expect(text(find(page, '#reason'))).toContain('更正原因至少 2 个字');
+
+    await type(page, '#reason', '时长误填，实际蒸汽消毒 20 分钟');
+    server.serve('amendment_disinfection', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent(`/api/v1/records/${draft().record_id}/amendments`, 'POST');
+    expect(sent).toHaveLength(1);
+    expect(sent[0].header['Idempotency-Key']).toBeTruthy();
+    // The whole record as stored, the one change made, the time to the second as it was (the picker shows minutes);
+    // tableware is sent without a name, as a new record is (the server names it).
+    expect(sent[0].data).toEqual({
+      reason: '时长误填，实际蒸汽消毒 20 分钟', expected_version_id: draft().version_id,
+      record: Object.assign({}, draft().record, { minutes: 20, target_name: null }),
+    });
+    expect(wx.__state.toasts).toContain('已更正');
+    expect(wx.__state.navigations.pop().kind).toBe('navigateBack');
+  });
+
+  test('the server\'s refusals show where a new record\'s would; a correction made meanwhile says to refresh', async () => {
+    const { server } = asManager();
+    const page = await openAmendDisinfection(server);
+    await type(page, '#reason', '操作人填错');
+    await type(page, '#operator', '钱阿姨');
+    server.serve('amendment_conflict', { times: 1 });
+    await tap(page, '#submit');
+    expect(text(find(page, '#form-error'))).toBe(fixture('amendment_conflict').body.error.message);
+
+    // A refusal of the corrected record names `record.<field>`: it shows next to that field.
+    server.serve('amendment_invalid', { times: 1 });
+    await type(page, '#reason', '操作人填错了');
+    await tap(page, '#submit');
+    const refusal = fixture('amendment_invalid').body.error.details.fields.record.operator_name[0];
+    expect(text(find(page, '#operator'))).toContain(refusal);
+    expect(query(page, '#form-error')).toBeUndefined();
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * 消毒登记: tableware or an area, for a meal, by a method whose minimums (餐饮服务食品安全操作规范) are
  * checked here as on the server; photos required; retried sends reuse their Idempotency-Key.
+ * Opened with `?amend=<record id>` it corrects that record (更正), starting from what is stored.
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
@@ -16,6 +17,11 @@ const METHODS = labels.options(labels.DISINFECTION_METHODS);
 const FIELDS = ['temperature_c', 'minutes', 'concentration_mg_l'];
 const UNITS = ['°C', '分钟', 'mg/L'];
 const NAMES = ['温度', '时长', '有效氯浓度'];
+
+/** A stored number as its input shows it ('' for none). */
+function numberText(value) {
+  return value === null || value === undefined ? '' : String(value);
+}
 
 function hint(method) {
   const minimums = rules.DISINFECTION_MINIMUMS[method];
@@ -41,13 +47,15 @@ Component({
   data: {
     loading: true, loadError: '', canteenId: 0, meals: MEALS, mealIndex: 0, targets: TARGETS, targetIndex: 0,
     methods: METHODS, methodIndex: 0, areas: [], areaIndex: 0, need: {}, methodHint: '', performedTime: '', nowTime: '',
+    initialPhotos: [],
     form: {
       target: 'tableware', method: 'steam', area_id: null, temperature_c: '', minutes: '', concentration_mg_l: '',
       item_count: '', operator_name: '', photo_upload_ids: [],
     },
   },
   methods: {
-    onLoad() {
+    onLoad(query) {
+      this.amendId = query && query.amend ? Number(query.amend) : null;
       const now = time.hm(new Date());
       this.setData({ mealIndex: currentMeal(), performedTime: now, nowTime: now });
       this.showMethod();
@@ -56,7 +64,36 @@ Component({
 
     load() {
       this.setData({ loading: true, loadError: '' });
-      return this.recordingCanteen('登记消毒').then((canteenId) => schools.areas(canteenId)).then((areas) => this.setData({ loading: false, areas }), guard.loadFailed(this));
+      return this.recordingCanteen('登记消毒').then(() => (this.amendId ? this.startAmend(this.amendId) : null))
+        .then((draft) => {
+          if (draft) this.setData({ canteenId: draft.canteen_id });
+          return schools.areas(this.data.canteenId).then((areas) => {
+            this.setData({ loading: false, areas });
+            if (draft) this.fillDraft(draft);
+          });
+        }).catch(guard.loadFailed(this));
+    },
+
+    /** The form as the record to correct holds it. */
+    fillDraft(draft) {
+      const record = draft.record;
+      this.storedTime = record.performed_at;
+      this.setData({
+        mealIndex: MEALS.findIndex((m) => m.code === record.meal),
+        targetIndex: TARGETS.findIndex((t) => t.code === record.target),
+        areaIndex: Math.max(this.data.areas.findIndex((a) => a.id === record.area_id), 0),
+        methodIndex: METHODS.findIndex((m) => m.code === record.method),
+        performedTime: record.performed_at ? time.hm(record.performed_at) : this.data.performedTime,
+        nowTime: draft.record_date === time.today() ? this.data.nowTime : '23:59',
+        form: {
+          target: record.target, method: record.method, area_id: record.area_id,
+          temperature_c: numberText(record.temperature_c), minutes: numberText(record.minutes),
+          concentration_mg_l: numberText(record.concentration_mg_l), item_count: numberText(record.item_count),
+          operator_name: record.operator_name, photo_upload_ids: record.photo_upload_ids,
+        },
+        initialPhotos: draft.files.photo_upload_ids,
+      });
+      this.showMethod();
     },
 
     showMethod() {
@@ -100,13 +137,13 @@ Component({
       if (Object.keys(errors).length) return null;
       const numberOrNull = (value, needed) => (needed && value !== '' ? Number(value) : null);
       return {
-        service_date: time.today(), meal: checked.meal, target: form.target,
+        service_date: this.recordDay(), meal: checked.meal, target: form.target,
         area_id: form.target === 'area' ? form.area_id : null, target_name: form.target === 'area' ? checked.target_name : null,
         method: form.method, temperature_c: numberOrNull(form.temperature_c, this.data.need.temperature_c),
         minutes: numberOrNull(form.minutes, this.data.need.minutes),
         concentration_mg_l: numberOrNull(form.concentration_mg_l, this.data.need.concentration_mg_l),
         item_count: form.target === 'tableware' ? Number(form.item_count) : null,
-        performed_at: time.toIso(time.today(), this.data.performedTime), operator_name: checked.operator_name,
+        performed_at: this.timeOnRecordDay(this.data.performedTime, this.storedTime), operator_name: checked.operator_name,
         photo_upload_ids: form.photo_upload_ids,
       };
     },
