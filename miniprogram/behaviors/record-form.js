@@ -87,7 +87,7 @@ function recordForm(options) {
           wx.setNavigationBarTitle({ title: `更正${draft.kind_label}` });
           this.setData({
             amending: { recordId: draft.record_id, versionId: draft.version_id, kindLabel: draft.kind_label,
-              day: draft.record_date },
+              day: draft.record_date, dayText: draft.record_date === time.today() ? '今天' : time.dayLabel(draft.record_date) },
           });
           return draft;
         });

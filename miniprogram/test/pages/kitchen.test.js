@@ -1,6 +1,6 @@
 /** Parents' pages: today's kitchen, traceability, the sample and disinfection logs, 陪餐. */
 const {
-  boot, signIn, openPage, text, tap, find, findAll, fixture, type, query,
+  boot, signIn, openPage, flush, text, tap, find, findAll, fixture, type, query,
 } = require('../helpers/mp');
 
 function asParent() {
@@ -136,11 +136,39 @@ describe('sample and disinfection logs', () => {
     expect(text(find(page, '#meal-breakfast'))).toContain('已于 2026-03-11 10:00 由 李秀英 处置');
   });
 
+  test('a manager corrects a sample and a disinfection from the log; back on it, both say they were corrected', async () => {
+    const { server, wx } = asManager();
+    server.serve('today_parent');
+    const page = await openPage('pages/records/logs/index');
+    const sampleId = fixture('record_draft_sample').body.record_id;
+    expect(query(page, `#corrected-sample-${sampleId}`)).toBeUndefined();
+    await tap(page, `#amend-sample-${sampleId}`);
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/records/sample/index?amend=${sampleId}`);
+
+    // Back from the form after the corrections (amendment_sample, amendment_disinfection): the log reloads.
+    server.serve('today_amended');
+    page.instance.onShow();
+    await flush();
+    expect(text(find(page, '#meal-lunch'))).toContain('青椒肉丝 135 克 · 已更正');
+    await tap(page, '#tab-disinfection');
+    const disinfectionId = fixture('record_draft_disinfection').body.record_id;
+    expect(text(find(page, `#disinfection-${disinfectionId}`))).toContain('蒸汽消毒 · 已更正');
+    expect(text(find(page, `#disinfection-${disinfectionId}`))).toContain('20 分钟');
+    await tap(page, `#amend-disinfection-${disinfectionId}`);
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/records/disinfection/index?amend=${disinfectionId}`);
+    // Shown again without a correction in between, the log is not asked for again.
+    page.instance.onShow();
+    page.instance.onShow();
+    await flush();
+    expect(server.sent('/api/v1/schools/1/today')).toHaveLength(3);
+  });
+
   test('disinfection tab and moving between days', async () => {
     const { server } = asParent();
     server.serve('today_parent');
     const page = await openPage('pages/records/logs/index');
     expect(text(page)).not.toContain('处置');
+    expect(text(page)).not.toContain('更正'); // parents read; only those who record correct
     await tap(page, '#tab-disinfection');
     const breakfast = text(find(page, '#meal-breakfast'));
     expect(breakfast).toContain('消毒 已完成');

@@ -615,4 +615,26 @@ describe('更正 (correcting a record)', () => {
     expect(text(find(page, '#operator'))).toContain(refusal);
     expect(query(page, '#form-error')).toBeUndefined();
   });
+
+  test('the sample form opens on the stored sample of its dish, its time kept to the second, and corrects the weight', async () => {
+    const { server } = asManager();
+    const sample = fixture('record_draft_sample').body;
+    server.serve('record_draft_sample');
+    server.serve('today_parent');
+    const page = await openPage('pages/records/sample/index', { amend: String(sample.record_id) });
+    expect(text(find(page, '#meal-value'))).toBe('午餐');
+    // The dish of the sample being corrected is the one picked, not marked as sampled already.
+    expect(text(find(page, '#dish-value'))).toBe('青椒肉丝');
+    expect(find(page, '#weight').instance.data.value).toBe('125');
+    expect(text(find(page, '#time-value'))).toBe('今天 09:55');
+    expect(text(find(page, '#keep-until'))).toBe('2026-03-13 09:55（48 小时）');
+    expect(findAll(page, '#photo-0')).toHaveLength(1);
+
+    await type(page, '#weight', '135');
+    await type(page, '#reason', '称重时误读，实际 135 克');
+    server.serve('amendment_sample', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent(`/api/v1/records/${sample.record_id}/amendments`, 'POST');
+    expect(sent.map((r) => r.data)).toEqual([fixture('amendment_sample').request.body]);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * 留样与消毒记录 by date: every dish's retained sample (weight, time, sampler, photo, kept until, disposal)
- * and each meal's disinfection. Canteen managers dispose of samples here once their 48 hours are over.
+ * and each meal's disinfection. Canteen managers dispose of samples here once their 48 hours are over, and
+ * correct a sample or a disinfection (更正: the form opens on the stored record); a corrected record says so.
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
@@ -31,9 +32,11 @@ function mealsOf(day) {
         keepText: dish.sample ? time.dateTime(dish.sample.keep_until) : '',
         disposedText: dish.sample && dish.sample.disposal ? time.dateTime(dish.sample.disposal.disposed_at) : '',
         photos: dish.sample ? records.photos(dish.sample.files) : [],
+        corrected: !!dish.sample && dish.sample.version_id !== dish.sample.id,
       })),
       disinfectionRows: meal.disinfection.records.map((row) => Object.assign({}, row, {
         detail: detail(row), performedText: time.dateTime(row.performed_at), photos: records.photos(row.files),
+        corrected: row.version_id !== row.id,
       })),
     }));
   }));
@@ -42,7 +45,7 @@ function mealsOf(day) {
 
 Component({
   data: {
-    loading: true, loadError: '', date: '', today: '', tab: 'samples', meals: [], canDispose: false, schoolId: null,
+    loading: true, loadError: '', date: '', today: '', tab: 'samples', meals: [], canWrite: false, schoolId: null,
     types: labels.RECORD_STATUS_TAGS,
   },
   methods: {
@@ -52,6 +55,14 @@ Component({
       this.load();
     },
 
+    onShow() {
+      // Back from correcting a record: show the corrected version.
+      if (this.stale) {
+        this.stale = false;
+        this.load();
+      }
+    },
+
     onPullDownRefresh() {
       this.load().then(() => wx.stopPullDownRefresh());
     },
@@ -59,7 +70,7 @@ Component({
     load() {
       this.setData({ loading: true, loadError: '' });
       return guard.ready().then(({ schoolId, abilities }) => {
-        this.setData({ schoolId, canDispose: abilities.uploadRecords });
+        this.setData({ schoolId, canWrite: abilities.uploadRecords });
         return records.day(schoolId, this.data.date, { silent: true });
       }).then((day) => {
         this.setData({ loading: false, meals: mealsOf(day) });
@@ -77,6 +88,13 @@ Component({
 
     onPreview(event) {
       wx.previewImage({ urls: event.currentTarget.dataset.urls, current: event.currentTarget.dataset.url });
+    },
+
+    /** 更正: the record's form, opened on it. */
+    onAmend(event) {
+      const { id, form } = event.currentTarget.dataset;
+      this.stale = true;
+      wx.navigateTo({ url: `/pages/records/${form}/index?amend=${id}` });
     },
 
     onDispose(event) {
