@@ -19,7 +19,8 @@
  * then shows components/amend-reason, `validate()` builds the whole record as for a new one (`recordDay()` is the
  * record's day, not today), and the submit sends it with the reason to the correction endpoint, under its own
  * Idempotency-Key. Refusals of the corrected record name its fields as `record.<field>`: they are shown next to
- * the same fields as a new record's.
+ * the same fields as a new record's. `refusal` ({code, details}) holds the server's last refusal, for a form that
+ * offers a way out of one (the menu form's 更正已有菜单).
  */
 const formUtil = require('../utils/form');
 const guard = require('../utils/guard');
@@ -53,7 +54,9 @@ function recordForm(options) {
   const send = options.send || sendRecord(options);
   const retryHint = (err) => (options.send ? err.message : formUtil.retryHint(err));
   return Behavior({
-    data: { errors: {}, formError: '', submitting: false, retrying: false, amending: null, reason: '' },
+    data: {
+      errors: {}, formError: '', submitting: false, retrying: false, amending: null, reason: '', refusal: null,
+    },
     methods: {
       onSubmit() {
         if (this.data.submitting) return null;
@@ -62,7 +65,7 @@ function recordForm(options) {
         const body = this.validate();
         if (refusal) this.setData({ 'errors.reason': refusal });
         if (!body || refusal) return null;
-        this.setData({ submitting: true, formError: '' });
+        this.setData({ submitting: true, formError: '', refusal: null });
         const sent = amending ? records.amend(`${options.form}:amend`, amending.recordId, {
           reason: this.data.reason.trim(), expected_version_id: amending.versionId, record: body,
         }) : send(this, body);
@@ -124,6 +127,7 @@ function recordForm(options) {
         const placed = Object.keys(all).some((field) => field.indexOf('.') < 0 && !(field in rest));
         const named = Object.keys(errors).length > 0 || placed;
         this.setData({
+          refusal: { code: err.code, details: err.details || {} },
           submitting: false, retrying: err.retryable, errors: Object.assign({}, this.data.errors, errors),
           formError: err.retryable ? retryHint(err) : (named ? '' : err.message),
         });

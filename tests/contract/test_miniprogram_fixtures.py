@@ -614,7 +614,7 @@ def record_reports(rec: Recorder) -> None:
 
 def record_amendments(rec: Recorder) -> None:
     """更正 on 留样与消毒记录: the canteen manager corrects this morning's breakfast disinfection (the minutes were
-    mistyped) and a lunch sample (its weight), each form starting from the record's draft; a corrected record its
+    mistyped), a lunch sample (its weight) and the lunch menu (a dish's name), each form starting from the record's draft; a corrected record its
     kind's rules refuse and a correction made meanwhile are refused; then the day shows the corrections."""
     key = Keys("contract-amend")
     manager = "demo-manager-1"
@@ -644,8 +644,16 @@ def record_amendments(rec: Recorder) -> None:
              body={"reason": "称重时误读，实际 135 克", "expected_version_id": sample["version_id"],
                    "record": {**sample["record"], "weight_g": 135}},
              expect=201, description="the corrected sample")
+    menu = rec.call("record_draft_menu", "GET", f"{API}/records/{meals['lunch']['menu']['id']}/draft", who=manager,
+                    expect=200, description="today's lunch menu as its correction form starts from it")
+    dishes = [{**dish, "name": "清炒西兰花"} if dish["name"] == "蒜蓉西兰花" else dish
+              for dish in menu["record"]["dishes"]]
+    rec.call("amendment_menu", "POST", f"{API}/records/{menu['record_id']}/amendments", who=manager, headers=key(),
+             body={"reason": "菜名写错，实为清炒西兰花", "expected_version_id": menu["version_id"],
+                   "record": {**menu["record"], "dishes": dishes}},
+             expect=201, description="the corrected menu: one dish renamed")
     rec.call("today_amended", "GET", f"{API}/schools/1/today", who=manager, expect=200,
-             description="the day after both corrections, as 留样与消毒记录 shows it")
+             description="the day after the corrections, as 留样与消毒记录 shows it")
 
 
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,

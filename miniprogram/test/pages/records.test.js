@@ -257,10 +257,36 @@ describe('menu (菜单)', () => {
       service_date: '2026-03-11', meal: 'lunch', dishes: [{ name: '青椒肉丝', category: null, ingredient_item_ids: [pork] }],
     });
     expect(text(find(page, '#form-error'))).toBe('该餐次已有菜单，如需修改请提交更正');
+    // The way to the correction the message speaks of: the menu that exists, opened to correct.
+    await tap(page, '#amend-existing');
+    expect(wx.__state.navigations.pop()).toMatchObject({
+      kind: 'redirectTo', url: `/pages/records/menu/index?amend=${fixture('menu_exists').body.error.details.record_id}`,
+    });
     server.serve('menu_create', { times: 1 });
     await pick(page, '#meal-picker', 2);
     await tap(page, '#submit');
+    expect(query(page, '#amend-existing')).toBeUndefined();
     expect(wx.__state.toasts).toContain('菜单已公布');
+  });
+
+  test('a menu is corrected from what it holds: its dishes, their categories and batches kept', async () => {
+    const { server, wx } = asManager();
+    const menu = fixture('record_draft_menu').body;
+    server.serve('canteens_school_1');
+    server.serve('record_draft_menu');
+    server.serve('receivings_recent', { query: { from: '2026-03-04', to: '2026-03-11' } });
+    const page = await openPage('pages/records/menu/index', { amend: String(menu.record_id) });
+    expect(findAll(page, '.dish')).toHaveLength(3);
+    expect(page.instance.data.dishes.map((d) => d.name)).toEqual(['青椒肉丝', '蒜蓉西兰花', '番茄炒蛋']);
+    const broccoli = menu.record.dishes[1].ingredient_item_ids[0];
+    expect(find(page, `#pick-1-${broccoli}`).dom.className).toContain('item--on');
+    await type(page, '#dish-name-1', '清炒西兰花');
+    await type(page, '#reason', '菜名写错，实为清炒西兰花');
+    server.serve('amendment_menu', { times: 1 });
+    await tap(page, '#submit');
+    expect(server.sent(`/api/v1/records/${menu.record_id}/amendments`, 'POST').map((r) => r.data))
+      .toEqual([fixture('amendment_menu').request.body]);
+    expect(wx.__state.toasts).toContain('已更正');
   });
 });
 

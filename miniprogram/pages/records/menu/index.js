@@ -1,6 +1,8 @@
 /**
  * 录入菜单: the dishes of one meal, each linked to the received items it is made of, so parents can
  * follow dish → ingredient → batch → supplier. Items come from the last week's deliveries.
+ * Opened with `?amend=<record id>` it corrects that menu (更正); a second menu for a meal is refused by the server,
+ * and the form then offers to correct the one that exists.
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
@@ -12,9 +14,11 @@ const MEALS = labels.options(labels.MEALS);
 const DISH_ERROR = /^dishes\.(\d+)/;
 let dishKeys = 0;
 
-function newDish() {
+function newDish(stored) {
   dishKeys += 1;
-  return { key: `dish${dishKeys}`, name: '', chosen: {}, error: '' };
+  const chosen = {};
+  ((stored && stored.ingredient_item_ids) || []).forEach((id) => { chosen[id] = true; });
+  return { key: `dish${dishKeys}`, name: stored ? stored.name : '', category: stored ? stored.category : null, chosen, error: '' };
 }
 
 Component({
@@ -24,7 +28,8 @@ Component({
     mealIndex: MEALS.findIndex((m) => m.code === 'lunch'), items: [], dishes: [newDish()],
   },
   methods: {
-    onLoad() {
+    onLoad(query) {
+      this.amendId = query && query.amend ? Number(query.amend) : null;
       const today = time.today();
       this.setData({ today, date: today });
       this.load();
@@ -32,17 +37,39 @@ Component({
 
     load() {
       this.setData({ loading: true, loadError: '' });
-      return this.recordingCanteen('录入菜单').then((canteenId) => (
-        records.receivings(canteenId, time.shiftDay(this.data.date, -7), this.data.date))).then((page) => {
-        const items = [];
-        page.items.forEach((receiving) => receiving.items.forEach((item) => {
-          const expired = item.expiry_date && item.expiry_date < this.data.date;
-          if (!expired) {
-            items.push({ item_id: item.item_id, label: `${item.ingredient} ${item.batch}（${time.date(receiving.received_at).slice(5)}到货）` });
+      return this.recordingCanteen('录入菜单').then(() => {
+        if (!this.amendId || this.data.amending) return null;
+        return this.startAmend(this.amendId).then((draft) => {
+          this.setData({ canteenId: draft.canteen_id, date: draft.record.service_date });
+          this.storedRemarks = draft.record.remarks; // not on this form: a correction keeps it
+          return draft;
+        });
+      }).then((draft) => records.receivings(this.data.canteenId, time.shiftDay(this.data.date, -7), this.data.date)
+        .then((page) => {
+          const items = [];
+          page.items.forEach((receiving) => receiving.items.forEach((item) => {
+            const expired = item.expiry_date && item.expiry_date < this.data.date;
+            if (!expired) {
+              items.push({ item_id: item.item_id, label: `${item.ingredient} ${item.batch}（${time.date(receiving.received_at).slice(5)}到货）` });
+            }
+          }));
+          // A batch the menu links that fell out of the week's deliveries stays on offer, so keeping it is possible.
+          const linked = draft ? draft.record.dishes.reduce((ids, d) => ids.concat(d.ingredient_item_ids), []) : [];
+          linked.filter((id, i) => linked.indexOf(id) === i && !items.some((item) => item.item_id === id))
+            .forEach((id) => items.push({ item_id: id, label: `原菜单所用批次 #${id}` }));
+          this.setData({ loading: false, items });
+          if (draft) {
+            this.setData({
+              mealIndex: MEALS.findIndex((m) => m.code === draft.record.meal),
+              dishes: draft.record.dishes.map((dish) => newDish(dish)),
+            });
           }
-        }));
-        this.setData({ loading: false, items });
-      }, guard.loadFailed(this));
+        })).catch(guard.loadFailed(this));
+    },
+
+    /** 该餐次已有菜单: open that menu to correct it instead. */
+    onAmendExisting() {
+      wx.redirectTo({ url: `/pages/records/menu/index?amend=${this.data.refusal.details.record_id}` });
     },
 
     onDate(event) {
@@ -89,10 +116,10 @@ Component({
       });
       this.setData({ dishes, formError: '', 'errors.dishes': '' });
       if (!ok) return null;
-      return {
+      return Object.assign(this.data.amending ? { remarks: this.storedRemarks } : {}, {
         service_date: this.data.date, meal: MEALS[this.data.mealIndex].code,
-        dishes: dishes.map((d) => ({ name: d.name.trim(), category: null, ingredient_item_ids: Object.keys(d.chosen).map(Number) })),
-      };
+        dishes: dishes.map((d) => ({ name: d.name.trim(), category: d.category, ingredient_item_ids: Object.keys(d.chosen).map(Number) })),
+      });
     },
 
     /** The server's errors about one dish ("dishes.0.name") shown on that dish; returns the others. */
