@@ -144,12 +144,16 @@ describe('sample and disinfection logs', () => {
     expect(query(page, `#corrected-sample-${sampleId}`)).toBeUndefined();
     await tap(page, `#amend-sample-${sampleId}`);
     expect(wx.__state.navigations.pop().url).toBe(`/pages/records/sample/index?amend=${sampleId}`);
+    const menuId = fixture('record_draft_menu').body.record_id;
+    await tap(page, `#amend-menu-${menuId}`);
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/records/menu/index?amend=${menuId}`);
 
     // Back from the form after the corrections (amendment_sample, amendment_disinfection): the log reloads.
     server.serve('today_amended');
     page.instance.onShow();
     await flush();
     expect(text(find(page, '#meal-lunch'))).toContain('青椒肉丝 135 克 · 已更正');
+    expect(text(find(page, '#meal-lunch'))).toContain('清炒西兰花 未留样');
     await tap(page, '#tab-disinfection');
     const disinfectionId = fixture('record_draft_disinfection').body.record_id;
     expect(text(find(page, `#disinfection-${disinfectionId}`))).toContain('蒸汽消毒 · 已更正');
