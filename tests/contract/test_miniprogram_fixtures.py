@@ -614,8 +614,9 @@ def record_reports(rec: Recorder) -> None:
 
 def record_amendments(rec: Recorder) -> None:
     """更正 on 留样与消毒记录: the canteen manager corrects this morning's breakfast disinfection (the minutes were
-    mistyped), a lunch sample (its weight) and the lunch menu (a dish's name), each form starting from the record's draft; a corrected record its
-    kind's rules refuse and a correction made meanwhile are refused; then the day shows the corrections."""
+    mistyped), a lunch sample (its weight) and the lunch menu (a dish's name), each form starting from the
+    record's draft; a corrected record its kind's rules refuse and a correction made meanwhile are refused; then
+    the day shows the corrections."""
     key = Keys("contract-amend")
     manager = "demo-manager-1"
     day = rec.call("_today_manager", "GET", f"{API}/schools/1/today", who=manager, expect=200,
@@ -631,8 +632,8 @@ def record_amendments(rec: Recorder) -> None:
                                   "record": {**corrected, "operator_name": ""}},
              expect=422, description="a corrected record its kind's rules refuse: the fields are under record")
     rec.call("amendment_disinfection", "POST", f"{API}/records/{disinfection_id}/amendments", who=manager,
-             headers=key(), body={"reason": "时长误填，实际蒸汽消毒 20 分钟", "expected_version_id": draft["version_id"],
-                                  "record": corrected},
+             headers=key(), body={"reason": "时长误填，实际蒸汽消毒 20 分钟",
+                                  "expected_version_id": draft["version_id"], "record": corrected},
              expect=201, description="the corrected disinfection: a new version, the first kept")
     rec.call("amendment_conflict", "POST", f"{API}/records/{disinfection_id}/amendments", who=manager,
              headers=key(), body={"reason": "操作人填错", "expected_version_id": draft["version_id"],

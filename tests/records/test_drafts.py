@@ -96,7 +96,8 @@ def test_only_writers_of_the_school_get_a_draft(manager, traced, kit):
 def test_a_seal_or_a_sealed_sample_has_no_draft(manager, traced, kit):
     sample = manager.sample(traced["dishes"]["米饭"], utcnow() - timedelta(minutes=5)).get_json()
     principal = kit("demo-principal-1")
-    seal = principal.create("seals", {"target": "sample", "target_id": sample["id"], "reason": "疑似食物中毒，封存留样"})
+    seal = principal.create("seals", {"target": "sample", "target_id": sample["id"],
+                                      "reason": "疑似食物中毒，封存留样"})
     assert seal.status_code == 201, seal.get_json()
     sealed = manager.get(f"/records/{sample['id']}/draft", expect=409).get_json()
     assert sealed["error"]["code"] == "sample_sealed"
