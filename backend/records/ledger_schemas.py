@@ -37,9 +37,8 @@ class FileOut(PresentedOut):
     url_expires_at = String()
 
 
-def _files() -> Dict:
-    return Dict(keys=String(), values=List(Nested(FileOut)),
-                metadata={"description": "files by role (photo, scan, invoice, inspection_report)"})
+def _files(description: str = "files by role (photo, scan, invoice, inspection_report)") -> Dict:
+    return Dict(keys=String(), values=List(Nested(FileOut)), metadata={"description": description})
 
 
 class RecordDraftOut(PresentedOut):
@@ -55,9 +54,7 @@ class RecordDraftOut(PresentedOut):
     kind_label = String()
     record_date = String()
     record = Dict(metadata={"description": "the fields of the kind's create request, upload ids included"})
-    files = Dict(keys=String(), values=List(Nested(FileOut)),
-                 metadata={"description": "the files of each upload field of ``record`` (e.g. photo_upload_ids), "
-                                          "in order"})
+    files = _files("the files of each upload field of ``record`` (e.g. photo_upload_ids), in order")
 
 
 class AmendmentOut(PresentedOut):
