@@ -110,6 +110,11 @@ function recordForm(options) {
         return time.toIso(this.recordDay(), hhmm);
       },
 
+      /** The latest time a picker offers: now on today's record, the end of the day on an earlier one's. */
+      latestTime() {
+        return this.recordDay() === time.today() ? time.hm(new Date()) : '23:59';
+      },
+
       onReason(event) {
         this.setData({ reason: event.detail });
         this.clearError('reason');

@@ -84,7 +84,7 @@ Component({
         areaIndex: Math.max(this.data.areas.findIndex((a) => a.id === record.area_id), 0),
         methodIndex: METHODS.findIndex((m) => m.code === record.method),
         performedTime: record.performed_at ? time.hm(record.performed_at) : this.data.performedTime,
-        nowTime: draft.record_date === time.today() ? this.data.nowTime : '23:59',
+        nowTime: this.latestTime(),
         form: {
           target: record.target, method: record.method, area_id: record.area_id,
           temperature_c: numberText(record.temperature_c), minutes: numberText(record.minutes),

@@ -80,7 +80,7 @@ Component({
           sampler_name: record.sampler_name, photo_upload_ids: record.photo_upload_ids,
         },
         sampledTime: time.hm(record.sampled_at),
-        nowTime: draft.record_date === time.today() ? this.data.nowTime : '23:59',
+        nowTime: this.latestTime(),
         initialPhotos: draft.files.photo_upload_ids,
       });
       this.updateKeepUntil();
