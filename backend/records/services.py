@@ -369,6 +369,24 @@ def current_items(canteen_id: int, logical_ids: list[int]) -> dict[int, tuple[Re
     return {item.logical_id: (item, record) for item, record in rows}
 
 
+def _keep_sampled_dishes(menu: RecordEntry, service_date: date, meal: str, names: list[str]) -> None:
+    """A menu's correction keeps what its retained samples are of: a sample names its menu, day, meal and dish (by
+    name), so a sampled dish is not renamed or removed and a sampled menu keeps its day and meal (409)."""
+    sampled = sorted(set(db.session.scalars(
+        select(SampleLog.dish_name).join(RecordEntry, RecordEntry.id == SampleLog.entry_id)
+        .where(SampleLog.menu_id == menu.record_id, is_current()))))
+    if not sampled:
+        return
+    kept = db.session.get(Menu, menu.id)
+    if (kept.service_date, kept.meal) != (service_date, meal):
+        raise _fail(409, "menu_sampled", "该菜单已有留样，不能更改供餐日期或餐次", field="service_date",
+                    dishes=sampled)
+    dropped = [name for name in sampled if name not in names]
+    if dropped:
+        raise _fail(409, "dish_sampled", f"「{'」「'.join(dropped)}」已留样，不能删除或改名", field="dishes",
+                    dishes=dropped)
+
+
 def _prepare_menu(canteen: Canteen, values: dict[str, Any], now: datetime, amend: RecordEntry | None) -> Prepared:
     service_date, meal, dishes = values["service_date"], values["meal"], values["dishes"]
     names = [d["name"].strip() for d in dishes]
@@ -401,6 +419,8 @@ def _prepare_menu(canteen: Canteen, values: dict[str, Any], now: datetime, amend
         existing = db.session.execute(query.limit(1)).first()
         if existing is not None:
             raise _fail(409, "menu_exists", "该餐次已有菜单，如需修改请提交更正", record_id=existing[1] or existing[0])
+        if amend is not None:
+            _keep_sampled_dishes(amend, service_date, meal, names)
 
     def build(entry: RecordEntry) -> None:
         db.session.add(Menu(entry_id=entry.id, service_date=service_date, meal=meal, remarks=values.get("remarks")))

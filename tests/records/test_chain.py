@@ -160,6 +160,33 @@ def test_amendment_rules(manager, traced, kit):
     assert again["amendment"]["amends_version_id"] == amended["version_id"] and again["id"] == menu["id"]
 
 
+def test_a_menu_correction_keeps_what_its_samples_are_of(manager, traced):
+    """A sample names its menu, day, meal and dish by name: a correction that renamed or removed the sampled dish,
+    or moved the menu to another meal, would leave the sample pointing at nothing (the day showed 未留样)."""
+    menu = traced["menu"]
+    manager.sample(traced["dishes"]["米饭"], utcnow() - timedelta(minutes=5))
+    draft = manager.get(f"/records/{menu['id']}/draft").get_json()
+    dishes = draft["record"]["dishes"]
+
+    def correct(record, expect):
+        return manager.post(f"/records/{menu['id']}/amendments", {"reason": "核对菜单", "record": record},
+                            expect=expect).get_json()
+
+    renamed = [{**d, "name": "白米饭"} if d["name"] == "米饭" else d for d in dishes]
+    refused = correct({**draft["record"], "dishes": renamed}, 409)["error"]
+    assert (refused["code"], refused["details"]["dishes"]) == ("dish_sampled", ["米饭"])
+    assert refused["message"] == "「米饭」已留样，不能删除或改名"
+    removed = [d for d in dishes if d["name"] != "米饭"]
+    assert correct({**draft["record"], "dishes": removed}, 409)["error"]["code"] == "dish_sampled"
+    moved = correct({**draft["record"], "meal": "dinner"}, 409)["error"]
+    assert (moved["code"], moved["details"]["field"]) == ("menu_sampled", "service_date")
+    # The dish not sampled may still be renamed; the sample stays on its dish.
+    other = [{**d, "name": "红烧五花肉"} if d["name"] == "红烧肉" else d for d in dishes]
+    assert [d["name"] for d in correct({**draft["record"], "dishes": other}, 201)["dishes"]] == ["红烧五花肉", "米饭"]
+    lunch = next(m for m in manager.get("/schools/1/today").get_json()["canteens"][0]["meals"] if m["meal"] == "lunch")
+    assert {d["name"]: d["sample"] is not None for d in lunch["menu"]["dishes"]} == {"红烧五花肉": False, "米饭": True}
+
+
 def test_receiving_amendment_keeps_item_identity_for_dishes(manager, traced):
     receiving = traced["receiving"]
     pork, rice = receiving["items"]
