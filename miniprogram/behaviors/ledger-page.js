@@ -9,6 +9,10 @@
  * new record on top. The page implements `validate()` and may implement `view(record)` (a row as the list shows
  * it), `firstPage(canteenId)` (what else to load with the first page; resolves when shown), `formOpened()` and
  * `formCleared()` (more to reset once a record is in, as setData changes).
+ *
+ * 更正: each row offers a correction to those who may record (components/amend-row, bound to `onAmendRow`). The form opens
+ * as a correction (record-form's `startAmend`) after `formOpened()` has resolved, and the page's `fillDraft(draft)`
+ * fills it from the stored record; once corrected, the row shows the new version. A corrected row has `corrected`.
  */
 const guard = require('../utils/guard');
 const records = require('../services/records');
@@ -29,7 +33,12 @@ function ledgerPage(options) {
       fetchPage(cursor) {
         return this.listedCanteen(cursor).then((canteenId) => (cursor ? null : this.firstPage(canteenId)))
           .then(() => records.list(this.data.canteenId, options.segment, { cursor }))
-          .then((page) => ({ items: page.items.map((record) => this.view(record)), next: page.next_cursor }));
+          .then((page) => ({ items: page.items.map((record) => this.row(record)), next: page.next_cursor }));
+      },
+
+      /** A record as the list shows it, and whether it was corrected. */
+      row(record) {
+        return Object.assign(this.view(record), { corrected: record.version_id !== record.id });
       },
 
       /**
@@ -57,11 +66,26 @@ function ledgerPage(options) {
 
       onToggleForm() {
         const opening = !this.data.showForm;
-        this.setData({ showForm: opening });
+        // Closing leaves a correction: the form opens empty next time.
+        this.setData(opening ? { showForm: true } : { showForm: false, amending: null, reason: '', form: options.blank(),
+          errors: {}, formError: '' });
         if (opening) this.formOpened();
       },
 
-      formOpened() {},
+      /** 更正 on a row (components/amend-row): the form, opened on the stored record as a correction. */
+      onAmendRow(event) {
+        const id = event.detail.id;
+        return this.startAmend(id).then((draft) => {
+          // Closed first, so the form's photo picker starts again from the record's photos.
+          this.setData({ showForm: false });
+          this.setData({ showForm: true, form: options.blank(), reason: '', errors: {}, formError: '' });
+          return Promise.resolve(this.formOpened()).then(() => this.fillDraft(draft));
+        }, (err) => wx.showToast({ title: err.message, icon: 'none' }));
+      },
+
+      formOpened() {
+        return null;
+      },
 
       formCleared() {
         return {};
@@ -69,9 +93,14 @@ function ledgerPage(options) {
 
       /** A record is in: say so, close and empty the form, and show the record (or list again). */
       onRecorded(record) {
-        wx.showToast({ title: '已登记', icon: 'success' });
-        const changes = Object.assign({ showForm: false, form: options.blank() }, this.formCleared());
-        if (!options.reload) changes.items = [this.view(record)].concat(this.data.items);
+        const corrected = !!this.data.amending;
+        wx.showToast({ title: corrected ? '已更正' : '已登记', icon: 'success' });
+        const changes = Object.assign({ showForm: false, form: options.blank(), amending: null, reason: '' },
+          this.formCleared());
+        if (!options.reload) {
+          changes.items = corrected ? this.data.items.map((item) => (item.id === record.id ? this.row(record) : item))
+            : [this.row(record)].concat(this.data.items);
+        }
         this.setData(changes);
         if (options.reload) this.load();
         return record;

@@ -655,6 +655,20 @@ def record_amendments(rec: Recorder) -> None:
              expect=201, description="the corrected menu: one dish renamed")
     rec.call("today_amended", "GET", f"{API}/schools/1/today", who=manager, expect=200,
              description="the day after the corrections, as 留样与消毒记录 shows it")
+    # The ledger pages' corrections: each list's newest record, corrected from its row.
+    ledgers = [("accompanied", "accompanied-meals", "评分录错，应为 4 分", {"rating": 4}),
+               ("waste", "waste-disposals", "称重有误，实际 45 千克", {"quantity_kg": 45}),
+               ("additive_purchase", "additive-purchases", "批号抄错", {"batch": "SJ20260302"}),
+               ("additive_use", "additive-uses", "用量记错，实际 12 克", {"quantity": 12})]
+    for name, segment, reason, change in ledgers:
+        newest = rec.call(f"_{name}_newest", "GET", f"{API}/canteens/1/{segment}", who=manager, expect=200,
+                          description=f"the {segment} list")["items"][0]
+        draft = rec.call(f"record_draft_{name}", "GET", f"{API}/records/{newest['id']}/draft", who=manager,
+                         expect=200, description=f"the newest of {segment} as its correction form starts from it")
+        rec.call(f"amendment_{name}", "POST", f"{API}/records/{newest['id']}/amendments", who=manager,
+                 headers=key(), body={"reason": reason, "expected_version_id": draft["version_id"],
+                                      "record": {**draft["record"], **change}},
+                 expect=201, description=f"the corrected record of {segment}")
 
 
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,

@@ -202,6 +202,7 @@ describe('陪餐', () => {
     expect(text(page)).toContain('陈校长（学校负责人）');
     expect(text(page)).toContain('鸡蛋羹口感嫩滑，分量足');
     expect(query(page, '#toggle-form')).toBeUndefined();
+    expect(text(page)).not.toContain('更正'); // nor a correction
     const rate = find(page, '.van-rate');
     expect(rate).toBeTruthy();
   });

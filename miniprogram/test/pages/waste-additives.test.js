@@ -1,6 +1,6 @@
 /** The manager's 餐厨废弃物台账 and 食品添加剂台账 (五专): lists, forms, the server's refusals. */
 const {
-  boot, signIn, openPage, text, tap, type, pick, find, findAll, fixture,
+  boot, signIn, openPage, text, tap, type, pick, find, findAll, fixture, fire,
 } = require('../helpers/mp');
 
 function asManager() {
@@ -148,5 +148,84 @@ describe('食品添加剂台账（五专）', () => {
     expect(wx.__state.navigations.pop().url).toBe('/pages/records/waste/index');
     await tap(page, '#go-additives');
     expect(wx.__state.navigations.pop().url).toBe('/pages/records/additives/index');
+  });
+});
+
+describe('更正 from a ledger row', () => {
+  /** Open the ledger page, tap 更正 on its newest row (`draftName` its draft's fixture); resolves with the page and the draft. */
+  async function amendNewest(server, route, draftName, list) {
+    const draft = fixture(draftName).body;
+    server.serve(draftName);
+    const page = await openPage(route);
+    expect(find(page, `#amend-${draft.record_id}`)).toBeTruthy();
+    expect(fixture(list).body.items[0].id).toBe(draft.record_id);
+    await tap(page, `#amend-${draft.record_id}`);
+    expect(text(find(page, '#amend-notice'))).toContain(`更正${draft.kind_label}`);
+    return { page, draft };
+  }
+
+  /** Give the reason and submit, answered by the fixture `amendmentName`; resolves with the bodies sent. */
+  async function submitCorrection(page, server, amendmentName, reason) {
+    await type(page, '#reason', reason);
+    server.serve(amendmentName, { times: 1 });
+    await tap(page, '#submit');
+    return server.sent(fixture(amendmentName).request.path, 'POST').map((r) => r.data);
+  }
+
+  test('a waste handover: the form opens on it, and the corrected row replaces the old one', async () => {
+    const { server, wx } = asManager();
+    server.serve('waste_list');
+    server.serve('staff_list');
+    const { page } = await amendNewest(server, 'pages/records/waste/index', 'record_draft_waste', 'waste_list');
+    expect(find(page, '#quantity').instance.data.value).toBe('42.5');
+    expect(text(find(page, '#staff-value'))).toBe('钱阿姨');
+    expect(text(page)).toContain('处置时间（今天） 09:30');
+    await type(page, '#quantity', '45');
+    const sent = await submitCorrection(page, server, 'amendment_waste', '称重有误，实际 45 千克');
+    // The time kept as stored, the handover kept: the body is the fixture's, recorded from the real API.
+    expect(sent).toEqual([fixture('amendment_waste').request.body]);
+    expect(wx.__state.toasts).toContain('已更正');
+    const row = find(page, `#waste-${fixture('amendment_waste').body.id}`);
+    expect(text(row)).toContain('餐厨垃圾 45 千克');
+    expect(text(row)).toContain('已更正');
+    expect(findAll(page, '#waste-form')).toHaveLength(0);
+    // Opened again, the form is a new record's, not the correction's.
+    await tap(page, '#toggle-form');
+    expect(findAll(page, '#amend-notice')).toHaveLength(0);
+    expect(find(page, '#quantity').instance.data.value).toBe('');
+  });
+
+  test('an additive use: its own batch is offered with what it took counted back', async () => {
+    const { server } = asManager();
+    server.serve('additive_uses_list');
+    server.serve('additive_stock');
+    const { page, draft } = await amendNewest(server, 'pages/records/additive-use/index', 'record_draft_additive_use', 'additive_uses_list');
+    const batch = fixture('additive_stock').body.additives[0].batches.find((b) => b.purchase_id === draft.record.purchase_id);
+    expect(text(find(page, '#batch-value'))).toContain(`剩 ${batch.remaining + draft.record.quantity} `);
+    await type(page, '#quantity', '12');
+    server.serve('additive_uses_list');
+    const sent = await submitCorrection(page, server, 'amendment_additive_use', '用量记错，实际 12 克');
+    expect(sent).toEqual([fixture('amendment_additive_use').request.body]);
+  });
+
+  test('an additive purchase', async () => {
+    const { server } = asManager();
+    server.serve('additive_purchases_list');
+    server.serve('additive_stock');
+    const { page } = await amendNewest(server, 'pages/records/additives/index', 'record_draft_additive_purchase', 'additive_purchases_list');
+    expect(find(page, '#batch').instance.data.value).toBe('SJ20260301');
+    await type(page, '#batch', 'SJ20260302');
+    const sent = await submitCorrection(page, server, 'amendment_additive_purchase', '批号抄错');
+    expect(sent).toEqual([fixture('amendment_additive_purchase').request.body]);
+  });
+
+  test('an accompanied meal', async () => {
+    const { server } = asManager();
+    server.serve('accompanied_list');
+    const { page } = await amendNewest(server, 'pages/records/accompanied/index', 'record_draft_accompanied', 'accompanied_list');
+    expect(find(page, '#companion').instance.data.value).toBe('陈校长');
+    await fire(page, '#rating', 'change', 4);
+    const sent = await submitCorrection(page, server, 'amendment_accompanied', '评分录错，应为 4 分');
+    expect(sent).toEqual([fixture('amendment_accompanied').request.body]);
   });
 });

@@ -1,5 +1,7 @@
-/** 陪餐: who ate with the students and how they rated it; school leaders' records are entered here too. */
-const time = require('../../../utils/time');
+/**
+ * 陪餐: who ate with the students and how they rated it; school leaders' records are entered here too, and
+ * corrected (更正) from their row.
+ */
 const labels = require('../../../utils/labels');
 const { ledgerPage } = require('../../../behaviors/ledger-page');
 const { photoField } = require('../../../behaviors/photo-field');
@@ -18,8 +20,23 @@ Component({
   ],
   data: {
     mealOptions: MEALS, mealIndex: MEALS.findIndex((m) => m.code === 'lunch'), roleOptions: ROLES, roleIndex: 0,
+    initialPhotos: [],
   },
   methods: {
+    /** The form as the record to correct holds it. */
+    fillDraft(draft) {
+      const record = draft.record;
+      this.setData({
+        mealIndex: MEALS.findIndex((m) => m.code === record.meal),
+        roleIndex: ROLES.findIndex((r) => r.code === record.companion_role),
+        form: {
+          companion_name: record.companion_name, rating: record.rating, remarks: record.remarks || '',
+          photo_upload_ids: record.photo_upload_ids,
+        },
+        initialPhotos: draft.files.photo_upload_ids,
+      });
+    },
+
     onMeal(event) {
       this.setData({ mealIndex: Number(event.detail.value) });
     },
@@ -40,7 +57,7 @@ Component({
         return null;
       }
       return {
-        service_date: time.today(), meal: MEALS[this.data.mealIndex].code, companion_name: form.companion_name.trim(),
+        service_date: this.recordDay(), meal: MEALS[this.data.mealIndex].code, companion_name: form.companion_name.trim(),
         companion_role: ROLES[this.data.roleIndex].code, rating: form.rating, remarks: form.remarks.trim() || null,
         photo_upload_ids: form.photo_upload_ids,
       };

@@ -1,17 +1,23 @@
 /**
  * 食品添加剂使用: an amount of one batch weighed out of the cabinet for a dish of a meal, who issued it (专人领用)
  * and who used it. Only batches with stock left are offered; the server refuses more than a batch has left.
+ * A use is corrected (更正) from its row: its own batch is offered with what the use took back in stock.
  */
-const time = require('../../../utils/time');
 const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
 const { ledgerPage } = require('../../../behaviors/ledger-page');
 
 const MEALS = labels.options(labels.MEALS);
 
-/** Every batch with stock left, labelled for the picker. */
-function batchesOf(stock) {
-  return stock.additives.reduce((all, additive) => all.concat(additive.batches.filter((b) => b.remaining > 0)
+/**
+ * Every batch with stock left, labelled for the picker; `returned` (a correction's use) is counted back into its
+ * batch, which is offered even when that use took the last of it.
+ */
+function batchesOf(stock, returned) {
+  return stock.additives.reduce((all, additive) => all.concat(additive.batches.map((b) => {
+    const back = returned && returned.purchase_id === b.purchase_id ? returned.quantity : 0;
+    return Object.assign({}, b, { remaining: b.remaining + back });
+  }).filter((b) => b.remaining > 0)
     .map((b) => Object.assign({ label: `${additive.additive_name} · ${b.batch}（剩 ${b.remaining} ${additive.unit_label}）`,
       unit_label: additive.unit_label }, b))), []);
 }
@@ -30,7 +36,29 @@ Component({
   methods: {
     /** The batches with stock left, loaded with the first page. */
     firstPage(canteenId) {
-      return records.additiveStock(canteenId).then((stock) => this.setData({ batchOptions: batchesOf(stock), batchIndex: -1 }));
+      return records.additiveStock(canteenId).then((stock) => {
+        this.stock = stock;
+        this.setData({ batchOptions: batchesOf(stock), batchIndex: -1 });
+      });
+    },
+
+    /** The form as the use to correct holds it (the dish of the menu is kept while its name is). */
+    fillDraft(draft) {
+      const record = draft.record;
+      const batchOptions = batchesOf(this.stock, record);
+      this.storedDish = { id: record.dish_id, name: record.dish_name };
+      this.setData({
+        batchOptions, batchIndex: batchOptions.findIndex((b) => b.purchase_id === record.purchase_id),
+        mealIndex: MEALS.findIndex((m) => m.code === record.meal),
+        form: {
+          dish_name: record.dish_name, quantity: String(record.quantity), issuer_name: record.issuer_name,
+          user_name: record.user_name, remarks: record.remarks || '',
+        },
+      });
+    },
+
+    formCleared() {
+      return { batchOptions: batchesOf(this.stock), batchIndex: -1 };
     },
 
     onMeal(event) {
@@ -57,11 +85,15 @@ Component({
         this.setData({ errors });
         return null;
       }
-      return {
-        use_date: time.today(), meal: MEALS[this.data.mealIndex].code, dish_name: form.dish_name.trim(),
+      const dishName = form.dish_name.trim();
+      const body = {
+        use_date: this.recordDay(), meal: MEALS[this.data.mealIndex].code, dish_name: dishName,
         purchase_id: batch.purchase_id, quantity, issuer_name: form.issuer_name.trim(), user_name: form.user_name.trim(),
         remarks: form.remarks.trim() || null,
       };
+      // A correction keeps the use's link to the menu's dish while the dish's name is kept.
+      if (this.data.amending) body.dish_id = this.storedDish.name === dishName ? this.storedDish.id : null;
+      return body;
     },
   },
 });

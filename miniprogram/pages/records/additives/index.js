@@ -1,7 +1,8 @@
 /**
  * 食品添加剂台账 (五专): the stock of each additive (purchases minus uses, per batch), the purchases, and the form
  * of a purchase with the people and place the "five dedicated" rule asks for: who bought it (专人采购), who keeps
- * it (专人保管) and the cabinet it is kept in (专柜存放). Uses are recorded on pages/records/additive-use.
+ * it (专人保管) and the cabinet it is kept in (专柜存放). Uses are recorded on pages/records/additive-use. A
+ * purchase is corrected (更正) from its row.
  */
 const time = require('../../../utils/time');
 const records = require('../../../services/records');
@@ -43,6 +44,17 @@ Component({
 
     formOpened() {
       this.setData({ purchaseDate: this.data.purchaseDate || time.today() });
+    },
+
+    /** The form as the purchase to correct holds it. */
+    fillDraft(draft) {
+      const record = draft.record;
+      const form = emptyForm();
+      Object.keys(form).forEach((field) => { form[field] = record[field] === null ? '' : String(record[field]); });
+      this.setData({
+        form, unitIndex: UNITS.findIndex((u) => u.code === record.unit), purchaseDate: record.purchase_date,
+        expiryDate: record.expiry_date || '',
+      });
     },
     onUseForm() {
       wx.navigateTo({ url: '/pages/records/additive-use/index' });

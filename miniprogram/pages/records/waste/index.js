@@ -1,7 +1,8 @@
 /**
  * 餐厨废弃物台账: food waste and waste oil handed over to the licensed collector (company, collector, licence or
  * agreement number), how many kilograms, when, and which person of the staff register handed it over. The
- * server refuses a disposal dated in the future; its refusal is shown next to the time.
+ * server refuses a disposal dated in the future; its refusal is shown next to the time. A record is corrected
+ * (更正) from its row.
  */
 const time = require('../../../utils/time');
 const records = require('../../../services/records');
@@ -26,17 +27,40 @@ Component({
     form: 'waste', segment: 'waste-disposals', blank: emptyForm,
     fields: ['disposed_at', 'quantity_kg', 'collector_company', 'collector_name', 'collector_licence', 'staff_id'],
   }), photoField({ path: 'form.photo_upload_ids', error: 'photo_upload_ids' })],
-  data: { kindOptions: KINDS, kindIndex: 0, staffOptions: [], staffIndex: -1, disposedTime: '' },
+  data: { kindOptions: KINDS, kindIndex: 0, staffOptions: [], staffIndex: -1, disposedTime: '', initialPhotos: [] },
   methods: {
     view,
 
     /** The time defaults to now; the staff register is loaded the first time the form opens. */
     formOpened() {
       this.setData({ disposedTime: time.hm(Date.now()) });
-      if (!this.data.staffOptions.length) {
-        records.staff(this.data.canteenId).then((page) => this.setData({ staffOptions: page.items }),
-          (err) => this.setData({ formError: err.message }));
+      if (this.data.staffOptions.length) return null;
+      return records.staff(this.data.canteenId).then((page) => this.setData({ staffOptions: page.items }),
+        (err) => this.setData({ formError: err.message }));
+    },
+
+    /**
+     * The form as the record to correct holds it. A handover person who has left is not on the register the
+     * picker lists: they are offered too, so the correction may keep them (the server allows that).
+     */
+    fillDraft(draft) {
+      const record = draft.record;
+      let staff = this.data.staffOptions;
+      if (!staff.some((member) => member.id === record.staff_id)) {
+        const row = this.data.items.find((item) => item.id === draft.record_id);
+        staff = staff.concat({ id: record.staff_id, name: `${row ? row.handover_name : '原交接人'}（已离职）` });
       }
+      this.storedTime = record.disposed_at;
+      this.setData({
+        staffOptions: staff, staffIndex: staff.findIndex((member) => member.id === record.staff_id),
+        kindIndex: KINDS.findIndex((k) => k.code === record.waste_kind), disposedTime: time.hm(record.disposed_at),
+        form: {
+          quantity_kg: String(record.quantity_kg), collector_company: record.collector_company,
+          collector_name: record.collector_name, collector_licence: record.collector_licence || '',
+          remarks: record.remarks || '', photo_upload_ids: record.photo_upload_ids,
+        },
+        initialPhotos: draft.files.photo_upload_ids,
+      });
     },
     onKind(event) {
       this.setData({ kindIndex: Number(event.detail.value) });
@@ -66,7 +90,7 @@ Component({
         return null;
       }
       return {
-        disposed_at: time.toIso(time.today(), this.data.disposedTime), waste_kind: KINDS[this.data.kindIndex].code,
+        disposed_at: this.timeOnRecordDay(this.data.disposedTime, this.storedTime), waste_kind: KINDS[this.data.kindIndex].code,
         quantity_kg: kg, collector_company: form.collector_company.trim(), collector_name: form.collector_name.trim(),
         collector_licence: form.collector_licence.trim() || null, staff_id: this.data.staffOptions[this.data.staffIndex].id,
         remarks: form.remarks.trim() || null, photo_upload_ids: form.photo_upload_ids,
