@@ -669,6 +669,23 @@ def record_amendments(rec: Recorder) -> None:
                  headers=key(), body={"reason": reason, "expected_version_id": draft["version_id"],
                                       "record": {**draft["record"], **change}},
                  expect=201, description=f"the corrected record of {segment}")
+    # 晨检: someone who came in after the check is added to it by a correction (the form offers it when a second
+    # check of the day is refused).
+    cook = rec.call("_staff_late", "POST", f"{API}/canteens/1/staff", who=manager, headers=key(), expect=201,
+                    body={"name": "孙师傅", "post": "面点"}, description="a cook who started after the morning check")
+    rec.call("staff_list_later", "GET", f"{API}/canteens/1/staff?active=true&limit=100", who=manager, expect=200,
+             description="the active staff, the late cook among them")
+    late = {"staff_id": cook["id"], "temperature_c": 36.6, "hands_ok": True, "symptoms": []}
+    exists = rec.call("morning_check_exists", "POST", f"{API}/canteens/1/morning-checks", who=manager,
+                      headers=key(), body={"check_date": "2026-03-11", "checker_name": "王建国", "persons": [late]},
+                      expect=409, description="a second check of the day: the first is named, to be corrected")
+    check_id = exists["error"]["details"]["record_id"]
+    check = rec.call("record_draft_morning_check", "GET", f"{API}/records/{check_id}/draft", who=manager,
+                     expect=200, description="the day's morning check as its correction starts from it")
+    rec.call("amendment_morning_check", "POST", f"{API}/records/{check['record_id']}/amendments", who=manager,
+             headers=key(), body={"reason": "补充晨检：孙师傅 9 点到岗", "expected_version_id": check["version_id"],
+                                  "record": {**check["record"], "persons": [*check["record"]["persons"], late]}},
+             expect=201, description="the check corrected: the late cook added")
 
 
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,

@@ -480,6 +480,46 @@ describe('morning check (晨检)', () => {
     server.serve('morning_check_inconsistent', { times: 1 });
     await tap(page, '#submit');
     expect(text(find(page, '#form-error'))).toBe(fixture('morning_check_inconsistent').body.error.message);
+    expect(query(page, '#amend-existing')).toBeUndefined();
+  });
+
+  test('a second check of the day is refused and offers the day\'s check to correct; the correction adds a late person', async () => {
+    const { server, wx } = asManager();
+    server.serve('canteens_school_1');
+    server.serve('staff_list_later');
+    const page = await openPage('pages/records/morning-check/index');
+    await type(page, '#checker', '王建国');
+    server.serve('morning_check_exists', { times: 1 });
+    await tap(page, '#submit');
+    expect(text(find(page, '#form-error'))).toBe('当天已有晨检记录，如需补充人员请提交更正');
+    await tap(page, '#amend-existing');
+    const check = fixture('record_draft_morning_check').body;
+    expect(wx.__state.navigations.pop()).toMatchObject({ kind: 'redirectTo', url: `/pages/records/morning-check/index?amend=${check.record_id}` });
+
+    server.serve('record_draft_morning_check');
+    const amend = await openPage('pages/records/morning-check/index', { amend: String(check.record_id) });
+    // The persons checked, as checked, then the cook who came later.
+    expect(findAll(amend, '.person').map((card) => text(card).split(' ')[0])).toEqual(['赵师傅', '李秀英', '钱阿姨', '孙师傅']);
+    expect(find(amend, '#checker').instance.data.value).toBe('王建国');
+    expect(text(find(amend, '#hands-18'))).toBe('手部有伤口或感染');
+    expect(find(amend, '#symptom-18-skin_wound').dom.className).toContain('on');
+    const late = fixture('staff_list_later').body.items.find((m) => m.name === '孙师傅').id;
+    await type(amend, `#temperature-${late}`, '36.6');
+    await type(amend, '#reason', '补充晨检：孙师傅 9 点到岗');
+    server.serve('amendment_morning_check', { times: 1 });
+    await tap(amend, '#submit');
+    const sent = server.sent(`/api/v1/records/${check.record_id}/amendments`, 'POST');
+    expect(sent.map((r) => r.data)).toEqual([{
+      reason: '补充晨检：孙师傅 9 点到岗', expected_version_id: check.version_id,
+      record: {
+        check_date: '2026-03-11', checker_name: '王建国', checked_at: check.record.checked_at, remarks: null, persons: [
+          { staff_id: 16, temperature_c: 36.5, hands_ok: true, symptoms: [] },
+          { staff_id: 17, temperature_c: 36.6, hands_ok: true, symptoms: [] },
+          { staff_id: 18, temperature_c: 36.8, hands_ok: false, symptoms: ['skin_wound'] },
+          { staff_id: late, temperature_c: 36.6, hands_ok: true, symptoms: [] }],
+      },
+    }]);
+    expect(wx.__state.toasts).toContain('已更正');
   });
 });
 

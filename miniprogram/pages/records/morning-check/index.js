@@ -1,6 +1,8 @@
 /**
  * 晨检: the manager checks every active person before the first meal (temperature, hands, symptoms); anyone
  * with a finding fails and is off food handling that day (the server decides, and refuses a fever marked 合格).
+ * Opened with `?amend=<record id>` it corrects that day's check (更正): to add someone who came later, or fix a
+ * temperature; a second check of the day refused as `morning_check_exists` offers 更正今日晨检.
  */
 const time = require('../../../utils/time');
 const records = require('../../../services/records');
@@ -13,28 +15,60 @@ const SYMPTOMS = [
   { code: 'skin_wound', label: '皮肤伤口或感染' }, { code: 'skin_disease', label: '手部皮肤病' },
 ];
 
-function row(member) {
+/** A person's row of the form: a new check's defaults, or what `checked` (the stored check of them) holds. */
+function row(member, checked) {
+  const found = (checked && checked.symptoms) || [];
   return {
-    staff_id: member.id, name: member.name, post: member.post, temperature: '36.5', hands_ok: true,
-    symptoms: SYMPTOMS.map((s) => Object.assign({ on: false }, s)), error: '',
+    staff_id: member.id, name: member.name, post: member.post || '',
+    temperature: checked ? String(checked.temperature_c) : '36.5', hands_ok: checked ? checked.hands_ok : true,
+    symptoms: SYMPTOMS.map((s) => Object.assign({ on: found.indexOf(s.code) >= 0 }, s)), error: '',
+    remarks: checked ? checked.remarks : null,
   };
 }
 
 Component({
   behaviors: [recordForm({ form: 'morning-check', segment: 'morning-checks', done: '已登记晨检', fields: ['checker_name'] })],
   data: { loading: true, loadError: '', canteenId: 0, checker: '', persons: [] },
-  lifetimes: {
-    attached() {
+  methods: {
+    onLoad(query) {
+      this.amendId = query && query.amend ? Number(query.amend) : null;
       this.load();
     },
-  },
-  methods: {
+
     load() {
       this.setData({ loading: true, loadError: '' });
-      return this.recordingCanteen('登记晨检').then((canteenId) => records.staff(canteenId)).then((page) => {
-        if (!page.items.length) throw new Error('请先在从业人员名单中登记人员');
-        this.setData({ loading: false, persons: page.items.map(row) });
-      }, (err) => this.setData({ loading: false, loadError: err.message }));
+      return this.recordingCanteen('登记晨检')
+        .then(() => (this.amendId && !this.data.amending ? this.startAmend(this.amendId) : null))
+        .then((draft) => {
+          if (draft) {
+            this.draft = draft;
+            this.setData({ canteenId: draft.canteen_id, checker: draft.record.checker_name });
+          }
+          return records.staff(this.data.canteenId);
+        })
+        .then((page) => {
+          if (!page.items.length) throw new Error('请先在从业人员名单中登记人员');
+          this.setData({ loading: false, persons: this.draft ? this.checkedRows(page.items) : page.items.map((m) => row(m)) });
+        })
+        .catch((err) => this.setData({ loading: false, loadError: err.message }));
+    },
+
+    /**
+     * The rows of a correction: the persons the check holds, as checked, then the active staff it does not (someone
+     * who came later). A person checked who has left the register since keeps their row.
+     */
+    checkedRows(staff) {
+      const checked = this.draft.record.persons;
+      const byId = {};
+      staff.forEach((member) => { byId[member.id] = member; });
+      const rows = checked.map((person) => row(byId[person.staff_id] || { id: person.staff_id, name: `人员 #${person.staff_id}` },
+        person));
+      return rows.concat(staff.filter((member) => !checked.some((p) => p.staff_id === member.id)).map((m) => row(m)));
+    },
+
+    /** 当天已有晨检记录: open that check to correct it instead. */
+    onAmendExisting() {
+      wx.redirectTo({ url: `/pages/records/morning-check/index?amend=${this.data.refusal.details.record_id}` });
     },
 
     onChecker(event) {
@@ -65,14 +99,17 @@ Component({
           this.setData({ [`persons[${index}].error`]: '体温应在 34–43°C 之间' });
           wrong = true;
         }
-        return {
+        return Object.assign({
           staff_id: person.staff_id, temperature_c: temperature, hands_ok: person.hands_ok,
           symptoms: person.symptoms.filter((s) => s.on).map((s) => s.code),
-        };
+        }, person.remarks ? { remarks: person.remarks } : {});
       });
       if (Object.keys(errors).length) this.setData({ errors });
       if (wrong || Object.keys(errors).length) return null;
-      return { check_date: time.today(), checker_name: this.data.checker.trim(), persons };
+      const body = { check_date: this.recordDay(), checker_name: this.data.checker.trim(), persons };
+      // Not on this form: a correction keeps the time of the check and its remarks.
+      if (this.data.amending) Object.assign(body, { checked_at: this.draft.record.checked_at, remarks: this.draft.record.remarks });
+      return body;
     },
 
     /** "persons.2.temperature_c" and the like go on the person's row. */
