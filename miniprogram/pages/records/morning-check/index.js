@@ -4,7 +4,6 @@
  * Opened with `?amend=<record id>` it corrects that day's check (更正): to add someone who came later, or fix a
  * temperature; a second check of the day refused as `morning_check_exists` offers 更正今日晨检.
  */
-const time = require('../../../utils/time');
 const records = require('../../../services/records');
 const recordForm = require('../../../behaviors/record-form');
 
