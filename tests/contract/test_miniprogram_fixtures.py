@@ -653,6 +653,17 @@ def record_amendments(rec: Recorder) -> None:
              body={"reason": "菜名写错，实为清炒西兰花", "expected_version_id": menu["version_id"],
                    "record": {**menu["record"], "dishes": dishes}},
              expect=201, description="the corrected menu: one dish renamed")
+    # 进货: a batch number mistyped on this morning's delivery, corrected from 食材溯源 (the line keeps its id).
+    delivery = rec.call("_receivings_today", "GET", f"{API}/canteens/1/receivings?from=2026-03-11&to=2026-03-11",
+                        who=manager, expect=200, description="today's deliveries")["items"][-1]
+    receiving = rec.call("record_draft_receiving", "GET", f"{API}/records/{delivery['id']}/draft", who=manager,
+                         expect=200, description="this morning's delivery as its correction form starts from it")
+    lines = [{**line, "batch": "XLH-0311A"} if line["ingredient"] == "西兰花" else line
+             for line in receiving["record"]["items"]]
+    rec.call("amendment_receiving", "POST", f"{API}/records/{delivery['id']}/amendments", who=manager,
+             headers=key(), body={"reason": "西兰花批次号抄错", "expected_version_id": receiving["version_id"],
+                                  "record": {**receiving["record"], "items": lines}},
+             expect=201, description="the delivery corrected: one line's batch")
     rec.call("today_amended", "GET", f"{API}/schools/1/today", who=manager, expect=200,
              description="the day after the corrections, as 留样与消毒记录 shows it")
     # The ledger pages' corrections: each list's newest record, corrected from its row.

@@ -324,6 +324,51 @@ describe('server field errors', () => {
 });
 
 describe('receiving (进货查验)', () => {
+  test('a delivery is corrected from what it holds: a line edited in place keeps its id, the files are kept', async () => {
+    const { server, wx } = asManager();
+    const delivery = fixture('record_draft_receiving').body;
+    server.serve('canteens_school_1');
+    server.serve('suppliers_list');
+    server.serve('record_draft_receiving');
+    const page = await openPage('pages/records/receiving/index', { amend: String(delivery.record_id) });
+    expect(text(find(page, '#supplier-value'))).toBe('杭州绿源农产品有限公司');
+    expect(query(page, '#item-2')).toBeTruthy();
+    expect(query(page, '#item-3')).toBeUndefined();
+    expect(page.data.reportIds).toEqual([4]); // the report photo already attached, shown by its picker
+    await tap(page, '#item-1');
+    expect(find(page, '#batch').instance.data.value).toBe('XLH-0311');
+    expect(text(find(page, '#add-item'))).toBe('保存明细');
+    await type(page, '#batch', 'XLH-0311A');
+    await tap(page, '#add-item');
+    expect(text(find(page, '#item-1'))).toContain('批次 XLH-0311A');
+    await type(page, '#reason', '西兰花批次号抄错');
+    server.serve('amendment_receiving', { times: 1 });
+    await tap(page, '#submit');
+    const [sent] = server.sent(`/api/v1/records/${delivery.record_id}/amendments`, 'POST').map((r) => r.data);
+    expect(sent.expected_version_id).toBe(delivery.version_id);
+    expect(sent.record.items.map((i) => [i.item_id, i.ingredient, i.batch])).toEqual(
+      [[3, '猪里脊', 'ZLJ-0310'], [4, '西兰花', 'XLH-0311A'], [5, '鸡蛋', 'JD-0309']]);
+    expect(sent.record).toMatchObject({
+      supplier_id: delivery.record.supplier_id, received_at: delivery.record.received_at, receiver_name: '王建国',
+      inspection_report_upload_ids: [4], invoice_upload_ids: [], remarks: null,
+    });
+    expect(sent.record.items[0]).toMatchObject({ production_date: '2026-03-10', shelf_life_days: 3, storage_temperature_c: 4 });
+    expect(wx.__state.toasts).toContain('已更正');
+  });
+
+  test('食材溯源 offers 更正进货记录 to those who record; a corrected delivery says so', async () => {
+    const { server, wx } = asManager();
+    server.serve('today_amended');
+    const lunch = fixture('today_amended').body.canteens[0].meals.find((m) => m.meal === 'lunch');
+    const dish = lunch.menu.dishes[0];
+    const page = await openPage('pages/records/trace/index', { dish_id: String(dish.dish_id), date: '2026-03-11' });
+    const item = dish.ingredients[0].item_id;
+    expect(text(find(page, `#ingredient-${item}`))).toContain('· 已更正');
+    await tap(page, `#amend-receiving-${item}`);
+    expect(wx.__state.navigations.pop().url).toBe(
+      `/pages/records/receiving/index?amend=${fixture('record_draft_receiving').body.record_id}`);
+  });
+
   test('the form waits for both pickers: a failed invoice photo stops it though the report photo is in', async () => {
     const { server, wx } = asManager();
     const page = await openFilledReceiving(server);

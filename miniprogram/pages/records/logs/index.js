@@ -9,6 +9,7 @@ const rules = require('../../../utils/rules');
 const labels = require('../../../utils/labels');
 const { askText } = require('../../../utils/prompt');
 const records = require('../../../services/records');
+const { loadedPage } = require('../../../behaviors/loaded-page');
 
 function detail(row) {
   const parts = [row.target_label];
@@ -44,9 +45,9 @@ function mealsOf(day) {
 }
 
 Component({
+  behaviors: [loadedPage],
   data: {
-    loading: true, loadError: '', date: '', today: '', tab: 'samples', meals: [], canWrite: false, schoolId: null,
-    types: labels.RECORD_STATUS_TAGS,
+    date: '', today: '', tab: 'samples', meals: [], canWrite: false, schoolId: null, types: labels.RECORD_STATUS_TAGS,
   },
   methods: {
     onLoad(query) {
@@ -55,26 +56,15 @@ Component({
       this.load();
     },
 
-    onShow() {
-      // Back from correcting a record: show the corrected version.
-      if (this.stale) {
-        this.stale = false;
-        this.load();
-      }
-    },
-
-    onPullDownRefresh() {
-      this.load().then(() => wx.stopPullDownRefresh());
-    },
-
-    load() {
-      this.setData({ loading: true, loadError: '' });
+    fetch() {
       return guard.ready().then(({ schoolId, abilities }) => {
         this.setData({ schoolId, canWrite: abilities.uploadRecords });
         return records.day(schoolId, this.data.date, { silent: true });
-      }).then((day) => {
-        this.setData({ loading: false, meals: mealsOf(day) });
-      }, guard.loadFailed(this));
+      });
+    },
+
+    show(day) {
+      this.setData({ loading: false, meals: mealsOf(day) });
     },
 
     onDate(event) {
@@ -90,10 +80,9 @@ Component({
       wx.previewImage({ urls: event.currentTarget.dataset.urls, current: event.currentTarget.dataset.url });
     },
 
-    /** 更正: the record's form, opened on it. */
+    /** 更正: the record's form, opened on it (the log is loaded again when shown again). */
     onAmend(event) {
       const { id, form } = event.currentTarget.dataset;
-      this.stale = true;
       wx.navigateTo({ url: `/pages/records/${form}/index?amend=${id}` });
     },
 

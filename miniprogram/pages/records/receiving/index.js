@@ -2,6 +2,8 @@
  * 进货查验（索证索票）: who delivered what — each item with batch, quantity, production date and shelf life,
  * arrival temperature for chilled and frozen goods — with the inspection report and the invoice. Expired
  * items and broken cold chains are refused here as on the server.
+ * Opened with `?amend=<record id>` it corrects that delivery (更正): a line is edited in place (tap it), so it
+ * keeps its identity and the dishes that use it; a line a menu uses cannot be removed (the server says so).
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
@@ -47,19 +49,72 @@ Component({
     loading: true, loadError: '', canteenId: 0, today: '', suppliers: [], supplierIndex: 0, supplierId: null,
     addingSupplier: false, supplier: {}, supplierErrors: {}, savingSupplier: false, items: [], draft: blankDraft(),
     draftErrors: {}, categories: CATEGORIES, categoryIndex: 0, storages: STORAGES, storageIndex: 0, receiverName: '',
-    reportIds: [], invoiceIds: [], expiredNote: '', expiredReason: '',
+    reportIds: [], invoiceIds: [], expiredNote: '', expiredReason: '', editingIndex: -1, initialReports: [],
+    initialInvoices: [],
   },
   methods: {
-    onLoad() {
+    onLoad(query) {
+      this.amendId = query && query.amend ? Number(query.amend) : null;
       this.setData({ today: time.today(), receivedAt: time.toIso(time.today(), time.hm(new Date())) });
       this.load();
     },
 
     load() {
       this.setData({ loading: true, loadError: '' });
-      return this.recordingCanteen('登记进货').then((canteenId) => records.suppliers(canteenId)).then((page) => {
-        this.setData({ loading: false, suppliers: page.items, addingSupplier: !page.items.length });
-      }, guard.loadFailed(this));
+      let draft = null;
+      return this.recordingCanteen('登记进货')
+        .then(() => (this.amendId && !this.data.amending ? this.startAmend(this.amendId) : null))
+        .then((found) => {
+          draft = found;
+          if (draft) this.setData({ canteenId: draft.canteen_id });
+          return records.suppliers(this.data.canteenId);
+        })
+        .then((page) => {
+          this.setData({ loading: false, suppliers: page.items, addingSupplier: !page.items.length });
+          if (draft) this.fillDraft(draft);
+        })
+        .catch(guard.loadFailed(this));
+    },
+
+    /** The form as the delivery to correct holds it: its supplier, lines (with their ids), receiver and files. */
+    fillDraft(draft) {
+      const record = draft.record;
+      const supplierIndex = this.data.suppliers.findIndex((supplier) => supplier.id === record.supplier_id);
+      const text = (value) => (value === null || value === undefined ? '' : String(value));
+      const items = record.items.map((item) => {
+        itemKeys += 1;
+        const line = Object.assign({}, item, {
+          quantity: text(item.quantity), production_date: item.production_date || '',
+          shelf_life_days: text(item.shelf_life_days), storage_temperature_c: text(item.storage_temperature_c),
+        });
+        const expiry = rules.expiryOf(line) || item.expiry_date;
+        return Object.assign({ key: `item${itemKeys}`, expiryText: expiry ? ` · 保质期至 ${expiry}` : '' }, line);
+      });
+      this.setData({
+        supplierIndex: Math.max(supplierIndex, 0), supplierId: supplierIndex >= 0 ? record.supplier_id : null,
+        expiredNote: supplierIndex >= 0 ? expiredNote(this.data.suppliers[supplierIndex]) : '',
+        expiredReason: record.accepted_expired_reason || '', receivedAt: record.received_at,
+        receiverName: record.receiver_name, items,
+        reportIds: record.inspection_report_upload_ids, invoiceIds: record.invoice_upload_ids,
+        initialReports: draft.files.inspection_report_upload_ids, initialInvoices: draft.files.invoice_upload_ids,
+      });
+      this.storedRemarks = record.remarks; // not on this form: a correction keeps it
+    },
+
+    /** A line tapped: into the editor, to be saved in its place (keeping its identity). */
+    onEditItem(event) {
+      const index = Number(event.currentTarget.dataset.index);
+      const item = this.data.items[index];
+      this.setData({
+        editingIndex: index, draft: blankDraft(item.category, item.storage), draftErrors: {},
+        categoryIndex: Math.max(CATEGORIES.findIndex((c) => c.code === item.category), 0),
+        storageIndex: Math.max(STORAGES.findIndex((st) => st.code === item.storage), 0),
+      });
+      this.setData({ draft: Object.assign({}, this.data.draft, {
+        ingredient: item.ingredient, batch: item.batch, quantity: item.quantity, unit: item.unit,
+        production_date: item.production_date, shelf_life_days: item.shelf_life_days,
+        storage_temperature_c: item.storage_temperature_c,
+      }) });
     },
 
     onSupplier(event) {
@@ -126,15 +181,19 @@ Component({
       const errors = rules.checkItem(draft, this.data.today);
       this.setData({ draftErrors: errors });
       if (Object.keys(errors).length) return;
+      const editing = this.data.editingIndex;
+      const replaced = editing >= 0 ? this.data.items[editing] : null;
       itemKeys += 1;
       const expiry = rules.expiryOf(draft);
-      const item = Object.assign({ key: `item${itemKeys}`, expiryText: expiry ? ` · 保质期至 ${expiry}` : '' }, draft);
-      this.setData({ items: this.data.items.concat(item), draft: blankDraft(draft.category, draft.storage), 'errors.items': '' });
+      const item = Object.assign({ key: `item${itemKeys}`, expiryText: expiry ? ` · 保质期至 ${expiry}` : '' },
+        draft, replaced && replaced.item_id ? { item_id: replaced.item_id } : {});
+      const items = replaced ? this.data.items.map((line, i) => (i === editing ? item : line)) : this.data.items.concat(item);
+      this.setData({ items, editingIndex: -1, draft: blankDraft(draft.category, draft.storage), 'errors.items': '' });
     },
     onRemoveItem(event) {
       const items = this.data.items.slice();
       items.splice(event.currentTarget.dataset.index, 1);
-      this.setData({ items });
+      this.setData({ items, editingIndex: -1 });
     },
     onReceiver(event) {
       this.setData({ receiverName: event.detail, 'errors.receiver_name': '' });
@@ -153,13 +212,14 @@ Component({
       const numberOrNull = (v) => (v === '' || v === null ? null : Number(v));
       return Object.assign({
         supplier_id: this.data.supplierId, received_at: this.data.receivedAt, receiver_name: this.data.receiverName.trim(),
-        items: this.data.items.map((i) => ({
+        items: this.data.items.map((i) => Object.assign(i.item_id ? { item_id: i.item_id } : {}, {
           ingredient: i.ingredient, category: i.category, batch: i.batch, quantity: Number(i.quantity), unit: i.unit,
           production_date: i.production_date || null, shelf_life_days: numberOrNull(i.shelf_life_days), storage: i.storage,
           storage_temperature_c: i.storage === 'ambient' ? null : numberOrNull(i.storage_temperature_c),
-        })),
+        }, i.expiry_date && !i.shelf_life_days ? { expiry_date: i.expiry_date } : {})),
         inspection_report_upload_ids: this.data.reportIds, invoice_upload_ids: this.data.invoiceIds,
-      }, this.data.expiredNote ? { accepted_expired_reason: reason } : {});
+      }, this.data.expiredNote ? { accepted_expired_reason: reason } : {},
+      this.data.amending ? { remarks: this.storedRemarks } : {});
     },
   },
 });

@@ -1,13 +1,17 @@
-/** 食材溯源: a dish → its ingredients → batch and delivery → supplier → licences with their scans. */
+/**
+ * 食材溯源: a dish → its ingredients → batch and delivery → supplier → licences with their scans. Those who record
+ * correct a delivery from here (更正进货记录); the page is loaded again when shown again.
+ */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
+const { loadedPage } = require('../../../behaviors/loaded-page');
 
 Component({
+  behaviors: [loadedPage],
   data: {
-    loading: true, loadError: '', dish: {}, mealLabel: '', date: '', ingredients: [],
-    certTypes: labels.CERTIFICATE_STATUS_TAGS,
+    dish: {}, mealLabel: '', date: '', ingredients: [], canWrite: false, certTypes: labels.CERTIFICATE_STATUS_TAGS,
   },
   methods: {
     onLoad(query) {
@@ -15,36 +19,46 @@ Component({
       this.load();
     },
 
-    load() {
-      this.setData({ loading: true, loadError: '' });
-      return guard.ready().then(({ schoolId }) => records.day(schoolId, this.query.date, { silent: true }))
-        .then((day) => {
-          const found = records.findDish(day, this.query.dish_id);
-          if (!found) throw new Error('菜品不存在或菜单已更正');
-          wx.setNavigationBarTitle({ title: `${found.dish.name} · 溯源` });
-          this.setData({
-            loading: false,
-            dish: found.dish,
-            mealLabel: found.meal.meal_label,
-            date: time.dayLabel(day.date),
-            ingredients: found.dish.ingredients.map((raw) => {
-              const item = records.traceIngredient(day, raw);
-              if (item.missing) return item;
-              const receiving = item.receiving || { files: {} };
-              const supplier = item.supplier || { name: '未登记', certificates: [] };
-              return Object.assign({}, item, {
-                receiving,
-                receivedText: time.dateTime(receiving.received_at),
-                reportPhotos: records.photos(receiving.files),
-                supplier: Object.assign({}, supplier, {
-                  certificates: supplier.certificates.map((cert) => Object.assign({}, cert, {
-                    photos: records.photos(cert.files, 'scan'),
-                  })),
-                }),
-              });
+    fetch() {
+      return guard.ready().then(({ schoolId, abilities }) => {
+        this.setData({ canWrite: abilities.uploadRecords });
+        return records.day(schoolId, this.query.date, { silent: true });
+      }).then((day) => {
+        const found = records.findDish(day, this.query.dish_id);
+        if (!found) throw new Error('菜品不存在或菜单已更正');
+        return { day, found };
+      });
+    },
+
+    show({ day, found }) {
+      wx.setNavigationBarTitle({ title: `${found.dish.name} · 溯源` });
+      this.setData({
+        loading: false,
+        dish: found.dish,
+        mealLabel: found.meal.meal_label,
+        date: time.dayLabel(day.date),
+        ingredients: found.dish.ingredients.map((raw) => {
+          const item = records.traceIngredient(day, raw);
+          if (item.missing) return item;
+          const receiving = item.receiving || { files: {} };
+          const supplier = item.supplier || { name: '未登记', certificates: [] };
+          return Object.assign({}, item, {
+            receiving,
+            receivedText: time.dateTime(receiving.received_at),
+            reportPhotos: records.photos(receiving.files),
+            supplier: Object.assign({}, supplier, {
+              certificates: supplier.certificates.map((cert) => Object.assign({}, cert, {
+                photos: records.photos(cert.files, 'scan'),
+              })),
             }),
           });
-        }, guard.loadFailed(this));
+        }),
+      });
+    },
+
+    /** 更正进货记录: the delivery's form, opened on it. */
+    onAmendReceiving(event) {
+      wx.navigateTo({ url: `/pages/records/receiving/index?amend=${event.currentTarget.dataset.id}` });
     },
 
     onPreview(event) {
