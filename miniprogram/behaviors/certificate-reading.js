@@ -13,6 +13,10 @@
  * holder's id. Its template shows `holders` in a picker bound to `onHolder` with `holderIndex`. The page keeps
  * `form.scan_upload_ids` and `form.reading_id`, and implements `readingKind()` (the kind to read, or '' for a
  * kind the server cannot read).
+ *
+ * Opened with `?amend=<record id>`, the form corrects that certificate (更正, behaviors/record-form.js): it starts
+ * from the stored fields and photos, names no reading (a correction is typed by a person), and calls the page's
+ * `draftFilled(draft)` for what only the page shows (the certificate's kind).
  */
 const guard = require('../utils/guard');
 const records = require('../services/records');
@@ -25,20 +29,49 @@ function certificateReading(options) {
   const field = options.holderField;
   return Behavior({
     data: {
-      loading: true, loadError: '', holders: [], holderIndex: -1,
+      loading: true, loadError: '', holders: [], holderIndex: -1, initialPhotos: [],
       photosBusy: false, reading: false, readError: '', suggested: null, unsure: {}, readNote: '',
     },
     methods: {
-      onLoad() {
+      onLoad(query) {
+        this.amendId = query && query.amend ? Number(query.amend) : null;
         this.load();
       },
 
-      /** The holders to pick from, once the caller may record for the canteen. */
+      /** The holders to pick from, once the caller may record for the canteen (and the record to correct). */
       load() {
         this.setData({ loading: true, loadError: '' });
-        return this.recordingCanteen(options.what).then((canteenId) => options.holders(canteenId))
-          .then((page) => this.setData({ loading: false, holders: page.items }), guard.loadFailed(this));
+        let draft = null;
+        return this.recordingCanteen(options.what)
+          .then(() => (this.amendId && !this.data.amending ? this.startAmend(this.amendId) : null))
+          .then((found) => {
+            draft = found;
+            if (draft) this.setData({ canteenId: draft.canteen_id });
+            return options.holders(this.data.canteenId);
+          })
+          .then((page) => {
+            this.setData({ loading: false, holders: page.items });
+            if (draft) this.fillDraft(draft);
+          })
+          .catch(guard.loadFailed(this));
       },
+
+      /** The form as the certificate to correct holds it. */
+      fillDraft(draft) {
+        const record = draft.record;
+        const form = Object.assign({}, this.data.form);
+        Object.keys(form).forEach((key) => {
+          if (key in record) form[key] = record[key] === null ? '' : record[key];
+        });
+        form.reading_id = null;
+        this.setData({
+          form, holderIndex: this.data.holders.findIndex((holder) => holder.id === record[field]),
+          initialPhotos: draft.files.scan_upload_ids,
+        });
+        this.draftFilled(draft);
+      },
+
+      draftFilled() {},
 
       /** Whom the record is about, to compare with the name on the photo ('' before one is picked). */
       holderName() {

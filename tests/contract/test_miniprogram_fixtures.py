@@ -653,6 +653,17 @@ def record_amendments(rec: Recorder) -> None:
              body={"reason": "菜名写错，实为清炒西兰花", "expected_version_id": menu["version_id"],
                    "record": {**menu["record"], "dishes": dishes}},
              expect=201, description="the corrected menu: one dish renamed")
+    # 证照: a licence's end of validity mistyped, corrected from 食材溯源.
+    suppliers = rec.call("_suppliers_now", "GET", f"{API}/canteens/1/suppliers", who=manager, expect=200,
+                         description="the suppliers")["items"]
+    licence = next(c for supplier in suppliers for c in supplier["certificates"] if c["kind"] == "business_licence")
+    certificate = rec.call("record_draft_certificate", "GET", f"{API}/records/{licence['id']}/draft", who=manager,
+                           expect=200, description="the business licence as its correction form starts from it")
+    rec.call("amendment_certificate", "POST", f"{API}/records/{licence['id']}/amendments", who=manager,
+             headers=key(), body={"reason": "有效期录错，证上为 2026-12-31",
+                                  "expected_version_id": certificate["version_id"],
+                                  "record": {**certificate["record"], "valid_until": "2026-12-31"}},
+             expect=201, description="the licence corrected: its end of validity")
     # 进货: a batch number mistyped on this morning's delivery, corrected from 食材溯源 (the line keeps its id).
     delivery = rec.call("_receivings_today", "GET", f"{API}/canteens/1/receivings?from=2026-03-11&to=2026-03-11",
                         who=manager, expect=200, description="today's deliveries")["items"][-1]

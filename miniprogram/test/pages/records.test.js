@@ -367,6 +367,32 @@ describe('receiving (进货查验)', () => {
     await tap(page, `#amend-receiving-${item}`);
     expect(wx.__state.navigations.pop().url).toBe(
       `/pages/records/receiving/index?amend=${fixture('record_draft_receiving').body.record_id}`);
+    const licence = fixture('record_draft_certificate').body.record_id;
+    expect(text(find(page, `#ingredient-${item}`))).toContain('有效期至 2026-12-31 · 已更正');
+    await tap(page, `#amend-cert-${licence}`);
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/records/certificate/index?amend=${licence}`);
+  });
+
+  test('a supplier\'s certificate is corrected from its stored fields and photo, naming no reading', async () => {
+    const { server, wx } = asManager();
+    const licence = fixture('record_draft_certificate').body;
+    server.serve('canteens_school_1');
+    server.serve('suppliers_list');
+    server.serve('record_draft_certificate');
+    const page = await openPage('pages/records/certificate/index', { amend: String(licence.record_id) });
+    expect(text(find(page, '#supplier-value'))).toBe('杭州绿源农产品有限公司');
+    expect(text(find(page, '#kind-value'))).toBe('营业执照');
+    expect(text(find(page, '#until-value'))).toBe('2026-03-31');
+    await pick(page, '#until-picker', '2026-12-31');
+    await type(page, '#reason', '有效期录错，证上为 2026-12-31');
+    server.serve('amendment_certificate', { times: 1 });
+    await tap(page, '#submit');
+    const sent = server.sent(`/api/v1/records/${licence.record_id}/amendments`, 'POST').map((r) => r.data);
+    expect(sent).toEqual([{
+      reason: '有效期录错，证上为 2026-12-31', expected_version_id: licence.version_id,
+      record: Object.assign({}, licence.record, { valid_until: '2026-12-31', reading_id: null }),
+    }]);
+    expect(wx.__state.toasts).toContain('已更正');
   });
 
   test('the form waits for both pickers: a failed invoice photo stops it though the report photo is in', async () => {

@@ -2,7 +2,7 @@
  * 供应商证照（索证）: a supplier's licence or certificate with its scan. A photo of a 营业执照 or a food licence
  * is read on the server (offline OCR) to prefill the number, issuer and validity; the manager checks every
  * field before saving, and the record names the reading so the suggestion and what was confirmed are both kept
- * (behaviors/certificate-reading.js).
+ * (behaviors/certificate-reading.js). Opened with `?amend=<record id>` (from 食材溯源) it corrects a certificate.
  */
 const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
@@ -25,6 +25,11 @@ Component({
   }), certificateReading({ what: '登记证照', holders: records.suppliers, holderField: 'supplier_id' })],
   data: { canteenId: 0, kinds: KINDS, kindIndex: 0, form: blankForm(), readable: true },
   methods: {
+    draftFilled(draft) {
+      const index = KINDS.findIndex((k) => k.code === draft.record.kind);
+      this.setData({ kindIndex: index, readable: READABLE.includes(draft.record.kind) });
+    },
+
     readingKind() {
       return READABLE.includes(this.data.form.kind) ? this.data.form.kind : '';
     },

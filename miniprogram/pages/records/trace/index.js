@@ -1,6 +1,6 @@
 /**
  * 食材溯源: a dish → its ingredients → batch and delivery → supplier → licences with their scans. Those who record
- * correct a delivery from here (更正进货记录); the page is loaded again when shown again.
+ * correct a delivery or a supplier's certificate from here; the page is loaded again when shown again.
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
@@ -56,9 +56,10 @@ Component({
       });
     },
 
-    /** 更正进货记录: the delivery's form, opened on it. */
-    onAmendReceiving(event) {
-      wx.navigateTo({ url: `/pages/records/receiving/index?amend=${event.currentTarget.dataset.id}` });
+    /** 更正进货记录, 更正证照: the record's form (data-form), opened on it. */
+    onAmend(event) {
+      const { id, form } = event.currentTarget.dataset;
+      wx.navigateTo({ url: `/pages/records/${form}/index?amend=${id}` });
     },
 
     onPreview(event) {
