@@ -34,7 +34,7 @@ function certificateReading(options) {
     },
     methods: {
       onLoad(query) {
-        this.amendId = query && query.amend ? Number(query.amend) : null;
+        this.amendOf(query);
         this.load();
       },
 
@@ -42,18 +42,13 @@ function certificateReading(options) {
       load() {
         this.setData({ loading: true, loadError: '' });
         let draft = null;
-        return this.recordingCanteen(options.what)
-          .then(() => (this.amendId && !this.data.amending ? this.startAmend(this.amendId) : null))
-          .then((found) => {
-            draft = found;
-            if (draft) this.setData({ canteenId: draft.canteen_id });
-            return options.holders(this.data.canteenId);
-          })
-          .then((page) => {
-            this.setData({ loading: false, holders: page.items });
-            if (draft) this.fillDraft(draft);
-          })
-          .catch(guard.loadFailed(this));
+        return this.recordingOrAmending(options.what).then((found) => {
+          draft = found;
+          return options.holders(this.data.canteenId);
+        }).then((page) => {
+          this.setData({ loading: false, holders: page.items });
+          if (draft) this.fillDraft(draft);
+        }).catch(guard.loadFailed(this));
       },
 
       /** The form as the certificate to correct holds it. */

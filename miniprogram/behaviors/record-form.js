@@ -14,8 +14,9 @@
  * A form that records elsewhere passes `send(page, body)` (resolving with what was recorded) instead of
  * `form`/`segment`; without an Idempotency-Key behind it, a failed send is not promised to be safe to repeat.
  *
- * Correction (更正): a page opened with `?amend=<record id>` calls `startAmend(id)`, which loads the record's draft
- * (services/records.draft) and resolves with it for the page to fill its fields from (`fillDraft`). The form
+ * Correction (更正): a page opened with `?amend=<record id>` keeps it (`amendOf(query)`) and loads with
+ * `recordingOrAmending(what)`, which starts the correction (`startAmend(id)`: the record's draft, services/records.draft)
+ * and resolves with the draft for the page to fill its fields from (`fillDraft`). The form
  * then shows components/amend-reason, `validate()` builds the whole record as for a new one (`recordDay()` is the
  * record's day, not today), and the submit sends it with the reason to the correction endpoint, under its own
  * Idempotency-Key. Refusals of the corrected record name its fields as `record.<field>`: they are shown next to
@@ -94,6 +95,26 @@ function recordForm(options) {
           });
           return draft;
         });
+      },
+
+      /** Keep the record a page opened with `?amend=<record id>` is to correct. */
+      amendOf(query) {
+        this.amendId = query && query.amend ? Number(query.amend) : null;
+      },
+
+      /**
+       * `recordingCanteen(what)`, and on a page opened to correct a record (`amendOf`), the correction started: resolves
+       * with the record's draft (null for a new record), whose canteen becomes `canteenId`. The draft is loaded once: a
+       * retried load resolves with it again.
+       */
+      recordingOrAmending(what) {
+        return this.recordingCanteen(what)
+          .then(() => (!this.amendId || this.loadedDraft ? this.loadedDraft || null : this.startAmend(this.amendId)))
+          .then((draft) => {
+            this.loadedDraft = draft;
+            if (draft) this.setData({ canteenId: draft.canteen_id });
+            return draft;
+          });
       },
 
       /** The day the record is about: the corrected record's, else today. */

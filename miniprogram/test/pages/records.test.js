@@ -2,6 +2,7 @@
 const {
   boot, signIn, openPage, text, tap, type, pick, find, findAll, query, fixture, flush,
 } = require('../helpers/mp');
+const { openAmending, submitCorrection } = require('../helpers/amend');
 
 function asManager() {
   const env = boot();
@@ -272,10 +273,8 @@ describe('menu (菜单)', () => {
   test('a menu is corrected from what it holds: its dishes, their categories and batches kept', async () => {
     const { server, wx } = asManager();
     const menu = fixture('record_draft_menu').body;
-    server.serve('canteens_school_1');
-    server.serve('record_draft_menu');
-    server.serve('receivings_recent', { query: { from: '2026-03-04', to: '2026-03-11' } });
-    const page = await openPage('pages/records/menu/index', { amend: String(menu.record_id) });
+    const page = await openAmending(server, 'pages/records/menu/index', 'record_draft_menu',
+      [['receivings_recent', { query: { from: '2026-03-04', to: '2026-03-11' } }]]);
     expect(findAll(page, '.dish')).toHaveLength(3);
     expect(page.instance.data.dishes.map((d) => d.name)).toEqual(['青椒肉丝', '蒜蓉西兰花', '番茄炒蛋']);
     const broccoli = menu.record.dishes[1].ingredient_item_ids[0];
@@ -327,10 +326,7 @@ describe('receiving (进货查验)', () => {
   test('a delivery is corrected from what it holds: a line edited in place keeps its id, the files are kept', async () => {
     const { server, wx } = asManager();
     const delivery = fixture('record_draft_receiving').body;
-    server.serve('canteens_school_1');
-    server.serve('suppliers_list');
-    server.serve('record_draft_receiving');
-    const page = await openPage('pages/records/receiving/index', { amend: String(delivery.record_id) });
+    const page = await openAmending(server, 'pages/records/receiving/index', 'record_draft_receiving', ['suppliers_list']);
     expect(text(find(page, '#supplier-value'))).toBe('杭州绿源农产品有限公司');
     expect(query(page, '#item-2')).toBeTruthy();
     expect(query(page, '#item-3')).toBeUndefined();
@@ -341,10 +337,7 @@ describe('receiving (进货查验)', () => {
     await type(page, '#batch', 'XLH-0311A');
     await tap(page, '#add-item');
     expect(text(find(page, '#item-1'))).toContain('批次 XLH-0311A');
-    await type(page, '#reason', '西兰花批次号抄错');
-    server.serve('amendment_receiving', { times: 1 });
-    await tap(page, '#submit');
-    const [sent] = server.sent(`/api/v1/records/${delivery.record_id}/amendments`, 'POST').map((r) => r.data);
+    const [sent] = await submitCorrection(page, server, 'amendment_receiving', '西兰花批次号抄错');
     expect(sent.expected_version_id).toBe(delivery.version_id);
     expect(sent.record.items.map((i) => [i.item_id, i.ingredient, i.batch])).toEqual(
       [[3, '猪里脊', 'ZLJ-0310'], [4, '西兰花', 'XLH-0311A'], [5, '鸡蛋', 'JD-0309']]);
@@ -376,18 +369,12 @@ describe('receiving (进货查验)', () => {
   test('a supplier\'s certificate is corrected from its stored fields and photo, naming no reading', async () => {
     const { server, wx } = asManager();
     const licence = fixture('record_draft_certificate').body;
-    server.serve('canteens_school_1');
-    server.serve('suppliers_list');
-    server.serve('record_draft_certificate');
-    const page = await openPage('pages/records/certificate/index', { amend: String(licence.record_id) });
+    const page = await openAmending(server, 'pages/records/certificate/index', 'record_draft_certificate', ['suppliers_list']);
     expect(text(find(page, '#supplier-value'))).toBe('杭州绿源农产品有限公司');
     expect(text(find(page, '#kind-value'))).toBe('营业执照');
     expect(text(find(page, '#until-value'))).toBe('2026-03-31');
     await pick(page, '#until-picker', '2026-12-31');
-    await type(page, '#reason', '有效期录错，证上为 2026-12-31');
-    server.serve('amendment_certificate', { times: 1 });
-    await tap(page, '#submit');
-    const sent = server.sent(`/api/v1/records/${licence.record_id}/amendments`, 'POST').map((r) => r.data);
+    const sent = await submitCorrection(page, server, 'amendment_certificate', '有效期录错，证上为 2026-12-31');
     expect(sent).toEqual([{
       reason: '有效期录错，证上为 2026-12-31', expected_version_id: licence.version_id,
       record: Object.assign({}, licence.record, { valid_until: '2026-12-31', reading_id: null }),
@@ -688,11 +675,9 @@ describe('health certificate (健康证, read from a photo)', () => {
 describe('更正 (correcting a record)', () => {
   const draft = () => fixture('record_draft_disinfection').body;
 
-  async function openAmendDisinfection(server) {
-    server.serve('canteens_school_1');
-    server.serve('record_draft_disinfection');
-    server.serve('areas_staff', { path: '/api/v1/canteens/1/areas' });
-    return openPage('pages/records/disinfection/index', { amend: String(draft().record_id) });
+  function openAmendDisinfection(server) {
+    return openAmending(server, 'pages/records/disinfection/index', 'record_draft_disinfection',
+      [['areas_staff', { path: '/api/v1/canteens/1/areas' }]]);
   }
 
   test('the disinfection form opens on the stored record and sends it whole, with the reason, as a correction', async () => {
@@ -719,11 +704,9 @@ describe('更正 (correcting a record)', () => {
     await tap(page, '#submit');
     expect(text(find(page, '#reason'))).toContain('更正原因至少 2 个字');
 
-    await type(page, '#reason', '时长误填，实际蒸汽消毒 20 分钟');
-    server.serve('amendment_disinfection', { times: 1 });
-    await tap(page, '#submit');
+    const bodies = await submitCorrection(page, server, 'amendment_disinfection', '时长误填，实际蒸汽消毒 20 分钟');
     const sent = server.sent(`/api/v1/records/${draft().record_id}/amendments`, 'POST');
-    expect(sent).toHaveLength(1);
+    expect(bodies).toHaveLength(1);
     expect(sent[0].header['Idempotency-Key']).toBeTruthy();
     // The whole record as stored, the one change made, the time to the second as it was (the picker shows minutes);
     // tableware is sent without a name, as a new record is (the server names it).

@@ -2,6 +2,7 @@
 const {
   boot, signIn, openPage, text, tap, type, pick, find, findAll, fixture, fire,
 } = require('../helpers/mp');
+const { submitCorrection } = require('../helpers/amend');
 
 function asManager() {
   const env = boot();
@@ -162,14 +163,6 @@ describe('更正 from a ledger row', () => {
     await tap(page, `#amend-${draft.record_id}`);
     expect(text(find(page, '#amend-notice'))).toContain(`更正${draft.kind_label}`);
     return { page, draft };
-  }
-
-  /** Give the reason and submit, answered by the fixture `amendmentName`; resolves with the bodies sent. */
-  async function submitCorrection(page, server, amendmentName, reason) {
-    await type(page, '#reason', reason);
-    server.serve(amendmentName, { times: 1 });
-    await tap(page, '#submit');
-    return server.sent(fixture(amendmentName).request.path, 'POST').map((r) => r.data);
   }
 
   test('a waste handover: the form opens on it, and the corrected row replaces the old one', async () => {

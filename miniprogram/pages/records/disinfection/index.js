@@ -55,7 +55,7 @@ Component({
   },
   methods: {
     onLoad(query) {
-      this.amendId = query && query.amend ? Number(query.amend) : null;
+      this.amendOf(query);
       const now = time.hm(new Date());
       this.setData({ mealIndex: currentMeal(), performedTime: now, nowTime: now });
       this.showMethod();
@@ -64,14 +64,14 @@ Component({
 
     load() {
       this.setData({ loading: true, loadError: '' });
-      return this.recordingCanteen('登记消毒').then(() => (this.amendId ? this.startAmend(this.amendId) : null))
-        .then((draft) => {
-          if (draft) this.setData({ canteenId: draft.canteen_id });
-          return schools.areas(this.data.canteenId).then((areas) => {
-            this.setData({ loading: false, areas });
-            if (draft) this.fillDraft(draft);
-          });
-        }).catch(guard.loadFailed(this));
+      let draft = null;
+      return this.recordingOrAmending('登记消毒').then((found) => {
+        draft = found;
+        return schools.areas(this.data.canteenId);
+      }).then((areas) => {
+        this.setData({ loading: false, areas });
+        if (draft) this.fillDraft(draft);
+      }).catch(guard.loadFailed(this));
     },
 
     /** The form as the record to correct holds it. */

@@ -29,7 +29,7 @@ Component({
   },
   methods: {
     onLoad(query) {
-      this.amendId = query && query.amend ? Number(query.amend) : null;
+      this.amendOf(query);
       const today = time.today();
       this.setData({ today, date: today });
       this.load();
@@ -37,13 +37,12 @@ Component({
 
     load() {
       this.setData({ loading: true, loadError: '' });
-      return this.recordingCanteen('录入菜单').then(() => {
-        if (!this.amendId || this.data.amending) return null;
-        return this.startAmend(this.amendId).then((draft) => {
-          this.setData({ canteenId: draft.canteen_id, date: draft.record.service_date });
+      return this.recordingOrAmending('录入菜单').then((draft) => {
+        if (draft) {
+          this.setData({ date: draft.record.service_date });
           this.storedRemarks = draft.record.remarks; // not on this form: a correction keeps it
-          return draft;
-        });
+        }
+        return draft;
       }).then((draft) => records.receivings(this.data.canteenId, time.shiftDay(this.data.date, -7), this.data.date)
         .then((page) => {
           const items = [];

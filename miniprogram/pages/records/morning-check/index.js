@@ -30,26 +30,20 @@ Component({
   data: { loading: true, loadError: '', canteenId: 0, checker: '', persons: [] },
   methods: {
     onLoad(query) {
-      this.amendId = query && query.amend ? Number(query.amend) : null;
+      this.amendOf(query);
       this.load();
     },
 
     load() {
       this.setData({ loading: true, loadError: '' });
-      return this.recordingCanteen('登记晨检')
-        .then(() => (this.amendId && !this.data.amending ? this.startAmend(this.amendId) : null))
-        .then((draft) => {
-          if (draft) {
-            this.draft = draft;
-            this.setData({ canteenId: draft.canteen_id, checker: draft.record.checker_name });
-          }
-          return records.staff(this.data.canteenId);
-        })
-        .then((page) => {
-          if (!page.items.length) throw new Error('请先在从业人员名单中登记人员');
-          this.setData({ loading: false, persons: this.draft ? this.checkedRows(page.items) : page.items.map((m) => row(m)) });
-        })
-        .catch((err) => this.setData({ loading: false, loadError: err.message }));
+      return this.recordingOrAmending('登记晨检').then((draft) => {
+        this.draft = draft;
+        if (draft) this.setData({ checker: draft.record.checker_name });
+        return records.staff(this.data.canteenId);
+      }).then((page) => {
+        if (!page.items.length) throw new Error('请先在从业人员名单中登记人员');
+        this.setData({ loading: false, persons: this.draft ? this.checkedRows(page.items) : page.items.map((m) => row(m)) });
+      }).catch((err) => this.setData({ loading: false, loadError: err.message }));
     },
 
     /**

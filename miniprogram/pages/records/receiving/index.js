@@ -54,7 +54,7 @@ Component({
   },
   methods: {
     onLoad(query) {
-      this.amendId = query && query.amend ? Number(query.amend) : null;
+      this.amendOf(query);
       this.setData({ today: time.today(), receivedAt: time.toIso(time.today(), time.hm(new Date())) });
       this.load();
     },
@@ -62,18 +62,13 @@ Component({
     load() {
       this.setData({ loading: true, loadError: '' });
       let draft = null;
-      return this.recordingCanteen('登记进货')
-        .then(() => (this.amendId && !this.data.amending ? this.startAmend(this.amendId) : null))
-        .then((found) => {
-          draft = found;
-          if (draft) this.setData({ canteenId: draft.canteen_id });
-          return records.suppliers(this.data.canteenId);
-        })
-        .then((page) => {
-          this.setData({ loading: false, suppliers: page.items, addingSupplier: !page.items.length });
-          if (draft) this.fillDraft(draft);
-        })
-        .catch(guard.loadFailed(this));
+      return this.recordingOrAmending('登记进货').then((found) => {
+        draft = found;
+        return records.suppliers(this.data.canteenId);
+      }).then((page) => {
+        this.setData({ loading: false, suppliers: page.items, addingSupplier: !page.items.length });
+        if (draft) this.fillDraft(draft);
+      }).catch(guard.loadFailed(this));
     },
 
     /** The form as the delivery to correct holds it: its supplier, lines (with their ids), receiver and files. */

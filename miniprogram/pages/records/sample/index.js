@@ -27,7 +27,7 @@ Component({
   methods: {
     onLoad(query) {
       this.wantedMeal = query && query.meal;
-      this.amendId = query && query.amend ? Number(query.amend) : null;
+      this.amendOf(query);
       const now = time.hm(new Date());
       this.setData({ sampledTime: now, nowTime: now });
       this.updateKeepUntil();
