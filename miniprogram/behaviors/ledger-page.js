@@ -66,10 +66,16 @@ function ledgerPage(options) {
 
       onToggleForm() {
         const opening = !this.data.showForm;
-        // Closing leaves a correction: the form opens empty next time.
+        // Closing leaves a correction: the form opens empty next time, its photo pickers too.
         this.setData(opening ? { showForm: true } : { showForm: false, amending: null, reason: '', form: options.blank(),
           errors: {}, formError: '' });
         if (opening) this.formOpened();
+        else this.formClosed();
+      },
+
+      /** The form is gone: what its photo pickers said goes with it (behaviors/photo-field.js, when the page has it). */
+      formClosed() {
+        if (this.resetPhotos) this.resetPhotos();
       },
 
       /** 更正 on a row (components/amend-row): the form, opened on the stored record as a correction. */
@@ -78,6 +84,7 @@ function ledgerPage(options) {
         return this.startAmend(id).then((draft) => {
           // Closed first, so the form's photo picker starts again from the record's photos.
           this.setData({ showForm: false });
+          this.formClosed();
           this.setData({ showForm: true, form: options.blank(), reason: '', errors: {}, formError: '' });
           return Promise.resolve(this.formOpened()).then(() => this.fillDraft(draft));
         }, (err) => wx.showToast({ title: err.message, icon: 'none' }));
@@ -102,6 +109,7 @@ function ledgerPage(options) {
             : [this.row(record)].concat(this.data.items);
         }
         this.setData(changes);
+        this.formClosed();
         if (options.reload) this.load();
         return record;
       },

@@ -152,6 +152,29 @@ describe('食品添加剂台账（五专）', () => {
   });
 });
 
+describe('a ledger form closed with a photo that failed', () => {
+  test('opens again without the failed photo holding the next record back', async () => {
+    const { server, wx } = asManager();
+    server.serve('waste_list');
+    server.serve('staff_list');
+    const page = await openPage('pages/records/waste/index');
+    await tap(page, '#toggle-form');
+    server.fail('POST', '/api/v1/uploads', { status: 503, times: 1 });
+    wx.__state.media = [{ tempFilePath: 'wxfile://tmp/photo-failed.jpg', size: 204800 }];
+    await tap(page, '#add-photo');
+    await tap(page, '#toggle-form'); // closed: the picker and its failed photo are gone
+    await tap(page, '#toggle-form');
+    await type(page, '#quantity', '42.5');
+    await type(page, '#company', '杭州城环餐厨垃圾收运有限公司');
+    await type(page, '#collector', '陈师傅');
+    await pick(page, '#staff-picker', 0);
+    server.serve('waste_create', { times: 1 });
+    await tap(page, '#submit');
+    // Before, the failed photo of the closed form still stopped the record ("有照片上传失败").
+    expect(server.sent('/api/v1/canteens/1/waste-disposals', 'POST')).toHaveLength(1);
+  });
+});
+
 describe('更正 from a ledger row', () => {
   /** Open the ledger page, tap 更正 on its newest row (`draftName` its draft's fixture); resolves with the page and the draft. */
   async function amendNewest(server, route, draftName, list) {
