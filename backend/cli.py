@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, select
 
 from backend.accounts import services as accounts
 from backend.accounts.models import Membership, MembershipStatus, Relation, Role, User
+from backend.audit.actions import AuditAction
 from backend.extensions import db
 from backend.schools import services as schools
 from backend.schools.models import (
@@ -241,7 +242,7 @@ def create_admin_command(openid: str, nickname: str) -> None:
     user.is_admin = True
     from backend.audit.services import record_audit
 
-    record_audit(None, "admin.grant", target=("user", user.id))
+    record_audit(None, AuditAction.ADMIN_GRANT, target=("user", user.id))
     db.session.commit()
     click.echo(f"user {user.id} ({openid}) is an admin")
 

@@ -23,6 +23,7 @@ from backend.accounts.services import (
     mini_program_code,
     random_code,
 )
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError
 from backend.extensions import db
@@ -72,7 +73,7 @@ def confirm_ticket(principal: Principal, scene: str, now: datetime) -> ConsoleLo
     if not confirmed:
         db.session.rollback()
         raise _expired()
-    record_audit(principal.user.id, "console.login_confirm", target=("console_login_ticket", ticket.id))
+    record_audit(principal.user.id, AuditAction.CONSOLE_LOGIN_CONFIRM, target=("console_login_ticket", ticket.id))
     db.session.commit()
     db.session.refresh(ticket)
     return ticket

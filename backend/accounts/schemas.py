@@ -7,8 +7,9 @@ from apiflask.fields import Boolean, Dict, List, Nested
 from apiflask.validators import Length, OneOf, Range
 
 from backend.accounts.models import MembershipStatus, Relation, Role
+from backend.audit.actions import AuditCategory
 from backend.fields import DateTime, Id, Integer, String
-from backend.schemas_common import TrimmedString, brief
+from backend.schemas_common import PageQuerySchema, TrimmedString, brief
 
 
 class WeChatLoginIn(Schema):
@@ -187,15 +188,29 @@ class DecisionIn(ReasonIn):
 
 
 class AuditOut(Schema):
-    """An audit row."""
+    """An audit row: who did what, when, to what."""
 
     id = Integer()
     at = DateTime()
     actor_id = Integer(allow_none=True)
-    action = String()
+    actor_name = String(metadata={"description": "the name given when binding to the school, else the WeChat "
+                                                 "nickname; 系统 for what the platform did by itself"})
+    actor_role_label = String(metadata={"description": "what the actor is to the school (校长, 家长 …, 监管部门)"})
+    action = String(metadata={"description": "one of backend/audit/actions.py AuditAction"})
+    action_label = String()
+    category = String(allow_none=True)
+    category_label = String(allow_none=True)
     target_type = String(allow_none=True)
+    target_label = String(allow_none=True, metadata={"description": "what ``target_type`` is, in words"})
     target_id = Integer(allow_none=True)
     details = Dict()
+
+
+class AuditQuery(PageQuerySchema):
+    """A page of the audit log, optionally one category of actions."""
+
+    category = String(load_default=None, validate=OneOf([c.value for c in AuditCategory]), metadata={
+        "description": ", ".join(f"{c.value} {c.label}" for c in AuditCategory)})
 
 
 class ConsoleTicketIn(InviteCodeQuery):

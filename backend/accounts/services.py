@@ -25,6 +25,7 @@ from backend.accounts.models import (
     User,
 )
 from backend.accounts.principal_cache import PrincipalCache
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.db_types import UTCDateTime
 from backend.db_util import insert_if_absent
@@ -233,7 +234,8 @@ def revoke_all_sessions(user_id: int, actor_id: int | None) -> int:
     result = db.session.execute(update(AuthSession).where(AuthSession.user_id == user_id,
                                                           AuthSession.revoked_at.is_(None))
                                 .values(revoked_at=utcnow()))
-    record_audit(actor_id, "sessions.revoke_all", target=("user", user_id), details={"count": result.rowcount})
+    record_audit(actor_id, AuditAction.SESSIONS_REVOKE_ALL, target=("user", user_id),
+                 details={"count": result.rowcount})
     db.session.commit()
     return result.rowcount
 
@@ -249,7 +251,7 @@ def bind_phone(gateway: WeChatGateway, user: User, code: str) -> str:
             raise ApiError(400, "phone_code_invalid", "手机号授权码无效，请重新授权") from exc
         raise ApiError(502, "wechat_error", "获取手机号失败，请稍后重试", {"errcode": exc.errcode}) from exc
     user.phone = phone
-    record_audit(user.id, "user.bind_phone", target=("user", user.id))
+    record_audit(user.id, AuditAction.USER_BIND_PHONE, target=("user", user.id))
     db.session.commit()
     return phone
 
@@ -287,7 +289,7 @@ def create_invite(actor: Principal, school: School, role: Role, expires_in_hours
                     school_class=_invite_class(school, role, class_id))
     db.session.add(invite)
     db.session.flush()
-    record_audit(actor.user.id, "invite.create", school_id=school.id, target=("invite", invite.id),
+    record_audit(actor.user.id, AuditAction.INVITE_CREATE, school_id=school.id, target=("invite", invite.id),
                  details={"role": role, "max_uses": max_uses, "expires_in_hours": expires_in_hours,
                           "class_id": class_id})
     db.session.commit()
@@ -299,7 +301,7 @@ def revoke_invite(actor: Principal, invite: Invite) -> Invite:
     require(actor, invite_action(Role(invite.role)), invite.school)
     if invite.revoked_at is None:
         invite.revoked_at = utcnow()
-        record_audit(actor.user.id, "invite.revoke", school_id=invite.school_id, target=("invite", invite.id))
+        record_audit(actor.user.id, AuditAction.INVITE_REVOKE, school_id=invite.school_id, target=("invite", invite.id))
         db.session.commit()
     return invite
 
@@ -413,7 +415,7 @@ def redeem_invite(user: User, code: str, applicant_name: str, relation: str | No
     membership.decided_by_id = None
     db.session.add(membership)
     db.session.flush()
-    entry = record_audit(user.id, "membership.request", school_id=invite.school_id,
+    entry = record_audit(user.id, AuditAction.MEMBERSHIP_REQUEST, school_id=invite.school_id,
                          target=("membership", membership.id),
                          details={"role": role, "invite_id": invite.id, "applicant_name": applicant_name,
                                   "relation": membership.relation, "class_id": class_id})
@@ -451,7 +453,7 @@ def decide_membership(actor: Principal, membership: Membership, approve: bool, r
     membership.status = MembershipStatus.ACTIVE if approve else MembershipStatus.REJECTED
     membership.decided_at = now
     membership.decided_by_id = actor.user.id
-    entry = record_audit(actor.user.id, "membership.approve" if approve else "membership.reject",
+    entry = record_audit(actor.user.id, AuditAction.MEMBERSHIP_APPROVE if approve else AuditAction.MEMBERSHIP_REJECT,
                          school_id=membership.school_id, target=("membership", membership.id),
                          details={"role": membership.role, "user_id": membership.user_id, "reason": reason})
     db.session.flush()
@@ -468,7 +470,7 @@ def revoke_membership(actor: Principal, membership: Membership, reason: str | No
     membership.status = MembershipStatus.REVOKED
     membership.decided_at = utcnow()
     membership.decided_by_id = actor.user.id
-    record_audit(actor.user.id, "membership.revoke", school_id=membership.school_id,
+    record_audit(actor.user.id, AuditAction.MEMBERSHIP_REVOKE, school_id=membership.school_id,
                  target=("membership", membership.id),
                  details={"role": membership.role, "user_id": membership.user_id, "reason": reason})
     db.session.commit()
@@ -486,7 +488,7 @@ def grant_membership(user: User, school: School, role: Role, actor_id: int | Non
     membership.decided_at = utcnow()
     membership.decided_by_id = actor_id
     db.session.flush()
-    record_audit(actor_id, "membership.grant", school_id=school.id, target=("membership", membership.id),
+    record_audit(actor_id, AuditAction.MEMBERSHIP_GRANT, school_id=school.id, target=("membership", membership.id),
                  details={"role": role, "user_id": user.id})
     return membership
 
@@ -499,7 +501,7 @@ def grant_regulator(user: User, region: Region, actor_id: int | None) -> Regulat
         scope = RegulatorScope(user_id=user.id, region_id=region.id, granted_by_id=actor_id)
         db.session.add(scope)
         db.session.flush()
-        record_audit(actor_id, "regulator.grant", target=("user", user.id),
+        record_audit(actor_id, AuditAction.REGULATOR_GRANT, target=("user", user.id),
                      details={"region_id": region.id, "region_code": region.code})
     return scope
 
@@ -511,7 +513,7 @@ def revoke_regulator(user: User, region: Region, actor_id: int | None) -> bool:
     if scope is None:
         return False
     db.session.delete(scope)
-    record_audit(actor_id, "regulator.revoke", target=("user", user.id),
+    record_audit(actor_id, AuditAction.REGULATOR_REVOKE, target=("user", user.id),
                  details={"region_id": region.id, "region_code": region.code})
     return True
 

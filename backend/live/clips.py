@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.child_processes import run_tool
 from backend.errors import ApiError
@@ -128,7 +129,7 @@ def make_clip(principal: Principal, camera: Camera, start: datetime, end: dateti
     db.session.add(RecordingClip(camera_id=camera.id, school_id=school_id, created_by=principal.user_id,
                                  object_key=key, started_at=covered[0][0], ended_at=covered[-1][1], size_bytes=size,
                                  created_at=now, url_expires_at=now + timedelta(seconds=URL_SECONDS)))
-    record_audit(principal.user_id, "live.clip_download", school_id=school_id, target=("camera", camera.id),
+    record_audit(principal.user_id, AuditAction.LIVE_CLIP_DOWNLOAD, school_id=school_id, target=("camera", camera.id),
                  details={"start": start.isoformat(), "end": end.isoformat(), "key": key,
                           "segments": [s.id for s in segments]})
     db.session.commit()
@@ -155,7 +156,7 @@ def purge_expired(now: datetime, batch: int = 200) -> int:
             return removed
         for clip in clips:
             store.delete(clip.object_key)
-            record_audit(None, "live.clip_purge", school_id=clip.school_id, target=("camera", clip.camera_id),
+            record_audit(None, AuditAction.LIVE_CLIP_PURGE, school_id=clip.school_id, target=("camera", clip.camera_id),
                          details={"clip_id": clip.id, "key": clip.object_key,
                                   "created_at": as_utc(clip.created_at).isoformat(),
                                   "retention_days": live_settings().clip_retention_days})

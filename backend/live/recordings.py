@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.child_processes import run_tool
 from backend.errors import ApiError
@@ -246,7 +247,7 @@ def recording_play_url(principal: Principal, segment: RecordingSegment, now: dat
         raise ApiError(409, "recording_not_ready", "该录像尚未转存完成，请稍后再试")
     url = object_store().signed_url(segment.object_key, expires_in=PLAY_URL_SECONDS)
     offset = 0.0 if at is None else max(0.0, (as_utc(at) - as_utc(segment.started_at)).total_seconds())
-    record_audit(principal.user_id, "live.recording_play", school_id=segment.school_id,
+    record_audit(principal.user_id, AuditAction.LIVE_RECORDING_PLAY, school_id=segment.school_id,
                  target=("recording", segment.id), details={"camera_id": segment.camera_id, "offset": offset})
     db.session.commit()
     return {"id": segment.id, "camera_id": segment.camera_id, "url": url,

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError
 from backend.extensions import db
@@ -38,7 +39,7 @@ def request_play(principal: Principal, camera: Camera, now: datetime, settings: 
                                camera_id=camera.id, school_id=decision.school.id,
                                privileged=decision.viewer.privileged, expires=expires)
     token_id = issued.token_id
-    record_audit(principal.user_id, "live.play", school_id=decision.school.id, target=("camera", camera.id),
+    record_audit(principal.user_id, AuditAction.LIVE_PLAY, school_id=decision.school.id, target=("camera", camera.id),
                  details={"token_id": token_id, "viewer": decision.viewer.role, "area_id": camera.area_id})
     db.session.commit()
     urls = media.play_urls(settings.server_kind, settings.rtmp_base, settings.hls_base, camera.id, issued.token)
@@ -87,7 +88,7 @@ def rotate_publish_key(principal: Principal, camera: Camera, now: datetime, sett
         db.session.add(stream)
     stream.publish_key_hash = media.hash_publish_key(key)
     stream.publish_key_set_at = now
-    record_audit(principal.user_id, "live.publish_key_rotated", school_id=camera.area.canteen.school_id,
+    record_audit(principal.user_id, AuditAction.LIVE_PUBLISH_KEY_ROTATED, school_id=camera.area.canteen.school_id,
                  target=("camera", camera.id))
     db.session.commit()
     log.info("publish key rotated camera=%s by user=%s", camera.id, principal.user_id)

@@ -16,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.child_processes import run_tool
 from backend.errors import ApiError
@@ -82,7 +83,7 @@ def take_snapshot(principal: Principal, camera: Camera, now: datetime, settings:
            f"{secrets.token_hex(4)}.jpg")
     store = object_store()
     store.put(key, data, "image/jpeg")
-    record_audit(principal.user_id, "live.snapshot", school_id=school_id, target=("camera", camera.id),
+    record_audit(principal.user_id, AuditAction.LIVE_SNAPSHOT, school_id=school_id, target=("camera", camera.id),
                  details={"object_key": key})
     db.session.commit()
     return {"camera_id": camera.id, "taken_at": now, "width": width, "height": height,

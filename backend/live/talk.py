@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from backend.audit.actions import AuditAction
 from backend.audit.models import AuditLog
 from backend.audit.services import record_audit
 from backend.errors import ApiError, not_found
@@ -34,7 +35,7 @@ from backend.schools.models import Camera, Canteen, KitchenArea, School, SourceK
 from backend.timeutil import to_shanghai
 from backend.violations.models import KIND_LABELS, KIND_PROMPTS
 
-TALK_ACTIONS = ("live.talk", "live.broadcast")
+TALK_ACTIONS = (AuditAction.LIVE_TALK, AuditAction.LIVE_BROADCAST)
 MAX_BROADCAST_CAMERAS = 64
 # The purge looks this far behind the retention cut-off: the job runs hourly, so a week covers any outage
 # short of a week without re-reading every talk ever audited.
@@ -95,7 +96,7 @@ def _keep_clip(school_id: int, clip: speech.Clip, now: datetime) -> str:
     return key
 
 
-def _audit(principal: Principal, action: str, school_id: int, target: tuple[str, int], clip: speech.Clip,
+def _audit(principal: Principal, action: AuditAction, school_id: int, target: tuple[str, int], clip: speech.Clip,
            key: str, results: list[Delivery], extra: dict[str, Any]) -> AuditLog:
     entry = record_audit(principal.user_id, action, school_id=school_id, target=target, details={
         **extra, "cameras": [r.camera_id for r in results], "clip_key": key, "seconds": round(clip.seconds, 3),
@@ -121,7 +122,7 @@ def talk_to_camera(principal: Principal, camera: Camera, recording: bytes, now: 
     school_id = camera.area.canteen.school_id
     key = _keep_clip(school_id, clip, now)
     results = deliver([camera], clip)
-    entry = _audit(principal, "live.talk", school_id, ("camera", camera.id), clip, key, results, {})
+    entry = _audit(principal, AuditAction.LIVE_TALK, school_id, ("camera", camera.id), clip, key, results, {})
     refused = results[0]
     if refused.reason:
         raise ApiError(REFUSAL_STATUS.get(refused.reason, 502), refused.reason, refused.message or "",
@@ -169,7 +170,7 @@ def broadcast(principal: Principal, *, kind: str | None, text: str | None, cante
     key = _keep_clip(school.id, clip, now)
     results = deliver(cameras, clip)
     target = ("canteen", canteen.id) if canteen else ("school", school.id)
-    entry = _audit(principal, "live.broadcast", school.id, target, clip, key, results,
+    entry = _audit(principal, AuditAction.LIVE_BROADCAST, school.id, target, clip, key, results,
                    {"kind": kind, "text": words})
     return _answer(entry, "broadcast", clip, results, now, words)
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError, not_found
 from backend.extensions import db
@@ -154,7 +155,7 @@ def apply_false_alarm_limits(now: datetime, policy: Policy) -> dict[str, int]:
                                     reason=REASON_FALSE_ALARMS, verdicts=verdicts, false_positives=false, at=now)
         db.session.add(change)
         db.session.flush()
-        record_audit(None, "camera.tuning_raised", school_id=_school_of_camera(camera_id),
+        record_audit(None, AuditAction.CAMERA_TUNING_RAISED, school_id=_school_of_camera(camera_id),
                      target=("camera", camera_id),
                      details={"change_id": change.id, "kind": kind, "setting": SETTING, "from": old, "to": new,
                               "verdicts": verdicts, "false_positives": false})
@@ -179,7 +180,7 @@ def revert_change(actor: Principal, camera_id: int, change_id: int, now: datetim
     monitor = _monitor(camera_id)
     monitor.tuning = _with_threshold(monitor.tuning, change.kind, change.old_value)
     change.reverted_at, change.reverted_by_id = now, actor.user_id
-    record_audit(actor.user_id, "camera.tuning_reverted", school_id=_school_of_camera(camera_id),
+    record_audit(actor.user_id, AuditAction.CAMERA_TUNING_REVERTED, school_id=_school_of_camera(camera_id),
                  target=("camera", camera_id),
                  details={"change_id": change.id, "kind": change.kind, "setting": change.setting,
                           "from": change.new_value, "to": change.old_value})

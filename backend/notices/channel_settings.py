@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from backend.accounts.models import User
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError, not_found
 from backend.extensions import db
@@ -18,8 +19,8 @@ from backend.notices.models import ChannelDelivery, NoticeChannelSetting, Notice
 from backend.permissions import Principal
 from backend.schools.models import Region, School
 
-CHANNELS_AUDIT = "notice.channels"
-ROBOT_AUDIT = "notice.robot"
+CHANNELS_AUDIT = AuditAction.NOTICE_CHANNELS
+ROBOT_AUDIT = AuditAction.NOTICE_ROBOT
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError, not_found
 from backend.extensions import db
@@ -117,7 +118,7 @@ def update_notice_settings(actor: Principal, school: School, kinds: Collection[s
     row.published_kinds = chosen
     row.updated_at = now or utcnow()
     row.updated_by_id = actor.user_id
-    record_audit(actor.user_id, "notice_settings.update", school_id=school.id, target=("school", school.id),
+    record_audit(actor.user_id, AuditAction.NOTICE_SETTINGS_UPDATE, school_id=school.id, target=("school", school.id),
                  details={"published_kinds": chosen})
     db.session.commit()
     return notice_settings(school)
@@ -151,6 +152,6 @@ def retry_delivery(actor: Principal, notice_id: int, now: datetime | None = None
     notice.status = NoticeStatus.PENDING
     notice.attempt_budget = notice.attempts + MAX_ATTEMPTS
     notice.next_attempt_at = now or utcnow()
-    record_audit(actor.user_id, "notice.retry", school_id=notice.school_id, target=("notice", notice.id))
+    record_audit(actor.user_id, AuditAction.NOTICE_RETRY, school_id=notice.school_id, target=("notice", notice.id))
     db.session.commit()
     return notice

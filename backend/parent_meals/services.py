@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError
 from backend.extensions import db
@@ -70,7 +71,8 @@ def publish_slot(actor: Principal, school: School, *, canteen_id: int, service_d
                           capacity=capacity, note=note, created_by_id=actor.user_id, created_at=now)
     db.session.add(slot)
     db.session.flush()
-    record_audit(actor.user_id, "parent_meal.slot_publish", school_id=school.id, target=("parent_meal_slot", slot.id),
+    record_audit(actor.user_id, AuditAction.PARENT_MEAL_SLOT_PUBLISH, school_id=school.id,
+                 target=("parent_meal_slot", slot.id),
                  details={"canteen_id": canteen.id, "service_date": service_date.isoformat(), "meal": meal,
                           "capacity": capacity})
     db.session.commit()
@@ -128,7 +130,8 @@ def decide(actor: Principal, signup: ParentMealSignup, *, approve: bool, note: s
     signup.status = status
     signup.decided_at, signup.decided_by_id, signup.decision_note = now, actor.user_id, note
     signup.revision += 1
-    record_audit(actor.user_id, f"parent_meal.{'approve' if approve else 'decline'}", school_id=signup.school_id,
+    action = AuditAction.PARENT_MEAL_APPROVE if approve else AuditAction.PARENT_MEAL_DECLINE
+    record_audit(actor.user_id, action, school_id=signup.school_id,
                  target=("parent_meal_signup", signup.id), details={"slot_id": signup.slot_id})
     db.session.commit()
     return signup
@@ -170,7 +173,7 @@ def answer(actor: Principal, signup: ParentMealSignup, *, text: str, now: dateti
         raise _fail(409, "already_answered", "已答复过该意见")
     signup.answer, signup.answered_at, signup.answered_by_id = text, now, actor.user_id
     signup.revision += 1
-    record_audit(actor.user_id, "parent_meal.answer", school_id=signup.school_id,
+    record_audit(actor.user_id, AuditAction.PARENT_MEAL_ANSWER, school_id=signup.school_id,
                  target=("parent_meal_signup", signup.id), details={"slot_id": signup.slot_id})
     db.session.commit()
     return signup

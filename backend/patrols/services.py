@@ -16,6 +16,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError
 from backend.extensions import db
@@ -49,7 +50,7 @@ def start_patrol(actor: Principal, region: Region, *, title: str | None, canteen
                          status=PatrolStatus.ACTIVE, created_by_id=actor.user_id, started_at=now)
     db.session.add(patrol)
     db.session.flush()
-    record_audit(actor.user_id, "patrol.start", target=("patrol_round", patrol.id),
+    record_audit(actor.user_id, AuditAction.PATROL_START, target=("patrol_round", patrol.id),
                  details={"region_id": region.id, "canteens": chosen})
     db.session.commit()
     log.info("patrol %s started by user %s over %s canteens", patrol.id, actor.user_id, len(chosen))
@@ -120,7 +121,7 @@ def add_finding(actor: Principal, patrol: PatrolRound, settings: LiveSettings, *
     data, _width, _height = grab_checked_frame(camera, settings)
     school = db.session.get(School, canteen.school_id)
     key = store_photo(actor, school, data)["key"]
-    record_audit(actor.user_id, "live.snapshot", school_id=school.id, target=("camera", camera.id),
+    record_audit(actor.user_id, AuditAction.LIVE_SNAPSHOT, school_id=school.id, target=("camera", camera.id),
                  details={"object_key": key, "patrol_id": patrol.id})
     finding = PatrolFinding(patrol_id=patrol.id, camera_id=camera.id, canteen_id=canteen.id,
                             inspector_id=actor.user_id, kind=kind or ViolationKind.INSPECTION_FINDING,
@@ -150,7 +151,7 @@ def end_patrol(actor: Principal, patrol: PatrolRound, summary: str | None, now: 
         if view.ended_at is None:
             view.ended_at = now
     patrol.status, patrol.summary, patrol.ended_at = PatrolStatus.ENDED, summary, now
-    record_audit(actor.user_id, "patrol.end", target=("patrol_round", patrol.id),
+    record_audit(actor.user_id, AuditAction.PATROL_END, target=("patrol_round", patrol.id),
                  details={"views": len(patrol.views), "findings": len(patrol.findings)})
     db.session.commit()
     return patrol

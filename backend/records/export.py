@@ -16,6 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError
 from backend.extensions import db
@@ -354,7 +355,8 @@ def export_records(principal: Principal, canteen: Canteen, date_from: date, date
     if days_between(date_from, date_to) > MAX_EXPORT_DAYS:
         raise ApiError(422, "date_range_too_long", f"一次最多导出 {MAX_EXPORT_DAYS} 天的记录")
     data = build_workbook(canteen, date_from, date_to, today)
-    record_audit(actor_id(principal), "records.export", school_id=canteen.school_id, target=("canteen", canteen.id),
+    record_audit(actor_id(principal), AuditAction.RECORDS_EXPORT, school_id=canteen.school_id,
+                 target=("canteen", canteen.id),
                  details={"from": date_from.isoformat(), "to": date_to.isoformat(), "bytes": len(data)})
     db.session.commit()
     name = f"{canteen.school.name}-{canteen.name}-食堂记录-{date_from:%Y%m%d}-{date_to:%Y%m%d}.xlsx"

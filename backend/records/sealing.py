@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError, not_found
 from backend.extensions import db
@@ -145,7 +146,8 @@ def _prepare_seal(canteen: Canteen, values: dict[str, Any], now: datetime, amend
                             authority=values["authority"], **ids))
 
     def after(entry: RecordEntry) -> None:
-        record_audit(entry.created_by_id, "records.seal", school_id=canteen.school_id, target=("record", entry.id),
+        record_audit(entry.created_by_id, AuditAction.RECORDS_SEAL, school_id=canteen.school_id,
+                     target=("record", entry.id),
                      details={"canteen_id": canteen.id, "target": target, **ids, "reason": reason,
                               "authority": values["authority"]})
         seal_notices.notify_sealed(entry.id, canteen, target, name, reason, values["by"], entry.created_by_id, now)
@@ -166,7 +168,7 @@ def _prepare_release(canteen: Canteen, values: dict[str, Any], now: datetime, am
         db.session.add(SealRelease(entry_id=entry.id, seal_id=seal_id, reason=reason, authority=values["authority"]))
 
     def after(entry: RecordEntry) -> None:
-        record_audit(entry.created_by_id, "records.seal_release", school_id=canteen.school_id,
+        record_audit(entry.created_by_id, AuditAction.RECORDS_SEAL_RELEASE, school_id=canteen.school_id,
                      target=("record", entry.id), details={"canteen_id": canteen.id, "seal_id": seal_id,
                                                            "reason": reason, "authority": values["authority"]})
         seal_notices.notify_released(seal_id, canteen, sealed.target_name, reason, values["by"], entry.created_by_id,

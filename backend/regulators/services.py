@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from backend.accounts.models import RegulatorScope, Role, User
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError
 from backend.extensions import db
@@ -73,7 +74,7 @@ def create_spot_check(actor: Principal, region: Region, size: int, seed: str | N
                       created_by_id=actor.user_id, created_at=utcnow())
     db.session.add(check)
     db.session.flush()
-    record_audit(actor.user_id, "spot_check.create", target=("spot_check", check.id),
+    record_audit(actor.user_id, AuditAction.SPOT_CHECK_CREATE, target=("spot_check", check.id),
                  details={"region_id": region.id, "seed": seed, "size": check.sample_size})
     db.session.commit()
     return check
@@ -135,7 +136,7 @@ def create_round(actor: Principal, region: Region, *, title: str, planned_at: da
         db.session.add(InspectionInspector(round_id=inspection.id, user_id=uid, lead=uid == actor.user_id))
     for cid in targets:
         db.session.add(InspectionTarget(round_id=inspection.id, canteen_id=cid))
-    record_audit(actor.user_id, "inspection.create", target=("inspection_round", inspection.id),
+    record_audit(actor.user_id, AuditAction.INSPECTION_CREATE, target=("inspection_round", inspection.id),
                  details={"inspectors": sorted(inspectors), "canteens": targets})
     db.session.commit()
     return inspection
@@ -264,8 +265,8 @@ def issue_order(actor: Principal, school: School, *, title: str, content: str, d
                          f"{issuer}向{school.name}下发监督整改通知“{title}”，请于{local_due}前整改并回复。",
                          issuer),
             school_members(school.id, [Role.PRINCIPAL, Role.STAFF]), f"order:{order.id}:issued", now)
-    record_audit(actor.user_id, "supervision.issue", school_id=school.id, target=("supervision_order", order.id),
-                 details={"title": title, "violation_ids": ids})
+    record_audit(actor.user_id, AuditAction.SUPERVISION_ISSUE, school_id=school.id,
+                 target=("supervision_order", order.id), details={"title": title, "violation_ids": ids})
     db.session.commit()
     return order
 
@@ -284,7 +285,8 @@ def respond_order(actor: Principal, order: SupervisionOrder, response: str,
     enqueue(_order_draft(order, school, "supervision_responded", f"整改回复：{order.title}",
                          f"{school.name}已回复监督整改通知“{order.title}”：{response}", school.name),
             [order.issued_by_id], f"order:{order.id}:responded:{int(now.timestamp())}", now, exclude=actor.user_id)
-    record_audit(actor.user_id, "supervision.respond", school_id=school.id, target=("supervision_order", order.id))
+    record_audit(actor.user_id, AuditAction.SUPERVISION_RESPOND, school_id=school.id,
+                 target=("supervision_order", order.id))
     db.session.commit()
     return order
 
@@ -306,6 +308,7 @@ def close_order(actor: Principal, order: SupervisionOrder, reason: str | None,
                          f"监督整改通知“{order.title}”已办结。{reason or ''}", issuing_office(actor, school)),
             school_members(school.id, [Role.PRINCIPAL, Role.STAFF]), f"order:{order.id}:closed", now,
             exclude=actor.user_id)
-    record_audit(actor.user_id, "supervision.close", school_id=school.id, target=("supervision_order", order.id))
+    record_audit(actor.user_id, AuditAction.SUPERVISION_CLOSE, school_id=school.id,
+                 target=("supervision_order", order.id))
     db.session.commit()
     return order

@@ -21,6 +21,7 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import aliased
 
 from backend.accounts.models import Role
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.db_util import insert_if_absent
 from backend.errors import ApiError
@@ -140,7 +141,7 @@ def lift_card(actor: Principal, card: RiskCard, reason: str, now: datetime) -> R
     if result.rowcount != 1:
         db.session.rollback()
         raise ApiError(409, "card_already_lifted", "该警示牌已被撤销", {"card_id": card.id})
-    record_audit(actor.user_id, "risk.card_lift", school_id=card.school_id, target=("risk_card", card.id),
+    record_audit(actor.user_id, AuditAction.RISK_CARD_LIFT, school_id=card.school_id, target=("risk_card", card.id),
                  details={"color": card.color, "violation_id": card.violation_id, "reason": reason[:MAX_REASON]})
     db.session.commit()
     db.session.refresh(card)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from backend.audit.actions import AuditAction
 from backend.audit.models import AuditLog
 from backend.audit.services import record_audit
 from backend.errors import ApiError
@@ -23,7 +24,7 @@ from backend.risk.models import RiskCardSetting, RiskKindSetting, RiskWarningSet
 from backend.schools.models import Region
 from backend.violations.models import KIND_LABELS
 
-AUDIT_ACTION = "risk.settings"
+AUDIT_ACTION = AuditAction.RISK_SETTINGS
 
 
 def _source(region: Region, from_region_id: int | None) -> dict[str, Any]:

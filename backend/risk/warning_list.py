@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError
 from backend.extensions import db
@@ -64,8 +65,8 @@ def acknowledge(actor: Principal, warning: RiskWarning, note: str, now: datetime
     if result.rowcount != 1:
         db.session.rollback()
         raise ApiError(409, "warning_already_acknowledged", "该预警已确认过", {"warning_id": warning.id})
-    record_audit(actor.user_id, "risk.warning_ack", school_id=warning.school_id, target=("risk_warning", warning.id),
-                 details={"kind": warning.kind, "note": note})
+    record_audit(actor.user_id, AuditAction.RISK_WARNING_ACK, school_id=warning.school_id,
+                 target=("risk_warning", warning.id), details={"kind": warning.kind, "note": note})
     db.session.commit()
     return list_warnings(RiskWarning.id == warning.id, state="all")[0]
 

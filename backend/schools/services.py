@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from backend.accounts.models import Invite, Membership, MembershipStatus
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError, not_found
 from backend.extensions import db
@@ -57,12 +58,12 @@ def create_school(actor_id: int | None, region: Region, name: str, kind: str, ad
     school = School(region_id=region.id, name=name, kind=kind, address=address)
     db.session.add(school)
     db.session.flush()
-    record_audit(actor_id, "school.create", school_id=school.id, target=("school", school.id),
+    record_audit(actor_id, AuditAction.SCHOOL_CREATE, school_id=school.id, target=("school", school.id),
                  details={"name": name, "kind": kind})
     return school
 
 
-def _save_changes(actor: Principal, obj: Any, changes: dict[str, Any], action: str, school_id: int,
+def _save_changes(actor: Principal, obj: Any, changes: dict[str, Any], action: AuditAction, school_id: int,
                   secret_fields: tuple[str, ...] = ()) -> Any:
     """Set the changed attributes, audit them as ``action`` on the object (secret values are never logged), commit."""
     changed: dict[str, Any] = {}
@@ -77,7 +78,7 @@ def _save_changes(actor: Principal, obj: Any, changes: dict[str, Any], action: s
     return obj
 
 
-def _add(actor: Principal, obj: Any, action: str, school_id: int, detail_fields: tuple[str, ...]) -> Any:
+def _add(actor: Principal, obj: Any, action: AuditAction, school_id: int, detail_fields: tuple[str, ...]) -> Any:
     """Insert a new object, audit it as ``action`` with the named fields (read after the insert), commit."""
     db.session.add(obj)
     db.session.flush()
@@ -89,28 +90,28 @@ def _add(actor: Principal, obj: Any, action: str, school_id: int, detail_fields:
 
 def update_school(actor: Principal, school: School, changes: dict[str, Any]) -> School:
     """Change a school's name or address."""
-    return _save_changes(actor, school, changes, "school.update", school.id)
+    return _save_changes(actor, school, changes, AuditAction.SCHOOL_UPDATE, school.id)
 
 
 def create_canteen(actor: Principal, school: School, values: dict[str, Any]) -> Canteen:
     """Add a canteen to a school."""
-    return _add(actor, Canteen(school_id=school.id, **values), "canteen.create", school.id, ("name",))
+    return _add(actor, Canteen(school_id=school.id, **values), AuditAction.CANTEEN_CREATE, school.id, ("name",))
 
 
 def update_canteen(actor: Principal, canteen: Canteen, changes: dict[str, Any]) -> Canteen:
     """Change a canteen's name, meal windows or live-view windows."""
-    return _save_changes(actor, canteen, changes, "canteen.update", canteen.school_id)
+    return _save_changes(actor, canteen, changes, AuditAction.CANTEEN_UPDATE, canteen.school_id)
 
 
 def create_area(actor: Principal, canteen: Canteen, values: dict[str, Any]) -> KitchenArea:
     """Add a kitchen area to a canteen."""
-    return _add(actor, KitchenArea(canteen_id=canteen.id, **values), "area.create", canteen.school_id,
+    return _add(actor, KitchenArea(canteen_id=canteen.id, **values), AuditAction.AREA_CREATE, canteen.school_id,
                 ("name", "public"))
 
 
 def update_area(actor: Principal, area: KitchenArea, changes: dict[str, Any]) -> KitchenArea:
     """Change an area; turning ``public`` on or off is what decides whether parents can watch it."""
-    return _save_changes(actor, area, changes, "area.update", area.canteen.school_id)
+    return _save_changes(actor, area, changes, AuditAction.AREA_UPDATE, area.canteen.school_id)
 
 
 def list_areas(principal: Principal, canteen: Canteen) -> list[KitchenArea]:
@@ -139,7 +140,7 @@ def visible_camera(principal: Principal, camera: Camera) -> Camera:
 
 def create_camera(actor: Principal, area: KitchenArea, values: dict[str, Any]) -> Camera:
     """Add a camera to an area; its source and credentials are stored encrypted."""
-    return _add(actor, Camera(area_id=area.id, **values), "camera.create", area.canteen.school_id,
+    return _add(actor, Camera(area_id=area.id, **values), AuditAction.CAMERA_CREATE, area.canteen.school_id,
                 ("name", "source_kind"))
 
 
@@ -149,7 +150,7 @@ def update_camera(actor: Principal, camera: Camera, changes: dict[str, Any]) -> 
         area = db.session.get(KitchenArea, changes["area_id"])
         if area is None or area.canteen_id != camera.area.canteen_id:
             raise ApiError(422, "area_not_in_canteen", "目标区域不属于该摄像头所在食堂")
-    return _save_changes(actor, camera, changes, "camera.update", camera.area.canteen.school_id,
+    return _save_changes(actor, camera, changes, AuditAction.CAMERA_UPDATE, camera.area.canteen.school_id,
                          CAMERA_SECRET_FIELDS)
 
 
@@ -175,15 +176,15 @@ def create_class(actor: Principal, school: School, name: str, position: int | No
     if position is None:
         position = (db.session.scalar(select(func.max(SchoolClass.position))
                                       .where(SchoolClass.school_id == school.id)) or 0) + 1
-    return _add(actor, SchoolClass(school_id=school.id, name=name, position=position), "class.create", school.id,
-                ("name", "position"))
+    return _add(actor, SchoolClass(school_id=school.id, name=name, position=position), AuditAction.CLASS_CREATE,
+                school.id, ("name", "position"))
 
 
 def update_class(actor: Principal, school_class: SchoolClass, changes: dict[str, Any]) -> SchoolClass:
     """Rename or move a class; parents bound to it keep it (they follow the rename)."""
     if "name" in changes:
         _class_name_taken(school_class.school_id, changes["name"], school_class.id)
-    return _save_changes(actor, school_class, changes, "class.update", school_class.school_id)
+    return _save_changes(actor, school_class, changes, AuditAction.CLASS_UPDATE, school_class.school_id)
 
 
 def delete_class(actor: Principal, school_class: SchoolClass) -> None:
@@ -197,7 +198,7 @@ def delete_class(actor: Principal, school_class: SchoolClass) -> None:
     for model in (Membership, Invite):
         db.session.execute(update(model).where(model.school_class_id == school_class.id)
                            .values(school_class_id=None).execution_options(synchronize_session=False))
-    record_audit(actor.user_id, "class.delete", school_id=school_class.school_id,
+    record_audit(actor.user_id, AuditAction.CLASS_DELETE, school_id=school_class.school_id,
                  target=("class", school_class.id), details={"name": school_class.name})
     db.session.delete(school_class)
     db.session.commit()

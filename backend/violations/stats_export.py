@@ -12,6 +12,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.extensions import db
 from backend.permissions import Principal
@@ -85,7 +86,7 @@ def export_overview(principal: Principal, figures: dict[str, Any]) -> tuple[str,
     """The file name and bytes of an overview's export; the export itself is audited."""
     data = build_workbook(figures)
     scope, period = figures["scope"], figures["period"]
-    record_audit(principal.user_id, "stats.export", school_id=scope.get("school_id"),
+    record_audit(principal.user_id, AuditAction.STATS_EXPORT, school_id=scope.get("school_id"),
                  target=("region", scope["region_id"]) if scope.get("region_id") else None,
                  details={"scope": scope, "from": period["from"], "to": period["to"], "bytes": len(data)})
     db.session.commit()

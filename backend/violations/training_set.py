@@ -29,6 +29,7 @@ from typing import IO, Any
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
+from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.extensions import db
 from backend.files import object_store
@@ -217,7 +218,7 @@ def export_for(actor_id: int, target: IO[bytes], *, school_id: int | None = None
                region_path: str | None = None) -> ExportSummary:
     """The console's download: the zip of a school's or a region's set, audited (who exported how much)."""
     summary = export_zip(target, school_id=school_id, region_path=region_path)
-    record_audit(actor_id, "alarms.training_export", school_id=school_id,
+    record_audit(actor_id, AuditAction.ALARMS_TRAINING_EXPORT, school_id=school_id,
                  target=("region", region_id) if region_id is not None else None, details=summary.as_dict())
     db.session.commit()
     return summary

@@ -12241,12 +12241,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A school's audit log, newest first. */
+        /**
+         * 操作日志: a school's audit log, newest first (who watched which camera, who changed what, who exported what),
+         * @description each row with who did it and what was done in words; ``category`` keeps one group of actions. For the principal
+         *     and the region's regulators.
+         */
         get: {
             parameters: {
                 query?: {
                     before_id?: number | null;
                     limit?: number;
+                    /** @description viewing 直播与录像, records 台账与导出, people 成员与账号, setup 学校与设备, supervision 监管与整改, parent_meals 家长陪餐 */
+                    category?: "viewing" | "records" | "people" | "setup" | "supervision" | "parent_meals" | null;
                 };
                 header?: never;
                 path: {
@@ -17026,15 +17032,25 @@ export interface components {
             started_at?: string | null;
         };
         AuditOut: {
+            /** @description one of backend/audit/actions.py AuditAction */
             action?: string;
+            action_label?: string;
             actor_id?: number | null;
+            /** @description the name given when binding to the school, else the WeChat nickname; 系统 for what the platform did by itself */
+            actor_name?: string;
+            /** @description what the actor is to the school (校长, 家长 …, 监管部门) */
+            actor_role_label?: string;
             /** Format: date-time */
             at?: string;
+            category?: string | null;
+            category_label?: string | null;
             details?: {
                 [key: string]: unknown;
             };
             id?: number;
             target_id?: number | null;
+            /** @description what ``target_type`` is, in words */
+            target_label?: string | null;
             target_type?: string | null;
         };
         AveragesOut: {

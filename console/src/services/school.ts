@@ -13,6 +13,7 @@ export type Camera = Schemas['CameraOut']
 export type Window = Schemas['WindowSchema']
 export type MealWindow = Schemas['MealWindowSchema']
 export type NoticeSettings = Schemas['NoticeSettingsOut']
+export type AuditRow = Schemas['AuditOut']
 export type Role = Schemas['InviteIn']['role']
 export type AreaKind = Schemas['AreaIn']['kind']
 export type Check = NonNullable<Schemas['CameraIn']['enabled_checks']>[number]
@@ -129,6 +130,22 @@ export async function inviteCodeUrl(id: number, envVersion: 'release' | 'trial' 
 }
 
 /** The school's classes in their order. */
+// The categories of backend/audit/actions.py AuditCategory (the rows carry their own label; this names the filter).
+export const AUDIT_CATEGORIES = {
+  viewing: '直播与录像', records: '台账与导出', people: '成员与账号', setup: '学校与设备', supervision: '监管与整改',
+  parent_meals: '家长陪餐',
+} as const
+export type AuditCategory = keyof typeof AUDIT_CATEGORIES
+
+/** A page of the school's 操作日志, newest first: before `beforeId`, of one category or all (''). */
+export function listAudit(schoolId: number, category: AuditCategory | '', beforeId?: number,
+  limit = 50): Promise<AuditRow[]> {
+  return get('/schools/{school_id}/audit', {
+    params: { school_id: schoolId },
+    query: { limit, ...(category ? { category } : {}), ...(beforeId ? { before_id: beforeId } : {}) },
+  })
+}
+
 export function listClasses(schoolId: number): Promise<SchoolClass[]> {
   return get('/schools/{school_id}/classes', { params: { school_id: schoolId } })
 }

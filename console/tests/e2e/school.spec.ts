@@ -142,3 +142,22 @@ test('the classes and notice settings tabs', async ({ page }) => {
   await expect(page.locator('.el-message--success')).toContainText('已保存')
   await shot(page, 'school-09-notice-settings')
 })
+
+test('操作日志: what this spec did, in words, by whom; a category keeps its rows only', async ({ page }) => {
+  await login(page, 'demo-principal-1')
+  await page.click('[data-test=menu-school]')
+  await page.locator('[data-test=school-tabs] .el-tabs__item', { hasText: '操作日志' }).click()
+  const rows = page.locator('[data-test=audit-rows] .el-table__body-wrapper')
+  // The tests above: the parent approved, an invite made, a camera added, a class added, the notice settings saved.
+  await expect(rows).toContainText('通过绑定申请')
+  await expect(rows).toContainText('创建邀请')
+  await expect(rows).toContainText('添加摄像头')
+  await expect(rows).toContainText('（校长）')
+  await expect(rows).toContainText('邀请 #')
+  await shot(page, 'school-10-audit')
+  await page.click('[data-test=audit-category]')
+  await page.locator('.el-select-dropdown__item', { hasText: '成员与账号' }).click()
+  await expect(rows).toContainText('通过绑定申请')
+  await expect(rows).not.toContainText('添加摄像头')
+  await expect(rows).not.toContainText('添加班级')
+})
