@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from backend.accounts.models import Role
+from backend.audit.actions import AuditCategory
 from backend.enums import LabelledStrEnum
 from backend.regulators.models import RoundStatus, Severity
 from backend.violations.models import ViolationKind
@@ -23,13 +25,16 @@ TABLES: dict[tuple[str, str], type[LabelledStrEnum]] = {
     ("supervision.ts", "ROUND_STATUS"): RoundStatus,
     ("supervision.ts", "SEVERITIES"): Severity,
     ("kinds.ts", "KIND_LABELS"): ViolationKind,
+    ("school.ts", "ROLE_LABELS"): Role,
+    ("school.ts", "AUDIT_CATEGORIES"): AuditCategory,
 }
 
 
 def console_table(path: Path, name: str) -> dict[str, str]:
     """``export const NAME ... = { code: '标签', ... }`` of a TypeScript file, as a dict."""
     source = path.read_text(encoding="utf-8")
-    block = re.search(rf"^export const {name}\b[^=]*= \{{(.*?)\}}\s*$", source, re.MULTILINE | re.DOTALL)
+    block = re.search(rf"^export const {name}\b[^=]*= \{{(.*?)\}}(?: as const)?\s*$", source,
+                      re.MULTILINE | re.DOTALL)
     assert block, f"{name} not found in {path.name}"
     return dict(re.findall(r"(\w+): '([^']*)'", block.group(1)))
 
