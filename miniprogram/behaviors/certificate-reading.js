@@ -18,7 +18,6 @@
  * from the stored fields and photos, names no reading (a correction is typed by a person), and calls the page's
  * `draftFilled(draft)` for what only the page shows (the certificate's kind).
  */
-const guard = require('../utils/guard');
 const records = require('../services/records');
 
 // A suggestion read with less confidence than this is marked for checking.
@@ -40,15 +39,7 @@ function certificateReading(options) {
 
       /** The holders to pick from, once the caller may record for the canteen (and the record to correct). */
       load() {
-        this.setData({ loading: true, loadError: '' });
-        let draft = null;
-        return this.recordingOrAmending(options.what).then((found) => {
-          draft = found;
-          return options.holders(this.data.canteenId);
-        }).then((page) => {
-          this.setData({ loading: false, holders: page.items });
-          if (draft) this.fillDraft(draft);
-        }).catch(guard.loadFailed(this));
+        return this.loadRecordForm(options.what, options.holders, (page) => this.setData({ holders: page.items }));
       },
 
       /** The form as the certificate to correct holds it. */

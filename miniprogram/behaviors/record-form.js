@@ -117,6 +117,24 @@ function recordForm(options) {
           });
       },
 
+      /**
+       * A form's load: the canteen (and the record to correct, `recordingOrAmending`), then what the form picks from
+       * (`lists(canteenId)`, shown by `show(answer)`), then the stored record into the form (`fillDraft`). A failure is
+       * the page's load error.
+       */
+      loadRecordForm(what, lists, show) {
+        this.setData({ loading: true, loadError: '' });
+        let draft = null;
+        return this.recordingOrAmending(what).then((found) => {
+          draft = found;
+          return lists(this.data.canteenId);
+        }).then((answer) => {
+          show(answer);
+          this.setData({ loading: false });
+          if (draft) this.fillDraft(draft);
+        }).catch(guard.loadFailed(this));
+      },
+
       /** The day the record is about: the corrected record's, else today. */
       recordDay() {
         return this.data.amending ? this.data.amending.day : time.today();

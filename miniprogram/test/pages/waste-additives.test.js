@@ -12,6 +12,15 @@ function asManager() {
   return env;
 }
 
+/** The waste ledger with its form open. */
+async function openWasteForm(server) {
+  server.serve('waste_list');
+  server.serve('staff_list');
+  const page = await openPage('pages/records/waste/index');
+  await tap(page, '#toggle-form');
+  return page;
+}
+
 describe('餐厨废弃物台账', () => {
   test('lists what was handed over, to whom and by whom', async () => {
     const { server } = asManager();
@@ -27,10 +36,7 @@ describe('餐厨废弃物台账', () => {
 
   test('the form checks its fields, shows the refusal of a future time beside it, then records', async () => {
     const { server, wx } = asManager();
-    server.serve('waste_list');
-    server.serve('staff_list');
-    const page = await openPage('pages/records/waste/index');
-    await tap(page, '#toggle-form');
+    const page = await openWasteForm(server);
     await tap(page, '#submit');
     expect(text(page)).toContain('数量应大于 0 且不超过 10000 千克');
     expect(text(page)).toContain('请填写收运单位');
@@ -155,10 +161,7 @@ describe('食品添加剂台账（五专）', () => {
 describe('a ledger form closed with a photo that failed', () => {
   test('opens again without the failed photo holding the next record back', async () => {
     const { server, wx } = asManager();
-    server.serve('waste_list');
-    server.serve('staff_list');
-    const page = await openPage('pages/records/waste/index');
-    await tap(page, '#toggle-form');
+    const page = await openWasteForm(server);
     server.fail('POST', '/api/v1/uploads', { status: 503, times: 1 });
     wx.__state.media = [{ tempFilePath: 'wxfile://tmp/photo-failed.jpg', size: 204800 }];
     await tap(page, '#add-photo');

@@ -3,7 +3,6 @@
  * checked here as on the server; photos required; retried sends reuse their Idempotency-Key.
  * Opened with `?amend=<record id>` it corrects that record (更正), starting from what is stored.
  */
-const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const rules = require('../../../utils/rules');
 const labels = require('../../../utils/labels');
@@ -63,15 +62,7 @@ Component({
     },
 
     load() {
-      this.setData({ loading: true, loadError: '' });
-      let draft = null;
-      return this.recordingOrAmending('登记消毒').then((found) => {
-        draft = found;
-        return schools.areas(this.data.canteenId);
-      }).then((areas) => {
-        this.setData({ loading: false, areas });
-        if (draft) this.fillDraft(draft);
-      }).catch(guard.loadFailed(this));
+      return this.loadRecordForm('登记消毒', schools.areas, (areas) => this.setData({ areas }));
     },
 
     /** The form as the record to correct holds it. */

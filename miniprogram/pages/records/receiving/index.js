@@ -5,7 +5,6 @@
  * Opened with `?amend=<record id>` it corrects that delivery (更正): a line is edited in place (tap it), so it
  * keeps its identity and the dishes that use it; a line a menu uses cannot be removed (the server says so).
  */
-const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
 const rules = require('../../../utils/rules');
 const labels = require('../../../utils/labels');
@@ -60,15 +59,8 @@ Component({
     },
 
     load() {
-      this.setData({ loading: true, loadError: '' });
-      let draft = null;
-      return this.recordingOrAmending('登记进货').then((found) => {
-        draft = found;
-        return records.suppliers(this.data.canteenId);
-      }).then((page) => {
-        this.setData({ loading: false, suppliers: page.items, addingSupplier: !page.items.length });
-        if (draft) this.fillDraft(draft);
-      }).catch(guard.loadFailed(this));
+      return this.loadRecordForm('登记进货', records.suppliers,
+        (page) => this.setData({ suppliers: page.items, addingSupplier: !page.items.length }));
     },
 
     /** The form as the delivery to correct holds it: its supplier, lines (with their ids), receiver and files. */
