@@ -119,8 +119,8 @@ function recordForm(options) {
 
       /**
        * A form's load: the canteen (and the record to correct, `recordingOrAmending`), then what the form picks from
-       * (`lists(canteenId)`, shown by `show(answer)`), then the stored record into the form (`fillDraft`). A failure is
-       * the page's load error.
+       * (`lists(canteenId)`, shown by `show(answer)`), then the stored record into the form (`fillDraft`, once: a
+       * later load keeps what the person changed). A failure is the page's load error.
        */
       loadRecordForm(what, lists, show) {
         this.setData({ loading: true, loadError: '' });
@@ -131,7 +131,10 @@ function recordForm(options) {
         }).then((answer) => {
           show(answer);
           this.setData({ loading: false });
-          if (draft) this.fillDraft(draft);
+          if (draft && !this.filledDraft) {
+            this.filledDraft = true;
+            this.fillDraft(draft);
+          }
         }).catch(guard.loadFailed(this));
       },
 

@@ -280,6 +280,11 @@ describe('menu (菜单)', () => {
     const broccoli = menu.record.dishes[1].ingredient_item_ids[0];
     expect(find(page, `#pick-1-${broccoli}`).dom.className).toContain('item--on');
     await type(page, '#dish-name-1', '清炒西兰花');
+    // Another day picked lists that week's batches again, and keeps the dishes as the person changed them.
+    server.serve('receivings_recent', { query: null });
+    await pick(page, '#date-picker', '2026-03-12');
+    expect(page.instance.data.dishes.map((d) => d.name)).toEqual(['青椒肉丝', '清炒西兰花', '番茄炒蛋']);
+    await pick(page, '#date-picker', '2026-03-11');
     await type(page, '#reason', '菜名写错，实为清炒西兰花');
     server.serve('amendment_menu', { times: 1 });
     await tap(page, '#submit');

@@ -37,33 +37,36 @@ Component({
 
     load() {
       this.setData({ loading: true, loadError: '' });
+      let fill = null;
       return this.recordingOrAmending('录入菜单').then((draft) => {
-        if (draft) {
-          this.setData({ date: draft.record.service_date });
+        // The menu's own day, the first time: a later load (another day picked) keeps what the person changed.
+        if (draft && !this.filledDraft) {
+          fill = draft;
           this.storedRemarks = draft.record.remarks; // not on this form: a correction keeps it
+          this.setData({ date: draft.record.service_date });
         }
-        return draft;
-      }).then((draft) => records.receivings(this.data.canteenId, time.shiftDay(this.data.date, -7), this.data.date)
-        .then((page) => {
-          const items = [];
-          page.items.forEach((receiving) => receiving.items.forEach((item) => {
-            const expired = item.expiry_date && item.expiry_date < this.data.date;
-            if (!expired) {
-              items.push({ item_id: item.item_id, label: `${item.ingredient} ${item.batch}（${time.date(receiving.received_at).slice(5)}到货）` });
-            }
-          }));
-          // A batch the menu links that fell out of the week's deliveries stays on offer, so keeping it is possible.
-          const linked = draft ? draft.record.dishes.reduce((ids, d) => ids.concat(d.ingredient_item_ids), []) : [];
-          linked.filter((id, i) => linked.indexOf(id) === i && !items.some((item) => item.item_id === id))
-            .forEach((id) => items.push({ item_id: id, label: `原菜单所用批次 #${id}` }));
-          this.setData({ loading: false, items });
-          if (draft) {
-            this.setData({
-              mealIndex: MEALS.findIndex((m) => m.code === draft.record.meal),
-              dishes: draft.record.dishes.map((dish) => newDish(dish)),
-            });
+        return records.receivings(this.data.canteenId, time.shiftDay(this.data.date, -7), this.data.date);
+      }).then((page) => {
+        const items = [];
+        page.items.forEach((receiving) => receiving.items.forEach((item) => {
+          const expired = item.expiry_date && item.expiry_date < this.data.date;
+          if (!expired) {
+            items.push({ item_id: item.item_id, label: `${item.ingredient} ${item.batch}（${time.date(receiving.received_at).slice(5)}到货）` });
           }
-        })).catch(guard.loadFailed(this));
+        }));
+        // A batch the menu links that fell out of the week's deliveries stays on offer, so keeping it is possible.
+        const linked = this.loadedDraft ? this.loadedDraft.record.dishes.reduce((ids, d) => ids.concat(d.ingredient_item_ids), []) : [];
+        linked.filter((id, i) => linked.indexOf(id) === i && !items.some((item) => item.item_id === id))
+          .forEach((id) => items.push({ item_id: id, label: `原菜单所用批次 #${id}` }));
+        this.setData({ loading: false, items });
+        if (fill) {
+          this.filledDraft = true;
+          this.setData({
+            mealIndex: MEALS.findIndex((m) => m.code === fill.record.meal),
+            dishes: fill.record.dishes.map((dish) => newDish(dish)),
+          });
+        }
+      }).catch(guard.loadFailed(this));
     },
 
     /** 该餐次已有菜单: open that menu to correct it instead. */
