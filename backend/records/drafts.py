@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from backend.errors import not_found
 from backend.extensions import db
 from backend.records.bundle import Bundle, load_bundle
 from backend.records.models import (
@@ -25,7 +24,7 @@ from backend.records.models import (
     RecordKind,
 )
 from backend.records.presenters import present_files
-from backend.records.versions import current_version, is_current, of_record
+from backend.records.versions import is_current, of_record
 from backend.timeutil import to_shanghai
 
 # Which input field carries the uploads of each attachment role.
@@ -136,20 +135,16 @@ DRAFTERS: dict[str, Callable[[RecordEntry, Any, Bundle], dict[str, Any]]] = {
 }
 
 
-def record_draft(record_id: int) -> dict[str, Any]:
-    """The current version of a record in the shape its amendment takes, with the files it holds.
+def record_draft(entry: RecordEntry) -> dict[str, Any]:
+    """A record's current version (``entry``) in the shape its amendment takes, with the files it holds.
 
     ``files`` gives, for each upload field of the kind, the attached files (signed URLs) in order, so a form can
     show them; ``record`` carries their ids in the same fields. Seals and their releases are never corrected
-    (409 from ``check_amendable``, which the caller runs).
+    (409 from ``check_amendable``, which the caller runs first).
     """
-    entry = current_version(record_id)
-    if entry is None:
-        raise not_found("记录")
     bundle = load_bundle([entry])
     record = DRAFTERS[entry.kind](entry, bundle.typed[entry.id], bundle)
-    attachments = bundle.attachments.get(entry.id, [])
-    by_role = present_files(attachments)
+    by_role = present_files(bundle.attachments.get(entry.id, []))
     files = {UPLOAD_FIELDS[role]: by_role.get(role, []) for role in KIND_UPLOADS.get(entry.kind, ())}
     record.update({field: [f["upload_id"] for f in found] for field, found in files.items()})
     return {"record_id": entry.record_id, "version_id": entry.id, "canteen_id": entry.canteen_id, "kind": entry.kind,

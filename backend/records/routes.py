@@ -170,9 +170,9 @@ def record_draft(record_id: int) -> Any:
     cannot be corrected: ``record_not_amendable`` for a seal, ``item_sealed`` or ``sample_sealed`` while something
     it holds is sealed.
     """
-    entry = db.session.get(RecordEntry, record_id)
-    services.check_amendable(services.current_version(entry.record_id))
-    return drafts.record_draft(entry.record_id)
+    current = services.current_version(db.session.get(RecordEntry, record_id).record_id)
+    services.check_amendable(current)
+    return drafts.record_draft(current)
 
 
 @bp.post("/records/<id:record_id>/amendments")
