@@ -567,11 +567,19 @@ describe('morning check (晨检)', () => {
     expect(text(find(amend, '#hands-18'))).toBe('手部有伤口或感染');
     expect(find(amend, '#symptom-18-skin_wound').dom.className).toContain('on');
     const late = fixture('staff_list_later').body.items.find((m) => m.name === '孙师傅').id;
-    await type(amend, `#temperature-${late}`, '36.6');
+    // Someone not in the check is left out until added: a correction does not mark the absent as checked.
+    expect(text(find(amend, `#person-${late}`))).toContain('未在本次晨检中');
+    expect(query(amend, `#temperature-${late}`)).toBeUndefined();
     await type(amend, '#reason', '补充晨检：孙师傅 9 点到岗');
+    server.fail('POST', `/api/v1/records/${check.record_id}/amendments`, { times: 1 });
+    await tap(amend, '#submit');
+    const path = `/api/v1/records/${check.record_id}/amendments`;
+    expect(server.sent(path, 'POST')[0].data.record.persons.map((p) => p.staff_id)).toEqual([16, 17, 18]);
+    await tap(amend, `#include-${late}`);
+    await type(amend, `#temperature-${late}`, '36.6');
     server.serve('amendment_morning_check', { times: 1 });
     await tap(amend, '#submit');
-    const sent = server.sent(`/api/v1/records/${check.record_id}/amendments`, 'POST');
+    const sent = server.sent(path, 'POST').slice(1);
     expect(sent.map((r) => r.data)).toEqual([{
       reason: '补充晨检：孙师傅 9 点到岗', expected_version_id: check.version_id,
       record: {

@@ -14,11 +14,14 @@ const SYMPTOMS = [
   { code: 'skin_wound', label: '皮肤伤口或感染' }, { code: 'skin_disease', label: '手部皮肤病' },
 ];
 
-/** A person's row of the form: a new check's defaults, or what `checked` (the stored check of them) holds. */
-function row(member, checked) {
+/**
+ * A person's row of the form: a new check's defaults, or what `checked` (the stored check of them) holds. A row
+ * `included: false` (a correction's person who was not checked) is left out until the manager adds them.
+ */
+function row(member, checked, included = true) {
   const found = (checked && checked.symptoms) || [];
   return {
-    staff_id: member.id, name: member.name, post: member.post || '',
+    staff_id: member.id, name: member.name, post: member.post || '', included,
     temperature: checked ? String(checked.temperature_c) : '36.5', hands_ok: checked ? checked.hands_ok : true,
     symptoms: SYMPTOMS.map((s) => Object.assign({ on: found.indexOf(s.code) >= 0 }, s)), error: '',
     remarks: checked ? checked.remarks : null,
@@ -47,8 +50,9 @@ Component({
     },
 
     /**
-     * The rows of a correction: the persons the check holds, as checked, then the active staff it does not (someone
-     * who came later). A person checked who has left the register since keeps their row.
+     * The rows of a correction: the persons the check holds, as checked, then the active staff it does not, left
+     * out until added (someone who came later; one who was off that day stays out). A person checked who has left
+     * the register since keeps their row.
      */
     checkedRows(staff) {
       const checked = this.draft.record.persons;
@@ -56,7 +60,13 @@ Component({
       staff.forEach((member) => { byId[member.id] = member; });
       const rows = checked.map((person) => row(byId[person.staff_id] || { id: person.staff_id, name: `人员 #${person.staff_id}` },
         person));
-      return rows.concat(staff.filter((member) => !checked.some((p) => p.staff_id === member.id)).map((m) => row(m)));
+      return rows.concat(staff.filter((member) => !checked.some((p) => p.staff_id === member.id))
+        .map((member) => row(member, null, false)));
+    },
+
+    /** 加入本次晨检: a person the corrected check left out, added to it. */
+    onInclude(event) {
+      this.setData({ [`persons[${event.currentTarget.dataset.index}].included`]: true });
     },
 
     /** 当天已有晨检记录: open that check to correct it instead. */
@@ -87,6 +97,7 @@ Component({
       if (!this.data.checker.trim()) errors.checker_name = '请填写晨检人';
       let wrong = false;
       const persons = this.data.persons.map((person, index) => {
+        if (!person.included) return null;
         const temperature = Number(person.temperature);
         if (!person.temperature || Number.isNaN(temperature) || temperature < 34 || temperature > 43) {
           this.setData({ [`persons[${index}].error`]: '体温应在 34–43°C 之间' });
@@ -96,7 +107,7 @@ Component({
           staff_id: person.staff_id, temperature_c: temperature, hands_ok: person.hands_ok,
           symptoms: person.symptoms.filter((s) => s.on).map((s) => s.code),
         }, person.remarks ? { remarks: person.remarks } : {});
-      });
+      }).filter(Boolean);
       if (Object.keys(errors).length) this.setData({ errors });
       if (wrong || Object.keys(errors).length) return null;
       const body = { check_date: this.recordDay(), checker_name: this.data.checker.trim(), persons };
