@@ -77,23 +77,27 @@ def test_old_bookkeeping_goes_and_what_is_still_needed_stays(client, as_user, ki
     """Real notices through the dispatcher on a controlled clock, then the purge long after."""
     fake = kitchen["fake"]
     grant(STAFF, "violation", times=3)
-    t0 = as_utc(utcnow()) + timedelta(seconds=1)
+    # A notice is due from the wall-clock moment its violation is raised, so t0 must stay ahead of every one
+    # raised below, however slow the machine. With t0 one second ahead, a loaded CI run raised the second
+    # violation after t0: its first dispatch sent nothing, the 45009 stayed queued, and the step-3 dispatch's
+    # two concurrent sends raced for the two queued errors.
+    t0 = as_utc(utcnow()) + timedelta(minutes=10)
 
     # 1. sent at once: its one attempt may go once it is old.
     _violation("sent", t0)
-    dispatch_due(t0, 10)
+    assert dispatch_due(t0, 10).sent == 1
     sent = _staff_notice("sent")
     # 2. a transient error, then a permanent one: failed; its latest attempt explains it to admins.
     _violation("failed", t0)
     fake.inject("subscribe_send", 45009, times=1)
-    dispatch_due(t0, 10)
+    assert dispatch_due(t0, 10).retried == 1
     fake.inject("subscribe_send", 40003, times=1)
-    dispatch_due(t0 + timedelta(hours=2), 10)
+    assert dispatch_due(t0 + timedelta(hours=2), 10).failed == 1
     failed = _staff_notice("failed")
     # 3. still retrying: WeChat keeps answering "busy" and the next try is due later.
     _violation("retrying", t0)
     fake.inject("subscribe_send", 45009, times=1)
-    dispatch_due(t0 + timedelta(hours=3), 10)
+    assert dispatch_due(t0 + timedelta(hours=3), 10).retried == 1
     retrying = _staff_notice("retrying")
     assert (sent.status, failed.status, retrying.status) == ("sent", "failed", "pending")
     assert _attempts_of(failed.id) == [(1, "retry"), (2, "failed")]
