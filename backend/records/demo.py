@@ -1,5 +1,6 @@
-"""Demo records for school 1: suppliers with certificates, deliveries, menus whose dishes trace back to
-batches and suppliers, samples, disinfection and an accompanied meal, for yesterday and today.
+"""Demo records for school 1: suppliers with certificates, the staff register with health certificates,
+deliveries, menus whose dishes trace back to batches and suppliers, samples, disinfection and an accompanied
+meal, for yesterday and today.
 
 Everything goes through the real services as the demo canteen manager. Running it again the same day
 changes nothing (suppliers are looked up by name, day records carry fixed Idempotency-Keys); running it
@@ -26,6 +27,7 @@ from backend.records.models import (
     ReceivingItem,
     RecordEntry,
     RecordKind,
+    StaffMember,
     Supplier,
 )
 from backend.records.services import amend_record, create_record
@@ -43,6 +45,15 @@ SUPPLIERS = [
      [("business_licence", 1000), ("food_production_licence", 500)]),
     ("西湖区蛋品豆制品商行", "92330106MA2D8E5R4D", "赵芳", "13905710001",
      [("business_licence", 600), ("food_business_licence", 300)]),
+]
+# name, post, phone, days the health certificate has left (None: not registered yet). One certificate ends
+# within 30 days (健康证即将到期) and the newest hire has none yet, so the register shows every state.
+STAFF = [
+    ("周师傅", "厨师长", "13905710101", 300),
+    ("吴阿姨", "留样员", None, 200),
+    ("孙师傅", "洗消员", None, 120),
+    ("郑师傅", "厨师", "13905710104", 18),
+    ("林小燕", "帮厨", None, None),
 ]
 # ingredient, category, supplier index, quantity, unit, production offset (days before), shelf life, storage, °C
 ITEMS = [
@@ -116,6 +127,26 @@ def _suppliers(principal: Principal, canteen: Canteen, today: date) -> list[int]
     return ids
 
 
+def _staff(principal: Principal, canteen: Canteen, today: date) -> None:
+    """The staff register and each person's health certificate, looked up by name so a second run adds none."""
+    for name, post, phone, days in STAFF:
+        existing = db.session.scalar(select(logical_id()).join(StaffMember, StaffMember.entry_id == RecordEntry.id)
+                                     .where(RecordEntry.canteen_id == canteen.id, is_current(),
+                                            StaffMember.name == name))
+        if existing is not None:
+            continue
+        staff_id = _create(principal, canteen, RecordKind.STAFF,
+                           {"name": name, "post": post, "phone": phone, "active": True}, f"staff {name}")
+        if days is None:
+            continue
+        valid_until = today + timedelta(days=days)
+        _create(principal, canteen, RecordKind.HEALTH_CERTIFICATE, {
+            "staff_id": staff_id, "number": f"3301062026{staff_id:05d}", "issuer": "杭州市西湖区疾病预防控制中心",
+            "valid_from": valid_until - timedelta(days=364), "valid_until": valid_until,
+            "scan_upload_ids": [_upload(principal, canteen, f"health certificate {name}")], "reading_id": None},
+            f"health certificate {name} {today}")
+
+
 def _day(principal: Principal, canteen: Canteen, day: date, supplier_ids: list[int], now: datetime) -> None:
     received_at = _at(day - timedelta(days=1), "16:30")
     by_supplier: dict[int, list[tuple[Any, ...]]] = {}
@@ -181,6 +212,7 @@ def seed_demo_records(school_id: int, now: datetime | None = None) -> dict[str, 
     principal = load_principal(manager)
     today = shanghai_today(now)
     supplier_ids = _suppliers(principal, canteen, today)
+    _staff(principal, canteen, today)
     for day in (today - timedelta(days=1), today):
         _day(principal, canteen, day, supplier_ids, now)
     return dict(db.session.execute(select(RecordEntry.kind, func.count()).where(

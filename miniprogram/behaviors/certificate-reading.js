@@ -14,6 +14,8 @@
  * `form.scan_upload_ids` and `form.reading_id`, and implements `readingKind()` (the kind to read, or '' for a
  * kind the server cannot read).
  *
+ * Opened with `?holder=<id>` (登记健康证 on the staff register), the form starts with that holder picked.
+ *
  * Opened with `?amend=<record id>`, the form corrects that certificate (更正, behaviors/record-form.js): it starts
  * from the stored fields and photos, names no reading (a correction is typed by a person), and calls the page's
  * `draftFilled(draft)` for what only the page shows (the certificate's kind).
@@ -34,12 +36,23 @@ function certificateReading(options) {
     methods: {
       onLoad(query) {
         this.amendOf(query);
+        this.holderOf = query && query.holder ? Number(query.holder) : null;
         this.load();
       },
 
       /** The holders to pick from, once the caller may record for the canteen (and the record to correct). */
       load() {
-        return this.loadRecordForm(options.what, options.holders, (page) => this.setData({ holders: page.items }));
+        return this.loadRecordForm(options.what, options.holders, (page) => this.showHolders(page.items));
+      },
+
+      /** The holders, with the one the page was opened for (`?holder=<id>`) picked while none is. */
+      showHolders(holders) {
+        const changes = { holders };
+        const index = this.holderOf ? holders.findIndex((holder) => holder.id === this.holderOf) : -1;
+        if (index >= 0 && this.data.holderIndex < 0 && !this.amendId) {
+          Object.assign(changes, { holderIndex: index, [`form.${field}`]: this.holderOf });
+        }
+        this.setData(changes);
       },
 
       /** The form as the certificate to correct holds it. */

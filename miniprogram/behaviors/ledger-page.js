@@ -1,5 +1,5 @@
 /**
- * The behaviour of a ledger page (餐厨废弃物, 食品添加剂采购 and 使用, 陪餐): one kind of the canteen's records,
+ * The behaviour of a ledger page (餐厨废弃物, 食品添加剂采购 and 使用, 陪餐, 从业人员): one kind of the canteen's records,
  * newest first and paged (behaviors/list-page.js), with the form that adds one (behaviors/record-form.js) shown
  * under a toggle (`showForm`) to those who may record there (`canWrite`; reading is for every member).
  *
@@ -7,8 +7,9 @@
  * `recordForm`, and the records are listed from the same segment; `blank()` is the empty `form`; `reload` lists
  * again after recording (the page shows figures the record changes, such as the stock) instead of putting the
  * new record on top. The page implements `validate()` and may implement `view(record)` (a row as the list shows
- * it), `firstPage(canteenId)` (what else to load with the first page; resolves when shown), `formOpened()` and
- * `formCleared()` (more to reset once a record is in, as setData changes).
+ * it), `listQuery()` (the list's filters, e.g. 在职 or 离职 on the staff register), `firstPage(canteenId)` (what else to
+ * load with the first page; resolves when shown), `formOpened()` and `formCleared()` (more to reset once a record is
+ * in, as setData changes).
  *
  * 更正: each row offers a correction to those who may record (components/amend-row, bound to `onAmendRow`). The form opens
  * as a correction (record-form's `startAmend`) after `formOpened()` has resolved, and the page's `fillDraft(draft)`
@@ -32,7 +33,7 @@ function ledgerPage(options) {
     methods: {
       fetchPage(cursor) {
         return this.listedCanteen(cursor).then((canteenId) => (cursor ? null : this.firstPage(canteenId)))
-          .then(() => records.list(this.data.canteenId, options.segment, { cursor }))
+          .then(() => records.list(this.data.canteenId, options.segment, Object.assign({ cursor }, this.listQuery())))
           .then((page) => ({ items: page.items.map((record) => this.row(record)), next: page.next_cursor }));
       },
 
@@ -58,6 +59,10 @@ function ledgerPage(options) {
 
       firstPage() {
         return null;
+      },
+
+      listQuery() {
+        return {};
       },
 
       view(record) {

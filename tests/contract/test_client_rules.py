@@ -50,3 +50,12 @@ def test_disinfection_minimums_match_the_server() -> None:
     expected = {str(method): tuple(services.DISINFECTION_MINIMUMS[method])
                 for method in services.DISINFECTION_MINIMUMS}
     assert js_minimums() == expected
+
+
+def test_the_staff_phone_pattern_matches_the_server() -> None:
+    """The register's phone check is the server's pattern, to the letter."""
+    from backend.records.schemas import PHONE
+
+    match = re.search(r"^const STAFF_PHONE = /(.*)/;$", RULES_JS, re.MULTILINE)
+    assert match, "STAFF_PHONE is not a plain regular expression in rules.js"
+    assert match.group(1) == PHONE.pattern

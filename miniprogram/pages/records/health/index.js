@@ -2,6 +2,8 @@
  * 健康证: a staff member's yearly health certificate with its photo. The photo is read on the server (offline
  * OCR) to prefill the number, issuer and validity; the manager checks every field before saving, and the record
  * names the reading so the suggestion and what was confirmed are both kept (behaviors/certificate-reading.js).
+ * The staff register (从业人员与健康证) opens it with `?holder=<staff id>` to register a person's certificate, and with
+ * `?amend=<record id>` to correct the one they hold.
  */
 const records = require('../../../services/records');
 const recordForm = require('../../../behaviors/record-form');

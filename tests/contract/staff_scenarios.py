@@ -1,0 +1,65 @@
+"""从业人员与健康证 in the mini-program's fixtures: the canteen's staff register with each person's health
+certificate, a person registered (and the refusals the form shows by field), a person who left corrected to
+离职, and a health certificate corrected.
+
+Runs last: by then the register holds 赵师傅, 李秀英 and 钱阿姨 (钱阿姨 with a certificate, from the
+certificate-reading scenario) and 孙师傅, who came after the morning check.
+"""
+
+from __future__ import annotations
+
+import io
+
+from backend.records.demo import demo_image
+from tests.contract.recorder import Recorder
+
+API = "/api/v1"
+MANAGER = "demo-manager-1"
+
+
+def _key(n: int) -> dict[str, str]:
+    return {"Idempotency-Key": f"contract-staff-{n:04d}"}
+
+
+def record_staff_register(rec: Recorder) -> None:
+    """The register as the page lists it (在职 and 离职), registering a person, 离职 and a certificate corrected."""
+    staff = rec.call("_staff_before_register", "GET", f"{API}/canteens/1/staff?active=true&limit=100", who=MANAGER,
+                     expect=200, description="the active staff")["items"]
+    by_name = {person["name"]: person for person in staff}
+    photo = rec.call("_upload_health_expiring", "POST", f"{API}/uploads", who=MANAGER, headers=_key(1), expect=201,
+                     description="李秀英's health certificate photographed",
+                     data={"file": (io.BytesIO(demo_image("contract health 李秀英")), "health.jpg"),
+                           "canteen_id": "1"})
+    rec.call("_health_expiring", "POST", f"{API}/canteens/1/health-certificates", who=MANAGER, headers=_key(2),
+             body={"staff_id": by_name["李秀英"]["id"], "number": "330106202500217",
+                   "issuer": "杭州市西湖区疾病预防控制中心", "valid_from": "2025-03-26",
+                   "valid_until": "2026-03-25", "scan_upload_ids": [photo["id"]]},
+             expect=201, description="李秀英's certificate, ending in two weeks")
+    rec.call("staff_register", "GET", f"{API}/canteens/1/staff?active=true", who=MANAGER, expect=200,
+             description="从业人员与健康证: the people at work, each with the state of their health certificate")
+    rec.call("staff_invalid", "POST", f"{API}/canteens/1/staff", who=MANAGER, headers=_key(3), expect=422,
+             body={"name": "周小梅", "post": "", "phone": "138-无"},
+             description="a person without a post and with a phone number that is none: refused by field")
+    rec.call("staff_exists", "POST", f"{API}/canteens/1/staff", who=MANAGER, headers=_key(4), expect=409,
+             body={"name": "赵师傅", "post": "厨师", "phone": None},
+             description="a second 赵师傅: the register already holds one, to be corrected instead")
+    rec.call("staff_create", "POST", f"{API}/canteens/1/staff", who=MANAGER, headers=_key(5), expect=201,
+             body={"name": "周小梅", "post": "保洁", "phone": "13905710123"},
+             description="a new person on the register (no health certificate yet)")
+    leaver = by_name["赵师傅"]["id"]
+    draft = rec.call("record_draft_staff", "GET", f"{API}/records/{leaver}/draft", who=MANAGER, expect=200,
+                     description="赵师傅 as the register's correction form starts from him")
+    rec.call("amendment_staff", "POST", f"{API}/records/{leaver}/amendments", who=MANAGER, headers=_key(6),
+             body={"reason": "已于 3 月 10 日离职", "expected_version_id": draft["version_id"],
+                   "record": {**draft["record"], "active": False}},
+             expect=201, description="赵师傅 has left: corrected to 离职, kept for the records he appears in")
+    rec.call("staff_register_left", "GET", f"{API}/canteens/1/staff?active=false", who=MANAGER, expect=200,
+             description="the people who left")
+    certificate = by_name["钱阿姨"]["health_certificate"]["id"]
+    health = rec.call("record_draft_health_certificate", "GET", f"{API}/records/{certificate}/draft", who=MANAGER,
+                      expect=200, description="钱阿姨's health certificate as its correction form starts from it")
+    rec.call("amendment_health_certificate", "POST", f"{API}/records/{certificate}/amendments", who=MANAGER,
+             headers=_key(7), body={"reason": "有效期抄错，证上为 2027-02-20",
+                                    "expected_version_id": health["version_id"],
+                                    "record": {**health["record"], "valid_until": "2027-02-20"}},
+             expect=201, description="钱阿姨's certificate corrected: its end of validity")
