@@ -10,6 +10,7 @@ export type SchoolClass = Schemas['SchoolClassOut']
 export type Canteen = Schemas['CanteenOut']
 export type Area = Schemas['AreaOut']
 export type Camera = Schemas['CameraOut']
+export type PublishKey = Schemas['PublishKeyOut']
 export type Window = Schemas['WindowSchema']
 export type MealWindow = Schemas['MealWindowSchema']
 export type NoticeSettings = Schemas['NoticeSettingsOut']
@@ -35,7 +36,7 @@ export const AREA_KIND_LABELS: Record<string, string> = {
   hot_kitchen: '热厨区', prep: '粗加工区', cold_room: '冷荤间', storage: '库房', washing: '洗消间', sample_room: '留样间', dining: '就餐区',
 }
 export const SOURCE_KIND_LABELS: Record<SourceKind, string> = {
-  rtsp: 'RTSP 视频流', rtmp: 'RTMP 推流', hls: 'HLS 直播流', http_snapshot: 'HTTP 抓图', file: '本地视频文件（演示）',
+  rtsp: 'RTSP 视频流', rtmp: 'RTMP 视频流', hls: 'HLS 直播流', http_snapshot: 'HTTP 抓图', file: '本地视频文件（演示）',
 }
 export const MEAL_LABELS: Record<string, string> = { breakfast: '早餐', lunch: '午餐', dinner: '晚餐' }
 export const WEEKDAYS = ['周一', '周二', '周三', '周四', '周五', '周六', '周日']
@@ -218,6 +219,19 @@ export function createCamera(areaId: number, body: Schemas['CameraIn']): Promise
 /** Change a camera; secrets are sent only when typed (an empty box keeps what is stored). */
 export function updateCamera(id: number, body: Schemas['CameraPatch']): Promise<Camera> {
   return patch('/cameras/{camera_id}', { params: { camera_id: id }, body })
+}
+
+/** A new publish key of a camera that pushes RTMP (shown once: only its hash is kept); the previous key stops working
+ * at once, a stream pushed with it included. */
+export function rotatePublishKey(cameraId: number): Promise<PublishKey> {
+  return post('/live/cameras/{camera_id}/publish-key', { params: { camera_id: cameraId } })
+}
+
+/** A publish URL as encoders that ask for two fields take it (OBS, many NVRs): the server (`rtmp://host/app`) and the
+ * stream key (the stream name with its `?key=`). */
+export function publishParts(url: string): { server: string, streamKey: string } {
+  const cut = url.lastIndexOf('/')
+  return { server: url.slice(0, cut), streamKey: url.slice(cut + 1) }
 }
 
 /** The changes of a camera form: settings always, a secret only when something was typed for it. */

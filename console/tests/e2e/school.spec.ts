@@ -1,6 +1,8 @@
 // 学校管理 in Chromium against the real API on the demo seed (tests/e2e/serve.sh): the principal approves the
 // seed's waiting parent, creates an invite and sees (and downloads) its mini-program code made by the WeChat
-// fake, edits a canteen's live window and sees it saved, and meets field errors next to their fields.
+// fake, edits a canteen's live window and sees it saved, and meets field errors next to their fields; a camera's
+// 推流地址 is shown once, and a stream ffmpeg pushes to it is live on the school's live page.
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
 import { wechatFake } from '../../playwright.config'
@@ -124,6 +126,29 @@ test('the principal edits a canteen live window and it is saved; a wrong window 
   await expect(added).toContainText('已设置')
   await expect(page.locator('[data-test=cameras]')).not.toContainText('rtsp://')
   await shot(page, 'school-07b-camera-added')
+
+  // 推流地址: after the warning, the new address shown once, whole and as server + stream key.
+  const cameraId = Number((await added.locator('[data-test^=camera-edit-]').getAttribute('data-test'))!.split('-').pop())
+  await added.locator(`[data-test=camera-publish-${cameraId}]`).click()
+  await expect(page.locator('.el-message-box')).toContainText('原地址立即失效')
+  await page.locator('.el-message-box .el-button--primary').click()
+  const url = await page.locator('[data-test=publish-url]').inputValue()
+  expect(url).toMatch(new RegExp(`^rtmp://127\\.0\\.0\\.1:\\d+/live/cam-${cameraId}\\?key=[\\w-]+$`))
+  await expect(page.locator('[data-test=publish-server]')).toHaveValue(url.slice(0, url.lastIndexOf('/')))
+  await expect(page.locator('[data-test=publish-stream-key]')).toHaveValue(`cam-${cameraId}?key=${url.split('?key=')[1]}`)
+  await shot(page, 'school-07c-publish-key')
+  await page.click('[data-test=publish-key-close]')
+  // The camera pushes to it (ffmpeg standing in for the camera): the media server takes the key, the camera is live.
+  const liveNow = async (): Promise<boolean | undefined> => (await apiGet(request, 'demo-principal-1', '/live/canteens/1/cameras'))
+    .cameras.find((camera: any) => camera.id === cameraId)?.live
+  expect(await liveNow()).toBe(false)
+  const camera = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10',
+    '-t', '60', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-pix_fmt', 'yuv420p', '-f', 'flv', url], { stdio: 'ignore' })
+  try {
+    await expect.poll(liveNow, { timeout: 30_000 }).toBe(true)
+  } finally {
+    camera.kill('SIGKILL')
+  }
 })
 
 test('the classes and notice settings tabs', async ({ page }) => {
@@ -148,10 +173,12 @@ test('操作日志: what this spec did, in words, by whom; a category keeps its 
   await page.click('[data-test=menu-school]')
   await page.locator('[data-test=school-tabs] .el-tabs__item', { hasText: '操作日志' }).click()
   const rows = page.locator('[data-test=audit-rows] .el-table__body-wrapper')
-  // The tests above: the parent approved, an invite made, a camera added, a class added, the notice settings saved.
+  // The tests above: the parent approved, an invite made, a camera added and its publish key issued, a class added,
+  // the notice settings saved.
   await expect(rows).toContainText('通过绑定申请')
   await expect(rows).toContainText('创建邀请')
   await expect(rows).toContainText('添加摄像头')
+  await expect(rows).toContainText('更换推流密钥')
   await expect(rows).toContainText('（校长）')
   await expect(rows).toContainText('邀请 #')
   await shot(page, 'school-10-audit')

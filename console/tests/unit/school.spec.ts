@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ApiError, configureClient, fieldMessage } from '../../src/api/client'
 import {
   cameraChanges, capabilitiesIn, createInvite, decideMember, deleteClass, inviteCodeUrl, inviteState, invitableRoles,
-  listMembers, memberDetail, memberName, newCamera, saveNoticeSettings, sortWindows, updateCanteen, windowText, type Invite,
+  listMembers, memberDetail, memberName, newCamera, publishParts, rotatePublishKey, saveNoticeSettings, sortWindows, updateCanteen, windowText, type Invite,
   type Member,
 } from '../../src/services/school'
 import type { User } from '../../src/services/session'
@@ -56,6 +56,13 @@ describe('school administration helpers', () => {
     expect(windows[0].weekday).toBe(2)  // not sorted in place
   })
 
+  it('splits a publish URL into the server and the stream key, as OBS-like encoders ask for them', () => {
+    expect(publishParts('rtmp://media.example.cn:1935/live/cam-12?key=Ab3_x-9')).toEqual(
+      { server: 'rtmp://media.example.cn:1935/live', streamKey: 'cam-12?key=Ab3_x-9' })
+    expect(publishParts('rtmp://127.0.0.1/app/live/cam-3?key=k')).toEqual(
+      { server: 'rtmp://127.0.0.1/app/live', streamKey: 'cam-3?key=k' })
+  })
+
   it('sends a camera secret only when one was typed', () => {
     const form = { name: '热厨', area_id: 3, source_kind: 'rtsp' as const, sampling_interval_seconds: '10' as unknown as number,
       enabled: true, enabled_checks: ['no_mask' as const], work_hours: [], source_url: '', source_username: '',
@@ -82,9 +89,11 @@ describe('school administration calls', () => {
     await createInvite(1, { role: 'parent', max_uses: 5, expires_in_hours: 72, class_id: 4 })
     await updateCanteen(4, { live_windows: [] })
     await saveNoticeSettings(1, ['no_mask'])
+    await rotatePublishKey(12)
     expect(calls.map(([url, init]) => `${init.method} ${url}`)).toEqual([
       'GET /api/v1/schools/1/memberships?status=pending', 'POST /api/v1/memberships/5/decision',
-      'POST /api/v1/schools/1/invites', 'PATCH /api/v1/canteens/4', 'PUT /api/v1/schools/1/notice-settings'])
+      'POST /api/v1/schools/1/invites', 'PATCH /api/v1/canteens/4', 'PUT /api/v1/schools/1/notice-settings',
+      'POST /api/v1/live/cameras/12/publish-key'])
     expect(JSON.parse(calls[1][1].body as string)).toEqual({ approve: false, reason: '班级不符' })
     expect(JSON.parse(calls[4][1].body as string)).toEqual({ published_kinds: ['no_mask'] })
   })
