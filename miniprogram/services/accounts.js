@@ -24,6 +24,17 @@ function logout() {
   return http.post('/auth/logout', {}, { silent: true }).catch(() => null).then(() => session.clear());
 }
 
+/**
+ * 退出所有设备 (a lost phone): every session of the account is revoked, the console's included; resolves with how many.
+ * Unlike a plain log-out, a failure is not swallowed: the person must know their other sessions still work.
+ */
+function logoutAll() {
+  return http.post('/auth/logout-all', {}, { silent: true }).then((answer) => {
+    session.clear();
+    return answer.revoked;
+  });
+}
+
 /** The school, role and class list behind a scanned scene or typed short code. */
 function lookup(code) {
   return http.post('/bindings/lookup', { code }, { silent: true });
@@ -79,6 +90,6 @@ function confirmConsoleLogin(scene) {
 }
 
 module.exports = {
-  login, me, bindPhone, logout, lookup, redeem, pending, decide, createInvite, invites, revokeInvite, inviteCodeImage,
+  login, me, bindPhone, logout, logoutAll, lookup, redeem, pending, decide, createInvite, invites, revokeInvite, inviteCodeImage,
   confirmConsoleLogin,
 };

@@ -711,10 +711,16 @@ def record_amendments(rec: Recorder) -> None:
              expect=201, description="the check corrected: the late cook added")
 
 
+def record_sign_out_everywhere(rec: Recorder) -> None:
+    """退出所有设备 from 我的: every session of the account ends (last: the user's token is revoked)."""
+    rec.call("logout_all", "POST", f"{API}/auth/logout-all", who="new-parent", expect=200,
+             description="every session of the account revoked (a lost phone)")
+
+
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
              record_live, record_playback, record_regulators, record_certificate_reading, record_waste_additives,
              record_parent_meals, record_risk, record_channels, record_seals, record_orders,
-             record_reports, record_amendments, record_staff_register]
+             record_reports, record_amendments, record_staff_register, record_sign_out_everywhere]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

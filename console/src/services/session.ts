@@ -102,6 +102,14 @@ export async function logout(): Promise<void> {
   }
 }
 
+/** 退出所有设备 (a lost phone, a shared computer): revoke every session of the account, the phone's included, then
+ * forget this one; answers how many ended. A failure is thrown, the session kept: the person must know. */
+export async function logoutEverywhere(): Promise<number> {
+  const { revoked } = await post('/auth/logout-all')
+  forget()
+  return revoked ?? 0
+}
+
 /** A composable: log out, then show the log-in page (the layout's and the no-desk page's button). */
 export function useSignOut(): () => Promise<void> {
   const router = useRouter()

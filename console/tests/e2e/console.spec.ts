@@ -304,6 +304,29 @@ test('a principal logs in by scanning the mini-program code', async ({ page, req
   await expect(page.locator('[data-test=desk]')).toContainText('西湖实验小学 · 校长')
 })
 
+test('退出所有设备 ends the account\'s sessions on every computer and phone', async ({ page, browser, request, baseURL }) => {
+  const phone = await token(request, 'demo-staff-1')  // the same account in the mini-program
+  await login(page, 'demo-staff-1')
+  const otherComputer = await browser.newContext({ baseURL })
+  const other = await otherComputer.newPage()
+  try {
+    await login(other, 'demo-staff-1')
+    await page.click('[data-test=logout-all]')
+    await expect(page.locator('.el-message-box')).toContainText('所有电脑和手机')
+    await shot(page, '15-logout-all-confirm')
+    await page.locator('.el-message-box .el-button--primary').click()
+    await expect(page).toHaveURL(/\/console\/login/)
+    await expect(page.locator('.el-message--success')).toContainText('已退出所有设备上的登录')
+    const me = await request.get('/api/v1/me', { headers: { Authorization: `Bearer ${phone}` } })
+    expect(me.status()).toBe(401)
+    // The other computer finds out at its next call: back to log-in, told the session ended.
+    await other.click('[data-test=menu-violations]')
+    await expect(other).toHaveURL(/\/console\/login\?.*expired=1/)
+  } finally {
+    await otherComputer.close()
+  }
+})
+
 test('an account without school or region gets a clear page', async ({ page }) => {
   await page.goto('/console/login')
   await shot(page, '00-login')

@@ -130,6 +130,26 @@ describe('我的', () => {
     expect(query(page, '#menu-records')).toBeUndefined();
   });
 
+  test('退出所有设备 ends every session after a warning; a failure says the sessions still work', async () => {
+    const { server, wx } = as('manager');
+    const page = await openPage('pages/accounts/me/index');
+    wx.__state.modalAnswers.push({ confirm: false });
+    await tap(page, '#logout-all');
+    expect(wx.__state.modals.pop().content).toContain('所有手机和电脑');
+    expect(server.sent('/api/v1/auth/logout-all', 'POST')).toEqual([]);
+
+    server.fail('POST', '/api/v1/auth/logout-all');
+    await tap(page, '#logout-all');
+    expect(wx.__state.toasts.pop()).toMatch(/网络/);
+    expect(wx.getStorageSync('kitchen.session').token).toBeTruthy();
+
+    server.serve('logout_all', { times: 1 });
+    await tap(page, '#logout-all');
+    expect(wx.__state.toasts.pop()).toBe(`已退出 ${fixture('logout_all').body.revoked} 处登录`);
+    expect(wx.getStorageSync('kitchen.session')).toBeFalsy();
+    expect(wx.__state.navigations.pop()).toMatchObject({ kind: 'reLaunch', url: '/pages/records/today/index' });
+  });
+
   test('a declined phone authorisation says so', async () => {
     const { wx } = as('manager');
     const page = await openPage('pages/accounts/me/index');

@@ -94,5 +94,20 @@ Component({
         },
       });
     },
+
+    /** 退出所有设备: for a lost or shared phone; told how many sessions ended, or why none did. */
+    onLogoutAll() {
+      wx.showModal({
+        title: '退出所有设备',
+        content: '将退出本账号在所有手机和电脑（管理后台）上的登录。手机丢失或借给他人后请尽快操作。',
+        success: (res) => {
+          if (!res.confirm) return;
+          accounts.logoutAll().then((revoked) => {
+            wx.showToast({ title: `已退出 ${revoked} 处登录`, icon: 'none' });
+            wx.reLaunch({ url: '/pages/records/today/index' });
+          }, (err) => wx.showToast({ title: err.message, icon: 'none' }));
+        },
+      });
+    },
   },
 });
