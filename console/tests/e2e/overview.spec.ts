@@ -1,6 +1,7 @@
 // 总览 in Chromium against the real API (tests/e2e/serve.sh): a province regulator drills down by name from the
 // province to a school, every level's figures equal /stats, a figure opens the server-filtered list with the
-// same total, and the Excel export downloads and parses (openpyxl) to the same figures. Screenshots in
+// same total, a school's level shows the school's 操作日志, and the Excel export downloads and parses (openpyxl) to
+// the same figures. Screenshots in
 // artifacts/screenshots/.
 import { execFileSync } from 'node:child_process'
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
@@ -49,6 +50,10 @@ test.beforeAll(async ({ request }) => {
       { headers, data: { canteen_id: canteen.id, title, description: `${title}，请尽快处理。` } })
     expect(response.ok()).toBeTruthy()
   }
+  // An audited act of the principal (a class added), for the regulator to find in the school's 操作日志.
+  const principal = { Authorization: `Bearer ${await token(request, 'demo-principal-1')}` }
+  const added = await request.post('/api/v1/schools/1/classes', { headers: principal, data: { name: `总览审计班${Date.now() % 100000}` } })
+  expect(added.ok(), await added.text()).toBeTruthy()
   bearer = await token(request, 'demo-province')
 })
 
@@ -98,6 +103,10 @@ test('a province regulator drills down by name to a school and every level equal
     }
   }
   await expect(page.locator('[data-test=breadcrumbs]')).toHaveText(/浙江省.*杭州市.*西湖区.*西湖实验小学/)
+  // At a school's level the regulator reads its 操作日志: what the principal just did, in words and by whom.
+  const audit = page.locator('[data-test=school-audit] [data-test=audit-rows] .el-table__body-wrapper')
+  await expect(audit).toContainText('添加班级')
+  await expect(audit).toContainText('西湖实验小学校长（校长）')
   await page.screenshot({ path: `${SHOTS}/overview-03-school.png`, fullPage: true })
 
   // Back up by the breadcrumbs, then a figure opens the list the server filtered, with the same total.
