@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.extensions import db
@@ -20,3 +22,12 @@ def insert_if_absent(model: type, values: dict[str, Any], conflict_columns: list
     statement = (insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
                  .returning(model.id))
     return db.session.execute(statement).scalar()
+
+
+def names_by_id(model: Any, ids: Iterable[int | None]) -> dict[int, str]:
+    """id → name of the rows of ``model`` (a school, region, canteen, camera ...) with these ids, in one query; no
+    query at all for none."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(model.id, model.name).where(model.id.in_(wanted))).all())

@@ -7,13 +7,13 @@ own list names the person (their binding's name and child's class), because the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
-from backend.accounts.models import ROLE_LABELS, Membership, User
+from backend.accounts.models import ROLE_LABELS
+from backend.accounts.people import Person, people_in_school
 from backend.extensions import db
 from backend.parent_meals.models import (
     HOLDS_A_PLACE,
@@ -124,31 +124,18 @@ def school_signups(school: School, date_from: date, date_to: date, status: str |
     if status is not None:
         condition = condition & (ParentMealSignup.status == status)
     rows = _signups(condition, now)
-    people = _people(school.id, {signup.user_id for signup, _ in rows})
-    return [{**present_signup(signup, slot, now), **people.get(signup.user_id, {"name": None, "child_class": None})}
-            for signup, slot in rows]
+    people = people_in_school(school.id, {signup.user_id for signup, _ in rows})
+    return [{**present_signup(signup, slot, now), **_who(people[signup.user_id])} for signup, slot in rows]
 
 
 def signup_for_school(signup: ParentMealSignup, now: datetime) -> dict[str, Any]:
     """One sign-up as the school reads it (with who signed up)."""
-    people = _people(signup.school_id, {signup.user_id})
-    return {**signup_view(signup, now), **people.get(signup.user_id, {"name": None, "child_class": None})}
+    person = people_in_school(signup.school_id, {signup.user_id})[signup.user_id]
+    return {**signup_view(signup, now), **_who(person)}
 
 
-def _people(school_id: int, user_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    ids = sorted(user_ids)
-    if not ids:
-        return {}
-    memberships = db.session.scalars(select(Membership).where(Membership.school_id == school_id,
-                                                              Membership.user_id.in_(ids)))
-    nicknames = dict(db.session.execute(select(User.id, User.nickname).where(User.id.in_(ids))).all())
-    people: dict[int, dict[str, Any]] = {}
-    for membership in memberships:
-        people[membership.user_id] = {"name": membership.applicant_name or nicknames.get(membership.user_id),
-                                      "child_class": membership.child_class}
-    for user_id in ids:
-        people.setdefault(user_id, {"name": nicknames.get(user_id), "child_class": None})
-    return people
+def _who(person: Person) -> dict[str, Any]:
+    return {"name": person.name, "child_class": person.child_class}
 
 
 def _rated(condition: Any) -> list[tuple[ParentMealSignup, ParentMealSlot, str]]:

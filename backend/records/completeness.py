@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import load_only
 
+from backend.db_util import names_by_id
 from backend.extensions import db
 from backend.records.day import meal_statuses, meals_of_day, morning_check_deadline
 from backend.records.meal_windows import MealWindow, shanghai_today
@@ -158,8 +159,7 @@ def unreported(region: Region, day: date, now: datetime) -> dict[str, Any]:
     """The regulators' 未报送 list: the canteens of a region missing a required record of ``day`` at ``now``."""
     canteens = missing_records(region_schools(region), day, now)
     late = [(canteen, missing) for canteen, missing in canteens if missing]
-    names = dict(db.session.execute(select(School.id, School.name).where(
-        School.id.in_({canteen.school_id for canteen, _ in late}))).all()) if late else {}
+    names = names_by_id(School, (canteen.school_id for canteen, _ in late))
     return {"region_id": region.id, "date": day.isoformat(), "generated_at": shanghai_iso(now),
             "total": len(canteens), "reported": len(canteens) - len(late),
             "canteens": [{"school_id": canteen.school_id, "school_name": names.get(canteen.school_id),

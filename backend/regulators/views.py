@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from backend.db_util import names_by_id
 from backend.extensions import db
 from backend.regulators.models import (
     InspectionFinding,
@@ -27,21 +28,6 @@ from backend.violations.models import STATUS_LABELS, Violation
 from backend.violations.views import photo_urls, user_names
 
 LIST_LIMIT = 100
-
-
-def region_names(ids: Iterable[int]) -> dict[int, str]:
-    """region id → name, in one query."""
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    return dict(db.session.execute(select(Region.id, Region.name).where(Region.id.in_(wanted))).all())
-
-
-def _school_names(ids: Iterable[int]) -> dict[int, str]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    return dict(db.session.execute(select(School.id, School.name).where(School.id.in_(wanted))).all())
 
 
 def canteen_names(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
@@ -64,7 +50,7 @@ def canteen_where(canteens: dict[int, dict[str, Any]], canteen_id: int) -> dict[
 def region_work(item: Any, created_at: Any, regions: dict[int, str],
                 users: dict[int, str | None]) -> dict[str, Any]:
     """The fields of ``RegionWorkOut`` (a spot check, an inspection round, a patrol round): its region and its
-    author, named from :func:`region_names` and ``user_names`` answers."""
+    author, named from :func:`backend.db_util.names_by_id` and ``user_names`` answers."""
     return {"id": item.id, "region_id": item.region_id, "region_name": regions.get(item.region_id),
             "created_by_id": item.created_by_id, "created_by_name": users.get(item.created_by_id),
             "created_at": created_at}
@@ -73,8 +59,8 @@ def region_work(item: Any, created_at: Any, regions: dict[int, str],
 def sampled_names(items: Sequence[Any]) -> tuple[dict[int, str], dict[int, dict[str, Any]], dict[int, str | None]]:
     """The names of the regions, the ``canteen_ids`` and the authors of spot checks or patrol rounds: one query
     per kind, whatever the number of rows."""
-    return (region_names(i.region_id for i in items), canteen_names(cid for i in items for cid in i.canteen_ids),
-            user_names({i.created_by_id for i in items}))
+    return (names_by_id(Region, (i.region_id for i in items)),
+            canteen_names(cid for i in items for cid in i.canteen_ids), user_names({i.created_by_id for i in items}))
 
 
 # -- spot checks ----------------------------------------------------------------------------------------
@@ -117,7 +103,7 @@ def _round_names(rounds: Sequence[InspectionRound]) -> tuple[dict[int, str], dic
                          | {f.canteen_id for r in rounds for f in r.findings})
     users = user_names({r.created_by_id for r in rounds} | {i.user_id for r in rounds for i in r.inspectors}
                        | {f.inspector_id for r in rounds for f in r.findings})
-    return region_names(r.region_id for r in rounds), canteens, users
+    return names_by_id(Region, (r.region_id for r in rounds)), canteens, users
 
 
 def rounds(items: Sequence[InspectionRound]) -> list[dict[str, Any]]:
@@ -158,7 +144,7 @@ def target(item: InspectionTarget) -> dict[str, Any]:
 def orders(items: Sequence[SupervisionOrder]) -> list[dict[str, Any]]:
     """Supervision orders with the school's name, the names of who issued, answered and closed them, and the
     problems each names (title and status)."""
-    schools = _school_names(o.school_id for o in items)
+    schools = names_by_id(School, (o.school_id for o in items))
     users = user_names({uid for o in items for uid in (o.issued_by_id, o.responded_by_id, o.closed_by_id) if uid})
     named = {vid for o in items for vid in o.violation_ids or ()}
     problems = {row.id: {"id": row.id, "title": row.title, "status": row.status,

@@ -9,7 +9,6 @@ formed over the page returned; the console merges a group continued on the next 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy import Select, and_, func, literal, select, union_all
 from sqlalchemy.orm import aliased, load_only
 
 from backend.accounts.models import User
+from backend.db_util import names_by_id
 from backend.extensions import db
 from backend.schools.models import Camera, Canteen, Region, School
 from backend.timeutil import shanghai_midnight
@@ -73,13 +73,6 @@ def review_out(review: AlarmReview | None, names: dict[int, str | None]) -> dict
     return {"id": review.id, "verdict": review.verdict, "verdict_label": VERDICT_LABELS.get(review.verdict),
             "reason": review.reason, "reviewer_id": review.reviewer_id, "reviewer_name": names.get(review.reviewer_id),
             "reviewed_at": review.reviewed_at, "boxes": review.boxes}
-
-
-def _names(model: Any, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return dict(db.session.execute(select(model.id, model.name).where(model.id.in_(wanted))).all())
 
 
 def _row_names(rows: list[tuple[Violation, AlarmReview | None]]) -> tuple[dict[int, str], ...]:
@@ -187,8 +180,8 @@ def alarm_stats(*, school_id: int | None = None, region_path: str | None = None,
             bucket[row.verdict or "pending"] += row.n
     # A province has thousands of cameras: the answer lists those with the most alarms, and how many there are.
     shown = sorted(cameras.values(), key=lambda c: (-c["total"], c["camera_id"] or 0))[:TOP_CAMERAS]
-    camera_names = _names(Camera, (c["camera_id"] for c in shown))
-    school_names = _names(School, (c["school_id"] for c in shown))
+    camera_names = names_by_id(Camera, (c["camera_id"] for c in shown))
+    school_names = names_by_id(School, (c["school_id"] for c in shown))
     return {
         "period": {"from": date_from.isoformat(), "to": date_to.isoformat(), "timezone": "Asia/Shanghai"},
         **_rate(total),

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
+from backend.db_util import names_by_id
 from backend.extensions import db
 from backend.monitoring.models import NOT_ONLINE, CameraMonitor
 from backend.permissions import Principal
@@ -65,8 +66,7 @@ def weekly(daily: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def ranking(rows: list[Any]) -> list[dict[str, Any]]:
     """The ranking's schools (``cohort`` rows of part ``school``, already in order), by name."""
     figures = buckets(rows, int)
-    names = dict(db.session.execute(select(School.id, School.name).where(School.id.in_(list(figures)))).all()) \
-        if figures else {}
+    names = names_by_id(School, figures)
     return [{"school_id": i, "name": names.get(i, ""), **f, "rectification_rate": rate(f)} for i, f in figures.items()]
 
 

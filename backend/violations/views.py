@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import load_only, selectinload
 
 from backend.accounts.models import User
+from backend.db_util import names_by_id
 from backend.errors import not_found
 from backend.extensions import db
 from backend.files import object_store
@@ -105,8 +106,7 @@ def summary(violation: Violation, now: datetime, school_name: str | None) -> dic
 
 def summaries(rows: list[Violation], now: datetime) -> list[dict[str, Any]]:
     """List rows of a page, their schools' names read in one query."""
-    ids = {v.school_id for v in rows}
-    names = dict(db.session.execute(select(School.id, School.name).where(School.id.in_(ids))).all()) if ids else {}
+    names = names_by_id(School, (v.school_id for v in rows))
     return [summary(v, now, names.get(v.school_id)) for v in rows]
 
 
@@ -270,8 +270,7 @@ def my_reports(principal: Principal, *, before_id: int | None = None, limit: int
     if before_id is not None:
         query = query.where(Violation.id < before_id)
     violations = list(db.session.scalars(query))
-    schools = dict(db.session.execute(select(School.id, School.name).where(
-        School.id.in_({v.school_id for v in violations}))).all()) if violations else {}
+    schools = names_by_id(School, (v.school_id for v in violations))
     return [{
         "id": v.id, "violation_id": v.id, "school_id": v.school_id, "school_name": schools.get(v.school_id),
         "canteen_id": v.canteen_id, "kind": v.kind, "kind_label": KIND_LABELS.get(v.kind), "title": v.title,
