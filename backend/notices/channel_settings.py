@@ -173,15 +173,3 @@ def delete_robot(actor: Principal, owner: School | Region, robot_id: int) -> Non
     db.session.execute(update(ChannelDelivery).where(ChannelDelivery.robot_id == robot.id).values(robot_id=None))
     db.session.delete(robot)
     db.session.commit()
-
-
-def list_deliveries(status: str, channel: str | None, *, before_id: int | None, limit: int) -> list[dict[str, Any]]:
-    """SMS and robot deliveries in one state, newest first (admins); numbers masked."""
-    query = select(ChannelDelivery).where(ChannelDelivery.status == status)
-    if channel is not None:
-        query = query.where(ChannelDelivery.channel == channel)
-    if before_id is not None:
-        query = query.where(ChannelDelivery.id < before_id)
-    rows = db.session.scalars(query.order_by(ChannelDelivery.id.desc()).limit(limit))
-    columns = [c.name for c in ChannelDelivery.__table__.columns]
-    return [{**{name: getattr(row, name) for name in columns}, "phone": mask_phone(row.phone)} for row in rows]

@@ -7,7 +7,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, current_app, request
 
-from backend.notices import channel_settings, push, schemas, services
+from backend.notices import channel_settings, delivery_views, push, schemas, services
 from backend.permissions import Action, current_principal, current_school, rule
 from backend.timeutil import utcnow
 
@@ -89,7 +89,7 @@ def push_receive() -> Any:
 @bp.output(schemas.DeliveryOut(many=True))
 def deliveries(query: dict[str, Any]) -> Any:
     """Notices by delivery state; ``failed`` (the default) lists those that need attention."""
-    return services.list_deliveries(query["status"], before_id=query["before_id"], limit=query["limit"])
+    return delivery_views.notice_deliveries(query["status"], before_id=query["before_id"], limit=query["limit"])
 
 
 @bp.get("/admin/notices/<id:notice_id>/attempts")
@@ -105,7 +105,7 @@ def attempts(notice_id: int) -> Any:
 @bp.output(schemas.DeliveryOut)
 def retry(notice_id: int) -> Any:
     """Give a failed notice a fresh budget of attempts."""
-    return services.retry_delivery(current_principal(), notice_id)
+    return delivery_views.named_notices([services.retry_delivery(current_principal(), notice_id)])[0]
 
 
 @bp.get("/me/notice-channels")
@@ -183,5 +183,5 @@ for _robot_route in ROBOT_ROUTES:
 @bp.output(schemas.ChannelDeliveryOut(many=True))
 def channel_deliveries(query: dict[str, Any]) -> Any:
     """SMS and robot deliveries by state, with their possible duplicates; ``failed`` (the default) first."""
-    return channel_settings.list_deliveries(query["status"], query["channel"], before_id=query["before_id"],
-                                            limit=query["limit"])
+    return delivery_views.channel_deliveries(query["status"], query["channel"], before_id=query["before_id"],
+                                             limit=query["limit"])

@@ -119,7 +119,16 @@ class DeliveryStateFields(Schema):
     possible_duplicates = Integer()
 
 
-class DeliveryOut(NoticeFields, DeliveryStateFields):
+class RecipientFields(Schema):
+    """To whom a delivery went, in words (backend/notices/delivery_views.py), and the school's name."""
+
+    recipient_name = String(allow_none=True, metadata={"description": "the person as the school names them, or the "
+                                                                      "group robot's name"})
+    recipient_role_label = String(metadata={"description": "校长, 家长 …, 监管部门, 群机器人, or empty"})
+    school_name = String(allow_none=True)
+
+
+class DeliveryOut(NoticeFields, DeliveryStateFields, RecipientFields):
     """A notice's delivery (its WeChat copy), for admins."""
 
     user_id = Integer()
@@ -211,7 +220,7 @@ class ChannelDeliveryQuery(DeliveryQuery):
     channel = String(load_default=None, validate=OneOf(["sms", "wecom"]))
 
 
-class ChannelDeliveryOut(SubjectFields, DeliveryStateFields):
+class ChannelDeliveryOut(SubjectFields, DeliveryStateFields, RecipientFields):
     """An SMS or robot delivery, for admins (the number masked)."""
 
     id = Integer()

@@ -124,16 +124,6 @@ def update_notice_settings(actor: Principal, school: School, kinds: Collection[s
     return notice_settings(school)
 
 
-def list_deliveries(status: str | None, *, before_id: int | None = None, limit: int = 50) -> list[Notice]:
-    """Notices by delivery state for admins (``failed`` ones need attention), newest first."""
-    query = select(Notice)
-    if status:
-        query = query.where(Notice.status == status)
-    if before_id is not None:
-        query = query.where(Notice.id < before_id)
-    return list(db.session.scalars(query.order_by(Notice.id.desc()).limit(limit)))
-
-
 def attempts_of(notice_id: int) -> list[NoticeAttempt]:
     """Every send attempt of a notice, in order."""
     if db.session.get(Notice, notice_id) is None:

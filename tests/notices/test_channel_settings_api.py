@@ -186,6 +186,19 @@ def test_admins_list_channel_deliveries_with_masked_numbers(app, kitchen, client
     [row] = response.get_json()
     assert (row["phone"], row["risk_class"], row["possible_duplicates"], row["status"]) == ("138****8000", 1, 0,
                                                                                          "pending")
+    assert (row["recipient_name"], row["recipient_role_label"], row["school_name"]) == (
+        "西湖实验小学食堂负责人", "食堂负责人", "西湖实验小学")
     assert client.get(url, headers=as_user("demo-principal-1")).status_code == 403
     assert client.get("/api/v1/admin/channel-deliveries?channel=fax",
                       headers=as_user("demo-admin")).status_code == 422
+
+
+def test_admins_see_a_robot_delivery_named_by_its_robot(app, kitchen, client, as_user, robot_fake):
+    """A group robot's message names the robot (the group), not a person."""
+    client.post("/api/v1/schools/1/notice-robots", json={"name": "食堂群", "webhook_key": SCHOOL_KEY},
+                headers=as_user("demo-principal-1"))
+    raise_violation(canteen_id=1, kind="rodent", source="record_rule", idempotency_key="r", occurred_at=MONDAY_10)
+    [row] = client.get("/api/v1/admin/channel-deliveries?status=pending&channel=wecom",
+                       headers=as_user("demo-admin")).get_json()
+    assert (row["recipient_name"], row["recipient_role_label"], row["school_name"], row["phone"]) == (
+        "食堂群", "群机器人", "西湖实验小学", None)

@@ -125,6 +125,9 @@ def test_a_persistent_error_gives_up_after_the_budget_and_shows_to_admins(client
     listed = client.get("/api/v1/admin/notices?status=failed", headers=admin).json
     assert [n["id"] for n in listed] == [notice.id]
     assert listed[0]["last_error"].startswith(str(errcode))
+    # Named as the school knows the recipient (the console's 通知投递 shows whom it failed to reach).
+    assert (listed[0]["recipient_name"], listed[0]["recipient_role_label"], listed[0]["school_name"]) == (
+        "西湖实验小学学校食品安全管理员", "学校食品安全管理员", "西湖实验小学")
     attempts = client.get(f"/api/v1/admin/notices/{notice.id}/attempts", headers=admin).json
     assert len(attempts) == MAX_ATTEMPTS and attempts[-1]["outcome"] == "failed"
     assert client.get("/api/v1/admin/notices", headers=as_user("demo-principal-1")).status_code == 403
@@ -135,6 +138,7 @@ def test_a_persistent_error_gives_up_after_the_budget_and_shows_to_admins(client
     fake.clear_injections()
     response = client.post(f"/api/v1/admin/notices/{notice.id}/retry", headers=admin)
     assert response.status_code == 200 and response.json["attempt_budget"] == 2 * MAX_ATTEMPTS
+    assert (response.json["status"], response.json["recipient_name"]) == ("pending", "西湖实验小学学校食品安全管理员")
     assert dispatch_due(utcnow(), 10).sent == 1
     assert client.post(f"/api/v1/admin/notices/{notice.id}/retry", headers=admin).status_code == 409
 

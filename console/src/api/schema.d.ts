@@ -17341,9 +17341,14 @@ export interface components {
             notice_id?: number | null;
             phone?: string | null;
             possible_duplicates?: number;
+            /** @description the person as the school names them, or the group robot's name */
+            recipient_name?: string | null;
+            /** @description 校长, 家长 …, 监管部门, 群机器人, or empty */
+            recipient_role_label?: string;
             risk_class?: number | null;
             robot_id?: number | null;
             school_id?: number | null;
+            school_name?: string | null;
             /** Format: date-time */
             sent_at?: string | null;
             status?: string;
@@ -17530,7 +17535,12 @@ export interface components {
             next_attempt_at?: string;
             possible_duplicates?: number;
             purpose?: string;
+            /** @description the person as the school names them, or the group robot's name */
+            recipient_name?: string | null;
+            /** @description 校长, 家长 …, 监管部门, 群机器人, or empty */
+            recipient_role_label?: string;
             school_id?: number | null;
+            school_name?: string | null;
             /** Format: date-time */
             sent_at?: string | null;
             status?: string;
