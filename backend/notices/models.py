@@ -11,34 +11,35 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db_types import DefaultNow, EncryptedText, IntPK, SchoolRef, UserRef
+from backend.enums import LabelledStrEnum
 from backend.extensions import db
 
 
-class NoticeStatus(StrEnum):
+class NoticeStatus(LabelledStrEnum):
     """Where the WeChat copy of a notice stands; the inbox copy exists from the start whatever happens."""
 
-    PENDING = "pending"          # waiting for the dispatcher (first time, or after a backoff)
-    SENT = "sent"                # WeChat accepted the subscribe message
-    INBOX_ONLY = "inbox_only"    # no quota, quota spent (43101) or no template configured: in-app only
-    FAILED = "failed"            # gave up (permanent error or retries exhausted): visible to admins
+    PENDING = "pending", "待发送"  # waiting for the dispatcher (first time, or after a backoff)
+    SENT = "sent", "已发送"  # WeChat accepted the subscribe message
+    INBOX_ONLY = "inbox_only", "仅站内消息"  # no quota, quota spent (43101) or no template configured: in-app only
+    FAILED = "failed", "发送失败"  # gave up (permanent error or retries exhausted): visible to admins
     # An attempt's answer was lost and WeChat could not tell us since whether it was delivered; not sent again,
     # because a resend could be a second message (backend/notices/dispatcher.py): visible to admins.
-    UNCONFIRMED = "unconfirmed"
+    UNCONFIRMED = "unconfirmed", "可能已送达"
 
 
-class AttemptOutcome(StrEnum):
+class AttemptOutcome(LabelledStrEnum):
     """What one send attempt ended as."""
 
-    IN_FLIGHT = "in_flight"      # claimed for sending; still so after a crash until the notice is reclaimed
-    SENT = "sent"
-    QUOTA_SPENT = "quota_spent"  # 43101
-    RETRY = "retry"              # transient (45009, 45011, -1, timeout, HTTP 5xx, token still refused)
-    FAILED = "failed"            # permanent (bad template, openid, arguments...) or the last retry
+    IN_FLIGHT = "in_flight", "发送中"  # claimed for sending; still so after a crash until the notice is reclaimed
+    SENT = "sent", "成功"
+    QUOTA_SPENT = "quota_spent", "订阅次数已用完"  # 43101
+    RETRY = "retry", "稍后重试"  # transient (45009, 45011, -1, timeout, HTTP 5xx, token still refused)
+    FAILED = "failed", "失败"  # permanent (bad template, openid, arguments...) or the last retry
     # The request may have reached WeChat but its answer was lost (timeout after sending, connection reset,
     # HTTP error): possibly delivered, so the notice is never blindly sent again.
-    UNKNOWN = "unknown"
+    UNKNOWN = "unknown", "结果未知"
     # The dispatcher died with this attempt in flight: it may or may not have reached WeChat.
-    INTERRUPTED = "interrupted"
+    INTERRUPTED = "interrupted", "发送中断"
 
 
 class SubjectType(StrEnum):

@@ -1,5 +1,6 @@
 // Pages and the guard: no session → 登录; a session without school or region → 无工作台.
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { menuFor } from './services/menu'
 import { deskOf, loadUser, session, whenExpired } from './services/session'
 
 const routes: RouteRecordRaw[] = [
@@ -23,6 +24,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/warnings', name: 'warnings', component: () => import('./pages/risk/WarningsPage.vue'), meta: { title: '风险预警' } },
   { path: '/playback', name: 'playback', component: () => import('./pages/playback/PlaybackPage.vue'), meta: { title: '录像回放' } },
   { path: '/school', name: 'school', component: () => import('./pages/school/SchoolPage.vue'), meta: { title: '学校管理' } },
+  { path: '/ops', name: 'ops', component: () => import('./pages/ops/DeliveriesPage.vue'), meta: { title: '通知投递' } },
   { path: '/:pathMatch(.*)*', redirect: '/overview' },
 ]
 
@@ -32,8 +34,12 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return true
   const user = await loadUser()
   if (!user) return { name: 'login', query: { next: to.fullPath } }
-  if (!deskOf(user) && to.name !== 'no-desk') return { name: 'no-desk' }
-  return true
+  if (deskOf(user)) return true
+  // No region or school: a platform admin works on the platform's pages (总览 after log-in goes to the first), anyone
+  // else is told there is no desk.
+  const platform = menuFor(user, null)
+  if (!platform.length) return to.name === 'no-desk' ? true : { name: 'no-desk' }
+  return platform.some((entry) => entry.path === to.path) ? true : platform[0].path
 })
 
 router.afterEach((to) => {

@@ -14,6 +14,7 @@ import pytest
 
 from backend.accounts.models import Role
 from backend.audit.actions import AuditCategory
+from backend.notices.models import AttemptOutcome, NoticeStatus
 from backend.enums import LabelledStrEnum
 from backend.regulators.models import RoundStatus, Severity
 from backend.violations.models import ViolationKind
@@ -27,6 +28,8 @@ TABLES: dict[tuple[str, str], type[LabelledStrEnum]] = {
     ("kinds.ts", "KIND_LABELS"): ViolationKind,
     ("school.ts", "ROLE_LABELS"): Role,
     ("school.ts", "AUDIT_CATEGORIES"): AuditCategory,
+    ("ops.ts", "DELIVERY_STATES"): NoticeStatus,
+    ("ops.ts", "ATTEMPT_OUTCOMES"): AttemptOutcome,
 }
 
 

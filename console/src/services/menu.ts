@@ -2,7 +2,11 @@
 // every call again; the menu only spares a user pages that would answer 403).
 import { type Desk, type User } from './session'
 
-export interface MenuEntry { path: string, title: string, needs: string, schoolDesk?: boolean, regionDesk?: boolean }
+// `platform`: a page of the whole platform (admins), shown at any desk to those allowed; an admin without a region or
+// school works on these pages alone.
+export interface MenuEntry {
+  path: string, title: string, needs: string, schoolDesk?: boolean, regionDesk?: boolean, platform?: boolean
+}
 
 export const MENU: MenuEntry[] = [
   { path: '/overview', title: '总览', needs: 'stats.read' },
@@ -17,6 +21,7 @@ export const MENU: MenuEntry[] = [
   { path: '/warnings', title: '风险预警', needs: 'risk.warnings' },
   { path: '/playback', title: '录像回放', needs: 'recording.read' },
   { path: '/school', title: '学校管理', needs: 'school.read', schoolDesk: true },
+  { path: '/ops', title: '通知投递', needs: 'admin', platform: true },
 ]
 
 /** What the user may do at the desk: the regulator's actions in a region, or the roles' actions in the school. */
@@ -29,7 +34,8 @@ export function deskCapabilities(user: User | null, desk: Desk | null): Set<stri
 
 /** The menu entries the user's desk allows, in menu order. */
 export function menuFor(user: User | null, desk: Desk | null): MenuEntry[] {
+  if (!desk) return user?.capabilities?.admin ? MENU.filter((entry) => entry.platform) : []
   const allowed = deskCapabilities(user, desk)
-  return MENU.filter((entry) => allowed.has(entry.needs) && (!entry.schoolDesk || desk?.kind === 'school')
-    && (!entry.regionDesk || desk?.kind === 'region'))
+  return MENU.filter((entry) => allowed.has(entry.needs) && (!entry.schoolDesk || desk.kind === 'school')
+    && (!entry.regionDesk || desk.kind === 'region'))
 }

@@ -21,7 +21,8 @@ export const session = reactive({
   expired: false,
 })
 
-/** The place the user works on: their first regulated region, else their first active staff binding. */
+/** The place the user works on: their first regulated region, else their first active staff binding. A platform admin
+ * without either works on the platform's pages only (`services/menu.ts` `platform`). */
 export function deskOf(user: User | null): Desk | null {
   if (!user) return null
   const scope = (user.regulator_scopes ?? [])[0]
@@ -127,6 +128,7 @@ export const DEMO_USERS = [
   { openid: 'demo-staff-1', name: '西湖实验小学食品安全员', role: '食品安全员' },
   { openid: 'demo-principal-2', name: '文三路中学校长', role: '校长' },
   { openid: 'demo-parent-1', name: '西湖实验小学家长', role: '家长（无工作台）' },
+  { openid: 'demo-admin', name: '平台管理员', role: '平台运维' },
 ]
 
 export type Ticket = Schemas['ConsoleTicketOut']

@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { configureClient } from '../../src/api/client'
+import { menuFor } from '../../src/services/menu'
+import { attemptsOf, errorHint, listChannelDeliveries, listNotices, retryNotice } from '../../src/services/ops'
+import type { Desk, User } from '../../src/services/session'
+
+const school: Desk = { kind: 'school', id: 4, name: '一小', role: 'principal' }
+
+describe('通知投递', () => {
+  afterEach(() => vi.unstubAllGlobals())
+
+  it('is the whole desk of an admin without region or school, an extra page of an admin at one, no one else\'s', () => {
+    const titles = (user: object, desk: Desk | null) => menuFor(user as User, desk).map((entry) => entry.title)
+    const admin = { capabilities: { admin: true, regulator: [], schools: {} } }
+    expect(titles(admin, null)).toEqual(['通知投递'])
+    expect(titles(admin, school)).toContain('通知投递')
+    expect(titles(admin, school)).toContain('总览')
+    const principal = { capabilities: { admin: false, regulator: [], schools: { 4: ['stats.read'] } } }
+    expect(titles(principal, school)).toEqual(['总览'])
+    expect(titles(principal, null)).toEqual([])
+  })
+
+  it('explains the WeChat errors an admin can act on, and nothing else', () => {
+    expect(errorHint('40003: invalid openid rid: 6a1f')).toContain('openid 无效')
+    expect(errorHint('47003 argument invalid! data.thing1.value')).toContain('模板参数不合规')
+    expect(errorHint('-1: system error')).toContain('自动重试')
+    expect(errorHint('possibly_delivered: an earlier attempt may have arrived')).toBe('')
+    expect(errorHint('40003')).toContain('AppID')
+    expect(errorHint('400031 other')).toBe('')
+    expect(errorHint(null)).toBe('')
+  })
+
+  it('uses the admin routes with their paging', async () => {
+    const calls: string[] = []
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      calls.push(`${init.method} ${url}`)
+      return new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json' } })
+    })
+    configureClient({ token: () => 't', onUnauthorized: () => undefined })
+    await listNotices('failed')
+    await listNotices('unconfirmed', 90, 20)
+    await attemptsOf(7)
+    await retryNotice(7)
+    await listChannelDeliveries('failed', 'sms', 12)
+    expect(calls).toEqual([
+      'GET /api/v1/admin/notices?status=failed&limit=50',
+      'GET /api/v1/admin/notices?status=unconfirmed&before_id=90&limit=20',
+      'GET /api/v1/admin/notices/7/attempts',
+      'POST /api/v1/admin/notices/7/retry',
+      'GET /api/v1/admin/channel-deliveries?status=failed&channel=sms&before_id=12&limit=50',
+    ])
+  })
+})
