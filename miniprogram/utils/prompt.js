@@ -1,4 +1,14 @@
 /**
+ * A question WeChat's modal asks before something that cannot be undone (撤销邀请, 退出登录, 完成检查): resolves
+ * with whether the user confirmed.
+ */
+function confirmed(title, content) {
+  return new Promise((resolve) => {
+    wx.showModal({ title, content, success: (res) => resolve(!!res.confirm), fail: () => resolve(false) });
+  });
+}
+
+/**
  * A line of text asked for in WeChat's editable modal (a reason, a name).
  *
  * Resolves with the trimmed text; with '' when it was left empty and is optional; with null when the user
@@ -26,4 +36,4 @@ function askText({ title, placeholder, confirmText, danger, required }) {
   });
 }
 
-module.exports = { askText };
+module.exports = { askText, confirmed };

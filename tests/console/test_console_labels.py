@@ -14,8 +14,8 @@ import pytest
 
 from backend.accounts.models import Role
 from backend.audit.actions import AuditCategory
-from backend.notices.models import AttemptOutcome, NoticeStatus
 from backend.enums import LabelledStrEnum
+from backend.notices.models import AttemptOutcome, NoticeStatus
 from backend.regulators.models import RoundStatus, Severity
 from backend.violations.models import ViolationKind
 from tests.contract.recorder import ROOT

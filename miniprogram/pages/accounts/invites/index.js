@@ -7,6 +7,7 @@ const labels = require('../../../utils/labels');
 const time = require('../../../utils/time');
 const config = require('../../../config');
 const accounts = require('../../../services/accounts');
+const { confirmed } = require('../../../utils/prompt');
 
 const EXPIRY = [{ hours: 72, label: '3 天' }, { hours: 168, label: '7 天' }, { hours: 720, label: '30 天' }, { hours: 24, label: '1 天' }];
 const USES = [{ n: 50, label: '50 人（一个班）' }, { n: 1, label: '1 人' }, { n: 10, label: '10 人' }, { n: 200, label: '200 人' }];
@@ -96,18 +97,12 @@ Component({
 
     onRevoke(event) {
       const id = event.currentTarget.dataset.id;
-      wx.showModal({
-        title: '撤销邀请',
-        content: '撤销后该邀请码不能再使用，已提交的申请不受影响。',
-        success: (res) => {
-          if (!res.confirm) return;
-          accounts.revokeInvite(id).then((invite) => {
-            const shown = present(invite);
-            this.setData({ invites: this.data.invites.map((i) => (i.id === id ? shown : i)) });
-            wx.showToast({ title: '已撤销', icon: 'success' });
-          });
-        },
-      });
+      return confirmed('撤销邀请', '撤销后该邀请码不能再使用，已提交的申请不受影响。').then((yes) => yes && accounts.revokeInvite(id)
+        .then((invite) => {
+          const shown = present(invite);
+          this.setData({ invites: this.data.invites.map((i) => (i.id === id ? shown : i)) });
+          wx.showToast({ title: '已撤销', icon: 'success' });
+        }));
     },
 
     /** The share card opens the bind page with the invite's scene, like its mini-program code. */

@@ -3,6 +3,7 @@
  * when `/me` says the user regulates a region; everyone's 通知方式 (WeChat messages, SMS, quiet hours).
  */
 const guard = require('../../../utils/guard');
+const { confirmed } = require('../../../utils/prompt');
 const session = require('../../../utils/session');
 const labels = require('../../../utils/labels');
 const accounts = require('../../../services/accounts');
@@ -85,29 +86,17 @@ Component({
     },
 
     onLogout() {
-      wx.showModal({
-        title: '退出登录',
-        content: '退出后需要重新登录才能查看学校信息',
-        success: (res) => {
-          if (!res.confirm) return;
-          accounts.logout().then(() => wx.reLaunch({ url: '/pages/records/today/index' }));
-        },
-      });
+      return confirmed('退出登录', '退出后需要重新登录才能查看学校信息').then((yes) => yes && accounts.logout()
+        .then(() => wx.reLaunch({ url: '/pages/records/today/index' })));
     },
 
     /** 退出所有设备: for a lost or shared phone; told how many sessions ended, or why none did. */
     onLogoutAll() {
-      wx.showModal({
-        title: '退出所有设备',
-        content: '将退出本账号在所有手机和电脑（管理后台）上的登录。手机丢失或借给他人后请尽快操作。',
-        success: (res) => {
-          if (!res.confirm) return;
-          accounts.logoutAll().then((revoked) => {
-            wx.showToast({ title: `已退出 ${revoked} 处登录`, icon: 'none' });
-            wx.reLaunch({ url: '/pages/records/today/index' });
-          }, (err) => wx.showToast({ title: err.message, icon: 'none' }));
-        },
-      });
+      const warning = '将退出本账号在所有手机和电脑（管理后台）上的登录。手机丢失或借给他人后请尽快操作。';
+      return confirmed('退出所有设备', warning).then((yes) => yes && accounts.logoutAll().then((revoked) => {
+        wx.showToast({ title: `已退出 ${revoked} 处登录`, icon: 'none' });
+        wx.reLaunch({ url: '/pages/records/today/index' });
+      }, (err) => wx.showToast({ title: err.message, icon: 'none' })));
     },
   },
 });

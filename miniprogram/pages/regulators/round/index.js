@@ -3,6 +3,7 @@
  * pages/regulators/visit), the findings, and the conclusion that closes it.
  */
 const guard = require('../../../utils/guard');
+const { confirmed } = require('../../../utils/prompt');
 const time = require('../../../utils/time');
 const labels = require('../../../utils/labels');
 const formUtil = require('../../../utils/form');
@@ -60,13 +61,8 @@ Component({
     /** 完成检查: the conclusion closes the round (no finding or visit may be added after it). */
     onComplete() {
       const unvisited = this.data.round.targets.filter((t) => !t.visited_at).length;
-      wx.showModal({
-        title: '完成检查',
-        content: unvisited ? `还有 ${unvisited} 个食堂未走访，完成后不能再添加检查结果。确定完成？` : '完成后不能再添加检查结果。确定完成？',
-        success: (res) => {
-          if (res.confirm) this.complete();
-        },
-      });
+      const warning = unvisited ? `还有 ${unvisited} 个食堂未走访，完成后不能再添加检查结果。确定完成？` : '完成后不能再添加检查结果。确定完成？';
+      return confirmed('完成检查', warning).then((yes) => yes && this.complete());
     },
 
     complete() {
