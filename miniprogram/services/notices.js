@@ -1,8 +1,8 @@
 /** The in-app inbox and WeChat one-time subscriptions (each accept allows one message). */
 const http = require('../utils/request');
 
-function inbox(query) {
-  return http.get('/inbox', query);
+function inbox(query, extra) {
+  return http.get('/inbox', query, extra);
 }
 
 function markRead(noticeId) {

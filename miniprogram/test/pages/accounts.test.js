@@ -150,6 +150,31 @@ describe('我的', () => {
     expect(wx.__state.navigations.pop()).toMatchObject({ kind: 'reLaunch', url: '/pages/records/today/index' });
   });
 
+  test('the entries that wait on the person say how much: unread notices, bindings to approve, orders to answer', async () => {
+    const { server } = as('principal');
+    server.serve('inbox_manager', { query: { limit: '1' } });
+    server.serve('memberships_pending');
+    server.serve('orders_school');
+    const page = await openPage('pages/accounts/me/index');
+    expect(text(find(page, '#menu-inbox'))).toContain(`${fixture('inbox_manager').body.unread} 条未读`);
+    expect(text(find(page, '#menu-approvals'))).toContain(`${fixture('memberships_pending').body.length} 待审核`);
+    const waiting = fixture('orders_school').body.filter((order) => order.status === 'issued').length;
+    expect(waiting).toBeGreaterThan(0);
+    expect(text(find(page, '#menu-orders'))).toContain(`${waiting} 待答复`);
+    // Nothing waits behind 邀请家长.
+    expect(text(find(page, '#menu-invites'))).toBe('邀请家长');
+  });
+
+  test('a count that cannot be read leaves its entry plain, without a message', async () => {
+    const { server, wx } = as('principal');
+    server.fail('GET', '/api/v1/inbox');
+    server.serve('memberships_pending');
+    const page = await openPage('pages/accounts/me/index');
+    expect(text(find(page, '#menu-inbox'))).toBe('消息通知');
+    expect(text(find(page, '#menu-approvals'))).toContain('待审核');
+    expect(wx.__state.toasts).toEqual([]);
+  });
+
   test('a declined phone authorisation says so', async () => {
     const { wx } = as('manager');
     const page = await openPage('pages/accounts/me/index');

@@ -1,12 +1,17 @@
 /**
  * 我的: bindings and the school being viewed, phone binding, each role's work entries, and a regulator's pages
  * when `/me` says the user regulates a region; everyone's 通知方式 (WeChat messages, SMS, quiet hours).
+ *
+ * The entries that wait on the person say how much (消息通知: unread; 绑定审核: bindings waiting; 监督整改通知: orders
+ * not yet answered), counted after the page shows; a count that cannot be read leaves its entry plain.
  */
 const guard = require('../../../utils/guard');
 const { confirmed } = require('../../../utils/prompt');
 const session = require('../../../utils/session');
 const labels = require('../../../utils/labels');
 const accounts = require('../../../services/accounts');
+const notices = require('../../../services/notices');
+const regulators = require('../../../services/regulators');
 
 const ENTRIES = [
   { key: 'inbox', title: '消息通知', icon: 'bell', url: '/pages/notices/inbox/index', ability: 'inbox' },
@@ -24,6 +29,16 @@ const REGULATOR_ENTRIES = [
   { key: 'review', title: '告警审核', icon: 'warning-o', url: '/pages/regulators/review/index', ability: 'reviewAlarms' },
   { key: 'inspections', title: '检查走访', icon: 'guide-o', url: '/pages/regulators/inspections/index', ability: 'inspect' },
 ];
+
+// What waits on the person behind an entry, as its badge: each resolves with the count.
+const WAITING = {
+  inbox: { count: () => notices.inbox({ limit: 1 }, { silent: true }).then((page) => page.unread), unit: '条未读' },
+  approvals: { count: (schoolId) => accounts.pending(schoolId, { silent: true }).then((list) => list.length), unit: '待审核' },
+  orders: {
+    count: (schoolId) => regulators.orders(schoolId, { silent: true }).then((orders) => orders.filter((o) => o.status === 'issued').length),
+    unit: '待答复',
+  },
+};
 
 Component({
   data: { loading: true, loadError: '', user: {}, phoneText: '', memberships: [], menu: [], regulatorMenu: [], regionsText: '' },
@@ -62,6 +77,19 @@ Component({
       this.setData({
         loading: false, user, memberships, menu, phoneText: user.phone_bound ? '已绑定手机号' : '未绑定手机号',
       });
+      return this.countWaiting(schoolId);
+    },
+
+    /** Each shown entry's badge: how much waits behind it (nothing shown when none, or when it cannot be read). */
+    countWaiting(schoolId) {
+      return Promise.all(this.data.menu.map((entry, index) => {
+        const waiting = WAITING[entry.key];
+        if (!waiting) return null;
+        return waiting.count(schoolId).then((n) => {
+          const current = this.data.menu[index];
+          if (current && current.key === entry.key) this.setData({ [`menu[${index}].badge`]: n ? `${n} ${waiting.unit}` : '' });
+        }, () => null);
+      }));
     },
 
     onChooseSchool(event) {
