@@ -111,10 +111,23 @@ export function describe(r: LedgerRecord): string {
 /** Whether the caller may seal and release (封存) in a school: the region's regulators and its principal
  * (`/me` capabilities; the API checks again). */
 export function canSeal(user: User | null, schoolId: number | undefined): boolean {
+  return mayInSchool(user, schoolId, 'records.seal')
+}
+
+/** Whether /me lets the user do `action` in the school: an admin, a regulator allowed it, or a role held there. */
+export function mayInSchool(user: User | null, schoolId: number | undefined, action: string): boolean {
   const capabilities = user?.capabilities
   if (!capabilities || schoolId === undefined) return false
-  return capabilities.admin === true || (capabilities.regulator ?? []).includes('records.seal')
-    || (capabilities.schools?.[String(schoolId)] ?? []).includes('records.seal')
+  return capabilities.admin === true || (capabilities.regulator ?? []).includes(action)
+    || (capabilities.schools?.[String(schoolId)] ?? []).includes(action)
+}
+
+export type Removable = Schemas['RemovableListOut']
+
+/** 保存期限: the canteen's records past their required keeping time on `on` (default today), oldest first, with the
+ * rule of each kind. A report: the platform deletes nothing. */
+export function loadRemovable(canteenId: number, on?: string, offset = 0, limit = 100): Promise<Removable> {
+  return get('/canteens/{canteen_id}/records/removable', { params: { canteen_id: canteenId }, query: { on, offset, limit } })
 }
 
 /** What a record offers to seal: each batch of a delivery, a retained sample. */

@@ -1,6 +1,6 @@
 // 台账 and 摄像头 in Chromium against the real API on the demo seed (tests/e2e/serve.sh): a record and its
-// photo, the chain's verification, the Excel export opened and read, a certificate scan from the trace, and
-// the cameras with the offline one first. Screenshots in artifacts/screenshots/.
+// photo, the chain's verification, the Excel export opened and read, a certificate scan from the trace, the
+// records past their keeping time (保存期限), and the cameras with the offline one first. Screenshots in artifacts/screenshots/.
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
@@ -240,3 +240,33 @@ test('a principal sees their own school only, in both pages', async ({ page, req
   await expect(page.locator('[data-test=cameras] .el-table__row')).toHaveCount(report.cameras.length)
   expect(new Set(report.cameras.map((c: any) => c.school_id))).toEqual(new Set([schoolId]))
 })
+
+test('保存期限: nothing is past its keeping time today; judged three years on, the demo days are, by their rules',
+  async ({ page, request }) => {
+    await login(page, 'demo-principal-1')
+    await page.goto('/console/ledger')
+    await expect(page.locator('[data-test=ledger-meta]')).toBeVisible()
+    await page.click('[data-test=retention-open]')
+    const drawer = page.locator('[data-test=retention]')
+    await expect(drawer.locator('[data-test=retention-total]')).toContainText('0 条记录已超过规定的保存期限')
+    await expect(drawer.locator('[data-test=retention-rules]')).toContainText('留样')
+    await expect(drawer.locator('[data-test=retention-rules]')).toContainText('进货查验')
+    const later = `${Number(new Date().toISOString().slice(0, 4)) + 3}-06-30`
+    const canteen = new URL(page.url()).searchParams.get('canteen')
+    const expected = await api(request, await token(request, 'demo-principal-1'),
+      `/canteens/${canteen}/records/removable?on=${later}&limit=100`)
+    expect(expected.total).toBeGreaterThan(0)
+    await drawer.locator('[data-test=retention-on] input').fill(later)
+    await drawer.locator('[data-test=retention-on] input').press('Enter')
+    await expect(drawer.locator('[data-test=retention-total]')).toContainText(`截至 ${later}：${expected.total} 条记录`)
+    await expect(drawer.locator('[data-test=retention-rows] .el-table__row')).toHaveCount(Math.min(expected.total, 100))
+    await expect(drawer.locator('[data-test=retention-rows]')).toContainText(expected.items[0].kind_label)
+    await page.screenshot({ path: `${SHOTS}/ledger-retention.png`, fullPage: true })
+
+    // Only those /me allows: the food-safety officer has no such button.
+    await page.click('[data-test=logout]')
+    await login(page, 'demo-staff-1')
+    await page.goto('/console/ledger')
+    await expect(page.locator('[data-test=ledger-meta]')).toBeVisible()
+    await expect(page.locator('[data-test=retention-open]')).toHaveCount(0)
+  })

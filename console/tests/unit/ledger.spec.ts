@@ -5,7 +5,8 @@ import {
   type CameraHealth,
 } from '../../src/services/cameras'
 import {
-  areasToSeal, canSeal, chainSummary, describe as describeRecord, fileLinks, loadLedger, releaseSeal, seal, sealSummary, sealTargets,
+  areasToSeal, canSeal, chainSummary, describe as describeRecord, fileLinks, loadLedger, loadRemovable, mayInSchool, releaseSeal,
+  seal, sealSummary, sealTargets,
   type LedgerRecord, type Seal,
 } from '../../src/services/ledger'
 import type { User } from '../../src/services/session'
@@ -24,6 +25,16 @@ describe('ledger service', () => {
     const ledger = await loadLedger(3, '2026-12-05')
     expect(urls).toEqual(['/api/v1/canteens/3/ledger?day=2026-12-05'])
     expect(ledger.canteen_id).toBe(3)
+  })
+
+  it('asks for the records past their keeping time on a day, a page at a time', async () => {
+    const urls: string[] = []
+    vi.stubGlobal('fetch', async (url: string) => { urls.push(url); return json({ items: [], rules: [], total: 0 }) })
+    configureClient({ token: () => 't', onUnauthorized: () => undefined })
+    await loadRemovable(3)
+    await loadRemovable(3, '2029-01-01', 100, 50)
+    expect(urls).toEqual(['/api/v1/canteens/3/records/removable?offset=0&limit=100',
+      '/api/v1/canteens/3/records/removable?on=2029-01-01&offset=100&limit=50'])
   })
 
   it('says whether the chain is intact or where it breaks', () => {
@@ -147,6 +158,11 @@ describe('cameras service', () => {
     expect(canSeal(user({ admin: false, regulator: [], schools: { 3: ['ledger.read', 'seals.read'] } }), 3)).toBe(false)
     expect(canSeal(user({ admin: false, regulator: [], schools: { 4: ['records.seal'] } }), 3)).toBe(false)
     expect(canSeal(null, 3)).toBe(false)
+    // 保存期限 the same way: the principal's, a regulator's.
+    expect(mayInSchool(user({ admin: false, regulator: [], schools: { 3: ['records.retention'] } }), 3, 'records.retention')).toBe(true)
+    expect(mayInSchool(user({ admin: false, regulator: [], schools: { 3: ['records.seal'] } }), 3, 'records.retention')).toBe(false)
+    expect(mayInSchool(user({ admin: true, regulator: [], schools: {} }), 3, 'records.retention')).toBe(true)
+    expect(mayInSchool(user({ admin: false, regulator: ['records.retention'], schools: {} }), undefined, 'records.retention')).toBe(false)
   })
 
   it('offers each batch of a delivery and a retained sample to seal', () => {
