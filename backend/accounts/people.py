@@ -50,7 +50,8 @@ def people_in_schools(pairs: Iterable[tuple[int | None, int]]) -> dict[tuple[int
     regulators = set(db.session.scalars(select(RegulatorScope.user_id).where(RegulatorScope.user_id.in_(user_ids))))
     people = {}
     for school_id, user_id in wanted:
-        name, role, child_class = bound.get((school_id, user_id), (None, None, None))  # type: ignore[arg-type]
+        found = bound.get((school_id, user_id)) if school_id is not None else None
+        name, role, child_class = found if found is not None else (None, None, None)
         what = ROLE_LABELS.get(role) or (REGULATOR if user_id in regulators else "")
         people[(school_id, user_id)] = Person(name or nicknames.get(user_id) or f"用户 {user_id}", what, child_class)
     return people

@@ -20,23 +20,23 @@ ROBOT = "群机器人"
 
 def notice_deliveries(status: str | None, *, before_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Notices by delivery state (``failed`` ones need attention), newest first, named."""
-    query = select(Notice)
-    if status:
-        query = query.where(Notice.status == status)
-    if before_id is not None:
-        query = query.where(Notice.id < before_id)
-    return named_notices(list(db.session.scalars(query.order_by(Notice.id.desc()).limit(limit))))
+    return named_notices(_newest(Notice, [Notice.status == status] if status else [], before_id, limit))
 
 
 def channel_deliveries(status: str, channel: str | None, *, before_id: int | None,
                        limit: int) -> list[dict[str, Any]]:
     """SMS and robot deliveries in one state, newest first, named; numbers masked."""
-    query = select(ChannelDelivery).where(ChannelDelivery.status == status)
+    conditions = [ChannelDelivery.status == status]
     if channel is not None:
-        query = query.where(ChannelDelivery.channel == channel)
+        conditions.append(ChannelDelivery.channel == channel)
+    return named_channel_deliveries(_newest(ChannelDelivery, conditions, before_id, limit))
+
+
+def _newest(model: Any, conditions: list[Any], before_id: int | None, limit: int) -> list[Any]:
+    """A page of rows, newest first, below ``before_id`` (the last id of the page before)."""
     if before_id is not None:
-        query = query.where(ChannelDelivery.id < before_id)
-    return named_channel_deliveries(list(db.session.scalars(query.order_by(ChannelDelivery.id.desc()).limit(limit))))
+        conditions = [*conditions, model.id < before_id]
+    return list(db.session.scalars(select(model).where(*conditions).order_by(model.id.desc()).limit(limit)))
 
 
 def _columns(row: Any) -> dict[str, Any]:
