@@ -63,3 +63,21 @@ describe('App', () => {
     app.unmount()
   })
 })
+
+describe('LabelSelect', () => {
+  it('offers a label table in its order and keeps the chosen key', async () => {
+    const { default: LabelSelect } = await import('../../src/components/LabelSelect.vue')
+    const select = mount(LabelSelect, {
+      props: { labels: { failed: '发送失败', sent: '已发送' }, modelValue: 'failed',
+        'onUpdate:modelValue': (value: string) => select.setProps({ modelValue: value }) },
+      attrs: { 'data-test': 'states' }, attachTo: document.body })
+    await select.get('[data-test=states]').trigger('click')
+    await flushPromises()
+    const options = [...document.querySelectorAll('.el-select-dropdown__item')].map((o) => o.textContent?.trim())
+    expect(options).toEqual(['发送失败', '已发送'])
+    ;(document.querySelectorAll('.el-select-dropdown__item')[1] as HTMLElement).click()
+    await flushPromises()
+    expect(select.emitted('update:modelValue')?.[0]).toEqual(['sent'])
+    select.unmount()
+  })
+})
