@@ -369,6 +369,15 @@ describe('receiving (进货查验)', () => {
     expect(text(find(page, `#ingredient-${item}`))).toContain('有效期至 2026-12-31 · 已更正');
     await tap(page, `#amend-cert-${licence}`);
     expect(wx.__state.navigations.pop().url).toBe(`/pages/records/certificate/index?amend=${licence}`);
+    // 登记证照: the supplier's next licence, with the supplier picked on the form.
+    await tap(page, `#add-cert-${item}`);
+    const supplierId = dish.ingredients[0].supplier_id;
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/records/certificate/index?holder=${supplierId}`);
+    server.serve('canteens_school_1');
+    server.serve('suppliers_list');
+    const form = await openPage('pages/records/certificate/index', { holder: String(supplierId) });
+    const supplier = fixture('suppliers_list').body.items.find((s) => s.id === supplierId);
+    expect(text(find(form, '#supplier-value'))).toBe(supplier.name);
   });
 
   test('a supplier\'s certificate is corrected from its stored fields and photo, naming no reading', async () => {

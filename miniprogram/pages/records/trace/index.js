@@ -1,6 +1,7 @@
 /**
  * 食材溯源: a dish → its ingredients → batch and delivery → supplier → licences with their scans. Those who record
- * correct a delivery or a supplier's certificate from here; the page is loaded again when shown again.
+ * correct a delivery or a supplier's certificate from here, and register a supplier's certificate (a missing licence
+ * is the gap the page shows); the page is loaded again when shown again.
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
@@ -57,6 +58,11 @@ Component({
     },
 
     /** 更正进货记录, 更正证照: the record's form (data-form), opened on it. */
+    /** 登记证照: the certificate form with this supplier picked (behaviors/certificate-reading.js `?holder=`). */
+    onAddCertificate(event) {
+      wx.navigateTo({ url: `/pages/records/certificate/index?holder=${event.currentTarget.dataset.id}` });
+    },
+
     onAmend(event) {
       const { id, form } = event.currentTarget.dataset;
       wx.navigateTo({ url: `/pages/records/${form}/index?amend=${id}` });
