@@ -1,5 +1,5 @@
 /**
- * The behaviour of a ledger page (餐厨废弃物, 食品添加剂采购 and 使用, 陪餐, 从业人员): one kind of the canteen's records,
+ * The behaviour of a ledger page (餐厨废弃物, 食品添加剂采购 and 使用, 陪餐, 从业人员, 供应商): one kind of the canteen's records,
  * newest first and paged (behaviors/list-page.js), with the form that adds one (behaviors/record-form.js) shown
  * under a toggle (`showForm`) to those who may record there (`canWrite`; reading is for every member).
  *

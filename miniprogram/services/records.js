@@ -54,6 +54,19 @@ function amend(form, recordId, body) {
   return send(form, `/records/${recordId}/amendments`, body);
 }
 
+/**
+ * A supplier as the API takes it from a form's text fields: trimmed, the credit code in capitals, an empty optional
+ * field as null (the receiving form's 新增供应商 and the supplier register's form).
+ */
+function supplierBody(form) {
+  const optional = (value) => (value || '').trim() || null;
+  return {
+    name: form.name.trim(), credit_code: optional(form.credit_code) && form.credit_code.trim().toUpperCase(),
+    contact_name: optional(form.contact_name), phone: optional(form.phone), address: optional(form.address),
+    remarks: optional(form.remarks),
+  };
+}
+
 function list(canteenId, segment, query) {
   return http.get(`/canteens/${canteenId}/${segment}`, query);
 }
@@ -131,6 +144,7 @@ module.exports = {
   draft,
   amend,
   list,
+  supplierBody,
   mealSummaries,
   morningCheckText,
   findDish,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from backend.records import services
 from tests.contract.recorder import ROOT
 
@@ -52,10 +54,11 @@ def test_disinfection_minimums_match_the_server() -> None:
     assert js_minimums() == expected
 
 
-def test_the_staff_phone_pattern_matches_the_server() -> None:
-    """The register's phone check is the server's pattern, to the letter."""
-    from backend.records.schemas import PHONE
+@pytest.mark.parametrize(("js_name", "server_name"), [("STAFF_PHONE", "PHONE"), ("CREDIT_CODE", "CREDIT_CODE")])
+def test_the_register_patterns_match_the_server(js_name: str, server_name: str) -> None:
+    """The staff register's phone and a supplier's credit code are checked by the server's patterns, to the letter."""
+    from backend.records import schemas
 
-    match = re.search(r"^const STAFF_PHONE = /(.*)/;$", RULES_JS, re.MULTILINE)
-    assert match, "STAFF_PHONE is not a plain regular expression in rules.js"
-    assert match.group(1) == PHONE.pattern
+    match = re.search(rf"^const {js_name} = /(.*)/;$", RULES_JS, re.MULTILINE)
+    assert match, f"{js_name} is not a plain regular expression in rules.js"
+    assert match.group(1) == getattr(schemas, server_name).pattern

@@ -22,9 +22,9 @@ import time_machine
 from tests.contract import recorder as rec_module
 from tests.contract.channel_scenarios import record_channels
 from tests.contract.recorder import Recorder, compare
+from tests.contract.register_scenarios import record_staff_register, record_supplier_register
 from tests.contract.regulator_scenarios import record_orders, record_regulators, record_seals
 from tests.contract.risk_scenarios import record_risk
-from tests.contract.staff_scenarios import record_staff_register
 
 MORNING = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)      # 10:00 Asia/Shanghai, a Wednesday
 AFTERNOON = datetime(2026, 3, 11, 6, 0, tzinfo=UTC)    # 14:00 Asia/Shanghai: between live windows
@@ -720,7 +720,8 @@ def record_sign_out_everywhere(rec: Recorder) -> None:
 SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, record_violations, record_notices,
              record_live, record_playback, record_regulators, record_certificate_reading, record_waste_additives,
              record_parent_meals, record_risk, record_channels, record_seals, record_orders,
-             record_reports, record_amendments, record_staff_register, record_sign_out_everywhere]
+             record_reports, record_amendments, record_staff_register,
+             record_supplier_register, record_sign_out_everywhere]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

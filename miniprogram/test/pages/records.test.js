@@ -501,7 +501,8 @@ describe('receiving (进货查验)', () => {
     server.serve('supplier_create', { times: 1 });
     await tap(page, '#save-supplier');
     expect(server.sent('/api/v1/canteens/1/suppliers', 'POST')[0].data).toEqual({
-      name: '杭州绿源农产品有限公司', credit_code: '91330106MA2H3K4L5P', contact_name: null, phone: null,
+      name: '杭州绿源农产品有限公司', credit_code: '91330106MA2H3K4L5P', contact_name: null, phone: null, address: null,
+      remarks: null,
     });
     expect(wx.__state.toasts).toContain('供应商已保存');
     await flush();

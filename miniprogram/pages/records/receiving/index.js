@@ -126,10 +126,7 @@ Component({
         this.setData({ supplierErrors: { name: '请填写供应商名称' } });
         return null;
       }
-      const body = {
-        name: s.name.trim(), credit_code: (s.credit_code || '').trim().toUpperCase() || null,
-        contact_name: (s.contact_name || '').trim() || null, phone: (s.phone || '').trim() || null,
-      };
+      const body = records.supplierBody(s);
       this.setData({ savingSupplier: true });
       return records.create('supplier', this.data.canteenId, 'suppliers', body).then((created) => {
         const suppliers = this.data.suppliers.concat(created);

@@ -1,9 +1,12 @@
-"""从业人员与健康证 in the mini-program's fixtures: the canteen's staff register with each person's health
-certificate, a person registered (and the refusals the form shows by field), a person who left corrected to
-离职, and a health certificate corrected.
+"""The canteen's registers in the mini-program's fixtures.
 
-Runs last: by then the register holds 赵师傅, 李秀英 and 钱阿姨 (钱阿姨 with a certificate, from the
-certificate-reading scenario) and 孙师傅, who came after the morning check.
+从业人员与健康证: the staff register with each person's health certificate, a person registered (and the refusals
+the form shows by field), a person who left corrected to 离职, and a health certificate corrected. By then the
+register holds 赵师傅, 李秀英 and 钱阿姨 (钱阿姨 with a certificate, from the certificate-reading scenario) and
+孙师傅, who came after the morning check.
+
+供应商与证照: the suppliers with their licences, one without any, a second supplier of a name refused, and a
+supplier's contact corrected.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ API = "/api/v1"
 MANAGER = "demo-manager-1"
 
 
-def _key(n: int) -> dict[str, str]:
-    return {"Idempotency-Key": f"contract-staff-{n:04d}"}
+def _key(n: int, register: str = "staff") -> dict[str, str]:
+    return {"Idempotency-Key": f"contract-{register}-{n:04d}"}
 
 
 def record_staff_register(rec: Recorder) -> None:
@@ -63,3 +66,22 @@ def record_staff_register(rec: Recorder) -> None:
                                     "expected_version_id": health["version_id"],
                                     "record": {**health["record"], "valid_until": "2027-02-20"}},
              expect=201, description="钱阿姨's certificate corrected: its end of validity")
+
+
+def record_supplier_register(rec: Recorder) -> None:
+    """The suppliers as the page lists them, a supplier without licences, a name already registered, a correction."""
+    rec.call("supplier_register_create", "POST", f"{API}/canteens/1/suppliers", who=MANAGER,
+             headers=_key(1, "supplier"),
+             body={"name": "杭州晨光粮油店", "contact_name": "沈晨", "phone": "13905710188"}, expect=201,
+             description="a new supplier, no licence registered yet")
+    rec.call("supplier_exists", "POST", f"{API}/canteens/1/suppliers", who=MANAGER, headers=_key(2, "supplier"),
+             body={"name": "杭州绿源农产品有限公司"}, expect=409,
+             description="a second supplier of a name the canteen has: the first is named, to be corrected")
+    rec.call("supplier_register", "GET", f"{API}/canteens/1/suppliers", who=MANAGER, expect=200,
+             description="供应商与证照: every supplier with its licences, one with none")
+    draft = rec.call("record_draft_supplier", "GET", f"{API}/records/1/draft", who=MANAGER, expect=200,
+                     description="杭州绿源农产品有限公司 as its correction form starts from it")
+    rec.call("amendment_supplier", "POST", f"{API}/records/1/amendments", who=MANAGER, headers=_key(3, "supplier"),
+             body={"reason": "联系人变更为王芳", "expected_version_id": draft["version_id"],
+                   "record": {**draft["record"], "contact_name": "王芳", "phone": "0571-88887777"}},
+             expect=201, description="the supplier's contact corrected")
