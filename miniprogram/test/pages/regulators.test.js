@@ -438,10 +438,14 @@ describe('告警审核', () => {
 describe('监督整改通知', () => {
   test('the school\'s orders from 我的: staff and the principal have the entry, a parent does not', async () => {
     const { server, wx } = as('staff');
+    // 我的 counts what waits behind its entries (the orders not answered among them).
+    server.serve('inbox_manager', { query: { limit: '1' } });
+    server.serve('memberships_pending');
+    server.serve('orders_school');
     const me = await openPage('pages/accounts/me/index');
+    expect(text(find(me, '#menu-orders'))).toContain('1 待答复');
     await tap(me, '#menu-orders');
     expect(wx.__state.navigations.pop().url).toBe('/pages/regulators/orders/index');
-    server.serve('orders_school');
     const page = await openPage('pages/regulators/orders/index');
     expect(server.unmatched()).toEqual([]);
     expect(text(find(page, '#waiting'))).toBe('1 份通知待答复，请在整改期限前答复');
