@@ -122,6 +122,47 @@ export function mayInSchool(user: User | null, schoolId: number | undefined, act
     || (capabilities.schools?.[String(schoolId)] ?? []).includes(action)
 }
 
+/** A person of the staff register as GET /canteens/{id}/staff presents them (the kinds' lists have no typed schema in
+ * the OpenAPI document: backend/records/presenters.py). */
+export interface StaffMember {
+  id: number
+  name: string
+  post: string
+  phone: string | null
+  certificate_status: 'valid' | 'expiring' | 'expired' | 'missing'
+  health_certificate: { id: number, number: string, valid_until: string, status_label: string } | null
+}
+
+/** A supplier as GET /canteens/{id}/suppliers presents it, with its licences. */
+export interface Supplier {
+  id: number
+  name: string
+  credit_code: string | null
+  contact_name: string | null
+  phone: string | null
+  certificates: { id: number, kind_label: string, number: string, valid_until: string, status: string, status_label: string }[]
+}
+
+interface RecordList<T> { items: T[], next_cursor: string | null }
+
+/** The people at work in the canteen (at most 100) and whether there are more. */
+export async function loadStaff(canteenId: number): Promise<RecordList<StaffMember>> {
+  return await get('/canteens/{canteen_id}/staff', { params: { canteen_id: canteenId }, query: { active: true, limit: 100 } }) as unknown as RecordList<StaffMember>
+}
+
+/** The canteen's suppliers with their licences (at most 100) and whether there are more. */
+export async function loadSuppliers(canteenId: number): Promise<RecordList<Supplier>> {
+  return await get('/canteens/{canteen_id}/suppliers', { params: { canteen_id: canteenId }, query: { limit: 100 } }) as unknown as RecordList<Supplier>
+}
+
+// What a health certificate's state means for the person's work, as an inspector reads it.
+export const CERTIFICATE_STATES: Record<StaffMember['certificate_status'], { text: string, type: 'success' | 'warning' | 'danger' }> = {
+  valid: { text: '有效', type: 'success' },
+  expiring: { text: '30 天内到期', type: 'warning' },
+  expired: { text: '已过期', type: 'danger' },
+  missing: { text: '未登记', type: 'danger' },
+}
+
 export type Removable = Schemas['RemovableListOut']
 
 /** 保存期限: the canteen's records past their required keeping time on `on` (default today), oldest first, with the

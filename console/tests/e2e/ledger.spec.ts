@@ -270,3 +270,22 @@ test('保存期限: nothing is past its keeping time today; judged three years o
     await expect(page.locator('[data-test=ledger-meta]')).toBeVisible()
     await expect(page.locator('[data-test=retention-open]')).toHaveCount(0)
   })
+
+test('人员与供应商: a regulator sees whose health certificate lapses and which supplier has no licence', async ({ page, request }) => {
+  await login(page, 'demo-regulator')
+  await page.click('.el-menu-item:has-text("台账")')
+  await expect(page.locator('[data-test=ledger-meta]')).toBeVisible()
+  const canteen = new URL(page.url()).searchParams.get('canteen')
+  const staff = await api(request, await token(request, 'demo-regulator'), `/canteens/${canteen}/staff?active=true&limit=100`)
+  await page.click('[data-test=registers-open]')
+  const drawer = page.locator('[data-test=registers]')
+  // The demo's five (backend/records/demo.py STAFF): 郑师傅's certificate ends within 30 days, 林小燕 has none yet.
+  await expect(drawer.locator('[data-test=staff-rows] .el-table__row')).toHaveCount(staff.items.length)
+  await expect(drawer.locator('[data-test=staff-summary]')).toContainText('健康证已过期或未登记 1 人，30 天内到期 1 人')
+  await expect(drawer.locator('[data-test=staff-rows] .el-table__row', { hasText: '郑师傅' })).toContainText('30 天内到期')
+  await expect(drawer.locator('[data-test=staff-rows] .el-table__row', { hasText: '林小燕' })).toContainText('未登记')
+  await page.screenshot({ path: `${SHOTS}/ledger-registers.png`, fullPage: true })
+  await drawer.locator('[data-test=register-tabs] .el-tabs__item', { hasText: '供应商' }).click()
+  await expect(drawer.locator('[data-test=supplier-rows]')).toContainText('杭州绿源蔬菜配送有限公司')
+  await expect(drawer.locator('[data-test=supplier-rows]')).toContainText('食品经营许可证')
+})

@@ -68,8 +68,7 @@ describe('LabelSelect', () => {
   it('offers a label table in its order and keeps the chosen key', async () => {
     const { default: LabelSelect } = await import('../../src/components/LabelSelect.vue')
     const select = mount(LabelSelect, {
-      props: { labels: { failed: '发送失败', sent: '已发送' }, modelValue: 'failed',
-        'onUpdate:modelValue': (value: string) => select.setProps({ modelValue: value }) },
+      props: { labels: { failed: '发送失败', sent: '已发送' }, modelValue: 'failed' },
       attrs: { 'data-test': 'states' }, attachTo: document.body })
     await select.get('[data-test=states]').trigger('click')
     await flushPromises()
