@@ -95,6 +95,11 @@ function ledgerPage(options) {
         }, (err) => wx.showToast({ title: err.message, icon: 'none' }));
       },
 
+      /** A refusal naming the record that exists already (该食堂已登记…): open that record's correction instead. */
+      onAmendExisting() {
+        return this.onAmendRow({ detail: { id: this.data.refusal.details.record_id } });
+      },
+
       formOpened() {
         return null;
       },

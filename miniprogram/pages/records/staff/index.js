@@ -9,6 +9,7 @@
  * that person instead.
  */
 const { ledgerPage } = require('../../../behaviors/ledger-page');
+const { certificateLinks } = require('../../../behaviors/certificate-links');
 const { STAFF_PHONE } = require('../../../utils/rules');
 
 // The lists of the register: people at work, and those who left (StaffQuery.active).
@@ -38,7 +39,7 @@ function view(person) {
 Component({
   behaviors: [ledgerPage({
     form: 'staff', segment: 'staff', blank: emptyForm, reload: true, fields: ['name', 'post', 'phone', 'active'],
-  })],
+  }), certificateLinks('health')],
   data: { lists: LISTS, list: 'active' },
   methods: {
     view,
@@ -62,19 +63,6 @@ Component({
 
     onActive(event) {
       this.setData({ 'form.active': event.detail.value });
-    },
-
-    /** 该食堂已登记此人: open that person's correction instead. */
-    onAmendExisting() {
-      return this.onAmendRow({ detail: { id: this.data.refusal.details.record_id } });
-    },
-
-    onCertificate(event) {
-      wx.navigateTo({ url: `/pages/records/health/index?holder=${event.currentTarget.dataset.id}` });
-    },
-
-    onAmendCertificate(event) {
-      wx.navigateTo({ url: `/pages/records/health/index?amend=${event.currentTarget.dataset.id}` });
     },
 
     validate() {

@@ -7,6 +7,7 @@
 const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
 const { ledgerPage } = require('../../../behaviors/ledger-page');
+const { certificateLinks } = require('../../../behaviors/certificate-links');
 const { CREDIT_CODE, STAFF_PHONE } = require('../../../utils/rules');
 
 function emptyForm() {
@@ -17,7 +18,7 @@ Component({
   behaviors: [ledgerPage({
     form: 'supplier', segment: 'suppliers', blank: emptyForm, reload: true,
     fields: ['name', 'credit_code', 'contact_name', 'phone', 'address', 'remarks'],
-  })],
+  }), certificateLinks('certificate')],
   data: { certTypes: labels.CERTIFICATE_STATUS_TAGS },
   methods: {
     fillDraft(draft) {
@@ -25,19 +26,6 @@ Component({
       const form = emptyForm();
       Object.keys(form).forEach((key) => { form[key] = record[key] || ''; });
       this.setData({ form });
-    },
-
-    /** 该食堂已登记此供应商: open that supplier's correction instead. */
-    onAmendExisting() {
-      return this.onAmendRow({ detail: { id: this.data.refusal.details.record_id } });
-    },
-
-    onAddCertificate(event) {
-      wx.navigateTo({ url: `/pages/records/certificate/index?holder=${event.currentTarget.dataset.id}` });
-    },
-
-    onAmendCertificate(event) {
-      wx.navigateTo({ url: `/pages/records/certificate/index?amend=${event.currentTarget.dataset.id}` });
     },
 
     validate() {

@@ -8,9 +8,10 @@ const time = require('../../../utils/time');
 const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
 const { loadedPage } = require('../../../behaviors/loaded-page');
+const { certificateLinks } = require('../../../behaviors/certificate-links');
 
 Component({
-  behaviors: [loadedPage],
+  behaviors: [loadedPage, certificateLinks('certificate')],
   data: {
     dish: {}, mealLabel: '', date: '', ingredients: [], canWrite: false, certTypes: labels.CERTIFICATE_STATUS_TAGS,
   },
@@ -58,11 +59,6 @@ Component({
     },
 
     /** 更正进货记录, 更正证照: the record's form (data-form), opened on it. */
-    /** 登记证照: the certificate form with this supplier picked (behaviors/certificate-reading.js `?holder=`). */
-    onAddCertificate(event) {
-      wx.navigateTo({ url: `/pages/records/certificate/index?holder=${event.currentTarget.dataset.id}` });
-    },
-
     onAmend(event) {
       const { id, form } = event.currentTarget.dataset;
       wx.navigateTo({ url: `/pages/records/${form}/index?amend=${id}` });
