@@ -8,8 +8,8 @@
  * or null after showing its own errors). `onRecorded(record)` runs after success (default: toast `done` and
  * go back); `showRowErrors(errors)` may place nested errors ("dishes.0.name") on the rows they are about and
  * returns the errors left to show. `recordingCanteen(what)` finds the canteen the form records for (a ledger
- * page, whose form sits under its list, does so with behaviors/ledger-page.js), and `onField` keeps a
- * `form.<field>` input's value and clears its error.
+ * page, whose form sits under its list, does so with behaviors/ledger-page.js), and `onField` (an input) and
+ * `onSwitch` (a <switch>) keep a `form.<field>` value and clear its error.
  *
  * A form that records elsewhere passes `send(page, body)` (resolving with what was recorded) instead of
  * `form`/`segment`; without an Idempotency-Key behind it, a failed send is not promised to be safe to repeat.
@@ -204,6 +204,13 @@ function recordForm(options) {
       onField(event) {
         const field = event.currentTarget.dataset.field;
         this.setData({ [`form.${field}`]: event.detail });
+        this.clearError(field);
+      },
+
+      /** A <switch> bound with `data-field`: on or off into `form.<field>`, its error cleared. */
+      onSwitch(event) {
+        const field = event.currentTarget.dataset.field;
+        this.setData({ [`form.${field}`]: event.detail.value });
         this.clearError(field);
       },
 

@@ -106,10 +106,6 @@ Component({
     },
 
 
-    onSealed(event) {
-      this.setData({ 'form.sealed': event.detail.value, 'errors.sealed': '' });
-    },
-
     onTime(event) {
       this.setData({ sampledTime: event.detail.value });
       this.updateKeepUntil();

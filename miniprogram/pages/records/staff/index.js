@@ -61,10 +61,6 @@ Component({
       this.setData({ form: { name: record.name, post: record.post, phone: record.phone || '', active: record.active } });
     },
 
-    onActive(event) {
-      this.setData({ 'form.active': event.detail.value });
-    },
-
     validate() {
       const form = this.data.form;
       const errors = {};

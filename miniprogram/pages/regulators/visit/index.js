@@ -81,10 +81,6 @@ Component({
       this.clearError('severity');
     },
 
-    onOpenViolation(event) {
-      this.setData({ 'form.open_violation': event.detail.value });
-    },
-
     /** The finding to send, or null after showing what is missing (the server checks the rest). */
     validate() {
       const form = this.data.form;
