@@ -186,6 +186,11 @@ async function type(comp, selector, value) {
   await flush();
 }
 
+/** Type into several fields in turn: {selector: value}. */
+async function fill(comp, values) {
+  for (const selector of Object.keys(values)) await type(comp, selector, values[selector]);
+}
+
 /** Choose a value in a <picker> (index for selector pickers, 'YYYY-MM-DD' / 'HH:mm' for date/time ones). */
 async function pick(comp, selector, value) {
   find(comp, selector).dispatchEvent('change', { detail: { value } });
@@ -199,5 +204,6 @@ async function fire(comp, selector, eventName, detail) {
 }
 
 module.exports = {
-  ROOT, env, boot, signIn, as, openPage, renderComponent, text, find, findAll, query, tap, type, pick, fire, flush, fixture,
+  ROOT, env, boot, signIn, as, openPage, renderComponent, text, find, findAll, query, tap, type, fill, pick, fire, flush,
+  fixture,
 };

@@ -1,21 +1,14 @@
 /** 从业人员与健康证: the staff register with each person's certificate, registering, 离职, and the way to the certificate. */
 const {
-  as, openPage, text, tap, type, find, findAll, fixture, fire, pick,
+  as, openPage, text, tap, type, fill, find, findAll, fixture, fire, pick,
 } = require('../helpers/mp');
-const { openAmending, submitCorrection } = require('../helpers/amend');
+const { openAmending, openLedgerAsManager, submitCorrection } = require('../helpers/amend');
 
 const PAGE = 'pages/records/staff/index';
 const REGISTER = '/api/v1/canteens/1/staff';
 
 /** The manager on the register (在职), with the form open when `withForm`. */
-async function openRegister(withForm) {
-  const runtime = as('manager');
-  runtime.server.serve('canteens_school_1');
-  runtime.server.serve('staff_register');
-  const page = await openPage(PAGE);
-  if (withForm) await tap(page, '#toggle-form');
-  return Object.assign(runtime, { page });
-}
+const openRegister = (withForm) => openLedgerAsManager(PAGE, 'staff_register', withForm);
 
 function person(name, list = 'staff_register') {
   return fixture(list).body.items.find((item) => item.name === name);
@@ -54,9 +47,7 @@ describe('从业人员与健康证', () => {
     await tap(page, '#submit');
     expect(text(find(page, '#name'))).toContain('请填写姓名');
     expect(text(find(page, '#post'))).toContain('请填写岗位');
-    await type(page, '#name', '周小梅');
-    await type(page, '#post', '保洁');
-    await type(page, '#phone', '138-无');
+    await fill(page, { '#name': '周小梅', '#post': '保洁', '#phone': '138-无' });
     await tap(page, '#submit');
     expect(text(find(page, '#phone'))).toContain('电话号码格式不正确');
     expect(server.sent(REGISTER, 'POST')).toEqual([]);

@@ -1,19 +1,12 @@
 /** 供应商与证照: the suppliers with their licences, registering one, a name already registered, 更正, licences. */
 const {
-  as, openPage, text, tap, type, find, findAll, fixture,
+  text, tap, type, fill, find, findAll, fixture,
 } = require('../helpers/mp');
-const { submitCorrection } = require('../helpers/amend');
+const { openLedgerAsManager, submitCorrection } = require('../helpers/amend');
 
 const REGISTER = '/api/v1/canteens/1/suppliers';
 
-async function openRegister(withForm) {
-  const runtime = as('manager');
-  runtime.server.serve('canteens_school_1');
-  runtime.server.serve('supplier_register');
-  const page = await openPage('pages/records/suppliers/index');
-  if (withForm) await tap(page, '#toggle-form');
-  return Object.assign(runtime, { page });
-}
+const openRegister = (withForm) => openLedgerAsManager('pages/records/suppliers/index', 'supplier_register', withForm);
 
 function supplier(name) {
   return fixture('supplier_register').body.items.find((item) => item.name === name);
@@ -44,9 +37,7 @@ describe('供应商与证照', () => {
     const { server, wx, page } = await openRegister(true);
     await tap(page, '#submit');
     expect(text(find(page, '#name'))).toContain('请填写供应商名称');
-    await type(page, '#name', '杭州晨光粮油店');
-    await type(page, '#credit-code', '9133');
-    await type(page, '#phone', '电话');
+    await fill(page, { '#name': '杭州晨光粮油店', '#credit-code': '9133', '#phone': '电话' });
     await tap(page, '#submit');
     expect(text(find(page, '#credit-code'))).toContain('统一社会信用代码应为 18 位数字或大写字母');
     expect(text(find(page, '#phone'))).toContain('电话号码格式不正确');

@@ -1,6 +1,6 @@
 /** The manager's 餐厨废弃物台账 and 食品添加剂台账 (五专): lists, forms, the server's refusals. */
 const {
-  boot, signIn, openPage, text, tap, type, pick, find, findAll, fixture, fire,
+  boot, signIn, openPage, text, tap, type, fill, pick, find, findAll, fixture, fire,
 } = require('../helpers/mp');
 const { submitCorrection } = require('../helpers/amend');
 
@@ -97,7 +97,7 @@ describe('食品添加剂台账（五专）', () => {
       '#name': '食用碱（碳酸钠）', '#manufacturer': '浙江味美食品配料有限公司', '#batch': 'SJ20260301', '#quantity': '500',
       '#supplier': '杭州配料供应站', '#buyer': '周建华', '#keeper': '王建国', '#cabinet': '库房食品添加剂专柜',
     };
-    for (const selector of Object.keys(values)) await type(page, selector, values[selector]);
+    await fill(page, values);
     await pick(page, '#purchase-date-picker', '2026-03-10');
     await pick(page, '#expiry-date-picker', '2027-03-01');
     server.serve('additive_purchase_create', { times: 1 });
