@@ -256,14 +256,16 @@ test('保存期限: nothing is past its keeping time today; judged three years o
     const expected = await api(request, await token(request, 'demo-principal-1'),
       `/canteens/${canteen}/records/removable?on=${later}&limit=100`)
     expect(expected.total).toBeGreaterThan(0)
-    await drawer.locator('[data-test=retention-on] input').fill(later)
-    await drawer.locator('[data-test=retention-on] input').press('Enter')
+    await drawer.locator('.el-date-editor input').fill(later)
+    await drawer.locator('.el-date-editor input').press('Enter')
     await expect(drawer.locator('[data-test=retention-total]')).toContainText(`截至 ${later}：${expected.total} 条记录`)
     await expect(drawer.locator('[data-test=retention-rows] .el-table__row')).toHaveCount(Math.min(expected.total, 100))
     await expect(drawer.locator('[data-test=retention-rows]')).toContainText(expected.items[0].kind_label)
     await page.screenshot({ path: `${SHOTS}/ledger-retention.png`, fullPage: true })
 
     // Only those /me allows: the food-safety officer has no such button.
+    await page.keyboard.press('Escape')
+    await expect(drawer).toBeHidden()
     await page.click('[data-test=logout]')
     await login(page, 'demo-staff-1')
     await page.goto('/console/ledger')
