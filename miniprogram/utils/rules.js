@@ -12,8 +12,8 @@ const SAMPLE_FRIDGE_MAX_C = 8;
 const SAMPLE_RETENTION_HOURS = 48;
 const CHILLED_MAX_C = 8;
 const FROZEN_MAX_C = -12;
-// A staff member's phone on the register (backend/records/schemas.py PHONE): mobile or landline, with its marks.
-const STAFF_PHONE = /^[0-9+\-() ]{5,20}$/;
+// A phone number on a register, a person's or a supplier's (backend/records/schemas.py PHONE): mobile or landline.
+const PHONE = /^[0-9+\-() ]{5,20}$/;
 // A supplier's 统一社会信用代码 (backend/records/schemas.py CREDIT_CODE).
 const CREDIT_CODE = /^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/;
 // (temperature °C, minutes, chlorine mg/L) minimums per method; null: not required.
@@ -114,5 +114,5 @@ function checkItem(item, receivedOn) {
 
 module.exports = {
   SAMPLE_MIN_WEIGHT_G, SAMPLE_FRIDGE_MIN_C, SAMPLE_FRIDGE_MAX_C, SAMPLE_RETENTION_HOURS, CHILLED_MAX_C, FROZEN_MAX_C,
-  STAFF_PHONE, CREDIT_CODE, DISINFECTION_MINIMUMS, checkSample, keepUntil, checkDisposal, checkDisinfection, expiryOf, checkItem,
+  PHONE, CREDIT_CODE, DISINFECTION_MINIMUMS, checkSample, keepUntil, checkDisposal, checkDisinfection, expiryOf, checkItem,
 };

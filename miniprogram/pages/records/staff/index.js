@@ -10,7 +10,7 @@
  */
 const { ledgerPage } = require('../../../behaviors/ledger-page');
 const { certificateLinks } = require('../../../behaviors/certificate-links');
-const { STAFF_PHONE } = require('../../../utils/rules');
+const { PHONE } = require('../../../utils/rules');
 
 // The lists of the register: people at work, and those who left (StaffQuery.active).
 const LISTS = [{ code: 'active', label: '在职', active: true }, { code: 'left', label: '离职', active: false }];
@@ -67,7 +67,7 @@ Component({
       if (!form.name.trim()) errors.name = '请填写姓名';
       if (!form.post.trim()) errors.post = '请填写岗位';
       const phone = form.phone.trim();
-      if (phone && !STAFF_PHONE.test(phone)) errors.phone = '电话号码格式不正确';
+      if (phone && !PHONE.test(phone)) errors.phone = '电话号码格式不正确';
       this.setData({ errors, formError: '' });
       if (Object.keys(errors).length) return null;
       return { name: form.name.trim(), post: form.post.trim(), phone: phone || null, active: form.active };

@@ -8,7 +8,7 @@ const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
 const { ledgerPage } = require('../../../behaviors/ledger-page');
 const { certificateLinks } = require('../../../behaviors/certificate-links');
-const { CREDIT_CODE, STAFF_PHONE } = require('../../../utils/rules');
+const { CREDIT_CODE, PHONE } = require('../../../utils/rules');
 
 function emptyForm() {
   return { name: '', credit_code: '', contact_name: '', phone: '', address: '', remarks: '' };
@@ -34,7 +34,7 @@ Component({
       if (!form.name.trim()) errors.name = '请填写供应商名称';
       const code = form.credit_code.trim().toUpperCase();
       if (code && !CREDIT_CODE.test(code)) errors.credit_code = '统一社会信用代码应为 18 位数字或大写字母';
-      if (form.phone.trim() && !STAFF_PHONE.test(form.phone.trim())) errors.phone = '电话号码格式不正确';
+      if (form.phone.trim() && !PHONE.test(form.phone.trim())) errors.phone = '电话号码格式不正确';
       this.setData({ errors, formError: '' });
       return Object.keys(errors).length ? null : records.supplierBody(form);
     },
