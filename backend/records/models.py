@@ -10,7 +10,6 @@ stable public id (its "logical id") is the id of its first version: ``coalesce(r
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from sqlalchemy import (
@@ -218,13 +217,13 @@ class AdditiveUnit(LabelledStrEnum):
 ADDITIVE_UNIT_LABELS = AdditiveUnit.labels()
 
 
-class AttachmentRole(StrEnum):
+class AttachmentRole(LabelledStrEnum):
     """What an attached upload is to its record."""
 
-    SCAN = "scan"
-    INSPECTION_REPORT = "inspection_report"
-    INVOICE = "invoice"
-    PHOTO = "photo"
+    SCAN = "scan", "扫描件"
+    INSPECTION_REPORT = "inspection_report", "检验报告"
+    INVOICE = "invoice", "票据"
+    PHOTO = "photo", "照片"
 
 
 # A reference to a record entry, indexed: a child row's version (items, dishes, persons, attachments), or another

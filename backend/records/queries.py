@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
 
+from backend.accounts.people import Person, people_in_school
 from backend.errors import ApiError, not_found
 from backend.extensions import db
+from backend.records.history import version_changes
 from backend.records.models import (
     TYPED_MODELS,
     AdditivePurchase,
@@ -23,6 +25,7 @@ from backend.records.models import (
 )
 from backend.records.presenters import EXPIRING_WITHIN, present_records
 from backend.records.versions import current_version, is_current, logical_id, record_versions
+from backend.schools.models import Canteen
 
 
 def encode_cursor(record_date: date, entry_id: int) -> str:
@@ -115,19 +118,30 @@ def list_records(canteen_id: int, kind: str, filters: dict[str, Any], *, cursor:
 
 
 def record_detail(record_id: int, on: date) -> dict[str, Any]:
-    """The current version of a record, with every version (oldest first) and why each was corrected."""
+    """The current version of a record, with every version (oldest first): who wrote it, why it corrected the
+    one before and what it changed (``history.version_changes``)."""
     current = current_version(record_id)
     if current is None:
         raise not_found("记录")
     versions = record_versions(record_id)
     presented = present_records(versions, on)
     by_id = {p["version_id"]: p for p in presented}
+    changes = version_changes(versions, on)
+    school_id = db.session.scalar(select(Canteen.school_id).where(Canteen.id == current.canteen_id))
+    people = people_in_school(school_id, {v.created_by_id for v in versions if v.created_by_id is not None})
     detail = dict(by_id[current.id])
     detail["versions"] = [{"version_id": v.id, "seq": v.seq, "created_at": by_id[v.id]["created_at"],
-                           "created_by_id": v.created_by_id, "amends_version_id": v.amends_id, "reason": v.reason,
-                           "hash": v.hash, "current": v.id == current.id, "record": by_id[v.id]}
+                           "created_by_id": v.created_by_id, **_author(people.get(v.created_by_id)),
+                           "amends_version_id": v.amends_id, "reason": v.reason, "hash": v.hash,
+                           "current": v.id == current.id, "changes": changes[v.id], "record": by_id[v.id]}
                           for v in versions]
     return detail
+
+
+def _author(person: Person | None) -> dict[str, str | None]:
+    """Who wrote a version, as the school names them (none for a version written by the system)."""
+    return {"created_by_name": person.name if person else None,
+            "created_by_role_label": person.role_label if person else None}
 
 
 def count_by_kind(canteen_id: int, date_from: date, date_to: date) -> dict[str, int]:

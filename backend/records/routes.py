@@ -137,7 +137,10 @@ for _kind_route in KIND_ROUTES:
 @bp.get("/records/<id:record_id>")
 @rule(Action.RECORDS_READ, scope="record")
 def get_record(record_id: int) -> Any:
-    """One record: its current version, every earlier version and why each was corrected.
+    """One record (更正记录): its current version and every version, oldest first, each with who wrote it, why it
+    corrected the one before and what it changed (``changes``: ``{field, before, after, line}`` in the words of the
+    export's tables, ``line`` naming a delivery's item, a menu's dish or a checked person; 新增 / 删除 for a line
+    added or removed).
 
     Records of people (staff, health certificates, morning checks) only for the school's staff and regulators.
     """

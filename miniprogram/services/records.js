@@ -67,6 +67,23 @@ function supplierBody(form) {
   };
 }
 
+/**
+ * 更正记录: the record with every version, oldest first ({…current record, versions: [{version_id, created_at,
+ * created_by_name, created_by_role_label, amends_version_id, reason, current, changes: [{field, before, after,
+ * line}]}]}).
+ */
+function history(recordId) {
+  return http.get(`/records/${recordId}`, null, { silent: true });
+}
+
+/** A change of a correction in words: "重量(克)：150 → 180", "猪肉 · 数量：12.5 → 15", "新增 鸡蛋：批号 JD-1；…". */
+function changeText(change) {
+  const where = change.line ? `${change.line} · ` : '';
+  if (change.field === '新增') return `新增 ${change.line}${change.after ? `：${change.after}` : ''}`;
+  if (change.field === '删除') return `删除 ${change.line}${change.before ? `：${change.before}` : ''}`;
+  return `${where}${change.field}：${change.before || '（空）'} → ${change.after || '（空）'}`;
+}
+
 function list(canteenId, segment, query) {
   return http.get(`/canteens/${canteenId}/${segment}`, query);
 }
@@ -138,6 +155,8 @@ function readCertificate(uploadId, kind) {
 
 module.exports = {
   day,
+  history,
+  changeText,
   readCertificate,
   create,
   send,

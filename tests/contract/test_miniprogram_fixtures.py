@@ -711,6 +711,29 @@ def record_amendments(rec: Recorder) -> None:
              expect=201, description="the check corrected: the late cook added")
 
 
+def record_histories(rec: Recorder) -> None:
+    """更正记录, opened from 已更正: a parent reads what the corrections of the day changed (the lunch sample's weight,
+    the menu's renamed dish, the delivery's batch), never a person's record, which its staff read."""
+    day = rec.call("_today_parent_amended", "GET", f"{API}/schools/1/today", who="demo-parent-1", expect=200,
+                   description="the parent's day, to find the corrected records")
+    lunch = next(meal for meal in day["canteens"][0]["meals"] if meal["meal"] == "lunch")
+    sample = next(d["sample"] for d in lunch["menu"]["dishes"] if d["sample"] and d["sample"]["version_id"] != d[
+        "sample"]["id"])
+    rec.call("record_history_sample", "GET", f"{API}/records/{sample['id']}", who="demo-parent-1", expect=200,
+             description="a corrected sample's versions: the weight changed")
+    rec.call("record_history_menu", "GET", f"{API}/records/{lunch['menu']['id']}", who="demo-parent-1", expect=200,
+             description="the corrected menu's versions: a dish renamed reads as one removed, one added")
+    item = next(i for d in lunch["menu"]["dishes"] for i in d["ingredients"] if i.get("ingredient") == "西兰花")
+    rec.call("record_history_receiving", "GET", f"{API}/records/{item['receiving_id']}", who="demo-parent-1",
+             expect=200, description="a corrected delivery's versions: a line's batch")
+    checks = rec.call("_checks_today", "GET", f"{API}/canteens/1/morning-checks?from=2026-03-11&to=2026-03-11",
+                      who="demo-manager-1", expect=200, description="today's morning check")["items"]
+    rec.call("_record_history_morning_check", "GET", f"{API}/records/{checks[0]['id']}", who="demo-manager-1",
+             expect=200, description="the morning check's versions, for its staff")
+    rec.call("record_history_forbidden", "GET", f"{API}/records/{checks[0]['id']}", who="demo-parent-1", expect=403,
+             description="a person's record is not for parents, nor its history")
+
+
 def record_sign_out_everywhere(rec: Recorder) -> None:
     """退出所有设备 from 我的: every session of the account ends (last: the user's token is revoked)."""
     rec.call("logout_all", "POST", f"{API}/auth/logout-all", who="new-parent", expect=200,
@@ -721,7 +744,7 @@ SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, r
              record_live, record_playback, record_regulators, record_certificate_reading, record_waste_additives,
              record_parent_meals, record_risk, record_channels, record_seals, record_orders,
              record_reports, record_amendments, record_staff_register,
-             record_supplier_register, record_sign_out_everywhere]
+             record_supplier_register, record_histories, record_sign_out_everywhere]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

@@ -1,7 +1,7 @@
-/** A violation's history, newest first: what happened, when, by whom, with photos. */
+/** A history, newest first (a violation's, a record's versions): what happened, when, by whom, with photos. */
 Component({
   properties: {
-    // [{key, title, text, time, actor, photos: [url]}]
+    // [{key, title, text, lines: [text] (optional, one a line), time, actor, photos: [url]}]
     items: { type: Array, value: [] },
   },
   methods: {

@@ -152,11 +152,11 @@ describe('sample and disinfection logs', () => {
     server.serve('today_amended');
     page.instance.onShow();
     await flush();
-    expect(text(find(page, '#meal-lunch'))).toContain('青椒肉丝 135 克 · 已更正');
+    expect(text(find(page, '#meal-lunch'))).toContain('青椒肉丝 135 克 · 已更正 ›');
     expect(text(find(page, '#meal-lunch'))).toContain('清炒西兰花 未留样');
     await tap(page, '#tab-disinfection');
     const disinfectionId = fixture('record_draft_disinfection').body.record_id;
-    expect(text(find(page, `#disinfection-${disinfectionId}`))).toContain('蒸汽消毒 · 已更正');
+    expect(text(find(page, `#disinfection-${disinfectionId}`))).toContain('蒸汽消毒 · 已更正 ›');
     expect(text(find(page, `#disinfection-${disinfectionId}`))).toContain('20 分钟');
     await tap(page, `#amend-disinfection-${disinfectionId}`);
     expect(wx.__state.navigations.pop().url).toBe(`/pages/records/disinfection/index?amend=${disinfectionId}`);
@@ -186,6 +186,66 @@ describe('sample and disinfection logs', () => {
     server.serve('today_parent');
     await tap(page, '#next-day');
     expect(server.sent('/api/v1/schools/1/today')).toHaveLength(2);
+  });
+});
+
+describe('更正记录: what a correction changed', () => {
+  test('a parent taps 已更正 on a sample and reads its versions: who, when, why and the weight it changed', async () => {
+    const { server, wx } = asParent();
+    server.serve('today_amended');
+    const log = await openPage('pages/records/logs/index');
+    const sampleId = fixture('record_history_sample').body.id;
+    await tap(log, `#corrected-sample-${sampleId}`);
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/records/history/index?id=${sampleId}`);
+
+    server.serve('record_history_sample');
+    const page = await openPage('pages/records/history/index', { id: String(sampleId) });
+    expect(server.unmatched()).toEqual([]);
+    expect(text(find(page, '#history-title'))).toBe('留样记录 · 2026-03-11');
+    expect(text(find(page, '#history-summary'))).toBe('共更正 1 次，以下为每一版的登记与更正');
+    const [newest, first] = findAll(page, '.entry').map(text);
+    expect(newest).toContain('第 2 版 · 更正');
+    expect(newest).toContain('更正原因：称重时误读，实际 135 克');
+    expect(newest).toContain('重量(克)：125 → 135');
+    expect(newest).toContain('西湖实验小学食堂负责人（食堂负责人）');
+    expect(first).toContain('第 1 版 · 登记');
+    expect(first).not.toContain('→');
+  });
+
+  test('lines are named: a renamed dish is removed and added, a delivery line says which ingredient', async () => {
+    const { server } = asParent();
+    server.serve('record_history_menu');
+    const menu = await openPage('pages/records/history/index', { id: String(fixture('record_history_menu').body.id) });
+    const changed = text(findAll(menu, '.entry')[0]);
+    expect(changed).toContain('删除 蒜蓉西兰花：原料（批号·供应商） 西兰花');
+    expect(changed).toContain('新增 清炒西兰花：原料（批号·供应商） 西兰花');
+    server.serve('record_history_receiving');
+    const delivery = await openPage('pages/records/history/index', {
+      id: String(fixture('record_history_receiving').body.id) });
+    expect(text(findAll(delivery, '.entry')[0])).toContain('西兰花 · 批号：XLH-0311 → XLH-0311A');
+  });
+
+  test('a person\'s record is not for parents: the refusal is shown, nothing else', async () => {
+    const { server } = asParent();
+    server.serve('record_history_forbidden');
+    const page = await openPage('pages/records/history/index', {
+      id: fixture('record_history_forbidden').request.path.split('/').pop() });
+    expect(text(page)).toContain('只有食堂负责人、学校食品安全管理员和校长可以查看从业人员及其健康信息');
+    expect(findAll(page, '.entry')).toHaveLength(0);
+  });
+
+  test('食材溯源\'s 已更正 opens the delivery\'s and the licence\'s histories', async () => {
+    const { server, wx } = asParent();
+    server.serve('today_amended');
+    const lunch = fixture('today_amended').body.canteens[0].meals.find((m) => m.meal === 'lunch');
+    const dish = lunch.menu.dishes[0];
+    const page = await openPage('pages/records/trace/index', { dish_id: String(dish.dish_id), date: '2026-03-11' });
+    const item = dish.ingredients[0];
+    await tap(page, `#corrected-receiving-${item.item_id}`);
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/records/history/index?id=${item.receiving_id}`);
+    const licence = fixture('record_draft_certificate').body.record_id;
+    await tap(page, `#corrected-cert-${licence}`);
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/records/history/index?id=${licence}`);
   });
 });
 

@@ -39,7 +39,9 @@ describe('从业人员与健康证', () => {
     // Someone who left gets no certificate to register, but can still be corrected (back to 在职 if it was a mistake).
     expect(findAll(page, `#certificate-add-${left.id}`)).toHaveLength(0);
     expect(findAll(page, `#amend-${left.id}`)).toHaveLength(1);
-    expect(text(find(page, `#corrected-${left.id}`))).toBe('已更正');
+    expect(text(find(page, `#corrected-${left.id}`))).toBe('已更正 ›');
+    await tap(page, `#corrected-${left.id}`);
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/records/history/index?id=${left.id}`);
   });
 
   test('a person is checked on the phone, then registered and the register listed again', async () => {

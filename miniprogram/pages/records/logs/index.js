@@ -1,7 +1,8 @@
 /**
  * 留样与消毒记录 by date: every dish's retained sample (weight, time, sampler, photo, kept until, disposal)
  * and each meal's disinfection. Canteen managers dispose of samples here once their 48 hours are over, and
- * correct a sample or a disinfection (更正: the form opens on the stored record); a corrected record says so.
+ * correct a sample or a disinfection (更正: the form opens on the stored record); a corrected record says so, and
+ * 已更正 opens what its corrections changed.
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
@@ -10,6 +11,7 @@ const labels = require('../../../utils/labels');
 const { askText } = require('../../../utils/prompt');
 const records = require('../../../services/records');
 const { loadedPage } = require('../../../behaviors/loaded-page');
+const { recordHistory } = require('../../../behaviors/record-history');
 
 function detail(row) {
   const parts = [row.target_label];
@@ -45,7 +47,7 @@ function mealsOf(day) {
 }
 
 Component({
-  behaviors: [loadedPage],
+  behaviors: [loadedPage, recordHistory],
   data: {
     date: '', today: '', tab: 'samples', meals: [], canWrite: false, schoolId: null, types: labels.RECORD_STATUS_TAGS,
   },

@@ -9,9 +9,10 @@ const labels = require('../../../utils/labels');
 const records = require('../../../services/records');
 const { loadedPage } = require('../../../behaviors/loaded-page');
 const { certificateLinks } = require('../../../behaviors/certificate-links');
+const { recordHistory } = require('../../../behaviors/record-history');
 
 Component({
-  behaviors: [loadedPage, certificateLinks('certificate')],
+  behaviors: [loadedPage, certificateLinks('certificate'), recordHistory],
   data: {
     dish: {}, mealLabel: '', date: '', ingredients: [], canWrite: false, certTypes: labels.CERTIFICATE_STATUS_TAGS,
   },
