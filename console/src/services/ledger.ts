@@ -163,6 +163,37 @@ export const CERTIFICATE_STATES: Record<StaffMember['certificate_status'], { tex
   missing: { text: '未登记', type: 'danger' },
 }
 
+/** What a correction changed: a field in the words of the export's tables, before and after; `line` names a delivery's
+ * item, a menu's dish or a checked person (field 新增 / 删除 for a line added or removed). */
+export interface RecordChange { field: string, before: string, after: string, line: string | null }
+
+/** One version of a record in its history (backend/records/queries.py record_detail). */
+export interface RecordVersion {
+  version_id: number
+  seq: number
+  created_at: string
+  created_by_name: string | null
+  created_by_role_label: string | null
+  amends_version_id: number | null
+  reason: string | null
+  current: boolean
+  changes: RecordChange[]
+}
+
+/** 更正记录: GET /records/{id} — the record's current version with every version, oldest first (untyped in the
+ * OpenAPI document: the current version carries its kind's fields). */
+export async function loadRecordHistory(recordId: number): Promise<{ versions: RecordVersion[] }> {
+  return await get('/records/{record_id}', { params: { record_id: recordId } }) as unknown as { versions: RecordVersion[] }
+}
+
+/** A change in words: "评分：5 → 4", "猪肉 · 数量：12.5 → 15", "新增 鸡蛋：批号 JD-1；…". */
+export function changeText(change: RecordChange): string {
+  if (change.field === '新增') return `新增 ${change.line ?? ''}${change.after ? `：${change.after}` : ''}`
+  if (change.field === '删除') return `删除 ${change.line ?? ''}${change.before ? `：${change.before}` : ''}`
+  const where = change.line ? `${change.line} · ` : ''
+  return `${where}${change.field}：${change.before || '（空）'} → ${change.after || '（空）'}`
+}
+
 export type Removable = Schemas['RemovableListOut']
 
 /** 保存期限: the canteen's records past their required keeping time on `on` (default today), oldest first, with the

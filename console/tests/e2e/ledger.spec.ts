@@ -70,6 +70,12 @@ test('a regulator reads a canteen day: a record and its photo, the chain, the tr
     await expect(accompanied.locator('[data-test=amended]')).toHaveText('更正')
     await accompanied.click()
     await expect(page.locator('[data-test=record-amendment]')).toContainText('评分和意见登记有误')
+    // 更正记录: both versions, the newest first, and what the correction changed in the table's words.
+    const history = page.locator('[data-test=record-history]')
+    await expect(history.locator('[data-test=record-version]')).toHaveCount(2)
+    await expect(history.locator('[data-test=record-version]').first()).toContainText('第 2 版 · 更正')
+    await expect(history.locator('[data-test=record-change]')).toHaveText([
+      '评分：5 → 4', '意见建议：菜品温度适宜，口味清淡，学生反映良好。 → 菜品温度适宜，青菜略咸，已提醒厨师减盐。'])
     await page.keyboard.press('Escape')
     await expect(page.locator('[data-test=record-amendment]')).toBeHidden()
 

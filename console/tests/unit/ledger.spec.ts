@@ -5,7 +5,8 @@ import {
   type CameraHealth,
 } from '../../src/services/cameras'
 import {
-  areasToSeal, canSeal, chainSummary, describe as describeRecord, fileLinks, loadLedger, loadRemovable, mayInSchool, releaseSeal,
+  areasToSeal, canSeal, chainSummary, changeText, describe as describeRecord, fileLinks, loadLedger, loadRecordHistory,
+  loadRemovable, mayInSchool, releaseSeal,
   seal, sealSummary, sealTargets,
   type LedgerRecord, type Seal,
 } from '../../src/services/ledger'
@@ -35,6 +36,19 @@ describe('ledger service', () => {
     await loadRemovable(3, '2029-01-01', 100, 50)
     expect(urls).toEqual(['/api/v1/canteens/3/records/removable?offset=0&limit=100',
       '/api/v1/canteens/3/records/removable?on=2029-01-01&offset=100&limit=50'])
+  })
+
+  it('asks for a record\'s history and words what each correction changed', async () => {
+    const urls: string[] = []
+    vi.stubGlobal('fetch', async (url: string) => { urls.push(url); return json({ id: 7, versions: [] }) })
+    configureClient({ token: () => 't', onUnauthorized: () => undefined })
+    expect((await loadRecordHistory(7)).versions).toEqual([])
+    expect(urls).toEqual(['/api/v1/records/7'])
+    expect(changeText({ field: '评分', before: '5', after: '4', line: null })).toBe('评分：5 → 4')
+    expect(changeText({ field: '备注', before: '', after: '补录', line: null })).toBe('备注：（空） → 补录')
+    expect(changeText({ field: '数量', before: '12.5', after: '15', line: '猪肉' })).toBe('猪肉 · 数量：12.5 → 15')
+    expect(changeText({ field: '新增', before: '', after: '批号 JD-1', line: '鸡蛋' })).toBe('新增 鸡蛋：批号 JD-1')
+    expect(changeText({ field: '删除', before: '批号 JD-1', after: '', line: '鸡蛋' })).toBe('删除 鸡蛋：批号 JD-1')
   })
 
   it('says whether the chain is intact or where it breaks', () => {
