@@ -49,6 +49,7 @@ from backend.records.presenters import (
     certificate_status,
     present_accompanied,
     present_certificate,
+    present_disposal,
     present_files,
     present_item,
     present_sample,
@@ -323,9 +324,7 @@ def _dish_view(dish: MenuDish, sample: tuple[RecordEntry, SampleLog] | None,
         entry, row = sample
         disposal = disposals.get(entry.record_id)
         sample_view = {"id": entry.record_id, "version_id": entry.id, **present_sample(row), "files": files(entry.id),
-                       "disposal": None if disposal is None else {
-                           "id": disposal[0].record_id, "disposed_at": shanghai_iso(disposal[1].disposed_at),
-                           "disposer_name": disposal[1].disposer_name}}
+                       "disposal": None if disposal is None else present_disposal(*disposal)}
     return {"dish_id": dish.id, "name": dish.name, "category": dish.category, "ingredients": ingredients,
             "traceable": bool(ingredients) and all(
                 not i["missing"] and i["certificate_status"] in ("valid", "expiring") for i in ingredients),

@@ -101,11 +101,14 @@ class MenuDishOut(PresentedOut):
 
 
 class DisposalBriefOut(PresentedOut):
-    """When and by whom a retained sample was disposed of."""
+    """When and by whom a retained sample was disposed of (the disposal's record; corrected when ``version_id`` is
+    not ``id``)."""
 
     id = Integer()
+    version_id = Integer()
     disposed_at = String()
     disposer_name = String()
+    remarks = String(allow_none=True)
 
 
 class SampleFields(PresentedOut):

@@ -289,5 +289,10 @@ def _disposals(sample_ids: list[int]) -> dict[int, dict[str, Any]]:
     rows = db.session.execute(
         select(RecordEntry, SampleDisposal).join(SampleDisposal, SampleDisposal.entry_id == RecordEntry.id)
         .where(is_current(), SampleDisposal.sample_id.in_(sample_ids))).all()
-    return {d.sample_id: {"id": e.record_id, "disposed_at": shanghai_iso(d.disposed_at),
-                          "disposer_name": d.disposer_name} for e, d in rows}
+    return {d.sample_id: present_disposal(e, d) for e, d in rows}
+
+
+def present_disposal(entry: RecordEntry, row: SampleDisposal) -> dict[str, Any]:
+    """A retained sample's disposal as its sample shows it (``version_id`` differs from ``id`` once corrected)."""
+    return {"id": entry.record_id, "version_id": entry.id, "disposed_at": shanghai_iso(row.disposed_at),
+            "disposer_name": row.disposer_name, "remarks": row.remarks}

@@ -13,12 +13,14 @@ function confirmed(title, content) {
  *
  * Resolves with the trimmed text; with '' when it was left empty and is optional; with null when the user
  * cancelled, or left a required text empty (then `required`, the message saying what is missing, is shown).
+ * `value` is the text the box starts with (a stored name being corrected).
  */
-function askText({ title, placeholder, confirmText, danger, required }) {
+function askText({ title, placeholder, confirmText, danger, required, value }) {
   return new Promise((resolve) => {
     wx.showModal({
       title,
       editable: true,
+      content: value || '',
       placeholderText: placeholder,
       confirmText: confirmText || '确定',
       confirmColor: danger ? '#ee0a24' : '#576b95',

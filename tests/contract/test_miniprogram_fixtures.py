@@ -711,6 +711,24 @@ def record_amendments(rec: Recorder) -> None:
              expect=201, description="the check corrected: the late cook added")
 
 
+def record_disposal_correction(rec: Recorder) -> None:
+    """更正处置 on 留样与消毒记录: Monday's disposal named the wrong person; the manager corrects it from the log (the
+    draft, then the correction with its reason), and the day shows the disposal corrected."""
+    key = Keys("contract-disposal-amend")
+    day = rec.call("_day_0309_for_disposal", "GET", f"{API}/schools/1/days/2026-03-09", who="demo-manager-1",
+                   expect=200, description="Monday, to find the disposal")
+    disposal = next(d["sample"]["disposal"] for meal in day["canteens"][0]["meals"]
+                    for d in ((meal["menu"] or {}).get("dishes") or []) if d["sample"] and d["sample"]["disposal"])
+    draft = rec.call("record_draft_disposal", "GET", f"{API}/records/{disposal['id']}/draft", who="demo-manager-1",
+                     expect=200, description="the disposal as its correction starts from it")
+    rec.call("amendment_disposal", "POST", f"{API}/records/{disposal['id']}/amendments", who="demo-manager-1",
+             headers=key(), body={"reason": "处置人登记错误，实为赵师傅处置", "expected_version_id": draft["version_id"],
+                                  "record": {**draft["record"], "disposer_name": "赵师傅"}},
+             expect=201, description="the disposal corrected: who disposed of the sample")
+    rec.call("day_0309_disposal_amended", "GET", f"{API}/schools/1/days/2026-03-09", who="demo-manager-1",
+             expect=200, description="Monday after the disposal's correction")
+
+
 def record_histories(rec: Recorder) -> None:
     """更正记录, opened from 已更正: a parent reads what the corrections of the day changed (the lunch sample's weight,
     the menu's renamed dish, the delivery's batch), never a person's record, which its staff read."""
@@ -744,7 +762,8 @@ SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, r
              record_live, record_playback, record_regulators, record_certificate_reading, record_waste_additives,
              record_parent_meals, record_risk, record_channels, record_seals, record_orders,
              record_reports, record_amendments, record_staff_register,
-             record_supplier_register, record_histories, record_sign_out_everywhere]
+             record_supplier_register, record_disposal_correction, record_histories,
+             record_sign_out_everywhere]
 
 
 HOOK_SECRET = "contract-media-hook-secret"

@@ -17611,6 +17611,8 @@ export interface components {
             disposed_at?: string;
             disposer_name?: string;
             id?: number;
+            remarks?: string | null;
+            version_id?: number;
         };
         Error: {
             error: {

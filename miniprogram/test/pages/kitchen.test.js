@@ -136,6 +136,43 @@ describe('sample and disinfection logs', () => {
     expect(text(find(page, '#meal-breakfast'))).toContain('已于 2026-03-11 10:00 由 李秀英 处置');
   });
 
+  test('更正处置: the disposer\'s name is corrected with a reason, starting from the stored one', async () => {
+    const { server, wx } = asManager();
+    server.serve('day_0309_disposed');
+    const page = await openPage('pages/records/logs/index', { date: '2026-03-09' });
+    const disposalId = fixture('record_draft_disposal').body.record_id;
+    expect(query(page, `#corrected-disposal-${disposalId}`)).toBeUndefined();
+    // Cancelled at the reason: nothing is sent.
+    server.serve('record_draft_disposal');
+    wx.__state.modalAnswers.push({ confirm: true, content: '赵师傅' }, { confirm: false });
+    await tap(page, `#amend-disposal-${disposalId}`);
+    expect(wx.__state.modals.slice(-2)).toEqual([{ title: '更正处置人', content: '李秀英' },
+      { title: '更正原因', content: '' }]);
+    expect(server.sent(`/api/v1/records/${disposalId}/amendments`, 'POST')).toEqual([]);
+
+    wx.__state.modalAnswers.push({ confirm: true, content: ' 赵师傅 ' }, { confirm: true, content: '处置人登记错误，实为赵师傅处置' });
+    server.serve('amendment_disposal', { times: 1 });
+    server.serve('day_0309_disposal_amended');
+    await tap(page, `#amend-disposal-${disposalId}`);
+    const [sent] = server.sent(`/api/v1/records/${disposalId}/amendments`, 'POST');
+    const draft = fixture('record_draft_disposal').body;
+    expect(sent.data).toEqual({ reason: '处置人登记错误，实为赵师傅处置', expected_version_id: draft.version_id,
+      record: Object.assign({}, draft.record, { disposer_name: '赵师傅' }) });
+    expect(sent.header['Idempotency-Key']).toMatch(/^[0-9a-f-]{20,}$/);
+    expect(wx.__state.toasts).toContain('已更正处置');
+    expect(text(find(page, '#meal-breakfast'))).toContain('由 赵师傅 处置 · 已更正 ›');
+    await tap(page, `#corrected-disposal-${disposalId}`);
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/records/history/index?id=${disposalId}`);
+  });
+
+  test('parents see a disposal but cannot correct it', async () => {
+    const { server } = asParent();
+    server.serve('day_0309_disposal_amended');
+    const page = await openPage('pages/records/logs/index', { date: '2026-03-09' });
+    expect(text(find(page, '#meal-breakfast'))).toContain('由 赵师傅 处置 · 已更正 ›');
+    expect(findAll(page, '[id^=amend-disposal-]')).toHaveLength(0);
+  });
+
   test('a manager corrects a sample and a disinfection from the log; back on it, both say they were corrected', async () => {
     const { server, wx } = asManager();
     server.serve('today_parent');

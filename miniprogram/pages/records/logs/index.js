@@ -2,7 +2,7 @@
  * 留样与消毒记录 by date: every dish's retained sample (weight, time, sampler, photo, kept until, disposal)
  * and each meal's disinfection. Canteen managers dispose of samples here once their 48 hours are over, and
  * correct a sample or a disinfection (更正: the form opens on the stored record); a corrected record says so, and
- * 已更正 opens what its corrections changed.
+ * 已更正 opens what its corrections changed. A disposal that named the wrong person is corrected too (更正处置).
  */
 const guard = require('../../../utils/guard');
 const time = require('../../../utils/time');
@@ -34,6 +34,8 @@ function mealsOf(day) {
         sampledText: dish.sample ? time.dateTime(dish.sample.sampled_at) : '',
         keepText: dish.sample ? time.dateTime(dish.sample.keep_until) : '',
         disposedText: dish.sample && dish.sample.disposal ? time.dateTime(dish.sample.disposal.disposed_at) : '',
+        disposalCorrected: !!(dish.sample && dish.sample.disposal)
+          && dish.sample.disposal.version_id !== dish.sample.disposal.id,
         photos: dish.sample ? records.photos(dish.sample.files) : [],
         corrected: !!dish.sample && dish.sample.version_id !== dish.sample.id,
       })),
@@ -86,6 +88,28 @@ Component({
     onAmend(event) {
       const { id, form } = event.currentTarget.dataset;
       wx.navigateTo({ url: `/pages/records/${form}/index?amend=${id}` });
+    },
+
+    /**
+     * 更正处置: who disposed of a sample, corrected from the disposal's draft with the reason (both asked in WeChat's
+     * modal: a disposal holds no more than a name and the time).
+     */
+    onAmendDisposal(event) {
+      const { id } = event.currentTarget.dataset;
+      return records.draft(id).then((draft) => askText({
+        title: '更正处置人', value: draft.record.disposer_name, required: '请填写处置人姓名',
+      }).then((name) => {
+        if (name === null) return null;
+        return askText({ title: '更正原因', placeholder: '请说明更正原因', required: '请填写更正原因' }).then((reason) => {
+          if (reason === null) return null;
+          return records.amend(`disposal-amend:${id}`, id, {
+            reason, expected_version_id: draft.version_id, record: Object.assign({}, draft.record, { disposer_name: name }),
+          }).then(() => {
+            wx.showToast({ title: '已更正处置', icon: 'success' });
+            return this.load();
+          });
+        });
+      })).catch((err) => wx.showToast({ title: err.message, icon: 'none' }));
     },
 
     onDispose(event) {
