@@ -68,6 +68,19 @@ function certificateReading(options) {
           initialPhotos: draft.files.scan_upload_ids,
         });
         this.draftFilled(draft);
+        if (this.data.holderIndex < 0 && record[field]) return this.addHolder(record[field]);
+        return null;
+      },
+
+      /**
+       * The holder of the certificate being corrected when the list to pick from leaves them out (someone who left
+       * keeps their certificate, and it can still be corrected): read from their record and picked.
+       */
+      addHolder(id) {
+        return records.detail(id).then((holder) => {
+          const holders = this.data.holders.concat([{ id, name: holder.name }]);
+          this.setData({ holders, holderIndex: holders.length - 1 });
+        }, (err) => this.setData({ formError: err.message }));
       },
 
       draftFilled() {},

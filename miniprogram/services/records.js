@@ -68,11 +68,11 @@ function supplierBody(form) {
 }
 
 /**
- * 更正记录: the record with every version, oldest first ({…current record, versions: [{version_id, created_at,
- * created_by_name, created_by_role_label, amends_version_id, reason, current, changes: [{field, before, after,
- * line}]}]}).
+ * A record: its current version's fields with every version, oldest first, for 更正记录 ({…current record, versions:
+ * [{version_id, created_at, created_by_name, created_by_role_label, amends_version_id, reason, current, changes:
+ * [{field, before, after, line}]}]}).
  */
-function history(recordId) {
+function detail(recordId) {
   return http.get(`/records/${recordId}`, null, { silent: true });
 }
 
@@ -155,7 +155,7 @@ function readCertificate(uploadId, kind) {
 
 module.exports = {
   day,
-  history,
+  detail,
   changeText,
   readCertificate,
   create,

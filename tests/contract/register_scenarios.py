@@ -66,6 +66,27 @@ def record_staff_register(rec: Recorder) -> None:
                                     "expected_version_id": health["version_id"],
                                     "record": {**health["record"], "valid_until": "2027-02-20"}},
              expect=201, description="钱阿姨's certificate corrected: its end of validity")
+    # Someone who left keeps their certificate, and it can still be corrected: 李秀英 leaves, then her certificate's
+    # number is found mistyped.
+    leaving = by_name["李秀英"]["id"]
+    draft = rec.call("_record_draft_staff_leaving", "GET", f"{API}/records/{leaving}/draft", who=MANAGER,
+                     expect=200, description="李秀英 as the register's correction form starts from her")
+    rec.call("_amendment_staff_leaving", "POST", f"{API}/records/{leaving}/amendments", who=MANAGER, headers=_key(8),
+             body={"reason": "已调往分校食堂", "expected_version_id": draft["version_id"],
+                   "record": {**draft["record"], "active": False}}, expect=201, description="李秀英 has left")
+    left = rec.call("staff_register_left_certified", "GET", f"{API}/canteens/1/staff?active=false", who=MANAGER,
+                    expect=200, description="the people who left, one still holding her health certificate")
+    held = next(p for p in left["items"] if p["id"] == leaving)["health_certificate"]["id"]
+    rec.call("staff_active_after_leaving", "GET", f"{API}/canteens/1/staff?active=true&limit=100", who=MANAGER,
+             expect=200, description="the people at work, whom a certificate form picks from: 李秀英 is not among them")
+    departed = rec.call("record_draft_health_departed", "GET", f"{API}/records/{held}/draft", who=MANAGER,
+                        expect=200, description="the certificate of someone who left, as its correction starts")
+    rec.call("staff_departed_detail", "GET", f"{API}/records/{leaving}", who=MANAGER, expect=200,
+             description="the holder who left, read by the form to name her")
+    rec.call("amendment_health_departed", "POST", f"{API}/records/{held}/amendments", who=MANAGER, headers=_key(9),
+             body={"reason": "证号抄错一位", "expected_version_id": departed["version_id"],
+                   "record": {**departed["record"], "number": "330106202500218"}},
+             expect=201, description="the certificate of someone who left, corrected: its number")
 
 
 def record_supplier_register(rec: Recorder) -> None:

@@ -120,6 +120,32 @@ describe('健康证 from the register', () => {
     expect(page.data.form.staff_id).toBe(holder.id);
   });
 
+  test('someone who left keeps their certificate: it is corrected from 离职, the holder named though not at work', async () => {
+    const { server, wx } = as('manager');
+    server.serve('canteens_school_1');
+    server.serve('staff_register_left_certified');
+    const register = await openPage(PAGE);
+    await tap(register, '#list-left');
+    const left = fixture('staff_register_left_certified').body.items.find((p) => p.name === '李秀英');
+    expect(findAll(register, `#certificate-add-${left.id}`)).toHaveLength(0);
+    await tap(register, `#certificate-amend-${left.id}`);
+    const certificateId = left.health_certificate.id;
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/records/health/index?amend=${certificateId}`);
+
+    server.serve('staff_departed_detail');
+    const page = await openAmending(server, 'pages/records/health/index', 'record_draft_health_departed',
+      ['staff_active_after_leaving']);
+    expect(fixture('staff_active_after_leaving').body.items.map((p) => p.id)).not.toContain(left.id);
+    expect(server.sent(`/api/v1/records/${left.id}`)).toHaveLength(1);
+    expect(text(find(page, '#staff-value'))).toBe('李秀英');
+    await type(page, '#number', '330106202500218');
+    const draft = fixture('record_draft_health_departed').body;
+    const bodies = await submitCorrection(page, server, 'amendment_health_departed', '证号抄错一位');
+    expect(bodies).toEqual([{ reason: '证号抄错一位', expected_version_id: draft.version_id,
+      record: Object.assign({}, draft.record, { number: '330106202500218', reading_id: null }) }]);
+    expect(wx.__state.toasts).toContain('已更正');
+  });
+
   test('a certificate is corrected from the stored one: its end of validity', async () => {
     const { server, wx } = as('manager');
     const page = await openAmending(server, 'pages/records/health/index', 'record_draft_health_certificate', ['staff_list']);

@@ -37,7 +37,7 @@ Component({
     },
 
     fetch() {
-      return records.history(this.recordId);
+      return records.detail(this.recordId);
     },
 
     show(record) {
