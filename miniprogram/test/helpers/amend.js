@@ -34,4 +34,18 @@ async function submitCorrection(page, server, amendmentName, reason) {
   return server.sent(fixture(amendmentName).request.path, 'POST').map((r) => r.data);
 }
 
-module.exports = { openAmending, openLedgerAsManager, submitCorrection };
+/**
+ * 食材溯源 of the first lunch dish on the day after the contract's corrections (`today_amended`: its delivery and its
+ * supplier's licence corrected); resolves with the page and the dish.
+ */
+async function openCorrectedTrace(server) {
+  server.serve('today_amended');
+  const lunch = fixture('today_amended').body.canteens[0].meals.find((m) => m.meal === 'lunch');
+  const dish = lunch.menu.dishes[0];
+  const page = await openPage('pages/records/trace/index', { dish_id: String(dish.dish_id), date: '2026-03-11' });
+  return { page, dish };
+}
+
+module.exports = {
+  openAmending, openCorrectedTrace, openLedgerAsManager, submitCorrection,
+};

@@ -2,6 +2,7 @@
 const {
   boot, signIn, openPage, flush, text, tap, find, findAll, fixture, type, query,
 } = require('../helpers/mp');
+const { openCorrectedTrace } = require('../helpers/amend');
 
 function asParent() {
   const env = boot();
@@ -273,10 +274,7 @@ describe('更正记录: what a correction changed', () => {
 
   test('食材溯源\'s 已更正 opens the delivery\'s and the licence\'s histories', async () => {
     const { server, wx } = asParent();
-    server.serve('today_amended');
-    const lunch = fixture('today_amended').body.canteens[0].meals.find((m) => m.meal === 'lunch');
-    const dish = lunch.menu.dishes[0];
-    const page = await openPage('pages/records/trace/index', { dish_id: String(dish.dish_id), date: '2026-03-11' });
+    const { page, dish } = await openCorrectedTrace(server);
     const item = dish.ingredients[0];
     await tap(page, `#corrected-receiving-${item.item_id}`);
     expect(wx.__state.navigations.pop().url).toBe(`/pages/records/history/index?id=${item.receiving_id}`);

@@ -2,7 +2,7 @@
 const {
   boot, signIn, openPage, text, tap, type, pick, find, findAll, query, fixture, flush,
 } = require('../helpers/mp');
-const { openAmending, submitCorrection } = require('../helpers/amend');
+const { openAmending, openCorrectedTrace, submitCorrection } = require('../helpers/amend');
 
 function asManager() {
   const env = boot();
@@ -356,10 +356,7 @@ describe('receiving (进货查验)', () => {
 
   test('食材溯源 offers 更正进货记录 to those who record; a corrected delivery says so', async () => {
     const { server, wx } = asManager();
-    server.serve('today_amended');
-    const lunch = fixture('today_amended').body.canteens[0].meals.find((m) => m.meal === 'lunch');
-    const dish = lunch.menu.dishes[0];
-    const page = await openPage('pages/records/trace/index', { dish_id: String(dish.dish_id), date: '2026-03-11' });
+    const { page, dish } = await openCorrectedTrace(server);
     const item = dish.ingredients[0].item_id;
     expect(text(find(page, `#ingredient-${item}`))).toContain('· 已更正');
     await tap(page, `#amend-receiving-${item}`);
