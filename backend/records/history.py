@@ -44,10 +44,11 @@ def cell_text(value: Any) -> str:
 def version_changes(versions: list[RecordEntry], today: date) -> dict[int, list[Change]]:
     """Each version's changes (by version id) from the version it corrects; none for the first.
 
-    ``versions`` are the versions of one record (``queries.record_versions``).
+    ``versions`` are the versions of one record (``queries.record_versions``). Seals are never corrected and have
+    no table: their one version changed nothing.
     """
-    if not versions:
-        return {}
+    if len(versions) < 2 or versions[0].kind not in TABLES:
+        return {entry.id: [] for entry in versions}
     bundle = load_bundle(versions)
     rows = dict(Tabulator(versions[0].canteen_id, today).rows(versions, bundle))
     by_id = {entry.id: entry for entry in versions}

@@ -722,7 +722,8 @@ def record_disposal_correction(rec: Recorder) -> None:
     draft = rec.call("record_draft_disposal", "GET", f"{API}/records/{disposal['id']}/draft", who="demo-manager-1",
                      expect=200, description="the disposal as its correction starts from it")
     rec.call("amendment_disposal", "POST", f"{API}/records/{disposal['id']}/amendments", who="demo-manager-1",
-             headers=key(), body={"reason": "处置人登记错误，实为赵师傅处置", "expected_version_id": draft["version_id"],
+             headers=key(), body={"reason": "处置人登记错误，实为赵师傅处置",
+                                  "expected_version_id": draft["version_id"],
                                   "record": {**draft["record"], "disposer_name": "赵师傅"}},
              expect=201, description="the disposal corrected: who disposed of the sample")
     rec.call("day_0309_disposal_amended", "GET", f"{API}/schools/1/days/2026-03-09", who="demo-manager-1",

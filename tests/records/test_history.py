@@ -111,3 +111,12 @@ def test_an_amended_meal_time_reads_in_shanghai_minutes(manager, traced):
                                                          - timedelta(minutes=20)).isoformat())
     (change,) = [c for c in _changes(manager, sample["id"])[-1] if c["field"] == "留样时间"]
     assert len(change["before"]) == len("2026-03-10 14:30") and change["before"] < change["after"]
+
+
+def test_a_record_never_corrected_and_a_seal_have_one_version_and_no_changes(manager, traced, kit):
+    sample = manager.sample(traced["dishes"]["米饭"], utcnow() - timedelta(minutes=5)).get_json()
+    seal = kit("demo-principal-1").create("seals", {"target": "sample", "target_id": sample["id"],
+                                                    "reason": "疑似食物中毒，封存留样"}).get_json()
+    for record_id in (sample["id"], seal["id"]):
+        (version,) = manager.get(f"/records/{record_id}").get_json()["versions"]
+        assert version["changes"] == [] and version["current"] is True
