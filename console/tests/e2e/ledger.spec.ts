@@ -76,6 +76,7 @@ test('a regulator reads a canteen day: a record and its photo, the chain, the tr
     await expect(history.locator('[data-test=record-version]').first()).toContainText('第 2 版 · 更正')
     await expect(history.locator('[data-test=record-change]')).toHaveText([
       '评分：5 → 4', '意见建议：菜品温度适宜，口味清淡，学生反映良好。 → 菜品温度适宜，青菜略咸，已提醒厨师减盐。'])
+    await page.screenshot({ path: `${SHOTS}/ledger-history.png` })
     await page.keyboard.press('Escape')
     await expect(page.locator('[data-test=record-amendment]')).toBeHidden()
 
