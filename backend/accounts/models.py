@@ -42,13 +42,13 @@ class Relation(LabelledStrEnum):
 RELATION_LABELS = Relation.labels()
 
 
-class MembershipStatus(StrEnum):
+class MembershipStatus(LabelledStrEnum):
     """Life of a binding between a user and a school."""
 
-    PENDING = "pending"
-    ACTIVE = "active"
-    REJECTED = "rejected"
-    REVOKED = "revoked"
+    PENDING = "pending", "待审核"
+    ACTIVE = "active", "已通过"
+    REJECTED = "rejected", "未通过"
+    REVOKED = "revoked", "已解除"
 
 
 class User(db.Model):

@@ -28,6 +28,11 @@ class Person:
     child_class: str | None = None
 
 
+def mask_phone(phone: str | None) -> str | None:
+    """A phone number as lists show it to others than its owner: 138****8000."""
+    return f"{phone[:3]}****{phone[-4:]}" if phone else None
+
+
 def people_in_schools(pairs: Iterable[tuple[int | None, int]]) -> dict[tuple[int | None, int], Person]:
     """Each (school id, user id) pair's person; a pair without a school names the user by nickname (and as a
     regulator when they are one). A rejected binding gives no name: the newest other binding does."""

@@ -8,8 +8,9 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, current_app, request
 
-from backend.accounts import console_login, schemas, services
+from backend.accounts import console_login, schemas, services, user_search
 from backend.accounts.models import Invite, Membership, Role, User
+from backend.accounts.people import mask_phone
 from backend.audit.actions import AuditCategory
 from backend.audit.views import audit_page
 from backend.extensions import db, limiter
@@ -123,6 +124,16 @@ def logout_all() -> Any:
     return {"revoked": services.revoke_all_sessions(principal.user.id, principal.user.id)}
 
 
+@bp.get("/admin/users")
+@rule(Action.ADMIN)
+@bp.input(schemas.UserSearchQuery, location="query", arg_name="query")
+@bp.output(schemas.FoundUserOut(many=True))
+def find_users(query: dict[str, Any]) -> Any:
+    """用户与会话 (admin): the newest accounts a name, nickname, the phone's last digits or a user number names, with
+    their bindings, regulated regions and live sessions."""
+    return user_search.find_users(query["q"], query["limit"])
+
+
 @bp.post("/users/<id:user_id>/revoke-sessions")
 @rule(Action.ADMIN)
 @bp.output(schemas.RevokedOut)
@@ -148,7 +159,7 @@ def me() -> Any:
 def bind_phone(body: dict[str, Any]) -> Any:
     """Bind the phone number behind a ``getPhoneNumber`` code."""
     phone = services.bind_phone(wechat_gateway(), current_principal().user, body["code"])
-    return {"phone": phone[:3] + "****" + phone[-4:]}
+    return {"phone": mask_phone(phone)}
 
 
 @bp.post("/schools/<id:school_id>/invites")

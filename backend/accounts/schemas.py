@@ -89,6 +89,40 @@ class PhoneOut(Schema):
     phone = String()
 
 
+class UserSearchQuery(Schema):
+    """用户与会话: what names the account (a name, a nickname, the phone's last digits, a user number)."""
+
+    q = TrimmedString(required=True, validate=Length(1, 64))
+    limit = Integer(load_default=20, validate=Range(1, 50))
+
+
+class UserBindingOut(Schema):
+    """A binding of a found account, in words."""
+
+    school_id = Integer()
+    school_name = String()
+    role = String()
+    role_label = String()
+    status = String()
+    status_label = String()
+    name = String(allow_none=True, metadata={"description": "the name given when binding"})
+    child_class = String(allow_none=True)
+
+
+class FoundUserOut(Schema):
+    """An account as an admin finds it: who it is where, and its live sessions (the phone masked)."""
+
+    id = Integer()
+    nickname = String(allow_none=True)
+    phone = String(allow_none=True, metadata={"description": "masked: 138****8000"})
+    is_admin = Boolean()
+    created_at = DateTime()
+    last_login_at = DateTime(allow_none=True)
+    live_sessions = Integer(metadata={"description": "sessions neither revoked nor expired"})
+    bindings = List(Nested(UserBindingOut))
+    regions = List(String(), metadata={"description": "the regions the account regulates"})
+
+
 class RevokedOut(Schema):
     """How many sessions were revoked."""
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from backend.accounts.models import User
+from backend.accounts.people import mask_phone
 from backend.audit.actions import AuditAction
 from backend.audit.services import record_audit
 from backend.errors import ApiError, not_found
@@ -21,11 +22,6 @@ from backend.schools.models import Region, School
 
 CHANNELS_AUDIT = AuditAction.NOTICE_CHANNELS
 ROBOT_AUDIT = AuditAction.NOTICE_ROBOT
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """138****8000."""
-    return f"{phone[:3]}****{phone[-4:]}" if phone else None
 
 
 def read_channels(user_id: int) -> dict[str, Any]:

@@ -8,10 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from backend.accounts.people import people_in_schools
+from backend.accounts.people import mask_phone, people_in_schools
 from backend.db_util import names_by_id
 from backend.extensions import db
-from backend.notices.channel_settings import mask_phone
 from backend.notices.models import ChannelDelivery, Notice, NoticeRobot
 from backend.schools.models import School
 

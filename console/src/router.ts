@@ -25,6 +25,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/playback', name: 'playback', component: () => import('./pages/playback/PlaybackPage.vue'), meta: { title: '录像回放' } },
   { path: '/school', name: 'school', component: () => import('./pages/school/SchoolPage.vue'), meta: { title: '学校管理' } },
   { path: '/ops', name: 'ops', component: () => import('./pages/ops/DeliveriesPage.vue'), meta: { title: '通知投递' } },
+  { path: '/users', name: 'users', component: () => import('./pages/ops/UsersPage.vue'), meta: { title: '用户与会话' } },
   { path: '/:pathMatch(.*)*', redirect: '/overview' },
 ]
 

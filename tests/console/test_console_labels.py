@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.accounts.models import Role
+from backend.accounts.models import MembershipStatus, Role
 from backend.audit.actions import AuditCategory
 from backend.enums import LabelledStrEnum
 from backend.notices.models import AttemptOutcome, NoticeStatus
@@ -27,6 +27,7 @@ TABLES: dict[tuple[str, str], type[LabelledStrEnum]] = {
     ("supervision.ts", "SEVERITIES"): Severity,
     ("kinds.ts", "KIND_LABELS"): ViolationKind,
     ("school.ts", "ROLE_LABELS"): Role,
+    ("school.ts", "STATUS_LABELS"): MembershipStatus,
     ("school.ts", "AUDIT_CATEGORIES"): AuditCategory,
     ("ops.ts", "DELIVERY_STATES"): NoticeStatus,
     ("ops.ts", "ATTEMPT_OUTCOMES"): AttemptOutcome,

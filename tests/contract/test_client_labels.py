@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from backend.accounts.models import Relation, Role
+from backend.accounts.models import MembershipStatus, Relation, Role
 from backend.enums import LabelledStrEnum
 from backend.records.models import (
     CertificateKind,
@@ -35,6 +35,7 @@ TABLES: dict[str, type[LabelledStrEnum]] = {
     "DISINFECTION_METHODS": DisinfectionMethod, "DISINFECTION_TARGETS": DisinfectionTarget,
     "INGREDIENT_CATEGORIES": IngredientCategory, "STORAGE_CONDITIONS": StorageCondition,
     "CERTIFICATE_KINDS": CertificateKind, "ROUND_STATUS": RoundStatus, "SEVERITIES": Severity,
+    "MEMBERSHIP_STATUS": MembershipStatus,
 }
 
 

@@ -305,6 +305,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 用户与会话 (admin): the newest accounts a name, nickname, the phone's last digits or a user number names, with
+         * @description their bindings, regulated regions and live sessions.
+         */
+        get: {
+            parameters: {
+                query: {
+                    q: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FoundUserOut"][];
+                    };
+                };
+                /** @description 请先登录 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 没有权限执行此操作 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alarms/{violation_id}/review": {
         parameters: {
             query?: never;
@@ -17734,6 +17803,22 @@ export interface components {
             /** Format: binary */
             file: string;
         };
+        FoundUserOut: {
+            bindings?: components["schemas"]["UserBindingOut"][];
+            /** Format: date-time */
+            created_at?: string;
+            id?: number;
+            is_admin?: boolean;
+            /** Format: date-time */
+            last_login_at?: string | null;
+            /** @description sessions neither revoked nor expired */
+            live_sessions?: number;
+            nickname?: string | null;
+            /** @description masked: 138****8000 */
+            phone?: string | null;
+            /** @description the regions the account regulates */
+            regions?: string[];
+        };
         HTTPError: {
             error: {
                 /** @description machine-readable, English */
@@ -19633,6 +19718,17 @@ export interface components {
             canteen_id: number;
             /** Format: binary */
             file: string;
+        };
+        UserBindingOut: {
+            child_class?: string | null;
+            /** @description the name given when binding */
+            name?: string | null;
+            role?: string;
+            role_label?: string;
+            school_id?: number;
+            school_name?: string;
+            status?: string;
+            status_label?: string;
         };
         UserOut: {
             capabilities?: components["schemas"]["CapabilitiesOut"];

@@ -22,6 +22,7 @@ export const MENU: MenuEntry[] = [
   { path: '/playback', title: '录像回放', needs: 'recording.read' },
   { path: '/school', title: '学校管理', needs: 'school.read', schoolDesk: true },
   { path: '/ops', title: '通知投递', needs: 'admin', platform: true },
+  { path: '/users', title: '用户与会话', needs: 'admin', platform: true },
 ]
 
 /** What the user may do at the desk: the regulator's actions in a region, or the roles' actions in the school. */

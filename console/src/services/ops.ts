@@ -1,11 +1,14 @@
-// 通知投递 (platform admins): the WeChat copies of notices and the SMS and group-robot messages by delivery state,
-// whom each went to, every attempt of a notice with WeChat's error explained, and 重试 for a failed one after its
-// cause is fixed (routes of backend/notices/routes.py; the inbox copy of every notice exists whatever happens).
+// The platform desk (admins). 通知投递: the WeChat copies of notices and the SMS and group-robot messages by delivery
+// state, whom each went to, every attempt of a notice with WeChat's error explained, and 重试 for a failed one after
+// its cause is fixed (routes of backend/notices/routes.py; the inbox copy of every notice exists whatever happens).
+// 用户与会话: an account found by a name, the phone's last digits or its number, and 退出所有设备 for it
+// (backend/accounts/user_search.py).
 import { get, post, type Schemas } from '../api/client'
 
 export type Delivery = Schemas['DeliveryOut']
 export type ChannelDelivery = Schemas['ChannelDeliveryOut']
 export type Attempt = Schemas['AttemptOut']
+export type FoundUser = Schemas['FoundUserOut']
 export type DeliveryStatus = keyof typeof DELIVERY_STATES
 export type Channel = 'sms' | 'wecom'
 
@@ -59,4 +62,14 @@ export function retryNotice(noticeId: number): Promise<Delivery> {
 export function listChannelDeliveries(status: DeliveryStatus, channel?: Channel, beforeId?: number,
   limit = 50): Promise<ChannelDelivery[]> {
   return get('/admin/channel-deliveries', { query: { status, channel, before_id: beforeId, limit } })
+}
+
+/** The newest accounts `text` names: a name given when binding, a nickname, the phone's last 4+ digits, a user number. */
+export function findUsers(text: string, limit = 20): Promise<FoundUser[]> {
+  return get('/admin/users', { query: { q: text, limit } })
+}
+
+/** End every session of an account (a lost phone, someone who left); answers how many ended (audited). */
+export async function revokeSessions(userId: number): Promise<number> {
+  return (await post('/users/{user_id}/revoke-sessions', { params: { user_id: userId } })).revoked ?? 0
 }

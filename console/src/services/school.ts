@@ -26,7 +26,7 @@ export const ROLE_LABELS: Record<string, string> = {
   parent: '家长', committee: '家委会成员', manager: '食堂负责人', staff: '学校食品安全管理员', principal: '校长',
 }
 export const STATUS_LABELS: Record<string, string> = {
-  pending: '待审核', active: '已生效', rejected: '已拒绝', revoked: '已解除',
+  pending: '待审核', active: '已通过', rejected: '未通过', revoked: '已解除',
 }
 export const RELATION_LABELS: Record<string, string> = {
   father: '父亲', mother: '母亲', paternal_grandfather: '爷爷', paternal_grandmother: '奶奶',

@@ -1,6 +1,7 @@
-// 通知投递 in Chromium against the real API (tests/e2e/serve.sh): a violation's WeChat notice really fails on the
-// WeChat fake (the staff member, logged in through dev-login, is no openid WeChat knows: 40003), and the platform
-// admin, whose only desk is the platform's, finds it named, explained and retried.
+// The platform desk in Chromium against the real API (tests/e2e/serve.sh). 通知投递: a violation's WeChat notice really
+// fails on the WeChat fake (the staff member, logged in through dev-login, is no openid WeChat knows: 40003), and the
+// platform admin, whose only desk is the platform's, finds it named, explained and retried. 用户与会话: the admin finds a
+// parent's account and ends every session of it; the parent's phone must log in again.
 import { execFileSync } from 'node:child_process'
 import { dirname, resolve } from 'node:path'
 import { expect, test, type APIRequestContext } from '@playwright/test'
@@ -63,7 +64,7 @@ test('the platform admin finds a notice WeChat refused, named and explained, and
   await page.click('[data-test="login-demo-admin"]')
   await expect(page).toHaveURL(/\/console\/ops/)
   await expect(page.locator('[data-test=desk]')).toHaveText('平台运维 · 平台管理员')
-  await expect(page.locator('.menu .el-menu-item')).toHaveText(['通知投递'])
+  await expect(page.locator('.menu .el-menu-item')).toHaveText(['通知投递', '用户与会话'])
   const rows = page.locator('[data-test=notice-rows] .el-table__body-wrapper')
   const row = rows.locator('.el-table__row').first()
   await expect(row).toContainText('西湖实验小学学校食品安全管理员（学校食品安全管理员）')
@@ -94,4 +95,37 @@ test('the platform admin finds a notice WeChat refused, named and explained, and
   await page.click('[data-test=delivery-status]')
   await page.locator('.el-select-dropdown__item', { hasText: '待发送' }).click()
   await expect(page.locator(`[data-test=attempts-${failed.id}]`)).toBeVisible()
+})
+
+test('the platform admin finds a parent\'s account and signs it out everywhere (用户与会话)', async ({ page, request }) => {
+  const { token } = await (await request.post('/api/v1/auth/dev-login', { data: { openid: 'demo-parent-1' } })).json()
+  const phone = { Authorization: `Bearer ${token}` }
+  const me = await (await request.get('/api/v1/me', { headers: phone })).json()
+
+  await page.goto('/console/login')
+  await page.click('[data-test="login-demo-admin"]')
+  await page.locator('.menu .el-menu-item', { hasText: '用户与会话' }).click()
+  await expect(page).toHaveURL(/\/console\/users/)
+  await page.fill('[data-test=user-search]', '西湖实验小学家长')
+  await page.click('[data-test=user-search-submit]')
+  const row = page.locator('[data-test=user-rows] .el-table__row', { hasText: String(me.id) }).first()
+  await expect(row).toContainText('西湖实验小学 · 家长')
+  await expect(row).toContainText('三年级二班')
+  await expect(row).toContainText('已通过')
+  const sessions = page.locator(`[data-test=sessions-${me.id}]`)
+  await expect.poll(async () => Number(await sessions.textContent())).toBeGreaterThanOrEqual(1)
+  await page.screenshot({ path: `${SHOTS}/ops-02-users.png`, fullPage: true })
+
+  await page.click(`[data-test=revoke-${me.id}]`)
+  await expect(page.locator('.el-message-box')).toContainText('在所有设备上的登录都将失效')
+  await page.locator('.el-message-box .el-button--primary').click()
+  await expect(page.locator('.el-message--success')).toContainText('已结束')
+  await expect(sessions).toHaveText('0')
+  await expect(page.locator(`[data-test=revoke-${me.id}]`)).toBeDisabled()
+  expect((await request.get('/api/v1/me', { headers: phone })).status()).toBe(401)
+
+  // Nothing that names no account: said, not an empty table without a word.
+  await page.fill('[data-test=user-search]', '没有这个人')
+  await page.click('[data-test=user-search-submit]')
+  await expect(page.locator('[data-test=user-rows]')).toContainText('没有与「没有这个人」相符的用户')
 })

@@ -47,7 +47,7 @@ test('the principal approves the parent waiting in the demo seed', async ({ page
   await expect(page.locator('.el-message--success')).toContainText('已通过')
   await expect(pending).toContainText('暂无待审核的绑定申请')
   const row = page.locator('[data-test=members] .el-table__row', { hasText: '王小明妈妈' })
-  await expect(row).toContainText('已生效')
+  await expect(row).toContainText('已通过')
   await shot(page, 'school-02-members-approved')
 })
 

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { configureClient } from '../../src/api/client'
 import { menuFor } from '../../src/services/menu'
-import { attemptsOf, errorHint, listChannelDeliveries, listNotices, retryNotice } from '../../src/services/ops'
+import {
+  attemptsOf, errorHint, findUsers, listChannelDeliveries, listNotices, retryNotice, revokeSessions,
+} from '../../src/services/ops'
 import type { Desk, User } from '../../src/services/session'
 
 const school: Desk = { kind: 'school', id: 4, name: '一小', role: 'principal' }
@@ -12,11 +14,13 @@ describe('通知投递', () => {
   it('is the whole desk of an admin without region or school, an extra page of an admin at one, no one else\'s', () => {
     const titles = (user: object, desk: Desk | null) => menuFor(user as User, desk).map((entry) => entry.title)
     const admin = { capabilities: { admin: true, regulator: [], schools: {} } }
-    expect(titles(admin, null)).toEqual(['通知投递'])
+    expect(titles(admin, null)).toEqual(['通知投递', '用户与会话'])
     expect(titles(admin, school)).toContain('通知投递')
+    expect(titles(admin, school)).toContain('用户与会话')
     expect(titles(admin, school)).toContain('总览')
     const principal = { capabilities: { admin: false, regulator: [], schools: { 4: ['stats.read'] } } }
     expect(titles(principal, school)).toEqual(['总览'])
+    expect(titles({ capabilities: { admin: false, regulator: ['stats.read'], schools: {} } }, null)).toEqual([])
     expect(titles(principal, null)).toEqual([])
   })
 
@@ -48,6 +52,22 @@ describe('通知投递', () => {
       'GET /api/v1/admin/notices/7/attempts',
       'POST /api/v1/admin/notices/7/retry',
       'GET /api/v1/admin/channel-deliveries?status=failed&channel=sms&before_id=12&limit=50',
+    ])
+  })
+
+  it('finds accounts by a text and ends an account\'s sessions, answering how many', async () => {
+    const calls: string[] = []
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      calls.push(`${init.method} ${url}`)
+      const body = url.includes('revoke') ? { revoked: 3 } : []
+      return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } })
+    })
+    configureClient({ token: () => 't', onUnauthorized: () => undefined })
+    expect(await findUsers('王 小明')).toEqual([])
+    expect(await revokeSessions(12)).toBe(3)
+    expect(calls).toEqual([
+      'GET /api/v1/admin/users?q=%E7%8E%8B+%E5%B0%8F%E6%98%8E&limit=20',
+      'POST /api/v1/users/12/revoke-sessions',
     ])
   })
 })
