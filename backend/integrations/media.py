@@ -51,6 +51,14 @@ class TokenKind(StrEnum):
 
     PLAY = "p"
     RELAY = "r"
+    # A reader inside the platform (a detection worker, a snapshot) playing the stream a camera pushes to us.
+    SAMPLE = "s"
+
+
+def token_kind_of(token: str | None) -> str | None:
+    """The kind a token claims, before its signature is checked (to choose which check applies)."""
+    parts = (token or "").split(".", 2)
+    return parts[1] if len(parts) == 3 else None
 
 
 class TokenError(Refusal):
@@ -182,6 +190,11 @@ def play_urls(kind: str, rtmp_base: str, hls_base: str, camera_id: int, token: s
         # segment request carries it to the auth_request hook.
         hls = f"{hls_base.rstrip('/')}/{token}/{name}.m3u8"
     return {"rtmp": rtmp, "hls": hls}
+
+
+def sample_url(rtmp_base: str, camera_id: int, token: str) -> str:
+    """Where a reader inside the platform plays a camera's pushed stream, with its sample token."""
+    return f"{rtmp_base.rstrip('/')}/{stream_name(camera_id)}?token={quote(token, safe='')}"
 
 
 def publish_url(rtmp_base: str, camera_id: int, key: str) -> str:

@@ -172,6 +172,24 @@ def _play_token(event_token: str | None, camera_id: int, now: datetime, settings
     return token
 
 
+def _is_sampler(event: HookEvent) -> bool:
+    """Whether the player shows a sample token: a reader inside the platform, not a viewer."""
+    return media.token_kind_of(event.token) == TokenKind.SAMPLE.value
+
+
+def _check_sampler(event: HookEvent, now: datetime, settings: LiveSettings, *, connecting: bool) -> None:
+    """A detection worker or a snapshot reading a pushed camera: a sample token of that camera, fresh when it
+    connects (the connection then lives on, as a relay's). It opens no view session and counts in no viewer cap."""
+    camera_id = _camera_of(event)
+    try:
+        token = media.verify_token(settings.token_key, event.token, now=now.timestamp(), kind=TokenKind.SAMPLE,
+                                   check_expiry=connecting)
+    except TokenError as exc:
+        raise _refuse(f"sample_token_{exc.reason}", event) from exc
+    if token.camera_id != camera_id:
+        raise _refuse("sample_token_other_camera", event)
+
+
 def _caps(settings: LiveSettings) -> sessions.Caps:
     return sessions.Caps(settings.max_per_camera, settings.max_per_school, settings.idle_seconds)
 
@@ -195,7 +213,11 @@ def _open_play(event: HookEvent, token: media.MediaToken, now: datetime, setting
 
 
 def authorize_play(event: HookEvent, now: datetime, settings: LiveSettings) -> int:
-    """``on_play``: a fresh token of this camera opens its one view session, within the viewer caps."""
+    """``on_play``: a fresh token of this camera opens its one view session, within the viewer caps (a sample
+    token lets a reader of the platform's own in, with no session: 0)."""
+    if _is_sampler(event):
+        _check_sampler(event, now, settings, connecting=True)
+        return 0
     token = _fresh_play_token(event, now, settings)
     _check_late_play(token, now, settings, event)
     return _open_play(event, token, now, settings)
@@ -208,6 +230,9 @@ def authorize_prompt_play(event: HookEvent, now: datetime, settings: LiveSetting
     Returns the new session's id, or None for a late play, whose right must be checked again in the database
     first: the caller then answers it with :func:`authorize_play` inside an app context.
     """
+    if _is_sampler(event):
+        _check_sampler(event, now, settings, connecting=True)
+        return 0
     token = _fresh_play_token(event, now, settings)
     if _needs_recheck(token, now, settings):
         return None
@@ -216,8 +241,8 @@ def authorize_prompt_play(event: HookEvent, now: datetime, settings: LiveSetting
 
 def play_done(event: HookEvent, now: datetime, settings: LiveSettings) -> None:
     """``on_done`` of a player: the player closed, so its view session ends."""
-    if event.token is None:
-        return  # a publisher's connection ended; on_publish_done covers it
+    if event.token is None or _is_sampler(event):
+        return  # a publisher's connection ended (on_publish_done covers it), or a reader's that opened no session
     camera_id = _camera_of(event)
     try:
         token = _play_token(event.token, camera_id, now, settings, check_expiry=False, event=event)
@@ -268,7 +293,11 @@ def _recheck_policy(session: ViewSession, now: datetime) -> None:
 
 
 def update_play(event: HookEvent, now: datetime, settings: LiveSettings) -> None:
-    """``on_update`` of a player: the session must still be open and its viewer still entitled."""
+    """``on_update`` of a player: the session must still be open and its viewer still entitled (a reader of the
+    platform's own: its sample token still of that camera and well signed)."""
+    if _is_sampler(event):
+        _check_sampler(event, now, settings, connecting=False)
+        return
     camera_id = _camera_of(event)
     token = _play_token(event.token, camera_id, now, settings, check_expiry=False, event=event)
     session = sessions.session_of(token.token_id)

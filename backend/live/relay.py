@@ -158,6 +158,10 @@ def run_relay(camera_id: int, settings: LiveSettings, *, transcode: bool | None 
         if camera is None or not camera.enabled:
             log.error("relay: camera %s does not exist or is disabled", camera_id)
             return 2
+        if camera.source_kind == SourceKind.PUSH:
+            log.error("relay: camera %s pushes its stream to the media server itself; there is nothing to relay",
+                      camera_id)
+            return 2
         token = relay_token(camera, utcnow(), settings)
         publish_to = media.publish_url(settings.publish_base, camera.id, token)
         rendition = file_rendition(camera, settings) if transcode is None else None

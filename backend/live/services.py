@@ -96,6 +96,16 @@ def rotate_publish_key(principal: Principal, camera: Camera, now: datetime, sett
             "publish_url": media.publish_url(settings.publish_base, camera.id, key), "created_at": now}
 
 
+def sample_source(camera_id: int, now: datetime, settings: LiveSettings) -> str:
+    """Where a reader inside the platform (a detection worker, a snapshot) plays a camera that pushes its stream
+    to the media server: the stream with a sample token, to be used within the token's lifetime (it is checked when
+    the reader connects; the connection then lives on). Nobody watches: no view session, no audit."""
+    token = media.issue_token(settings.token_key, media.TokenKind.SAMPLE, user_id=0, camera_id=camera_id,
+                              school_id=0, privileged=True,
+                              expires=int((now + timedelta(seconds=settings.token_ttl)).timestamp())).token
+    return media.sample_url(settings.publish_base, camera_id, token)
+
+
 def relay_token(camera: Camera, now: datetime, settings: LiveSettings) -> str:
     """A short-lived server-signed token with which our own relay publishes a camera's pulled stream."""
     return media.issue_token(settings.token_key, media.TokenKind.RELAY, user_id=0, camera_id=camera.id,

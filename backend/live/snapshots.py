@@ -22,11 +22,12 @@ from backend.child_processes import run_tool
 from backend.errors import ApiError
 from backend.extensions import db
 from backend.files import object_store
+from backend.live.services import sample_source
 from backend.live.settings import LiveSettings
 from backend.live.sources import SourceError, ffmpeg_input, scrub, source_secrets
 from backend.permissions import Principal
-from backend.schools.models import Camera
-from backend.timeutil import to_shanghai
+from backend.schools.models import Camera, SourceKind
+from backend.timeutil import to_shanghai, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,11 @@ class SnapshotError(RuntimeError):
     """No frame could be read; the message never contains the source."""
 
 
-def grab_frame(camera: Camera, timeout: float) -> bytes:
-    """One JPEG frame from the camera's source; raises :class:`SnapshotError` with a source-free message."""
+def grab_frame(camera: Camera, timeout: float, pushed: str | None = None) -> bytes:
+    """One JPEG frame from the camera's source (``pushed``: the media server's stream of a camera that pushes);
+    raises :class:`SnapshotError` with a source-free message."""
     try:
-        input_args, script = ffmpeg_input(camera, timeout)
+        input_args, script = ffmpeg_input(camera, timeout, pushed=pushed)
     except SourceError as exc:
         log.warning("snapshot of camera %s: its source URL cannot be opened", camera.id)
         raise SnapshotError("unusable source") from exc
@@ -52,7 +54,7 @@ def grab_frame(camera: Camera, timeout: float) -> bytes:
         log.warning("snapshot of camera %s timed out after %ss", camera.id, timeout)
         raise SnapshotError("timeout") from exc
     if result.returncode != 0 or not result.stdout:
-        message = scrub(result.stderr.decode(errors="replace").strip()[-500:], source_secrets(camera))
+        message = scrub(result.stderr.decode(errors="replace").strip()[-500:], [*source_secrets(camera), pushed])
         log.warning("snapshot of camera %s failed: %s", camera.id, message)
         raise SnapshotError("unreadable")
     return result.stdout
@@ -63,8 +65,11 @@ def grab_checked_frame(camera: Camera, settings: LiveSettings) -> tuple[bytes, i
     otherwise (also used by the patrol's findings, whose evidence is such a frame)."""
     if not camera.enabled:
         raise ApiError(409, "camera_disabled", "该摄像头已停用")
+    pushed = None
+    if camera.source_kind == SourceKind.PUSH:
+        pushed = sample_source(camera.id, utcnow(), settings)
     try:
-        data = grab_frame(camera, settings.snapshot_timeout)
+        data = grab_frame(camera, settings.snapshot_timeout, pushed)
     except SnapshotError as exc:
         raise ApiError(502, "camera_unreachable", "无法从摄像头获取画面，请检查摄像头是否在线") from exc
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)

@@ -87,22 +87,25 @@ def _inner_options(kind: str, timeout: float) -> dict[str, str]:
     return {"rw_timeout": microseconds, "protocol_whitelist": NETWORK_PROTOCOLS}
 
 
-def concat_script(camera: Camera, timeout: float) -> bytes:
-    """The ffconcat script that opens the camera's source (credentials included) with its input options."""
-    url = with_credentials(camera.source_url, camera.source_username, camera.source_password)
-    if camera.source_kind == SourceKind.FILE and not url.startswith("file:"):
+def concat_script(camera: Camera, timeout: float, pushed: str | None = None) -> bytes:
+    """The ffconcat script that opens the camera's source (credentials included) with its input options; for a
+    camera that pushes, ``pushed`` is the media server's stream it plays (``services.sample_source``)."""
+    kind = SourceKind.RTMP if pushed else camera.source_kind
+    url = pushed or with_credentials(camera.source_url, camera.source_username, camera.source_password)
+    if kind == SourceKind.FILE and not url.startswith("file:"):
         url = "file:" + url
     lines = ["ffconcat version 1.0", f"file {_quoted(url)}"]
-    lines += [f"option {key} {_quoted(value)}" for key, value in _inner_options(camera.source_kind, timeout).items()]
+    lines += [f"option {key} {_quoted(value)}" for key, value in _inner_options(kind, timeout).items()]
     return ("\n".join(lines) + "\n").encode()
 
 
-def ffmpeg_input(camera: Camera, timeout: float, *, realtime_loop: bool = False) -> tuple[list[str], bytes]:
+def ffmpeg_input(camera: Camera, timeout: float, *, realtime_loop: bool = False,
+                 pushed: str | None = None) -> tuple[list[str], bytes]:
     """ffmpeg's input arguments for the camera's source and what to write to ffmpeg's standard input.
 
     The arguments name no source (``-i pipe:0``); the script written to stdin does. ``realtime_loop`` plays a file
-    at its own frame rate, forever, like a camera would deliver it. Raises :class:`SourceError` for a source URL
-    that cannot be written into the script.
+    at its own frame rate, forever, like a camera would deliver it; ``pushed`` as for :func:`concat_script`. Raises
+    :class:`SourceError` for a source URL that cannot be written into the script.
     """
     loop = ["-re", "-stream_loop", "-1"] if realtime_loop and camera.source_kind == SourceKind.FILE else []
-    return [*loop, *CONCAT_INPUT], concat_script(camera, timeout)
+    return [*loop, *CONCAT_INPUT], concat_script(camera, timeout, pushed)

@@ -60,6 +60,9 @@ class SourceKind(StrEnum):
     RTMP = "rtmp"
     HLS = "hls"
     HTTP_SNAPSHOT = "http_snapshot"
+    # The camera pushes RTMP to the platform's media server (its publish key: POST /live/cameras/<id>/publish-key);
+    # readers inside the platform play that stream (backend/live/services.py ``sample_source``).
+    PUSH = "push"
 
 
 class Region(db.Model):

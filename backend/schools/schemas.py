@@ -94,7 +94,8 @@ class CameraIn(Schema):
     source_kind = String(required=True, validate=OneOf([k.value for k in SourceKind]))
     # Single-line text (backend/fields.py): a line break would end the one line ffmpeg's input script gives the
     # source (backend/live/sources.py). Spaces stay allowed: a demo file's path may have them.
-    source_url = String(required=True, validate=Length(1, 1000), load_only=True)
+    source_url = String(load_default="", validate=Length(max=1000), load_only=True, metadata={
+        "description": "required but for ``push`` (the camera pushes to the platform's media server)"})
     source_username = String(load_default=None, validate=Length(max=200), load_only=True)
     source_password = String(load_default=None, validate=Length(max=200), load_only=True)
     sampling_interval_seconds = Integer(load_default=5, validate=Range(1, 3600))

@@ -13,7 +13,7 @@ from backend.audit.services import record_audit
 from backend.errors import ApiError, not_found
 from backend.extensions import db
 from backend.permissions import Principal, sees_only_public
-from backend.schools.models import Camera, Canteen, KitchenArea, Region, School, SchoolClass
+from backend.schools.models import Camera, Canteen, KitchenArea, Region, School, SchoolClass, SourceKind
 
 # Who sees only the public areas of a kitchen.
 # Fields of a camera whose values are secrets: their changes are audited without values.
@@ -138,8 +138,15 @@ def visible_camera(principal: Principal, camera: Camera) -> Camera:
     return camera
 
 
+def _check_source(kind: str, url: str | None) -> None:
+    """A camera the platform reads has a source URL; one that pushes to the media server needs none."""
+    if kind != SourceKind.PUSH and not (url or "").strip():
+        raise ApiError(422, "source_url_required", "请填写视频源地址", {"fields": {"source_url": ["请填写视频源地址"]}})
+
+
 def create_camera(actor: Principal, area: KitchenArea, values: dict[str, Any]) -> Camera:
-    """Add a camera to an area; its source and credentials are stored encrypted."""
+    """Add a camera to an area; its source and credentials are stored encrypted (a camera that pushes has none)."""
+    _check_source(values["source_kind"], values.get("source_url"))
     return _add(actor, Camera(area_id=area.id, **values), AuditAction.CAMERA_CREATE, area.canteen.school_id,
                 ("name", "source_kind"))
 
@@ -150,6 +157,7 @@ def update_camera(actor: Principal, camera: Camera, changes: dict[str, Any]) -> 
         area = db.session.get(KitchenArea, changes["area_id"])
         if area is None or area.canteen_id != camera.area.canteen_id:
             raise ApiError(422, "area_not_in_canteen", "目标区域不属于该摄像头所在食堂")
+    _check_source(changes.get("source_kind", camera.source_kind), changes.get("source_url", camera.source_url))
     return _save_changes(actor, camera, changes, AuditAction.CAMERA_UPDATE, camera.area.canteen.school_id,
                          CAMERA_SECRET_FIELDS)
 

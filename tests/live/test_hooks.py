@@ -178,6 +178,34 @@ def test_the_relay_publishes_with_a_server_signed_token(hook, app, demo, clock, 
     assert _refusal(hook("on_publish", call="publish", name=f"cam-{camera}", key=play)) == "relay_token_wrong_kind"
 
 
+def test_a_reader_of_the_platform_plays_a_pushed_camera_with_a_sample_token(hook, app, demo, clock, camera_ids):
+    """A detection worker or a snapshot (backend/live/services.py sample_source): no view session, no viewer cap;
+    the token is checked when it connects and stays good for its connection's updates."""
+    camera = camera_ids["public"]
+    name = f"cam-{camera}"
+    now = int(clock.now.timestamp())
+    sample = _signed(app, camera, kind=media.TokenKind.SAMPLE, user_id=0, school_id=0, expires=now + 60,
+                     privileged=True)
+    assert hook("on_play", call="play", name=name, token=sample, clientid="31").status_code == 200
+    assert hook("on_play", call="play", name=name, token=sample, clientid="32").status_code == 200  # a reconnect
+    assert _sessions() == []
+    clock.now += timedelta(seconds=600)
+    assert hook("on_update", call="update_play", name=name, token=sample, clientid="31").status_code == 200
+    assert hook("on_done", call="done", name=name, token=sample, clientid="31").status_code == 200
+    assert _refusal(hook("on_play", call="play", name=name, token=sample)) == "sample_token_expired"
+    fresh = int(clock.now.timestamp()) + 60
+    other = _signed(app, camera_ids["other"], kind=media.TokenKind.SAMPLE, expires=fresh, privileged=True)
+    assert _refusal(hook("on_play", call="play", name=name, token=other)) == "sample_token_other_camera"
+    assert _refusal(hook("on_update", call="update_play", name=name, token=other)) == "sample_token_other_camera"
+    good = _signed(app, camera, kind=media.TokenKind.SAMPLE, expires=fresh, privileged=True)
+    assert _refusal(hook("on_play", call="play", name=name, token=good[:-3] + "abc")) == "sample_token_bad_signature"
+    # A relay's token is no reader's, and a sample token publishes nothing.
+    relay = _signed(app, camera, kind=media.TokenKind.RELAY, expires=fresh, privileged=True)
+    assert _refusal(hook("on_play", call="play", name=name, token=relay)) == "token_wrong_kind"
+    assert _refusal(hook("on_publish", call="publish", name=name, key=good)) == "relay_token_wrong_kind"
+    assert _sessions() == []
+
+
 # --- players (RTMP) ---------------------------------------------------------------------------------------------
 
 def test_a_fresh_token_plays_once(hook, client, as_user, live, clock):

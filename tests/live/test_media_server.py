@@ -409,3 +409,56 @@ def test_the_relay_keeps_the_source_out_of_every_command_line(kind, app, client,
     for record in caplog.records:
         for secret in secrets_:
             assert secret not in record.getMessage()
+
+
+def test_a_camera_that_pushes_is_sampled_and_snapshotted_from_the_media_server(app, client, as_user, demo, camera_ids,
+                                                                              media_server, caplog):
+    """A camera of kind 推流 has no source of its own: the detection worker and a snapshot play what it pushes from
+    the media server with a sample token of that camera, which opens no view session; other tokens are refused."""
+    from backend.schools.models import Camera
+    from workers.camera.capture import CaptureCache
+    from workers.jobs.detection import camera_spec
+
+    camera = camera_ids["public"]
+    caplog.set_level("INFO")
+    staff = as_user("demo-staff-1")
+    assert client.patch(f"/api/v1/cameras/{camera}", headers=staff, json={"source_kind": "push"}).status_code == 200
+    key = client.post(f"/api/v1/live/cameras/{camera}/publish-key", headers=staff).json["publish_key"]
+    publisher = publish(media.publish_url(media_server.rtmp_base, camera, key))
+    cache = CaptureCache()
+    try:
+        _wait(lambda: (s := db.session.get(CameraStream, camera)) is not None and s.publishing, what="publishing")
+        spec = camera_spec(db.session.get(Camera, camera), 15.0)
+        assert spec.kind == "push" and "token=" not in spec.url and "token=" in (spec.connect_url or "")
+        first = cache.read(spec, time.time())
+        assert first.frame is not None, (first.error, media_server.log())
+        assert first.frame.shape == (HEIGHT, WIDTH, 3)
+        time.sleep(1)
+        # The next sample, with a new token, reads on the open connection.
+        again = cache.read(camera_spec(db.session.get(Camera, camera), 15.0), time.time())
+        assert again.frame is not None and cache.opened == 1
+
+        snapshot = client.post(f"/api/v1/live/cameras/{camera}/snapshots", headers=staff)
+        assert snapshot.status_code == 201, snapshot.json
+        assert (snapshot.json["width"], snapshot.json["height"]) == (WIDTH, HEIGHT)
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ViewSession)) == 0
+
+        # Another camera's sample token, an expired one and a forged one: refused by the media server.
+        secret_key = media.derive_key(app.config["SECRET_KEY"])
+
+        def sample(camera_id: int, expires: int) -> str:
+            return media.issue_token(secret_key, media.TokenKind.SAMPLE, user_id=0, camera_id=camera_id, school_id=0,
+                                     privileged=True, expires=expires).token
+
+        other = sample(camera_ids["other"], int(time.time()) + 60)
+        assert _read_frames(media.sample_url(media_server.rtmp_base, camera, other))[0] != 0
+        expired = sample(camera, int(time.time()) - 5)
+        assert _read_frames(media.sample_url(media_server.rtmp_base, camera, expired))[0] != 0
+        good = sample(camera, int(time.time()) + 60)
+        assert _read_frames(media.sample_url(media_server.rtmp_base, camera, good[:-4] + "AAAA"))[0] != 0
+        for reason in ("sample_token_other_camera", "sample_token_expired", "sample_token_bad_signature"):
+            assert f"media hook refused: {reason}" in caplog.text, reason
+    finally:
+        cache.close()
+        kill_process(publisher)

@@ -74,6 +74,9 @@ class SourceSpec:
     username: str | None = None
     password: str | None = None
     timeout_seconds: float = 5.0
+    # A camera that pushes to the media server (kind ``push``): ``url`` is its stream there, which names the source
+    # (cache key, logs), and ``connect_url`` that stream with a fresh sample token, used when a connection opens.
+    connect_url: str | None = None
 
     def redacted(self) -> str:
         """The URL without user information, query or fragment, for logs.
@@ -300,6 +303,10 @@ def open_source(spec: SourceSpec) -> FrameSource:
         return FileSource(spec.url)
     if spec.kind in STREAM_KINDS:
         return StreamSource(spec)
+    if spec.kind == "push":
+        if not spec.connect_url:
+            raise CaptureError("no sample URL for a pushed camera")
+        return StreamSource(SourceSpec("rtmp", spec.connect_url, timeout_seconds=spec.timeout_seconds))
     if spec.kind == "http_snapshot":
         return SnapshotSource(spec)
     raise CaptureError(f"unknown source kind {spec.kind!r}")

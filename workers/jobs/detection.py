@@ -25,9 +25,12 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.extensions import db
+from backend.integrations import media
+from backend.live.services import sample_source
+from backend.live.settings import live_settings
 from backend.monitoring.models import CameraMonitor, HealthStatus
 from backend.monitoring.services import record_health_change
-from backend.schools.models import Camera, KitchenArea
+from backend.schools.models import Camera, KitchenArea, SourceKind
 from backend.timeutil import utcnow
 from backend.violations import stats_cache
 from backend.violations.models import KIND_LABELS
@@ -135,6 +138,18 @@ def _fault_pause(name: str) -> None:
         time.sleep(0.05)
 
 
+def camera_spec(camera: Camera, timeout: float) -> SourceSpec:
+    """How a worker reads a camera: its own source, or, for a camera that pushes to the media server, its stream
+    there with a sample token fresh for this sample (used only when a connection opens: ``SourceSpec.connect_url``).
+    """
+    if camera.source_kind == SourceKind.PUSH:
+        settings = live_settings()
+        stream = f"{settings.publish_base.rstrip('/')}/{media.stream_name(camera.id)}"
+        return SourceSpec("push", stream, timeout_seconds=timeout,
+                          connect_url=sample_source(camera.id, utcnow(), settings))
+    return SourceSpec(camera.source_kind, camera.source_url, camera.source_username, camera.source_password, timeout)
+
+
 def sample_camera(camera_id: int, slot: int) -> str:
     """Task: take sample ``slot`` of one camera and act on it; returns what happened (for logs and tests)."""
     from workers.infra.worker_app import get_app
@@ -159,10 +174,8 @@ def sample_camera(camera_id: int, slot: int) -> str:
         log.error("camera %s has invalid settings, not sampled: %s", camera_id, exc)
         return "invalid_settings"
     interval = max(1, int(camera.sampling_interval_seconds or 5))
-    view = _CameraView(camera.id, canteen_id, interval,
-                       SourceSpec(camera.source_kind, camera.source_url, camera.source_username,
-                                  camera.source_password, float(config.get("CAPTURE_TIMEOUT_SECONDS") or 5)),
-                       settings)
+    view = _CameraView(camera.id, canteen_id, interval, camera_spec(camera, float(config.get("CAPTURE_TIMEOUT_SECONDS")
+                                                                                     or 5)), settings)
     version = monitor.version
     engine_state = CameraState.from_dict(monitor.engine_state, settings.pipeline)
     rule_state: dict[str, Any] = dict(monitor.rule_state or {})

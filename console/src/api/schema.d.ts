@@ -17205,9 +17205,13 @@ export interface components {
             /** @default 5 */
             sampling_interval_seconds: number;
             /** @enum {string} */
-            source_kind: "file" | "rtsp" | "rtmp" | "hls" | "http_snapshot";
+            source_kind: "file" | "rtsp" | "rtmp" | "hls" | "http_snapshot" | "push";
             /** @default null */
             source_password: string | null;
+            /**
+             * @description required but for ``push`` (the camera pushes to the platform's media server)
+             * @default
+             */
             source_url: string;
             /** @default null */
             source_username: string | null;
@@ -17235,8 +17239,9 @@ export interface components {
             regions_of_interest?: number[][][];
             sampling_interval_seconds?: number;
             /** @enum {string} */
-            source_kind?: "file" | "rtsp" | "rtmp" | "hls" | "http_snapshot";
+            source_kind?: "file" | "rtsp" | "rtmp" | "hls" | "http_snapshot" | "push";
             source_password?: string | null;
+            /** @description required but for ``push`` (the camera pushes to the platform's media server) */
             source_url?: string;
             source_username?: string | null;
             work_hours?: components["schemas"]["WindowSchema"][];

@@ -37,6 +37,7 @@ export const AREA_KIND_LABELS: Record<string, string> = {
 }
 export const SOURCE_KIND_LABELS: Record<SourceKind, string> = {
   rtsp: 'RTSP 视频流', rtmp: 'RTMP 视频流', hls: 'HLS 直播流', http_snapshot: 'HTTP 抓图', file: '本地视频文件（演示）',
+  push: '摄像头推流到平台',
 }
 export const MEAL_LABELS: Record<string, string> = { breakfast: '早餐', lunch: '午餐', dinner: '晚餐' }
 export const WEEKDAYS = ['周一', '周二', '周三', '周四', '周五', '周六', '周日']
@@ -254,6 +255,7 @@ export function cameraChanges(form: CameraForm): Schemas['CameraPatch'] {
     sampling_interval_seconds: Number(form.sampling_interval_seconds), enabled: form.enabled,
     enabled_checks: [...form.enabled_checks], work_hours: sortWindows(form.work_hours),
   }
+  if (form.source_kind === 'push') return body // it pushes to the media server: no source of its own to read
   if (form.source_url) body.source_url = form.source_url
   if (form.source_username) body.source_username = form.source_username
   if (form.source_password) body.source_password = form.source_password
@@ -263,7 +265,8 @@ export function cameraChanges(form: CameraForm): Schemas['CameraPatch'] {
 /** A new camera from the form (the area is in the URL; empty credentials are none). */
 export function newCamera(form: CameraForm): Schemas['CameraIn'] {
   const { area_id: _area, ...settings } = cameraChanges(form)
-  return { ...settings, name: form.name, source_kind: form.source_kind, source_url: form.source_url,
-    source_username: form.source_username || null, source_password: form.source_password || null,
+  const pushes = form.source_kind === 'push'
+  return { ...settings, name: form.name, source_kind: form.source_kind, source_url: pushes ? '' : form.source_url,
+    source_username: (!pushes && form.source_username) || null, source_password: (!pushes && form.source_password) || null,
     regions_of_interest: [] } as Schemas['CameraIn']
 }

@@ -146,6 +146,20 @@ test('the principal edits a canteen live window and it is saved; a wrong window 
     '-t', '60', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-pix_fmt', 'yuv420p', '-f', 'flv', url], { stdio: 'ignore' })
   try {
     await expect.poll(liveNow, { timeout: 30_000 }).toBe(true)
+    // It only pushes: set as 推流, it needs no source of its own, and the platform reads what it pushes (a snapshot
+    // here, the detection worker's samples alike) from the media server.
+    await added.locator(`[data-test=camera-edit-${cameraId}]`).click()
+    await page.locator('[data-test=camera-dialog] .el-form-item', { hasText: '视频源类型' }).locator('.el-select').click()
+    await page.locator('.el-select-dropdown__item:visible', { hasText: '摄像头推流到平台' }).click()
+    await expect(page.locator('[data-test=camera-push-hint]')).toContainText('推流地址')
+    await expect(page.locator('[data-test=camera-source]')).toHaveCount(0)
+    await page.click('[data-test=camera-save]')
+    await expect(added).toContainText('推流')
+    const login = await request.post('/api/v1/auth/dev-login', { data: { openid: 'demo-staff-1' } })
+    const snapshot = await request.post(`/api/v1/live/cameras/${cameraId}/snapshots`,
+      { headers: { Authorization: `Bearer ${(await login.json()).token}` } })
+    expect(snapshot.status(), await snapshot.text()).toBe(201)
+    expect(await snapshot.json()).toMatchObject({ camera_id: cameraId, width: 320, height: 240 })
   } finally {
     camera.kill('SIGKILL')
   }

@@ -76,6 +76,12 @@ describe('school administration helpers', () => {
     expect(created).toMatchObject({ source_url: 'rtsp://10.0.0.9/1', source_username: null, source_password: null,
       regions_of_interest: [] })
     expect('area_id' in created).toBe(false)
+    // A camera that pushes to the platform has no source: whatever was typed before choosing 推流 stays out.
+    const pushes = { ...form, source_kind: 'push' as const, source_url: 'rtsp://typed-before/1', source_username: 'u' }
+    expect(cameraChanges(pushes)).toEqual({ name: '热厨', area_id: 3, source_kind: 'push', sampling_interval_seconds: 10,
+      enabled: true, enabled_checks: ['no_mask'], work_hours: [] })
+    expect(newCamera(pushes)).toMatchObject({ source_kind: 'push', source_url: '', source_username: null,
+      source_password: null })
   })
 })
 
