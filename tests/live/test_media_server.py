@@ -416,7 +416,7 @@ def test_a_camera_that_pushes_is_sampled_and_snapshotted_from_the_media_server(a
     """A camera of kind 推流 has no source of its own: the detection worker and a snapshot play what it pushes from
     the media server with a sample token of that camera, which opens no view session; other tokens are refused."""
     from backend.schools.models import Camera
-    from workers.camera.capture import CaptureCache
+    from workers.camera.capture import CaptureCache, SourceSpec
     from workers.jobs.detection import camera_spec
 
     camera = camera_ids["public"]
@@ -438,6 +438,25 @@ def test_a_camera_that_pushes_is_sampled_and_snapshotted_from_the_media_server(a
         again = cache.read(camera_spec(db.session.get(Camera, camera), 15.0), time.time())
         assert again.frame is not None and cache.opened == 1
 
+        # The stream stalls (the connection is gone) after the first sample's token expired: the reconnection uses
+        # the newest sample's token, at its first try.
+        secret_key = media.derive_key(app.config["SECRET_KEY"])
+        stream = spec.url
+        brief = media.issue_token(secret_key, media.TokenKind.SAMPLE, user_id=0, camera_id=camera, school_id=0,
+                                  privileged=True, expires=int(time.time()) + 2).token
+        stalling = CaptureCache()
+        try:
+            short = SourceSpec("push", stream, timeout_seconds=15.0,
+                               connect_url=media.sample_url(media_server.rtmp_base, camera, brief))
+            assert stalling.read(short, time.time()).frame is not None
+            time.sleep(3)
+            for source, _ in stalling._sources.values():
+                source.close()  # what a stalled stream leaves: no connection
+            later = stalling.read(camera_spec(db.session.get(Camera, camera), 15.0), time.time())
+            assert later.frame is not None and later.tries == 1, later.error
+        finally:
+            stalling.close()
+
         snapshot = client.post(f"/api/v1/live/cameras/{camera}/snapshots", headers=staff)
         assert snapshot.status_code == 201, snapshot.json
         assert (snapshot.json["width"], snapshot.json["height"]) == (WIDTH, HEIGHT)
@@ -445,7 +464,6 @@ def test_a_camera_that_pushes_is_sampled_and_snapshotted_from_the_media_server(a
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ViewSession)) == 0
 
         # Another camera's sample token, an expired one and a forged one: refused by the media server.
-        secret_key = media.derive_key(app.config["SECRET_KEY"])
 
         def sample(camera_id: int, expires: int) -> str:
             return media.issue_token(secret_key, media.TokenKind.SAMPLE, user_id=0, camera_id=camera_id, school_id=0,

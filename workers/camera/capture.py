@@ -297,6 +297,25 @@ class SnapshotSource:
         self._session.close()
 
 
+class PushSource(StreamSource):
+    """A camera's pushed stream on the platform's media server. Its sample token is checked when a connection
+    opens, so a reconnection (after a stall, or an idle reopen) uses the newest sample's URL (:meth:`renew`)."""
+
+    def __init__(self, spec: SourceSpec) -> None:
+        super().__init__(self._played(spec))
+
+    @staticmethod
+    def _played(spec: SourceSpec) -> SourceSpec:
+        if not spec.connect_url:
+            raise CaptureError("no sample URL for a pushed camera")
+        return SourceSpec("rtmp", spec.connect_url, timeout_seconds=spec.timeout_seconds)
+
+    def renew(self, spec: SourceSpec) -> None:
+        """Connect with ``spec``'s sample URL from now on (the open connection, if any, stays)."""
+        if spec.connect_url:
+            self.spec = self._played(spec)
+
+
 def open_source(spec: SourceSpec) -> FrameSource:
     """A source object for the spec's kind."""
     if spec.kind == "file":
@@ -304,9 +323,7 @@ def open_source(spec: SourceSpec) -> FrameSource:
     if spec.kind in STREAM_KINDS:
         return StreamSource(spec)
     if spec.kind == "push":
-        if not spec.connect_url:
-            raise CaptureError("no sample URL for a pushed camera")
-        return StreamSource(SourceSpec("rtmp", spec.connect_url, timeout_seconds=spec.timeout_seconds))
+        return PushSource(spec)
     if spec.kind == "http_snapshot":
         return SnapshotSource(spec)
     raise CaptureError(f"unknown source kind {spec.kind!r}")
@@ -379,6 +396,8 @@ class CaptureCache:
             try:
                 source, lock = self._entry(spec)
                 with lock:
+                    if isinstance(source, PushSource):
+                        source.renew(spec)
                     frame = source.read(at)
                 if frame is not None and frame.size:
                     return CaptureResult(frame, attempt)
