@@ -56,6 +56,19 @@ describe('home: today\'s kitchen', () => {
     expect(wx.__state.navigations.pop().url).toBe('/pages/live/watch/index');
   });
 
+  test('a menu corrected since it was published says so, and 已更正 opens what changed', async () => {
+    const { server, wx } = asParent();
+    server.serve('today_amended');
+    server.serve('canteens_school_1');
+    server.serve('transparency_month');
+    const page = await openPage('pages/records/today/index');
+    const lunch = fixture('today_amended').body.canteens[0].meals.find((m) => m.meal === 'lunch');
+    expect(text(find(page, `#corrected-menu-${lunch.menu.id}`))).toBe('· 菜单已更正 ›');
+    expect(findAll(page, '.meal-head .corrected')).toHaveLength(1); // breakfast's menu was never corrected
+    await tap(page, `#corrected-menu-${lunch.menu.id}`);
+    expect(wx.__state.navigations.pop().url).toBe(`/pages/records/history/index?id=${lunch.menu.id}`);
+  });
+
   test('a failed load shows the server message and 重试 loads again', async () => {
     const { server } = asParent();
     server.fail('GET', '/api/v1/schools/1/today', { times: 1 });
@@ -171,7 +184,8 @@ describe('sample and disinfection logs', () => {
     server.serve('day_0309_disposal_amended');
     const page = await openPage('pages/records/logs/index', { date: '2026-03-09' });
     expect(text(find(page, '#meal-breakfast'))).toContain('由 赵师傅 处置 · 已更正 ›');
-    expect(findAll(page, '[id^=amend-disposal-]')).toHaveLength(0);
+    expect(findAll(page, `#amend-disposal-${fixture('record_draft_disposal').body.record_id}`)).toHaveLength(0);
+    expect(findAll(page, '.entry-actions')).toHaveLength(0);
   });
 
   test('a manager corrects a sample and a disinfection from the log; back on it, both say they were corrected', async () => {

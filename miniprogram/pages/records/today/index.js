@@ -1,6 +1,7 @@
 /**
  * 今日厨房: the school, the live entry, today's menu per meal with 留样 / 消毒 badges, and this month's
- * found / rectified / in-progress figures. Parents land here.
+ * found / rectified / in-progress figures. Parents land here. A menu corrected since it was published says so, and
+ * 已更正 › opens what the correction changed.
  */
 const guard = require('../../../utils/guard');
 const session = require('../../../utils/session');
@@ -10,8 +11,10 @@ const schools = require('../../../services/schools');
 const violations = require('../../../services/violations');
 const live = require('../../../utils/live');
 const parentMeals = require('../../../services/parent-meals');
+const { recordHistory } = require('../../../behaviors/record-history');
 
 Component({
+  behaviors: [recordHistory],
   data: {
     loading: true, loadError: '', day: {}, canteens: [], dateText: '', liveText: '', stats: null, schoolId: null,
     abilities: {},
