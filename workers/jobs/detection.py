@@ -174,8 +174,8 @@ def sample_camera(camera_id: int, slot: int) -> str:
         log.error("camera %s has invalid settings, not sampled: %s", camera_id, exc)
         return "invalid_settings"
     interval = max(1, int(camera.sampling_interval_seconds or 5))
-    view = _CameraView(camera.id, canteen_id, interval, camera_spec(camera, float(config.get("CAPTURE_TIMEOUT_SECONDS")
-                                                                                     or 5)), settings)
+    timeout = float(config.get("CAPTURE_TIMEOUT_SECONDS") or 5)
+    view = _CameraView(camera.id, canteen_id, interval, camera_spec(camera, timeout), settings)
     version = monitor.version
     engine_state = CameraState.from_dict(monitor.engine_state, settings.pipeline)
     rule_state: dict[str, Any] = dict(monitor.rule_state or {})
