@@ -214,6 +214,14 @@ class RtspServer:
         """The stream's URL (credentials belong in SourceSpec, not here, unless a test means otherwise)."""
         return f"rtsp://{with_userinfo}127.0.0.1:{self.port}{self.mount}"
 
+    def clients_when(self, expected: int, seconds: float = 10.0) -> int:
+        """The count of clients once it is ``expected``, or what it is after ``seconds``: the server reports each
+        connection on its stdout, which a thread reads, so the count lags a connection by a moment."""
+        deadline = time.monotonic() + seconds
+        while self.clients != expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.clients
+
     def _pump(self) -> None:
         assert self.process is not None and self.process.stdout is not None
         for line in self.process.stdout:

@@ -50,7 +50,7 @@ def test_stream_source_reads_the_demo_video_over_rtsp_in_tcp_with_the_cameras_cr
         # A live stream, kept open: the second sample shows the present (the ~20 frames that queued up while
         # we waited were skipped), not the frame after the first one.
         assert later >= first + 5
-        assert server.clients == 1
+        assert server.clients_when(1) == 1
         # RTP inside the RTSP TCP connection was asked for from the start (no UDP attempt first).
         assert server.setups and all(setup.startswith("RTP/AVP/TCP") for setup in server.setups)
 
@@ -72,7 +72,7 @@ def test_wrong_rtsp_credentials_fail_cleanly_and_no_password_appears_anywhere(rt
     result = returns_within(60, lambda: cache.read(in_url, time.time())).value
     assert result.frame is None and result.error == f"cannot open stream {url}"
     cache.close()
-    assert rtsp_camera.clients == 5  # every attempt reached the server and was refused there
+    assert rtsp_camera.clients_when(5) == 5  # every attempt reached the server and was refused there
 
     # Neither the log nor what OpenCV and FFmpeg print on stderr carries the password.
     captured = capfd.readouterr()
@@ -93,13 +93,13 @@ def test_cameras_with_the_same_rtsp_source_share_one_connection(rtsp_camera):
         assert result.tries == 1, result.error
         assert_demo_frame(result.frame)
         time.sleep(0.3)
-    assert rtsp_camera.clients == 1 and cache.opened == 1
+    assert rtsp_camera.clients_when(1) == 1 and cache.opened == 1
 
     # Another user on the same URL is another connection (here refused: the camera knows no such user)...
     other_user = SourceSpec("rtsp", url, "viewer", PASSWORD, 5.0)
     assert cache.read(other_user, time.time()).frame is None
-    assert rtsp_camera.clients == 3
+    assert rtsp_camera.clients_when(3) == 3
     # ...and its failure leaves the shared connection alone.
     assert cache.read(kitchen, time.time()).tries == 1
-    assert rtsp_camera.clients == 3 and cache.opened == 3
+    assert rtsp_camera.clients_when(3) == 3 and cache.opened == 3
     cache.close()
