@@ -4,6 +4,7 @@ import { menuFor } from '../../src/services/menu'
 import {
   attemptsOf, errorHint, findUsers, listChannelDeliveries, listNotices, retryNotice, revokeSessions,
 } from '../../src/services/ops'
+import { personText } from '../../src/services/people'
 import type { Desk, User } from '../../src/services/session'
 
 const school: Desk = { kind: 'school', id: 4, name: '一小', role: 'principal' }
@@ -22,6 +23,12 @@ describe('通知投递', () => {
     expect(titles(principal, school)).toEqual(['总览'])
     expect(titles({ capabilities: { admin: false, regulator: ['stats.read'], schools: {} } }, null)).toEqual([])
     expect(titles(principal, null)).toEqual([])
+  })
+
+  it('names a person as the school does: the name, then the role', () => {
+    expect(personText('王芳', '食堂负责人')).toBe('王芳（食堂负责人）')
+    expect(personText('王芳', null)).toBe('王芳')
+    expect(personText(null, '家长')).toBe('')
   })
 
   it('explains the WeChat errors an admin can act on, and nothing else', () => {

@@ -11,6 +11,13 @@ function asParent() {
   return env;
 }
 
+/** 今日厨房 opened by a parent on the day view fixture `day`, with the canteens and this month's figures. */
+async function openToday(day) {
+  const env = asParent();
+  [day, 'canteens_school_1', 'transparency_month'].forEach((name) => env.server.serve(name));
+  return Object.assign(env, { page: await openPage('pages/records/today/index') });
+}
+
 describe('home: today\'s kitchen', () => {
   test('a first start without a binding logs in and goes to the bind page', async () => {
     const { server, wx } = boot();
@@ -24,11 +31,7 @@ describe('home: today\'s kitchen', () => {
   });
 
   test('shows the school, the live hours, the menu with badges and this month\'s figures', async () => {
-    const { server, wx } = asParent();
-    server.serve('today_parent');
-    server.serve('canteens_school_1');
-    server.serve('transparency_month');
-    const page = await openPage('pages/records/today/index');
+    const { server, wx, page } = await openToday('today_parent');
     expect(server.unmatched()).toEqual([]);
     expect(text(find(page, '#school-name'))).toBe('西湖实验小学');
     expect(text(page)).toContain('3月11日 周三');
@@ -57,11 +60,7 @@ describe('home: today\'s kitchen', () => {
   });
 
   test('a menu corrected since it was published says so, and 已更正 opens what changed', async () => {
-    const { server, wx } = asParent();
-    server.serve('today_amended');
-    server.serve('canteens_school_1');
-    server.serve('transparency_month');
-    const page = await openPage('pages/records/today/index');
+    const { wx, page } = await openToday('today_amended');
     const lunch = fixture('today_amended').body.canteens[0].meals.find((m) => m.meal === 'lunch');
     expect(text(find(page, `#corrected-menu-${lunch.menu.id}`))).toBe('· 菜单已更正 ›');
     expect(findAll(page, '.meal-head .corrected')).toHaveLength(1); // breakfast's menu was never corrected
