@@ -195,10 +195,11 @@ def _day(principal: Principal, canteen: Canteen, day: date, supplier_ids: list[i
                       "companion_role": "school_leader", "rating": 5,
                       "remarks": "菜品温度适宜，口味清淡，学生反映良好。", "photo_upload_ids": []}
             record_id = _create(principal, canteen, RecordKind.ACCOMPANIED_MEAL, values, f"accompanied {day} {meal}")
-            if day < shanghai_today(now):  # yesterday's was corrected: the desk shows an amendment
-                corrected = {**values, "rating": 4, "remarks": "菜品温度适宜，青菜略咸，已提醒厨师减盐。"}
+            if day < shanghai_today(now):  # yesterday's was corrected, its photo added: the desk shows an amendment
+                corrected = {**values, "rating": 4, "remarks": "菜品温度适宜，青菜略咸，已提醒厨师减盐。",
+                             "photo_upload_ids": [_upload(principal, canteen, f"accompanied {day}")]}
                 key = "demo-" + hashlib.sha256(f"amend accompanied {day}".encode()).hexdigest()[:32]
-                amend_record(principal, record_id, corrected, "评分和意见登记有误，按陪餐记录本更正",
+                amend_record(principal, record_id, corrected, "评分和意见登记有误，按陪餐记录本更正，补上陪餐照片",
                              expected_version_id=None, idempotency_key=key,
                              fingerprint=idempotency.fingerprint("demo amendment", corrected))
 

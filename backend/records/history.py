@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from backend.records.bundle import Bundle, load_bundle
 from backend.records.models import AttachmentRole, RecordAttachment, RecordEntry
@@ -24,12 +24,17 @@ REMOVED = "删除"
 
 
 class Change(TypedDict):
-    """One field a correction changed; ``line`` names the line of a record with lines, None for the record itself."""
+    """One field a correction changed; ``line`` names the line of a record with lines, None for the record itself.
+
+    A change of files names their attachment role (``role``): the two versions' ``record.files[role]`` are the
+    files before and after, so a reader can look at the photo that was replaced beside the one that replaced it.
+    """
 
     field: str
     before: str
     after: str
     line: str | None
+    role: NotRequired[str]
 
 
 def cell_text(value: Any) -> str:
@@ -118,7 +123,7 @@ def _file_changes(bundle: Bundle, before_id: int, after_id: int) -> list[Change]
         after = f"{len(new[role])} 份"
         if len(old[role]) == len(new[role]):
             after += "（已更换）"
-        changes.append(Change(field=role.label, before=f"{len(old[role])} 份", after=after, line=None))
+        changes.append(Change(field=role.label, before=f"{len(old[role])} 份", after=after, line=None, role=role.value))
     return changes
 
 

@@ -751,6 +751,22 @@ def record_histories(rec: Recorder) -> None:
              expect=200, description="the morning check's versions, for its staff")
     rec.call("record_history_forbidden", "GET", f"{API}/records/{checks[0]['id']}", who="demo-parent-1", expect=403,
              description="a person's record is not for parents, nor its history")
+    # The breakfast disinfection's photo was of the wrong cabinet: retaken, and the parent sees both photos.
+    key = Keys("contract-history")
+    disinfection_id = next(meal for meal in day["canteens"][0]["meals"] if meal["meal"] == "breakfast")[
+        "disinfection"]["records"][0]["id"]
+    retaken = rec.call("_upload_disinfection_retaken", "POST", f"{API}/uploads", who="demo-manager-1", headers=key(),
+                       data={"file": (io.BytesIO(jpeg(9)), "retaken.jpg"), "canteen_id": "1"}, expect=201,
+                       description="the photo retaken")
+    draft = rec.call("_record_draft_disinfection_photo", "GET", f"{API}/records/{disinfection_id}/draft",
+                     who="demo-manager-1", expect=200, description="the disinfection as its correction starts")
+    rec.call("_amendment_disinfection_photo", "POST", f"{API}/records/{disinfection_id}/amendments",
+             who="demo-manager-1", headers=key(),
+             body={"reason": "照片拍错了消毒柜，重新拍摄", "expected_version_id": draft["version_id"],
+                   "record": {**draft["record"], "photo_upload_ids": [retaken["id"]]}},
+             expect=201, description="the disinfection's photo replaced")
+    rec.call("record_history_disinfection", "GET", f"{API}/records/{disinfection_id}", who="demo-parent-1",
+             expect=200, description="a disinfection whose photo was replaced: both photos, before and after")
 
 
 def record_sign_out_everywhere(rec: Recorder) -> None:

@@ -72,12 +72,16 @@ def test_a_replaced_photo_is_a_change_though_their_number_stays(manager, traced)
     disinfection = manager.disinfection(today(), "lunch").get_json()
     _correct(manager, disinfection["id"], "照片拍错了", photo_upload_ids=[manager.photo()])
     assert _changes(manager, disinfection["id"])[-1] == [
-        {"field": "照片", "before": "1 份", "after": "1 份（已更换）", "line": None}]
+        {"field": "照片", "before": "1 份", "after": "1 份（已更换）", "line": None, "role": "photo"}]
+    # The role names where the two versions keep their files: the replaced photo is still there to look at.
+    first, second = manager.get(f"/records/{disinfection['id']}").get_json()["versions"]
+    (before,), (after,) = first["record"]["files"]["photo"], second["record"]["files"]["photo"]
+    assert before["upload_id"] != after["upload_id"] and before["url"] and after["url"]
     _correct(manager, disinfection["id"], "补一张照片",
              photo_upload_ids=[*manager.get(f"/records/{disinfection['id']}/draft").get_json()["record"][
                  "photo_upload_ids"], manager.photo()])
     assert _changes(manager, disinfection["id"])[-1] == [
-        {"field": "照片", "before": "1 份", "after": "2 份", "line": None}]
+        {"field": "照片", "before": "1 份", "after": "2 份", "line": None, "role": "photo"}]
 
 
 def test_names_stand_for_ids_and_labels_for_codes(manager, traced, morning_checked):

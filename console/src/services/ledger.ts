@@ -165,7 +165,7 @@ export const CERTIFICATE_STATES: Record<StaffMember['certificate_status'], { tex
 
 /** What a correction changed: a field in the words of the export's tables, before and after; `line` names a delivery's
  * item, a menu's dish or a checked person (field 新增 / 删除 for a line added or removed). */
-export interface RecordChange { field: string, before: string, after: string, line: string | null }
+export interface RecordChange { field: string, before: string, after: string, line: string | null, role?: string }
 
 /** One version of a record in its history (backend/records/queries.py record_detail). */
 export interface RecordVersion {
@@ -178,6 +178,23 @@ export interface RecordVersion {
   reason: string | null
   current: boolean
   changes: RecordChange[]
+  /** The version as it was recorded; its files are signed links. */
+  record: { files?: Record<string, RecordFile[]> }
+}
+
+/** Files a correction replaced: for each changed file role, the corrected version's files and the correction's. */
+export interface ReplacedFiles { field: string, before: FileLink[], after: FileLink[] }
+
+/** The files each changed role held before a correction and after it, read from the two versions (a change of files
+ * names its `role`). A correction never erases, so the replaced photo stays there to be opened. */
+export function replacedFiles(version: RecordVersion, versions: RecordVersion[]): ReplacedFiles[] {
+  const corrected = versions.find((v) => v.version_id === version.amends_version_id)
+  if (!corrected) return []
+  return version.changes.flatMap((change) => change.role === undefined ? [] : [{
+    field: change.field,
+    before: fileLinks({ [change.role]: corrected.record.files?.[change.role] ?? [] }),
+    after: fileLinks({ [change.role]: version.record.files?.[change.role] ?? [] }),
+  }])
 }
 
 /** 更正记录: GET /records/{id} — the record's current version with every version, oldest first (untyped in the

@@ -75,8 +75,20 @@ test('a regulator reads a canteen day: a record and its photo, the chain, the tr
     await expect(history.locator('[data-test=record-version]')).toHaveCount(2)
     await expect(history.locator('[data-test=record-version]').first()).toContainText('第 2 版 · 更正')
     await expect(history.locator('[data-test=record-change]')).toHaveText([
-      '评分：5 → 4', '意见建议：菜品温度适宜，口味清淡，学生反映良好。 → 菜品温度适宜，青菜略咸，已提醒厨师减盐。'])
+      '评分：5 → 4', '意见建议：菜品温度适宜，口味清淡，学生反映良好。 → 菜品温度适宜，青菜略咸，已提醒厨师减盐。',
+      '照片：0 份 → 1 份'])
+    // The photo the correction added, beside what the first version had (nothing), opens in the viewer.
+    const replaced = history.locator('[data-test=replaced-files]')
+    await expect(replaced).toHaveCount(1)
+    await expect(replaced).toContainText('更正前的照片')
+    await expect(replaced).toContainText('更正后的照片')
+    await expect(replaced.locator('[data-test=file]')).toHaveText(['照片'])
     await page.screenshot({ path: `${SHOTS}/ledger-history.png` })
+    await replaced.locator('[data-test=file]').click()
+    await expect(page.locator('[data-test=viewer-image]')).toBeVisible()
+    await expectLoadedImage(page, '[data-test=viewer-image]')
+    await page.keyboard.press('Escape')
+    await expect(page.locator('[data-test=viewer-image]')).toBeHidden()
     await page.keyboard.press('Escape')
     await expect(page.locator('[data-test=record-amendment]')).toBeHidden()
 
@@ -130,7 +142,7 @@ print(json.dumps({"sheets": book.sheetnames, "meals": meals, "check": check}, en
     expect(workbook.meals).toHaveLength(1)
     expect(workbook.meals[0][1]).toBe(day)
     expect(workbook.meals[0][6]).toBe('菜品温度适宜，青菜略咸，已提醒厨师减盐。')  // the corrected version
-    expect(workbook.meals[0][7]).toBe('评分和意见登记有误，按陪餐记录本更正')
+    expect(workbook.meals[0][7]).toBe('评分和意见登记有误，按陪餐记录本更正，补上陪餐照片')
     expect(workbook.check['记录链校验']).toBe('完整，未发现改动')
     expect(workbook.check['食堂']).toBe(canteen.name)
   })

@@ -6,9 +6,9 @@ import {
 } from '../../src/services/cameras'
 import {
   areasToSeal, canSeal, chainSummary, changeText, describe as describeRecord, fileLinks, loadLedger, loadRecordHistory,
-  loadRemovable, mayInSchool, releaseSeal,
+  loadRemovable, mayInSchool, releaseSeal, replacedFiles,
   seal, sealSummary, sealTargets,
-  type LedgerRecord, type Seal,
+  type LedgerRecord, type RecordVersion, type Seal,
 } from '../../src/services/ledger'
 import type { User } from '../../src/services/session'
 
@@ -49,6 +49,25 @@ describe('ledger service', () => {
     expect(changeText({ field: '数量', before: '12.5', after: '15', line: '猪肉' })).toBe('猪肉 · 数量：12.5 → 15')
     expect(changeText({ field: '新增', before: '', after: '批号 JD-1', line: '鸡蛋' })).toBe('新增 鸡蛋：批号 JD-1')
     expect(changeText({ field: '删除', before: '批号 JD-1', after: '', line: '鸡蛋' })).toBe('删除 鸡蛋：批号 JD-1')
+  })
+
+  it('lays a replaced photo beside the one that replaced it, and nothing beside a change of words', () => {
+    const photo = (id: number) => ({ upload_id: id, content_type: 'image/jpeg', size: 1, sha256: 'x', width: 1, height: 1,
+      pages: null, url: `/files/${id}`, url_expires_at: '2026-03-11T10:00:00+08:00' })
+    const version = (id: number, amends: number | null, changes: RecordVersion['changes'], photos: number[]) => ({
+      version_id: id, seq: id, created_at: '2026-03-11T10:00:00+08:00', created_by_name: null,
+      created_by_role_label: null, amends_version_id: amends, reason: null, current: false, changes,
+      record: { files: { photo: photos.map(photo) } } })
+    const first = version(1, null, [], [7])
+    const minutes = version(2, 1, [{ field: '时长(分钟)', before: '15', after: '20', line: null }], [7])
+    const retaken = version(3, 2, [{ field: '照片', before: '1 份', after: '2 份', line: null, role: 'photo' }], [12, 13])
+    const versions = [first, minutes, retaken]
+    expect(replacedFiles(first, versions)).toEqual([])
+    expect(replacedFiles(minutes, versions)).toEqual([])
+    expect(replacedFiles(retaken, versions)).toEqual([{ field: '照片',
+      before: [{ label: '照片', url: '/files/7', pdf: false, upload_id: 7 }],
+      after: [{ label: '照片 1', url: '/files/12', pdf: false, upload_id: 12 },
+        { label: '照片 2', url: '/files/13', pdf: false, upload_id: 13 }] }])
   })
 
   it('says whether the chain is intact or where it breaks', () => {

@@ -276,6 +276,22 @@ describe('更正记录: what a correction changed', () => {
     expect(text(findAll(delivery, '.entry')[0])).toContain('西兰花 · 批号：XLH-0311 → XLH-0311A');
   });
 
+  test('a replaced photo is shown beside the one that replaced it, each opening a preview of its own', async () => {
+    const { server, wx } = asParent();
+    server.serve('record_history_disinfection');
+    const history = fixture('record_history_disinfection').body;
+    const page = await openPage('pages/records/history/index', { id: String(history.id) });
+    expect(text(findAll(page, '.entry')[0])).toContain('照片：1 份 → 1 份（已更换）');
+    // Only the photo's correction shows photos; the minutes' correction and the first registration show none.
+    expect(findAll(page, '.gallery-label').map(text)).toEqual(['更正前的照片', '更正后的照片']);
+    const [before, after] = findAll(page, '.photo').map((photo) => photo._exparserNode.dataset.url);
+    expect([before, after]).toEqual([history.versions[1].record.files.photo[0].url,
+      history.versions[2].record.files.photo[0].url]);
+    expect(before).not.toBe(after);
+    await tap(page, findAll(page, '.photo')[1]);
+    expect(wx.__state.previews.pop()).toEqual({ urls: [after], current: after });
+  });
+
   test('a person\'s record is not for parents: the refusal is shown, nothing else', async () => {
     const { server } = asParent();
     server.serve('record_history_forbidden');

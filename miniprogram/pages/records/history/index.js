@@ -13,7 +13,21 @@ function author(version) {
     : version.created_by_name;
 }
 
-function step(version, number) {
+/**
+ * The photos a correction replaced, beside the ones that replaced them: each changed file role (a change with
+ * `role`) read from both versions' files. A correction never erases, so the first photo stays to be looked at.
+ */
+function replacedPhotos(version, corrected) {
+  if (!corrected) return [];
+  return version.changes.filter((change) => change.role).reduce((galleries, change) => galleries.concat([
+    { key: `${change.role}-before`, label: `更正前的${change.field}`,
+      photos: records.photos(corrected.record.files, change.role) },
+    { key: `${change.role}-after`, label: `更正后的${change.field}`,
+      photos: records.photos(version.record.files, change.role) },
+  ]), []);
+}
+
+function step(version, number, previous) {
   const corrected = version.amends_version_id !== null;
   const lines = version.changes.map(records.changeText);
   return {
@@ -24,6 +38,7 @@ function step(version, number) {
     time: time.dateTime(version.created_at),
     actor: author(version),
     photos: [],
+    galleries: replacedPhotos(version, previous),
   };
 }
 
@@ -46,7 +61,8 @@ Component({
         loading: false,
         title: `${record.kind_label} · ${record.record_date}`,
         summary: corrections ? `共更正 ${corrections} 次，以下为每一版的登记与更正` : '该记录未被更正',
-        steps: record.versions.map((version, index) => step(version, index + 1)).reverse(),
+        steps: record.versions.map((version, index) => step(version, index + 1,
+          record.versions.find((v) => v.version_id === version.amends_version_id))).reverse(),
       });
     },
   },
