@@ -65,9 +65,10 @@ def create_app(config: dict[str, Any] | None = None, *, with_routes: bool = True
     if not with_routes:
         return app
     _register_blueprints(app)
-    from backend import openapi_statuses
+    from backend import openapi_components, openapi_statuses
 
     openapi_statuses.install(app)  # every operation's error answers, derived from its declarations
+    openapi_components.install(app)  # one component per schema (APIFlask can register one twice)
     from backend.cli import register_cli
     from backend.live import gateway
 

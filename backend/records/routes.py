@@ -36,6 +36,7 @@ from backend.records import (
 from backend.records.chain import verify_chain
 from backend.records.day import DayCache, day_json
 from backend.records.export import export_records
+from backend.records.kind_schemas import RecordDetailOut, RecordListOut, RecordOut
 from backend.records.ledger import canteen_ledger
 from backend.records.ledger_schemas import LedgerOut, RecordDraftOut
 from backend.records.meal_windows import shanghai_today
@@ -124,10 +125,11 @@ def _register_kind(kind: RecordKind, path: str, create_schema: type, query_schem
     create.__doc__ = f"登记{label}\n\n需要 Idempotency-Key 请求头：同一个 Key 重试只会创建一次，并返回第一次的结果。"
     list_view.__doc__ = f"{label}列表\n\n只列出现行版本（更正后的最新版本），按日期倒序，游标分页。"
     bp.post(path, endpoint=f"create_{kind}")(
-        rule(Action.RECORDS_WRITE, scope="canteen")(IDEMPOTENT(bp.input(create_schema, arg_name="body")(create))))
+        rule(Action.RECORDS_WRITE, scope="canteen")(IDEMPOTENT(bp.input(create_schema, arg_name="body")(
+            bp.output(RecordOut, status_code=201)(create)))))
     bp.get(path, endpoint=f"list_{kind}")(
         rule(record_read_action(kind), scope="canteen")(bp.input(query_schema, location="query", arg_name="query")(
-            list_view)))
+            bp.output(RecordListOut)(list_view))))
 
 
 for _kind_route in KIND_ROUTES:
@@ -136,6 +138,7 @@ for _kind_route in KIND_ROUTES:
 
 @bp.get("/records/<id:record_id>")
 @rule(Action.RECORDS_READ, scope="record")
+@bp.output(RecordDetailOut)
 def get_record(record_id: int) -> Any:
     """One record (更正记录): its current version and every version, oldest first, each with who wrote it, why it
     corrected the one before and what it changed (``changes``: ``{field, before, after, line}`` in the words of the
@@ -182,6 +185,7 @@ def record_draft(record_id: int) -> Any:
 @rule(Action.RECORDS_WRITE, scope="record")
 @IDEMPOTENT
 @bp.input(schemas.AmendmentIn, arg_name="body")
+@bp.output(RecordOut, status_code=201)
 def amend_record(record_id: int, body: dict[str, Any], headers: dict[str, str]) -> Any:
     """Correct a record: the whole corrected record and the reason; the original stays in the chain.
 

@@ -449,6 +449,20 @@ class PresentedOut(Schema):
             return obj.get(attr, default)
         return super().get_attribute(obj, attr, default)
 
+    def _serialize(self, obj: Any, *, many: bool = False) -> Any:
+        """A dict is dumped by its own keys: a record's schema declares the fields of every kind and a record holds
+        one kind's, so walking the dict's keys rather than the schema's fields does a fraction of the work
+        (``bench/record_schemas.py``: about 0.4 of the time)."""
+        if many or not isinstance(obj, dict):
+            return super()._serialize(obj, many=many)
+        fields = self.dump_fields
+        dumped = self.dict_class()
+        for key in obj:
+            field = fields.get(key)
+            if field is not None:
+                dumped[field.data_key or key] = field.serialize(key, obj, accessor=self.get_attribute)
+        return dumped
+
 
 class RecordRefOut(PresentedOut):
     """A record's stable id and the version shown."""

@@ -245,3 +245,30 @@ def record_every_kind(manager: Kit, traced: dict[str, Any]) -> None:
     manager.create("additive-uses", {"use_date": today(), "meal": "lunch", "dish_id": traced["dishes"]["红烧肉"],
                                      "purchase_id": batch["id"], "quantity": 3, "issuer_name": "王主管",
                                      "user_name": "孙师傅"})
+
+
+# Differ between two reads a moment apart: the signed URLs' expiry and the time of the answer.
+MOMENTARY = {"url", "url_expires_at", "generated_at"}
+
+
+def steady(value: Any) -> Any:
+    """A JSON value with what differs between two reads a moment apart (``MOMENTARY``) masked."""
+    if isinstance(value, dict):
+        return {k: "*" if k in MOMENTARY else steady(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [steady(v) for v in value]
+    return value
+
+
+def key_paths(value: Any, path: str = "") -> set[str]:
+    """Every key path of a JSON value (list items merged), e.g. ``records.sample[].disposal.id``: what an output
+    schema that drops a key would lose."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            here = f"{path}.{'<id>' if k.isdigit() else k}".lstrip(".")
+            found |= {here} | key_paths(v, here)
+    elif isinstance(value, list):
+        for v in value:
+            found |= key_paths(v, f"{path}[]")
+    return found

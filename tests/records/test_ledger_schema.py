@@ -5,37 +5,12 @@ a disposal, the trace and certificates."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from backend.extensions import db
 from backend.records.ledger import LEDGER_KINDS, canteen_ledger
 from backend.schools.models import Canteen
 from backend.timeutil import utcnow
-from tests.records.helpers import record_every_kind, today
-
-# Differ between two reads a moment apart: the signed URLs' expiry and the time of the answer.
-MOMENTARY = {"url", "url_expires_at", "generated_at"}
-
-
-def _steady(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: "*" if k in MOMENTARY else _steady(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_steady(v) for v in value]
-    return value
-
-
-def _keys(value: Any, path: str = "") -> set[str]:
-    """Every key path of a JSON value (list items merged), e.g. ``records.sample[].disposal.id``."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for k, v in value.items():
-            here = f"{path}.{'<id>' if k.isdigit() else k}".lstrip(".")
-            found |= {here} | _keys(v, here)
-    elif isinstance(value, list):
-        for v in value:
-            found |= _keys(v, f"{path}[]")
-    return found
+from tests.records.helpers import key_paths, record_every_kind, steady, today
 
 
 def test_the_schema_keeps_every_field_of_a_full_day(manager, traced, kit, app):
@@ -49,9 +24,9 @@ def test_the_schema_keeps_every_field_of_a_full_day(manager, traced, kit, app):
     assert any(d["sample"] for d in lunch["menu"]["dishes"])
     assert built["receivings"] and built["suppliers"] and built["certificates"]
     assert built["additive_stock"]["additives"][0]["batches"]
-    missing = _keys(built) - _keys(answer)
+    missing = key_paths(built) - key_paths(answer)
     assert not missing, f"keys the schema drops: {sorted(missing)}"
-    assert _steady(answer) == _steady(built)
+    assert steady(answer) == steady(built)
 
 
 def test_the_openapi_document_describes_the_ledger(client):

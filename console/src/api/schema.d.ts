@@ -1930,7 +1930,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -1995,12 +1995,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -2108,7 +2108,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -2173,12 +2173,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -2283,7 +2283,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["AdditiveStockOut1"];
+                        "application/json": components["schemas"]["AdditiveStockOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -2367,7 +2367,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -2432,12 +2432,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -2765,7 +2765,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -2830,12 +2830,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -2944,7 +2944,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -3009,12 +3009,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -3123,7 +3123,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -3188,12 +3188,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -3384,7 +3384,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -3449,12 +3449,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -3561,7 +3561,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -3626,12 +3626,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -3741,7 +3741,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -3806,12 +3806,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -4154,7 +4154,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -4219,12 +4219,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -4333,7 +4333,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -4398,12 +4398,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -4693,7 +4693,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -4758,12 +4758,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -4871,7 +4871,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -4936,12 +4936,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -5049,7 +5049,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordListOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -5114,12 +5114,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -9124,7 +9124,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordDetailOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -9196,12 +9196,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RecordOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -10691,7 +10691,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["CardOut1"][];
+                        "application/json": components["schemas"]["CardOut"][];
                     };
                 };
                 /** @description 请先登录 */
@@ -11543,7 +11543,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["CardOut1"];
+                        "application/json": components["schemas"]["CardOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -16960,11 +16960,6 @@ export interface components {
             date: string;
             dedicated: components["schemas"]["DedicatedOut"];
         };
-        AdditiveStockOut1: {
-            additives: components["schemas"]["AdditiveStockItemOut"][];
-            date: string;
-            dedicated: components["schemas"]["DedicatedOut"];
-        };
         AdditiveUseIn: {
             /**
              * @description 该日该餐次菜单中的菜品
@@ -17312,27 +17307,6 @@ export interface components {
             violation_id?: number;
             violation_status?: string;
         };
-        CardOut1: {
-            active?: boolean;
-            color?: string;
-            color_label?: string;
-            /** Format: date-time */
-            due_at?: string;
-            id?: number;
-            /** Format: date-time */
-            issued_at?: string;
-            kind?: string;
-            kind_label?: string;
-            lift_reason?: string | null;
-            /** Format: date-time */
-            lifted_at?: string | null;
-            risk_class?: number;
-            school_id?: number;
-            school_name?: string;
-            title?: string;
-            violation_id?: number;
-            violation_status?: string;
-        };
         CardSettingIn: {
             /** @default false */
             inherit: boolean;
@@ -17461,6 +17435,22 @@ export interface components {
             /** Format: date-time */
             updated_at?: string | null;
             wechat?: boolean;
+        };
+        CheckedPersonOut: {
+            /** @description valid, expiring, expired or missing */
+            certificate_status: string;
+            food_handling: boolean;
+            hands_ok: boolean;
+            name?: string | null;
+            post?: string | null;
+            remarks?: string | null;
+            /** @description pass or fail */
+            result: string;
+            result_label: string;
+            staff_id: number;
+            symptom_labels: string[];
+            symptoms: string[];
+            temperature_c: number;
         };
         ChildOut: {
             dismissed?: number;
@@ -17858,6 +17848,14 @@ export interface components {
             label?: string;
             /** @description ok, offline, frozen, occluded, blurred, ... */
             status?: string;
+        };
+        HeldCertificateOut: {
+            id: number;
+            number: string;
+            /** @description valid, expiring (within 30 days) or expired */
+            status: string;
+            status_label: string;
+            valid_until: string;
         };
         InboxOut: {
             items?: components["schemas"]["NoticeOut"][];
@@ -18758,6 +18756,141 @@ export interface components {
             storage_temperature_c: number | null;
             unit: string;
         };
+        RecordChangeOut: {
+            after: string;
+            before: string;
+            /** @description the column; 新增 or 删除 for a line added or removed */
+            field: string;
+            /** @description the delivery's item, the menu's dish or the checked person */
+            line: string | null;
+            /** @description a change of files: their role in both versions' record.files */
+            role?: string;
+        };
+        RecordDetailOut: {
+            /** @description a delivery accepted although a licence of its supplier had expired: why */
+            accepted_expired_reason?: string | null;
+            active?: boolean;
+            additive_name?: string | null;
+            address?: string | null;
+            /** @description set when the record is a correction */
+            amendment: components["schemas"]["AmendmentOut"] | null;
+            area_id?: number | null;
+            authority?: string;
+            authority_label?: string;
+            batch?: string | null;
+            buyer_name?: string;
+            cabinet?: string;
+            canteen_id: number;
+            /** @description a person's: valid, expiring, expired or missing */
+            certificate_status?: string;
+            /** @description a supplier's licences */
+            certificates?: components["schemas"]["TraceCertificateOut"][];
+            check_date?: string;
+            checked_at?: string;
+            checker_name?: string;
+            collector_company?: string;
+            collector_licence?: string | null;
+            collector_name?: string;
+            companion_name?: string;
+            companion_role?: string;
+            companion_role_label?: string;
+            concentration_mg_l?: number | null;
+            contact_name?: string | null;
+            created_at: string;
+            created_by_id: number | null;
+            credit_code?: string | null;
+            dish_id?: number | null;
+            dish_name?: string;
+            dishes?: components["schemas"]["MenuDishOut"][];
+            disposal?: components["schemas"]["DisposalBriefOut"] | null;
+            disposed_at?: string;
+            disposer_name?: string;
+            expiry_date?: string | null;
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            fridge_temperature_c?: number;
+            handover_name?: string;
+            hash: string;
+            health_certificate?: components["schemas"]["HeldCertificateOut"] | null;
+            id: number;
+            in_force?: boolean;
+            issuer?: string | null;
+            issuer_name?: string;
+            item_count?: number | null;
+            item_id?: number | null;
+            items?: components["schemas"]["ItemOut"][];
+            keep_until?: string;
+            keeper_name?: string;
+            kind: string;
+            kind_label: string;
+            manufacturer?: string;
+            meal?: string;
+            meal_label?: string;
+            menu_id?: number | null;
+            method?: string;
+            method_label?: string;
+            minutes?: number | null;
+            name?: string | null;
+            number?: string;
+            /** @description who may not handle food today */
+            off_food_handling?: string[];
+            operator_name?: string;
+            performed_at?: string;
+            persons?: components["schemas"]["CheckedPersonOut"][];
+            phone?: string | null;
+            post?: string | null;
+            purchase_date?: string;
+            purchase_id?: number;
+            quantity?: number;
+            quantity_kg?: number;
+            rating?: number;
+            reason?: string;
+            received_at?: string;
+            receiver_name?: string;
+            record_date: string | null;
+            release?: components["schemas"]["SealReleaseOut"] | null;
+            remaining?: number;
+            remarks?: string | null;
+            sample_id?: number;
+            sampled_at?: string;
+            sampler_name?: string;
+            seal_id?: number;
+            sealed?: boolean;
+            sealed_at?: string;
+            seq: number;
+            service_date?: string | null;
+            staff_id?: number;
+            staff_name?: string | null;
+            /** @description valid, expiring (within 30 days) or expired */
+            status?: string;
+            status_label?: string;
+            /** @description checked, passed and failed */
+            summary?: {
+                [key: string]: number;
+            };
+            supplier_id?: number;
+            supplier_name?: string | null;
+            target?: string;
+            target_label?: string;
+            target_name?: string | null;
+            temperature_c?: number | null;
+            unit?: string | null;
+            unit_label?: string | null;
+            use_date?: string;
+            /** @description a purchase: how much of the batch its current uses took */
+            used?: number;
+            user_name?: string;
+            valid_from?: string | null;
+            valid_until?: string;
+            version_id: number;
+            versions: components["schemas"]["RecordVersionOut"][];
+            /** @description food_waste, waste_oil or other */
+            waste_kind?: string;
+            waste_kind_label?: string;
+            weight_g?: number;
+        };
         RecordDraftOut: {
             /** @description the canteen whose record it is (new photos are uploaded for it) */
             canteen_id?: number;
@@ -18775,6 +18908,148 @@ export interface components {
             record_id?: number;
             /** @description the version a correction amends: send it as expected_version_id */
             version_id?: number;
+        };
+        RecordListOut: {
+            items: components["schemas"]["RecordOut"][];
+            next_cursor: string | null;
+        };
+        RecordOut: {
+            /** @description a delivery accepted although a licence of its supplier had expired: why */
+            accepted_expired_reason?: string | null;
+            active?: boolean;
+            additive_name?: string | null;
+            address?: string | null;
+            /** @description set when the record is a correction */
+            amendment: components["schemas"]["AmendmentOut"] | null;
+            area_id?: number | null;
+            authority?: string;
+            authority_label?: string;
+            batch?: string | null;
+            buyer_name?: string;
+            cabinet?: string;
+            canteen_id: number;
+            /** @description a person's: valid, expiring, expired or missing */
+            certificate_status?: string;
+            /** @description a supplier's licences */
+            certificates?: components["schemas"]["TraceCertificateOut"][];
+            check_date?: string;
+            checked_at?: string;
+            checker_name?: string;
+            collector_company?: string;
+            collector_licence?: string | null;
+            collector_name?: string;
+            companion_name?: string;
+            companion_role?: string;
+            companion_role_label?: string;
+            concentration_mg_l?: number | null;
+            contact_name?: string | null;
+            created_at: string;
+            created_by_id: number | null;
+            credit_code?: string | null;
+            dish_id?: number | null;
+            dish_name?: string;
+            dishes?: components["schemas"]["MenuDishOut"][];
+            disposal?: components["schemas"]["DisposalBriefOut"] | null;
+            disposed_at?: string;
+            disposer_name?: string;
+            expiry_date?: string | null;
+            /** @description files by role (photo, scan, invoice, inspection_report) */
+            files: {
+                [key: string]: components["schemas"]["FileOut"][];
+            };
+            fridge_temperature_c?: number;
+            handover_name?: string;
+            hash: string;
+            health_certificate?: components["schemas"]["HeldCertificateOut"] | null;
+            id: number;
+            in_force?: boolean;
+            issuer?: string | null;
+            issuer_name?: string;
+            item_count?: number | null;
+            item_id?: number | null;
+            items?: components["schemas"]["ItemOut"][];
+            keep_until?: string;
+            keeper_name?: string;
+            kind: string;
+            kind_label: string;
+            manufacturer?: string;
+            meal?: string;
+            meal_label?: string;
+            menu_id?: number | null;
+            method?: string;
+            method_label?: string;
+            minutes?: number | null;
+            name?: string | null;
+            number?: string;
+            /** @description who may not handle food today */
+            off_food_handling?: string[];
+            operator_name?: string;
+            performed_at?: string;
+            persons?: components["schemas"]["CheckedPersonOut"][];
+            phone?: string | null;
+            post?: string | null;
+            purchase_date?: string;
+            purchase_id?: number;
+            quantity?: number;
+            quantity_kg?: number;
+            rating?: number;
+            reason?: string;
+            received_at?: string;
+            receiver_name?: string;
+            record_date: string | null;
+            release?: components["schemas"]["SealReleaseOut"] | null;
+            remaining?: number;
+            remarks?: string | null;
+            sample_id?: number;
+            sampled_at?: string;
+            sampler_name?: string;
+            seal_id?: number;
+            sealed?: boolean;
+            sealed_at?: string;
+            seq: number;
+            service_date?: string | null;
+            staff_id?: number;
+            staff_name?: string | null;
+            /** @description valid, expiring (within 30 days) or expired */
+            status?: string;
+            status_label?: string;
+            /** @description checked, passed and failed */
+            summary?: {
+                [key: string]: number;
+            };
+            supplier_id?: number;
+            supplier_name?: string | null;
+            target?: string;
+            target_label?: string;
+            target_name?: string | null;
+            temperature_c?: number | null;
+            unit?: string | null;
+            unit_label?: string | null;
+            use_date?: string;
+            /** @description a purchase: how much of the batch its current uses took */
+            used?: number;
+            user_name?: string;
+            valid_from?: string | null;
+            valid_until?: string;
+            version_id: number;
+            /** @description food_waste, waste_oil or other */
+            waste_kind?: string;
+            waste_kind_label?: string;
+            weight_g?: number;
+        };
+        RecordVersionOut: {
+            amends_version_id: number | null;
+            changes: components["schemas"]["RecordChangeOut"][];
+            created_at: string;
+            created_by_id: number | null;
+            created_by_name: string | null;
+            created_by_role_label: string | null;
+            current: boolean;
+            hash: string;
+            reason: string | null;
+            record: components["schemas"]["RecordOut"];
+            seq: number;
+            version_id: number;
         };
         RecordingListOut: {
             /** Format: date-time */

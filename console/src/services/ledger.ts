@@ -122,41 +122,23 @@ export function mayInSchool(user: User | null, schoolId: number | undefined, act
     || (capabilities.schools?.[String(schoolId)] ?? []).includes(action)
 }
 
-/** A person of the staff register as GET /canteens/{id}/staff presents them (the kinds' lists have no typed schema in
- * the OpenAPI document: backend/records/presenters.py). */
-export interface StaffMember {
-  id: number
-  name: string
-  post: string
-  phone: string | null
-  certificate_status: 'valid' | 'expiring' | 'expired' | 'missing'
-  health_certificate: { id: number, number: string, valid_until: string, status_label: string } | null
-}
-
-/** A supplier as GET /canteens/{id}/suppliers presents it, with its licences. */
-export interface Supplier {
-  id: number
-  name: string
-  credit_code: string | null
-  contact_name: string | null
-  phone: string | null
-  certificates: { id: number, kind_label: string, number: string, valid_until: string, status: string, status_label: string }[]
-}
-
-interface RecordList<T> { items: T[], next_cursor: string | null }
+/** A record of any kind as the kinds' routes present it (GET /canteens/{id}/<kind>, GET /records/{id}): the
+ * envelope, then the optional fields of its kind (backend/records/kind_schemas.py). */
+export type KindRecord = Schemas['RecordOut']
+export type RecordList = Schemas['RecordListOut']
 
 /** The people at work in the canteen (at most 100) and whether there are more. */
-export async function loadStaff(canteenId: number): Promise<RecordList<StaffMember>> {
-  return await get('/canteens/{canteen_id}/staff', { params: { canteen_id: canteenId }, query: { active: true, limit: 100 } }) as unknown as RecordList<StaffMember>
+export function loadStaff(canteenId: number): Promise<RecordList> {
+  return get('/canteens/{canteen_id}/staff', { params: { canteen_id: canteenId }, query: { active: true, limit: 100 } })
 }
 
 /** The canteen's suppliers with their licences (at most 100) and whether there are more. */
-export async function loadSuppliers(canteenId: number): Promise<RecordList<Supplier>> {
-  return await get('/canteens/{canteen_id}/suppliers', { params: { canteen_id: canteenId }, query: { limit: 100 } }) as unknown as RecordList<Supplier>
+export function loadSuppliers(canteenId: number): Promise<RecordList> {
+  return get('/canteens/{canteen_id}/suppliers', { params: { canteen_id: canteenId }, query: { limit: 100 } })
 }
 
 // What a health certificate's state means for the person's work, as an inspector reads it.
-export const CERTIFICATE_STATES: Record<StaffMember['certificate_status'], { text: string, type: 'success' | 'warning' | 'danger' }> = {
+export const CERTIFICATE_STATES: Record<'valid' | 'expiring' | 'expired' | 'missing', { text: string, type: 'success' | 'warning' | 'danger' }> = {
   valid: { text: '有效', type: 'success' },
   expiring: { text: '30 天内到期', type: 'warning' },
   expired: { text: '已过期', type: 'danger' },
@@ -164,23 +146,10 @@ export const CERTIFICATE_STATES: Record<StaffMember['certificate_status'], { tex
 }
 
 /** What a correction changed: a field in the words of the export's tables, before and after; `line` names a delivery's
- * item, a menu's dish or a checked person (field 新增 / 删除 for a line added or removed). */
-export interface RecordChange { field: string, before: string, after: string, line: string | null, role?: string }
-
-/** One version of a record in its history (backend/records/queries.py record_detail). */
-export interface RecordVersion {
-  version_id: number
-  seq: number
-  created_at: string
-  created_by_name: string | null
-  created_by_role_label: string | null
-  amends_version_id: number | null
-  reason: string | null
-  current: boolean
-  changes: RecordChange[]
-  /** The version as it was recorded; its files are signed links. */
-  record: { files?: Record<string, RecordFile[]> }
-}
+ * item, a menu's dish or a checked person (field 新增 / 删除 for a line added or removed); `role`, a change of files. */
+export type RecordChange = Schemas['RecordChangeOut']
+/** One version of a record in its history: who wrote it, why, what it changed, and the record as it was. */
+export type RecordVersion = Schemas['RecordVersionOut']
 
 /** Files a correction replaced: for each changed file role, the corrected version's files and the correction's. */
 export interface ReplacedFiles { field: string, before: FileLink[], after: FileLink[] }
@@ -197,10 +166,9 @@ export function replacedFiles(version: RecordVersion, versions: RecordVersion[])
   }])
 }
 
-/** 更正记录: GET /records/{id} — the record's current version with every version, oldest first (untyped in the
- * OpenAPI document: the current version carries its kind's fields). */
-export async function loadRecordHistory(recordId: number): Promise<{ versions: RecordVersion[] }> {
-  return await get('/records/{record_id}', { params: { record_id: recordId } }) as unknown as { versions: RecordVersion[] }
+/** 更正记录: GET /records/{id} — the record's current version with every version, oldest first. */
+export function loadRecordHistory(recordId: number): Promise<Schemas['RecordDetailOut']> {
+  return get('/records/{record_id}', { params: { record_id: recordId } })
 }
 
 /** A change in words: "评分：5 → 4", "猪肉 · 数量：12.5 → 15", "新增 鸡蛋：批号 JD-1；…". */

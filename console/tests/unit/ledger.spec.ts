@@ -54,10 +54,14 @@ describe('ledger service', () => {
   it('lays a replaced photo beside the one that replaced it, and nothing beside a change of words', () => {
     const photo = (id: number) => ({ upload_id: id, content_type: 'image/jpeg', size: 1, sha256: 'x', width: 1, height: 1,
       pages: null, url: `/files/${id}`, url_expires_at: '2026-03-11T10:00:00+08:00' })
-    const version = (id: number, amends: number | null, changes: RecordVersion['changes'], photos: number[]) => ({
-      version_id: id, seq: id, created_at: '2026-03-11T10:00:00+08:00', created_by_name: null,
-      created_by_role_label: null, amends_version_id: amends, reason: null, current: false, changes,
-      record: { files: { photo: photos.map(photo) } } })
+    const at = '2026-03-11T10:00:00+08:00'
+    const version = (id: number, amends: number | null, changes: RecordVersion['changes'],
+      photos: number[]): RecordVersion => ({
+      version_id: id, seq: id, created_at: at, created_by_id: 2, created_by_name: null, created_by_role_label: null,
+      amends_version_id: amends, reason: null, hash: `h${id}`, current: false, changes,
+      record: { id: 1, version_id: id, kind: 'disinfection', kind_label: '消毒记录', canteen_id: 1,
+        record_date: '2026-03-11', created_at: at, created_by_id: 2, seq: id, hash: `h${id}`, amendment: null,
+        files: { photo: photos.map(photo) } } })
     const first = version(1, null, [], [7])
     const minutes = version(2, 1, [{ field: '时长(分钟)', before: '15', after: '20', line: null }], [7])
     const retaken = version(3, 2, [{ field: '照片', before: '1 份', after: '2 份', line: null, role: 'photo' }], [12, 13])
