@@ -274,6 +274,7 @@ def removable_records(canteen_id: int, query: dict[str, Any]) -> Any:
 @bp.get("/canteens/<id:canteen_id>/records/verify")
 @rule(Action.RECORDS_READ, scope="canteen")
 @limiter.limit("10 per minute")
+@bp.output(schemas.ChainVerifyOut)
 def verify_records(canteen_id: int) -> Any:
     """Recompute the canteen's record chain and report the first broken link (null when intact)."""
     return verify_chain(canteen_id).as_dict()

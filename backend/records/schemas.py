@@ -484,6 +484,34 @@ class RecordEnvelopeOut(RecordRefOut):
     hash = String(required=True)
 
 
+class ChainHeadOut(Schema):
+    """The newest link of a canteen's chain."""
+
+    seq = Integer(required=True)
+    hash = String(required=True)
+
+
+class BrokenLinkOut(Schema):
+    """Where a canteen's chain first breaks, and how (``chain.PROBLEM_MESSAGES``)."""
+
+    seq = Integer(required=True)
+    entry_id = Integer(required=True, allow_none=True)
+    kind = String(required=True, allow_none=True)
+    problem = String(required=True, metadata={
+        "description": "seq_gap, prev_hash_mismatch, hash_mismatch, record_missing or head_mismatch"})
+    message = String(required=True)
+
+
+class ChainVerifyOut(Schema):
+    """A canteen's record chain recomputed (``chain.VerifyResult``): intact, or its first broken link."""
+
+    canteen_id = Integer(required=True)
+    ok = Boolean(required=True)
+    checked = Integer(required=True, metadata={"description": "how many records were checked"})
+    head = Nested(ChainHeadOut, required=True)
+    first_broken = Nested(BrokenLinkOut, required=True, allow_none=True)
+
+
 class AdditiveBatchOut(Schema):
     """A batch of an additive and what is left of it."""
 

@@ -4071,7 +4071,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ChainVerifyOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -17152,6 +17152,14 @@ export interface components {
             /** @description spoken by the speech synthesiser */
             text?: string;
         };
+        BrokenLinkOut: {
+            entry_id: number | null;
+            kind: string | null;
+            message: string;
+            /** @description seq_gap, prev_hash_mismatch, hash_mismatch, record_missing or head_mismatch */
+            problem: string;
+            seq: number;
+        };
         CameraCountsOut: {
             camera_id?: number | null;
             camera_name?: string | null;
@@ -17378,6 +17386,18 @@ export interface components {
             seconds: number;
             suggested: components["schemas"]["CertificateFieldsOut"];
             upload_id: number;
+        };
+        ChainHeadOut: {
+            hash: string;
+            seq: number;
+        };
+        ChainVerifyOut: {
+            canteen_id: number;
+            /** @description how many records were checked */
+            checked: number;
+            first_broken: components["schemas"]["BrokenLinkOut"] | null;
+            head: components["schemas"]["ChainHeadOut"];
+            ok: boolean;
         };
         ChannelDeliveryOut: {
             attempt_budget?: number;

@@ -15,12 +15,7 @@ export type Ledger = Schemas['LedgerOut']
 export type Seal = Schemas['SealOut']
 
 /** GET /canteens/{id}/records/verify (backend/records/chain.py VerifyResult.as_dict). */
-export interface ChainResult {
-  ok: boolean
-  checked: number
-  head: { seq: number, hash: string }
-  first_broken: null | { seq: number, entry_id: number | null, kind: string | null, problem: string, message: string }
-}
+export type ChainResult = Schemas['ChainVerifyOut']
 
 /** The sections of the page, in order, with the kind each lists. */
 export const SECTIONS: { kind: string, title: string }[] = [
@@ -40,8 +35,8 @@ export async function loadLedger(canteenId: number, day: string): Promise<Ledger
 }
 
 /** Recompute the canteen's record chain on the server. */
-export async function verifyChain(canteenId: number): Promise<ChainResult> {
-  return await get('/canteens/{canteen_id}/records/verify', { params: { canteen_id: canteenId } }) as unknown as ChainResult
+export function verifyChain(canteenId: number): Promise<ChainResult> {
+  return get('/canteens/{canteen_id}/records/verify', { params: { canteen_id: canteenId } })
 }
 
 /** The verification result in words: intact, or the row where the chain breaks and why. */

@@ -76,9 +76,9 @@ describe('ledger service', () => {
 
   it('says whether the chain is intact or where it breaks', () => {
     const head = { seq: 50, hash: 'ab' }
-    expect(chainSummary({ ok: true, checked: 50, head, first_broken: null }))
+    expect(chainSummary({ canteen_id: 1, ok: true, checked: 50, head, first_broken: null }))
       .toBe('记录链完整：已校验 50 条记录，未发现改动')
-    expect(chainSummary({ ok: false, checked: 12, head, first_broken: {
+    expect(chainSummary({ canteen_id: 1, ok: false, checked: 12, head, first_broken: {
       seq: 12, entry_id: 40, kind: 'sample', problem: 'hash_mismatch', message: '记录内容与其哈希不符，记录在写入后被改动' } }))
       .toBe('记录链在第 12 条记录处断开：记录内容与其哈希不符，记录在写入后被改动')
   })
