@@ -380,23 +380,37 @@ class LedgerSealsOut(PresentedOut):
     of_day = List(Nested(SealOut), metadata={"description": "seals made or released on the day, oldest first"})
 
 
-class LedgerOut(PresentedOut):
-    """A canteen's 台账 for one day (``backend/records/ledger.py``)."""
+class SchoolDayOut(PresentedOut):
+    """A school's day as the day view (``records/day.py``) and the 台账 both give it: the deliveries and the
+    suppliers its ingredients name, each listed once."""
 
     school_id = Integer()
     school_name = String()
-    canteen_id = Integer()
-    canteen_name = String()
     date = String()
     generated_at = String()
+    receivings = Dict(keys=String(), values=Nested(TraceReceivingOut),
+                      metadata={"description": "by receiving id (the trace's ingredients name them)"})
+    suppliers = Dict(keys=String(), values=Nested(TraceSupplierOut), metadata={"description": "by supplier id"})
+
+
+class DayViewOut(SchoolDayOut):
+    """The day view (``GET /schools/{id}/today``, ``/schools/{id}/days/{day}``): each canteen's meals with
+    dish → ingredient → batch → supplier → certificates, samples, disinfection, accompanied meals, the morning
+    check's counts and the parents' opinions. Served as the rendered JSON (cached); this schema describes it."""
+
+    canteens = List(Nested(TraceOut))
+
+
+class LedgerOut(SchoolDayOut):
+    """A canteen's 台账 for one day (``backend/records/ledger.py``)."""
+
+    canteen_id = Integer()
+    canteen_name = String()
     amendments = Integer(metadata={"description": "how many of the day's records are corrections"})
     records = Dict(keys=String(), values=List(Nested(LedgerRecordOut)), metadata={
         "description": "by kind: receiving, menu, sample, sample_disposal, disinfection, accompanied_meal, "
                    "waste_disposal, additive_purchase, additive_use"})
     trace = Nested(TraceOut)
-    receivings = Dict(keys=String(), values=Nested(TraceReceivingOut),
-                      metadata={"description": "by receiving id (the trace's ingredients name them)"})
-    suppliers = Dict(keys=String(), values=Nested(TraceSupplierOut), metadata={"description": "by supplier id"})
     certificates = Dict(keys=String(), values=List(Nested(LedgerRecordOut)),
                         metadata={"description": "by supplier id: the certificates of every supplier the day names"})
     additive_stock = Nested(AdditiveStockOut, metadata={
@@ -415,6 +429,6 @@ def _always_present(*schemas: type[Schema], fields: tuple[str, ...] = ()) -> Non
 
 _always_present(FileOut, AmendmentOut, MenuDishOut, TraceDishOut, TraceMenuOut, MealWindowOut, DeadlineStatusOut,
                 SamplesStatusOut, DisinfectionStatusOut, MorningCheckStatusOut, TraceMealOut, CompletenessOut, TraceOut,
-                TraceReceivingOut, TraceSupplierOut, LedgerSealsOut, LedgerOut)
+                TraceReceivingOut, TraceSupplierOut, LedgerSealsOut, SchoolDayOut, DayViewOut, LedgerOut)
 _always_present(LedgerRecordOut, fields=("files", "amendment"))
 _always_present(TraceIngredientOut, fields=("item_id", "missing"))

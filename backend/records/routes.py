@@ -38,7 +38,7 @@ from backend.records.day import DayCache, day_json
 from backend.records.export import export_records
 from backend.records.kind_schemas import RecordDetailOut, RecordListOut, RecordOut
 from backend.records.ledger import canteen_ledger
-from backend.records.ledger_schemas import LedgerOut, RecordDraftOut
+from backend.records.ledger_schemas import DayViewOut, LedgerOut, RecordDraftOut
 from backend.records.meal_windows import shanghai_today
 from backend.records.models import RecordEntry, RecordKind, SealRelease, Upload
 from backend.records.presenters import present_records
@@ -320,6 +320,7 @@ def additive_stock(canteen_id: int, query: dict[str, Any]) -> Any:
 
 @bp.get("/schools/<id:school_id>/today")
 @rule(Action.RECORDS_READ, scope="records_day")
+@bp.output(DayViewOut)  # documents the answer: the rendered JSON is a Response, which APIFlask passes through
 def today(school_id: int) -> Any:
     """Today's menus with dish → ingredient → batch → supplier → certificate, samples, disinfection, completeness.
 
@@ -348,6 +349,7 @@ def _day_response(wanted: date, now: Any) -> Response:
 
 @bp.get("/schools/<id:school_id>/days/<day>")
 @rule(Action.RECORDS_READ, scope="records_day")
+@bp.output(DayViewOut)
 def day(school_id: int, day: str) -> Any:
     """The same view as ``today`` for any day (YYYY-MM-DD)."""
     try:

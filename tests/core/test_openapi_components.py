@@ -28,6 +28,7 @@ def test_a_numbered_copy_is_merged_into_its_original_and_references_follow():
 
 
 def test_the_apis_document_has_no_numbered_copies(client):
+    """No copy of a schema, and no two schemas of one name (apispec numbers the second: name it apart)."""
     document = client.get("/openapi.json").json
     schemas = document["components"]["schemas"]
     copies = [name for name in schemas if (m := re.match(r"^(.+?)\d+$", name)) and m[1] in schemas]

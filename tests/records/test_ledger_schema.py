@@ -5,12 +5,16 @@ a disposal, the trace and certificates."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from backend.extensions import db
 from backend.records.ledger import LEDGER_KINDS, canteen_ledger
+from backend.records.ledger_schemas import DayViewOut
 from backend.schools.models import Canteen
 from backend.timeutil import utcnow
 from tests.records.helpers import key_paths, record_every_kind, steady, today
+
+FIXTURES = Path(__file__).resolve().parents[2] / "miniprogram" / "test" / "fixtures"
 
 
 def test_the_schema_keeps_every_field_of_a_full_day(manager, traced, kit, app):
@@ -44,3 +48,25 @@ def test_the_openapi_document_describes_the_ledger(client):
             "method_label", "disposer_name", "valid_until", "waste_kind_label", "quantity_kg", "collector_company",
             "handover_name", "additive_name", "batch", "buyer_name", "keeper_name", "cabinet", "remaining",
             "issuer_name", "user_name", "purchase_id"} <= set(record)
+
+
+def test_the_day_views_schema_keeps_every_field_of_its_answers(manager, traced, morning_checked, kit):
+    """The day view is served as rendered JSON, so its schema only documents it: dumping a full day and the
+    mini-program's recorded answers (a parent's, a manager's, with opinions, with corrections) through it
+    changes nothing."""
+    record_every_kind(manager, traced)
+    answers = [kit("demo-parent-1").get("/schools/1/today").get_json()]
+    answers += [json.loads(path.read_text(encoding="utf-8"))["body"] for path in sorted(FIXTURES.glob("*.json"))
+                if path.name.startswith(("today_", "day_"))]
+    assert len(answers) >= 6 and answers[0]["canteens"][0]["morning_check"]["checked"] == 1
+    for answer in answers:
+        dumped = DayViewOut().dump(answer)
+        assert not key_paths(answer) - key_paths(dumped), sorted(key_paths(answer) - key_paths(dumped))
+        assert dumped == answer
+
+
+def test_the_openapi_document_describes_the_day_view(client):
+    operations = client.get("/openapi.json").json["paths"]
+    for path in ("/api/v1/schools/{school_id}/today", "/api/v1/schools/{school_id}/days/{day}"):
+        ref = operations[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.endswith("/DayViewOut"), path

@@ -12872,7 +12872,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["DayViewOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -14506,7 +14506,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["DayViewOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -17598,6 +17598,21 @@ export interface components {
         DayUptimeOut: {
             date?: string;
             uptime_percent?: number | null;
+        };
+        DayViewOut: {
+            canteens: components["schemas"]["TraceOut"][];
+            date: string;
+            generated_at: string;
+            /** @description by receiving id (the trace's ingredients name them) */
+            receivings: {
+                [key: string]: components["schemas"]["TraceReceivingOut"];
+            };
+            school_id: number;
+            school_name: string;
+            /** @description by supplier id */
+            suppliers: {
+                [key: string]: components["schemas"]["TraceSupplierOut"];
+            };
         };
         DecisionIn: {
             approve: boolean;
