@@ -378,6 +378,7 @@ def unreported(region_id: int, query: dict[str, Any]) -> Any:
 @limiter.limit("120 per minute")
 @IDEMPOTENT
 @bp.input(schemas.UploadIn, location="form_and_files", arg_name="body")
+@bp.output(schemas.UploadOut, status_code=201)
 def upload(body: dict[str, Any], headers: dict[str, str]) -> Any:
     """Upload a photo or PDF (multipart field ``file``, as ``wx.uploadFile`` sends it) for a canteen's records.
 
@@ -419,6 +420,7 @@ def read_certificate(upload_id: int, body: dict[str, Any]) -> Any:
 
 @bp.get("/uploads/<id:upload_id>/url")
 @rule(Action.RECORDS_READ, scope="upload")
+@bp.output(schemas.UploadUrlOut)
 def upload_url(upload_id: int) -> Any:
     """A short-lived signed URL of an upload, for readers of the record it belongs to."""
     upload_row = db.session.get(Upload, upload_id)

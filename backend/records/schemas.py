@@ -484,6 +484,28 @@ class RecordEnvelopeOut(RecordRefOut):
     hash = String(required=True)
 
 
+class UploadUrlOut(Schema):
+    """An upload and a short-lived signed URL to read it."""
+
+    id = Integer(required=True)
+    content_type = String(required=True, metadata={"description": "image/jpeg, image/png, image/webp or "
+                                                                  "application/pdf, judged by content"})
+    size = Integer(required=True)
+    sha256 = String(required=True)
+    url = String(required=True)
+    url_expires_at = String(required=True)
+
+
+class UploadOut(UploadUrlOut):
+    """A stored upload: images re-encoded without EXIF/GPS, their size; a PDF's page count."""
+
+    canteen_id = Integer(required=True)
+    width = Integer(required=True, allow_none=True)
+    height = Integer(required=True, allow_none=True)
+    pages = Integer(required=True, allow_none=True)
+    created_at = String(required=True)
+
+
 class ChainHeadOut(Schema):
     """The newest link of a canteen's chain."""
 
