@@ -396,11 +396,8 @@ def upload(body: dict[str, Any], headers: dict[str, str]) -> Any:
 
 
 def _upload_out(upload: Upload) -> dict[str, Any]:
-    signed = uploads.signed_url(upload)
-    return {"id": upload.id, "canteen_id": upload.canteen_id, "content_type": upload.content_type,
-            "size": upload.size, "sha256": upload.sha256, "width": upload.width, "height": upload.height,
-            "pages": upload.pages, "created_at": shanghai_iso(upload.created_at), "url": signed.url,
-            "url_expires_at": shanghai_iso(signed.expires_at)}
+    return {"id": upload.id, "canteen_id": upload.canteen_id, "created_at": shanghai_iso(upload.created_at),
+            **uploads.signed_file(upload)}
 
 
 @bp.post("/uploads/<id:upload_id>/certificate-reading")
@@ -424,6 +421,5 @@ def read_certificate(upload_id: int, body: dict[str, Any]) -> Any:
 def upload_url(upload_id: int) -> Any:
     """A short-lived signed URL of an upload, for readers of the record it belongs to."""
     upload_row = db.session.get(Upload, upload_id)
-    signed = uploads.download_url(current_principal(), upload_row)
-    return {"id": upload_row.id, "content_type": upload_row.content_type, "size": upload_row.size,
-            "sha256": upload_row.sha256, "url": signed.url, "url_expires_at": shanghai_iso(signed.expires_at)}
+    return {"id": upload_row.id, **uploads.signed_file(upload_row, uploads.download_url(current_principal(),
+                                                                                     upload_row))}
