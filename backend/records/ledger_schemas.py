@@ -15,7 +15,7 @@ from apiflask.fields import Boolean, Dict, Float, List, Nested
 
 from backend.fields import Integer, String
 from backend.parent_meals.schemas import DayOpinionOut
-from backend.records.schemas import AdditiveStockOut, PresentedOut, RecordEnvelopeOut, RecordRefOut
+from backend.records.schemas import AdditiveStockOut, PresentedOut, RecordEnvelopeOut, RecordRefOut, SignedFileOut
 from backend.records.seal_schemas import SealOut
 
 
@@ -23,18 +23,10 @@ def _text() -> String:
     return String(allow_none=True)
 
 
-class FileOut(PresentedOut):
+class FileOut(SignedFileOut):
     """A stored photo or PDF of a record, with a short-lived signed URL."""
 
     upload_id = Integer()
-    content_type = String(metadata={"description": "image/jpeg, image/png, image/webp or application/pdf"})
-    size = Integer()
-    sha256 = String()
-    width = Integer(allow_none=True)
-    height = Integer(allow_none=True)
-    pages = Integer(allow_none=True, metadata={"description": "a PDF's page count"})
-    url = String()
-    url_expires_at = String()
 
 
 def _files(description: str = "files by role (photo, scan, invoice, inspection_report)") -> Dict:

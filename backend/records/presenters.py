@@ -39,7 +39,7 @@ from backend.records.models import (
 from backend.records.sealing import seal_presenter
 from backend.records.services import current_items
 from backend.records.staff import current_staff, staff_certificates, summary_counts
-from backend.records.uploads import signed_url
+from backend.records.uploads import signed_file
 from backend.records.versions import is_current, logical_id
 from backend.timeutil import shanghai_iso
 
@@ -67,12 +67,7 @@ def present_files(attachments: list[RecordAttachment]) -> dict[str, list[dict[st
     """Attached files grouped by role, each with a signed URL."""
     files: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for attachment in attachments:
-        upload = attachment.upload
-        signed = signed_url(upload)
-        files[attachment.role].append({
-            "upload_id": upload.id, "content_type": upload.content_type, "size": upload.size,
-            "sha256": upload.sha256, "width": upload.width, "height": upload.height, "pages": upload.pages,
-            "url": signed.url, "url_expires_at": shanghai_iso(signed.expires_at)})
+        files[attachment.role].append({"upload_id": attachment.upload.id, **signed_file(attachment.upload)})
     return dict(files)
 
 

@@ -378,6 +378,7 @@ def unreported(region_id: int, query: dict[str, Any]) -> Any:
 @limiter.limit("120 per minute")
 @IDEMPOTENT
 @bp.input(schemas.UploadIn, location="form_and_files", arg_name="body")
+@bp.output(schemas.UploadOut, status_code=201)
 def upload(body: dict[str, Any], headers: dict[str, str]) -> Any:
     """Upload a photo or PDF (multipart field ``file``, as ``wx.uploadFile`` sends it) for a canteen's records.
 
@@ -395,11 +396,8 @@ def upload(body: dict[str, Any], headers: dict[str, str]) -> Any:
 
 
 def _upload_out(upload: Upload) -> dict[str, Any]:
-    signed = uploads.signed_url(upload)
-    return {"id": upload.id, "canteen_id": upload.canteen_id, "content_type": upload.content_type,
-            "size": upload.size, "sha256": upload.sha256, "width": upload.width, "height": upload.height,
-            "pages": upload.pages, "created_at": shanghai_iso(upload.created_at), "url": signed.url,
-            "url_expires_at": shanghai_iso(signed.expires_at)}
+    return {"id": upload.id, "canteen_id": upload.canteen_id, "created_at": shanghai_iso(upload.created_at),
+            **uploads.signed_file(upload)}
 
 
 @bp.post("/uploads/<id:upload_id>/certificate-reading")
@@ -419,9 +417,9 @@ def read_certificate(upload_id: int, body: dict[str, Any]) -> Any:
 
 @bp.get("/uploads/<id:upload_id>/url")
 @rule(Action.RECORDS_READ, scope="upload")
+@bp.output(schemas.UploadUrlOut)
 def upload_url(upload_id: int) -> Any:
     """A short-lived signed URL of an upload, for readers of the record it belongs to."""
     upload_row = db.session.get(Upload, upload_id)
-    signed = uploads.download_url(current_principal(), upload_row)
-    return {"id": upload_row.id, "content_type": upload_row.content_type, "size": upload_row.size,
-            "sha256": upload_row.sha256, "url": signed.url, "url_expires_at": shanghai_iso(signed.expires_at)}
+    return {"id": upload_row.id, **uploads.signed_file(upload_row, uploads.download_url(current_principal(),
+                                                                                     upload_row))}

@@ -464,6 +464,20 @@ class PresentedOut(Schema):
         return dumped
 
 
+class SignedFileOut(PresentedOut):
+    """A stored photo or PDF and a short-lived signed URL to read it (``uploads.signed_file``)."""
+
+    content_type = String(required=True, metadata={
+        "description": "image/jpeg, image/png, image/webp or application/pdf, judged by content"})
+    size = Integer(required=True)
+    sha256 = String(required=True)
+    width = Integer(required=True, allow_none=True)
+    height = Integer(required=True, allow_none=True)
+    pages = Integer(required=True, allow_none=True, metadata={"description": "a PDF's page count"})
+    url = String(required=True)
+    url_expires_at = String(required=True)
+
+
 class RecordRefOut(PresentedOut):
     """A record's stable id and the version shown."""
 
@@ -482,6 +496,19 @@ class RecordEnvelopeOut(RecordRefOut):
     created_by_id = Integer(required=True, allow_none=True)
     seq = Integer(required=True)
     hash = String(required=True)
+
+
+class UploadUrlOut(SignedFileOut):
+    """An upload and a short-lived signed URL to read it."""
+
+    id = Integer(required=True)
+
+
+class UploadOut(UploadUrlOut):
+    """A stored upload (images re-encoded without EXIF/GPS) and the canteen whose records it may join."""
+
+    canteen_id = Integer(required=True)
+    created_at = String(required=True)
 
 
 class ChainHeadOut(Schema):

@@ -10,6 +10,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import exists, select
 
@@ -23,7 +24,7 @@ from backend.records import idempotency
 from backend.records.idempotency import actor_id
 from backend.records.models import RecordAttachment, RecordEntry, Upload
 from backend.schools.models import Canteen
-from backend.timeutil import utcnow
+from backend.timeutil import shanghai_iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,15 @@ def signed_url(upload: Upload, expires_in: int = URL_TTL_SECONDS) -> SignedUrl:
     extension = upload.key.rsplit(".", 1)[-1]
     filename = _safe_filename(upload.original_filename, extension) if upload.content_type == "application/pdf" else None
     return signed_object_url(upload.key, filename=filename, expires_in=expires_in)
+
+
+def signed_file(upload: Upload, signed: SignedUrl | None = None) -> dict[str, Any]:
+    """An upload as every answer shows it (``schemas.SignedFileOut``): what it is and a signed URL to read it
+    (``signed``, or a fresh one)."""
+    signed = signed or signed_url(upload)
+    return {"content_type": upload.content_type, "size": upload.size, "sha256": upload.sha256,
+            "width": upload.width, "height": upload.height, "pages": upload.pages,
+            "url": signed.url, "url_expires_at": shanghai_iso(signed.expires_at)}
 
 
 def download_url(principal: Principal, upload: Upload) -> SignedUrl:

@@ -18,6 +18,7 @@ bp = APIBlueprint("schools", __name__, tag="学校与摄像头")
 
 @bp.get("/regions")
 @rule(Action.AUTHENTICATED)
+@bp.output(schemas.RegionTreeOut)
 def regions() -> Any:
     """The region tree (province → city → county)."""
     return {"regions": services.region_tree()}

@@ -23,6 +23,18 @@ class RegionOut(Schema):
     level = String()
 
 
+class RegionNodeOut(RegionOut):
+    """A region with the regions under it."""
+
+    children = List(Nested(lambda: RegionNodeOut()), required=True)
+
+
+class RegionTreeOut(Schema):
+    """The region tree: provinces, their cities, their counties."""
+
+    regions = List(Nested(RegionNodeOut), required=True)
+
+
 class SchoolOut(Schema):
     """A school as members see it."""
 
