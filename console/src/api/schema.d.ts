@@ -9566,7 +9566,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["RegionTreeOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -15442,12 +15442,12 @@ export interface paths {
             };
             responses: {
                 /** @description Successful response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["UploadOut"];
                     };
                 };
                 /** @description 请求格式不正确 */
@@ -15683,7 +15683,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["UploadUrlOut"];
                     };
                 };
                 /** @description 请先登录 */
@@ -17768,7 +17768,7 @@ export interface components {
             policy?: components["schemas"]["FalseAlarmPolicyOut"];
         };
         FileOut: {
-            /** @description image/jpeg, image/png, image/webp or application/pdf */
+            /** @description image/jpeg, image/png, image/webp or application/pdf, judged by content */
             content_type: string;
             height: number | null;
             /** @description a PDF's page count */
@@ -19163,6 +19163,13 @@ export interface components {
             region_name?: string;
             schools?: components["schemas"]["RankedIndexOut"][];
         };
+        RegionNodeOut: {
+            children: components["schemas"]["RegionNodeOut"][];
+            code?: string;
+            id?: number;
+            level?: string;
+            name?: string;
+        };
         RegionOut: {
             code?: string;
             id?: number;
@@ -19172,6 +19179,9 @@ export interface components {
         RegionRankOut: {
             of?: number;
             rank?: number;
+        };
+        RegionTreeOut: {
+            regions: components["schemas"]["RegionNodeOut"][];
         };
         RegionUptimeOut: {
             generated_at?: string;
@@ -20033,6 +20043,34 @@ export interface components {
             canteen_id: number;
             /** Format: binary */
             file: string;
+        };
+        UploadOut: {
+            canteen_id: number;
+            /** @description image/jpeg, image/png, image/webp or application/pdf, judged by content */
+            content_type: string;
+            created_at: string;
+            height: number | null;
+            id: number;
+            /** @description a PDF's page count */
+            pages: number | null;
+            sha256: string;
+            size: number;
+            url: string;
+            url_expires_at: string;
+            width: number | null;
+        };
+        UploadUrlOut: {
+            /** @description image/jpeg, image/png, image/webp or application/pdf, judged by content */
+            content_type: string;
+            height: number | null;
+            id: number;
+            /** @description a PDF's page count */
+            pages: number | null;
+            sha256: string;
+            size: number;
+            url: string;
+            url_expires_at: string;
+            width: number | null;
         };
         UserBindingOut: {
             child_class?: string | null;
