@@ -150,6 +150,11 @@ def test_live_view_through_the_media_server(app, client, as_user, demo, camera_i
         # Staff still watch.
         code, frames = _read_frames(_play(client, as_user, "demo-staff-1", camera)["rtmp_url"], frames=2)
         assert code == 0
+        # The media server's access log names each play and publish by stream, never by its URL: no play token
+        # and no publish key in it (nginx-rtmp's own format would write each URL's query).
+        access = (media_server.prefix / "logs" / "access.log").read_text()
+        assert f'PLAY "live" "cam-{camera}"' in access and f'PUBLISH "live" "cam-{camera}"' in access
+        assert "token" not in access and key not in access and expired not in access
     finally:
         kill_process(publisher)
 
