@@ -9103,7 +9103,7 @@ export interface paths {
          * One record (更正记录): its current version and every version, oldest first, each with who wrote it, why it
          * @description corrected the one before and what it changed (``changes``: ``{field, before, after, line}`` in the words of the
          *     export's tables, ``line`` naming a delivery's item, a menu's dish or a checked person; 新增 / 删除 for a line
-         *     added or removed).
+         *     added or removed; a change of files names their ``role``, whose files both versions' ``record.files`` hold).
          *
          *     Records of people (staff, health certificates, morning checks) only for the school's staff and regulators.
          */
