@@ -6,6 +6,8 @@
 const http = require('../utils/request');
 const idempotency = require('../utils/idempotency');
 const time = require('../utils/time');
+const { FILE_ROLES } = require('../utils/labels');
+const documents = require('./documents');
 
 /** The school's day: today, or any date (YYYY-MM-DD). */
 function day(schoolId, date, extra) {
@@ -140,8 +142,21 @@ function traceIngredient(dayView, item) {
 function photos(files, role) {
   if (!files) return [];
   const roles = role ? [role] : Object.keys(files);
-  return roles.reduce((urls, r) => urls.concat((files[r] || []).filter((f) => f.content_type !== 'application/pdf')
+  return roles.reduce((urls, r) => urls.concat((files[r] || []).filter((f) => !documents.isPdf(f))
     .map((f) => f.url)), []);
+}
+
+/** A record's PDFs (all roles, or one), each named by its role: [{key, url, label}] ("检验报告 2 · 3 页"). */
+function pdfs(files, role) {
+  if (!files) return [];
+  const roles = role ? [role] : Object.keys(files);
+  return roles.reduce((found, r) => {
+    const ofRole = (files[r] || []).filter(documents.isPdf);
+    return found.concat(ofRole.map((file, index) => ({
+      key: `${r}-${file.upload_id}`, url: file.url,
+      label: `${FILE_ROLES[r] || r}${ofRole.length > 1 ? ` ${index + 1}` : ''}${file.pages ? ` · ${file.pages} 页` : ''}`,
+    })));
+  }, []);
 }
 
 /**
@@ -169,6 +184,7 @@ module.exports = {
   findDish,
   traceIngredient,
   photos,
+  pdfs,
   suppliers: (canteenId) => list(canteenId, 'suppliers'),
   receivings: (canteenId, from, to) => list(canteenId, 'receivings', { from, to }),
   staff: (canteenId) => list(canteenId, 'staff', { active: true, limit: 100 }),

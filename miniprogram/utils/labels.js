@@ -11,6 +11,8 @@ const RELATIONS = {
   maternal_grandfather: '外公', maternal_grandmother: '外婆', guardian: '其他监护人',
 };
 const MEMBERSHIP_STATUS = { pending: '待审核', active: '已通过', rejected: '未通过', revoked: '已解除' };
+// What an attached file is to its record (a delivery's 检验报告 and 票据, a licence's 扫描件, a photo).
+const FILE_ROLES = { scan: '扫描件', inspection_report: '检验报告', invoice: '票据', photo: '照片' };
 const MEALS = { breakfast: '早餐', lunch: '午餐', dinner: '晚餐', snack: '加餐' };
 const VIOLATION_SOURCES = {
   ai: '智能识别', record_rule: '台账核查', inspection: '监督检查', report: '举报反映', patrol: '视频巡查', monitoring: '设备监测',
@@ -70,6 +72,7 @@ module.exports = {
   ROLES,
   RELATIONS,
   MEMBERSHIP_STATUS,
+  FILE_ROLES,
   MEALS,
   VIOLATION_SOURCES,
   REPORT_KINDS,

@@ -94,7 +94,7 @@ class Recorder:
         else:
             # Binary answers (the invite's PNG code, which encodes a random scene): what it is, not its bytes.
             answer = {"content_type": response.mimetype, "png": response.data.startswith(b"\x89PNG\r\n\x1a\n"),
-                      "empty": not response.data}
+                      "pdf": response.data.startswith(b"%PDF-"), "empty": not response.data}
         request_body = body if form is None else form
         if data is not None:
             request_body = {k: (v if isinstance(v, str | int | float) else "<file>") for k, v in data.items()}

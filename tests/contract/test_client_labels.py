@@ -17,6 +17,7 @@ import pytest
 from backend.accounts.models import MembershipStatus, Relation, Role
 from backend.enums import LabelledStrEnum
 from backend.records.models import (
+    AttachmentRole,
     CertificateKind,
     CompanionRole,
     DisinfectionMethod,
@@ -35,7 +36,7 @@ TABLES: dict[str, type[LabelledStrEnum]] = {
     "DISINFECTION_METHODS": DisinfectionMethod, "DISINFECTION_TARGETS": DisinfectionTarget,
     "INGREDIENT_CATEGORIES": IngredientCategory, "STORAGE_CONDITIONS": StorageCondition,
     "CERTIFICATE_KINDS": CertificateKind, "ROUND_STATUS": RoundStatus, "SEVERITIES": Severity,
-    "MEMBERSHIP_STATUS": MembershipStatus,
+    "MEMBERSHIP_STATUS": MembershipStatus, "FILE_ROLES": AttachmentRole,
 }
 
 

@@ -25,6 +25,7 @@ from tests.contract.recorder import Recorder, compare
 from tests.contract.register_scenarios import record_staff_register, record_supplier_register
 from tests.contract.regulator_scenarios import record_orders, record_regulators, record_seals
 from tests.contract.risk_scenarios import record_risk
+from tests.records.helpers import pdf
 
 MORNING = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)      # 10:00 Asia/Shanghai, a Wednesday
 AFTERNOON = datetime(2026, 3, 11, 6, 0, tzinfo=UTC)    # 14:00 Asia/Shanghai: between live windows
@@ -769,6 +770,40 @@ def record_histories(rec: Recorder) -> None:
              expect=200, description="a disinfection whose photo was replaced: both photos, before and after")
 
 
+def record_documents(rec: Recorder) -> None:
+    """A delivery's inspection report as the supplier sent it, a PDF from a WeChat chat: uploaded, attached, shown in
+    the correction's form and in the dinner dish's trace, and downloaded to be opened."""
+    key = Keys("contract-documents")
+    manager = "demo-manager-1"
+    report = rec.call("upload_pdf", "POST", f"{API}/uploads", who=manager, headers=key(),
+                      data={"file": (io.BytesIO(pdf()), "检验报告.pdf"), "canteen_id": "1"}, expect=201,
+                      description="a PDF chosen from a WeChat chat, uploaded as wx.uploadFile sends it")
+    supplier = rec.call("_suppliers_for_documents", "GET", f"{API}/canteens/1/suppliers", who=manager, expect=200,
+                        description="the canteen's suppliers")["items"][0]
+    receiving = rec.call("_receiving_with_pdf", "POST", f"{API}/canteens/1/receivings", who=manager, headers=key(),
+                         body={"supplier_id": supplier["id"], "received_at": "2026-03-11T09:30:00+08:00",
+                               "receiver_name": "王建国", "items": [
+                                   {"ingredient": "豆腐", "category": "soy", "batch": "DF-0311", "quantity": 6,
+                                    "unit": "kg", "production_date": "2026-03-11", "shelf_life_days": 2,
+                                    "storage": "chilled", "storage_temperature_c": 4}],
+                               "inspection_report_upload_ids": [report["id"]]},
+                         expect=201, description="a delivery whose inspection report is a PDF")
+    rec.call("record_draft_receiving_pdf", "GET", f"{API}/records/{receiving['id']}/draft", who=manager, expect=200,
+             description="the delivery as its correction starts from it: the PDF among its files")
+    rec.call("_menu_0311_dinner", "POST", f"{API}/canteens/1/menus", who=manager, headers=key(), expect=201,
+             body={"service_date": "2026-03-11", "meal": "dinner", "dishes": [
+                 {"name": "麻婆豆腐", "category": "mixed", "ingredient_item_ids": [receiving["items"][0]["item_id"]]}]},
+             description="tonight's dinner, made from that delivery")
+    # The manager's day (a writer reads the records fresh; a parent's view may lag by up to a second).
+    rec.call("today_pdf_report", "GET", f"{API}/schools/1/today", who=manager, expect=200,
+             description="the day: the dinner dish's delivery with its PDF report")
+    signed = receiving["files"]["inspection_report"][0]["url"]
+    path = signed[signed.index("/api/"):]
+    rec.alias(path[len(f"{API}/files/"):path.index("?")], f"test/upload-{report['id']}")  # its key is random
+    rec.call("file_pdf", "GET", path, who=None, expect=200,
+             description="the PDF behind its signed URL, as wx.downloadFile fetches it")
+
+
 def record_sign_out_everywhere(rec: Recorder) -> None:
     """退出所有设备 from 我的: every session of the account ends (last: the user's token is revoked)."""
     rec.call("logout_all", "POST", f"{API}/auth/logout-all", who="new-parent", expect=200,
@@ -779,7 +814,7 @@ SCENARIOS = [record_accounts, record_bindings, record_schools, record_records, r
              record_live, record_playback, record_regulators, record_certificate_reading, record_waste_additives,
              record_parent_meals, record_risk, record_channels, record_seals, record_orders,
              record_reports, record_amendments, record_staff_register,
-             record_supplier_register, record_disposal_correction, record_histories,
+             record_supplier_register, record_disposal_correction, record_histories, record_documents,
              record_sign_out_everywhere]
 
 

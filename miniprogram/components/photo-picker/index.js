@@ -5,10 +5,18 @@
  * (kind 'record', owner-id = canteen id), object keys for violations (kind 'violation', owner-id =
  * school id) and inspection findings (kind 'inspection', owner-id = round id, canteen-id).
  *
- * `initial` (a record's files as the API answers them: {upload_id, url}) starts the picker from photos already
- * uploaded, as a correction does (更正): they count as sent, and can be removed or added to.
+ * `initial` (a record's files as the API answers them: {upload_id, url, content_type}) starts the picker from files
+ * already uploaded, as a correction does (更正): they count as sent, and can be removed or added to. A PDF among
+ * them shows as a document that opens, never as a broken picture.
+ *
+ * `documents`: the field takes PDFs too (a delivery's 检验报告 or 票据 as the supplier sent them in a WeChat chat,
+ * wx.chooseMessageFile): 添加 asks 拍照或从相册选择 or 从微信聊天选择 PDF.
  */
 const uploads = require('../../services/uploads');
+const documents = require('../../services/documents');
+
+const FROM_CAMERA = '拍照或从相册选择';
+const FROM_CHAT = '从微信聊天选择 PDF';
 
 Component({
   properties: {
@@ -20,6 +28,7 @@ Component({
     canteenId: { type: Number, value: 0 },
     error: { type: String, value: '' },
     initial: { type: Array, value: [], observer: 'showInitial' },
+    documents: { type: Boolean, value: false },
   },
   data: { photos: [] },
   methods: {
@@ -28,29 +37,56 @@ Component({
       const ids = (files || []).map((file) => file.upload_id).join(',');
       if (!ids || ids === this.initialIds) return;
       this.initialIds = ids;
-      this.setData({ photos: files.map((file) => ({ path: file.url, id: file.upload_id, status: 'done' })) });
+      this.setData({ photos: files.map((file) => ({ path: file.url, id: file.upload_id, status: 'done',
+        pdf: documents.isPdf(file), stored: true })) });
       this.emit();
     },
 
     onAdd() {
+      if (!this.data.documents) {
+        this.choosePhotos();
+        return;
+      }
+      wx.showActionSheet({
+        itemList: [FROM_CAMERA, FROM_CHAT],
+        success: (res) => (res.tapIndex === 1 ? this.choosePdfs() : this.choosePhotos()),
+      });
+    },
+
+    choosePdfs() {
+      documents.choosePdfs(this.data.max - this.data.photos.length).then((chosen) => {
+        this.added(chosen.filter((file) => this.fits(file, '文件超过 10MB，请压缩后再选'))
+          .map((file) => ({ path: file.path, name: file.name, pdf: true })));
+      });
+    },
+
+    /** Whether a chosen file is within the upload limit; says so when it is not. */
+    fits(file, message) {
+      if (file.size && file.size > uploads.MAX_BYTES) {
+        wx.showToast({ title: message, icon: 'none' });
+        return false;
+      }
+      return true;
+    },
+
+    /** Files just chosen ({path, name?, pdf?}): shown at once, each uploaded on its own. */
+    added(files) {
+      const start = this.data.photos.length;
+      this.setData({ photos: this.data.photos.concat(files.map((file) => Object.assign(
+        { status: 'uploading', id: null, pdf: false, stored: false }, file))) });
+      this.emit();
+      files.forEach((file, i) => this.send(start + i));
+    },
+
+    choosePhotos() {
       wx.chooseMedia({
         count: this.data.max - this.data.photos.length,
         mediaType: ['image'],
         sourceType: ['camera', 'album'],
         sizeType: ['compressed'],
         success: (res) => {
-          const chosen = res.tempFiles.filter((file) => {
-            if (file.size && file.size > uploads.MAX_BYTES) {
-              wx.showToast({ title: '照片超过 10MB，请重新拍摄', icon: 'none' });
-              return false;
-            }
-            return true;
-          });
-          const start = this.data.photos.length;
-          const photos = this.data.photos.concat(chosen.map((file) => ({ path: file.tempFilePath, status: 'uploading', id: null })));
-          this.setData({ photos });
-          this.emit();
-          chosen.forEach((file, i) => this.send(start + i));
+          this.added(res.tempFiles.filter((file) => this.fits(file, '照片超过 10MB，请重新拍摄'))
+            .map((file) => ({ path: file.tempFilePath })));
         },
       });
     },
@@ -80,7 +116,11 @@ Component({
         this.emit();
         return;
       }
-      wx.previewImage({ urls: this.data.photos.map((p) => p.path), current: photo.path });
+      if (photo.pdf) {
+        (photo.stored ? documents.openStored : documents.openLocal)(photo.path);
+        return;
+      }
+      wx.previewImage({ urls: this.data.photos.filter((p) => !p.pdf).map((p) => p.path), current: photo.path });
     },
 
     onRemove(event) {

@@ -114,6 +114,63 @@ test('kc-photo-picker: uploads what the camera took, reports ids, removes and pr
   expect(events[events.length - 1]).toEqual({ ids: [], uploading: false, failed: false });
 });
 
+test('kc-photo-picker with documents: a PDF from a WeChat chat is uploaded, shown by name and opened', async () => {
+  const { server, wx } = boot();
+  wx.setStorageSync('kitchen.session', { token: 'test-session-token', user: fixture('me_manager').body });
+  const picker = await renderComponent('components/photo-picker/index', {
+    label: '检验检测报告', ownerId: 1, max: 3, documents: true });
+  const events = [];
+  picker.addEventListener('change', (event) => events.push(event.detail));
+  expect(text(picker)).toBe('检验检测报告 拍照/相册/PDF');
+  // 添加 asks where from; the second choice opens the chat's files, PDFs only, within the room left.
+  wx.__state.actionSheetIndex = 1;
+  wx.__state.messageFiles = [{ path: 'wxfile://tmp/report.pdf', name: '检验报告.pdf', size: 1854 },
+    { path: 'wxfile://tmp/big.pdf', name: '扫描件.pdf', size: 11 * 1024 * 1024 }];
+  server.serve('upload_pdf');
+  await tap(picker, '#add-photo');
+  expect(wx.__state.toasts).toEqual(['文件超过 10MB，请压缩后再选']);
+  expect(server.sent('/api/v1/uploads').map((r) => r.data.filePath)).toEqual(['wxfile://tmp/report.pdf']);
+  expect(events[events.length - 1]).toEqual({ ids: [fixture('upload_pdf').body.id], uploading: false, failed: false });
+  expect(text(find(picker, '#photo-0'))).toBe('检验报告.pdf ×');
+  // A PDF just chosen opens from the phone; no picture preview is attempted.
+  await tap(picker, '#photo-0');
+  expect(wx.__state.documents).toEqual([{ filePath: 'wxfile://tmp/report.pdf', fileType: 'pdf', showMenu: true,
+    success: expect.any(Function), fail: expect.any(Function) }]);
+  expect(wx.__state.previews).toEqual([]);
+  // The first choice still takes photos.
+  wx.__state.actionSheetIndex = 0;
+  wx.__state.media = [{ tempFilePath: 'wxfile://tmp/a.jpg', size: 1000 }];
+  server.serve('upload_photo');
+  await tap(picker, '#add-photo');
+  expect(events[events.length - 1].ids).toEqual([fixture('upload_pdf').body.id, fixture('upload_photo').body.id]);
+  await tap(picker, '#photo-1');
+  expect(wx.__state.previews).toEqual([{ urls: ['wxfile://tmp/a.jpg'], current: 'wxfile://tmp/a.jpg' }]);
+});
+
+test('kc-documents: a stored PDF is downloaded from its signed URL, then opened', async () => {
+  const { server, wx } = boot();
+  const records = require('../../services/records');
+  const day = fixture('today_pdf_report').body;
+  const dinner = day.canteens[0].meals.find((m) => m.meal === 'dinner');
+  const receiving = day.receivings[dinner.menu.dishes[0].ingredients[0].receiving_id];
+  const items = records.pdfs(receiving.files);
+  expect(items.map((i) => i.label)).toEqual(['检验报告 · 1 页']);
+  const list = await renderComponent('components/documents/index', { items });
+  expect(text(list)).toBe('检验报告 · 1 页 PDF ›');
+  server.serve('file_pdf', { path: new URL(items[0].url).pathname, query: null });
+  await tap(list, `#document-${items[0].key}`);
+  expect(server.unmatched()).toEqual([]);
+  expect(server.sent(new URL(items[0].url).pathname)).toHaveLength(1);
+  expect(wx.__state.documents.map((d) => [d.fileType, d.filePath.startsWith('wxfile://tmp/')])).toEqual([['pdf', true]]);
+  expect(wx.__state.loading).toBe(0);
+  // The download fails: the person is told, nothing opens.
+  server.fail('GET', new URL(items[0].url).pathname);
+  await tap(list, `#document-${items[0].key}`);
+  expect(wx.__state.toasts).toEqual(['文件打开失败，请稍后重试']);
+  expect(wx.__state.documents).toHaveLength(1);
+  expect(wx.__state.loading).toBe(0);
+});
+
 test('morning check text: counts only, and nothing on a day without meals', () => {
   const records = require('../../services/records');
   expect(records.morningCheckText({ status: 'done', status_label: '已完成', checked: 5, passed: 4, failed: 1 }))

@@ -7,7 +7,8 @@ function createWx(base, server) {
   const state = {
     toasts: [], modals: [], navigations: [], loading: 0, previews: [], clipboard: [], subscribeAsks: [],
     players: [], loginCodes: 0, scanResult: null, media: [], subscribeResult: {}, modalAnswers: [],
-    envVersion: 'develop', uploads: [], titles: [], pullDownStops: 0, shareMenus: 0,
+    envVersion: 'develop', uploads: [], titles: [], pullDownStops: 0, shareMenus: 0, messageFiles: [], documents: [],
+    actionSheetIndex: 0,
   };
   const later = (fn) => Promise.resolve().then(fn);
   const deliver = (options, answer, toRes) => {
@@ -86,7 +87,7 @@ function createWx(base, server) {
       const answer = state.modalAnswers.length ? state.modalAnswers.shift() : { confirm: true, content: '' };
       ok(options, { confirm: !!answer.confirm, cancel: !answer.confirm, content: answer.content || '' });
     },
-    showActionSheet: (options) => ok(options, { tapIndex: 0 }),
+    showActionSheet: (options) => ok(options, { tapIndex: state.actionSheetIndex }),
     navigateTo: nav('navigateTo'),
     redirectTo: nav('redirectTo'),
     switchTab: nav('switchTab'),
@@ -112,6 +113,21 @@ function createWx(base, server) {
         }
         options.success({ type: 'image', tempFiles: files.map((f) => Object.assign({ fileType: 'image' }, f)) });
       });
+    },
+    // Files of a WeChat chat the person picks (state.messageFiles: [{path, name, size}]); none: they cancel.
+    chooseMessageFile: (options) => {
+      const files = state.messageFiles.slice(0, options.count || 1);
+      later(() => {
+        if (!files.length) {
+          if (options.fail) options.fail({ errMsg: 'chooseMessageFile:fail cancel' });
+          return;
+        }
+        options.success({ tempFiles: files.map((f) => Object.assign({ type: 'file', time: 0 }, f)) });
+      });
+    },
+    openDocument: (options) => {
+      state.documents.push(options);
+      ok(options);
     },
     previewImage: (options) => {
       state.previews.push(options);

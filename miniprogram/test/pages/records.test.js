@@ -354,6 +354,36 @@ describe('receiving (进货查验)', () => {
     expect(wx.__state.toasts).toContain('已更正');
   });
 
+  test('a PDF report from a supplier: the correction shows it as a document that opens, and so does 食材溯源', async () => {
+    const { server, wx } = asManager();
+    const draft = fixture('record_draft_receiving_pdf').body;
+    const [report] = draft.files.inspection_report_upload_ids;
+    const page = await openAmending(server, 'pages/records/receiving/index', 'record_draft_receiving_pdf',
+      ['suppliers_list']);
+    expect(page.data.reportIds).toEqual([report.upload_id]);
+    // Shown as a document, never as a picture of a PDF.
+    expect(findAll(page, '.document-name').map(text)).toEqual(['PDF']);
+    expect(findAll(page, 'image.thumb')).toHaveLength(0);
+    const file = new URL(report.url).pathname;
+    server.serve('file_pdf', { path: file, query: null });
+    await tap(page, findAll(page, '#photo-0')[0]);
+    expect(server.sent(file)).toHaveLength(1);
+    expect(wx.__state.documents.map((d) => d.fileType)).toEqual(['pdf']);
+    expect(wx.__state.previews).toEqual([]);
+
+    // The dinner dish made from that delivery: its trace lists the report, which opens the same way.
+    const day = fixture('today_pdf_report').body;
+    const dish = day.canteens[0].meals.find((m) => m.meal === 'dinner').menu.dishes[0];
+    server.serve('today_pdf_report');
+    const trace = await openPage('pages/records/trace/index', { dish_id: String(dish.dish_id), date: day.date });
+    const item = dish.ingredients[0].item_id;
+    expect(text(find(trace, `#documents-${item}`))).toBe('检验报告 · 1 页 PDF ›');
+    await tap(trace, `#document-inspection_report-${report.upload_id}`);
+    expect(server.sent(file)).toHaveLength(2);
+    expect(wx.__state.documents).toHaveLength(2);
+    expect(server.unmatched()).toEqual([]);
+  });
+
   test('食材溯源 offers 更正进货记录 to those who record; a corrected delivery says so', async () => {
     const { server, wx } = asManager();
     const { page, dish } = await openCorrectedTrace(server);

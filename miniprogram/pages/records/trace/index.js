@@ -49,9 +49,11 @@ Component({
             receiving,
             receivedText: time.dateTime(receiving.received_at),
             reportPhotos: records.photos(receiving.files),
+            reportPdfs: records.pdfs(receiving.files),
             supplier: Object.assign({}, supplier, {
               certificates: supplier.certificates.map((cert) => Object.assign({}, cert, {
                 photos: records.photos(cert.files, 'scan'),
+                pdfs: records.pdfs(cert.files, 'scan'),
               })),
             }),
           });
