@@ -802,6 +802,17 @@ def record_documents(rec: Recorder) -> None:
     rec.alias(path[len(f"{API}/files/"):path.index("?")], f"test/upload-{report['id']}")  # its key is random
     rec.call("file_pdf", "GET", path, who=None, expect=200,
              description="the PDF behind its signed URL, as wx.downloadFile fetches it")
+    stamped = rec.call("_upload_pdf_stamped", "POST", f"{API}/uploads", who=manager, headers=key(),
+                       data={"file": (io.BytesIO(pdf()), "检验报告（盖章）.pdf"), "canteen_id": "1"}, expect=201,
+                       description="the stamped report, sent later")
+    draft = rec.call("_record_draft_receiving_pdf_again", "GET", f"{API}/records/{receiving['id']}/draft",
+                     who=manager, expect=200, description="the delivery as its correction starts")
+    rec.call("_amendment_receiving_pdf", "POST", f"{API}/records/{receiving['id']}/amendments", who=manager,
+             headers=key(), body={"reason": "换成供应商盖章的检验报告", "expected_version_id": draft["version_id"],
+                                  "record": {**draft["record"], "inspection_report_upload_ids": [stamped["id"]]}},
+             expect=201, description="the report replaced by the stamped one")
+    rec.call("record_history_receiving_pdf", "GET", f"{API}/records/{receiving['id']}", who=manager, expect=200,
+             description="the delivery's versions: the report replaced, both PDFs kept")
 
 
 def record_sign_out_everywhere(rec: Recorder) -> None:

@@ -9,7 +9,8 @@ function galleriesOf(item) {
 Component({
   properties: {
     // [{key, title, text, lines: [text] (optional, one a line), time, actor, photos: [url],
-    //   galleries: [{key, label, photos: [url]}] (optional: captioned photos, such as before and after a correction)}]
+    //   galleries: [{key, label, photos: [url]}] (optional: captioned photos, such as before and after a correction),
+    //   documents: [{key, label, url}] (optional: PDFs that open, components/documents)}]
     items: { type: Array, value: [] },
   },
   data: { entries: [] },

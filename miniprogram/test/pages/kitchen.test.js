@@ -292,6 +292,22 @@ describe('更正记录: what a correction changed', () => {
     expect(wx.__state.previews.pop()).toEqual({ urls: [after], current: after });
   });
 
+  test('a replaced PDF report: both the first and the stamped one are listed, each opening', async () => {
+    const { server, wx } = asParent();
+    const history = fixture('record_history_receiving_pdf').body;
+    server.serve('record_history_receiving_pdf');
+    const page = await openPage('pages/records/history/index', { id: String(history.id) });
+    const [replaced, first] = findAll(page, '.entry');
+    expect(text(replaced)).toContain('检验报告：1 份 → 1 份（已更换）');
+    expect(findAll(page, '.document').map(text)).toEqual(['更正前的检验报告 · 1 页 PDF ›', '更正后的检验报告 · 1 页 PDF ›']);
+    expect(text(first)).not.toContain('PDF');
+    const stamped = history.versions[1].record.files.inspection_report[0];
+    server.serve('file_pdf', { path: new URL(stamped.url).pathname, query: null });
+    await tap(page, findAll(page, '.document')[1]);
+    expect(server.sent(new URL(stamped.url).pathname)).toHaveLength(1);
+    expect(wx.__state.documents).toHaveLength(1);
+  });
+
   test('a person\'s record is not for parents: the refusal is shown, nothing else', async () => {
     const { server } = asParent();
     server.serve('record_history_forbidden');

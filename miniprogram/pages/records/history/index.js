@@ -27,6 +27,16 @@ function replacedPhotos(version, corrected) {
   ]), []);
 }
 
+/** The PDFs a correction replaced (a delivery's 检验报告 or 票据), before and after, as rows that open. */
+function replacedPdfs(version, corrected) {
+  if (!corrected) return [];
+  const named = (docs, when) => docs.map((doc) => Object.assign({}, doc, { key: `${when}-${doc.key}`,
+    label: `${when === 'before' ? '更正前' : '更正后'}的${doc.label}` }));
+  return version.changes.filter((change) => change.role).reduce((docs, change) => docs.concat(
+    named(records.pdfs(corrected.record.files, change.role), 'before'),
+    named(records.pdfs(version.record.files, change.role), 'after')), []);
+}
+
 function step(version, number, previous) {
   const corrected = version.amends_version_id !== null;
   const lines = version.changes.map(records.changeText);
@@ -39,6 +49,7 @@ function step(version, number, previous) {
     actor: author(version),
     photos: [],
     galleries: replacedPhotos(version, previous),
+    documents: replacedPdfs(version, previous),
   };
 }
 
