@@ -28,6 +28,17 @@ function createWx(base, server) {
     if (options && options.success) options.success(Object.assign({ errMsg: 'ok' }, res || {}));
     if (options && options.complete) options.complete(res || {});
   });
+  // A picker of the runtime: the first `count` of what the test put in `files()`; none, and the person cancels.
+  const picker = (api, files, defaultCount, answer) => (options) => {
+    const chosen = files().slice(0, options.count || defaultCount);
+    later(() => {
+      if (!chosen.length) {
+        if (options.fail) options.fail({ errMsg: `${api}:fail cancel` });
+        return;
+      }
+      options.success(answer(chosen));
+    });
+  };
   const nav = (kind) => (options) => {
     state.navigations.push({ kind, url: options.url || null, delta: options.delta || null });
     ok(options);
@@ -104,27 +115,11 @@ function createWx(base, server) {
       state.shareMenus += 1;
       ok(options);
     },
-    chooseMedia: (options) => {
-      const files = state.media.slice(0, options.count || 9);
-      later(() => {
-        if (!files.length) {
-          if (options.fail) options.fail({ errMsg: 'chooseMedia:fail cancel' });
-          return;
-        }
-        options.success({ type: 'image', tempFiles: files.map((f) => Object.assign({ fileType: 'image' }, f)) });
-      });
-    },
-    // Files of a WeChat chat the person picks (state.messageFiles: [{path, name, size}]); none: they cancel.
-    chooseMessageFile: (options) => {
-      const files = state.messageFiles.slice(0, options.count || 1);
-      later(() => {
-        if (!files.length) {
-          if (options.fail) options.fail({ errMsg: 'chooseMessageFile:fail cancel' });
-          return;
-        }
-        options.success({ tempFiles: files.map((f) => Object.assign({ type: 'file', time: 0 }, f)) });
-      });
-    },
+    chooseMedia: picker('chooseMedia', () => state.media, 9,
+      (files) => ({ type: 'image', tempFiles: files.map((f) => Object.assign({ fileType: 'image' }, f)) })),
+    // Files of a WeChat chat the person picks (state.messageFiles: [{path, name, size}]).
+    chooseMessageFile: picker('chooseMessageFile', () => state.messageFiles, 1,
+      (files) => ({ tempFiles: files.map((f) => Object.assign({ type: 'file', time: 0 }, f)) })),
     openDocument: (options) => {
       state.documents.push(options);
       ok(options);
