@@ -48,7 +48,10 @@ def test_a_tool_dies_with_the_process_that_started_it() -> None:
             assert time.monotonic() < deadline, "the tool never started"
             time.sleep(0.05)
         tool = tools[0]
-        assert Path(f"/proc/{tool}/cmdline").read_bytes().split(b"\0")[:2] == [b"sleep", b"300"]
+        # The tool starts as setpriv (--pdeathsig), which then becomes it: wait for that exec, not just the fork.
+        while Path(f"/proc/{tool}/cmdline").read_bytes().split(b"\0")[:2] != [b"sleep", b"300"]:
+            assert time.monotonic() < deadline, "the tool never became `sleep 300`"
+            time.sleep(0.02)
         starter.send_signal(signal.SIGKILL)
         starter.wait(timeout=10)
         deadline = time.monotonic() + 10
