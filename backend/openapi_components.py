@@ -5,6 +5,8 @@ nesting route comes first (APIFlask sorts routes by the length of their path), a
 and APIFlask, which tracks only the schemas it registered itself, registers the output again as ``<Name>1``.
 The document then holds two identical components and the generated client types two names for one shape.
 This processor keeps the first name and points every reference to a numbered copy at it.
+
+APIFlask keeps one spec processor; :func:`add_spec_processor` chains each module's onto those before it.
 """
 
 from __future__ import annotations
@@ -42,7 +44,12 @@ def _replace_refs(value: Any, copies: dict[str, str]) -> Any:
     return value
 
 
+def add_spec_processor(app: APIFlask, process: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Run ``process`` on the OpenAPI document whenever it is generated, after the processors added before."""
+    previous: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(app, "spec_callback", None)
+    app.spec_processor(lambda spec: process(previous(spec) if previous else spec))
+
+
 def install(app: APIFlask) -> None:
     """Run :func:`merge_copies` whenever the document is generated, after any spec processor registered before."""
-    previous: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(app, "spec_callback", None)
-    app.spec_processor(lambda spec: merge_copies(previous(spec) if previous else spec))
+    add_spec_processor(app, merge_copies)

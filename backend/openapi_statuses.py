@@ -18,6 +18,7 @@ from werkzeug.routing import Rule as UrlRule
 from backend.errors import HTTP_STATUS_ERRORS
 from backend.extensions import limiter
 from backend.fields import ID_MIN, INT_MAX, Id, IdConverter
+from backend.openapi_components import add_spec_processor
 from backend.permissions import FRAMEWORK_PUBLIC_ENDPOINTS, Action, rule_of
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -131,4 +132,4 @@ def install(app: APIFlask) -> None:
         with app.app_context():  # rate limits given as callables read the app's settings
             return describe_errors(app, spec)
 
-    app.spec_processor(process)
+    add_spec_processor(app, process)

@@ -79,6 +79,15 @@ def wechat(wechat_fake: FakeWeChat) -> FakeWeChat:
     return wechat_fake
 
 
+# Every sequence of the schema back to its start, in the same round trip as the deletes.
+RESTART_SEQUENCES = """DO $$ DECLARE s record; BEGIN
+  FOR s IN SELECT quote_ident(sequence_schema) || '.' || quote_ident(sequence_name) AS name
+           FROM information_schema.sequences WHERE sequence_schema = current_schema() LOOP
+    EXECUTE 'ALTER SEQUENCE ' || s.name || ' RESTART';
+  END LOOP;
+END $$"""
+
+
 def truncate_all(engine: sa.Engine) -> None:
     """Empty every table and restart every id (faster than re-migrating, and safe with threads and subprocesses).
 
@@ -90,11 +99,7 @@ def truncate_all(engine: sa.Engine) -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            sequences = conn.execute(sa.text(
-                "SELECT quote_ident(sequence_schema) || '.' || quote_ident(sequence_name) "
-                "FROM information_schema.sequences WHERE sequence_schema = current_schema()")).scalars().all()
-            conn.exec_driver_sql("; ".join([*(f'DELETE FROM "{t}"' for t in tables),
-                                            *(f"ALTER SEQUENCE {s} RESTART" for s in sequences)]))
+            conn.exec_driver_sql("; ".join([*(f'DELETE FROM "{t}"' for t in tables), RESTART_SEQUENCES]))
         else:
             for table in tables:
                 conn.execute(sa.text(f'DELETE FROM "{table}"'))

@@ -32,6 +32,7 @@ from backend.extensions import db
 from backend.integrations import media
 from backend.live import hooks, sessions
 from backend.live.settings import LiveSettings, live_settings
+from backend.openapi_components import add_spec_processor
 from backend.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -323,5 +324,4 @@ def install(app: Flask) -> None:
     """Put the gateway in front of the app's WSGI callable (gunicorn and the test client both go through it),
     and list its routes in the app's OpenAPI document (after any spec processor registered before)."""
     app.wsgi_app = MediaHookGateway(app, app.wsgi_app)  # type: ignore[method-assign]
-    previous = getattr(app, "spec_callback", None)
-    app.spec_processor(lambda spec: add_openapi_paths(previous(spec) if previous else spec))
+    add_spec_processor(app, add_openapi_paths)

@@ -13,13 +13,9 @@ from __future__ import annotations
 from apiflask.fields import Boolean, Dict, Float, List, Nested
 
 from backend.fields import Integer, String
-from backend.records.ledger_schemas import LedgerRecordOut, TraceCertificateOut
+from backend.records.ledger_schemas import LedgerRecordOut, TraceCertificateOut, text_or_none
 from backend.records.schemas import PresentedOut
 from backend.records.seal_schemas import SealReleaseOut
-
-
-def _text() -> String:
-    return String(allow_none=True)
 
 
 class HeldCertificateOut(PresentedOut):
@@ -36,8 +32,8 @@ class CheckedPersonOut(PresentedOut):
     """A person of a morning check (晨检): what was found, and whether they may handle food that day."""
 
     staff_id = Integer(required=True)
-    name = _text()
-    post = _text()
+    name = text_or_none()
+    post = text_or_none()
     temperature_c = Float(required=True)
     hands_ok = Boolean(required=True)
     symptoms = List(String(), required=True)
@@ -45,7 +41,7 @@ class CheckedPersonOut(PresentedOut):
     result = String(required=True, metadata={"description": "pass or fail"})
     result_label = String(required=True)
     food_handling = Boolean(required=True)
-    remarks = _text()
+    remarks = text_or_none()
     certificate_status = String(required=True, metadata={"description": "valid, expiring, expired or missing"})
 
 
@@ -54,17 +50,17 @@ class RecordOut(LedgerRecordOut):
     licences; staff: post, phone, active, health certificate; health_certificate: holder, validity;
     morning_check: persons, counts; seal and seal_release: target, reason, authority, release)."""
 
-    name = _text()
-    credit_code = _text()
-    contact_name = _text()
-    phone = _text()
-    address = _text()
+    name = text_or_none()
+    credit_code = text_or_none()
+    contact_name = text_or_none()
+    phone = text_or_none()
+    address = text_or_none()
     certificates = List(Nested(TraceCertificateOut), metadata={"description": "a supplier's licences"})
-    post = _text()
+    post = text_or_none()
     active = Boolean()
     health_certificate = Nested(HeldCertificateOut, allow_none=True)
     certificate_status = String(metadata={"description": "a person's: valid, expiring, expired or missing"})
-    staff_name = _text()
+    staff_name = text_or_none()
     check_date = String()
     checked_at = String()
     checker_name = String()

@@ -19,7 +19,8 @@ from backend.records.schemas import AdditiveStockOut, PresentedOut, RecordEnvelo
 from backend.records.seal_schemas import SealOut
 
 
-def _text() -> String:
+def text_or_none() -> String:
+    """A text field that may be null."""
     return String(allow_none=True)
 
 
@@ -53,7 +54,7 @@ class AmendmentOut(PresentedOut):
     """What a correcting version amends, and why."""
 
     amends_version_id = Integer()
-    reason = _text()
+    reason = text_or_none()
 
 
 class ItemOut(PresentedOut):
@@ -67,9 +68,9 @@ class ItemOut(PresentedOut):
     batch = String()
     quantity = Float()
     unit = String()
-    production_date = _text()
+    production_date = text_or_none()
     shelf_life_days = Integer(allow_none=True)
-    expiry_date = _text()
+    expiry_date = text_or_none()
     storage = String()
     storage_label = String()
     storage_temperature_c = Float(allow_none=True)
@@ -79,8 +80,8 @@ class MenuIngredientOut(PresentedOut):
     """A dish's ingredient as the menu names it (the batch it was cooked from)."""
 
     item_id = Integer()
-    ingredient = _text()
-    batch = _text()
+    ingredient = text_or_none()
+    batch = text_or_none()
 
 
 class MenuDishOut(PresentedOut):
@@ -88,7 +89,7 @@ class MenuDishOut(PresentedOut):
 
     dish_id = Integer()
     name = String()
-    category = _text()
+    category = text_or_none()
     ingredients = List(Nested(MenuIngredientOut))
 
 
@@ -106,7 +107,7 @@ class DisposalBriefOut(PresentedOut):
 class SampleFields(PresentedOut):
     """A retained sample (留样)."""
 
-    service_date = _text()
+    service_date = text_or_none()
     meal = String()
     meal_label = String()
     menu_id = Integer(allow_none=True)
@@ -123,14 +124,14 @@ class SampleFields(PresentedOut):
 class AccompaniedFields(PresentedOut):
     """An accompanied meal (陪餐)."""
 
-    service_date = _text()
+    service_date = text_or_none()
     meal = String()
     meal_label = String()
     companion_name = String()
     companion_role = String()
     companion_role_label = String()
     rating = Integer()
-    remarks = _text()
+    remarks = text_or_none()
 
 
 class DisinfectionFields(PresentedOut):
@@ -138,7 +139,7 @@ class DisinfectionFields(PresentedOut):
 
     target = String()
     target_label = String()
-    target_name = _text()
+    target_name = text_or_none()
     method = String()
     method_label = String()
     temperature_c = Float(allow_none=True)
@@ -154,8 +155,8 @@ class CertificateFields(PresentedOut):
 
     supplier_id = Integer()
     number = String()
-    issuer = _text()
-    valid_from = _text()
+    issuer = text_or_none()
+    valid_from = text_or_none()
     valid_until = String()
     status = String(metadata={"description": "valid, expiring (within 30 days) or expired"})
     status_label = String()
@@ -170,7 +171,7 @@ class WasteFields(PresentedOut):
     quantity_kg = Float()
     collector_company = String()
     collector_name = String()
-    collector_licence = _text()
+    collector_licence = text_or_none()
     staff_id = Integer()
     handover_name = String()
 
@@ -178,15 +179,15 @@ class WasteFields(PresentedOut):
 class AdditiveFields(PresentedOut):
     """A food additive's purchase (a batch: 专人采购, 专人保管, 专柜存放) or use (专人领用)."""
 
-    additive_name = _text()
+    additive_name = text_or_none()
     manufacturer = String()
-    batch = _text()
+    batch = text_or_none()
     quantity = Float()
-    unit = _text()
-    unit_label = _text()
+    unit = text_or_none()
+    unit_label = text_or_none()
     purchase_date = String()
-    expiry_date = _text()
-    supplier_name = _text()
+    expiry_date = text_or_none()
+    supplier_name = text_or_none()
     buyer_name = String()
     keeper_name = String()
     cabinet = String()
@@ -247,7 +248,7 @@ class TraceDishOut(MenuDishOut):
 class TraceMenuOut(RecordRefOut):
     """A meal's menu version."""
 
-    remarks = _text()
+    remarks = text_or_none()
     amendment = Nested(AmendmentOut, allow_none=True)
     dishes = List(Nested(TraceDishOut))
 
@@ -359,8 +360,8 @@ class TraceSupplierOut(PresentedOut):
     """A supplier of the day's batches, with its certificates."""
 
     id = Integer()
-    name = _text()
-    credit_code = _text()
+    name = text_or_none()
+    credit_code = text_or_none()
     certificate_status = String()
     certificates = List(Nested(TraceCertificateOut))
 

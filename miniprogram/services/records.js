@@ -138,23 +138,25 @@ function traceIngredient(dayView, item) {
   return Object.assign({}, item, { receiving, supplier });
 }
 
+/** A record's files by role, as [role, files] pairs: every role, or the one asked for. */
+function filesByRole(files, role) {
+  if (!files) return [];
+  return (role ? [role] : Object.keys(files)).map((r) => [r, files[r] || []]);
+}
+
 /** Image URLs of a record's files (all roles, or one). */
 function photos(files, role) {
-  if (!files) return [];
-  const roles = role ? [role] : Object.keys(files);
-  return roles.reduce((urls, r) => urls.concat((files[r] || []).filter((f) => !documents.isPdf(f))
+  return filesByRole(files, role).reduce((urls, [, ofRole]) => urls.concat(ofRole.filter((f) => !documents.isPdf(f))
     .map((f) => f.url)), []);
 }
 
 /** A record's PDFs (all roles, or one), each named by its role: [{key, url, label}] ("检验报告 2 · 3 页"). */
 function pdfs(files, role) {
-  if (!files) return [];
-  const roles = role ? [role] : Object.keys(files);
-  return roles.reduce((found, r) => {
-    const ofRole = (files[r] || []).filter(documents.isPdf);
-    return found.concat(ofRole.map((file, index) => ({
+  return filesByRole(files, role).reduce((found, [r, ofRole]) => {
+    const pdfsOfRole = ofRole.filter(documents.isPdf);
+    return found.concat(pdfsOfRole.map((file, index) => ({
       key: `${r}-${file.upload_id}`, url: file.url,
-      label: `${FILE_ROLES[r] || r}${ofRole.length > 1 ? ` ${index + 1}` : ''}${file.pages ? ` · ${file.pages} 页` : ''}`,
+      label: `${FILE_ROLES[r] || r}${pdfsOfRole.length > 1 ? ` ${index + 1}` : ''}${file.pages ? ` · ${file.pages} 页` : ''}`,
     })));
   }, []);
 }

@@ -14,33 +14,29 @@ function author(version) {
 }
 
 /**
- * The photos a correction replaced, beside the ones that replaced them: each changed file role (a change with
- * `role`) read from both versions' files. A correction never erases, so the first photo stays to be looked at.
+ * The files a correction replaced, beside the ones that replaced them: for each changed file role (a change with
+ * `role`), the photos of both versions as captioned galleries and their PDFs as rows that open. A correction never
+ * erases, so the first file stays to be looked at.
  */
-function replacedPhotos(version, corrected) {
-  if (!corrected) return [];
-  return version.changes.filter((change) => change.role).reduce((galleries, change) => galleries.concat([
-    { key: `${change.role}-before`, label: `更正前的${change.field}`,
-      photos: records.photos(corrected.record.files, change.role) },
-    { key: `${change.role}-after`, label: `更正后的${change.field}`,
-      photos: records.photos(version.record.files, change.role) },
-  ]), []);
-}
-
-/** The PDFs a correction replaced (a delivery's 检验报告 or 票据), before and after, as rows that open. */
-function replacedPdfs(version, corrected) {
-  if (!corrected) return [];
-  const named = (docs, when) => docs.map((doc) => Object.assign({}, doc, { key: `${when}-${doc.key}`,
-    label: `${when === 'before' ? '更正前' : '更正后'}的${doc.label}` }));
-  return version.changes.filter((change) => change.role).reduce((docs, change) => docs.concat(
-    named(records.pdfs(corrected.record.files, change.role), 'before'),
-    named(records.pdfs(version.record.files, change.role), 'after')), []);
+function replacedFiles(version, corrected) {
+  const shown = { galleries: [], documents: [] };
+  if (!corrected) return shown;
+  version.changes.filter((change) => change.role).forEach((change) => {
+    [['before', '更正前', corrected], ['after', '更正后', version]].forEach(([when, word, holder]) => {
+      const files = holder.record.files;
+      shown.galleries.push({ key: `${change.role}-${when}`, label: `${word}的${change.field}`,
+        photos: records.photos(files, change.role) });
+      shown.documents.push(...records.pdfs(files, change.role).map((doc) => Object.assign({}, doc, {
+        key: `${when}-${doc.key}`, label: `${word}的${doc.label}` })));
+    });
+  });
+  return shown;
 }
 
 function step(version, number, previous) {
   const corrected = version.amends_version_id !== null;
   const lines = version.changes.map(records.changeText);
-  return {
+  return Object.assign({
     key: String(version.version_id),
     title: corrected ? `第 ${number} 版 · 更正` : `第 ${number} 版 · 登记`,
     text: corrected ? `更正原因：${version.reason}` : '',
@@ -48,9 +44,7 @@ function step(version, number, previous) {
     time: time.dateTime(version.created_at),
     actor: author(version),
     photos: [],
-    galleries: replacedPhotos(version, previous),
-    documents: replacedPdfs(version, previous),
-  };
+  }, replacedFiles(version, previous));
 }
 
 Component({
