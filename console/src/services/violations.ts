@@ -91,9 +91,6 @@ export function escalateViolation(id: number, reason: string): Promise<Violation
   return post('/violations/{violation_id}/escalate', { params: { violation_id: id }, body: { reason } })
 }
 
-/** Which actions the desk's role may take on a violation in its current status; `reviewer` (the violation's:
- * principal, or regulator once escalated or found by one) names who reviews and dismisses, and only the
- * principal hands a problem still with the school to the regulators. */
 /**
  * When the problem happened (the frame, the missed deadline, the outage reaching meal hours): the deadline
  * runs from it. Shown beside 发现时间 (when the platform registered it, what the figures count by) only where
@@ -105,6 +102,9 @@ export function occurredText(v: { occurred_at?: string | null, created_at?: stri
   return occurred && occurred !== shanghaiTime(v.created_at) ? occurred : null
 }
 
+/** Which actions the desk's role may take on a violation in its current status; `reviewer` (the violation's:
+ * principal, or regulator once escalated or found by one) names who reviews and dismisses, and only the
+ * principal hands a problem still with the school to the regulators. */
 export function actionsFor(role: string, status: string, reviewer: string): string[] {
   const actions: string[] = []
   const rectifier = role === 'manager' || role === 'staff'

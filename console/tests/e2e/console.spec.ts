@@ -292,7 +292,14 @@ test('a regulator plans a joint inspection from the spot check, visits a canteen
 })
 
 test('a principal logs in by scanning the mini-program code', async ({ page, request }) => {
+  // Before the first route resolves the desk's frame must not mount: its 消息 bell would ask the inbox without a
+  // session (a 401 in the browser's console on every visit to the log-in page).
+  const apiCalls: string[] = []
+  page.on('request', (r) => { if (r.url().includes('/api/v1/')) apiCalls.push(new URL(r.url()).pathname) })
   await page.goto('/console/login?next=/violations')
+  await expect(page.locator('[data-test=wxacode]')).toBeVisible()
+  expect(apiCalls.filter((path) => !path.startsWith('/api/v1/auth/console-tickets'))).toEqual([])
+  await expect(page.locator('[data-test=inbox-badge]')).toHaveCount(0)
   await expect(page.locator('[data-test=wxacode]')).toBeVisible()
   // The phone: the mini-program's confirm page opened with the code's scene, confirming as the principal.
   const calls = (await (await request.get(`${wechatFake}/__fake__/calls?endpoint=getwxacodeunlimit`)).json()).result
