@@ -47,7 +47,7 @@ SUPPLIERS = [
      [("business_licence", 600), ("food_business_licence", 300)]),
 ]
 # name, post, phone, days the health certificate has left (None: not registered yet). One certificate ends
-# within 30 days (健康证即将到期) and the newest hire has none yet, so the register shows every state.
+# within 30 days (a 健康证到期或未登记 warning) and the newest hire has none yet, so the register shows every state.
 STAFF = [
     ("周师傅", "厨师长", "13905710101", 300),
     ("吴阿姨", "留样员", None, 200),

@@ -175,6 +175,23 @@ def _validity(until: date | None, today: date) -> tuple[str, int | None]:
     return f"将于 {until.isoformat()} 到期（还剩 {left} 天）", left
 
 
+def _supplier_advice(days_left: int | None) -> str:
+    """What the canteen does about a supplier's licence: renew it in time, or buy nothing more until it is renewed
+    (a licence checked at each delivery, Food Safety Law art. 50)."""
+    return "证照更新前不得继续向其采购" if days_left is not None and days_left < 0 else "请督促供应商及时更新证照"
+
+
+def _health_advice(validity: str, days_left: int | None) -> str:
+    """The sentence about a person's health certificate: only someone holding a valid one works with food that
+    goes straight into the mouth (Food Safety Law art. 45), so a missing or lapsed one takes them off it now,
+    and one about to lapse wants the yearly check-up booked."""
+    if days_left is None:
+        return "未登记健康证，取得健康证明前不得从事接触直接入口食品的工作"
+    if days_left < 0:
+        return f"的健康证{validity}，应立即调离接触直接入口食品的岗位，取得新的健康证明后方可上岗"
+    return f"的健康证{validity}，请尽快安排健康检查；到期后不得从事接触直接入口食品的工作"
+
+
 def suppliers_bought_from(today: date) -> set[int]:
     """Supplier record ids the canteens buy from: a current receiving of theirs dated within the last
     :data:`SUPPLIER_IN_USE_DAYS` days, or a supplier registered within those days.
@@ -218,7 +235,7 @@ def supplier_certificate_findings(now: datetime, limits: RegionLimits) -> list[F
         text, left = _validity(until, today)
         found.append(Finding(
             WarningKind.SUPPLIER_CERTIFICATE, f"supplier:{supplier_id}:{kind}:{until.isoformat()}", school_id,
-            canteen_id, f"供应商「{name}」的{label}{text}，请及时更新证照（提前 {notice} 天预警）。",
+            canteen_id, f"供应商「{name}」的{label}{text}，{_supplier_advice(left)}（提前 {notice} 天预警）。",
             {"supplier_id": supplier_id, "supplier_name": name, "certificate_kind": kind, "certificate_label": label,
              "valid_until": until.isoformat(), "days_left": left, "notice_days": notice}))
     return found
@@ -243,8 +260,7 @@ def health_certificate_findings(now: datetime, limits: RegionLimits) -> list[Fin
         text, left = _validity(until, today)
         found.append(Finding(
             WarningKind.HEALTH_CERTIFICATE, f"staff:{staff_id}:{until.isoformat() if until else 'none'}", school_id,
-            canteen_id, (f"从业人员{name}（{post}，人员记录 {staff_id}）的健康证{text}，"
-                         "到期后不得从事接触直接入口食品的工作。"),
+            canteen_id, f"从业人员{name}（{post}，人员记录 {staff_id}）{_health_advice(text, left)}。",
             {"staff_id": staff_id, "name": name, "post": post, "valid_until": until.isoformat() if until else None,
              "days_left": left, "notice_days": notice}))
     return found

@@ -23,8 +23,8 @@ class WarningKind(LabelledStrEnum):
     """What an early warning (预警) is about: a trend or a coming deadline, before it becomes a violation."""
 
     RECORDS_COMPLETENESS = "records_completeness", "台账完整率偏低"
-    SUPPLIER_CERTIFICATE = "supplier_certificate", "供应商证照即将到期"
-    HEALTH_CERTIFICATE = "health_certificate", "健康证即将到期"
+    SUPPLIER_CERTIFICATE = "supplier_certificate", "供应商证照到期"
+    HEALTH_CERTIFICATE = "health_certificate", "健康证到期或未登记"
     REPEATED_VIOLATION = "repeated_violation", "同类问题反复出现"
     CAMERA_UPTIME = "camera_uptime", "摄像头在线率偏低"
     RECTIFICATION_DRIFT = "rectification_drift", "整改临近期限"

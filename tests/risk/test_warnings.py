@@ -133,10 +133,19 @@ def test_supplier_certificates_expiring_within_the_notice_days(app, quiet, manag
     (finding,) = _findings("supplier_certificate")
     assert (finding.fact, finding.canteen_id) == (f"supplier:{soon}:food_business_licence:2026-12-20", 1)
     assert finding.reason == ("供应商「杭州绿源蔬菜配送有限公司」的食品经营许可证将于 2026-12-20 到期（还剩 20 天），"
-                              "请及时更新证照（提前 30 天预警）。")
+                              "请督促供应商及时更新证照（提前 30 天预警）。")
     assert (finding.data["days_left"], finding.data["supplier_id"]) == (20, soon)
     _set_limits(client, as_user, certificate_notice_days=45)
     assert sorted(f.data["supplier_id"] for f in _findings("supplier_certificate")) == [soon, later]
+
+
+def test_a_lapsed_supplier_licence_stops_the_buying(app, quiet, manager):
+    lapsed = manager.supplier("杭州绿源蔬菜配送有限公司")
+    manager.certificate(lapsed, TODAY - timedelta(days=2))
+    (finding,) = _findings("supplier_certificate")
+    assert finding.reason == ("供应商「杭州绿源蔬菜配送有限公司」的食品经营许可证已于 2026-11-28 过期 2 天，"
+                              "证照更新前不得继续向其采购（提前 30 天预警）。")
+    assert finding.data["days_left"] == -2
 
 
 def test_only_suppliers_the_canteen_buys_from_warn(app, quiet, manager):
@@ -168,10 +177,15 @@ def test_health_certificates_expiring_expired_or_missing(app, quiet, manager):
                                                "scan_upload_ids": [manager.photo()]})
     found = {f.data["staff_id"]: f for f in _findings("health_certificate")}
     assert sorted(found) == sorted([ids["张三"], ids["王五"], ids["赵六"]])
+    # Each state says what the canteen does now: book the check-up, or take the person off food work.
     assert found[ids["张三"]].reason == (f"从业人员张三（切配，人员记录 {ids['张三']}）的健康证将于 2026-12-10 到期"
-                                        "（还剩 10 天），到期后不得从事接触直接入口食品的工作。")
-    assert "健康证未登记" in found[ids["王五"]].reason and found[ids["王五"]].data["valid_until"] is None
-    assert "已于 2026-11-27 过期 3 天" in found[ids["赵六"]].reason
+                                        "（还剩 10 天），请尽快安排健康检查；到期后不得从事接触直接入口食品的工作。")
+    assert found[ids["王五"]].reason == (f"从业人员王五（切配，人员记录 {ids['王五']}）未登记健康证，"
+                                        "取得健康证明前不得从事接触直接入口食品的工作。")
+    assert found[ids["王五"]].data["valid_until"] is None
+    assert found[ids["赵六"]].reason == (f"从业人员赵六（切配，人员记录 {ids['赵六']}）的健康证"
+                                        "已于 2026-11-27 过期 3 天，应立即调离接触直接入口食品的岗位，"
+                                        "取得新的健康证明后方可上岗。")
     # Renewed: the job resolves the warning of the old certificate.
     compute_warnings(NIGHT)
     manager.create("health-certificates", {"staff_id": ids["张三"], "number": "JKZ-0002", "issuer": "西湖区疾控中心",
@@ -338,8 +352,8 @@ def test_weekly_summary_reaches_the_regions_regulators_once(app, quiet, manager,
     notice = db.session.scalar(sa.select(Notice).where(Notice.purpose == "risk_warnings",
                                                        Notice.user_id == user_id("demo-regulator")))
     assert notice.title == "2026年第49周 西湖区风险预警 2 条"
-    assert notice.body == ("未处理预警 2 条（本周新增 2 条）：供应商证照即将到期 1 条、整改临近期限 1 条。"
-                           "文三路中学：整改临近期限；西湖实验小学：供应商证照即将到期。")
+    assert notice.body == ("未处理预警 2 条（本周新增 2 条）：供应商证照到期 1 条、整改临近期限 1 条。"
+                           "文三路中学：整改临近期限；西湖实验小学：供应商证照到期。")
     principal = user_id("demo-principal-1")
     told = sa.select(sa.func.count()).select_from(Notice).where(Notice.user_id == principal,
                                                                  Notice.purpose == "risk_warnings")
@@ -355,7 +369,7 @@ def test_regulators_list_and_acknowledge_principals_see_only_their_school(app, q
     regulator = as_user("demo-regulator")
     listed = client.get(f"/api/v1/regions/{COUNTY}/risk/warnings", headers=regulator).json
     assert [(w["school_id"], w["kind"]) for w in listed] == [(2, "rectification_drift"), (1, "supplier_certificate")]
-    assert listed[1]["kind_label"] == "供应商证照即将到期" and listed[1]["canteen_name"] == "学生食堂"
+    assert listed[1]["kind_label"] == "供应商证照到期" and listed[1]["canteen_name"] == "学生食堂"
     assert listed[1]["raised_at"] == "2026-11-30T02:30:00+08:00" and listed[1]["data"]["days_left"] == 20
     only = client.get(f"/api/v1/regions/{COUNTY}/risk/warnings?kind=supplier_certificate&school_id=1",
                       headers=regulator).json

@@ -111,8 +111,8 @@ export type LimitSetting = Schemas['LimitSettingOut']
 
 export const WARNING_KINDS = [
   { value: 'records_completeness', label: '台账完整率偏低' },
-  { value: 'supplier_certificate', label: '供应商证照即将到期' },
-  { value: 'health_certificate', label: '健康证即将到期' },
+  { value: 'supplier_certificate', label: '供应商证照到期' },
+  { value: 'health_certificate', label: '健康证到期或未登记' },
   { value: 'repeated_violation', label: '同类问题反复出现' },
   { value: 'camera_uptime', label: '摄像头在线率偏低' },
   { value: 'rectification_drift', label: '整改临近期限' },

@@ -52,7 +52,7 @@ test('a regulator reads the early warnings with the data behind them and acknowl
   await page.click('[data-test="menu-warnings"]')
   await expect(page).toHaveURL(/\/console\/warnings/)
   await page.click('[data-test="warning-kind"]')
-  await page.locator('.el-select-dropdown__item:visible', { hasText: '供应商证照即将到期' }).click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '供应商证照到期' }).click()
   const rows = page.locator('[data-test=warnings] .el-table__row')
   await expect(rows).toHaveCount(1)
   await expect(rows.first()).toContainText('还剩 20 天')
@@ -75,6 +75,6 @@ test('a regulator reads the early warnings with the data behind them and acknowl
 test('a principal reads the school\'s early warnings but does not acknowledge them', async ({ page }) => {
   await login(page, 'demo-principal-1')
   await page.click('[data-test="menu-warnings"]')
-  await expect(page.locator('[data-test=warnings]')).toContainText('供应商证照即将到期')
+  await expect(page.locator('[data-test=warnings]')).toContainText('供应商证照到期')
   await expect(page.locator('[data-test=acknowledge]')).toHaveCount(0)
 })

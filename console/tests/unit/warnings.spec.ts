@@ -9,7 +9,7 @@ const region: Desk = { kind: 'region', id: 3, name: '西湖区', role: 'regulato
 const school: Desk = { kind: 'school', id: 1, name: '西湖实验小学', role: 'principal' }
 
 const WARNINGS = [
-  { id: 7, kind: 'supplier_certificate', kind_label: '供应商证照即将到期', school_id: 1, school_name: '西湖实验小学',
+  { id: 7, kind: 'supplier_certificate', kind_label: '供应商证照到期', school_id: 1, school_name: '西湖实验小学',
     canteen_id: 1, canteen_name: '学生食堂', reason: '供应商「绿源」的食品经营许可证将于 2026-12-20 到期（还剩 20 天）。',
     data: { supplier_id: 4, supplier_name: '绿源', certificate_label: '食品经营许可证', valid_until: '2026-12-20' },
     raised_at: '2026-11-30T02:30:00+08:00', seen_at: '2026-11-30T02:30:00+08:00', resolved_at: null, active: true,
