@@ -48,7 +48,7 @@ console-types: install-dev
 demo: system-demo install console/dist/.built
 	$(BIN)/python -m workers.demo_media --ensure
 	APP_ENV=development $(BIN)/flask db upgrade
-	APP_ENV=development $(BIN)/flask seed-demo
+	APP_ENV=development $(BIN)/flask seed-demo --history
 	APP_ENV=development $(BIN)/python scripts/run_demo.py
 
 test: system-test install-dev

@@ -201,7 +201,9 @@ commands = AppGroup("platform", help="Demo and scale seeds, admins and regulator
 
 
 @commands.command("seed-demo")
-def seed_demo_command() -> None:
+@click.option("--history", is_flag=True,
+              help="also four weeks of past problems, each taken through what happened to it (make demo)")
+def seed_demo_command(history: bool) -> None:
     """Create the demo region, schools, cameras and one user of every role (idempotent)."""
     created = seed_demo()
     for name, school_id in created.items():
@@ -215,6 +217,11 @@ def seed_demo_command() -> None:
     from backend.monitoring.demo import seed_demo_camera_health
 
     click.echo(f"demo camera health: {seed_demo_camera_health()} cameras with 7 days of history")
+    if history:  # before today's alarms, so the numbers of problems run in the order they were found
+        from backend.violations.demo_history import seed_demo_history
+
+        for index, school_id in enumerate(created.values(), start=1):
+            click.echo(f"demo history of school {school_id}: {seed_demo_history(school_id, index)} past problems")
     from backend.violations.demo_alarms import seed_demo_alarms
 
     alarms = sum(seed_demo_alarms(school_id) for school_id in created.values())

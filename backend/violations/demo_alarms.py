@@ -71,8 +71,10 @@ def school_cameras(school_id: int) -> list[Camera]:
                                    .where(Canteen.school_id == school_id).order_by(Camera.id)))
 
 
-def raise_demo_alarm(camera: Camera, kind: str, occurred_at: datetime, confidence: float, key: str) -> int:
-    """One AI alarm with stored evidence pictures, committed; its violation id."""
+def raise_demo_alarm(camera: Camera, kind: str, occurred_at: datetime, confidence: float, key: str,
+                     now: datetime | None = None) -> int:
+    """One AI alarm with stored evidence pictures, committed; its violation id. ``now``: when the platform
+    registered it (the demo's history); the current time by default."""
     annotated, safe, unmarked = _pictures(kind, confidence)
     base = f"evidence/cam{camera.id}/{kind}/demo-{key}"
     keys = {"annotated": f"{base}-annotated.jpg", "parent_safe": f"{base}-parent-safe.jpg",
@@ -84,8 +86,8 @@ def raise_demo_alarm(camera: Camera, kind: str, occurred_at: datetime, confidenc
     return raise_violation(canteen_id=area.canteen_id, kind=kind, source="ai", camera_id=camera.id,
                            idempotency_key=f"demo-alarm:{key}", occurred_at=occurred_at, confidence=confidence,
                            evidence=keys, details={"demo": True, "detections": [
-                               {"label": kind, "confidence": confidence, "box": list(BOX), "source": "demo"}]}
-                           ).violation.id
+                               {"label": kind, "confidence": confidence, "box": list(BOX), "source": "demo"}]},
+                           now=now).violation.id
 
 
 def seed_demo_alarms(school_id: int, now: datetime | None = None) -> int:

@@ -49,11 +49,12 @@ def raise_violation(*, canteen_id: int, kind: str, source: str, idempotency_key:
                     camera_id: int | None = None, title: str | None = None, description: str | None = None,
                     evidence: dict[str, Any] | None = None, confidence: float | None = None,
                     details: dict[str, Any] | None = None, actor_id: int | None = None,
-                    commit: bool = True) -> RaisedViolation:
+                    commit: bool = True, now: datetime | None = None) -> RaisedViolation:
     """Create the violation for an event exactly once.
 
     ``idempotency_key`` names the event (for detection: camera, kind and event start); a second call with
     the same key, even concurrent or after a crash and retry, returns the existing row and creates nothing.
+    ``now`` is when the platform registers it (the demo's history writes past weeks); the current time by default.
     """
     existing = db.session.scalar(select(Violation).where(Violation.idempotency_key == idempotency_key))
     if existing is not None:
@@ -61,7 +62,7 @@ def raise_violation(*, canteen_id: int, kind: str, source: str, idempotency_key:
     canteen = db.session.get(Canteen, canteen_id)
     if canteen is None:
         raise not_found("食堂")
-    now = utcnow()
+    now = now or utcnow()
     due_at, risk_class = due_at_for(kind, occurred_at, db.session.get(School, canteen.school_id).region.path)
     violation_id = insert_if_absent(Violation, dict(
         school_id=canteen.school_id, canteen_id=canteen_id, camera_id=camera_id, kind=kind, source=source,
@@ -74,7 +75,7 @@ def raise_violation(*, canteen_id: int, kind: str, source: str, idempotency_key:
         existing = db.session.scalar(select(Violation).where(Violation.idempotency_key == idempotency_key))
         return RaisedViolation(existing, False)
     violation = db.session.get(Violation, violation_id)
-    db.session.add(ViolationEvent(violation_id=violation.id, actor_id=actor_id, action="open", from_status=None,
+    db.session.add(ViolationEvent(violation_id=violation.id, at=now, actor_id=actor_id, action="open", from_status=None,
                                   to_status=ViolationStatus.OPEN, details={"source": source}))
     violation_notices.notify_created(violation)
     if source == ViolationSource.AI:  # the review queue's cursor moves once this commits
