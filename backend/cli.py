@@ -202,7 +202,8 @@ commands = AppGroup("platform", help="Demo and scale seeds, admins and regulator
 
 @commands.command("seed-demo")
 @click.option("--history", is_flag=True,
-              help="also four weeks of past problems, each taken through what happened to it (make demo)")
+              help="also four weeks of past problems, each taken through what happened to it, and two weeks of "
+                   "both schools' records (make demo)")
 def seed_demo_command(history: bool) -> None:
     """Create the demo region, schools, cameras and one user of every role (idempotent)."""
     created = seed_demo()
@@ -212,8 +213,11 @@ def seed_demo_command(history: bool) -> None:
                + ", ".join(r.value for r in Role) + ")")
     from backend.records.demo import seed_demo_records
 
-    counts = seed_demo_records(created["西湖实验小学"])
-    click.echo("demo records of school 1: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for name, school_id in created.items():
+        if history or name == "西湖实验小学":  # without the history the second school's canteen starts empty
+            counts = seed_demo_records(school_id, history=history)
+            click.echo(f"demo records of school {school_id}: "
+                       + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     from backend.monitoring.demo import seed_demo_camera_health
 
     click.echo(f"demo camera health: {seed_demo_camera_health()} cameras with 7 days of history")

@@ -108,10 +108,12 @@ def lock_head(canteen_id: int) -> RecordChainHead:
 
 
 def start_entry(head: RecordChainHead, *, kind: str, record_date: date, actor_id: int | None,
-                root_id: int | None = None, amends_id: int | None = None, reason: str | None = None) -> RecordEntry:
-    """Add the next entry of a locked chain; its hash is filled in by :func:`seal_entry`."""
+                root_id: int | None = None, amends_id: int | None = None, reason: str | None = None,
+                at: datetime | None = None) -> RecordEntry:
+    """Add the next entry of a locked chain, written at ``at`` (now by default); its hash is filled in by
+    :func:`seal_entry`."""
     entry = RecordEntry(canteen_id=head.canteen_id, seq=head.seq + 1, kind=kind, record_date=record_date,
-                        root_id=root_id, amends_id=amends_id, reason=reason, created_at=utcnow(),
+                        root_id=root_id, amends_id=amends_id, reason=reason, created_at=at or utcnow(),
                         created_by_id=actor_id, prev_hash=head.hash, hash="")
     db.session.add(entry)
     db.session.info.setdefault(NEW_ENTRIES_KEY, set()).add(id(entry))

@@ -1,16 +1,20 @@
-"""Demo records for school 1: suppliers with certificates, the staff register with health certificates,
-deliveries, menus whose dishes trace back to batches and suppliers, samples, disinfection and an accompanied
-meal, for yesterday and today.
+"""Demo records of a school: suppliers with certificates, the staff register with health certificates, the
+morning check, deliveries, menus whose dishes trace back to batches and suppliers, samples, disinfection and an
+accompanied meal, for yesterday and today (``flask seed-demo``: school 1), or for every meal day of the last two
+weeks too (``flask seed-demo --history``: both schools, the second one missing a few).
 
-Everything goes through the real services as the demo canteen manager. Running it again the same day
-changes nothing (suppliers are looked up by name, day records carry fixed Idempotency-Keys); running it
-later the same day adds the samples and disinfection of meals that have ended since.
+Everything goes through the real services as the demo canteen manager, each record at the time it would have been
+written (a menu the afternoon before, a sample before the meal, the disinfection after it), so the chain's times
+and the completeness of past days read as a canteen's would. Running it again the same day changes nothing
+(suppliers are looked up by name, day records carry fixed Idempotency-Keys); running it later the same day adds the
+samples and disinfection of meals that have ended since.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -21,7 +25,7 @@ from backend.accounts.models import User
 from backend.extensions import db
 from backend.permissions import Principal, load_principal
 from backend.records import idempotency
-from backend.records.meal_windows import shanghai_today, window_for
+from backend.records.meal_windows import scheduled_windows, shanghai_today, window_for
 from backend.records.models import (
     MenuDish,
     ReceivingItem,
@@ -96,10 +100,12 @@ def _upload(principal: Principal, canteen: Canteen, label: str) -> int:
                         fingerprint=idempotency.fingerprint("demo upload", data)).upload.id
 
 
-def _create(principal: Principal, canteen: Canteen, kind: str, values: dict[str, Any], key: str) -> int:
+def _create(principal: Principal, canteen: Canteen, kind: str, values: dict[str, Any], key: str,
+            at: datetime | None = None) -> int:
+    """A record written at ``at`` (now by default)."""
     key = "demo-" + hashlib.sha256(key.encode()).hexdigest()[:32]
     return create_record(principal, canteen, kind, values, idempotency_key=key,
-                         fingerprint=idempotency.fingerprint(f"demo {kind}", values)).record_id
+                         fingerprint=idempotency.fingerprint(f"demo {kind}", values), now=at).record_id
 
 
 def _at(day: date, hhmm: str) -> datetime:
@@ -107,7 +113,7 @@ def _at(day: date, hhmm: str) -> datetime:
     return datetime.combine(day, time(hours, minutes), tzinfo=SHANGHAI)
 
 
-def _suppliers(principal: Principal, canteen: Canteen, today: date) -> list[int]:
+def _suppliers(principal: Principal, canteen: Canteen, today: date, registered: datetime) -> list[int]:
     ids = []
     for name, code, contact, phone, certificates in SUPPLIERS:
         existing = db.session.scalar(select(logical_id()).join(Supplier, Supplier.entry_id == RecordEntry.id)
@@ -115,19 +121,19 @@ def _suppliers(principal: Principal, canteen: Canteen, today: date) -> list[int]
         if existing is None:
             existing = _create(principal, canteen, RecordKind.SUPPLIER, {
                 "name": name, "credit_code": code, "contact_name": contact, "phone": phone,
-                "address": "杭州市西湖区", "remarks": None}, f"supplier {name}")
+                "address": "杭州市西湖区", "remarks": None}, f"supplier {name}", registered)
             for kind, days in certificates:
                 scan = _upload(principal, canteen, f"{name} {kind}")
                 _create(principal, canteen, RecordKind.CERTIFICATE, {
                     "supplier_id": existing, "kind": kind, "number": f"{code[-8:]}-{kind[:4].upper()}",
                     "issuer": "杭州市西湖区市场监督管理局", "valid_from": today - timedelta(days=365),
                     "valid_until": today + timedelta(days=days), "scan_upload_ids": [scan]},
-                    f"certificate {name} {kind} {today}")
+                    f"certificate {name} {kind} {today}", registered)
         ids.append(existing)
     return ids
 
 
-def _staff(principal: Principal, canteen: Canteen, today: date) -> None:
+def _staff(principal: Principal, canteen: Canteen, today: date, registered: datetime) -> None:
     """The staff register and each person's health certificate, looked up by name so a second run adds none."""
     for name, post, phone, days in STAFF:
         existing = db.session.scalar(select(logical_id()).join(StaffMember, StaffMember.entry_id == RecordEntry.id)
@@ -136,7 +142,7 @@ def _staff(principal: Principal, canteen: Canteen, today: date) -> None:
         if existing is not None:
             continue
         staff_id = _create(principal, canteen, RecordKind.STAFF,
-                           {"name": name, "post": post, "phone": phone, "active": True}, f"staff {name}")
+                           {"name": name, "post": post, "phone": phone, "active": True}, f"staff {name}", registered)
         if days is None:
             continue
         valid_until = today + timedelta(days=days)
@@ -144,16 +150,40 @@ def _staff(principal: Principal, canteen: Canteen, today: date) -> None:
             "staff_id": staff_id, "number": f"3301062026{staff_id:05d}", "issuer": "杭州市西湖区疾病预防控制中心",
             "valid_from": valid_until - timedelta(days=364), "valid_until": valid_until,
             "scan_upload_ids": [_upload(principal, canteen, f"health certificate {name}")], "reading_id": None},
-            f"health certificate {name} {today}")
+            f"health certificate {name} {today}", registered)
 
 
-def _day(principal: Principal, canteen: Canteen, day: date, supplier_ids: list[int], now: datetime) -> None:
-    received_at = _at(day - timedelta(days=1), "16:30")
+def _morning_check(principal: Principal, canteen: Canteen, day: date, at: datetime) -> None:
+    """The day's 晨检 of everyone holding a health certificate (the newest hire, who has none, does not work yet)."""
+    people = db.session.execute(select(logical_id(), StaffMember.name).join(
+        StaffMember, StaffMember.entry_id == RecordEntry.id).where(RecordEntry.canteen_id == canteen.id, is_current(),
+                                                                   StaffMember.active.is_(True))).all()
+    certified = {name for name, _, _, days in STAFF if days is not None}
+    persons = [{"staff_id": staff_id, "temperature_c": 36.4 + (staff_id % 4) / 10, "hands_ok": True, "symptoms": [],
+                "result": None, "remarks": None} for staff_id, name in sorted(people) if name in certified]
+    _create(principal, canteen, RecordKind.MORNING_CHECK, {
+        "check_date": day, "checked_at": at, "checker_name": "周师傅", "remarks": None, "persons": persons},
+        f"morning check {day}", at)
+
+
+Event = tuple[datetime, Callable[[], None]]
+
+
+def _day(principal: Principal, canteen: Canteen, day: date, supplier_ids: list[int], now: datetime,
+         skipped: frozenset[str] = frozenset()) -> list[Event]:
+    """A day's records as events, each at the time it would have been written (the delivery and the menus the
+    afternoon before, the morning check and the samples before the meals, the company and the disinfection after
+    them); the caller runs those whose time has come, in the order of their times, across days. ``skipped`` names
+    what the canteen failed to record that day (``morning_check``, ``disinfection``)."""
+    events: list[Event] = []
+    item_ids: dict[str, int] = {}
+    written: dict[str, int] = {}  # record ids of the day's menus (by meal) and of its accompanied meal
+    received_at = _at(day - timedelta(days=1), "14:30")  # before the menus that use it and the dinner before
     by_supplier: dict[int, list[tuple[Any, ...]]] = {}
     for item in ITEMS:
         by_supplier.setdefault(item[2], []).append(item)
-    item_ids: dict[str, int] = {}
-    for index, items in sorted(by_supplier.items()):
+
+    def receive(index: int, items: list[tuple[Any, ...]], at: datetime) -> None:
         invoice = _upload(principal, canteen, f"invoice {day} {index}")
         record_id = _create(principal, canteen, RecordKind.RECEIVING, {
             "supplier_id": supplier_ids[index], "received_at": received_at, "receiver_name": "周师傅",
@@ -164,57 +194,108 @@ def _day(principal: Principal, canteen: Canteen, day: date, supplier_ids: list[i
                        "shelf_life_days": shelf, "expiry_date": None, "storage": storage,
                        "storage_temperature_c": temperature}
                       for n, (name, category, _, quantity, unit, offset, shelf, storage, temperature)
-                      in enumerate(items)]}, f"receiving {day} {index}")
+                      in enumerate(items)]}, f"receiving {day} {index}", at)
         entry = current_version(record_id)
         for item in db.session.scalars(select(ReceivingItem).where(ReceivingItem.entry_id == entry.id)):
             item_ids[item.ingredient] = item.logical_id
-    for meal, dishes in MENUS.items():
-        menu_id = _create(principal, canteen, RecordKind.MENU, {
+
+    def publish(meal: str, dishes: list[tuple[str, str, list[str]]], at: datetime) -> None:
+        written[meal] = _create(principal, canteen, RecordKind.MENU, {
             "service_date": day, "meal": meal, "remarks": None,
             "dishes": [{"name": name, "category": category, "ingredient_item_ids": [item_ids[i] for i in uses]}
-                       for name, category, uses in dishes]}, f"menu {day} {meal}")
-        window = window_for(canteen, day, meal)
-        if now < window.end:
-            continue  # the meal has not been served yet: no samples or disinfection to show
-        menu_entry = current_version(menu_id)
-        for dish in db.session.scalars(select(MenuDish).where(MenuDish.entry_id == menu_entry.id)):
-            photo = _upload(principal, canteen, f"sample {day} {meal} {dish.name}")
+                       for name, category, uses in dishes]}, f"menu {day} {meal}", at)
+
+    def sample(meal: str, sampled_at: datetime) -> None:
+        menu_entry = current_version(written[meal])
+        dishes = db.session.scalars(select(MenuDish).where(MenuDish.entry_id == menu_entry.id).order_by(MenuDish.id))
+        for position, dish in enumerate(dishes):
             _create(principal, canteen, RecordKind.SAMPLE, {
-                "dish_id": dish.id, "weight_g": 150.0, "sampled_at": window.start - timedelta(minutes=20),
-                "sealed": True, "fridge_temperature_c": 4.0, "sampler_name": "吴阿姨", "photo_upload_ids": [photo]},
-                f"sample {day} {meal} {dish.name}")
-        if now >= window.end + timedelta(minutes=40):
-            photo = _upload(principal, canteen, f"disinfection {day} {meal}")
-            _create(principal, canteen, RecordKind.DISINFECTION, {
-                "service_date": day, "meal": meal, "target": "tableware", "area_id": None, "target_name": "餐盘、碗筷",
-                "method": "steam", "temperature_c": 100.0, "minutes": 15.0, "concentration_mg_l": None,
-                "item_count": 480, "performed_at": window.end + timedelta(minutes=30), "operator_name": "孙师傅",
-                "photo_upload_ids": [photo]}, f"disinfection {day} {meal}")
+                "dish_id": dish.id, "weight_g": 150.0, "sampled_at": sampled_at, "sealed": True,
+                "fridge_temperature_c": 4.0, "sampler_name": "吴阿姨",
+                "photo_upload_ids": [_upload(principal, canteen, f"sample {day} {meal} {dish.name}")]},
+                f"sample {day} {meal} {dish.name}", sampled_at + timedelta(minutes=3 + position))
+
+    accompanied = {"service_date": day, "meal": "lunch", "companion_name": "张明（校长）",
+                   "companion_role": "school_leader", "rating": 5,
+                   "remarks": "菜品温度适宜，口味清淡，学生反映良好。", "photo_upload_ids": []}
+
+    def accompany(at: datetime) -> None:
+        written["accompanied"] = _create(principal, canteen, RecordKind.ACCOMPANIED_MEAL, accompanied,
+                                         f"accompanied {day} lunch", at)
+
+    def correct_accompanied(at: datetime) -> None:
+        corrected = {**accompanied, "rating": 4, "remarks": "菜品温度适宜，青菜略咸，已提醒厨师减盐。",
+                     "photo_upload_ids": [_upload(principal, canteen, f"accompanied {day}")]}
+        key = "demo-" + hashlib.sha256(f"amend accompanied {day}".encode()).hexdigest()[:32]
+        amend_record(principal, written["accompanied"], corrected, "评分和意见登记有误，按陪餐记录本更正，补上陪餐照片",
+                     expected_version_id=None, idempotency_key=key,
+                     fingerprint=idempotency.fingerprint("demo amendment", corrected), now=at)
+
+    def disinfect(meal: str, performed_at: datetime) -> None:
+        _create(principal, canteen, RecordKind.DISINFECTION, {
+            "service_date": day, "meal": meal, "target": "tableware", "area_id": None, "target_name": "餐盘、碗筷",
+            "method": "steam", "temperature_c": 100.0, "minutes": 15.0, "concentration_mg_l": None,
+            "item_count": 480, "performed_at": performed_at, "operator_name": "孙师傅",
+            "photo_upload_ids": [_upload(principal, canteen, f"disinfection {day} {meal}")]},
+            f"disinfection {day} {meal}", performed_at + timedelta(minutes=5))
+
+    for index, items in sorted(by_supplier.items()):
+        at = received_at + timedelta(minutes=10 + index)
+        events.append((at, lambda index=index, items=items, at=at: receive(index, items, at)))
+    for position, (meal, dishes) in enumerate(MENUS.items()):
+        at = received_at + timedelta(minutes=40 + position)
+        events.append((at, lambda meal=meal, dishes=dishes, at=at: publish(meal, dishes, at)))
+    windows = {meal: window_for(canteen, day, meal) for meal in MENUS}
+    checked_at = windows["breakfast"].start - timedelta(minutes=50)
+    if "morning_check" not in skipped:
+        events.append((checked_at, lambda: _morning_check(principal, canteen, day, checked_at)))
+    for meal, window in windows.items():
+        sampled_at = window.start - timedelta(minutes=20)
+        events.append((sampled_at + timedelta(minutes=3), lambda meal=meal, at=sampled_at: sample(meal, at)))
         if meal == "lunch":
-            values = {"service_date": day, "meal": meal, "companion_name": "张明（校长）",
-                      "companion_role": "school_leader", "rating": 5,
-                      "remarks": "菜品温度适宜，口味清淡，学生反映良好。", "photo_upload_ids": []}
-            record_id = _create(principal, canteen, RecordKind.ACCOMPANIED_MEAL, values, f"accompanied {day} {meal}")
-            if day < shanghai_today(now):  # yesterday's was corrected, its photo added: the desk shows an amendment
-                corrected = {**values, "rating": 4, "remarks": "菜品温度适宜，青菜略咸，已提醒厨师减盐。",
-                             "photo_upload_ids": [_upload(principal, canteen, f"accompanied {day}")]}
-                key = "demo-" + hashlib.sha256(f"amend accompanied {day}".encode()).hexdigest()[:32]
-                amend_record(principal, record_id, corrected, "评分和意见登记有误，按陪餐记录本更正，补上陪餐照片",
-                             expected_version_id=None, idempotency_key=key,
-                             fingerprint=idempotency.fingerprint("demo amendment", corrected))
+            served = window.end + timedelta(minutes=5)
+            events.append((served, lambda at=served: accompany(at)))
+        if "disinfection" not in skipped:
+            performed_at = window.end + timedelta(minutes=30)
+            events.append((performed_at + timedelta(minutes=5), lambda meal=meal, at=performed_at: disinfect(meal, at)))
+    if day == shanghai_today(now) - timedelta(days=1):
+        # Yesterday's company was corrected that evening, its photo added: the desk shows an amendment.
+        evening = _at(day, "19:30")
+        events.append((evening, lambda: correct_accompanied(evening)))
+    return events
 
 
-def seed_demo_records(school_id: int, now: datetime | None = None) -> dict[str, int]:
-    """Create (or complete) yesterday's and today's demo records of a school's first canteen."""
+# The second school's gaps over the last two weeks (its n-th meal day before yesterday, counting back: what it did
+# not record), so its completeness falls below the region's warning line and 台账 has incomplete days to show.
+GAPS = {2: {1: frozenset({"disinfection"}), 3: frozenset({"morning_check"}), 6: frozenset({"disinfection"}),
+            7: frozenset({"morning_check", "disinfection"})}}
+HISTORY_DAYS = 14
+
+
+def seed_demo_records(school_id: int, now: datetime | None = None, history: bool = False) -> dict[str, int]:
+    """Create (or complete) yesterday's and today's demo records of a school's first canteen; with ``history``, of
+    every meal day of the last two weeks too (the demo school numbered ``school_id`` in GAPS misses a few)."""
     now = now or utcnow()
     school = db.session.get(School, school_id)
     canteen = school.canteens[0]
     manager = db.session.scalar(select(User).where(User.openid == f"demo-manager-{school_id}"))
     principal = load_principal(manager)
     today = shanghai_today(now)
-    supplier_ids = _suppliers(principal, canteen, today)
-    _staff(principal, canteen, today)
-    for day in (today - timedelta(days=1), today):
-        _day(principal, canteen, day, supplier_ids, now)
+    # Registered before the first day written: a delivery never comes from a supplier registered after it.
+    registered = _at(today - timedelta(days=HISTORY_DAYS + 7 if history else 2), "15:00")
+    supplier_ids = _suppliers(principal, canteen, today, registered)
+    _staff(principal, canteen, today, registered)
+    gaps = GAPS.get(school_id, {}) if history else {}
+    past = [d for d in (today - timedelta(days=back) for back in range(HISTORY_DAYS, 1, -1) if history)
+            if scheduled_windows(canteen, d)]
+    events: list[Event] = []
+    for day in [*past, today - timedelta(days=1), today]:
+        nth_back = len(past) - past.index(day) if day in past else 0
+        events += _day(principal, canteen, day, supplier_ids, now, gaps.get(nth_back, frozenset()))
+    # In the order of their times across days (a day's delivery comes the afternoon before), so the chain runs in
+    # time order as a canteen's does; what is still to come today is not written.
+    for at, action in sorted(events, key=lambda event: event[0]):
+        if at <= now:
+            action()
     return dict(db.session.execute(select(RecordEntry.kind, func.count()).where(
         RecordEntry.canteen_id == canteen.id, is_current()).group_by(RecordEntry.kind)).all())

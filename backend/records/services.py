@@ -682,7 +682,7 @@ def _write(principal: Principal, canteen: Canteen, kind: str, values: dict[str, 
         prepared.check_locked()
         entry = start_entry(head, kind=kind, record_date=prepared.record_date, actor_id=user_id,
                             root_id=amend.record_id if amend else None, amends_id=amend.id if amend else None,
-                            reason=reason)
+                            reason=reason, at=now)
         prepared.build(entry)
         seal_entry(head, entry)
         prepared.after(entry)
@@ -696,7 +696,8 @@ def _write(principal: Principal, canteen: Canteen, kind: str, values: dict[str, 
 
 def create_record(principal: Principal, canteen: Canteen, kind: str, values: dict[str, Any], *,
                   idempotency_key: str, fingerprint: str, now: datetime | None = None) -> WriteResult:
-    """Validate and append a new record to the canteen's chain (once per Idempotency-Key)."""
+    """Validate and append a new record to the canteen's chain (once per Idempotency-Key). ``now``: when it is
+    written (the routes never pass it: the chain's time is the server's; the demo's history writes past days)."""
     return _write(principal, canteen, kind, values, key=idempotency_key, fingerprint=fingerprint, amend=None,
                   reason=None, now=now)
 
