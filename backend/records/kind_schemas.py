@@ -10,7 +10,7 @@ morning checks and seals. The presenters (``presenters.py``) build the values; t
 
 from __future__ import annotations
 
-from apiflask.fields import Boolean, Dict, Float, List, Nested
+from apiflask.fields import Boolean, List, Nested
 
 from backend.fields import Integer, String
 from backend.records.ledger_schemas import LedgerRecordOut, TraceCertificateOut, text_or_none
@@ -28,27 +28,10 @@ class HeldCertificateOut(PresentedOut):
     status_label = String(required=True)
 
 
-class CheckedPersonOut(PresentedOut):
-    """A person of a morning check (晨检): what was found, and whether they may handle food that day."""
-
-    staff_id = Integer(required=True)
-    name = text_or_none()
-    post = text_or_none()
-    temperature_c = Float(required=True)
-    hands_ok = Boolean(required=True)
-    symptoms = List(String(), required=True)
-    symptom_labels = List(String(), required=True)
-    result = String(required=True, metadata={"description": "pass or fail"})
-    result_label = String(required=True)
-    food_handling = Boolean(required=True)
-    remarks = text_or_none()
-    certificate_status = String(required=True, metadata={"description": "valid, expiring, expired or missing"})
-
-
 class RecordOut(LedgerRecordOut):
     """A record of any kind: the envelope, then the fields of its ``kind`` (the 台账's kinds, and supplier: name,
     licences; staff: post, phone, active, health certificate; health_certificate: holder, validity;
-    morning_check: persons, counts; seal and seal_release: target, reason, authority, release)."""
+    seal and seal_release: target, reason, authority, release)."""
 
     name = text_or_none()
     credit_code = text_or_none()
@@ -61,12 +44,6 @@ class RecordOut(LedgerRecordOut):
     health_certificate = Nested(HeldCertificateOut, allow_none=True)
     certificate_status = String(metadata={"description": "a person's: valid, expiring, expired or missing"})
     staff_name = text_or_none()
-    check_date = String()
-    checked_at = String()
-    checker_name = String()
-    persons = List(Nested(CheckedPersonOut))
-    summary = Dict(keys=String(), values=Integer(), metadata={"description": "checked, passed and failed"})
-    off_food_handling = List(String(), metadata={"description": "who may not handle food today"})
     item_id = Integer(allow_none=True)
     seal_id = Integer()
     reason = String()

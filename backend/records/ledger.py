@@ -1,7 +1,8 @@
 """One canteen's day as the desk's 台账 shows it, for school staff and regulators.
 
 Everything the canteen recorded for that day, current versions only, each marked when it is an amendment
-(``amendment``: which version it corrects and why): receiving records with their files, menus, samples,
+(``amendment``: which version it corrects and why): the morning check (晨检: who was checked, who may not
+handle food that day), receiving records with their files, menus, samples,
 sample disposals, disinfection, accompanied meals, waste handed over (餐厨废弃物) and food additives bought
 and used (食品添加剂) (``records``, as the record lists present them); the additives' stock at the end of the day
 with the people and cabinets of the "five dedicated" rule (``additive_stock``); the
@@ -29,9 +30,9 @@ from backend.schools.models import Canteen
 from backend.timeutil import shanghai_iso
 
 # The kinds a day holds, in the order the ledger lists them (suppliers and certificates belong to no day).
-LEDGER_KINDS = (RecordKind.RECEIVING, RecordKind.MENU, RecordKind.SAMPLE, RecordKind.SAMPLE_DISPOSAL,
-                RecordKind.DISINFECTION, RecordKind.ACCOMPANIED_MEAL, RecordKind.WASTE_DISPOSAL,
-                RecordKind.ADDITIVE_PURCHASE, RecordKind.ADDITIVE_USE)
+LEDGER_KINDS = (RecordKind.MORNING_CHECK, RecordKind.RECEIVING, RecordKind.MENU, RecordKind.SAMPLE,
+                RecordKind.SAMPLE_DISPOSAL, RecordKind.DISINFECTION, RecordKind.ACCOMPANIED_MEAL,
+                RecordKind.WASTE_DISPOSAL, RecordKind.ADDITIVE_PURCHASE, RecordKind.ADDITIVE_USE)
 
 
 def canteen_ledger(canteen: Canteen, day: date, now: datetime) -> dict[str, Any]:

@@ -200,11 +200,41 @@ class AdditiveFields(PresentedOut):
     user_name = String()
 
 
-class LedgerRecordOut(RecordEnvelopeOut, SampleFields, AccompaniedFields, DisinfectionFields, CertificateFields,
-                      WasteFields, AdditiveFields):
-    """A record of the day: the envelope, then the fields of its ``kind`` (receiving: supplier, items; menu:
-    meal, dishes; sample; sample_disposal; disinfection; accompanied_meal; a certificate: number, validity;
-    waste_disposal; additive_purchase; additive_use)."""
+class CheckedPersonOut(PresentedOut):
+    """A person of a morning check (晨检): what was found, and whether they may handle food that day."""
+
+    staff_id = Integer(required=True)
+    name = text_or_none()
+    post = text_or_none()
+    temperature_c = Float(required=True)
+    hands_ok = Boolean(required=True)
+    symptoms = List(String(), required=True)
+    symptom_labels = List(String(), required=True)
+    result = String(required=True, metadata={"description": "pass or fail"})
+    result_label = String(required=True)
+    food_handling = Boolean(required=True)
+    findings = List(String(), required=True, metadata={
+        "description": "what keeps the person off food handling: a fever, symptoms, hands not fit (empty: none)"})
+    remarks = text_or_none()
+    certificate_status = String(required=True, metadata={"description": "valid, expiring, expired or missing"})
+
+
+class MorningCheckFields(PresentedOut):
+    """A morning check (晨检): who checked whom, and who may not handle food that day."""
+
+    check_date = String()
+    checked_at = String()
+    checker_name = String()
+    persons = List(Nested(CheckedPersonOut))
+    summary = Dict(keys=String(), values=Integer(), metadata={"description": "checked, passed and failed"})
+    off_food_handling = List(String(), metadata={"description": "who may not handle food today"})
+
+
+class LedgerRecordOut(RecordEnvelopeOut, MorningCheckFields, SampleFields, AccompaniedFields, DisinfectionFields,
+                      CertificateFields, WasteFields, AdditiveFields):
+    """A record of the day: the envelope, then the fields of its ``kind`` (morning_check: persons, counts;
+    receiving: supplier, items; menu: meal, dishes; sample; sample_disposal; disinfection; accompanied_meal; a
+    certificate: number, validity; waste_disposal; additive_purchase; additive_use)."""
 
     amendment = Nested(AmendmentOut, allow_none=True, metadata={"description": "set when the record is a correction"})
     files = _files()
@@ -401,8 +431,8 @@ class LedgerOut(SchoolDayOut):
     canteen_name = String()
     amendments = Integer(metadata={"description": "how many of the day's records are corrections"})
     records = Dict(keys=String(), values=List(Nested(LedgerRecordOut)), metadata={
-        "description": "by kind: receiving, menu, sample, sample_disposal, disinfection, accompanied_meal, "
-                   "waste_disposal, additive_purchase, additive_use"})
+        "description": "by kind: morning_check, receiving, menu, sample, sample_disposal, disinfection, "
+                   "accompanied_meal, waste_disposal, additive_purchase, additive_use"})
     trace = Nested(TraceOut)
     certificates = Dict(keys=String(), values=List(Nested(LedgerRecordOut)),
                         metadata={"description": "by supplier id: the certificates of every supplier the day names"})

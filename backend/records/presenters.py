@@ -38,7 +38,7 @@ from backend.records.models import (
 )
 from backend.records.sealing import seal_presenter
 from backend.records.services import current_items
-from backend.records.staff import current_staff, staff_certificates, summary_counts
+from backend.records.staff import current_staff, findings, staff_certificates, summary_counts
 from backend.records.uploads import signed_file
 from backend.records.versions import is_current, logical_id
 from backend.timeutil import shanghai_iso
@@ -253,6 +253,7 @@ def _personal_presenter(entries: list[RecordEntry], bundle: Bundle, on: date) ->
                           "result": person.result, "result_label": CHECK_RESULT_LABELS[person.result],
                           "food_handling": person.result == CheckResult.PASS, "remarks": person.remarks,
                           "certificate_status": held["status"] if held else "missing"})
+            views[-1]["findings"] = findings(views[-1])
         return {"check_date": show_date(row.check_date), "checked_at": shanghai_iso(row.checked_at),
                 "checker_name": row.checker_name, "remarks": row.remarks, "persons": views,
                 "summary": summary_counts(persons),

@@ -5,6 +5,7 @@ a disposal, the trace and certificates."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from backend.extensions import db
@@ -19,6 +20,12 @@ FIXTURES = Path(__file__).resolve().parents[2] / "miniprogram" / "test" / "fixtu
 
 def test_the_schema_keeps_every_field_of_a_full_day(manager, traced, kit, app):
     record_every_kind(manager, traced)
+    # The morning check, one person off food handling: its persons and counts are in the 台账 too.
+    staff_id = manager.create("staff", {"name": "郑师傅", "post": "厨师"}).get_json()["id"]
+    manager.create("morning-checks", {"check_date": today(), "checked_at": utcnow() - timedelta(minutes=30),
+                                      "checker_name": "王主管", "persons": [
+                                          {"staff_id": staff_id, "temperature_c": 37.6, "hands_ok": True,
+                                           "symptoms": ["fever"], "remarks": "体温偏高，已安排休息"}]})
     answer = kit("demo-regulator").get("/canteens/1/ledger", day=today().isoformat()).get_json()
     built = json.loads(json.dumps(canteen_ledger(db.session.get(Canteen, 1), today(), utcnow())))
     # The day holds every kind, so every record schema is exercised.
@@ -28,6 +35,10 @@ def test_the_schema_keeps_every_field_of_a_full_day(manager, traced, kit, app):
     assert any(d["sample"] for d in lunch["menu"]["dishes"])
     assert built["receivings"] and built["suppliers"] and built["certificates"]
     assert built["additive_stock"]["additives"][0]["batches"]
+    (check,) = answer["records"]["morning_check"]
+    assert (check["summary"], check["off_food_handling"]) == ({"checked": 1, "passed": 0, "failed": 1}, ["郑师傅"])
+    assert check["persons"][0]["findings"] == ["体温 37.6°C", "发热"]
+    assert check["persons"][0]["certificate_status"] == "missing"
     missing = key_paths(built) - key_paths(answer)
     assert not missing, f"keys the schema drops: {sorted(missing)}"
     assert steady(answer) == steady(built)

@@ -17459,6 +17459,8 @@ export interface components {
         CheckedPersonOut: {
             /** @description valid, expiring, expired or missing */
             certificate_status: string;
+            /** @description what keeps the person off food handling: a fever, symptoms, hands not fit (empty: none) */
+            findings: string[];
             food_handling: boolean;
             hands_ok: boolean;
             name?: string | null;
@@ -18073,7 +18075,7 @@ export interface components {
             receivings: {
                 [key: string]: components["schemas"]["TraceReceivingOut"];
             };
-            /** @description by kind: receiving, menu, sample, sample_disposal, disinfection, accompanied_meal, waste_disposal, additive_purchase, additive_use */
+            /** @description by kind: morning_check, receiving, menu, sample, sample_disposal, disinfection, accompanied_meal, waste_disposal, additive_purchase, additive_use */
             records: {
                 [key: string]: components["schemas"]["LedgerRecordOut"][];
             };
@@ -18097,6 +18099,9 @@ export interface components {
             buyer_name?: string;
             cabinet?: string;
             canteen_id: number;
+            check_date?: string;
+            checked_at?: string;
+            checker_name?: string;
             collector_company?: string;
             collector_licence?: string | null;
             collector_name?: string;
@@ -18137,8 +18142,11 @@ export interface components {
             method_label?: string;
             minutes?: number | null;
             number?: string;
+            /** @description who may not handle food today */
+            off_food_handling?: string[];
             operator_name?: string;
             performed_at?: string;
+            persons?: components["schemas"]["CheckedPersonOut"][];
             purchase_date?: string;
             purchase_id?: number;
             quantity?: number;
@@ -18159,6 +18167,10 @@ export interface components {
             /** @description valid, expiring (within 30 days) or expired */
             status?: string;
             status_label?: string;
+            /** @description checked, passed and failed */
+            summary?: {
+                [key: string]: number;
+            };
             supplier_id?: number;
             supplier_name?: string | null;
             target?: string;

@@ -19,7 +19,7 @@ export type ChainResult = Schemas['ChainVerifyOut']
 
 /** The sections of the page, in order, with the kind each lists. */
 export const SECTIONS: { kind: string, title: string }[] = [
-  { kind: 'receiving', title: '进货查验' }, { kind: 'menu', title: '菜单' }, { kind: 'sample', title: '留样' },
+  { kind: 'morning_check', title: '晨检' }, { kind: 'receiving', title: '进货查验' }, { kind: 'menu', title: '菜单' }, { kind: 'sample', title: '留样' },
   { kind: 'sample_disposal', title: '留样处置' }, { kind: 'disinfection', title: '消毒' },
   { kind: 'accompanied_meal', title: '陪餐' }, { kind: 'waste_disposal', title: '餐厨废弃物' },
   { kind: 'additive_purchase', title: '食品添加剂采购' }, { kind: 'additive_use', title: '食品添加剂使用' },
@@ -80,6 +80,8 @@ export function describe(r: LedgerRecord): string {
   // A certificate's own kind (营业执照, ...) replaces the record kind in the API's shape.
   if (r.valid_until) return `${r.supplier_name ?? ''} · ${r.kind_label} ${r.number} · 有效期至 ${r.valid_until}（${r.status_label}）`
   switch (r.kind) {
+    case 'morning_check':
+      return morningCheckLine(r)
     case 'receiving':
       return `${r.supplier_name ?? ''} · ${(r.items ?? []).map((i) => `${i.ingredient}（${i.batch}）`).join('、')}`
     case 'menu':
@@ -101,6 +103,17 @@ export function describe(r: LedgerRecord): string {
     default:
       return r.kind_label
   }
+}
+
+/** A morning check in a line: how many were checked by whom, and who may not handle food that day and why. */
+function morningCheckLine(r: LedgerRecord): string {
+  const counts = r.summary ?? {}
+  const line = `检查人 ${r.checker_name} · ${counts.checked ?? 0} 人，合格 ${counts.passed ?? 0} 人`
+  const off = (r.persons ?? []).filter((p) => !p.food_handling)
+  if (!off.length) return line
+  // The server's findings (fever, symptoms, hands); a person the checker failed without one is said so.
+  const why = off.map((p) => `${p.name}（${p.findings.join('、') || '检查人判定不合格'}）`)
+  return `${line} · 今日不得接触直接入口食品：${why.join('、')}`
 }
 
 /** Whether the caller may seal and release (封存) in a school: the region's regulators and its principal

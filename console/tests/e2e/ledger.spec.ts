@@ -64,6 +64,18 @@ test('a regulator reads a canteen day: a record and its photo, the chain, the tr
     expect(verify.ok).toBe(true)
     await expect(page.locator('[data-test=chain]')).toContainText(`记录链完整：已校验 ${verify.checked} 条记录`)
 
+    // The day's morning check (晨检), as the day's first section: the demo's four people with a health certificate.
+    const morning = page.locator('[data-test=section-morning_check] .el-table__row')
+    await expect(morning).toHaveCount(1)
+    await expect(morning).toContainText('检查人 周师傅 · 4 人，合格 4 人')
+    await morning.click()  // person by person: temperature, hands, symptoms, the result and the health certificate
+    const persons = page.locator('[data-test=morning-check-persons] .el-table__row')
+    await expect(persons).toHaveCount(4)
+    await expect(persons.filter({ hasText: '郑师傅' })).toContainText('30 天内到期')
+    await expect(persons.filter({ hasText: '不得接触食品' })).toHaveCount(0)
+    await page.keyboard.press('Escape')
+    await expect(page.locator('[data-test=morning-check-persons]')).toBeHidden()
+
     // The corrected accompanied meal is shown as a correction, with its reason in the record.
     const accompanied = page.locator('[data-test=section-accompanied_meal] .el-table__row')
     await expect(accompanied).toHaveCount(1)

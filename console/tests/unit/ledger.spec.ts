@@ -117,6 +117,17 @@ describe('ledger service', () => {
       user_name: '赵师傅' } as LedgerRecord)).toBe('午餐 · 碱水面 · 食用碱 批号 SJ1 15 克 · 发放 王建国 · 使用 赵师傅')
   })
 
+  it('says of a morning check how many passed and who may not handle food today, and why', () => {
+    const base = { id: 1, version_id: 1, created_at: '', amendment: null, files: {}, kind: 'morning_check', kind_label: '晨检记录' }
+    const person = (name: string, findings: string[], passed: boolean) => ({ name, findings, food_handling: passed })
+    expect(describeRecord({ ...base, checker_name: '周师傅', summary: { checked: 2, passed: 2, failed: 0 },
+      persons: [person('吴阿姨', [], true), person('孙师傅', [], true)] } as unknown as LedgerRecord))
+      .toBe('检查人 周师傅 · 2 人，合格 2 人')
+    expect(describeRecord({ ...base, checker_name: '周师傅', summary: { checked: 3, passed: 1, failed: 2 },
+      persons: [person('吴阿姨', [], true), person('郑师傅', ['体温 37.6°C', '发热'], false), person('林小燕', [], false)],
+    } as unknown as LedgerRecord)).toBe('检查人 周师傅 · 3 人，合格 1 人 · 今日不得接触直接入口食品：郑师傅（体温 37.6°C、发热）、林小燕（检查人判定不合格）')
+  })
+
   it('offers to seal the areas without a seal in force', () => {
     const areas = [{ id: 1, name: '热厨区' }, { id: 2, name: '洗消间' }, { id: 3, name: '冷库' }]
     const inForce = [
