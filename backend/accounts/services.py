@@ -463,10 +463,18 @@ def decide_membership(actor: Principal, membership: Membership, approve: bool, r
 
 
 def revoke_membership(actor: Principal, membership: Membership, reason: str | None) -> Membership:
-    """End an active binding (a parent whose child left, a staff member who moved)."""
+    """End an active binding (a parent whose child left, a staff member who moved). The school's last principal
+    stays: without one nobody at the school approves staff or reviews rectifications, and a principal clicking
+    their own row would lock the school out (bind the new principal first)."""
     require(actor, approve_action(Role(membership.role)), membership.school)
     if membership.status != MembershipStatus.ACTIVE:
         raise ApiError(409, "membership_not_active", "该绑定当前不是生效状态")
+    # The school's principals locked (PostgreSQL): two principals revoking each other at once cannot both pass.
+    if membership.role == Role.PRINCIPAL and len(db.session.scalars(
+            select(Membership.id).where(Membership.school_id == membership.school_id, Membership.role == Role.PRINCIPAL,
+                                        Membership.status == MembershipStatus.ACTIVE).with_for_update()).all()) <= 1:
+        raise ApiError(409, "last_principal", "学校至少需要一位校长：请先绑定新校长，再解除该绑定",
+                       {"membership_id": membership.id})
     membership.status = MembershipStatus.REVOKED
     membership.decided_at = utcnow()
     membership.decided_by_id = actor.user.id

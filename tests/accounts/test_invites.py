@@ -316,3 +316,23 @@ def test_rate_limits_are_shared_through_redis(app_config, redis_url):
     assert statuses == [200, 200, 200, 429]
     # The counters live in Redis, where every process sees them.
     assert redis.Redis.from_url(db_number).keys(f"*{prefix}*")
+
+
+def test_the_schools_last_principal_cannot_be_unbound(client, demo, as_user):
+    """Without a principal nobody at the school approves staff or reviews a rectification: the last one stays until a
+    new one is bound, even against their own click."""
+    principal = as_user("demo-principal-1")
+    own = next(m for m in client.get("/api/v1/me", headers=principal).json["memberships"] if m["role"] == "principal")
+    response = client.post(f"/api/v1/memberships/{own['id']}/revoke", json={"reason": "调离"}, headers=principal)
+    assert response.status_code == 409 and response.json["error"]["code"] == "last_principal"
+    assert "请先绑定新校长" in response.json["error"]["message"]
+    assert client.get("/api/v1/schools/1", headers=principal).status_code == 200  # nothing changed
+    # With the new principal bound, the one who left is unbound.
+    invite = create_invite(client, principal, role="principal").json
+    successor = redeem(client, as_user("new-principal"), invite["short_code"], child_class=None).json
+    assert client.post(f"/api/v1/memberships/{successor['id']}/decision", json={"approve": True},
+                       headers=principal).status_code == 200
+    response = client.post(f"/api/v1/memberships/{own['id']}/revoke", json={"reason": "调离"},
+                           headers=as_user("new-principal"))
+    assert response.status_code == 200 and response.json["status"] == "revoked"
+    assert client.get("/api/v1/schools/1", headers=principal).status_code == 403

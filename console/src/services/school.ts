@@ -65,6 +65,13 @@ export function memberName(member: Member): string {
   return member.applicant_name || member.nickname || `用户 ${member.user_id}`
 }
 
+/** Whether a binding can be ended: an active one, but not the school's only principal (the API refuses with
+ * `last_principal`: bind the new principal first). */
+export function revocable(member: Member, members: Member[]): boolean {
+  if (member.status !== 'active') return false
+  return member.role !== 'principal' || members.filter((m) => m.role === 'principal' && m.status === 'active').length > 1
+}
+
 /** "母亲 · 三年级二班" for a parent, "" for others. */
 export function memberDetail(member: Member): string {
   return [member.relation ? RELATION_LABELS[member.relation] ?? member.relation : '', member.child_class ?? '']

@@ -48,6 +48,11 @@ test('the principal approves the parent waiting in the demo seed', async ({ page
   await expect(pending).toContainText('暂无待审核的绑定申请')
   const row = page.locator('[data-test=members] .el-table__row', { hasText: '王小明妈妈' })
   await expect(row).toContainText('已通过')
+  await expect(row.locator('[data-test^=revoke-member-]')).toHaveCount(1)
+  // The school's only principal cannot be unbound (the API refuses it too): no 解除绑定 on that row.
+  const own = page.locator('[data-test=members] .el-table__row', { hasText: '西湖实验小学校长' })
+  await expect(own.locator('[data-test^=only-principal-]')).toHaveText('唯一校长')
+  await expect(own.locator('[data-test^=revoke-member-]')).toHaveCount(0)
   await shot(page, 'school-02-members-approved')
 })
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ApiError, configureClient, fieldMessage } from '../../src/api/client'
 import {
   cameraChanges, capabilitiesIn, createInvite, decideMember, deleteClass, inviteCodeUrl, inviteState, invitableRoles,
-  listMembers, memberDetail, memberName, newCamera, publishParts, rotatePublishKey, saveNoticeSettings, sortWindows, updateCanteen, windowText, type Invite,
+  listMembers, memberDetail, memberName, newCamera, revocable, publishParts, rotatePublishKey, saveNoticeSettings, sortWindows, updateCanteen, windowText, type Invite,
   type Member,
 } from '../../src/services/school'
 import type { User } from '../../src/services/session'
@@ -38,6 +38,17 @@ describe('school administration helpers', () => {
     expect(memberName({ user_id: 8, applicant_name: null, nickname: '校长' } as Member)).toBe('校长')
     expect(memberName({ user_id: 9, applicant_name: null, nickname: null } as Member)).toBe('用户 9')
     expect(memberDetail({ relation: null, child_class: null } as Member)).toBe('')
+  })
+
+  it('offers to unbind an active member but never the only principal', () => {
+    const principal = { id: 1, role: 'principal', status: 'active' } as Member
+    const staff = { id: 2, role: 'staff', status: 'active' } as Member
+    const former = { id: 3, role: 'principal', status: 'revoked' } as Member
+    expect(revocable(staff, [principal, staff, former])).toBe(true)
+    expect(revocable(principal, [principal, staff, former])).toBe(false)
+    expect(revocable(former, [principal, staff, former])).toBe(false)
+    const successor = { id: 4, role: 'principal', status: 'active' } as Member
+    expect(revocable(principal, [principal, staff, successor])).toBe(true)
   })
 
   it('tells an invite state', () => {
