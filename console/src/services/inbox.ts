@@ -1,6 +1,7 @@
 // 消息: the signed-in user's notices (the same inbox as the mini-program's 消息通知: every notice lands here,
 // whatever WeChat did with its copy), and where each opens on the desk.
 import { get, post, type Schemas } from '../api/client'
+import { shanghaiDay } from './time'
 
 export type Notice = Schemas['NoticeOut']
 export type Inbox = Schemas['InboxOut']
@@ -30,7 +31,7 @@ export function markAllRead(): Promise<Schemas['ReadAllOut']> {
  * decision): the violation, the supervision order, the members waiting for approval, the region's unreported
  * canteens or early warnings, the school's 台账 for a seal.
  */
-export function consoleLink(n: Pick<Notice, 'subject_type' | 'subject_id' | 'purpose' | 'school_id'>): string | null {
+export function consoleLink(n: Pick<Notice, 'subject_type' | 'subject_id' | 'purpose' | 'school_id' | 'created_at'>): string | null {
   switch (n.subject_type) {
     case 'violation':
       return n.purpose === 'report_progress' ? null : `/violations/${n.subject_id}`
@@ -39,7 +40,10 @@ export function consoleLink(n: Pick<Notice, 'subject_type' | 'subject_id' | 'pur
     case 'membership':
       return n.purpose === 'binding_requested' ? '/school?tab=members' : null
     case 'region':
-      return { records_unreported: '/unreported', risk_warnings: '/warnings' }[n.purpose ?? ''] ?? null
+      // The 未报送 summary is of the day it was written on (21:30, its job's time even when run late), so it opens
+      // that day: read the next morning, today's list would say something else.
+      if (n.purpose === 'records_unreported') return n.created_at ? `/unreported?day=${shanghaiDay(n.created_at)}` : '/unreported'
+      return n.purpose === 'risk_warnings' ? '/warnings' : null
     case 'record':
       return n.school_id ? `/ledger?school=${n.school_id}` : null
     default:

@@ -83,7 +83,15 @@ test('a province regulator drills down by name to a school and every level equal
 
   await page.click('[data-test="stat-unreported"]')
   await expect(page).toHaveURL(/\/console\/unreported/)
-  await page.goBack()
+  // A day in the URL (where the inbox's daily 未报送 summary opens) is the day the page asks for and shows.
+  await page.waitForLoadState('networkidle')  // today's list, asked by the page the card opened
+  const asked: string[] = []
+  page.on('request', (r) => { if (/\/api\/v1\/regions\/\d+\/unreported/.test(r.url())) asked.push(new URL(r.url()).searchParams.get('day') ?? '') })
+  const yesterday = new Date(Date.now() + 8 * 3600_000 - 86400_000).toISOString().slice(0, 10)
+  await page.goto(`/console/unreported?day=${yesterday}`)
+  await expect(page.locator('[data-test=unreported-date] [data-test=value]')).toHaveText(yesterday)
+  expect(asked, JSON.stringify(asked)).toEqual([yesterday])
+  await page.goto('/console/overview')
   await expect(page.locator('[data-test=overview-title]')).toContainText('浙江省')
 
   for (const name of ['杭州市', '西湖区', '西湖实验小学']) {

@@ -106,6 +106,9 @@ describe('where a notice opens on the desk', () => {
     expect(consoleLink(n('membership', 'binding_requested'))).toBe('/school?tab=members')
     expect(consoleLink(n('membership', 'binding_approved'))).toBeNull()
     expect(consoleLink(n('region', 'records_unreported', 3, null))).toBe('/unreported')
+    // The 未报送 summary opens the day it is about (written 21:30 Shanghai), however late it is read.
+    expect(consoleLink({ ...n('region', 'records_unreported', 3, null), created_at: '2026-12-07T21:30:00+08:00' }))
+      .toBe('/unreported?day=2026-12-07')
     expect(consoleLink(n('region', 'risk_warnings', 3, null))).toBe('/warnings')
     expect(consoleLink(n('record', 'seal_placed', 27, 2))).toBe('/ledger?school=2')
     expect(consoleLink(n('something_new', 'x'))).toBeNull()
