@@ -663,6 +663,9 @@ def _write(principal: Principal, canteen: Canteen, kind: str, values: dict[str, 
     found = idempotency.lookup(user_id, key, fingerprint)
     if found is not None:
         return _replayed(found, resource_type)
+    # A time given by the caller (the demo's past days) is the entry's; otherwise the chain takes it once it holds
+    # the canteen's lock, so a writer that waited for the lock never stamps an earlier time than the one before it.
+    written_at = as_utc(now) if now is not None else None
     now = as_utc(now or utcnow())
     rules = RuleBreaches()
     with rules.check():  # a preparer that stops at its first broken rule still answers in the listed shape
@@ -682,7 +685,7 @@ def _write(principal: Principal, canteen: Canteen, kind: str, values: dict[str, 
         prepared.check_locked()
         entry = start_entry(head, kind=kind, record_date=prepared.record_date, actor_id=user_id,
                             root_id=amend.record_id if amend else None, amends_id=amend.id if amend else None,
-                            reason=reason, at=now)
+                            reason=reason, at=written_at)
         prepared.build(entry)
         seal_entry(head, entry)
         prepared.after(entry)
