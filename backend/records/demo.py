@@ -108,7 +108,8 @@ def _create(principal: Principal, canteen: Canteen, kind: str, values: dict[str,
                          fingerprint=idempotency.fingerprint(f"demo {kind}", values), now=at).record_id
 
 
-def _at(day: date, hhmm: str) -> datetime:
+def shanghai_at(day: date, hhmm: str) -> datetime:
+    """``day`` at ``hhmm`` (e.g. "14:30"), Beijing time: when a demo record or problem happened."""
     hours, minutes = (int(x) for x in hhmm.split(":"))
     return datetime.combine(day, time(hours, minutes), tzinfo=SHANGHAI)
 
@@ -178,7 +179,7 @@ def _day(principal: Principal, canteen: Canteen, day: date, supplier_ids: list[i
     events: list[Event] = []
     item_ids: dict[str, int] = {}
     written: dict[str, int] = {}  # record ids of the day's menus (by meal) and of its accompanied meal
-    received_at = _at(day - timedelta(days=1), "14:30")  # before the menus that use it and the dinner before
+    received_at = shanghai_at(day - timedelta(days=1), "14:30")  # before the menus that use it and the dinner before
     by_supplier: dict[int, list[tuple[Any, ...]]] = {}
     for item in ITEMS:
         by_supplier.setdefault(item[2], []).append(item)
@@ -260,7 +261,7 @@ def _day(principal: Principal, canteen: Canteen, day: date, supplier_ids: list[i
             events.append((performed_at + timedelta(minutes=5), lambda meal=meal, at=performed_at: disinfect(meal, at)))
     if day == shanghai_today(now) - timedelta(days=1):
         # Yesterday's company was corrected that evening, its photo added: the desk shows an amendment.
-        evening = _at(day, "19:30")
+        evening = shanghai_at(day, "19:30")
         events.append((evening, lambda: correct_accompanied(evening)))
     return events
 
@@ -282,7 +283,7 @@ def seed_demo_records(school_id: int, now: datetime | None = None, history: bool
     principal = load_principal(manager)
     today = shanghai_today(now)
     # Registered before the first day written: a delivery never comes from a supplier registered after it.
-    registered = _at(today - timedelta(days=HISTORY_DAYS + 7 if history else 2), "15:00")
+    registered = shanghai_at(today - timedelta(days=HISTORY_DAYS + 7 if history else 2), "15:00")
     supplier_ids = _suppliers(principal, canteen, today, registered)
     _staff(principal, canteen, today, registered)
     gaps = GAPS.get(school_id, {}) if history else {}

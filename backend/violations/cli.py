@@ -40,7 +40,7 @@ def demo_alarm_command(school_id: int, kind: str) -> None:
     if not cameras:
         raise click.ClickException(f"school {school_id} has no camera")
     now = utcnow()
-    click.echo(f"alarm {raise_demo_alarm(cameras[0], kind, now, 0.9, now.strftime('%Y%m%dT%H%M%S%f'))}")
+    click.echo(f"alarm {raise_demo_alarm(cameras[0], kind, now, 0.9, now.strftime('%Y%m%dT%H%M%S%f')).violation.id}")
 
 
 @commands.command("export-training-set")

@@ -20,7 +20,7 @@ from backend.extensions import db
 from backend.files import object_store
 from backend.schools.models import Camera, Canteen, KitchenArea
 from backend.timeutil import utcnow
-from backend.violations.services import raise_violation
+from backend.violations.services import RaisedViolation, raise_violation
 
 # (camera index in the school, kind, minutes ago, confidence): the first two are one event of one camera.
 DEMO_ALARMS = [(0, "no_mask", 14, 0.91), (0, "no_mask", 9, 0.88), (1, "no_hat", 40, 0.76),
@@ -72,9 +72,9 @@ def school_cameras(school_id: int) -> list[Camera]:
 
 
 def raise_demo_alarm(camera: Camera, kind: str, occurred_at: datetime, confidence: float, key: str,
-                     now: datetime | None = None) -> int:
-    """One AI alarm with stored evidence pictures, committed; its violation id. ``now``: when the platform
-    registered it (the demo's history); the current time by default."""
+                     now: datetime | None = None) -> RaisedViolation:
+    """One AI alarm with stored evidence pictures, committed (once per ``key``: the violation and whether this call
+    made it). ``now``: when the platform registered it (the demo's history); the current time by default."""
     annotated, safe, unmarked = _pictures(kind, confidence)
     base = f"evidence/cam{camera.id}/{kind}/demo-{key}"
     keys = {"annotated": f"{base}-annotated.jpg", "parent_safe": f"{base}-parent-safe.jpg",
@@ -87,7 +87,7 @@ def raise_demo_alarm(camera: Camera, kind: str, occurred_at: datetime, confidenc
                            idempotency_key=f"demo-alarm:{key}", occurred_at=occurred_at, confidence=confidence,
                            evidence=keys, details={"demo": True, "detections": [
                                {"label": kind, "confidence": confidence, "box": list(BOX), "source": "demo"}]},
-                           now=now).violation.id
+                           now=now)
 
 
 def seed_demo_alarms(school_id: int, now: datetime | None = None) -> int:

@@ -13,7 +13,7 @@ regulator). Each problem is keyed by school and place in the table, so running i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -22,16 +22,16 @@ from backend.extensions import db
 from backend.notices.models import Notice, SubjectType
 from backend.notices.services import mark_read
 from backend.permissions import Principal, load_principal
-from backend.records.demo import demo_image
+from backend.records.demo import demo_image, shanghai_at
 from backend.records.meal_windows import shanghai_today
 from backend.schools.models import Camera, KitchenArea, School
-from backend.timeutil import SHANGHAI, utcnow
+from backend.timeutil import utcnow
 from backend.violations import lifecycle
 from backend.violations.alarm_review import review_alarm
 from backend.violations.demo_alarms import raise_demo_alarm, school_cameras
 from backend.violations.models import AlarmVerdict, Violation, ViolationKind, ViolationSource, ViolationStatus
 from backend.violations.photos import store_photo
-from backend.violations.services import raise_violation
+from backend.violations.services import RaisedViolation, raise_violation
 
 # How a past problem went: fixed (on time), late (answered after its deadline), rejected (the first answer sent
 # back, the second accepted), false_alarm (withdrawn in the alarm review), escalated (the principal handed it to
@@ -101,25 +101,15 @@ def _actor(openid: str) -> Principal:
     return load_principal(db.session.scalar(select(User).where(User.openid == openid)))
 
 
-def _when(today: date, problem: PastProblem) -> datetime:
-    hours, minutes = (int(part) for part in problem.at.split(":"))
-    return datetime.combine(today - timedelta(days=problem.days_ago), time(hours, minutes), tzinfo=SHANGHAI)
-
-
-def _raise(camera: Camera, problem: PastProblem, found: datetime, key: str) -> tuple[Violation, bool]:
+def _raise(camera: Camera, problem: PastProblem, found: datetime, key: str) -> RaisedViolation:
     source = SOURCES.get(problem.kind, ViolationSource.AI)
     if source == ViolationSource.AI:
-        existing = db.session.scalar(select(Violation).where(Violation.idempotency_key == f"demo-alarm:{key}"))
-        if existing is not None:
-            return existing, False
-        violation_id = raise_demo_alarm(camera, problem.kind, found, 0.87, key, now=found)
-        return db.session.get(Violation, violation_id), True
+        return raise_demo_alarm(camera, problem.kind, found, 0.87, key, now=found)
     canteen_id = db.session.get(KitchenArea, camera.area_id).canteen_id
-    raised = raise_violation(canteen_id=canteen_id, kind=problem.kind, source=source,
-                             idempotency_key=f"demo-history:{key}", occurred_at=found,
-                             camera_id=camera.id if source == ViolationSource.MONITORING else None,
-                             details={"demo": True}, now=found + timedelta(minutes=2))
-    return raised.violation, raised.created
+    return raise_violation(canteen_id=canteen_id, kind=problem.kind, source=source,
+                           idempotency_key=f"demo-history:{key}", occurred_at=found,
+                           camera_id=camera.id if source == ViolationSource.MONITORING else None,
+                           details={"demo": True}, now=found + timedelta(minutes=2))
 
 
 def _answer(manager: Principal, violation: Violation, school: School, at: datetime) -> None:
@@ -175,12 +165,11 @@ def seed_demo_history(school_id: int, school_index: int, now: datetime | None = 
     actors["regulator"] = _actor("demo-regulator")
     written = 0
     for index, problem in enumerate(history_of(school_index)):
-        found = _when(today, problem)
-        camera = cameras[problem.camera % len(cameras)]
-        violation, created = _raise(camera, problem, found, f"history-s{school_id}-{index}")
-        if created:
-            _live_through(problem, violation, school, actors, found)
-            _read_when_sent(violation)
+        found = shanghai_at(today - timedelta(days=problem.days_ago), problem.at)
+        raised = _raise(cameras[problem.camera % len(cameras)], problem, found, f"history-s{school_id}-{index}")
+        if raised.created:
+            _live_through(problem, raised.violation, school, actors, found)
+            _read_when_sent(raised.violation)
             written += 1
     return written
 
